@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../common/errors.ts';
+import { registerServicesCommands } from '../ops/cli.ts';
+import { registerTopologyCommands } from '../topology/cli.ts';
+import { registerDetectorCommands } from '../detector/cli.ts';
+import { registerIngestCommands } from '../ingest/cli.ts';
+import { registerDashboardCommands } from '../dashboards/cli.ts';
+
+/** Builds the `wsn-watch` command tree; each module registers its own subcommands. */
+export function buildProgram(): Command {
+  const program = new Command('wsn-watch')
+    .description('Streaming anomaly detection for wireless sensor networks')
+    .option('-c, --config <file>', 'JSON configuration file (precedence: defaults < file < environment < flags)')
+    .showHelpAfterError('(run with --help for usage)');
+  registerServicesCommands(program);
+  registerTopologyCommands(program);
+  registerDetectorCommands(program);
+  registerIngestCommands(program);
+  registerDashboardCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    if (error instanceof UserError) {
+      process.stderr.write(`error [${error.code}]: ${error.message}\n`);
+      if (error.hint) process.stderr.write(`  what to do: ${error.hint}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw error;
+  }
+}

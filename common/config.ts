@@ -1,0 +1,166 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { z } from 'zod';
+import { UserError } from './errors.ts';
+
+/**
+ * The one configuration of wsn-watch. Every service reads its section of it.
+ *
+ * Precedence (lowest to highest): built-in defaults < config file (JSON,
+ * `--config FILE` or WSN_CONFIG) < environment variables (ENV_VARS below) <
+ * command-line flags. docs/configuration.md documents every key.
+ */
+export const ConfigSchema = z.object({
+  network: z.string().min(1).default('default'),
+  stateDir: z.string().default('var'),
+  kafka: z
+    .object({
+      brokers: z.array(z.string().min(1)).min(1).default(['127.0.0.1:9092']),
+      clientId: z.string().default('wsn-watch'),
+    })
+    .default({ brokers: ['127.0.0.1:9092'], clientId: 'wsn-watch' }),
+  influx: z
+    .object({
+      url: z.string().url().default('http://127.0.0.1:8086'),
+      database: z.string().min(1).default('wsn'),
+    })
+    .default({ url: 'http://127.0.0.1:8086', database: 'wsn' }),
+  alertmanager: z
+    .object({
+      url: z.string().url().default('http://127.0.0.1:9093'),
+    })
+    .default({ url: 'http://127.0.0.1:9093' }),
+  services: z
+    .object({
+      kafkaPort: z.coerce.number().int().min(1).max(65535).default(9092),
+      kafkaControllerPort: z.coerce.number().int().min(1).max(65535).default(9094),
+      influxPort: z.coerce.number().int().min(1).max(65535).default(8086),
+      alertmanagerPort: z.coerce.number().int().min(1).max(65535).default(9093),
+    })
+    .default({ kafkaPort: 9092, kafkaControllerPort: 9094, influxPort: 8086, alertmanagerPort: 9093 }),
+  ingest: z
+    .object({
+      tickMs: z.coerce.number().int().positive().default(31_000),
+      allowedLatenessMs: z.coerce.number().int().nonnegative().default(62_000),
+      silenceMs: z.coerce.number().int().positive().default(10 * 60_000),
+      maxMessageBytes: z.coerce.number().int().positive().default(64 * 1024),
+    })
+    .default({ tickMs: 31_000, allowedLatenessMs: 62_000, silenceMs: 600_000, maxMessageBytes: 65_536 }),
+  detector: z
+    .object({
+      model: z.string().default('models/default'),
+      threshold: z.coerce.number().min(0).max(1).default(0.5),
+      alertAfterTicks: z.coerce.number().int().positive().default(2),
+      resolveAfterTicks: z.coerce.number().int().positive().default(3),
+      backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    })
+    .default({ model: 'models/default', threshold: 0.5, alertAfterTicks: 2, resolveAfterTicks: 3, backend: 'auto' }),
+  dashboard: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.coerce.number().int().min(0).max(65535).default(8080),
+      publicUrl: z.string().default('http://127.0.0.1:8080'),
+    })
+    .default({ host: '127.0.0.1', port: 8080, publicUrl: 'http://127.0.0.1:8080' }),
+  webhooks: z
+    .array(z.object({ url: z.string().url(), secret: z.string().optional() }))
+    .default([]),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Environment variable → dotted config key. The only env names the code reads. */
+export const ENV_VARS: Record<string, string> = {
+  WSN_NETWORK: 'network',
+  WSN_STATE_DIR: 'stateDir',
+  WSN_KAFKA_BROKERS: 'kafka.brokers',
+  WSN_KAFKA_CLIENT_ID: 'kafka.clientId',
+  WSN_INFLUX_URL: 'influx.url',
+  WSN_INFLUX_DATABASE: 'influx.database',
+  WSN_ALERTMANAGER_URL: 'alertmanager.url',
+  WSN_KAFKA_PORT: 'services.kafkaPort',
+  WSN_KAFKA_CONTROLLER_PORT: 'services.kafkaControllerPort',
+  WSN_INFLUX_PORT: 'services.influxPort',
+  WSN_ALERTMANAGER_PORT: 'services.alertmanagerPort',
+  WSN_TICK_MS: 'ingest.tickMs',
+  WSN_ALLOWED_LATENESS_MS: 'ingest.allowedLatenessMs',
+  WSN_SILENCE_MS: 'ingest.silenceMs',
+  WSN_MAX_MESSAGE_BYTES: 'ingest.maxMessageBytes',
+  WSN_MODEL: 'detector.model',
+  WSN_THRESHOLD: 'detector.threshold',
+  WSN_ALERT_AFTER_TICKS: 'detector.alertAfterTicks',
+  WSN_RESOLVE_AFTER_TICKS: 'detector.resolveAfterTicks',
+  WSN_BACKEND: 'detector.backend',
+  WSN_DASHBOARD_HOST: 'dashboard.host',
+  WSN_DASHBOARD_PORT: 'dashboard.port',
+  WSN_PUBLIC_URL: 'dashboard.publicUrl',
+};
+
+/** Keys whose env value is a comma-separated list. */
+const LIST_KEYS = new Set(['kafka.brokers']);
+
+type Tree = { [key: string]: unknown };
+
+function setPath(target: Tree, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+    node = node[part] as Tree;
+  }
+  node[parts[parts.length - 1]] = value;
+}
+
+function merge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    const prev = out[key];
+    out[key] =
+      value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object' && !Array.isArray(prev)
+        ? merge(prev as Tree, value as Tree)
+        : value;
+  }
+  return out;
+}
+
+export interface LoadConfigOptions {
+  /** Path of a JSON config file; defaults to $WSN_CONFIG when set. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Flag overrides as dotted keys, e.g. { 'kafka.brokers': ['h:9092'] }. */
+  flags?: Record<string, unknown>;
+}
+
+/** Builds the configuration: defaults < file < environment < flags. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  let tree: Tree = {};
+  const file = options.file ?? env.WSN_CONFIG;
+  if (file) {
+    if (!existsSync(file)) {
+      throw new UserError('CONFIG_NOT_FOUND', `config file ${file} does not exist`, 'pass an existing JSON file to --config or WSN_CONFIG');
+    }
+    try {
+      tree = JSON.parse(readFileSync(file, 'utf8')) as Tree;
+    } catch (error) {
+      throw new UserError('CONFIG_INVALID', `config file ${file} is not valid JSON: ${(error as Error).message}`, 'fix the JSON syntax');
+    }
+  }
+  const fromEnv: Tree = {};
+  for (const [name, key] of Object.entries(ENV_VARS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    setPath(fromEnv, key, LIST_KEYS.has(key) ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw);
+  }
+  const fromFlags: Tree = {};
+  for (const [key, value] of Object.entries(options.flags ?? {})) {
+    if (value !== undefined) setPath(fromFlags, key, value);
+  }
+  const merged = merge(merge(tree, fromEnv), fromFlags);
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+    throw new UserError('CONFIG_INVALID', `invalid configuration: ${problems}`, 'see docs/configuration.md for every key, its type and default');
+  }
+  return parsed.data;
+}

@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+
+/** Registers this module's `wsn-watch` subcommands. */
+export function registerServicesCommands(program: Command): void {
+  void program;
+}
