@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
+import { registerTrainCommand } from './train/cli.ts';
+import { registerEvalCommand } from './eval/cli.ts';
+import { registerDetectCommand } from './service/cli.ts';
 
-/** Registers this module's `wsn-watch` subcommands. */
+/** Registers `wsn-watch train`, `wsn-watch eval` and `wsn-watch detect`. */
 export function registerDetectorCommands(program: Command): void {
-  void program;
+  registerTrainCommand(program);
+  registerEvalCommand(program);
+  registerDetectCommand(program);
 }
