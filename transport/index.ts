@@ -1,0 +1,23 @@
+import type { Config } from '../common/config.ts';
+import type { Transport } from '../common/transport.ts';
+import type { Logger } from '../common/log.ts';
+import { KafkaTransport } from './kafka.ts';
+import { MemoryTransport, type MemoryTransportOptions } from './memory.ts';
+
+export { KafkaTransport } from './kafka.ts';
+export { MemoryTransport } from './memory.ts';
+export type { MemoryTransportOptions } from './memory.ts';
+export { partitionForKey, murmur2 } from './partitioner.ts';
+
+export interface CreateTransportOptions {
+  /** `kafka` (default) talks to config.kafka.brokers; `memory` is the in-process transport of embedded mode. */
+  kind?: 'kafka' | 'memory';
+  logger?: Logger;
+  memory?: MemoryTransportOptions;
+}
+
+/** The transport a service runs on, built from the one config. */
+export function createTransport(config: Pick<Config, 'kafka'>, options: CreateTransportOptions = {}): Transport {
+  if ((options.kind ?? 'kafka') === 'memory') return new MemoryTransport({ logger: options.logger, ...options.memory });
+  return new KafkaTransport({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger: options.logger });
+}

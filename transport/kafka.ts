@@ -1,0 +1,236 @@
+import {
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Consumer,
+  type KafkaMessage,
+  type LogEntry,
+  type Producer,
+  type IHeaders,
+} from 'kafkajs';
+import type {
+  IncomingMessage,
+  SubscribeOptions,
+  Subscription,
+  TopicSpec,
+  Transport,
+  TransportProducer,
+} from '../common/transport.ts';
+import { createLogger, type Logger } from '../common/log.ts';
+
+/**
+ * The Kafka transport (kafkajs). Delivery is at-least-once: a batch's offsets
+ * are committed only after `onBatch` resolves; when it rejects, the consumer
+ * seeks back to the batch's first offset and the batch is fetched again after
+ * a backoff. Producers wait for all in-sync replicas (acks -1) and are
+ * idempotent, so a retried send does not duplicate messages in the log.
+ */
+export interface KafkaTransportOptions {
+  brokers: string[];
+  clientId: string;
+  logger?: Logger;
+  /** Wait before redelivering a batch whose onBatch rejected, in ms (doubles up to 30× this). */
+  retryBackoffMs?: number;
+  /** Consumer session timeout, ms (kafkajs default 30 s). */
+  sessionTimeoutMs?: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Routes kafkajs's own logs into our pino logger. */
+function pinoLogCreator(logger: Logger) {
+  return () =>
+    ({ namespace, level, log }: LogEntry): void => {
+      const { message, timestamp: _timestamp, ...extra } = log;
+      const fields = { kafkajs: namespace, ...extra };
+      if (level === logLevel.ERROR) logger.error(fields, message);
+      else if (level === logLevel.WARN) logger.warn(fields, message);
+      else if (level === logLevel.INFO) logger.debug(fields, message);
+      else logger.trace(fields, message);
+    };
+}
+
+function headersToRecord(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    out[name] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+  }
+  return out;
+}
+
+function toIncoming(topic: string, partition: number, message: KafkaMessage): IncomingMessage {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key === null || message.key === undefined ? null : message.key.toString('utf8'),
+    value: message.value ?? Buffer.alloc(0),
+    headers: headersToRecord(message.headers),
+    timestamp: Number(message.timestamp),
+  };
+}
+
+export class KafkaTransport implements Transport {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private readonly logger: Logger;
+  private readonly retryBackoffMs: number;
+  private readonly sessionTimeoutMs: number;
+  private readonly producers = new Set<Producer>();
+  private readonly consumers = new Set<Consumer>();
+
+  constructor(options: KafkaTransportOptions) {
+    this.logger = options.logger ?? createLogger('transport.kafka');
+    this.retryBackoffMs = options.retryBackoffMs ?? 500;
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      logLevel: logLevel.INFO,
+      logCreator: pinoLogCreator(this.logger),
+      retry: { retries: 8, initialRetryTime: 200 },
+    });
+  }
+
+  /**
+   * Creates missing topics (compacted ones with cleanup.policy=compact) and
+   * adds partitions to existing topics that have fewer than asked for.
+   */
+  async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = specs.filter((s) => !existing.has(s.topic));
+      if (missing.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((s) => ({
+            topic: s.topic,
+            numPartitions: s.partitions,
+            replicationFactor: -1,
+            configEntries: s.compact ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+          })),
+        });
+      }
+      const present = specs.filter((s) => existing.has(s.topic));
+      if (present.length > 0) {
+        const metadata = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
+        const grow = present.flatMap((s) => {
+          const current = metadata.topics.find((t) => t.name === s.topic)?.partitions.length ?? 0;
+          return current < s.partitions ? [{ topic: s.topic, count: s.partitions }] : [];
+        });
+        if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async producer(): Promise<TransportProducer> {
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    this.producers.add(producer);
+    return {
+      send: async (topic, messages) => {
+        if (messages.length === 0) return;
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: messages.map((m) => ({
+            key: m.key,
+            value: m.value,
+            headers: m.headers,
+            timestamp: m.timestamp === undefined ? undefined : String(m.timestamp),
+          })),
+        });
+      },
+      close: async () => {
+        this.producers.delete(producer);
+        await producer.disconnect();
+      },
+    };
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: this.sessionTimeoutMs,
+      allowAutoTopicCreation: false,
+    });
+    this.consumers.add(consumer);
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assignment: Record<string, number[]> = {};
+      for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
+        assignment[topic] = [...partitions].sort((a, b) => a - b);
+      }
+      this.logger.info({ groupId: options.groupId, assignment }, 'partitions assigned');
+      Promise.resolve(options.onAssignment?.(assignment)).catch((error: unknown) =>
+        this.logger.error({ err: error, groupId: options.groupId }, 'onAssignment failed'),
+      );
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false });
+
+    const failures = new Map<string, number>();
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+        if (batch.isEmpty() || !isRunning() || isStale()) return;
+        const tp = `${batch.topic}:${batch.partition}`;
+        const messages = batch.messages.map((m) => toIncoming(batch.topic, batch.partition, m));
+        try {
+          await options.onBatch({ topic: batch.topic, partition: batch.partition, messages });
+        } catch (error) {
+          const count = (failures.get(tp) ?? 0) + 1;
+          failures.set(tp, count);
+          const first = messages[0].offset;
+          this.logger.warn(
+            { err: error, groupId: options.groupId, topic: batch.topic, partition: batch.partition, offset: first, failures: count },
+            'onBatch failed; the batch will be delivered again',
+          );
+          // Seek back so the next fetch starts at this batch again; nothing is resolved or committed.
+          consumer.seek({ topic: batch.topic, partition: batch.partition, offset: first });
+          await sleep(Math.min(this.retryBackoffMs * 2 ** (count - 1), this.retryBackoffMs * 30));
+          await heartbeat();
+          return;
+        }
+        failures.delete(tp);
+        const last = messages[messages.length - 1].offset;
+        resolveOffset(last);
+        // With autoCommit off, commitOffsetsIfNecessary() alone never commits:
+        // pass the offsets explicitly (Kafka's committed offset is the next one to read).
+        await commitOffsetsIfNecessary({
+          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+        });
+        await heartbeat();
+      },
+    });
+
+    let closed = false;
+    return {
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        this.consumers.delete(consumer);
+        // disconnect() waits for the running eachBatch to finish and leaves the group.
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.disconnect()));
+    await Promise.all([...this.producers].map((p) => p.disconnect()));
+    this.consumers.clear();
+    this.producers.clear();
+  }
+}
