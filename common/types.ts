@@ -55,6 +55,12 @@ export interface NodeScore {
   score: number;
   /** Reconstruction error per modality (mean squared, on normalized values). */
   reconstructionError: Record<Modality, number>;
+  /**
+   * The model's reconstruction of the node's newest sample per modality, in
+   * the reading's own unit (denormalized). Absent for scorers that do not
+   * reconstruct.
+   */
+  reconstruction?: Record<Modality, number>;
   isAnomaly: boolean;
 }
 
@@ -70,15 +76,19 @@ export interface ClusterScore {
 
 export type AlertStatus = 'firing' | 'resolved';
 
+/** Why a node alerts: its values look anomalous, or it stopped reporting. */
+export type AlertKind = 'anomaly' | 'silent';
+
 /** An alert about one node, as routed to Alertmanager, webhooks and `wsn.alerts`. */
 export interface Alert {
   /** Stable fingerprint: network/cluster/node. */
   id: string;
+  kind: AlertKind;
   status: AlertStatus;
   network: string;
   cluster: string;
   node: NodeId;
-  /** The modality most responsible (largest reconstruction error). */
+  /** The modality most responsible (largest reconstruction error); `none` for a silent node. */
   modality: Modality;
   probability: number;
   /** Event time the anomaly started, UTC ms. */
