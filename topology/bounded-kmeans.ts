@@ -1,0 +1,60 @@
+/**
+ * k-means on positions (ml-kmeans) that guarantees every group has at most
+ * `maxSize` members: k = ceil(n / maxSize × 1.2) leaves head-room, and any
+ * group still too large is split again, recursively. For large k a first
+ * coarse k-means (≈ √k groups) runs before the fine one inside each group, so
+ * the cost is about n·√k per iteration instead of n·k.
+ */
+import { kmeans } from 'ml-kmeans';
+
+export interface BoundedKMeansOptions {
+  maxSize: number;
+  seed: number;
+  maxIterations: number;
+  /** Above this k, cluster in two levels. */
+  twoLevelAbove?: number;
+}
+
+/** Groups of point indices (into `coords`), each of size ≤ maxSize, in a deterministic order. */
+export function boundedKMeans(coords: readonly number[][], indices: readonly number[], options: BoundedKMeansOptions): number[][] {
+  const out: number[][] = [];
+  split(coords, [...indices], options, out);
+  return out;
+}
+
+function chunk(indices: number[], coords: readonly number[][], maxSize: number, out: number[][]): void {
+  // Fallback when k-means cannot separate the points (e.g. identical positions): cut along x, then y.
+  const sorted = [...indices].sort((a, b) => coords[a][0] - coords[b][0] || coords[a][1] - coords[b][1] || a - b);
+  const parts = Math.ceil(sorted.length / maxSize);
+  const size = Math.ceil(sorted.length / parts);
+  for (let i = 0; i < sorted.length; i += size) out.push(sorted.slice(i, i + size));
+}
+
+function split(coords: readonly number[][], indices: number[], options: BoundedKMeansOptions, out: number[][]): void {
+  const { maxSize, seed, maxIterations } = options;
+  if (indices.length <= maxSize) {
+    if (indices.length > 0) out.push(indices);
+    return;
+  }
+  const wanted = Math.ceil((indices.length / maxSize) * 1.2);
+  const twoLevelAbove = options.twoLevelAbove ?? 48;
+  const k = wanted > twoLevelAbove ? Math.ceil(Math.sqrt(wanted)) : wanted;
+  const data = indices.map((i) => coords[i]);
+  let labels: number[];
+  try {
+    labels = kmeans(data, Math.min(k, data.length), { seed, maxIterations, initialization: 'kmeans++' }).clusters;
+  } catch {
+    chunk(indices, coords, maxSize, out);
+    return;
+  }
+  const groups: number[][] = [];
+  labels.forEach((label, position) => {
+    (groups[label] ??= []).push(indices[position]);
+  });
+  const nonEmpty = groups.filter((g) => g && g.length > 0);
+  if (nonEmpty.length <= 1) {
+    chunk(indices, coords, maxSize, out);
+    return;
+  }
+  for (const group of nonEmpty) split(coords, group, options, out);
+}
