@@ -1,0 +1,222 @@
+import type { Frame, FrameNode, Modality, NodeId, Reading } from '../common/types.ts';
+import type { NodeDirectory } from './directory.ts';
+
+/**
+ * Event-time alignment of readings on ticks, per cluster. Pure: no clock, no
+ * I/O; the same readings in the same order always give the same frames.
+ *
+ * - Ticks are [k·tickMs, (k+1)·tickMs) in UTC ms, so every replica and every
+ *   restart agrees on tick boundaries.
+ * - Watermark = max event time seen − allowedLatenessMs. A tick is emitted
+ *   (one frame per cluster) once the watermark reaches its end; a reading for
+ *   an already-emitted tick is late and rejected.
+ * - A node's value for a modality in a tick is its reading nearest to the
+ *   middle of the tick (ties: earlier, then smaller value); without one, the
+ *   last known value (the latest reading of an earlier tick), with
+ *   `staleTicks` saying how old the freshest real reading behind the node is.
+ * - A node is `silent` when no reading arrived for more than silenceMs of event
+ *   time before the tick's end (a node that never reported counts from the
+ *   first tick this aligner saw).
+ *
+ * The state (`AlignerState`) is plain JSON, small (last values per node and
+ * modality + the few open ticks within allowed lateness), and restores exactly.
+ */
+export interface AlignerOptions {
+  tickMs: number;
+  allowedLatenessMs: number;
+  silenceMs: number;
+  /**
+   * Most ticks emitted in one go when the watermark jumps (a gap in the
+   * stream); older ticks of a longer gap are skipped, all nodes being silent.
+   */
+  maxCatchUpTicks?: number;
+}
+
+interface Sample {
+  ts: number;
+  value: number;
+}
+
+interface TickCell {
+  /** Nearest to the tick's middle: the tick's value. */
+  best: Sample;
+  /** Latest in event time: what later ticks carry forward. */
+  latest: Sample;
+}
+
+export interface AlignerState {
+  format: 1;
+  /** Start of the next tick to emit; null before the first reading. */
+  nextTick: number | null;
+  /** True once a tick was emitted: from then on nextTick only moves forward. */
+  emitted: boolean;
+  /** First tick this aligner saw (silence of never-heard nodes counts from here). */
+  firstTick: number | null;
+  maxEventTs: number | null;
+  /** Per node: last known value per modality and the time of its latest reading, from emitted ticks. */
+  nodes: Record<NodeId, { last: Record<Modality, Sample>; lastTs: number }>;
+  /** Open ticks (start → node → modality → cell). */
+  open: Record<string, Record<NodeId, Record<Modality, TickCell>>>;
+}
+
+export type AddResult =
+  | { status: 'accepted'; frames: Frame[] }
+  | { status: 'late'; tick: number; nextTick: number; frames: Frame[] };
+
+function closerToMiddle(candidate: Sample, current: Sample, middle: number): boolean {
+  const dc = Math.abs(candidate.ts - middle);
+  const d = Math.abs(current.ts - middle);
+  if (dc !== d) return dc < d;
+  if (candidate.ts !== current.ts) return candidate.ts < current.ts;
+  return candidate.value < current.value;
+}
+
+function later(candidate: Sample, current: Sample): boolean {
+  return candidate.ts !== current.ts ? candidate.ts > current.ts : candidate.value > current.value;
+}
+
+export class Aligner {
+  private state: AlignerState;
+  private directory: NodeDirectory;
+  private readonly options: Required<AlignerOptions>;
+
+  constructor(directory: NodeDirectory, options: AlignerOptions, state?: AlignerState) {
+    if (!(options.tickMs > 0)) throw new Error(`tickMs must be positive, got ${options.tickMs}`);
+    this.directory = directory;
+    this.options = { maxCatchUpTicks: 2_880, ...options };
+    this.state = state
+      ? (structuredClone(state) as AlignerState)
+      : { format: 1, nextTick: null, emitted: false, firstTick: null, maxEventTs: null, nodes: {}, open: {} };
+  }
+
+  tickOf(ts: number): number {
+    return Math.floor(ts / this.options.tickMs) * this.options.tickMs;
+  }
+
+  /** Max event time seen minus allowed lateness; null before the first reading. */
+  get watermark(): number | null {
+    return this.state.maxEventTs === null ? null : this.state.maxEventTs - this.options.allowedLatenessMs;
+  }
+
+  /** A copy of the state, to checkpoint. */
+  snapshot(): AlignerState {
+    return structuredClone(this.state);
+  }
+
+  /** Uses a new topology from the next emitted tick on; state of removed nodes is dropped. */
+  setDirectory(directory: NodeDirectory): void {
+    this.directory = directory;
+    for (const node of Object.keys(this.state.nodes)) if (!directory.has(node)) delete this.state.nodes[node];
+  }
+
+  /** Adds one (already validated) reading; returns the frames of ticks the watermark has now passed. */
+  add(reading: Reading): AddResult {
+    const tick = this.tickOf(reading.ts);
+    const s = this.state;
+    if (s.emitted && s.nextTick !== null && tick < s.nextTick) {
+      return { status: 'late', tick, nextTick: s.nextTick, frames: [] };
+    }
+    if (s.nextTick === null || tick < s.nextTick) s.nextTick = tick;
+    if (!s.emitted && (s.firstTick === null || tick < s.firstTick)) s.firstTick = tick;
+    const middle = tick + this.options.tickMs / 2;
+    const cells = ((s.open[String(tick)] ??= {})[reading.node] ??= {});
+    for (const [modality, value] of Object.entries(reading.values)) {
+      const sample = { ts: reading.ts, value };
+      const cell = cells[modality];
+      if (!cell) {
+        cells[modality] = { best: sample, latest: sample };
+        continue;
+      }
+      if (closerToMiddle(sample, cell.best, middle)) cell.best = sample;
+      if (later(sample, cell.latest)) cell.latest = sample;
+    }
+    if (s.maxEventTs === null || reading.ts > s.maxEventTs) s.maxEventTs = reading.ts;
+    return { status: 'accepted', frames: this.emitReady() };
+  }
+
+  /**
+   * Moves event time forward without a reading (e.g. a live network that went
+   * quiet, judged against the wall clock by the caller); returns due frames.
+   */
+  advanceTo(eventTs: number): Frame[] {
+    if (this.state.nextTick === null) return [];
+    if (this.state.maxEventTs === null || eventTs > this.state.maxEventTs) this.state.maxEventTs = eventTs;
+    return this.emitReady();
+  }
+
+  /** Emits every open tick regardless of the watermark (end of a finite stream). */
+  flush(): Frame[] {
+    const s = this.state;
+    const open = Object.keys(s.open).map(Number);
+    if (s.nextTick === null || open.length === 0) return [];
+    const last = Math.max(...open);
+    const frames: Frame[] = [];
+    while (s.nextTick <= last) frames.push(...this.emitTick());
+    return frames;
+  }
+
+  private emitReady(): Frame[] {
+    const s = this.state;
+    const watermark = this.watermark;
+    if (s.nextTick === null || watermark === null) return [];
+    const tickMs = this.options.tickMs;
+    const due = Math.floor((watermark - s.nextTick) / tickMs);
+    if (due > this.options.maxCatchUpTicks) {
+      // Skip the oldest ticks of a long gap, folding their readings into the last known values.
+      const target = s.nextTick + (due - this.options.maxCatchUpTicks) * tickMs;
+      for (const key of Object.keys(s.open).map(Number).sort((a, b) => a - b)) {
+        if (key >= target) break;
+        this.foldTick(key);
+      }
+      s.nextTick = target;
+      s.emitted = true;
+    }
+    const frames: Frame[] = [];
+    while (s.nextTick + tickMs <= watermark) frames.push(...this.emitTick());
+    return frames;
+  }
+
+  /** Folds an open tick's readings into the nodes' last known values and drops it. */
+  private foldTick(tick: number): void {
+    const s = this.state;
+    for (const [node, cells] of Object.entries(s.open[String(tick)] ?? {})) {
+      const latestTs = Math.max(...Object.values(cells).map((c) => c.latest.ts));
+      if (!this.directory.has(node) || !Number.isFinite(latestTs)) continue;
+      const ns = (s.nodes[node] ??= { last: {}, lastTs: latestTs });
+      for (const [modality, cell] of Object.entries(cells)) {
+        const prev = ns.last[modality];
+        if (!prev || later(cell.latest, prev)) ns.last[modality] = cell.latest;
+        if (cell.latest.ts > ns.lastTs) ns.lastTs = cell.latest.ts;
+      }
+    }
+    delete s.open[String(tick)];
+  }
+
+  private emitTick(): Frame[] {
+    const s = this.state;
+    const tick = s.nextTick as number;
+    const { tickMs, silenceMs } = this.options;
+    const cellsByNode = s.open[String(tick)] ?? {};
+    const frames: Frame[] = [];
+    for (const cluster of this.directory.clusters) {
+      const nodes: FrameNode[] = cluster.nodes.map((node) => {
+        const cells = cellsByNode[node] ?? {};
+        const known = s.nodes[node];
+        const listed = this.directory.modalitiesOf(node);
+        const modalities = (listed ?? [...new Set([...Object.keys(known?.last ?? {}), ...Object.keys(cells)])]).sort();
+        const values: Record<Modality, number | null> = {};
+        for (const m of modalities) values[m] = cells[m]?.best.value ?? known?.last[m]?.value ?? null;
+        const fresh = Object.keys(cells).length > 0;
+        const lastTs = fresh ? Math.max(...Object.values(cells).map((c) => c.latest.ts)) : known?.lastTs;
+        const heardSince = lastTs ?? (s.firstTick as number);
+        const staleTicks = fresh ? 0 : Math.max(0, Math.round((tick - this.tickOf(heardSince)) / tickMs));
+        return { node, values, staleTicks, silent: tick + tickMs - heardSince > silenceMs };
+      });
+      frames.push({ network: this.directory.network, cluster: cluster.id, tick, topologyVersion: this.directory.version, nodes });
+    }
+    this.foldTick(tick);
+    s.nextTick = tick + tickMs;
+    s.emitted = true;
+    return frames;
+  }
+}

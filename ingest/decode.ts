@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import type { Reading } from '../common/types.ts';
+import { parseLines, timestampToMs, type Precision } from './line-protocol.ts';
+import { reject, type Decoded } from './rejection.ts';
+import type { NodeDirectory } from './directory.ts';
+
+/**
+ * Turns the bytes of one `wsn.readings` message into readings, or says why
+ * not. Two formats, told apart by the first non-blank character:
+ *
+ * - JSON (`{`): `{"network"?: "lab", "node": "12" | 12, "ts": "2004-03-04T00:00:26.98Z" | 1078358426983,
+ *   "values": {"temperature": 21.4, ...}}`;
+ * - InfluxDB line protocol (anything else), one point per line, as written by
+ *   Telegraf: node from the `node` tag, network from the `network` tag or the
+ *   configured default, fields are the modalities.
+ *
+ * A message is accepted whole or rejected whole: one bad line rejects it, and
+ * the DLQ keeps it intact for a person to fix and replay.
+ */
+export interface DecodeOptions {
+  /** Network of readings that do not name one. */
+  defaultNetwork: string;
+  maxMessageBytes: number;
+  precision: Precision;
+  directory: NodeDirectory;
+  /** Readings more than this far ahead of `now` are rejected (a wrong clock would stall the watermark). */
+  maxFutureMs: number;
+  now: () => number;
+}
+
+/** Event times before this (2000-01-01) are taken for a wrong unit or a missing clock. */
+const MIN_PLAUSIBLE_MS = Date.UTC(2000, 0, 1);
+/** ISO 8601 with an explicit zone: a time without one means a different instant on every machine. */
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+const JsonReading = z.object({
+  network: z.string().min(1).optional(),
+  node: z.union([z.string().min(1), z.number().int().nonnegative()]),
+  ts: z.union([z.string(), z.number()]).optional(),
+  values: z.record(z.string().min(1), z.number()).refine((v) => Object.keys(v).length > 0, { message: 'needs at least one modality' }),
+});
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(message)'}: ${issue.message}`)
+    .join('; ');
+}
+
+function jsonTimestamp(ts: string | number): Decoded<number> {
+  if (typeof ts === 'number') {
+    if (!Number.isFinite(ts)) return reject('non_finite', `ts is ${ts}; send epoch milliseconds`);
+    if (!Number.isInteger(ts)) return reject('bad_timestamp', `ts ${ts} is not an integer number of epoch milliseconds`);
+    if (ts < MIN_PLAUSIBLE_MS) return reject('bad_timestamp', `ts ${ts} is before 2000-01-01 as epoch milliseconds (seconds instead of milliseconds?)`);
+    return { ok: true, value: ts };
+  }
+  if (!ISO_WITH_ZONE.test(ts)) return reject('bad_timestamp', `ts ${JSON.stringify(ts)} is not an ISO 8601 time with a zone (e.g. 2004-03-04T00:00:26.983Z)`);
+  const ms = Date.parse(ts);
+  if (Number.isNaN(ms)) return reject('bad_timestamp', `ts ${JSON.stringify(ts)} is not a valid date`);
+  if (ms < MIN_PLAUSIBLE_MS) return reject('bad_timestamp', `ts ${ts} is before 2000-01-01`);
+  return { ok: true, value: ms };
+}
+
+function decodeJson(text: string, options: DecodeOptions): Decoded<Reading[]> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return reject('malformed', `not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return reject('invalid', 'a JSON reading must be an object {network?, node, ts, values}');
+  }
+  const values = (parsed as { values?: unknown }).values;
+  if (values && typeof values === 'object') {
+    // JSON.parse turns 1e999 into Infinity; say so rather than "expected number".
+    for (const [name, v] of Object.entries(values)) {
+      if (typeof v === 'number' && !Number.isFinite(v)) return reject('non_finite', `values.${name} is ${v}; readings must be finite numbers`);
+    }
+  }
+  if ((parsed as { ts?: unknown }).ts === undefined || (parsed as { ts?: unknown }).ts === null) {
+    return reject('missing_timestamp', 'the reading has no ts (event time: ISO 8601 with zone, or epoch milliseconds)');
+  }
+  const result = JsonReading.safeParse(parsed);
+  if (!result.success) return reject('invalid', describeIssues(result.error));
+  const ts = jsonTimestamp(result.data.ts as string | number);
+  if (!ts.ok) return ts;
+  return {
+    ok: true,
+    value: [{ network: result.data.network ?? options.defaultNetwork, node: String(result.data.node), ts: ts.value, values: result.data.values }],
+  };
+}
+
+function decodeLineProtocol(text: string, options: DecodeOptions): Decoded<Reading[]> {
+  const points = parseLines(text);
+  if (!points.ok) return points;
+  const readings: Reading[] = [];
+  for (const [i, point] of points.value.entries()) {
+    const where = points.value.length > 1 ? `point ${i + 1}: ` : '';
+    const node = point.tags.node;
+    if (!node) return reject('invalid', `${where}no "node" tag (e.g. ${point.measurement},node=12 temperature=21.4 <ts>)`);
+    if (point.timestamp === null) return reject('missing_timestamp', `${where}no timestamp after the fields (event time is required)`);
+    const ts = timestampToMs(point.timestamp, options.precision);
+    if (!Number.isFinite(ts) || ts < MIN_PLAUSIBLE_MS) {
+      return reject('bad_timestamp', `${where}timestamp ${point.timestamp} is before 2000-01-01 in ${options.precision === 'auto' ? 'the unit its magnitude suggests' : options.precision} (check ingest.lineProtocolPrecision)`);
+    }
+    readings.push({ network: point.tags.network ?? options.defaultNetwork, node, ts, values: point.fields });
+  }
+  return { ok: true, value: readings };
+}
+
+/** Checks a well-formed reading against the network: known network, node and modalities, plausible time. */
+export function checkReading(reading: Reading, options: DecodeOptions): Decoded<Reading> {
+  if (reading.network !== options.directory.network) {
+    return reject('unknown_network', `network "${reading.network}" is not served here (this ingest serves "${options.directory.network}")`);
+  }
+  if (!options.directory.has(reading.node)) {
+    return reject('unknown_node', `node "${reading.node}" is not in the topology of network "${reading.network}" (version ${options.directory.version})`);
+  }
+  for (const modality of Object.keys(reading.values)) {
+    if (!options.directory.measures(reading.node, modality)) {
+      return reject('unknown_modality', `node "${reading.node}" does not measure "${modality}" (it measures ${options.directory.modalitiesOf(reading.node)?.join(', ')})`);
+    }
+  }
+  const ahead = reading.ts - options.now();
+  if (ahead > options.maxFutureMs) {
+    return reject('future', `ts ${new Date(reading.ts).toISOString()} is ${Math.round(ahead / 1000)} s ahead of this machine's clock (check the sender's clock)`);
+  }
+  return { ok: true, value: reading };
+}
+
+/** Decodes and checks one message. */
+export function decodeMessage(value: Buffer, options: DecodeOptions): Decoded<Reading[]> {
+  if (value.length > options.maxMessageBytes) {
+    return reject('oversized', `message is ${value.length} bytes, above ingest.maxMessageBytes = ${options.maxMessageBytes}`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(value);
+  } catch {
+    return reject('malformed', 'message is not valid UTF-8');
+  }
+  const trimmed = text.trimStart();
+  if (trimmed === '') return reject('malformed', 'message is empty');
+  const decoded = trimmed.startsWith('{') || trimmed.startsWith('[') ? decodeJson(text, options) : decodeLineProtocol(text, options);
+  if (!decoded.ok) return decoded;
+  for (const reading of decoded.value) {
+    const checked = checkReading(reading, options);
+    if (!checked.ok) return checked;
+  }
+  return decoded;
+}

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import type { Modality, NodeId } from '../common/types.ts';
+
+/**
+ * What ingest needs to know about the network: which nodes exist, what each
+ * measures, and which cluster each belongs to. Built from the topology module's
+ * clusters (see topology-source.ts); kept as plain data so that tests and the
+ * simulator can build one without graphology or Kafka.
+ */
+export interface NodeInfo {
+  id: NodeId;
+  /** Modalities the node reports; an empty list accepts any modality. */
+  modalities: Modality[];
+}
+
+export interface ClusterInfo {
+  id: string;
+  nodes: NodeInfo[];
+}
+
+export interface NetworkLayout {
+  network: string;
+  /** Hash of the topology version; copied into every frame. */
+  version: string;
+  clusters: ClusterInfo[];
+}
+
+export class NodeDirectory {
+  readonly network: string;
+  readonly version: string;
+  /** Clusters sorted by id, each with its nodes sorted by id, so frames list nodes in a stable order. */
+  readonly clusters: ReadonlyArray<{ id: string; nodes: NodeId[] }>;
+  private readonly byNode = new Map<NodeId, { cluster: string; modalities: Set<Modality> | null }>();
+
+  constructor(layout: NetworkLayout) {
+    this.network = layout.network;
+    this.version = layout.version;
+    const clusters = [...layout.clusters].sort((a, b) => compareIds(a.id, b.id));
+    this.clusters = clusters.map((c) => ({ id: c.id, nodes: c.nodes.map((n) => n.id).sort(compareIds) }));
+    for (const cluster of clusters) {
+      for (const node of cluster.nodes) {
+        if (this.byNode.has(node.id)) throw new Error(`node ${node.id} is in two clusters (${this.byNode.get(node.id)?.cluster} and ${cluster.id})`);
+        this.byNode.set(node.id, { cluster: cluster.id, modalities: node.modalities.length > 0 ? new Set(node.modalities) : null });
+      }
+    }
+  }
+
+  has(node: NodeId): boolean {
+    return this.byNode.has(node);
+  }
+
+  clusterOf(node: NodeId): string | undefined {
+    return this.byNode.get(node)?.cluster;
+  }
+
+  /** Whether `node` reports `modality` (true for nodes with an open modality list). */
+  measures(node: NodeId, modality: Modality): boolean {
+    const info = this.byNode.get(node);
+    return info !== undefined && (info.modalities === null || info.modalities.has(modality));
+  }
+
+  modalitiesOf(node: NodeId): Modality[] | null {
+    const m = this.byNode.get(node)?.modalities;
+    return m ? [...m] : null;
+  }
+
+  get nodeCount(): number {
+    return this.byNode.size;
+  }
+}
+
+/** Numeric ids in numeric order ("2" < "10"), others lexically. */
+export function compareIds(a: string, b: string): number {
+  const na = Number(a);
+  const nb = Number(b);
+  if (a !== '' && b !== '' && Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A version hash of a layout, for layouts that do not carry the topology's own. */
+export function layoutVersion(layout: Omit<NetworkLayout, 'version'>): string {
+  const canonical = JSON.stringify(
+    [...layout.clusters]
+      .sort((a, b) => compareIds(a.id, b.id))
+      .map((c) => [c.id, [...c.nodes].sort((a, b) => compareIds(a.id, b.id)).map((n) => [n.id, [...n.modalities].sort()])]),
+  );
+  return createHash('sha256').update(layout.network).update(canonical).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,34 @@
+/**
+ * Why a message on `wsn.readings` was not accepted. Every rejected message
+ * goes to `wsn.readings.dlq` with its original bytes; the code goes in the
+ * `x-wsn-error-code` header and the `reason` label of
+ * `wsn_ingest_rejected_total`, the detail in `x-wsn-error`.
+ */
+export const REJECTION_CODES = [
+  'oversized',
+  'malformed',
+  'invalid',
+  'non_finite',
+  'missing_timestamp',
+  'bad_timestamp',
+  'future',
+  'unknown_network',
+  'unknown_node',
+  'unknown_modality',
+  'late',
+] as const;
+
+export type RejectionCode = (typeof REJECTION_CODES)[number];
+
+export interface Rejection {
+  code: RejectionCode;
+  /** What was wrong and where (field, line), for a person reading the DLQ. */
+  message: string;
+}
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; rejection: Rejection };
+
+export const reject = (code: RejectionCode, message: string): { ok: false; rejection: Rejection } => ({
+  ok: false,
+  rejection: { code, message },
+});

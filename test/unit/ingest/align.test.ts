@@ -1,0 +1,175 @@
+import { describe, it, expect } from 'vitest';
+import { Aligner, type AlignerOptions } from '../../../ingest/align.ts';
+import { NodeDirectory } from '../../../ingest/directory.ts';
+import type { Frame, Reading } from '../../../common/types.ts';
+
+const T = 31_000;
+const T0 = 1_000 * T; // a tick boundary
+const directory = new NodeDirectory({
+  network: 'lab',
+  version: 'v1',
+  clusters: [
+    { id: 'c1', nodes: [{ id: '2', modalities: ['temperature', 'humidity'] }, { id: '1', modalities: ['temperature', 'humidity'] }] },
+    { id: 'c0', nodes: [{ id: '10', modalities: ['temperature'] }] },
+  ],
+});
+const options: AlignerOptions = { tickMs: T, allowedLatenessMs: 2 * T, silenceMs: 5 * T };
+const r = (node: string, ts: number, values: Record<string, number>): Reading => ({ network: 'lab', node, ts, values });
+
+function feed(aligner: Aligner, readings: Reading[]): Frame[] {
+  return readings.flatMap((x) => aligner.add(x).frames);
+}
+const frameOf = (frames: Frame[], cluster: string, tick: number): Frame | undefined => frames.find((f) => f.cluster === cluster && f.tick === tick);
+
+describe('Aligner', () => {
+  it('emits a tick only when the watermark (max event time − lateness) passes its end', () => {
+    const a = new Aligner(directory, options);
+    expect(feed(a, [r('1', T0 + 1_000, { temperature: 20 })])).toEqual([]);
+    // max event time T0+3T−1 → watermark T0+T−1: tick T0 not yet closed.
+    expect(feed(a, [r('1', T0 + 3 * T - 1, { temperature: 21 })])).toEqual([]);
+    expect(a.watermark).toBe(T0 + T - 1);
+    // watermark reaches T0+T: tick T0 is emitted, one frame per cluster, clusters in id order.
+    const frames = feed(a, [r('1', T0 + 3 * T, { temperature: 22 })]);
+    expect(frames.map((f) => [f.cluster, f.tick])).toEqual([['c0', T0], ['c1', T0]]);
+  });
+
+  it('builds frames with nodes in id order, the topology version and null for never-reported modalities', () => {
+    const a = new Aligner(directory, options);
+    const frames = feed(a, [r('2', T0 + 5, { temperature: 19 }), r('1', T0 + 10, { temperature: 20, humidity: 40 }), r('10', T0 + 4 * T, { temperature: 5 })]);
+    const c1 = frameOf(frames, 'c1', T0);
+    expect(c1).toEqual({
+      network: 'lab',
+      cluster: 'c1',
+      tick: T0,
+      topologyVersion: 'v1',
+      nodes: [
+        { node: '1', values: { humidity: 40, temperature: 20 }, staleTicks: 0, silent: false },
+        { node: '2', values: { humidity: null, temperature: 19 }, staleTicks: 0, silent: false },
+      ],
+    });
+  });
+
+  it('takes the reading nearest the middle of the tick', () => {
+    const a = new Aligner(directory, options);
+    const frames = feed(a, [
+      r('1', T0 + 1_000, { temperature: 1 }),
+      r('1', T0 + T / 2 + 2_000, { temperature: 2 }),
+      r('1', T0 + T - 1, { temperature: 3 }),
+      r('1', T0 + 10 * T, { temperature: 9 }),
+    ]);
+    expect(frameOf(frames, 'c1', T0)?.nodes[0].values.temperature).toBe(2);
+  });
+
+  it('fills gaps with the last known value (the latest reading of an earlier tick) and counts staleTicks', () => {
+    const a = new Aligner(directory, options);
+    const frames = feed(a, [
+      r('1', T0 + 100, { temperature: 10, humidity: 50 }),
+      r('1', T0 + T - 100, { temperature: 11 }),
+      r('1', T0 + 2 * T + 5, { temperature: 12 }),
+      r('2', T0 + 6 * T, { temperature: 0 }),
+    ]);
+    const node1 = (tick: number) => frameOf(frames, 'c1', tick)?.nodes.find((n) => n.node === '1');
+    expect(node1(T0)).toMatchObject({ values: { temperature: 10, humidity: 50 }, staleTicks: 0 });
+    // tick 1 has no reading of node 1: carried forward from the latest reading of tick 0 (11, not 10).
+    expect(node1(T0 + T)).toMatchObject({ values: { temperature: 11, humidity: 50 }, staleTicks: 1 });
+    // tick 2 has a new temperature; humidity still from tick 0; staleTicks follows the freshest reading.
+    expect(node1(T0 + 2 * T)).toMatchObject({ values: { temperature: 12, humidity: 50 }, staleTicks: 0 });
+    expect(node1(T0 + 3 * T)).toMatchObject({ values: { temperature: 12 }, staleTicks: 1 });
+    expect(node1(T0 + 3 * T)?.silent).toBe(false);
+  });
+
+  it('flags a node silent once it has not reported for more than silenceMs, and a never-heard node too', () => {
+    const a = new Aligner(directory, options);
+    const readings: Reading[] = [];
+    for (let k = 0; k < 12; k++) readings.push(r('2', T0 + k * T + 100, { temperature: k }));
+    readings.push(r('1', T0 + 100, { temperature: 1 }));
+    const frames = feed(a, readings);
+    const silentOf = (node: string, tick: number) => frameOf(frames, 'c1', tick)?.nodes.find((n) => n.node === node)?.silent;
+    // node 1 last reported at T0+100; silent when tick end − that > 5T, i.e. from tick T0+5T on.
+    expect(silentOf('1', T0 + 4 * T)).toBe(false);
+    expect(silentOf('1', T0 + 5 * T)).toBe(true);
+    expect(silentOf('2', T0 + 5 * T)).toBe(false);
+    // node 10 never reported: silence counts from the first tick seen.
+    const ten = (tick: number) => frameOf(frames, 'c0', tick)?.nodes[0];
+    expect(ten(T0 + 4 * T)).toMatchObject({ silent: false, values: { temperature: null }, staleTicks: 4 });
+    expect(ten(T0 + 5 * T)?.silent).toBe(true);
+  });
+
+  it('accepts a reading that is behind the max event time but within allowed lateness', () => {
+    const a = new Aligner(directory, options);
+    feed(a, [r('1', T0 + 2 * T, { temperature: 30 })]);
+    const res = a.add(r('1', T0 + 500, { temperature: 5 }));
+    expect(res.status).toBe('accepted');
+    const frames = feed(a, [r('1', T0 + 4 * T, { temperature: 0 })]);
+    expect(frameOf(frames, 'c1', T0)?.nodes[0].values.temperature).toBe(5);
+  });
+
+  it('rejects readings for an already emitted tick as late, without changing emitted frames', () => {
+    const a = new Aligner(directory, options);
+    const frames = feed(a, [r('1', T0 + 100, { temperature: 1 }), r('1', T0 + 3 * T, { temperature: 3 })]);
+    expect(frames.map((f) => f.tick)).toEqual([T0, T0]);
+    const late = a.add(r('2', T0 + 200, { temperature: 99 }));
+    expect(late).toEqual({ status: 'late', tick: T0, nextTick: T0 + T, frames: [] });
+    const more = feed(a, [r('1', T0 + 10 * T, { temperature: 4 })]);
+    // the late value never shows up, not even as a carried-forward value
+    expect(more.flatMap((f) => f.nodes).filter((n) => n.node === '2').every((n) => n.values.temperature === null)).toBe(true);
+  });
+
+  it('gives the same frames whatever the batching, and after a checkpoint/restore in the middle', () => {
+    const readings: Reading[] = [];
+    for (let k = 0; k < 40; k++) {
+      readings.push(r(String((k % 3) + 1 === 3 ? 10 : (k % 3) + 1), T0 + k * 9_000 + (k % 5) * 777, { temperature: k * 0.5 }));
+    }
+    const once = new Aligner(directory, options);
+    const all = [...feed(once, readings), ...once.flush()];
+
+    const first = new Aligner(directory, options);
+    const part1 = feed(first, readings.slice(0, 17));
+    const checkpoint = JSON.parse(JSON.stringify(first.snapshot()));
+    const resumed = new Aligner(directory, options, checkpoint);
+    const part2 = [...feed(resumed, readings.slice(17)), ...resumed.flush()];
+    expect([...part1, ...part2]).toEqual(all);
+    expect(all.length).toBeGreaterThan(10);
+  });
+
+  it('re-emits identical frames when readings after a checkpoint are delivered again (idempotent replay)', () => {
+    const readings = Array.from({ length: 30 }, (_, k) => r(k % 2 ? '1' : '2', T0 + k * 10_000, { temperature: k }));
+    const a = new Aligner(directory, options);
+    feed(a, readings.slice(0, 10));
+    const checkpoint = a.snapshot();
+    const firstRun = feed(a, readings.slice(10));
+    const replay = feed(new Aligner(directory, options, checkpoint), readings.slice(10));
+    expect(replay).toEqual(firstRun);
+    // and duplicates of already-seen readings do not change the tick's value
+    const dup = new Aligner(directory, options, checkpoint);
+    const withDuplicates = feed(dup, [...readings.slice(10, 15), ...readings.slice(10)]);
+    expect(withDuplicates).toEqual(firstRun);
+  });
+
+  it('keeps its state small: only ticks within allowed lateness are open', () => {
+    const a = new Aligner(directory, options);
+    for (let k = 0; k < 500; k++) a.add(r('1', T0 + k * 1_000, { temperature: k, humidity: k }));
+    const state = a.snapshot();
+    expect(Object.keys(state.open).length).toBeLessThanOrEqual(options.allowedLatenessMs / T + 2);
+    expect(JSON.stringify(state).length).toBeLessThan(2_000);
+  });
+
+  it('skips the oldest ticks of a gap longer than maxCatchUpTicks', () => {
+    const a = new Aligner(directory, { ...options, maxCatchUpTicks: 5 });
+    feed(a, [r('1', T0 + 100, { temperature: 1 })]);
+    const frames = feed(a, [r('1', T0 + 100 * T, { temperature: 2 })]);
+    const ticks = [...new Set(frames.map((f) => f.tick))];
+    expect(ticks.length).toBe(5);
+    expect(ticks[ticks.length - 1]).toBe(T0 + 97 * T);
+    // the skipped reading still counts as the last known value
+    expect(frameOf(frames, 'c1', ticks[0])?.nodes[0].values.temperature).toBe(1);
+  });
+
+  it('advances on wall-clock idle time via advanceTo, emitting silent frames for a quiet network', () => {
+    const a = new Aligner(directory, options);
+    feed(a, [r('1', T0 + 100, { temperature: 1 })]);
+    const frames = a.advanceTo(T0 + 20 * T);
+    expect(new Set(frames.map((f) => f.tick)).size).toBe(18);
+    expect(frameOf(frames, 'c1', T0 + 17 * T)?.nodes[0]).toMatchObject({ silent: true, staleTicks: 17, values: { temperature: 1 } });
+  });
+});
