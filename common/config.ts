@@ -43,8 +43,12 @@ export const ConfigSchema = z.object({
       allowedLatenessMs: z.coerce.number().int().nonnegative().default(62_000),
       silenceMs: z.coerce.number().int().positive().default(10 * 60_000),
       maxMessageBytes: z.coerce.number().int().positive().default(64 * 1024),
+      /** Port of the ingest service's /metrics, /healthz and /readyz (0 = any free port). */
+      httpPort: z.coerce.number().int().min(0).max(65535).default(9464),
+      /** Unit of line-protocol timestamps; `auto` infers it from the magnitude. */
+      lineProtocolPrecision: z.enum(['auto', 'ns', 'us', 'ms', 's']).default('auto'),
     })
-    .default({ tickMs: 31_000, allowedLatenessMs: 62_000, silenceMs: 600_000, maxMessageBytes: 65_536 }),
+    .default({ tickMs: 31_000, allowedLatenessMs: 62_000, silenceMs: 600_000, maxMessageBytes: 65_536, httpPort: 9464, lineProtocolPrecision: 'auto' }),
   detector: z
     .object({
       model: z.string().default('models/default'),
@@ -85,6 +89,8 @@ export const ENV_VARS: Record<string, string> = {
   WSN_ALLOWED_LATENESS_MS: 'ingest.allowedLatenessMs',
   WSN_SILENCE_MS: 'ingest.silenceMs',
   WSN_MAX_MESSAGE_BYTES: 'ingest.maxMessageBytes',
+  WSN_INGEST_HTTP_PORT: 'ingest.httpPort',
+  WSN_LINE_PROTOCOL_PRECISION: 'ingest.lineProtocolPrecision',
   WSN_MODEL: 'detector.model',
   WSN_THRESHOLD: 'detector.threshold',
   WSN_ALERT_AFTER_TICKS: 'detector.alertAfterTicks',
