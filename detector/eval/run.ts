@@ -1,0 +1,148 @@
+/**
+ * The whole evaluation: for every seed its own injections (the same for all
+ * scorers of that seed) and its own trained models; for every scorer the
+ * paper's counts, localization and false alarms over the clean test stream.
+ */
+import { createRng } from '../../common/random.ts';
+import { NeighbourMedianScorer } from '../baselines/neighbour-median.ts';
+import { RollingZScoreScorer } from '../baselines/rolling-zscore.ts';
+import { type ModalityStats, computeStats, normalizeSeries } from '../data/normalize.ts';
+import type { Series } from '../series.ts';
+import type { SeriesScorer } from '../scoring.ts';
+import { calibrateOnTraining } from './calibrate.ts';
+import { ClusteredScorer, selectNodes } from './clustered.ts';
+import { type FalseAlarms, falseAlarms } from './false-alarms.ts';
+import { type EvalGraph, type Positions, kmeansClusters, knnGraph, nearestNodeIndex } from './graph.ts';
+import { AUTHORS_IBRL_RANGES, injectedCases, kindCounts, planPaperInjections, withModalityRanges } from './paper-injections.ts';
+import { type Counts, PAPER_PROTOCOL, type ProtocolOptions, countOutcomes, protocolLayout, runProtocol } from './protocol.ts';
+
+/** Trains a scorer on a normalized training series over a graph of its nodes. */
+export type ModelTrainer = (train: Series, graph: EvalGraph, seed: number) => Promise<SeriesScorer>;
+
+export interface EvaluationInput {
+  /** Raw aligned series (all steps). */
+  raw: Series;
+  positions: Positions;
+  /** Seconds between two samples of the series (for false alarms per day). */
+  secondsPerStep: number;
+  seeds: readonly number[];
+  protocol?: ProtocolOptions;
+  /** 'authors': the ranges saved with the GLSL code (IBRL only); 'training': max − min over all training data. */
+  injectionRanges?: 'authors' | 'training';
+  /** Neighbours per node for the graph and the neighbour-median baseline. Default 4. */
+  neighbours?: number;
+  /** The model, when there is one. */
+  model?: ModelTrainer;
+  /** k-means clusters for the clustered model variant (0 or undefined: no clustered variant). */
+  clusters?: number;
+  baselines?: boolean;
+  onProgress?: (message: string) => void;
+}
+
+export interface ScorerRun {
+  scorer: string;
+  seed: number;
+  counts: Counts;
+  falseAlarms: FalseAlarms;
+  threshold: number;
+  /** Seconds to train (models) or calibrate (baselines). */
+  trainSeconds: number;
+  /** Models trained for this run (1, or one per cluster). */
+  models: number;
+}
+
+export interface EvaluationResult {
+  runs: ScorerRun[];
+  /** Injection kinds per seed. */
+  kinds: Record<number, Record<string, number>>;
+  layout: ReturnType<typeof protocolLayout>;
+  nodes: number;
+  modalities: string[];
+  injectionRanges: 'authors' | 'training';
+  clusterSizes?: number[];
+}
+
+function trainingSlice(series: Series, trainEnd: number): Series {
+  const width = series.nodes.length * series.modalities.length;
+  return { ...series, steps: trainEnd, data: series.data.slice(0, trainEnd * width), times: series.times?.slice(0, trainEnd) };
+}
+
+export async function runEvaluation(input: EvaluationInput): Promise<EvaluationResult> {
+  const protocol = input.protocol ?? PAPER_PROTOCOL;
+  const progress = input.onProgress ?? (() => {});
+  const { raw } = input;
+  const layout = protocolLayout(raw.steps, protocol);
+  const normalization = computeStats(raw, { to: layout.trainEnd });
+  const rangesKind = input.injectionRanges ?? 'training';
+  const injectionStats: ModalityStats = rangesKind === 'authors' ? withModalityRanges(normalization, AUTHORS_IBRL_RANGES) : normalization;
+  const normalized = normalizeSeries(raw, normalization);
+  const nearest = nearestNodeIndex(raw.nodes, input.positions);
+  const k = input.neighbours ?? 4;
+  const graph = knnGraph(raw.nodes, input.positions, k);
+  const neighbourIds = new Map(raw.nodes.map((id, i) => [id, graph.adjacency[i].flatMap((w, j) => (w > 0 ? [raw.nodes[j]] : []))]));
+  const train = trainingSlice(normalized, layout.trainEnd);
+  const clusterGroups = input.clusters ? kmeansClusters(raw.nodes, input.positions, input.clusters, 1) : undefined;
+
+  const result: EvaluationResult = { runs: [], kinds: {}, layout, nodes: raw.nodes.length, modalities: [...raw.modalities], injectionRanges: rangesKind, clusterSizes: clusterGroups?.map((g) => g.length) };
+
+  for (const seed of input.seeds) {
+    const plan = planPaperInjections(raw, layout.checkPoints, createRng(seed), { injectionLength: protocol.injectionLength, window: protocol.window, nearest });
+    result.kinds[seed] = kindCounts(plan);
+    progress(`seed ${seed}: injections ${JSON.stringify(result.kinds[seed])}`);
+
+    const builders: { name: string; build: () => Promise<{ scorer: SeriesScorer; models: number }> }[] = [];
+    if (input.baselines ?? true) {
+      const calibration = { raw, normalized, trainEnd: layout.trainEnd, protocol, nearest, injectionStats, normalization, seed };
+      builders.push({
+        name: 'rolling-zscore',
+        build: async () => {
+          const scorer = new RollingZScoreScorer({ history: protocol.window });
+          await calibrateOnTraining(scorer, calibration);
+          return { scorer, models: 0 };
+        },
+      });
+      builders.push({
+        name: 'neighbour-median',
+        build: async () => {
+          const scorer = new NeighbourMedianScorer({ neighbours: neighbourIds }).fit(train);
+          await calibrateOnTraining(scorer, calibration);
+          return { scorer, models: 0 };
+        },
+      });
+    }
+    const model = input.model;
+    if (model) {
+      builders.push({ name: 'glsl-model', build: async () => ({ scorer: await model(train, graph, seed), models: 1 }) });
+      if (clusterGroups) {
+        builders.push({
+          name: `glsl-model-${clusterGroups.length}-clusters`,
+          build: async () => {
+            const members = [];
+            for (const [c, indices] of clusterGroups.entries()) {
+              progress(`seed ${seed}: training cluster ${c + 1}/${clusterGroups.length} (${indices.length} nodes)`);
+              const sub = selectNodes(train, indices);
+              members.push({ indices, scorer: await model(sub, knnGraph(sub.nodes, input.positions, k), seed) });
+            }
+            return { scorer: new ClusteredScorer(`glsl-model-${clusterGroups.length}-clusters`, members), models: members.length };
+          },
+        });
+      }
+    }
+
+    for (const builder of builders) {
+      progress(`seed ${seed}: ${builder.name}: training/calibrating`);
+      const started = performance.now();
+      const { scorer, models } = await builder.build();
+      const trainSeconds = (performance.now() - started) / 1000;
+      progress(`seed ${seed}: ${builder.name}: scoring (${trainSeconds.toFixed(1)} s to train)`);
+      const { outcomes, cleanStream } = await runProtocol(scorer, normalized, layout.trainEnd, layout.checkPoints, injectedCases(raw, plan, injectionStats, normalization), protocol.window, (i) => {
+        if ((i + 1) % 25 === 0) progress(`seed ${seed}: ${builder.name}: ${i + 1}/${plan.length} injections scored`);
+      });
+      const counts = countOutcomes(outcomes, scorer.threshold);
+      const alarms = falseAlarms(cleanStream, raw.nodes.length, scorer.threshold, input.secondsPerStep);
+      progress(`seed ${seed}: ${builder.name}: P ${counts.precision.toFixed(3)} R ${counts.recall.toFixed(3)} F1 ${counts.f1.toFixed(3)}`);
+      result.runs.push({ scorer: builder.name, seed, counts, falseAlarms: alarms, threshold: scorer.threshold, trainSeconds, models });
+    }
+  }
+  return result;
+}
