@@ -14,14 +14,21 @@ export interface NeighbourMedianOptions {
   neighbours: ReadonlyMap<NodeId, readonly NodeId[]>;
   /** Smallest residual std, in the series' units. Default 0.05. */
   stdFloor?: number;
+  /**
+   * Trailing samples whose mean residual is subtracted first (default 20), so
+   * a slowly changing offset between a node and its neighbours (a sunny
+   * corner, a draining battery) is not an anomaly but a sudden break is.
+   * 0 compares with the training mean residual instead.
+   */
+  history?: number;
   rawThreshold?: number;
 }
 
 /**
  * Spatial baseline: a node's residual is its value minus the median of its
  * neighbours' values, per modality (on z-scored data, so levels compare);
- * the score is the residual's distance from its training mean in training
- * standard deviations, worst modality. Readings that move with the room
+ * the score is how far the residual jumps from its trailing mean, in
+ * standard deviations of that jump on training data, worst modality. Readings that move with the room
  * (weather, the building's heating) cancel out; a node that leaves its
  * neighbours does not.
  */
@@ -31,6 +38,7 @@ export class NeighbourMedianScorer implements SeriesScorer, CalibratedBaseline {
   rawThreshold: number;
   private readonly neighbours: ReadonlyMap<NodeId, readonly NodeId[]>;
   private readonly stdFloor: number;
+  readonly history: number;
   /** Residual mean and std per node id × modality, from training. */
   private residualMean = new Map<NodeId, Float64Array>();
   private residualStd = new Map<NodeId, Float64Array>();
@@ -38,6 +46,7 @@ export class NeighbourMedianScorer implements SeriesScorer, CalibratedBaseline {
   constructor(options: NeighbourMedianOptions) {
     this.neighbours = options.neighbours;
     this.stdFloor = options.stdFloor ?? 0.05;
+    this.history = options.history ?? 20;
     this.rawThreshold = options.rawThreshold ?? 4;
   }
 
@@ -70,11 +79,40 @@ export class NeighbourMedianScorer implements SeriesScorer, CalibratedBaseline {
     return out;
   }
 
+  /**
+   * Residuals of [from, to) minus their trailing mean over `history` earlier
+   * steps (as many as the series has); plain residuals when history is 0.
+   */
+  detrended(series: Series, from: number, to: number): Float64Array {
+    const L = this.history;
+    if (L === 0) return this.residuals(series, from, to);
+    const N = series.nodes.length;
+    const M = series.modalities.length;
+    const start = Math.max(0, from - L);
+    const r = this.residuals(series, start, to);
+    const out = new Float64Array((to - from) * N * M);
+    for (let k = 0; k < N * M; k++) {
+      let sum = 0;
+      let count = 0;
+      for (let t = start; t < to; t++) {
+        const v = r[(t - start) * N * M + k];
+        if (t >= from) out[(t - from) * N * M + k] = count > 0 ? v - sum / count : 0;
+        sum += v;
+        count++;
+        if (count > L) {
+          sum -= r[(t - L - start) * N * M + k];
+          count--;
+        }
+      }
+    }
+    return out;
+  }
+
   /** Learns each node's residual mean and spread on (normalized) training steps [from, to). */
   fit(train: Series, from = 0, to = train.steps): this {
     const N = train.nodes.length;
     const M = train.modalities.length;
-    const r = this.residuals(train, from, to);
+    const r = this.detrended(train, from, to);
     const rows = to - from;
     for (let n = 0; n < N; n++) {
       const mean = new Float64Array(M);
@@ -99,7 +137,7 @@ export class NeighbourMedianScorer implements SeriesScorer, CalibratedBaseline {
   rawScores(series: Series, from: number, to: number): Float32Array {
     const N = series.nodes.length;
     const M = series.modalities.length;
-    const r = this.residuals(series, from, to);
+    const r = this.detrended(series, from, to);
     const out = new Float32Array((to - from) * N);
     for (let n = 0; n < N; n++) {
       const mean = this.residualMean.get(series.nodes[n]);
