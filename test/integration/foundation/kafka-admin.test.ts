@@ -1,0 +1,83 @@
+import { ConfigResourceTypes, Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireServices, runId } from './services.ts';
+
+// The parts of the Kafka protocol wsn-watch relies on, spoken by kafkajs 2.2.4
+// to the broker version `services up` runs: explicit topic creation with
+// partitions and configs (the compacted wsn.topology), and keyed messages read
+// back per key.
+const id = runId();
+const partitioned = `wsn.test.foundation.frames.${id}`;
+const compacted = `wsn.test.foundation.topology.${id}`;
+
+describe('foundation: Kafka admin and compacted topics', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  let consumer: Consumer;
+
+  beforeAll(async () => {
+    const config = await requireServices();
+    kafka = new Kafka({ clientId: 'wsn-test-foundation-admin', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+    admin = kafka.admin();
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    await consumer?.disconnect();
+    await admin?.deleteTopics({ topics: [partitioned, compacted] }).catch(() => undefined);
+    await admin?.disconnect();
+  });
+
+  it('creates topics with the requested partitions and cleanup policy', async () => {
+    const created = await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: partitioned, numPartitions: 4 },
+        { topic: compacted, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      ],
+    });
+    expect(created).toBe(true);
+
+    const metadata = await admin.fetchTopicMetadata({ topics: [partitioned, compacted] });
+    const partitions = Object.fromEntries(metadata.topics.map((t) => [t.name, t.partitions.length]));
+    expect(partitions).toEqual({ [partitioned]: 4, [compacted]: 1 });
+
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: compacted, configNames: ['cleanup.policy'] }],
+    });
+    expect(described.resources[0].configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue).toBe('compact');
+  });
+
+  it('keeps keyed messages in key order on a compacted topic and reads the latest value per key', async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: compacted,
+      acks: -1,
+      messages: [
+        { key: 'cluster-a', value: 'v1' },
+        { key: 'cluster-b', value: 'v1' },
+        { key: 'cluster-a', value: 'v2' },
+      ],
+    });
+    await producer.disconnect();
+
+    consumer = kafka.consumer({ groupId: `wsn-test-foundation-admin-${id}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: compacted, fromBeginning: true });
+    const latest = new Map<string, string>();
+    let seen = 0;
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          eachMessage: async ({ message }) => {
+            latest.set(String(message.key), String(message.value));
+            if (++seen === 3) resolve();
+          },
+        })
+        .catch(reject);
+    });
+    expect(Object.fromEntries(latest)).toEqual({ 'cluster-a': 'v2', 'cluster-b': 'v1' });
+  });
+});
