@@ -72,6 +72,27 @@ case "$(uname -s)-$(uname -m)" in
     "on a machine with internet access approve tfjs-node's own install step: npm install-scripts approve @tensorflow/tfjs-node && npm rebuild @tensorflow/tfjs-node" ;;
 esac
 
+# --- The build tools, checked before anything is changed ------------------------
+nodedir="${WSN_NODEDIR:-$(node -p "require('node:path').resolve(process.execPath, '..', '..')")}"
+[[ -f "$nodedir/include/node/node_api.h" ]] ||
+  fail "no Node.js headers in $nodedir/include/node (node-gyp cannot download them without internet access)" \
+    "point WSN_NODEDIR at a Node.js install prefix that has include/node (official tarballs and distribution packages do)"
+
+for tool in python3 make g++; do
+  command -v "$tool" >/dev/null || fail "$tool is not on PATH; building the binding needs python3, make and g++" "on Debian: apt-get install -y python3 make g++"
+done
+
+# node-gyp ships inside npm; use that copy rather than downloading one.
+npm_dir=$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)
+node_gyp="${npm_config_node_gyp:-$npm_dir/node_modules/node-gyp/bin/node-gyp.js}"
+[[ -f $node_gyp ]] || fail "node-gyp not found at $node_gyp" "set npm_config_node_gyp to a node-gyp.js"
+
+# Build exactly where tfjs-node's loader (node-pre-gyp's find) will look.
+binding_path=$(node -p "require('@mapbox/node-pre-gyp').find(require.resolve('@tensorflow/tfjs-node/package.json'))")
+module_dir=$(dirname "$binding_path")
+napi_version=${module_dir##*napi-v}
+[[ $napi_version =~ ^[0-9]+$ ]] || fail "unexpected binding location $binding_path"
+
 # --- 2. The TensorFlow C library from the tensorflow-cpu wheel ------------------
 # The requirements file is the single place that names the version and its hash.
 tf_version=$(sed -n 's/^tensorflow-cpu==\([0-9.]*\) .*/\1/p' "$requirements")
@@ -99,7 +120,7 @@ if [[ ! -f "$lib_cache/.complete" ]]; then
     mkdir -p "$wheel_dir"
     # The libraries inside do not depend on the Python version: ask for one
     # fixed tag so the same file (and hash) is used whatever python3 is here.
-    python3 -m pip download --quiet --progress-bar on --no-deps --only-binary=:all: \
+    python3 -m pip download --progress-bar on --no-deps --only-binary=:all: \
       --platform manylinux2014_x86_64 --python-version 3.11 \
       --require-hashes -r "$requirements" -d "$wheel_dir" >&2 ||
       fail "pip could not download tensorflow-cpu==$tf_version" "check that PyPI is reachable (pip config list shows the index in use)"
@@ -144,22 +165,6 @@ ln -s libtensorflow_cc.so.2 "$deps/lib/libtensorflow.so"
 ln -s libtensorflow_framework.so.2 "$deps/lib/libtensorflow_framework.so"
 
 # --- 4. Build the binding with node-gyp ------------------------------------------
-nodedir="${WSN_NODEDIR:-$(node -p "require('node:path').resolve(process.execPath, '..', '..')")}"
-[[ -f "$nodedir/include/node/node_api.h" ]] ||
-  fail "no Node.js headers in $nodedir/include/node (node-gyp cannot download them without internet access)" \
-    "point WSN_NODEDIR at a Node.js install prefix that has include/node (official tarballs and distribution packages do)"
-
-# node-gyp ships inside npm; use that copy rather than downloading one.
-npm_dir=$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)
-node_gyp="${npm_config_node_gyp:-$npm_dir/node_modules/node-gyp/bin/node-gyp.js}"
-[[ -f $node_gyp ]] || fail "node-gyp not found at $node_gyp" "set npm_config_node_gyp to a node-gyp.js"
-
-# Build exactly where tfjs-node's loader (node-pre-gyp's find) will look.
-binding_path=$(node -p "require('@mapbox/node-pre-gyp').find(require.resolve('@tensorflow/tfjs-node/package.json'))")
-module_dir=$(dirname "$binding_path")
-napi_version=${module_dir##*napi-v}
-[[ $napi_version =~ ^[0-9]+$ ]] || fail "unexpected binding location $binding_path"
-
 log "building tfjs_binding (N-API $napi_version) with node-gyp $(node "$node_gyp" --version 2>/dev/null | tr -d v) against $nodedir/include/node"
 build_log="$cache_dir/tfjs-node-build.log"
 mkdir -p "$cache_dir"
