@@ -1,0 +1,96 @@
+import type { ModelConfig } from './config.ts';
+
+/**
+ * The streaming state of one cluster, keyed by node id so nodes can join and
+ * leave: the last `window` samples of every node and modality, and the GRU
+ * hidden state of every node. Plain arrays of numbers, so it serialises to
+ * JSON for checkpoints (see serializeClusterState).
+ */
+export interface ClusterState {
+  nodes: string[];
+  /** N × M × W, oldest sample first along W (z-normalized values). */
+  windows: Float32Array;
+  /** layers × N × units. */
+  hidden: Float32Array;
+  /** How many samples have been pushed so far, capped at the window length. */
+  filled: number;
+}
+
+/** The JSON form of a ClusterState (Float32Arrays as number arrays). */
+export interface ClusterStateJson {
+  nodes: string[];
+  windows: number[];
+  hidden: number[];
+  filled: number;
+}
+
+type StateShape = Pick<ModelConfig, 'modalities' | 'window' | 'gruLayers' | 'gruUnits'>;
+
+export function createClusterState(nodes: string[], config: StateShape): ClusterState {
+  if (new Set(nodes).size !== nodes.length) throw new RangeError('createClusterState: duplicate node ids');
+  const n = nodes.length;
+  return {
+    nodes: [...nodes],
+    windows: new Float32Array(n * config.modalities.length * config.window),
+    hidden: new Float32Array(config.gruLayers * n * config.gruUnits),
+    filled: 0,
+  };
+}
+
+/**
+ * The state for a new node list: surviving nodes keep their windows and
+ * hidden state, new nodes start from zeros (the mean of a z-normalized
+ * series) and a zero hidden state; departed nodes are dropped.
+ */
+export function resizeClusterState(state: ClusterState, newNodes: string[], config: StateShape): ClusterState {
+  const next = createClusterState(newNodes, config);
+  next.filled = state.filled;
+  const oldIndex = new Map(state.nodes.map((node, i) => [node, i]));
+  const rowLength = config.modalities.length * config.window;
+  const oldN = state.nodes.length;
+  const newN = newNodes.length;
+  newNodes.forEach((node, j) => {
+    const i = oldIndex.get(node);
+    if (i === undefined) return;
+    next.windows.set(state.windows.subarray(i * rowLength, (i + 1) * rowLength), j * rowLength);
+    for (let layer = 0; layer < config.gruLayers; layer++) {
+      const from = (layer * oldN + i) * config.gruUnits;
+      next.hidden.set(state.hidden.subarray(from, from + config.gruUnits), (layer * newN + j) * config.gruUnits);
+    }
+  });
+  return next;
+}
+
+/**
+ * Appends one tick (N × M values, node-major) to the windows, shifting out
+ * the oldest sample. A NaN value (missing reading) repeats the node's
+ * previous sample for that modality.
+ */
+export function pushSample(state: ClusterState, values: Float32Array, config: StateShape): void {
+  const m = config.modalities.length;
+  const w = config.window;
+  const n = state.nodes.length;
+  if (values.length !== n * m) throw new RangeError(`pushSample: expected ${n * m} values (${n} nodes × ${m} modalities), got ${values.length}`);
+  for (let row = 0; row < n * m; row++) {
+    const base = row * w;
+    const previous = state.windows[base + w - 1];
+    state.windows.copyWithin(base, base + 1, base + w);
+    const value = values[row];
+    state.windows[base + w - 1] = Number.isFinite(value) ? value : previous;
+  }
+  state.filled = Math.min(w, state.filled + 1);
+}
+
+export function serializeClusterState(state: ClusterState): ClusterStateJson {
+  return { nodes: [...state.nodes], windows: Array.from(state.windows), hidden: Array.from(state.hidden), filled: state.filled };
+}
+
+/** Rebuilds a ClusterState from JSON, checking its sizes against the model's shape. */
+export function deserializeClusterState(json: ClusterStateJson, config: StateShape): ClusterState {
+  const n = json.nodes.length;
+  const windows = n * config.modalities.length * config.window;
+  const hidden = config.gruLayers * n * config.gruUnits;
+  if (!Array.isArray(json.windows) || json.windows.length !== windows) throw new RangeError(`cluster state: windows has ${json.windows?.length} values, expected ${windows}`);
+  if (!Array.isArray(json.hidden) || json.hidden.length !== hidden) throw new RangeError(`cluster state: hidden has ${json.hidden?.length} values, expected ${hidden}`);
+  return { nodes: [...json.nodes], windows: Float32Array.from(json.windows), hidden: Float32Array.from(json.hidden), filled: Math.min(config.window, Math.max(0, Math.trunc(json.filled))) };
+}

@@ -1,0 +1,63 @@
+import type { Rng } from '../../common/random.ts';
+import { INJECTION_KINDS, injectAnomaly, type Injection, type InjectionKind } from '../data/inject.ts';
+import { denormalizeSeries, modalityRange, normalizeSeries, type ModalityStats } from '../data/normalize.ts';
+import type { Series } from '../series.ts';
+
+/**
+ * Training negatives: one synthetic anomaly in one node × modality of a
+ * z-normalized segment. With raw-unit statistics the anomaly is injected in
+ * raw units (as the GLSL paper does, so "× 0.5" means half the reading);
+ * otherwise in z-space around the node's mean.
+ */
+export interface TrainingInjector {
+  /** The injected copy of `segment` and the injection applied. */
+  inject(segment: Series, rng: Rng, options: { minLength: number; maxLength: number }): { series: Series; injection: Injection };
+}
+
+export function createTrainingInjector(zStats: ModalityStats, rawStats?: ModalityStats, kinds: readonly InjectionKind[] = INJECTION_KINDS): TrainingInjector {
+  const stats = rawStats ?? zStats;
+  return {
+    inject(segment, rng, { minLength, maxLength }) {
+      const length = minLength + rng.int(maxLength - minLength + 1);
+      const kind = rng.pick(kinds);
+      const modality = rng.int(segment.modalities.length);
+      const injection: Injection = {
+        kind,
+        node: rng.int(segment.nodes.length),
+        modality,
+        start: 1 + rng.int(segment.steps - 1),
+        length,
+      };
+      const range = modalityRange(stats, modality);
+      switch (kind) {
+        case 'scale':
+          injection.magnitude = rng.pick([0.5, 0.7, 1.3, 1.5, 2]);
+          if (rawStats && rng.next() < 0.5) injection.pivot = 'zero';
+          break;
+        case 'mirror':
+          if (rawStats && rng.next() < 0.5) injection.pivot = 'zero';
+          break;
+        case 'surge':
+          injection.magnitude = (rng.next() < 0.5 ? -1 : 1) * range * (0.2 + 0.8 * rng.next());
+          break;
+        case 'decay':
+        case 'increase':
+        case 'drift':
+          // The paper trains with range / 25 and tests with range / 40 per sample; cover both and gentler.
+          injection.magnitude = range / (20 + 40 * rng.next());
+          break;
+        case 'noise': {
+          const position = stats.nodes.indexOf(segment.nodes[injection.node]);
+          const std = position >= 0 ? stats.std[position * stats.modalities.length + modality] : 1;
+          injection.magnitude = std * (1 + 2 * rng.next());
+          break;
+        }
+        default:
+          break;
+      }
+      if (!rawStats) return { series: injectAnomaly(segment, injection, zStats), injection };
+      const raw = denormalizeSeries(segment, rawStats);
+      return { series: normalizeSeries(injectAnomaly(raw, injection, rawStats), rawStats), injection };
+    },
+  };
+}
