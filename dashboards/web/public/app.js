@@ -1,0 +1,316 @@
+// @ts-check
+// The built-in live dashboard: fetches the overview, re-reads it whenever the
+// server pushes a change over Server-Sent Events, and shows one node's
+// readings against the model's reconstruction when a node is selected.
+
+import { renderMap, clusterColours, probabilityColour, naturalCompare } from './map.js';
+import { lineChart, formatTime } from './charts.js';
+
+/** Units of the modalities wsn-watch knows by name (common/types.ts KNOWN_MODALITIES), in that order. */
+/** @type {Record<string, string>} */
+const UNITS = { temperature: '°C', humidity: '%RH', light: 'lux', voltage: 'V' };
+const KNOWN = Object.keys(UNITS);
+
+/** Known modalities first in their usual order, then any others alphabetically. @param {string} a @param {string} b */
+function modalityOrder(a, b) {
+  const ia = KNOWN.indexOf(a), ib = KNOWN.indexOf(b);
+  if (ia >= 0 || ib >= 0) return (ia < 0 ? Infinity : ia) - (ib < 0 ? Infinity : ib);
+  return a.localeCompare(b);
+}
+
+/** @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+const state = {
+  /** @type {string | null} */ network: null,
+  /** @type {string | null} */ node: null,
+  /** @type {any} */ overview: null,
+  updates: 0,
+  /** @type {ReturnType<typeof setTimeout> | null} */ pending: null,
+};
+
+/** @param {string} url */
+async function getJson(url) {
+  const res = await fetch(url, { headers: { accept: 'application/json' } });
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.json();
+}
+
+function parseLocation() {
+  const parts = location.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'node' && parts.length === 3) return { network: parts[1], node: parts[2] };
+  return { network: new URLSearchParams(location.search).get('network'), node: null };
+}
+
+/** @param {string} network @param {string} node */
+function nodePath(network, node) {
+  return `/node/${encodeURIComponent(network)}/${encodeURIComponent(node)}`;
+}
+
+/** @param {string | null} node */
+function navigate(node) {
+  const net = /** @type {string} */ (state.network);
+  const target = node ? nodePath(net, node) : `/?network=${encodeURIComponent(net)}`;
+  history.pushState(null, '', target);
+  state.node = node;
+  renderOverview();
+  void refreshNode();
+}
+
+function renderSummary() {
+  const { clusters, topology, alerts, threshold } = state.overview;
+  const nodeScores = clusters.flatMap((/** @type {any} */ c) => c.nodes);
+  const anomalous = nodeScores.filter((/** @type {any} */ n) => n.probability >= threshold).length;
+  const firing = alerts.filter((/** @type {any} */ a) => a.status === 'firing').length;
+  const lastTick = clusters.reduce((/** @type {number} */ t, /** @type {any} */ c) => Math.max(t, c.tick), 0);
+  const summary = $('summary');
+  summary.replaceChildren();
+  /** @param {string} label @param {string} value @param {boolean} [bad] */
+  const item = (label, value, bad = false) => {
+    const span = document.createElement('span');
+    if (bad) span.className = 'bad';
+    const b = document.createElement('b');
+    b.textContent = value;
+    span.append(b, ` ${label}`);
+    summary.append(span);
+  };
+  item('nodes', String(topology.nodes.length));
+  item('clusters', String(new Set(topology.nodes.map((/** @type {any} */ n) => n.cluster)).size));
+  item('anomalous', String(anomalous), anomalous > 0);
+  item('firing', String(firing), firing > 0);
+  item(lastTick ? `last tick ${formatTime(lastTick)} UTC` : 'no scores yet', '');
+}
+
+function renderAlerts() {
+  const { alerts } = state.overview;
+  const list = $('alerts');
+  list.replaceChildren();
+  const firing = alerts.filter((/** @type {any} */ a) => a.status === 'firing');
+  const count = $('alert-count');
+  count.textContent = String(firing.length);
+  count.className = firing.length ? 'count firing' : 'count';
+  if (alerts.length === 0) {
+    const li = document.createElement('li');
+    li.className = 'empty';
+    li.textContent = 'No alerts. All nodes within expected behaviour.';
+    list.append(li);
+    return;
+  }
+  for (const alert of alerts) {
+    const li = document.createElement('li');
+    li.className = `alert ${alert.status}`;
+    li.dataset.node = alert.node;
+    const a = document.createElement('a');
+    a.href = nodePath(alert.network, alert.node);
+    a.addEventListener('click', (event) => {
+      if (alert.network !== state.network) return;
+      event.preventDefault();
+      navigate(alert.node);
+    });
+    const sev = document.createElement('span');
+    sev.className = 'sev';
+    const title = document.createElement('span');
+    title.className = 'title';
+    title.textContent = `Node ${alert.node} · ${alert.modality}`;
+    const prob = document.createElement('span');
+    prob.className = 'prob';
+    prob.textContent = `p ${alert.probability.toFixed(2)}`;
+    const detail = document.createElement('span');
+    detail.className = 'detail';
+    detail.textContent =
+      alert.status === 'firing'
+        ? `${alert.cluster} · firing since ${formatTime(alert.startsAt)} UTC`
+        : `${alert.cluster} · resolved ${formatTime(alert.endsAt ?? alert.startsAt)} UTC`;
+    a.append(sev, title, prob, detail);
+    li.append(a);
+    list.append(li);
+  }
+}
+
+function renderClusters() {
+  const { clusters, topology, threshold } = state.overview;
+  const names = [...new Set(topology.nodes.map((/** @type {any} */ n) => n.cluster))].sort(naturalCompare);
+  const colours = clusterColours(names);
+  const byName = new Map(clusters.map((/** @type {any} */ c) => [c.cluster, c]));
+  const list = $('clusters');
+  list.replaceChildren();
+  for (const name of names) {
+    const score = byName.get(name);
+    const members = topology.nodes.filter((/** @type {any} */ n) => n.cluster === name).length;
+    const li = document.createElement('li');
+    li.dataset.cluster = name;
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    swatch.style.background = colours.get(name) ?? '#8b96a5';
+    const body = document.createElement('div');
+    const label = document.createElement('div');
+    label.className = 'name';
+    label.textContent = name;
+    const small = document.createElement('small');
+    small.textContent = `${members} nodes`;
+    label.append(small);
+    const bar = document.createElement('div');
+    bar.className = 'bar';
+    const fill = document.createElement('span');
+    fill.style.width = `${Math.round((score?.probability ?? 0) * 100)}%`;
+    fill.style.background = score ? probabilityColour(score.probability, threshold) : '#4b5563';
+    bar.append(fill);
+    body.append(label, bar);
+    const value = document.createElement('span');
+    value.className = 'value';
+    value.textContent = score ? score.probability.toFixed(2) : '–';
+    li.append(swatch, body, value);
+    list.append(li);
+  }
+}
+
+function renderOverview() {
+  if (!state.overview) return;
+  const tick = $('legend-threshold');
+  tick.textContent = String(state.overview.threshold);
+  tick.style.left = `${state.overview.threshold * 100}%`;
+  renderSummary();
+  renderMap(/** @type {any} */ ($('map')), state.overview, state.node, (node) => navigate(node));
+  renderAlerts();
+  renderClusters();
+}
+
+async function refreshOverview() {
+  if (!state.network) return;
+  state.overview = await getJson(`/api/networks/${encodeURIComponent(state.network)}/overview`);
+  renderOverview();
+}
+
+async function refreshNode() {
+  const panel = $('node-panel');
+  if (!state.node || !state.network) {
+    panel.hidden = true;
+    return;
+  }
+  const node = state.node;
+  const data = await getJson(`/api/networks/${encodeURIComponent(state.network)}/nodes/${encodeURIComponent(node)}/history`);
+  if (state.node !== node) return;
+  panel.hidden = false;
+  panel.dataset.node = node;
+  const samples = /** @type {Array<any>} */ (data.samples);
+  const last = samples[samples.length - 1];
+  $('node-title').textContent = `Node ${node}`;
+  const meta = $('node-meta');
+  meta.replaceChildren();
+  /** @param {string} label @param {string} value @param {boolean} [bad] */
+  const item = (label, value, bad = false) => {
+    const span = document.createElement('span');
+    if (bad) span.className = 'bad';
+    const b = document.createElement('b');
+    b.textContent = value;
+    span.append(`${label} `, b);
+    meta.append(span);
+  };
+  item('cluster', data.cluster);
+  if (last) {
+    item('probability', last.probability.toFixed(2), last.probability >= data.threshold);
+    item('last tick', `${formatTime(last.tick)} UTC`);
+  }
+  item('samples', String(samples.length));
+  const modalities = [...new Set(samples.flatMap((s) => Object.keys(s.values)))].sort(modalityOrder);
+  const anomalousTicks = samples.filter((s) => s.isAnomaly).map((s) => s.tick);
+  const tickMs = samples.length > 1 ? (samples[samples.length - 1].tick - samples[0].tick) / (samples.length - 1) : 0;
+  const charts = $('charts');
+  charts.replaceChildren();
+  for (const modality of modalities) {
+    const chart = lineChart({
+      title: UNITS[modality] ? `${modality} (${UNITS[modality]})` : modality,
+      key: [
+        { label: 'measured', className: 'measured' },
+        { label: 'reconstruction', className: 'recon' },
+      ],
+      series: [
+        { name: 'measured', className: 'measured', points: samples.map((s) => [s.tick, s.values[modality] ?? null]) },
+        { name: 'reconstruction', className: 'reconstruction', points: samples.map((s) => [s.tick, s.reconstruction[modality] ?? null]) },
+      ],
+      anomalousTicks,
+      tickMs,
+    });
+    chart.dataset.modality = modality;
+    charts.append(chart);
+  }
+  const probability = lineChart({
+    title: 'anomaly probability',
+    key: [{ label: `threshold ${data.threshold}`, className: 'recon' }],
+    series: [{ name: 'probability', className: 'probability', points: samples.map((s) => [s.tick, s.probability]) }],
+    yMin: 0,
+    yMax: 1,
+    threshold: data.threshold,
+    anomalousTicks,
+    tickMs,
+  });
+  probability.dataset.modality = 'probability';
+  charts.append(probability);
+}
+
+function scheduleRefresh() {
+  // Several clusters report the same tick in a burst: coalesce into one re-read.
+  if (state.pending) return;
+  state.pending = setTimeout(async () => {
+    state.pending = null;
+    try {
+      await refreshOverview();
+      await refreshNode();
+      state.updates += 1;
+      document.body.dataset.updates = String(state.updates);
+    } catch (error) {
+      console.error(error);
+    }
+  }, 150);
+}
+
+function connect() {
+  const status = $('status');
+  const text = $('status-text');
+  const events = new EventSource('/events');
+  events.addEventListener('hello', () => {
+    status.dataset.state = 'live';
+    text.textContent = 'live';
+    // A reconnect may have missed changes: re-read once.
+    scheduleRefresh();
+  });
+  events.addEventListener('change', (event) => {
+    const change = JSON.parse(/** @type {MessageEvent} */ (event).data);
+    if (change.network === state.network) scheduleRefresh();
+  });
+  events.addEventListener('error', () => {
+    status.dataset.state = 'offline';
+    text.textContent = 'reconnecting…';
+  });
+}
+
+async function start() {
+  const wanted = parseLocation();
+  const { networks } = await getJson('/api/networks');
+  const select = /** @type {HTMLSelectElement} */ ($('network'));
+  for (const name of networks) select.append(new Option(name, name));
+  state.network = wanted.network && networks.includes(wanted.network) ? wanted.network : (networks[0] ?? null);
+  state.node = wanted.node;
+  if (state.network) select.value = state.network;
+  select.addEventListener('change', () => {
+    state.network = select.value;
+    state.node = null;
+    history.pushState(null, '', `/?network=${encodeURIComponent(select.value)}`);
+    void refreshOverview().then(refreshNode);
+  });
+  $('node-close').addEventListener('click', (event) => {
+    event.preventDefault();
+    navigate(null);
+  });
+  window.addEventListener('popstate', () => {
+    const here = parseLocation();
+    state.node = here.node;
+    renderOverview();
+    void refreshNode();
+  });
+  await refreshOverview();
+  await refreshNode();
+  connect();
+}
+
+void start();

@@ -1,0 +1,233 @@
+/**
+ * The built-in live dashboard: a read-only HTTP server over a DashboardStore.
+ * Static page + JSON API + Server-Sent Events; node:http only, no framework,
+ * because the whole surface is a handful of GET routes.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '../../common/log.ts';
+import type { DashboardResults, ResultChangeNotice, TopologySource, TopologyView } from './store.ts';
+import { gridLayout } from './fallback-layout.ts';
+
+const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+
+/** The only files served from public/, with their content types (nothing else is reachable). */
+const STATIC_FILES: Record<string, string> = {
+  'app.js': 'text/javascript; charset=utf-8',
+  'charts.js': 'text/javascript; charset=utf-8',
+  'map.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
+};
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
+  'referrer-policy': 'no-referrer',
+};
+
+export interface DashboardServerOptions {
+  /** The detector's results (embedded mode: the MemoryResultStore). */
+  store: DashboardResults;
+  /** Node positions and clusters; without it (or for an unknown network) nodes are laid out on a grid per cluster. */
+  topology?: TopologySource;
+  /** Loopback by default: the dashboard has no authentication. */
+  host?: string;
+  /** 0 picks a free port (tests). */
+  port?: number;
+  /** Probability from which a node counts as anomalous (config detector.threshold). */
+  threshold?: number;
+  /** How many samples the drill-down charts show. */
+  historyLimit?: number;
+  /** Interval of SSE comment lines that keep proxies from closing idle streams. */
+  heartbeatMs?: number;
+  logger?: Logger;
+}
+
+export interface DashboardServer {
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `malformed percent-encoding in path segment "${segment}"`);
+  }
+}
+
+function parseLimit(raw: string | null, fallback: number): number {
+  if (raw === null) return fallback;
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+    throw new HttpError(400, `query parameter limit must be an integer from 1 to 10000, got "${raw}"`);
+  }
+  return limit;
+}
+
+export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
+  const { store } = options;
+  const topologySource = options.topology;
+  const host = options.host ?? '127.0.0.1';
+  const threshold = options.threshold ?? 0.5;
+  const historyLimit = options.historyLimit ?? 120;
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const log = options.logger ?? createLogger('dashboard');
+  const streams = new Set<ServerResponse>();
+  const indexHtml = await readFile(path.join(PUBLIC_DIR, 'index.html'));
+
+  const unsubscribe = store.subscribe((change: ResultChangeNotice) => {
+    const frame = `event: change\ndata: ${JSON.stringify({ kind: change.kind, network: change.network })}\n\n`;
+    for (const stream of streams) stream.write(frame);
+  });
+  const heartbeat = setInterval(() => {
+    for (const stream of streams) stream.write(': keep-alive\n\n');
+  }, heartbeatMs);
+  heartbeat.unref();
+
+  async function listNetworks(): Promise<string[]> {
+    const [withResults, withTopology] = await Promise.all([store.networks(), topologySource?.networks() ?? []]);
+    return [...new Set([...withTopology, ...withResults])].sort();
+  }
+
+  async function topologyOf(network: string): Promise<TopologyView> {
+    const known = await topologySource?.topology(network);
+    if (known) return known;
+    const scores = await store.latestScores(network);
+    if (scores.length === 0) throw new HttpError(404, `unknown network "${network}": no topology and no results for it`);
+    return gridLayout(network, scores);
+  }
+
+  async function serveStatic(res: ServerResponse, name: string): Promise<void> {
+    const type = STATIC_FILES[name];
+    if (!type) throw new HttpError(404, `no static file ${name}`);
+    const body = await readFile(path.join(PUBLIC_DIR, name));
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'cache-control': 'no-cache', 'content-length': body.length });
+    res.end(body);
+  }
+
+  function servePage(res: ServerResponse): void {
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-cache',
+      'content-length': indexHtml.length,
+    });
+    res.end(indexHtml);
+  }
+
+  function openStream(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    // Tells the browser how long to wait before reconnecting, then confirms the stream is open.
+    res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify({ threshold })}\n\n`);
+    streams.add(res);
+    req.on('close', () => streams.delete(res));
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { ...SECURITY_HEADERS, allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: `method ${req.method} not allowed: the dashboard is read-only (GET, HEAD)` }));
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeSegment);
+
+    if (parts.length === 0) return servePage(res);
+    if (parts[0] === 'node' && parts.length === 3) return servePage(res);
+    if (parts[0] === 'static' && parts.length === 2) return serveStatic(res, parts[1]);
+    if (parts[0] === 'events' && parts.length === 1) return openStream(req, res);
+    if (parts[0] === 'api') {
+      const [, resource, network, sub, node, leaf] = parts;
+      if (resource === 'networks' && parts.length === 2) {
+        return sendJson(res, 200, { networks: await listNetworks() });
+      }
+      if (resource === 'alerts' && parts.length === 2) {
+        return sendJson(res, 200, { alerts: await store.alerts(url.searchParams.get('network') ?? undefined) });
+      }
+      if (resource === 'networks' && parts.length === 4 && sub === 'overview') {
+        const topology = await topologyOf(network);
+        const [clusters, alerts] = await Promise.all([store.latestScores(network), store.alerts(network)]);
+        return sendJson(res, 200, { network, threshold, topology, clusters, alerts });
+      }
+      if (resource === 'networks' && parts.length === 6 && sub === 'nodes' && leaf === 'history') {
+        const topology = await topologyOf(network);
+        const placement = topology.nodes.find((n) => n.node === node);
+        if (!placement) throw new HttpError(404, `unknown node "${node}" in network "${network}"`);
+        const limit = parseLimit(url.searchParams.get('limit'), historyLimit);
+        const samples = await store.nodeHistory(network, node, limit);
+        return sendJson(res, 200, { network, node, cluster: placement.cluster, threshold, samples });
+      }
+    }
+    throw new HttpError(404, `no route for ${url.pathname}`);
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      const status = error instanceof HttpError ? error.status : 500;
+      if (status === 500) log.error({ err: error, url: req.url }, 'dashboard request failed');
+      const message = error instanceof HttpError ? error.message : 'internal error; see the service log';
+      if (!res.headersSent) sendJson(res, status, { error: message });
+      else res.end();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log.info({ url }, 'dashboard listening');
+
+  return {
+    url,
+    port,
+    async close() {
+      unsubscribe();
+      clearInterval(heartbeat);
+      for (const stream of streams) stream.end();
+      streams.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
