@@ -1,6 +1,133 @@
+/**
+ * `wsn-watch topology show|cluster|export|publish FILE`: load positions (IBRL
+ * node.txt, JSON, CSV, or a saved snapshot), build the graph and clusters,
+ * and print, draw, export or publish them.
+ */
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import { loadConfig } from '../common/config.ts';
+import { createLogger } from '../common/log.ts';
+import { addTopologyOptions, clusterOptionsFrom, edgeRuleFrom, loadOptionsFrom, type TopologyCliOptions } from './cli-options.ts';
+import { exportClusters, topologyVersion } from './export.ts';
+import { loadTopology } from './loaders/index.ts';
+import { SNAPSHOT_KIND, fromSnapshot, saveSnapshot } from './snapshot.ts';
+import { summarize } from './summary.ts';
+import { renderSvg } from './svg.ts';
+import { createTopology } from './topology.ts';
+import type { Topology } from './types.ts';
 
-/** Registers this module's `wsn-watch` subcommands. */
+const logger = createLogger('topology');
+const progress = (message: string): void => {
+  process.stderr.write(`topology: ${message}\n`);
+};
+
+function isSnapshotFile(file: string): unknown {
+  if (!file.toLowerCase().endsWith('.json')) return null;
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { kind?: unknown };
+    return doc && doc.kind === SNAPSHOT_KIND ? doc : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Loads positions (or a snapshot) and builds the clustered topology, with progress on stderr. */
+export function openTopology(file: string, options: TopologyCliOptions): Topology {
+  const snapshot = isSnapshotFile(file);
+  if (snapshot) {
+    progress(`${file} is a snapshot: its own edge rule and clusters apply`);
+    return fromSnapshot(snapshot, file);
+  }
+  const started = Date.now();
+  const loaded = loadTopology(file, loadOptionsFrom(options));
+  progress(`loaded ${loaded.nodes.length} nodes (${loaded.excluded.length} excluded) from ${file}; building edges and clusters`);
+  const topology = createTopology(loaded, { edgeRule: edgeRuleFrom(options), cluster: clusterOptionsFrom(options) });
+  progress(`${topology.network.graph.size} edges, ${topology.clustering.clusters.size} clusters in ${Date.now() - started} ms`);
+  return topology;
+}
+
+function writeOut(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
+}
+
+function maybeSvg(topology: Topology, options: TopologyCliOptions, file: string): void {
+  if (!options.svg) return;
+  writeOut(options.svg, renderSvg(topology, { title: `topology of ${file}` }));
+  progress(`wrote ${options.svg}`);
+}
+
+/** Registers `wsn-watch topology ...`. */
 export function registerTopologyCommands(program: Command): void {
-  void program;
+  const topology = program
+    .command('topology')
+    .description('the sensor network as a graph: load positions, build edges, cluster for scale, export per cluster, publish on Kafka');
+
+  addTopologyOptions(
+    topology
+      .command('show')
+      .argument('<file>', 'node positions: IBRL node.txt ("id x y"), .json, .csv, or a topology snapshot .json')
+      .description('print a summary: nodes, edges, degree statistics, clusters and their sizes, excluded nodes with reasons'),
+  ).action((file: string, options: TopologyCliOptions) => {
+    const t = openTopology(file, options);
+    process.stdout.write(summarize(t));
+    maybeSvg(t, options, file);
+  });
+
+  addTopologyOptions(
+    topology
+      .command('cluster')
+      .argument('<file>', 'node positions (IBRL, JSON, CSV) or a topology snapshot')
+      .description('cluster the network and list every cluster (members, partition, version)')
+      .option('--snapshot <out>', 'save the clustered topology as a JSON snapshot (load it again with any topology command)'),
+  ).action((file: string, options: TopologyCliOptions & { snapshot?: string }) => {
+    const t = openTopology(file, options);
+    process.stdout.write(summarize(t, { listClusters: true }));
+    if (options.snapshot) {
+      saveSnapshot(t, options.snapshot);
+      progress(`wrote snapshot ${options.snapshot}`);
+    }
+    maybeSvg(t, options, file);
+  });
+
+  addTopologyOptions(
+    topology
+      .command('export')
+      .argument('<file>', 'node positions (IBRL, JSON, CSV) or a topology snapshot')
+      .description('write what a per-cluster model needs as JSON: ordered nodes, positions, weighted adjacency, neighbours, version')
+      .option('--out <file>', 'write to this file instead of stdout')
+      .option('--snapshot <out>', 'also save the topology snapshot the export was made from')
+      .option('--dense-limit <n>', 'largest cluster given a dense adjacency matrix (larger ones: adjacency null, use edges)', (v: string) => Number(v), 1024),
+  ).action((file: string, options: TopologyCliOptions & { out?: string; snapshot?: string; denseLimit: number }) => {
+    const t = openTopology(file, options);
+    const clusters = exportClusters(t, { denseLimit: options.denseLimit });
+    const doc = { version: topologyVersion(t, clusters), partitions: t.clustering.options.partitions, clusters };
+    const text = `${JSON.stringify(doc)}\n`;
+    if (options.out) {
+      writeOut(options.out, text);
+      progress(`wrote ${clusters.length} clusters to ${options.out}`);
+    } else process.stdout.write(text);
+    if (options.snapshot) saveSnapshot(t, options.snapshot);
+    maybeSvg(t, options, file);
+  });
+
+  addTopologyOptions(
+    topology
+      .command('publish')
+      .argument('<file>', 'node positions (IBRL, JSON, CSV) or a topology snapshot')
+      .description(`publish the topology on the compacted Kafka topic (created with cleanup.policy=compact if missing); only changed records are sent`),
+  ).action(async (file: string, options: TopologyCliOptions, command: Command) => {
+    const { TopologyPublisher } = await import('./kafka.ts');
+    const config = loadConfig({ file: command.optsWithGlobals<{ config?: string }>().config });
+    const t = openTopology(file, options);
+    const publisher = new TopologyPublisher({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, network: config.network, logger });
+    await publisher.connect();
+    try {
+      const result = await publisher.publish(t);
+      process.stdout.write(`published network "${config.network}": ${result.sent} record(s), ${result.tombstones} tombstone(s), version ${result.version}\n`);
+    } finally {
+      await publisher.disconnect();
+    }
+  });
 }

@@ -43,5 +43,5 @@ export type { CreateTopologyOptions } from './topology.ts';
 export { applyChange } from './changes.ts';
 export { exportCluster, exportClusters, topologyVersion } from './export.ts';
 export type { ExportOptions } from './export.ts';
-export { partitionForCluster, murmur2 } from './partition.ts';
+export { partitionForCluster } from './partition.ts';
 export { compareNodeIds, sortNodeIds } from './node-order.ts';

@@ -1,0 +1,374 @@
+/**
+ * The topology on Kafka: a compacted topic (`wsn.topology`) holding, per
+ * network, one record per node, one per cluster and one meta record. Keys:
+ *
+ *   <network>/node/<id>      {kind:'node', node, cluster}
+ *   <network>/cluster/<id>   {kind:'cluster', id, centroid, partition}
+ *   <network>/meta           {kind:'meta', rule, clusterOptions, version, nodes, clusters, updatedAt}
+ *
+ * Compaction keeps the latest value per key, and a removed node or cluster is
+ * written as a tombstone (null value), so reading the topic from the start
+ * always yields the current topology. The publisher sends only what changed,
+ * with the meta record last; the follower rebuilds and announces a topology
+ * only when the version it computes equals the one in meta, so it never acts
+ * on half of a change.
+ *
+ * kafkajs is used directly (not the shared Transport) because this needs
+ * tombstones, the cleanup policy of an existing topic, and the high
+ * watermark to know when a replay has caught up.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConfigResourceTypes, Kafka, logLevel, type Admin, type Consumer, type LogEntry, type Producer } from 'kafkajs';
+import { TOPICS } from '../common/types.ts';
+import { createLogger, type Logger } from '../common/log.ts';
+import { exportClusters, topologyVersion } from './export.ts';
+import { toEdgeRule } from './edge-rules.ts';
+import { buildNetwork, networkNodes } from './network.ts';
+import { compareNodeIds } from './node-order.ts';
+import { partitionForCluster } from './partition.ts';
+import { restoreClustering } from './snapshot.ts';
+import type { ClusterOptions, Position, ResolvedEdgeRule, SensorNode, Topology } from './types.ts';
+
+export interface TopologyKafkaOptions {
+  brokers: string[];
+  clientId?: string;
+  /** Network name: the key prefix, so several networks can share the topic. */
+  network: string;
+  topic?: string;
+  logger?: Logger;
+}
+
+interface NodeRecord {
+  kind: 'node';
+  node: SensorNode;
+  cluster: string;
+}
+interface ClusterRecordValue {
+  kind: 'cluster';
+  id: string;
+  centroid: Position;
+  partition: number;
+}
+interface MetaRecord {
+  kind: 'meta';
+  rule: ResolvedEdgeRule;
+  clusterOptions: ClusterOptions;
+  version: string;
+  nodes: number;
+  clusters: number;
+  updatedAt: string;
+}
+type TopologyRecord = NodeRecord | ClusterRecordValue | MetaRecord;
+
+function logCreator(logger: Logger) {
+  return () =>
+    ({ namespace, level, log }: LogEntry): void => {
+      const { message, timestamp: _timestamp, ...extra } = log;
+      const fields = { kafkajs: namespace, ...extra };
+      if (level === logLevel.ERROR) logger.error(fields, message);
+      else if (level === logLevel.WARN) logger.warn(fields, message);
+      else logger.debug(fields, message);
+    };
+}
+
+export function createKafka(options: Pick<TopologyKafkaOptions, 'brokers' | 'clientId' | 'logger'>): Kafka {
+  const logger = options.logger ?? createLogger('topology.kafka');
+  return new Kafka({
+    clientId: options.clientId ?? 'wsn-watch-topology',
+    brokers: options.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: logCreator(logger),
+    retry: { retries: 8, initialRetryTime: 200 },
+  });
+}
+
+/**
+ * Creates the topology topic with cleanup.policy=compact (one partition, so a
+ * change's records stay in order), or switches an existing topic to compact.
+ */
+export async function ensureTopologyTopic(kafka: Kafka, topic: string = TOPICS.topology, logger: Logger = createLogger('topology.kafka')): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = await admin.listTopics();
+    if (!existing.includes(topic)) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+      });
+      logger.info({ topic }, 'created compacted topology topic');
+      return;
+    }
+    const policy = await cleanupPolicy(admin, topic);
+    if (!policy.split(',').includes('compact')) {
+      logger.warn({ topic, policy }, 'topology topic is not compacted; setting cleanup.policy=compact');
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The topic's cleanup.policy as the broker reports it. */
+export async function cleanupPolicy(admin: Admin, topic: string): Promise<string> {
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy'] }],
+  });
+  return described.resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? '';
+}
+
+/** The records that describe a topology, by key, values as JSON text (meta excluded: it goes last). */
+export function topologyRecords(network: string, topology: Topology): Map<string, string> {
+  const out = new Map<string, string>();
+  const { clustering } = topology;
+  for (const node of networkNodes(topology.network)) {
+    const record: NodeRecord = { kind: 'node', node, cluster: clustering.nodeCluster.get(node.id)! };
+    out.set(`${network}/node/${node.id}`, JSON.stringify(record));
+  }
+  for (const cluster of clustering.clusters.values()) {
+    const record: ClusterRecordValue = { kind: 'cluster', id: cluster.id, centroid: cluster.centroid, partition: partitionForCluster(cluster.id, clustering.options.partitions) };
+    out.set(`${network}/cluster/${cluster.id}`, JSON.stringify(record));
+  }
+  return out;
+}
+
+/** Reads every record of `network` from the start of the topic up to its current end. */
+export async function readTopologyRecords(kafka: Kafka, network: string, topic: string = TOPICS.topology): Promise<Map<string, string>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Array<{ partition: number; high: string; low: string }>;
+  try {
+    ends = await admin.fetchTopicOffsets(topic);
+  } finally {
+    await admin.disconnect();
+  }
+  const records = new Map<string, string>();
+  const pending = new Map(ends.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
+  if (pending.size === 0) return records;
+  const consumer = kafka.consumer({ groupId: `wsn-topology-reader-${randomUUID()}`, allowAutoTopicCreation: false });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            const key = message.key?.toString('utf8');
+            if (key?.startsWith(`${network}/`)) {
+              if (message.value === null) records.delete(key);
+              else records.set(key, message.value.toString('utf8'));
+            }
+            const end = pending.get(partition);
+            if (end !== undefined && BigInt(message.offset) + 1n >= end) {
+              pending.delete(partition);
+              if (pending.size === 0) resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}
+
+/** Rebuilds a topology from records (keys without the network prefix handled by the caller); null when incomplete. */
+export function topologyFromRecords(network: string, records: ReadonlyMap<string, string>, logger?: Logger): Topology | null {
+  const metaText = records.get(`${network}/meta`);
+  if (!metaText) return null;
+  const meta = JSON.parse(metaText) as MetaRecord;
+  const nodes: SensorNode[] = [];
+  const members = new Map<string, string[]>();
+  const centroids = new Map<string, Position>();
+  for (const [key, text] of records) {
+    if (!key.startsWith(`${network}/`)) continue;
+    let record: TopologyRecord;
+    try {
+      record = JSON.parse(text) as TopologyRecord;
+    } catch {
+      logger?.warn({ key }, 'topology record is not JSON; ignored until it is replaced');
+      continue;
+    }
+    if (record.kind === 'node') {
+      nodes.push(record.node);
+      const list = members.get(record.cluster) ?? [];
+      list.push(record.node.id);
+      members.set(record.cluster, list);
+    } else if (record.kind === 'cluster') centroids.set(record.id, record.centroid);
+  }
+  if (nodes.length !== meta.nodes || centroids.size !== meta.clusters) return null;
+  try {
+    const net = buildNetwork(nodes, toEdgeRule(meta.rule));
+    const clusterList = [...centroids].map(([id, centroid]) => ({ id, centroid, members: (members.get(id) ?? []).sort(compareNodeIds) }));
+    const clustering = restoreClustering(net, meta.clusterOptions, clusterList, `${network} on Kafka`);
+    const topology: Topology = { network: net, clustering };
+    return topologyVersion(topology) === meta.version ? topology : null;
+  } catch (error) {
+    logger?.debug({ err: error }, 'topology records not yet consistent');
+    return null;
+  }
+}
+
+export interface PublishResult {
+  /** Records written (including meta), tombstones among them. */
+  sent: number;
+  tombstones: number;
+  version: string;
+}
+
+/**
+ * Publishes a topology, sending only the records that differ from what the
+ * topic already holds for this network (read once on connect).
+ */
+export class TopologyPublisher {
+  private readonly kafka: Kafka;
+  private readonly options: TopologyKafkaOptions;
+  private readonly topic: string;
+  private producer: Producer | null = null;
+  private published = new Map<string, string>();
+
+  constructor(options: TopologyKafkaOptions, kafka: Kafka = createKafka(options)) {
+    this.options = options;
+    this.kafka = kafka;
+    this.topic = options.topic ?? TOPICS.topology;
+  }
+
+  async connect(): Promise<void> {
+    await ensureTopologyTopic(this.kafka, this.topic, this.options.logger);
+    this.published = await readTopologyRecords(this.kafka, this.options.network, this.topic);
+    this.published.delete(`${this.options.network}/meta`);
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await this.producer.connect();
+  }
+
+  async publish(topology: Topology): Promise<PublishResult> {
+    if (!this.producer) throw new Error('TopologyPublisher.publish called before connect()');
+    const network = this.options.network;
+    const current = topologyRecords(network, topology);
+    const messages: Array<{ key: string; value: string | null }> = [];
+    for (const key of [...this.published.keys()].sort()) if (!current.has(key)) messages.push({ key, value: null });
+    const tombstones = messages.length;
+    for (const [key, value] of [...current].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (this.published.get(key) !== value) messages.push({ key, value });
+    }
+    const version = topologyVersion(topology, exportClusters(topology, { denseLimit: 0 }));
+    const meta: MetaRecord = {
+      kind: 'meta',
+      rule: topology.network.rule,
+      clusterOptions: topology.clustering.options,
+      version,
+      nodes: topology.network.graph.order,
+      clusters: topology.clustering.clusters.size,
+      updatedAt: new Date().toISOString(),
+    };
+    messages.push({ key: `${network}/meta`, value: JSON.stringify(meta) });
+    // One send keeps the change together; meta last marks it complete.
+    await this.producer.send({ topic: this.topic, acks: -1, messages });
+    this.published = current;
+    return { sent: messages.length, tombstones, version };
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer?.disconnect();
+    this.producer = null;
+  }
+}
+
+export type TopologyListener = (topology: Topology, version: string) => void | Promise<void>;
+
+/**
+ * Follows the topic and keeps the current topology of one network: replays
+ * from the start (compaction keeps it short), then applies changes as they
+ * arrive. `onTopology` runs each time a new consistent version appears.
+ */
+export class TopologyFollower {
+  private readonly kafka: Kafka;
+  private readonly options: TopologyKafkaOptions;
+  private readonly topic: string;
+  private readonly logger: Logger;
+  private readonly records = new Map<string, string>();
+  private consumer: Consumer | null = null;
+  private latest: { topology: Topology; version: string } | null = null;
+  private waiters: Array<{ predicate: (t: Topology, v: string) => boolean; resolve: (t: Topology) => void }> = [];
+
+  constructor(options: TopologyKafkaOptions & { groupId?: string }, kafka: Kafka = createKafka(options), private readonly groupId = options.groupId ?? `wsn-topology-follower-${randomUUID()}`) {
+    this.options = options;
+    this.kafka = kafka;
+    this.topic = options.topic ?? TOPICS.topology;
+    this.logger = options.logger ?? createLogger('topology.follower');
+  }
+
+  /** The latest consistent topology, or null before one was seen. */
+  current(): Topology | null {
+    return this.latest?.topology ?? null;
+  }
+
+  currentVersion(): string | null {
+    return this.latest?.version ?? null;
+  }
+
+  async start(onTopology?: TopologyListener): Promise<void> {
+    await ensureTopologyTopic(this.kafka, this.topic, this.logger);
+    const consumer = this.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
+    const prefix = `${this.options.network}/`;
+    await consumer.run({
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        let changed = false;
+        for (const message of batch.messages) {
+          const key = message.key?.toString('utf8');
+          if (key?.startsWith(prefix)) {
+            if (message.value === null) this.records.delete(key);
+            else this.records.set(key, message.value.toString('utf8'));
+            changed = true;
+          }
+          resolveOffset(message.offset);
+        }
+        await heartbeat();
+        if (!changed) return;
+        const metaText = this.records.get(`${prefix}meta`);
+        const wanted = metaText ? (JSON.parse(metaText) as MetaRecord).version : null;
+        if (wanted === null || wanted === this.latest?.version) return;
+        const topology = topologyFromRecords(this.options.network, this.records, this.logger);
+        if (!topology) return;
+        this.latest = { topology, version: wanted };
+        this.logger.info({ network: this.options.network, version: wanted, nodes: topology.network.graph.order }, 'topology updated');
+        this.waiters = this.waiters.filter((w) => {
+          if (!w.predicate(topology, wanted)) return true;
+          w.resolve(topology);
+          return false;
+        });
+        await onTopology?.(topology, wanted);
+      },
+    });
+  }
+
+  /** Resolves with the first topology (current or future) that satisfies the predicate. */
+  waitFor(predicate: (topology: Topology, version: string) => boolean, timeoutMs = 60_000): Promise<Topology> {
+    if (this.latest && predicate(this.latest.topology, this.latest.version)) return Promise.resolve(this.latest.topology);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.resolve !== wrapped);
+        reject(new Error(`no matching topology on ${this.topic} within ${timeoutMs} ms (latest version ${this.latest?.version ?? 'none'})`));
+      }, timeoutMs);
+      const wrapped = (t: Topology): void => {
+        clearTimeout(timer);
+        resolve(t);
+      };
+      this.waiters.push({ predicate, resolve: wrapped });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    this.consumer = null;
+  }
+}
