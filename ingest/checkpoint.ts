@@ -1,0 +1,59 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { AlignerState } from './align.ts';
+
+/**
+ * Where ingest keeps its state between runs: the aligner state (last values per
+ * node, open ticks) and, per input partition, the next offset that state has
+ * not seen yet. Written after the batch's frames are published and before its
+ * offsets are committed, so the committed offset never runs ahead of the
+ * checkpoint: on restart, messages below the checkpoint's offsets are skipped
+ * (already in the state), the rest are replayed into the restored state and
+ * give the same frames again.
+ */
+export interface IngestCheckpoint {
+  format: 1;
+  network: string;
+  /** `topic:partition` → next offset not yet reflected in `aligner`. */
+  offsets: Record<string, string>;
+  aligner: AlignerState;
+}
+
+export interface CheckpointStore {
+  load(): IngestCheckpoint | null;
+  save(checkpoint: IngestCheckpoint): void;
+}
+
+/** One JSON file per network under `<stateDir>/ingest/`, replaced atomically (write + rename). */
+export class FileCheckpointStore implements CheckpointStore {
+  readonly file: string;
+
+  constructor(stateDir: string, network: string) {
+    this.file = join(stateDir, 'ingest', `${encodeURIComponent(network)}.checkpoint.json`);
+  }
+
+  load(): IngestCheckpoint | null {
+    if (!existsSync(this.file)) return null;
+    const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as IngestCheckpoint;
+    if (parsed.format !== 1) throw new Error(`${this.file}: unknown checkpoint format ${String(parsed.format)}`);
+    return parsed;
+  }
+
+  save(checkpoint: IngestCheckpoint): void {
+    mkdirSync(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(checkpoint));
+    renameSync(tmp, this.file);
+  }
+}
+
+/** Keeps the checkpoint in memory: embedded mode and tests. */
+export class MemoryCheckpointStore implements CheckpointStore {
+  private saved: IngestCheckpoint | null = null;
+  load(): IngestCheckpoint | null {
+    return this.saved ? structuredClone(this.saved) : null;
+  }
+  save(checkpoint: IngestCheckpoint): void {
+    this.saved = structuredClone(checkpoint);
+  }
+}

@@ -1,0 +1,224 @@
+import type { Config } from '../common/config.ts';
+import type { Logger } from '../common/log.ts';
+import type { IncomingBatch, IncomingMessage, OutgoingMessage, TransportProducer } from '../common/transport.ts';
+import type { Frame } from '../common/types.ts';
+import { Aligner } from './align.ts';
+import type { CheckpointStore, IngestCheckpoint } from './checkpoint.ts';
+import { decodeMessage, type DecodeOptions } from './decode.ts';
+import type { NodeDirectory } from './directory.ts';
+import type { IngestMetrics } from './metrics.ts';
+import type { Rejection } from './rejection.ts';
+import { DEFAULT_INGEST_TOPICS, type IngestTopicNames } from './topics.ts';
+
+/**
+ * The ingest pipeline, without the consumer loop: one batch of `wsn.readings`
+ * in, DLQ messages and frames out, then a checkpoint. Batches are handled one
+ * at a time (the aligner spans all partitions). If publishing fails, the
+ * aligner goes back to the last checkpoint and the error propagates, so the
+ * transport redelivers the batch and the same frames come out again.
+ */
+export interface IngestPipelineOptions {
+  ingest: Config['ingest'];
+  directory: NodeDirectory;
+  producer: TransportProducer;
+  metrics: IngestMetrics;
+  checkpoints: CheckpointStore;
+  logger: Logger;
+  now?: () => number;
+  /** Output topics (default: the design's wsn.readings.dlq and wsn.frames). */
+  topics?: IngestTopicNames;
+  /** Readings further than this ahead of the clock are rejected as `future` (default 1 day). */
+  maxFutureMs?: number;
+}
+
+/** Header names on DLQ messages. */
+export const DLQ_HEADERS = {
+  code: 'x-wsn-error-code',
+  error: 'x-wsn-error',
+  topic: 'x-wsn-source-topic',
+  partition: 'x-wsn-source-partition',
+  offset: 'x-wsn-source-offset',
+  timestamp: 'x-wsn-source-timestamp',
+} as const;
+
+/** A frame as a message on `wsn.frames`: keyed by cluster, timestamped with its tick. */
+export function frameMessage(frame: Frame): OutgoingMessage {
+  return {
+    key: frame.cluster,
+    value: JSON.stringify(frame),
+    timestamp: frame.tick,
+    headers: { 'x-wsn-network': frame.network, 'x-wsn-tick': String(frame.tick), 'x-wsn-topology-version': frame.topologyVersion },
+  };
+}
+
+/** A rejected message as a DLQ message: the original key and bytes, plus headers saying why and where from. */
+export function dlqMessage(message: IncomingMessage, rejection: Rejection): OutgoingMessage {
+  return {
+    key: message.key,
+    value: message.value,
+    timestamp: message.timestamp,
+    headers: {
+      ...message.headers,
+      [DLQ_HEADERS.code]: rejection.code,
+      [DLQ_HEADERS.error]: rejection.message,
+      [DLQ_HEADERS.topic]: message.topic,
+      [DLQ_HEADERS.partition]: String(message.partition),
+      [DLQ_HEADERS.offset]: message.offset,
+      [DLQ_HEADERS.timestamp]: String(message.timestamp),
+    },
+  };
+}
+
+export interface BatchOutcome {
+  accepted: number;
+  rejected: number;
+  skipped: number;
+  frames: number;
+}
+
+export class IngestPipeline {
+  private aligner: Aligner;
+  private directory: NodeDirectory;
+  private checkpoint: IngestCheckpoint;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly decodeOptions: DecodeOptions;
+
+  constructor(private readonly options: IngestPipelineOptions) {
+    this.directory = options.directory;
+    const restored = options.checkpoints.load();
+    if (restored && restored.network !== options.directory.network) {
+      throw new Error(`checkpoint is for network "${restored.network}", not "${options.directory.network}"`);
+    }
+    this.aligner = new Aligner(options.directory, this.alignerOptions(), restored?.aligner);
+    this.checkpoint = restored ?? { format: 1, network: options.directory.network, offsets: {}, aligner: this.aligner.snapshot() };
+    if (restored) options.logger.info({ offsets: restored.offsets, nextTick: restored.aligner.nextTick }, 'restored ingest checkpoint');
+    this.decodeOptions = {
+      defaultNetwork: options.directory.network,
+      maxMessageBytes: options.ingest.maxMessageBytes,
+      precision: options.ingest.lineProtocolPrecision,
+      directory: options.directory,
+      maxFutureMs: options.maxFutureMs ?? 24 * 3600_000,
+      now: options.now ?? Date.now,
+    };
+  }
+
+  /** Event-time watermark, UTC ms (null before the first reading). */
+  get watermark(): number | null {
+    return this.aligner.watermark;
+  }
+
+  /** Max event time seen (null before the first reading). */
+  get maxEventTs(): number | null {
+    return this.checkpoint.aligner.maxEventTs;
+  }
+
+  /** Switches to a new topology (from the wsn.topology follower). */
+  setDirectory(directory: NodeDirectory): Promise<void> {
+    return this.serial(async () => {
+      this.directory = directory;
+      this.decodeOptions.directory = directory;
+      this.aligner.setDirectory(directory);
+    });
+  }
+
+  handleBatch(batch: IncomingBatch): Promise<BatchOutcome> {
+    return this.serial(() => this.process(batch));
+  }
+
+  /** Moves event time to `eventTs` without a reading (a live network gone quiet) and publishes due frames. */
+  advanceTo(eventTs: number): Promise<number> {
+    return this.serial(async () => {
+      const frames = this.aligner.advanceTo(eventTs);
+      await this.publish([], frames, {});
+      return frames.length;
+    });
+  }
+
+  /** Waits for the batch in progress (graceful shutdown). */
+  async drain(): Promise<void> {
+    await this.queue.catch(() => undefined);
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.catch(() => undefined).then(work);
+    this.queue = run;
+    return run;
+  }
+
+  private alignerOptions() {
+    const { tickMs, allowedLatenessMs, silenceMs } = this.options.ingest;
+    return { tickMs, allowedLatenessMs, silenceMs };
+  }
+
+  private async process(batch: IncomingBatch): Promise<BatchOutcome> {
+    const end = this.options.metrics.batchSeconds.startTimer();
+    const tp = `${batch.topic}:${batch.partition}`;
+    const seenUpTo = BigInt(this.checkpoint.offsets[tp] ?? '0');
+    const dlq: OutgoingMessage[] = [];
+    const frames: Frame[] = [];
+    const rejectedCodes: Rejection['code'][] = [];
+    let accepted = 0;
+    let skipped = 0;
+    for (const message of batch.messages) {
+      if (BigInt(message.offset) < seenUpTo) {
+        skipped++; // already in the checkpointed state (delivered again after a restart)
+        continue;
+      }
+      const decoded = decodeMessage(message.value, this.decodeOptions);
+      if (!decoded.ok) {
+        dlq.push(dlqMessage(message, decoded.rejection));
+        rejectedCodes.push(decoded.rejection.code);
+        continue;
+      }
+      const late: string[] = [];
+      let acceptedHere = 0;
+      for (const [i, reading] of decoded.value.entries()) {
+        const result = this.aligner.add(reading);
+        frames.push(...result.frames);
+        if (result.status === 'late') {
+          late.push(
+            `${decoded.value.length > 1 ? `point ${i + 1}: ` : ''}reading of node ${reading.node} at ${new Date(reading.ts).toISOString()} is for tick ${new Date(result.tick).toISOString()}, already emitted (ingest is at tick ${new Date(result.nextTick).toISOString()}; allowed lateness ${this.options.ingest.allowedLatenessMs} ms)`,
+          );
+        } else acceptedHere++;
+      }
+      accepted += acceptedHere;
+      if (late.length > 0) {
+        const others = acceptedHere > 0 ? `; the other ${acceptedHere} point(s) of this message were accepted` : '';
+        dlq.push(dlqMessage(message, { code: 'late', message: late.join('; ') + others }));
+        rejectedCodes.push('late');
+      }
+    }
+    const last = batch.messages[batch.messages.length - 1];
+    const next = last ? (BigInt(last.offset) + 1n > seenUpTo ? (BigInt(last.offset) + 1n).toString() : seenUpTo.toString()) : undefined;
+    await this.publish(dlq, frames, next === undefined ? {} : { [tp]: next });
+    this.options.metrics.accepted.inc(accepted);
+    for (const code of rejectedCodes) this.options.metrics.reject(code);
+    end();
+    if (rejectedCodes.length > 0) {
+      this.options.logger.debug({ topic: batch.topic, partition: batch.partition, rejected: rejectedCodes.length }, 'messages sent to the DLQ');
+    }
+    return { accepted, rejected: rejectedCodes.length, skipped, frames: frames.length };
+  }
+
+  /** Publishes, then checkpoints; on failure rolls the aligner back to the last checkpoint. */
+  private async publish(dlq: OutgoingMessage[], frames: Frame[], offsets: Record<string, string>): Promise<void> {
+    try {
+      if (dlq.length > 0) await this.options.producer.send((this.options.topics ?? DEFAULT_INGEST_TOPICS).readingsDlq, dlq);
+      if (frames.length > 0) await this.options.producer.send((this.options.topics ?? DEFAULT_INGEST_TOPICS).frames, frames.map(frameMessage));
+      const checkpoint: IngestCheckpoint = {
+        format: 1,
+        network: this.directory.network,
+        offsets: { ...this.checkpoint.offsets, ...offsets },
+        aligner: this.aligner.snapshot(),
+      };
+      this.options.checkpoints.save(checkpoint);
+      this.checkpoint = checkpoint;
+    } catch (error) {
+      this.aligner = new Aligner(this.directory, this.alignerOptions(), this.checkpoint.aligner);
+      throw error;
+    }
+    this.options.metrics.frames.inc(frames.length);
+    const watermark = this.aligner.watermark;
+    if (watermark !== null) this.options.metrics.watermark.set(watermark / 1000);
+  }
+}

@@ -1,0 +1,114 @@
+import type { Config } from '../common/config.ts';
+import { startOpsServer, type OpsServer } from '../common/http.ts';
+import type { Logger } from '../common/log.ts';
+import type { Subscription, Transport, TransportProducer } from '../common/transport.ts';
+import type { CheckpointStore } from './checkpoint.ts';
+import type { NodeDirectory } from './directory.ts';
+import { IngestMetrics } from './metrics.ts';
+import { IngestPipeline } from './pipeline.ts';
+import { DEFAULT_INGEST_TOPICS, INGEST_GROUP, ingestTopicSpecs, type IngestTopicNames } from './topics.ts';
+
+/**
+ * The ingest service: consumer group on `wsn.readings` → pipeline → frames on
+ * `wsn.frames`, rejects on `wsn.readings.dlq`; `/metrics`, `/healthz`,
+ * `/readyz` on ingest.httpPort. One instance per network: a frame needs every
+ * node of its cluster, and readings are partitioned by node.
+ */
+export interface IngestServiceOptions {
+  config: Config;
+  transport: Transport;
+  directory: NodeDirectory;
+  checkpoints: CheckpointStore;
+  logger: Logger;
+  /** Serve /metrics etc. (default true). */
+  http?: boolean;
+  groupId?: string;
+  /** Read wsn.readings from the start when the group has no committed offsets (default true). */
+  fromBeginning?: boolean;
+  metrics?: IngestMetrics;
+  /** Topic names (default: the design's); tests use their own. */
+  topics?: IngestTopicNames;
+}
+
+export interface IngestService {
+  pipeline: IngestPipeline;
+  metrics: IngestMetrics;
+  /** Port of the ops endpoint, when served. */
+  httpPort: number | null;
+  /** Finishes the batch in progress, publishes and checkpoints it, commits, leaves the group. */
+  stop(): Promise<void>;
+}
+
+export async function startIngestService(options: IngestServiceOptions): Promise<IngestService> {
+  const { config, transport, logger } = options;
+  const metrics = options.metrics ?? new IngestMetrics({ defaultMetrics: options.http !== false });
+  let ready = false;
+  let ops: OpsServer | null = null;
+  if (options.http !== false) {
+    ops = await startOpsServer({ port: config.ingest.httpPort, registry: metrics.registry, ready: () => ready });
+    logger.info({ port: ops.port }, 'ops endpoint: /metrics /healthz /readyz');
+  }
+  let producer: TransportProducer | null = null;
+  let subscription: Subscription | null = null;
+  let idleTimer: NodeJS.Timeout | null = null;
+  try {
+    const topics = options.topics ?? DEFAULT_INGEST_TOPICS;
+    await transport.ensureTopics(ingestTopicSpecs(topics));
+    producer = await transport.producer();
+    const pipeline = new IngestPipeline({ ingest: config.ingest, directory: options.directory, producer, metrics, checkpoints: options.checkpoints, logger, topics });
+    let lastArrival = Date.now();
+    subscription = await transport.subscribe({
+      groupId: options.groupId ?? INGEST_GROUP,
+      topics: [topics.readings],
+      fromBeginning: options.fromBeginning ?? true,
+      onBatch: async (batch) => {
+        lastArrival = Date.now();
+        const outcome = await pipeline.handleBatch(batch);
+        logger.debug({ partition: batch.partition, ...outcome }, 'batch');
+      },
+      onAssignment: (assignment) => {
+        ready = true;
+        logger.info({ assignment }, 'ingest owns partitions');
+      },
+    });
+    // A live network that goes completely quiet sends nothing to move the
+    // watermark: after a tick plus the allowed lateness of wall-clock quiet,
+    // move event time to the wall clock so frames (with silent nodes) keep
+    // coming. Only when the data is live (event time near the clock), never
+    // during a replay of old data.
+    const { tickMs, allowedLatenessMs, silenceMs } = config.ingest;
+    idleTimer = setInterval(() => {
+      const now = Date.now();
+      const maxEventTs = pipeline.maxEventTs;
+      if (maxEventTs === null || now - lastArrival < tickMs + allowedLatenessMs) return;
+      if (now - maxEventTs > silenceMs + allowedLatenessMs + tickMs || maxEventTs > now) return;
+      pipeline
+        .advanceTo(now)
+        .then((frames) => frames > 0 && logger.info({ frames }, 'quiet network: advanced event time to the clock'))
+        .catch((error: unknown) => logger.error({ err: error }, 'idle advance failed'));
+    }, Math.max(1_000, Math.min(tickMs, 30_000)));
+    idleTimer.unref();
+    const openProducer = producer;
+    const openSubscription = subscription;
+    return {
+      pipeline,
+      metrics,
+      httpPort: ops?.port ?? null,
+      stop: async () => {
+        ready = false;
+        if (idleTimer) clearInterval(idleTimer);
+        await openSubscription.close();
+        await pipeline.drain();
+        await openProducer.close();
+        await ops?.close();
+        logger.info('ingest stopped');
+      },
+    };
+  } catch (error) {
+    if (idleTimer) clearInterval(idleTimer);
+    await subscription?.close().catch(() => undefined);
+    await producer?.close().catch(() => undefined);
+    await ops?.close().catch(() => undefined);
+    throw error;
+  }
+}

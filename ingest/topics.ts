@@ -1,0 +1,26 @@
+import type { TopicSpec } from '../common/transport.ts';
+import { TOPICS } from '../common/types.ts';
+
+/**
+ * Topics ingest reads and writes. `wsn.frames` has as many partitions as the
+ * topology assumes for its cluster → partition map (topology's default 12).
+ */
+export interface IngestTopicNames {
+  readings: string;
+  readingsDlq: string;
+  frames: string;
+}
+
+/** The names fixed by the design; tests pass their own to stay apart from a running pipeline. */
+export const DEFAULT_INGEST_TOPICS: IngestTopicNames = { readings: TOPICS.readings, readingsDlq: TOPICS.readingsDlq, frames: TOPICS.frames };
+
+export function ingestTopicSpecs(names: IngestTopicNames = DEFAULT_INGEST_TOPICS): TopicSpec[] {
+  return [
+    { topic: names.readings, partitions: 6 },
+    { topic: names.readingsDlq, partitions: 3 },
+    { topic: names.frames, partitions: 12 },
+  ];
+}
+
+/** Consumer group of the ingest service on `wsn.readings`. */
+export const INGEST_GROUP = 'wsn-ingest';
