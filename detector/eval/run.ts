@@ -6,7 +6,7 @@
 import { createRng } from '../../common/random.ts';
 import { NeighbourMedianScorer } from '../baselines/neighbour-median.ts';
 import { RollingZScoreScorer } from '../baselines/rolling-zscore.ts';
-import { type ModalityStats, computeStats, normalizeSeries } from '../data/normalize.ts';
+import { type ModalityStats, computeStats, normalizeSeries, selectStats } from '../data/normalize.ts';
 import type { Series } from '../series.ts';
 import type { SeriesScorer } from '../scoring.ts';
 import { calibrateOnTraining } from './calibrate.ts';
@@ -16,8 +16,11 @@ import { type EvalGraph, type Positions, kmeansClusters, knnGraph, nearestNodeIn
 import { AUTHORS_IBRL_RANGES, injectedCases, kindCounts, planPaperInjections, withModalityRanges } from './paper-injections.ts';
 import { type Counts, PAPER_PROTOCOL, type ProtocolOptions, countOutcomes, protocolLayout, runProtocol } from './protocol.ts';
 
-/** Trains a scorer on a normalized training series over a graph of its nodes. */
-export type ModelTrainer = (train: Series, graph: EvalGraph, seed: number) => Promise<SeriesScorer>;
+/**
+ * Trains a scorer on a normalized training series over a graph of its nodes;
+ * `stats` are the raw-unit statistics the series was normalized with.
+ */
+export type ModelTrainer = (train: Series, graph: EvalGraph, seed: number, stats: ModalityStats) => Promise<SeriesScorer>;
 
 export interface EvaluationInput {
   /** Raw aligned series (all steps). */
@@ -112,7 +115,7 @@ export async function runEvaluation(input: EvaluationInput): Promise<EvaluationR
     }
     const model = input.model;
     if (model) {
-      builders.push({ name: 'glsl-model', build: async () => ({ scorer: await model(train, graph, seed), models: 1 }) });
+      builders.push({ name: 'glsl-model', build: async () => ({ scorer: await model(train, graph, seed, normalization), models: 1 }) });
       if (clusterGroups) {
         builders.push({
           name: `glsl-model-${clusterGroups.length}-clusters`,
@@ -121,7 +124,7 @@ export async function runEvaluation(input: EvaluationInput): Promise<EvaluationR
             for (const [c, indices] of clusterGroups.entries()) {
               progress(`seed ${seed}: training cluster ${c + 1}/${clusterGroups.length} (${indices.length} nodes)`);
               const sub = selectNodes(train, indices);
-              members.push({ indices, scorer: await model(sub, knnGraph(sub.nodes, input.positions, k), seed) });
+              members.push({ indices, scorer: await model(sub, knnGraph(sub.nodes, input.positions, k), seed, selectStats(normalization, sub.nodes)) });
             }
             return { scorer: new ClusteredScorer(`glsl-model-${clusterGroups.length}-clusters`, members), models: members.length };
           },
