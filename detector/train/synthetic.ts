@@ -1,6 +1,7 @@
 import { createRng } from '../../common/random.ts';
 import type { Series } from '../series.ts';
 import type { ClusterGraph } from '../model/graph.ts';
+import { knnGraph } from './knn-graph.ts';
 
 export interface SyntheticOptions {
   nodes: number;
@@ -38,20 +39,6 @@ export function generateSyntheticNetwork(options: SyntheticOptions): SyntheticNe
   const k = Math.min(n - 1, options.neighbours ?? 3);
   const rng = createRng(seed);
   const positions: Array<[number, number]> = Array.from({ length: n }, () => [rng.next() * 40, rng.next() * 40]);
-  const distance = (i: number, j: number): number => Math.hypot(positions[i][0] - positions[j][0], positions[i][1] - positions[j][1]);
-
-  const adjacency = Array.from({ length: n }, () => new Array<number>(n).fill(0));
-  for (let i = 0; i < n; i++) {
-    const nearest = Array.from({ length: n }, (_, j) => j)
-      .filter((j) => j !== i)
-      .sort((a, b) => distance(i, a) - distance(i, b))
-      .slice(0, k);
-    for (const j of nearest) {
-      const weight = 1 / (1 + distance(i, j) / 10);
-      adjacency[i][j] = weight;
-      adjacency[j][i] = weight;
-    }
-  }
 
   // A few latent "weather cells": each node mixes them by proximity, so close nodes move together.
   const cells = 4;
@@ -87,5 +74,5 @@ export function generateSyntheticNetwork(options: SyntheticOptions): SyntheticNe
     }
   }
   const ids = Array.from({ length: n }, (_, i) => `s${i + 1}`);
-  return { series: { nodes: ids, modalities: [...SYNTHETIC_MODALITIES], steps, data }, graph: { nodes: ids, adjacency }, positions };
+  return { series: { nodes: ids, modalities: [...SYNTHETIC_MODALITIES], steps, data }, graph: knnGraph(ids, positions, k), positions };
 }

@@ -72,7 +72,7 @@ export type ProgressListener = (progress: TrainProgress) => void;
 const DEFAULTS = { sequenceLength: 8, learningRate: 1e-3, injectionRate: 0.5, reconstructionWeight: 1, positiveNodeWeight: 4 };
 /** Validation injections: spacing between anomalies in one copy, copies of the validation range. */
 const VALIDATION_SPACING = 60;
-const VALIDATION_COPIES = 2;
+const VALIDATION_COPIES = 4;
 const VALIDATION_LENGTH = 5;
 
 interface ValidationResult {
