@@ -56,8 +56,16 @@ export const ConfigSchema = z.object({
       alertAfterTicks: z.coerce.number().int().positive().default(2),
       resolveAfterTicks: z.coerce.number().int().positive().default(3),
       backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+      /** Port of the detector service's /metrics, /healthz and /readyz (0 = any free port). */
+      httpPort: z.coerce.number().int().min(0).max(65535).default(9465),
+      /** Modalities the deployment expects the model to use, in order; unset = whatever the model was trained on. */
+      modalities: z.array(z.string().min(1)).min(1).optional(),
+      /** Window (ticks) the deployment expects the model to use; unset = the model's. */
+      window: z.coerce.number().int().min(2).optional(),
+      /** How often firing alerts are re-sent to Alertmanager so they do not expire, ms. */
+      alertResendMs: z.coerce.number().int().positive().default(60_000),
     })
-    .default({ model: 'models/default', threshold: 0.5, alertAfterTicks: 2, resolveAfterTicks: 3, backend: 'auto' }),
+    .default({ model: 'models/default', threshold: 0.5, alertAfterTicks: 2, resolveAfterTicks: 3, backend: 'auto', httpPort: 9465, alertResendMs: 60_000 }),
   dashboard: z
     .object({
       host: z.string().default('127.0.0.1'),
@@ -96,13 +104,17 @@ export const ENV_VARS: Record<string, string> = {
   WSN_ALERT_AFTER_TICKS: 'detector.alertAfterTicks',
   WSN_RESOLVE_AFTER_TICKS: 'detector.resolveAfterTicks',
   WSN_BACKEND: 'detector.backend',
+  WSN_DETECTOR_HTTP_PORT: 'detector.httpPort',
+  WSN_DETECTOR_MODALITIES: 'detector.modalities',
+  WSN_DETECTOR_WINDOW: 'detector.window',
+  WSN_ALERT_RESEND_MS: 'detector.alertResendMs',
   WSN_DASHBOARD_HOST: 'dashboard.host',
   WSN_DASHBOARD_PORT: 'dashboard.port',
   WSN_PUBLIC_URL: 'dashboard.publicUrl',
 };
 
 /** Keys whose env value is a comma-separated list. */
-const LIST_KEYS = new Set(['kafka.brokers']);
+const LIST_KEYS = new Set(['kafka.brokers', 'detector.modalities']);
 
 type Tree = { [key: string]: unknown };
 
