@@ -329,7 +329,8 @@ function buildValidation(series: Series, from: number, graph: ClusterGraph, zSta
   });
   const injector = createTrainingInjector(zStats, rawStats);
   const copies: ValidationSet['copies'] = [];
-  const margin = 25;
+  // Keep anomalies away from the ends: the first windows have little GRU history.
+  const margin = Math.min(25, Math.floor(clean.steps / 4));
   for (let copy = 0; copy < VALIDATION_COPIES; copy++) {
     let current = clean;
     const injections: Injection[] = [];
@@ -352,6 +353,9 @@ function buildValidation(series: Series, from: number, graph: ClusterGraph, zSta
       injections.push(injection);
     }
     copies.push({ series: current, injections });
+  }
+  if (copies.every((copy) => copy.injections.length === 0)) {
+    throw new RangeError(`trainDetector: the validation part (${clean.steps} steps) is too short to hold an injected anomaly; raise validationFraction or give more data`);
   }
   return { clean, copies };
 }

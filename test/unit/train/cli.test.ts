@@ -1,0 +1,63 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDetector } from '../../../detector/model/io.ts';
+import { registerTrainCommand } from '../../../detector/train/cli.ts';
+import { generateSyntheticNetwork } from '../../../detector/train/synthetic.ts';
+import { computeStats, normalizeSeries } from '../../../detector/data/normalize.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'wsn-train-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function program(output: string[]): Command {
+  const root = new Command('wsn-watch').exitOverride();
+  root.configureOutput({ writeOut: (s) => output.push(s), writeErr: (s) => output.push(s) });
+  registerTrainCommand(root);
+  for (const command of root.commands) command.exitOverride().configureOutput({ writeOut: (s) => output.push(s), writeErr: (s) => output.push(s) });
+  return root;
+}
+
+describe('wsn-watch train', () => {
+  it('documents every option in --help', async () => {
+    const output: string[] = [];
+    await expect(program(output).parseAsync(['node', 'wsn-watch', 'train', '--help'])).rejects.toMatchObject({ code: 'commander.helpDisplayed' });
+    const help = output.join('');
+    for (const flag of ['--data', '--format', '--history', '--synthetic', '--nodes', '--steps', '--out', '--seed', '--epochs', '--batch-size', '--window', '--sequence-length', '--learning-rate', '--validation-fraction', '--patience', '--train-fraction', '--windows-per-epoch', '--max-minutes', '--knn', '--backend']) {
+      expect(help).toContain(flag);
+    }
+  });
+
+  it('trains a tiny synthetic model and saves one that loads and scores', async () => {
+    const out = path.join(dir, 'model');
+    const stdout: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const errWrite = process.stderr.write.bind(process.stderr);
+    process.stdout.write = ((chunk: string) => stdout.push(String(chunk)) > 0) as typeof process.stdout.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      await program([]).parseAsync(['node', 'wsn-watch', 'train', '--synthetic', '--nodes', '4', '--steps', '150', '--window', '8', '--epochs', '1', '--sequence-length', '2', '--batch-size', '2', '--windows-per-epoch', '8', '--out', out]);
+    } finally {
+      process.stdout.write = write;
+      process.stderr.write = errWrite;
+    }
+    expect(stdout.join('')).toMatch(/saved .*model\.json/);
+    const detector = await loadDetector(out);
+    expect(detector.config.window).toBe(8);
+    expect(detector.metadata.training?.dataSource).toBe('synthetic:nodes=4,steps=150,seed=1');
+    const network = generateSyntheticNetwork({ nodes: 4, steps: 150, seed: 1 });
+    const series = normalizeSeries(network.series, computeStats(network.series));
+    const scores = await detector.scoreSeries(series, 7, 20);
+    expect(scores.cluster.every((p) => p > 0 && p < 1)).toBe(true);
+  });
+
+  it('refuses to run without exactly one data source', async () => {
+    await expect(program([]).parseAsync(['node', 'wsn-watch', 'train', '--out', path.join(dir, 'x')])).rejects.toMatchObject({ code: 'TRAIN_SOURCE' });
+  });
+});
