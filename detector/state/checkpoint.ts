@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import type { ClusterAlertStateJson } from '../alerts/tracker.ts';
+import type { ClusterState } from '../model/index.ts';
+
+/**
+ * Everything a replica needs to continue a cluster exactly where another one
+ * stopped: the model's streaming state (windows, GRU hidden state), the last
+ * tick processed (frames at or before it are skipped, so a replay adds
+ * nothing) and the alert state machine. Published on the compacted state
+ * topic keyed by cluster id, so the topic holds the latest one per cluster.
+ */
+export interface ClusterCheckpoint {
+  format: typeof CHECKPOINT_FORMAT;
+  network: string;
+  cluster: string;
+  /** Newest tick processed, UTC ms. */
+  lastTick: number;
+  /** The model shape the state belongs to; a checkpoint of another shape is not restored. */
+  shape: StateShape;
+  state: ClusterState;
+  alerts: ClusterAlertStateJson;
+  /** Wall time of the checkpoint, UTC ms (for operators). */
+  savedAt: number;
+}
+
+export interface StateShape {
+  modalities: string[];
+  window: number;
+  gruLayers: number;
+  gruUnits: number;
+}
+
+export const CHECKPOINT_FORMAT = 'wsn-watch-detector-state/1';
+
+const base64Floats = z.string().transform((text, ctx) => {
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length % 4 !== 0) {
+    ctx.addIssue({ code: 'custom', message: `base64 float32 data has ${bytes.length} bytes, not a multiple of 4` });
+    return z.NEVER;
+  }
+  // Copy into an aligned buffer: Buffer.from may hand out an offset into a shared pool.
+  const floats = new Float32Array(bytes.length / 4);
+  new Uint8Array(floats.buffer).set(bytes);
+  return floats;
+});
+
+const AlertSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['anomaly', 'silent']),
+  status: z.enum(['firing', 'resolved']),
+  network: z.string(),
+  cluster: z.string(),
+  node: z.string(),
+  modality: z.string(),
+  probability: z.number(),
+  startsAt: z.number(),
+  endsAt: z.number().optional(),
+  dashboardUrl: z.string(),
+});
+
+const CheckpointSchema = z.object({
+  format: z.literal(CHECKPOINT_FORMAT),
+  network: z.string().min(1),
+  cluster: z.string().min(1),
+  lastTick: z.number().int(),
+  shape: z.object({ modalities: z.array(z.string()).min(1), window: z.number().int().positive(), gruLayers: z.number().int().positive(), gruUnits: z.number().int().positive() }),
+  state: z.object({ nodes: z.array(z.string()), windows: base64Floats, hidden: base64Floats, filled: z.number().int().nonnegative() }),
+  alerts: z.record(
+    z.string(),
+    z.object({ above: z.number().int().nonnegative(), aboveSince: z.number().nullable(), clear: z.number().int().nonnegative(), firing: AlertSchema.nullable() }),
+  ),
+  savedAt: z.number(),
+});
+
+function floatsToBase64(values: Float32Array): string {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+}
+
+/** JSON with the float arrays as base64 float32: exact round trip, a quarter of the size of number lists. */
+export function encodeCheckpoint(checkpoint: ClusterCheckpoint): string {
+  const { state } = checkpoint;
+  return JSON.stringify({
+    ...checkpoint,
+    state: { nodes: state.nodes, windows: floatsToBase64(state.windows), hidden: floatsToBase64(state.hidden), filled: state.filled },
+  });
+}
+
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
+}
+
+/** Parses and checks a checkpoint (format, fields, array sizes against its shape); CheckpointError says what is wrong. */
+export function decodeCheckpoint(text: string | Buffer): ClusterCheckpoint {
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof text === 'string' ? text : text.toString('utf8'));
+  } catch (error) {
+    throw new CheckpointError(`checkpoint is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = CheckpointSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+    throw new CheckpointError(`invalid checkpoint: ${problems}`);
+  }
+  const checkpoint = parsed.data as ClusterCheckpoint;
+  const { shape, state } = checkpoint;
+  const n = state.nodes.length;
+  const windows = n * shape.modalities.length * shape.window;
+  const hidden = shape.gruLayers * n * shape.gruUnits;
+  if (state.windows.length !== windows) throw new CheckpointError(`checkpoint of cluster ${checkpoint.cluster}: windows has ${state.windows.length} values, expected ${windows}`);
+  if (state.hidden.length !== hidden) throw new CheckpointError(`checkpoint of cluster ${checkpoint.cluster}: hidden has ${state.hidden.length} values, expected ${hidden}`);
+  if (state.filled > shape.window) throw new CheckpointError(`checkpoint of cluster ${checkpoint.cluster}: filled ${state.filled} exceeds the window ${shape.window}`);
+  return checkpoint;
+}
+
+/** True when a checkpoint's state fits a model of this shape. */
+export function sameShape(a: StateShape, b: StateShape): boolean {
+  return a.window === b.window && a.gruLayers === b.gruLayers && a.gruUnits === b.gruUnits && a.modalities.join('\u0000') === b.modalities.join('\u0000');
+}

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import type { Logger } from '../../common/log.ts';
+import { encodeCheckpoint, type ClusterCheckpoint } from './checkpoint.ts';
+import { keepNewest } from './memory-store.ts';
+import type { CheckpointStore } from './store.ts';
+
+export interface KafkaCheckpointStoreOptions {
+  brokers: string[];
+  clientId: string;
+  topic: string;
+  /** Partitions when the topic has to be created. */
+  partitions?: number;
+  logger: Logger;
+  /** Longest wait for the reader to reach the topic's end in loadAll, ms. */
+  catchUpTimeoutMs?: number;
+}
+
+/**
+ * Checkpoints on a compacted Kafka topic, key = cluster id. A background
+ * reader (a consumer group of its own that never commits, so it always starts
+ * from the beginning) keeps the newest checkpoint per cluster; `loadAll`
+ * fetches the topic's end offsets and waits until the reader has passed them,
+ * so it sees every checkpoint written before the call — in particular the
+ * last one of a replica that just handed a cluster over.
+ */
+export class KafkaCheckpointStore implements CheckpointStore {
+  private readonly kafka: Kafka;
+  private readonly latest = new Map<string, ClusterCheckpoint>();
+  /** Next offset the reader will read, per partition. */
+  private readonly position = new Map<number, bigint>();
+  private readonly waiters = new Set<() => void>();
+  private admin: Admin | undefined;
+  private producer: Producer | undefined;
+  private consumer: Consumer | undefined;
+  private started: Promise<void> | undefined;
+
+  constructor(private readonly options: KafkaCheckpointStoreOptions) {
+    this.kafka = new Kafka({ clientId: `${options.clientId}-state`, brokers: options.brokers, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200 } });
+  }
+
+  /** Creates the topic if missing and starts the reader (once). */
+  start(): Promise<void> {
+    this.started ??= this.doStart();
+    return this.started;
+  }
+
+  async save(checkpoints: ClusterCheckpoint[]): Promise<void> {
+    if (checkpoints.length === 0) return;
+    await this.start();
+    await this.producer!.send({
+      topic: this.options.topic,
+      acks: -1,
+      messages: checkpoints.map((checkpoint) => ({ key: checkpoint.cluster, value: encodeCheckpoint(checkpoint) })),
+    });
+  }
+
+  async loadAll(): Promise<Map<string, ClusterCheckpoint>> {
+    await this.start();
+    const ends = await this.admin!.fetchTopicOffsets(this.options.topic);
+    const caughtUp = (): boolean => ends.every(({ partition, high, low }) => high === low || (this.position.get(partition) ?? 0n) >= BigInt(high));
+    const timeoutMs = this.options.catchUpTimeoutMs ?? 60_000;
+    const started = Date.now();
+    while (!caughtUp()) {
+      if (Date.now() - started > timeoutMs) throw new Error(`state topic ${this.options.topic}: reader did not reach the end offsets within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          this.waiters.delete(wake);
+          resolve();
+        };
+        this.waiters.add(wake);
+        setTimeout(wake, 200);
+      });
+    }
+    return new Map(this.latest);
+  }
+
+  async close(): Promise<void> {
+    await this.consumer?.disconnect();
+    await this.producer?.disconnect();
+    await this.admin?.disconnect();
+  }
+
+  private async doStart(): Promise<void> {
+    const { topic, logger } = this.options;
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    const topics = await this.admin.listTopics();
+    if (!topics.includes(topic)) {
+      await this.admin
+        .createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: this.options.partitions ?? 6, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
+        .catch((error: Error) => {
+          // Another replica may have created it at the same moment.
+          if (!/already exists/i.test(error.message)) throw error;
+        });
+    }
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await this.producer.connect();
+    this.consumer = this.kafka.consumer({ groupId: `wsn-detector-state-reader-${randomUUID()}`, allowAutoTopicCreation: false });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        for (const message of batch.messages) {
+          if (message.key && message.value) keepNewest(this.latest, message.key.toString('utf8'), message.value, logger);
+          resolveOffset(message.offset);
+        }
+        const last = batch.lastOffset();
+        this.position.set(batch.partition, BigInt(last) + 1n);
+        for (const wake of [...this.waiters]) wake();
+        await heartbeat();
+      },
+    });
+  }
+}
