@@ -123,6 +123,8 @@ export function applyChange(topology: Topology, change: TopologyChange): ChangeR
       target.centroid = centroidOf(network.graph, target.members);
       result.touchedClusters.push(target.id);
       splitIfOverflowing(topology, target, result);
+      // The joining node's own first assignment is not a move.
+      result.moved = result.moved.filter((id) => id !== node.id);
       break;
     }
     case 'leave': {
