@@ -24,12 +24,16 @@ export interface CheckpointStore {
   save(checkpoint: IngestCheckpoint): void;
 }
 
-/** One JSON file per network under `<stateDir>/ingest/`, replaced atomically (write + rename). */
+/**
+ * One JSON file per network and consumer group under `<stateDir>/ingest/`,
+ * replaced atomically (write + rename). The offsets in it only make sense
+ * together with that group's committed offsets, hence the group in the name.
+ */
 export class FileCheckpointStore implements CheckpointStore {
   readonly file: string;
 
-  constructor(stateDir: string, network: string) {
-    this.file = join(stateDir, 'ingest', `${encodeURIComponent(network)}.checkpoint.json`);
+  constructor(stateDir: string, network: string, groupId: string) {
+    this.file = join(stateDir, 'ingest', `${encodeURIComponent(network)}.${encodeURIComponent(groupId)}.checkpoint.json`);
   }
 
   load(): IngestCheckpoint | null {

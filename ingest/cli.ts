@@ -1,6 +1,212 @@
-import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Option, type Command } from 'commander';
+import { loadConfig, type Config } from '../common/config.ts';
+import { UserError } from '../common/errors.ts';
+import { createLogger } from '../common/log.ts';
+import { TOPICS } from '../common/types.ts';
+import { createTransport } from '../transport/index.ts';
+import { FileCheckpointStore } from './checkpoint.ts';
+import { NodeDirectory } from './directory.ts';
+import { streamIbrl, ibrlToReading } from './ibrl-reader.ts';
+import { StreamInjector, parseInjection, type StreamInjection } from './inject.ts';
+import { publishPaced, type PublishProgress } from './publish.ts';
+import { startIngestService, type IngestService } from './service.ts';
+import type { TopologyFollower } from '../topology/kafka.ts';
+import { Simulation, writeSimulatedTopology } from './simulate.ts';
+import { ingestTopicSpecs } from './topics.ts';
+import { layoutFromFile, layoutFromTopology } from './topology-source.ts';
+import type { Reading } from '../common/types.ts';
 
-/** Registers this module's `wsn-watch` subcommands. */
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const DEFAULT_IBRL = resolve(repoRoot, '../shared/data/ibrl');
+
+function configOf(command: Command, flags: Record<string, unknown> = {}): Config {
+  return loadConfig({ file: command.optsWithGlobals<{ config?: string }>().config, flags });
+}
+
+function parseSpeed(text: string): number {
+  if (text === 'max') return Infinity;
+  const speed = Number(text);
+  if (!Number.isFinite(speed) || speed <= 0) throw new UserError('SPEED_INVALID', `--speed ${text} is not a positive number`, 'pass e.g. --speed 600 (600× real time) or --speed max');
+  return speed;
+}
+
+function parseInteger(name: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value)) throw new UserError('OPTION_INVALID', `${name} ${text} is not an integer`, `pass an integer to ${name}`);
+    return value;
+  };
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function progressPrinter(what: string): (p: PublishProgress) => void {
+  const started = Date.now();
+  return (p) => {
+    const seconds = (Date.now() - started) / 1000;
+    const at = p.eventTs === null ? '' : `, event time ${new Date(p.eventTs).toISOString()}`;
+    process.stderr.write(`${what}: ${p.done ? 'done, ' : ''}${p.sent} readings sent in ${seconds.toFixed(1)} s${at}\n`);
+  };
+}
+
+/** Resolves on SIGINT/SIGTERM; the abort signal lets long loops stop. */
+function shutdownSignal(): { signal: AbortSignal; stopped: Promise<string> } {
+  const controller = new AbortController();
+  const stopped = new Promise<string>((resolveStop) => {
+    const on = (name: string) => () => {
+      controller.abort();
+      resolveStop(name);
+    };
+    process.once('SIGINT', on('SIGINT'));
+    process.once('SIGTERM', on('SIGTERM'));
+  });
+  return { signal: controller.signal, stopped };
+}
+
+/** Registers `wsn-watch ingest`, `wsn-watch replay ibrl` and `wsn-watch simulate`. */
 export function registerIngestCommands(program: Command): void {
-  void program;
+  program
+    .command('ingest')
+    .description('run the ingest service: wsn.readings (JSON or line protocol) → validate → align on ticks → wsn.frames; rejects to wsn.readings.dlq')
+    .option('--topology <file>', 'node positions (IBRL node.txt, .json, .csv); default: follow the wsn.topology topic')
+    .addOption(new Option('--http-port <port>', 'port of /metrics, /healthz, /readyz (ingest.httpPort)').argParser(parseInteger('--http-port')))
+    .option('--group <id>', 'consumer group on wsn.readings', 'wsn-ingest')
+    .action(async (options: { topology?: string; httpPort?: number; group: string }, command: Command) => {
+      const config = configOf(command, { 'ingest.httpPort': options.httpPort });
+      const logger = createLogger('ingest');
+      let directory: NodeDirectory;
+      let service: IngestService | null = null;
+      let follower: TopologyFollower | null = null;
+      if (options.topology) {
+        directory = new NodeDirectory(layoutFromFile(config.network, options.topology));
+      } else {
+        const { TopologyFollower: Follower } = await import('../topology/kafka.ts');
+        follower = new Follower({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, network: config.network, logger });
+        process.stderr.write(`ingest: waiting for the topology of network "${config.network}" on ${TOPICS.topology} (publish one with \`wsn-watch topology publish FILE\`, or pass --topology FILE)\n`);
+        await follower.start(async (topology, version) => {
+          if (!service) return;
+          await service.pipeline.setDirectory(new NodeDirectory(layoutFromTopology(config.network, topology)));
+          logger.info({ version }, 'ingest now uses the new topology');
+        });
+        const topology = await follower.waitFor(() => true, 120_000).catch((error: unknown) => {
+          throw new UserError('TOPOLOGY_MISSING', `no topology for network "${config.network}" on ${TOPICS.topology}: ${(error as Error).message}`, 'run `wsn-watch topology publish <node file>` or pass --topology FILE');
+        });
+        directory = new NodeDirectory(layoutFromTopology(config.network, topology));
+      }
+      const transport = createTransport(config, { logger });
+      const checkpoints = new FileCheckpointStore(resolve(config.stateDir), config.network, options.group);
+      const running = await startIngestService({ config, transport, directory, checkpoints, logger, groupId: options.group });
+      service = running;
+      process.stderr.write(
+        `ingest: network "${config.network}", ${directory.nodeCount} nodes in ${directory.clusters.length} cluster(s), topology ${directory.version.slice(0, 12)}; ` +
+          `tick ${config.ingest.tickMs} ms, lateness ${config.ingest.allowedLatenessMs} ms; checkpoint ${checkpoints.file}; http://127.0.0.1:${running.httpPort}/metrics\n`,
+      );
+      const { stopped } = shutdownSignal();
+      const name = await stopped;
+      process.stderr.write(`ingest: ${name}, finishing the current batch, checkpointing and committing\n`);
+      await running.stop();
+      await follower?.stop();
+      await transport.close();
+    });
+
+  const replay = program.command('replay').description('stream recorded sensor data into wsn.readings in event-time order');
+  replay
+    .command('ibrl')
+    .description('replay the Intel Berkeley Research Lab readings (readings/<mote>.txt) as JSON readings keyed by node')
+    .option('--data <dir>', 'IBRL folder holding readings/<mote>.txt', DEFAULT_IBRL)
+    .option('--speed <x>', 'event-time speed-up (600 = 10 min of data per second), or "max"', '600')
+    .addOption(new Option('--from-epoch <n>', 'first IBRL epoch (sampling round) to send').argParser(parseInteger('--from-epoch')))
+    .addOption(new Option('--to-epoch <n>', 'last IBRL epoch to send').argParser(parseInteger('--to-epoch')))
+    .option('--inject <spec>', 'inject an anomaly: node:modality:kind[=magnitude]:start:length (start: IBRL epoch or ISO time); repeatable', collect, [])
+    .option('--topic <name>', 'topic to send to', TOPICS.readings)
+    .action(async (options: { data: string; speed: string; fromEpoch?: number; toEpoch?: number; inject: string[]; topic: string }, command: Command) => {
+      const config = configOf(command);
+      const speed = parseSpeed(options.speed);
+      const injections: StreamInjection[] = options.inject.map(parseInjection);
+      const injector = new StreamInjector(injections);
+      const dir = resolve(options.data);
+      let badLines = 0;
+      const readings = async function* (): AsyncGenerator<Reading> {
+        for await (const raw of streamIbrl(dir, {
+          fromEpoch: options.fromEpoch,
+          toEpoch: options.toEpoch,
+          onBadLine: (issue) => {
+            badLines++;
+            process.stderr.write(`replay: ${issue.file}:${issue.line}: ${issue.message} (skipped)\n`);
+          },
+        })) {
+          yield injector.apply(ibrlToReading(raw, config.network), raw.epoch);
+        }
+      };
+      const transport = createTransport(config);
+      await transport.ensureTopics(ingestTopicSpecs().filter((s) => s.topic === TOPICS.readings).map((s) => ({ ...s, topic: options.topic })));
+      const producer = await transport.producer();
+      const { signal } = shutdownSignal();
+      process.stderr.write(`replay: ${dir} → ${options.topic} (network "${config.network}") at ${Number.isFinite(speed) ? `${speed}×` : 'max'} speed${injections.length ? `, ${injections.length} injection(s)` : ''}\n`);
+      try {
+        const result = await publishPaced(readings(), { producer, topic: options.topic, speed, signal, onProgress: progressPrinter('replay') });
+        process.stdout.write(`sent ${result.sent} readings to ${options.topic}; ${injector.applied.length} value(s) injected; ${badLines} bad line(s) skipped\n`);
+      } finally {
+        await producer.close();
+        await transport.close();
+      }
+    });
+
+  program
+    .command('simulate')
+    .description('generate a synthetic sensor network (daily cycles, correlated modalities, noise, optional faults) and send its readings to wsn.readings')
+    .requiredOption('--nodes <n>', 'number of nodes', parseInteger('--nodes'))
+    .option('--faults', 'inject faults (stuck, spike, drift, silence) into about one node in ten', false)
+    .option('--seed <n>', 'random seed', parseInteger('--seed'), 1)
+    .addOption(new Option('--tick-ms <ms>', 'sampling period (default ingest.tickMs)').argParser(parseInteger('--tick-ms')))
+    .option('--speed <x>', 'event-time speed-up, or "max"', '1')
+    .addOption(new Option('--ticks <n>', 'rounds to send (default: until stopped)').argParser(parseInteger('--ticks')))
+    .option('--start <iso>', 'event time of the first round (default: now when --speed 1, else so the run ends now)')
+    .option('--topology-out <file>', 'also write the node positions (IBRL node.txt format) for `wsn-watch topology ...`')
+    .option('--faults-out <file>', 'write the injected faults (ground truth) as JSON')
+    .option('--topic <name>', 'topic to send to', TOPICS.readings)
+    .action(async (options: { nodes: number; faults: boolean; seed: number; tickMs?: number; speed: string; ticks?: number; start?: string; topologyOut?: string; faultsOut?: string; topic: string }, command: Command) => {
+      const config = configOf(command);
+      const speed = parseSpeed(options.speed);
+      const tickMs = options.tickMs ?? config.ingest.tickMs;
+      if (options.nodes < 1) throw new UserError('OPTION_INVALID', '--nodes must be at least 1', 'pass e.g. --nodes 50');
+      let startTs: number;
+      if (options.start) {
+        startTs = Date.parse(options.start);
+        if (Number.isNaN(startTs)) throw new UserError('OPTION_INVALID', `--start ${options.start} is not a date`, 'pass an ISO 8601 time with zone, e.g. 2026-01-01T00:00:00Z');
+      } else {
+        const now = Math.floor(Date.now() / tickMs) * tickMs;
+        startTs = speed === 1 ? now : now - (options.ticks ?? Math.round(86_400_000 / tickMs)) * tickMs;
+      }
+      const simulation = new Simulation({ nodes: options.nodes, seed: options.seed, network: config.network, tickMs, startTs, faults: options.faults });
+      if (options.topologyOut) {
+        writeSimulatedTopology(options.topologyOut, { nodes: options.nodes, seed: options.seed });
+        process.stderr.write(`simulate: node positions written to ${options.topologyOut}\n`);
+      }
+      if (options.faultsOut) writeFileSync(options.faultsOut, JSON.stringify(simulation.faults, null, 2) + '\n');
+      for (const f of simulation.faults) {
+        process.stderr.write(`simulate: fault ${f.kind} on node ${f.node}${f.modality === '*' ? '' : ` ${f.modality}`} from ${new Date(f.fromTs).toISOString()} to ${new Date(f.toTs).toISOString()}\n`);
+      }
+      const transport = createTransport(config);
+      await transport.ensureTopics(ingestTopicSpecs().filter((s) => s.topic === TOPICS.readings).map((s) => ({ ...s, topic: options.topic })));
+      const producer = await transport.producer();
+      const { signal } = shutdownSignal();
+      const rounds = function* (): Generator<Reading> {
+        for (let k = 0; options.ticks === undefined || k < options.ticks; k++) {
+          if (signal.aborted) return;
+          yield* simulation.round(k).sort((a, b) => a.ts - b.ts);
+        }
+      };
+      process.stderr.write(`simulate: ${options.nodes} nodes, network "${config.network}", tick ${tickMs} ms, from ${new Date(startTs).toISOString()} at ${Number.isFinite(speed) ? `${speed}×` : 'max'} speed → ${options.topic}\n`);
+      try {
+        const result = await publishPaced(rounds(), { producer, topic: options.topic, speed, signal, onProgress: progressPrinter('simulate') });
+        process.stdout.write(`sent ${result.sent} readings to ${options.topic}\n`);
+      } finally {
+        await producer.close();
+        await transport.close();
+      }
+    });
 }

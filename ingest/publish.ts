@@ -1,0 +1,79 @@
+import type { OutgoingMessage, TransportProducer } from '../common/transport.ts';
+import type { Reading } from '../common/types.ts';
+
+/**
+ * Sends readings to `wsn.readings` paced by their event time: at `speed`×
+ * real time (event time t is sent at start + (t − t0) / speed of wall time),
+ * or as fast as the broker takes them with speed = Infinity. Readings must
+ * come in event-time order. Sends in batches; reports progress.
+ */
+export interface PacedPublishOptions {
+  producer: TransportProducer;
+  topic: string;
+  /** Event-time speed-up; Infinity = no pacing. */
+  speed: number;
+  /** Most readings per send (default 500). */
+  batchSize?: number;
+  /** Called about every `progressEvery` readings (default 10 000) and at the end. */
+  onProgress?: (progress: PublishProgress) => void;
+  progressEvery?: number;
+  signal?: AbortSignal;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+export interface PublishProgress {
+  sent: number;
+  /** Event time of the last reading sent, UTC ms. */
+  eventTs: number | null;
+  done: boolean;
+}
+
+/** A reading as the JSON message gateways send: key = node id. */
+export function readingMessage(reading: Reading): OutgoingMessage {
+  return { key: reading.node, value: JSON.stringify(reading), timestamp: reading.ts };
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function publishPaced(readings: AsyncIterable<Reading> | Iterable<Reading>, options: PacedPublishOptions): Promise<PublishProgress> {
+  const batchSize = options.batchSize ?? 500;
+  const progressEvery = options.progressEvery ?? 10_000;
+  const sleep = options.sleep ?? defaultSleep;
+  const now = options.now ?? Date.now;
+  let pending: OutgoingMessage[] = [];
+  let sent = 0;
+  let lastReport = 0;
+  let eventTs: number | null = null;
+  let origin: { event: number; wall: number } | null = null;
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    await options.producer.send(options.topic, pending);
+    sent += pending.length;
+    pending = [];
+    if (sent - lastReport >= progressEvery) {
+      lastReport = sent;
+      options.onProgress?.({ sent, eventTs, done: false });
+    }
+  };
+  for await (const reading of readings) {
+    if (options.signal?.aborted) break;
+    if (Number.isFinite(options.speed)) {
+      origin ??= { event: reading.ts, wall: now() };
+      const due = origin.wall + (reading.ts - origin.event) / options.speed;
+      const wait = due - now();
+      if (wait > 0) {
+        // Send what is due before sleeping, so pacing never holds back earlier readings.
+        await flush();
+        await sleep(wait);
+      }
+    }
+    pending.push(readingMessage(reading));
+    eventTs = reading.ts;
+    if (pending.length >= batchSize) await flush();
+  }
+  await flush();
+  const final = { sent, eventTs, done: true };
+  options.onProgress?.(final);
+  return final;
+}
