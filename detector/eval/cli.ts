@@ -81,7 +81,7 @@ export function registerEvalCommand(program: Command): void {
       if (flags.model) {
         const module = await loadModelModule();
         backend = await module.ensureBackend('auto');
-        model = modelTrainer(module, { epochs: flags.epochs, maxMinutes: flags.maxMinutes, batchSize: 16, validationFraction: 0.2, patience: 5, onProgress: progress }, `ibrl:${flags.data}`);
+        model = modelTrainer(module, { epochs: flags.epochs, maxMinutes: flags.maxMinutes, batchSize: 8, validationFraction: 0.2, patience: 4, onProgress: progress }, `ibrl:${flags.data}`);
       }
       const seeds = Array.from({ length: flags.seeds }, (_, i) => flags.firstSeed + i);
       const result = await runEvaluation({
