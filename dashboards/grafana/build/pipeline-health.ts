@@ -1,0 +1,97 @@
+/**
+ * Pipeline health, from the `pipeline` measurement the detector writes per
+ * batch (tags network, source) and the `reading` points themselves.
+ */
+import { FieldColorModeId, GraphDrawStyle, type Dashboard } from '@grafana/schema';
+import type { Options as TextOptions } from '@grafana/schema/dist/esm/raw/composable/text/panelcfg/x/TextPanelCfg_types.gen';
+import { influx, panel, tagIs } from './panels.ts';
+import { UIDS, dashboard, networkVariable } from './common.ts';
+import { timeSeriesOptions } from './network-overview.ts';
+
+const where = `${tagIs('network', 'network')} AND $timeFilter`;
+
+export const pipelineHealth: Dashboard = dashboard({
+  uid: UIDS.pipeline,
+  title: 'wsn-watch · Pipeline health',
+  description: 'Throughput, latency and event-time lag of the detector; readings stored per interval.',
+  templating: { list: [networkVariable] },
+  panels: [
+    panel({
+      id: 1,
+      type: 'timeseries',
+      title: 'Readings stored per interval',
+      description: 'Aligned readings written to InfluxDB per interval of event time, one series per modality.',
+      box: { x: 0, y: 0, w: 12, h: 8 },
+      targets: [influx('A', `SELECT count(*) FROM "reading" WHERE ${where} GROUP BY time($__interval) fill(0)`, 'time_series', '$col')],
+      options: timeSeriesOptions('bottom'),
+      fieldConfig: { defaults: { decimals: 0, color: { mode: FieldColorModeId.PaletteClassic }, custom: { drawStyle: GraphDrawStyle.Bars, fillOpacity: 50 } }, overrides: [] },
+    }),
+    panel({
+      id: 2,
+      type: 'timeseries',
+      title: 'Detector throughput',
+      description: 'Frames scored per second of wall time, per detector replica (tag source).',
+      box: { x: 12, y: 0, w: 12, h: 8 },
+      targets: [influx('A', `SELECT mean("frames_per_s") FROM "pipeline" WHERE ${where} GROUP BY time($__interval), "source" fill(null)`, 'time_series', '$tag_source')],
+      options: timeSeriesOptions('bottom'),
+      fieldConfig: { defaults: { unit: 'short', custom: { lineWidth: 2 } }, overrides: [] },
+    }),
+    panel({
+      id: 3,
+      type: 'timeseries',
+      title: 'Detector latency',
+      description: 'Wall time of a batch (decode, model, sinks) and of the model call alone.',
+      box: { x: 0, y: 8, w: 12, h: 8 },
+      targets: [
+        influx(
+          'A',
+          `SELECT mean("batch_ms") AS "batch (mean)", max("batch_ms") AS "batch (max)", mean("model_ms") AS "model (mean)" FROM "pipeline" WHERE ${where} GROUP BY time($__interval) fill(null)`,
+          'time_series',
+          '$col',
+        ),
+      ],
+      options: timeSeriesOptions('bottom'),
+      fieldConfig: { defaults: { unit: 'ms', custom: { lineWidth: 2 } }, overrides: [] },
+    }),
+    panel({
+      id: 4,
+      type: 'timeseries',
+      title: 'Event-time lag',
+      description: 'Wall clock minus the newest tick of each batch: how far behind the sensors the detector runs. Large for replays of old data, by design.',
+      box: { x: 12, y: 8, w: 12, h: 8 },
+      targets: [influx('A', `SELECT max("event_lag_ms") FROM "pipeline" WHERE ${where} GROUP BY time($__interval), "source" fill(null)`, 'time_series', '$tag_source')],
+      options: timeSeriesOptions('bottom'),
+      fieldConfig: { defaults: { unit: 'ms', custom: { lineWidth: 2 } }, overrides: [] },
+    }),
+    panel({
+      id: 5,
+      type: 'timeseries',
+      title: 'Frames scored and skipped',
+      description: 'Skipped frames were already scored (tick at or before the checkpoint), e.g. redelivered after a rebalance.',
+      box: { x: 0, y: 16, w: 12, h: 8 },
+      targets: [
+        influx('A', `SELECT sum("frames") AS "scored", sum("skipped_frames") AS "skipped" FROM "pipeline" WHERE ${where} GROUP BY time($__interval) fill(0)`, 'time_series', '$col'),
+      ],
+      options: timeSeriesOptions('bottom'),
+      fieldConfig: {
+        defaults: { decimals: 0, custom: { drawStyle: GraphDrawStyle.Bars, fillOpacity: 50, stacking: { mode: 'normal', group: 'A' } } },
+        overrides: [{ matcher: { id: 'byName', options: 'skipped' }, properties: [{ id: 'color', value: { mode: FieldColorModeId.Fixed, fixedColor: 'orange' } }] }],
+      },
+    }),
+    panel({
+      id: 6,
+      type: 'text',
+      title: 'Ingest: DLQ and consumer lag',
+      box: { x: 12, y: 16, w: 12, h: 8 },
+      options: {
+        mode: 'markdown' as TextOptions['mode'],
+        content: [
+          'The ingest service counts accepted readings and messages sent to `wsn.readings.dlq` as Prometheus metrics on its',
+          '`/metrics` endpoint: `wsn_ingest_accepted_total`, `wsn_ingest_rejected_total{reason}`, `wsn_ingest_frames_total`,',
+          '`wsn_ingest_watermark_seconds`. They are not written to InfluxDB, so this dashboard does not chart the DLQ rate;',
+          'see docs/dashboards.md.',
+        ].join('\n'),
+      } satisfies Partial<TextOptions>,
+    }),
+  ],
+});
