@@ -62,6 +62,48 @@ describe('services with ports taken by other programs', () => {
   });
 });
 
+/** A loopback port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const server = await occupyPort();
+  const port = portOf(server);
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('services on a machine without the programs', () => {
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'wsn-ops-services-'));
+  const emptyBin = mkdtempSync(path.join(tmpdir(), 'wsn-ops-empty-bin-'));
+  const savedPath = process.env.PATH;
+
+  afterAll(() => {
+    process.env.PATH = savedPath;
+    rmSync(stateDir, { recursive: true, force: true });
+    rmSync(emptyBin, { recursive: true, force: true });
+  });
+
+  it('up fails with a user error naming each missing program and the install script', async () => {
+    const [kafka, controller, influx, alertmanager] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const config = loadConfig({
+      env: {
+        WSN_STATE_DIR: stateDir,
+        WSN_KAFKA_PORT: String(kafka),
+        WSN_KAFKA_CONTROLLER_PORT: String(controller),
+        WSN_INFLUX_PORT: String(influx),
+        WSN_ALERTMANAGER_PORT: String(alertmanager),
+      },
+    });
+    process.env.PATH = emptyBin;
+    const error = await servicesUp(config, () => undefined).catch((e: unknown) => e);
+    process.env.PATH = savedPath;
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).code).toBe('SERVICE_BINARY_MISSING');
+    expect((error as UserError).message).toContain('java not found on PATH');
+    expect((error as UserError).message).toContain('influxd not found on PATH');
+    expect((error as UserError).message).toContain('prometheus-alertmanager not found on PATH');
+    expect((error as UserError).hint).toContain('scripts/install-system.sh');
+  });
+});
+
 describe('state layout', () => {
   it('puts every service under <stateDir>/services/<name>, a relative stateDir taken from the repo root', () => {
     expect(resolveStateDir('var')).toBe(path.join(repoRoot, 'var'));
