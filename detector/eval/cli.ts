@@ -37,6 +37,8 @@ interface IbrlEvalFlags {
   epochs: number;
   maxMinutes?: number;
   clusters: number;
+  clusterSeeds?: number;
+  clusterMaxMinutes?: number;
   model: boolean;
   injectionRanges: string;
   neighbours: number;
@@ -59,6 +61,8 @@ export function registerEvalCommand(program: Command): void {
     .option('--epochs <n>', 'training epochs per model (upper bound; early stopping may end sooner)', positiveInt('epochs'), 30)
     .option('--max-minutes <m>', 'wall-clock budget per model', (v) => Number(v))
     .option('--clusters <k>', 'also evaluate one model per k-means cluster (0 = off)', positiveInt('clusters'), 0)
+    .option('--cluster-seeds <n>', 'run the clustered variant on the first n seeds only (default: all)', positiveInt('cluster-seeds'))
+    .option('--cluster-max-minutes <m>', 'wall-clock budget per cluster model (default: --max-minutes)', (v) => Number(v))
     .option('--no-model', 'baselines only')
     .option('--injection-ranges <kind>', "'authors' (the ranges saved with the GLSL code) or 'training' (max − min of the training data)", 'authors')
     .option('--neighbours <k>', 'k nearest motes for the graph and the neighbour-median baseline', positiveInt('neighbours'), 4)
@@ -77,11 +81,14 @@ export function registerEvalCommand(program: Command): void {
       const secondsPerStep = ((epochs[epochs.length - 1] - epochs[0]) / (epochs.length - 1)) * dataset.secondsPerEpoch;
 
       let model: ModelTrainer | undefined;
+      let clusterModel: ModelTrainer | undefined;
       let backend = 'none (baselines only)';
       if (flags.model) {
         const module = await loadModelModule();
         backend = await module.ensureBackend('auto');
-        model = modelTrainer(module, { epochs: flags.epochs, maxMinutes: flags.maxMinutes, batchSize: 8, validationFraction: 0.2, patience: 4, onProgress: progress }, `ibrl:${flags.data}`);
+        const settings = { epochs: flags.epochs, maxMinutes: flags.maxMinutes, batchSize: 8, validationFraction: 0.2, patience: 4, onProgress: progress };
+        model = modelTrainer(module, settings, `ibrl:${flags.data}`);
+        clusterModel = modelTrainer(module, { ...settings, maxMinutes: flags.clusterMaxMinutes ?? flags.maxMinutes }, `ibrl:${flags.data}`);
       }
       const seeds = Array.from({ length: flags.seeds }, (_, i) => flags.firstSeed + i);
       const result = await runEvaluation({
@@ -92,7 +99,9 @@ export function registerEvalCommand(program: Command): void {
         injectionRanges: flags.injectionRanges,
         neighbours: flags.neighbours,
         model,
+        clusterModel,
         clusters: flags.clusters || undefined,
+        clusterSeeds: flags.clusterSeeds,
         onProgress: progress,
       });
       const command = ['wsn-watch', ...process.argv.slice(2)].join(' ');

@@ -38,6 +38,10 @@ export interface EvaluationInput {
   model?: ModelTrainer;
   /** k-means clusters for the clustered model variant (0 or undefined: no clustered variant). */
   clusters?: number;
+  /** Run the clustered variant on the first this many seeds only (default: all). */
+  clusterSeeds?: number;
+  /** Trains the per-cluster models (default: `model`), e.g. with a smaller time budget. */
+  clusterModel?: ModelTrainer;
   baselines?: boolean;
   onProgress?: (message: string) => void;
 }
@@ -88,7 +92,7 @@ export async function runEvaluation(input: EvaluationInput): Promise<EvaluationR
 
   const result: EvaluationResult = { runs: [], kinds: {}, layout, nodes: raw.nodes.length, modalities: [...raw.modalities], injectionRanges: rangesKind, clusterSizes: clusterGroups?.map((g) => g.length) };
 
-  for (const seed of input.seeds) {
+  for (const [seedIndex, seed] of input.seeds.entries()) {
     const plan = planPaperInjections(raw, layout.checkPoints, createRng(seed), { injectionLength: protocol.injectionLength, window: protocol.window, nearest });
     result.kinds[seed] = kindCounts(plan);
     progress(`seed ${seed}: injections ${JSON.stringify(result.kinds[seed])}`);
@@ -116,7 +120,8 @@ export async function runEvaluation(input: EvaluationInput): Promise<EvaluationR
     const model = input.model;
     if (model) {
       builders.push({ name: 'glsl-model', build: async () => ({ scorer: await model(train, graph, seed, normalization), models: 1 }) });
-      if (clusterGroups) {
+      const clusterModel = input.clusterModel ?? model;
+      if (clusterGroups && seedIndex < (input.clusterSeeds ?? Infinity)) {
         builders.push({
           name: `glsl-model-${clusterGroups.length}-clusters`,
           build: async () => {
@@ -124,7 +129,7 @@ export async function runEvaluation(input: EvaluationInput): Promise<EvaluationR
             for (const [c, indices] of clusterGroups.entries()) {
               progress(`seed ${seed}: training cluster ${c + 1}/${clusterGroups.length} (${indices.length} nodes)`);
               const sub = selectNodes(train, indices);
-              members.push({ indices, scorer: await model(sub, knnGraph(sub.nodes, input.positions, k), seed, selectStats(normalization, sub.nodes)) });
+              members.push({ indices, scorer: await clusterModel(sub, knnGraph(sub.nodes, input.positions, k), seed, selectStats(normalization, sub.nodes)) });
             }
             return { scorer: new ClusteredScorer(`glsl-model-${clusterGroups.length}-clusters`, members), models: members.length };
           },
