@@ -65,14 +65,15 @@ function fieldNames(series: Series[], alias: string | undefined): Set<string> {
 }
 
 /** Field names a panel refers to: overrides, XY series mappings, join keys, column order. */
-function referencedFields(panel: Panel & { transformations?: Array<{ id: string; options: Record<string, unknown> }> }): string[] {
+function referencedFields(panel: Panel): string[] {
   const names: string[] = [];
   for (const override of panel.fieldConfig?.overrides ?? []) if (override.matcher.id === 'byName') names.push(String(override.matcher.options));
   const series = (panel.options?.series ?? []) as Array<Record<string, { matcher?: { id: string; options: string } }>>;
   for (const mapping of series) for (const key of ['x', 'y', 'color', 'size']) if (mapping[key]?.matcher) names.push(mapping[key].matcher!.options);
   for (const t of panel.transformations ?? []) {
-    if (t.id === 'joinByField') names.push(String(t.options.byField));
-    if (t.id === 'organize') names.push(...Object.keys((t.options.indexByName ?? {}) as object));
+    const options = t.options as Record<string, unknown>;
+    if (t.id === 'joinByField') names.push(String(options.byField));
+    if (t.id === 'organize') names.push(...Object.keys((options.indexByName ?? {}) as object));
   }
   return [...new Set(names)];
 }
@@ -145,7 +146,7 @@ describe('Grafana queries against InfluxDB written by the detector sink', () => 
     }
     for (const annotation of dashboard.annotations?.list ?? []) {
       it(`${file}: annotation "${annotation.name}" marks the anomalous ticks`, async () => {
-        const series = await influxql(substitute(String((annotation.target as { query: string }).query), vars));
+        const series = await influxql(substitute(String((annotation.target as unknown as { query: string }).query), vars));
         expect(series).toHaveLength(1);
         const times = series[0].values.map((row) => row[0] as number);
         expect(times.length).toBeGreaterThan(0);
