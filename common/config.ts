@@ -47,8 +47,10 @@ export const ConfigSchema = z.object({
       httpPort: z.coerce.number().int().min(0).max(65535).default(9464),
       /** Unit of line-protocol timestamps; `auto` infers it from the magnitude. */
       lineProtocolPrecision: z.enum(['auto', 'ns', 'us', 'ms', 's']).default('auto'),
+      /** A readings partition that delivered nothing for this long stops holding the event-time watermark back. */
+      partitionIdleMs: z.coerce.number().int().positive().default(10_000),
     })
-    .default({ tickMs: 31_000, allowedLatenessMs: 62_000, silenceMs: 600_000, maxMessageBytes: 65_536, httpPort: 9464, lineProtocolPrecision: 'auto' }),
+    .default({ tickMs: 31_000, allowedLatenessMs: 62_000, silenceMs: 600_000, maxMessageBytes: 65_536, httpPort: 9464, lineProtocolPrecision: 'auto', partitionIdleMs: 10_000 }),
   detector: z
     .object({
       model: z.string().default('models/default'),
@@ -99,6 +101,7 @@ export const ENV_VARS: Record<string, string> = {
   WSN_MAX_MESSAGE_BYTES: 'ingest.maxMessageBytes',
   WSN_INGEST_HTTP_PORT: 'ingest.httpPort',
   WSN_LINE_PROTOCOL_PRECISION: 'ingest.lineProtocolPrecision',
+  WSN_PARTITION_IDLE_MS: 'ingest.partitionIdleMs',
   WSN_MODEL: 'detector.model',
   WSN_THRESHOLD: 'detector.threshold',
   WSN_ALERT_AFTER_TICKS: 'detector.alertAfterTicks',
