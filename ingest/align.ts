@@ -7,7 +7,11 @@ import type { NodeDirectory } from './directory.ts';
  *
  * - Ticks are [k·tickMs, (k+1)·tickMs) in UTC ms, so every replica and every
  *   restart agrees on tick boundaries.
- * - Watermark = max event time seen − allowedLatenessMs. A tick is emitted
+ * - Watermark = max event time seen − allowedLatenessMs. With several input
+ *   sources (Kafka partitions, each in its own event-time order), the max is
+ *   taken per source and the watermark follows the slowest active one, so a
+ *   partition read ahead of the others does not make theirs late; a source
+ *   marked idle (nothing to read) stops holding it back. A tick is emitted
  *   (one frame per cluster) once the watermark reaches its end; a reading for
  *   an already-emitted tick is late and rejected.
  * - A node's value for a modality in a tick is its reading nearest to the
@@ -53,6 +57,8 @@ export interface AlignerState {
   /** First tick this aligner saw (silence of never-heard nodes counts from here). */
   firstTick: number | null;
   maxEventTs: number | null;
+  /** Max event time per input source; a registered source without readings (null) holds the watermark. */
+  sources: Record<string, { maxTs: number | null; idle: boolean }>;
   /** Per node: last known value per modality and the time of its latest reading, from emitted ticks. */
   nodes: Record<NodeId, { last: Record<Modality, Sample>; lastTs: number }>;
   /** Open ticks (start → node → modality → cell). */
@@ -85,8 +91,8 @@ export class Aligner {
     this.directory = directory;
     this.options = { maxCatchUpTicks: 2_880, ...options };
     this.state = state
-      ? (structuredClone(state) as AlignerState)
-      : { format: 1, nextTick: null, emitted: false, firstTick: null, maxEventTs: null, nodes: {}, open: {} };
+      ? ({ ...structuredClone(state), sources: structuredClone(state.sources ?? {}) } as AlignerState)
+      : { format: 1, nextTick: null, emitted: false, firstTick: null, maxEventTs: null, sources: {}, nodes: {}, open: {} };
   }
 
   tickOf(ts: number): number {
@@ -95,7 +101,32 @@ export class Aligner {
 
   /** Max event time seen minus allowed lateness; null before the first reading. */
   get watermark(): number | null {
-    return this.state.maxEventTs === null ? null : this.state.maxEventTs - this.options.allowedLatenessMs;
+    const s = this.state;
+    if (s.maxEventTs === null) return null;
+    const active = Object.values(s.sources).filter((source) => !source.idle);
+    if (active.length === 0) return s.maxEventTs - this.options.allowedLatenessMs;
+    if (active.some((source) => source.maxTs === null)) return null;
+    return Math.min(...active.map((source) => source.maxTs as number)) - this.options.allowedLatenessMs;
+  }
+
+  /**
+   * Declares the input sources (e.g. the partitions this consumer owns). A new
+   * source holds the watermark until its first reading or until it is marked
+   * idle; sources not listed are forgotten.
+   */
+  setSources(ids: string[]): Frame[] {
+    const next: AlignerState['sources'] = {};
+    for (const id of ids) next[id] = this.state.sources[id] ?? { maxTs: null, idle: false };
+    this.state.sources = next;
+    return this.emitReady();
+  }
+
+  /** Marks a source as having nothing to read (it stops holding the watermark); returns due frames. */
+  setIdle(id: string): Frame[] {
+    const source = this.state.sources[id];
+    if (!source || source.idle) return [];
+    source.idle = true;
+    return this.emitReady();
   }
 
   /** A copy of the state, to checkpoint. */
@@ -110,9 +141,14 @@ export class Aligner {
   }
 
   /** Adds one (already validated) reading; returns the frames of ticks the watermark has now passed. */
-  add(reading: Reading): AddResult {
+  add(reading: Reading, source?: string): AddResult {
     const tick = this.tickOf(reading.ts);
     const s = this.state;
+    if (source !== undefined) {
+      const entry = (s.sources[source] ??= { maxTs: null, idle: false });
+      entry.idle = false;
+      if (entry.maxTs === null || reading.ts > entry.maxTs) entry.maxTs = reading.ts;
+    }
     if (s.emitted && s.nextTick !== null && tick < s.nextTick) {
       return { status: 'late', tick, nextTick: s.nextTick, frames: [] };
     }
@@ -141,6 +177,7 @@ export class Aligner {
   advanceTo(eventTs: number): Frame[] {
     if (this.state.nextTick === null) return [];
     if (this.state.maxEventTs === null || eventTs > this.state.maxEventTs) this.state.maxEventTs = eventTs;
+    for (const source of Object.values(this.state.sources)) if (source.maxTs === null || eventTs > source.maxTs) source.maxTs = eventTs;
     return this.emitReady();
   }
 

@@ -41,12 +41,13 @@ export const DLQ_HEADERS = {
   timestamp: 'x-wsn-source-timestamp',
 } as const;
 
-/** A frame as a message on `wsn.frames`: keyed by cluster, timestamped with its tick. */
+/** A frame as a message on `wsn.frames`: keyed by cluster, its tick in the value and the `x-wsn-tick` header. */
 export function frameMessage(frame: Frame): OutgoingMessage {
   return {
     key: frame.cluster,
     value: JSON.stringify(frame),
-    timestamp: frame.tick,
+    // No Kafka timestamp from event time: time-based retention would delete
+    // frames of old (replayed) data at once. The tick is in the value and a header.
     headers: { 'x-wsn-network': frame.network, 'x-wsn-tick': String(frame.tick), 'x-wsn-topology-version': frame.topologyVersion },
   };
 }
@@ -56,7 +57,6 @@ export function dlqMessage(message: IncomingMessage, rejection: Rejection): Outg
   return {
     key: message.key,
     value: message.value,
-    timestamp: message.timestamp,
     headers: {
       ...message.headers,
       [DLQ_HEADERS.code]: rejection.code,
@@ -82,6 +82,8 @@ export class IngestPipeline {
   private checkpoint: IngestCheckpoint;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly decodeOptions: DecodeOptions;
+  /** Wall-clock time of the last batch per source (`topic:partition`), for idleness. */
+  private readonly lastBatchAt = new Map<string, number>();
 
   constructor(private readonly options: IngestPipelineOptions) {
     this.directory = options.directory;
@@ -121,6 +123,25 @@ export class IngestPipeline {
     });
   }
 
+  /** The partitions this consumer now owns: each holds the watermark until it delivers or goes idle. */
+  assign(sources: string[], now = Date.now()): Promise<void> {
+    return this.serial(async () => {
+      for (const source of sources) if (!this.lastBatchAt.has(source)) this.lastBatchAt.set(source, now);
+      for (const source of [...this.lastBatchAt.keys()]) if (!sources.includes(source)) this.lastBatchAt.delete(source);
+      await this.publish([], this.aligner.setSources(sources), {});
+    });
+  }
+
+  /** Marks sources that delivered nothing for `idleMs` as idle and publishes frames that were waiting on them. */
+  markIdle(now: number, idleMs: number): Promise<number> {
+    return this.serial(async () => {
+      const frames: Frame[] = [];
+      for (const [source, at] of this.lastBatchAt) if (now - at >= idleMs) frames.push(...this.aligner.setIdle(source));
+      if (frames.length > 0) await this.publish([], frames, {});
+      return frames.length;
+    });
+  }
+
   handleBatch(batch: IncomingBatch): Promise<BatchOutcome> {
     return this.serial(() => this.process(batch));
   }
@@ -153,6 +174,7 @@ export class IngestPipeline {
   private async process(batch: IncomingBatch): Promise<BatchOutcome> {
     const end = this.options.metrics.batchSeconds.startTimer();
     const tp = `${batch.topic}:${batch.partition}`;
+    this.lastBatchAt.set(tp, Date.now());
     const seenUpTo = BigInt(this.checkpoint.offsets[tp] ?? '0');
     const dlq: OutgoingMessage[] = [];
     const frames: Frame[] = [];
@@ -173,7 +195,7 @@ export class IngestPipeline {
       const late: string[] = [];
       let acceptedHere = 0;
       for (const [i, reading] of decoded.value.entries()) {
-        const result = this.aligner.add(reading);
+        const result = this.aligner.add(reading, tp);
         frames.push(...result.frames);
         if (result.status === 'late') {
           late.push(

@@ -51,6 +51,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
   let producer: TransportProducer | null = null;
   let subscription: Subscription | null = null;
   let idleTimer: NodeJS.Timeout | null = null;
+  let idlePartitions: NodeJS.Timeout | null = null;
   try {
     const topics = options.topics ?? DEFAULT_INGEST_TOPICS;
     await transport.ensureTopics(ingestTopicSpecs(topics));
@@ -66,9 +67,10 @@ export async function startIngestService(options: IngestServiceOptions): Promise
         const outcome = await pipeline.handleBatch(batch);
         logger.debug({ partition: batch.partition, ...outcome }, 'batch');
       },
-      onAssignment: (assignment) => {
+      onAssignment: async (assignment) => {
         ready = true;
         logger.info({ assignment }, 'ingest owns partitions');
+        await pipeline.assign(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}:${p}`)));
       },
     });
     // A live network that goes completely quiet sends nothing to move the
@@ -88,6 +90,10 @@ export async function startIngestService(options: IngestServiceOptions): Promise
         .catch((error: unknown) => logger.error({ err: error }, 'idle advance failed'));
     }, Math.max(1_000, Math.min(tickMs, 30_000)));
     idleTimer.unref();
+    idlePartitions = setInterval(() => {
+      pipeline.markIdle(Date.now(), config.ingest.partitionIdleMs).catch((error: unknown) => logger.error({ err: error }, 'publishing frames after idle partitions failed'));
+    }, Math.max(100, Math.min(1_000, config.ingest.partitionIdleMs / 2)));
+    idlePartitions.unref();
     const openProducer = producer;
     const openSubscription = subscription;
     return {
@@ -97,6 +103,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
       stop: async () => {
         ready = false;
         if (idleTimer) clearInterval(idleTimer);
+        if (idlePartitions) clearInterval(idlePartitions);
         await openSubscription.close();
         await pipeline.drain();
         await openProducer.close();
@@ -106,6 +113,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
     };
   } catch (error) {
     if (idleTimer) clearInterval(idleTimer);
+    if (idlePartitions) clearInterval(idlePartitions);
     await subscription?.close().catch(() => undefined);
     await producer?.close().catch(() => undefined);
     await ops?.close().catch(() => undefined);

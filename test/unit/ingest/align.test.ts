@@ -172,4 +172,31 @@ describe('Aligner', () => {
     expect(new Set(frames.map((f) => f.tick)).size).toBe(18);
     expect(frameOf(frames, 'c1', T0 + 17 * T)?.nodes[0]).toMatchObject({ silent: true, staleTicks: 17, values: { temperature: 1 } });
   });
+
+  it('follows the slowest active source, so a partition read ahead does not make the others late', () => {
+    const a = new Aligner(directory, options);
+    a.setSources(['p0', 'p1']);
+    // p0 runs hours ahead; p1 has not delivered yet: nothing may be emitted.
+    const ahead = Array.from({ length: 20 }, (_, k) => a.add(r('1', T0 + k * T, { temperature: k }), 'p0').frames).flat();
+    expect(ahead).toEqual([]);
+    expect(a.watermark).toBeNull();
+    // p1's old readings are still on time; the watermark now follows p1.
+    expect(a.add(r('2', T0 + 100, { temperature: 50 }), 'p1').status).toBe('accepted');
+    const frames = a.add(r('2', T0 + 3 * T + 100, { temperature: 51 }), 'p1').frames;
+    expect(frames.filter((f) => f.cluster === 'c1').map((f) => f.tick)).toEqual([T0]);
+    expect(frameOf(frames, 'c1', T0)?.nodes.map((n) => n.values.temperature)).toEqual([0, 50]);
+  });
+
+  it('stops waiting for a source marked idle, and waits again once it delivers', () => {
+    const a = new Aligner(directory, options);
+    a.setSources(['p0', 'p1']);
+    feed(a, [r('1', T0 + 100, { temperature: 1 })].map((x) => x));
+    a.add(r('1', T0 + 5 * T, { temperature: 2 }), 'p0');
+    const released = a.setIdle('p1');
+    expect(new Set(released.map((f) => f.tick))).toEqual(new Set([T0, T0 + T, T0 + 2 * T]));
+    a.add(r('2', T0 + 3 * T + 10, { temperature: 3 }), 'p1');
+    expect(a.add(r('1', T0 + 9 * T, { temperature: 4 }), 'p0').frames).toEqual([]);
+    expect(a.watermark).toBe(T0 + 3 * T + 10 - 2 * T);
+  });
 });
+

@@ -12,7 +12,7 @@ import { MemoryTransport } from '../../../transport/memory.ts';
 
 const T = 31_000;
 const T0 = 55_000_000 * T;
-const config = loadConfig({ env: {} });
+const config = loadConfig({ env: { WSN_PARTITION_IDLE_MS: '200' } });
 const directory = new NodeDirectory({
   network: 'lab',
   version: 'v1',
@@ -74,7 +74,7 @@ describe('IngestPipeline', () => {
     await p.handleBatch(batch([reading('1', T0 + 10, 20), reading('2', T0 + 20, 21), reading('1', T0 + 4 * T, 22)]));
     await p.handleBatch(batch([reading('2', T0 + 30, 99)]));
     const frames = producer.sent.filter((s) => s.topic === 'wsn.frames');
-    expect(frames.map((f) => [f.message.key, f.message.timestamp])).toEqual([['c1', T0], ['c1', T0 + T]]);
+    expect(frames.map((f) => [f.message.key, f.message.headers?.['x-wsn-tick']])).toEqual([['c1', String(T0)], ['c1', String(T0 + T)]]);
     expect(producer.frames()[0].nodes.map((n) => n.values.temperature)).toEqual([20, 21]);
     const late = producer.sent.find((s) => s.topic === 'wsn.readings.dlq');
     expect(late?.message.headers?.[DLQ_HEADERS.code]).toBe('late');
