@@ -69,8 +69,9 @@ export class DetectorNetwork {
     this.decoderAttention2 = new GraphAttention(params, 'decoder/attention2', m, config.gatHeads * config.gatHeadSize, 1, w, false, 'linear');
     this.decoderDense = new Mlp(params, 'decoder/dense', [w, config.decoderHidden, w], 'relu', 'linear', m);
     this.decoderOutput = new Dense(params, 'decoder/output', 2 * w, w, 'linear', m);
-    // Per node: squared error of every sample (M·W), its mean per modality (M), GRU output and fused features.
-    this.head = new Mlp(params, 'head', [m * w + m + config.gruUnits + 2 * e, config.headHidden, config.headHidden, 1], 'relu');
+    // Per node: squared error of every sample (M·W) and its mean per modality (M), the window's first
+    // differences (M·(W-1)) and its deviation from the neighbours' mean (M·W), GRU output and fused features.
+    this.head = new Mlp(params, 'head', [m * w + m + m * (w - 1) + m * w + config.gruUnits + 2 * e, config.headHidden, config.headHidden, 1], 'relu');
   }
 
   get variables(): tf.Variable[] {
@@ -131,8 +132,21 @@ export class DetectorNetwork {
 
     const squared = tf.square(tf.sub(windows, reconstruction)); // [B, N, M, W]
     const errors = tf.mean(squared, -1) as tf.Tensor3D; // [B, N, M]
-    // log1p keeps the head's input bounded when a surge makes errors huge.
-    const headInput = tf.concat([tf.log1p(tf.reshape(squared, [rows, m * w])), tf.log1p(tf.reshape(errors, [rows, m])), latent], 1);
+    // Residual signals next to the reconstruction error: a jump or ramp shows in the first
+    // differences, a node leaving its neighbours' course in the deviation from their mean.
+    const steps = tf.sub(tf.slice(windows, [0, 0, 0, 1], [-1, -1, -1, w - 1]), tf.slice(windows, [0, 0, 0, 0], [-1, -1, -1, w - 1]));
+    const deviation = neighbourDeviation(windows, maskBias);
+    // log1p / signed log keep the head's input bounded when a surge makes values huge.
+    const headInput = tf.concat(
+      [
+        tf.log1p(tf.reshape(squared, [rows, m * w])),
+        tf.log1p(tf.reshape(errors, [rows, m])),
+        signedLog(tf.reshape(steps, [rows, m * (w - 1)])),
+        signedLog(tf.reshape(deviation, [rows, m * w])),
+        latent,
+      ],
+      1,
+    );
     const nodeLogits = tf.reshape(this.head.apply(headInput), [b, n]) as tf.Tensor2D;
     const padded = tf.mul(tf.sub(1, nodeMask), MASKED_LOGIT);
     const clusterLogits = tf.max(tf.add(nodeLogits, padded), 1) as tf.Tensor1D;
@@ -161,4 +175,26 @@ export class DetectorNetwork {
   dispose(): void {
     this.params.dispose();
   }
+}
+
+/** sign(x) · log(1 + |x|): linear near 0, logarithmic for outliers. */
+function signedLog(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.sign(x), tf.log1p(tf.abs(x)));
+}
+
+/**
+ * Each node's window minus the mean of its neighbours' (edges of the
+ * attention mask, self excluded); zero for a node without neighbours.
+ * windows [B, N, M, W], maskBias [B, N, N] → [B, N, M, W].
+ */
+export function neighbourDeviation(windows: tf.Tensor4D, maskBias: tf.Tensor3D): tf.Tensor4D {
+  const [b, n, m, w] = windows.shape;
+  const edges = tf.sub(tf.cast(tf.greater(maskBias, MASKED_LOGIT / 2), 'float32'), tf.eye(n).expandDims(0)); // [B, N, N]
+  const degree = tf.sum(edges, -1, true); // [B, N, 1]
+  const flat = tf.reshape(windows, [b, n, m * w]);
+  const neighbourMean = tf.div(tf.matMul(edges as tf.Tensor3D, flat), tf.maximum(degree, 1));
+  const alone = tf.cast(tf.equal(degree, 0), 'float32');
+  // Without neighbours the node is compared with itself (deviation 0).
+  const reference = tf.add(tf.mul(neighbourMean, tf.sub(1, alone)), tf.mul(flat, alone));
+  return tf.reshape(tf.sub(flat, reference), [b, n, m, w]) as tf.Tensor4D;
 }

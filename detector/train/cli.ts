@@ -68,7 +68,7 @@ export function registerTrainCommand(program: Command): void {
     .requiredOption('--out <dir>', 'directory to write model.json, weights.bin (and nothing else) to')
     .option('--seed <n>', 'seed of weights, shuffling and injections (same seed and backend = same model)', integer('--seed', 0), 1)
     .option('--epochs <n>', 'maximum passes over the training windows', integer('--epochs', 1), 30)
-    .option('--batch-size <n>', 'sequences per optimiser step', integer('--batch-size', 1), 8)
+    .option('--batch-size <n>', 'windows per optimiser step (rounded to whole sequences of --sequence-length)', integer('--batch-size', 1), 32)
     .option('--window <n>', 'window length in samples', integer('--window', 2), 20)
     .option('--sequence-length <n>', 'consecutive windows the GRU is unrolled over (truncated back-propagation)', integer('--sequence-length', 1), 8)
     .option('--learning-rate <x>', 'Adam learning rate', positive('--learning-rate'), 1e-3)

@@ -19,7 +19,7 @@ export interface TrainOptions {
   seed: number;
   /** Upper bound on passes over the training windows. */
   epochs: number;
-  /** Sequences per optimiser step (each of `sequenceLength` consecutive windows). */
+  /** Windows per optimiser step, rounded to whole sequences of `sequenceLength` consecutive windows (at least one). */
   batchSize: number;
   /** The last fraction of the time axis held out for validation, early stopping and threshold calibration. */
   validationFraction: number;
@@ -122,7 +122,8 @@ export async function trainDetector(series: Series, graph: ClusterGraph, options
   const allStarts: number[] = [];
   for (let s = w - 1; s <= lastStart; s++) allStarts.push(s);
   const sequencesPerEpoch = Math.max(1, Math.floor(Math.min(allStarts.length, o.windowsPerEpoch ?? Infinity) / T));
-  const batches = Math.ceil(sequencesPerEpoch / o.batchSize);
+  const sequencesPerBatch = Math.max(1, Math.round(o.batchSize / T));
+  const batches = Math.ceil(sequencesPerEpoch / sequencesPerBatch);
 
   const mask = attentionMask(clusterGraph.adjacency);
   const maskBias = new Float32Array(n * n).map((_, i) => (mask[i] > 0 ? 0 : MASKED_LOGIT));
@@ -157,7 +158,7 @@ export async function trainDetector(series: Series, graph: ClusterGraph, options
     const starts = shuffled(allStarts, rng).slice(0, sequencesPerEpoch);
     let lossSum = 0;
     for (let batch = 0; batch < batches; batch++) {
-      const chunk = starts.slice(batch * o.batchSize, (batch + 1) * o.batchSize);
+      const chunk = starts.slice(batch * sequencesPerBatch, (batch + 1) * sequencesPerBatch);
       if (chunk.length === 0) break;
       const batchStarted = Date.now();
       const loss = trainBatch(network, optimizer, series, chunk, { w, T, n, m, units, layers, stateSize, maskBias, hiddenCache, trainSteps, injector, rng, o });

@@ -14,7 +14,7 @@ const series = normalizeSeries(network.series, stats);
 const options: TrainOptions = {
   seed: 11,
   epochs: 2,
-  batchSize: 2,
+  batchSize: 6,
   validationFraction: 0.35,
   patience: 2,
   sequenceLength: 3,
