@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../common/errors.ts';
 import { requireExecutable } from '../executables.ts';
@@ -63,22 +63,22 @@ export function kafkaCacheDir(version: string, env: NodeJS.ProcessEnv = process.
 
 /**
  * The folder holding the broker's jars, resolved by Maven from
- * ops/kafka/pom.xml on the first run and reused afterwards. A stamp with the
- * pom's hash tells whether the cached jars still match the pom; the jars are
- * copied to a temporary folder and renamed into place so an interrupted
- * download never looks complete.
+ * ops/kafka/pom.xml on the first run and reused afterwards. The folder is
+ * named after the pom's hash (`libs-<hash>`): a changed pom gets a new folder
+ * and a broker still running from the old one (another clone, say) never has
+ * its jars removed. Jars are copied to a staging folder and renamed into place,
+ * so an interrupted download never looks complete.
  */
 export async function ensureKafkaLibs(version: string, progress: Progress): Promise<string> {
   const dir = kafkaCacheDir(version);
-  const libs = path.join(dir, 'libs');
-  const stampFile = path.join(dir, 'pom.sha256');
-  const pomHash = createHash('sha256').update(readFileSync(kafkaPomFile)).digest('hex');
-  if (existsSync(libs) && existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === pomHash) return libs;
+  const pomHash = createHash('sha256').update(readFileSync(kafkaPomFile)).digest('hex').slice(0, 12);
+  const libs = path.join(dir, `libs-${pomHash}`);
+  if (existsSync(libs)) return libs;
 
   const mvn = requireExecutable(['mvn'], 'resolving the Kafka jars from Maven Central');
   progress(`kafka: resolving Apache Kafka ${version} jars with Maven (first run only; cached in ${dir})`);
   mkdirSync(dir, { recursive: true });
-  const staging = path.join(dir, `libs.partial-${process.pid}`);
+  const staging = path.join(dir, `staging-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   const result = await run(mvn, [
     '-q',
@@ -98,9 +98,13 @@ export async function ensureKafkaLibs(version: string, progress: Progress): Prom
       'check that Maven Central is reachable (proxy settings in ~/.m2/settings.xml) and that ops/kafka/pom.xml names a published version',
     );
   }
-  rmSync(libs, { recursive: true, force: true });
-  renameSync(staging, libs);
-  writeFileSync(stampFile, `${pomHash}\n`);
+  try {
+    renameSync(staging, libs);
+  } catch (error) {
+    // Another `services up` finished the same download first: use its copy.
+    rmSync(staging, { recursive: true, force: true });
+    if (!existsSync(libs)) throw error;
+  }
   progress(`kafka: ${jars.length} jars cached`);
   return libs;
 }
