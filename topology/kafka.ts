@@ -18,7 +18,7 @@
  * watermark to know when a replay has caught up.
  */
 import { randomUUID } from 'node:crypto';
-import { ConfigResourceTypes, Kafka, logLevel, type Admin, type Consumer, type LogEntry, type Producer } from 'kafkajs';
+import kafkajs, { type Admin, type Consumer, type Kafka, type LogEntry, type Producer } from 'kafkajs';
 import { TOPICS } from '../common/types.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { exportClusters, topologyVersion } from './export.ts';
@@ -28,6 +28,10 @@ import { compareNodeIds } from './node-order.ts';
 import { partitionForCluster } from './partition.ts';
 import { restoreClustering } from './snapshot.ts';
 import type { ClusterOptions, Position, ResolvedEdgeRule, SensorNode, Topology } from './types.ts';
+
+// kafkajs is CommonJS; Node's ESM loader cannot see every named export of it
+// (ConfigResourceTypes), so take them from the default export.
+const { ConfigResourceTypes, Kafka: KafkaClient, Partitioners, logLevel } = kafkajs;
 
 export interface TopologyKafkaOptions {
   brokers: string[];
@@ -73,7 +77,7 @@ function logCreator(logger: Logger) {
 
 export function createKafka(options: Pick<TopologyKafkaOptions, 'brokers' | 'clientId' | 'logger'>): Kafka {
   const logger = options.logger ?? createLogger('topology.kafka');
-  return new Kafka({
+  return new KafkaClient({
     clientId: options.clientId ?? 'wsn-watch-topology',
     brokers: options.brokers,
     logLevel: logLevel.WARN,
@@ -243,7 +247,8 @@ export class TopologyPublisher {
     await ensureTopologyTopic(this.kafka, this.topic, this.options.logger);
     this.published = await readTopologyRecords(this.kafka, this.options.network, this.topic);
     this.published.delete(`${this.options.network}/meta`);
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    // Not idempotent: a retried send can only repeat a key's latest value, which compaction absorbs.
+    this.producer = this.kafka.producer({ maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
   }
 
@@ -272,6 +277,15 @@ export class TopologyPublisher {
     await this.producer.send({ topic: this.topic, acks: -1, messages });
     this.published = current;
     return { sent: messages.length, tombstones, version };
+  }
+
+  /** Removes this network from the topic: a tombstone for every record it has there, meta included. */
+  async retract(): Promise<number> {
+    if (!this.producer) throw new Error('TopologyPublisher.retract called before connect()');
+    const keys = [...this.published.keys(), `${this.options.network}/meta`];
+    await this.producer.send({ topic: this.topic, acks: -1, messages: keys.map((key) => ({ key, value: null })) });
+    this.published = new Map();
+    return keys.length;
   }
 
   async disconnect(): Promise<void> {

@@ -106,4 +106,12 @@ describe('topology on Kafka', () => {
     const result = await again.publish(replayed);
     expect(result).toMatchObject({ sent: 1, tombstones: 0, version: meta.version });
   });
+
+  it('retracting a network leaves nothing of it on the topic', async () => {
+    const before = await readTopologyRecords(kafka, network, TOPIC);
+    expect(before.size).toBeGreaterThan(54);
+    const publisher = publishers[publishers.length - 1];
+    expect(await publisher.retract()).toBe(before.size);
+    expect((await readTopologyRecords(kafka, network, TOPIC)).size).toBe(0);
+  });
 });
