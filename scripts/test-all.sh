@@ -8,8 +8,9 @@
 # Exits non-zero when any step or any test fails.
 #
 # Services this script started are stopped at the end (pass or fail); services
-# that were already running before it are left alone. WSN_KEEP_SERVICES=1
-# keeps them running in any case (handy to rerun a single test file).
+# that already answered before it (this clone's or another's) are used and left
+# alone. WSN_KEEP_SERVICES=1 keeps them running in any case (handy to rerun a
+# single test file).
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,9 +31,26 @@ if [[ -f scripts/install-tfjs-node.sh ]]; then
 fi
 
 step "services up"
+# Services that already answer on the configured ports (started earlier, or by
+# another clone of the repository) are used as they are and left running.
+all_answering() {
+  local states
+  states=$(wsn services status --json 2>/dev/null || true) # exit code 1 unless all are ours and up
+  printf '%s' "$states" | node -e '
+    let text = "";
+    process.stdin.on("data", (chunk) => (text += chunk)).on("end", () => {
+      try {
+        const states = JSON.parse(text);
+        process.exit(states.every((s) => s.state === "up" || s.state === "foreign") ? 0 : 1);
+      } catch {
+        process.exit(1);
+      }
+    });'
+}
 started_here=1
-if wsn services status >/dev/null 2>&1; then
-  started_here=0 # all were up already: someone else's, leave them running
+if all_answering; then
+  started_here=0
+  printf 'services already answering; using them and leaving them running\n' >&2
 fi
 stop_services() {
   local code=$?
@@ -43,7 +61,9 @@ stop_services() {
   exit "$code"
 }
 trap stop_services EXIT
-wsn services up
+if [[ "$started_here" -eq 1 ]]; then
+  wsn services up
+fi
 
 step "tests (vitest: unit + integration)"
 npx vitest run --reporter=verbose
