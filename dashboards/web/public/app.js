@@ -276,6 +276,13 @@ function connect() {
   });
   events.addEventListener('change', (event) => {
     const change = JSON.parse(/** @type {MessageEvent} */ (event).data);
+    if (state.network === null) {
+      // The first results of a fresh deployment: show their network.
+      state.network = change.network;
+      const select = /** @type {HTMLSelectElement} */ ($('network'));
+      select.append(new Option(change.network, change.network));
+      select.value = change.network;
+    }
     if (change.network === state.network) scheduleRefresh();
   });
   events.addEventListener('error', () => {
@@ -308,6 +315,7 @@ async function start() {
     renderOverview();
     void refreshNode();
   });
+  if (!state.network) $('summary').textContent = 'No results yet: waiting for the detector’s first scores…';
   await refreshOverview();
   await refreshNode();
   connect();

@@ -109,6 +109,26 @@ describe('built-in live dashboard in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('starts empty on a fresh deployment and shows the first results as they arrive', async () => {
+    const empty = new MemoryResultStore();
+    const fresh = await startDashboardServer({ store: empty, topology: staticTopology([]), port: 0, threshold: THRESHOLD });
+    const tab = await context.newPage();
+    try {
+      await tab.goto(`${fresh.url}/`);
+      await tab.locator('#status[data-state="live"]').waitFor();
+      expect(await tab.locator('#summary').innerText()).toContain('No results yet');
+      expect(await tab.locator('#map g.node').count()).toBe(0);
+      await empty.write(labBatch(0));
+      // Without a topology the nodes are laid out on a grid per cluster.
+      await expect.poll(() => tab.locator('#map g.node').count()).toBe(LAB_TOPOLOGY.nodes.length);
+      expect(await tab.locator('#network').inputValue()).toBe(NETWORK);
+      expect(await tab.locator('#map path.cluster-area').count()).toBe(3);
+    } finally {
+      await tab.close();
+      await fresh.close();
+    }
+  });
+
   it('loads the drill-down directly from an alert link', async () => {
     const fresh = await context.newPage();
     await fresh.goto(`${server.url}/node/${NETWORK}/${ANOMALOUS_NODE}`);
