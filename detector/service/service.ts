@@ -228,13 +228,18 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
       stopped ??= (async () => {
         stopping = true;
         logger.info({ replica: replicaId }, 'stopping: finishing the current batch');
-        await subscription.close();
-        await queue;
-        await router.stopResending();
-        await sink.close();
-        await producer.close();
-        await options.checkpoints.close();
-        await ops?.close();
+        const timed = async (step: string, run: () => Promise<unknown>): Promise<void> => {
+          const began = performance.now();
+          await run();
+          logger.debug({ step, ms: Math.round(performance.now() - began) }, 'shutdown step done');
+        };
+        await timed('leave the consumer group', () => subscription.close());
+        await timed('finish the batch in flight', () => queue);
+        await timed('stop alert re-sends', () => router.stopResending());
+        await timed('close sinks', () => sink.close());
+        await timed('close the producer', () => producer.close());
+        await timed('close the checkpoint store', () => options.checkpoints.close());
+        await timed('close the ops server', async () => ops?.close());
         logger.info({ replica: replicaId }, 'detector stopped');
       })();
       return stopped;

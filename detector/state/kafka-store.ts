@@ -96,7 +96,8 @@ export class KafkaCheckpointStore implements CheckpointStore {
     }
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();
-    this.consumer = this.kafka.consumer({ groupId: `wsn-detector-state-reader-${randomUUID()}`, allowAutoTopicCreation: false });
+    // A short long-poll so close() does not wait the default 5 s for a fetch to return.
+    this.consumer = this.kafka.consumer({ groupId: `wsn-detector-state-reader-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [topic], fromBeginning: true });
     await this.consumer.run({

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../common/log.ts';
+import type { ClusterScore, Frame } from '../../../common/types.ts';
+import { alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
+import { loadDetector, type Detector } from '../../../detector/model/index.ts';
+import { FrameProcessor } from '../../../detector/service/processor.ts';
+import { KafkaTransport } from '../../../transport/index.ts';
+import type { TransportProducer } from '../../../common/transport.ts';
+import { WINDOW, config, influx, makeFrames, pointsPerClusterTick, startDetector, tinyModel, uniqueId, waitFor, type DetectorProcess } from './harness.ts';
+
+// Real Kafka + InfluxDB; the detector runs as child processes with the real
+// (small) model. Each test has its own topics, group and database.
+const CLUSTERS = 4;
+const TICKS = 48;
+const logger = createLogger('test', 'silent');
+const transport = new KafkaTransport({ brokers: config.kafka.brokers, clientId: 'wsn-detector-it', logger });
+let producer: TransportProducer;
+let modelDir: string;
+let model: Detector;
+const children: DetectorProcess[] = [];
+
+beforeAll(async () => {
+  modelDir = tinyModel();
+  model = await loadDetector(modelDir);
+  producer = await transport.producer();
+});
+
+afterAll(async () => {
+  for (const child of children) if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
+  await producer?.close();
+  await transport.close();
+  model?.dispose();
+});
+
+/** What one uninterrupted detector scores for these frames. */
+async function reference(frames: Frame[]): Promise<ClusterScore[]> {
+  const processor = new FrameProcessor({ model, policy: alertPolicyFromConfig(config) });
+  return (await processor.process(frames)).scores;
+}
+
+/** Publishes the frames tick by tick, `delayMs` apart, like a live ingest; resolves when all are sent. */
+async function stream(topic: string, frames: Frame[], delayMs: number, onTick?: (index: number) => Promise<void>): Promise<void> {
+  const ticks = [...new Set(frames.map((f) => f.tick))].sort((a, b) => a - b);
+  for (let i = 0; i < ticks.length; i++) {
+    const batch = frames.filter((f) => f.tick === ticks[i]);
+    await producer.send(topic, batch.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame), timestamp: frame.tick })));
+    await onTick?.(i);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+}
+
+/** Checks InfluxDB holds exactly one point per expected (cluster, tick) and the reference probabilities. */
+async function expectExactlyOnce(database: string, expected: ClusterScore[]): Promise<void> {
+  const sink = influx(database);
+  const counts = await pointsPerClusterTick(sink, 'system');
+  const wanted = new Map(expected.map((score) => [`${score.cluster}@${score.tick}`, score]));
+  expect([...counts.keys()].sort()).toEqual([...wanted.keys()].sort());
+  expect([...counts.values()].every((n) => n === 1)).toBe(true);
+  // The scores continue the same GRU state and windows across the restart: a lost,
+  // repeated or reset tick would change them.
+  const rows = await sink.query<{ time: Date; cluster: string; probability: number }>('SELECT probability, cluster FROM system');
+  for (const row of rows) {
+    const score = wanted.get(`${row.cluster}@${row.time.getTime()}`)!;
+    expect(row.probability).toBeCloseTo(score.probability, 4);
+  }
+  const nodeRows = await sink.query<{ count: number }>('SELECT COUNT(probability) AS count FROM anomaly');
+  expect(nodeRows[0].count).toBe(expected.length * 3);
+  await sink.dropDatabase();
+}
+
+async function scoredPoints(database: string): Promise<number> {
+  return (await pointsPerClusterTick(influx(database), 'system')).size;
+}
+
+describe('detector service failover (real Kafka, InfluxDB, model)', () => {
+  it('killed with SIGKILL mid-stream and restarted: no tick lost, no point duplicated', async () => {
+    const id = uniqueId();
+    const database = `wsn_it_kill_${id}`;
+    const group = `it-detector-kill-${id}`;
+    const frames = makeFrames(`it-kill-${id}`, CLUSTERS, 0, TICKS - 1);
+    const expected = await reference(frames);
+    expect(expected).toHaveLength(CLUSTERS * (TICKS - WINDOW + 1));
+    await transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: 4 }]);
+
+    const first = await startDetector({ id, group, replicaId: 'first', database, model: modelDir, alertmanager: false });
+    children.push(first);
+    let killedAt = -1;
+    await stream(`it.frames.${id}`, frames, 60, async (index) => {
+      // Kill as soon as the first replica has scored something, while frames keep coming.
+      if (killedAt < 0 && index >= WINDOW + 8 && (await scoredPoints(database)) > 0) {
+        first.child.kill('SIGKILL');
+        killedAt = index;
+      }
+    });
+    expect(killedAt).toBeGreaterThan(0);
+    expect((await first.exited).signal).toBe('SIGKILL');
+    const beforeRestart = await scoredPoints(database);
+    expect(beforeRestart).toBeLessThan(expected.length);
+
+    const second = await startDetector({ id, group, replicaId: 'second', database, model: modelDir, alertmanager: false });
+    children.push(second);
+    await waitFor('all ticks scored after the restart', async () => (await scoredPoints(database)) >= expected.length, 180_000);
+    second.child.kill('SIGTERM');
+    expect((await second.exited).code).toBe(0);
+    await expectExactlyOnce(database, expected);
+  });
+
+  it('two replicas in one group: one stops with SIGTERM, the other takes over its clusters without a lost tick', async () => {
+    const id = uniqueId();
+    const database = `wsn_it_replicas_${id}`;
+    const group = `it-detector-replicas-${id}`;
+    const frames = makeFrames(`it-replicas-${id}`, CLUSTERS, 0, TICKS - 1);
+    const expected = await reference(frames);
+    await transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: 4 }]);
+
+    const a = await startDetector({ id, group, replicaId: 'a', database, model: modelDir, alertmanager: false });
+    const b = await startDetector({ id, group, replicaId: 'b', database, model: modelDir, alertmanager: false });
+    children.push(a, b);
+    const sink = influx(database);
+    const sources = async (): Promise<string[]> => {
+      const rows = await sink.query<{ source: string }>('SHOW TAG VALUES FROM pipeline WITH KEY = "source"').catch(() => []);
+      return rows.map((row) => (row as unknown as { value: string }).value).sort();
+    };
+    let stoppedAt = -1;
+    await stream(`it.frames.${id}`, frames, 60, async (index) => {
+      if (stoppedAt < 0 && index >= TICKS / 2 && (await sources()).length === 2) {
+        a.child.kill('SIGTERM');
+        stoppedAt = index;
+      }
+    });
+    expect(stoppedAt).toBeGreaterThan(0);
+    // Graceful: the batch in flight finished, was checkpointed and committed.
+    expect((await a.exited).code).toBe(0);
+    await waitFor('replica b to score every tick', async () => (await scoredPoints(database)) >= expected.length, 180_000);
+    // b wrote pipeline points for ticks after a stopped: it took over a's clusters.
+    const late = await sink.query<{ source: string }>(`SELECT frames, source FROM pipeline WHERE time > ${frames[frames.length - 1].tick - 5 * 31_000}ms`);
+    expect(new Set(late.map((row) => row.source))).toEqual(new Set(['b']));
+    b.child.kill('SIGTERM');
+    expect((await b.exited).code).toBe(0);
+    await expectExactlyOnce(database, expected);
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * Shared pieces of the detector's integration suites: a small real model
+ * trained by `wsn-watch train`, frames from the same synthetic generator,
+ * the detector run as a child process (`node bin/wsn-watch.mjs detect`) and
+ * InfluxDB queries. Services come from `wsn-watch services up`.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../../common/config.ts';
+import type { Frame } from '../../../common/types.ts';
+import { generateSyntheticNetwork } from '../../../detector/train/synthetic.ts';
+import { InfluxSink } from '../../../detector/sinks/influx.ts';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const config = loadConfig({ env: { ...process.env, WSN_CONFIG: '' } });
+export const TICK_MS = 31_000;
+export const T0 = Date.UTC(2026, 0, 5, 0, 0, 0);
+export const WINDOW = 5;
+
+/** A unique suffix for topics, groups and databases of one test. */
+export const uniqueId = (): string => randomUUID().slice(0, 8);
+
+/**
+ * Trains (once per machine and seed) a small detector with the real
+ * training command: 6 synthetic nodes, window 5, one short epoch.
+ */
+export function tinyModel(): string {
+  const dir = path.join(tmpdir(), 'wsn-watch-test-models', 'detector-tiny-w5-s3');
+  if (existsSync(path.join(dir, 'model.json')) && existsSync(path.join(dir, 'weights.bin'))) return dir;
+  mkdirSync(dir, { recursive: true });
+  const args = ['bin/wsn-watch.mjs', 'train', '--synthetic', '--nodes', '6', '--steps', '300', '--epochs', '1', '--window', String(WINDOW), '--windows-per-epoch', '64', '--seed', '3', '--out', dir];
+  const result = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, WSN_LOG_LEVEL: 'warn' } });
+  if (result.status !== 0) throw new Error(`training the test model failed (${result.status}): ${result.stderr}`);
+  return dir;
+}
+
+/**
+ * Frames of `clusters` clusters × 3 nodes (ids s1..s6 reused per cluster so
+ * the model's training statistics apply) for ticks [from, to], from the
+ * synthetic generator the model was trained on.
+ */
+export function makeFrames(network: string, clusters: number, from: number, to: number, options: { surge?: { cluster: number; node: number; ticks: [number, number] } } = {}): Frame[] {
+  const synthetic = generateSyntheticNetwork({ nodes: 6, steps: to + 1, seed: 11 });
+  const { data, modalities } = synthetic.series;
+  const m = modalities.length;
+  const frames: Frame[] = [];
+  for (let tick = from; tick <= to; tick++) {
+    for (let c = 0; c < clusters; c++) {
+      const nodes = [0, 1, 2].map((k) => {
+        const n = (c + k) % 6;
+        const values: Record<string, number | null> = {};
+        modalities.forEach((modality, j) => {
+          let value = data[(tick * 6 + n) * m + j];
+          const surge = options.surge;
+          if (surge && surge.cluster === c && surge.node === k && tick >= surge.ticks[0] && tick <= surge.ticks[1] && modality === 'humidity') value += 40;
+          values[modality] = value;
+        });
+        return { node: `s${n + 1}`, values, staleTicks: 0, silent: false };
+      });
+      frames.push({ network, cluster: `c${c}`, tick: T0 + tick * TICK_MS, topologyVersion: 'test', nodes });
+    }
+  }
+  return frames;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface DetectorProcess {
+  child: ChildProcess;
+  port: number;
+  logFile: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface DetectorArgs {
+  id: string;
+  group: string;
+  replicaId: string;
+  database: string;
+  model: string;
+  threshold?: number;
+  alertmanager?: boolean;
+}
+
+/** Starts `wsn-watch detect` as a child process on topics of its own; resolves once /readyz answers 200. */
+export async function startDetector(args: DetectorArgs): Promise<DetectorProcess> {
+  const port = await freePort();
+  const logDir = path.join(tmpdir(), 'wsn-watch-test-logs');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `detect-${args.id}-${args.replicaId}.log`);
+  const cli = [
+    'bin/wsn-watch.mjs', 'detect',
+    '--model', args.model,
+    '--group', args.group,
+    '--frames-topic', `it.frames.${args.id}`,
+    '--anomalies-topic', `it.anomalies.${args.id}`,
+    '--alerts-topic', `it.alerts.${args.id}`,
+    '--state-topic', `it.state.${args.id}`,
+    '--frame-partitions', '4',
+    '--influx-database', args.database,
+    '--http-port', String(port),
+    '--replica-id', args.replicaId,
+    '--no-topology',
+    ...(args.threshold !== undefined ? ['--threshold', String(args.threshold)] : []),
+    ...(args.alertmanager === false ? ['--no-alertmanager'] : []),
+  ];
+  const child = spawn(process.execPath, cli, { cwd: repoRoot, env: { ...process.env, WSN_LOG_LEVEL: 'info', WSN_ALERT_AFTER_TICKS: '2', WSN_RESOLVE_AFTER_TICKS: '2' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const log = createWriteStream(logFile);
+  child.stderr?.pipe(log);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  await waitFor(`detector ${args.replicaId} /readyz (log ${logFile})`, async () => {
+    if (gone) throw new Error(`detector ${args.replicaId} exited before it was ready; see ${logFile}`);
+    const response = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+    return response?.status === 200;
+  }, 120_000);
+  return { child, port, logFile, exited };
+}
+
+export async function waitFor(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs = 120_000, intervalMs = 250): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    if (await predicate()) return;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export function influx(database: string): InfluxSink {
+  return new InfluxSink({ url: config.influx.url, database, retries: 2 });
+}
+
+/** Points per (cluster, tick) of a measurement, e.g. `system` (one per scored tick). */
+export async function pointsPerClusterTick(sink: InfluxSink, measurement: string): Promise<Map<string, number>> {
+  const rows = await sink.query<{ time: Date; cluster: string; probability: number }>(`SELECT probability, cluster FROM "${measurement}"`).catch(() => []);
+  const counts = new Map<string, number>();
+  for (const row of rows) {
+    const key = `${row.cluster}@${row.time.getTime()}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
