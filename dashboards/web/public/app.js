@@ -164,6 +164,53 @@ function renderClusters() {
   }
 }
 
+const TOP_NODES = 6;
+
+function renderTopNodes() {
+  const { clusters, threshold } = state.overview;
+  const ranked = clusters
+    .flatMap((/** @type {any} */ c) => c.nodes.map((/** @type {any} */ n) => ({ ...n, cluster: c.cluster })))
+    .sort((/** @type {any} */ a, /** @type {any} */ b) => b.probability - a.probability || naturalCompare(a.node, b.node))
+    .slice(0, TOP_NODES);
+  const list = $('top-nodes');
+  list.replaceChildren();
+  if (ranked.length === 0) {
+    const li = document.createElement('li');
+    li.className = 'empty';
+    li.textContent = 'No scores yet.';
+    list.append(li);
+    return;
+  }
+  for (const n of ranked) {
+    const li = document.createElement('li');
+    li.dataset.node = n.node;
+    li.tabIndex = 0;
+    li.addEventListener('click', () => navigate(n.node));
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch dot';
+    swatch.style.background = probabilityColour(n.probability, threshold);
+    const body = document.createElement('div');
+    const label = document.createElement('div');
+    label.className = 'name';
+    label.textContent = `Node ${n.node}`;
+    const small = document.createElement('small');
+    small.textContent = n.cluster;
+    label.append(small);
+    const bar = document.createElement('div');
+    bar.className = 'bar';
+    const fill = document.createElement('span');
+    fill.style.width = `${Math.round(n.probability * 100)}%`;
+    fill.style.background = probabilityColour(n.probability, threshold);
+    bar.append(fill);
+    body.append(label, bar);
+    const value = document.createElement('span');
+    value.className = 'value';
+    value.textContent = n.probability.toFixed(2);
+    li.append(swatch, body, value);
+    list.append(li);
+  }
+}
+
 function renderOverview() {
   if (!state.overview) return;
   const tick = $('legend-threshold');
@@ -173,6 +220,7 @@ function renderOverview() {
   renderMap(/** @type {any} */ ($('map')), state.overview, state.node, (node) => navigate(node));
   renderAlerts();
   renderClusters();
+  renderTopNodes();
 }
 
 async function refreshOverview() {
@@ -236,7 +284,7 @@ async function refreshNode() {
   }
   const probability = lineChart({
     title: 'anomaly probability',
-    key: [{ label: `threshold ${data.threshold}`, className: 'recon' }],
+    key: [{ label: `threshold ${data.threshold}`, className: 'thresh' }],
     series: [{ name: 'probability', className: 'probability', points: samples.map((s) => [s.tick, s.probability]) }],
     yMin: 0,
     yMax: 1,

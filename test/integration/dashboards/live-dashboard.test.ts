@@ -81,6 +81,9 @@ describe('built-in live dashboard in Chromium', () => {
     expect(await alert.innerText()).toMatch(/Node 7 · temperature[\s\S]*p 0\.94[\s\S]*c2 · firing since/);
     expect(await page.locator('#alert-count').innerText()).toBe('1');
     expect(await alert.locator('a').getAttribute('href')).toBe(`/node/${NETWORK}/${ANOMALOUS_NODE}`);
+    // It heads the ranking, and its cluster is the unhealthy one.
+    expect(await page.locator('#top-nodes li').first().getAttribute('data-node')).toBe(ANOMALOUS_NODE);
+    expect(await page.locator('#clusters li[data-cluster="c2"] .value').innerText()).toBe('0.94');
   });
 
   it('opens the node drill-down on click, with readings against the reconstruction', async () => {
