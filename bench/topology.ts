@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { createRng } from '../common/random.ts';
 import { buildNetwork } from '../topology/network.ts';
 import { clusterNetwork } from '../topology/clustering.ts';
@@ -27,6 +27,8 @@ interface Row {
   edgesMs: number;
   clusterMs: number;
   totalMs: number;
+  /** User + system CPU time of the two steps: the work itself, whatever else runs on the machine. */
+  cpuMs: number;
   peakRssMb: number;
   heapUsedMb: number;
 }
@@ -43,11 +45,13 @@ function randomNodes(n: number): SensorNode[] {
 
 function runChild(n: number): Row {
   const nodes = randomNodes(n);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const network = buildNetwork(nodes, { knn: 4 });
   const t1 = performance.now();
   const clustering = clusterNetwork(network, { maxSize: MAX_SIZE, seed: SEED });
   const t2 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   let bridges = 0;
   network.graph.forEachEdge((_e, a) => {
     if (a.bridge) bridges++;
@@ -61,6 +65,7 @@ function runChild(n: number): Row {
     edgesMs: t1 - t0,
     clusterMs: t2 - t1,
     totalMs: t2 - t0,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     heapUsedMb: process.memoryUsage().heapUsed / 1024 / 1024,
   };
@@ -79,18 +84,21 @@ function section(rows: Row[]): string {
     '',
     `Random nodes, uniform at constant density (one per 100 square units), seed ${SEED}; edges by k nearest neighbours (k = 4) through a`,
     `uniform spatial grid, islands joined by minimum-spanning bridges; clusters by bounded k-means (max size ${MAX_SIZE},`,
-    'k = ceil(n / 64 × 1.2), two levels above k = 48, at most 25 iterations per run). Each size runs in its own child',
-    'process; peak RSS is `process.resourceUsage().maxRSS` of that process (including the Node.js runtime and tsx),',
-    'heap is `process.memoryUsage().heapUsed` at the end.',
+    'k = ceil(n / 64 × 1.2); above k = 48 a coarse split into at most 16 groups first, ≤ 10 iterations; the final',
+    'k-means ≤ 25 iterations). Each size runs in its own child process. Times are wall-clock (`performance.now()`);',
+    'CPU is user + system time of the same steps (`process.cpuUsage()`), the work itself, independent of other load;',
+    'peak RSS is `process.resourceUsage().maxRSS` of that process (including the Node.js runtime and tsx), heap is',
+    '`process.memoryUsage().heapUsed` at the end.',
     '',
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on a shared 2-core machine (${cpus().length} logical CPUs, ${cpus()[0]?.model ?? 'unknown CPU'}, Node.js ${process.version})`,
-    'while other engineers were running their own work on it, so the times are an upper bound rather than a clean measurement.',
+    `while other engineers were running their own work on it (load average ${loadavg()[0].toFixed(1)} when the run ended), so the`,
+    'wall-clock times are an upper bound rather than a clean measurement.',
     '',
-    '| nodes | edges | bridges | clusters | largest cluster | edges (s) | clustering (s) | total (s) | peak RSS (MB) | heap used (MB) |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| nodes | edges | bridges | clusters | largest cluster | edges (s) | clustering (s) | total (s) | CPU (s) | peak RSS (MB) | heap used (MB) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (r) =>
-        `| ${r.nodes.toLocaleString('en-US')} | ${r.edges.toLocaleString('en-US')} | ${r.bridges} | ${r.clusters} | ${r.maxClusterSize} | ${fmtS(r.edgesMs)} | ${fmtS(r.clusterMs)} | ${fmtS(r.totalMs)} | ${r.peakRssMb.toFixed(0)} | ${r.heapUsedMb.toFixed(0)} |`,
+        `| ${r.nodes.toLocaleString('en-US')} | ${r.edges.toLocaleString('en-US')} | ${r.bridges} | ${r.clusters} | ${r.maxClusterSize} | ${fmtS(r.edgesMs)} | ${fmtS(r.clusterMs)} | ${fmtS(r.totalMs)} | ${fmtS(r.cpuMs)} | ${r.peakRssMb.toFixed(0)} | ${r.heapUsedMb.toFixed(0)} |`,
     ),
     '',
     END,
@@ -125,7 +133,7 @@ if (args[0] === '--child') {
     }
     const row = JSON.parse(child.stdout.trim().split('\n').pop()!) as Row;
     rows.push(row);
-    process.stderr.write(`  edges ${(row.edgesMs / 1000).toFixed(2)} s, clustering ${(row.clusterMs / 1000).toFixed(2)} s, total ${(row.totalMs / 1000).toFixed(2)} s, peak RSS ${row.peakRssMb.toFixed(0)} MB\n`);
+    process.stderr.write(`  edges ${(row.edgesMs / 1000).toFixed(2)} s, clustering ${(row.clusterMs / 1000).toFixed(2)} s, total ${(row.totalMs / 1000).toFixed(2)} s (CPU ${(row.cpuMs / 1000).toFixed(2)} s), peak RSS ${row.peakRssMb.toFixed(0)} MB\n`);
   }
   if (args.length === 0) process.stderr.write(`bench topology: wrote ${writeSection(rows)}\n`);
   else process.stdout.write(`${section(rows)}\n`);

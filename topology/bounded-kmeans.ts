@@ -1,9 +1,10 @@
 /**
  * k-means on positions (ml-kmeans) that guarantees every group has at most
  * `maxSize` members: k = ceil(n / maxSize × 1.2) leaves head-room, and any
- * group still too large is split again, recursively. For large k a first
- * coarse k-means (≈ √k groups) runs before the fine one inside each group, so
- * the cost is about n·√k per iteration instead of n·k.
+ * group still too large is split again, recursively. For large k the split is
+ * hierarchical: coarse k-means into at most `branching` groups (≈ √k, fewer
+ * iterations, they only need to be roughly right) and the fine k-means inside
+ * each group, so the cost per point is a few dozen distances instead of k.
  *
  * Initial centres come from our own seeded k-means++ (one candidate per step,
  * O(n·k)); ml-kmeans's built-in k-means++ tries several candidates per centre
@@ -16,8 +17,10 @@ export interface BoundedKMeansOptions {
   maxSize: number;
   seed: number;
   maxIterations: number;
-  /** Above this k, cluster in two levels. */
+  /** Above this k, split coarsely first (default 48). */
   twoLevelAbove?: number;
+  /** Most groups of one coarse split (default 16). */
+  branching?: number;
 }
 
 /** Groups of point indices (into `coords`), each of size ≤ maxSize, in a deterministic order. */
@@ -43,12 +46,14 @@ function split(coords: readonly number[][], indices: number[], options: BoundedK
   }
   const wanted = Math.ceil((indices.length / maxSize) * 1.2);
   const twoLevelAbove = options.twoLevelAbove ?? 48;
-  const k = wanted > twoLevelAbove ? Math.ceil(Math.sqrt(wanted)) : wanted;
+  const coarse = wanted > twoLevelAbove;
+  const k = coarse ? Math.min(Math.ceil(Math.sqrt(wanted)), options.branching ?? 16) : wanted;
+  const iterations = coarse ? Math.min(maxIterations, 10) : maxIterations;
   const data = indices.map((i) => coords[i]);
   let labels: number[];
   try {
     const centres = seededKMeansPlusPlus(data, Math.min(k, data.length), seed);
-    labels = kmeans(data, centres.length, { seed, maxIterations, initialization: centres }).clusters;
+    labels = kmeans(data, centres.length, { seed, maxIterations: iterations, initialization: centres }).clusters;
   } catch {
     chunk(indices, coords, maxSize, out);
     return;
