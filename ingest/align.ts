@@ -134,6 +134,11 @@ export class Aligner {
     return structuredClone(this.state);
   }
 
+  /** The live state, without a copy: serialize it at once (cheaper than snapshot() on every batch). */
+  stateView(): Readonly<AlignerState> {
+    return this.state;
+  }
+
   /** Uses a new topology from the next emitted tick on; state of removed nodes is dropped. */
   setDirectory(directory: NodeDirectory): void {
     this.directory = directory;

@@ -21,7 +21,14 @@ export interface IngestCheckpoint {
 
 export interface CheckpointStore {
   load(): IngestCheckpoint | null;
-  save(checkpoint: IngestCheckpoint): void;
+  /** Saves a checkpoint already serialized with JSON.stringify (it is serialized once per batch). */
+  save(serialized: string): void;
+}
+
+export function parseCheckpoint(text: string, where: string): IngestCheckpoint {
+  const parsed = JSON.parse(text) as IngestCheckpoint;
+  if (parsed.format !== 1) throw new Error(`${where}: unknown checkpoint format ${String(parsed.format)}`);
+  return parsed;
 }
 
 /**
@@ -38,26 +45,24 @@ export class FileCheckpointStore implements CheckpointStore {
 
   load(): IngestCheckpoint | null {
     if (!existsSync(this.file)) return null;
-    const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as IngestCheckpoint;
-    if (parsed.format !== 1) throw new Error(`${this.file}: unknown checkpoint format ${String(parsed.format)}`);
-    return parsed;
+    return parseCheckpoint(readFileSync(this.file, 'utf8'), this.file);
   }
 
-  save(checkpoint: IngestCheckpoint): void {
+  save(serialized: string): void {
     mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(checkpoint));
+    writeFileSync(tmp, serialized);
     renameSync(tmp, this.file);
   }
 }
 
 /** Keeps the checkpoint in memory: embedded mode and tests. */
 export class MemoryCheckpointStore implements CheckpointStore {
-  private saved: IngestCheckpoint | null = null;
+  private saved: string | null = null;
   load(): IngestCheckpoint | null {
-    return this.saved ? structuredClone(this.saved) : null;
+    return this.saved === null ? null : parseCheckpoint(this.saved, 'memory checkpoint');
   }
-  save(checkpoint: IngestCheckpoint): void {
-    this.saved = structuredClone(checkpoint);
+  save(serialized: string): void {
+    this.saved = serialized;
   }
 }

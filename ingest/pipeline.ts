@@ -79,7 +79,10 @@ export interface BatchOutcome {
 export class IngestPipeline {
   private aligner: Aligner;
   private directory: NodeDirectory;
-  private checkpoint: IngestCheckpoint;
+  /** Offsets of the last saved checkpoint, and the checkpoint itself as saved (to roll back to). */
+  private checkpointOffsets: Record<string, string>;
+  private checkpointText: string;
+  private maxEventTsSaved: number | null;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly decodeOptions: DecodeOptions;
   /** Wall-clock time of the last batch per source (`topic:partition`), for idleness. */
@@ -92,7 +95,9 @@ export class IngestPipeline {
       throw new Error(`checkpoint is for network "${restored.network}", not "${options.directory.network}"`);
     }
     this.aligner = new Aligner(options.directory, this.alignerOptions(), restored?.aligner);
-    this.checkpoint = restored ?? { format: 1, network: options.directory.network, offsets: {}, aligner: this.aligner.snapshot() };
+    this.checkpointOffsets = restored?.offsets ?? {};
+    this.checkpointText = JSON.stringify({ format: 1, network: options.directory.network, offsets: this.checkpointOffsets, aligner: this.aligner.stateView() });
+    this.maxEventTsSaved = restored?.aligner.maxEventTs ?? null;
     if (restored) options.logger.info({ offsets: restored.offsets, nextTick: restored.aligner.nextTick }, 'restored ingest checkpoint');
     this.decodeOptions = {
       defaultNetwork: options.directory.network,
@@ -111,7 +116,7 @@ export class IngestPipeline {
 
   /** Max event time seen (null before the first reading). */
   get maxEventTs(): number | null {
-    return this.checkpoint.aligner.maxEventTs;
+    return this.maxEventTsSaved;
   }
 
   /** Switches to a new topology (from the wsn.topology follower). */
@@ -175,7 +180,7 @@ export class IngestPipeline {
     const end = this.options.metrics.batchSeconds.startTimer();
     const tp = `${batch.topic}:${batch.partition}`;
     this.lastBatchAt.set(tp, Date.now());
-    const seenUpTo = BigInt(this.checkpoint.offsets[tp] ?? '0');
+    const seenUpTo = BigInt(this.checkpointOffsets[tp] ?? '0');
     const dlq: OutgoingMessage[] = [];
     const frames: Frame[] = [];
     const rejectedCodes: Rejection['code'][] = [];
@@ -227,16 +232,15 @@ export class IngestPipeline {
     try {
       if (dlq.length > 0) await this.options.producer.send((this.options.topics ?? DEFAULT_INGEST_TOPICS).readingsDlq, dlq);
       if (frames.length > 0) await this.options.producer.send((this.options.topics ?? DEFAULT_INGEST_TOPICS).frames, frames.map(frameMessage));
-      const checkpoint: IngestCheckpoint = {
-        format: 1,
-        network: this.directory.network,
-        offsets: { ...this.checkpoint.offsets, ...offsets },
-        aligner: this.aligner.snapshot(),
-      };
-      this.options.checkpoints.save(checkpoint);
-      this.checkpoint = checkpoint;
+      const allOffsets = { ...this.checkpointOffsets, ...offsets };
+      const checkpoint: IngestCheckpoint = { format: 1, network: this.directory.network, offsets: allOffsets, aligner: this.aligner.stateView() };
+      const text = JSON.stringify(checkpoint);
+      this.options.checkpoints.save(text);
+      this.checkpointText = text;
+      this.checkpointOffsets = allOffsets;
+      this.maxEventTsSaved = checkpoint.aligner.maxEventTs;
     } catch (error) {
-      this.aligner = new Aligner(this.directory, this.alignerOptions(), this.checkpoint.aligner);
+      this.aligner = new Aligner(this.directory, this.alignerOptions(), (JSON.parse(this.checkpointText) as IngestCheckpoint).aligner);
       throw error;
     }
     this.options.metrics.frames.inc(frames.length);

@@ -1,7 +1,7 @@
 import type { Config } from '../common/config.ts';
 import type { Transport } from '../common/transport.ts';
 import type { Logger } from '../common/log.ts';
-import { KafkaTransport } from './kafka.ts';
+import { KafkaTransport, type KafkaTransportOptions } from './kafka.ts';
 import { MemoryTransport, type MemoryTransportOptions } from './memory.ts';
 
 export { KafkaTransport } from './kafka.ts';
@@ -14,10 +14,12 @@ export interface CreateTransportOptions {
   kind?: 'kafka' | 'memory';
   logger?: Logger;
   memory?: MemoryTransportOptions;
+  /** Tuning of the Kafka transport (fetch and request sizes, backoff). */
+  kafka?: Partial<Omit<KafkaTransportOptions, 'brokers' | 'clientId' | 'logger'>>;
 }
 
 /** The transport a service runs on, built from the one config. */
 export function createTransport(config: Pick<Config, 'kafka'>, options: CreateTransportOptions = {}): Transport {
   if ((options.kind ?? 'kafka') === 'memory') return new MemoryTransport({ logger: options.logger, ...options.memory });
-  return new KafkaTransport({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger: options.logger });
+  return new KafkaTransport({ ...options.kafka, brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger: options.logger });
 }

@@ -10,6 +10,7 @@ import {
 } from 'kafkajs';
 import type {
   IncomingMessage,
+  OutgoingMessage,
   SubscribeOptions,
   Subscription,
   TopicSpec,
@@ -33,6 +34,33 @@ export interface KafkaTransportOptions {
   retryBackoffMs?: number;
   /** Consumer session timeout, ms (kafkajs default 30 s). */
   sessionTimeoutMs?: number;
+  /**
+   * Most bytes fetched per partition and round (kafkajs default 1 MiB). Smaller
+   * values keep partitions of a backlog in step with each other, which matters
+   * to consumers that merge partitions by event time.
+   */
+  maxBytesPerPartition?: number;
+  /** Most bytes of message values in one produce request; larger sends are split (default 512 KiB). */
+  maxRequestBytes?: number;
+}
+
+/** Splits messages into runs whose total size stays under `limit` (a message larger than it goes alone). */
+export function chunkBySize<T>(items: T[], sizeOf: (item: T) => number, limit: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (current.length > 0 && bytes + size > limit) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -78,6 +106,8 @@ export class KafkaTransport implements Transport {
   private readonly logger: Logger;
   private readonly retryBackoffMs: number;
   private readonly sessionTimeoutMs: number;
+  private readonly maxBytesPerPartition: number | undefined;
+  private readonly maxRequestBytes: number;
   private readonly producers = new Set<Producer>();
   private readonly consumers = new Set<Consumer>();
 
@@ -85,6 +115,8 @@ export class KafkaTransport implements Transport {
     this.logger = options.logger ?? createLogger('transport.kafka');
     this.retryBackoffMs = options.retryBackoffMs ?? 500;
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
+    this.maxBytesPerPartition = options.maxBytesPerPartition;
+    this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -140,17 +172,21 @@ export class KafkaTransport implements Transport {
     this.producers.add(producer);
     return {
       send: async (topic, messages) => {
-        if (messages.length === 0) return;
-        await producer.send({
-          topic,
-          acks: -1,
-          messages: messages.map((m) => ({
-            key: m.key,
-            value: m.value,
-            headers: m.headers,
-            timestamp: m.timestamp === undefined ? undefined : String(m.timestamp),
-          })),
-        });
+        const size = (m: OutgoingMessage): number =>
+          Buffer.byteLength(m.value) + (m.key ? Buffer.byteLength(m.key) : 0) + Object.entries(m.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0) + 64;
+        // One request per chunk: the broker refuses requests above its message.max.bytes.
+        for (const chunk of chunkBySize(messages, size, this.maxRequestBytes)) {
+          await producer.send({
+            topic,
+            acks: -1,
+            messages: chunk.map((m) => ({
+              key: m.key,
+              value: m.value,
+              headers: m.headers,
+              timestamp: m.timestamp === undefined ? undefined : String(m.timestamp),
+            })),
+          });
+        }
       },
       close: async () => {
         this.producers.delete(producer);
@@ -164,6 +200,7 @@ export class KafkaTransport implements Transport {
       groupId: options.groupId,
       sessionTimeout: this.sessionTimeoutMs,
       allowAutoTopicCreation: false,
+      ...(this.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: this.maxBytesPerPartition }),
     });
     this.consumers.add(consumer);
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
