@@ -14,7 +14,7 @@ import { ClusteredScorer, selectNodes } from './clustered.ts';
 import { type FalseAlarms, falseAlarms } from './false-alarms.ts';
 import { type EvalGraph, type Positions, kmeansClusters, knnGraph, nearestNodeIndex } from './graph.ts';
 import { AUTHORS_IBRL_RANGES, injectedCases, kindCounts, planPaperInjections, withModalityRanges } from './paper-injections.ts';
-import { type Counts, PAPER_PROTOCOL, type ProtocolOptions, countOutcomes, protocolLayout, runProtocol } from './protocol.ts';
+import { type Counts, PAPER_PROTOCOL, type ProtocolOptions, bestF1Threshold, countOutcomes, protocolLayout, runProtocol } from './protocol.ts';
 
 /**
  * Trains a scorer on a normalized training series over a graph of its nodes;
@@ -56,6 +56,12 @@ export interface ScorerRun {
   trainSeconds: number;
   /** Models trained for this run (1, or one per cluster). */
   models: number;
+  /**
+   * Diagnostic only, never a result: the F1 at the threshold that would be
+   * best on these very test outcomes. A gap to `counts.f1` says the scores
+   * separate better than the threshold does.
+   */
+  bestTestThreshold: { threshold: number; f1: number };
 }
 
 export interface EvaluationResult {
@@ -147,9 +153,10 @@ export async function runEvaluation(input: EvaluationInput): Promise<EvaluationR
         if ((i + 1) % 25 === 0) progress(`seed ${seed}: ${builder.name}: ${i + 1}/${plan.length} injections scored`);
       });
       const counts = countOutcomes(outcomes, scorer.threshold);
+      const oracle = bestF1Threshold(outcomes);
       const alarms = falseAlarms(cleanStream, raw.nodes.length, scorer.threshold, input.secondsPerStep);
       progress(`seed ${seed}: ${builder.name}: P ${counts.precision.toFixed(3)} R ${counts.recall.toFixed(3)} F1 ${counts.f1.toFixed(3)}`);
-      result.runs.push({ scorer: builder.name, seed, counts, falseAlarms: alarms, threshold: scorer.threshold, trainSeconds, models });
+      result.runs.push({ scorer: builder.name, seed, counts, falseAlarms: alarms, threshold: scorer.threshold, trainSeconds, models, bestTestThreshold: { threshold: oracle.threshold, f1: oracle.counts.f1 } });
     }
   }
   return result;
