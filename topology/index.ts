@@ -45,3 +45,5 @@ export { exportCluster, exportClusters, topologyVersion } from './export.ts';
 export type { ExportOptions } from './export.ts';
 export { partitionForCluster } from './partition.ts';
 export { compareNodeIds, sortNodeIds } from './node-order.ts';
+export { saveSnapshot, loadSnapshot, toSnapshot, fromSnapshot } from './snapshot.ts';
+export type { TopologySnapshot } from './snapshot.ts';
