@@ -38,15 +38,31 @@ describe('Grafana dashboards', () => {
     expect(problems).toEqual([]);
   });
 
-  it('the schema check rejects a malformed dashboard (wrong type, unknown key, missing schemaVersion)', () => {
+  it('the schema check rejects malformed dashboards and panel options, naming the panel', () => {
     const broken = {
       'wrong-type.json': JSON.stringify({ title: 'x', schemaVersion: 39, panels: [{ type: 'stat', gridPos: { x: 'left', y: 0, w: 4, h: 4 } }] }),
       'unknown-key.json': JSON.stringify({ title: 'x', schemaVersion: 39, refreshEvery: '5s' }),
       'no-version.json': JSON.stringify({ title: 'x' }),
+      'bad-options.json': JSON.stringify({
+        title: 'x',
+        schemaVersion: 39,
+        panels: [
+          { type: 'stat', title: 'S', options: { colorMode: 'rainbow' } },
+          { type: 'timeseries', title: 'T', fieldConfig: { defaults: { custom: { lineWidth: 'thick' } }, overrides: [] } },
+          { type: 'alertlist', title: 'A', options: { anything: true } },
+        ],
+      }),
     };
     const problems = typecheckDashboards(repoRoot, broken);
-    expect(problems.map((p) => p.file).sort()).toEqual(['no-version.json', 'unknown-key.json', 'wrong-type.json']);
+    expect(problems.map((p) => p.file).sort()).toEqual([
+      'bad-options.json panel "S" options',
+      'bad-options.json panel "T" fieldConfig.defaults.custom',
+      'no-version.json',
+      'unknown-key.json',
+      'wrong-type.json',
+    ]);
     expect(problems.find((p) => p.file === 'unknown-key.json')?.message).toContain('refreshEvery');
+    expect(problems.find((p) => p.file.endsWith('"S" options'))?.message).toContain('"rainbow"');
   });
 
   it('have unique uids and panel ids, fit the 24-column grid and query only the provisioned datasource', () => {
