@@ -9,16 +9,17 @@
  * - a moved node changes cluster only when another centroid is now nearer;
  * - a status change (active ⇄ silent) moves nobody.
  * Edges are recomputed from the network's resolved edge rule after each change
- * in the node set or positions (same rule and weight scale as before).
+ * in the node set or positions (same rule and weight scale as before), and
+ * only the difference is applied to the graph.
  */
 import { UserError } from '../common/errors.ts';
 import { boundedKMeans } from './bounded-kmeans.ts';
 import { centroidOf } from './clustering.ts';
 import { newClusterId } from './cluster-ids.ts';
 import { toEdgeRule } from './edge-rules.ts';
-import { buildNetwork, networkNodes } from './network.ts';
+import { computeEdges, edgeAttributes, networkNodes } from './network.ts';
 import { compareNodeIds, sortNodeIds } from './node-order.ts';
-import type { ChangeResult, Cluster, Position, SensorGraph, Topology, TopologyChange } from './types.ts';
+import type { ChangeResult, Cluster, EdgeAttributes, Position, Topology, TopologyChange } from './types.ts';
 
 function squaredDistance(a: Position, b: Position): number {
   return (a.x - b.x) ** 2 + (a.y - b.y) ** 2 + ((a.z ?? 0) - (b.z ?? 0)) ** 2;
@@ -38,29 +39,45 @@ function nearestCluster(topology: Topology, position: Position): Cluster | null 
   return best;
 }
 
-function edgeWeights(graph: SensorGraph): Map<string, number> {
-  const out = new Map<string, number>();
-  graph.forEachEdge((_e, attrs, s, t) => {
-    out.set(compareNodeIds(s, t) <= 0 ? `${s}\u0000${t}` : `${t}\u0000${s}`, attrs.weight);
-  });
-  return out;
-}
-
-/** Rebuilds edges from the current nodes; returns the nodes at the ends of edges that appeared, vanished or changed weight. */
+/**
+ * Recomputes the edges from the current nodes with the stored rule (same
+ * weight scale) and applies only the difference to the graph. Returns the
+ * nodes at the ends of edges that appeared, vanished or changed.
+ */
 function rebuildEdges(topology: Topology): Set<string> {
-  const before = edgeWeights(topology.network.graph);
-  const rebuilt = buildNetwork(networkNodes(topology.network), toEdgeRule(topology.network.rule));
-  const after = edgeWeights(rebuilt.graph);
-  topology.network.graph = rebuilt.graph;
-  topology.network.ruleComponents = rebuilt.ruleComponents;
+  const { graph, rule } = topology.network;
+  const computed = computeEdges(networkNodes(topology.network), toEdgeRule(rule));
   const touched = new Set<string>();
-  const mark = (key: string): void => {
-    const [a, b] = key.split('\u0000');
-    touched.add(a);
-    touched.add(b);
-  };
-  for (const [key, w] of before) if (after.get(key) !== w) mark(key);
-  for (const key of after.keys()) if (!before.has(key)) mark(key);
+  const wanted = new Map<string, { source: string; target: string; attrs: EdgeAttributes }>();
+  for (const e of computed.edges) {
+    const source = computed.ordered[e.i].id;
+    const target = computed.ordered[e.j].id;
+    wanted.set(`${source}\u0000${target}`, { source, target, attrs: edgeAttributes(e, rule) });
+  }
+  for (const edge of graph.edges()) {
+    const [s, t] = graph.extremities(edge);
+    const key = compareNodeIds(s, t) <= 0 ? `${s}\u0000${t}` : `${t}\u0000${s}`;
+    const next = wanted.get(key);
+    if (!next) {
+      graph.dropEdge(edge);
+      touched.add(s);
+      touched.add(t);
+      continue;
+    }
+    wanted.delete(key);
+    const current = graph.getEdgeAttributes(edge);
+    if (current.weight !== next.attrs.weight || current.bridge !== next.attrs.bridge) {
+      graph.replaceEdgeAttributes(edge, next.attrs);
+      touched.add(s);
+      touched.add(t);
+    }
+  }
+  for (const { source, target, attrs } of wanted.values()) {
+    graph.addEdge(source, target, attrs);
+    touched.add(source);
+    touched.add(target);
+  }
+  topology.network.ruleComponents = computed.components;
   return touched;
 }
 
@@ -131,6 +148,7 @@ export function applyChange(topology: Topology, change: TopologyChange): ChangeR
       requireNode(topology, change.id);
       const clusterId = clustering.nodeCluster.get(change.id)!;
       const cluster = clustering.clusters.get(clusterId)!;
+      const formerNeighbours = network.graph.neighbors(change.id);
       network.graph.dropNode(change.id);
       cluster.members.delete(change.id);
       clustering.nodeCluster.delete(change.id);
@@ -142,6 +160,7 @@ export function applyChange(topology: Topology, change: TopologyChange): ChangeR
         result.touchedClusters.push(clusterId);
       }
       edgeTouched = rebuildEdges(topology);
+      for (const n of formerNeighbours) edgeTouched.add(n);
       break;
     }
     case 'move': {

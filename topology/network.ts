@@ -5,10 +5,10 @@
  */
 import { UndirectedGraph } from 'graphology';
 import { UserError } from '../common/errors.ts';
-import { bridgeIslands, resolveEdgeRule, ruleEdges, validateEdgeRule, weightOf } from './edge-rules.ts';
+import { bridgeIslands, resolveEdgeRule, ruleEdges, validateEdgeRule, weightOf, type RawEdge } from './edge-rules.ts';
 import { compareNodeIds } from './node-order.ts';
 import { SpatialGrid, type Points } from './spatial-grid.ts';
-import type { EdgeAttributes, EdgeRule, ExcludedNode, Network, NodeAttributes, OutlierWarning, SensorNode } from './types.ts';
+import type { EdgeAttributes, EdgeRule, ExcludedNode, Network, NodeAttributes, OutlierWarning, ResolvedEdgeRule, SensorNode } from './types.ts';
 
 export interface BuildOptions {
   excluded?: ExcludedNode[];
@@ -26,8 +26,19 @@ function toPoints(nodes: readonly SensorNode[]): Points {
   return points;
 }
 
-/** Builds the network from nodes (status `removed` is not allowed here: leave such nodes out). */
-export function buildNetwork(nodes: readonly SensorNode[], rule: EdgeRule, options: BuildOptions = {}): Network {
+/** The edges of a node set under a rule, before any graph is built. */
+export interface ComputedEdges {
+  /** The nodes in canonical order; edge ends index into this. */
+  ordered: SensorNode[];
+  /** Rule edges then bridges, each with i < j. */
+  edges: RawEdge[];
+  rule: ResolvedEdgeRule;
+  /** Connected components the rule alone left. */
+  components: number;
+}
+
+/** Validates nodes and computes rule edges, the weight scale and the bridges. */
+export function computeEdges(nodes: readonly SensorNode[], rule: EdgeRule): ComputedEdges {
   validateEdgeRule(rule);
   const ordered = [...nodes].sort((a, b) => compareNodeIds(a.id, b.id));
   for (let i = 1; i < ordered.length; i++) {
@@ -42,20 +53,28 @@ export function buildNetwork(nodes: readonly SensorNode[], rule: EdgeRule, optio
   const edges = ruleEdges(points, grid, rule);
   const resolved = resolveEdgeRule(rule, edges);
   const { bridges, components } = bridgeIslands(points, grid, edges);
+  for (const b of bridges) edges.push(b);
+  return { ordered, edges, rule: resolved, components: ordered.length === 0 ? 0 : components };
+}
 
+export function edgeAttributes(e: RawEdge, rule: ResolvedEdgeRule): EdgeAttributes {
+  return { distance: e.d, weight: weightOf(e.d, rule.weight, rule.scale), bridge: e.bridge };
+}
+
+/** Builds the network from nodes (status `removed` is not allowed here: leave such nodes out). */
+export function buildNetwork(nodes: readonly SensorNode[], rule: EdgeRule, options: BuildOptions = {}): Network {
+  const { ordered, edges, rule: resolved, components } = computeEdges(nodes, rule);
   const graph = new UndirectedGraph<NodeAttributes, EdgeAttributes>();
   for (const node of ordered) {
     const attrs: NodeAttributes = { x: node.x, y: node.y, modalities: [...node.modalities], status: node.status };
     if (node.z !== undefined) attrs.z = node.z;
     graph.addNode(node.id, attrs);
   }
-  for (const e of [...edges, ...bridges]) {
-    graph.addEdge(ordered[e.i].id, ordered[e.j].id, { distance: e.d, weight: weightOf(e.d, resolved.weight, resolved.scale), bridge: e.bridge });
-  }
+  for (const e of edges) graph.addEdge(ordered[e.i].id, ordered[e.j].id, edgeAttributes(e, resolved));
   return {
     graph,
     rule: resolved,
-    ruleComponents: ordered.length === 0 ? 0 : components,
+    ruleComponents: components,
     excluded: options.excluded ?? [],
     warnings: options.warnings ?? [],
   };

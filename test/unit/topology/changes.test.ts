@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyChange, createTopology, exportClusters, type SensorNode, type Topology } from '../../../topology/index.ts';
+import { applyChange, buildNetwork, createTopology, exportClusters, networkNodes, type SensorNode, type Topology } from '../../../topology/index.ts';
+import { toEdgeRule } from '../../../topology/edge-rules.ts';
 import { randomNodes } from './fixtures.ts';
 
 function membership(t: Topology): Map<string, string> {
@@ -91,6 +92,28 @@ describe('run-time changes', () => {
     expect(far.moved).toEqual(['7']);
     expect(t.clustering.nodeCluster.get('7')).toBe(other.id);
     expect(t.network.graph.getNodeAttribute('7', 'x')).toBe(other.centroid.x);
+  });
+
+  it('after a series of changes the edges equal a fresh build with the same rule, and touched clusters cover every changed one', () => {
+    const t = createTopology(randomNodes(400, 27), { edgeRule: { knn: 3 }, cluster: { maxSize: 16 } });
+    const edgeSet = (top: Topology['network']['graph']): Map<string, number> =>
+      new Map(top.mapEdges((_e, a, s, u) => [[s, u].sort().join('|'), a.weight] as [string, number]));
+    const changes = [
+      { kind: 'join', node: newNode('j1', 55, 60) },
+      { kind: 'leave', id: '17' },
+      { kind: 'move', id: '30', position: { x: 5, y: 190 } },
+      { kind: 'join', node: newNode('j2', 0, 0) },
+      { kind: 'leave', id: '200' },
+    ] as const;
+    for (const change of changes) {
+      const before = versions(t);
+      const result = applyChange(t, change);
+      const after = versions(t);
+      for (const [id, v] of after) if (before.get(id) !== v) expect(result.touchedClusters).toContain(id);
+    }
+    const fresh = buildNetwork(networkNodes(t.network), toEdgeRule(t.network.rule));
+    expect(edgeSet(t.network.graph)).toEqual(edgeSet(fresh.graph));
+    expect(t.network.ruleComponents).toBe(fresh.ruleComponents);
   });
 
   it('rejects unknown and duplicate nodes', () => {
