@@ -7,6 +7,7 @@ import type { Dashboard, Panel } from '@grafana/schema';
 import { DASHBOARDS, renderDashboard } from '../../../dashboards/grafana/build/index.ts';
 import { INFLUX } from '../../../dashboards/grafana/build/panels.ts';
 import { typecheckDashboards } from './grafana-typecheck.ts';
+import { ENV_VARS } from '../../../common/config.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const grafanaDir = path.join(repoRoot, 'dashboards/grafana');
@@ -105,6 +106,9 @@ describe('Grafana provisioning', () => {
     const [source] = config.datasources;
     expect(source).toMatchObject({ uid: INFLUX.uid, type: 'influxdb', url: '${WSN_INFLUX_URL}' });
     expect(source.jsonData).toMatchObject({ version: 'InfluxQL', dbName: '${WSN_INFLUX_DATABASE}' });
+    // The same variables configure wsn-watch itself, so one environment serves both.
+    expect(ENV_VARS.WSN_INFLUX_URL).toBe('influx.url');
+    expect(ENV_VARS.WSN_INFLUX_DATABASE).toBe('influx.database');
   });
 
   it('loads the dashboards from the mounted directory', async () => {
