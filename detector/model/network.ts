@@ -24,7 +24,7 @@ export interface StepOutputs {
   nodeLogits: tf.Tensor2D;
   /** [B] anomaly logit of each cluster: the max over its real nodes (max-pooling of probabilities). */
   clusterLogits: tf.Tensor1D;
-  /** [B, N, M, W] reconstructed windows. */
+  /** [B, N, M, W] reconstructed windows, centered (each node × modality window minus its mean). */
   reconstruction: tf.Tensor4D;
   /** [B, N, M] mean squared reconstruction error of each node and modality. */
   errors: tf.Tensor3D;
@@ -101,7 +101,7 @@ export class DetectorNetwork {
       throw new RangeError(`network: expected windows [B, N, ${config.modalities.length}, ${config.window}], got [${windows.shape.join(', ')}]`);
     }
     const rows = b * n;
-    const byModality = tf.transpose(windows, [2, 0, 1, 3]); // [M, B, N, W]
+    const byModality = tf.transpose(centerWindows(windows), [2, 0, 1, 3]); // [M, B, N, W]
     const temporal = tf.reshape(this.temporal.apply(tf.reshape(byModality, [m, rows, w])), [m, b, n, config.embedding]);
     const spatial = this.spatial2.apply(this.spatial1.apply(byModality, maskBias), maskBias); // [M, B, N, E]
     const features = tf.reshape(tf.concat([temporal, spatial], -1), [m, rows, 2 * config.embedding]);
@@ -121,6 +121,7 @@ export class DetectorNetwork {
     const { config } = this;
     const [b, n, m, w] = windows.shape;
     const rows = b * n;
+    windows = centerWindows(windows);
     const latent = tf.concat([output, fused], 1); // [B·N, U + 2E]
     const seed = tf.reshape(this.decoderInput.apply(latent), [1, b, n, w]);
     const seedPerModality = tf.tile(seed, [m, 1, 1, 1]); // [M, B, N, W]
@@ -197,4 +198,14 @@ export function neighbourDeviation(windows: tf.Tensor4D, maskBias: tf.Tensor3D):
   // Without neighbours the node is compared with itself (deviation 0).
   const reference = tf.add(tf.mul(neighbourMean, tf.sub(1, alone)), tf.mul(flat, alone));
   return tf.reshape(tf.sub(flat, reference), [b, n, m, w]) as tf.Tensor4D;
+}
+
+/**
+ * Each node × modality window minus its own mean. The network sees the
+ * course of a window, not its level: slow drifts beyond the training range
+ * (a draining battery's voltage) then look normal, while an anomaly inside
+ * the window still changes its shape.
+ */
+export function centerWindows<T extends tf.Tensor>(windows: T): T {
+  return tf.sub(windows, tf.mean(windows, -1, true)) as T;
 }

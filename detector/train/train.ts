@@ -9,7 +9,7 @@ import { attentionMask, subgraph, topologyHash, validateGraph, type ClusterGraph
 import { MASKED_LOGIT } from '../model/layers/graph-attention.ts';
 import type { DetectorMetadata, EpochRecord, NormalizationStats, ValidationQuality } from '../model/metadata.ts';
 import { DETECTOR_FORMAT } from '../model/metadata.ts';
-import { DetectorNetwork } from '../model/network.ts';
+import { DetectorNetwork, centerWindows } from '../model/network.ts';
 import { ensureBackend, type BackendPreference } from '../model/runtime.ts';
 import { calibrateThreshold } from './calibrate.ts';
 import { createTrainingInjector } from './injections.ts';
@@ -278,7 +278,7 @@ function trainBatch(network: DetectorNetwork, optimizer: tf.Optimizer, series: S
       const nodeWeights = tf.add(1, tf.mul(c.o.positiveNodeWeight - 1, nodeLabels));
       const nodeLoss = tf.div(tf.sum(tf.mul(nodeWeights, bceWithLogits(decoded.nodeLogits, nodeLabels))), tf.sum(nodeWeights));
       const clusterLoss = tf.mean(bceWithLogits(decoded.clusterLogits, tf.max(nodeLabels, 1)));
-      const reconstructionLoss = tf.mean(tf.square(tf.sub(decoded.reconstruction, tf.tensor4d(targets, [T * b, n, m, w]))));
+      const reconstructionLoss = tf.mean(tf.square(tf.sub(decoded.reconstruction, centerWindows(tf.tensor4d(targets, [T * b, n, m, w])))));
       return tf.addN([nodeLoss, clusterLoss, tf.mul(c.o.reconstructionWeight, reconstructionLoss)]) as tf.Scalar;
     },
     true,

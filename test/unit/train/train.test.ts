@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { computeStats, normalizeSeries } from '../../../detector/data/normalize.ts';
 import { ensureBackend } from '../../../detector/model/runtime.ts';
@@ -44,6 +45,14 @@ describe('trainDetector', () => {
 
     const c = await trainDetector(series, network.graph, { ...options, seed: 12 });
     expect(await weights(c)).not.toEqual(await weights(a));
+  });
+
+  it('leaves no tensors behind but the trained weights', async () => {
+    const before = tf.memory().numTensors;
+    const detector = await trainDetector(series, network.graph, { ...options, epochs: 1 });
+    expect(tf.memory().numTensors - before).toBe(detector.network.variables.length);
+    detector.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rejects a graph that lacks nodes of the series', async () => {
