@@ -26,14 +26,14 @@ export const WINDOW = 5;
 export const uniqueId = (): string => randomUUID().slice(0, 8);
 
 /**
- * Trains (once per machine and seed) a small detector with the real
- * training command: 6 synthetic nodes, window 5, one short epoch.
+ * Trains (once per machine and seed; about 30 s) a small detector with the
+ * real training command: 6 synthetic nodes, window 5, four short epochs.
  */
 export function tinyModel(): string {
-  const dir = path.join(tmpdir(), 'wsn-watch-test-models', 'detector-tiny-w5-s3');
+  const dir = path.join(tmpdir(), 'wsn-watch-test-models', 'detector-small-w5-s3-e4');
   if (existsSync(path.join(dir, 'model.json')) && existsSync(path.join(dir, 'weights.bin'))) return dir;
   mkdirSync(dir, { recursive: true });
-  const args = ['bin/wsn-watch.mjs', 'train', '--synthetic', '--nodes', '6', '--steps', '300', '--epochs', '1', '--window', String(WINDOW), '--windows-per-epoch', '64', '--seed', '3', '--out', dir];
+  const args = ['bin/wsn-watch.mjs', 'train', '--synthetic', '--nodes', '6', '--steps', '600', '--epochs', '4', '--window', String(WINDOW), '--windows-per-epoch', '256', '--seed', '3', '--out', dir];
   const result = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, WSN_LOG_LEVEL: 'warn' } });
   if (result.status !== 0) throw new Error(`training the test model failed (${result.status}): ${result.stderr}`);
   return dir;
