@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { ConfigSchema, ENV_VARS } from './config.ts';
+
+/**
+ * One sentence per configuration key. docs/configuration.md is generated from
+ * this and the schema (`node --import tsx scripts/config-doc.ts`), and a test
+ * fails when a key has no description or the page is out of date.
+ */
+export const CONFIG_DESCRIPTIONS: Record<string, string> = {
+  network: 'Name of the sensor network; tags every point and alert.',
+  stateDir: 'Folder for local state: services, checkpoints, caches (relative to the working directory).',
+  'kafka.brokers': 'Kafka bootstrap brokers (host:port list; comma-separated in the environment).',
+  'kafka.clientId': 'Kafka client id prefix of every wsn-watch client.',
+  'influx.url': 'InfluxDB 1.x HTTP address the sinks and dashboards use.',
+  'influx.database': 'InfluxDB database of readings, anomalies, system and pipeline points.',
+  'alertmanager.url': 'Prometheus Alertmanager address alerts are posted to (API v2).',
+  'services.kafkaPort': 'Port of the local Kafka broker that `wsn-watch services up` starts.',
+  'services.kafkaControllerPort': 'Port of the local Kafka KRaft controller.',
+  'services.influxPort': 'Port of the local InfluxDB.',
+  'services.alertmanagerPort': 'Port of the local Alertmanager.',
+  'ingest.tickMs': 'Tick length in ms: readings are aligned on ticks of event time (31 s is the IBRL sampling).',
+  'ingest.allowedLatenessMs': 'How late (event time) a reading may arrive and still count; the watermark trails the newest reading by this much.',
+  'ingest.silenceMs': 'A node without readings for this long is flagged silent.',
+  'ingest.maxMessageBytes': 'Messages larger than this are rejected to the DLQ.',
+  'ingest.httpPort': 'Port of the ingest service’s /metrics, /healthz and /readyz (0 = any free port).',
+  'ingest.lineProtocolPrecision': 'Timestamp precision of InfluxDB line protocol readings; auto guesses from the magnitude.',
+  'ingest.partitionIdleMs': 'A readings partition silent this long no longer holds the watermark back.',
+  'detector.model': 'Folder of the trained model (`wsn-watch train --out`).',
+  'detector.threshold': 'Node anomaly probability at or above which a tick counts as anomalous.',
+  'detector.alertAfterTicks': 'Consecutive anomalous ticks before a node alert fires.',
+  'detector.resolveAfterTicks': 'Consecutive normal ticks (below the hysteresis level) before an alert resolves.',
+  'detector.backend': 'TensorFlow.js backend: auto (native when it loads, else WASM, else pure JS), tensorflow, wasm or cpu.',
+  'detector.httpPort': 'Port of the detector service’s /metrics, /healthz and /readyz (0 = any free port).',
+  'detector.modalities': 'Modalities the frames must carry; the service refuses a model trained on others.',
+  'detector.window': 'Window length the model must have been trained with.',
+  'detector.alertResendMs': 'How often a firing alert is re-sent to Alertmanager so it does not expire.',
+  'dashboard.host': 'Address the built-in dashboard binds to (loopback unless you open it on purpose).',
+  'dashboard.port': 'Port of the built-in dashboard (0 = any free port).',
+  'dashboard.publicUrl': 'Base URL alert links point to.',
+  webhooks: 'Webhook receivers of alerts: [{"url": "...", "secret": "..."}]; a secret signs the body with HMAC-SHA256.',
+};
+
+interface JsonSchemaNode {
+  type?: string | string[];
+  default?: unknown;
+  enum?: unknown[];
+  properties?: Record<string, JsonSchemaNode>;
+  items?: JsonSchemaNode;
+}
+
+export interface ConfigKeyDoc {
+  key: string;
+  type: string;
+  default: string;
+  env: string;
+  description: string;
+}
+
+/** Every leaf key of the configuration with its type, default and environment variable. */
+export function configKeys(): ConfigKeyDoc[] {
+  const schema = z.toJSONSchema(ConfigSchema, { io: 'input' }) as JsonSchemaNode;
+  const envByKey = new Map(Object.entries(ENV_VARS).map(([env, key]) => [key, env]));
+  const out: ConfigKeyDoc[] = [];
+  const walk = (node: JsonSchemaNode, prefix: string): void => {
+    for (const [name, child] of Object.entries(node.properties ?? {})) {
+      const key = prefix ? `${prefix}.${name}` : name;
+      if (child.type === 'object' && child.properties) {
+        walk(child, key);
+        continue;
+      }
+      const type = child.enum ? child.enum.map((v) => JSON.stringify(v)).join(' \\| ') : child.type === 'array' ? `${child.items?.type ?? 'value'}[]` : String(child.type ?? 'value');
+      out.push({
+        key,
+        type,
+        default: child.default === undefined ? '(none)' : JSON.stringify(child.default),
+        env: envByKey.get(key) ?? '—',
+        description: CONFIG_DESCRIPTIONS[key] ?? '',
+      });
+    }
+  };
+  walk(schema, '');
+  return out;
+}
+
+export function renderConfigDoc(): string {
+  const rows = configKeys()
+    .map((k) => `| \`${k.key}\` | ${k.type} | \`${k.default}\` | ${k.env === '—' ? '—' : `\`${k.env}\``} | ${k.description} |`)
+    .join('\n');
+  return `# Configuration
+
+<!-- generated by \`node --import tsx scripts/config-doc.ts\` from common/config.ts; do not edit by hand -->
+
+Every wsn-watch service reads one configuration object. Each key comes from,
+lowest precedence first:
+
+1. the built-in default (below),
+2. a JSON configuration file: \`--config FILE\` or \`WSN_CONFIG=FILE\`, nested as
+   the keys are dotted (\`{"kafka": {"brokers": ["10.0.0.5:9092"]}}\`),
+3. the environment variable of the key,
+4. the command-line flag of the command you run (see \`wsn-watch <command> --help\`).
+
+An invalid value stops the command with a message naming the key and what was
+wrong, for example \`invalid configuration: ingest.tickMs: Too small: expected number to be >0\`.
+
+| key | type | default | environment | what it does |
+| --- | --- | --- | --- | --- |
+${rows}
+`;
+}
