@@ -33,7 +33,10 @@ export class ParamStore {
 
   values(name: string, values: Float32Array, shape: number[]): tf.Variable {
     if (this.entries.has(name)) throw new Error(`parameter ${name} declared twice`);
-    const variable = tf.variable(tf.tensor(values, shape), true);
+    const initial = tf.tensor(values, shape);
+    const variable = tf.variable(initial, true);
+    // The variable holds its own reference to the data.
+    initial.dispose();
     this.entries.set(name, variable);
     return variable;
   }
