@@ -44,9 +44,12 @@ export function ruleEdges(points: Points, grid: SpatialGrid, rule: Pick<EdgeRule
     seen.add(key);
     edges.push({ i, j, d, bridge: false });
   };
+  const outJ = new Int32Array(rule.knn ?? 0);
+  const outD = new Float64Array(rule.knn ?? 0);
   for (let i = 0; i < n; i++) {
     if (rule.knn !== undefined) {
-      for (const { j, d } of grid.nearest(i, rule.knn, rule.range ?? Infinity)) add(i, j, d);
+      const count = grid.nearestInto(i, rule.knn, rule.range ?? Infinity, null, outJ, outD);
+      for (let c = 0; c < count; c++) add(i, outJ[c], outD[c]);
     } else if (rule.range !== undefined) {
       for (const { j, d } of grid.within(i, rule.range)) if (j > i) add(i, j, d);
     }

@@ -102,33 +102,73 @@ export class SpatialGrid {
    * The k nearest points to point i (excluding i) within `maxDistance`,
    * nearest first; ties broken by the smaller index so results are deterministic.
    */
-  nearest(i: number, k: number, maxDistance = Infinity, accept: (j: number) => boolean = () => true): Array<{ j: number; d: number }> {
-    const best: Array<{ j: number; d: number }> = [];
-    if (k <= 0) return best;
-    const cx = this.cx(this.points.xs[i]);
-    const cy = this.cy(this.points.ys[i]);
+  nearest(i: number, k: number, maxDistance = Infinity, accept: ((j: number) => boolean) | null = null): Array<{ j: number; d: number }> {
+    const outJ = new Int32Array(Math.max(k, 0));
+    const outD = new Float64Array(Math.max(k, 0));
+    const count = this.nearestInto(i, k, maxDistance, accept, outJ, outD);
+    return Array.from({ length: count }, (_, n) => ({ j: outJ[n], d: outD[n] }));
+  }
+
+  /**
+   * Allocation-free form of `nearest` for the hot loop of edge construction:
+   * writes indices and distances into `outJ` / `outD` (length ≥ k) and returns
+   * how many were found.
+   */
+  nearestInto(i: number, k: number, maxDistance: number, accept: ((j: number) => boolean) | null, outJ: Int32Array, outD: Float64Array): number {
+    if (k <= 0) return 0;
+    const { xs, ys, zs } = this.points;
+    const { cellStart, items, nx, ny } = this;
+    const px = xs[i];
+    const py = ys[i];
+    const pz = zs[i];
+    const cx = this.cx(px);
+    const cy = this.cy(py);
     const last = this.maxRing(cx, cy);
-    const consider = (j: number): void => {
-      if (j === i || !accept(j)) return;
-      const d = distance(this.points, i, j);
-      if (d > maxDistance) return;
-      if (best.length === k) {
-        const worst = best[k - 1];
-        if (d > worst.d || (d === worst.d && j > worst.j)) return;
-        best.pop();
+    let count = 0;
+    const visitCell = (c: number): void => {
+      for (let s = cellStart[c]; s < cellStart[c + 1]; s++) {
+        const j = items[s];
+        if (j === i || (accept !== null && !accept(j))) continue;
+        const dx = xs[j] - px;
+        const dy = ys[j] - py;
+        const dz = zs[j] - pz;
+        const d = Math.sqrt(dx * dx + dy * dy + dz * dz);
+        if (d > maxDistance) continue;
+        if (count === k) {
+          const worst = outD[k - 1];
+          if (d > worst || (d === worst && j > outJ[k - 1])) continue;
+          count--;
+        }
+        let pos = count;
+        while (pos > 0 && (outD[pos - 1] > d || (outD[pos - 1] === d && outJ[pos - 1] > j))) {
+          outD[pos] = outD[pos - 1];
+          outJ[pos] = outJ[pos - 1];
+          pos--;
+        }
+        outD[pos] = d;
+        outJ[pos] = j;
+        count++;
       }
-      let pos = best.length;
-      while (pos > 0 && (best[pos - 1].d > d || (best[pos - 1].d === d && best[pos - 1].j > j))) pos--;
-      best.splice(pos, 0, { j, d });
     };
     for (let r = 0; r <= last; r++) {
       // A cell in ring r is separated from the query's cell by r - 1 whole cells.
       const lowerBound = Math.max(0, r - 1) * this.cell;
       if (lowerBound > maxDistance) break;
-      if (best.length === k && best[k - 1].d < lowerBound) break;
-      this.visitRing(cx, cy, r, consider);
+      if (count === k && outD[k - 1] < lowerBound) break;
+      const x0 = cx - r;
+      const x1 = cx + r;
+      const xFrom = Math.max(0, x0);
+      const xTo = Math.min(nx - 1, x1);
+      for (let y = Math.max(0, cy - r); y <= Math.min(ny - 1, cy + r); y++) {
+        if (y === cy - r || y === cy + r) {
+          for (let x = xFrom; x <= xTo; x++) visitCell(y * nx + x);
+        } else {
+          if (x0 >= 0) visitCell(y * nx + x0);
+          if (x1 < nx) visitCell(y * nx + x1);
+        }
+      }
     }
-    return best;
+    return count;
   }
 
   /** Every point j ≠ i within `radius` of point i. */
