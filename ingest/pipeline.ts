@@ -72,7 +72,10 @@ export function dlqMessage(message: IncomingMessage, rejection: Rejection): Outg
 export interface BatchOutcome {
   accepted: number;
   rejected: number;
+  /** Already in the checkpointed state (redelivered after a restart). */
   skipped: number;
+  /** Readings of another network, passed over. */
+  otherNetwork: number;
   frames: number;
 }
 
@@ -186,12 +189,19 @@ export class IngestPipeline {
     const rejectedCodes: Rejection['code'][] = [];
     let accepted = 0;
     let skipped = 0;
+    let otherNetwork = 0;
     for (const message of batch.messages) {
       if (BigInt(message.offset) < seenUpTo) {
         skipped++; // already in the checkpointed state (delivered again after a restart)
         continue;
       }
       const decoded = decodeMessage(message.value, this.decodeOptions);
+      if (!decoded.ok && decoded.rejection.code === 'unknown_network') {
+        // Several networks may share wsn.readings, each with its own ingest:
+        // another network's reading is not an error here, so it is counted and passed over.
+        otherNetwork++;
+        continue;
+      }
       if (!decoded.ok) {
         dlq.push(dlqMessage(message, decoded.rejection));
         rejectedCodes.push(decoded.rejection.code);
@@ -219,12 +229,13 @@ export class IngestPipeline {
     const next = last ? (BigInt(last.offset) + 1n > seenUpTo ? (BigInt(last.offset) + 1n).toString() : seenUpTo.toString()) : undefined;
     await this.publish(dlq, frames, next === undefined ? {} : { [tp]: next });
     this.options.metrics.accepted.inc(accepted);
+    this.options.metrics.otherNetwork.inc(otherNetwork);
     for (const code of rejectedCodes) this.options.metrics.reject(code);
     end();
     if (rejectedCodes.length > 0) {
       this.options.logger.debug({ topic: batch.topic, partition: batch.partition, rejected: rejectedCodes.length }, 'messages sent to the DLQ');
     }
-    return { accepted, rejected: rejectedCodes.length, skipped, frames: frames.length };
+    return { accepted, rejected: rejectedCodes.length, skipped, otherNetwork, frames: frames.length };
   }
 
   /** Publishes, then checkpoints; on failure rolls the aligner back to the last checkpoint. */

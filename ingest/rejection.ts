@@ -2,7 +2,10 @@
  * Why a message on `wsn.readings` was not accepted. Every rejected message
  * goes to `wsn.readings.dlq` with its original bytes; the code goes in the
  * `x-wsn-error-code` header and the `reason` label of
- * `wsn_ingest_rejected_total`, the detail in `x-wsn-error`.
+ * `wsn_ingest_rejected_total`, the detail in `x-wsn-error`. Exception:
+ * `unknown_network` is not sent to the DLQ (several networks may share the
+ * topic, each with its own ingest); it is counted in
+ * `wsn_ingest_other_network_total`.
  */
 export const REJECTION_CODES = [
   'oversized',

@@ -115,6 +115,17 @@ describe('IngestPipeline', () => {
   });
 });
 
+describe('readings of other networks', () => {
+  it('are passed over and counted, not sent to the DLQ (networks may share the topic)', async () => {
+    const producer = new RecordingProducer();
+    const metrics = new IngestMetrics();
+    const outcome = await pipeline(producer, undefined, metrics).handleBatch(batch([msg(JSON.stringify({ network: 'elsewhere', node: '1', ts: T0, values: { temperature: 1 } }))]));
+    expect(outcome).toMatchObject({ otherNetwork: 1, rejected: 0, accepted: 0 });
+    expect(producer.sent).toEqual([]);
+    expect((await metrics.otherNetwork.get()).values[0].value).toBe(1);
+  });
+});
+
 describe('ingest service on the in-process transport', () => {
   it('consumes wsn.readings in its group and publishes frames and DLQ messages', async () => {
     const transport = new MemoryTransport({ retryBackoffMs: 5 });
