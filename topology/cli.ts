@@ -130,4 +130,41 @@ export function registerTopologyCommands(program: Command): void {
       await publisher.disconnect();
     }
   });
+
+  topology
+    .command('follow')
+    .description(`follow the compacted Kafka topic and print each new version of the configured network's topology (Ctrl-C to stop)`)
+    .option('--once', 'exit after the first complete topology', false)
+    .option('--timeout <seconds>', 'with --once: give up after this many seconds', (v: string) => Number(v), 60)
+    .action(async (options: { once: boolean; timeout: number }, command: Command) => {
+      const { TopologyFollower } = await import('./kafka.ts');
+      const config = loadConfig({ file: command.optsWithGlobals<{ config?: string }>().config });
+      const follower = new TopologyFollower({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, network: config.network, logger });
+      const print = (t: Topology, version: string): void => {
+        const sizes = [...t.clustering.clusters.values()].map((c) => c.members.size);
+        process.stdout.write(`${new Date().toISOString()} network "${config.network}" version ${version}: ${t.network.graph.order} nodes, ${t.network.graph.size} edges, ${sizes.length} clusters (largest ${Math.max(0, ...sizes)})\n`);
+      };
+      progress(`following ${config.network} on ${config.kafka.brokers.join(',')}`);
+      if (options.once) {
+        await follower.start();
+        try {
+          const t = await follower.waitFor(() => true, options.timeout * 1000);
+          print(t, follower.currentVersion()!);
+        } finally {
+          await follower.stop();
+        }
+        return;
+      }
+      await follower.start(print);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await follower.stop();
+    });
 }
