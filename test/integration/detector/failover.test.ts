@@ -135,6 +135,13 @@ describe('detector service failover (real Kafka, InfluxDB, model)', () => {
     // b wrote pipeline points for ticks after a stopped: it took over a's clusters.
     const late = await sink.query<{ source: string }>(`SELECT frames, source FROM pipeline WHERE time > ${frames[frames.length - 1].tick - 5 * 31_000}ms`);
     expect(new Set(late.map((row) => row.source))).toEqual(new Set(['b']));
+    // b's /metrics counts what it processed and how long the model took.
+    const metrics = await (await fetch(`http://127.0.0.1:${b.port}/metrics`)).text();
+    const processed = Number(/wsn_detector_frames_total\{outcome="processed"\} (\d+)/.exec(metrics)?.[1]);
+    expect(processed).toBeGreaterThan(0);
+    expect(processed).toBeLessThanOrEqual(frames.length);
+    expect(Number(/wsn_detector_model_seconds_count (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect((await fetch(`http://127.0.0.1:${b.port}/healthz`)).status).toBe(200);
     b.child.kill('SIGTERM');
     expect((await b.exited).code).toBe(0);
     await expectExactlyOnce(database, expected);
