@@ -11,7 +11,7 @@ export interface AlertPolicy {
   /** Consecutive ticks below `resolveThreshold` (or reporting again, for a silent node) before it resolves. */
   resolveAfterTicks: number;
   /** The link an alert carries to the node's dashboard. */
-  dashboardUrl(network: string, node: NodeId): string;
+  dashboardUrl(network: string, node: NodeId, cluster?: string): string;
 }
 
 /** The fraction of the threshold below which a firing alert counts a tick as clear. */
@@ -171,7 +171,7 @@ export class ClusterAlerts {
       modality,
       probability,
       startsAt,
-      dashboardUrl: this.policy.dashboardUrl(this.network, node),
+      dashboardUrl: this.policy.dashboardUrl(this.network, node, this.cluster),
     };
   }
 
@@ -183,17 +183,30 @@ export class ClusterAlerts {
   }
 }
 
+/**
+ * The link an alert carries. By default the built-in dashboard's node page,
+ * `<publicUrl>/node/<network>/<node>`. A publicUrl containing `{network}`,
+ * `{node}` or `{cluster}` is used as a template instead, e.g. a Grafana
+ * drill-down: `http://127.0.0.1:3000/d/wsn-node/node-drill-down?var-network={network}&var-node={node}`.
+ */
+export function dashboardLink(publicUrl: string, network: string, cluster: string, node: NodeId): string {
+  if (/\{(network|node|cluster)\}/.test(publicUrl)) {
+    const values: Record<string, string> = { network, node, cluster };
+    return publicUrl.replace(/\{(network|node|cluster)\}/g, (_, key: string) => encodeURIComponent(values[key]));
+  }
+  return `${publicUrl.replace(/\/+$/, '')}/node/${encodeURIComponent(network)}/${encodeURIComponent(node)}`;
+}
+
 /** The policy from the detector's configuration. */
 export function alertPolicyFromConfig(config: {
   detector: { threshold: number; alertAfterTicks: number; resolveAfterTicks: number };
   dashboard: { publicUrl: string };
 }): AlertPolicy {
-  const base = config.dashboard.publicUrl.replace(/\/+$/, '');
   return {
     threshold: config.detector.threshold,
     resolveThreshold: config.detector.threshold * DEFAULT_RESOLVE_RATIO,
     alertAfterTicks: config.detector.alertAfterTicks,
     resolveAfterTicks: config.detector.resolveAfterTicks,
-    dashboardUrl: (network, node) => `${base}/node/${encodeURIComponent(network)}/${encodeURIComponent(node)}`,
+    dashboardUrl: (network, node, cluster) => dashboardLink(config.dashboard.publicUrl, network, cluster ?? '', node),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClusterAlerts, mostResponsibleModality, type AlertPolicy, type NodeObservation } from '../../../detector/alerts/tracker.ts';
+import { ClusterAlerts, dashboardLink, mostResponsibleModality, type AlertPolicy, type NodeObservation } from '../../../detector/alerts/tracker.ts';
 
 const policy: AlertPolicy = {
   threshold: 0.5,
@@ -96,5 +96,17 @@ describe('mostResponsibleModality', () => {
   it('picks the largest finite error', () => {
     expect(mostResponsibleModality({ a: 0.1, b: Number.NaN, c: 0.3 })).toBe('c');
     expect(mostResponsibleModality({})).toBe('none');
+  });
+});
+
+describe('dashboardLink', () => {
+  it('appends /node/<network>/<node> to a base URL', () => {
+    expect(dashboardLink('http://127.0.0.1:8080/', 'lab', 'c1', '7')).toBe('http://127.0.0.1:8080/node/lab/7');
+    expect(dashboardLink('http://h/base', 'my lab', 'c1', 'a/b')).toBe('http://h/base/node/my%20lab/a%2Fb');
+  });
+
+  it('fills a template (e.g. a Grafana drill-down) instead when the URL has placeholders', () => {
+    const grafana = 'http://127.0.0.1:3000/d/wsn-node/node-drill-down?var-network={network}&var-node={node}&var-cluster={cluster}';
+    expect(dashboardLink(grafana, 'lab', 'c 1', '7')).toBe('http://127.0.0.1:3000/d/wsn-node/node-drill-down?var-network=lab&var-node=7&var-cluster=c%201');
   });
 });
