@@ -5,6 +5,7 @@ import { registerTopologyCommands } from '../topology/cli.ts';
 import { registerDetectorCommands } from '../detector/cli.ts';
 import { registerIngestCommands } from '../ingest/cli.ts';
 import { registerDashboardCommands } from '../dashboards/cli.ts';
+import { registerDemoCommand } from '../embedded/cli.ts';
 
 /** Builds the `wsn-watch` command tree; each module registers its own subcommands. */
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerDetectorCommands(program);
   registerIngestCommands(program);
   registerDashboardCommands(program);
+  registerDemoCommand(program);
   return program;
 }
 
