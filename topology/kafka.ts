@@ -26,7 +26,8 @@ import { toEdgeRule } from './edge-rules.ts';
 import { buildNetwork, networkNodes } from './network.ts';
 import { compareNodeIds } from './node-order.ts';
 import { partitionForCluster } from './partition.ts';
-import { restoreClustering } from './snapshot.ts';
+import { z } from 'zod';
+import { ClusterOptionsSchema, NodeSchema, PositionSchema, ResolvedRuleSchema, restoreClustering } from './snapshot.ts';
 import type { ClusterOptions, Position, ResolvedEdgeRule, SensorNode, Topology } from './types.ts';
 
 // kafkajs is CommonJS; Node's ESM loader cannot see every named export of it
@@ -42,27 +43,43 @@ export interface TopologyKafkaOptions {
   logger?: Logger;
 }
 
-interface NodeRecord {
-  kind: 'node';
-  node: SensorNode;
-  cluster: string;
+const NodeRecordSchema = z.object({ kind: z.literal('node'), node: NodeSchema, cluster: z.string().min(1) });
+const ClusterRecordValueSchema = z.object({ kind: z.literal('cluster'), id: z.string().min(1), centroid: PositionSchema, partition: z.number().int().nonnegative() });
+const MetaRecordSchema = z.object({
+  kind: z.literal('meta'),
+  rule: ResolvedRuleSchema,
+  clusterOptions: ClusterOptionsSchema,
+  version: z.string(),
+  nodes: z.number().int().nonnegative(),
+  clusters: z.number().int().nonnegative(),
+  updatedAt: z.string(),
+});
+const TopologyRecordSchema = z.discriminatedUnion('kind', [NodeRecordSchema, ClusterRecordValueSchema, MetaRecordSchema]);
+
+type NodeRecord = z.infer<typeof NodeRecordSchema>;
+type ClusterRecordValue = z.infer<typeof ClusterRecordValueSchema>;
+type MetaRecord = z.infer<typeof MetaRecordSchema>;
+type TopologyRecord = z.infer<typeof TopologyRecordSchema>;
+
+/**
+ * Parses one record value; a malformed one (not JSON, wrong shape) is logged
+ * and treated as absent, so a bad message never stops a follower.
+ */
+export function parseTopologyRecord(key: string, text: string, logger?: Logger): TopologyRecord | null {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    logger?.warn({ key }, 'topology record is not JSON; ignored until it is replaced');
+    return null;
+  }
+  const parsed = TopologyRecordSchema.safeParse(doc);
+  if (!parsed.success) {
+    logger?.warn({ key, problems: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`) }, 'topology record has the wrong shape; ignored until it is replaced');
+    return null;
+  }
+  return parsed.data;
 }
-interface ClusterRecordValue {
-  kind: 'cluster';
-  id: string;
-  centroid: Position;
-  partition: number;
-}
-interface MetaRecord {
-  kind: 'meta';
-  rule: ResolvedEdgeRule;
-  clusterOptions: ClusterOptions;
-  version: string;
-  nodes: number;
-  clusters: number;
-  updatedAt: string;
-}
-type TopologyRecord = NodeRecord | ClusterRecordValue | MetaRecord;
 
 function logCreator(logger: Logger) {
   return () =>
@@ -185,22 +202,17 @@ export async function readTopologyRecords(kafka: Kafka, network: string, topic: 
 /** Rebuilds a topology from records (keys without the network prefix handled by the caller); null when incomplete. */
 export function topologyFromRecords(network: string, records: ReadonlyMap<string, string>, logger?: Logger): Topology | null {
   const metaText = records.get(`${network}/meta`);
-  if (!metaText) return null;
-  const meta = JSON.parse(metaText) as MetaRecord;
+  const meta = metaText === undefined ? null : parseTopologyRecord(`${network}/meta`, metaText, logger);
+  if (meta === null || meta.kind !== 'meta') return null;
   const nodes: SensorNode[] = [];
   const members = new Map<string, string[]>();
   const centroids = new Map<string, Position>();
   for (const [key, text] of records) {
-    if (!key.startsWith(`${network}/`)) continue;
-    let record: TopologyRecord;
-    try {
-      record = JSON.parse(text) as TopologyRecord;
-    } catch {
-      logger?.warn({ key }, 'topology record is not JSON; ignored until it is replaced');
-      continue;
-    }
+    if (!key.startsWith(`${network}/`) || key === `${network}/meta`) continue;
+    const record = parseTopologyRecord(key, text, logger);
+    if (record === null) continue;
     if (record.kind === 'node') {
-      nodes.push(record.node);
+      nodes.push(record.node as SensorNode);
       const list = members.get(record.cluster) ?? [];
       list.push(record.node.id);
       members.set(record.cluster, list);
@@ -349,7 +361,8 @@ export class TopologyFollower {
         await heartbeat();
         if (!changed) return;
         const metaText = this.records.get(`${prefix}meta`);
-        const wanted = metaText ? (JSON.parse(metaText) as MetaRecord).version : null;
+        const meta = metaText === undefined ? null : parseTopologyRecord(`${prefix}meta`, metaText, this.logger);
+        const wanted = meta?.kind === 'meta' ? meta.version : null;
         if (wanted === null || wanted === this.latest?.version) return;
         const topology = topologyFromRecords(this.options.network, this.records, this.logger);
         if (!topology) return;

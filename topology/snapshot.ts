@@ -17,8 +17,8 @@ import { NODE_STATUSES, type Cluster, type Clustering, type ClusterOptions, type
 export const SNAPSHOT_KIND = 'wsn-watch/topology';
 export const SNAPSHOT_FORMAT = 1;
 
-const PositionSchema = z.object({ x: z.number().finite(), y: z.number().finite(), z: z.number().finite().optional() });
-const NodeSchema = PositionSchema.extend({
+export const PositionSchema = z.object({ x: z.number().finite(), y: z.number().finite(), z: z.number().finite().optional() });
+export const NodeSchema = PositionSchema.extend({
   id: z.string().min(1),
   modalities: z.array(z.string().min(1)),
   status: z.enum(NODE_STATUSES as [string, ...string[]]),
