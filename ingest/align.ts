@@ -10,8 +10,10 @@ import type { NodeDirectory } from './directory.ts';
  * - Watermark = max event time seen − allowedLatenessMs. With several input
  *   sources (Kafka partitions, each in its own event-time order), the max is
  *   taken per source and the watermark follows the slowest active one, so a
- *   partition read ahead of the others does not make theirs late; a source
- *   marked idle (nothing to read) stops holding it back. A tick is emitted
+ *   partition read ahead of the others does not make theirs late. A source
+ *   with nothing to read is moved forward by the caller (`setIdle`, to an
+ *   event time the others had already reached) so that it does not hold the
+ *   watermark back forever. A tick is emitted
  *   (one frame per cluster) once the watermark reaches its end; a reading for
  *   an already-emitted tick is late and rejected.
  * - A node's value for a modality in a tick is its reading nearest to the
@@ -57,7 +59,11 @@ export interface AlignerState {
   /** First tick this aligner saw (silence of never-heard nodes counts from here). */
   firstTick: number | null;
   maxEventTs: number | null;
-  /** Max event time per input source; a registered source without readings (null) holds the watermark. */
+  /**
+   * Max event time per input source (raised by setIdle for a source with
+   * nothing to read); a registered source without readings (null) holds the
+   * watermark until it delivers or is marked idle with an event time.
+   */
   sources: Record<string, { maxTs: number | null; idle: boolean }>;
   /** Per node: last known value per modality and the time of its latest reading, from emitted ticks. */
   nodes: Record<NodeId, { last: Record<Modality, Sample>; lastTs: number }>;
@@ -103,16 +109,16 @@ export class Aligner {
   get watermark(): number | null {
     const s = this.state;
     if (s.maxEventTs === null) return null;
-    const active = Object.values(s.sources).filter((source) => !source.idle);
-    if (active.length === 0) return s.maxEventTs - this.options.allowedLatenessMs;
-    if (active.some((source) => source.maxTs === null)) return null;
-    return Math.min(...active.map((source) => source.maxTs as number)) - this.options.allowedLatenessMs;
+    const sources = Object.values(s.sources);
+    if (sources.length === 0) return s.maxEventTs - this.options.allowedLatenessMs;
+    if (sources.some((source) => source.maxTs === null)) return null;
+    return Math.min(...sources.map((source) => source.maxTs as number)) - this.options.allowedLatenessMs;
   }
 
   /**
    * Declares the input sources (e.g. the partitions this consumer owns). A new
-   * source holds the watermark until its first reading or until it is marked
-   * idle; sources not listed are forgotten.
+   * source holds the watermark until its first reading or until setIdle gives
+   * it an event time; sources not listed are forgotten.
    */
   setSources(ids: string[]): Frame[] {
     const next: AlignerState['sources'] = {};
@@ -121,12 +127,22 @@ export class Aligner {
     return this.emitReady();
   }
 
-  /** Marks a source as having nothing to read (it stops holding the watermark); returns due frames. */
-  setIdle(id: string): Frame[] {
+  /**
+   * Marks a source as having nothing to read and moves its event time up to
+   * `upTo` (an event time the other sources had already reached a while ago,
+   * so that their batches still in flight are not made late); returns due frames.
+   */
+  setIdle(id: string, upTo: number | null): Frame[] {
     const source = this.state.sources[id];
-    if (!source || source.idle) return [];
+    if (!source) return [];
     source.idle = true;
+    if (upTo !== null && (source.maxTs === null || upTo > source.maxTs)) source.maxTs = upTo;
     return this.emitReady();
+  }
+
+  /** Max event time over all sources (null before the first reading). */
+  get maxEventTs(): number | null {
+    return this.state.maxEventTs;
   }
 
   /** A copy of the state, to checkpoint. */

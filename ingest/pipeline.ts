@@ -90,6 +90,8 @@ export class IngestPipeline {
   private readonly decodeOptions: DecodeOptions;
   /** Wall-clock time of the last batch per source (`topic:partition`), for idleness. */
   private readonly lastBatchAt = new Map<string, number>();
+  /** Max event time at the previous markIdle call. */
+  private previousMaxEventTs: number | null = null;
 
   constructor(private readonly options: IngestPipelineOptions) {
     this.directory = options.directory;
@@ -140,11 +142,18 @@ export class IngestPipeline {
     });
   }
 
-  /** Marks sources that delivered nothing for `idleMs` as idle and publishes frames that were waiting on them. */
+  /**
+   * Moves sources that delivered nothing for `idleMs` up to the max event time
+   * seen at the previous call (not the current one: batches of the other
+   * partitions from the same fetch may still be on their way), and publishes
+   * the frames that were waiting on them. Call it periodically.
+   */
   markIdle(now: number, idleMs: number): Promise<number> {
     return this.serial(async () => {
+      const upTo = this.previousMaxEventTs;
+      this.previousMaxEventTs = this.aligner.maxEventTs;
       const frames: Frame[] = [];
-      for (const [source, at] of this.lastBatchAt) if (now - at >= idleMs) frames.push(...this.aligner.setIdle(source));
+      for (const [source, at] of this.lastBatchAt) if (now - at >= idleMs) frames.push(...this.aligner.setIdle(source, upTo));
       if (frames.length > 0) await this.publish([], frames, {});
       return frames.length;
     });

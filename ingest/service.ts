@@ -92,7 +92,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
     idleTimer.unref();
     idlePartitions = setInterval(() => {
       pipeline.markIdle(Date.now(), config.ingest.partitionIdleMs).catch((error: unknown) => logger.error({ err: error }, 'publishing frames after idle partitions failed'));
-    }, Math.max(100, Math.min(1_000, config.ingest.partitionIdleMs / 2)));
+    }, Math.max(100, Math.min(2_000, config.ingest.partitionIdleMs / 2)));
     idlePartitions.unref();
     const openProducer = producer;
     const openSubscription = subscription;

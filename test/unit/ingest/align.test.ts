@@ -187,16 +187,20 @@ describe('Aligner', () => {
     expect(frameOf(frames, 'c1', T0)?.nodes.map((n) => n.values.temperature)).toEqual([0, 50]);
   });
 
-  it('stops waiting for a source marked idle, and waits again once it delivers', () => {
+  it('moves an idle source up to the given event time, and follows it again once it delivers', () => {
     const a = new Aligner(directory, options);
     a.setSources(['p0', 'p1']);
-    feed(a, [r('1', T0 + 100, { temperature: 1 })].map((x) => x));
+    a.add(r('1', T0 + 100, { temperature: 1 }), 'p0');
     a.add(r('1', T0 + 5 * T, { temperature: 2 }), 'p0');
-    const released = a.setIdle('p1');
-    expect(new Set(released.map((f) => f.tick))).toEqual(new Set([T0, T0 + T, T0 + 2 * T]));
-    a.add(r('2', T0 + 3 * T + 10, { temperature: 3 }), 'p1');
-    expect(a.add(r('1', T0 + 9 * T, { temperature: 4 }), 'p0').frames).toEqual([]);
-    expect(a.watermark).toBe(T0 + 3 * T + 10 - 2 * T);
+    expect(a.watermark).toBeNull();
+    // p1 has nothing to read: moved up to T0+4T (what p0 had reached earlier), not to p0's max.
+    const released = a.setIdle('p1', T0 + 4 * T);
+    expect(a.watermark).toBe(T0 + 2 * T);
+    expect(new Set(released.map((f) => f.tick))).toEqual(new Set([T0, T0 + T]));
+    // p0 races ahead; p1 still holds the watermark at T0+2T, so p1's next reading is on time.
+    expect(a.add(r('1', T0 + 20 * T, { temperature: 3 }), 'p0').frames).toEqual([]);
+    expect(a.add(r('2', T0 + 2 * T + 10, { temperature: 4 }), 'p1').status).toBe('accepted');
+    expect(a.watermark).toBe(T0 + 4 * T - 2 * T);
   });
 });
 
