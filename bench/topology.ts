@@ -86,7 +86,7 @@ function section(rows: Row[]): string {
     `uniform spatial grid, islands joined by minimum-spanning bridges; clusters by bounded k-means (max size ${MAX_SIZE},`,
     'k = ceil(n / 64 × 1.2); above k = 48 a coarse split into at most 16 groups first, ≤ 10 iterations; the final',
     'k-means ≤ 25 iterations). Each size runs in its own child process. Times are wall-clock (`performance.now()`);',
-    'CPU is user + system time of the same steps (`process.cpuUsage()`), the work itself, independent of other load;',
+    'CPU is user + system time of the same steps (`process.cpuUsage()`), the work itself, much less sensitive to other load;',
     'peak RSS is `process.resourceUsage().maxRSS` of that process (including the Node.js runtime and tsx), heap is',
     '`process.memoryUsage().heapUsed` at the end.',
     '',
