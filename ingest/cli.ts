@@ -14,7 +14,7 @@ import { StreamInjector, parseInjection, type StreamInjection } from './inject.t
 import { publishPaced, type PublishProgress } from './publish.ts';
 import { startIngestService, type IngestService } from './service.ts';
 import type { TopologyFollower } from '../topology/kafka.ts';
-import { Simulation, writeSimulatedTopology } from './simulate.ts';
+import { Simulation, runSimulation, writeSimulatedTopology } from './simulate.ts';
 import { ingestTopicSpecs } from './topics.ts';
 import { layoutFromFile, layoutFromTopology } from './topology-source.ts';
 import type { Reading } from '../common/types.ts';
@@ -199,15 +199,9 @@ export function registerIngestCommands(program: Command): void {
       await transport.ensureTopics(ingestTopicSpecs().filter((s) => s.topic === TOPICS.readings).map((s) => ({ ...s, topic: options.topic })));
       const producer = await transport.producer();
       const { signal } = shutdownSignal();
-      const rounds = function* (): Generator<Reading> {
-        for (let k = 0; options.ticks === undefined || k < options.ticks; k++) {
-          if (signal.aborted) return;
-          yield* simulation.round(k).sort((a, b) => a.ts - b.ts);
-        }
-      };
       process.stderr.write(`simulate: ${options.nodes} nodes, network "${config.network}", tick ${tickMs} ms, from ${new Date(startTs).toISOString()} at ${Number.isFinite(speed) ? `${speed}×` : 'max'} speed → ${options.topic}\n`);
       try {
-        const result = await publishPaced(rounds(), { producer, topic: options.topic, speed, signal, onProgress: progressPrinter('simulate') });
+        const result = await runSimulation(simulation, { producer, topic: options.topic, ticks: options.ticks, speed, signal, onProgress: progressPrinter('simulate') });
         process.stdout.write(`sent ${result.sent} readings to ${options.topic}\n`);
       } finally {
         await producer.close();

@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createRng, type Rng } from '../common/random.ts';
-import type { Reading } from '../common/types.ts';
+import type { TransportProducer } from '../common/transport.ts';
+import { TOPICS, type Reading } from '../common/types.ts';
+import { publishPaced, type PublishProgress } from './publish.ts';
 
 /**
  * A synthetic sensor network for demos and load: nodes on a floor plan,
@@ -153,4 +155,38 @@ export class Simulation {
     const voltage = o.v - 0.01 * days + rng.normal() * 0.003;
     return { temperature, humidity, light, voltage };
   }
+}
+
+/** The readings of rounds 0 … ticks−1 (forever without `ticks`), in event-time order. */
+export function* simulationReadings(simulation: Simulation, ticks?: number, signal?: AbortSignal): Generator<Reading> {
+  for (let k = 0; ticks === undefined || k < ticks; k++) {
+    if (signal?.aborted) return;
+    yield* simulation.round(k).sort((a, b) => a.ts - b.ts);
+  }
+}
+
+export interface RunSimulationOptions {
+  producer: TransportProducer;
+  /** Default wsn.readings. */
+  topic?: string;
+  /** Rounds to send; default: until `signal` aborts. */
+  ticks?: number;
+  /** Event-time speed-up (default 1 = live); Infinity = as fast as possible. */
+  speed?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: PublishProgress) => void;
+}
+
+/**
+ * Sends a simulation's readings to a transport producer, paced by event time:
+ * what `wsn-watch simulate` and the embedded demo run.
+ */
+export function runSimulation(simulation: Simulation, options: RunSimulationOptions): Promise<PublishProgress> {
+  return publishPaced(simulationReadings(simulation, options.ticks, options.signal), {
+    producer: options.producer,
+    topic: options.topic ?? TOPICS.readings,
+    speed: options.speed ?? 1,
+    signal: options.signal,
+    onProgress: options.onProgress,
+  });
 }
