@@ -3,7 +3,7 @@
  * within range), then minimum-spanning bridges so the graph is connected.
  */
 import { UserError } from '../common/errors.ts';
-import { distance, SpatialGrid, type Points } from './spatial-grid.ts';
+import { SpatialGrid, type Points } from './spatial-grid.ts';
 import { UnionFind } from './union-find.ts';
 import type { EdgeRule, ResolvedEdgeRule, WeightKind } from './types.ts';
 
@@ -127,4 +127,3 @@ export function toEdgeRule(resolved: ResolvedEdgeRule): EdgeRule {
   return rule;
 }
 
-export { distance };

@@ -28,7 +28,7 @@ import { compareNodeIds } from './node-order.ts';
 import { partitionForCluster } from './partition.ts';
 import { z } from 'zod';
 import { ClusterOptionsSchema, NodeSchema, PositionSchema, ResolvedRuleSchema, restoreClustering } from './snapshot.ts';
-import type { ClusterOptions, Position, ResolvedEdgeRule, SensorNode, Topology } from './types.ts';
+import type { Position, SensorNode, Topology } from './types.ts';
 
 // kafkajs is CommonJS; Node's ESM loader cannot see every named export of it
 // (ConfigResourceTypes), so take them from the default export.
