@@ -71,7 +71,11 @@ function pinoLogCreator(logger: Logger) {
     ({ namespace, level, log }: LogEntry): void => {
       const { message, timestamp: _timestamp, ...extra } = log;
       const fields = { kafkajs: namespace, ...extra };
-      if (level === logLevel.ERROR) logger.error(fields, message);
+      // kafkajs logs every failed request of its connection layer as an error,
+      // including the retriable ones it recovers from (coordinator loading,
+      // leader moving); what it cannot recover from reaches our code as an exception.
+      if (level === logLevel.ERROR && namespace === 'Connection') logger.warn(fields, message);
+      else if (level === logLevel.ERROR) logger.error(fields, message);
       else if (level === logLevel.WARN) logger.warn(fields, message);
       else if (level === logLevel.INFO) logger.debug(fields, message);
       else logger.trace(fields, message);
