@@ -43,7 +43,7 @@ export function openTopology(file: string, options: TopologyCliOptions): Topolog
   const loaded = loadTopology(file, loadOptionsFrom(options));
   progress(`loaded ${loaded.nodes.length} nodes (${loaded.excluded.length} excluded) from ${file}; building edges and clusters`);
   const topology = createTopology(loaded, { edgeRule: edgeRuleFrom(options), cluster: clusterOptionsFrom(options) });
-  progress(`${topology.network.graph.size} edges, ${topology.clustering.clusters.size} clusters in ${Date.now() - started} ms`);
+  progress(`${topology.network.graph.size} edges, ${topology.clustering.clusters.size} cluster(s) in ${Date.now() - started} ms`);
   return topology;
 }
 

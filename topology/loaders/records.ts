@@ -79,7 +79,7 @@ export function validateRecords(
       else {
         for (const name of parsed) {
           if (!MODALITY_NAME.test(name)) issue('modalities', `"${name}" is not a valid modality name`);
-          else if (!allowed.has(name)) issue('modalities', `unknown modality "${name}" (known: ${[...allowed].join(', ')}; declare others with extra modalities)`);
+          else if (!allowed.has(name)) issue('modalities', `unknown modality "${name}" (known: ${[...allowed].join(', ')}; declare others with --extra-modalities, or in JSON with a top-level "modalities" list)`);
         }
         modalities = [...new Set(parsed)];
       }
