@@ -9,7 +9,7 @@ import { TOPICS } from '../common/types.ts';
 import { createTransport } from '../transport/index.ts';
 import { FileCheckpointStore } from './checkpoint.ts';
 import { NodeDirectory } from './directory.ts';
-import { streamIbrl, ibrlToReading } from './ibrl-reader.ts';
+import { ibrlReadingFiles, ibrlToReading, streamIbrl } from './ibrl-reader.ts';
 import { StreamInjector, parseInjection, type StreamInjection } from './inject.ts';
 import { publishPaced, type PublishProgress } from './publish.ts';
 import { startIngestService, type IngestService } from './service.ts';
@@ -133,6 +133,7 @@ export function registerIngestCommands(program: Command): void {
       const injections: StreamInjection[] = options.inject.map(parseInjection);
       const injector = new StreamInjector(injections);
       const dir = resolve(options.data);
+      ibrlReadingFiles(dir); // a missing or empty folder is reported before connecting to Kafka
       let badLines = 0;
       const readings = async function* (): AsyncGenerator<Reading> {
         for await (const raw of streamIbrl(dir, {
