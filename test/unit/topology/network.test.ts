@@ -118,3 +118,30 @@ function isConnected(ids: string[], neighbours: (id: string) => string[]): boole
   }
   return seen.size === ids.length;
 }
+
+describe('degenerate layouts', () => {
+  const node = (id: string, x: number, y: number): SensorNode => ({ id, x, y, modalities: ['voltage'], status: 'active' });
+
+  it('a single node: no edges, one component', () => {
+    const net = buildNetwork([node('a', 3, 4)], { knn: 4 });
+    expect(net.graph.order).toBe(1);
+    expect(net.graph.size).toBe(0);
+    expect(net.ruleComponents).toBe(1);
+  });
+
+  it('nodes on one line and nodes at one point are still connected, with weight 1 at distance 0', () => {
+    const line = Array.from({ length: 50 }, (_, i) => node(String(i), i * 2, 0));
+    const net = buildNetwork(line, { range: 1 });
+    expect(net.ruleComponents).toBe(50);
+    expect(net.graph.size).toBe(49);
+    expect(net.graph.filterEdges((_e, a) => a.distance === 2)).toHaveLength(49);
+    const stacked = buildNetwork([node('a', 1, 1), node('b', 1, 1), node('c', 1, 1)], { knn: 1 });
+    expect(stacked.graph.size).toBe(2);
+    stacked.graph.forEachEdge((_e, a) => expect(a.weight).toBe(1));
+  });
+
+  it('rejects duplicate ids and non-finite positions passed directly', () => {
+    expect(() => buildNetwork([node('a', 0, 0), node('a', 1, 1)], { knn: 1 })).toThrow(/appears twice/);
+    expect(() => buildNetwork([node('a', 0, Number.NaN)], { knn: 1 })).toThrow(/non-finite/);
+  });
+});
