@@ -46,9 +46,13 @@ function parseInteger(name: string) {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-function progressPrinter(what: string): (p: PublishProgress) => void {
+function progressPrinter(what: string, signal?: AbortSignal): (p: PublishProgress) => void {
   const started = Date.now();
   return (p) => {
+    if (!p.done && signal?.aborted) {
+      process.stderr.write(`${what}: stopped, ${p.sent} readings sent${p.eventTs === null ? '' : `, up to event time ${new Date(p.eventTs).toISOString()}`}\n`);
+      return;
+    }
     const seconds = (Date.now() - started) / 1000;
     const at = p.eventTs === null ? '' : `, event time ${new Date(p.eventTs).toISOString()}`;
     process.stderr.write(`${what}: ${p.done ? 'done, ' : ''}${p.sent} readings sent in ${seconds.toFixed(1)} s${at}\n`);
@@ -153,7 +157,7 @@ export function registerIngestCommands(program: Command): void {
       const { signal } = shutdownSignal();
       process.stderr.write(`replay: ${dir} → ${options.topic} (network "${config.network}") at ${Number.isFinite(speed) ? `${speed}×` : 'max'} speed${injections.length ? `, ${injections.length} injection(s)` : ''}\n`);
       try {
-        const result = await publishPaced(readings(), { producer, topic: options.topic, speed, signal, onProgress: progressPrinter('replay') });
+        const result = await publishPaced(readings(), { producer, topic: options.topic, speed, signal, onProgress: progressPrinter('replay', signal) });
         process.stdout.write(`sent ${result.sent} readings to ${options.topic}; ${injector.applied.length} value(s) injected; ${badLines} bad line(s) skipped\n`);
       } finally {
         await producer.close();
@@ -202,7 +206,7 @@ export function registerIngestCommands(program: Command): void {
       const { signal } = shutdownSignal();
       process.stderr.write(`simulate: ${options.nodes} nodes, network "${config.network}", tick ${tickMs} ms, from ${new Date(startTs).toISOString()} at ${Number.isFinite(speed) ? `${speed}×` : 'max'} speed → ${options.topic}\n`);
       try {
-        const result = await runSimulation(simulation, { producer, topic: options.topic, ticks: options.ticks, speed, signal, onProgress: progressPrinter('simulate') });
+        const result = await runSimulation(simulation, { producer, topic: options.topic, ticks: options.ticks, speed, signal, onProgress: progressPrinter('simulate', signal) });
         process.stdout.write(`sent ${result.sent} readings to ${options.topic}\n`);
       } finally {
         await producer.close();

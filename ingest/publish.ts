@@ -26,6 +26,7 @@ export interface PublishProgress {
   sent: number;
   /** Event time of the last reading sent, UTC ms. */
   eventTs: number | null;
+  /** False while running, and at the end when the signal stopped the run early. */
   done: boolean;
 }
 
@@ -77,7 +78,7 @@ export async function publishPaced(readings: AsyncIterable<Reading> | Iterable<R
     if (pending.length >= batchSize) await flush();
   }
   await flush();
-  const final = { sent, eventTs, done: true };
+  const final = { sent, eventTs, done: !options.signal?.aborted };
   options.onProgress?.(final);
   return final;
 }
