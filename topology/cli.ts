@@ -14,7 +14,8 @@ import { loadTopology } from './loaders/index.ts';
 import { SNAPSHOT_KIND, fromSnapshot, saveSnapshot } from './snapshot.ts';
 import { summarize } from './summary.ts';
 import { renderSvg } from './svg.ts';
-import { createTopology } from './topology.ts';
+import { buildNetwork } from './network.ts';
+import { clusterNetwork } from './clustering.ts';
 import type { Topology } from './types.ts';
 
 const logger = createLogger('topology');
@@ -42,8 +43,10 @@ export function openTopology(file: string, options: TopologyCliOptions): Topolog
   const started = Date.now();
   const loaded = loadTopology(file, loadOptionsFrom(options));
   progress(`loaded ${loaded.nodes.length} nodes (${loaded.excluded.length} excluded) from ${file}; building edges and clusters`);
-  const topology = createTopology(loaded, { edgeRule: edgeRuleFrom(options), cluster: clusterOptionsFrom(options) });
-  progress(`${topology.network.graph.size} edges, ${topology.clustering.clusters.size} cluster(s) in ${Date.now() - started} ms`);
+  const network = buildNetwork(loaded.nodes, edgeRuleFrom(options), { excluded: loaded.excluded, warnings: loaded.warnings });
+  progress(`${network.graph.size} edges after ${Date.now() - started} ms; clustering`);
+  const topology: Topology = { network, clustering: clusterNetwork(network, clusterOptionsFrom(options)) };
+  progress(`${topology.clustering.clusters.size} cluster(s) after ${Date.now() - started} ms`);
   return topology;
 }
 
