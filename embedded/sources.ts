@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Reading } from '../common/types.ts';
 import { ibrlToReading, streamIbrl } from '../ingest/ibrl-reader.ts';
 import { StreamInjector } from '../ingest/inject.ts';
-import { Simulation, simulatedTopologyText } from '../ingest/simulate.ts';
+import { Simulation, simulatedTopologyText, simulationReadings } from '../ingest/simulate.ts';
 import { createTopology, loadTopology, parseTopologyText, type Topology } from '../topology/index.ts';
 import { planDemoInjections, simulatorFaults, type DemoFault } from './faults.ts';
 
@@ -68,9 +68,7 @@ export function simulationSource(options: SourceOptions & { nodes: number }): De
     faults: [...own, ...plan.faults].sort((a, b) => a.fromTs - b.fromTs),
     readings: async function* (signal) {
       const injector = new StreamInjector(plan.injections, options.seed);
-      for (let k = 0; !signal.aborted; k++) {
-        for (const reading of simulation.round(k).sort((a, b) => a.ts - b.ts)) yield injector.apply(reading);
-      }
+      for (const reading of simulationReadings(simulation, undefined, signal)) yield injector.apply(reading);
     },
   };
 }
