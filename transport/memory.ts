@@ -69,6 +69,13 @@ interface Group {
   /** `topic:partition` → next offset to read (Kafka's committed offset). */
   committed: Map<string, number>;
   generation: number;
+  /**
+   * Partitions with an onBatch in progress. After a rebalance the new owner
+   * waits until the old one's batch is done, as Kafka members finish their
+   * batch before they give a partition up: one partition is never processed
+   * by two members at once.
+   */
+  busy: Set<string>;
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}:${partition}`;
@@ -135,14 +142,20 @@ class Member {
           soonestRetry = Math.min(soonestRetry, retryAt);
           continue;
         }
+        if (this.group.busy.has(key)) {
+          soonestRetry = Math.min(soonestRetry, Date.now() + 5);
+          continue;
+        }
         const from = this.position.get(key) ?? this.transport.startOffset(this.group, topic, partition, this.options.fromBeginning ?? false);
         const batch = this.transport.read(topic, partition, from);
         if (!batch) continue;
         delivered = true;
         const generation = this.group.generation;
+        this.group.busy.add(key);
         try {
           await this.options.onBatch(batch);
         } catch (error) {
+          this.group.busy.delete(key);
           const failures = (this.failures.get(key) ?? 0) + 1;
           this.failures.set(key, failures);
           const backoff = Math.min(this.transport.retryBackoffMs * 2 ** (failures - 1), this.transport.retryBackoffMs * 30);
@@ -151,6 +164,7 @@ class Member {
           this.transport.logger.warn({ err: error, topic, partition, offset: batch.messages[0]?.offset, failures }, 'onBatch failed; the batch will be delivered again');
           continue;
         }
+        this.group.busy.delete(key);
         this.failures.delete(key);
         this.retryAt.delete(key);
         const next = Number(batch.messages[batch.messages.length - 1].offset) + 1;
@@ -235,7 +249,7 @@ export class MemoryTransport implements Transport {
     for (const topic of options.topics) this.topicOrCreate(topic);
     let group = this.groups.get(options.groupId);
     if (!group) {
-      group = { id: options.groupId, members: new Map(), committed: new Map(), generation: 0 };
+      group = { id: options.groupId, members: new Map(), committed: new Map(), generation: 0, busy: new Set() };
       this.groups.set(options.groupId, group);
     }
     const member = new Member(`${options.groupId}-${++this.memberSeq}`, this, group, options);

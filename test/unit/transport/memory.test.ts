@@ -192,4 +192,38 @@ describe('MemoryTransport', () => {
     expect(sizes).toEqual([10, 10, 10, 5]);
     expect(values).toEqual(Array.from({ length: 35 }, (_, i) => String(i)));
   });
+
+  it('never lets two members process one partition at once across a rebalance, and redelivers the uncommitted batch', async () => {
+    const t = transport();
+    await t.ensureTopics([{ topic: 'r', partitions: 2 }]);
+    const key = ['a', 'b', 'c', 'd', 'e', 'f'].find((k) => partitionForKey(k, 2) === 1) as string;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let aInFlight = false;
+    let aStarted = false;
+    const bSaw: Array<{ value: string; aInFlight: boolean }> = [];
+    const a = await t.subscribe({
+      groupId: 'g', topics: ['r'], fromBeginning: true,
+      onBatch: async () => {
+        aStarted = true;
+        aInFlight = true;
+        await gate;
+        aInFlight = false;
+      },
+    });
+    const producer = await t.producer();
+    await producer.send('r', [{ key, value: 'm' }]);
+    await until(() => aStarted, 'a starts the batch');
+    const b = await t.subscribe({
+      groupId: 'g', topics: ['r'], fromBeginning: true,
+      onBatch: async (batch) => void bSaw.push(...batch.messages.map((m) => ({ value: m.value.toString(), aInFlight }))),
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(bSaw).toEqual([]);
+    release();
+    await until(() => bSaw.length === 1, 'b gets the batch a did not commit');
+    expect(bSaw).toEqual([{ value: 'm', aInFlight: false }]);
+    await Promise.all([a.close(), b.close()]);
+  });
 });
+
