@@ -49,6 +49,8 @@ function isoSeconds(ts: number): string {
 export interface ConsoleOutput {
   write(text: string): boolean;
   isTTY?: boolean;
+  /** Terminal width; a longer status line would wrap and could not be redrawn in place. */
+  columns?: number;
 }
 
 /** Writes lines and the live status to one stream (stdout). */
@@ -71,8 +73,10 @@ export class DemoConsole {
   status(status: DemoStatus, now = Date.now()): void {
     const text = formatStatus(status);
     if (this.out.isTTY) {
+      const width = this.out.columns ?? Infinity;
+      const fitted = text.length < width ? text : `${text.slice(0, Math.max(0, width - 2))}…`;
       // \r + erase line: redraw in place; no newline, so alert lines can replace it.
-      this.out.write(`\r\x1b[2K${text}`);
+      this.out.write(`\r\x1b[2K${fitted}`);
       this.statusShown = true;
       return;
     }
