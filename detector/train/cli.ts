@@ -73,7 +73,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--sequence-length <n>', 'consecutive windows the GRU is unrolled over (truncated back-propagation)', integer('--sequence-length', 1), 8)
     .option('--learning-rate <x>', 'Adam learning rate', positive('--learning-rate'), 1e-3)
     .option('--validation-fraction <x>', 'tail of the training data held out for early stopping and threshold calibration', fraction('--validation-fraction'), 0.2)
-    .option('--patience <n>', 'epochs without validation improvement before stopping', integer('--patience', 1), 4)
+    .option('--patience <n>', 'epochs without validation improvement before stopping', integer('--patience', 1), 6)
     .option('--train-fraction <x>', 'leading fraction of the data used at all (the rest is left for evaluation); default 0.6 for IBRL (the paper\'s split), 1 otherwise', fraction('--train-fraction'))
     .option('--windows-per-epoch <n>', 'cap on training windows per epoch (default: all)', integer('--windows-per-epoch', 1))
     .option('--max-minutes <x>', 'wall-clock budget; stops early keeping the best weights', positive('--max-minutes'))
