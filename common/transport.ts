@@ -28,6 +28,12 @@ export interface IncomingBatch {
   topic: string;
   partition: number;
   messages: IncomingMessage[];
+  /**
+   * The partition's end offset (next offset to be written) when the batch was
+   * fetched, as a decimal string, when the transport knows it: a consumer is
+   * caught up when the batch's last offset + 1 reaches it.
+   */
+  highWatermark?: string;
 }
 
 export interface TopicSpec {
