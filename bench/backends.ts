@@ -298,9 +298,20 @@ function table(): string {
 const command = `node --import tsx bench/backends.ts ${process.argv.slice(2).join(' ')}`.trim();
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const report = [
+  '## Native TensorFlow against the TensorFlow.js backends',
+  '',
+  `Command: \`${command}\` (from the repository root, after \`bash scripts/install-tfjs-node.sh\`; docs/native-tensorflow.md explains the backends).`,
+  '',
+  'Model: the detector of detector/model with its default configuration (3 modalities, window 20). ' +
+    '"inference per tick" is one `Detector.step` of one cluster of N nodes (wall-clock median and 90th percentile; ' +
+    'CPU = user + system time of the process, all threads, median). "training throughput" is `trainDetector`\'s own ' +
+    `windows per second (one window = one time step of the whole cluster; forward, backward and Adam; batches of ${BATCH_WINDOWS} windows, ` +
+    'first batch left out as warm-up). The backends take turns round by round, so changes in the load of the shared machine fall on all of them. ' +
+    '"tensorflow vs X" = X\'s time / tensorflow\'s time (training: tensorflow\'s rate / X\'s rate); the CPU ratio in brackets compares CPU time per tick.',
+  '',
   table(),
   '',
-  `Measured ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC with \`${command}\` ` +
+  `Measured ${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC ` +
     `(${Math.round((Date.now() - started) / 1000)} s, ${rounds} rounds): ${cpu}, ${os.cpus().length} cores shared with other work ` +
     `(1-minute load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end), Node.js ${process.versions.node}, TensorFlow.js ${tf.version.tfjs}` +
     `${native?.detail ? `, ${native.detail}` : ''}. Graphs: ${NEIGHBOURS} nearest neighbours per node, symmetrised ` +

@@ -66,7 +66,7 @@ function loadNative(): Promise<string> {
 
 let wasmPathsSet = false;
 
-/** Registers nothing new (importing the package registers `wasm`); points it at its .wasm files on disk. */
+/** Imports the wasm backend (importing registers it) and points it at its .wasm files on disk. */
 async function prepareWasm(): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   if (!wasmPathsSet) {
