@@ -1,0 +1,129 @@
+/**
+ * The IBRL slice the end-to-end suite replays and trains on: eight motes of
+ * the lab's north-east corner over 400 sampling rounds (epochs 14285–14684,
+ * 2004-03-04 00:00 to about 03:27 UTC), and a small detector trained on them.
+ *
+ * Why these motes: they report in nearly every round of the slice (no gap
+ * longer than 5 rounds, far below the 10-minute silence limit, so a clean
+ * replay raises no `silent` alert), and their ids hash (murmur2, as kafkajs
+ * and Kafka do) onto all 6 partitions of the readings topic. With every
+ * partition carrying a mote, the ingest watermark (the slowest partition)
+ * moves with the data and no partition ever has to be declared idle: a live
+ * replay then produces no late reading, whatever the interleaving.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadIbrl, readIbrlPositions } from '../../../detector/data/ibrl.ts';
+import { computeStats, normalizeSeries } from '../../../detector/data/normalize.ts';
+import { ensureBackend, loadDetector, saveDetector, trainDetector, type Detector } from '../../../detector/model/index.ts';
+import { knnGraph } from '../../../detector/train/knn-graph.ts';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The shared IBRL folder, beside the repository (never copied into it). */
+export const IBRL_DIR = path.resolve(repoRoot, '../shared/data/ibrl');
+
+export const SLICE_MOTES = ['36', '38', '40', '44', '45', '46', '47', '48'] as const;
+export const FIRST_EPOCH = 14285;
+export const LAST_EPOCH = 14684;
+/** The model's modalities (the paper's: light is not used). */
+export const MODALITIES = ['temperature', 'humidity', 'voltage'];
+export const WINDOW = 10;
+
+/**
+ * A folder shaped like the IBRL one (node.txt, readings/<mote>.txt) holding
+ * only the slice's motes: node.txt lists their positions, the reading files
+ * are symbolic links to the shared ones. `replay ibrl --data` and the
+ * topology loader read it as they would read the full set.
+ */
+export async function sliceFolder(): Promise<{ dir: string; nodeFile: string }> {
+  const dir = path.join(tmpdir(), 'wsn-watch-e2e', `ibrl-${SLICE_MOTES.join('-')}`);
+  const readings = path.join(dir, 'readings');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(readings, { recursive: true });
+  const positions = await readIbrlPositions(IBRL_DIR);
+  const lines = SLICE_MOTES.map((mote) => {
+    const p = positions.get(mote);
+    if (!p) throw new Error(`node.txt of ${IBRL_DIR} has no position for mote ${mote}`);
+    symlinkSync(path.join(IBRL_DIR, 'readings', `${mote}.txt`), path.join(readings, `${mote}.txt`));
+    return `${mote} ${p.x} ${p.y}`;
+  });
+  const nodeFile = path.join(dir, 'node.txt');
+  writeFileSync(nodeFile, lines.join('\n') + '\n');
+  return { dir, nodeFile };
+}
+
+/** Training settings: small and short, the suite has a budget of minutes on 2 cores. */
+const TRAINING = {
+  seed: 7,
+  epochs: 14,
+  batchSize: 64,
+  validationFraction: 0.25,
+  patience: 4,
+  windowsPerEpoch: 2048,
+  knn: 3,
+  model: { window: WINDOW, temporalHidden: 64, gatHeads: 4, gatHeadSize: 16, decoderHidden: 64, headHidden: 64 },
+};
+
+/**
+ * A detector trained with `trainDetector` on the clean slice, one sample per
+ * IBRL round (a round is about one 31 s tick, the cadence the streaming
+ * detector sees). Cached in the temp folder under a hash of the settings and
+ * the data, so a rerun on the same machine loads it instead of training again.
+ */
+export async function sliceModel(onProgress: (message: string) => void = () => undefined): Promise<string> {
+  const files = await Promise.all(SLICE_MOTES.map((mote) => readFile(path.join(IBRL_DIR, 'readings', `${mote}.txt`))));
+  const hash = createHash('sha256').update(JSON.stringify({ TRAINING, SLICE_MOTES, FIRST_EPOCH, LAST_EPOCH, MODALITIES }));
+  for (const file of files) hash.update(file);
+  const dir = path.join(tmpdir(), 'wsn-watch-e2e', `model-${hash.digest('hex').slice(0, 16)}`);
+  if (existsSync(path.join(dir, 'model.json')) && existsSync(path.join(dir, 'weights.bin'))) return dir;
+
+  await ensureBackend('auto');
+  const dataset = await loadIbrl(IBRL_DIR, {
+    motes: [...SLICE_MOTES],
+    modalities: ['temperature', 'humidity', 'voltage'],
+    firstEpoch: FIRST_EPOCH,
+    lastEpoch: LAST_EPOCH,
+    samples: LAST_EPOCH - FIRST_EPOCH + 1,
+  });
+  const positions = await readIbrlPositions(IBRL_DIR);
+  const coords = dataset.series.nodes.map((id) => {
+    const p = positions.get(id) as { x: number; y: number };
+    return [p.x, p.y] as const;
+  });
+  const stats = computeStats(dataset.series);
+  const started = Date.now();
+  let detector: Detector | undefined;
+  try {
+    detector = await trainDetector(normalizeSeries(dataset.series, stats), knnGraph(dataset.series.nodes, coords, TRAINING.knn), {
+      seed: TRAINING.seed,
+      epochs: TRAINING.epochs,
+      batchSize: TRAINING.batchSize,
+      validationFraction: TRAINING.validationFraction,
+      patience: TRAINING.patience,
+      windowsPerEpoch: TRAINING.windowsPerEpoch,
+      model: TRAINING.model,
+      stats,
+      dataSource: `ibrl:../shared/data/ibrl motes ${SLICE_MOTES.join(',')} epochs ${FIRST_EPOCH}-${LAST_EPOCH}`,
+    });
+    mkdirSync(dir, { recursive: true });
+    await saveDetector(detector, dir);
+    onProgress(`e2e: trained the slice model in ${((Date.now() - started) / 1000).toFixed(1)} s, calibrated threshold ${detector.threshold.toFixed(3)} (${dir})`);
+  } finally {
+    detector?.dispose();
+  }
+  return dir;
+}
+
+/** The model's calibrated threshold, read back from its directory. */
+export async function calibratedThreshold(dir: string): Promise<number> {
+  const detector = await loadDetector(dir);
+  try {
+    return detector.threshold;
+  } finally {
+    detector.dispose();
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * The end-to-end pipeline of one test, on the real services: its own topics,
+ * consumer groups, InfluxDB database and network name (all carrying a
+ * per-test id), the ingest service in-process (`startIngestService`, the
+ * function `wsn-watch ingest` runs, so it can use the test's topics), the
+ * detector and the IBRL replay as child processes of the real CLI
+ * (`node bin/wsn-watch.mjs detect` / `replay ibrl`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../../common/config.ts';
+import { createLogger } from '../../../common/log.ts';
+import type { IncomingMessage } from '../../../common/transport.ts';
+import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
+import { NodeDirectory } from '../../../ingest/directory.ts';
+import { startIngestService, type IngestService } from '../../../ingest/service.ts';
+import type { IngestTopicNames } from '../../../ingest/topics.ts';
+import { layoutFromFile } from '../../../ingest/topology-source.ts';
+import { InfluxSink } from '../../../detector/sinks/influx.ts';
+import { KafkaTransport } from '../../../transport/kafka.ts';
+import { runId } from '../foundation/services.ts';
+import { repoRoot } from './ibrl-slice.ts';
+
+export const TICK_MS = 31_000;
+/** Bytes fetched per readings partition and round, as `wsn-watch ingest` does. */
+const INGEST_FETCH_BYTES = 64 * 1024;
+const LOG_DIR = path.join(tmpdir(), 'wsn-watch-e2e', 'logs');
+
+/** Alert settings of a test, passed to the detector as WSN_* variables. */
+export interface AlertSettings {
+  threshold: number;
+  alertAfterTicks: number;
+  resolveAfterTicks: number;
+}
+
+export interface ChildRun {
+  child: ChildProcess;
+  logFile: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stdout(): string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `predicate` until it holds; fails naming `what` after `timeoutMs`. */
+export async function waitFor(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs = 120_000, intervalMs = 200): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    if (await predicate()) return;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Runs `node bin/wsn-watch.mjs ...args` with the test's environment; stderr goes to a log file. */
+function runCli(name: string, args: string[], env: Record<string, string>): ChildRun {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = path.join(LOG_DIR, `${name}.log`);
+  const child = spawn(process.execPath, ['bin/wsn-watch.mjs', ...args], {
+    cwd: repoRoot,
+    // WSN_CONFIG emptied: a developer's config file must not redirect the test.
+    env: { ...process.env, WSN_CONFIG: '', WSN_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(logFile);
+  child.stderr?.pipe(log);
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return { child, logFile, exited, stdout: () => out };
+}
+
+export interface DetectorRun extends ChildRun {
+  port: number;
+}
+
+/**
+ * One end-to-end pipeline. `close()` stops everything it started (SIGKILL for
+ * children still running) and drops its database; call it in afterAll.
+ */
+export class Pipeline {
+  readonly id = runId();
+  readonly network: string;
+  readonly database: string;
+  readonly topics: IngestTopicNames & { anomalies: string; alerts: string; state: string };
+  readonly config: Config;
+  readonly influx: InfluxSink;
+  readonly transport: KafkaTransport;
+  ingest: IngestService | null = null;
+  directory: NodeDirectory | null = null;
+  private readonly children: ChildRun[] = [];
+
+  constructor(readonly name: string) {
+    this.network = `e2e-${name}-${this.id}`;
+    this.database = `wsn_e2e_${name.replace(/\W/g, '_')}_${this.id}`;
+    const t = `e2e.${name}.${this.id}`;
+    this.topics = { readings: `${t}.readings`, readingsDlq: `${t}.dlq`, frames: `${t}.frames`, anomalies: `${t}.anomalies`, alerts: `${t}.alerts`, state: `${t}.state` };
+    // Partitions are never declared idle during a test (see ibrl-slice.ts): every
+    // readings partition carries a mote, so the watermark moves with the data and
+    // the set of emitted ticks depends on the data only, not on timing.
+    this.config = loadConfig({ env: { ...process.env, WSN_CONFIG: '', WSN_NETWORK: this.network, WSN_PARTITION_IDLE_MS: String(30 * 60_000) } });
+    this.influx = new InfluxSink({ url: this.config.influx.url, database: this.database, retries: 2 });
+    this.transport = new KafkaTransport({ brokers: this.config.kafka.brokers, clientId: `e2e-${this.id}`, logger: createLogger('e2e-kafka', 'silent'), maxBytesPerPartition: INGEST_FETCH_BYTES });
+  }
+
+  /** Starts ingest in-process on the test's topics, with the nodes of `nodeFile` clustered by the topology module. */
+  async startIngest(nodeFile: string): Promise<IngestService> {
+    this.directory = new NodeDirectory(layoutFromFile(this.network, nodeFile));
+    this.ingest = await startIngestService({
+      config: this.config,
+      transport: this.transport,
+      directory: this.directory,
+      checkpoints: new MemoryCheckpointStore(),
+      logger: createLogger('e2e-ingest', 'warn'),
+      http: false,
+      groupId: `e2e-ingest-${this.id}`,
+      topics: this.topics,
+    });
+    return this.ingest;
+  }
+
+  /** `wsn-watch detect` on the test's topics and database; resolves when /readyz answers 200. */
+  async startDetector(replica: string, model: string, alerts: AlertSettings, options: { alertmanager?: boolean } = {}): Promise<DetectorRun> {
+    const port = await freePort();
+    const args = [
+      'detect',
+      '--model', model,
+      '--group', `e2e-detector-${this.id}`,
+      '--frames-topic', this.topics.frames,
+      '--anomalies-topic', this.topics.anomalies,
+      '--alerts-topic', this.topics.alerts,
+      '--state-topic', this.topics.state,
+      '--influx-database', this.database,
+      '--http-port', String(port),
+      '--replica-id', replica,
+      '--threshold', String(alerts.threshold),
+      '--no-topology',
+      ...(options.alertmanager === false ? ['--no-alertmanager'] : []),
+    ];
+    const run = runCli(`${this.name}-${this.id}-detect-${replica}`, args, {
+      WSN_NETWORK: this.network,
+      WSN_ALERT_AFTER_TICKS: String(alerts.alertAfterTicks),
+      WSN_RESOLVE_AFTER_TICKS: String(alerts.resolveAfterTicks),
+    });
+    this.children.push(run);
+    let gone = false;
+    void run.exited.then(() => (gone = true));
+    await waitFor(`detector ${replica} /readyz (log ${run.logFile})`, async () => {
+      if (gone) throw new Error(`detector ${replica} exited before it was ready; see ${run.logFile}`);
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+      return response?.status === 200;
+    });
+    return { ...run, port };
+  }
+
+  /**
+   * `wsn-watch replay ibrl` of `dataDir` into the test's readings topic;
+   * resolves with the number of readings it reports sent, once it exited with 0.
+   */
+  async replay(dataDir: string, args: string[]): Promise<number> {
+    const run = runCli(`${this.name}-${this.id}-replay`, ['replay', 'ibrl', '--data', dataDir, '--topic', this.topics.readings, ...args], { WSN_NETWORK: this.network });
+    this.children.push(run);
+    const { code } = await run.exited;
+    if (code !== 0) throw new Error(`replay exited with ${code}; see ${run.logFile}`);
+    const sent = /sent (\d+) readings/.exec(run.stdout());
+    if (!sent) throw new Error(`replay printed no count: ${run.stdout()}`);
+    return Number(sent[1]);
+  }
+
+  /** Readings the ingest accepted and frames it published so far. */
+  async ingestCounts(): Promise<{ accepted: number; rejected: number; frames: number }> {
+    if (!this.ingest) throw new Error('ingest not started');
+    const { metrics } = this.ingest;
+    const sum = async (counter: { get(): Promise<{ values: Array<{ value: number }> }> }): Promise<number> => (await counter.get()).values.reduce((total, v) => total + v.value, 0);
+    return { accepted: await sum(metrics.accepted), rejected: await sum(metrics.rejected), frames: await sum(metrics.frames) };
+  }
+
+  /** Reads a whole topic from the beginning until `done(messages)` holds. */
+  async readTopic(topic: string, done: (messages: IncomingMessage[]) => boolean, timeoutMs = 120_000): Promise<IncomingMessage[]> {
+    const messages: IncomingMessage[] = [];
+    const subscription = await this.transport.subscribe({
+      groupId: `e2e-reader-${this.id}-${topic}`,
+      topics: [topic],
+      fromBeginning: true,
+      onBatch: async (batch) => void messages.push(...batch.messages),
+    });
+    try {
+      await waitFor(`messages on ${topic}`, () => done(messages), timeoutMs);
+    } finally {
+      await subscription.close();
+    }
+    return messages;
+  }
+
+  /** Rows of an InfluxQL query on the test's database ([] while the database does not exist yet). */
+  async query<T>(influxql: string): Promise<T[]> {
+    // A plain array: the client's result carries extra properties that would upset toEqual.
+    return [...(await this.influx.query<T>(influxql).catch((): T[] => []))];
+  }
+
+  async close(): Promise<void> {
+    for (const run of this.children) if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+    await Promise.all(this.children.map((run) => run.exited));
+    await this.ingest?.stop().catch(() => undefined);
+    await this.transport.close().catch(() => undefined);
+    await this.influx.dropDatabase().catch(() => undefined);
+  }
+}
+
+export interface AlertmanagerAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  status: { state: string };
+}
+
+/** Alertmanager's active alerts carrying this network label (API v2). */
+export async function alertsOf(config: Config, network: string): Promise<AlertmanagerAlert[]> {
+  const params = new URLSearchParams({ filter: `network="${network}"` });
+  const response = await fetch(`${config.alertmanager.url}/api/v2/alerts?${params}`);
+  if (response.status !== 200) throw new Error(`Alertmanager answered ${response.status} to GET /api/v2/alerts`);
+  return (await response.json()) as AlertmanagerAlert[];
+}
