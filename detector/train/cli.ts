@@ -5,10 +5,12 @@
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UserError } from '../../common/errors.ts';
+import { loadHistory } from '../data/history.ts';
 import { loadIbrl, readIbrlPositions } from '../data/ibrl.ts';
+import { loadTopology } from '../../topology/index.ts';
 import { computeStats, normalizeSeries, type ModalityStats } from '../data/normalize.ts';
 import type { Series } from '../series.ts';
-import type { ClusterGraph } from '../model/graph.ts';
+import { completeGraph, type ClusterGraph } from '../model/graph.ts';
 import { saveDetector } from '../model/io.ts';
 import type { BackendPreference } from '../model/runtime.ts';
 import { knnGraph } from './knn-graph.ts';
@@ -20,6 +22,7 @@ export interface TrainCliOptions {
   data?: string;
   format: 'ibrl';
   history?: string;
+  topology?: string;
   synthetic?: boolean;
   nodes: number;
   steps: number;
@@ -61,7 +64,8 @@ export function registerTrainCommand(program: Command): void {
     .description('Train the GNN + GRU anomaly detector (self-supervised: synthetic anomalies are the positives) and save it')
     .option('--data <dir>', 'data folder to train on (with --format ibrl: readings/<id>.txt and node.txt, e.g. ../shared/data/ibrl)')
     .addOption(new Option('--format <format>', 'format of --data').choices(['ibrl']).default('ibrl'))
-    .option('--history <file>', 'history file (CSV or JSONL readings) to train on, read by the data loader')
+    .option('--history <file>', 'history file to train on: CSV with a header (node,ts,<modality>…) or JSON lines, aligned on a tick')
+    .option('--topology <file>', 'with --history: node positions (IBRL node.txt, .json or .csv) for the k-nearest graph; default: a complete graph')
     .option('--synthetic', 'train on a generated correlated sensor network (daily cycles, 3 modalities)')
     .option('--nodes <n>', 'with --synthetic: number of nodes', integer('--nodes', 2), 12)
     .option('--steps <n>', 'with --synthetic: number of samples', integer('--steps', 100), 2000)
@@ -108,8 +112,18 @@ async function loadTrainingData(options: TrainCliOptions): Promise<TrainingData>
     return { series: network.series, graph: network.graph, source: `synthetic:nodes=${options.nodes},steps=${options.steps},seed=${options.seed}` };
   }
   if (options.history) {
-    // The general history loader (CSV / JSONL readings) belongs to detector/data and is not there yet.
-    throw new UserError('TRAIN_HISTORY', 'training from a history file is not wired up yet', 'Train on --data DIR --format ibrl or --synthetic.');
+    const dataset = await loadHistory(options.history, { onProgress: (message) => process.stderr.write(`train: ${message}\n`) });
+    const { nodes } = dataset.series;
+    if (!options.topology) {
+      process.stderr.write('train: no --topology given: every node attends to every other (complete graph)\n');
+      return { series: dataset.series, graph: completeGraph(nodes), source: `history:${options.history}` };
+    }
+    const loaded = loadTopology(options.topology);
+    const byId = new Map(loaded.nodes.map((node) => [node.id, node]));
+    const missing = nodes.filter((id) => !byId.has(id));
+    if (missing.length > 0) throw new UserError('TRAIN_POSITIONS', `${options.topology} has no position for node(s) ${missing.slice(0, 10).join(', ')}`, 'Add them to the topology file or leave --topology out (complete graph).');
+    const coords = nodes.map((id) => [byId.get(id)!.x, byId.get(id)!.y] as const);
+    return { series: dataset.series, graph: knnGraph(nodes, coords, options.knn), source: `history:${options.history}` };
   }
   const dir = options.data as string;
   process.stderr.write(`train: loading IBRL data from ${dir}\n`);

@@ -10,14 +10,18 @@ import type { Series } from '../series.ts';
  * otherwise in z-space around the node's mean.
  */
 export interface TrainingInjector {
-  /** The injected copy of `segment` and the injection applied. */
+  /** Draws kind, node, modality, start (anywhere in the segment), length and magnitude. */
+  draw(segment: Series, rng: Rng, options: { minLength: number; maxLength: number }): Injection;
+  /** A copy of `segment` (z-normalized) with the injection applied. */
+  apply(segment: Series, injection: Injection): Series;
+  /** draw + apply. */
   inject(segment: Series, rng: Rng, options: { minLength: number; maxLength: number }): { series: Series; injection: Injection };
 }
 
 export function createTrainingInjector(zStats: ModalityStats, rawStats?: ModalityStats, kinds: readonly InjectionKind[] = INJECTION_KINDS): TrainingInjector {
   const stats = rawStats ?? zStats;
-  return {
-    inject(segment, rng, { minLength, maxLength }) {
+  const injector: TrainingInjector = {
+    draw(segment, rng, { minLength, maxLength }) {
       const length = minLength + rng.int(maxLength - minLength + 1);
       const kind = rng.pick(kinds);
       const modality = rng.int(segment.modalities.length);
@@ -55,9 +59,16 @@ export function createTrainingInjector(zStats: ModalityStats, rawStats?: Modalit
         default:
           break;
       }
-      if (!rawStats) return { series: injectAnomaly(segment, injection, zStats), injection };
-      const raw = denormalizeSeries(segment, rawStats);
-      return { series: normalizeSeries(injectAnomaly(raw, injection, rawStats), rawStats), injection };
+      return injection;
+    },
+    apply(segment, injection) {
+      if (!rawStats) return injectAnomaly(segment, injection, zStats);
+      return normalizeSeries(injectAnomaly(denormalizeSeries(segment, rawStats), injection, rawStats), rawStats);
+    },
+    inject(segment, rng, options) {
+      const injection = injector.draw(segment, rng, options);
+      return { series: injector.apply(segment, injection), injection };
     },
   };
+  return injector;
 }

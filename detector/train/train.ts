@@ -346,10 +346,8 @@ function buildValidation(series: Series, from: number, graph: ClusterGraph, zSta
         injection = { kind: choice.kind, node, modality, start, length: VALIDATION_LENGTH, magnitude: choice.magnitude, pivot: 'zero' };
         current = normalizeSeries(injectAnomaly(raw, injection, rawStats), rawStats);
       } else {
-        const segment = { ...current, data: current.data };
-        const result = injector.inject(segment, rng, { minLength: VALIDATION_LENGTH, maxLength: VALIDATION_LENGTH });
-        injection = { ...result.injection, start };
-        current = injectAnomaly(current, injection, zStats);
+        injection = { ...injector.draw(current, rng, { minLength: VALIDATION_LENGTH, maxLength: VALIDATION_LENGTH }), start };
+        current = injector.apply(current, injection);
       }
       injections.push(injection);
     }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -29,7 +29,7 @@ describe('wsn-watch train', () => {
     const output: string[] = [];
     await expect(program(output).parseAsync(['node', 'wsn-watch', 'train', '--help'])).rejects.toMatchObject({ code: 'commander.helpDisplayed' });
     const help = output.join('');
-    for (const flag of ['--data', '--format', '--history', '--synthetic', '--nodes', '--steps', '--out', '--seed', '--epochs', '--batch-size', '--window', '--sequence-length', '--learning-rate', '--validation-fraction', '--patience', '--train-fraction', '--windows-per-epoch', '--max-minutes', '--knn', '--backend']) {
+    for (const flag of ['--data', '--format', '--history', '--topology', '--synthetic', '--nodes', '--steps', '--out', '--seed', '--epochs', '--batch-size', '--window', '--sequence-length', '--learning-rate', '--validation-fraction', '--patience', '--train-fraction', '--windows-per-epoch', '--max-minutes', '--knn', '--backend']) {
       expect(help).toContain(flag);
     }
   });
@@ -55,6 +55,36 @@ describe('wsn-watch train', () => {
     const series = normalizeSeries(network.series, computeStats(network.series));
     const scores = await detector.scoreSeries(series, 7, 20);
     expect(scores.cluster.every((p) => p > 0 && p < 1)).toBe(true);
+  });
+
+  it('trains from a CSV history file on a complete graph', async () => {
+    const network = generateSyntheticNetwork({ nodes: 3, steps: 150, seed: 4 });
+    const lines = ['node,ts,temperature,humidity,voltage'];
+    for (let t = 0; t < network.series.steps; t++) {
+      network.series.nodes.forEach((node, n) => {
+        const v = Array.from(network.series.data.slice((t * 3 + n) * 3, (t * 3 + n) * 3 + 3)).map((x) => x.toFixed(4));
+        lines.push(`${node},${new Date(Date.UTC(2024, 0, 1) + t * 60_000).toISOString()},${v.join(',')}`);
+      });
+    }
+    const file = path.join(dir, 'history.csv');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const out = path.join(dir, 'history-model');
+    const errWrite = process.stderr.write.bind(process.stderr);
+    const write = process.stdout.write.bind(process.stdout);
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      await program([]).parseAsync(['node', 'wsn-watch', 'train', '--history', file, '--window', '8', '--epochs', '1', '--sequence-length', '2', '--batch-size', '2', '--windows-per-epoch', '8', '--out', out]);
+    } finally {
+      process.stderr.write = errWrite;
+      process.stdout.write = write;
+    }
+    const detector = await loadDetector(out);
+    expect(detector.config.modalities).toEqual(['temperature', 'humidity', 'voltage']);
+    expect(detector.graph.nodes).toEqual(network.series.nodes);
+    // Complete graph: every pair linked.
+    expect(detector.graph.adjacency.flat().filter((w) => w > 0).length).toBe(6);
+    expect(detector.metadata.training?.dataSource).toBe(`history:${file}`);
   });
 
   it('refuses to run without exactly one data source', async () => {
