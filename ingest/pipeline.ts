@@ -90,6 +90,11 @@ export class IngestPipeline {
   private readonly decodeOptions: DecodeOptions;
   /** Wall-clock time of the last batch per source (`topic:partition`), for idleness. */
   private readonly lastBatchAt = new Map<string, number>();
+  /** Sources whose last batch did not reach the partition's end: they lag, they are not idle. */
+  private readonly lagging = new Set<string>();
+  /** Wall-clock time of the last batch of any source, and since when batches have been flowing without a quiet gap. */
+  private lastAnyBatchAt: number | null = null;
+  private flowingSince = 0;
   /** Max event time at the previous markIdle call. */
   private previousMaxEventTs: number | null = null;
 
@@ -143,7 +148,10 @@ export class IngestPipeline {
   }
 
   /**
-   * Moves sources that delivered nothing for `idleMs` up to the max event time
+   * Moves sources that delivered nothing for `idleMs` (counted from their last
+   * batch, or from when batches started flowing again after a quiet spell) and
+   * were caught up at their last batch (a partition that lags is slow, not
+   * idle) up to the max event time
    * seen at the previous call (not the current one: batches of the other
    * partitions from the same fetch may still be on their way), and publishes
    * the frames that were waiting on them. Call it periodically.
@@ -153,7 +161,9 @@ export class IngestPipeline {
       const upTo = this.previousMaxEventTs;
       this.previousMaxEventTs = this.aligner.maxEventTs;
       const frames: Frame[] = [];
-      for (const [source, at] of this.lastBatchAt) if (now - at >= idleMs) frames.push(...this.aligner.setIdle(source, upTo));
+      for (const [source, at] of this.lastBatchAt) {
+        if (now - Math.max(at, this.flowingSince) >= idleMs && !this.lagging.has(source)) frames.push(...this.aligner.setIdle(source, upTo));
+      }
       if (frames.length > 0) await this.publish([], frames, {});
       return frames.length;
     });
@@ -191,7 +201,14 @@ export class IngestPipeline {
   private async process(batch: IncomingBatch): Promise<BatchOutcome> {
     const end = this.options.metrics.batchSeconds.startTimer();
     const tp = `${batch.topic}:${batch.partition}`;
-    this.lastBatchAt.set(tp, Date.now());
+    const arrived = Date.now();
+    // After a quiet spell, every partition gets a full idle period to deliver again.
+    if (this.lastAnyBatchAt === null || arrived - this.lastAnyBatchAt >= this.options.ingest.partitionIdleMs) this.flowingSince = arrived;
+    this.lastAnyBatchAt = arrived;
+    this.lastBatchAt.set(tp, arrived);
+    const lastOffset = batch.messages[batch.messages.length - 1]?.offset;
+    if (batch.highWatermark !== undefined && lastOffset !== undefined && BigInt(lastOffset) + 1n < BigInt(batch.highWatermark)) this.lagging.add(tp);
+    else this.lagging.delete(tp);
     const seenUpTo = BigInt(this.checkpointOffsets[tp] ?? '0');
     const dlq: OutgoingMessage[] = [];
     const frames: Frame[] = [];

@@ -229,7 +229,7 @@ export class KafkaTransport implements Transport {
         const tp = `${batch.topic}:${batch.partition}`;
         const messages = batch.messages.map((m) => toIncoming(batch.topic, batch.partition, m));
         try {
-          await options.onBatch({ topic: batch.topic, partition: batch.partition, messages });
+          await options.onBatch({ topic: batch.topic, partition: batch.partition, messages, highWatermark: batch.highWatermark });
         } catch (error) {
           const count = (failures.get(tp) ?? 0) + 1;
           failures.set(tp, count);

@@ -323,7 +323,7 @@ export class MemoryTransport implements Transport {
         timestamp: stored.timestamp,
       });
     }
-    return messages.length > 0 ? { topic, partition, messages } : null;
+    return messages.length > 0 ? { topic, partition, messages, highWatermark: String(p.base + p.log.length) } : null;
   }
 
   private append(topicName: string, messages: OutgoingMessage[]): void {

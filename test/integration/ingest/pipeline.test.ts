@@ -17,7 +17,7 @@ import { runId } from '../foundation/services.ts';
 const T = 31_000;
 const T0 = Math.floor(Date.UTC(2025, 0, 1) / T) * T;
 const TICKS = 30;
-const config = loadConfig({ env: { ...process.env, WSN_NETWORK: 'itest', WSN_PARTITION_IDLE_MS: '1000', WSN_MAX_MESSAGE_BYTES: '2048' } });
+const config = loadConfig({ env: { ...process.env, WSN_NETWORK: 'itest', WSN_PARTITION_IDLE_MS: '5000', WSN_MAX_MESSAGE_BYTES: '2048' } });
 const nodes = Array.from({ length: 10 }, (_, i) => String(i + 1));
 const directory = new NodeDirectory({
   network: 'itest',

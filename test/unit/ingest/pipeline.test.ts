@@ -115,6 +115,28 @@ describe('IngestPipeline', () => {
   });
 });
 
+describe('idle partitions', () => {
+  it('moves a quiet, caught-up partition forward, but never one whose last batch lagged behind its end', async () => {
+    const producer = new RecordingProducer();
+    const p = pipeline(producer);
+    await p.assign(['wsn.readings:0', 'wsn.readings:1'], 0);
+    const on = (partition: number, messages: IncomingMessage[], highWatermark: string): IncomingBatch => ({ topic: 'wsn.readings', partition, messages: messages.map((m) => ({ ...m, partition })), highWatermark });
+    // partition 1 lags: its batch ended at offset 0 of 100
+    const lag = reading('2', T0 + 10, 1);
+    await p.handleBatch(on(1, [{ ...lag, offset: '0' }], '100'));
+    await p.handleBatch(on(0, [reading('1', T0 + 20, 2), reading('1', T0 + 10 * T, 3)], String(offset)));
+    const base = Date.now(); // batches note the wall-clock time they arrived
+    await p.markIdle(base + 60_000, 1_000); // samples the max event time
+    expect(await p.markIdle(base + 120_000, 1_000)).toBe(0);
+    expect(producer.frames()).toEqual([]);
+    // once partition 1 has caught up and then stays quiet, it no longer holds the watermark
+    await p.handleBatch(on(1, [{ ...reading('2', T0 + 40, 4), offset: '1' }], '2'));
+    const released = (await p.markIdle(Date.now() + 180_000, 1_000)) + (await p.markIdle(Date.now() + 240_000, 1_000));
+    expect(released).toBeGreaterThan(0);
+    expect(producer.frames()[0].tick).toBe(T0);
+  });
+});
+
 describe('readings of other networks', () => {
   it('are passed over and counted, not sent to the DLQ (networks may share the topic)', async () => {
     const producer = new RecordingProducer();
