@@ -84,10 +84,10 @@ describe(`a fixed model gives the same numbers on cpu and ${others.join(', ')} (
   let reference: Result | undefined;
   const cpuResult = async (): Promise<Result> => (reference ??= await runFixedModel('cpu'));
 
-  // Leave the process on the backend the suite set up (suite-setup.ts).
-  const suiteBackend = tf.getBackend();
+  // Leave the process on the backend the suite set up (suite-setup.ts), if any.
+  const suiteBackend: string | undefined = tf.getBackend();
   afterAll(async () => {
-    await tf.setBackend(suiteBackend);
+    if (suiteBackend) await tf.setBackend(suiteBackend);
   });
 
   it('the reference output is not degenerate', async () => {
