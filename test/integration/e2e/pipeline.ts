@@ -18,7 +18,8 @@ import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
 import { startIngestService, type IngestService } from '../../../ingest/service.ts';
 import type { IngestTopicNames } from '../../../ingest/topics.ts';
-import { layoutFromFile } from '../../../ingest/topology-source.ts';
+import { layoutFromFile, layoutFromTopology } from '../../../ingest/topology-source.ts';
+import { createTopology, loadTopology } from '../../../topology/index.ts';
 import { InfluxSink } from '../../../detector/sinks/influx.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
 import { runId } from '../foundation/services.ts';
@@ -115,9 +116,16 @@ export class Pipeline {
     this.transport = new KafkaTransport({ brokers: this.config.kafka.brokers, clientId: `e2e-${this.id}`, logger: createLogger('e2e-kafka', 'silent'), maxBytesPerPartition: INGEST_FETCH_BYTES });
   }
 
-  /** Starts ingest in-process on the test's topics, with the nodes of `nodeFile` clustered by the topology module. */
-  async startIngest(nodeFile: string): Promise<IngestService> {
-    this.directory = new NodeDirectory(layoutFromFile(this.network, nodeFile));
+  /**
+   * Starts ingest in-process on the test's topics, with the nodes of
+   * `nodeFile` clustered by the topology module (default: its default
+   * clustering; `maxClusterSize` splits the nodes into more clusters).
+   */
+  async startIngest(nodeFile: string, options: { maxClusterSize?: number } = {}): Promise<IngestService> {
+    const layout = options.maxClusterSize === undefined
+      ? layoutFromFile(this.network, nodeFile)
+      : layoutFromTopology(this.network, createTopology(loadTopology(nodeFile), { cluster: { maxSize: options.maxClusterSize } }));
+    this.directory = new NodeDirectory(layout);
     this.ingest = await startIngestService({
       config: this.config,
       transport: this.transport,
