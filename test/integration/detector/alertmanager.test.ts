@@ -6,7 +6,7 @@ import { ClusterAlerts, alertPolicyFromConfig, type NodeObservation } from '../.
 import { loadDetector } from '../../../detector/model/index.ts';
 import { FrameProcessor } from '../../../detector/service/processor.ts';
 import { KafkaTransport } from '../../../transport/index.ts';
-import { config, influx, makeFrames, startDetector, tinyModel, uniqueId, waitFor, type DetectorProcess } from './harness.ts';
+import { config, deleteTestTopics, influx, makeFrames, startDetector, tinyModel, uniqueId, waitFor, type DetectorProcess } from './harness.ts';
 
 // Real Kafka, InfluxDB and Alertmanager; the detector runs as a child process with the real (small) model.
 interface GettableAlert {
@@ -21,6 +21,7 @@ const logger = createLogger('test', 'silent');
 const transport = new KafkaTransport({ brokers: config.kafka.brokers, clientId: 'wsn-detector-it-alerts', logger });
 let producer: TransportProducer;
 let detector: DetectorProcess | undefined;
+const testIds: string[] = [];
 
 beforeAll(async () => {
   producer = await transport.producer();
@@ -30,6 +31,7 @@ afterAll(async () => {
   if (detector && detector.child.exitCode === null) detector.child.kill('SIGKILL');
   await producer?.close();
   await transport.close();
+  await deleteTestTopics(testIds);
 });
 
 async function alertsFor(network: string, node: string): Promise<GettableAlert[]> {
@@ -85,6 +87,7 @@ async function pickThreshold(frames: Frame[], target: { cluster: string; node: s
 describe('alerts reach Alertmanager (real Alertmanager, Kafka, InfluxDB)', () => {
   it('a node whose probability stays high fires an alert with network/cluster/node/modality labels, which then resolves', async () => {
     const id = uniqueId();
+    testIds.push(id);
     const network = `it-alerts-${id}`;
     const database = `wsn_it_alerts_${id}`;
     const frames = makeFrames(network, 2, 0, 40, { surge: { cluster: 0, node: 0, ticks: [18, 24] } });

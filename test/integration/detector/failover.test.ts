@@ -6,7 +6,7 @@ import { loadDetector, type Detector } from '../../../detector/model/index.ts';
 import { FrameProcessor } from '../../../detector/service/processor.ts';
 import { KafkaTransport } from '../../../transport/index.ts';
 import type { TransportProducer } from '../../../common/transport.ts';
-import { WINDOW, config, influx, makeFrames, pointsPerClusterTick, startDetector, tinyModel, uniqueId, waitFor, type DetectorProcess } from './harness.ts';
+import { WINDOW, config, deleteTestTopics, influx, makeFrames, pointsPerClusterTick, startDetector, tinyModel, uniqueId, waitFor, type DetectorProcess } from './harness.ts';
 
 // Real Kafka + InfluxDB; the detector runs as child processes with the real
 // (small) model. Each test has its own topics, group and database.
@@ -18,6 +18,7 @@ let producer: TransportProducer;
 let modelDir: string;
 let model: Detector;
 const children: DetectorProcess[] = [];
+const testIds: string[] = [];
 
 beforeAll(async () => {
   modelDir = tinyModel();
@@ -30,6 +31,7 @@ afterAll(async () => {
   await producer?.close();
   await transport.close();
   model?.dispose();
+  await deleteTestTopics(testIds);
 });
 
 /** What one uninterrupted detector scores for these frames. */
@@ -75,6 +77,7 @@ async function scoredPoints(database: string): Promise<number> {
 describe('detector service failover (real Kafka, InfluxDB, model)', () => {
   it('killed with SIGKILL mid-stream and restarted: no tick lost, no point duplicated', async () => {
     const id = uniqueId();
+    testIds.push(id);
     const database = `wsn_it_kill_${id}`;
     const group = `it-detector-kill-${id}`;
     const frames = makeFrames(`it-kill-${id}`, CLUSTERS, 0, TICKS - 1);
@@ -107,6 +110,7 @@ describe('detector service failover (real Kafka, InfluxDB, model)', () => {
 
   it('two replicas in one group: one stops with SIGTERM, the other takes over its clusters without a lost tick', async () => {
     const id = uniqueId();
+    testIds.push(id);
     const database = `wsn_it_replicas_${id}`;
     const group = `it-detector-replicas-${id}`;
     const frames = makeFrames(`it-replicas-${id}`, CLUSTERS, 0, TICKS - 1);

@@ -15,6 +15,7 @@ import { loadConfig } from '../../../common/config.ts';
 import type { Frame } from '../../../common/types.ts';
 import { generateSyntheticNetwork } from '../../../detector/train/synthetic.ts';
 import { InfluxSink } from '../../../detector/sinks/influx.ts';
+import { Kafka, logLevel } from 'kafkajs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const config = loadConfig({ env: { ...process.env, WSN_CONFIG: '' } });
@@ -154,4 +155,18 @@ export async function pointsPerClusterTick(sink: InfluxSink, measurement: string
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
+}
+
+/** Deletes the topics a test created (`it.*.<id>`), so runs do not pile up topics on the shared broker. */
+export async function deleteTestTopics(ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const admin = new Kafka({ clientId: 'wsn-detector-it-cleanup', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const topics = ids.flatMap((id) => ['frames', 'anomalies', 'alerts', 'state'].map((kind) => `it.${kind}.${id}`)).filter((topic) => existing.has(topic));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
 }
