@@ -26,7 +26,7 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'ingest.lineProtocolPrecision': 'Timestamp precision of InfluxDB line protocol readings; auto guesses from the magnitude.',
   'ingest.partitionIdleMs': 'A readings partition silent this long no longer holds the watermark back.',
   'detector.model': 'Folder of the trained model (`wsn-watch train --out`).',
-  'detector.threshold': 'Node anomaly probability at or above which a tick counts as anomalous.',
+  'detector.threshold': 'Node anomaly probability above which a tick counts as anomalous for alerting.',
   'detector.alertAfterTicks': 'Consecutive anomalous ticks before a node alert fires.',
   'detector.resolveAfterTicks': 'Consecutive normal ticks (below the hysteresis level) before an alert resolves.',
   'detector.backend': 'TensorFlow.js backend: auto (native when it loads, else WASM, else pure JS), tensorflow, wasm or cpu.',
