@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import kafkajs, { type Admin, type Consumer, type Kafka, type LogEntry, type Producer } from 'kafkajs';
 import { TOPICS } from '../common/types.ts';
 import { createLogger, type Logger } from '../common/log.ts';
+import { createTopicsAndWait } from '../transport/kafka-topics.ts';
 import { exportClusters, topologyVersion } from './export.ts';
 import { toEdgeRule } from './edge-rules.ts';
 import { buildNetwork, networkNodes } from './network.ts';
@@ -113,10 +114,7 @@ export async function ensureTopologyTopic(kafka: Kafka, topic: string = TOPICS.t
   try {
     const existing = await admin.listTopics();
     if (!existing.includes(topic)) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [{ topic, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-      });
+      await createTopicsAndWait(admin, [{ topic, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]);
       logger.info({ topic }, 'created compacted topology topic');
       return;
     }

@@ -8,6 +8,7 @@ import {
   type Producer,
   type IHeaders,
 } from 'kafkajs';
+import { createTopicsAndWait } from './kafka-topics.ts';
 import type {
   IncomingMessage,
   OutgoingMessage,
@@ -141,15 +142,15 @@ export class KafkaTransport implements Transport {
       const existing = new Set(await admin.listTopics());
       const missing = specs.filter((s) => !existing.has(s.topic));
       if (missing.length > 0) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((s) => ({
+        await createTopicsAndWait(
+          admin,
+          missing.map((s) => ({
             topic: s.topic,
             numPartitions: s.partitions,
             replicationFactor: -1,
             configEntries: s.compact ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
           })),
-        });
+        );
       }
       const present = specs.filter((s) => existing.has(s.topic));
       if (present.length > 0) {

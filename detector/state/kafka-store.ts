@@ -4,6 +4,7 @@ import type { Logger } from '../../common/log.ts';
 import { encodeCheckpoint, type ClusterCheckpoint } from './checkpoint.ts';
 import { keepNewest } from './memory-store.ts';
 import type { CheckpointStore } from './store.ts';
+import { createTopicsAndWait } from '../../transport/kafka-topics.ts';
 
 export interface KafkaCheckpointStoreOptions {
   brokers: string[];
@@ -87,12 +88,8 @@ export class KafkaCheckpointStore implements CheckpointStore {
     await this.admin.connect();
     const topics = await this.admin.listTopics();
     if (!topics.includes(topic)) {
-      await this.admin
-        .createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: this.options.partitions ?? 6, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
-        .catch((error: Error) => {
-          // Another replica may have created it at the same moment.
-          if (!/already exists/i.test(error.message)) throw error;
-        });
+      // Another replica may create it at the same moment: createTopicsAndWait accepts that.
+      await createTopicsAndWait(this.admin, [{ topic, numPartitions: this.options.partitions ?? 6, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]);
     }
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();

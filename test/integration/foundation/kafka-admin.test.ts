@@ -1,6 +1,7 @@
 import { ConfigResourceTypes, Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireServices, runId } from './services.ts';
+import { createTopicsAndWait } from '../../../transport/kafka-topics.ts';
 
 // The parts of the Kafka protocol wsn-watch relies on, spoken by kafkajs 2.2.4
 // to the broker version `services up` runs: explicit topic creation with
@@ -29,14 +30,11 @@ describe('foundation: Kafka admin and compacted topics', () => {
   });
 
   it('creates topics with the requested partitions and cleanup policy', async () => {
-    const created = await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic: partitioned, numPartitions: 4 },
-        { topic: compacted, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-      ],
-    });
-    expect(created).toBe(true);
+    await createTopicsAndWait(admin, [
+      { topic: partitioned, numPartitions: 4 },
+      { topic: compacted, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    ]);
+    expect(await admin.listTopics()).toEqual(expect.arrayContaining([partitioned, compacted]));
 
     const metadata = await admin.fetchTopicMetadata({ topics: [partitioned, compacted] });
     const partitions = Object.fromEntries(metadata.topics.map((t) => [t.name, t.partitions.length]));

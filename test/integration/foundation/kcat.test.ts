@@ -3,6 +3,7 @@ import { Kafka, logLevel, type Admin, type Consumer, type KafkaMessage } from 'k
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reading } from '../../../common/types.ts';
 import { requireServices, runId } from './services.ts';
+import { createTopicsAndWait } from '../../../transport/kafka-topics.ts';
 
 // A message produced by an independent client (kcat, librdkafka) must be
 // readable by our kafkajs consumer: the wire format is not a kafkajs-only affair.
@@ -33,7 +34,7 @@ describe('foundation: kcat → kafkajs', () => {
     kafka = new Kafka({ clientId: 'wsn-test-foundation-kcat', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
     admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, [{ topic, numPartitions: 1 }]);
   });
 
   afterAll(async () => {

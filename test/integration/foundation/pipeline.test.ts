@@ -3,6 +3,7 @@ import { InfluxDB, type IPoint } from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reading } from '../../../common/types.ts';
 import { requireServices, runId } from './services.ts';
+import { createTopicsAndWait } from '../../../transport/kafka-topics.ts';
 
 // Kafka → consumer group → InfluxDB, end to end against the real services:
 // every one of 10,000 readings must arrive exactly once in the database.
@@ -56,7 +57,7 @@ describe('foundation: Kafka → consumer group → InfluxDB', () => {
   });
 
   it('delivers all 10,000 produced readings to InfluxDB exactly once', async () => {
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, [{ topic, numPartitions: 3 }]);
 
     producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../common/config.ts';
 import { applyChange, createTopology, exportClusters, loadTopology, type Topology } from '../../../topology/index.ts';
 import { cleanupPolicy, createKafka, ensureTopologyTopic, readTopologyRecords, TopologyFollower, TopologyPublisher } from '../../../topology/kafka.ts';
+import { createTopicsAndWait } from '../../../transport/kafka-topics.ts';
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../..');
 const ibrl = resolve(repoRoot, '../shared/data/ibrl/node.txt');
@@ -47,7 +48,7 @@ describe('topology on Kafka', () => {
     const scratch = `wsn.topology.it-${randomUUID().slice(0, 8)}`;
     try {
       expect((await cleanupPolicy(admin, TOPIC)).split(',')).toContain('compact');
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: scratch, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] }] });
+      await createTopicsAndWait(admin, [{ topic: scratch, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] }]);
       expect(await cleanupPolicy(admin, scratch)).toBe('delete');
       await ensureTopologyTopic(kafka, scratch);
       expect((await cleanupPolicy(admin, scratch)).split(',')).toContain('compact');
