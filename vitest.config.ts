@@ -4,6 +4,10 @@ import { defineConfig } from 'vitest/config';
 // InfluxDB, Alertmanager and Chromium, started by `wsn-watch services up`).
 export default defineConfig({
   test: {
+    // Every test file runs on the TensorFlow.js backend the configuration
+    // selects (WSN_BACKEND; scripts/test-all.sh forces the native one) and logs
+    // its name, so a run shows which backend it tested.
+    setupFiles: ['test/unit/backend/suite-setup.ts'],
     projects: [
       {
         extends: true,

@@ -66,4 +66,19 @@ if [[ "$started_here" -eq 1 ]]; then
 fi
 
 step "tests (vitest: unit + integration)"
-npx vitest run --reporter=verbose
+# The suite runs on native TensorFlow (tfjs-node, built above) unless
+# WSN_BACKEND says otherwise; every test file logs the backend it ran on.
+export WSN_BACKEND="${WSN_BACKEND:-tensorflow}"
+printf 'TensorFlow.js backend for the tests: %s\n' "$WSN_BACKEND" >&2
+results=var/test-results.json
+mkdir -p var
+set +e
+npx vitest run --reporter=verbose --reporter=json --outputFile.json="$results"
+status=$?
+set -e
+# One plain closing line with the counts, whatever reporter printed above.
+node -e '
+  const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+' "$results" || true
+exit "$status"
