@@ -1,19 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../common/config.ts';
 import type { Frame } from '../../../common/types.ts';
-import { alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
-import { ensureBackend, loadDetector } from '../../../detector/model/index.ts';
-import { FrameProcessor } from '../../../detector/service/processor.ts';
 import { requireServices } from '../foundation/services.ts';
-import { FIRST_EPOCH, LAST_EPOCH, WINDOW, sliceFolder, sliceModel } from './ibrl-slice.ts';
-import { Pipeline, waitFor, type AlertSettings } from './pipeline.ts';
+import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW, referenceScores, sliceFolder, sliceModel } from './ibrl-slice.ts';
+import { Pipeline, waitFor } from './pipeline.ts';
 
 // Two detector replicas in one consumer group while IBRL flows live through
 // ingest; one stops (SIGTERM), the other takes over its cluster. Real Kafka and
 // InfluxDB. test/integration/detector/failover.test.ts shows the same hand-over
 // for frames written straight to Kafka; this one runs the whole path.
 
-const ALERTS: AlertSettings = { threshold: 0.7, alertAfterTicks: 2, resolveAfterTicks: 3 };
 /** 20 rounds of IBRL per second: the slice takes about 20 s. */
 const SPEED = String(31 * 20);
 /**
@@ -36,20 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await pipeline?.close();
 });
-
-/** Scores of one uninterrupted in-process detector over the same frames, by cluster and tick. */
-async function reference(frames: Frame[]): Promise<Map<string, number>> {
-  await ensureBackend('auto');
-  const detector = await loadDetector(model);
-  try {
-    const config = loadConfig({ env: {} });
-    const processor = new FrameProcessor({ model: detector, policy: alertPolicyFromConfig({ ...config, detector: { ...config.detector, ...ALERTS } }) });
-    const { scores } = await processor.process(frames);
-    return new Map(scores.map((score) => [`${score.cluster}@${score.tick}`, score.probability]));
-  } finally {
-    detector.dispose();
-  }
-}
 
 describe('detector replicas inside the live pipeline (real Kafka, InfluxDB)', () => {
   it('two replicas share the clusters; one stops with SIGTERM and the other takes over without a lost tick', async () => {
@@ -86,8 +67,8 @@ describe('detector replicas inside the live pipeline (real Kafka, InfluxDB)', ()
 
     const frames = (await p.readTopic(p.topics.frames, (messages) => messages.length >= emitted)).map((message) => JSON.parse(message.value.toString('utf8')) as Frame);
     expect(frames).toHaveLength(emitted);
-    frames.sort((x, y) => x.tick - y.tick || x.cluster.localeCompare(y.cluster));
-    const expected = await reference(frames);
+    frames.sort((x, y) => x.tick - y.tick);
+    const expected = await referenceScores(model, frames);
     expect(expected.size).toBe(expectedScores);
 
     // Exactly the expected (cluster, tick) points, once each, with the probabilities of one uninterrupted detector.

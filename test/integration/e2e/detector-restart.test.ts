@@ -1,19 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../common/config.ts';
 import type { Frame } from '../../../common/types.ts';
-import { alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
-import { ensureBackend, loadDetector } from '../../../detector/model/index.ts';
-import { FrameProcessor } from '../../../detector/service/processor.ts';
 import { requireServices } from '../foundation/services.ts';
-import { FIRST_EPOCH, LAST_EPOCH, WINDOW, sliceFolder, sliceModel } from './ibrl-slice.ts';
-import { Pipeline, waitFor, type AlertSettings } from './pipeline.ts';
+import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW, referenceScores, sliceFolder, sliceModel } from './ibrl-slice.ts';
+import { Pipeline, waitFor } from './pipeline.ts';
 
 // The detector killed mid-stream while IBRL flows live through ingest, on the real
 // Kafka and InfluxDB. test/integration/detector/failover.test.ts covers the same
 // for frames written straight to Kafka, and the two-replica hand-over; this adds
 // the whole path: replay → readings → ingest → frames → detector → InfluxDB.
 
-const ALERTS: AlertSettings = { threshold: 0.7, alertAfterTicks: 2, resolveAfterTicks: 3 };
 /** 50 rounds of IBRL per second: the slice takes about 8 s, long enough to kill the detector inside it. */
 const SPEED = String(31 * 50);
 
@@ -30,20 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await pipeline?.close();
 });
-
-/** Scores of an uninterrupted in-process detector over the same frames, by tick. */
-async function reference(frames: Frame[]): Promise<Map<number, number>> {
-  await ensureBackend('auto');
-  const detector = await loadDetector(model);
-  try {
-    const config = loadConfig({ env: {} });
-    const processor = new FrameProcessor({ model: detector, policy: alertPolicyFromConfig({ ...config, detector: { ...config.detector, ...ALERTS } }) });
-    const { scores } = await processor.process(frames);
-    return new Map(scores.map((score) => [score.tick, score.probability]));
-  } finally {
-    detector.dispose();
-  }
-}
 
 describe('detector restart inside the live pipeline (real Kafka, InfluxDB)', () => {
   it('SIGKILL mid-stream and a restart: every tick ingest emitted is scored once, continuing the same state', async () => {
@@ -77,19 +58,18 @@ describe('detector restart inside the live pipeline (real Kafka, InfluxDB)', () 
     // What ingest emitted, read back from the frames topic: one frame per tick of the one cluster.
     const frames = (await p.readTopic(p.topics.frames, (messages) => messages.length >= emitted)).map((message) => JSON.parse(message.value.toString('utf8')) as Frame);
     expect(frames).toHaveLength(emitted);
-    frames.sort((a, b) => a.tick - b.tick);
-    const expected = await reference(frames);
+    const expected = await referenceScores(model, frames);
     expect(expected.size).toBe(expectedScores);
 
     // Exactly one `system` point per scored tick, none missing, none extra, and the
     // probabilities of an uninterrupted run: a lost, repeated or reset tick would change
     // the windows and GRU state the restarted detector continued from.
     const rows = await p.query<{ time: Date; probability: number; cluster: string }>('SELECT probability, cluster FROM system');
-    expect(rows.map((row) => row.time.getTime()).sort((a, b) => a - b)).toEqual([...expected.keys()].sort((a, b) => a - b));
+    expect(rows.map((row) => `${row.cluster}@${row.time.getTime()}`).sort()).toEqual([...expected.keys()].sort());
     const perTick = new Map<string, number>();
     for (const row of rows) perTick.set(`${row.cluster}@${row.time.getTime()}`, (perTick.get(`${row.cluster}@${row.time.getTime()}`) ?? 0) + 1);
     expect([...perTick.values()].every((count) => count === 1)).toBe(true);
-    for (const row of rows) expect(row.probability, new Date(row.time).toISOString()).toBeCloseTo(expected.get(row.time.getTime()) as number, 4);
+    for (const row of rows) expect(row.probability, new Date(row.time).toISOString()).toBeCloseTo(expected.get(`${row.cluster}@${row.time.getTime()}`) as number, 4);
 
     // Readings: one point per node with a value in every emitted frame.
     const expectedReadings = frames.reduce((total, frame) => total + frame.nodes.filter((node) => Object.values(node.values).some((value) => value !== null)).length, 0);

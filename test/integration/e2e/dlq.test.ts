@@ -4,7 +4,7 @@ import { loadIbrl } from '../../../detector/data/ibrl.ts';
 import { DLQ_HEADERS } from '../../../ingest/pipeline.ts';
 import type { RejectionCode } from '../../../ingest/rejection.ts';
 import { requireServices } from '../foundation/services.ts';
-import { FIRST_EPOCH, IBRL_DIR, MODALITIES, SLICE_MOTES, WINDOW, sliceFolder, sliceModel } from './ibrl-slice.ts';
+import { FIRST_EPOCH, IBRL_DIR, MODALITIES, SLICE_ALERTS, SLICE_MOTES, WINDOW, sliceFolder, sliceModel } from './ibrl-slice.ts';
 import { Pipeline, TICK_MS, waitFor } from './pipeline.ts';
 
 // 1,000 malformed messages mixed into a stream of valid readings, through
@@ -50,11 +50,11 @@ describe('bad messages in the stream, end to end (real Kafka, InfluxDB)', () => 
   it('1,000 malformed messages land in the DLQ with their reasons; every valid reading is in InfluxDB exactly once', async () => {
     pipeline = new Pipeline('dlq');
     await pipeline.startIngest(data.nodeFile);
-    const detector = await pipeline.startDetector('d1', model, { threshold: 0.7, alertAfterTicks: 2, resolveAfterTicks: 3 }, { alertmanager: false });
+    const detector = await pipeline.startDetector('d1', model, SLICE_ALERTS, { alertmanager: false });
     const { network } = pipeline;
 
     // Valid: each mote once per tick, with its real values of round FIRST_EPOCH + k (the slice's aligned series).
-    const ibrl = await loadIbrl(IBRL_DIR, { motes: [...SLICE_MOTES], modalities: ['temperature', 'humidity', 'voltage'], firstEpoch: FIRST_EPOCH, lastEpoch: FIRST_EPOCH + TICKS - 1, samples: TICKS });
+    const ibrl = await loadIbrl(IBRL_DIR, { motes: [...SLICE_MOTES], modalities: MODALITIES, firstEpoch: FIRST_EPOCH, lastEpoch: FIRST_EPOCH + TICKS - 1, samples: TICKS });
     const { nodes } = ibrl.series;
     const valid = new Map<string, Record<string, number>>();
     const stream: OutgoingMessage[] = [];

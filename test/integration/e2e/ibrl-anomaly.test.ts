@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamInjector, parseInjection } from '../../../ingest/inject.ts';
 import { ibrlToReading, streamIbrl } from '../../../ingest/ibrl-reader.ts';
 import { requireServices } from '../foundation/services.ts';
-import { FIRST_EPOCH, LAST_EPOCH, WINDOW, sliceFolder, sliceModel } from './ibrl-slice.ts';
-import { Pipeline, TICK_MS, alertsOf, waitFor, type AlertSettings, type DetectorRun } from './pipeline.ts';
+import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW, sliceFolder, sliceModel } from './ibrl-slice.ts';
+import { Pipeline, TICK_MS, alertsOf, waitFor, type DetectorRun } from './pipeline.ts';
 
 // IBRL replayed through the whole pipeline on the real services:
 // `wsn-watch replay ibrl` → Kafka → ingest → Kafka → `wsn-watch detect` → InfluxDB, Alertmanager.
@@ -20,12 +20,6 @@ import { Pipeline, TICK_MS, alertsOf, waitFor, type AlertSettings, type Detector
 const TARGET = '45';
 const SURGE_READINGS = 5;
 const INJECTION = `${TARGET}:temperature:surge:${FIRST_EPOCH + 200}:${SURGE_READINGS}`;
-/**
- * Alert policy of these tests. Offline, the slice model scores the clean
- * slice at most 0.44 and the surged readings at 0.99 or more; 0.7 sits
- * well apart from both.
- */
-const ALERTS: AlertSettings = { threshold: 0.7, alertAfterTicks: 2, resolveAfterTicks: 3 };
 
 let data: { dir: string; nodeFile: string };
 let model: string;

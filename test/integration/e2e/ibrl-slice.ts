@@ -12,14 +12,18 @@
  * replay then produces no late reading, whatever the interleaving.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadIbrl, readIbrlPositions } from '../../../detector/data/ibrl.ts';
+import { loadConfig } from '../../../common/config.ts';
+import type { Frame } from '../../../common/types.ts';
+import { alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
+import { loadIbrl, readIbrlPositions, type IbrlModality } from '../../../detector/data/ibrl.ts';
 import { computeStats, normalizeSeries } from '../../../detector/data/normalize.ts';
 import { ensureBackend, loadDetector, saveDetector, trainDetector, type Detector } from '../../../detector/model/index.ts';
+import { FrameProcessor } from '../../../detector/service/processor.ts';
 import { knnGraph } from '../../../detector/train/knn-graph.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -30,8 +34,15 @@ export const SLICE_MOTES = ['36', '38', '40', '44', '45', '46', '47', '48'] as c
 export const FIRST_EPOCH = 14285;
 export const LAST_EPOCH = 14684;
 /** The model's modalities (the paper's: light is not used). */
-export const MODALITIES = ['temperature', 'humidity', 'voltage'];
+export const MODALITIES: IbrlModality[] = ['temperature', 'humidity', 'voltage'];
 export const WINDOW = 10;
+
+/**
+ * The alert policy of the suite. The calibrated threshold of the slice model
+ * is 0.383; offline over the aligned slice the model scores clean data at
+ * most 0.44 and surged readings 0.99 or more, so 0.7 sits well apart from both.
+ */
+export const SLICE_ALERTS = { threshold: 0.7, alertAfterTicks: 2, resolveAfterTicks: 3 };
 
 /**
  * A folder shaped like the IBRL one (node.txt, readings/<mote>.txt) holding
@@ -42,13 +53,14 @@ export const WINDOW = 10;
 export async function sliceFolder(): Promise<{ dir: string; nodeFile: string }> {
   const dir = path.join(tmpdir(), 'wsn-watch-e2e', `ibrl-${SLICE_MOTES.join('-')}`);
   const readings = path.join(dir, 'readings');
-  rmSync(dir, { recursive: true, force: true });
+  // Idempotent (never removed): another run may be reading it at the same time.
   mkdirSync(readings, { recursive: true });
   const positions = await readIbrlPositions(IBRL_DIR);
   const lines = SLICE_MOTES.map((mote) => {
     const p = positions.get(mote);
     if (!p) throw new Error(`node.txt of ${IBRL_DIR} has no position for mote ${mote}`);
-    symlinkSync(path.join(IBRL_DIR, 'readings', `${mote}.txt`), path.join(readings, `${mote}.txt`));
+    const link = path.join(readings, `${mote}.txt`);
+    if (!existsSync(link)) symlinkSync(path.join(IBRL_DIR, 'readings', `${mote}.txt`), link);
     return `${mote} ${p.x} ${p.y}`;
   });
   const nodeFile = path.join(dir, 'node.txt');
@@ -84,7 +96,7 @@ export async function sliceModel(onProgress: (message: string) => void = () => u
   await ensureBackend('auto');
   const dataset = await loadIbrl(IBRL_DIR, {
     motes: [...SLICE_MOTES],
-    modalities: ['temperature', 'humidity', 'voltage'],
+    modalities: MODALITIES,
     firstEpoch: FIRST_EPOCH,
     lastEpoch: LAST_EPOCH,
     samples: LAST_EPOCH - FIRST_EPOCH + 1,
@@ -109,8 +121,11 @@ export async function sliceModel(onProgress: (message: string) => void = () => u
       stats,
       dataSource: `ibrl:../shared/data/ibrl motes ${SLICE_MOTES.join(',')} epochs ${FIRST_EPOCH}-${LAST_EPOCH}`,
     });
-    mkdirSync(dir, { recursive: true });
-    await saveDetector(detector, dir);
+    // Saved beside and renamed into place, so a concurrent run never loads half a model.
+    const staging = `${dir}.${process.pid}.tmp`;
+    await saveDetector(detector, staging);
+    if (existsSync(dir)) rmSync(staging, { recursive: true, force: true });
+    else renameSync(staging, dir);
     onProgress(`e2e: trained the slice model in ${((Date.now() - started) / 1000).toFixed(1)} s, calibrated threshold ${detector.threshold.toFixed(3)} (${dir})`);
   } finally {
     detector?.dispose();
@@ -118,11 +133,18 @@ export async function sliceModel(onProgress: (message: string) => void = () => u
   return dir;
 }
 
-/** The model's calibrated threshold, read back from its directory. */
-export async function calibratedThreshold(dir: string): Promise<number> {
-  const detector = await loadDetector(dir);
+/**
+ * What one uninterrupted detector scores for `frames` (in-process, same model
+ * and policy), keyed `cluster@tick`: the reference for restarts and hand-overs.
+ */
+export async function referenceScores(modelDir: string, frames: Frame[]): Promise<Map<string, number>> {
+  await ensureBackend('auto');
+  const detector = await loadDetector(modelDir);
   try {
-    return detector.threshold;
+    const config = loadConfig({ env: {} });
+    const processor = new FrameProcessor({ model: detector, policy: alertPolicyFromConfig({ ...config, detector: { ...config.detector, ...SLICE_ALERTS } }) });
+    const { scores } = await processor.process([...frames].sort((a, b) => a.tick - b.tick));
+    return new Map(scores.map((score) => [`${score.cluster}@${score.tick}`, score.probability]));
   } finally {
     detector.dispose();
   }
