@@ -15,6 +15,7 @@ import { ensureBackend, loadDetector } from '../model/index.ts';
 import { InfluxSink } from '../sinks/influx.ts';
 import { KafkaCheckpointStore } from '../state/kafka-store.ts';
 import { checkModel } from './model.ts';
+import { NodePositionPublisher } from './node-positions.ts';
 import { DETECTOR_GROUP, startDetectorService } from './service.ts';
 import { TopologyAdjacency } from './topology.ts';
 
@@ -106,11 +107,14 @@ export async function runDetect(config: Config, options: DetectCliOptions, logge
 
   const adjacency = new TopologyAdjacency();
   let follower: TopologyFollower | undefined;
+  const positions = new NodePositionPublisher({ writer: sink, network: config.network, logger });
   if (options.topology) {
     follower = new TopologyFollower({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, network: config.network, logger });
     await follower.start((topology, version) => {
       adjacency.update(topology, version);
       logger.info({ version, clusters: topology.clustering.clusters.size }, 'topology applied');
+      // Not awaited: the follower should not wait on InfluxDB to apply the next version.
+      void positions.publish(topology, version);
     });
   }
 
@@ -143,6 +147,7 @@ export async function runDetect(config: Config, options: DetectCliOptions, logge
     try {
       await service.stop();
       await follower?.stop();
+      await positions.flush();
       await transport.close();
       model.dispose();
     } catch (stopError) {

@@ -95,6 +95,10 @@ export interface DetectorArgs {
   model: string;
   threshold?: number;
   alertmanager?: boolean;
+  /** Follow wsn.topology (default false: the suites feed frames without a published topology). */
+  topology?: boolean;
+  /** Extra environment, e.g. WSN_NETWORK. */
+  env?: Record<string, string>;
 }
 
 /** Starts `wsn-watch detect` as a child process on topics of its own; resolves once /readyz answers 200. */
@@ -115,11 +119,11 @@ export async function startDetector(args: DetectorArgs): Promise<DetectorProcess
     '--influx-database', args.database,
     '--http-port', String(port),
     '--replica-id', args.replicaId,
-    '--no-topology',
+    ...(args.topology ? [] : ['--no-topology']),
     ...(args.threshold !== undefined ? ['--threshold', String(args.threshold)] : []),
     ...(args.alertmanager === false ? ['--no-alertmanager'] : []),
   ];
-  const child = spawn(process.execPath, cli, { cwd: repoRoot, env: { ...process.env, WSN_LOG_LEVEL: 'info', WSN_ALERT_AFTER_TICKS: '2', WSN_RESOLVE_AFTER_TICKS: '2' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, cli, { cwd: repoRoot, env: { ...process.env, WSN_LOG_LEVEL: 'info', WSN_ALERT_AFTER_TICKS: '2', WSN_RESOLVE_AFTER_TICKS: '2', ...args.env }, stdio: ['ignore', 'ignore', 'pipe'] });
   const log = createWriteStream(logFile);
   child.stderr?.pipe(log);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
