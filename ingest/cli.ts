@@ -13,6 +13,7 @@ import { ibrlReadingFiles, ibrlToReading, streamIbrl } from './ibrl-reader.ts';
 import { StreamInjector, parseInjection, type StreamInjection } from './inject.ts';
 import { publishPaced, type PublishProgress } from './publish.ts';
 import { startIngestService, type IngestService } from './service.ts';
+import { InfluxSink } from '../detector/sinks/influx.ts';
 import type { TopologyFollower } from '../topology/kafka.ts';
 import { Simulation, runSimulation, writeSimulatedTopology } from './simulate.ts';
 import { ingestTopicSpecs } from './topics.ts';
@@ -81,7 +82,9 @@ export function registerIngestCommands(program: Command): void {
     .option('--topology <file>', 'node positions (IBRL node.txt, .json, .csv); default: follow the wsn.topology topic')
     .addOption(new Option('--http-port <port>', 'port of /metrics, /healthz, /readyz (ingest.httpPort)').argParser(parseInteger('--http-port')))
     .option('--group <id>', 'consumer group on wsn.readings', 'wsn-ingest')
-    .action(async (options: { topology?: string; httpPort?: number; group: string }, command: Command) => {
+    .option('--no-influx', 'do not write ingest statistics (pipeline, source=ingest) to InfluxDB (influx.url)')
+    .addOption(new Option('--stats-interval <s>', 'seconds between ingest statistics points in InfluxDB').argParser(parseInteger('--stats-interval')).default(10))
+    .action(async (options: { topology?: string; httpPort?: number; group: string; influx: boolean; statsInterval: number }, command: Command) => {
       const config = configOf(command, { 'ingest.httpPort': options.httpPort });
       const logger = createLogger('ingest');
       let directory: NodeDirectory;
@@ -107,7 +110,17 @@ export function registerIngestCommands(program: Command): void {
       // the watermark (the slowest partition) does not hold many ticks open.
       const transport = createTransport(config, { logger, kafka: { maxBytesPerPartition: INGEST_FETCH_BYTES } });
       const checkpoints = new FileCheckpointStore(resolve(config.stateDir), config.network, options.group);
-      const running = await startIngestService({ config, transport, directory, checkpoints, logger, groupId: options.group });
+      if (options.statsInterval < 1) throw new UserError('OPTION_INVALID', `--stats-interval ${options.statsInterval} is below 1 second`, 'pass e.g. --stats-interval 10');
+      let stats: { writer: InfluxSink; intervalMs: number; url: string } | undefined;
+      if (options.influx) {
+        // No retries: a missed point is covered by the next one, and ingest must not wait on InfluxDB.
+        const writer = new InfluxSink({ url: config.influx.url, database: config.influx.database, retries: 0, logger });
+        await writer.ensureDatabase().catch((error: Error) => {
+          process.stderr.write(`ingest: warning: InfluxDB at ${config.influx.url} is not reachable (${error.message}); ingest runs and retries the statistics every ${options.statsInterval} s (--no-influx turns them off)\n`);
+        });
+        stats = { writer, intervalMs: options.statsInterval * 1000, url: config.influx.url };
+      }
+      const running = await startIngestService({ config, transport, directory, checkpoints, logger, groupId: options.group, stats });
       service = running;
       process.stderr.write(
         `ingest: network "${config.network}", ${directory.nodeCount} nodes in ${directory.clusters.length} cluster(s), topology ${directory.version.slice(0, 12)}; ` +

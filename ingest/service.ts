@@ -4,6 +4,7 @@ import type { Logger } from '../common/log.ts';
 import type { Subscription, Transport, TransportProducer } from '../common/transport.ts';
 import type { CheckpointStore } from './checkpoint.ts';
 import type { NodeDirectory } from './directory.ts';
+import { IngestStatsReporter, type StatsWriter } from './influx-stats.ts';
 import { IngestMetrics } from './metrics.ts';
 import { IngestPipeline } from './pipeline.ts';
 import { DEFAULT_INGEST_TOPICS, INGEST_GROUP, ingestTopicSpecs, type IngestTopicNames } from './topics.ts';
@@ -28,6 +29,8 @@ export interface IngestServiceOptions {
   metrics?: IngestMetrics;
   /** Topic names (default: the design's); tests use their own. */
   topics?: IngestTopicNames;
+  /** Write `pipeline` points (source=ingest) every intervalMs; best effort, see influx-stats.ts. */
+  stats?: { writer: StatsWriter; intervalMs: number; url?: string };
 }
 
 export interface IngestService {
@@ -94,6 +97,8 @@ export async function startIngestService(options: IngestServiceOptions): Promise
       pipeline.markIdle(Date.now(), config.ingest.partitionIdleMs).catch((error: unknown) => logger.error({ err: error }, 'publishing frames after idle partitions failed'));
     }, Math.max(100, Math.min(2_000, config.ingest.partitionIdleMs / 2)));
     idlePartitions.unref();
+    const stats = options.stats ? new IngestStatsReporter({ metrics, writer: options.stats.writer, network: config.network, intervalMs: options.stats.intervalMs, url: options.stats.url, logger }) : null;
+    stats?.start();
     const openProducer = producer;
     const openSubscription = subscription;
     return {
@@ -106,6 +111,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
         if (idlePartitions) clearInterval(idlePartitions);
         await openSubscription.close();
         await pipeline.drain();
+        await stats?.stop();
         await openProducer.close();
         await ops?.close();
         logger.info('ingest stopped');

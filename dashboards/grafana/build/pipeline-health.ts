@@ -3,17 +3,18 @@
  * batch (tags network, source) and the `reading` points themselves.
  */
 import { FieldColorModeId, GraphDrawStyle, type Dashboard } from '@grafana/schema';
-import type { Options as TextOptions } from '@grafana/schema/dist/esm/raw/composable/text/panelcfg/x/TextPanelCfg_types.gen';
 import { influx, panel, tagIs } from './panels.ts';
 import { UIDS, dashboard, networkVariable } from './common.ts';
 import { timeSeriesOptions } from './network-overview.ts';
 
 const where = `${tagIs('network', 'network')} AND $timeFilter`;
+/** The points ingest writes (ingest/influx-stats.ts). */
+const ingestWhere = `${tagIs('network', 'network')} AND "source" = 'ingest' AND $timeFilter`;
 
 export const pipelineHealth: Dashboard = dashboard({
   uid: UIDS.pipeline,
   title: 'wsn-watch · Pipeline health',
-  description: 'Throughput, latency and event-time lag of the detector; readings stored per interval.',
+  description: 'Throughput, latency and event-time lag of the detector; ingest rate, DLQ rate and watermark lag; readings stored per interval.',
   templating: { list: [networkVariable] },
   panels: [
     panel({
@@ -80,18 +81,47 @@ export const pipelineHealth: Dashboard = dashboard({
     }),
     panel({
       id: 6,
-      type: 'text',
-      title: 'Ingest: DLQ and consumer lag',
+      type: 'timeseries',
+      title: 'Ingest: DLQ rate',
+      description: 'Messages sent to wsn.readings.dlq per second of wall time (late ones among them), from the pipeline points ingest writes (source = ingest).',
       box: { x: 12, y: 16, w: 12, h: 8 },
-      options: {
-        mode: 'markdown' as TextOptions['mode'],
-        content: [
-          'The ingest service counts accepted readings and messages sent to `wsn.readings.dlq` as Prometheus metrics on its',
-          '`/metrics` endpoint: `wsn_ingest_accepted_total`, `wsn_ingest_rejected_total{reason}`, `wsn_ingest_frames_total`,',
-          '`wsn_ingest_watermark_seconds`. They are not written to InfluxDB, so this dashboard does not chart the DLQ rate;',
-          'see docs/dashboards.md.',
-        ].join('\n'),
-      } satisfies Partial<TextOptions>,
+      targets: [
+        influx(
+          'A',
+          `SELECT sum("rejected") / sum("interval_ms") * 1000 AS "rejected/s", sum("late") / sum("interval_ms") * 1000 AS "late/s" FROM "pipeline" WHERE ${ingestWhere} GROUP BY time($__interval) fill(null)`,
+          'time_series',
+          '$col',
+        ),
+      ],
+      options: timeSeriesOptions('bottom'),
+      fieldConfig: { defaults: { unit: 'short', color: { mode: FieldColorModeId.Fixed, fixedColor: 'red' }, custom: { lineWidth: 2 } }, overrides: [] },
+    }),
+    panel({
+      id: 7,
+      type: 'timeseries',
+      title: 'Ingest rate',
+      description: 'Readings accepted and frames published per second of wall time, from the pipeline points ingest writes (source = ingest).',
+      box: { x: 0, y: 24, w: 12, h: 8 },
+      targets: [
+        influx(
+          'A',
+          `SELECT sum("accepted") / sum("interval_ms") * 1000 AS "readings/s", sum("frames_published") / sum("interval_ms") * 1000 AS "frames/s" FROM "pipeline" WHERE ${ingestWhere} GROUP BY time($__interval) fill(null)`,
+          'time_series',
+          '$col',
+        ),
+      ],
+      options: timeSeriesOptions('bottom'),
+      fieldConfig: { defaults: { unit: 'short', custom: { lineWidth: 2 } }, overrides: [] },
+    }),
+    panel({
+      id: 8,
+      type: 'timeseries',
+      title: 'Ingest watermark lag',
+      description: 'Wall clock minus the event-time watermark of ingest: how far behind the sensors frames are emitted (the allowed lateness at least). Large for replays of old data, by design.',
+      box: { x: 12, y: 24, w: 12, h: 8 },
+      targets: [influx('A', `SELECT max("watermark_lag_ms") AS "watermark lag" FROM "pipeline" WHERE ${ingestWhere} GROUP BY time($__interval) fill(null)`, 'time_series', '$col')],
+      options: timeSeriesOptions('bottom'),
+      fieldConfig: { defaults: { unit: 'ms', custom: { lineWidth: 2 } }, overrides: [] },
     }),
   ],
 });

@@ -5,6 +5,9 @@
  * the series and columns its panel reads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../common/log.ts';
+import { IngestStatsReporter } from '../../../ingest/influx-stats.ts';
+import { IngestMetrics } from '../../../ingest/metrics.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +104,18 @@ describe('Grafana queries against InfluxDB written by the detector sink', () => 
       await sink.write(batch);
     }
     expect(await writeNodePositions(sink, LAB_TOPOLOGY, T0)).toBe(LAB_TOPOLOGY.nodes.length);
+    // Ingest statistics through the real writer, every 2 ticks of the same range (clock set to event time).
+    const metrics = new IngestMetrics();
+    let clock = T0;
+    const reporter = new IngestStatsReporter({ metrics, writer: sink, network: NETWORK, intervalMs: 2 * TICK_MS, logger: createLogger('test', 'silent'), now: () => clock });
+    for (let i = 2; i <= TICKS; i += 2) {
+      metrics.accepted.inc(2 * LAB_TOPOLOGY.nodes.length);
+      if (i % 10 === 0) metrics.reject(i % 20 === 0 ? 'late' : 'malformed');
+      metrics.frames.inc(6);
+      metrics.watermark.set((T0 + (i - 2) * TICK_MS) / 1000);
+      clock = T0 + i * TICK_MS;
+      await reporter.flush();
+    }
   });
 
   afterAll(async () => {
@@ -175,8 +190,8 @@ describe('Grafana queries against InfluxDB written by the detector sink', () => 
       const threshold = rule.data.find((d) => d.model.conditions)!.model.conditions![0].evaluator.params[0];
       const series = await influxql(substitute(query, {}));
       expect(series.length, rule.uid).toBeGreaterThan(0);
-      firing[rule.uid] = series.filter((s) => (s.values.at(-1)![1] as number) > threshold).map((s) => s.tags!.node ?? s.tags!.cluster ?? s.tags!.source);
+      firing[rule.uid] = series.filter((s) => (s.values.at(-1)![1] as number) > threshold).map((s) => s.tags!.node ?? s.tags!.cluster ?? s.tags!.source ?? s.tags!.network);
     }
-    expect(firing).toEqual({ 'wsn-node-anomaly': [ANOMALOUS_NODE], 'wsn-cluster-anomaly': ['c2'], 'wsn-detector-lag': [] });
+    expect(firing).toEqual({ 'wsn-node-anomaly': [ANOMALOUS_NODE], 'wsn-cluster-anomaly': ['c2'], 'wsn-detector-lag': [], 'wsn-ingest-dlq-rate': [] });
   });
 });

@@ -121,7 +121,7 @@ describe('Grafana provisioning', () => {
       groups: Array<{ rules: Array<{ uid: string; condition: string; data: Array<{ refId: string; datasourceUid: string; model: { query?: string } }>; annotations: Record<string, string> }> }>;
     };
     const rules = config.groups.flatMap((g) => g.rules);
-    expect(rules.map((r) => r.uid)).toEqual(['wsn-node-anomaly', 'wsn-cluster-anomaly', 'wsn-detector-lag']);
+    expect(rules.map((r) => r.uid)).toEqual(['wsn-node-anomaly', 'wsn-cluster-anomaly', 'wsn-detector-lag', 'wsn-ingest-dlq-rate']);
     const dashboardUids = new Set(Object.values(DASHBOARDS).map((d) => d.uid));
     for (const rule of rules) {
       expect(rule.data.map((d) => d.refId)).toContain(rule.condition);
