@@ -20,7 +20,7 @@ export class AlertTopicRoute implements AlertRoute {
     if (alerts.length === 0) return;
     await this.producer.send(
       this.topic,
-      alerts.map((alert) => ({ key: alert.id, value: JSON.stringify(alert), timestamp: alert.status === 'resolved' ? (alert.endsAt ?? alert.startsAt) : alert.startsAt })),
+      alerts.map((alert) => ({ key: alert.id, value: JSON.stringify(alert) })),
     );
   }
 }

@@ -4,8 +4,9 @@ import type { ResultBatch, ResultSink } from './sink.ts';
 
 /**
  * Publishes every ClusterScore on `wsn.anomalies` as JSON, keyed by cluster
- * (so one cluster's scores stay in tick order), with the tick as the message
- * timestamp. At-least-once: a replayed batch publishes its scores again;
+ * (so one cluster's scores stay in tick order). The Kafka timestamp stays the
+ * send time: with the tick as timestamp, time-based retention would delete the
+ * scores of replayed old data at once; the tick is in the value. At-least-once: a replayed batch publishes its scores again;
  * consumers deduplicate by (network, cluster, tick).
  */
 export class AnomalyPublisher implements ResultSink {
@@ -20,7 +21,7 @@ export class AnomalyPublisher implements ResultSink {
     if (batch.scores.length === 0) return;
     await this.producer.send(
       this.topic,
-      batch.scores.map((score) => ({ key: score.cluster, value: JSON.stringify(score), timestamp: score.tick })),
+      batch.scores.map((score) => ({ key: score.cluster, value: JSON.stringify(score) })),
     );
   }
 

@@ -45,7 +45,7 @@ async function stream(topic: string, frames: Frame[], delayMs: number, onTick?: 
   const ticks = [...new Set(frames.map((f) => f.tick))].sort((a, b) => a - b);
   for (let i = 0; i < ticks.length; i++) {
     const batch = frames.filter((f) => f.tick === ticks[i]);
-    await producer.send(topic, batch.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame), timestamp: frame.tick })));
+    await producer.send(topic, batch.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })));
     await onTick?.(i);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
