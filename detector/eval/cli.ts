@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { UserError } from '../../common/errors.ts';
 import { loadIbrl, readIbrlPositions } from '../data/ibrl.ts';
 import { registerDataCommands } from '../data/cli.ts';
+import { TRAINING_DEFAULTS } from '../train/defaults.ts';
 import { loadModelModule, modelTrainer } from './model-trainer.ts';
 import { renderReport } from './report.ts';
 import { type ModelTrainer, runEvaluation } from './run.ts';
@@ -35,6 +36,8 @@ interface IbrlEvalFlags {
   seeds: number;
   firstSeed: number;
   epochs: number;
+  batchSize: number;
+  patience: number;
   maxMinutes?: number;
   clusters: number;
   clusterSeeds?: number;
@@ -58,7 +61,9 @@ export function registerEvalCommand(program: Command): void {
     .requiredOption('--data <dir>', 'IBRL folder with node.txt and readings/<id>.txt (e.g. ../shared/data/ibrl)')
     .option('--seeds <n>', 'number of seeds (each: own injections, own trained models)', positiveInt('seeds'), 5)
     .option('--first-seed <n>', 'first seed', positiveInt('first-seed'), 1)
-    .option('--epochs <n>', 'training epochs per model (upper bound; early stopping may end sooner)', positiveInt('epochs'), 30)
+    .option('--epochs <n>', 'training epochs per model (upper bound; early stopping may end sooner)', positiveInt('epochs'), TRAINING_DEFAULTS.epochs)
+    .option('--batch-size <n>', 'windows per optimiser step (as wsn-watch train)', positiveInt('batch-size'), TRAINING_DEFAULTS.batchSize)
+    .option('--patience <n>', 'epochs without validation improvement before stopping (as wsn-watch train)', positiveInt('patience'), TRAINING_DEFAULTS.patience)
     .option('--max-minutes <m>', 'wall-clock budget per model', (v) => Number(v))
     .option('--clusters <k>', 'also evaluate one model per k-means cluster (0 = off)', positiveInt('clusters'), 0)
     .option('--cluster-seeds <n>', 'run the clustered variant on the first n seeds only (default: all)', positiveInt('cluster-seeds'))
@@ -86,7 +91,7 @@ export function registerEvalCommand(program: Command): void {
       if (flags.model) {
         const module = await loadModelModule();
         backend = await module.ensureBackend('auto');
-        const settings = { epochs: flags.epochs, maxMinutes: flags.maxMinutes, batchSize: 8, validationFraction: 0.2, patience: 4, onProgress: progress };
+        const settings = { epochs: flags.epochs, maxMinutes: flags.maxMinutes, batchSize: flags.batchSize, validationFraction: TRAINING_DEFAULTS.validationFraction, patience: flags.patience, onProgress: progress };
         model = modelTrainer(module, settings, `ibrl:${flags.data}`);
         clusterModel = modelTrainer(module, { ...settings, maxMinutes: flags.clusterMaxMinutes ?? flags.maxMinutes }, `ibrl:${flags.data}`);
       }

@@ -43,7 +43,7 @@ export async function loadModelModule(): Promise<ModelModule> {
 
 export function modelTrainer(module: ModelModule, settings: ModelTrainSettings, dataSource: string): ModelTrainer {
   return async (train, graph, seed, stats) => {
-    return module.trainDetector(
+    const scorer = await module.trainDetector(
       train,
       graph,
       { seed, epochs: settings.epochs, batchSize: settings.batchSize, validationFraction: settings.validationFraction, patience: settings.patience, maxMinutes: settings.maxMinutes, stats, dataSource },
@@ -53,5 +53,20 @@ export function modelTrainer(module: ModelModule, settings: ModelTrainSettings, 
         }
       },
     );
+    const training = (scorer as { metadata?: { training?: TrainingSummary } }).metadata?.training;
+    if (training) {
+      settings.onProgress?.(
+        `model: ${training.epochsRun} epochs (best ${training.bestEpoch}, stopped: ${training.stoppedBecause}), threshold ${scorer.threshold.toFixed(3)} from validation (precision ${training.validation.precision.toFixed(3)} recall ${training.validation.recall.toFixed(3)} F1 ${training.validation.f1.toFixed(3)})`,
+      );
+    }
+    return scorer;
   };
+}
+
+/** What the log line after training reads of the model's training metadata. */
+interface TrainingSummary {
+  epochsRun: number;
+  bestEpoch: number;
+  stoppedBecause: string;
+  validation: { precision: number; recall: number; f1: number };
 }

@@ -17,6 +17,7 @@ import { knnGraph } from './knn-graph.ts';
 import { createProgressReporter, formatDuration } from './progress.ts';
 import { generateSyntheticNetwork } from './synthetic.ts';
 import { trainDetector } from './train.ts';
+import { TRAINING_DEFAULTS } from './defaults.ts';
 
 export interface TrainCliOptions {
   data?: string;
@@ -71,13 +72,13 @@ export function registerTrainCommand(program: Command): void {
     .option('--steps <n>', 'with --synthetic: number of samples', integer('--steps', 100), 2000)
     .requiredOption('--out <dir>', 'directory to write model.json, weights.bin (and nothing else) to')
     .option('--seed <n>', 'seed of weights, shuffling and injections (same seed and backend = same model)', integer('--seed', 0), 1)
-    .option('--epochs <n>', 'maximum passes over the training windows', integer('--epochs', 1), 30)
-    .option('--batch-size <n>', 'windows per optimiser step (rounded to whole sequences of --sequence-length)', integer('--batch-size', 1), 32)
+    .option('--epochs <n>', 'maximum passes over the training windows', integer('--epochs', 1), TRAINING_DEFAULTS.epochs)
+    .option('--batch-size <n>', 'windows per optimiser step (rounded to whole sequences of --sequence-length)', integer('--batch-size', 1), TRAINING_DEFAULTS.batchSize)
     .option('--window <n>', 'window length in samples', integer('--window', 2), 20)
     .option('--sequence-length <n>', 'consecutive windows the GRU is unrolled over (truncated back-propagation)', integer('--sequence-length', 1), 8)
     .option('--learning-rate <x>', 'Adam learning rate', positive('--learning-rate'), 1e-3)
-    .option('--validation-fraction <x>', 'tail of the training data held out for early stopping and threshold calibration', fraction('--validation-fraction'), 0.2)
-    .option('--patience <n>', 'epochs without validation improvement before stopping', integer('--patience', 1), 6)
+    .option('--validation-fraction <x>', 'tail of the training data held out for early stopping and threshold calibration', fraction('--validation-fraction'), TRAINING_DEFAULTS.validationFraction)
+    .option('--patience <n>', 'epochs without validation improvement before stopping', integer('--patience', 1), TRAINING_DEFAULTS.patience)
     .option('--train-fraction <x>', 'leading fraction of the data used at all (the rest is left for evaluation); default 0.6 for IBRL (the paper\'s split), 1 otherwise', fraction('--train-fraction'))
     .option('--windows-per-epoch <n>', 'cap on training windows per epoch (default: all)', integer('--windows-per-epoch', 1))
     .option('--max-minutes <x>', 'wall-clock budget; stops early keeping the best weights', positive('--max-minutes'))
