@@ -3,7 +3,7 @@ import { loadConfig } from '../common/config.ts';
 import { UserError } from '../common/errors.ts';
 import { createLogger } from '../common/log.ts';
 import { InfluxDashboardResults } from './web/influx-results.ts';
-import { startDashboardServer } from './web/server.ts';
+import { serveDashboard } from './web/server.ts';
 
 interface ServeFlags {
   host?: string;
@@ -40,23 +40,14 @@ export function registerDashboardCommands(program: Command): void {
         pollMs,
         logger,
       });
-      let server;
-      try {
-        server = await startDashboardServer({
-          store: results,
-          topology: results,
-          host: config.dashboard.host,
-          port: config.dashboard.port,
-          threshold: config.detector.threshold,
-          logger,
-        });
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE' || code === 'EACCES') {
-          throw new UserError('DASHBOARD_LISTEN_FAILED', `cannot listen on ${config.dashboard.host}:${config.dashboard.port}: ${code}`, 'pick another port with --port or WSN_DASHBOARD_PORT');
-        }
-        throw error;
-      }
+      const server = await serveDashboard({
+        store: results,
+        topology: results,
+        host: config.dashboard.host,
+        port: config.dashboard.port,
+        threshold: config.detector.threshold,
+        logger,
+      });
       process.stderr.write(`dashboard: serving ${server.url} (results from ${config.influx.url} database ${config.influx.database}); Ctrl-C stops it\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -2,11 +2,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigSchema, type Config } from '../common/config.ts';
-import { UserError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { Alert } from '../common/types.ts';
 import { TOPICS } from '../common/types.ts';
-import { startDashboardServer, type DashboardServer } from '../dashboards/web/server.ts';
+import { serveDashboard, type DashboardServer } from '../dashboards/web/server.ts';
 import { staticTopology } from '../dashboards/web/store.ts';
 import { topologyView } from '../dashboards/web/topology-view.ts';
 import type { AlertRoute } from '../detector/alerts/route.ts';
@@ -251,22 +250,14 @@ async function openSource(options: DemoOptions, tickMs: number): Promise<DemoSou
 }
 
 async function listen(store: MemoryResultStore, source: DemoSource, config: Config, logger: Logger): Promise<DashboardServer> {
-  try {
-    return await startDashboardServer({
-      store,
-      topology: staticTopology([topologyView(config.network, source.topology)]),
-      host: config.dashboard.host,
-      port: config.dashboard.port,
-      threshold: config.detector.threshold,
-      logger,
-    });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES') {
-      throw new UserError('DASHBOARD_LISTEN_FAILED', `cannot listen on ${config.dashboard.host}:${config.dashboard.port}: ${code}`, 'pick another port with --port (0 = any free port) or WSN_DASHBOARD_PORT');
-    }
-    throw error;
-  }
+  return serveDashboard({
+    store,
+    topology: staticTopology([topologyView(config.network, source.topology)]),
+    host: config.dashboard.host,
+    port: config.dashboard.port,
+    threshold: config.detector.threshold,
+    logger,
+  });
 }
 
 /** The model directory as given (relative to the working directory), else relative to the repository. */

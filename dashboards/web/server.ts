@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { UserError } from '../../common/errors.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import type { DashboardResults, ResultChangeNotice, TopologySource, TopologyView } from './store.ts';
 import { gridLayout } from './fallback-layout.ts';
@@ -89,6 +90,23 @@ function parseLimit(raw: string | null, fallback: number): number {
     throw new HttpError(400, `query parameter limit must be an integer from 1 to 10000, got "${raw}"`);
   }
   return limit;
+}
+
+/**
+ * startDashboardServer for commands: a port that is taken or not allowed
+ * becomes an error that names the address and says what to do.
+ */
+export async function serveDashboard(options: DashboardServerOptions): Promise<DashboardServer> {
+  try {
+    return await startDashboardServer(options);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      const address = `${options.host ?? '127.0.0.1'}:${options.port ?? 0}`;
+      throw new UserError('DASHBOARD_LISTEN_FAILED', `cannot listen on ${address}: ${code}`, 'pick another port with --port (0 = any free port) or WSN_DASHBOARD_PORT');
+    }
+    throw error;
+  }
 }
 
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {

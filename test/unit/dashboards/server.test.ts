@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UserError } from '../../../common/errors.ts';
 import { request } from 'node:http';
 import { MemoryResultStore } from '../../../detector/sinks/memory.ts';
-import { startDashboardServer, type DashboardServer } from '../../../dashboards/web/server.ts';
+import { serveDashboard, startDashboardServer, type DashboardServer } from '../../../dashboards/web/server.ts';
 import { staticTopology } from '../../../dashboards/web/store.ts';
 import { gridLayout } from '../../../dashboards/web/fallback-layout.ts';
 import { LAB_TOPOLOGY, NETWORK, labBatch } from '../../integration/dashboards/lab-network.ts';
@@ -40,6 +41,15 @@ describe('dashboard server', () => {
 
   it('listens on loopback by default', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('says which address is taken and what to do when the port is in use', async () => {
+    const port = Number(new URL(server.url).port);
+    const failure = await serveDashboard({ store, topology: staticTopology([LAB_TOPOLOGY]), port }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(UserError);
+    expect((failure as UserError).code).toBe('DASHBOARD_LISTEN_FAILED');
+    expect((failure as UserError).message).toBe(`cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
+    expect((failure as UserError).hint).toContain('--port');
   });
 
   it('refuses every method but GET and HEAD with 405', async () => {
