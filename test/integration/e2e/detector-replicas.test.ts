@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../common/types.ts';
-import { requireServices } from '../foundation/services.ts';
-import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW, referenceScores, sliceFolder, sliceModel } from './ibrl-slice.ts';
-import { Pipeline, waitFor } from './pipeline.ts';
+import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW, referenceScores } from './ibrl-slice.ts';
+import { waitFor } from './pipeline.ts';
+import { useSlicePipeline } from './slice-fixture.ts';
 
 // Two detector replicas in one consumer group while IBRL flows live through
 // ingest; one stops (SIGTERM), the other takes over its cluster. Real Kafka and
@@ -18,32 +18,19 @@ const SPEED = String(31 * 20);
  */
 const MAX_CLUSTER_SIZE = 5;
 
-let data: { dir: string; nodeFile: string };
-let model: string;
-let pipeline: Pipeline | undefined;
-
-beforeAll(async () => {
-  await requireServices();
-  data = await sliceFolder();
-  model = await sliceModel((message) => process.stderr.write(`${message}\n`));
-}, 300_000);
-
-afterAll(async () => {
-  await pipeline?.close();
-});
+const slice = useSlicePipeline();
 
 describe('detector replicas inside the live pipeline (real Kafka, InfluxDB)', () => {
   it('two replicas share the clusters; one stops with SIGTERM and the other takes over without a lost tick', async () => {
-    pipeline = new Pipeline('replicas');
-    const p = pipeline;
-    await p.startIngest(data.nodeFile, { maxClusterSize: MAX_CLUSTER_SIZE });
+    const p = slice.open('replicas');
+    await p.startIngest(slice.data.nodeFile, { maxClusterSize: MAX_CLUSTER_SIZE });
     expect(p.directory!.clusters.map((cluster) => cluster.id)).toEqual(['c-36', 'c-44']);
-    const a = await p.startDetector('a', model, ALERTS, { alertmanager: false });
-    const b = await p.startDetector('b', model, ALERTS, { alertmanager: false });
+    const a = await p.startDetector('a', slice.model, ALERTS, { alertmanager: false });
+    const b = await p.startDetector('b', slice.model, ALERTS, { alertmanager: false });
     /** Replicas that wrote `pipeline` points (one per batch they processed). */
     const writers = async (): Promise<string[]> => (await p.query<{ source: string }>('SELECT frames, source FROM pipeline')).map((row) => row.source);
 
-    const replayed = p.replay(data.dir, ['--speed', SPEED, '--from-epoch', String(FIRST_EPOCH), '--to-epoch', String(LAST_EPOCH)]);
+    const replayed = p.replay(slice.data.dir, ['--speed', SPEED, '--from-epoch', String(FIRST_EPOCH), '--to-epoch', String(LAST_EPOCH)]);
     let replayDone = false;
     void replayed.then(() => (replayDone = true), () => (replayDone = true));
     // Stop a once both replicas are scoring (each owns one cluster), while the replay still runs.
@@ -68,7 +55,7 @@ describe('detector replicas inside the live pipeline (real Kafka, InfluxDB)', ()
     const frames = (await p.readTopic(p.topics.frames, (messages) => messages.length >= emitted)).map((message) => JSON.parse(message.value.toString('utf8')) as Frame);
     expect(frames).toHaveLength(emitted);
     frames.sort((x, y) => x.tick - y.tick);
-    const expected = await referenceScores(model, frames);
+    const expected = await referenceScores(slice.model, frames);
     expect(expected.size).toBe(expectedScores);
 
     // Exactly the expected (cluster, tick) points, once each, with the probabilities of one uninterrupted detector.

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../common/types.ts';
-import { requireServices } from '../foundation/services.ts';
-import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW, referenceScores, sliceFolder, sliceModel } from './ibrl-slice.ts';
-import { Pipeline, waitFor } from './pipeline.ts';
+import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW, referenceScores } from './ibrl-slice.ts';
+import { waitFor } from './pipeline.ts';
+import { useSlicePipeline } from './slice-fixture.ts';
 
 // The detector killed mid-stream while IBRL flows live through ingest, on the real
 // Kafka and InfluxDB. test/integration/detector/failover.test.ts covers the same
@@ -12,29 +12,16 @@ import { Pipeline, waitFor } from './pipeline.ts';
 /** 50 rounds of IBRL per second: the slice takes about 8 s, long enough to kill the detector inside it. */
 const SPEED = String(31 * 50);
 
-let data: { dir: string; nodeFile: string };
-let model: string;
-let pipeline: Pipeline | undefined;
-
-beforeAll(async () => {
-  await requireServices();
-  data = await sliceFolder();
-  model = await sliceModel((message) => process.stderr.write(`${message}\n`));
-}, 300_000);
-
-afterAll(async () => {
-  await pipeline?.close();
-});
+const slice = useSlicePipeline();
 
 describe('detector restart inside the live pipeline (real Kafka, InfluxDB)', () => {
   it('SIGKILL mid-stream and a restart: every tick ingest emitted is scored once, continuing the same state', async () => {
-    pipeline = new Pipeline('restart');
-    const p = pipeline;
-    await p.startIngest(data.nodeFile);
-    const first = await p.startDetector('first', model, ALERTS, { alertmanager: false });
+    const p = slice.open('restart');
+    await p.startIngest(slice.data.nodeFile);
+    const first = await p.startDetector('first', slice.model, ALERTS, { alertmanager: false });
     const scored = async (): Promise<number> => (await p.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system'))[0]?.count ?? 0;
 
-    const replayed = p.replay(data.dir, ['--speed', SPEED, '--from-epoch', String(FIRST_EPOCH), '--to-epoch', String(LAST_EPOCH)]);
+    const replayed = p.replay(slice.data.dir, ['--speed', SPEED, '--from-epoch', String(FIRST_EPOCH), '--to-epoch', String(LAST_EPOCH)]);
     let replayDone = false;
     void replayed.then(() => (replayDone = true), () => (replayDone = true));
     // Kill as soon as the first replica has written scores, while the replay still runs.
@@ -44,7 +31,7 @@ describe('detector restart inside the live pipeline (real Kafka, InfluxDB)', () 
     expect((await first.exited).signal).toBe('SIGKILL');
     const beforeRestart = await scored();
 
-    const second = await p.startDetector('second', model, ALERTS, { alertmanager: false });
+    const second = await p.startDetector('second', slice.model, ALERTS, { alertmanager: false });
     const sent = await replayed;
     await waitFor('ingest to accept every reading', async () => (await p.ingestCounts()).accepted === sent);
     const { frames: emitted, rejected } = await p.ingestCounts();
@@ -58,7 +45,7 @@ describe('detector restart inside the live pipeline (real Kafka, InfluxDB)', () 
     // What ingest emitted, read back from the frames topic: one frame per tick of the one cluster.
     const frames = (await p.readTopic(p.topics.frames, (messages) => messages.length >= emitted)).map((message) => JSON.parse(message.value.toString('utf8')) as Frame);
     expect(frames).toHaveLength(emitted);
-    const expected = await referenceScores(model, frames);
+    const expected = await referenceScores(slice.model, frames);
     expect(expected.size).toBe(expectedScores);
 
     // Exactly one `system` point per scored tick, none missing, none extra, and the

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OutgoingMessage } from '../../../common/transport.ts';
 import { loadIbrl } from '../../../detector/data/ibrl.ts';
 import { DLQ_HEADERS } from '../../../ingest/pipeline.ts';
 import type { RejectionCode } from '../../../ingest/rejection.ts';
-import { requireServices } from '../foundation/services.ts';
-import { FIRST_EPOCH, IBRL_DIR, MODALITIES, SLICE_ALERTS, SLICE_MOTES, WINDOW, sliceFolder, sliceModel } from './ibrl-slice.ts';
-import { Pipeline, TICK_MS, waitFor } from './pipeline.ts';
+import { FIRST_EPOCH, IBRL_DIR, MODALITIES, SLICE_ALERTS, SLICE_MOTES, WINDOW } from './ibrl-slice.ts';
+import { TICK_MS, waitFor } from './pipeline.ts';
+import { useSlicePipeline } from './slice-fixture.ts';
 
 // 1,000 malformed messages mixed into a stream of valid readings, through
 // ingest and `wsn-watch detect` into InfluxDB, on the real Kafka and InfluxDB.
@@ -32,25 +32,13 @@ function badKinds(network: string): Array<{ code: RejectionCode; make: (i: numbe
   ];
 }
 
-let data: { dir: string; nodeFile: string };
-let model: string;
-let pipeline: Pipeline | undefined;
-
-beforeAll(async () => {
-  await requireServices();
-  data = await sliceFolder();
-  model = await sliceModel((message) => process.stderr.write(`${message}\n`));
-}, 300_000);
-
-afterAll(async () => {
-  await pipeline?.close();
-});
+const slice = useSlicePipeline();
 
 describe('bad messages in the stream, end to end (real Kafka, InfluxDB)', () => {
   it('1,000 malformed messages land in the DLQ with their reasons; every valid reading is in InfluxDB exactly once', async () => {
-    pipeline = new Pipeline('dlq');
-    await pipeline.startIngest(data.nodeFile);
-    const detector = await pipeline.startDetector('d1', model, SLICE_ALERTS, { alertmanager: false });
+    const pipeline = slice.open('dlq');
+    await pipeline.startIngest(slice.data.nodeFile);
+    const detector = await pipeline.startDetector('d1', slice.model, SLICE_ALERTS, { alertmanager: false });
     const { network } = pipeline;
 
     // Valid: each mote once per tick, with its real values of round FIRST_EPOCH + k (the slice's aligned series).
@@ -93,7 +81,7 @@ describe('bad messages in the stream, end to end (real Kafka, InfluxDB)', () => 
     await producer.close();
 
     await waitFor('ingest to take every message', async () => {
-      const counts = await pipeline!.ingestCounts();
+      const counts = await pipeline.ingestCounts();
       return counts.accepted + counts.rejected === valid.size + nodes.length + BAD_COUNT;
     });
     const counts = await pipeline.ingestCounts();
@@ -116,7 +104,7 @@ describe('bad messages in the stream, end to end (real Kafka, InfluxDB)', () => 
     // InfluxDB, once the detector has written every emitted tick (the first WINDOW - 1 only fill the window):
     // in ticks 0 .. TICKS-1 the `reading` measurement holds exactly one point per valid reading, with its values.
     await waitFor('the detector to write every emitted tick', async () => {
-      const rows = await pipeline!.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system');
+      const rows = await pipeline.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system');
       return rows[0]?.count === TICKS + 1 - (WINDOW - 1);
     });
     const points = await pipeline.query<{ time: Date; node: string; temperature: number; humidity: number; voltage: number }>(

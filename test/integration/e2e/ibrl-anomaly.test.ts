@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StreamInjector, parseInjection } from '../../../ingest/inject.ts';
 import { ibrlToReading, streamIbrl } from '../../../ingest/ibrl-reader.ts';
-import { requireServices } from '../foundation/services.ts';
-import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW, sliceFolder, sliceModel } from './ibrl-slice.ts';
-import { Pipeline, TICK_MS, alertsOf, waitFor, type DetectorRun } from './pipeline.ts';
+import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW } from './ibrl-slice.ts';
+import { type Pipeline, TICK_MS, alertsOf, waitFor, type DetectorRun } from './pipeline.ts';
+import { useSlicePipeline } from './slice-fixture.ts';
 
 // IBRL replayed through the whole pipeline on the real services:
 // `wsn-watch replay ibrl` → Kafka → ingest → Kafka → `wsn-watch detect` → InfluxDB, Alertmanager.
@@ -21,19 +21,7 @@ const TARGET = '45';
 const SURGE_READINGS = 5;
 const INJECTION = `${TARGET}:temperature:surge:${FIRST_EPOCH + 200}:${SURGE_READINGS}`;
 
-let data: { dir: string; nodeFile: string };
-let model: string;
-const pipelines: Pipeline[] = [];
-
-beforeAll(async () => {
-  await requireServices();
-  data = await sliceFolder();
-  model = await sliceModel((message) => process.stderr.write(`${message}\n`));
-}, 300_000);
-
-afterAll(async () => {
-  await Promise.all(pipelines.map((pipeline) => pipeline.close()));
-});
+const slice = useSlicePipeline();
 
 /** Where the surged replay pauses: 5 rounds into the injection, before its last surged reading. */
 const PAUSE_EPOCH = FIRST_EPOCH + 205;
@@ -56,12 +44,11 @@ async function injectionTruth(dir: string): Promise<{ times: number[]; beforePau
 
 /** Starts ingest and one detector on a fresh pipeline for the slice's topology (one cluster). */
 async function startPipeline(name: string): Promise<{ pipeline: Pipeline; cluster: string; detector: DetectorRun }> {
-  const pipeline = new Pipeline(name);
-  pipelines.push(pipeline);
-  await pipeline.startIngest(data.nodeFile);
+  const pipeline = slice.open(name);
+  await pipeline.startIngest(slice.data.nodeFile);
   const clusters = pipeline.directory!.clusters;
   expect(clusters).toHaveLength(1);
-  const detector = await pipeline.startDetector('d1', model, ALERTS);
+  const detector = await pipeline.startDetector('d1', slice.model, ALERTS);
   return { pipeline, cluster: clusters[0].id, detector };
 }
 
@@ -87,7 +74,7 @@ async function waitUntilScored(pipeline: Pipeline, sent: number): Promise<number
 
 describe('IBRL replay end to end (real Kafka, InfluxDB, Alertmanager)', () => {
   it('an injected surge is flagged within 2 ticks, alerts in Alertmanager with network/cluster/node/modality and resolves', async () => {
-    const truth = await injectionTruth(data.dir);
+    const truth = await injectionTruth(slice.data.dir);
     expect(truth.times).toHaveLength(SURGE_READINGS);
     expect(truth.beforePause).toBeGreaterThan(1);
     expect(truth.beforePause).toBeLessThan(SURGE_READINGS);
@@ -95,7 +82,7 @@ describe('IBRL replay end to end (real Kafka, InfluxDB, Alertmanager)', () => {
     const { pipeline, cluster } = await startPipeline('surge');
 
     // First part, up to a pause in the middle of the surge: the alert fires and stays active.
-    let sent = await pipeline.replay(data.dir, replayArgs(FIRST_EPOCH, PAUSE_EPOCH, INJECTION));
+    let sent = await pipeline.replay(slice.data.dir, replayArgs(FIRST_EPOCH, PAUSE_EPOCH, INJECTION));
     await waitFor('the alert in Alertmanager', async () => (await alertsOf(pipeline.config, pipeline.network)).length > 0);
     const active = await alertsOf(pipeline.config, pipeline.network);
     expect(active).toHaveLength(1);
@@ -107,7 +94,7 @@ describe('IBRL replay end to end (real Kafka, InfluxDB, Alertmanager)', () => {
     expect(startsAt).toBeLessThanOrEqual(injectionTick + 2 * TICK_MS);
 
     // The rest of the slice (the injector goes on with the surge's remaining readings).
-    sent += await pipeline.replay(data.dir, replayArgs(PAUSE_EPOCH + 1, LAST_EPOCH, `${TARGET}:temperature:surge:${PAUSE_EPOCH + 1}:${SURGE_READINGS - truth.beforePause}`));
+    sent += await pipeline.replay(slice.data.dir, replayArgs(PAUSE_EPOCH + 1, LAST_EPOCH, `${TARGET}:temperature:surge:${PAUSE_EPOCH + 1}:${SURGE_READINGS - truth.beforePause}`));
     await waitUntilScored(pipeline, sent);
 
     // The anomaly measurement: the target is flagged at the injection's first tick or within 2 ticks after it, never before.
@@ -133,7 +120,7 @@ describe('IBRL replay end to end (real Kafka, InfluxDB, Alertmanager)', () => {
 
   it('the same slice without the injection raises no alert and flags no node', async () => {
     const { pipeline, detector } = await startPipeline('clean');
-    const sent = await pipeline.replay(data.dir, replayArgs(FIRST_EPOCH, LAST_EPOCH));
+    const sent = await pipeline.replay(slice.data.dir, replayArgs(FIRST_EPOCH, LAST_EPOCH));
     expect(await waitUntilScored(pipeline, sent)).toBeGreaterThan(300);
     expect(await pipeline.query('SELECT probability, node FROM anomaly WHERE is_anomaly = true')).toEqual([]);
     const [max] = await pipeline.query<{ max: number }>('SELECT MAX(probability) AS max FROM anomaly');

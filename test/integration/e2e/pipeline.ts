@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../support/ports.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../../common/config.ts';
@@ -42,17 +42,6 @@ export interface ChildRun {
   logFile: string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stdout(): string;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Polls `predicate` until it holds; fails naming `what` after `timeoutMs`. */

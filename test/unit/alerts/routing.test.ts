@@ -1,22 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Alert } from '../../../common/types.ts';
+import { FIRING_ALERT } from './sample-alert.ts';
 import { createLogger } from '../../../common/log.ts';
 import { toPostableAlert } from '../../../detector/alerts/alertmanager.ts';
 import { AlertRouter } from '../../../detector/alerts/router.ts';
 import type { AlertRoute } from '../../../detector/alerts/route.ts';
 
-const firing: Alert = {
-  id: 'lab/c1/7',
-  kind: 'anomaly',
-  status: 'firing',
-  network: 'lab',
-  cluster: 'c1',
-  node: '7',
-  modality: 'humidity',
-  probability: 0.93,
-  startsAt: Date.UTC(2004, 2, 6, 12),
-  dashboardUrl: 'http://127.0.0.1:8080/node/lab/7',
-};
+const firing = FIRING_ALERT;
 const now = Date.UTC(2026, 0, 1);
 
 describe('toPostableAlert', () => {

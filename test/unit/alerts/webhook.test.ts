@@ -2,22 +2,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Alert } from '../../../common/types.ts';
+import { FIRING_ALERT } from './sample-alert.ts';
 import { WebhookRoute, signBody, type WebhookBody } from '../../../detector/alerts/webhook.ts';
 import { DeliveryError, type DeliveryRetry } from '../../../detector/alerts/http-post.ts';
 
-const alert: Alert = {
-  id: 'lab/c1/7',
-  kind: 'anomaly',
-  status: 'firing',
-  network: 'lab',
-  cluster: 'c1',
-  node: '7',
-  modality: 'humidity',
-  probability: 0.93,
-  startsAt: Date.UTC(2004, 2, 6, 12),
-  dashboardUrl: 'http://127.0.0.1:8080/node/lab/7',
-};
+const alert = FIRING_ALERT;
 
 const fastRetry: DeliveryRetry = { retries: 3, minBackoffMs: 5, maxBackoffMs: 20, timeoutMs: 2_000 };
 
