@@ -16,7 +16,7 @@ import { startIngestService, type IngestService } from './service.ts';
 import { InfluxSink } from '../detector/sinks/influx.ts';
 import type { TopologyFollower } from '../topology/kafka.ts';
 import { Simulation, runSimulation, writeSimulatedTopology } from './simulate.ts';
-import { ingestTopicSpecs } from './topics.ts';
+import { ingestTopicSpecs, type IngestTopicNames } from './topics.ts';
 import { layoutFromFile, layoutFromTopology } from './topology-source.ts';
 import type { Reading } from '../common/types.ts';
 
@@ -82,9 +82,12 @@ export function registerIngestCommands(program: Command): void {
     .option('--topology <file>', 'node positions (IBRL node.txt, .json, .csv); default: follow the wsn.topology topic')
     .addOption(new Option('--http-port <port>', 'port of /metrics, /healthz, /readyz (ingest.httpPort)').argParser(parseInteger('--http-port')))
     .option('--group <id>', 'consumer group on wsn.readings', 'wsn-ingest')
+    .option('--readings-topic <name>', 'topic to read readings from', TOPICS.readings)
+    .option('--dlq-topic <name>', 'topic that keeps rejected readings with the reason', TOPICS.readingsDlq)
+    .option('--frames-topic <name>', 'topic to publish aligned frames on (the detector reads it)', TOPICS.frames)
     .option('--no-influx', 'do not write ingest statistics (pipeline, source=ingest) to InfluxDB (influx.url)')
     .addOption(new Option('--stats-interval <s>', 'seconds between ingest statistics points in InfluxDB').argParser(parseInteger('--stats-interval')).default(10))
-    .action(async (options: { topology?: string; httpPort?: number; group: string; influx: boolean; statsInterval: number }, command: Command) => {
+    .action(async (options: { topology?: string; httpPort?: number; group: string; readingsTopic: string; dlqTopic: string; framesTopic: string; influx: boolean; statsInterval: number }, command: Command) => {
       const config = configOf(command, { 'ingest.httpPort': options.httpPort });
       const logger = createLogger('ingest');
       let directory: NodeDirectory;
@@ -120,10 +123,11 @@ export function registerIngestCommands(program: Command): void {
         });
         stats = { writer, intervalMs: options.statsInterval * 1000, url: config.influx.url };
       }
-      const running = await startIngestService({ config, transport, directory, checkpoints, logger, groupId: options.group, stats });
+      const topics: IngestTopicNames = { readings: options.readingsTopic, readingsDlq: options.dlqTopic, frames: options.framesTopic };
+      const running = await startIngestService({ config, transport, directory, checkpoints, logger, groupId: options.group, stats, topics });
       service = running;
       process.stderr.write(
-        `ingest: network "${config.network}", ${directory.nodeCount} nodes in ${directory.clusters.length} cluster(s), topology ${directory.version.slice(0, 12)}; ` +
+        `ingest: network "${config.network}", ${topics.readings} → ${topics.frames} (rejects: ${topics.readingsDlq}), ${directory.nodeCount} nodes in ${directory.clusters.length} cluster(s), topology ${directory.version.slice(0, 12)}; ` +
           `tick ${config.ingest.tickMs} ms, lateness ${config.ingest.allowedLatenessMs} ms; checkpoint ${checkpoints.file}; http://127.0.0.1:${running.httpPort}/metrics\n`,
       );
       const { stopped } = shutdownSignal();

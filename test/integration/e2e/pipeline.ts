@@ -72,9 +72,11 @@ function runCli(name: string, args: string[], env: Record<string, string>): Chil
   return { child, logFile, exited, stdout: () => out };
 }
 
-export interface DetectorRun extends ChildRun {
+/** A child service with its /metrics, /healthz and /readyz port. */
+export interface ServiceRun extends ChildRun {
   port: number;
 }
+export type DetectorRun = ServiceRun;
 
 /**
  * One end-to-end pipeline. `close()` stops everything it started (SIGKILL for
@@ -128,6 +130,39 @@ export class Pipeline {
     return this.ingest;
   }
 
+  /**
+   * `wsn-watch ingest` as a child process on the test's topics (given by
+   * flags), for the nodes of `nodeFile`; resolves when /readyz answers 200.
+   */
+  async startIngestCli(nodeFile: string): Promise<ServiceRun> {
+    const port = await freePort();
+    const args = [
+      'ingest',
+      '--topology', nodeFile,
+      '--group', `e2e-ingest-cli-${this.id}`,
+      '--readings-topic', this.topics.readings,
+      '--dlq-topic', this.topics.readingsDlq,
+      '--frames-topic', this.topics.frames,
+      '--http-port', String(port),
+      '--no-influx',
+    ];
+    const run = runCli(`${this.name}-${this.id}-ingest`, args, { WSN_NETWORK: this.network, WSN_PARTITION_IDLE_MS: String(30 * 60_000), WSN_STATE_DIR: path.join(tmpdir(), 'wsn-watch-e2e', `state-${this.id}`) });
+    this.children.push(run);
+    await this.untilReady('ingest', run, port);
+    return { ...run, port };
+  }
+
+  /** Polls the child's /readyz until 200; fails early if the child exits. */
+  private async untilReady(what: string, run: ChildRun, port: number): Promise<void> {
+    let gone = false;
+    void run.exited.then(() => (gone = true));
+    await waitFor(`${what} /readyz (log ${run.logFile})`, async () => {
+      if (gone) throw new Error(`${what} exited before it was ready; see ${run.logFile}`);
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+      return response?.status === 200;
+    });
+  }
+
   /** `wsn-watch detect` on the test's topics and database; resolves when /readyz answers 200. */
   async startDetector(replica: string, model: string, alerts: AlertSettings, options: { alertmanager?: boolean } = {}): Promise<DetectorRun> {
     const port = await freePort();
@@ -152,13 +187,7 @@ export class Pipeline {
       WSN_RESOLVE_AFTER_TICKS: String(alerts.resolveAfterTicks),
     });
     this.children.push(run);
-    let gone = false;
-    void run.exited.then(() => (gone = true));
-    await waitFor(`detector ${replica} /readyz (log ${run.logFile})`, async () => {
-      if (gone) throw new Error(`detector ${replica} exited before it was ready; see ${run.logFile}`);
-      const response = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-      return response?.status === 200;
-    });
+    await this.untilReady(`detector ${replica}`, run, port);
     return { ...run, port };
   }
 
