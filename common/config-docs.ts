@@ -11,6 +11,7 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   stateDir: 'Folder for local state: services, checkpoints, caches (relative to the working directory).',
   'kafka.brokers': 'Kafka bootstrap brokers (host:port list; comma-separated in the environment).',
   'kafka.clientId': 'Kafka client id prefix of every wsn-watch client.',
+  'kafka.sessionTimeoutMs': 'Consumer group session timeout: how long the group waits for a consumer that stopped without leaving (crash, SIGKILL) before its partitions go to another replica or a restarted one. Lower means faster failover and more spurious rebalances under load.',
   'influx.url': 'InfluxDB 1.x HTTP address the sinks and dashboards use.',
   'influx.database': 'InfluxDB database of readings, anomalies, system and pipeline points.',
   'alertmanager.url': 'Prometheus Alertmanager address alerts are posted to (API v2).',

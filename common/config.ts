@@ -16,8 +16,10 @@ export const ConfigSchema = z.object({
     .object({
       brokers: z.array(z.string().min(1)).min(1).default(['127.0.0.1:9092']),
       clientId: z.string().default('wsn-watch'),
+      // Kafka's broker accepts 6 s to 300 s by default (group.min/max.session.timeout.ms).
+      sessionTimeoutMs: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
     })
-    .default({ brokers: ['127.0.0.1:9092'], clientId: 'wsn-watch' }),
+    .default({ brokers: ['127.0.0.1:9092'], clientId: 'wsn-watch', sessionTimeoutMs: 30_000 }),
   influx: z
     .object({
       url: z.string().url().default('http://127.0.0.1:8086'),
@@ -88,6 +90,7 @@ export const ENV_VARS: Record<string, string> = {
   WSN_STATE_DIR: 'stateDir',
   WSN_KAFKA_BROKERS: 'kafka.brokers',
   WSN_KAFKA_CLIENT_ID: 'kafka.clientId',
+  WSN_KAFKA_SESSION_TIMEOUT_MS: 'kafka.sessionTimeoutMs',
   WSN_INFLUX_URL: 'influx.url',
   WSN_INFLUX_DATABASE: 'influx.database',
   WSN_ALERTMANAGER_URL: 'alertmanager.url',

@@ -110,7 +110,8 @@ export class KafkaTransport implements Transport {
   private readonly kafka: Kafka;
   private readonly logger: Logger;
   private readonly retryBackoffMs: number;
-  private readonly sessionTimeoutMs: number;
+  /** How long the group waits for a consumer of ours that stopped without leaving. */
+  readonly sessionTimeoutMs: number;
   private readonly maxBytesPerPartition: number | undefined;
   private readonly maxRequestBytes: number;
   private readonly producers = new Set<Producer>();

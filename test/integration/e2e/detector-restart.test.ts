@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../common/types.ts';
 import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW, referenceScores } from './ibrl-slice.ts';
@@ -11,6 +12,12 @@ import { useSlicePipeline } from './slice-fixture.ts';
 
 /** 50 rounds of IBRL per second: the slice takes about 8 s, long enough to kill the detector inside it. */
 const SPEED = String(31 * 50);
+/**
+ * The killed detector never leaves its consumer group: the restarted one gets
+ * the partitions when the session of the first times out. 10 s instead of the
+ * default 30 s (kafka.sessionTimeoutMs) is the setting under test here.
+ */
+const AFTER_CRASH = { alertmanager: false, env: { WSN_KAFKA_SESSION_TIMEOUT_MS: '10000' } };
 
 const slice = useSlicePipeline();
 
@@ -18,7 +25,7 @@ describe('detector restart inside the live pipeline (real Kafka, InfluxDB)', () 
   it('SIGKILL mid-stream and a restart: every tick ingest emitted is scored once, continuing the same state', async () => {
     const p = slice.open('restart');
     await p.startIngest(slice.data.nodeFile);
-    const first = await p.startDetector('first', slice.model, ALERTS, { alertmanager: false });
+    const first = await p.startDetector('first', slice.model, ALERTS, AFTER_CRASH);
     const scored = async (): Promise<number> => (await p.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system'))[0]?.count ?? 0;
 
     const replayed = p.replay(slice.data.dir, ['--speed', SPEED, '--from-epoch', String(FIRST_EPOCH), '--to-epoch', String(LAST_EPOCH)]);
@@ -31,7 +38,7 @@ describe('detector restart inside the live pipeline (real Kafka, InfluxDB)', () 
     expect((await first.exited).signal).toBe('SIGKILL');
     const beforeRestart = await scored();
 
-    const second = await p.startDetector('second', slice.model, ALERTS, { alertmanager: false });
+    const second = await p.startDetector('second', slice.model, ALERTS, AFTER_CRASH);
     const sent = await replayed;
     await waitFor('ingest to accept every reading', async () => (await p.ingestCounts()).accepted === sent);
     const { frames: emitted, rejected } = await p.ingestCounts();
@@ -41,6 +48,8 @@ describe('detector restart inside the live pipeline (real Kafka, InfluxDB)', () 
     await waitFor('every emitted tick scored after the restart', async () => (await scored()) >= expectedScores, 180_000);
     second.child.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);
+    // The setting reached the detector's Kafka consumer.
+    expect(readFileSync(second.logFile, 'utf8')).toContain('group session timeout 10 s');
 
     // What ingest emitted, read back from the frames topic: one frame per tick of the one cluster.
     const frames = (await p.readTopic(p.topics.frames, (messages) => messages.length >= emitted)).map((message) => JSON.parse(message.value.toString('utf8')) as Frame);

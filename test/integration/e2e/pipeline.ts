@@ -164,7 +164,7 @@ export class Pipeline {
   }
 
   /** `wsn-watch detect` on the test's topics and database; resolves when /readyz answers 200. */
-  async startDetector(replica: string, model: string, alerts: AlertSettings, options: { alertmanager?: boolean } = {}): Promise<DetectorRun> {
+  async startDetector(replica: string, model: string, alerts: AlertSettings, options: { alertmanager?: boolean; env?: Record<string, string> } = {}): Promise<DetectorRun> {
     const port = await freePort();
     const args = [
       'detect',
@@ -185,6 +185,7 @@ export class Pipeline {
       WSN_NETWORK: this.network,
       WSN_ALERT_AFTER_TICKS: String(alerts.alertAfterTicks),
       WSN_RESOLVE_AFTER_TICKS: String(alerts.resolveAfterTicks),
+      ...options.env,
     });
     this.children.push(run);
     await this.untilReady(`detector ${replica}`, run, port);
