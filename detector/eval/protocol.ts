@@ -11,6 +11,7 @@
  *   lies in [t, t + window) is anomalous.
  */
 import type { Series } from '../series.ts';
+import { midpointOfGap } from '../train/calibrate.ts';
 import type { SeriesScorer } from '../scoring.ts';
 
 export interface ProtocolOptions {
@@ -182,9 +183,10 @@ export async function runProtocol(
 }
 
 /**
- * The threshold that maximizes F1 on a set of outcomes (ties: the highest
- * such threshold, the most conservative). Used to calibrate baselines on
- * injected TRAINING data, never on the test range.
+ * The threshold that maximizes F1 on a set of outcomes: of the gap of
+ * thresholds that all give the best F1, the middle (see `midpointOfGap`),
+ * the rule the model's own validation calibration uses too. Used to
+ * calibrate baselines on injected TRAINING data, never on the test range.
  */
 export function bestF1Threshold(outcomes: ProtocolOutcomes): { threshold: number; counts: Counts } {
   const candidates = new Set<number>();
@@ -200,5 +202,6 @@ export function bestF1Threshold(outcomes: ProtocolOutcomes): { threshold: number
     if (!best || counts.f1 > best.counts.f1) best = { threshold, counts };
   }
   if (!best) throw new RangeError('bestF1Threshold: no outcomes');
-  return best;
+  const threshold = midpointOfGap(candidates, best.threshold);
+  return { threshold, counts: countOutcomes(outcomes, threshold) };
 }

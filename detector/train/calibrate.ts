@@ -15,16 +15,35 @@ export interface CalibrationResult {
  * many: precision = recall / (recall + false-positive rate). `clean` holds
  * the cluster probability of clean windows, `injected` the highest
  * probability over the windows covering each injected anomaly.
- * Ties prefer the higher threshold (fewer false alarms in the field).
+ *
+ * F1 is the same for every threshold in the gap between the lowest score it
+ * flags and the highest it does not; the threshold is the middle of that gap
+ * (`midpointOfGap`), not its upper edge, which would sit right on the
+ * weakest detected anomaly of the validation data and miss a slightly
+ * weaker one in the field. When validation separates clean from injected
+ * completely, this is the middle between the two.
  */
 export function calibrateThreshold(clean: ArrayLike<number>, injected: ArrayLike<number>): CalibrationResult {
+  const scores = [...Array.from(injected), ...Array.from(clean)];
   const candidates = [...new Set([...Array.from(injected), ...Array.from(clean).map((v) => Math.min(1, v + 1e-6))])].sort((a, b) => b - a);
   let best: CalibrationResult = { threshold: 0.5, precision: 0, recall: 0, f1: 0 };
   for (const threshold of candidates) {
     const result = evaluateThreshold(clean, injected, threshold);
     if (result.f1 > best.f1 + 1e-12) best = result;
   }
-  return best;
+  if (best.f1 === 0) return best;
+  return evaluateThreshold(clean, injected, midpointOfGap(scores, best.threshold));
+}
+
+/**
+ * The middle between `threshold` (a value that decides as `score >= threshold`)
+ * and the highest score below it: every threshold in that gap flags the same
+ * scores. `threshold` itself when no score lies below it.
+ */
+export function midpointOfGap(scores: Iterable<number>, threshold: number): number {
+  let below = -Infinity;
+  for (const score of scores) if (score < threshold && score > below) below = score;
+  return Number.isFinite(below) ? (below + threshold) / 2 : threshold;
 }
 
 export function evaluateThreshold(clean: ArrayLike<number>, injected: ArrayLike<number>, threshold: number): CalibrationResult {

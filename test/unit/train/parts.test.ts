@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pearson } from '../../../detector/data/inject.ts';
-import { calibrateThreshold, evaluateThreshold } from '../../../detector/train/calibrate.ts';
+import { calibrateThreshold, evaluateThreshold, midpointOfGap } from '../../../detector/train/calibrate.ts';
 import { knnGraph } from '../../../detector/train/knn-graph.ts';
 import { writeNodeLabels, writeWindows } from '../../../detector/train/sequences.ts';
 import { generateSyntheticNetwork } from '../../../detector/train/synthetic.ts';
@@ -32,7 +32,8 @@ describe('threshold calibration', () => {
     const injected = [0.9, 0.8, 0.7, 0.4];
     // One false alarm above 0.4 costs less than missing the 0.4 anomaly: F1 8/9 against 6/7.
     const one = calibrateThreshold([0.1, 0.2, 0.3, 0.65], injected);
-    expect(one.threshold).toBeCloseTo(0.4, 6);
+    // Every threshold in (0.3, 0.4] gives that F1: the middle of the gap.
+    expect(one.threshold).toBeCloseTo(0.35, 6);
     expect(one.f1).toBeCloseTo(8 / 9, 6);
     // Two false alarms cost more: the threshold moves just above the higher one.
     const two = calibrateThreshold([0.1, 0.2, 0.5, 0.6], injected);
@@ -41,6 +42,14 @@ describe('threshold calibration', () => {
     expect(two.recall).toBe(0.75);
     expect(two.precision).toBe(1);
     expect(evaluateThreshold([0.1, 0.2, 0.5, 0.6], injected, 0.4).f1).toBeLessThan(two.f1);
+  });
+
+  it('puts the threshold midway between clean and injected scores when validation separates them', () => {
+    // Any threshold in (0.1, 0.6] is perfect on this data; the upper edge would miss an anomaly scored 0.55.
+    const separated = calibrateThreshold([0.02, 0.05, 0.1], [0.6, 0.9, 0.99]);
+    expect(separated.f1).toBe(1);
+    expect(separated.threshold).toBeCloseTo(0.35, 6);
+    expect(midpointOfGap([0.3, 0.9], 0.3)).toBe(0.3);
   });
 });
 
