@@ -9,7 +9,7 @@ import { RollingZScoreScorer } from '../baselines/rolling-zscore.ts';
 import { type ModalityStats, computeStats, normalizeSeries, selectStats } from '../data/normalize.ts';
 import type { Series } from '../series.ts';
 import type { SeriesScorer } from '../scoring.ts';
-import { calibrateOnTraining } from './calibrate.ts';
+import { calibrateOnTraining, thresholdOnTraining, withThreshold } from './calibrate.ts';
 import { ClusteredScorer, selectNodes } from './clustered.ts';
 import { type FalseAlarms, falseAlarms } from './false-alarms.ts';
 import { type EvalGraph, type Positions, kmeansClusters, knnGraph, nearestNodeIndex } from './graph.ts';
@@ -103,9 +103,20 @@ export async function runEvaluation(input: EvaluationInput): Promise<EvaluationR
     result.kinds[seed] = kindCounts(plan);
     progress(`seed ${seed}: injections ${JSON.stringify(result.kinds[seed])}`);
 
-    const builders: { name: string; build: () => Promise<{ scorer: SeriesScorer; models: number }> }[] = [];
+    /** `alternatives`: the same scores judged at other thresholds, reported as scorers of their own. */
+    const builders: { name: string; build: () => Promise<{ scorer: SeriesScorer; models: number; alternatives?: { name: string; threshold: number }[] }> }[] = [];
+    const calibration = { raw, normalized, trainEnd: layout.trainEnd, protocol, nearest, injectionStats, normalization, seed };
+    /**
+     * A model's threshold as the baselines get theirs (the protocol inside the
+     * training range); the threshold it was trained with (its validation tail)
+     * is reported next to it as `<name> (validation threshold)`.
+     */
+    const calibrateModel = async (name: string, scorer: SeriesScorer) => {
+      const { threshold } = await thresholdOnTraining(scorer, calibration);
+      progress(`seed ${seed}: ${name}: threshold ${threshold.toFixed(3)} from the training range (${scorer.threshold.toFixed(3)} from validation)`);
+      return { scorer: withThreshold(scorer, threshold), alternatives: [{ name: `${name} (validation threshold)`, threshold: scorer.threshold }] };
+    };
     if (input.baselines ?? true) {
-      const calibration = { raw, normalized, trainEnd: layout.trainEnd, protocol, nearest, injectionStats, normalization, seed };
       builders.push({
         name: 'rolling-zscore',
         build: async () => {
@@ -125,7 +136,7 @@ export async function runEvaluation(input: EvaluationInput): Promise<EvaluationR
     }
     const model = input.model;
     if (model) {
-      builders.push({ name: 'glsl-model', build: async () => ({ scorer: await model(train, graph, seed, normalization), models: 1 }) });
+      builders.push({ name: 'glsl-model', build: async () => ({ ...(await calibrateModel('glsl-model', await model(train, graph, seed, normalization))), models: 1 }) });
       const clusterModel = input.clusterModel ?? model;
       if (clusterGroups && seedIndex < (input.clusterSeeds ?? Infinity)) {
         builders.push({
@@ -137,7 +148,8 @@ export async function runEvaluation(input: EvaluationInput): Promise<EvaluationR
               const sub = selectNodes(train, indices);
               members.push({ indices, scorer: await clusterModel(sub, knnGraph(sub.nodes, input.positions, k), seed, selectStats(normalization, sub.nodes)) });
             }
-            return { scorer: new ClusteredScorer(`glsl-model-${clusterGroups.length}-clusters`, members), models: members.length };
+            const name = `glsl-model-${clusterGroups.length}-clusters`;
+            return { ...(await calibrateModel(name, new ClusteredScorer(name, members))), models: members.length };
           },
         });
       }
@@ -146,17 +158,19 @@ export async function runEvaluation(input: EvaluationInput): Promise<EvaluationR
     for (const builder of builders) {
       progress(`seed ${seed}: ${builder.name}: training/calibrating`);
       const started = performance.now();
-      const { scorer, models } = await builder.build();
+      const { scorer, models, alternatives = [] } = await builder.build();
       const trainSeconds = (performance.now() - started) / 1000;
       progress(`seed ${seed}: ${builder.name}: scoring (${trainSeconds.toFixed(1)} s to train)`);
       const { outcomes, cleanStream } = await runProtocol(scorer, normalized, layout.trainEnd, layout.checkPoints, injectedCases(raw, plan, injectionStats, normalization), protocol.window, (i) => {
         if ((i + 1) % 25 === 0) progress(`seed ${seed}: ${builder.name}: ${i + 1}/${plan.length} injections scored`);
       });
-      const counts = countOutcomes(outcomes, scorer.threshold);
       const oracle = bestF1Threshold(outcomes);
-      const alarms = falseAlarms(cleanStream, raw.nodes.length, scorer.threshold, input.secondsPerStep);
-      progress(`seed ${seed}: ${builder.name}: P ${counts.precision.toFixed(3)} R ${counts.recall.toFixed(3)} F1 ${counts.f1.toFixed(3)}`);
-      result.runs.push({ scorer: builder.name, seed, counts, falseAlarms: alarms, threshold: scorer.threshold, trainSeconds, models, bestTestThreshold: { threshold: oracle.threshold, f1: oracle.counts.f1 } });
+      for (const judged of [{ name: builder.name, threshold: scorer.threshold }, ...alternatives]) {
+        const counts = countOutcomes(outcomes, judged.threshold);
+        const alarms = falseAlarms(cleanStream, raw.nodes.length, judged.threshold, input.secondsPerStep);
+        progress(`seed ${seed}: ${judged.name}: threshold ${judged.threshold.toFixed(3)} P ${counts.precision.toFixed(3)} R ${counts.recall.toFixed(3)} F1 ${counts.f1.toFixed(3)}`);
+        result.runs.push({ scorer: judged.name, seed, counts, falseAlarms: alarms, threshold: judged.threshold, trainSeconds, models, bestTestThreshold: { threshold: oracle.threshold, f1: oracle.counts.f1 } });
+      }
     }
   }
   return result;

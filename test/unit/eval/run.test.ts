@@ -14,10 +14,13 @@ const raw = makeSeries(steps, nodes, 2, (t, n, m) => 20 + 5 * m + Math.sin(t / 4
 const positions = new Map(raw.nodes.map((id, i) => [id, { x: i % 3, y: Math.floor(i / 3) }]));
 const protocol = { trainFraction: 0.6, window: 10, checkPoints: 12, margin: 5, injectionLength: 3 };
 
-/** A fake model: flags a window when any |z| in its last sample exceeds 3; records what it was trained and scored on. */
+/**
+ * A fake model: scores 1 when any |z| in a window's last sample exceeds 3, else 0; records what it
+ * was trained and scored on. Its own threshold (1.5, as if calibrated badly on validation) flags nothing.
+ */
 class ThresholdScorer implements SeriesScorer {
   readonly name = 'fake';
-  readonly threshold = 0.5;
+  readonly threshold = 1.5;
   scored: Series[] = [];
   async scoreSeries(series: Series, from: number, to: number): Promise<SeriesScores> {
     this.scored.push(series);
@@ -52,11 +55,9 @@ describe('runEvaluation', () => {
     };
     const result = await runEvaluation({ raw, positions, secondsPerStep: 86.4, seeds: [1, 2], protocol, model, clusters: 2, neighbours: 2, injectionRanges: 'training' });
 
-    // Per seed: two baselines, the model, the clustered model.
-    expect(result.runs.map((r) => `${r.seed}:${r.scorer}`)).toEqual([
-      '1:rolling-zscore', '1:neighbour-median', '1:glsl-model', '1:glsl-model-2-clusters',
-      '2:rolling-zscore', '2:neighbour-median', '2:glsl-model', '2:glsl-model-2-clusters',
-    ]);
+    // Per seed: two baselines, the model, the clustered model, each model also at its validation threshold.
+    const models = ['glsl-model', 'glsl-model (validation threshold)', 'glsl-model-2-clusters', 'glsl-model-2-clusters (validation threshold)'];
+    expect(result.runs.map((r) => `${r.seed}:${r.scorer}`)).toEqual([1, 2].flatMap((seed) => ['rolling-zscore', 'neighbour-median', ...models].map((name) => `${seed}:${name}`)));
     for (const run of result.runs) {
       const c = run.counts;
       expect(c.tp + c.fn).toBe(12);
@@ -70,17 +71,20 @@ describe('runEvaluation', () => {
     expect(seed1[1] + seed1[2]).toBe(6);
     expect(result.clusterSizes?.reduce((a, b) => a + b)).toBe(6);
 
-    // The single model and a cluster's model of seed 1 scored the same injected series (first clean, then 12 cases).
+    // The single model and a cluster's model of seed 1 scored the same injected series (first clean, then 12 cases),
+    // after the same on the training range for their threshold (the clustered variant as a whole).
     const single = scorers[0].scored;
-    const member = scorers[1].scored;
-    expect(single).toHaveLength(13);
+    expect(single).toHaveLength(26);
+    expect(single[0].steps).toBe(360);
+    expect(single[13].steps).toBe(steps);
+    const member = scorers[1].scored.slice(13);
     expect(member).toHaveLength(13);
     for (let c = 0; c < 13; c++) {
       const ids = member[c].nodes;
       for (let t = 0; t < steps; t += 7) {
         ids.forEach((id, k) => {
           const n = single[c].nodes.indexOf(id);
-          expect(member[c].data[(t * ids.length + k) * 2]).toBe(single[c].data[(t * nodes + n) * 2]);
+          expect(member[c].data[(t * ids.length + k) * 2]).toBe(single[13 + c].data[(t * nodes + n) * 2]);
         });
       }
     }
@@ -88,8 +92,14 @@ describe('runEvaluation', () => {
     expect(result.kinds[1]).not.toEqual(undefined);
     expect(Object.values(result.kinds[1]).reduce((a, b) => a + b)).toBe(12);
     // Obvious injections (surge, mirror around zero, ×0.5 on raw values) are caught by the fake model.
+    // Its threshold comes from the training range, as the baselines' do: with scores of 0 and 1 only,
+    // either the middle of the gap (0.5) or 0 (flagging everything is the best F1 on training data).
     const fake = result.runs.find((r) => r.scorer === 'glsl-model' && r.seed === 1)!;
-    expect(fake.counts.fp).toBe(0);
+    expect([0, 0.5]).toContain(fake.threshold);
     expect(fake.counts.tp).toBeGreaterThan(0);
+    // The same scores at the model's own (validation) threshold flag nothing.
+    const own = result.runs.find((r) => r.scorer === 'glsl-model (validation threshold)' && r.seed === 1)!;
+    expect(own.threshold).toBe(1.5);
+    expect(own.counts.tp + own.counts.fp).toBe(0);
   });
 });
