@@ -11,6 +11,12 @@ const where = `${tagIs('network', 'network')} AND $timeFilter`;
 /** The points ingest writes (ingest/influx-stats.ts). */
 const ingestWhere = `${tagIs('network', 'network')} AND "source" = 'ingest' AND $timeFilter`;
 
+/** Per-second rates of ingest's counters (field → series name): each point counts over `interval_ms` of wall time. */
+function ingestRates(counters: Record<string, string>): string {
+  const columns = Object.entries(counters).map(([field, alias]) => `sum("${field}") / sum("interval_ms") * 1000 AS "${alias}"`);
+  return `SELECT ${columns.join(', ')} FROM "pipeline" WHERE ${ingestWhere} GROUP BY time($__interval) fill(null)`;
+}
+
 export const pipelineHealth: Dashboard = dashboard({
   uid: UIDS.pipeline,
   title: 'wsn-watch · Pipeline health',
@@ -86,12 +92,7 @@ export const pipelineHealth: Dashboard = dashboard({
       description: 'Messages sent to wsn.readings.dlq per second of wall time (late ones among them), from the pipeline points ingest writes (source = ingest).',
       box: { x: 12, y: 16, w: 12, h: 8 },
       targets: [
-        influx(
-          'A',
-          `SELECT sum("rejected") / sum("interval_ms") * 1000 AS "rejected/s", sum("late") / sum("interval_ms") * 1000 AS "late/s" FROM "pipeline" WHERE ${ingestWhere} GROUP BY time($__interval) fill(null)`,
-          'time_series',
-          '$col',
-        ),
+        influx('A', ingestRates({ rejected: 'rejected/s', late: 'late/s' }), 'time_series', '$col'),
       ],
       options: timeSeriesOptions('bottom'),
       fieldConfig: { defaults: { unit: 'short', color: { mode: FieldColorModeId.Fixed, fixedColor: 'red' }, custom: { lineWidth: 2 } }, overrides: [] },
@@ -103,12 +104,7 @@ export const pipelineHealth: Dashboard = dashboard({
       description: 'Readings accepted and frames published per second of wall time, from the pipeline points ingest writes (source = ingest).',
       box: { x: 0, y: 24, w: 12, h: 8 },
       targets: [
-        influx(
-          'A',
-          `SELECT sum("accepted") / sum("interval_ms") * 1000 AS "readings/s", sum("frames_published") / sum("interval_ms") * 1000 AS "frames/s" FROM "pipeline" WHERE ${ingestWhere} GROUP BY time($__interval) fill(null)`,
-          'time_series',
-          '$col',
-        ),
+        influx('A', ingestRates({ accepted: 'readings/s', frames_published: 'frames/s' }), 'time_series', '$col'),
       ],
       options: timeSeriesOptions('bottom'),
       fieldConfig: { defaults: { unit: 'short', custom: { lineWidth: 2 } }, overrides: [] },
