@@ -7,7 +7,7 @@ export default defineConfig({
     // Every test file runs on the TensorFlow.js backend the configuration
     // selects (WSN_BACKEND; scripts/test-all.sh forces the native one) and logs
     // its name, so a run shows which backend it tested.
-    setupFiles: ['test/unit/backend/suite-setup.ts'],
+    setupFiles: ['test/unit/model/backend/suite-setup.ts'],
     projects: [
       {
         extends: true,

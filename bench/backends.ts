@@ -1,6 +1,6 @@
 /**
  * Native TensorFlow (tfjs-node) against the pure TensorFlow.js backends (wasm,
- * cpu), side by side in one run, on the detector model of detector/model:
+ * cpu), side by side in one run, on the detector model of model:
  *
  * - inference: one streaming tick (Detector.step) of one cluster of N nodes,
  *   random graph with about 6 neighbours per node, 3 modalities, window 20;
@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { createRng, type Rng } from '../common/random.ts';
 import { createLogger } from '../common/log.ts';
-import { initBackend, type BackendName } from '../detector/backend.ts';
+import { initBackend, type BackendName } from '../model/backend.ts';
 import {
   Detector,
   DetectorNetwork,
@@ -36,8 +36,8 @@ import {
   trainDetector,
   type ClusterGraph,
   type TrainProgress,
-} from '../detector/model/index.ts';
-import type { Series } from '../detector/series.ts';
+} from '../model/index.ts';
+import type { Series } from '../sources/series.ts';
 
 const MODALITIES = ['temperature', 'humidity', 'voltage'];
 const NEIGHBOURS = 6;
@@ -302,7 +302,7 @@ const report = [
   '',
   `Command: \`${command}\` (from the repository root, after \`bash scripts/install-tfjs-node.sh\`; docs/native-tensorflow.md explains the backends).`,
   '',
-  'Model: the detector of detector/model with its default configuration (3 modalities, window 20). ' +
+  'Model: the detector of model with its default configuration (3 modalities, window 20). ' +
     '"inference per tick" is one `Detector.step` of one cluster of N nodes (wall-clock median and 90th percentile; ' +
     'CPU = user + system time of the process, all threads, median). "training throughput" is `trainDetector`\'s own ' +
     `windows per second (one window = one time step of the whole cluster; forward, backward and Adam; batches of ${BATCH_WINDOWS} windows, ` +

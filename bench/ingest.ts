@@ -18,7 +18,7 @@ import { createLogger } from '../common/log.ts';
 import type { IncomingMessage, TransportProducer } from '../common/transport.ts';
 import { FileCheckpointStore, MemoryCheckpointStore, type CheckpointStore } from '../ingest/checkpoint.ts';
 import { NodeDirectory } from '../ingest/directory.ts';
-import { streamIbrl } from '../ingest/ibrl-reader.ts';
+import { streamIbrl } from '../sources/ibrl-reader.ts';
 import { IngestMetrics } from '../ingest/metrics.ts';
 import { IngestPipeline } from '../ingest/pipeline.ts';
 import { layoutFromFile } from '../ingest/topology-source.ts';

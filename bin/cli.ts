@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../common/errors.ts';
 import { registerServicesCommands } from '../ops/cli.ts';
 import { registerTopologyCommands } from '../topology/cli.ts';
+import { registerModelCommands } from '../model/cli.ts';
 import { registerDetectorCommands } from '../detector/cli.ts';
 import { registerIngestCommands } from '../ingest/cli.ts';
 import { registerDashboardCommands } from '../dashboards/cli.ts';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerServicesCommands(program);
   registerTopologyCommands(program);
+  registerModelCommands(program);
   registerDetectorCommands(program);
   registerIngestCommands(program);
   registerDashboardCommands(program);

@@ -1,11 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Reading } from '../common/types.ts';
-import { ibrlToReading, streamIbrl } from '../ingest/ibrl-reader.ts';
-import { StreamInjector } from '../ingest/inject.ts';
-import { Simulation, simulatedTopologyText, simulationReadings } from '../ingest/simulate.ts';
+import { ibrlToReading, streamIbrl } from '../sources/ibrl-reader.ts';
+import { StreamInjector } from '../sources/stream-inject.ts';
+import { Simulation, simulatedTopologyText, simulationReadings } from '../sources/simulate.ts';
 import { createTopology, loadTopology, parseTopologyText, type Topology } from '../topology/index.ts';
-import { planDemoInjections, simulatorFaults, type DemoFault } from './faults.ts';
+import { planDemoInjections, simulatorFaults, type DemoFault } from '../sources/demo-faults.ts';
 
 /**
  * Where the demo's readings come from: the IBRL recording when its folder is

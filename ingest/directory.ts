@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Modality, NodeId } from '../common/types.ts';
+import { compareIds } from '../common/ids.ts';
+
+export { compareIds };
 
 /**
  * What ingest needs to know about the network: which nodes exist, what each
@@ -69,13 +72,6 @@ export class NodeDirectory {
   }
 }
 
-/** Numeric ids in numeric order ("2" < "10"), others lexically. */
-export function compareIds(a: string, b: string): number {
-  const na = Number(a);
-  const nb = Number(b);
-  if (a !== '' && b !== '' && Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 /** A version hash of a layout, for layouts that do not carry the topology's own. */
 export function layoutVersion(layout: Omit<NetworkLayout, 'version'>): string {

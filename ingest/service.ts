@@ -4,7 +4,7 @@ import type { Logger } from '../common/log.ts';
 import type { Subscription, Transport, TransportProducer } from '../common/transport.ts';
 import type { CheckpointStore } from './checkpoint.ts';
 import type { NodeDirectory } from './directory.ts';
-import { IngestStatsReporter, type StatsWriter } from './influx-stats.ts';
+import { IngestStatsReporter, type StatsWriter } from './stats-reporter.ts';
 import { IngestMetrics } from './metrics.ts';
 import { IngestPipeline } from './pipeline.ts';
 import { DEFAULT_INGEST_TOPICS, INGEST_GROUP, ingestTopicSpecs, type IngestTopicNames } from './topics.ts';

@@ -7,7 +7,7 @@
 import { InfluxDB, escape } from 'influx';
 import type { Alert, AlertKind, ClusterScore, NodeId, NodeScore } from '../../common/types.ts';
 import type { Logger } from '../../common/log.ts';
-import { NODE_POSITION_MEASUREMENT } from '../node-positions.ts';
+import { NODE_POSITION_MEASUREMENT } from '../../store/node-positions.ts';
 import type { DashboardResults, NodeSample, ResultChangeNotice, TopologySource, TopologyView } from './store.ts';
 
 interface RawSeries {

@@ -1,28 +1,15 @@
 /**
  * What the built-in dashboard reads: a small, read-only view of the
  * detector's results plus where the nodes are. The embedded result store
- * (detector/sinks/memory.ts, MemoryResultStore) satisfies `DashboardResults`
+ * (store/memory.ts, MemoryResultStore) satisfies `DashboardResults`
  * as it is; positions come from the topology. The dashboard never computes a
  * score itself.
  */
 import type { Alert, ClusterScore, Modality, NodeId } from '../../common/types.ts';
 
 /** A node drawn on the map: where it is and which cluster it belongs to. */
-export interface NodePlacement {
-  node: NodeId;
-  cluster: string;
-  /** Floor-plan coordinates in any consistent unit; the page scales them to fit. */
-  x: number;
-  y: number;
-}
-
-/** One network's layout as the dashboard draws it. */
-export interface TopologyView {
-  network: string;
-  nodes: NodePlacement[];
-  /** Radio links, drawn faintly under the nodes; may be empty. */
-  edges: Array<[NodeId, NodeId]>;
-}
+export type { NodePlacement, TopologyView } from '../../topology/view.ts';
+import type { TopologyView } from '../../topology/view.ts';
 
 /** One scored node at one tick: what it measured, what the model reconstructed, and the verdict. */
 export interface NodeSample {

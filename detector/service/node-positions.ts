@@ -1,12 +1,12 @@
 /**
  * Keeps Grafana's network map in step with the topology the detector follows:
- * writes the `node_position` measurement (dashboards/node-positions.ts) for
+ * writes the `node_position` measurement (store/node-positions.ts) for
  * every topology version. A failed write only costs the map its positions, so
  * it is logged and never stops scoring.
  */
 import type { Logger } from '../../common/log.ts';
-import { writeNodePositions, type PointWriter } from '../../dashboards/node-positions.ts';
-import { topologyView } from '../../dashboards/web/topology-view.ts';
+import { writeNodePositions, type PointWriter } from '../../store/node-positions.ts';
+import { topologyView } from '../../topology/view.ts';
 import type { Topology } from '../../topology/index.ts';
 
 export class NodePositionPublisher {

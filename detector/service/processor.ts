@@ -1,7 +1,7 @@
 import { UserError } from '../../common/errors.ts';
 import type { Alert, ClusterScore, Frame, NodeScore } from '../../common/types.ts';
 import { ClusterAlerts, type AlertPolicy, type NodeObservation } from '../alerts/tracker.ts';
-import type { ClusterState, ClusterStepInput } from '../model/index.ts';
+import type { ClusterState, ClusterStepInput } from '../../model/index.ts';
 import { CHECKPOINT_FORMAT, sameShape, type ClusterCheckpoint, type StateShape } from '../state/checkpoint.ts';
 import { missingModalities, type StreamingModel } from './model.ts';
 

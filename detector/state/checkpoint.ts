@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ClusterAlertStateJson } from '../alerts/tracker.ts';
-import type { ClusterState } from '../model/index.ts';
+import type { ClusterState } from '../../model/index.ts';
 
 /**
  * Everything a replica needs to continue a cluster exactly where another one

@@ -25,7 +25,7 @@ import type { Options as BarGaugeOptions } from '@grafana/schema/dist/esm/raw/co
 import type { Options as TableOptions } from '@grafana/schema/dist/esm/raw/composable/table/panelcfg/x/TablePanelCfg_types.gen';
 import type { Options as StatOptions } from '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen';
 import type { Options as TimeSeriesOptions } from '@grafana/schema/dist/esm/raw/composable/timeseries/panelcfg/x/TimeSeriesPanelCfg_types.gen';
-import { NODE_POSITION_MEASUREMENT } from '../../node-positions.ts';
+import { NODE_POSITION_MEASUREMENT } from '../../../store/node-positions.ts';
 import { alarmThresholds, influx, panel, probabilityThresholds, tagIs } from './panels.ts';
 import { DEFAULT_THRESHOLD, UIDS, dashboard, networkVariable, nodeDrillDownUrl, thresholdVariable } from './common.ts';
 

@@ -8,7 +8,7 @@ import { UIDS, dashboard, networkVariable } from './common.ts';
 import { timeSeriesOptions } from './network-overview.ts';
 
 const where = `${tagIs('network', 'network')} AND $timeFilter`;
-/** The points ingest writes (ingest/influx-stats.ts). */
+/** The points ingest writes (ingest/stats-reporter.ts). */
 const ingestWhere = `${tagIs('network', 'network')} AND "source" = 'ingest' AND $timeFilter`;
 
 /** Per-second rates of ingest's counters (field → series name): each point counts over `interval_ms` of wall time. */

@@ -6,16 +6,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../common/log.ts';
-import { IngestStatsReporter } from '../../../ingest/influx-stats.ts';
+import { IngestStatsReporter } from '../../../ingest/stats-reporter.ts';
 import { IngestMetrics } from '../../../ingest/metrics.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { Dashboard, Panel } from '@grafana/schema';
-import { InfluxSink } from '../../../detector/sinks/influx.ts';
+import { InfluxSink } from '../../../store/influx-sink.ts';
 import { loadConfig } from '../../../common/config.ts';
-import { writeNodePositions } from '../../../dashboards/node-positions.ts';
+import { writeNodePositions } from '../../../store/node-positions.ts';
 import { DASHBOARDS } from '../../../dashboards/grafana/build/index.ts';
 import { ANOMALOUS_NODE, LAB_TOPOLOGY, NETWORK, T0, TICK_MS, labBatch } from './lab-network.ts';
 

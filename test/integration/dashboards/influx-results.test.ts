@@ -5,12 +5,12 @@
  * detector's Alertmanager route).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InfluxSink } from '../../../detector/sinks/influx.ts';
-import type { ResultBatch } from '../../../detector/sinks/sink.ts';
+import { InfluxSink } from '../../../store/influx-sink.ts';
+import type { ResultBatch } from '../../../store/sink.ts';
 import { AlertmanagerRoute } from '../../../detector/alerts/alertmanager.ts';
 import { loadConfig } from '../../../common/config.ts';
 import type { Alert } from '../../../common/types.ts';
-import { writeNodePositions } from '../../../dashboards/node-positions.ts';
+import { writeNodePositions } from '../../../store/node-positions.ts';
 import { InfluxDashboardResults } from '../../../dashboards/web/influx-results.ts';
 import { startDashboardServer, type DashboardServer } from '../../../dashboards/web/server.ts';
 import type { ResultChangeNotice } from '../../../dashboards/web/store.ts';

@@ -4,7 +4,7 @@
  * runs away from the model's reconstruction at the end.
  */
 import type { Alert, ClusterScore, Frame } from '../../../common/types.ts';
-import type { ResultBatch } from '../../../detector/sinks/sink.ts';
+import type { ResultBatch } from '../../../store/sink.ts';
 import type { TopologyView } from '../../../dashboards/web/store.ts';
 
 export const NETWORK = 'lab';

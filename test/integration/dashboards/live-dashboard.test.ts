@@ -8,7 +8,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { MemoryResultStore } from '../../../detector/sinks/memory.ts';
+import { MemoryResultStore } from '../../../store/memory.ts';
 import { startDashboardServer, type DashboardServer } from '../../../dashboards/web/server.ts';
 import { staticTopology, type DashboardResults } from '../../../dashboards/web/store.ts';
 import { ANOMALOUS_NODE, LAB_TOPOLOGY, NETWORK, THRESHOLD, labBatch } from './lab-network.ts';

@@ -3,7 +3,7 @@ import { createLogger } from '../../../common/log.ts';
 import type { TransportProducer } from '../../../common/transport.ts';
 import type { Alert, Frame } from '../../../common/types.ts';
 import { ClusterAlerts, alertPolicyFromConfig, type NodeObservation } from '../../../detector/alerts/tracker.ts';
-import { loadDetector } from '../../../detector/model/index.ts';
+import { loadDetector } from '../../../model/index.ts';
 import { FrameProcessor } from '../../../detector/service/processor.ts';
 import { KafkaTransport } from '../../../transport/index.ts';
 import { config, deleteTestTopics, influx, makeFrames, startDetector, tinyModel, uniqueId, waitFor, type DetectorProcess } from './harness.ts';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../common/log.ts';
 import type { ClusterScore, Frame } from '../../../common/types.ts';
 import { alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
-import { loadDetector, type Detector } from '../../../detector/model/index.ts';
+import { loadDetector, type Detector } from '../../../model/index.ts';
 import { FrameProcessor } from '../../../detector/service/processor.ts';
 import { KafkaTransport } from '../../../transport/index.ts';
 import type { TransportProducer } from '../../../common/transport.ts';

@@ -13,8 +13,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../common/config.ts';
 import type { Frame } from '../../../common/types.ts';
-import { generateSyntheticNetwork } from '../../../detector/train/synthetic.ts';
-import { InfluxSink } from '../../../detector/sinks/influx.ts';
+import { generateSyntheticNetwork } from '../../../sources/synthetic.ts';
+import { InfluxSink } from '../../../store/influx-sink.ts';
 import { Kafka, logLevel } from 'kafkajs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

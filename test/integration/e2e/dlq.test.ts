@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OutgoingMessage } from '../../../common/transport.ts';
-import { loadIbrl } from '../../../detector/data/ibrl.ts';
+import { loadIbrl } from '../../../sources/ibrl.ts';
 import { DLQ_HEADERS } from '../../../ingest/pipeline.ts';
 import type { RejectionCode } from '../../../ingest/rejection.ts';
 import { FIRST_EPOCH, IBRL_DIR, MODALITIES, SLICE_ALERTS, SLICE_MOTES, WINDOW } from './ibrl-slice.ts';

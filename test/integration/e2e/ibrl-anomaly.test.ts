@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { StreamInjector, parseInjection } from '../../../ingest/inject.ts';
-import { ibrlToReading, streamIbrl } from '../../../ingest/ibrl-reader.ts';
+import { StreamInjector, parseInjection } from '../../../sources/stream-inject.ts';
+import { ibrlToReading, streamIbrl } from '../../../sources/ibrl-reader.ts';
 import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW } from './ibrl-slice.ts';
 import { type Pipeline, TICK_MS, alertsOf, waitFor, type DetectorRun } from './pipeline.ts';
 import { useSlicePipeline } from './slice-fixture.ts';

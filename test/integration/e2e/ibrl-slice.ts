@@ -20,11 +20,11 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../common/config.ts';
 import type { Frame } from '../../../common/types.ts';
 import { alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
-import { loadIbrl, readIbrlPositions, type IbrlModality } from '../../../detector/data/ibrl.ts';
-import { computeStats, normalizeSeries } from '../../../detector/data/normalize.ts';
-import { ensureBackend, loadDetector, saveDetector, trainDetector, type Detector } from '../../../detector/model/index.ts';
+import { loadIbrl, readIbrlPositions, type IbrlModality } from '../../../sources/ibrl.ts';
+import { computeStats, normalizeSeries } from '../../../sources/normalize.ts';
+import { ensureBackend, loadDetector, saveDetector, trainDetector, type Detector } from '../../../model/index.ts';
 import { FrameProcessor } from '../../../detector/service/processor.ts';
-import { knnGraph } from '../../../detector/train/knn-graph.ts';
+import { knnGraph } from '../../../topology/adjacency.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** The shared IBRL folder, beside the repository (never copied into it). */

@@ -20,7 +20,7 @@ import { startIngestService, type IngestService } from '../../../ingest/service.
 import type { IngestTopicNames } from '../../../ingest/topics.ts';
 import { layoutFromFile, layoutFromTopology } from '../../../ingest/topology-source.ts';
 import { createTopology, loadTopology } from '../../../topology/index.ts';
-import { InfluxSink } from '../../../detector/sinks/influx.ts';
+import { InfluxSink } from '../../../store/influx-sink.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
 import { runId } from '../foundation/services.ts';
 import { repoRoot } from './ibrl-slice.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../common/errors.ts';
 import { request } from 'node:http';
-import { MemoryResultStore } from '../../../detector/sinks/memory.ts';
+import { MemoryResultStore } from '../../../store/memory.ts';
 import { serveDashboard, startDashboardServer, type DashboardServer } from '../../../dashboards/web/server.ts';
 import { staticTopology } from '../../../dashboards/web/store.ts';
 import { gridLayout } from '../../../dashboards/web/fallback-layout.ts';

@@ -5,7 +5,7 @@ import type { Frame } from '../../../common/types.ts';
 import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
 import { startIngestService } from '../../../ingest/service.ts';
-import { Simulation, runSimulation } from '../../../ingest/simulate.ts';
+import { Simulation, runSimulation } from '../../../sources/simulate.ts';
 import { MemoryTransport } from '../../../transport/memory.ts';
 
 describe('embedded mode: simulator → in-process transport → ingest → frames', () => {

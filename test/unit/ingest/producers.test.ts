@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import type { OutgoingMessage, TransportProducer } from '../../../common/transport.ts';
 import type { Reading } from '../../../common/types.ts';
 import { createTopology, loadTopology } from '../../../topology/index.ts';
-import { parseIbrlLine, streamIbrl, type IbrlLineIssue } from '../../../ingest/ibrl-reader.ts';
-import { StreamInjector, parseInjection } from '../../../ingest/inject.ts';
-import { publishPaced } from '../../../ingest/publish.ts';
-import { Simulation, writeSimulatedTopology } from '../../../ingest/simulate.ts';
-import { pearson } from '../../../detector/data/inject.ts';
+import { parseIbrlLine, streamIbrl, type IbrlLineIssue } from '../../../sources/ibrl-reader.ts';
+import { StreamInjector, parseInjection } from '../../../sources/stream-inject.ts';
+import { publishPaced } from '../../../sources/publish.ts';
+import { Simulation, writeSimulatedTopology } from '../../../sources/simulate.ts';
+import { pearson } from '../../../sources/inject.ts';
 
 describe('IBRL reader', () => {
   it('parses a full line and a line without light (7 fields), as UTC', () => {

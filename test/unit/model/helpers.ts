@@ -1,7 +1,7 @@
-import type { ModelConfig } from '../../../detector/model/config.ts';
-import { resolveModelConfig } from '../../../detector/model/config.ts';
-import type { ClusterGraph } from '../../../detector/model/graph.ts';
-import type { Series } from '../../../detector/series.ts';
+import type { ModelConfig } from '../../../model/config.ts';
+import { resolveModelConfig } from '../../../model/config.ts';
+import type { ClusterGraph } from '../../../model/graph.ts';
+import type { Series } from '../../../sources/series.ts';
 import { createRng } from '../../../common/random.ts';
 
 /** A model small enough for unit tests to run in milliseconds. */

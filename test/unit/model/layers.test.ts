@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../../common/random.ts';
-import { Dense, Mlp } from '../../../detector/model/layers/dense.ts';
-import { GraphAttention, maskBiasTensor } from '../../../detector/model/layers/graph-attention.ts';
-import { GruCell, StackedGru } from '../../../detector/model/layers/gru.ts';
-import { ModalityFusion } from '../../../detector/model/layers/fusion.ts';
-import { ParamStore } from '../../../detector/model/layers/init.ts';
-import { attentionMask } from '../../../detector/model/graph.ts';
-import { ensureBackend } from '../../../detector/model/runtime.ts';
+import { Dense, Mlp } from '../../../model/layers/dense.ts';
+import { GraphAttention, maskBiasTensor } from '../../../model/layers/graph-attention.ts';
+import { GruCell, StackedGru } from '../../../model/layers/gru.ts';
+import { ModalityFusion } from '../../../model/layers/fusion.ts';
+import { ParamStore } from '../../../model/layers/init.ts';
+import { attentionMask } from '../../../model/graph.ts';
+import { ensureBackend } from '../../../model/runtime.ts';
 import { pathGraph } from './helpers.ts';
 
 beforeAll(async () => {

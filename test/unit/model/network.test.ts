@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DetectorNetwork } from '../../../detector/model/network.ts';
-import { attentionMask } from '../../../detector/model/graph.ts';
-import { maskBiasTensor } from '../../../detector/model/layers/graph-attention.ts';
-import { ensureBackend } from '../../../detector/model/runtime.ts';
+import { DetectorNetwork } from '../../../model/network.ts';
+import { attentionMask } from '../../../model/graph.ts';
+import { maskBiasTensor } from '../../../model/layers/graph-attention.ts';
+import { ensureBackend } from '../../../model/runtime.ts';
 import { pathGraph, tinyConfig } from './helpers.ts';
 
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createClusterState, deserializeClusterState, pushSample, serializeClusterState } from '../../../detector/model/state.ts';
+import { createClusterState, deserializeClusterState, pushSample, serializeClusterState } from '../../../model/state.ts';
 import { tinyConfig } from './helpers.ts';
 
 const config = tinyConfig({ window: 3 });

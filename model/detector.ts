@@ -1,0 +1,245 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Series } from '../sources/series.ts';
+import type { SeriesScorer, SeriesScores } from './scoring.ts';
+import type { ModelConfig } from './config.ts';
+import { attentionMask, subgraph, validateGraph, type ClusterGraph } from './graph.ts';
+import { MASKED_LOGIT } from './layers/graph-attention.ts';
+import type { DetectorMetadata } from './metadata.ts';
+import type { DetectorNetwork } from './network.ts';
+import { createClusterState, pushSample, resizeClusterState, type ClusterState } from './state.ts';
+
+/** One cluster's new tick for Detector.step. */
+export interface ClusterStepInput {
+  /** The cluster's state; updated in place (windows, hidden state, filled). */
+  state: ClusterState;
+  /** The tick's z-normalized values, N × M node-major in state.nodes order; NaN = missing (repeats the last sample). */
+  values: Float32Array;
+  /** N × N adjacency in state.nodes order (> 0 = edge). Defaults to the detector's graph restricted to state.nodes. */
+  adjacency?: number[][];
+}
+
+export interface ClusterStepOutput {
+  state: ClusterState;
+  /** False until the window is full: the scores are then zeros and the GRU state is untouched. */
+  ready: boolean;
+  /** Anomaly probability of the cluster at this tick. */
+  cluster: number;
+  /** Anomaly probability per node (state.nodes order). */
+  node: Float32Array;
+  /** Mean squared reconstruction error per node × modality (node-major). */
+  reconstruction: Float32Array;
+}
+
+/** How many steps before `from` scoreSeries runs to warm up the GRU state. */
+export const DEFAULT_WARMUP = 40;
+/** Time steps encoded and decoded in one batched call by scoreSeries. */
+const SCORE_CHUNK = 64;
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+/**
+ * The trained GNN + GRU detector: scores whole series for evaluation
+ * (SeriesScorer) and steps many clusters tick by tick for streaming.
+ */
+export class Detector implements SeriesScorer {
+  readonly name = 'gnn-gru-autoencoder';
+  warmup = DEFAULT_WARMUP;
+
+  constructor(
+    readonly network: DetectorNetwork,
+    readonly metadata: DetectorMetadata,
+    readonly graph: ClusterGraph = metadata.graph,
+  ) {
+    validateGraph(graph);
+  }
+
+  get config(): ModelConfig {
+    return this.network.config;
+  }
+
+  get threshold(): number {
+    return this.metadata.threshold;
+  }
+
+  /** The same weights on another topology (e.g. a cluster of the live network). */
+  withGraph(graph: ClusterGraph): Detector {
+    return new Detector(this.network, this.metadata, graph);
+  }
+
+  createState(nodes: string[]): ClusterState {
+    return createClusterState(nodes, this.config);
+  }
+
+  resizeState(state: ClusterState, nodes: string[]): ClusterState {
+    return resizeClusterState(state, nodes, this.config);
+  }
+
+  /**
+   * Z-normalizes raw values (N × M, node-major) with the training statistics;
+   * nodes unknown at training time use the per-modality global statistics.
+   */
+  normalizeValues(nodes: string[], raw: Float32Array): Float32Array {
+    const stats = this.metadata.normalization;
+    const m = this.config.modalities.length;
+    if (!stats) return raw.slice();
+    const nodeIndex = new Map(stats.nodes.map((node, i) => [node, i]));
+    const modalityIndex = this.config.modalities.map((name) => stats.modalities.indexOf(name));
+    const out = new Float32Array(raw.length);
+    nodes.forEach((node, n) => {
+      const i = nodeIndex.get(node);
+      for (let k = 0; k < m; k++) {
+        const s = modalityIndex[k];
+        const mean = s < 0 ? 0 : i === undefined ? stats.globalMean[s] : stats.mean[i * stats.modalities.length + s];
+        const std = s < 0 ? 1 : i === undefined ? stats.globalStd[s] : stats.std[i * stats.modalities.length + s];
+        out[n * m + k] = (raw[n * m + k] - mean) / (std > 0 ? std : 1);
+      }
+    });
+    return out;
+  }
+
+  /**
+   * Pushes one tick into each cluster's state and scores the clusters whose
+   * window is full, all in one batched call (clusters of different sizes are
+   * padded; padding never attends or is attended to).
+   */
+  async step(batch: ClusterStepInput[]): Promise<ClusterStepOutput[]> {
+    const { modalities, window: w, gruUnits, gruLayers } = this.config;
+    const m = modalities.length;
+    const outputs: ClusterStepOutput[] = batch.map((input) => {
+      pushSample(input.state, input.values, this.config);
+      const n = input.state.nodes.length;
+      return { state: input.state, ready: input.state.filled >= w, cluster: 0, node: new Float32Array(n), reconstruction: new Float32Array(n * m) };
+    });
+    const ready = outputs.map((o, i) => (o.ready ? i : -1)).filter((i) => i >= 0);
+    if (ready.length === 0) return outputs;
+    const b = ready.length;
+    const nMax = Math.max(...ready.map((i) => batch[i].state.nodes.length));
+    const windows = new Float32Array(b * nMax * m * w);
+    const bias = new Float32Array(b * nMax * nMax).fill(MASKED_LOGIT);
+    const nodeMask = new Float32Array(b * nMax);
+    const hidden = Array.from({ length: gruLayers }, () => new Float32Array(b * nMax * gruUnits));
+    ready.forEach((index, k) => {
+      const { state, adjacency } = batch[index];
+      const n = state.nodes.length;
+      const mask = attentionMask(adjacency ?? subgraph(this.graph, state.nodes).adjacency);
+      if (mask.length !== n * n) throw new RangeError(`step: cluster ${k} has ${n} nodes but an adjacency of ${Math.sqrt(mask.length)} rows`);
+      windows.set(state.windows, k * nMax * m * w);
+      for (let i = 0; i < nMax; i++) {
+        if (i < n) nodeMask[k * nMax + i] = 1;
+        for (let j = 0; j < nMax; j++) {
+          const edge = i < n && j < n ? mask[i * n + j] > 0 : i === j;
+          if (edge) bias[(k * nMax + i) * nMax + j] = 0;
+        }
+      }
+      for (let layer = 0; layer < gruLayers; layer++) {
+        hidden[layer].set(state.hidden.subarray(layer * n * gruUnits, (layer + 1) * n * gruUnits), k * nMax * gruUnits);
+      }
+    });
+    const result = tf.tidy(() => {
+      const out = this.network.step({
+        windows: tf.tensor4d(windows, [b, nMax, m, w]),
+        maskBias: tf.tensor3d(bias, [b, nMax, nMax]),
+        nodeMask: tf.tensor2d(nodeMask, [b, nMax]),
+        hidden: hidden.map((h) => tf.tensor2d(h, [b * nMax, gruUnits])),
+      });
+      return [out.nodeLogits, out.clusterLogits, out.errors, ...out.hidden];
+    });
+    const [nodeLogits, clusterLogits, errors, ...nextHidden] = await Promise.all(result.map((t) => t.data() as Promise<Float32Array>));
+    tf.dispose(result);
+    ready.forEach((index, k) => {
+      const output = outputs[index];
+      const n = output.state.nodes.length;
+      output.cluster = sigmoid(clusterLogits[k]);
+      for (let i = 0; i < n; i++) {
+        output.node[i] = sigmoid(nodeLogits[k * nMax + i]);
+        for (let j = 0; j < m; j++) output.reconstruction[i * m + j] = errors[(k * nMax + i) * m + j];
+      }
+      for (let layer = 0; layer < gruLayers; layer++) {
+        output.state.hidden.set(nextHidden[layer].subarray(k * nMax * gruUnits, (k * nMax + n) * gruUnits), layer * n * gruUnits);
+      }
+    });
+    return outputs;
+  }
+
+  /**
+   * Scores the windows ending at steps from..to-1 of a z-normalized series,
+   * after warming the GRU up on up to `warmup` earlier windows (the first
+   * window ends at step W-1). Encoder and decoder run batched over time;
+   * only the GRU advances step by step.
+   */
+  async scoreSeries(series: Series, from: number, to: number): Promise<SeriesScores> {
+    const { window: w, gruUnits, gruLayers } = this.config;
+    const m = this.config.modalities.length;
+    const n = series.nodes.length;
+    if (series.modalities.join('\u0000') !== this.config.modalities.join('\u0000')) {
+      throw new RangeError(`scoreSeries: series modalities [${series.modalities}] differ from the model's [${this.config.modalities}]`);
+    }
+    if (!(from >= w - 1 && to <= series.steps && from <= to)) {
+      throw new RangeError(`scoreSeries: need ${w - 1} <= from <= to <= ${series.steps}, got from=${from} to=${to}`);
+    }
+    const rows = to - from;
+    const scores: SeriesScores = { from, to, cluster: new Float32Array(rows), node: new Float32Array(rows * n), reconstruction: new Float32Array(rows * n * m) };
+    if (rows === 0) return scores;
+    const mask = attentionMask(subgraph(this.graph, series.nodes).adjacency);
+    const bias1 = new Float32Array(n * n);
+    for (let i = 0; i < n * n; i++) bias1[i] = mask[i] > 0 ? 0 : MASKED_LOGIT;
+    let hidden: tf.Tensor2D[] = Array.from({ length: gruLayers }, () => tf.zeros([n, gruUnits]) as tf.Tensor2D);
+    const start = Math.max(w - 1, from - this.warmup);
+    for (let c = start; c < to; c += SCORE_CHUNK) {
+      const t = Math.min(SCORE_CHUNK, to - c);
+      const windows = seriesWindows(series, c, t, w);
+      const bias = new Float32Array(t * n * n);
+      for (let k = 0; k < t; k++) bias.set(bias1, k * n * n);
+      const previous = hidden;
+      const result = tf.tidy(() => {
+        const windowTensor = tf.tensor4d(windows, [t, n, m, w]);
+        const biasTensor = tf.tensor3d(bias, [t, n, n]);
+        const fused = this.network.encode(windowTensor, biasTensor);
+        let state = previous;
+        const outputs: tf.Tensor2D[] = [];
+        for (let k = 0; k < t; k++) {
+          const next = this.network.recur(tf.slice(fused, [k * n, 0], [n, -1]), state);
+          outputs.push(next.output);
+          state = next.hidden;
+        }
+        const decoded = this.network.decode(windowTensor, biasTensor, tf.ones([t, n]), fused, tf.concat(outputs, 0));
+        return { tensors: [decoded.nodeLogits, decoded.clusterLogits, decoded.errors] as tf.Tensor[], hidden: state };
+      });
+      tf.dispose(previous);
+      hidden = result.hidden;
+      const [nodeLogits, clusterLogits, errors] = await Promise.all(result.tensors.map((x) => x.data() as Promise<Float32Array>));
+      tf.dispose(result.tensors);
+      for (let k = 0; k < t; k++) {
+        const row = c + k - from;
+        if (row < 0) continue;
+        scores.cluster[row] = sigmoid(clusterLogits[k]);
+        for (let i = 0; i < n; i++) scores.node[row * n + i] = sigmoid(nodeLogits[k * n + i]);
+        scores.reconstruction.set(errors.subarray(k * n * m, (k + 1) * n * m), row * n * m);
+      }
+    }
+    tf.dispose(hidden);
+    return scores;
+  }
+
+  dispose(): void {
+    this.network.dispose();
+  }
+}
+
+/** Windows ending at steps first..first+count-1, laid out [count, N, M, W]. */
+export function seriesWindows(series: Series, first: number, count: number, w: number): Float32Array {
+  const n = series.nodes.length;
+  const m = series.modalities.length;
+  const out = new Float32Array(count * n * m * w);
+  for (let k = 0; k < count; k++) {
+    const end = first + k;
+    for (let s = 0; s < w; s++) {
+      const t = end - w + 1 + s;
+      const base = t * n * m;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < m; j++) out[((k * n + i) * m + j) * w + s] = series.data[base + i * m + j];
+      }
+    }
+  }
+  return out;
+}

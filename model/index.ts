@@ -1,0 +1,21 @@
+/**
+ * The GNN + GRU anomaly detector: model, streaming step function, training
+ * and persistence. docs/model.md describes the architecture and the files.
+ */
+export { DEFAULT_MODEL_CONFIG, resolveModelConfig, type ModelConfig } from './config.ts';
+export { attentionMask, completeGraph, subgraph, topologyHash, validateGraph, type ClusterGraph } from './graph.ts';
+export {
+  createClusterState,
+  resizeClusterState,
+  pushSample,
+  serializeClusterState,
+  deserializeClusterState,
+  type ClusterState,
+  type ClusterStateJson,
+} from './state.ts';
+export { Detector, DEFAULT_WARMUP, type ClusterStepInput, type ClusterStepOutput } from './detector.ts';
+export { DetectorNetwork, type StepTensors, type StepOutputs } from './network.ts';
+export { saveDetector, loadDetector, MODEL_FILE, WEIGHTS_FILE } from './io.ts';
+export { ensureBackend, type BackendPreference } from './runtime.ts';
+export { DETECTOR_FORMAT, type DetectorMetadata, type NormalizationStats, type TrainingMetadata, type ValidationQuality, type EpochRecord } from './metadata.ts';
+export { trainDetector, toNormalizationStats, type TrainOptions, type TrainProgress, type ProgressListener } from './train/train.ts';

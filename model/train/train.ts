@@ -1,0 +1,402 @@
+import * as tf from '@tensorflow/tfjs';
+import { createRng, type Rng } from '../../common/random.ts';
+import { paperKind, injectAnomaly, type Injection } from '../../sources/inject.ts';
+import { computeStats, denormalizeSeries, normalizeSeries, type ModalityStats } from '../../sources/normalize.ts';
+import type { Series } from '../../sources/series.ts';
+import { resolveModelConfig, type ModelConfig } from '../config.ts';
+import { Detector } from '../detector.ts';
+import { attentionMask, subgraph, topologyHash, validateGraph, type ClusterGraph } from '../graph.ts';
+import { MASKED_LOGIT } from '../layers/graph-attention.ts';
+import type { DetectorMetadata, EpochRecord, NormalizationStats, ValidationQuality } from '../metadata.ts';
+import { DETECTOR_FORMAT } from '../metadata.ts';
+import { DetectorNetwork, centerWindows } from '../network.ts';
+import { ensureBackend, type BackendPreference } from '../runtime.ts';
+import { calibrateThreshold } from './calibrate.ts';
+import { createTrainingInjector } from './injections.ts';
+import { sequenceSegment, writeNodeLabels, writeWindows } from './sequences.ts';
+
+export interface TrainOptions {
+  seed: number;
+  /** Upper bound on passes over the training windows. */
+  epochs: number;
+  /** Windows per optimiser step, rounded to whole sequences of `sequenceLength` consecutive windows (at least one). */
+  batchSize: number;
+  /** The last fraction of the time axis held out for validation, early stopping and threshold calibration. */
+  validationFraction: number;
+  /** Epochs without validation improvement before stopping. */
+  patience: number;
+  /** Wall-clock budget; training stops (keeping the best weights) when the next epoch would not fit. */
+  maxMinutes?: number;
+  /** Consecutive windows per sequence: the GRU is unrolled (truncated back-propagation) over these. Default 8. */
+  sequenceLength?: number;
+  /** Adam learning rate. Default 1e-3. */
+  learningRate?: number;
+  /** Fraction of sequences that receive a synthetic anomaly. Default 0.5. */
+  injectionRate?: number;
+  /** Cap on training windows per epoch (default: every window once). */
+  windowsPerEpoch?: number;
+  /** Weight of the reconstruction loss next to the classification losses. Default 1. */
+  reconstructionWeight?: number;
+  /** Weight of anomalous nodes in the per-node cross-entropy (they are rare). Default 4. */
+  positiveNodeWeight?: number;
+  /** Model hyper-parameters (modalities come from the series). */
+  model?: Partial<Omit<ModelConfig, 'modalities'>>;
+  /**
+   * Raw-unit statistics of the training data (the ones the series was
+   * z-normalized with). Stored in the model for streaming normalisation and
+   * used to inject anomalies in raw units, as the paper does.
+   */
+  stats?: ModalityStats;
+  backend?: BackendPreference;
+  /** Free text recorded in the metadata, e.g. "ibrl:../shared/data/ibrl". */
+  dataSource?: string;
+}
+
+export interface TrainProgress {
+  phase: 'train' | 'validate';
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  /** Mean training loss of the epoch so far. */
+  loss: number;
+  validationLoss?: number;
+  windowsPerSecond: number;
+  elapsedSeconds: number;
+  /** Estimated seconds left (bounded by maxMinutes). */
+  etaSeconds: number;
+}
+
+export type ProgressListener = (progress: TrainProgress) => void;
+
+const DEFAULTS = { sequenceLength: 8, learningRate: 1e-3, injectionRate: 0.5, reconstructionWeight: 1, positiveNodeWeight: 4 };
+/** Validation injections: spacing between anomalies in one copy, copies of the validation range. */
+const VALIDATION_SPACING = 60;
+const VALIDATION_COPIES = 4;
+const VALIDATION_LENGTH = 5;
+
+interface ValidationResult {
+  loss: number;
+  clean: Float32Array;
+  injected: Float32Array;
+}
+
+/**
+ * Trains the detector self-supervised on a z-normalized series: normal
+ * windows are negatives, windows holding a synthetic anomaly in one node ×
+ * modality are positives (per node and for the cluster), plus a
+ * reconstruction loss towards the clean windows.
+ */
+export async function trainDetector(series: Series, graph: ClusterGraph, options: TrainOptions, onProgress?: ProgressListener): Promise<Detector> {
+  const backend = await ensureBackend(options.backend ?? 'auto');
+  const config = resolveModelConfig({ ...options.model, modalities: series.modalities });
+  const o = { ...DEFAULTS, ...options };
+  const w = config.window;
+  const T = o.sequenceLength;
+  const n = series.nodes.length;
+  const m = series.modalities.length;
+  validateGraph(graph);
+  const missing = series.nodes.filter((id) => !graph.nodes.includes(id));
+  if (missing.length > 0) throw new RangeError(`trainDetector: series nodes ${missing.join(', ')} are not in the graph`);
+  const clusterGraph = subgraph(graph, series.nodes);
+  if (!(o.validationFraction > 0 && o.validationFraction < 1)) throw new RangeError(`validationFraction must be in (0, 1), got ${o.validationFraction}`);
+  const trainSteps = Math.floor(series.steps * (1 - o.validationFraction));
+  const validationStart = trainSteps - w + 1;
+  if (trainSteps < w + T || series.steps - validationStart < w + 2 * VALIDATION_LENGTH + 2) {
+    throw new RangeError(`trainDetector: ${series.steps} steps are too few for window ${w}, sequence ${T} and validation fraction ${o.validationFraction}`);
+  }
+  const rng = createRng(o.seed);
+  const network = new DetectorNetwork(config, o.seed);
+  const optimizer = tf.train.adam(o.learningRate);
+  const zStats = computeStats(series, { from: 0, to: trainSteps });
+  const injector = createTrainingInjector(zStats, o.stats);
+
+  // Sequence starts (the end step of their first window) and the GRU state
+  // stored per step from earlier passes, so a sequence starts from a
+  // realistic hidden state instead of zeros.
+  const units = config.gruUnits;
+  const layers = config.gruLayers;
+  const stateSize = layers * n * units;
+  const hiddenCache = new Float32Array(trainSteps * stateSize);
+  const lastStart = trainSteps - T;
+  const allStarts: number[] = [];
+  for (let s = w - 1; s <= lastStart; s++) allStarts.push(s);
+  const sequencesPerEpoch = Math.max(1, Math.floor(Math.min(allStarts.length, o.windowsPerEpoch ?? Infinity) / T));
+  const sequencesPerBatch = Math.max(1, Math.round(o.batchSize / T));
+  const batches = Math.ceil(sequencesPerEpoch / sequencesPerBatch);
+
+  const mask = attentionMask(clusterGraph.adjacency);
+  const maskBias = new Float32Array(n * n).map((_, i) => (mask[i] > 0 ? 0 : MASKED_LOGIT));
+
+  const validation = buildValidation(series, validationStart, clusterGraph, zStats, o.stats, createRng(o.seed ^ 0x5eed));
+  const detector = new Detector(network, {
+    format: DETECTOR_FORMAT,
+    config,
+    threshold: 0.5,
+    graph: clusterGraph,
+    topologyHash: topologyHash(clusterGraph),
+    normalization: o.stats ? toNormalizationStats(o.stats) : undefined,
+  });
+
+  const started = Date.now();
+  const budgetSeconds = (o.maxMinutes ?? Infinity) * 60;
+  const history: EpochRecord[] = [];
+  let best: { loss: number; epoch: number; weights: Awaited<ReturnType<DetectorNetwork['exportWeights']>>; validation: ValidationResult } | undefined;
+  let stoppedBecause: 'epochs' | 'early-stopping' | 'time-limit' = 'epochs';
+  let windowsTrained = 0;
+  let trainingSeconds = 0;
+  let lastEpochSeconds = 0;
+  let epochsRun = 0;
+  const elapsed = (): number => (Date.now() - started) / 1000;
+
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    if (epoch > 1 && elapsed() + lastEpochSeconds > budgetSeconds) {
+      stoppedBecause = 'time-limit';
+      break;
+    }
+    const epochStarted = Date.now();
+    const starts = shuffled(allStarts, rng).slice(0, sequencesPerEpoch);
+    let lossSum = 0;
+    for (let batch = 0; batch < batches; batch++) {
+      const chunk = starts.slice(batch * sequencesPerBatch, (batch + 1) * sequencesPerBatch);
+      if (chunk.length === 0) break;
+      const batchStarted = Date.now();
+      const loss = trainBatch(network, optimizer, series, chunk, { w, T, n, m, units, layers, stateSize, maskBias, hiddenCache, trainSteps, injector, rng, o });
+      trainingSeconds += (Date.now() - batchStarted) / 1000;
+      windowsTrained += chunk.length * T;
+      lossSum += loss;
+      const epochSeconds = (Date.now() - epochStarted) / 1000;
+      const perBatch = epochSeconds / (batch + 1);
+      const eta = Math.min(Math.max(0, budgetSeconds - elapsed()), perBatch * (batches - batch - 1) + (o.epochs - epoch) * Math.max(lastEpochSeconds, perBatch * batches));
+      onProgress?.({ phase: 'train', epoch, epochs: o.epochs, batch: batch + 1, batches, loss: lossSum / (batch + 1), windowsPerSecond: windowsTrained / trainingSeconds, elapsedSeconds: elapsed(), etaSeconds: eta });
+      if (elapsed() > budgetSeconds) break;
+    }
+    onProgress?.({ phase: 'validate', epoch, epochs: o.epochs, batch: batches, batches, loss: lossSum / batches, windowsPerSecond: windowsTrained / trainingSeconds, elapsedSeconds: elapsed(), etaSeconds: 0 });
+    const result = await validate(detector, validation);
+    epochsRun = epoch;
+    lastEpochSeconds = (Date.now() - epochStarted) / 1000;
+    history.push({ epoch, trainLoss: lossSum / batches, validationLoss: result.loss, seconds: lastEpochSeconds });
+    onProgress?.({ phase: 'validate', epoch, epochs: o.epochs, batch: batches, batches, loss: lossSum / batches, validationLoss: result.loss, windowsPerSecond: windowsTrained / trainingSeconds, elapsedSeconds: elapsed(), etaSeconds: 0 });
+    if (!best || result.loss < best.loss) {
+      best = { loss: result.loss, epoch, weights: await network.exportWeights(), validation: result };
+      // exportWeights returns views of backend memory on some backends: copy.
+      best.weights = best.weights.map((weight) => ({ ...weight, values: weight.values.slice() }));
+    } else if (epoch - best.epoch >= o.patience) {
+      stoppedBecause = 'early-stopping';
+      break;
+    }
+    if (elapsed() > budgetSeconds) {
+      stoppedBecause = 'time-limit';
+      break;
+    }
+  }
+  optimizer.dispose();
+  if (!best) throw new Error('trainDetector: no epoch completed');
+  network.importWeights(best.weights);
+  const calibration = calibrateThreshold(best.validation.clean, best.validation.injected);
+  const quality: ValidationQuality = { ...calibration, injected: best.validation.injected.length, clean: best.validation.clean.length };
+  const metadata: DetectorMetadata = {
+    ...detector.metadata,
+    threshold: calibration.threshold,
+    training: {
+      seed: o.seed,
+      epochsRequested: o.epochs,
+      epochsRun,
+      bestEpoch: best.epoch,
+      stoppedBecause,
+      batchSize: o.batchSize,
+      sequenceLength: T,
+      learningRate: o.learningRate,
+      trainWindows: allStarts.length + T - 1,
+      validationWindows: validation.clean.steps - w + 1,
+      windowsPerSecond: trainingSeconds > 0 ? windowsTrained / trainingSeconds : 0,
+      history,
+      validation: quality,
+      backend,
+      date: new Date().toISOString(),
+      dataSource: o.dataSource ?? 'unspecified',
+    },
+  };
+  return new Detector(network, metadata);
+}
+
+interface BatchContext {
+  w: number;
+  T: number;
+  n: number;
+  m: number;
+  units: number;
+  layers: number;
+  stateSize: number;
+  maskBias: Float32Array;
+  hiddenCache: Float32Array;
+  trainSteps: number;
+  injector: ReturnType<typeof createTrainingInjector>;
+  rng: Rng;
+  o: typeof DEFAULTS & TrainOptions;
+}
+
+/** One optimiser step on a batch of sequences; returns the batch loss. */
+function trainBatch(network: DetectorNetwork, optimizer: tf.Optimizer, series: Series, starts: number[], c: BatchContext): number {
+  const { w, T, n, m, units, layers, stateSize } = c;
+  const b = starts.length;
+  const windows = new Float32Array(T * b * n * m * w);
+  const targets = new Float32Array(T * b * n * m * w);
+  const labels = new Float32Array(T * b * n);
+  const hiddenInit = Array.from({ length: layers }, () => new Float32Array(b * n * units));
+  const injected: boolean[] = [];
+  starts.forEach((end0, k) => {
+    const segment = sequenceSegment(series, end0, T, w);
+    let values = segment.data;
+    if (c.rng.next() < c.o.injectionRate) {
+      values = c.injector.inject(segment, c.rng, { minLength: 1, maxLength: 10 }).series.data;
+    }
+    injected.push(values !== segment.data);
+    writeWindows(values, n, m, w, T, k, b, windows);
+    writeWindows(segment.data, n, m, w, T, k, b, targets);
+    writeNodeLabels(values, segment.data, n, m, w, T, k, b, labels);
+    for (let layer = 0; layer < layers; layer++) {
+      hiddenInit[layer].set(c.hiddenCache.subarray(end0 * stateSize + layer * n * units, end0 * stateSize + (layer + 1) * n * units), k * n * units);
+    }
+  });
+  const kept: tf.Tensor[] = [];
+  const cost = optimizer.minimize(
+    () => {
+      const windowTensor = tf.tensor4d(windows, [T * b, n, m, w]);
+      const bias = tf.tile(tf.tensor3d(c.maskBias, [1, n, n]), [T * b, 1, 1]) as tf.Tensor3D;
+      const fused = network.encode(windowTensor, bias);
+      let hidden = hiddenInit.map((h) => tf.tensor2d(h, [b * n, units]));
+      const outputs: tf.Tensor2D[] = [];
+      for (let k = 0; k < T; k++) {
+        const step = network.recur(tf.slice(fused, [k * b * n, 0], [b * n, -1]), hidden);
+        outputs.push(step.output);
+        hidden = step.hidden;
+        kept.push(...hidden.map((h) => tf.keep(h)));
+      }
+      const decoded = network.decode(windowTensor, bias, tf.ones([T * b, n]), fused, tf.concat(outputs, 0));
+      const nodeLabels = tf.tensor2d(labels, [T * b, n]);
+      const nodeWeights = tf.add(1, tf.mul(c.o.positiveNodeWeight - 1, nodeLabels));
+      const nodeLoss = tf.div(tf.sum(tf.mul(nodeWeights, bceWithLogits(decoded.nodeLogits, nodeLabels))), tf.sum(nodeWeights));
+      const clusterLoss = tf.mean(bceWithLogits(decoded.clusterLogits, tf.max(nodeLabels, 1)));
+      const reconstructionLoss = tf.mean(tf.square(tf.sub(decoded.reconstruction, centerWindows(tf.tensor4d(targets, [T * b, n, m, w])))));
+      return tf.addN([nodeLoss, clusterLoss, tf.mul(c.o.reconstructionWeight, reconstructionLoss)]) as tf.Scalar;
+    },
+    true,
+    network.variables,
+  );
+  const loss = cost ? cost.dataSync()[0] : NaN;
+  cost?.dispose();
+  // Store the state each clean sequence reached, for later sequences starting there.
+  const states = kept.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(kept);
+  starts.forEach((end0, k) => {
+    if (injected[k]) return;
+    for (let step = 0; step < T; step++) {
+      const target = end0 + step + 1;
+      if (target >= c.trainSteps) break;
+      for (let layer = 0; layer < layers; layer++) {
+        c.hiddenCache.set(states[step * layers + layer].subarray(k * n * units, (k + 1) * n * units), target * stateSize + layer * n * units);
+      }
+    }
+  });
+  if (!Number.isFinite(loss)) throw new Error('training diverged (loss is not finite); lower --learning-rate');
+  return loss;
+}
+
+/** Binary cross-entropy on logits, element-wise, numerically stable. */
+function bceWithLogits(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
+  return tf.add(tf.sub(tf.relu(logits), tf.mul(logits, labels)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+}
+
+interface ValidationSet {
+  clean: Series;
+  copies: Array<{ series: Series; injections: Injection[] }>;
+}
+
+/**
+ * The held-out tail (with W-1 steps of context before it): the clean series,
+ * and copies with one anomaly every VALIDATION_SPACING steps. With raw
+ * statistics the anomalies follow the paper's kind rule (length 5, raw units).
+ */
+function buildValidation(series: Series, from: number, graph: ClusterGraph, zStats: ModalityStats, rawStats: ModalityStats | undefined, rng: Rng): ValidationSet {
+  const nm = series.nodes.length * series.modalities.length;
+  const clean: Series = { nodes: series.nodes, modalities: series.modalities, steps: series.steps - from, data: series.data.slice(from * nm) };
+  const nearest = graph.adjacency.map((row, i) => {
+    let bestJ: number | undefined;
+    row.forEach((value, j) => {
+      if (j !== i && value > 0 && (bestJ === undefined || value > row[bestJ])) bestJ = j;
+    });
+    return bestJ;
+  });
+  const injector = createTrainingInjector(zStats, rawStats);
+  const copies: ValidationSet['copies'] = [];
+  // Keep anomalies away from the ends: the first windows have little GRU history.
+  const margin = Math.min(25, Math.floor(clean.steps / 4));
+  for (let copy = 0; copy < VALIDATION_COPIES; copy++) {
+    let current = clean;
+    const injections: Injection[] = [];
+    const offset = Math.floor((copy * VALIDATION_SPACING) / VALIDATION_COPIES);
+    for (let start = margin + offset; start + 2 * VALIDATION_LENGTH + margin < clean.steps; start += VALIDATION_SPACING) {
+      let injection: Injection;
+      if (rawStats) {
+        const node = rng.int(series.nodes.length);
+        const modality = rng.int(series.modalities.length);
+        const raw = denormalizeSeries(current, rawStats);
+        const choice = paperKind(raw, node, modality, raw, nearest[node], rng, { span: { from: Math.max(0, start - VALIDATION_LENGTH), to: Math.min(clean.steps, start + 20) } });
+        injection = { kind: choice.kind, node, modality, start, length: VALIDATION_LENGTH, magnitude: choice.magnitude, pivot: 'zero' };
+        current = normalizeSeries(injectAnomaly(raw, injection, rawStats), rawStats);
+      } else {
+        injection = { ...injector.draw(current, rng, { minLength: VALIDATION_LENGTH, maxLength: VALIDATION_LENGTH }), start };
+        current = injector.apply(current, injection);
+      }
+      injections.push(injection);
+    }
+    copies.push({ series: current, injections });
+  }
+  if (copies.every((copy) => copy.injections.length === 0)) {
+    throw new RangeError(`trainDetector: the validation part (${clean.steps} steps) is too short to hold an injected anomaly; raise validationFraction or give more data`);
+  }
+  return { clean, copies };
+}
+
+async function validate(detector: Detector, set: ValidationSet): Promise<ValidationResult> {
+  const w = detector.config.window;
+  const cleanScores = await detector.scoreSeries(set.clean, w - 1, set.clean.steps);
+  const injected: number[] = [];
+  for (const copy of set.copies) {
+    const scores = await detector.scoreSeries(copy.series, w - 1, copy.series.steps);
+    for (const injection of copy.injections) {
+      let max = 0;
+      for (let t = injection.start; t < Math.min(copy.series.steps, injection.start + w); t++) max = Math.max(max, scores.cluster[t - scores.from]);
+      injected.push(max);
+    }
+  }
+  const eps = 1e-7;
+  let cleanLoss = 0;
+  for (const p of cleanScores.cluster) cleanLoss -= Math.log(Math.max(eps, 1 - p));
+  let injectedLoss = 0;
+  for (const p of injected) injectedLoss -= Math.log(Math.max(eps, p));
+  const loss = 0.5 * (cleanLoss / cleanScores.cluster.length) + 0.5 * (injectedLoss / Math.max(1, injected.length));
+  return { loss, clean: cleanScores.cluster, injected: Float32Array.from(injected) };
+}
+
+function shuffled<T>(items: readonly T[], rng: Rng): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** The JSON form of raw-unit statistics, with the per-modality pool as fallback for new nodes. */
+export function toNormalizationStats(stats: ModalityStats): NormalizationStats {
+  return {
+    nodes: [...stats.nodes],
+    modalities: [...stats.modalities],
+    mean: Array.from(stats.mean),
+    std: Array.from(stats.std),
+    globalMean: Array.from(stats.modalityMean),
+    globalStd: Array.from(stats.modalityStd),
+  };
+}

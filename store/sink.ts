@@ -1,0 +1,48 @@
+import type { Alert, ClusterScore, Frame } from '../common/types.ts';
+
+/**
+ * Throughput and latency of one processed batch, written to the `pipeline`
+ * measurement. `time` is event time (the newest tick of the batch) like every
+ * other point, so replaying a batch overwrites its point instead of adding one.
+ */
+export interface PipelineStats {
+  network: string;
+  /** Which process wrote the stats (a replica id), a tag so replicas do not overwrite each other. */
+  source: string;
+  /** Newest tick of the batch, UTC ms. */
+  time: number;
+  /** Frames scored in this batch. */
+  frames: number;
+  /** Frames skipped as already processed (tick ≤ checkpoint). */
+  skippedFrames: number;
+  /** Clusters scored in this batch. */
+  clusters: number;
+  /** Wall time of the whole batch (decode, model, sinks), ms. */
+  batchMs: number;
+  /** Wall time of the model call, ms. */
+  modelMs: number;
+  /** frames / batch wall time. */
+  framesPerSecond: number;
+  /** Wall clock now − newest tick: how far behind event time the detector runs, ms. */
+  eventLagMs: number;
+}
+
+/** Everything one processed batch produced. */
+export interface ResultBatch {
+  frames: Frame[];
+  scores: ClusterScore[];
+  /** Alert transitions and re-sends of this batch. */
+  alerts: Alert[];
+  pipeline?: PipelineStats;
+}
+
+/**
+ * Where results go: InfluxDB in production, the in-memory store in embedded
+ * mode. Writing the same batch twice must leave the same data (a replay after
+ * a crash rewrites points instead of duplicating them).
+ */
+export interface ResultSink {
+  readonly name: string;
+  write(batch: ResultBatch): Promise<void>;
+  close(): Promise<void>;
+}

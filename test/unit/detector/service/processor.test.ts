@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../../../common/errors.ts';
+import type { AlertPolicy } from '../../../../detector/alerts/tracker.ts';
+import { decodeCheckpoint, encodeCheckpoint } from '../../../../detector/state/checkpoint.ts';
+import { FrameProcessor } from '../../../../detector/service/processor.ts';
+import { FakeModel, frameOf } from './fake-model.ts';
+
+const policy: AlertPolicy = { threshold: 0.5, resolveThreshold: 0.4, alertAfterTicks: 2, resolveAfterTicks: 2, dashboardUrl: (n, node) => `http://dash/node/${n}/${node}` };
+const T = 31_000;
+
+/** Ticks 1..count of cluster c with a slowly varying temperature per node. */
+function series(cluster: string, count: number, nodes = ['1', '2'], from = 1) {
+  return Array.from({ length: count }, (_, i) => frameOf(cluster, (from + i) * T, Object.fromEntries(nodes.map((node, j) => [node, 1 + ((from + i + j) % 4)]))));
+}
+
+describe('FrameProcessor', () => {
+  it('scores clusters that have a tick ready together in one model call per round', async () => {
+    const model = new FakeModel();
+    const processor = new FrameProcessor({ model, policy });
+    const frames = [...series('a', 4), ...series('b', 2), ...series('c', 4)];
+    const result = await processor.process(frames);
+    expect(model.calls).toEqual([3, 3, 2, 2]);
+    expect(result.modelCalls.map((call) => call.clusters)).toEqual([3, 3, 2, 2]);
+    expect(result.frames).toHaveLength(10);
+    // window 3: scores from each cluster's third tick on
+    expect(result.scores.map((s) => `${s.cluster}@${s.tick / T}`).sort()).toEqual(['a@3', 'a@4', 'c@3', 'c@4']);
+  });
+
+  it('skips frames at or before the last processed tick, and duplicates within a batch', async () => {
+    const processor = new FrameProcessor({ model: new FakeModel(), policy });
+    await processor.process(series('a', 5));
+    const replay = await processor.process([...series('a', 5, ['1', '2'], 3), series('a', 1, ['1', '2'], 7)[0]]);
+    expect(replay.skipped).toBe(4); // ticks 3, 4, 5 and the second tick 7
+    expect(replay.frames.map((f) => f.tick / T)).toEqual([6, 7]);
+    expect(processor.lastTick('a')).toBe(7 * T);
+  });
+
+  it('continues from a checkpoint exactly as an uninterrupted run would (state, dedup, alerts)', async () => {
+    // node 3 runs hot for ticks 6..8, so an alert fires and resolves around the cut at tick 6.
+    const frames = Array.from({ length: 14 }, (_, i) => frameOf('a', (i + 1) * T, { '1': 1 + (i % 3), '2': 2, '3': i >= 5 && i <= 7 ? 20 : 1 }));
+    const reference = new FrameProcessor({ model: new FakeModel(), policy });
+    await reference.process(frames.slice(0, 6));
+    const expected = await reference.process(frames.slice(6));
+    expect(expected.alerts.map((a) => a.status)).toEqual(['firing', 'resolved']);
+
+    const first = new FrameProcessor({ model: new FakeModel(), policy });
+    await first.process(frames.slice(0, 6));
+    const wire = encodeCheckpoint(first.checkpoint('a'));
+    const second = new FrameProcessor({ model: new FakeModel(), policy });
+    second.adoptCheckpoints(new Map([['a', decodeCheckpoint(Buffer.from(wire))]]));
+    // The whole stream is redelivered (offsets were not committed): the first six ticks are skipped.
+    const resumed = await second.process(frames);
+    expect(resumed.skipped).toBe(6);
+    expect(resumed.scores).toEqual(expected.scores);
+    expect(resumed.alerts).toEqual(expected.alerts);
+  });
+
+  it('a checkpoint survives encoding bit for bit', async () => {
+    const processor = new FrameProcessor({ model: new FakeModel(), policy, now: () => 42 });
+    await processor.process(series('a', 5));
+    const checkpoint = processor.checkpoint('a');
+    const decoded = decodeCheckpoint(encodeCheckpoint(checkpoint));
+    expect(decoded).toEqual(checkpoint);
+    expect(decoded.state.windows).toBeInstanceOf(Float32Array);
+  });
+
+  it('replaces a cluster held in memory when a checkpoint is further along (another replica processed it)', async () => {
+    const frames = series('a', 8);
+    const stale = new FrameProcessor({ model: new FakeModel(), policy });
+    await stale.process(frames.slice(0, 3));
+    const other = new FrameProcessor({ model: new FakeModel(), policy });
+    await other.process(frames.slice(0, 6));
+    const { restored } = stale.adoptCheckpoints(new Map([['a', other.checkpoint('a')]]));
+    expect(restored).toEqual(['a']);
+    expect(stale.lastTick('a')).toBe(6 * T);
+    const older = new FrameProcessor({ model: new FakeModel(), policy });
+    await older.process(frames.slice(0, 2));
+    expect(stale.adoptCheckpoints(new Map([['a', older.checkpoint('a')]])).restored).toEqual([]);
+    expect(stale.lastTick('a')).toBe(6 * T);
+  });
+
+  it('resizes a cluster when nodes join or leave, keeping the history of nodes that stay', async () => {
+    const processor = new FrameProcessor({ model: new FakeModel(), policy });
+    await processor.process([frameOf('a', T, { '1': 1, '2': 2 }), frameOf('a', 2 * T, { '1': 1, '2': 3 })]);
+    const joined = await processor.process([frameOf('a', 3 * T, { '1': 1, '2': 4, '3': 9 })]);
+    expect(joined.scores[0].nodes.map((n) => n.node)).toEqual(['1', '2', '3']);
+    let state = processor.checkpoint('a').state;
+    // node 2's window (normalized temperature) kept its history: 0.2, 0.3, 0.4
+    expect(Array.from(state.windows.subarray(6, 9)).map((v) => Number(v.toFixed(3)))).toEqual([0.2, 0.3, 0.4]);
+    await processor.process([frameOf('a', 4 * T, { '2': 5, '3': 9 })]);
+    state = processor.checkpoint('a').state;
+    expect(state.nodes).toEqual(['2', '3']);
+    expect(Array.from(state.windows.subarray(0, 3)).map((v) => Number(v.toFixed(3)))).toEqual([0.3, 0.4, 0.5]);
+  });
+
+  it('fires an alert after k ticks above the threshold and a silent alert for a silent node', async () => {
+    const processor = new FrameProcessor({ model: new FakeModel(), policy });
+    const frames = [1, 2, 3, 4, 5].map((t) => frameOf('a', t * T, { '1': t >= 3 ? 20 : 0, '2': 0 }, t === 5 ? ['2'] : []));
+    const result = await processor.process(frames);
+    const nodeOne = result.scores.map((s) => s.nodes[0]);
+    expect(nodeOne.map((n) => n.isAnomaly)).toEqual([true, true, true]);
+    expect(result.alerts.map((a) => `${a.node}:${a.kind}:${a.status}@${a.status === 'firing' ? a.startsAt / T : a.endsAt! / T}`)).toEqual(['1:anomaly:firing@3', '2:silent:firing@5']);
+    expect(result.alerts[0].modality).toBe('temperature');
+    expect(processor.firingAlerts()).toHaveLength(2);
+  });
+
+  it('rollback puts touched clusters back, so a redelivered batch is processed again', async () => {
+    const processor = new FrameProcessor({ model: new FakeModel(), policy });
+    await processor.process(series('a', 3));
+    const failed = await processor.process(series('a', 2, ['1', '2'], 4));
+    failed.rollback();
+    expect(processor.lastTick('a')).toBe(3 * T);
+    const again = await processor.process(series('a', 2, ['1', '2'], 4));
+    expect(again.frames).toHaveLength(2);
+    expect(again.scores).toEqual(failed.scores);
+    const fresh = await new FrameProcessor({ model: new FakeModel(), policy }).process(series('b', 1));
+    fresh.rollback();
+  });
+
+  it('refuses frames that lack a modality the model needs, naming both sides', async () => {
+    const processor = new FrameProcessor({ model: new FakeModel(), policy });
+    const frame = { ...frameOf('a', T, { '1': 1 }), nodes: [{ node: '1', values: { temperature: 1, light: 3 }, staleTicks: 0, silent: false }] };
+    const error = await processor.process([frame]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).code).toBe('MODEL_MISMATCH');
+    expect((error as UserError).message).toMatch(/missing: humidity/);
+    expect(processor.clusters()).toEqual([]);
+  });
+});

@@ -1,0 +1,93 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDetector } from '../../../../model/io.ts';
+import { registerTrainCommand } from '../../../../model/train/cli.ts';
+import { generateSyntheticNetwork } from '../../../../sources/synthetic.ts';
+import { computeStats, normalizeSeries } from '../../../../sources/normalize.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'wsn-train-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function program(output: string[]): Command {
+  const root = new Command('wsn-watch').exitOverride();
+  root.configureOutput({ writeOut: (s) => output.push(s), writeErr: (s) => output.push(s) });
+  registerTrainCommand(root);
+  for (const command of root.commands) command.exitOverride().configureOutput({ writeOut: (s) => output.push(s), writeErr: (s) => output.push(s) });
+  return root;
+}
+
+describe('wsn-watch train', () => {
+  it('documents every option in --help', async () => {
+    const output: string[] = [];
+    await expect(program(output).parseAsync(['node', 'wsn-watch', 'train', '--help'])).rejects.toMatchObject({ code: 'commander.helpDisplayed' });
+    const help = output.join('');
+    for (const flag of ['--data', '--format', '--history', '--topology', '--synthetic', '--nodes', '--steps', '--out', '--seed', '--epochs', '--batch-size', '--window', '--sequence-length', '--learning-rate', '--validation-fraction', '--patience', '--train-fraction', '--windows-per-epoch', '--max-minutes', '--knn', '--backend']) {
+      expect(help).toContain(flag);
+    }
+  });
+
+  it('trains a tiny synthetic model and saves one that loads and scores', async () => {
+    const out = path.join(dir, 'model');
+    const stdout: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const errWrite = process.stderr.write.bind(process.stderr);
+    process.stdout.write = ((chunk: string) => stdout.push(String(chunk)) > 0) as typeof process.stdout.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      await program([]).parseAsync(['node', 'wsn-watch', 'train', '--synthetic', '--nodes', '4', '--steps', '150', '--window', '8', '--epochs', '1', '--sequence-length', '2', '--batch-size', '2', '--windows-per-epoch', '8', '--out', out]);
+    } finally {
+      process.stdout.write = write;
+      process.stderr.write = errWrite;
+    }
+    expect(stdout.join('')).toMatch(/saved .*model\.json/);
+    const detector = await loadDetector(out);
+    expect(detector.config.window).toBe(8);
+    expect(detector.metadata.training?.dataSource).toBe('synthetic:nodes=4,steps=150,seed=1');
+    const network = generateSyntheticNetwork({ nodes: 4, steps: 150, seed: 1 });
+    const series = normalizeSeries(network.series, computeStats(network.series));
+    const scores = await detector.scoreSeries(series, 7, 20);
+    expect(scores.cluster.every((p) => p > 0 && p < 1)).toBe(true);
+  });
+
+  it('trains from a CSV history file on a complete graph', async () => {
+    const network = generateSyntheticNetwork({ nodes: 3, steps: 150, seed: 4 });
+    const lines = ['node,ts,temperature,humidity,voltage'];
+    for (let t = 0; t < network.series.steps; t++) {
+      network.series.nodes.forEach((node, n) => {
+        const v = Array.from(network.series.data.slice((t * 3 + n) * 3, (t * 3 + n) * 3 + 3)).map((x) => x.toFixed(4));
+        lines.push(`${node},${new Date(Date.UTC(2024, 0, 1) + t * 60_000).toISOString()},${v.join(',')}`);
+      });
+    }
+    const file = path.join(dir, 'history.csv');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const out = path.join(dir, 'history-model');
+    const errWrite = process.stderr.write.bind(process.stderr);
+    const write = process.stdout.write.bind(process.stdout);
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      await program([]).parseAsync(['node', 'wsn-watch', 'train', '--history', file, '--window', '8', '--epochs', '1', '--sequence-length', '2', '--batch-size', '2', '--windows-per-epoch', '8', '--out', out]);
+    } finally {
+      process.stderr.write = errWrite;
+      process.stdout.write = write;
+    }
+    const detector = await loadDetector(out);
+    expect(detector.config.modalities).toEqual(['temperature', 'humidity', 'voltage']);
+    expect(detector.graph.nodes).toEqual(network.series.nodes);
+    // Complete graph: every pair linked.
+    expect(detector.graph.adjacency.flat().filter((w) => w > 0).length).toBe(6);
+    expect(detector.metadata.training?.dataSource).toBe(`history:${file}`);
+  });
+
+  it('refuses to run without exactly one data source', async () => {
+    await expect(program([]).parseAsync(['node', 'wsn-watch', 'train', '--out', path.join(dir, 'x')])).rejects.toMatchObject({ code: 'TRAIN_SOURCE' });
+  });
+});
