@@ -4,8 +4,10 @@
 #   2. scripts/install-system.sh           Java, Maven, InfluxDB, Alertmanager, kcat, Chromium (skipped when present)
 #   3. scripts/install-tfjs-node.sh        native TensorFlow binding (when the script exists)
 #   4. wsn-watch services up               the real Kafka, InfluxDB and Alertmanager on 127.0.0.1
-#   5. vitest run                          unit and integration projects, every file listed
-# Exits non-zero when any step or any test fails.
+#   5. format check, lint, typecheck       prettier --check, eslint, tsc --noEmit
+#   6. vitest run                          unit and integration projects, every file listed
+# Exits non-zero when any step, any static check or any test fails (the tests
+# still run after a failed static check, so one run shows everything).
 #
 # Services this script started are stopped at the end (pass or fail); services
 # that already answered before it (this clone's or another's) are used and left
@@ -65,6 +67,17 @@ if [[ "$started_here" -eq 1 ]]; then
   wsn services up
 fi
 
+step "static checks: format (prettier), lint (eslint), types (tsc)"
+static_failures=()
+npx prettier --check . >&2 || static_failures+=("format (npm run format fixes it)")
+npx eslint . >&2 || static_failures+=("lint")
+npx tsc --noEmit -p . >&2 || static_failures+=("typecheck")
+if ((${#static_failures[@]} > 0)); then
+  printf 'static checks FAILED: %s\n' "${static_failures[*]}" >&2
+else
+  printf 'static checks passed: format, lint, typecheck\n' >&2
+fi
+
 step "tests (vitest: unit + integration)"
 # The suite runs on native TensorFlow (tfjs-node, built above) unless
 # WSN_BACKEND says otherwise; every test file logs the backend it ran on.
@@ -81,4 +94,8 @@ node -e '
   const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
 ' "$results" || true
+if ((${#static_failures[@]} > 0)); then
+  printf 'static checks failed: %s\n' "${static_failures[*]}" >&2
+  [[ "$status" -ne 0 ]] || status=1
+fi
 exit "$status"

@@ -28,7 +28,7 @@ function badKinds(network: string): Array<{ code: RejectionCode; make: (i: numbe
     { code: 'oversized', make: (i) => Buffer.from(JSON.stringify({ network, node: '36', ts: ts(i), values: { temperature: 20 }, note: 'x'.repeat(70_000) })) },
     { code: 'malformed', make: () => Buffer.from([0x7b, 0xc3, 0x28, 0x7d]) },
     { code: 'non_finite', make: (i) => Buffer.from(`sensors,network=${network},node=38 temperature=NaN ${ts(i) * 1_000_000}`) },
-    { code: 'bad_timestamp', make: (i) => Buffer.from(JSON.stringify({ network, node: '40', ts: 'yesterday at noon', values: { voltage: 2.6 } })) },
+    { code: 'bad_timestamp', make: () => Buffer.from(JSON.stringify({ network, node: '40', ts: 'yesterday at noon', values: { voltage: 2.6 } })) },
   ];
 }
 

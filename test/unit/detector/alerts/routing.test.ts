@@ -1,5 +1,4 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Alert } from '../../../../common/types.ts';
 import { FIRING_ALERT } from './sample-alert.ts';
 import { createLogger } from '../../../../common/log.ts';
 import { toPostableAlert } from '../../../../detector/alerts/alertmanager.ts';
