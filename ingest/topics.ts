@@ -1,3 +1,4 @@
+import { FRAME_PARTITIONS, READINGS_PARTITIONS, SIDE_TOPIC_PARTITIONS } from '../common/constants.ts';
 import type { TopicSpec } from '../common/transport.ts';
 import { TOPICS } from '../common/types.ts';
 
@@ -16,9 +17,9 @@ export const DEFAULT_INGEST_TOPICS: IngestTopicNames = { readings: TOPICS.readin
 
 export function ingestTopicSpecs(names: IngestTopicNames = DEFAULT_INGEST_TOPICS): TopicSpec[] {
   return [
-    { topic: names.readings, partitions: 6 },
-    { topic: names.readingsDlq, partitions: 3 },
-    { topic: names.frames, partitions: 12 },
+    { topic: names.readings, partitions: READINGS_PARTITIONS },
+    { topic: names.readingsDlq, partitions: SIDE_TOPIC_PARTITIONS },
+    { topic: names.frames, partitions: FRAME_PARTITIONS },
   ];
 }
 

@@ -5,6 +5,7 @@
  * weighted graph's Louvain communities come first and k-means only bounds
  * their size, so clusters follow the radio graph rather than pure geometry.
  */
+import { FRAME_PARTITIONS } from '../common/constants.ts';
 import louvainModule from 'graphology-communities-louvain';
 import { UserError } from '../common/errors.ts';
 import { createRng } from '../common/random.ts';
@@ -19,7 +20,7 @@ import type { Cluster, ClusterOptions, Clustering, Network, Position, SensorGrap
 type LouvainFn = (typeof louvainModule)['default'];
 const louvain: LouvainFn = ((louvainModule as unknown as { default?: LouvainFn }).default ?? louvainModule) as LouvainFn;
 
-export const DEFAULT_CLUSTER_OPTIONS: ClusterOptions = { maxSize: 64, seed: 1, louvain: false, maxIterations: 25, partitions: 12 };
+export const DEFAULT_CLUSTER_OPTIONS: ClusterOptions = { maxSize: 64, seed: 1, louvain: false, maxIterations: 25, partitions: FRAME_PARTITIONS };
 
 export function resolveClusterOptions(options: Partial<ClusterOptions> = {}): ClusterOptions {
   const resolved = { ...DEFAULT_CLUSTER_OPTIONS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };

@@ -3,6 +3,7 @@
  * InfluxDB, `wsn.anomalies`, `wsn.alerts`, Alertmanager and webhooks.
  * docs/detector-service.md describes it.
  */
+import { FRAME_PARTITIONS } from '../../common/constants.ts';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type Config } from '../../common/config.ts';
@@ -56,7 +57,7 @@ export function registerDetectCommand(program: Command): void {
     .option('--anomalies-topic <name>', 'topic to publish cluster scores on', TOPICS.anomalies)
     .option('--alerts-topic <name>', 'topic to publish alert transitions on', TOPICS.alerts)
     .option('--state-topic <name>', 'compacted topic of per-cluster checkpoints', TOPICS.detectorState)
-    .option('--frame-partitions <n>', 'partitions of the frames topic if it has to be created', integer('--frame-partitions', 1), 12)
+    .option('--frame-partitions <n>', 'partitions of the frames topic if it has to be created', integer('--frame-partitions', 1), FRAME_PARTITIONS)
     .option('--influx-database <name>', 'InfluxDB database (config influx.database)')
     .option('--http-port <port>', '/metrics, /healthz, /readyz port (config detector.httpPort; 0 = any free port)', integer('--http-port', 0, 65535))
     .option('--threshold <p>', 'alert threshold on the node probability (config detector.threshold)', probability)

@@ -1,3 +1,4 @@
+import { FRAME_PARTITIONS, SIDE_TOPIC_PARTITIONS } from '../../common/constants.ts';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
@@ -87,9 +88,9 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
   const processor = new FrameProcessor({ model, policy, adjacency: options.adjacency });
 
   await transport.ensureTopics([
-    { topic: topics.frames, partitions: options.framePartitions ?? 12 },
-    { topic: topics.anomalies, partitions: options.framePartitions ?? 12 },
-    { topic: topics.alerts, partitions: 3 },
+    { topic: topics.frames, partitions: options.framePartitions ?? FRAME_PARTITIONS },
+    { topic: topics.anomalies, partitions: options.framePartitions ?? FRAME_PARTITIONS },
+    { topic: topics.alerts, partitions: SIDE_TOPIC_PARTITIONS },
   ]);
   const producer: TransportProducer = await transport.producer();
   const sink = new FanOutSink([options.sink, new AnomalyPublisher(producer, topics.anomalies)]);

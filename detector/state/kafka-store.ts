@@ -1,3 +1,4 @@
+import { STATE_PARTITIONS } from '../../common/constants.ts';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from '../../common/log.ts';
@@ -89,7 +90,7 @@ export class KafkaCheckpointStore implements CheckpointStore {
     const topics = await this.admin.listTopics();
     if (!topics.includes(topic)) {
       // Another replica may create it at the same moment: createTopicsAndWait accepts that.
-      await createTopicsAndWait(this.admin, [{ topic, numPartitions: this.options.partitions ?? 6, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]);
+      await createTopicsAndWait(this.admin, [{ topic, numPartitions: this.options.partitions ?? STATE_PARTITIONS, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]);
     }
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();
