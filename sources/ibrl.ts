@@ -13,6 +13,7 @@ import path from 'node:path';
 import { UserError } from '../common/errors.ts';
 import type { Modality, NodeId } from '../common/types.ts';
 import type { Series } from './series.ts';
+import { parseIbrlLine, type IbrlLineIssue } from './ibrl-reader.ts';
 
 /** The value columns of an IBRL line, in file order. */
 export const IBRL_MODALITIES = ['temperature', 'humidity', 'light', 'voltage'] as const;
@@ -22,6 +23,9 @@ export type IbrlModality = (typeof IBRL_MODALITIES)[number];
 export const PAPER_ALIGNMENT = { firstEpoch: 14285, lastEpoch: 28675, samples: 5000 } as const;
 export const PAPER_EXCLUDED_MOTES: readonly NodeId[] = ['18'];
 export const PAPER_MODALITIES: readonly IbrlModality[] = ['temperature', 'humidity', 'voltage'];
+
+/** How many skipped lines the load report lists one by one (all are counted). */
+const MAX_REPORTED_BAD_LINES = 20;
 
 /** Temperatures outside this band (°C) cannot be real on a lab floor: a failing sensor. */
 export const PLAUSIBLE_TEMPERATURE = { min: -10, max: 60 } as const;
@@ -40,25 +44,23 @@ export interface MoteReadings {
   lines: number;
   missingLight: number;
   implausibleTemperatures: { line: number; epoch: number; value: number }[];
+  /** Lines skipped because they could not be parsed, with what was wrong. */
+  badLines: IbrlLineIssue[];
 }
 
-const FIELD_NAMES = ['date', 'time', 'epoch', 'moteid', 'temperature', 'humidity', 'light', 'voltage'] as const;
-
-function parseError(file: string, line: number, message: string): UserError {
-  return new UserError('IBRL_PARSE', `${file}:${line}: ${message}`, 'The file must hold lines "date time epoch moteid temperature humidity [light] voltage" as in the public Intel Lab data.');
-}
-
-function parseTime(date: string, time: string): number {
-  // Millisecond precision is enough; the file carries microseconds.
-  return Date.parse(`${date}T${time.slice(0, 12)}Z`);
-}
-
-/** Parses one mote file. Lines with 7 fields lack the light value (two spaces in the original). */
+/**
+ * Parses one mote file with the same line parser as the streaming reader
+ * (`parseIbrlLine`), so both read the public files alike. One policy for bad
+ * lines everywhere: a line that cannot be parsed, or that names another mote,
+ * is skipped and reported in `badLines` (file, line, what was wrong); the load
+ * report sums them up. Lines with 7 fields lack the light value.
+ */
 export function parseMoteFile(text: string, file: string, mote: NodeId): MoteReadings {
   const lines = text.split('\n');
   const epochs: number[] = [];
   const values: number[] = [];
   const implausible: MoteReadings['implausibleTemperatures'] = [];
+  const badLines: IbrlLineIssue[] = [];
   let missingLight = 0;
   let firstTime = NaN;
   let lastTime = NaN;
@@ -66,39 +68,32 @@ export function parseMoteFile(text: string, file: string, mote: NodeId): MoteRea
   let lastEpoch = -Infinity;
   let sorted = true;
   for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i];
-    if (raw.trim() === '') continue;
-    const lineNo = i + 1;
-    const fields = raw.trim().split(/\s+/);
-    if (fields.length !== 7 && fields.length !== 8) {
-      throw parseError(file, lineNo, `expected 8 fields (or 7 without light), found ${fields.length}`);
+    if (lines[i].trim() === '') continue;
+    const parsed = parseIbrlLine(lines[i], file, i + 1);
+    if ('message' in parsed) {
+      badLines.push(parsed);
+      continue;
     }
-    const hasLight = fields.length === 8;
-    const epoch = Number(fields[2]);
-    if (!Number.isInteger(epoch)) throw parseError(file, lineNo, `field "epoch" is "${fields[2]}", not an integer`);
-    if (fields[3] !== mote) throw parseError(file, lineNo, `field "moteid" is "${fields[3]}" but the file is for mote ${mote}`);
-    const numbers = [4, 5, hasLight ? 6 : -1, hasLight ? 7 : 6].map((column, k) => {
-      if (column < 0) return NaN;
-      const value = Number(fields[column]);
-      if (!Number.isFinite(value) || fields[column] === '') {
-        throw parseError(file, lineNo, `field "${FIELD_NAMES[4 + k]}" is "${fields[column]}", not a number`);
-      }
-      return value;
-    });
-    if (!hasLight) missingLight++;
-    if (numbers[0] < PLAUSIBLE_TEMPERATURE.min || numbers[0] > PLAUSIBLE_TEMPERATURE.max) {
-      implausible.push({ line: lineNo, epoch, value: numbers[0] });
+    if (parsed.mote !== mote) {
+      badLines.push({ file, line: i + 1, message: `moteid is "${parsed.mote}" but the file is for mote ${mote}` });
+      continue;
+    }
+    const { epoch, values: reading } = parsed;
+    const light = reading.light ?? NaN;
+    if (reading.light === undefined) missingLight++;
+    if (reading.temperature < PLAUSIBLE_TEMPERATURE.min || reading.temperature > PLAUSIBLE_TEMPERATURE.max) {
+      implausible.push({ line: i + 1, epoch, value: reading.temperature });
     }
     if (epochs.length > 0 && epoch < epochs[epochs.length - 1]) sorted = false;
     epochs.push(epoch);
-    values.push(...numbers);
+    values.push(reading.temperature, reading.humidity, light, reading.voltage);
     if (epoch < firstEpoch) {
       firstEpoch = epoch;
-      firstTime = parseTime(fields[0], fields[1]);
+      firstTime = parsed.ts;
     }
     if (epoch > lastEpoch) {
       lastEpoch = epoch;
-      lastTime = parseTime(fields[0], fields[1]);
+      lastTime = parsed.ts;
     }
   }
   let epochArray = Int32Array.from(epochs);
@@ -110,7 +105,18 @@ export function parseMoteFile(text: string, file: string, mote: NodeId): MoteRea
     valueArray = new Float64Array(values.length);
     order.forEach((from, to) => valueArray.set(values.slice(from * 4, from * 4 + 4), to * 4));
   }
-  return { mote, file, epochs: epochArray, values: valueArray, firstTime, lastTime, lines: epochs.length, missingLight, implausibleTemperatures: implausible };
+  return {
+    mote,
+    file,
+    epochs: epochArray,
+    values: valueArray,
+    firstTime,
+    lastTime,
+    lines: epochs.length,
+    missingLight,
+    implausibleTemperatures: implausible,
+    badLines,
+  };
 }
 
 /**
@@ -174,6 +180,9 @@ export interface IbrlLoadReport {
   missingLight: number;
   implausibleTemperatures: { mote: NodeId; line: number; epoch: number; value: number }[];
   implausibleHandling: 'drop' | 'keep';
+  /** Lines skipped in all files (unparseable or naming another mote), the first few with their reasons. */
+  badLines: number;
+  firstBadLines: IbrlLineIssue[];
   excluded: NodeId[];
   /** Motes with no reading inside the aligned epoch range: their values come from outside it. */
   outOfRange: NodeId[];
@@ -258,7 +267,7 @@ export async function loadIbrl(dir: string, options: IbrlLoadOptions = {}): Prom
   const N = motes.length;
   const M = columns.length;
   const data = new Float32Array(samples.length * N * M);
-  const report: IbrlLoadReport = { files: 0, lines: 0, linesPerMote: {}, missingLight: 0, implausibleTemperatures: [], implausibleHandling: handling, excluded: wanted.filter((m) => exclude.has(m)), outOfRange: [] };
+  const report: IbrlLoadReport = { files: 0, lines: 0, linesPerMote: {}, missingLight: 0, implausibleTemperatures: [], implausibleHandling: handling, badLines: 0, firstBadLines: [], excluded: wanted.filter((m) => exclude.has(m)), outOfRange: [] };
   let earliest = { epoch: Infinity, time: NaN };
   let latest = { epoch: -Infinity, time: NaN };
   for (let n = 0; n < N; n++) {
@@ -267,6 +276,8 @@ export async function loadIbrl(dir: string, options: IbrlLoadOptions = {}): Prom
     report.lines += readings.lines;
     report.linesPerMote[readings.mote] = readings.lines;
     report.missingLight += readings.missingLight;
+    report.badLines += readings.badLines.length;
+    for (const issue of readings.badLines) if (report.firstBadLines.length < MAX_REPORTED_BAD_LINES) report.firstBadLines.push(issue);
     for (const bad of readings.implausibleTemperatures) report.implausibleTemperatures.push({ mote: readings.mote, ...bad });
     if (readings.lines === 0) throw new UserError('IBRL_EMPTY_MOTE', `${readings.file} has no readings`, 'Exclude this mote with --exclude.');
     if (readings.epochs[readings.lines - 1] < firstEpoch || readings.epochs[0] > lastEpoch) report.outOfRange.push(readings.mote);
@@ -285,7 +296,9 @@ export async function loadIbrl(dir: string, options: IbrlLoadOptions = {}): Prom
       }
     }
     alignMote(readings, columns, samples, drop, data, n, N);
-    options.onProgress?.(`ibrl: mote ${readings.mote} (${n + 1}/${N}): ${readings.lines} readings`);
+    const skipped = readings.badLines.length;
+    const skippedNote = skipped === 0 ? '' : `, ${skipped} bad line(s) skipped (first: ${readings.badLines[0].file}:${readings.badLines[0].line}: ${readings.badLines[0].message})`;
+    options.onProgress?.(`ibrl: mote ${readings.mote} (${n + 1}/${N}): ${readings.lines} readings${skippedNote}`);
   }
   const secondsPerEpoch = Number.isFinite(earliest.time) && latest.epoch > earliest.epoch ? (latest.time - earliest.time) / 1000 / (latest.epoch - earliest.epoch) : NaN;
   const series: Series = { nodes: motes, modalities: modalities.map((m): Modality => m), steps: samples.length, data, times: samples };

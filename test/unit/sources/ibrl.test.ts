@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../../common/errors.ts';
 import { loadIbrl, nearestIndex, parseMoteFile, readIbrlPositions, sampleEpochs } from '../../../sources/ibrl.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -30,12 +29,27 @@ describe('parseMoteFile', () => {
     expect(parsed.values[7]).toBeCloseTo(2.65143);
   });
 
-  it('names file, line and field in errors', () => {
-    const bad = [line(10, '3', 20.5), '2004-03-04 00:00:26 11 3 abc 35.8 46.9 2.6'].join('\n');
-    expect(() => parseMoteFile(bad, 'readings/3.txt', '3')).toThrow(/readings\/3\.txt:2: field "temperature" is "abc"/);
-    expect(() => parseMoteFile('2004-03-04 00:00:26 x 3 20 35 46 2.6', 'readings/3.txt', '3')).toThrow(/:1: field "epoch"/);
-    expect(() => parseMoteFile(line(10, '4', 20), 'readings/3.txt', '3')).toThrow(/field "moteid" is "4"/);
-    expect(() => parseMoteFile('2004-03-04 00:00:26 10 3 20', 'readings/3.txt', '3')).toThrow(UserError);
+  it('skips bad lines and reports file, line and what was wrong, as the streaming reader does', () => {
+    const text = [
+      line(10, '3', 20.5),
+      '2004-03-04 00:00:26 11 3 abc 35.8 46.9 2.6',
+      '2004-03-04 00:00:26 x 3 20 35 46 2.6',
+      line(12, '4', 20),
+      '2004-03-04 00:00:26 10 3 20',
+      line(13, '3', 20.7),
+    ].join('\n');
+    const parsed = parseMoteFile(text, 'readings/3.txt', '3');
+    expect(Array.from(parsed.epochs)).toEqual([10, 13]);
+    expect(parsed.badLines.map((issue) => `${issue.file}:${issue.line}`)).toEqual([
+      'readings/3.txt:2',
+      'readings/3.txt:3',
+      'readings/3.txt:4',
+      'readings/3.txt:5',
+    ]);
+    expect(parsed.badLines[0].message).toMatch(/temperature "abc" is not a number/);
+    expect(parsed.badLines[1].message).toMatch(/epoch "x" is not an integer/);
+    expect(parsed.badLines[2].message).toMatch(/moteid is "4" but the file is for mote 3/);
+    expect(parsed.badLines[3].message).toMatch(/expected 8 fields/);
   });
 
   it('records physically impossible temperatures with their line', () => {
