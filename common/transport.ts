@@ -66,10 +66,41 @@ export interface TransportProducer {
   close(): Promise<void>;
 }
 
+/** One write to a keyed table: a value, or null to delete the key (a tombstone). */
+export interface TableEntry {
+  key: string;
+  value: Buffer | string | null;
+}
+
+/**
+ * A compacted, keyed topic read as a table: the newest value of every key.
+ * What state storage needs (cluster checkpoints, topology versions): writes
+ * that are durable when `put` resolves, and a read that sees every write made
+ * before it. Works the same on Kafka and on the in-process transport.
+ */
+export interface KeyedTable {
+  readonly topic: string;
+  /** Creates the compacted topic if missing and connects; called by put/readToEnd when needed. */
+  open(): Promise<void>;
+  /** Writes entries in order; resolves once they are durable. */
+  put(entries: TableEntry[]): Promise<void>;
+  /** The newest value of every key written before the call (reads the topic to its end); deleted keys are absent. */
+  readToEnd(): Promise<Map<string, Buffer>>;
+  close(): Promise<void>;
+}
+
+export interface TableSpec {
+  topic: string;
+  /** Partitions when the topic has to be created. */
+  partitions: number;
+}
+
 export interface Transport {
   readonly kind: 'kafka' | 'memory';
   ensureTopics(specs: TopicSpec[]): Promise<void>;
   producer(): Promise<TransportProducer>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** A compacted topic as a keyed table (see KeyedTable). */
+  table(spec: TableSpec): KeyedTable;
   close(): Promise<void>;
 }

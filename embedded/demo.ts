@@ -14,7 +14,7 @@ import { checkModel } from '../detector/service/model.ts';
 import { DETECTOR_GROUP, startDetectorService, type DetectorService } from '../detector/service/service.ts';
 import { TopologyAdjacency } from '../detector/service/topology.ts';
 import { MemoryResultStore } from '../store/memory.ts';
-import { MemoryTransportCheckpointStore } from '../detector/state/memory-store.ts';
+import { TableCheckpointStore } from '../detector/state/store.ts';
 import { MemoryCheckpointStore } from '../ingest/checkpoint.ts';
 import { NodeDirectory } from '../ingest/directory.ts';
 import { publishPaced } from '../sources/publish.ts';
@@ -142,7 +142,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       transport,
       model,
       sink: store,
-      checkpoints: new MemoryTransportCheckpointStore(transport, TOPICS.detectorState, logger),
+      checkpoints: new TableCheckpointStore(transport.table({ topic: TOPICS.detectorState, partitions: 1 }), logger),
       alertmanager: false,
       extraRoutes: [consoleRoute],
       adjacency: adjacency.provider,

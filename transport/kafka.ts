@@ -9,8 +9,11 @@ import {
   type IHeaders,
 } from 'kafkajs';
 import { createTopicsAndWait } from './kafka-topics.ts';
+import { KafkaKeyedTable } from './kafka-table.ts';
 import type {
   IncomingMessage,
+  KeyedTable,
+  TableSpec,
   OutgoingMessage,
   SubscribeOptions,
   Subscription,
@@ -268,6 +271,10 @@ export class KafkaTransport implements Transport {
         await consumer.disconnect();
       },
     };
+  }
+
+  table(spec: TableSpec): KeyedTable {
+    return new KafkaKeyedTable({ ...spec, kafka: this.kafka, logger: this.logger });
   }
 
   async close(): Promise<void> {

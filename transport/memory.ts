@@ -8,9 +8,12 @@ import type {
   TopicSpec,
   Transport,
   TransportProducer,
+  KeyedTable,
+  TableSpec,
 } from '../common/transport.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { partitionForKey } from './partitioner.ts';
+import { MemoryKeyedTable } from './memory-table.ts';
 
 /**
  * The in-process transport of embedded mode. It keeps Kafka's delivery
@@ -270,6 +273,10 @@ export class MemoryTransport implements Transport {
         this.rebalance(joined);
       },
     };
+  }
+
+  table(spec: TableSpec): KeyedTable {
+    return new MemoryKeyedTable(this, spec);
   }
 
   async close(): Promise<void> {

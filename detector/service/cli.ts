@@ -3,7 +3,7 @@
  * InfluxDB, `wsn.anomalies`, `wsn.alerts`, Alertmanager and webhooks.
  * docs/detector-service.md describes it.
  */
-import { FRAME_PARTITIONS } from '../../common/constants.ts';
+import { FRAME_PARTITIONS, STATE_PARTITIONS } from '../../common/constants.ts';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type Config } from '../../common/config.ts';
@@ -14,7 +14,7 @@ import { TopologyFollower } from '../../topology/kafka.ts';
 import { createTransport } from '../../transport/index.ts';
 import { ensureBackend, loadDetector } from '../../model/index.ts';
 import { InfluxSink } from '../../store/influx-sink.ts';
-import { KafkaCheckpointStore } from '../state/kafka-store.ts';
+import { TableCheckpointStore } from '../state/store.ts';
 import { checkModel } from './model.ts';
 import { NodePositionPublisher } from './node-positions.ts';
 import { DETECTOR_GROUP, startDetectorService } from './service.ts';
@@ -100,7 +100,7 @@ export async function runDetect(config: Config, options: DetectCliOptions, logge
   });
 
   const transport = createTransport(config, { logger });
-  const checkpoints = new KafkaCheckpointStore({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, topic: options.stateTopic, logger });
+  const checkpoints = new TableCheckpointStore(transport.table({ topic: options.stateTopic, partitions: STATE_PARTITIONS }), logger);
   progress(`connecting to Kafka at ${config.kafka.brokers.join(',')} (group session timeout ${config.kafka.sessionTimeoutMs / 1000} s); reading checkpoints from ${options.stateTopic}`);
   await checkpoints.start().catch((error: Error) => {
     throw new UserError('KAFKA_UNREACHABLE', `cannot use Kafka at ${config.kafka.brokers.join(',')}: ${error.message}`, 'start it with `wsn-watch services up` or set kafka.brokers / WSN_KAFKA_BROKERS');

@@ -15,7 +15,7 @@ import { WebhookRoute } from '../alerts/webhook.ts';
 import { AnomalyPublisher } from '../../store/anomalies.ts';
 import { FanOutSink } from '../../store/fan-out.ts';
 import type { ResultSink } from '../../store/sink.ts';
-import type { CheckpointStore } from '../state/store.ts';
+import type { ClusterCheckpointStore } from '../state/store.ts';
 import { decodeFrame } from './frames.ts';
 import { DetectorMetrics } from './metrics.ts';
 import type { StreamingModel } from './model.ts';
@@ -35,7 +35,7 @@ export interface DetectorServiceOptions {
   model: StreamingModel;
   /** Where scores and readings go: InfluxDB, or the in-memory store in embedded mode. */
   sink: ResultSink;
-  checkpoints: CheckpointStore;
+  checkpoints: ClusterCheckpointStore;
   groupId?: string;
   topics?: Partial<DetectorTopics>;
   /** Partitions of `wsn.frames` if this service has to create it (ingest normally does). */

@@ -6,7 +6,7 @@ import { alertPolicyFromConfig } from '../../../../detector/alerts/tracker.ts';
 import { startDetectorService, type DetectorService } from '../../../../detector/service/service.ts';
 import { FrameProcessor } from '../../../../detector/service/processor.ts';
 import { MemoryResultStore } from '../../../../store/memory.ts';
-import { MemoryTransportCheckpointStore } from '../../../../detector/state/memory-store.ts';
+import { TableCheckpointStore } from '../../../../detector/state/store.ts';
 import { MemoryTransport } from '../../../../transport/index.ts';
 import { FakeModel, frameOf } from './fake-model.ts';
 
@@ -49,7 +49,7 @@ describe('detector replicas on the in-process transport', () => {
         transport,
         model: new FakeModel(),
         sink: store,
-        checkpoints: new MemoryTransportCheckpointStore(transport, 'state', logger),
+        checkpoints: new TableCheckpointStore(transport.table({ topic: 'state', partitions: 1 }), logger),
         groupId: 'detectors',
         topics: { frames: 'frames', anomalies: 'anomalies', alerts: 'alerts' },
         framePartitions: 4,

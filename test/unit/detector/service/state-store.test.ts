@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../common/log.ts';
 import { CHECKPOINT_FORMAT, CheckpointError, decodeCheckpoint, encodeCheckpoint, type ClusterCheckpoint } from '../../../../detector/state/checkpoint.ts';
-import { MemoryTransportCheckpointStore } from '../../../../detector/state/memory-store.ts';
+import { TableCheckpointStore } from '../../../../detector/state/store.ts';
 import { MemoryTransport } from '../../../../transport/index.ts';
 
 const logger = createLogger('test', 'silent');
@@ -22,7 +22,7 @@ function checkpoint(cluster: string, lastTick: number): ClusterCheckpoint {
 describe('cluster checkpoints', () => {
   it('the in-process state topic returns the newest checkpoint per cluster', async () => {
     const transport = new MemoryTransport({ maxBatchSize: 2, logger });
-    const store = new MemoryTransportCheckpointStore(transport, 'state', logger);
+    const store = new TableCheckpointStore(transport.table({ topic: 'state', partitions: 1 }), logger);
     expect(await store.loadAll()).toEqual(new Map());
     await store.save([checkpoint('a', 1000), checkpoint('b', 1000)]);
     await store.save([checkpoint('a', 2000)]);
@@ -35,7 +35,7 @@ describe('cluster checkpoints', () => {
 
   it('skips an unreadable message on the state topic instead of failing the restore', async () => {
     const transport = new MemoryTransport({ logger });
-    const store = new MemoryTransportCheckpointStore(transport, 'state', logger);
+    const store = new TableCheckpointStore(transport.table({ topic: 'state', partitions: 1 }), logger);
     await store.save([checkpoint('a', 1000)]);
     const producer = await transport.producer();
     await producer.send('state', [{ key: 'b', value: '{"format":"something else"}' }]);
