@@ -12,7 +12,7 @@ import { ensureBackend, loadDetector, type Detector } from '../../model/index.ts
 import { parseTimestamp } from '../../sources/history.ts';
 import { InfluxSink } from '../../store/influx-sink.ts';
 import { readEvents } from './events.ts';
-import { readHistoryReadings } from './history.ts';
+import { readHistoryReadings } from '../../sources/publish.ts';
 import { networkFromFile, singleCluster } from './network.ts';
 import { metricsJson, metricsMarkdown, metricsText } from './report.ts';
 import { runBacktest } from './run.ts';
