@@ -7,6 +7,7 @@ import { registerDetectorCommands } from '../detector/cli.ts';
 import { registerIngestCommands } from '../ingest/cli.ts';
 import { registerDashboardCommands } from '../dashboards/cli.ts';
 import { registerDemoCommand } from '../embedded/cli.ts';
+import { registerBacktestCommand } from '../embedded/backtest/cli.ts';
 
 /** Builds the `wsn-watch` command tree; each module registers its own subcommands. */
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerIngestCommands(program);
   registerDashboardCommands(program);
   registerDemoCommand(program);
+  registerBacktestCommand(program);
   return program;
 }
 

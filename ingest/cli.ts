@@ -11,7 +11,7 @@ import { FileCheckpointStore } from './checkpoint.ts';
 import { NodeDirectory } from './directory.ts';
 import { ibrlReadingFiles, ibrlToReading, streamIbrl } from '../sources/ibrl-reader.ts';
 import { StreamInjector, parseInjection, type StreamInjection } from '../sources/stream-inject.ts';
-import { publishPaced, type PublishProgress } from '../sources/publish.ts';
+import { publishPaced, readHistoryReadings, type PublishProgress } from '../sources/publish.ts';
 import { startIngestService, type IngestService } from './service.ts';
 import { InfluxSink } from '../store/influx-sink.ts';
 import type { TopologyFollower } from '../topology/kafka.ts';
@@ -74,7 +74,7 @@ function shutdownSignal(): { signal: AbortSignal; stopped: Promise<string> } {
   return { signal: controller.signal, stopped };
 }
 
-/** Registers `wsn-watch ingest`, `wsn-watch replay ibrl` and `wsn-watch simulate`. */
+/** Registers `wsn-watch ingest`, `wsn-watch replay ibrl`, `wsn-watch replay csv` and `wsn-watch simulate`. */
 export function registerIngestCommands(program: Command): void {
   program
     .command('ingest')
@@ -176,6 +176,35 @@ export function registerIngestCommands(program: Command): void {
       try {
         const result = await publishPaced(readings(), { producer, topic: options.topic, speed, signal, onProgress: progressPrinter('replay', signal) });
         process.stdout.write(`sent ${result.sent} readings to ${options.topic}; ${injector.applied.length} value(s) injected; ${badLines} bad line(s) skipped\n`);
+      } finally {
+        await producer.close();
+        await transport.close();
+      }
+    });
+
+  replay
+    .command('csv')
+    .argument('<file>', 'history: CSV with a header (node, ts, one column per modality) or JSON lines, as `train --history` and `backtest` take')
+    .description('send a history file to wsn.readings in event-time order, as JSON readings keyed by node')
+    .option('--format <kind>', 'csv or jsonl (default: from the file extension)')
+    .option('--speed <x>', 'event-time speed-up (600 = 10 min of data per second), or "max"', 'max')
+    .option('--topic <name>', 'topic to send to', TOPICS.readings)
+    .action(async (file: string, options: { format?: string; speed: string; topic: string }, command: Command) => {
+      const config = configOf(command);
+      const speed = parseSpeed(options.speed);
+      if (options.format !== undefined && options.format !== 'csv' && options.format !== 'jsonl') throw new UserError('OPTION_INVALID', `--format ${options.format} is not csv or jsonl`, 'pass --format csv or --format jsonl');
+      // The whole file is read and checked before connecting: a bad line stops the replay before anything is sent.
+      const history = await readHistoryReadings(resolve(file), config.network, options.format as 'csv' | 'jsonl' | undefined);
+      const transport = createTransport(config);
+      await transport.ensureTopics(ingestTopicSpecs().filter((s) => s.topic === TOPICS.readings).map((s) => ({ ...s, topic: options.topic })));
+      const producer = await transport.producer();
+      const { signal } = shutdownSignal();
+      process.stderr.write(
+        `replay: ${file}: ${history.readings.length} readings of ${history.nodes.length} nodes from ${new Date(history.readings[0].ts).toISOString()} to ${new Date(history.readings[history.readings.length - 1].ts).toISOString()} → ${options.topic} (network "${config.network}") at ${Number.isFinite(speed) ? `${speed}×` : 'max'} speed\n`,
+      );
+      try {
+        const result = await publishPaced(history.readings, { producer, topic: options.topic, speed, signal, onProgress: progressPrinter('replay', signal) });
+        process.stdout.write(`sent ${result.sent} readings to ${options.topic}${history.emptyRows ? `; ${history.emptyRows} row(s) without any value skipped` : ''}\n`);
       } finally {
         await producer.close();
         await transport.close();

@@ -1,0 +1,224 @@
+/**
+ * Known fault events (ground truth) and how a run's alerts measure up to
+ * them: event recall per kind, time to detect, how long the alert stayed,
+ * localization and false alerts per node-day.
+ *
+ * Events file (CSV with a header): node,modality,start,end,kind — times ISO
+ * 8601 with a zone, or epoch ms; `end` is the last faulty instant.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { UserError } from '../../common/errors.ts';
+import type { Alert } from '../../common/types.ts';
+import { parseTimestamp } from '../../sources/history.ts';
+
+export interface FaultEvent {
+  node: string;
+  modality: string;
+  start: number;
+  end: number;
+  kind: string;
+}
+
+const EVENT_COLUMNS = ['node', 'modality', 'start', 'end', 'kind'] as const;
+
+function eventError(file: string, line: number, message: string): UserError {
+  return new UserError('EVENTS_PARSE', `${file}:${line}: ${message}`, 'The events file is a CSV with the header node,modality,start,end,kind; start and end are ISO 8601 times with a zone or epoch milliseconds.');
+}
+
+export function parseEvents(text: string, file = 'events.csv'): FaultEvent[] {
+  let rows: string[][];
+  try {
+    rows = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true }) as string[][];
+  } catch (error) {
+    throw new UserError('EVENTS_PARSE', `${file}: ${(error as Error).message}`, 'Check the CSV quoting.');
+  }
+  if (rows.length === 0) throw eventError(file, 1, 'empty file (expected the header node,modality,start,end,kind)');
+  const header = rows[0].map((h) => h.toLowerCase());
+  const column = Object.fromEntries(EVENT_COLUMNS.map((name) => [name, header.indexOf(name)])) as Record<(typeof EVENT_COLUMNS)[number], number>;
+  const missing = EVENT_COLUMNS.filter((name) => column[name] < 0);
+  if (missing.length > 0) throw eventError(file, 1, `the header lacks ${missing.join(', ')} (found ${rows[0].join(', ')})`);
+  return rows.slice(1).map((row, i) => {
+    const line = i + 2;
+    const field = (name: (typeof EVENT_COLUMNS)[number]): string => row[column[name]] ?? '';
+    const node = field('node');
+    if (node === '') throw eventError(file, line, 'node is empty');
+    const start = parseTimestamp(field('start'));
+    const end = parseTimestamp(field('end'));
+    if (!Number.isFinite(start)) throw eventError(file, line, `start "${field('start')}" is not a time`);
+    if (!Number.isFinite(end)) throw eventError(file, line, `end "${field('end')}" is not a time`);
+    if (end < start) throw eventError(file, line, `end ${field('end')} is before start ${field('start')}`);
+    const kind = field('kind') || 'unknown';
+    return { node, modality: field('modality') || '*', start, end, kind };
+  });
+}
+
+export function readEvents(file: string): FaultEvent[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UserError('EVENTS_MISSING', `cannot read ${file}: ${(error as Error).message}`, 'Check the path of --events.');
+  }
+  return parseEvents(text, path.basename(file));
+}
+
+export function formatEventsCsv(events: readonly FaultEvent[]): string {
+  return ['node,modality,start,end,kind', ...events.map((e) => `${e.node},${e.modality},${new Date(e.start).toISOString()},${new Date(e.end).toISOString()},${e.kind}`)].join('\n') + '\n';
+}
+
+/** One alert from firing to resolving (or to the end of the data). */
+export interface AlertSpan {
+  node: string;
+  cluster: string;
+  kind: Alert['kind'];
+  modality: string;
+  /** Tick the alert fired at. */
+  fired: number;
+  /** Tick the run above the threshold began (the alert's startsAt). */
+  since: number;
+  /** Tick it resolved at; null = still firing at the end. */
+  resolved: number | null;
+  probability: number;
+}
+
+/** Pairs firing and resolved transitions into spans. */
+export function alertSpans(transitions: ReadonlyArray<{ tick: number; alert: Alert }>): AlertSpan[] {
+  const open = new Map<string, AlertSpan>();
+  const spans: AlertSpan[] = [];
+  for (const { tick, alert } of transitions) {
+    const key = `${alert.cluster}\u0000${alert.node}`;
+    if (alert.status === 'firing') {
+      const span: AlertSpan = { node: alert.node, cluster: alert.cluster, kind: alert.kind, modality: alert.modality, fired: tick, since: alert.startsAt, resolved: null, probability: alert.probability };
+      open.set(key, span);
+      spans.push(span);
+    } else {
+      const span = open.get(key);
+      if (span) {
+        span.resolved = alert.endsAt ?? tick;
+        span.probability = Math.max(span.probability, alert.probability);
+        open.delete(key);
+      }
+    }
+  }
+  return spans;
+}
+
+export interface KindMetrics {
+  kind: string;
+  events: number;
+  detected: number;
+  recall: number;
+  /** Median ticks from the event's start to the alert firing (detected events only); null when none. */
+  medianTicksToDetect: number | null;
+  /** Mean share of the event's ticks covered by a firing alert on the node (detected events). */
+  coverage: number | null;
+  /** Share of detected events whose alert named the event's modality. */
+  modalityRight: number | null;
+  /** Share of detected events where no other node of the cluster fired an alert during the event. */
+  localization: number | null;
+}
+
+export interface EventMetrics {
+  kinds: KindMetrics[];
+  all: KindMetrics;
+  /** Anomaly alerts that fired outside every event window of their node. */
+  falseAlerts: number;
+  nodeDays: number;
+  falseAlertsPerNodeDay: number;
+  /** Alerts that fired inside an event window of their node / all anomaly alerts. */
+  precision: number;
+  /** Event F1: harmonic mean of event recall and alert precision. */
+  f1: number;
+  /** Per event: whether and when it was detected. */
+  outcomes: EventOutcome[];
+}
+
+export interface EventOutcome {
+  event: FaultEvent;
+  detected: boolean;
+  ticksToDetect: number | null;
+  /** When the detecting alert fired, UTC ms. */
+  firedAt: number | null;
+  coverage: number;
+  modalityRight: boolean;
+  /** Other nodes of the cluster that fired during the event. */
+  othersAlerted: string[];
+}
+
+export interface MetricOptions {
+  tickMs: number;
+  /** Ticks after an event's end within which an alert still counts for it (the model needs a window to see it). */
+  graceTicks: number;
+  /** The evaluated span, UTC ms [from, to]: alerts outside it are ignored. */
+  from: number;
+  to: number;
+  /** Nodes of the network (false alerts per node-day). */
+  nodes: number;
+  /** Cluster of each node (localization looks at the faulty node's cluster). */
+  clusterOf: ReadonlyMap<string, string>;
+}
+
+const median = (values: number[]): number | null => {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const mean = (values: number[]): number | null => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length);
+
+/** Measures alert spans against events. */
+export function eventMetrics(events: readonly FaultEvent[], spans: readonly AlertSpan[], options: MetricOptions): EventMetrics {
+  const { tickMs } = options;
+  const grace = options.graceTicks * tickMs;
+  const inSpan = spans.filter((s) => s.fired >= options.from && s.fired <= options.to);
+  const windowEnd = (e: FaultEvent): number => e.end + grace;
+  const outcomes: EventOutcome[] = events.map((event) => {
+    const mine = inSpan.filter((s) => s.node === event.node);
+    // The first alert on the node that fired during the event (or its grace), or one already firing when it began.
+    const hit = mine
+      .filter((s) => (s.fired >= event.start && s.fired <= windowEnd(event)) || (s.fired < event.start && (s.resolved === null || s.resolved > event.start)))
+      .sort((a, b) => a.fired - b.fired)[0];
+    const eventTicks = Math.max(1, Math.floor((event.end - event.start) / tickMs) + 1);
+    let covered = 0;
+    for (let t = Math.floor(event.start / tickMs) * tickMs; t <= event.end; t += tickMs) {
+      if (mine.some((s) => s.fired <= t && (s.resolved === null || s.resolved > t))) covered++;
+    }
+    const cluster = options.clusterOf.get(event.node);
+    const others = inSpan
+      .filter((s) => s.kind === 'anomaly' && s.node !== event.node && (cluster === undefined || s.cluster === cluster) && s.fired >= event.start && s.fired <= windowEnd(event))
+      .map((s) => s.node);
+    return {
+      event,
+      detected: hit !== undefined,
+      ticksToDetect: hit ? Math.max(0, Math.round((hit.fired - event.start) / tickMs)) : null,
+      firedAt: hit?.fired ?? null,
+      coverage: Math.min(1, covered / eventTicks),
+      modalityRight: hit !== undefined && (event.modality === '*' || hit.modality === event.modality),
+      othersAlerted: [...new Set(others)],
+    };
+  });
+  const summarize = (kind: string, list: EventOutcome[]): KindMetrics => {
+    const detected = list.filter((o) => o.detected);
+    return {
+      kind,
+      events: list.length,
+      detected: detected.length,
+      recall: list.length === 0 ? 0 : detected.length / list.length,
+      medianTicksToDetect: median(detected.map((o) => o.ticksToDetect as number)),
+      coverage: mean(detected.map((o) => o.coverage)),
+      modalityRight: detected.length === 0 ? null : detected.filter((o) => o.modalityRight).length / detected.length,
+      localization: detected.length === 0 ? null : detected.filter((o) => o.othersAlerted.length === 0).length / detected.length,
+    };
+  };
+  const kinds = [...new Set(events.map((e) => e.kind))].map((kind) => summarize(kind, outcomes.filter((o) => o.event.kind === kind)));
+  const anomalyAlerts = inSpan.filter((s) => s.kind === 'anomaly');
+  const matched = (s: AlertSpan): boolean => events.some((e) => e.node === s.node && s.fired >= e.start && s.fired <= windowEnd(e));
+  const falseAlerts = anomalyAlerts.filter((s) => !matched(s)).length;
+  const nodeDays = (options.nodes * Math.max(0, options.to - options.from)) / 86_400_000;
+  const all = summarize('all', outcomes);
+  const precision = anomalyAlerts.length === 0 ? 0 : (anomalyAlerts.length - falseAlerts) / anomalyAlerts.length;
+  const f1 = precision + all.recall === 0 ? 0 : (2 * precision * all.recall) / (precision + all.recall);
+  return { kinds, all, falseAlerts, nodeDays, falseAlertsPerNodeDay: nodeDays > 0 ? falseAlerts / nodeDays : 0, precision, f1, outcomes };
+}
