@@ -1,6 +1,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from './errors.ts';
+import { DEFAULT_ALERT_THRESHOLD } from './thresholds.ts';
+
+export { DEFAULT_ALERT_THRESHOLD };
 
 /**
  * The one configuration of wsn-watch. Every service reads its section of it.
@@ -51,14 +54,22 @@ export const ConfigSchema = z.object({
       lineProtocolPrecision: z.enum(['auto', 'ns', 'us', 'ms', 's']).default('auto'),
       /** A readings partition that delivered nothing for this long stops holding the event-time watermark back. */
       partitionIdleMs: z.coerce.number().int().positive().default(10_000),
+      /** Longest stretch of event time emitted tick by tick when the watermark jumps; older ticks of a longer gap are skipped (logged and counted). */
+      maxCatchUpMs: z.coerce.number().int().positive().default(24 * 3600_000),
     })
-    .default({ tickMs: 31_000, allowedLatenessMs: 62_000, silenceMs: 600_000, maxMessageBytes: 65_536, httpPort: 9464, lineProtocolPrecision: 'auto', partitionIdleMs: 10_000 }),
+    .default({ tickMs: 31_000, allowedLatenessMs: 62_000, silenceMs: 600_000, maxMessageBytes: 65_536, httpPort: 9464, lineProtocolPrecision: 'auto', partitionIdleMs: 10_000, maxCatchUpMs: 24 * 3600_000 }),
   detector: z
     .object({
       model: z.string().default('models/default'),
-      threshold: z.coerce.number().min(0).max(1).default(0.5),
+      /** Alert threshold; unset = the threshold calibrated and stored with the model (DEFAULT_ALERT_THRESHOLD only for a model without one). */
+      threshold: z.coerce.number().min(0).max(1).optional(),
       alertAfterTicks: z.coerce.number().int().positive().default(2),
-      resolveAfterTicks: z.coerce.number().int().positive().default(3),
+      /** Consecutive ticks clearly below the threshold (under threshold × resolveRatio) before an alert resolves. */
+      resolveAfterTicks: z.coerce.number().int().positive().default(10),
+      /** The resolve level as a fraction of the threshold (hysteresis). */
+      resolveRatio: z.coerce.number().min(0).max(1).default(0.5),
+      /** A node above the threshold is not counted when a neighbour's evidence is stronger and its own is below this fraction of it; 0 = no suppression. */
+      localizationRatio: z.coerce.number().min(0).max(1).default(0.5),
       backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
       /** Port of the detector service's /metrics, /healthz and /readyz (0 = any free port). */
       httpPort: z.coerce.number().int().min(0).max(65535).default(9465),
@@ -69,7 +80,7 @@ export const ConfigSchema = z.object({
       /** How often firing alerts are re-sent to Alertmanager so they do not expire, ms. */
       alertResendMs: z.coerce.number().int().positive().default(60_000),
     })
-    .default({ model: 'models/default', threshold: 0.5, alertAfterTicks: 2, resolveAfterTicks: 3, backend: 'auto', httpPort: 9465, alertResendMs: 60_000 }),
+    .default({ model: 'models/default', alertAfterTicks: 2, resolveAfterTicks: 10, resolveRatio: 0.5, localizationRatio: 0.5, backend: 'auto', httpPort: 9465, alertResendMs: 60_000 }),
   dashboard: z
     .object({
       host: z.string().default('127.0.0.1'),
@@ -105,10 +116,13 @@ export const ENV_VARS: Record<string, string> = {
   WSN_INGEST_HTTP_PORT: 'ingest.httpPort',
   WSN_LINE_PROTOCOL_PRECISION: 'ingest.lineProtocolPrecision',
   WSN_PARTITION_IDLE_MS: 'ingest.partitionIdleMs',
+  WSN_MAX_CATCH_UP_MS: 'ingest.maxCatchUpMs',
   WSN_MODEL: 'detector.model',
   WSN_THRESHOLD: 'detector.threshold',
   WSN_ALERT_AFTER_TICKS: 'detector.alertAfterTicks',
   WSN_RESOLVE_AFTER_TICKS: 'detector.resolveAfterTicks',
+  WSN_RESOLVE_RATIO: 'detector.resolveRatio',
+  WSN_LOCALIZATION_RATIO: 'detector.localizationRatio',
   WSN_BACKEND: 'detector.backend',
   WSN_DETECTOR_HTTP_PORT: 'detector.httpPort',
   WSN_DETECTOR_MODALITIES: 'detector.modalities',
@@ -155,21 +169,49 @@ export interface LoadConfigOptions {
   flags?: Record<string, unknown>;
 }
 
+function readConfigFile(file: string): Tree {
+  if (!existsSync(file)) {
+    throw new UserError('CONFIG_NOT_FOUND', `config file ${file} does not exist`, 'pass an existing JSON file to --config or WSN_CONFIG');
+  }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Tree;
+  } catch (error) {
+    throw new UserError('CONFIG_INVALID', `config file ${file} is not valid JSON: ${(error as Error).message}`, 'fix the JSON syntax');
+  }
+}
+
+function getPath(tree: Tree, dotted: string): unknown {
+  let node: unknown = tree;
+  for (const part of dotted.split('.')) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Tree)[part];
+  }
+  return node;
+}
+
+/** Where a key's value came from (the highest-precedence layer that sets it). */
+export type ConfigOrigin = { kind: 'flag' } | { kind: 'environment'; name: string } | { kind: 'file'; file: string } | { kind: 'default' };
+
+/**
+ * Which layer set a key, with the same options given to loadConfig: lets a
+ * command say e.g. "threshold 0.3 (from WSN_THRESHOLD)" rather than only the value.
+ */
+export function configOrigin(key: string, options: LoadConfigOptions = {}): ConfigOrigin {
+  const env = options.env ?? process.env;
+  if (options.flags?.[key] !== undefined) return { kind: 'flag' };
+  for (const [name, envKey] of Object.entries(ENV_VARS)) {
+    if (envKey === key && env[name] !== undefined && env[name] !== '') return { kind: 'environment', name };
+  }
+  const file = options.file ?? env.WSN_CONFIG;
+  if (file && getPath(readConfigFile(file), key) !== undefined) return { kind: 'file', file };
+  return { kind: 'default' };
+}
+
 /** Builds the configuration: defaults < file < environment < flags. */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
-  let tree: Tree = {};
   const file = options.file ?? env.WSN_CONFIG;
-  if (file) {
-    if (!existsSync(file)) {
-      throw new UserError('CONFIG_NOT_FOUND', `config file ${file} does not exist`, 'pass an existing JSON file to --config or WSN_CONFIG');
-    }
-    try {
-      tree = JSON.parse(readFileSync(file, 'utf8')) as Tree;
-    } catch (error) {
-      throw new UserError('CONFIG_INVALID', `config file ${file} is not valid JSON: ${(error as Error).message}`, 'fix the JSON syntax');
-    }
-  }
+  const tree = file ? readConfigFile(file) : {};
   const fromEnv: Tree = {};
   for (const [name, key] of Object.entries(ENV_VARS)) {
     const raw = env[name];

@@ -25,6 +25,7 @@ import { MemoryTransport } from '../transport/index.ts';
 import { DemoConsole, formatAlert, type ConsoleOutput } from './console.ts';
 import { describeFault } from '../sources/demo-faults.ts';
 import { withBackpressure } from './backpressure.ts';
+import { describeThreshold, thresholdInForce } from '../detector/service/threshold.ts';
 import { ibrlDataFound, ibrlSource, simulationSource, type DemoSource } from './sources.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -106,7 +107,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     throw error;
   }
   resources.push({ name: 'model', close: async () => model.dispose() });
-  view.line(`model: ${runConfig.detector.model} (modalities ${model.config.modalities.join(', ')}; window ${model.config.window} ticks; alert threshold ${runConfig.detector.threshold})`);
+  view.line(`model: ${runConfig.detector.model} (modalities ${model.config.modalities.join(', ')}; window ${model.config.window} ticks; ${describeThreshold(thresholdInForce(runConfig.detector.threshold, undefined, { threshold: model.threshold, name: runConfig.detector.model }))})`);
 
   const transport = new MemoryTransport({ logger });
   resources.push({ name: 'transport', close: () => transport.close() });

@@ -1,3 +1,4 @@
+import { DEFAULT_ALERT_THRESHOLD } from '../../common/thresholds.ts';
 import type { Alert, Modality, NodeId } from '../../common/types.ts';
 
 /** When a node starts and stops alerting. */
@@ -10,12 +11,26 @@ export interface AlertPolicy {
   alertAfterTicks: number;
   /** Consecutive ticks below `resolveThreshold` (or reporting again, for a silent node) before it resolves. */
   resolveAfterTicks: number;
+  /**
+   * Localization: a node above the threshold is not counted at a tick when a
+   * neighbour has a higher probability and the node's own evidence is below
+   * this fraction of the neighbour's (see `dominatedNodes`). 0 turns it off.
+   * Default DEFAULT_LOCALIZATION_RATIO.
+   */
+  localizationRatio?: number;
   /** The link an alert carries to the node's dashboard. */
   dashboardUrl(network: string, node: NodeId, cluster?: string): string;
 }
 
-/** The fraction of the threshold below which a firing alert counts a tick as clear. */
-export const DEFAULT_RESOLVE_RATIO = 0.8;
+/**
+ * The fraction of the threshold below which a firing alert counts a tick as
+ * clear. Half the threshold: a persistent fault whose probability wavers
+ * around the threshold keeps its alert; only a clear return to normal counts.
+ */
+export const DEFAULT_RESOLVE_RATIO = 0.5;
+
+/** See AlertPolicy.localizationRatio. */
+export const DEFAULT_LOCALIZATION_RATIO = 0.5;
 
 /** What the tracker needs to know about one node at one tick. */
 export interface NodeObservation {
@@ -25,6 +40,11 @@ export interface NodeObservation {
   reconstructionError: Record<Modality, number>;
   /** The node has been silent longer than the ingest's silence limit. */
   silent: boolean;
+  /**
+   * The node's graph neighbours in the cluster, for localization. Absent:
+   * every other node of the cluster observed at this tick.
+   */
+  neighbours?: readonly NodeId[];
 }
 
 /** One node's alert state: plain JSON, checkpointed with its cluster. */
@@ -37,6 +57,12 @@ export interface NodeAlertState {
   clear: number;
   /** The firing alert, if any. */
   firing: Alert | null;
+  /**
+   * Reconstruction error per modality summed over the current run above the
+   * threshold: the alert names the modality with the largest sum (absent in
+   * checkpoints written before it existed).
+   */
+  errors?: Record<Modality, number>;
 }
 
 export type ClusterAlertStateJson = Record<NodeId, NodeAlertState>;
@@ -58,11 +84,66 @@ export function alertId(network: string, cluster: string, node: NodeId): string 
   return `${network}/${cluster}/${node}`;
 }
 
+/** Probabilities are compared on the log-odds scale, clipped so that 0 and 1 stay finite. */
+const LOGIT_CLIP = 1e-4;
+function logit(p: number): number {
+  const q = Math.min(1 - LOGIT_CLIP, Math.max(LOGIT_CLIP, p));
+  return Math.log(q / (1 - q));
+}
+
+function totalError(errors: Record<Modality, number>): number {
+  let sum = 0;
+  for (const error of Object.values(errors)) if (Number.isFinite(error) && error > 0) sum += error;
+  return sum;
+}
+
+/**
+ * Localization: the nodes above the threshold at this tick whose alarm is
+ * better explained by a neighbour's. A fault on one node makes its neighbours
+ * look odd too (the model reads each node through its neighbours), so their
+ * probabilities rise with it, but less. Node i is dominated when a neighbour
+ * j has a higher probability and i's own evidence is much weaker than j's,
+ * both on
+ *  - the margin above the threshold on the log-odds scale,
+ *    logit(p_i) − logit(t) < ratio × (logit(p_j) − logit(t)), and
+ *  - its own reconstruction error (summed over modalities), e_i < ratio × e_j
+ *    (skipped when j has no reconstruction error to compare with).
+ * Two genuinely faulty neighbours each have strong evidence of their own, so
+ * neither is dominated and both alert; ratio 0 turns localization off.
+ */
+export function dominatedNodes(observations: readonly NodeObservation[], threshold: number, ratio: number): Set<NodeId> {
+  const dominated = new Set<NodeId>();
+  if (!(ratio > 0)) return dominated;
+  const base = logit(threshold);
+  const above = observations.filter((o): o is NodeObservation & { probability: number } => !o.silent && o.probability !== null && o.probability > threshold);
+  if (above.length < 2) return dominated;
+  const byNode = new Map(above.map((o) => [o.node, o]));
+  for (const candidate of above) {
+    const margin = logit(candidate.probability) - base;
+    const error = totalError(candidate.reconstructionError);
+    const neighbours = candidate.neighbours ?? above.map((o) => o.node);
+    for (const id of neighbours) {
+      const other = id === candidate.node ? undefined : byNode.get(id);
+      if (!other || !(other.probability > candidate.probability)) continue;
+      const otherError = totalError(other.reconstructionError);
+      const weakerMargin = margin < ratio * (logit(other.probability) - base);
+      const weakerError = !(otherError > 0) || error < ratio * otherError;
+      if (weakerMargin && weakerError) {
+        dominated.add(candidate.node);
+        break;
+      }
+    }
+  }
+  return dominated;
+}
+
 /**
  * The alert state machine of one cluster's nodes. Per node: quiet → (k ticks
- * above threshold) → firing anomaly → (r ticks below the lower threshold) →
- * resolved; a silent node fires a `silent` alert at once (the ingest already
+ * above threshold) → firing anomaly → (r ticks below the lower resolve level)
+ * → resolved; a silent node fires a `silent` alert at once (the ingest already
  * waited its silence limit) and resolves after r ticks of reporting again.
+ * A node dominated by a neighbour at a tick (localization, `dominatedNodes`)
+ * counts that tick as not above the threshold, and as clear while firing.
  * At most one alert per node fires at a time, so alerts are deduplicated by
  * node; a node that goes silent while its anomaly alert fires has that
  * alert resolved and the silent one fired.
@@ -76,7 +157,7 @@ export class ClusterAlerts {
     private readonly policy: AlertPolicy,
     state: ClusterAlertStateJson = {},
   ) {
-    for (const [node, nodeState] of Object.entries(state)) this.nodes.set(node, { ...nodeState, firing: nodeState.firing ? { ...nodeState.firing } : null });
+    for (const [node, nodeState] of Object.entries(state)) this.nodes.set(node, cloneState(nodeState));
   }
 
   /**
@@ -86,11 +167,12 @@ export class ClusterAlerts {
   observe(tick: number, observations: NodeObservation[]): Alert[] {
     const changes: Alert[] = [];
     const present = new Set<NodeId>();
+    const dominated = dominatedNodes(observations, this.policy.threshold, this.policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO);
     for (const observation of observations) {
       present.add(observation.node);
       let state = this.nodes.get(observation.node);
       if (!state) this.nodes.set(observation.node, (state = { above: 0, aboveSince: null, clear: 0, firing: null }));
-      changes.push(...this.step(state, tick, observation));
+      changes.push(...this.step(state, tick, observation, dominated.has(observation.node)));
     }
     for (const [node, state] of this.nodes) {
       if (present.has(node)) continue;
@@ -106,15 +188,14 @@ export class ClusterAlerts {
   }
 
   toJSON(): ClusterAlertStateJson {
-    return Object.fromEntries([...this.nodes].map(([node, state]) => [node, { ...state, firing: state.firing ? { ...state.firing } : null }]));
+    return Object.fromEntries([...this.nodes].map(([node, state]) => [node, cloneState(state)]));
   }
 
-  private step(state: NodeAlertState, tick: number, observation: NodeObservation): Alert[] {
+  private step(state: NodeAlertState, tick: number, observation: NodeObservation, dominated: boolean): Alert[] {
     const { policy } = this;
     const firing = state.firing;
     if (observation.silent) {
-      state.above = 0;
-      state.aboveSince = null;
+      resetRun(state);
       state.clear = 0;
       if (firing?.kind === 'silent') return [];
       const changes = firing ? [this.resolve(state, tick)] : [];
@@ -129,33 +210,36 @@ export class ClusterAlerts {
     const probability = observation.probability;
     if (probability === null) {
       // Not scored at this tick: neither evidence for nor against an anomaly.
-      state.above = 0;
-      state.aboveSince = null;
+      resetRun(state);
       return [];
     }
     if (firing) {
-      firing.probability = Math.max(firing.probability, probability);
-      if (probability < policy.resolveThreshold) {
+      // Hysteresis: only ticks clearly below the threshold (or explained by a
+      // stronger neighbour) count towards resolving, and only a long run of them.
+      if (probability < policy.resolveThreshold || dominated) {
         state.clear += 1;
         if (state.clear >= policy.resolveAfterTicks) return [this.resolve(state, tick)];
       } else {
         state.clear = 0;
+        firing.probability = Math.max(firing.probability, probability);
       }
       return [];
     }
-    if (probability > policy.threshold) {
+    if (probability > policy.threshold && !dominated) {
       if (state.above === 0) state.aboveSince = tick;
       state.above += 1;
+      const errors = (state.errors ??= {});
+      for (const [modality, error] of Object.entries(observation.reconstructionError)) {
+        if (Number.isFinite(error)) errors[modality] = (errors[modality] ?? 0) + error;
+      }
       if (state.above >= policy.alertAfterTicks) {
-        state.firing = this.alert('anomaly', observation.node, mostResponsibleModality(observation.reconstructionError), probability, state.aboveSince ?? tick);
-        state.above = 0;
-        state.aboveSince = null;
+        state.firing = this.alert('anomaly', observation.node, mostResponsibleModality(errors), probability, state.aboveSince ?? tick);
+        resetRun(state);
         state.clear = 0;
         return [{ ...state.firing }];
       }
     } else {
-      state.above = 0;
-      state.aboveSince = null;
+      resetRun(state);
     }
     return [];
   }
@@ -183,6 +267,18 @@ export class ClusterAlerts {
   }
 }
 
+function resetRun(state: NodeAlertState): void {
+  state.above = 0;
+  state.aboveSince = null;
+  delete state.errors;
+}
+
+function cloneState(state: NodeAlertState): NodeAlertState {
+  const copy: NodeAlertState = { above: state.above, aboveSince: state.aboveSince, clear: state.clear, firing: state.firing ? { ...state.firing } : null };
+  if (state.errors) copy.errors = { ...state.errors };
+  return copy;
+}
+
 /**
  * The link an alert carries. By default the built-in dashboard's node page,
  * `<publicUrl>/node/<network>/<node>`. A publicUrl containing `{network}`,
@@ -197,16 +293,25 @@ export function dashboardLink(publicUrl: string, network: string, cluster: strin
   return `${publicUrl.replace(/\/+$/, '')}/node/${encodeURIComponent(network)}/${encodeURIComponent(node)}`;
 }
 
-/** The policy from the detector's configuration. */
-export function alertPolicyFromConfig(config: {
-  detector: { threshold: number; alertAfterTicks: number; resolveAfterTicks: number };
-  dashboard: { publicUrl: string };
-}): AlertPolicy {
+/**
+ * The policy from the detector's configuration. The threshold is the user's
+ * (`detector.threshold`) when set, else the one calibrated and stored with
+ * the model (`modelThreshold`), else DEFAULT_ALERT_THRESHOLD.
+ */
+export function alertPolicyFromConfig(
+  config: {
+    detector: { threshold?: number; alertAfterTicks: number; resolveAfterTicks: number; resolveRatio?: number; localizationRatio?: number };
+    dashboard: { publicUrl: string };
+  },
+  modelThreshold?: number,
+): AlertPolicy {
+  const threshold = config.detector.threshold ?? modelThreshold ?? DEFAULT_ALERT_THRESHOLD;
   return {
-    threshold: config.detector.threshold,
-    resolveThreshold: config.detector.threshold * DEFAULT_RESOLVE_RATIO,
+    threshold,
+    resolveThreshold: threshold * (config.detector.resolveRatio ?? DEFAULT_RESOLVE_RATIO),
     alertAfterTicks: config.detector.alertAfterTicks,
     resolveAfterTicks: config.detector.resolveAfterTicks,
+    localizationRatio: config.detector.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO,
     dashboardUrl: (network, node, cluster) => dashboardLink(config.dashboard.publicUrl, network, cluster ?? '', node),
   };
 }

@@ -6,7 +6,7 @@
 import { FRAME_PARTITIONS, STATE_PARTITIONS } from '../../common/constants.ts';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig, type Config } from '../../common/config.ts';
+import { configOrigin, loadConfig, type Config, type ConfigOrigin } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import { TOPICS } from '../../common/types.ts';
@@ -16,6 +16,7 @@ import { ensureBackend, loadDetector } from '../../model/index.ts';
 import { InfluxSink } from '../../store/influx-sink.ts';
 import { TableCheckpointStore } from '../state/store.ts';
 import { checkModel } from './model.ts';
+import { describeThreshold, thresholdInForce } from './threshold.ts';
 import { NodePositionPublisher } from './node-positions.ts';
 import { DETECTOR_GROUP, startDetectorService } from './service.ts';
 import { TopologyAdjacency } from './topology.ts';
@@ -34,6 +35,8 @@ export interface DetectCliOptions {
   replicaId?: string;
   alertmanager: boolean;
   topology: boolean;
+  /** Where detector.threshold came from, for the start-up line (flag, environment, config file). */
+  thresholdOrigin?: ConfigOrigin;
 }
 
 const integer = (flag: string, min: number, max = Number.MAX_SAFE_INTEGER) => (value: string): number => {
@@ -60,7 +63,7 @@ export function registerDetectCommand(program: Command): void {
     .option('--frame-partitions <n>', 'partitions of the frames topic if it has to be created', integer('--frame-partitions', 1), FRAME_PARTITIONS)
     .option('--influx-database <name>', 'InfluxDB database (config influx.database)')
     .option('--http-port <port>', '/metrics, /healthz, /readyz port (config detector.httpPort; 0 = any free port)', integer('--http-port', 0, 65535))
-    .option('--threshold <p>', 'alert threshold on the node probability (config detector.threshold)', probability)
+    .option('--threshold <p>', 'alert threshold on the node probability (config detector.threshold; default: the threshold stored with the model)', probability)
     .option('--replica-id <id>', 'name of this replica in logs and the pipeline measurement')
     .option('--no-alertmanager', 'do not send alerts to Alertmanager')
     .option('--no-topology', 'do not follow wsn.topology (clusters use the model\'s training graph)')
@@ -70,7 +73,7 @@ export function registerDetectCommand(program: Command): void {
     )
     .action(async (options: DetectCliOptions, command: Command) => {
       const globals = command.optsWithGlobals<{ config?: string }>();
-      const config = loadConfig({
+      const loadOptions = {
         file: globals.config,
         flags: {
           'detector.model': options.model,
@@ -78,8 +81,9 @@ export function registerDetectCommand(program: Command): void {
           'detector.threshold': options.threshold,
           'influx.database': options.influxDatabase,
         },
-      });
-      await runDetect(config, options, createLogger('detector'));
+      };
+      const config = loadConfig(loadOptions);
+      await runDetect(config, { ...options, thresholdOrigin: configOrigin('detector.threshold', loadOptions) }, createLogger('detector'));
     });
 }
 
@@ -91,7 +95,9 @@ export async function runDetect(config: Config, options: DetectCliOptions, logge
   await ensureBackend(config.detector.backend);
   const model = await loadDetector(modelDir);
   checkModel(model, { modalities: config.detector.modalities, window: config.detector.window }, config.detector.model);
-  progress(`model: modalities [${model.config.modalities.join(', ')}], window ${model.config.window}, calibrated threshold ${model.threshold.toFixed(3)}; alert threshold ${config.detector.threshold}`);
+  const threshold = thresholdInForce(config.detector.threshold, options.thresholdOrigin, { threshold: model.threshold, name: config.detector.model });
+  progress(`model: modalities [${model.config.modalities.join(', ')}], window ${model.config.window}, calibrated threshold ${model.threshold.toFixed(3)}; ${describeThreshold(threshold)}`);
+  logger.info({ threshold: threshold.value, source: threshold.source, from: threshold.from }, 'alert threshold in force');
 
   const sink = new InfluxSink({ url: config.influx.url, database: config.influx.database, logger, retries: 3 });
   progress(`checking InfluxDB at ${config.influx.url} (database ${config.influx.database})`);

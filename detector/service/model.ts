@@ -1,5 +1,5 @@
 import { UserError } from '../../common/errors.ts';
-import type { ClusterState, ClusterStepInput, ClusterStepOutput, Detector, ModelConfig } from '../../model/index.ts';
+import type { ClusterGraph, ClusterState, ClusterStepInput, ClusterStepOutput, Detector, ModelConfig } from '../../model/index.ts';
 
 /**
  * What the streaming service needs from a model: the trained Detector fits
@@ -9,6 +9,8 @@ export interface StreamingModel {
   readonly config: Pick<ModelConfig, 'modalities' | 'window' | 'gruLayers' | 'gruUnits'>;
   /** Calibrated probability threshold stored with the model. */
   readonly threshold: number;
+  /** The graph the model was trained on: whose neighbours a node has when the live topology does not say (alert localization). */
+  readonly graph?: ClusterGraph;
   createState(nodes: string[]): ClusterState;
   resizeState(state: ClusterState, nodes: string[]): ClusterState;
   /** Raw N × M values (node-major) → z-normalized with the training statistics (per-modality fallback for new nodes). */

@@ -1,7 +1,7 @@
 import { UserError } from '../../common/errors.ts';
 import type { Alert, ClusterScore, Frame, NodeScore } from '../../common/types.ts';
 import { ClusterAlerts, type AlertPolicy, type NodeObservation } from '../alerts/tracker.ts';
-import type { ClusterState, ClusterStepInput } from '../../model/index.ts';
+import { subgraph, type ClusterState, type ClusterStepInput } from '../../model/index.ts';
 import { CHECKPOINT_FORMAT, sameShape, type ClusterCheckpoint, type StateShape } from '../state/checkpoint.ts';
 import { missingModalities, type StreamingModel } from './model.ts';
 
@@ -13,6 +13,12 @@ interface ClusterRuntime {
   /** Newest tick processed; frames at or before it are duplicates. */
   lastTick: number;
   alerts: ClusterAlerts;
+}
+
+/** Per node, its graph neighbours (edge weight > 0) in the cluster; undefined entries without an adjacency (the tracker then takes the whole cluster). */
+function neighbourLists(nodes: string[], adjacency: number[][] | undefined): Array<string[] | undefined> {
+  if (!adjacency) return nodes.map(() => undefined);
+  return nodes.map((_, i) => nodes.filter((_, j) => j !== i && (adjacency[i]?.[j] ?? 0) > 0));
 }
 
 /** The N × N adjacency of a cluster's nodes (in this order) from the live topology, if known. */
@@ -181,6 +187,7 @@ export class FrameProcessor {
     const m = modalities.length;
     const inputs: ClusterStepInput[] = [];
     const runtimes: ClusterRuntime[] = [];
+    const neighbours: Array<Array<string[] | undefined>> = [];
     for (const frame of frames) {
       this.checkModalities(frame);
       const runtime = this.runtimeFor(frame);
@@ -198,6 +205,7 @@ export class FrameProcessor {
       const adjacency = this.options.adjacency?.(frame.network, frame.cluster, nodes);
       inputs.push({ state: runtime.state, values: this.model.normalizeValues(nodes, raw), ...(adjacency ? { adjacency } : {}) });
       runtimes.push(runtime);
+      neighbours.push(neighbourLists(nodes, adjacency ?? (this.model.graph ? subgraph(this.model.graph, nodes).adjacency : undefined)));
     }
     const started = performance.now();
     const outputs = await this.model.step(inputs);
@@ -223,7 +231,8 @@ export class FrameProcessor {
         if (output.ready) {
           nodeScores.push({ node: node.node, probability, score: errorSum / m, reconstructionError, isAnomaly: probability > this.options.policy.threshold });
         }
-        observations.push({ node: node.node, probability: output.ready ? probability : null, reconstructionError, silent: node.silent });
+        const around = neighbours[i][n];
+        observations.push({ node: node.node, probability: output.ready ? probability : null, reconstructionError, silent: node.silent, ...(around ? { neighbours: around } : {}) });
       });
       if (output.ready) result.scores.push({ network: frame.network, cluster: frame.cluster, tick: frame.tick, probability: output.cluster, nodes: nodeScores });
       result.alerts.push(...runtime.alerts.observe(frame.tick, observations));

@@ -84,7 +84,8 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
   const topics: DetectorTopics = { frames: TOPICS.frames, anomalies: TOPICS.anomalies, alerts: TOPICS.alerts, ...options.topics };
   const groupId = options.groupId ?? DETECTOR_GROUP;
   const metrics = new DetectorMetrics();
-  const policy = alertPolicyFromConfig(config);
+  // The user's threshold when set, else the one calibrated and stored with the model.
+  const policy = alertPolicyFromConfig(config, model.threshold);
   const processor = new FrameProcessor({ model, policy, adjacency: options.adjacency });
 
   await transport.ensureTopics([

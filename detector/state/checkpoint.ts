@@ -67,7 +67,14 @@ const CheckpointSchema = z.object({
   state: z.object({ nodes: z.array(z.string()), windows: base64Floats, hidden: base64Floats, filled: z.number().int().nonnegative() }),
   alerts: z.record(
     z.string(),
-    z.object({ above: z.number().int().nonnegative(), aboveSince: z.number().nullable(), clear: z.number().int().nonnegative(), firing: AlertSchema.nullable() }),
+    z.object({
+      above: z.number().int().nonnegative(),
+      aboveSince: z.number().nullable(),
+      clear: z.number().int().nonnegative(),
+      firing: AlertSchema.nullable(),
+      // Added after format /1 was published: optional, so older checkpoints still restore (the run's modality sums restart empty).
+      errors: z.record(z.string(), z.number()).optional(),
+    }),
   ),
   savedAt: z.number(),
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, ENV_VARS } from '../../../common/config.ts';
+import { loadConfig, configOrigin, ENV_VARS } from '../../../common/config.ts';
 import { CONFIG_DESCRIPTIONS, configKeys, renderConfigDoc } from '../../../common/config-docs.ts';
 import { UserError } from '../../../common/errors.ts';
 
@@ -21,6 +21,23 @@ describe('loadConfig', () => {
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(config.ingest.tickMs).toBe(31_000);
     expect(config.dashboard.host).toBe('127.0.0.1');
+  });
+
+  it('leaves detector.threshold unset by default (the model’s stored threshold applies) and defaults the hysteresis and catch-up keys', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.detector.threshold).toBeUndefined();
+    expect(config.detector).toMatchObject({ alertAfterTicks: 2, resolveAfterTicks: 10, resolveRatio: 0.5, localizationRatio: 0.5 });
+    expect(config.ingest.maxCatchUpMs).toBe(24 * 3600_000);
+    expect(loadConfig({ env: { WSN_THRESHOLD: '0.3', WSN_MAX_CATCH_UP_MS: '60000' } })).toMatchObject({ detector: { threshold: 0.3 }, ingest: { maxCatchUpMs: 60_000 } });
+  });
+
+  it('configOrigin names the layer that set a key', () => {
+    const file = tempConfig({ detector: { threshold: 0.4 } });
+    expect(configOrigin('detector.threshold', { env: {} })).toEqual({ kind: 'default' });
+    expect(configOrigin('detector.threshold', { env: {}, file })).toEqual({ kind: 'file', file });
+    expect(configOrigin('detector.threshold', { env: { WSN_THRESHOLD: '0.3' }, file })).toEqual({ kind: 'environment', name: 'WSN_THRESHOLD' });
+    expect(configOrigin('detector.threshold', { env: { WSN_THRESHOLD: '0.3' }, file, flags: { 'detector.threshold': 0.2 } })).toEqual({ kind: 'flag' });
+    expect(configOrigin('detector.threshold', { env: {}, flags: { 'detector.threshold': undefined } })).toEqual({ kind: 'default' });
   });
 
   it('applies defaults < file < environment < flags', () => {

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { ClusterAlerts, dashboardLink, mostResponsibleModality, type AlertPolicy, type NodeObservation } from '../../../../detector/alerts/tracker.ts';
+import {
+  ClusterAlerts,
+  DEFAULT_RESOLVE_RATIO,
+  alertPolicyFromConfig,
+  dashboardLink,
+  dominatedNodes,
+  mostResponsibleModality,
+  type AlertPolicy,
+  type NodeObservation,
+} from '../../../../detector/alerts/tracker.ts';
+import { decodeCheckpoint, encodeCheckpoint, CHECKPOINT_FORMAT, type ClusterCheckpoint } from '../../../../detector/state/checkpoint.ts';
+import { loadConfig } from '../../../../common/config.ts';
+import { DEFAULT_ALERT_THRESHOLD } from '../../../../common/thresholds.ts';
 
 const policy: AlertPolicy = {
   threshold: 0.5,
@@ -89,6 +101,157 @@ describe('ClusterAlerts', () => {
     const restored = new ClusterAlerts('lab', 'c1', policy, JSON.parse(JSON.stringify(original.toJSON())));
     expect(run(restored, [0.9], 3000)).toEqual(['anomaly:firing@3000']);
     expect(restored.firing()[0].startsAt).toBe(1000);
+  });
+});
+
+/** Scripted cluster ticks: per tick, probability per node (errors scale with it unless given). */
+function runCluster(alerts: ClusterAlerts, ticks: Array<Record<string, number | { p: number; errors: Record<string, number> }>>, neighbours?: Record<string, string[]>): string[] {
+  const out: string[] = [];
+  ticks.forEach((row, i) => {
+    const tick = (i + 1) * 1000;
+    const observations: NodeObservation[] = Object.entries(row).map(([node, value]) => {
+      const p = typeof value === 'number' ? value : value.p;
+      const errors = typeof value === 'number' ? { temperature: p, humidity: p / 2 } : value.errors;
+      return { node, probability: p, reconstructionError: errors, silent: false, ...(neighbours ? { neighbours: neighbours[node] } : {}) };
+    });
+    for (const change of alerts.observe(tick, observations)) out.push(`${change.node}:${change.status}@${tick}`);
+  });
+  return out;
+}
+
+describe('ClusterAlerts: alerts last as long as the fault', () => {
+  const longPolicy: AlertPolicy = { ...policy, alertAfterTicks: 2, resolveThreshold: 0.25, resolveAfterTicks: 10 };
+
+  it('a persistent fault whose probability dips below the threshold for a few ticks stays one firing alert', () => {
+    const alerts = new ClusterAlerts('lab', 'c1', longPolicy);
+    // 60 ticks of fault: mostly 0.8–0.95, with dips to 0.3–0.45 (below the threshold, above the resolve level)
+    // and a few to 0.1 (below the resolve level, but fewer than 10 in a row).
+    const fault = Array.from({ length: 60 }, (_, i) => (i % 7 === 3 ? 0.35 : i % 11 === 5 ? 0.1 : i % 13 === 0 ? 0.45 : 0.9));
+    fault[0] = 0.9;
+    for (let i = 20; i < 29; i++) fault[i] = 0.1; // nine ticks in a row clearly below: still not enough
+    const changes = run(alerts, [0.1, 0.1, ...fault]);
+    expect(changes).toEqual(['anomaly:firing@4000']);
+    expect(alerts.firing()).toHaveLength(1);
+    // The fault ends: 10 clear ticks resolve it, at the 10th.
+    const end = run(alerts, Array(10).fill(0.05), 64_000);
+    expect(end).toEqual(['anomaly:resolved@73000']);
+  });
+
+  it('names the modality with the largest reconstruction error over the ticks that fired it', () => {
+    const alerts = new ClusterAlerts('lab', 'c1', { ...policy, alertAfterTicks: 2 });
+    alerts.observe(1000, [obs(0.9, { reconstructionError: { temperature: 0.1, humidity: 2.0 } })]);
+    const fired = alerts.observe(2000, [obs(0.9, { reconstructionError: { temperature: 0.8, humidity: 0.2 } })]);
+    expect(fired[0]).toMatchObject({ node: 'n1', modality: 'humidity', status: 'firing' });
+  });
+
+  it('the default policy resolves at half the threshold after 10 ticks', () => {
+    const config = loadConfig({ env: {} });
+    const p = alertPolicyFromConfig(config, 0.3);
+    expect(p).toMatchObject({ threshold: 0.3, resolveAfterTicks: 10, alertAfterTicks: 2, localizationRatio: 0.5 });
+    expect(p.resolveThreshold).toBeCloseTo(0.3 * DEFAULT_RESOLVE_RATIO);
+    expect(DEFAULT_RESOLVE_RATIO).toBe(0.5);
+  });
+});
+
+describe('alertPolicyFromConfig: one threshold', () => {
+  it('uses the model’s stored threshold unless the user sets one; the shared default only without either', () => {
+    const unset = loadConfig({ env: {} });
+    expect(unset.detector.threshold).toBeUndefined();
+    expect(alertPolicyFromConfig(unset, 0.281).threshold).toBe(0.281);
+    expect(alertPolicyFromConfig(unset).threshold).toBe(DEFAULT_ALERT_THRESHOLD);
+    const set = loadConfig({ env: { WSN_THRESHOLD: '0.7' } });
+    expect(alertPolicyFromConfig(set, 0.281).threshold).toBe(0.7);
+  });
+});
+
+describe('ClusterAlerts: localization', () => {
+  const localPolicy: AlertPolicy = { ...policy, alertAfterTicks: 2, resolveAfterTicks: 3 };
+  // A star: f in the middle, a, b, c around it; d is far away (no edge to f).
+  const star = { f: ['a', 'b', 'c'], a: ['f'], b: ['f'], c: ['f'], d: [] };
+
+  it('a single faulty node with three elevated neighbours alerts once, on the faulty node', () => {
+    const alerts = new ClusterAlerts('lab', 'c1', localPolicy);
+    const tick = { f: { p: 0.995, errors: { temperature: 4.0, humidity: 0.3 } }, a: { p: 0.8, errors: { temperature: 0.5, humidity: 0.2 } }, b: { p: 0.7, errors: { temperature: 0.4, humidity: 0.1 } }, c: { p: 0.75, errors: { temperature: 0.3, humidity: 0.3 } }, d: 0.05 };
+    const changes = runCluster(alerts, Array(10).fill(tick), star);
+    expect(changes).toEqual(['f:firing@2000']);
+    expect(alerts.firing().map((a) => [a.node, a.modality])).toEqual([['f', 'temperature']]);
+  });
+
+  it('without a graph the whole cluster counts as neighbours', () => {
+    const alerts = new ClusterAlerts('lab', 'c1', localPolicy);
+    const tick = { f: { p: 0.995, errors: { temperature: 4.0 } }, a: { p: 0.8, errors: { temperature: 0.5 } }, b: { p: 0.7, errors: { temperature: 0.4 } } };
+    expect(runCluster(alerts, Array(5).fill(tick))).toEqual(['f:firing@2000']);
+  });
+
+  it('two strong simultaneous faults on neighbouring nodes both alert', () => {
+    const alerts = new ClusterAlerts('lab', 'c1', localPolicy);
+    const tick = { f: { p: 0.995, errors: { temperature: 4.0 } }, a: { p: 0.97, errors: { humidity: 3.0 } }, b: { p: 0.7, errors: { temperature: 0.4 } }, c: 0.1, d: 0.1 };
+    const changes = runCluster(alerts, Array(5).fill(tick), star);
+    expect(changes.sort()).toEqual(['a:firing@2000', 'f:firing@2000']);
+    expect(Object.fromEntries(alerts.firing().map((a) => [a.node, a.modality]))).toEqual({ f: 'temperature', a: 'humidity' });
+  });
+
+  it('a node far from the fault (no edge) is not suppressed', () => {
+    const alerts = new ClusterAlerts('lab', 'c1', localPolicy);
+    const tick = { f: { p: 0.995, errors: { temperature: 4.0 } }, a: 0.1, b: 0.1, c: 0.1, d: { p: 0.8, errors: { temperature: 0.5 } } };
+    expect(runCluster(alerts, Array(3).fill(tick), star).sort()).toEqual(['d:firing@2000', 'f:firing@2000']);
+  });
+
+  it('a neighbour that fired before the stronger fault appeared resolves once dominated', () => {
+    const alerts = new ClusterAlerts('lab', 'c1', localPolicy);
+    const early = { f: 0.2, a: { p: 0.8, errors: { temperature: 0.5 } }, b: 0.1, c: 0.1, d: 0.1 };
+    const later = { f: { p: 0.995, errors: { temperature: 4.0 } }, a: { p: 0.8, errors: { temperature: 0.5 } }, b: 0.1, c: 0.1, d: 0.1 };
+    const changes = runCluster(alerts, [early, early, later, later, later, later], star);
+    expect(changes).toEqual(['a:firing@2000', 'f:firing@4000', 'a:resolved@5000']);
+  });
+
+  it('ratio 0 turns localization off', () => {
+    const observations: NodeObservation[] = [
+      { node: 'f', probability: 0.99, reconstructionError: { t: 4 }, silent: false },
+      { node: 'a', probability: 0.7, reconstructionError: { t: 0.1 }, silent: false },
+    ];
+    expect([...dominatedNodes(observations, 0.5, 0.5)]).toEqual(['a']);
+    expect([...dominatedNodes(observations, 0.5, 0)]).toEqual([]);
+  });
+
+  it('a neighbour with a much weaker probability but its own large reconstruction error is not suppressed', () => {
+    const observations: NodeObservation[] = [
+      { node: 'f', probability: 0.999, reconstructionError: { t: 4 }, silent: false },
+      { node: 'a', probability: 0.6, reconstructionError: { t: 3 }, silent: false },
+    ];
+    expect([...dominatedNodes(observations, 0.5, 0.5)]).toEqual([]);
+  });
+});
+
+describe('alert state in the cluster checkpoint', () => {
+  const checkpoint = (alerts: ClusterAlerts): ClusterCheckpoint => ({
+    format: CHECKPOINT_FORMAT,
+    network: 'lab',
+    cluster: 'c1',
+    lastTick: 2000,
+    shape: { modalities: ['temperature'], window: 2, gruLayers: 1, gruUnits: 1 },
+    state: { nodes: ['n1'], windows: new Float32Array(2), hidden: new Float32Array(1), filled: 0 },
+    alerts: alerts.toJSON(),
+    savedAt: 0,
+  });
+
+  it('round-trips mid-run, with the modality sums, through encode/decode', () => {
+    const original = new ClusterAlerts('lab', 'c1', policy);
+    original.observe(1000, [obs(0.9, { reconstructionError: { temperature: 0.1, humidity: 3 } })]);
+    original.observe(2000, [obs(0.9, { reconstructionError: { temperature: 1, humidity: 0.1 } })]);
+    const decoded = decodeCheckpoint(encodeCheckpoint(checkpoint(original)));
+    expect(decoded.alerts.n1.errors).toEqual({ temperature: 1.1, humidity: 3.1 });
+    const restored = new ClusterAlerts('lab', 'c1', policy, decoded.alerts);
+    const fired = restored.observe(3000, [obs(0.9, { reconstructionError: { temperature: 1, humidity: 0.1 } })]);
+    expect(fired[0]).toMatchObject({ status: 'firing', modality: 'humidity', startsAt: 1000 });
+  });
+
+  it('restores a checkpoint written before the modality sums existed', () => {
+    const old = JSON.parse(encodeCheckpoint(checkpoint(new ClusterAlerts('lab', 'c1', policy))));
+    old.alerts = { n1: { above: 2, aboveSince: 1000, clear: 0, firing: null } };
+    const decoded = decodeCheckpoint(JSON.stringify(old));
+    const restored = new ClusterAlerts('lab', 'c1', policy, decoded.alerts);
+    expect(restored.observe(3000, [obs(0.9)])[0]).toMatchObject({ status: 'firing', startsAt: 1000, modality: 'humidity' });
   });
 });
 

@@ -13,6 +13,33 @@ function series(cluster: string, count: number, nodes = ['1', '2'], from = 1) {
   return Array.from({ length: count }, (_, i) => frameOf(cluster, (from + i) * T, Object.fromEntries(nodes.map((node, j) => [node, 1 + ((from + i + j) % 4)]))));
 }
 
+describe('FrameProcessor: alert localization on the graph', () => {
+  // Node 1 is faulty (hot); its neighbour 2 and the far node 3 both run warm (probability about 0.8).
+  const frames = Array.from({ length: 8 }, (_, i) => frameOf('a', (i + 1) * T, { '1': 20, '2': 8, '3': 8 }));
+  const edges = [
+    [0, 1, 0],
+    [1, 0, 0],
+    [0, 0, 0],
+  ];
+
+  it('with the live topology: the neighbour of the faulty node does not alert, the far node does', async () => {
+    const processor = new FrameProcessor({ model: new FakeModel(), policy, adjacency: () => edges });
+    const result = await processor.process(frames);
+    expect(result.alerts.filter((a) => a.status === 'firing').map((a) => a.node).sort()).toEqual(['1', '3']);
+  });
+
+  it("without a live topology, the model's training graph says who is a neighbour", async () => {
+    const model = Object.assign(new FakeModel(), { graph: { nodes: ['1', '2', '3'], adjacency: edges } });
+    const result = await new FrameProcessor({ model, policy }).process(frames);
+    expect(result.alerts.filter((a) => a.status === 'firing').map((a) => a.node).sort()).toEqual(['1', '3']);
+  });
+
+  it('without any graph, the whole cluster is the neighbourhood: only the faulty node alerts', async () => {
+    const result = await new FrameProcessor({ model: new FakeModel(), policy }).process(frames);
+    expect(result.alerts.filter((a) => a.status === 'firing').map((a) => a.node)).toEqual(['1']);
+  });
+});
+
 describe('FrameProcessor', () => {
   it('scores clusters that have a tick ready together in one model call per round', async () => {
     const model = new FakeModel();
