@@ -80,6 +80,17 @@ export const ConfigSchema = z.object({
   webhooks: z
     .array(z.object({ url: z.string().url(), secret: z.string().optional() }))
     .default([]),
+  // --- Reliability and security (issue 13): validation limits, credentials, bind addresses. ---
+  validation: z
+    .object({
+      /** Readings more than this many ticks ahead of the ingest machine's clock are rejected as `future`. */
+      maxFutureTicks: z.coerce.number().int().min(0).default(3),
+      /** Plausible range per modality, laid over the built-in ones (ingest/plausibility.ts). */
+      plausibility: z
+        .record(z.string().min(1), z.object({ min: z.number(), max: z.number() }).refine((r) => r.min <= r.max, { message: 'min must not exceed max' }))
+        .default({}),
+    })
+    .default({ maxFutureTicks: 3, plausibility: {} }),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -117,6 +128,7 @@ export const ENV_VARS: Record<string, string> = {
   WSN_DASHBOARD_HOST: 'dashboard.host',
   WSN_DASHBOARD_PORT: 'dashboard.port',
   WSN_PUBLIC_URL: 'dashboard.publicUrl',
+  WSN_MAX_FUTURE_TICKS: 'validation.maxFutureTicks',
 };
 
 /** Keys whose env value is a comma-separated list. */
