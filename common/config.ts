@@ -1,6 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from './errors.ts';
+import { registerSecret } from './log.ts';
 
 /**
  * The one configuration of wsn-watch. Every service reads its section of it.
@@ -24,6 +25,11 @@ export const ConfigSchema = z.object({
     .object({
       url: z.string().url().default('http://127.0.0.1:8086'),
       database: z.string().min(1).default('wsn'),
+      // Credentials (issue 13): kept out of the URL so they never show up where the URL is printed.
+      username: z.string().min(1).optional(),
+      password: z.string().min(1).optional(),
+      /** InfluxDB 1.8+/2.x token (`Authorization: Token …`), instead of username/password. */
+      token: z.string().min(1).optional(),
     })
     .default({ url: 'http://127.0.0.1:8086', database: 'wsn' }),
   alertmanager: z
@@ -104,6 +110,9 @@ export const ENV_VARS: Record<string, string> = {
   WSN_KAFKA_SESSION_TIMEOUT_MS: 'kafka.sessionTimeoutMs',
   WSN_INFLUX_URL: 'influx.url',
   WSN_INFLUX_DATABASE: 'influx.database',
+  WSN_INFLUX_USERNAME: 'influx.username',
+  WSN_INFLUX_PASSWORD: 'influx.password',
+  WSN_INFLUX_TOKEN: 'influx.token',
   WSN_ALERTMANAGER_URL: 'alertmanager.url',
   WSN_KAFKA_PORT: 'services.kafkaPort',
   WSN_KAFKA_CONTROLLER_PORT: 'services.kafkaControllerPort',
@@ -198,5 +207,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
     throw new UserError('CONFIG_INVALID', `invalid configuration: ${problems}`, 'see docs/configuration.md for every key, its type and default');
   }
+  registerConfigSecrets(parsed.data);
   return parsed.data;
+}
+
+/** Tells the logger every secret of the configuration, so no log line shows one (common/log.ts). */
+function registerConfigSecrets(config: Config): void {
+  registerSecret(config.influx.password);
+  registerSecret(config.influx.token);
+  registerSecret(new URL(config.influx.url).password);
+  for (const webhook of config.webhooks) {
+    registerSecret(webhook.secret);
+    const url = new URL(webhook.url);
+    registerSecret(url.password);
+    // A webhook URL's path and query are often its secret (Slack-style receivers).
+    if (url.pathname.length > 1) registerSecret(url.pathname + url.search);
+    if (url.search.length > 1) registerSecret(url.search.slice(1));
+  }
 }
