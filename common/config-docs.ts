@@ -14,6 +14,9 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'kafka.sessionTimeoutMs': 'Consumer group session timeout: how long the group waits for a consumer that stopped without leaving (crash, SIGKILL) before its partitions go to another replica or a restarted one. Lower means faster failover and more spurious rebalances under load.',
   'influx.url': 'InfluxDB 1.x HTTP address the sinks and dashboards use.',
   'influx.database': 'InfluxDB database of readings, anomalies, system and pipeline points.',
+  'influx.username': 'InfluxDB user (with influx.password); kept out of influx.url so logs and messages never show it.',
+  'influx.password': 'InfluxDB password; never logged.',
+  'influx.token': 'InfluxDB token, sent as `Authorization: Token …` (instead of username and password); never logged.',
   'alertmanager.url': 'Prometheus Alertmanager address alerts are posted to (API v2).',
   'services.kafkaPort': 'Port of the local Kafka broker that `wsn-watch services up` starts.',
   'services.kafkaControllerPort': 'Port of the local Kafka KRaft controller.',
@@ -42,6 +45,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'dashboard.port': 'Port of the built-in dashboard (0 = any free port).',
   'dashboard.publicUrl': 'Base URL alert links point to.',
   webhooks: 'Webhook receivers of alerts: [{"url": "...", "secret": "..."}]; a secret signs the body with HMAC-SHA256.',
+  'validation.maxFutureTicks': 'Readings more than this many ticks ahead of the ingest machine’s clock are rejected to the DLQ as `future` (a wrong sender clock would stall the watermark).',
+  'validation.plausibility': 'Plausible range per modality, {"temperature": {"min": -90, "max": 150}, ...}, laid over the built-in ranges of temperature, humidity, light and voltage; values outside go to the DLQ as `implausible`.',
 };
 
 interface JsonSchemaNode {

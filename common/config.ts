@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from './errors.ts';
 import { DEFAULT_ALERT_THRESHOLD } from './thresholds.ts';
+import { registerSecret } from './log.ts';
 
 export { DEFAULT_ALERT_THRESHOLD };
 
@@ -27,6 +28,11 @@ export const ConfigSchema = z.object({
     .object({
       url: z.string().url().default('http://127.0.0.1:8086'),
       database: z.string().min(1).default('wsn'),
+      // Credentials (issue 13): kept out of the URL so they never show up where the URL is printed.
+      username: z.string().min(1).optional(),
+      password: z.string().min(1).optional(),
+      /** InfluxDB 1.8+/2.x token (`Authorization: Token …`), instead of username/password. */
+      token: z.string().min(1).optional(),
     })
     .default({ url: 'http://127.0.0.1:8086', database: 'wsn' }),
   alertmanager: z
@@ -91,6 +97,17 @@ export const ConfigSchema = z.object({
   webhooks: z
     .array(z.object({ url: z.string().url(), secret: z.string().optional() }))
     .default([]),
+  // --- Reliability and security (issue 13): validation limits, credentials, bind addresses. ---
+  validation: z
+    .object({
+      /** Readings more than this many ticks ahead of the ingest machine's clock are rejected as `future`. */
+      maxFutureTicks: z.coerce.number().int().min(0).default(3),
+      /** Plausible range per modality, laid over the built-in ones (ingest/plausibility.ts). */
+      plausibility: z
+        .record(z.string().min(1), z.object({ min: z.number(), max: z.number() }).refine((r) => r.min <= r.max, { message: 'min must not exceed max' }))
+        .default({}),
+    })
+    .default({ maxFutureTicks: 3, plausibility: {} }),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -104,6 +121,9 @@ export const ENV_VARS: Record<string, string> = {
   WSN_KAFKA_SESSION_TIMEOUT_MS: 'kafka.sessionTimeoutMs',
   WSN_INFLUX_URL: 'influx.url',
   WSN_INFLUX_DATABASE: 'influx.database',
+  WSN_INFLUX_USERNAME: 'influx.username',
+  WSN_INFLUX_PASSWORD: 'influx.password',
+  WSN_INFLUX_TOKEN: 'influx.token',
   WSN_ALERTMANAGER_URL: 'alertmanager.url',
   WSN_KAFKA_PORT: 'services.kafkaPort',
   WSN_KAFKA_CONTROLLER_PORT: 'services.kafkaControllerPort',
@@ -131,6 +151,7 @@ export const ENV_VARS: Record<string, string> = {
   WSN_DASHBOARD_HOST: 'dashboard.host',
   WSN_DASHBOARD_PORT: 'dashboard.port',
   WSN_PUBLIC_URL: 'dashboard.publicUrl',
+  WSN_MAX_FUTURE_TICKS: 'validation.maxFutureTicks',
 };
 
 /** Keys whose env value is a comma-separated list. */
@@ -228,5 +249,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
     throw new UserError('CONFIG_INVALID', `invalid configuration: ${problems}`, 'see docs/configuration.md for every key, its type and default');
   }
+  registerConfigSecrets(parsed.data);
   return parsed.data;
+}
+
+/** Tells the logger every secret of the configuration, so no log line shows one (common/log.ts). */
+function registerConfigSecrets(config: Config): void {
+  registerSecret(config.influx.password);
+  registerSecret(config.influx.token);
+  registerSecret(new URL(config.influx.url).password);
+  for (const webhook of config.webhooks) {
+    registerSecret(webhook.secret);
+    const url = new URL(webhook.url);
+    registerSecret(url.password);
+    // A webhook URL's path and query are often its secret (Slack-style receivers).
+    if (url.pathname.length > 1) registerSecret(url.pathname + url.search);
+    if (url.search.length > 1) registerSecret(url.search.slice(1));
+  }
 }

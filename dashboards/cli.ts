@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../common/config.ts';
 import { UserError } from '../common/errors.ts';
-import { createLogger } from '../common/log.ts';
+import { createLogger, redactUrl } from '../common/log.ts';
 import { InfluxDashboardResults } from './web/influx-results.ts';
 import { serveDashboard } from './web/server.ts';
 
@@ -36,6 +36,7 @@ export function registerDashboardCommands(program: Command): void {
       const results = new InfluxDashboardResults({
         url: config.influx.url,
         database: config.influx.database,
+        auth: config.influx,
         alertmanagerUrl: config.alertmanager.url,
         pollMs,
         logger,
@@ -48,7 +49,7 @@ export function registerDashboardCommands(program: Command): void {
         threshold: config.detector.threshold,
         logger,
       });
-      process.stderr.write(`dashboard: serving ${server.url} (results from ${config.influx.url} database ${config.influx.database}); Ctrl-C stops it\n`);
+      process.stderr.write(`dashboard: serving ${server.url} (results from ${redactUrl(config.influx.url)} database ${config.influx.database}); Ctrl-C stops it\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);

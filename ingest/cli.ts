@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { loadConfig, type Config } from '../common/config.ts';
 import { UserError } from '../common/errors.ts';
-import { createLogger } from '../common/log.ts';
+import { createLogger, redactUrl } from '../common/log.ts';
 import { TOPICS } from '../common/types.ts';
 import { createTransport } from '../transport/index.ts';
 import { FileCheckpointStore } from './checkpoint.ts';
@@ -117,11 +117,11 @@ export function registerIngestCommands(program: Command): void {
       let stats: { writer: InfluxSink; intervalMs: number; url: string } | undefined;
       if (options.influx) {
         // No retries: a missed point is covered by the next one, and ingest must not wait on InfluxDB.
-        const writer = new InfluxSink({ url: config.influx.url, database: config.influx.database, retries: 0, logger });
+        const writer = new InfluxSink({ url: config.influx.url, database: config.influx.database, auth: config.influx, retries: 0, logger });
         await writer.ensureDatabase().catch((error: Error) => {
-          process.stderr.write(`ingest: warning: InfluxDB at ${config.influx.url} is not reachable (${error.message}); ingest runs and retries the statistics every ${options.statsInterval} s (--no-influx turns them off)\n`);
+          process.stderr.write(`ingest: warning: InfluxDB at ${redactUrl(config.influx.url)} is not reachable (${error.message}); ingest runs and retries the statistics every ${options.statsInterval} s (--no-influx turns them off)\n`);
         });
-        stats = { writer, intervalMs: options.statsInterval * 1000, url: config.influx.url };
+        stats = { writer, intervalMs: options.statsInterval * 1000, url: redactUrl(config.influx.url) };
       }
       const topics: IngestTopicNames = { readings: options.readingsTopic, readingsDlq: options.dlqTopic, frames: options.framesTopic };
       const running = await startIngestService({ config, transport, directory, checkpoints, logger, groupId: options.group, stats, topics });

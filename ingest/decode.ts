@@ -3,6 +3,7 @@ import type { Reading } from '../common/types.ts';
 import { parseLines, timestampToMs, type Precision } from './line-protocol.ts';
 import { reject, type Decoded } from './rejection.ts';
 import type { NodeDirectory } from './directory.ts';
+import { DEFAULT_PLAUSIBILITY, implausibility, type PlausibilityLimits } from './plausibility.ts';
 
 /**
  * Turns the bytes of one `wsn.readings` message into readings, or says why
@@ -26,6 +27,28 @@ export interface DecodeOptions {
   /** Readings more than this far ahead of `now` are rejected (a wrong clock would stall the watermark). */
   maxFutureMs: number;
   now: () => number;
+  /** Plausible range per modality (default DEFAULT_PLAUSIBILITY); values outside are rejected as `implausible`. */
+  plausibility?: PlausibilityLimits;
+}
+
+/**
+ * Keys that reach into an object's prototype when assigned. JSON.parse keeps
+ * them as plain members, but every later copy (spread, record parsing,
+ * `obj[key] = …`) either drops them silently or changes the prototype, so a
+ * message carrying one is rejected whole with the key named.
+ */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The path of the first forbidden key in a parsed JSON value, or null. */
+function findForbiddenKey(value: unknown, path: string): string | null {
+  if (typeof value !== 'object' || value === null) return null;
+  for (const key of Object.keys(value)) {
+    const here = path === '' ? key : `${path}.${key}`;
+    if (FORBIDDEN_KEYS.has(key)) return here;
+    const inner = findForbiddenKey((value as Record<string, unknown>)[key], here);
+    if (inner !== null) return inner;
+  }
+  return null;
 }
 
 /** Event times before this (2000-01-01) are taken for a wrong unit or a missing clock. */
@@ -70,6 +93,8 @@ function decodeJson(text: string, options: DecodeOptions): Decoded<Reading[]> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return reject('invalid', 'a JSON reading must be an object {network?, node, ts, values}');
   }
+  const forbidden = findForbiddenKey(parsed, '');
+  if (forbidden !== null) return reject('forbidden_key', `key ${forbidden} is not allowed (__proto__, constructor and prototype are never member names)`);
   const values = (parsed as { values?: unknown }).values;
   if (values && typeof values === 'object') {
     // JSON.parse turns 1e999 into Infinity; say so rather than "expected number".
@@ -121,9 +146,14 @@ export function checkReading(reading: Reading, options: DecodeOptions): Decoded<
       return reject('unknown_modality', `node "${reading.node}" does not measure "${modality}" (it measures ${options.directory.modalitiesOf(reading.node)?.join(', ')})`);
     }
   }
+  const limits = options.plausibility ?? DEFAULT_PLAUSIBILITY;
+  for (const [modality, value] of Object.entries(reading.values)) {
+    const why = implausibility(modality, value, limits);
+    if (why !== null) return reject('implausible', `node "${reading.node}": ${why}`);
+  }
   const ahead = reading.ts - options.now();
   if (ahead > options.maxFutureMs) {
-    return reject('future', `ts ${new Date(reading.ts).toISOString()} is ${Math.round(ahead / 1000)} s ahead of this machine's clock (check the sender's clock)`);
+    return reject('future', `ts ${new Date(reading.ts).toISOString()} is ${Math.round(ahead / 1000)} s ahead of this machine's clock, more than the allowed ${Math.round(options.maxFutureMs / 1000)} s (validation.maxFutureTicks; check the sender's clock)`);
   }
   return { ok: true, value: reading };
 }

@@ -44,6 +44,9 @@ function splitUnescaped(text: string, separator: string, respectQuotes: boolean)
 
 const unescape = (text: string): string => text.replace(/\\(.)/g, '$1');
 
+/** Names that would reach into the prototype of the tags or fields object (see decode.ts). */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Splits a line into its (up to) three space-separated sections, respecting escapes and quoted strings. */
 function sections(line: string): string[] {
   return splitUnescaped(line, ' ', true).filter((s) => s.length > 0);
@@ -82,12 +85,14 @@ export function parseLine(line: string, where: string): Decoded<LinePoint> {
   for (const pair of headParts.slice(1)) {
     const kv = parseKeyValue(pair);
     if (!kv || kv[1] === '') return reject('malformed', `${where}: tag ${JSON.stringify(pair)} is not key=value`);
+    if (FORBIDDEN_KEYS.has(kv[0])) return reject('forbidden_key', `${where}: tag key ${kv[0]} is not allowed`);
     tags[kv[0]] = unescape(kv[1]);
   }
   const fields: Record<string, number> = {};
   for (const pair of splitUnescaped(fieldSection, ',', true)) {
     const kv = parseKeyValue(pair);
     if (!kv || kv[1] === '') return reject('malformed', `${where}: field ${JSON.stringify(pair)} is not key=value`);
+    if (FORBIDDEN_KEYS.has(kv[0])) return reject('forbidden_key', `${where}: field key ${kv[0]} is not allowed`);
     const value = parseFieldValue(kv[0], kv[1]);
     if (!value.ok) return { ok: false, rejection: { ...value.rejection, message: `${where}: ${value.rejection.message}` } };
     fields[kv[0]] = value.value;

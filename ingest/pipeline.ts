@@ -6,6 +6,7 @@ import { Aligner } from './align.ts';
 import type { CheckpointStore, IngestCheckpoint } from './checkpoint.ts';
 import { decodeMessage, type DecodeOptions } from './decode.ts';
 import type { NodeDirectory } from './directory.ts';
+import { plausibilityLimits } from './plausibility.ts';
 import type { IngestMetrics } from './metrics.ts';
 import type { Rejection } from './rejection.ts';
 import { DEFAULT_INGEST_TOPICS, type IngestTopicNames } from './topics.ts';
@@ -27,8 +28,10 @@ export interface IngestPipelineOptions {
   now?: () => number;
   /** Output topics (default: the design's wsn.readings.dlq and wsn.frames). */
   topics?: IngestTopicNames;
-  /** Readings further than this ahead of the clock are rejected as `future` (default 1 day). */
+  /** Readings further than this ahead of the clock are rejected as `future` (default validation.maxFutureTicks ticks). */
   maxFutureMs?: number;
+  /** Future skew and plausible ranges (default: the configuration's defaults). */
+  validation?: Config['validation'];
 }
 
 /** Header names on DLQ messages. */
@@ -114,8 +117,9 @@ export class IngestPipeline {
       maxMessageBytes: options.ingest.maxMessageBytes,
       precision: options.ingest.lineProtocolPrecision,
       directory: options.directory,
-      maxFutureMs: options.maxFutureMs ?? 24 * 3600_000,
+      maxFutureMs: options.maxFutureMs ?? (options.validation?.maxFutureTicks ?? 3) * options.ingest.tickMs,
       now: options.now ?? Date.now,
+      plausibility: plausibilityLimits(options.validation?.plausibility),
     };
   }
 

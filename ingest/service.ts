@@ -59,7 +59,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
     const topics = options.topics ?? DEFAULT_INGEST_TOPICS;
     await transport.ensureTopics(ingestTopicSpecs(topics));
     producer = await transport.producer();
-    const pipeline = new IngestPipeline({ ingest: config.ingest, directory: options.directory, producer, metrics, checkpoints: options.checkpoints, logger, topics });
+    const pipeline = new IngestPipeline({ ingest: config.ingest, directory: options.directory, producer, metrics, checkpoints: options.checkpoints, logger, topics, validation: config.validation });
     let lastArrival = Date.now();
     subscription = await transport.subscribe({
       groupId: options.groupId ?? INGEST_GROUP,

@@ -1,8 +1,9 @@
-import { InfluxDB, type IPoint } from 'influx';
+import type { InfluxDB, IPoint } from 'influx';
 import pLimit from 'p-limit';
 import pRetry from 'p-retry';
 import { MEASUREMENTS, type ClusterScore, type Frame } from '../common/types.ts';
-import type { Logger } from '../common/log.ts';
+import { redactUrl, type Logger } from '../common/log.ts';
+import { influxClient, type InfluxAuth } from './influx-connection.ts';
 import type { PipelineStats, ResultBatch, ResultSink } from './sink.ts';
 
 export interface InfluxSinkOptions {
@@ -18,6 +19,8 @@ export interface InfluxSinkOptions {
   /** Wait before the first retry, ms. Default 200. */
   minBackoffMs?: number;
   logger?: Logger;
+  /** Credentials (config influx.username/password or influx.token). */
+  auth?: InfluxAuth;
 }
 
 /** The reconstruction-error field of a modality in the `anomaly` measurement. */
@@ -95,15 +98,7 @@ export class InfluxSink implements ResultSink {
   private ready: Promise<void> | undefined;
 
   constructor(private readonly options: InfluxSinkOptions) {
-    const url = new URL(options.url);
-    this.client = new InfluxDB({
-      host: url.hostname,
-      port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
-      protocol: url.protocol === 'https:' ? 'https' : 'http',
-      username: decodeURIComponent(url.username) || undefined,
-      password: decodeURIComponent(url.password) || undefined,
-      database: options.database,
-    });
+    this.client = influxClient(options.url, options.database, options.auth);
     this.limit = pLimit(options.concurrency ?? 4);
     this.batchSize = options.batchSize ?? 5_000;
     this.retries = options.retries ?? 5;
@@ -159,7 +154,7 @@ export class InfluxSink implements ResultSink {
       maxTimeout: 10_000,
       factor: 2,
       onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-        this.options.logger?.warn({ what, attempt: attemptNumber, retriesLeft, err: error.message, url: this.options.url }, 'InfluxDB request failed');
+        this.options.logger?.warn({ what, attempt: attemptNumber, retriesLeft, err: error.message, url: redactUrl(this.options.url) }, 'InfluxDB request failed');
       },
     });
   }

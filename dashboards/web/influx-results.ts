@@ -4,10 +4,11 @@
  * node positions from `node_position`, alerts from Alertmanager (where the
  * detector routes them). Changes are found by polling for a newer tick.
  */
-import { InfluxDB, escape } from 'influx';
+import { escape, type InfluxDB } from 'influx';
 import type { Alert, AlertKind, ClusterScore, NodeId, NodeScore } from '../../common/types.ts';
 import type { Logger } from '../../common/log.ts';
 import { NODE_POSITION_MEASUREMENT } from '../../store/node-positions.ts';
+import { influxClient, type InfluxAuth } from '../../store/influx-connection.ts';
 import type { DashboardResults, NodeSample, ResultChangeNotice, TopologySource, TopologyView } from './store.ts';
 
 interface RawSeries {
@@ -31,6 +32,8 @@ export interface InfluxResultsOptions {
   /** InfluxDB 1.x base URL (config influx.url). */
   url: string;
   database: string;
+  /** Credentials (config influx.username/password or influx.token). */
+  auth?: InfluxAuth;
   /** Alertmanager base URL (config alertmanager.url); without it the alert list stays empty. */
   alertmanagerUrl?: string;
   /** How often to look for new ticks and alerts, ms. Default 5,000. */
@@ -52,13 +55,7 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
   private lastAlertNetworks = new Set<string>();
 
   constructor(private readonly options: InfluxResultsOptions) {
-    const url = new URL(options.url);
-    this.client = new InfluxDB({
-      host: url.hostname,
-      port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
-      protocol: url.protocol === 'https:' ? 'https' : 'http',
-      database: options.database,
-    });
+    this.client = influxClient(options.url, options.database, options.auth);
   }
 
   private async query(influxql: string): Promise<RawSeries[]> {

@@ -1,4 +1,5 @@
 import type { Alert } from '../../common/types.ts';
+import { redactUrl } from '../../common/log.ts';
 import { DEFAULT_DELIVERY_RETRY, postJson, type DeliveryRetry } from './http-post.ts';
 import { summarize, type AlertRoute } from './route.ts';
 
@@ -75,7 +76,7 @@ export class AlertmanagerRoute implements AlertRoute {
   async deliver(alerts: Alert[]): Promise<void> {
     if (alerts.length === 0) return;
     const now = this.now();
-    await postJson(this.endpoint, JSON.stringify(alerts.map((alert) => toPostableAlert(alert, now, this.firingTtlMs))), {}, this.retry);
+    await postJson(this.endpoint, JSON.stringify(alerts.map((alert) => toPostableAlert(alert, now, this.firingTtlMs))), {}, this.retry, redactUrl(this.endpoint));
   }
 
   async resend(firing: Alert[]): Promise<void> {

@@ -1,4 +1,5 @@
 import pRetry, { AbortError } from 'p-retry';
+import { redactUrl } from '../../common/log.ts';
 
 /** How hard to try one HTTP delivery: exponential backoff, bounded in attempts and per-request time. */
 export interface DeliveryRetry {
@@ -14,7 +15,10 @@ export interface DeliveryRetry {
 
 export const DEFAULT_DELIVERY_RETRY: DeliveryRetry = { retries: 4, minBackoffMs: 250, maxBackoffMs: 4_000, timeoutMs: 5_000 };
 
-/** A delivery that failed for good: the last status or network error says why. */
+/**
+ * A delivery that failed for good: the last status or network error says why.
+ * `url` is the redacted address (see postJson's `logUrl`): errors get logged.
+ */
 export class DeliveryError extends Error {
   constructor(
     readonly url: string,
@@ -29,9 +33,16 @@ export class DeliveryError extends Error {
 /**
  * POSTs a JSON body, retrying network errors, timeouts, 429 and 5xx with
  * exponential backoff. Other 4xx answers are not retried: sending the same
- * body again would be refused again.
+ * body again would be refused again. Errors name the URL as `logUrl`
+ * (default: origin only, since a webhook's path and query can be its secret).
  */
-export async function postJson(url: string, body: string, headers: Record<string, string>, retry: DeliveryRetry = DEFAULT_DELIVERY_RETRY): Promise<void> {
+export async function postJson(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  retry: DeliveryRetry = DEFAULT_DELIVERY_RETRY,
+  logUrl: string = redactUrl(url, { path: 'hide' }),
+): Promise<void> {
   let attempts = 0;
   try {
     await pRetry(
@@ -53,7 +64,7 @@ export async function postJson(url: string, body: string, headers: Record<string
       { retries: retry.retries, minTimeout: retry.minBackoffMs, maxTimeout: retry.maxBackoffMs, factor: 2, randomize: false },
     );
   } catch (error) {
-    throw new DeliveryError(url, attempts, (error as Error).message);
+    throw new DeliveryError(logUrl, attempts, (error as Error).message);
   }
 }
 

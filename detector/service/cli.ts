@@ -8,7 +8,7 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { configOrigin, loadConfig, type Config, type ConfigOrigin } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
-import { createLogger, type Logger } from '../../common/log.ts';
+import { createLogger, redactUrl, type Logger } from '../../common/log.ts';
 import { TOPICS } from '../../common/types.ts';
 import { TopologyFollower } from '../../topology/kafka.ts';
 import { createTransport } from '../../transport/index.ts';
@@ -99,10 +99,10 @@ export async function runDetect(config: Config, options: DetectCliOptions, logge
   progress(`model: modalities [${model.config.modalities.join(', ')}], window ${model.config.window}, calibrated threshold ${model.threshold.toFixed(3)}; ${describeThreshold(threshold)}`);
   logger.info({ threshold: threshold.value, source: threshold.source, from: threshold.from }, 'alert threshold in force');
 
-  const sink = new InfluxSink({ url: config.influx.url, database: config.influx.database, logger, retries: 3 });
-  progress(`checking InfluxDB at ${config.influx.url} (database ${config.influx.database})`);
+  const sink = new InfluxSink({ url: config.influx.url, database: config.influx.database, auth: config.influx, logger, retries: 3 });
+  progress(`checking InfluxDB at ${redactUrl(config.influx.url)} (database ${config.influx.database})`);
   await sink.ensureDatabase().catch((error: Error) => {
-    throw new UserError('INFLUX_UNREACHABLE', `cannot use InfluxDB at ${config.influx.url}: ${error.message}`, 'start it with `wsn-watch services up` or set influx.url / WSN_INFLUX_URL');
+    throw new UserError('INFLUX_UNREACHABLE', `cannot use InfluxDB at ${redactUrl(config.influx.url)}: ${error.message}`, 'start it with `wsn-watch services up` or set influx.url / WSN_INFLUX_URL');
   });
 
   const transport = createTransport(config, { logger });

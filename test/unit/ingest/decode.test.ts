@@ -134,3 +134,60 @@ describe('line-protocol readings', () => {
     expect(result.ok && result.value[0]).toEqual({ network: 'lab', node: '12', ts: 1700000000000, values: { temperature: 2 } });
   });
 });
+
+describe('edges of validation: implausible values, prototype keys, readings from the future', () => {
+  const TICK = 31_000;
+  const live: DecodeOptions = { ...options, maxFutureMs: 3 * TICK, maxMessageBytes: 1024 };
+  const codeAt = (text: string, opts: DecodeOptions = live) => {
+    const result = decodeMessage(Buffer.from(text), opts);
+    return result.ok ? { code: 'accepted' as const, message: '' } : result.rejection;
+  };
+
+  it('rejects a finite but impossible value as implausible, naming node, modality, value and range', () => {
+    const result = codeAt(`{"node":"12","ts":${NOW},"values":{"temperature":1e308}}`);
+    expect(result.code).toBe('implausible');
+    expect(result.message).toBe('node "12": values.temperature = 1e+308 is outside the plausible range -90 to 150 (validation.plausibility.temperature)');
+    expect(codeAt(`{"node":"12","ts":${NOW},"values":{"temperature":21,"humidity":-8983.13}}`).code).toBe('implausible');
+    expect(codeAt(`wsn,node=12 temperature=293.15 ${NOW}`).code).toBe('implausible'); // kelvin sent as °C
+  });
+
+  it('accepts values at the edges of the range and modalities without a range', () => {
+    expect(codeAt(`{"node":"12","ts":${NOW},"values":{"temperature":150,"humidity":-10}}`).code).toBe('accepted');
+    expect(codeAt(`{"node":"7","ts":${NOW},"values":{"co2":1e9}}`).code).toBe('accepted');
+  });
+
+  it('uses configured ranges over the defaults', () => {
+    const narrow: DecodeOptions = { ...live, plausibility: { temperature: { min: 0, max: 40 }, co2: { min: 0, max: 5000 } } };
+    expect(codeAt(`{"node":"12","ts":${NOW},"values":{"temperature":41}}`, narrow).code).toBe('implausible');
+    expect(codeAt(`{"node":"7","ts":${NOW},"values":{"co2":6000}}`, narrow).message).toMatch(/values\.co2 = 6000 is outside the plausible range 0 to 5000/);
+  });
+
+  it('rejects __proto__, constructor and prototype keys anywhere in a JSON reading, naming the key', () => {
+    const cases: Array<[string, string]> = [
+      [`{"node":"12","ts":${NOW},"values":{"__proto__":{"polluted":1},"temperature":21}}`, 'values.__proto__'],
+      [`{"node":"12","ts":${NOW},"values":{"constructor":1,"temperature":21}}`, 'values.constructor'],
+      [`{"__proto__":{"node":"99"},"node":"12","ts":${NOW},"values":{"temperature":21}}`, '__proto__'],
+      [`{"node":"12","ts":${NOW},"values":{"temperature":21},"meta":{"prototype":{}}}`, 'meta.prototype'],
+    ];
+    for (const [text, key] of cases) {
+      const result = codeAt(text);
+      expect(result.code, text).toBe('forbidden_key');
+      expect(result.message, text).toContain(`key ${key} is not allowed`);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('rejects prototype keys as line-protocol tags and fields', () => {
+    expect(codeAt(`wsn,node=12,__proto__=x temperature=1 ${NOW}`).code).toBe('forbidden_key');
+    expect(codeAt(`wsn,node=12 __proto__=1,temperature=1 ${NOW}`)).toEqual({ code: 'forbidden_key', message: 'line 1: field key __proto__ is not allowed' });
+    expect(codeAt(`wsn,node=12 constructor=1 ${NOW}`).code).toBe('forbidden_key');
+  });
+
+  it('rejects readings more than the allowed skew ahead of the clock, and accepts them within it', () => {
+    expect(codeAt(`{"node":"12","ts":${NOW + 3 * TICK},"values":{"temperature":21}}`).code).toBe('accepted');
+    const ahead = codeAt(`{"node":"12","ts":${NOW + 23 * 3600_000},"values":{"temperature":21}}`);
+    expect(ahead.code).toBe('future');
+    expect(ahead.message).toMatch(/82800 s ahead of this machine's clock, more than the allowed 93 s \(validation\.maxFutureTicks/);
+    expect(codeAt(`wsn,node=12 temperature=21 ${(NOW + 4 * TICK) * 1_000_000}`).code).toBe('future');
+  });
+});

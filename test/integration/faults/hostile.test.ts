@@ -1,0 +1,153 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadConfig } from '../../../common/config.ts';
+import { createLogger } from '../../../common/log.ts';
+import type { OutgoingMessage } from '../../../common/transport.ts';
+import type { Frame } from '../../../common/types.ts';
+import { probeKafka } from '../../../ops/probes.ts';
+import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
+import { NodeDirectory } from '../../../ingest/directory.ts';
+import { DLQ_HEADERS } from '../../../ingest/pipeline.ts';
+import type { RejectionCode } from '../../../ingest/rejection.ts';
+import { startIngestService, type IngestService } from '../../../ingest/service.ts';
+import type { IngestTopicNames } from '../../../ingest/topics.ts';
+import { KafkaTransport } from '../../../transport/kafka.ts';
+import { runId } from '../foundation/services.ts';
+
+// Fault scenario "100,000 hostile messages": every kind of bad message ingest
+// knows, including the edges of issue 13 (finite but impossible values,
+// prototype keys, readings from the future), mixed into a valid stream on the
+// real Kafka. Ingest must stay up, send each bad one to the DLQ with its
+// reason, and still turn every valid reading into its frame.
+
+const T = 31_000;
+const T0 = Math.floor(Date.UTC(2025, 0, 1) / T) * T;
+const TICKS = 20;
+const HOSTILE = 100_000;
+const config = loadConfig({ env: { ...process.env, WSN_NETWORK: 'hostile', WSN_PARTITION_IDLE_MS: '5000', WSN_MAX_MESSAGE_BYTES: '1024' } });
+const nodes = Array.from({ length: 6 }, (_, i) => String(i + 1));
+const directory = new NodeDirectory({
+  network: 'hostile',
+  version: 'hostile-v1',
+  clusters: [{ id: 'all', nodes: nodes.map((id) => ({ id, modalities: ['temperature', 'humidity'] })) }],
+});
+
+/** Kinds of hostile message, used in turn, with the reason each must get in the DLQ. */
+const KINDS: Array<{ code: RejectionCode; make: (i: number) => string | Buffer }> = [
+  { code: 'implausible', make: (i) => JSON.stringify({ node: '1', ts: T0 + i, values: { temperature: 1e308 } }) },
+  { code: 'implausible', make: (i) => `s,node=2 humidity=-8983.13 ${T0 + i}000000` },
+  { code: 'forbidden_key', make: (i) => `{"node":"3","ts":${T0 + i},"values":{"__proto__":{"temperature":1},"temperature":21}}` },
+  { code: 'forbidden_key', make: (i) => `{"node":"3","ts":${T0 + i},"constructor":{"prototype":{"x":1}},"values":{"temperature":21}}` },
+  { code: 'forbidden_key', make: (i) => `s,node=4 __proto__=1,temperature=2 ${T0 + i}000000` },
+  { code: 'future', make: () => JSON.stringify({ node: '5', ts: Date.now() + 23 * 3600_000, values: { temperature: 21 } }) },
+  { code: 'malformed', make: (i) => `{"node":"1","ts":${T0},"values":{"temperature":${i}` },
+  { code: 'malformed', make: () => Buffer.from([0x7b, 0xc3, 0x28, 0x7d]) },
+  { code: 'invalid', make: (i) => JSON.stringify({ node: '1', ts: T0 + i, values: { temperature: 'hot' } }) },
+  { code: 'non_finite', make: (i) => `{"node":"2","ts":${T0 + i},"values":{"temperature":-1e999}}` },
+  { code: 'unknown_node', make: (i) => JSON.stringify({ node: `ghost-${i}`, ts: T0 + i, values: { temperature: 20 } }) },
+  { code: 'oversized', make: (i) => JSON.stringify({ node: '5', ts: T0 + i, values: { temperature: 1 }, note: 'x'.repeat(1100) }) },
+];
+
+async function until(predicate: () => boolean, what: string, limitMs = 240_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('fault: 100,000 hostile messages (real Kafka)', () => {
+  const id = runId();
+  const topics: IngestTopicNames = { readings: `test.hostile.${id}`, readingsDlq: `test.hostile.dlq.${id}`, frames: `test.hostile.frames.${id}` };
+  const transport = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `itest-hostile-${id}`, retryBackoffMs: 100 });
+  const admin = new Kafka({ brokers: config.kafka.brokers, clientId: `itest-admin-${id}`, logLevel: logLevel.NOTHING }).admin();
+  let service: IngestService | null = null;
+
+  beforeAll(async () => {
+    if (!(await probeKafka(config.kafka.brokers[0], 5_000))) {
+      throw new Error(`Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`);
+    }
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await transport.close();
+    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    await admin.disconnect();
+  });
+
+  it('rejects each hostile message to the DLQ with its reason and keeps every valid reading', async () => {
+    service = await startIngestService({
+      config,
+      transport,
+      directory,
+      checkpoints: new MemoryCheckpointStore(),
+      logger: createLogger('itest-hostile', 'silent'),
+      http: false,
+      groupId: `itest-hostile-${id}`,
+      topics,
+    });
+    const expected = new Map<RejectionCode, number>();
+    const stream: OutgoingMessage[] = [];
+    let hostile = 0;
+    const perValid = Math.ceil(HOSTILE / (TICKS * nodes.length));
+    for (let k = 0; k < TICKS; k++) {
+      for (const node of nodes) {
+        stream.push({ key: node, value: JSON.stringify({ node, ts: T0 + k * T + 1_000, values: { temperature: 20 + k, humidity: 40 } }) });
+        for (let j = 0; j < perValid && hostile < HOSTILE; j++, hostile++) {
+          const kind = KINDS[hostile % KINDS.length];
+          expected.set(kind.code, (expected.get(kind.code) ?? 0) + 1);
+          stream.push({ key: `bad-${hostile}`, value: kind.make(hostile) });
+        }
+      }
+    }
+    expect(hostile).toBe(HOSTILE);
+    stream.push({ key: '1', value: JSON.stringify({ node: '1', ts: T0 + (TICKS + 3) * T, values: { temperature: 0, humidity: 0 } }) });
+
+    const producer = await transport.producer();
+    for (let i = 0; i < stream.length; i += 1_000) await producer.send(topics.readings, stream.slice(i, i + 1_000));
+    await producer.close();
+
+    const frames = new Map<number, Frame>();
+    const dlqCodes = new Map<string, number>();
+    const dlqKeys = new Set<string>();
+    let dlqMessages = 0;
+    const reader = await transport.subscribe({
+      groupId: `itest-hostile-reader-${id}`,
+      topics: [topics.frames, topics.readingsDlq],
+      fromBeginning: true,
+      onBatch: async (batch) => {
+        for (const m of batch.messages) {
+          if (batch.topic === topics.frames) {
+            const frame = JSON.parse(m.value.toString()) as Frame;
+            frames.set(frame.tick, frame);
+          } else {
+            dlqMessages++;
+            dlqKeys.add(m.key ?? '');
+            const code = m.headers[DLQ_HEADERS.code];
+            dlqCodes.set(code, (dlqCodes.get(code) ?? 0) + 1);
+          }
+        }
+      },
+    });
+    await until(() => dlqMessages >= HOSTILE && frames.size >= TICKS, `${HOSTILE} DLQ messages and ${TICKS} frames`);
+    // A little longer: anything beyond the expected count would show up now.
+    await new Promise((r) => setTimeout(r, 2_000));
+    await reader.close();
+
+    expect(dlqMessages).toBe(HOSTILE);
+    expect(dlqKeys.size).toBe(HOSTILE);
+    expect(Object.fromEntries(dlqCodes)).toEqual(Object.fromEntries(expected));
+    for (let k = 0; k < TICKS; k++) {
+      const frame = frames.get(T0 + k * T);
+      expect(frame, `tick ${k}`).toBeDefined();
+      for (const node of frame?.nodes ?? []) expect(node.values, `node ${node.node} tick ${k}`).toEqual({ temperature: 20 + k, humidity: 40 });
+    }
+    expect((await service.metrics.accepted.get()).values[0].value).toBe(TICKS * nodes.length + 1);
+    const rejected = (await service.metrics.rejected.get()).values.reduce((sum, v) => sum + v.value, 0);
+    expect(rejected).toBe(HOSTILE);
+    // Nothing reached Object.prototype.
+    expect(({} as Record<string, unknown>).temperature).toBeUndefined();
+  });
+});
