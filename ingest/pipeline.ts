@@ -3,7 +3,7 @@ import type { Logger } from '../common/log.ts';
 import type { IncomingBatch, IncomingMessage, OutgoingMessage, TransportProducer } from '../common/transport.ts';
 import type { Frame } from '../common/types.ts';
 import { Aligner } from './align.ts';
-import type { CheckpointStore, IngestCheckpoint } from './checkpoint.ts';
+import type { CheckpointStore, IngestCheckpoint, JournalOp, StoredCheckpoint } from './checkpoint.ts';
 import { decodeMessage, type DecodeOptions } from './decode.ts';
 import type { NodeDirectory } from './directory.ts';
 import { plausibilityLimits } from './plausibility.ts';
@@ -13,10 +13,11 @@ import { DEFAULT_INGEST_TOPICS, type IngestTopicNames } from './topics.ts';
 
 /**
  * The ingest pipeline, without the consumer loop: one batch of `wsn.readings`
- * in, DLQ messages and frames out, then a checkpoint. Batches are handled one
- * at a time (the aligner spans all partitions). If publishing fails, the
- * aligner goes back to the last checkpoint and the error propagates, so the
- * transport redelivers the batch and the same frames come out again.
+ * in, DLQ messages and frames out, then a journal entry (see checkpoint.ts).
+ * Batches are handled one at a time (the aligner spans all partitions). If
+ * publishing fails, the aligner goes back to the last checkpoint and the error
+ * propagates, so the transport redelivers the batch and the same frames come
+ * out again.
  */
 export interface IngestPipelineOptions {
   ingest: Config['ingest'];
@@ -32,7 +33,17 @@ export interface IngestPipelineOptions {
   maxFutureMs?: number;
   /** Future skew and plausible ranges (default: the configuration's defaults). */
   validation?: Config['validation'];
+  /**
+   * Write a full snapshot once the journal holds this many readings (default:
+   * twice the network's nodes, at least 10,000): a snapshot costs in
+   * proportion to the network, so spacing them in proportion to it keeps the
+   * checkpoint work per reading the same at any network size.
+   */
+  snapshotEveryReadings?: number;
 }
+
+/** Most journal entries between snapshots, whatever they hold (idle partitions append small ones every few seconds). */
+const MAX_JOURNAL_ENTRIES = 5_000;
 
 /** Header names on DLQ messages. */
 export const DLQ_HEADERS = {
@@ -85,10 +96,15 @@ export interface BatchOutcome {
 export class IngestPipeline {
   private aligner: Aligner;
   private directory: NodeDirectory;
-  /** Offsets of the last saved checkpoint, and the checkpoint itself as saved (to roll back to). */
-  private checkpointOffsets: Record<string, string>;
-  private checkpointText: string;
-  private maxEventTsSaved: number | null;
+  /** Offsets of the last saved checkpoint (snapshot + journal). */
+  private checkpointOffsets: Record<string, string> = {};
+  private maxEventTsSaved: number | null = null;
+  /** Generation of the last snapshot; the journal since it: entries and readings. */
+  private generation = 0;
+  private journalEntries = 0;
+  private journalReadings = 0;
+  /** What the aligner did in the step in progress, journalled once its frames are published. */
+  private pendingOps: JournalOp[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private readonly decodeOptions: DecodeOptions;
   /** Wall-clock time of the last batch per source (`topic:partition`), for idleness. */
@@ -104,14 +120,15 @@ export class IngestPipeline {
   constructor(private readonly options: IngestPipelineOptions) {
     this.directory = options.directory;
     const restored = options.checkpoints.load();
-    if (restored && restored.network !== options.directory.network) {
-      throw new Error(`checkpoint is for network "${restored.network}", not "${options.directory.network}"`);
+    if (restored && restored.snapshot.network !== options.directory.network) {
+      throw new Error(`checkpoint is for network "${restored.snapshot.network}", not "${options.directory.network}"`);
     }
-    this.aligner = new Aligner(options.directory, this.alignerOptions(), restored?.aligner);
-    this.checkpointOffsets = restored?.offsets ?? {};
-    this.checkpointText = JSON.stringify({ format: 1, network: options.directory.network, offsets: this.checkpointOffsets, aligner: this.aligner.stateView() });
-    this.maxEventTsSaved = restored?.aligner.maxEventTs ?? null;
-    if (restored) options.logger.info({ offsets: restored.offsets, nextTick: restored.aligner.nextTick }, 'restored ingest checkpoint');
+    this.aligner = this.restore(restored);
+    if (restored) {
+      options.logger.info({ offsets: this.checkpointOffsets, nextTick: restored.snapshot.aligner.nextTick, journalEntries: restored.journal.length }, 'restored ingest checkpoint');
+    } else {
+      this.snapshot(); // the journal needs a snapshot to follow
+    }
     this.decodeOptions = {
       defaultNetwork: options.directory.network,
       maxMessageBytes: options.ingest.maxMessageBytes,
@@ -139,7 +156,14 @@ export class IngestPipeline {
       this.directory = directory;
       this.decodeOptions.directory = directory;
       this.aligner.setDirectory(directory);
+      // A journal cannot replay a topology change: start a new snapshot from here.
+      this.trySnapshot();
     });
+  }
+
+  /** Writes a full snapshot now (graceful shutdown: the next start replays nothing). */
+  checkpoint(): Promise<void> {
+    return this.serial(async () => this.trySnapshot());
   }
 
   /** The partitions this consumer now owns: each holds the watermark until it delivers or goes idle. */
@@ -147,6 +171,7 @@ export class IngestPipeline {
     return this.serial(async () => {
       for (const source of sources) if (!this.lastBatchAt.has(source)) this.lastBatchAt.set(source, now);
       for (const source of [...this.lastBatchAt.keys()]) if (!sources.includes(source)) this.lastBatchAt.delete(source);
+      this.pendingOps.push({ op: 'sources', sources });
       await this.publish([], this.aligner.setSources(sources), {});
     });
   }
@@ -165,10 +190,17 @@ export class IngestPipeline {
       const upTo = this.previousMaxEventTs;
       this.previousMaxEventTs = this.aligner.maxEventTs;
       const frames: Frame[] = [];
+      const idle: string[] = [];
       for (const [source, at] of this.lastBatchAt) {
-        if (now - Math.max(at, this.flowingSince) >= idleMs && !this.lagging.has(source)) frames.push(...this.aligner.setIdle(source, upTo));
+        if (now - Math.max(at, this.flowingSince) >= idleMs && !this.lagging.has(source)) {
+          idle.push(source);
+          frames.push(...this.aligner.setIdle(source, upTo));
+        }
       }
-      if (frames.length > 0) await this.publish([], frames, {});
+      if (idle.length > 0) {
+        this.pendingOps.push({ op: 'idle', sources: idle, upTo });
+        await this.publish([], frames, {});
+      }
       return frames.length;
     });
   }
@@ -181,6 +213,7 @@ export class IngestPipeline {
   advanceTo(eventTs: number): Promise<number> {
     return this.serial(async () => {
       const frames = this.aligner.advanceTo(eventTs);
+      this.pendingOps.push({ op: 'advance', ts: eventTs });
       await this.publish([], frames, {});
       return frames.length;
     });
@@ -189,6 +222,53 @@ export class IngestPipeline {
   /** Waits for the batch in progress (graceful shutdown). */
   async drain(): Promise<void> {
     await this.queue.catch(() => undefined);
+  }
+
+  /** An aligner in the checkpointed state: the snapshot with its journal replayed (the frames this gives were published before). */
+  private restore(stored: StoredCheckpoint | null): Aligner {
+    const aligner = new Aligner(this.directory, this.alignerOptions(), stored?.snapshot.aligner);
+    const offsets = { ...stored?.snapshot.offsets };
+    let readings = 0;
+    for (const entry of stored?.journal ?? []) {
+      for (const op of entry.ops) {
+        if (op.op === 'add') {
+          for (const [node, ts, values] of op.readings) aligner.add({ network: this.directory.network, node, ts, values }, op.source);
+          readings += op.readings.length;
+        } else if (op.op === 'sources') aligner.setSources(op.sources);
+        else if (op.op === 'idle') for (const source of op.sources) aligner.setIdle(source, op.upTo);
+        else aligner.advanceTo(op.ts);
+      }
+      Object.assign(offsets, entry.offsets);
+    }
+    this.checkpointOffsets = offsets;
+    this.generation = stored?.snapshot.generation ?? 0;
+    this.journalEntries = stored?.journal.length ?? 0;
+    this.journalReadings = readings;
+    this.maxEventTsSaved = aligner.maxEventTs;
+    this.pendingOps = [];
+    return aligner;
+  }
+
+  /** Writes the whole state as a new snapshot generation, which empties the journal. */
+  private snapshot(): void {
+    const generation = this.generation + 1;
+    const checkpoint: IngestCheckpoint = { format: 1, network: this.directory.network, offsets: this.checkpointOffsets, aligner: this.aligner.stateView(), generation };
+    this.options.checkpoints.save(JSON.stringify(checkpoint));
+    this.generation = generation;
+    this.journalEntries = 0;
+    this.journalReadings = 0;
+  }
+
+  /**
+   * A snapshot that fails (disk full) is not the batch's failure: the journal
+   * still holds everything, so it is logged and tried again after the next batch.
+   */
+  private trySnapshot(): void {
+    try {
+      this.snapshot();
+    } catch (error) {
+      this.options.logger.warn({ err: error, journalEntries: this.journalEntries }, 'writing the ingest snapshot failed; the journal keeps the state and the snapshot is retried');
+    }
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
@@ -220,6 +300,9 @@ export class IngestPipeline {
     let accepted = 0;
     let skipped = 0;
     let otherNetwork = 0;
+    // Every reading given to the aligner, late ones too (they move the partition's event time).
+    const journalled: Array<[string, number, Record<string, number>]> = [];
+    this.pendingOps.push({ op: 'add', source: tp, readings: journalled });
     for (const message of batch.messages) {
       if (BigInt(message.offset) < seenUpTo) {
         skipped++; // already in the checkpointed state (delivered again after a restart)
@@ -240,6 +323,7 @@ export class IngestPipeline {
       const late: string[] = [];
       let acceptedHere = 0;
       for (const [i, reading] of decoded.value.entries()) {
+        journalled.push([reading.node, reading.ts, reading.values]);
         const result = this.aligner.add(reading, tp);
         frames.push(...result.frames);
         if (result.status === 'late') {
@@ -268,22 +352,34 @@ export class IngestPipeline {
     return { accepted, rejected: rejectedCodes.length, skipped, otherNetwork, frames: frames.length };
   }
 
-  /** Publishes, then checkpoints; on failure rolls the aligner back to the last checkpoint. */
+  /**
+   * Publishes, then journals the step (its aligner operations and the offsets
+   * it moves); on failure rolls the aligner back to the last checkpoint. The
+   * DLQ and the frames go out together: the two sends do not depend on each other.
+   */
   private async publish(dlq: OutgoingMessage[], frames: Frame[], offsets: Record<string, string>): Promise<void> {
+    const ops = this.pendingOps;
+    this.pendingOps = [];
     try {
-      if (dlq.length > 0) await this.options.producer.send((this.options.topics ?? DEFAULT_INGEST_TOPICS).readingsDlq, dlq);
-      if (frames.length > 0) await this.options.producer.send((this.options.topics ?? DEFAULT_INGEST_TOPICS).frames, frames.map(frameMessage));
-      const allOffsets = { ...this.checkpointOffsets, ...offsets };
-      const checkpoint: IngestCheckpoint = { format: 1, network: this.directory.network, offsets: allOffsets, aligner: this.aligner.stateView() };
-      const text = JSON.stringify(checkpoint);
-      this.options.checkpoints.save(text);
-      this.checkpointText = text;
-      this.checkpointOffsets = allOffsets;
-      this.maxEventTsSaved = checkpoint.aligner.maxEventTs;
+      const topics = this.options.topics ?? DEFAULT_INGEST_TOPICS;
+      await Promise.all([
+        dlq.length > 0 ? this.options.producer.send(topics.readingsDlq, dlq) : undefined,
+        frames.length > 0 ? this.options.producer.send(topics.frames, frames.map(frameMessage)) : undefined,
+      ]);
+      const readings = ops.reduce((n, op) => n + (op.op === 'add' ? op.readings.length : 0), 0);
+      if (readings > 0 || ops.some((op) => op.op !== 'add') || Object.keys(offsets).length > 0) {
+        this.options.checkpoints.append(JSON.stringify({ g: this.generation, offsets, ops: ops.filter((op) => op.op !== 'add' || op.readings.length > 0) }));
+        this.journalEntries++;
+        this.journalReadings += readings;
+      }
+      Object.assign(this.checkpointOffsets, offsets);
+      this.maxEventTsSaved = this.aligner.maxEventTs;
     } catch (error) {
-      this.aligner = new Aligner(this.directory, this.alignerOptions(), (JSON.parse(this.checkpointText) as IngestCheckpoint).aligner);
+      this.aligner = this.restore(this.options.checkpoints.load());
       throw error;
     }
+    const every = this.options.snapshotEveryReadings ?? Math.max(10_000, 2 * this.directory.nodeCount);
+    if (this.journalReadings >= every || this.journalEntries >= MAX_JOURNAL_ENTRIES) this.trySnapshot();
     this.options.metrics.frames.inc(frames.length);
     const watermark = this.aligner.watermark;
     if (watermark !== null) this.options.metrics.watermark.set(watermark / 1000);

@@ -111,6 +111,8 @@ export async function startIngestService(options: IngestServiceOptions): Promise
         if (idlePartitions) clearInterval(idlePartitions);
         await openSubscription.close();
         await pipeline.drain();
+        // A fresh snapshot: the next start has no journal to replay.
+        await pipeline.checkpoint();
         await stats?.stop();
         await openProducer.close();
         await ops?.close();
