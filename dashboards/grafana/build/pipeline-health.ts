@@ -2,10 +2,21 @@
  * Pipeline health, from the `pipeline` measurement the detector writes per
  * batch (tags network, source) and the `reading` points themselves.
  */
-import { FieldColorModeId, GraphDrawStyle, type Dashboard } from '@grafana/schema';
-import { influx, panel, tagIs } from './panels.ts';
+import { FieldColorModeId, GraphDrawStyle, type Dashboard, type FieldColor } from '@grafana/schema';
+import { influx, panel, tagIs, type PanelSpec } from './panels.ts';
 import { UIDS, dashboard, networkVariable } from './common.ts';
 import { timeSeriesOptions } from './network-overview.ts';
+
+/** A line chart with the legend below, lines 2 px wide, in `unit`. */
+function lineChart(spec: Omit<PanelSpec, 'type' | 'options' | 'fieldConfig'> & { unit: string; color?: FieldColor }) {
+  const { unit, color, ...rest } = spec;
+  return panel({
+    ...rest,
+    type: 'timeseries',
+    options: timeSeriesOptions('bottom'),
+    fieldConfig: { defaults: { unit, ...(color ? { color } : {}), custom: { lineWidth: 2 } }, overrides: [] },
+  });
+}
 
 const where = `${tagIs('network', 'network')} AND $timeFilter`;
 /** The points ingest writes (ingest/stats-reporter.ts). */
@@ -33,19 +44,16 @@ export const pipelineHealth: Dashboard = dashboard({
       options: timeSeriesOptions('bottom'),
       fieldConfig: { defaults: { decimals: 0, color: { mode: FieldColorModeId.PaletteClassic }, custom: { drawStyle: GraphDrawStyle.Bars, fillOpacity: 50 } }, overrides: [] },
     }),
-    panel({
+    lineChart({
       id: 2,
-      type: 'timeseries',
       title: 'Detector throughput',
       description: 'Frames scored per second of wall time, per detector replica (tag source).',
       box: { x: 12, y: 0, w: 12, h: 8 },
       targets: [influx('A', `SELECT mean("frames_per_s") FROM "pipeline" WHERE ${where} GROUP BY time($__interval), "source" fill(null)`, 'time_series', '$tag_source')],
-      options: timeSeriesOptions('bottom'),
-      fieldConfig: { defaults: { unit: 'short', custom: { lineWidth: 2 } }, overrides: [] },
+      unit: 'short',
     }),
-    panel({
+    lineChart({
       id: 3,
-      type: 'timeseries',
       title: 'Detector latency',
       description: 'Wall time of a batch (decode, model, sinks) and of the model call alone.',
       box: { x: 0, y: 8, w: 12, h: 8 },
@@ -57,18 +65,15 @@ export const pipelineHealth: Dashboard = dashboard({
           '$col',
         ),
       ],
-      options: timeSeriesOptions('bottom'),
-      fieldConfig: { defaults: { unit: 'ms', custom: { lineWidth: 2 } }, overrides: [] },
+      unit: 'ms',
     }),
-    panel({
+    lineChart({
       id: 4,
-      type: 'timeseries',
       title: 'Event-time lag',
       description: 'Wall clock minus the newest tick of each batch: how far behind the sensors the detector runs. Large for replays of old data, by design.',
       box: { x: 12, y: 8, w: 12, h: 8 },
       targets: [influx('A', `SELECT max("event_lag_ms") FROM "pipeline" WHERE ${where} GROUP BY time($__interval), "source" fill(null)`, 'time_series', '$tag_source')],
-      options: timeSeriesOptions('bottom'),
-      fieldConfig: { defaults: { unit: 'ms', custom: { lineWidth: 2 } }, overrides: [] },
+      unit: 'ms',
     }),
     panel({
       id: 5,
@@ -85,39 +90,34 @@ export const pipelineHealth: Dashboard = dashboard({
         overrides: [{ matcher: { id: 'byName', options: 'skipped' }, properties: [{ id: 'color', value: { mode: FieldColorModeId.Fixed, fixedColor: 'orange' } }] }],
       },
     }),
-    panel({
+    lineChart({
       id: 6,
-      type: 'timeseries',
       title: 'Ingest: DLQ rate',
       description: 'Messages sent to wsn.readings.dlq per second of wall time (late ones among them), from the pipeline points ingest writes (source = ingest).',
       box: { x: 12, y: 16, w: 12, h: 8 },
       targets: [
         influx('A', ingestRates({ rejected: 'rejected/s', late: 'late/s' }), 'time_series', '$col'),
       ],
-      options: timeSeriesOptions('bottom'),
-      fieldConfig: { defaults: { unit: 'short', color: { mode: FieldColorModeId.Fixed, fixedColor: 'red' }, custom: { lineWidth: 2 } }, overrides: [] },
+      unit: 'short',
+      color: { mode: FieldColorModeId.Fixed, fixedColor: 'red' },
     }),
-    panel({
+    lineChart({
       id: 7,
-      type: 'timeseries',
       title: 'Ingest rate',
       description: 'Readings accepted and frames published per second of wall time, from the pipeline points ingest writes (source = ingest).',
       box: { x: 0, y: 24, w: 12, h: 8 },
       targets: [
         influx('A', ingestRates({ accepted: 'readings/s', frames_published: 'frames/s' }), 'time_series', '$col'),
       ],
-      options: timeSeriesOptions('bottom'),
-      fieldConfig: { defaults: { unit: 'short', custom: { lineWidth: 2 } }, overrides: [] },
+      unit: 'short',
     }),
-    panel({
+    lineChart({
       id: 8,
-      type: 'timeseries',
       title: 'Ingest watermark lag',
       description: 'Wall clock minus the event-time watermark of ingest: how far behind the sensors frames are emitted (the allowed lateness at least). Large for replays of old data, by design.',
       box: { x: 12, y: 24, w: 12, h: 8 },
       targets: [influx('A', `SELECT max("watermark_lag_ms") AS "watermark lag" FROM "pipeline" WHERE ${ingestWhere} GROUP BY time($__interval) fill(null)`, 'time_series', '$col')],
-      options: timeSeriesOptions('bottom'),
-      fieldConfig: { defaults: { unit: 'ms', custom: { lineWidth: 2 } }, overrides: [] },
+      unit: 'ms',
     }),
   ],
 });
