@@ -118,80 +118,24 @@ function requireNode(topology: Topology, id: string): void {
 
 /** Applies one change in place and reports which nodes moved between clusters. */
 export function applyChange(topology: Topology, change: TopologyChange): ChangeResult {
-  const { network, clustering } = topology;
+  const { clustering } = topology;
   const result: ChangeResult = { moved: [], createdClusters: [], removedClusters: [], touchedClusters: [] };
   let edgeTouched = new Set<string>();
   switch (change.kind) {
-    case 'join': {
-      const node = change.node;
-      if (network.graph.hasNode(node.id)) throw new UserError('TOPOLOGY_DUPLICATE', `node "${node.id}" is already in the network`, 'use a move or status change for an existing node');
-      if (node.status === 'removed') throw new UserError('TOPOLOGY_REMOVED', `node "${node.id}" cannot join with status removed`);
-      network.graph.addNode(node.id, { x: node.x, y: node.y, ...(node.z !== undefined ? { z: node.z } : {}), modalities: [...node.modalities].sort(), status: node.status });
-      edgeTouched = rebuildEdges(topology);
-      let target = nearestCluster(topology, node);
-      if (!target) {
-        const id = newClusterId([node.id], clustering.clusters);
-        target = { id, members: new Set(), centroid: { x: node.x, y: node.y } };
-        clustering.clusters.set(id, target);
-        result.createdClusters.push(id);
-      }
-      target.members.add(node.id);
-      clustering.nodeCluster.set(node.id, target.id);
-      target.centroid = centroidOf(network.graph, target.members);
-      result.touchedClusters.push(target.id);
-      splitIfOverflowing(topology, target, result);
-      // The joining node's own first assignment is not a move.
-      result.moved = result.moved.filter((id) => id !== node.id);
+    case 'join':
+      edgeTouched = applyJoin(topology, change.node, result);
       break;
-    }
-    case 'leave': {
-      requireNode(topology, change.id);
-      const clusterId = clustering.nodeCluster.get(change.id)!;
-      const cluster = clustering.clusters.get(clusterId)!;
-      const formerNeighbours = network.graph.neighbors(change.id);
-      network.graph.dropNode(change.id);
-      cluster.members.delete(change.id);
-      clustering.nodeCluster.delete(change.id);
-      if (cluster.members.size === 0) {
-        clustering.clusters.delete(clusterId);
-        result.removedClusters.push(clusterId);
-      } else {
-        cluster.centroid = centroidOf(network.graph, cluster.members);
-        result.touchedClusters.push(clusterId);
-      }
-      edgeTouched = rebuildEdges(topology);
-      for (const n of formerNeighbours) edgeTouched.add(n);
+    case 'leave':
+      edgeTouched = applyLeave(topology, change.id, result);
       break;
-    }
-    case 'move': {
-      requireNode(topology, change.id);
-      const p = change.position;
-      if (![p.x, p.y, p.z ?? 0].every(Number.isFinite)) throw new UserError('TOPOLOGY_POSITION', `new position of "${change.id}" has a non-finite coordinate`);
-      network.graph.mergeNodeAttributes(change.id, { x: p.x, y: p.y, ...(p.z !== undefined ? { z: p.z } : {}) });
-      edgeTouched = rebuildEdges(topology);
-      const fromId = clustering.nodeCluster.get(change.id)!;
-      const from = clustering.clusters.get(fromId)!;
-      from.centroid = centroidOf(network.graph, from.members);
-      result.touchedClusters.push(fromId);
-      const target = nearestCluster(topology, p);
-      if (target && target.id !== fromId && from.members.size > 1) {
-        from.members.delete(change.id);
-        from.centroid = centroidOf(network.graph, from.members);
-        target.members.add(change.id);
-        target.centroid = centroidOf(network.graph, target.members);
-        clustering.nodeCluster.set(change.id, target.id);
-        result.moved.push(change.id);
-        result.touchedClusters.push(target.id);
-        splitIfOverflowing(topology, target, result);
-      }
+    case 'move':
+      edgeTouched = applyMove(topology, change.id, change.position, result);
       break;
-    }
-    case 'status': {
+    case 'status':
       requireNode(topology, change.id);
-      network.graph.setNodeAttribute(change.id, 'status', change.status);
+      topology.network.graph.setNodeAttribute(change.id, 'status', change.status);
       result.touchedClusters.push(clustering.nodeCluster.get(change.id)!);
       break;
-    }
   }
   for (const id of edgeTouched) {
     const c = clustering.nodeCluster.get(id);
@@ -199,4 +143,78 @@ export function applyChange(topology: Topology, change: TopologyChange): ChangeR
   }
   result.touchedClusters = [...new Set(result.touchedClusters)].filter((id) => clustering.clusters.has(id)).sort(compareNodeIds);
   return result;
+}
+
+type JoiningNode = Extract<TopologyChange, { kind: 'join' }>['node'];
+type NewPosition = Extract<TopologyChange, { kind: 'move' }>['position'];
+
+/** A node joins the nearest cluster (or a new one); returns the nodes whose edges changed. */
+function applyJoin(topology: Topology, node: JoiningNode, result: ChangeResult): Set<string> {
+  const { network, clustering } = topology;
+  if (network.graph.hasNode(node.id)) throw new UserError('TOPOLOGY_DUPLICATE', `node "${node.id}" is already in the network`, 'use a move or status change for an existing node');
+  if (node.status === 'removed') throw new UserError('TOPOLOGY_REMOVED', `node "${node.id}" cannot join with status removed`);
+  network.graph.addNode(node.id, { x: node.x, y: node.y, ...(node.z !== undefined ? { z: node.z } : {}), modalities: [...node.modalities].sort(), status: node.status });
+  const edgeTouched = rebuildEdges(topology);
+  let target = nearestCluster(topology, node);
+  if (!target) {
+    const id = newClusterId([node.id], clustering.clusters);
+    target = { id, members: new Set(), centroid: { x: node.x, y: node.y } };
+    clustering.clusters.set(id, target);
+    result.createdClusters.push(id);
+  }
+  target.members.add(node.id);
+  clustering.nodeCluster.set(node.id, target.id);
+  target.centroid = centroidOf(network.graph, target.members);
+  result.touchedClusters.push(target.id);
+  splitIfOverflowing(topology, target, result);
+  // The joining node's own first assignment is not a move.
+  result.moved = result.moved.filter((id) => id !== node.id);
+  return edgeTouched;
+}
+
+/** A node leaves; an emptied cluster is removed. Returns the nodes whose edges changed. */
+function applyLeave(topology: Topology, id: string, result: ChangeResult): Set<string> {
+  const { network, clustering } = topology;
+  requireNode(topology, id);
+  const clusterId = clustering.nodeCluster.get(id)!;
+  const cluster = clustering.clusters.get(clusterId)!;
+  const formerNeighbours = network.graph.neighbors(id);
+  network.graph.dropNode(id);
+  cluster.members.delete(id);
+  clustering.nodeCluster.delete(id);
+  if (cluster.members.size === 0) {
+    clustering.clusters.delete(clusterId);
+    result.removedClusters.push(clusterId);
+  } else {
+    cluster.centroid = centroidOf(network.graph, cluster.members);
+    result.touchedClusters.push(clusterId);
+  }
+  const edgeTouched = rebuildEdges(topology);
+  for (const n of formerNeighbours) edgeTouched.add(n);
+  return edgeTouched;
+}
+
+/** A node moves, and changes cluster when another one is nearer. Returns the nodes whose edges changed. */
+function applyMove(topology: Topology, id: string, p: NewPosition, result: ChangeResult): Set<string> {
+  const { network, clustering } = topology;
+  requireNode(topology, id);
+  if (![p.x, p.y, p.z ?? 0].every(Number.isFinite)) throw new UserError('TOPOLOGY_POSITION', `new position of "${id}" has a non-finite coordinate`);
+  network.graph.mergeNodeAttributes(id, { x: p.x, y: p.y, ...(p.z !== undefined ? { z: p.z } : {}) });
+  const edgeTouched = rebuildEdges(topology);
+  const fromId = clustering.nodeCluster.get(id)!;
+  const from = clustering.clusters.get(fromId)!;
+  from.centroid = centroidOf(network.graph, from.members);
+  result.touchedClusters.push(fromId);
+  const target = nearestCluster(topology, p);
+  if (target && target.id !== fromId && from.members.size > 1) {
+    from.members.delete(id);
+    from.centroid = centroidOf(network.graph, from.members);
+    target.members.add(id);
+    target.centroid = centroidOf(network.graph, target.members);
+    clustering.nodeCluster.set(id, target.id);
+    result.moved.push(id);
+    result.touchedClusters.push(target.id);
+    splitIfOverflowing(topology, target, result);
+  }
+  return edgeTouched;
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { UserError } from '../../common/errors.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
+import { DEFAULT_ALERT_THRESHOLD } from '../../common/thresholds.ts';
 import type { DashboardResults, ResultChangeNotice, TopologySource, TopologyView } from './store.ts';
 import { gridLayout } from './fallback-layout.ts';
 
@@ -109,40 +110,92 @@ export async function serveDashboard(options: DashboardServerOptions): Promise<D
   }
 }
 
-export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
-  const { store } = options;
-  const topologySource = options.topology;
-  const host = options.host ?? '127.0.0.1';
-  const threshold = options.threshold ?? 0.5;
-  const historyLimit = options.historyLimit ?? 120;
-  const heartbeatMs = options.heartbeatMs ?? 15_000;
-  const log = options.logger ?? createLogger('dashboard');
-  const streams = new Set<ServerResponse>();
-  const indexHtml = await readFile(path.join(PUBLIC_DIR, 'index.html'));
+/**
+ * The dashboard's request handling: the page, its static files, the JSON API
+ * and the server-sent change stream, over one result store.
+ */
+class DashboardApp {
+  readonly streams = new Set<ServerResponse>();
+  private readonly threshold: number;
+  private readonly historyLimit: number;
 
-  const unsubscribe = store.subscribe((change: ResultChangeNotice) => {
+  constructor(
+    private readonly options: DashboardServerOptions,
+    private readonly indexHtml: Buffer,
+  ) {
+    this.threshold = options.threshold ?? DEFAULT_ALERT_THRESHOLD;
+    this.historyLimit = options.historyLimit ?? 120;
+  }
+
+  /** Tells every open stream that results changed. */
+  broadcast(change: ResultChangeNotice): void {
     const frame = `event: change\ndata: ${JSON.stringify({ kind: change.kind, network: change.network })}\n\n`;
-    for (const stream of streams) stream.write(frame);
-  });
-  const heartbeat = setInterval(() => {
-    for (const stream of streams) stream.write(': keep-alive\n\n');
-  }, heartbeatMs);
-  heartbeat.unref();
+    for (const stream of this.streams) stream.write(frame);
+  }
 
-  async function listNetworks(): Promise<string[]> {
-    const [withResults, withTopology] = await Promise.all([store.networks(), topologySource?.networks() ?? []]);
+  keepAlive(): void {
+    for (const stream of this.streams) stream.write(': keep-alive\n\n');
+  }
+
+  async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { ...SECURITY_HEADERS, allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: `method ${req.method} not allowed: the dashboard is read-only (GET, HEAD)` }));
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeSegment);
+    if (parts.length === 0) return this.servePage(res);
+    if (parts[0] === 'node' && parts.length === 3) return this.servePage(res);
+    if (parts[0] === 'static' && parts.length === 2) return this.serveStatic(res, parts[1]);
+    if (parts[0] === 'events' && parts.length === 1) return this.openStream(req, res);
+    if (parts[0] === 'api' && (await this.routeApi(res, parts, url))) return;
+    throw new HttpError(404, `no route for ${url.pathname}`);
+  }
+
+  /** Answers an /api/... request; false when no API route matches. */
+  private async routeApi(res: ServerResponse, parts: string[], url: URL): Promise<boolean> {
+    const { store } = this.options;
+    const threshold = this.threshold;
+    const [, resource, network, sub, node, leaf] = parts;
+    if (resource === 'networks' && parts.length === 2) {
+      sendJson(res, 200, { networks: await this.listNetworks() });
+    } else if (resource === 'alerts' && parts.length === 2) {
+      sendJson(res, 200, { alerts: await store.alerts(url.searchParams.get('network') ?? undefined) });
+    } else if (resource === 'networks' && parts.length === 4 && sub === 'overview') {
+      const topology = await this.topologyOf(network);
+      const [clusters, alerts] = await Promise.all([store.latestScores(network), store.alerts(network)]);
+      sendJson(res, 200, { network, threshold, topology, clusters, alerts });
+    } else if (resource === 'networks' && parts.length === 6 && sub === 'nodes' && leaf === 'history') {
+      const topology = await this.topologyOf(network);
+      const placement = topology.nodes.find((n) => n.node === node);
+      if (!placement) throw new HttpError(404, `unknown node "${node}" in network "${network}"`);
+      const limit = parseLimit(url.searchParams.get('limit'), this.historyLimit);
+      const samples = await store.nodeHistory(network, node, limit);
+      sendJson(res, 200, { network, node, cluster: placement.cluster, threshold, samples });
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  private async listNetworks(): Promise<string[]> {
+    const [withResults, withTopology] = await Promise.all([
+      this.options.store.networks(),
+      this.options.topology?.networks() ?? [],
+    ]);
     return [...new Set([...withTopology, ...withResults])].sort();
   }
 
-  async function topologyOf(network: string): Promise<TopologyView> {
-    const known = await topologySource?.topology(network);
+  private async topologyOf(network: string): Promise<TopologyView> {
+    const known = await this.options.topology?.topology(network);
     if (known) return known;
-    const scores = await store.latestScores(network);
+    const scores = await this.options.store.latestScores(network);
     if (scores.length === 0) throw new HttpError(404, `unknown network "${network}": no topology and no results for it`);
     return gridLayout(network, scores);
   }
 
-  async function serveStatic(res: ServerResponse, name: string): Promise<void> {
+  private async serveStatic(res: ServerResponse, name: string): Promise<void> {
     const type = STATIC_FILES[name];
     if (!type) throw new HttpError(404, `no static file ${name}`);
     const body = await readFile(path.join(PUBLIC_DIR, name));
@@ -150,17 +203,17 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     res.end(body);
   }
 
-  function servePage(res: ServerResponse): void {
+  private servePage(res: ServerResponse): void {
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-cache',
-      'content-length': indexHtml.length,
+      'content-length': this.indexHtml.length,
     });
-    res.end(indexHtml);
+    res.end(this.indexHtml);
   }
 
-  function openStream(req: IncomingMessage, res: ServerResponse): void {
+  private openStream(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       'content-type': 'text/event-stream; charset=utf-8',
@@ -172,51 +225,22 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       return;
     }
     // Tells the browser how long to wait before reconnecting, then confirms the stream is open.
-    res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify({ threshold })}\n\n`);
-    streams.add(res);
-    req.on('close', () => streams.delete(res));
+    res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify({ threshold: this.threshold })}\n\n`);
+    this.streams.add(res);
+    req.on('close', () => this.streams.delete(res));
   }
+}
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { ...SECURITY_HEADERS, allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ error: `method ${req.method} not allowed: the dashboard is read-only (GET, HEAD)` }));
-      return;
-    }
-    const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeSegment);
-
-    if (parts.length === 0) return servePage(res);
-    if (parts[0] === 'node' && parts.length === 3) return servePage(res);
-    if (parts[0] === 'static' && parts.length === 2) return serveStatic(res, parts[1]);
-    if (parts[0] === 'events' && parts.length === 1) return openStream(req, res);
-    if (parts[0] === 'api') {
-      const [, resource, network, sub, node, leaf] = parts;
-      if (resource === 'networks' && parts.length === 2) {
-        return sendJson(res, 200, { networks: await listNetworks() });
-      }
-      if (resource === 'alerts' && parts.length === 2) {
-        return sendJson(res, 200, { alerts: await store.alerts(url.searchParams.get('network') ?? undefined) });
-      }
-      if (resource === 'networks' && parts.length === 4 && sub === 'overview') {
-        const topology = await topologyOf(network);
-        const [clusters, alerts] = await Promise.all([store.latestScores(network), store.alerts(network)]);
-        return sendJson(res, 200, { network, threshold, topology, clusters, alerts });
-      }
-      if (resource === 'networks' && parts.length === 6 && sub === 'nodes' && leaf === 'history') {
-        const topology = await topologyOf(network);
-        const placement = topology.nodes.find((n) => n.node === node);
-        if (!placement) throw new HttpError(404, `unknown node "${node}" in network "${network}"`);
-        const limit = parseLimit(url.searchParams.get('limit'), historyLimit);
-        const samples = await store.nodeHistory(network, node, limit);
-        return sendJson(res, 200, { network, node, cluster: placement.cluster, threshold, samples });
-      }
-    }
-    throw new HttpError(404, `no route for ${url.pathname}`);
-  }
+export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
+  const host = options.host ?? '127.0.0.1';
+  const log = options.logger ?? createLogger('dashboard');
+  const app = new DashboardApp(options, await readFile(path.join(PUBLIC_DIR, 'index.html')));
+  const unsubscribe = options.store.subscribe((change) => app.broadcast(change));
+  const heartbeat = setInterval(() => app.keepAlive(), options.heartbeatMs ?? 15_000);
+  heartbeat.unref();
 
   const server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
+    app.route(req, res).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : 500;
       if (status === 500) log.error({ err: error, url: req.url }, 'dashboard request failed');
       const message = error instanceof HttpError ? error.message : 'internal error; see the service log';
@@ -224,7 +248,6 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       else res.end();
     });
   });
-
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8080, host, () => {
@@ -242,8 +265,8 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     async close() {
       unsubscribe();
       clearInterval(heartbeat);
-      for (const stream of streams) stream.end();
-      streams.clear();
+      for (const stream of app.streams) stream.end();
+      app.streams.clear();
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
