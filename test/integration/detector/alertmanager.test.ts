@@ -6,7 +6,8 @@ import { ClusterAlerts, alertPolicyFromConfig, type NodeObservation } from '../.
 import { loadDetector } from '../../../model/index.ts';
 import { FrameProcessor } from '../../../detector/service/processor.ts';
 import { KafkaTransport } from '../../../transport/index.ts';
-import { config, deleteTestTopics, influx, makeFrames, startDetector, tinyModel, uniqueId, waitFor, type DetectorProcess } from './harness.ts';
+import { config, deleteTestTopics, influx, makeFrames, startDetector, tinyModel, uniqueId, type DetectorProcess } from './harness.ts';
+import { waitFor } from '../../support/wait.ts';
 
 // Real Kafka, InfluxDB and Alertmanager; the detector runs as a child process with the real (small) model.
 interface GettableAlert {

@@ -6,7 +6,8 @@ import { loadDetector, type Detector } from '../../../model/index.ts';
 import { FrameProcessor } from '../../../detector/service/processor.ts';
 import { KafkaTransport } from '../../../transport/index.ts';
 import type { TransportProducer } from '../../../common/transport.ts';
-import { WINDOW, config, deleteTestTopics, influx, makeFrames, pointsPerClusterTick, startDetector, tinyModel, uniqueId, waitFor, type DetectorProcess } from './harness.ts';
+import { WINDOW, config, deleteTestTopics, influx, makeFrames, pointsPerClusterTick, startDetector, tinyModel, uniqueId, type DetectorProcess } from './harness.ts';
+import { waitFor } from '../../support/wait.ts';
 
 // Real Kafka + InfluxDB; the detector runs as child processes with the real
 // (small) model. Each test has its own topics, group and database.

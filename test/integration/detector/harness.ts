@@ -16,6 +16,7 @@ import type { Frame } from '../../../common/types.ts';
 import { generateSyntheticNetwork } from '../../../sources/synthetic.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
 import { Kafka, logLevel } from 'kafkajs';
+import { waitFor } from '../../support/wait.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const config = loadConfig({ env: { ...process.env, WSN_CONFIG: '' } });
@@ -126,14 +127,6 @@ export async function startDetector(args: DetectorArgs): Promise<DetectorProcess
   return { child, port, logFile, exited };
 }
 
-export async function waitFor(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs = 120_000, intervalMs = 250): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    if (await predicate()) return;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
 
 export function influx(database: string): InfluxSink {
   return new InfluxSink({ url: config.influx.url, database, retries: 2 });

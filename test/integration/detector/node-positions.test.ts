@@ -6,7 +6,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTopology, parseTopologyText } from '../../../topology/index.ts';
 import { TopologyPublisher } from '../../../topology/kafka.ts';
-import { config, deleteTestTopics, influx, startDetector, tinyModel, uniqueId, waitFor, type DetectorProcess } from './harness.ts';
+import { config, deleteTestTopics, influx, startDetector, tinyModel, uniqueId, type DetectorProcess } from './harness.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const id = uniqueId();
 const network = `it-positions-${id}`;

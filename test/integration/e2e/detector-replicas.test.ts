@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../common/types.ts';
 import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW, referenceScores } from './ibrl-slice.ts';
-import { waitFor } from './pipeline.ts';
+import { waitFor } from '../../support/wait.ts';
 import { useSlicePipeline } from './slice-fixture.ts';
 
 // Two detector replicas in one consumer group while IBRL flows live through

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../common/types.ts';
 import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW, referenceScores } from './ibrl-slice.ts';
-import { waitFor } from './pipeline.ts';
+import { waitFor } from '../../support/wait.ts';
 import { useSlicePipeline } from './slice-fixture.ts';
 
 // The detector killed mid-stream while IBRL flows live through ingest, on the real

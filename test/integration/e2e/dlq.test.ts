@@ -4,7 +4,8 @@ import { loadIbrl } from '../../../sources/ibrl.ts';
 import { DLQ_HEADERS } from '../../../ingest/pipeline.ts';
 import type { RejectionCode } from '../../../ingest/rejection.ts';
 import { FIRST_EPOCH, IBRL_DIR, MODALITIES, SLICE_ALERTS, SLICE_MOTES, WINDOW } from './ibrl-slice.ts';
-import { TICK_MS, waitFor } from './pipeline.ts';
+import { TICK_MS } from './pipeline.ts';
+import { waitFor } from '../../support/wait.ts';
 import { useSlicePipeline } from './slice-fixture.ts';
 
 // 1,000 malformed messages mixed into a stream of valid readings, through

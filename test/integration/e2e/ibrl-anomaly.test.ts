@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { StreamInjector, parseInjection } from '../../../sources/stream-inject.ts';
 import { ibrlToReading, streamIbrl } from '../../../sources/ibrl-reader.ts';
 import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW } from './ibrl-slice.ts';
-import { type Pipeline, TICK_MS, alertsOf, waitFor, type DetectorRun } from './pipeline.ts';
+import { type Pipeline, TICK_MS, alertsOf, type DetectorRun } from './pipeline.ts';
+import { waitFor } from '../../support/wait.ts';
 import { useSlicePipeline } from './slice-fixture.ts';
 
 // IBRL replayed through the whole pipeline on the real services:

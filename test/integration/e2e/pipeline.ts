@@ -24,6 +24,7 @@ import { InfluxSink } from '../../../store/influx-sink.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
 import { runId } from '../foundation/services.ts';
 import { repoRoot } from './ibrl-slice.ts';
+import { waitFor } from '../../support/wait.ts';
 
 export const TICK_MS = 31_000;
 /** Bytes fetched per readings partition and round, as `wsn-watch ingest` does. */
@@ -44,15 +45,6 @@ export interface ChildRun {
   stdout(): string;
 }
 
-/** Polls `predicate` until it holds; fails naming `what` after `timeoutMs`. */
-export async function waitFor(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs = 120_000, intervalMs = 200): Promise<void> {
-  const started = Date.now();
-  for (;;) {
-    if (await predicate()) return;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
 
 /** Runs `node bin/wsn-watch.mjs ...args` with the test's environment; stderr goes to a log file. */
 function runCli(name: string, args: string[], env: Record<string, string>): ChildRun {

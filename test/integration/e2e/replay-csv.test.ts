@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ibrlToReading, streamIbrl } from '../../../sources/ibrl-reader.ts';
 import { FIRST_EPOCH, SLICE_ALERTS, SLICE_MOTES, WINDOW, repoRoot } from './ibrl-slice.ts';
-import { waitFor } from './pipeline.ts';
+import { waitFor } from '../../support/wait.ts';
 import { useSlicePipeline } from './slice-fixture.ts';
 
 // A user's history file (CSV) replayed with `wsn-watch replay csv` into the

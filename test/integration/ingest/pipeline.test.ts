@@ -13,6 +13,7 @@ import { startIngestService, type IngestService } from '../../../ingest/service.
 import type { IngestTopicNames } from '../../../ingest/topics.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
 import { runId } from '../foundation/services.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const T = 31_000;
 const T0 = Math.floor(Date.UTC(2025, 0, 1) / T) * T;
@@ -43,13 +44,6 @@ const BAD: Array<{ code: RejectionCode; make: (i: number) => Buffer }> = [
   { code: 'bad_timestamp', make: (i) => Buffer.from(JSON.stringify({ node: '7', ts: 'last tuesday', values: { temperature: i } })) },
 ];
 
-async function until(predicate: () => boolean, what: string, limitMs = 120_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('ingest against the real Kafka', () => {
   const id = runId();
@@ -133,7 +127,7 @@ describe('ingest against the real Kafka', () => {
         }
       },
     });
-    await until(() => dlq.size >= 1_000 && frames.size >= 2 * TICKS, '1,000 DLQ messages and all frames');
+    await waitFor('1,000 DLQ messages and all frames', () => dlq.size >= 1_000 && frames.size >= 2 * TICKS);
     await reader.close();
 
     // DLQ: exactly the bad messages, each with its reason, a readable message, the original bytes and its source.

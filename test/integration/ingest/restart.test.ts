@@ -15,17 +15,11 @@ import { Simulation, runSimulation } from '../../../sources/simulate.ts';
 import type { IngestTopicNames } from '../../../ingest/topics.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
 import { runId } from '../foundation/services.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const T = 31_000;
 const config = loadConfig({ env: { ...process.env, WSN_NETWORK: 'restart', WSN_PARTITION_IDLE_MS: '1000' } });
 
-async function until(predicate: () => boolean, what: string, limitMs = 120_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('ingest restart against the real Kafka', () => {
   const id = runId();
@@ -92,14 +86,14 @@ describe('ingest restart against the real Kafka', () => {
     const producer = await producerTransport.producer();
     // Rounds 0–29 go to the first instance …
     await runSimulation(simulation, { producer, topic: topics.readings, ticks: 30, speed: Infinity });
-    await until(() => frames.size >= 2 * 27, 'frames of the first 27 ticks');
+    await waitFor('frames of the first 27 ticks', () => frames.size >= 2 * 27);
     await first.stop();
 
     // … rounds 30–59 to the second, which restores the first one's state.
     const rest = { [Symbol.iterator]: function* () { for (let k = 30; k < 60; k++) yield* simulation.round(k).sort((x, y) => x.ts - y.ts); } };
     await publishPaced(rest, { producer, topic: topics.readings, speed: Infinity });
     const second = await start();
-    await until(() => frames.size >= 2 * 57, 'frames of 57 ticks');
+    await waitFor('frames of 57 ticks', () => frames.size >= 2 * 57);
     await second.stop();
     await producer.close();
     await reader.close();

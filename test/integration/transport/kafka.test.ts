@@ -6,16 +6,10 @@ import { KafkaTransport } from '../../../transport/kafka.ts';
 import { partitionForKey } from '../../../transport/partitioner.ts';
 import type { IncomingMessage, Subscription } from '../../../common/transport.ts';
 import { runId } from '../foundation/services.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const config = loadConfig();
 
-async function until(predicate: () => boolean, what: string, limitMs = 60_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('KafkaTransport against the real broker', () => {
   const id = runId();
@@ -70,7 +64,7 @@ describe('KafkaTransport against the real broker', () => {
         received.push(...batch.messages);
       },
     });
-    await until(() => received.length >= 18, 'all 18 messages');
+    await waitFor('all 18 messages', () => received.length >= 18);
     await subscription.close();
     await producer.close();
 
@@ -100,12 +94,12 @@ describe('KafkaTransport against the real broker', () => {
     await producer.send(topic, [{ key: 'r', value: 'before' }]);
     const first: string[] = [];
     const s1 = await transport.subscribe({ groupId, topics: [topic], fromBeginning: true, onBatch: async (b) => void first.push(...b.messages.map((m) => m.value.toString())) });
-    await until(() => first.includes('before'), 'first run');
+    await waitFor('first run', () => first.includes('before'));
     await s1.close();
     await producer.send(topic, [{ key: 'r', value: 'after' }]);
     const second: string[] = [];
     const s2 = await transport.subscribe({ groupId, topics: [topic], fromBeginning: true, onBatch: async (b) => void second.push(...b.messages.map((m) => m.value.toString())) });
-    await until(() => second.includes('after'), 'second run');
+    await waitFor('second run', () => second.includes('after'));
     await s2.close();
     await producer.close();
     expect(second).toEqual(['after']);

@@ -3,15 +3,8 @@ import { createRequire } from 'node:module';
 import { MemoryTransport } from '../../../transport/memory.ts';
 import { murmur2, partitionForKey } from '../../../transport/partitioner.ts';
 import type { IncomingBatch, Subscription } from '../../../common/transport.ts';
+import { waitFor } from '../../support/wait.ts';
 
-/** Resolves when `predicate` holds, polling the event loop (no wall-clock assertions). */
-async function until(predicate: () => boolean, what: string, limitMs = 5_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const transports: MemoryTransport[] = [];
 function transport(options: ConstructorParameters<typeof MemoryTransport>[0] = {}): MemoryTransport {
@@ -57,7 +50,7 @@ describe('MemoryTransport', () => {
     ]);
     const got: IncomingBatch[] = [];
     const sub = await t.subscribe({ groupId: 'g', topics: ['r'], fromBeginning: true, onBatch: async (b) => void got.push(b) });
-    await until(() => got.flatMap((b) => b.messages).length === 3, '3 messages');
+    await waitFor('3 messages', () => got.flatMap((b) => b.messages).length === 3);
     await sub.close();
     const messages = got.flatMap((b) => b.messages);
     expect(new Set(messages.map((m) => m.partition))).toEqual(new Set([partitionForKey('n1', 3)]));
@@ -87,7 +80,7 @@ describe('MemoryTransport', () => {
         }
       },
     });
-    await until(() => t.committedOffsets('g')['r:0'] === 2, 'commit after success');
+    await waitFor('commit after success', () => t.committedOffsets('g')['r:0'] === 2);
     await sub.close();
     expect(attempts).toEqual([['one', 'two'], ['one', 'two'], ['one', 'two']]);
   });
@@ -98,12 +91,12 @@ describe('MemoryTransport', () => {
     await producer.send('r', [{ key: 'k', value: '1' }, { key: 'k', value: '2' }]);
     const first: string[] = [];
     const sub1 = await t.subscribe({ groupId: 'g', topics: ['r'], fromBeginning: true, onBatch: async (b) => void first.push(...b.messages.map((m) => m.value.toString())) });
-    await until(() => first.length === 2, 'first run');
+    await waitFor('first run', () => first.length === 2);
     await sub1.close();
     await producer.send('r', [{ key: 'k', value: '3' }]);
     const second: string[] = [];
     const sub2 = await t.subscribe({ groupId: 'g', topics: ['r'], fromBeginning: true, onBatch: async (b) => void second.push(...b.messages.map((m) => m.value.toString())) });
-    await until(() => second.length === 1, 'second run');
+    await waitFor('second run', () => second.length === 1);
     await sub2.close();
     expect(first).toEqual(['1', '2']);
     expect(second).toEqual(['3']);
@@ -116,7 +109,7 @@ describe('MemoryTransport', () => {
     const got: string[] = [];
     const sub = await t.subscribe({ groupId: 'late', topics: ['r'], onBatch: async (b) => void got.push(...b.messages.map((m) => m.value.toString())) });
     await producer.send('r', [{ key: 'k', value: 'new' }]);
-    await until(() => got.length === 1, 'new message');
+    await waitFor('new message', () => got.length === 1);
     await sub.close();
     expect(got).toEqual(['new']);
   });
@@ -136,19 +129,19 @@ describe('MemoryTransport', () => {
       });
     const a = await subscribe('a');
     const b = await subscribe('b');
-    await until(() => (assignments.a?.r?.length ?? 0) === 2 && (assignments.b?.r?.length ?? 0) === 2, 'two members with two partitions each');
+    await waitFor('two members with two partitions each', () => (assignments.a?.r?.length ?? 0) === 2 && (assignments.b?.r?.length ?? 0) === 2);
     expect([...assignments.a.r, ...assignments.b.r].sort()).toEqual([0, 1, 2, 3]);
 
     const producer = await t.producer();
     const keys = Array.from({ length: 40 }, (_, i) => `node-${i}`);
     await producer.send('r', keys.map((k) => ({ key: k, value: k })));
-    await until(() => seenBy.a.size + seenBy.b.size === 40, 'all 40 messages');
+    await waitFor('all 40 messages', () => seenBy.a.size + seenBy.b.size === 40);
     expect([...seenBy.a].filter((k) => seenBy.b.has(k))).toEqual([]);
 
     await b.close();
-    await until(() => assignments.a.r.length === 4, 'a owns all partitions');
+    await waitFor('a owns all partitions', () => assignments.a.r.length === 4);
     await producer.send('r', [{ key: 'node-1', value: 'after' }, { key: 'node-2', value: 'after2' }]);
-    await until(() => seenBy.a.has('after') && seenBy.a.has('after2'), 'a gets messages of every partition');
+    await waitFor('a gets messages of every partition', () => seenBy.a.has('after') && seenBy.a.has('after2'));
     await a.close();
   });
 
@@ -159,7 +152,7 @@ describe('MemoryTransport', () => {
     const counts = { g1: 0, g2: 0 };
     const s1 = await t.subscribe({ groupId: 'g1', topics: ['r'], fromBeginning: true, onBatch: async (b) => void (counts.g1 += b.messages.length) });
     const s2 = await t.subscribe({ groupId: 'g2', topics: ['r'], fromBeginning: true, onBatch: async (b) => void (counts.g2 += b.messages.length) });
-    await until(() => counts.g1 === 1 && counts.g2 === 1, 'both groups');
+    await waitFor('both groups', () => counts.g1 === 1 && counts.g2 === 1);
     await Promise.all([s1.close(), s2.close()]);
     expect(t.committedOffsets('g1')).toEqual({ 'r:0': 1 });
     expect(t.committedOffsets('g2')).toEqual({ 'r:0': 1 });
@@ -172,7 +165,7 @@ describe('MemoryTransport', () => {
     await producer.send('c', [{ key: 'a', value: 'a1' }, { key: 'b', value: 'b1' }, { key: 'a', value: 'a2' }]);
     const got: Array<[string, string]> = [];
     const sub = await t.subscribe({ groupId: 'g', topics: ['c'], fromBeginning: true, onBatch: async (b) => void got.push(...b.messages.map((m): [string, string] => [m.offset, m.value.toString()])) });
-    await until(() => got.length === 2, 'compacted view');
+    await waitFor('compacted view', () => got.length === 2);
     await sub.close();
     expect(got).toEqual([['1', 'b1'], ['2', 'a2']]);
   });
@@ -187,7 +180,7 @@ describe('MemoryTransport', () => {
       groupId: 'g', topics: ['r'], fromBeginning: true,
       onBatch: async (b) => { sizes.push(b.messages.length); values.push(...b.messages.map((m) => m.value.toString())); },
     });
-    await until(() => values.length === 35, '35 messages');
+    await waitFor('35 messages', () => values.length === 35);
     await sub.close();
     expect(sizes).toEqual([10, 10, 10, 5]);
     expect(values).toEqual(Array.from({ length: 35 }, (_, i) => String(i)));
@@ -213,7 +206,7 @@ describe('MemoryTransport', () => {
     });
     const producer = await t.producer();
     await producer.send('r', [{ key, value: 'm' }]);
-    await until(() => aStarted, 'a starts the batch');
+    await waitFor('a starts the batch', () => aStarted);
     const b = await t.subscribe({
       groupId: 'g', topics: ['r'], fromBeginning: true,
       onBatch: async (batch) => void bSaw.push(...batch.messages.map((m) => ({ value: m.value.toString(), aInFlight }))),
@@ -221,7 +214,7 @@ describe('MemoryTransport', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(bSaw).toEqual([]);
     release();
-    await until(() => bSaw.length === 1, 'b gets the batch a did not commit');
+    await waitFor('b gets the batch a did not commit', () => bSaw.length === 1);
     expect(bSaw).toEqual([{ value: 'm', aInFlight: false }]);
     await Promise.all([a.close(), b.close()]);
   });

@@ -9,6 +9,7 @@ import { MemoryResultStore } from '../../../../store/memory.ts';
 import { TableCheckpointStore } from '../../../../detector/state/store.ts';
 import { MemoryTransport } from '../../../../transport/index.ts';
 import { FakeModel, frameOf } from './fake-model.ts';
+import { waitFor } from '../../../support/wait.ts';
 
 const T = 31_000;
 const CLUSTERS = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'];
@@ -19,13 +20,6 @@ function framesAt(ticks: number[]): Frame[] {
   return ticks.flatMap((t) => CLUSTERS.map((cluster, c) => frameOf(cluster, t * T, { '1': 1 + ((t + c) % 5), '2': t % 7 === 0 ? 25 : 2 })));
 }
 
-async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const started = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function processed(service: DetectorService): Promise<number> {
   const metric = await service.metrics.frames.get();
