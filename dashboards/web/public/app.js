@@ -81,6 +81,18 @@ function renderSummary() {
   item(lastTick ? `last tick ${formatTime(lastTick)} UTC` : 'no scores yet', '');
 }
 
+/**
+ * Shows one grey line in an empty list.
+ * @param {HTMLElement} list
+ * @param {string} text
+ */
+function showEmpty(list, text) {
+  const li = document.createElement('li');
+  li.className = 'empty';
+  li.textContent = text;
+  list.append(li);
+}
+
 function renderAlerts() {
   const { alerts } = state.overview;
   const list = $('alerts');
@@ -90,10 +102,7 @@ function renderAlerts() {
   count.textContent = String(firing.length);
   count.className = firing.length ? 'count firing' : 'count';
   if (alerts.length === 0) {
-    const li = document.createElement('li');
-    li.className = 'empty';
-    li.textContent = 'No alerts. All nodes within expected behaviour.';
-    list.append(li);
+    showEmpty(list, 'No alerts. All nodes within expected behaviour.');
     return;
   }
   for (const alert of alerts) {
@@ -175,10 +184,7 @@ function renderTopNodes() {
   const list = $('top-nodes');
   list.replaceChildren();
   if (ranked.length === 0) {
-    const li = document.createElement('li');
-    li.className = 'empty';
-    li.textContent = 'No scores yet.';
-    list.append(li);
+    showEmpty(list, 'No scores yet.');
     return;
   }
   for (const n of ranked) {
