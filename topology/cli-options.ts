@@ -3,6 +3,7 @@
  * the loader, edge-rule and cluster options. Bad values raise commander's
  * InvalidArgumentError, which names the flag.
  */
+import { integerArg, oneOfArg, positiveArg } from '../common/cli-parsers.ts';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_EDGE_RULE } from './edge-rules.ts';
 import { DEFAULT_CLUSTER_OPTIONS } from './clustering.ts';
@@ -29,28 +30,8 @@ export interface TopologyCliOptions {
   svg?: string;
 }
 
-export const positiveInt = (flag: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} needs a positive integer, got "${value}"`);
-  return n;
-};
-
-const integer = (flag: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${flag} needs an integer, got "${value}"`);
-  return n;
-};
-
-const positiveNumber = (flag: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${flag} needs a positive number, got "${value}"`);
-  return n;
-};
-
-const oneOf = <T extends string>(flag: string, values: readonly T[]) => (value: string): T => {
-  if (!(values as readonly string[]).includes(value)) throw new InvalidArgumentError(`${flag} must be one of ${values.join(', ')}, got "${value}"`);
-  return value as T;
-};
+/** A positive integer (node counts, sizes, iterations). */
+export const positiveInt = (flag: string) => integerArg(flag, 1);
 
 const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -65,19 +46,19 @@ const bbox = (value: string): [number, number, number, number] => {
 /** Adds the shared options to a subcommand. */
 export function addTopologyOptions(command: Command): Command {
   return command
-    .option('--format <format>', 'input format: ibrl ("id x y" lines), json or csv (default: from the file extension)', oneOf('--format', ['ibrl', 'json', 'csv'] as const))
+    .option('--format <format>', 'input format: ibrl ("id x y" lines), json or csv (default: from the file extension)', oneOfArg('--format', ['ibrl', 'json', 'csv'] as const))
     .option('--knn <k>', `link each node to its k nearest nodes (default ${DEFAULT_EDGE_RULE.knn} when --range is not given)`, positiveInt('--knn'))
-    .option('--range <r>', 'link nodes within radio range r (position units); with --knn: the k nearest within range', positiveNumber('--range'))
-    .option('--weight <kind>', 'edge weight as a decreasing function of distance d: gaussian exp(-(d/s)²/2) or inverse 1/(1+d/s)', oneOf('--weight', ['gaussian', 'inverse'] as const))
-    .option('--weight-scale <s>', 'distance scale s of the weight (default: median edge length)', positiveNumber('--weight-scale'))
+    .option('--range <r>', 'link nodes within radio range r (position units); with --knn: the k nearest within range', positiveArg('--range'))
+    .option('--weight <kind>', 'edge weight as a decreasing function of distance d: gaussian exp(-(d/s)²/2) or inverse 1/(1+d/s)', oneOfArg('--weight', ['gaussian', 'inverse'] as const))
+    .option('--weight-scale <s>', 'distance scale s of the weight (default: median edge length)', positiveArg('--weight-scale'))
     .option('--max-cluster-size <n>', 'upper bound on nodes per cluster', positiveInt('--max-cluster-size'), DEFAULT_CLUSTER_OPTIONS.maxSize)
-    .option('--seed <n>', 'seed of k-means and Louvain (same seed, same clusters)', integer('--seed'), DEFAULT_CLUSTER_OPTIONS.seed)
+    .option('--seed <n>', 'seed of k-means and Louvain (same seed, same clusters)', integerArg('--seed'), DEFAULT_CLUSTER_OPTIONS.seed)
     .option('--louvain', 'start from Louvain communities of the weighted graph, then bound their size with k-means', false)
     .option('--iterations <n>', 'k-means iteration limit', positiveInt('--iterations'), DEFAULT_CLUSTER_OPTIONS.maxIterations)
     .option('--partitions <n>', 'partitions of the frame topic, for the cluster → partition column', positiveInt('--partitions'), DEFAULT_CLUSTER_OPTIONS.partitions)
-    .option('--outliers <policy>', 'implausible coordinates: exclude (reported), keep (reported as warning) or error', oneOf('--outliers', ['exclude', 'keep', 'error'] as const), 'exclude')
+    .option('--outliers <policy>', 'implausible coordinates: exclude (reported), keep (reported as warning) or error', oneOfArg('--outliers', ['exclude', 'keep', 'error'] as const), 'exclude')
     .option('--bbox <minX,minY,maxX,maxY>', 'plausible area (floor plan); replaces the median/MAD rule', bbox)
-    .option('--mad <k>', 'median/MAD rule: implausible beyond k robust standard deviations from the median', positiveNumber('--mad'), DEFAULT_PLAUSIBILITY.kind === 'mad' ? DEFAULT_PLAUSIBILITY.threshold : 6)
+    .option('--mad <k>', 'median/MAD rule: implausible beyond k robust standard deviations from the median', positiveArg('--mad'), DEFAULT_PLAUSIBILITY.kind === 'mad' ? DEFAULT_PLAUSIBILITY.threshold : 6)
     .option('--modalities <list>', 'modalities of nodes whose record names none (default: temperature,humidity,light,voltage)', list)
     .option('--extra-modalities <list>', 'modality names accepted besides the known four, comma separated', list)
     .option('--svg <out>', 'also draw the network with cluster colours to this SVG file');

@@ -80,7 +80,7 @@ describe('wsn-watch topology', () => {
   });
 
   it('rejects bad option values naming the flag', async () => {
-    await expect(run('show', ibrlNodeFile, '--knn', '0')).rejects.toThrow(/--knn needs a positive integer/);
+    await expect(run('show', ibrlNodeFile, '--knn', '0')).rejects.toThrow(/--knn needs an integer >= 1, got "0"/);
     await expect(run('show', ibrlNodeFile, '--bbox', '1,2,3')).rejects.toThrow(/--bbox needs/);
   });
 });
