@@ -3,6 +3,7 @@
  * node.txt, JSON, CSV, or a saved snapshot), build the graph and clusters,
  * and print, draw, export or publish them.
  */
+import { integerArg, positiveArg } from '../common/cli-parsers.ts';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
@@ -66,7 +67,23 @@ export function registerTopologyCommands(program: Command): void {
   const topology = program
     .command('topology')
     .description('the sensor network as a graph: load positions, build edges, cluster for scale, export per cluster, publish on Kafka');
+  registerShowAndCluster(topology);
+  registerExport(topology);
+  addTopologyOptions(
+    topology
+      .command('publish')
+      .argument('<file>', 'node positions (IBRL, JSON, CSV) or a topology snapshot')
+      .description(`publish the topology on the compacted Kafka topic (created with cleanup.policy=compact if missing); only changed records are sent`),
+  ).action(publishTopology);
+  topology
+    .command('follow')
+    .description(`follow the compacted Kafka topic and print each new version of the configured network's topology (Ctrl-C to stop)`)
+    .option('--once', 'exit after the first complete topology', false)
+    .option('--timeout <seconds>', 'with --once: give up after this many seconds', positiveArg('--timeout'), 60)
+    .action(followTopology);
+}
 
+function registerShowAndCluster(topology: Command): void {
   addTopologyOptions(
     topology
       .command('show')
@@ -77,7 +94,6 @@ export function registerTopologyCommands(program: Command): void {
     process.stdout.write(summarize(t));
     maybeSvg(t, options, file);
   });
-
   addTopologyOptions(
     topology
       .command('cluster')
@@ -93,7 +109,9 @@ export function registerTopologyCommands(program: Command): void {
     }
     maybeSvg(t, options, file);
   });
+}
 
+function registerExport(topology: Command): void {
   addTopologyOptions(
     topology
       .command('export')
@@ -101,7 +119,7 @@ export function registerTopologyCommands(program: Command): void {
       .description('write what a per-cluster model needs as JSON: ordered nodes, positions, weighted adjacency, neighbours, version')
       .option('--out <file>', 'write to this file instead of stdout')
       .option('--snapshot <out>', 'also save the topology snapshot the export was made from')
-      .option('--dense-limit <n>', 'largest cluster given a dense adjacency matrix (larger ones: adjacency null, use edges)', (v: string) => Number(v), 1024),
+      .option('--dense-limit <n>', 'largest cluster given a dense adjacency matrix (larger ones: adjacency null, use edges)', integerArg('--dense-limit', 0), 1024),
   ).action((file: string, options: TopologyCliOptions & { out?: string; snapshot?: string; denseLimit: number }) => {
     const t = openTopology(file, options);
     const clusters = exportClusters(t, { denseLimit: options.denseLimit });
@@ -114,60 +132,50 @@ export function registerTopologyCommands(program: Command): void {
     if (options.snapshot) saveSnapshot(t, options.snapshot);
     maybeSvg(t, options, file);
   });
+}
 
-  addTopologyOptions(
-    topology
-      .command('publish')
-      .argument('<file>', 'node positions (IBRL, JSON, CSV) or a topology snapshot')
-      .description(`publish the topology on the compacted Kafka topic (created with cleanup.policy=compact if missing); only changed records are sent`),
-  ).action(async (file: string, options: TopologyCliOptions, command: Command) => {
-    const { TopologyPublisher } = await import('./kafka.ts');
-    const config = loadConfig({ file: command.optsWithGlobals<{ config?: string }>().config });
-    const t = openTopology(file, options);
-    const publisher = new TopologyPublisher({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, network: config.network, logger });
-    await publisher.connect();
+async function publishTopology(file: string, options: TopologyCliOptions, command: Command): Promise<void> {
+  const { TopologyPublisher } = await import('./kafka.ts');
+  const config = loadConfig({ file: command.optsWithGlobals<{ config?: string }>().config });
+  const t = openTopology(file, options);
+  const publisher = new TopologyPublisher({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, network: config.network, logger });
+  await publisher.connect();
+  try {
+    const result = await publisher.publish(t);
+    process.stdout.write(`published network "${config.network}": ${result.sent} record(s), ${result.tombstones} tombstone(s), version ${result.version}\n`);
+  } finally {
+    await publisher.disconnect();
+  }
+}
+
+async function followTopology(options: { once: boolean; timeout: number }, command: Command): Promise<void> {
+  const { TopologyFollower } = await import('./kafka.ts');
+  const config = loadConfig({ file: command.optsWithGlobals<{ config?: string }>().config });
+  const follower = new TopologyFollower({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, network: config.network, logger });
+  const print = (t: Topology, version: string): void => {
+    const sizes = [...t.clustering.clusters.values()].map((c) => c.members.size);
+    process.stdout.write(`${new Date().toISOString()} network "${config.network}" version ${version}: ${t.network.graph.order} nodes, ${t.network.graph.size} edges, ${sizes.length} clusters (largest ${Math.max(0, ...sizes)})\n`);
+  };
+  progress(`following ${config.network} on ${config.kafka.brokers.join(',')}`);
+  if (options.once) {
+    await follower.start();
     try {
-      const result = await publisher.publish(t);
-      process.stdout.write(`published network "${config.network}": ${result.sent} record(s), ${result.tombstones} tombstone(s), version ${result.version}\n`);
+      const t = await follower.waitFor(() => true, options.timeout * 1000);
+      print(t, follower.currentVersion()!);
     } finally {
-      await publisher.disconnect();
-    }
-  });
-
-  topology
-    .command('follow')
-    .description(`follow the compacted Kafka topic and print each new version of the configured network's topology (Ctrl-C to stop)`)
-    .option('--once', 'exit after the first complete topology', false)
-    .option('--timeout <seconds>', 'with --once: give up after this many seconds', (v: string) => Number(v), 60)
-    .action(async (options: { once: boolean; timeout: number }, command: Command) => {
-      const { TopologyFollower } = await import('./kafka.ts');
-      const config = loadConfig({ file: command.optsWithGlobals<{ config?: string }>().config });
-      const follower = new TopologyFollower({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, network: config.network, logger });
-      const print = (t: Topology, version: string): void => {
-        const sizes = [...t.clustering.clusters.values()].map((c) => c.members.size);
-        process.stdout.write(`${new Date().toISOString()} network "${config.network}" version ${version}: ${t.network.graph.order} nodes, ${t.network.graph.size} edges, ${sizes.length} clusters (largest ${Math.max(0, ...sizes)})\n`);
-      };
-      progress(`following ${config.network} on ${config.kafka.brokers.join(',')}`);
-      if (options.once) {
-        await follower.start();
-        try {
-          const t = await follower.waitFor(() => true, options.timeout * 1000);
-          print(t, follower.currentVersion()!);
-        } finally {
-          await follower.stop();
-        }
-        return;
-      }
-      await follower.start(print);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
       await follower.stop();
-    });
+    }
+    return;
+  }
+  await follower.start(print);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await follower.stop();
 }
