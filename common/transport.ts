@@ -72,4 +72,10 @@ export interface Transport {
   producer(): Promise<TransportProducer>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   close(): Promise<void>;
+  /**
+   * What is down right now (a consumer being rebuilt after a broker outage, a
+   * send waiting for the broker), one line each; empty when all works.
+   * Services fail `/readyz` while it is not empty.
+   */
+  health?(): string[];
 }
