@@ -45,6 +45,7 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'dashboard.port': 'Port of the built-in dashboard (0 = any free port).',
   'dashboard.publicUrl': 'Base URL alert links point to.',
   webhooks: 'Webhook receivers of alerts: [{"url": "...", "secret": "..."}]; a secret signs the body with HMAC-SHA256.',
+  'ops.host': 'Address the ingest and detector /metrics, /healthz and /readyz servers bind; loopback by default, 0.0.0.0 lets a Prometheus in another container scrape them.',
   'validation.maxFutureTicks': 'Readings more than this many ticks ahead of the ingest machine’s clock are rejected to the DLQ as `future` (a wrong sender clock would stall the watermark).',
   'validation.plausibility': 'Plausible range per modality, {"temperature": {"min": -90, "max": 150}, ...}, laid over the built-in ranges of temperature, humidity, light and voltage; values outside go to the DLQ as `implausible`.',
 };

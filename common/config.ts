@@ -108,6 +108,12 @@ export const ConfigSchema = z.object({
         .default({}),
     })
     .default({ maxFutureTicks: 3, plausibility: {} }),
+  ops: z
+    .object({
+      /** Address the ingest and detector /metrics, /healthz, /readyz servers bind (0.0.0.0 for a scraper in another container). */
+      host: z.string().min(1).default('127.0.0.1'),
+    })
+    .default({ host: '127.0.0.1' }),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -152,6 +158,7 @@ export const ENV_VARS: Record<string, string> = {
   WSN_DASHBOARD_PORT: 'dashboard.port',
   WSN_PUBLIC_URL: 'dashboard.publicUrl',
   WSN_MAX_FUTURE_TICKS: 'validation.maxFutureTicks',
+  WSN_OPS_HOST: 'ops.host',
 };
 
 /** Keys whose env value is a comma-separated list. */

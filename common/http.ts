@@ -6,13 +6,20 @@ import type { Registry } from 'prom-client';
  * The small HTTP endpoint every service exposes for operations:
  * `/metrics` (Prometheus text format from a prom-client registry),
  * `/healthz` (the process is alive) and `/readyz` (200 when `ready()` says the
- * service does its work, 503 otherwise). Loopback by default.
+ * service does its work, 503 otherwise). Loopback by default; `ops.host`
+ * (WSN_OPS_HOST) opens it to e.g. a Prometheus in another container.
  */
 export interface OpsServerOptions {
   port: number;
   host?: string;
   registry: Registry;
   ready: () => boolean;
+  /**
+   * What keeps the service from working right now (e.g. a Kafka consumer
+   * being rebuilt); any line makes `/readyz` answer 503 with the lines, so
+   * whoever probes sees why.
+   */
+  problems?: () => string[];
 }
 
 export interface OpsServer {
@@ -40,8 +47,9 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       return;
     }
     if (path === '/readyz') {
-      const ready = options.ready();
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+      const problems = options.problems?.() ?? [];
+      const ready = options.ready() && problems.length === 0;
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : `not ready\n${problems.map((p) => `${p}\n`).join('')}`);
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n');

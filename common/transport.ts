@@ -103,4 +103,10 @@ export interface Transport {
   /** A compacted topic as a keyed table (see KeyedTable). */
   table(spec: TableSpec): KeyedTable;
   close(): Promise<void>;
+  /**
+   * What is down right now (a consumer being rebuilt after a broker outage, a
+   * send waiting for the broker), one line each; empty when all works.
+   * Services fail `/readyz` while it is not empty.
+   */
+  health?(): string[];
 }

@@ -48,7 +48,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
   let ready = false;
   let ops: OpsServer | null = null;
   if (options.http !== false) {
-    ops = await startOpsServer({ port: config.ingest.httpPort, registry: metrics.registry, ready: () => ready });
+    ops = await startOpsServer({ port: config.ingest.httpPort, host: config.ops.host, registry: metrics.registry, ready: () => ready, problems: () => transport.health?.() ?? [] });
     logger.info({ port: ops.port }, 'ops endpoint: /metrics /healthz /readyz');
   }
   let producer: TransportProducer | null = null;

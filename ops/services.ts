@@ -179,3 +179,22 @@ export async function servicesDown(config: Config, options: DownOptions, progres
     progress(`removed ${displayPath(root)} (all service data, config and logs)`);
   }
 }
+
+/**
+ * Starts one service and waits until it answers (already running from its
+ * state folder: kept). Fault tests start their own instance on other ports
+ * this way, to stop and restart it without touching the shared services.
+ */
+export function serviceUp(def: ServiceDefinition, progress: Progress): Promise<ServiceState> {
+  return bringUp(def, progress);
+}
+
+/** Stops one service started from its state folder (SIGTERM, SIGKILL after its grace period). */
+export async function serviceDown(def: ServiceDefinition, progress: Progress): Promise<void> {
+  const record = ownRecord(def);
+  if (record) {
+    const { outcome } = await stopProcess(record.pid, def.stopGraceMs, def.dirs.config);
+    progress(`${def.name}: ${outcome}`);
+  }
+  removeRunRecord(def.dirs.runFile);
+}

@@ -3,6 +3,7 @@ import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import type { KeyedTable, TableEntry, TableSpec } from '../common/transport.ts';
 import type { Logger } from '../common/log.ts';
 import { createTopicsAndWait } from './kafka-topics.ts';
+import { retryTransient, superviseConsumer, type SupervisedConsumer } from './supervise.ts';
 
 export interface KafkaKeyedTableOptions extends TableSpec {
   kafka: Kafka;
@@ -27,7 +28,7 @@ export class KafkaKeyedTable implements KeyedTable {
   private readonly waiters = new Set<() => void>();
   private admin: Admin | undefined;
   private producer: Producer | undefined;
-  private consumer: Consumer | undefined;
+  private consumer: SupervisedConsumer | undefined;
   private opened: Promise<void> | undefined;
 
   constructor(private readonly options: KafkaKeyedTableOptions) {
@@ -42,7 +43,9 @@ export class KafkaKeyedTable implements KeyedTable {
   async put(entries: TableEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await this.open();
-    await this.producer!.send({ topic: this.topic, acks: -1, messages: entries.map(({ key, value }) => ({ key, value })) });
+    const request = { topic: this.topic, acks: -1, messages: entries.map(({ key, value }) => ({ key, value })) };
+    // Through a broker outage: the same idempotent producer until Kafka takes it.
+    await retryTransient(() => this.producer!.send(request), { name: `table producer ${this.topic}`, logger: this.options.logger });
   }
 
   async readToEnd(): Promise<Map<string, Buffer>> {
@@ -69,7 +72,7 @@ export class KafkaKeyedTable implements KeyedTable {
   }
 
   async close(): Promise<void> {
-    await this.consumer?.disconnect();
+    await this.consumer?.close();
     await this.producer?.disconnect();
     await this.admin?.disconnect();
   }
@@ -92,15 +95,20 @@ export class KafkaKeyedTable implements KeyedTable {
     }
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();
-    // A short long-poll so close() does not wait the default 5 s for a fetch to return.
-    this.consumer = kafka.consumer({
-      groupId: `wsn-table-reader-${randomUUID()}`,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 500,
+    // Rebuilt after a broker outage (it never commits, so a rebuilt reader re-reads the compacted topic from the start).
+    this.consumer = await superviseConsumer({
+      name: `table reader ${topic}`,
+      logger: this.options.logger,
+      // A short long-poll so close() does not wait the default 5 s for a fetch to return.
+      create: () => kafka.consumer({ groupId: `wsn-table-reader-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 }),
+      start: (consumer) => this.runReader(consumer),
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await this.consumer.run({
+  }
+
+  private async runReader(consumer: Consumer): Promise<void> {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
         for (const message of batch.messages) {

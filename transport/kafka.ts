@@ -22,6 +22,7 @@ import type {
   TransportProducer,
 } from '../common/transport.ts';
 import { createLogger, type Logger } from '../common/log.ts';
+import { HealthBoard, retryTransient, superviseConsumer, type SupervisedConsumer } from './supervise.ts';
 
 /**
  * The Kafka transport (kafkajs). Delivery is at-least-once: a batch's offsets
@@ -29,6 +30,10 @@ import { createLogger, type Logger } from '../common/log.ts';
  * seeks back to the batch's first offset and the batch is fetched again after
  * a backoff. Producers wait for all in-sync replicas (acks -1) and are
  * idempotent, so a retried send does not duplicate messages in the log.
+ *
+ * Broker outages (supervise.ts): a send is retried with the same producer
+ * until Kafka takes it, however long the outage; a consumer that kafkajs
+ * gives up on is rebuilt and rejoins its group. `health()` lists what is down.
  */
 export interface KafkaTransportOptions {
   brokers: string[];
@@ -118,7 +123,9 @@ export class KafkaTransport implements Transport {
   private readonly maxBytesPerPartition: number | undefined;
   private readonly maxRequestBytes: number;
   private readonly producers = new Set<Producer>();
-  private readonly consumers = new Set<Consumer>();
+  private readonly consumers = new Set<SupervisedConsumer>();
+  private readonly board = new HealthBoard();
+  private readonly clientId: string;
 
   constructor(options: KafkaTransportOptions) {
     this.logger = options.logger ?? createLogger('transport.kafka');
@@ -126,12 +133,15 @@ export class KafkaTransport implements Transport {
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
     this.maxBytesPerPartition = options.maxBytesPerPartition;
     this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
+    this.clientId = options.clientId;
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
       logLevel: logLevel.INFO,
       logCreator: pinoLogCreator(this.logger),
-      retry: { retries: 8, initialRetryTime: 200 },
+      // kafkajs gives up after about 13 s of failed requests; the loops of
+      // supervise.ts then retry forever, and the health board shows the outage.
+      retry: { retries: 5, initialRetryTime: 200 },
     });
   }
 
@@ -170,6 +180,11 @@ export class KafkaTransport implements Transport {
     }
   }
 
+  /** What is down right now (consumers being rebuilt, sends waiting for Kafka); empty when all is well. */
+  health(): string[] {
+    return this.board.list();
+  }
+
   async producer(): Promise<TransportProducer> {
     const producer = this.kafka.producer({
       idempotent: true,
@@ -179,13 +194,15 @@ export class KafkaTransport implements Transport {
     });
     await producer.connect();
     this.producers.add(producer);
+    let closed = false;
+    const name = `producer ${this.clientId}`;
     return {
       send: async (topic, messages) => {
         const size = (m: OutgoingMessage): number =>
           Buffer.byteLength(m.value) + (m.key ? Buffer.byteLength(m.key) : 0) + Object.entries(m.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0) + 64;
         // One request per chunk: the broker refuses requests above its message.max.bytes.
         for (const chunk of chunkBySize(messages, size, this.maxRequestBytes)) {
-          await producer.send({
+          const request = {
             topic,
             acks: -1,
             messages: chunk.map((m) => ({
@@ -194,10 +211,15 @@ export class KafkaTransport implements Transport {
               headers: m.headers,
               timestamp: m.timestamp === undefined ? undefined : String(m.timestamp),
             })),
-          });
+          };
+          // The same chunk on the same idempotent producer until Kafka takes it:
+          // chunks already sent are not sent again, and a copy the broker already has is dropped by it.
+          await retryTransient(() => producer.send(request), { name, logger: this.logger, health: this.board, stopped: () => closed });
         }
       },
       close: async () => {
+        closed = true;
+        this.board.clear(name);
         this.producers.delete(producer);
         await producer.disconnect();
       },
@@ -205,70 +227,75 @@ export class KafkaTransport implements Transport {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: this.sessionTimeoutMs,
-      allowAutoTopicCreation: false,
-      ...(this.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: this.maxBytesPerPartition }),
-    });
-    this.consumers.add(consumer);
-    consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      const assignment: Record<string, number[]> = {};
-      for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
-        assignment[topic] = [...partitions].sort((a, b) => a - b);
-      }
-      this.logger.info({ groupId: options.groupId, assignment }, 'partitions assigned');
-      Promise.resolve(options.onAssignment?.(assignment)).catch((error: unknown) =>
-        this.logger.error({ err: error, groupId: options.groupId }, 'onAssignment failed'),
-      );
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false });
-
     const failures = new Map<string, number>();
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
-        if (batch.isEmpty() || !isRunning() || isStale()) return;
-        const tp = `${batch.topic}:${batch.partition}`;
-        const messages = batch.messages.map((m) => toIncoming(batch.topic, batch.partition, m));
-        try {
-          await options.onBatch({ topic: batch.topic, partition: batch.partition, messages, highWatermark: batch.highWatermark });
-        } catch (error) {
-          const count = (failures.get(tp) ?? 0) + 1;
-          failures.set(tp, count);
-          const first = messages[0].offset;
-          this.logger.warn(
-            { err: error, groupId: options.groupId, topic: batch.topic, partition: batch.partition, offset: first, failures: count },
-            'onBatch failed; the batch will be delivered again',
-          );
-          // Seek back so the next fetch starts at this batch again; nothing is resolved or committed.
-          consumer.seek({ topic: batch.topic, partition: batch.partition, offset: first });
-          await sleep(Math.min(this.retryBackoffMs * 2 ** (count - 1), this.retryBackoffMs * 30));
-          await heartbeat();
-          return;
+    const create = (): Consumer => {
+      const consumer = this.kafka.consumer({
+        groupId: options.groupId,
+        sessionTimeout: this.sessionTimeoutMs,
+        allowAutoTopicCreation: false,
+        ...(this.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: this.maxBytesPerPartition }),
+      });
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        const assignment: Record<string, number[]> = {};
+        for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
+          assignment[topic] = [...partitions].sort((a, b) => a - b);
         }
-        failures.delete(tp);
-        const last = messages[messages.length - 1].offset;
-        resolveOffset(last);
-        // With autoCommit off, commitOffsetsIfNecessary() alone never commits:
-        // pass the offsets explicitly (Kafka's committed offset is the next one to read).
-        await commitOffsetsIfNecessary({
-          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
-        });
-        await heartbeat();
-      },
-    });
+        this.logger.info({ groupId: options.groupId, assignment }, 'partitions assigned');
+        Promise.resolve(options.onAssignment?.(assignment)).catch((error: unknown) =>
+          this.logger.error({ err: error, groupId: options.groupId }, 'onAssignment failed'),
+        );
+      });
+      return consumer;
+    };
+    const start = async (consumer: Consumer): Promise<void> => {
+      await consumer.connect();
+      await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+          if (batch.isEmpty() || !isRunning() || isStale()) return;
+          const tp = `${batch.topic}:${batch.partition}`;
+          const messages = batch.messages.map((m) => toIncoming(batch.topic, batch.partition, m));
+          try {
+            await options.onBatch({ topic: batch.topic, partition: batch.partition, messages, highWatermark: batch.highWatermark });
+          } catch (error) {
+            const count = (failures.get(tp) ?? 0) + 1;
+            failures.set(tp, count);
+            const first = messages[0].offset;
+            this.logger.warn(
+              { err: error, groupId: options.groupId, topic: batch.topic, partition: batch.partition, offset: first, failures: count },
+              'onBatch failed; the batch will be delivered again',
+            );
+            // Seek back so the next fetch starts at this batch again; nothing is resolved or committed.
+            consumer.seek({ topic: batch.topic, partition: batch.partition, offset: first });
+            await sleep(Math.min(this.retryBackoffMs * 2 ** (count - 1), this.retryBackoffMs * 30));
+            await heartbeat();
+            return;
+          }
+          failures.delete(tp);
+          const last = messages[messages.length - 1].offset;
+          resolveOffset(last);
+          // With autoCommit off, commitOffsetsIfNecessary() alone never commits:
+          // pass the offsets explicitly (Kafka's committed offset is the next one to read).
+          await commitOffsetsIfNecessary({
+            topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+          });
+          await heartbeat();
+        },
+      });
+    };
+    const supervised = await superviseConsumer({ name: `consumer ${options.groupId}`, create, start, logger: this.logger, health: this.board });
+    this.consumers.add(supervised);
 
     let closed = false;
     return {
       close: async () => {
         if (closed) return;
         closed = true;
-        this.consumers.delete(consumer);
+        this.consumers.delete(supervised);
         // disconnect() waits for the running eachBatch to finish and leaves the group.
-        await consumer.disconnect();
+        await supervised.close();
       },
     };
   }
@@ -278,7 +305,7 @@ export class KafkaTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.consumers].map((c) => c.disconnect()));
+    await Promise.all([...this.consumers].map((c) => c.close()));
     await Promise.all([...this.producers].map((p) => p.disconnect()));
     this.consumers.clear();
     this.producers.clear();

@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../../common/config.ts';
+import { kafkaService } from '../../../ops/kafka/service.ts';
+import { alertmanagerService } from '../../../ops/alertmanager/service.ts';
+import { serviceDown, serviceUp } from '../../../ops/services.ts';
+import type { ServiceDefinition } from '../../../ops/service.ts';
+import { freePort } from '../../support/ports.ts';
+
+/**
+ * A service of the fault suite's own, on free loopback ports with its state
+ * in a temporary folder: the suite stops and restarts it while the shared
+ * Kafka, InfluxDB and Alertmanager (used by other suites) keep running.
+ */
+export interface OwnService {
+  config: Config;
+  def: ServiceDefinition;
+  /** Where clients connect: host:port for Kafka, a URL for HTTP services. */
+  address: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Stops it and removes its state folder. */
+  remove(): Promise<void>;
+}
+
+const progress = (message: string): void => {
+  process.stderr.write(`[fault suite] ${message}\n`);
+};
+
+async function own(kind: 'kafka' | 'alertmanager'): Promise<OwnService> {
+  const stateDir = mkdtempSync(path.join(tmpdir(), `wsn-fault-${kind}-`));
+  const env = {
+    WSN_STATE_DIR: stateDir,
+    WSN_KAFKA_PORT: String(await freePort()),
+    WSN_KAFKA_CONTROLLER_PORT: String(await freePort()),
+    WSN_ALERTMANAGER_PORT: String(await freePort()),
+  };
+  const config = loadConfig({ env });
+  const def = kind === 'kafka' ? kafkaService(config) : alertmanagerService(config);
+  const address = kind === 'kafka' ? def.address : `http://${def.address}`;
+  return {
+    config,
+    def,
+    address,
+    start: async () => {
+      await serviceUp(def, progress);
+    },
+    stop: () => serviceDown(def, progress),
+    remove: async () => {
+      await serviceDown(def, progress);
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const ownKafka = (): Promise<OwnService> => own('kafka');
+export const ownAlertmanager = (): Promise<OwnService> => own('alertmanager');

@@ -1,0 +1,29 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { startOpsServer } from '../../../common/http.ts';
+
+describe('ops server readiness and bind address', () => {
+  it('answers /readyz 503 with the lines of what is down, 200 once nothing is', async () => {
+    let problems = ['consumer wsn-ingest: crashed (connect ECONNREFUSED); rebuilding it (for 12 s)'];
+    const server = await startOpsServer({ port: 0, registry: new Registry(), ready: () => true, problems: () => problems });
+    try {
+      const down = await fetch(`http://127.0.0.1:${server.port}/readyz`);
+      expect(down.status).toBe(503);
+      expect(await down.text()).toBe(`not ready\n${problems[0]}\n`);
+      problems = [];
+      const up = await fetch(`http://127.0.0.1:${server.port}/readyz`);
+      expect([up.status, await up.text()]).toEqual([200, 'ready\n']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('binds the configured address (all interfaces with 0.0.0.0)', async () => {
+    const server = await startOpsServer({ port: 0, host: '0.0.0.0', registry: new Registry(), ready: () => true });
+    try {
+      expect((await fetch(`http://127.0.0.1:${server.port}/healthz`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
