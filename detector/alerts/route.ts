@@ -9,6 +9,8 @@ export interface AlertRoute {
    * own bounded retries, so a dead receiver cannot stall detection.
    */
   readonly required: boolean;
+  /** Delivered by the alert outbox (outbox.ts), not by the router: the router only re-sends through it. */
+  readonly viaOutbox?: boolean;
   /** Delivers alert transitions (fired, resolved). */
   deliver(alerts: Alert[]): Promise<void>;
   /** Re-delivers the alerts still firing, for receivers that expire them (Alertmanager). */

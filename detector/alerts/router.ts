@@ -49,6 +49,7 @@ export class AlertRouter {
     results.forEach((result, i) => {
       const route = routes[i];
       if (resend && !route.resend) return;
+      if (!resend && route.viaOutbox) return; // counted by the outbox when the receiver accepts
       if (result.status === 'fulfilled') {
         onDelivery?.(route.name, 'ok', count);
         return;

@@ -8,9 +8,9 @@ import { TOPICS, type Frame } from '../../common/types.ts';
 import { AlertmanagerRoute } from '../alerts/alertmanager.ts';
 import type { AlertRoute } from '../alerts/route.ts';
 import { AlertRouter } from '../alerts/router.ts';
+import { deliveredByOutbox, startAlertOutbox, webhookRoutes } from '../alerts/outbox.ts';
 import { AlertTopicRoute } from '../alerts/topic.ts';
 import { alertPolicyFromConfig } from '../alerts/tracker.ts';
-import { WebhookRoute } from '../alerts/webhook.ts';
 import { AnomalyPublisher } from '../../store/anomalies.ts';
 import { FanOutSink } from '../../store/fan-out.ts';
 import type { ResultSink } from '../../store/sink.ts';
@@ -93,10 +93,12 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
   ]);
   const producer: TransportProducer = await transport.producer();
   const sink = new FanOutSink([options.sink, new AnomalyPublisher(producer, topics.anomalies)]);
-  const routes: AlertRoute[] = [new AlertTopicRoute(producer, topics.alerts)];
-  if (options.alertmanager ?? true) routes.push(new AlertmanagerRoute({ url: config.alertmanager.url, firingTtlMs: Math.max(5 * 60_000, 3 * config.detector.alertResendMs) }));
-  if (config.webhooks.length > 0) routes.push(new WebhookRoute(config.webhooks));
-  routes.push(...(options.extraRoutes ?? []));
+  // Alertmanager and webhooks are delivered at least once from the alerts topic (alerts/outbox.ts).
+  const receivers: AlertRoute[] = [];
+  if (options.alertmanager ?? true) receivers.push(new AlertmanagerRoute({ url: config.alertmanager.url, firingTtlMs: Math.max(5 * 60_000, 3 * config.detector.alertResendMs) }));
+  receivers.push(...webhookRoutes(config.webhooks));
+  const routes: AlertRoute[] = [new AlertTopicRoute(producer, topics.alerts), ...receivers.map(deliveredByOutbox), ...(options.extraRoutes ?? [])];
+  const outbox = await startAlertOutbox({ transport, topic: topics.alerts, routes: receivers, logger, onDelivered: (route, alerts) => metrics.deliveries.inc({ route, outcome: 'ok' }, alerts.length), onFailure: (route, outcome, count) => metrics.deliveries.inc({ route, outcome: outcome === 'retry' ? 'failed' : 'refused' }, count) });
   const router = new AlertRouter({ routes, logger, onDelivery: (route, outcome, count) => metrics.deliveries.inc({ route, outcome }, count) });
 
   // Rebalance bookkeeping: each assignment bumps the generation; the first
@@ -214,7 +216,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
 
   let ops: OpsServer | undefined;
   const httpPort = options.httpPort === undefined ? config.detector.httpPort : options.httpPort;
-  if (httpPort !== null) ops = await startOpsServer({ port: httpPort, registry: metrics.registry, ready: () => subscribed && !stopping && !fatal });
+  if (httpPort !== null) ops = await startOpsServer({ port: httpPort, host: config.ops.host, registry: metrics.registry, ready: () => subscribed && !stopping && !fatal, problems: () => transport.health?.() ?? [] });
   logger.info({ replica: replicaId, group: groupId, topic: topics.frames, httpPort: ops?.port, routes: routes.map((r) => r.name), sink: options.sink.name }, 'detector started');
 
   let stopped: Promise<void> | undefined;
@@ -236,6 +238,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
         await timed('leave the consumer group', () => subscription.close());
         await timed('finish the batch in flight', () => queue);
         await timed('stop alert re-sends', () => router.stopResending());
+        await timed('stop the alert outbox', () => outbox.close());
         await timed('close sinks', () => sink.close());
         await timed('close the producer', () => producer.close());
         await timed('close the checkpoint store', () => options.checkpoints.close());
