@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIRING_ALERT } from './sample-alert.ts';
-import { WebhookRoute, signBody, type WebhookBody } from '../../../../detector/alerts/webhook.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookRoute, signBody, signatureHeaders, verifySignature, type WebhookBody } from '../../../../detector/alerts/webhook.ts';
 import { DeliveryError, type DeliveryRetry } from '../../../../detector/alerts/http-post.ts';
 
 const alert = FIRING_ALERT;
@@ -40,13 +40,15 @@ afterEach(async () => {
 });
 
 describe('WebhookRoute', () => {
-  it('signs the exact body with HMAC-SHA256 of the secret, verifiable by the receiver', async () => {
+  it('signs the timestamp and the exact body with HMAC-SHA256 of the secret, verifiable by the receiver', async () => {
     const { url, received } = await receiver([200]);
-    await new WebhookRoute([{ url, secret: 's3cret' }], fastRetry).deliver([alert]);
+    const now = Date.UTC(2026, 0, 1, 12);
+    await new WebhookRoute([{ url, secret: 's3cret' }], fastRetry, () => now).deliver([alert]);
     expect(received).toHaveLength(1);
     const { headers, body } = received[0];
     expect(headers['content-type']).toBe('application/json');
-    const expected = Buffer.from(`sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}`);
+    expect(headers['x-wsn-timestamp']).toBe(String(now / 1000));
+    const expected = Buffer.from(`sha256=${createHmac('sha256', 's3cret').update(`${now / 1000}.${body}`).digest('hex')}`);
     const signature = Buffer.from(String(headers['x-wsn-signature']));
     expect(signature.length).toBe(expected.length);
     expect(timingSafeEqual(signature, expected)).toBe(true);
@@ -54,10 +56,23 @@ describe('WebhookRoute', () => {
     expect(parsed).toEqual({ source: 'wsn-watch', alerts: [alert] });
   });
 
-  it('a signature made with another secret does not match', () => {
+  it('a signature made with another secret or at another time does not match', () => {
     const body = JSON.stringify({ a: 1 });
-    expect(signBody(body, 'one')).not.toBe(signBody(body, 'two'));
-    expect(signBody(body, 'one')).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(signBody(body, 'one', 1)).not.toBe(signBody(body, 'two', 1));
+    expect(signBody(body, 'one', 1)).not.toBe(signBody(body, 'one', 2));
+    expect(signBody(body, 'one', 1)).toMatch(/^sha256=[0-9a-f]{64}$/);
+  });
+
+  it('lets a receiver accept a fresh request and reject a tampered, re-dated or replayed one', () => {
+    const body = JSON.stringify({ source: 'wsn-watch', alerts: [alert] });
+    const sentAt = Date.UTC(2026, 0, 1, 12);
+    const headers = signatureHeaders(body, 'k', sentAt);
+    const request = { body, timestamp: headers[TIMESTAMP_HEADER], signature: headers[SIGNATURE_HEADER] };
+    expect(verifySignature(request, 'k', { nowMs: sentAt + 10_000 })).toEqual({ ok: true });
+    expect(verifySignature({ ...request, body: body.replace('0.93', '0.10') }, 'k', { nowMs: sentAt })).toEqual({ ok: false, reason: 'signature does not match' });
+    expect(verifySignature({ ...request, timestamp: String(sentAt / 1000 + 3600) }, 'k', { nowMs: sentAt + 3600_000 })).toEqual({ ok: false, reason: 'signature does not match' });
+    expect(verifySignature(request, 'k', { nowMs: sentAt + 3600_000 })).toEqual({ ok: false, reason: 'timestamp is 3600 s away from now (tolerance 300 s): replayed or wrong clock' });
+    expect(verifySignature({ ...request, timestamp: undefined }, 'k').ok).toBe(false);
   });
 
   it('sends no signature header without a secret', async () => {
