@@ -5,6 +5,7 @@ import { encodeCheckpoint, type ClusterCheckpoint } from './checkpoint.ts';
 import { keepNewest } from './memory-store.ts';
 import type { CheckpointStore } from './store.ts';
 import { createTopicsAndWait } from '../../transport/kafka-topics.ts';
+import { retryTransient, superviseConsumer, type SupervisedConsumer } from '../../transport/supervise.ts';
 
 export interface KafkaCheckpointStoreOptions {
   brokers: string[];
@@ -33,7 +34,7 @@ export class KafkaCheckpointStore implements CheckpointStore {
   private readonly waiters = new Set<() => void>();
   private admin: Admin | undefined;
   private producer: Producer | undefined;
-  private consumer: Consumer | undefined;
+  private consumer: SupervisedConsumer | undefined;
   private started: Promise<void> | undefined;
 
   constructor(private readonly options: KafkaCheckpointStoreOptions) {
@@ -49,11 +50,9 @@ export class KafkaCheckpointStore implements CheckpointStore {
   async save(checkpoints: ClusterCheckpoint[]): Promise<void> {
     if (checkpoints.length === 0) return;
     await this.start();
-    await this.producer!.send({
-      topic: this.options.topic,
-      acks: -1,
-      messages: checkpoints.map((checkpoint) => ({ key: checkpoint.cluster, value: encodeCheckpoint(checkpoint) })),
-    });
+    const request = { topic: this.options.topic, acks: -1, messages: checkpoints.map((checkpoint) => ({ key: checkpoint.cluster, value: encodeCheckpoint(checkpoint) })) };
+    // Through a broker outage: the same idempotent producer until Kafka takes it.
+    await retryTransient(() => this.producer!.send(request), { name: `state producer ${this.options.topic}`, logger: this.options.logger });
   }
 
   async loadAll(): Promise<Map<string, ClusterCheckpoint>> {
@@ -77,7 +76,7 @@ export class KafkaCheckpointStore implements CheckpointStore {
   }
 
   async close(): Promise<void> {
-    await this.consumer?.disconnect();
+    await this.consumer?.close();
     await this.producer?.disconnect();
     await this.admin?.disconnect();
   }
@@ -94,10 +93,20 @@ export class KafkaCheckpointStore implements CheckpointStore {
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();
     // A short long-poll so close() does not wait the default 5 s for a fetch to return.
-    this.consumer = this.kafka.consumer({ groupId: `wsn-detector-state-reader-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await this.consumer.run({
+    // Rebuilt after a broker outage (it never commits, so a rebuilt reader re-reads the compacted topic from the start).
+    this.consumer = await superviseConsumer({
+      name: `state reader ${topic}`,
+      logger,
+      create: () => this.kafka.consumer({ groupId: `wsn-detector-state-reader-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 }),
+      start: (consumer) => this.runReader(consumer),
+    });
+  }
+
+  private async runReader(consumer: Consumer): Promise<void> {
+    const { topic, logger } = this.options;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
         for (const message of batch.messages) {
