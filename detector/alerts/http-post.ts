@@ -24,6 +24,8 @@ export class DeliveryError extends Error {
     readonly url: string,
     readonly attempts: number,
     message: string,
+    /** The receiver answered 4xx (not 429): the same body would be refused again. */
+    readonly refused = false,
   ) {
     super(`POST ${url} failed after ${attempts} attempt(s): ${message}`);
     this.name = 'DeliveryError';
@@ -44,6 +46,7 @@ export async function postJson(
   logUrl: string = redactUrl(url, { path: 'hide' }),
 ): Promise<void> {
   let attempts = 0;
+  let refused = false;
   try {
     await pRetry(
       async () => {
@@ -59,12 +62,13 @@ export async function postJson(
         if (response.ok) return;
         const problem = `HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
         if (response.status === 429 || response.status >= 500) throw new Error(problem);
+        refused = true;
         throw new AbortError(problem);
       },
       { retries: retry.retries, minTimeout: retry.minBackoffMs, maxTimeout: retry.maxBackoffMs, factor: 2, randomize: false },
     );
   } catch (error) {
-    throw new DeliveryError(logUrl, attempts, (error as Error).message);
+    throw new DeliveryError(logUrl, attempts, (error as Error).message, refused);
   }
 }
 
