@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { UserError } from '../../common/errors.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
+import { DEFAULT_ALERT_THRESHOLD } from '../../common/thresholds.ts';
 import type { DashboardResults, ResultChangeNotice, TopologySource, TopologyView } from './store.ts';
 import { gridLayout } from './fallback-layout.ts';
 
@@ -39,7 +40,11 @@ export interface DashboardServerOptions {
   host?: string;
   /** 0 picks a free port (tests). */
   port?: number;
-  /** Probability from which a node counts as anomalous (config detector.threshold). */
+  /**
+   * Where the probability colours turn red and the charts draw their threshold line: the threshold the
+   * detector runs with, when known. Whether a node or tick is anomalous is the detector's own verdict
+   * (isAnomaly), not a comparison with this.
+   */
   threshold?: number;
   /** How many samples the drill-down charts show. */
   historyLimit?: number;
@@ -113,7 +118,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   const { store } = options;
   const topologySource = options.topology;
   const host = options.host ?? '127.0.0.1';
-  const threshold = options.threshold ?? 0.5;
+  const threshold = options.threshold ?? DEFAULT_ALERT_THRESHOLD;
   const historyLimit = options.historyLimit ?? 120;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const log = options.logger ?? createLogger('dashboard');
