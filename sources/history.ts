@@ -364,11 +364,12 @@ export function describeHistoryFill(summary: HistoryFillSummary): string[] {
   const lines = [
     `${nodes.length} nodes on a ${tickMs / 1000} s UTC tick grid, ${steps} ticks; ${percent(summary.filledFraction)} of the values filled (held over gaps of at most ${maxGapTicks} ticks: ${percent(values ? held / values : 0)}; rebuilt from the other nodes' median + the node's offset: ${percent(values ? rebuilt / values : 0)})`,
   ];
+  const ticks = (n: number): string => `${n} tick${n === 1 ? '' : 's'}`;
   const list = (items: string[]): string => (items.length > 8 ? `${items.slice(0, 8).join(', ')} and ${items.length - 8} more` : items.join(', '));
   const late = nodes.filter((f) => f.lateStartTicks > 0).sort((a, b) => b.lateStartTicks - a.lateStartTicks);
-  if (late.length > 0) lines.push(`starts late (rebuilt before its first reading): ${list(late.map((f) => `${f.node} (${f.lateStartTicks} ticks)`))}`);
+  if (late.length > 0) lines.push(`starts late (rebuilt before its first reading): ${list(late.map((f) => `${f.node} (${ticks(f.lateStartTicks)})`))}`);
   const early = nodes.filter((f) => f.earlyEndTicks > 0).sort((a, b) => b.earlyEndTicks - a.earlyEndTicks);
-  if (early.length > 0) lines.push(`ends early (rebuilt after its last reading): ${list(early.map((f) => `${f.node} (${f.earlyEndTicks} ticks)`))}`);
+  if (early.length > 0) lines.push(`ends early (rebuilt after its last reading): ${list(early.map((f) => `${f.node} (${ticks(f.earlyEndTicks)})`))}`);
   const gappy = nodes.filter((f) => f.longestGapTicks > maxGapTicks).sort((a, b) => b.longestGapTicks - a.longestGapTicks);
   if (gappy.length > 0) lines.push(`${gappy.length} node(s) with gaps longer than ${maxGapTicks} ticks (rebuilt): ${list(gappy.map((f) => `${f.node} (longest ${f.longestGapTicks})`))}`);
   for (const { node, reason } of summary.dropped) lines.push(`left out node ${node}: ${reason}`);
