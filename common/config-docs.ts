@@ -29,7 +29,7 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'ingest.httpPort': 'Port of the ingest service’s /metrics, /healthz and /readyz (0 = any free port).',
   'ingest.lineProtocolPrecision': 'Timestamp precision of InfluxDB line protocol readings; auto guesses from the magnitude.',
   'ingest.partitionIdleMs': 'A readings partition silent this long no longer holds the watermark back.',
-  'ingest.maxCatchUpMs': 'When the watermark jumps (a gap in the stream, a backlog from far back), at most this much event time is emitted tick by tick; the older ticks of a longer gap are skipped, with a log line and the wsn_ingest_skipped_ticks_total metric. Measured in time, so it does not depend on ingest.tickMs.',
+  'ingest.maxCatchUpMs': 'When the watermark jumps over a stretch of event time without any reading (the stream stopped, then resumed) longer than this, its older empty ticks are skipped, each skip logged and counted in wsn_ingest_skipped_ticks_total; ticks that hold readings are never skipped. Measured in time, so it means the same whatever ingest.tickMs.',
   'detector.model': 'Folder of the trained model (`wsn-watch train --out`).',
   'detector.threshold': 'Node anomaly probability above which a tick counts as anomalous for alerting. Unset (the default): the threshold calibrated and stored with the model; `detect` and `demo` print which one is in force and where it came from.',
   'detector.alertAfterTicks': 'Consecutive anomalous ticks before a node alert fires.',

@@ -4,6 +4,7 @@ import { UserError } from '../common/errors.ts';
 import { createLogger, redactUrl } from '../common/log.ts';
 import { InfluxDashboardResults } from './web/influx-results.ts';
 import { serveDashboard } from './web/server.ts';
+import { storedModelThreshold } from './web/model-threshold.ts';
 
 interface ServeFlags {
   host?: string;
@@ -41,14 +42,19 @@ export function registerDashboardCommands(program: Command): void {
         pollMs,
         logger,
       });
+      // The detector's threshold in force: the configured one, else the one stored with the model.
+      const stored = config.detector.threshold === undefined ? await storedModelThreshold(config.detector.model) : undefined;
+      const threshold = config.detector.threshold ?? stored;
+      const thresholdFrom = config.detector.threshold !== undefined ? 'detector.threshold' : stored !== undefined ? `stored with the model ${config.detector.model}` : `no threshold configured and none stored with ${config.detector.model}`;
       const server = await serveDashboard({
         store: results,
         topology: results,
         host: config.dashboard.host,
         port: config.dashboard.port,
-        threshold: config.detector.threshold,
+        threshold,
         logger,
       });
+      process.stderr.write(`dashboard: colouring probabilities at ${threshold ?? 'the default threshold'} (${thresholdFrom})\n`);
       process.stderr.write(`dashboard: serving ${server.url} (results from ${redactUrl(config.influx.url)} database ${config.influx.database}); Ctrl-C stops it\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -32,11 +32,28 @@ export interface AlignerOptions {
   allowedLatenessMs: number;
   silenceMs: number;
   /**
-   * Most ticks emitted in one go when the watermark jumps (a gap in the
-   * stream); older ticks of a longer gap are skipped, all nodes being silent.
+   * Longest stretch of event time without any reading that is emitted tick
+   * by tick (default 24 h). When the watermark jumps over a longer empty
+   * stretch (the stream stopped, then resumed), its older ticks are skipped:
+   * they would only be frames of silent nodes. Measured in time, so the
+   * limit means the same whatever the tick; ticks that hold readings are
+   * never skipped.
    */
-  maxCatchUpTicks?: number;
+  maxCatchUpMs?: number;
+  /** Told about every skip (the caller logs and counts it: the aligner itself does no I/O). */
+  onSkip?: (skip: SkippedTicks) => void;
 }
+
+/** Ticks of an empty stretch that were not emitted. */
+export interface SkippedTicks {
+  /** First skipped tick start, UTC ms. */
+  from: number;
+  /** First tick emitted after them (the skipped ones are [from, to)). */
+  to: number;
+  ticks: number;
+}
+
+export const DEFAULT_MAX_CATCH_UP_MS = 24 * 3600_000;
 
 interface Sample {
   ts: number;
@@ -90,12 +107,12 @@ function later(candidate: Sample, current: Sample): boolean {
 export class Aligner {
   private state: AlignerState;
   private directory: NodeDirectory;
-  private readonly options: Required<AlignerOptions>;
+  private readonly options: Required<Omit<AlignerOptions, 'onSkip'>> & Pick<AlignerOptions, 'onSkip'>;
 
   constructor(directory: NodeDirectory, options: AlignerOptions, state?: AlignerState) {
     if (!(options.tickMs > 0)) throw new Error(`tickMs must be positive, got ${options.tickMs}`);
     this.directory = directory;
-    this.options = { maxCatchUpTicks: 2_880, ...options };
+    this.options = { ...options, maxCatchUpMs: options.maxCatchUpMs ?? DEFAULT_MAX_CATCH_UP_MS };
     this.state = state
       ? ({ ...structuredClone(state), sources: structuredClone(state.sources ?? {}) } as AlignerState)
       : { format: 1, nextTick: null, emitted: false, firstTick: null, maxEventTs: null, sources: {}, nodes: {}, open: {} };
@@ -218,20 +235,37 @@ export class Aligner {
     const watermark = this.watermark;
     if (s.nextTick === null || watermark === null) return [];
     const tickMs = this.options.tickMs;
-    const due = Math.floor((watermark - s.nextTick) / tickMs);
-    if (due > this.options.maxCatchUpTicks) {
-      // Skip the oldest ticks of a long gap, folding their readings into the last known values.
-      const target = s.nextTick + (due - this.options.maxCatchUpTicks) * tickMs;
-      for (const key of Object.keys(s.open).map(Number).sort((a, b) => a - b)) {
-        if (key >= target) break;
-        this.foldTick(key);
-      }
-      s.nextTick = target;
-      s.emitted = true;
-    }
     const frames: Frame[] = [];
-    while (s.nextTick + tickMs <= watermark) frames.push(...this.emitTick());
+    while (s.nextTick + tickMs <= watermark) {
+      if (!s.open[String(s.nextTick)]) this.skipEmptyStretch(watermark);
+      frames.push(...this.emitTick());
+    }
     return frames;
+  }
+
+  /**
+   * At an empty tick: if the stretch of due ticks without any reading that
+   * starts here is longer than maxCatchUpMs, moves past its older part and
+   * reports the skip. Only empty ticks are skipped; the last maxCatchUpMs of
+   * the stretch are still emitted (the nodes go silent in them).
+   */
+  private skipEmptyStretch(watermark: number): void {
+    const s = this.state;
+    const from = s.nextTick as number;
+    const { tickMs, maxCatchUpMs } = this.options;
+    // First tick start that is not due yet.
+    const dueEnd = from + Math.floor((watermark - from) / tickMs) * tickMs;
+    let end = dueEnd;
+    for (const key of Object.keys(s.open)) {
+      const tick = Number(key);
+      if (tick > from && tick < end) end = tick;
+    }
+    const keep = Math.max(1, Math.floor(maxCatchUpMs / tickMs)) * tickMs;
+    if (end - from <= keep) return;
+    const to = end - keep;
+    s.nextTick = to;
+    s.emitted = true;
+    this.options.onSkip?.({ from, to, ticks: Math.round((to - from) / tickMs) });
   }
 
   /** Folds an open tick's readings into the nodes' last known values and drops it. */

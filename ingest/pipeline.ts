@@ -2,7 +2,8 @@ import type { Config } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
 import type { IncomingBatch, IncomingMessage, OutgoingMessage, TransportProducer } from '../common/transport.ts';
 import type { Frame } from '../common/types.ts';
-import { Aligner } from './align.ts';
+import { Aligner, type AlignerOptions } from './align.ts';
+import { skipReporter } from './skip-report.ts';
 import type { CheckpointStore, IngestCheckpoint, JournalOp, StoredCheckpoint } from './checkpoint.ts';
 import { decodeMessage, type DecodeOptions } from './decode.ts';
 import type { NodeDirectory } from './directory.ts';
@@ -116,6 +117,7 @@ export class IngestPipeline {
   private flowingSince = 0;
   /** Max event time at the previous markIdle call. */
   private previousMaxEventTs: number | null = null;
+  private onSkip: AlignerOptions['onSkip'];
 
   constructor(private readonly options: IngestPipelineOptions) {
     this.directory = options.directory;
@@ -277,9 +279,11 @@ export class IngestPipeline {
     return run;
   }
 
-  private alignerOptions() {
-    const { tickMs, allowedLatenessMs, silenceMs } = this.options.ingest;
-    return { tickMs, allowedLatenessMs, silenceMs };
+  private alignerOptions(): AlignerOptions {
+    const { tickMs, allowedLatenessMs, silenceMs, maxCatchUpMs } = this.options.ingest;
+    // One reporter per pipeline (not per Aligner: a rollback rebuilds the aligner) so the log rate limit holds.
+    this.onSkip ??= skipReporter({ logger: this.options.logger, count: (ticks) => this.options.metrics.skippedTicks.inc(ticks), tickMs });
+    return { tickMs, allowedLatenessMs, silenceMs, maxCatchUpMs, onSkip: this.onSkip };
   }
 
   private async process(batch: IncomingBatch): Promise<BatchOutcome> {

@@ -7,11 +7,23 @@
  *        n1,2024-05-01T00:00:00Z,21.5,40.1
  * JSONL: {"node":"n1","ts":"2024-05-01T00:00:00Z","values":{"temperature":21.5}}
  *        (or the modality fields at top level, as in `wsn.readings` messages)
+ * An empty field (or NA, NaN, null, None) is a missing value, not an error.
  *
- * Alignment: tick k covers [first + k·tick, first + (k + 1)·tick), where
- * `first` is the earliest reading; each node × modality takes its newest
- * reading in the tick. A tick without one repeats the previous value (up to
- * `maxGapTicks` in a row); before its first reading a node takes its first value.
+ * Alignment is the ingest's: tick k covers [k·tickMs, (k + 1)·tickMs) in UTC
+ * ms (`floor(ts / tickMs) * tickMs`), and a node × modality takes its reading
+ * nearest to the middle of the tick. Real histories have holes; none is
+ * refused, each is filled and flagged in `mask` (0 = filled):
+ *  - a gap of at most `maxGapTicks` inside a node's readings repeats the last
+ *    value, as the live ingest does;
+ *  - a longer gap, and the ticks before a node's first reading (late start)
+ *    or after its last (early end), are rebuilt from the other nodes: the
+ *    median of the modality over the nodes that have a reading at that tick,
+ *    plus the node's own median offset from it (so the node keeps its level
+ *    and follows the network's daily cycle instead of a flat line that would
+ *    look like a stuck sensor). At a tick where no node has a reading, the
+ *    node's nearest value is held.
+ * Only a node that never reports a modality at all is left out (its values
+ * cannot be rebuilt), and named in the summary.
  */
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
@@ -30,14 +42,14 @@ export interface HistoryReading {
 export interface HistoryOptions {
   /** 'csv' or 'jsonl'; default from the file extension (.csv, else JSON lines). */
   format?: 'csv' | 'jsonl';
-  /** Tick length in ms (default: the median spacing of consecutive readings of a node). */
+  /** Tick length in ms, on the ingest's UTC grid (default: the median spacing of consecutive readings of a node). */
   tickMs?: number;
   /** Modalities to keep, in series order (default: every one found, in first-seen order). */
   modalities?: readonly Modality[];
   /** Column / field names. Defaults: node, ts. */
   nodeField?: string;
   timeField?: string;
-  /** Longest run of empty ticks bridged by repeating the last value (default 10); longer gaps are an error. */
+  /** Longest run of empty ticks inside a node's readings bridged by repeating the last value (default 10); longer gaps are rebuilt from the other nodes. */
   maxGapTicks?: number;
   onProgress?: (message: string) => void;
 }
@@ -46,8 +58,40 @@ export interface HistoryDataset {
   series: Series;
   tickMs: number;
   readings: number;
-  /** Ticks filled by repeating a value, per node. */
+  /** Values filled (held or rebuilt; summed over modalities), per node. */
   filled: Record<NodeId, number>;
+  /** Same layout as series.data: 1 where the value is a reading of that tick, 0 where it was filled. */
+  mask: Uint8Array;
+  summary: HistoryFillSummary;
+}
+
+/** What alignment had to fill, per node (counts of node × modality × tick values). */
+export interface NodeFill {
+  node: NodeId;
+  /** Values that are readings. */
+  observed: number;
+  /** Values repeated over a short gap (at most maxGapTicks). */
+  held: number;
+  /** Values rebuilt from the other nodes (long gaps, late start, early end). */
+  rebuilt: number;
+  /** Ticks before the node's first reading / after its last. */
+  lateStartTicks: number;
+  earlyEndTicks: number;
+  /** Longest run of ticks without a reading inside the node's readings. */
+  longestGapTicks: number;
+}
+
+export interface HistoryFillSummary {
+  tickMs: number;
+  steps: number;
+  maxGapTicks: number;
+  /** Median spacing of a node's consecutive readings, ms (NaN when no node has two). */
+  medianSpacingMs: number;
+  nodes: NodeFill[];
+  /** Nodes left out, and why. */
+  dropped: Array<{ node: NodeId; reason: string }>;
+  /** Fraction of all values that were filled. */
+  filledFraction: number;
 }
 
 function lineError(file: string, line: number, message: string): UserError {
@@ -60,6 +104,13 @@ export function parseTimestamp(value: unknown): number {
   if (typeof value !== 'string' || value.trim() === '') return NaN;
   if (/^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
   return Date.parse(value);
+}
+
+/** Spellings of a missing value in exported sensor data. */
+const MISSING = new Set(['', 'na', 'n/a', 'nan', 'null', 'none']);
+
+function isMissing(value: unknown): boolean {
+  return value === null || value === undefined || (typeof value === 'string' && MISSING.has(value.trim().toLowerCase()));
 }
 
 function toNumber(value: unknown): number {
@@ -90,7 +141,7 @@ export async function readCsvHistory(file: string, options: HistoryOptions = {})
       if (!Number.isFinite(ts)) throw lineError(name, line, `field "${timeField}" is "${row[timeField]}", not a timestamp`);
       const values: Record<Modality, number> = {};
       for (const [key, raw] of Object.entries(row)) {
-        if (key === nodeField || key === timeField || raw === '') continue;
+        if (key === nodeField || key === timeField || isMissing(raw)) continue;
         const v = toNumber(raw);
         if (!Number.isFinite(v)) throw lineError(name, line, `field "${key}" is "${raw}", not a number`);
         values[key] = v;
@@ -132,7 +183,7 @@ export async function readJsonlHistory(file: string, options: HistoryOptions = {
     const values: Record<Modality, number> = {};
     for (const [key, raw] of Object.entries(source)) {
       if (source === record && (key === nodeField || key === timeField || key === 'network')) continue;
-      if (raw === null) continue;
+      if (isMissing(raw)) continue;
       const v = toNumber(raw);
       if (!Number.isFinite(v)) throw lineError(name, line, `field "${prefix}${key}" is ${JSON.stringify(raw)}, not a number`);
       values[key] = v;
@@ -155,59 +206,177 @@ function medianSpacing(readings: readonly HistoryReading[]): number {
   return gaps[gaps.length >> 1];
 }
 
-/** Aligns readings on ticks of `tickMs` into a Series (times: tick starts, UTC ms). */
+/** Median of `count` sorted values read through `at` (NaN for none). */
+function medianOfSorted(count: number, at: (i: number) => number): number {
+  if (count === 0) return NaN;
+  const mid = count >> 1;
+  return count % 2 === 1 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
+}
+
+function median(values: number[]): number {
+  values.sort((a, b) => a - b);
+  return medianOfSorted(values.length, (i) => values[i]);
+}
+
+/** Aligns readings on the UTC tick grid of `tickMs` into a Series (times: tick starts, UTC ms), filling and flagging holes. */
 export function alignHistory(readings: readonly HistoryReading[], options: HistoryOptions = {}): HistoryDataset {
   if (readings.length === 0) throw new UserError('HISTORY_EMPTY', 'the history holds no readings', 'Pass a file with at least a few readings per node.');
   const sorted = [...readings].sort((a, b) => a.ts - b.ts);
-  const tickMs = options.tickMs ?? medianSpacing(sorted);
-  if (!Number.isFinite(tickMs) || tickMs <= 0) throw new UserError('HISTORY_TICK', 'cannot infer a tick: no node has two readings at different times', 'Pass the tick length explicitly.');
+  const spacing = medianSpacing(sorted);
+  const tickMs = options.tickMs ?? spacing;
+  if (!Number.isFinite(tickMs) || tickMs <= 0) throw new UserError('HISTORY_TICK', 'cannot infer a tick: no node has two readings at different times', 'Pass the tick length explicitly (--tick-ms).');
   const modalities = options.modalities ? [...options.modalities] : [...new Set(sorted.flatMap((r) => Object.keys(r.values)))];
-  const nodes = [...new Set(sorted.map((r) => r.node))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  const start = sorted[0].ts;
-  const steps = Math.floor((sorted[sorted.length - 1].ts - start) / tickMs) + 1;
-  const N = nodes.length;
+  if (modalities.length === 0) throw new UserError('HISTORY_MISSING', 'the history has no modality values at all', 'Each reading needs at least one numeric modality field.');
+  const allNodes = [...new Set(sorted.map((r) => r.node))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const M = modalities.length;
-  const nodeIndex = new Map(nodes.map((id, i) => [id, i]));
   const modalityIndex = new Map(modalities.map((m, i) => [m, i]));
+
+  // A node that never reports a modality cannot be rebuilt: leave it out, saying so.
+  const reported = new Map(allNodes.map((node) => [node, new Set<Modality>()]));
+  for (const r of sorted) for (const m of Object.keys(r.values)) if (modalityIndex.has(m)) reported.get(r.node)!.add(m);
+  const dropped: HistoryFillSummary['dropped'] = [];
+  const nodes = allNodes.filter((node) => {
+    const missing = modalities.filter((m) => !reported.get(node)!.has(m));
+    if (missing.length > 0) dropped.push({ node, reason: `no ${missing.join(', ')} reading at all` });
+    return missing.length === 0;
+  });
+  if (nodes.length === 0) {
+    const absent = modalities.filter((m) => allNodes.every((node) => !reported.get(node)!.has(m)));
+    throw new UserError(
+      'HISTORY_MISSING',
+      absent.length > 0 ? `no node reports ${absent.join(', ')}` : `every node lacks one of ${modalities.join(', ')} entirely (${dropped.slice(0, 5).map((d) => `${d.node}: ${d.reason}`).join('; ')})`,
+      'Leave the modality out (choose the modalities to keep), or add its readings.',
+    );
+  }
+
+  // The ingest's grid: ticks start at multiples of tickMs since the epoch.
+  const tickOf = (ts: number): number => Math.floor(ts / tickMs);
+  const firstTick = tickOf(sorted[0].ts);
+  const start = firstTick * tickMs;
+  const steps = tickOf(sorted[sorted.length - 1].ts) - firstTick + 1;
+  const N = nodes.length;
+  const nodeIndex = new Map(nodes.map((id, i) => [id, i]));
   const data = new Float32Array(steps * N * M).fill(NaN);
+  const distance = new Float64Array(steps * N * M).fill(Infinity);
   for (const r of sorted) {
-    const t = Math.floor((r.ts - start) / tickMs);
-    const n = nodeIndex.get(r.node)!;
+    const n = nodeIndex.get(r.node);
+    if (n === undefined) continue;
+    const t = tickOf(r.ts) - firstTick;
+    // Nearest to the middle of the tick wins (ties: the earlier), as in the ingest.
+    const d = Math.abs(r.ts - (start + (t + 0.5) * tickMs));
     for (const [m, v] of Object.entries(r.values)) {
       const k = modalityIndex.get(m);
-      if (k !== undefined) data[(t * N + n) * M + k] = v; // sorted: the newest in the tick wins
+      if (k === undefined) continue;
+      const i = (t * N + n) * M + k;
+      if (d < distance[i]) {
+        data[i] = v;
+        distance[i] = d;
+      }
     }
   }
+  const mask = new Uint8Array(steps * N * M);
+  for (let i = 0; i < data.length; i++) mask[i] = Number.isNaN(data[i]) ? 0 : 1;
+
+  // The network's median per tick and modality (over the nodes with a reading), and each node's
+  // median offset from the median of the *other* nodes: a rebuilt value is that median + offset,
+  // and the node is never among the nodes it is rebuilt from.
+  const networkMedian = new Float64Array(steps * M);
+  const differences: number[][] = Array.from({ length: N * M }, () => []);
+  const column: Array<{ value: number; n: number }> = [];
+  for (let t = 0; t < steps; t++) {
+    for (let k = 0; k < M; k++) {
+      column.length = 0;
+      for (let n = 0; n < N; n++) if (mask[(t * N + n) * M + k]) column.push({ value: data[(t * N + n) * M + k], n });
+      column.sort((a, b) => a.value - b.value);
+      networkMedian[t * M + k] = medianOfSorted(column.length, (i) => column[i].value);
+      if (column.length < 2) continue;
+      column.forEach(({ value, n }, j) => {
+        const others = medianOfSorted(column.length - 1, (i) => column[i < j ? i : i + 1].value);
+        differences[n * M + k].push(value - others);
+      });
+    }
+  }
+  const offset = differences.map((list) => (list.length > 0 ? median(list) : 0));
+
   const maxGap = options.maxGapTicks ?? 10;
-  const filled: Record<NodeId, number> = {};
+  const fills: NodeFill[] = nodes.map((node) => ({ node, observed: 0, held: 0, rebuilt: 0, lateStartTicks: 0, earlyEndTicks: 0, longestGapTicks: 0 }));
   for (let n = 0; n < N; n++) {
-    filled[nodes[n]] = 0;
-    for (let m = 0; m < M; m++) {
+    const fill = fills[n];
+    let nodeFirst = steps;
+    let nodeLast = -1;
+    for (let k = 0; k < M; k++) {
+      const at = (t: number): number => (t * N + n) * M + k;
       let first = -1;
+      let last = -1;
       for (let t = 0; t < steps; t++) {
-        if (!Number.isNaN(data[(t * N + n) * M + m])) {
-          first = t;
-          break;
-        }
+        if (!mask[at(t)]) continue;
+        if (first < 0) first = t;
+        last = t;
+        fill.observed++;
       }
-      if (first < 0) throw new UserError('HISTORY_MISSING', `node ${nodes[n]} has no ${modalities[m]} value at all`, 'Leave this modality out, or remove the node.');
-      let gap = 0;
-      for (let t = 0; t < steps; t++) {
-        const k = (t * N + n) * M + m;
-        if (!Number.isNaN(data[k])) {
-          gap = 0;
+      nodeFirst = Math.min(nodeFirst, first);
+      nodeLast = Math.max(nodeLast, last);
+      // Walk the runs of ticks without a reading.
+      let t = 0;
+      while (t < steps) {
+        if (mask[at(t)]) {
+          t++;
           continue;
         }
-        if (t > first && ++gap > maxGap) {
-          throw new UserError('HISTORY_GAP', `node ${nodes[n]} has no ${modalities[m]} reading for more than ${maxGap} ticks from ${new Date(start + t * tickMs).toISOString()}`, 'Raise maxGapTicks, or split the history at the gap.');
+        let end = t;
+        while (end + 1 < steps && !mask[at(end + 1)]) end++;
+        const length = end - t + 1;
+        const inside = t > first && end < last;
+        if (inside) fill.longestGapTicks = Math.max(fill.longestGapTicks, length);
+        if (inside && length <= maxGap) {
+          for (let u = t; u <= end; u++) data[at(u)] = data[at(t - 1)];
+          fill.held += length;
+        } else {
+          for (let u = t; u <= end; u++) {
+            const reference = networkMedian[u * M + k];
+            // No node has a reading at this tick: hold the nearest value of this node.
+            data[at(u)] = Number.isFinite(reference) ? reference + offset[n * M + k] : u < first ? data[at(first)] : data[at(u - 1)];
+          }
+          fill.rebuilt += length;
         }
-        data[k] = t < first ? data[(first * N + n) * M + m] : data[((t - 1) * N + n) * M + m];
-        filled[nodes[n]]++;
+        t = end + 1;
       }
     }
+    fill.lateStartTicks = nodeFirst;
+    fill.earlyEndTicks = steps - 1 - nodeLast;
   }
+  const filled = Object.fromEntries(fills.map((f) => [f.node, f.held + f.rebuilt]));
+  const total = steps * N * M;
+  const filledCount = fills.reduce((sum, f) => sum + f.held + f.rebuilt, 0);
+  const summary: HistoryFillSummary = { tickMs, steps, maxGapTicks: maxGap, medianSpacingMs: spacing, nodes: fills, dropped, filledFraction: total > 0 ? filledCount / total : 0 };
   const times = Array.from({ length: steps }, (_, t) => start + t * tickMs);
-  return { series: { nodes, modalities, steps, data, times }, tickMs, readings: readings.length, filled };
+  return { series: { nodes, modalities, steps, data, times }, tickMs, readings: readings.length, filled, mask, summary };
+}
+
+const percent = (x: number): string => `${(100 * x).toFixed(1)} %`;
+
+/** The summary as a few lines for a progress stream: what was filled, which nodes start late or end early, who was left out. */
+export function describeHistoryFill(summary: HistoryFillSummary): string[] {
+  const { nodes, tickMs, steps, maxGapTicks } = summary;
+  const values = nodes.reduce((sum, f) => sum + f.observed + f.held + f.rebuilt, 0);
+  const held = nodes.reduce((sum, f) => sum + f.held, 0);
+  const rebuilt = nodes.reduce((sum, f) => sum + f.rebuilt, 0);
+  const lines = [
+    `${nodes.length} nodes on a ${tickMs / 1000} s UTC tick grid, ${steps} ticks; ${percent(summary.filledFraction)} of the values filled (held over gaps of at most ${maxGapTicks} ticks: ${percent(values ? held / values : 0)}; rebuilt from the other nodes' median + the node's offset: ${percent(values ? rebuilt / values : 0)})`,
+  ];
+  const ticks = (n: number): string => `${n} tick${n === 1 ? '' : 's'}`;
+  const list = (items: string[]): string => (items.length > 8 ? `${items.slice(0, 8).join(', ')} and ${items.length - 8} more` : items.join(', '));
+  const late = nodes.filter((f) => f.lateStartTicks > 0).sort((a, b) => b.lateStartTicks - a.lateStartTicks);
+  if (late.length > 0) lines.push(`starts late (rebuilt before its first reading): ${list(late.map((f) => `${f.node} (${ticks(f.lateStartTicks)})`))}`);
+  const early = nodes.filter((f) => f.earlyEndTicks > 0).sort((a, b) => b.earlyEndTicks - a.earlyEndTicks);
+  if (early.length > 0) lines.push(`ends early (rebuilt after its last reading): ${list(early.map((f) => `${f.node} (${ticks(f.earlyEndTicks)})`))}`);
+  const gappy = nodes.filter((f) => f.longestGapTicks > maxGapTicks).sort((a, b) => b.longestGapTicks - a.longestGapTicks);
+  if (gappy.length > 0) lines.push(`${gappy.length} node(s) with gaps longer than ${maxGapTicks} ticks (rebuilt): ${list(gappy.map((f) => `${f.node} (longest ${f.longestGapTicks})`))}`);
+  for (const { node, reason } of summary.dropped) lines.push(`left out node ${node}: ${reason}`);
+  if (Number.isFinite(summary.medianSpacingMs) && summary.medianSpacingMs > 1.5 * tickMs) {
+    lines.push(`readings are ${(summary.medianSpacingMs / 1000).toFixed(1)} s apart (median) but the tick is ${tickMs / 1000} s: most values are filled; use a tick near the spacing (--tick-ms, and the same ingest.tickMs live)`);
+  }
+  return lines;
 }
 
 /** Reads and aligns a history file (CSV or JSON lines). */
@@ -223,5 +392,7 @@ export async function loadHistory(file: string, options: HistoryOptions = {}): P
     throw error;
   }
   options.onProgress?.(`history: ${readings.length} readings; aligning`);
-  return alignHistory(readings, options);
+  const dataset = alignHistory(readings, options);
+  for (const line of describeHistoryFill(dataset.summary)) options.onProgress?.(`history: ${line}`);
+  return dataset;
 }

@@ -40,7 +40,11 @@ export interface DashboardServerOptions {
   host?: string;
   /** 0 picks a free port (tests). */
   port?: number;
-  /** Probability from which a node counts as anomalous (config detector.threshold). */
+  /**
+   * Where the probability colours turn red and the charts draw their threshold line: the threshold the
+   * detector runs with, when known. Whether a node or tick is anomalous is the detector's own verdict
+   * (isAnomaly), not a comparison with this.
+   */
   threshold?: number;
   /** How many samples the drill-down charts show. */
   historyLimit?: number;

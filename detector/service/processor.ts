@@ -1,6 +1,6 @@
 import { UserError } from '../../common/errors.ts';
 import type { Alert, ClusterScore, Frame, NodeScore } from '../../common/types.ts';
-import { ClusterAlerts, type AlertPolicy, type NodeObservation } from '../alerts/tracker.ts';
+import { ClusterAlerts, DEFAULT_LOCALIZATION_RATIO, dominatedNodes, type AlertPolicy, type NodeObservation } from '../alerts/tracker.ts';
 import { subgraph, type ClusterState, type ClusterStepInput } from '../../model/index.ts';
 import { CHECKPOINT_FORMAT, sameShape, type ClusterCheckpoint, type StateShape } from '../state/checkpoint.ts';
 import { missingModalities, type StreamingModel } from './model.ts';
@@ -234,7 +234,13 @@ export class FrameProcessor {
         const around = neighbours[i][n];
         observations.push({ node: node.node, probability: output.ready ? probability : null, reconstructionError, silent: node.silent, ...(around ? { neighbours: around } : {}) });
       });
-      if (output.ready) result.scores.push({ network: frame.network, cluster: frame.cluster, tick: frame.tick, probability: output.cluster, nodes: nodeScores });
+      if (output.ready) {
+        // is_anomaly is the tracker's verdict for the tick: above the threshold and not explained by a stronger neighbour.
+        const { policy } = this.options;
+        const dominated = dominatedNodes(observations, policy.threshold, policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO);
+        for (const score of nodeScores) if (dominated.has(score.node)) score.isAnomaly = false;
+        result.scores.push({ network: frame.network, cluster: frame.cluster, tick: frame.tick, probability: output.cluster, nodes: nodeScores });
+      }
       result.alerts.push(...runtime.alerts.observe(frame.tick, observations));
       runtime.lastTick = frame.tick;
       result.frames.push(frame);

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UserError } from '../../common/errors.ts';
+import { loadConfig } from '../../common/config.ts';
 import { loadHistory } from '../../sources/history.ts';
 import { loadIbrl, readIbrlPositions } from '../../sources/ibrl.ts';
 import { loadTopology } from '../../topology/index.ts';
@@ -23,6 +24,8 @@ export interface TrainCliOptions {
   data?: string;
   format: 'ibrl';
   history?: string;
+  tickMs?: number;
+  maxGapTicks?: number;
   topology?: string;
   synthetic?: boolean;
   nodes: number;
@@ -66,6 +69,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--data <dir>', 'data folder to train on (with --format ibrl: readings/<id>.txt and node.txt, e.g. ../shared/data/ibrl)')
     .addOption(new Option('--format <format>', 'format of --data').choices(['ibrl']).default('ibrl'))
     .option('--history <file>', 'history file to train on: CSV with a header (node,ts,<modality>…) or JSON lines, aligned on a tick')
+    .option('--tick-ms <ms>', 'with --history: tick of the UTC-aligned grid, the same as the ingest\'s (default: config ingest.tickMs, 31 s)', integer('--tick-ms', 1))
+    .option('--max-gap-ticks <n>', 'with --history: gaps of up to n ticks hold the last value (as live); longer gaps, late starts and early ends are rebuilt from the other nodes', integer('--max-gap-ticks', 0), 10)
     .option('--topology <file>', 'with --history: node positions (IBRL node.txt, .json or .csv) for the k-nearest graph; default: a complete graph')
     .option('--synthetic', 'train on a generated correlated sensor network (daily cycles, 3 modalities)')
     .option('--nodes <n>', 'with --synthetic: number of nodes', integer('--nodes', 2), 12)
@@ -113,7 +118,11 @@ async function loadTrainingData(options: TrainCliOptions): Promise<TrainingData>
     return { series: network.series, graph: network.graph, source: `synthetic:nodes=${options.nodes},steps=${options.steps},seed=${options.seed}` };
   }
   if (options.history) {
-    const dataset = await loadHistory(options.history, { onProgress: (message) => process.stderr.write(`train: ${message}\n`) });
+    const dataset = await loadHistory(options.history, {
+      tickMs: options.tickMs ?? loadConfig().ingest.tickMs,
+      maxGapTicks: options.maxGapTicks,
+      onProgress: (message) => process.stderr.write(`train: ${message}\n`),
+    });
     const { nodes } = dataset.series;
     if (!options.topology) {
       process.stderr.write('train: no --topology given: every node attends to every other (complete graph)\n');

@@ -1,26 +1,22 @@
 /** Pieces the three wsn-watch dashboards share: variables, links, time settings. */
 import type { Dashboard, DashboardLink, VariableModel } from '@grafana/schema';
+import { DEFAULT_ALERT_THRESHOLD } from '../../../common/thresholds.ts';
 import { tagVariable } from './panels.ts';
 
 /** Grafana's dashboard schema version these files are written for (Grafana 11/12). */
 export const SCHEMA_VERSION = 39;
 
-/** Default alert threshold, the same as config detector.threshold. */
-export const DEFAULT_THRESHOLD = 0.5;
+/**
+ * Where the probability colours turn red and the dashed threshold line sits:
+ * display only. Which ticks count as anomalous is the detector's `is_anomaly`
+ * field, decided with the threshold in force (the model's stored one unless
+ * the user set one), so counts and alert rules never use this number.
+ */
+export const DEFAULT_THRESHOLD = DEFAULT_ALERT_THRESHOLD;
 
 export const UIDS = { overview: 'wsn-overview', node: 'wsn-node', pipeline: 'wsn-pipeline' } as const;
 
 export const networkVariable: VariableModel = tagVariable('network', 'Network', 'SHOW TAG VALUES FROM "anomaly" WITH KEY = "network"');
-
-/** Editable in the dashboard; queries compare probabilities with it. */
-export const thresholdVariable: VariableModel = {
-  name: 'threshold',
-  label: 'Threshold',
-  type: 'textbox',
-  query: String(DEFAULT_THRESHOLD),
-  current: { text: String(DEFAULT_THRESHOLD), value: String(DEFAULT_THRESHOLD) },
-  hide: 0,
-} as VariableModel;
 
 /** Links between the three dashboards, keeping the network and the time range. */
 export const dashboardLinks: DashboardLink[] = [

@@ -27,7 +27,7 @@ import type { Options as StatOptions } from '@grafana/schema/dist/esm/raw/compos
 import type { Options as TimeSeriesOptions } from '@grafana/schema/dist/esm/raw/composable/timeseries/panelcfg/x/TimeSeriesPanelCfg_types.gen';
 import { NODE_POSITION_MEASUREMENT } from '../../../store/node-positions.ts';
 import { alarmThresholds, influx, panel, probabilityThresholds, tagIs } from './panels.ts';
-import { DEFAULT_THRESHOLD, UIDS, dashboard, networkVariable, nodeDrillDownUrl, thresholdVariable } from './common.ts';
+import { DEFAULT_THRESHOLD, UIDS, dashboard, networkVariable, nodeDrillDownUrl } from './common.ts';
 
 const net = tagIs('network', 'network');
 
@@ -48,6 +48,9 @@ export const timeSeriesOptions = (placement: 'right' | 'bottom', showLegend = tr
 
 /** Latest probability of every node; the inner query keeps one row per node. */
 const latestPerNode = `SELECT last("probability") AS "probability" FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY "node"`;
+
+/** Latest anomaly verdict of every node: the detector's own, with the threshold in force. */
+const latestVerdictPerNode = `SELECT last("is_anomaly") AS "is_anomaly" FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY "node"`;
 
 function stat(id: number, x: number, title: string, description: string, query: string, defaults: FieldConfig) {
   return panel({
@@ -79,15 +82,15 @@ export const networkOverview: Dashboard = dashboard({
   uid: UIDS.overview,
   title: 'wsn-watch · Network overview',
   description: 'Where the anomalies are: nodes at their positions coloured by anomaly probability, cluster health, alerts and the anomaly timeline.',
-  templating: { list: [networkVariable, thresholdVariable] },
+  templating: { list: [networkVariable] },
   panels: [
     stat(1, 0, 'Nodes scored', 'Nodes with at least one score in the time range.', `SELECT count("probability") FROM (${latestPerNode})`, countField(false)),
     stat(
       2,
       4,
       'Anomalous nodes now',
-      'Nodes whose latest probability is at or above $threshold.',
-      `SELECT count("probability") FROM (${latestPerNode}) WHERE "probability" >= $threshold`,
+      'Nodes whose latest verdict is anomalous: above the threshold the detector runs with (is_anomaly; the model’s calibrated threshold unless one is configured).',
+      `SELECT count("is_anomaly") FROM (${latestVerdictPerNode}) WHERE "is_anomaly" = true`,
       countField(true),
     ),
     stat(
@@ -191,7 +194,7 @@ export const networkOverview: Dashboard = dashboard({
       id: 8,
       type: 'timeseries',
       title: 'Anomaly timeline',
-      description: 'Each node’s anomaly probability over event time; the dashed line is the alert threshold.',
+      description: `Each node’s anomaly probability over event time. The dashed line is a fixed reference (${DEFAULT_THRESHOLD}); the detector alerts with the threshold it runs with (the model’s calibrated one unless configured): see Anomalous nodes now.`,
       box: { x: 0, y: 18, w: 16, h: 10 },
       targets: [influx('A', `SELECT max("probability") FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY time($__interval), "node" fill(null)`, 'time_series', 'node $tag_node')],
       options: timeSeriesOptions('right'),

@@ -6,7 +6,7 @@
 import { BigValueColorMode, BigValueGraphMode, BigValueTextMode, FieldColorModeId, GraphThresholdsStyleMode, type Dashboard } from '@grafana/schema';
 import type { Options as StatOptions } from '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen';
 import { alarmThresholds, influx, INFLUX, panel, tagIs, tagVariable } from './panels.ts';
-import { UIDS, dashboard, networkVariable, thresholdVariable } from './common.ts';
+import { DEFAULT_THRESHOLD, UIDS, dashboard, networkVariable } from './common.ts';
 import { probabilityField, timeSeriesOptions } from './network-overview.ts';
 
 const where = `${tagIs('network', 'network')} AND ${tagIs('node', 'node')} AND $timeFilter`;
@@ -26,7 +26,7 @@ export const nodeDrillDown: Dashboard = dashboard({
   uid: UIDS.node,
   title: 'wsn-watch · Node drill-down',
   description: "One node: each modality's readings against the model's reconstruction, its anomaly probability and reconstruction errors.",
-  templating: { list: [networkVariable, nodeVariable, modalityVariable, thresholdVariable] },
+  templating: { list: [networkVariable, nodeVariable, modalityVariable] },
   annotations: {
     list: [
       {
@@ -81,7 +81,7 @@ export const nodeDrillDown: Dashboard = dashboard({
       id: 5,
       type: 'timeseries',
       title: 'Anomaly probability',
-      description: 'The dashed line is the alert threshold.',
+      description: `The dashed line is a fixed reference (${DEFAULT_THRESHOLD}); the ticks the detector found anomalous, with the threshold it runs with (the model’s calibrated one unless configured), are marked as annotations.`,
       box: { x: 0, y: 5, w: 24, h: 7 },
       targets: [influx('A', `SELECT mean("probability") AS "probability" FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`, 'time_series', 'probability')],
       options: timeSeriesOptions('bottom', false),

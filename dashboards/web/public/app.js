@@ -58,9 +58,10 @@ function navigate(node) {
 }
 
 function renderSummary() {
-  const { clusters, topology, alerts, threshold } = state.overview;
+  const { clusters, topology, alerts } = state.overview;
   const nodeScores = clusters.flatMap((/** @type {any} */ c) => c.nodes);
-  const anomalous = nodeScores.filter((/** @type {any} */ n) => n.probability >= threshold).length;
+  // The detector's verdict (with the threshold it runs with), not a comparison with the display threshold.
+  const anomalous = nodeScores.filter((/** @type {any} */ n) => n.isAnomaly).length;
   const firing = alerts.filter((/** @type {any} */ a) => a.status === 'firing').length;
   const lastTick = clusters.reduce((/** @type {number} */ t, /** @type {any} */ c) => Math.max(t, c.tick), 0);
   const summary = $('summary');
@@ -262,7 +263,7 @@ async function refreshNode() {
   };
   item('cluster', data.cluster);
   if (last) {
-    item('probability', last.probability.toFixed(2), last.probability >= data.threshold);
+    item('probability', last.probability.toFixed(2), last.isAnomaly);
     item('last tick', `${formatTime(last.tick)} UTC`);
   }
   item('samples', String(samples.length));

@@ -36,6 +36,17 @@ function rgb(hex) {
 }
 
 /**
+ * A node's state on the map: anomalous when the detector says so (isAnomaly, judged with the threshold
+ * it runs with); otherwise at most 'warn', from the probability against the display threshold.
+ * @param {{probability: number, isAnomaly?: boolean}} score @param {number} threshold
+ * @returns {'ok' | 'warn' | 'anomalous'}
+ */
+export function nodeState(score, threshold) {
+  if (score.isAnomaly) return 'anomalous';
+  return probabilityState(score.probability, threshold) === 'ok' ? 'ok' : 'warn';
+}
+
+/**
  * Green below half the threshold, amber at the threshold, red at 1.
  * @param {number} p @param {number} threshold
  */
@@ -143,7 +154,7 @@ export function renderMap(root, overview, selected, onSelect) {
   for (const n of [...nodes].sort((a, b) => (scoreOf.get(a.node)?.probability ?? 0) - (scoreOf.get(b.node)?.probability ?? 0))) {
     const [x, y] = /** @type {[number, number]} */ (at.get(n.node));
     const score = scoreOf.get(n.node);
-    const state = score ? probabilityState(score.probability, threshold) : 'unknown';
+    const state = score ? nodeState(score, threshold) : 'unknown';
     const g = svg('g', {
       class: `node state-${state}${n.node === selected ? ' selected' : ''}`,
       transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`,

@@ -130,4 +130,14 @@ describe('Grafana provisioning', () => {
       expect(dashboardUids.has(rule.annotations.__dashboardUid__)).toBe(true);
     }
   });
+
+  it("judge anomalous nodes by the detector's is_anomaly (its threshold in force), never by a probability threshold of their own", async () => {
+    const config = (await load('alerting/wsn-rules.yml')) as { groups: Array<{ rules: Array<{ uid: string; data: Array<{ model: { query?: string; conditions?: Array<{ evaluator: { params: number[] } }> } }> }> }> };
+    const node = config.groups.flatMap((g) => g.rules).find((r) => r.uid === 'wsn-node-anomaly')!;
+    expect(node.data[0].model.query).toContain('"is_anomaly" = true');
+    expect(node.data.flatMap((d) => d.model.conditions ?? []).map((c) => c.evaluator.params[0])).toEqual([0]);
+    const queries = Object.values(DASHBOARDS).flatMap((d) => panelsOf(d).flatMap(queriesOf));
+    expect(queries.filter((q) => /"probability"\s*[><]=?\s*[\d$]/.test(q))).toEqual([]);
+    expect(queries.some((q) => q.includes('"is_anomaly" = true'))).toBe(true);
+  });
 });

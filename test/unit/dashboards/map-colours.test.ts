@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // The page's own module, loaded as the browser loads it (plain ES module, no build step).
-import { clusterColours, naturalCompare, probabilityColour, probabilityState } from '../../../dashboards/web/public/map.js';
+import { clusterColours, naturalCompare, nodeState, probabilityColour, probabilityState } from '../../../dashboards/web/public/map.js';
 
 describe('map colours', () => {
   it('classifies a probability against the threshold', () => {
@@ -10,6 +10,14 @@ describe('map colours', () => {
     expect(probabilityState(0.499, 0.5)).toBe('warn');
     expect(probabilityState(0.5, 0.5)).toBe('anomalous');
     expect(probabilityState(0.75, 0.8)).toBe('warn');
+  });
+
+  it("marks a node anomalous by the detector's verdict, not by the display threshold", () => {
+    // The model's threshold (0.28) flagged it, below the display threshold 0.5.
+    expect(nodeState({ probability: 0.3, isAnomaly: true }, 0.5)).toBe('anomalous');
+    // Above the display threshold but not anomalous for the detector: at most a warning.
+    expect(nodeState({ probability: 0.7, isAnomaly: false }, 0.5)).toBe('warn');
+    expect(nodeState({ probability: 0.1, isAnomaly: false }, 0.5)).toBe('ok');
   });
 
   it('runs green → amber at the threshold → red at 1, clamping outside [0, 1]', () => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { Aligner, type AlignerOptions } from '../../../ingest/align.ts';
+import { Aligner, type AlignerOptions, type SkippedTicks } from '../../../ingest/align.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
 import type { Frame, Reading } from '../../../common/types.ts';
 
@@ -154,15 +154,49 @@ describe('Aligner', () => {
     expect(JSON.stringify(state).length).toBeLessThan(2_000);
   });
 
-  it('skips the oldest ticks of a gap longer than maxCatchUpTicks', () => {
-    const a = new Aligner(directory, { ...options, maxCatchUpTicks: 5 });
+  it('skips the oldest ticks of an empty stretch longer than maxCatchUpMs, reporting the skip; ticks with readings are emitted', () => {
+    const skips: SkippedTicks[] = [];
+    const a = new Aligner(directory, { ...options, maxCatchUpMs: 5 * T, onSkip: (skip) => skips.push(skip) });
     feed(a, [r('1', T0 + 100, { temperature: 1 })]);
     const frames = feed(a, [r('1', T0 + 100 * T, { temperature: 2 })]);
     const ticks = [...new Set(frames.map((f) => f.tick))];
-    expect(ticks.length).toBe(5);
-    expect(ticks[ticks.length - 1]).toBe(T0 + 97 * T);
-    // the skipped reading still counts as the last known value
-    expect(frameOf(frames, 'c1', ticks[0])?.nodes[0].values.temperature).toBe(1);
+    // The tick with a reading, then the last 5 ticks of the empty stretch before the watermark.
+    expect(ticks).toEqual([T0, T0 + 93 * T, T0 + 94 * T, T0 + 95 * T, T0 + 96 * T, T0 + 97 * T]);
+    expect(skips).toEqual([{ from: T0 + T, to: T0 + 93 * T, ticks: 92 }]);
+    // the reading before the gap is still the last known value
+    expect(frameOf(frames, 'c1', T0 + 93 * T)?.nodes.find((n) => n.node === '1')?.values.temperature).toBe(1);
+  });
+
+  it('never skips ticks that hold readings: a 4.5 h backlog of 5 s ticks released at once is emitted in full', () => {
+    const tickMs = 5_000;
+    const skips: SkippedTicks[] = [];
+    const a = new Aligner(directory, { tickMs, allowedLatenessMs: 2 * tickMs, silenceMs: 60_000, maxCatchUpMs: 3600_000, onSkip: (skip) => skips.push(skip) });
+    a.setSources(['p0', 'p1']);
+    const count = (4.5 * 3600_000) / tickMs;
+    const held = Array.from({ length: count }, (_, k) => a.add(r('1', T0 + k * tickMs + 100, { temperature: k }), 'p0').frames).flat();
+    expect(held).toEqual([]); // p1 has not delivered: the watermark waits
+    const frames = a.add(r('2', T0 + count * tickMs + 100, { temperature: 0 }), 'p1').frames;
+    const ticks = new Set(frames.map((f) => f.tick));
+    // Every tick up to the watermark: p0's newest reading (tick count − 1) minus the lateness of 2 ticks.
+    expect(ticks.size).toBe(count - 3);
+    expect(Math.min(...ticks)).toBe(T0);
+    expect(skips).toEqual([]);
+  });
+
+  it('measures the catch-up limit in time: the same empty stretch keeps the same span whatever the tick', () => {
+    for (const tickMs of [5_000, 31_000]) {
+      const skips: SkippedTicks[] = [];
+      const a = new Aligner(directory, { tickMs, allowedLatenessMs: 0, silenceMs: 60_000, maxCatchUpMs: 3600_000, onSkip: (skip) => skips.push(skip) });
+      const start = 1_000 * 31_000 * 5; // a boundary of both grids
+      const frames = feed(a, [r('1', start, { temperature: 1 }), r('1', start + 10 * 3600_000, { temperature: 2 })]);
+      expect(skips).toHaveLength(1);
+      expect(skips[0].from).toBe(start + tickMs);
+      // The empty ticks still emitted span the last hour before the watermark (to within one tick).
+      const kept = Math.max(...frames.map((f) => f.tick)) + tickMs - skips[0].to;
+      expect(kept).toBeLessThanOrEqual(3600_000);
+      expect(kept).toBeGreaterThan(3600_000 - tickMs);
+      expect(skips[0].ticks).toBe((skips[0].to - skips[0].from) / tickMs);
+    }
   });
 
   it('advances on wall-clock idle time via advanceTo, emitting silent frames for a quiet network', () => {

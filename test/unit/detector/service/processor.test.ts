@@ -26,6 +26,10 @@ describe('FrameProcessor: alert localization on the graph', () => {
     const processor = new FrameProcessor({ model: new FakeModel(), policy, adjacency: () => edges });
     const result = await processor.process(frames);
     expect(result.alerts.filter((a) => a.status === 'firing').map((a) => a.node).sort()).toEqual(['1', '3']);
+    // The scores' isAnomaly (InfluxDB is_anomaly, which Grafana reads) agrees: the dominated neighbour is not anomalous.
+    const last = result.scores.at(-1)!.nodes;
+    expect(Object.fromEntries(last.map((n) => [n.node, n.isAnomaly]))).toEqual({ '1': true, '2': false, '3': true });
+    expect(last.find((n) => n.node === '2')!.probability).toBeGreaterThan(policy.threshold);
   });
 
   it("without a live topology, the model's training graph says who is a neighbour", async () => {
