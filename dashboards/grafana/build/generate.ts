@@ -1,5 +1,5 @@
 /**
- * Writes the dashboard JSON files from their TypeScript sources:
+ * Writes the dashboard JSON files and the alert rules from their TypeScript sources:
  *   npx tsx dashboards/grafana/build/generate.ts
  * The JSON files are committed (Grafana reads them); a unit test fails when
  * they drift from the sources.
@@ -8,8 +8,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { DASHBOARDS, renderDashboard } from './index.ts';
+import { renderAlertRules } from './alert-rules.ts';
 
 export const DASHBOARD_DIR = fileURLToPath(new URL('../dashboards/', import.meta.url));
+export const ALERT_RULES_FILE = fileURLToPath(new URL('../provisioning/alerting/wsn-rules.yml', import.meta.url));
 
 async function main(): Promise<void> {
   await mkdir(DASHBOARD_DIR, { recursive: true });
@@ -17,6 +19,8 @@ async function main(): Promise<void> {
     await writeFile(path.join(DASHBOARD_DIR, file), renderDashboard(dashboard));
     process.stderr.write(`wrote dashboards/grafana/dashboards/${file} (${dashboard.panels?.length ?? 0} panels)\n`);
   }
+  await writeFile(ALERT_RULES_FILE, renderAlertRules());
+  process.stderr.write('wrote dashboards/grafana/provisioning/alerting/wsn-rules.yml\n');
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import type { Dashboard, Panel } from '@grafana/schema';
 import { DASHBOARDS, renderDashboard } from '../../../dashboards/grafana/build/index.ts';
 import { INFLUX } from '../../../dashboards/grafana/build/panels.ts';
+import { renderAlertRules } from '../../../dashboards/grafana/build/alert-rules.ts';
 import { typecheckDashboards } from './grafana-typecheck.ts';
 import { ENV_VARS } from '../../../common/config.ts';
 
@@ -32,6 +33,11 @@ describe('Grafana dashboards', () => {
     for (const [file, dashboard] of Object.entries(DASHBOARDS)) {
       expect(files[file], `${file} is stale: run npx tsx dashboards/grafana/build/generate.ts`).toBe(renderDashboard(dashboard));
     }
+  });
+
+  it('alert rules are committed exactly as generated from dashboards/grafana/build/alert-rules.ts', async () => {
+    const committed = await readFile(path.join(grafanaDir, 'provisioning/alerting/wsn-rules.yml'), 'utf8');
+    expect(committed, 'wsn-rules.yml is stale: run npx tsx dashboards/grafana/build/generate.ts').toBe(renderAlertRules());
   });
 
   it("type-check against @grafana/schema's Dashboard", async () => {
