@@ -6,6 +6,7 @@
 #   4. wsn-watch services up               the real Kafka, InfluxDB and Alertmanager on 127.0.0.1
 #   5. format check, lint, typecheck       prettier --check, eslint, tsc --noEmit
 #   6. vitest run                          unit and integration projects, every file listed
+#                                          (arguments are passed to vitest: `npm run test:all -- test/unit` runs a part)
 # Exits non-zero when any step, any static check or any test fails (the tests
 # still run after a failed static check, so one run shows everything).
 #
@@ -86,7 +87,7 @@ printf 'TensorFlow.js backend for the tests: %s\n' "$WSN_BACKEND" >&2
 results=var/test-results.json
 mkdir -p var
 set +e
-npx vitest run --reporter=verbose --reporter=json --outputFile.json="$results"
+npx vitest run --reporter=verbose --reporter=json --outputFile.json="$results" "$@"
 status=$?
 set -e
 # One plain closing line with the counts, whatever reporter printed above.
