@@ -123,6 +123,8 @@ export interface KindMetrics {
 export interface EventMetrics {
   kinds: KindMetrics[];
   all: KindMetrics;
+  /** Anomaly alerts that fired in the evaluated span. */
+  anomalyAlerts: number;
   /** Anomaly alerts that fired outside every event window of their node. */
   falseAlerts: number;
   nodeDays: number;
@@ -186,8 +188,10 @@ export function eventMetrics(events: readonly FaultEvent[], spans: readonly Aler
       if (mine.some((s) => s.fired <= t && (s.resolved === null || s.resolved > t))) covered++;
     }
     const cluster = options.clusterOf.get(event.node);
+    // Another node's alert explained by a fault of its own is not a localization failure.
+    const ownFault = (s: AlertSpan): boolean => events.some((e) => e !== event && e.node === s.node && s.fired >= e.start && s.fired <= windowEnd(e));
     const others = inSpan
-      .filter((s) => s.kind === 'anomaly' && s.node !== event.node && (cluster === undefined || s.cluster === cluster) && s.fired >= event.start && s.fired <= windowEnd(event))
+      .filter((s) => s.kind === 'anomaly' && s.node !== event.node && (cluster === undefined || s.cluster === cluster) && s.fired >= event.start && s.fired <= windowEnd(event) && !ownFault(s))
       .map((s) => s.node);
     return {
       event,
@@ -220,5 +224,5 @@ export function eventMetrics(events: readonly FaultEvent[], spans: readonly Aler
   const all = summarize('all', outcomes);
   const precision = anomalyAlerts.length === 0 ? 0 : (anomalyAlerts.length - falseAlerts) / anomalyAlerts.length;
   const f1 = precision + all.recall === 0 ? 0 : (2 * precision * all.recall) / (precision + all.recall);
-  return { kinds, all, falseAlerts, nodeDays, falseAlertsPerNodeDay: nodeDays > 0 ? falseAlerts / nodeDays : 0, precision, f1, outcomes };
+  return { kinds, all, anomalyAlerts: anomalyAlerts.length, falseAlerts, nodeDays, falseAlertsPerNodeDay: nodeDays > 0 ? falseAlerts / nodeDays : 0, precision, f1, outcomes };
 }
