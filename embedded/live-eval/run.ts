@@ -133,8 +133,8 @@ export async function runLiveEvaluation(options: LiveEvalOptions): Promise<LiveE
       result.scorers.forEach((scorer, i) => {
         const m = scorer.metrics!;
         outcomes[i].push(...m.outcomes);
-        alerts[i].all += m.anomalyAlerts;
-        alerts[i].matched += m.anomalyAlerts - m.falseAlerts;
+        alerts[i].all += m.countedAlerts;
+        alerts[i].matched += m.matchedAlerts;
         summaries[i].injectedFalseAlertsPerNodeDay.push(m.falseAlertsPerNodeDay);
         progress(`${dataset.name} seed ${seed} run ${run + 1}: ${scorer.name}: recall ${m.all.recall.toFixed(2)}, F1 ${m.f1.toFixed(3)}`);
       });
