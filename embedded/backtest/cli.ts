@@ -115,7 +115,7 @@ See docs/backtest.md.`,
       const model = await openModel(config, note);
       const missing = model.config.modalities.filter((m) => !history.modalities.includes(m));
       if (missing.length > 0) throw new UserError('MODEL_MISMATCH', `the model needs ${model.config.modalities.join(', ')}, but ${path.basename(options.history)} has no ${missing.join(', ')}`, 'Pass a model trained on the modalities of this history (--model DIR).');
-      const network = options.topology ? networkFromFile(config.network, options.topology) : singleCluster(config.network, history.nodes, model);
+      const network = options.topology ? networkFromFile(config.network, options.topology, history.modalities) : singleCluster(config.network, history.nodes, model, history.modalities);
       const threshold = options.threshold ?? model.threshold;
       note(`backtest: ${network.description}; tick ${config.ingest.tickMs} ms; alert threshold ${threshold.toFixed(3)} (${options.threshold === undefined ? 'stored with the model' : '--threshold'}), ${config.detector.alertAfterTicks} tick(s) to fire, ${config.detector.resolveAfterTicks} to resolve`);
       let sink: InfluxSink | undefined;

@@ -67,7 +67,7 @@ export async function runLiveEvaluation(options: LiveEvalOptions): Promise<LiveE
   const { dataset, progress } = options;
   const started = performance.now();
   const config: Config = { ...options.config, ingest: { ...options.config.ingest, tickMs: dataset.tickMs } };
-  const network = networkFromTopology(config.network, dataset.topology);
+  const network = networkFromTopology(config.network, dataset.topology, [...new Set(dataset.readings.slice(0, 10_000).flatMap((r) => Object.keys(r.values)))]);
   const policy = policyWith(config, options.model.threshold);
   const warmupTicks = Math.max(2, Math.floor((dataset.testFrom - dataset.readings[0].ts) / dataset.tickMs));
   const backtest = (readings: typeof dataset.readings, events: FaultEvent[], label: string): Promise<BacktestResult> =>
