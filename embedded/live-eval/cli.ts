@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type Config } from '../../common/config.ts';
+import { UserError } from '../../common/errors.ts';
 import { createLogger } from '../../common/log.ts';
 import { openModel, resolveModelDir } from '../backtest/cli.ts';
 import { SIMULATION_START } from '../sources.ts';
@@ -35,7 +36,7 @@ const positive = (flag: string) => (value: string): number => {
 
 function seedList(text: string): number[] {
   const seeds = text.split(',').map((s) => Number(s.trim()));
-  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new InvalidArgumentError(`--seeds needs a comma-separated list of integers, got "${text}"`);
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new UserError('OPTION_INVALID', `--seeds needs a comma-separated list of integers, got "${text}"`, 'Pass e.g. --seeds 1,2,3.');
   return seeds;
 }
 
@@ -65,8 +66,9 @@ export function registerLiveEvalCommand(program: Command): void {
       const wanted = options.datasets.split(',').map((s) => s.trim());
       const sections: string[] = [];
       if (options.title) sections.push(`${options.title}\n`);
+      const unknown = wanted.filter((name) => name !== 'ibrl' && name !== 'synthetic');
+      if (unknown.length > 0) throw new UserError('OPTION_INVALID', `--datasets: unknown dataset "${unknown.join('", "')}"`, 'Pass ibrl, synthetic or ibrl,synthetic.');
       for (const name of wanted) {
-        if (name !== 'ibrl' && name !== 'synthetic') throw new InvalidArgumentError(`--datasets: unknown dataset "${name}" (ibrl, synthetic)`);
         const modelDir = name === 'ibrl' ? options.ibrlModel : options.syntheticModel;
         const config: Config = { ...base, detector: { ...base.detector, model: modelDir } };
         const model = await openModel(config, note);
