@@ -9,7 +9,7 @@ import { UserError } from '../../common/errors.ts';
 import { createLogger } from '../../common/log.ts';
 import { openModel, resolveModelDir } from '../backtest/cli.ts';
 import { SIMULATION_START } from '../sources.ts';
-import { ibrlDataset, syntheticDataset, type LiveDataset } from './datasets.ts';
+import { ibrlDataset, parseSyntheticSource, syntheticDataset, type LiveDataset } from './datasets.ts';
 import { runLiveEvaluation } from './run.ts';
 import { liveEvalMarkdown } from './table.ts';
 
@@ -47,7 +47,7 @@ export function registerLiveEvalCommand(program: Command): void {
     .description('live-path evaluation: faults of every taxonomy kind (spike, stuck, noise, offset, gain, drift, dropout; 1 tick to hours) injected into the raw IBRL test days and a synthetic network, run through backtest (ingest alignment, detector, alert tracker); recall per kind, time to detect, localization, false alerts per node-day and event F1 for the model and both baselines')
     .option('--data <dir>', 'IBRL folder (node.txt, readings/)', path.resolve(REPO_ROOT, '../shared/data/ibrl'))
     .option('--ibrl-model <dir>', 'model for the IBRL test days', 'models/ibrl')
-    .option('--synthetic-model <dir>', 'model for the synthetic network (trained on sources/synthetic.ts, 12 nodes, seed 1)', 'models/default')
+    .option('--synthetic-model <dir>', 'model for the synthetic network; the network it was trained on (`train --synthetic`, from its metadata) is continued past its training samples', 'models/default')
     .option('--datasets <list>', 'ibrl, synthetic or both', 'ibrl,synthetic')
     .option('--seeds <list>', 'seeds (each its own fault plans)', '1,2,3')
     .option('--runs-per-seed <n>', 'injected runs per seed, each over the whole test part', positive('--runs-per-seed'), 2)
@@ -77,7 +77,9 @@ export function registerLiveEvalCommand(program: Command): void {
           if (name === 'ibrl') {
             dataset = await ibrlDataset(path.resolve(options.data), { network: config.network, tickMs: config.ingest.tickMs, warmupHours: 12, modalities: [...model.config.modalities], onProgress: note });
           } else {
-            dataset = syntheticDataset({ network: config.network, workDir, testDays: 4, start: SIMULATION_START });
+            const source = parseSyntheticSource(model.metadata.training?.dataSource);
+            if (!source) note(`eval live: ${modelDir} was not trained by \`train --synthetic\` (data source "${model.metadata.training?.dataSource ?? 'unknown'}"); using the network of models/default (12 nodes, seed 1, 2,000 samples)`);
+            dataset = syntheticDataset({ network: config.network, workDir, testDays: 4, start: SIMULATION_START, source });
           }
           note(`eval live: ${dataset.name}: ${dataset.readings.length} readings; σ ${Object.entries(dataset.sigma).map(([m, s]) => `${m} ${s.toFixed(3)}`).join(', ')}; faults on ${dataset.faultNodes.length} nodes`);
           const result = await runLiveEvaluation({ dataset, model, modelName: path.basename(resolveModelDir(modelDir)), config, seeds, runsPerSeed: options.runsPerSeed, perKind: options.perKind, workDir, logger, progress: note });

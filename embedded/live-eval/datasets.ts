@@ -107,17 +107,30 @@ export async function ibrlDataset(dir: string, options: { network: string; tickM
   };
 }
 
+/** The synthetic network a model was trained on, from its metadata (`synthetic:nodes=12,steps=2000,seed=1`). */
+export interface SyntheticSource {
+  nodes: number;
+  steps: number;
+  seed: number;
+}
+
+/** Parses `wsn-watch train --synthetic`'s data source; undefined for any other. */
+export function parseSyntheticSource(dataSource: string | undefined): SyntheticSource | undefined {
+  const match = /^synthetic:nodes=(\d+),steps=(\d+),seed=(\d+)$/.exec(dataSource ?? '');
+  return match ? { nodes: Number(match[1]), steps: Number(match[2]), seed: Number(match[3]) } : undefined;
+}
+
 /**
- * The synthetic network models/default was trained on (12 nodes, seed 1,
- * one sample per 5 minutes, the first 2,000 samples), continued past its
- * training samples: a day of warm-up, then `testDays` days of test.
+ * The synthetic network a model was trained on (models/default: 12 nodes,
+ * seed 1, the first 2,000 samples; one sample per 5 minutes), continued past
+ * its training samples: a day of warm-up, then `testDays` days of test.
  */
-export function syntheticDataset(options: { network: string; workDir: string; testDays: number; start: number }): LiveDataset {
+export function syntheticDataset(options: { network: string; workDir: string; testDays: number; start: number; source?: SyntheticSource }): LiveDataset {
   const tickMs = 300_000;
   const perDay = 288;
-  const trained = 2_000;
+  const { nodes, steps: trained, seed } = options.source ?? { nodes: 12, steps: 2_000, seed: 1 };
   const steps = trained + options.testDays * perDay;
-  const synthetic = generateSyntheticNetwork({ nodes: 12, steps, seed: 1 });
+  const synthetic = generateSyntheticNetwork({ nodes, steps, seed });
   const { series } = synthetic;
   const first = trained - perDay;
   const readings: Reading[] = [];
@@ -137,7 +150,7 @@ export function syntheticDataset(options: { network: string; workDir: string; te
   const { sigma, levels } = spread(readings, testFrom, series.modalities);
   return {
     name: 'synthetic',
-    description: `synthetic network of 12 nodes (sources/synthetic.ts, seed 1, 5-minute ticks), samples ${trained}–${steps - 1} (past the ${trained} models/default was trained on): ${options.testDays} test days after one warm-up day`,
+    description: `synthetic network of ${nodes} nodes (sources/synthetic.ts, seed ${seed}, 5-minute ticks), samples ${trained}–${steps - 1} (past the ${trained} the model was trained on): ${options.testDays} test days after one warm-up day`,
     readings,
     testFrom,
     testTo: readings[readings.length - 1].ts,

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseEvents } from '../../../embedded/backtest/events.ts';
 import { registerLiveEvalCommand } from '../../../embedded/live-eval/cli.ts';
+import { parseSyntheticSource } from '../../../embedded/live-eval/datasets.ts';
 import { LIVE_FAULT_KINDS } from '../../../sources/live-faults.ts';
 
 let dir: string;
@@ -46,5 +47,11 @@ describe('wsn-watch eval live', () => {
     const dropout = rows.find((row) => row.startsWith('| dropout |'))!.split('|').map((cell) => cell.trim());
     expect([dropout[3], dropout[7], dropout[11]]).toEqual(['1.00 ± 0.00', '1.00 ± 0.00', '1.00 ± 0.00']);
     for (const scorer of ['default', 'rolling-zscore', 'neighbour-median']) expect(rows.some((row) => row.startsWith(`| ${scorer} | `) && /node-days\) \|/.test(row))).toBe(true);
+  });
+
+  it('continues the synthetic network a model was trained on, read from its data source', () => {
+    expect(parseSyntheticSource('synthetic:nodes=12,steps=2000,seed=1')).toEqual({ nodes: 12, steps: 2000, seed: 1 });
+    expect(parseSyntheticSource('ibrl:../shared/data/ibrl')).toBeUndefined();
+    expect(parseSyntheticSource(undefined)).toBeUndefined();
   });
 });
