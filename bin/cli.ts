@@ -8,6 +8,7 @@ import { registerIngestCommands } from '../ingest/cli.ts';
 import { registerDashboardCommands } from '../dashboards/cli.ts';
 import { registerDemoCommand } from '../embedded/cli.ts';
 import { registerBacktestCommand } from '../embedded/backtest/cli.ts';
+import { registerLiveEvalCommand } from '../embedded/live-eval/cli.ts';
 
 /** Builds the `wsn-watch` command tree; each module registers its own subcommands. */
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerDashboardCommands(program);
   registerDemoCommand(program);
   registerBacktestCommand(program);
+  registerLiveEvalCommand(program);
   return program;
 }
 

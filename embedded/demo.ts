@@ -26,6 +26,7 @@ import { DemoConsole, formatAlert, type ConsoleOutput } from './console.ts';
 import { describeFault } from '../sources/demo-faults.ts';
 import { withBackpressure } from './backpressure.ts';
 import { describeThreshold, thresholdInForce } from '../detector/service/threshold.ts';
+import { formatDemoFaultSummary, summarizeDemoFaults, type DemoFaultSummary } from './demo-summary.ts';
 import { ibrlDataFound, ibrlSource, simulationSource, type DemoSource } from './sources.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,6 +59,8 @@ export interface DemoSummary {
   alertsFired: number;
   /** Seconds from the process start to the first alert line, if any. */
   firstAlertSeconds: number | null;
+  /** The announced faults: detected, missed, not reached; other nodes that alerted. */
+  faults: DemoFaultSummary;
 }
 
 /**
@@ -107,6 +110,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     throw error;
   }
   resources.push({ name: 'model', close: async () => model.dispose() });
+  // Kept for the closing summary, which runs after the model is disposed.
+  const modelView = { window: model.config.window, modalities: [...model.config.modalities] };
   view.line(`model: ${runConfig.detector.model} (modalities ${model.config.modalities.join(', ')}; window ${model.config.window} ticks; ${describeThreshold(thresholdInForce(runConfig.detector.threshold, undefined, { threshold: model.threshold, name: runConfig.detector.model }))})`);
 
   const transport = new MemoryTransport({ logger });
@@ -114,11 +119,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
   let alertsFired = 0;
   let firstAlertSeconds: number | null = null;
+  /** Every transition, for the closing summary of faults. */
+  const transitions: Alert[] = [];
   const consoleRoute: AlertRoute = {
     name: 'console',
     required: false,
     deliver: async (alerts: Alert[]) => {
       for (const alert of alerts) {
+        transitions.push({ ...alert });
         if (alert.status === 'firing') {
           alertsFired++;
           firstAlertSeconds ??= (Date.now() - started) / 1000;
@@ -224,11 +232,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   await closeAll();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  const summary: DemoSummary = { reason, seconds: (Date.now() - started) / 1000, ticks: ticksScored, alertsFired, firstAlertSeconds };
+  const clusterOf = new Map(directory.clusters.flatMap((cluster) => cluster.nodes.map((node) => [node, cluster.id] as const)));
+  const faults = summarizeDemoFaults({
+    faults: source.faults,
+    alerts: transitions,
+    newestTick,
+    tickMs,
+    graceTicks: modelView.window,
+    modalities: modelView.modalities,
+    clusterOf,
+    nodes: directory.nodeCount,
+  });
+  const summary: DemoSummary = { reason, seconds: (Date.now() - started) / 1000, ticks: ticksScored, alertsFired, firstAlertSeconds, faults };
   view.line(
     `demo: stopped after ${summary.seconds.toFixed(1)} s: ${summary.ticks} ticks scored, ${summary.alertsFired} alert(s) fired` +
       (summary.firstAlertSeconds === null ? '' : `, the first ${summary.firstAlertSeconds.toFixed(1)} s after the process started`),
   );
+  for (const line of formatDemoFaultSummary(faults)) view.line(line);
   return summary;
 }
 

@@ -11,6 +11,7 @@ import { checkModel } from '../../detector/service/model.ts';
 import { ensureBackend, loadDetector, type Detector } from '../../model/index.ts';
 import { parseTimestamp } from '../../sources/history.ts';
 import { InfluxSink } from '../../store/influx-sink.ts';
+import { formatAlert } from '../console.ts';
 import { readEvents } from './events.ts';
 import { readHistoryReadings } from '../../sources/publish.ts';
 import { networkFromFile, singleCluster } from './network.ts';
@@ -68,6 +69,7 @@ interface BacktestCliOptions {
   baselineFitTicks?: number;
   from?: string;
   graceTicks?: number;
+  logAlerts?: boolean;
 }
 
 export function registerBacktestCommand(program: Command): void {
@@ -88,6 +90,7 @@ export function registerBacktestCommand(program: Command): void {
     .option('--no-baselines', 'do not score the rolling z-score and neighbour-median baselines')
     .option('--baseline-fit-ticks <n>', 'first ticks that fit and calibrate the baselines (default: a fifth of the history)', integer('--baseline-fit-ticks', 2))
     .option('--from <time>', 'count alerts and node-days from this time on (ISO or epoch ms); earlier ticks only warm up')
+    .option('--log-alerts', 'print every alert transition of the model (fired, resolved) on stderr as it happens in event time')
     .option('--grace-ticks <n>', 'ticks after an event\'s end within which an alert still counts for it (default: the model window)', integer('--grace-ticks', 0))
     .addHelpText(
       'after',
@@ -112,7 +115,7 @@ See docs/backtest.md.`,
       const model = await openModel(config, note);
       const missing = model.config.modalities.filter((m) => !history.modalities.includes(m));
       if (missing.length > 0) throw new UserError('MODEL_MISMATCH', `the model needs ${model.config.modalities.join(', ')}, but ${path.basename(options.history)} has no ${missing.join(', ')}`, 'Pass a model trained on the modalities of this history (--model DIR).');
-      const network = options.topology ? networkFromFile(config.network, options.topology) : singleCluster(config.network, history.nodes, model);
+      const network = options.topology ? networkFromFile(config.network, options.topology, history.modalities) : singleCluster(config.network, history.nodes, model, history.modalities);
       const threshold = options.threshold ?? model.threshold;
       note(`backtest: ${network.description}; tick ${config.ingest.tickMs} ms; alert threshold ${threshold.toFixed(3)} (${options.threshold === undefined ? 'stored with the model' : '--threshold'}), ${config.detector.alertAfterTicks} tick(s) to fire, ${config.detector.resolveAfterTicks} to resolve`);
       let sink: InfluxSink | undefined;
@@ -140,6 +143,7 @@ See docs/backtest.md.`,
           baselineFitTicks: options.baselineFitTicks,
           evaluateFrom: from,
           graceTicks: options.graceTicks,
+          onAlert: options.logAlerts ? (tick, alert) => note(`[${new Date(tick).toISOString()}] ${formatAlert(alert)}`) : undefined,
           logger,
           progress: note,
         });

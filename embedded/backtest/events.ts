@@ -123,11 +123,21 @@ export interface KindMetrics {
 export interface EventMetrics {
   kinds: KindMetrics[];
   all: KindMetrics;
+  /** Anomaly alerts that fired in the evaluated span. */
+  anomalyAlerts: number;
+  /**
+   * Alerts that count for precision: every anomaly alert, and the silent
+   * alerts that match an event (a dropout). A silent alert outside any event
+   * says a node stopped reporting, which is true of the data, so it is no false alert.
+   */
+  countedAlerts: number;
+  /** Of those, the ones that fired inside an event window of their node. */
+  matchedAlerts: number;
   /** Anomaly alerts that fired outside every event window of their node. */
   falseAlerts: number;
   nodeDays: number;
   falseAlertsPerNodeDay: number;
-  /** Alerts that fired inside an event window of their node / all anomaly alerts. */
+  /** matchedAlerts / countedAlerts. */
   precision: number;
   /** Event F1: harmonic mean of event recall and alert precision. */
   f1: number;
@@ -186,8 +196,10 @@ export function eventMetrics(events: readonly FaultEvent[], spans: readonly Aler
       if (mine.some((s) => s.fired <= t && (s.resolved === null || s.resolved > t))) covered++;
     }
     const cluster = options.clusterOf.get(event.node);
+    // Another node's alert explained by a fault of its own is not a localization failure.
+    const ownFault = (s: AlertSpan): boolean => events.some((e) => e !== event && e.node === s.node && s.fired >= e.start && s.fired <= windowEnd(e));
     const others = inSpan
-      .filter((s) => s.kind === 'anomaly' && s.node !== event.node && (cluster === undefined || s.cluster === cluster) && s.fired >= event.start && s.fired <= windowEnd(event))
+      .filter((s) => s.kind === 'anomaly' && s.node !== event.node && (cluster === undefined || s.cluster === cluster) && s.fired >= event.start && s.fired <= windowEnd(event) && !ownFault(s))
       .map((s) => s.node);
     return {
       event,
@@ -216,9 +228,12 @@ export function eventMetrics(events: readonly FaultEvent[], spans: readonly Aler
   const anomalyAlerts = inSpan.filter((s) => s.kind === 'anomaly');
   const matched = (s: AlertSpan): boolean => events.some((e) => e.node === s.node && s.fired >= e.start && s.fired <= windowEnd(e));
   const falseAlerts = anomalyAlerts.filter((s) => !matched(s)).length;
+  const matchedSilent = inSpan.filter((s) => s.kind === 'silent' && matched(s)).length;
+  const countedAlerts = anomalyAlerts.length + matchedSilent;
+  const matchedAlerts = countedAlerts - falseAlerts;
   const nodeDays = (options.nodes * Math.max(0, options.to - options.from)) / 86_400_000;
   const all = summarize('all', outcomes);
-  const precision = anomalyAlerts.length === 0 ? 0 : (anomalyAlerts.length - falseAlerts) / anomalyAlerts.length;
+  const precision = countedAlerts === 0 ? 0 : matchedAlerts / countedAlerts;
   const f1 = precision + all.recall === 0 ? 0 : (2 * precision * all.recall) / (precision + all.recall);
-  return { kinds, all, falseAlerts, nodeDays, falseAlertsPerNodeDay: nodeDays > 0 ? falseAlerts / nodeDays : 0, precision, f1, outcomes };
+  return { kinds, all, anomalyAlerts: anomalyAlerts.length, countedAlerts, matchedAlerts, falseAlerts, nodeDays, falseAlertsPerNodeDay: nodeDays > 0 ? falseAlerts / nodeDays : 0, precision, f1, outcomes };
 }

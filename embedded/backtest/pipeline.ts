@@ -121,12 +121,13 @@ export class BacktestPipeline {
     }
   }
 
-  /** End of the history: event time moves past the last reading so ingest closes every open tick. */
+  /** End of the history: event time moves to the end of the last reading's tick so ingest closes every open tick. */
   async finish(onTick: (result: TickResult) => void | Promise<void>): Promise<void> {
     const last = this.ingest.maxEventTs;
     if (last !== null) {
       const { tickMs, allowedLatenessMs } = this.options.config.ingest;
-      await this.ingest.advanceTo(last + allowedLatenessMs + 2 * tickMs);
+      // The watermark reaches the end of the last reading's tick, and no further: no empty tick after the data.
+      await this.ingest.advanceTo(Math.floor(last / tickMs) * tickMs + tickMs + allowedLatenessMs);
     }
     await this.scoreReady(onTick);
   }

@@ -44,6 +44,8 @@ export interface BacktestOptions {
   /** Ticks after an event's end that an alert still counts for it. */
   graceTicks?: number;
   seed?: number;
+  /** Hears every alert transition of the model as it happens, with its tick. */
+  onAlert?: (tick: number, alert: Alert) => void;
   logger: Logger;
   progress: (message: string) => void;
 }
@@ -130,6 +132,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     }
     for (const alert of alerts) {
       transitions.push({ tick, alert });
+      options.onAlert?.(tick, alert);
       firing += alert.status === 'firing' ? 1 : -1;
     }
     if (options.sink) {

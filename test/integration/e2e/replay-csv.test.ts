@@ -80,4 +80,17 @@ describe('wsn-watch replay csv end to end (real Kafka, InfluxDB)', () => {
     expect(first[0].time.getTime()).toBeGreaterThanOrEqual(Math.floor(truth.firstTs / 31_000) * 31_000);
     await rm(file, { force: true });
   });
+
+  it('refuses a file with a bad line before it sends anything, naming the line and the field', async () => {
+    const file = path.join(tmpdir(), `wsn-replay-csv-bad-${process.pid}.csv`);
+    await writeFile(file, 'node,ts,temperature\n36,2004-03-04T00:00:26Z,20.5\n38,2004-03-04T00:00:31Z,warm\n');
+    const child = spawn(process.execPath, ['bin/wsn-watch.mjs', 'replay', 'csv', file, '--topic', 'e2e.replay-csv.never-created'], { cwd: repoRoot, env: { ...process.env, WSN_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await rm(file, { force: true });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/error \[HISTORY_PARSE\]: wsn-replay-csv-bad-\d+\.csv:3: field "temperature" is "warm", not a number/);
+    expect(stderr).not.toContain('replay: ');
+  });
 });

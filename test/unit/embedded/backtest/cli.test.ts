@@ -104,6 +104,28 @@ describe('wsn-watch backtest', () => {
     expect(stdout).toMatch(/default \(threshold 0\.281\): event recall/);
   });
 
+  it('reads the same history as JSON lines and scores it the same', async () => {
+    const csv = path.join(dir, 'same.csv');
+    await historyCsv(csv);
+    const [header, ...rows] = (await readFile(csv, 'utf8')).trim().split('\n');
+    const columns = header.split(',');
+    // One reading per line, fields at top level or under "values", empty fields left out.
+    const jsonl = rows.map((row, i) => {
+      const cells = row.split(',');
+      const values = Object.fromEntries(columns.slice(2).flatMap((m, k) => (cells[k + 2] === '' ? [] : [[m, Number(cells[k + 2])]])));
+      return JSON.stringify(i % 2 ? { node: cells[0], ts: cells[1], values } : { node: cells[0], ts: Date.parse(cells[1]), ...values });
+    });
+    const lines = path.join(dir, 'same.jsonl');
+    await writeFile(lines, jsonl.join('\n') + '\n');
+    const fromCsv = path.join(dir, 'same-csv-scores.csv');
+    const fromJsonl = path.join(dir, 'same-jsonl-scores.csv');
+    await run(['--history', csv, '--model', 'models/default', '--tick-ms', String(TICK_MS), '--out', fromCsv]);
+    await run(['--history', lines, '--model', 'models/default', '--tick-ms', String(TICK_MS), '--out', fromJsonl]);
+    const scores = await readFile(fromCsv, 'utf8');
+    expect(scores.split('\n').length).toBeGreaterThan(12 * 200);
+    expect(await readFile(fromJsonl, 'utf8')).toBe(scores);
+  });
+
   it('names the line and field of a bad value', async () => {
     const history = path.join(dir, 'bad.csv');
     await writeFile(history, 'node,ts,temperature,humidity,voltage\ns1,2025-01-01T00:00:00Z,21,40,2.6\ns2,2025-01-01T00:00:01Z,21,forty,2.6\n');

@@ -1,0 +1,45 @@
+/** The live-path evaluation as markdown: per kind, then per scorer. */
+import { LIVE_FAULT_KINDS } from '../../sources/live-faults.ts';
+import type { LiveEvalResult } from './run.ts';
+
+const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+const sd = (xs: number[]): number => {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+};
+const median = (xs: number[]): number => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+const num = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+
+export function liveEvalMarkdown(result: LiveEvalResult): string {
+  const lines: string[] = [];
+  const names = result.scorers.map((s) => s.name);
+  lines.push(`**${result.dataset}**: ${result.description}. Seeds ${result.seeds.join(', ')}, ${result.runsPerSeed} injected run(s) per seed, ${result.events} fault events in all; ${result.ticksPerRun} ticks per run.`);
+  lines.push('');
+  lines.push('Per kind: event recall (mean ± sd over seeds) · median ticks from the fault\'s start to the alert · localization (share of detected events where no other node of the cluster alerted) · alert coverage (share of the fault\'s ticks an alert was firing).');
+  lines.push('');
+  lines.push(`| kind | events | ${names.map((n) => `${n} recall | ${n} ticks to detect | ${n} localization | ${n} coverage`).join(' | ')} |`);
+  lines.push(`| --- | --- | ${names.map(() => '--- | --- | --- | ---').join(' | ')} |`);
+  const kinds = LIVE_FAULT_KINDS.filter((k) => result.scorers[0].kinds.has(k));
+  for (const kind of kinds) {
+    const cells = result.scorers.map((s) => {
+      const k = s.kinds.get(kind)!;
+      return `${num(mean(k.recallBySeed))} ± ${num(sd(k.recallBySeed))} | ${num(median(k.ticksToDetect), 1)} | ${num(k.detected ? k.localized / k.detected : NaN)} | ${num(mean(k.coverage))}`;
+    });
+    lines.push(`| ${kind} | ${result.scorers[0].kinds.get(kind)!.events} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  lines.push('| scorer | alert threshold | event recall | alert precision | event F1 | false alerts / node-day, clean test data | false alerts / node-day outside the faults, injected runs |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const s of result.scorers) {
+    lines.push(
+      `| ${s.name} | ${s.threshold} | ${num(mean(s.recallBySeed))} ± ${num(sd(s.recallBySeed))} | ${num(mean(s.precisionBySeed))} ± ${num(sd(s.precisionBySeed))} | ${num(mean(s.f1BySeed), 3)} ± ${num(sd(s.f1BySeed), 3)} | ${num(s.cleanFalseAlertsPerNodeDay, 3)} (${s.cleanFalseAlerts} in ${num(s.cleanNodeDays, 1)} node-days) | ${num(mean(s.injectedFalseAlertsPerNodeDay), 3)} |`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
