@@ -1,19 +1,20 @@
 import { createRng } from '../common/random.ts';
 import type { StreamInjection } from './stream-inject.ts';
 import type { SimulatedFault } from './simulate.ts';
+import type { FaultKind } from './fault-catalogue.ts';
 
 /**
  * The faults a demo run contains, announced on the console before they
  * happen so a viewer (and the integration test) can match each alert to its
  * cause. Two sources: the simulator's own fault plan (stuck, spike, drift,
- * silence; about one node in ten) and a few injections the demo adds early in
+ * dropout; about one node in ten) and a few injections the demo adds early in
  * event time, on modalities the model sees, so the first alert comes within
  * seconds of wall time whatever the seed.
  */
 export interface DemoFault {
   node: string;
-  /** stuck, spike, drift, silence (simulator) or an injection kind (surge, increase, ...). */
-  kind: string;
+  /** A kind of the fault catalogue: stuck, spike, drift, dropout (simulator) or an injection kind (surge, increase, ...). */
+  kind: FaultKind;
   /** `*` for a silent node. */
   modality: string;
   /** First affected event time, UTC ms. */

@@ -18,8 +18,10 @@
  */
 import { createRng, type Rng } from '../common/random.ts';
 import type { Reading } from '../common/types.ts';
+import type { TaxonomyFaultKind } from './fault-catalogue.ts';
 
-export const LIVE_FAULT_KINDS = ['spike', 'stuck', 'noise', 'offset', 'gain', 'drift', 'dropout'] as const;
+/** The catalogue's taxonomy kinds this injector acts out on raw readings (a dying battery is left to training). */
+export const LIVE_FAULT_KINDS = ['spike', 'stuck', 'noise', 'offset', 'gain', 'drift', 'dropout'] as const satisfies readonly TaxonomyFaultKind[];
 export type LiveFaultKind = (typeof LIVE_FAULT_KINDS)[number];
 
 export interface LiveFault {

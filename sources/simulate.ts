@@ -1,3 +1,4 @@
+import type { FaultKind } from './fault-catalogue.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createRng, type Rng } from '../common/random.ts';
@@ -11,7 +12,7 @@ import { publishPaced, type PublishProgress } from './publish.ts';
  * cycle, correlate in space (a smooth field plus a per-node offset) and across
  * modalities (humidity falls when temperature rises), with sensor noise,
  * lost readings and jittered send times. With `faults`, some nodes get
- * injected faults (stuck, spike, drift, silence), listed as ground truth.
+ * injected faults (stuck, spike, drift, dropout: a silent node), listed as ground truth.
  * Deterministic for a seed.
  */
 export interface SimulatedNode {
@@ -20,7 +21,8 @@ export interface SimulatedNode {
   y: number;
 }
 
-export type SimulatedFaultKind = 'stuck' | 'spike' | 'drift' | 'silence';
+/** The simulator's faults, from the catalogue (a dropout here: the node falls silent). */
+export type SimulatedFaultKind = Extract<FaultKind, 'stuck' | 'spike' | 'drift' | 'dropout'>;
 
 export interface SimulatedFault {
   node: string;
@@ -77,15 +79,15 @@ export function writeSimulatedTopology(file: string, options: Pick<SimulationOpt
 
 function planFaults(nodes: SimulatedNode[], rng: Rng, startTs: number, tickMs: number): SimulatedFault[] {
   // About one node in ten gets one fault, somewhere in the first day of ticks.
-  const kinds: SimulatedFaultKind[] = ['stuck', 'spike', 'drift', 'silence'];
+  const kinds: SimulatedFaultKind[] = ['stuck', 'spike', 'drift', 'dropout'];
   const modalities = ['temperature', 'humidity', 'light'];
   const count = Math.max(1, Math.round(nodes.length / 10));
   const picked = [...nodes].sort(() => rng.next() - 0.5).slice(0, count);
   return picked.map((node, i) => {
     const kind = kinds[i % kinds.length];
     const from = startTs + (30 + rng.int(200)) * tickMs;
-    const ticks = kind === 'spike' ? 3 : kind === 'silence' ? 40 : 30;
-    return { node: node.id, kind, modality: kind === 'silence' ? '*' : rng.pick(modalities), fromTs: from, toTs: from + (ticks - 1) * tickMs };
+    const ticks = kind === 'spike' ? 3 : kind === 'dropout' ? 40 : 30;
+    return { node: node.id, kind, modality: kind === 'dropout' ? '*' : rng.pick(modalities), fromTs: from, toTs: from + (ticks - 1) * tickMs };
   });
 }
 
@@ -125,7 +127,7 @@ export class Simulation {
       const rng = createRng((this.seed * 1_000_003) ^ (k * 7_919) ^ (i * 104_729));
       if (rng.next() < this.lossRate) return;
       const faults = this.faults.filter((f) => f.node === node.id && tick >= f.fromTs && tick <= f.toTs);
-      if (faults.some((f) => f.kind === 'silence')) return;
+      if (faults.some((f) => f.kind === 'dropout')) return;
       const ts = tick + Math.floor(rng.next() * this.tickMs * 0.8);
       const values = this.values(node, i, ts, rng);
       for (const fault of faults) {

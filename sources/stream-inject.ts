@@ -2,6 +2,7 @@ import { UserError } from '../common/errors.ts';
 import { createRng, type Rng } from '../common/random.ts';
 import type { Reading } from '../common/types.ts';
 import { INJECTION_KINDS, type InjectionKind } from './inject.ts';
+import { TYPICAL_MODALITY_SPAN } from './fault-catalogue.ts';
 
 /**
  * Anomalies injected into a live reading stream (replay and simulate), with
@@ -28,8 +29,6 @@ export interface StreamInjection {
   length: number;
 }
 
-/** A typical span per modality (IBRL units), for default sizes. */
-export const MODALITY_RANGE: Record<string, number> = { temperature: 20, humidity: 40, light: 1000, voltage: 0.4 };
 
 export function parseInjection(spec: string): StreamInjection {
   const parts = spec.split(':');
@@ -91,7 +90,7 @@ export class StreamInjector {
 
   private value(a: Active, v: number): number {
     const { kind, magnitude, length, modality } = a.injection;
-    const range = MODALITY_RANGE[modality] ?? Math.max(1, Math.abs(v));
+    const range = TYPICAL_MODALITY_SPAN[modality] ?? Math.max(1, Math.abs(v));
     const i = a.count;
     switch (kind) {
       case 'scale':

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../../common/types.ts';
 import { formatDemoFaultSummary, summarizeDemoFaults } from '../../../embedded/demo-summary.ts';
+import type { FaultKind } from '../../../sources/fault-catalogue.ts';
 import type { DemoFault } from '../../../sources/demo-faults.ts';
 
 const TICK = 30_000;
 const at = (tick: number): number => tick * TICK;
-const fault = (node: string, kind: string, modality: string, from: number, to: number): DemoFault => ({ node, kind, modality, fromTs: at(from), toTs: at(to), source: 'demo' });
+const fault = (node: string, kind: FaultKind, modality: string, from: number, to: number): DemoFault => ({ node, kind, modality, fromTs: at(from), toTs: at(to), source: 'demo' });
 const firing = (node: string, startTick: number, modality = 'temperature'): Alert => ({ id: `d/c1/${node}`, kind: 'anomaly', status: 'firing', network: 'd', cluster: 'c1', node, modality, probability: 0.9, startsAt: at(startTick), dashboardUrl: '' });
 const resolved = (alert: Alert, endTick: number): Alert => ({ ...alert, status: 'resolved', endsAt: at(endTick) });
 

@@ -98,7 +98,7 @@ describe('simulation', () => {
   it('plans faults when asked: silence removes the node\'s readings, stuck holds a value', () => {
     const sim = new Simulation({ nodes: 40, seed: 2, startTs: 0, tickMs: 31_000, faults: true, lossRate: 0 });
     expect(sim.faults.length).toBe(4);
-    const silence = sim.faults.find((f) => f.kind === 'silence');
+    const silence = sim.faults.find((f) => f.kind === 'dropout');
     const stuck = sim.faults.find((f) => f.kind === 'stuck');
     expect(silence && stuck).toBeTruthy();
     if (!silence || !stuck) return;
