@@ -1,7 +1,6 @@
 import type { NodeId } from '../../common/types.ts';
 import type { Series } from '../../sources/series.ts';
-import type { SeriesScorer, SeriesScores } from '../scoring.ts';
-import { BASELINE_THRESHOLD, type CalibratedBaseline, toSeriesScores } from './node-scores.ts';
+import { BaselineScorer, type BaselineOptions } from './node-scores.ts';
 
 function median(values: number[]): number {
   values.sort((a, b) => a - b);
@@ -9,11 +8,9 @@ function median(values: number[]): number {
   return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
-export interface NeighbourMedianOptions {
+export interface NeighbourMedianOptions extends BaselineOptions {
   /** Neighbours of each node, by node id (e.g. topology kNN or nearest motes by position). */
   neighbours: ReadonlyMap<NodeId, readonly NodeId[]>;
-  /** Smallest residual std, in the series' units. Default 0.05. */
-  stdFloor?: number;
   /**
    * Trailing samples whose mean residual is subtracted first (default 20), so
    * a slowly changing offset between a node and its neighbours (a sunny
@@ -21,7 +18,6 @@ export interface NeighbourMedianOptions {
    * 0 compares with the training mean residual instead.
    */
   history?: number;
-  rawThreshold?: number;
 }
 
 /**
@@ -32,22 +28,16 @@ export interface NeighbourMedianOptions {
  * (weather, the building's heating) cancel out; a node that leaves its
  * neighbours does not.
  */
-export class NeighbourMedianScorer implements SeriesScorer, CalibratedBaseline {
+export class NeighbourMedianScorer extends BaselineScorer {
   readonly name = 'neighbour-median';
-  readonly threshold = BASELINE_THRESHOLD;
-  rawThreshold: number;
   private readonly neighbours: ReadonlyMap<NodeId, readonly NodeId[]>;
-  private readonly stdFloor: number;
-  readonly history: number;
   /** Residual mean and std per node id × modality, from training. */
   private residualMean = new Map<NodeId, Float64Array>();
   private residualStd = new Map<NodeId, Float64Array>();
 
   constructor(options: NeighbourMedianOptions) {
+    super(options);
     this.neighbours = options.neighbours;
-    this.stdFloor = options.stdFloor ?? 0.05;
-    this.history = options.history ?? 20;
-    this.rawThreshold = options.rawThreshold ?? 4;
   }
 
   private neighbourIndices(series: Series): number[][] {
@@ -154,10 +144,6 @@ export class NeighbourMedianScorer implements SeriesScorer, CalibratedBaseline {
       }
     }
     return out;
-  }
-
-  async scoreSeries(series: Series, from: number, to: number): Promise<SeriesScores> {
-    return toSeriesScores(this.rawScores(series, from, to), from, to, series.nodes.length, series.modalities.length, this.rawThreshold);
   }
 }
 

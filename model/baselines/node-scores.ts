@@ -1,4 +1,5 @@
-import type { SeriesScores } from '../scoring.ts';
+import type { Series } from '../../sources/series.ts';
+import type { SeriesScorer, SeriesScores } from '../scoring.ts';
 
 /**
  * Turns unbounded per-node scores (rows × N, higher = more anomalous) into
@@ -31,4 +32,38 @@ export const BASELINE_THRESHOLD = 0.5;
 export interface CalibratedBaseline {
   /** Raw score at and above which a node counts as anomalous. */
   rawThreshold: number;
+}
+
+/** What both baselines take: a trailing history, a floor under the std, a raw threshold. */
+export interface BaselineOptions {
+  history?: number;
+  /** Smallest std, in the series' units (z-scores for a normalized series). Default 0.05. */
+  stdFloor?: number;
+  /** Raw score threshold (default 4: four standard deviations). */
+  rawThreshold?: number;
+}
+
+/**
+ * A baseline scorer: unbounded raw scores per node (`rawScores`), turned into
+ * probabilities around the calibrated raw threshold.
+ */
+export abstract class BaselineScorer implements SeriesScorer, CalibratedBaseline {
+  abstract readonly name: string;
+  readonly threshold = BASELINE_THRESHOLD;
+  readonly history: number;
+  readonly stdFloor: number;
+  rawThreshold: number;
+
+  constructor(options: BaselineOptions) {
+    this.history = options.history ?? 20;
+    this.stdFloor = options.stdFloor ?? 0.05;
+    this.rawThreshold = options.rawThreshold ?? 4;
+  }
+
+  /** Raw scores (rows × N) of the steps [from, to). */
+  abstract rawScores(series: Series, from: number, to: number): Float32Array;
+
+  async scoreSeries(series: Series, from: number, to: number): Promise<SeriesScores> {
+    return toSeriesScores(this.rawScores(series, from, to), from, to, series.nodes.length, series.modalities.length, this.rawThreshold);
+  }
 }

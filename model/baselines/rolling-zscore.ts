@@ -1,14 +1,9 @@
 import type { Series } from '../../sources/series.ts';
-import type { SeriesScorer, SeriesScores } from '../scoring.ts';
-import { BASELINE_THRESHOLD, type CalibratedBaseline, toSeriesScores } from './node-scores.ts';
+import { BaselineScorer, type BaselineOptions } from './node-scores.ts';
 
-export interface RollingZScoreOptions {
+export interface RollingZScoreOptions extends BaselineOptions {
   /** Trailing samples the mean and std come from (default 20, the paper's window). */
   history?: number;
-  /** Smallest std, in the series' units (z-scores for a normalized series). Default 0.05. */
-  stdFloor?: number;
-  /** Raw score threshold (default 4: four trailing standard deviations). */
-  rawThreshold?: number;
 }
 
 /**
@@ -16,17 +11,11 @@ export interface RollingZScoreOptions {
  * sample is from the trailing mean; a node scores its worst modality. No
  * neighbours, no learning: the floor any model must clear.
  */
-export class RollingZScoreScorer implements SeriesScorer, CalibratedBaseline {
+export class RollingZScoreScorer extends BaselineScorer {
   readonly name = 'rolling-zscore';
-  readonly threshold = BASELINE_THRESHOLD;
-  readonly history: number;
-  readonly stdFloor: number;
-  rawThreshold: number;
 
   constructor(options: RollingZScoreOptions = {}) {
-    this.history = options.history ?? 20;
-    this.stdFloor = options.stdFloor ?? 0.05;
-    this.rawThreshold = options.rawThreshold ?? 4;
+    super(options);
   }
 
   /** Raw scores (rows × N) of the steps [from, to). */
@@ -72,9 +61,5 @@ export class RollingZScoreScorer implements SeriesScorer, CalibratedBaseline {
       }
     }
     return out;
-  }
-
-  async scoreSeries(series: Series, from: number, to: number): Promise<SeriesScores> {
-    return toSeriesScores(this.rawScores(series, from, to), from, to, series.nodes.length, series.modalities.length, this.rawThreshold);
   }
 }
