@@ -1,7 +1,7 @@
 import { UserError } from '../../common/errors.ts';
 import type { Alert, ClusterScore, Frame, NodeScore } from '../../common/types.ts';
 import { ClusterAlerts, type AlertPolicy, type NodeObservation } from '../alerts/tracker.ts';
-import type { ClusterState, ClusterStepInput } from '../../model/index.ts';
+import { cloneClusterState, type ClusterState, type ClusterStepInput } from '../../model/index.ts';
 import { CHECKPOINT_FORMAT, sameShape, type ClusterCheckpoint, type StateShape } from '../state/checkpoint.ts';
 import { missingModalities, type StreamingModel } from './model.ts';
 
@@ -114,7 +114,7 @@ export class FrameProcessor {
       cluster,
       lastTick: runtime.lastTick,
       shape: this.shape,
-      state: { nodes: [...state.nodes], windows: state.windows.slice(), hidden: state.hidden.slice(), filled: state.filled },
+      state: cloneClusterState(state),
       alerts: runtime.alerts.toJSON(),
       savedAt: this.now(),
     };
@@ -272,7 +272,7 @@ export class FrameProcessor {
     return {
       network: checkpoint.network,
       cluster: checkpoint.cluster,
-      state: { nodes: [...state.nodes], windows: state.windows.slice(), hidden: state.hidden.slice(), filled: state.filled },
+      state: cloneClusterState(state),
       lastTick: checkpoint.lastTick,
       alerts: new ClusterAlerts(checkpoint.network, checkpoint.cluster, this.options.policy, checkpoint.alerts),
     };
@@ -282,7 +282,7 @@ export class FrameProcessor {
     const { state } = runtime;
     return {
       ...runtime,
-      state: { nodes: [...state.nodes], windows: state.windows.slice(), hidden: state.hidden.slice(), filled: state.filled },
+      state: cloneClusterState(state),
       alerts: new ClusterAlerts(runtime.network, runtime.cluster, this.options.policy, runtime.alerts.toJSON()),
     };
   }
