@@ -20,6 +20,10 @@
  *   and q against its own slow baseline.
  * - correlation: of the node's first differences with the neighbours' median
  *   differences over `correlationTicks`, against its own slow baseline.
+ * - repeats: the share of recent ticks whose value repeated the previous one
+ *   exactly, against the neighbours' median share (a stuck sensor, or
+ *   readings missing and held by the aligner, repeat; quantized healthy
+ *   neighbours repeat too, so only the difference counts).
  */
 
 export interface ContextConfig {
@@ -49,9 +53,9 @@ export const DEFAULT_CONTEXT_CONFIG: ContextConfig = {
   correlationTicks: 120,
 };
 
-/** Features per node × modality: PAA segments, r − b now, r, q − bq, q, correlation − its baseline. */
+/** Features per node × modality: PAA segments, r − b now, r, q − bq, q, correlation − its baseline, repeats − the neighbours'. */
 export function contextFeatures(config: ContextConfig): number {
-  return config.segments + 5;
+  return config.segments + 6;
 }
 
 // Scalars kept per node × modality row, before the ring of r − b.
@@ -65,7 +69,8 @@ const CXY = 6;
 const CXX = 7;
 const CYY = 8;
 const CORR_BASE = 9;
-const SCALARS = 10;
+const REPEATS = 10;
+const SCALARS = 11;
 
 /** Floor of the rolling std in z-units, so a flat node does not give log(0). */
 const STD_FLOOR = 0.02;
@@ -137,6 +142,7 @@ export function stepContext(state: ContextState, values: ArrayLike<number>, neig
   const x = new Float64Array(n * m);
   const d = new Float64Array(n * m);
   const std = new Float64Array(n * m);
+  const repeats = new Float64Array(n * m);
   const aVar = 1 / config.varianceTicks;
   // Pass 1: each node's own value, first difference and rolling std.
   for (let k = 0; k < n * m; k++) {
@@ -150,6 +156,8 @@ export function stepContext(state: ContextState, values: ArrayLike<number>, neig
     v[base + HAS_PREV] = 1;
     v[base + DIFF_SQ] += aVar * (d[k] * d[k] - v[base + DIFF_SQ]);
     std[k] = Math.sqrt(v[base + DIFF_SQ]);
+    v[base + REPEATS] += aVar * ((hasPrev && d[k] === 0 ? 1 : 0) - v[base + REPEATS]);
+    repeats[k] = v[base + REPEATS];
   }
   // Pass 2: against the neighbours' medians.
   const aBase = 1 / config.baselineTicks;
@@ -202,6 +210,7 @@ export function stepContext(state: ContextState, values: ArrayLike<number>, neig
       out[o + config.segments + 2] = variance;
       out[o + config.segments + 3] = q;
       out[o + config.segments + 4] = correlation;
+      out[o + config.segments + 5] = repeats[k] - reference(repeats, i, j);
     }
   }
   state.ticks++;

@@ -44,7 +44,7 @@ export interface Injection {
    * - noise: std of the added Gaussian noise (default: 2 × the node's training std)
    * - spike, offset: added offset (default: 5 / 3 × the node's training std)
    * - gain: factor around the pivot (default 1.5)
-   * - battery: total decline at the end (default 4 × the node's training std), quadratic, noise growing to a quarter of it
+   * - battery: total departure at the end (default +6 × the node's training std), quadratic, noise growing to a quarter of it
    * - mirror, stuck, dropout: unused
    */
   magnitude?: number;
@@ -162,7 +162,7 @@ export function injectAnomaly(series: Series, injection: Injection, stats: Modal
       break;
     }
     case 'battery': {
-      const total = injection.magnitude ?? -4 * std;
+      const total = injection.magnitude ?? 6 * std;
       const rng = createRng(noiseSeed(injection));
       for (let t = start; t < end; t++) {
         const progress = (t - start + 1) / length;
@@ -180,7 +180,7 @@ export interface FaultSpec {
   /** Duration bounds in ticks (inclusive); drawn log-uniformly, so short and very long faults both occur. */
   minTicks: number;
   maxTicks: number;
-  /** Only for modalities whose name matches (a dying battery shows in the supply voltage). */
+  /** Only for modalities whose name matches (a dying battery makes the temperature climb, docs/sensor-faults.md). */
   modality?: RegExp;
   /**
    * Magnitude in the series' units, from the node's std and the modality's
@@ -208,7 +208,8 @@ export const FAULT_CATALOGUE: readonly FaultSpec[] = [
   // Departs 2–8 stds over its length; labelled from 1 std on.
   { kind: 'drift', minTicks: 60, maxTicks: 800, magnitude: (rng, std, _range, length) => (sign(rng) * between(rng, 2, 8) * std) / length, labelDeparture: 1 },
   { kind: 'dropout', minTicks: 20, maxTicks: 600, magnitude: () => undefined },
-  { kind: 'battery', minTicks: 100, maxTicks: 800, modality: /volt|battery/i, magnitude: (rng, std) => -between(rng, 3, 8) * std, labelDeparture: 1 },
+  // In the Intel lab data a mote's temperature climbs far above the room's as its supply voltage falls.
+  { kind: 'battery', minTicks: 100, maxTicks: 800, modality: /temp/i, magnitude: (rng, std) => between(rng, 3, 12) * std, labelDeparture: 1 },
 ];
 
 /** Draws a fault from the catalogue entry: length (log-uniform) and magnitude for a node of this std. */

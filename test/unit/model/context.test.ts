@@ -98,3 +98,18 @@ describe('context path', () => {
   });
 });
 
+
+describe('context path: repeats', () => {
+  it('shows readings held by the aligner (dropout) as more repeats than the neighbours have', () => {
+    const n = 5;
+    const steps = 500;
+    const clean = sharedSignal(n, steps, 4);
+    const held = injectAnomaly(clean, { kind: 'dropout', node: 3, modality: 0, start: 400, length: 100 }, computeStats(clean));
+    const f = contextFeatures(DEFAULT_CONTEXT_CONFIG);
+    const repeats = DEFAULT_CONTEXT_CONFIG.segments + 5;
+    const context = computeContext(held.data, steps, n, 1, complete(n), DEFAULT_CONTEXT_CONFIG);
+    expect(feature(context, 399, 3, n, f, repeats)).toBe(0);
+    expect(feature(context, 499, 3, n, f, repeats)).toBeGreaterThan(0.3);
+    expect(feature(context, 499, 1, n, f, repeats)).toBe(0);
+  });
+});

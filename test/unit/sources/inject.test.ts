@@ -183,17 +183,17 @@ describe('fault catalogue', () => {
   const base: Series = { nodes: ['a', 'b'], modalities: ['temperature', 'voltage'], steps, data: Float32Array.from({ length: steps * 4 }, (_, i) => Math.sin(i / 37)) };
   const stats = computeStats(base);
 
-  it('draws every kind within its duration bounds, a dying battery only for a voltage', () => {
+  it('draws every kind within its duration bounds, a dying battery only for a temperature', () => {
     const rng = createRng(3);
     for (const spec of FAULT_CATALOGUE) {
       for (let k = 0; k < 50; k++) {
-        const fault = drawFault(spec, rng, { node: 0, modality: 1, start: 10 }, 1, 2);
+        const fault = drawFault(spec, rng, { node: 0, modality: 0, start: 10 }, 1, 2);
         expect(fault.length).toBeGreaterThanOrEqual(spec.minTicks);
         expect(fault.length).toBeLessThanOrEqual(spec.maxTicks);
       }
     }
-    expect(FAULT_CATALOGUE.find((spec) => spec.kind === 'battery')!.modality!.test('voltage')).toBe(true);
-    expect(FAULT_CATALOGUE.find((spec) => spec.kind === 'battery')!.modality!.test('temperature')).toBe(false);
+    expect(FAULT_CATALOGUE.find((spec) => spec.kind === 'battery')!.modality!.test('temperature')).toBe(true);
+    expect(FAULT_CATALOGUE.find((spec) => spec.kind === 'battery')!.modality!.test('voltage')).toBe(false);
     expect(new Set(FAULT_CATALOGUE.map((spec) => spec.kind))).toEqual(new Set(['spike', 'stuck', 'noise', 'offset', 'gain', 'drift', 'dropout', 'battery']));
   });
 
@@ -209,8 +209,9 @@ describe('fault catalogue', () => {
     expect(repeats).toBeGreaterThan(10);
     expect(repeats).toBeLessThan(60);
 
-    const battery = injectAnomaly(base, { kind: 'battery', node: 0, modality: 1, start: 100, length: 200, magnitude: -3 }, stats);
-    expect(channel(battery, 0, 1, 299, 300)[0] - channel(base, 0, 1, 299, 300)[0]).toBeLessThan(-1.5);
+    const battery = injectAnomaly(base, { kind: 'battery', node: 0, modality: 0, start: 100, length: 200, magnitude: 6 }, stats);
+    expect(channel(battery, 0, 0, 299, 300)[0] - channel(base, 0, 0, 299, 300)[0]).toBeGreaterThan(3);
+    expect(Math.abs(channel(battery, 0, 0, 110, 111)[0] - channel(base, 0, 0, 110, 111)[0])).toBeLessThan(1);
 
     const drift: Injection = { kind: 'drift', node: 0, modality: 0, start: 100, length: 200, magnitude: 0.02 };
     const drifted = injectAnomaly(base, drift, stats);
