@@ -88,6 +88,9 @@ export async function checkRealFailure(detector: Detector, raw: Series, graph: C
   const trace: string[] = [];
   for (let t = departed - 2 * hour; t < raw.steps; t += hour) if (t >= from) trace.push(`${t}: ${deviation(t, i).toFixed(1)} °C → ${score(t, i).toFixed(3)}`);
   log(`  threshold ${threshold.toFixed(4)}; hourly (step: departure → score): ${trace.join('; ')}`);
+  let early = 0;
+  for (let t = from; t < departed - hour; t++) if (score(t, i) >= threshold) early++;
+  log(`  before departing (test steps ${from}..${departed - hour}): ${early} of ${Math.max(0, departed - hour - from)} steps at or above the threshold`);
   if (first < 0) log('  never reaches the threshold');
   else {
     log(`  first at or above the threshold at step ${first}: ${first - departed} steps (${(((first - departed) * secondsPerStep) / 60).toFixed(0)} min) after departing`);
