@@ -113,3 +113,22 @@ describe('context path: repeats', () => {
     expect(feature(context, 499, 1, n, f, repeats)).toBe(0);
   });
 });
+
+describe('context state across node changes', () => {
+  it('keeps a surviving node\'s context when the cluster is resized and starts a new node fresh', async () => {
+    const { createClusterState, resizeClusterState } = await import('../../../model/state.ts');
+    const config = tinyConfig({ context: small });
+    const m = config.modalities.length;
+    const state = createClusterState(['a', 'b', 'c'], config);
+    const neighbours = neighbourLists(complete(3));
+    const { stepContext } = await import('../../../model/context.ts');
+    const out = new Float32Array(3 * m * contextFeatures(small));
+    for (let t = 0; t < 12; t++) stepContext(state.context!, Float32Array.from({ length: 3 * m }, (_, k) => Math.sin(t + k)), neighbours, m, small, out);
+    const resized = resizeClusterState(state, ['c', 'd', 'a'], config);
+    const row = state.context!.values.length / 3;
+    expect(Array.from(resized.context!.values.subarray(0, row))).toEqual(Array.from(state.context!.values.subarray(2 * row, 3 * row)));
+    expect(Array.from(resized.context!.values.subarray(2 * row, 3 * row))).toEqual(Array.from(state.context!.values.subarray(0, row)));
+    expect(resized.context!.values.subarray(row, 2 * row).every((v) => v === 0)).toBe(true);
+    expect(resized.context!.ticks).toBe(12);
+  });
+});
