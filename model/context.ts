@@ -75,9 +75,9 @@ const SCALARS = 11;
 /** Floor of the rolling std in z-units, so a flat node does not give log(0). */
 const STD_FLOOR = 0.02;
 
-/** Values per node × modality row of a ContextState. */
+/** Values per node × modality row of a ContextState: scalars, running PAA segment sums, the ring of r − b. */
 export function contextRowSize(config: ContextConfig): number {
-  return SCALARS + config.segments * config.segmentTicks;
+  return SCALARS + config.segments + config.segments * config.segmentTicks;
 }
 
 /** The context path's state for one cluster: rows node-major (node × modality), float64. */
@@ -115,10 +115,19 @@ export function neighbourLists(adjacency: ArrayLike<ArrayLike<number>>): number[
   });
 }
 
-function median(values: number[]): number {
-  values.sort((a, b) => a - b);
-  const h = values.length >> 1;
-  return values.length % 2 === 1 ? values[h] : 0.5 * (values[h - 1] + values[h]);
+/** Median of the first `count` values of `values` (sorted in place: insertion sort, neighbour lists are short). */
+function median(values: Float64Array, count: number): number {
+  for (let a = 1; a < count; a++) {
+    const x = values[a];
+    let b = a - 1;
+    while (b >= 0 && values[b] > x) {
+      values[b + 1] = values[b];
+      b--;
+    }
+    values[b + 1] = x;
+  }
+  const h = count >> 1;
+  return count % 2 === 1 ? values[h] : 0.5 * (values[h - 1] + values[h]);
 }
 
 const clamp = (x: number, c: number): number => (x > c ? c : x < -c ? -c : x);
@@ -162,11 +171,19 @@ export function stepContext(state: ContextState, values: ArrayLike<number>, neig
   // Pass 2: against the neighbours' medians.
   const aBase = 1 / config.baselineTicks;
   const aCorr = 1 / config.correlationTicks;
-  const scratch: number[] = [];
+  const scratch = new Float64Array(n);
   const reference = (source: Float64Array, i: number, j: number): number => {
-    scratch.length = 0;
-    for (const q of neighbours[i]) scratch.push(source[q * m + j]);
-    return median(scratch);
+    const list = neighbours[i];
+    for (let a = 0; a < list.length; a++) scratch[a] = source[list[a] * m + j];
+    return median(scratch, list.length);
+  };
+  const warm = config.warmupTicks;
+  const clip = config.clip;
+  // Baselines: a plain mean while warming up, then a clipped slow EWMA (bounded absorption rate). Returns target − baseline.
+  const update = (at: number, target: number, count: number): number => {
+    const delta = target - v[at];
+    v[at] += count <= warm ? delta / count : aBase * clamp(delta, clip);
+    return target - v[at];
   };
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < m; j++) {
@@ -186,25 +203,22 @@ export function stepContext(state: ContextState, values: ArrayLike<number>, neig
       const corr = v[base + CXY] / Math.sqrt(v[base + CXX] * v[base + CYY] + STD_FLOOR * STD_FLOOR * STD_FLOOR * STD_FLOOR);
       const count = v[base + COUNT] + 1;
       v[base + COUNT] = count;
-      // Baselines: a plain mean while warming up, then a clipped slow EWMA (bounded absorption rate).
-      const update = (at: number, target: number): number => {
-        const delta = target - v[base + at];
-        v[base + at] += count <= config.warmupTicks ? delta / count : aBase * clamp(delta, config.clip);
-        return target - v[base + at];
-      };
-      const level = update(LEVEL_BASE, r);
-      const variance = update(VAR_BASE, q);
-      const correlation = update(CORR_BASE, corr);
-      v[base + SCALARS + slot] = level;
-      // PAA of r − b, newest segment first; ticks before the node's first sample count as 0.
+      const level = update(base + LEVEL_BASE, r, count);
+      const variance = update(base + VAR_BASE, q, count);
+      const correlation = update(base + CORR_BASE, corr, count);
+      // PAA of r − b, newest segment first, as running sums: each tick the oldest value of every segment
+      // moves on to the next one (the last one's drops out) and the new value enters the first.
+      // Ticks before the node's first sample count as 0.
+      const sums = base + SCALARS;
+      const ringBase = sums + config.segments;
       for (let s = 0; s < config.segments; s++) {
-        let sum = 0;
-        for (let t = 0; t < config.segmentTicks; t++) {
-          const age = s * config.segmentTicks + t;
-          sum += v[base + SCALARS + ((slot - age + ring) % ring)];
-        }
-        out[o + s] = sum / config.segmentTicks;
+        const moving = v[ringBase + ((slot - (s + 1) * config.segmentTicks + ring * (s + 2)) % ring)];
+        v[sums + s] -= moving;
+        if (s + 1 < config.segments) v[sums + s + 1] += moving;
       }
+      v[ringBase + slot] = level;
+      v[sums] += level;
+      for (let s = 0; s < config.segments; s++) out[o + s] = v[sums + s] / config.segmentTicks;
       out[o + config.segments] = level;
       out[o + config.segments + 1] = r;
       out[o + config.segments + 2] = variance;

@@ -166,6 +166,8 @@ export async function runTrain(options: TrainCliOptions): Promise<void> {
       validationFraction: options.validationFraction,
       patience: options.patience,
       maxMinutes: options.maxMinutes,
+      // The budget is the whole command's: it started when the process did (loading the data counts).
+      startedAt: Math.round(performance.timeOrigin),
       sequenceLength: options.sequenceLength,
       learningRate: options.learningRate,
       windowsPerEpoch: options.windowsPerEpoch,

@@ -132,3 +132,25 @@ describe('context state across node changes', () => {
     expect(resized.context!.ticks).toBe(12);
   });
 });
+
+describe('context path: PAA segments', () => {
+  it('the running segment sums give the means of the last segments × segmentTicks values of r − b, newest first', () => {
+    const n = 3;
+    const steps = 60;
+    const rng = createRng(9);
+    const data = Float32Array.from({ length: steps * n }, () => rng.normal());
+    const f = contextFeatures(small);
+    const context = computeContext(data, steps, n, 1, complete(n), small);
+    const level = (t: number): number => feature(context, t, 0, n, f, small.segments); // r − b of node 0 at tick t
+    for (const t of [5, 11, 12, 13, 40, 59]) {
+      for (let s = 0; s < small.segments; s++) {
+        let sum = 0;
+        for (let k = 0; k < small.segmentTicks; k++) {
+          const at = t - s * small.segmentTicks - k;
+          if (at >= 0) sum += level(at);
+        }
+        expect(feature(context, t, 0, n, f, s)).toBeCloseTo(sum / small.segmentTicks, 5);
+      }
+    }
+  });
+});
