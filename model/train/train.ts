@@ -141,7 +141,8 @@ export async function trainDetector(series: Series, graph: ClusterGraph, options
   const copyRng = createRng(o.seed ^ 0xfa17);
   const buildCopies = (): FaultyCopy[] =>
     Array.from({ length: o.faultyCopies }, () =>
-      buildFaultyCopy(trainSeries, clusterGraph.adjacency, config.context, zStats, injector, copyRng, { from: 1, to: trainSteps, meanGap: FAULT_MEAN_GAP, paperShare: PAPER_SHARE }),
+      // A short training part gets proportionally shorter gaps, so its copies still hold faults.
+      buildFaultyCopy(trainSeries, clusterGraph.adjacency, config.context, zStats, injector, copyRng, { from: 1, to: trainSteps, meanGap: Math.min(FAULT_MEAN_GAP, Math.max(50, Math.floor(trainSteps / 1.5))), paperShare: PAPER_SHARE }),
     );
 
   // Sequence starts (the end step of their first window) and the GRU state
