@@ -1,3 +1,5 @@
+import { DEFAULT_CONTEXT_CONFIG, type ContextConfig } from './context.ts';
+
 /**
  * Hyper-parameters of the GNN + GRU autoencoder. Nothing here depends on the
  * number of nodes: one model serves clusters of any size.
@@ -23,6 +25,10 @@ export interface ModelConfig {
   decoderHidden: number;
   /** Hidden width of the anomaly head. */
   headHidden: number;
+  /** Width of the embedding of the slow context features fed to the GRU and the head. */
+  contextEmbedding: number;
+  /** The slow context path's horizons (model/context.ts). */
+  context: ContextConfig;
 }
 
 export const DEFAULT_MODEL_CONFIG: Omit<ModelConfig, 'modalities'> = {
@@ -35,14 +41,19 @@ export const DEFAULT_MODEL_CONFIG: Omit<ModelConfig, 'modalities'> = {
   gruLayers: 2,
   decoderHidden: 128,
   headHidden: 64,
+  contextEmbedding: 16,
+  context: DEFAULT_CONTEXT_CONFIG,
 };
 
 export function resolveModelConfig(partial: Partial<ModelConfig> & { modalities: string[] }): ModelConfig {
-  const config: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...partial, modalities: [...partial.modalities] };
+  const config: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...partial, modalities: [...partial.modalities], context: { ...DEFAULT_CONTEXT_CONFIG, ...partial.context } };
   if (config.modalities.length === 0) throw new RangeError('ModelConfig.modalities must name at least one modality');
-  for (const key of ['window', 'temporalHidden', 'embedding', 'gatHeads', 'gatHeadSize', 'gruUnits', 'gruLayers', 'decoderHidden', 'headHidden'] as const) {
+  for (const key of ['window', 'temporalHidden', 'embedding', 'gatHeads', 'gatHeadSize', 'gruUnits', 'gruLayers', 'decoderHidden', 'headHidden', 'contextEmbedding'] as const) {
     const value = config[key];
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`ModelConfig.${key} must be a positive integer, got ${value}`);
+  }
+  for (const [key, value] of Object.entries(config.context)) {
+    if (!(Number.isInteger(value) && value >= 1) && !(key === 'clip' && value > 0)) throw new RangeError(`ModelConfig.context.${key} must be a positive integer, got ${value}`);
   }
   if (config.window < 2) throw new RangeError(`ModelConfig.window must be at least 2, got ${config.window}`);
   return config;

@@ -7,12 +7,13 @@ import { MASKED_LOGIT } from './layers/graph-attention.ts';
 import type { DetectorMetadata } from './metadata.ts';
 import type { DetectorNetwork } from './network.ts';
 import { createClusterState, pushSample, resizeClusterState, type ClusterState } from './state.ts';
+import { computeContext, contextFeatures, contextRowSize, createContextState, neighbourLists, stepContext } from './context.ts';
 
 /** One cluster's new tick for Detector.step. */
 export interface ClusterStepInput {
   /** The cluster's state; updated in place (windows, hidden state, filled). */
   state: ClusterState;
-  /** The tick's z-normalized values, N × M node-major in state.nodes order; NaN = missing (repeats the last sample). */
+  /** The tick's z-normalized values, N × M node-major in state.nodes order; NaN = missing (repeats the last sample). The slow context (state.context) advances with them. */
   values: Float32Array;
   /** N × N adjacency in state.nodes order (> 0 = edge). Defaults to the detector's graph restricted to state.nodes. */
   adjacency?: number[][];
@@ -28,6 +29,8 @@ export interface ClusterStepOutput {
   node: Float32Array;
   /** Mean squared reconstruction error per node × modality (node-major). */
   reconstruction: Float32Array;
+  /** The slow context features of this tick, N × M × F node-major (model/context.ts); computed even before the window is full. Optional for stand-in models. */
+  context?: Float32Array;
 }
 
 /** How many steps before `from` scoreSeries runs to warm up the GRU state. */
@@ -103,12 +106,20 @@ export class Detector implements SeriesScorer {
    * padded; padding never attends or is attended to).
    */
   async step(batch: ClusterStepInput[]): Promise<ClusterStepOutput[]> {
-    const { modalities, window: w, gruUnits, gruLayers } = this.config;
+    const { modalities, window: w, gruUnits, gruLayers, context: contextConfig } = this.config;
     const m = modalities.length;
-    const outputs: ClusterStepOutput[] = batch.map((input) => {
+    const f = contextFeatures(contextConfig);
+    const adjacencies = batch.map((input) => input.adjacency ?? subgraph(this.graph, input.state.nodes).adjacency);
+    const contexts: Float32Array[] = [];
+    const outputs: ClusterStepOutput[] = batch.map((input, index) => {
       pushSample(input.state, input.values, this.config);
-      const n = input.state.nodes.length;
-      return { state: input.state, ready: input.state.filled >= w, cluster: 0, node: new Float32Array(n), reconstruction: new Float32Array(n * m) };
+      const { state } = input;
+      const n = state.nodes.length;
+      if (!state.context || state.context.values.length !== n * m * contextRowSize(contextConfig)) state.context = createContextState(n, m, contextConfig);
+      const features = new Float32Array(n * m * f);
+      stepContext(state.context, input.values, neighbourLists(adjacencies[index]), m, contextConfig, features);
+      contexts.push(features);
+      return { state, ready: state.filled >= w, cluster: 0, node: new Float32Array(n), reconstruction: new Float32Array(n * m), context: features };
     });
     const ready = outputs.map((o, i) => (o.ready ? i : -1)).filter((i) => i >= 0);
     if (ready.length === 0) return outputs;
@@ -117,13 +128,15 @@ export class Detector implements SeriesScorer {
     const windows = new Float32Array(b * nMax * m * w);
     const bias = new Float32Array(b * nMax * nMax).fill(MASKED_LOGIT);
     const nodeMask = new Float32Array(b * nMax);
+    const context = new Float32Array(b * nMax * m * f);
     const hidden = Array.from({ length: gruLayers }, () => new Float32Array(b * nMax * gruUnits));
     ready.forEach((index, k) => {
-      const { state, adjacency } = batch[index];
+      const { state } = batch[index];
       const n = state.nodes.length;
-      const mask = attentionMask(adjacency ?? subgraph(this.graph, state.nodes).adjacency);
+      const mask = attentionMask(adjacencies[index]);
       if (mask.length !== n * n) throw new RangeError(`step: cluster ${k} has ${n} nodes but an adjacency of ${Math.sqrt(mask.length)} rows`);
       windows.set(state.windows, k * nMax * m * w);
+      context.set(contexts[index], k * nMax * m * f);
       for (let i = 0; i < nMax; i++) {
         if (i < n) nodeMask[k * nMax + i] = 1;
         for (let j = 0; j < nMax; j++) {
@@ -141,6 +154,7 @@ export class Detector implements SeriesScorer {
         maskBias: tf.tensor3d(bias, [b, nMax, nMax]),
         nodeMask: tf.tensor2d(nodeMask, [b, nMax]),
         hidden: hidden.map((h) => tf.tensor2d(h, [b * nMax, gruUnits])),
+        context: tf.tensor2d(context, [b * nMax, m * f]),
       });
       return [out.nodeLogits, out.clusterLogits, out.errors, ...out.hidden];
     });
@@ -165,10 +179,13 @@ export class Detector implements SeriesScorer {
    * Scores the windows ending at steps from..to-1 of a z-normalized series,
    * after warming the GRU up on up to `warmup` earlier windows (the first
    * window ends at step W-1). Encoder and decoder run batched over time;
-   * only the GRU advances step by step.
+   * only the GRU advances step by step. The slow context is computed over the
+   * whole series from step 0 (as a stream that started there would have it),
+   * unless the caller passes it (computeSeriesContext of the same series).
    */
-  async scoreSeries(series: Series, from: number, to: number): Promise<SeriesScores> {
+  async scoreSeries(series: Series, from: number, to: number, precomputedContext?: Float32Array): Promise<SeriesScores> {
     const { window: w, gruUnits, gruLayers } = this.config;
+    const f = contextFeatures(this.config.context);
     const m = this.config.modalities.length;
     const n = series.nodes.length;
     if (series.modalities.join('\u0000') !== this.config.modalities.join('\u0000')) {
@@ -180,7 +197,10 @@ export class Detector implements SeriesScorer {
     const rows = to - from;
     const scores: SeriesScores = { from, to, cluster: new Float32Array(rows), node: new Float32Array(rows * n), reconstruction: new Float32Array(rows * n * m) };
     if (rows === 0) return scores;
-    const mask = attentionMask(subgraph(this.graph, series.nodes).adjacency);
+    const adjacency = subgraph(this.graph, series.nodes).adjacency;
+    const context = precomputedContext ?? computeContext(series.data, to, n, m, adjacency, this.config.context);
+    if (context.length < to * n * m * f) throw new RangeError(`scoreSeries: the context holds ${context.length / (n * m * f)} steps, need ${to}`);
+    const mask = attentionMask(adjacency);
     const bias1 = new Float32Array(n * n);
     for (let i = 0; i < n * n; i++) bias1[i] = mask[i] > 0 ? 0 : MASKED_LOGIT;
     let hidden: tf.Tensor2D[] = Array.from({ length: gruLayers }, () => tf.zeros([n, gruUnits]) as tf.Tensor2D);
@@ -194,7 +214,8 @@ export class Detector implements SeriesScorer {
       const result = tf.tidy(() => {
         const windowTensor = tf.tensor4d(windows, [t, n, m, w]);
         const biasTensor = tf.tensor3d(bias, [t, n, n]);
-        const fused = this.network.encode(windowTensor, biasTensor);
+        const contextTensor = tf.tensor2d(context.subarray(c * n * m * f, (c + t) * n * m * f), [t * n, m * f]);
+        const fused = this.network.encode(windowTensor, biasTensor, contextTensor);
         let state = previous;
         const outputs: tf.Tensor2D[] = [];
         for (let k = 0; k < t; k++) {
@@ -202,7 +223,7 @@ export class Detector implements SeriesScorer {
           outputs.push(next.output);
           state = next.hidden;
         }
-        const decoded = this.network.decode(windowTensor, biasTensor, tf.ones([t, n]), fused, tf.concat(outputs, 0));
+        const decoded = this.network.decode(windowTensor, biasTensor, tf.ones([t, n]), fused, tf.concat(outputs, 0), contextTensor);
         return { tensors: [decoded.nodeLogits, decoded.clusterLogits, decoded.errors] as tf.Tensor[], hidden: state };
       });
       tf.dispose(previous);
@@ -219,6 +240,11 @@ export class Detector implements SeriesScorer {
     }
     tf.dispose(hidden);
     return scores;
+  }
+
+  /** The slow context of every step of a z-normalized series on this detector's graph (what scoreSeries computes). */
+  computeSeriesContext(series: Series, to = series.steps): Float32Array {
+    return computeContext(series.data, to, series.nodes.length, series.modalities.length, subgraph(this.graph, series.nodes).adjacency, this.config.context);
   }
 
   dispose(): void {

@@ -6,6 +6,7 @@ export { DEFAULT_MODEL_CONFIG, resolveModelConfig, type ModelConfig } from './co
 export { attentionMask, completeGraph, subgraph, topologyHash, validateGraph, type ClusterGraph } from './graph.ts';
 export {
   createClusterState,
+  cloneClusterState,
   resizeClusterState,
   pushSample,
   serializeClusterState,
@@ -13,6 +14,7 @@ export {
   type ClusterState,
   type ClusterStateJson,
 } from './state.ts';
+export { DEFAULT_CONTEXT_CONFIG, computeContext, stepContext, contextFeatures, type ContextConfig, type ContextState } from './context.ts';
 export { Detector, DEFAULT_WARMUP, type ClusterStepInput, type ClusterStepOutput } from './detector.ts';
 export { DetectorNetwork, type StepTensors, type StepOutputs } from './network.ts';
 export { saveDetector, loadDetector, MODEL_FILE, WEIGHTS_FILE } from './io.ts';

@@ -59,6 +59,14 @@ export async function loadDetector(dir: string): Promise<Detector> {
     throw new UserError('MODEL_CORRUPT', `${modelPath} is not valid JSON: ${(error as Error).message}`, hint);
   }
   const corrupt = (what: string): UserError => new UserError('MODEL_CORRUPT', `${modelPath}: ${what}`, hint);
+  if (typeof json?.format === 'string' && /^wsn-watch-detector\/\d+$/.test(json.format) && json.format !== DETECTOR_FORMAT) {
+    // An older (or newer) model: its weights do not fit this network (e.g. /1 has no slow context path).
+    throw new UserError(
+      'MODEL_OUTDATED',
+      `${modelPath} is a model of format ${json.format}; this version of wsn-watch reads ${DETECTOR_FORMAT} (the detector now has a slow context path of level, variance and correlation against the neighbours)`,
+      'retrain it with this version: `wsn-watch train … --out DIR` (docs/model.md lists the commands of the shipped models)',
+    );
+  }
   if (json?.format !== DETECTOR_FORMAT) throw corrupt(`format is ${JSON.stringify(json?.format)}, expected ${DETECTOR_FORMAT}`);
   const specs = json.weightsManifest?.[0]?.weights;
   if (!Array.isArray(specs) || specs.length === 0) throw corrupt('weightsManifest lists no weights');

@@ -64,4 +64,5 @@ export interface DetectorMetadata {
   training?: TrainingMetadata;
 }
 
-export const DETECTOR_FORMAT = 'wsn-watch-detector/1';
+/** /2: slow context path (model/context.ts) and long-fault training; /1 models cannot be loaded. */
+export const DETECTOR_FORMAT = 'wsn-watch-detector/2';

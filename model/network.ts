@@ -6,6 +6,7 @@ import { GraphAttention, MASKED_LOGIT } from './layers/graph-attention.ts';
 import { StackedGru } from './layers/gru.ts';
 import { ModalityFusion } from './layers/fusion.ts';
 import { ParamStore } from './layers/init.ts';
+import { contextFeatures } from './context.ts';
 
 /** The inputs of one time step for B clusters padded to N nodes. */
 export interface StepTensors {
@@ -17,6 +18,8 @@ export interface StepTensors {
   nodeMask: tf.Tensor2D;
   /** One [B·N, units] tensor per GRU layer. */
   hidden: tf.Tensor2D[];
+  /** [B·N, M·F] slow context features of each node (model/context.ts), node-major rows. */
+  context: tf.Tensor2D;
 }
 
 export interface StepOutputs {
@@ -52,6 +55,7 @@ export class DetectorNetwork {
   private readonly decoderDense: Mlp;
   private readonly decoderOutput: Dense;
   private readonly head: Mlp;
+  private readonly contextEncoder: Mlp;
 
   constructor(readonly config: ModelConfig, seed: number) {
     const params = new ParamStore(createRng(seed));
@@ -63,15 +67,20 @@ export class DetectorNetwork {
     this.spatial1 = new GraphAttention(params, 'encoder/spatial1', m, w, config.gatHeads, config.gatHeadSize, true, 'elu');
     this.spatial2 = new GraphAttention(params, 'encoder/spatial2', m, config.gatHeads * config.gatHeadSize, 1, e, false, 'linear');
     this.fusion = new ModalityFusion(params, 'encoder/fusion', m, 2 * e);
-    this.gru = new StackedGru(params, 'gru', 2 * e, config.gruUnits, config.gruLayers);
-    this.decoderInput = new Mlp(params, 'decoder/input', [config.gruUnits + 2 * e, config.decoderHidden, w], 'relu');
+    const contextWidth = m * contextFeatures(config.context);
+    const c = config.contextEmbedding;
+    // The slow context enters beside the fused window features, so the GRU, the decoder and the head all see it.
+    this.contextEncoder = new Mlp(params, 'encoder/context', [contextWidth, 2 * c, c], 'relu', 'tanh');
+    this.gru = new StackedGru(params, 'gru', 2 * e + c, config.gruUnits, config.gruLayers);
+    this.decoderInput = new Mlp(params, 'decoder/input', [config.gruUnits + 2 * e + c, config.decoderHidden, w], 'relu');
     this.decoderAttention1 = new GraphAttention(params, 'decoder/attention1', m, w, config.gatHeads, config.gatHeadSize, true, 'elu');
     this.decoderAttention2 = new GraphAttention(params, 'decoder/attention2', m, config.gatHeads * config.gatHeadSize, 1, w, false, 'linear');
     this.decoderDense = new Mlp(params, 'decoder/dense', [w, config.decoderHidden, w], 'relu', 'linear', m);
     this.decoderOutput = new Dense(params, 'decoder/output', 2 * w, w, 'linear', m);
     // Per node: squared error of every sample (M·W) and its mean per modality (M), the window's first
-    // differences (M·(W-1)) and its deviation from the neighbours' mean (M·W), GRU output and fused features.
-    this.head = new Mlp(params, 'head', [m * w + m + m * (w - 1) + m * w + config.gruUnits + 2 * e, config.headHidden, config.headHidden, 1], 'relu');
+    // differences (M·(W-1)) and its deviation from the neighbours' mean (M·W), GRU output, fused features with the
+    // context embedding, and the context features themselves (level, variance and correlation against the neighbours).
+    this.head = new Mlp(params, 'head', [m * w + m + m * (w - 1) + m * w + config.gruUnits + 2 * e + c + contextWidth, config.headHidden, config.headHidden, 1], 'relu');
   }
 
   get variables(): tf.Variable[] {
@@ -83,18 +92,18 @@ export class DetectorNetwork {
    * Call inside tf.tidy (or a gradient function).
    */
   step(inputs: StepTensors): StepOutputs {
-    const fused = this.encode(inputs.windows, inputs.maskBias);
+    const fused = this.encode(inputs.windows, inputs.maskBias, inputs.context);
     const { output, hidden } = this.recur(fused, inputs.hidden);
-    return { ...this.decode(inputs.windows, inputs.maskBias, inputs.nodeMask, fused, output), hidden };
+    return { ...this.decode(inputs.windows, inputs.maskBias, inputs.nodeMask, fused, output, inputs.context), hidden };
   }
 
   /**
    * The part that does not depend on the GRU state: temporal and spatial
    * features of every modality, fused. Independent per window, so callers
    * batch many time steps into one call.
-   * windows [B, N, M, W], maskBias [B, N, N] → fused [B·N, 2E].
+   * windows [B, N, M, W], maskBias [B, N, N], context [B·N, M·F] → fused [B·N, 2E + C].
    */
-  encode(windows: tf.Tensor4D, maskBias: tf.Tensor3D): tf.Tensor2D {
+  encode(windows: tf.Tensor4D, maskBias: tf.Tensor3D, context: tf.Tensor2D): tf.Tensor2D {
     const { config } = this;
     const [b, n, m, w] = windows.shape;
     if (m !== config.modalities.length || w !== config.window) {
@@ -105,7 +114,11 @@ export class DetectorNetwork {
     const temporal = tf.reshape(this.temporal.apply(tf.reshape(byModality, [m, rows, w])), [m, b, n, config.embedding]);
     const spatial = this.spatial2.apply(this.spatial1.apply(byModality, maskBias), maskBias); // [M, B, N, E]
     const features = tf.reshape(tf.concat([temporal, spatial], -1), [m, rows, 2 * config.embedding]);
-    return this.fusion.apply(features as tf.Tensor3D);
+    const contextWidth = m * contextFeatures(config.context);
+    if (context.shape[0] !== rows || context.shape[1] !== contextWidth) {
+      throw new RangeError(`network: expected context [${rows}, ${contextWidth}], got [${context.shape.join(', ')}]`);
+    }
+    return tf.concat([this.fusion.apply(features as tf.Tensor3D), this.contextEncoder.apply(signedLog(context))], 1) as tf.Tensor2D;
   }
 
   /** Advances every node's GRU by one step: fused [R, 2E], hidden per layer [R, U]. */
@@ -117,12 +130,12 @@ export class DetectorNetwork {
    * Reconstruction and anomaly scores from the fused features and the GRU
    * output of the same windows. Independent per window (batchable over time).
    */
-  decode(windows: tf.Tensor4D, maskBias: tf.Tensor3D, nodeMask: tf.Tensor2D, fused: tf.Tensor2D, output: tf.Tensor2D): Omit<StepOutputs, 'hidden'> {
+  decode(windows: tf.Tensor4D, maskBias: tf.Tensor3D, nodeMask: tf.Tensor2D, fused: tf.Tensor2D, output: tf.Tensor2D, context: tf.Tensor2D): Omit<StepOutputs, 'hidden'> {
     const { config } = this;
     const [b, n, m, w] = windows.shape;
     const rows = b * n;
     windows = centerWindows(windows);
-    const latent = tf.concat([output, fused], 1); // [B·N, U + 2E]
+    const latent = tf.concat([output, fused], 1); // [B·N, U + 2E + C]
     const seed = tf.reshape(this.decoderInput.apply(latent), [1, b, n, w]);
     const seedPerModality = tf.tile(seed, [m, 1, 1, 1]); // [M, B, N, W]
     const graphPart = this.decoderAttention2.apply(this.decoderAttention1.apply(seedPerModality, maskBias), maskBias);
@@ -145,6 +158,7 @@ export class DetectorNetwork {
         signedLog(tf.reshape(steps, [rows, m * (w - 1)])),
         signedLog(tf.reshape(deviation, [rows, m * w])),
         latent,
+        signedLog(context),
       ],
       1,
     );

@@ -1,4 +1,5 @@
 import type { ModelConfig } from './config.ts';
+import { DEFAULT_CONTEXT_CONFIG, contextRowSize, createContextState, resizeContextState, type ContextState } from './context.ts';
 
 /**
  * The streaming state of one cluster, keyed by node id so nodes can join and
@@ -14,6 +15,12 @@ export interface ClusterState {
   hidden: Float32Array;
   /** How many samples have been pushed so far, capped at the window length. */
   filled: number;
+  /**
+   * The slow context path's state (model/context.ts), N × M rows. Created by
+   * createClusterState; a state without it (built by hand) gets a fresh one
+   * on its first Detector.step.
+   */
+  context?: ContextState;
 }
 
 /** The JSON form of a ClusterState (Float32Arrays as number arrays). */
@@ -22,9 +29,11 @@ export interface ClusterStateJson {
   windows: number[];
   hidden: number[];
   filled: number;
+  /** The context state: ticks stepped and its rows as float64 numbers. */
+  context?: { ticks: number; values: number[] };
 }
 
-type StateShape = Pick<ModelConfig, 'modalities' | 'window' | 'gruLayers' | 'gruUnits'>;
+type StateShape = Pick<ModelConfig, 'modalities' | 'window' | 'gruLayers' | 'gruUnits'> & Partial<Pick<ModelConfig, 'context'>>;
 
 export function createClusterState(nodes: string[], config: StateShape): ClusterState {
   if (new Set(nodes).size !== nodes.length) throw new RangeError('createClusterState: duplicate node ids');
@@ -34,7 +43,15 @@ export function createClusterState(nodes: string[], config: StateShape): Cluster
     windows: new Float32Array(n * config.modalities.length * config.window),
     hidden: new Float32Array(config.gruLayers * n * config.gruUnits),
     filled: 0,
+    context: createContextState(n, config.modalities.length, config.context ?? DEFAULT_CONTEXT_CONFIG),
   };
+}
+
+/** A deep copy (windows, hidden state and context). */
+export function cloneClusterState(state: ClusterState): ClusterState {
+  const copy: ClusterState = { nodes: [...state.nodes], windows: state.windows.slice(), hidden: state.hidden.slice(), filled: state.filled };
+  if (state.context) copy.context = { ticks: state.context.ticks, values: state.context.values.slice() };
+  return copy;
 }
 
 /**
@@ -45,6 +62,7 @@ export function createClusterState(nodes: string[], config: StateShape): Cluster
 export function resizeClusterState(state: ClusterState, newNodes: string[], config: StateShape): ClusterState {
   const next = createClusterState(newNodes, config);
   next.filled = state.filled;
+  if (state.context) next.context = resizeContextState(state.context, state.nodes, newNodes, config.modalities.length, config.context ?? DEFAULT_CONTEXT_CONFIG);
   const oldIndex = new Map(state.nodes.map((node, i) => [node, i]));
   const rowLength = config.modalities.length * config.window;
   const oldN = state.nodes.length;
@@ -82,7 +100,9 @@ export function pushSample(state: ClusterState, values: Float32Array, config: St
 }
 
 export function serializeClusterState(state: ClusterState): ClusterStateJson {
-  return { nodes: [...state.nodes], windows: Array.from(state.windows), hidden: Array.from(state.hidden), filled: state.filled };
+  const json: ClusterStateJson = { nodes: [...state.nodes], windows: Array.from(state.windows), hidden: Array.from(state.hidden), filled: state.filled };
+  if (state.context) json.context = { ticks: state.context.ticks, values: Array.from(state.context.values) };
+  return json;
 }
 
 /** Rebuilds a ClusterState from JSON, checking its sizes against the model's shape. */
@@ -92,5 +112,12 @@ export function deserializeClusterState(json: ClusterStateJson, config: StateSha
   const hidden = config.gruLayers * n * config.gruUnits;
   if (!Array.isArray(json.windows) || json.windows.length !== windows) throw new RangeError(`cluster state: windows has ${json.windows?.length} values, expected ${windows}`);
   if (!Array.isArray(json.hidden) || json.hidden.length !== hidden) throw new RangeError(`cluster state: hidden has ${json.hidden?.length} values, expected ${hidden}`);
-  return { nodes: [...json.nodes], windows: Float32Array.from(json.windows), hidden: Float32Array.from(json.hidden), filled: Math.min(config.window, Math.max(0, Math.trunc(json.filled))) };
+  const state: ClusterState = { nodes: [...json.nodes], windows: Float32Array.from(json.windows), hidden: Float32Array.from(json.hidden), filled: Math.min(config.window, Math.max(0, Math.trunc(json.filled))) };
+  if (json.context) {
+    const expected = n * config.modalities.length * contextRowSize(config.context ?? DEFAULT_CONTEXT_CONFIG);
+    if (!Array.isArray(json.context.values) || json.context.values.length !== expected) throw new RangeError(`cluster state: context has ${json.context.values?.length} values, expected ${expected}`);
+    if (!(Number.isInteger(json.context.ticks) && json.context.ticks >= 0)) throw new RangeError(`cluster state: context.ticks must be a non-negative integer, got ${json.context.ticks}`);
+    state.context = { ticks: json.context.ticks, values: Float64Array.from(json.context.values) };
+  }
+  return state;
 }

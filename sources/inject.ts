@@ -13,11 +13,21 @@ import { type ModalityStats, modalityRange } from './normalize.ts';
 export const INJECTION_KINDS = ['scale', 'mirror', 'surge', 'decay', 'increase', 'stuck', 'drift', 'noise'] as const;
 export type InjectionKind = (typeof INJECTION_KINDS)[number];
 
+/**
+ * Kinds of the sensor-fault taxonomy beyond the paper's (docs/sensor-faults.md):
+ * spike (1–3 ticks), offset, gain, intermittent dropout (readings missing and
+ * held by the aligner) and a dying battery (accelerating decline with growing
+ * noise). Stuck-at, drift and high noise are INJECTION_KINDS already.
+ */
+export const TAXONOMY_KINDS = ['spike', 'offset', 'gain', 'dropout', 'battery'] as const;
+export type TaxonomyKind = (typeof TAXONOMY_KINDS)[number];
+export type FaultKind = InjectionKind | TaxonomyKind;
+
 /** The kinds the paper uses when a series has no strong correlation to exploit. */
 export const PAPER_POINT_KINDS = ['scale', 'mirror', 'surge'] as const satisfies readonly InjectionKind[];
 
 export interface Injection {
-  kind: InjectionKind;
+  kind: FaultKind;
   /** Node index in the series. */
   node: number;
   /** Modality index in the series. */
@@ -32,7 +42,10 @@ export interface Injection {
    * - surge: added offset (default: the modality's training range)
    * - decay / increase / drift: step per sample (default: range / 40)
    * - noise: std of the added Gaussian noise (default: 2 × the node's training std)
-   * - mirror, stuck: unused
+   * - spike, offset: added offset (default: 5 / 3 × the node's training std)
+   * - gain: factor around the pivot (default 1.5)
+   * - battery: total departure at the end (default +6 × the node's training std), quadratic, noise growing to a quarter of it
+   * - mirror, stuck, dropout: unused
    */
   magnitude?: number;
   /**
@@ -84,7 +97,9 @@ export function injectAnomaly(series: Series, injection: Injection, stats: Modal
   const end = Math.min(series.steps, start + length);
   const pivot = injection.pivot === 'zero' ? 0 : stats.mean[s];
 
+  const std = stats.std[s] > 0 ? stats.std[s] : 1;
   switch (kind) {
+    case 'gain':
     case 'scale': {
       const factor = injection.magnitude ?? 1.5;
       for (let t = start; t < end; t++) d[at(t)] = pivot + (d[at(t)] - pivot) * factor;
@@ -124,8 +139,104 @@ export function injectAnomaly(series: Series, injection: Injection, stats: Modal
       for (let t = start; t < end; t++) d[at(t)] += sigma * rng.normal();
       break;
     }
+    case 'spike':
+    case 'offset': {
+      const offset = injection.magnitude ?? (kind === 'spike' ? 5 : 3) * std;
+      for (let t = start; t < end; t++) d[at(t)] += offset;
+      break;
+    }
+    case 'dropout': {
+      // Bursts of 1–8 missing readings between 1–4 delivered ones; a missing reading holds the last delivered value, as the aligner fills it.
+      const rng = createRng(noiseSeed(injection));
+      let held = d[at(start - 1)];
+      let missing = true;
+      let left = 1 + rng.int(8);
+      for (let t = start; t < end; t++) {
+        if (missing) d[at(t)] = held;
+        else held = d[at(t)];
+        if (--left === 0) {
+          missing = !missing;
+          left = missing ? 1 + rng.int(8) : 1 + rng.int(4);
+        }
+      }
+      break;
+    }
+    case 'battery': {
+      const total = injection.magnitude ?? 6 * std;
+      const rng = createRng(noiseSeed(injection));
+      for (let t = start; t < end; t++) {
+        const progress = (t - start + 1) / length;
+        d[at(t)] += total * progress * progress + 0.25 * Math.abs(total) * progress * rng.normal();
+      }
+      break;
+    }
   }
   return out;
+}
+
+/** One entry of the fault catalogue: how long a fault of this kind lasts and how large it is drawn. */
+export interface FaultSpec {
+  kind: FaultKind;
+  /** Duration bounds in ticks (inclusive); drawn log-uniformly, so short and very long faults both occur. */
+  minTicks: number;
+  maxTicks: number;
+  /** Only for modalities whose name matches (a dying battery makes the temperature climb, docs/sensor-faults.md). */
+  modality?: RegExp;
+  /**
+   * Magnitude in the series' units, from the node's std and the modality's
+   * range; undefined = the kind's default.
+   */
+  magnitude(rng: Rng, std: number, range: number, length: number): number | undefined;
+  /** Labelled only once the reading departs this many node stds from the clean one (slow kinds); otherwise every tick of the span. */
+  labelDeparture?: number;
+}
+
+const sign = (rng: Rng): number => (rng.next() < 0.5 ? -1 : 1);
+const between = (rng: Rng, lo: number, hi: number): number => lo + (hi - lo) * rng.next();
+
+/**
+ * The fault catalogue training samples from (and the evaluation injects):
+ * the sensor-fault taxonomy from a single tick to many hours. Lengths are in
+ * ticks; 1,000 ticks ≈ a day of the paper's IBRL alignment, 8.6 hours at 31 s.
+ */
+export const FAULT_CATALOGUE: readonly FaultSpec[] = [
+  { kind: 'spike', minTicks: 1, maxTicks: 3, magnitude: (rng, std) => sign(rng) * between(rng, 3, 10) * std },
+  { kind: 'stuck', minTicks: 10, maxTicks: 800, magnitude: () => undefined },
+  { kind: 'noise', minTicks: 10, maxTicks: 800, magnitude: (rng, std) => between(rng, 1, 3) * std },
+  { kind: 'offset', minTicks: 5, maxTicks: 800, magnitude: (rng, std) => sign(rng) * between(rng, 1.5, 5) * std },
+  { kind: 'gain', minTicks: 30, maxTicks: 800, magnitude: (rng) => (rng.next() < 0.5 ? between(rng, 0.2, 0.6) : between(rng, 1.6, 3)) },
+  // Departs 2–8 stds over its length; labelled from 1 std on.
+  { kind: 'drift', minTicks: 60, maxTicks: 800, magnitude: (rng, std, _range, length) => (sign(rng) * between(rng, 2, 8) * std) / length, labelDeparture: 1 },
+  { kind: 'dropout', minTicks: 20, maxTicks: 600, magnitude: () => undefined },
+  // In the Intel lab data a mote's temperature climbs far above the room's as its supply voltage falls.
+  { kind: 'battery', minTicks: 100, maxTicks: 800, modality: /temp/i, magnitude: (rng, std) => between(rng, 3, 12) * std, labelDeparture: 1 },
+];
+
+/** Draws a fault from the catalogue entry: length (log-uniform) and magnitude for a node of this std. */
+export function drawFault(spec: FaultSpec, rng: Rng, at: { node: number; modality: number; start: number }, std: number, range: number, maxLength = Infinity): Injection {
+  const hi = Math.max(spec.minTicks, Math.min(spec.maxTicks, maxLength));
+  const length = Math.max(1, Math.round(Math.exp(between(rng, Math.log(spec.minTicks), Math.log(hi + 1)) ) - 0.5));
+  const clipped = Math.min(hi, Math.max(spec.minTicks, length));
+  const injection: Injection = { kind: spec.kind, node: at.node, modality: at.modality, start: at.start, length: clipped };
+  const magnitude = spec.magnitude(rng, std, range, clipped);
+  if (magnitude !== undefined) injection.magnitude = magnitude;
+  return injection;
+}
+
+/**
+ * The ticks an injected fault counts as a fault (ground truth per node ×
+ * tick): its span, or for slow kinds (drift, battery) the ticks from where
+ * the reading first departs `labelDeparture` node stds from the clean one.
+ */
+export function faultLabelSpan(injection: Injection, clean: Series, faulty: Series, std: number): { start: number; end: number } {
+  const span = affectedSpan(injection, clean.steps);
+  const spec = FAULT_CATALOGUE.find((entry) => entry.kind === injection.kind);
+  if (!spec?.labelDeparture) return span;
+  for (let t = span.start; t < span.end; t++) {
+    const k = seriesIndex(clean, t, injection.node, injection.modality);
+    if (Math.abs(faulty.data[k] - clean.data[k]) >= spec.labelDeparture * std) return { start: t, end: span.end };
+  }
+  return { start: span.end, end: span.end };
 }
 
 /** Pearson correlation of two equally long sequences; 0 when either is constant. */

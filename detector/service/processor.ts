@@ -1,7 +1,7 @@
 import { UserError } from '../../common/errors.ts';
 import type { Alert, ClusterScore, Frame, NodeScore } from '../../common/types.ts';
 import { ClusterAlerts, DEFAULT_LOCALIZATION_RATIO, dominatedNodes, type AlertPolicy, type NodeObservation } from '../alerts/tracker.ts';
-import { subgraph, type ClusterState, type ClusterStepInput } from '../../model/index.ts';
+import { cloneClusterState, subgraph, type ClusterState, type ClusterStepInput } from '../../model/index.ts';
 import { CHECKPOINT_FORMAT, sameShape, type ClusterCheckpoint, type StateShape } from '../state/checkpoint.ts';
 import { missingModalities, type StreamingModel } from './model.ts';
 
@@ -120,7 +120,7 @@ export class FrameProcessor {
       cluster,
       lastTick: runtime.lastTick,
       shape: this.shape,
-      state: { nodes: [...state.nodes], windows: state.windows.slice(), hidden: state.hidden.slice(), filled: state.filled },
+      state: cloneClusterState(state),
       alerts: runtime.alerts.toJSON(),
       savedAt: this.now(),
     };
@@ -287,7 +287,7 @@ export class FrameProcessor {
     return {
       network: checkpoint.network,
       cluster: checkpoint.cluster,
-      state: { nodes: [...state.nodes], windows: state.windows.slice(), hidden: state.hidden.slice(), filled: state.filled },
+      state: cloneClusterState(state),
       lastTick: checkpoint.lastTick,
       alerts: new ClusterAlerts(checkpoint.network, checkpoint.cluster, this.options.policy, checkpoint.alerts),
     };
@@ -297,7 +297,7 @@ export class FrameProcessor {
     const { state } = runtime;
     return {
       ...runtime,
-      state: { nodes: [...state.nodes], windows: state.windows.slice(), hidden: state.hidden.slice(), filled: state.filled },
+      state: cloneClusterState(state),
       alerts: new ClusterAlerts(runtime.network, runtime.cluster, this.options.policy, runtime.alerts.toJSON()),
     };
   }

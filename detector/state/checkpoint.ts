@@ -44,6 +44,17 @@ const base64Floats = z.string().transform((text, ctx) => {
   return floats;
 });
 
+const base64Doubles = z.string().transform((text, ctx) => {
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length % 8 !== 0) {
+    ctx.addIssue({ code: 'custom', message: `base64 float64 data has ${bytes.length} bytes, not a multiple of 8` });
+    return z.NEVER;
+  }
+  const doubles = new Float64Array(bytes.length / 8);
+  new Uint8Array(doubles.buffer).set(bytes);
+  return doubles;
+});
+
 const AlertSchema = z.object({
   id: z.string(),
   kind: z.enum(['anomaly', 'silent']),
@@ -64,7 +75,14 @@ const CheckpointSchema = z.object({
   cluster: z.string().min(1),
   lastTick: z.number().int(),
   shape: z.object({ modalities: z.array(z.string()).min(1), window: z.number().int().positive(), gruLayers: z.number().int().positive(), gruUnits: z.number().int().positive() }),
-  state: z.object({ nodes: z.array(z.string()), windows: base64Floats, hidden: base64Floats, filled: z.number().int().nonnegative() }),
+  state: z.object({
+    nodes: z.array(z.string()),
+    windows: base64Floats,
+    hidden: base64Floats,
+    filled: z.number().int().nonnegative(),
+    // The model's slow context path (float64, exact); a state without one starts it afresh.
+    context: z.object({ ticks: z.number().int().nonnegative(), values: base64Doubles }).optional(),
+  }),
   alerts: z.record(
     z.string(),
     z.object({
@@ -79,7 +97,7 @@ const CheckpointSchema = z.object({
   savedAt: z.number(),
 });
 
-function floatsToBase64(values: Float32Array): string {
+function floatsToBase64(values: Float32Array | Float64Array): string {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
 }
 
@@ -88,7 +106,13 @@ export function encodeCheckpoint(checkpoint: ClusterCheckpoint): string {
   const { state } = checkpoint;
   return JSON.stringify({
     ...checkpoint,
-    state: { nodes: state.nodes, windows: floatsToBase64(state.windows), hidden: floatsToBase64(state.hidden), filled: state.filled },
+    state: {
+      nodes: state.nodes,
+      windows: floatsToBase64(state.windows),
+      hidden: floatsToBase64(state.hidden),
+      filled: state.filled,
+      ...(state.context ? { context: { ticks: state.context.ticks, values: floatsToBase64(state.context.values) } } : {}),
+    },
   });
 }
 
@@ -119,6 +143,9 @@ export function decodeCheckpoint(text: string | Buffer): ClusterCheckpoint {
   const hidden = shape.gruLayers * n * shape.gruUnits;
   if (state.windows.length !== windows) throw new CheckpointError(`checkpoint of cluster ${checkpoint.cluster}: windows has ${state.windows.length} values, expected ${windows}`);
   if (state.hidden.length !== hidden) throw new CheckpointError(`checkpoint of cluster ${checkpoint.cluster}: hidden has ${state.hidden.length} values, expected ${hidden}`);
+  if (state.context && state.context.values.length % (n * shape.modalities.length || 1) !== 0) {
+    throw new CheckpointError(`checkpoint of cluster ${checkpoint.cluster}: context has ${state.context.values.length} values, not a whole row per node × modality`);
+  }
   if (state.filled > shape.window) throw new CheckpointError(`checkpoint of cluster ${checkpoint.cluster}: filled ${state.filled} exceeds the window ${shape.window}`);
   return checkpoint;
 }

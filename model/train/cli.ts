@@ -44,6 +44,8 @@ export interface TrainCliOptions {
   maxMinutes?: number;
   knn: number;
   backend: BackendPreference;
+  samples?: number;
+  lastEpoch?: number;
 }
 
 const integer = (flag: string, min: number) => (value: string): number => {
@@ -87,6 +89,8 @@ export function registerTrainCommand(program: Command): void {
     .option('--train-fraction <x>', 'leading fraction of the data used at all (the rest is left for evaluation); default 0.6 for IBRL (the paper\'s split), 1 otherwise', fraction('--train-fraction'))
     .option('--windows-per-epoch <n>', 'cap on training windows per epoch (default: all)', integer('--windows-per-epoch', 1))
     .option('--max-minutes <x>', 'wall-clock budget; stops early keeping the best weights', positive('--max-minutes'))
+    .option('--samples <n>', 'with --data (IBRL): sample epochs aligned from the first epoch of the paper\'s range to --last-epoch (default 5000, the paper\'s)', integer('--samples', 100))
+    .option('--last-epoch <n>', 'with --data (IBRL): last epoch of the alignment (default 28675, the paper\'s); --samples equal to the epoch count gives the network\'s own 31 s rounds', integer('--last-epoch', 1))
     .option('--knn <k>', 'graph: edges from each node to its k nearest nodes', integer('--knn', 1), 4)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
     .addHelpText(
@@ -137,7 +141,7 @@ async function loadTrainingData(options: TrainCliOptions): Promise<TrainingData>
   }
   const dir = options.data as string;
   process.stderr.write(`train: loading IBRL data from ${dir}\n`);
-  const dataset = await loadIbrl(dir, { onProgress: (message) => process.stderr.write(`train: ${message}\n`) });
+  const dataset = await loadIbrl(dir, { samples: options.samples, lastEpoch: options.lastEpoch, onProgress: (message) => process.stderr.write(`train: ${message}\n`) });
   const positions = await readIbrlPositions(dir);
   const missing = dataset.series.nodes.filter((id) => !positions.has(id));
   if (missing.length > 0) throw new UserError('TRAIN_POSITIONS', `node.txt has no position for mote(s) ${missing.join(', ')}`, 'Add "id x y" lines for them to node.txt.');
@@ -145,7 +149,8 @@ async function loadTrainingData(options: TrainCliOptions): Promise<TrainingData>
     const p = positions.get(id) as { x: number; y: number };
     return [p.x, p.y] as const;
   });
-  return { series: dataset.series, graph: knnGraph(dataset.series.nodes, coords, options.knn), source: `ibrl:${dir}` };
+  const alignment = options.samples !== undefined || options.lastEpoch !== undefined ? `,samples=${options.samples ?? 5000},lastEpoch=${options.lastEpoch ?? 28675}` : '';
+  return { series: dataset.series, graph: knnGraph(dataset.series.nodes, coords, options.knn), source: `ibrl:${dir}${alignment}` };
 }
 
 export async function runTrain(options: TrainCliOptions): Promise<void> {
@@ -170,6 +175,8 @@ export async function runTrain(options: TrainCliOptions): Promise<void> {
       validationFraction: options.validationFraction,
       patience: options.patience,
       maxMinutes: options.maxMinutes,
+      // The budget is the whole command's: it started when the process did (loading the data counts).
+      startedAt: Math.round(performance.timeOrigin),
       sequenceLength: options.sequenceLength,
       learningRate: options.learningRate,
       windowsPerEpoch: options.windowsPerEpoch,

@@ -21,17 +21,23 @@ export function progressLine(p: TrainProgress, width = 24): string {
 
 /**
  * Renders training progress on a stream: a bar redrawn in place on a
- * terminal, one line per finished epoch (with its validation loss) always,
- * so logs piped to a file stay readable.
+ * terminal; otherwise (a log file, a pipe) a plain line at most every
+ * `intervalSeconds` while an epoch runs, so a long epoch never stays silent.
+ * One line per finished epoch (with its validation loss) always.
  */
-export function createProgressReporter(stream: NodeJS.WriteStream = process.stderr): (p: TrainProgress) => void {
+export function createProgressReporter(stream: NodeJS.WriteStream = process.stderr, intervalSeconds = 30, now: () => number = Date.now): (p: TrainProgress) => void {
   const tty = Boolean(stream.isTTY);
+  let lastLine = now();
   return (p) => {
     const line = progressLine(p);
     if (p.validationLoss !== undefined) {
       stream.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
+      lastLine = now();
     } else if (tty) {
       stream.write(`\r\x1b[K${line}`);
+    } else if (now() - lastLine >= intervalSeconds * 1000) {
+      stream.write(`${line}\n`);
+      lastLine = now();
     }
   };
 }

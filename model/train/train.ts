@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, type Rng } from '../../common/random.ts';
-import { paperKind, injectAnomaly, type Injection } from '../../sources/inject.ts';
+import { PAPER_POINT_KINDS, affectedSpan, paperKind, injectAnomaly, type Injection } from '../../sources/inject.ts';
 import { computeStats, denormalizeSeries, normalizeSeries, type ModalityStats } from '../../sources/normalize.ts';
 import type { Series } from '../../sources/series.ts';
 import { resolveModelConfig, type ModelConfig } from '../config.ts';
@@ -14,6 +14,8 @@ import { ensureBackend, type BackendPreference } from '../runtime.ts';
 import { calibrateThreshold } from './calibrate.ts';
 import { createTrainingInjector } from './injections.ts';
 import { sequenceSegment, writeNodeLabels, writeWindows } from './sequences.ts';
+import { buildFaultyCopy, writeContext, writeWindowLabels, type FaultyCopy } from './fault-copies.ts';
+import { computeContext, contextFeatures } from '../context.ts';
 
 export interface TrainOptions {
   seed: number;
@@ -27,6 +29,8 @@ export interface TrainOptions {
   patience: number;
   /** Wall-clock budget; training stops (keeping the best weights) when the next epoch would not fit. */
   maxMinutes?: number;
+  /** When the budget started (ms since the epoch); default: when trainDetector is called. The CLI passes its own start, so loading counts too. */
+  startedAt?: number;
   /** Consecutive windows per sequence: the GRU is unrolled (truncated back-propagation) over these. Default 8. */
   sequenceLength?: number;
   /** Adam learning rate. Default 1e-3. */
@@ -69,10 +73,19 @@ export interface TrainProgress {
 
 export type ProgressListener = (progress: TrainProgress) => void;
 
-const DEFAULTS = { sequenceLength: 8, learningRate: 1e-3, injectionRate: 0.5, reconstructionWeight: 1, positiveNodeWeight: 4 };
+const DEFAULTS = { sequenceLength: 8, learningRate: 1e-3, injectionRate: 0.5, reconstructionWeight: 1, positiveNodeWeight: 4, faultyCopies: 3, cleanShare: 0.4 };
+/** The paper's short kinds, drawn on the fly into clean sequences and as a share of the faulty copies' faults. */
+const PAPER_KINDS = [...PAPER_POINT_KINDS, 'decay', 'increase'] as const;
+/** Mean ticks between two faults of one node in a faulty copy (about one node in ten is faulty at a time). */
+const FAULT_MEAN_GAP = 1500;
+/** Share of a faulty copy's faults drawn from the paper's short kinds. */
+const PAPER_SHARE = 0.25;
+/** Validation copies with long catalogue faults (besides the paper's 5-sample ones); spacing of the long-fault samples. */
+const VALIDATION_LONG_COPIES = 3;
+const VALIDATION_SAMPLE_SPACING = 15;
 /** Validation injections: spacing between anomalies in one copy, copies of the validation range. */
 const VALIDATION_SPACING = 60;
-const VALIDATION_COPIES = 4;
+const VALIDATION_COPIES = 3;
 const VALIDATION_LENGTH = 5;
 
 interface ValidationResult {
@@ -86,8 +99,15 @@ interface ValidationResult {
  * windows are negatives, windows holding a synthetic anomaly in one node ×
  * modality are positives (per node and for the cluster), plus a
  * reconstruction loss towards the clean windows.
+ *
+ * Sequences come from the clean training part (with, at `injectionRate`, one
+ * of the paper's short anomalies drawn into the sequence) or from whole
+ * copies of it with faults of the catalogue (sources/inject.ts: 1 tick to
+ * hundreds), rebuilt every epoch, whose slow context is computed over the
+ * whole copy first, as a stream would have it.
  */
 export async function trainDetector(series: Series, graph: ClusterGraph, options: TrainOptions, onProgress?: ProgressListener): Promise<Detector> {
+  const started = options.startedAt ?? Date.now();
   const backend = await ensureBackend(options.backend ?? 'auto');
   const config = resolveModelConfig({ ...options.model, modalities: series.modalities });
   const o = { ...DEFAULTS, ...options };
@@ -109,7 +129,21 @@ export async function trainDetector(series: Series, graph: ClusterGraph, options
   const network = new DetectorNetwork(config, o.seed);
   const optimizer = tf.train.adam(o.learningRate);
   const zStats = computeStats(series, { from: 0, to: trainSteps });
-  const injector = createTrainingInjector(zStats, o.stats);
+  const injector = createTrainingInjector(zStats, o.stats, PAPER_KINDS);
+  const trainSeries: Series = { nodes: series.nodes, modalities: series.modalities, steps: trainSteps, data: series.data.slice(0, trainSteps * n * m) };
+  const contextWidth = m * contextFeatures(config.context);
+  const cleanCopy: FaultyCopy = {
+    series: trainSeries,
+    labels: new Uint8Array(trainSteps * n),
+    context: computeContext(trainSeries.data, trainSteps, n, m, clusterGraph.adjacency, config.context),
+    injections: [],
+  };
+  const copyRng = createRng(o.seed ^ 0xfa17);
+  const buildCopies = (): FaultyCopy[] =>
+    Array.from({ length: o.faultyCopies }, () =>
+      // A short training part gets proportionally shorter gaps, so its copies still hold faults.
+      buildFaultyCopy(trainSeries, clusterGraph.adjacency, config.context, zStats, injector, copyRng, { from: 1, to: trainSteps, meanGap: Math.min(FAULT_MEAN_GAP, Math.max(50, Math.floor(trainSteps / 1.5))), paperShare: PAPER_SHARE }),
+    );
 
   // Sequence starts (the end step of their first window) and the GRU state
   // stored per step from earlier passes, so a sequence starts from a
@@ -128,7 +162,7 @@ export async function trainDetector(series: Series, graph: ClusterGraph, options
   const mask = attentionMask(clusterGraph.adjacency);
   const maskBias = new Float32Array(n * n).map((_, i) => (mask[i] > 0 ? 0 : MASKED_LOGIT));
 
-  const validation = buildValidation(series, validationStart, clusterGraph, zStats, o.stats, createRng(o.seed ^ 0x5eed));
+  const validation = buildValidation(series, validationStart, clusterGraph, config.context, zStats, o.stats, createRng(o.seed ^ 0x5eed));
   const detector = new Detector(network, {
     format: DETECTOR_FORMAT,
     config,
@@ -138,7 +172,6 @@ export async function trainDetector(series: Series, graph: ClusterGraph, options
     normalization: o.stats ? toNormalizationStats(o.stats) : undefined,
   });
 
-  const started = Date.now();
   const budgetSeconds = (o.maxMinutes ?? Infinity) * 60;
   const history: EpochRecord[] = [];
   let best: { loss: number; epoch: number; weights: Awaited<ReturnType<DetectorNetwork['exportWeights']>>; validation: ValidationResult } | undefined;
@@ -146,22 +179,27 @@ export async function trainDetector(series: Series, graph: ClusterGraph, options
   let windowsTrained = 0;
   let trainingSeconds = 0;
   let lastEpochSeconds = 0;
+  let lastValidationSeconds = 0;
   let epochsRun = 0;
   const elapsed = (): number => (Date.now() - started) / 1000;
+  // Before the first validation pass its length is estimated: scoring runs about three times faster per window than training.
+  const validationSeconds = (): number =>
+    lastValidationSeconds > 0 ? lastValidationSeconds : ((validation.copies.length + 1) * (series.steps - validationStart + 40)) / Math.max(1, windowsTrained / Math.max(trainingSeconds, 1e-3)) / 3;
 
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    if (epoch > 1 && elapsed() + lastEpochSeconds > budgetSeconds) {
+    if (epoch > 1 && elapsed() + Math.min(lastEpochSeconds, 2 * validationSeconds() + 1) > budgetSeconds) {
       stoppedBecause = 'time-limit';
       break;
     }
     const epochStarted = Date.now();
+    const copies = buildCopies();
     const starts = shuffled(allStarts, rng).slice(0, sequencesPerEpoch);
     let lossSum = 0;
     for (let batch = 0; batch < batches; batch++) {
       const chunk = starts.slice(batch * sequencesPerBatch, (batch + 1) * sequencesPerBatch);
       if (chunk.length === 0) break;
       const batchStarted = Date.now();
-      const loss = trainBatch(network, optimizer, series, chunk, { w, T, n, m, units, layers, stateSize, maskBias, hiddenCache, trainSteps, injector, rng, o });
+      const loss = trainBatch(network, optimizer, cleanCopy, copies, chunk, { w, T, n, m, units, layers, stateSize, maskBias, hiddenCache, trainSteps, injector, rng, o, contextWidth });
       trainingSeconds += (Date.now() - batchStarted) / 1000;
       windowsTrained += chunk.length * T;
       lossSum += loss;
@@ -169,10 +207,16 @@ export async function trainDetector(series: Series, graph: ClusterGraph, options
       const perBatch = epochSeconds / (batch + 1);
       const eta = Math.min(Math.max(0, budgetSeconds - elapsed()), perBatch * (batches - batch - 1) + (o.epochs - epoch) * Math.max(lastEpochSeconds, perBatch * batches));
       onProgress?.({ phase: 'train', epoch, epochs: o.epochs, batch: batch + 1, batches, loss: lossSum / (batch + 1), windowsPerSecond: windowsTrained / trainingSeconds, elapsedSeconds: elapsed(), etaSeconds: eta });
-      if (elapsed() > budgetSeconds) break;
+      // Leave room for the validation pass (as long as the last one took), so the budget holds as a whole.
+      if (elapsed() + perBatch + validationSeconds() > budgetSeconds) {
+        lossSum *= batches / (batch + 1);
+        break;
+      }
     }
     onProgress?.({ phase: 'validate', epoch, epochs: o.epochs, batch: batches, batches, loss: lossSum / batches, windowsPerSecond: windowsTrained / trainingSeconds, elapsedSeconds: elapsed(), etaSeconds: 0 });
+    const validationStarted = Date.now();
     const result = await validate(detector, validation);
+    lastValidationSeconds = (Date.now() - validationStarted) / 1000;
     epochsRun = epoch;
     lastEpochSeconds = (Date.now() - epochStarted) / 1000;
     history.push({ epoch, trainLoss: lossSum / batches, validationLoss: result.loss, seconds: lastEpochSeconds });
@@ -208,7 +252,7 @@ export async function trainDetector(series: Series, graph: ClusterGraph, options
       sequenceLength: T,
       learningRate: o.learningRate,
       trainWindows: allStarts.length + T - 1,
-      validationWindows: validation.clean.steps - w + 1,
+      validationWindows: validation.clean.steps - validation.from,
       windowsPerSecond: trainingSeconds > 0 ? windowsTrained / trainingSeconds : 0,
       history,
       validation: quality,
@@ -234,27 +278,39 @@ interface BatchContext {
   injector: ReturnType<typeof createTrainingInjector>;
   rng: Rng;
   o: typeof DEFAULTS & TrainOptions;
+  contextWidth: number;
 }
 
 /** One optimiser step on a batch of sequences; returns the batch loss. */
-function trainBatch(network: DetectorNetwork, optimizer: tf.Optimizer, series: Series, starts: number[], c: BatchContext): number {
-  const { w, T, n, m, units, layers, stateSize } = c;
+function trainBatch(network: DetectorNetwork, optimizer: tf.Optimizer, clean: FaultyCopy, copies: FaultyCopy[], starts: number[], c: BatchContext): number {
+  const { w, T, n, m, units, layers, stateSize, contextWidth } = c;
   const b = starts.length;
   const windows = new Float32Array(T * b * n * m * w);
   const targets = new Float32Array(T * b * n * m * w);
   const labels = new Float32Array(T * b * n);
+  const context = new Float32Array(T * b * n * contextWidth);
   const hiddenInit = Array.from({ length: layers }, () => new Float32Array(b * n * units));
   const injected: boolean[] = [];
   starts.forEach((end0, k) => {
-    const segment = sequenceSegment(series, end0, T, w);
-    let values = segment.data;
-    if (c.rng.next() < c.o.injectionRate) {
-      values = c.injector.inject(segment, c.rng, { minLength: 1, maxLength: 10 }).series.data;
+    const segment = sequenceSegment(clean.series, end0, T, w);
+    if (copies.length > 0 && c.rng.next() >= c.o.cleanShare) {
+      // A sequence of a faulty copy: its windows, labels and the context computed over the whole copy.
+      const copy = copies[c.rng.int(copies.length)];
+      writeWindows(sequenceSegment(copy.series, end0, T, w).data, n, m, w, T, k, b, windows);
+      writeWindowLabels(copy.labels, n, w, end0, T, k, b, labels);
+      writeContext(copy.context, contextWidth, n, end0, T, k, b, context);
+      injected.push(true);
+    } else {
+      let values = segment.data;
+      if (c.rng.next() < c.o.injectionRate) {
+        values = c.injector.inject(segment, c.rng, { minLength: 1, maxLength: 10 }).series.data;
+      }
+      injected.push(values !== segment.data);
+      writeWindows(values, n, m, w, T, k, b, windows);
+      writeNodeLabels(values, segment.data, n, m, w, T, k, b, labels);
+      writeContext(clean.context, contextWidth, n, end0, T, k, b, context);
     }
-    injected.push(values !== segment.data);
-    writeWindows(values, n, m, w, T, k, b, windows);
     writeWindows(segment.data, n, m, w, T, k, b, targets);
-    writeNodeLabels(values, segment.data, n, m, w, T, k, b, labels);
     for (let layer = 0; layer < layers; layer++) {
       hiddenInit[layer].set(c.hiddenCache.subarray(end0 * stateSize + layer * n * units, end0 * stateSize + (layer + 1) * n * units), k * n * units);
     }
@@ -264,7 +320,8 @@ function trainBatch(network: DetectorNetwork, optimizer: tf.Optimizer, series: S
     () => {
       const windowTensor = tf.tensor4d(windows, [T * b, n, m, w]);
       const bias = tf.tile(tf.tensor3d(c.maskBias, [1, n, n]), [T * b, 1, 1]) as tf.Tensor3D;
-      const fused = network.encode(windowTensor, bias);
+      const contextTensor = tf.tensor2d(context, [T * b * n, contextWidth]);
+      const fused = network.encode(windowTensor, bias, contextTensor);
       let hidden = hiddenInit.map((h) => tf.tensor2d(h, [b * n, units]));
       const outputs: tf.Tensor2D[] = [];
       for (let k = 0; k < T; k++) {
@@ -273,7 +330,7 @@ function trainBatch(network: DetectorNetwork, optimizer: tf.Optimizer, series: S
         hidden = step.hidden;
         kept.push(...hidden.map((h) => tf.keep(h)));
       }
-      const decoded = network.decode(windowTensor, bias, tf.ones([T * b, n]), fused, tf.concat(outputs, 0));
+      const decoded = network.decode(windowTensor, bias, tf.ones([T * b, n]), fused, tf.concat(outputs, 0), contextTensor);
       const nodeLabels = tf.tensor2d(labels, [T * b, n]);
       const nodeWeights = tf.add(1, tf.mul(c.o.positiveNodeWeight - 1, nodeLabels));
       const nodeLoss = tf.div(tf.sum(tf.mul(nodeWeights, bceWithLogits(decoded.nodeLogits, nodeLabels))), tf.sum(nodeWeights));
@@ -308,19 +365,33 @@ function bceWithLogits(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
   return tf.add(tf.sub(tf.relu(logits), tf.mul(logits, labels)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
 }
 
+interface ValidationCopy {
+  series: Series;
+  context: Float32Array;
+  injections: Injection[];
+  /** Per node × tick ground truth of long faults (steps × N); absent for the paper's 5-sample copies. */
+  labels?: Uint8Array;
+}
+
 interface ValidationSet {
+  /** The whole series (training part + held-out tail): the context needs the history before the tail. */
   clean: Series;
-  copies: Array<{ series: Series; injections: Injection[] }>;
+  cleanContext: Float32Array;
+  /** First scored step (the held-out tail). */
+  from: number;
+  copies: ValidationCopy[];
 }
 
 /**
- * The held-out tail (with W-1 steps of context before it): the clean series,
- * and copies with one anomaly every VALIDATION_SPACING steps. With raw
- * statistics the anomalies follow the paper's kind rule (length 5, raw units).
+ * The held-out tail, scored as a stream that ran from step 0: clean; copies
+ * with one paper anomaly every VALIDATION_SPACING steps (with raw statistics
+ * the paper's kind rule, length 5, raw units); and copies with long faults of
+ * the catalogue in the tail.
  */
-function buildValidation(series: Series, from: number, graph: ClusterGraph, zStats: ModalityStats, rawStats: ModalityStats | undefined, rng: Rng): ValidationSet {
-  const nm = series.nodes.length * series.modalities.length;
-  const clean: Series = { nodes: series.nodes, modalities: series.modalities, steps: series.steps - from, data: series.data.slice(from * nm) };
+function buildValidation(series: Series, from: number, graph: ClusterGraph, contextConfig: ModelConfig['context'], zStats: ModalityStats, rawStats: ModalityStats | undefined, rng: Rng): ValidationSet {
+  const n = series.nodes.length;
+  const m = series.modalities.length;
+  const contextOf = (s: Series): Float32Array => computeContext(s.data, s.steps, n, m, graph.adjacency, contextConfig);
   const nearest = graph.adjacency.map((row, i) => {
     let bestJ: number | undefined;
     row.forEach((value, j) => {
@@ -328,21 +399,22 @@ function buildValidation(series: Series, from: number, graph: ClusterGraph, zSta
     });
     return bestJ;
   });
-  const injector = createTrainingInjector(zStats, rawStats);
-  const copies: ValidationSet['copies'] = [];
+  const injector = createTrainingInjector(zStats, rawStats, PAPER_KINDS);
+  const copies: ValidationCopy[] = [];
+  const tail = series.steps - from;
   // Keep anomalies away from the ends: the first windows have little GRU history.
-  const margin = Math.min(25, Math.floor(clean.steps / 4));
+  const margin = Math.min(25, Math.floor(tail / 4));
   for (let copy = 0; copy < VALIDATION_COPIES; copy++) {
-    let current = clean;
+    let current = series;
     const injections: Injection[] = [];
     const offset = Math.floor((copy * VALIDATION_SPACING) / VALIDATION_COPIES);
-    for (let start = margin + offset; start + 2 * VALIDATION_LENGTH + margin < clean.steps; start += VALIDATION_SPACING) {
+    for (let start = from + margin + offset; start + 2 * VALIDATION_LENGTH + margin < series.steps; start += VALIDATION_SPACING) {
       let injection: Injection;
       if (rawStats) {
-        const node = rng.int(series.nodes.length);
-        const modality = rng.int(series.modalities.length);
+        const node = rng.int(n);
+        const modality = rng.int(m);
         const raw = denormalizeSeries(current, rawStats);
-        const choice = paperKind(raw, node, modality, raw, nearest[node], rng, { span: { from: Math.max(0, start - VALIDATION_LENGTH), to: Math.min(clean.steps, start + 20) } });
+        const choice = paperKind(raw, node, modality, raw, nearest[node], rng, { span: { from: Math.max(0, start - VALIDATION_LENGTH), to: Math.min(series.steps, start + 20) } });
         injection = { kind: choice.kind, node, modality, start, length: VALIDATION_LENGTH, magnitude: choice.magnitude, pivot: 'zero' };
         current = normalizeSeries(injectAnomaly(raw, injection, rawStats), rawStats);
       } else {
@@ -351,24 +423,46 @@ function buildValidation(series: Series, from: number, graph: ClusterGraph, zSta
       }
       injections.push(injection);
     }
-    copies.push({ series: current, injections });
+    copies.push({ series: current, context: contextOf(current), injections });
   }
   if (copies.every((copy) => copy.injections.length === 0)) {
-    throw new RangeError(`trainDetector: the validation part (${clean.steps} steps) is too short to hold an injected anomaly; raise validationFraction or give more data`);
+    throw new RangeError(`trainDetector: the validation part (${tail} steps) is too short to hold an injected anomaly; raise validationFraction or give more data`);
   }
-  return { clean, copies };
+  for (let copy = 0; copy < VALIDATION_LONG_COPIES; copy++) {
+    const built = buildFaultyCopy(series, graph.adjacency, contextConfig, zStats, injector, rng, {
+      from: from + margin,
+      to: series.steps - margin,
+      meanGap: 3 * tail,
+      paperShare: 0,
+      maxLength: Math.max(1, tail - 2 * margin),
+    });
+    copies.push({ series: built.series, context: built.context, injections: built.injections, labels: built.labels });
+  }
+  return { clean: series, cleanContext: contextOf(series), from, copies };
 }
 
 async function validate(detector: Detector, set: ValidationSet): Promise<ValidationResult> {
   const w = detector.config.window;
-  const cleanScores = await detector.scoreSeries(set.clean, w - 1, set.clean.steps);
+  const n = set.clean.nodes.length;
+  const cleanScores = await detector.scoreSeries(set.clean, set.from, set.clean.steps, set.cleanContext);
   const injected: number[] = [];
   for (const copy of set.copies) {
-    const scores = await detector.scoreSeries(copy.series, w - 1, copy.series.steps);
+    const scores = await detector.scoreSeries(copy.series, set.from, copy.series.steps, copy.context);
     for (const injection of copy.injections) {
+      // Detection: the highest cluster score over the windows that first hold the anomaly.
       let max = 0;
       for (let t = injection.start; t < Math.min(copy.series.steps, injection.start + w); t++) max = Math.max(max, scores.cluster[t - scores.from]);
       injected.push(max);
+      if (!copy.labels) continue;
+      // Persistence: the faulty node's own score along a long fault, sampled every VALIDATION_SAMPLE_SPACING ticks
+      // after its first ticks, so the threshold also has to hold while the fault lasts.
+      let first = -1;
+      const end = affectedSpan(injection, copy.series.steps).end;
+      for (let t = injection.start; t < end; t++) {
+        if (!copy.labels[t * n + injection.node]) continue;
+        if (first < 0) first = t;
+        if (t - first >= Math.min(10, w) && (t - first) % VALIDATION_SAMPLE_SPACING === 0) injected.push(scores.node[(t - scores.from) * n + injection.node]);
+      }
     }
   }
   const eps = 1e-7;

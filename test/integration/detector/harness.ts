@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../common/config.ts';
 import type { Frame } from '../../../common/types.ts';
 import { generateSyntheticNetwork } from '../../../sources/synthetic.ts';
+import { DETECTOR_FORMAT } from '../../../model/metadata.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
 import { Kafka, logLevel } from 'kafkajs';
 import { waitFor } from '../../support/wait.ts';
@@ -32,7 +33,8 @@ export const uniqueId = (): string => randomUUID().slice(0, 8);
  * real training command: 6 synthetic nodes, window 5, four short epochs.
  */
 export function tinyModel(): string {
-  const dir = path.join(tmpdir(), 'wsn-watch-test-models', 'detector-small-w5-s3-e4');
+  // The model format is part of the name: work trees of different versions share the temp folder.
+  const dir = path.join(tmpdir(), 'wsn-watch-test-models', `detector-small-w5-s3-e4-${DETECTOR_FORMAT.replace(/\W+/g, '-')}`);
   if (existsSync(path.join(dir, 'model.json')) && existsSync(path.join(dir, 'weights.bin'))) return dir;
   mkdirSync(dir, { recursive: true });
   const args = ['bin/wsn-watch.mjs', 'train', '--synthetic', '--nodes', '6', '--steps', '600', '--epochs', '4', '--window', String(WINDOW), '--windows-per-epoch', '256', '--seed', '3', '--out', dir];

@@ -22,7 +22,7 @@ import type { Frame } from '../../../common/types.ts';
 import { alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
 import { loadIbrl, readIbrlPositions, type IbrlModality } from '../../../sources/ibrl.ts';
 import { computeStats, normalizeSeries } from '../../../sources/normalize.ts';
-import { ensureBackend, loadDetector, saveDetector, trainDetector, type Detector } from '../../../model/index.ts';
+import { DETECTOR_FORMAT, ensureBackend, loadDetector, saveDetector, trainDetector, type Detector } from '../../../model/index.ts';
 import { FrameProcessor } from '../../../detector/service/processor.ts';
 import { knnGraph } from '../../../topology/adjacency.ts';
 
@@ -88,7 +88,7 @@ const TRAINING = {
  */
 export async function sliceModel(onProgress: (message: string) => void = () => undefined): Promise<string> {
   const files = await Promise.all(SLICE_MOTES.map((mote) => readFile(path.join(IBRL_DIR, 'readings', `${mote}.txt`))));
-  const hash = createHash('sha256').update(JSON.stringify({ TRAINING, SLICE_MOTES, FIRST_EPOCH, LAST_EPOCH, MODALITIES }));
+  const hash = createHash('sha256').update(JSON.stringify({ TRAINING, SLICE_MOTES, FIRST_EPOCH, LAST_EPOCH, MODALITIES, format: DETECTOR_FORMAT }));
   for (const file of files) hash.update(file);
   const dir = path.join(tmpdir(), 'wsn-watch-e2e', `model-${hash.digest('hex').slice(0, 16)}`);
   if (existsSync(path.join(dir, 'model.json')) && existsSync(path.join(dir, 'weights.bin'))) return dir;

@@ -147,5 +147,11 @@ describe('Detector', () => {
     expect((truncated as UserError).message).toMatch(/bytes/);
     await writeFile(path.join(out, 'model.json'), '{"format": "wsn-watch-detector/1", "weightsMan');
     await expect(loadDetector(out)).rejects.toMatchObject({ code: 'MODEL_CORRUPT' });
+    // A complete model of the previous format: refused as outdated, with the way to retrain.
+    await writeFile(path.join(out, 'model.json'), JSON.stringify({ format: 'wsn-watch-detector/1', weightsManifest: [], metadata: {} }));
+    const outdated = await loadDetector(out).catch((e: unknown) => e);
+    expect((outdated as UserError).code).toBe('MODEL_OUTDATED');
+    expect((outdated as UserError).message).toMatch(/wsn-watch-detector\/1.*reads wsn-watch-detector\/2/);
+    expect((outdated as UserError).hint).toMatch(/wsn-watch train/);
   });
 });

@@ -5,6 +5,7 @@ import { attentionMask } from '../../../model/graph.ts';
 import { maskBiasTensor } from '../../../model/layers/graph-attention.ts';
 import { ensureBackend } from '../../../model/runtime.ts';
 import { pathGraph, tinyConfig } from './helpers.ts';
+import { contextFeatures } from '../../../model/context.ts';
 
 beforeAll(async () => {
   await ensureBackend();
@@ -20,6 +21,7 @@ function inputs(b: number, n: number, adjacency: number[][], seed: number) {
     maskBias: maskBiasTensor(Array.from({ length: b }, () => attentionMask(adjacency)), n),
     nodeMask: tf.ones([b, n]) as tf.Tensor2D,
     hidden: Array.from({ length: config.gruLayers }, (_, i) => tf.randomNormal([b * n, config.gruUnits], 0, 0.5, 'float32', seed + i + 1) as tf.Tensor2D),
+    context: tf.randomNormal([b * n, m * contextFeatures(config.context)], 0, 1, 'float32', seed + 7) as tf.Tensor2D,
   };
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../../common/random.ts';
 import { seriesIndex } from '../../../sources/series.ts';
-import { INJECTION_KINDS, type Injection, channel, injectAnomaly, paperKind, pearson, randomInjection, trendSlope } from '../../../sources/inject.ts';
+import { FAULT_CATALOGUE, INJECTION_KINDS, type Injection, channel, drawFault, faultLabelSpan, injectAnomaly, paperKind, pearson, randomInjection, trendSlope } from '../../../sources/inject.ts';
+import type { Series } from '../../../sources/series.ts';
 import { computeStats, modalityRange } from '../../../sources/normalize.ts';
 import { makeSeries } from './helpers.ts';
 
@@ -174,5 +175,51 @@ describe('randomInjection', () => {
       injectAnomaly(base, injection, stats);
     }
     expect([...seen].sort()).toEqual([...INJECTION_KINDS].sort());
+  });
+});
+
+describe('fault catalogue', () => {
+  const steps = 400;
+  const base: Series = { nodes: ['a', 'b'], modalities: ['temperature', 'voltage'], steps, data: Float32Array.from({ length: steps * 4 }, (_, i) => Math.sin(i / 37)) };
+  const stats = computeStats(base);
+
+  it('draws every kind within its duration bounds, a dying battery only for a temperature', () => {
+    const rng = createRng(3);
+    for (const spec of FAULT_CATALOGUE) {
+      for (let k = 0; k < 50; k++) {
+        const fault = drawFault(spec, rng, { node: 0, modality: 0, start: 10 }, 1, 2);
+        expect(fault.length).toBeGreaterThanOrEqual(spec.minTicks);
+        expect(fault.length).toBeLessThanOrEqual(spec.maxTicks);
+      }
+    }
+    expect(FAULT_CATALOGUE.find((spec) => spec.kind === 'battery')!.modality!.test('temperature')).toBe(true);
+    expect(FAULT_CATALOGUE.find((spec) => spec.kind === 'battery')!.modality!.test('voltage')).toBe(false);
+    expect(new Set(FAULT_CATALOGUE.map((spec) => spec.kind))).toEqual(new Set(['spike', 'stuck', 'noise', 'offset', 'gain', 'drift', 'dropout', 'battery']));
+  });
+
+  it('injects offset, dropout (held readings) and battery, and labels a drift only once it departs', () => {
+    const offset = injectAnomaly(base, { kind: 'offset', node: 1, modality: 0, start: 50, length: 100, magnitude: 2 }, stats);
+    expect(channel(offset, 1, 0, 50, 150).every((v, t) => Math.abs(v - channel(base, 1, 0, 50, 150)[t] - 2) < 1e-5)).toBe(true);
+    expect(channel(offset, 1, 0, 150, 151)[0]).toBeCloseTo(channel(base, 1, 0, 150, 151)[0], 5);
+
+    const dropout = injectAnomaly(base, { kind: 'dropout', node: 0, modality: 0, start: 100, length: 60 }, stats);
+    const held = channel(dropout, 0, 0, 99, 160);
+    let repeats = 0;
+    for (let t = 1; t < held.length; t++) if (held[t] === held[t - 1]) repeats++;
+    expect(repeats).toBeGreaterThan(10);
+    expect(repeats).toBeLessThan(60);
+
+    const battery = injectAnomaly(base, { kind: 'battery', node: 0, modality: 0, start: 100, length: 200, magnitude: 6 }, stats);
+    expect(channel(battery, 0, 0, 299, 300)[0] - channel(base, 0, 0, 299, 300)[0]).toBeGreaterThan(3);
+    expect(Math.abs(channel(battery, 0, 0, 110, 111)[0] - channel(base, 0, 0, 110, 111)[0])).toBeLessThan(1);
+
+    const drift: Injection = { kind: 'drift', node: 0, modality: 0, start: 100, length: 200, magnitude: 0.02 };
+    const drifted = injectAnomaly(base, drift, stats);
+    const std = stats.std[0];
+    const span = faultLabelSpan(drift, base, drifted, std);
+    // 0.02 per tick departs one std after std / 0.02 ticks.
+    expect(span.start).toBe(100 + Math.ceil(std / 0.02) - 1);
+    expect(span.end).toBe(300);
+    expect(faultLabelSpan({ ...drift, kind: 'offset' }, base, drifted, std)).toEqual({ start: 100, end: 300 });
   });
 });

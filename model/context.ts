@@ -1,0 +1,247 @@
+/**
+ * The slow context path: per node × modality features over a horizon of
+ * hours, which the window (20 ticks, centred) cannot see. One stateful,
+ * deterministic function (`stepContext`) advances them tick by tick; training
+ * and evaluation run it over whole series (`computeContext`) and the live
+ * detector keeps the same state in each cluster's state, so both see exactly
+ * the same numbers (tested).
+ *
+ * Everything is in z-units of the node's own training statistics. Per node
+ * × modality, with the median of its graph neighbours (a median, so one
+ * faulty neighbour does not move the reference of its healthy neighbours):
+ *
+ * - level: r = x − median(neighbours' x), and r against the node's own learned
+ *   relation b, a slow clipped EWMA of r. Legitimate slow drifts are absorbed
+ *   into b, but b can follow a departure by at most `clip / baselineTicks` per
+ *   tick, so a fault's offset or drift stays visible for hours. Piecewise
+ *   aggregate (PAA) segments of r − b cover the last segments × segmentTicks ticks.
+ * - variance: q = log of the node's short rolling std of first differences
+ *   over its neighbours' median one (stuck → very negative, noise → positive),
+ *   and q against its own slow baseline.
+ * - correlation: of the node's first differences with the neighbours' median
+ *   differences over `correlationTicks`, against its own slow baseline.
+ * - repeats: the share of recent ticks whose value repeated the previous one
+ *   exactly, against the neighbours' median share (a stuck sensor, or
+ *   readings missing and held by the aligner, repeat; quantized healthy
+ *   neighbours repeat too, so only the difference counts).
+ */
+
+export interface ContextConfig {
+  /** Ticks of the slow baselines' EWMA (about a day of ticks). */
+  baselineTicks: number;
+  /** Largest per-tick update of a baseline is clip / baselineTicks (z-units). */
+  clip: number;
+  /** Ticks a node's baselines average plainly before the clipped EWMA takes over. */
+  warmupTicks: number;
+  /** PAA segments of r − b, newest first. */
+  segments: number;
+  /** Ticks per PAA segment. */
+  segmentTicks: number;
+  /** Ticks of the EWMA of squared first differences (the short rolling std). */
+  varianceTicks: number;
+  /** Ticks of the EWMAs behind the correlation with the neighbours. */
+  correlationTicks: number;
+}
+
+export const DEFAULT_CONTEXT_CONFIG: ContextConfig = {
+  baselineTicks: 1000,
+  clip: 0.25,
+  warmupTicks: 100,
+  segments: 8,
+  segmentTicks: 30,
+  varianceTicks: 20,
+  correlationTicks: 120,
+};
+
+/** Features per node × modality: PAA segments, r − b now, r, q − bq, q, correlation − its baseline, repeats − the neighbours'. */
+export function contextFeatures(config: ContextConfig): number {
+  return config.segments + 6;
+}
+
+// Scalars kept per node × modality row, before the ring of r − b.
+const PREV = 0;
+const HAS_PREV = 1;
+const COUNT = 2;
+const LEVEL_BASE = 3;
+const DIFF_SQ = 4;
+const VAR_BASE = 5;
+const CXY = 6;
+const CXX = 7;
+const CYY = 8;
+const CORR_BASE = 9;
+const REPEATS = 10;
+const SCALARS = 11;
+
+/** Floor of the rolling std in z-units, so a flat node does not give log(0). */
+const STD_FLOOR = 0.02;
+
+/** Values per node × modality row of a ContextState: scalars, running PAA segment sums, the ring of r − b. */
+export function contextRowSize(config: ContextConfig): number {
+  return SCALARS + config.segments + config.segments * config.segmentTicks;
+}
+
+/** The context path's state for one cluster: rows node-major (node × modality), float64. */
+export interface ContextState {
+  /** Ticks stepped so far (position in the ring of r − b). */
+  ticks: number;
+  /** N × M rows of contextRowSize values. */
+  values: Float64Array;
+}
+
+export function createContextState(nodes: number, modalities: number, config: ContextConfig): ContextState {
+  return { ticks: 0, values: new Float64Array(nodes * modalities * contextRowSize(config)) };
+}
+
+/** The state for a new node order: surviving nodes keep their rows, new nodes start fresh. */
+export function resizeContextState(state: ContextState, oldNodes: string[], newNodes: string[], modalities: number, config: ContextConfig): ContextState {
+  const next = createContextState(newNodes.length, modalities, config);
+  next.ticks = state.ticks;
+  const rowLength = modalities * contextRowSize(config);
+  const oldIndex = new Map(oldNodes.map((node, i) => [node, i]));
+  newNodes.forEach((node, j) => {
+    const i = oldIndex.get(node);
+    if (i !== undefined) next.values.set(state.values.subarray(i * rowLength, (i + 1) * rowLength), j * rowLength);
+  });
+  return next;
+}
+
+/** Neighbour lists (self excluded) from an N × N adjacency (> 0 = edge). */
+export function neighbourLists(adjacency: ArrayLike<ArrayLike<number>>): number[][] {
+  const n = adjacency.length;
+  return Array.from({ length: n }, (_, i) => {
+    const out: number[] = [];
+    for (let j = 0; j < n; j++) if (j !== i && (adjacency[i][j] > 0 || adjacency[j][i] > 0)) out.push(j);
+    return out;
+  });
+}
+
+/** Median of the first `count` values of `values` (sorted in place: insertion sort, neighbour lists are short). */
+function median(values: Float64Array, count: number): number {
+  for (let a = 1; a < count; a++) {
+    const x = values[a];
+    let b = a - 1;
+    while (b >= 0 && values[b] > x) {
+      values[b + 1] = values[b];
+      b--;
+    }
+    values[b + 1] = x;
+  }
+  const h = count >> 1;
+  return count % 2 === 1 ? values[h] : 0.5 * (values[h - 1] + values[h]);
+}
+
+const clamp = (x: number, c: number): number => (x > c ? c : x < -c ? -c : x);
+
+/**
+ * Advances the context by one tick and writes the features of every node ×
+ * modality into `out` (N × M × F, node-major, F = contextFeatures). `values`
+ * is the tick's N × M z-values (NaN = missing: the node's previous value is
+ * held, as the windows do). A node without neighbours gets zero features.
+ */
+export function stepContext(state: ContextState, values: ArrayLike<number>, neighbours: number[][], m: number, config: ContextConfig, out: Float32Array): void {
+  const n = neighbours.length;
+  const row = contextRowSize(config);
+  const f = contextFeatures(config);
+  const ring = config.segments * config.segmentTicks;
+  if (values.length !== n * m) throw new RangeError(`stepContext: expected ${n * m} values (${n} nodes × ${m} modalities), got ${values.length}`);
+  if (state.values.length !== n * m * row) throw new RangeError(`stepContext: state holds ${state.values.length / (m * row)} nodes, the tick ${n}`);
+  if (out.length !== n * m * f) throw new RangeError(`stepContext: output needs ${n * m * f} values, got ${out.length}`);
+  const v = state.values;
+  const slot = state.ticks % ring;
+  const x = new Float64Array(n * m);
+  const d = new Float64Array(n * m);
+  const std = new Float64Array(n * m);
+  const repeats = new Float64Array(n * m);
+  const aVar = 1 / config.varianceTicks;
+  // Pass 1: each node's own value, first difference and rolling std.
+  for (let k = 0; k < n * m; k++) {
+    const base = k * row;
+    const value = values[k];
+    const hasPrev = v[base + HAS_PREV] > 0;
+    const current = Number.isFinite(value) ? value : hasPrev ? v[base + PREV] : 0;
+    x[k] = current;
+    d[k] = hasPrev ? current - v[base + PREV] : 0;
+    v[base + PREV] = current;
+    v[base + HAS_PREV] = 1;
+    v[base + DIFF_SQ] += aVar * (d[k] * d[k] - v[base + DIFF_SQ]);
+    std[k] = Math.sqrt(v[base + DIFF_SQ]);
+    v[base + REPEATS] += aVar * ((hasPrev && d[k] === 0 ? 1 : 0) - v[base + REPEATS]);
+    repeats[k] = v[base + REPEATS];
+  }
+  // Pass 2: against the neighbours' medians.
+  const aBase = 1 / config.baselineTicks;
+  const aCorr = 1 / config.correlationTicks;
+  const scratch = new Float64Array(n);
+  const reference = (source: Float64Array, i: number, j: number): number => {
+    const list = neighbours[i];
+    for (let a = 0; a < list.length; a++) scratch[a] = source[list[a] * m + j];
+    return median(scratch, list.length);
+  };
+  const warm = config.warmupTicks;
+  const clip = config.clip;
+  // Baselines: a plain mean while warming up, then a clipped slow EWMA (bounded absorption rate). Returns target − baseline.
+  const update = (at: number, target: number, count: number): number => {
+    const delta = target - v[at];
+    v[at] += count <= warm ? delta / count : aBase * clamp(delta, clip);
+    return target - v[at];
+  };
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      const k = i * m + j;
+      const base = k * row;
+      const o = k * f;
+      if (neighbours[i].length === 0) {
+        out.fill(0, o, o + f);
+        continue;
+      }
+      const r = x[k] - reference(x, i, j);
+      const dRef = reference(d, i, j);
+      const q = Math.log(std[k] + STD_FLOOR) - Math.log(reference(std, i, j) + STD_FLOOR);
+      v[base + CXY] += aCorr * (d[k] * dRef - v[base + CXY]);
+      v[base + CXX] += aCorr * (d[k] * d[k] - v[base + CXX]);
+      v[base + CYY] += aCorr * (dRef * dRef - v[base + CYY]);
+      const corr = v[base + CXY] / Math.sqrt(v[base + CXX] * v[base + CYY] + STD_FLOOR * STD_FLOOR * STD_FLOOR * STD_FLOOR);
+      const count = v[base + COUNT] + 1;
+      v[base + COUNT] = count;
+      const level = update(base + LEVEL_BASE, r, count);
+      const variance = update(base + VAR_BASE, q, count);
+      const correlation = update(base + CORR_BASE, corr, count);
+      // PAA of r − b, newest segment first, as running sums: each tick the oldest value of every segment
+      // moves on to the next one (the last one's drops out) and the new value enters the first.
+      // Ticks before the node's first sample count as 0.
+      const sums = base + SCALARS;
+      const ringBase = sums + config.segments;
+      for (let s = 0; s < config.segments; s++) {
+        const moving = v[ringBase + ((slot - (s + 1) * config.segmentTicks + ring * (s + 2)) % ring)];
+        v[sums + s] -= moving;
+        if (s + 1 < config.segments) v[sums + s + 1] += moving;
+      }
+      v[ringBase + slot] = level;
+      v[sums] += level;
+      for (let s = 0; s < config.segments; s++) out[o + s] = v[sums + s] / config.segmentTicks;
+      out[o + config.segments] = level;
+      out[o + config.segments + 1] = r;
+      out[o + config.segments + 2] = variance;
+      out[o + config.segments + 3] = q;
+      out[o + config.segments + 4] = correlation;
+      out[o + config.segments + 5] = repeats[k] - reference(repeats, i, j);
+    }
+  }
+  state.ticks++;
+}
+
+/**
+ * The context features of every step of a z-normalized series (time-major
+ * N × M × F per step), computed by stepping a fresh state from step 0, as the
+ * live detector does.
+ */
+export function computeContext(data: Float32Array, steps: number, n: number, m: number, adjacency: ArrayLike<ArrayLike<number>>, config: ContextConfig): Float32Array {
+  const f = contextFeatures(config);
+  const out = new Float32Array(steps * n * m * f);
+  const state = createContextState(n, m, config);
+  const neighbours = neighbourLists(adjacency);
+  for (let t = 0; t < steps; t++) {
+    stepContext(state, data.subarray(t * n * m, (t + 1) * n * m), neighbours, m, config, out.subarray(t * n * m * f, (t + 1) * n * m * f));
+  }
+  return out;
+}
