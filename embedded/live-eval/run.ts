@@ -14,7 +14,7 @@ import { applyLiveFaults, defaultRecipes, planLiveFaults, type LiveFault } from 
 import { formatEventsCsv, type EventOutcome, type FaultEvent } from '../backtest/events.ts';
 import { networkFromTopology } from '../backtest/network.ts';
 import { runBacktest, type BacktestResult } from '../backtest/run.ts';
-import { policyWith } from '../backtest/cli.ts';
+import { policyWith } from '../backtest/model.ts';
 import type { LiveDataset } from './datasets.ts';
 
 export interface LiveEvalOptions {
