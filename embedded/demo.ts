@@ -11,14 +11,14 @@ import { topologyView } from '../topology/view.ts';
 import type { AlertRoute } from '../detector/alerts/route.ts';
 import { ensureBackend, loadDetector, type Detector } from '../model/index.ts';
 import { checkModel } from '../detector/service/model.ts';
-import { DETECTOR_GROUP, startDetectorService, type DetectorService } from '../detector/service/service.ts';
+import { DETECTOR_GROUP, startDetectorService } from '../detector/service/service.ts';
 import { TopologyAdjacency } from '../detector/service/topology.ts';
 import { MemoryResultStore } from '../store/memory.ts';
 import { TableCheckpointStore } from '../detector/state/store.ts';
 import { MemoryCheckpointStore } from '../ingest/checkpoint.ts';
 import { NodeDirectory } from '../ingest/directory.ts';
 import { publishPaced } from '../sources/publish.ts';
-import { startIngestService, type IngestService } from '../ingest/service.ts';
+import { startIngestService } from '../ingest/service.ts';
 import { INGEST_GROUP } from '../ingest/topics.ts';
 import { layoutFromTopology } from '../ingest/topology-source.ts';
 import { MemoryTransport } from '../transport/index.ts';
@@ -28,6 +28,8 @@ import { withBackpressure } from './backpressure.ts';
 import { describeThreshold, thresholdInForce } from '../detector/service/threshold.ts';
 import { formatDemoFaultSummary, summarizeDemoFaults, type DemoFaultSummary } from './demo-summary.ts';
 import { ibrlDataFound, ibrlSource, simulationSource, type DemoSource } from './sources.ts';
+import { LiveStatus } from './demo-status.ts';
+import { Resources } from './resources.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -78,178 +80,211 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   // Times are reported from the process start (what a user waits), module loading included.
   const started = performance.timeOrigin;
   const { config, logger } = options;
-  const network = config.network;
   const tickMs = config.ingest.tickMs;
   const view = new DemoConsole(options.out);
 
   // The dashboard first: it answers (empty) while the model loads.
   const store = new MemoryResultStore();
   const source = await openSource(options, tickMs);
-  const layout = layoutFromTopology(network, source.topology);
+  const layout = layoutFromTopology(config.network, source.topology);
   const directory = new NodeDirectory(layout);
   const dashboard = await listen(store, source, config, logger);
-  const publicUrl = config.dashboard.publicUrl === ConfigSchema.shape.dashboard.parse(undefined).publicUrl ? dashboard.url : config.dashboard.publicUrl;
-  const runConfig: Config = { ...config, dashboard: { ...config.dashboard, publicUrl } };
-  view.line(`wsn-watch demo: dashboard ${dashboard.url}`);
-  view.line(`source: ${source.description}`);
-  view.line(`network "${network}": ${directory.nodeCount} nodes in ${directory.clusters.length} clusters; tick ${tickMs / 1000} s; speed ${Number.isFinite(options.speed) ? `${options.speed}×` : 'max'}`);
-  for (const fault of source.faults) view.line(describeFault(fault));
+  const runConfig = withPublicUrl(config, dashboard.url);
+  announce(view, { dashboard, source, directory, config, speed: options.speed });
 
-  const resources: Array<{ name: string; close: () => Promise<unknown> }> = [{ name: 'dashboard', close: () => dashboard.close() }];
-  const closeAll = async (): Promise<void> => {
-    for (const resource of resources.reverse()) {
-      await resource.close().catch((error: unknown) => logger.error({ err: error, resource: resource.name }, 'error while stopping'));
-    }
-  };
-
-  let model: Detector;
-  try {
-    model = await loadModel(runConfig, options.note);
-  } catch (error) {
-    await closeAll();
-    throw error;
-  }
-  resources.push({ name: 'model', close: async () => model.dispose() });
+  const resources = new Resources(logger);
+  resources.add('dashboard', () => dashboard.close());
+  const model = await resources.orCloseAll(() => loadModel(runConfig, options.note));
+  resources.add('model', async () => model.dispose());
   // Kept for the closing summary, which runs after the model is disposed.
   const modelView = { window: model.config.window, modalities: [...model.config.modalities] };
   view.line(`model: ${runConfig.detector.model} (modalities ${model.config.modalities.join(', ')}; window ${model.config.window} ticks; ${describeThreshold(thresholdInForce(runConfig.detector.threshold, undefined, { threshold: model.threshold, name: runConfig.detector.model }))})`);
 
   const transport = new MemoryTransport({ logger });
-  resources.push({ name: 'transport', close: () => transport.close() });
+  resources.add('transport', () => transport.close());
+  const alerts = consoleAlerts(view, started);
+  const stop = new DemoStop();
+  await resources.orCloseAll(() =>
+    startPipeline({ config: runConfig, transport, model, store, source, layout, directory, alertRoute: alerts.route, stop, resources, logger }),
+  );
 
-  let alertsFired = 0;
-  let firstAlertSeconds: number | null = null;
-  /** Every transition, for the closing summary of faults. */
-  const transitions: Alert[] = [];
-  const consoleRoute: AlertRoute = {
-    name: 'console',
-    required: false,
-    deliver: async (alerts: Alert[]) => {
-      for (const alert of alerts) {
-        transitions.push({ ...alert });
-        if (alert.status === 'firing') {
-          alertsFired++;
-          firstAlertSeconds ??= (Date.now() - started) / 1000;
-        }
-        view.line(formatAlert(alert));
-      }
-    },
-  };
+  const publishing = await startPublishing({ source, transport, directory, speed: options.speed, view, stop });
+  const status = new LiveStatus({ store, view, directory, network: config.network, tickMs, dashboardUrl: dashboard.url, logger });
+  stop.watch(options.durationSeconds);
 
-  let stopWith: (reason: string) => void = () => undefined;
-  const stopped = new Promise<string>((resolve) => {
-    stopWith = resolve;
-  });
-
-  let detector: DetectorService;
-  let ingest: IngestService;
-  try {
-    const adjacency = new TopologyAdjacency();
-    adjacency.update(source.topology, layout.version);
-    detector = await startDetectorService({
-      config: runConfig,
-      transport,
-      model,
-      sink: store,
-      checkpoints: new TableCheckpointStore(transport.table({ topic: TOPICS.detectorState, partitions: 1 }), logger),
-      alertmanager: false,
-      extraRoutes: [consoleRoute],
-      adjacency: adjacency.provider,
-      httpPort: null,
-      replicaId: 'demo',
-      logger,
-      onFatal: (error) => stopWith(`detector error [${error.code}]: ${error.message}`),
-    });
-    resources.push({ name: 'detector', close: () => detector.stop() });
-    ingest = await startIngestService({ config: runConfig, transport, directory, checkpoints: new MemoryCheckpointStore(), logger, http: false });
-    resources.push({ name: 'ingest', close: () => ingest.stop() });
-  } catch (error) {
-    await closeAll();
-    throw error;
-  }
-
-  // The source runs ahead of the pipeline by at most a few ticks: at a
-  // speed the detector cannot follow, event time slows down to its pace
-  // instead of piling readings up in memory (and alerts up behind them).
-  const publishing = new AbortController();
-  const producer = await transport.producer();
-  const readings = withBackpressure(source.readings(publishing.signal), {
-    signal: publishing.signal,
-    backlog: () => backlogTicks(transport, directory),
-    maxBacklogTicks: 6,
-  });
-  const publisher = publishPaced(readings, { producer, topic: TOPICS.readings, speed: options.speed, signal: publishing.signal })
-    .then((result) => {
-      if (!publishing.signal.aborted) view.line(`source: finished, ${result.sent} readings sent; the dashboard stays up until Ctrl-C`);
-    })
-    .catch((error: unknown) => stopWith(`source failed: ${(error as Error).message}`));
-
-  // Live status.
-  let newestTick: number | null = null;
-  let lastSample = { at: Date.now(), tick: null as number | null };
-  let ticksPerSecond = 0;
-  let ticksScored = 0;
-  const unsubscribe = store.subscribe((change) => {
-    if (change.kind !== 'scores') return;
-    if (newestTick === null || change.tick > newestTick) {
-      if (newestTick !== null) ticksScored += Math.round((change.tick - newestTick) / tickMs);
-      else ticksScored = 1;
-      newestTick = change.tick;
-    }
-  });
-  const refresh = async (): Promise<void> => {
-    const now = Date.now();
-    const elapsed = (now - lastSample.at) / 1000;
-    if (elapsed > 0 && newestTick !== null) ticksPerSecond = lastSample.tick === null ? 0 : (newestTick - lastSample.tick) / tickMs / elapsed;
-    lastSample = { at: now, tick: newestTick };
-    const [nodes, alerts] = await Promise.all([store.latestNodes(network), store.alerts(network)]);
-    view.status({
-      ticksPerSecond,
-      nodes: directory.nodeCount,
-      clusters: directory.clusters.length,
-      anomalousNodes: nodes.filter((point) => point.isAnomaly === true).length,
-      alertsFiring: alerts.filter((alert) => alert.status === 'firing').length,
-      eventTs: newestTick,
-      dashboardUrl: dashboard.url,
-    });
-  };
-  const statusTimer = setInterval(() => void refresh().catch((error: unknown) => logger.warn({ err: error }, 'status refresh failed')), 1_000);
-
-  // Stop on Ctrl-C, SIGTERM or after --duration.
-  const onSignal = (signal: NodeJS.Signals): void => stopWith(signal);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const durationTimer = options.durationSeconds === undefined ? undefined : setTimeout(() => stopWith(`--duration ${options.durationSeconds} s reached`), options.durationSeconds * 1000);
-
-  const reason = await stopped;
-  clearInterval(statusTimer);
-  if (durationTimer) clearTimeout(durationTimer);
+  const reason = await stop.reason;
+  status.stopRefreshing();
+  stop.clearTimer();
   view.line(`demo: stopping (${reason}): finishing the batch in flight`);
-  publishing.abort();
-  await publisher;
-  await producer.close();
-  unsubscribe();
-  await closeAll();
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  const clusterOf = new Map(directory.clusters.flatMap((cluster) => cluster.nodes.map((node) => [node, cluster.id] as const)));
+  await publishing.stop();
+  status.stopCounting();
+  await resources.closeAll();
+  stop.unwatchSignals();
   const faults = summarizeDemoFaults({
     faults: source.faults,
-    alerts: transitions,
-    newestTick,
+    alerts: alerts.transitions,
+    newestTick: status.newestTick,
     tickMs,
     graceTicks: modelView.window,
     modalities: modelView.modalities,
-    clusterOf,
+    clusterOf: new Map(directory.clusters.flatMap((cluster) => cluster.nodes.map((node) => [node, cluster.id] as const))),
     nodes: directory.nodeCount,
   });
-  const summary: DemoSummary = { reason, seconds: (Date.now() - started) / 1000, ticks: ticksScored, alertsFired, firstAlertSeconds, faults };
+  const summary: DemoSummary = { reason, seconds: (Date.now() - started) / 1000, ticks: status.ticksScored, alertsFired: alerts.fired, firstAlertSeconds: alerts.firstAlertSeconds, faults };
+  printSummary(view, summary);
+  return summary;
+}
+
+/** The configured public URL, or the dashboard's own address when the default was left. */
+function withPublicUrl(config: Config, dashboardUrl: string): Config {
+  const publicUrl = config.dashboard.publicUrl === ConfigSchema.shape.dashboard.parse(undefined).publicUrl ? dashboardUrl : config.dashboard.publicUrl;
+  return { ...config, dashboard: { ...config.dashboard, publicUrl } };
+}
+
+function announce(view: DemoConsole, run: { dashboard: DashboardServer; source: DemoSource; directory: NodeDirectory; config: Config; speed: number }): void {
+  const { directory, config } = run;
+  view.line(`wsn-watch demo: dashboard ${run.dashboard.url}`);
+  view.line(`source: ${run.source.description}`);
+  view.line(`network "${config.network}": ${directory.nodeCount} nodes in ${directory.clusters.length} clusters; tick ${config.ingest.tickMs / 1000} s; speed ${Number.isFinite(run.speed) ? `${run.speed}×` : 'max'}`);
+  for (const fault of run.source.faults) view.line(describeFault(fault));
+}
+
+function printSummary(view: DemoConsole, summary: DemoSummary): void {
   view.line(
     `demo: stopped after ${summary.seconds.toFixed(1)} s: ${summary.ticks} ticks scored, ${summary.alertsFired} alert(s) fired` +
       (summary.firstAlertSeconds === null ? '' : `, the first ${summary.firstAlertSeconds.toFixed(1)} s after the process started`),
   );
-  for (const line of formatDemoFaultSummary(faults)) view.line(line);
-  return summary;
+  for (const line of formatDemoFaultSummary(summary.faults)) view.line(line);
+}
+
+interface ConsoleAlerts {
+  route: AlertRoute;
+  fired: number;
+  /** Seconds from the process start to the first alert line, if any. */
+  firstAlertSeconds: number | null;
+  /** Every transition, for the closing summary of faults. */
+  transitions: Alert[];
+}
+
+/** The alert route that prints each transition on the console, counting what fired. */
+function consoleAlerts(view: DemoConsole, started: number): ConsoleAlerts {
+  const tally: ConsoleAlerts = {
+    fired: 0,
+    firstAlertSeconds: null,
+    transitions: [],
+    route: {
+      name: 'console',
+      required: false,
+      deliver: async (alerts: Alert[]) => {
+        for (const alert of alerts) {
+          tally.transitions.push({ ...alert });
+          if (alert.status === 'firing') {
+            tally.fired++;
+            tally.firstAlertSeconds ??= (Date.now() - started) / 1000;
+          }
+          view.line(formatAlert(alert));
+        }
+      },
+    },
+  };
+  return tally;
+}
+
+/** Why the demo stops: the first of a detector or source failure, Ctrl-C or SIGTERM, and --duration. */
+class DemoStop {
+  readonly reason: Promise<string>;
+  with: (reason: string) => void = () => undefined;
+  private readonly onSignal = (signal: NodeJS.Signals): void => this.with(signal);
+  private durationTimer: NodeJS.Timeout | undefined;
+
+  constructor() {
+    this.reason = new Promise<string>((resolve) => {
+      this.with = resolve;
+    });
+  }
+
+  /** From here on, stop on Ctrl-C, SIGTERM or after `durationSeconds`. */
+  watch(durationSeconds: number | undefined): void {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+    if (durationSeconds !== undefined) this.durationTimer = setTimeout(() => this.with(`--duration ${durationSeconds} s reached`), durationSeconds * 1000);
+  }
+
+  clearTimer(): void {
+    if (this.durationTimer) clearTimeout(this.durationTimer);
+  }
+
+  unwatchSignals(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+}
+
+interface PipelineOptions {
+  config: Config;
+  transport: MemoryTransport;
+  model: Detector;
+  store: MemoryResultStore;
+  source: DemoSource;
+  layout: ReturnType<typeof layoutFromTopology>;
+  directory: NodeDirectory;
+  alertRoute: AlertRoute;
+  stop: DemoStop;
+  resources: Resources;
+  logger: Logger;
+}
+
+/** The detector, then ingest, on the in-process transport; each is added to `resources` once started. */
+async function startPipeline(options: PipelineOptions): Promise<void> {
+  const { config, transport, resources, logger } = options;
+  const adjacency = new TopologyAdjacency();
+  adjacency.update(options.source.topology, options.layout.version);
+  const detector = await startDetectorService({
+    config,
+    transport,
+    model: options.model,
+    sink: options.store,
+    checkpoints: new TableCheckpointStore(transport.table({ topic: TOPICS.detectorState, partitions: 1 }), logger),
+    alertmanager: false,
+    extraRoutes: [options.alertRoute],
+    adjacency: adjacency.provider,
+    httpPort: null,
+    replicaId: 'demo',
+    logger,
+    onFatal: (error) => options.stop.with(`detector error [${error.code}]: ${error.message}`),
+  });
+  resources.add('detector', () => detector.stop());
+  const ingest = await startIngestService({ config, transport, directory: options.directory, checkpoints: new MemoryCheckpointStore(), logger, http: false });
+  resources.add('ingest', () => ingest.stop());
+}
+
+/**
+ * Publishes the source's readings at the demo's speed. The source runs ahead
+ * of the pipeline by at most a few ticks: at a speed the detector cannot
+ * follow, event time slows down to its pace instead of piling readings up in
+ * memory (and alerts up behind them).
+ */
+async function startPublishing(run: { source: DemoSource; transport: MemoryTransport; directory: NodeDirectory; speed: number; view: DemoConsole; stop: DemoStop }): Promise<{ stop: () => Promise<void> }> {
+  const { transport, directory } = run;
+  const publishing = new AbortController();
+  const producer = await transport.producer();
+  const readings = withBackpressure(run.source.readings(publishing.signal), {
+    signal: publishing.signal,
+    backlog: () => backlogTicks(transport, directory),
+    maxBacklogTicks: 6,
+  });
+  const publisher = publishPaced(readings, { producer, topic: TOPICS.readings, speed: run.speed, signal: publishing.signal })
+    .then((result) => {
+      if (!publishing.signal.aborted) run.view.line(`source: finished, ${result.sent} readings sent; the dashboard stays up until Ctrl-C`);
+    })
+    .catch((error: unknown) => run.stop.with(`source failed: ${(error as Error).message}`));
+  return {
+    stop: async () => {
+      publishing.abort();
+      await publisher;
+      await producer.close();
+    },
+  };
 }
 
 async function openSource(options: DemoOptions, tickMs: number): Promise<DemoSource> {

@@ -227,13 +227,25 @@ export function alignHistory(readings: readonly HistoryReading[], options: Histo
   if (!Number.isFinite(tickMs) || tickMs <= 0) throw new UserError('HISTORY_TICK', 'cannot infer a tick: no node has two readings at different times', 'Pass the tick length explicitly (--tick-ms).');
   const modalities = options.modalities ? [...options.modalities] : [...new Set(sorted.flatMap((r) => Object.keys(r.values)))];
   if (modalities.length === 0) throw new UserError('HISTORY_MISSING', 'the history has no modality values at all', 'Each reading needs at least one numeric modality field.');
-  const allNodes = [...new Set(sorted.map((r) => r.node))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  const M = modalities.length;
-  const modalityIndex = new Map(modalities.map((m, i) => [m, i]));
+  const { nodes, dropped } = nodesWithEveryModality(sorted, modalities);
+  const grid = placeOnGrid(sorted, nodes, modalities, tickMs);
+  const { steps, data, mask } = grid;
+  const maxGap = options.maxGapTicks ?? 10;
+  const fills = fillHoles(grid, nodes, networkReference(grid), maxGap);
+  const filled = Object.fromEntries(fills.map((f) => [f.node, f.held + f.rebuilt]));
+  const total = steps * nodes.length * modalities.length;
+  const filledCount = fills.reduce((sum, f) => sum + f.held + f.rebuilt, 0);
+  const summary: HistoryFillSummary = { tickMs, steps, maxGapTicks: maxGap, medianSpacingMs: spacing, nodes: fills, dropped, filledFraction: total > 0 ? filledCount / total : 0 };
+  const times = Array.from({ length: steps }, (_, t) => grid.start + t * tickMs);
+  return { series: { nodes, modalities, steps, data, times }, tickMs, readings: readings.length, filled, mask, summary };
+}
 
-  // A node that never reports a modality cannot be rebuilt: leave it out, saying so.
+/** The nodes (in natural order) that report every modality; a node that never reports one cannot be rebuilt: it is left out, saying so. */
+function nodesWithEveryModality(sorted: readonly HistoryReading[], modalities: Modality[]): { nodes: NodeId[]; dropped: HistoryFillSummary['dropped'] } {
+  const allNodes = [...new Set(sorted.map((r) => r.node))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const wanted = new Set(modalities);
   const reported = new Map(allNodes.map((node) => [node, new Set<Modality>()]));
-  for (const r of sorted) for (const m of Object.keys(r.values)) if (modalityIndex.has(m)) reported.get(r.node)!.add(m);
+  for (const r of sorted) for (const m of Object.keys(r.values)) if (wanted.has(m)) reported.get(r.node)!.add(m);
   const dropped: HistoryFillSummary['dropped'] = [];
   const nodes = allNodes.filter((node) => {
     const missing = modalities.filter((m) => !reported.get(node)!.has(m));
@@ -248,8 +260,24 @@ export function alignHistory(readings: readonly HistoryReading[], options: Histo
       'Leave the modality out (choose the modalities to keep), or add its readings.',
     );
   }
+  return { nodes, dropped };
+}
 
-  // The ingest's grid: ticks start at multiples of tickMs since the epoch.
+/** Values on the tick grid, indexed (tick × N + node) × M + modality; NaN (mask 0) where no reading fell. */
+interface Grid {
+  data: Float32Array;
+  mask: Uint8Array;
+  steps: number;
+  /** Start of the first tick, UTC ms. */
+  start: number;
+  N: number;
+  M: number;
+}
+
+/** The ingest's grid: ticks start at multiples of tickMs since the epoch; per tick, node and modality the reading nearest the tick's middle. */
+function placeOnGrid(sorted: readonly HistoryReading[], nodes: NodeId[], modalities: Modality[], tickMs: number): Grid {
+  const M = modalities.length;
+  const modalityIndex = new Map(modalities.map((m, i) => [m, i]));
   const tickOf = (ts: number): number => Math.floor(ts / tickMs);
   const firstTick = tickOf(sorted[0].ts);
   const start = firstTick * tickMs;
@@ -276,10 +304,15 @@ export function alignHistory(readings: readonly HistoryReading[], options: Histo
   }
   const mask = new Uint8Array(steps * N * M);
   for (let i = 0; i < data.length; i++) mask[i] = Number.isNaN(data[i]) ? 0 : 1;
+  return { data, mask, steps, start, N, M };
+}
 
-  // The network's median per tick and modality (over the nodes with a reading), and each node's
-  // median offset from the median of the *other* nodes: a rebuilt value is that median + offset,
-  // and the node is never among the nodes it is rebuilt from.
+/**
+ * The network's median per tick and modality (over the nodes with a reading), and each node's
+ * median offset from the median of the *other* nodes: a rebuilt value is that median + offset,
+ * and the node is never among the nodes it is rebuilt from.
+ */
+function networkReference({ data, mask, steps, N, M }: Grid): { networkMedian: Float64Array; offset: number[] } {
   const networkMedian = new Float64Array(steps * M);
   const differences: number[][] = Array.from({ length: N * M }, () => []);
   const column: Array<{ value: number; n: number }> = [];
@@ -296,61 +329,69 @@ export function alignHistory(readings: readonly HistoryReading[], options: Histo
       });
     }
   }
-  const offset = differences.map((list) => (list.length > 0 ? median(list) : 0));
+  return { networkMedian, offset: differences.map((list) => (list.length > 0 ? median(list) : 0)) };
+}
 
-  const maxGap = options.maxGapTicks ?? 10;
+/** Fills every hole of the grid in place; per node, what was observed, held and rebuilt. */
+function fillHoles(grid: Grid, nodes: NodeId[], reference: { networkMedian: Float64Array; offset: number[] }, maxGap: number): NodeFill[] {
   const fills: NodeFill[] = nodes.map((node) => ({ node, observed: 0, held: 0, rebuilt: 0, lateStartTicks: 0, earlyEndTicks: 0, longestGapTicks: 0 }));
-  for (let n = 0; n < N; n++) {
+  for (let n = 0; n < grid.N; n++) {
     const fill = fills[n];
-    let nodeFirst = steps;
+    let nodeFirst = grid.steps;
     let nodeLast = -1;
-    for (let k = 0; k < M; k++) {
-      const at = (t: number): number => (t * N + n) * M + k;
-      let first = -1;
-      let last = -1;
-      for (let t = 0; t < steps; t++) {
-        if (!mask[at(t)]) continue;
-        if (first < 0) first = t;
-        last = t;
-        fill.observed++;
-      }
+    for (let k = 0; k < grid.M; k++) {
+      const { first, last } = fillColumn(grid, n, k, reference, maxGap, fill);
       nodeFirst = Math.min(nodeFirst, first);
       nodeLast = Math.max(nodeLast, last);
-      // Walk the runs of ticks without a reading.
-      let t = 0;
-      while (t < steps) {
-        if (mask[at(t)]) {
-          t++;
-          continue;
-        }
-        let end = t;
-        while (end + 1 < steps && !mask[at(end + 1)]) end++;
-        const length = end - t + 1;
-        const inside = t > first && end < last;
-        if (inside) fill.longestGapTicks = Math.max(fill.longestGapTicks, length);
-        if (inside && length <= maxGap) {
-          for (let u = t; u <= end; u++) data[at(u)] = data[at(t - 1)];
-          fill.held += length;
-        } else {
-          for (let u = t; u <= end; u++) {
-            const reference = networkMedian[u * M + k];
-            // No node has a reading at this tick: hold the nearest value of this node.
-            data[at(u)] = Number.isFinite(reference) ? reference + offset[n * M + k] : u < first ? data[at(first)] : data[at(u - 1)];
-          }
-          fill.rebuilt += length;
-        }
-        t = end + 1;
-      }
     }
     fill.lateStartTicks = nodeFirst;
-    fill.earlyEndTicks = steps - 1 - nodeLast;
+    fill.earlyEndTicks = grid.steps - 1 - nodeLast;
   }
-  const filled = Object.fromEntries(fills.map((f) => [f.node, f.held + f.rebuilt]));
-  const total = steps * N * M;
-  const filledCount = fills.reduce((sum, f) => sum + f.held + f.rebuilt, 0);
-  const summary: HistoryFillSummary = { tickMs, steps, maxGapTicks: maxGap, medianSpacingMs: spacing, nodes: fills, dropped, filledFraction: total > 0 ? filledCount / total : 0 };
-  const times = Array.from({ length: steps }, (_, t) => start + t * tickMs);
-  return { series: { nodes, modalities, steps, data, times }, tickMs, readings: readings.length, filled, mask, summary };
+  return fills;
+}
+
+/**
+ * Fills the holes of one node's modality: a gap inside its readings of at most `maxGap` ticks
+ * holds the last value; longer gaps, and before its first or after its last reading, are rebuilt
+ * from the network's median + the node's offset. Returns its first and last tick with a reading.
+ */
+function fillColumn(grid: Grid, n: number, k: number, { networkMedian, offset }: { networkMedian: Float64Array; offset: number[] }, maxGap: number, fill: NodeFill): { first: number; last: number } {
+  const { data, mask, steps, N, M } = grid;
+  const at = (t: number): number => (t * N + n) * M + k;
+  let first = -1;
+  let last = -1;
+  for (let t = 0; t < steps; t++) {
+    if (!mask[at(t)]) continue;
+    if (first < 0) first = t;
+    last = t;
+    fill.observed++;
+  }
+  // Walk the runs of ticks without a reading.
+  let t = 0;
+  while (t < steps) {
+    if (mask[at(t)]) {
+      t++;
+      continue;
+    }
+    let end = t;
+    while (end + 1 < steps && !mask[at(end + 1)]) end++;
+    const length = end - t + 1;
+    const inside = t > first && end < last;
+    if (inside) fill.longestGapTicks = Math.max(fill.longestGapTicks, length);
+    if (inside && length <= maxGap) {
+      for (let u = t; u <= end; u++) data[at(u)] = data[at(t - 1)];
+      fill.held += length;
+    } else {
+      for (let u = t; u <= end; u++) {
+        const reference = networkMedian[u * M + k];
+        // No node has a reading at this tick: hold the nearest value of this node.
+        data[at(u)] = Number.isFinite(reference) ? reference + offset[n * M + k] : u < first ? data[at(first)] : data[at(u - 1)];
+      }
+      fill.rebuilt += length;
+    }
+    t = end + 1;
+  }
+  return { first, last };
 }
 
 const percent = (x: number): string => `${(100 * x).toFixed(1)} %`;

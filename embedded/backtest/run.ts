@@ -98,118 +98,157 @@ const iso = (ts: number): string => new Date(ts).toISOString();
 
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
   const started = performance.now();
-  const { config, readings, directory, progress } = options;
+  const { readings, directory, progress } = options;
   const modalities = [...options.model.config.modalities];
-  const pipeline = new BacktestPipeline({ config, directory, model: options.model, policy: options.policy, adjacency: options.adjacency, logger: options.logger });
-  const nodes = directory.clusters.flatMap((c) => c.nodes);
-  const stream = new AlignedStream(nodes, modalities);
+  const pipeline = new BacktestPipeline({ config: options.config, directory, model: options.model, policy: options.policy, adjacency: options.adjacency, logger: options.logger });
+  const stream = new AlignedStream(directory.clusters.flatMap((c) => c.nodes), modalities);
   const scores = options.scoresOut ? new CsvOut(options.scoresOut, ['tick', 'node', 'cluster', 'probability', ...modalities.map((m) => `error_${m}`), 'is_anomaly'].join(',')) : null;
-  const transitions: Array<{ tick: number; alert: Alert }> = [];
-  let ticks = 0;
-  let firstTick: number | null = null;
-  let lastTick: number | null = null;
-  let nodeTicksScored = 0;
-  let firing = 0;
-  let sinkBatch: { frames: Frame[]; scores: ClusterScore[]; alerts: Alert[] } = { frames: [], scores: [], alerts: [] };
-  const flushSink = async (): Promise<void> => {
-    if (!options.sink || sinkBatch.frames.length === 0) return;
-    await options.sink.write(sinkBatch);
-    sinkBatch = { frames: [], scores: [], alerts: [] };
-  };
+  const recorder = new TickRecorder(stream, modalities, scores, options);
+  await pushAll(readings, pipeline, recorder, { started, progress });
 
-  const onTick = async ({ tick, frames, scores: clusterScores, alerts }: { tick: number; frames: Frame[]; scores: ClusterScore[]; alerts: Alert[] }): Promise<void> => {
-    ticks++;
-    firstTick ??= tick;
-    lastTick = tick;
-    stream.add(tick, frames);
+  const scorers: ScorerResult[] = [{ name: options.modelName, threshold: options.policy.threshold.toFixed(3), spans: alertSpans(recorder.transitions) }];
+  let baselines: BaselineRun[] = [];
+  if ((options.baselines ?? options.events !== undefined) && recorder.ticks > 0) {
+    baselines = await scoreBaselines(stream, recorder.ticks, options);
+    for (const run of baselines) scorers.push({ name: run.name, threshold: `0.5 (raw ${run.rawThreshold.toFixed(3)})`, spans: alertSpans(run.transitions) });
+  }
+  if (options.alertsOut) await writeAlerts(options.alertsOut, scorers);
+  if (options.events && recorder.firstTick !== null && recorder.lastTick !== null) measureEvents(options.events, scorers, { first: recorder.firstTick, last: recorder.lastTick }, options);
+  return {
+    readings: readings.length,
+    accepted: pipeline.accepted,
+    rejected: pipeline.rejected,
+    ticks: recorder.ticks,
+    firstTick: recorder.firstTick,
+    lastTick: recorder.lastTick,
+    nodeTicksScored: recorder.nodeTicksScored,
+    seconds: (performance.now() - started) / 1000,
+    scorers,
+    baselines,
+  };
+}
+
+interface TickOutput {
+  tick: number;
+  frames: Frame[];
+  scores: ClusterScore[];
+  alerts: Alert[];
+}
+
+/**
+ * What the pipeline emits, tick by tick: counted, kept as the aligned stream
+ * (for the baselines) and the model's alert transitions, scores written to
+ * CSV, and everything written to the sink in batches.
+ */
+class TickRecorder {
+  ticks = 0;
+  firstTick: number | null = null;
+  lastTick: number | null = null;
+  nodeTicksScored = 0;
+  firing = 0;
+  readonly transitions: Array<{ tick: number; alert: Alert }> = [];
+  private sinkBatch: { frames: Frame[]; scores: ClusterScore[]; alerts: Alert[] } = { frames: [], scores: [], alerts: [] };
+
+  constructor(
+    private readonly stream: AlignedStream,
+    private readonly modalities: string[],
+    private readonly scores: CsvOut | null,
+    private readonly options: Pick<BacktestOptions, 'sink' | 'onAlert'>,
+  ) {}
+
+  readonly onTick = async ({ tick, frames, scores: clusterScores, alerts }: TickOutput): Promise<void> => {
+    this.ticks++;
+    this.firstTick ??= tick;
+    this.lastTick = tick;
+    this.stream.add(tick, frames);
     for (const score of clusterScores) {
       for (const node of score.nodes) {
-        nodeTicksScored++;
-        if (scores) {
-          await scores.line([iso(tick), node.node, score.cluster, node.probability.toFixed(5), ...modalities.map((m) => (node.reconstructionError[m] ?? 0).toFixed(5)), node.isAnomaly ? 1 : 0].join(','));
+        this.nodeTicksScored++;
+        if (this.scores) {
+          await this.scores.line([iso(tick), node.node, score.cluster, node.probability.toFixed(5), ...this.modalities.map((m) => (node.reconstructionError[m] ?? 0).toFixed(5)), node.isAnomaly ? 1 : 0].join(','));
         }
       }
     }
     for (const alert of alerts) {
-      transitions.push({ tick, alert });
-      options.onAlert?.(tick, alert);
-      firing += alert.status === 'firing' ? 1 : -1;
+      this.transitions.push({ tick, alert });
+      this.options.onAlert?.(tick, alert);
+      this.firing += alert.status === 'firing' ? 1 : -1;
     }
-    if (options.sink) {
-      sinkBatch.frames.push(...frames);
-      sinkBatch.scores.push(...clusterScores);
-      sinkBatch.alerts.push(...alerts);
-      if (sinkBatch.frames.length >= 500) await flushSink();
+    if (this.options.sink) {
+      this.sinkBatch.frames.push(...frames);
+      this.sinkBatch.scores.push(...clusterScores);
+      this.sinkBatch.alerts.push(...alerts);
+      if (this.sinkBatch.frames.length >= 500) await this.flushSink();
     }
   };
 
-  // Progress: every 5 s of wall time, whatever stderr is.
+  /** Writes what is still batched for the sink and closes the scores CSV. */
+  async close(): Promise<void> {
+    await this.flushSink();
+    await this.scores?.close();
+  }
+
+  private async flushSink(): Promise<void> {
+    if (!this.options.sink || this.sinkBatch.frames.length === 0) return;
+    await this.options.sink.write(this.sinkBatch);
+    this.sinkBatch = { frames: [], scores: [], alerts: [] };
+  }
+}
+
+/** The readings through the pipeline in chunks, with progress every 5 s of wall time (whatever stderr is) and at the end. */
+async function pushAll(readings: Reading[], pipeline: BacktestPipeline, recorder: TickRecorder, { started, progress }: { started: number; progress: (message: string) => void }): Promise<void> {
   let lastReport = performance.now();
   const report = (done: number): void => {
     const seconds = (performance.now() - started) / 1000;
     progress(
       `backtest: ${((100 * done) / Math.max(1, readings.length)).toFixed(0)}% (${done} of ${readings.length} readings) in ${seconds.toFixed(0)} s; ` +
-        `${ticks} ticks scored${lastTick === null ? '' : ` up to ${iso(lastTick)}`}; ${firing} alert(s) firing`,
+        `${recorder.ticks} ticks scored${recorder.lastTick === null ? '' : ` up to ${iso(recorder.lastTick)}`}; ${recorder.firing} alert(s) firing`,
     );
   };
   const CHUNK = 5_000;
   for (let i = 0; i < readings.length; i += CHUNK) {
-    await pipeline.push(readings.slice(i, i + CHUNK), onTick);
+    await pipeline.push(readings.slice(i, i + CHUNK), recorder.onTick);
     if (performance.now() - lastReport >= 5_000) {
       lastReport = performance.now();
       report(Math.min(readings.length, i + CHUNK));
     }
   }
-  await pipeline.finish(onTick);
-  await flushSink();
-  await scores?.close();
+  await pipeline.finish(recorder.onTick);
+  await recorder.close();
   report(readings.length);
   if (pipeline.rejected.length > 0) {
     progress(`backtest: ${pipeline.rejected.length} reading(s) rejected by ingest (the first: reading ${pipeline.rejected[0].index + 1}, node ${pipeline.rejected[0].node}: ${pipeline.rejected[0].code}: ${pipeline.rejected[0].reason})`);
   }
+}
 
-  const modelSpans = alertSpans(transitions);
-  const scorers: ScorerResult[] = [{ name: options.modelName, threshold: options.policy.threshold.toFixed(3), spans: modelSpans }];
-  let baselines: BaselineRun[] = [];
-  if ((options.baselines ?? options.events !== undefined) && ticks > 0) {
-    progress('backtest: scoring the baselines on the same aligned stream');
-    const fitTicks = options.baselineFitTicks ?? Math.max(2, Math.floor(ticks / 5));
-    baselines = await runBaselines(stream, {
-      fitTicks,
-      neighbours: options.neighbours,
-      nearest: options.nearest ? options.nearest(stream.nodes) : stream.nodes.map((_, i) => (i + 1) % stream.nodes.length),
-      policy: options.policy,
-      seed: options.seed ?? 1,
-      onProgress: progress,
-    });
-    for (const run of baselines) scorers.push({ name: run.name, threshold: `0.5 (raw ${run.rawThreshold.toFixed(3)})`, spans: alertSpans(run.transitions) });
-  }
+/** Both baselines on the stream the model saw, fitted and calibrated on its first ticks. */
+async function scoreBaselines(stream: AlignedStream, ticks: number, options: BacktestOptions): Promise<BaselineRun[]> {
+  options.progress('backtest: scoring the baselines on the same aligned stream');
+  const fitTicks = options.baselineFitTicks ?? Math.max(2, Math.floor(ticks / 5));
+  return runBaselines(stream, {
+    fitTicks,
+    neighbours: options.neighbours,
+    nearest: options.nearest ? options.nearest(stream.nodes) : stream.nodes.map((_, i) => (i + 1) % stream.nodes.length),
+    policy: options.policy,
+    seed: options.seed ?? 1,
+    onProgress: options.progress,
+  });
+}
 
-  if (options.alertsOut) {
-    const out = new CsvOut(options.alertsOut, 'scorer,node,cluster,kind,modality,since,fired,resolved,probability');
-    for (const scorer of scorers) {
-      for (const s of scorer.spans) await out.line([scorer.name, s.node, s.cluster, s.kind, s.modality, iso(s.since), iso(s.fired), s.resolved === null ? '' : iso(s.resolved), s.probability.toFixed(4)].join(','));
-    }
-    await out.close();
+async function writeAlerts(file: string, scorers: ScorerResult[]): Promise<void> {
+  const out = new CsvOut(file, 'scorer,node,cluster,kind,modality,since,fired,resolved,probability');
+  for (const scorer of scorers) {
+    for (const s of scorer.spans) await out.line([scorer.name, s.node, s.cluster, s.kind, s.modality, iso(s.since), iso(s.fired), s.resolved === null ? '' : iso(s.resolved), s.probability.toFixed(4)].join(','));
   }
+  await out.close();
+}
 
-  if (options.events && firstTick !== null && lastTick !== null) {
-    const clusterOf = new Map<string, string>();
-    for (const cluster of directory.clusters) for (const node of cluster.nodes) clusterOf.set(node, cluster.id);
-    const from = Math.max(firstTick, options.evaluateFrom ?? firstTick);
-    const metricOptions = { tickMs: config.ingest.tickMs, graceTicks: options.graceTicks ?? options.model.config.window, from, to: lastTick, nodes: directory.nodeCount, clusterOf };
-    for (const scorer of scorers) scorer.metrics = eventMetrics(options.events, scorer.spans, metricOptions);
-  }
-  return {
-    readings: readings.length,
-    accepted: pipeline.accepted,
-    rejected: pipeline.rejected,
-    ticks,
-    firstTick,
-    lastTick,
-    nodeTicksScored,
-    seconds: (performance.now() - started) / 1000,
-    scorers,
-    baselines,
-  };
+/** Each scorer's alerts against the known events, over the evaluated span (from --from, else the first tick, to the last). */
+function measureEvents(events: FaultEvent[], scorers: ScorerResult[], span: { first: number; last: number }, options: BacktestOptions): void {
+  const { directory } = options;
+  const clusterOf = new Map<string, string>();
+  for (const cluster of directory.clusters) for (const node of cluster.nodes) clusterOf.set(node, cluster.id);
+  const from = Math.max(span.first, options.evaluateFrom ?? span.first);
+  const metricOptions = { tickMs: options.config.ingest.tickMs, graceTicks: options.graceTicks ?? options.model.config.window, from, to: span.last, nodes: directory.nodeCount, clusterOf };
+  for (const scorer of scorers) scorer.metrics = eventMetrics(events, scorer.spans, metricOptions);
 }

@@ -7,7 +7,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import { createLogger } from '../../common/log.ts';
-import { openModel, resolveModelDir } from '../backtest/cli.ts';
+import { openModel, resolveModelDir } from '../backtest/model.ts';
 import { SIMULATION_START } from '../sources.ts';
 import { ibrlDataset, parseSyntheticSource, syntheticDataset, type LiveDataset } from './datasets.ts';
 import { runLiveEvaluation } from './run.ts';

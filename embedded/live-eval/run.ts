@@ -8,13 +8,14 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../common/config.ts';
 import type { Logger } from '../../common/log.ts';
+import type { Reading } from '../../common/types.ts';
 import { createRng } from '../../common/random.ts';
 import type { StreamingModel } from '../../detector/service/model.ts';
 import { applyLiveFaults, defaultRecipes, planLiveFaults, type LiveFault } from '../../sources/live-faults.ts';
 import { formatEventsCsv, type EventOutcome, type FaultEvent } from '../backtest/events.ts';
 import { networkFromTopology } from '../backtest/network.ts';
-import { runBacktest, type BacktestResult } from '../backtest/run.ts';
-import { policyWith } from '../backtest/cli.ts';
+import { runBacktest, type BacktestResult, type ScorerResult } from '../backtest/run.ts';
+import { policyWith } from '../backtest/model.ts';
 import type { LiveDataset } from './datasets.ts';
 
 export interface LiveEvalOptions {
@@ -66,11 +67,50 @@ const toEvent = (fault: LiveFault): FaultEvent => ({ node: fault.node, modality:
 export async function runLiveEvaluation(options: LiveEvalOptions): Promise<LiveEvalResult> {
   const { dataset, progress } = options;
   const started = performance.now();
+  const backtest = backtester(options);
+
+  progress(`${dataset.name}: clean run (false alerts on the untouched test data)`);
+  const clean = await backtest(dataset.readings, [], 'clean');
+  const summaries = clean.scorers.map(emptySummary);
+  let events = 0;
+  for (const seed of options.seeds) {
+    const tallies: SeedTally[] = summaries.map(() => ({ outcomes: [], alerts: 0, matchedAlerts: 0 }));
+    for (let run = 0; run < options.runsPerSeed; run++) {
+      const { list, result } = await injectedRun(options, backtest, seed, run);
+      events += list.length;
+      result.scorers.forEach((scorer, i) => {
+        const m = scorer.metrics!;
+        tallies[i].outcomes.push(...m.outcomes);
+        tallies[i].alerts += m.countedAlerts;
+        tallies[i].matchedAlerts += m.matchedAlerts;
+        summaries[i].injectedFalseAlertsPerNodeDay.push(m.falseAlertsPerNodeDay);
+        progress(`${dataset.name} seed ${seed} run ${run + 1}: ${scorer.name}: recall ${m.all.recall.toFixed(2)}, F1 ${m.f1.toFixed(3)}`);
+      });
+    }
+    summaries.forEach((summary, i) => addSeed(summary, tallies[i]));
+  }
+  return {
+    dataset: dataset.name,
+    description: dataset.description,
+    seeds: options.seeds,
+    runsPerSeed: options.runsPerSeed,
+    events,
+    scorers: summaries,
+    seconds: (performance.now() - started) / 1000,
+    ticksPerRun: clean.ticks,
+  };
+}
+
+type Backtester = (readings: Reading[], events: FaultEvent[], label: string) => Promise<BacktestResult>;
+
+/** A backtest of the dataset's network with the model, its alerts written to the work folder under `label`; baselines fitted on the part before the test span. */
+function backtester(options: LiveEvalOptions): Backtester {
+  const { dataset, progress } = options;
   const config: Config = { ...options.config, ingest: { ...options.config.ingest, tickMs: dataset.tickMs } };
   const network = networkFromTopology(config.network, dataset.topology, [...new Set(dataset.readings.slice(0, 10_000).flatMap((r) => Object.keys(r.values)))]);
   const policy = policyWith(config, options.model.threshold);
   const warmupTicks = Math.max(2, Math.floor((dataset.testFrom - dataset.readings[0].ts) / dataset.tickMs));
-  const backtest = (readings: typeof dataset.readings, events: FaultEvent[], label: string): Promise<BacktestResult> =>
+  return (readings, events, label) =>
     runBacktest({
       alertsOut: path.join(options.workDir, `${dataset.name}-${label.replace(/\s+/g, '-')}-alerts.csv`),
       config,
@@ -89,85 +129,75 @@ export async function runLiveEvaluation(options: LiveEvalOptions): Promise<LiveE
       logger: options.logger,
       progress: (message) => progress(`${dataset.name} ${label}: ${message}`),
     });
+}
 
-  progress(`${dataset.name}: clean run (false alerts on the untouched test data)`);
-  const clean = await backtest(dataset.readings, [], 'clean');
-  const summaries: ScorerSummary[] = clean.scorers.map((s) => ({
-    name: s.name,
-    threshold: s.threshold,
+/** A scorer's summary before any injected run: its false alerts on the clean data. */
+function emptySummary(scorer: ScorerResult): ScorerSummary {
+  return {
+    name: scorer.name,
+    threshold: scorer.threshold,
     kinds: new Map(),
     f1BySeed: [],
     recallBySeed: [],
     precisionBySeed: [],
-    cleanFalseAlertsPerNodeDay: s.metrics!.falseAlertsPerNodeDay,
-    cleanFalseAlerts: s.metrics!.falseAlerts,
-    cleanNodeDays: s.metrics!.nodeDays,
+    cleanFalseAlertsPerNodeDay: scorer.metrics!.falseAlertsPerNodeDay,
+    cleanFalseAlerts: scorer.metrics!.falseAlerts,
+    cleanNodeDays: scorer.metrics!.nodeDays,
     injectedFalseAlertsPerNodeDay: [],
-  }));
-  let events = 0;
-  for (const seed of options.seeds) {
-    const outcomes: EventOutcome[][] = summaries.map(() => []);
-    const alerts = summaries.map(() => ({ all: 0, matched: 0 }));
-    for (let run = 0; run < options.runsPerSeed; run++) {
-      const rng = createRng(seed * 7919 + run);
-      const faults = planLiveFaults({
-        nodes: dataset.faultNodes,
-        modalities: dataset.modalities,
-        from: dataset.testFrom,
-        to: dataset.testTo,
-        tickMs: dataset.tickMs,
-        // At least an hour, and twice the grace an alert has after a fault, so one fault's late alerts never fall into the next one.
-        gapTicks: Math.max(Math.round(3_600_000 / dataset.tickMs), 2 * options.model.config.window),
-        recipes: defaultRecipes(dataset.tickMs),
-        perKind: options.perKind,
-        levels: dataset.levels,
-        rng,
-      });
-      const list = faults.map(toEvent);
-      events += list.length;
-      const file = path.join(options.workDir, `${dataset.name}-seed${seed}-run${run + 1}-events.csv`);
-      writeFileSync(file, formatEventsCsv(list));
-      progress(`${dataset.name} seed ${seed} run ${run + 1}: ${list.length} faults (${[...new Set(list.map((e) => e.kind))].join(', ')}), events in ${file}`);
-      const injected = applyLiveFaults(dataset.readings, faults, dataset.sigma, seed * 31 + run);
-      const result = await backtest(injected, list, `seed ${seed} run ${run + 1}`);
-      result.scorers.forEach((scorer, i) => {
-        const m = scorer.metrics!;
-        outcomes[i].push(...m.outcomes);
-        alerts[i].all += m.countedAlerts;
-        alerts[i].matched += m.matchedAlerts;
-        summaries[i].injectedFalseAlertsPerNodeDay.push(m.falseAlertsPerNodeDay);
-        progress(`${dataset.name} seed ${seed} run ${run + 1}: ${scorer.name}: recall ${m.all.recall.toFixed(2)}, F1 ${m.f1.toFixed(3)}`);
-      });
-    }
-    summaries.forEach((summary, i) => {
-      const list = outcomes[i];
-      const recall = list.length ? list.filter((o) => o.detected).length / list.length : 0;
-      const precision = alerts[i].all ? alerts[i].matched / alerts[i].all : 0;
-      summary.recallBySeed.push(recall);
-      summary.precisionBySeed.push(precision);
-      summary.f1BySeed.push(precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall));
-      for (const kind of new Set(list.map((o) => o.event.kind))) {
-        const mine = list.filter((o) => o.event.kind === kind);
-        const entry = summary.kinds.get(kind) ?? { events: 0, recallBySeed: [], ticksToDetect: [], localized: 0, detected: 0, coverage: [] };
-        const detected = mine.filter((o) => o.detected);
-        entry.events += mine.length;
-        entry.recallBySeed.push(detected.length / mine.length);
-        entry.ticksToDetect.push(...detected.map((o) => o.ticksToDetect as number));
-        entry.detected += detected.length;
-        entry.localized += detected.filter((o) => o.othersAlerted.length === 0).length;
-        entry.coverage.push(...detected.map((o) => o.coverage));
-        summary.kinds.set(kind, entry);
-      }
-    });
-  }
-  return {
-    dataset: dataset.name,
-    description: dataset.description,
-    seeds: options.seeds,
-    runsPerSeed: options.runsPerSeed,
-    events,
-    scorers: summaries,
-    seconds: (performance.now() - started) / 1000,
-    ticksPerRun: clean.ticks,
   };
+}
+
+/** One injected run: its own fault plan over the test part (written to the work folder as an events file), injected and backtested. */
+async function injectedRun(options: LiveEvalOptions, backtest: Backtester, seed: number, run: number): Promise<{ list: FaultEvent[]; result: BacktestResult }> {
+  const { dataset } = options;
+  const rng = createRng(seed * 7919 + run);
+  const faults = planLiveFaults({
+    nodes: dataset.faultNodes,
+    modalities: dataset.modalities,
+    from: dataset.testFrom,
+    to: dataset.testTo,
+    tickMs: dataset.tickMs,
+    // At least an hour, and twice the grace an alert has after a fault, so one fault's late alerts never fall into the next one.
+    gapTicks: Math.max(Math.round(3_600_000 / dataset.tickMs), 2 * options.model.config.window),
+    recipes: defaultRecipes(dataset.tickMs),
+    perKind: options.perKind,
+    levels: dataset.levels,
+    rng,
+  });
+  const list = faults.map(toEvent);
+  const file = path.join(options.workDir, `${dataset.name}-seed${seed}-run${run + 1}-events.csv`);
+  writeFileSync(file, formatEventsCsv(list));
+  options.progress(`${dataset.name} seed ${seed} run ${run + 1}: ${list.length} faults (${[...new Set(list.map((e) => e.kind))].join(', ')}), events in ${file}`);
+  const injected = applyLiveFaults(dataset.readings, faults, dataset.sigma, seed * 31 + run);
+  const result = await backtest(injected, list, `seed ${seed} run ${run + 1}`);
+  return { list, result };
+}
+
+/** One scorer's event outcomes and alert counts over all runs of a seed. */
+interface SeedTally {
+  outcomes: EventOutcome[];
+  alerts: number;
+  matchedAlerts: number;
+}
+
+/** Adds a seed's recall, precision and F1, and per kind its recall, times to detect, localization and coverage. */
+function addSeed(summary: ScorerSummary, tally: SeedTally): void {
+  const list = tally.outcomes;
+  const recall = list.length ? list.filter((o) => o.detected).length / list.length : 0;
+  const precision = tally.alerts ? tally.matchedAlerts / tally.alerts : 0;
+  summary.recallBySeed.push(recall);
+  summary.precisionBySeed.push(precision);
+  summary.f1BySeed.push(precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall));
+  for (const kind of new Set(list.map((o) => o.event.kind))) {
+    const mine = list.filter((o) => o.event.kind === kind);
+    const entry = summary.kinds.get(kind) ?? { events: 0, recallBySeed: [], ticksToDetect: [], localized: 0, detected: 0, coverage: [] };
+    const detected = mine.filter((o) => o.detected);
+    entry.events += mine.length;
+    entry.recallBySeed.push(detected.length / mine.length);
+    entry.ticksToDetect.push(...detected.map((o) => o.ticksToDetect as number));
+    entry.detected += detected.length;
+    entry.localized += detected.filter((o) => o.othersAlerted.length === 0).length;
+    entry.coverage.push(...detected.map((o) => o.coverage));
+    summary.kinds.set(kind, entry);
+  }
 }

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../common/config.ts';
 import { generateSyntheticNetwork } from '../../../sources/synthetic.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
 import { requireServices, runId } from '../foundation/services.ts';

@@ -165,14 +165,14 @@ describe('wsn-watch demo', () => {
     expect(head, texts.join('\n')).toBeGreaterThan(0);
     const announced = texts.filter((t) => t.startsWith('fault: ')).map((t) => t.match(/^fault: (\S+ on node \S+(?: \S+)?) from (\S+?)(?:\.\d{3})?Z /)!.slice(1).join(' from ') + 'Z');
     const reported = texts.slice(head + 1, head + 1 + announced.length);
-    expect(reported.map((t) => t.match(/^  (?:detected|missed|not reached|not seen by the model): (.+?Z)(?::|$)/)?.[1])).toEqual(announced);
+    expect(reported.map((t) => t.match(/^ {2}(?:detected|missed|not reached|not seen by the model): (.+?Z)(?::|$)/)?.[1])).toEqual(announced);
     const detected = reported.filter((t) => t.startsWith('  detected: '));
     expect(detected.length).toBeGreaterThan(0);
     for (const line of detected) {
       const node = line.match(/alert on node (\S+) /)![1];
       expect(texts.some((t) => t.startsWith(`ALERT firing node ${node} `)), `summary says node ${node} alerted`).toBe(true);
     }
-    expect(texts[head + 1 + announced.length]).toMatch(/^  other nodes alerted(: none| \(no fault of their own\): node \S+ )/);
+    expect(texts[head + 1 + announced.length]).toMatch(/^ {2}other nodes alerted(: none| \(no fault of their own\): node \S+ )/);
   });
 
   it('replays the IBRL recording with --data ../shared/data/ibrl and flags the mote with the injected surge', async () => {
