@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../../common/config.ts';
 import { kafkaService } from '../../../ops/kafka/service.ts';
 import { alertmanagerService } from '../../../ops/alertmanager/service.ts';
+import { influxdbService } from '../../../ops/influxdb/service.ts';
 import { serviceDown, serviceUp } from '../../../ops/services.ts';
 import type { ServiceDefinition } from '../../../ops/service.ts';
 import { freePort } from '../../support/ports.ts';
@@ -28,16 +29,18 @@ const progress = (message: string): void => {
   process.stderr.write(`[fault suite] ${message}\n`);
 };
 
-async function own(kind: 'kafka' | 'alertmanager'): Promise<OwnService> {
+async function own(kind: 'kafka' | 'alertmanager' | 'influxdb'): Promise<OwnService> {
   const stateDir = mkdtempSync(path.join(tmpdir(), `wsn-fault-${kind}-`));
   const env = {
     WSN_STATE_DIR: stateDir,
     WSN_KAFKA_PORT: String(await freePort()),
     WSN_KAFKA_CONTROLLER_PORT: String(await freePort()),
     WSN_ALERTMANAGER_PORT: String(await freePort()),
+    // influxd also binds the port 2 above its HTTP port (checked free when it starts).
+    WSN_INFLUX_PORT: String(await freePort()),
   };
   const config = loadConfig({ env });
-  const def = kind === 'kafka' ? kafkaService(config) : alertmanagerService(config);
+  const def = kind === 'kafka' ? kafkaService(config) : kind === 'influxdb' ? influxdbService(config) : alertmanagerService(config);
   const address = kind === 'kafka' ? def.address : `http://${def.address}`;
   return {
     config,
@@ -56,3 +59,4 @@ async function own(kind: 'kafka' | 'alertmanager'): Promise<OwnService> {
 
 export const ownKafka = (): Promise<OwnService> => own('kafka');
 export const ownAlertmanager = (): Promise<OwnService> => own('alertmanager');
+export const ownInfluxdb = (): Promise<OwnService> => own('influxdb');
