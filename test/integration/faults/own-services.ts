@@ -29,7 +29,7 @@ const progress = (message: string): void => {
   process.stderr.write(`[fault suite] ${message}\n`);
 };
 
-async function own(kind: 'kafka' | 'alertmanager' | 'influxdb'): Promise<OwnService> {
+async function own(kind: 'kafka' | 'alertmanager' | 'influxdb', options: { auth?: boolean } = {}): Promise<OwnService> {
   const stateDir = mkdtempSync(path.join(tmpdir(), `wsn-fault-${kind}-`));
   const env = {
     WSN_STATE_DIR: stateDir,
@@ -40,7 +40,7 @@ async function own(kind: 'kafka' | 'alertmanager' | 'influxdb'): Promise<OwnServ
     WSN_INFLUX_PORT: String(await freePort()),
   };
   const config = loadConfig({ env });
-  const def = kind === 'kafka' ? kafkaService(config) : kind === 'influxdb' ? influxdbService(config) : alertmanagerService(config);
+  const def = kind === 'kafka' ? kafkaService(config) : kind === 'influxdb' ? influxdbService(config, options) : alertmanagerService(config);
   const address = kind === 'kafka' ? def.address : `http://${def.address}`;
   return {
     config,
@@ -59,4 +59,5 @@ async function own(kind: 'kafka' | 'alertmanager' | 'influxdb'): Promise<OwnServ
 
 export const ownKafka = (): Promise<OwnService> => own('kafka');
 export const ownAlertmanager = (): Promise<OwnService> => own('alertmanager');
-export const ownInfluxdb = (): Promise<OwnService> => own('influxdb');
+/** With `auth`, the instance requires credentials (create its admin with createInfluxAdmin). */
+export const ownInfluxdb = (options: { auth?: boolean } = {}): Promise<OwnService> => own('influxdb', options);
