@@ -29,7 +29,14 @@ const progress = (message: string): void => {
   process.stderr.write(`[fault suite] ${message}\n`);
 };
 
-async function own(kind: 'kafka' | 'alertmanager' | 'influxdb', options: { auth?: boolean } = {}): Promise<OwnService> {
+interface OwnOptions {
+  /** InfluxDB: require credentials. */
+  auth?: boolean;
+  /** Kafka: SASL users (PLAIN and SCRAM); the first is the admin the readiness probe uses. */
+  saslUsers?: Array<{ username: string; password: string }>;
+}
+
+async function own(kind: 'kafka' | 'alertmanager' | 'influxdb', options: OwnOptions = {}): Promise<OwnService> {
   const stateDir = mkdtempSync(path.join(tmpdir(), `wsn-fault-${kind}-`));
   const env = {
     WSN_STATE_DIR: stateDir,
@@ -40,7 +47,7 @@ async function own(kind: 'kafka' | 'alertmanager' | 'influxdb', options: { auth?
     WSN_INFLUX_PORT: String(await freePort()),
   };
   const config = loadConfig({ env });
-  const def = kind === 'kafka' ? kafkaService(config) : kind === 'influxdb' ? influxdbService(config, options) : alertmanagerService(config);
+  const def = kind === 'kafka' ? kafkaService(config, options) : kind === 'influxdb' ? influxdbService(config, options) : alertmanagerService(config);
   const address = kind === 'kafka' ? def.address : `http://${def.address}`;
   return {
     config,
@@ -57,7 +64,7 @@ async function own(kind: 'kafka' | 'alertmanager' | 'influxdb', options: { auth?
   };
 }
 
-export const ownKafka = (): Promise<OwnService> => own('kafka');
+export const ownKafka = (options: Pick<OwnOptions, 'saslUsers'> = {}): Promise<OwnService> => own('kafka', options);
 export const ownAlertmanager = (): Promise<OwnService> => own('alertmanager');
 /** With `auth`, the instance requires credentials (create its admin with createInfluxAdmin). */
 export const ownInfluxdb = (options: { auth?: boolean } = {}): Promise<OwnService> => own('influxdb', options);
