@@ -29,7 +29,7 @@ export const ConfigSchema = z.object({
         .optional(),
       /** TLS to the brokers: `true` trusts the system CAs; files (PEM) for a private CA and a client certificate. */
       ssl: z
-        .union([z.coerce.boolean(), z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })])
+        .union([z.boolean(), z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).strict()])
         .optional(),
     })
     .default({ brokers: ['127.0.0.1:9092'], clientId: 'wsn-watch', sessionTimeoutMs: 30_000 }),

@@ -18,6 +18,7 @@ import { checkModel } from './model.ts';
 import { NodePositionPublisher } from './node-positions.ts';
 import { DETECTOR_GROUP, startDetectorService } from './service.ts';
 import { TopologyAdjacency } from './topology.ts';
+import { kafkaSecurity } from '../../transport/security.ts';
 
 export interface DetectCliOptions {
   model?: string;
@@ -99,7 +100,7 @@ export async function runDetect(config: Config, options: DetectCliOptions, logge
   });
 
   const transport = createTransport(config, { logger });
-  const checkpoints = new KafkaCheckpointStore({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, topic: options.stateTopic, logger });
+  const checkpoints = new KafkaCheckpointStore({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, security: kafkaSecurity(config.kafka), topic: options.stateTopic, logger });
   progress(`connecting to Kafka at ${config.kafka.brokers.join(',')} (group session timeout ${config.kafka.sessionTimeoutMs / 1000} s); reading checkpoints from ${options.stateTopic}`);
   await checkpoints.start().catch((error: Error) => {
     throw new UserError('KAFKA_UNREACHABLE', `cannot use Kafka at ${config.kafka.brokers.join(',')}: ${error.message}`, 'start it with `wsn-watch services up` or set kafka.brokers / WSN_KAFKA_BROKERS');

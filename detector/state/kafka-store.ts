@@ -5,6 +5,7 @@ import { encodeCheckpoint, type ClusterCheckpoint } from './checkpoint.ts';
 import { keepNewest } from './memory-store.ts';
 import type { CheckpointStore } from './store.ts';
 import { createTopicsAndWait } from '../../transport/kafka-topics.ts';
+import type { KafkaSecurity } from '../../transport/security.ts';
 import { retryTransient, superviseConsumer, type SupervisedConsumer } from '../../transport/supervise.ts';
 
 export interface KafkaCheckpointStoreOptions {
@@ -16,6 +17,8 @@ export interface KafkaCheckpointStoreOptions {
   logger: Logger;
   /** Longest wait for the reader to reach the topic's end in loadAll, ms. */
   catchUpTimeoutMs?: number;
+  /** SASL and TLS (config kafka.sasl / kafka.ssl). */
+  security?: KafkaSecurity;
 }
 
 /**
@@ -38,7 +41,7 @@ export class KafkaCheckpointStore implements CheckpointStore {
   private started: Promise<void> | undefined;
 
   constructor(private readonly options: KafkaCheckpointStoreOptions) {
-    this.kafka = new Kafka({ clientId: `${options.clientId}-state`, brokers: options.brokers, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200 } });
+    this.kafka = new Kafka({ clientId: `${options.clientId}-state`, brokers: options.brokers, ...options.security, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200 } });
   }
 
   /** Creates the topic if missing and starts the reader (once). */

@@ -8,6 +8,7 @@ import { influxdbService } from '../../../ops/influxdb/service.ts';
 import { serviceDown, serviceUp } from '../../../ops/services.ts';
 import type { ServiceDefinition } from '../../../ops/service.ts';
 import { freePort } from '../../support/ports.ts';
+import type { KafkaSecurity } from '../../../transport/security.ts';
 
 /**
  * A service of the fault suite's own, on free loopback ports with its state
@@ -34,6 +35,9 @@ interface OwnOptions {
   auth?: boolean;
   /** Kafka: SASL users (PLAIN and SCRAM); the first is the admin the readiness probe uses. */
   saslUsers?: Array<{ username: string; password: string }>;
+  /** Kafka: TLS on the client listener, and the probe's TLS options. */
+  tls?: { keystore: string; truststore: string; clientAuth?: boolean };
+  probeSsl?: KafkaSecurity['ssl'];
 }
 
 async function own(kind: 'kafka' | 'alertmanager' | 'influxdb', options: OwnOptions = {}): Promise<OwnService> {
@@ -64,7 +68,7 @@ async function own(kind: 'kafka' | 'alertmanager' | 'influxdb', options: OwnOpti
   };
 }
 
-export const ownKafka = (options: Pick<OwnOptions, 'saslUsers'> = {}): Promise<OwnService> => own('kafka', options);
+export const ownKafka = (options: Pick<OwnOptions, 'saslUsers' | 'tls' | 'probeSsl'> = {}): Promise<OwnService> => own('kafka', options);
 export const ownAlertmanager = (): Promise<OwnService> => own('alertmanager');
 /** With `auth`, the instance requires credentials (create its admin with createInfluxAdmin). */
 export const ownInfluxdb = (options: { auth?: boolean } = {}): Promise<OwnService> => own('influxdb', options);
