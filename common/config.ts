@@ -22,6 +22,18 @@ export const ConfigSchema = z.object({
       clientId: z.string().default('wsn-watch'),
       // Kafka's broker accepts 6 s to 300 s by default (group.min/max.session.timeout.ms).
       sessionTimeoutMs: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
+      // Authentication (issue 13): SASL over the broker connection, optionally inside TLS.
+      sasl: z
+        .object({
+          mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+          username: z.string().min(1),
+          password: z.string().min(1),
+        })
+        .optional(),
+      /** TLS to the brokers: `true` trusts the system CAs; files (PEM) for a private CA and a client certificate. */
+      ssl: z
+        .union([z.boolean(), z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).strict()])
+        .optional(),
     })
     .default({ brokers: ['127.0.0.1:9092'], clientId: 'wsn-watch', sessionTimeoutMs: 30_000 }),
   influx: z
@@ -125,6 +137,9 @@ export const ENV_VARS: Record<string, string> = {
   WSN_KAFKA_BROKERS: 'kafka.brokers',
   WSN_KAFKA_CLIENT_ID: 'kafka.clientId',
   WSN_KAFKA_SESSION_TIMEOUT_MS: 'kafka.sessionTimeoutMs',
+  WSN_KAFKA_SASL_MECHANISM: 'kafka.sasl.mechanism',
+  WSN_KAFKA_SASL_USERNAME: 'kafka.sasl.username',
+  WSN_KAFKA_SASL_PASSWORD: 'kafka.sasl.password',
   WSN_INFLUX_URL: 'influx.url',
   WSN_INFLUX_DATABASE: 'influx.database',
   WSN_INFLUX_USERNAME: 'influx.username',
@@ -262,6 +277,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
 /** Tells the logger every secret of the configuration, so no log line shows one (common/log.ts). */
 function registerConfigSecrets(config: Config): void {
+  registerSecret(config.kafka.sasl?.password);
   registerSecret(config.influx.password);
   registerSecret(config.influx.token);
   registerSecret(new URL(config.influx.url).password);

@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import { loadConfig, type Config } from '../common/config.ts';
 import { formatStatusTable } from './format.ts';
 import type { Progress } from './service.ts';
-import { servicesDown, servicesStatus, servicesUp, type DownOptions, type ServiceState } from './services.ts';
+import { servicesDown, servicesStatus, servicesUp, type DownOptions, type SecureOptions, type ServiceState } from './services.ts';
 
 /** What the `services` subcommands do; injectable so argument parsing is testable without starting anything. */
 export interface ServicesActions {
-  up(config: Config, progress: Progress): Promise<ServiceState[]>;
+  up(config: Config, progress: Progress, options?: SecureOptions): Promise<ServiceState[]>;
   down(config: Config, options: DownOptions, progress: Progress): Promise<void>;
-  status(config: Config): Promise<ServiceState[]>;
+  status(config: Config, options?: SecureOptions): Promise<ServiceState[]>;
 }
 
 const defaultActions: ServicesActions = { up: servicesUp, down: servicesDown, status: servicesStatus };
@@ -43,8 +43,9 @@ export function registerServicesCommands(program: Command, actions: ServicesActi
   services
     .command('up')
     .description('provision and start every service (idempotent), wait until each answers')
-    .action(async (_options: object, command: Command) => {
-      const states = await actions.up(configOf(command), progress);
+    .option('--secure', 'Kafka with SASL_SSL and client certificates (a private CA in <stateDir>/services/tls), InfluxDB with auth; credentials from kafka.sasl and influx.username/password', false)
+    .action(async (options: { secure: boolean }, command: Command) => {
+      const states = await actions.up(configOf(command), progress, options.secure ? { secure: true } : undefined);
       io.stdout(formatStatusTable(states));
       io.stderr('services: all up; they keep running after this command. Stop them with `wsn-watch services down`.\n');
     });
@@ -61,8 +62,9 @@ export function registerServicesCommands(program: Command, actions: ServicesActi
     .command('status')
     .description('show each service: up/down, version, address, pid, log file (exit code 1 unless all are up)')
     .option('--json', 'print JSON instead of a table', false)
-    .action(async (options: { json: boolean }, command: Command) => {
-      const states = await actions.status(configOf(command));
+    .option('--secure', 'probe services started with `up --secure`', false)
+    .action(async (options: { json: boolean; secure: boolean }, command: Command) => {
+      const states = await actions.status(configOf(command), options.secure ? { secure: true } : undefined);
       io.stdout(options.json ? `${JSON.stringify(states, null, 2)}\n` : formatStatusTable(states));
       if (states.some((s) => s.state !== 'up')) process.exitCode = 1;
     });

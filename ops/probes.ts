@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+import type { KafkaSecurity } from '../transport/security.ts';
 import { httpGet } from './net.ts';
 
 /**
@@ -8,10 +9,11 @@ import { httpGet } from './net.ts';
  */
 
 /** Kafka answers when a metadata request (listTopics) succeeds. Returns the number of topics. */
-export async function probeKafka(broker: string, timeoutMs = 3_000): Promise<{ topics: number } | undefined> {
+export async function probeKafka(broker: string, timeoutMs = 3_000, security: KafkaSecurity = {}): Promise<{ topics: number } | undefined> {
   const kafka = new Kafka({
     clientId: 'wsn-watch-probe',
     brokers: [broker],
+    ...security,
     logLevel: logLevel.NOTHING,
     connectionTimeout: Math.min(timeoutMs, 1_000),
     requestTimeout: timeoutMs,

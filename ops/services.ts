@@ -1,8 +1,10 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import type { Config } from '../common/config.ts';
 import { UserError } from '../common/errors.ts';
 import { alertmanagerService } from './alertmanager/service.ts';
-import { influxdbService } from './influxdb/service.ts';
+import { createInfluxAdmin, influxdbService } from './influxdb/service.ts';
+import { ensureTlsMaterial, tlsMaterialPaths } from './tls.ts';
 import { kafkaService } from './kafka/service.ts';
 import { isPortOpen } from './net.ts';
 import { displayPath, servicesRoot, type ServiceName } from './paths.ts';
@@ -32,8 +34,42 @@ const PORT_ENV: Record<ServiceName, string> = {
   alertmanager: 'WSN_ALERTMANAGER_PORT',
 };
 
-export function serviceDefinitions(config: Config): ServiceDefinition[] {
-  return [kafkaService(config), influxdbService(config), alertmanagerService(config)];
+/** `--secure`: Kafka with SASL_SSL and client certificates, InfluxDB with auth. */
+export interface SecureOptions {
+  secure?: boolean;
+}
+
+/** The TLS material of the secure services: `<stateDir>/services/tls`. */
+export function secureTlsDir(config: Config): string {
+  return path.join(servicesRoot(config.stateDir), 'tls');
+}
+
+/** The credentials the secure services are started with; a UserError naming what is missing. */
+function secureCredentials(config: Config): { kafka: { username: string; password: string }; influx: { username: string; password: string } } {
+  const missing = [
+    config.kafka.sasl ? undefined : 'kafka.sasl (WSN_KAFKA_SASL_MECHANISM, WSN_KAFKA_SASL_USERNAME, WSN_KAFKA_SASL_PASSWORD)',
+    config.influx.username && config.influx.password ? undefined : 'influx.username and influx.password (WSN_INFLUX_USERNAME, WSN_INFLUX_PASSWORD)',
+  ].filter((item): item is string => item !== undefined);
+  if (missing.length > 0 || !config.kafka.sasl || !config.influx.username || !config.influx.password) {
+    throw new UserError('SECURE_SETTINGS_MISSING', `services up --secure needs ${missing.join(' and ')}`, 'set them (docs/reliability.md#secure-local-services); no default passwords are made up');
+  }
+  return { kafka: { username: config.kafka.sasl.username, password: config.kafka.sasl.password }, influx: { username: config.influx.username, password: config.influx.password } };
+}
+
+export function serviceDefinitions(config: Config, options: SecureOptions = {}): ServiceDefinition[] {
+  if (!options.secure) return [kafkaService(config), influxdbService(config), alertmanagerService(config)];
+  const { kafka } = secureCredentials(config);
+  const tls = tlsMaterialPaths(secureTlsDir(config));
+  const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+  return [
+    kafkaService(config, {
+      saslUsers: [kafka],
+      tls: { keystore: tls.serverPem, truststore: tls.ca, clientAuth: true },
+      probeSsl: { ca: [read(tls.ca)], cert: read(tls.clientCert), key: read(tls.clientKey) },
+    }),
+    influxdbService(config, { auth: true }),
+    alertmanagerService(config),
+  ];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -142,15 +178,26 @@ function combineFailures(failures: unknown[]): Error {
  * Provisions and starts every service (in parallel) and waits until each
  * answers. Services already running from this state folder are kept.
  */
-export async function servicesUp(config: Config, progress: Progress): Promise<ServiceState[]> {
-  const results = await Promise.allSettled(serviceDefinitions(config).map((def) => bringUp(def, progress)));
+export async function servicesUp(config: Config, progress: Progress, options: SecureOptions = {}): Promise<ServiceState[]> {
+  // The certificates exist before the definitions read them (the readiness probe needs them).
+  if (options.secure) {
+    secureCredentials(config);
+    ensureTlsMaterial(secureTlsDir(config), progress);
+  }
+  const results = await Promise.allSettled(serviceDefinitions(config, options).map((def) => bringUp(def, progress)));
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
   if (failures.length > 0) throw combineFailures(failures);
+  if (options.secure) {
+    const { influx } = secureCredentials(config);
+    await createInfluxAdmin(`http://127.0.0.1:${config.services.influxPort}`, influx.username, influx.password);
+    const tls = tlsMaterialPaths(secureTlsDir(config));
+    progress(`secure: Kafka takes SASL_SSL with client certificates; clients need kafka.sasl and "kafka": {"ssl": {"ca": "${tls.ca}", "cert": "${tls.clientCert}", "key": "${tls.clientKey}"}} in their config file; InfluxDB requires influx.username/password`);
+  }
   return results.map((r) => (r as PromiseFulfilledResult<ServiceState>).value);
 }
 
-export async function servicesStatus(config: Config): Promise<ServiceState[]> {
-  return Promise.all(serviceDefinitions(config).map(inspect));
+export async function servicesStatus(config: Config, options: SecureOptions = {}): Promise<ServiceState[]> {
+  return Promise.all(serviceDefinitions(config, options).map(inspect));
 }
 
 export interface DownOptions {

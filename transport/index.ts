@@ -3,6 +3,7 @@ import type { Transport } from '../common/transport.ts';
 import type { Logger } from '../common/log.ts';
 import { KafkaTransport, type KafkaTransportOptions } from './kafka.ts';
 import { MemoryTransport, type MemoryTransportOptions } from './memory.ts';
+import { kafkaSecurity } from './security.ts';
 
 export { KafkaTransport } from './kafka.ts';
 export { MemoryTransport } from './memory.ts';
@@ -15,11 +16,11 @@ export interface CreateTransportOptions {
   logger?: Logger;
   memory?: MemoryTransportOptions;
   /** Tuning of the Kafka transport (fetch and request sizes, backoff). */
-  kafka?: Partial<Omit<KafkaTransportOptions, 'brokers' | 'clientId' | 'logger'>>;
+  kafka?: Partial<Omit<KafkaTransportOptions, 'brokers' | 'clientId' | 'logger' | 'security'>>;
 }
 
 /** The transport a service runs on, built from the one config. */
 export function createTransport(config: Pick<Config, 'kafka'>, options: CreateTransportOptions = {}): Transport {
   if ((options.kind ?? 'kafka') === 'memory') return new MemoryTransport({ logger: options.logger, ...options.memory });
-  return new KafkaTransport({ sessionTimeoutMs: config.kafka.sessionTimeoutMs, ...options.kafka, brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger: options.logger });
+  return new KafkaTransport({ sessionTimeoutMs: config.kafka.sessionTimeoutMs, ...options.kafka, brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger: options.logger, security: kafkaSecurity(config.kafka) });
 }

@@ -22,6 +22,7 @@ import type {
   TransportProducer,
 } from '../common/transport.ts';
 import { createLogger, type Logger } from '../common/log.ts';
+import type { KafkaSecurity } from './security.ts';
 import { HealthBoard, retryTransient, superviseConsumer, type SupervisedConsumer } from './supervise.ts';
 
 /**
@@ -51,6 +52,8 @@ export interface KafkaTransportOptions {
   maxBytesPerPartition?: number;
   /** Most bytes of message values in one produce request; larger sends are split (default 512 KiB). */
   maxRequestBytes?: number;
+  /** SASL and TLS (security.ts, from config kafka.sasl / kafka.ssl). */
+  security?: KafkaSecurity;
 }
 
 /** Splits messages into runs whose total size stays under `limit` (a message larger than it goes alone). */
@@ -137,6 +140,7 @@ export class KafkaTransport implements Transport {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ...options.security,
       logLevel: logLevel.INFO,
       logCreator: pinoLogCreator(this.logger),
       // kafkajs gives up after about 13 s of failed requests; the loops of

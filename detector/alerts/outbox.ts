@@ -20,7 +20,8 @@ import type { DeliveryRetry } from './http-post.ts';
  * is not sent a batch twice because another failed.
  *
  * A receiver that refuses a batch for good (a 4xx other than 429) would
- * refuse it forever: that batch is logged as an error and passed over.
+ * refuse it forever: its alerts are then sent one at a time, and those
+ * refused alone are logged as errors and passed over.
  * Transitions older than `maxAgeMs` (Kafka timestamp) are passed over too: a
  * group created on a topic with history must not replay days of alerts.
  */
@@ -101,8 +102,22 @@ export async function startAlertOutbox(options: AlertOutboxOptions): Promise<Ale
               await route.deliver(alerts);
             } catch (error) {
               if (isRefusal(error)) {
-                options.onFailure?.(route.name, 'refused', alerts.length);
-                logger.error({ route: route.name, alerts: alerts.length, err: (error as Error).message }, 'receiver refused the alerts for good (4xx); passed over');
+                // One at a time, so only what the receiver refuses is passed over.
+                const accepted: Alert[] = [];
+                for (const alert of alerts) {
+                  try {
+                    await route.deliver([alert]);
+                    accepted.push(alert);
+                  } catch (single) {
+                    if (!isRefusal(single)) {
+                      options.onFailure?.(route.name, 'retry', alerts.length);
+                      throw single;
+                    }
+                    options.onFailure?.(route.name, 'refused', 1);
+                    logger.error({ route: route.name, alert: alert.id, status: alert.status, err: (single as Error).message }, 'receiver refused an alert for good (4xx); passed over');
+                  }
+                }
+                if (accepted.length > 0) options.onDelivered?.(route.name, accepted);
                 return;
               }
               options.onFailure?.(route.name, 'retry', alerts.length);

@@ -20,6 +20,7 @@ import { describeThreshold, thresholdInForce } from './threshold.ts';
 import { NodePositionPublisher } from './node-positions.ts';
 import { DETECTOR_GROUP, startDetectorService } from './service.ts';
 import { TopologyAdjacency } from './topology.ts';
+import { kafkaSecurity } from '../../transport/security.ts';
 
 export interface DetectCliOptions {
   model?: string;

@@ -5,6 +5,8 @@ export interface InfluxConfigOptions {
   metaDir: string;
   dataDir: string;
   walDir: string;
+  /** Require credentials on every HTTP request (the first admin user is created by createInfluxAdmin). */
+  authEnabled?: boolean;
 }
 
 /** A TOML string literal (paths with quotes or backslashes stay valid). */
@@ -39,7 +41,7 @@ bind-address = ${tomlString(`127.0.0.1:${options.rpcPort}`)}
 [http]
   enabled = true
   bind-address = ${tomlString(`127.0.0.1:${options.httpPort}`)}
-  auth-enabled = false
+  auth-enabled = ${options.authEnabled ? 'true' : 'false'}
   log-enabled = false
   pprof-enabled = false
   max-body-size = 25000000

@@ -8,7 +8,12 @@ import type { ServiceDefinition } from '../service.ts';
 import { influxdbConfig } from './config.ts';
 
 /** InfluxDB 1.x (Debian's `influxdb` package), run directly rather than through systemd. */
-export function influxdbService(config: Config): ServiceDefinition {
+/**
+ * InfluxDB 1.x on loopback. With `auth`, every request needs credentials;
+ * a fresh instance then accepts exactly one unauthenticated statement, the
+ * creation of its first admin user (createInfluxAdmin).
+ */
+export function influxdbService(config: Config, options: { auth?: boolean } = {}): ServiceDefinition {
   const dirs = serviceDirs(config.stateDir, 'influxdb');
   const httpPort = config.services.influxPort;
   // influxd also binds a backup RPC port; keep it beside the HTTP port (8086 → 8088, the upstream default).
@@ -30,7 +35,7 @@ export function influxdbService(config: Config): ServiceDefinition {
       const wal = path.join(dirs.data, 'wal');
       for (const dir of [meta, data, wal, dirs.config, dirs.logs]) mkdirSync(dir, { recursive: true });
       const configFile = path.join(dirs.config, 'influxdb.conf');
-      writeFileSync(configFile, influxdbConfig({ httpPort, rpcPort, metaDir: meta, dataDir: data, walDir: wal }));
+      writeFileSync(configFile, influxdbConfig({ httpPort, rpcPort, metaDir: meta, dataDir: data, walDir: wal, authEnabled: options.auth }));
       return {
         command: influxd,
         args: ['run', '-config', configFile],
@@ -43,4 +48,20 @@ export function influxdbService(config: Config): ServiceDefinition {
       return (await probeInflux(url))?.version;
     },
   };
+}
+
+/**
+ * Creates the admin user of an InfluxDB started with auth (allowed without
+ * credentials only while it has no user); an existing user with the same
+ * credentials is accepted. The password goes in the POST body, never in a URL.
+ */
+export async function createInfluxAdmin(url: string, username: string, password: string): Promise<void> {
+  const quote = (text: string, mark: string): string => `${mark}${text.replace(/\\/g, '\\\\').replace(new RegExp(mark, 'g'), `\\${mark}`)}${mark}`;
+  const body = new URLSearchParams({ q: `CREATE USER ${quote(username, '"')} WITH PASSWORD ${quote(password, "'")} WITH ALL PRIVILEGES` });
+  const post = (headers: Record<string, string>) => fetch(`${url.replace(/\/+$/, '')}/query`, { method: 'POST', body, headers });
+  let response = await post({});
+  // Once a user exists, the statement needs credentials: the same ones succeed if this user is it.
+  if (response.status === 401 || response.status === 403) response = await post({ authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` });
+  const text = await response.text();
+  if (!response.ok || /"error"/.test(text)) throw new Error(`creating the InfluxDB admin user failed: HTTP ${response.status} ${text.slice(0, 200)}`);
 }

@@ -17,6 +17,43 @@ export interface KafkaServerOptions {
   brokerPort: number;
   controllerPort: number;
   dataDir: string;
+  /**
+   * SASL on the client listener (SASL_PLAINTEXT): these users, each with
+   * PLAIN and SCRAM-SHA-256/512 credentials (the SCRAM ones are written when
+   * the storage is formatted, see scramFormatArgs); the first one is also the
+   * broker's own inter-broker identity.
+   */
+  saslUsers?: Array<{ username: string; password: string }>;
+  /**
+   * TLS on the client listener (SSL, or SASL_SSL with saslUsers): PEM files,
+   * `keystore` holding the broker's private key (PKCS#8) and certificate
+   * chain, `truststore` the CA that signs client certificates; with
+   * `clientAuth` every client must present one.
+   */
+  tls?: { keystore: string; truststore: string; clientAuth?: boolean };
+}
+
+/** A JAAS option value: double-quoted, with quotes and backslashes escaped. */
+function jaasString(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** The SASL part of server.properties (empty without users). */
+function saslEntries(users: Array<{ username: string; password: string }>, listener: string): Array<[string, string]> {
+  const [admin] = users;
+  const plainUsers = users.map((u) => `user_${u.username}=${jaasString(u.password)}`).join(' ');
+  return [
+    ['sasl.enabled.mechanisms', 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512'],
+    ['sasl.mechanism.inter.broker.protocol', 'PLAIN'],
+    [`listener.name.${listener}.plain.sasl.jaas.config`, `org.apache.kafka.common.security.plain.PlainLoginModule required username=${jaasString(admin.username)} password=${jaasString(admin.password)} ${plainUsers};`],
+    [`listener.name.${listener}.scram-sha-256.sasl.jaas.config`, `org.apache.kafka.common.security.scram.ScramLoginModule required username=${jaasString(admin.username)} password=${jaasString(admin.password)};`],
+    [`listener.name.${listener}.scram-sha-512.sasl.jaas.config`, `org.apache.kafka.common.security.scram.ScramLoginModule required username=${jaasString(admin.username)} password=${jaasString(admin.password)};`],
+  ];
+}
+
+/** `kafka-storage format` arguments that create the users' SCRAM credentials. */
+export function scramFormatArgs(users: Array<{ username: string; password: string }> = []): string[] {
+  return users.flatMap((u) => ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${u.username},password=${u.password}]`]));
 }
 
 /**
@@ -27,15 +64,30 @@ export interface KafkaServerOptions {
  */
 export function kafkaServerProperties(options: KafkaServerOptions): string {
   const { brokerPort, controllerPort, dataDir } = options;
+  const sasl = (options.saslUsers ?? []).length > 0;
+  const tls = options.tls;
+  const client = sasl ? (tls ? 'SASL_SSL' : 'SASL_PLAINTEXT') : tls ? 'SSL' : 'PLAINTEXT';
   const entries: Array<[string, string | number | boolean]> = [
     ['process.roles', 'broker,controller'],
     ['node.id', 1],
     ['controller.quorum.voters', `1@127.0.0.1:${controllerPort}`],
-    ['listeners', `PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`],
-    ['advertised.listeners', `PLAINTEXT://127.0.0.1:${brokerPort}`],
+    ['listeners', `${client}://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`],
+    ['advertised.listeners', `${client}://127.0.0.1:${brokerPort}`],
     ['controller.listener.names', 'CONTROLLER'],
-    ['inter.broker.listener.name', 'PLAINTEXT'],
-    ['listener.security.protocol.map', 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT'],
+    ['inter.broker.listener.name', client],
+    ['listener.security.protocol.map', `CONTROLLER:PLAINTEXT,${client}:${client}`],
+    ...(sasl ? saslEntries(options.saslUsers ?? [], client.toLowerCase()) : []),
+    ...(tls
+      ? ([
+          ['ssl.keystore.type', 'PEM'],
+          ['ssl.keystore.location', tls.keystore],
+          ['ssl.truststore.type', 'PEM'],
+          ['ssl.truststore.location', tls.truststore],
+          ['ssl.client.auth', tls.clientAuth ? 'required' : 'none'],
+          // A SASL_SSL listener ignores the plain setting: only the listener-prefixed one requires client certificates there.
+          [`listener.name.${client.toLowerCase()}.ssl.client.auth`, tls.clientAuth ? 'required' : 'none'],
+        ] as Array<[string, string]>)
+      : []),
     ['log.dirs', dataDir],
     ['num.partitions', 1],
     ['auto.create.topics.enable', true],

@@ -121,6 +121,8 @@ export async function formatStorageOnce(options: {
   dataDir: string;
   clusterId: string;
   progress: Progress;
+  /** Extra `format` arguments, e.g. SCRAM credentials (scramFormatArgs). */
+  extraArgs?: string[];
 }): Promise<boolean> {
   if (existsSync(path.join(options.dataDir, 'meta.properties'))) return false;
   options.progress(`kafka: formatting KRaft storage (cluster id ${options.clusterId})`);
@@ -135,6 +137,7 @@ export async function formatStorageOnce(options: {
     options.clusterId,
     '--config',
     options.propertiesFile,
+    ...(options.extraArgs ?? []),
   ]);
   if (result.code !== 0) {
     throw new UserError(

@@ -11,6 +11,7 @@ import { KafkaTransport } from '../../../transport/kafka.ts';
 import { freePort } from '../../support/ports.ts';
 import { runId } from '../foundation/services.ts';
 import { ownAlertmanager, type OwnService } from './own-services.ts';
+import { waitFor } from '../../support/wait.ts';
 
 // Fault scenario "Alertmanager stopped for 60 s while an alert fires and
 // resolves": the detector's alerts topic is the outbox; Alertmanager (an
@@ -22,13 +23,6 @@ const OUTAGE_MS = 60_000;
 const config = loadConfig();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(predicate: () => boolean | Promise<boolean>, what: string, limitMs = 120_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 /** A webhook receiver on a fixed port that can be taken down and brought back. */
 function webhookReceiver(port: number) {
@@ -130,7 +124,7 @@ describe('fault: Alertmanager and a webhook down for 60 s while alerts fire and 
     await alertmanager.start();
     await webhook.up();
     const route = (name: string) => [...delivered.keys()].find((k) => k.startsWith(name)) ?? '';
-    await until(() => (delivered.get('alertmanager')?.length ?? 0) >= 3 && (delivered.get(route('webhook-'))?.length ?? 0) >= 3, 'both receivers to get the three transitions');
+    await waitFor('both receivers to get the three transitions', () => (delivered.get('alertmanager')?.length ?? 0) >= 3 && (delivered.get(route('webhook-'))?.length ?? 0) >= 3);
     await sleep(3_000); // anything delivered twice would show up now
     await webhook.down();
 

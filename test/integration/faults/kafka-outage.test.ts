@@ -5,6 +5,7 @@ import { publishPaced } from '../../../sources/publish.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
 import { runId } from '../foundation/services.ts';
 import { ownKafka, type OwnService } from './own-services.ts';
+import { waitFor } from '../../support/wait.ts';
 
 // Fault scenario "Kafka stopped for 30 s", on a broker of the suite's own: a
 // paced publisher (what `replay` and `simulate` run) and a consumer group
@@ -16,13 +17,6 @@ const N = 300;
 const T0 = Date.UTC(2025, 0, 1);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(predicate: () => boolean, what: string, limitMs = 180_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 describe('fault: Kafka stopped for 30 s (own broker)', () => {
   let kafka: OwnService;
@@ -61,7 +55,7 @@ describe('fault: Kafka stopped for 30 s (own broker)', () => {
     const readings: Reading[] = Array.from({ length: N }, (_, i) => ({ network: 'fault', node: String(i % 10), ts: T0 + i * 1_000, values: { temperature: i } }));
     const publishing = publishPaced(readings, { producer, topic, speed: 5, batchSize: 10 });
 
-    await until(() => consumed.size >= 40, 'the first readings to be consumed');
+    await waitFor('the first readings to be consumed', () => consumed.size >= 40);
     const healthSeen = new Set<string>();
     const watcher = setInterval(() => transport?.health().forEach((line) => healthSeen.add(line.replace(/ \(for \d+ s\)$/, ''))), 250);
     await kafka.stop();
@@ -70,8 +64,8 @@ describe('fault: Kafka stopped for 30 s (own broker)', () => {
     const downFor = Date.now() - stoppedAt;
     await kafka.start();
     const result = await publishing;
-    await until(() => consumed.size === N, `all ${N} readings consumed`);
-    await until(() => transport!.health().length === 0, 'health to clear', 120_000);
+    await waitFor(`all ${N} readings consumed`, () => consumed.size === N);
+    await waitFor('health to clear', () => transport!.health().length === 0, 120_000);
     clearInterval(watcher);
     await subscription.close();
     await producer.close();
@@ -95,7 +89,7 @@ describe('fault: Kafka stopped for 30 s (own broker)', () => {
         }
       },
     });
-    await until(() => inLog.size === N, 'the log to be read back');
+    await waitFor('the log to be read back', () => inLog.size === N);
     await sleep(2_000);
     await reader.close();
     const duplicates = [...inLog.values()].filter((count) => count > 1).length;

@@ -4,9 +4,11 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../../common/config.ts';
 import { kafkaService } from '../../../ops/kafka/service.ts';
 import { alertmanagerService } from '../../../ops/alertmanager/service.ts';
+import { influxdbService } from '../../../ops/influxdb/service.ts';
 import { serviceDown, serviceUp } from '../../../ops/services.ts';
 import type { ServiceDefinition } from '../../../ops/service.ts';
 import { freePort } from '../../support/ports.ts';
+import type { KafkaSecurity } from '../../../transport/security.ts';
 
 /**
  * A service of the fault suite's own, on free loopback ports with its state
@@ -28,16 +30,28 @@ const progress = (message: string): void => {
   process.stderr.write(`[fault suite] ${message}\n`);
 };
 
-async function own(kind: 'kafka' | 'alertmanager'): Promise<OwnService> {
+interface OwnOptions {
+  /** InfluxDB: require credentials. */
+  auth?: boolean;
+  /** Kafka: SASL users (PLAIN and SCRAM); the first is the admin the readiness probe uses. */
+  saslUsers?: Array<{ username: string; password: string }>;
+  /** Kafka: TLS on the client listener, and the probe's TLS options. */
+  tls?: { keystore: string; truststore: string; clientAuth?: boolean };
+  probeSsl?: KafkaSecurity['ssl'];
+}
+
+async function own(kind: 'kafka' | 'alertmanager' | 'influxdb', options: OwnOptions = {}): Promise<OwnService> {
   const stateDir = mkdtempSync(path.join(tmpdir(), `wsn-fault-${kind}-`));
   const env = {
     WSN_STATE_DIR: stateDir,
     WSN_KAFKA_PORT: String(await freePort()),
     WSN_KAFKA_CONTROLLER_PORT: String(await freePort()),
     WSN_ALERTMANAGER_PORT: String(await freePort()),
+    // influxd also binds the port 2 above its HTTP port (checked free when it starts).
+    WSN_INFLUX_PORT: String(await freePort()),
   };
   const config = loadConfig({ env });
-  const def = kind === 'kafka' ? kafkaService(config) : alertmanagerService(config);
+  const def = kind === 'kafka' ? kafkaService(config, options) : kind === 'influxdb' ? influxdbService(config, options) : alertmanagerService(config);
   const address = kind === 'kafka' ? def.address : `http://${def.address}`;
   return {
     config,
@@ -54,5 +68,7 @@ async function own(kind: 'kafka' | 'alertmanager'): Promise<OwnService> {
   };
 }
 
-export const ownKafka = (): Promise<OwnService> => own('kafka');
+export const ownKafka = (options: Pick<OwnOptions, 'saslUsers' | 'tls' | 'probeSsl'> = {}): Promise<OwnService> => own('kafka', options);
 export const ownAlertmanager = (): Promise<OwnService> => own('alertmanager');
+/** With `auth`, the instance requires credentials (create its admin with createInfluxAdmin). */
+export const ownInfluxdb = (options: { auth?: boolean } = {}): Promise<OwnService> => own('influxdb', options);

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TransportProducer } from '../../../common/transport.ts';
+import type { ClusterScore, Frame } from '../../../common/types.ts';
+import { InfluxSink } from '../../../store/influx-sink.ts';
+import { KafkaTransport } from '../../../transport/kafka.ts';
+import { config, deleteTestTopics, makeFrames, startDetector, tinyModel, uniqueId, WINDOW, type DetectorProcess } from '../detector/harness.ts';
+import { waitFor } from '../../support/wait.ts';
+import { ownInfluxdb, type OwnService } from './own-services.ts';
+
+// Fault scenario "InfluxDB stopped for 60 s": the detector (`wsn-watch
+// detect`, a child process) writes to an InfluxDB of the suite's own, which
+// stops while frames keep coming. Its batches fail and are retried until
+// InfluxDB is back. Every tick ends up once in InfluxDB and once on
+// wsn.anomalies (before the fix, each retry published the batch's anomalies
+// again: 1,053 messages for 559 ticks).
+
+const OUTAGE_MS = 60_000;
+const CLUSTERS = 2;
+const TICKS = 60;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('fault: InfluxDB stopped for 60 s under the detector', () => {
+  const id = uniqueId();
+  const transport = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `fault-influx-${id}` });
+  let influxdb: OwnService;
+  let producer: TransportProducer;
+  let detector: DetectorProcess | undefined;
+
+  beforeAll(async () => {
+    influxdb = await ownInfluxdb();
+    await influxdb.start();
+    producer = await transport.producer();
+  });
+
+  afterAll(async () => {
+    if (detector && detector.child.exitCode === null) detector.child.kill('SIGKILL');
+    await producer?.close();
+    await transport.close();
+    await deleteTestTopics([id]);
+    await influxdb?.remove();
+  });
+
+  it('scores every tick once into InfluxDB and once onto wsn.anomalies', async () => {
+    const database = `wsn_fault_${id}`;
+    const frames = makeFrames(`fault-influx-${id}`, CLUSTERS, 0, TICKS - 1);
+    const expectedTicks = CLUSTERS * (TICKS - WINDOW + 1);
+    await transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: 4 }]);
+    detector = await startDetector({ id, group: `fault-influx-${id}`, replicaId: 'd1', database, model: tinyModel(), alertmanager: false, env: { WSN_INFLUX_URL: influxdb.address } });
+    const sink = new InfluxSink({ url: influxdb.address, database, retries: 0 });
+    const scored = async (): Promise<number> => ((await sink.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system').catch(() => []))[0]?.count ?? 0);
+    const send = async (batch: Frame[]) => {
+      for (const tick of [...new Set(batch.map((f) => f.tick))]) {
+        await producer.send(`it.frames.${id}`, batch.filter((f) => f.tick === tick).map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })));
+        await sleep(50);
+      }
+    };
+    const tickAt = (k: number) => frames[0].tick + k * 31_000;
+
+    // A third before the outage, a third during it, the rest after.
+    await send(frames.filter((f) => f.tick < tickAt(20)));
+    await waitFor('the first scores in InfluxDB', async () => (await scored()) > 0, 120_000);
+    await influxdb.stop();
+    const downAt = Date.now();
+    await send(frames.filter((f) => f.tick >= tickAt(20) && f.tick < tickAt(40)));
+    await sleep(OUTAGE_MS - (Date.now() - downAt));
+    const downFor = Date.now() - downAt;
+    await influxdb.start();
+    await send(frames.filter((f) => f.tick >= tickAt(40)));
+    await waitFor('every tick scored in InfluxDB', async () => (await scored()) >= expectedTicks, 240_000);
+    detector.child.kill('SIGTERM');
+    expect((await detector.exited).code).toBe(0);
+
+    const perTick = new Map<string, number>();
+    for (const row of await sink.query<{ time: Date; cluster: string }>('SELECT probability, cluster FROM system')) perTick.set(`${row.cluster}@${row.time.getTime()}`, (perTick.get(`${row.cluster}@${row.time.getTime()}`) ?? 0) + 1);
+    const anomalies = new Map<string, number>();
+    let messages = 0;
+    const reader = await transport.subscribe({
+      groupId: `fault-influx-reader-${id}`,
+      topics: [`it.anomalies.${id}`],
+      fromBeginning: true,
+      onBatch: async (batch) => {
+        for (const m of batch.messages) {
+          messages++;
+          const score = JSON.parse(m.value.toString()) as ClusterScore;
+          anomalies.set(`${score.cluster}@${score.tick}`, (anomalies.get(`${score.cluster}@${score.tick}`) ?? 0) + 1);
+        }
+      },
+    });
+    await waitFor('the anomalies topic read back', () => anomalies.size >= expectedTicks, 60_000);
+    await sleep(3_000);
+    await reader.close();
+    const log = (await import('node:fs')).readFileSync(detector.logFile, 'utf8');
+    const failedBatches = log.split('\n').filter((line) => line.includes('onBatch failed')).length;
+    process.stderr.write(`[fault suite] influxdb outage: down ${Math.round(downFor / 1000)} s; ${expectedTicks} cluster ticks expected; ${perTick.size} in InfluxDB (max ${Math.max(...perTick.values())} per tick); ${messages} messages on wsn.anomalies for ${anomalies.size} ticks; ${failedBatches} failed batch attempts\n`);
+    expect(perTick.size).toBe(expectedTicks);
+    expect([...perTick.values()].every((n) => n === 1)).toBe(true);
+    expect(anomalies.size).toBe(expectedTicks);
+    expect(messages).toBe(expectedTicks);
+    expect(failedBatches).toBeGreaterThan(0); // the outage did hit the detector
+    await sink.dropDatabase();
+  });
+});
