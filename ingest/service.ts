@@ -29,6 +29,8 @@ export interface IngestServiceOptions {
   metrics?: IngestMetrics;
   /** Topic names (default: the design's); tests use their own. */
   topics?: IngestTopicNames;
+  /** Another condition of /readyz: a reason while it is not met (e.g. the topology follower cannot follow), null when it is. */
+  notReadyReason?: () => string | null;
   /** Write `pipeline` points (source=ingest) every intervalMs; best effort, see influx-stats.ts. */
   stats?: { writer: StatsWriter; intervalMs: number; url?: string };
 }
@@ -48,7 +50,17 @@ export async function startIngestService(options: IngestServiceOptions): Promise
   let ready = false;
   let ops: OpsServer | null = null;
   if (options.http !== false) {
-    ops = await startOpsServer({ port: config.ingest.httpPort, registry: metrics.registry, ready: () => ready });
+    let lastReason: string | null = null;
+    const dependenciesReady = (): boolean => {
+      const reason = options.notReadyReason?.() ?? null;
+      if (reason !== lastReason) {
+        if (reason !== null) logger.warn({ reason }, 'not ready');
+        else logger.info({ previously: lastReason }, 'ready again');
+        lastReason = reason;
+      }
+      return reason === null;
+    };
+    ops = await startOpsServer({ port: config.ingest.httpPort, registry: metrics.registry, ready: () => ready && dependenciesReady() });
     logger.info({ port: ops.port }, 'ops endpoint: /metrics /healthz /readyz');
   }
   let producer: TransportProducer | null = null;

@@ -54,6 +54,8 @@ export interface DetectorServiceOptions {
   /** Names this process in logs and the `pipeline` measurement. */
   replicaId?: string;
   logger?: Logger;
+  /** Another condition of /readyz: a reason while it is not met (e.g. the topology follower cannot follow), null when it is. */
+  notReadyReason?: () => string | null;
 }
 
 export interface DetectorService {
@@ -214,7 +216,8 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
 
   let ops: OpsServer | undefined;
   const httpPort = options.httpPort === undefined ? config.detector.httpPort : options.httpPort;
-  if (httpPort !== null) ops = await startOpsServer({ port: httpPort, registry: metrics.registry, ready: () => subscribed && !stopping && !fatal });
+  const dependenciesReady = readinessLogger(options.notReadyReason, logger);
+  if (httpPort !== null) ops = await startOpsServer({ port: httpPort, registry: metrics.registry, ready: () => subscribed && !stopping && !fatal && dependenciesReady() });
   logger.info({ replica: replicaId, group: groupId, topic: topics.frames, httpPort: ops?.port, routes: routes.map((r) => r.name), sink: options.sink.name }, 'detector started');
 
   let stopped: Promise<void> | undefined;
@@ -223,7 +226,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     metrics,
     processor,
     httpPort: ops?.port,
-    ready: () => subscribed && !stopping && !fatal,
+    ready: () => subscribed && !stopping && !fatal && dependenciesReady(),
     stop: () => {
       stopped ??= (async () => {
         stopping = true;
@@ -244,5 +247,19 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
       })();
       return stopped;
     },
+  };
+}
+
+/** Wraps an extra readiness condition so that each change of its answer is logged with the reason. */
+function readinessLogger(reason: (() => string | null) | undefined, logger: Logger): () => boolean {
+  let last: string | null = null;
+  return () => {
+    const now = reason?.() ?? null;
+    if (now !== last) {
+      if (now !== null) logger.warn({ reason: now }, 'not ready');
+      else logger.info({ previously: last }, 'ready again');
+      last = now;
+    }
+    return now === null;
   };
 }
