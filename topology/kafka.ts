@@ -361,7 +361,7 @@ export interface FollowerOptions extends TopologyKafkaOptions {
   /** First wait before recreating a crashed consumer, ms (doubles up to maxRestartBackoffMs). */
   restartBackoffMs?: number;
   maxRestartBackoffMs?: number;
-  /** Consumer session timeout, ms: a rebuild of a very large topology runs inside one batch. */
+  /** Consumer session timeout, ms (default 5 min): rebuilding a very large topology runs inside one batch without heartbeats, and a follower is alone in its group, so nobody waits on a long timeout. */
   sessionTimeoutMs?: number;
 }
 
@@ -429,7 +429,7 @@ export class TopologyFollower {
   }
 
   private async run(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, sessionTimeout: this.options.sessionTimeoutMs ?? 60_000 });
+    const consumer = this.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, sessionTimeout: this.options.sessionTimeoutMs ?? 300_000 });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.failures = 0;
