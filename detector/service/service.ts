@@ -16,6 +16,7 @@ import { FanOutSink } from '../../store/fan-out.ts';
 import type { ResultSink } from '../../store/sink.ts';
 import type { CheckpointStore } from '../state/store.ts';
 import { decodeFrame } from './frames.ts';
+import { FIRST_ARRIVAL_HEADER } from '../../ingest/pipeline.ts';
 import { DetectorMetrics } from './metrics.ts';
 import type { StreamingModel } from './model.ts';
 import { FrameProcessor, type AdjacencyProvider } from './processor.ts';
@@ -134,8 +135,11 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     const started = performance.now();
     if (restoredGeneration !== generation) await restore();
     const frames: Frame[] = [];
+    const arrivals = new Map<string, number>();
     for (const message of batch.messages) {
       const decoded = decodeFrame(message.value);
+      const arrival = Number(message.headers[FIRST_ARRIVAL_HEADER]);
+      if (decoded.ok && Number.isFinite(arrival)) arrivals.set(`${decoded.frame.cluster}@${decoded.frame.tick}`, arrival);
       if (!decoded.ok) {
         metrics.frames.inc({ outcome: 'invalid' });
         logger.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason: decoded.reason }, 'skipping an invalid frame');
@@ -145,6 +149,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
       frames.push(decoded.frame);
     }
     const result = await processor.process(frames);
+    const scoredAt = Date.now();
     try {
       const newestTick = result.frames.reduce((max, frame) => Math.max(max, frame.tick), Number.NEGATIVE_INFINITY);
       const batchMs = performance.now() - started;
@@ -169,6 +174,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
             : undefined,
       });
       await router.route(result.alerts);
+      observeLatency(metrics, config.ingest.tickMs, result, arrivals, scoredAt, Date.now());
       await options.checkpoints.save(result.clusters.map((cluster) => processor.checkpoint(cluster)));
       if (result.frames.length > 0) metrics.eventLag.set((Date.now() - newestTick) / 1000);
     } catch (error) {
@@ -262,4 +268,28 @@ function readinessLogger(reason: (() => string | null) | undefined, logger: Logg
     }
     return now === null;
   };
+}
+
+/** Latency histograms of one batch: tick close → score, → alert, and first reading arrival → score. */
+function observeLatency(
+  metrics: DetectorMetrics,
+  tickMs: number,
+  result: { scores: Array<{ cluster: string; tick: number }>; alerts: Array<{ cluster: string }>; frames: Frame[] },
+  arrivals: ReadonlyMap<string, number>,
+  scoredAt: number,
+  alertedAt: number,
+): void {
+  for (const score of result.scores) {
+    metrics.tickCloseToScore.observe(Math.max(0, scoredAt - (score.tick + tickMs)) / 1000);
+    const arrival = arrivals.get(`${score.cluster}@${score.tick}`);
+    if (arrival !== undefined) metrics.arrivalToScore.observe(Math.max(0, scoredAt - arrival) / 1000);
+  }
+  if (result.alerts.length === 0) return;
+  // An alert changes on its cluster's newest tick of the batch.
+  const newest = new Map<string, number>();
+  for (const frame of result.frames) newest.set(frame.cluster, Math.max(newest.get(frame.cluster) ?? Number.NEGATIVE_INFINITY, frame.tick));
+  for (const alert of result.alerts) {
+    const tick = newest.get(alert.cluster);
+    if (tick !== undefined) metrics.tickCloseToAlert.observe(Math.max(0, alertedAt - (tick + tickMs)) / 1000);
+  }
 }
