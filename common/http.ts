@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import type { Logger } from './log.ts';
 
 /**
  * The small HTTP endpoint every service exposes for operations:
@@ -68,5 +69,19 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
+  };
+}
+
+/** Wraps an extra readiness condition so that each change of its answer is logged with the reason. */
+export function readinessLogger(reason: (() => string | null) | undefined, logger: Logger): () => boolean {
+  let last: string | null = null;
+  return () => {
+    const now = reason?.() ?? null;
+    if (now !== last) {
+      if (now !== null) logger.warn({ reason: now }, 'not ready');
+      else logger.info({ previously: last }, 'ready again');
+      last = now;
+    }
+    return now === null;
   };
 }

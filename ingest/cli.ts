@@ -129,7 +129,8 @@ export function registerIngestCommands(program: Command): void {
         stats = { writer, intervalMs: options.statsInterval * 1000, url: redactUrl(config.influx.url) };
       }
       const topics: IngestTopicNames = { readings: options.readingsTopic, readingsDlq: options.dlqTopic, frames: options.framesTopic };
-      const running = await startIngestService({ config, transport, directory, checkpoints, logger, groupId: options.group, stats, topics });
+      const notReadyReason = (): string | null => (follower && !follower.health().following ? `topology follower: ${follower.health().reason ?? 'not following'}` : null);
+      const running = await startIngestService({ config, transport, directory, checkpoints, logger, groupId: options.group, stats, topics, notReadyReason });
       service = running;
       process.stderr.write(
         `ingest: network "${config.network}", ${topics.readings} → ${topics.frames} (rejects: ${topics.readingsDlq}), ${directory.nodeCount} nodes in ${directory.clusters.length} cluster(s), topology ${directory.version.slice(0, 12)}; ` +

@@ -56,14 +56,23 @@ export const DLQ_HEADERS = {
   timestamp: 'x-wsn-source-timestamp',
 } as const;
 
-/** A frame as a message on `wsn.frames`: keyed by cluster, its tick in the value and the `x-wsn-tick` header. */
-export function frameMessage(frame: Frame): OutgoingMessage {
+/** Header of a frame: wall-clock time (UTC ms) ingest received the first reading of its tick, for the detector's arrival → score latency. */
+export const FIRST_ARRIVAL_HEADER = 'x-wsn-first-arrival';
+
+/**
+ * A frame as a message on `wsn.frames`: keyed by cluster, its tick in the
+ * value and the `x-wsn-tick` header; with `firstArrival`, when the first
+ * reading of the tick arrived (unknown for ticks restored from a checkpoint).
+ */
+export function frameMessage(frame: Frame, firstArrival?: number): OutgoingMessage {
+  const headers: Record<string, string> = { 'x-wsn-network': frame.network, 'x-wsn-tick': String(frame.tick), 'x-wsn-topology-version': frame.topologyVersion };
+  if (firstArrival !== undefined) headers[FIRST_ARRIVAL_HEADER] = String(firstArrival);
   return {
     key: frame.cluster,
     value: JSON.stringify(frame),
     // No Kafka timestamp from event time: time-based retention would delete
     // frames of old (replayed) data at once. The tick is in the value and a header.
-    headers: { 'x-wsn-network': frame.network, 'x-wsn-tick': String(frame.tick), 'x-wsn-topology-version': frame.topologyVersion },
+    headers,
   };
 }
 
@@ -106,6 +115,8 @@ export class IngestPipeline {
   private journalReadings = 0;
   /** What the aligner did in the step in progress, journalled once its frames are published. */
   private pendingOps: JournalOp[] = [];
+  /** Tick → wall-clock time its first reading arrived (open ticks only; not checkpointed: a latency measure, not state). */
+  private readonly firstArrivals = new Map<number, number>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly decodeOptions: DecodeOptions;
   /** Wall-clock time of the last batch per source (`topic:partition`), for idleness. */
@@ -329,6 +340,10 @@ export class IngestPipeline {
       for (const [i, reading] of decoded.value.entries()) {
         journalled.push([reading.node, reading.ts, reading.values]);
         const result = this.aligner.add(reading, tp);
+        if (result.status === 'accepted') {
+          const tick = this.aligner.tickOf(reading.ts);
+          if (!this.firstArrivals.has(tick)) this.firstArrivals.set(tick, arrived);
+        }
         frames.push(...result.frames);
         if (result.status === 'late') {
           late.push(
@@ -368,7 +383,7 @@ export class IngestPipeline {
       const topics = this.options.topics ?? DEFAULT_INGEST_TOPICS;
       await Promise.all([
         dlq.length > 0 ? this.options.producer.send(topics.readingsDlq, dlq) : undefined,
-        frames.length > 0 ? this.options.producer.send(topics.frames, frames.map(frameMessage)) : undefined,
+        frames.length > 0 ? this.options.producer.send(topics.frames, frames.map((frame) => frameMessage(frame, this.firstArrivals.get(frame.tick)))) : undefined,
       ]);
       const readings = ops.reduce((n, op) => n + (op.op === 'add' ? op.readings.length : 0), 0);
       if (readings > 0 || ops.some((op) => op.op !== 'add') || Object.keys(offsets).length > 0) {
@@ -378,6 +393,10 @@ export class IngestPipeline {
       }
       Object.assign(this.checkpointOffsets, offsets);
       this.maxEventTsSaved = this.aligner.maxEventTs;
+      if (frames.length > 0) {
+        const newest = frames[frames.length - 1].tick;
+        for (const tick of this.firstArrivals.keys()) if (tick <= newest) this.firstArrivals.delete(tick);
+      }
     } catch (error) {
       this.aligner = this.restore(this.options.checkpoints.load());
       throw error;

@@ -1,5 +1,5 @@
 import type { Config } from '../common/config.ts';
-import { startOpsServer, type OpsServer } from '../common/http.ts';
+import { readinessLogger, startOpsServer, type OpsServer } from '../common/http.ts';
 import type { Logger } from '../common/log.ts';
 import type { Subscription, Transport, TransportProducer } from '../common/transport.ts';
 import type { CheckpointStore } from './checkpoint.ts';
@@ -29,6 +29,8 @@ export interface IngestServiceOptions {
   metrics?: IngestMetrics;
   /** Topic names (default: the design's); tests use their own. */
   topics?: IngestTopicNames;
+  /** Another condition of /readyz: a reason while it is not met (e.g. the topology follower cannot follow), null when it is. */
+  notReadyReason?: () => string | null;
   /** Write `pipeline` points (source=ingest) every intervalMs; best effort, see influx-stats.ts. */
   stats?: { writer: StatsWriter; intervalMs: number; url?: string };
 }
@@ -48,7 +50,8 @@ export async function startIngestService(options: IngestServiceOptions): Promise
   let ready = false;
   let ops: OpsServer | null = null;
   if (options.http !== false) {
-    ops = await startOpsServer({ port: config.ingest.httpPort, host: config.ops.host, registry: metrics.registry, ready: () => ready, problems: () => transport.health?.() ?? [] });
+    const dependenciesReady = readinessLogger(options.notReadyReason, logger);
+    ops = await startOpsServer({ port: config.ingest.httpPort, host: config.ops.host, registry: metrics.registry, ready: () => ready && dependenciesReady(), problems: () => transport.health?.() ?? [] });
     logger.info({ port: ops.port }, 'ops endpoint: /metrics /healthz /readyz');
   }
   let producer: TransportProducer | null = null;

@@ -138,7 +138,20 @@ async function publishTopology(file: string, options: TopologyCliOptions, comman
   const { TopologyPublisher } = await import('./kafka.ts');
   const config = loadConfig({ file: command.optsWithGlobals<{ config?: string }>().config });
   const t = openTopology(file, options);
-  const publisher = new TopologyPublisher({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, network: config.network, logger });
+  let reported = 0;
+  const publisher = new TopologyPublisher({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    network: config.network,
+    logger,
+    // A large network goes out in many requests: say how far it got, every 5 % or so.
+    onProgress: (sent, total) => {
+      if (sent === total || sent - reported >= total / 20) {
+        reported = sent;
+        progress(`publish: ${sent.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} records sent`);
+      }
+    },
+  });
   await publisher.connect();
   try {
     const result = await publisher.publish(t);

@@ -80,13 +80,15 @@ export function clusterNetwork(network: Network, options: Partial<ClusterOptions
     return a.z === undefined ? [a.x, a.y] : [a.x, a.y, a.z];
   });
   // Mixed 2-D / 3-D positions: treat a missing z as 0 so every point has the same length.
-  const dims = Math.max(0, ...coords.map((c) => c.length));
+  // A loop, not Math.max(...spread): a million arguments overflow the call stack.
+  let dims = 0;
+  for (const c of coords) if (c.length > dims) dims = c.length;
   for (const c of coords) while (c.length < dims) c.push(0);
 
   const groups: number[][] = [];
   for (const group of startingGroups(network, ids, resolved)) {
     const indices = group.map((id) => index.get(id)!);
-    groups.push(...boundedKMeans(coords, indices, { maxSize: resolved.maxSize, seed: resolved.seed, maxIterations: resolved.maxIterations }));
+    for (const g of boundedKMeans(coords, indices, { maxSize: resolved.maxSize, seed: resolved.seed, maxIterations: resolved.maxIterations })) groups.push(g);
   }
   const memberLists = groups.map((g) => g.map((i) => ids[i]).sort(compareNodeIds)).sort((a, b) => compareNodeIds(a[0], b[0]));
 

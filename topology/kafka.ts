@@ -8,10 +8,13 @@
  *
  * Compaction keeps the latest value per key, and a removed node or cluster is
  * written as a tombstone (null value), so reading the topic from the start
- * always yields the current topology. The publisher sends only what changed,
- * with the meta record last; the follower rebuilds and announces a topology
- * only when the version it computes equals the one in meta, so it never acts
- * on half of a change.
+ * always yields the current topology. The publisher sends only what changed
+ * (a delta), in produce requests small enough for the broker (a large network
+ * does not fit in one: 10,000 nodes failed with MESSAGE_TOO_LARGE), in order
+ * on the topic's one partition, with the meta record last; the follower
+ * rebuilds and announces a topology only when the version it computes equals
+ * the one in meta, so it never acts on half of a change, nor on a change
+ * whose publisher died halfway.
  *
  * kafkajs is used directly (not the shared Transport) because this needs
  * tombstones, the cleanup policy of an existing topic, and the high
@@ -42,6 +45,33 @@ export interface TopologyKafkaOptions {
   network: string;
   topic?: string;
   logger?: Logger;
+}
+
+/**
+ * Most bytes of keys and values in one produce request of the publisher: well
+ * under the broker's default message.max.bytes (1 MiB), which bounds a whole
+ * record batch.
+ */
+export const TOPOLOGY_REQUEST_BYTES = 512 * 1024;
+
+/** Splits records into consecutive runs of at most `limit` bytes of key + value (a larger record goes alone), keeping their order. */
+export function chunkRecords<T extends { key: string; value: string | null }>(records: T[], limit: number = TOPOLOGY_REQUEST_BYTES): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    // Per-record overhead of the record batch format (varints, attributes, headers count): a few dozen bytes.
+    const size = Buffer.byteLength(record.key) + (record.value === null ? 0 : Buffer.byteLength(record.value)) + 32;
+    if (current.length > 0 && bytes + size > limit) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(record);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 const NodeRecordSchema = z.object({ kind: z.literal('node'), node: NodeSchema, cluster: z.string().min(1) });
@@ -236,18 +266,23 @@ export interface PublishResult {
   version: string;
 }
 
+export interface PublisherProgress {
+  /** Called after each produce request of a change that needs several (large networks): records sent so far, of total. */
+  onProgress?: (sent: number, total: number) => void;
+}
+
 /**
  * Publishes a topology, sending only the records that differ from what the
  * topic already holds for this network (read once on connect).
  */
 export class TopologyPublisher {
   private readonly kafka: Kafka;
-  private readonly options: TopologyKafkaOptions;
+  private readonly options: TopologyKafkaOptions & PublisherProgress;
   private readonly topic: string;
   private producer: Producer | null = null;
   private published = new Map<string, string>();
 
-  constructor(options: TopologyKafkaOptions, kafka: Kafka = createKafka(options)) {
+  constructor(options: TopologyKafkaOptions & PublisherProgress, kafka: Kafka = createKafka(options)) {
     this.options = options;
     this.kafka = kafka;
     this.topic = options.topic ?? TOPICS.topology;
@@ -283,8 +318,14 @@ export class TopologyPublisher {
       updatedAt: new Date().toISOString(),
     };
     messages.push({ key: `${network}/meta`, value: JSON.stringify(meta) });
-    // One send keeps the change together; meta last marks it complete.
-    await this.producer.send({ topic: this.topic, acks: -1, messages });
+    // Requests in order on the one partition; meta, last, marks the change complete.
+    const chunks = chunkRecords(messages);
+    let sent = 0;
+    for (const chunk of chunks) {
+      await this.producer.send({ topic: this.topic, acks: -1, messages: chunk });
+      sent += chunk.length;
+      if (chunks.length > 1) this.options.onProgress?.(sent, messages.length);
+    }
     this.published = current;
     return { sent: messages.length, tombstones, version };
   }
@@ -306,26 +347,58 @@ export class TopologyPublisher {
 
 export type TopologyListener = (topology: Topology, version: string) => void | Promise<void>;
 
+/** Whether a follower is following now, and if not, why. */
+export interface FollowerHealth {
+  following: boolean;
+  /** Why it is not following (the last error), null while it follows. */
+  reason: string | null;
+  /** Times its consumer was recreated after a crash kafkajs does not recover from. */
+  restarts: number;
+}
+
+export interface FollowerOptions extends TopologyKafkaOptions {
+  groupId?: string;
+  /** First wait before recreating a crashed consumer, ms (doubles up to maxRestartBackoffMs). */
+  restartBackoffMs?: number;
+  maxRestartBackoffMs?: number;
+  /** Consumer session timeout, ms (default 5 min): rebuilding a very large topology runs inside one batch without heartbeats, and a follower is alone in its group, so nobody waits on a long timeout. */
+  sessionTimeoutMs?: number;
+}
+
 /**
  * Follows the topic and keeps the current topology of one network: replays
  * from the start (compaction keeps it short), then applies changes as they
  * arrive. `onTopology` runs each time a new consistent version appears.
+ *
+ * It never gives up: kafkajs restarts its consumer itself after retriable
+ * errors, but a non-retriable one (e.g. "Failed to find group coordinator"
+ * after a broker outage) leaves the consumer stopped for good. Then the
+ * follower creates a new consumer, with a backoff doubling up to 30 s, for as
+ * long as it runs; the records already read are kept. `health()` says
+ * whether it follows now, so a service can fail its /readyz meanwhile.
  */
 export class TopologyFollower {
   private readonly kafka: Kafka;
-  private readonly options: TopologyKafkaOptions;
+  private readonly options: FollowerOptions;
   private readonly topic: string;
   private readonly logger: Logger;
+  private readonly groupId: string;
   private readonly records = new Map<string, string>();
   private consumer: Consumer | null = null;
   private latest: { topology: Topology; version: string } | null = null;
   private waiters: Array<{ predicate: (t: Topology, v: string) => boolean; resolve: (t: Topology) => void }> = [];
+  private listener: TopologyListener | undefined;
+  private stopped = false;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private state: FollowerHealth = { following: false, reason: 'not started', restarts: 0 };
 
-  constructor(options: TopologyKafkaOptions & { groupId?: string }, kafka: Kafka = createKafka(options), private readonly groupId = options.groupId ?? `wsn-topology-follower-${randomUUID()}`) {
+  constructor(options: FollowerOptions, kafka: Kafka = createKafka(options)) {
     this.options = options;
     this.kafka = kafka;
     this.topic = options.topic ?? TOPICS.topology;
     this.logger = options.logger ?? createLogger('topology.follower');
+    this.groupId = options.groupId ?? `wsn-topology-follower-${randomUUID()}`;
   }
 
   /** The latest consistent topology, or null before one was seen. */
@@ -337,43 +410,102 @@ export class TopologyFollower {
     return this.latest?.version ?? null;
   }
 
+  health(): FollowerHealth {
+    return { ...this.state };
+  }
+
+  /** Starts following; rejects only when the first connection fails (later failures are retried forever). */
   async start(onTopology?: TopologyListener): Promise<void> {
+    this.listener = onTopology;
+    this.stopped = false;
     await ensureTopologyTopic(this.kafka, this.topic, this.logger);
-    const consumer = this.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false });
+    await this.run();
+  }
+
+  private setFollowing(following: boolean, reason: string | null): void {
+    const was = this.state.following;
+    this.state = { ...this.state, following, reason };
+    if (following && !was && this.state.restarts > 0) this.logger.info({ network: this.options.network, restarts: this.state.restarts }, 'topology follower follows again');
+  }
+
+  private async run(): Promise<void> {
+    const consumer = this.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, sessionTimeout: this.options.sessionTimeoutMs ?? 300_000 });
     this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
-    const prefix = `${this.options.network}/`;
-    await consumer.run({
-      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-        let changed = false;
-        for (const message of batch.messages) {
-          const key = message.key?.toString('utf8');
-          if (key?.startsWith(prefix)) {
-            if (message.value === null) this.records.delete(key);
-            else this.records.set(key, message.value.toString('utf8'));
-            changed = true;
-          }
-          resolveOffset(message.offset);
-        }
-        await heartbeat();
-        if (!changed) return;
-        const metaText = this.records.get(`${prefix}meta`);
-        const meta = metaText === undefined ? null : parseTopologyRecord(`${prefix}meta`, metaText, this.logger);
-        const wanted = meta?.kind === 'meta' ? meta.version : null;
-        if (wanted === null || wanted === this.latest?.version) return;
-        const topology = topologyFromRecords(this.options.network, this.records, this.logger);
-        if (!topology) return;
-        this.latest = { topology, version: wanted };
-        this.logger.info({ network: this.options.network, version: wanted, nodes: topology.network.graph.order }, 'topology updated');
-        this.waiters = this.waiters.filter((w) => {
-          if (!w.predicate(topology, wanted)) return true;
-          w.resolve(topology);
-          return false;
-        });
-        await onTopology?.(topology, wanted);
-      },
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.failures = 0;
+      this.setFollowing(true, null);
     });
+    consumer.on(consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload;
+      const reason = `${error.name}: ${error.message}`;
+      this.setFollowing(false, reason);
+      // kafkajs restarts by itself when `restart` is true; otherwise this consumer is finished.
+      if (!restart && consumer === this.consumer) this.scheduleRestart(reason);
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
+      await consumer.run({ eachBatch: (payload) => this.onBatch(payload.batch.messages, payload.resolveOffset, payload.heartbeat) });
+    } catch (error) {
+      if (this.state.restarts === 0 && this.failures === 0 && !this.latest) {
+        // The very first connection: let the caller see it (a wrong broker address should fail the command).
+        this.consumer = null;
+        await consumer.disconnect().catch(() => undefined);
+        throw error;
+      }
+      const reason = `${(error as Error).name}: ${(error as Error).message}`;
+      this.setFollowing(false, reason);
+      this.scheduleRestart(reason);
+    }
+  }
+
+  private scheduleRestart(reason: string): void {
+    if (this.stopped || this.restartTimer) return;
+    const base = this.options.restartBackoffMs ?? 1_000;
+    const delay = Math.min(base * 2 ** this.failures, this.options.maxRestartBackoffMs ?? 30_000);
+    this.failures++;
+    this.logger.error({ network: this.options.network, reason, retryInMs: delay, attempt: this.failures }, 'topology follower stopped following; a new consumer follows after a backoff');
+    const old = this.consumer;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.stopped) return;
+      this.state = { ...this.state, restarts: this.state.restarts + 1 };
+      void (async () => {
+        await old?.disconnect().catch(() => undefined);
+        if (!this.stopped) await this.run();
+      })();
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  private async onBatch(messages: Array<{ key: Buffer | null; value: Buffer | null; offset: string }>, resolveOffset: (offset: string) => void, heartbeat: () => Promise<void>): Promise<void> {
+    const prefix = `${this.options.network}/`;
+    let changed = false;
+    for (const message of messages) {
+      const key = message.key?.toString('utf8');
+      if (key?.startsWith(prefix)) {
+        if (message.value === null) this.records.delete(key);
+        else this.records.set(key, message.value.toString('utf8'));
+        changed = true;
+      }
+      resolveOffset(message.offset);
+    }
+    await heartbeat();
+    if (!changed) return;
+    const metaText = this.records.get(`${prefix}meta`);
+    const meta = metaText === undefined ? null : parseTopologyRecord(`${prefix}meta`, metaText, this.logger);
+    const wanted = meta?.kind === 'meta' ? meta.version : null;
+    if (wanted === null || wanted === this.latest?.version) return;
+    const topology = topologyFromRecords(this.options.network, this.records, this.logger);
+    if (!topology) return;
+    this.latest = { topology, version: wanted };
+    this.logger.info({ network: this.options.network, version: wanted, nodes: topology.network.graph.order }, 'topology updated');
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.predicate(topology, wanted)) return true;
+      w.resolve(topology);
+      return false;
+    });
+    await this.listener?.(topology, wanted);
   }
 
   /** Resolves with the first topology (current or future) that satisfies the predicate. */
@@ -393,7 +525,12 @@ export class TopologyFollower {
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    const consumer = this.consumer;
     this.consumer = null;
+    await consumer?.disconnect();
+    this.setFollowing(false, 'stopped');
   }
 }

@@ -136,6 +136,7 @@ export async function runDetect(config: Config, options: DetectCliOptions, logge
     model,
     sink,
     checkpoints,
+    notReadyReason: () => (follower && !follower.health().following ? `topology follower: ${follower.health().reason ?? 'not following'}` : null),
     groupId: options.group,
     topics: { frames: options.framesTopic, anomalies: options.anomaliesTopic, alerts: options.alertsTopic },
     framePartitions: options.framePartitions,

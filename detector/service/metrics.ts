@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** Seconds: sub-second scoring up to ticks plus allowed lateness (31 s + 62 s by default) and a backlog. */
+const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 31, 62, 93, 120, 300, 600];
+
 /** The detector service's Prometheus metrics, on a registry of its own. */
 export class DetectorMetrics {
   readonly registry = new Registry();
@@ -14,6 +17,10 @@ export class DetectorMetrics {
   readonly clusters = new Gauge({ name: 'wsn_detector_clusters', help: 'Clusters held by this replica', registers: [this.registry] });
   readonly batchFailures = new Counter({ name: 'wsn_detector_batch_failures_total', help: 'Batches that failed and will be redelivered', registers: [this.registry] });
   readonly restores = new Counter({ name: 'wsn_detector_state_restores_total', help: 'Clusters restored from the state topic after a rebalance', registers: [this.registry] });
+  // Latency, wall clock: meaningful on live data (a replay of old data lands in the top bucket).
+  readonly tickCloseToScore = new Histogram({ name: 'wsn_detector_tick_close_to_score_seconds', help: 'From the end of a tick (its start + ingest.tickMs) to the cluster score of that tick', buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly tickCloseToAlert = new Histogram({ name: 'wsn_detector_tick_close_to_alert_seconds', help: 'From the end of the tick that changed an alert to the alert handed to its routes', buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly arrivalToScore = new Histogram({ name: 'wsn_detector_reading_arrival_to_score_seconds', help: 'From the arrival at ingest of the first reading of a tick to the cluster score of that tick (frames with the x-wsn-first-arrival header)', buckets: LATENCY_BUCKETS, registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'wsn_detector_' });

@@ -2,7 +2,7 @@ import { FRAME_PARTITIONS, SIDE_TOPIC_PARTITIONS } from '../../common/constants.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
-import { startOpsServer, type OpsServer } from '../../common/http.ts';
+import { readinessLogger, startOpsServer, type OpsServer } from '../../common/http.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import type { IncomingBatch, Subscription, Transport, TransportProducer } from '../../common/transport.ts';
 import { TOPICS, type Frame } from '../../common/types.ts';
@@ -17,6 +17,7 @@ import { FanOutSink } from '../../store/fan-out.ts';
 import type { ResultSink } from '../../store/sink.ts';
 import type { ClusterCheckpointStore } from '../state/store.ts';
 import { decodeFrame } from './frames.ts';
+import { FIRST_ARRIVAL_HEADER } from '../../ingest/pipeline.ts';
 import { DetectorMetrics } from './metrics.ts';
 import type { StreamingModel } from './model.ts';
 import { FrameProcessor, type AdjacencyProvider } from './processor.ts';
@@ -55,6 +56,8 @@ export interface DetectorServiceOptions {
   /** Names this process in logs and the `pipeline` measurement. */
   replicaId?: string;
   logger?: Logger;
+  /** Another condition of /readyz: a reason while it is not met (e.g. the topology follower cannot follow), null when it is. */
+  notReadyReason?: () => string | null;
 }
 
 export interface DetectorService {
@@ -136,8 +139,11 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     const started = performance.now();
     if (restoredGeneration !== generation) await restore();
     const frames: Frame[] = [];
+    const arrivals = new Map<string, number>();
     for (const message of batch.messages) {
       const decoded = decodeFrame(message.value);
+      const arrival = Number(message.headers[FIRST_ARRIVAL_HEADER]);
+      if (decoded.ok && Number.isFinite(arrival)) arrivals.set(`${decoded.frame.cluster}@${decoded.frame.tick}`, arrival);
       if (!decoded.ok) {
         metrics.frames.inc({ outcome: 'invalid' });
         logger.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason: decoded.reason }, 'skipping an invalid frame');
@@ -147,6 +153,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
       frames.push(decoded.frame);
     }
     const result = await processor.process(frames);
+    const scoredAt = Date.now();
     try {
       const newestTick = result.frames.reduce((max, frame) => Math.max(max, frame.tick), Number.NEGATIVE_INFINITY);
       const batchMs = performance.now() - started;
@@ -171,6 +178,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
             : undefined,
       });
       await router.route(result.alerts);
+      observeLatency(metrics, config.ingest.tickMs, result, arrivals, scoredAt, Date.now());
       await options.checkpoints.save(result.clusters.map((cluster) => processor.checkpoint(cluster)));
       if (result.frames.length > 0) metrics.eventLag.set((Date.now() - newestTick) / 1000);
     } catch (error) {
@@ -218,7 +226,8 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
 
   let ops: OpsServer | undefined;
   const httpPort = options.httpPort === undefined ? config.detector.httpPort : options.httpPort;
-  if (httpPort !== null) ops = await startOpsServer({ port: httpPort, host: config.ops.host, registry: metrics.registry, ready: () => subscribed && !stopping && !fatal, problems: () => transport.health?.() ?? [] });
+  const dependenciesReady = readinessLogger(options.notReadyReason, logger);
+  if (httpPort !== null) ops = await startOpsServer({ port: httpPort, host: config.ops.host, registry: metrics.registry, ready: () => subscribed && !stopping && !fatal && dependenciesReady(), problems: () => transport.health?.() ?? [] });
   logger.info({ replica: replicaId, group: groupId, topic: topics.frames, httpPort: ops?.port, routes: routes.map((r) => r.name), sink: options.sink.name }, 'detector started');
 
   let stopped: Promise<void> | undefined;
@@ -227,7 +236,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     metrics,
     processor,
     httpPort: ops?.port,
-    ready: () => subscribed && !stopping && !fatal,
+    ready: () => subscribed && !stopping && !fatal && dependenciesReady(),
     stop: () => {
       stopped ??= (async () => {
         stopping = true;
@@ -250,4 +259,28 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
       return stopped;
     },
   };
+}
+
+/** Latency histograms of one batch: tick close → score, → alert, and first reading arrival → score. */
+function observeLatency(
+  metrics: DetectorMetrics,
+  tickMs: number,
+  result: { scores: Array<{ cluster: string; tick: number }>; alerts: Array<{ cluster: string }>; frames: Frame[] },
+  arrivals: ReadonlyMap<string, number>,
+  scoredAt: number,
+  alertedAt: number,
+): void {
+  for (const score of result.scores) {
+    metrics.tickCloseToScore.observe(Math.max(0, scoredAt - (score.tick + tickMs)) / 1000);
+    const arrival = arrivals.get(`${score.cluster}@${score.tick}`);
+    if (arrival !== undefined) metrics.arrivalToScore.observe(Math.max(0, scoredAt - arrival) / 1000);
+  }
+  if (result.alerts.length === 0) return;
+  // An alert changes on its cluster's newest tick of the batch.
+  const newest = new Map<string, number>();
+  for (const frame of result.frames) newest.set(frame.cluster, Math.max(newest.get(frame.cluster) ?? Number.NEGATIVE_INFINITY, frame.tick));
+  for (const alert of result.alerts) {
+    const tick = newest.get(alert.cluster);
+    if (tick !== undefined) metrics.tickCloseToAlert.observe(Math.max(0, alertedAt - (tick + tickMs)) / 1000);
+  }
 }

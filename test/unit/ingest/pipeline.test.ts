@@ -6,7 +6,7 @@ import type { Frame } from '../../../common/types.ts';
 import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
 import { IngestMetrics } from '../../../ingest/metrics.ts';
-import { DLQ_HEADERS, IngestPipeline } from '../../../ingest/pipeline.ts';
+import { DLQ_HEADERS, FIRST_ARRIVAL_HEADER, IngestPipeline } from '../../../ingest/pipeline.ts';
 import { startIngestService } from '../../../ingest/service.ts';
 import { MemoryTransport } from '../../../transport/memory.ts';
 
@@ -112,6 +112,24 @@ describe('IngestPipeline', () => {
     const outcome = await pipeline(after, checkpoints).handleBatch(batch([...first, ...second]));
     expect(outcome.skipped).toBe(2);
     expect([...before.frames(), ...after.frames()]).toEqual(once.frames());
+  });
+});
+
+describe('frame headers', () => {
+  it('say when the first reading of the tick arrived (the detector measures arrival → score from it)', async () => {
+    const producer = new RecordingProducer();
+    const p = pipeline(producer);
+    const before = Date.now();
+    await p.handleBatch(batch([reading('1', T0 + 10, 20), reading('2', T0 + 20, 21)]));
+    await new Promise((r) => setTimeout(r, 20));
+    const between = Date.now();
+    await p.handleBatch(batch([reading('1', T0 + T + 10, 22), reading('1', T0 + 4 * T, 23)]));
+    const frames = producer.sent.filter((s) => s.topic === 'wsn.frames');
+    expect(frames.map((f) => Number(f.message.headers?.['x-wsn-tick']))).toEqual([T0, T0 + T]);
+    const [first, second] = frames.map((f) => Number(f.message.headers?.[FIRST_ARRIVAL_HEADER]));
+    expect(first).toBeGreaterThanOrEqual(before);
+    expect(first).toBeLessThan(between);
+    expect(second).toBeGreaterThanOrEqual(between);
   });
 });
 

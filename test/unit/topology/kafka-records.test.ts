@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createTopology, exportClusters, topologyVersion } from '../../../topology/index.ts';
-import { parseTopologyRecord, topologyFromRecords, topologyRecords } from '../../../topology/kafka.ts';
+import { chunkRecords, parseTopologyRecord, topologyFromRecords, topologyRecords } from '../../../topology/kafka.ts';
 import { randomNodes } from './fixtures.ts';
 
 /** The records the publisher would write, meta included (as the topic holds them after compaction). */
-function recordsOf(network: string, seed: number): Map<string, string> {
-  const t = createTopology(randomNodes(80, seed), { cluster: { maxSize: 16 } });
+function recordsOf(network: string, seed: number, nodes = 80): Map<string, string> {
+  const t = createTopology(randomNodes(nodes, seed), { cluster: { maxSize: 16 } });
   const records = topologyRecords(network, t);
   records.set(
     `${network}/meta`,
-    JSON.stringify({ kind: 'meta', rule: t.network.rule, clusterOptions: t.clustering.options, version: topologyVersion(t), nodes: 80, clusters: t.clustering.clusters.size, updatedAt: '2026-01-01T00:00:00Z' }),
+    JSON.stringify({ kind: 'meta', rule: t.network.rule, clusterOptions: t.clustering.options, version: topologyVersion(t), nodes, clusters: t.clustering.clusters.size, updatedAt: '2026-01-01T00:00:00Z' }),
   );
   return records;
 }
@@ -49,5 +49,42 @@ describe('topology records (the wsn.topology wire format)', () => {
     const junk = recordsOf('lab', 4);
     junk.set('lab/node/zzz', '[]');
     expect(topologyFromRecords('lab', junk)).not.toBeNull();
+  });
+});
+
+describe('chunked publishing (a large change in several produce requests)', () => {
+  it('splits records in order into requests under the byte limit, a record larger than the limit going alone', () => {
+    const records = Array.from({ length: 500 }, (_, i) => ({ key: `lab/node/${i}`, value: i === 250 ? 'x'.repeat(5_000) : i % 7 === 0 ? null : `{"n":${i}}` }));
+    const chunks = chunkRecords(records, 2_000);
+    expect(chunks.flat()).toEqual(records);
+    expect(chunks.length).toBeGreaterThan(5);
+    for (const chunk of chunks) {
+      const bytes = chunk.reduce((n, r) => n + r.key.length + (r.value?.length ?? 0) + 32, 0);
+      if (chunk.length > 1) expect(bytes).toBeLessThanOrEqual(2_000);
+    }
+    expect(chunks.find((c) => c.some((r) => r.value?.length === 5_000))).toHaveLength(1);
+  });
+
+  it('records of a change applied request by request give no topology until its last request (meta), then exactly the new one (a follower keeps the old version meanwhile)', () => {
+    const before = recordsOf('big', 5, 600);
+    const after = recordsOf('big', 6, 600); // same node ids, other positions and clusters: a change of every record
+    const t2 = createTopology(randomNodes(600, 6), { cluster: { maxSize: 16 } });
+    const messages: Array<{ key: string; value: string | null }> = [];
+    for (const key of before.keys()) if (!after.has(key)) messages.push({ key, value: null });
+    for (const [key, value] of after) if (key !== 'big/meta' && before.get(key) !== value) messages.push({ key, value });
+    messages.push({ key: 'big/meta', value: after.get('big/meta')! });
+    const chunks = chunkRecords(messages, 4_096);
+    expect(chunks.length).toBeGreaterThan(10);
+    const seen = new Map(before);
+    expect(topologyFromRecords('big', seen)).not.toBeNull();
+    for (const [i, chunk] of chunks.entries()) {
+      for (const r of chunk) {
+        if (r.value === null) seen.delete(r.key);
+        else seen.set(r.key, r.value);
+      }
+      const rebuilt = topologyFromRecords('big', seen);
+      if (i < chunks.length - 1) expect(rebuilt, `after request ${i + 1} of ${chunks.length}`).toBeNull();
+      else expect(exportClusters(rebuilt!)).toEqual(exportClusters(t2));
+    }
   });
 });

@@ -1,0 +1,136 @@
+/**
+ * End to end on the real services (`wsn-watch services up`): `simulate`
+ * (live, --speed 1) → `ingest` → `detect` → InfluxDB, each a process of the
+ * real CLI on topics, groups and an InfluxDB database of this run's own. After
+ * a warm-up of `--warmup` ticks it measures, over the next `--ticks`: readings
+ * accepted by ingest per second, CPU ms per 1,000 readings of ingest and of the
+ * detector (/proc/<pid>/stat), their peak RSS, and p50/p99 of tick close →
+ * score from the detector's histogram (bucket upper bounds). Prints one
+ * markdown row.
+ *
+ *   node --import tsx bench/e2e.ts --nodes 1000 --tick-ms 5000 --ticks 12 --lateness-ms 0
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../common/config.ts';
+import { writeSimulatedTopology } from '../sources/simulate.ts';
+import { InfluxSink } from '../store/influx-sink.ts';
+import { Kafka, logLevel } from 'kafkajs';
+import { createServer } from 'node:net';
+
+const { values: args } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '1000' },
+    ticks: { type: 'string', default: '8' },
+    // The detector scores a cluster once its model window (20 ticks) is full: warm up past it.
+    warmup: { type: 'string', default: '22' },
+    'tick-ms': { type: 'string' },
+    'lateness-ms': { type: 'string', default: '0' },
+  },
+});
+const nodes = Number(args.nodes);
+const ticks = Number(args.ticks);
+const warmup = Number(args.warmup);
+const config = loadConfig({ env: process.env });
+const tickMs = args['tick-ms'] === undefined ? config.ingest.tickMs : Number(args['tick-ms']);
+const id = randomUUID().slice(0, 8);
+const work = mkdtempSync(join(tmpdir(), 'wsn-bench-e2e-'));
+const topologyFile = join(work, 'nodes.txt');
+writeSimulatedTopology(topologyFile, { nodes, seed: 1 });
+const say = (message: string): void => void process.stderr.write(`bench e2e: ${message}\n`);
+
+const env = { ...process.env, WSN_TICK_MS: String(tickMs), WSN_NETWORK: `bench-${id}`, WSN_ALLOWED_LATENESS_MS: String(args['lateness-ms']), WSN_STATE_DIR: work, WSN_INFLUX_DATABASE: `bench_${id}` };
+const topics = { readings: `bench.readings.${id}`, frames: `bench.frames.${id}`, dlq: `bench.dlq.${id}`, anomalies: `bench.anomalies.${id}`, alerts: `bench.alerts.${id}`, state: `bench.state.${id}` };
+const children: ChildProcess[] = [];
+function cli(name: string, argv: string[]): ChildProcess {
+  const child = spawn(process.execPath, ['bin/wsn-watch.mjs', ...argv], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let tail = '';
+  child.stderr?.on('data', (chunk: Buffer) => void (tail = (tail + chunk.toString()).slice(-2_000)));
+  child.on('exit', (code) => code !== 0 && code !== null && say(`${name} exited ${code}: ${tail}`));
+  children.push(child);
+  return child;
+}
+
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+const peakRssMb = (pid: number): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+async function metric(port: number, name: string): Promise<string[]> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return text.split('\n').filter((line) => line.startsWith(name));
+}
+async function counter(port: number, name: string): Promise<number> {
+  return (await metric(port, name)).reduce((n, line) => n + Number(line.split(' ').pop()), 0);
+}
+/** Quantile from cumulative histogram buckets (upper bound of the bucket it falls in). */
+function quantile(lines: string[], q: number, base: Map<string, number>): string {
+  const buckets = lines
+    .filter((l) => l.includes('_bucket'))
+    .map((l) => ({ le: /le="([^"]+)"/.exec(l)![1], count: Number(l.split(' ').pop()) - (base.get(/le="([^"]+)"/.exec(l)![1]) ?? 0) }));
+  const total = buckets.find((b) => b.le === '+Inf')?.count ?? 0;
+  if (total === 0) return 'n/a';
+  return `≤ ${buckets.find((b) => b.count >= q * total)!.le} s`;
+}
+const bucketsOf = (lines: string[]): Map<string, number> => new Map(lines.filter((l) => l.includes('_bucket')).map((l) => [/le="([^"]+)"/.exec(l)![1], Number(l.split(' ').pop())]));
+
+/** A loopback port that was free a moment ago, for a child's ops endpoint. */
+function freePortOf(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+try {
+  const [ingestPort, detectPort] = [await freePortOf(), await freePortOf()];
+  const ingest = cli('ingest', ['ingest', '--topology', topologyFile, '--http-port', String(ingestPort), '--group', `bench-ingest-${id}`, '--readings-topic', topics.readings, '--frames-topic', topics.frames, '--dlq-topic', topics.dlq, '--no-influx']);
+  const detect = cli('detect', ['detect', '--http-port', String(detectPort), '--group', `bench-detect-${id}`, '--frames-topic', topics.frames, '--anomalies-topic', topics.anomalies, '--alerts-topic', topics.alerts, '--state-topic', topics.state, '--no-alertmanager', '--no-topology']);
+  for (const [name, port] of [['ingest', ingestPort], ['detect', detectPort]] as const) {
+    for (let i = 0; ; i++) {
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok).catch(() => false);
+      if (ok) break;
+      if (i > 600) throw new Error(`${name} not ready after 300 s`);
+      await sleep(500);
+    }
+    say(`${name} ready`);
+  }
+  cli('simulate', ['simulate', '--nodes', String(nodes), '--speed', '1', '--tick-ms', String(tickMs), '--ticks', String(warmup + ticks + 3), '--topic', topics.readings]);
+  say(`simulating ${nodes} nodes live; warm-up ${warmup} ticks of ${tickMs / 1000} s`);
+  await sleep(warmup * tickMs);
+  const start = { at: Date.now(), ingestCpu: cpuMs(ingest.pid!), detectCpu: cpuMs(detect.pid!), accepted: await counter(ingestPort, 'wsn_ingest_accepted_total'), hist: bucketsOf(await metric(detectPort, 'wsn_detector_tick_close_to_score_seconds')) };
+  for (let k = 1; k <= ticks; k++) {
+    await sleep(tickMs);
+    say(`tick ${k}/${ticks}: ${(await counter(ingestPort, 'wsn_ingest_accepted_total')) - start.accepted} readings accepted`);
+  }
+  const seconds = (Date.now() - start.at) / 1000;
+  const readings = (await counter(ingestPort, 'wsn_ingest_accepted_total')) - start.accepted;
+  const ingestCpu = cpuMs(ingest.pid!) - start.ingestCpu;
+  const detectCpu = cpuMs(detect.pid!) - start.detectCpu;
+  const hist = await metric(detectPort, 'wsn_detector_tick_close_to_score_seconds');
+  console.log('| nodes | tick ms | lateness ms | measured s | readings | readings/s | ingest CPU ms / 1,000 readings | detect CPU ms / 1,000 readings | ingest peak RSS MB | detect peak RSS MB | tick close → score p50 | p99 |');
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log(
+    `| ${nodes} | ${tickMs} | ${args['lateness-ms']} | ${seconds.toFixed(0)} | ${readings} | ${(readings / seconds).toFixed(0)} | ${((ingestCpu * 1000) / readings).toFixed(1)} | ${((detectCpu * 1000) / readings).toFixed(1)} | ${peakRssMb(ingest.pid!).toFixed(0)} | ${peakRssMb(detect.pid!).toFixed(0)} | ${quantile(hist, 0.5, start.hist)} | ${quantile(hist, 0.99, start.hist)} |`,
+  );
+} finally {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  await sleep(5_000);
+  rmSync(work, { recursive: true, force: true });
+  // Leave nothing behind on the shared services.
+  await new InfluxSink({ url: config.influx.url, database: env.WSN_INFLUX_DATABASE, retries: 0 }).dropDatabase().catch((error: Error) => say(`could not drop the InfluxDB database: ${error.message}`));
+  const admin = new Kafka({ brokers: config.kafka.brokers, clientId: 'wsn-bench-e2e', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+  await admin.disconnect();
+}

@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../../common/config.ts';
+import { createLogger } from '../../../../common/log.ts';
+import type { Frame } from '../../../../common/types.ts';
+import { startDetectorService, type DetectorService } from '../../../../detector/service/service.ts';
+import { FIRST_ARRIVAL_HEADER } from '../../../../ingest/pipeline.ts';
+import { MemoryResultStore } from '../../../../store/memory.ts';
+import { MemoryTransportCheckpointStore } from '../../../../detector/state/memory-store.ts';
+import { MemoryTransport } from '../../../../transport/index.ts';
+import { FakeModel, frameOf } from './fake-model.ts';
+
+const config = loadConfig({ env: {} });
+const T = config.ingest.tickMs;
+const logger = createLogger('test', 'silent');
+const running: DetectorService[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((service) => service.stop()));
+});
+
+async function histogram(service: DetectorService, name: 'tickCloseToScore' | 'tickCloseToAlert' | 'arrivalToScore'): Promise<{ count: number; sum: number }> {
+  const values = (await service.metrics[name].get()).values;
+  return { count: values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0, sum: values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0 };
+}
+
+describe('detector latency metrics', () => {
+  it('observe tick close → score and → alert for every score and alert, and first reading arrival → score for frames that carry it', async () => {
+    const transport = new MemoryTransport({ maxBatchSize: 50, logger });
+    await transport.ensureTopics([{ topic: 'frames', partitions: 2 }]);
+    const producer = await transport.producer();
+    const store = new MemoryResultStore();
+    const service = await startDetectorService({
+      config,
+      transport,
+      model: new FakeModel(),
+      sink: store,
+      checkpoints: new MemoryTransportCheckpointStore(transport, 'state', logger),
+      groupId: 'detectors',
+      topics: { frames: 'frames', anomalies: 'anomalies', alerts: 'alerts' },
+      framePartitions: 2,
+      alertmanager: false,
+      httpPort: null,
+      logger,
+    });
+    running.push(service);
+    // 20 ticks of 2 clusters, the last one closed a second ago; tick 7 and 14 anomalous (alerts).
+    const published = Date.now();
+    const base = Math.floor(published / T) * T - 21 * T;
+    const frames: Frame[] = [];
+    for (let t = 1; t <= 20; t++) for (const cluster of ['c0', 'c1']) frames.push(frameOf(cluster, base + t * T, { '1': 1 + (t % 5), '2': t % 7 === 0 ? 25 : 2 }));
+    // Only cluster c0's frames say when their first reading arrived: 3 s before publishing.
+    await producer.send('frames', frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame), headers: frame.cluster === 'c0' ? { [FIRST_ARRIVAL_HEADER]: String(published - 3_000) } : ({} as Record<string, string>) })));
+    const deadline = Date.now() + 20_000;
+    const processed = async (): Promise<number> => (await service.metrics.frames.get()).values.filter((v) => v.labels.outcome === 'processed').reduce((n, v) => n + v.value, 0);
+    while ((await processed()) < 40) {
+      if (Date.now() > deadline) throw new Error('frames not scored in time');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const finished = Date.now();
+    // Scores exist once the model's window is full: one observation per stored score.
+    const scores = [...(await store.clusterHistory('lab', 'c0')), ...(await store.clusterHistory('lab', 'c1'))];
+    expect(scores.length).toBeGreaterThan(20);
+    const closes = scores.map((s) => s.tick + T);
+    const toScore = await histogram(service, 'tickCloseToScore');
+    expect(toScore.count).toBe(scores.length);
+    // Each observation lies between (publish − close) and (finish − close).
+    expect(toScore.sum).toBeGreaterThanOrEqual(closes.reduce((n, c) => n + (published - c) / 1000, 0));
+    expect(toScore.sum).toBeLessThanOrEqual(closes.reduce((n, c) => n + (finished - c) / 1000, 0));
+    const arrival = await histogram(service, 'arrivalToScore');
+    const c0 = scores.filter((s) => s.cluster === 'c0').length;
+    expect(c0).toBeGreaterThan(0);
+    expect(arrival.count).toBe(c0);
+    expect(arrival.sum).toBeGreaterThanOrEqual(c0 * 3);
+    expect(arrival.sum).toBeLessThanOrEqual((c0 * (finished - published + 3_000)) / 1000);
+    const alerts = await service.metrics.alerts.get();
+    const transitions = alerts.values.reduce((n, v) => n + v.value, 0);
+    expect(transitions).toBeGreaterThan(0);
+    expect((await histogram(service, 'tickCloseToAlert')).count).toBe(transitions);
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, it, expect } from 'vitest';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { loadConfig } from '../../../common/config.ts';
+import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
+import { NodeDirectory } from '../../../ingest/directory.ts';
+import { startIngestService } from '../../../ingest/service.ts';
+import { MemoryTransport } from '../../../transport/memory.ts';
+
+describe('ingest /readyz with an extra condition (the topology follower)', () => {
+  it('fails while the condition gives a reason, logs the reason once per change, and recovers', async () => {
+    const config = loadConfig({ env: { WSN_NETWORK: 'lab', WSN_INGEST_HTTP_PORT: '0' } });
+    const directory = new NodeDirectory({ network: 'lab', version: 'v1', clusters: [{ id: 'c', nodes: [{ id: '1', modalities: [] }] }] });
+    const lines: Array<{ msg: string; reason?: string }> = [];
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => void (lines.push(JSON.parse(chunk.toString()) as { msg: string }), done()) });
+    const logger = pino({ level: 'info' }, sink);
+    let reason: string | null = null;
+    const transport = new MemoryTransport({ retryBackoffMs: 5 });
+    const service = await startIngestService({ config, transport, directory, checkpoints: new MemoryCheckpointStore(), logger, notReadyReason: () => reason });
+    try {
+      const readyz = async (): Promise<number> => (await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status;
+      const deadline = Date.now() + 5_000;
+      while ((await readyz()) !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20)); // partitions assigned
+      expect(await readyz()).toBe(200);
+      reason = 'topology follower: KafkaJSNonRetriableError: Failed to find group coordinator';
+      expect(await readyz()).toBe(503);
+      expect(await readyz()).toBe(503);
+      reason = null;
+      expect(await readyz()).toBe(200);
+      await new Promise((r) => setTimeout(r, 20));
+      const notReady = lines.filter((l) => l.msg === 'not ready');
+      expect(notReady).toHaveLength(1);
+      expect(notReady[0].reason).toBe('topology follower: KafkaJSNonRetriableError: Failed to find group coordinator');
+      expect(lines.filter((l) => l.msg === 'ready again')).toHaveLength(1);
+    } finally {
+      await service.stop();
+      await transport.close();
+    }
+  });
+});
