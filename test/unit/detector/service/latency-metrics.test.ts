@@ -5,7 +5,7 @@ import type { Frame } from '../../../../common/types.ts';
 import { startDetectorService, type DetectorService } from '../../../../detector/service/service.ts';
 import { FIRST_ARRIVAL_HEADER } from '../../../../ingest/pipeline.ts';
 import { MemoryResultStore } from '../../../../store/memory.ts';
-import { MemoryTransportCheckpointStore } from '../../../../detector/state/memory-store.ts';
+import { TableCheckpointStore } from '../../../../detector/state/store.ts';
 import { MemoryTransport } from '../../../../transport/index.ts';
 import { FakeModel, frameOf } from './fake-model.ts';
 
@@ -33,7 +33,7 @@ describe('detector latency metrics', () => {
       transport,
       model: new FakeModel(),
       sink: store,
-      checkpoints: new MemoryTransportCheckpointStore(transport, 'state', logger),
+      checkpoints: new TableCheckpointStore(transport.table({ topic: 'state', partitions: 1 }), logger),
       groupId: 'detectors',
       topics: { frames: 'frames', anomalies: 'anomalies', alerts: 'alerts' },
       framePartitions: 2,
