@@ -132,6 +132,49 @@ function median(values: Float64Array, count: number): number {
 
 const clamp = (x: number, c: number): number => (x > c ? c : x < -c ? -c : x);
 
+/** Pass 1 of a tick: each node × modality's held value, first difference, rolling std and share of repeats (state updated in place). */
+function advanceOwnSeries(v: Float64Array, values: ArrayLike<number>, count: number, row: number, config: ContextConfig) {
+  const x = new Float64Array(count);
+  const d = new Float64Array(count);
+  const std = new Float64Array(count);
+  const repeats = new Float64Array(count);
+  const aVar = 1 / config.varianceTicks;
+  for (let k = 0; k < count; k++) {
+    const base = k * row;
+    const value = values[k];
+    const hasPrev = v[base + HAS_PREV] > 0;
+    const current = Number.isFinite(value) ? value : hasPrev ? v[base + PREV] : 0;
+    x[k] = current;
+    d[k] = hasPrev ? current - v[base + PREV] : 0;
+    v[base + PREV] = current;
+    v[base + HAS_PREV] = 1;
+    v[base + DIFF_SQ] += aVar * (d[k] * d[k] - v[base + DIFF_SQ]);
+    std[k] = Math.sqrt(v[base + DIFF_SQ]);
+    v[base + REPEATS] += aVar * ((hasPrev && d[k] === 0 ? 1 : 0) - v[base + REPEATS]);
+    repeats[k] = v[base + REPEATS];
+  }
+  return { x, d, std, repeats };
+}
+
+/**
+ * PAA of r − b, newest segment first, as running sums at `sums` (segments,
+ * then the ring of the last segments × segmentTicks values): each tick the
+ * oldest value of every segment moves on to the next one (the last one's
+ * drops out) and the new value enters the first. Ticks before the node's
+ * first sample count as 0.
+ */
+function pushSegments(v: Float64Array, sums: number, slot: number, level: number, config: ContextConfig): void {
+  const ring = config.segments * config.segmentTicks;
+  const ringBase = sums + config.segments;
+  for (let s = 0; s < config.segments; s++) {
+    const moving = v[ringBase + ((slot - (s + 1) * config.segmentTicks + ring * (s + 2)) % ring)];
+    v[sums + s] -= moving;
+    if (s + 1 < config.segments) v[sums + s + 1] += moving;
+  }
+  v[ringBase + slot] = level;
+  v[sums] += level;
+}
+
 /**
  * Advances the context by one tick and writes the features of every node ×
  * modality into `out` (N × M × F, node-major, F = contextFeatures). `values`
@@ -148,26 +191,8 @@ export function stepContext(state: ContextState, values: ArrayLike<number>, neig
   if (out.length !== n * m * f) throw new RangeError(`stepContext: output needs ${n * m * f} values, got ${out.length}`);
   const v = state.values;
   const slot = state.ticks % ring;
-  const x = new Float64Array(n * m);
-  const d = new Float64Array(n * m);
-  const std = new Float64Array(n * m);
-  const repeats = new Float64Array(n * m);
-  const aVar = 1 / config.varianceTicks;
   // Pass 1: each node's own value, first difference and rolling std.
-  for (let k = 0; k < n * m; k++) {
-    const base = k * row;
-    const value = values[k];
-    const hasPrev = v[base + HAS_PREV] > 0;
-    const current = Number.isFinite(value) ? value : hasPrev ? v[base + PREV] : 0;
-    x[k] = current;
-    d[k] = hasPrev ? current - v[base + PREV] : 0;
-    v[base + PREV] = current;
-    v[base + HAS_PREV] = 1;
-    v[base + DIFF_SQ] += aVar * (d[k] * d[k] - v[base + DIFF_SQ]);
-    std[k] = Math.sqrt(v[base + DIFF_SQ]);
-    v[base + REPEATS] += aVar * ((hasPrev && d[k] === 0 ? 1 : 0) - v[base + REPEATS]);
-    repeats[k] = v[base + REPEATS];
-  }
+  const { x, d, std, repeats } = advanceOwnSeries(v, values, n * m, row, config);
   // Pass 2: against the neighbours' medians.
   const aBase = 1 / config.baselineTicks;
   const aCorr = 1 / config.correlationTicks;
@@ -206,19 +231,8 @@ export function stepContext(state: ContextState, values: ArrayLike<number>, neig
       const level = update(base + LEVEL_BASE, r, count);
       const variance = update(base + VAR_BASE, q, count);
       const correlation = update(base + CORR_BASE, corr, count);
-      // PAA of r − b, newest segment first, as running sums: each tick the oldest value of every segment
-      // moves on to the next one (the last one's drops out) and the new value enters the first.
-      // Ticks before the node's first sample count as 0.
-      const sums = base + SCALARS;
-      const ringBase = sums + config.segments;
-      for (let s = 0; s < config.segments; s++) {
-        const moving = v[ringBase + ((slot - (s + 1) * config.segmentTicks + ring * (s + 2)) % ring)];
-        v[sums + s] -= moving;
-        if (s + 1 < config.segments) v[sums + s + 1] += moving;
-      }
-      v[ringBase + slot] = level;
-      v[sums] += level;
-      for (let s = 0; s < config.segments; s++) out[o + s] = v[sums + s] / config.segmentTicks;
+      pushSegments(v, base + SCALARS, slot, level, config);
+      for (let s = 0; s < config.segments; s++) out[o + s] = v[base + SCALARS + s] / config.segmentTicks;
       out[o + config.segments] = level;
       out[o + config.segments + 1] = r;
       out[o + config.segments + 2] = variance;

@@ -131,7 +131,6 @@ export class DetectorNetwork {
    * output of the same windows. Independent per window (batchable over time).
    */
   decode(windows: tf.Tensor4D, maskBias: tf.Tensor3D, nodeMask: tf.Tensor2D, fused: tf.Tensor2D, output: tf.Tensor2D, context: tf.Tensor2D): Omit<StepOutputs, 'hidden'> {
-    const { config } = this;
     const [b, n, m, w] = windows.shape;
     const rows = b * n;
     windows = centerWindows(windows);

@@ -78,9 +78,9 @@ export function affectedSpan(injection: Injection, steps: number): { start: numb
   return { start: injection.start, end: Math.min(steps, injection.start + injection.length + extra) };
 }
 
-/** A copy of `series` with one anomaly injected. */
-export function injectAnomaly(series: Series, injection: Injection, stats: ModalityStats): Series {
-  const { node, modality, start, length, kind } = injection;
+/** Throws a RangeError naming what of an injection does not fit the series. */
+function checkInjection(series: Series, injection: Injection): void {
+  const { node, modality, start, length } = injection;
   if (node < 0 || node >= series.nodes.length) throw new RangeError(`injectAnomaly: node index ${node} outside 0..${series.nodes.length - 1}`);
   if (modality < 0 || modality >= series.modalities.length) throw new RangeError(`injectAnomaly: modality index ${modality} outside 0..${series.modalities.length - 1}`);
   if (!Number.isInteger(start) || start < 1 || start >= series.steps) {
@@ -88,6 +88,37 @@ export function injectAnomaly(series: Series, injection: Injection, stats: Modal
     throw new RangeError(`injectAnomaly: start ${start} outside 1..${series.steps - 1}`);
   }
   if (!Number.isInteger(length) || length < 1) throw new RangeError(`injectAnomaly: length ${length} must be a positive integer`);
+}
+
+/** Bursts of 1–8 missing readings between 1–4 delivered ones; a missing reading holds the last delivered value, as the aligner fills it. */
+function holdDropouts(d: Float32Array, at: (t: number) => number, start: number, end: number, seed: number): void {
+  const rng = createRng(seed);
+  let held = d[at(start - 1)];
+  let missing = true;
+  let left = 1 + rng.int(8);
+  for (let t = start; t < end; t++) {
+    if (missing) d[at(t)] = held;
+    else held = d[at(t)];
+    if (--left === 0) {
+      missing = !missing;
+      left = missing ? 1 + rng.int(8) : 1 + rng.int(4);
+    }
+  }
+}
+
+/** A dying battery: a quadratic departure reaching `total` at the end, with noise growing to a quarter of it. */
+function addBatteryDecline(d: Float32Array, at: (t: number) => number, start: number, end: number, length: number, total: number, seed: number): void {
+  const rng = createRng(seed);
+  for (let t = start; t < end; t++) {
+    const progress = (t - start + 1) / length;
+    d[at(t)] += total * progress * progress + 0.25 * Math.abs(total) * progress * rng.normal();
+  }
+}
+
+/** A copy of `series` with one anomaly injected. */
+export function injectAnomaly(series: Series, injection: Injection, stats: ModalityStats): Series {
+  checkInjection(series, injection);
+  const { node, modality, start, length, kind } = injection;
 
   const out = cloneSeries(series);
   const d = out.data;
@@ -145,31 +176,12 @@ export function injectAnomaly(series: Series, injection: Injection, stats: Modal
       for (let t = start; t < end; t++) d[at(t)] += offset;
       break;
     }
-    case 'dropout': {
-      // Bursts of 1–8 missing readings between 1–4 delivered ones; a missing reading holds the last delivered value, as the aligner fills it.
-      const rng = createRng(noiseSeed(injection));
-      let held = d[at(start - 1)];
-      let missing = true;
-      let left = 1 + rng.int(8);
-      for (let t = start; t < end; t++) {
-        if (missing) d[at(t)] = held;
-        else held = d[at(t)];
-        if (--left === 0) {
-          missing = !missing;
-          left = missing ? 1 + rng.int(8) : 1 + rng.int(4);
-        }
-      }
+    case 'dropout':
+      holdDropouts(d, at, start, end, noiseSeed(injection));
       break;
-    }
-    case 'battery': {
-      const total = injection.magnitude ?? 6 * std;
-      const rng = createRng(noiseSeed(injection));
-      for (let t = start; t < end; t++) {
-        const progress = (t - start + 1) / length;
-        d[at(t)] += total * progress * progress + 0.25 * Math.abs(total) * progress * rng.normal();
-      }
+    case 'battery':
+      addBatteryDecline(d, at, start, end, length, injection.magnitude ?? 6 * std, noiseSeed(injection));
       break;
-    }
   }
   return out;
 }

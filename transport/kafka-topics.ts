@@ -33,7 +33,8 @@ export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[], 
   }
   const names = topics.map((t) => t.topic);
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  let lastProblem = 'no metadata yet';
+  // Every pass of the loop sets it before the deadline check reads it.
+  let lastProblem: string;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
     try {
       const metadata = await admin.fetchTopicMetadata({ topics: names });
