@@ -6,11 +6,12 @@
  * raw units for the paper's protocol (the authors inject into raw readings and
  * normalize afterwards), z-scores when a caller injects into normalized data.
  */
+import type { FaultKind } from './fault-catalogue.ts';
 import { type Rng, createRng } from '../common/random.ts';
 import { type Series, cloneSeries, seriesIndex } from './series.ts';
 import { type ModalityStats, modalityRange } from './normalize.ts';
 
-export const INJECTION_KINDS = ['scale', 'mirror', 'surge', 'decay', 'increase', 'stuck', 'drift', 'noise'] as const;
+export const INJECTION_KINDS = ['scale', 'mirror', 'surge', 'decay', 'increase', 'stuck', 'drift', 'noise'] as const satisfies readonly FaultKind[];
 export type InjectionKind = (typeof INJECTION_KINDS)[number];
 
 /**
@@ -19,9 +20,10 @@ export type InjectionKind = (typeof INJECTION_KINDS)[number];
  * held by the aligner) and a dying battery (accelerating decline with growing
  * noise). Stuck-at, drift and high noise are INJECTION_KINDS already.
  */
-export const TAXONOMY_KINDS = ['spike', 'offset', 'gain', 'dropout', 'battery'] as const;
+export const TAXONOMY_KINDS = ['spike', 'offset', 'gain', 'dropout', 'battery'] as const satisfies readonly FaultKind[];
 export type TaxonomyKind = (typeof TAXONOMY_KINDS)[number];
-export type FaultKind = InjectionKind | TaxonomyKind;
+// Between them, the two lists inject every kind of the catalogue (a test checks it).
+export type { FaultKind };
 
 /** The kinds the paper uses when a series has no strong correlation to exploit. */
 export const PAPER_POINT_KINDS = ['scale', 'mirror', 'surge'] as const satisfies readonly InjectionKind[];

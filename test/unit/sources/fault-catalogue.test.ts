@@ -19,3 +19,10 @@ describe('the fault catalogue', () => {
     for (const fault of simulated.faults) expect(isFaultKind(fault.kind), fault.kind).toBe(true);
   });
 });
+
+describe('the offline injector', () => {
+  it('injects every kind of the catalogue, and nothing else', async () => {
+    const { INJECTION_KINDS, TAXONOMY_KINDS } = await import('../../../sources/inject.ts');
+    expect(new Set([...INJECTION_KINDS, ...TAXONOMY_KINDS])).toEqual(new Set(FAULT_KINDS));
+  });
+});
