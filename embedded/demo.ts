@@ -6,7 +6,7 @@ import type { Logger } from '../common/log.ts';
 import type { Alert } from '../common/types.ts';
 import { TOPICS } from '../common/types.ts';
 import { serveDashboard, type DashboardServer } from '../dashboards/web/server.ts';
-import { staticTopology } from '../dashboards/web/store.ts';
+import { staticTopology } from '../store/results.ts';
 import { topologyView } from '../topology/view.ts';
 import type { AlertRoute } from '../detector/alerts/route.ts';
 import { ensureBackend, loadDetector, type Detector } from '../model/index.ts';

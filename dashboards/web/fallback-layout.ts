@@ -4,7 +4,7 @@
  * map; the real floor plan replaces it as soon as a topology is known.
  */
 import type { ClusterScore } from '../../common/types.ts';
-import type { NodePlacement, TopologyView } from './store.ts';
+import type { NodePlacement, TopologyView } from '../../store/results.ts';
 
 const naturalOrder = (a: string, b: string): number => a.localeCompare(b, undefined, { numeric: true });
 

@@ -1,6 +1,6 @@
 import type { Config } from '../../common/config.ts';
 import { createLogger, redactUrl } from '../../common/log.ts';
-import { InfluxDashboardResults } from './influx-results.ts';
+import { InfluxDashboardResults } from '../../store/influx-results.ts';
 import { serveDashboard, type DashboardServer } from './server.ts';
 import { storedModelThreshold } from './model-threshold.ts';
 

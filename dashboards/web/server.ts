@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { UserError } from '../../common/errors.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import { DEFAULT_ALERT_THRESHOLD } from '../../common/thresholds.ts';
-import type { DashboardResults, ResultChangeNotice, TopologySource, TopologyView } from './store.ts';
+import type { DashboardResults, ResultChangeNotice, TopologySource, TopologyView } from '../../store/results.ts';
 import { gridLayout } from './fallback-layout.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));

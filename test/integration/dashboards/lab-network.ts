@@ -5,7 +5,7 @@
  */
 import type { Alert, ClusterScore, Frame } from '../../../common/types.ts';
 import type { ResultBatch } from '../../../store/sink.ts';
-import type { TopologyView } from '../../../dashboards/web/store.ts';
+import type { TopologyView } from '../../../store/results.ts';
 
 export const NETWORK = 'lab';
 export const TICK_MS = 31_000;

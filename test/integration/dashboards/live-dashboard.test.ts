@@ -10,7 +10,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { MemoryResultStore } from '../../../store/memory.ts';
 import { startDashboardServer, type DashboardServer } from '../../../dashboards/web/server.ts';
-import { staticTopology, type DashboardResults } from '../../../dashboards/web/store.ts';
+import { staticTopology, type DashboardResults } from '../../../store/results.ts';
 import { ANOMALOUS_NODE, LAB_TOPOLOGY, NETWORK, THRESHOLD, labBatch } from './lab-network.ts';
 
 const CHROMIUM_ARGS = [

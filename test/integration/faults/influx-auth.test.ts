@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../common/log.ts';
 import { loadConfig } from '../../../common/config.ts';
-import { InfluxDashboardResults } from '../../../dashboards/web/influx-results.ts';
+import { InfluxDashboardResults } from '../../../store/influx-results.ts';
 import { createInfluxAdmin } from '../../../ops/influxdb/service.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
 import { ownInfluxdb, type OwnService } from './own-services.ts';

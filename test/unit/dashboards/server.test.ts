@@ -3,7 +3,7 @@ import { UserError } from '../../../common/errors.ts';
 import { request } from 'node:http';
 import { MemoryResultStore } from '../../../store/memory.ts';
 import { serveDashboard, startDashboardServer, type DashboardServer } from '../../../dashboards/web/server.ts';
-import { staticTopology } from '../../../dashboards/web/store.ts';
+import { staticTopology } from '../../../store/results.ts';
 import { gridLayout } from '../../../dashboards/web/fallback-layout.ts';
 import { LAB_TOPOLOGY, NETWORK, labBatch } from '../../integration/dashboards/lab-network.ts';
 

@@ -5,11 +5,11 @@
  * detector routes them). Changes are found by polling for a newer tick.
  */
 import { escape, type InfluxDB } from 'influx';
-import type { Alert, AlertKind, ClusterScore, NodeId, NodeScore } from '../../common/types.ts';
-import type { Logger } from '../../common/log.ts';
-import { NODE_POSITION_MEASUREMENT } from '../../store/node-positions.ts';
-import { influxClient, type InfluxAuth } from '../../store/influx-connection.ts';
-import type { DashboardResults, NodeSample, ResultChangeNotice, TopologySource, TopologyView } from './store.ts';
+import type { Alert, AlertKind, ClusterScore, NodeId, NodeScore } from '../common/types.ts';
+import type { Logger } from '../common/log.ts';
+import { NODE_POSITION_MEASUREMENT } from './node-positions.ts';
+import { influxClient, type InfluxAuth } from './influx-connection.ts';
+import type { DashboardResults, NodeSample, ResultChangeNotice, TopologySource, TopologyView } from './results.ts';
 
 interface RawSeries {
   name: string;

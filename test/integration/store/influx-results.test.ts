@@ -11,10 +11,10 @@ import { AlertmanagerRoute } from '../../../detector/alerts/alertmanager.ts';
 import { loadConfig } from '../../../common/config.ts';
 import type { Alert } from '../../../common/types.ts';
 import { writeNodePositions } from '../../../store/node-positions.ts';
-import { InfluxDashboardResults } from '../../../dashboards/web/influx-results.ts';
+import { InfluxDashboardResults } from '../../../store/influx-results.ts';
 import { startDashboardServer, type DashboardServer } from '../../../dashboards/web/server.ts';
-import type { ResultChangeNotice } from '../../../dashboards/web/store.ts';
-import { ANOMALOUS_NODE, LAB_TOPOLOGY, T0, TICK_MS, labBatch } from './lab-network.ts';
+import type { ResultChangeNotice } from '../../../store/results.ts';
+import { ANOMALOUS_NODE, LAB_TOPOLOGY, T0, TICK_MS, labBatch } from '../dashboards/lab-network.ts';
 
 const config = loadConfig({ env: process.env });
 const database = `wsn_dash_results_${process.pid}_${Date.now()}`;

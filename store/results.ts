@@ -5,11 +5,11 @@
  * as it is; positions come from the topology. The dashboard never computes a
  * score itself.
  */
-import type { Alert, ClusterScore, Modality, NodeId } from '../../common/types.ts';
+import type { Alert, ClusterScore, Modality, NodeId } from '../common/types.ts';
 
 /** A node drawn on the map: where it is and which cluster it belongs to. */
-export type { NodePlacement, TopologyView } from '../../topology/view.ts';
-import type { TopologyView } from '../../topology/view.ts';
+export type { NodePlacement, TopologyView } from '../topology/view.ts';
+import type { TopologyView } from '../topology/view.ts';
 
 /** One scored node at one tick: what it measured, what the model reconstructed, and the verdict. */
 export interface NodeSample {
