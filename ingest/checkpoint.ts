@@ -82,7 +82,7 @@ export function parseJournal(text: string, snapshot: IngestCheckpoint, where: st
       entry = JSON.parse(line) as JournalEntry;
     } catch (error) {
       if (i === lines.length - 1) break;
-      throw new Error(`${where}: line ${i + 1} is not JSON (${(error as Error).message})`);
+      throw new Error(`${where}: line ${i + 1} is not JSON (${(error as Error).message})`, { cause: error });
     }
     if (entry.g === generation) entries.push(entry);
   }

@@ -7,6 +7,7 @@ import type { NodeDirectory } from './directory.ts';
 import { IngestStatsReporter, type StatsWriter } from './stats-reporter.ts';
 import { IngestMetrics } from './metrics.ts';
 import { IngestPipeline } from './pipeline.ts';
+import { startIdleTimers, type IdleTimers } from './idle-timers.ts';
 import { DEFAULT_INGEST_TOPICS, INGEST_GROUP, ingestTopicSpecs, type IngestTopicNames } from './topics.ts';
 
 /**
@@ -56,8 +57,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
   }
   let producer: TransportProducer | null = null;
   let subscription: Subscription | null = null;
-  let idleTimer: NodeJS.Timeout | null = null;
-  let idlePartitions: NodeJS.Timeout | null = null;
+  let idleTimers: IdleTimers | null = null;
   try {
     const topics = options.topics ?? DEFAULT_INGEST_TOPICS;
     await transport.ensureTopics(ingestTopicSpecs(topics));
@@ -79,39 +79,19 @@ export async function startIngestService(options: IngestServiceOptions): Promise
         await pipeline.assign(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}:${p}`)));
       },
     });
-    // A live network that goes completely quiet sends nothing to move the
-    // watermark: after a tick plus the allowed lateness of wall-clock quiet,
-    // move event time to the wall clock so frames (with silent nodes) keep
-    // coming. Only when the data is live (event time near the clock), never
-    // during a replay of old data.
-    const { tickMs, allowedLatenessMs, silenceMs } = config.ingest;
-    idleTimer = setInterval(() => {
-      const now = Date.now();
-      const maxEventTs = pipeline.maxEventTs;
-      if (maxEventTs === null || now - lastArrival < tickMs + allowedLatenessMs) return;
-      if (now - maxEventTs > silenceMs + allowedLatenessMs + tickMs || maxEventTs > now) return;
-      pipeline
-        .advanceTo(now)
-        .then((frames) => frames > 0 && logger.info({ frames }, 'quiet network: advanced event time to the clock'))
-        .catch((error: unknown) => logger.error({ err: error }, 'idle advance failed'));
-    }, Math.max(1_000, Math.min(tickMs, 30_000)));
-    idleTimer.unref();
-    idlePartitions = setInterval(() => {
-      pipeline.markIdle(Date.now(), config.ingest.partitionIdleMs).catch((error: unknown) => logger.error({ err: error }, 'publishing frames after idle partitions failed'));
-    }, Math.max(100, Math.min(2_000, config.ingest.partitionIdleMs / 2)));
-    idlePartitions.unref();
+    idleTimers = startIdleTimers(pipeline, config.ingest, logger, () => lastArrival);
     const stats = options.stats ? new IngestStatsReporter({ metrics, writer: options.stats.writer, network: config.network, intervalMs: options.stats.intervalMs, url: options.stats.url, logger }) : null;
     stats?.start();
     const openProducer = producer;
     const openSubscription = subscription;
+    const openIdleTimers = idleTimers;
     return {
       pipeline,
       metrics,
       httpPort: ops?.port ?? null,
       stop: async () => {
         ready = false;
-        if (idleTimer) clearInterval(idleTimer);
-        if (idlePartitions) clearInterval(idlePartitions);
+        openIdleTimers.stop();
         await openSubscription.close();
         await pipeline.drain();
         // A fresh snapshot: the next start has no journal to replay.
@@ -123,8 +103,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
       },
     };
   } catch (error) {
-    if (idleTimer) clearInterval(idleTimer);
-    if (idlePartitions) clearInterval(idlePartitions);
+    idleTimers?.stop();
     await subscription?.close().catch(() => undefined);
     await producer?.close().catch(() => undefined);
     await ops?.close().catch(() => undefined);

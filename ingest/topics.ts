@@ -25,3 +25,8 @@ export function ingestTopicSpecs(names: IngestTopicNames = DEFAULT_INGEST_TOPICS
 
 /** Consumer group of the ingest service on `wsn.readings`. */
 export const INGEST_GROUP = 'wsn-ingest';
+
+/** The spec of the readings topic under another name (replay and simulate may send elsewhere). */
+export function readingsTopicSpec(name: string): TopicSpec {
+  return { ...ingestTopicSpecs().find((s) => s.topic === TOPICS.readings)!, topic: name };
+}

@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../common/types.ts';
-import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW, referenceScores } from '../e2e/ibrl-slice.ts';
+import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, referenceScores } from '../e2e/ibrl-slice.ts';
 import { TICK_MS } from '../e2e/pipeline.ts';
 import { waitFor } from '../../support/wait.ts';
 import { useSlicePipeline } from '../e2e/slice-fixture.ts';
