@@ -45,7 +45,11 @@ export const WINDOW = 10;
  * threshold 0.392, but clean ticks reach 0.456, so the stored threshold
  * would flag the clean slice; the surged mote scores 1.000 from its first
  * surged tick and its neighbours at most 0.684 (one tick). 0.7 sits apart
- * from clean data and from the surge.
+ * from clean data and from the surge. (Clean: with the frames' missing
+ * values before a mote's first reading filled with that reading. As the
+ * stream comes, motes 38, 45 and 46 have no reading in the first tick, the
+ * detector's window holds a placeholder for it, and the first scored tick
+ * reaches 0.84-0.89 on them.)
  */
 export const SLICE_ALERTS = { threshold: 0.7, alertAfterTicks: 2, resolveAfterTicks: 3 };
 
