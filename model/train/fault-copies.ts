@@ -102,3 +102,30 @@ export function writeContext(context: Float32Array, rowWidth: number, n: number,
     out.set(context.subarray(from, from + n * rowWidth), (k * batch + b) * n * rowWidth);
   }
 }
+
+/** Longest fault of the catalogue: a cap on fault length at or above it changes nothing. */
+const LONGEST_CATALOGUE_FAULT = Math.max(...FAULT_CATALOGUE.map((spec) => spec.maxTicks));
+
+/** Mean ticks between two faults of one node in a faulty copy of a long training part (about one node in ten is faulty at a time). */
+export const FAULT_MEAN_GAP = 1500;
+
+/**
+ * Where and how densely the faults of a training part's faulty copies go.
+ *
+ * A long part (2,400 steps or more: 3 × the longest catalogue fault) gets
+ * the plan the shipped models were trained with: gaps of FAULT_MEAN_GAP
+ * and faults as long as the catalogue draws them (only the end of the part
+ * caps them), so a node is faulty about a tenth of the time.
+ *
+ * A shorter part keeps that share. Its faults are capped at a third of the
+ * part, and the gap shrinks with the part (1.25 × its steps, at least 50)
+ * only below 1,200 steps. Shrinking the gap alone (as before) left the
+ * faults catalogue-long: a node of a 300-step part was faulty a quarter of
+ * the time, over 90 % of an 8-node cluster's windows held a fault, and the
+ * model learnt a fault as the norm (validation loss rose from the first epoch).
+ */
+export function faultCopyPlan(trainSteps: number, paperShare: number): FaultCopyOptions {
+  const meanGap = Math.min(FAULT_MEAN_GAP, Math.max(50, Math.floor(trainSteps * 1.25)));
+  const cap = Math.max(1, Math.floor(trainSteps / 3));
+  return { from: 1, to: trainSteps, meanGap, paperShare, ...(cap < LONGEST_CATALOGUE_FAULT ? { maxLength: cap } : {}) };
+}

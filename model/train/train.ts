@@ -14,7 +14,7 @@ import { ensureBackend, type BackendPreference } from '../runtime.ts';
 import { calibrateThreshold } from './calibrate.ts';
 import { createTrainingInjector } from './injections.ts';
 import { sequenceSegment, writeNodeLabels, writeWindows } from './sequences.ts';
-import { buildFaultyCopy, writeContext, writeWindowLabels, type FaultyCopy } from './fault-copies.ts';
+import { buildFaultyCopy, faultCopyPlan, writeContext, writeWindowLabels, type FaultyCopy } from './fault-copies.ts';
 import { computeContext, contextFeatures } from '../context.ts';
 
 export interface TrainOptions {
@@ -76,8 +76,6 @@ export type ProgressListener = (progress: TrainProgress) => void;
 const DEFAULTS = { sequenceLength: 8, learningRate: 1e-3, injectionRate: 0.5, reconstructionWeight: 1, positiveNodeWeight: 4, faultyCopies: 3, cleanShare: 0.4 };
 /** The paper's short kinds, drawn on the fly into clean sequences and as a share of the faulty copies' faults. */
 const PAPER_KINDS = [...PAPER_POINT_KINDS, 'decay', 'increase'] as const;
-/** Mean ticks between two faults of one node in a faulty copy (about one node in ten is faulty at a time). */
-const FAULT_MEAN_GAP = 1500;
 /** Share of a faulty copy's faults drawn from the paper's short kinds. */
 const PAPER_SHARE = 0.25;
 /** Validation copies with long catalogue faults (besides the paper's 5-sample ones); spacing of the long-fault samples. */
@@ -141,8 +139,8 @@ export async function trainDetector(series: Series, graph: ClusterGraph, options
   const copyRng = createRng(o.seed ^ 0xfa17);
   const buildCopies = (): FaultyCopy[] =>
     Array.from({ length: o.faultyCopies }, () =>
-      // A short training part gets proportionally shorter gaps, so its copies still hold faults.
-      buildFaultyCopy(trainSeries, clusterGraph.adjacency, config.context, zStats, injector, copyRng, { from: 1, to: trainSteps, meanGap: Math.min(FAULT_MEAN_GAP, Math.max(50, Math.floor(trainSteps / 1.5))), paperShare: PAPER_SHARE }),
+      // A short training part gets shorter faults and gaps (faultCopyPlan), so its copies hold faults at the long-part density.
+      buildFaultyCopy(trainSeries, clusterGraph.adjacency, config.context, zStats, injector, copyRng, faultCopyPlan(trainSteps, PAPER_SHARE)),
     );
 
   // Sequence starts (the end step of their first window) and the GRU state
