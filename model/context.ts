@@ -147,7 +147,8 @@ function advanceOwnSeries(v: Float64Array, values: ArrayLike<number>, count: num
     x[k] = current;
     d[k] = hasPrev ? current - v[base + PREV] : 0;
     v[base + PREV] = current;
-    v[base + HAS_PREV] = 1;
+    // Only a real reading starts the course: a node silent at the stream's start has no step into its first reading.
+    if (hasPrev || Number.isFinite(value)) v[base + HAS_PREV] = 1;
     v[base + DIFF_SQ] += aVar * (d[k] * d[k] - v[base + DIFF_SQ]);
     std[k] = Math.sqrt(v[base + DIFF_SQ]);
     v[base + REPEATS] += aVar * ((hasPrev && d[k] === 0 ? 1 : 0) - v[base + REPEATS]);

@@ -84,6 +84,12 @@ export function resizeClusterState(state: ClusterState, newNodes: string[], conf
  * the oldest sample. A NaN value (missing reading) repeats the node's
  * previous sample for that modality.
  */
+/** Whether a node × modality window still holds only the zero start value (no reading yet). */
+function neverSeen(windows: Float32Array, base: number, w: number): boolean {
+  for (let i = base; i < base + w; i++) if (windows[i] !== 0) return false;
+  return true;
+}
+
 export function pushSample(state: ClusterState, values: Float32Array, config: StateShape): void {
   const m = config.modalities.length;
   const w = config.window;
@@ -92,8 +98,14 @@ export function pushSample(state: ClusterState, values: Float32Array, config: St
   for (let row = 0; row < n * m; row++) {
     const base = row * w;
     const previous = state.windows[base + w - 1];
-    state.windows.copyWithin(base, base + 1, base + w);
     const value = values[row];
+    if (Number.isFinite(value) && neverSeen(state.windows, base, w)) {
+      // A node whose first reading comes after the stream started: its window held the
+      // zero start value, and a step from it to the first reading is no anomaly of the node.
+      state.windows.fill(value, base, base + w);
+      continue;
+    }
+    state.windows.copyWithin(base, base + 1, base + w);
     state.windows[base + w - 1] = Number.isFinite(value) ? value : previous;
   }
   state.filled = Math.min(w, state.filled + 1);

@@ -33,6 +33,19 @@ const complete = (n: number): number[][] => Array.from({ length: n }, (_, i) => 
 const feature = (context: Float32Array, t: number, node: number, n: number, f: number, k: number): number => context[(t * n + node) * f + k];
 
 describe('context path', () => {
+  it('a node silent at the stream start gets no variance jump from its first reading', () => {
+    const n = 4;
+    const series = sharedSignal(n, 60, 5);
+    const late = Float32Array.from(series.data);
+    // Node 0 reads 3.0 from tick 10 on, and nothing before: its first reading is no step.
+    for (let t = 0; t < 60; t++) late[t * n] = t < 10 ? NaN : 3;
+    const f = contextFeatures(small);
+    const context = computeContext(late, 60, n, 1, complete(n), small);
+    // q (log std against the neighbours') at the first reading: a constant course after
+    // silence has no spread, so it is far below the neighbours', never above.
+    expect(feature(context, 10, 0, n, f, small.segments + 3)).toBeLessThan(0);
+  });
+
   it('live stepping (Detector.step, with a checkpoint round trip in the middle) gives exactly the offline features', async () => {
     const config = tinyConfig({ context: small });
     const graph = pathGraph(4);
