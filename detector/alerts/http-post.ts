@@ -55,7 +55,7 @@ export async function postJson(
         try {
           response = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(retry.timeoutMs) });
         } catch (error) {
-          throw new Error(describeFetchError(error));
+          throw new Error(describeFetchError(error), { cause: error });
         }
         // Drain the body so the connection can be reused.
         const text = await response.text().catch(() => '');

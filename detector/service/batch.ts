@@ -1,0 +1,135 @@
+import type { Logger } from '../../common/log.ts';
+import type { IncomingBatch } from '../../common/transport.ts';
+import type { Frame } from '../../common/types.ts';
+import { FIRST_ARRIVAL_HEADER } from '../../ingest/pipeline.ts';
+import type { ResultSink } from '../../store/sink.ts';
+import type { AlertRouter } from '../alerts/router.ts';
+import type { ClusterCheckpointStore } from '../state/store.ts';
+import { decodeFrame } from './frames.ts';
+import type { DetectorMetrics } from './metrics.ts';
+import type { ClusterOwnership } from './ownership.ts';
+import type { FrameProcessor, ProcessResult } from './processor.ts';
+
+export interface BatchContext {
+  replicaId: string;
+  tickMs: number;
+  processor: FrameProcessor;
+  ownership: ClusterOwnership;
+  /** The configured sink fanned out with the `wsn.anomalies` publisher. */
+  sink: ResultSink;
+  router: AlertRouter;
+  checkpoints: ClusterCheckpointStore;
+  metrics: DetectorMetrics;
+  logger: Logger;
+}
+
+/**
+ * One batch of frames: reload state after a rebalance, score the new frames,
+ * write the sinks, route alert transitions and checkpoint the touched
+ * clusters. If any of that fails the processor's state is rolled back, so the
+ * transport can redeliver the batch.
+ */
+export async function processBatch(context: BatchContext, batch: IncomingBatch): Promise<void> {
+  const started = performance.now();
+  await context.ownership.restoreIfReassigned();
+  const { frames, arrivals } = decodeBatch(context, batch);
+  const result = await context.processor.process(frames);
+  const scoredAt = Date.now();
+  try {
+    await deliver(context, result, arrivals, started, scoredAt);
+  } catch (error) {
+    result.rollback();
+    throw error;
+  }
+  recordBatch(context, batch, result, started);
+}
+
+/** The valid frames of a batch, and when each cluster's tick first arrived (for the arrival → score latency). */
+function decodeBatch({ ownership, metrics, logger }: BatchContext, batch: IncomingBatch): { frames: Frame[]; arrivals: Map<string, number> } {
+  const frames: Frame[] = [];
+  const arrivals = new Map<string, number>();
+  for (const message of batch.messages) {
+    const decoded = decodeFrame(message.value);
+    const arrival = Number(message.headers[FIRST_ARRIVAL_HEADER]);
+    if (decoded.ok && Number.isFinite(arrival)) arrivals.set(`${decoded.frame.cluster}@${decoded.frame.tick}`, arrival);
+    if (!decoded.ok) {
+      metrics.frames.inc({ outcome: 'invalid' });
+      logger.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason: decoded.reason }, 'skipping an invalid frame');
+      continue;
+    }
+    ownership.seen(decoded.frame.cluster, batch.partition);
+    frames.push(decoded.frame);
+  }
+  return { frames, arrivals };
+}
+
+/** Writes the sinks, routes the alerts and checkpoints the touched clusters, in that order. */
+async function deliver(context: BatchContext, result: ProcessResult, arrivals: ReadonlyMap<string, number>, started: number, scoredAt: number): Promise<void> {
+  const { processor, metrics } = context;
+  const newestTick = result.frames.reduce((max, frame) => Math.max(max, frame.tick), Number.NEGATIVE_INFINITY);
+  const batchMs = performance.now() - started;
+  await context.sink.write({
+    frames: result.frames,
+    scores: result.scores,
+    alerts: result.alerts,
+    pipeline:
+      result.frames.length > 0
+        ? {
+            network: result.frames[0].network,
+            source: context.replicaId,
+            time: newestTick,
+            frames: result.frames.length,
+            skippedFrames: result.skipped,
+            clusters: result.clusters.length,
+            batchMs,
+            modelMs: result.modelMs,
+            framesPerSecond: batchMs > 0 ? (result.frames.length * 1000) / batchMs : 0,
+            eventLagMs: Date.now() - newestTick,
+          }
+        : undefined,
+  });
+  await context.router.route(result.alerts);
+  observeLatency(metrics, context.tickMs, result, arrivals, scoredAt, Date.now());
+  await context.checkpoints.save(result.clusters.map((cluster) => processor.checkpoint(cluster)));
+  if (result.frames.length > 0) metrics.eventLag.set((Date.now() - newestTick) / 1000);
+}
+
+/** Metrics and log lines of a batch that went through. */
+function recordBatch({ processor, metrics, logger }: BatchContext, batch: IncomingBatch, result: ProcessResult, started: number): void {
+  metrics.frames.inc({ outcome: 'processed' }, result.frames.length);
+  metrics.frames.inc({ outcome: 'skipped' }, result.skipped);
+  for (const call of result.modelCalls) {
+    metrics.batchClusters.observe(call.clusters);
+    metrics.modelSeconds.observe(call.ms / 1000);
+  }
+  for (const alert of result.alerts) metrics.alerts.inc({ kind: alert.kind, status: alert.status });
+  metrics.clusters.set(processor.clusters().length);
+  metrics.firing.set(processor.firingAlerts().length);
+  metrics.batchSeconds.observe((performance.now() - started) / 1000);
+  for (const alert of result.alerts) logger.info({ alert: alert.id, kind: alert.kind, status: alert.status, modality: alert.modality, probability: alert.probability }, `alert ${alert.status}`);
+  logger.debug({ partition: batch.partition, frames: result.frames.length, skipped: result.skipped, modelCalls: result.modelCalls.length }, 'batch done');
+}
+
+/** Latency histograms of one batch: tick close → score, → alert, and first reading arrival → score. */
+function observeLatency(
+  metrics: DetectorMetrics,
+  tickMs: number,
+  result: { scores: Array<{ cluster: string; tick: number }>; alerts: Array<{ cluster: string }>; frames: Frame[] },
+  arrivals: ReadonlyMap<string, number>,
+  scoredAt: number,
+  alertedAt: number,
+): void {
+  for (const score of result.scores) {
+    metrics.tickCloseToScore.observe(Math.max(0, scoredAt - (score.tick + tickMs)) / 1000);
+    const arrival = arrivals.get(`${score.cluster}@${score.tick}`);
+    if (arrival !== undefined) metrics.arrivalToScore.observe(Math.max(0, scoredAt - arrival) / 1000);
+  }
+  if (result.alerts.length === 0) return;
+  // An alert changes on its cluster's newest tick of the batch.
+  const newest = new Map<string, number>();
+  for (const frame of result.frames) newest.set(frame.cluster, Math.max(newest.get(frame.cluster) ?? Number.NEGATIVE_INFINITY, frame.tick));
+  for (const alert of result.alerts) {
+    const tick = newest.get(alert.cluster);
+    if (tick !== undefined) metrics.tickCloseToAlert.observe(Math.max(0, alertedAt - (tick + tickMs)) / 1000);
+  }
+}

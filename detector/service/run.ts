@@ -1,0 +1,170 @@
+/**
+ * The wiring of `wsn-watch detect` (detector/service/cli.ts parses the flags):
+ * loads the model, opens InfluxDB and the checkpoint table, follows the
+ * topology, starts the detector service and stops it on SIGTERM/SIGINT.
+ */
+import { STATE_PARTITIONS } from '../../common/constants.ts';
+import path from 'node:path';
+import type { Config, ConfigOrigin } from '../../common/config.ts';
+import { UserError } from '../../common/errors.ts';
+import { redactUrl, type Logger } from '../../common/log.ts';
+import type { Transport } from '../../common/transport.ts';
+import { TopologyFollower } from '../../topology/kafka.ts';
+import { createTransport } from '../../transport/index.ts';
+import { ensureBackend, loadDetector, type Detector } from '../../model/index.ts';
+import { InfluxSink } from '../../store/influx-sink.ts';
+import { TableCheckpointStore } from '../state/store.ts';
+import { checkModel } from './model.ts';
+import { describeThreshold, thresholdInForce } from './threshold.ts';
+import { NodePositionPublisher } from './node-positions.ts';
+import { startDetectorService } from './service.ts';
+import { TopologyAdjacency } from './topology.ts';
+
+export interface DetectOptions {
+  model?: string;
+  group: string;
+  framesTopic: string;
+  anomaliesTopic: string;
+  alertsTopic: string;
+  stateTopic: string;
+  framePartitions: number;
+  influxDatabase?: string;
+  httpPort?: number;
+  threshold?: number;
+  replicaId?: string;
+  alertmanager: boolean;
+  topology: boolean;
+  /** Where detector.threshold came from, for the start-up line (flag, environment, config file). */
+  thresholdOrigin?: ConfigOrigin;
+}
+
+type Progress = (message: string) => void;
+
+/** Runs the detector until SIGTERM/SIGINT (resolves) or a fatal error (rejects). */
+export async function runDetect(config: Config, options: DetectOptions, logger: Logger): Promise<void> {
+  const progress: Progress = (message) => void process.stderr.write(`detect: ${message}\n`);
+  const model = await loadModel(config, options, logger, progress);
+  const sink = await openInflux(config, logger, progress);
+  const transport = createTransport(config, { logger });
+  const checkpoints = await openCheckpoints(config, transport, options.stateTopic, logger, progress);
+  const topology = await followTopology(config, options.topology, sink, logger);
+
+  let finish: (error?: Error) => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    finish = (error) => (error ? reject(error) : resolve());
+  });
+  const service = await startDetectorService({
+    config,
+    transport,
+    model,
+    sink,
+    checkpoints,
+    notReadyReason: topology.notReadyReason,
+    groupId: options.group,
+    topics: { frames: options.framesTopic, anomalies: options.anomaliesTopic, alerts: options.alertsTopic },
+    framePartitions: options.framePartitions,
+    alertmanager: options.alertmanager,
+    adjacency: topology.adjacency,
+    replicaId: options.replicaId,
+    logger,
+    onFatal: (error) => void shutdown(error),
+  });
+  progress(`running as ${service.replicaId} in group ${options.group}; /metrics on 127.0.0.1:${service.httpPort}`);
+
+  let shuttingDown = false;
+  const shutdown = async (error?: Error): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    progress(error ? `stopping: ${error.message}` : 'stopping: finishing the current batch');
+    try {
+      await service.stop();
+      await topology.stop();
+      await transport.close();
+      model.dispose();
+    } catch (stopError) {
+      logger.error({ err: stopError }, 'error while stopping');
+    }
+    progress('stopped');
+    finish(error);
+  };
+  await untilStopped(done, () => shuttingDown, shutdown, progress);
+}
+
+/** Waits for `done`, turning SIGTERM/SIGINT into a graceful shutdown meanwhile. */
+async function untilStopped(done: Promise<void>, shuttingDown: () => boolean, shutdown: () => Promise<void>, progress: Progress): Promise<void> {
+  // Stay subscribed while stopping: a repeated signal must not kill the process mid-checkpoint.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (shuttingDown()) progress(`${signal} again: still finishing the current batch`);
+    void shutdown();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await done;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
+
+/** Loads and checks the trained model, and says which alert threshold is in force. */
+async function loadModel(config: Config, options: DetectOptions, logger: Logger, progress: Progress): Promise<Detector> {
+  const modelDir = path.resolve(config.detector.model);
+  progress(`loading the model from ${config.detector.model}`);
+  await ensureBackend(config.detector.backend);
+  const model = await loadDetector(modelDir);
+  checkModel(model, { modalities: config.detector.modalities, window: config.detector.window }, config.detector.model);
+  const threshold = thresholdInForce(config.detector.threshold, options.thresholdOrigin, { threshold: model.threshold, name: config.detector.model });
+  progress(`model: modalities [${model.config.modalities.join(', ')}], window ${model.config.window}, calibrated threshold ${model.threshold.toFixed(3)}; ${describeThreshold(threshold)}`);
+  logger.info({ threshold: threshold.value, source: threshold.source, from: threshold.from }, 'alert threshold in force');
+  return model;
+}
+
+async function openInflux(config: Config, logger: Logger, progress: Progress): Promise<InfluxSink> {
+  const sink = new InfluxSink({ url: config.influx.url, database: config.influx.database, auth: config.influx, logger, retries: 3 });
+  progress(`checking InfluxDB at ${redactUrl(config.influx.url)} (database ${config.influx.database})`);
+  await sink.ensureDatabase().catch((error: Error) => {
+    throw new UserError('INFLUX_UNREACHABLE', `cannot use InfluxDB at ${redactUrl(config.influx.url)}: ${error.message}`, 'start it with `wsn-watch services up` or set influx.url / WSN_INFLUX_URL');
+  });
+  return sink;
+}
+
+async function openCheckpoints(config: Config, transport: Transport, stateTopic: string, logger: Logger, progress: Progress): Promise<TableCheckpointStore> {
+  const checkpoints = new TableCheckpointStore(transport.table({ topic: stateTopic, partitions: STATE_PARTITIONS }), logger);
+  progress(`connecting to Kafka at ${config.kafka.brokers.join(',')} (group session timeout ${config.kafka.sessionTimeoutMs / 1000} s); reading checkpoints from ${stateTopic}`);
+  await checkpoints.start().catch((error: Error) => {
+    throw new UserError('KAFKA_UNREACHABLE', `cannot use Kafka at ${config.kafka.brokers.join(',')}: ${error.message}`, 'start it with `wsn-watch services up` or set kafka.brokers / WSN_KAFKA_BROKERS');
+  });
+  return checkpoints;
+}
+
+/** The topology as the service sees it: the followed graph (or none), readiness, and how to stop following. */
+interface FollowedTopology {
+  adjacency: TopologyAdjacency['provider'] | undefined;
+  notReadyReason(): string | null;
+  /** Stops following and flushes the node positions still being written. */
+  stop(): Promise<void>;
+}
+
+async function followTopology(config: Config, follow: boolean, sink: InfluxSink, logger: Logger): Promise<FollowedTopology> {
+  const adjacency = new TopologyAdjacency();
+  let follower: TopologyFollower | undefined;
+  const positions = new NodePositionPublisher({ writer: sink, network: config.network, logger });
+  if (follow) {
+    follower = new TopologyFollower({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, network: config.network, logger });
+    await follower.start((topology, version) => {
+      adjacency.update(topology, version);
+      logger.info({ version, clusters: topology.clustering.clusters.size }, 'topology applied');
+      // Not awaited: the follower should not wait on InfluxDB to apply the next version.
+      void positions.publish(topology, version);
+    });
+  }
+  return {
+    adjacency: follow ? adjacency.provider : undefined,
+    notReadyReason: () => (follower && !follower.health().following ? `topology follower: ${follower.health().reason ?? 'not following'}` : null),
+    stop: async () => {
+      await follower?.stop();
+      await positions.flush();
+    },
+  };
+}
