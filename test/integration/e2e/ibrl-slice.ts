@@ -49,7 +49,14 @@ export const WINDOW = 10;
  * values before a mote's first reading filled with that reading. As the
  * stream comes, motes 38, 45 and 46 have no reading in the first tick, the
  * detector's window holds a placeholder for it, and the first scored tick
- * reaches 0.84-0.89 on them.)
+ * reaches 0.84-0.89 on them; the detector now fills a silent mote's window with
+ * its first reading.)
+ *
+ * The level-aware model remembers a surge in its slow context (the rolling
+ * spread of first differences takes the surge's huge steps for a while), so
+ * the surged mote stays above the resolve level (half the threshold) for
+ * hours of ticks after the surge: the surge test replays the rounds after the
+ * slice too, until the alert resolves.
  */
 export const SLICE_ALERTS = { threshold: 0.7, alertAfterTicks: 2, resolveAfterTicks: 3 };
 

@@ -36,6 +36,8 @@ export interface AlertSettings {
   threshold: number;
   alertAfterTicks: number;
   resolveAfterTicks: number;
+  /** Resolve below threshold × resolveRatio (the product's default when absent). */
+  resolveRatio?: number;
 }
 
 export interface ChildRun {
@@ -177,6 +179,7 @@ export class Pipeline {
       WSN_NETWORK: this.network,
       WSN_ALERT_AFTER_TICKS: String(alerts.alertAfterTicks),
       WSN_RESOLVE_AFTER_TICKS: String(alerts.resolveAfterTicks),
+      ...(alerts.resolveRatio === undefined ? {} : { WSN_RESOLVE_RATIO: String(alerts.resolveRatio) }),
       ...options.env,
     });
     this.children.push(run);
