@@ -105,6 +105,13 @@ interface ValidationResult {
  * whole copy first, as a stream would have it.
  */
 export async function trainDetector(series: Series, graph: ClusterGraph, options: TrainOptions, onProgress?: ProgressListener): Promise<Detector> {
+  const run = await prepareTraining(series, graph, options);
+  const outcome = await runEpochs(run, onProgress);
+  return finishTraining(run, outcome);
+}
+
+/** Everything one training run sets up before its first epoch, in the order that keeps it reproducible for a seed. */
+async function prepareTraining(series: Series, graph: ClusterGraph, options: TrainOptions) {
   const started = options.startedAt ?? Date.now();
   const backend = await ensureBackend(options.backend ?? 'auto');
   const config = resolveModelConfig({ ...options.model, modalities: series.modalities });
@@ -170,55 +177,65 @@ export async function trainDetector(series: Series, graph: ClusterGraph, options
     normalization: o.stats ? toNormalizationStats(o.stats) : undefined,
   });
 
-  const budgetSeconds = (o.maxMinutes ?? Infinity) * 60;
-  const history: EpochRecord[] = [];
-  let best: { loss: number; epoch: number; weights: Awaited<ReturnType<DetectorNetwork['exportWeights']>>; validation: ValidationResult } | undefined;
-  let stoppedBecause: 'epochs' | 'early-stopping' | 'time-limit' = 'epochs';
-  let windowsTrained = 0;
-  let trainingSeconds = 0;
-  let lastEpochSeconds = 0;
-  let lastValidationSeconds = 0;
-  let epochsRun = 0;
-  const elapsed = (): number => (Date.now() - started) / 1000;
-  // Before the first validation pass its length is estimated: scoring runs about three times faster per window than training.
-  const validationSeconds = (): number =>
-    lastValidationSeconds > 0 ? lastValidationSeconds : ((validation.copies.length + 1) * (series.steps - validationStart + 40)) / Math.max(1, windowsTrained / Math.max(trainingSeconds, 1e-3)) / 3;
+  return {
+    series, started, backend, config, o, w, T, n, m, rng, network, optimizer, injector, cleanCopy, buildCopies,
+    units, layers, stateSize, hiddenCache, allStarts, sequencesPerEpoch, sequencesPerBatch, batches, maskBias,
+    trainSteps, validationStart, validation, detector, contextWidth,
+  };
+}
 
+type TrainingRun = Awaited<ReturnType<typeof prepareTraining>>;
+type BestEpoch = { loss: number; epoch: number; weights: Awaited<ReturnType<DetectorNetwork['exportWeights']>>; validation: ValidationResult };
+
+/** Time and throughput of a run so far, for the budget, the progress lines and the metadata. */
+class TrainingClock {
+  windowsTrained = 0;
+  trainingSeconds = 0;
+  lastEpochSeconds = 0;
+  lastValidationSeconds = 0;
+  readonly budgetSeconds: number;
+
+  constructor(private readonly run: TrainingRun) {
+    this.budgetSeconds = (run.o.maxMinutes ?? Infinity) * 60;
+  }
+
+  elapsed(): number {
+    return (Date.now() - this.run.started) / 1000;
+  }
+
+  /** Before the first validation pass its length is estimated: scoring runs about three times faster per window than training. */
+  validationSeconds(): number {
+    const { validation, series, validationStart } = this.run;
+    return this.lastValidationSeconds > 0
+      ? this.lastValidationSeconds
+      : ((validation.copies.length + 1) * (series.steps - validationStart + 40)) / Math.max(1, this.windowsTrained / Math.max(this.trainingSeconds, 1e-3)) / 3;
+  }
+}
+
+/** The epochs: train, validate, keep the best weights; stop on patience or the time budget. */
+async function runEpochs(run: TrainingRun, onProgress?: ProgressListener) {
+  const { o, network, detector, validation } = run;
+  const clock = new TrainingClock(run);
+  const history: EpochRecord[] = [];
+  let best: BestEpoch | undefined;
+  let stoppedBecause: 'epochs' | 'early-stopping' | 'time-limit' = 'epochs';
+  let epochsRun = 0;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    if (epoch > 1 && elapsed() + Math.min(lastEpochSeconds, 2 * validationSeconds() + 1) > budgetSeconds) {
+    if (epoch > 1 && clock.elapsed() + Math.min(clock.lastEpochSeconds, 2 * clock.validationSeconds() + 1) > clock.budgetSeconds) {
       stoppedBecause = 'time-limit';
       break;
     }
     const epochStarted = Date.now();
-    const copies = buildCopies();
-    const starts = shuffled(allStarts, rng).slice(0, sequencesPerEpoch);
-    let lossSum = 0;
-    for (let batch = 0; batch < batches; batch++) {
-      const chunk = starts.slice(batch * sequencesPerBatch, (batch + 1) * sequencesPerBatch);
-      if (chunk.length === 0) break;
-      const batchStarted = Date.now();
-      const loss = trainBatch(network, optimizer, cleanCopy, copies, chunk, { w, T, n, m, units, layers, stateSize, maskBias, hiddenCache, trainSteps, injector, rng, o, contextWidth });
-      trainingSeconds += (Date.now() - batchStarted) / 1000;
-      windowsTrained += chunk.length * T;
-      lossSum += loss;
-      const epochSeconds = (Date.now() - epochStarted) / 1000;
-      const perBatch = epochSeconds / (batch + 1);
-      const eta = Math.min(Math.max(0, budgetSeconds - elapsed()), perBatch * (batches - batch - 1) + (o.epochs - epoch) * Math.max(lastEpochSeconds, perBatch * batches));
-      onProgress?.({ phase: 'train', epoch, epochs: o.epochs, batch: batch + 1, batches, loss: lossSum / (batch + 1), windowsPerSecond: windowsTrained / trainingSeconds, elapsedSeconds: elapsed(), etaSeconds: eta });
-      // Leave room for the validation pass (as long as the last one took), so the budget holds as a whole.
-      if (elapsed() + perBatch + validationSeconds() > budgetSeconds) {
-        lossSum *= batches / (batch + 1);
-        break;
-      }
-    }
-    onProgress?.({ phase: 'validate', epoch, epochs: o.epochs, batch: batches, batches, loss: lossSum / batches, windowsPerSecond: windowsTrained / trainingSeconds, elapsedSeconds: elapsed(), etaSeconds: 0 });
+    const lossSum = trainEpoch(run, clock, epoch, epochStarted, onProgress);
+    const progress = { epoch, epochs: o.epochs, batch: run.batches, batches: run.batches, loss: lossSum / run.batches, windowsPerSecond: clock.windowsTrained / clock.trainingSeconds, etaSeconds: 0 };
+    onProgress?.({ phase: 'validate', ...progress, elapsedSeconds: clock.elapsed() });
     const validationStarted = Date.now();
     const result = await validate(detector, validation);
-    lastValidationSeconds = (Date.now() - validationStarted) / 1000;
+    clock.lastValidationSeconds = (Date.now() - validationStarted) / 1000;
     epochsRun = epoch;
-    lastEpochSeconds = (Date.now() - epochStarted) / 1000;
-    history.push({ epoch, trainLoss: lossSum / batches, validationLoss: result.loss, seconds: lastEpochSeconds });
-    onProgress?.({ phase: 'validate', epoch, epochs: o.epochs, batch: batches, batches, loss: lossSum / batches, validationLoss: result.loss, windowsPerSecond: windowsTrained / trainingSeconds, elapsedSeconds: elapsed(), etaSeconds: 0 });
+    clock.lastEpochSeconds = (Date.now() - epochStarted) / 1000;
+    history.push({ epoch, trainLoss: lossSum / run.batches, validationLoss: result.loss, seconds: clock.lastEpochSeconds });
+    onProgress?.({ phase: 'validate', ...progress, validationLoss: result.loss, elapsedSeconds: clock.elapsed() });
     if (!best || result.loss < best.loss) {
       best = { loss: result.loss, epoch, weights: await network.exportWeights(), validation: result };
       // exportWeights returns views of backend memory on some backends: copy.
@@ -227,11 +244,45 @@ export async function trainDetector(series: Series, graph: ClusterGraph, options
       stoppedBecause = 'early-stopping';
       break;
     }
-    if (elapsed() > budgetSeconds) {
+    if (clock.elapsed() > clock.budgetSeconds) {
       stoppedBecause = 'time-limit';
       break;
     }
   }
+  return { best, history, stoppedBecause, epochsRun, clock };
+}
+
+/** One epoch's optimiser steps over fresh faulty copies; returns the summed batch loss (scaled up when the budget cut it short). */
+function trainEpoch(run: TrainingRun, clock: TrainingClock, epoch: number, epochStarted: number, onProgress?: ProgressListener): number {
+  const { o, network, optimizer, cleanCopy, rng, allStarts, sequencesPerEpoch, sequencesPerBatch, batches, w, T, n, m, units, layers, stateSize, maskBias, hiddenCache, trainSteps, injector, contextWidth } = run;
+  const copies = run.buildCopies();
+  const starts = shuffled(allStarts, rng).slice(0, sequencesPerEpoch);
+  let lossSum = 0;
+  for (let batch = 0; batch < batches; batch++) {
+    const chunk = starts.slice(batch * sequencesPerBatch, (batch + 1) * sequencesPerBatch);
+    if (chunk.length === 0) break;
+    const batchStarted = Date.now();
+    const loss = trainBatch(network, optimizer, cleanCopy, copies, chunk, { w, T, n, m, units, layers, stateSize, maskBias, hiddenCache, trainSteps, injector, rng, o, contextWidth });
+    clock.trainingSeconds += (Date.now() - batchStarted) / 1000;
+    clock.windowsTrained += chunk.length * T;
+    lossSum += loss;
+    const epochSeconds = (Date.now() - epochStarted) / 1000;
+    const perBatch = epochSeconds / (batch + 1);
+    const eta = Math.min(Math.max(0, clock.budgetSeconds - clock.elapsed()), perBatch * (batches - batch - 1) + (o.epochs - epoch) * Math.max(clock.lastEpochSeconds, perBatch * batches));
+    onProgress?.({ phase: 'train', epoch, epochs: o.epochs, batch: batch + 1, batches, loss: lossSum / (batch + 1), windowsPerSecond: clock.windowsTrained / clock.trainingSeconds, elapsedSeconds: clock.elapsed(), etaSeconds: eta });
+    // Leave room for the validation pass (as long as the last one took), so the budget holds as a whole.
+    if (clock.elapsed() + perBatch + clock.validationSeconds() > clock.budgetSeconds) {
+      lossSum *= batches / (batch + 1);
+      break;
+    }
+  }
+  return lossSum;
+}
+
+/** The best epoch's weights, the threshold calibrated on its validation, and the metadata saved with the model. */
+function finishTraining(run: TrainingRun, outcome: Awaited<ReturnType<typeof runEpochs>>): Detector {
+  const { optimizer, network, detector, o, T, allStarts, validation, backend } = run;
+  const { best, history, stoppedBecause, epochsRun, clock } = outcome;
   optimizer.dispose();
   if (!best) throw new Error('trainDetector: no epoch completed');
   network.importWeights(best.weights);
@@ -251,7 +302,7 @@ export async function trainDetector(series: Series, graph: ClusterGraph, options
       learningRate: o.learningRate,
       trainWindows: allStarts.length + T - 1,
       validationWindows: validation.clean.steps - validation.from,
-      windowsPerSecond: trainingSeconds > 0 ? windowsTrained / trainingSeconds : 0,
+      windowsPerSecond: clock.trainingSeconds > 0 ? clock.windowsTrained / clock.trainingSeconds : 0,
       history,
       validation: quality,
       backend,
