@@ -60,20 +60,24 @@ const { values: args } = parseArgs({
 function numbers(flag: string, text: string): number[] {
   if (text.trim() === '') return [];
   const list = text.split(',').map(Number);
-  if (list.some((n) => !Number.isInteger(n) || n < 2)) throw new Error(`--${flag}: expected a comma-separated list of integers >= 2, got '${text}'`);
+  if (list.some((n) => !Number.isInteger(n) || n < 2))
+    throw new Error(`--${flag}: expected a comma-separated list of integers >= 2, got '${text}'`);
   return list;
 }
 
 const backends = args.backends.split(',') as BackendName[];
-for (const b of backends) if (!['tensorflow', 'wasm', 'cpu'].includes(b)) throw new Error(`--backends: unknown backend '${b}'`);
+for (const b of backends)
+  if (!['tensorflow', 'wasm', 'cpu'].includes(b)) throw new Error(`--backends: unknown backend '${b}'`);
 const sizes = numbers('sizes', args.sizes);
 const trainSizes = numbers('train-sizes', args['train-sizes']);
 const tickSeconds = Number(args['tick-seconds']);
 const trainBatches = Number(args['train-batches']);
 const rounds = Number(args.rounds);
-if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds: expected a positive integer, got '${args.rounds}'`);
+if (!(Number.isInteger(rounds) && rounds >= 1))
+  throw new Error(`--rounds: expected a positive integer, got '${args.rounds}'`);
 if (!(tickSeconds > 0)) throw new Error(`--tick-seconds: expected a positive number, got '${args['tick-seconds']}'`);
-if (!(Number.isInteger(trainBatches) && trainBatches >= 2)) throw new Error(`--train-batches: expected an integer >= 2 (the first is warm-up), got '${args['train-batches']}'`);
+if (!(Number.isInteger(trainBatches) && trainBatches >= 2))
+  throw new Error(`--train-batches: expected an integer >= 2 (the first is warm-up), got '${args['train-batches']}'`);
 
 const progress = (message: string): void => {
   process.stderr.write(`[bench] ${message}\n`);
@@ -135,7 +139,13 @@ async function benchTicks(n: number): Promise<TickSample[]> {
   const graph = randomGraph(n, rng);
   const config = resolveModelConfig({ modalities: MODALITIES });
   const network = new DetectorNetwork(config, SEED);
-  const detector = new Detector(network, { format: DETECTOR_FORMAT, config, threshold: 0.5, graph, topologyHash: topologyHash(graph) });
+  const detector = new Detector(network, {
+    format: DETECTOR_FORMAT,
+    config,
+    threshold: 0.5,
+    graph,
+    topologyHash: topologyHash(graph),
+  });
   const state = detector.createState(graph.nodes);
   const tick = async (): Promise<void> => {
     const values = Float32Array.from({ length: n * MODALITIES.length }, () => rng.normal());
@@ -203,7 +213,10 @@ async function benchTraining(n: number, backend: BackendName): Promise<TrainResu
   if (!first || !last || last === first) throw new Error(`training on ${n} nodes reported fewer than 2 batches`);
   const windows = (report: TrainProgress): number => report.batch * BATCH_WINDOWS;
   const seconds = (report: TrainProgress): number => windows(report) / report.windowsPerSecond;
-  return { windowsPerSecond: (windows(last) - windows(first)) / (seconds(last) - seconds(first)), windows: windows(last) - windows(first) };
+  return {
+    windowsPerSecond: (windows(last) - windows(first)) / (seconds(last) - seconds(first)),
+    windows: windows(last) - windows(first),
+  };
 }
 
 interface BackendRun {
@@ -235,7 +248,9 @@ for (let round = 1; round <= rounds; round++) {
       const times = await benchTicks(n);
       run.ticks.set(n, [...(run.ticks.get(n) ?? []), ...times]);
       const wall = times.map((t) => t.wall).sort((a, b) => a - b);
-      progress(`round ${round}/${rounds} ${backend}: tick, ${n} nodes: median ${quantile(wall, 0.5).toFixed(2)} ms over ${times.length} ticks`);
+      progress(
+        `round ${round}/${rounds} ${backend}: tick, ${n} nodes: median ${quantile(wall, 0.5).toFixed(2)} ms over ${times.length} ticks`,
+      );
     }
     for (const n of trainSizes) {
       const result = await benchTraining(n, backend);
@@ -244,13 +259,18 @@ for (let round = 1; round <= rounds; round++) {
       sum.seconds += result.windows / result.windowsPerSecond;
       sum.windowsPerSecond = sum.windows / sum.seconds;
       run.training.set(n, sum);
-      progress(`round ${round}/${rounds} ${backend}: training, ${n} nodes: ${result.windowsPerSecond.toFixed(1)} windows/s over ${result.windows} windows`);
+      progress(
+        `round ${round}/${rounds} ${backend}: training, ${n} nodes: ${result.windowsPerSecond.toFixed(1)} windows/s over ${result.windows} windows`,
+      );
     }
   }
 }
 
 /** Median and 90th percentile of a backend's pooled tick times. */
-function tickStats(run: BackendRun, n: number): { median: number; p90: number; cpu: number; count: number } | undefined {
+function tickStats(
+  run: BackendRun,
+  n: number,
+): { median: number; p90: number; cpu: number; count: number } | undefined {
   const times = run.ticks.get(n);
   if (!times || times.length === 0) return undefined;
   const wall = times.map((t) => t.wall).sort((a, b) => a - b);
@@ -269,12 +289,19 @@ function ratio(speedup: number): string {
 }
 
 function table(): string {
-  const header = ['measure', 'nodes', ...available.map((r) => r.backend), ...(native ? fallbacks.map((r) => `tensorflow vs ${r.backend}`) : [])];
+  const header = [
+    'measure',
+    'nodes',
+    ...available.map((r) => r.backend),
+    ...(native ? fallbacks.map((r) => `tensorflow vs ${r.backend}`) : []),
+  ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const n of sizes) {
     const cells = available.map((r) => {
       const t = tickStats(r, n);
-      return t ? `${t.median.toFixed(1)} ms (p90 ${t.p90.toFixed(1)}; CPU ${t.cpu.toFixed(1)} ms; ${t.count} ticks)` : '–';
+      return t
+        ? `${t.median.toFixed(1)} ms (p90 ${t.p90.toFixed(1)}; CPU ${t.cpu.toFixed(1)} ms; ${t.count} ticks)`
+        : '–';
     });
     const ratios = native
       ? fallbacks.map((r) => {
@@ -289,7 +316,11 @@ function table(): string {
       const t = r.training.get(n);
       return t ? `${t.windowsPerSecond.toFixed(1)} windows/s (${t.windows} windows)` : '–';
     });
-    const ratios = native ? fallbacks.map((r) => ratio((native.training.get(n)?.windowsPerSecond ?? NaN) / (r.training.get(n)?.windowsPerSecond ?? NaN))) : [];
+    const ratios = native
+      ? fallbacks.map((r) =>
+          ratio((native.training.get(n)?.windowsPerSecond ?? NaN) / (r.training.get(n)?.windowsPerSecond ?? NaN)),
+        )
+      : [];
     lines.push(`| training throughput | ${n} | ${[...cells, ...ratios].join(' | ')} |`);
   }
   return lines.join('\n');
@@ -307,7 +338,7 @@ const report = [
     'CPU = user + system time of the process, all threads, median). "training throughput" is `trainDetector`\'s own ' +
     `windows per second (one window = one time step of the whole cluster; forward, backward and Adam; batches of ${BATCH_WINDOWS} windows, ` +
     'first batch left out as warm-up). The backends take turns round by round, so changes in the load of the shared machine fall on all of them. ' +
-    '"tensorflow vs X" = X\'s time / tensorflow\'s time (training: tensorflow\'s rate / X\'s rate); the CPU ratio in brackets compares CPU time per tick.',
+    "\"tensorflow vs X\" = X's time / tensorflow's time (training: tensorflow's rate / X's rate); the CPU ratio in brackets compares CPU time per tick.",
   '',
   table(),
   '',
@@ -327,7 +358,10 @@ if (args.write) {
   const section = `${BEGIN}\n${report}\n${END}`;
   const begin = current.indexOf(BEGIN);
   const end = current.indexOf(END);
-  const next = begin >= 0 && end > begin ? current.slice(0, begin) + section + current.slice(end + END.length) : `${current.trimEnd()}\n\n${section}\n`;
+  const next =
+    begin >= 0 && end > begin
+      ? current.slice(0, begin) + section + current.slice(end + END.length)
+      : `${current.trimEnd()}\n\n${section}\n`;
   writeFileSync(file, next);
   progress(`wrote the table into ${file}`);
 }

@@ -43,8 +43,22 @@ const topologyFile = join(work, 'nodes.txt');
 writeSimulatedTopology(topologyFile, { nodes, seed: 1 });
 const say = (message: string): void => void process.stderr.write(`bench e2e: ${message}\n`);
 
-const env = { ...process.env, WSN_TICK_MS: String(tickMs), WSN_NETWORK: `bench-${id}`, WSN_ALLOWED_LATENESS_MS: String(args['lateness-ms']), WSN_STATE_DIR: work, WSN_INFLUX_DATABASE: `bench_${id}` };
-const topics = { readings: `bench.readings.${id}`, frames: `bench.frames.${id}`, dlq: `bench.dlq.${id}`, anomalies: `bench.anomalies.${id}`, alerts: `bench.alerts.${id}`, state: `bench.state.${id}` };
+const env = {
+  ...process.env,
+  WSN_TICK_MS: String(tickMs),
+  WSN_NETWORK: `bench-${id}`,
+  WSN_ALLOWED_LATENESS_MS: String(args['lateness-ms']),
+  WSN_STATE_DIR: work,
+  WSN_INFLUX_DATABASE: `bench_${id}`,
+};
+const topics = {
+  readings: `bench.readings.${id}`,
+  frames: `bench.frames.${id}`,
+  dlq: `bench.dlq.${id}`,
+  anomalies: `bench.anomalies.${id}`,
+  alerts: `bench.alerts.${id}`,
+  state: `bench.state.${id}`,
+};
 const children: ChildProcess[] = [];
 function cli(name: string, argv: string[]): ChildProcess {
   const child = spawn(process.execPath, ['bin/wsn-watch.mjs', ...argv], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -60,7 +74,8 @@ function cpuMs(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
 }
-const peakRssMb = (pid: number): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const peakRssMb = (pid: number): number =>
+  Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 async function metric(port: number, name: string): Promise<string[]> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   return text.split('\n').filter((line) => line.startsWith(name));
@@ -72,12 +87,18 @@ async function counter(port: number, name: string): Promise<number> {
 function quantile(lines: string[], q: number, base: Map<string, number>): string {
   const buckets = lines
     .filter((l) => l.includes('_bucket'))
-    .map((l) => ({ le: /le="([^"]+)"/.exec(l)![1], count: Number(l.split(' ').pop()) - (base.get(/le="([^"]+)"/.exec(l)![1]) ?? 0) }));
+    .map((l) => ({
+      le: /le="([^"]+)"/.exec(l)![1],
+      count: Number(l.split(' ').pop()) - (base.get(/le="([^"]+)"/.exec(l)![1]) ?? 0),
+    }));
   const total = buckets.find((b) => b.le === '+Inf')?.count ?? 0;
   if (total === 0) return 'n/a';
   return `≤ ${buckets.find((b) => b.count >= q * total)!.le} s`;
 }
-const bucketsOf = (lines: string[]): Map<string, number> => new Map(lines.filter((l) => l.includes('_bucket')).map((l) => [/le="([^"]+)"/.exec(l)![1], Number(l.split(' ').pop())]));
+const bucketsOf = (lines: string[]): Map<string, number> =>
+  new Map(
+    lines.filter((l) => l.includes('_bucket')).map((l) => [/le="([^"]+)"/.exec(l)![1], Number(l.split(' ').pop())]),
+  );
 
 /** A loopback port that was free a moment ago, for a child's ops endpoint. */
 function freePortOf(): Promise<number> {
@@ -94,31 +115,89 @@ function freePortOf(): Promise<number> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 try {
   const [ingestPort, detectPort] = [await freePortOf(), await freePortOf()];
-  const ingest = cli('ingest', ['ingest', '--topology', topologyFile, '--http-port', String(ingestPort), '--group', `bench-ingest-${id}`, '--readings-topic', topics.readings, '--frames-topic', topics.frames, '--dlq-topic', topics.dlq, '--no-influx']);
-  const detect = cli('detect', ['detect', '--http-port', String(detectPort), '--group', `bench-detect-${id}`, '--frames-topic', topics.frames, '--anomalies-topic', topics.anomalies, '--alerts-topic', topics.alerts, '--state-topic', topics.state, '--no-alertmanager', '--no-topology']);
-  for (const [name, port] of [['ingest', ingestPort], ['detect', detectPort]] as const) {
+  const ingest = cli('ingest', [
+    'ingest',
+    '--topology',
+    topologyFile,
+    '--http-port',
+    String(ingestPort),
+    '--group',
+    `bench-ingest-${id}`,
+    '--readings-topic',
+    topics.readings,
+    '--frames-topic',
+    topics.frames,
+    '--dlq-topic',
+    topics.dlq,
+    '--no-influx',
+  ]);
+  const detect = cli('detect', [
+    'detect',
+    '--http-port',
+    String(detectPort),
+    '--group',
+    `bench-detect-${id}`,
+    '--frames-topic',
+    topics.frames,
+    '--anomalies-topic',
+    topics.anomalies,
+    '--alerts-topic',
+    topics.alerts,
+    '--state-topic',
+    topics.state,
+    '--no-alertmanager',
+    '--no-topology',
+  ]);
+  for (const [name, port] of [
+    ['ingest', ingestPort],
+    ['detect', detectPort],
+  ] as const) {
     for (let i = 0; ; i++) {
-      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok).catch(() => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`)
+        .then((r) => r.ok)
+        .catch(() => false);
       if (ok) break;
       if (i > 600) throw new Error(`${name} not ready after 300 s`);
       await sleep(500);
     }
     say(`${name} ready`);
   }
-  cli('simulate', ['simulate', '--nodes', String(nodes), '--speed', '1', '--tick-ms', String(tickMs), '--ticks', String(warmup + ticks + 3), '--topic', topics.readings]);
+  cli('simulate', [
+    'simulate',
+    '--nodes',
+    String(nodes),
+    '--speed',
+    '1',
+    '--tick-ms',
+    String(tickMs),
+    '--ticks',
+    String(warmup + ticks + 3),
+    '--topic',
+    topics.readings,
+  ]);
   say(`simulating ${nodes} nodes live; warm-up ${warmup} ticks of ${tickMs / 1000} s`);
   await sleep(warmup * tickMs);
-  const start = { at: Date.now(), ingestCpu: cpuMs(ingest.pid!), detectCpu: cpuMs(detect.pid!), accepted: await counter(ingestPort, 'wsn_ingest_accepted_total'), hist: bucketsOf(await metric(detectPort, 'wsn_detector_tick_close_to_score_seconds')) };
+  const start = {
+    at: Date.now(),
+    ingestCpu: cpuMs(ingest.pid!),
+    detectCpu: cpuMs(detect.pid!),
+    accepted: await counter(ingestPort, 'wsn_ingest_accepted_total'),
+    hist: bucketsOf(await metric(detectPort, 'wsn_detector_tick_close_to_score_seconds')),
+  };
   for (let k = 1; k <= ticks; k++) {
     await sleep(tickMs);
-    say(`tick ${k}/${ticks}: ${(await counter(ingestPort, 'wsn_ingest_accepted_total')) - start.accepted} readings accepted`);
+    say(
+      `tick ${k}/${ticks}: ${(await counter(ingestPort, 'wsn_ingest_accepted_total')) - start.accepted} readings accepted`,
+    );
   }
   const seconds = (Date.now() - start.at) / 1000;
   const readings = (await counter(ingestPort, 'wsn_ingest_accepted_total')) - start.accepted;
   const ingestCpu = cpuMs(ingest.pid!) - start.ingestCpu;
   const detectCpu = cpuMs(detect.pid!) - start.detectCpu;
   const hist = await metric(detectPort, 'wsn_detector_tick_close_to_score_seconds');
-  console.log('| nodes | tick ms | lateness ms | measured s | readings | readings/s | ingest CPU ms / 1,000 readings | detect CPU ms / 1,000 readings | ingest peak RSS MB | detect peak RSS MB | tick close → score p50 | p99 |');
+  console.log(
+    '| nodes | tick ms | lateness ms | measured s | readings | readings/s | ingest CPU ms / 1,000 readings | detect CPU ms / 1,000 readings | ingest peak RSS MB | detect peak RSS MB | tick close → score p50 | p99 |',
+  );
   console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   console.log(
     `| ${nodes} | ${tickMs} | ${args['lateness-ms']} | ${seconds.toFixed(0)} | ${readings} | ${(readings / seconds).toFixed(0)} | ${((ingestCpu * 1000) / readings).toFixed(1)} | ${((detectCpu * 1000) / readings).toFixed(1)} | ${peakRssMb(ingest.pid!).toFixed(0)} | ${peakRssMb(detect.pid!).toFixed(0)} | ${quantile(hist, 0.5, start.hist)} | ${quantile(hist, 0.99, start.hist)} |`,
@@ -128,8 +207,14 @@ try {
   await sleep(5_000);
   rmSync(work, { recursive: true, force: true });
   // Leave nothing behind on the shared services.
-  await new InfluxSink({ url: config.influx.url, database: env.WSN_INFLUX_DATABASE, retries: 0 }).dropDatabase().catch((error: Error) => say(`could not drop the InfluxDB database: ${error.message}`));
-  const admin = new Kafka({ brokers: config.kafka.brokers, clientId: 'wsn-bench-e2e', logLevel: logLevel.NOTHING }).admin();
+  await new InfluxSink({ url: config.influx.url, database: env.WSN_INFLUX_DATABASE, retries: 0 })
+    .dropDatabase()
+    .catch((error: Error) => say(`could not drop the InfluxDB database: ${error.message}`));
+  const admin = new Kafka({
+    brokers: config.kafka.brokers,
+    clientId: 'wsn-bench-e2e',
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
   await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
   await admin.disconnect();

@@ -51,7 +51,8 @@ const PARTITIONS = 6;
 const CLUSTER_SIZE = 64;
 const fetchBytes = Number(args['fetch-bytes']);
 if (!(fetchBytes >= 1024)) throw new Error(`--fetch-bytes must be at least 1024, got ${args['fetch-bytes']}`);
-if (args.checkpoint !== 'file' && args.checkpoint !== 'memory') throw new Error(`--checkpoint is file or memory, got ${args.checkpoint}`);
+if (args.checkpoint !== 'file' && args.checkpoint !== 'memory')
+  throw new Error(`--checkpoint is file or memory, got ${args.checkpoint}`);
 
 const config = loadConfig({ env: {} });
 const parts: IncomingMessage[][] = Array.from({ length: PARTITIONS }, () => []);
@@ -60,7 +61,15 @@ const push = (node: string, ts: number, values: Record<string, number>, network?
   lastEventTs = Math.max(lastEventTs, ts);
   const p = partitionForKey(node, PARTITIONS);
   const value = Buffer.from(JSON.stringify(network ? { network, node, ts, values } : { node, ts, values }));
-  parts[p].push({ topic: 'wsn.readings', partition: p, offset: String(parts[p].length), key: node, value, headers: {}, timestamp: 0 });
+  parts[p].push({
+    topic: 'wsn.readings',
+    partition: p,
+    offset: String(parts[p].length),
+    key: node,
+    value,
+    headers: {},
+    timestamp: 0,
+  });
 };
 
 let directory: NodeDirectory;
@@ -74,10 +83,21 @@ if (args.nodes === undefined) {
   const ticks = Number(args.ticks ?? Math.max(4, Math.ceil(200_000 / nodes)));
   if (!Number.isInteger(nodes) || nodes < 1) throw new Error(`--nodes must be a positive integer, got ${args.nodes}`);
   input = `simulated ${nodes} nodes × ${ticks} ticks`;
-  const simulation = new Simulation({ nodes, seed: 3, network: config.network, tickMs: config.ingest.tickMs, startTs: 56_000_000 * config.ingest.tickMs });
+  const simulation = new Simulation({
+    nodes,
+    seed: 3,
+    network: config.network,
+    tickMs: config.ingest.tickMs,
+    startTs: 56_000_000 * config.ingest.tickMs,
+  });
   const clusters = [];
   for (let i = 0; i < nodes; i += CLUSTER_SIZE) {
-    clusters.push({ id: `c${String(i / CLUSTER_SIZE).padStart(5, '0')}`, nodes: simulation.nodes.slice(i, i + CLUSTER_SIZE).map((n) => ({ id: n.id, modalities: [...SIMULATED_MODALITIES] })) });
+    clusters.push({
+      id: `c${String(i / CLUSTER_SIZE).padStart(5, '0')}`,
+      nodes: simulation.nodes
+        .slice(i, i + CLUSTER_SIZE)
+        .map((n) => ({ id: n.id, modalities: [...SIMULATED_MODALITIES] })),
+    });
   }
   directory = new NodeDirectory({ network: config.network, version: `bench-${nodes}`, clusters });
   for (let k = 0; k < ticks; k++) {
@@ -91,7 +111,8 @@ const total = parts.reduce((n, p) => n + p.length, 0);
 function nextBatch(messages: IncomingMessage[], from: number): IncomingMessage[] {
   let bytes = 0;
   let end = from;
-  while (end < messages.length && (end === from || bytes + messages[end].value.length <= fetchBytes)) bytes += messages[end++].value.length;
+  while (end < messages.length && (end === from || bytes + messages[end].value.length <= fetchBytes))
+    bytes += messages[end++].value.length;
   return messages.slice(from, end);
 }
 
@@ -101,12 +122,20 @@ const producer: TransportProducer = {
   close: async () => undefined,
 };
 const stateDir = mkdtempSync(join(tmpdir(), 'wsn-bench-'));
-const checkpoints: CheckpointStore = args.checkpoint === 'file' ? new FileCheckpointStore(stateDir, config.network, 'bench') : new MemoryCheckpointStore();
+const checkpoints: CheckpointStore =
+  args.checkpoint === 'file' ? new FileCheckpointStore(stateDir, config.network, 'bench') : new MemoryCheckpointStore();
 global.gc?.();
 const inputRssMb = process.memoryUsage().rss / 2 ** 20;
 const cpu = process.cpuUsage();
 const started = performance.now();
-const pipeline = new IngestPipeline({ ingest: config.ingest, directory, producer, metrics: new IngestMetrics(), checkpoints, logger: createLogger('bench', 'silent') });
+const pipeline = new IngestPipeline({
+  ingest: config.ingest,
+  directory,
+  producer,
+  metrics: new IngestMetrics(),
+  checkpoints,
+  logger: createLogger('bench', 'silent'),
+});
 await pipeline.assign(parts.map((_, i) => `wsn.readings:${i}`));
 const positions = parts.map(() => 0);
 let done = 0;
@@ -123,7 +152,9 @@ while (positions.some((at, i) => at < parts[i].length)) {
   }
   if (performance.now() - lastProgress > 5_000) {
     lastProgress = performance.now();
-    process.stderr.write(`bench ingest: ${done}/${total} readings, ${frames} frames, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+    process.stderr.write(
+      `bench ingest: ${done}/${total} readings, ${frames} frames, ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
+    );
   }
 }
 // The end of the stream: event time moves past the last tick plus the allowed lateness (as for a live
@@ -137,7 +168,9 @@ const peakRssMb = process.resourceUsage().maxRSS / 1024;
 rmSync(stateDir, { recursive: true, force: true });
 
 if (args.header) {
-  console.log('| input | checkpoint | fetch KiB | readings | batches | frames | wall s | CPU s | CPU ms / 1,000 readings | readings/s (wall) | peak RSS MB (input alone) |');
+  console.log(
+    '| input | checkpoint | fetch KiB | readings | batches | frames | wall s | CPU s | CPU ms / 1,000 readings | readings/s (wall) | peak RSS MB (input alone) |',
+  );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 }
 console.log(

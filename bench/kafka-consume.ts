@@ -17,7 +17,8 @@ import { Simulation } from '../sources/simulate.ts';
 
 const { values: args } = parseArgs({ options: { readings: { type: 'string', default: '300000' } } });
 const wanted = Number(args.readings);
-if (!Number.isInteger(wanted) || wanted < 1) throw new Error(`--readings must be a positive integer, got ${args.readings}`);
+if (!Number.isInteger(wanted) || wanted < 1)
+  throw new Error(`--readings must be a positive integer, got ${args.readings}`);
 const brokers = loadConfig({ env: process.env }).kafka.brokers;
 const topic = `bench.readings.${randomUUID().slice(0, 8)}`;
 const kafka = new Kafka({ clientId: 'wsn-bench-consume', brokers, logLevel: logLevel.NOTHING });
@@ -34,7 +35,10 @@ try {
   for (let k = 0; sent < wanted; k++) {
     const round = simulation.round(k).slice(0, wanted - sent);
     for (let i = 0; i < round.length; i += 2_000) {
-      await producer.send({ topic, messages: round.slice(i, i + 2_000).map((r) => ({ key: r.node, value: JSON.stringify(r) })) });
+      await producer.send({
+        topic,
+        messages: round.slice(i, i + 2_000).map((r) => ({ key: r.node, value: JSON.stringify(r) })),
+      });
     }
     sent += round.length;
     say(`sent ${sent} of ${wanted}`);
@@ -70,9 +74,13 @@ try {
     const cpuS = (used.user + used.system) / 1e6;
     await consumer.disconnect();
     say(`${fetchBytes / 1024} KiB: ${received} messages in ${wallS.toFixed(1)} s (${cpuS.toFixed(1)} s CPU)`);
-    rows.push(`| ${fetchBytes / 1024} | ${received} | ${batches} | ${wallS.toFixed(2)} | ${cpuS.toFixed(2)} | ${Math.round(received / wallS)} | ${Math.round(received / cpuS)} |`);
+    rows.push(
+      `| ${fetchBytes / 1024} | ${received} | ${batches} | ${wallS.toFixed(2)} | ${cpuS.toFixed(2)} | ${Math.round(received / wallS)} | ${Math.round(received / cpuS)} |`,
+    );
   }
-  console.log('| fetch KiB per partition | messages | batches | wall s | CPU s | messages/s (wall) | messages/s (CPU) |');
+  console.log(
+    '| fetch KiB per partition | messages | batches | wall s | CPU s | messages/s (wall) | messages/s (CPU) |',
+  );
   console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const row of rows) console.log(row);
 } finally {

@@ -36,8 +36,16 @@ async function step<T>(name: string, run: () => Promise<T> | T): Promise<{ value
 
 const rng = createRng(7);
 const side = Math.sqrt(n) * 10;
-const nodes: SensorNode[] = Array.from({ length: n }, (_, i) => ({ id: String(i), x: rng.next() * side, y: rng.next() * side, modalities: ['temperature'], status: 'active' }));
-const built = await step('build edges and clusters', () => createTopology(nodes, { edgeRule: { knn: 4 }, cluster: { maxSize: 64, seed: 1 } }));
+const nodes: SensorNode[] = Array.from({ length: n }, (_, i) => ({
+  id: String(i),
+  x: rng.next() * side,
+  y: rng.next() * side,
+  modalities: ['temperature'],
+  status: 'active',
+}));
+const built = await step('build edges and clusters', () =>
+  createTopology(nodes, { edgeRule: { knn: 4 }, cluster: { maxSize: 64, seed: 1 } }),
+);
 const topology = built.value;
 let lastReport = 0;
 const publisher = new TopologyPublisher({
@@ -60,13 +68,19 @@ try {
     await follower.start();
     return follower.waitFor((_t, v) => v === published.value.version, 3_600_000);
   });
-  const same = JSON.stringify(exportClusters(followed.value, { denseLimit: 0 }).map((c) => c.nodes)) === JSON.stringify(exportClusters(topology, { denseLimit: 0 }).map((c) => c.nodes));
+  const same =
+    JSON.stringify(exportClusters(followed.value, { denseLimit: 0 }).map((c) => c.nodes)) ===
+    JSON.stringify(exportClusters(topology, { denseLimit: 0 }).map((c) => c.nodes));
   if (!same) throw new Error('the followed topology differs from the published one');
   const rss = process.resourceUsage().maxRSS / 1024;
-  console.log('| nodes | clusters | records | build + cluster wall s (CPU s) | publish wall s (CPU s) | follow wall s (CPU s) | peak RSS MB (both) |');
+  console.log(
+    '| nodes | clusters | records | build + cluster wall s (CPU s) | publish wall s (CPU s) | follow wall s (CPU s) | peak RSS MB (both) |',
+  );
   console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const f = (s: { wallS: number; cpuS: number }): string => `${s.wallS.toFixed(1)} (${s.cpuS.toFixed(1)})`;
-  console.log(`| ${n.toLocaleString('en-US')} | ${topology.clustering.clusters.size} | ${published.value.sent} | ${f(built)} | ${f(published)} | ${f(followed)} | ${Math.round(rss)} |`);
+  console.log(
+    `| ${n.toLocaleString('en-US')} | ${topology.clustering.clusters.size} | ${published.value.sent} | ${f(built)} | ${f(published)} | ${f(followed)} | ${Math.round(rss)} |`,
+  );
 } finally {
   await follower.stop().catch(() => undefined);
   await publisher.disconnect().catch(() => undefined);

@@ -43,7 +43,13 @@ function randomNodes(n: number): SensorNode[] {
   const rng = createRng(SEED);
   // Constant density: about one node per 100 square units, like a large deployment.
   const side = Math.sqrt(n) * 10;
-  return Array.from({ length: n }, (_, i) => ({ id: String(i), x: rng.next() * side, y: rng.next() * side, modalities: ['temperature'], status: 'active' as const }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: String(i),
+    x: rng.next() * side,
+    y: rng.next() * side,
+    modalities: ['temperature'],
+    status: 'active' as const,
+  }));
 }
 
 function runChild(n: number): Row {
@@ -120,7 +126,10 @@ function writeSection(rows: Row[]): string {
   const block = section(rows);
   const start = text.indexOf(BEGIN);
   const end = text.indexOf(END);
-  const next = start >= 0 && end > start ? `${text.slice(0, start)}${block}${text.slice(end + END.length)}` : `${text.trimEnd()}\n\n${block}\n`;
+  const next =
+    start >= 0 && end > start
+      ? `${text.slice(0, start)}${block}${text.slice(end + END.length)}`
+      : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(file, next);
   return file;
 }
@@ -133,14 +142,20 @@ if (args[0] === '--child') {
   const rows: Row[] = [];
   for (const n of sizes) {
     process.stderr.write(`bench topology: ${n.toLocaleString('en-US')} nodes …\n`);
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', String(n)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const child = spawnSync(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), '--child', String(n)],
+      { encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
     if (child.status !== 0) {
       process.stderr.write(child.stderr);
       throw new Error(`benchmark child for ${n} nodes failed (exit ${child.status})`);
     }
     const row = JSON.parse(child.stdout.trim().split('\n').pop()!) as Row;
     rows.push(row);
-    process.stderr.write(`  edges ${(row.edgesMs / 1000).toFixed(2)} s, clustering ${(row.clusterMs / 1000).toFixed(2)} s, total ${(row.totalMs / 1000).toFixed(2)} s (CPU ${(row.cpuMs / 1000).toFixed(2)} s), peak RSS ${row.peakRssMb.toFixed(0)} MB\n`);
+    process.stderr.write(
+      `  edges ${(row.edgesMs / 1000).toFixed(2)} s, clustering ${(row.clusterMs / 1000).toFixed(2)} s, total ${(row.totalMs / 1000).toFixed(2)} s (CPU ${(row.cpuMs / 1000).toFixed(2)} s), peak RSS ${row.peakRssMb.toFixed(0)} MB\n`,
+    );
   }
   if (args.length === 0) process.stderr.write(`bench topology: wrote ${writeSection(rows)}\n`);
   else process.stdout.write(`${section(rows)}\n`);

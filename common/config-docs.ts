@@ -11,11 +11,14 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   stateDir: 'Folder for local state: services, checkpoints, caches (relative to the working directory).',
   'kafka.brokers': 'Kafka bootstrap brokers (host:port list; comma-separated in the environment).',
   'kafka.clientId': 'Kafka client id prefix of every wsn-watch client.',
-  'kafka.sessionTimeoutMs': 'Consumer group session timeout: how long the group waits for a consumer that stopped without leaving (crash, SIGKILL) before its partitions go to another replica or a restarted one. Lower means faster failover and more spurious rebalances under load.',
-  'kafka.sasl.mechanism': 'SASL mechanism of the broker connection: plain, scram-sha-256 or scram-sha-512 (unset: no SASL).',
+  'kafka.sessionTimeoutMs':
+    'Consumer group session timeout: how long the group waits for a consumer that stopped without leaving (crash, SIGKILL) before its partitions go to another replica or a restarted one. Lower means faster failover and more spurious rebalances under load.',
+  'kafka.sasl.mechanism':
+    'SASL mechanism of the broker connection: plain, scram-sha-256 or scram-sha-512 (unset: no SASL).',
   'kafka.sasl.username': 'SASL user name.',
   'kafka.sasl.password': 'SASL password; never logged.',
-  'kafka.ssl': 'TLS to the brokers: true (system CAs), or {"ca": FILE, "cert": FILE, "key": FILE} with PEM files for a private CA and a client certificate.',
+  'kafka.ssl':
+    'TLS to the brokers: true (system CAs), or {"ca": FILE, "cert": FILE, "key": FILE} with PEM files for a private CA and a client certificate.',
   'influx.url': 'InfluxDB 1.x HTTP address the sinks and dashboards use.',
   'influx.database': 'InfluxDB database of readings, anomalies, system and pipeline points.',
   'influx.username': 'InfluxDB user (with influx.password); kept out of influx.url so logs and messages never show it.',
@@ -27,20 +30,28 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'services.influxPort': 'Port of the local InfluxDB.',
   'services.alertmanagerPort': 'Port of the local Alertmanager.',
   'ingest.tickMs': 'Tick length in ms: readings are aligned on ticks of event time (31 s is the IBRL sampling).',
-  'ingest.allowedLatenessMs': 'How late (event time) a reading may arrive and still count; the watermark trails the newest reading by this much.',
+  'ingest.allowedLatenessMs':
+    'How late (event time) a reading may arrive and still count; the watermark trails the newest reading by this much.',
   'ingest.silenceMs': 'A node without readings for this long is flagged silent.',
   'ingest.maxMessageBytes': 'Messages larger than this are rejected to the DLQ.',
   'ingest.httpPort': 'Port of the ingest service’s /metrics, /healthz and /readyz (0 = any free port).',
-  'ingest.lineProtocolPrecision': 'Timestamp precision of InfluxDB line protocol readings; auto guesses from the magnitude.',
+  'ingest.lineProtocolPrecision':
+    'Timestamp precision of InfluxDB line protocol readings; auto guesses from the magnitude.',
   'ingest.partitionIdleMs': 'A readings partition silent this long no longer holds the watermark back.',
-  'ingest.maxCatchUpMs': 'When the watermark jumps over a stretch of event time without any reading (the stream stopped, then resumed) longer than this, its older empty ticks are skipped, each skip logged and counted in wsn_ingest_skipped_ticks_total; ticks that hold readings are never skipped. Measured in time, so it means the same whatever ingest.tickMs.',
+  'ingest.maxCatchUpMs':
+    'When the watermark jumps over a stretch of event time without any reading (the stream stopped, then resumed) longer than this, its older empty ticks are skipped, each skip logged and counted in wsn_ingest_skipped_ticks_total; ticks that hold readings are never skipped. Measured in time, so it means the same whatever ingest.tickMs.',
   'detector.model': 'Folder of the trained model (`wsn-watch train --out`).',
-  'detector.threshold': 'Node anomaly probability above which a tick counts as anomalous for alerting. Unset (the default): the threshold calibrated and stored with the model; `detect` and `demo` print which one is in force and where it came from.',
+  'detector.threshold':
+    'Node anomaly probability above which a tick counts as anomalous for alerting. Unset (the default): the threshold calibrated and stored with the model; `detect` and `demo` print which one is in force and where it came from.',
   'detector.alertAfterTicks': 'Consecutive anomalous ticks before a node alert fires.',
-  'detector.resolveAfterTicks': 'Consecutive ticks clearly below the threshold (under threshold × resolveRatio) before an alert resolves; dips shorter than this keep a persistent fault’s alert firing.',
-  'detector.resolveRatio': 'The resolve level as a fraction of the threshold (hysteresis): a tick between it and the threshold keeps an alert firing.',
-  'detector.localizationRatio': 'Localization: a node above the threshold does not count a tick when a graph neighbour has a higher probability and the node’s own evidence (log-odds margin and reconstruction error) is below this fraction of the neighbour’s; 0 turns it off (docs/alerts.md).',
-  'detector.backend': 'TensorFlow.js backend: auto (native when it loads, else WASM, else pure JS), tensorflow, wasm or cpu.',
+  'detector.resolveAfterTicks':
+    'Consecutive ticks clearly below the threshold (under threshold × resolveRatio) before an alert resolves; dips shorter than this keep a persistent fault’s alert firing.',
+  'detector.resolveRatio':
+    'The resolve level as a fraction of the threshold (hysteresis): a tick between it and the threshold keeps an alert firing.',
+  'detector.localizationRatio':
+    'Localization: a node above the threshold does not count a tick when a graph neighbour has a higher probability and the node’s own evidence (log-odds margin and reconstruction error) is below this fraction of the neighbour’s; 0 turns it off (docs/alerts.md).',
+  'detector.backend':
+    'TensorFlow.js backend: auto (native when it loads, else WASM, else pure JS), tensorflow, wasm or cpu.',
   'detector.httpPort': 'Port of the detector service’s /metrics, /healthz and /readyz (0 = any free port).',
   'detector.modalities': 'Modalities the frames must carry; the service refuses a model trained on others.',
   'detector.window': 'Window length the model must have been trained with.',
@@ -49,9 +60,12 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'dashboard.port': 'Port of the built-in dashboard (0 = any free port).',
   'dashboard.publicUrl': 'Base URL alert links point to.',
   webhooks: 'Webhook receivers of alerts: [{"url": "...", "secret": "..."}]; a secret signs the body with HMAC-SHA256.',
-  'ops.host': 'Address the ingest and detector /metrics, /healthz and /readyz servers bind; loopback by default, 0.0.0.0 lets a Prometheus in another container scrape them.',
-  'validation.maxFutureTicks': 'Readings more than this many ticks ahead of the ingest machine’s clock are rejected to the DLQ as `future` (a wrong sender clock would stall the watermark).',
-  'validation.plausibility': 'Plausible range per modality, {"temperature": {"min": -90, "max": 150}, ...}, laid over the built-in ranges of temperature, humidity, light and voltage; values outside go to the DLQ as `implausible`.',
+  'ops.host':
+    'Address the ingest and detector /metrics, /healthz and /readyz servers bind; loopback by default, 0.0.0.0 lets a Prometheus in another container scrape them.',
+  'validation.maxFutureTicks':
+    'Readings more than this many ticks ahead of the ingest machine’s clock are rejected to the DLQ as `future` (a wrong sender clock would stall the watermark).',
+  'validation.plausibility':
+    'Plausible range per modality, {"temperature": {"min": -90, "max": 150}, ...}, laid over the built-in ranges of temperature, humidity, light and voltage; values outside go to the DLQ as `implausible`.',
 };
 
 interface JsonSchemaNode {
@@ -82,7 +96,11 @@ export function configKeys(): ConfigKeyDoc[] {
         walk(child, key);
         continue;
       }
-      const type = child.enum ? child.enum.map((v) => JSON.stringify(v)).join(' \\| ') : child.type === 'array' ? `${child.items?.type ?? 'value'}[]` : String(child.type ?? 'value');
+      const type = child.enum
+        ? child.enum.map((v) => JSON.stringify(v)).join(' \\| ')
+        : child.type === 'array'
+          ? `${child.items?.type ?? 'value'}[]`
+          : String(child.type ?? 'value');
       out.push({
         key,
         type,
@@ -98,7 +116,10 @@ export function configKeys(): ConfigKeyDoc[] {
 
 export function renderConfigDoc(): string {
   const rows = configKeys()
-    .map((k) => `| \`${k.key}\` | ${k.type} | \`${k.default}\` | ${k.env === '—' ? '—' : `\`${k.env}\``} | ${k.description} |`)
+    .map(
+      (k) =>
+        `| \`${k.key}\` | ${k.type} | \`${k.default}\` | ${k.env === '—' ? '—' : `\`${k.env}\``} | ${k.description} |`,
+    )
     .join('\n');
   return `# Configuration
 

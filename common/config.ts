@@ -32,7 +32,10 @@ export const ConfigSchema = z.object({
         .optional(),
       /** TLS to the brokers: `true` trusts the system CAs; files (PEM) for a private CA and a client certificate. */
       ssl: z
-        .union([z.boolean(), z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).strict()])
+        .union([
+          z.boolean(),
+          z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).strict(),
+        ])
         .optional(),
     })
     .default({ brokers: ['127.0.0.1:9092'], clientId: 'wsn-watch', sessionTimeoutMs: 30_000 }),
@@ -64,8 +67,16 @@ export const ConfigSchema = z.object({
     .object({
       tickMs: z.coerce.number().int().positive().default(31_000),
       allowedLatenessMs: z.coerce.number().int().nonnegative().default(62_000),
-      silenceMs: z.coerce.number().int().positive().default(10 * 60_000),
-      maxMessageBytes: z.coerce.number().int().positive().default(64 * 1024),
+      silenceMs: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(10 * 60_000),
+      maxMessageBytes: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(64 * 1024),
       /** Port of the ingest service's /metrics, /healthz and /readyz (0 = any free port). */
       httpPort: z.coerce.number().int().min(0).max(65535).default(9464),
       /** Unit of line-protocol timestamps; `auto` infers it from the magnitude. */
@@ -73,9 +84,22 @@ export const ConfigSchema = z.object({
       /** A readings partition that delivered nothing for this long stops holding the event-time watermark back. */
       partitionIdleMs: z.coerce.number().int().positive().default(10_000),
       /** Longest stretch of event time emitted tick by tick when the watermark jumps; older ticks of a longer gap are skipped (logged and counted). */
-      maxCatchUpMs: z.coerce.number().int().positive().default(24 * 3600_000),
+      maxCatchUpMs: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(24 * 3600_000),
     })
-    .default({ tickMs: 31_000, allowedLatenessMs: 62_000, silenceMs: 600_000, maxMessageBytes: 65_536, httpPort: 9464, lineProtocolPrecision: 'auto', partitionIdleMs: 10_000, maxCatchUpMs: 24 * 3600_000 }),
+    .default({
+      tickMs: 31_000,
+      allowedLatenessMs: 62_000,
+      silenceMs: 600_000,
+      maxMessageBytes: 65_536,
+      httpPort: 9464,
+      lineProtocolPrecision: 'auto',
+      partitionIdleMs: 10_000,
+      maxCatchUpMs: 24 * 3600_000,
+    }),
   detector: z
     .object({
       model: z.string().default('models/default'),
@@ -98,7 +122,16 @@ export const ConfigSchema = z.object({
       /** How often firing alerts are re-sent to Alertmanager so they do not expire, ms. */
       alertResendMs: z.coerce.number().int().positive().default(60_000),
     })
-    .default({ model: 'models/default', alertAfterTicks: 2, resolveAfterTicks: 10, resolveRatio: 0.5, localizationRatio: 0.5, backend: 'auto', httpPort: 9465, alertResendMs: 60_000 }),
+    .default({
+      model: 'models/default',
+      alertAfterTicks: 2,
+      resolveAfterTicks: 10,
+      resolveRatio: 0.5,
+      localizationRatio: 0.5,
+      backend: 'auto',
+      httpPort: 9465,
+      alertResendMs: 60_000,
+    }),
   dashboard: z
     .object({
       host: z.string().default('127.0.0.1'),
@@ -106,9 +139,7 @@ export const ConfigSchema = z.object({
       publicUrl: z.string().default('http://127.0.0.1:8080'),
     })
     .default({ host: '127.0.0.1', port: 8080, publicUrl: 'http://127.0.0.1:8080' }),
-  webhooks: z
-    .array(z.object({ url: z.string().url(), secret: z.string().optional() }))
-    .default([]),
+  webhooks: z.array(z.object({ url: z.string().url(), secret: z.string().optional() })).default([]),
   // --- Reliability and security (issue 13): validation limits, credentials, bind addresses. ---
   validation: z
     .object({
@@ -116,7 +147,12 @@ export const ConfigSchema = z.object({
       maxFutureTicks: z.coerce.number().int().min(0).default(3),
       /** Plausible range per modality, laid over the built-in ones (ingest/plausibility.ts). */
       plausibility: z
-        .record(z.string().min(1), z.object({ min: z.number(), max: z.number() }).refine((r) => r.min <= r.max, { message: 'min must not exceed max' }))
+        .record(
+          z.string().min(1),
+          z
+            .object({ min: z.number(), max: z.number() })
+            .refine((r) => r.min <= r.max, { message: 'min must not exceed max' }),
+        )
         .default({}),
     })
     .default({ maxFutureTicks: 3, plausibility: {} }),
@@ -197,7 +233,12 @@ function merge(base: Tree, over: Tree): Tree {
     if (value === undefined) continue;
     const prev = out[key];
     out[key] =
-      value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object' && !Array.isArray(prev)
+      value &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      prev &&
+      typeof prev === 'object' &&
+      !Array.isArray(prev)
         ? merge(prev as Tree, value as Tree)
         : value;
   }
@@ -214,12 +255,20 @@ export interface LoadConfigOptions {
 
 function readConfigFile(file: string): Tree {
   if (!existsSync(file)) {
-    throw new UserError('CONFIG_NOT_FOUND', `config file ${file} does not exist`, 'pass an existing JSON file to --config or WSN_CONFIG');
+    throw new UserError(
+      'CONFIG_NOT_FOUND',
+      `config file ${file} does not exist`,
+      'pass an existing JSON file to --config or WSN_CONFIG',
+    );
   }
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Tree;
   } catch (error) {
-    throw new UserError('CONFIG_INVALID', `config file ${file} is not valid JSON: ${(error as Error).message}`, 'fix the JSON syntax');
+    throw new UserError(
+      'CONFIG_INVALID',
+      `config file ${file} is not valid JSON: ${(error as Error).message}`,
+      'fix the JSON syntax',
+    );
   }
 }
 
@@ -233,7 +282,8 @@ function getPath(tree: Tree, dotted: string): unknown {
 }
 
 /** Where a key's value came from (the highest-precedence layer that sets it). */
-export type ConfigOrigin = { kind: 'flag' } | { kind: 'environment'; name: string } | { kind: 'file'; file: string } | { kind: 'default' };
+export type ConfigOrigin =
+  { kind: 'flag' } | { kind: 'environment'; name: string } | { kind: 'file'; file: string } | { kind: 'default' };
 
 /**
  * Which layer set a key, with the same options given to loadConfig: lets a
@@ -259,7 +309,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   for (const [name, key] of Object.entries(ENV_VARS)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    setPath(fromEnv, key, LIST_KEYS.has(key) ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw);
+    setPath(
+      fromEnv,
+      key,
+      LIST_KEYS.has(key)
+        ? raw
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : raw,
+    );
   }
   const fromFlags: Tree = {};
   for (const [key, value] of Object.entries(options.flags ?? {})) {
@@ -268,8 +327,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const merged = merge(merge(tree, fromEnv), fromFlags);
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-    throw new UserError('CONFIG_INVALID', `invalid configuration: ${problems}`, 'see docs/configuration.md for every key, its type and default');
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+      .join('; ');
+    throw new UserError(
+      'CONFIG_INVALID',
+      `invalid configuration: ${problems}`,
+      'see docs/configuration.md for every key, its type and default',
+    );
   }
   registerConfigSecrets(parsed.data);
   return parsed.data;

@@ -50,7 +50,9 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     if (path === '/readyz') {
       const problems = options.problems?.() ?? [];
       const ready = options.ready() && problems.length === 0;
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : `not ready\n${problems.map((p) => `${p}\n`).join('')}`);
+      res
+        .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(ready ? 'ready\n' : `not ready\n${problems.map((p) => `${p}\n`).join('')}`);
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n');

@@ -49,13 +49,15 @@ export function registerSecret(secret: string | undefined | null): void {
 /** `scheme://user:pass@` (or `scheme://token@`) → `scheme://[redacted]@`. */
 const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@"'<>]+@/gi;
 /** Credential-like query parameters: influx's `u`/`p`, tokens, keys, signatures. */
-const QUERY_SECRET = /([?&](?:p|u|password|passwd|pwd|token|access_token|api_key|apikey|key|secret|sig|signature|auth)=)[^&\s"'#]+/gi;
+const QUERY_SECRET =
+  /([?&](?:p|u|password|passwd|pwd|token|access_token|api_key|apikey|key|secret|sig|signature|auth)=)[^&\s"'#]+/gi;
 
 /** Removes every secret this module knows how to see from a piece of text. */
 export function scrubSecrets(text: string): string {
   let out = text.replace(USERINFO, `$1${REDACTED}@`).replace(QUERY_SECRET, `$1${REDACTED}`);
   // Longest first, so a secret that contains another is blanked whole.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length))
+    if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   return out;
 }
 
@@ -73,7 +75,10 @@ export function redactUrl(url: string, options: { path?: 'keep' | 'hide' } = {})
   }
   const hasPath = parsed.pathname !== '/' && parsed.pathname !== '';
   const path = options.path === 'hide' ? (hasPath ? '/…' : '') : parsed.pathname === '/' ? '' : parsed.pathname;
-  const query = options.path === 'hide' || parsed.search === '' ? '' : `?${[...parsed.searchParams.keys()].map((k) => `${k}=${REDACTED}`).join('&')}`;
+  const query =
+    options.path === 'hide' || parsed.search === ''
+      ? ''
+      : `?${[...parsed.searchParams.keys()].map((k) => `${k}=${REDACTED}`).join('&')}`;
   return `${parsed.protocol}//${parsed.username || parsed.password ? `${REDACTED}@` : ''}${parsed.host}${path}${query}`;
 }
 
@@ -84,7 +89,10 @@ function scrubbing(destination: DestinationStream): DestinationStream {
 
 export function createLogger(name: string, level?: string, destination?: DestinationStream): Logger {
   const resolved = level ?? process.env.WSN_LOG_LEVEL ?? (process.env.VITEST ? 'silent' : 'info');
-  return pino({ name, level: resolved, redact: { paths: REDACT_PATHS, censor: REDACTED } }, scrubbing(destination ?? pino.destination(2)));
+  return pino(
+    { name, level: resolved, redact: { paths: REDACT_PATHS, censor: REDACTED } },
+    scrubbing(destination ?? pino.destination(2)),
+  );
 }
 
 export type { Logger };

@@ -21,13 +21,21 @@ export function registerDashboardCommands(program: Command): void {
 
   dashboard
     .command('serve')
-    .description('serve the live dashboard over the results in InfluxDB (config influx.*) and the alerts in Alertmanager (alertmanager.url)')
-    .option('--host <host>', 'address to listen on (config dashboard.host; loopback by default, the dashboard has no authentication)')
+    .description(
+      'serve the live dashboard over the results in InfluxDB (config influx.*) and the alerts in Alertmanager (alertmanager.url)',
+    )
+    .option(
+      '--host <host>',
+      'address to listen on (config dashboard.host; loopback by default, the dashboard has no authentication)',
+    )
     .option('--port <port>', 'port to listen on (config dashboard.port)')
     .option('--poll-ms <ms>', 'how often to look for new results and alerts', integerArg('--poll-ms', 100), 5000)
     .action(async (flags: ServeFlags, command: Command) => {
       const globals = command.optsWithGlobals<{ config?: string }>();
-      const config = loadConfig({ file: globals.config, flags: { 'dashboard.host': flags.host, 'dashboard.port': flags.port } });
+      const config = loadConfig({
+        file: globals.config,
+        flags: { 'dashboard.host': flags.host, 'dashboard.port': flags.port },
+      });
       const server = await serveInfluxDashboard(config, flags.pollMs);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());

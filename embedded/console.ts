@@ -20,7 +20,10 @@ export interface DemoStatus {
 }
 
 export function formatStatus(status: DemoStatus): string {
-  const event = status.eventTs === null ? 'warming up' : `event time ${new Date(status.eventTs).toISOString().slice(0, 16).replace('T', ' ')}Z`;
+  const event =
+    status.eventTs === null
+      ? 'warming up'
+      : `event time ${new Date(status.eventTs).toISOString().slice(0, 16).replace('T', ' ')}Z`;
   return [
     `${status.ticksPerSecond.toFixed(1)} ticks/s`,
     `${status.nodes} nodes`,
@@ -37,7 +40,8 @@ export function formatStatus(status: DemoStatus): string {
  * a silent node reads `silent` instead of modality and probability; a resolved alert adds `until …`.
  */
 export function formatAlert(alert: Alert): string {
-  const what = alert.kind === 'silent' ? 'silent (stopped reporting)' : `${alert.modality} p=${alert.probability.toFixed(2)}`;
+  const what =
+    alert.kind === 'silent' ? 'silent (stopped reporting)' : `${alert.modality} p=${alert.probability.toFixed(2)}`;
   const until = alert.status === 'resolved' && alert.endsAt !== undefined ? ` until ${isoSeconds(alert.endsAt)}` : '';
   return `ALERT ${alert.status} node ${alert.node} (cluster ${alert.cluster}) ${what} since ${isoSeconds(alert.startsAt)}${until} → ${alert.dashboardUrl}`;
 }

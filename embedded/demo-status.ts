@@ -31,7 +31,10 @@ export class LiveStatus {
     this.unsubscribe = options.store.subscribe((change) => {
       if (change.kind === 'scores') this.scored(change.tick);
     });
-    this.timer = setInterval(() => void this.refresh().catch((error: unknown) => options.logger.warn({ err: error }, 'status refresh failed')), 1_000);
+    this.timer = setInterval(
+      () => void this.refresh().catch((error: unknown) => options.logger.warn({ err: error }, 'status refresh failed')),
+      1_000,
+    );
   }
 
   stopRefreshing(): void {
@@ -54,7 +57,9 @@ export class LiveStatus {
     const { store, view, directory, network, tickMs } = this.options;
     const now = Date.now();
     const elapsed = (now - this.lastSample.at) / 1000;
-    if (elapsed > 0 && this.newestTick !== null) this.ticksPerSecond = this.lastSample.tick === null ? 0 : (this.newestTick - this.lastSample.tick) / tickMs / elapsed;
+    if (elapsed > 0 && this.newestTick !== null)
+      this.ticksPerSecond =
+        this.lastSample.tick === null ? 0 : (this.newestTick - this.lastSample.tick) / tickMs / elapsed;
     this.lastSample = { at: now, tick: this.newestTick };
     const [nodes, alerts] = await Promise.all([store.latestNodes(network), store.alerts(network)]);
     view.status({

@@ -45,20 +45,49 @@ export interface SummaryInput {
 export function summarizeDemoFaults(input: SummaryInput): DemoFaultSummary {
   const { tickMs } = input;
   // A transition's tick: when it fired, the first tick of its run above the threshold; when it resolved, its end.
-  const spans = alertSpans(input.alerts.map((alert) => ({ tick: alert.status === 'firing' ? alert.startsAt : (alert.endsAt ?? alert.startsAt), alert })));
-  const events = input.faults.map((f) => ({ node: f.node, modality: f.modality, start: f.fromTs, end: f.toTs, kind: f.kind }));
+  const spans = alertSpans(
+    input.alerts.map((alert) => ({
+      tick: alert.status === 'firing' ? alert.startsAt : (alert.endsAt ?? alert.startsAt),
+      alert,
+    })),
+  );
+  const events = input.faults.map((f) => ({
+    node: f.node,
+    modality: f.modality,
+    start: f.fromTs,
+    end: f.toTs,
+    kind: f.kind,
+  }));
   const to = input.newestTick ?? 0;
-  const metrics = eventMetrics(events, spans, { tickMs, graceTicks: input.graceTicks, from: -Infinity, to: Infinity, nodes: input.nodes, clusterOf: input.clusterOf });
+  const metrics = eventMetrics(events, spans, {
+    tickMs,
+    graceTicks: input.graceTicks,
+    from: -Infinity,
+    to: Infinity,
+    nodes: input.nodes,
+    clusterOf: input.clusterOf,
+  });
   const outcomes: DemoFaultOutcome[] = metrics.outcomes.map((o, i) => {
     const fault = input.faults[i];
     if (input.newestTick === null || fault.fromTs > to) return { fault, status: 'not reached' };
-    if (fault.modality !== '*' && !input.modalities.includes(fault.modality) && !o.detected) return { fault, status: 'not seen by the model' };
+    if (fault.modality !== '*' && !input.modalities.includes(fault.modality) && !o.detected)
+      return { fault, status: 'not seen by the model' };
     if (!o.detected) return { fault, status: 'missed' };
     const span = spans.find((s) => s.node === fault.node && s.fired === o.firedAt);
-    return { fault, status: 'detected', ticksToDetect: o.ticksToDetect ?? undefined, alertModality: span?.kind === 'silent' ? 'silent' : span?.modality, stillFiring: span?.resolved === null };
+    return {
+      fault,
+      status: 'detected',
+      ticksToDetect: o.ticksToDetect ?? undefined,
+      alertModality: span?.kind === 'silent' ? 'silent' : span?.modality,
+      stillFiring: span?.resolved === null,
+    };
   });
   const grace = input.graceTicks * tickMs;
-  const others = spans.filter((s) => s.kind === 'anomaly' && !events.some((e) => e.node === s.node && s.fired >= e.start - grace && s.fired <= e.end + grace));
+  const others = spans.filter(
+    (s) =>
+      s.kind === 'anomaly' &&
+      !events.some((e) => e.node === s.node && s.fired >= e.start - grace && s.fired <= e.end + grace),
+  );
   return { outcomes, others };
 }
 
@@ -67,17 +96,25 @@ const iso = (ts: number): string => new Date(ts).toISOString().replace(/\.\d{3}Z
 /** Console lines of the summary. */
 export function formatDemoFaultSummary(summary: DemoFaultSummary): string[] {
   const count = (status: DemoFaultOutcome['status']) => summary.outcomes.filter((o) => o.status === status).length;
-  const lines = [`demo: faults: ${count('detected')} detected, ${count('missed')} missed, ${count('not reached')} not reached in event time, ${count('not seen by the model')} in a modality the model does not see`];
+  const lines = [
+    `demo: faults: ${count('detected')} detected, ${count('missed')} missed, ${count('not reached')} not reached in event time, ${count('not seen by the model')} in a modality the model does not see`,
+  ];
   for (const o of summary.outcomes) {
     const f = o.fault;
     const what = `${f.kind} on node ${f.node}${f.modality === '*' ? '' : ` ${f.modality}`} from ${iso(f.fromTs)}`;
     if (o.status === 'detected') {
-      lines.push(`  detected: ${what}: alert on node ${f.node} (${o.alertModality}) ${o.ticksToDetect} tick(s) after it began${o.stillFiring ? ', still firing' : ''}`);
+      lines.push(
+        `  detected: ${what}: alert on node ${f.node} (${o.alertModality}) ${o.ticksToDetect} tick(s) after it began${o.stillFiring ? ', still firing' : ''}`,
+      );
     } else {
       lines.push(`  ${o.status}: ${what}`);
     }
   }
   const nodes = [...new Set(summary.others.map((s) => s.node))];
-  lines.push(nodes.length === 0 ? '  other nodes alerted: none' : `  other nodes alerted (no fault of their own): ${summary.others.map((s) => `node ${s.node} (${s.modality}) at ${iso(s.fired)}`).join('; ')}`);
+  lines.push(
+    nodes.length === 0
+      ? '  other nodes alerted: none'
+      : `  other nodes alerted (no fault of their own): ${summary.others.map((s) => `node ${s.node} (${s.modality}) at ${iso(s.fired)}`).join('; ')}`,
+  );
   return lines;
 }

@@ -98,18 +98,40 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   resources.add('model', async () => model.dispose());
   // Kept for the closing summary, which runs after the model is disposed.
   const modelView = { window: model.config.window, modalities: [...model.config.modalities] };
-  view.line(`model: ${runConfig.detector.model} (modalities ${model.config.modalities.join(', ')}; window ${model.config.window} ticks; ${describeThreshold(thresholdInForce(runConfig.detector.threshold, undefined, { threshold: model.threshold, name: runConfig.detector.model }))})`);
+  view.line(
+    `model: ${runConfig.detector.model} (modalities ${model.config.modalities.join(', ')}; window ${model.config.window} ticks; ${describeThreshold(thresholdInForce(runConfig.detector.threshold, undefined, { threshold: model.threshold, name: runConfig.detector.model }))})`,
+  );
 
   const transport = new MemoryTransport({ logger });
   resources.add('transport', () => transport.close());
   const alerts = consoleAlerts(view, started);
   const stop = new DemoStop();
   await resources.orCloseAll(() =>
-    startPipeline({ config: runConfig, transport, model, store, source, layout, directory, alertRoute: alerts.route, stop, resources, logger }),
+    startPipeline({
+      config: runConfig,
+      transport,
+      model,
+      store,
+      source,
+      layout,
+      directory,
+      alertRoute: alerts.route,
+      stop,
+      resources,
+      logger,
+    }),
   );
 
   const publishing = await startPublishing({ source, transport, directory, speed: options.speed, view, stop });
-  const status = new LiveStatus({ store, view, directory, network: config.network, tickMs, dashboardUrl: dashboard.url, logger });
+  const status = new LiveStatus({
+    store,
+    view,
+    directory,
+    network: config.network,
+    tickMs,
+    dashboardUrl: dashboard.url,
+    logger,
+  });
   stop.watch(options.durationSeconds);
 
   const reason = await stop.reason;
@@ -127,32 +149,51 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     tickMs,
     graceTicks: modelView.window,
     modalities: modelView.modalities,
-    clusterOf: new Map(directory.clusters.flatMap((cluster) => cluster.nodes.map((node) => [node, cluster.id] as const))),
+    clusterOf: new Map(
+      directory.clusters.flatMap((cluster) => cluster.nodes.map((node) => [node, cluster.id] as const)),
+    ),
     nodes: directory.nodeCount,
   });
-  const summary: DemoSummary = { reason, seconds: (Date.now() - started) / 1000, ticks: status.ticksScored, alertsFired: alerts.fired, firstAlertSeconds: alerts.firstAlertSeconds, faults };
+  const summary: DemoSummary = {
+    reason,
+    seconds: (Date.now() - started) / 1000,
+    ticks: status.ticksScored,
+    alertsFired: alerts.fired,
+    firstAlertSeconds: alerts.firstAlertSeconds,
+    faults,
+  };
   printSummary(view, summary);
   return summary;
 }
 
 /** The configured public URL, or the dashboard's own address when the default was left. */
 function withPublicUrl(config: Config, dashboardUrl: string): Config {
-  const publicUrl = config.dashboard.publicUrl === ConfigSchema.shape.dashboard.parse(undefined).publicUrl ? dashboardUrl : config.dashboard.publicUrl;
+  const publicUrl =
+    config.dashboard.publicUrl === ConfigSchema.shape.dashboard.parse(undefined).publicUrl
+      ? dashboardUrl
+      : config.dashboard.publicUrl;
   return { ...config, dashboard: { ...config.dashboard, publicUrl } };
 }
 
-function announce(view: DemoConsole, run: { dashboard: DashboardServer; source: DemoSource; directory: NodeDirectory; config: Config; speed: number }): void {
+function announce(
+  view: DemoConsole,
+  run: { dashboard: DashboardServer; source: DemoSource; directory: NodeDirectory; config: Config; speed: number },
+): void {
   const { directory, config } = run;
   view.line(`wsn-watch demo: dashboard ${run.dashboard.url}`);
   view.line(`source: ${run.source.description}`);
-  view.line(`network "${config.network}": ${directory.nodeCount} nodes in ${directory.clusters.length} clusters; tick ${config.ingest.tickMs / 1000} s; speed ${Number.isFinite(run.speed) ? `${run.speed}×` : 'max'}`);
+  view.line(
+    `network "${config.network}": ${directory.nodeCount} nodes in ${directory.clusters.length} clusters; tick ${config.ingest.tickMs / 1000} s; speed ${Number.isFinite(run.speed) ? `${run.speed}×` : 'max'}`,
+  );
   for (const fault of run.source.faults) view.line(describeFault(fault));
 }
 
 function printSummary(view: DemoConsole, summary: DemoSummary): void {
   view.line(
     `demo: stopped after ${summary.seconds.toFixed(1)} s: ${summary.ticks} ticks scored, ${summary.alertsFired} alert(s) fired` +
-      (summary.firstAlertSeconds === null ? '' : `, the first ${summary.firstAlertSeconds.toFixed(1)} s after the process started`),
+      (summary.firstAlertSeconds === null
+        ? ''
+        : `, the first ${summary.firstAlertSeconds.toFixed(1)} s after the process started`),
   );
   for (const line of formatDemoFaultSummary(summary.faults)) view.line(line);
 }
@@ -207,7 +248,11 @@ class DemoStop {
   watch(durationSeconds: number | undefined): void {
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
-    if (durationSeconds !== undefined) this.durationTimer = setTimeout(() => this.with(`--duration ${durationSeconds} s reached`), durationSeconds * 1000);
+    if (durationSeconds !== undefined)
+      this.durationTimer = setTimeout(
+        () => this.with(`--duration ${durationSeconds} s reached`),
+        durationSeconds * 1000,
+      );
   }
 
   clearTimer(): void {
@@ -254,7 +299,14 @@ async function startPipeline(options: PipelineOptions): Promise<void> {
     onFatal: (error) => options.stop.with(`detector error [${error.code}]: ${error.message}`),
   });
   resources.add('detector', () => detector.stop());
-  const ingest = await startIngestService({ config, transport, directory: options.directory, checkpoints: new MemoryCheckpointStore(), logger, http: false });
+  const ingest = await startIngestService({
+    config,
+    transport,
+    directory: options.directory,
+    checkpoints: new MemoryCheckpointStore(),
+    logger,
+    http: false,
+  });
   resources.add('ingest', () => ingest.stop());
 }
 
@@ -264,7 +316,14 @@ async function startPipeline(options: PipelineOptions): Promise<void> {
  * follow, event time slows down to its pace instead of piling readings up in
  * memory (and alerts up behind them).
  */
-async function startPublishing(run: { source: DemoSource; transport: MemoryTransport; directory: NodeDirectory; speed: number; view: DemoConsole; stop: DemoStop }): Promise<{ stop: () => Promise<void> }> {
+async function startPublishing(run: {
+  source: DemoSource;
+  transport: MemoryTransport;
+  directory: NodeDirectory;
+  speed: number;
+  view: DemoConsole;
+  stop: DemoStop;
+}): Promise<{ stop: () => Promise<void> }> {
   const { transport, directory } = run;
   const publishing = new AbortController();
   const producer = await transport.producer();
@@ -273,9 +332,15 @@ async function startPublishing(run: { source: DemoSource; transport: MemoryTrans
     backlog: () => backlogTicks(transport, directory),
     maxBacklogTicks: 6,
   });
-  const publisher = publishPaced(readings, { producer, topic: TOPICS.readings, speed: run.speed, signal: publishing.signal })
+  const publisher = publishPaced(readings, {
+    producer,
+    topic: TOPICS.readings,
+    speed: run.speed,
+    signal: publishing.signal,
+  })
     .then((result) => {
-      if (!publishing.signal.aborted) run.view.line(`source: finished, ${result.sent} readings sent; the dashboard stays up until Ctrl-C`);
+      if (!publishing.signal.aborted)
+        run.view.line(`source: finished, ${result.sent} readings sent; the dashboard stays up until Ctrl-C`);
     })
     .catch((error: unknown) => run.stop.with(`source failed: ${(error as Error).message}`));
   return {
@@ -300,12 +365,19 @@ async function openSource(options: DemoOptions, tickMs: number): Promise<DemoSou
         },
       });
     }
-    options.note(`source: no IBRL recording at ${options.dataDir} (node.txt and readings/ expected); running the synthetic network instead`);
+    options.note(
+      `source: no IBRL recording at ${options.dataDir} (node.txt and readings/ expected); running the synthetic network instead`,
+    );
   }
   return simulationSource({ ...common, nodes: options.nodes });
 }
 
-async function listen(store: MemoryResultStore, source: DemoSource, config: Config, logger: Logger): Promise<DashboardServer> {
+async function listen(
+  store: MemoryResultStore,
+  source: DemoSource,
+  config: Config,
+  logger: Logger,
+): Promise<DashboardServer> {
   return serveDashboard({
     store,
     topology: staticTopology([topologyView(config.network, source.topology)]),
@@ -337,7 +409,9 @@ async function loadModel(config: Config, note: (text: string) => void): Promise<
 function backlogTicks(transport: MemoryTransport, directory: NodeDirectory): number {
   const waiting = (topic: string, group: string): number => {
     const committed = transport.committedOffsets(group);
-    return transport.endOffsets(topic).reduce((sum, end, partition) => sum + Math.max(0, end - (committed[`${topic}:${partition}`] ?? 0)), 0);
+    return transport
+      .endOffsets(topic)
+      .reduce((sum, end, partition) => sum + Math.max(0, end - (committed[`${topic}:${partition}`] ?? 0)), 0);
   };
   const readingTicks = waiting(TOPICS.readings, INGEST_GROUP) / Math.max(1, directory.nodeCount);
   const frameTicks = waiting(TOPICS.frames, DETECTOR_GROUP) / Math.max(1, directory.clusters.length);

@@ -16,7 +16,9 @@ export class Resources {
 
   async closeAll(): Promise<void> {
     for (const resource of this.open.splice(0).reverse()) {
-      await resource.close().catch((error: unknown) => this.logger.error({ err: error, resource: resource.name }, 'error while stopping'));
+      await resource
+        .close()
+        .catch((error: unknown) => this.logger.error({ err: error, resource: resource.name }, 'error while stopping'));
     }
   }
 

@@ -48,10 +48,20 @@ export function ibrlDataFound(dir: string): boolean {
 
 export function simulationSource(options: SourceOptions & { nodes: number }): DemoSource {
   const startTs = SIMULATION_START;
-  const simulation = new Simulation({ nodes: options.nodes, seed: options.seed, network: options.network, tickMs: options.tickMs, startTs, faults: true });
-  const topology = createTopology(parseTopologyText(simulatedTopologyText(simulation.nodes), 'simulated-nodes.txt', { format: 'ibrl' }), {
-    cluster: { maxSize: options.maxClusterSize, seed: options.seed },
+  const simulation = new Simulation({
+    nodes: options.nodes,
+    seed: options.seed,
+    network: options.network,
+    tickMs: options.tickMs,
+    startTs,
+    faults: true,
   });
+  const topology = createTopology(
+    parseTopologyText(simulatedTopologyText(simulation.nodes), 'simulated-nodes.txt', { format: 'ibrl' }),
+    {
+      cluster: { maxSize: options.maxClusterSize, seed: options.seed },
+    },
+  );
   const own = simulatorFaults(simulation.faults);
   const plan = planDemoInjections({
     nodes: simulation.nodes.map((n) => n.id),
@@ -78,16 +88,28 @@ export function simulationSource(options: SourceOptions & { nodes: number }): De
  * demo's injections placed relative to its first reading. `onBadLine` hears
  * about lines the reader skipped.
  */
-export async function ibrlSource(dir: string, options: SourceOptions & { onBadLine?: (message: string) => void }): Promise<DemoSource> {
-  const topology = createTopology(loadTopology(path.join(dir, 'node.txt')), { cluster: { maxSize: options.maxClusterSize, seed: options.seed } });
+export async function ibrlSource(
+  dir: string,
+  options: SourceOptions & { onBadLine?: (message: string) => void },
+): Promise<DemoSource> {
+  const topology = createTopology(loadTopology(path.join(dir, 'node.txt')), {
+    cluster: { maxSize: options.maxClusterSize, seed: options.seed },
+  });
   const open = () =>
-    streamIbrl(dir, { onBadLine: (issue) => options.onBadLine?.(`${issue.file}:${issue.line}: ${issue.message} (skipped)`) });
+    streamIbrl(dir, {
+      onBadLine: (issue) => options.onBadLine?.(`${issue.file}:${issue.line}: ${issue.message} (skipped)`),
+    });
   // The first reading fixes where the injections go; reading it opens every mote file once.
   const first = await open().next();
   if (first.done) throw new Error(`${dir}: the IBRL readings hold no valid line`);
   const startTs = first.value.ts;
   const nodes = [...topology.network.graph.nodes()];
-  const plan = planDemoInjections({ nodes: wellReporting(dir, nodes), startTs, tickMs: options.tickMs, seed: options.seed });
+  const plan = planDemoInjections({
+    nodes: wellReporting(dir, nodes),
+    startTs,
+    tickMs: options.tickMs,
+    seed: options.seed,
+  });
   return {
     kind: 'ibrl',
     description: `IBRL replay from ${dir}: ${nodes.length} motes in node.txt, readings from ${new Date(startTs).toISOString()}`,
@@ -110,10 +132,12 @@ export async function ibrlSource(dir: string, options: SourceOptions & { onBadLi
  * would never show.
  */
 function wellReporting(dir: string, nodes: string[]): string[] {
-  const sizes = new Map(nodes.map((node) => {
-    const file = path.join(dir, 'readings', `${node}.txt`);
-    return [node, existsSync(file) ? statSync(file).size : 0] as const;
-  }));
+  const sizes = new Map(
+    nodes.map((node) => {
+      const file = path.join(dir, 'readings', `${node}.txt`);
+      return [node, existsSync(file) ? statSync(file).size : 0] as const;
+    }),
+  );
   const sorted = [...sizes.values()].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
   const good = nodes.filter((node) => (sizes.get(node) ?? 0) >= median && (sizes.get(node) ?? 0) > 0);

@@ -89,8 +89,7 @@ export interface AlignerState {
 }
 
 export type AddResult =
-  | { status: 'accepted'; frames: Frame[] }
-  | { status: 'late'; tick: number; nextTick: number; frames: Frame[] };
+  { status: 'accepted'; frames: Frame[] } | { status: 'late'; tick: number; nextTick: number; frames: Frame[] };
 
 function closerToMiddle(candidate: Sample, current: Sample, middle: number): boolean {
   const dc = Math.abs(candidate.ts - middle);
@@ -115,7 +114,16 @@ export class Aligner {
     this.options = { ...options, maxCatchUpMs: options.maxCatchUpMs ?? DEFAULT_MAX_CATCH_UP_MS };
     this.state = state
       ? ({ ...structuredClone(state), sources: structuredClone(state.sources ?? {}) } as AlignerState)
-      : { format: 1, nextTick: null, emitted: false, firstTick: null, maxEventTs: null, sources: {}, nodes: {}, open: {} };
+      : {
+          format: 1,
+          nextTick: null,
+          emitted: false,
+          firstTick: null,
+          maxEventTs: null,
+          sources: {},
+          nodes: {},
+          open: {},
+        };
   }
 
   tickOf(ts: number): number {
@@ -215,7 +223,8 @@ export class Aligner {
   advanceTo(eventTs: number): Frame[] {
     if (this.state.nextTick === null) return [];
     if (this.state.maxEventTs === null || eventTs > this.state.maxEventTs) this.state.maxEventTs = eventTs;
-    for (const source of Object.values(this.state.sources)) if (source.maxTs === null || eventTs > source.maxTs) source.maxTs = eventTs;
+    for (const source of Object.values(this.state.sources))
+      if (source.maxTs === null || eventTs > source.maxTs) source.maxTs = eventTs;
     return this.emitReady();
   }
 
@@ -304,7 +313,13 @@ export class Aligner {
         const staleTicks = fresh ? 0 : Math.max(0, Math.round((tick - this.tickOf(heardSince)) / tickMs));
         return { node, values, staleTicks, silent: tick + tickMs - heardSince > silenceMs };
       });
-      frames.push({ network: this.directory.network, cluster: cluster.id, tick, topologyVersion: this.directory.version, nodes });
+      frames.push({
+        network: this.directory.network,
+        cluster: cluster.id,
+        tick,
+        topologyVersion: this.directory.version,
+        nodes,
+      });
     }
     this.foldTick(tick);
     s.nextTick = tick + tickMs;

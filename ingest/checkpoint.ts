@@ -100,14 +100,20 @@ export class FileCheckpointStore implements CheckpointStore {
   readonly journalFile: string;
 
   constructor(stateDir: string, network: string, groupId: string) {
-    this.file = join(stateDir, 'ingest', `${encodeURIComponent(network)}.${encodeURIComponent(groupId)}.checkpoint.json`);
+    this.file = join(
+      stateDir,
+      'ingest',
+      `${encodeURIComponent(network)}.${encodeURIComponent(groupId)}.checkpoint.json`,
+    );
     this.journalFile = `${this.file}.journal`;
   }
 
   load(): StoredCheckpoint | null {
     if (!existsSync(this.file)) return null;
     const snapshot = parseCheckpoint(readFileSync(this.file, 'utf8'), this.file);
-    const journal = existsSync(this.journalFile) ? parseJournal(readFileSync(this.journalFile, 'utf8'), snapshot, this.journalFile) : [];
+    const journal = existsSync(this.journalFile)
+      ? parseJournal(readFileSync(this.journalFile, 'utf8'), snapshot, this.journalFile)
+      : [];
     return { snapshot, journal };
   }
 

@@ -60,7 +60,9 @@ const JsonReading = z.object({
   network: z.string().min(1).optional(),
   node: z.union([z.string().min(1), z.number().int().nonnegative()]),
   ts: z.union([z.string(), z.number()]).optional(),
-  values: z.record(z.string().min(1), z.number()).refine((v) => Object.keys(v).length > 0, { message: 'needs at least one modality' }),
+  values: z
+    .record(z.string().min(1), z.number())
+    .refine((v) => Object.keys(v).length > 0, { message: 'needs at least one modality' }),
 });
 
 function describeIssues(error: z.ZodError): string {
@@ -72,11 +74,20 @@ function describeIssues(error: z.ZodError): string {
 function jsonTimestamp(ts: string | number): Decoded<number> {
   if (typeof ts === 'number') {
     if (!Number.isFinite(ts)) return reject('non_finite', `ts is ${ts}; send epoch milliseconds`);
-    if (!Number.isInteger(ts)) return reject('bad_timestamp', `ts ${ts} is not an integer number of epoch milliseconds`);
-    if (ts < MIN_PLAUSIBLE_MS) return reject('bad_timestamp', `ts ${ts} is before 2000-01-01 as epoch milliseconds (seconds instead of milliseconds?)`);
+    if (!Number.isInteger(ts))
+      return reject('bad_timestamp', `ts ${ts} is not an integer number of epoch milliseconds`);
+    if (ts < MIN_PLAUSIBLE_MS)
+      return reject(
+        'bad_timestamp',
+        `ts ${ts} is before 2000-01-01 as epoch milliseconds (seconds instead of milliseconds?)`,
+      );
     return { ok: true, value: ts };
   }
-  if (!ISO_WITH_ZONE.test(ts)) return reject('bad_timestamp', `ts ${JSON.stringify(ts)} is not an ISO 8601 time with a zone (e.g. 2004-03-04T00:00:26.983Z)`);
+  if (!ISO_WITH_ZONE.test(ts))
+    return reject(
+      'bad_timestamp',
+      `ts ${JSON.stringify(ts)} is not an ISO 8601 time with a zone (e.g. 2004-03-04T00:00:26.983Z)`,
+    );
   const ms = Date.parse(ts);
   if (Number.isNaN(ms)) return reject('bad_timestamp', `ts ${JSON.stringify(ts)} is not a valid date`);
   if (ms < MIN_PLAUSIBLE_MS) return reject('bad_timestamp', `ts ${ts} is before 2000-01-01`);
@@ -94,12 +105,17 @@ function decodeJson(text: string, options: DecodeOptions): Decoded<Reading[]> {
     return reject('invalid', 'a JSON reading must be an object {network?, node, ts, values}');
   }
   const forbidden = findForbiddenKey(parsed, '');
-  if (forbidden !== null) return reject('forbidden_key', `key ${forbidden} is not allowed (__proto__, constructor and prototype are never member names)`);
+  if (forbidden !== null)
+    return reject(
+      'forbidden_key',
+      `key ${forbidden} is not allowed (__proto__, constructor and prototype are never member names)`,
+    );
   const values = (parsed as { values?: unknown }).values;
   if (values && typeof values === 'object') {
     // JSON.parse turns 1e999 into Infinity; say so rather than "expected number".
     for (const [name, v] of Object.entries(values)) {
-      if (typeof v === 'number' && !Number.isFinite(v)) return reject('non_finite', `values.${name} is ${v}; readings must be finite numbers`);
+      if (typeof v === 'number' && !Number.isFinite(v))
+        return reject('non_finite', `values.${name} is ${v}; readings must be finite numbers`);
     }
   }
   if ((parsed as { ts?: unknown }).ts === undefined || (parsed as { ts?: unknown }).ts === null) {
@@ -111,7 +127,14 @@ function decodeJson(text: string, options: DecodeOptions): Decoded<Reading[]> {
   if (!ts.ok) return ts;
   return {
     ok: true,
-    value: [{ network: result.data.network ?? options.defaultNetwork, node: String(result.data.node), ts: ts.value, values: result.data.values }],
+    value: [
+      {
+        network: result.data.network ?? options.defaultNetwork,
+        node: String(result.data.node),
+        ts: ts.value,
+        values: result.data.values,
+      },
+    ],
   };
 }
 
@@ -122,11 +145,16 @@ function decodeLineProtocol(text: string, options: DecodeOptions): Decoded<Readi
   for (const [i, point] of points.value.entries()) {
     const where = points.value.length > 1 ? `point ${i + 1}: ` : '';
     const node = point.tags.node;
-    if (!node) return reject('invalid', `${where}no "node" tag (e.g. ${point.measurement},node=12 temperature=21.4 <ts>)`);
-    if (point.timestamp === null) return reject('missing_timestamp', `${where}no timestamp after the fields (event time is required)`);
+    if (!node)
+      return reject('invalid', `${where}no "node" tag (e.g. ${point.measurement},node=12 temperature=21.4 <ts>)`);
+    if (point.timestamp === null)
+      return reject('missing_timestamp', `${where}no timestamp after the fields (event time is required)`);
     const ts = timestampToMs(point.timestamp, options.precision);
     if (!Number.isFinite(ts) || ts < MIN_PLAUSIBLE_MS) {
-      return reject('bad_timestamp', `${where}timestamp ${point.timestamp} is before 2000-01-01 in ${options.precision === 'auto' ? 'the unit its magnitude suggests' : options.precision} (check ingest.lineProtocolPrecision)`);
+      return reject(
+        'bad_timestamp',
+        `${where}timestamp ${point.timestamp} is before 2000-01-01 in ${options.precision === 'auto' ? 'the unit its magnitude suggests' : options.precision} (check ingest.lineProtocolPrecision)`,
+      );
     }
     readings.push({ network: point.tags.network ?? options.defaultNetwork, node, ts, values: point.fields });
   }
@@ -136,14 +164,23 @@ function decodeLineProtocol(text: string, options: DecodeOptions): Decoded<Readi
 /** Checks a well-formed reading against the network: known network, node and modalities, plausible time. */
 export function checkReading(reading: Reading, options: DecodeOptions): Decoded<Reading> {
   if (reading.network !== options.directory.network) {
-    return reject('unknown_network', `network "${reading.network}" is not served here (this ingest serves "${options.directory.network}")`);
+    return reject(
+      'unknown_network',
+      `network "${reading.network}" is not served here (this ingest serves "${options.directory.network}")`,
+    );
   }
   if (!options.directory.has(reading.node)) {
-    return reject('unknown_node', `node "${reading.node}" is not in the topology of network "${reading.network}" (version ${options.directory.version})`);
+    return reject(
+      'unknown_node',
+      `node "${reading.node}" is not in the topology of network "${reading.network}" (version ${options.directory.version})`,
+    );
   }
   for (const modality of Object.keys(reading.values)) {
     if (!options.directory.measures(reading.node, modality)) {
-      return reject('unknown_modality', `node "${reading.node}" does not measure "${modality}" (it measures ${options.directory.modalitiesOf(reading.node)?.join(', ')})`);
+      return reject(
+        'unknown_modality',
+        `node "${reading.node}" does not measure "${modality}" (it measures ${options.directory.modalitiesOf(reading.node)?.join(', ')})`,
+      );
     }
   }
   const limits = options.plausibility ?? DEFAULT_PLAUSIBILITY;
@@ -153,7 +190,10 @@ export function checkReading(reading: Reading, options: DecodeOptions): Decoded<
   }
   const ahead = reading.ts - options.now();
   if (ahead > options.maxFutureMs) {
-    return reject('future', `ts ${new Date(reading.ts).toISOString()} is ${Math.round(ahead / 1000)} s ahead of this machine's clock, more than the allowed ${Math.round(options.maxFutureMs / 1000)} s (validation.maxFutureTicks; check the sender's clock)`);
+    return reject(
+      'future',
+      `ts ${new Date(reading.ts).toISOString()} is ${Math.round(ahead / 1000)} s ahead of this machine's clock, more than the allowed ${Math.round(options.maxFutureMs / 1000)} s (validation.maxFutureTicks; check the sender's clock)`,
+    );
   }
   return { ok: true, value: reading };
 }
@@ -161,7 +201,10 @@ export function checkReading(reading: Reading, options: DecodeOptions): Decoded<
 /** Decodes and checks one message. */
 export function decodeMessage(value: Buffer, options: DecodeOptions): Decoded<Reading[]> {
   if (value.length > options.maxMessageBytes) {
-    return reject('oversized', `message is ${value.length} bytes, above ingest.maxMessageBytes = ${options.maxMessageBytes}`);
+    return reject(
+      'oversized',
+      `message is ${value.length} bytes, above ingest.maxMessageBytes = ${options.maxMessageBytes}`,
+    );
   }
   let text: string;
   try {
@@ -171,7 +214,8 @@ export function decodeMessage(value: Buffer, options: DecodeOptions): Decoded<Re
   }
   const trimmed = text.trimStart();
   if (trimmed === '') return reject('malformed', 'message is empty');
-  const decoded = trimmed.startsWith('{') || trimmed.startsWith('[') ? decodeJson(text, options) : decodeLineProtocol(text, options);
+  const decoded =
+    trimmed.startsWith('{') || trimmed.startsWith('[') ? decodeJson(text, options) : decodeLineProtocol(text, options);
   if (!decoded.ok) return decoded;
   for (const reading of decoded.value) {
     const checked = checkReading(reading, options);

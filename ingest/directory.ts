@@ -42,8 +42,14 @@ export class NodeDirectory {
     this.clusters = clusters.map((c) => ({ id: c.id, nodes: c.nodes.map((n) => n.id).sort(compareIds) }));
     for (const cluster of clusters) {
       for (const node of cluster.nodes) {
-        if (this.byNode.has(node.id)) throw new Error(`node ${node.id} is in two clusters (${this.byNode.get(node.id)?.cluster} and ${cluster.id})`);
-        this.byNode.set(node.id, { cluster: cluster.id, modalities: node.modalities.length > 0 ? new Set(node.modalities) : null });
+        if (this.byNode.has(node.id))
+          throw new Error(
+            `node ${node.id} is in two clusters (${this.byNode.get(node.id)?.cluster} and ${cluster.id})`,
+          );
+        this.byNode.set(node.id, {
+          cluster: cluster.id,
+          modalities: node.modalities.length > 0 ? new Set(node.modalities) : null,
+        });
       }
     }
   }
@@ -72,13 +78,15 @@ export class NodeDirectory {
   }
 }
 
-
 /** A version hash of a layout, for layouts that do not carry the topology's own. */
 export function layoutVersion(layout: Omit<NetworkLayout, 'version'>): string {
   const canonical = JSON.stringify(
     [...layout.clusters]
       .sort((a, b) => compareIds(a.id, b.id))
-      .map((c) => [c.id, [...c.nodes].sort((a, b) => compareIds(a.id, b.id)).map((n) => [n.id, [...n.modalities].sort()])]),
+      .map((c) => [
+        c.id,
+        [...c.nodes].sort((a, b) => compareIds(a.id, b.id)).map((n) => [n.id, [...n.modalities].sort()]),
+      ]),
   );
   return createHash('sha256').update(layout.network).update(canonical).digest('hex').slice(0, 16);
 }

@@ -62,12 +62,19 @@ const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function parseFieldValue(name: string, raw: string): Decoded<number> {
   if (raw.startsWith('"')) return reject('invalid', `field "${name}" is a string (${raw}); readings need numbers`);
-  if (/^(t|T|true|True|TRUE|f|F|false|False|FALSE)$/.test(raw)) return reject('invalid', `field "${name}" is a boolean (${raw}); readings need numbers`);
+  if (/^(t|T|true|True|TRUE|f|F|false|False|FALSE)$/.test(raw))
+    return reject('invalid', `field "${name}" is a boolean (${raw}); readings need numbers`);
   if (/^[+-]?\d+[iu]$/.test(raw)) return { ok: true, value: Number(raw.slice(0, -1)) };
-  if (/^[+-]?(nan|inf|infinity)$/i.test(raw)) return reject('non_finite', `field "${name}" is ${raw}; readings must be finite numbers`);
-  if (!FLOAT.test(raw)) return reject('malformed', `field "${name}" has value ${JSON.stringify(raw)}, which is not a number`);
+  if (/^[+-]?(nan|inf|infinity)$/i.test(raw))
+    return reject('non_finite', `field "${name}" is ${raw}; readings must be finite numbers`);
+  if (!FLOAT.test(raw))
+    return reject('malformed', `field "${name}" has value ${JSON.stringify(raw)}, which is not a number`);
   const value = Number(raw);
-  if (!Number.isFinite(value)) return reject('non_finite', `field "${name}" is ${raw}, which overflows to ${value}; readings must be finite numbers`);
+  if (!Number.isFinite(value))
+    return reject(
+      'non_finite',
+      `field "${name}" is ${raw}, which overflows to ${value}; readings must be finite numbers`,
+    );
   return { ok: true, value };
 }
 
@@ -75,7 +82,10 @@ function parseFieldValue(name: string, raw: string): Decoded<number> {
 export function parseLine(line: string, where: string): Decoded<LinePoint> {
   const parts = sections(line.trim());
   if (parts.length < 2 || parts.length > 3) {
-    return reject('malformed', `${where}: expected "measurement[,tags] fields [timestamp]", found ${parts.length} space-separated section(s)`);
+    return reject(
+      'malformed',
+      `${where}: expected "measurement[,tags] fields [timestamp]", found ${parts.length} space-separated section(s)`,
+    );
   }
   const [head, fieldSection, timeSection] = parts;
   const headParts = splitUnescaped(head, ',', false);
@@ -94,12 +104,14 @@ export function parseLine(line: string, where: string): Decoded<LinePoint> {
     if (!kv || kv[1] === '') return reject('malformed', `${where}: field ${JSON.stringify(pair)} is not key=value`);
     if (FORBIDDEN_KEYS.has(kv[0])) return reject('forbidden_key', `${where}: field key ${kv[0]} is not allowed`);
     const value = parseFieldValue(kv[0], kv[1]);
-    if (!value.ok) return { ok: false, rejection: { ...value.rejection, message: `${where}: ${value.rejection.message}` } };
+    if (!value.ok)
+      return { ok: false, rejection: { ...value.rejection, message: `${where}: ${value.rejection.message}` } };
     fields[kv[0]] = value.value;
   }
   let timestamp: bigint | null = null;
   if (timeSection !== undefined) {
-    if (!/^-?\d+$/.test(timeSection)) return reject('bad_timestamp', `${where}: timestamp ${JSON.stringify(timeSection)} is not an integer`);
+    if (!/^-?\d+$/.test(timeSection))
+      return reject('bad_timestamp', `${where}: timestamp ${JSON.stringify(timeSection)} is not an integer`);
     timestamp = BigInt(timeSection);
   }
   return { ok: true, value: { measurement, tags, fields, timestamp } };

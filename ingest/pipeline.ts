@@ -65,7 +65,11 @@ export const FIRST_ARRIVAL_HEADER = 'x-wsn-first-arrival';
  * reading of the tick arrived (unknown for ticks restored from a checkpoint).
  */
 export function frameMessage(frame: Frame, firstArrival?: number): OutgoingMessage {
-  const headers: Record<string, string> = { 'x-wsn-network': frame.network, 'x-wsn-tick': String(frame.tick), 'x-wsn-topology-version': frame.topologyVersion };
+  const headers: Record<string, string> = {
+    'x-wsn-network': frame.network,
+    'x-wsn-tick': String(frame.tick),
+    'x-wsn-topology-version': frame.topologyVersion,
+  };
   if (firstArrival !== undefined) headers[FIRST_ARRIVAL_HEADER] = String(firstArrival);
   return {
     key: frame.cluster,
@@ -138,7 +142,14 @@ export class IngestPipeline {
     }
     this.aligner = this.restore(restored);
     if (restored) {
-      options.logger.info({ offsets: this.checkpointOffsets, nextTick: restored.snapshot.aligner.nextTick, journalEntries: restored.journal.length }, 'restored ingest checkpoint');
+      options.logger.info(
+        {
+          offsets: this.checkpointOffsets,
+          nextTick: restored.snapshot.aligner.nextTick,
+          journalEntries: restored.journal.length,
+        },
+        'restored ingest checkpoint',
+      );
     } else {
       this.snapshot(); // the journal needs a snapshot to follow
     }
@@ -245,7 +256,8 @@ export class IngestPipeline {
     for (const entry of stored?.journal ?? []) {
       for (const op of entry.ops) {
         if (op.op === 'add') {
-          for (const [node, ts, values] of op.readings) aligner.add({ network: this.directory.network, node, ts, values }, op.source);
+          for (const [node, ts, values] of op.readings)
+            aligner.add({ network: this.directory.network, node, ts, values }, op.source);
           readings += op.readings.length;
         } else if (op.op === 'sources') aligner.setSources(op.sources);
         else if (op.op === 'idle') for (const source of op.sources) aligner.setIdle(source, op.upTo);
@@ -265,7 +277,13 @@ export class IngestPipeline {
   /** Writes the whole state as a new snapshot generation, which empties the journal. */
   private snapshot(): void {
     const generation = this.generation + 1;
-    const checkpoint: IngestCheckpoint = { format: 1, network: this.directory.network, offsets: this.checkpointOffsets, aligner: this.aligner.stateView(), generation };
+    const checkpoint: IngestCheckpoint = {
+      format: 1,
+      network: this.directory.network,
+      offsets: this.checkpointOffsets,
+      aligner: this.aligner.stateView(),
+      generation,
+    };
     this.options.checkpoints.save(JSON.stringify(checkpoint));
     this.generation = generation;
     this.journalEntries = 0;
@@ -280,7 +298,10 @@ export class IngestPipeline {
     try {
       this.snapshot();
     } catch (error) {
-      this.options.logger.warn({ err: error, journalEntries: this.journalEntries }, 'writing the ingest snapshot failed; the journal keeps the state and the snapshot is retried');
+      this.options.logger.warn(
+        { err: error, journalEntries: this.journalEntries },
+        'writing the ingest snapshot failed; the journal keeps the state and the snapshot is retried',
+      );
     }
   }
 
@@ -293,7 +314,11 @@ export class IngestPipeline {
   private alignerOptions(): AlignerOptions {
     const { tickMs, allowedLatenessMs, silenceMs, maxCatchUpMs } = this.options.ingest;
     // One reporter per pipeline (not per Aligner: a rollback rebuilds the aligner) so the log rate limit holds.
-    this.onSkip ??= skipReporter({ logger: this.options.logger, count: (ticks) => this.options.metrics.skippedTicks.inc(ticks), tickMs });
+    this.onSkip ??= skipReporter({
+      logger: this.options.logger,
+      count: (ticks) => this.options.metrics.skippedTicks.inc(ticks),
+      tickMs,
+    });
     return { tickMs, allowedLatenessMs, silenceMs, maxCatchUpMs, onSkip: this.onSkip };
   }
 
@@ -302,11 +327,17 @@ export class IngestPipeline {
     const tp = `${batch.topic}:${batch.partition}`;
     const arrived = Date.now();
     // After a quiet spell, every partition gets a full idle period to deliver again.
-    if (this.lastAnyBatchAt === null || arrived - this.lastAnyBatchAt >= this.options.ingest.partitionIdleMs) this.flowingSince = arrived;
+    if (this.lastAnyBatchAt === null || arrived - this.lastAnyBatchAt >= this.options.ingest.partitionIdleMs)
+      this.flowingSince = arrived;
     this.lastAnyBatchAt = arrived;
     this.lastBatchAt.set(tp, arrived);
     const lastOffset = batch.messages[batch.messages.length - 1]?.offset;
-    if (batch.highWatermark !== undefined && lastOffset !== undefined && BigInt(lastOffset) + 1n < BigInt(batch.highWatermark)) this.lagging.add(tp);
+    if (
+      batch.highWatermark !== undefined &&
+      lastOffset !== undefined &&
+      BigInt(lastOffset) + 1n < BigInt(batch.highWatermark)
+    )
+      this.lagging.add(tp);
     else this.lagging.delete(tp);
     const seenUpTo = BigInt(this.checkpointOffsets[tp] ?? '0');
     const dlq: OutgoingMessage[] = [];
@@ -359,14 +390,21 @@ export class IngestPipeline {
       }
     }
     const last = batch.messages[batch.messages.length - 1];
-    const next = last ? (BigInt(last.offset) + 1n > seenUpTo ? (BigInt(last.offset) + 1n).toString() : seenUpTo.toString()) : undefined;
+    const next = last
+      ? BigInt(last.offset) + 1n > seenUpTo
+        ? (BigInt(last.offset) + 1n).toString()
+        : seenUpTo.toString()
+      : undefined;
     await this.publish(dlq, frames, next === undefined ? {} : { [tp]: next });
     this.options.metrics.accepted.inc(accepted);
     this.options.metrics.otherNetwork.inc(otherNetwork);
     for (const code of rejectedCodes) this.options.metrics.reject(code);
     end();
     if (rejectedCodes.length > 0) {
-      this.options.logger.debug({ topic: batch.topic, partition: batch.partition, rejected: rejectedCodes.length }, 'messages sent to the DLQ');
+      this.options.logger.debug(
+        { topic: batch.topic, partition: batch.partition, rejected: rejectedCodes.length },
+        'messages sent to the DLQ',
+      );
     }
     return { accepted, rejected: rejectedCodes.length, skipped, otherNetwork, frames: frames.length };
   }
@@ -383,11 +421,22 @@ export class IngestPipeline {
       const topics = this.options.topics ?? DEFAULT_INGEST_TOPICS;
       await Promise.all([
         dlq.length > 0 ? this.options.producer.send(topics.readingsDlq, dlq) : undefined,
-        frames.length > 0 ? this.options.producer.send(topics.frames, frames.map((frame) => frameMessage(frame, this.firstArrivals.get(frame.tick)))) : undefined,
+        frames.length > 0
+          ? this.options.producer.send(
+              topics.frames,
+              frames.map((frame) => frameMessage(frame, this.firstArrivals.get(frame.tick))),
+            )
+          : undefined,
       ]);
       const readings = ops.reduce((n, op) => n + (op.op === 'add' ? op.readings.length : 0), 0);
       if (readings > 0 || ops.some((op) => op.op !== 'add') || Object.keys(offsets).length > 0) {
-        this.options.checkpoints.append(JSON.stringify({ g: this.generation, offsets, ops: ops.filter((op) => op.op !== 'add' || op.readings.length > 0) }));
+        this.options.checkpoints.append(
+          JSON.stringify({
+            g: this.generation,
+            offsets,
+            ops: ops.filter((op) => op.op !== 'add' || op.readings.length > 0),
+          }),
+        );
         this.journalEntries++;
         this.journalReadings += readings;
       }

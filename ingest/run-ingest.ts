@@ -35,34 +35,70 @@ interface DirectorySource {
  * The topology from a file, or the latest on wsn.topology (waiting up to 2
  * minutes for one); later versions go to the running service through `current`.
  */
-async function loadDirectory(config: Config, file: string | undefined, logger: Logger, current: () => IngestService | null): Promise<DirectorySource> {
+async function loadDirectory(
+  config: Config,
+  file: string | undefined,
+  logger: Logger,
+  current: () => IngestService | null,
+): Promise<DirectorySource> {
   if (file) return { directory: new NodeDirectory(layoutFromFile(config.network, file)), follower: null };
   const { TopologyFollower: Follower } = await import('../topology/kafka.ts');
-  const follower = new Follower({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, network: config.network, logger });
-  process.stderr.write(`ingest: waiting for the topology of network "${config.network}" on ${TOPICS.topology} (publish one with \`wsn-watch topology publish FILE\`, or pass --topology FILE)\n`);
+  const follower = new Follower({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    network: config.network,
+    logger,
+  });
+  process.stderr.write(
+    `ingest: waiting for the topology of network "${config.network}" on ${TOPICS.topology} (publish one with \`wsn-watch topology publish FILE\`, or pass --topology FILE)\n`,
+  );
   await follower.start(async (topology, version) => {
     const service = current();
     if (!service) return;
     await service.pipeline.setDirectory(new NodeDirectory(layoutFromTopology(config.network, topology)));
     logger.info({ version }, 'ingest now uses the new topology');
   });
-  const topology = await follower.waitFor(() => true, 120_000).catch((error: unknown) => {
-    throw new UserError('TOPOLOGY_MISSING', `no topology for network "${config.network}" on ${TOPICS.topology}: ${(error as Error).message}`, 'run `wsn-watch topology publish <node file>` or pass --topology FILE');
-  });
+  const topology = await follower
+    .waitFor(() => true, 120_000)
+    .catch((error: unknown) => {
+      throw new UserError(
+        'TOPOLOGY_MISSING',
+        `no topology for network "${config.network}" on ${TOPICS.topology}: ${(error as Error).message}`,
+        'run `wsn-watch topology publish <node file>` or pass --topology FILE',
+      );
+    });
   return { directory: new NodeDirectory(layoutFromTopology(config.network, topology)), follower };
 }
 
 /** The InfluxDB writer of the ingest statistics; an unreachable InfluxDB is a warning, not a reason to stop. */
-async function statsTarget(config: Config, intervalSeconds: number, logger: Logger): Promise<IngestServiceOptions['stats']> {
+async function statsTarget(
+  config: Config,
+  intervalSeconds: number,
+  logger: Logger,
+): Promise<IngestServiceOptions['stats']> {
   // No retries: a missed point is covered by the next one, and ingest must not wait on InfluxDB.
-  const writer = new InfluxSink({ url: config.influx.url, database: config.influx.database, auth: config.influx, retries: 0, logger });
+  const writer = new InfluxSink({
+    url: config.influx.url,
+    database: config.influx.database,
+    auth: config.influx,
+    retries: 0,
+    logger,
+  });
   await writer.ensureDatabase().catch((error: Error) => {
-    process.stderr.write(`ingest: warning: InfluxDB at ${redactUrl(config.influx.url)} is not reachable (${error.message}); ingest runs and retries the statistics every ${intervalSeconds} s (--no-influx turns them off)\n`);
+    process.stderr.write(
+      `ingest: warning: InfluxDB at ${redactUrl(config.influx.url)} is not reachable (${error.message}); ingest runs and retries the statistics every ${intervalSeconds} s (--no-influx turns them off)\n`,
+    );
   });
   return { writer, intervalMs: intervalSeconds * 1000, url: redactUrl(config.influx.url) };
 }
 
-function startLine(config: Config, topics: IngestTopicNames, directory: NodeDirectory, checkpointFile: string, httpPort: number | null): string {
+function startLine(
+  config: Config,
+  topics: IngestTopicNames,
+  directory: NodeDirectory,
+  checkpointFile: string,
+  httpPort: number | null,
+): string {
   return (
     `ingest: network "${config.network}", ${topics.readings} → ${topics.frames} (rejects: ${topics.readingsDlq}), ${directory.nodeCount} nodes in ${directory.clusters.length} cluster(s), topology ${directory.version.slice(0, 12)}; ` +
     `tick ${config.ingest.tickMs} ms, lateness ${config.ingest.allowedLatenessMs} ms; checkpoint ${checkpointFile}; http://127.0.0.1:${httpPort}/metrics\n`
@@ -78,8 +114,21 @@ export async function runIngest(config: Config, options: RunIngestOptions): Prom
   const checkpoints = new FileCheckpointStore(resolve(config.stateDir), config.network, options.group);
   const stats = options.influx ? await statsTarget(config, options.statsIntervalSeconds, logger) : undefined;
   const topics = options.topics;
-  const notReadyReason = (): string | null => (follower && !follower.health().following ? `topology follower: ${follower.health().reason ?? 'not following'}` : null);
-  const running = await startIngestService({ config, transport, directory, checkpoints, logger, groupId: options.group, stats, topics, notReadyReason });
+  const notReadyReason = (): string | null =>
+    follower && !follower.health().following
+      ? `topology follower: ${follower.health().reason ?? 'not following'}`
+      : null;
+  const running = await startIngestService({
+    config,
+    transport,
+    directory,
+    checkpoints,
+    logger,
+    groupId: options.group,
+    stats,
+    topics,
+    notReadyReason,
+  });
   service = running;
   process.stderr.write(startLine(config, topics, directory, checkpoints.file, running.httpPort));
   const { stopped } = shutdownSignal();

@@ -52,7 +52,13 @@ export async function startIngestService(options: IngestServiceOptions): Promise
   let ops: OpsServer | null = null;
   if (options.http !== false) {
     const dependenciesReady = readinessLogger(options.notReadyReason, logger);
-    ops = await startOpsServer({ port: config.ingest.httpPort, host: config.ops.host, registry: metrics.registry, ready: () => ready && dependenciesReady(), problems: () => transport.health?.() ?? [] });
+    ops = await startOpsServer({
+      port: config.ingest.httpPort,
+      host: config.ops.host,
+      registry: metrics.registry,
+      ready: () => ready && dependenciesReady(),
+      problems: () => transport.health?.() ?? [],
+    });
     logger.info({ port: ops.port }, 'ops endpoint: /metrics /healthz /readyz');
   }
   let producer: TransportProducer | null = null;
@@ -62,7 +68,16 @@ export async function startIngestService(options: IngestServiceOptions): Promise
     const topics = options.topics ?? DEFAULT_INGEST_TOPICS;
     await transport.ensureTopics(ingestTopicSpecs(topics));
     producer = await transport.producer();
-    const pipeline = new IngestPipeline({ ingest: config.ingest, directory: options.directory, producer, metrics, checkpoints: options.checkpoints, logger, topics, validation: config.validation });
+    const pipeline = new IngestPipeline({
+      ingest: config.ingest,
+      directory: options.directory,
+      producer,
+      metrics,
+      checkpoints: options.checkpoints,
+      logger,
+      topics,
+      validation: config.validation,
+    });
     let lastArrival = Date.now();
     subscription = await transport.subscribe({
       groupId: options.groupId ?? INGEST_GROUP,
@@ -76,11 +91,22 @@ export async function startIngestService(options: IngestServiceOptions): Promise
       onAssignment: async (assignment) => {
         ready = true;
         logger.info({ assignment }, 'ingest owns partitions');
-        await pipeline.assign(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}:${p}`)));
+        await pipeline.assign(
+          Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}:${p}`)),
+        );
       },
     });
     idleTimers = startIdleTimers(pipeline, config.ingest, logger, () => lastArrival);
-    const stats = options.stats ? new IngestStatsReporter({ metrics, writer: options.stats.writer, network: config.network, intervalMs: options.stats.intervalMs, url: options.stats.url, logger }) : null;
+    const stats = options.stats
+      ? new IngestStatsReporter({
+          metrics,
+          writer: options.stats.writer,
+          network: config.network,
+          intervalMs: options.stats.intervalMs,
+          url: options.stats.url,
+          logger,
+        })
+      : null;
     stats?.start();
     const openProducer = producer;
     const openSubscription = subscription;

@@ -42,7 +42,13 @@ export async function readIngestCounts(metrics: IngestMetrics): Promise<IngestCo
 }
 
 /** The point for the interval (previousMs, nowMs]. */
-export function ingestStatsPoint(network: string, previous: IngestCounts, current: IngestCounts, previousMs: number, nowMs: number): IPoint {
+export function ingestStatsPoint(
+  network: string,
+  previous: IngestCounts,
+  current: IngestCounts,
+  previousMs: number,
+  nowMs: number,
+): IPoint {
   const fields: Record<string, number> = {
     accepted: current.accepted - previous.accepted,
     rejected: current.rejected - previous.rejected,
@@ -61,7 +67,17 @@ export class IngestStatsReporter {
   private failing = false;
   private running: Promise<void> = Promise.resolve();
 
-  constructor(private readonly options: { metrics: IngestMetrics; writer: StatsWriter; network: string; intervalMs: number; logger: Logger; url?: string; now?: () => number }) {
+  constructor(
+    private readonly options: {
+      metrics: IngestMetrics;
+      writer: StatsWriter;
+      network: string;
+      intervalMs: number;
+      logger: Logger;
+      url?: string;
+      now?: () => number;
+    },
+  ) {
     this.previousMs = this.now();
   }
 
@@ -76,14 +92,20 @@ export class IngestStatsReporter {
       const now = this.now();
       const current = await readIngestCounts(this.options.metrics);
       try {
-        await this.options.writer.writePoints([ingestStatsPoint(this.options.network, this.previous, current, this.previousMs, now)]);
+        await this.options.writer.writePoints([
+          ingestStatsPoint(this.options.network, this.previous, current, this.previousMs, now),
+        ]);
         this.previous = current;
         this.previousMs = now;
         if (this.failing) this.options.logger.info('ingest statistics reach InfluxDB again');
         this.failing = false;
       } catch (error) {
         // Counts stay pending: the next successful point covers the gap.
-        if (!this.failing) this.options.logger.warn({ err: (error as Error).message, url: this.options.url }, 'cannot write ingest statistics to InfluxDB; ingest goes on, retrying every interval');
+        if (!this.failing)
+          this.options.logger.warn(
+            { err: (error as Error).message, url: this.options.url },
+            'cannot write ingest statistics to InfluxDB; ingest goes on, retrying every interval',
+          );
         this.failing = true;
       }
     });

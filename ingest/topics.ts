@@ -13,7 +13,11 @@ export interface IngestTopicNames {
 }
 
 /** The names fixed by the design; tests pass their own to stay apart from a running pipeline. */
-export const DEFAULT_INGEST_TOPICS: IngestTopicNames = { readings: TOPICS.readings, readingsDlq: TOPICS.readingsDlq, frames: TOPICS.frames };
+export const DEFAULT_INGEST_TOPICS: IngestTopicNames = {
+  readings: TOPICS.readings,
+  readingsDlq: TOPICS.readingsDlq,
+  frames: TOPICS.frames,
+};
 
 export function ingestTopicSpecs(names: IngestTopicNames = DEFAULT_INGEST_TOPICS): TopicSpec[] {
   return [

@@ -87,7 +87,8 @@ async function activate(name: BackendName): Promise<string | undefined> {
 }
 
 const HINTS: Record<BackendName, string> = {
-  tensorflow: 'build the native binding with `bash scripts/install-tfjs-node.sh`, or choose another backend (WSN_BACKEND=auto|wasm|cpu)',
+  tensorflow:
+    'build the native binding with `bash scripts/install-tfjs-node.sh`, or choose another backend (WSN_BACKEND=auto|wasm|cpu)',
   wasm: 'reinstall dependencies with `npm ci`, or choose WSN_BACKEND=cpu',
   cpu: 'reinstall dependencies with `npm ci`',
 };
@@ -105,10 +106,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   for (const name of candidates) {
     try {
       const libtensorflowVersion = await activate(name);
-      logger.info(
-        { backend: name, requested, libtensorflowVersion, skipped },
-        `tensorflow backend: ${name}`,
-      );
+      logger.info({ backend: name, requested, libtensorflowVersion, skipped }, `tensorflow backend: ${name}`);
       return { name, requested, tf, libtensorflowVersion, skipped };
     } catch (error) {
       if (requested !== 'auto') {

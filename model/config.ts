@@ -46,14 +46,32 @@ export const DEFAULT_MODEL_CONFIG: Omit<ModelConfig, 'modalities'> = {
 };
 
 export function resolveModelConfig(partial: Partial<ModelConfig> & { modalities: string[] }): ModelConfig {
-  const config: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...partial, modalities: [...partial.modalities], context: { ...DEFAULT_CONTEXT_CONFIG, ...partial.context } };
+  const config: ModelConfig = {
+    ...DEFAULT_MODEL_CONFIG,
+    ...partial,
+    modalities: [...partial.modalities],
+    context: { ...DEFAULT_CONTEXT_CONFIG, ...partial.context },
+  };
   if (config.modalities.length === 0) throw new RangeError('ModelConfig.modalities must name at least one modality');
-  for (const key of ['window', 'temporalHidden', 'embedding', 'gatHeads', 'gatHeadSize', 'gruUnits', 'gruLayers', 'decoderHidden', 'headHidden', 'contextEmbedding'] as const) {
+  for (const key of [
+    'window',
+    'temporalHidden',
+    'embedding',
+    'gatHeads',
+    'gatHeadSize',
+    'gruUnits',
+    'gruLayers',
+    'decoderHidden',
+    'headHidden',
+    'contextEmbedding',
+  ] as const) {
     const value = config[key];
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`ModelConfig.${key} must be a positive integer, got ${value}`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`ModelConfig.${key} must be a positive integer, got ${value}`);
   }
   for (const [key, value] of Object.entries(config.context)) {
-    if (!(Number.isInteger(value) && value >= 1) && !(key === 'clip' && value > 0)) throw new RangeError(`ModelConfig.context.${key} must be a positive integer, got ${value}`);
+    if (!(Number.isInteger(value) && value >= 1) && !(key === 'clip' && value > 0))
+      throw new RangeError(`ModelConfig.context.${key} must be a positive integer, got ${value}`);
   }
   if (config.window < 2) throw new RangeError(`ModelConfig.window must be at least 2, got ${config.window}`);
   return config;

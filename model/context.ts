@@ -93,7 +93,13 @@ export function createContextState(nodes: number, modalities: number, config: Co
 }
 
 /** The state for a new node order: surviving nodes keep their rows, new nodes start fresh. */
-export function resizeContextState(state: ContextState, oldNodes: string[], newNodes: string[], modalities: number, config: ContextConfig): ContextState {
+export function resizeContextState(
+  state: ContextState,
+  oldNodes: string[],
+  newNodes: string[],
+  modalities: number,
+  config: ContextConfig,
+): ContextState {
   const next = createContextState(newNodes.length, modalities, config);
   next.ticks = state.ticks;
   const rowLength = modalities * contextRowSize(config);
@@ -133,7 +139,13 @@ function median(values: Float64Array, count: number): number {
 const clamp = (x: number, c: number): number => (x > c ? c : x < -c ? -c : x);
 
 /** Pass 1 of a tick: each node × modality's held value, first difference, rolling std and share of repeats (state updated in place). */
-function advanceOwnSeries(v: Float64Array, values: ArrayLike<number>, count: number, row: number, config: ContextConfig) {
+function advanceOwnSeries(
+  v: Float64Array,
+  values: ArrayLike<number>,
+  count: number,
+  row: number,
+  config: ContextConfig,
+) {
   const x = new Float64Array(count);
   const d = new Float64Array(count);
   const std = new Float64Array(count);
@@ -182,14 +194,24 @@ function pushSegments(v: Float64Array, sums: number, slot: number, level: number
  * is the tick's N × M z-values (NaN = missing: the node's previous value is
  * held, as the windows do). A node without neighbours gets zero features.
  */
-export function stepContext(state: ContextState, values: ArrayLike<number>, neighbours: number[][], m: number, config: ContextConfig, out: Float32Array): void {
+export function stepContext(
+  state: ContextState,
+  values: ArrayLike<number>,
+  neighbours: number[][],
+  m: number,
+  config: ContextConfig,
+  out: Float32Array,
+): void {
   const n = neighbours.length;
   const row = contextRowSize(config);
   const f = contextFeatures(config);
   const ring = config.segments * config.segmentTicks;
-  if (values.length !== n * m) throw new RangeError(`stepContext: expected ${n * m} values (${n} nodes × ${m} modalities), got ${values.length}`);
-  if (state.values.length !== n * m * row) throw new RangeError(`stepContext: state holds ${state.values.length / (m * row)} nodes, the tick ${n}`);
-  if (out.length !== n * m * f) throw new RangeError(`stepContext: output needs ${n * m * f} values, got ${out.length}`);
+  if (values.length !== n * m)
+    throw new RangeError(`stepContext: expected ${n * m} values (${n} nodes × ${m} modalities), got ${values.length}`);
+  if (state.values.length !== n * m * row)
+    throw new RangeError(`stepContext: state holds ${state.values.length / (m * row)} nodes, the tick ${n}`);
+  if (out.length !== n * m * f)
+    throw new RangeError(`stepContext: output needs ${n * m * f} values, got ${out.length}`);
   const v = state.values;
   const slot = state.ticks % ring;
   // Pass 1: each node's own value, first difference and rolling std.
@@ -226,7 +248,8 @@ export function stepContext(state: ContextState, values: ArrayLike<number>, neig
       v[base + CXY] += aCorr * (d[k] * dRef - v[base + CXY]);
       v[base + CXX] += aCorr * (d[k] * d[k] - v[base + CXX]);
       v[base + CYY] += aCorr * (dRef * dRef - v[base + CYY]);
-      const corr = v[base + CXY] / Math.sqrt(v[base + CXX] * v[base + CYY] + STD_FLOOR * STD_FLOOR * STD_FLOOR * STD_FLOOR);
+      const corr =
+        v[base + CXY] / Math.sqrt(v[base + CXX] * v[base + CYY] + STD_FLOOR * STD_FLOOR * STD_FLOOR * STD_FLOOR);
       const count = v[base + COUNT] + 1;
       v[base + COUNT] = count;
       const level = update(base + LEVEL_BASE, r, count);
@@ -250,13 +273,27 @@ export function stepContext(state: ContextState, values: ArrayLike<number>, neig
  * N × M × F per step), computed by stepping a fresh state from step 0, as the
  * live detector does.
  */
-export function computeContext(data: Float32Array, steps: number, n: number, m: number, adjacency: ArrayLike<ArrayLike<number>>, config: ContextConfig): Float32Array {
+export function computeContext(
+  data: Float32Array,
+  steps: number,
+  n: number,
+  m: number,
+  adjacency: ArrayLike<ArrayLike<number>>,
+  config: ContextConfig,
+): Float32Array {
   const f = contextFeatures(config);
   const out = new Float32Array(steps * n * m * f);
   const state = createContextState(n, m, config);
   const neighbours = neighbourLists(adjacency);
   for (let t = 0; t < steps; t++) {
-    stepContext(state, data.subarray(t * n * m, (t + 1) * n * m), neighbours, m, config, out.subarray(t * n * m * f, (t + 1) * n * m * f));
+    stepContext(
+      state,
+      data.subarray(t * n * m, (t + 1) * n * m),
+      neighbours,
+      m,
+      config,
+      out.subarray(t * n * m * f, (t + 1) * n * m * f),
+    );
   }
   return out;
 }

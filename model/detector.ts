@@ -7,7 +7,14 @@ import { MASKED_LOGIT } from './layers/graph-attention.ts';
 import type { DetectorMetadata } from './metadata.ts';
 import type { DetectorNetwork } from './network.ts';
 import { createClusterState, pushSample, resizeClusterState, type ClusterState } from './state.ts';
-import { computeContext, contextFeatures, contextRowSize, createContextState, neighbourLists, stepContext } from './context.ts';
+import {
+  computeContext,
+  contextFeatures,
+  contextRowSize,
+  createContextState,
+  neighbourLists,
+  stepContext,
+} from './context.ts';
 
 /** One cluster's new tick for Detector.step. */
 export interface ClusterStepInput {
@@ -115,11 +122,19 @@ export class Detector implements SeriesScorer {
       pushSample(input.state, input.values, this.config);
       const { state } = input;
       const n = state.nodes.length;
-      if (!state.context || state.context.values.length !== n * m * contextRowSize(contextConfig)) state.context = createContextState(n, m, contextConfig);
+      if (!state.context || state.context.values.length !== n * m * contextRowSize(contextConfig))
+        state.context = createContextState(n, m, contextConfig);
       const features = new Float32Array(n * m * f);
       stepContext(state.context, input.values, neighbourLists(adjacencies[index]), m, contextConfig, features);
       contexts.push(features);
-      return { state, ready: state.filled >= w, cluster: 0, node: new Float32Array(n), reconstruction: new Float32Array(n * m), context: features };
+      return {
+        state,
+        ready: state.filled >= w,
+        cluster: 0,
+        node: new Float32Array(n),
+        reconstruction: new Float32Array(n * m),
+        context: features,
+      };
     });
     const ready = outputs.map((o, i) => (o.ready ? i : -1)).filter((i) => i >= 0);
     if (ready.length === 0) return outputs;
@@ -134,7 +149,8 @@ export class Detector implements SeriesScorer {
       const { state } = batch[index];
       const n = state.nodes.length;
       const mask = attentionMask(adjacencies[index]);
-      if (mask.length !== n * n) throw new RangeError(`step: cluster ${k} has ${n} nodes but an adjacency of ${Math.sqrt(mask.length)} rows`);
+      if (mask.length !== n * n)
+        throw new RangeError(`step: cluster ${k} has ${n} nodes but an adjacency of ${Math.sqrt(mask.length)} rows`);
       windows.set(state.windows, k * nMax * m * w);
       context.set(contexts[index], k * nMax * m * f);
       for (let i = 0; i < nMax; i++) {
@@ -158,7 +174,9 @@ export class Detector implements SeriesScorer {
       });
       return [out.nodeLogits, out.clusterLogits, out.errors, ...out.hidden];
     });
-    const [nodeLogits, clusterLogits, errors, ...nextHidden] = await Promise.all(result.map((t) => t.data() as Promise<Float32Array>));
+    const [nodeLogits, clusterLogits, errors, ...nextHidden] = await Promise.all(
+      result.map((t) => t.data() as Promise<Float32Array>),
+    );
     tf.dispose(result);
     ready.forEach((index, k) => {
       const output = outputs[index];
@@ -169,7 +187,10 @@ export class Detector implements SeriesScorer {
         for (let j = 0; j < m; j++) output.reconstruction[i * m + j] = errors[(k * nMax + i) * m + j];
       }
       for (let layer = 0; layer < gruLayers; layer++) {
-        output.state.hidden.set(nextHidden[layer].subarray(k * nMax * gruUnits, (k * nMax + n) * gruUnits), layer * n * gruUnits);
+        output.state.hidden.set(
+          nextHidden[layer].subarray(k * nMax * gruUnits, (k * nMax + n) * gruUnits),
+          layer * n * gruUnits,
+        );
       }
     });
     return outputs;
@@ -183,23 +204,37 @@ export class Detector implements SeriesScorer {
    * whole series from step 0 (as a stream that started there would have it),
    * unless the caller passes it (computeSeriesContext of the same series).
    */
-  async scoreSeries(series: Series, from: number, to: number, precomputedContext?: Float32Array): Promise<SeriesScores> {
+  async scoreSeries(
+    series: Series,
+    from: number,
+    to: number,
+    precomputedContext?: Float32Array,
+  ): Promise<SeriesScores> {
     const { window: w, gruUnits, gruLayers } = this.config;
     const f = contextFeatures(this.config.context);
     const m = this.config.modalities.length;
     const n = series.nodes.length;
     if (series.modalities.join('\u0000') !== this.config.modalities.join('\u0000')) {
-      throw new RangeError(`scoreSeries: series modalities [${series.modalities}] differ from the model's [${this.config.modalities}]`);
+      throw new RangeError(
+        `scoreSeries: series modalities [${series.modalities}] differ from the model's [${this.config.modalities}]`,
+      );
     }
     if (!(from >= w - 1 && to <= series.steps && from <= to)) {
       throw new RangeError(`scoreSeries: need ${w - 1} <= from <= to <= ${series.steps}, got from=${from} to=${to}`);
     }
     const rows = to - from;
-    const scores: SeriesScores = { from, to, cluster: new Float32Array(rows), node: new Float32Array(rows * n), reconstruction: new Float32Array(rows * n * m) };
+    const scores: SeriesScores = {
+      from,
+      to,
+      cluster: new Float32Array(rows),
+      node: new Float32Array(rows * n),
+      reconstruction: new Float32Array(rows * n * m),
+    };
     if (rows === 0) return scores;
     const adjacency = subgraph(this.graph, series.nodes).adjacency;
     const context = precomputedContext ?? computeContext(series.data, to, n, m, adjacency, this.config.context);
-    if (context.length < to * n * m * f) throw new RangeError(`scoreSeries: the context holds ${context.length / (n * m * f)} steps, need ${to}`);
+    if (context.length < to * n * m * f)
+      throw new RangeError(`scoreSeries: the context holds ${context.length / (n * m * f)} steps, need ${to}`);
     const mask = attentionMask(adjacency);
     const bias1 = new Float32Array(n * n);
     for (let i = 0; i < n * n; i++) bias1[i] = mask[i] > 0 ? 0 : MASKED_LOGIT;
@@ -223,12 +258,21 @@ export class Detector implements SeriesScorer {
           outputs.push(next.output);
           state = next.hidden;
         }
-        const decoded = this.network.decode(windowTensor, biasTensor, tf.ones([t, n]), fused, tf.concat(outputs, 0), contextTensor);
+        const decoded = this.network.decode(
+          windowTensor,
+          biasTensor,
+          tf.ones([t, n]),
+          fused,
+          tf.concat(outputs, 0),
+          contextTensor,
+        );
         return { tensors: [decoded.nodeLogits, decoded.clusterLogits, decoded.errors] as tf.Tensor[], hidden: state };
       });
       tf.dispose(previous);
       hidden = result.hidden;
-      const [nodeLogits, clusterLogits, errors] = await Promise.all(result.tensors.map((x) => x.data() as Promise<Float32Array>));
+      const [nodeLogits, clusterLogits, errors] = await Promise.all(
+        result.tensors.map((x) => x.data() as Promise<Float32Array>),
+      );
       tf.dispose(result.tensors);
       for (let k = 0; k < t; k++) {
         const row = c + k - from;
@@ -244,7 +288,14 @@ export class Detector implements SeriesScorer {
 
   /** The slow context of every step of a z-normalized series on this detector's graph (what scoreSeries computes). */
   computeSeriesContext(series: Series, to = series.steps): Float32Array {
-    return computeContext(series.data, to, series.nodes.length, series.modalities.length, subgraph(this.graph, series.nodes).adjacency, this.config.context);
+    return computeContext(
+      series.data,
+      to,
+      series.nodes.length,
+      series.modalities.length,
+      subgraph(this.graph, series.nodes).adjacency,
+      this.config.context,
+    );
   }
 
   dispose(): void {

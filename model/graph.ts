@@ -7,9 +7,13 @@ import type { ClusterGraph } from '../topology/adjacency.ts';
 export function validateGraph(graph: ClusterGraph): void {
   const n = graph.nodes.length;
   if (new Set(graph.nodes).size !== n) throw new RangeError('ClusterGraph.nodes has duplicate node ids');
-  if (graph.adjacency.length !== n) throw new RangeError(`ClusterGraph.adjacency has ${graph.adjacency.length} rows, expected ${n} (one per node)`);
+  if (graph.adjacency.length !== n)
+    throw new RangeError(`ClusterGraph.adjacency has ${graph.adjacency.length} rows, expected ${n} (one per node)`);
   graph.adjacency.forEach((row, i) => {
-    if (row.length !== n) throw new RangeError(`ClusterGraph.adjacency row ${i} (${graph.nodes[i]}) has ${row.length} entries, expected ${n}`);
+    if (row.length !== n)
+      throw new RangeError(
+        `ClusterGraph.adjacency row ${i} (${graph.nodes[i]}) has ${row.length} entries, expected ${n}`,
+      );
     row.forEach((value, j) => {
       if (!Number.isFinite(value)) throw new RangeError(`ClusterGraph.adjacency[${i}][${j}] is not a finite number`);
     });
@@ -55,6 +59,10 @@ export function topologyHash(graph: ClusterGraph): string {
   const mask = attentionMask(graph.adjacency);
   const edges: string[] = [];
   const n = graph.nodes.length;
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (mask[i * n + j]) edges.push(`${graph.nodes[i]}-${graph.nodes[j]}`);
-  return createHash('sha256').update(JSON.stringify({ nodes: graph.nodes, edges })).digest('hex').slice(0, 16);
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) if (mask[i * n + j]) edges.push(`${graph.nodes[i]}-${graph.nodes[j]}`);
+  return createHash('sha256')
+    .update(JSON.stringify({ nodes: graph.nodes, edges }))
+    .digest('hex')
+    .slice(0, 16);
 }

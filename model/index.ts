@@ -14,10 +14,30 @@ export {
   type ClusterState,
   type ClusterStateJson,
 } from './state.ts';
-export { DEFAULT_CONTEXT_CONFIG, computeContext, stepContext, contextFeatures, type ContextConfig, type ContextState } from './context.ts';
+export {
+  DEFAULT_CONTEXT_CONFIG,
+  computeContext,
+  stepContext,
+  contextFeatures,
+  type ContextConfig,
+  type ContextState,
+} from './context.ts';
 export { Detector, DEFAULT_WARMUP, type ClusterStepInput, type ClusterStepOutput } from './detector.ts';
 export { DetectorNetwork, type StepTensors, type StepOutputs } from './network.ts';
 export { saveDetector, loadDetector, MODEL_FILE, WEIGHTS_FILE } from './io.ts';
 export { ensureBackend, type BackendPreference } from './runtime.ts';
-export { DETECTOR_FORMAT, type DetectorMetadata, type NormalizationStats, type TrainingMetadata, type ValidationQuality, type EpochRecord } from './metadata.ts';
-export { trainDetector, toNormalizationStats, type TrainOptions, type TrainProgress, type ProgressListener } from './train/train.ts';
+export {
+  DETECTOR_FORMAT,
+  type DetectorMetadata,
+  type NormalizationStats,
+  type TrainingMetadata,
+  type ValidationQuality,
+  type EpochRecord,
+} from './metadata.ts';
+export {
+  trainDetector,
+  toNormalizationStats,
+  type TrainOptions,
+  type TrainProgress,
+  type ProgressListener,
+} from './train/train.ts';

@@ -59,7 +59,11 @@ export async function loadDetector(dir: string): Promise<Detector> {
     throw new UserError('MODEL_CORRUPT', `${modelPath} is not valid JSON: ${(error as Error).message}`, hint);
   }
   const corrupt = (what: string): UserError => new UserError('MODEL_CORRUPT', `${modelPath}: ${what}`, hint);
-  if (typeof json?.format === 'string' && /^wsn-watch-detector\/\d+$/.test(json.format) && json.format !== DETECTOR_FORMAT) {
+  if (
+    typeof json?.format === 'string' &&
+    /^wsn-watch-detector\/\d+$/.test(json.format) &&
+    json.format !== DETECTOR_FORMAT
+  ) {
     // An older (or newer) model: its weights do not fit this network (e.g. /1 has no slow context path).
     throw new UserError(
       'MODEL_OUTDATED',
@@ -67,7 +71,8 @@ export async function loadDetector(dir: string): Promise<Detector> {
       'retrain it with this version: `wsn-watch train … --out DIR` (docs/model.md lists the commands of the shipped models)',
     );
   }
-  if (json?.format !== DETECTOR_FORMAT) throw corrupt(`format is ${JSON.stringify(json?.format)}, expected ${DETECTOR_FORMAT}`);
+  if (json?.format !== DETECTOR_FORMAT)
+    throw corrupt(`format is ${JSON.stringify(json?.format)}, expected ${DETECTOR_FORMAT}`);
   const specs = json.weightsManifest?.[0]?.weights;
   if (!Array.isArray(specs) || specs.length === 0) throw corrupt('weightsManifest lists no weights');
   const metadata = json.metadata;
@@ -75,13 +80,16 @@ export async function loadDetector(dir: string): Promise<Detector> {
   try {
     const config = resolveModelConfig(metadata.config);
     validateGraph(metadata.graph);
-    if (typeof metadata.threshold !== 'number' || !(metadata.threshold >= 0 && metadata.threshold <= 1)) throw new RangeError('threshold must be in [0, 1]');
-    if (metadata.topologyHash !== topologyHash(metadata.graph)) throw new RangeError('topologyHash does not match the stored graph');
+    if (typeof metadata.threshold !== 'number' || !(metadata.threshold >= 0 && metadata.threshold <= 1))
+      throw new RangeError('threshold must be in [0, 1]');
+    if (metadata.topologyHash !== topologyHash(metadata.graph))
+      throw new RangeError('topologyHash does not match the stored graph');
     const weights = await readFile(weightsPath).catch(() => {
       throw new UserError('MODEL_NOT_FOUND', `no weights at ${weightsPath}`, hint);
     });
     const expectedBytes = specs.reduce((sum, spec) => sum + 4 * spec.shape.reduce((a, b) => a * b, 1), 0);
-    if (weights.byteLength !== expectedBytes) throw new RangeError(`${WEIGHTS_FILE} has ${weights.byteLength} bytes, the manifest needs ${expectedBytes}`);
+    if (weights.byteLength !== expectedBytes)
+      throw new RangeError(`${WEIGHTS_FILE} has ${weights.byteLength} bytes, the manifest needs ${expectedBytes}`);
     if (specs.some((spec) => spec.dtype !== 'float32')) throw new RangeError('only float32 weights are supported');
     await ensureBackend();
     const buffer = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
@@ -89,7 +97,13 @@ export async function loadDetector(dir: string): Promise<Detector> {
     const network = new DetectorNetwork(config, 0);
     try {
       network.importWeights(
-        await Promise.all(Object.entries(tensors).map(async ([name, tensor]) => ({ name, shape: [...tensor.shape], values: (await tensor.data()) as Float32Array }))),
+        await Promise.all(
+          Object.entries(tensors).map(async ([name, tensor]) => ({
+            name,
+            shape: [...tensor.shape],
+            values: (await tensor.data()) as Float32Array,
+          })),
+        ),
       );
     } catch (error) {
       network.dispose();

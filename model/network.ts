@@ -57,30 +57,84 @@ export class DetectorNetwork {
   private readonly head: Mlp;
   private readonly contextEncoder: Mlp;
 
-  constructor(readonly config: ModelConfig, seed: number) {
+  constructor(
+    readonly config: ModelConfig,
+    seed: number,
+  ) {
     const params = new ParamStore(createRng(seed));
     this.params = params;
     const m = config.modalities.length;
     const w = config.window;
     const e = config.embedding;
     this.temporal = new Mlp(params, 'encoder/temporal', [w, config.temporalHidden, e], 'relu', 'linear', m);
-    this.spatial1 = new GraphAttention(params, 'encoder/spatial1', m, w, config.gatHeads, config.gatHeadSize, true, 'elu');
-    this.spatial2 = new GraphAttention(params, 'encoder/spatial2', m, config.gatHeads * config.gatHeadSize, 1, e, false, 'linear');
+    this.spatial1 = new GraphAttention(
+      params,
+      'encoder/spatial1',
+      m,
+      w,
+      config.gatHeads,
+      config.gatHeadSize,
+      true,
+      'elu',
+    );
+    this.spatial2 = new GraphAttention(
+      params,
+      'encoder/spatial2',
+      m,
+      config.gatHeads * config.gatHeadSize,
+      1,
+      e,
+      false,
+      'linear',
+    );
     this.fusion = new ModalityFusion(params, 'encoder/fusion', m, 2 * e);
     const contextWidth = m * contextFeatures(config.context);
     const c = config.contextEmbedding;
     // The slow context enters beside the fused window features, so the GRU, the decoder and the head all see it.
     this.contextEncoder = new Mlp(params, 'encoder/context', [contextWidth, 2 * c, c], 'relu', 'tanh');
     this.gru = new StackedGru(params, 'gru', 2 * e + c, config.gruUnits, config.gruLayers);
-    this.decoderInput = new Mlp(params, 'decoder/input', [config.gruUnits + 2 * e + c, config.decoderHidden, w], 'relu');
-    this.decoderAttention1 = new GraphAttention(params, 'decoder/attention1', m, w, config.gatHeads, config.gatHeadSize, true, 'elu');
-    this.decoderAttention2 = new GraphAttention(params, 'decoder/attention2', m, config.gatHeads * config.gatHeadSize, 1, w, false, 'linear');
+    this.decoderInput = new Mlp(
+      params,
+      'decoder/input',
+      [config.gruUnits + 2 * e + c, config.decoderHidden, w],
+      'relu',
+    );
+    this.decoderAttention1 = new GraphAttention(
+      params,
+      'decoder/attention1',
+      m,
+      w,
+      config.gatHeads,
+      config.gatHeadSize,
+      true,
+      'elu',
+    );
+    this.decoderAttention2 = new GraphAttention(
+      params,
+      'decoder/attention2',
+      m,
+      config.gatHeads * config.gatHeadSize,
+      1,
+      w,
+      false,
+      'linear',
+    );
     this.decoderDense = new Mlp(params, 'decoder/dense', [w, config.decoderHidden, w], 'relu', 'linear', m);
     this.decoderOutput = new Dense(params, 'decoder/output', 2 * w, w, 'linear', m);
     // Per node: squared error of every sample (M·W) and its mean per modality (M), the window's first
     // differences (M·(W-1)) and its deviation from the neighbours' mean (M·W), GRU output, fused features with the
     // context embedding, and the context features themselves (level, variance and correlation against the neighbours).
-    this.head = new Mlp(params, 'head', [m * w + m + m * (w - 1) + m * w + config.gruUnits + 2 * e + c + contextWidth, config.headHidden, config.headHidden, 1], 'relu');
+    this.head = new Mlp(
+      params,
+      'head',
+      [
+        m * w + m + m * (w - 1) + m * w + config.gruUnits + 2 * e + c + contextWidth,
+        config.headHidden,
+        config.headHidden,
+        1,
+      ],
+      'relu',
+    );
   }
 
   get variables(): tf.Variable[] {
@@ -107,7 +161,9 @@ export class DetectorNetwork {
     const { config } = this;
     const [b, n, m, w] = windows.shape;
     if (m !== config.modalities.length || w !== config.window) {
-      throw new RangeError(`network: expected windows [B, N, ${config.modalities.length}, ${config.window}], got [${windows.shape.join(', ')}]`);
+      throw new RangeError(
+        `network: expected windows [B, N, ${config.modalities.length}, ${config.window}], got [${windows.shape.join(', ')}]`,
+      );
     }
     const rows = b * n;
     const byModality = tf.transpose(centerWindows(windows), [2, 0, 1, 3]); // [M, B, N, W]
@@ -118,7 +174,10 @@ export class DetectorNetwork {
     if (context.shape[0] !== rows || context.shape[1] !== contextWidth) {
       throw new RangeError(`network: expected context [${rows}, ${contextWidth}], got [${context.shape.join(', ')}]`);
     }
-    return tf.concat([this.fusion.apply(features as tf.Tensor3D), this.contextEncoder.apply(signedLog(context))], 1) as tf.Tensor2D;
+    return tf.concat(
+      [this.fusion.apply(features as tf.Tensor3D), this.contextEncoder.apply(signedLog(context))],
+      1,
+    ) as tf.Tensor2D;
   }
 
   /** Advances every node's GRU by one step: fused [R, 2E], hidden per layer [R, U]. */
@@ -130,7 +189,14 @@ export class DetectorNetwork {
    * Reconstruction and anomaly scores from the fused features and the GRU
    * output of the same windows. Independent per window (batchable over time).
    */
-  decode(windows: tf.Tensor4D, maskBias: tf.Tensor3D, nodeMask: tf.Tensor2D, fused: tf.Tensor2D, output: tf.Tensor2D, context: tf.Tensor2D): Omit<StepOutputs, 'hidden'> {
+  decode(
+    windows: tf.Tensor4D,
+    maskBias: tf.Tensor3D,
+    nodeMask: tf.Tensor2D,
+    fused: tf.Tensor2D,
+    output: tf.Tensor2D,
+    context: tf.Tensor2D,
+  ): Omit<StepOutputs, 'hidden'> {
     const [b, n, m, w] = windows.shape;
     const rows = b * n;
     windows = centerWindows(windows);
@@ -147,7 +213,10 @@ export class DetectorNetwork {
     const errors = tf.mean(squared, -1) as tf.Tensor3D; // [B, N, M]
     // Residual signals next to the reconstruction error: a jump or ramp shows in the first
     // differences, a node leaving its neighbours' course in the deviation from their mean.
-    const steps = tf.sub(tf.slice(windows, [0, 0, 0, 1], [-1, -1, -1, w - 1]), tf.slice(windows, [0, 0, 0, 0], [-1, -1, -1, w - 1]));
+    const steps = tf.sub(
+      tf.slice(windows, [0, 0, 0, 1], [-1, -1, -1, w - 1]),
+      tf.slice(windows, [0, 0, 0, 0], [-1, -1, -1, w - 1]),
+    );
     const deviation = neighbourDeviation(windows, maskBias);
     // log1p / signed log keep the head's input bounded when a surge makes values huge.
     const headInput = tf.concat(
@@ -170,7 +239,8 @@ export class DetectorNetwork {
   /** Weights by name, as Float32Arrays with shapes (for saving and for tests). */
   async exportWeights(): Promise<Array<{ name: string; shape: number[]; values: Float32Array }>> {
     const out: Array<{ name: string; shape: number[]; values: Float32Array }> = [];
-    for (const [name, variable] of this.params.entries) out.push({ name, shape: [...variable.shape], values: (await variable.data()) as Float32Array });
+    for (const [name, variable] of this.params.entries)
+      out.push({ name, shape: [...variable.shape], values: (await variable.data()) as Float32Array });
     return out;
   }
 
@@ -180,10 +250,12 @@ export class DetectorNetwork {
     for (const [name, variable] of this.params.entries) {
       const weight = byName.get(name);
       if (!weight) throw new RangeError(`weights: missing ${name}`);
-      if (weight.shape.join('x') !== variable.shape.join('x')) throw new RangeError(`weights: ${name} has shape [${weight.shape}], expected [${variable.shape}]`);
+      if (weight.shape.join('x') !== variable.shape.join('x'))
+        throw new RangeError(`weights: ${name} has shape [${weight.shape}], expected [${variable.shape}]`);
       tf.tidy(() => variable.assign(tf.tensor(weight.values, weight.shape)));
     }
-    if (byName.size !== this.params.entries.size) throw new RangeError(`weights: ${byName.size} tensors given, the network has ${this.params.entries.size}`);
+    if (byName.size !== this.params.entries.size)
+      throw new RangeError(`weights: ${byName.size} tensors given, the network has ${this.params.entries.size}`);
   }
 
   dispose(): void {

@@ -1,5 +1,11 @@
 import type { ModelConfig } from './config.ts';
-import { DEFAULT_CONTEXT_CONFIG, contextRowSize, createContextState, resizeContextState, type ContextState } from './context.ts';
+import {
+  DEFAULT_CONTEXT_CONFIG,
+  contextRowSize,
+  createContextState,
+  resizeContextState,
+  type ContextState,
+} from './context.ts';
 
 /**
  * The streaming state of one cluster, keyed by node id so nodes can join and
@@ -33,7 +39,8 @@ export interface ClusterStateJson {
   context?: { ticks: number; values: number[] };
 }
 
-type StateShape = Pick<ModelConfig, 'modalities' | 'window' | 'gruLayers' | 'gruUnits'> & Partial<Pick<ModelConfig, 'context'>>;
+type StateShape = Pick<ModelConfig, 'modalities' | 'window' | 'gruLayers' | 'gruUnits'> &
+  Partial<Pick<ModelConfig, 'context'>>;
 
 export function createClusterState(nodes: string[], config: StateShape): ClusterState {
   if (new Set(nodes).size !== nodes.length) throw new RangeError('createClusterState: duplicate node ids');
@@ -49,7 +56,12 @@ export function createClusterState(nodes: string[], config: StateShape): Cluster
 
 /** A deep copy (windows, hidden state and context). */
 export function cloneClusterState(state: ClusterState): ClusterState {
-  const copy: ClusterState = { nodes: [...state.nodes], windows: state.windows.slice(), hidden: state.hidden.slice(), filled: state.filled };
+  const copy: ClusterState = {
+    nodes: [...state.nodes],
+    windows: state.windows.slice(),
+    hidden: state.hidden.slice(),
+    filled: state.filled,
+  };
   if (state.context) copy.context = { ticks: state.context.ticks, values: state.context.values.slice() };
   return copy;
 }
@@ -62,7 +74,14 @@ export function cloneClusterState(state: ClusterState): ClusterState {
 export function resizeClusterState(state: ClusterState, newNodes: string[], config: StateShape): ClusterState {
   const next = createClusterState(newNodes, config);
   next.filled = state.filled;
-  if (state.context) next.context = resizeContextState(state.context, state.nodes, newNodes, config.modalities.length, config.context ?? DEFAULT_CONTEXT_CONFIG);
+  if (state.context)
+    next.context = resizeContextState(
+      state.context,
+      state.nodes,
+      newNodes,
+      config.modalities.length,
+      config.context ?? DEFAULT_CONTEXT_CONFIG,
+    );
   const oldIndex = new Map(state.nodes.map((node, i) => [node, i]));
   const rowLength = config.modalities.length * config.window;
   const oldN = state.nodes.length;
@@ -94,7 +113,8 @@ export function pushSample(state: ClusterState, values: Float32Array, config: St
   const m = config.modalities.length;
   const w = config.window;
   const n = state.nodes.length;
-  if (values.length !== n * m) throw new RangeError(`pushSample: expected ${n * m} values (${n} nodes × ${m} modalities), got ${values.length}`);
+  if (values.length !== n * m)
+    throw new RangeError(`pushSample: expected ${n * m} values (${n} nodes × ${m} modalities), got ${values.length}`);
   for (let row = 0; row < n * m; row++) {
     const base = row * w;
     const previous = state.windows[base + w - 1];
@@ -112,7 +132,12 @@ export function pushSample(state: ClusterState, values: Float32Array, config: St
 }
 
 export function serializeClusterState(state: ClusterState): ClusterStateJson {
-  const json: ClusterStateJson = { nodes: [...state.nodes], windows: Array.from(state.windows), hidden: Array.from(state.hidden), filled: state.filled };
+  const json: ClusterStateJson = {
+    nodes: [...state.nodes],
+    windows: Array.from(state.windows),
+    hidden: Array.from(state.hidden),
+    filled: state.filled,
+  };
   if (state.context) json.context = { ticks: state.context.ticks, values: Array.from(state.context.values) };
   return json;
 }
@@ -122,13 +147,22 @@ export function deserializeClusterState(json: ClusterStateJson, config: StateSha
   const n = json.nodes.length;
   const windows = n * config.modalities.length * config.window;
   const hidden = config.gruLayers * n * config.gruUnits;
-  if (!Array.isArray(json.windows) || json.windows.length !== windows) throw new RangeError(`cluster state: windows has ${json.windows?.length} values, expected ${windows}`);
-  if (!Array.isArray(json.hidden) || json.hidden.length !== hidden) throw new RangeError(`cluster state: hidden has ${json.hidden?.length} values, expected ${hidden}`);
-  const state: ClusterState = { nodes: [...json.nodes], windows: Float32Array.from(json.windows), hidden: Float32Array.from(json.hidden), filled: Math.min(config.window, Math.max(0, Math.trunc(json.filled))) };
+  if (!Array.isArray(json.windows) || json.windows.length !== windows)
+    throw new RangeError(`cluster state: windows has ${json.windows?.length} values, expected ${windows}`);
+  if (!Array.isArray(json.hidden) || json.hidden.length !== hidden)
+    throw new RangeError(`cluster state: hidden has ${json.hidden?.length} values, expected ${hidden}`);
+  const state: ClusterState = {
+    nodes: [...json.nodes],
+    windows: Float32Array.from(json.windows),
+    hidden: Float32Array.from(json.hidden),
+    filled: Math.min(config.window, Math.max(0, Math.trunc(json.filled))),
+  };
   if (json.context) {
     const expected = n * config.modalities.length * contextRowSize(config.context ?? DEFAULT_CONTEXT_CONFIG);
-    if (!Array.isArray(json.context.values) || json.context.values.length !== expected) throw new RangeError(`cluster state: context has ${json.context.values?.length} values, expected ${expected}`);
-    if (!(Number.isInteger(json.context.ticks) && json.context.ticks >= 0)) throw new RangeError(`cluster state: context.ticks must be a non-negative integer, got ${json.context.ticks}`);
+    if (!Array.isArray(json.context.values) || json.context.values.length !== expected)
+      throw new RangeError(`cluster state: context has ${json.context.values?.length} values, expected ${expected}`);
+    if (!(Number.isInteger(json.context.ticks) && json.context.ticks >= 0))
+      throw new RangeError(`cluster state: context.ticks must be a non-negative integer, got ${json.context.ticks}`);
     state.context = { ticks: json.context.ticks, values: Float64Array.from(json.context.values) };
   }
   return state;

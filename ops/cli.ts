@@ -2,7 +2,14 @@ import type { Command } from 'commander';
 import { loadConfig, type Config } from '../common/config.ts';
 import { formatStatusTable } from './format.ts';
 import type { Progress } from './service.ts';
-import { servicesDown, servicesStatus, servicesUp, type DownOptions, type SecureOptions, type ServiceState } from './services.ts';
+import {
+  servicesDown,
+  servicesStatus,
+  servicesUp,
+  type DownOptions,
+  type SecureOptions,
+  type ServiceState,
+} from './services.ts';
 
 /** What the `services` subcommands do; injectable so argument parsing is testable without starting anything. */
 export interface ServicesActions {
@@ -29,7 +36,11 @@ const defaultIo: ServicesIo = {
  * Registers `wsn-watch services up|down|status`: the local Kafka, InfluxDB and
  * Alertmanager, bound to 127.0.0.1, with all state under `<stateDir>/services`.
  */
-export function registerServicesCommands(program: Command, actions: ServicesActions = defaultActions, io: ServicesIo = defaultIo): void {
+export function registerServicesCommands(
+  program: Command,
+  actions: ServicesActions = defaultActions,
+  io: ServicesIo = defaultIo,
+): void {
   const progress: Progress = (message) => io.stderr(`services: ${message}\n`);
   const configOf = (command: Command): Config => {
     const globals = command.optsWithGlobals<{ config?: string }>();
@@ -38,12 +49,18 @@ export function registerServicesCommands(program: Command, actions: ServicesActi
 
   const services = program
     .command('services')
-    .description('run the local Kafka (KRaft), InfluxDB and Alertmanager on 127.0.0.1, state under <stateDir>/services');
+    .description(
+      'run the local Kafka (KRaft), InfluxDB and Alertmanager on 127.0.0.1, state under <stateDir>/services',
+    );
 
   services
     .command('up')
     .description('provision and start every service (idempotent), wait until each answers')
-    .option('--secure', 'Kafka with SASL_SSL and client certificates (a private CA in <stateDir>/services/tls), InfluxDB with auth; credentials from kafka.sasl and influx.username/password', false)
+    .option(
+      '--secure',
+      'Kafka with SASL_SSL and client certificates (a private CA in <stateDir>/services/tls), InfluxDB with auth; credentials from kafka.sasl and influx.username/password',
+      false,
+    )
     .action(async (options: { secure: boolean }, command: Command) => {
       const states = await actions.up(configOf(command), progress, options.secure ? { secure: true } : undefined);
       io.stdout(formatStatusTable(states));

@@ -5,8 +5,21 @@ import type { ServiceState } from './services.ts';
 export function formatStatusTable(states: readonly ServiceState[], cwd: string = process.cwd()): string {
   const rows = [
     ['SERVICE', 'STATE', 'VERSION', 'ADDRESS', 'PID', 'LOG'],
-    ...states.map((s) => [s.name, s.state, s.version ?? '-', s.address, s.pid === undefined ? '-' : String(s.pid), displayPath(s.logFile, cwd)]),
+    ...states.map((s) => [
+      s.name,
+      s.state,
+      s.version ?? '-',
+      s.address,
+      s.pid === undefined ? '-' : String(s.pid),
+      displayPath(s.logFile, cwd),
+    ]),
   ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ')).join('\n') + '\n';
+  return (
+    rows
+      .map((row) =>
+        row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  '),
+      )
+      .join('\n') + '\n'
+  );
 }

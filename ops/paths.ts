@@ -49,7 +49,8 @@ export function serviceDirs(stateDir: string, name: ServiceName): ServiceDirs {
  * the repository: `$XDG_CACHE_HOME/wsn-watch` or `~/.cache/wsn-watch`.
  */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(homedir(), '.cache');
+  const base =
+    env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(homedir(), '.cache');
   return path.join(base, 'wsn-watch');
 }
 

@@ -9,7 +9,11 @@ import { httpGet } from './net.ts';
  */
 
 /** Kafka answers when a metadata request (listTopics) succeeds. Returns the number of topics. */
-export async function probeKafka(broker: string, timeoutMs = 3_000, security: KafkaSecurity = {}): Promise<{ topics: number } | undefined> {
+export async function probeKafka(
+  broker: string,
+  timeoutMs = 3_000,
+  security: KafkaSecurity = {},
+): Promise<{ topics: number } | undefined> {
   const kafka = new Kafka({
     clientId: 'wsn-watch-probe',
     brokers: [broker],

@@ -8,7 +8,15 @@ import { ensureTlsMaterial, tlsMaterialPaths } from './tls.ts';
 import { kafkaService } from './kafka/service.ts';
 import { isPortOpen } from './net.ts';
 import { displayPath, servicesRoot, type ServiceName } from './paths.ts';
-import { isRunning, readRunRecord, removeRunRecord, spawnDetached, stopProcess, writeRunRecord, type RunRecord } from './process.ts';
+import {
+  isRunning,
+  readRunRecord,
+  removeRunRecord,
+  spawnDetached,
+  stopProcess,
+  writeRunRecord,
+  type RunRecord,
+} from './process.ts';
 import type { Progress, ServiceDefinition } from './service.ts';
 
 /**
@@ -45,15 +53,29 @@ export function secureTlsDir(config: Config): string {
 }
 
 /** The credentials the secure services are started with; a UserError naming what is missing. */
-function secureCredentials(config: Config): { kafka: { username: string; password: string }; influx: { username: string; password: string } } {
+function secureCredentials(config: Config): {
+  kafka: { username: string; password: string };
+  influx: { username: string; password: string };
+} {
   const missing = [
-    config.kafka.sasl ? undefined : 'kafka.sasl (WSN_KAFKA_SASL_MECHANISM, WSN_KAFKA_SASL_USERNAME, WSN_KAFKA_SASL_PASSWORD)',
-    config.influx.username && config.influx.password ? undefined : 'influx.username and influx.password (WSN_INFLUX_USERNAME, WSN_INFLUX_PASSWORD)',
+    config.kafka.sasl
+      ? undefined
+      : 'kafka.sasl (WSN_KAFKA_SASL_MECHANISM, WSN_KAFKA_SASL_USERNAME, WSN_KAFKA_SASL_PASSWORD)',
+    config.influx.username && config.influx.password
+      ? undefined
+      : 'influx.username and influx.password (WSN_INFLUX_USERNAME, WSN_INFLUX_PASSWORD)',
   ].filter((item): item is string => item !== undefined);
   if (missing.length > 0 || !config.kafka.sasl || !config.influx.username || !config.influx.password) {
-    throw new UserError('SECURE_SETTINGS_MISSING', `services up --secure needs ${missing.join(' and ')}`, 'set them (docs/reliability.md#secure-local-services); no default passwords are made up');
+    throw new UserError(
+      'SECURE_SETTINGS_MISSING',
+      `services up --secure needs ${missing.join(' and ')}`,
+      'set them (docs/reliability.md#secure-local-services); no default passwords are made up',
+    );
   }
-  return { kafka: { username: config.kafka.sasl.username, password: config.kafka.sasl.password }, influx: { username: config.influx.username, password: config.influx.password } };
+  return {
+    kafka: { username: config.kafka.sasl.username, password: config.kafka.sasl.password },
+    influx: { username: config.influx.username, password: config.influx.password },
+  };
 }
 
 export function serviceDefinitions(config: Config, options: SecureOptions = {}): ServiceDefinition[] {
@@ -105,7 +127,10 @@ async function waitUntilReady(def: ServiceDefinition, record: RunRecord, progres
     }
     if (!isRunning(record.pid)) {
       removeRunRecord(def.dirs.runFile);
-      const output = record.outputFile !== def.logFile ? `\n--- ${displayPath(record.outputFile)}:\n${fileTail(record.outputFile, 6)}` : '';
+      const output =
+        record.outputFile !== def.logFile
+          ? `\n--- ${displayPath(record.outputFile)}:\n${fileTail(record.outputFile, 6)}`
+          : '';
       throw new UserError(
         'SERVICE_START_FAILED',
         `${def.name} exited during start-up; last lines of ${displayPath(def.logFile)}:\n${fileTail(def.logFile)}${output}`,
@@ -146,7 +171,9 @@ async function bringUp(def: ServiceDefinition, progress: Progress): Promise<Serv
     }
   }
   const launch = await def.prepare(progress);
-  progress(`${def.name}: starting on ${def.address}${launch.version === 'unknown' ? '' : ` (version ${launch.version})`}`);
+  progress(
+    `${def.name}: starting on ${def.address}${launch.version === 'unknown' ? '' : ` (version ${launch.version})`}`,
+  );
   const pid = await spawnDetached(launch);
   const record: RunRecord = {
     pid,
@@ -178,20 +205,28 @@ function combineFailures(failures: unknown[]): Error {
  * Provisions and starts every service (in parallel) and waits until each
  * answers. Services already running from this state folder are kept.
  */
-export async function servicesUp(config: Config, progress: Progress, options: SecureOptions = {}): Promise<ServiceState[]> {
+export async function servicesUp(
+  config: Config,
+  progress: Progress,
+  options: SecureOptions = {},
+): Promise<ServiceState[]> {
   // The certificates exist before the definitions read them (the readiness probe needs them).
   if (options.secure) {
     secureCredentials(config);
     ensureTlsMaterial(secureTlsDir(config), progress);
   }
   const results = await Promise.allSettled(serviceDefinitions(config, options).map((def) => bringUp(def, progress)));
-  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  const failures = results
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => r.reason as unknown);
   if (failures.length > 0) throw combineFailures(failures);
   if (options.secure) {
     const { influx } = secureCredentials(config);
     await createInfluxAdmin(`http://127.0.0.1:${config.services.influxPort}`, influx.username, influx.password);
     const tls = tlsMaterialPaths(secureTlsDir(config));
-    progress(`secure: Kafka takes SASL_SSL with client certificates; clients need kafka.sasl and "kafka": {"ssl": {"ca": "${tls.ca}", "cert": "${tls.clientCert}", "key": "${tls.clientKey}"}} in their config file; InfluxDB requires influx.username/password`);
+    progress(
+      `secure: Kafka takes SASL_SSL with client certificates; clients need kafka.sasl and "kafka": {"ssl": {"ca": "${tls.ca}", "cert": "${tls.clientCert}", "key": "${tls.clientKey}"}} in their config file; InfluxDB requires influx.username/password`,
+    );
   }
   return results.map((r) => (r as PromiseFulfilledResult<ServiceState>).value);
 }
@@ -215,7 +250,9 @@ export async function servicesDown(config: Config, options: DownOptions, progres
       } else {
         progress(`${def.name}: stopping pid ${record.pid}`);
         const { outcome } = await stopProcess(record.pid, def.stopGraceMs, def.dirs.config);
-        progress(`${def.name}: ${outcome === 'killed' ? `killed (no exit within ${def.stopGraceMs / 1000} s of SIGTERM)` : 'stopped'}`);
+        progress(
+          `${def.name}: ${outcome === 'killed' ? `killed (no exit within ${def.stopGraceMs / 1000} s of SIGTERM)` : 'stopped'}`,
+        );
       }
       removeRunRecord(def.dirs.runFile);
     }),

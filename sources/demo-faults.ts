@@ -37,7 +37,13 @@ const INJECTED_MODALITIES = ['temperature', 'humidity'] as const;
  * the model's window has filled and warmed up), then a slow humidity rise,
  * on nodes picked by the seed among those the simulator leaves alone.
  */
-export function planDemoInjections(options: { nodes: readonly string[]; avoid?: ReadonlySet<string>; startTs: number; tickMs: number; seed: number }): DemoInjectionPlan {
+export function planDemoInjections(options: {
+  nodes: readonly string[];
+  avoid?: ReadonlySet<string>;
+  startTs: number;
+  tickMs: number;
+  seed: number;
+}): DemoInjectionPlan {
   const rng = createRng(options.seed * 31 + 7);
   const candidates = options.nodes.filter((node) => !options.avoid?.has(node));
   const pool = candidates.length >= 2 ? candidates : [...options.nodes];
@@ -57,13 +63,27 @@ export function planDemoInjections(options: { nodes: readonly string[]; avoid?: 
     const startTs = options.startTs + afterTicks * options.tickMs;
     const span = spec.kind === 'increase' || spec.kind === 'decay' ? 2 * spec.length : spec.length;
     injections.push({ ...spec, node, startTs });
-    faults.push({ node, kind: spec.kind, modality: spec.modality, fromTs: startTs, toTs: startTs + span * options.tickMs, source: 'demo' });
+    faults.push({
+      node,
+      kind: spec.kind,
+      modality: spec.modality,
+      fromTs: startTs,
+      toTs: startTs + span * options.tickMs,
+      source: 'demo',
+    });
   });
   return { injections, faults };
 }
 
 export function simulatorFaults(faults: readonly SimulatedFault[]): DemoFault[] {
-  return faults.map((f) => ({ node: f.node, kind: f.kind, modality: f.modality, fromTs: f.fromTs, toTs: f.toTs, source: 'simulator' }));
+  return faults.map((f) => ({
+    node: f.node,
+    kind: f.kind,
+    modality: f.modality,
+    fromTs: f.fromTs,
+    toTs: f.toTs,
+    source: 'simulator',
+  }));
 }
 
 /** One console line per fault, e.g. `fault: surge on node 7 temperature from 2026-… to 2026-… (demo)`. */

@@ -37,7 +37,11 @@ export interface SplitReport {
 }
 
 /** Splits a stream of (uncompressed) Intel Lab lines into outDir/readings/<id>.txt. */
-export async function splitIntoMotes(input: Readable, outDir: string, options: SplitOptions = {}): Promise<SplitReport> {
+export async function splitIntoMotes(
+  input: Readable,
+  outDir: string,
+  options: SplitOptions = {},
+): Promise<SplitReport> {
   const readingsDir = path.join(outDir, 'readings');
   await mkdir(readingsDir, { recursive: true });
   const outputs = new Map<string, WriteStream>();
@@ -83,7 +87,12 @@ export async function splitIntoMotes(input: Readable, outDir: string, options: S
     if (!out.write(`${line}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     report.written++;
   }
-  await Promise.all([...outputs.values()].map((out) => new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))));
+  await Promise.all(
+    [...outputs.values()].map(
+      (out) =>
+        new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve()))),
+    ),
+  );
   report.motes = [...outputs.keys()].sort((a, b) => Number(a) - Number(b));
   return report;
 }
@@ -94,7 +103,15 @@ async function openSource(source: string): Promise<Readable> {
     const stream = createReadStream(source);
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
-      stream.once('error', (error) => reject(new UserError('DOWNLOAD_FAILED', `cannot read ${source}: ${error.message}`, 'Pass an http(s) URL or an existing data.txt.gz file.')));
+      stream.once('error', (error) =>
+        reject(
+          new UserError(
+            'DOWNLOAD_FAILED',
+            `cannot read ${source}: ${error.message}`,
+            'Pass an http(s) URL or an existing data.txt.gz file.',
+          ),
+        ),
+      );
     });
     return stream;
   }
@@ -111,18 +128,36 @@ async function openSource(source: string): Promise<Readable> {
     );
   }
   if (!response.ok || !response.body) {
-    throw new UserError('DOWNLOAD_FAILED', `${source} answered HTTP ${response.status} ${response.statusText}`, 'Check the URL (--url); the file is data.txt.gz on the Intel Lab Data page.');
+    throw new UserError(
+      'DOWNLOAD_FAILED',
+      `${source} answered HTTP ${response.status} ${response.statusText}`,
+      'Check the URL (--url); the file is data.txt.gz on the Intel Lab Data page.',
+    );
   }
   return Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
 }
 
 /** Downloads (or reads) data.txt.gz and splits it into outDir/readings/<id>.txt. */
-export async function downloadIntelLab(source: string, outDir: string, options: SplitOptions = {}): Promise<SplitReport> {
+export async function downloadIntelLab(
+  source: string,
+  outDir: string,
+  options: SplitOptions = {},
+): Promise<SplitReport> {
   const input = await openSource(source);
   const gunzip = createGunzip();
   const failed = new Promise<never>((_, reject) => {
-    gunzip.once('error', (error) => reject(new UserError('DOWNLOAD_CORRUPT', `${source} is not a valid gzip file: ${error.message}`, 'Download it again; the file must be data.txt.gz.')));
-    input.once('error', (error) => reject(new UserError('DOWNLOAD_FAILED', `reading ${source} failed: ${error.message}`, 'Try again.')));
+    gunzip.once('error', (error) =>
+      reject(
+        new UserError(
+          'DOWNLOAD_CORRUPT',
+          `${source} is not a valid gzip file: ${error.message}`,
+          'Download it again; the file must be data.txt.gz.',
+        ),
+      ),
+    );
+    input.once('error', (error) =>
+      reject(new UserError('DOWNLOAD_FAILED', `reading ${source} failed: ${error.message}`, 'Try again.')),
+    );
   });
   return Promise.race([splitIntoMotes(input.pipe(gunzip), outDir, options), failed]);
 }

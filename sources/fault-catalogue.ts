@@ -48,4 +48,9 @@ export function isFaultKind(value: string): value is FaultKind {
 }
 
 /** A typical span of each modality (IBRL units), for default fault sizes in raw readings. */
-export const TYPICAL_MODALITY_SPAN: Readonly<Record<string, number>> = { temperature: 20, humidity: 40, light: 1000, voltage: 0.4 };
+export const TYPICAL_MODALITY_SPAN: Readonly<Record<string, number>> = {
+  temperature: 20,
+  humidity: 40,
+  light: 1000,
+  voltage: 0.4,
+};

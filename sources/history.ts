@@ -95,7 +95,11 @@ export interface HistoryFillSummary {
 }
 
 function lineError(file: string, line: number, message: string): UserError {
-  return new UserError('HISTORY_PARSE', `${file}:${line}: ${message}`, 'Each reading needs a node id, a timestamp (ISO 8601 or epoch ms) and numeric modality values.');
+  return new UserError(
+    'HISTORY_PARSE',
+    `${file}:${line}: ${message}`,
+    'Each reading needs a node id, a timestamp (ISO 8601 or epoch ms) and numeric modality values.',
+  );
 }
 
 /** ISO 8601 text or epoch milliseconds (number or digits) → ms; NaN when neither. */
@@ -110,7 +114,9 @@ export function parseTimestamp(value: unknown): number {
 const MISSING = new Set(['', 'na', 'n/a', 'nan', 'null', 'none']);
 
 function isMissing(value: unknown): boolean {
-  return value === null || value === undefined || (typeof value === 'string' && MISSING.has(value.trim().toLowerCase()));
+  return (
+    value === null || value === undefined || (typeof value === 'string' && MISSING.has(value.trim().toLowerCase()))
+  );
 }
 
 function toNumber(value: unknown): number {
@@ -125,7 +131,9 @@ export async function readCsvHistory(file: string, options: HistoryOptions = {})
   const timeField = options.timeField ?? 'ts';
   const name = path.basename(file);
   const input = createReadStream(file);
-  const parser = input.pipe(parse({ columns: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: false }));
+  const parser = input.pipe(
+    parse({ columns: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: false }),
+  );
   // pipe() does not forward a read error (a missing file) to the parser.
   input.once('error', (error) => parser.destroy(error));
   const readings: HistoryReading[] = [];
@@ -134,11 +142,14 @@ export async function readCsvHistory(file: string, options: HistoryOptions = {})
       const { record: row, info } = record;
       const line = info.lines;
       const node = row[nodeField];
-      if (node === undefined) throw lineError(name, line, `no column "${nodeField}" (columns: ${Object.keys(row).join(', ')})`);
+      if (node === undefined)
+        throw lineError(name, line, `no column "${nodeField}" (columns: ${Object.keys(row).join(', ')})`);
       if (node === '') throw lineError(name, line, `field "${nodeField}" is empty`);
       const ts = parseTimestamp(row[timeField]);
-      if (row[timeField] === undefined) throw lineError(name, line, `no column "${timeField}" (columns: ${Object.keys(row).join(', ')})`);
-      if (!Number.isFinite(ts)) throw lineError(name, line, `field "${timeField}" is "${row[timeField]}", not a timestamp`);
+      if (row[timeField] === undefined)
+        throw lineError(name, line, `no column "${timeField}" (columns: ${Object.keys(row).join(', ')})`);
+      if (!Number.isFinite(ts))
+        throw lineError(name, line, `field "${timeField}" is "${row[timeField]}", not a timestamp`);
       const values: Record<Modality, number> = {};
       for (const [key, raw] of Object.entries(row)) {
         if (key === nodeField || key === timeField || isMissing(raw)) continue;
@@ -151,7 +162,11 @@ export async function readCsvHistory(file: string, options: HistoryOptions = {})
   } catch (error) {
     if (error instanceof UserError || (error as NodeJS.ErrnoException).syscall) throw error;
     const e = error as { message: string; lines?: number };
-    throw new UserError('HISTORY_PARSE', `${name}${e.lines ? `:${e.lines}` : ''}: ${e.message}`, 'Check the CSV: a header row, then one reading per row with the same number of columns.');
+    throw new UserError(
+      'HISTORY_PARSE',
+      `${name}${e.lines ? `:${e.lines}` : ''}: ${e.message}`,
+      'Check the CSV: a header row, then one reading per row with the same number of columns.',
+    );
   }
   return readings;
 }
@@ -172,20 +187,25 @@ export async function readJsonlHistory(file: string, options: HistoryOptions = {
     } catch (error) {
       throw lineError(name, line, `not valid JSON (${(error as Error).message})`);
     }
-    if (typeof object !== 'object' || object === null || Array.isArray(object)) throw lineError(name, line, 'not a JSON object');
+    if (typeof object !== 'object' || object === null || Array.isArray(object))
+      throw lineError(name, line, 'not a JSON object');
     const record = object as Record<string, unknown>;
     const node = record[nodeField];
-    if (typeof node !== 'string' && typeof node !== 'number') throw lineError(name, line, `field "${nodeField}" is missing or not a string`);
+    if (typeof node !== 'string' && typeof node !== 'number')
+      throw lineError(name, line, `field "${nodeField}" is missing or not a string`);
     const ts = parseTimestamp(record[timeField]);
-    if (!Number.isFinite(ts)) throw lineError(name, line, `field "${timeField}" is ${JSON.stringify(record[timeField])}, not a timestamp`);
-    const source = typeof record.values === 'object' && record.values !== null ? (record.values as Record<string, unknown>) : record;
+    if (!Number.isFinite(ts))
+      throw lineError(name, line, `field "${timeField}" is ${JSON.stringify(record[timeField])}, not a timestamp`);
+    const source =
+      typeof record.values === 'object' && record.values !== null ? (record.values as Record<string, unknown>) : record;
     const prefix = source === record ? '' : 'values.';
     const values: Record<Modality, number> = {};
     for (const [key, raw] of Object.entries(source)) {
       if (source === record && (key === nodeField || key === timeField || key === 'network')) continue;
       if (isMissing(raw)) continue;
       const v = toNumber(raw);
-      if (!Number.isFinite(v)) throw lineError(name, line, `field "${prefix}${key}" is ${JSON.stringify(raw)}, not a number`);
+      if (!Number.isFinite(v))
+        throw lineError(name, line, `field "${prefix}${key}" is ${JSON.stringify(raw)}, not a number`);
       values[key] = v;
     }
     readings.push({ node: String(node), ts, values });
@@ -220,13 +240,30 @@ function median(values: number[]): number {
 
 /** Aligns readings on the UTC tick grid of `tickMs` into a Series (times: tick starts, UTC ms), filling and flagging holes. */
 export function alignHistory(readings: readonly HistoryReading[], options: HistoryOptions = {}): HistoryDataset {
-  if (readings.length === 0) throw new UserError('HISTORY_EMPTY', 'the history holds no readings', 'Pass a file with at least a few readings per node.');
+  if (readings.length === 0)
+    throw new UserError(
+      'HISTORY_EMPTY',
+      'the history holds no readings',
+      'Pass a file with at least a few readings per node.',
+    );
   const sorted = [...readings].sort((a, b) => a.ts - b.ts);
   const spacing = medianSpacing(sorted);
   const tickMs = options.tickMs ?? spacing;
-  if (!Number.isFinite(tickMs) || tickMs <= 0) throw new UserError('HISTORY_TICK', 'cannot infer a tick: no node has two readings at different times', 'Pass the tick length explicitly (--tick-ms).');
-  const modalities = options.modalities ? [...options.modalities] : [...new Set(sorted.flatMap((r) => Object.keys(r.values)))];
-  if (modalities.length === 0) throw new UserError('HISTORY_MISSING', 'the history has no modality values at all', 'Each reading needs at least one numeric modality field.');
+  if (!Number.isFinite(tickMs) || tickMs <= 0)
+    throw new UserError(
+      'HISTORY_TICK',
+      'cannot infer a tick: no node has two readings at different times',
+      'Pass the tick length explicitly (--tick-ms).',
+    );
+  const modalities = options.modalities
+    ? [...options.modalities]
+    : [...new Set(sorted.flatMap((r) => Object.keys(r.values)))];
+  if (modalities.length === 0)
+    throw new UserError(
+      'HISTORY_MISSING',
+      'the history has no modality values at all',
+      'Each reading needs at least one numeric modality field.',
+    );
   const { nodes, dropped } = nodesWithEveryModality(sorted, modalities);
   const grid = placeOnGrid(sorted, nodes, modalities, tickMs);
   const { steps, data, mask } = grid;
@@ -235,13 +272,31 @@ export function alignHistory(readings: readonly HistoryReading[], options: Histo
   const filled = Object.fromEntries(fills.map((f) => [f.node, f.held + f.rebuilt]));
   const total = steps * nodes.length * modalities.length;
   const filledCount = fills.reduce((sum, f) => sum + f.held + f.rebuilt, 0);
-  const summary: HistoryFillSummary = { tickMs, steps, maxGapTicks: maxGap, medianSpacingMs: spacing, nodes: fills, dropped, filledFraction: total > 0 ? filledCount / total : 0 };
+  const summary: HistoryFillSummary = {
+    tickMs,
+    steps,
+    maxGapTicks: maxGap,
+    medianSpacingMs: spacing,
+    nodes: fills,
+    dropped,
+    filledFraction: total > 0 ? filledCount / total : 0,
+  };
   const times = Array.from({ length: steps }, (_, t) => grid.start + t * tickMs);
-  return { series: { nodes, modalities, steps, data, times }, tickMs, readings: readings.length, filled, mask, summary };
+  return {
+    series: { nodes, modalities, steps, data, times },
+    tickMs,
+    readings: readings.length,
+    filled,
+    mask,
+    summary,
+  };
 }
 
 /** The nodes (in natural order) that report every modality; a node that never reports one cannot be rebuilt: it is left out, saying so. */
-function nodesWithEveryModality(sorted: readonly HistoryReading[], modalities: Modality[]): { nodes: NodeId[]; dropped: HistoryFillSummary['dropped'] } {
+function nodesWithEveryModality(
+  sorted: readonly HistoryReading[],
+  modalities: Modality[],
+): { nodes: NodeId[]; dropped: HistoryFillSummary['dropped'] } {
   const allNodes = [...new Set(sorted.map((r) => r.node))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const wanted = new Set(modalities);
   const reported = new Map(allNodes.map((node) => [node, new Set<Modality>()]));
@@ -256,7 +311,12 @@ function nodesWithEveryModality(sorted: readonly HistoryReading[], modalities: M
     const absent = modalities.filter((m) => allNodes.every((node) => !reported.get(node)!.has(m)));
     throw new UserError(
       'HISTORY_MISSING',
-      absent.length > 0 ? `no node reports ${absent.join(', ')}` : `every node lacks one of ${modalities.join(', ')} entirely (${dropped.slice(0, 5).map((d) => `${d.node}: ${d.reason}`).join('; ')})`,
+      absent.length > 0
+        ? `no node reports ${absent.join(', ')}`
+        : `every node lacks one of ${modalities.join(', ')} entirely (${dropped
+            .slice(0, 5)
+            .map((d) => `${d.node}: ${d.reason}`)
+            .join('; ')})`,
       'Leave the modality out (choose the modalities to keep), or add its readings.',
     );
   }
@@ -333,8 +393,21 @@ function networkReference({ data, mask, steps, N, M }: Grid): { networkMedian: F
 }
 
 /** Fills every hole of the grid in place; per node, what was observed, held and rebuilt. */
-function fillHoles(grid: Grid, nodes: NodeId[], reference: { networkMedian: Float64Array; offset: number[] }, maxGap: number): NodeFill[] {
-  const fills: NodeFill[] = nodes.map((node) => ({ node, observed: 0, held: 0, rebuilt: 0, lateStartTicks: 0, earlyEndTicks: 0, longestGapTicks: 0 }));
+function fillHoles(
+  grid: Grid,
+  nodes: NodeId[],
+  reference: { networkMedian: Float64Array; offset: number[] },
+  maxGap: number,
+): NodeFill[] {
+  const fills: NodeFill[] = nodes.map((node) => ({
+    node,
+    observed: 0,
+    held: 0,
+    rebuilt: 0,
+    lateStartTicks: 0,
+    earlyEndTicks: 0,
+    longestGapTicks: 0,
+  }));
   for (let n = 0; n < grid.N; n++) {
     const fill = fills[n];
     let nodeFirst = grid.steps;
@@ -355,7 +428,14 @@ function fillHoles(grid: Grid, nodes: NodeId[], reference: { networkMedian: Floa
  * holds the last value; longer gaps, and before its first or after its last reading, are rebuilt
  * from the network's median + the node's offset. Returns its first and last tick with a reading.
  */
-function fillColumn(grid: Grid, n: number, k: number, { networkMedian, offset }: { networkMedian: Float64Array; offset: number[] }, maxGap: number, fill: NodeFill): { first: number; last: number } {
+function fillColumn(
+  grid: Grid,
+  n: number,
+  k: number,
+  { networkMedian, offset }: { networkMedian: Float64Array; offset: number[] },
+  maxGap: number,
+  fill: NodeFill,
+): { first: number; last: number } {
   const { data, mask, steps, N, M } = grid;
   const at = (t: number): number => (t * N + n) * M + k;
   let first = -1;
@@ -385,7 +465,11 @@ function fillColumn(grid: Grid, n: number, k: number, { networkMedian, offset }:
       for (let u = t; u <= end; u++) {
         const reference = networkMedian[u * M + k];
         // No node has a reading at this tick: hold the nearest value of this node.
-        data[at(u)] = Number.isFinite(reference) ? reference + offset[n * M + k] : u < first ? data[at(first)] : data[at(u - 1)];
+        data[at(u)] = Number.isFinite(reference)
+          ? reference + offset[n * M + k]
+          : u < first
+            ? data[at(first)]
+            : data[at(u - 1)];
       }
       fill.rebuilt += length;
     }
@@ -406,16 +490,30 @@ export function describeHistoryFill(summary: HistoryFillSummary): string[] {
     `${nodes.length} nodes on a ${tickMs / 1000} s UTC tick grid, ${steps} ticks; ${percent(summary.filledFraction)} of the values filled (held over gaps of at most ${maxGapTicks} ticks: ${percent(values ? held / values : 0)}; rebuilt from the other nodes' median + the node's offset: ${percent(values ? rebuilt / values : 0)})`,
   ];
   const ticks = (n: number): string => `${n} tick${n === 1 ? '' : 's'}`;
-  const list = (items: string[]): string => (items.length > 8 ? `${items.slice(0, 8).join(', ')} and ${items.length - 8} more` : items.join(', '));
+  const list = (items: string[]): string =>
+    items.length > 8 ? `${items.slice(0, 8).join(', ')} and ${items.length - 8} more` : items.join(', ');
   const late = nodes.filter((f) => f.lateStartTicks > 0).sort((a, b) => b.lateStartTicks - a.lateStartTicks);
-  if (late.length > 0) lines.push(`starts late (rebuilt before its first reading): ${list(late.map((f) => `${f.node} (${ticks(f.lateStartTicks)})`))}`);
+  if (late.length > 0)
+    lines.push(
+      `starts late (rebuilt before its first reading): ${list(late.map((f) => `${f.node} (${ticks(f.lateStartTicks)})`))}`,
+    );
   const early = nodes.filter((f) => f.earlyEndTicks > 0).sort((a, b) => b.earlyEndTicks - a.earlyEndTicks);
-  if (early.length > 0) lines.push(`ends early (rebuilt after its last reading): ${list(early.map((f) => `${f.node} (${ticks(f.earlyEndTicks)})`))}`);
-  const gappy = nodes.filter((f) => f.longestGapTicks > maxGapTicks).sort((a, b) => b.longestGapTicks - a.longestGapTicks);
-  if (gappy.length > 0) lines.push(`${gappy.length} node(s) with gaps longer than ${maxGapTicks} ticks (rebuilt): ${list(gappy.map((f) => `${f.node} (longest ${f.longestGapTicks})`))}`);
+  if (early.length > 0)
+    lines.push(
+      `ends early (rebuilt after its last reading): ${list(early.map((f) => `${f.node} (${ticks(f.earlyEndTicks)})`))}`,
+    );
+  const gappy = nodes
+    .filter((f) => f.longestGapTicks > maxGapTicks)
+    .sort((a, b) => b.longestGapTicks - a.longestGapTicks);
+  if (gappy.length > 0)
+    lines.push(
+      `${gappy.length} node(s) with gaps longer than ${maxGapTicks} ticks (rebuilt): ${list(gappy.map((f) => `${f.node} (longest ${f.longestGapTicks})`))}`,
+    );
   for (const { node, reason } of summary.dropped) lines.push(`left out node ${node}: ${reason}`);
   if (Number.isFinite(summary.medianSpacingMs) && summary.medianSpacingMs > 1.5 * tickMs) {
-    lines.push(`readings are ${(summary.medianSpacingMs / 1000).toFixed(1)} s apart (median) but the tick is ${tickMs / 1000} s: most values are filled; use a tick near the spacing (--tick-ms, and the same ingest.tickMs live)`);
+    lines.push(
+      `readings are ${(summary.medianSpacingMs / 1000).toFixed(1)} s apart (median) but the tick is ${tickMs / 1000} s: most values are filled; use a tick near the spacing (--tick-ms, and the same ingest.tickMs live)`,
+    );
   }
   return lines;
 }
@@ -429,7 +527,8 @@ export async function loadHistory(file: string, options: HistoryOptions = {}): P
     readings = format === 'csv' ? await readCsvHistory(file, options) : await readJsonlHistory(file, options);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES') throw new UserError('HISTORY_MISSING', `cannot read ${file}: ${(error as Error).message}`, 'Check the path.');
+    if (code === 'ENOENT' || code === 'EACCES')
+      throw new UserError('HISTORY_MISSING', `cannot read ${file}: ${(error as Error).message}`, 'Check the path.');
     throw error;
   }
   options.onProgress?.(`history: ${readings.length} readings; aligning`);

@@ -39,19 +39,38 @@ const LINE_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$
 export function parseIbrlLine(text: string, file: string, line: number): IbrlRawReading | IbrlLineIssue {
   const fields = text.trim().split(/\s+/);
   if (fields.length !== 7 && fields.length !== 8) {
-    return { file, line, message: `expected 8 fields (date time epoch moteid temperature humidity light voltage) or 7 without light, found ${fields.length}` };
+    return {
+      file,
+      line,
+      message: `expected 8 fields (date time epoch moteid temperature humidity light voltage) or 7 without light, found ${fields.length}`,
+    };
   }
   const time = LINE_TIME.exec(`${fields[0]} ${fields[1]}`);
-  if (!time) return { file, line, message: `date/time ${JSON.stringify(`${fields[0]} ${fields[1]}`)} is not YYYY-MM-DD HH:MM:SS[.ffffff]` };
+  if (!time)
+    return {
+      file,
+      line,
+      message: `date/time ${JSON.stringify(`${fields[0]} ${fields[1]}`)} is not YYYY-MM-DD HH:MM:SS[.ffffff]`,
+    };
   const ms = time[7] ? Math.floor(Number(`0.${time[7]}`) * 1000) : 0;
-  const ts = Date.UTC(Number(time[1]), Number(time[2]) - 1, Number(time[3]), Number(time[4]), Number(time[5]), Number(time[6]), ms);
+  const ts = Date.UTC(
+    Number(time[1]),
+    Number(time[2]) - 1,
+    Number(time[3]),
+    Number(time[4]),
+    Number(time[5]),
+    Number(time[6]),
+    ms,
+  );
   const epoch = Number(fields[2]);
   if (!Number.isInteger(epoch)) return { file, line, message: `epoch ${JSON.stringify(fields[2])} is not an integer` };
-  const names = fields.length === 8 ? ['temperature', 'humidity', 'light', 'voltage'] : ['temperature', 'humidity', 'voltage'];
+  const names =
+    fields.length === 8 ? ['temperature', 'humidity', 'light', 'voltage'] : ['temperature', 'humidity', 'voltage'];
   const values: Record<string, number> = {};
   for (const [i, name] of names.entries()) {
     const value = Number(fields[4 + i]);
-    if (!Number.isFinite(value)) return { file, line, message: `${name} ${JSON.stringify(fields[4 + i])} is not a number` };
+    if (!Number.isFinite(value))
+      return { file, line, message: `${name} ${JSON.stringify(fields[4 + i])} is not a number` };
     values[name] = value;
   }
   return { ts, epoch, mote: fields[3], values, file, line };
@@ -61,10 +80,18 @@ export function parseIbrlLine(text: string, file: string, line: number): IbrlRaw
 export function ibrlReadingFiles(dir: string): string[] {
   const folder = join(dir, 'readings');
   if (!existsSync(folder)) {
-    throw new UserError('IBRL_NOT_FOUND', `${folder} does not exist`, 'pass --data with the IBRL folder that holds node.txt and readings/<mote>.txt (e.g. ../shared/data/ibrl)');
+    throw new UserError(
+      'IBRL_NOT_FOUND',
+      `${folder} does not exist`,
+      'pass --data with the IBRL folder that holds node.txt and readings/<mote>.txt (e.g. ../shared/data/ibrl)',
+    );
   }
-  const files = readdirSync(folder).filter((f) => f.endsWith('.txt')).sort((a, b) => parseInt(a, 10) - parseInt(b, 10)).map((f) => join(folder, f));
-  if (files.length === 0) throw new UserError('IBRL_EMPTY', `${folder} holds no <mote>.txt files`, 'check the --data folder');
+  const files = readdirSync(folder)
+    .filter((f) => f.endsWith('.txt'))
+    .sort((a, b) => parseInt(a, 10) - parseInt(b, 10))
+    .map((f) => join(folder, f));
+  if (files.length === 0)
+    throw new UserError('IBRL_EMPTY', `${folder} holds no <mote>.txt files`, 'check the --data folder');
   return files;
 }
 
@@ -144,7 +171,11 @@ export async function* streamIbrl(dir: string, options: IbrlStreamOptions = {}):
       if (options.fromEpoch !== undefined && parsed.epoch < options.fromEpoch) continue;
       if (options.toEpoch !== undefined && parsed.epoch > options.toEpoch) continue;
       if (parsed.ts < cursor.lastTs) {
-        options.onBadLine?.({ file: cursor.file, line: cursor.lineNo, message: 'time goes backwards in this file; line skipped to keep event-time order' });
+        options.onBadLine?.({
+          file: cursor.file,
+          line: cursor.lineNo,
+          message: 'time goes backwards in this file; line skipped to keep event-time order',
+        });
         continue;
       }
       cursor.lastTs = parsed.ts;
@@ -157,7 +188,13 @@ export async function* streamIbrl(dir: string, options: IbrlStreamOptions = {}):
     for (const file of ibrlReadingFiles(dir)) {
       const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
       readers.push(rl);
-      const cursor: Cursor = { next: { ts: -Infinity, epoch: 0, mote: '', values: {}, file, line: 0 }, lines: rl[Symbol.asyncIterator](), file, lineNo: 0, lastTs: -Infinity };
+      const cursor: Cursor = {
+        next: { ts: -Infinity, epoch: 0, mote: '', values: {}, file, line: 0 },
+        lines: rl[Symbol.asyncIterator](),
+        file,
+        lineNo: 0,
+        lastTs: -Infinity,
+      };
       if (await advance(cursor)) heap.push(cursor);
     }
     while (heap.size > 0) {

@@ -126,7 +126,9 @@ export function parseMoteFile(text: string, file: string, mote: NodeId): MoteRea
 export function sampleEpochs(firstEpoch: number, lastEpoch: number, samples: number): number[] {
   if (samples < 2) return [Math.trunc(firstEpoch)];
   const step = (lastEpoch - firstEpoch) / (samples - 1);
-  return Array.from({ length: samples }, (_, i) => (i === samples - 1 ? Math.trunc(lastEpoch) : Math.trunc(firstEpoch + i * step)));
+  return Array.from({ length: samples }, (_, i) =>
+    i === samples - 1 ? Math.trunc(lastEpoch) : Math.trunc(firstEpoch + i * step),
+  );
 }
 
 /**
@@ -204,10 +206,19 @@ export async function listMotes(dir: string): Promise<NodeId[]> {
   try {
     names = await readdir(readingsDir);
   } catch (error) {
-    throw new UserError('IBRL_MISSING', `cannot read ${readingsDir}: ${(error as Error).message}`, 'Point --data at a folder holding readings/<id>.txt files (wsn-watch data download ibrl builds one).');
+    throw new UserError(
+      'IBRL_MISSING',
+      `cannot read ${readingsDir}: ${(error as Error).message}`,
+      'Point --data at a folder holding readings/<id>.txt files (wsn-watch data download ibrl builds one).',
+    );
   }
   const ids = names.filter((n) => /^\d+\.txt$/.test(n)).map((n) => n.slice(0, -4));
-  if (ids.length === 0) throw new UserError('IBRL_EMPTY', `${readingsDir} holds no <id>.txt files`, 'Download the data first: wsn-watch data download ibrl --out DIR');
+  if (ids.length === 0)
+    throw new UserError(
+      'IBRL_EMPTY',
+      `${readingsDir} holds no <id>.txt files`,
+      'Download the data first: wsn-watch data download ibrl --out DIR',
+    );
   return ids.sort((a, b) => Number(a) - Number(b));
 }
 
@@ -219,10 +230,19 @@ export async function readMote(dir: string, mote: NodeId): Promise<MoteReadings>
 }
 
 /** Aligns one mote's readings on the sample epochs, writing into `data` (steps × N × M). */
-function alignMote(readings: MoteReadings, columns: number[], samples: readonly number[], drop: Set<number>, data: Float32Array, n: number, N: number): void {
+function alignMote(
+  readings: MoteReadings,
+  columns: number[],
+  samples: readonly number[],
+  drop: Set<number>,
+  data: Float32Array,
+  n: number,
+  N: number,
+): void {
   const M = columns.length;
   // Per column, the rows usable for it: light is missing on some lines; dropped rows on none.
-  const keep = (column: number, row: number): boolean => !drop.has(row) && !Number.isNaN(readings.values[row * 4 + column]);
+  const keep = (column: number, row: number): boolean =>
+    !drop.has(row) && !Number.isNaN(readings.values[row * 4 + column]);
   for (let m = 0; m < M; m++) {
     const column = columns[m];
     let rows: number[] | undefined;
@@ -235,7 +255,11 @@ function alignMote(readings: MoteReadings, columns: number[], samples: readonly 
     if (rows) for (let r = 0; r < readings.lines; r++) if (keep(column, r)) rows.push(r);
     const epochs = rows ? Int32Array.from(rows, (r) => readings.epochs[r]) : readings.epochs;
     if (epochs.length === 0) {
-      throw new UserError('IBRL_NO_VALUES', `${readings.file}: no usable ${IBRL_MODALITIES[column]} value`, 'Exclude this mote (--exclude) or drop this modality.');
+      throw new UserError(
+        'IBRL_NO_VALUES',
+        `${readings.file}: no usable ${IBRL_MODALITIES[column]} value`,
+        'Exclude this mote (--exclude) or drop this modality.',
+      );
     }
     for (let t = 0; t < samples.length; t++) {
       const i = nearestIndex(epochs, samples[t]);
@@ -251,7 +275,12 @@ export async function loadIbrl(dir: string, options: IbrlLoadOptions = {}): Prom
   const modalities = options.modalities ?? PAPER_MODALITIES;
   const columns = modalities.map((m) => {
     const c = IBRL_MODALITIES.indexOf(m);
-    if (c < 0) throw new UserError('IBRL_MODALITY', `unknown IBRL modality "${m}"`, `Use some of: ${IBRL_MODALITIES.join(', ')}`);
+    if (c < 0)
+      throw new UserError(
+        'IBRL_MODALITY',
+        `unknown IBRL modality "${m}"`,
+        `Use some of: ${IBRL_MODALITIES.join(', ')}`,
+      );
     return c;
   });
   const firstEpoch = options.firstEpoch ?? PAPER_ALIGNMENT.firstEpoch;
@@ -261,13 +290,29 @@ export async function loadIbrl(dir: string, options: IbrlLoadOptions = {}): Prom
   const available = await listMotes(dir);
   const wanted = options.motes ?? available;
   const missing = wanted.filter((m) => !available.includes(m));
-  if (missing.length > 0) throw new UserError('IBRL_MOTE', `no readings file for mote(s) ${missing.join(', ')} in ${path.join(dir, 'readings')}`, `Available motes: ${available.join(', ')}`);
+  if (missing.length > 0)
+    throw new UserError(
+      'IBRL_MOTE',
+      `no readings file for mote(s) ${missing.join(', ')} in ${path.join(dir, 'readings')}`,
+      `Available motes: ${available.join(', ')}`,
+    );
   const motes = wanted.filter((m) => !exclude.has(m));
 
   const N = motes.length;
   const M = columns.length;
   const data = new Float32Array(samples.length * N * M);
-  const report: IbrlLoadReport = { files: 0, lines: 0, linesPerMote: {}, missingLight: 0, implausibleTemperatures: [], implausibleHandling: handling, badLines: 0, firstBadLines: [], excluded: wanted.filter((m) => exclude.has(m)), outOfRange: [] };
+  const report: IbrlLoadReport = {
+    files: 0,
+    lines: 0,
+    linesPerMote: {},
+    missingLight: 0,
+    implausibleTemperatures: [],
+    implausibleHandling: handling,
+    badLines: 0,
+    firstBadLines: [],
+    excluded: wanted.filter((m) => exclude.has(m)),
+    outOfRange: [],
+  };
   let earliest = { epoch: Infinity, time: NaN };
   let latest = { epoch: -Infinity, time: NaN };
   for (let n = 0; n < N; n++) {
@@ -277,12 +322,17 @@ export async function loadIbrl(dir: string, options: IbrlLoadOptions = {}): Prom
     report.linesPerMote[readings.mote] = readings.lines;
     report.missingLight += readings.missingLight;
     report.badLines += readings.badLines.length;
-    for (const issue of readings.badLines) if (report.firstBadLines.length < MAX_REPORTED_BAD_LINES) report.firstBadLines.push(issue);
-    for (const bad of readings.implausibleTemperatures) report.implausibleTemperatures.push({ mote: readings.mote, ...bad });
-    if (readings.lines === 0) throw new UserError('IBRL_EMPTY_MOTE', `${readings.file} has no readings`, 'Exclude this mote with --exclude.');
-    if (readings.epochs[readings.lines - 1] < firstEpoch || readings.epochs[0] > lastEpoch) report.outOfRange.push(readings.mote);
+    for (const issue of readings.badLines)
+      if (report.firstBadLines.length < MAX_REPORTED_BAD_LINES) report.firstBadLines.push(issue);
+    for (const bad of readings.implausibleTemperatures)
+      report.implausibleTemperatures.push({ mote: readings.mote, ...bad });
+    if (readings.lines === 0)
+      throw new UserError('IBRL_EMPTY_MOTE', `${readings.file} has no readings`, 'Exclude this mote with --exclude.');
+    if (readings.epochs[readings.lines - 1] < firstEpoch || readings.epochs[0] > lastEpoch)
+      report.outOfRange.push(readings.mote);
     if (readings.epochs[0] < earliest.epoch) earliest = { epoch: readings.epochs[0], time: readings.firstTime };
-    if (readings.epochs[readings.lines - 1] > latest.epoch) latest = { epoch: readings.epochs[readings.lines - 1], time: readings.lastTime };
+    if (readings.epochs[readings.lines - 1] > latest.epoch)
+      latest = { epoch: readings.epochs[readings.lines - 1], time: readings.lastTime };
     const drop = new Set<number>();
     if (handling === 'drop') {
       // Rows are epoch-sorted; map a bad line to its row by epoch and value.
@@ -297,11 +347,23 @@ export async function loadIbrl(dir: string, options: IbrlLoadOptions = {}): Prom
     }
     alignMote(readings, columns, samples, drop, data, n, N);
     const skipped = readings.badLines.length;
-    const skippedNote = skipped === 0 ? '' : `, ${skipped} bad line(s) skipped (first: ${readings.badLines[0].file}:${readings.badLines[0].line}: ${readings.badLines[0].message})`;
+    const skippedNote =
+      skipped === 0
+        ? ''
+        : `, ${skipped} bad line(s) skipped (first: ${readings.badLines[0].file}:${readings.badLines[0].line}: ${readings.badLines[0].message})`;
     options.onProgress?.(`ibrl: mote ${readings.mote} (${n + 1}/${N}): ${readings.lines} readings${skippedNote}`);
   }
-  const secondsPerEpoch = Number.isFinite(earliest.time) && latest.epoch > earliest.epoch ? (latest.time - earliest.time) / 1000 / (latest.epoch - earliest.epoch) : NaN;
-  const series: Series = { nodes: motes, modalities: modalities.map((m): Modality => m), steps: samples.length, data, times: samples };
+  const secondsPerEpoch =
+    Number.isFinite(earliest.time) && latest.epoch > earliest.epoch
+      ? (latest.time - earliest.time) / 1000 / (latest.epoch - earliest.epoch)
+      : NaN;
+  const series: Series = {
+    nodes: motes,
+    modalities: modalities.map((m): Modality => m),
+    steps: samples.length,
+    data,
+    times: samples,
+  };
   return { series, sampleEpochs: samples, secondsPerEpoch, report };
 }
 
@@ -312,13 +374,18 @@ export async function readIbrlPositions(dir: string): Promise<Map<NodeId, { x: n
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new UserError('IBRL_MISSING', `cannot read ${file}: ${(error as Error).message}`, 'The data folder must hold node.txt with one "id x y" line per mote.');
+    throw new UserError(
+      'IBRL_MISSING',
+      `cannot read ${file}: ${(error as Error).message}`,
+      'The data folder must hold node.txt with one "id x y" line per mote.',
+    );
   }
   const positions = new Map<NodeId, { x: number; y: number }>();
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
     const fields = line.trim().split(/\s+/);
-    if (fields.length !== 3) throw new UserError('IBRL_PARSE', `node.txt:${i + 1}: expected 3 fields "id x y", found ${fields.length}`);
+    if (fields.length !== 3)
+      throw new UserError('IBRL_PARSE', `node.txt:${i + 1}: expected 3 fields "id x y", found ${fields.length}`);
     const [id, xs, ys] = fields;
     const x = Number(xs);
     const y = Number(ys);

@@ -11,7 +11,16 @@ import { type Rng, createRng } from '../common/random.ts';
 import { type Series, cloneSeries, seriesIndex } from './series.ts';
 import { type ModalityStats, modalityRange } from './normalize.ts';
 
-export const INJECTION_KINDS = ['scale', 'mirror', 'surge', 'decay', 'increase', 'stuck', 'drift', 'noise'] as const satisfies readonly FaultKind[];
+export const INJECTION_KINDS = [
+  'scale',
+  'mirror',
+  'surge',
+  'decay',
+  'increase',
+  'stuck',
+  'drift',
+  'noise',
+] as const satisfies readonly FaultKind[];
 export type InjectionKind = (typeof INJECTION_KINDS)[number];
 
 /**
@@ -71,7 +80,9 @@ function statsPosition(stats: ModalityStats, series: Series, node: number, modal
 
 /** Seed for the noise kind, so the same injection always adds the same noise. */
 function noiseSeed(injection: Injection): number {
-  return (injection.node * 73856093) ^ (injection.modality * 19349663) ^ (injection.start * 83492791) ^ injection.length;
+  return (
+    (injection.node * 73856093) ^ (injection.modality * 19349663) ^ (injection.start * 83492791) ^ injection.length
+  );
 }
 
 /** The steps an injection changes: [start, end). Ramps come back over a second `length`. */
@@ -83,13 +94,16 @@ export function affectedSpan(injection: Injection, steps: number): { start: numb
 /** Throws a RangeError naming what of an injection does not fit the series. */
 function checkInjection(series: Series, injection: Injection): void {
   const { node, modality, start, length } = injection;
-  if (node < 0 || node >= series.nodes.length) throw new RangeError(`injectAnomaly: node index ${node} outside 0..${series.nodes.length - 1}`);
-  if (modality < 0 || modality >= series.modalities.length) throw new RangeError(`injectAnomaly: modality index ${modality} outside 0..${series.modalities.length - 1}`);
+  if (node < 0 || node >= series.nodes.length)
+    throw new RangeError(`injectAnomaly: node index ${node} outside 0..${series.nodes.length - 1}`);
+  if (modality < 0 || modality >= series.modalities.length)
+    throw new RangeError(`injectAnomaly: modality index ${modality} outside 0..${series.modalities.length - 1}`);
   if (!Number.isInteger(start) || start < 1 || start >= series.steps) {
     // Ramps and stuck values build on the sample before the anomaly, so step 0 cannot start one.
     throw new RangeError(`injectAnomaly: start ${start} outside 1..${series.steps - 1}`);
   }
-  if (!Number.isInteger(length) || length < 1) throw new RangeError(`injectAnomaly: length ${length} must be a positive integer`);
+  if (!Number.isInteger(length) || length < 1)
+    throw new RangeError(`injectAnomaly: length ${length} must be a positive integer`);
 }
 
 /** Bursts of 1–8 missing readings between 1–4 delivered ones; a missing reading holds the last delivered value, as the aligner fills it. */
@@ -109,7 +123,15 @@ function holdDropouts(d: Float32Array, at: (t: number) => number, start: number,
 }
 
 /** A dying battery: a quadratic departure reaching `total` at the end, with noise growing to a quarter of it. */
-function addBatteryDecline(d: Float32Array, at: (t: number) => number, start: number, end: number, length: number, total: number, seed: number): void {
+function addBatteryDecline(
+  d: Float32Array,
+  at: (t: number) => number,
+  start: number,
+  end: number,
+  length: number,
+  total: number,
+  seed: number,
+): void {
   const rng = createRng(seed);
   for (let t = start; t < end; t++) {
     const progress = (t - start + 1) / length;
@@ -218,20 +240,51 @@ export const FAULT_CATALOGUE: readonly FaultSpec[] = [
   { kind: 'stuck', minTicks: 10, maxTicks: 800, magnitude: () => undefined },
   { kind: 'noise', minTicks: 10, maxTicks: 800, magnitude: (rng, std) => between(rng, 1, 3) * std },
   { kind: 'offset', minTicks: 5, maxTicks: 800, magnitude: (rng, std) => sign(rng) * between(rng, 1.5, 5) * std },
-  { kind: 'gain', minTicks: 30, maxTicks: 800, magnitude: (rng) => (rng.next() < 0.5 ? between(rng, 0.2, 0.6) : between(rng, 1.6, 3)) },
+  {
+    kind: 'gain',
+    minTicks: 30,
+    maxTicks: 800,
+    magnitude: (rng) => (rng.next() < 0.5 ? between(rng, 0.2, 0.6) : between(rng, 1.6, 3)),
+  },
   // Departs 2–8 stds over its length; labelled from 1 std on.
-  { kind: 'drift', minTicks: 60, maxTicks: 800, magnitude: (rng, std, _range, length) => (sign(rng) * between(rng, 2, 8) * std) / length, labelDeparture: 1 },
+  {
+    kind: 'drift',
+    minTicks: 60,
+    maxTicks: 800,
+    magnitude: (rng, std, _range, length) => (sign(rng) * between(rng, 2, 8) * std) / length,
+    labelDeparture: 1,
+  },
   { kind: 'dropout', minTicks: 20, maxTicks: 600, magnitude: () => undefined },
   // In the Intel lab data a mote's temperature climbs far above the room's as its supply voltage falls.
-  { kind: 'battery', minTicks: 100, maxTicks: 800, modality: /temp/i, magnitude: (rng, std) => between(rng, 3, 12) * std, labelDeparture: 1 },
+  {
+    kind: 'battery',
+    minTicks: 100,
+    maxTicks: 800,
+    modality: /temp/i,
+    magnitude: (rng, std) => between(rng, 3, 12) * std,
+    labelDeparture: 1,
+  },
 ];
 
 /** Draws a fault from the catalogue entry: length (log-uniform) and magnitude for a node of this std. */
-export function drawFault(spec: FaultSpec, rng: Rng, at: { node: number; modality: number; start: number }, std: number, range: number, maxLength = Infinity): Injection {
+export function drawFault(
+  spec: FaultSpec,
+  rng: Rng,
+  at: { node: number; modality: number; start: number },
+  std: number,
+  range: number,
+  maxLength = Infinity,
+): Injection {
   const hi = Math.max(spec.minTicks, Math.min(spec.maxTicks, maxLength));
-  const length = Math.max(1, Math.round(Math.exp(between(rng, Math.log(spec.minTicks), Math.log(hi + 1)) ) - 0.5));
+  const length = Math.max(1, Math.round(Math.exp(between(rng, Math.log(spec.minTicks), Math.log(hi + 1))) - 0.5));
   const clipped = Math.min(hi, Math.max(spec.minTicks, length));
-  const injection: Injection = { kind: spec.kind, node: at.node, modality: at.modality, start: at.start, length: clipped };
+  const injection: Injection = {
+    kind: spec.kind,
+    node: at.node,
+    modality: at.modality,
+    start: at.start,
+    length: clipped,
+  };
   const magnitude = spec.magnitude(rng, std, range, clipped);
   if (magnitude !== undefined) injection.magnitude = magnitude;
   return injection;
@@ -242,7 +295,12 @@ export function drawFault(spec: FaultSpec, rng: Rng, at: { node: number; modalit
  * tick): its span, or for slow kinds (drift, battery) the ticks from where
  * the reading first departs `labelDeparture` node stds from the clean one.
  */
-export function faultLabelSpan(injection: Injection, clean: Series, faulty: Series, std: number): { start: number; end: number } {
+export function faultLabelSpan(
+  injection: Injection,
+  clean: Series,
+  faulty: Series,
+  std: number,
+): { start: number; end: number } {
   const span = affectedSpan(injection, clean.steps);
   const spec = FAULT_CATALOGUE.find((entry) => entry.kind === injection.kind);
   if (!spec?.labelDeparture) return span;
@@ -378,7 +436,9 @@ export function paperKind(
     }
   }
   const kind = rng.pick(PAPER_POINT_KINDS);
-  return kind === 'scale' ? { kind, magnitude: rng.next() < 0.5 ? 0.5 : 1.5, reason: 'uncorrelated' } : { kind, reason: 'uncorrelated' };
+  return kind === 'scale'
+    ? { kind, magnitude: rng.next() < 0.5 ? 0.5 : 1.5, reason: 'uncorrelated' }
+    : { kind, reason: 'uncorrelated' };
 }
 
 export interface RandomInjectionOptions {
@@ -408,10 +468,18 @@ export function randomInjection(series: Series, rng: Rng, options: RandomInjecti
   // Keep the whole anomaly (a ramp's way back included) inside the range.
   const lastStart = Math.min(series.steps, options.to ?? series.steps) - (ramp ? 2 * length : length);
   if (lastStart < from) {
-    throw new RangeError(`randomInjection: no room for a ${kind} of length ${length} in steps [${from}, ${options.to ?? series.steps})`);
+    throw new RangeError(
+      `randomInjection: no room for a ${kind} of length ${length} in steps [${from}, ${options.to ?? series.steps})`,
+    );
   }
   const start = from + rng.int(lastStart - from + 1);
-  const injection: Injection = { kind, node: rng.int(series.nodes.length), modality: rng.int(series.modalities.length), start, length };
+  const injection: Injection = {
+    kind,
+    node: rng.int(series.nodes.length),
+    modality: rng.int(series.modalities.length),
+    start,
+    length,
+  };
   if (kind === 'scale') injection.magnitude = rng.pick([0.5, 0.8, 1.5, 2]);
   return injection;
 }

@@ -21,7 +21,15 @@ import type { Reading } from '../common/types.ts';
 import type { TaxonomyFaultKind } from './fault-catalogue.ts';
 
 /** The catalogue's taxonomy kinds this injector acts out on raw readings (a dying battery is left to training). */
-export const LIVE_FAULT_KINDS = ['spike', 'stuck', 'noise', 'offset', 'gain', 'drift', 'dropout'] as const satisfies readonly TaxonomyFaultKind[];
+export const LIVE_FAULT_KINDS = [
+  'spike',
+  'stuck',
+  'noise',
+  'offset',
+  'gain',
+  'drift',
+  'dropout',
+] as const satisfies readonly TaxonomyFaultKind[];
 export type LiveFaultKind = (typeof LIVE_FAULT_KINDS)[number];
 
 export interface LiveFault {
@@ -123,7 +131,12 @@ const DROPOUT_PERIOD_MS = 20 * 60_000;
  * Applies faults to readings (in event-time order) and returns new readings;
  * `sigma` per modality sizes them. The input is not modified.
  */
-export function applyLiveFaults(readings: readonly Reading[], faults: readonly LiveFault[], sigma: Readonly<Record<string, number>>, seed: number): Reading[] {
+export function applyLiveFaults(
+  readings: readonly Reading[],
+  faults: readonly LiveFault[],
+  sigma: Readonly<Record<string, number>>,
+  seed: number,
+): Reading[] {
   const rng = createRng(seed ^ 0x1f4017);
   const byNode = new Map<string, LiveFault[]>();
   for (const fault of faults) byNode.set(fault.node, [...(byNode.get(fault.node) ?? []), fault]);
@@ -138,7 +151,8 @@ export function applyLiveFaults(readings: readonly Reading[], faults: readonly L
       out.push(reading);
       continue;
     }
-    if (active.some((f) => f.kind === 'dropout' && (reading.ts - f.start) % DROPOUT_PERIOD_MS < DROPOUT_SILENT_MS)) continue;
+    if (active.some((f) => f.kind === 'dropout' && (reading.ts - f.start) % DROPOUT_PERIOD_MS < DROPOUT_SILENT_MS))
+      continue;
     const values = { ...reading.values };
     for (const fault of active) {
       const v = values[fault.modality];
@@ -150,7 +164,8 @@ export function applyLiveFaults(readings: readonly Reading[], faults: readonly L
           values[fault.modality] = v + fault.magnitude * s;
           break;
         case 'drift':
-          values[fault.modality] = v + fault.magnitude * s * ((reading.ts - fault.start) / Math.max(1, fault.end - fault.start));
+          values[fault.modality] =
+            v + fault.magnitude * s * ((reading.ts - fault.start) / Math.max(1, fault.end - fault.start));
           break;
         case 'noise':
           values[fault.modality] = v + fault.magnitude * s * rng.normal();

@@ -101,7 +101,18 @@ export function computeStats(series: Series, options: StatsOptions = {}): Modali
   }
   for (let m = 0; m < M; m++) modalityStd[m] = Math.max(modalityStd[m], absoluteFloor);
 
-  return { nodes: [...series.nodes], modalities: [...series.modalities], mean, std, min, max, modalityMean, modalityStd, modalityMin, modalityMax };
+  return {
+    nodes: [...series.nodes],
+    modalities: [...series.modalities],
+    mean,
+    std,
+    min,
+    max,
+    modalityMean,
+    modalityStd,
+    modalityMin,
+    modalityMax,
+  };
 }
 
 /** The range (max − min) of a modality over all nodes of the training slice: the size GLSL's injections use. */
@@ -113,8 +124,13 @@ function statsIndexFor(series: Series, stats: ModalityStats): number[] {
   // Map series nodes to stats nodes by id, so a cluster's sub-series can use
   // statistics computed on the whole network.
   const position = new Map(stats.nodes.map((id, i) => [id, i]));
-  if (series.modalities.length !== stats.modalities.length || series.modalities.some((m, i) => m !== stats.modalities[i])) {
-    throw new Error(`normalize: series modalities [${series.modalities.join(', ')}] differ from the statistics' [${stats.modalities.join(', ')}]`);
+  if (
+    series.modalities.length !== stats.modalities.length ||
+    series.modalities.some((m, i) => m !== stats.modalities[i])
+  ) {
+    throw new Error(
+      `normalize: series modalities [${series.modalities.join(', ')}] differ from the statistics' [${stats.modalities.join(', ')}]`,
+    );
   }
   return series.nodes.map((id) => {
     const i = position.get(id);
@@ -134,7 +150,9 @@ function transform(series: Series, stats: ModalityStats, forward: boolean): Seri
       const s = map[n] * M;
       const base = (t * N + n) * M;
       for (let m = 0; m < M; m++) {
-        d[base + m] = forward ? (d[base + m] - stats.mean[s + m]) / stats.std[s + m] : d[base + m] * stats.std[s + m] + stats.mean[s + m];
+        d[base + m] = forward
+          ? (d[base + m] - stats.mean[s + m]) / stats.std[s + m]
+          : d[base + m] * stats.std[s + m] + stats.mean[s + m];
       }
     }
   }

@@ -9,7 +9,9 @@ export function progressPrinter(what: string, signal?: AbortSignal): (p: Publish
   const started = Date.now();
   return (p) => {
     if (!p.done && signal?.aborted) {
-      process.stderr.write(`${what}: stopped, ${p.sent} readings sent${p.eventTs === null ? '' : `, up to event time ${new Date(p.eventTs).toISOString()}`}\n`);
+      process.stderr.write(
+        `${what}: stopped, ${p.sent} readings sent${p.eventTs === null ? '' : `, up to event time ${new Date(p.eventTs).toISOString()}`}\n`,
+      );
       return;
     }
     const seconds = (Date.now() - started) / 1000;

@@ -44,7 +44,10 @@ export function readingMessage(reading: Reading): OutgoingMessage {
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function publishPaced(readings: AsyncIterable<Reading> | Iterable<Reading>, options: PacedPublishOptions): Promise<PublishProgress> {
+export async function publishPaced(
+  readings: AsyncIterable<Reading> | Iterable<Reading>,
+  options: PacedPublishOptions,
+): Promise<PublishProgress> {
   const batchSize = options.batchSize ?? 500;
   const progressEvery = options.progressEvery ?? 10_000;
   const sleep = options.sleep ?? defaultSleep;
@@ -101,7 +104,11 @@ export interface HistoryReadings {
   modalities: string[];
 }
 
-export async function readHistoryReadings(file: string, network: string, format?: 'csv' | 'jsonl'): Promise<HistoryReadings> {
+export async function readHistoryReadings(
+  file: string,
+  network: string,
+  format?: 'csv' | 'jsonl',
+): Promise<HistoryReadings> {
   const kind = format ?? (file.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl');
   let rows: HistoryReading[];
   try {
@@ -109,7 +116,11 @@ export async function readHistoryReadings(file: string, network: string, format?
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
-      throw new UserError('HISTORY_MISSING', `cannot read ${file}: ${(error as Error).message}`, 'Check the path of the history file.');
+      throw new UserError(
+        'HISTORY_MISSING',
+        `cannot read ${file}: ${(error as Error).message}`,
+        'Check the path of the history file.',
+      );
     }
     throw error;
   }
@@ -122,7 +133,12 @@ export async function readHistoryReadings(file: string, network: string, format?
     }
     readings.push({ network, node: row.node, ts: Math.round(row.ts), values: row.values });
   }
-  if (readings.length === 0) throw new UserError('HISTORY_EMPTY', `${path.basename(file)} holds no reading with a value`, 'Pass a file with a header (node, ts, one column per modality) and at least a few readings.');
+  if (readings.length === 0)
+    throw new UserError(
+      'HISTORY_EMPTY',
+      `${path.basename(file)} holds no reading with a value`,
+      'Pass a file with a header (node, ts, one column per modality) and at least a few readings.',
+    );
   // Stable: readings of the same instant keep the file's order.
   readings.sort((a, b) => a.ts - b.ts);
   const nodes = [...new Set(readings.map((r) => r.node))];

@@ -40,11 +40,21 @@ export async function replayIbrl(config: Config, options: IbrlReplayOptions): Pr
   const topic = options.topic.topic;
   const announce = (): void => {
     const injected = options.injections.length ? `, ${options.injections.length} injection(s)` : '';
-    process.stderr.write(`replay: ${dir} → ${topic} (network "${config.network}") at ${speedText(options.speed)} speed${injected}\n`);
+    process.stderr.write(
+      `replay: ${dir} → ${topic} (network "${config.network}") at ${speedText(options.speed)} speed${injected}\n`,
+    );
   };
   await publishToTopic(config, options.topic, announce, async (producer, signal) => {
-    const result = await publishPaced(readings(), { producer, topic, speed: options.speed, signal, onProgress: progressPrinter('replay', signal) });
-    process.stdout.write(`sent ${result.sent} readings to ${topic}; ${injector.applied.length} value(s) injected; ${badLines} bad line(s) skipped\n`);
+    const result = await publishPaced(readings(), {
+      producer,
+      topic,
+      speed: options.speed,
+      signal,
+      onProgress: progressPrinter('replay', signal),
+    });
+    process.stdout.write(
+      `sent ${result.sent} readings to ${topic}; ${injector.applied.length} value(s) injected; ${badLines} bad line(s) skipped\n`,
+    );
   });
 }
 
@@ -63,10 +73,20 @@ export async function replayHistory(config: Config, file: string, options: Histo
   const announce = (): void => {
     const first = new Date(history.readings[0].ts).toISOString();
     const last = new Date(history.readings[history.readings.length - 1].ts).toISOString();
-    process.stderr.write(`replay: ${file}: ${history.readings.length} readings of ${history.nodes.length} nodes from ${first} to ${last} → ${topic} (network "${config.network}") at ${speedText(options.speed)} speed\n`);
+    process.stderr.write(
+      `replay: ${file}: ${history.readings.length} readings of ${history.nodes.length} nodes from ${first} to ${last} → ${topic} (network "${config.network}") at ${speedText(options.speed)} speed\n`,
+    );
   };
   await publishToTopic(config, options.topic, announce, async (producer, signal) => {
-    const result = await publishPaced(history.readings, { producer, topic, speed: options.speed, signal, onProgress: progressPrinter('replay', signal) });
-    process.stdout.write(`sent ${result.sent} readings to ${topic}${history.emptyRows ? `; ${history.emptyRows} row(s) without any value skipped` : ''}\n`);
+    const result = await publishPaced(history.readings, {
+      producer,
+      topic,
+      speed: options.speed,
+      signal,
+      onProgress: progressPrinter('replay', signal),
+    });
+    process.stdout.write(
+      `sent ${result.sent} readings to ${topic}${history.emptyRows ? `; ${history.emptyRows} row(s) without any value skipped` : ''}\n`,
+    );
   });
 }

@@ -20,5 +20,11 @@ export function seriesIndex(series: Series, t: number, n: number, m: number): nu
 
 /** A deep copy, so injections never touch the original. */
 export function cloneSeries(series: Series): Series {
-  return { ...series, nodes: [...series.nodes], modalities: [...series.modalities], data: series.data.slice(), times: series.times ? [...series.times] : undefined };
+  return {
+    ...series,
+    nodes: [...series.nodes],
+    modalities: [...series.modalities],
+    data: series.data.slice(),
+    times: series.times ? [...series.times] : undefined,
+  };
 }

@@ -34,7 +34,9 @@ function writeGroundTruth(simulation: Simulation, options: SimulateRunOptions): 
   }
   if (options.faultsOut) writeFileSync(options.faultsOut, JSON.stringify(simulation.faults, null, 2) + '\n');
   for (const f of simulation.faults) {
-    process.stderr.write(`simulate: fault ${f.kind} on node ${f.node}${f.modality === '*' ? '' : ` ${f.modality}`} from ${new Date(f.fromTs).toISOString()} to ${new Date(f.toTs).toISOString()}\n`);
+    process.stderr.write(
+      `simulate: fault ${f.kind} on node ${f.node}${f.modality === '*' ? '' : ` ${f.modality}`} from ${new Date(f.fromTs).toISOString()} to ${new Date(f.toTs).toISOString()}\n`,
+    );
   }
 }
 
@@ -42,14 +44,30 @@ function writeGroundTruth(simulation: Simulation, options: SimulateRunOptions): 
 export async function runSimulate(config: Config, options: SimulateRunOptions): Promise<void> {
   const tickMs = options.tickMs ?? config.ingest.tickMs;
   const startTs = options.startTs ?? defaultStart(tickMs, options.speed, options.ticks);
-  const simulation = new Simulation({ nodes: options.nodes, seed: options.seed, network: config.network, tickMs, startTs, faults: options.faults });
+  const simulation = new Simulation({
+    nodes: options.nodes,
+    seed: options.seed,
+    network: config.network,
+    tickMs,
+    startTs,
+    faults: options.faults,
+  });
   writeGroundTruth(simulation, options);
   const topic = options.topic.topic;
   const announce = (): void => {
-    process.stderr.write(`simulate: ${options.nodes} nodes, network "${config.network}", tick ${tickMs} ms, from ${new Date(startTs).toISOString()} at ${speedText(options.speed)} speed → ${topic}\n`);
+    process.stderr.write(
+      `simulate: ${options.nodes} nodes, network "${config.network}", tick ${tickMs} ms, from ${new Date(startTs).toISOString()} at ${speedText(options.speed)} speed → ${topic}\n`,
+    );
   };
   await publishToTopic(config, options.topic, announce, async (producer, signal) => {
-    const result = await runSimulation(simulation, { producer, topic, ticks: options.ticks, speed: options.speed, signal, onProgress: progressPrinter('simulate', signal) });
+    const result = await runSimulation(simulation, {
+      producer,
+      topic,
+      ticks: options.ticks,
+      speed: options.speed,
+      signal,
+      onProgress: progressPrinter('simulate', signal),
+    });
     process.stdout.write(`sent ${result.sent} readings to ${topic}\n`);
   });
 }

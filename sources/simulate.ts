@@ -70,7 +70,10 @@ export function simulatedTopologyText(nodes: SimulatedNode[]): string {
 }
 
 /** Writes the simulated network's positions for `wsn-watch topology ...` (IBRL text format). */
-export function writeSimulatedTopology(file: string, options: Pick<SimulationOptions, 'nodes' | 'seed'>): SimulatedNode[] {
+export function writeSimulatedTopology(
+  file: string,
+  options: Pick<SimulationOptions, 'nodes' | 'seed'>,
+): SimulatedNode[] {
   const nodes = simulateNodes(options.nodes, options.seed ?? 1);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, simulatedTopologyText(nodes));
@@ -87,7 +90,13 @@ function planFaults(nodes: SimulatedNode[], rng: Rng, startTs: number, tickMs: n
     const kind = kinds[i % kinds.length];
     const from = startTs + (30 + rng.int(200)) * tickMs;
     const ticks = kind === 'spike' ? 3 : kind === 'dropout' ? 40 : 30;
-    return { node: node.id, kind, modality: kind === 'dropout' ? '*' : rng.pick(modalities), fromTs: from, toTs: from + (ticks - 1) * tickMs };
+    return {
+      node: node.id,
+      kind,
+      modality: kind === 'dropout' ? '*' : rng.pick(modalities),
+      fromTs: from,
+      toTs: from + (ticks - 1) * tickMs,
+    };
   });
 }
 
@@ -114,7 +123,12 @@ export class Simulation {
     this.lossRate = options.lossRate ?? 0.03;
     this.nodes = simulateNodes(options.nodes, this.seed);
     const rng = createRng(this.seed);
-    this.offsets = this.nodes.map(() => ({ t: rng.normal() * 0.6, h: rng.normal() * 2, v: 2.55 + rng.next() * 0.25, phase: rng.normal() * 0.05 }));
+    this.offsets = this.nodes.map(() => ({
+      t: rng.normal() * 0.6,
+      h: rng.normal() * 2,
+      v: 2.55 + rng.next() * 0.25,
+      phase: rng.normal() * 0.05,
+    }));
     this.faults = options.faults ? planFaults(this.nodes, rng, this.startTs, this.tickMs) : [];
   }
 
@@ -137,7 +151,8 @@ export class Simulation {
           if (!this.stuckValues.has(key)) this.stuckValues.set(key, values[fault.modality]);
           values[fault.modality] = this.stuckValues.get(key) as number;
         } else if (fault.kind === 'spike') values[fault.modality] += fault.modality === 'light' ? 800 : 15;
-        else if (fault.kind === 'drift') values[fault.modality] += (ticksIn + 1) * (fault.modality === 'light' ? 20 : 0.4);
+        else if (fault.kind === 'drift')
+          values[fault.modality] += (ticksIn + 1) * (fault.modality === 'light' ? 20 : 0.4);
       }
       for (const m of SIMULATED_MODALITIES) values[m] = Number(values[m].toFixed(4));
       out.push({ network: this.network, node: node.id, ts, values });
@@ -149,7 +164,13 @@ export class Simulation {
     const o = this.offsets[i];
     const dayPhase = ((ts % DAY_MS) / DAY_MS) * 2 * Math.PI;
     // Warmest mid-afternoon; a gentle gradient across the floor; per-node offset; sensor noise.
-    const temperature = 21 + 3.5 * Math.sin(dayPhase - Math.PI * 0.6 + o.phase) + 0.04 * node.x - 0.02 * node.y + o.t + rng.normal() * 0.08;
+    const temperature =
+      21 +
+      3.5 * Math.sin(dayPhase - Math.PI * 0.6 + o.phase) +
+      0.04 * node.x -
+      0.02 * node.y +
+      o.t +
+      rng.normal() * 0.08;
     const humidity = 42 - 1.8 * (temperature - 21) + 0.03 * node.y + o.h + rng.normal() * 0.3;
     const daylight = Math.max(0, Math.sin(dayPhase - Math.PI / 2));
     const light = Math.max(0, 40 + 450 * daylight * (1 + 0.002 * node.x) + rng.normal() * 8);

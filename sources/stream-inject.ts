@@ -29,26 +29,47 @@ export interface StreamInjection {
   length: number;
 }
 
-
 export function parseInjection(spec: string): StreamInjection {
   const parts = spec.split(':');
-  const hint = 'write node:modality:kind[=magnitude]:start:length, e.g. 12:temperature:surge:20000:5 (start: IBRL epoch or ISO time)';
-  if (parts.length < 5) throw new UserError('INJECT_INVALID', `--inject ${spec}: expected 5 fields separated by ':', found ${parts.length}`, hint);
+  const hint =
+    'write node:modality:kind[=magnitude]:start:length, e.g. 12:temperature:surge:20000:5 (start: IBRL epoch or ISO time)';
+  if (parts.length < 5)
+    throw new UserError(
+      'INJECT_INVALID',
+      `--inject ${spec}: expected 5 fields separated by ':', found ${parts.length}`,
+      hint,
+    );
   const [node, modality, kindSpec] = parts;
   const length = Number(parts[parts.length - 1]);
   const start = parts.slice(3, -1).join(':');
   const [kind, magnitudeText] = kindSpec.split('=');
   if (!(INJECTION_KINDS as readonly string[]).includes(kind)) {
-    throw new UserError('INJECT_INVALID', `--inject ${spec}: unknown kind "${kind}"`, `use one of ${INJECTION_KINDS.join(', ')}`);
+    throw new UserError(
+      'INJECT_INVALID',
+      `--inject ${spec}: unknown kind "${kind}"`,
+      `use one of ${INJECTION_KINDS.join(', ')}`,
+    );
   }
-  if (!Number.isInteger(length) || length < 1) throw new UserError('INJECT_INVALID', `--inject ${spec}: length must be a positive integer`, hint);
+  if (!Number.isInteger(length) || length < 1)
+    throw new UserError('INJECT_INVALID', `--inject ${spec}: length must be a positive integer`, hint);
   const magnitude = magnitudeText === undefined ? undefined : Number(magnitudeText);
-  if (magnitude !== undefined && !Number.isFinite(magnitude)) throw new UserError('INJECT_INVALID', `--inject ${spec}: magnitude "${magnitudeText}" is not a number`, hint);
-  const injection: StreamInjection = { node, modality, kind: kind as InjectionKind, length, ...(magnitude === undefined ? {} : { magnitude }) };
+  if (magnitude !== undefined && !Number.isFinite(magnitude))
+    throw new UserError('INJECT_INVALID', `--inject ${spec}: magnitude "${magnitudeText}" is not a number`, hint);
+  const injection: StreamInjection = {
+    node,
+    modality,
+    kind: kind as InjectionKind,
+    length,
+    ...(magnitude === undefined ? {} : { magnitude }),
+  };
   if (/^\d+$/.test(start) && Number(start) < 1e9) return { ...injection, startEpoch: Number(start) };
   const ts = Date.parse(start);
   if (!/(Z|[+-]\d{2}:?\d{2})$/.test(start) || Number.isNaN(ts)) {
-    throw new UserError('INJECT_INVALID', `--inject ${spec}: start "${start}" is neither an IBRL epoch nor an ISO time with zone`, hint);
+    throw new UserError(
+      'INJECT_INVALID',
+      `--inject ${spec}: start "${start}" is neither an IBRL epoch nor an ISO time with zone`,
+      hint,
+    );
   }
   return { ...injection, startTs: ts };
 }
@@ -65,7 +86,14 @@ interface Active {
 export class StreamInjector {
   private readonly active: Active[];
   /** Every changed value, for ground truth. */
-  readonly applied: Array<{ node: string; modality: string; kind: InjectionKind; ts: number; original: number; injected: number }> = [];
+  readonly applied: Array<{
+    node: string;
+    modality: string;
+    kind: InjectionKind;
+    ts: number;
+    original: number;
+    injected: number;
+  }> = [];
 
   constructor(injections: StreamInjection[], seed = 1) {
     this.active = injections.map((injection, i) => ({ injection, count: 0, stuckAt: null, rng: createRng(seed + i) }));
@@ -76,14 +104,25 @@ export class StreamInjector {
     for (const a of this.active) {
       const { injection } = a;
       if (injection.node !== reading.node || !(injection.modality in reading.values)) continue;
-      const started = injection.startEpoch !== undefined ? epoch !== undefined && epoch >= injection.startEpoch : reading.ts >= (injection.startTs ?? Infinity);
-      const span = injection.kind === 'decay' || injection.kind === 'increase' ? 2 * injection.length : injection.length;
+      const started =
+        injection.startEpoch !== undefined
+          ? epoch !== undefined && epoch >= injection.startEpoch
+          : reading.ts >= (injection.startTs ?? Infinity);
+      const span =
+        injection.kind === 'decay' || injection.kind === 'increase' ? 2 * injection.length : injection.length;
       if (!started || a.count >= span) continue;
       const original = out.values[injection.modality];
       const injected = this.value(a, original);
       a.count++;
       out = { ...out, values: { ...out.values, [injection.modality]: injected } };
-      this.applied.push({ node: reading.node, modality: injection.modality, kind: injection.kind, ts: reading.ts, original, injected });
+      this.applied.push({
+        node: reading.node,
+        modality: injection.modality,
+        kind: injection.kind,
+        ts: reading.ts,
+        original,
+        injected,
+      });
     }
     return out;
   }

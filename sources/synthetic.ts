@@ -33,8 +33,10 @@ export const SYNTHETIC_MODALITIES = ['temperature', 'humidity', 'voltage'];
  */
 export function generateSyntheticNetwork(options: SyntheticOptions): SyntheticNetwork {
   const { nodes: n, steps, seed } = options;
-  if (!(Number.isInteger(n) && n >= 2)) throw new RangeError(`synthetic network: nodes must be an integer >= 2, got ${n}`);
-  if (!(Number.isInteger(steps) && steps >= 2)) throw new RangeError(`synthetic network: steps must be an integer >= 2, got ${steps}`);
+  if (!(Number.isInteger(n) && n >= 2))
+    throw new RangeError(`synthetic network: nodes must be an integer >= 2, got ${n}`);
+  if (!(Number.isInteger(steps) && steps >= 2))
+    throw new RangeError(`synthetic network: steps must be an integer >= 2, got ${steps}`);
   const period = options.period ?? 288;
   const k = Math.min(n - 1, options.neighbours ?? 3);
   const rng = createRng(seed);
@@ -74,5 +76,9 @@ export function generateSyntheticNetwork(options: SyntheticOptions): SyntheticNe
     }
   }
   const ids = Array.from({ length: n }, (_, i) => `s${i + 1}`);
-  return { series: { nodes: ids, modalities: [...SYNTHETIC_MODALITIES], steps, data }, graph: knnGraph(ids, positions, k), positions };
+  return {
+    series: { nodes: ids, modalities: [...SYNTHETIC_MODALITIES], steps, data },
+    graph: knnGraph(ids, positions, k),
+    positions,
+  };
 }

@@ -29,11 +29,17 @@ export class AnomalyPublisher implements ResultSink {
   ) {}
 
   async write(batch: ResultBatch): Promise<void> {
-    const fresh = batch.scores.filter((score) => score.tick > (this.publishedUpTo.get(`${score.network}/${score.cluster}`) ?? -Infinity));
+    const fresh = batch.scores.filter(
+      (score) => score.tick > (this.publishedUpTo.get(`${score.network}/${score.cluster}`) ?? -Infinity),
+    );
     if (fresh.length === 0) return;
     await this.producer.send(
       this.topic,
-      fresh.map((score) => ({ key: score.cluster, value: JSON.stringify(score), headers: { 'x-wsn-network': score.network, 'x-wsn-tick': String(score.tick) } })),
+      fresh.map((score) => ({
+        key: score.cluster,
+        value: JSON.stringify(score),
+        headers: { 'x-wsn-network': score.network, 'x-wsn-tick': String(score.tick) },
+      })),
     );
     for (const score of fresh) {
       const key = `${score.network}/${score.cluster}`;

@@ -44,7 +44,8 @@ export interface InfluxResultsOptions {
 const rowsOf = (series: RawSeries): Array<Record<string, unknown>> =>
   series.values.map((row) => Object.fromEntries(series.columns.map((column, i) => [column, row[i]])));
 
-const numberOr = (value: unknown, fallback: number | null): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
+const numberOr = (value: unknown, fallback: number | null): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 
 export class InfluxDashboardResults implements DashboardResults, TopologySource {
   private readonly client: InfluxDB;
@@ -71,7 +72,10 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
 
   async networks(): Promise<string[]> {
     const series = await this.query('SHOW TAG VALUES FROM "anomaly" WITH KEY = "network"');
-    return series.flatMap(rowsOf).map((row) => String(row.value)).sort();
+    return series
+      .flatMap(rowsOf)
+      .map((row) => String(row.value))
+      .sort();
   }
 
   async topology(network: string): Promise<TopologyView | undefined> {
@@ -90,13 +94,21 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
     const where = `"network" = ${escape.stringLit(network)}`;
     const [systems, nodes] = await Promise.all([
       this.query(`SELECT last("probability") AS "probability" FROM "system" WHERE ${where} GROUP BY "cluster"`),
-      this.query(`SELECT last("probability") AS "probability", last("score") AS "score", last("is_anomaly") AS "is_anomaly" FROM "anomaly" WHERE ${where} GROUP BY "cluster", "node"`),
+      this.query(
+        `SELECT last("probability") AS "probability", last("score") AS "score", last("is_anomaly") AS "is_anomaly" FROM "anomaly" WHERE ${where} GROUP BY "cluster", "node"`,
+      ),
     ]);
     const byCluster = new Map<string, ClusterScore>();
     for (const s of systems) {
       const row = rowsOf(s)[0];
       const cluster = s.tags?.cluster ?? '';
-      byCluster.set(cluster, { network, cluster, tick: Number(row.time), probability: Number(row.probability), nodes: [] });
+      byCluster.set(cluster, {
+        network,
+        cluster,
+        tick: Number(row.time),
+        probability: Number(row.probability),
+        nodes: [],
+      });
     }
     for (const s of nodes) {
       const row = rowsOf(s)[0];
@@ -109,7 +121,11 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
         isAnomaly: row.is_anomaly === true,
       };
       let entry = byCluster.get(cluster);
-      if (!entry) byCluster.set(cluster, (entry = { network, cluster, tick: Number(row.time), probability: score.probability, nodes: [] }));
+      if (!entry)
+        byCluster.set(
+          cluster,
+          (entry = { network, cluster, tick: Number(row.time), probability: score.probability, nodes: [] }),
+        );
       entry.nodes.push(score);
     }
     return [...byCluster.values()].sort((a, b) => a.cluster.localeCompare(b.cluster, undefined, { numeric: true }));
@@ -124,7 +140,8 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
     const valuesAt = new Map<number, Record<string, number | null>>();
     for (const row of readings.flatMap(rowsOf)) {
       const values: Record<string, number | null> = {};
-      for (const [key, value] of Object.entries(row)) if (!['time', 'network', 'node', 'cluster'].includes(key)) values[key] = numberOr(value, null);
+      for (const [key, value] of Object.entries(row))
+        if (!['time', 'network', 'node', 'cluster'].includes(key)) values[key] = numberOr(value, null);
       valuesAt.set(Number(row.time), values);
     }
     const samples: NodeSample[] = [];
@@ -134,7 +151,13 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
       if (!values) continue;
       const reconstruction: Record<string, number | null> = {};
       for (const modality of Object.keys(values)) reconstruction[modality] = numberOr(row[`rec_${modality}`], null);
-      samples.push({ tick, values, reconstruction, probability: Number(row.probability), isAnomaly: row.is_anomaly === true });
+      samples.push({
+        tick,
+        values,
+        reconstruction,
+        probability: Number(row.probability),
+        isAnomaly: row.is_anomaly === true,
+      });
     }
     return samples.sort((a, b) => a.tick - b.tick);
   }

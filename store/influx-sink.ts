@@ -37,9 +37,15 @@ export function readingPoints(frame: Frame): IPoint[] {
   const points: IPoint[] = [];
   for (const node of frame.nodes) {
     const fields: Record<string, number> = {};
-    for (const [modality, value] of Object.entries(node.values)) if (value !== null && Number.isFinite(value)) fields[modality] = value;
+    for (const [modality, value] of Object.entries(node.values))
+      if (value !== null && Number.isFinite(value)) fields[modality] = value;
     if (Object.keys(fields).length === 0) continue;
-    points.push({ measurement: MEASUREMENTS.reading, tags: { network: frame.network, node: node.node, cluster: frame.cluster }, fields, timestamp: frame.tick });
+    points.push({
+      measurement: MEASUREMENTS.reading,
+      tags: { network: frame.network, node: node.node, cluster: frame.cluster },
+      fields,
+      timestamp: frame.tick,
+    });
   }
   return points;
 }
@@ -47,12 +53,28 @@ export function readingPoints(frame: Frame): IPoint[] {
 /** `anomaly` per node (probability, score, err_<modality>, rec_<modality>, is_anomaly) and `system` per cluster. */
 export function scorePoints(score: ClusterScore): IPoint[] {
   const points: IPoint[] = score.nodes.map((node) => {
-    const fields: Record<string, number | boolean> = { probability: node.probability, score: node.score, is_anomaly: node.isAnomaly };
-    for (const [modality, error] of Object.entries(node.reconstructionError)) if (Number.isFinite(error)) fields[errorField(modality)] = error;
-    for (const [modality, value] of Object.entries(node.reconstruction ?? {})) if (Number.isFinite(value)) fields[reconstructionField(modality)] = value;
-    return { measurement: MEASUREMENTS.anomaly, tags: { network: score.network, cluster: score.cluster, node: node.node }, fields, timestamp: score.tick };
+    const fields: Record<string, number | boolean> = {
+      probability: node.probability,
+      score: node.score,
+      is_anomaly: node.isAnomaly,
+    };
+    for (const [modality, error] of Object.entries(node.reconstructionError))
+      if (Number.isFinite(error)) fields[errorField(modality)] = error;
+    for (const [modality, value] of Object.entries(node.reconstruction ?? {}))
+      if (Number.isFinite(value)) fields[reconstructionField(modality)] = value;
+    return {
+      measurement: MEASUREMENTS.anomaly,
+      tags: { network: score.network, cluster: score.cluster, node: node.node },
+      fields,
+      timestamp: score.tick,
+    };
   });
-  points.push({ measurement: MEASUREMENTS.system, tags: { network: score.network, cluster: score.cluster }, fields: { probability: score.probability }, timestamp: score.tick });
+  points.push({
+    measurement: MEASUREMENTS.system,
+    tags: { network: score.network, cluster: score.cluster },
+    fields: { probability: score.probability },
+    timestamp: score.tick,
+  });
   return points;
 }
 
@@ -129,12 +151,23 @@ export class InfluxSink implements ResultSink {
     await this.ensureDatabase();
     const chunks: IPoint[][] = [];
     for (let i = 0; i < points.length; i += this.batchSize) chunks.push(points.slice(i, i + this.batchSize));
-    await Promise.all(chunks.map((chunk) => this.limit(() => this.withRetry('write', () => this.client.writePoints(chunk, { precision: 'ms', database: this.options.database })))));
+    await Promise.all(
+      chunks.map((chunk) =>
+        this.limit(() =>
+          this.withRetry('write', () =>
+            this.client.writePoints(chunk, { precision: 'ms', database: this.options.database }),
+          ),
+        ),
+      ),
+    );
   }
 
   /** Runs an InfluxQL query against the sink's database (used by tests and tools). */
   async query<T>(influxql: string): Promise<T[]> {
-    return (await this.client.query<T>(influxql, { database: this.options.database, precision: 'ms' })) as unknown as T[];
+    return (await this.client.query<T>(influxql, {
+      database: this.options.database,
+      precision: 'ms',
+    })) as unknown as T[];
   }
 
   async dropDatabase(): Promise<void> {
@@ -144,7 +177,8 @@ export class InfluxSink implements ResultSink {
 
   async close(): Promise<void> {
     // The client keeps no open connections between requests; wait for writes in flight.
-    while (this.limit.activeCount + this.limit.pendingCount > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (this.limit.activeCount + this.limit.pendingCount > 0)
+      await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
   private withRetry<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -154,7 +188,10 @@ export class InfluxSink implements ResultSink {
       maxTimeout: 10_000,
       factor: 2,
       onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-        this.options.logger?.warn({ what, attempt: attemptNumber, retriesLeft, err: error.message, url: redactUrl(this.options.url) }, 'InfluxDB request failed');
+        this.options.logger?.warn(
+          { what, attempt: attemptNumber, retriesLeft, err: error.message, url: redactUrl(this.options.url) },
+          'InfluxDB request failed',
+        );
       },
     });
   }

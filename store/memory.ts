@@ -46,8 +46,7 @@ export interface NodeSample {
 
 /** What changed, for live views: they re-read the affected network. */
 export type ResultChange =
-  | { kind: 'scores'; network: string; cluster: string; tick: number }
-  | { kind: 'alert'; network: string; alert: Alert };
+  { kind: 'scores'; network: string; cluster: string; tick: number } | { kind: 'alert'; network: string; alert: Alert };
 
 export interface MemoryResultStoreOptions {
   /** Points kept per node (oldest dropped first). Default 5,000. */
@@ -90,7 +89,8 @@ export class MemoryResultStore implements ResultSink {
     for (const score of batch.scores) this.applyScore(score);
     for (const alert of batch.alerts) this.applyAlert(alert);
     this.trimAlerts();
-    for (const score of batch.scores) this.emit({ kind: 'scores', network: score.network, cluster: score.cluster, tick: score.tick });
+    for (const score of batch.scores)
+      this.emit({ kind: 'scores', network: score.network, cluster: score.cluster, tick: score.tick });
     for (const alert of batch.alerts) this.emit({ kind: 'alert', network: alert.network, alert });
   }
 
@@ -107,7 +107,9 @@ export class MemoryResultStore implements ResultSink {
 
   /** The newest score of every cluster of the network, sorted by cluster. */
   async latestScores(network: string): Promise<ClusterScore[]> {
-    return [...this.latestClusterScores.values()].filter((score) => score.network === network).sort((a, b) => a.cluster.localeCompare(b.cluster, undefined, { numeric: true }));
+    return [...this.latestClusterScores.values()]
+      .filter((score) => score.network === network)
+      .sort((a, b) => a.cluster.localeCompare(b.cluster, undefined, { numeric: true }));
   }
 
   /** The newest point of every node of the network (scored or not), sorted by cluster then node. */
@@ -117,7 +119,11 @@ export class MemoryResultStore implements ResultSink {
       const last = points[points.length - 1];
       if (last && last.network === network) out.push(last);
     }
-    return out.sort((a, b) => a.cluster.localeCompare(b.cluster, undefined, { numeric: true }) || a.node.localeCompare(b.node, undefined, { numeric: true }));
+    return out.sort(
+      (a, b) =>
+        a.cluster.localeCompare(b.cluster, undefined, { numeric: true }) ||
+        a.node.localeCompare(b.node, undefined, { numeric: true }),
+    );
   }
 
   /** A node's newest `limit` scored samples (values, reconstruction, verdict), oldest first. */
@@ -184,7 +190,11 @@ export class MemoryResultStore implements ResultSink {
     const key = seriesKey(score.network, score.cluster);
     let points = this.clusters.get(key);
     if (!points) this.clusters.set(key, (points = []));
-    upsertSorted(points, { network: score.network, cluster: score.cluster, tick: score.tick, probability: score.probability }, this.historyPerCluster);
+    upsertSorted(
+      points,
+      { network: score.network, cluster: score.cluster, tick: score.tick, probability: score.probability },
+      this.historyPerCluster,
+    );
     const previous = this.latestClusterScores.get(key);
     if (!previous || previous.tick <= score.tick) this.latestClusterScores.set(key, score);
   }

@@ -24,7 +24,11 @@ export interface BoundedKMeansOptions {
 }
 
 /** Groups of point indices (into `coords`), each of size ≤ maxSize, in a deterministic order. */
-export function boundedKMeans(coords: readonly number[][], indices: readonly number[], options: BoundedKMeansOptions): number[][] {
+export function boundedKMeans(
+  coords: readonly number[][],
+  indices: readonly number[],
+  options: BoundedKMeansOptions,
+): number[][] {
   const out: number[][] = [];
   split(coords, [...indices], options, out);
   return out;

@@ -92,7 +92,11 @@ function splitIfOverflowing(topology: Topology, cluster: Cluster, result: Change
   const parts = boundedKMeans(
     coords,
     members.map((_, i) => i),
-    { maxSize: clustering.options.maxSize, seed: clustering.options.seed, maxIterations: clustering.options.maxIterations },
+    {
+      maxSize: clustering.options.maxSize,
+      seed: clustering.options.seed,
+      maxIterations: clustering.options.maxIterations,
+    },
   ).map((p) => p.map((i) => members[i]).sort(compareNodeIds));
   // The largest part keeps the id (fewest nodes move); ties go to the part with the first anchor.
   parts.sort((a, b) => b.length - a.length || compareNodeIds(a[0], b[0]));
@@ -113,7 +117,8 @@ function splitIfOverflowing(topology: Topology, cluster: Cluster, result: Change
 }
 
 function requireNode(topology: Topology, id: string): void {
-  if (!topology.network.graph.hasNode(id)) throw new UserError('TOPOLOGY_UNKNOWN_NODE', `node "${id}" is not in the network`, 'check the node id');
+  if (!topology.network.graph.hasNode(id))
+    throw new UserError('TOPOLOGY_UNKNOWN_NODE', `node "${id}" is not in the network`, 'check the node id');
 }
 
 /** Applies one change in place and reports which nodes moved between clusters. */
@@ -141,7 +146,9 @@ export function applyChange(topology: Topology, change: TopologyChange): ChangeR
     const c = clustering.nodeCluster.get(id);
     if (c !== undefined) result.touchedClusters.push(c);
   }
-  result.touchedClusters = [...new Set(result.touchedClusters)].filter((id) => clustering.clusters.has(id)).sort(compareNodeIds);
+  result.touchedClusters = [...new Set(result.touchedClusters)]
+    .filter((id) => clustering.clusters.has(id))
+    .sort(compareNodeIds);
   return result;
 }
 
@@ -151,9 +158,21 @@ type NewPosition = Extract<TopologyChange, { kind: 'move' }>['position'];
 /** A node joins the nearest cluster (or a new one); returns the nodes whose edges changed. */
 function applyJoin(topology: Topology, node: JoiningNode, result: ChangeResult): Set<string> {
   const { network, clustering } = topology;
-  if (network.graph.hasNode(node.id)) throw new UserError('TOPOLOGY_DUPLICATE', `node "${node.id}" is already in the network`, 'use a move or status change for an existing node');
-  if (node.status === 'removed') throw new UserError('TOPOLOGY_REMOVED', `node "${node.id}" cannot join with status removed`);
-  network.graph.addNode(node.id, { x: node.x, y: node.y, ...(node.z !== undefined ? { z: node.z } : {}), modalities: [...node.modalities].sort(), status: node.status });
+  if (network.graph.hasNode(node.id))
+    throw new UserError(
+      'TOPOLOGY_DUPLICATE',
+      `node "${node.id}" is already in the network`,
+      'use a move or status change for an existing node',
+    );
+  if (node.status === 'removed')
+    throw new UserError('TOPOLOGY_REMOVED', `node "${node.id}" cannot join with status removed`);
+  network.graph.addNode(node.id, {
+    x: node.x,
+    y: node.y,
+    ...(node.z !== undefined ? { z: node.z } : {}),
+    modalities: [...node.modalities].sort(),
+    status: node.status,
+  });
   const edgeTouched = rebuildEdges(topology);
   let target = nearestCluster(topology, node);
   if (!target) {
@@ -198,7 +217,8 @@ function applyLeave(topology: Topology, id: string, result: ChangeResult): Set<s
 function applyMove(topology: Topology, id: string, p: NewPosition, result: ChangeResult): Set<string> {
   const { network, clustering } = topology;
   requireNode(topology, id);
-  if (![p.x, p.y, p.z ?? 0].every(Number.isFinite)) throw new UserError('TOPOLOGY_POSITION', `new position of "${id}" has a non-finite coordinate`);
+  if (![p.x, p.y, p.z ?? 0].every(Number.isFinite))
+    throw new UserError('TOPOLOGY_POSITION', `new position of "${id}" has a non-finite coordinate`);
   network.graph.mergeNodeAttributes(id, { x: p.x, y: p.y, ...(p.z !== undefined ? { z: p.z } : {}) });
   const edgeTouched = rebuildEdges(topology);
   const fromId = clustering.nodeCluster.get(id)!;

@@ -33,7 +33,11 @@ export interface TopologyCliOptions {
 /** A positive integer (node counts, sizes, iterations). */
 export const positiveInt = (flag: string) => integerArg(flag, 1);
 
-const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const bbox = (value: string): [number, number, number, number] => {
   const parts = value.split(',').map((s) => Number(s.trim()));
@@ -46,20 +50,78 @@ const bbox = (value: string): [number, number, number, number] => {
 /** Adds the shared options to a subcommand. */
 export function addTopologyOptions(command: Command): Command {
   return command
-    .option('--format <format>', 'input format: ibrl ("id x y" lines), json or csv (default: from the file extension)', oneOfArg('--format', ['ibrl', 'json', 'csv'] as const))
-    .option('--knn <k>', `link each node to its k nearest nodes (default ${DEFAULT_EDGE_RULE.knn} when --range is not given)`, positiveInt('--knn'))
-    .option('--range <r>', 'link nodes within radio range r (position units); with --knn: the k nearest within range', positiveArg('--range'))
-    .option('--weight <kind>', 'edge weight as a decreasing function of distance d: gaussian exp(-(d/s)²/2) or inverse 1/(1+d/s)', oneOfArg('--weight', ['gaussian', 'inverse'] as const))
-    .option('--weight-scale <s>', 'distance scale s of the weight (default: median edge length)', positiveArg('--weight-scale'))
-    .option('--max-cluster-size <n>', 'upper bound on nodes per cluster', positiveInt('--max-cluster-size'), DEFAULT_CLUSTER_OPTIONS.maxSize)
-    .option('--seed <n>', 'seed of k-means and Louvain (same seed, same clusters)', integerArg('--seed'), DEFAULT_CLUSTER_OPTIONS.seed)
-    .option('--louvain', 'start from Louvain communities of the weighted graph, then bound their size with k-means', false)
-    .option('--iterations <n>', 'k-means iteration limit', positiveInt('--iterations'), DEFAULT_CLUSTER_OPTIONS.maxIterations)
-    .option('--partitions <n>', 'partitions of the frame topic, for the cluster → partition column', positiveInt('--partitions'), DEFAULT_CLUSTER_OPTIONS.partitions)
-    .option('--outliers <policy>', 'implausible coordinates: exclude (reported), keep (reported as warning) or error', oneOfArg('--outliers', ['exclude', 'keep', 'error'] as const), 'exclude')
+    .option(
+      '--format <format>',
+      'input format: ibrl ("id x y" lines), json or csv (default: from the file extension)',
+      oneOfArg('--format', ['ibrl', 'json', 'csv'] as const),
+    )
+    .option(
+      '--knn <k>',
+      `link each node to its k nearest nodes (default ${DEFAULT_EDGE_RULE.knn} when --range is not given)`,
+      positiveInt('--knn'),
+    )
+    .option(
+      '--range <r>',
+      'link nodes within radio range r (position units); with --knn: the k nearest within range',
+      positiveArg('--range'),
+    )
+    .option(
+      '--weight <kind>',
+      'edge weight as a decreasing function of distance d: gaussian exp(-(d/s)²/2) or inverse 1/(1+d/s)',
+      oneOfArg('--weight', ['gaussian', 'inverse'] as const),
+    )
+    .option(
+      '--weight-scale <s>',
+      'distance scale s of the weight (default: median edge length)',
+      positiveArg('--weight-scale'),
+    )
+    .option(
+      '--max-cluster-size <n>',
+      'upper bound on nodes per cluster',
+      positiveInt('--max-cluster-size'),
+      DEFAULT_CLUSTER_OPTIONS.maxSize,
+    )
+    .option(
+      '--seed <n>',
+      'seed of k-means and Louvain (same seed, same clusters)',
+      integerArg('--seed'),
+      DEFAULT_CLUSTER_OPTIONS.seed,
+    )
+    .option(
+      '--louvain',
+      'start from Louvain communities of the weighted graph, then bound their size with k-means',
+      false,
+    )
+    .option(
+      '--iterations <n>',
+      'k-means iteration limit',
+      positiveInt('--iterations'),
+      DEFAULT_CLUSTER_OPTIONS.maxIterations,
+    )
+    .option(
+      '--partitions <n>',
+      'partitions of the frame topic, for the cluster → partition column',
+      positiveInt('--partitions'),
+      DEFAULT_CLUSTER_OPTIONS.partitions,
+    )
+    .option(
+      '--outliers <policy>',
+      'implausible coordinates: exclude (reported), keep (reported as warning) or error',
+      oneOfArg('--outliers', ['exclude', 'keep', 'error'] as const),
+      'exclude',
+    )
     .option('--bbox <minX,minY,maxX,maxY>', 'plausible area (floor plan); replaces the median/MAD rule', bbox)
-    .option('--mad <k>', 'median/MAD rule: implausible beyond k robust standard deviations from the median', positiveArg('--mad'), DEFAULT_PLAUSIBILITY.kind === 'mad' ? DEFAULT_PLAUSIBILITY.threshold : 6)
-    .option('--modalities <list>', 'modalities of nodes whose record names none (default: temperature,humidity,light,voltage)', list)
+    .option(
+      '--mad <k>',
+      'median/MAD rule: implausible beyond k robust standard deviations from the median',
+      positiveArg('--mad'),
+      DEFAULT_PLAUSIBILITY.kind === 'mad' ? DEFAULT_PLAUSIBILITY.threshold : 6,
+    )
+    .option(
+      '--modalities <list>',
+      'modalities of nodes whose record names none (default: temperature,humidity,light,voltage)',
+      list,
+    )
     .option('--extra-modalities <list>', 'modality names accepted besides the known four, comma separated', list)
     .option('--svg <out>', 'also draw the network with cluster colours to this SVG file');
 }
@@ -67,8 +129,18 @@ export function addTopologyOptions(command: Command): Command {
 export function loadOptionsFrom(o: TopologyCliOptions): LoadOptions {
   const plausibility: PlausibilityRule = o.bbox
     ? { kind: 'bbox', minX: o.bbox[0], minY: o.bbox[1], maxX: o.bbox[2], maxY: o.bbox[3] }
-    : { kind: 'mad', threshold: o.mad, minNodes: DEFAULT_PLAUSIBILITY.kind === 'mad' ? DEFAULT_PLAUSIBILITY.minNodes : 8 };
-  return { format: o.format, defaultModalities: o.modalities, extraModalities: o.extraModalities, plausibility, outliers: o.outliers };
+    : {
+        kind: 'mad',
+        threshold: o.mad,
+        minNodes: DEFAULT_PLAUSIBILITY.kind === 'mad' ? DEFAULT_PLAUSIBILITY.minNodes : 8,
+      };
+  return {
+    format: o.format,
+    defaultModalities: o.modalities,
+    extraModalities: o.extraModalities,
+    plausibility,
+    outliers: o.outliers,
+  };
 }
 
 export function edgeRuleFrom(o: TopologyCliOptions): EdgeRule {
@@ -81,5 +153,11 @@ export function edgeRuleFrom(o: TopologyCliOptions): EdgeRule {
 }
 
 export function clusterOptionsFrom(o: TopologyCliOptions): ClusterOptions {
-  return { maxSize: o.maxClusterSize, seed: o.seed, louvain: o.louvain, maxIterations: o.iterations, partitions: o.partitions };
+  return {
+    maxSize: o.maxClusterSize,
+    seed: o.seed,
+    louvain: o.louvain,
+    maxIterations: o.iterations,
+    partitions: o.partitions,
+  };
 }

@@ -9,7 +9,13 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../common/config.ts';
 import { createLogger } from '../common/log.ts';
-import { addTopologyOptions, clusterOptionsFrom, edgeRuleFrom, loadOptionsFrom, type TopologyCliOptions } from './cli-options.ts';
+import {
+  addTopologyOptions,
+  clusterOptionsFrom,
+  edgeRuleFrom,
+  loadOptionsFrom,
+  type TopologyCliOptions,
+} from './cli-options.ts';
 import { exportClusters, topologyVersion } from './export.ts';
 import { loadTopology } from './loaders/index.ts';
 import { SNAPSHOT_KIND, fromSnapshot, saveSnapshot } from './snapshot.ts';
@@ -43,8 +49,13 @@ export function openTopology(file: string, options: TopologyCliOptions): Topolog
   }
   const started = Date.now();
   const loaded = loadTopology(file, loadOptionsFrom(options));
-  progress(`loaded ${loaded.nodes.length} nodes (${loaded.excluded.length} excluded) from ${file}; building edges and clusters`);
-  const network = buildNetwork(loaded.nodes, edgeRuleFrom(options), { excluded: loaded.excluded, warnings: loaded.warnings });
+  progress(
+    `loaded ${loaded.nodes.length} nodes (${loaded.excluded.length} excluded) from ${file}; building edges and clusters`,
+  );
+  const network = buildNetwork(loaded.nodes, edgeRuleFrom(options), {
+    excluded: loaded.excluded,
+    warnings: loaded.warnings,
+  });
   progress(`${network.graph.size} edges after ${Date.now() - started} ms; clustering`);
   const topology: Topology = { network, clustering: clusterNetwork(network, clusterOptionsFrom(options)) };
   progress(`${topology.clustering.clusters.size} cluster(s) after ${Date.now() - started} ms`);
@@ -66,18 +77,24 @@ function maybeSvg(topology: Topology, options: TopologyCliOptions, file: string)
 export function registerTopologyCommands(program: Command): void {
   const topology = program
     .command('topology')
-    .description('the sensor network as a graph: load positions, build edges, cluster for scale, export per cluster, publish on Kafka');
+    .description(
+      'the sensor network as a graph: load positions, build edges, cluster for scale, export per cluster, publish on Kafka',
+    );
   registerShowAndCluster(topology);
   registerExport(topology);
   addTopologyOptions(
     topology
       .command('publish')
       .argument('<file>', 'node positions (IBRL, JSON, CSV) or a topology snapshot')
-      .description(`publish the topology on the compacted Kafka topic (created with cleanup.policy=compact if missing); only changed records are sent`),
+      .description(
+        `publish the topology on the compacted Kafka topic (created with cleanup.policy=compact if missing); only changed records are sent`,
+      ),
   ).action(publishTopology);
   topology
     .command('follow')
-    .description(`follow the compacted Kafka topic and print each new version of the configured network's topology (Ctrl-C to stop)`)
+    .description(
+      `follow the compacted Kafka topic and print each new version of the configured network's topology (Ctrl-C to stop)`,
+    )
     .option('--once', 'exit after the first complete topology', false)
     .option('--timeout <seconds>', 'with --once: give up after this many seconds', positiveArg('--timeout'), 60)
     .action(followTopology);
@@ -88,7 +105,9 @@ function registerShowAndCluster(topology: Command): void {
     topology
       .command('show')
       .argument('<file>', 'node positions: IBRL node.txt ("id x y"), .json, .csv, or a topology snapshot .json')
-      .description('print a summary: nodes, edges, degree statistics, clusters and their sizes, excluded nodes with reasons'),
+      .description(
+        'print a summary: nodes, edges, degree statistics, clusters and their sizes, excluded nodes with reasons',
+      ),
   ).action((file: string, options: TopologyCliOptions) => {
     const t = openTopology(file, options);
     process.stdout.write(summarize(t));
@@ -99,7 +118,10 @@ function registerShowAndCluster(topology: Command): void {
       .command('cluster')
       .argument('<file>', 'node positions (IBRL, JSON, CSV) or a topology snapshot')
       .description('cluster the network and list every cluster (members, partition, version)')
-      .option('--snapshot <out>', 'save the clustered topology as a JSON snapshot (load it again with any topology command)'),
+      .option(
+        '--snapshot <out>',
+        'save the clustered topology as a JSON snapshot (load it again with any topology command)',
+      ),
   ).action((file: string, options: TopologyCliOptions & { snapshot?: string }) => {
     const t = openTopology(file, options);
     process.stdout.write(summarize(t, { listClusters: true }));
@@ -116,10 +138,17 @@ function registerExport(topology: Command): void {
     topology
       .command('export')
       .argument('<file>', 'node positions (IBRL, JSON, CSV) or a topology snapshot')
-      .description('write what a per-cluster model needs as JSON: ordered nodes, positions, weighted adjacency, neighbours, version')
+      .description(
+        'write what a per-cluster model needs as JSON: ordered nodes, positions, weighted adjacency, neighbours, version',
+      )
       .option('--out <file>', 'write to this file instead of stdout')
       .option('--snapshot <out>', 'also save the topology snapshot the export was made from')
-      .option('--dense-limit <n>', 'largest cluster given a dense adjacency matrix (larger ones: adjacency null, use edges)', integerArg('--dense-limit', 0), 1024),
+      .option(
+        '--dense-limit <n>',
+        'largest cluster given a dense adjacency matrix (larger ones: adjacency null, use edges)',
+        integerArg('--dense-limit', 0),
+        1024,
+      ),
   ).action((file: string, options: TopologyCliOptions & { out?: string; snapshot?: string; denseLimit: number }) => {
     const t = openTopology(file, options);
     const clusters = exportClusters(t, { denseLimit: options.denseLimit });
@@ -155,7 +184,9 @@ async function publishTopology(file: string, options: TopologyCliOptions, comman
   await publisher.connect();
   try {
     const result = await publisher.publish(t);
-    process.stdout.write(`published network "${config.network}": ${result.sent} record(s), ${result.tombstones} tombstone(s), version ${result.version}\n`);
+    process.stdout.write(
+      `published network "${config.network}": ${result.sent} record(s), ${result.tombstones} tombstone(s), version ${result.version}\n`,
+    );
   } finally {
     await publisher.disconnect();
   }
@@ -164,10 +195,17 @@ async function publishTopology(file: string, options: TopologyCliOptions, comman
 async function followTopology(options: { once: boolean; timeout: number }, command: Command): Promise<void> {
   const { TopologyFollower } = await import('./kafka.ts');
   const config = loadConfig({ file: command.optsWithGlobals<{ config?: string }>().config });
-  const follower = new TopologyFollower({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, network: config.network, logger });
+  const follower = new TopologyFollower({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    network: config.network,
+    logger,
+  });
   const print = (t: Topology, version: string): void => {
     const sizes = [...t.clustering.clusters.values()].map((c) => c.members.size);
-    process.stdout.write(`${new Date().toISOString()} network "${config.network}" version ${version}: ${t.network.graph.order} nodes, ${t.network.graph.size} edges, ${sizes.length} clusters (largest ${Math.max(0, ...sizes)})\n`);
+    process.stdout.write(
+      `${new Date().toISOString()} network "${config.network}" version ${version}: ${t.network.graph.order} nodes, ${t.network.graph.size} edges, ${sizes.length} clusters (largest ${Math.max(0, ...sizes)})\n`,
+    );
   };
   progress(`following ${config.network} on ${config.kafka.brokers.join(',')}`);
   if (options.once) {

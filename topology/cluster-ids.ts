@@ -7,7 +7,10 @@
  */
 import { sortNodeIds } from './node-order.ts';
 
-export function newClusterId(members: Iterable<string>, taken: ReadonlySet<string> | ReadonlyMap<string, unknown>): string {
+export function newClusterId(
+  members: Iterable<string>,
+  taken: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+): string {
   const anchor = sortNodeIds(members)[0];
   const base = `c-${anchor}`;
   if (!taken.has(base)) return base;

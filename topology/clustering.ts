@@ -18,21 +18,43 @@ import type { Cluster, ClusterOptions, Clustering, Network, Position, SensorGrap
 // at run time the default import is the function itself, under NodeNext typing
 // it looks like the module namespace. Accept both.
 type LouvainFn = (typeof louvainModule)['default'];
-const louvain: LouvainFn = ((louvainModule as unknown as { default?: LouvainFn }).default ?? louvainModule) as LouvainFn;
+const louvain: LouvainFn = ((louvainModule as unknown as { default?: LouvainFn }).default ??
+  louvainModule) as LouvainFn;
 
-export const DEFAULT_CLUSTER_OPTIONS: ClusterOptions = { maxSize: 64, seed: 1, louvain: false, maxIterations: 25, partitions: FRAME_PARTITIONS };
+export const DEFAULT_CLUSTER_OPTIONS: ClusterOptions = {
+  maxSize: 64,
+  seed: 1,
+  louvain: false,
+  maxIterations: 25,
+  partitions: FRAME_PARTITIONS,
+};
 
 export function resolveClusterOptions(options: Partial<ClusterOptions> = {}): ClusterOptions {
-  const resolved = { ...DEFAULT_CLUSTER_OPTIONS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  const resolved = {
+    ...DEFAULT_CLUSTER_OPTIONS,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  };
   if (!(Number.isInteger(resolved.maxSize) && resolved.maxSize >= 1)) {
-    throw new UserError('CLUSTER_OPTIONS', `maximum cluster size must be a positive integer (got ${resolved.maxSize})`, 'pass e.g. --max-cluster-size 64');
+    throw new UserError(
+      'CLUSTER_OPTIONS',
+      `maximum cluster size must be a positive integer (got ${resolved.maxSize})`,
+      'pass e.g. --max-cluster-size 64',
+    );
   }
-  if (!Number.isInteger(resolved.seed)) throw new UserError('CLUSTER_OPTIONS', `seed must be an integer (got ${resolved.seed})`, 'pass e.g. --seed 1');
+  if (!Number.isInteger(resolved.seed))
+    throw new UserError('CLUSTER_OPTIONS', `seed must be an integer (got ${resolved.seed})`, 'pass e.g. --seed 1');
   if (!(Number.isInteger(resolved.maxIterations) && resolved.maxIterations >= 1)) {
-    throw new UserError('CLUSTER_OPTIONS', `k-means iterations must be a positive integer (got ${resolved.maxIterations})`);
+    throw new UserError(
+      'CLUSTER_OPTIONS',
+      `k-means iterations must be a positive integer (got ${resolved.maxIterations})`,
+    );
   }
   if (!(Number.isInteger(resolved.partitions) && resolved.partitions >= 1)) {
-    throw new UserError('CLUSTER_OPTIONS', `partitions must be a positive integer (got ${resolved.partitions})`, 'pass e.g. --partitions 12');
+    throw new UserError(
+      'CLUSTER_OPTIONS',
+      `partitions must be a positive integer (got ${resolved.partitions})`,
+      'pass e.g. --partitions 12',
+    );
   }
   return resolved;
 }
@@ -88,9 +110,16 @@ export function clusterNetwork(network: Network, options: Partial<ClusterOptions
   const groups: number[][] = [];
   for (const group of startingGroups(network, ids, resolved)) {
     const indices = group.map((id) => index.get(id)!);
-    for (const g of boundedKMeans(coords, indices, { maxSize: resolved.maxSize, seed: resolved.seed, maxIterations: resolved.maxIterations })) groups.push(g);
+    for (const g of boundedKMeans(coords, indices, {
+      maxSize: resolved.maxSize,
+      seed: resolved.seed,
+      maxIterations: resolved.maxIterations,
+    }))
+      groups.push(g);
   }
-  const memberLists = groups.map((g) => g.map((i) => ids[i]).sort(compareNodeIds)).sort((a, b) => compareNodeIds(a[0], b[0]));
+  const memberLists = groups
+    .map((g) => g.map((i) => ids[i]).sort(compareNodeIds))
+    .sort((a, b) => compareNodeIds(a[0], b[0]));
 
   const clusters = new Map<string, Cluster>();
   const nodeCluster = new Map<string, string>();

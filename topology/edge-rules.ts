@@ -18,13 +18,25 @@ export interface RawEdge {
 
 export function validateEdgeRule(rule: EdgeRule): void {
   if (rule.knn === undefined && rule.range === undefined) {
-    throw new UserError('EDGE_RULE', 'the edge rule needs k nearest neighbours, a radio range, or both', 'pass --knn K and/or --range R');
+    throw new UserError(
+      'EDGE_RULE',
+      'the edge rule needs k nearest neighbours, a radio range, or both',
+      'pass --knn K and/or --range R',
+    );
   }
   if (rule.knn !== undefined && !(Number.isInteger(rule.knn) && rule.knn >= 1)) {
-    throw new UserError('EDGE_RULE', `k nearest neighbours must be a positive integer (got ${rule.knn})`, 'pass e.g. --knn 4');
+    throw new UserError(
+      'EDGE_RULE',
+      `k nearest neighbours must be a positive integer (got ${rule.knn})`,
+      'pass e.g. --knn 4',
+    );
   }
   if (rule.range !== undefined && !(Number.isFinite(rule.range) && rule.range > 0)) {
-    throw new UserError('EDGE_RULE', `radio range must be a positive number (got ${rule.range})`, 'pass e.g. --range 6 (same unit as the positions)');
+    throw new UserError(
+      'EDGE_RULE',
+      `radio range must be a positive number (got ${rule.range})`,
+      'pass e.g. --range 6 (same unit as the positions)',
+    );
   }
   if (rule.scale !== undefined && !(Number.isFinite(rule.scale) && rule.scale > 0)) {
     throw new UserError('EDGE_RULE', `weight scale must be a positive number (got ${rule.scale})`);
@@ -63,7 +75,11 @@ export function ruleEdges(points: Points, grid: SpatialGrid, rule: Pick<EdgeRule
  * outgoing edge, which by the cut property belongs to a minimum spanning
  * forest). Returns the bridge edges and the component count before joining.
  */
-export function bridgeIslands(points: Points, grid: SpatialGrid, edges: readonly RawEdge[]): { bridges: RawEdge[]; components: number } {
+export function bridgeIslands(
+  points: Points,
+  grid: SpatialGrid,
+  edges: readonly RawEdge[],
+): { bridges: RawEdge[]; components: number } {
   const n = points.xs.length;
   const sets = new UnionFind(n);
   for (const e of edges) sets.union(e.i, e.j);
@@ -81,7 +97,10 @@ export function bridgeIslands(points: Points, grid: SpatialGrid, edges: readonly
     let largest = -1;
     let largestSize = -1;
     for (const [root, list] of members) {
-      if (list.length > largestSize || (list.length === largestSize && list[0] < (members.get(largest)?.[0] ?? Infinity))) {
+      if (
+        list.length > largestSize ||
+        (list.length === largestSize && list[0] < (members.get(largest)?.[0] ?? Infinity))
+      ) {
         largest = root;
         largestSize = list.length;
       }
@@ -114,7 +133,10 @@ export function resolveEdgeRule(rule: EdgeRule, edges: readonly RawEdge[]): Reso
   validateEdgeRule(rule);
   let scale = rule.scale;
   if (scale === undefined) {
-    const lengths = edges.map((e) => e.d).filter((d) => d > 0).sort((a, b) => a - b);
+    const lengths = edges
+      .map((e) => e.d)
+      .filter((d) => d > 0)
+      .sort((a, b) => a - b);
     scale = lengths.length > 0 ? lengths[Math.floor((lengths.length - 1) / 2)] : 1;
   }
   return { knn: rule.knn ?? null, range: rule.range ?? null, weight: rule.weight ?? 'gaussian', scale };
@@ -126,4 +148,3 @@ export function toEdgeRule(resolved: ResolvedEdgeRule): EdgeRule {
   if (resolved.range !== null) rule.range = resolved.range;
   return rule;
 }
-

@@ -91,7 +91,10 @@ export function exportClusters(topology: Topology, options: ExportOptions = {}):
  * Version of the whole topology: sha256 over every cluster's id and version
  * and the edges that cross clusters. Equal versions mean equal exports.
  */
-export function topologyVersion(topology: Topology, clusterExports: ClusterExport[] = exportClusters(topology, { denseLimit: 0 })): string {
+export function topologyVersion(
+  topology: Topology,
+  clusterExports: ClusterExport[] = exportClusters(topology, { denseLimit: 0 }),
+): string {
   const { graph } = topology.network;
   const { nodeCluster } = topology.clustering;
   const crossing: Array<[string, string, number]> = [];

@@ -21,7 +21,10 @@ export function formatIssue(issue: InputIssue): string {
 export class TopologyInputError extends UserError {
   readonly issues: InputIssue[];
 
-  constructor(unsorted: InputIssue[], hint = 'fix the listed lines; every node needs a unique id, numeric coordinates and known modalities') {
+  constructor(
+    unsorted: InputIssue[],
+    hint = 'fix the listed lines; every node needs a unique id, numeric coordinates and known modalities',
+  ) {
     // In file order (stable, so several issues on one line keep their field order).
     const issues = [...unsorted].sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
     const shown = issues.slice(0, 20).map(formatIssue);

@@ -55,7 +55,10 @@ export interface TopologyKafkaOptions {
 export const TOPOLOGY_REQUEST_BYTES = 512 * 1024;
 
 /** Splits records into consecutive runs of at most `limit` bytes of key + value (a larger record goes alone), keeping their order. */
-export function chunkRecords<T extends { key: string; value: string | null }>(records: T[], limit: number = TOPOLOGY_REQUEST_BYTES): T[][] {
+export function chunkRecords<T extends { key: string; value: string | null }>(
+  records: T[],
+  limit: number = TOPOLOGY_REQUEST_BYTES,
+): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
   let bytes = 0;
@@ -75,7 +78,12 @@ export function chunkRecords<T extends { key: string; value: string | null }>(re
 }
 
 const NodeRecordSchema = z.object({ kind: z.literal('node'), node: NodeSchema, cluster: z.string().min(1) });
-const ClusterRecordValueSchema = z.object({ kind: z.literal('cluster'), id: z.string().min(1), centroid: PositionSchema, partition: z.number().int().nonnegative() });
+const ClusterRecordValueSchema = z.object({
+  kind: z.literal('cluster'),
+  id: z.string().min(1),
+  centroid: PositionSchema,
+  partition: z.number().int().nonnegative(),
+});
 const MetaRecordSchema = z.object({
   kind: z.literal('meta'),
   rule: ResolvedRuleSchema,
@@ -85,7 +93,11 @@ const MetaRecordSchema = z.object({
   clusters: z.number().int().nonnegative(),
   updatedAt: z.string(),
 });
-const TopologyRecordSchema = z.discriminatedUnion('kind', [NodeRecordSchema, ClusterRecordValueSchema, MetaRecordSchema]);
+const TopologyRecordSchema = z.discriminatedUnion('kind', [
+  NodeRecordSchema,
+  ClusterRecordValueSchema,
+  MetaRecordSchema,
+]);
 
 type NodeRecord = z.infer<typeof NodeRecordSchema>;
 type ClusterRecordValue = z.infer<typeof ClusterRecordValueSchema>;
@@ -106,7 +118,10 @@ export function parseTopologyRecord(key: string, text: string, logger?: Logger):
   }
   const parsed = TopologyRecordSchema.safeParse(doc);
   if (!parsed.success) {
-    logger?.warn({ key, problems: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`) }, 'topology record has the wrong shape; ignored until it is replaced');
+    logger?.warn(
+      { key, problems: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`) },
+      'topology record has the wrong shape; ignored until it is replaced',
+    );
     return null;
   }
   return parsed.data;
@@ -138,13 +153,24 @@ export function createKafka(options: Pick<TopologyKafkaOptions, 'brokers' | 'cli
  * Creates the topology topic with cleanup.policy=compact (one partition, so a
  * change's records stay in order), or switches an existing topic to compact.
  */
-export async function ensureTopologyTopic(kafka: Kafka, topic: string = TOPICS.topology, logger: Logger = createLogger('topology.kafka')): Promise<void> {
+export async function ensureTopologyTopic(
+  kafka: Kafka,
+  topic: string = TOPICS.topology,
+  logger: Logger = createLogger('topology.kafka'),
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = await admin.listTopics();
     if (!existing.includes(topic)) {
-      await createTopicsAndWait(admin, [{ topic, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]);
+      await createTopicsAndWait(admin, [
+        {
+          topic,
+          numPartitions: 1,
+          replicationFactor: -1,
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ]);
       logger.info({ topic }, 'created compacted topology topic');
       return;
     }
@@ -153,7 +179,13 @@ export async function ensureTopologyTopic(kafka: Kafka, topic: string = TOPICS.t
       logger.warn({ topic, policy }, 'topology topic is not compacted; setting cleanup.policy=compact');
       await admin.alterConfigs({
         validateOnly: false,
-        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: topic,
+            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+          },
+        ],
       });
     }
   } finally {
@@ -179,14 +211,23 @@ export function topologyRecords(network: string, topology: Topology): Map<string
     out.set(`${network}/node/${node.id}`, JSON.stringify(record));
   }
   for (const cluster of clustering.clusters.values()) {
-    const record: ClusterRecordValue = { kind: 'cluster', id: cluster.id, centroid: cluster.centroid, partition: partitionForCluster(cluster.id, clustering.options.partitions) };
+    const record: ClusterRecordValue = {
+      kind: 'cluster',
+      id: cluster.id,
+      centroid: cluster.centroid,
+      partition: partitionForCluster(cluster.id, clustering.options.partitions),
+    };
     out.set(`${network}/cluster/${cluster.id}`, JSON.stringify(record));
   }
   return out;
 }
 
 /** Reads every record of `network` from the start of the topic up to its current end. */
-export async function readTopologyRecords(kafka: Kafka, network: string, topic: string = TOPICS.topology): Promise<Map<string, string>> {
+export async function readTopologyRecords(
+  kafka: Kafka,
+  network: string,
+  topic: string = TOPICS.topology,
+): Promise<Map<string, string>> {
   const admin = kafka.admin();
   await admin.connect();
   let ends: Array<{ partition: number; high: string; low: string }>;
@@ -228,7 +269,11 @@ export async function readTopologyRecords(kafka: Kafka, network: string, topic: 
 }
 
 /** Rebuilds a topology from records (keys without the network prefix handled by the caller); null when incomplete. */
-export function topologyFromRecords(network: string, records: ReadonlyMap<string, string>, logger?: Logger): Topology | null {
+export function topologyFromRecords(
+  network: string,
+  records: ReadonlyMap<string, string>,
+  logger?: Logger,
+): Topology | null {
   const metaText = records.get(`${network}/meta`);
   const meta = metaText === undefined ? null : parseTopologyRecord(`${network}/meta`, metaText, logger);
   if (meta === null || meta.kind !== 'meta') return null;
@@ -249,7 +294,11 @@ export function topologyFromRecords(network: string, records: ReadonlyMap<string
   if (nodes.length !== meta.nodes || centroids.size !== meta.clusters) return null;
   try {
     const net = buildNetwork(nodes, toEdgeRule(meta.rule));
-    const clusterList = [...centroids].map(([id, centroid]) => ({ id, centroid, members: (members.get(id) ?? []).sort(compareNodeIds) }));
+    const clusterList = [...centroids].map(([id, centroid]) => ({
+      id,
+      centroid,
+      members: (members.get(id) ?? []).sort(compareNodeIds),
+    }));
     const clustering = restoreClustering(net, meta.clusterOptions, clusterList, `${network} on Kafka`);
     const topology: Topology = { network: net, clustering };
     return topologyVersion(topology) === meta.version ? topology : null;
@@ -293,7 +342,11 @@ export class TopologyPublisher {
     this.published = await readTopologyRecords(this.kafka, this.options.network, this.topic);
     this.published.delete(`${this.options.network}/meta`);
     // Not idempotent: a retried send can only repeat a key's latest value, which compaction absorbs.
-    this.producer = this.kafka.producer({ maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    this.producer = this.kafka.producer({
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await this.producer.connect();
   }
 
@@ -425,11 +478,19 @@ export class TopologyFollower {
   private setFollowing(following: boolean, reason: string | null): void {
     const was = this.state.following;
     this.state = { ...this.state, following, reason };
-    if (following && !was && this.state.restarts > 0) this.logger.info({ network: this.options.network, restarts: this.state.restarts }, 'topology follower follows again');
+    if (following && !was && this.state.restarts > 0)
+      this.logger.info(
+        { network: this.options.network, restarts: this.state.restarts },
+        'topology follower follows again',
+      );
   }
 
   private async run(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, sessionTimeout: this.options.sessionTimeoutMs ?? 300_000 });
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 300_000,
+    });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.failures = 0;
@@ -445,7 +506,9 @@ export class TopologyFollower {
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
-      await consumer.run({ eachBatch: (payload) => this.onBatch(payload.batch.messages, payload.resolveOffset, payload.heartbeat) });
+      await consumer.run({
+        eachBatch: (payload) => this.onBatch(payload.batch.messages, payload.resolveOffset, payload.heartbeat),
+      });
     } catch (error) {
       if (this.state.restarts === 0 && this.failures === 0 && !this.latest) {
         // The very first connection: let the caller see it (a wrong broker address should fail the command).
@@ -464,7 +527,10 @@ export class TopologyFollower {
     const base = this.options.restartBackoffMs ?? 1_000;
     const delay = Math.min(base * 2 ** this.failures, this.options.maxRestartBackoffMs ?? 30_000);
     this.failures++;
-    this.logger.error({ network: this.options.network, reason, retryInMs: delay, attempt: this.failures }, 'topology follower stopped following; a new consumer follows after a backoff');
+    this.logger.error(
+      { network: this.options.network, reason, retryInMs: delay, attempt: this.failures },
+      'topology follower stopped following; a new consumer follows after a backoff',
+    );
     const old = this.consumer;
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
@@ -478,7 +544,11 @@ export class TopologyFollower {
     this.restartTimer.unref();
   }
 
-  private async onBatch(messages: Array<{ key: Buffer | null; value: Buffer | null; offset: string }>, resolveOffset: (offset: string) => void, heartbeat: () => Promise<void>): Promise<void> {
+  private async onBatch(
+    messages: Array<{ key: Buffer | null; value: Buffer | null; offset: string }>,
+    resolveOffset: (offset: string) => void,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
     const prefix = `${this.options.network}/`;
     let changed = false;
     for (const message of messages) {
@@ -499,7 +569,10 @@ export class TopologyFollower {
     const topology = topologyFromRecords(this.options.network, this.records, this.logger);
     if (!topology) return;
     this.latest = { topology, version: wanted };
-    this.logger.info({ network: this.options.network, version: wanted, nodes: topology.network.graph.order }, 'topology updated');
+    this.logger.info(
+      { network: this.options.network, version: wanted, nodes: topology.network.graph.order },
+      'topology updated',
+    );
     this.waiters = this.waiters.filter((w) => {
       if (!w.predicate(topology, wanted)) return true;
       w.resolve(topology);
@@ -510,11 +583,16 @@ export class TopologyFollower {
 
   /** Resolves with the first topology (current or future) that satisfies the predicate. */
   waitFor(predicate: (topology: Topology, version: string) => boolean, timeoutMs = 60_000): Promise<Topology> {
-    if (this.latest && predicate(this.latest.topology, this.latest.version)) return Promise.resolve(this.latest.topology);
+    if (this.latest && predicate(this.latest.topology, this.latest.version))
+      return Promise.resolve(this.latest.topology);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.resolve !== wrapped);
-        reject(new Error(`no matching topology on ${this.topic} within ${timeoutMs} ms (latest version ${this.latest?.version ?? 'none'})`));
+        reject(
+          new Error(
+            `no matching topology on ${this.topic} within ${timeoutMs} ms (latest version ${this.latest?.version ?? 'none'})`,
+          ),
+        );
       }, timeoutMs);
       const wrapped = (t: Topology): void => {
         clearTimeout(timer);

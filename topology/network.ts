@@ -8,7 +8,16 @@ import { UserError } from '../common/errors.ts';
 import { bridgeIslands, resolveEdgeRule, ruleEdges, validateEdgeRule, weightOf, type RawEdge } from './edge-rules.ts';
 import { compareNodeIds } from './node-order.ts';
 import { SpatialGrid, type Points } from './spatial-grid.ts';
-import type { EdgeAttributes, EdgeRule, ExcludedNode, Network, NodeAttributes, OutlierWarning, ResolvedEdgeRule, SensorNode } from './types.ts';
+import type {
+  EdgeAttributes,
+  EdgeRule,
+  ExcludedNode,
+  Network,
+  NodeAttributes,
+  OutlierWarning,
+  ResolvedEdgeRule,
+  SensorNode,
+} from './types.ts';
 
 export interface BuildOptions {
   excluded?: ExcludedNode[];
@@ -42,11 +51,22 @@ export function computeEdges(nodes: readonly SensorNode[], rule: EdgeRule): Comp
   validateEdgeRule(rule);
   const ordered = [...nodes].sort((a, b) => compareNodeIds(a.id, b.id));
   for (let i = 1; i < ordered.length; i++) {
-    if (ordered[i].id === ordered[i - 1].id) throw new UserError('TOPOLOGY_DUPLICATE', `node id "${ordered[i].id}" appears twice`, 'give every node a unique id');
+    if (ordered[i].id === ordered[i - 1].id)
+      throw new UserError(
+        'TOPOLOGY_DUPLICATE',
+        `node id "${ordered[i].id}" appears twice`,
+        'give every node a unique id',
+      );
   }
   for (const node of ordered) {
-    if (node.status === 'removed') throw new UserError('TOPOLOGY_REMOVED', `node "${node.id}" has status removed and cannot be part of the network`, 'leave removed nodes out');
-    if (![node.x, node.y, node.z ?? 0].every(Number.isFinite)) throw new UserError('TOPOLOGY_POSITION', `node "${node.id}" has a non-finite coordinate`);
+    if (node.status === 'removed')
+      throw new UserError(
+        'TOPOLOGY_REMOVED',
+        `node "${node.id}" has status removed and cannot be part of the network`,
+        'leave removed nodes out',
+      );
+    if (![node.x, node.y, node.z ?? 0].every(Number.isFinite))
+      throw new UserError('TOPOLOGY_POSITION', `node "${node.id}" has a non-finite coordinate`);
   }
   const points = toPoints(ordered);
   const grid = new SpatialGrid(points);

@@ -8,6 +8,7 @@ import { partitionForKey } from '../transport/partitioner.ts';
 
 /** The partition of a cluster on a topic with `partitions` partitions. */
 export function partitionForCluster(clusterId: string, partitions: number): number {
-  if (!(Number.isInteger(partitions) && partitions >= 1)) throw new RangeError(`partitions must be a positive integer (got ${partitions})`);
+  if (!(Number.isInteger(partitions) && partitions >= 1))
+    throw new RangeError(`partitions must be a positive integer (got ${partitions})`);
   return partitionForKey(clusterId, partitions);
 }

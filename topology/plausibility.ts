@@ -45,7 +45,12 @@ function madBound(axis: 'x' | 'y' | 'z', values: number[], threshold: number): A
   if (!(sigma > 0)) return null;
   const low = med - threshold * sigma;
   const high = med + threshold * sigma;
-  return { axis, low, high, describe: `median ${round(med)} ± ${threshold} × robust sd ${round(sigma)} = [${round(low)}, ${round(high)}]` };
+  return {
+    axis,
+    low,
+    high,
+    describe: `median ${round(med)} ± ${threshold} × robust sd ${round(sigma)} = [${round(low)}, ${round(high)}]`,
+  };
 }
 
 function round(v: number): number {
@@ -65,19 +70,24 @@ export function findImplausible(positions: readonly Position[], rule: Plausibili
     bounds.push({ axis: 'x', low: rule.minX, high: rule.maxX, describe: box });
     bounds.push({ axis: 'y', low: rule.minY, high: rule.maxY, describe: box });
     if (rule.minZ !== undefined || rule.maxZ !== undefined) {
-      bounds.push({ axis: 'z', low: rule.minZ ?? -Infinity, high: rule.maxZ ?? Infinity, describe: `z [${rule.minZ ?? '-inf'}, ${rule.maxZ ?? 'inf'}]` });
+      bounds.push({
+        axis: 'z',
+        low: rule.minZ ?? -Infinity,
+        high: rule.maxZ ?? Infinity,
+        describe: `z [${rule.minZ ?? '-inf'}, ${rule.maxZ ?? 'inf'}]`,
+      });
     }
   } else {
     if (positions.length < rule.minNodes) return reasons;
     for (const axis of ['x', 'y', 'z'] as const) {
-      const values = positions.map((p) => (axis === 'z' ? p.z ?? 0 : p[axis]));
+      const values = positions.map((p) => (axis === 'z' ? (p.z ?? 0) : p[axis]));
       const bound = madBound(axis, values, rule.threshold);
       if (bound) bounds.push(bound);
     }
   }
   positions.forEach((p, i) => {
     for (const b of bounds) {
-      const v = b.axis === 'z' ? p.z ?? 0 : p[b.axis];
+      const v = b.axis === 'z' ? (p.z ?? 0) : p[b.axis];
       if (v < b.low || v > b.high) {
         reasons[i] = `implausible coordinate ${b.axis}=${v}: outside ${b.describe}`;
         return;

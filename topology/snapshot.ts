@@ -12,12 +12,24 @@ import { orderedClusters, resolveClusterOptions } from './clustering.ts';
 import { toEdgeRule } from './edge-rules.ts';
 import { buildNetwork, networkNodes } from './network.ts';
 import { sortNodeIds } from './node-order.ts';
-import { NODE_STATUSES, type Cluster, type Clustering, type ClusterOptions, type Network, type SensorNode, type Topology } from './types.ts';
+import {
+  NODE_STATUSES,
+  type Cluster,
+  type Clustering,
+  type ClusterOptions,
+  type Network,
+  type SensorNode,
+  type Topology,
+} from './types.ts';
 
 export const SNAPSHOT_KIND = 'wsn-watch/topology';
 export const SNAPSHOT_FORMAT = 1;
 
-export const PositionSchema = z.object({ x: z.number().finite(), y: z.number().finite(), z: z.number().finite().optional() });
+export const PositionSchema = z.object({
+  x: z.number().finite(),
+  y: z.number().finite(),
+  z: z.number().finite().optional(),
+});
 export const NodeSchema = PositionSchema.extend({
   id: z.string().min(1),
   modalities: z.array(z.string().min(1)),
@@ -41,7 +53,11 @@ const ExcludedSchema = z.object({
   reason: z.string(),
   source: z.object({ file: z.string(), line: z.number().int() }).optional(),
 });
-export const ClusterRecordSchema = z.object({ id: z.string().min(1), centroid: PositionSchema, members: z.array(z.string().min(1)) });
+export const ClusterRecordSchema = z.object({
+  id: z.string().min(1),
+  centroid: PositionSchema,
+  members: z.array(z.string().min(1)),
+});
 
 const SnapshotSchema = z.object({
   kind: z.literal(SNAPSHOT_KIND),
@@ -58,7 +74,11 @@ export type TopologySnapshot = z.infer<typeof SnapshotSchema>;
 export type ClusterRecord = z.infer<typeof ClusterRecordSchema>;
 
 export function clusterRecords(clustering: Clustering): ClusterRecord[] {
-  return orderedClusters(clustering).map((c) => ({ id: c.id, centroid: { ...c.centroid }, members: sortNodeIds(c.members) }));
+  return orderedClusters(clustering).map((c) => ({
+    id: c.id,
+    centroid: { ...c.centroid },
+    members: sortNodeIds(c.members),
+  }));
 }
 
 export function toSnapshot(topology: Topology): TopologySnapshot {
@@ -78,14 +98,25 @@ export function toSnapshot(topology: Topology): TopologySnapshot {
  * Restores clusters as recorded. Every node must be in exactly one cluster
  * and every member must be a node; otherwise the records are rejected.
  */
-export function restoreClustering(network: Network, options: ClusterOptions, records: readonly ClusterRecord[], origin: string): Clustering {
+export function restoreClustering(
+  network: Network,
+  options: ClusterOptions,
+  records: readonly ClusterRecord[],
+  origin: string,
+): Clustering {
   const clusters = new Map<string, Cluster>();
   const nodeCluster = new Map<string, string>();
   for (const record of records) {
-    if (clusters.has(record.id)) throw new UserError('TOPOLOGY_SNAPSHOT', `${origin}: cluster "${record.id}" appears twice`);
+    if (clusters.has(record.id))
+      throw new UserError('TOPOLOGY_SNAPSHOT', `${origin}: cluster "${record.id}" appears twice`);
     for (const m of record.members) {
-      if (!network.graph.hasNode(m)) throw new UserError('TOPOLOGY_SNAPSHOT', `${origin}: cluster "${record.id}" lists unknown node "${m}"`);
-      if (nodeCluster.has(m)) throw new UserError('TOPOLOGY_SNAPSHOT', `${origin}: node "${m}" is in clusters "${nodeCluster.get(m)}" and "${record.id}"`);
+      if (!network.graph.hasNode(m))
+        throw new UserError('TOPOLOGY_SNAPSHOT', `${origin}: cluster "${record.id}" lists unknown node "${m}"`);
+      if (nodeCluster.has(m))
+        throw new UserError(
+          'TOPOLOGY_SNAPSHOT',
+          `${origin}: node "${m}" is in clusters "${nodeCluster.get(m)}" and "${record.id}"`,
+        );
       nodeCluster.set(m, record.id);
     }
     clusters.set(record.id, { id: record.id, members: new Set(record.members), centroid: { ...record.centroid } });
@@ -99,8 +130,15 @@ export function restoreClustering(network: Network, options: ClusterOptions, rec
 export function fromSnapshot(snapshot: unknown, origin = 'snapshot'): Topology {
   const parsed = SnapshotSchema.safeParse(snapshot);
   if (!parsed.success) {
-    const problems = parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new UserError('TOPOLOGY_SNAPSHOT', `${origin} is not a topology snapshot: ${problems}`, 'pass a file written by `wsn-watch topology export --snapshot` or saveSnapshot()');
+    const problems = parsed.error.issues
+      .slice(0, 10)
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
+    throw new UserError(
+      'TOPOLOGY_SNAPSHOT',
+      `${origin} is not a topology snapshot: ${problems}`,
+      'pass a file written by `wsn-watch topology export --snapshot` or saveSnapshot()',
+    );
   }
   const s = parsed.data;
   const network = buildNetwork(s.nodes as SensorNode[], toEdgeRule(s.edgeRule), {
@@ -119,7 +157,12 @@ export function saveSnapshot(topology: Topology, file: string): void {
 }
 
 export function loadSnapshot(file: string): Topology {
-  if (!existsSync(file)) throw new UserError('TOPOLOGY_NOT_FOUND', `snapshot ${file} does not exist`, 'pass the path of a saved topology snapshot');
+  if (!existsSync(file))
+    throw new UserError(
+      'TOPOLOGY_NOT_FOUND',
+      `snapshot ${file} does not exist`,
+      'pass the path of a saved topology snapshot',
+    );
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));

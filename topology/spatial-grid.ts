@@ -102,7 +102,12 @@ export class SpatialGrid {
    * The k nearest points to point i (excluding i) within `maxDistance`,
    * nearest first; ties broken by the smaller index so results are deterministic.
    */
-  nearest(i: number, k: number, maxDistance = Infinity, accept: ((j: number) => boolean) | null = null): Array<{ j: number; d: number }> {
+  nearest(
+    i: number,
+    k: number,
+    maxDistance = Infinity,
+    accept: ((j: number) => boolean) | null = null,
+  ): Array<{ j: number; d: number }> {
     const outJ = new Int32Array(Math.max(k, 0));
     const outD = new Float64Array(Math.max(k, 0));
     const count = this.nearestInto(i, k, maxDistance, accept, outJ, outD);
@@ -114,7 +119,14 @@ export class SpatialGrid {
    * writes indices and distances into `outJ` / `outD` (length ≥ k) and returns
    * how many were found.
    */
-  nearestInto(i: number, k: number, maxDistance: number, accept: ((j: number) => boolean) | null, outJ: Int32Array, outD: Float64Array): number {
+  nearestInto(
+    i: number,
+    k: number,
+    maxDistance: number,
+    accept: ((j: number) => boolean) | null,
+    outJ: Int32Array,
+    outD: Float64Array,
+  ): number {
     if (k <= 0) return 0;
     const { xs, ys, zs } = this.points;
     const { cellStart, items, nx, ny } = this;

@@ -34,7 +34,11 @@ export interface SummaryOptions {
   listClusters?: boolean;
 }
 
-export function summarize(topology: Topology, options: SummaryOptions = {}, exports: ClusterExport[] = exportClusters(topology, { denseLimit: 0 })): string {
+export function summarize(
+  topology: Topology,
+  options: SummaryOptions = {},
+  exports: ClusterExport[] = exportClusters(topology, { denseLimit: 0 }),
+): string {
   const { network, clustering } = topology;
   const { graph, rule } = network;
   const lines: string[] = [];
@@ -46,7 +50,12 @@ export function summarize(topology: Topology, options: SummaryOptions = {}, expo
   graph.forEachEdge((_e, a) => {
     if (a.bridge) bridges++;
   });
-  const ruleText = [rule.knn !== null ? `k nearest = ${rule.knn}` : null, rule.range !== null ? `radio range = ${rule.range}` : null].filter(Boolean).join(' within ');
+  const ruleText = [
+    rule.knn !== null ? `k nearest = ${rule.knn}` : null,
+    rule.range !== null ? `radio range = ${rule.range}` : null,
+  ]
+    .filter(Boolean)
+    .join(' within ');
   const weightText = rule.weight === 'gaussian' ? `exp(-(d/${fmt(rule.scale)})²/2)` : `1/(1 + d/${fmt(rule.scale)})`;
   lines.push(`nodes:     ${graph.order} (${graph.order - silent} active, ${silent} silent)`);
   lines.push(`edges:     ${graph.size} (${ruleText}; weight ${weightText})`);
@@ -63,7 +72,9 @@ export function summarize(topology: Topology, options: SummaryOptions = {}, expo
   if (options.listClusters ?? exports.length <= 40) {
     const width = Math.max(...exports.map((c) => c.id.length), 7);
     for (const c of exports) {
-      lines.push(`  ${c.id.padEnd(width)}  ${String(c.nodes.length).padStart(4)} nodes  partition ${String(c.partition).padStart(2)}  version ${c.version.slice(0, 12)}  ${memberList(c.nodes)}`);
+      lines.push(
+        `  ${c.id.padEnd(width)}  ${String(c.nodes.length).padStart(4)} nodes  partition ${String(c.partition).padStart(2)}  version ${c.version.slice(0, 12)}  ${memberList(c.nodes)}`,
+      );
     }
   }
   if (network.excluded.length === 0) lines.push('excluded:  none');
@@ -71,7 +82,9 @@ export function summarize(topology: Topology, options: SummaryOptions = {}, expo
     lines.push(`excluded:  ${network.excluded.length}`);
     for (const e of network.excluded) {
       const where = e.source ? `${e.source.file}:${e.source.line}` : '(no source)';
-      lines.push(`  node ${e.node.id} at (${e.node.x}, ${e.node.y}${e.node.z !== undefined ? `, ${e.node.z}` : ''}) ${where}: ${e.reason}`);
+      lines.push(
+        `  node ${e.node.id} at (${e.node.x}, ${e.node.y}${e.node.z !== undefined ? `, ${e.node.z}` : ''}) ${where}: ${e.reason}`,
+      );
     }
   }
   for (const w of network.warnings) {

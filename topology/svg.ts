@@ -45,7 +45,10 @@ export function renderSvg(topology: Topology, options: SvgOptions = {}): string 
   if (graph.order === 0) minX = minY = maxX = maxY = 0;
   const spanX = Math.max(maxX - minX, 1e-9);
   const spanY = Math.max(maxY - minY, 1e-9);
-  const scale = Math.min((plotWidth - 2 * margin) / spanX, ((options.height ?? 0) > 0 ? (options.height! - 2 * margin - 40) / spanY : Infinity));
+  const scale = Math.min(
+    (plotWidth - 2 * margin) / spanX,
+    (options.height ?? 0) > 0 ? (options.height! - 2 * margin - 40) / spanY : Infinity,
+  );
   const plotHeight = Math.max(spanY * scale + 2 * margin, 200);
   const excluded = topology.network.excluded;
   const legendRows = clusters.length + 3;
@@ -56,29 +59,39 @@ export function renderSvg(topology: Topology, options: SvgOptions = {}): string 
   const small = graph.order <= 200;
   const radius = small ? 7 : Math.max(1.2, Math.min(4, 400 / Math.sqrt(graph.order)));
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${Math.ceil(height)}" viewBox="0 0 ${width} ${Math.ceil(height)}" font-family="sans-serif">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${Math.ceil(height)}" viewBox="0 0 ${width} ${Math.ceil(height)}" font-family="sans-serif">`,
+  );
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
   const title = options.title ?? 'sensor network topology';
   out.push(`<text x="${margin}" y="24" font-size="16" font-weight="bold">${escapeXml(title)}</text>`);
-  out.push(`<text x="${margin}" y="40" font-size="11" fill="#555">${graph.order} nodes, ${graph.size} edges, ${clusters.length} clusters (dashed = bridge edge joining islands)</text>`);
+  out.push(
+    `<text x="${margin}" y="40" font-size="11" fill="#555">${graph.order} nodes, ${graph.size} edges, ${clusters.length} clusters (dashed = bridge edge joining islands)</text>`,
+  );
   out.push(`<g stroke="#999" stroke-width="${small ? 1.2 : 0.4}" stroke-opacity="0.8">`);
   graph.forEachEdge((_e, a, s, t) => {
     const sa = graph.getNodeAttributes(s);
     const ta = graph.getNodeAttributes(t);
     const dash = a.bridge ? ' stroke-dasharray="4 3" stroke="#d33"' : '';
-    out.push(`<line x1="${px(sa.x).toFixed(1)}" y1="${py(sa.y).toFixed(1)}" x2="${px(ta.x).toFixed(1)}" y2="${py(ta.y).toFixed(1)}"${dash}/>`);
+    out.push(
+      `<line x1="${px(sa.x).toFixed(1)}" y1="${py(sa.y).toFixed(1)}" x2="${px(ta.x).toFixed(1)}" y2="${py(ta.y).toFixed(1)}"${dash}/>`,
+    );
   });
   out.push('</g>');
   out.push('<g stroke="#222" stroke-width="0.6">');
   graph.forEachNode((id, a) => {
     const fill = colour.get(topology.clustering.nodeCluster.get(id) ?? '') ?? '#ccc';
     const silent = a.status === 'silent' ? ' fill-opacity="0.35" stroke-dasharray="2 2"' : '';
-    out.push(`<circle cx="${px(a.x).toFixed(1)}" cy="${py(a.y).toFixed(1)}" r="${radius}" fill="${fill}"${silent}><title>${escapeXml(`node ${id} (${a.x}, ${a.y}) ${a.status}, cluster ${topology.clustering.nodeCluster.get(id)}`)}</title></circle>`);
+    out.push(
+      `<circle cx="${px(a.x).toFixed(1)}" cy="${py(a.y).toFixed(1)}" r="${radius}" fill="${fill}"${silent}><title>${escapeXml(`node ${id} (${a.x}, ${a.y}) ${a.status}, cluster ${topology.clustering.nodeCluster.get(id)}`)}</title></circle>`,
+    );
   });
   out.push('</g>');
   if (small) {
     out.push('<g font-size="9" text-anchor="middle" fill="#000">');
-    graph.forEachNode((id, a) => out.push(`<text x="${px(a.x).toFixed(1)}" y="${(py(a.y) - radius - 2).toFixed(1)}">${escapeXml(id)}</text>`));
+    graph.forEachNode((id, a) =>
+      out.push(`<text x="${px(a.x).toFixed(1)}" y="${(py(a.y) - radius - 2).toFixed(1)}">${escapeXml(id)}</text>`),
+    );
     out.push('</g>');
   }
   const lx = plotWidth + 10;
@@ -86,17 +99,25 @@ export function renderSvg(topology: Topology, options: SvgOptions = {}): string 
   clusters.forEach((c, i) => {
     const y = 80 + i * 16;
     if (i >= 60) return;
-    out.push(`<circle cx="${lx + 6}" cy="${y - 4}" r="5" fill="${colour.get(c.id)}" stroke="#222" stroke-width="0.6"/>`);
-    out.push(`<text x="${lx + 16}" y="${y}">${escapeXml(c.id)} (${c.members.size}, p${partitionForCluster(c.id, topology.clustering.options.partitions)})</text>`);
+    out.push(
+      `<circle cx="${lx + 6}" cy="${y - 4}" r="5" fill="${colour.get(c.id)}" stroke="#222" stroke-width="0.6"/>`,
+    );
+    out.push(
+      `<text x="${lx + 16}" y="${y}">${escapeXml(c.id)} (${c.members.size}, p${partitionForCluster(c.id, topology.clustering.options.partitions)})</text>`,
+    );
   });
   if (clusters.length > 60) out.push(`<text x="${lx}" y="${80 + 60 * 16}">… ${clusters.length - 60} more</text>`);
   out.push('</g>');
   if (excluded.length > 0) {
     const y0 = plotHeight + 50;
-    out.push(`<g font-size="11" fill="#a00"><text x="${margin}" y="${y0}" font-weight="bold">excluded (not drawn):</text>`);
+    out.push(
+      `<g font-size="11" fill="#a00"><text x="${margin}" y="${y0}" font-weight="bold">excluded (not drawn):</text>`,
+    );
     excluded.forEach((e, i) => {
       const where = e.source ? ` line ${e.source.line}` : '';
-      out.push(`<text x="${margin}" y="${y0 + 16 * (i + 1)}">node ${escapeXml(e.node.id)}${where}: ${escapeXml(e.reason)}</text>`);
+      out.push(
+        `<text x="${margin}" y="${y0 + 16 * (i + 1)}">node ${escapeXml(e.node.id)}${where}: ${escapeXml(e.reason)}</text>`,
+      );
     });
     out.push('</g>');
   }

@@ -10,8 +10,16 @@ export interface CreateTopologyOptions {
   cluster?: Partial<ClusterOptions>;
 }
 
-export function createTopology(input: LoadedNodes | readonly SensorNode[], options: CreateTopologyOptions = {}): Topology {
-  const loaded = Array.isArray(input) ? { nodes: input as readonly SensorNode[], excluded: [], warnings: [] } : (input as LoadedNodes);
-  const network = buildNetwork(loaded.nodes, options.edgeRule ?? DEFAULT_EDGE_RULE, { excluded: loaded.excluded, warnings: loaded.warnings });
+export function createTopology(
+  input: LoadedNodes | readonly SensorNode[],
+  options: CreateTopologyOptions = {},
+): Topology {
+  const loaded = Array.isArray(input)
+    ? { nodes: input as readonly SensorNode[], excluded: [], warnings: [] }
+    : (input as LoadedNodes);
+  const network = buildNetwork(loaded.nodes, options.edgeRule ?? DEFAULT_EDGE_RULE, {
+    excluded: loaded.excluded,
+    warnings: loaded.warnings,
+  });
   return { network, clustering: clusterNetwork(network, options.cluster) };
 }

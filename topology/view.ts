@@ -21,7 +21,6 @@ export interface TopologyView {
   edges: Array<[NodeId, NodeId]>;
 }
 
-
 export function topologyView(network: string, topology: Topology): TopologyView {
   const { graph } = topology.network;
   const nodes: NodePlacement[] = [];

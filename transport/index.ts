@@ -22,5 +22,12 @@ export interface CreateTransportOptions {
 /** The transport a service runs on, built from the one config. */
 export function createTransport(config: Pick<Config, 'kafka'>, options: CreateTransportOptions = {}): Transport {
   if ((options.kind ?? 'kafka') === 'memory') return new MemoryTransport({ logger: options.logger, ...options.memory });
-  return new KafkaTransport({ sessionTimeoutMs: config.kafka.sessionTimeoutMs, ...options.kafka, brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger: options.logger, security: kafkaSecurity(config.kafka) });
+  return new KafkaTransport({
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+    ...options.kafka,
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    logger: options.logger,
+    security: kafkaSecurity(config.kafka),
+  });
 }

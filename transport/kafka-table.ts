@@ -45,7 +45,10 @@ export class KafkaKeyedTable implements KeyedTable {
     await this.open();
     const request = { topic: this.topic, acks: -1, messages: entries.map(({ key, value }) => ({ key, value })) };
     // Through a broker outage: the same idempotent producer until Kafka takes it.
-    await retryTransient(() => this.producer!.send(request), { name: `table producer ${this.topic}`, logger: this.options.logger });
+    await retryTransient(() => this.producer!.send(request), {
+      name: `table producer ${this.topic}`,
+      logger: this.options.logger,
+    });
   }
 
   async readToEnd(): Promise<Map<string, Buffer>> {
@@ -100,7 +103,12 @@ export class KafkaKeyedTable implements KeyedTable {
       name: `table reader ${topic}`,
       logger: this.options.logger,
       // A short long-poll so close() does not wait the default 5 s for a fetch to return.
-      create: () => kafka.consumer({ groupId: `wsn-table-reader-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 }),
+      create: () =>
+        kafka.consumer({
+          groupId: `wsn-table-reader-${randomUUID()}`,
+          allowAutoTopicCreation: false,
+          maxWaitTimeInMs: 500,
+        }),
       start: (consumer) => this.runReader(consumer),
     });
   }

@@ -1,10 +1,17 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 
 /** Kafka error types that mean "the cluster's metadata has not caught up yet". */
-const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER']);
+const NOT_YET = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+]);
 
 function errorType(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'type' in error ? String((error as { type: unknown }).type) : undefined;
+  return typeof error === 'object' && error !== null && 'type' in error
+    ? String((error as { type: unknown }).type)
+    : undefined;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -24,7 +31,11 @@ export interface CreateTopicsOptions {
  * topics at once, so this waits through both. A topic that already exists
  * (another replica created it at the same moment) counts as created.
  */
-export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[], options: CreateTopicsOptions = {}): Promise<void> {
+export async function createTopicsAndWait(
+  admin: Admin,
+  topics: ITopicConfig[],
+  options: CreateTopicsOptions = {},
+): Promise<void> {
   if (topics.length === 0) return;
   try {
     await admin.createTopics({ waitForLeaders: false, topics });
@@ -38,18 +49,25 @@ export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[], 
   for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
     try {
       const metadata = await admin.fetchTopicMetadata({ topics: names });
-      const leaderless = metadata.topics.flatMap((t) => t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}/${p.partitionId}`));
+      const leaderless = metadata.topics.flatMap((t) =>
+        t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}/${p.partitionId}`),
+      );
       const found = new Set(metadata.topics.map((t) => t.name));
       const missing = names.filter((n) => !found.has(n));
       if (leaderless.length === 0 && missing.length === 0) return;
-      lastProblem = missing.length > 0 ? `topics not in metadata: ${missing.join(', ')}` : `partitions without a leader: ${leaderless.join(', ')}`;
+      lastProblem =
+        missing.length > 0
+          ? `topics not in metadata: ${missing.join(', ')}`
+          : `partitions without a leader: ${leaderless.join(', ')}`;
     } catch (error) {
       const type = errorType(error);
       if (!type || !NOT_YET.has(type)) throw error;
       lastProblem = type;
     }
     if (Date.now() > deadline) {
-      throw new Error(`created topics ${names.join(', ')} but they have no leaders after ${options.timeoutMs ?? 30_000} ms (${lastProblem}); is the broker healthy?`);
+      throw new Error(
+        `created topics ${names.join(', ')} but they have no leaders after ${options.timeoutMs ?? 30_000} ms (${lastProblem}); is the broker healthy?`,
+      );
     }
     await sleep(delay);
   }

@@ -203,7 +203,10 @@ export class KafkaTransport implements Transport {
     return {
       send: async (topic, messages) => {
         const size = (m: OutgoingMessage): number =>
-          Buffer.byteLength(m.value) + (m.key ? Buffer.byteLength(m.key) : 0) + Object.entries(m.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0) + 64;
+          Buffer.byteLength(m.value) +
+          (m.key ? Buffer.byteLength(m.key) : 0) +
+          Object.entries(m.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0) +
+          64;
         // One request per chunk: the broker refuses requests above its message.max.bytes.
         for (const chunk of chunkBySize(messages, size, this.maxRequestBytes)) {
           const request = {
@@ -218,7 +221,12 @@ export class KafkaTransport implements Transport {
           };
           // The same chunk on the same idempotent producer until Kafka takes it:
           // chunks already sent are not sent again, and a copy the broker already has is dropped by it.
-          await retryTransient(() => producer.send(request), { name, logger: this.logger, health: this.board, stopped: () => closed });
+          await retryTransient(() => producer.send(request), {
+            name,
+            logger: this.logger,
+            health: this.board,
+            stopped: () => closed,
+          });
         }
       },
       close: async () => {
@@ -262,13 +270,25 @@ export class KafkaTransport implements Transport {
           const tp = `${batch.topic}:${batch.partition}`;
           const messages = batch.messages.map((m) => toIncoming(batch.topic, batch.partition, m));
           try {
-            await options.onBatch({ topic: batch.topic, partition: batch.partition, messages, highWatermark: batch.highWatermark });
+            await options.onBatch({
+              topic: batch.topic,
+              partition: batch.partition,
+              messages,
+              highWatermark: batch.highWatermark,
+            });
           } catch (error) {
             const count = (failures.get(tp) ?? 0) + 1;
             failures.set(tp, count);
             const first = messages[0].offset;
             this.logger.warn(
-              { err: error, groupId: options.groupId, topic: batch.topic, partition: batch.partition, offset: first, failures: count },
+              {
+                err: error,
+                groupId: options.groupId,
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: first,
+                failures: count,
+              },
               'onBatch failed; the batch will be delivered again',
             );
             // Seek back so the next fetch starts at this batch again; nothing is resolved or committed.
@@ -283,13 +303,24 @@ export class KafkaTransport implements Transport {
           // With autoCommit off, commitOffsetsIfNecessary() alone never commits:
           // pass the offsets explicitly (Kafka's committed offset is the next one to read).
           await commitOffsetsIfNecessary({
-            topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+            topics: [
+              {
+                topic: batch.topic,
+                partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }],
+              },
+            ],
           });
           await heartbeat();
         },
       });
     };
-    const supervised = await superviseConsumer({ name: `consumer ${options.groupId}`, create, start, logger: this.logger, health: this.board });
+    const supervised = await superviseConsumer({
+      name: `consumer ${options.groupId}`,
+      create,
+      start,
+      logger: this.logger,
+      health: this.board,
+    });
     this.consumers.add(supervised);
 
     let closed = false;

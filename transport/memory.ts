@@ -83,7 +83,6 @@ interface Group {
 
 const tpKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
-
 class Member {
   readonly id: string;
   assignment: Array<{ topic: string; partition: number }> = [];
@@ -149,7 +148,9 @@ class Member {
           soonestRetry = Math.min(soonestRetry, Date.now() + 5);
           continue;
         }
-        const from = this.position.get(key) ?? this.transport.startOffset(this.group, topic, partition, this.options.fromBeginning ?? false);
+        const from =
+          this.position.get(key) ??
+          this.transport.startOffset(this.group, topic, partition, this.options.fromBeginning ?? false);
         const batch = this.transport.read(topic, partition, from);
         if (!batch) continue;
         delivered = true;
@@ -161,10 +162,16 @@ class Member {
           this.group.busy.delete(key);
           const failures = (this.failures.get(key) ?? 0) + 1;
           this.failures.set(key, failures);
-          const backoff = Math.min(this.transport.retryBackoffMs * 2 ** (failures - 1), this.transport.retryBackoffMs * 30);
+          const backoff = Math.min(
+            this.transport.retryBackoffMs * 2 ** (failures - 1),
+            this.transport.retryBackoffMs * 30,
+          );
           this.retryAt.set(key, Date.now() + backoff);
           this.position.delete(key);
-          this.transport.logger.warn({ err: error, topic, partition, offset: batch.messages[0]?.offset, failures }, 'onBatch failed; the batch will be delivered again');
+          this.transport.logger.warn(
+            { err: error, topic, partition, offset: batch.messages[0]?.offset, failures },
+            'onBatch failed; the batch will be delivered again',
+          );
           continue;
         }
         this.group.busy.delete(key);
@@ -317,7 +324,11 @@ export class MemoryTransport implements Transport {
   read(topic: string, partition: number, from: number): IncomingBatch | null {
     const p = this.topicOrCreate(topic).partitions[partition];
     const messages: IncomingMessage[] = [];
-    for (let offset = Math.max(from, p.base); offset < p.base + p.log.length && messages.length < this.maxBatchSize; offset++) {
+    for (
+      let offset = Math.max(from, p.base);
+      offset < p.base + p.log.length && messages.length < this.maxBatchSize;
+      offset++
+    ) {
       const stored = p.log[offset - p.base];
       if (!stored) continue;
       messages.push({
@@ -338,7 +349,9 @@ export class MemoryTransport implements Transport {
     let roundRobin = 0;
     for (const message of messages) {
       const index =
-        message.key === null ? roundRobin++ % topic.partitions.length : partitionForKey(message.key, topic.partitions.length);
+        message.key === null
+          ? roundRobin++ % topic.partitions.length
+          : partitionForKey(message.key, topic.partitions.length);
       const p = topic.partitions[index];
       const offset = p.base + p.log.length;
       p.log.push({
@@ -366,7 +379,8 @@ export class MemoryTransport implements Transport {
   }
 
   private createTopic(name: string, partitions: number, compact: boolean): Topic {
-    if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`topic ${name}: partitions must be a positive integer, got ${partitions}`);
+    if (!Number.isInteger(partitions) || partitions < 1)
+      throw new Error(`topic ${name}: partitions must be a positive integer, got ${partitions}`);
     const topic: Topic = { name, compact, partitions: Array.from({ length: partitions }, emptyPartition) };
     this.topics.set(name, topic);
     return topic;

@@ -14,7 +14,11 @@ function readPem(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UserError('KAFKA_TLS_FILE', `kafka.ssl.${what} ${file} cannot be read: ${(error as Error).message}`, `point kafka.ssl.${what} at a PEM file`);
+    throw new UserError(
+      'KAFKA_TLS_FILE',
+      `kafka.ssl.${what} ${file} cannot be read: ${(error as Error).message}`,
+      `point kafka.ssl.${what} at a PEM file`,
+    );
   }
 }
 

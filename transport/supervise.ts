@@ -30,7 +30,9 @@ export class HealthBoard {
 
   /** One line per broken component, with how long it has been broken. */
   list(now = Date.now()): string[] {
-    return [...this.problems].map(([component, p]) => `${component}: ${p.message} (for ${Math.round((now - p.since) / 1000)} s)`);
+    return [...this.problems].map(
+      ([component, p]) => `${component}: ${p.message} (for ${Math.round((now - p.since) / 1000)} s)`,
+    );
   }
 
   get ok(): boolean {
@@ -62,10 +64,20 @@ const TRANSIENT_NAMES = new Set([
  * the cause of a give-up in `cause`, so the whole chain is looked at.
  */
 export function isTransientKafkaError(error: unknown): boolean {
-  for (let e = error as { name?: string; retriable?: boolean; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 10; e = e.cause as typeof e, depth++) {
+  for (
+    let e = error as { name?: string; retriable?: boolean; message?: string; cause?: unknown } | undefined, depth = 0;
+    e && depth < 10;
+    e = e.cause as typeof e, depth++
+  ) {
     if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
     if (e.retriable === true) return true;
-    if (typeof e.message === 'string' && /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|group coordinator|not the correct coordinator|leader not available|not leader/i.test(e.message)) return true;
+    if (
+      typeof e.message === 'string' &&
+      /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|group coordinator|not the correct coordinator|leader not available|not leader/i.test(
+        e.message,
+      )
+    )
+      return true;
   }
   return false;
 }
@@ -144,7 +156,10 @@ export async function superviseConsumer(options: SupervisedConsumerOptions): Pro
     } catch (error) {
       const wait = backoffMs(attempt + 1, minBackoff, maxBackoff);
       health?.set(name, `cannot reconnect (${(error as Error).message}); next try in ${Math.round(wait / 1000)} s`);
-      logger.warn({ consumer: name, attempt, err: (error as Error).message, retryInMs: wait }, 'Kafka consumer could not reconnect; retrying');
+      logger.warn(
+        { consumer: name, attempt, err: (error as Error).message, retryInMs: wait },
+        'Kafka consumer could not reconnect; retrying',
+      );
       schedule(attempt + 1);
     }
   };
@@ -195,14 +210,20 @@ export async function retryTransient<T>(operation: () => Promise<T>, options: Re
       const result = await operation();
       if (attempt > 1) {
         options.health?.clear(options.name);
-        options.logger.info({ operation: options.name, attempts: attempt }, 'Kafka reachable again; operation went through');
+        options.logger.info(
+          { operation: options.name, attempts: attempt },
+          'Kafka reachable again; operation went through',
+        );
       }
       return result;
     } catch (error) {
       if (!isTransientKafkaError(error) || options.stopped?.()) throw error;
       const wait = backoffMs(attempt, options.minBackoffMs ?? 500, options.maxBackoffMs ?? 15_000);
       options.health?.set(options.name, `Kafka unreachable (${(error as Error).message}); retrying`);
-      options.logger.warn({ operation: options.name, attempt, err: (error as Error).message, retryInMs: wait }, 'Kafka unreachable; retrying');
+      options.logger.warn(
+        { operation: options.name, attempt, err: (error as Error).message, retryInMs: wait },
+        'Kafka unreachable; retrying',
+      );
       await sleep(wait);
       if (options.stopped?.()) throw error;
     }

@@ -10,7 +10,9 @@ import { MODEL_FILE } from '../../model/index.ts';
  */
 export async function storedModelThreshold(dir: string): Promise<number | undefined> {
   try {
-    const json = JSON.parse(await readFile(path.join(dir, MODEL_FILE), 'utf8')) as { metadata?: { threshold?: unknown } };
+    const json = JSON.parse(await readFile(path.join(dir, MODEL_FILE), 'utf8')) as {
+      metadata?: { threshold?: unknown };
+    };
     const threshold = json.metadata?.threshold;
     return typeof threshold === 'number' && threshold >= 0 && threshold <= 1 ? threshold : undefined;
   } catch {

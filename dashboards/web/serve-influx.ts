@@ -29,8 +29,17 @@ export async function serveInfluxDashboard(config: Config, pollMs: number): Prom
       : stored !== undefined
         ? `stored with the model ${config.detector.model}`
         : `no threshold configured and none stored with ${config.detector.model}`;
-  const server = await serveDashboard({ store: results, topology: results, host: config.dashboard.host, port: config.dashboard.port, threshold, logger });
-  process.stderr.write(`dashboard: colouring probabilities at ${threshold ?? 'the default threshold'} (${thresholdFrom})\n`);
+  const server = await serveDashboard({
+    store: results,
+    topology: results,
+    host: config.dashboard.host,
+    port: config.dashboard.port,
+    threshold,
+    logger,
+  });
+  process.stderr.write(
+    `dashboard: colouring probabilities at ${threshold ?? 'the default threshold'} (${thresholdFrom})\n`,
+  );
   process.stderr.write(
     `dashboard: serving ${server.url} (results from ${redactUrl(config.influx.url)} database ${config.influx.database}); Ctrl-C stops it\n`,
   );

@@ -108,7 +108,11 @@ export async function serveDashboard(options: DashboardServerOptions): Promise<D
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {
       const address = `${options.host ?? '127.0.0.1'}:${options.port ?? 0}`;
-      throw new UserError('DASHBOARD_LISTEN_FAILED', `cannot listen on ${address}: ${code}`, 'pick another port with --port (0 = any free port) or WSN_DASHBOARD_PORT');
+      throw new UserError(
+        'DASHBOARD_LISTEN_FAILED',
+        `cannot listen on ${address}: ${code}`,
+        'pick another port with --port (0 = any free port) or WSN_DASHBOARD_PORT',
+      );
     }
     throw error;
   }
@@ -143,7 +147,11 @@ class DashboardApp {
 
   async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { ...SECURITY_HEADERS, allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8' });
+      res.writeHead(405, {
+        ...SECURITY_HEADERS,
+        allow: 'GET, HEAD',
+        'content-type': 'application/json; charset=utf-8',
+      });
       res.end(JSON.stringify({ error: `method ${req.method} not allowed: the dashboard is read-only (GET, HEAD)` }));
       return;
     }
@@ -195,7 +203,8 @@ class DashboardApp {
     const known = await this.options.topology?.topology(network);
     if (known) return known;
     const scores = await this.options.store.latestScores(network);
-    if (scores.length === 0) throw new HttpError(404, `unknown network "${network}": no topology and no results for it`);
+    if (scores.length === 0)
+      throw new HttpError(404, `unknown network "${network}": no topology and no results for it`);
     return gridLayout(network, scores);
   }
 
@@ -203,7 +212,12 @@ class DashboardApp {
     const type = STATIC_FILES[name];
     if (!type) throw new HttpError(404, `no static file ${name}`);
     const body = await readFile(path.join(PUBLIC_DIR, name));
-    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'cache-control': 'no-cache', 'content-length': body.length });
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': type,
+      'cache-control': 'no-cache',
+      'content-length': body.length,
+    });
     res.end(body);
   }
 

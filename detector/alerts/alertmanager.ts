@@ -36,7 +36,10 @@ export const ALERT_NAMES = { anomaly: 'WsnNodeAnomaly', silent: 'WsnNodeSilent' 
  * Alertmanager would keep it firing until then).
  */
 export function toPostableAlert(alert: Alert, nowMs: number, firingTtlMs: number): PostableAlert {
-  const endsAt = alert.status === 'resolved' ? Math.max(alert.startsAt, Math.min(alert.endsAt ?? nowMs, nowMs)) : nowMs + firingTtlMs;
+  const endsAt =
+    alert.status === 'resolved'
+      ? Math.max(alert.startsAt, Math.min(alert.endsAt ?? nowMs, nowMs))
+      : nowMs + firingTtlMs;
   return {
     labels: {
       alertname: ALERT_NAMES[alert.kind],
@@ -76,7 +79,13 @@ export class AlertmanagerRoute implements AlertRoute {
   async deliver(alerts: Alert[]): Promise<void> {
     if (alerts.length === 0) return;
     const now = this.now();
-    await postJson(this.endpoint, JSON.stringify(alerts.map((alert) => toPostableAlert(alert, now, this.firingTtlMs))), {}, this.retry, redactUrl(this.endpoint));
+    await postJson(
+      this.endpoint,
+      JSON.stringify(alerts.map((alert) => toPostableAlert(alert, now, this.firingTtlMs))),
+      {},
+      this.retry,
+      redactUrl(this.endpoint),
+    );
   }
 
   async resend(firing: Alert[]): Promise<void> {

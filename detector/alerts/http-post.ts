@@ -13,7 +13,12 @@ export interface DeliveryRetry {
   timeoutMs: number;
 }
 
-export const DEFAULT_DELIVERY_RETRY: DeliveryRetry = { retries: 4, minBackoffMs: 250, maxBackoffMs: 4_000, timeoutMs: 5_000 };
+export const DEFAULT_DELIVERY_RETRY: DeliveryRetry = {
+  retries: 4,
+  minBackoffMs: 250,
+  maxBackoffMs: 4_000,
+  timeoutMs: 5_000,
+};
 
 /**
  * A delivery that failed for good: the last status or network error says why.
@@ -53,7 +58,12 @@ export async function postJson(
         attempts += 1;
         let response: Response;
         try {
-          response = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(retry.timeoutMs) });
+          response = await fetch(url, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/json', ...headers },
+            signal: AbortSignal.timeout(retry.timeoutMs),
+          });
         } catch (error) {
           throw new Error(describeFetchError(error), { cause: error });
         }
@@ -65,7 +75,13 @@ export async function postJson(
         refused = true;
         throw new AbortError(problem);
       },
-      { retries: retry.retries, minTimeout: retry.minBackoffMs, maxTimeout: retry.maxBackoffMs, factor: 2, randomize: false },
+      {
+        retries: retry.retries,
+        minTimeout: retry.minBackoffMs,
+        maxTimeout: retry.maxBackoffMs,
+        factor: 2,
+        randomize: false,
+      },
     );
   } catch (error) {
     throw new DeliveryError(logUrl, attempts, (error as Error).message, refused);

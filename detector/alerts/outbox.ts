@@ -65,7 +65,13 @@ export function webhookRoutes(targets: WebhookTarget[], retry?: DeliveryRetry): 
  * no direct delivery (the outbox does it), re-sends of firing alerts kept.
  */
 export function deliveredByOutbox(route: AlertRoute): AlertRoute {
-  return { name: route.name, required: false, viaOutbox: true, deliver: async () => undefined, ...(route.resend ? { resend: (firing: Alert[]) => route.resend!(firing) } : {}) };
+  return {
+    name: route.name,
+    required: false,
+    viaOutbox: true,
+    deliver: async () => undefined,
+    ...(route.resend ? { resend: (firing: Alert[]) => route.resend!(firing) } : {}),
+  };
 }
 
 function isRefusal(error: unknown): boolean {
@@ -94,7 +100,15 @@ export async function startAlertOutbox(options: AlertOutboxOptions): Promise<Ale
               try {
                 alerts.push(JSON.parse(message.value.toString('utf8')) as Alert);
               } catch (error) {
-                logger.error({ route: route.name, partition: batch.partition, offset: message.offset, err: (error as Error).message }, 'unreadable alert on the alerts topic; passed over');
+                logger.error(
+                  {
+                    route: route.name,
+                    partition: batch.partition,
+                    offset: message.offset,
+                    err: (error as Error).message,
+                  },
+                  'unreadable alert on the alerts topic; passed over',
+                );
               }
             }
             if (alerts.length === 0) return;
@@ -114,7 +128,10 @@ export async function startAlertOutbox(options: AlertOutboxOptions): Promise<Ale
                       throw single;
                     }
                     options.onFailure?.(route.name, 'refused', 1);
-                    logger.error({ route: route.name, alert: alert.id, status: alert.status, err: (single as Error).message }, 'receiver refused an alert for good (4xx); passed over');
+                    logger.error(
+                      { route: route.name, alert: alert.id, status: alert.status, err: (single as Error).message },
+                      'receiver refused an alert for good (4xx); passed over',
+                    );
                   }
                 }
                 if (accepted.length > 0) options.onDelivered?.(route.name, accepted);

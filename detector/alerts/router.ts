@@ -31,7 +31,11 @@ export class AlertRouter {
     this.resendTimer = setInterval(() => {
       const alerts = firing();
       if (alerts.length === 0) return;
-      this.resending = this.each((route) => (route.resend ? route.resend(alerts) : Promise.resolve()), alerts.length, true).catch(() => undefined);
+      this.resending = this.each(
+        (route) => (route.resend ? route.resend(alerts) : Promise.resolve()),
+        alerts.length,
+        true,
+      ).catch(() => undefined);
     }, intervalMs);
     this.resendTimer.unref();
   }
@@ -56,7 +60,10 @@ export class AlertRouter {
       }
       const error = result.reason as Error;
       onDelivery?.(route.name, 'failed', count);
-      logger.warn({ route: route.name, alerts: count, err: error.message }, resend ? 'alert re-send failed' : 'alert delivery failed');
+      logger.warn(
+        { route: route.name, alerts: count, err: error.message },
+        resend ? 'alert re-send failed' : 'alert delivery failed',
+      );
       if (route.required) requiredFailure ??= error;
     });
     if (requiredFailure) throw requiredFailure;

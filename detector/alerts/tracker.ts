@@ -111,11 +111,18 @@ function totalError(errors: Record<Modality, number>): number {
  * Two genuinely faulty neighbours each have strong evidence of their own, so
  * neither is dominated and both alert; ratio 0 turns localization off.
  */
-export function dominatedNodes(observations: readonly NodeObservation[], threshold: number, ratio: number): Set<NodeId> {
+export function dominatedNodes(
+  observations: readonly NodeObservation[],
+  threshold: number,
+  ratio: number,
+): Set<NodeId> {
   const dominated = new Set<NodeId>();
   if (!(ratio > 0)) return dominated;
   const base = logit(threshold);
-  const above = observations.filter((o): o is NodeObservation & { probability: number } => !o.silent && o.probability !== null && o.probability > threshold);
+  const above = observations.filter(
+    (o): o is NodeObservation & { probability: number } =>
+      !o.silent && o.probability !== null && o.probability > threshold,
+  );
   if (above.length < 2) return dominated;
   const byNode = new Map(above.map((o) => [o.node, o]));
   for (const candidate of above) {
@@ -167,7 +174,11 @@ export class ClusterAlerts {
   observe(tick: number, observations: NodeObservation[]): Alert[] {
     const changes: Alert[] = [];
     const present = new Set<NodeId>();
-    const dominated = dominatedNodes(observations, this.policy.threshold, this.policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO);
+    const dominated = dominatedNodes(
+      observations,
+      this.policy.threshold,
+      this.policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO,
+    );
     for (const observation of observations) {
       present.add(observation.node);
       let state = this.nodes.get(observation.node);
@@ -233,7 +244,13 @@ export class ClusterAlerts {
         if (Number.isFinite(error)) errors[modality] = (errors[modality] ?? 0) + error;
       }
       if (state.above >= policy.alertAfterTicks) {
-        state.firing = this.alert('anomaly', observation.node, mostResponsibleModality(errors), probability, state.aboveSince ?? tick);
+        state.firing = this.alert(
+          'anomaly',
+          observation.node,
+          mostResponsibleModality(errors),
+          probability,
+          state.aboveSince ?? tick,
+        );
         resetRun(state);
         state.clear = 0;
         return [{ ...state.firing }];
@@ -274,7 +291,12 @@ function resetRun(state: NodeAlertState): void {
 }
 
 function cloneState(state: NodeAlertState): NodeAlertState {
-  const copy: NodeAlertState = { above: state.above, aboveSince: state.aboveSince, clear: state.clear, firing: state.firing ? { ...state.firing } : null };
+  const copy: NodeAlertState = {
+    above: state.above,
+    aboveSince: state.aboveSince,
+    clear: state.clear,
+    firing: state.firing ? { ...state.firing } : null,
+  };
   if (state.errors) copy.errors = { ...state.errors };
   return copy;
 }
@@ -300,7 +322,13 @@ export function dashboardLink(publicUrl: string, network: string, cluster: strin
  */
 export function alertPolicyFromConfig(
   config: {
-    detector: { threshold?: number; alertAfterTicks: number; resolveAfterTicks: number; resolveRatio?: number; localizationRatio?: number };
+    detector: {
+      threshold?: number;
+      alertAfterTicks: number;
+      resolveAfterTicks: number;
+      resolveRatio?: number;
+      localizationRatio?: number;
+    };
     dashboard: { publicUrl: string };
   },
   modelThreshold?: number,

@@ -37,15 +37,25 @@ export function signatureHeaders(body: string, secret: string, nowMs = Date.now(
  * timestamp and the exact body bytes, compare in constant time, and refuse a
  * timestamp further than `toleranceS` from its own clock (a replayed capture).
  */
-export function verifySignature(request: { body: string; timestamp: string | undefined; signature: string | undefined }, secret: string, options: { toleranceS?: number; nowMs?: number } = {}): { ok: true } | { ok: false; reason: string } {
+export function verifySignature(
+  request: { body: string; timestamp: string | undefined; signature: string | undefined },
+  secret: string,
+  options: { toleranceS?: number; nowMs?: number } = {},
+): { ok: true } | { ok: false; reason: string } {
   const timestamp = Number(request.timestamp);
-  if (!request.timestamp || !Number.isInteger(timestamp)) return { ok: false, reason: `missing or malformed ${TIMESTAMP_HEADER}` };
+  if (!request.timestamp || !Number.isInteger(timestamp))
+    return { ok: false, reason: `missing or malformed ${TIMESTAMP_HEADER}` };
   const skew = Math.abs(Math.floor((options.nowMs ?? Date.now()) / 1000) - timestamp);
   const tolerance = options.toleranceS ?? DEFAULT_SIGNATURE_TOLERANCE_S;
-  if (skew > tolerance) return { ok: false, reason: `timestamp is ${skew} s away from now (tolerance ${tolerance} s): replayed or wrong clock` };
+  if (skew > tolerance)
+    return {
+      ok: false,
+      reason: `timestamp is ${skew} s away from now (tolerance ${tolerance} s): replayed or wrong clock`,
+    };
   const expected = Buffer.from(signBody(request.body, secret, timestamp));
   const given = Buffer.from(request.signature ?? '');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature does not match' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'signature does not match' };
   return { ok: true };
 }
 
@@ -70,7 +80,9 @@ export class WebhookRoute implements AlertRoute {
     const body = JSON.stringify(payload);
     const results = await Promise.allSettled(
       // Signed once per delivery: its retries carry the same timestamp; a later delivery (the outbox after an outage) is signed afresh.
-      this.targets.map((target) => postJson(target.url, body, target.secret ? signatureHeaders(body, target.secret, this.now()) : {}, this.retry)),
+      this.targets.map((target) =>
+        postJson(target.url, body, target.secret ? signatureHeaders(body, target.secret, this.now()) : {}, this.retry),
+      ),
     );
     const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []));
     if (failures.length > 0) throw new AggregateError(failures, failures.map((failure) => failure.message).join('; '));

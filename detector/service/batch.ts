@@ -45,7 +45,10 @@ export async function processBatch(context: BatchContext, batch: IncomingBatch):
 }
 
 /** The valid frames of a batch, and when each cluster's tick first arrived (for the arrival → score latency). */
-function decodeBatch({ ownership, metrics, logger }: BatchContext, batch: IncomingBatch): { frames: Frame[]; arrivals: Map<string, number> } {
+function decodeBatch(
+  { ownership, metrics, logger }: BatchContext,
+  batch: IncomingBatch,
+): { frames: Frame[]; arrivals: Map<string, number> } {
   const frames: Frame[] = [];
   const arrivals = new Map<string, number>();
   for (const message of batch.messages) {
@@ -54,7 +57,10 @@ function decodeBatch({ ownership, metrics, logger }: BatchContext, batch: Incomi
     if (decoded.ok && Number.isFinite(arrival)) arrivals.set(`${decoded.frame.cluster}@${decoded.frame.tick}`, arrival);
     if (!decoded.ok) {
       metrics.frames.inc({ outcome: 'invalid' });
-      logger.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason: decoded.reason }, 'skipping an invalid frame');
+      logger.warn(
+        { topic: batch.topic, partition: batch.partition, offset: message.offset, reason: decoded.reason },
+        'skipping an invalid frame',
+      );
       continue;
     }
     ownership.seen(decoded.frame.cluster, batch.partition);
@@ -64,7 +70,13 @@ function decodeBatch({ ownership, metrics, logger }: BatchContext, batch: Incomi
 }
 
 /** Writes the sinks, routes the alerts and checkpoints the touched clusters, in that order. */
-async function deliver(context: BatchContext, result: ProcessResult, arrivals: ReadonlyMap<string, number>, started: number, scoredAt: number): Promise<void> {
+async function deliver(
+  context: BatchContext,
+  result: ProcessResult,
+  arrivals: ReadonlyMap<string, number>,
+  started: number,
+  scoredAt: number,
+): Promise<void> {
   const { processor, metrics } = context;
   const newestTick = result.frames.reduce((max, frame) => Math.max(max, frame.tick), Number.NEGATIVE_INFINITY);
   const batchMs = performance.now() - started;
@@ -95,7 +107,12 @@ async function deliver(context: BatchContext, result: ProcessResult, arrivals: R
 }
 
 /** Metrics and log lines of a batch that went through. */
-function recordBatch({ processor, metrics, logger }: BatchContext, batch: IncomingBatch, result: ProcessResult, started: number): void {
+function recordBatch(
+  { processor, metrics, logger }: BatchContext,
+  batch: IncomingBatch,
+  result: ProcessResult,
+  started: number,
+): void {
   metrics.frames.inc({ outcome: 'processed' }, result.frames.length);
   metrics.frames.inc({ outcome: 'skipped' }, result.skipped);
   for (const call of result.modelCalls) {
@@ -106,8 +123,26 @@ function recordBatch({ processor, metrics, logger }: BatchContext, batch: Incomi
   metrics.clusters.set(processor.clusters().length);
   metrics.firing.set(processor.firingAlerts().length);
   metrics.batchSeconds.observe((performance.now() - started) / 1000);
-  for (const alert of result.alerts) logger.info({ alert: alert.id, kind: alert.kind, status: alert.status, modality: alert.modality, probability: alert.probability }, `alert ${alert.status}`);
-  logger.debug({ partition: batch.partition, frames: result.frames.length, skipped: result.skipped, modelCalls: result.modelCalls.length }, 'batch done');
+  for (const alert of result.alerts)
+    logger.info(
+      {
+        alert: alert.id,
+        kind: alert.kind,
+        status: alert.status,
+        modality: alert.modality,
+        probability: alert.probability,
+      },
+      `alert ${alert.status}`,
+    );
+  logger.debug(
+    {
+      partition: batch.partition,
+      frames: result.frames.length,
+      skipped: result.skipped,
+      modelCalls: result.modelCalls.length,
+    },
+    'batch done',
+  );
 }
 
 /** Latency histograms of one batch: tick close → score, → alert, and first reading arrival → score. */
@@ -127,7 +162,8 @@ function observeLatency(
   if (result.alerts.length === 0) return;
   // An alert changes on its cluster's newest tick of the batch.
   const newest = new Map<string, number>();
-  for (const frame of result.frames) newest.set(frame.cluster, Math.max(newest.get(frame.cluster) ?? Number.NEGATIVE_INFINITY, frame.tick));
+  for (const frame of result.frames)
+    newest.set(frame.cluster, Math.max(newest.get(frame.cluster) ?? Number.NEGATIVE_INFINITY, frame.tick));
   for (const alert of result.alerts) {
     const tick = newest.get(alert.cluster);
     if (tick !== undefined) metrics.tickCloseToAlert.observe(Math.max(0, alertedAt - (tick + tickMs)) / 1000);

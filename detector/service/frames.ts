@@ -28,7 +28,10 @@ export function decodeFrame(value: Buffer): FrameDecoding {
   }
   const parsed = FrameSchema.safeParse(json);
   if (!parsed.success) {
-    return { ok: false, reason: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ') };
+    return {
+      ok: false,
+      reason: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; '),
+    };
   }
   const frame = parsed.data;
   const seen = new Set<string>();

@@ -1,5 +1,12 @@
 import { UserError } from '../../common/errors.ts';
-import type { ClusterGraph, ClusterState, ClusterStepInput, ClusterStepOutput, Detector, ModelConfig } from '../../model/index.ts';
+import type {
+  ClusterGraph,
+  ClusterState,
+  ClusterStepInput,
+  ClusterStepOutput,
+  Detector,
+  ModelConfig,
+} from '../../model/index.ts';
 
 /**
  * What the streaming service needs from a model: the trained Detector fits

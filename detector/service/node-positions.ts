@@ -24,7 +24,10 @@ export class NodePositionPublisher {
         const written = await writeNodePositions(writer, topologyView(network, topology), time);
         logger.info({ version, nodes: written }, 'node positions written for the network map');
       } catch (error) {
-        logger.warn({ version, err: (error as Error).message }, 'could not write node positions (the Grafana network map keeps the previous ones)');
+        logger.warn(
+          { version, err: (error as Error).message },
+          'could not write node positions (the Grafana network map keeps the previous ones)',
+        );
       }
     });
     return this.queue;

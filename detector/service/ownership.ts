@@ -54,8 +54,20 @@ export class ClusterOwnership {
     }
     const { restored, incompatible } = processor.adoptCheckpoints(checkpoints);
     metrics.restores.inc(restored.length);
-    if (incompatible.length > 0) logger.warn({ clusters: incompatible }, 'ignoring checkpoints of a model with another shape; those clusters start fresh');
-    logger.info({ replica: this.options.replicaId, checkpoints: checkpoints.size, replaced: restored.length, partitions: [...this.owned].sort((a, b) => a - b) }, 'state reloaded after rebalance');
+    if (incompatible.length > 0)
+      logger.warn(
+        { clusters: incompatible },
+        'ignoring checkpoints of a model with another shape; those clusters start fresh',
+      );
+    logger.info(
+      {
+        replica: this.options.replicaId,
+        checkpoints: checkpoints.size,
+        replaced: restored.length,
+        partitions: [...this.owned].sort((a, b) => a - b),
+      },
+      'state reloaded after rebalance',
+    );
     this.restoredGeneration = wanted;
   }
 }

@@ -1,6 +1,12 @@
 import { UserError } from '../../common/errors.ts';
 import type { Alert, ClusterScore, Frame, NodeScore } from '../../common/types.ts';
-import { ClusterAlerts, DEFAULT_LOCALIZATION_RATIO, dominatedNodes, type AlertPolicy, type NodeObservation } from '../alerts/tracker.ts';
+import {
+  ClusterAlerts,
+  DEFAULT_LOCALIZATION_RATIO,
+  dominatedNodes,
+  type AlertPolicy,
+  type NodeObservation,
+} from '../alerts/tracker.ts';
 import { cloneClusterState, subgraph, type ClusterState, type ClusterStepInput } from '../../model/index.ts';
 import { CHECKPOINT_FORMAT, sameShape, type ClusterCheckpoint, type StateShape } from '../state/checkpoint.ts';
 import { missingModalities, type StreamingModel } from './model.ts';
@@ -167,11 +173,22 @@ export class FrameProcessor {
       }
     };
 
-    const result: ProcessResult = { frames: [], skipped, scores: [], alerts: [], clusters: [...queues.keys()], modelCalls: [], modelMs: 0, rollback };
+    const result: ProcessResult = {
+      frames: [],
+      skipped,
+      scores: [],
+      alerts: [],
+      clusters: [...queues.keys()],
+      modelCalls: [],
+      modelMs: 0,
+      rollback,
+    };
     try {
       // Round r takes the r-th new frame of every cluster: clusters ready together share one model call.
       for (let round = 0; ; round++) {
-        const due = [...queues.values()].map((queue) => queue[round]).filter((frame): frame is Frame => frame !== undefined);
+        const due = [...queues.values()]
+          .map((queue) => queue[round])
+          .filter((frame): frame is Frame => frame !== undefined);
         if (due.length === 0) break;
         await this.runRound(due, result);
       }
@@ -192,7 +209,8 @@ export class FrameProcessor {
       this.checkModalities(frame);
       const runtime = this.runtimeFor(frame);
       const nodes = frame.nodes.map((node) => node.node);
-      if (nodes.join('\u0000') !== runtime.state.nodes.join('\u0000')) runtime.state = this.model.resizeState(runtime.state, nodes);
+      if (nodes.join('\u0000') !== runtime.state.nodes.join('\u0000'))
+        runtime.state = this.model.resizeState(runtime.state, nodes);
       runtime.network = frame.network;
       const raw = new Float32Array(nodes.length * m);
       frame.nodes.forEach((node, n) => {
@@ -203,9 +221,18 @@ export class FrameProcessor {
         });
       });
       const adjacency = this.options.adjacency?.(frame.network, frame.cluster, nodes);
-      inputs.push({ state: runtime.state, values: this.model.normalizeValues(nodes, raw), ...(adjacency ? { adjacency } : {}) });
+      inputs.push({
+        state: runtime.state,
+        values: this.model.normalizeValues(nodes, raw),
+        ...(adjacency ? { adjacency } : {}),
+      });
       runtimes.push(runtime);
-      neighbours.push(neighbourLists(nodes, adjacency ?? (this.model.graph ? subgraph(this.model.graph, nodes).adjacency : undefined)));
+      neighbours.push(
+        neighbourLists(
+          nodes,
+          adjacency ?? (this.model.graph ? subgraph(this.model.graph, nodes).adjacency : undefined),
+        ),
+      );
     }
     const started = performance.now();
     const outputs = await this.model.step(inputs);
@@ -229,17 +256,39 @@ export class FrameProcessor {
         });
         const probability = output.node[n];
         if (output.ready) {
-          nodeScores.push({ node: node.node, probability, score: errorSum / m, reconstructionError, isAnomaly: probability > this.options.policy.threshold });
+          nodeScores.push({
+            node: node.node,
+            probability,
+            score: errorSum / m,
+            reconstructionError,
+            isAnomaly: probability > this.options.policy.threshold,
+          });
         }
         const around = neighbours[i][n];
-        observations.push({ node: node.node, probability: output.ready ? probability : null, reconstructionError, silent: node.silent, ...(around ? { neighbours: around } : {}) });
+        observations.push({
+          node: node.node,
+          probability: output.ready ? probability : null,
+          reconstructionError,
+          silent: node.silent,
+          ...(around ? { neighbours: around } : {}),
+        });
       });
       if (output.ready) {
         // is_anomaly is the tracker's verdict for the tick: above the threshold and not explained by a stronger neighbour.
         const { policy } = this.options;
-        const dominated = dominatedNodes(observations, policy.threshold, policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO);
+        const dominated = dominatedNodes(
+          observations,
+          policy.threshold,
+          policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO,
+        );
         for (const score of nodeScores) if (dominated.has(score.node)) score.isAnomaly = false;
-        result.scores.push({ network: frame.network, cluster: frame.cluster, tick: frame.tick, probability: output.cluster, nodes: nodeScores });
+        result.scores.push({
+          network: frame.network,
+          cluster: frame.cluster,
+          tick: frame.tick,
+          probability: output.cluster,
+          nodes: nodeScores,
+        });
       }
       result.alerts.push(...runtime.alerts.observe(frame.tick, observations));
       runtime.lastTick = frame.tick;

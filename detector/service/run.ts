@@ -91,7 +91,12 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
 }
 
 /** Waits for `done`, turning SIGTERM/SIGINT into a graceful shutdown meanwhile. */
-async function untilStopped(done: Promise<void>, shuttingDown: () => boolean, shutdown: () => Promise<void>, progress: Progress): Promise<void> {
+async function untilStopped(
+  done: Promise<void>,
+  shuttingDown: () => boolean,
+  shutdown: () => Promise<void>,
+  progress: Progress,
+): Promise<void> {
   // Stay subscribed while stopping: a repeated signal must not kill the process mid-checkpoint.
   const onSignal = (signal: NodeJS.Signals): void => {
     if (shuttingDown()) progress(`${signal} again: still finishing the current batch`);
@@ -108,32 +113,70 @@ async function untilStopped(done: Promise<void>, shuttingDown: () => boolean, sh
 }
 
 /** Loads and checks the trained model, and says which alert threshold is in force. */
-async function loadModel(config: Config, options: DetectOptions, logger: Logger, progress: Progress): Promise<Detector> {
+async function loadModel(
+  config: Config,
+  options: DetectOptions,
+  logger: Logger,
+  progress: Progress,
+): Promise<Detector> {
   const modelDir = path.resolve(config.detector.model);
   progress(`loading the model from ${config.detector.model}`);
   await ensureBackend(config.detector.backend);
   const model = await loadDetector(modelDir);
   checkModel(model, { modalities: config.detector.modalities, window: config.detector.window }, config.detector.model);
-  const threshold = thresholdInForce(config.detector.threshold, options.thresholdOrigin, { threshold: model.threshold, name: config.detector.model });
-  progress(`model: modalities [${model.config.modalities.join(', ')}], window ${model.config.window}, calibrated threshold ${model.threshold.toFixed(3)}; ${describeThreshold(threshold)}`);
-  logger.info({ threshold: threshold.value, source: threshold.source, from: threshold.from }, 'alert threshold in force');
+  const threshold = thresholdInForce(config.detector.threshold, options.thresholdOrigin, {
+    threshold: model.threshold,
+    name: config.detector.model,
+  });
+  progress(
+    `model: modalities [${model.config.modalities.join(', ')}], window ${model.config.window}, calibrated threshold ${model.threshold.toFixed(3)}; ${describeThreshold(threshold)}`,
+  );
+  logger.info(
+    { threshold: threshold.value, source: threshold.source, from: threshold.from },
+    'alert threshold in force',
+  );
   return model;
 }
 
 async function openInflux(config: Config, logger: Logger, progress: Progress): Promise<InfluxSink> {
-  const sink = new InfluxSink({ url: config.influx.url, database: config.influx.database, auth: config.influx, logger, retries: 3 });
+  const sink = new InfluxSink({
+    url: config.influx.url,
+    database: config.influx.database,
+    auth: config.influx,
+    logger,
+    retries: 3,
+  });
   progress(`checking InfluxDB at ${redactUrl(config.influx.url)} (database ${config.influx.database})`);
   await sink.ensureDatabase().catch((error: Error) => {
-    throw new UserError('INFLUX_UNREACHABLE', `cannot use InfluxDB at ${redactUrl(config.influx.url)}: ${error.message}`, 'start it with `wsn-watch services up` or set influx.url / WSN_INFLUX_URL');
+    throw new UserError(
+      'INFLUX_UNREACHABLE',
+      `cannot use InfluxDB at ${redactUrl(config.influx.url)}: ${error.message}`,
+      'start it with `wsn-watch services up` or set influx.url / WSN_INFLUX_URL',
+    );
   });
   return sink;
 }
 
-async function openCheckpoints(config: Config, transport: Transport, stateTopic: string, logger: Logger, progress: Progress): Promise<TableCheckpointStore> {
-  const checkpoints = new TableCheckpointStore(transport.table({ topic: stateTopic, partitions: STATE_PARTITIONS }), logger);
-  progress(`connecting to Kafka at ${config.kafka.brokers.join(',')} (group session timeout ${config.kafka.sessionTimeoutMs / 1000} s); reading checkpoints from ${stateTopic}`);
+async function openCheckpoints(
+  config: Config,
+  transport: Transport,
+  stateTopic: string,
+  logger: Logger,
+  progress: Progress,
+): Promise<TableCheckpointStore> {
+  const checkpoints = new TableCheckpointStore(
+    transport.table({ topic: stateTopic, partitions: STATE_PARTITIONS }),
+    logger,
+  );
+  progress(
+    `connecting to Kafka at ${config.kafka.brokers.join(',')} (group session timeout ${config.kafka.sessionTimeoutMs / 1000} s); reading checkpoints from ${stateTopic}`,
+  );
   await checkpoints.start().catch((error: Error) => {
-    throw new UserError('KAFKA_UNREACHABLE', `cannot use Kafka at ${config.kafka.brokers.join(',')}: ${error.message}`, 'start it with `wsn-watch services up` or set kafka.brokers / WSN_KAFKA_BROKERS');
+    throw new UserError(
+      'KAFKA_UNREACHABLE',
+      `cannot use Kafka at ${config.kafka.brokers.join(',')}: ${error.message}`,
+      'start it with `wsn-watch services up` or set kafka.brokers / WSN_KAFKA_BROKERS',
+    );
   });
   return checkpoints;
 }
@@ -146,12 +189,22 @@ interface FollowedTopology {
   stop(): Promise<void>;
 }
 
-async function followTopology(config: Config, follow: boolean, sink: InfluxSink, logger: Logger): Promise<FollowedTopology> {
+async function followTopology(
+  config: Config,
+  follow: boolean,
+  sink: InfluxSink,
+  logger: Logger,
+): Promise<FollowedTopology> {
   const adjacency = new TopologyAdjacency();
   let follower: TopologyFollower | undefined;
   const positions = new NodePositionPublisher({ writer: sink, network: config.network, logger });
   if (follow) {
-    follower = new TopologyFollower({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, network: config.network, logger });
+    follower = new TopologyFollower({
+      brokers: config.kafka.brokers,
+      clientId: config.kafka.clientId,
+      network: config.network,
+      logger,
+    });
     await follower.start((topology, version) => {
       adjacency.update(topology, version);
       logger.info({ version, clusters: topology.clustering.clusters.size }, 'topology applied');
@@ -161,7 +214,10 @@ async function followTopology(config: Config, follow: boolean, sink: InfluxSink,
   }
   return {
     adjacency: follow ? adjacency.provider : undefined,
-    notReadyReason: () => (follower && !follower.health().following ? `topology follower: ${follower.health().reason ?? 'not following'}` : null),
+    notReadyReason: () =>
+      follower && !follower.health().following
+        ? `topology follower: ${follower.health().reason ?? 'not following'}`
+        : null,
     stop: async () => {
       await follower?.stop();
       await positions.flush();

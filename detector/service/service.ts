@@ -84,7 +84,12 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
   const { config, transport, model } = options;
   const replicaId = options.replicaId ?? `detector-${randomUUID().slice(0, 8)}`;
   const logger = options.logger ?? createLogger('detector');
-  const topics: DetectorTopics = { frames: TOPICS.frames, anomalies: TOPICS.anomalies, alerts: TOPICS.alerts, ...options.topics };
+  const topics: DetectorTopics = {
+    frames: TOPICS.frames,
+    anomalies: TOPICS.anomalies,
+    alerts: TOPICS.alerts,
+    ...options.topics,
+  };
   const groupId = options.groupId ?? DETECTOR_GROUP;
   const metrics = new DetectorMetrics();
   // The user's threshold when set, else the one calibrated and stored with the model.
@@ -98,8 +103,27 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
   ]);
   const alerting = await startAlerting(options, topics, metrics, logger);
   const ownership = new ClusterOwnership({ processor, checkpoints: options.checkpoints, metrics, logger, replicaId });
-  const context: BatchContext = { replicaId, tickMs: config.ingest.tickMs, processor, ownership, sink: alerting.sink, router: alerting.router, checkpoints: options.checkpoints, metrics, logger };
-  const service = new RunningDetector({ replicaId, metrics, processor, logger, alerting, checkpoints: options.checkpoints, onFatal: options.onFatal, dependenciesReady: readinessLogger(options.notReadyReason, logger) });
+  const context: BatchContext = {
+    replicaId,
+    tickMs: config.ingest.tickMs,
+    processor,
+    ownership,
+    sink: alerting.sink,
+    router: alerting.router,
+    checkpoints: options.checkpoints,
+    metrics,
+    logger,
+  };
+  const service = new RunningDetector({
+    replicaId,
+    metrics,
+    processor,
+    logger,
+    alerting,
+    checkpoints: options.checkpoints,
+    onFatal: options.onFatal,
+    dependenciesReady: readinessLogger(options.notReadyReason, logger),
+  });
 
   const subscription: Subscription = await transport.subscribe({
     groupId,
@@ -112,8 +136,27 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
   alerting.router.startResending(config.detector.alertResendMs, () => processor.firingAlerts());
 
   const httpPort = options.httpPort === undefined ? config.detector.httpPort : options.httpPort;
-  if (httpPort !== null) service.serving(await startOpsServer({ port: httpPort, host: config.ops.host, registry: metrics.registry, ready: () => service.ready(), problems: () => transport.health?.() ?? [] }));
-  logger.info({ replica: replicaId, group: groupId, topic: topics.frames, httpPort: service.httpPort, routes: alerting.routes.map((r) => r.name), sink: options.sink.name }, 'detector started');
+  if (httpPort !== null)
+    service.serving(
+      await startOpsServer({
+        port: httpPort,
+        host: config.ops.host,
+        registry: metrics.registry,
+        ready: () => service.ready(),
+        problems: () => transport.health?.() ?? [],
+      }),
+    );
+  logger.info(
+    {
+      replica: replicaId,
+      group: groupId,
+      topic: topics.frames,
+      httpPort: service.httpPort,
+      routes: alerting.routes.map((r) => r.name),
+      sink: options.sink.name,
+    },
+    'detector started',
+  );
   return service;
 }
 
@@ -126,17 +169,44 @@ interface Alerting {
   router: AlertRouter;
 }
 
-async function startAlerting(options: DetectorServiceOptions, topics: DetectorTopics, metrics: DetectorMetrics, logger: Logger): Promise<Alerting> {
+async function startAlerting(
+  options: DetectorServiceOptions,
+  topics: DetectorTopics,
+  metrics: DetectorMetrics,
+  logger: Logger,
+): Promise<Alerting> {
   const { config, transport } = options;
   const producer: TransportProducer = await transport.producer();
   const sink = new FanOutSink([options.sink, new AnomalyPublisher(producer, topics.anomalies)]);
   // Alertmanager and webhooks are delivered at least once from the alerts topic (alerts/outbox.ts).
   const receivers: AlertRoute[] = [];
-  if (options.alertmanager ?? true) receivers.push(new AlertmanagerRoute({ url: config.alertmanager.url, firingTtlMs: Math.max(5 * 60_000, 3 * config.detector.alertResendMs) }));
+  if (options.alertmanager ?? true)
+    receivers.push(
+      new AlertmanagerRoute({
+        url: config.alertmanager.url,
+        firingTtlMs: Math.max(5 * 60_000, 3 * config.detector.alertResendMs),
+      }),
+    );
   receivers.push(...webhookRoutes(config.webhooks));
-  const routes: AlertRoute[] = [new AlertTopicRoute(producer, topics.alerts), ...receivers.map(deliveredByOutbox), ...(options.extraRoutes ?? [])];
-  const outbox = await startAlertOutbox({ transport, topic: topics.alerts, routes: receivers, logger, onDelivered: (route, alerts) => metrics.deliveries.inc({ route, outcome: 'ok' }, alerts.length), onFailure: (route, outcome, count) => metrics.deliveries.inc({ route, outcome: outcome === 'retry' ? 'failed' : 'refused' }, count) });
-  const router = new AlertRouter({ routes, logger, onDelivery: (route, outcome, count) => metrics.deliveries.inc({ route, outcome }, count) });
+  const routes: AlertRoute[] = [
+    new AlertTopicRoute(producer, topics.alerts),
+    ...receivers.map(deliveredByOutbox),
+    ...(options.extraRoutes ?? []),
+  ];
+  const outbox = await startAlertOutbox({
+    transport,
+    topic: topics.alerts,
+    routes: receivers,
+    logger,
+    onDelivered: (route, alerts) => metrics.deliveries.inc({ route, outcome: 'ok' }, alerts.length),
+    onFailure: (route, outcome, count) =>
+      metrics.deliveries.inc({ route, outcome: outcome === 'retry' ? 'failed' : 'refused' }, count),
+  });
+  const router = new AlertRouter({
+    routes,
+    logger,
+    onDelivery: (route, outcome, count) => metrics.deliveries.inc({ route, outcome }, count),
+  });
   return { producer, sink, routes, outbox, router };
 }
 
@@ -183,7 +253,8 @@ class RunningDetector implements DetectorService {
     this.ops = ops;
   }
 
-  ready = (): boolean => this.subscription !== undefined && !this.stopping && !this.fatal && this.parts.dependenciesReady();
+  ready = (): boolean =>
+    this.subscription !== undefined && !this.stopping && !this.fatal && this.parts.dependenciesReady();
 
   /** Runs a batch after the ones before it; the first UserError is fatal (reported once to onFatal). */
   enqueue(handle: () => Promise<void>): Promise<void> {

@@ -14,16 +14,34 @@ export interface ThresholdInForce {
  * config file) when set, else the one calibrated and stored with the model,
  * else DEFAULT_ALERT_THRESHOLD (a model that stores none).
  */
-export function thresholdInForce(configured: number | undefined, origin: ConfigOrigin | undefined, model: { threshold?: number; name?: string }): ThresholdInForce {
+export function thresholdInForce(
+  configured: number | undefined,
+  origin: ConfigOrigin | undefined,
+  model: { threshold?: number; name?: string },
+): ThresholdInForce {
   if (configured !== undefined) {
     const from =
-      origin?.kind === 'flag' ? '--threshold' : origin?.kind === 'environment' ? origin.name : origin?.kind === 'file' ? `detector.threshold in ${origin.file}` : 'detector.threshold';
+      origin?.kind === 'flag'
+        ? '--threshold'
+        : origin?.kind === 'environment'
+          ? origin.name
+          : origin?.kind === 'file'
+            ? `detector.threshold in ${origin.file}`
+            : 'detector.threshold';
     return { value: configured, source: 'user', from };
   }
   if (model.threshold !== undefined && Number.isFinite(model.threshold)) {
-    return { value: model.threshold, source: 'model', from: `calibrated and stored with the model${model.name ? ` ${model.name}` : ''}` };
+    return {
+      value: model.threshold,
+      source: 'model',
+      from: `calibrated and stored with the model${model.name ? ` ${model.name}` : ''}`,
+    };
   }
-  return { value: DEFAULT_ALERT_THRESHOLD, source: 'default', from: 'built-in default (the model stores no threshold)' };
+  return {
+    value: DEFAULT_ALERT_THRESHOLD,
+    source: 'default',
+    from: 'built-in default (the model stores no threshold)',
+  };
 }
 
 /** "alert threshold 0.281 (calibrated and stored with the model models/default)". */

@@ -74,7 +74,12 @@ const CheckpointSchema = z.object({
   network: z.string().min(1),
   cluster: z.string().min(1),
   lastTick: z.number().int(),
-  shape: z.object({ modalities: z.array(z.string()).min(1), window: z.number().int().positive(), gruLayers: z.number().int().positive(), gruUnits: z.number().int().positive() }),
+  shape: z.object({
+    modalities: z.array(z.string()).min(1),
+    window: z.number().int().positive(),
+    gruLayers: z.number().int().positive(),
+    gruUnits: z.number().int().positive(),
+  }),
   state: z.object({
     nodes: z.array(z.string()),
     windows: base64Floats,
@@ -111,7 +116,9 @@ export function encodeCheckpoint(checkpoint: ClusterCheckpoint): string {
       windows: floatsToBase64(state.windows),
       hidden: floatsToBase64(state.hidden),
       filled: state.filled,
-      ...(state.context ? { context: { ticks: state.context.ticks, values: floatsToBase64(state.context.values) } } : {}),
+      ...(state.context
+        ? { context: { ticks: state.context.ticks, values: floatsToBase64(state.context.values) } }
+        : {}),
     },
   });
 }
@@ -133,7 +140,9 @@ export function decodeCheckpoint(text: string | Buffer): ClusterCheckpoint {
   }
   const parsed = CheckpointSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+      .join('; ');
     throw new CheckpointError(`invalid checkpoint: ${problems}`);
   }
   const checkpoint = parsed.data as ClusterCheckpoint;
@@ -141,16 +150,32 @@ export function decodeCheckpoint(text: string | Buffer): ClusterCheckpoint {
   const n = state.nodes.length;
   const windows = n * shape.modalities.length * shape.window;
   const hidden = shape.gruLayers * n * shape.gruUnits;
-  if (state.windows.length !== windows) throw new CheckpointError(`checkpoint of cluster ${checkpoint.cluster}: windows has ${state.windows.length} values, expected ${windows}`);
-  if (state.hidden.length !== hidden) throw new CheckpointError(`checkpoint of cluster ${checkpoint.cluster}: hidden has ${state.hidden.length} values, expected ${hidden}`);
+  if (state.windows.length !== windows)
+    throw new CheckpointError(
+      `checkpoint of cluster ${checkpoint.cluster}: windows has ${state.windows.length} values, expected ${windows}`,
+    );
+  if (state.hidden.length !== hidden)
+    throw new CheckpointError(
+      `checkpoint of cluster ${checkpoint.cluster}: hidden has ${state.hidden.length} values, expected ${hidden}`,
+    );
   if (state.context && state.context.values.length % (n * shape.modalities.length || 1) !== 0) {
-    throw new CheckpointError(`checkpoint of cluster ${checkpoint.cluster}: context has ${state.context.values.length} values, not a whole row per node × modality`);
+    throw new CheckpointError(
+      `checkpoint of cluster ${checkpoint.cluster}: context has ${state.context.values.length} values, not a whole row per node × modality`,
+    );
   }
-  if (state.filled > shape.window) throw new CheckpointError(`checkpoint of cluster ${checkpoint.cluster}: filled ${state.filled} exceeds the window ${shape.window}`);
+  if (state.filled > shape.window)
+    throw new CheckpointError(
+      `checkpoint of cluster ${checkpoint.cluster}: filled ${state.filled} exceeds the window ${shape.window}`,
+    );
   return checkpoint;
 }
 
 /** True when a checkpoint's state fits a model of this shape. */
 export function sameShape(a: StateShape, b: StateShape): boolean {
-  return a.window === b.window && a.gruLayers === b.gruLayers && a.gruUnits === b.gruUnits && a.modalities.join('\u0000') === b.modalities.join('\u0000');
+  return (
+    a.window === b.window &&
+    a.gruLayers === b.gruLayers &&
+    a.gruUnits === b.gruUnits &&
+    a.modalities.join('\u0000') === b.modalities.join('\u0000')
+  );
 }

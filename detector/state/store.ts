@@ -31,7 +31,9 @@ export class TableCheckpointStore implements ClusterCheckpointStore {
   }
 
   async save(checkpoints: ClusterCheckpoint[]): Promise<void> {
-    await this.table.put(checkpoints.map((checkpoint) => ({ key: checkpoint.cluster, value: encodeCheckpoint(checkpoint) })));
+    await this.table.put(
+      checkpoints.map((checkpoint) => ({ key: checkpoint.cluster, value: encodeCheckpoint(checkpoint) })),
+    );
   }
 
   async loadAll(): Promise<Map<string, ClusterCheckpoint>> {

@@ -7,7 +7,12 @@
  * hysteresis ratio and tick counts as the model's.
  */
 import type { Alert, Frame } from '../../common/types.ts';
-import { DEFAULT_RESOLVE_RATIO, ClusterAlerts, type AlertPolicy, type NodeObservation } from '../../detector/alerts/tracker.ts';
+import {
+  DEFAULT_RESOLVE_RATIO,
+  ClusterAlerts,
+  type AlertPolicy,
+  type NodeObservation,
+} from '../../detector/alerts/tracker.ts';
 import { NeighbourMedianScorer } from '../../model/baselines/neighbour-median.ts';
 import { BASELINE_THRESHOLD } from '../../model/baselines/node-scores.ts';
 import { RollingZScoreScorer } from '../../model/baselines/rolling-zscore.ts';
@@ -69,9 +74,16 @@ export class AlignedStream {
     for (let k = 0; k < N * M; k++) {
       let first = Number.NaN;
       for (let t = 0; t < this.rows.length && Number.isNaN(first); t++) first = data[t * N * M + k];
-      for (let t = 0; t < this.rows.length; t++) if (Number.isNaN(data[t * N * M + k])) data[t * N * M + k] = Number.isNaN(first) ? 0 : first;
+      for (let t = 0; t < this.rows.length; t++)
+        if (Number.isNaN(data[t * N * M + k])) data[t * N * M + k] = Number.isNaN(first) ? 0 : first;
     }
-    return { nodes: [...this.nodes], modalities: [...this.modalities], steps: this.rows.length, data, times: [...this.ticks] };
+    return {
+      nodes: [...this.nodes],
+      modalities: [...this.modalities],
+      steps: this.rows.length,
+      data,
+      times: [...this.ticks],
+    };
   }
 }
 
@@ -102,13 +114,29 @@ export async function runBaselines(stream: AlignedStream, options: BaselineOptio
   const fitTicks = Math.max(2, Math.min(options.fitTicks, raw.steps));
   const stats = computeStats(raw, { to: fitTicks });
   const normalized = normalizeSeries(raw, stats);
-  const train: Series = { ...normalized, steps: fitTicks, data: normalized.data.slice(0, fitTicks * raw.nodes.length * raw.modalities.length) };
-  const scorers = [new RollingZScoreScorer({ history: PAPER_PROTOCOL.window }), new NeighbourMedianScorer({ neighbours: options.neighbours }).fit(train)];
+  const train: Series = {
+    ...normalized,
+    steps: fitTicks,
+    data: normalized.data.slice(0, fitTicks * raw.nodes.length * raw.modalities.length),
+  };
+  const scorers = [
+    new RollingZScoreScorer({ history: PAPER_PROTOCOL.window }),
+    new NeighbourMedianScorer({ neighbours: options.neighbours }).fit(train),
+  ];
   const runs: BaselineRun[] = [];
   for (const scorer of scorers) {
     let calibration: string;
     try {
-      const { rawThreshold } = await calibrateOnTraining(scorer, { raw, normalized, trainEnd: fitTicks, protocol: PAPER_PROTOCOL, nearest: options.nearest, injectionStats: stats, normalization: stats, seed: options.seed });
+      const { rawThreshold } = await calibrateOnTraining(scorer, {
+        raw,
+        normalized,
+        trainEnd: fitTicks,
+        protocol: PAPER_PROTOCOL,
+        nearest: options.nearest,
+        injectionStats: stats,
+        normalization: stats,
+        seed: options.seed,
+      });
       calibration = `best F1 of the paper protocol inside the first ${fitTicks} ticks (raw threshold ${rawThreshold.toFixed(3)})`;
     } catch (error) {
       // Too few ticks for the protocol's check points: the scorer's default (4 standard deviations).
@@ -117,14 +145,27 @@ export async function runBaselines(stream: AlignedStream, options: BaselineOptio
     }
     options.onProgress?.(`baselines: ${scorer.name}: ${calibration}`);
     const probabilities = (await scorer.scoreSeries(normalized, 0, raw.steps)).node;
-    runs.push({ name: scorer.name, rawThreshold: scorer.rawThreshold, calibration, transitions: trackAlerts(stream, probabilities, options.policy) });
+    runs.push({
+      name: scorer.name,
+      rawThreshold: scorer.rawThreshold,
+      calibration,
+      transitions: trackAlerts(stream, probabilities, options.policy),
+    });
   }
   return runs;
 }
 
 /** Node probabilities (ticks × N) through one alert tracker per cluster, tick by tick. */
-export function trackAlerts(stream: AlignedStream, probabilities: Float32Array, modelPolicy: AlertPolicy): Array<{ tick: number; alert: Alert }> {
-  const policy: AlertPolicy = { ...modelPolicy, threshold: BASELINE_THRESHOLD, resolveThreshold: BASELINE_THRESHOLD * DEFAULT_RESOLVE_RATIO };
+export function trackAlerts(
+  stream: AlignedStream,
+  probabilities: Float32Array,
+  modelPolicy: AlertPolicy,
+): Array<{ tick: number; alert: Alert }> {
+  const policy: AlertPolicy = {
+    ...modelPolicy,
+    threshold: BASELINE_THRESHOLD,
+    resolveThreshold: BASELINE_THRESHOLD * DEFAULT_RESOLVE_RATIO,
+  };
   const N = stream.nodes.length;
   const byCluster = new Map<string, number[]>();
   stream.nodes.forEach((node, n) => {
@@ -135,11 +176,18 @@ export function trackAlerts(stream: AlignedStream, probabilities: Float32Array, 
     list.push(n);
   });
   const network = 'backtest';
-  const trackers = new Map([...byCluster.keys()].map((cluster) => [cluster, new ClusterAlerts(network, cluster, policy)]));
+  const trackers = new Map(
+    [...byCluster.keys()].map((cluster) => [cluster, new ClusterAlerts(network, cluster, policy)]),
+  );
   const transitions: Array<{ tick: number; alert: Alert }> = [];
   stream.ticks.forEach((tick, t) => {
     for (const [cluster, members] of byCluster) {
-      const observations: NodeObservation[] = members.map((n) => ({ node: stream.nodes[n], probability: probabilities[t * N + n], reconstructionError: {}, silent: stream.silent(t, n) }));
+      const observations: NodeObservation[] = members.map((n) => ({
+        node: stream.nodes[n],
+        probability: probabilities[t * N + n],
+        reconstructionError: {},
+        silent: stream.silent(t, n),
+      }));
       for (const alert of trackers.get(cluster)!.observe(tick, observations)) transitions.push({ tick, alert });
     }
   });

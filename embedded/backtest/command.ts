@@ -46,13 +46,18 @@ export interface BacktestCommandContext {
 
 type History = Awaited<ReturnType<typeof readHistoryReadings>>;
 
-export async function runBacktestCommand(flags: BacktestFlags, { config, from, note, logger }: BacktestCommandContext): Promise<void> {
+export async function runBacktestCommand(
+  flags: BacktestFlags,
+  { config, from, note, logger }: BacktestCommandContext,
+): Promise<void> {
   const events = flags.events ? readEvents(flags.events) : undefined;
   const history = await readHistory(flags, config, note);
   const model = await openModel(config, note);
   const network = networkFor(flags, config, history, model);
   const threshold = flags.threshold ?? model.threshold;
-  note(`backtest: ${network.description}; tick ${config.ingest.tickMs} ms; alert threshold ${threshold.toFixed(3)} (${flags.threshold === undefined ? 'stored with the model' : '--threshold'}), ${config.detector.alertAfterTicks} tick(s) to fire, ${config.detector.resolveAfterTicks} to resolve`);
+  note(
+    `backtest: ${network.description}; tick ${config.ingest.tickMs} ms; alert threshold ${threshold.toFixed(3)} (${flags.threshold === undefined ? 'stored with the model' : '--threshold'}), ${config.detector.alertAfterTicks} tick(s) to fire, ${config.detector.resolveAfterTicks} to resolve`,
+  );
   const sink = await openSink(flags, config, logger, note);
   try {
     const result = await runBacktest({
@@ -73,7 +78,9 @@ export async function runBacktestCommand(flags: BacktestFlags, { config, from, n
       baselineFitTicks: flags.baselineFitTicks,
       evaluateFrom: from,
       graceTicks: flags.graceTicks,
-      onAlert: flags.logAlerts ? (tick, alert) => note(`[${new Date(tick).toISOString()}] ${formatAlert(alert)}`) : undefined,
+      onAlert: flags.logAlerts
+        ? (tick, alert) => note(`[${new Date(tick).toISOString()}] ${formatAlert(alert)}`)
+        : undefined,
       logger,
       progress: note,
     });
@@ -87,18 +94,32 @@ export async function runBacktestCommand(flags: BacktestFlags, { config, from, n
 async function readHistory(flags: BacktestFlags, config: Config, note: (text: string) => void): Promise<History> {
   note(`backtest: reading ${flags.history}`);
   const history = await readHistoryReadings(flags.history, config.network, flags.format);
-  note(`backtest: ${history.readings.length} readings of ${history.nodes.length} nodes (${history.modalities.join(', ')}) from ${new Date(history.readings[0].ts).toISOString()} to ${new Date(history.readings[history.readings.length - 1].ts).toISOString()}${history.emptyRows ? `; ${history.emptyRows} row(s) without any value skipped` : ''}`);
+  note(
+    `backtest: ${history.readings.length} readings of ${history.nodes.length} nodes (${history.modalities.join(', ')}) from ${new Date(history.readings[0].ts).toISOString()} to ${new Date(history.readings[history.readings.length - 1].ts).toISOString()}${history.emptyRows ? `; ${history.emptyRows} row(s) without any value skipped` : ''}`,
+  );
   return history;
 }
 
 /** The network of `--topology`, else one cluster with the model graph's edges; the model must find its modalities in the history. */
 function networkFor(flags: BacktestFlags, config: Config, history: History, model: Detector): BacktestNetwork {
   const missing = model.config.modalities.filter((m) => !history.modalities.includes(m));
-  if (missing.length > 0) throw new UserError('MODEL_MISMATCH', `the model needs ${model.config.modalities.join(', ')}, but ${path.basename(flags.history)} has no ${missing.join(', ')}`, 'Pass a model trained on the modalities of this history (--model DIR).');
-  return flags.topology ? networkFromFile(config.network, flags.topology, history.modalities) : singleCluster(config.network, history.nodes, model, history.modalities);
+  if (missing.length > 0)
+    throw new UserError(
+      'MODEL_MISMATCH',
+      `the model needs ${model.config.modalities.join(', ')}, but ${path.basename(flags.history)} has no ${missing.join(', ')}`,
+      'Pass a model trained on the modalities of this history (--model DIR).',
+    );
+  return flags.topology
+    ? networkFromFile(config.network, flags.topology, history.modalities)
+    : singleCluster(config.network, history.nodes, model, history.modalities);
 }
 
-async function openSink(flags: BacktestFlags, config: Config, logger: Logger, note: (text: string) => void): Promise<InfluxSink | undefined> {
+async function openSink(
+  flags: BacktestFlags,
+  config: Config,
+  logger: Logger,
+  note: (text: string) => void,
+): Promise<InfluxSink | undefined> {
   if (!flags.influx) return undefined;
   const sink = new InfluxSink({ url: config.influx.url, database: config.influx.database, logger });
   await sink.ensureDatabase();
@@ -107,7 +128,12 @@ async function openSink(flags: BacktestFlags, config: Config, logger: Logger, no
 }
 
 /** The one-line outcome on stdout; with events, the metrics table; with --report, the report file. */
-function printOutcome(result: BacktestResult, flags: BacktestFlags, events: FaultEvent[] | undefined, note: (text: string) => void): void {
+function printOutcome(
+  result: BacktestResult,
+  flags: BacktestFlags,
+  events: FaultEvent[] | undefined,
+  note: (text: string) => void,
+): void {
   const model0 = result.scorers[0];
   process.stdout.write(
     `backtest: ${result.ticks} ticks (${result.nodeTicksScored} node-ticks scored) in ${result.seconds.toFixed(1)} s; ${result.accepted} readings accepted, ${result.rejected.length} rejected; ` +
@@ -116,7 +142,10 @@ function printOutcome(result: BacktestResult, flags: BacktestFlags, events: Faul
   );
   if (events) process.stdout.write(metricsText(result));
   if (flags.report) {
-    writeFileSync(flags.report, flags.report.endsWith('.json') ? JSON.stringify(metricsJson(result), null, 2) + '\n' : metricsMarkdown(result));
+    writeFileSync(
+      flags.report,
+      flags.report.endsWith('.json') ? JSON.stringify(metricsJson(result), null, 2) + '\n' : metricsMarkdown(result),
+    );
     note(`backtest: report written to ${flags.report}`);
   }
 }

@@ -24,7 +24,11 @@ export interface FaultEvent {
 const EVENT_COLUMNS = ['node', 'modality', 'start', 'end', 'kind'] as const;
 
 function eventError(file: string, line: number, message: string): UserError {
-  return new UserError('EVENTS_PARSE', `${file}:${line}: ${message}`, 'The events file is a CSV with the header node,modality,start,end,kind; start and end are ISO 8601 times with a zone or epoch milliseconds.');
+  return new UserError(
+    'EVENTS_PARSE',
+    `${file}:${line}: ${message}`,
+    'The events file is a CSV with the header node,modality,start,end,kind; start and end are ISO 8601 times with a zone or epoch milliseconds.',
+  );
 }
 
 export function parseEvents(text: string, file = 'events.csv'): FaultEvent[] {
@@ -36,9 +40,13 @@ export function parseEvents(text: string, file = 'events.csv'): FaultEvent[] {
   }
   if (rows.length === 0) throw eventError(file, 1, 'empty file (expected the header node,modality,start,end,kind)');
   const header = rows[0].map((h) => h.toLowerCase());
-  const column = Object.fromEntries(EVENT_COLUMNS.map((name) => [name, header.indexOf(name)])) as Record<(typeof EVENT_COLUMNS)[number], number>;
+  const column = Object.fromEntries(EVENT_COLUMNS.map((name) => [name, header.indexOf(name)])) as Record<
+    (typeof EVENT_COLUMNS)[number],
+    number
+  >;
   const missing = EVENT_COLUMNS.filter((name) => column[name] < 0);
-  if (missing.length > 0) throw eventError(file, 1, `the header lacks ${missing.join(', ')} (found ${rows[0].join(', ')})`);
+  if (missing.length > 0)
+    throw eventError(file, 1, `the header lacks ${missing.join(', ')} (found ${rows[0].join(', ')})`);
   return rows.slice(1).map((row, i) => {
     const line = i + 2;
     const field = (name: (typeof EVENT_COLUMNS)[number]): string => row[column[name]] ?? '';
@@ -59,13 +67,24 @@ export function readEvents(file: string): FaultEvent[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UserError('EVENTS_MISSING', `cannot read ${file}: ${(error as Error).message}`, 'Check the path of --events.');
+    throw new UserError(
+      'EVENTS_MISSING',
+      `cannot read ${file}: ${(error as Error).message}`,
+      'Check the path of --events.',
+    );
   }
   return parseEvents(text, path.basename(file));
 }
 
 export function formatEventsCsv(events: readonly FaultEvent[]): string {
-  return ['node,modality,start,end,kind', ...events.map((e) => `${e.node},${e.modality},${new Date(e.start).toISOString()},${new Date(e.end).toISOString()},${e.kind}`)].join('\n') + '\n';
+  return (
+    [
+      'node,modality,start,end,kind',
+      ...events.map(
+        (e) => `${e.node},${e.modality},${new Date(e.start).toISOString()},${new Date(e.end).toISOString()},${e.kind}`,
+      ),
+    ].join('\n') + '\n'
+  );
 }
 
 /** One alert from firing to resolving (or to the end of the data). */
@@ -90,7 +109,16 @@ export function alertSpans(transitions: ReadonlyArray<{ tick: number; alert: Ale
   for (const { tick, alert } of transitions) {
     const key = `${alert.cluster}\u0000${alert.node}`;
     if (alert.status === 'firing') {
-      const span: AlertSpan = { node: alert.node, cluster: alert.cluster, kind: alert.kind, modality: alert.modality, fired: tick, since: alert.startsAt, resolved: null, probability: alert.probability };
+      const span: AlertSpan = {
+        node: alert.node,
+        cluster: alert.cluster,
+        kind: alert.kind,
+        modality: alert.modality,
+        fired: tick,
+        since: alert.startsAt,
+        resolved: null,
+        probability: alert.probability,
+      };
       open.set(key, span);
       spans.push(span);
     } else {
@@ -176,10 +204,15 @@ const median = (values: number[]): number | null => {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
-const mean = (values: number[]): number | null => (values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length);
+const mean = (values: number[]): number | null =>
+  values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
 
 /** Measures alert spans against events. */
-export function eventMetrics(events: readonly FaultEvent[], spans: readonly AlertSpan[], options: MetricOptions): EventMetrics {
+export function eventMetrics(
+  events: readonly FaultEvent[],
+  spans: readonly AlertSpan[],
+  options: MetricOptions,
+): EventMetrics {
   const { tickMs } = options;
   const grace = options.graceTicks * tickMs;
   const inSpan = spans.filter((s) => s.fired >= options.from && s.fired <= options.to);
@@ -188,7 +221,11 @@ export function eventMetrics(events: readonly FaultEvent[], spans: readonly Aler
     const mine = inSpan.filter((s) => s.node === event.node);
     // The first alert on the node that fired during the event (or its grace), or one already firing when it began.
     const hit = mine
-      .filter((s) => (s.fired >= event.start && s.fired <= windowEnd(event)) || (s.fired < event.start && (s.resolved === null || s.resolved > event.start)))
+      .filter(
+        (s) =>
+          (s.fired >= event.start && s.fired <= windowEnd(event)) ||
+          (s.fired < event.start && (s.resolved === null || s.resolved > event.start)),
+      )
       .sort((a, b) => a.fired - b.fired)[0];
     const eventTicks = Math.max(1, Math.floor((event.end - event.start) / tickMs) + 1);
     let covered = 0;
@@ -197,9 +234,18 @@ export function eventMetrics(events: readonly FaultEvent[], spans: readonly Aler
     }
     const cluster = options.clusterOf.get(event.node);
     // Another node's alert explained by a fault of its own is not a localization failure.
-    const ownFault = (s: AlertSpan): boolean => events.some((e) => e !== event && e.node === s.node && s.fired >= e.start && s.fired <= windowEnd(e));
+    const ownFault = (s: AlertSpan): boolean =>
+      events.some((e) => e !== event && e.node === s.node && s.fired >= e.start && s.fired <= windowEnd(e));
     const others = inSpan
-      .filter((s) => s.kind === 'anomaly' && s.node !== event.node && (cluster === undefined || s.cluster === cluster) && s.fired >= event.start && s.fired <= windowEnd(event) && !ownFault(s))
+      .filter(
+        (s) =>
+          s.kind === 'anomaly' &&
+          s.node !== event.node &&
+          (cluster === undefined || s.cluster === cluster) &&
+          s.fired >= event.start &&
+          s.fired <= windowEnd(event) &&
+          !ownFault(s),
+      )
       .map((s) => s.node);
     return {
       event,
@@ -221,12 +267,19 @@ export function eventMetrics(events: readonly FaultEvent[], spans: readonly Aler
       medianTicksToDetect: median(detected.map((o) => o.ticksToDetect as number)),
       coverage: mean(detected.map((o) => o.coverage)),
       modalityRight: detected.length === 0 ? null : detected.filter((o) => o.modalityRight).length / detected.length,
-      localization: detected.length === 0 ? null : detected.filter((o) => o.othersAlerted.length === 0).length / detected.length,
+      localization:
+        detected.length === 0 ? null : detected.filter((o) => o.othersAlerted.length === 0).length / detected.length,
     };
   };
-  const kinds = [...new Set(events.map((e) => e.kind))].map((kind) => summarize(kind, outcomes.filter((o) => o.event.kind === kind)));
+  const kinds = [...new Set(events.map((e) => e.kind))].map((kind) =>
+    summarize(
+      kind,
+      outcomes.filter((o) => o.event.kind === kind),
+    ),
+  );
   const anomalyAlerts = inSpan.filter((s) => s.kind === 'anomaly');
-  const matched = (s: AlertSpan): boolean => events.some((e) => e.node === s.node && s.fired >= e.start && s.fired <= windowEnd(e));
+  const matched = (s: AlertSpan): boolean =>
+    events.some((e) => e.node === s.node && s.fired >= e.start && s.fired <= windowEnd(e));
   const falseAlerts = anomalyAlerts.filter((s) => !matched(s)).length;
   const matchedSilent = inSpan.filter((s) => s.kind === 'silent' && matched(s)).length;
   const countedAlerts = anomalyAlerts.length + matchedSilent;
@@ -235,5 +288,17 @@ export function eventMetrics(events: readonly FaultEvent[], spans: readonly Aler
   const all = summarize('all', outcomes);
   const precision = countedAlerts === 0 ? 0 : matchedAlerts / countedAlerts;
   const f1 = precision + all.recall === 0 ? 0 : (2 * precision * all.recall) / (precision + all.recall);
-  return { kinds, all, anomalyAlerts: anomalyAlerts.length, countedAlerts, matchedAlerts, falseAlerts, nodeDays, falseAlertsPerNodeDay: nodeDays > 0 ? falseAlerts / nodeDays : 0, precision, f1, outcomes };
+  return {
+    kinds,
+    all,
+    anomalyAlerts: anomalyAlerts.length,
+    countedAlerts,
+    matchedAlerts,
+    falseAlerts,
+    nodeDays,
+    falseAlertsPerNodeDay: nodeDays > 0 ? falseAlerts / nodeDays : 0,
+    precision,
+    f1,
+    outcomes,
+  };
 }

@@ -19,11 +19,18 @@ export function resolveModelDir(dir: string): string {
 
 export async function openModel(config: Config, note: (text: string) => void): Promise<Detector> {
   const dir = resolveModelDir(config.detector.model);
-  if (!existsSync(path.join(dir, 'model.json'))) throw new UserError('MODEL_MISSING', `no model at ${config.detector.model} (model.json not found)`, 'Pass --model DIR with a folder written by `wsn-watch train`.');
+  if (!existsSync(path.join(dir, 'model.json')))
+    throw new UserError(
+      'MODEL_MISSING',
+      `no model at ${config.detector.model} (model.json not found)`,
+      'Pass --model DIR with a folder written by `wsn-watch train`.',
+    );
   const backend = await ensureBackend(config.detector.backend);
   const model = await loadDetector(dir);
   checkModel(model, {}, config.detector.model);
-  note(`model: ${config.detector.model} (modalities ${model.config.modalities.join(', ')}; window ${model.config.window} ticks; stored threshold ${model.threshold.toFixed(3)}; ${backend} backend)`);
+  note(
+    `model: ${config.detector.model} (modalities ${model.config.modalities.join(', ')}; window ${model.config.window} ticks; stored threshold ${model.threshold.toFixed(3)}; ${backend} backend)`,
+  );
   return model;
 }
 

@@ -28,10 +28,20 @@ export interface BacktestNetwork {
  */
 function withModalities(layout: NetworkLayout, modalities: readonly string[]): NetworkLayout {
   if (modalities.length === 0) return layout;
-  return { ...layout, clusters: layout.clusters.map((c) => ({ ...c, nodes: c.nodes.map((n) => (n.modalities.length > 0 ? n : { ...n, modalities: [...modalities] })) })) };
+  return {
+    ...layout,
+    clusters: layout.clusters.map((c) => ({
+      ...c,
+      nodes: c.nodes.map((n) => (n.modalities.length > 0 ? n : { ...n, modalities: [...modalities] })),
+    })),
+  };
 }
 
-export function networkFromTopology(network: string, topology: Topology, modalities: readonly string[] = []): BacktestNetwork {
+export function networkFromTopology(
+  network: string,
+  topology: Topology,
+  modalities: readonly string[] = [],
+): BacktestNetwork {
   const layout = withModalities(layoutFromTopology(network, topology), modalities);
   const adjacency = new TopologyAdjacency();
   adjacency.update(topology, layout.version);
@@ -53,7 +63,13 @@ export function networkFromTopology(network: string, topology: Topology, modalit
       return best;
     });
   const directory = new NodeDirectory(layout);
-  return { directory, adjacency: adjacency.provider, neighbours, nearest, description: `${directory.nodeCount} nodes in ${directory.clusters.length} cluster(s) from the topology` };
+  return {
+    directory,
+    adjacency: adjacency.provider,
+    neighbours,
+    nearest,
+    description: `${directory.nodeCount} nodes in ${directory.clusters.length} cluster(s) from the topology`,
+  };
 }
 
 export function networkFromFile(network: string, file: string, modalities: readonly string[] = []): BacktestNetwork {
@@ -61,12 +77,21 @@ export function networkFromFile(network: string, file: string, modalities: reado
     return networkFromTopology(network, createTopology(loadTopology(file)), modalities);
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError('TOPOLOGY_INVALID', `cannot use ${file} as the topology: ${(error as Error).message}`, 'Pass a node position file (IBRL node.txt, .json or .csv) to --topology, or leave it out.');
+    throw new UserError(
+      'TOPOLOGY_INVALID',
+      `cannot use ${file} as the topology: ${(error as Error).message}`,
+      'Pass a node position file (IBRL node.txt, .json or .csv) to --topology, or leave it out.',
+    );
   }
 }
 
 /** One cluster of all `nodes`; edges from the model's graph where it knows both ends, every pair otherwise. */
-export function singleCluster(network: string, nodes: string[], model: Pick<Detector, 'graph'>, modalities: readonly string[] = []): BacktestNetwork {
+export function singleCluster(
+  network: string,
+  nodes: string[],
+  model: Pick<Detector, 'graph'>,
+  modalities: readonly string[] = [],
+): BacktestNetwork {
   const known = new Map(model.graph.nodes.map((node, i) => [node, i]));
   const edge = (a: string, b: string): number => {
     const i = known.get(a);
@@ -74,7 +99,10 @@ export function singleCluster(network: string, nodes: string[], model: Pick<Dete
     if (i === undefined || j === undefined) return a === b ? 0 : 1;
     return model.graph.adjacency[i][j] > 0 ? model.graph.adjacency[i][j] : 0;
   };
-  const layout = { network, clusters: [{ id: 'all', nodes: nodes.map((id) => ({ id, modalities: [...modalities] })) }] };
+  const layout = {
+    network,
+    clusters: [{ id: 'all', nodes: nodes.map((id) => ({ id, modalities: [...modalities] })) }],
+  };
   const directory = new NodeDirectory({ ...layout, version: layoutVersion(layout) });
   const adjacency: AdjacencyProvider = (_network, _cluster, list) => list.map((a) => list.map((b) => edge(a, b)));
   const neighbours = new Map(nodes.map((a) => [a, nodes.filter((b) => b !== a && edge(a, b) > 0)]));

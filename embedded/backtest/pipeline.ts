@@ -65,7 +65,11 @@ class CapturingProducer implements TransportProducer {
         this.frames.push(decoded.frame);
       } else if (topic === DLQ) {
         const headers = message.headers ?? {};
-        this.rejected.push({ code: headers['x-wsn-error-code'] ?? '?', reason: headers['x-wsn-error'] ?? '?', offset: Number(headers['x-wsn-source-offset'] ?? -1) });
+        this.rejected.push({
+          code: headers['x-wsn-error-code'] ?? '?',
+          reason: headers['x-wsn-error'] ?? '?',
+          offset: Number(headers['x-wsn-source-offset'] ?? -1),
+        });
       }
     }
   }
@@ -107,15 +111,34 @@ export class BacktestPipeline {
       const first = this.offset;
       const messages = slice.map((reading, k) => {
         const message = readingMessage(reading);
-        return { topic: READINGS, partition: 0, offset: String(first + k), key: message.key, value: Buffer.from(message.value as string), headers: {}, timestamp: 0 };
+        return {
+          topic: READINGS,
+          partition: 0,
+          offset: String(first + k),
+          key: message.key,
+          value: Buffer.from(message.value as string),
+          headers: {},
+          timestamp: 0,
+        };
       });
       this.offset += slice.length;
       const before = this.producer.rejected.length;
-      const outcome = await this.ingest.handleBatch({ topic: READINGS, partition: 0, messages, highWatermark: String(this.offset) });
+      const outcome = await this.ingest.handleBatch({
+        topic: READINGS,
+        partition: 0,
+        messages,
+        highWatermark: String(this.offset),
+      });
       this.accepted += outcome.accepted;
       for (const rejection of this.producer.rejected.slice(before)) {
         const reading = slice[rejection.offset - first];
-        this.rejected.push({ index: rejection.offset, node: reading?.node ?? '?', ts: reading?.ts ?? NaN, code: rejection.code, reason: rejection.reason });
+        this.rejected.push({
+          index: rejection.offset,
+          node: reading?.node ?? '?',
+          ts: reading?.ts ?? NaN,
+          code: rejection.code,
+          reason: rejection.reason,
+        });
       }
       await this.scoreReady(onTick);
     }

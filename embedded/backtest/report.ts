@@ -5,7 +5,14 @@ import type { BacktestResult } from './run.ts';
 const fixed = (value: number | null, digits = 2): string => (value === null ? '–' : value.toFixed(digits));
 
 function kindCells(k: KindMetrics): string[] {
-  return [`${k.detected}/${k.events}`, fixed(k.recall), fixed(k.medianTicksToDetect, 1), fixed(k.coverage), fixed(k.localization), fixed(k.modalityRight)];
+  return [
+    `${k.detected}/${k.events}`,
+    fixed(k.recall),
+    fixed(k.medianTicksToDetect, 1),
+    fixed(k.coverage),
+    fixed(k.localization),
+    fixed(k.modalityRight),
+  ];
 }
 
 /** One markdown table: a row per scorer × kind, then the scorer's totals. */
@@ -17,8 +24,11 @@ export function metricsMarkdown(result: Pick<BacktestResult, 'scorers'>): string
   for (const scorer of result.scorers) {
     const m = scorer.metrics;
     if (!m) continue;
-    for (const k of m.kinds) lines.push(`| ${scorer.name} | ${scorer.threshold} | ${k.kind} | ${kindCells(k).join(' | ')} | | |`);
-    lines.push(`| **${scorer.name}** | ${scorer.threshold} | **all** | ${kindCells(m.all).join(' | ')} | ${m.falseAlertsPerNodeDay.toFixed(3)} (${m.falseAlerts} in ${m.nodeDays.toFixed(1)}) | ${m.f1.toFixed(3)} |`);
+    for (const k of m.kinds)
+      lines.push(`| ${scorer.name} | ${scorer.threshold} | ${k.kind} | ${kindCells(k).join(' | ')} | | |`);
+    lines.push(
+      `| **${scorer.name}** | ${scorer.threshold} | **all** | ${kindCells(m.all).join(' | ')} | ${m.falseAlertsPerNodeDay.toFixed(3)} (${m.falseAlerts} in ${m.nodeDays.toFixed(1)}) | ${m.f1.toFixed(3)} |`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -29,9 +39,13 @@ export function metricsText(result: Pick<BacktestResult, 'scorers'>): string {
   for (const scorer of result.scorers) {
     const m: EventMetrics | undefined = scorer.metrics;
     if (!m) continue;
-    out.push(`${scorer.name} (threshold ${scorer.threshold}): event recall ${m.all.detected}/${m.all.events} = ${m.all.recall.toFixed(2)}, median ${fixed(m.all.medianTicksToDetect, 1)} ticks to detect, localization ${fixed(m.all.localization)}, false alerts ${m.falseAlerts} = ${m.falseAlertsPerNodeDay.toFixed(3)} per node-day, alert precision ${m.precision.toFixed(2)}, event F1 ${m.f1.toFixed(3)}`);
+    out.push(
+      `${scorer.name} (threshold ${scorer.threshold}): event recall ${m.all.detected}/${m.all.events} = ${m.all.recall.toFixed(2)}, median ${fixed(m.all.medianTicksToDetect, 1)} ticks to detect, localization ${fixed(m.all.localization)}, false alerts ${m.falseAlerts} = ${m.falseAlertsPerNodeDay.toFixed(3)} per node-day, alert precision ${m.precision.toFixed(2)}, event F1 ${m.f1.toFixed(3)}`,
+    );
     for (const k of m.kinds) {
-      out.push(`  ${k.kind.padEnd(10)} ${`${k.detected}/${k.events}`.padStart(7)} recall ${k.recall.toFixed(2)}  ticks to detect ${fixed(k.medianTicksToDetect, 1).padStart(6)}  coverage ${fixed(k.coverage)}  localization ${fixed(k.localization)}  modality named ${fixed(k.modalityRight)}`);
+      out.push(
+        `  ${k.kind.padEnd(10)} ${`${k.detected}/${k.events}`.padStart(7)} recall ${k.recall.toFixed(2)}  ticks to detect ${fixed(k.medianTicksToDetect, 1).padStart(6)}  coverage ${fixed(k.coverage)}  localization ${fixed(k.localization)}  modality named ${fixed(k.modalityRight)}`,
+      );
     }
   }
   return out.join('\n') + '\n';
@@ -53,7 +67,11 @@ export function metricsJson(result: BacktestResult): unknown {
       alerts: s.spans.length,
       metrics: s.metrics && {
         ...s.metrics,
-        outcomes: s.metrics.outcomes.map((o) => ({ ...o, event: { ...o.event, start: new Date(o.event.start).toISOString(), end: new Date(o.event.end).toISOString() }, firedAt: o.firedAt === null ? null : new Date(o.firedAt).toISOString() })),
+        outcomes: s.metrics.outcomes.map((o) => ({
+          ...o,
+          event: { ...o.event, start: new Date(o.event.start).toISOString(), end: new Date(o.event.end).toISOString() },
+          firedAt: o.firedAt === null ? null : new Date(o.firedAt).toISOString(),
+        })),
       },
     })),
   };

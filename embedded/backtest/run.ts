@@ -90,7 +90,9 @@ class CsvOut {
   }
   async close(): Promise<void> {
     await this.flush();
-    await new Promise<void>((resolve, reject) => this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
   }
 }
 
@@ -100,20 +102,47 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const started = performance.now();
   const { readings, directory, progress } = options;
   const modalities = [...options.model.config.modalities];
-  const pipeline = new BacktestPipeline({ config: options.config, directory, model: options.model, policy: options.policy, adjacency: options.adjacency, logger: options.logger });
-  const stream = new AlignedStream(directory.clusters.flatMap((c) => c.nodes), modalities);
-  const scores = options.scoresOut ? new CsvOut(options.scoresOut, ['tick', 'node', 'cluster', 'probability', ...modalities.map((m) => `error_${m}`), 'is_anomaly'].join(',')) : null;
+  const pipeline = new BacktestPipeline({
+    config: options.config,
+    directory,
+    model: options.model,
+    policy: options.policy,
+    adjacency: options.adjacency,
+    logger: options.logger,
+  });
+  const stream = new AlignedStream(
+    directory.clusters.flatMap((c) => c.nodes),
+    modalities,
+  );
+  const scores = options.scoresOut
+    ? new CsvOut(
+        options.scoresOut,
+        ['tick', 'node', 'cluster', 'probability', ...modalities.map((m) => `error_${m}`), 'is_anomaly'].join(','),
+      )
+    : null;
   const recorder = new TickRecorder(stream, modalities, scores, options);
   await pushAll(readings, pipeline, recorder, { started, progress });
 
-  const scorers: ScorerResult[] = [{ name: options.modelName, threshold: options.policy.threshold.toFixed(3), spans: alertSpans(recorder.transitions) }];
+  const scorers: ScorerResult[] = [
+    {
+      name: options.modelName,
+      threshold: options.policy.threshold.toFixed(3),
+      spans: alertSpans(recorder.transitions),
+    },
+  ];
   let baselines: BaselineRun[] = [];
   if ((options.baselines ?? options.events !== undefined) && recorder.ticks > 0) {
     baselines = await scoreBaselines(stream, recorder.ticks, options);
-    for (const run of baselines) scorers.push({ name: run.name, threshold: `0.5 (raw ${run.rawThreshold.toFixed(3)})`, spans: alertSpans(run.transitions) });
+    for (const run of baselines)
+      scorers.push({
+        name: run.name,
+        threshold: `0.5 (raw ${run.rawThreshold.toFixed(3)})`,
+        spans: alertSpans(run.transitions),
+      });
   }
   if (options.alertsOut) await writeAlerts(options.alertsOut, scorers);
-  if (options.events && recorder.firstTick !== null && recorder.lastTick !== null) measureEvents(options.events, scorers, { first: recorder.firstTick, last: recorder.lastTick }, options);
+  if (options.events && recorder.firstTick !== null && recorder.lastTick !== null)
+    measureEvents(options.events, scorers, { first: recorder.firstTick, last: recorder.lastTick }, options);
   return {
     readings: readings.length,
     accepted: pipeline.accepted,
@@ -147,7 +176,11 @@ class TickRecorder {
   nodeTicksScored = 0;
   firing = 0;
   readonly transitions: Array<{ tick: number; alert: Alert }> = [];
-  private sinkBatch: { frames: Frame[]; scores: ClusterScore[]; alerts: Alert[] } = { frames: [], scores: [], alerts: [] };
+  private sinkBatch: { frames: Frame[]; scores: ClusterScore[]; alerts: Alert[] } = {
+    frames: [],
+    scores: [],
+    alerts: [],
+  };
 
   constructor(
     private readonly stream: AlignedStream,
@@ -165,7 +198,16 @@ class TickRecorder {
       for (const node of score.nodes) {
         this.nodeTicksScored++;
         if (this.scores) {
-          await this.scores.line([iso(tick), node.node, score.cluster, node.probability.toFixed(5), ...this.modalities.map((m) => (node.reconstructionError[m] ?? 0).toFixed(5)), node.isAnomaly ? 1 : 0].join(','));
+          await this.scores.line(
+            [
+              iso(tick),
+              node.node,
+              score.cluster,
+              node.probability.toFixed(5),
+              ...this.modalities.map((m) => (node.reconstructionError[m] ?? 0).toFixed(5)),
+              node.isAnomaly ? 1 : 0,
+            ].join(','),
+          );
         }
       }
     }
@@ -196,7 +238,12 @@ class TickRecorder {
 }
 
 /** The readings through the pipeline in chunks, with progress every 5 s of wall time (whatever stderr is) and at the end. */
-async function pushAll(readings: Reading[], pipeline: BacktestPipeline, recorder: TickRecorder, { started, progress }: { started: number; progress: (message: string) => void }): Promise<void> {
+async function pushAll(
+  readings: Reading[],
+  pipeline: BacktestPipeline,
+  recorder: TickRecorder,
+  { started, progress }: { started: number; progress: (message: string) => void },
+): Promise<void> {
   let lastReport = performance.now();
   const report = (done: number): void => {
     const seconds = (performance.now() - started) / 1000;
@@ -217,7 +264,9 @@ async function pushAll(readings: Reading[], pipeline: BacktestPipeline, recorder
   await recorder.close();
   report(readings.length);
   if (pipeline.rejected.length > 0) {
-    progress(`backtest: ${pipeline.rejected.length} reading(s) rejected by ingest (the first: reading ${pipeline.rejected[0].index + 1}, node ${pipeline.rejected[0].node}: ${pipeline.rejected[0].code}: ${pipeline.rejected[0].reason})`);
+    progress(
+      `backtest: ${pipeline.rejected.length} reading(s) rejected by ingest (the first: reading ${pipeline.rejected[0].index + 1}, node ${pipeline.rejected[0].node}: ${pipeline.rejected[0].code}: ${pipeline.rejected[0].reason})`,
+    );
   }
 }
 
@@ -228,7 +277,9 @@ async function scoreBaselines(stream: AlignedStream, ticks: number, options: Bac
   return runBaselines(stream, {
     fitTicks,
     neighbours: options.neighbours,
-    nearest: options.nearest ? options.nearest(stream.nodes) : stream.nodes.map((_, i) => (i + 1) % stream.nodes.length),
+    nearest: options.nearest
+      ? options.nearest(stream.nodes)
+      : stream.nodes.map((_, i) => (i + 1) % stream.nodes.length),
     policy: options.policy,
     seed: options.seed ?? 1,
     onProgress: options.progress,
@@ -238,17 +289,42 @@ async function scoreBaselines(stream: AlignedStream, ticks: number, options: Bac
 async function writeAlerts(file: string, scorers: ScorerResult[]): Promise<void> {
   const out = new CsvOut(file, 'scorer,node,cluster,kind,modality,since,fired,resolved,probability');
   for (const scorer of scorers) {
-    for (const s of scorer.spans) await out.line([scorer.name, s.node, s.cluster, s.kind, s.modality, iso(s.since), iso(s.fired), s.resolved === null ? '' : iso(s.resolved), s.probability.toFixed(4)].join(','));
+    for (const s of scorer.spans)
+      await out.line(
+        [
+          scorer.name,
+          s.node,
+          s.cluster,
+          s.kind,
+          s.modality,
+          iso(s.since),
+          iso(s.fired),
+          s.resolved === null ? '' : iso(s.resolved),
+          s.probability.toFixed(4),
+        ].join(','),
+      );
   }
   await out.close();
 }
 
 /** Each scorer's alerts against the known events, over the evaluated span (from --from, else the first tick, to the last). */
-function measureEvents(events: FaultEvent[], scorers: ScorerResult[], span: { first: number; last: number }, options: BacktestOptions): void {
+function measureEvents(
+  events: FaultEvent[],
+  scorers: ScorerResult[],
+  span: { first: number; last: number },
+  options: BacktestOptions,
+): void {
   const { directory } = options;
   const clusterOf = new Map<string, string>();
   for (const cluster of directory.clusters) for (const node of cluster.nodes) clusterOf.set(node, cluster.id);
   const from = Math.max(span.first, options.evaluateFrom ?? span.first);
-  const metricOptions = { tickMs: options.config.ingest.tickMs, graceTicks: options.graceTicks ?? options.model.config.window, from, to: span.last, nodes: directory.nodeCount, clusterOf };
+  const metricOptions = {
+    tickMs: options.config.ingest.tickMs,
+    graceTicks: options.graceTicks ?? options.model.config.window,
+    from,
+    to: span.last,
+    nodes: directory.nodeCount,
+    clusterOf,
+  };
   for (const scorer of scorers) scorer.metrics = eventMetrics(events, scorer.spans, metricOptions);
 }

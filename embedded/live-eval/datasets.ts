@@ -36,7 +36,11 @@ export interface LiveDataset {
 const IBRL_FIRST_EPOCH = 14285;
 const IBRL_LAST_EPOCH = 28682;
 
-function spread(readings: readonly Reading[], until: number, modalities: readonly string[]): { sigma: Record<string, number>; levels: Map<string, number> } {
+function spread(
+  readings: readonly Reading[],
+  until: number,
+  modalities: readonly string[],
+): { sigma: Record<string, number>; levels: Map<string, number> } {
   const sums = new Map<string, { n: number; s: number; q: number }>();
   for (const r of readings) {
     if (r.ts >= until) break;
@@ -54,7 +58,10 @@ function spread(readings: readonly Reading[], until: number, modalities: readonl
   // σ: the median over nodes of each node's own std (a few broken motes do not inflate it).
   const sigma: Record<string, number> = {};
   for (const m of modalities) {
-    const stds = [...sums].filter(([key, a]) => key.endsWith(`\u0000${m}`) && a.n > 1).map(([, a]) => Math.sqrt(Math.max(0, a.q / a.n - (a.s / a.n) ** 2))).sort((a, b) => a - b);
+    const stds = [...sums]
+      .filter(([key, a]) => key.endsWith(`\u0000${m}`) && a.n > 1)
+      .map(([, a]) => Math.sqrt(Math.max(0, a.q / a.n - (a.s / a.n) ** 2)))
+      .sort((a, b) => a - b);
     sigma[m] = stds.length ? stds[stds.length >> 1] : 1;
   }
   const levels = new Map([...sums].map(([key, a]) => [key, a.s / a.n]));
@@ -74,7 +81,16 @@ function wellReporting(readings: readonly Reading[], from: number, to: number): 
  * The IBRL excerpt's last 40 % of epochs as the test part (the paper
  * protocol's split), with `warmupHours` of the training part before it.
  */
-export async function ibrlDataset(dir: string, options: { network: string; tickMs: number; warmupHours: number; modalities: string[]; onProgress?: (m: string) => void }): Promise<LiveDataset> {
+export async function ibrlDataset(
+  dir: string,
+  options: {
+    network: string;
+    tickMs: number;
+    warmupHours: number;
+    modalities: string[];
+    onProgress?: (m: string) => void;
+  },
+): Promise<LiveDataset> {
   const testEpoch = IBRL_FIRST_EPOCH + Math.trunc((IBRL_LAST_EPOCH - IBRL_FIRST_EPOCH + 1) * 0.6);
   const warmEpoch = testEpoch - Math.round((options.warmupHours * 3_600_000) / 31_000);
   const readings: Reading[] = [];
@@ -88,7 +104,9 @@ export async function ibrlDataset(dir: string, options: { network: string; tickM
     if (raw.epoch >= testEpoch && raw.ts < testFrom) testFrom = raw.ts;
     readings.push({ ...reading, values });
   }
-  options.onProgress?.(`ibrl: ${readings.length} readings from epoch ${warmEpoch} (${bad} bad line(s) skipped by the reader); test part from epoch ${testEpoch}`);
+  options.onProgress?.(
+    `ibrl: ${readings.length} readings from epoch ${warmEpoch} (${bad} bad line(s) skipped by the reader); test part from epoch ${testEpoch}`,
+  );
   const testTo = readings[readings.length - 1].ts;
   const topology = createTopology(loadTopology(path.join(dir, 'node.txt')));
   const { sigma, levels } = spread(readings, testFrom, options.modalities);
@@ -125,7 +143,13 @@ export function parseSyntheticSource(dataSource: string | undefined): SyntheticS
  * seed 1, the first 2,000 samples; one sample per 5 minutes), continued past
  * its training samples: a day of warm-up, then `testDays` days of test.
  */
-export function syntheticDataset(options: { network: string; workDir: string; testDays: number; start: number; source?: SyntheticSource }): LiveDataset {
+export function syntheticDataset(options: {
+  network: string;
+  workDir: string;
+  testDays: number;
+  start: number;
+  source?: SyntheticSource;
+}): LiveDataset {
   const tickMs = 300_000;
   const perDay = 288;
   const { nodes, steps: trained, seed } = options.source ?? { nodes: 12, steps: 2_000, seed: 1 };
@@ -140,12 +164,22 @@ export function syntheticDataset(options: { network: string; workDir: string; te
     series.nodes.forEach((node, n) => {
       const values = Object.fromEntries(series.modalities.map((m, k) => [m, series.data[(t * N + n) * M + k]]));
       // Gateways stamp readings a little after the round starts.
-      readings.push({ network: options.network, node, ts: options.start + (t - first) * tickMs + 2_000 + n * 300, values });
+      readings.push({
+        network: options.network,
+        node,
+        ts: options.start + (t - first) * tickMs + 2_000 + n * 300,
+        values,
+      });
     });
   }
   mkdirSync(options.workDir, { recursive: true });
   const nodeFile = path.join(options.workDir, 'synthetic-nodes.txt');
-  writeFileSync(nodeFile, series.nodes.map((node, n) => `${node} ${synthetic.positions[n][0].toFixed(2)} ${synthetic.positions[n][1].toFixed(2)}`).join('\n') + '\n');
+  writeFileSync(
+    nodeFile,
+    series.nodes
+      .map((node, n) => `${node} ${synthetic.positions[n][0].toFixed(2)} ${synthetic.positions[n][1].toFixed(2)}`)
+      .join('\n') + '\n',
+  );
   const testFrom = options.start + perDay * tickMs;
   const { sigma, levels } = spread(readings, testFrom, series.modalities);
   return {

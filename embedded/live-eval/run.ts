@@ -38,7 +38,17 @@ export interface ScorerSummary {
   name: string;
   threshold: string;
   /** Per kind: recall per seed, ticks to detect of every detected event, localization and coverage pooled. */
-  kinds: Map<string, { events: number; recallBySeed: number[]; ticksToDetect: number[]; localized: number; detected: number; coverage: number[] }>;
+  kinds: Map<
+    string,
+    {
+      events: number;
+      recallBySeed: number[];
+      ticksToDetect: number[];
+      localized: number;
+      detected: number;
+      coverage: number[];
+    }
+  >;
   f1BySeed: number[];
   recallBySeed: number[];
   precisionBySeed: number[];
@@ -62,7 +72,13 @@ export interface LiveEvalResult {
   ticksPerRun: number;
 }
 
-const toEvent = (fault: LiveFault): FaultEvent => ({ node: fault.node, modality: fault.modality, start: fault.start, end: fault.end, kind: fault.kind });
+const toEvent = (fault: LiveFault): FaultEvent => ({
+  node: fault.node,
+  modality: fault.modality,
+  start: fault.start,
+  end: fault.end,
+  kind: fault.kind,
+});
 
 export async function runLiveEvaluation(options: LiveEvalOptions): Promise<LiveEvalResult> {
   const { dataset, progress } = options;
@@ -84,7 +100,9 @@ export async function runLiveEvaluation(options: LiveEvalOptions): Promise<LiveE
         tallies[i].alerts += m.countedAlerts;
         tallies[i].matchedAlerts += m.matchedAlerts;
         summaries[i].injectedFalseAlertsPerNodeDay.push(m.falseAlertsPerNodeDay);
-        progress(`${dataset.name} seed ${seed} run ${run + 1}: ${scorer.name}: recall ${m.all.recall.toFixed(2)}, F1 ${m.f1.toFixed(3)}`);
+        progress(
+          `${dataset.name} seed ${seed} run ${run + 1}: ${scorer.name}: recall ${m.all.recall.toFixed(2)}, F1 ${m.f1.toFixed(3)}`,
+        );
       });
     }
     summaries.forEach((summary, i) => addSeed(summary, tallies[i]));
@@ -107,7 +125,9 @@ type Backtester = (readings: Reading[], events: FaultEvent[], label: string) => 
 function backtester(options: LiveEvalOptions): Backtester {
   const { dataset, progress } = options;
   const config: Config = { ...options.config, ingest: { ...options.config.ingest, tickMs: dataset.tickMs } };
-  const network = networkFromTopology(config.network, dataset.topology, [...new Set(dataset.readings.slice(0, 10_000).flatMap((r) => Object.keys(r.values)))]);
+  const network = networkFromTopology(config.network, dataset.topology, [
+    ...new Set(dataset.readings.slice(0, 10_000).flatMap((r) => Object.keys(r.values))),
+  ]);
   const policy = policyWith(config, options.model.threshold);
   const warmupTicks = Math.max(2, Math.floor((dataset.testFrom - dataset.readings[0].ts) / dataset.tickMs));
   return (readings, events, label) =>
@@ -148,7 +168,12 @@ function emptySummary(scorer: ScorerResult): ScorerSummary {
 }
 
 /** One injected run: its own fault plan over the test part (written to the work folder as an events file), injected and backtested. */
-async function injectedRun(options: LiveEvalOptions, backtest: Backtester, seed: number, run: number): Promise<{ list: FaultEvent[]; result: BacktestResult }> {
+async function injectedRun(
+  options: LiveEvalOptions,
+  backtest: Backtester,
+  seed: number,
+  run: number,
+): Promise<{ list: FaultEvent[]; result: BacktestResult }> {
   const { dataset } = options;
   const rng = createRng(seed * 7919 + run);
   const faults = planLiveFaults({
@@ -167,7 +192,9 @@ async function injectedRun(options: LiveEvalOptions, backtest: Backtester, seed:
   const list = faults.map(toEvent);
   const file = path.join(options.workDir, `${dataset.name}-seed${seed}-run${run + 1}-events.csv`);
   writeFileSync(file, formatEventsCsv(list));
-  options.progress(`${dataset.name} seed ${seed} run ${run + 1}: ${list.length} faults (${[...new Set(list.map((e) => e.kind))].join(', ')}), events in ${file}`);
+  options.progress(
+    `${dataset.name} seed ${seed} run ${run + 1}: ${list.length} faults (${[...new Set(list.map((e) => e.kind))].join(', ')}), events in ${file}`,
+  );
   const injected = applyLiveFaults(dataset.readings, faults, dataset.sigma, seed * 31 + run);
   const result = await backtest(injected, list, `seed ${seed} run ${run + 1}`);
   return { list, result };
@@ -190,7 +217,14 @@ function addSeed(summary: ScorerSummary, tally: SeedTally): void {
   summary.f1BySeed.push(precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall));
   for (const kind of new Set(list.map((o) => o.event.kind))) {
     const mine = list.filter((o) => o.event.kind === kind);
-    const entry = summary.kinds.get(kind) ?? { events: 0, recallBySeed: [], ticksToDetect: [], localized: 0, detected: 0, coverage: [] };
+    const entry = summary.kinds.get(kind) ?? {
+      events: 0,
+      recallBySeed: [],
+      ticksToDetect: [],
+      localized: 0,
+      detected: 0,
+      coverage: [],
+    };
     const detected = mine.filter((o) => o.detected);
     entry.events += mine.length;
     entry.recallBySeed.push(detected.length / mine.length);

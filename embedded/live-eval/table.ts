@@ -19,11 +19,17 @@ const num = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(d
 export function liveEvalMarkdown(result: LiveEvalResult): string {
   const lines: string[] = [];
   const names = result.scorers.map((s) => s.name);
-  lines.push(`**${result.dataset}**: ${result.description}. Seeds ${result.seeds.join(', ')}, ${result.runsPerSeed} injected run(s) per seed, ${result.events} fault events in all; ${result.ticksPerRun} ticks per run.`);
+  lines.push(
+    `**${result.dataset}**: ${result.description}. Seeds ${result.seeds.join(', ')}, ${result.runsPerSeed} injected run(s) per seed, ${result.events} fault events in all; ${result.ticksPerRun} ticks per run.`,
+  );
   lines.push('');
-  lines.push('Per kind: event recall (mean ± sd over seeds) · median ticks from the fault\'s start to the alert · localization (share of detected events where no other node of the cluster alerted) · alert coverage (share of the fault\'s ticks an alert was firing).');
+  lines.push(
+    "Per kind: event recall (mean ± sd over seeds) · median ticks from the fault's start to the alert · localization (share of detected events where no other node of the cluster alerted) · alert coverage (share of the fault's ticks an alert was firing).",
+  );
   lines.push('');
-  lines.push(`| kind | events | ${names.map((n) => `${n} recall | ${n} ticks to detect | ${n} localization | ${n} coverage`).join(' | ')} |`);
+  lines.push(
+    `| kind | events | ${names.map((n) => `${n} recall | ${n} ticks to detect | ${n} localization | ${n} coverage`).join(' | ')} |`,
+  );
   lines.push(`| --- | --- | ${names.map(() => '--- | --- | --- | ---').join(' | ')} |`);
   const kinds = LIVE_FAULT_KINDS.filter((k) => result.scorers[0].kinds.has(k));
   for (const kind of kinds) {
@@ -34,7 +40,9 @@ export function liveEvalMarkdown(result: LiveEvalResult): string {
     lines.push(`| ${kind} | ${result.scorers[0].kinds.get(kind)!.events} | ${cells.join(' | ')} |`);
   }
   lines.push('');
-  lines.push('| scorer | alert threshold | event recall | alert precision | event F1 | false alerts / node-day, clean test data | false alerts / node-day outside the faults, injected runs |');
+  lines.push(
+    '| scorer | alert threshold | event recall | alert precision | event F1 | false alerts / node-day, clean test data | false alerts / node-day outside the faults, injected runs |',
+  );
   lines.push('| --- | --- | --- | --- | --- | --- | --- |');
   for (const s of result.scorers) {
     lines.push(

@@ -42,7 +42,11 @@ export class NeighbourMedianScorer extends BaselineScorer {
 
   private neighbourIndices(series: Series): number[][] {
     const position = new Map(series.nodes.map((id, i) => [id, i]));
-    return series.nodes.map((id) => (this.neighbours.get(id) ?? []).map((j) => position.get(j)).filter((j): j is number => j !== undefined && j !== position.get(id)));
+    return series.nodes.map((id) =>
+      (this.neighbours.get(id) ?? [])
+        .map((j) => position.get(j))
+        .filter((j): j is number => j !== undefined && j !== position.get(id)),
+    );
   }
 
   /** Residuals (rows × N × M) of the steps [from, to); NaN where a node has no neighbour in the series. */
@@ -132,7 +136,8 @@ export class NeighbourMedianScorer extends BaselineScorer {
     for (let n = 0; n < N; n++) {
       const mean = this.residualMean.get(series.nodes[n]);
       const std = this.residualStd.get(series.nodes[n]);
-      if (!mean || !std) throw new Error(`neighbour-median: node ${series.nodes[n]} was not in the training series (call fit first)`);
+      if (!mean || !std)
+        throw new Error(`neighbour-median: node ${series.nodes[n]} was not in the training series (call fit first)`);
       for (let t = 0; t < to - from; t++) {
         let worst = 0;
         for (let m = 0; m < M; m++) {
@@ -148,7 +153,10 @@ export class NeighbourMedianScorer extends BaselineScorer {
 }
 
 /** The k nearest nodes of each node by Euclidean position (ties by id order). */
-export function nearestNeighbours(positions: ReadonlyMap<NodeId, { x: number; y: number }>, k: number): Map<NodeId, NodeId[]> {
+export function nearestNeighbours(
+  positions: ReadonlyMap<NodeId, { x: number; y: number }>,
+  k: number,
+): Map<NodeId, NodeId[]> {
   const ids = [...positions.keys()];
   const out = new Map<NodeId, NodeId[]>();
   for (const id of ids) {
@@ -157,7 +165,10 @@ export function nearestNeighbours(positions: ReadonlyMap<NodeId, { x: number; y:
       .filter((j) => j !== id)
       .map((j) => ({ j, d: Math.hypot(positions.get(j)!.x - p.x, positions.get(j)!.y - p.y) }))
       .sort((a, b) => a.d - b.d);
-    out.set(id, others.slice(0, k).map((o) => o.j));
+    out.set(
+      id,
+      others.slice(0, k).map((o) => o.j),
+    );
   }
   return out;
 }

@@ -7,7 +7,14 @@ import type { SeriesScorer, SeriesScores } from '../scoring.ts';
  * threshold, so p ≥ 0.5 exactly when s ≥ s*. The cluster takes its most
  * anomalous node.
  */
-export function toSeriesScores(raw: Float32Array, from: number, to: number, nodes: number, modalities: number, rawThreshold: number): SeriesScores {
+export function toSeriesScores(
+  raw: Float32Array,
+  from: number,
+  to: number,
+  nodes: number,
+  modalities: number,
+  rawThreshold: number,
+): SeriesScores {
   const rows = to - from;
   const node = new Float32Array(rows * nodes);
   const cluster = new Float32Array(rows);
@@ -64,6 +71,13 @@ export abstract class BaselineScorer implements SeriesScorer, CalibratedBaseline
   abstract rawScores(series: Series, from: number, to: number): Float32Array;
 
   async scoreSeries(series: Series, from: number, to: number): Promise<SeriesScores> {
-    return toSeriesScores(this.rawScores(series, from, to), from, to, series.nodes.length, series.modalities.length, this.rawThreshold);
+    return toSeriesScores(
+      this.rawScores(series, from, to),
+      from,
+      to,
+      series.nodes.length,
+      series.modalities.length,
+      this.rawThreshold,
+    );
   }
 }

@@ -27,19 +27,36 @@ export interface CalibrationInput {
  * the paper protocol run inside the training range, with its own check points
  * and injections. The scorer's own `threshold` is not used.
  */
-export async function thresholdOnTraining(scorer: SeriesScorer, input: CalibrationInput): Promise<{ threshold: number; counts: Counts }> {
+export async function thresholdOnTraining(
+  scorer: SeriesScorer,
+  input: CalibrationInput,
+): Promise<{ threshold: number; counts: Counts }> {
   const { protocol } = input;
   // The training range as a stand-in test range: its own check points, its own injections.
   const checkPoints = checkPointsIn(0, input.trainEnd, protocol);
   const rng = createRng(input.seed ^ 0x5eed);
-  const plan = planPaperInjections(input.raw, checkPoints, rng, { injectionLength: protocol.injectionLength, window: protocol.window, nearest: input.nearest });
+  const plan = planPaperInjections(input.raw, checkPoints, rng, {
+    injectionLength: protocol.injectionLength,
+    window: protocol.window,
+    nearest: input.nearest,
+  });
   const trainOnly: Series = { ...input.normalized, steps: input.trainEnd };
-  const { outcomes } = await runProtocol(scorer, trainOnly, protocol.window - 1, checkPoints, injectedCases(input.raw, plan, input.injectionStats, input.normalization), protocol.window);
+  const { outcomes } = await runProtocol(
+    scorer,
+    trainOnly,
+    protocol.window - 1,
+    checkPoints,
+    injectedCases(input.raw, plan, input.injectionStats, input.normalization),
+    protocol.window,
+  );
   return bestF1Threshold(outcomes);
 }
 
 /** Sets `scorer.rawThreshold` to the best-F1 raw threshold on injected training data; returns the training counts. */
-export async function calibrateOnTraining(scorer: SeriesScorer & CalibratedBaseline, input: CalibrationInput): Promise<{ rawThreshold: number; counts: Counts }> {
+export async function calibrateOnTraining(
+  scorer: SeriesScorer & CalibratedBaseline,
+  input: CalibrationInput,
+): Promise<{ rawThreshold: number; counts: Counts }> {
   // Unit raw threshold: p = s / (s + 1), so a probability maps back to s = p / (1 − p).
   scorer.rawThreshold = 1;
   const best = await thresholdOnTraining(scorer, input);

@@ -16,7 +16,13 @@ export function selectNodes(series: Series, indices: readonly number[]): Series 
   for (let t = 0; t < series.steps; t++) {
     indices.forEach((n, k) => data.set(series.data.subarray((t * N + n) * M, (t * N + n) * M + M), (t * K + k) * M));
   }
-  return { nodes: indices.map((n) => series.nodes[n]), modalities: [...series.modalities], steps: series.steps, data, times: series.times };
+  return {
+    nodes: indices.map((n) => series.nodes[n]),
+    modalities: [...series.modalities],
+    steps: series.steps,
+    data,
+    times: series.times,
+  };
 }
 
 /** Monotone map of [0, 1] that sends `threshold` to 0.5. */

@@ -14,7 +14,12 @@ export interface FalseAlarms {
  * to or above the threshold is one alarm (a node staying anomalous for many
  * windows raises one alarm, as an alerting system would).
  */
-export function falseAlarms(scores: SeriesScores, nodes: number, threshold: number, secondsPerStep: number): FalseAlarms {
+export function falseAlarms(
+  scores: SeriesScores,
+  nodes: number,
+  threshold: number,
+  secondsPerStep: number,
+): FalseAlarms {
   const rows = scores.to - scores.from;
   let onsets = 0;
   for (let n = 0; n < nodes; n++) {

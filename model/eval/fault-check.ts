@@ -18,7 +18,14 @@
 import { parseArgs } from 'node:util';
 import { createRng } from '../../common/random.ts';
 import { loadIbrl, readIbrlPositions } from '../../sources/ibrl.ts';
-import { FAULT_CATALOGUE, drawFault, faultLabelSpan, injectAnomaly, type FaultKind, type Injection } from '../../sources/inject.ts';
+import {
+  FAULT_CATALOGUE,
+  drawFault,
+  faultLabelSpan,
+  injectAnomaly,
+  type FaultKind,
+  type Injection,
+} from '../../sources/inject.ts';
 import { computeStats, modalityRange } from '../../sources/normalize.ts';
 import type { Series } from '../../sources/series.ts';
 import { generateSyntheticNetwork } from '../../sources/synthetic.ts';
@@ -31,7 +38,8 @@ import { loadDetector } from '../io.ts';
 export function normalizeLikeLive(detector: Detector, raw: Series): Series {
   const nm = raw.nodes.length * raw.modalities.length;
   const data = new Float32Array(raw.data.length);
-  for (let t = 0; t < raw.steps; t++) data.set(detector.normalizeValues(raw.nodes, raw.data.subarray(t * nm, (t + 1) * nm)), t * nm);
+  for (let t = 0; t < raw.steps; t++)
+    data.set(detector.normalizeValues(raw.nodes, raw.data.subarray(t * nm, (t + 1) * nm)), t * nm);
   return { ...raw, data };
 }
 
@@ -50,11 +58,20 @@ interface Progress {
 }
 
 /** The real failure: the test-part mote furthest above its neighbours' median temperature. */
-export async function checkRealFailure(detector: Detector, raw: Series, graph: ClusterGraph, from: number, secondsPerStep: number, log: Progress): Promise<void> {
+export async function checkRealFailure(
+  detector: Detector,
+  raw: Series,
+  graph: ClusterGraph,
+  from: number,
+  secondsPerStep: number,
+  log: Progress,
+): Promise<void> {
   const n = raw.nodes.length;
   const m = raw.modalities.length;
   const temperature = raw.modalities.indexOf('temperature');
-  const deviation = (t: number, i: number): number => raw.data[(t * n + i) * m + temperature] - median(neighbours(graph, i).map((j) => raw.data[(t * n + j) * m + temperature]));
+  const deviation = (t: number, i: number): number =>
+    raw.data[(t * n + i) * m + temperature] -
+    median(neighbours(graph, i).map((j) => raw.data[(t * n + j) * m + temperature]));
   let worst = { node: -1, ticks: 0 };
   for (let i = 0; i < n; i++) {
     let ticks = 0;
@@ -70,7 +87,13 @@ export async function checkRealFailure(detector: Detector, raw: Series, graph: C
     while (t + run < raw.steps && deviation(t + run, i) > 5) run++;
     if (run >= Math.min(hour, raw.steps - t)) departed = t;
   }
-  log(`real failure: mote ${raw.nodes[i]} is > 5 °C above its neighbours' median (${neighbours(graph, i).map((j) => raw.nodes[j]).join(', ')}) at ${worst.ticks} test steps; departs at step ${departed} (${raw.steps - departed} steps = ${(((raw.steps - departed) * secondsPerStep) / 3600).toFixed(1)} h before the end)`);
+  log(
+    `real failure: mote ${raw.nodes[i]} is > 5 °C above its neighbours' median (${neighbours(graph, i)
+      .map((j) => raw.nodes[j])
+      .join(
+        ', ',
+      )}) at ${worst.ticks} test steps; departs at step ${departed} (${raw.steps - departed} steps = ${(((raw.steps - departed) * secondsPerStep) / 3600).toFixed(1)} h before the end)`,
+  );
   const series = normalizeLikeLive(detector, raw);
   const scores = await detector.withGraph(graph).scoreSeries(series, from, raw.steps);
   const score = (t: number, node: number): number => scores.node[(t - from) * n + node];
@@ -86,15 +109,22 @@ export async function checkRealFailure(detector: Detector, raw: Series, graph: C
     }
   }
   const trace: string[] = [];
-  for (let t = departed - 2 * hour; t < raw.steps; t += hour) if (t >= from) trace.push(`${t}: ${deviation(t, i).toFixed(1)} °C → ${score(t, i).toFixed(3)}`);
+  for (let t = departed - 2 * hour; t < raw.steps; t += hour)
+    if (t >= from) trace.push(`${t}: ${deviation(t, i).toFixed(1)} °C → ${score(t, i).toFixed(3)}`);
   log(`  threshold ${threshold.toFixed(4)}; hourly (step: departure → score): ${trace.join('; ')}`);
   let early = 0;
   for (let t = from; t < departed - hour; t++) if (score(t, i) >= threshold) early++;
-  log(`  before departing (test steps ${from}..${departed - hour}): ${early} of ${Math.max(0, departed - hour - from)} steps at or above the threshold`);
+  log(
+    `  before departing (test steps ${from}..${departed - hour}): ${early} of ${Math.max(0, departed - hour - from)} steps at or above the threshold`,
+  );
   if (first < 0) log('  never reaches the threshold');
   else {
-    log(`  first at or above the threshold at step ${first}: ${first - departed} steps (${(((first - departed) * secondsPerStep) / 60).toFixed(0)} min) after departing`);
-    log(`  from then to the end: ${raw.steps - first - below} of ${raw.steps - first} steps at or above, ${below} below${lastBelow >= 0 ? ` (last below at step ${lastBelow})` : ''}`);
+    log(
+      `  first at or above the threshold at step ${first}: ${first - departed} steps (${(((first - departed) * secondsPerStep) / 60).toFixed(0)} min) after departing`,
+    );
+    log(
+      `  from then to the end: ${raw.steps - first - below} of ${raw.steps - first} steps at or above, ${below} below${lastBelow >= 0 ? ` (last below at step ${lastBelow})` : ''}`,
+    );
   }
   // Clean motes: every other mote, every test step.
   let above = 0;
@@ -109,7 +139,12 @@ export async function checkRealFailure(detector: Detector, raw: Series, graph: C
     perNode.push({ node: raw.nodes[j], share: mine / (raw.steps - from) });
   }
   perNode.sort((a, b) => b.share - a.share);
-  log(`  clean motes: ${above} of ${total} node-steps at or above the threshold (${((100 * above) / total).toFixed(2)} %); most: ${perNode.slice(0, 5).map((p) => `${p.node} ${(100 * p.share).toFixed(1)} %`).join(', ')}`);
+  log(
+    `  clean motes: ${above} of ${total} node-steps at or above the threshold (${((100 * above) / total).toFixed(2)} %); most: ${perNode
+      .slice(0, 5)
+      .map((p) => `${p.node} ${(100 * p.share).toFixed(1)} %`)
+      .join(', ')}`,
+  );
 }
 
 interface KindResult {
@@ -125,7 +160,15 @@ interface KindResult {
  * normalization) into steps [from, to) of a normalized series, a few at a time
  * on far-apart nodes, scores each copy and reports recall per kind.
  */
-export async function checkInjected(detector: Detector, series: Series, graph: ClusterGraph, from: number, perKind: number, seed: number, log: Progress): Promise<void> {
+export async function checkInjected(
+  detector: Detector,
+  series: Series,
+  graph: ClusterGraph,
+  from: number,
+  perKind: number,
+  seed: number,
+  log: Progress,
+): Promise<void> {
   const n = series.nodes.length;
   const m = series.modalities.length;
   const w = detector.config.window;
@@ -146,15 +189,25 @@ export async function checkInjected(detector: Detector, series: Series, graph: C
     const faults: Array<{ injection: Injection; label: { start: number; end: number } }> = [];
     const used = new Set<number>();
     for (const spec of queue.slice(round * perCopy, (round + 1) * perCopy)) {
-      const modalities = series.modalities.map((name, j) => (!spec.modality || spec.modality.test(name) ? j : -1)).filter((j) => j >= 0);
+      const modalities = series.modalities
+        .map((name, j) => (!spec.modality || spec.modality.test(name) ? j : -1))
+        .filter((j) => j >= 0);
       if (modalities.length === 0) continue;
       let node = rng.int(n);
-      for (let tries = 0; tries < 50 && (used.has(node) || neighbours(graph, node).some((j) => used.has(j))); tries++) node = rng.int(n);
+      for (let tries = 0; tries < 50 && (used.has(node) || neighbours(graph, node).some((j) => used.has(j))); tries++)
+        node = rng.int(n);
       used.add(node);
       const modality = modalities[rng.int(modalities.length)];
       const std = zStats.std[node * m + modality] || 1;
       const room = series.steps - from - 2 * w;
-      const injection = drawFault(spec, rng, { node, modality, start: 0 }, std, modalityRange(zStats, modality), Math.floor(room / 2));
+      const injection = drawFault(
+        spec,
+        rng,
+        { node, modality, start: 0 },
+        std,
+        modalityRange(zStats, modality),
+        Math.floor(room / 2),
+      );
       injection.start = from + w + rng.int(Math.max(1, room - injection.length));
       const before = faulty;
       faulty = injectAnomaly(faulty, injection, zStats);
@@ -180,7 +233,8 @@ export async function checkInjected(detector: Detector, series: Series, graph: C
       result.detected++;
       result.delays.push(first - label.start);
       // Localized: at the first detection the faulty node scores above every one of its neighbours.
-      if (neighbours(graph, injection.node).every((j) => score(first, j) < score(first, injection.node))) result.localized++;
+      if (neighbours(graph, injection.node).every((j) => score(first, j) < score(first, injection.node)))
+        result.localized++;
     }
     // Clean node-ticks of this copy: nodes with no fault at any time.
     const faultyNodes = new Set(faults.map((f) => f.injection.node));
@@ -193,13 +247,19 @@ export async function checkInjected(detector: Detector, series: Series, graph: C
     }
     log(`  copy ${round + 1}/${copies} scored (${faults.map((f) => f.injection.kind).join(', ')})`);
   }
-  log(`injected faults, threshold ${threshold.toFixed(4)} (score of the faulty node at or above it within the fault or ${w} ticks after):`);
+  log(
+    `injected faults, threshold ${threshold.toFixed(4)} (score of the faulty node at or above it within the fault or ${w} ticks after):`,
+  );
   log('| kind | events | recall | median ticks to detect | median share of fault ticks above | localization |');
   log('| --- | --- | --- | --- | --- | --- |');
   for (const [kind, r] of results) {
-    log(`| ${kind} | ${r.events} | ${(r.detected / r.events).toFixed(2)} | ${r.delays.length ? median(r.delays) : '-'} | ${r.coverage.length ? median(r.coverage).toFixed(2) : '-'} | ${r.detected ? (r.localized / r.detected).toFixed(2) : '-'} |`);
+    log(
+      `| ${kind} | ${r.events} | ${(r.detected / r.events).toFixed(2)} | ${r.delays.length ? median(r.delays) : '-'} | ${r.coverage.length ? median(r.coverage).toFixed(2) : '-'} | ${r.detected ? (r.localized / r.detected).toFixed(2) : '-'} |`,
+    );
   }
-  log(`clean node-ticks (nodes without a fault in the copy) at or above the threshold: ${cleanAbove} of ${cleanTotal} (${((100 * cleanAbove) / cleanTotal).toFixed(2)} %)`);
+  log(
+    `clean node-ticks (nodes without a fault in the copy) at or above the threshold: ${cleanAbove} of ${cleanTotal} (${((100 * cleanAbove) / cleanTotal).toFixed(2)} %)`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -213,7 +273,10 @@ async function main(): Promise<void> {
       knn: { type: 'string', default: '4' },
     },
   });
-  if (!values.model || (!values.ibrl && !values.synthetic)) throw new Error('usage: fault-check.ts --model DIR (--ibrl DIR | --synthetic NODES,STEPS,SEED) [--rounds 6] [--seed 11]');
+  if (!values.model || (!values.ibrl && !values.synthetic))
+    throw new Error(
+      'usage: fault-check.ts --model DIR (--ibrl DIR | --synthetic NODES,STEPS,SEED) [--rounds 6] [--seed 11]',
+    );
   const log = (message: string): void => void process.stdout.write(`${message}\n`);
   const detector = await loadDetector(values.model);
   const rounds = Number(values.rounds);
@@ -224,14 +287,27 @@ async function main(): Promise<void> {
     const positions = await readIbrlPositions(values.ibrl);
     const keep = all.series.nodes.map((id, i) => (positions.has(id) ? i : -1)).filter((i) => i >= 0);
     const raw = selectNodes(all.series, keep);
-    const graph = knnGraph(raw.nodes, raw.nodes.map((id) => [positions.get(id)!.x, positions.get(id)!.y] as const), Number(values.knn));
+    const graph = knnGraph(
+      raw.nodes,
+      raw.nodes.map((id) => [positions.get(id)!.x, positions.get(id)!.y] as const),
+      Number(values.knn),
+    );
     const from = Math.floor(raw.steps * 0.6);
-    const secondsPerStep = raw.times && raw.times.length > 1 ? ((raw.times[raw.times.length - 1] - raw.times[0]) / (raw.times.length - 1)) * 31 : 90;
-    log(`IBRL, ${raw.nodes.length} motes, test part steps ${from}..${raw.steps} (${secondsPerStep.toFixed(0)} s per step)`);
+    const secondsPerStep =
+      raw.times && raw.times.length > 1
+        ? ((raw.times[raw.times.length - 1] - raw.times[0]) / (raw.times.length - 1)) * 31
+        : 90;
+    log(
+      `IBRL, ${raw.nodes.length} motes, test part steps ${from}..${raw.steps} (${secondsPerStep.toFixed(0)} s per step)`,
+    );
     await checkRealFailure(detector, raw, graph, from, secondsPerStep, log);
     // Injected faults on the paper's 51 motes' test part (without the failing mote).
     const paper = await loadIbrl(values.ibrl);
-    const paperGraph = knnGraph(paper.series.nodes, paper.series.nodes.map((id) => [positions.get(id)!.x, positions.get(id)!.y] as const), Number(values.knn));
+    const paperGraph = knnGraph(
+      paper.series.nodes,
+      paper.series.nodes.map((id) => [positions.get(id)!.x, positions.get(id)!.y] as const),
+      Number(values.knn),
+    );
     await checkInjected(detector, normalizeLikeLive(detector, paper.series), paperGraph, from, rounds, seed, log);
   } else {
     const [nodes, steps, networkSeed] = String(values.synthetic).split(',').map(Number);
@@ -247,7 +323,10 @@ function selectNodes(series: Series, keep: number[]): Series {
   const n = series.nodes.length;
   const m = series.modalities.length;
   const data = new Float32Array(series.steps * keep.length * m);
-  for (let t = 0; t < series.steps; t++) keep.forEach((i, k) => data.set(series.data.subarray((t * n + i) * m, (t * n + i + 1) * m), (t * keep.length + k) * m));
+  for (let t = 0; t < series.steps; t++)
+    keep.forEach((i, k) =>
+      data.set(series.data.subarray((t * n + i) * m, (t * n + i + 1) * m), (t * keep.length + k) * m),
+    );
   return { ...series, nodes: keep.map((i) => series.nodes[i]), data };
 }
 
@@ -257,5 +336,3 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(1);
   });
 }
-
-

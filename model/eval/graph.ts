@@ -46,7 +46,10 @@ export function knnGraph(nodes: readonly NodeId[], positions: Positions, k: numb
   nodes.forEach((id, i) => {
     const p = position(positions, id);
     const order = nodes
-      .map((other, j) => ({ j, d: j === i ? Infinity : Math.hypot(position(positions, other).x - p.x, position(positions, other).y - p.y) }))
+      .map((other, j) => ({
+        j,
+        d: j === i ? Infinity : Math.hypot(position(positions, other).x - p.x, position(positions, other).y - p.y),
+      }))
       .sort((a, b) => a.d - b.d)
       .slice(0, Math.min(k, N - 1));
     for (const { j } of order) {

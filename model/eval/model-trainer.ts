@@ -25,8 +25,26 @@ interface ModelModule {
   trainDetector(
     series: Series,
     graph: EvalGraph,
-    options: { seed: number; epochs: number; batchSize: number; validationFraction: number; patience: number; maxMinutes?: number; stats?: ModalityStats; dataSource?: string },
-    onProgress?: (p: { epoch: number; epochs: number; loss: number; validationLoss?: number; elapsedSeconds: number; phase: string; batch: number; batches: number }) => void,
+    options: {
+      seed: number;
+      epochs: number;
+      batchSize: number;
+      validationFraction: number;
+      patience: number;
+      maxMinutes?: number;
+      stats?: ModalityStats;
+      dataSource?: string;
+    },
+    onProgress?: (p: {
+      epoch: number;
+      epochs: number;
+      loss: number;
+      validationLoss?: number;
+      elapsedSeconds: number;
+      phase: string;
+      batch: number;
+      batches: number;
+    }) => void,
   ): Promise<SeriesScorer>;
   ensureBackend(preference?: 'auto'): Promise<string>;
 }
@@ -37,7 +55,11 @@ export async function loadModelModule(): Promise<ModelModule> {
   try {
     return (await import(MODEL_ENTRY)) as ModelModule;
   } catch (error) {
-    throw new UserError('MODEL_MISSING', `the detector model (model/index.ts) cannot be loaded: ${(error as Error).message}`, 'Run the evaluation with --no-model to compare the baselines only.');
+    throw new UserError(
+      'MODEL_MISSING',
+      `the detector model (model/index.ts) cannot be loaded: ${(error as Error).message}`,
+      'Run the evaluation with --no-model to compare the baselines only.',
+    );
   }
 }
 
@@ -46,10 +68,21 @@ export function modelTrainer(module: ModelModule, settings: ModelTrainSettings, 
     const scorer = await module.trainDetector(
       train,
       graph,
-      { seed, epochs: settings.epochs, batchSize: settings.batchSize, validationFraction: settings.validationFraction, patience: settings.patience, maxMinutes: settings.maxMinutes, stats, dataSource },
+      {
+        seed,
+        epochs: settings.epochs,
+        batchSize: settings.batchSize,
+        validationFraction: settings.validationFraction,
+        patience: settings.patience,
+        maxMinutes: settings.maxMinutes,
+        stats,
+        dataSource,
+      },
       (p) => {
         if (p.phase === 'validate' && p.validationLoss !== undefined) {
-          settings.onProgress?.(`model: epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}${p.validationLoss !== undefined ? ` validation ${p.validationLoss.toFixed(4)}` : ''} (${p.elapsedSeconds.toFixed(0)} s)`);
+          settings.onProgress?.(
+            `model: epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}${p.validationLoss !== undefined ? ` validation ${p.validationLoss.toFixed(4)}` : ''} (${p.elapsedSeconds.toFixed(0)} s)`,
+          );
         }
       },
     );

@@ -5,7 +5,13 @@
  * statistics.
  */
 import type { Rng } from '../../common/random.ts';
-import { type Injection, type PaperKindChoice, type PaperKindOptions, injectAnomaly, paperKind } from '../../sources/inject.ts';
+import {
+  type Injection,
+  type PaperKindChoice,
+  type PaperKindOptions,
+  injectAnomaly,
+  paperKind,
+} from '../../sources/inject.ts';
 import { type ModalityStats, normalizeSeries } from '../../sources/normalize.ts';
 import type { Series } from '../../sources/series.ts';
 import type { InjectedCase } from './protocol.ts';
@@ -28,7 +34,10 @@ export const AUTHORS_IBRL_RANGES: Readonly<Record<string, { min: number; max: nu
 };
 
 /** Statistics whose modality ranges are replaced by given ones (for modalities listed). */
-export function withModalityRanges(stats: ModalityStats, ranges: Readonly<Record<string, { min: number; max: number }>>): ModalityStats {
+export function withModalityRanges(
+  stats: ModalityStats,
+  ranges: Readonly<Record<string, { min: number; max: number }>>,
+): ModalityStats {
   const modalityMin = stats.modalityMin.slice();
   const modalityMax = stats.modalityMax.slice();
   stats.modalities.forEach((m, i) => {
@@ -54,23 +63,47 @@ export interface PlanOptions {
  * trend are measured on the raw data around the check point,
  * [t − length, t + window), as the authors' test script does.
  */
-export function planPaperInjections(raw: Series, checkPoints: readonly number[], rng: Rng, options: PlanOptions): PlannedInjection[] {
+export function planPaperInjections(
+  raw: Series,
+  checkPoints: readonly number[],
+  rng: Rng,
+  options: PlanOptions,
+): PlannedInjection[] {
   return checkPoints.map((checkPoint) => {
     const node = rng.int(raw.nodes.length);
     const modality = rng.int(raw.modalities.length);
-    const span = { from: Math.max(0, checkPoint - options.injectionLength), to: Math.min(raw.steps, checkPoint + options.window) };
+    const span = {
+      from: Math.max(0, checkPoint - options.injectionLength),
+      to: Math.min(raw.steps, checkPoint + options.window),
+    };
     const choice = paperKind(raw, node, modality, raw, options.nearest[node], rng, { ...options.kind, span });
     // 'zero' pivot: the authors scale and mirror the raw reading itself.
-    const injection: Injection = { kind: choice.kind, node, modality, start: checkPoint, length: options.injectionLength, pivot: 'zero' };
+    const injection: Injection = {
+      kind: choice.kind,
+      node,
+      modality,
+      start: checkPoint,
+      length: options.injectionLength,
+      pivot: 'zero',
+    };
     if (choice.magnitude !== undefined) injection.magnitude = choice.magnitude;
     return { checkPoint, injection, choice };
   });
 }
 
 /** The normalized series of each planned injection, built one at a time (each is a full copy). */
-export function* injectedCases(raw: Series, plan: readonly PlannedInjection[], injectionStats: ModalityStats, normalization: ModalityStats): Generator<InjectedCase> {
+export function* injectedCases(
+  raw: Series,
+  plan: readonly PlannedInjection[],
+  injectionStats: ModalityStats,
+  normalization: ModalityStats,
+): Generator<InjectedCase> {
   for (const p of plan) {
-    yield { checkPoint: p.checkPoint, node: p.injection.node, series: normalizeSeries(injectAnomaly(raw, p.injection, injectionStats), normalization) };
+    yield {
+      checkPoint: p.checkPoint,
+      node: p.injection.node,
+      series: normalizeSeries(injectAnomaly(raw, p.injection, injectionStats), normalization),
+    };
   }
 }
 

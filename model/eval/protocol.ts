@@ -22,7 +22,13 @@ export interface ProtocolOptions {
   injectionLength: number;
 }
 
-export const PAPER_PROTOCOL: ProtocolOptions = { trainFraction: 0.6, window: 20, checkPoints: 100, margin: 20, injectionLength: 5 };
+export const PAPER_PROTOCOL: ProtocolOptions = {
+  trainFraction: 0.6,
+  window: 20,
+  checkPoints: 100,
+  margin: 20,
+  injectionLength: 5,
+};
 
 export interface ProtocolLayout {
   options: ProtocolOptions;
@@ -47,7 +53,10 @@ export function checkPointsIn(testStart: number, end: number, options: ProtocolO
   const length = end - testStart;
   const first = options.margin + options.window;
   const last = length - options.margin - options.window;
-  if (last < first) throw new RangeError(`protocol: a test range of ${length} steps is too short for margin ${options.margin} and window ${options.window}`);
+  if (last < first)
+    throw new RangeError(
+      `protocol: a test range of ${length} steps is too short for margin ${options.margin} and window ${options.window}`,
+    );
   return linspaceInt(first, last, options.checkPoints).map((p) => testStart + p);
 }
 
@@ -163,7 +172,10 @@ export async function runProtocol(
   const cleanStream = await scorer.scoreSeries(clean, cleanFrom, clean.steps);
   const cleanOutcomes = checkPoints.map((checkPoint) => {
     const end = cleanWindowEnd(checkPoint, window);
-    if (end < cleanStream.from || end >= cleanStream.to) throw new RangeError(`protocol: clean window ending at ${end} is outside the scored range [${cleanStream.from}, ${cleanStream.to})`);
+    if (end < cleanStream.from || end >= cleanStream.to)
+      throw new RangeError(
+        `protocol: clean window ending at ${end} is outside the scored range [${cleanStream.from}, ${cleanStream.to})`,
+      );
     return { checkPoint, probability: cleanStream.cluster[end - cleanStream.from] };
   });
   const injected: InjectedOutcome[] = [];

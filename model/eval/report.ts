@@ -27,7 +27,20 @@ export interface ReportContext {
   notes?: string[];
 }
 
-export function summarize(result: EvaluationResult): { scorer: string; seeds: number; precision: Spread; recall: Spread; f1: Spread; localization: Spread; alarms: Spread; flagged: Spread; trainSeconds: Spread; models: number }[] {
+export function summarize(
+  result: EvaluationResult,
+): {
+  scorer: string;
+  seeds: number;
+  precision: Spread;
+  recall: Spread;
+  f1: Spread;
+  localization: Spread;
+  alarms: Spread;
+  flagged: Spread;
+  trainSeconds: Spread;
+  models: number;
+}[] {
   const byScorer = new Map<string, ScorerRun[]>();
   for (const run of result.runs) byScorer.set(run.scorer, [...(byScorer.get(run.scorer) ?? []), run]);
   return [...byScorer.entries()].map(([scorer, runs]) => ({
@@ -60,22 +73,40 @@ export function renderReport(result: EvaluationResult, context: ReportContext): 
     '',
   );
   lines.push('Mean ± std (min–max) over seeds. Train time: seconds per model (baselines: calibration).', '');
-  lines.push('| scorer | seeds | precision | recall | F1 | localization | false alarms / node / day | flagged clean windows | train s |');
+  lines.push(
+    '| scorer | seeds | precision | recall | F1 | localization | false alarms / node / day | flagged clean windows | train s |',
+  );
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const s of summarize(result)) {
-    lines.push(`| ${s.scorer} | ${s.seeds} | ${cell(s.precision)} | ${cell(s.recall)} | ${cell(s.f1)} | ${cell(s.localization)} | ${cell(s.alarms)} | ${cell(s.flagged)} | ${s.trainSeconds.mean.toFixed(1)} |`);
+    lines.push(
+      `| ${s.scorer} | ${s.seeds} | ${cell(s.precision)} | ${cell(s.recall)} | ${cell(s.f1)} | ${cell(s.localization)} | ${cell(s.alarms)} | ${cell(s.flagged)} | ${s.trainSeconds.mean.toFixed(1)} |`,
+    );
   }
   lines.push('', '### Per seed', '');
-  lines.push('Last column, a diagnostic and not a result: the F1 the same scores would reach at the threshold that is best on these test outcomes (chosen on test data).', '');
-  lines.push('| seed | scorer | threshold | TP | FN | TN | FP | precision | recall | F1 | localization | false alarms / node / day | F1 at best test threshold |');
+  lines.push(
+    'Last column, a diagnostic and not a result: the F1 the same scores would reach at the threshold that is best on these test outcomes (chosen on test data).',
+    '',
+  );
+  lines.push(
+    '| seed | scorer | threshold | TP | FN | TN | FP | precision | recall | F1 | localization | false alarms / node / day | F1 at best test threshold |',
+  );
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of result.runs) {
     const c = r.counts;
-    const oracle = r.bestTestThreshold ? `${f3(r.bestTestThreshold.f1)} (at ${f3(r.bestTestThreshold.threshold)})` : '–';
-    lines.push(`| ${r.seed} | ${r.scorer} | ${f3(r.threshold)} | ${c.tp} | ${c.fn} | ${c.tn} | ${c.fp} | ${f3(c.precision)} | ${f3(c.recall)} | ${f3(c.f1)} | ${f3(c.localization)} | ${f3(r.falseAlarms.perNodePerDay)} | ${oracle} |`);
+    const oracle = r.bestTestThreshold
+      ? `${f3(r.bestTestThreshold.f1)} (at ${f3(r.bestTestThreshold.threshold)})`
+      : '–';
+    lines.push(
+      `| ${r.seed} | ${r.scorer} | ${f3(r.threshold)} | ${c.tp} | ${c.fn} | ${c.tn} | ${c.fp} | ${f3(c.precision)} | ${f3(c.recall)} | ${f3(c.f1)} | ${f3(c.localization)} | ${f3(r.falseAlarms.perNodePerDay)} | ${oracle} |`,
+    );
   }
   lines.push('', 'Injection kinds per seed:', '');
-  for (const seed of seeds) lines.push(`- seed ${seed}: ${Object.entries(result.kinds[seed] ?? {}).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  for (const seed of seeds)
+    lines.push(
+      `- seed ${seed}: ${Object.entries(result.kinds[seed] ?? {})
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
   if (context.notes?.length) lines.push('', ...context.notes.map((n) => `- ${n}`));
   lines.push('');
   return lines.join('\n');

@@ -14,14 +14,33 @@ import type { CalibratedBaseline } from '../baselines/node-scores.ts';
 import { ClusteredScorer, selectNodes } from './clustered.ts';
 import { type FalseAlarms, falseAlarms } from './false-alarms.ts';
 import { type EvalGraph, type Positions, kmeansClusters, knnGraph, nearestNodeIndex } from './graph.ts';
-import { AUTHORS_IBRL_RANGES, injectedCases, kindCounts, planPaperInjections, withModalityRanges } from './paper-injections.ts';
-import { type Counts, PAPER_PROTOCOL, type ProtocolOptions, bestF1Threshold, countOutcomes, protocolLayout, runProtocol } from './protocol.ts';
+import {
+  AUTHORS_IBRL_RANGES,
+  injectedCases,
+  kindCounts,
+  planPaperInjections,
+  withModalityRanges,
+} from './paper-injections.ts';
+import {
+  type Counts,
+  PAPER_PROTOCOL,
+  type ProtocolOptions,
+  bestF1Threshold,
+  countOutcomes,
+  protocolLayout,
+  runProtocol,
+} from './protocol.ts';
 
 /**
  * Trains a scorer on a normalized training series over a graph of its nodes;
  * `stats` are the raw-unit statistics the series was normalized with.
  */
-export type ModelTrainer = (train: Series, graph: EvalGraph, seed: number, stats: ModalityStats) => Promise<SeriesScorer>;
+export type ModelTrainer = (
+  train: Series,
+  graph: EvalGraph,
+  seed: number,
+  stats: ModalityStats,
+) => Promise<SeriesScorer>;
 
 export interface EvaluationInput {
   /** Raw aligned series (all steps). */
@@ -78,7 +97,12 @@ export interface EvaluationResult {
 
 function trainingSlice(series: Series, trainEnd: number): Series {
   const width = series.nodes.length * series.modalities.length;
-  return { ...series, steps: trainEnd, data: series.data.slice(0, trainEnd * width), times: series.times?.slice(0, trainEnd) };
+  return {
+    ...series,
+    steps: trainEnd,
+    data: series.data.slice(0, trainEnd * width),
+    times: series.times?.slice(0, trainEnd),
+  };
 }
 
 /** What every scorer of one evaluation shares: the data, its split and normalisation, the graph. */
@@ -115,9 +139,21 @@ export async function runEvaluation(input: EvaluationInput): Promise<EvaluationR
   const context = evaluationContext(input);
   const { raw, layout, protocol, progress, clusterGroups } = context;
   const rangesKind = input.injectionRanges ?? 'training';
-  const result: EvaluationResult = { runs: [], kinds: {}, layout, nodes: raw.nodes.length, modalities: [...raw.modalities], injectionRanges: rangesKind, clusterSizes: clusterGroups?.map((g) => g.length) };
+  const result: EvaluationResult = {
+    runs: [],
+    kinds: {},
+    layout,
+    nodes: raw.nodes.length,
+    modalities: [...raw.modalities],
+    injectionRanges: rangesKind,
+    clusterSizes: clusterGroups?.map((g) => g.length),
+  };
   for (const [seedIndex, seed] of input.seeds.entries()) {
-    const plan = planPaperInjections(raw, layout.checkPoints, createRng(seed), { injectionLength: protocol.injectionLength, window: protocol.window, nearest: context.nearest });
+    const plan = planPaperInjections(raw, layout.checkPoints, createRng(seed), {
+      injectionLength: protocol.injectionLength,
+      window: protocol.window,
+      nearest: context.nearest,
+    });
     result.kinds[seed] = kindCounts(plan);
     progress(`seed ${seed}: injections ${JSON.stringify(result.kinds[seed])}`);
     for (const builder of scorerBuilders(context, seed, seedIndex)) {
@@ -132,7 +168,10 @@ function evaluationContext(input: EvaluationInput): EvaluationContext {
   const protocol = input.protocol ?? PAPER_PROTOCOL;
   const layout = protocolLayout(raw.steps, protocol);
   const normalization = computeStats(raw, { to: layout.trainEnd });
-  const injectionStats: ModalityStats = (input.injectionRanges ?? 'training') === 'authors' ? withModalityRanges(normalization, AUTHORS_IBRL_RANGES) : normalization;
+  const injectionStats: ModalityStats =
+    (input.injectionRanges ?? 'training') === 'authors'
+      ? withModalityRanges(normalization, AUTHORS_IBRL_RANGES)
+      : normalization;
   const normalized = normalizeSeries(raw, normalization);
   const k = input.neighbours ?? 4;
   const graph = knnGraph(raw.nodes, input.positions, k);
@@ -149,7 +188,9 @@ function evaluationContext(input: EvaluationInput): EvaluationContext {
     nearest: nearestNodeIndex(raw.nodes, input.positions),
     k,
     graph,
-    neighbourIds: new Map(raw.nodes.map((id, i) => [id, graph.adjacency[i].flatMap((w, j) => (w > 0 ? [raw.nodes[j]] : []))])),
+    neighbourIds: new Map(
+      raw.nodes.map((id, i) => [id, graph.adjacency[i].flatMap((w, j) => (w > 0 ? [raw.nodes[j]] : []))]),
+    ),
     clusterGroups: input.clusters ? kmeansClusters(raw.nodes, input.positions, input.clusters, 1) : undefined,
   };
 }
@@ -157,7 +198,16 @@ function evaluationContext(input: EvaluationInput): EvaluationContext {
 /** The scorers of one seed: the baselines, the model and (on the first seeds) its clustered variant. */
 function scorerBuilders(context: EvaluationContext, seed: number, seedIndex: number): ScorerBuilder[] {
   const { input, raw, normalized, layout, protocol, nearest, injectionStats, normalization, train, progress } = context;
-  const calibration = { raw, normalized, trainEnd: layout.trainEnd, protocol, nearest, injectionStats, normalization, seed };
+  const calibration = {
+    raw,
+    normalized,
+    trainEnd: layout.trainEnd,
+    protocol,
+    nearest,
+    injectionStats,
+    normalization,
+    seed,
+  };
   /**
    * A model's threshold as the baselines get theirs (the protocol inside the
    * training range); the threshold it was trained with (its validation tail)
@@ -165,8 +215,13 @@ function scorerBuilders(context: EvaluationContext, seed: number, seedIndex: num
    */
   const calibrateModel = async (name: string, scorer: SeriesScorer) => {
     const { threshold } = await thresholdOnTraining(scorer, calibration);
-    progress(`seed ${seed}: ${name}: threshold ${threshold.toFixed(3)} from the training range (${scorer.threshold.toFixed(3)} from validation)`);
-    return { scorer: withThreshold(scorer, threshold), alternatives: [{ name: `${name} (validation threshold)`, threshold: scorer.threshold }] };
+    progress(
+      `seed ${seed}: ${name}: threshold ${threshold.toFixed(3)} from the training range (${scorer.threshold.toFixed(3)} from validation)`,
+    );
+    return {
+      scorer: withThreshold(scorer, threshold),
+      alternatives: [{ name: `${name} (validation threshold)`, threshold: scorer.threshold }],
+    };
   };
   const builders: ScorerBuilder[] = [];
   if (input.baselines ?? true) {
@@ -179,11 +234,19 @@ function scorerBuilders(context: EvaluationContext, seed: number, seedIndex: num
       },
     });
     builders.push(baseline('rolling-zscore', () => new RollingZScoreScorer({ history: protocol.window })));
-    builders.push(baseline('neighbour-median', () => new NeighbourMedianScorer({ neighbours: context.neighbourIds }).fit(train)));
+    builders.push(
+      baseline('neighbour-median', () => new NeighbourMedianScorer({ neighbours: context.neighbourIds }).fit(train)),
+    );
   }
   const model = input.model;
   if (!model) return builders;
-  builders.push({ name: 'glsl-model', build: async () => ({ ...(await calibrateModel('glsl-model', await model(train, context.graph, seed, normalization))), models: 1 }) });
+  builders.push({
+    name: 'glsl-model',
+    build: async () => ({
+      ...(await calibrateModel('glsl-model', await model(train, context.graph, seed, normalization))),
+      models: 1,
+    }),
+  });
   const groups = context.clusterGroups;
   if (groups && seedIndex < (input.clusterSeeds ?? Infinity)) {
     const clusterModel = input.clusterModel ?? model;
@@ -195,7 +258,15 @@ function scorerBuilders(context: EvaluationContext, seed: number, seedIndex: num
         for (const [c, indices] of groups.entries()) {
           progress(`seed ${seed}: training cluster ${c + 1}/${groups.length} (${indices.length} nodes)`);
           const sub = selectNodes(train, indices);
-          members.push({ indices, scorer: await clusterModel(sub, knnGraph(sub.nodes, input.positions, context.k), seed, selectStats(normalization, sub.nodes)) });
+          members.push({
+            indices,
+            scorer: await clusterModel(
+              sub,
+              knnGraph(sub.nodes, input.positions, context.k),
+              seed,
+              selectStats(normalization, sub.nodes),
+            ),
+          });
         }
         return { ...(await calibrateModel(name, new ClusteredScorer(name, members))), models: members.length };
       },
@@ -205,21 +276,45 @@ function scorerBuilders(context: EvaluationContext, seed: number, seedIndex: num
 }
 
 /** Trains or calibrates one scorer, runs the protocol with it and judges its outcomes at each of its thresholds. */
-async function scoreOneScorer(context: EvaluationContext, builder: ScorerBuilder, seed: number, plan: ReturnType<typeof planPaperInjections>): Promise<ScorerRun[]> {
+async function scoreOneScorer(
+  context: EvaluationContext,
+  builder: ScorerBuilder,
+  seed: number,
+  plan: ReturnType<typeof planPaperInjections>,
+): Promise<ScorerRun[]> {
   const { raw, normalized, layout, protocol, injectionStats, normalization, progress, input } = context;
   progress(`seed ${seed}: ${builder.name}: training/calibrating`);
   const started = performance.now();
   const { scorer, models, alternatives = [] } = await builder.build();
   const trainSeconds = (performance.now() - started) / 1000;
   progress(`seed ${seed}: ${builder.name}: scoring (${trainSeconds.toFixed(1)} s to train)`);
-  const { outcomes, cleanStream } = await runProtocol(scorer, normalized, layout.trainEnd, layout.checkPoints, injectedCases(raw, plan, injectionStats, normalization), protocol.window, (i) => {
-    if ((i + 1) % 25 === 0) progress(`seed ${seed}: ${builder.name}: ${i + 1}/${plan.length} injections scored`);
-  });
+  const { outcomes, cleanStream } = await runProtocol(
+    scorer,
+    normalized,
+    layout.trainEnd,
+    layout.checkPoints,
+    injectedCases(raw, plan, injectionStats, normalization),
+    protocol.window,
+    (i) => {
+      if ((i + 1) % 25 === 0) progress(`seed ${seed}: ${builder.name}: ${i + 1}/${plan.length} injections scored`);
+    },
+  );
   const oracle = bestF1Threshold(outcomes);
   return [{ name: builder.name, threshold: scorer.threshold }, ...alternatives].map((judged) => {
     const counts = countOutcomes(outcomes, judged.threshold);
     const alarms = falseAlarms(cleanStream, raw.nodes.length, judged.threshold, input.secondsPerStep);
-    progress(`seed ${seed}: ${judged.name}: threshold ${judged.threshold.toFixed(3)} P ${counts.precision.toFixed(3)} R ${counts.recall.toFixed(3)} F1 ${counts.f1.toFixed(3)}`);
-    return { scorer: judged.name, seed, counts, falseAlarms: alarms, threshold: judged.threshold, trainSeconds, models, bestTestThreshold: { threshold: oracle.threshold, f1: oracle.counts.f1 } };
+    progress(
+      `seed ${seed}: ${judged.name}: threshold ${judged.threshold.toFixed(3)} P ${counts.precision.toFixed(3)} R ${counts.recall.toFixed(3)} F1 ${counts.f1.toFixed(3)}`,
+    );
+    return {
+      scorer: judged.name,
+      seed,
+      counts,
+      falseAlarms: alarms,
+      threshold: judged.threshold,
+      trainSeconds,
+      models,
+      bestTestThreshold: { threshold: oracle.threshold, f1: oracle.counts.f1 },
+    };
   });
 }

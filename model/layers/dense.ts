@@ -43,7 +43,9 @@ export class Dense {
   apply(x: tf.Tensor): tf.Tensor {
     const expectedRank = this.groups > 0 ? 3 : 2;
     if (x.rank !== expectedRank || x.shape[x.rank - 1] !== this.inputs) {
-      throw new RangeError(`${this.name}: expected input [${this.groups > 0 ? `${this.groups}, ` : ''}R, ${this.inputs}], got [${x.shape.join(', ')}]`);
+      throw new RangeError(
+        `${this.name}: expected input [${this.groups > 0 ? `${this.groups}, ` : ''}R, ${this.inputs}], got [${x.shape.join(', ')}]`,
+      );
     }
     return activate(tf.add(tf.matMul(x as tf.Tensor3D, this.kernel as tf.Tensor3D), this.bias), this.activation);
   }
@@ -53,11 +55,20 @@ export class Dense {
 export class Mlp {
   readonly layers: Dense[];
 
-  constructor(params: ParamStore, name: string, sizes: number[], hiddenActivation: Activation, outputActivation: Activation = 'linear', groups = 0) {
+  constructor(
+    params: ParamStore,
+    name: string,
+    sizes: number[],
+    hiddenActivation: Activation,
+    outputActivation: Activation = 'linear',
+    groups = 0,
+  ) {
     this.layers = [];
     for (let i = 0; i + 1 < sizes.length; i++) {
       const last = i + 2 === sizes.length;
-      this.layers.push(new Dense(params, `${name}/${i}`, sizes[i], sizes[i + 1], last ? outputActivation : hiddenActivation, groups));
+      this.layers.push(
+        new Dense(params, `${name}/${i}`, sizes[i], sizes[i + 1], last ? outputActivation : hiddenActivation, groups),
+      );
     }
   }
 

@@ -12,7 +12,12 @@ import type { ParamStore } from './init.ts';
 export class ModalityFusion {
   readonly weights: tf.Variable;
 
-  constructor(params: ParamStore, readonly name: string, readonly modalities: number, readonly features: number) {
+  constructor(
+    params: ParamStore,
+    readonly name: string,
+    readonly modalities: number,
+    readonly features: number,
+  ) {
     this.weights = params.custom(`${name}/weights`, [modalities, features, features], (rng) => {
       const values = new Float32Array(modalities * features * features);
       for (let m = 0; m < modalities; m++) {
@@ -28,7 +33,9 @@ export class ModalityFusion {
 
   apply(x: tf.Tensor3D): tf.Tensor2D {
     if (x.shape[0] !== this.modalities || x.shape[2] !== this.features) {
-      throw new RangeError(`${this.name}: expected input [${this.modalities}, R, ${this.features}], got [${x.shape.join(', ')}]`);
+      throw new RangeError(
+        `${this.name}: expected input [${this.modalities}, R, ${this.features}], got [${x.shape.join(', ')}]`,
+      );
     }
     return tf.sum(tf.matMul(x, this.weights as tf.Tensor3D), 0) as tf.Tensor2D;
   }

@@ -41,13 +41,21 @@ export class GraphAttention {
   apply(h: tf.Tensor, maskBias: tf.Tensor): tf.Tensor {
     const [g, b, n, f] = h.shape;
     if (h.rank !== 4 || g !== this.groups || f !== this.inputs) {
-      throw new RangeError(`${this.name}: expected input [${this.groups}, B, N, ${this.inputs}], got [${h.shape.join(', ')}]`);
+      throw new RangeError(
+        `${this.name}: expected input [${this.groups}, B, N, ${this.inputs}], got [${h.shape.join(', ')}]`,
+      );
     }
     if (maskBias.rank !== 3 || maskBias.shape[0] !== b || maskBias.shape[1] !== n || maskBias.shape[2] !== n) {
       throw new RangeError(`${this.name}: expected mask [${b}, ${n}, ${n}], got [${maskBias.shape.join(', ')}]`);
     }
     const { heads, headSize } = this;
-    const projected = tf.reshape(tf.matMul(tf.reshape(h, [g, b * n, f]), this.kernel as tf.Tensor3D), [g, b, n, heads, headSize]);
+    const projected = tf.reshape(tf.matMul(tf.reshape(h, [g, b * n, f]), this.kernel as tf.Tensor3D), [
+      g,
+      b,
+      n,
+      heads,
+      headSize,
+    ]);
     // Per node and head: its score as a message source and as a target.
     const sourceScore = tf.transpose(tf.sum(tf.mul(projected, this.attendSource), -1), [0, 1, 3, 2]); // [G, B, H, N]
     const targetScore = tf.transpose(tf.sum(tf.mul(projected, this.attendTarget), -1), [0, 1, 3, 2]);
@@ -55,7 +63,10 @@ export class GraphAttention {
     const logits = tf.leakyRelu(tf.add(tf.expandDims(targetScore, -1), tf.expandDims(sourceScore, -2)), 0.2);
     const attention = tf.softmax(tf.add(logits, tf.reshape(maskBias, [1, b, 1, n, n])), -1); // [G, B, H, N, N]
     const messages = tf.transpose(projected, [0, 1, 3, 2, 4]); // [G, B, H, N, D]
-    const aggregated = tf.matMul(tf.reshape(attention, [g * b * heads, n, n]), tf.reshape(messages, [g * b * heads, n, headSize]));
+    const aggregated = tf.matMul(
+      tf.reshape(attention, [g * b * heads, n, n]),
+      tf.reshape(messages, [g * b * heads, n, headSize]),
+    );
     const perNode = tf.transpose(tf.reshape(aggregated, [g, b, heads, n, headSize]), [0, 1, 3, 2, 4]); // [G, B, N, H, D]
     const combined = this.concat ? tf.reshape(perNode, [g, b, n, heads * headSize]) : tf.mean(perNode, 3);
     return activate(tf.add(combined, this.bias), this.activation);

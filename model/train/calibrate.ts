@@ -25,7 +25,9 @@ export interface CalibrationResult {
  */
 export function calibrateThreshold(clean: ArrayLike<number>, injected: ArrayLike<number>): CalibrationResult {
   const scores = [...Array.from(injected), ...Array.from(clean)];
-  const candidates = [...new Set([...Array.from(injected), ...Array.from(clean).map((v) => Math.min(1, v + 1e-6))])].sort((a, b) => b - a);
+  const candidates = [
+    ...new Set([...Array.from(injected), ...Array.from(clean).map((v) => Math.min(1, v + 1e-6))]),
+  ].sort((a, b) => b - a);
   let best: CalibrationResult = { threshold: 0.5, precision: 0, recall: 0, f1: 0 };
   for (const threshold of candidates) {
     const result = evaluateThreshold(clean, injected, threshold);
@@ -46,7 +48,11 @@ export function midpointOfGap(scores: Iterable<number>, threshold: number): numb
   return Number.isFinite(below) ? (below + threshold) / 2 : threshold;
 }
 
-export function evaluateThreshold(clean: ArrayLike<number>, injected: ArrayLike<number>, threshold: number): CalibrationResult {
+export function evaluateThreshold(
+  clean: ArrayLike<number>,
+  injected: ArrayLike<number>,
+  threshold: number,
+): CalibrationResult {
   let falsePositives = 0;
   for (let i = 0; i < clean.length; i++) if (clean[i] >= threshold) falsePositives++;
   let truePositives = 0;

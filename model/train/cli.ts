@@ -48,51 +48,129 @@ export interface TrainCliOptions {
   lastEpoch?: number;
 }
 
-const integer = (flag: string, min: number) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${flag} needs an integer >= ${min}, got "${value}"`);
-  return n;
-};
-const fraction = (flag: string) => (value: string): number => {
-  const n = Number(value);
-  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`${flag} needs a number in (0, 1], got "${value}"`);
-  return n;
-};
-const positive = (flag: string) => (value: string): number => {
-  const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} needs a positive number, got "${value}"`);
-  return n;
-};
+const integer =
+  (flag: string, min: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`${flag} needs an integer >= ${min}, got "${value}"`);
+    return n;
+  };
+const fraction =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`${flag} needs a number in (0, 1], got "${value}"`);
+    return n;
+  };
+const positive =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!(n > 0) || !Number.isFinite(n))
+      throw new InvalidArgumentError(`${flag} needs a positive number, got "${value}"`);
+    return n;
+  };
 
 export function registerTrainCommand(program: Command): void {
   program
     .command('train')
-    .description('Train the GNN + GRU anomaly detector (self-supervised: synthetic anomalies are the positives) and save it')
-    .option('--data <dir>', 'data folder to train on (with --format ibrl: readings/<id>.txt and node.txt, e.g. ../shared/data/ibrl)')
+    .description(
+      'Train the GNN + GRU anomaly detector (self-supervised: synthetic anomalies are the positives) and save it',
+    )
+    .option(
+      '--data <dir>',
+      'data folder to train on (with --format ibrl: readings/<id>.txt and node.txt, e.g. ../shared/data/ibrl)',
+    )
     .addOption(new Option('--format <format>', 'format of --data').choices(['ibrl']).default('ibrl'))
-    .option('--history <file>', 'history file to train on: CSV with a header (node,ts,<modality>…) or JSON lines, aligned on a tick')
-    .option('--tick-ms <ms>', 'with --history: tick of the UTC-aligned grid, the same as the ingest\'s (default: config ingest.tickMs, 31 s)', integer('--tick-ms', 1))
-    .option('--max-gap-ticks <n>', 'with --history: gaps of up to n ticks hold the last value (as live); longer gaps, late starts and early ends are rebuilt from the other nodes', integer('--max-gap-ticks', 0), 10)
-    .option('--topology <file>', 'with --history: node positions (IBRL node.txt, .json or .csv) for the k-nearest graph; default: a complete graph')
+    .option(
+      '--history <file>',
+      'history file to train on: CSV with a header (node,ts,<modality>…) or JSON lines, aligned on a tick',
+    )
+    .option(
+      '--tick-ms <ms>',
+      "with --history: tick of the UTC-aligned grid, the same as the ingest's (default: config ingest.tickMs, 31 s)",
+      integer('--tick-ms', 1),
+    )
+    .option(
+      '--max-gap-ticks <n>',
+      'with --history: gaps of up to n ticks hold the last value (as live); longer gaps, late starts and early ends are rebuilt from the other nodes',
+      integer('--max-gap-ticks', 0),
+      10,
+    )
+    .option(
+      '--topology <file>',
+      'with --history: node positions (IBRL node.txt, .json or .csv) for the k-nearest graph; default: a complete graph',
+    )
     .option('--synthetic', 'train on a generated correlated sensor network (daily cycles, 3 modalities)')
     .option('--nodes <n>', 'with --synthetic: number of nodes', integer('--nodes', 2), 12)
     .option('--steps <n>', 'with --synthetic: number of samples', integer('--steps', 100), 2000)
     .requiredOption('--out <dir>', 'directory to write model.json, weights.bin (and nothing else) to')
-    .option('--seed <n>', 'seed of weights, shuffling and injections (same seed and backend = same model)', integer('--seed', 0), 1)
-    .option('--epochs <n>', 'maximum passes over the training windows', integer('--epochs', 1), TRAINING_DEFAULTS.epochs)
-    .option('--batch-size <n>', 'windows per optimiser step (rounded to whole sequences of --sequence-length)', integer('--batch-size', 1), TRAINING_DEFAULTS.batchSize)
+    .option(
+      '--seed <n>',
+      'seed of weights, shuffling and injections (same seed and backend = same model)',
+      integer('--seed', 0),
+      1,
+    )
+    .option(
+      '--epochs <n>',
+      'maximum passes over the training windows',
+      integer('--epochs', 1),
+      TRAINING_DEFAULTS.epochs,
+    )
+    .option(
+      '--batch-size <n>',
+      'windows per optimiser step (rounded to whole sequences of --sequence-length)',
+      integer('--batch-size', 1),
+      TRAINING_DEFAULTS.batchSize,
+    )
     .option('--window <n>', 'window length in samples', integer('--window', 2), 20)
-    .option('--sequence-length <n>', 'consecutive windows the GRU is unrolled over (truncated back-propagation)', integer('--sequence-length', 1), 8)
+    .option(
+      '--sequence-length <n>',
+      'consecutive windows the GRU is unrolled over (truncated back-propagation)',
+      integer('--sequence-length', 1),
+      8,
+    )
     .option('--learning-rate <x>', 'Adam learning rate', positive('--learning-rate'), 1e-3)
-    .option('--validation-fraction <x>', 'tail of the training data held out for early stopping and threshold calibration', fraction('--validation-fraction'), TRAINING_DEFAULTS.validationFraction)
-    .option('--patience <n>', 'epochs without validation improvement before stopping', integer('--patience', 1), TRAINING_DEFAULTS.patience)
-    .option('--train-fraction <x>', 'leading fraction of the data used at all (the rest is left for evaluation); default 0.6 for IBRL (the paper\'s split), 1 otherwise', fraction('--train-fraction'))
-    .option('--windows-per-epoch <n>', 'cap on training windows per epoch (default: all)', integer('--windows-per-epoch', 1))
+    .option(
+      '--validation-fraction <x>',
+      'tail of the training data held out for early stopping and threshold calibration',
+      fraction('--validation-fraction'),
+      TRAINING_DEFAULTS.validationFraction,
+    )
+    .option(
+      '--patience <n>',
+      'epochs without validation improvement before stopping',
+      integer('--patience', 1),
+      TRAINING_DEFAULTS.patience,
+    )
+    .option(
+      '--train-fraction <x>',
+      "leading fraction of the data used at all (the rest is left for evaluation); default 0.6 for IBRL (the paper's split), 1 otherwise",
+      fraction('--train-fraction'),
+    )
+    .option(
+      '--windows-per-epoch <n>',
+      'cap on training windows per epoch (default: all)',
+      integer('--windows-per-epoch', 1),
+    )
     .option('--max-minutes <x>', 'wall-clock budget; stops early keeping the best weights', positive('--max-minutes'))
-    .option('--samples <n>', 'with --data (IBRL): sample epochs aligned from the first epoch of the paper\'s range to --last-epoch (default 5000, the paper\'s)', integer('--samples', 100))
-    .option('--last-epoch <n>', 'with --data (IBRL): last epoch of the alignment (default 28675, the paper\'s); --samples equal to the epoch count gives the network\'s own 31 s rounds', integer('--last-epoch', 1))
+    .option(
+      '--samples <n>',
+      "with --data (IBRL): sample epochs aligned from the first epoch of the paper's range to --last-epoch (default 5000, the paper's)",
+      integer('--samples', 100),
+    )
+    .option(
+      '--last-epoch <n>',
+      "with --data (IBRL): last epoch of the alignment (default 28675, the paper's); --samples equal to the epoch count gives the network's own 31 s rounds",
+      integer('--last-epoch', 1),
+    )
     .option('--knn <k>', 'graph: edges from each node to its k nearest nodes', integer('--knn', 1), 4)
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend')
+        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+        .default('auto'),
+    )
     .addHelpText(
       'after',
       `
@@ -116,10 +194,24 @@ interface TrainingData {
 
 async function loadTrainingData(options: TrainCliOptions): Promise<TrainingData> {
   const sources = [options.data, options.history, options.synthetic].filter((v) => v !== undefined && v !== false);
-  if (sources.length !== 1) throw new UserError('TRAIN_SOURCE', 'choose exactly one data source', 'Pass --data DIR --format ibrl, --history FILE or --synthetic.');
+  if (sources.length !== 1)
+    throw new UserError(
+      'TRAIN_SOURCE',
+      'choose exactly one data source',
+      'Pass --data DIR --format ibrl, --history FILE or --synthetic.',
+    );
   if (options.synthetic) {
-    const network = generateSyntheticNetwork({ nodes: options.nodes, steps: options.steps, seed: options.seed, neighbours: options.knn });
-    return { series: network.series, graph: network.graph, source: `synthetic:nodes=${options.nodes},steps=${options.steps},seed=${options.seed}` };
+    const network = generateSyntheticNetwork({
+      nodes: options.nodes,
+      steps: options.steps,
+      seed: options.seed,
+      neighbours: options.knn,
+    });
+    return {
+      series: network.series,
+      graph: network.graph,
+      source: `synthetic:nodes=${options.nodes},steps=${options.steps},seed=${options.seed}`,
+    };
   }
   if (options.history) {
     const dataset = await loadHistory(options.history, {
@@ -135,22 +227,47 @@ async function loadTrainingData(options: TrainCliOptions): Promise<TrainingData>
     const loaded = loadTopology(options.topology);
     const byId = new Map(loaded.nodes.map((node) => [node.id, node]));
     const missing = nodes.filter((id) => !byId.has(id));
-    if (missing.length > 0) throw new UserError('TRAIN_POSITIONS', `${options.topology} has no position for node(s) ${missing.slice(0, 10).join(', ')}`, 'Add them to the topology file or leave --topology out (complete graph).');
+    if (missing.length > 0)
+      throw new UserError(
+        'TRAIN_POSITIONS',
+        `${options.topology} has no position for node(s) ${missing.slice(0, 10).join(', ')}`,
+        'Add them to the topology file or leave --topology out (complete graph).',
+      );
     const coords = nodes.map((id) => [byId.get(id)!.x, byId.get(id)!.y] as const);
-    return { series: dataset.series, graph: knnGraph(nodes, coords, options.knn), source: `history:${options.history}` };
+    return {
+      series: dataset.series,
+      graph: knnGraph(nodes, coords, options.knn),
+      source: `history:${options.history}`,
+    };
   }
   const dir = options.data as string;
   process.stderr.write(`train: loading IBRL data from ${dir}\n`);
-  const dataset = await loadIbrl(dir, { samples: options.samples, lastEpoch: options.lastEpoch, onProgress: (message) => process.stderr.write(`train: ${message}\n`) });
+  const dataset = await loadIbrl(dir, {
+    samples: options.samples,
+    lastEpoch: options.lastEpoch,
+    onProgress: (message) => process.stderr.write(`train: ${message}\n`),
+  });
   const positions = await readIbrlPositions(dir);
   const missing = dataset.series.nodes.filter((id) => !positions.has(id));
-  if (missing.length > 0) throw new UserError('TRAIN_POSITIONS', `node.txt has no position for mote(s) ${missing.join(', ')}`, 'Add "id x y" lines for them to node.txt.');
+  if (missing.length > 0)
+    throw new UserError(
+      'TRAIN_POSITIONS',
+      `node.txt has no position for mote(s) ${missing.join(', ')}`,
+      'Add "id x y" lines for them to node.txt.',
+    );
   const coords = dataset.series.nodes.map((id) => {
     const p = positions.get(id) as { x: number; y: number };
     return [p.x, p.y] as const;
   });
-  const alignment = options.samples !== undefined || options.lastEpoch !== undefined ? `,samples=${options.samples ?? 5000},lastEpoch=${options.lastEpoch ?? 28675}` : '';
-  return { series: dataset.series, graph: knnGraph(dataset.series.nodes, coords, options.knn), source: `ibrl:${dir}${alignment}` };
+  const alignment =
+    options.samples !== undefined || options.lastEpoch !== undefined
+      ? `,samples=${options.samples ?? 5000},lastEpoch=${options.lastEpoch ?? 28675}`
+      : '';
+  return {
+    series: dataset.series,
+    graph: knnGraph(dataset.series.nodes, coords, options.knn),
+    source: `ibrl:${dir}${alignment}`,
+  };
 }
 
 export async function runTrain(options: TrainCliOptions): Promise<void> {
@@ -158,7 +275,12 @@ export async function runTrain(options: TrainCliOptions): Promise<void> {
   const trainFraction = options.trainFraction ?? (options.data ? 0.6 : 1);
   const steps = Math.floor(data.series.steps * trainFraction);
   const nm = data.series.nodes.length * data.series.modalities.length;
-  const raw: Series = { ...data.series, steps, data: data.series.data.slice(0, steps * nm), times: data.series.times?.slice(0, steps) };
+  const raw: Series = {
+    ...data.series,
+    steps,
+    data: data.series.data.slice(0, steps * nm),
+    times: data.series.times?.slice(0, steps),
+  };
   const stats: ModalityStats = computeStats(raw);
   const series = normalizeSeries(raw, stats);
   process.stderr.write(

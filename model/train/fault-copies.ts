@@ -1,5 +1,13 @@
 import type { Rng } from '../../common/random.ts';
-import { FAULT_CATALOGUE, affectedSpan, drawFault, faultLabelSpan, injectAnomaly, type FaultSpec, type Injection } from '../../sources/inject.ts';
+import {
+  FAULT_CATALOGUE,
+  affectedSpan,
+  drawFault,
+  faultLabelSpan,
+  injectAnomaly,
+  type FaultSpec,
+  type Injection,
+} from '../../sources/inject.ts';
 import { modalityRange, type ModalityStats } from '../../sources/normalize.ts';
 import type { Series } from '../../sources/series.ts';
 import { computeContext, type ContextConfig } from '../context.ts';
@@ -62,18 +70,35 @@ export function buildFaultyCopy(
       const room = options.to - t;
       let injection: Injection;
       if (rng.next() < options.paperShare) {
-        const drawn = paperInjector.draw(series, rng, { minLength: 1, maxLength: Math.max(1, Math.min(10, Math.floor(room / 2))) });
+        const drawn = paperInjector.draw(series, rng, {
+          minLength: 1,
+          maxLength: Math.max(1, Math.min(10, Math.floor(room / 2))),
+        });
         injection = { ...drawn, node, modality: drawn.modality, start: t };
         series = paperInjector.apply(series, injection);
       } else {
         const specs = specsFor(clean.modalities[modality]);
         const spec = specs[rng.int(specs.length)];
         const std = zStats.std[node * m + modality] || 1;
-        injection = drawFault(spec, rng, { node, modality, start: t }, std, modalityRange(zStats, modality), Math.min(room - 1, options.maxLength ?? Infinity));
+        injection = drawFault(
+          spec,
+          rng,
+          { node, modality, start: t },
+          std,
+          modalityRange(zStats, modality),
+          Math.min(room - 1, options.maxLength ?? Infinity),
+        );
         if (injection.length < spec.minTicks) break;
         series = injectAnomaly(series, injection, zStats);
       }
-      const span = injection.kind === 'decay' || injection.kind === 'increase' || injection.kind === 'scale' || injection.kind === 'mirror' || injection.kind === 'surge' ? affectedSpan(injection, clean.steps) : faultLabelSpan(injection, clean, series, zStats.std[node * m + injection.modality] || 1);
+      const span =
+        injection.kind === 'decay' ||
+        injection.kind === 'increase' ||
+        injection.kind === 'scale' ||
+        injection.kind === 'mirror' ||
+        injection.kind === 'surge'
+          ? affectedSpan(injection, clean.steps)
+          : faultLabelSpan(injection, clean, series, zStats.std[node * m + injection.modality] || 1);
       for (let s = span.start; s < span.end; s++) labels[s * n + node] = 1;
       injections.push(injection);
       t = affectedSpan(injection, clean.steps).end + 1 + Math.floor(-Math.log(1 - rng.next()) * options.meanGap);
@@ -84,7 +109,16 @@ export function buildFaultyCopy(
 }
 
 /** Per window (ending at each of T consecutive steps from end0) and node: 1 when any tick of the window is labelled. Written [T, B, N] for batch element b. */
-export function writeWindowLabels(labels: Uint8Array, n: number, w: number, end0: number, windows: number, b: number, batch: number, out: Float32Array): void {
+export function writeWindowLabels(
+  labels: Uint8Array,
+  n: number,
+  w: number,
+  end0: number,
+  windows: number,
+  b: number,
+  batch: number,
+  out: Float32Array,
+): void {
   for (let k = 0; k < windows; k++) {
     const end = end0 + k;
     for (let i = 0; i < n; i++) {
@@ -96,7 +130,16 @@ export function writeWindowLabels(labels: Uint8Array, n: number, w: number, end0
 }
 
 /** Context rows of T consecutive steps from end0, written [T, B, N, M·F] for batch element b. */
-export function writeContext(context: Float32Array, rowWidth: number, n: number, end0: number, windows: number, b: number, batch: number, out: Float32Array): void {
+export function writeContext(
+  context: Float32Array,
+  rowWidth: number,
+  n: number,
+  end0: number,
+  windows: number,
+  b: number,
+  batch: number,
+  out: Float32Array,
+): void {
   for (let k = 0; k < windows; k++) {
     const from = (end0 + k) * n * rowWidth;
     out.set(context.subarray(from, from + n * rowWidth), (k * batch + b) * n * rowWidth);

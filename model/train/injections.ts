@@ -15,10 +15,18 @@ export interface TrainingInjector {
   /** A copy of `segment` (z-normalized) with the injection applied. */
   apply(segment: Series, injection: Injection): Series;
   /** draw + apply. */
-  inject(segment: Series, rng: Rng, options: { minLength: number; maxLength: number }): { series: Series; injection: Injection };
+  inject(
+    segment: Series,
+    rng: Rng,
+    options: { minLength: number; maxLength: number },
+  ): { series: Series; injection: Injection };
 }
 
-export function createTrainingInjector(zStats: ModalityStats, rawStats?: ModalityStats, kinds: readonly InjectionKind[] = INJECTION_KINDS): TrainingInjector {
+export function createTrainingInjector(
+  zStats: ModalityStats,
+  rawStats?: ModalityStats,
+  kinds: readonly InjectionKind[] = INJECTION_KINDS,
+): TrainingInjector {
   const stats = rawStats ?? zStats;
   const injector: TrainingInjector = {
     draw(segment, rng, { minLength, maxLength }) {

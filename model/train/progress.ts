@@ -25,7 +25,11 @@ export function progressLine(p: TrainProgress, width = 24): string {
  * `intervalSeconds` while an epoch runs, so a long epoch never stays silent.
  * One line per finished epoch (with its validation loss) always.
  */
-export function createProgressReporter(stream: NodeJS.WriteStream = process.stderr, intervalSeconds = 30, now: () => number = Date.now): (p: TrainProgress) => void {
+export function createProgressReporter(
+  stream: NodeJS.WriteStream = process.stderr,
+  intervalSeconds = 30,
+  now: () => number = Date.now,
+): (p: TrainProgress) => void {
   const tty = Boolean(stream.isTTY);
   let lastLine = now();
   return (p) => {

@@ -16,15 +16,32 @@ export function sequenceSegment(series: Series, end0: number, windows: number, w
   const nm = series.nodes.length * series.modalities.length;
   const first = end0 - w + 1;
   const steps = w + windows - 1;
-  if (first < 0 || first + steps > series.steps) throw new RangeError(`sequence ending at ${end0}..${end0 + windows - 1} does not fit the series (${series.steps} steps)`);
-  return { nodes: series.nodes, modalities: series.modalities, steps, data: series.data.slice(first * nm, (first + steps) * nm) };
+  if (first < 0 || first + steps > series.steps)
+    throw new RangeError(
+      `sequence ending at ${end0}..${end0 + windows - 1} does not fit the series (${series.steps} steps)`,
+    );
+  return {
+    nodes: series.nodes,
+    modalities: series.modalities,
+    steps,
+    data: series.data.slice(first * nm, (first + steps) * nm),
+  };
 }
 
 /**
  * Writes the windows of a segment into `out`, laid out [T, B, N, M, W] for
  * batch element `b` of `batch`.
  */
-export function writeWindows(segment: Float32Array, n: number, m: number, w: number, windows: number, b: number, batch: number, out: Float32Array): void {
+export function writeWindows(
+  segment: Float32Array,
+  n: number,
+  m: number,
+  w: number,
+  windows: number,
+  b: number,
+  batch: number,
+  out: Float32Array,
+): void {
   const nmw = n * m * w;
   for (let k = 0; k < windows; k++) {
     const base = (k * batch + b) * nmw;
@@ -40,7 +57,17 @@ export function writeWindows(segment: Float32Array, n: number, m: number, w: num
  * changed by the injection (so a window that only just caught the anomaly
  * at its end is positive too). Written into `out` laid out [T, B, N].
  */
-export function writeNodeLabels(segment: Float32Array, clean: Float32Array, n: number, m: number, w: number, windows: number, b: number, batch: number, out: Float32Array): void {
+export function writeNodeLabels(
+  segment: Float32Array,
+  clean: Float32Array,
+  n: number,
+  m: number,
+  w: number,
+  windows: number,
+  b: number,
+  batch: number,
+  out: Float32Array,
+): void {
   const steps = w + windows - 1;
   const changed = new Uint8Array(steps * n);
   for (let t = 0; t < steps; t++) {

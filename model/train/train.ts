@@ -73,7 +73,15 @@ export interface TrainProgress {
 
 export type ProgressListener = (progress: TrainProgress) => void;
 
-const DEFAULTS = { sequenceLength: 8, learningRate: 1e-3, injectionRate: 0.5, reconstructionWeight: 1, positiveNodeWeight: 4, faultyCopies: 3, cleanShare: 0.4 };
+const DEFAULTS = {
+  sequenceLength: 8,
+  learningRate: 1e-3,
+  injectionRate: 0.5,
+  reconstructionWeight: 1,
+  positiveNodeWeight: 4,
+  faultyCopies: 3,
+  cleanShare: 0.4,
+};
 /** The paper's short kinds, drawn on the fly into clean sequences and as a share of the faulty copies' faults. */
 const PAPER_KINDS = [...PAPER_POINT_KINDS, 'decay', 'increase'] as const;
 /** Share of a faulty copy's faults drawn from the paper's short kinds. */
@@ -104,7 +112,12 @@ interface ValidationResult {
  * hundreds), rebuilt every epoch, whose slow context is computed over the
  * whole copy first, as a stream would have it.
  */
-export async function trainDetector(series: Series, graph: ClusterGraph, options: TrainOptions, onProgress?: ProgressListener): Promise<Detector> {
+export async function trainDetector(
+  series: Series,
+  graph: ClusterGraph,
+  options: TrainOptions,
+  onProgress?: ProgressListener,
+): Promise<Detector> {
   const run = await prepareTraining(series, graph, options);
   const outcome = await runEpochs(run, onProgress);
   return finishTraining(run, outcome);
@@ -122,20 +135,29 @@ async function prepareTraining(series: Series, graph: ClusterGraph, options: Tra
   const m = series.modalities.length;
   validateGraph(graph);
   const missing = series.nodes.filter((id) => !graph.nodes.includes(id));
-  if (missing.length > 0) throw new RangeError(`trainDetector: series nodes ${missing.join(', ')} are not in the graph`);
+  if (missing.length > 0)
+    throw new RangeError(`trainDetector: series nodes ${missing.join(', ')} are not in the graph`);
   const clusterGraph = subgraph(graph, series.nodes);
-  if (!(o.validationFraction > 0 && o.validationFraction < 1)) throw new RangeError(`validationFraction must be in (0, 1), got ${o.validationFraction}`);
+  if (!(o.validationFraction > 0 && o.validationFraction < 1))
+    throw new RangeError(`validationFraction must be in (0, 1), got ${o.validationFraction}`);
   const trainSteps = Math.floor(series.steps * (1 - o.validationFraction));
   const validationStart = trainSteps - w + 1;
   if (trainSteps < w + T || series.steps - validationStart < w + 2 * VALIDATION_LENGTH + 2) {
-    throw new RangeError(`trainDetector: ${series.steps} steps are too few for window ${w}, sequence ${T} and validation fraction ${o.validationFraction}`);
+    throw new RangeError(
+      `trainDetector: ${series.steps} steps are too few for window ${w}, sequence ${T} and validation fraction ${o.validationFraction}`,
+    );
   }
   const rng = createRng(o.seed);
   const network = new DetectorNetwork(config, o.seed);
   const optimizer = tf.train.adam(o.learningRate);
   const zStats = computeStats(series, { from: 0, to: trainSteps });
   const injector = createTrainingInjector(zStats, o.stats, PAPER_KINDS);
-  const trainSeries: Series = { nodes: series.nodes, modalities: series.modalities, steps: trainSteps, data: series.data.slice(0, trainSteps * n * m) };
+  const trainSeries: Series = {
+    nodes: series.nodes,
+    modalities: series.modalities,
+    steps: trainSteps,
+    data: series.data.slice(0, trainSteps * n * m),
+  };
   const contextWidth = m * contextFeatures(config.context);
   const cleanCopy: FaultyCopy = {
     series: trainSeries,
@@ -147,7 +169,15 @@ async function prepareTraining(series: Series, graph: ClusterGraph, options: Tra
   const buildCopies = (): FaultyCopy[] =>
     Array.from({ length: o.faultyCopies }, () =>
       // A short training part gets shorter faults and gaps (faultCopyPlan), so its copies hold faults at the long-part density.
-      buildFaultyCopy(trainSeries, clusterGraph.adjacency, config.context, zStats, injector, copyRng, faultCopyPlan(trainSteps, PAPER_SHARE)),
+      buildFaultyCopy(
+        trainSeries,
+        clusterGraph.adjacency,
+        config.context,
+        zStats,
+        injector,
+        copyRng,
+        faultCopyPlan(trainSteps, PAPER_SHARE),
+      ),
     );
 
   // Sequence starts (the end step of their first window) and the GRU state
@@ -167,7 +197,15 @@ async function prepareTraining(series: Series, graph: ClusterGraph, options: Tra
   const mask = attentionMask(clusterGraph.adjacency);
   const maskBias = new Float32Array(n * n).map((_, i) => (mask[i] > 0 ? 0 : MASKED_LOGIT));
 
-  const validation = buildValidation(series, validationStart, clusterGraph, config.context, zStats, o.stats, createRng(o.seed ^ 0x5eed));
+  const validation = buildValidation(
+    series,
+    validationStart,
+    clusterGraph,
+    config.context,
+    zStats,
+    o.stats,
+    createRng(o.seed ^ 0x5eed),
+  );
   const detector = new Detector(network, {
     format: DETECTOR_FORMAT,
     config,
@@ -178,14 +216,45 @@ async function prepareTraining(series: Series, graph: ClusterGraph, options: Tra
   });
 
   return {
-    series, started, backend, config, o, w, T, n, m, rng, network, optimizer, injector, cleanCopy, buildCopies,
-    units, layers, stateSize, hiddenCache, allStarts, sequencesPerEpoch, sequencesPerBatch, batches, maskBias,
-    trainSteps, validationStart, validation, detector, contextWidth,
+    series,
+    started,
+    backend,
+    config,
+    o,
+    w,
+    T,
+    n,
+    m,
+    rng,
+    network,
+    optimizer,
+    injector,
+    cleanCopy,
+    buildCopies,
+    units,
+    layers,
+    stateSize,
+    hiddenCache,
+    allStarts,
+    sequencesPerEpoch,
+    sequencesPerBatch,
+    batches,
+    maskBias,
+    trainSteps,
+    validationStart,
+    validation,
+    detector,
+    contextWidth,
   };
 }
 
 type TrainingRun = Awaited<ReturnType<typeof prepareTraining>>;
-type BestEpoch = { loss: number; epoch: number; weights: Awaited<ReturnType<DetectorNetwork['exportWeights']>>; validation: ValidationResult };
+type BestEpoch = {
+  loss: number;
+  epoch: number;
+  weights: Awaited<ReturnType<DetectorNetwork['exportWeights']>>;
+  validation: ValidationResult;
+};
 
 /** Time and throughput of a run so far, for the budget, the progress lines and the metadata. */
 class TrainingClock {
@@ -208,7 +277,9 @@ class TrainingClock {
     const { validation, series, validationStart } = this.run;
     return this.lastValidationSeconds > 0
       ? this.lastValidationSeconds
-      : ((validation.copies.length + 1) * (series.steps - validationStart + 40)) / Math.max(1, this.windowsTrained / Math.max(this.trainingSeconds, 1e-3)) / 3;
+      : ((validation.copies.length + 1) * (series.steps - validationStart + 40)) /
+          Math.max(1, this.windowsTrained / Math.max(this.trainingSeconds, 1e-3)) /
+          3;
   }
 }
 
@@ -221,20 +292,36 @@ async function runEpochs(run: TrainingRun, onProgress?: ProgressListener) {
   let stoppedBecause: 'epochs' | 'early-stopping' | 'time-limit' = 'epochs';
   let epochsRun = 0;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    if (epoch > 1 && clock.elapsed() + Math.min(clock.lastEpochSeconds, 2 * clock.validationSeconds() + 1) > clock.budgetSeconds) {
+    if (
+      epoch > 1 &&
+      clock.elapsed() + Math.min(clock.lastEpochSeconds, 2 * clock.validationSeconds() + 1) > clock.budgetSeconds
+    ) {
       stoppedBecause = 'time-limit';
       break;
     }
     const epochStarted = Date.now();
     const lossSum = trainEpoch(run, clock, epoch, epochStarted, onProgress);
-    const progress = { epoch, epochs: o.epochs, batch: run.batches, batches: run.batches, loss: lossSum / run.batches, windowsPerSecond: clock.windowsTrained / clock.trainingSeconds, etaSeconds: 0 };
+    const progress = {
+      epoch,
+      epochs: o.epochs,
+      batch: run.batches,
+      batches: run.batches,
+      loss: lossSum / run.batches,
+      windowsPerSecond: clock.windowsTrained / clock.trainingSeconds,
+      etaSeconds: 0,
+    };
     onProgress?.({ phase: 'validate', ...progress, elapsedSeconds: clock.elapsed() });
     const validationStarted = Date.now();
     const result = await validate(detector, validation);
     clock.lastValidationSeconds = (Date.now() - validationStarted) / 1000;
     epochsRun = epoch;
     clock.lastEpochSeconds = (Date.now() - epochStarted) / 1000;
-    history.push({ epoch, trainLoss: lossSum / run.batches, validationLoss: result.loss, seconds: clock.lastEpochSeconds });
+    history.push({
+      epoch,
+      trainLoss: lossSum / run.batches,
+      validationLoss: result.loss,
+      seconds: clock.lastEpochSeconds,
+    });
     onProgress?.({ phase: 'validate', ...progress, validationLoss: result.loss, elapsedSeconds: clock.elapsed() });
     if (!best || result.loss < best.loss) {
       best = { loss: result.loss, epoch, weights: await network.exportWeights(), validation: result };
@@ -253,8 +340,36 @@ async function runEpochs(run: TrainingRun, onProgress?: ProgressListener) {
 }
 
 /** One epoch's optimiser steps over fresh faulty copies; returns the summed batch loss (scaled up when the budget cut it short). */
-function trainEpoch(run: TrainingRun, clock: TrainingClock, epoch: number, epochStarted: number, onProgress?: ProgressListener): number {
-  const { o, network, optimizer, cleanCopy, rng, allStarts, sequencesPerEpoch, sequencesPerBatch, batches, w, T, n, m, units, layers, stateSize, maskBias, hiddenCache, trainSteps, injector, contextWidth } = run;
+function trainEpoch(
+  run: TrainingRun,
+  clock: TrainingClock,
+  epoch: number,
+  epochStarted: number,
+  onProgress?: ProgressListener,
+): number {
+  const {
+    o,
+    network,
+    optimizer,
+    cleanCopy,
+    rng,
+    allStarts,
+    sequencesPerEpoch,
+    sequencesPerBatch,
+    batches,
+    w,
+    T,
+    n,
+    m,
+    units,
+    layers,
+    stateSize,
+    maskBias,
+    hiddenCache,
+    trainSteps,
+    injector,
+    contextWidth,
+  } = run;
   const copies = run.buildCopies();
   const starts = shuffled(allStarts, rng).slice(0, sequencesPerEpoch);
   let lossSum = 0;
@@ -262,14 +377,42 @@ function trainEpoch(run: TrainingRun, clock: TrainingClock, epoch: number, epoch
     const chunk = starts.slice(batch * sequencesPerBatch, (batch + 1) * sequencesPerBatch);
     if (chunk.length === 0) break;
     const batchStarted = Date.now();
-    const loss = trainBatch(network, optimizer, cleanCopy, copies, chunk, { w, T, n, m, units, layers, stateSize, maskBias, hiddenCache, trainSteps, injector, rng, o, contextWidth });
+    const loss = trainBatch(network, optimizer, cleanCopy, copies, chunk, {
+      w,
+      T,
+      n,
+      m,
+      units,
+      layers,
+      stateSize,
+      maskBias,
+      hiddenCache,
+      trainSteps,
+      injector,
+      rng,
+      o,
+      contextWidth,
+    });
     clock.trainingSeconds += (Date.now() - batchStarted) / 1000;
     clock.windowsTrained += chunk.length * T;
     lossSum += loss;
     const epochSeconds = (Date.now() - epochStarted) / 1000;
     const perBatch = epochSeconds / (batch + 1);
-    const eta = Math.min(Math.max(0, clock.budgetSeconds - clock.elapsed()), perBatch * (batches - batch - 1) + (o.epochs - epoch) * Math.max(clock.lastEpochSeconds, perBatch * batches));
-    onProgress?.({ phase: 'train', epoch, epochs: o.epochs, batch: batch + 1, batches, loss: lossSum / (batch + 1), windowsPerSecond: clock.windowsTrained / clock.trainingSeconds, elapsedSeconds: clock.elapsed(), etaSeconds: eta });
+    const eta = Math.min(
+      Math.max(0, clock.budgetSeconds - clock.elapsed()),
+      perBatch * (batches - batch - 1) + (o.epochs - epoch) * Math.max(clock.lastEpochSeconds, perBatch * batches),
+    );
+    onProgress?.({
+      phase: 'train',
+      epoch,
+      epochs: o.epochs,
+      batch: batch + 1,
+      batches,
+      loss: lossSum / (batch + 1),
+      windowsPerSecond: clock.windowsTrained / clock.trainingSeconds,
+      elapsedSeconds: clock.elapsed(),
+      etaSeconds: eta,
+    });
     // Leave room for the validation pass (as long as the last one took), so the budget holds as a whole.
     if (clock.elapsed() + perBatch + clock.validationSeconds() > clock.budgetSeconds) {
       lossSum *= batches / (batch + 1);
@@ -287,7 +430,11 @@ function finishTraining(run: TrainingRun, outcome: Awaited<ReturnType<typeof run
   if (!best) throw new Error('trainDetector: no epoch completed');
   network.importWeights(best.weights);
   const calibration = calibrateThreshold(best.validation.clean, best.validation.injected);
-  const quality: ValidationQuality = { ...calibration, injected: best.validation.injected.length, clean: best.validation.clean.length };
+  const quality: ValidationQuality = {
+    ...calibration,
+    injected: best.validation.injected.length,
+    clean: best.validation.clean.length,
+  };
   const metadata: DetectorMetadata = {
     ...detector.metadata,
     threshold: calibration.threshold,
@@ -331,7 +478,14 @@ interface BatchContext {
 }
 
 /** One optimiser step on a batch of sequences; returns the batch loss. */
-function trainBatch(network: DetectorNetwork, optimizer: tf.Optimizer, clean: FaultyCopy, copies: FaultyCopy[], starts: number[], c: BatchContext): number {
+function trainBatch(
+  network: DetectorNetwork,
+  optimizer: tf.Optimizer,
+  clean: FaultyCopy,
+  copies: FaultyCopy[],
+  starts: number[],
+  c: BatchContext,
+): number {
   const { w, T, n, m, units, layers, stateSize, contextWidth } = c;
   const b = starts.length;
   const windows = new Float32Array(T * b * n * m * w);
@@ -361,7 +515,10 @@ function trainBatch(network: DetectorNetwork, optimizer: tf.Optimizer, clean: Fa
     }
     writeWindows(segment.data, n, m, w, T, k, b, targets);
     for (let layer = 0; layer < layers; layer++) {
-      hiddenInit[layer].set(c.hiddenCache.subarray(end0 * stateSize + layer * n * units, end0 * stateSize + (layer + 1) * n * units), k * n * units);
+      hiddenInit[layer].set(
+        c.hiddenCache.subarray(end0 * stateSize + layer * n * units, end0 * stateSize + (layer + 1) * n * units),
+        k * n * units,
+      );
     }
   });
   const kept: tf.Tensor[] = [];
@@ -379,12 +536,24 @@ function trainBatch(network: DetectorNetwork, optimizer: tf.Optimizer, clean: Fa
         hidden = step.hidden;
         kept.push(...hidden.map((h) => tf.keep(h)));
       }
-      const decoded = network.decode(windowTensor, bias, tf.ones([T * b, n]), fused, tf.concat(outputs, 0), contextTensor);
+      const decoded = network.decode(
+        windowTensor,
+        bias,
+        tf.ones([T * b, n]),
+        fused,
+        tf.concat(outputs, 0),
+        contextTensor,
+      );
       const nodeLabels = tf.tensor2d(labels, [T * b, n]);
       const nodeWeights = tf.add(1, tf.mul(c.o.positiveNodeWeight - 1, nodeLabels));
-      const nodeLoss = tf.div(tf.sum(tf.mul(nodeWeights, bceWithLogits(decoded.nodeLogits, nodeLabels))), tf.sum(nodeWeights));
+      const nodeLoss = tf.div(
+        tf.sum(tf.mul(nodeWeights, bceWithLogits(decoded.nodeLogits, nodeLabels))),
+        tf.sum(nodeWeights),
+      );
       const clusterLoss = tf.mean(bceWithLogits(decoded.clusterLogits, tf.max(nodeLabels, 1)));
-      const reconstructionLoss = tf.mean(tf.square(tf.sub(decoded.reconstruction, centerWindows(tf.tensor4d(targets, [T * b, n, m, w])))));
+      const reconstructionLoss = tf.mean(
+        tf.square(tf.sub(decoded.reconstruction, centerWindows(tf.tensor4d(targets, [T * b, n, m, w])))),
+      );
       return tf.addN([nodeLoss, clusterLoss, tf.mul(c.o.reconstructionWeight, reconstructionLoss)]) as tf.Scalar;
     },
     true,
@@ -401,7 +570,10 @@ function trainBatch(network: DetectorNetwork, optimizer: tf.Optimizer, clean: Fa
       const target = end0 + step + 1;
       if (target >= c.trainSteps) break;
       for (let layer = 0; layer < layers; layer++) {
-        c.hiddenCache.set(states[step * layers + layer].subarray(k * n * units, (k + 1) * n * units), target * stateSize + layer * n * units);
+        c.hiddenCache.set(
+          states[step * layers + layer].subarray(k * n * units, (k + 1) * n * units),
+          target * stateSize + layer * n * units,
+        );
       }
     }
   });
@@ -437,7 +609,15 @@ interface ValidationSet {
  * the paper's kind rule, length 5, raw units); and copies with long faults of
  * the catalogue in the tail.
  */
-function buildValidation(series: Series, from: number, graph: ClusterGraph, contextConfig: ModelConfig['context'], zStats: ModalityStats, rawStats: ModalityStats | undefined, rng: Rng): ValidationSet {
+function buildValidation(
+  series: Series,
+  from: number,
+  graph: ClusterGraph,
+  contextConfig: ModelConfig['context'],
+  zStats: ModalityStats,
+  rawStats: ModalityStats | undefined,
+  rng: Rng,
+): ValidationSet {
   const n = series.nodes.length;
   const m = series.modalities.length;
   const contextOf = (s: Series): Float32Array => computeContext(s.data, s.steps, n, m, graph.adjacency, contextConfig);
@@ -457,17 +637,34 @@ function buildValidation(series: Series, from: number, graph: ClusterGraph, cont
     let current = series;
     const injections: Injection[] = [];
     const offset = Math.floor((copy * VALIDATION_SPACING) / VALIDATION_COPIES);
-    for (let start = from + margin + offset; start + 2 * VALIDATION_LENGTH + margin < series.steps; start += VALIDATION_SPACING) {
+    for (
+      let start = from + margin + offset;
+      start + 2 * VALIDATION_LENGTH + margin < series.steps;
+      start += VALIDATION_SPACING
+    ) {
       let injection: Injection;
       if (rawStats) {
         const node = rng.int(n);
         const modality = rng.int(m);
         const raw = denormalizeSeries(current, rawStats);
-        const choice = paperKind(raw, node, modality, raw, nearest[node], rng, { span: { from: Math.max(0, start - VALIDATION_LENGTH), to: Math.min(series.steps, start + 20) } });
-        injection = { kind: choice.kind, node, modality, start, length: VALIDATION_LENGTH, magnitude: choice.magnitude, pivot: 'zero' };
+        const choice = paperKind(raw, node, modality, raw, nearest[node], rng, {
+          span: { from: Math.max(0, start - VALIDATION_LENGTH), to: Math.min(series.steps, start + 20) },
+        });
+        injection = {
+          kind: choice.kind,
+          node,
+          modality,
+          start,
+          length: VALIDATION_LENGTH,
+          magnitude: choice.magnitude,
+          pivot: 'zero',
+        };
         current = normalizeSeries(injectAnomaly(raw, injection, rawStats), rawStats);
       } else {
-        injection = { ...injector.draw(current, rng, { minLength: VALIDATION_LENGTH, maxLength: VALIDATION_LENGTH }), start };
+        injection = {
+          ...injector.draw(current, rng, { minLength: VALIDATION_LENGTH, maxLength: VALIDATION_LENGTH }),
+          start,
+        };
         current = injector.apply(current, injection);
       }
       injections.push(injection);
@@ -475,7 +672,9 @@ function buildValidation(series: Series, from: number, graph: ClusterGraph, cont
     copies.push({ series: current, context: contextOf(current), injections });
   }
   if (copies.every((copy) => copy.injections.length === 0)) {
-    throw new RangeError(`trainDetector: the validation part (${tail} steps) is too short to hold an injected anomaly; raise validationFraction or give more data`);
+    throw new RangeError(
+      `trainDetector: the validation part (${tail} steps) is too short to hold an injected anomaly; raise validationFraction or give more data`,
+    );
   }
   for (let copy = 0; copy < VALIDATION_LONG_COPIES; copy++) {
     const built = buildFaultyCopy(series, graph.adjacency, contextConfig, zStats, injector, rng, {
@@ -500,7 +699,8 @@ async function validate(detector: Detector, set: ValidationSet): Promise<Validat
     for (const injection of copy.injections) {
       // Detection: the highest cluster score over the windows that first hold the anomaly.
       let max = 0;
-      for (let t = injection.start; t < Math.min(copy.series.steps, injection.start + w); t++) max = Math.max(max, scores.cluster[t - scores.from]);
+      for (let t = injection.start; t < Math.min(copy.series.steps, injection.start + w); t++)
+        max = Math.max(max, scores.cluster[t - scores.from]);
       injected.push(max);
       if (!copy.labels) continue;
       // Persistence: the faulty node's own score along a long fault, sampled every VALIDATION_SAMPLE_SPACING ticks
@@ -510,7 +710,8 @@ async function validate(detector: Detector, set: ValidationSet): Promise<Validat
       for (let t = injection.start; t < end; t++) {
         if (!copy.labels[t * n + injection.node]) continue;
         if (first < 0) first = t;
-        if (t - first >= Math.min(10, w) && (t - first) % VALIDATION_SAMPLE_SPACING === 0) injected.push(scores.node[(t - scores.from) * n + injection.node]);
+        if (t - first >= Math.min(10, w) && (t - first) % VALIDATION_SAMPLE_SPACING === 0)
+          injected.push(scores.node[(t - scores.from) * n + injection.node]);
       }
     }
   }

@@ -35,7 +35,10 @@ export function influxdbService(config: Config, options: { auth?: boolean } = {}
       const wal = path.join(dirs.data, 'wal');
       for (const dir of [meta, data, wal, dirs.config, dirs.logs]) mkdirSync(dir, { recursive: true });
       const configFile = path.join(dirs.config, 'influxdb.conf');
-      writeFileSync(configFile, influxdbConfig({ httpPort, rpcPort, metaDir: meta, dataDir: data, walDir: wal, authEnabled: options.auth }));
+      writeFileSync(
+        configFile,
+        influxdbConfig({ httpPort, rpcPort, metaDir: meta, dataDir: data, walDir: wal, authEnabled: options.auth }),
+      );
       return {
         command: influxd,
         args: ['run', '-config', configFile],
@@ -56,12 +59,18 @@ export function influxdbService(config: Config, options: { auth?: boolean } = {}
  * credentials is accepted. The password goes in the POST body, never in a URL.
  */
 export async function createInfluxAdmin(url: string, username: string, password: string): Promise<void> {
-  const quote = (text: string, mark: string): string => `${mark}${text.replace(/\\/g, '\\\\').replace(new RegExp(mark, 'g'), `\\${mark}`)}${mark}`;
-  const body = new URLSearchParams({ q: `CREATE USER ${quote(username, '"')} WITH PASSWORD ${quote(password, "'")} WITH ALL PRIVILEGES` });
-  const post = (headers: Record<string, string>) => fetch(`${url.replace(/\/+$/, '')}/query`, { method: 'POST', body, headers });
+  const quote = (text: string, mark: string): string =>
+    `${mark}${text.replace(/\\/g, '\\\\').replace(new RegExp(mark, 'g'), `\\${mark}`)}${mark}`;
+  const body = new URLSearchParams({
+    q: `CREATE USER ${quote(username, '"')} WITH PASSWORD ${quote(password, "'")} WITH ALL PRIVILEGES`,
+  });
+  const post = (headers: Record<string, string>) =>
+    fetch(`${url.replace(/\/+$/, '')}/query`, { method: 'POST', body, headers });
   let response = await post({});
   // Once a user exists, the statement needs credentials: the same ones succeed if this user is it.
-  if (response.status === 401 || response.status === 403) response = await post({ authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` });
+  if (response.status === 401 || response.status === 403)
+    response = await post({ authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` });
   const text = await response.text();
-  if (!response.ok || /"error"/.test(text)) throw new Error(`creating the InfluxDB admin user failed: HTTP ${response.status} ${text.slice(0, 200)}`);
+  if (!response.ok || /"error"/.test(text))
+    throw new Error(`creating the InfluxDB admin user failed: HTTP ${response.status} ${text.slice(0, 200)}`);
 }

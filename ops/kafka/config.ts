@@ -45,15 +45,29 @@ function saslEntries(users: Array<{ username: string; password: string }>, liste
   return [
     ['sasl.enabled.mechanisms', 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512'],
     ['sasl.mechanism.inter.broker.protocol', 'PLAIN'],
-    [`listener.name.${listener}.plain.sasl.jaas.config`, `org.apache.kafka.common.security.plain.PlainLoginModule required username=${jaasString(admin.username)} password=${jaasString(admin.password)} ${plainUsers};`],
-    [`listener.name.${listener}.scram-sha-256.sasl.jaas.config`, `org.apache.kafka.common.security.scram.ScramLoginModule required username=${jaasString(admin.username)} password=${jaasString(admin.password)};`],
-    [`listener.name.${listener}.scram-sha-512.sasl.jaas.config`, `org.apache.kafka.common.security.scram.ScramLoginModule required username=${jaasString(admin.username)} password=${jaasString(admin.password)};`],
+    [
+      `listener.name.${listener}.plain.sasl.jaas.config`,
+      `org.apache.kafka.common.security.plain.PlainLoginModule required username=${jaasString(admin.username)} password=${jaasString(admin.password)} ${plainUsers};`,
+    ],
+    [
+      `listener.name.${listener}.scram-sha-256.sasl.jaas.config`,
+      `org.apache.kafka.common.security.scram.ScramLoginModule required username=${jaasString(admin.username)} password=${jaasString(admin.password)};`,
+    ],
+    [
+      `listener.name.${listener}.scram-sha-512.sasl.jaas.config`,
+      `org.apache.kafka.common.security.scram.ScramLoginModule required username=${jaasString(admin.username)} password=${jaasString(admin.password)};`,
+    ],
   ];
 }
 
 /** `kafka-storage format` arguments that create the users' SCRAM credentials. */
 export function scramFormatArgs(users: Array<{ username: string; password: string }> = []): string[] {
-  return users.flatMap((u) => ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${u.username},password=${u.password}]`]));
+  return users.flatMap((u) =>
+    ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => [
+      '--add-scram',
+      `${m}=[name=${u.username},password=${u.password}]`,
+    ]),
+  );
 }
 
 /**

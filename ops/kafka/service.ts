@@ -5,7 +5,14 @@ import { serviceDirs } from '../paths.ts';
 import { probeKafka } from '../probes.ts';
 import type { ServiceDefinition } from '../service.ts';
 import type { KafkaSecurity } from '../../transport/security.ts';
-import { kafkaJvmArgs, kafkaLog4jProperties, kafkaServerProperties, kafkaVersion, newClusterId, scramFormatArgs } from './config.ts';
+import {
+  kafkaJvmArgs,
+  kafkaLog4jProperties,
+  kafkaServerProperties,
+  kafkaVersion,
+  newClusterId,
+  scramFormatArgs,
+} from './config.ts';
 import { ensureKafkaLibs, formatStorageOnce, requireJava } from './runtime.ts';
 
 /**
@@ -45,9 +52,26 @@ export function kafkaService(
       for (const dir of [dirs.data, dirs.config, dirs.logs]) mkdirSync(dir, { recursive: true });
       const propertiesFile = path.join(dirs.config, 'server.properties');
       const log4jFile = path.join(dirs.config, 'log4j2.properties');
-      writeFileSync(propertiesFile, kafkaServerProperties({ brokerPort: kafkaPort, controllerPort: kafkaControllerPort, dataDir: dirs.data, saslUsers: options.saslUsers, tls: options.tls }));
+      writeFileSync(
+        propertiesFile,
+        kafkaServerProperties({
+          brokerPort: kafkaPort,
+          controllerPort: kafkaControllerPort,
+          dataDir: dirs.data,
+          saslUsers: options.saslUsers,
+          tls: options.tls,
+        }),
+      );
       writeFileSync(log4jFile, kafkaLog4jProperties(dirs.logs));
-      await formatStorageOnce({ java, libsDir, propertiesFile, dataDir: dirs.data, clusterId: newClusterId(), progress, extraArgs: scramFormatArgs(options.saslUsers) });
+      await formatStorageOnce({
+        java,
+        libsDir,
+        propertiesFile,
+        dataDir: dirs.data,
+        clusterId: newClusterId(),
+        progress,
+        extraArgs: scramFormatArgs(options.saslUsers),
+      });
       return {
         command: java,
         args: [...kafkaJvmArgs({ log4jFile, logDir: dirs.logs, libsDir }), 'kafka.Kafka', propertiesFile],

@@ -9,10 +9,20 @@ import type { RawNodeRecord } from './records.ts';
 
 const COLUMNS = new Set(['id', 'x', 'y', 'z', 'modalities', 'status']);
 
-export function parseCsv(text: string, file: string, issues: InputIssue[]): Array<{ record: RawNodeRecord; line: number }> {
+export function parseCsv(
+  text: string,
+  file: string,
+  issues: InputIssue[],
+): Array<{ record: RawNodeRecord; line: number }> {
   let rows: Array<{ record: string[]; info: { lines: number } }>;
   try {
-    rows = parse(text, { info: true, skip_empty_lines: true, trim: true, relax_column_count: true, comment: '#' }) as unknown as Array<{
+    rows = parse(text, {
+      info: true,
+      skip_empty_lines: true,
+      trim: true,
+      relax_column_count: true,
+      comment: '#',
+    }) as unknown as Array<{
       record: string[];
       info: { lines: number };
     }>;
@@ -26,17 +36,29 @@ export function parseCsv(text: string, file: string, issues: InputIssue[]): Arra
   const columns = header.record.map((c) => c.toLowerCase());
   const headerLine = header.info.lines;
   columns.forEach((c) => {
-    if (!COLUMNS.has(c)) issues.push({ file, line: headerLine, field: c || '(empty)', message: `unknown column "${c}" (expected ${[...COLUMNS].join(', ')})` });
+    if (!COLUMNS.has(c))
+      issues.push({
+        file,
+        line: headerLine,
+        field: c || '(empty)',
+        message: `unknown column "${c}" (expected ${[...COLUMNS].join(', ')})`,
+      });
   });
   for (const required of ['id', 'x', 'y']) {
-    if (!columns.includes(required)) issues.push({ file, line: headerLine, field: required, message: `header has no "${required}" column` });
+    if (!columns.includes(required))
+      issues.push({ file, line: headerLine, field: required, message: `header has no "${required}" column` });
   }
   if (issues.length > 0) return [];
   const out: Array<{ record: RawNodeRecord; line: number }> = [];
   for (const row of body) {
     const line = row.info.lines;
     if (row.record.length !== columns.length) {
-      issues.push({ file, line, field: 'line', message: `expected ${columns.length} columns, got ${row.record.length}` });
+      issues.push({
+        file,
+        line,
+        field: 'line',
+        message: `expected ${columns.length} columns, got ${row.record.length}`,
+      });
       continue;
     }
     const record: Record<string, string> = {};

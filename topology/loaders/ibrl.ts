@@ -6,7 +6,11 @@
 import type { InputIssue } from '../input-error.ts';
 import type { RawNodeRecord } from './records.ts';
 
-export function parseIbrl(text: string, file: string, issues: InputIssue[]): Array<{ record: RawNodeRecord; line: number }> {
+export function parseIbrl(
+  text: string,
+  file: string,
+  issues: InputIssue[],
+): Array<{ record: RawNodeRecord; line: number }> {
   const out: Array<{ record: RawNodeRecord; line: number }> = [];
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = index + 1;
@@ -14,7 +18,12 @@ export function parseIbrl(text: string, file: string, issues: InputIssue[]): Arr
     if (trimmed === '' || trimmed.startsWith('#')) return;
     const fields = trimmed.split(/\s+/);
     if (fields.length !== 3) {
-      issues.push({ file, line, field: 'line', message: `expected 3 fields "id x y", got ${fields.length}: ${JSON.stringify(trimmed)}` });
+      issues.push({
+        file,
+        line,
+        field: 'line',
+        message: `expected 3 fields "id x y", got ${fields.length}: ${JSON.stringify(trimmed)}`,
+      });
       return;
     }
     out.push({ record: { id: fields[0], x: fields[1], y: fields[2] }, line });

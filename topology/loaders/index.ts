@@ -72,7 +72,11 @@ export function parseTopologyText(text: string, file: string, options: LoadOptio
   );
   if (issues.length > 0) throw new TopologyInputError(issues);
   if (valid.length === 0) {
-    throw new UserError('TOPOLOGY_EMPTY', `${name} holds no nodes`, 'give a file with at least one node line ("id x y")');
+    throw new UserError(
+      'TOPOLOGY_EMPTY',
+      `${name} holds no nodes`,
+      'give a file with at least one node line ("id x y")',
+    );
   }
 
   const excluded: ExcludedNode[] = [];
@@ -101,13 +105,26 @@ export function parseTopologyText(text: string, file: string, options: LoadOptio
       nodes.push(node);
       warnings.push({ node, source, reason });
     } else if (policy === 'exclude') excluded.push({ node, source, reason });
-    else outlierIssues.push({ file: source.file, line: source.line, field: reason.includes(' y=') ? 'y' : reason.includes(' z=') ? 'z' : 'x', message: reason });
+    else
+      outlierIssues.push({
+        file: source.file,
+        line: source.line,
+        field: reason.includes(' y=') ? 'y' : reason.includes(' z=') ? 'z' : 'x',
+        message: reason,
+      });
   });
   if (outlierIssues.length > 0) {
-    throw new TopologyInputError(outlierIssues, 'correct the coordinate, or choose --outliers exclude|keep, or give the floor plan with --bbox');
+    throw new TopologyInputError(
+      outlierIssues,
+      'correct the coordinate, or choose --outliers exclude|keep, or give the floor plan with --bbox',
+    );
   }
   if (nodes.length === 0) {
-    throw new UserError('TOPOLOGY_EMPTY', `${name}: every node was excluded`, 'check the plausibility rule (--bbox, --outliers keep)');
+    throw new UserError(
+      'TOPOLOGY_EMPTY',
+      `${name}: every node was excluded`,
+      'check the plausibility rule (--bbox, --outliers keep)',
+    );
   }
   return { nodes, excluded, warnings, sources };
 }
@@ -115,7 +132,11 @@ export function parseTopologyText(text: string, file: string, options: LoadOptio
 /** Reads and validates a topology file (IBRL text, JSON or CSV). */
 export function loadTopology(file: string, options: LoadOptions = {}): LoadedNodes {
   if (!existsSync(file)) {
-    throw new UserError('TOPOLOGY_NOT_FOUND', `topology file ${file} does not exist`, 'pass the path of a node position file (IBRL node.txt, .json or .csv)');
+    throw new UserError(
+      'TOPOLOGY_NOT_FOUND',
+      `topology file ${file} does not exist`,
+      'pass the path of a node position file (IBRL node.txt, .json or .csv)',
+    );
   }
   return parseTopologyText(readFileSync(file, 'utf8'), file, options);
 }

@@ -78,7 +78,12 @@ export function parseJson(text: string, file: string, issues: InputIssue[]): Par
   } catch (error) {
     const message = (error as Error).message;
     const position = /position (\d+)/.exec(message);
-    issues.push({ file, line: position ? lineAt(text, Number(position[1])) : 1, field: 'json', message: `not valid JSON: ${message}` });
+    issues.push({
+      file,
+      line: position ? lineAt(text, Number(position[1])) : 1,
+      field: 'json',
+      message: `not valid JSON: ${message}`,
+    });
     return { records: [], declaredModalities: [] };
   }
   let nodes: unknown;
@@ -88,12 +93,19 @@ export function parseJson(text: string, file: string, issues: InputIssue[]): Par
     const obj = doc as Record<string, unknown>;
     nodes = obj.nodes;
     if (obj.modalities !== undefined) {
-      if (Array.isArray(obj.modalities) && obj.modalities.every((m) => typeof m === 'string')) declaredModalities = obj.modalities as string[];
-      else issues.push({ file, line: 1, field: 'modalities', message: 'top-level "modalities" must be a list of names' });
+      if (Array.isArray(obj.modalities) && obj.modalities.every((m) => typeof m === 'string'))
+        declaredModalities = obj.modalities as string[];
+      else
+        issues.push({ file, line: 1, field: 'modalities', message: 'top-level "modalities" must be a list of names' });
     }
   }
   if (!Array.isArray(nodes)) {
-    issues.push({ file, line: 1, field: 'nodes', message: 'expected an array of nodes or an object with a "nodes" array' });
+    issues.push({
+      file,
+      line: 1,
+      field: 'nodes',
+      message: 'expected an array of nodes or an object with a "nodes" array',
+    });
     return { records: [], declaredModalities };
   }
   const lines = nodeElementLines(text);
@@ -106,10 +118,18 @@ export function parseJson(text: string, file: string, issues: InputIssue[]): Par
     const obj = value as Record<string, unknown>;
     for (const key of Object.keys(obj)) {
       if (!['id', 'x', 'y', 'z', 'modalities', 'status'].includes(key)) {
-        issues.push({ file, line, field: key, message: `unknown field "${key}" (expected id, x, y, z, modalities, status)` });
+        issues.push({
+          file,
+          line,
+          field: key,
+          message: `unknown field "${key}" (expected id, x, y, z, modalities, status)`,
+        });
       }
     }
     return { record: obj as RawNodeRecord, line };
   });
-  return { records: records.filter((r): r is { record: RawNodeRecord; line: number } => r !== null), declaredModalities };
+  return {
+    records: records.filter((r): r is { record: RawNodeRecord; line: number } => r !== null),
+    declaredModalities,
+  };
 }

@@ -34,8 +34,13 @@ function parseCoordinate(value: unknown): number | null {
 }
 
 function parseModalities(value: unknown): string[] | null {
-  if (Array.isArray(value)) return value.every((v) => typeof v === 'string') ? (value as string[]).map((v) => v.trim()) : null;
-  if (typeof value === 'string') return value.split(/[;|]/).map((v) => v.trim()).filter((v) => v !== '');
+  if (Array.isArray(value))
+    return value.every((v) => typeof v === 'string') ? (value as string[]).map((v) => v.trim()) : null;
+  if (typeof value === 'string')
+    return value
+      .split(/[;|]/)
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
   return null;
 }
 
@@ -79,7 +84,11 @@ export function validateRecords(
       else {
         for (const name of parsed) {
           if (!MODALITY_NAME.test(name)) issue('modalities', `"${name}" is not a valid modality name`);
-          else if (!allowed.has(name)) issue('modalities', `unknown modality "${name}" (known: ${[...allowed].join(', ')}; declare others with --extra-modalities, or in JSON with a top-level "modalities" list)`);
+          else if (!allowed.has(name))
+            issue(
+              'modalities',
+              `unknown modality "${name}" (known: ${[...allowed].join(', ')}; declare others with --extra-modalities, or in JSON with a top-level "modalities" list)`,
+            );
         }
         modalities = [...new Set(parsed)];
       }

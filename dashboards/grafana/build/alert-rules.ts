@@ -41,7 +41,8 @@ const RULES: RuleSpec[] = [
     for: '1m',
     severity: 'warning',
     summary: 'Node {{ $labels.node }} of {{ $labels.network }}/{{ $labels.cluster }} looks anomalous',
-    description: 'Highest anomaly probability of its anomalous ticks in the last 10 minutes: {{ $values.B.Value | printf "%.2f" }}.',
+    description:
+      'Highest anomaly probability of its anomalous ticks in the last 10 minutes: {{ $values.B.Value | printf "%.2f" }}.',
     dashboard: UIDS.node,
   },
   {
@@ -73,8 +74,10 @@ const RULES: RuleSpec[] = [
     above: DLQ_SHARE_ALERT,
     for: '5m',
     severity: 'warning',
-    summary: 'Ingest of {{ $labels.network }} sends {{ $values.B.Value | humanizePercentage }} of its messages to the DLQ',
-    description: 'Read the reasons in the x-wsn-error headers of wsn.readings.dlq (malformed, unknown node, late, ...).',
+    summary:
+      'Ingest of {{ $labels.network }} sends {{ $values.B.Value | humanizePercentage }} of its messages to the DLQ',
+    description:
+      'Read the reasons in the x-wsn-error headers of wsn.readings.dlq (malformed, unknown node, late, ...).',
     dashboard: UIDS.pipeline,
   },
 ];
@@ -100,7 +103,12 @@ function rule(spec: RuleSpec): Record<string, unknown> {
       {
         refId: 'C',
         datasourceUid: '__expr__',
-        model: { refId: 'C', type: 'threshold', expression: 'B', conditions: [{ evaluator: { type: 'gt', params: [spec.above] } }] },
+        model: {
+          refId: 'C',
+          type: 'threshold',
+          expression: 'B',
+          conditions: [{ evaluator: { type: 'gt', params: [spec.above] } }],
+        },
       },
     ],
     for: spec.for,

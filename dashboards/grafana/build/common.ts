@@ -16,7 +16,11 @@ export const DEFAULT_THRESHOLD = DEFAULT_ALERT_THRESHOLD;
 
 export const UIDS = { overview: 'wsn-overview', node: 'wsn-node', pipeline: 'wsn-pipeline' } as const;
 
-export const networkVariable: VariableModel = tagVariable('network', 'Network', 'SHOW TAG VALUES FROM "anomaly" WITH KEY = "network"');
+export const networkVariable: VariableModel = tagVariable(
+  'network',
+  'Network',
+  'SHOW TAG VALUES FROM "anomaly" WITH KEY = "network"',
+);
 
 /** Links between the three dashboards, keeping the network and the time range. */
 export const dashboardLinks: DashboardLink[] = [
@@ -37,7 +41,9 @@ export const dashboardLinks: DashboardLink[] = [
 /** URL of a node's drill-down, for data links (`${__data.fields.node}` is the clicked row's node). */
 export const nodeDrillDownUrl = `/d/${UIDS.node}/node-drill-down?var-network=\${network}&var-node=\${__data.fields.node}&\${__url_time_range}`;
 
-export function dashboard(spec: Pick<Dashboard, 'uid' | 'title' | 'description' | 'panels' | 'templating' | 'annotations'>): Dashboard {
+export function dashboard(
+  spec: Pick<Dashboard, 'uid' | 'title' | 'description' | 'panels' | 'templating' | 'annotations'>,
+): Dashboard {
   return {
     uid: spec.uid,
     title: spec.title,

@@ -20,7 +20,10 @@ import {
   type Dashboard,
   type FieldConfig,
 } from '@grafana/schema';
-import type { Options as XYOptions, FieldConfig as XYFieldConfig } from '@grafana/schema/dist/esm/raw/composable/xychart/panelcfg/x/XYChartPanelCfg_types.gen';
+import type {
+  Options as XYOptions,
+  FieldConfig as XYFieldConfig,
+} from '@grafana/schema/dist/esm/raw/composable/xychart/panelcfg/x/XYChartPanelCfg_types.gen';
 import type { Options as BarGaugeOptions } from '@grafana/schema/dist/esm/raw/composable/bargauge/panelcfg/x/BarGaugePanelCfg_types.gen';
 import type { Options as TableOptions } from '@grafana/schema/dist/esm/raw/composable/table/panelcfg/x/TablePanelCfg_types.gen';
 import type { Options as StatOptions } from '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen';
@@ -81,10 +84,18 @@ const countField = (alarm: boolean): FieldConfig => ({
 export const networkOverview: Dashboard = dashboard({
   uid: UIDS.overview,
   title: 'wsn-watch · Network overview',
-  description: 'Where the anomalies are: nodes at their positions coloured by anomaly probability, cluster health, alerts and the anomaly timeline.',
+  description:
+    'Where the anomalies are: nodes at their positions coloured by anomaly probability, cluster health, alerts and the anomaly timeline.',
   templating: { list: [networkVariable] },
   panels: [
-    stat(1, 0, 'Nodes scored', 'Nodes with at least one score in the time range.', `SELECT count("probability") FROM (${latestPerNode})`, countField(false)),
+    stat(
+      1,
+      0,
+      'Nodes scored',
+      'Nodes with at least one score in the time range.',
+      `SELECT count("probability") FROM (${latestPerNode})`,
+      countField(false),
+    ),
     stat(
       2,
       4,
@@ -113,7 +124,8 @@ export const networkOverview: Dashboard = dashboard({
       id: 5,
       type: 'alertlist',
       title: 'Active alerts',
-      description: 'Grafana-managed alert rules from provisioning/alerting: node probability, cluster probability, detector lag.',
+      description:
+        'Grafana-managed alert rules from provisioning/alerting: node probability, cluster probability, detector lag.',
       box: { x: 16, y: 0, w: 8, h: 8 },
       options: {
         viewMode: 'list',
@@ -135,7 +147,11 @@ export const networkOverview: Dashboard = dashboard({
         'Every node at its floor-plan position (measurement node_position, written when the detector starts), coloured by its latest anomaly probability.',
       box: { x: 0, y: 4, w: 16, h: 14 },
       targets: [
-        influx('A', `SELECT last("x") AS "x", last("y") AS "y" FROM "${NODE_POSITION_MEASUREMENT}" WHERE ${net} GROUP BY "node", "cluster"`, 'table'),
+        influx(
+          'A',
+          `SELECT last("x") AS "x", last("y") AS "y" FROM "${NODE_POSITION_MEASUREMENT}" WHERE ${net} GROUP BY "node", "cluster"`,
+          'table',
+        ),
         influx('B', latestPerNode, 'table'),
       ],
       // One row per node: its position joined with its latest probability.
@@ -159,7 +175,12 @@ export const networkOverview: Dashboard = dashboard({
       } satisfies Partial<XYOptions>,
       fieldConfig: {
         defaults: {
-          custom: { show: 'points' as XYFieldConfig['show'], pointSize: { fixed: 16 }, pointStrokeWidth: 1, fillOpacity: 90 } satisfies Partial<XYFieldConfig>,
+          custom: {
+            show: 'points' as XYFieldConfig['show'],
+            pointSize: { fixed: 16 },
+            pointStrokeWidth: 1,
+            fillOpacity: 90,
+          } satisfies Partial<XYFieldConfig>,
         },
         overrides: [
           {
@@ -170,8 +191,14 @@ export const networkOverview: Dashboard = dashboard({
               { id: 'max', value: 1 },
             ],
           },
-          { matcher: { id: 'byName', options: 'x' }, properties: [{ id: 'custom.axisLabel', value: 'x (floor plan)' }] },
-          { matcher: { id: 'byName', options: 'y' }, properties: [{ id: 'custom.axisLabel', value: 'y (floor plan)' }] },
+          {
+            matcher: { id: 'byName', options: 'x' },
+            properties: [{ id: 'custom.axisLabel', value: 'x (floor plan)' }],
+          },
+          {
+            matcher: { id: 'byName', options: 'y' },
+            properties: [{ id: 'custom.axisLabel', value: 'y (floor plan)' }],
+          },
         ],
       },
     }),
@@ -181,7 +208,14 @@ export const networkOverview: Dashboard = dashboard({
       title: 'Cluster health',
       description: 'Latest system probability per cluster: the chance that something in the cluster is anomalous.',
       box: { x: 16, y: 8, w: 8, h: 10 },
-      targets: [influx('A', `SELECT last("probability") FROM "system" WHERE ${net} AND $timeFilter GROUP BY "cluster"`, 'time_series', '$tag_cluster')],
+      targets: [
+        influx(
+          'A',
+          `SELECT last("probability") FROM "system" WHERE ${net} AND $timeFilter GROUP BY "cluster"`,
+          'time_series',
+          '$tag_cluster',
+        ),
+      ],
       options: {
         orientation: VizOrientation.Horizontal,
         displayMode: BarGaugeDisplayMode.Gradient,
@@ -196,7 +230,14 @@ export const networkOverview: Dashboard = dashboard({
       title: 'Anomaly timeline',
       description: `Each node’s anomaly probability over event time. The dashed line is a fixed reference (${DEFAULT_THRESHOLD}); the detector alerts with the threshold it runs with (the model’s calibrated one unless configured): see Anomalous nodes now.`,
       box: { x: 0, y: 18, w: 16, h: 10 },
-      targets: [influx('A', `SELECT max("probability") FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY time($__interval), "node" fill(null)`, 'time_series', 'node $tag_node')],
+      targets: [
+        influx(
+          'A',
+          `SELECT max("probability") FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY time($__interval), "node" fill(null)`,
+          'time_series',
+          'node $tag_node',
+        ),
+      ],
       options: timeSeriesOptions('right'),
       fieldConfig: {
         defaults: {
@@ -214,10 +255,23 @@ export const networkOverview: Dashboard = dashboard({
       description: 'Latest verdict per node, worst first. Click a node for its drill-down.',
       box: { x: 16, y: 18, w: 8, h: 10 },
       targets: [
-        influx('A', `SELECT last("probability") AS "probability", last("score") AS "score" FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY "cluster", "node"`, 'table'),
+        influx(
+          'A',
+          `SELECT last("probability") AS "probability", last("score") AS "score" FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY "cluster", "node"`,
+          'table',
+        ),
       ],
-      transformations: [{ id: 'organize', options: { excludeByName: { Time: true }, indexByName: { node: 0, cluster: 1, probability: 2, score: 3 } } }],
-      options: { showHeader: true, sortBy: [{ displayName: 'probability', desc: true }], cellHeight: TableCellHeight.Sm } satisfies Partial<TableOptions>,
+      transformations: [
+        {
+          id: 'organize',
+          options: { excludeByName: { Time: true }, indexByName: { node: 0, cluster: 1, probability: 2, score: 3 } },
+        },
+      ],
+      options: {
+        showHeader: true,
+        sortBy: [{ displayName: 'probability', desc: true }],
+        cellHeight: TableCellHeight.Sm,
+      } satisfies Partial<TableOptions>,
       fieldConfig: {
         defaults: {},
         overrides: [
@@ -231,7 +285,10 @@ export const networkOverview: Dashboard = dashboard({
               { id: 'custom.cellOptions', value: { type: TableCellDisplayMode.ColorBackground } },
             ],
           },
-          { matcher: { id: 'byName', options: 'node' }, properties: [{ id: 'links', value: [{ title: 'Node drill-down', url: nodeDrillDownUrl }] }] },
+          {
+            matcher: { id: 'byName', options: 'node' },
+            properties: [{ id: 'links', value: [{ title: 'Node drill-down', url: nodeDrillDownUrl }] }],
+          },
           { matcher: { id: 'byName', options: 'score' }, properties: [{ id: 'decimals', value: 2 }] },
         ],
       },
@@ -242,10 +299,21 @@ export const networkOverview: Dashboard = dashboard({
       title: 'Cluster probability over time',
       description: 'System probability per cluster.',
       box: { x: 0, y: 28, w: 16, h: 8 },
-      targets: [influx('A', `SELECT max("probability") FROM "system" WHERE ${net} AND $timeFilter GROUP BY time($__interval), "cluster" fill(null)`, 'time_series', '$tag_cluster')],
+      targets: [
+        influx(
+          'A',
+          `SELECT max("probability") FROM "system" WHERE ${net} AND $timeFilter GROUP BY time($__interval), "cluster" fill(null)`,
+          'time_series',
+          '$tag_cluster',
+        ),
+      ],
       options: timeSeriesOptions('right'),
       fieldConfig: {
-        defaults: { ...probabilityField, color: { mode: FieldColorModeId.PaletteClassic }, custom: { lineWidth: 2, thresholdsStyle: { mode: GraphThresholdsStyleMode.Dashed } } },
+        defaults: {
+          ...probabilityField,
+          color: { mode: FieldColorModeId.PaletteClassic },
+          custom: { lineWidth: 2, thresholdsStyle: { mode: GraphThresholdsStyleMode.Dashed } },
+        },
         overrides: [],
       },
     }),
@@ -256,11 +324,20 @@ export const networkOverview: Dashboard = dashboard({
       description: 'Count of anomalous (node, tick) verdicts per interval.',
       box: { x: 16, y: 28, w: 8, h: 8 },
       targets: [
-        influx('A', `SELECT count("probability") FROM "anomaly" WHERE ${net} AND "is_anomaly" = true AND $timeFilter GROUP BY time($__interval) fill(0)`, 'time_series', 'anomalous'),
+        influx(
+          'A',
+          `SELECT count("probability") FROM "anomaly" WHERE ${net} AND "is_anomaly" = true AND $timeFilter GROUP BY time($__interval) fill(0)`,
+          'time_series',
+          'anomalous',
+        ),
       ],
       options: timeSeriesOptions('bottom', false),
       fieldConfig: {
-        defaults: { decimals: 0, color: { mode: FieldColorModeId.Fixed, fixedColor: 'red' }, custom: { drawStyle: GraphDrawStyle.Bars, fillOpacity: 60, lineWidth: 1 } },
+        defaults: {
+          decimals: 0,
+          color: { mode: FieldColorModeId.Fixed, fixedColor: 'red' },
+          custom: { drawStyle: GraphDrawStyle.Bars, fillOpacity: 60, lineWidth: 1 },
+        },
         overrides: [],
       },
     }),

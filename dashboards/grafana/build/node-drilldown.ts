@@ -3,7 +3,14 @@
  * the model's reconstruction, the probability, the reconstruction errors, and
  * the anomalous ticks as annotations.
  */
-import { BigValueColorMode, BigValueGraphMode, BigValueTextMode, FieldColorModeId, GraphThresholdsStyleMode, type Dashboard } from '@grafana/schema';
+import {
+  BigValueColorMode,
+  BigValueGraphMode,
+  BigValueTextMode,
+  FieldColorModeId,
+  GraphThresholdsStyleMode,
+  type Dashboard,
+} from '@grafana/schema';
 import type { Options as StatOptions } from '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen';
 import { alarmThresholds, influx, INFLUX, panel, tagIs, tagVariable } from './panels.ts';
 import { DEFAULT_THRESHOLD, UIDS, dashboard, networkVariable } from './common.ts';
@@ -11,9 +18,18 @@ import { probabilityField, timeSeriesOptions } from './network-overview.ts';
 
 const where = `${tagIs('network', 'network')} AND ${tagIs('node', 'node')} AND $timeFilter`;
 
-const nodeVariable = tagVariable('node', 'Node', `SHOW TAG VALUES FROM "anomaly" WITH KEY = "node" WHERE ${tagIs('network', 'network')}`);
+const nodeVariable = tagVariable(
+  'node',
+  'Node',
+  `SHOW TAG VALUES FROM "anomaly" WITH KEY = "node" WHERE ${tagIs('network', 'network')}`,
+);
 /** The modalities are the field keys of `reading` (one field per modality). */
-const modalityVariable = { ...tagVariable('modality', 'Modality', 'SHOW FIELD KEYS FROM "reading"'), multi: true, includeAll: true, current: { text: 'All', value: '$__all' } };
+const modalityVariable = {
+  ...tagVariable('modality', 'Modality', 'SHOW FIELD KEYS FROM "reading"'),
+  multi: true,
+  includeAll: true,
+  current: { text: 'All', value: '$__all' },
+};
 
 const statOptions = (textMode: BigValueTextMode): Partial<StatOptions> => ({
   reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
@@ -25,7 +41,8 @@ const statOptions = (textMode: BigValueTextMode): Partial<StatOptions> => ({
 export const nodeDrillDown: Dashboard = dashboard({
   uid: UIDS.node,
   title: 'wsn-watch · Node drill-down',
-  description: "One node: each modality's readings against the model's reconstruction, its anomaly probability and reconstruction errors.",
+  description:
+    "One node: each modality's readings against the model's reconstruction, its anomaly probability and reconstruction errors.",
   templating: { list: [networkVariable, nodeVariable, modalityVariable] },
   annotations: {
     list: [
@@ -44,7 +61,14 @@ export const nodeDrillDown: Dashboard = dashboard({
       type: 'stat',
       title: 'Anomaly probability',
       box: { x: 0, y: 0, w: 6, h: 5 },
-      targets: [influx('A', `SELECT mean("probability") AS "probability" FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`, 'time_series', 'probability')],
+      targets: [
+        influx(
+          'A',
+          `SELECT mean("probability") AS "probability" FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`,
+          'time_series',
+          'probability',
+        ),
+      ],
       options: statOptions(BigValueTextMode.Value),
       fieldConfig: { defaults: probabilityField, overrides: [] },
     }),
@@ -54,8 +78,19 @@ export const nodeDrillDown: Dashboard = dashboard({
       title: 'Cluster',
       description: 'The cluster the node is scored in (its latest one).',
       box: { x: 6, y: 0, w: 6, h: 5 },
-      targets: [influx('A', `SELECT last("probability") FROM "anomaly" WHERE ${where} GROUP BY "cluster"`, 'time_series', '$tag_cluster')],
-      options: { ...statOptions(BigValueTextMode.Name), colorMode: BigValueColorMode.None, graphMode: BigValueGraphMode.None },
+      targets: [
+        influx(
+          'A',
+          `SELECT last("probability") FROM "anomaly" WHERE ${where} GROUP BY "cluster"`,
+          'time_series',
+          '$tag_cluster',
+        ),
+      ],
+      options: {
+        ...statOptions(BigValueTextMode.Name),
+        colorMode: BigValueColorMode.None,
+        graphMode: BigValueGraphMode.None,
+      },
       fieldConfig: { defaults: {}, overrides: [] },
     }),
     panel({
@@ -64,9 +99,24 @@ export const nodeDrillDown: Dashboard = dashboard({
       title: 'Anomalous ticks',
       description: 'Ticks in the time range the detector called anomalous.',
       box: { x: 12, y: 0, w: 6, h: 5 },
-      targets: [influx('A', `SELECT count("probability") FROM "anomaly" WHERE "is_anomaly" = true AND ${where}`, 'time_series', 'anomalous ticks')],
+      targets: [
+        influx(
+          'A',
+          `SELECT count("probability") FROM "anomaly" WHERE "is_anomaly" = true AND ${where}`,
+          'time_series',
+          'anomalous ticks',
+        ),
+      ],
       options: { ...statOptions(BigValueTextMode.Value), graphMode: BigValueGraphMode.None },
-      fieldConfig: { defaults: { noValue: '0', decimals: 0, color: { mode: FieldColorModeId.Thresholds }, thresholds: alarmThresholds() }, overrides: [] },
+      fieldConfig: {
+        defaults: {
+          noValue: '0',
+          decimals: 0,
+          color: { mode: FieldColorModeId.Thresholds },
+          thresholds: alarmThresholds(),
+        },
+        overrides: [],
+      },
     }),
     panel({
       id: 4,
@@ -74,7 +124,11 @@ export const nodeDrillDown: Dashboard = dashboard({
       title: 'Readings in range',
       box: { x: 18, y: 0, w: 6, h: 5 },
       targets: [influx('A', `SELECT count(*) FROM "reading" WHERE ${where}`, 'time_series')],
-      options: { ...statOptions(BigValueTextMode.ValueAndName), colorMode: BigValueColorMode.None, graphMode: BigValueGraphMode.None },
+      options: {
+        ...statOptions(BigValueTextMode.ValueAndName),
+        colorMode: BigValueColorMode.None,
+        graphMode: BigValueGraphMode.None,
+      },
       fieldConfig: { defaults: { decimals: 0, noValue: '0' }, overrides: [] },
     }),
     panel({
@@ -83,7 +137,14 @@ export const nodeDrillDown: Dashboard = dashboard({
       title: 'Anomaly probability',
       description: `The dashed line is a fixed reference (${DEFAULT_THRESHOLD}); the ticks the detector found anomalous, with the threshold it runs with (the model’s calibrated one unless configured), are marked as annotations.`,
       box: { x: 0, y: 5, w: 24, h: 7 },
-      targets: [influx('A', `SELECT mean("probability") AS "probability" FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`, 'time_series', 'probability')],
+      targets: [
+        influx(
+          'A',
+          `SELECT mean("probability") AS "probability" FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`,
+          'time_series',
+          'probability',
+        ),
+      ],
       options: timeSeriesOptions('bottom', false),
       fieldConfig: {
         defaults: {
@@ -98,18 +159,32 @@ export const nodeDrillDown: Dashboard = dashboard({
       id: 6,
       type: 'timeseries',
       title: '$modality: measured vs reconstruction',
-      description: "The node's aligned reading (solid) and the model's reconstruction of it (dashed). Where they part, the model did not expect the reading.",
+      description:
+        "The node's aligned reading (solid) and the model's reconstruction of it (dashed). Where they part, the model did not expect the reading.",
       box: { x: 0, y: 12, w: 12, h: 8 },
       repeat: 'modality',
       targets: [
-        influx('A', `SELECT mean("$modality") AS "measured" FROM "reading" WHERE ${where} GROUP BY time($__interval) fill(null)`, 'time_series', 'measured'),
-        influx('B', `SELECT mean("rec_$modality") AS "reconstruction" FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`, 'time_series', 'reconstruction'),
+        influx(
+          'A',
+          `SELECT mean("$modality") AS "measured" FROM "reading" WHERE ${where} GROUP BY time($__interval) fill(null)`,
+          'time_series',
+          'measured',
+        ),
+        influx(
+          'B',
+          `SELECT mean("rec_$modality") AS "reconstruction" FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`,
+          'time_series',
+          'reconstruction',
+        ),
       ],
       options: timeSeriesOptions('bottom'),
       fieldConfig: {
         defaults: { custom: { lineWidth: 2, spanNulls: false } },
         overrides: [
-          { matcher: { id: 'byName', options: 'measured' }, properties: [{ id: 'color', value: { mode: FieldColorModeId.Fixed, fixedColor: 'green' } }] },
+          {
+            matcher: { id: 'byName', options: 'measured' },
+            properties: [{ id: 'color', value: { mode: FieldColorModeId.Fixed, fixedColor: 'green' } }],
+          },
           {
             matcher: { id: 'byName', options: 'reconstruction' },
             properties: [
@@ -124,11 +199,21 @@ export const nodeDrillDown: Dashboard = dashboard({
       id: 7,
       type: 'timeseries',
       title: 'Reconstruction error per modality',
-      description: 'Mean squared error on normalized values; the modality with the largest error is named in the alert.',
+      description:
+        'Mean squared error on normalized values; the modality with the largest error is named in the alert.',
       box: { x: 0, y: 28, w: 24, h: 8 },
-      targets: [influx('A', `SELECT mean(/^err_/) FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`, 'time_series')],
+      targets: [
+        influx(
+          'A',
+          `SELECT mean(/^err_/) FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`,
+          'time_series',
+        ),
+      ],
       options: timeSeriesOptions('right'),
-      fieldConfig: { defaults: { color: { mode: FieldColorModeId.PaletteClassic }, custom: { lineWidth: 1 } }, overrides: [] },
+      fieldConfig: {
+        defaults: { color: { mode: FieldColorModeId.PaletteClassic }, custom: { lineWidth: 1 } },
+        overrides: [],
+      },
     }),
   ],
 });

@@ -4,7 +4,14 @@
  * sees the file. Every query is raw InfluxQL against the provisioned
  * InfluxDB datasource.
  */
-import { ThresholdsMode, type DataSourceRef, type FieldConfigSource, type Panel, type ThresholdsConfig, type VariableModel } from '@grafana/schema';
+import {
+  ThresholdsMode,
+  type DataSourceRef,
+  type FieldConfigSource,
+  type Panel,
+  type ThresholdsConfig,
+  type VariableModel,
+} from '@grafana/schema';
 
 /** The provisioned datasource (provisioning/datasources/influxdb.yml); its uid is fixed so dashboards can name it. */
 export const INFLUX: DataSourceRef = { type: 'influxdb', uid: 'wsn-influxdb' };
@@ -23,7 +30,12 @@ export interface InfluxTarget extends Record<string, unknown> {
   alias?: string;
 }
 
-export function influx(refId: string, query: string, resultFormat: ResultFormat = 'time_series', alias?: string): InfluxTarget {
+export function influx(
+  refId: string,
+  query: string,
+  resultFormat: ResultFormat = 'time_series',
+  alias?: string,
+): InfluxTarget {
   return { refId, datasource: INFLUX, query, rawQuery: true, resultFormat, ...(alias ? { alias } : {}) };
 }
 
@@ -83,7 +95,13 @@ export function probabilityThresholds(threshold: number): ThresholdsConfig {
 
 /** Green at 0, red from 1: for counts of bad things. */
 export function alarmThresholds(): ThresholdsConfig {
-  return { mode: ThresholdsMode.Absolute, steps: [{ color: 'green', value: null }, { color: 'red', value: 1 }] };
+  return {
+    mode: ThresholdsMode.Absolute,
+    steps: [
+      { color: 'green', value: null },
+      { color: 'red', value: 1 },
+    ],
+  };
 }
 
 /** A query variable over tag values of a measurement. */

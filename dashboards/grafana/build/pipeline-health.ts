@@ -24,14 +24,17 @@ const ingestWhere = `${tagIs('network', 'network')} AND "source" = 'ingest' AND 
 
 /** Per-second rates of ingest's counters (field → series name): each point counts over `interval_ms` of wall time. */
 function ingestRates(counters: Record<string, string>): string {
-  const columns = Object.entries(counters).map(([field, alias]) => `sum("${field}") / sum("interval_ms") * 1000 AS "${alias}"`);
+  const columns = Object.entries(counters).map(
+    ([field, alias]) => `sum("${field}") / sum("interval_ms") * 1000 AS "${alias}"`,
+  );
   return `SELECT ${columns.join(', ')} FROM "pipeline" WHERE ${ingestWhere} GROUP BY time($__interval) fill(null)`;
 }
 
 export const pipelineHealth: Dashboard = dashboard({
   uid: UIDS.pipeline,
   title: 'wsn-watch · Pipeline health',
-  description: 'Throughput, latency and event-time lag of the detector; ingest rate, DLQ rate and watermark lag; readings stored per interval.',
+  description:
+    'Throughput, latency and event-time lag of the detector; ingest rate, DLQ rate and watermark lag; readings stored per interval.',
   templating: { list: [networkVariable] },
   panels: [
     panel({
@@ -40,16 +43,37 @@ export const pipelineHealth: Dashboard = dashboard({
       title: 'Readings stored per interval',
       description: 'Aligned readings written to InfluxDB per interval of event time, one series per modality.',
       box: { x: 0, y: 0, w: 12, h: 8 },
-      targets: [influx('A', `SELECT count(*) FROM "reading" WHERE ${where} GROUP BY time($__interval) fill(0)`, 'time_series', '$col')],
+      targets: [
+        influx(
+          'A',
+          `SELECT count(*) FROM "reading" WHERE ${where} GROUP BY time($__interval) fill(0)`,
+          'time_series',
+          '$col',
+        ),
+      ],
       options: timeSeriesOptions('bottom'),
-      fieldConfig: { defaults: { decimals: 0, color: { mode: FieldColorModeId.PaletteClassic }, custom: { drawStyle: GraphDrawStyle.Bars, fillOpacity: 50 } }, overrides: [] },
+      fieldConfig: {
+        defaults: {
+          decimals: 0,
+          color: { mode: FieldColorModeId.PaletteClassic },
+          custom: { drawStyle: GraphDrawStyle.Bars, fillOpacity: 50 },
+        },
+        overrides: [],
+      },
     }),
     lineChart({
       id: 2,
       title: 'Detector throughput',
       description: 'Frames scored per second of wall time, per detector replica (tag source).',
       box: { x: 12, y: 0, w: 12, h: 8 },
-      targets: [influx('A', `SELECT mean("frames_per_s") FROM "pipeline" WHERE ${where} GROUP BY time($__interval), "source" fill(null)`, 'time_series', '$tag_source')],
+      targets: [
+        influx(
+          'A',
+          `SELECT mean("frames_per_s") FROM "pipeline" WHERE ${where} GROUP BY time($__interval), "source" fill(null)`,
+          'time_series',
+          '$tag_source',
+        ),
+      ],
       unit: 'short',
     }),
     lineChart({
@@ -70,41 +94,63 @@ export const pipelineHealth: Dashboard = dashboard({
     lineChart({
       id: 4,
       title: 'Event-time lag',
-      description: 'Wall clock minus the newest tick of each batch: how far behind the sensors the detector runs. Large for replays of old data, by design.',
+      description:
+        'Wall clock minus the newest tick of each batch: how far behind the sensors the detector runs. Large for replays of old data, by design.',
       box: { x: 12, y: 8, w: 12, h: 8 },
-      targets: [influx('A', `SELECT max("event_lag_ms") FROM "pipeline" WHERE ${where} GROUP BY time($__interval), "source" fill(null)`, 'time_series', '$tag_source')],
+      targets: [
+        influx(
+          'A',
+          `SELECT max("event_lag_ms") FROM "pipeline" WHERE ${where} GROUP BY time($__interval), "source" fill(null)`,
+          'time_series',
+          '$tag_source',
+        ),
+      ],
       unit: 'ms',
     }),
     panel({
       id: 5,
       type: 'timeseries',
       title: 'Frames scored and skipped',
-      description: 'Skipped frames were already scored (tick at or before the checkpoint), e.g. redelivered after a rebalance.',
+      description:
+        'Skipped frames were already scored (tick at or before the checkpoint), e.g. redelivered after a rebalance.',
       box: { x: 0, y: 16, w: 12, h: 8 },
       targets: [
-        influx('A', `SELECT sum("frames") AS "scored", sum("skipped_frames") AS "skipped" FROM "pipeline" WHERE ${where} GROUP BY time($__interval) fill(0)`, 'time_series', '$col'),
+        influx(
+          'A',
+          `SELECT sum("frames") AS "scored", sum("skipped_frames") AS "skipped" FROM "pipeline" WHERE ${where} GROUP BY time($__interval) fill(0)`,
+          'time_series',
+          '$col',
+        ),
       ],
       options: timeSeriesOptions('bottom'),
       fieldConfig: {
-        defaults: { decimals: 0, custom: { drawStyle: GraphDrawStyle.Bars, fillOpacity: 50, stacking: { mode: 'normal', group: 'A' } } },
-        overrides: [{ matcher: { id: 'byName', options: 'skipped' }, properties: [{ id: 'color', value: { mode: FieldColorModeId.Fixed, fixedColor: 'orange' } }] }],
+        defaults: {
+          decimals: 0,
+          custom: { drawStyle: GraphDrawStyle.Bars, fillOpacity: 50, stacking: { mode: 'normal', group: 'A' } },
+        },
+        overrides: [
+          {
+            matcher: { id: 'byName', options: 'skipped' },
+            properties: [{ id: 'color', value: { mode: FieldColorModeId.Fixed, fixedColor: 'orange' } }],
+          },
+        ],
       },
     }),
     lineChart({
       id: 6,
       title: 'Ingest: DLQ rate',
-      description: 'Messages sent to wsn.readings.dlq per second of wall time (late ones among them), from the pipeline points ingest writes (source = ingest).',
+      description:
+        'Messages sent to wsn.readings.dlq per second of wall time (late ones among them), from the pipeline points ingest writes (source = ingest).',
       box: { x: 12, y: 16, w: 12, h: 8 },
-      targets: [
-        influx('A', ingestRates({ rejected: 'rejected/s', late: 'late/s' }), 'time_series', '$col'),
-      ],
+      targets: [influx('A', ingestRates({ rejected: 'rejected/s', late: 'late/s' }), 'time_series', '$col')],
       unit: 'short',
       color: { mode: FieldColorModeId.Fixed, fixedColor: 'red' },
     }),
     lineChart({
       id: 7,
       title: 'Ingest rate',
-      description: 'Readings accepted and frames published per second of wall time, from the pipeline points ingest writes (source = ingest).',
+      description:
+        'Readings accepted and frames published per second of wall time, from the pipeline points ingest writes (source = ingest).',
       box: { x: 0, y: 24, w: 12, h: 8 },
       targets: [
         influx('A', ingestRates({ accepted: 'readings/s', frames_published: 'frames/s' }), 'time_series', '$col'),
@@ -114,9 +160,17 @@ export const pipelineHealth: Dashboard = dashboard({
     lineChart({
       id: 8,
       title: 'Ingest watermark lag',
-      description: 'Wall clock minus the event-time watermark of ingest: how far behind the sensors frames are emitted (the allowed lateness at least). Large for replays of old data, by design.',
+      description:
+        'Wall clock minus the event-time watermark of ingest: how far behind the sensors frames are emitted (the allowed lateness at least). Large for replays of old data, by design.',
       box: { x: 12, y: 24, w: 12, h: 8 },
-      targets: [influx('A', `SELECT max("watermark_lag_ms") AS "watermark lag" FROM "pipeline" WHERE ${ingestWhere} GROUP BY time($__interval) fill(null)`, 'time_series', '$col')],
+      targets: [
+        influx(
+          'A',
+          `SELECT max("watermark_lag_ms") AS "watermark lag" FROM "pipeline" WHERE ${ingestWhere} GROUP BY time($__interval) fill(null)`,
+          'time_series',
+          '$col',
+        ),
+      ],
       unit: 'ms',
     }),
   ],

@@ -13,7 +13,8 @@ const KNOWN = Object.keys(UNITS);
 
 /** Known modalities first in their usual order, then any others alphabetically. @param {string} a @param {string} b */
 function modalityOrder(a, b) {
-  const ia = KNOWN.indexOf(a), ib = KNOWN.indexOf(b);
+  const ia = KNOWN.indexOf(a),
+    ib = KNOWN.indexOf(b);
   if (ia >= 0 || ib >= 0) return (ia < 0 ? Infinity : ia) - (ib < 0 ? Infinity : ib);
   return a.localeCompare(b);
 }
@@ -180,7 +181,9 @@ function renderTopNodes() {
   const { clusters, threshold } = state.overview;
   const ranked = clusters
     .flatMap((/** @type {any} */ c) => c.nodes.map((/** @type {any} */ n) => ({ ...n, cluster: c.cluster })))
-    .sort((/** @type {any} */ a, /** @type {any} */ b) => b.probability - a.probability || naturalCompare(a.node, b.node))
+    .sort(
+      (/** @type {any} */ a, /** @type {any} */ b) => b.probability - a.probability || naturalCompare(a.node, b.node),
+    )
     .slice(0, TOP_NODES);
   const list = $('top-nodes');
   list.replaceChildren();
@@ -243,7 +246,9 @@ async function refreshNode() {
     return;
   }
   const node = state.node;
-  const data = await getJson(`/api/networks/${encodeURIComponent(state.network)}/nodes/${encodeURIComponent(node)}/history`);
+  const data = await getJson(
+    `/api/networks/${encodeURIComponent(state.network)}/nodes/${encodeURIComponent(node)}/history`,
+  );
   if (state.node !== node) return;
   panel.hidden = false;
   panel.dataset.node = node;
@@ -281,7 +286,11 @@ async function refreshNode() {
       ],
       series: [
         { name: 'measured', className: 'measured', points: samples.map((s) => [s.tick, s.values[modality] ?? null]) },
-        { name: 'reconstruction', className: 'reconstruction', points: samples.map((s) => [s.tick, s.reconstruction[modality] ?? null]) },
+        {
+          name: 'reconstruction',
+          className: 'reconstruction',
+          points: samples.map((s) => [s.tick, s.reconstruction[modality] ?? null]),
+        },
       ],
       anomalousTicks,
       tickMs,

@@ -4,7 +4,8 @@
 
 import { svg } from './map.js';
 
-const W = 420, H = 130;
+const W = 420,
+  H = 130;
 const PAD = { left: 40, right: 8, top: 8, bottom: 20 };
 
 /** @param {number} ms */
@@ -56,11 +57,17 @@ export function lineChart(options) {
     root.append(empty);
     return figure;
   }
-  const t0 = Math.min(...times), t1 = Math.max(...times);
-  let y0 = options.yMin ?? Math.min(...values), y1 = options.yMax ?? Math.max(...values);
-  if (y1 - y0 < 1e-9) { y0 -= 0.5; y1 += 0.5; }
+  const t0 = Math.min(...times),
+    t1 = Math.max(...times);
+  let y0 = options.yMin ?? Math.min(...values),
+    y1 = options.yMax ?? Math.max(...values);
+  if (y1 - y0 < 1e-9) {
+    y0 -= 0.5;
+    y1 += 0.5;
+  }
   const pad = options.yMin === undefined ? (y1 - y0) * 0.08 : 0;
-  y0 -= pad; y1 += pad;
+  y0 -= pad;
+  y1 += pad;
   const sx = (/** @type {number} */ t) => PAD.left + ((t - t0) / Math.max(t1 - t0, 1)) * (W - PAD.left - PAD.right);
   const sy = (/** @type {number} */ v) => H - PAD.bottom - ((v - y0) / (y1 - y0)) * (H - PAD.top - PAD.bottom);
 
@@ -71,7 +78,10 @@ export function lineChart(options) {
     label.textContent = formatValue(v);
     root.append(label);
   }
-  for (const [t, anchor] of /** @type {Array<[number, string]>} */ ([[t0, 'start'], [t1, 'end']])) {
+  for (const [t, anchor] of /** @type {Array<[number, string]>} */ ([
+    [t0, 'start'],
+    [t1, 'end'],
+  ])) {
     const label = svg('text', { class: 'axis', x: sx(t), y: H - 5, 'text-anchor': anchor });
     label.textContent = `${formatTime(t)} UTC`;
     root.append(label);
@@ -79,17 +89,36 @@ export function lineChart(options) {
   // Shade the ticks the detector flagged, so a reader sees where the lines part.
   const band = Math.max(2, ((options.tickMs ?? 0) / Math.max(t1 - t0, 1)) * (W - PAD.left - PAD.right));
   for (const t of options.anomalousTicks ?? []) {
-    root.append(svg('rect', { class: 'anomalous-band', x: sx(t) - band / 2, y: PAD.top, width: band, height: H - PAD.top - PAD.bottom }));
+    root.append(
+      svg('rect', {
+        class: 'anomalous-band',
+        x: sx(t) - band / 2,
+        y: PAD.top,
+        width: band,
+        height: H - PAD.top - PAD.bottom,
+      }),
+    );
   }
   if (options.threshold !== undefined) {
-    root.append(svg('line', { class: 'threshold', x1: PAD.left, x2: W - PAD.right, y1: sy(options.threshold), y2: sy(options.threshold) }));
+    root.append(
+      svg('line', {
+        class: 'threshold',
+        x1: PAD.left,
+        x2: W - PAD.right,
+        y1: sy(options.threshold),
+        y2: sy(options.threshold),
+      }),
+    );
   }
   for (const series of options.series) {
     // A null value breaks the line instead of drawing a misleading straight segment.
     let d = '';
     let pen = false;
     for (const [t, v] of series.points) {
-      if (v === null || !Number.isFinite(v)) { pen = false; continue; }
+      if (v === null || !Number.isFinite(v)) {
+        pen = false;
+        continue;
+      }
       d += `${pen ? 'L' : 'M'}${sx(t).toFixed(1)} ${sy(v).toFixed(1)} `;
       pen = true;
     }

@@ -21,7 +21,9 @@ export function svg(tag, attrs = {}) {
 export function clusterColours(clusters) {
   /** @type {Map<string, string>} */
   const colours = new Map();
-  [...clusters].sort(naturalCompare).forEach((cluster, i) => colours.set(cluster, CLUSTER_COLOURS[i % CLUSTER_COLOURS.length]));
+  [...clusters]
+    .sort(naturalCompare)
+    .forEach((cluster, i) => colours.set(cluster, CLUSTER_COLOURS[i % CLUSTER_COLOURS.length]));
   return colours;
 }
 
@@ -116,11 +118,16 @@ export function renderMap(root, overview, selected, onSelect) {
 
   const xs = nodes.map((n) => n.x);
   const ys = nodes.map((n) => n.y);
-  const minX = Math.min(...xs), maxX = Math.max(...xs), minY = Math.min(...ys), maxY = Math.max(...ys);
-  const spanX = Math.max(maxX - minX, 1e-9), spanY = Math.max(maxY - minY, 1e-9);
+  const minX = Math.min(...xs),
+    maxX = Math.max(...xs),
+    minY = Math.min(...ys),
+    maxY = Math.max(...ys);
+  const spanX = Math.max(maxX - minX, 1e-9),
+    spanY = Math.max(maxY - minY, 1e-9);
   const height = Math.round(Math.min(640, Math.max(360, ((WIDTH - 2 * MARGIN) * spanY) / spanX + 2 * MARGIN)));
   const scale = Math.min((WIDTH - 2 * MARGIN) / spanX, (height - 2 * MARGIN) / spanY);
-  const offX = (WIDTH - spanX * scale) / 2, offY = (height - spanY * scale) / 2;
+  const offX = (WIDTH - spanX * scale) / 2,
+    offY = (height - spanY * scale) / 2;
   /** @type {Map<string, [number, number]>} */
   const at = new Map(nodes.map((n) => [n.node, [offX + (n.x - minX) * scale, offY + (n.y - minY) * scale]]));
   root.setAttribute('viewBox', `0 0 ${WIDTH} ${height}`);
@@ -133,25 +140,47 @@ export function renderMap(root, overview, selected, onSelect) {
   const areas = svg('g', { class: 'clusters' });
   const labels = svg('g', { class: 'cluster-labels' });
   for (const [cluster, colour] of colours) {
-    const members = nodes.filter((n) => n.cluster === cluster).map((n) => /** @type {[number, number]} */ (at.get(n.node)));
+    const members = nodes
+      .filter((n) => n.cluster === cluster)
+      .map((n) => /** @type {[number, number]} */ (at.get(n.node)));
     const hull = convexHull(members);
     const d = hull.map((p, i) => `${i ? 'L' : 'M'}${p[0].toFixed(1)} ${p[1].toFixed(1)}`).join(' ') + ' Z';
     // A thick round-joined stroke of the hull pads it evenly around the nodes.
-    areas.append(svg('path', { class: 'cluster-area', d, fill: colour, stroke: colour, 'stroke-width': NODE_RADIUS * 2 + 22, 'stroke-linejoin': 'round', 'stroke-linecap': 'round', 'data-cluster': cluster }));
+    areas.append(
+      svg('path', {
+        class: 'cluster-area',
+        d,
+        fill: colour,
+        stroke: colour,
+        'stroke-width': NODE_RADIUS * 2 + 22,
+        'stroke-linejoin': 'round',
+        'stroke-linecap': 'round',
+        'data-cluster': cluster,
+      }),
+    );
     const top = members.reduce((best, p) => (p[1] < best[1] ? p : best), members[0]);
-    const label = svg('text', { class: 'cluster-label', x: top[0], y: Math.max(12, top[1] - NODE_RADIUS - 16), fill: colour, 'text-anchor': 'middle' });
+    const label = svg('text', {
+      class: 'cluster-label',
+      x: top[0],
+      y: Math.max(12, top[1] - NODE_RADIUS - 16),
+      fill: colour,
+      'text-anchor': 'middle',
+    });
     label.textContent = cluster;
     labels.append(label);
   }
 
   const edges = svg('g', { class: 'edges' });
   for (const [a, b] of topology.edges) {
-    const pa = at.get(a), pb = at.get(b);
+    const pa = at.get(a),
+      pb = at.get(b);
     if (pa && pb) edges.append(svg('line', { class: 'edge', x1: pa[0], y1: pa[1], x2: pb[0], y2: pb[1] }));
   }
 
   const dots = svg('g', { class: 'nodes' });
-  for (const n of [...nodes].sort((a, b) => (scoreOf.get(a.node)?.probability ?? 0) - (scoreOf.get(b.node)?.probability ?? 0))) {
+  for (const n of [...nodes].sort(
+    (a, b) => (scoreOf.get(a.node)?.probability ?? 0) - (scoreOf.get(b.node)?.probability ?? 0),
+  )) {
     const [x, y] = /** @type {[number, number]} */ (at.get(n.node));
     const score = scoreOf.get(n.node);
     const state = score ? nodeState(score, threshold) : 'unknown';
@@ -165,10 +194,18 @@ export function renderMap(root, overview, selected, onSelect) {
       role: 'button',
     });
     const title = svg('title');
-    title.textContent = `node ${n.node} · ${n.cluster}` + (score ? ` · p ${score.probability.toFixed(2)}` : ' · no score yet');
+    title.textContent =
+      `node ${n.node} · ${n.cluster}` + (score ? ` · p ${score.probability.toFixed(2)}` : ' · no score yet');
     g.append(title);
     if (state === 'anomalous') g.append(svg('circle', { class: 'halo', r: NODE_RADIUS + 6 }));
-    g.append(svg('circle', { class: 'body', r: NODE_RADIUS, fill: score ? probabilityColour(score.probability, threshold) : '#4b5563', stroke: colours.get(n.cluster) ?? '#8b96a5' }));
+    g.append(
+      svg('circle', {
+        class: 'body',
+        r: NODE_RADIUS,
+        fill: score ? probabilityColour(score.probability, threshold) : '#4b5563',
+        stroke: colours.get(n.cluster) ?? '#8b96a5',
+      }),
+    );
     const label = svg('text');
     label.textContent = n.node;
     g.append(label);

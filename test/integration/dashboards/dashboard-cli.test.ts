@@ -8,11 +8,19 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 
 describe('wsn-watch dashboard serve', () => {
   it('serves an empty, read-only dashboard until results exist, and stops on SIGINT', async () => {
-    const child = spawn(process.execPath, ['bin/wsn-watch.mjs', 'dashboard', 'serve', '--port', '0', '--poll-ms', '1000'], {
-      cwd: repoRoot,
-      env: { ...process.env, WSN_INFLUX_DATABASE: `wsn_dash_cli_${process.pid}_${Date.now()}`, WSN_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['bin/wsn-watch.mjs', 'dashboard', 'serve', '--port', '0', '--poll-ms', '1000'],
+      {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          WSN_INFLUX_DATABASE: `wsn_dash_cli_${process.pid}_${Date.now()}`,
+          WSN_LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     const url = await new Promise<string>((resolve, reject) => {
       child.stderr.setEncoding('utf8');

@@ -70,9 +70,11 @@ function fieldNames(series: Series[], alias: string | undefined): Set<string> {
 /** Field names a panel refers to: overrides, XY series mappings, join keys, column order. */
 function referencedFields(panel: Panel): string[] {
   const names: string[] = [];
-  for (const override of panel.fieldConfig?.overrides ?? []) if (override.matcher.id === 'byName') names.push(String(override.matcher.options));
+  for (const override of panel.fieldConfig?.overrides ?? [])
+    if (override.matcher.id === 'byName') names.push(String(override.matcher.options));
   const series = (panel.options?.series ?? []) as Array<Record<string, { matcher?: { id: string; options: string } }>>;
-  for (const mapping of series) for (const key of ['x', 'y', 'color', 'size']) if (mapping[key]?.matcher) names.push(mapping[key].matcher!.options);
+  for (const mapping of series)
+    for (const key of ['x', 'y', 'color', 'size']) if (mapping[key]?.matcher) names.push(mapping[key].matcher!.options);
   for (const t of panel.transformations ?? []) {
     const options = t.options as Record<string, unknown>;
     if (t.id === 'joinByField') names.push(String(options.byField));
@@ -107,7 +109,14 @@ describe('Grafana queries against InfluxDB written by the detector sink', () => 
     // Ingest statistics through the real writer, every 2 ticks of the same range (clock set to event time).
     const metrics = new IngestMetrics();
     let clock = T0;
-    const reporter = new IngestStatsReporter({ metrics, writer: sink, network: NETWORK, intervalMs: 2 * TICK_MS, logger: createLogger('test', 'silent'), now: () => clock });
+    const reporter = new IngestStatsReporter({
+      metrics,
+      writer: sink,
+      network: NETWORK,
+      intervalMs: 2 * TICK_MS,
+      logger: createLogger('test', 'silent'),
+      now: () => clock,
+    });
     for (let i = 2; i <= TICKS; i += 2) {
       metrics.accepted.inc(2 * LAB_TOPOLOGY.nodes.length);
       if (i % 10 === 0) metrics.reject(i % 20 === 0 ? 'late' : 'malformed');
@@ -124,11 +133,20 @@ describe('Grafana queries against InfluxDB written by the detector sink', () => 
   });
 
   it('template variable queries list the network, its nodes and the modalities', async () => {
-    const values = async (query: string) => (await influxql(substitute(query, vars))).flatMap((s) => s.values.map((row) => String(row[s.columns.indexOf(s.columns.includes('value') ? 'value' : 'fieldKey')])));
-    const variables = Object.fromEntries(Object.values(DASHBOARDS).flatMap((d) => d.templating?.list ?? []).map((v) => [v.name, String(v.query)]));
+    const values = async (query: string) =>
+      (await influxql(substitute(query, vars))).flatMap((s) =>
+        s.values.map((row) => String(row[s.columns.indexOf(s.columns.includes('value') ? 'value' : 'fieldKey')])),
+      );
+    const variables = Object.fromEntries(
+      Object.values(DASHBOARDS)
+        .flatMap((d) => d.templating?.list ?? [])
+        .map((v) => [v.name, String(v.query)]),
+    );
     expect(await values(variables.network)).toEqual([NETWORK]);
     vars.network = regexEscape(NETWORK);
-    expect((await values(variables.node)).sort((a, b) => Number(a) - Number(b))).toEqual(LAB_TOPOLOGY.nodes.map((n) => n.node));
+    expect((await values(variables.node)).sort((a, b) => Number(a) - Number(b))).toEqual(
+      LAB_TOPOLOGY.nodes.map((n) => n.node),
+    );
     vars.node = regexEscape(ANOMALOUS_NODE);
     modalities = await values(variables.modality);
     expect(modalities).toEqual(['humidity', 'light', 'temperature', 'voltage']);
@@ -151,17 +169,23 @@ describe('Grafana queries against InfluxDB written by the detector sink', () => 
             for (const s of series) {
               expect(s.columns[0], query).toBe('time');
               // Every series carries at least one real value (not just empty time buckets).
-              expect(s.values.some((row) => row.slice(1).some((v) => v !== null)), query).toBe(true);
+              expect(
+                s.values.some((row) => row.slice(1).some((v) => v !== null)),
+                query,
+              ).toBe(true);
             }
             fieldNames(series, target.alias as string | undefined).forEach((n) => available.add(n));
           }
-          for (const name of referencedFields(panel)) expect(available.has(name), `${panel.title}: field ${name} (have ${[...available].join(', ')})`).toBe(true);
+          for (const name of referencedFields(panel))
+            expect(available.has(name), `${panel.title}: field ${name} (have ${[...available].join(', ')})`).toBe(true);
         }
       });
     }
     for (const annotation of dashboard.annotations?.list ?? []) {
       it(`${file}: annotation "${annotation.name}" marks the anomalous ticks`, async () => {
-        const series = await influxql(substitute(String((annotation.target as unknown as { query: string }).query), vars));
+        const series = await influxql(
+          substitute(String((annotation.target as unknown as { query: string }).query), vars),
+        );
         expect(series).toHaveLength(1);
         const times = series[0].values.map((row) => row[0] as number);
         expect(times.length).toBeGreaterThan(0);
@@ -174,24 +198,45 @@ describe('Grafana queries against InfluxDB written by the detector sink', () => 
     const map = (DASHBOARDS['network-overview.json'].panels as Panel[]).find((p) => p.type === 'xychart')!;
     const [positions, scores] = await Promise.all(map.targets!.map((t) => influxql(substitute(String(t.query), vars))));
     const placed = new Set(positions.map((s) => s.tags!.node));
-    const scored = scores.map((s) => ({ node: s.tags!.node, probability: s.values[0][s.columns.indexOf('probability')] as number }));
+    const scored = scores.map((s) => ({
+      node: s.tags!.node,
+      probability: s.values[0][s.columns.indexOf('probability')] as number,
+    }));
     expect(scored).toHaveLength(LAB_TOPOLOGY.nodes.length);
     for (const { node } of scored) expect(placed.has(node)).toBe(true);
     expect(scored.reduce((a, b) => (b.probability > a.probability ? b : a)).node).toBe(ANOMALOUS_NODE);
   });
 
   it('alert rule queries run, and only the anomalous node and its cluster cross their thresholds', async () => {
-    const rules = (parse(await readFile(path.join(repoRoot, 'dashboards/grafana/provisioning/alerting/wsn-rules.yml'), 'utf8')) as {
-      groups: Array<{ rules: Array<{ uid: string; data: Array<{ refId: string; datasourceUid: string; model: { query?: string; conditions?: Array<{ evaluator: { params: number[] } }> } }> }> }>;
-    }).groups.flatMap((g) => g.rules);
+    const rules = (
+      parse(await readFile(path.join(repoRoot, 'dashboards/grafana/provisioning/alerting/wsn-rules.yml'), 'utf8')) as {
+        groups: Array<{
+          rules: Array<{
+            uid: string;
+            data: Array<{
+              refId: string;
+              datasourceUid: string;
+              model: { query?: string; conditions?: Array<{ evaluator: { params: number[] } }> };
+            }>;
+          }>;
+        }>;
+      }
+    ).groups.flatMap((g) => g.rules);
     const firing: Record<string, string[]> = {};
     for (const rule of rules) {
       const query = rule.data.find((d) => d.datasourceUid === 'wsn-influxdb')!.model.query!;
       const threshold = rule.data.find((d) => d.model.conditions)!.model.conditions![0].evaluator.params[0];
       const series = await influxql(substitute(query, {}));
       expect(series.length, rule.uid).toBeGreaterThan(0);
-      firing[rule.uid] = series.filter((s) => (s.values.at(-1)![1] as number) > threshold).map((s) => s.tags!.node ?? s.tags!.cluster ?? s.tags!.source ?? s.tags!.network);
+      firing[rule.uid] = series
+        .filter((s) => (s.values.at(-1)![1] as number) > threshold)
+        .map((s) => s.tags!.node ?? s.tags!.cluster ?? s.tags!.source ?? s.tags!.network);
     }
-    expect(firing).toEqual({ 'wsn-node-anomaly': [ANOMALOUS_NODE], 'wsn-cluster-anomaly': ['c2'], 'wsn-detector-lag': [], 'wsn-ingest-dlq-rate': [] });
+    expect(firing).toEqual({
+      'wsn-node-anomaly': [ANOMALOUS_NODE],
+      'wsn-cluster-anomaly': ['c2'],
+      'wsn-detector-lag': [],
+      'wsn-ingest-dlq-rate': [],
+    });
   });
 });

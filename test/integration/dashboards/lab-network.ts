@@ -14,17 +14,38 @@ export const ANOMALOUS_NODE = '7';
 export const THRESHOLD = 0.5;
 
 const PLAN: Array<[node: string, cluster: string, x: number, y: number]> = [
-  ['1', 'c1', 2, 3], ['2', 'c1', 6, 2], ['3', 'c1', 4, 7], ['4', 'c1', 8, 6],
-  ['5', 'c2', 14, 3], ['6', 'c2', 18, 2], ['7', 'c2', 16, 7], ['8', 'c2', 20, 6],
-  ['9', 'c3', 24, 12], ['10', 'c3', 28, 11], ['11', 'c3', 25, 17], ['12', 'c3', 29, 16],
+  ['1', 'c1', 2, 3],
+  ['2', 'c1', 6, 2],
+  ['3', 'c1', 4, 7],
+  ['4', 'c1', 8, 6],
+  ['5', 'c2', 14, 3],
+  ['6', 'c2', 18, 2],
+  ['7', 'c2', 16, 7],
+  ['8', 'c2', 20, 6],
+  ['9', 'c3', 24, 12],
+  ['10', 'c3', 28, 11],
+  ['11', 'c3', 25, 17],
+  ['12', 'c3', 29, 16],
 ];
 
 export const LAB_TOPOLOGY: TopologyView = {
   network: NETWORK,
   nodes: PLAN.map(([node, cluster, x, y]) => ({ node, cluster, x, y })),
   edges: [
-    ['1', '2'], ['1', '3'], ['2', '4'], ['3', '4'], ['4', '5'], ['5', '6'], ['5', '7'], ['6', '8'],
-    ['7', '8'], ['8', '9'], ['9', '10'], ['9', '11'], ['10', '12'], ['11', '12'],
+    ['1', '2'],
+    ['1', '3'],
+    ['2', '4'],
+    ['3', '4'],
+    ['4', '5'],
+    ['5', '6'],
+    ['5', '7'],
+    ['6', '8'],
+    ['7', '8'],
+    ['8', '9'],
+    ['9', '10'],
+    ['9', '11'],
+    ['10', '12'],
+    ['11', '12'],
   ],
 };
 
@@ -44,7 +65,8 @@ const RECONSTRUCTION_WOBBLE: Record<string, number> = { temperature: 0.08, humid
 
 function reconstructionOf(values: Record<string, number>, tickIndex: number): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [modality, value] of Object.entries(values)) out[modality] = value + RECONSTRUCTION_WOBBLE[modality] * Math.sin(tickIndex * 0.9);
+  for (const [modality, value] of Object.entries(values))
+    out[modality] = value + RECONSTRUCTION_WOBBLE[modality] * Math.sin(tickIndex * 0.9);
   return out;
 }
 
@@ -65,7 +87,7 @@ export function labBatch(tickIndex: number, anomalyFrom = Number.POSITIVE_INFINI
       const index = Number(node);
       const normal = normalValues(index, tickIndex);
       const values = { ...normal };
-      let probability = 0.04 + 0.03 * ((index * 7 + tickIndex) % 5) / 4;
+      let probability = 0.04 + (0.03 * ((index * 7 + tickIndex) % 5)) / 4;
       if (node === ANOMALOUS_NODE && tickIndex >= anomalyFrom) {
         const steps = tickIndex - anomalyFrom + 1;
         values.temperature = normal.temperature + 0.9 * steps;
@@ -73,9 +95,17 @@ export function labBatch(tickIndex: number, anomalyFrom = Number.POSITIVE_INFINI
       }
       const reconstruction = reconstructionOf(normal, tickIndex);
       const reconstructionError: Record<string, number> = {};
-      for (const modality of Object.keys(values)) reconstructionError[modality] = ((values[modality] - reconstruction[modality]) / 5) ** 2;
+      for (const modality of Object.keys(values))
+        reconstructionError[modality] = ((values[modality] - reconstruction[modality]) / 5) ** 2;
       frame.nodes.push({ node, values, staleTicks: 0, silent: false });
-      score.nodes.push({ node, probability, score: probability * 10, reconstructionError, reconstruction, isAnomaly: probability >= THRESHOLD });
+      score.nodes.push({
+        node,
+        probability,
+        score: probability * 10,
+        reconstructionError,
+        reconstruction,
+        isAnomaly: probability >= THRESHOLD,
+      });
       if (node === ANOMALOUS_NODE && probability >= THRESHOLD) {
         alerts.push({
           id: `${NETWORK}/${cluster}/${node}`,

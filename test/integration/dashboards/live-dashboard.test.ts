@@ -14,8 +14,14 @@ import { staticTopology, type DashboardResults } from '../../../store/results.ts
 import { ANOMALOUS_NODE, LAB_TOPOLOGY, NETWORK, THRESHOLD, labBatch } from './lab-network.ts';
 
 const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 const HISTORY_TICKS = 60;
 const ANOMALY_FROM = 56;
@@ -34,7 +40,13 @@ describe('built-in live dashboard in Chromium', () => {
     // The embedded store is the dashboard's data source as it is, without an adapter.
     const results: DashboardResults = store;
     for (let i = 0; i < ANOMALY_FROM; i++) await store.write(labBatch(i));
-    server = await startDashboardServer({ store: results, topology: staticTopology([LAB_TOPOLOGY]), host: '127.0.0.1', port: 0, threshold: THRESHOLD });
+    server = await startDashboardServer({
+      store: results,
+      topology: staticTopology([LAB_TOPOLOGY]),
+      host: '127.0.0.1',
+      port: 0,
+      threshold: THRESHOLD,
+    });
     profileDir = await mkdtemp(path.join(tmpdir(), 'wsn-chromium-'));
     shotDir = await mkdtemp(path.join(tmpdir(), 'wsn-shots-'));
     context = await chromium.launchPersistentContext(profileDir, {
@@ -94,7 +106,9 @@ describe('built-in live dashboard in Chromium', () => {
     await page.locator(`#map g.node[data-node="${ANOMALOUS_NODE}"] circle.body`).click();
     await page.locator(`#node-panel[data-node="${ANOMALOUS_NODE}"]`).waitFor();
     expect(new URL(page.url()).pathname).toBe(`/node/${NETWORK}/${ANOMALOUS_NODE}`);
-    const modalities = await page.locator('#charts figure.chart').evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.modality));
+    const modalities = await page
+      .locator('#charts figure.chart')
+      .evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.modality));
     expect(modalities).toEqual(['temperature', 'humidity', 'light', 'voltage', 'probability']);
     for (const modality of ['temperature', 'humidity', 'light', 'voltage']) {
       const chart = page.locator(`#charts figure[data-modality="${modality}"]`);
@@ -105,7 +119,9 @@ describe('built-in live dashboard in Chromium', () => {
       }
     }
     // The anomalous ticks are shaded in the charts.
-    expect(await page.locator('#charts figure[data-modality="temperature"] rect.anomalous-band').count()).toBe(HISTORY_TICKS - ANOMALY_FROM);
+    expect(await page.locator('#charts figure[data-modality="temperature"] rect.anomalous-band').count()).toBe(
+      HISTORY_TICKS - ANOMALY_FROM,
+    );
     expect(await page.locator('#node-meta').innerText()).toContain('probability 0.94');
     await page.locator(`#map g.node.selected[data-node="${ANOMALOUS_NODE}"]`).waitFor();
 
@@ -117,7 +133,12 @@ describe('built-in live dashboard in Chromium', () => {
 
   it('starts empty on a fresh deployment and shows the first results as they arrive', async () => {
     const empty = new MemoryResultStore();
-    const fresh = await startDashboardServer({ store: empty, topology: staticTopology([]), port: 0, threshold: THRESHOLD });
+    const fresh = await startDashboardServer({
+      store: empty,
+      topology: staticTopology([]),
+      port: 0,
+      threshold: THRESHOLD,
+    });
     const tab = await context.newPage();
     try {
       await tab.goto(`${fresh.url}/`);

@@ -6,7 +6,16 @@ import { ClusterAlerts, alertPolicyFromConfig, type NodeObservation } from '../.
 import { loadDetector } from '../../../model/index.ts';
 import { FrameProcessor } from '../../../detector/service/processor.ts';
 import { KafkaTransport } from '../../../transport/index.ts';
-import { config, deleteTestTopics, influx, makeFrames, startDetector, tinyModel, uniqueId, type DetectorProcess } from './harness.ts';
+import {
+  config,
+  deleteTestTopics,
+  influx,
+  makeFrames,
+  startDetector,
+  tinyModel,
+  uniqueId,
+  type DetectorProcess,
+} from './harness.ts';
 import { waitFor } from '../../support/wait.ts';
 
 // Real Kafka, InfluxDB and Alertmanager; the detector runs as a child process with the real (small) model.
@@ -52,21 +61,38 @@ async function alertsFor(network: string, node: string): Promise<GettableAlert[]
  * target node fires an anomaly alert and then resolves it. The test streams
  * frames only up to that resolution, so nothing can fire again after it.
  */
-async function pickThreshold(frames: Frame[], target: { cluster: string; node: string }): Promise<{ threshold: number; fired: Alert; firedAt: number; resolvedAt: number }> {
+async function pickThreshold(
+  frames: Frame[],
+  target: { cluster: string; node: string },
+): Promise<{ threshold: number; fired: Alert; firedAt: number; resolvedAt: number }> {
   const model = await loadDetector(tinyModel());
   const observations = new Map<number, NodeObservation[]>();
   try {
     const probe = new FrameProcessor({ model, policy: alertPolicyFromConfig(config) });
     const scores = (await probe.process(frames)).scores.filter((s) => s.cluster === target.cluster);
-    for (const score of scores) observations.set(score.tick, score.nodes.map((n) => ({ node: n.node, probability: n.probability, reconstructionError: n.reconstructionError, silent: false })));
+    for (const score of scores)
+      observations.set(
+        score.tick,
+        score.nodes.map((n) => ({
+          node: n.node,
+          probability: n.probability,
+          reconstructionError: n.reconstructionError,
+          silent: false,
+        })),
+      );
   } finally {
     model.dispose();
   }
   const ticks = [...observations.keys()].sort((a, b) => a - b);
-  const values = [...new Set(ticks.map((tick) => observations.get(tick)!.find((o) => o.node === target.node)!.probability ?? 0))].sort((a, b) => b - a);
+  const values = [
+    ...new Set(ticks.map((tick) => observations.get(tick)!.find((o) => o.node === target.node)!.probability ?? 0)),
+  ].sort((a, b) => b - a);
   for (let i = 0; i + 1 < values.length; i++) {
     const threshold = (values[i] + values[i + 1]) / 2;
-    const policy = alertPolicyFromConfig({ ...config, detector: { ...config.detector, threshold, alertAfterTicks: 2, resolveAfterTicks: 2 } });
+    const policy = alertPolicyFromConfig({
+      ...config,
+      detector: { ...config.detector, threshold, alertAfterTicks: 2, resolveAfterTicks: 2 },
+    });
     const alerts = new ClusterAlerts(frames[0].network, target.cluster, policy);
     let fired: Alert | undefined;
     let firedAt = -1;
@@ -95,9 +121,20 @@ describe('alerts reach Alertmanager (real Alertmanager, Kafka, InfluxDB)', () =>
     const target = { cluster: 'c0', node: frames[0].nodes[0].node };
     const plan = await pickThreshold(frames, target);
     await transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: 4 }]);
-    detector = await startDetector({ id, group: `it-detector-alerts-${id}`, replicaId: 'alerts', database, model: tinyModel(), threshold: plan.threshold });
+    detector = await startDetector({
+      id,
+      group: `it-detector-alerts-${id}`,
+      replicaId: 'alerts',
+      database,
+      model: tinyModel(),
+      threshold: plan.threshold,
+    });
 
-    const send = (list: Frame[]) => producer.send(`it.frames.${id}`, list.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })));
+    const send = (list: Frame[]) =>
+      producer.send(
+        `it.frames.${id}`,
+        list.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
+      );
     // Up to the tick the alert fires at: Alertmanager must show it firing.
     await send(frames.filter((f) => f.tick <= plan.firedAt));
     await waitFor('the alert in Alertmanager', async () => (await alertsFor(network, target.node)).length > 0, 120_000);
@@ -113,13 +150,19 @@ describe('alerts reach Alertmanager (real Alertmanager, Kafka, InfluxDB)', () =>
     expect(firing.status.state).toBe('active');
     expect(new Date(firing.startsAt).getTime()).toBe(plan.fired.startsAt);
     expect(new Date(firing.endsAt).getTime()).toBeGreaterThan(Date.now());
-    expect(firing.annotations.dashboard).toBe(`${config.dashboard.publicUrl.replace(/\/+$/, '')}/node/${network}/${target.node}`);
+    expect(firing.annotations.dashboard).toBe(
+      `${config.dashboard.publicUrl.replace(/\/+$/, '')}/node/${network}/${target.node}`,
+    );
     expect(Number(firing.annotations.probability)).toBeGreaterThan(plan.threshold);
 
     // The rest of the stream brings the node back below the lower threshold: the alert resolves
     // (endsAt in the past, so Alertmanager no longer lists it as active).
     await send(frames.filter((f) => f.tick > plan.firedAt && f.tick <= plan.resolvedAt));
-    await waitFor('the alert to resolve in Alertmanager', async () => (await alertsFor(network, target.node)).length === 0, 120_000);
+    await waitFor(
+      'the alert to resolve in Alertmanager',
+      async () => (await alertsFor(network, target.node)).length === 0,
+      120_000,
+    );
 
     detector.child.kill('SIGTERM');
     expect((await detector.exited).code).toBe(0);

@@ -6,7 +6,18 @@ import { loadDetector, type Detector } from '../../../model/index.ts';
 import { FrameProcessor } from '../../../detector/service/processor.ts';
 import { KafkaTransport } from '../../../transport/index.ts';
 import type { TransportProducer } from '../../../common/transport.ts';
-import { WINDOW, config, deleteTestTopics, influx, makeFrames, pointsPerClusterTick, startDetector, tinyModel, uniqueId, type DetectorProcess } from './harness.ts';
+import {
+  WINDOW,
+  config,
+  deleteTestTopics,
+  influx,
+  makeFrames,
+  pointsPerClusterTick,
+  startDetector,
+  tinyModel,
+  uniqueId,
+  type DetectorProcess,
+} from './harness.ts';
 import { waitFor } from '../../support/wait.ts';
 
 // Real Kafka + InfluxDB; the detector runs as child processes with the real
@@ -28,7 +39,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
+  for (const child of children)
+    if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
   await producer?.close();
   await transport.close();
   model?.dispose();
@@ -42,11 +54,19 @@ async function reference(frames: Frame[]): Promise<ClusterScore[]> {
 }
 
 /** Publishes the frames tick by tick, `delayMs` apart, like a live ingest; resolves when all are sent. */
-async function stream(topic: string, frames: Frame[], delayMs: number, onTick?: (index: number) => Promise<void>): Promise<void> {
+async function stream(
+  topic: string,
+  frames: Frame[],
+  delayMs: number,
+  onTick?: (index: number) => Promise<void>,
+): Promise<void> {
   const ticks = [...new Set(frames.map((f) => f.tick))].sort((a, b) => a - b);
   for (let i = 0; i < ticks.length; i++) {
     const batch = frames.filter((f) => f.tick === ticks[i]);
-    await producer.send(topic, batch.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })));
+    await producer.send(
+      topic,
+      batch.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
+    );
     await onTick?.(i);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
@@ -61,7 +81,9 @@ async function expectExactlyOnce(database: string, expected: ClusterScore[]): Pr
   expect([...counts.values()].every((n) => n === 1)).toBe(true);
   // The scores continue the same GRU state and windows across the restart: a lost,
   // repeated or reset tick would change them.
-  const rows = await sink.query<{ time: Date; cluster: string; probability: number }>('SELECT probability, cluster FROM system');
+  const rows = await sink.query<{ time: Date; cluster: string; probability: number }>(
+    'SELECT probability, cluster FROM system',
+  );
   for (const row of rows) {
     const score = wanted.get(`${row.cluster}@${row.time.getTime()}`)!;
     expect(row.probability).toBeCloseTo(score.probability, 4);
@@ -86,7 +108,14 @@ describe('detector service failover (real Kafka, InfluxDB, model)', () => {
     expect(expected).toHaveLength(CLUSTERS * (TICKS - WINDOW + 1));
     await transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: 4 }]);
 
-    const first = await startDetector({ id, group, replicaId: 'first', database, model: modelDir, alertmanager: false });
+    const first = await startDetector({
+      id,
+      group,
+      replicaId: 'first',
+      database,
+      model: modelDir,
+      alertmanager: false,
+    });
     children.push(first);
     let killedAt = -1;
     await stream(`it.frames.${id}`, frames, 60, async (index) => {
@@ -101,9 +130,20 @@ describe('detector service failover (real Kafka, InfluxDB, model)', () => {
     const beforeRestart = await scoredPoints(database);
     expect(beforeRestart).toBeLessThan(expected.length);
 
-    const second = await startDetector({ id, group, replicaId: 'second', database, model: modelDir, alertmanager: false });
+    const second = await startDetector({
+      id,
+      group,
+      replicaId: 'second',
+      database,
+      model: modelDir,
+      alertmanager: false,
+    });
     children.push(second);
-    await waitFor('all ticks scored after the restart', async () => (await scoredPoints(database)) >= expected.length, 180_000);
+    await waitFor(
+      'all ticks scored after the restart',
+      async () => (await scoredPoints(database)) >= expected.length,
+      180_000,
+    );
     second.child.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);
     await expectExactlyOnce(database, expected);
@@ -123,7 +163,9 @@ describe('detector service failover (real Kafka, InfluxDB, model)', () => {
     children.push(a, b);
     const sink = influx(database);
     const sources = async (): Promise<string[]> => {
-      const rows = await sink.query<{ source: string }>('SHOW TAG VALUES FROM pipeline WITH KEY = "source"').catch(() => []);
+      const rows = await sink
+        .query<{ source: string }>('SHOW TAG VALUES FROM pipeline WITH KEY = "source"')
+        .catch(() => []);
       return rows.map((row) => (row as unknown as { value: string }).value).sort();
     };
     let stoppedAt = -1;
@@ -136,9 +178,15 @@ describe('detector service failover (real Kafka, InfluxDB, model)', () => {
     expect(stoppedAt).toBeGreaterThan(0);
     // Graceful: the batch in flight finished, was checkpointed and committed.
     expect((await a.exited).code).toBe(0);
-    await waitFor('replica b to score every tick', async () => (await scoredPoints(database)) >= expected.length, 180_000);
+    await waitFor(
+      'replica b to score every tick',
+      async () => (await scoredPoints(database)) >= expected.length,
+      180_000,
+    );
     // b wrote pipeline points for ticks after a stopped: it took over a's clusters.
-    const late = await sink.query<{ source: string }>(`SELECT frames, source FROM pipeline WHERE time > ${frames[frames.length - 1].tick - 5 * 31_000}ms`);
+    const late = await sink.query<{ source: string }>(
+      `SELECT frames, source FROM pipeline WHERE time > ${frames[frames.length - 1].tick - 5 * 31_000}ms`,
+    );
     expect(new Set(late.map((row) => row.source))).toEqual(new Set(['b']));
     // b's /metrics counts what it processed and how long the model took.
     const metrics = await (await fetch(`http://127.0.0.1:${b.port}/metrics`)).text();

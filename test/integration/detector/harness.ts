@@ -34,11 +34,37 @@ export const uniqueId = (): string => randomUUID().slice(0, 8);
  */
 export function tinyModel(): string {
   // The model format is part of the name: work trees of different versions share the temp folder.
-  const dir = path.join(tmpdir(), 'wsn-watch-test-models', `detector-small-w5-s3-e4-${DETECTOR_FORMAT.replace(/\W+/g, '-')}`);
+  const dir = path.join(
+    tmpdir(),
+    'wsn-watch-test-models',
+    `detector-small-w5-s3-e4-${DETECTOR_FORMAT.replace(/\W+/g, '-')}`,
+  );
   if (existsSync(path.join(dir, 'model.json')) && existsSync(path.join(dir, 'weights.bin'))) return dir;
   mkdirSync(dir, { recursive: true });
-  const args = ['bin/wsn-watch.mjs', 'train', '--synthetic', '--nodes', '6', '--steps', '600', '--epochs', '4', '--window', String(WINDOW), '--windows-per-epoch', '256', '--seed', '3', '--out', dir];
-  const result = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, WSN_LOG_LEVEL: 'warn' } });
+  const args = [
+    'bin/wsn-watch.mjs',
+    'train',
+    '--synthetic',
+    '--nodes',
+    '6',
+    '--steps',
+    '600',
+    '--epochs',
+    '4',
+    '--window',
+    String(WINDOW),
+    '--windows-per-epoch',
+    '256',
+    '--seed',
+    '3',
+    '--out',
+    dir,
+  ];
+  const result = spawnSync(process.execPath, args, {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, WSN_LOG_LEVEL: 'warn' },
+  });
   if (result.status !== 0) throw new Error(`training the test model failed (${result.status}): ${result.stderr}`);
   return dir;
 }
@@ -48,7 +74,13 @@ export function tinyModel(): string {
  * the model's training statistics apply) for ticks [from, to], from the
  * synthetic generator the model was trained on.
  */
-export function makeFrames(network: string, clusters: number, from: number, to: number, options: { surge?: { cluster: number; node: number; ticks: [number, number] } } = {}): Frame[] {
+export function makeFrames(
+  network: string,
+  clusters: number,
+  from: number,
+  to: number,
+  options: { surge?: { cluster: number; node: number; ticks: [number, number] } } = {},
+): Frame[] {
   const synthetic = generateSyntheticNetwork({ nodes: 6, steps: to + 1, seed: 11 });
   const { data, modalities } = synthetic.series;
   const m = modalities.length;
@@ -61,7 +93,15 @@ export function makeFrames(network: string, clusters: number, from: number, to: 
         modalities.forEach((modality, j) => {
           let value = data[(tick * 6 + n) * m + j];
           const surge = options.surge;
-          if (surge && surge.cluster === c && surge.node === k && tick >= surge.ticks[0] && tick <= surge.ticks[1] && modality === 'humidity') value += 40;
+          if (
+            surge &&
+            surge.cluster === c &&
+            surge.node === k &&
+            tick >= surge.ticks[0] &&
+            tick <= surge.ticks[1] &&
+            modality === 'humidity'
+          )
+            value += 40;
           values[modality] = value;
         });
         return { node: `s${n + 1}`, values, staleTicks: 0, silent: false };
@@ -100,35 +140,61 @@ export async function startDetector(args: DetectorArgs): Promise<DetectorProcess
   mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `detect-${args.id}-${args.replicaId}.log`);
   const cli = [
-    'bin/wsn-watch.mjs', 'detect',
-    '--model', args.model,
-    '--group', args.group,
-    '--frames-topic', `it.frames.${args.id}`,
-    '--anomalies-topic', `it.anomalies.${args.id}`,
-    '--alerts-topic', `it.alerts.${args.id}`,
-    '--state-topic', `it.state.${args.id}`,
-    '--frame-partitions', '4',
-    '--influx-database', args.database,
-    '--http-port', String(port),
-    '--replica-id', args.replicaId,
+    'bin/wsn-watch.mjs',
+    'detect',
+    '--model',
+    args.model,
+    '--group',
+    args.group,
+    '--frames-topic',
+    `it.frames.${args.id}`,
+    '--anomalies-topic',
+    `it.anomalies.${args.id}`,
+    '--alerts-topic',
+    `it.alerts.${args.id}`,
+    '--state-topic',
+    `it.state.${args.id}`,
+    '--frame-partitions',
+    '4',
+    '--influx-database',
+    args.database,
+    '--http-port',
+    String(port),
+    '--replica-id',
+    args.replicaId,
     ...(args.topology ? [] : ['--no-topology']),
     ...(args.threshold !== undefined ? ['--threshold', String(args.threshold)] : []),
     ...(args.alertmanager === false ? ['--no-alertmanager'] : []),
   ];
-  const child = spawn(process.execPath, cli, { cwd: repoRoot, env: { ...process.env, WSN_LOG_LEVEL: 'info', WSN_ALERT_AFTER_TICKS: '2', WSN_RESOLVE_AFTER_TICKS: '2', ...args.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, cli, {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      WSN_LOG_LEVEL: 'info',
+      WSN_ALERT_AFTER_TICKS: '2',
+      WSN_RESOLVE_AFTER_TICKS: '2',
+      ...args.env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const log = createWriteStream(logFile);
   child.stderr?.pipe(log);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   let gone = false;
   void exited.then(() => (gone = true));
-  await waitFor(`detector ${args.replicaId} /readyz (log ${logFile})`, async () => {
-    if (gone) throw new Error(`detector ${args.replicaId} exited before it was ready; see ${logFile}`);
-    const response = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-    return response?.status === 200;
-  }, 120_000);
+  await waitFor(
+    `detector ${args.replicaId} /readyz (log ${logFile})`,
+    async () => {
+      if (gone) throw new Error(`detector ${args.replicaId} exited before it was ready; see ${logFile}`);
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+      return response?.status === 200;
+    },
+    120_000,
+  );
   return { child, port, logFile, exited };
 }
-
 
 export function influx(database: string): InfluxSink {
   return new InfluxSink({ url: config.influx.url, database, retries: 2 });
@@ -136,7 +202,9 @@ export function influx(database: string): InfluxSink {
 
 /** Points per (cluster, tick) of a measurement, e.g. `system` (one per scored tick). */
 export async function pointsPerClusterTick(sink: InfluxSink, measurement: string): Promise<Map<string, number>> {
-  const rows = await sink.query<{ time: Date; cluster: string; probability: number }>(`SELECT probability, cluster FROM "${measurement}"`).catch(() => []);
+  const rows = await sink
+    .query<{ time: Date; cluster: string; probability: number }>(`SELECT probability, cluster FROM "${measurement}"`)
+    .catch(() => []);
   const counts = new Map<string, number>();
   for (const row of rows) {
     const key = `${row.cluster}@${row.time.getTime()}`;
@@ -148,11 +216,17 @@ export async function pointsPerClusterTick(sink: InfluxSink, measurement: string
 /** Deletes the topics a test created (`it.*.<id>`), so runs do not pile up topics on the shared broker. */
 export async function deleteTestTopics(ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  const admin = new Kafka({ clientId: 'wsn-detector-it-cleanup', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({
+    clientId: 'wsn-detector-it-cleanup',
+    brokers: config.kafka.brokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const topics = ids.flatMap((id) => ['frames', 'anomalies', 'alerts', 'state'].map((kind) => `it.${kind}.${id}`)).filter((topic) => existing.has(topic));
+    const topics = ids
+      .flatMap((id) => ['frames', 'anomalies', 'alerts', 'state'].map((kind) => `it.${kind}.${id}`))
+      .filter((topic) => existing.has(topic));
     if (topics.length > 0) await admin.deleteTopics({ topics });
   } finally {
     await admin.disconnect();

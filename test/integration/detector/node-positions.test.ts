@@ -6,7 +6,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTopology, parseTopologyText } from '../../../topology/index.ts';
 import { TopologyPublisher } from '../../../topology/kafka.ts';
-import { config, deleteTestTopics, influx, startDetector, tinyModel, uniqueId, type DetectorProcess } from './harness.ts';
+import {
+  config,
+  deleteTestTopics,
+  influx,
+  startDetector,
+  tinyModel,
+  uniqueId,
+  type DetectorProcess,
+} from './harness.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const id = uniqueId();
@@ -29,16 +37,32 @@ describe('detector writes node positions', () => {
   });
 
   it('after starting with a published topology, node_position has one row per node with its x, y and cluster', async () => {
-    const topology = createTopology(parseTopologyText(nodes, 'nodes.txt'), { edgeRule: { knn: 2 }, cluster: { maxSize: 3, seed: 1 } });
+    const topology = createTopology(parseTopologyText(nodes, 'nodes.txt'), {
+      edgeRule: { knn: 2 },
+      cluster: { maxSize: 3, seed: 1 },
+    });
     await publisher.connect();
     await publisher.publish(topology);
-    detector = await startDetector({ id, group: `it-positions-${id}`, replicaId: 'p1', database, model: tinyModel(), alertmanager: false, topology: true, env: { WSN_NETWORK: network } });
+    detector = await startDetector({
+      id,
+      group: `it-positions-${id}`,
+      replicaId: 'p1',
+      database,
+      model: tinyModel(),
+      alertmanager: false,
+      topology: true,
+      env: { WSN_NETWORK: network },
+    });
     type Row = { node: string; cluster: string; network: string; x: number; y: number };
     let rows: Row[] = [];
-    await waitFor('node_position rows', async () => {
-      rows = await sink.query<Row>('SELECT * FROM "node_position"').catch(() => []);
-      return rows.length >= 6;
-    }, 60_000);
+    await waitFor(
+      'node_position rows',
+      async () => {
+        rows = await sink.query<Row>('SELECT * FROM "node_position"').catch(() => []);
+        return rows.length >= 6;
+      },
+      60_000,
+    );
     expect(rows).toHaveLength(6);
     const byNode = new Map(rows.map((row) => [row.node, row]));
     expect([...byNode.keys()].sort()).toEqual(['1', '2', '3', '4', '5', '6']);

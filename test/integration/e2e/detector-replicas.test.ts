@@ -28,11 +28,22 @@ describe('detector replicas inside the live pipeline (real Kafka, InfluxDB)', ()
     const a = await p.startDetector('a', slice.model, ALERTS, { alertmanager: false });
     const b = await p.startDetector('b', slice.model, ALERTS, { alertmanager: false });
     /** Replicas that wrote `pipeline` points (one per batch they processed). */
-    const writers = async (): Promise<string[]> => (await p.query<{ source: string }>('SELECT frames, source FROM pipeline')).map((row) => row.source);
+    const writers = async (): Promise<string[]> =>
+      (await p.query<{ source: string }>('SELECT frames, source FROM pipeline')).map((row) => row.source);
 
-    const replayed = p.replay(slice.data.dir, ['--speed', SPEED, '--from-epoch', String(FIRST_EPOCH), '--to-epoch', String(LAST_EPOCH)]);
+    const replayed = p.replay(slice.data.dir, [
+      '--speed',
+      SPEED,
+      '--from-epoch',
+      String(FIRST_EPOCH),
+      '--to-epoch',
+      String(LAST_EPOCH),
+    ]);
     let replayDone = false;
-    void replayed.then(() => (replayDone = true), () => (replayDone = true));
+    void replayed.then(
+      () => (replayDone = true),
+      () => (replayDone = true),
+    );
     // Stop a once both replicas are scoring (each owns one cluster), while the replay still runs.
     await waitFor('both replicas to write scores', async () => new Set(await writers()).size === 2, 120_000, 100);
     a.child.kill('SIGTERM');
@@ -47,28 +58,43 @@ describe('detector replicas inside the live pipeline (real Kafka, InfluxDB)', ()
     // Two clusters, one frame each per tick; per cluster the first WINDOW - 1 ticks only fill the window.
     const ticks = emitted / 2;
     const expectedScores = 2 * (ticks - (WINDOW - 1));
-    const scored = async (): Promise<number> => (await p.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system'))[0]?.count ?? 0;
-    await waitFor('b to score every emitted tick of both clusters', async () => (await scored()) >= expectedScores, 180_000);
+    const scored = async (): Promise<number> =>
+      (await p.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system'))[0]?.count ?? 0;
+    await waitFor(
+      'b to score every emitted tick of both clusters',
+      async () => (await scored()) >= expectedScores,
+      180_000,
+    );
     b.child.kill('SIGTERM');
     expect((await b.exited).code).toBe(0);
 
-    const frames = (await p.readTopic(p.topics.frames, (messages) => messages.length >= emitted)).map((message) => JSON.parse(message.value.toString('utf8')) as Frame);
+    const frames = (await p.readTopic(p.topics.frames, (messages) => messages.length >= emitted)).map(
+      (message) => JSON.parse(message.value.toString('utf8')) as Frame,
+    );
     expect(frames).toHaveLength(emitted);
     frames.sort((x, y) => x.tick - y.tick);
     const expected = await referenceScores(slice.model, frames);
     expect(expected.size).toBe(expectedScores);
 
     // Exactly the expected (cluster, tick) points, once each, with the probabilities of one uninterrupted detector.
-    const rows = await p.query<{ time: Date; probability: number; cluster: string }>('SELECT probability, cluster FROM system');
+    const rows = await p.query<{ time: Date; probability: number; cluster: string }>(
+      'SELECT probability, cluster FROM system',
+    );
     const keys = rows.map((row) => `${row.cluster}@${row.time.getTime()}`);
     expect(new Set(keys).size).toBe(keys.length);
     expect([...keys].sort()).toEqual([...expected.keys()].sort());
-    for (const row of rows) expect(row.probability, `${row.cluster}@${row.time.toISOString()}`).toBeCloseTo(expected.get(`${row.cluster}@${row.time.getTime()}`) as number, 4);
+    for (const row of rows)
+      expect(row.probability, `${row.cluster}@${row.time.toISOString()}`).toBeCloseTo(
+        expected.get(`${row.cluster}@${row.time.getTime()}`) as number,
+        4,
+      );
 
     // Both replicas scored, and after a stopped only b wrote: it took over a's cluster.
     expect(new Set(await writers())).toEqual(new Set(['a', 'b']));
     const lastTick = frames[frames.length - 1].tick;
-    const late = await p.query<{ source: string }>(`SELECT frames, source FROM pipeline WHERE time > ${lastTick - 20 * 31_000}ms`);
+    const late = await p.query<{ source: string }>(
+      `SELECT frames, source FROM pipeline WHERE time > ${lastTick - 20 * 31_000}ms`,
+    );
     expect(late.length).toBeGreaterThan(0);
     expect(new Set(late.map((row) => row.source))).toEqual(new Set(['b']));
   });

@@ -26,11 +26,22 @@ describe('detector restart inside the live pipeline (real Kafka, InfluxDB)', () 
     const p = slice.open('restart');
     await p.startIngest(slice.data.nodeFile);
     const first = await p.startDetector('first', slice.model, ALERTS, AFTER_CRASH);
-    const scored = async (): Promise<number> => (await p.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system'))[0]?.count ?? 0;
+    const scored = async (): Promise<number> =>
+      (await p.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system'))[0]?.count ?? 0;
 
-    const replayed = p.replay(slice.data.dir, ['--speed', SPEED, '--from-epoch', String(FIRST_EPOCH), '--to-epoch', String(LAST_EPOCH)]);
+    const replayed = p.replay(slice.data.dir, [
+      '--speed',
+      SPEED,
+      '--from-epoch',
+      String(FIRST_EPOCH),
+      '--to-epoch',
+      String(LAST_EPOCH),
+    ]);
     let replayDone = false;
-    void replayed.then(() => (replayDone = true), () => (replayDone = true));
+    void replayed.then(
+      () => (replayDone = true),
+      () => (replayDone = true),
+    );
     // Kill as soon as the first replica has written scores, while the replay still runs.
     await waitFor('the first scores', async () => (await scored()) > 0, 120_000, 50);
     first.child.kill('SIGKILL');
@@ -45,14 +56,20 @@ describe('detector restart inside the live pipeline (real Kafka, InfluxDB)', () 
     expect(rejected).toBe(0);
     const expectedScores = emitted - (WINDOW - 1);
     expect(beforeRestart).toBeLessThan(expectedScores);
-    await waitFor('every emitted tick scored after the restart', async () => (await scored()) >= expectedScores, 180_000);
+    await waitFor(
+      'every emitted tick scored after the restart',
+      async () => (await scored()) >= expectedScores,
+      180_000,
+    );
     second.child.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);
     // The setting reached the detector's Kafka consumer.
     expect(readFileSync(second.logFile, 'utf8')).toContain('group session timeout 10 s');
 
     // What ingest emitted, read back from the frames topic: one frame per tick of the one cluster.
-    const frames = (await p.readTopic(p.topics.frames, (messages) => messages.length >= emitted)).map((message) => JSON.parse(message.value.toString('utf8')) as Frame);
+    const frames = (await p.readTopic(p.topics.frames, (messages) => messages.length >= emitted)).map(
+      (message) => JSON.parse(message.value.toString('utf8')) as Frame,
+    );
     expect(frames).toHaveLength(emitted);
     const expected = await referenceScores(slice.model, frames);
     expect(expected.size).toBe(expectedScores);
@@ -60,15 +77,29 @@ describe('detector restart inside the live pipeline (real Kafka, InfluxDB)', () 
     // Exactly one `system` point per scored tick, none missing, none extra, and the
     // probabilities of an uninterrupted run: a lost, repeated or reset tick would change
     // the windows and GRU state the restarted detector continued from.
-    const rows = await p.query<{ time: Date; probability: number; cluster: string }>('SELECT probability, cluster FROM system');
+    const rows = await p.query<{ time: Date; probability: number; cluster: string }>(
+      'SELECT probability, cluster FROM system',
+    );
     expect(rows.map((row) => `${row.cluster}@${row.time.getTime()}`).sort()).toEqual([...expected.keys()].sort());
     const perTick = new Map<string, number>();
-    for (const row of rows) perTick.set(`${row.cluster}@${row.time.getTime()}`, (perTick.get(`${row.cluster}@${row.time.getTime()}`) ?? 0) + 1);
+    for (const row of rows)
+      perTick.set(
+        `${row.cluster}@${row.time.getTime()}`,
+        (perTick.get(`${row.cluster}@${row.time.getTime()}`) ?? 0) + 1,
+      );
     expect([...perTick.values()].every((count) => count === 1)).toBe(true);
-    for (const row of rows) expect(row.probability, new Date(row.time).toISOString()).toBeCloseTo(expected.get(`${row.cluster}@${row.time.getTime()}`) as number, 4);
+    for (const row of rows)
+      expect(row.probability, new Date(row.time).toISOString()).toBeCloseTo(
+        expected.get(`${row.cluster}@${row.time.getTime()}`) as number,
+        4,
+      );
 
     // Readings: one point per node with a value in every emitted frame.
-    const expectedReadings = frames.reduce((total, frame) => total + frame.nodes.filter((node) => Object.values(node.values).some((value) => value !== null)).length, 0);
+    const expectedReadings = frames.reduce(
+      (total, frame) =>
+        total + frame.nodes.filter((node) => Object.values(node.values).some((value) => value !== null)).length,
+      0,
+    );
     const [readings] = await p.query<{ count: number }>('SELECT COUNT(temperature) AS count FROM reading');
     expect(readings.count).toBe(expectedReadings);
   });

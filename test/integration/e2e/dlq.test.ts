@@ -20,16 +20,47 @@ const BAD_COUNT = 1_000;
 function badKinds(network: string): Array<{ code: RejectionCode; make: (i: number) => Buffer }> {
   const ts = (i: number): number => T0 + (i % TICKS) * TICK_MS + 7;
   return [
-    { code: 'malformed', make: (i) => Buffer.from(`{"network":"${network}","node":"45","ts":${ts(i)},"values":{"temperature":${i}`) },
-    { code: 'invalid', make: (i) => Buffer.from(JSON.stringify({ network, node: '45', ts: ts(i), values: { temperature: 'warm' } })) },
-    { code: 'non_finite', make: (i) => Buffer.from(`{"network":"${network}","node":"46","ts":${ts(i)},"values":{"humidity":1e999}}`) },
-    { code: 'missing_timestamp', make: (i) => Buffer.from(JSON.stringify({ network, node: '47', values: { temperature: i } })) },
-    { code: 'unknown_node', make: (i) => Buffer.from(JSON.stringify({ network, node: `ghost-${i}`, ts: ts(i), values: { temperature: 20 } })) },
-    { code: 'unknown_modality', make: (i) => Buffer.from(JSON.stringify({ network, node: '48', ts: ts(i), values: { co2: 400 } })) },
-    { code: 'oversized', make: (i) => Buffer.from(JSON.stringify({ network, node: '36', ts: ts(i), values: { temperature: 20 }, note: 'x'.repeat(70_000) })) },
+    {
+      code: 'malformed',
+      make: (i) => Buffer.from(`{"network":"${network}","node":"45","ts":${ts(i)},"values":{"temperature":${i}`),
+    },
+    {
+      code: 'invalid',
+      make: (i) => Buffer.from(JSON.stringify({ network, node: '45', ts: ts(i), values: { temperature: 'warm' } })),
+    },
+    {
+      code: 'non_finite',
+      make: (i) => Buffer.from(`{"network":"${network}","node":"46","ts":${ts(i)},"values":{"humidity":1e999}}`),
+    },
+    {
+      code: 'missing_timestamp',
+      make: (i) => Buffer.from(JSON.stringify({ network, node: '47', values: { temperature: i } })),
+    },
+    {
+      code: 'unknown_node',
+      make: (i) => Buffer.from(JSON.stringify({ network, node: `ghost-${i}`, ts: ts(i), values: { temperature: 20 } })),
+    },
+    {
+      code: 'unknown_modality',
+      make: (i) => Buffer.from(JSON.stringify({ network, node: '48', ts: ts(i), values: { co2: 400 } })),
+    },
+    {
+      code: 'oversized',
+      make: (i) =>
+        Buffer.from(
+          JSON.stringify({ network, node: '36', ts: ts(i), values: { temperature: 20 }, note: 'x'.repeat(70_000) }),
+        ),
+    },
     { code: 'malformed', make: () => Buffer.from([0x7b, 0xc3, 0x28, 0x7d]) },
-    { code: 'non_finite', make: (i) => Buffer.from(`sensors,network=${network},node=38 temperature=NaN ${ts(i) * 1_000_000}`) },
-    { code: 'bad_timestamp', make: () => Buffer.from(JSON.stringify({ network, node: '40', ts: 'yesterday at noon', values: { voltage: 2.6 } })) },
+    {
+      code: 'non_finite',
+      make: (i) => Buffer.from(`sensors,network=${network},node=38 temperature=NaN ${ts(i) * 1_000_000}`),
+    },
+    {
+      code: 'bad_timestamp',
+      make: () =>
+        Buffer.from(JSON.stringify({ network, node: '40', ts: 'yesterday at noon', values: { voltage: 2.6 } })),
+    },
   ];
 }
 
@@ -43,7 +74,13 @@ describe('bad messages in the stream, end to end (real Kafka, InfluxDB)', () => 
     const { network } = pipeline;
 
     // Valid: each mote once per tick, with its real values of round FIRST_EPOCH + k (the slice's aligned series).
-    const ibrl = await loadIbrl(IBRL_DIR, { motes: [...SLICE_MOTES], modalities: MODALITIES, firstEpoch: FIRST_EPOCH, lastEpoch: FIRST_EPOCH + TICKS - 1, samples: TICKS });
+    const ibrl = await loadIbrl(IBRL_DIR, {
+      motes: [...SLICE_MOTES],
+      modalities: MODALITIES,
+      firstEpoch: FIRST_EPOCH,
+      lastEpoch: FIRST_EPOCH + TICKS - 1,
+      samples: TICKS,
+    });
     const { nodes } = ibrl.series;
     const valid = new Map<string, Record<string, number>>();
     const stream: OutgoingMessage[] = [];
@@ -53,7 +90,10 @@ describe('bad messages in the stream, end to end (real Kafka, InfluxDB)', () => 
     for (let k = 0; k < TICKS; k++) {
       nodes.forEach((node, n) => {
         const values: Record<string, number> = {};
-        MODALITIES.forEach((modality, m) => (values[modality] = Number(ibrl.series.data[(k * nodes.length + n) * MODALITIES.length + m].toFixed(4))));
+        MODALITIES.forEach(
+          (modality, m) =>
+            (values[modality] = Number(ibrl.series.data[(k * nodes.length + n) * MODALITIES.length + m].toFixed(4))),
+        );
         const ts = T0 + k * TICK_MS + 1_000 + n * 500;
         valid.set(`${node}@${T0 + k * TICK_MS}`, values);
         stream.push({ key: node, value: JSON.stringify({ network, node, ts: new Date(ts).toISOString(), values }) });
@@ -75,10 +115,20 @@ describe('bad messages in the stream, end to end (real Kafka, InfluxDB)', () => 
     // Then every mote once more, 3 ticks after the last: this moves the watermark
     // (the slowest partition, minus 2 ticks of allowed lateness) past tick TICKS,
     // so ticks 0 .. TICKS are emitted (TICKS itself with the last values carried over).
-    for (const node of nodes) stream.push({ key: node, value: JSON.stringify({ network, node, ts: T0 + (TICKS + 3) * TICK_MS + 1_000, values: { temperature: 20, humidity: 40, voltage: 2.6 } }) });
+    for (const node of nodes)
+      stream.push({
+        key: node,
+        value: JSON.stringify({
+          network,
+          node,
+          ts: T0 + (TICKS + 3) * TICK_MS + 1_000,
+          values: { temperature: 20, humidity: 40, voltage: 2.6 },
+        }),
+      });
 
     const producer = await pipeline.transport.producer();
-    for (let i = 0; i < stream.length; i += 250) await producer.send(pipeline.topics.readings, stream.slice(i, i + 250));
+    for (let i = 0; i < stream.length; i += 250)
+      await producer.send(pipeline.topics.readings, stream.slice(i, i + 250));
     await producer.close();
 
     await waitFor('ingest to take every message', async () => {
@@ -100,7 +150,16 @@ describe('bad messages in the stream, end to end (real Kafka, InfluxDB)', () => 
       byCode.set(message.headers[DLQ_HEADERS.code], (byCode.get(message.headers[DLQ_HEADERS.code]) ?? 0) + 1);
     }
     expect(new Set(dlq.map((message) => message.key)).size).toBe(BAD_COUNT);
-    expect(Object.fromEntries(byCode)).toEqual({ malformed: 200, invalid: 100, non_finite: 200, missing_timestamp: 100, unknown_node: 100, unknown_modality: 100, oversized: 100, bad_timestamp: 100 });
+    expect(Object.fromEntries(byCode)).toEqual({
+      malformed: 200,
+      invalid: 100,
+      non_finite: 200,
+      missing_timestamp: 100,
+      unknown_node: 100,
+      unknown_modality: 100,
+      oversized: 100,
+      bad_timestamp: 100,
+    });
 
     // InfluxDB, once the detector has written every emitted tick (the first WINDOW - 1 only fill the window):
     // in ticks 0 .. TICKS-1 the `reading` measurement holds exactly one point per valid reading, with its values.
@@ -108,13 +167,19 @@ describe('bad messages in the stream, end to end (real Kafka, InfluxDB)', () => 
       const rows = await pipeline.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system');
       return rows[0]?.count === TICKS + 1 - (WINDOW - 1);
     });
-    const points = await pipeline.query<{ time: Date; node: string; temperature: number; humidity: number; voltage: number }>(
-      `SELECT temperature, humidity, voltage, node FROM reading WHERE time < ${T0 + TICKS * TICK_MS}ms`,
-    );
+    const points = await pipeline.query<{
+      time: Date;
+      node: string;
+      temperature: number;
+      humidity: number;
+      voltage: number;
+    }>(`SELECT temperature, humidity, voltage, node FROM reading WHERE time < ${T0 + TICKS * TICK_MS}ms`);
     expect(points).toHaveLength(valid.size);
     for (const point of points) {
       const key = `${point.node}@${point.time.getTime()}`;
-      expect({ temperature: point.temperature, humidity: point.humidity, voltage: point.voltage }, key).toEqual(valid.get(key));
+      expect({ temperature: point.temperature, humidity: point.humidity, voltage: point.voltage }, key).toEqual(
+        valid.get(key),
+      );
     }
     expect(new Set(points.map((point) => `${point.node}@${point.time.getTime()}`)).size).toBe(valid.size);
     detector.child.kill('SIGTERM');

@@ -27,7 +27,6 @@ const slice = useSlicePipeline();
 /** Where the surged replay pauses: 5 rounds into the injection, before its last surged reading. */
 const PAUSE_EPOCH = FIRST_EPOCH + 205;
 
-
 /**
  * Runs the replay's own injector over the slice: the event times of the
  * readings it changes, and how many of them lie at or before PAUSE_EPOCH
@@ -54,7 +53,15 @@ async function startPipeline(name: string): Promise<{ pipeline: Pipeline; cluste
   return { pipeline, cluster: clusters[0].id, detector };
 }
 
-const replayArgs = (from: number, to: number, inject?: string): string[] => ['--speed', 'max', '--from-epoch', String(from), '--to-epoch', String(to), ...(inject ? ['--inject', inject] : [])];
+const replayArgs = (from: number, to: number, inject?: string): string[] => [
+  '--speed',
+  'max',
+  '--from-epoch',
+  String(from),
+  '--to-epoch',
+  String(to),
+  ...(inject ? ['--inject', inject] : []),
+];
 
 /**
  * Waits until ingest has accepted every reading sent and the detector has
@@ -85,10 +92,20 @@ describe('IBRL replay end to end (real Kafka, InfluxDB, Alertmanager)', () => {
 
     // First part, up to a pause in the middle of the surge: the alert fires and stays active.
     let sent = await pipeline.replay(slice.data.dir, replayArgs(FIRST_EPOCH, PAUSE_EPOCH, INJECTION));
-    await waitFor('the alert in Alertmanager', async () => (await alertsOf(pipeline.config, pipeline.network)).length > 0);
+    await waitFor(
+      'the alert in Alertmanager',
+      async () => (await alertsOf(pipeline.config, pipeline.network)).length > 0,
+    );
     const active = await alertsOf(pipeline.config, pipeline.network);
     expect(active).toHaveLength(1);
-    expect(active[0].labels).toEqual({ alertname: 'WsnNodeAnomaly', network: pipeline.network, cluster, node: TARGET, modality: 'temperature', severity: 'critical' });
+    expect(active[0].labels).toEqual({
+      alertname: 'WsnNodeAnomaly',
+      network: pipeline.network,
+      cluster,
+      node: TARGET,
+      modality: 'temperature',
+      severity: 'critical',
+    });
     expect(active[0].status.state).toBe('active');
     expect(Number(active[0].annotations.probability)).toBeGreaterThan(ALERTS.threshold);
     const startsAt = new Date(active[0].startsAt).getTime();
@@ -96,18 +113,31 @@ describe('IBRL replay end to end (real Kafka, InfluxDB, Alertmanager)', () => {
     expect(startsAt).toBeLessThanOrEqual(injectionTick + 2 * TICK_MS);
 
     // The rest of the slice (the injector goes on with the surge's remaining readings).
-    sent += await pipeline.replay(slice.data.dir, replayArgs(PAUSE_EPOCH + 1, LAST_EPOCH, `${TARGET}:temperature:surge:${PAUSE_EPOCH + 1}:${SURGE_READINGS - truth.beforePause}`));
+    sent += await pipeline.replay(
+      slice.data.dir,
+      replayArgs(
+        PAUSE_EPOCH + 1,
+        LAST_EPOCH,
+        `${TARGET}:temperature:surge:${PAUSE_EPOCH + 1}:${SURGE_READINGS - truth.beforePause}`,
+      ),
+    );
     await waitUntilScored(pipeline, sent);
 
     // The anomaly measurement: the target is flagged at the injection's first tick or within 2 ticks after it, never before.
-    const flagged = await pipeline.query<{ time: Date; probability: number }>(`SELECT probability, is_anomaly FROM anomaly WHERE node = '${TARGET}' AND is_anomaly = true`);
+    const flagged = await pipeline.query<{ time: Date; probability: number }>(
+      `SELECT probability, is_anomaly FROM anomaly WHERE node = '${TARGET}' AND is_anomaly = true`,
+    );
     expect(flagged.length).toBeGreaterThan(0);
     const firstFlag = Math.min(...flagged.map((row) => row.time.getTime()));
     expect(firstFlag).toBeGreaterThanOrEqual(injectionTick);
     expect(firstFlag).toBeLessThanOrEqual(injectionTick + 2 * TICK_MS);
     expect(startsAt).toBe(firstFlag);
     for (const row of flagged) expect(row.probability).toBeGreaterThan(ALERTS.threshold);
-    expect(await pipeline.query(`SELECT probability, node FROM anomaly WHERE is_anomaly = true AND time < ${injectionTick}ms`)).toEqual([]);
+    expect(
+      await pipeline.query(
+        `SELECT probability, node FROM anomaly WHERE is_anomaly = true AND time < ${injectionTick}ms`,
+      ),
+    ).toEqual([]);
 
     // One alert, on the target only: no neighbour alerted, and it did not flap. (It does not
     // resolve within the slice: the level-aware model, trained on these 3.5 hours, keeps the
@@ -117,10 +147,18 @@ describe('IBRL replay end to end (real Kafka, InfluxDB, Alertmanager)', () => {
     expect(stillActive.map((alert) => alert.labels.node)).toEqual([TARGET]);
     // Every tick is scored, so every transition is on the topic: read it for a few seconds past the first.
     const readFrom = Date.now();
-    const transitions = (await pipeline.readTopic(pipeline.topics.alerts, (messages) => messages.length >= 1 && Date.now() - readFrom > 5_000)).map(
-      (message) => JSON.parse(message.value.toString('utf8')) as { status: string; node: string; kind: string; modality: string },
+    const transitions = (
+      await pipeline.readTopic(
+        pipeline.topics.alerts,
+        (messages) => messages.length >= 1 && Date.now() - readFrom > 5_000,
+      )
+    ).map(
+      (message) =>
+        JSON.parse(message.value.toString('utf8')) as { status: string; node: string; kind: string; modality: string },
     );
-    expect(transitions.map((alert) => `${alert.node}:${alert.kind}:${alert.modality}:${alert.status}`)).toEqual([`${TARGET}:anomaly:temperature:firing`]);
+    expect(transitions.map((alert) => `${alert.node}:${alert.kind}:${alert.modality}:${alert.status}`)).toEqual([
+      `${TARGET}:anomaly:temperature:firing`,
+    ]);
   });
 
   it('the same slice without the injection raises no alert and flags no node', async () => {

@@ -12,7 +12,16 @@
  * replay then produces no late reading, whatever the interleaving.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,7 +31,14 @@ import type { Frame } from '../../../common/types.ts';
 import { alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
 import { loadIbrl, readIbrlPositions, type IbrlModality } from '../../../sources/ibrl.ts';
 import { computeStats, normalizeSeries } from '../../../sources/normalize.ts';
-import { DETECTOR_FORMAT, ensureBackend, loadDetector, saveDetector, trainDetector, type Detector } from '../../../model/index.ts';
+import {
+  DETECTOR_FORMAT,
+  ensureBackend,
+  loadDetector,
+  saveDetector,
+  trainDetector,
+  type Detector,
+} from '../../../model/index.ts';
 import { FrameProcessor } from '../../../detector/service/processor.ts';
 import { knnGraph } from '../../../topology/adjacency.ts';
 
@@ -112,7 +128,9 @@ function modelSources(): string[] {
  */
 export async function sliceModel(onProgress: (message: string) => void = () => undefined): Promise<string> {
   const files = await Promise.all(SLICE_MOTES.map((mote) => readFile(path.join(IBRL_DIR, 'readings', `${mote}.txt`))));
-  const hash = createHash('sha256').update(JSON.stringify({ TRAINING, SLICE_MOTES, FIRST_EPOCH, LAST_EPOCH, MODALITIES, format: DETECTOR_FORMAT }));
+  const hash = createHash('sha256').update(
+    JSON.stringify({ TRAINING, SLICE_MOTES, FIRST_EPOCH, LAST_EPOCH, MODALITIES, format: DETECTOR_FORMAT }),
+  );
   for (const file of files) hash.update(file);
   // The model code too: a change to training or the network must retrain, not reuse a model the old code made.
   for (const file of modelSources()) hash.update(file).update(readFileSync(path.join(repoRoot, file)));
@@ -136,23 +154,29 @@ export async function sliceModel(onProgress: (message: string) => void = () => u
   const started = Date.now();
   let detector: Detector | undefined;
   try {
-    detector = await trainDetector(normalizeSeries(dataset.series, stats), knnGraph(dataset.series.nodes, coords, TRAINING.knn), {
-      seed: TRAINING.seed,
-      epochs: TRAINING.epochs,
-      batchSize: TRAINING.batchSize,
-      validationFraction: TRAINING.validationFraction,
-      patience: TRAINING.patience,
-      windowsPerEpoch: TRAINING.windowsPerEpoch,
-      model: TRAINING.model,
-      stats,
-      dataSource: `ibrl:../shared/data/ibrl motes ${SLICE_MOTES.join(',')} epochs ${FIRST_EPOCH}-${LAST_EPOCH}`,
-    });
+    detector = await trainDetector(
+      normalizeSeries(dataset.series, stats),
+      knnGraph(dataset.series.nodes, coords, TRAINING.knn),
+      {
+        seed: TRAINING.seed,
+        epochs: TRAINING.epochs,
+        batchSize: TRAINING.batchSize,
+        validationFraction: TRAINING.validationFraction,
+        patience: TRAINING.patience,
+        windowsPerEpoch: TRAINING.windowsPerEpoch,
+        model: TRAINING.model,
+        stats,
+        dataSource: `ibrl:../shared/data/ibrl motes ${SLICE_MOTES.join(',')} epochs ${FIRST_EPOCH}-${LAST_EPOCH}`,
+      },
+    );
     // Saved beside and renamed into place, so a concurrent run never loads half a model.
     const staging = `${dir}.${process.pid}.tmp`;
     await saveDetector(detector, staging);
     if (existsSync(dir)) rmSync(staging, { recursive: true, force: true });
     else renameSync(staging, dir);
-    onProgress(`e2e: trained the slice model in ${((Date.now() - started) / 1000).toFixed(1)} s, calibrated threshold ${detector.threshold.toFixed(3)} (${dir})`);
+    onProgress(
+      `e2e: trained the slice model in ${((Date.now() - started) / 1000).toFixed(1)} s, calibrated threshold ${detector.threshold.toFixed(3)} (${dir})`,
+    );
   } finally {
     detector?.dispose();
   }
@@ -168,7 +192,10 @@ export async function referenceScores(modelDir: string, frames: Frame[]): Promis
   const detector = await loadDetector(modelDir);
   try {
     const config = loadConfig({ env: {} });
-    const processor = new FrameProcessor({ model: detector, policy: alertPolicyFromConfig({ ...config, detector: { ...config.detector, ...SLICE_ALERTS } }) });
+    const processor = new FrameProcessor({
+      model: detector,
+      policy: alertPolicyFromConfig({ ...config, detector: { ...config.detector, ...SLICE_ALERTS } }),
+    });
     const { scores } = await processor.process([...frames].sort((a, b) => a.tick - b.tick));
     return new Map(scores.map((score) => [`${score.cluster}@${score.tick}`, score.probability]));
   } finally {

@@ -47,7 +47,6 @@ export interface ChildRun {
   stdout(): string;
 }
 
-
 /** Runs `node bin/wsn-watch.mjs ...args` with the test's environment; stderr goes to a log file. */
 function runCli(name: string, args: string[], env: Record<string, string>): ChildRun {
   mkdirSync(LOG_DIR, { recursive: true });
@@ -62,7 +61,9 @@ function runCli(name: string, args: string[], env: Record<string, string>): Chil
   child.stderr?.pipe(log);
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, logFile, exited, stdout: () => out };
 }
 
@@ -92,13 +93,27 @@ export class Pipeline {
     this.network = `e2e-${name}-${this.id}`;
     this.database = `wsn_e2e_${name.replace(/\W/g, '_')}_${this.id}`;
     const t = `e2e.${name}.${this.id}`;
-    this.topics = { readings: `${t}.readings`, readingsDlq: `${t}.dlq`, frames: `${t}.frames`, anomalies: `${t}.anomalies`, alerts: `${t}.alerts`, state: `${t}.state` };
+    this.topics = {
+      readings: `${t}.readings`,
+      readingsDlq: `${t}.dlq`,
+      frames: `${t}.frames`,
+      anomalies: `${t}.anomalies`,
+      alerts: `${t}.alerts`,
+      state: `${t}.state`,
+    };
     // Partitions are never declared idle during a test (see ibrl-slice.ts): every
     // readings partition carries a mote, so the watermark moves with the data and
     // the set of emitted ticks depends on the data only, not on timing.
-    this.config = loadConfig({ env: { ...process.env, WSN_CONFIG: '', WSN_NETWORK: this.network, WSN_PARTITION_IDLE_MS: String(30 * 60_000) } });
+    this.config = loadConfig({
+      env: { ...process.env, WSN_CONFIG: '', WSN_NETWORK: this.network, WSN_PARTITION_IDLE_MS: String(30 * 60_000) },
+    });
     this.influx = new InfluxSink({ url: this.config.influx.url, database: this.database, retries: 2 });
-    this.transport = new KafkaTransport({ brokers: this.config.kafka.brokers, clientId: `e2e-${this.id}`, logger: createLogger('e2e-kafka', 'silent'), maxBytesPerPartition: INGEST_FETCH_BYTES });
+    this.transport = new KafkaTransport({
+      brokers: this.config.kafka.brokers,
+      clientId: `e2e-${this.id}`,
+      logger: createLogger('e2e-kafka', 'silent'),
+      maxBytesPerPartition: INGEST_FETCH_BYTES,
+    });
   }
 
   /**
@@ -107,9 +122,13 @@ export class Pipeline {
    * clustering; `maxClusterSize` splits the nodes into more clusters).
    */
   async startIngest(nodeFile: string, options: { maxClusterSize?: number } = {}): Promise<IngestService> {
-    const layout = options.maxClusterSize === undefined
-      ? layoutFromFile(this.network, nodeFile)
-      : layoutFromTopology(this.network, createTopology(loadTopology(nodeFile), { cluster: { maxSize: options.maxClusterSize } }));
+    const layout =
+      options.maxClusterSize === undefined
+        ? layoutFromFile(this.network, nodeFile)
+        : layoutFromTopology(
+            this.network,
+            createTopology(loadTopology(nodeFile), { cluster: { maxSize: options.maxClusterSize } }),
+          );
     this.directory = new NodeDirectory(layout);
     this.ingest = await startIngestService({
       config: this.config,
@@ -132,15 +151,25 @@ export class Pipeline {
     const port = await freePort();
     const args = [
       'ingest',
-      '--topology', nodeFile,
-      '--group', `e2e-ingest-cli-${this.id}`,
-      '--readings-topic', this.topics.readings,
-      '--dlq-topic', this.topics.readingsDlq,
-      '--frames-topic', this.topics.frames,
-      '--http-port', String(port),
+      '--topology',
+      nodeFile,
+      '--group',
+      `e2e-ingest-cli-${this.id}`,
+      '--readings-topic',
+      this.topics.readings,
+      '--dlq-topic',
+      this.topics.readingsDlq,
+      '--frames-topic',
+      this.topics.frames,
+      '--http-port',
+      String(port),
       '--no-influx',
     ];
-    const run = runCli(`${this.name}-${this.id}-ingest`, args, { WSN_NETWORK: this.network, WSN_PARTITION_IDLE_MS: String(30 * 60_000), WSN_STATE_DIR: path.join(tmpdir(), 'wsn-watch-e2e', `state-${this.id}`) });
+    const run = runCli(`${this.name}-${this.id}-ingest`, args, {
+      WSN_NETWORK: this.network,
+      WSN_PARTITION_IDLE_MS: String(30 * 60_000),
+      WSN_STATE_DIR: path.join(tmpdir(), 'wsn-watch-e2e', `state-${this.id}`),
+    });
     this.children.push(run);
     await this.untilReady('ingest', run, port);
     return { ...run, port };
@@ -158,20 +187,35 @@ export class Pipeline {
   }
 
   /** `wsn-watch detect` on the test's topics and database; resolves when /readyz answers 200. */
-  async startDetector(replica: string, model: string, alerts: AlertSettings, options: { alertmanager?: boolean; env?: Record<string, string> } = {}): Promise<DetectorRun> {
+  async startDetector(
+    replica: string,
+    model: string,
+    alerts: AlertSettings,
+    options: { alertmanager?: boolean; env?: Record<string, string> } = {},
+  ): Promise<DetectorRun> {
     const port = await freePort();
     const args = [
       'detect',
-      '--model', model,
-      '--group', `e2e-detector-${this.id}`,
-      '--frames-topic', this.topics.frames,
-      '--anomalies-topic', this.topics.anomalies,
-      '--alerts-topic', this.topics.alerts,
-      '--state-topic', this.topics.state,
-      '--influx-database', this.database,
-      '--http-port', String(port),
-      '--replica-id', replica,
-      '--threshold', String(alerts.threshold),
+      '--model',
+      model,
+      '--group',
+      `e2e-detector-${this.id}`,
+      '--frames-topic',
+      this.topics.frames,
+      '--anomalies-topic',
+      this.topics.anomalies,
+      '--alerts-topic',
+      this.topics.alerts,
+      '--state-topic',
+      this.topics.state,
+      '--influx-database',
+      this.database,
+      '--http-port',
+      String(port),
+      '--replica-id',
+      replica,
+      '--threshold',
+      String(alerts.threshold),
       '--no-topology',
       ...(options.alertmanager === false ? ['--no-alertmanager'] : []),
     ];
@@ -192,7 +236,11 @@ export class Pipeline {
    * resolves with the number of readings it reports sent, once it exited with 0.
    */
   async replay(dataDir: string, args: string[]): Promise<number> {
-    const run = runCli(`${this.name}-${this.id}-replay`, ['replay', 'ibrl', '--data', dataDir, '--topic', this.topics.readings, ...args], { WSN_NETWORK: this.network });
+    const run = runCli(
+      `${this.name}-${this.id}-replay`,
+      ['replay', 'ibrl', '--data', dataDir, '--topic', this.topics.readings, ...args],
+      { WSN_NETWORK: this.network },
+    );
     this.children.push(run);
     const { code } = await run.exited;
     if (code !== 0) throw new Error(`replay exited with ${code}; see ${run.logFile}`);
@@ -205,12 +253,21 @@ export class Pipeline {
   async ingestCounts(): Promise<{ accepted: number; rejected: number; frames: number }> {
     if (!this.ingest) throw new Error('ingest not started');
     const { metrics } = this.ingest;
-    const sum = async (counter: { get(): Promise<{ values: Array<{ value: number }> }> }): Promise<number> => (await counter.get()).values.reduce((total, v) => total + v.value, 0);
-    return { accepted: await sum(metrics.accepted), rejected: await sum(metrics.rejected), frames: await sum(metrics.frames) };
+    const sum = async (counter: { get(): Promise<{ values: Array<{ value: number }> }> }): Promise<number> =>
+      (await counter.get()).values.reduce((total, v) => total + v.value, 0);
+    return {
+      accepted: await sum(metrics.accepted),
+      rejected: await sum(metrics.rejected),
+      frames: await sum(metrics.frames),
+    };
   }
 
   /** Reads a whole topic from the beginning until `done(messages)` holds. */
-  async readTopic(topic: string, done: (messages: IncomingMessage[]) => boolean, timeoutMs = 120_000): Promise<IncomingMessage[]> {
+  async readTopic(
+    topic: string,
+    done: (messages: IncomingMessage[]) => boolean,
+    timeoutMs = 120_000,
+  ): Promise<IncomingMessage[]> {
     const messages: IncomingMessage[] = [];
     const subscription = await this.transport.subscribe({
       groupId: `e2e-reader-${this.id}-${topic}`,
@@ -233,7 +290,8 @@ export class Pipeline {
   }
 
   async close(): Promise<void> {
-    for (const run of this.children) if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+    for (const run of this.children)
+      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
     await Promise.all(this.children.map((run) => run.exited));
     await this.ingest?.stop().catch(() => undefined);
     await this.transport.close().catch(() => undefined);

@@ -31,7 +31,9 @@ async function sliceCsv(file: string): Promise<{ rows: number; firstTs: number; 
     firstTs = Math.min(firstTs, reading.ts);
     lastTs = Math.max(lastTs, reading.ts);
     const list = byMote.get(reading.node) ?? [];
-    list.push(`${reading.node},${new Date(reading.ts).toISOString()},${temperature},${rows % 5 === 0 ? '' : humidity},${voltage}`);
+    list.push(
+      `${reading.node},${new Date(reading.ts).toISOString()},${temperature},${rows % 5 === 0 ? '' : humidity},${voltage}`,
+    );
     byMote.set(reading.node, list);
   }
   await writeFile(file, ['node,ts,temperature,humidity,voltage', ...[...byMote.values()].flat()].join('\n') + '\n');
@@ -46,11 +48,15 @@ describe('wsn-watch replay csv end to end (real Kafka, InfluxDB)', () => {
     await p.startIngest(slice.data.nodeFile);
     await p.startDetector('d1', slice.model, SLICE_ALERTS, { alertmanager: false });
 
-    const child = spawn(process.execPath, ['bin/wsn-watch.mjs', 'replay', 'csv', file, '--topic', p.topics.readings, '--speed', 'max'], {
-      cwd: repoRoot,
-      env: { ...process.env, WSN_CONFIG: '', WSN_NETWORK: p.network },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['bin/wsn-watch.mjs', 'replay', 'csv', file, '--topic', p.topics.readings, '--speed', 'max'],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, WSN_CONFIG: '', WSN_NETWORK: p.network },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -72,8 +78,12 @@ describe('wsn-watch replay csv end to end (real Kafka, InfluxDB)', () => {
       const rows = await p.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system');
       return rows[0]?.count === frames - (WINDOW - 1);
     });
-    const scored = await p.query<{ node: string; count: number }>('SELECT COUNT(probability) AS count FROM anomaly GROUP BY node');
-    const nodes = await p.query<{ node: string }>('SHOW TAG VALUES FROM anomaly WITH KEY = node').then((rows) => rows.map((row) => (row as unknown as { value: string }).value));
+    const scored = await p.query<{ node: string; count: number }>(
+      'SELECT COUNT(probability) AS count FROM anomaly GROUP BY node',
+    );
+    const nodes = await p
+      .query<{ node: string }>('SHOW TAG VALUES FROM anomaly WITH KEY = node')
+      .then((rows) => rows.map((row) => (row as unknown as { value: string }).value));
     expect(nodes.sort()).toEqual([...SLICE_MOTES].sort());
     expect(scored.length).toBeGreaterThan(0);
     const first = await p.query<{ time: Date }>('SELECT FIRST(probability) FROM system');
@@ -84,13 +94,19 @@ describe('wsn-watch replay csv end to end (real Kafka, InfluxDB)', () => {
   it('refuses a file with a bad line before it sends anything, naming the line and the field', async () => {
     const file = path.join(tmpdir(), `wsn-replay-csv-bad-${process.pid}.csv`);
     await writeFile(file, 'node,ts,temperature\n36,2004-03-04T00:00:26Z,20.5\n38,2004-03-04T00:00:31Z,warm\n');
-    const child = spawn(process.execPath, ['bin/wsn-watch.mjs', 'replay', 'csv', file, '--topic', 'e2e.replay-csv.never-created'], { cwd: repoRoot, env: { ...process.env, WSN_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['bin/wsn-watch.mjs', 'replay', 'csv', file, '--topic', 'e2e.replay-csv.never-created'],
+      { cwd: repoRoot, env: { ...process.env, WSN_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     await rm(file, { force: true });
     expect(code).toBe(2);
-    expect(stderr).toMatch(/error \[HISTORY_PARSE\]: wsn-replay-csv-bad-\d+\.csv:3: field "temperature" is "warm", not a number/);
+    expect(stderr).toMatch(
+      /error \[HISTORY_PARSE\]: wsn-replay-csv-bad-\d+\.csv:3: field "temperature" is "warm", not a number/,
+    );
     expect(stderr).not.toContain('replay: ');
   });
 });

@@ -41,32 +41,67 @@ describe('wsn-watch backtest --influx (real InfluxDB)', () => {
         // s4 stops for 30 ticks (15 minutes): silent, then back.
         if (node === 's4' && t >= 50 && t < 80) return;
         const v = (m: number) => series.data[(t * series.nodes.length + n) * series.modalities.length + m].toFixed(3);
-        lines.push(`${node},${new Date(START + t * TICK_MS + 1_000).toISOString()},${v(0)},${t % 9 === 0 ? '' : v(1)},${v(2)}`);
+        lines.push(
+          `${node},${new Date(START + t * TICK_MS + 1_000).toISOString()},${v(0)},${t % 9 === 0 ? '' : v(1)},${v(2)}`,
+        );
       });
     }
     const history = path.join(dir, 'history.csv');
     const alertsFile = path.join(dir, 'alerts.csv');
     await writeFile(history, lines.join('\n') + '\n');
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/wsn-watch.mjs', 'backtest', '--history', history, '--model', 'models/default', '--influx', '--alerts', alertsFile], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, WSN_CONFIG: '', WSN_INFLUX_DATABASE: database, WSN_NETWORK: network, WSN_TICK_MS: String(TICK_MS), WSN_LOG_LEVEL: 'warn' },
-    });
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [
+        'bin/wsn-watch.mjs',
+        'backtest',
+        '--history',
+        history,
+        '--model',
+        'models/default',
+        '--influx',
+        '--alerts',
+        alertsFile,
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          WSN_CONFIG: '',
+          WSN_INFLUX_DATABASE: database,
+          WSN_NETWORK: network,
+          WSN_TICK_MS: String(TICK_MS),
+          WSN_LOG_LEVEL: 'warn',
+        },
+      },
+    );
     expect(stderr).toContain(`backtest: writing to InfluxDB ${database}`);
     const ticks = Number(/backtest: (\d+) ticks/.exec(stdout)?.[1]);
     expect(ticks).toBe(steps);
 
     // One system point per scored tick (the first window − 1 ticks fill the window), a reading point per node and tick.
-    const [system] = await influx.query<{ count: number }>(`SELECT COUNT(probability) AS count FROM system WHERE network = '${network}'`);
+    const [system] = await influx.query<{ count: number }>(
+      `SELECT COUNT(probability) AS count FROM system WHERE network = '${network}'`,
+    );
     expect(system.count).toBe(steps - 19);
-    const [readings] = await influx.query<{ count: number }>(`SELECT COUNT(temperature) AS count FROM reading WHERE network = '${network}'`);
+    const [readings] = await influx.query<{ count: number }>(
+      `SELECT COUNT(temperature) AS count FROM reading WHERE network = '${network}'`,
+    );
     expect(readings.count).toBe(steps * 12);
-    const [anomaly] = await influx.query<{ count: number }>(`SELECT COUNT(probability) AS count FROM anomaly WHERE network = '${network}'`);
+    const [anomaly] = await influx.query<{ count: number }>(
+      `SELECT COUNT(probability) AS count FROM anomaly WHERE network = '${network}'`,
+    );
     expect(anomaly.count).toBe((steps - 19) * 12);
-    const first = await influx.query<{ time: Date }>(`SELECT FIRST(probability) FROM system WHERE network = '${network}'`);
+    const first = await influx.query<{ time: Date }>(
+      `SELECT FIRST(probability) FROM system WHERE network = '${network}'`,
+    );
     // Ticks are on ingest's UTC grid (multiples of the tick since the epoch), whatever the history's own start.
     expect(first[0].time.getTime()).toBe(Math.floor((START + 1_000) / TICK_MS) * TICK_MS + 19 * TICK_MS);
     // The silence of s4 is an alert in the CSV, and the same run wrote it.
-    const alerts = (await readFile(alertsFile, 'utf8')).trim().split('\n').slice(1).map((line) => line.split(','));
+    const alerts = (await readFile(alertsFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(','));
     expect(alerts.some((a) => a[1] === 's4' && a[3] === 'silent' && a[7] !== '')).toBe(true);
   });
 });

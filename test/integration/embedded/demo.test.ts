@@ -44,10 +44,12 @@ class DemoProcess {
       for (const wake of this.waiters.splice(0)) wake();
     });
     createInterface({ input: this.child.stderr }).on('line', (text) => this.stderr.push(text));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => {
-      for (const wake of this.waiters.splice(0)) wake();
-      resolve(code);
-    }));
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code) => {
+        for (const wake of this.waiters.splice(0)) wake();
+        resolve(code);
+      }),
+    );
   }
 
   /** The first stdout line matching `pattern`, waiting up to `timeoutMs` after spawn. */
@@ -59,7 +61,9 @@ class DemoProcess {
       }
       const left = timeoutMs - (Date.now() - this.started);
       if (left <= 0 || this.child.exitCode !== null) {
-        throw new Error(`no line matching ${pattern} within ${timeoutMs} ms; stdout:\n${this.lines.map((l) => l.text).join('\n')}\nstderr:\n${this.stderr.join('\n')}`);
+        throw new Error(
+          `no line matching ${pattern} within ${timeoutMs} ms; stdout:\n${this.lines.map((l) => l.text).join('\n')}\nstderr:\n${this.stderr.join('\n')}`,
+        );
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
@@ -117,7 +121,9 @@ describe('wsn-watch demo', () => {
     expect(Number(summary[1])).toBe(48);
     expect(new Set(overview.topology.nodes.map((n) => n.cluster)).size).toBe(Number(summary[2]));
 
-    const faulted = new Set(demo.lines.map((l) => l.text.match(/^fault: \S+ on node (\S+)/)?.[1]).filter((n): n is string => n !== undefined));
+    const faulted = new Set(
+      demo.lines.map((l) => l.text.match(/^fault: \S+ on node (\S+)/)?.[1]).filter((n): n is string => n !== undefined),
+    );
     // The simulator's own faults plus the demo's early injections.
     expect(faulted.size).toBeGreaterThanOrEqual(3);
 
@@ -146,7 +152,9 @@ describe('wsn-watch demo', () => {
       await tab.goto(`${dashboard}/`);
       await tab.locator('#status[data-state="live"]').waitFor();
       await expect.poll(() => tab.locator('#map g.node').count(), { timeout: 15_000 }).toBe(48);
-      await expect.poll(() => tab.locator('#alerts li').allTextContents(), { timeout: 15_000 }).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`\\b${node}\\b`))]));
+      await expect
+        .poll(() => tab.locator('#alerts li').allTextContents(), { timeout: 15_000 })
+        .toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`\\b${node}\\b`))]));
     } finally {
       await browser.close();
       await rm(profile, { recursive: true, force: true });
@@ -157,22 +165,43 @@ describe('wsn-watch demo', () => {
     expect(status.text).toMatch(/ticks\/s · 48 nodes · \d+ clusters · \d+ anomalous now · \d+ alerts? firing/);
     demo.stop();
     expect(await demo.exited).toBe(0);
-    expect(demo.lines.some((l) => /^demo: stopped after [\d.]+ s: \d+ ticks scored, [1-9]\d* alert\(s\) fired/.test(l.text))).toBe(true);
+    expect(
+      demo.lines.some((l) => /^demo: stopped after [\d.]+ s: \d+ ticks scored, [1-9]\d* alert\(s\) fired/.test(l.text)),
+    ).toBe(true);
 
     // The closing summary: every announced fault once, with what became of it, then the other nodes that alerted.
     const texts = demo.lines.map((l) => l.text);
-    const head = texts.findIndex((t) => /^demo: faults: \d+ detected, \d+ missed, \d+ not reached in event time, \d+ in a modality the model does not see$/.test(t));
+    const head = texts.findIndex((t) =>
+      /^demo: faults: \d+ detected, \d+ missed, \d+ not reached in event time, \d+ in a modality the model does not see$/.test(
+        t,
+      ),
+    );
     expect(head, texts.join('\n')).toBeGreaterThan(0);
-    const announced = texts.filter((t) => t.startsWith('fault: ')).map((t) => t.match(/^fault: (\S+ on node \S+(?: \S+)?) from (\S+?)(?:\.\d{3})?Z /)!.slice(1).join(' from ') + 'Z');
+    const announced = texts
+      .filter((t) => t.startsWith('fault: '))
+      .map(
+        (t) =>
+          t
+            .match(/^fault: (\S+ on node \S+(?: \S+)?) from (\S+?)(?:\.\d{3})?Z /)!
+            .slice(1)
+            .join(' from ') + 'Z',
+      );
     const reported = texts.slice(head + 1, head + 1 + announced.length);
-    expect(reported.map((t) => t.match(/^ {2}(?:detected|missed|not reached|not seen by the model): (.+?Z)(?::|$)/)?.[1])).toEqual(announced);
+    expect(
+      reported.map((t) => t.match(/^ {2}(?:detected|missed|not reached|not seen by the model): (.+?Z)(?::|$)/)?.[1]),
+    ).toEqual(announced);
     const detected = reported.filter((t) => t.startsWith('  detected: '));
     expect(detected.length).toBeGreaterThan(0);
     for (const line of detected) {
       const node = line.match(/alert on node (\S+) /)![1];
-      expect(texts.some((t) => t.startsWith(`ALERT firing node ${node} `)), `summary says node ${node} alerted`).toBe(true);
+      expect(
+        texts.some((t) => t.startsWith(`ALERT firing node ${node} `)),
+        `summary says node ${node} alerted`,
+      ).toBe(true);
     }
-    expect(texts[head + 1 + announced.length]).toMatch(/^ {2}other nodes alerted(: none| \(no fault of their own\): node \S+ )/);
+    expect(texts[head + 1 + announced.length]).toMatch(
+      /^ {2}other nodes alerted(: none| \(no fault of their own\): node \S+ )/,
+    );
   });
 
   it('replays the IBRL recording with --data ../shared/data/ibrl and flags the mote with the injected surge', async () => {
@@ -196,13 +225,17 @@ describe('wsn-watch demo', () => {
     await expect
       .poll(
         async () => {
-          samples = (await getJson<{ samples: Sample[] }>(`${dashboard}/api/networks/default/nodes/${node}/history?limit=2000`)).samples;
+          samples = (
+            await getJson<{ samples: Sample[] }>(`${dashboard}/api/networks/default/nodes/${node}/history?limit=2000`)
+          ).samples;
           return samples.some((s) => s.tick > toTs);
         },
         { timeout: FIRST_ALERT_WITHIN_MS, interval: 500 },
       )
       .toBe(true);
-    const before = samples.filter((s) => s.tick < fromTs && s.values[modality] !== null).map((s) => s.values[modality] as number);
+    const before = samples
+      .filter((s) => s.tick < fromTs && s.values[modality] !== null)
+      .map((s) => s.values[modality] as number);
     const surged = during(samples).filter((s) => s.values[modality] !== null);
     expect(surged.length).toBeGreaterThan(3);
     // +20 °C on top of an indoor temperature.

@@ -23,7 +23,6 @@ const OUTAGE_MS = 60_000;
 const config = loadConfig();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-
 /** A webhook receiver on a fixed port that can be taken down and brought back. */
 function webhookReceiver(port: number) {
   const received: Alert[] = [];
@@ -70,7 +69,12 @@ const transition = (node: string, status: Alert['status'], at: number): Alert =>
 describe('fault: Alertmanager and a webhook down for 60 s while alerts fire and resolve', () => {
   const id = runId();
   const topic = `fault.alerts.${id}`;
-  const transport = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `fault-alerts-${id}`, retryBackoffMs: 200, logger: createLogger('fault-alerts', process.env.WSN_LOG_LEVEL ?? 'silent') });
+  const transport = new KafkaTransport({
+    brokers: config.kafka.brokers,
+    clientId: `fault-alerts-${id}`,
+    retryBackoffMs: 200,
+    logger: createLogger('fault-alerts', process.env.WSN_LOG_LEVEL ?? 'silent'),
+  });
   let alertmanager: OwnService;
   let outbox: AlertOutbox | undefined;
 
@@ -83,7 +87,11 @@ describe('fault: Alertmanager and a webhook down for 60 s while alerts fire and 
   afterAll(async () => {
     await outbox?.close();
     await transport.close();
-    const admin = new Kafka({ brokers: config.kafka.brokers, clientId: `fault-admin-${id}`, logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({
+      brokers: config.kafka.brokers,
+      clientId: `fault-admin-${id}`,
+      logLevel: logLevel.NOTHING,
+    }).admin();
     await admin.connect();
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
     await admin.disconnect();
@@ -98,7 +106,10 @@ describe('fault: Alertmanager and a webhook down for 60 s while alerts fire and 
     outbox = await startAlertOutbox({
       transport,
       topic,
-      routes: [new AlertmanagerRoute({ url: alertmanager.address, retry: fast }), ...webhookRoutes([{ url: webhook.url }], fast)],
+      routes: [
+        new AlertmanagerRoute({ url: alertmanager.address, retry: fast }),
+        ...webhookRoutes([{ url: webhook.url }], fast),
+      ],
       logger: createLogger('fault-outbox', 'silent'),
       groupPrefix: `fault-delivery-${id}`,
       onDelivered: (route, alerts) => delivered.set(route, [...(delivered.get(route) ?? []), ...alerts]),
@@ -124,19 +135,28 @@ describe('fault: Alertmanager and a webhook down for 60 s while alerts fire and 
     await alertmanager.start();
     await webhook.up();
     const route = (name: string) => [...delivered.keys()].find((k) => k.startsWith(name)) ?? '';
-    await waitFor('both receivers to get the three transitions', () => (delivered.get('alertmanager')?.length ?? 0) >= 3 && (delivered.get(route('webhook-'))?.length ?? 0) >= 3);
+    await waitFor(
+      'both receivers to get the three transitions',
+      () => (delivered.get('alertmanager')?.length ?? 0) >= 3 && (delivered.get(route('webhook-'))?.length ?? 0) >= 3,
+    );
     await sleep(3_000); // anything delivered twice would show up now
     await webhook.down();
 
     const summary = (alerts: Alert[]) => alerts.map((a) => `${a.node}:${a.status}`);
     const ofNode = (alerts: Alert[], node: string) => summary(alerts.filter((a) => a.node === node));
-    for (const [name, alerts] of [['alertmanager', delivered.get('alertmanager') ?? []], ['webhook (delivered)', delivered.get(route('webhook-')) ?? []], ['webhook (received)', webhook.received]] as const) {
+    for (const [name, alerts] of [
+      ['alertmanager', delivered.get('alertmanager') ?? []],
+      ['webhook (delivered)', delivered.get(route('webhook-')) ?? []],
+      ['webhook (received)', webhook.received],
+    ] as const) {
       expect(alerts, name).toHaveLength(3);
       expect(ofNode(alerts, 'a'), name).toEqual(['a:firing']);
       expect(ofNode(alerts, 'b'), name).toEqual(['b:firing', 'b:resolved']);
     }
     // Alertmanager itself: a fires, b came and went (resolved alerts are not listed as active).
-    const active = (await (await fetch(`${alertmanager.address}/api/v2/alerts?filter=network%3D%22fault%22`)).json()) as Array<{ labels: Record<string, string> }>;
+    const active = (await (
+      await fetch(`${alertmanager.address}/api/v2/alerts?filter=network%3D%22fault%22`)
+    ).json()) as Array<{ labels: Record<string, string> }>;
     expect(active.map((a) => a.labels.node)).toEqual(['a']);
     expect(failures.get('alertmanager') ?? 0).toBeGreaterThan(0);
     process.stderr.write(

@@ -30,7 +30,14 @@ const TICKS = 20;
 const HOSTILE = 100_000;
 // No partition is ever declared idle (30 min): every readings partition carries one node,
 // so the watermark moves with the data alone and no valid reading can turn late on a busy machine.
-const config = loadConfig({ env: { ...process.env, WSN_NETWORK: 'hostile', WSN_PARTITION_IDLE_MS: String(30 * 60_000), WSN_MAX_MESSAGE_BYTES: '1024' } });
+const config = loadConfig({
+  env: {
+    ...process.env,
+    WSN_NETWORK: 'hostile',
+    WSN_PARTITION_IDLE_MS: String(30 * 60_000),
+    WSN_MAX_MESSAGE_BYTES: '1024',
+  },
+});
 const READINGS_PARTITIONS = ingestTopicSpecs().find((spec) => spec.topic === TOPICS.readings)?.partitions ?? 6;
 /** One node id per readings partition (Kafka's default partitioner on the key). */
 const nodes: string[] = [];
@@ -48,29 +55,58 @@ const directory = new NodeDirectory({
 const KINDS: Array<{ code: RejectionCode; make: (i: number) => string | Buffer }> = [
   { code: 'implausible', make: (i) => JSON.stringify({ node: nodes[0], ts: T0 + i, values: { temperature: 1e308 } }) },
   { code: 'implausible', make: (i) => `s,node=${nodes[1]} humidity=-8983.13 ${T0 + i}000000` },
-  { code: 'forbidden_key', make: (i) => `{"node":"${nodes[2]}","ts":${T0 + i},"values":{"__proto__":{"temperature":1},"temperature":21}}` },
-  { code: 'forbidden_key', make: (i) => `{"node":"${nodes[2]}","ts":${T0 + i},"constructor":{"prototype":{"x":1}},"values":{"temperature":21}}` },
+  {
+    code: 'forbidden_key',
+    make: (i) => `{"node":"${nodes[2]}","ts":${T0 + i},"values":{"__proto__":{"temperature":1},"temperature":21}}`,
+  },
+  {
+    code: 'forbidden_key',
+    make: (i) =>
+      `{"node":"${nodes[2]}","ts":${T0 + i},"constructor":{"prototype":{"x":1}},"values":{"temperature":21}}`,
+  },
   { code: 'forbidden_key', make: (i) => `s,node=${nodes[3]} __proto__=1,temperature=2 ${T0 + i}000000` },
-  { code: 'future', make: () => JSON.stringify({ node: nodes[4], ts: Date.now() + 23 * 3600_000, values: { temperature: 21 } }) },
+  {
+    code: 'future',
+    make: () => JSON.stringify({ node: nodes[4], ts: Date.now() + 23 * 3600_000, values: { temperature: 21 } }),
+  },
   { code: 'malformed', make: (i) => `{"node":"${nodes[0]}","ts":${T0},"values":{"temperature":${i}` },
   { code: 'malformed', make: () => Buffer.from([0x7b, 0xc3, 0x28, 0x7d]) },
   { code: 'invalid', make: (i) => JSON.stringify({ node: nodes[0], ts: T0 + i, values: { temperature: 'hot' } }) },
   { code: 'non_finite', make: (i) => `{"node":"${nodes[1]}","ts":${T0 + i},"values":{"temperature":-1e999}}` },
-  { code: 'unknown_node', make: (i) => JSON.stringify({ node: `ghost-${i}`, ts: T0 + i, values: { temperature: 20 } }) },
-  { code: 'oversized', make: (i) => JSON.stringify({ node: nodes[4], ts: T0 + i, values: { temperature: 1 }, note: 'x'.repeat(1100) }) },
+  {
+    code: 'unknown_node',
+    make: (i) => JSON.stringify({ node: `ghost-${i}`, ts: T0 + i, values: { temperature: 20 } }),
+  },
+  {
+    code: 'oversized',
+    make: (i) => JSON.stringify({ node: nodes[4], ts: T0 + i, values: { temperature: 1 }, note: 'x'.repeat(1100) }),
+  },
 ];
-
 
 describe('fault: 100,000 hostile messages (real Kafka)', () => {
   const id = runId();
-  const topics: IngestTopicNames = { readings: `test.hostile.${id}`, readingsDlq: `test.hostile.dlq.${id}`, frames: `test.hostile.frames.${id}` };
-  const transport = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `itest-hostile-${id}`, retryBackoffMs: 100 });
-  const admin = new Kafka({ brokers: config.kafka.brokers, clientId: `itest-admin-${id}`, logLevel: logLevel.NOTHING }).admin();
+  const topics: IngestTopicNames = {
+    readings: `test.hostile.${id}`,
+    readingsDlq: `test.hostile.dlq.${id}`,
+    frames: `test.hostile.frames.${id}`,
+  };
+  const transport = new KafkaTransport({
+    brokers: config.kafka.brokers,
+    clientId: `itest-hostile-${id}`,
+    retryBackoffMs: 100,
+  });
+  const admin = new Kafka({
+    brokers: config.kafka.brokers,
+    clientId: `itest-admin-${id}`,
+    logLevel: logLevel.NOTHING,
+  }).admin();
   let service: IngestService | null = null;
 
   beforeAll(async () => {
     if (!(await probeKafka(config.kafka.brokers[0], 5_000))) {
-      throw new Error(`Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`);
+      throw new Error(
+        `Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`,
+      );
     }
     await admin.connect();
   });
@@ -99,7 +135,10 @@ describe('fault: 100,000 hostile messages (real Kafka)', () => {
     const perValid = Math.ceil(HOSTILE / (TICKS * nodes.length));
     for (let k = 0; k < TICKS; k++) {
       for (const node of nodes) {
-        stream.push({ key: node, value: JSON.stringify({ node, ts: T0 + k * T + 1_000, values: { temperature: 20 + k, humidity: 40 } }) });
+        stream.push({
+          key: node,
+          value: JSON.stringify({ node, ts: T0 + k * T + 1_000, values: { temperature: 20 + k, humidity: 40 } }),
+        });
         for (let j = 0; j < perValid && hostile < HOSTILE; j++, hostile++) {
           const kind = KINDS[hostile % KINDS.length];
           expected.set(kind.code, (expected.get(kind.code) ?? 0) + 1);
@@ -109,7 +148,11 @@ describe('fault: 100,000 hostile messages (real Kafka)', () => {
     }
     expect(hostile).toBe(HOSTILE);
     // Every node once more, 3 ticks after the last: the watermark (slowest partition) passes tick TICKS - 1.
-    for (const node of nodes) stream.push({ key: node, value: JSON.stringify({ node, ts: T0 + (TICKS + 3) * T, values: { temperature: 0, humidity: 0 } }) });
+    for (const node of nodes)
+      stream.push({
+        key: node,
+        value: JSON.stringify({ node, ts: T0 + (TICKS + 3) * T, values: { temperature: 0, humidity: 0 } }),
+      });
 
     const producer = await transport.producer();
     for (let i = 0; i < stream.length; i += 1_000) await producer.send(topics.readings, stream.slice(i, i + 1_000));
@@ -153,7 +196,8 @@ describe('fault: 100,000 hostile messages (real Kafka)', () => {
     for (let k = 0; k < TICKS; k++) {
       const frame = frames.get(T0 + k * T);
       expect(frame, `tick ${k}`).toBeDefined();
-      for (const node of frame?.nodes ?? []) expect(node.values, `node ${node.node} tick ${k}`).toEqual({ temperature: 20 + k, humidity: 40 });
+      for (const node of frame?.nodes ?? [])
+        expect(node.values, `node ${node.node} tick ${k}`).toEqual({ temperature: 20 + k, humidity: 40 });
     }
     expect((await service.metrics.accepted.get()).values[0].value).toBe((TICKS + 1) * nodes.length);
     const rejected = (await service.metrics.rejected.get()).values.reduce((sum, v) => sum + v.value, 0);

@@ -28,22 +28,71 @@ describe('InfluxDB with auth enabled', () => {
   });
 
   it('writes and reads with influx.username/password; is refused without them or with a wrong password; never logs the password', async () => {
-    const config = loadConfig({ env: { WSN_INFLUX_URL: influxdb.address, WSN_INFLUX_USERNAME: USER, WSN_INFLUX_PASSWORD: PASSWORD, WSN_INFLUX_DATABASE: 'wsn_auth' } });
+    const config = loadConfig({
+      env: {
+        WSN_INFLUX_URL: influxdb.address,
+        WSN_INFLUX_USERNAME: USER,
+        WSN_INFLUX_PASSWORD: PASSWORD,
+        WSN_INFLUX_DATABASE: 'wsn_auth',
+      },
+    });
     const lines: string[] = [];
     const logger = createLogger('auth', 'trace', { write: (line: string) => void lines.push(line) });
 
-    const sink = new InfluxSink({ url: config.influx.url, database: config.influx.database, auth: config.influx, retries: 0, logger });
+    const sink = new InfluxSink({
+      url: config.influx.url,
+      database: config.influx.database,
+      auth: config.influx,
+      retries: 0,
+      logger,
+    });
     const tick = Date.UTC(2026, 0, 1);
-    await sink.write({ frames: [{ network: 'auth', cluster: 'c1', tick, topologyVersion: 'v', nodes: [{ node: '1', values: { temperature: 21.5 }, staleTicks: 0, silent: false }] }], scores: [], alerts: [] });
-    expect((await sink.query<{ temperature: number }>('SELECT temperature FROM reading')).map((row) => row.temperature)).toEqual([21.5]);
+    await sink.write({
+      frames: [
+        {
+          network: 'auth',
+          cluster: 'c1',
+          tick,
+          topologyVersion: 'v',
+          nodes: [{ node: '1', values: { temperature: 21.5 }, staleTicks: 0, silent: false }],
+        },
+      ],
+      scores: [],
+      alerts: [],
+    });
+    expect(
+      (await sink.query<{ temperature: number }>('SELECT temperature FROM reading')).map((row) => row.temperature),
+    ).toEqual([21.5]);
 
-    const dashboard = new InfluxDashboardResults({ url: config.influx.url, database: config.influx.database, auth: config.influx, pollMs: 60_000 });
+    const dashboard = new InfluxDashboardResults({
+      url: config.influx.url,
+      database: config.influx.database,
+      auth: config.influx,
+      pollMs: 60_000,
+    });
     await expect(dashboard.networks()).resolves.toEqual([]);
 
-    const anonymous = new InfluxSink({ url: config.influx.url, database: config.influx.database, retries: 1, minBackoffMs: 5, logger });
-    await expect(anonymous.query('SELECT * FROM reading')).rejects.toThrow(/unable to parse authentication credentials|authorization failed|401/i);
-    const wrong = new InfluxSink({ url: config.influx.url, database: 'wsn_auth_other', auth: { username: USER, password: 'not-it' }, retries: 1, minBackoffMs: 5, logger });
-    await expect(wrong.writePoints([{ measurement: 'reading', tags: { node: '1' }, fields: { temperature: 1 }, timestamp: tick }])).rejects.toThrow(/authorization failed|401/i);
+    const anonymous = new InfluxSink({
+      url: config.influx.url,
+      database: config.influx.database,
+      retries: 1,
+      minBackoffMs: 5,
+      logger,
+    });
+    await expect(anonymous.query('SELECT * FROM reading')).rejects.toThrow(
+      /unable to parse authentication credentials|authorization failed|401/i,
+    );
+    const wrong = new InfluxSink({
+      url: config.influx.url,
+      database: 'wsn_auth_other',
+      auth: { username: USER, password: 'not-it' },
+      retries: 1,
+      minBackoffMs: 5,
+      logger,
+    });
+    await expect(
+      wrong.writePoints([{ measurement: 'reading', tags: { node: '1' }, fields: { temperature: 1 }, timestamp: tick }]),
+    ).rejects.toThrow(/authorization failed|401/i);
 
     expect(lines.filter((line) => line.includes('InfluxDB request failed')).length).toBeGreaterThanOrEqual(2);
     expect(lines.join('')).not.toContain(PASSWORD);

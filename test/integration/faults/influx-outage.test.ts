@@ -3,7 +3,16 @@ import type { TransportProducer } from '../../../common/transport.ts';
 import type { ClusterScore, Frame } from '../../../common/types.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
-import { config, deleteTestTopics, makeFrames, startDetector, tinyModel, uniqueId, WINDOW, type DetectorProcess } from '../detector/harness.ts';
+import {
+  config,
+  deleteTestTopics,
+  makeFrames,
+  startDetector,
+  tinyModel,
+  uniqueId,
+  WINDOW,
+  type DetectorProcess,
+} from '../detector/harness.ts';
 import { waitFor } from '../../support/wait.ts';
 import { ownInfluxdb, type OwnService } from './own-services.ts';
 
@@ -45,12 +54,25 @@ describe('fault: InfluxDB stopped for 60 s under the detector', () => {
     const frames = makeFrames(`fault-influx-${id}`, CLUSTERS, 0, TICKS - 1);
     const expectedTicks = CLUSTERS * (TICKS - WINDOW + 1);
     await transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: 4 }]);
-    detector = await startDetector({ id, group: `fault-influx-${id}`, replicaId: 'd1', database, model: tinyModel(), alertmanager: false, env: { WSN_INFLUX_URL: influxdb.address } });
+    detector = await startDetector({
+      id,
+      group: `fault-influx-${id}`,
+      replicaId: 'd1',
+      database,
+      model: tinyModel(),
+      alertmanager: false,
+      env: { WSN_INFLUX_URL: influxdb.address },
+    });
     const sink = new InfluxSink({ url: influxdb.address, database, retries: 0 });
-    const scored = async (): Promise<number> => ((await sink.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system').catch(() => []))[0]?.count ?? 0);
+    const scored = async (): Promise<number> =>
+      (await sink.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system').catch(() => []))[0]
+        ?.count ?? 0;
     const send = async (batch: Frame[]) => {
       for (const tick of [...new Set(batch.map((f) => f.tick))]) {
-        await producer.send(`it.frames.${id}`, batch.filter((f) => f.tick === tick).map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })));
+        await producer.send(
+          `it.frames.${id}`,
+          batch.filter((f) => f.tick === tick).map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
+        );
         await sleep(50);
       }
     };
@@ -71,7 +93,11 @@ describe('fault: InfluxDB stopped for 60 s under the detector', () => {
     expect((await detector.exited).code).toBe(0);
 
     const perTick = new Map<string, number>();
-    for (const row of await sink.query<{ time: Date; cluster: string }>('SELECT probability, cluster FROM system')) perTick.set(`${row.cluster}@${row.time.getTime()}`, (perTick.get(`${row.cluster}@${row.time.getTime()}`) ?? 0) + 1);
+    for (const row of await sink.query<{ time: Date; cluster: string }>('SELECT probability, cluster FROM system'))
+      perTick.set(
+        `${row.cluster}@${row.time.getTime()}`,
+        (perTick.get(`${row.cluster}@${row.time.getTime()}`) ?? 0) + 1,
+      );
     const anomalies = new Map<string, number>();
     let messages = 0;
     const reader = await transport.subscribe({
@@ -91,7 +117,9 @@ describe('fault: InfluxDB stopped for 60 s under the detector', () => {
     await reader.close();
     const log = (await import('node:fs')).readFileSync(detector.logFile, 'utf8');
     const failedBatches = log.split('\n').filter((line) => line.includes('onBatch failed')).length;
-    process.stderr.write(`[fault suite] influxdb outage: down ${Math.round(downFor / 1000)} s; ${expectedTicks} cluster ticks expected; ${perTick.size} in InfluxDB (max ${Math.max(...perTick.values())} per tick); ${messages} messages on wsn.anomalies for ${anomalies.size} ticks; ${failedBatches} failed batch attempts\n`);
+    process.stderr.write(
+      `[fault suite] influxdb outage: down ${Math.round(downFor / 1000)} s; ${expectedTicks} cluster ticks expected; ${perTick.size} in InfluxDB (max ${Math.max(...perTick.values())} per tick); ${messages} messages on wsn.anomalies for ${anomalies.size} ticks; ${failedBatches} failed batch attempts\n`,
+    );
     expect(perTick.size).toBe(expectedTicks);
     expect([...perTick.values()].every((n) => n === 1)).toBe(true);
     expect(anomalies.size).toBe(expectedTicks);

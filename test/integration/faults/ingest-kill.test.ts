@@ -23,11 +23,22 @@ describe('fault: SIGKILL of ingest inside the live pipeline (real Kafka, InfluxD
     const p = slice.open('ingest-kill');
     const first = await p.startIngestCli(slice.data.nodeFile);
     const detector = await p.startDetector('d1', slice.model, ALERTS, { alertmanager: false });
-    const scored = async (): Promise<number> => (await p.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system'))[0]?.count ?? 0;
+    const scored = async (): Promise<number> =>
+      (await p.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system'))[0]?.count ?? 0;
 
-    const replayed = p.replay(slice.data.dir, ['--speed', SPEED, '--from-epoch', String(FIRST_EPOCH), '--to-epoch', String(LAST_EPOCH)]);
+    const replayed = p.replay(slice.data.dir, [
+      '--speed',
+      SPEED,
+      '--from-epoch',
+      String(FIRST_EPOCH),
+      '--to-epoch',
+      String(LAST_EPOCH),
+    ]);
     let replayDone = false;
-    void replayed.then(() => (replayDone = true), () => (replayDone = true));
+    void replayed.then(
+      () => (replayDone = true),
+      () => (replayDone = true),
+    );
     await waitFor('the first scores', async () => (await scored()) > 0, 120_000, 50);
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
@@ -41,19 +52,33 @@ describe('fault: SIGKILL of ingest inside the live pipeline (real Kafka, InfluxD
     // Wait until the pipeline is quiet (no new score for 15 s), then read back everything ingest published.
     let last = -1;
     let quietSince = Date.now();
-    await waitFor('the pipeline to go quiet after the replay', async () => {
-      const now = await scored();
-      if (now !== last) {
-        last = now;
-        quietSince = Date.now();
-      }
-      return now > scoredAtKill && Date.now() - quietSince > 15_000;
-    }, 300_000, 1_000);
-    const admin = new Kafka({ brokers: p.config.kafka.brokers, clientId: `fault-ingest-kill-${p.id}`, logLevel: logLevel.NOTHING }).admin();
+    await waitFor(
+      'the pipeline to go quiet after the replay',
+      async () => {
+        const now = await scored();
+        if (now !== last) {
+          last = now;
+          quietSince = Date.now();
+        }
+        return now > scoredAtKill && Date.now() - quietSince > 15_000;
+      },
+      300_000,
+      1_000,
+    );
+    const admin = new Kafka({
+      brokers: p.config.kafka.brokers,
+      clientId: `fault-ingest-kill-${p.id}`,
+      logLevel: logLevel.NOTHING,
+    }).admin();
     await admin.connect();
-    const published = (await admin.fetchTopicOffsets(p.topics.frames)).reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
+    const published = (await admin.fetchTopicOffsets(p.topics.frames)).reduce(
+      (n, o) => n + Number(o.high) - Number(o.low),
+      0,
+    );
     await admin.disconnect();
-    const frames = (await p.readTopic(p.topics.frames, (messages) => messages.length >= published, 60_000)).map((m) => JSON.parse(m.value.toString('utf8')) as Frame);
+    const frames = (await p.readTopic(p.topics.frames, (messages) => messages.length >= published, 60_000)).map(
+      (m) => JSON.parse(m.value.toString('utf8')) as Frame,
+    );
     expect(frames).toHaveLength(published);
 
     const byTick = new Map<string, Frame>();
@@ -68,13 +93,18 @@ describe('fault: SIGKILL of ingest inside the live pipeline (real Kafka, InfluxD
     }
     const ticks = [...new Set([...byTick.values()].map((f) => f.tick))].sort((a, b) => a - b);
     // No lost tick: consecutive from the first to the last.
-    for (let i = 1; i < ticks.length; i++) expect(ticks[i] - ticks[i - 1], new Date(ticks[i]).toISOString()).toBe(TICK_MS);
+    for (let i = 1; i < ticks.length; i++)
+      expect(ticks[i] - ticks[i - 1], new Date(ticks[i]).toISOString()).toBe(TICK_MS);
     // Up to the end: every tick the final watermark closed was emitted. The watermark is the
     // slowest readings partition's newest event time minus the allowed lateness; a tick is
     // emitted once the watermark reaches its end.
     const readings = await p.readTopic(p.topics.readings, (messages) => messages.length >= sent, 60_000);
     const newestPerPartition = new Map<number, number>();
-    for (const m of readings) newestPerPartition.set(m.partition, Math.max(newestPerPartition.get(m.partition) ?? 0, (JSON.parse(m.value.toString('utf8')) as { ts: number }).ts));
+    for (const m of readings)
+      newestPerPartition.set(
+        m.partition,
+        Math.max(newestPerPartition.get(m.partition) ?? 0, (JSON.parse(m.value.toString('utf8')) as { ts: number }).ts),
+      );
     const watermark = Math.min(...newestPerPartition.values()) - p.config.ingest.allowedLatenessMs;
     expect(ticks[ticks.length - 1]).toBe(Math.floor(watermark / TICK_MS) * TICK_MS - TICK_MS);
 
@@ -85,12 +115,24 @@ describe('fault: SIGKILL of ingest inside the live pipeline (real Kafka, InfluxD
     detector.child.kill('SIGTERM');
     expect((await detector.exited).code).toBe(0);
 
-    const rows = await p.query<{ time: Date; probability: number; cluster: string }>('SELECT probability, cluster FROM system');
+    const rows = await p.query<{ time: Date; probability: number; cluster: string }>(
+      'SELECT probability, cluster FROM system',
+    );
     const perTick = new Map<string, number>();
-    for (const row of rows) perTick.set(`${row.cluster}@${row.time.getTime()}`, (perTick.get(`${row.cluster}@${row.time.getTime()}`) ?? 0) + 1);
+    for (const row of rows)
+      perTick.set(
+        `${row.cluster}@${row.time.getTime()}`,
+        (perTick.get(`${row.cluster}@${row.time.getTime()}`) ?? 0) + 1,
+      );
     expect([...perTick.keys()].sort()).toEqual([...expected.keys()].sort());
     expect([...perTick.values()].every((count) => count === 1)).toBe(true);
-    for (const row of rows) expect(row.probability, new Date(row.time).toISOString()).toBeCloseTo(expected.get(`${row.cluster}@${row.time.getTime()}`) as number, 4);
-    process.stderr.write(`[fault suite] ingest SIGKILL: ${sent} readings replayed; killed after ${scoredAtKill} scored ticks; ${byTick.size} frames (${ticks.length} ticks, contiguous), ${repeated} published twice (identical); ${rows.length} scored ticks in InfluxDB, each once, probabilities as an uninterrupted run\n`);
+    for (const row of rows)
+      expect(row.probability, new Date(row.time).toISOString()).toBeCloseTo(
+        expected.get(`${row.cluster}@${row.time.getTime()}`) as number,
+        4,
+      );
+    process.stderr.write(
+      `[fault suite] ingest SIGKILL: ${sent} readings replayed; killed after ${scoredAtKill} scored ticks; ${byTick.size} frames (${ticks.length} ticks, contiguous), ${repeated} published twice (identical); ${rows.length} scored ticks in InfluxDB, each once, probabilities as an uninterrupted run\n`,
+    );
   });
 });

@@ -17,7 +17,6 @@ const N = 300;
 const T0 = Date.UTC(2025, 0, 1);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-
 describe('fault: Kafka stopped for 30 s (own broker)', () => {
   let kafka: OwnService;
   let transport: KafkaTransport | undefined;
@@ -35,7 +34,13 @@ describe('fault: Kafka stopped for 30 s (own broker)', () => {
   it('a paced publisher and a consumer group resume after the outage: every reading once in the log and consumed, health reports the outage', async () => {
     const id = runId();
     const topic = `fault.kafka.${id}`;
-    transport = new KafkaTransport({ brokers: [kafka.address], clientId: `fault-${id}`, retryBackoffMs: 200, sessionTimeoutMs: 10_000, logger: createLogger('fault-kafka', process.env.WSN_LOG_LEVEL ?? 'silent') });
+    transport = new KafkaTransport({
+      brokers: [kafka.address],
+      clientId: `fault-${id}`,
+      retryBackoffMs: 200,
+      sessionTimeoutMs: 10_000,
+      logger: createLogger('fault-kafka', process.env.WSN_LOG_LEVEL ?? 'silent'),
+    });
     await transport.ensureTopics([{ topic, partitions: 3 }]);
 
     const consumed = new Map<number, number>();
@@ -52,12 +57,20 @@ describe('fault: Kafka stopped for 30 s (own broker)', () => {
     });
     const producer = await transport.producer();
     // One reading per event second at 5× speed: 60 s of sending, the outage in the middle.
-    const readings: Reading[] = Array.from({ length: N }, (_, i) => ({ network: 'fault', node: String(i % 10), ts: T0 + i * 1_000, values: { temperature: i } }));
+    const readings: Reading[] = Array.from({ length: N }, (_, i) => ({
+      network: 'fault',
+      node: String(i % 10),
+      ts: T0 + i * 1_000,
+      values: { temperature: i },
+    }));
     const publishing = publishPaced(readings, { producer, topic, speed: 5, batchSize: 10 });
 
     await waitFor('the first readings to be consumed', () => consumed.size >= 40);
     const healthSeen = new Set<string>();
-    const watcher = setInterval(() => transport?.health().forEach((line) => healthSeen.add(line.replace(/ \(for \d+ s\)$/, ''))), 250);
+    const watcher = setInterval(
+      () => transport?.health().forEach((line) => healthSeen.add(line.replace(/ \(for \d+ s\)$/, ''))),
+      250,
+    );
     await kafka.stop();
     const stoppedAt = Date.now();
     await sleep(OUTAGE_MS);
@@ -74,7 +87,10 @@ describe('fault: Kafka stopped for 30 s (own broker)', () => {
     expect(result).toEqual({ sent: N, eventTs: T0 + (N - 1) * 1_000, done: true });
     expect([...consumed.keys()].sort((a, b) => a - b)).toEqual(readings.map((r) => r.ts));
     // The outage was visible (this is what makes /readyz answer 503).
-    expect([...healthSeen].some((line) => /^producer fault-|^consumer fault-group-/.test(line)), [...healthSeen].join('\n')).toBe(true);
+    expect(
+      [...healthSeen].some((line) => /^producer fault-|^consumer fault-group-/.test(line)),
+      [...healthSeen].join('\n'),
+    ).toBe(true);
 
     // The log itself: each reading exactly once (idempotent producer, retried batches not duplicated).
     const inLog = new Map<number, number>();
@@ -94,7 +110,9 @@ describe('fault: Kafka stopped for 30 s (own broker)', () => {
     await reader.close();
     const duplicates = [...inLog.values()].filter((count) => count > 1).length;
     const redelivered = [...consumed.values()].filter((count) => count > 1).length;
-    process.stderr.write(`[fault suite] kafka outage: down ${Math.round(downFor / 1000)} s; ${N} sent, ${consumed.size} consumed (${redelivered} redelivered), ${inLog.size} in the log, ${duplicates} duplicated; health lines seen: ${[...healthSeen].join(' | ')}\n`);
+    process.stderr.write(
+      `[fault suite] kafka outage: down ${Math.round(downFor / 1000)} s; ${N} sent, ${consumed.size} consumed (${redelivered} redelivered), ${inLog.size} in the log, ${duplicates} duplicated; health lines seen: ${[...healthSeen].join(' | ')}\n`,
+    );
     expect(inLog.size).toBe(N);
     expect(duplicates).toBe(0);
   });

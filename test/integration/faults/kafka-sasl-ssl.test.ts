@@ -22,8 +22,16 @@ describe('Kafka with SASL_SSL and client certificates', () => {
 
   beforeAll(async () => {
     certs = makeTestCerts();
-    const probeSsl = { ca: [readFileSync(certs.ca, 'utf8')], cert: readFileSync(certs.clientCert, 'utf8'), key: readFileSync(certs.clientKey, 'utf8') };
-    kafka = await ownKafka({ saslUsers: [ADMIN], tls: { keystore: certs.serverPem, truststore: certs.ca, clientAuth: true }, probeSsl });
+    const probeSsl = {
+      ca: [readFileSync(certs.ca, 'utf8')],
+      cert: readFileSync(certs.clientCert, 'utf8'),
+      key: readFileSync(certs.clientKey, 'utf8'),
+    };
+    kafka = await ownKafka({
+      saslUsers: [ADMIN],
+      tls: { keystore: certs.serverPem, truststore: certs.ca, clientAuth: true },
+      probeSsl,
+    });
     await kafka.start();
   });
 
@@ -37,13 +45,21 @@ describe('Kafka with SASL_SSL and client certificates', () => {
     const logger = createLogger('sasl-ssl', 'silent');
     const id = runId();
     const file = `${certs.dir}/config.json`;
-    const base = { kafka: { brokers: [kafka.address], clientId: `tls-${id}`, sasl: { mechanism: 'scram-sha-512', username: ADMIN.username, password: ADMIN.password } } };
+    const base = {
+      kafka: {
+        brokers: [kafka.address],
+        clientId: `tls-${id}`,
+        sasl: { mechanism: 'scram-sha-512', username: ADMIN.username, password: ADMIN.password },
+      },
+    };
     // A config file, as an operator would write one (kafka.ssl has no environment variable).
     const withTls = (ssl: unknown) => {
       writeFileSync(file, JSON.stringify({ ...base, kafka: { ...base.kafka, ssl } }));
       return loadConfig({ file, env: {} });
     };
-    const transport = createTransport(withTls({ ca: certs.ca, cert: certs.clientCert, key: certs.clientKey }), { logger });
+    const transport = createTransport(withTls({ ca: certs.ca, cert: certs.clientCert, key: certs.clientKey }), {
+      logger,
+    });
     open.push(transport);
     const topic = `tls.${id}`;
     await transport.ensureTopics([{ topic, partitions: 1 }]);
@@ -51,7 +67,12 @@ describe('Kafka with SASL_SSL and client certificates', () => {
     await producer.send(topic, [{ key: 'k', value: 'over SASL_SSL' }]);
     await producer.close();
     const got: string[] = [];
-    const subscription = await transport.subscribe({ groupId: `tls-${id}`, topics: [topic], fromBeginning: true, onBatch: async (batch) => void got.push(...batch.messages.map((m) => m.value.toString())) });
+    const subscription = await transport.subscribe({
+      groupId: `tls-${id}`,
+      topics: [topic],
+      fromBeginning: true,
+      onBatch: async (batch) => void got.push(...batch.messages.map((m) => m.value.toString())),
+    });
     for (let i = 0; i < 300 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
     await subscription.close();
     expect(got).toEqual(['over SASL_SSL']);

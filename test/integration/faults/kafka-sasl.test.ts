@@ -33,7 +33,15 @@ describe('Kafka with SASL', () => {
     const logger = createLogger('sasl', 'debug', { write: (line: string) => void lines.push(line) });
     const id = runId();
     for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512'] as const) {
-      const config = loadConfig({ env: { WSN_KAFKA_BROKERS: kafka.address, WSN_KAFKA_CLIENT_ID: `sasl-${mechanism}`, WSN_KAFKA_SASL_MECHANISM: mechanism, WSN_KAFKA_SASL_USERNAME: APP.username, WSN_KAFKA_SASL_PASSWORD: APP.password } });
+      const config = loadConfig({
+        env: {
+          WSN_KAFKA_BROKERS: kafka.address,
+          WSN_KAFKA_CLIENT_ID: `sasl-${mechanism}`,
+          WSN_KAFKA_SASL_MECHANISM: mechanism,
+          WSN_KAFKA_SASL_USERNAME: APP.username,
+          WSN_KAFKA_SASL_PASSWORD: APP.password,
+        },
+      });
       const transport = createTransport(config, { logger });
       open.push(transport);
       const topic = `sasl.${mechanism}.${id}`;
@@ -42,13 +50,28 @@ describe('Kafka with SASL', () => {
       await producer.send(topic, [{ key: 'k', value: `hello over ${mechanism}` }]);
       await producer.close();
       const got: string[] = [];
-      const subscription = await transport.subscribe({ groupId: `sasl-${mechanism}-${id}`, topics: [topic], fromBeginning: true, onBatch: async (batch) => void got.push(...batch.messages.map((m) => m.value.toString())) });
+      const subscription = await transport.subscribe({
+        groupId: `sasl-${mechanism}-${id}`,
+        topics: [topic],
+        fromBeginning: true,
+        onBatch: async (batch) => void got.push(...batch.messages.map((m) => m.value.toString())),
+      });
       for (let i = 0; i < 300 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
       await subscription.close();
       expect(got, mechanism).toEqual([`hello over ${mechanism}`]);
     }
 
-    const wrong = createTransport(loadConfig({ env: { WSN_KAFKA_BROKERS: kafka.address, WSN_KAFKA_SASL_MECHANISM: 'scram-sha-256', WSN_KAFKA_SASL_USERNAME: APP.username, WSN_KAFKA_SASL_PASSWORD: 'Wrong-Sasl-Pa55' } }), { logger });
+    const wrong = createTransport(
+      loadConfig({
+        env: {
+          WSN_KAFKA_BROKERS: kafka.address,
+          WSN_KAFKA_SASL_MECHANISM: 'scram-sha-256',
+          WSN_KAFKA_SASL_USERNAME: APP.username,
+          WSN_KAFKA_SASL_PASSWORD: 'Wrong-Sasl-Pa55',
+        },
+      }),
+      { logger },
+    );
     open.push(wrong);
     const started = Date.now();
     await expect(wrong.producer()).rejects.toThrow(/SASL|authentication/i);

@@ -51,7 +51,12 @@ async function own(kind: 'kafka' | 'alertmanager' | 'influxdb', options: OwnOpti
     WSN_INFLUX_PORT: String(await freePort()),
   };
   const config = loadConfig({ env });
-  const def = kind === 'kafka' ? kafkaService(config, options) : kind === 'influxdb' ? influxdbService(config, options) : alertmanagerService(config);
+  const def =
+    kind === 'kafka'
+      ? kafkaService(config, options)
+      : kind === 'influxdb'
+        ? influxdbService(config, options)
+        : alertmanagerService(config);
   const address = kind === 'kafka' ? def.address : `http://${def.address}`;
   return {
     config,
@@ -68,7 +73,8 @@ async function own(kind: 'kafka' | 'alertmanager' | 'influxdb', options: OwnOpti
   };
 }
 
-export const ownKafka = (options: Pick<OwnOptions, 'saslUsers' | 'tls' | 'probeSsl'> = {}): Promise<OwnService> => own('kafka', options);
+export const ownKafka = (options: Pick<OwnOptions, 'saslUsers' | 'tls' | 'probeSsl'> = {}): Promise<OwnService> =>
+  own('kafka', options);
 export const ownAlertmanager = (): Promise<OwnService> => own('alertmanager');
 /** With `auth`, the instance requires credentials (create its admin with createInfluxAdmin). */
 export const ownInfluxdb = (options: { auth?: boolean } = {}): Promise<OwnService> => own('influxdb', options);

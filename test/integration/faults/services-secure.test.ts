@@ -24,7 +24,11 @@ const INFLUX_PASSWORD = 'Secure-Influx-Pa55';
 
 function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/wsn-watch.mjs', ...args], { cwd: repoRoot, env: { ...process.env, ...env, WSN_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/wsn-watch.mjs', ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env, WSN_CONFIG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -84,7 +88,12 @@ describe('services up --secure', () => {
       await producer.send(`secure.${id}`, [{ key: 'k', value: 'secured' }]);
       await producer.close();
       const got: string[] = [];
-      const sub = await transport.subscribe({ groupId: `secure-${id}`, topics: [`secure.${id}`], fromBeginning: true, onBatch: async (b) => void got.push(...b.messages.map((m) => m.value.toString())) });
+      const sub = await transport.subscribe({
+        groupId: `secure-${id}`,
+        topics: [`secure.${id}`],
+        fromBeginning: true,
+        onBatch: async (b) => void got.push(...b.messages.map((m) => m.value.toString())),
+      });
       for (let i = 0; i < 300 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
       await sub.close();
       expect(got).toEqual(['secured']);
@@ -96,8 +105,14 @@ describe('services up --secure', () => {
     await plain.close().catch(() => undefined);
 
     const sink = new InfluxSink({ url: config.influx.url, database: 'wsn_secure', auth: config.influx, retries: 0 });
-    await sink.writePoints([{ measurement: 'reading', tags: { node: '1' }, fields: { temperature: 20 }, timestamp: Date.UTC(2026, 0, 1) }]);
-    expect((await sink.query<{ temperature: number }>('SELECT temperature FROM reading')).map((r) => r.temperature)).toEqual([20]);
-    await expect(new InfluxSink({ url: config.influx.url, database: 'wsn_secure', retries: 0 }).query('SELECT * FROM reading')).rejects.toThrow();
+    await sink.writePoints([
+      { measurement: 'reading', tags: { node: '1' }, fields: { temperature: 20 }, timestamp: Date.UTC(2026, 0, 1) },
+    ]);
+    expect(
+      (await sink.query<{ temperature: number }>('SELECT temperature FROM reading')).map((r) => r.temperature),
+    ).toEqual([20]);
+    await expect(
+      new InfluxSink({ url: config.influx.url, database: 'wsn_secure', retries: 0 }).query('SELECT * FROM reading'),
+    ).rejects.toThrow();
   });
 });

@@ -18,7 +18,11 @@ describe('foundation: Kafka admin and compacted topics', () => {
 
   beforeAll(async () => {
     const config = await requireServices();
-    kafka = new Kafka({ clientId: 'wsn-test-foundation-admin', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+    kafka = new Kafka({
+      clientId: 'wsn-test-foundation-admin',
+      brokers: config.kafka.brokers,
+      logLevel: logLevel.NOTHING,
+    });
     admin = kafka.admin();
     await admin.connect();
   });
@@ -44,7 +48,9 @@ describe('foundation: Kafka admin and compacted topics', () => {
       includeSynonyms: false,
       resources: [{ type: ConfigResourceTypes.TOPIC, name: compacted, configNames: ['cleanup.policy'] }],
     });
-    expect(described.resources[0].configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue).toBe('compact');
+    expect(described.resources[0].configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue).toBe(
+      'compact',
+    );
   });
 
   it('keeps keyed messages in key order on a compacted topic and reads the latest value per key', async () => {

@@ -13,10 +13,14 @@ const topic = `wsn.test.foundation.kcat.${id}`;
 /** Produces `key:value` lines with kcat and resolves when kcat has flushed and exited. */
 function kcatProduce(broker: string, lines: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const kcat = spawn('kcat', ['-b', broker, '-P', '-t', topic, '-K', '\t', '-c', String(lines.length)], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const kcat = spawn('kcat', ['-b', broker, '-P', '-t', topic, '-K', '\t', '-c', String(lines.length)], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     let stderr = '';
     kcat.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    kcat.once('error', (error) => reject(new Error(`kcat could not start (${error.message}); run scripts/install-system.sh`)));
+    kcat.once('error', (error) =>
+      reject(new Error(`kcat could not start (${error.message}); run scripts/install-system.sh`)),
+    );
     kcat.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`kcat exited with ${code}: ${stderr}`))));
     kcat.stdin.end(lines.map((line) => `${line}\n`).join(''));
   });
@@ -31,7 +35,11 @@ describe('foundation: kcat → kafkajs', () => {
   beforeAll(async () => {
     const config = await requireServices();
     broker = config.kafka.brokers[0];
-    kafka = new Kafka({ clientId: 'wsn-test-foundation-kcat', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+    kafka = new Kafka({
+      clientId: 'wsn-test-foundation-kcat',
+      brokers: config.kafka.brokers,
+      logLevel: logLevel.NOTHING,
+    });
     admin = kafka.admin();
     await admin.connect();
     await createTopicsAndWait(admin, [{ topic, numPartitions: 1 }]);
@@ -44,7 +52,12 @@ describe('foundation: kcat → kafkajs', () => {
   });
 
   it('reads a keyed JSON reading that kcat produced', async () => {
-    const sent: Reading = { network: 'foundation-test', node: 'mote-7', ts: Date.UTC(2004, 2, 1, 12, 0, 0), values: { temperature: 21.5 } };
+    const sent: Reading = {
+      network: 'foundation-test',
+      node: 'mote-7',
+      ts: Date.UTC(2004, 2, 1, 12, 0, 0),
+      values: { temperature: 21.5 },
+    };
     await kcatProduce(broker, [`${sent.node}\t${JSON.stringify(sent)}`]);
 
     consumer = kafka.consumer({ groupId: `wsn-test-foundation-kcat-${id}` });

@@ -97,9 +97,14 @@ describe('foundation: Kafka → consumer group → InfluxDB', () => {
     const committed = offsets[0].partitions.reduce((sum, p) => sum + Number(p.offset), 0);
     expect(committed).toBe(READINGS);
 
-    const rows = await influx.query<{ count: number }>('SELECT count("temperature") AS "count" FROM "reading"', { database });
+    const rows = await influx.query<{ count: number }>('SELECT count("temperature") AS "count" FROM "reading"', {
+      database,
+    });
     expect(rows[0].count).toBe(READINGS);
-    const perNode = await influx.query<{ count: number }>('SELECT count("humidity") AS "count" FROM "reading" GROUP BY "node"', { database });
+    const perNode = await influx.query<{ count: number }>(
+      'SELECT count("humidity") AS "count" FROM "reading" GROUP BY "node"',
+      { database },
+    );
     const groups = perNode.groups();
     expect(groups).toHaveLength(NODES);
     expect(groups.map((g) => g.rows[0].count)).toEqual(Array.from({ length: NODES }, () => READINGS / NODES));

@@ -18,7 +18,9 @@ import { waitFor } from '../../support/wait.ts';
 const T = 31_000;
 const T0 = Math.floor(Date.UTC(2025, 0, 1) / T) * T;
 const TICKS = 30;
-const config = loadConfig({ env: { ...process.env, WSN_NETWORK: 'itest', WSN_PARTITION_IDLE_MS: '5000', WSN_MAX_MESSAGE_BYTES: '2048' } });
+const config = loadConfig({
+  env: { ...process.env, WSN_NETWORK: 'itest', WSN_PARTITION_IDLE_MS: '5000', WSN_MAX_MESSAGE_BYTES: '2048' },
+});
 const nodes = Array.from({ length: 10 }, (_, i) => String(i + 1));
 const directory = new NodeDirectory({
   network: 'itest',
@@ -33,28 +35,57 @@ const clusterOf = (node: string): string => (Number(node) <= 5 ? 'north' : 'sout
 /** The 10 kinds of bad message used in turn, with the reason each must get. */
 const BAD: Array<{ code: RejectionCode; make: (i: number) => Buffer }> = [
   { code: 'malformed', make: (i) => Buffer.from(`{"node":"1","ts":${T0},"values":{"temperature":${i}`) },
-  { code: 'invalid', make: (i) => Buffer.from(JSON.stringify({ node: '1', ts: T0 + i, values: { temperature: 'hot' } })) },
+  {
+    code: 'invalid',
+    make: (i) => Buffer.from(JSON.stringify({ node: '1', ts: T0 + i, values: { temperature: 'hot' } })),
+  },
   { code: 'non_finite', make: (i) => Buffer.from(`{"node":"2","ts":${T0 + i},"values":{"temperature":1e999}}`) },
   { code: 'missing_timestamp', make: () => Buffer.from(JSON.stringify({ node: '3', values: { temperature: 20 } })) },
-  { code: 'unknown_node', make: (i) => Buffer.from(JSON.stringify({ node: `ghost-${i}`, ts: T0 + i, values: { temperature: 20 } })) },
-  { code: 'unknown_modality', make: (i) => Buffer.from(JSON.stringify({ node: '4', ts: T0 + i, values: { co2: 400 } })) },
-  { code: 'oversized', make: (i) => Buffer.from(JSON.stringify({ node: '5', ts: T0 + i, values: { temperature: 1 }, note: 'x'.repeat(3000) })) },
+  {
+    code: 'unknown_node',
+    make: (i) => Buffer.from(JSON.stringify({ node: `ghost-${i}`, ts: T0 + i, values: { temperature: 20 } })),
+  },
+  {
+    code: 'unknown_modality',
+    make: (i) => Buffer.from(JSON.stringify({ node: '4', ts: T0 + i, values: { co2: 400 } })),
+  },
+  {
+    code: 'oversized',
+    make: (i) =>
+      Buffer.from(JSON.stringify({ node: '5', ts: T0 + i, values: { temperature: 1 }, note: 'x'.repeat(3000) })),
+  },
   { code: 'malformed', make: () => Buffer.from([0x7b, 0xc3, 0x28, 0x7d]) },
   { code: 'non_finite', make: (i) => Buffer.from(`sensors,node=6 temperature=NaN ${(T0 + i) * 1_000_000}`) },
-  { code: 'bad_timestamp', make: (i) => Buffer.from(JSON.stringify({ node: '7', ts: 'last tuesday', values: { temperature: i } })) },
+  {
+    code: 'bad_timestamp',
+    make: (i) => Buffer.from(JSON.stringify({ node: '7', ts: 'last tuesday', values: { temperature: i } })),
+  },
 ];
-
 
 describe('ingest against the real Kafka', () => {
   const id = runId();
-  const topics: IngestTopicNames = { readings: `test.readings.${id}`, readingsDlq: `test.readings.dlq.${id}`, frames: `test.frames.${id}` };
-  const transport = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `itest-ingest-${id}`, retryBackoffMs: 100 });
-  const admin = new Kafka({ brokers: config.kafka.brokers, clientId: `itest-admin-${id}`, logLevel: logLevel.NOTHING }).admin();
+  const topics: IngestTopicNames = {
+    readings: `test.readings.${id}`,
+    readingsDlq: `test.readings.dlq.${id}`,
+    frames: `test.frames.${id}`,
+  };
+  const transport = new KafkaTransport({
+    brokers: config.kafka.brokers,
+    clientId: `itest-ingest-${id}`,
+    retryBackoffMs: 100,
+  });
+  const admin = new Kafka({
+    brokers: config.kafka.brokers,
+    clientId: `itest-admin-${id}`,
+    logLevel: logLevel.NOTHING,
+  }).admin();
   let service: IngestService | null = null;
 
   beforeAll(async () => {
     if (!(await probeKafka(config.kafka.brokers[0], 5_000))) {
-      throw new Error(`Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`);
+      throw new Error(
+        `Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`,
+      );
     }
     await admin.connect();
   });
@@ -89,9 +120,15 @@ describe('ingest against the real Kafka', () => {
         const temperature = Number((20 + k * 0.1 + Number(node)).toFixed(2));
         const humidity = 40 + k;
         valid.push({ node, tick: T0 + k * T, temperature, humidity });
-        const value = (k + Number(node)) % 2 === 0
-          ? JSON.stringify({ network: 'itest', node, ts: new Date(ts).toISOString(), values: { temperature, humidity } })
-          : `sensors,network=itest,node=${node} temperature=${temperature},humidity=${humidity}i ${ts}000000`;
+        const value =
+          (k + Number(node)) % 2 === 0
+            ? JSON.stringify({
+                network: 'itest',
+                node,
+                ts: new Date(ts).toISOString(),
+                values: { temperature, humidity },
+              })
+            : `sensors,network=itest,node=${node} temperature=${temperature},humidity=${humidity}i ${ts}000000`;
         stream.push({ key: node, value });
         // about 3.3 bad messages per valid one
         for (let j = 0; j < 4 && bad < 1_000; j++, bad++) {
@@ -105,7 +142,15 @@ describe('ingest against the real Kafka', () => {
     }
     expect(bad).toBe(1_000);
     // One reading past the end moves the watermark over the last tick.
-    stream.push({ key: '1', value: JSON.stringify({ network: 'itest', node: '1', ts: T0 + (TICKS + 3) * T, values: { temperature: 0, humidity: 0 } }) });
+    stream.push({
+      key: '1',
+      value: JSON.stringify({
+        network: 'itest',
+        node: '1',
+        ts: T0 + (TICKS + 3) * T,
+        values: { temperature: 0, humidity: 0 },
+      }),
+    });
 
     const producer = await transport.producer();
     for (let i = 0; i < stream.length; i += 200) await producer.send(topics.readings, stream.slice(i, i + 200));
@@ -153,7 +198,12 @@ describe('ingest against the real Kafka', () => {
       const frame = frames.get(`${clusterOf(r.node)}@${r.tick}`);
       expect(frame, `${r.node}@${r.tick}`).toBeDefined();
       const node = frame?.nodes.find((n) => n.node === r.node);
-      expect(node, `${r.node}@${r.tick}`).toEqual({ node: r.node, values: { humidity: r.humidity, temperature: r.temperature }, staleTicks: 0, silent: false });
+      expect(node, `${r.node}@${r.tick}`).toEqual({
+        node: r.node,
+        values: { humidity: r.humidity, temperature: r.temperature },
+        staleTicks: 0,
+        silent: false,
+      });
     }
     for (const frame of frames.values()) {
       expect(frame.network).toBe('itest');

@@ -20,21 +20,34 @@ import { waitFor } from '../../support/wait.ts';
 const T = 31_000;
 const config = loadConfig({ env: { ...process.env, WSN_NETWORK: 'restart', WSN_PARTITION_IDLE_MS: '1000' } });
 
-
 describe('ingest restart against the real Kafka', () => {
   const id = runId();
-  const topics: IngestTopicNames = { readings: `test.readings.${id}`, readingsDlq: `test.readings.dlq.${id}`, frames: `test.frames.${id}` };
-  const admin = new Kafka({ brokers: config.kafka.brokers, clientId: `itest-admin-${id}`, logLevel: logLevel.NOTHING }).admin();
+  const topics: IngestTopicNames = {
+    readings: `test.readings.${id}`,
+    readingsDlq: `test.readings.dlq.${id}`,
+    frames: `test.frames.${id}`,
+  };
+  const admin = new Kafka({
+    brokers: config.kafka.brokers,
+    clientId: `itest-admin-${id}`,
+    logLevel: logLevel.NOTHING,
+  }).admin();
   const transports: KafkaTransport[] = [];
   const transport = (): KafkaTransport => {
-    const t = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `itest-restart-${id}`, retryBackoffMs: 100 });
+    const t = new KafkaTransport({
+      brokers: config.kafka.brokers,
+      clientId: `itest-restart-${id}`,
+      retryBackoffMs: 100,
+    });
     transports.push(t);
     return t;
   };
 
   beforeAll(async () => {
     if (!(await probeKafka(config.kafka.brokers[0], 5_000))) {
-      throw new Error(`Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`);
+      throw new Error(
+        `Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`,
+      );
     }
     await admin.connect();
   });
@@ -46,7 +59,14 @@ describe('ingest restart against the real Kafka', () => {
   });
 
   it('stops gracefully and resumes from its checkpoint and committed offsets: no tick lost, repeated frames identical', async () => {
-    const simulation = new Simulation({ nodes: 12, seed: 9, network: 'restart', tickMs: T, startTs: 56_000_000 * T, lossRate: 0.05 });
+    const simulation = new Simulation({
+      nodes: 12,
+      seed: 9,
+      network: 'restart',
+      tickMs: T,
+      startTs: 56_000_000 * T,
+      lossRate: 0.05,
+    });
     const directory = new NodeDirectory({
       network: 'restart',
       version: 'restart-v1',
@@ -58,7 +78,16 @@ describe('ingest restart against the real Kafka', () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'wsn-ingest-restart-'));
     const groupId = `itest-restart-${id}`;
     const start = () =>
-      startIngestService({ config, transport: transport(), directory, checkpoints: new FileCheckpointStore(stateDir, 'restart', groupId), logger: createLogger('t', 'silent'), http: false, groupId, topics });
+      startIngestService({
+        config,
+        transport: transport(),
+        directory,
+        checkpoints: new FileCheckpointStore(stateDir, 'restart', groupId),
+        logger: createLogger('t', 'silent'),
+        http: false,
+        groupId,
+        topics,
+      });
 
     const frames = new Map<string, string>();
     const conflicts: string[] = [];
@@ -90,7 +119,11 @@ describe('ingest restart against the real Kafka', () => {
     await first.stop();
 
     // … rounds 30–59 to the second, which restores the first one's state.
-    const rest = { [Symbol.iterator]: function* () { for (let k = 30; k < 60; k++) yield* simulation.round(k).sort((x, y) => x.ts - y.ts); } };
+    const rest = {
+      [Symbol.iterator]: function* () {
+        for (let k = 30; k < 60; k++) yield* simulation.round(k).sort((x, y) => x.ts - y.ts);
+      },
+    };
     await publishPaced(rest, { producer, topic: topics.readings, speed: Infinity });
     const second = await start();
     await waitFor('frames of 57 ticks', () => frames.size >= 2 * 57);

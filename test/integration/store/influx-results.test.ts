@@ -28,14 +28,24 @@ function batchAt(tickIndex: number): ResultBatch {
   return {
     frames: batch.frames.map((f) => ({ ...f, network })),
     scores: batch.scores.map((s) => ({ ...s, network })),
-    alerts: batch.alerts.map((a) => ({ ...a, network, id: `${network}/${a.cluster}/${a.node}`, dashboardUrl: `http://127.0.0.1:8080/node/${network}/${a.node}` })),
+    alerts: batch.alerts.map((a) => ({
+      ...a,
+      network,
+      id: `${network}/${a.cluster}/${a.node}`,
+      dashboardUrl: `http://127.0.0.1:8080/node/${network}/${a.node}`,
+    })),
   };
 }
 
 describe('dashboard results from InfluxDB and Alertmanager', () => {
   const sink = new InfluxSink({ url: config.influx.url, database, retries: 1 });
   const alertmanager = new AlertmanagerRoute({ url: config.alertmanager.url });
-  const results = new InfluxDashboardResults({ url: config.influx.url, database, alertmanagerUrl: config.alertmanager.url, pollMs: 3_600_000 });
+  const results = new InfluxDashboardResults({
+    url: config.influx.url,
+    database,
+    alertmanagerUrl: config.alertmanager.url,
+    pollMs: 3_600_000,
+  });
   let alert: Alert;
   let server: DashboardServer;
 
@@ -58,7 +68,12 @@ describe('dashboard results from InfluxDB and Alertmanager', () => {
     expect(await results.networks()).toEqual([network]);
     const view = await results.topology(network);
     expect(view?.nodes).toHaveLength(LAB_TOPOLOGY.nodes.length);
-    expect(view?.nodes.find((n) => n.node === ANOMALOUS_NODE)).toEqual({ node: ANOMALOUS_NODE, cluster: 'c2', x: 16, y: 7 });
+    expect(view?.nodes.find((n) => n.node === ANOMALOUS_NODE)).toEqual({
+      node: ANOMALOUS_NODE,
+      cluster: 'c2',
+      x: 16,
+      y: 7,
+    });
     expect(await results.topology('elsewhere')).toBeUndefined();
   });
 
@@ -71,7 +86,12 @@ describe('dashboard results from InfluxDB and Alertmanager', () => {
     const node = c2.nodes.find((n) => n.node === ANOMALOUS_NODE)!;
     expect(node).toMatchObject({ isAnomaly: true });
     expect(node.probability).toBeCloseTo(0.94, 6);
-    expect(scores.flatMap((s) => s.nodes).filter((n) => n.isAnomaly).map((n) => n.node)).toEqual([ANOMALOUS_NODE]);
+    expect(
+      scores
+        .flatMap((s) => s.nodes)
+        .filter((n) => n.isAnomaly)
+        .map((n) => n.node),
+    ).toEqual([ANOMALOUS_NODE]);
   });
 
   it("reads a node's history: measured values joined with the reconstruction, oldest first", async () => {
@@ -79,17 +99,30 @@ describe('dashboard results from InfluxDB and Alertmanager', () => {
     expect(samples).toHaveLength(20);
     expect(samples[0].tick).toBe(T0 + 40 * TICK_MS);
     expect(samples[19].tick).toBe(T0 + 59 * TICK_MS);
-    const expected = batchAt(59).frames.find((f) => f.cluster === 'c2')!.nodes.find((n) => n.node === ANOMALOUS_NODE)!;
+    const expected = batchAt(59)
+      .frames.find((f) => f.cluster === 'c2')!
+      .nodes.find((n) => n.node === ANOMALOUS_NODE)!;
     expect(samples[19].values.temperature).toBeCloseTo(expected.values.temperature!, 9);
     expect(Object.keys(samples[19].reconstruction).sort()).toEqual(['humidity', 'light', 'temperature', 'voltage']);
     expect(samples[19].values.temperature! - samples[19].reconstruction.temperature!).toBeGreaterThan(5);
-    expect(samples.filter((s) => s.isAnomaly).map((s) => s.tick)).toEqual([50, 51, 52, 53, 54, 55, 56, 57, 58, 59].map((i) => T0 + i * TICK_MS));
+    expect(samples.filter((s) => s.isAnomaly).map((s) => s.tick)).toEqual(
+      [50, 51, 52, 53, 54, 55, 56, 57, 58, 59].map((i) => T0 + i * TICK_MS),
+    );
   });
 
   it('reads the firing alert back from Alertmanager', async () => {
     const alerts = await results.alerts(network);
     expect(alerts).toEqual([
-      expect.objectContaining({ id: alert.id, kind: 'anomaly', status: 'firing', node: ANOMALOUS_NODE, cluster: 'c2', modality: 'temperature', startsAt: alert.startsAt, dashboardUrl: alert.dashboardUrl }),
+      expect.objectContaining({
+        id: alert.id,
+        kind: 'anomaly',
+        status: 'firing',
+        node: ANOMALOUS_NODE,
+        cluster: 'c2',
+        modality: 'temperature',
+        startsAt: alert.startsAt,
+        dashboardUrl: alert.dashboardUrl,
+      }),
     ]);
     expect(alerts[0].probability).toBeCloseTo(0.94, 4);
   });

@@ -18,7 +18,12 @@ const frame = (tick: number): Frame => ({
   cluster: 'c1',
   tick,
   topologyVersion: 'v1',
-  nodes: nodes.map((node, i) => ({ node, values: { temperature: 20 + i, humidity: i === 2 ? null : 40 }, staleTicks: 0, silent: false })),
+  nodes: nodes.map((node, i) => ({
+    node,
+    values: { temperature: 20 + i, humidity: i === 2 ? null : 40 },
+    staleTicks: 0,
+    silent: false,
+  })),
 });
 
 const score = (tick: number): ClusterScore => ({
@@ -60,7 +65,18 @@ describe('InfluxSink against a real InfluxDB', () => {
       frames: ticks.map(frame),
       scores: ticks.map(score),
       alerts: [],
-      pipeline: { network: 'lab', source: 'test', time: ticks[9], frames: 10, skippedFrames: 0, clusters: 1, batchMs: 5, modelMs: 2, framesPerSecond: 2000, eventLagMs: 1 },
+      pipeline: {
+        network: 'lab',
+        source: 'test',
+        time: ticks[9],
+        frames: 10,
+        skippedFrames: 0,
+        clusters: 1,
+        batchMs: 5,
+        modelMs: 2,
+        framesPerSecond: 2000,
+        eventLagMs: 1,
+      },
     });
     expect(await count('anomaly', 'probability')).toBe(30);
     expect(await count('system', 'probability')).toBe(10);

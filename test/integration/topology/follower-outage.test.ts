@@ -55,7 +55,13 @@ describe('topology follower across a broker outage (own broker)', () => {
 
   beforeAll(async () => {
     const [kafkaPort, kafkaControllerPort] = [await freePort(), await freePort()];
-    const config = loadConfig({ env: { WSN_STATE_DIR: stateDir, WSN_KAFKA_PORT: String(kafkaPort), WSN_KAFKA_CONTROLLER_PORT: String(kafkaControllerPort) } });
+    const config = loadConfig({
+      env: {
+        WSN_STATE_DIR: stateDir,
+        WSN_KAFKA_PORT: String(kafkaPort),
+        WSN_KAFKA_CONTROLLER_PORT: String(kafkaControllerPort),
+      },
+    });
     broker = `127.0.0.1:${kafkaPort}`;
     launch = await kafkaService(config).prepare(() => undefined);
     await startBroker();
@@ -75,7 +81,13 @@ describe('topology follower across a broker outage (own broker)', () => {
     const first = await publisher.publish(topology);
     await publisher.disconnect();
 
-    follower = new TopologyFollower({ brokers: [broker], network: 'outage', logger, restartBackoffMs: 500, maxRestartBackoffMs: 2_000 });
+    follower = new TopologyFollower({
+      brokers: [broker],
+      network: 'outage',
+      logger,
+      restartBackoffMs: 500,
+      maxRestartBackoffMs: 2_000,
+    });
     await follower.start();
     await follower.waitFor((_t, v) => v === first.version, 90_000);
     expect(follower.health()).toMatchObject({ following: true, reason: null });
@@ -101,6 +113,8 @@ describe('topology follower across a broker outage (own broker)', () => {
     expect(second.version).not.toBe(first.version);
     const applied = await follower.waitFor((_t, v) => v === second.version, 90_000);
     expect(applied.network.graph.hasNode('5')).toBe(false);
-    process.stderr.write(`follower-outage: outage noticed after ${noticed} ms (${outageReason}); consumer recreated by the follower ${follower.health().restarts} time(s)\n`);
+    process.stderr.write(
+      `follower-outage: outage noticed after ${noticed} ms (${outageReason}); consumer recreated by the follower ${follower.health().restarts} time(s)\n`,
+    );
   }, 900_000);
 });

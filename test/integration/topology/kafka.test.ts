@@ -10,7 +10,14 @@ import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../common/config.ts';
 import { applyChange, createTopology, exportClusters, loadTopology, type Topology } from '../../../topology/index.ts';
-import { cleanupPolicy, createKafka, ensureTopologyTopic, readTopologyRecords, TopologyFollower, TopologyPublisher } from '../../../topology/kafka.ts';
+import {
+  cleanupPolicy,
+  createKafka,
+  ensureTopologyTopic,
+  readTopologyRecords,
+  TopologyFollower,
+  TopologyPublisher,
+} from '../../../topology/kafka.ts';
 import { createTopicsAndWait } from '../../../transport/kafka-topics.ts';
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../..');
@@ -48,7 +55,9 @@ describe('topology on Kafka', () => {
     const scratch = `wsn.topology.it-${randomUUID().slice(0, 8)}`;
     try {
       expect((await cleanupPolicy(admin, TOPIC)).split(',')).toContain('compact');
-      await createTopicsAndWait(admin, [{ topic: scratch, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] }]);
+      await createTopicsAndWait(admin, [
+        { topic: scratch, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] },
+      ]);
       expect(await cleanupPolicy(admin, scratch)).toBe('delete');
       await ensureTopologyTopic(kafka, scratch);
       expect((await cleanupPolicy(admin, scratch)).split(',')).toContain('compact');
@@ -73,7 +82,10 @@ describe('topology on Kafka', () => {
     const seen = await follower.waitFor((_t, v) => v === first.version, 90_000);
     sameTopology(topology, seen);
 
-    applyChange(topology, { kind: 'join', node: { id: '55', x: 20, y: 10, modalities: ['temperature', 'voltage'], status: 'active' } });
+    applyChange(topology, {
+      kind: 'join',
+      node: { id: '55', x: 20, y: 10, modalities: ['temperature', 'voltage'], status: 'active' },
+    });
     applyChange(topology, { kind: 'leave', id: '5' });
     applyChange(topology, { kind: 'status', id: '18', status: 'silent' });
     const second = await publisher.publish(topology);

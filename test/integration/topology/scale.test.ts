@@ -18,7 +18,13 @@ const NODES = 20_000;
 function randomNodes(n: number, seed: number): SensorNode[] {
   const rng = createRng(seed);
   const side = Math.sqrt(n) * 10;
-  return Array.from({ length: n }, (_, i) => ({ id: String(i), x: rng.next() * side, y: rng.next() * side, modalities: ['temperature'], status: 'active' as const }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: String(i),
+    x: rng.next() * side,
+    y: rng.next() * side,
+    modalities: ['temperature'],
+    status: 'active' as const,
+  }));
 }
 
 describe(`topology of ${NODES.toLocaleString('en-US')} nodes on Kafka`, () => {
@@ -45,7 +51,10 @@ describe(`topology of ${NODES.toLocaleString('en-US')} nodes on Kafka`, () => {
   });
 
   it('publishes in several requests, a follower rebuilds it, and a change goes out as a small delta', async () => {
-    const topology = createTopology(randomNodes(NODES, 17), { edgeRule: { knn: 4 }, cluster: { maxSize: 64, seed: 1 } });
+    const topology = createTopology(randomNodes(NODES, 17), {
+      edgeRule: { knn: 4 },
+      cluster: { maxSize: 64, seed: 1 },
+    });
     const progress: number[] = [];
     publisher = new TopologyPublisher({ brokers, network, topic, onProgress: (sent) => progress.push(sent) });
     await publisher.connect();
@@ -60,7 +69,10 @@ describe(`topology of ${NODES.toLocaleString('en-US')} nodes on Kafka`, () => {
     expect(seen.network.graph.order).toBe(NODES);
     expect(exportClusters(seen)).toEqual(exportClusters(topology));
 
-    applyChange(topology, { kind: 'join', node: { id: 'new-1', x: 5, y: 5, modalities: ['temperature'], status: 'active' } });
+    applyChange(topology, {
+      kind: 'join',
+      node: { id: 'new-1', x: 5, y: 5, modalities: ['temperature'], status: 'active' },
+    });
     applyChange(topology, { kind: 'leave', id: '7' });
     const second = await publisher.publish(topology);
     expect(second.version).not.toBe(first.version);

@@ -12,11 +12,17 @@ describe('a keyed table on a compacted Kafka topic', () => {
   const topic = `test.table.${id}`;
   const writer = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `test-table-w-${id}` });
   const reader = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `test-table-r-${id}` });
-  const admin = new Kafka({ brokers: config.kafka.brokers, clientId: `test-table-admin-${id}`, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({
+    brokers: config.kafka.brokers,
+    clientId: `test-table-admin-${id}`,
+    logLevel: logLevel.NOTHING,
+  }).admin();
 
   beforeAll(async () => {
     if (!(await probeKafka(config.kafka.brokers[0], 5_000))) {
-      throw new Error(`Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`);
+      throw new Error(
+        `Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`,
+      );
     }
     await admin.connect();
   });
@@ -41,12 +47,18 @@ describe('a keyed table on a compacted Kafka topic', () => {
     ]);
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
     expect(metadata.topics[0].partitions).toHaveLength(3);
-    const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: topic, configNames: ['cleanup.policy'] }] });
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2, name: topic, configNames: ['cleanup.policy'] }],
+    });
     expect(configs.resources[0].configEntries[0].configValue).toBe('compact');
 
     const other = reader.table({ topic, partitions: 3 });
     const seen = await other.readToEnd();
-    expect(Object.fromEntries([...seen].map(([key, value]) => [key, value.toString('utf8')]))).toEqual({ a: 'a2', c: 'c1' });
+    expect(Object.fromEntries([...seen].map(([key, value]) => [key, value.toString('utf8')]))).toEqual({
+      a: 'a2',
+      c: 'c1',
+    });
 
     // A write made after the first read is seen by the next one.
     await table.put([{ key: 'd', value: 'd1' }]);

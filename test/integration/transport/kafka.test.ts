@@ -10,20 +10,33 @@ import { waitFor } from '../../support/wait.ts';
 
 const config = loadConfig();
 
-
 describe('KafkaTransport against the real broker', () => {
   const id = runId();
   const topic = `test.transport.${id}`;
   const compacted = `test.transport.compact.${id}`;
-  const transport = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `test-${id}`, retryBackoffMs: 100, sessionTimeoutMs: 10_000 });
-  const admin = new Kafka({ brokers: config.kafka.brokers, clientId: `test-admin-${id}`, logLevel: logLevel.NOTHING }).admin();
+  const transport = new KafkaTransport({
+    brokers: config.kafka.brokers,
+    clientId: `test-${id}`,
+    retryBackoffMs: 100,
+    sessionTimeoutMs: 10_000,
+  });
+  const admin = new Kafka({
+    brokers: config.kafka.brokers,
+    clientId: `test-admin-${id}`,
+    logLevel: logLevel.NOTHING,
+  }).admin();
 
   beforeAll(async () => {
     if (!(await probeKafka(config.kafka.brokers[0], 5_000))) {
-      throw new Error(`Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`);
+      throw new Error(
+        `Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`,
+      );
     }
     await admin.connect();
-    await transport.ensureTopics([{ topic, partitions: 3 }, { topic: compacted, partitions: 1, compact: true }]);
+    await transport.ensureTopics([
+      { topic, partitions: 3 },
+      { topic: compacted, partitions: 1, compact: true },
+    ]);
   });
 
   afterAll(async () => {
@@ -33,17 +46,35 @@ describe('KafkaTransport against the real broker', () => {
   });
 
   it('creates topics with their partitions and cleanup.policy=compact, and is idempotent', async () => {
-    await transport.ensureTopics([{ topic, partitions: 3 }, { topic: compacted, partitions: 1, compact: true }]);
+    await transport.ensureTopics([
+      { topic, partitions: 3 },
+      { topic: compacted, partitions: 1, compact: true },
+    ]);
     const metadata = await admin.fetchTopicMetadata({ topics: [topic, compacted] });
     expect(metadata.topics.find((t) => t.name === topic)?.partitions.length).toBe(3);
-    const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: compacted, configNames: ['cleanup.policy'] }] });
-    expect(configs.resources[0].configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue).toBe('compact');
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2, name: compacted, configNames: ['cleanup.policy'] }],
+    });
+    expect(configs.resources[0].configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue).toBe(
+      'compact',
+    );
   });
 
   it('produces keyed messages, consumes them in a group, redelivers a failed batch and commits only after success', async () => {
     const producer = await transport.producer();
     const keys = ['node-1', 'node-2', 'node-3', 'node-4', 'node-5', 'node-6'];
-    await producer.send(topic, keys.flatMap((key) => [1, 2, 3].map((n) => ({ key, value: `${key}:${n}`, headers: { n: String(n) }, timestamp: 1_700_000_000_000 + n }))));
+    await producer.send(
+      topic,
+      keys.flatMap((key) =>
+        [1, 2, 3].map((n) => ({
+          key,
+          value: `${key}:${n}`,
+          headers: { n: String(n) },
+          timestamp: 1_700_000_000_000 + n,
+        })),
+      ),
+    );
 
     const groupId = `test-group-${id}`;
     const received: IncomingMessage[] = [];
@@ -70,7 +101,9 @@ describe('KafkaTransport against the real broker', () => {
 
     expect(assignment[topic]?.sort()).toEqual([0, 1, 2]);
     // every message exactly once after the redelivery (none lost with the failed batch)
-    expect(received.map((m) => m.value.toString()).sort()).toEqual(keys.flatMap((k) => [1, 2, 3].map((n) => `${k}:${n}`)).sort());
+    expect(received.map((m) => m.value.toString()).sort()).toEqual(
+      keys.flatMap((k) => [1, 2, 3].map((n) => `${k}:${n}`)).sort(),
+    );
     expect(Math.max(...attemptsByPartition.values())).toBeGreaterThanOrEqual(2);
     for (const m of received) {
       expect(m.partition).toBe(partitionForKey(m.key as string, 3)); // same partitioner as the in-process transport
@@ -93,12 +126,22 @@ describe('KafkaTransport against the real broker', () => {
     const producer = await transport.producer();
     await producer.send(topic, [{ key: 'r', value: 'before' }]);
     const first: string[] = [];
-    const s1 = await transport.subscribe({ groupId, topics: [topic], fromBeginning: true, onBatch: async (b) => void first.push(...b.messages.map((m) => m.value.toString())) });
+    const s1 = await transport.subscribe({
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      onBatch: async (b) => void first.push(...b.messages.map((m) => m.value.toString())),
+    });
     await waitFor('first run', () => first.includes('before'));
     await s1.close();
     await producer.send(topic, [{ key: 'r', value: 'after' }]);
     const second: string[] = [];
-    const s2 = await transport.subscribe({ groupId, topics: [topic], fromBeginning: true, onBatch: async (b) => void second.push(...b.messages.map((m) => m.value.toString())) });
+    const s2 = await transport.subscribe({
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      onBatch: async (b) => void second.push(...b.messages.map((m) => m.value.toString())),
+    });
     await waitFor('second run', () => second.includes('after'));
     await s2.close();
     await producer.close();

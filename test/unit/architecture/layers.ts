@@ -33,7 +33,9 @@ const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)'(\.{1,2}\/[^']+)'/
 
 /** The repository paths a file imports through relative specifiers (static, re-exports and dynamic). */
 export function relativeImports(file: string, source: string): string[] {
-  return [...source.matchAll(SPECIFIER)].map((match) => path.posix.normalize(path.posix.join(path.posix.dirname(file), match[1])));
+  return [...source.matchAll(SPECIFIER)].map((match) =>
+    path.posix.normalize(path.posix.join(path.posix.dirname(file), match[1])),
+  );
 }
 
 /** One message per import of a folder from a higher layer. */

@@ -26,18 +26,33 @@ describe('loadConfig', () => {
   it('leaves detector.threshold unset by default (the model’s stored threshold applies) and defaults the hysteresis and catch-up keys', () => {
     const config = loadConfig({ env: {} });
     expect(config.detector.threshold).toBeUndefined();
-    expect(config.detector).toMatchObject({ alertAfterTicks: 2, resolveAfterTicks: 10, resolveRatio: 0.5, localizationRatio: 0.5 });
+    expect(config.detector).toMatchObject({
+      alertAfterTicks: 2,
+      resolveAfterTicks: 10,
+      resolveRatio: 0.5,
+      localizationRatio: 0.5,
+    });
     expect(config.ingest.maxCatchUpMs).toBe(24 * 3600_000);
-    expect(loadConfig({ env: { WSN_THRESHOLD: '0.3', WSN_MAX_CATCH_UP_MS: '60000' } })).toMatchObject({ detector: { threshold: 0.3 }, ingest: { maxCatchUpMs: 60_000 } });
+    expect(loadConfig({ env: { WSN_THRESHOLD: '0.3', WSN_MAX_CATCH_UP_MS: '60000' } })).toMatchObject({
+      detector: { threshold: 0.3 },
+      ingest: { maxCatchUpMs: 60_000 },
+    });
   });
 
   it('configOrigin names the layer that set a key', () => {
     const file = tempConfig({ detector: { threshold: 0.4 } });
     expect(configOrigin('detector.threshold', { env: {} })).toEqual({ kind: 'default' });
     expect(configOrigin('detector.threshold', { env: {}, file })).toEqual({ kind: 'file', file });
-    expect(configOrigin('detector.threshold', { env: { WSN_THRESHOLD: '0.3' }, file })).toEqual({ kind: 'environment', name: 'WSN_THRESHOLD' });
-    expect(configOrigin('detector.threshold', { env: { WSN_THRESHOLD: '0.3' }, file, flags: { 'detector.threshold': 0.2 } })).toEqual({ kind: 'flag' });
-    expect(configOrigin('detector.threshold', { env: {}, flags: { 'detector.threshold': undefined } })).toEqual({ kind: 'default' });
+    expect(configOrigin('detector.threshold', { env: { WSN_THRESHOLD: '0.3' }, file })).toEqual({
+      kind: 'environment',
+      name: 'WSN_THRESHOLD',
+    });
+    expect(
+      configOrigin('detector.threshold', { env: { WSN_THRESHOLD: '0.3' }, file, flags: { 'detector.threshold': 0.2 } }),
+    ).toEqual({ kind: 'flag' });
+    expect(configOrigin('detector.threshold', { env: {}, flags: { 'detector.threshold': undefined } })).toEqual({
+      kind: 'default',
+    });
   });
 
   it('applies defaults < file < environment < flags', () => {
@@ -75,7 +90,9 @@ describe('configuration docs', () => {
   });
 
   it('describes every key', () => {
-    const missing = configKeys().filter((k) => !CONFIG_DESCRIPTIONS[k.key]).map((k) => k.key);
+    const missing = configKeys()
+      .filter((k) => !CONFIG_DESCRIPTIONS[k.key])
+      .map((k) => k.key);
     expect(missing).toEqual([]);
   });
 

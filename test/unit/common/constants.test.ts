@@ -9,9 +9,15 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 
 /** Source lines that spell a partition count as a number instead of importing it. */
 function partitionLiterals(): string[] {
-  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts'], { cwd: repoRoot, encoding: 'utf8' })
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  })
     .split('\n')
-    .filter((file) => file !== '' && !file.startsWith('test/') && !file.startsWith('bench/') && file !== 'common/constants.ts');
+    .filter(
+      (file) =>
+        file !== '' && !file.startsWith('test/') && !file.startsWith('bench/') && file !== 'common/constants.ts',
+    );
   // A topic's partition count written as a number above 1 (single-partition topics are a design choice, not a shared count).
   const literal = /\b(?:num)?partitions:\s*(?:[^,}]*\?\?\s*)?([2-9]|\d{2,})\b/i;
   return files.flatMap((file) =>

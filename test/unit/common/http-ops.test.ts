@@ -5,7 +5,12 @@ import { startOpsServer } from '../../../common/http.ts';
 describe('ops server readiness and bind address', () => {
   it('answers /readyz 503 with the lines of what is down, 200 once nothing is', async () => {
     let problems = ['consumer wsn-ingest: crashed (connect ECONNREFUSED); rebuilding it (for 12 s)'];
-    const server = await startOpsServer({ port: 0, registry: new Registry(), ready: () => true, problems: () => problems });
+    const server = await startOpsServer({
+      port: 0,
+      registry: new Registry(),
+      ready: () => true,
+      problems: () => problems,
+    });
     try {
       const down = await fetch(`http://127.0.0.1:${server.port}/readyz`);
       expect(down.status).toBe(503);

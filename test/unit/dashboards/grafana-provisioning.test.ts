@@ -16,7 +16,8 @@ const grafanaDir = path.join(repoRoot, 'dashboards/grafana');
 async function committedDashboards(): Promise<Record<string, string>> {
   const dir = path.join(grafanaDir, 'dashboards');
   const out: Record<string, string> = {};
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.json')).sort()) out[file] = await readFile(path.join(dir, file), 'utf8');
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.json')).sort())
+    out[file] = await readFile(path.join(dir, file), 'utf8');
   return out;
 }
 
@@ -31,13 +32,17 @@ describe('Grafana dashboards', () => {
     const files = await committedDashboards();
     expect(Object.keys(files)).toEqual(Object.keys(DASHBOARDS).sort());
     for (const [file, dashboard] of Object.entries(DASHBOARDS)) {
-      expect(files[file], `${file} is stale: run npx tsx dashboards/grafana/build/generate.ts`).toBe(renderDashboard(dashboard));
+      expect(files[file], `${file} is stale: run npx tsx dashboards/grafana/build/generate.ts`).toBe(
+        renderDashboard(dashboard),
+      );
     }
   });
 
   it('alert rules are committed exactly as generated from dashboards/grafana/build/alert-rules.ts', async () => {
     const committed = await readFile(path.join(grafanaDir, 'provisioning/alerting/wsn-rules.yml'), 'utf8');
-    expect(committed, 'wsn-rules.yml is stale: run npx tsx dashboards/grafana/build/generate.ts').toBe(renderAlertRules());
+    expect(committed, 'wsn-rules.yml is stale: run npx tsx dashboards/grafana/build/generate.ts').toBe(
+      renderAlertRules(),
+    );
   });
 
   it("type-check against @grafana/schema's Dashboard", async () => {
@@ -47,7 +52,11 @@ describe('Grafana dashboards', () => {
 
   it('the schema check rejects malformed dashboards and panel options, naming the panel', () => {
     const broken = {
-      'wrong-type.json': JSON.stringify({ title: 'x', schemaVersion: 39, panels: [{ type: 'stat', gridPos: { x: 'left', y: 0, w: 4, h: 4 } }] }),
+      'wrong-type.json': JSON.stringify({
+        title: 'x',
+        schemaVersion: 39,
+        panels: [{ type: 'stat', gridPos: { x: 'left', y: 0, w: 4, h: 4 } }],
+      }),
       'unknown-key.json': JSON.stringify({ title: 'x', schemaVersion: 39, refreshEvery: '5s' }),
       'no-version.json': JSON.stringify({ title: 'x' }),
       'bad-options.json': JSON.stringify({
@@ -55,7 +64,11 @@ describe('Grafana dashboards', () => {
         schemaVersion: 39,
         panels: [
           { type: 'stat', title: 'S', options: { colorMode: 'rainbow' } },
-          { type: 'timeseries', title: 'T', fieldConfig: { defaults: { custom: { lineWidth: 'thick' } }, overrides: [] } },
+          {
+            type: 'timeseries',
+            title: 'T',
+            fieldConfig: { defaults: { custom: { lineWidth: 'thick' } }, overrides: [] },
+          },
           { type: 'alertlist', title: 'A', options: { anything: true } },
         ],
       }),
@@ -91,7 +104,9 @@ describe('Grafana dashboards', () => {
       const texts = [
         ...panelsOf(dashboard).flatMap((p) => [...queriesOf(p), p.title ?? '', ...(p.repeat ? [`$${p.repeat}`] : [])]),
         ...(dashboard.templating?.list ?? []).map((v) => String(v.query ?? '')),
-        ...(dashboard.annotations?.list ?? []).map((a) => String((a.target as { query?: string } | undefined)?.query ?? '')),
+        ...(dashboard.annotations?.list ?? []).map((a) =>
+          String((a.target as { query?: string } | undefined)?.query ?? ''),
+        ),
       ];
       for (const text of texts) {
         for (const [, name] of text.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)) {
@@ -104,10 +119,13 @@ describe('Grafana dashboards', () => {
 });
 
 describe('Grafana provisioning', () => {
-  const load = async (relative: string) => parse(await readFile(path.join(grafanaDir, 'provisioning', relative), 'utf8')) as Record<string, unknown>;
+  const load = async (relative: string) =>
+    parse(await readFile(path.join(grafanaDir, 'provisioning', relative), 'utf8')) as Record<string, unknown>;
 
   it('provisions the InfluxDB datasource the dashboards name, database and URL from the environment', async () => {
-    const config = (await load('datasources/influxdb.yml')) as { datasources: Array<Record<string, unknown> & { jsonData: Record<string, unknown> }> };
+    const config = (await load('datasources/influxdb.yml')) as {
+      datasources: Array<Record<string, unknown> & { jsonData: Record<string, unknown> }>;
+    };
     expect(config.datasources).toHaveLength(1);
     const [source] = config.datasources;
     expect(source).toMatchObject({ uid: INFLUX.uid, type: 'influxdb', url: '${WSN_INFLUX_URL}' });
@@ -118,27 +136,55 @@ describe('Grafana provisioning', () => {
   });
 
   it('loads the dashboards from the mounted directory', async () => {
-    const config = (await load('dashboards/wsn.yml')) as { providers: Array<{ type: string; options: { path: string } }> };
-    expect(config.providers).toEqual([expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: '/var/lib/grafana/dashboards' }) })]);
+    const config = (await load('dashboards/wsn.yml')) as {
+      providers: Array<{ type: string; options: { path: string } }>;
+    };
+    expect(config.providers).toEqual([
+      expect.objectContaining({
+        type: 'file',
+        options: expect.objectContaining({ path: '/var/lib/grafana/dashboards' }),
+      }),
+    ]);
   });
 
   it('alert rules are well-formed: known datasources, existing condition refIds, links to existing dashboards', async () => {
     const config = (await load('alerting/wsn-rules.yml')) as {
-      groups: Array<{ rules: Array<{ uid: string; condition: string; data: Array<{ refId: string; datasourceUid: string; model: { query?: string } }>; annotations: Record<string, string> }> }>;
+      groups: Array<{
+        rules: Array<{
+          uid: string;
+          condition: string;
+          data: Array<{ refId: string; datasourceUid: string; model: { query?: string } }>;
+          annotations: Record<string, string>;
+        }>;
+      }>;
     };
     const rules = config.groups.flatMap((g) => g.rules);
-    expect(rules.map((r) => r.uid)).toEqual(['wsn-node-anomaly', 'wsn-cluster-anomaly', 'wsn-detector-lag', 'wsn-ingest-dlq-rate']);
+    expect(rules.map((r) => r.uid)).toEqual([
+      'wsn-node-anomaly',
+      'wsn-cluster-anomaly',
+      'wsn-detector-lag',
+      'wsn-ingest-dlq-rate',
+    ]);
     const dashboardUids = new Set(Object.values(DASHBOARDS).map((d) => d.uid));
     for (const rule of rules) {
       expect(rule.data.map((d) => d.refId)).toContain(rule.condition);
       for (const step of rule.data) expect([INFLUX.uid, '__expr__']).toContain(step.datasourceUid);
-      expect(rule.data.filter((d) => d.datasourceUid === INFLUX.uid).every((d) => d.model.query?.includes('$timeFilter'))).toBe(true);
+      expect(
+        rule.data.filter((d) => d.datasourceUid === INFLUX.uid).every((d) => d.model.query?.includes('$timeFilter')),
+      ).toBe(true);
       expect(dashboardUids.has(rule.annotations.__dashboardUid__)).toBe(true);
     }
   });
 
   it("judge anomalous nodes by the detector's is_anomaly (its threshold in force), never by a probability threshold of their own", async () => {
-    const config = (await load('alerting/wsn-rules.yml')) as { groups: Array<{ rules: Array<{ uid: string; data: Array<{ model: { query?: string; conditions?: Array<{ evaluator: { params: number[] } }> } }> }> }> };
+    const config = (await load('alerting/wsn-rules.yml')) as {
+      groups: Array<{
+        rules: Array<{
+          uid: string;
+          data: Array<{ model: { query?: string; conditions?: Array<{ evaluator: { params: number[] } }> } }>;
+        }>;
+      }>;
+    };
     const node = config.groups.flatMap((g) => g.rules).find((r) => r.uid === 'wsn-node-anomaly')!;
     expect(node.data[0].model.query).toContain('"is_anomaly" = true');
     expect(node.data.flatMap((d) => d.model.conditions ?? []).map((c) => c.evaluator.params[0])).toEqual([0]);

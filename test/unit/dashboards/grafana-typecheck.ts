@@ -29,7 +29,9 @@ const PLUGIN_TYPES: Record<string, { module: string; options: boolean; fieldConf
 
 const PRELUDE = [
   "import type { AnnotationQuery, Dashboard, DataQuery } from '@grafana/schema';",
-  ...Object.entries(PLUGIN_TYPES).map(([plugin, t]) => `import type * as P_${plugin} from '@grafana/schema/dist/esm/raw/composable/${t.module}';`),
+  ...Object.entries(PLUGIN_TYPES).map(
+    ([plugin, t]) => `import type * as P_${plugin} from '@grafana/schema/dist/esm/raw/composable/${t.module}';`,
+  ),
   "type Checked = Omit<Dashboard, 'annotations'> & { annotations?: { list?: Array<AnnotationQuery<DataQuery & { [key: string]: unknown }>> } };",
   'type Json<T> = T extends string ? `${T}` : T extends number ? (`${T}` extends `${infer N extends number}` ? N : number) : T extends boolean | null | undefined ? T : T extends Array<infer U> ? Array<Json<U>> : T extends object ? { [K in keyof T]: Json<T[K]> } : T;',
 ];
@@ -69,7 +71,9 @@ function wrap(name: string, json: string): { text: string; segments: Segment[] }
     const label = `${name} panel "${panel.title ?? i}"`;
     if (plugin.options && panel.options !== undefined) {
       segments.push({ firstLine: lines.length, label: `${label} options` });
-      lines.push(`export const options_${i}: Json<Partial<P_${panel.type}.Options>> = ${JSON.stringify(panel.options)};`);
+      lines.push(
+        `export const options_${i}: Json<Partial<P_${panel.type}.Options>> = ${JSON.stringify(panel.options)};`,
+      );
     }
     const custom = panel.fieldConfig?.defaults?.custom;
     if (plugin.fieldConfig && custom !== undefined) {
@@ -96,17 +100,29 @@ export function typecheckDashboards(repoRoot: string, files: Record<string, stri
   host.fileExists = (fileName) => virtual.has(fileName) || fileExists(fileName);
   host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
     const entry = virtual.get(fileName);
-    return entry === undefined ? getSourceFile(fileName, languageVersion, onError, shouldCreate) : ts.createSourceFile(fileName, entry.text, languageVersion, true);
+    return entry === undefined
+      ? getSourceFile(fileName, languageVersion, onError, shouldCreate)
+      : ts.createSourceFile(fileName, entry.text, languageVersion, true);
   };
-  const program = ts.createProgram({ rootNames: [...virtual.keys()], options: { ...parsed.options, noEmit: true }, host });
+  const program = ts.createProgram({
+    rootNames: [...virtual.keys()],
+    options: { ...parsed.options, noEmit: true },
+    host,
+  });
   const problems: TypeProblem[] = [];
   for (const [fileName, { segments }] of virtual) {
     const source = program.getSourceFile(fileName);
     for (const diagnostic of [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]) {
-      const line = diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start).line : 0;
+      const line =
+        diagnostic.file && diagnostic.start !== undefined
+          ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start).line
+          : 0;
       const segment = [...segments].reverse().find((s) => s.firstLine <= line) ?? segments[0];
       const where = segment === segments[0] ? ` (line ${line - segment.firstLine + 1})` : '';
-      problems.push({ file: segment.label, message: `${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}${where}` });
+      problems.push({
+        file: segment.label,
+        message: `${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}${where}`,
+      });
     }
   }
   return problems;

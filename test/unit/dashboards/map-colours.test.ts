@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 // The page's own module, loaded as the browser loads it (plain ES module, no build step).
-import { clusterColours, naturalCompare, nodeState, probabilityColour, probabilityState } from '../../../dashboards/web/public/map.js';
+import {
+  clusterColours,
+  naturalCompare,
+  nodeState,
+  probabilityColour,
+  probabilityState,
+} from '../../../dashboards/web/public/map.js';
 
 describe('map colours', () => {
   it('classifies a probability against the threshold', () => {

@@ -34,8 +34,19 @@ describe('dashboard server', () => {
   beforeAll(async () => {
     store = new MemoryResultStore();
     for (let i = 0; i < 10; i++) await store.write(labBatch(i, 8));
-    await store.write({ ...labBatch(0), frames: [], scores: labBatch(0).scores.map((s) => ({ ...s, network: 'annex' })), alerts: [] });
-    server = await startDashboardServer({ store, topology: staticTopology([LAB_TOPOLOGY]), port: 0, threshold: 0.6, heartbeatMs: 60_000 });
+    await store.write({
+      ...labBatch(0),
+      frames: [],
+      scores: labBatch(0).scores.map((s) => ({ ...s, network: 'annex' })),
+      alerts: [],
+    });
+    server = await startDashboardServer({
+      store,
+      topology: staticTopology([LAB_TOPOLOGY]),
+      port: 0,
+      threshold: 0.6,
+      heartbeatMs: 60_000,
+    });
   });
   afterAll(async () => server.close());
 
@@ -45,7 +56,9 @@ describe('dashboard server', () => {
 
   it('says which address is taken and what to do when the port is in use', async () => {
     const port = Number(new URL(server.url).port);
-    const failure = await serveDashboard({ store, topology: staticTopology([LAB_TOPOLOGY]), port }).catch((error: unknown) => error);
+    const failure = await serveDashboard({ store, topology: staticTopology([LAB_TOPOLOGY]), port }).catch(
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(UserError);
     expect((failure as UserError).code).toBe('DASHBOARD_LISTEN_FAILED');
     expect((failure as UserError).message).toBe(`cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
@@ -93,7 +106,9 @@ describe('dashboard server', () => {
   });
 
   it('lays out a network without a topology on a grid per cluster', async () => {
-    const body = (await (await fetch(`${server.url}/api/networks/annex/overview`)).json()) as { topology: { nodes: Array<{ node: string; x: number }> } };
+    const body = (await (await fetch(`${server.url}/api/networks/annex/overview`)).json()) as {
+      topology: { nodes: Array<{ node: string; x: number }> };
+    };
     expect(body.topology.nodes).toHaveLength(12);
     const layout = gridLayout('annex', labBatch(0).scores);
     expect(body.topology.nodes).toEqual(layout.nodes);
@@ -104,7 +119,10 @@ describe('dashboard server', () => {
 
   it('returns a node history with values and reconstruction, honouring limit', async () => {
     const res = await fetch(`${server.url}/api/networks/${NETWORK}/nodes/7/history?limit=4`);
-    const body = (await res.json()) as { cluster: string; samples: Array<{ tick: number; values: Record<string, number>; reconstruction: Record<string, number> }> };
+    const body = (await res.json()) as {
+      cluster: string;
+      samples: Array<{ tick: number; values: Record<string, number>; reconstruction: Record<string, number> }>;
+    };
     expect(body.cluster).toBe('c2');
     expect(body.samples).toHaveLength(4);
     expect(body.samples[3].tick).toBeGreaterThan(body.samples[0].tick);

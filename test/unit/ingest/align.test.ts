@@ -9,7 +9,13 @@ const directory = new NodeDirectory({
   network: 'lab',
   version: 'v1',
   clusters: [
-    { id: 'c1', nodes: [{ id: '2', modalities: ['temperature', 'humidity'] }, { id: '1', modalities: ['temperature', 'humidity'] }] },
+    {
+      id: 'c1',
+      nodes: [
+        { id: '2', modalities: ['temperature', 'humidity'] },
+        { id: '1', modalities: ['temperature', 'humidity'] },
+      ],
+    },
     { id: 'c0', nodes: [{ id: '10', modalities: ['temperature'] }] },
   ],
 });
@@ -19,7 +25,8 @@ const r = (node: string, ts: number, values: Record<string, number>): Reading =>
 function feed(aligner: Aligner, readings: Reading[]): Frame[] {
   return readings.flatMap((x) => aligner.add(x).frames);
 }
-const frameOf = (frames: Frame[], cluster: string, tick: number): Frame | undefined => frames.find((f) => f.cluster === cluster && f.tick === tick);
+const frameOf = (frames: Frame[], cluster: string, tick: number): Frame | undefined =>
+  frames.find((f) => f.cluster === cluster && f.tick === tick);
 
 describe('Aligner', () => {
   it('emits a tick only when the watermark (max event time − lateness) passes its end', () => {
@@ -30,12 +37,19 @@ describe('Aligner', () => {
     expect(a.watermark).toBe(T0 + T - 1);
     // watermark reaches T0+T: tick T0 is emitted, one frame per cluster, clusters in id order.
     const frames = feed(a, [r('1', T0 + 3 * T, { temperature: 22 })]);
-    expect(frames.map((f) => [f.cluster, f.tick])).toEqual([['c0', T0], ['c1', T0]]);
+    expect(frames.map((f) => [f.cluster, f.tick])).toEqual([
+      ['c0', T0],
+      ['c1', T0],
+    ]);
   });
 
   it('builds frames with nodes in id order, the topology version and null for never-reported modalities', () => {
     const a = new Aligner(directory, options);
-    const frames = feed(a, [r('2', T0 + 5, { temperature: 19 }), r('1', T0 + 10, { temperature: 20, humidity: 40 }), r('10', T0 + 4 * T, { temperature: 5 })]);
+    const frames = feed(a, [
+      r('2', T0 + 5, { temperature: 19 }),
+      r('1', T0 + 10, { temperature: 20, humidity: 40 }),
+      r('10', T0 + 4 * T, { temperature: 5 }),
+    ]);
     const c1 = frameOf(frames, 'c1', T0);
     expect(c1).toEqual({
       network: 'lab',
@@ -84,7 +98,8 @@ describe('Aligner', () => {
     for (let k = 0; k < 12; k++) readings.push(r('2', T0 + k * T + 100, { temperature: k }));
     readings.push(r('1', T0 + 100, { temperature: 1 }));
     const frames = feed(a, readings);
-    const silentOf = (node: string, tick: number) => frameOf(frames, 'c1', tick)?.nodes.find((n) => n.node === node)?.silent;
+    const silentOf = (node: string, tick: number) =>
+      frameOf(frames, 'c1', tick)?.nodes.find((n) => n.node === node)?.silent;
     // node 1 last reported at T0+100; silent when tick end − that > 5T, i.e. from tick T0+5T on.
     expect(silentOf('1', T0 + 4 * T)).toBe(false);
     expect(silentOf('1', T0 + 5 * T)).toBe(true);
@@ -112,13 +127,20 @@ describe('Aligner', () => {
     expect(late).toEqual({ status: 'late', tick: T0, nextTick: T0 + T, frames: [] });
     const more = feed(a, [r('1', T0 + 10 * T, { temperature: 4 })]);
     // the late value never shows up, not even as a carried-forward value
-    expect(more.flatMap((f) => f.nodes).filter((n) => n.node === '2').every((n) => n.values.temperature === null)).toBe(true);
+    expect(
+      more
+        .flatMap((f) => f.nodes)
+        .filter((n) => n.node === '2')
+        .every((n) => n.values.temperature === null),
+    ).toBe(true);
   });
 
   it('gives the same frames whatever the batching, and after a checkpoint/restore in the middle', () => {
     const readings: Reading[] = [];
     for (let k = 0; k < 40; k++) {
-      readings.push(r(String((k % 3) + 1 === 3 ? 10 : (k % 3) + 1), T0 + k * 9_000 + (k % 5) * 777, { temperature: k * 0.5 }));
+      readings.push(
+        r(String((k % 3) + 1 === 3 ? 10 : (k % 3) + 1), T0 + k * 9_000 + (k % 5) * 777, { temperature: k * 0.5 }),
+      );
     }
     const once = new Aligner(directory, options);
     const all = [...feed(once, readings), ...once.flush()];
@@ -170,10 +192,19 @@ describe('Aligner', () => {
   it('never skips ticks that hold readings: a 4.5 h backlog of 5 s ticks released at once is emitted in full', () => {
     const tickMs = 5_000;
     const skips: SkippedTicks[] = [];
-    const a = new Aligner(directory, { tickMs, allowedLatenessMs: 2 * tickMs, silenceMs: 60_000, maxCatchUpMs: 3600_000, onSkip: (skip) => skips.push(skip) });
+    const a = new Aligner(directory, {
+      tickMs,
+      allowedLatenessMs: 2 * tickMs,
+      silenceMs: 60_000,
+      maxCatchUpMs: 3600_000,
+      onSkip: (skip) => skips.push(skip),
+    });
     a.setSources(['p0', 'p1']);
     const count = (4.5 * 3600_000) / tickMs;
-    const held = Array.from({ length: count }, (_, k) => a.add(r('1', T0 + k * tickMs + 100, { temperature: k }), 'p0').frames).flat();
+    const held = Array.from(
+      { length: count },
+      (_, k) => a.add(r('1', T0 + k * tickMs + 100, { temperature: k }), 'p0').frames,
+    ).flat();
     expect(held).toEqual([]); // p1 has not delivered: the watermark waits
     const frames = a.add(r('2', T0 + count * tickMs + 100, { temperature: 0 }), 'p1').frames;
     const ticks = new Set(frames.map((f) => f.tick));
@@ -186,7 +217,13 @@ describe('Aligner', () => {
   it('measures the catch-up limit in time: the same empty stretch keeps the same span whatever the tick', () => {
     for (const tickMs of [5_000, 31_000]) {
       const skips: SkippedTicks[] = [];
-      const a = new Aligner(directory, { tickMs, allowedLatenessMs: 0, silenceMs: 60_000, maxCatchUpMs: 3600_000, onSkip: (skip) => skips.push(skip) });
+      const a = new Aligner(directory, {
+        tickMs,
+        allowedLatenessMs: 0,
+        silenceMs: 60_000,
+        maxCatchUpMs: 3600_000,
+        onSkip: (skip) => skips.push(skip),
+      });
       const start = 1_000 * 31_000 * 5; // a boundary of both grids
       const frames = feed(a, [r('1', start, { temperature: 1 }), r('1', start + 10 * 3600_000, { temperature: 2 })]);
       expect(skips).toHaveLength(1);
@@ -204,14 +241,21 @@ describe('Aligner', () => {
     feed(a, [r('1', T0 + 100, { temperature: 1 })]);
     const frames = a.advanceTo(T0 + 20 * T);
     expect(new Set(frames.map((f) => f.tick)).size).toBe(18);
-    expect(frameOf(frames, 'c1', T0 + 17 * T)?.nodes[0]).toMatchObject({ silent: true, staleTicks: 17, values: { temperature: 1 } });
+    expect(frameOf(frames, 'c1', T0 + 17 * T)?.nodes[0]).toMatchObject({
+      silent: true,
+      staleTicks: 17,
+      values: { temperature: 1 },
+    });
   });
 
   it('follows the slowest active source, so a partition read ahead does not make the others late', () => {
     const a = new Aligner(directory, options);
     a.setSources(['p0', 'p1']);
     // p0 runs hours ahead; p1 has not delivered yet: nothing may be emitted.
-    const ahead = Array.from({ length: 20 }, (_, k) => a.add(r('1', T0 + k * T, { temperature: k }), 'p0').frames).flat();
+    const ahead = Array.from(
+      { length: 20 },
+      (_, k) => a.add(r('1', T0 + k * T, { temperature: k }), 'p0').frames,
+    ).flat();
     expect(ahead).toEqual([]);
     expect(a.watermark).toBeNull();
     // p1's old readings are still on time; the watermark now follows p1.
@@ -237,4 +281,3 @@ describe('Aligner', () => {
     expect(a.watermark).toBe(T0 + 4 * T - 2 * T);
   });
 });
-

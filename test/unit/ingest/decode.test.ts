@@ -13,7 +13,15 @@ const options: DecodeOptions = {
   directory: new NodeDirectory({
     network: 'lab',
     version: 'v1',
-    clusters: [{ id: 'c1', nodes: [{ id: '12', modalities: ['temperature', 'humidity'] }, { id: '7', modalities: [] }] }],
+    clusters: [
+      {
+        id: 'c1',
+        nodes: [
+          { id: '12', modalities: ['temperature', 'humidity'] },
+          { id: '7', modalities: [] },
+        ],
+      },
+    ],
   }),
 };
 const decode = (text: string | Buffer) => decodeMessage(typeof text === 'string' ? Buffer.from(text) : text, options);
@@ -24,12 +32,17 @@ const codeOf = (text: string | Buffer): RejectionCode | 'accepted' => {
 
 describe('JSON readings', () => {
   it('accepts epoch ms and ISO times with a zone, a numeric node id, and the default network', () => {
-    expect(decode('{"network":"lab","node":"12","ts":1078358426983,"values":{"temperature":21.4,"humidity":35}}')).toEqual({
+    expect(
+      decode('{"network":"lab","node":"12","ts":1078358426983,"values":{"temperature":21.4,"humidity":35}}'),
+    ).toEqual({
       ok: true,
       value: [{ network: 'lab', node: '12', ts: 1078358426983, values: { temperature: 21.4, humidity: 35 } }],
     });
     const iso = decode('{"node":12,"ts":"2004-03-04T00:00:26.983Z","values":{"temperature":21.4}}');
-    expect(iso).toEqual({ ok: true, value: [{ network: 'lab', node: '12', ts: Date.UTC(2004, 2, 4, 0, 0, 26, 983), values: { temperature: 21.4 } }] });
+    expect(iso).toEqual({
+      ok: true,
+      value: [{ network: 'lab', node: '12', ts: Date.UTC(2004, 2, 4, 0, 0, 26, 983), values: { temperature: 21.4 } }],
+    });
     expect(codeOf('{"node":"12","ts":"2004-03-04T01:00:26.983+01:00","values":{"temperature":1}}')).toBe('accepted');
   });
 
@@ -40,14 +53,34 @@ describe('JSON readings', () => {
       ['{"node":"12","ts":1078358426983,"values":{}}', 'invalid', /values: needs at least one modality/],
       ['{"ts":1078358426983,"values":{"temperature":1}}', 'invalid', /node/],
       ['[1,2]', 'invalid', /must be an object/],
-      ['{"node":"12","ts":1078358426983,"values":{"temperature":1e999}}', 'non_finite', /values\.temperature is Infinity/],
+      [
+        '{"node":"12","ts":1078358426983,"values":{"temperature":1e999}}',
+        'non_finite',
+        /values\.temperature is Infinity/,
+      ],
       ['{"node":"12","values":{"temperature":1}}', 'missing_timestamp', /no ts/],
       ['{"node":"12","ts":1078358426,"values":{"temperature":1}}', 'bad_timestamp', /seconds instead of milliseconds/],
-      ['{"node":"12","ts":"2004-03-04 00:00:26","values":{"temperature":1}}', 'bad_timestamp', /ISO 8601 time with a zone/],
+      [
+        '{"node":"12","ts":"2004-03-04 00:00:26","values":{"temperature":1}}',
+        'bad_timestamp',
+        /ISO 8601 time with a zone/,
+      ],
       ['{"node":"12","ts":"2004-13-44T00:00:00Z","values":{"temperature":1}}', 'bad_timestamp', /not a valid date/],
-      [`{"node":"12","ts":${NOW + 2 * 24 * 3600_000},"values":{"temperature":1}}`, 'future', /ahead of this machine's clock/],
-      ['{"network":"other","node":"12","ts":1078358426983,"values":{"temperature":1}}', 'unknown_network', /"other" is not served here/],
-      ['{"node":"99","ts":1078358426983,"values":{"temperature":1}}', 'unknown_node', /node "99" is not in the topology/],
+      [
+        `{"node":"12","ts":${NOW + 2 * 24 * 3600_000},"values":{"temperature":1}}`,
+        'future',
+        /ahead of this machine's clock/,
+      ],
+      [
+        '{"network":"other","node":"12","ts":1078358426983,"values":{"temperature":1}}',
+        'unknown_network',
+        /"other" is not served here/,
+      ],
+      [
+        '{"node":"99","ts":1078358426983,"values":{"temperature":1}}',
+        'unknown_node',
+        /node "99" is not in the topology/,
+      ],
       ['{"node":"12","ts":1078358426983,"values":{"light":100}}', 'unknown_modality', /does not measure "light"/],
     ];
     for (const [text, code, message] of cases) {
@@ -67,7 +100,11 @@ describe('JSON readings', () => {
     const big = `{"node":"12","ts":1078358426983,"values":{"temperature":1},"pad":"${'x'.repeat(300)}"}`;
     const result = decode(big);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.rejection).toEqual({ code: 'oversized', message: `message is ${big.length} bytes, above ingest.maxMessageBytes = 256` });
+    if (!result.ok)
+      expect(result.rejection).toEqual({
+        code: 'oversized',
+        message: `message is ${big.length} bytes, above ingest.maxMessageBytes = 256`,
+      });
   });
 
   it('rejects empty messages and invalid UTF-8 as malformed', () => {
@@ -83,7 +120,10 @@ describe('line-protocol readings', () => {
     for (const ts of ['1700000000123456789', '1700000000123456', '1700000000123']) {
       expect(decode(`wsn,network=lab,node=12 temperature=21.4,humidity=35i ${ts}`)).toEqual({
         ok: true,
-        value: [{ network: 'lab', node: '12', ts, values: { temperature: 21.4, humidity: 35 } }].map((r) => ({ ...r, ts: ms })),
+        value: [{ network: 'lab', node: '12', ts, values: { temperature: 21.4, humidity: 35 } }].map((r) => ({
+          ...r,
+          ts: ms,
+        })),
       });
     }
     const seconds = decode('wsn,node=12 temperature=21.4 1700000000');
@@ -91,7 +131,10 @@ describe('line-protocol readings', () => {
   });
 
   it('uses the configured precision instead of the magnitude when set', () => {
-    const result = decodeMessage(Buffer.from('wsn,node=12 temperature=1 1700000000123'), { ...options, precision: 'us' });
+    const result = decodeMessage(Buffer.from('wsn,node=12 temperature=1 1700000000123'), {
+      ...options,
+      precision: 'us',
+    });
     expect(result.ok).toBe(false); // 1.7e12 µs is 1970: rejected, not silently misdated
     if (!result.ok) expect(result.rejection.code).toBe('bad_timestamp');
   });
@@ -101,7 +144,11 @@ describe('line-protocol readings', () => {
     expect(two.ok && two.value.map((r) => r.node)).toEqual(['12', '7']);
     const bad = decode('wsn,node=12 temperature=1 1700000000000\nwsn,node=12 temperature=abc 1700000000000');
     expect(bad.ok).toBe(false);
-    if (!bad.ok) expect(bad.rejection).toEqual({ code: 'malformed', message: 'line 2: field "temperature" has value "abc", which is not a number' });
+    if (!bad.ok)
+      expect(bad.rejection).toEqual({
+        code: 'malformed',
+        message: 'line 2: field "temperature" has value "abc", which is not a number',
+      });
   });
 
   it('rejects each kind of bad line with its own code', () => {
@@ -131,7 +178,12 @@ describe('line-protocol readings', () => {
 
   it('handles escaped spaces and commas in tag values', () => {
     const result = decode('wsn\\ lab,site=Room\\ 4\\,east,node=12 temperature=2 1700000000000');
-    expect(result.ok && result.value[0]).toEqual({ network: 'lab', node: '12', ts: 1700000000000, values: { temperature: 2 } });
+    expect(result.ok && result.value[0]).toEqual({
+      network: 'lab',
+      node: '12',
+      ts: 1700000000000,
+      values: { temperature: 2 },
+    });
   });
 });
 
@@ -146,8 +198,12 @@ describe('edges of validation: implausible values, prototype keys, readings from
   it('rejects a finite but impossible value as implausible, naming node, modality, value and range', () => {
     const result = codeAt(`{"node":"12","ts":${NOW},"values":{"temperature":1e308}}`);
     expect(result.code).toBe('implausible');
-    expect(result.message).toBe('node "12": values.temperature = 1e+308 is outside the plausible range -90 to 150 (validation.plausibility.temperature)');
-    expect(codeAt(`{"node":"12","ts":${NOW},"values":{"temperature":21,"humidity":-8983.13}}`).code).toBe('implausible');
+    expect(result.message).toBe(
+      'node "12": values.temperature = 1e+308 is outside the plausible range -90 to 150 (validation.plausibility.temperature)',
+    );
+    expect(codeAt(`{"node":"12","ts":${NOW},"values":{"temperature":21,"humidity":-8983.13}}`).code).toBe(
+      'implausible',
+    );
     expect(codeAt(`wsn,node=12 temperature=293.15 ${NOW}`).code).toBe('implausible'); // kelvin sent as °C
   });
 
@@ -157,9 +213,14 @@ describe('edges of validation: implausible values, prototype keys, readings from
   });
 
   it('uses configured ranges over the defaults', () => {
-    const narrow: DecodeOptions = { ...live, plausibility: { temperature: { min: 0, max: 40 }, co2: { min: 0, max: 5000 } } };
+    const narrow: DecodeOptions = {
+      ...live,
+      plausibility: { temperature: { min: 0, max: 40 }, co2: { min: 0, max: 5000 } },
+    };
     expect(codeAt(`{"node":"12","ts":${NOW},"values":{"temperature":41}}`, narrow).code).toBe('implausible');
-    expect(codeAt(`{"node":"7","ts":${NOW},"values":{"co2":6000}}`, narrow).message).toMatch(/values\.co2 = 6000 is outside the plausible range 0 to 5000/);
+    expect(codeAt(`{"node":"7","ts":${NOW},"values":{"co2":6000}}`, narrow).message).toMatch(
+      /values\.co2 = 6000 is outside the plausible range 0 to 5000/,
+    );
   });
 
   it('rejects __proto__, constructor and prototype keys anywhere in a JSON reading, naming the key', () => {
@@ -179,7 +240,10 @@ describe('edges of validation: implausible values, prototype keys, readings from
 
   it('rejects prototype keys as line-protocol tags and fields', () => {
     expect(codeAt(`wsn,node=12,__proto__=x temperature=1 ${NOW}`).code).toBe('forbidden_key');
-    expect(codeAt(`wsn,node=12 __proto__=1,temperature=1 ${NOW}`)).toEqual({ code: 'forbidden_key', message: 'line 1: field key __proto__ is not allowed' });
+    expect(codeAt(`wsn,node=12 __proto__=1,temperature=1 ${NOW}`)).toEqual({
+      code: 'forbidden_key',
+      message: 'line 1: field key __proto__ is not allowed',
+    });
     expect(codeAt(`wsn,node=12 constructor=1 ${NOW}`).code).toBe('forbidden_key');
   });
 
@@ -187,7 +251,9 @@ describe('edges of validation: implausible values, prototype keys, readings from
     expect(codeAt(`{"node":"12","ts":${NOW + 3 * TICK},"values":{"temperature":21}}`).code).toBe('accepted');
     const ahead = codeAt(`{"node":"12","ts":${NOW + 23 * 3600_000},"values":{"temperature":21}}`);
     expect(ahead.code).toBe('future');
-    expect(ahead.message).toMatch(/82800 s ahead of this machine's clock, more than the allowed 93 s \(validation\.maxFutureTicks/);
+    expect(ahead.message).toMatch(
+      /82800 s ahead of this machine's clock, more than the allowed 93 s \(validation\.maxFutureTicks/,
+    );
     expect(codeAt(`wsn,node=12 temperature=21 ${(NOW + 4 * TICK) * 1_000_000}`).code).toBe('future');
   });
 });

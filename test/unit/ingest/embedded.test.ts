@@ -12,16 +12,43 @@ describe('embedded mode: simulator → in-process transport → ingest → frame
   it('turns every simulated reading into the value of its node at its tick', async () => {
     const T = 31_000;
     const config = loadConfig({ env: { WSN_NETWORK: 'demo', WSN_PARTITION_IDLE_MS: '200' } });
-    const simulation = new Simulation({ nodes: 8, seed: 5, network: 'demo', tickMs: T, startTs: 55_000_000 * T, lossRate: 0 });
+    const simulation = new Simulation({
+      nodes: 8,
+      seed: 5,
+      network: 'demo',
+      tickMs: T,
+      startTs: 55_000_000 * T,
+      lossRate: 0,
+    });
     const directory = new NodeDirectory({
       network: 'demo',
       version: 'demo-v1',
-      clusters: [{ id: 'all', nodes: simulation.nodes.map((n) => ({ id: n.id, modalities: ['temperature', 'humidity', 'light', 'voltage'] })) }],
+      clusters: [
+        {
+          id: 'all',
+          nodes: simulation.nodes.map((n) => ({
+            id: n.id,
+            modalities: ['temperature', 'humidity', 'light', 'voltage'],
+          })),
+        },
+      ],
     });
     const transport = new MemoryTransport({ retryBackoffMs: 5 });
-    const service = await startIngestService({ config, transport, directory, checkpoints: new MemoryCheckpointStore(), logger: createLogger('t', 'silent'), http: false });
+    const service = await startIngestService({
+      config,
+      transport,
+      directory,
+      checkpoints: new MemoryCheckpointStore(),
+      logger: createLogger('t', 'silent'),
+      http: false,
+    });
     const frames: Frame[] = [];
-    const reader = await transport.subscribe({ groupId: 'dashboard', topics: ['wsn.frames'], fromBeginning: true, onBatch: async (b) => void frames.push(...b.messages.map((m) => JSON.parse(m.value.toString()) as Frame)) });
+    const reader = await transport.subscribe({
+      groupId: 'dashboard',
+      topics: ['wsn.frames'],
+      fromBeginning: true,
+      onBatch: async (b) => void frames.push(...b.messages.map((m) => JSON.parse(m.value.toString()) as Frame)),
+    });
     const producer = await transport.producer();
     const result = await runSimulation(simulation, { producer, ticks: 20, speed: Infinity });
     expect(result.sent).toBe(8 * 20);
@@ -35,7 +62,12 @@ describe('embedded mode: simulator → in-process transport → ingest → frame
     for (const [k, frame] of frames.entries()) {
       const round = simulation.round(k);
       for (const reading of round) {
-        expect(frame.nodes.find((n) => n.node === reading.node)).toEqual({ node: reading.node, values: reading.values, staleTicks: 0, silent: false });
+        expect(frame.nodes.find((n) => n.node === reading.node)).toEqual({
+          node: reading.node,
+          values: reading.values,
+          staleTicks: 0,
+          silent: false,
+        });
       }
     }
   });

@@ -49,8 +49,21 @@ function batches(): IncomingBatch[] {
     for (const [i, node] of NODES.entries()) {
       if ((k * 7 + i) % 9 === 0) continue; // some readings missing
       const p = i % 2;
-      const value = JSON.stringify({ network: 'lab', node, ts: T0 + k * T + 1_000 * i, values: { temperature: 20 + ((k * 13 + i * 5) % 17) } });
-      parts[p].push({ topic: 'wsn.readings', partition: p, offset: String(parts[p].length), key: node, value: Buffer.from(value), headers: {}, timestamp: 0 });
+      const value = JSON.stringify({
+        network: 'lab',
+        node,
+        ts: T0 + k * T + 1_000 * i,
+        values: { temperature: 20 + ((k * 13 + i * 5) % 17) },
+      });
+      parts[p].push({
+        topic: 'wsn.readings',
+        partition: p,
+        offset: String(parts[p].length),
+        key: node,
+        value: Buffer.from(value),
+        headers: {},
+        timestamp: 0,
+      });
     }
   }
   const out: IncomingBatch[] = [];
@@ -64,7 +77,16 @@ function batches(): IncomingBatch[] {
 }
 
 const pipeline = (producer: TransportProducer, checkpoints: CheckpointStore, snapshotEveryReadings?: number) =>
-  new IngestPipeline({ ingest: config.ingest, directory, producer, metrics: new IngestMetrics(), checkpoints, logger, now: () => T0 + 1_000 * T, snapshotEveryReadings });
+  new IngestPipeline({
+    ingest: config.ingest,
+    directory,
+    producer,
+    metrics: new IngestMetrics(),
+    checkpoints,
+    logger,
+    now: () => T0 + 1_000 * T,
+    snapshotEveryReadings,
+  });
 
 async function uninterrupted(): Promise<string[]> {
   const producer = new FrameRecorder();
@@ -79,7 +101,12 @@ async function uninterrupted(): Promise<string[]> {
  * pipeline gets everything again from `redeliverFrom` (the transport's
  * committed offset: anywhere at or before what was journalled).
  */
-async function withCrash(store: CheckpointStore, crashAfter: number, redeliverFrom: number, snapshotEveryReadings?: number): Promise<string[]> {
+async function withCrash(
+  store: CheckpointStore,
+  crashAfter: number,
+  redeliverFrom: number,
+  snapshotEveryReadings?: number,
+): Promise<string[]> {
   const all = batches();
   const producer = new FrameRecorder();
   const first = pipeline(producer, store, snapshotEveryReadings);
@@ -125,7 +152,10 @@ describe('ingest checkpoint: snapshot plus journal', () => {
         // redelivery from the committed offset (everything processed), or from earlier (skipped as already in the state)
         for (const redeliverFrom of [crashAfter, crashAfter - 3]) {
           const frames = await withCrash(new MemoryCheckpointStore(), crashAfter, redeliverFrom, every);
-          expect(distinct(frames), `snapshot every ${every}, crash after ${crashAfter}, redelivered from ${redeliverFrom}`).toEqual(expected);
+          expect(
+            distinct(frames),
+            `snapshot every ${every}, crash after ${crashAfter}, redelivered from ${redeliverFrom}`,
+          ).toEqual(expected);
         }
       }
     }
@@ -144,7 +174,10 @@ describe('ingest checkpoint: snapshot plus journal', () => {
     expect(generation).toBeGreaterThan(1);
     // a stale line of the previous generation (crash between snapshot and emptying the journal) and a torn last line
     const journal = readFileSync(store.journalFile, 'utf8');
-    writeFileSync(store.journalFile, `${JSON.stringify({ g: generation - 1, offsets: { 'wsn.readings:0': '999' }, ops: [] })}\n${journal}`);
+    writeFileSync(
+      store.journalFile,
+      `${JSON.stringify({ g: generation - 1, offsets: { 'wsn.readings:0': '999' }, ops: [] })}\n${journal}`,
+    );
     appendFileSync(store.journalFile, '{"g":');
     const second = pipeline(producer, store, 70);
     for (const b of all.slice(20)) await second.handleBatch(b);

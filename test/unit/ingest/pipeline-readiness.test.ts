@@ -10,13 +10,26 @@ import { MemoryTransport } from '../../../transport/memory.ts';
 describe('ingest /readyz with an extra condition (the topology follower)', () => {
   it('fails while the condition gives a reason, logs the reason once per change, and recovers', async () => {
     const config = loadConfig({ env: { WSN_NETWORK: 'lab', WSN_INGEST_HTTP_PORT: '0' } });
-    const directory = new NodeDirectory({ network: 'lab', version: 'v1', clusters: [{ id: 'c', nodes: [{ id: '1', modalities: [] }] }] });
+    const directory = new NodeDirectory({
+      network: 'lab',
+      version: 'v1',
+      clusters: [{ id: 'c', nodes: [{ id: '1', modalities: [] }] }],
+    });
     const lines: Array<{ msg: string; reason?: string }> = [];
-    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => void (lines.push(JSON.parse(chunk.toString()) as { msg: string }), done()) });
+    const sink = new Writable({
+      write: (chunk: Buffer, _enc, done) => void (lines.push(JSON.parse(chunk.toString()) as { msg: string }), done()),
+    });
     const logger = pino({ level: 'info' }, sink);
     let reason: string | null = null;
     const transport = new MemoryTransport({ retryBackoffMs: 5 });
-    const service = await startIngestService({ config, transport, directory, checkpoints: new MemoryCheckpointStore(), logger, notReadyReason: () => reason });
+    const service = await startIngestService({
+      config,
+      transport,
+      directory,
+      checkpoints: new MemoryCheckpointStore(),
+      logger,
+      notReadyReason: () => reason,
+    });
     try {
       const readyz = async (): Promise<number> => (await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status;
       const deadline = Date.now() + 5_000;

@@ -16,7 +16,15 @@ const config = loadConfig({ env: { WSN_PARTITION_IDLE_MS: '200' } });
 const directory = new NodeDirectory({
   network: 'lab',
   version: 'v1',
-  clusters: [{ id: 'c1', nodes: [{ id: '1', modalities: ['temperature'] }, { id: '2', modalities: ['temperature'] }] }],
+  clusters: [
+    {
+      id: 'c1',
+      nodes: [
+        { id: '1', modalities: ['temperature'] },
+        { id: '2', modalities: ['temperature'] },
+      ],
+    },
+  ],
 });
 const logger = createLogger('test', 'silent');
 
@@ -37,12 +45,33 @@ class RecordingProducer implements TransportProducer {
 }
 
 let offset = 0;
-const msg = (value: string, key = '1'): IncomingMessage => ({ topic: 'wsn.readings', partition: 0, offset: String(offset++), key, value: Buffer.from(value), headers: { origin: 'gw-1' }, timestamp: 42 });
-const reading = (node: string, ts: number, temperature: number) => msg(JSON.stringify({ network: 'lab', node, ts, values: { temperature } }), node);
+const msg = (value: string, key = '1'): IncomingMessage => ({
+  topic: 'wsn.readings',
+  partition: 0,
+  offset: String(offset++),
+  key,
+  value: Buffer.from(value),
+  headers: { origin: 'gw-1' },
+  timestamp: 42,
+});
+const reading = (node: string, ts: number, temperature: number) =>
+  msg(JSON.stringify({ network: 'lab', node, ts, values: { temperature } }), node);
 const batch = (messages: IncomingMessage[]): IncomingBatch => ({ topic: 'wsn.readings', partition: 0, messages });
 
-function pipeline(producer: RecordingProducer, checkpoints = new MemoryCheckpointStore(), metrics = new IngestMetrics()) {
-  return new IngestPipeline({ ingest: config.ingest, directory, producer, metrics, checkpoints, logger, now: () => T0 + 1_000 * T });
+function pipeline(
+  producer: RecordingProducer,
+  checkpoints = new MemoryCheckpointStore(),
+  metrics = new IngestMetrics(),
+) {
+  return new IngestPipeline({
+    ingest: config.ingest,
+    directory,
+    producer,
+    metrics,
+    checkpoints,
+    logger,
+    now: () => T0 + 1_000 * T,
+  });
 }
 
 describe('IngestPipeline', () => {
@@ -74,7 +103,10 @@ describe('IngestPipeline', () => {
     await p.handleBatch(batch([reading('1', T0 + 10, 20), reading('2', T0 + 20, 21), reading('1', T0 + 4 * T, 22)]));
     await p.handleBatch(batch([reading('2', T0 + 30, 99)]));
     const frames = producer.sent.filter((s) => s.topic === 'wsn.frames');
-    expect(frames.map((f) => [f.message.key, f.message.headers?.['x-wsn-tick']])).toEqual([['c1', String(T0)], ['c1', String(T0 + T)]]);
+    expect(frames.map((f) => [f.message.key, f.message.headers?.['x-wsn-tick']])).toEqual([
+      ['c1', String(T0)],
+      ['c1', String(T0 + T)],
+    ]);
     expect(producer.frames()[0].nodes.map((n) => n.values.temperature)).toEqual([20, 21]);
     const late = producer.sent.find((s) => s.topic === 'wsn.readings.dlq');
     expect(late?.message.headers?.[DLQ_HEADERS.code]).toBe('late');
@@ -138,7 +170,12 @@ describe('idle partitions', () => {
     const producer = new RecordingProducer();
     const p = pipeline(producer);
     await p.assign(['wsn.readings:0', 'wsn.readings:1'], 0);
-    const on = (partition: number, messages: IncomingMessage[], highWatermark: string): IncomingBatch => ({ topic: 'wsn.readings', partition, messages: messages.map((m) => ({ ...m, partition })), highWatermark });
+    const on = (partition: number, messages: IncomingMessage[], highWatermark: string): IncomingBatch => ({
+      topic: 'wsn.readings',
+      partition,
+      messages: messages.map((m) => ({ ...m, partition })),
+      highWatermark,
+    });
     // partition 1 lags: its batch ended at offset 0 of 100
     const lag = reading('2', T0 + 10, 1);
     await p.handleBatch(on(1, [{ ...lag, offset: '0' }], '100'));
@@ -159,7 +196,9 @@ describe('readings of other networks', () => {
   it('are passed over and counted, not sent to the DLQ (networks may share the topic)', async () => {
     const producer = new RecordingProducer();
     const metrics = new IngestMetrics();
-    const outcome = await pipeline(producer, undefined, metrics).handleBatch(batch([msg(JSON.stringify({ network: 'elsewhere', node: '1', ts: T0, values: { temperature: 1 } }))]));
+    const outcome = await pipeline(producer, undefined, metrics).handleBatch(
+      batch([msg(JSON.stringify({ network: 'elsewhere', node: '1', ts: T0, values: { temperature: 1 } }))]),
+    );
     expect(outcome).toMatchObject({ otherNetwork: 1, rejected: 0, accepted: 0 });
     expect(producer.sent).toEqual([]);
     expect((await metrics.otherNetwork.get()).values[0].value).toBe(1);
@@ -169,7 +208,14 @@ describe('readings of other networks', () => {
 describe('ingest service on the in-process transport', () => {
   it('consumes wsn.readings in its group and publishes frames and DLQ messages', async () => {
     const transport = new MemoryTransport({ retryBackoffMs: 5 });
-    const service = await startIngestService({ config, transport, directory, checkpoints: new MemoryCheckpointStore(), logger, http: false });
+    const service = await startIngestService({
+      config,
+      transport,
+      directory,
+      checkpoints: new MemoryCheckpointStore(),
+      logger,
+      http: false,
+    });
     const producer = await transport.producer();
     await producer.send('wsn.readings', [
       { key: '1', value: JSON.stringify({ node: '1', ts: T0 + 1, values: { temperature: 7 } }) },
@@ -190,11 +236,20 @@ describe('ingest service on the in-process transport', () => {
       },
     });
     const deadline = Date.now() + 5_000;
-    while ((got.frames.length < 2 || got.dlq.length < 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while ((got.frames.length < 2 || got.dlq.length < 1) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
     await sub.close();
     await service.stop();
     await transport.close();
     expect(got.dlq).toEqual(['malformed:garbage']);
-    expect(got.frames[0]).toMatchObject({ network: 'lab', cluster: 'c1', tick: T0, nodes: [{ node: '1', values: { temperature: 7 } }, { node: '2', values: { temperature: 8 } }] });
+    expect(got.frames[0]).toMatchObject({
+      network: 'lab',
+      cluster: 'c1',
+      tick: T0,
+      nodes: [
+        { node: '1', values: { temperature: 7 } },
+        { node: '2', values: { temperature: 8 } },
+      ],
+    });
   });
 });

@@ -14,27 +14,45 @@ import { pearson } from '../../../sources/inject.ts';
 describe('IBRL reader', () => {
   it('parses a full line and a line without light (7 fields), as UTC', () => {
     expect(parseIbrlLine('2004-03-04 00:00:26.983691 14285 1 20.5666 35.8876 46.92 2.65143', 'f', 1)).toEqual({
-      ts: Date.UTC(2004, 2, 4, 0, 0, 26, 983), epoch: 14285, mote: '1', values: { temperature: 20.5666, humidity: 35.8876, light: 46.92, voltage: 2.65143 }, file: 'f', line: 1,
+      ts: Date.UTC(2004, 2, 4, 0, 0, 26, 983),
+      epoch: 14285,
+      mote: '1',
+      values: { temperature: 20.5666, humidity: 35.8876, light: 46.92, voltage: 2.65143 },
+      file: 'f',
+      line: 1,
     });
     const noLight = parseIbrlLine('2004-03-04 00:00:26 14285 3 20.5  35.8   2.6', 'f', 2);
     expect('values' in noLight && noLight.values).toEqual({ temperature: 20.5, humidity: 35.8, voltage: 2.6 });
   });
 
   it('reports a bad line with file, line and what is wrong', () => {
-    expect(parseIbrlLine('2004-03-04 00:00:26 14285 3 warm 35.8 1 2.6', 'readings/3.txt', 7)).toEqual({ file: 'readings/3.txt', line: 7, message: 'temperature "warm" is not a number' });
+    expect(parseIbrlLine('2004-03-04 00:00:26 14285 3 warm 35.8 1 2.6', 'readings/3.txt', 7)).toEqual({
+      file: 'readings/3.txt',
+      line: 7,
+      message: 'temperature "warm" is not a number',
+    });
     expect(parseIbrlLine('2004-03-04 14285 3', 'r', 1)).toMatchObject({ message: expect.stringMatching(/found 3/) });
   });
 
   it('merges the per-mote files in event-time order, filters epochs and skips bad lines with a report', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ibrl-'));
     mkdirSync(join(dir, 'readings'));
-    writeFileSync(join(dir, 'readings', '1.txt'), '2004-03-04 00:00:10 1 1 20 30 5 2.6\n2004-03-04 00:00:40 2 1 21 31 5 2.6\n2004-03-04 00:01:10 3 1 22 32 5 2.6\n');
-    writeFileSync(join(dir, 'readings', '2.txt'), '2004-03-04 00:00:05 1 2 19 30 5 2.6\nnot a reading\n2004-03-04 00:00:45 2 2 18 30  2.6\n2004-03-04 00:00:30 2 2 18 30 5 2.6\n');
+    writeFileSync(
+      join(dir, 'readings', '1.txt'),
+      '2004-03-04 00:00:10 1 1 20 30 5 2.6\n2004-03-04 00:00:40 2 1 21 31 5 2.6\n2004-03-04 00:01:10 3 1 22 32 5 2.6\n',
+    );
+    writeFileSync(
+      join(dir, 'readings', '2.txt'),
+      '2004-03-04 00:00:05 1 2 19 30 5 2.6\nnot a reading\n2004-03-04 00:00:45 2 2 18 30  2.6\n2004-03-04 00:00:30 2 2 18 30 5 2.6\n',
+    );
     const issues: IbrlLineIssue[] = [];
     const all: string[] = [];
     for await (const r of streamIbrl(dir, { onBadLine: (i) => issues.push(i) })) all.push(`${r.mote}@${r.epoch}`);
     expect(all).toEqual(['2@1', '1@1', '1@2', '2@2', '1@3']);
-    expect(issues.map((i) => [i.file.endsWith('2.txt'), i.line])).toEqual([[true, 2], [true, 4]]);
+    expect(issues.map((i) => [i.file.endsWith('2.txt'), i.line])).toEqual([
+      [true, 2],
+      [true, 4],
+    ]);
     const some: string[] = [];
     for await (const r of streamIbrl(dir, { fromEpoch: 2, toEpoch: 2 })) some.push(`${r.mote}@${r.epoch}`);
     expect(some).toEqual(['1@2', '2@2']);
@@ -42,28 +60,57 @@ describe('IBRL reader', () => {
 });
 
 describe('stream injection', () => {
-  const reading = (ts: number, temperature: number): Reading => ({ network: 'n', node: '7', ts, values: { temperature, humidity: 40 } });
+  const reading = (ts: number, temperature: number): Reading => ({
+    network: 'n',
+    node: '7',
+    ts,
+    values: { temperature, humidity: 40 },
+  });
 
   it('parses specs with an epoch or an ISO start and a magnitude, and rejects bad ones with a hint', () => {
-    expect(parseInjection('12:temperature:surge:20000:5')).toEqual({ node: '12', modality: 'temperature', kind: 'surge', startEpoch: 20000, length: 5 });
-    expect(parseInjection('7:humidity:scale=0.5:2004-03-06T10:00:00Z:8')).toEqual({ node: '7', modality: 'humidity', kind: 'scale', magnitude: 0.5, startTs: Date.UTC(2004, 2, 6, 10), length: 8 });
+    expect(parseInjection('12:temperature:surge:20000:5')).toEqual({
+      node: '12',
+      modality: 'temperature',
+      kind: 'surge',
+      startEpoch: 20000,
+      length: 5,
+    });
+    expect(parseInjection('7:humidity:scale=0.5:2004-03-06T10:00:00Z:8')).toEqual({
+      node: '7',
+      modality: 'humidity',
+      kind: 'scale',
+      magnitude: 0.5,
+      startTs: Date.UTC(2004, 2, 6, 10),
+      length: 8,
+    });
     expect(() => parseInjection('7:humidity:melt:100:3')).toThrow(/unknown kind "melt"/);
-    expect(() => parseInjection('7:humidity:scale:2004-03-06T10:00:00:3')).toThrow(/neither an IBRL epoch nor an ISO time with zone/);
+    expect(() => parseInjection('7:humidity:scale:2004-03-06T10:00:00:3')).toThrow(
+      /neither an IBRL epoch nor an ISO time with zone/,
+    );
     expect(() => parseInjection('7:humidity:scale:100:0')).toThrow(/length must be a positive integer/);
   });
 
   it('changes exactly `length` readings of the node and modality from the start on', () => {
-    const injector = new StreamInjector([{ node: '7', modality: 'temperature', kind: 'surge', magnitude: 10, startTs: 3_000, length: 2 }]);
+    const injector = new StreamInjector([
+      { node: '7', modality: 'temperature', kind: 'surge', magnitude: 10, startTs: 3_000, length: 2 },
+    ]);
     const out = [1_000, 2_000, 3_000, 4_000, 5_000].map((ts) => injector.apply(reading(ts, 20)));
     expect(out.map((r) => r.values.temperature)).toEqual([20, 20, 30, 30, 20]);
     expect(out.every((r) => r.values.humidity === 40)).toBe(true);
     expect(injector.apply({ ...reading(3_500, 20), node: '8' }).values.temperature).toBe(20);
-    expect(injector.applied.map((a) => [a.ts, a.original, a.injected])).toEqual([[3_000, 20, 30], [4_000, 20, 30]]);
+    expect(injector.applied.map((a) => [a.ts, a.original, a.injected])).toEqual([
+      [3_000, 20, 30],
+      [4_000, 20, 30],
+    ]);
   });
 
   it('ramps up and back down for increase, holds the first value for stuck, flips for mirror', () => {
-    const ramp = new StreamInjector([{ node: '7', modality: 'temperature', kind: 'increase', magnitude: 1, startEpoch: 1, length: 3 }]);
-    expect([1, 2, 3, 4, 5, 6, 7].map((e) => ramp.apply(reading(e, 10), e).values.temperature)).toEqual([11, 12, 13, 12, 11, 10, 10]);
+    const ramp = new StreamInjector([
+      { node: '7', modality: 'temperature', kind: 'increase', magnitude: 1, startEpoch: 1, length: 3 },
+    ]);
+    expect([1, 2, 3, 4, 5, 6, 7].map((e) => ramp.apply(reading(e, 10), e).values.temperature)).toEqual([
+      11, 12, 13, 12, 11, 10, 10,
+    ]);
     const stuck = new StreamInjector([{ node: '7', modality: 'temperature', kind: 'stuck', startTs: 0, length: 3 }]);
     expect([5, 6, 7, 8].map((v, i) => stuck.apply(reading(i, v)).values.temperature)).toEqual([5, 5, 5, 8]);
     const mirror = new StreamInjector([{ node: '7', modality: 'temperature', kind: 'mirror', startTs: 0, length: 1 }]);
@@ -95,7 +142,7 @@ describe('simulation', () => {
     expect(pearson(temperature, humidity)).toBeLessThan(-0.9);
   });
 
-  it('plans faults when asked: silence removes the node\'s readings, stuck holds a value', () => {
+  it("plans faults when asked: silence removes the node's readings, stuck holds a value", () => {
     const sim = new Simulation({ nodes: 40, seed: 2, startTs: 0, tickMs: 31_000, faults: true, lossRate: 0 });
     expect(sim.faults.length).toBe(4);
     const silence = sim.faults.find((f) => f.kind === 'dropout');
@@ -105,7 +152,9 @@ describe('simulation', () => {
     const k = silence.fromTs / 31_000 + 1;
     expect(sim.round(k).some((r) => r.node === silence.node)).toBe(false);
     const ks = stuck.fromTs / 31_000;
-    const held = [ks, ks + 5, ks + 10].map((kk) => sim.round(kk).find((r) => r.node === stuck.node)?.values[stuck.modality]);
+    const held = [ks, ks + 5, ks + 10].map(
+      (kk) => sim.round(kk).find((r) => r.node === stuck.node)?.values[stuck.modality],
+    );
     expect(new Set(held).size).toBe(1);
   });
 
@@ -124,13 +173,25 @@ describe('paced publishing', () => {
     const sleeps: number[] = [];
     const sent: string[] = [];
     const producer: TransportProducer = {
-      send: async (_topic: string, messages: OutgoingMessage[]) => void sent.push(...messages.map((m) => String(m.key))),
+      send: async (_topic: string, messages: OutgoingMessage[]) =>
+        void sent.push(...messages.map((m) => String(m.key))),
       close: async () => undefined,
     };
-    const readings = [0, 1_000, 1_000, 61_000].map((ts, i): Reading => ({ network: 'n', node: String(i), ts, values: { t: 1 } }));
+    const readings = [0, 1_000, 1_000, 61_000].map((ts, i): Reading => ({
+      network: 'n',
+      node: String(i),
+      ts,
+      values: { t: 1 },
+    }));
     const result = await publishPaced(readings, {
-      producer, topic: 't', speed: 10, now: () => clock,
-      sleep: async (ms) => { sleeps.push(ms); clock += ms; },
+      producer,
+      topic: 't',
+      speed: 10,
+      now: () => clock,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock += ms;
+      },
     });
     expect(sleeps).toEqual([100, 6_000]);
     expect(sent).toEqual(['0', '1', '2', '3']);

@@ -32,8 +32,19 @@ describe('IngestStatsReporter', () => {
     metrics.watermark.set(95);
     clock = 110_000;
     await reporter.flush();
-    expect(written[0]).toMatchObject({ measurement: 'pipeline', tags: { network: 'lab', source: 'ingest' }, timestamp: 110_000 });
-    expect(written[0].fields).toEqual({ accepted: 40, rejected: 2, late: 1, frames_published: 3, interval_ms: 10_000, watermark_lag_ms: 15_000 });
+    expect(written[0]).toMatchObject({
+      measurement: 'pipeline',
+      tags: { network: 'lab', source: 'ingest' },
+      timestamp: 110_000,
+    });
+    expect(written[0].fields).toEqual({
+      accepted: 40,
+      rejected: 2,
+      late: 1,
+      frames_published: 3,
+      interval_ms: 10_000,
+      watermark_lag_ms: 15_000,
+    });
 
     metrics.accepted.inc(5);
     fail = true;
@@ -44,6 +55,12 @@ describe('IngestStatsReporter', () => {
     clock = 130_000;
     await reporter.stop();
     expect(written).toHaveLength(2);
-    expect(written[1].fields).toMatchObject({ accepted: 12, rejected: 0, late: 0, frames_published: 0, interval_ms: 20_000 });
+    expect(written[1].fields).toMatchObject({
+      accepted: 12,
+      rejected: 0,
+      late: 0,
+      frames_published: 0,
+      interval_ms: 20_000,
+    });
   });
 });

@@ -1,5 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { computeContext, contextFeatures, DEFAULT_CONTEXT_CONFIG, neighbourLists, type ContextConfig } from '../../../model/context.ts';
+import {
+  computeContext,
+  contextFeatures,
+  DEFAULT_CONTEXT_CONFIG,
+  neighbourLists,
+  type ContextConfig,
+} from '../../../model/context.ts';
 import { Detector } from '../../../model/detector.ts';
 import { topologyHash } from '../../../model/graph.ts';
 import { DETECTOR_FORMAT } from '../../../model/metadata.ts';
@@ -16,7 +22,15 @@ beforeAll(async () => {
   await ensureBackend();
 });
 
-const small: ContextConfig = { baselineTicks: 50, clip: 0.25, warmupTicks: 10, segments: 3, segmentTicks: 4, varianceTicks: 5, correlationTicks: 10 };
+const small: ContextConfig = {
+  baselineTicks: 50,
+  clip: 0.25,
+  warmupTicks: 10,
+  segments: 3,
+  segmentTicks: 4,
+  varianceTicks: 5,
+  correlationTicks: 10,
+};
 
 /** Nodes sharing a common signal plus their own noise: z-like values. */
 function sharedSignal(nodes: number, steps: number, seed: number): Series {
@@ -29,8 +43,10 @@ function sharedSignal(nodes: number, steps: number, seed: number): Series {
   return { nodes: Array.from({ length: nodes }, (_, i) => `n${i}`), modalities: ['temperature'], steps, data };
 }
 
-const complete = (n: number): number[][] => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (__, j) => (i === j ? 0 : 1)));
-const feature = (context: Float32Array, t: number, node: number, n: number, f: number, k: number): number => context[(t * n + node) * f + k];
+const complete = (n: number): number[][] =>
+  Array.from({ length: n }, (_, i) => Array.from({ length: n }, (__, j) => (i === j ? 0 : 1)));
+const feature = (context: Float32Array, t: number, node: number, n: number, f: number, k: number): number =>
+  context[(t * n + node) * f + k];
 
 describe('context path', () => {
   it('a node silent at the stream start gets no variance jump from its first reading', () => {
@@ -49,7 +65,13 @@ describe('context path', () => {
   it('live stepping (Detector.step, with a checkpoint round trip in the middle) gives exactly the offline features', async () => {
     const config = tinyConfig({ context: small });
     const graph = pathGraph(4);
-    const detector = new Detector(new DetectorNetwork(config, 2), { format: DETECTOR_FORMAT, config, threshold: 0.5, graph, topologyHash: topologyHash(graph) });
+    const detector = new Detector(new DetectorNetwork(config, 2), {
+      format: DETECTOR_FORMAT,
+      config,
+      threshold: 0.5,
+      graph,
+      topologyHash: topologyHash(graph),
+    });
     const m = config.modalities.length;
     const rng = createRng(5);
     const steps = 40;
@@ -74,14 +96,20 @@ describe('context path', () => {
     const steps = 1200;
     const clean = sharedSignal(n, steps, 1);
     const stats = computeStats(clean);
-    const faulty = injectAnomaly(clean, { kind: 'offset', node: 2, modality: 0, start: 600, length: 600, magnitude: 3 }, stats);
+    const faulty = injectAnomaly(
+      clean,
+      { kind: 'offset', node: 2, modality: 0, start: 600, length: 600, magnitude: 3 },
+      stats,
+    );
     const config = DEFAULT_CONTEXT_CONFIG;
     const f = contextFeatures(config);
     const context = computeContext(faulty.data, steps, n, 1, complete(n), config);
     const level = config.segments; // r − b now
     expect(Math.abs(feature(context, 590, 2, n, f, level))).toBeLessThan(0.5);
     // Six hundred ticks later the departure is still ≥ 3 − 600 · clip / baselineTicks.
-    expect(feature(context, 1199, 2, n, f, level)).toBeGreaterThan(3 - 600 * (config.clip / config.baselineTicks) - 0.3);
+    expect(feature(context, 1199, 2, n, f, level)).toBeGreaterThan(
+      3 - 600 * (config.clip / config.baselineTicks) - 0.3,
+    );
     // Its healthy neighbours do not move (median reference).
     expect(Math.abs(feature(context, 1199, 1, n, f, level))).toBeLessThan(0.5);
   });
@@ -92,7 +120,11 @@ describe('context path', () => {
     const clean = sharedSignal(n, steps, 2);
     const stats = computeStats(clean);
     const stuck = injectAnomaly(clean, { kind: 'stuck', node: 0, modality: 0, start: 400, length: 200 }, stats);
-    const noisy = injectAnomaly(clean, { kind: 'noise', node: 0, modality: 0, start: 400, length: 200, magnitude: 1 }, stats);
+    const noisy = injectAnomaly(
+      clean,
+      { kind: 'noise', node: 0, modality: 0, start: 400, length: 200, magnitude: 1 },
+      stats,
+    );
     const config = DEFAULT_CONTEXT_CONFIG;
     const f = contextFeatures(config);
     const q = config.segments + 2; // q − its baseline
@@ -104,20 +136,40 @@ describe('context path', () => {
   });
 
   it('gives a node without neighbours zero features and rejects a tick of the wrong size', () => {
-    expect(neighbourLists([[0, 0], [0, 0]])).toEqual([[], []]);
-    const context = computeContext(Float32Array.from([1, 2, 3, 4]), 2, 2, 1, [[0, 0], [0, 0]], small);
+    expect(
+      neighbourLists([
+        [0, 0],
+        [0, 0],
+      ]),
+    ).toEqual([[], []]);
+    const context = computeContext(
+      Float32Array.from([1, 2, 3, 4]),
+      2,
+      2,
+      1,
+      [
+        [0, 0],
+        [0, 0],
+      ],
+      small,
+    );
     expect(Array.from(context).every((v) => v === 0)).toBe(true);
-    expect(() => computeContext(Float32Array.from([1, 2, 3]), 2, 2, 1, complete(2), small)).toThrow(/expected 2 values/);
+    expect(() => computeContext(Float32Array.from([1, 2, 3]), 2, 2, 1, complete(2), small)).toThrow(
+      /expected 2 values/,
+    );
   });
 });
-
 
 describe('context path: repeats', () => {
   it('shows readings held by the aligner (dropout) as more repeats than the neighbours have', () => {
     const n = 5;
     const steps = 500;
     const clean = sharedSignal(n, steps, 4);
-    const held = injectAnomaly(clean, { kind: 'dropout', node: 3, modality: 0, start: 400, length: 100 }, computeStats(clean));
+    const held = injectAnomaly(
+      clean,
+      { kind: 'dropout', node: 3, modality: 0, start: 400, length: 100 },
+      computeStats(clean),
+    );
     const f = contextFeatures(DEFAULT_CONTEXT_CONFIG);
     const repeats = DEFAULT_CONTEXT_CONFIG.segments + 5;
     const context = computeContext(held.data, steps, n, 1, complete(n), DEFAULT_CONTEXT_CONFIG);
@@ -128,7 +180,7 @@ describe('context path: repeats', () => {
 });
 
 describe('context state across node changes', () => {
-  it('keeps a surviving node\'s context when the cluster is resized and starts a new node fresh', async () => {
+  it("keeps a surviving node's context when the cluster is resized and starts a new node fresh", async () => {
     const { createClusterState, resizeClusterState } = await import('../../../model/state.ts');
     const config = tinyConfig({ context: small });
     const m = config.modalities.length;
@@ -136,11 +188,23 @@ describe('context state across node changes', () => {
     const neighbours = neighbourLists(complete(3));
     const { stepContext } = await import('../../../model/context.ts');
     const out = new Float32Array(3 * m * contextFeatures(small));
-    for (let t = 0; t < 12; t++) stepContext(state.context!, Float32Array.from({ length: 3 * m }, (_, k) => Math.sin(t + k)), neighbours, m, small, out);
+    for (let t = 0; t < 12; t++)
+      stepContext(
+        state.context!,
+        Float32Array.from({ length: 3 * m }, (_, k) => Math.sin(t + k)),
+        neighbours,
+        m,
+        small,
+        out,
+      );
     const resized = resizeClusterState(state, ['c', 'd', 'a'], config);
     const row = state.context!.values.length / 3;
-    expect(Array.from(resized.context!.values.subarray(0, row))).toEqual(Array.from(state.context!.values.subarray(2 * row, 3 * row)));
-    expect(Array.from(resized.context!.values.subarray(2 * row, 3 * row))).toEqual(Array.from(state.context!.values.subarray(0, row)));
+    expect(Array.from(resized.context!.values.subarray(0, row))).toEqual(
+      Array.from(state.context!.values.subarray(2 * row, 3 * row)),
+    );
+    expect(Array.from(resized.context!.values.subarray(2 * row, 3 * row))).toEqual(
+      Array.from(state.context!.values.subarray(0, row)),
+    );
     expect(resized.context!.values.subarray(row, 2 * row).every((v) => v === 0)).toBe(true);
     expect(resized.context!.ticks).toBe(12);
   });

@@ -17,7 +17,13 @@ const m = config.modalities.length;
 let dir: string;
 
 function makeDetector(graph: ClusterGraph, seed = 3): Detector {
-  return new Detector(new DetectorNetwork(config, seed), { format: DETECTOR_FORMAT, config, threshold: 0.4, graph, topologyHash: topologyHash(graph) });
+  return new Detector(new DetectorNetwork(config, seed), {
+    format: DETECTOR_FORMAT,
+    config,
+    threshold: 0.4,
+    graph,
+    topologyHash: topologyHash(graph),
+  });
 }
 
 /** The values of step t of a series, node-major (N × M), as step() takes them. */
@@ -46,7 +52,11 @@ describe('Detector', () => {
       if (out.ready) stepped.push([out.cluster, ...out.node, ...out.reconstruction]);
     }
     const scores = await detector.scoreSeries(series, config.window - 1, series.steps);
-    const scored = Array.from({ length: scores.to - scores.from }, (_, r) => [scores.cluster[r], ...scores.node.slice(r * 4, r * 4 + 4), ...scores.reconstruction.slice(r * 4 * m, (r + 1) * 4 * m)]);
+    const scored = Array.from({ length: scores.to - scores.from }, (_, r) => [
+      scores.cluster[r],
+      ...scores.node.slice(r * 4, r * 4 + 4),
+      ...scores.reconstruction.slice(r * 4 * m, (r + 1) * 4 * m),
+    ]);
     expect(stepped.length).toBe(scored.length);
     stepped.forEach((row, r) => row.forEach((value, k) => expect(value).toBeCloseTo(scored[r][k], 4)));
   });
@@ -89,7 +99,7 @@ describe('Detector', () => {
     last.forEach((row, i) => row.forEach((v, k) => expect(v).toBeCloseTo(lastApart[i][k], 5)));
   });
 
-  it('keeps surviving nodes\' windows and hidden state when nodes join and leave', async () => {
+  it("keeps surviving nodes' windows and hidden state when nodes join and leave", async () => {
     const graph = pathGraph(3);
     const detector = makeDetector(graph);
     const series = randomSeries(graph.nodes, config.modalities, 12, 5);
@@ -97,9 +107,12 @@ describe('Detector', () => {
     for (let t = 0; t < 12; t++) await detector.step([{ state, values: tick(series.data, t, 3) }]);
     const rowLength = m * config.window;
     const units = config.gruUnits;
-    const windowOf = (s: ClusterState, i: number): number[] => Array.from(s.windows.slice(i * rowLength, (i + 1) * rowLength));
+    const windowOf = (s: ClusterState, i: number): number[] =>
+      Array.from(s.windows.slice(i * rowLength, (i + 1) * rowLength));
     const hiddenOf = (s: ClusterState, i: number): number[] =>
-      Array.from({ length: config.gruLayers }, (_, layer) => Array.from(s.hidden.slice((layer * s.nodes.length + i) * units, (layer * s.nodes.length + i + 1) * units))).flat();
+      Array.from({ length: config.gruLayers }, (_, layer) =>
+        Array.from(s.hidden.slice((layer * s.nodes.length + i) * units, (layer * s.nodes.length + i + 1) * units)),
+      ).flat();
     // n1 leaves, x joins between n2 and n0.
     const resized = detector.resizeState(state, ['n2', 'x', 'n0']);
     expect(resized.nodes).toEqual(['n2', 'x', 'n0']);
@@ -112,7 +125,17 @@ describe('Detector', () => {
     expect(hiddenOf(state, 0).some((v) => v !== 0)).toBe(true);
     // The resized cluster keeps scoring, on a graph the detector never saw.
     state = resized;
-    const [out] = await detector.step([{ state, values: new Float32Array(3 * m).fill(0.5), adjacency: [[0, 1, 0], [1, 0, 1], [0, 1, 0]] }]);
+    const [out] = await detector.step([
+      {
+        state,
+        values: new Float32Array(3 * m).fill(0.5),
+        adjacency: [
+          [0, 1, 0],
+          [1, 0, 1],
+          [0, 1, 0],
+        ],
+      },
+    ]);
     expect(out.ready).toBe(true);
     expect(out.node.length).toBe(3);
     expect(out.cluster).toBeGreaterThan(0);
@@ -148,7 +171,10 @@ describe('Detector', () => {
     await writeFile(path.join(out, 'model.json'), '{"format": "wsn-watch-detector/1", "weightsMan');
     await expect(loadDetector(out)).rejects.toMatchObject({ code: 'MODEL_CORRUPT' });
     // A complete model of the previous format: refused as outdated, with the way to retrain.
-    await writeFile(path.join(out, 'model.json'), JSON.stringify({ format: 'wsn-watch-detector/1', weightsManifest: [], metadata: {} }));
+    await writeFile(
+      path.join(out, 'model.json'),
+      JSON.stringify({ format: 'wsn-watch-detector/1', weightsManifest: [], metadata: {} }),
+    );
     const outdated = await loadDetector(out).catch((e: unknown) => e);
     expect((outdated as UserError).code).toBe('MODEL_OUTDATED');
     expect((outdated as UserError).message).toMatch(/wsn-watch-detector\/1.*reads wsn-watch-detector\/2/);

@@ -59,9 +59,15 @@ describe('layers', () => {
     const cell = new GruCell(store, 'cell', 4, 6);
     expect(cell.apply(tf.ones([3, 4]) as tf.Tensor2D, tf.zeros([3, 6]) as tf.Tensor2D).shape).toEqual([3, 6]);
     const gru = new StackedGru(store, 'gru', 4, 6, 2);
-    const result = gru.apply(tf.ones([3, 4]) as tf.Tensor2D, [tf.zeros([3, 6]) as tf.Tensor2D, tf.zeros([3, 6]) as tf.Tensor2D]);
+    const result = gru.apply(tf.ones([3, 4]) as tf.Tensor2D, [
+      tf.zeros([3, 6]) as tf.Tensor2D,
+      tf.zeros([3, 6]) as tf.Tensor2D,
+    ]);
     expect(result.output.shape).toEqual([3, 6]);
-    expect(result.hidden.map((h) => h.shape)).toEqual([[3, 6], [3, 6]]);
+    expect(result.hidden.map((h) => h.shape)).toEqual([
+      [3, 6],
+      [3, 6],
+    ]);
     // The output is the top layer's new state.
     expect(Array.from(result.output.dataSync())).toEqual(Array.from(result.hidden[1].dataSync()));
   });

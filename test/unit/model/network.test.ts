@@ -18,9 +18,15 @@ const w = config.window;
 function inputs(b: number, n: number, adjacency: number[][], seed: number) {
   return {
     windows: tf.randomNormal([b, n, m, w], 0, 1, 'float32', seed) as tf.Tensor4D,
-    maskBias: maskBiasTensor(Array.from({ length: b }, () => attentionMask(adjacency)), n),
+    maskBias: maskBiasTensor(
+      Array.from({ length: b }, () => attentionMask(adjacency)),
+      n,
+    ),
     nodeMask: tf.ones([b, n]) as tf.Tensor2D,
-    hidden: Array.from({ length: config.gruLayers }, (_, i) => tf.randomNormal([b * n, config.gruUnits], 0, 0.5, 'float32', seed + i + 1) as tf.Tensor2D),
+    hidden: Array.from(
+      { length: config.gruLayers },
+      (_, i) => tf.randomNormal([b * n, config.gruUnits], 0, 0.5, 'float32', seed + i + 1) as tf.Tensor2D,
+    ),
     context: tf.randomNormal([b * n, m * contextFeatures(config.context)], 0, 1, 'float32', seed + 7) as tf.Tensor2D,
   };
 }
@@ -33,10 +39,15 @@ describe('DetectorNetwork', () => {
     expect(out.clusterLogits.shape).toEqual([2]);
     expect(out.reconstruction.shape).toEqual([2, 4, m, w]);
     expect(out.errors.shape).toEqual([2, 4, m]);
-    expect(out.hidden.map((h) => h.shape)).toEqual([[8, config.gruUnits], [8, config.gruUnits]]);
+    expect(out.hidden.map((h) => h.shape)).toEqual([
+      [8, config.gruUnits],
+      [8, config.gruUnits],
+    ]);
     // The cluster logit is the max over its nodes.
     const nodes = out.nodeLogits.arraySync() as number[][];
-    expect(Array.from(out.clusterLogits.dataSync())).toEqual(nodes.map((row) => Math.max(...row)).map((v) => Math.fround(v)));
+    expect(Array.from(out.clusterLogits.dataSync())).toEqual(
+      nodes.map((row) => Math.max(...row)).map((v) => Math.fround(v)),
+    );
     network.dispose();
   });
 

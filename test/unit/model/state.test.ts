@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createClusterState, deserializeClusterState, pushSample, serializeClusterState } from '../../../model/state.ts';
+import {
+  createClusterState,
+  deserializeClusterState,
+  pushSample,
+  serializeClusterState,
+} from '../../../model/state.ts';
 import { tinyConfig } from './helpers.ts';
 
 const config = tinyConfig({ window: 3 });

@@ -17,7 +17,8 @@ describe('ops/alertmanager/alertmanager.yml', () => {
 
   it('routes to receivers that are defined', () => {
     const names = new Set(config.receivers.map((r) => r.name));
-    const used = (route: Route): string[] => [route.receiver ?? '', ...(route.routes ?? []).flatMap(used)].filter(Boolean);
+    const used = (route: Route): string[] =>
+      [route.receiver ?? '', ...(route.routes ?? []).flatMap(used)].filter(Boolean);
     expect(config.route.receiver).toBeDefined();
     for (const receiver of used(config.route)) expect(names.has(receiver)).toBe(true);
   });

@@ -29,8 +29,20 @@ function harness(states: ServiceState[] = [], env: NodeJS.ProcessEnv = {}) {
   return { calls, out, err, run };
 }
 
-const upState: ServiceState = { name: 'kafka', state: 'up', address: '127.0.0.1:9092', version: '4.4.0', pid: 42, logFile: '/x/server.log' };
-const downState: ServiceState = { name: 'influxdb', state: 'down', address: '127.0.0.1:8086', logFile: '/x/influxd.log' };
+const upState: ServiceState = {
+  name: 'kafka',
+  state: 'up',
+  address: '127.0.0.1:9092',
+  version: '4.4.0',
+  pid: 42,
+  logFile: '/x/server.log',
+};
+const downState: ServiceState = {
+  name: 'influxdb',
+  state: 'down',
+  address: '127.0.0.1:8086',
+  logFile: '/x/influxd.log',
+};
 
 describe('wsn-watch services', () => {
   afterEach(() => {

@@ -37,20 +37,29 @@ function envNames(service: ComposeService): string[] {
 
 /** Short volume syntax: SOURCE:TARGET[:MODE]; a source starting with . or / is a host path, otherwise a named volume. */
 function volumeSources(service: ComposeService): string[] {
-  return (service.volumes ?? []).map((volume) => (typeof volume === 'string' ? volume.split(':')[0] : volume.source ?? ''));
+  return (service.volumes ?? []).map((volume) =>
+    typeof volume === 'string' ? volume.split(':')[0] : (volume.source ?? ''),
+  );
 }
 
 const isHostPath = (source: string) => source.startsWith('.') || source.startsWith('/');
 
 describe('docker-compose.yml', () => {
   it('has the production stack', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['alertmanager', 'detector', 'grafana', 'influxdb', 'ingest', 'kafka']);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'alertmanager',
+      'detector',
+      'grafana',
+      'influxdb',
+      'ingest',
+      'kafka',
+    ]);
     expect(compose.services.detector.deploy?.replicas).toBe(2);
   });
 
   it('builds the wsn-watch services from a Dockerfile in the repo', () => {
     for (const [name, service] of services.filter(([, s]) => s.build !== undefined)) {
-      const build = typeof service.build === 'string' ? { context: service.build } : service.build ?? {};
+      const build = typeof service.build === 'string' ? { context: service.build } : (service.build ?? {});
       const dockerfile = path.join(repoRoot, build.context ?? '.', build.dockerfile ?? 'Dockerfile');
       expect(existsSync(dockerfile), `${name}: ${path.relative(repoRoot, dockerfile)} exists`).toBe(true);
     }
@@ -66,7 +75,9 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of nodeServices) {
       const [, script, subcommand] = commandOf(service);
       expect(existsSync(path.join(repoRoot, script)), `${name}: ${script} exists`).toBe(true);
-      expect(topLevel.has(subcommand), `${name}: \`wsn-watch ${subcommand}\` is a command of buildProgram()`).toBe(true);
+      expect(topLevel.has(subcommand), `${name}: \`wsn-watch ${subcommand}\` is a command of buildProgram()`).toBe(
+        true,
+      );
     }
   });
 
@@ -92,7 +103,8 @@ describe('docker-compose.yml', () => {
         const match = mapping.exec(String(port));
         expect(match, `${name}: port "${port}" is 127.0.0.1:HOST:CONTAINER`).not.toBeNull();
         const [host, container] = [Number(match![1]), Number(match![2])];
-        for (const value of [host, container]) expect(value >= 1 && value <= 65535, `${name}: ${value} is a port`).toBe(true);
+        for (const value of [host, container])
+          expect(value >= 1 && value <= 65535, `${name}: ${value} is a port`).toBe(true);
         published.push(host);
       }
     }
@@ -102,7 +114,8 @@ describe('docker-compose.yml', () => {
   it('sets only environment variables that wsn-watch reads (ENV_VARS)', () => {
     const known = new Set(Object.keys(ENV_VARS));
     for (const [name, service] of services) {
-      for (const variable of envNames(service)) expect(known.has(variable), `${name}: ${variable} is in ENV_VARS`).toBe(true);
+      for (const variable of envNames(service))
+        expect(known.has(variable), `${name}: ${variable} is in ENV_VARS`).toBe(true);
     }
   });
 });

@@ -42,7 +42,9 @@ describe('influxdbConfig', () => {
   });
 
   it('quotes paths as TOML strings, so quotes in a path cannot break the file', () => {
-    const odd = sections(influxdbConfig({ httpPort: 1, rpcPort: 2, metaDir: '/a "b"/meta', dataDir: '/d', walDir: '/w' }));
+    const odd = sections(
+      influxdbConfig({ httpPort: 1, rpcPort: 2, metaDir: '/a "b"/meta', dataDir: '/d', walDir: '/w' }),
+    );
     expect(JSON.parse(odd.get('meta')?.get('dir') ?? '')).toBe('/a "b"/meta');
   });
 });

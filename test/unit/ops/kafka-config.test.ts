@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { kafkaJvmArgs, kafkaServerProperties, kafkaVersion, newClusterId, scramFormatArgs } from '../../../ops/kafka/config.ts';
+import {
+  kafkaJvmArgs,
+  kafkaServerProperties,
+  kafkaVersion,
+  newClusterId,
+  scramFormatArgs,
+} from '../../../ops/kafka/config.ts';
 import { parseJavaMajor } from '../../../ops/kafka/runtime.ts';
 
 function parseProperties(text: string): Map<string, string> {
@@ -14,7 +20,9 @@ function parseProperties(text: string): Map<string, string> {
 }
 
 describe('kafkaServerProperties', () => {
-  const props = parseProperties(kafkaServerProperties({ brokerPort: 19092, controllerPort: 19094, dataDir: '/state/kafka/data' }));
+  const props = parseProperties(
+    kafkaServerProperties({ brokerPort: 19092, controllerPort: 19094, dataDir: '/state/kafka/data' }),
+  );
 
   it('runs one combined broker+controller whose quorum is itself on the controller port', () => {
     expect(props.get('process.roles')).toBe('broker,controller');
@@ -27,14 +35,26 @@ describe('kafkaServerProperties', () => {
   });
 
   it('with SASL users, listens SASL_PLAINTEXT with PLAIN and SCRAM, quoting passwords for JAAS; SCRAM credentials go to the formatter', () => {
-    const users = [{ username: 'admin', password: 'a"b\\c' }, { username: 'app', password: 'p' }];
-    const sasl = parseProperties(kafkaServerProperties({ brokerPort: 1, controllerPort: 2, dataDir: '/d', saslUsers: users }));
+    const users = [
+      { username: 'admin', password: 'a"b\\c' },
+      { username: 'app', password: 'p' },
+    ];
+    const sasl = parseProperties(
+      kafkaServerProperties({ brokerPort: 1, controllerPort: 2, dataDir: '/d', saslUsers: users }),
+    );
     expect(sasl.get('listeners')).toBe('SASL_PLAINTEXT://127.0.0.1:1,CONTROLLER://127.0.0.1:2');
     expect(sasl.get('listener.security.protocol.map')).toBe('CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT');
     expect(sasl.get('sasl.enabled.mechanisms')).toBe('PLAIN,SCRAM-SHA-256,SCRAM-SHA-512');
     // JAAS escapes the quote and the backslash (a\"b\\c); Java properties then double every backslash.
-    expect(sasl.get('listener.name.sasl_plaintext.plain.sasl.jaas.config')).toBe(String.raw`org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="a\\"b\\\\c" user_admin="a\\"b\\\\c" user_app="p";`);
-    expect(scramFormatArgs(users.slice(1))).toEqual(['--add-scram', 'SCRAM-SHA-256=[name=app,password=p]', '--add-scram', 'SCRAM-SHA-512=[name=app,password=p]']);
+    expect(sasl.get('listener.name.sasl_plaintext.plain.sasl.jaas.config')).toBe(
+      String.raw`org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="a\\"b\\\\c" user_admin="a\\"b\\\\c" user_app="p";`,
+    );
+    expect(scramFormatArgs(users.slice(1))).toEqual([
+      '--add-scram',
+      'SCRAM-SHA-256=[name=app,password=p]',
+      '--add-scram',
+      'SCRAM-SHA-512=[name=app,password=p]',
+    ]);
   });
 
   it('keeps the log in the state folder and uses replication factor 1 for internal topics', () => {

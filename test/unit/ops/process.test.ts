@@ -18,14 +18,20 @@ describe('spawnDetached / stopProcess', () => {
     const marker = path.join(dir, 'marker-a');
     const outputFile = path.join(dir, 'a.log');
     // `exit 0` keeps bash alive (it would exec the last command, and the marker in its argv would go).
-    const pid = await spawnDetached({ command: 'bash', args: ['-c', 'echo hello; sleep 30; exit 0', marker], cwd: dir, outputFile });
+    const pid = await spawnDetached({
+      command: 'bash',
+      args: ['-c', 'echo hello; sleep 30; exit 0', marker],
+      cwd: dir,
+      outputFile,
+    });
     started.push(pid);
     expect(isRunning(pid, marker)).toBe(true);
     // Its own process group: detached processes lead a new session.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     expect(Number(fields[2])).toBe(pid); // pgrp
-    for (let i = 0; i < 50 && !readFileSync(outputFile, 'utf8').includes('hello'); i += 1) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 50 && !readFileSync(outputFile, 'utf8').includes('hello'); i += 1)
+      await new Promise((r) => setTimeout(r, 50));
     expect(readFileSync(outputFile, 'utf8')).toContain('hello');
 
     expect(await stopProcess(pid, 5_000, marker)).toEqual({ outcome: 'terminated' });
@@ -42,7 +48,12 @@ describe('spawnDetached / stopProcess', () => {
   });
 
   it('kills a process that ignores SIGTERM after the grace period', async () => {
-    const pid = await spawnDetached({ command: 'bash', args: ['-c', 'trap "" TERM; sleep 30 & wait'], cwd: dir, outputFile: path.join(dir, 'c.log') });
+    const pid = await spawnDetached({
+      command: 'bash',
+      args: ['-c', 'trap "" TERM; sleep 30 & wait'],
+      cwd: dir,
+      outputFile: path.join(dir, 'c.log'),
+    });
     started.push(pid);
     await new Promise((r) => setTimeout(r, 200)); // let bash install the trap
     expect(await stopProcess(pid, 300)).toEqual({ outcome: 'killed' });
@@ -50,14 +61,23 @@ describe('spawnDetached / stopProcess', () => {
   });
 
   it('rejects when the program does not exist', async () => {
-    await expect(spawnDetached({ command: path.join(dir, 'missing'), args: [], cwd: dir, outputFile: path.join(dir, 'd.log') })).rejects.toThrow(/ENOENT/);
+    await expect(
+      spawnDetached({ command: path.join(dir, 'missing'), args: [], cwd: dir, outputFile: path.join(dir, 'd.log') }),
+    ).rejects.toThrow(/ENOENT/);
   });
 });
 
 describe('run records', () => {
   it('round-trips and treats a torn file as absent', () => {
     const file = path.join(dir, 'run.json');
-    const record = { pid: 123, version: '4.4.0', startedAt: '2026-01-01T00:00:00.000Z', marker: '/s/config', logFile: '/s/l', outputFile: '/s/o' };
+    const record = {
+      pid: 123,
+      version: '4.4.0',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      marker: '/s/config',
+      logFile: '/s/l',
+      outputFile: '/s/o',
+    };
     writeRunRecord(file, record);
     expect(readRunRecord(file)).toEqual(record);
     writeRunRecord(file, { ...record, pid: -1 });

@@ -45,7 +45,11 @@ describe('services with ports taken by other programs', () => {
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).code).toBe('PORT_IN_USE');
     const message = (error as UserError).message;
-    for (const [name, port] of [['kafka', config.services.kafkaPort], ['influxdb', config.services.influxPort], ['alertmanager', config.services.alertmanagerPort]] as const) {
+    for (const [name, port] of [
+      ['kafka', config.services.kafkaPort],
+      ['influxdb', config.services.influxPort],
+      ['alertmanager', config.services.alertmanagerPort],
+    ] as const) {
       expect(message).toContain(`${name}: port ${port} on 127.0.0.1 is in use`);
     }
     expect((error as UserError).hint).toContain('WSN_KAFKA_PORT');
@@ -82,7 +86,12 @@ describe('services on a machine without the programs', () => {
   });
 
   it('up fails with a user error naming each missing program and the install script', async () => {
-    const [kafka, controller, influx, alertmanager] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [kafka, controller, influx, alertmanager] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
     const config = loadConfig({
       env: {
         WSN_STATE_DIR: stateDir,

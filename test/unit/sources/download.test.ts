@@ -15,7 +15,10 @@ const shared = path.resolve(repoRoot, '../shared/data/ibrl');
 /** A small data.txt in the original whole-network format: lines of two motes interleaved, plus junk. */
 async function sampleDataText(): Promise<{ text: string; mote1: string[]; mote28: string[] }> {
   const mote1 = (await readFile(path.join(shared, 'readings', '1.txt'), 'utf8')).split('\n').slice(0, 30);
-  const mote28 = (await readFile(path.join(shared, 'readings', '28.txt'), 'utf8')).split('\n').filter((l) => l.includes('  ')).slice(0, 5);
+  const mote28 = (await readFile(path.join(shared, 'readings', '28.txt'), 'utf8'))
+    .split('\n')
+    .filter((l) => l.includes('  '))
+    .slice(0, 5);
   const lines: string[] = [];
   for (let i = 0; i < 30; i++) {
     lines.push(mote1[i]);
@@ -57,7 +60,9 @@ describe('downloadIntelLab', () => {
     expect(report.outsideDays).toBe(1);
     expect((await readdir(path.join(out, 'readings'))).sort()).toEqual(['1.txt', '28.txt']);
     // Lines are kept byte for byte, missing light (two spaces) included.
-    expect((await readFile(path.join(out, 'readings', '28.txt'), 'utf8')).split('\n').slice(0, 5)).toEqual(sample.mote28);
+    expect((await readFile(path.join(out, 'readings', '28.txt'), 'utf8')).split('\n').slice(0, 5)).toEqual(
+      sample.mote28,
+    );
     const data = await loadIbrl(out, { firstEpoch: 14285, lastEpoch: 14300, samples: 4 });
     expect(data.report.missingLight).toBe(5);
     expect(data.series.nodes).toEqual(['1', '28']);
@@ -77,7 +82,9 @@ describe('downloadIntelLab', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const out = await mkdtemp(path.join(os.tmpdir(), 'intel-'));
-    await expect(downloadIntelLab(`http://127.0.0.1:${port}/data.txt.gz`, out)).rejects.toThrow(new RegExp(`cannot reach 127\\.0\\.0\\.1:${port}.*ECONNREFUSED`));
+    await expect(downloadIntelLab(`http://127.0.0.1:${port}/data.txt.gz`, out)).rejects.toThrow(
+      new RegExp(`cannot reach 127\\.0\\.0\\.1:${port}.*ECONNREFUSED`),
+    );
   });
 
   it('reports HTTP errors and corrupt files', async () => {

@@ -1,7 +1,12 @@
 import type { Series } from '../../../sources/series.ts';
 
 /** A series from per-node, per-modality value functions: value(t, n, m). */
-export function makeSeries(steps: number, nodes: number, modalities: number, value: (t: number, n: number, m: number) => number): Series {
+export function makeSeries(
+  steps: number,
+  nodes: number,
+  modalities: number,
+  value: (t: number, n: number, m: number) => number,
+): Series {
   const data = new Float32Array(steps * nodes * modalities);
   for (let t = 0; t < steps; t++) {
     for (let n = 0; n < nodes; n++) {

@@ -3,7 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../common/errors.ts';
-import { alignHistory, describeHistoryFill, loadHistory, parseTimestamp, type HistoryReading } from '../../../sources/history.ts';
+import {
+  alignHistory,
+  describeHistoryFill,
+  loadHistory,
+  parseTimestamp,
+  type HistoryReading,
+} from '../../../sources/history.ts';
 
 async function file(name: string, text: string): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'history-'));
@@ -16,7 +22,16 @@ describe('history loader', () => {
   it('aligns a CSV on the inferred tick, newest value per tick, gaps filled', async () => {
     const f = await file(
       'h.csv',
-      ['node,ts,temperature,humidity', 'a,0,20,40', 'b,0,21,41', 'a,1000,20.5,40.5', 'a,1500,20.7,40.7', 'b,2000,21.2,41.2', 'a,3000,21,41', 'b,3000,21.3,41.3'].join('\n'),
+      [
+        'node,ts,temperature,humidity',
+        'a,0,20,40',
+        'b,0,21,41',
+        'a,1000,20.5,40.5',
+        'a,1500,20.7,40.7',
+        'b,2000,21.2,41.2',
+        'a,3000,21,41',
+        'b,3000,21.3,41.3',
+      ].join('\n'),
     );
     const { series, tickMs, filled } = await loadHistory(f);
     expect(tickMs).toBe(1000);
@@ -94,16 +109,22 @@ describe('history loader', () => {
       const ts = (offset: number) => new Date(t0 + k * T + offset).toISOString();
       const cycle = Math.sin(k / 6);
       // n1: complete, but humidity empty every 5th row and "NA" once.
-      rows.push(`n1,${ts(0)},${(21 + cycle).toFixed(2)},${k % 5 === 0 ? '' : k === 7 ? 'NA' : (40 + cycle).toFixed(2)}`);
+      rows.push(
+        `n1,${ts(0)},${(21 + cycle).toFixed(2)},${k % 5 === 0 ? '' : k === 7 ? 'NA' : (40 + cycle).toFixed(2)}`,
+      );
       // n2: a 15-tick hole (longer than maxGapTicks 10) and a 2-tick one.
-      if (!(k >= 10 && k < 25) && k !== 30 && k !== 31) rows.push(`n2,${ts(1_000)},${(21.5 + cycle).toFixed(2)},${(42 + cycle).toFixed(2)}`);
+      if (!(k >= 10 && k < 25) && k !== 30 && k !== 31)
+        rows.push(`n2,${ts(1_000)},${(21.5 + cycle).toFixed(2)},${(42 + cycle).toFixed(2)}`);
       // n3 starts late (tick 12), n4 ends early (after tick 27).
       if (k >= 12) rows.push(`n3,${ts(2_000)},${(17 + cycle).toFixed(2)},${(45 + cycle).toFixed(2)}`);
       if (k <= 27) rows.push(`n4,${ts(-2_000)},${(21 + cycle).toFixed(2)},${(39 + cycle).toFixed(2)}`);
     }
     const f = await file('gappy.csv', rows.join('\n'));
     const progress: string[] = [];
-    const { series, summary, mask, filled } = await loadHistory(f, { tickMs: T, onProgress: (line) => progress.push(line) });
+    const { series, summary, mask, filled } = await loadHistory(f, {
+      tickMs: T,
+      onProgress: (line) => progress.push(line),
+    });
     expect(series.nodes).toEqual(['n1', 'n2', 'n3', 'n4']);
     expect(series.times![0] % T).toBe(0);
     expect(series.times![0]).toBe(Math.floor(t0 / T) * T);

@@ -8,12 +8,14 @@ import { loadIbrl, nearestIndex, parseMoteFile, readIbrlPositions, sampleEpochs 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const shared = path.resolve(repoRoot, '../shared/data/ibrl');
 
-const line = (epoch: number, mote: string, t: number, light = ' 46.92'): string => `2004-03-04 00:00:26.983691 ${epoch} ${mote} ${t} 35.8876${light} 2.65143`;
+const line = (epoch: number, mote: string, t: number, light = ' 46.92'): string =>
+  `2004-03-04 00:00:26.983691 ${epoch} ${mote} ${t} 35.8876${light} 2.65143`;
 
 async function moteDir(files: Record<string, string[]>): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ibrl-'));
   await mkdir(path.join(dir, 'readings'));
-  for (const [id, lines] of Object.entries(files)) await writeFile(path.join(dir, 'readings', `${id}.txt`), lines.join('\n') + '\n');
+  for (const [id, lines] of Object.entries(files))
+    await writeFile(path.join(dir, 'readings', `${id}.txt`), lines.join('\n') + '\n');
   return dir;
 }
 

@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../../common/random.ts';
 import { seriesIndex } from '../../../sources/series.ts';
-import { FAULT_CATALOGUE, INJECTION_KINDS, type Injection, channel, drawFault, faultLabelSpan, injectAnomaly, paperKind, pearson, randomInjection, trendSlope } from '../../../sources/inject.ts';
+import {
+  FAULT_CATALOGUE,
+  INJECTION_KINDS,
+  type Injection,
+  channel,
+  drawFault,
+  faultLabelSpan,
+  injectAnomaly,
+  paperKind,
+  pearson,
+  randomInjection,
+  trendSlope,
+} from '../../../sources/inject.ts';
 import type { Series } from '../../../sources/series.ts';
 import { computeStats, modalityRange } from '../../../sources/normalize.ts';
 import { makeSeries } from './helpers.ts';
@@ -11,7 +23,14 @@ const base = makeSeries(100, 2, 2, (t, n, m) => 10 + 5 * m + n + Math.sin(t / 5)
 const stats = computeStats(base, { to: 60 });
 const range = modalityRange(stats, 0);
 const at = (s: typeof base, t: number): number => s.data[seriesIndex(s, t, 0, 0)];
-const inj = (kind: Injection['kind'], extra: Partial<Injection> = {}): Injection => ({ kind, node: 0, modality: 0, start: 40, length: 5, ...extra });
+const inj = (kind: Injection['kind'], extra: Partial<Injection> = {}): Injection => ({
+  kind,
+  node: 0,
+  modality: 0,
+  start: 40,
+  length: 5,
+  ...extra,
+});
 
 function untouchedOutside(out: typeof base, from: number, to: number): void {
   for (let i = 0; i < base.data.length; i++) {
@@ -140,10 +159,14 @@ describe('paperKind', () => {
 
   it('measures on the given span of the series instead of the training series', () => {
     // Correlated only within steps 100..130.
-    const local = makeSeries(steps, 2, 2, (t, n, m) => (t >= 100 && t < 130 && n === 0 ? t * (m + 1) : noiseValues[t * 6 + n * 2 + m]));
+    const local = makeSeries(steps, 2, 2, (t, n, m) =>
+      t >= 100 && t < 130 && n === 0 ? t * (m + 1) : noiseValues[t * 6 + n * 2 + m],
+    );
     const training = makeSeries(100, 2, 2, (t, n, m) => noiseValues[t * 6 + n * 2 + m]);
     expect(paperKind(local, 0, 0, training, 1, createRng(1)).reason).toBe('uncorrelated');
-    expect(paperKind(local, 0, 0, training, 1, createRng(1), { span: { from: 100, to: 130 } }).reason).toBe('intermodal');
+    expect(paperKind(local, 0, 0, training, 1, createRng(1), { span: { from: 100, to: 130 } }).reason).toBe(
+      'intermodal',
+    );
   });
 });
 
@@ -180,7 +203,12 @@ describe('randomInjection', () => {
 
 describe('fault catalogue', () => {
   const steps = 400;
-  const base: Series = { nodes: ['a', 'b'], modalities: ['temperature', 'voltage'], steps, data: Float32Array.from({ length: steps * 4 }, (_, i) => Math.sin(i / 37)) };
+  const base: Series = {
+    nodes: ['a', 'b'],
+    modalities: ['temperature', 'voltage'],
+    steps,
+    data: Float32Array.from({ length: steps * 4 }, (_, i) => Math.sin(i / 37)),
+  };
   const stats = computeStats(base);
 
   it('draws every kind within its duration bounds, a dying battery only for a temperature', () => {
@@ -194,12 +222,20 @@ describe('fault catalogue', () => {
     }
     expect(FAULT_CATALOGUE.find((spec) => spec.kind === 'battery')!.modality!.test('temperature')).toBe(true);
     expect(FAULT_CATALOGUE.find((spec) => spec.kind === 'battery')!.modality!.test('voltage')).toBe(false);
-    expect(new Set(FAULT_CATALOGUE.map((spec) => spec.kind))).toEqual(new Set(['spike', 'stuck', 'noise', 'offset', 'gain', 'drift', 'dropout', 'battery']));
+    expect(new Set(FAULT_CATALOGUE.map((spec) => spec.kind))).toEqual(
+      new Set(['spike', 'stuck', 'noise', 'offset', 'gain', 'drift', 'dropout', 'battery']),
+    );
   });
 
   it('injects offset, dropout (held readings) and battery, and labels a drift only once it departs', () => {
-    const offset = injectAnomaly(base, { kind: 'offset', node: 1, modality: 0, start: 50, length: 100, magnitude: 2 }, stats);
-    expect(channel(offset, 1, 0, 50, 150).every((v, t) => Math.abs(v - channel(base, 1, 0, 50, 150)[t] - 2) < 1e-5)).toBe(true);
+    const offset = injectAnomaly(
+      base,
+      { kind: 'offset', node: 1, modality: 0, start: 50, length: 100, magnitude: 2 },
+      stats,
+    );
+    expect(
+      channel(offset, 1, 0, 50, 150).every((v, t) => Math.abs(v - channel(base, 1, 0, 50, 150)[t] - 2) < 1e-5),
+    ).toBe(true);
     expect(channel(offset, 1, 0, 150, 151)[0]).toBeCloseTo(channel(base, 1, 0, 150, 151)[0], 5);
 
     const dropout = injectAnomaly(base, { kind: 'dropout', node: 0, modality: 0, start: 100, length: 60 }, stats);
@@ -209,7 +245,11 @@ describe('fault catalogue', () => {
     expect(repeats).toBeGreaterThan(10);
     expect(repeats).toBeLessThan(60);
 
-    const battery = injectAnomaly(base, { kind: 'battery', node: 0, modality: 0, start: 100, length: 200, magnitude: 6 }, stats);
+    const battery = injectAnomaly(
+      base,
+      { kind: 'battery', node: 0, modality: 0, start: 100, length: 200, magnitude: 6 },
+      stats,
+    );
     expect(channel(battery, 0, 0, 299, 300)[0] - channel(base, 0, 0, 299, 300)[0]).toBeGreaterThan(3);
     expect(Math.abs(channel(battery, 0, 0, 110, 111)[0] - channel(base, 0, 0, 110, 111)[0])).toBeLessThan(1);
 

@@ -1,20 +1,41 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../../common/random.ts';
 import type { Reading } from '../../../common/types.ts';
-import { LIVE_FAULT_KINDS, applyLiveFaults, defaultRecipes, planLiveFaults, type LiveFault } from '../../../sources/live-faults.ts';
+import {
+  LIVE_FAULT_KINDS,
+  applyLiveFaults,
+  defaultRecipes,
+  planLiveFaults,
+  type LiveFault,
+} from '../../../sources/live-faults.ts';
 
 const TICK = 31_000;
 /** Two nodes reading a slow sine every tick for a day. */
 function readings(): Reading[] {
   const out: Reading[] = [];
   for (let t = 0; t < 2_800; t++) {
-    for (const node of ['a', 'b']) out.push({ network: 'n', node, ts: t * TICK + 1_000, values: { temperature: 20 + Math.sin(t / 300), humidity: 40 } });
+    for (const node of ['a', 'b'])
+      out.push({
+        network: 'n',
+        node,
+        ts: t * TICK + 1_000,
+        values: { temperature: 20 + Math.sin(t / 300), humidity: 40 },
+      });
   }
   return out;
 }
 
-const fault = (kind: LiveFault['kind'], magnitude: number, extra: Partial<LiveFault> = {}): LiveFault => ({ kind, node: 'a', modality: 'temperature', start: 1_000 * TICK, end: 1_400 * TICK, magnitude, ...extra });
-const valuesOf = (list: Reading[], node: string, from: number, to: number): number[] => list.filter((r) => r.node === node && r.ts >= from && r.ts <= to).map((r) => r.values.temperature);
+const fault = (kind: LiveFault['kind'], magnitude: number, extra: Partial<LiveFault> = {}): LiveFault => ({
+  kind,
+  node: 'a',
+  modality: 'temperature',
+  start: 1_000 * TICK,
+  end: 1_400 * TICK,
+  magnitude,
+  ...extra,
+});
+const valuesOf = (list: Reading[], node: string, from: number, to: number): number[] =>
+  list.filter((r) => r.node === node && r.ts >= from && r.ts <= to).map((r) => r.values.temperature);
 
 describe('live faults on raw readings', () => {
   const clean = readings();
@@ -54,12 +75,23 @@ describe('live faults on raw readings', () => {
 
   it('plans one fault at a time, every kind, separated by the gap and inside the range', () => {
     const recipes = defaultRecipes(TICK);
-    const faults = planLiveFaults({ nodes: ['a', 'b', 'c'], modalities: ['temperature', 'humidity'], from: 0, to: 2 * 86_400_000, tickMs: TICK, gapTicks: 116, recipes, perKind: 1, rng: createRng(3) });
+    const faults = planLiveFaults({
+      nodes: ['a', 'b', 'c'],
+      modalities: ['temperature', 'humidity'],
+      from: 0,
+      to: 2 * 86_400_000,
+      tickMs: TICK,
+      gapTicks: 116,
+      recipes,
+      perKind: 1,
+      rng: createRng(3),
+    });
     expect(new Set(faults.map((f) => f.kind))).toEqual(new Set(LIVE_FAULT_KINDS));
-    for (let i = 1; i < faults.length; i++) expect(faults[i].start - faults[i - 1].end).toBeGreaterThanOrEqual(116 * TICK);
+    for (let i = 1; i < faults.length; i++)
+      expect(faults[i].start - faults[i - 1].end).toBeGreaterThanOrEqual(116 * TICK);
     for (const f of faults) expect(f.end).toBeLessThan(2 * 86_400_000);
     const drift = faults.find((f) => f.kind === 'drift')!;
-    expect(drift.end + 1 - drift.start).toBe(Math.round(3 * 3_600_000 / TICK) * TICK);
+    expect(drift.end + 1 - drift.start).toBe(Math.round((3 * 3_600_000) / TICK) * TICK);
     expect(Math.abs(drift.magnitude)).toBe(3);
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { computeStats, denormalizeSeries, modalityRange, normalizeSeries, selectStats } from '../../../sources/normalize.ts';
+import {
+  computeStats,
+  denormalizeSeries,
+  modalityRange,
+  normalizeSeries,
+  selectStats,
+} from '../../../sources/normalize.ts';
 import { makeSeries } from './helpers.ts';
 
 describe('normalize', () => {

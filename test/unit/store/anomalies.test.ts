@@ -23,7 +23,13 @@ class FlakySink implements ResultSink {
   async close(): Promise<void> {}
 }
 
-const score = (cluster: string, tick: number): ClusterScore => ({ network: 'lab', cluster, tick, probability: 0.1, nodes: [] });
+const score = (cluster: string, tick: number): ClusterScore => ({
+  network: 'lab',
+  cluster,
+  tick,
+  probability: 0.1,
+  nodes: [],
+});
 const batch = (scores: ClusterScore[]): ResultBatch => ({ frames: [], scores, alerts: [] });
 
 describe('AnomalyPublisher', () => {
@@ -31,10 +37,17 @@ describe('AnomalyPublisher', () => {
     const producer = new RecordingProducer();
     const sink = new FanOutSink([new FlakySink(3), new AnomalyPublisher(producer)]);
     const first = batch([score('c1', 1000), score('c2', 1000), score('c1', 2000)]);
-    for (let attempt = 0; attempt < 3; attempt++) await expect(sink.write(first)).rejects.toThrow('InfluxDB unreachable');
+    for (let attempt = 0; attempt < 3; attempt++)
+      await expect(sink.write(first)).rejects.toThrow('InfluxDB unreachable');
     await sink.write(first);
     await sink.write(batch([score('c1', 2000), score('c1', 3000), score('c2', 2000)]));
-    expect(producer.sent.map((m) => `${m.key}@${m.headers?.['x-wsn-tick']}`)).toEqual(['c1@1000', 'c2@1000', 'c1@2000', 'c1@3000', 'c2@2000']);
+    expect(producer.sent.map((m) => `${m.key}@${m.headers?.['x-wsn-tick']}`)).toEqual([
+      'c1@1000',
+      'c2@1000',
+      'c1@2000',
+      'c1@3000',
+      'c2@2000',
+    ]);
     expect(JSON.parse(String(producer.sent[0].value))).toEqual(score('c1', 1000));
   });
 

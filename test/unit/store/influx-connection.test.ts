@@ -13,7 +13,11 @@ async function recorder(): Promise<{ url: string; requests: IncomingMessage[]; c
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 describe('influxClient credentials', () => {
@@ -25,7 +29,11 @@ describe('influxClient credentials', () => {
       await influxClient(url, 'wsn').getDatabaseNames();
       await influxClient(influx.url, 'wsn').getDatabaseNames();
       const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-      expect(influx.requests.map((r) => r.headers.authorization)).toEqual([basic('cfg-user', 'cfg-pass'), basic('url-user', 'url-pass'), undefined]);
+      expect(influx.requests.map((r) => r.headers.authorization)).toEqual([
+        basic('cfg-user', 'cfg-pass'),
+        basic('url-user', 'url-pass'),
+        undefined,
+      ]);
     } finally {
       await influx.close();
     }

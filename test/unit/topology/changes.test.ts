@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { applyChange, buildNetwork, createTopology, exportClusters, networkNodes, type SensorNode, type Topology } from '../../../topology/index.ts';
+import {
+  applyChange,
+  buildNetwork,
+  createTopology,
+  exportClusters,
+  networkNodes,
+  type SensorNode,
+  type Topology,
+} from '../../../topology/index.ts';
 import { toEdgeRule } from '../../../topology/edge-rules.ts';
 import { randomNodes } from './fixtures.ts';
 
@@ -11,7 +19,13 @@ function versions(t: Topology): Map<string, string> {
   return new Map(exportClusters(t, { denseLimit: 0 }).map((c) => [c.id, c.version]));
 }
 
-const newNode = (id: string, x: number, y: number): SensorNode => ({ id, x, y, modalities: ['temperature'], status: 'active' });
+const newNode = (id: string, x: number, y: number): SensorNode => ({
+  id,
+  x,
+  y,
+  modalities: ['temperature'],
+  status: 'active',
+});
 
 describe('run-time changes', () => {
   it('adding a node to a 1,000-node network moves no other node (no overflow)', () => {
@@ -53,7 +67,9 @@ describe('run-time changes', () => {
     for (const [node, cluster] of before) {
       if (!oldMembers.has(node)) expect(t.clustering.nodeCluster.get(node)).toBe(cluster);
     }
-    expect(t.clustering.clusters.get(target.id)!.members.size).toBeGreaterThanOrEqual(Math.ceil(65 / (result.createdClusters.length + 1)));
+    expect(t.clustering.clusters.get(target.id)!.members.size).toBeGreaterThanOrEqual(
+      Math.ceil(65 / (result.createdClusters.length + 1)),
+    );
     for (const c of t.clustering.clusters.values()) expect(c.members.size).toBeLessThanOrEqual(64);
     expect(result.moved.length).toBeLessThan(65 - t.clustering.clusters.get(target.id)!.members.size + 1);
   });
@@ -69,7 +85,8 @@ describe('run-time changes', () => {
     }
     expect(t.clustering.clusters.has(smallest.id)).toBe(false);
     expect(t.network.graph.order).toBe(200 - members.length);
-    for (const [node, cluster] of before) if (!members.includes(node)) expect(t.clustering.nodeCluster.get(node)).toBe(cluster);
+    for (const [node, cluster] of before)
+      if (!members.includes(node)) expect(t.clustering.nodeCluster.get(node)).toBe(cluster);
   });
 
   it('going silent moves nobody and keeps every version (status is not part of it)', () => {
@@ -86,7 +103,11 @@ describe('run-time changes', () => {
     const t = createTopology(randomNodes(300, 25), { cluster: { maxSize: 32 } });
     const from = t.clustering.nodeCluster.get('7')!;
     const other = [...t.clustering.clusters.values()].find((c) => c.id !== from && c.members.size < 32)!;
-    const small = applyChange(t, { kind: 'move', id: '7', position: { x: t.network.graph.getNodeAttribute('7', 'x') + 1e-6, y: t.network.graph.getNodeAttribute('7', 'y') } });
+    const small = applyChange(t, {
+      kind: 'move',
+      id: '7',
+      position: { x: t.network.graph.getNodeAttribute('7', 'x') + 1e-6, y: t.network.graph.getNodeAttribute('7', 'y') },
+    });
     expect(small.moved).toEqual([]);
     const far = applyChange(t, { kind: 'move', id: '7', position: { ...other.centroid } });
     expect(far.moved).toEqual(['7']);

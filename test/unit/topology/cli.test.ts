@@ -19,7 +19,9 @@ async function run(...args: string[]): Promise<{ stdout: string; stderr: string 
     return true;
   });
   try {
-    const program = new Command('wsn-watch').exitOverride().configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
+    const program = new Command('wsn-watch')
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
     registerTopologyCommands(program);
     program.commands.forEach((c) => c.exitOverride().commands.forEach((s) => s.exitOverride()));
     await program.parseAsync(['node', 'wsn-watch', 'topology', ...args]);
@@ -48,10 +50,32 @@ describe('wsn-watch topology', () => {
   it('reports an outlier with file and line, and draws an SVG with one circle per node and a legend', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wsn-topology-cli-'));
     const file = join(dir, 'node.txt');
-    writeFileSync(file, readFileSync(ibrlNodeFile, 'utf8').trimEnd().replace(/(\S+ \S+) \S+$/, '$1 253'));
+    writeFileSync(
+      file,
+      readFileSync(ibrlNodeFile, 'utf8')
+        .trimEnd()
+        .replace(/(\S+ \S+) \S+$/, '$1 253'),
+    );
     const svgFile = join(dir, 'img', 'net.svg');
-    const { stdout } = await run('show', file, '--svg', svgFile, '--max-cluster-size', '16', '--range', '8', '--knn', '3', '--louvain');
-    expect(stdout).toMatch(new RegExp(`^ {2}node 54 at \\(26\\.5, 253\\) ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:54: implausible coordinate y=253`, 'm'));
+    const { stdout } = await run(
+      'show',
+      file,
+      '--svg',
+      svgFile,
+      '--max-cluster-size',
+      '16',
+      '--range',
+      '8',
+      '--knn',
+      '3',
+      '--louvain',
+    );
+    expect(stdout).toMatch(
+      new RegExp(
+        `^ {2}node 54 at \\(26\\.5, 253\\) ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:54: implausible coordinate y=253`,
+        'm',
+      ),
+    );
     const svg = readFileSync(svgFile, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.match(/<circle cx=[^>]*><title>node /g)).toHaveLength(53);

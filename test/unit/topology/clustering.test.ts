@@ -1,6 +1,12 @@
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { buildNetwork, clusterNetwork, partitionForCluster, type Clustering, type SensorNode } from '../../../topology/index.ts';
+import {
+  buildNetwork,
+  clusterNetwork,
+  partitionForCluster,
+  type Clustering,
+  type SensorNode,
+} from '../../../topology/index.ts';
 import { randomNodes, shuffled } from './fixtures.ts';
 
 function assignment(c: Clustering): Record<string, string[]> {
@@ -51,7 +57,13 @@ describe('clusterNetwork', () => {
   });
 
   it('splits nodes at one position (k-means cannot separate them) into bounded chunks', () => {
-    const same: SensorNode[] = Array.from({ length: 150 }, (_, i) => ({ id: `n${i}`, x: 1, y: 1, modalities: ['light'], status: 'active' }));
+    const same: SensorNode[] = Array.from({ length: 150 }, (_, i) => ({
+      id: `n${i}`,
+      x: 1,
+      y: 1,
+      modalities: ['light'],
+      status: 'active',
+    }));
     const c = clusterNetwork(buildNetwork(same, { knn: 2 }), { maxSize: 64 });
     expect([...c.clusters.values()].map((cl) => cl.members.size).sort((a, b) => a - b)).toEqual([50, 50, 50]);
   });
@@ -65,9 +77,17 @@ describe('partitionForCluster', () => {
   it('equals the partition kafkajs chooses for the cluster id as message key', () => {
     const partitioner = Partitioners.DefaultPartitioner();
     for (const partitions of [1, 3, 12, 64]) {
-      const partitionMetadata = Array.from({ length: partitions }, (_, p) => ({ partitionId: p, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+      const partitionMetadata = Array.from({ length: partitions }, (_, p) => ({
+        partitionId: p,
+        leader: 0,
+        partitionErrorCode: 0,
+        replicas: [0],
+        isr: [0],
+      }));
       for (const id of ['c-1', 'c-14', 'c-4', 'c-99999', 'c-größe', 'c-a~2']) {
-        expect(partitionForCluster(id, partitions)).toBe(partitioner({ topic: 'wsn.frames', partitionMetadata, message: { key: id, value: 'x' } }));
+        expect(partitionForCluster(id, partitions)).toBe(
+          partitioner({ topic: 'wsn.frames', partitionMetadata, message: { key: id, value: 'x' } }),
+        );
       }
     }
   });

@@ -28,7 +28,8 @@ describe('exportClusters', () => {
       c.nodes.forEach((a, i) => {
         const expected = c.nodes.map((b, j) => (j !== i && graph.hasEdge(a, b) ? j : -1)).filter((j) => j >= 0);
         expect(c.neighbours[i]).toEqual(expected);
-        for (const j of expected) expect(c.adjacency![i][j]).toBe(graph.getEdgeAttribute(graph.edge(a, c.nodes[j])!, 'weight'));
+        for (const j of expected)
+          expect(c.adjacency![i][j]).toBe(graph.getEdgeAttribute(graph.edge(a, c.nodes[j])!, 'weight'));
         const attrs = graph.getNodeAttributes(a);
         expect(c.positions[i]).toEqual([attrs.x, attrs.y]);
       });

@@ -10,7 +10,13 @@ export const ibrlNodeFile = resolve(repoRoot, '../shared/data/ibrl/node.txt');
 export function randomNodes(n: number, seed = 3, side = Math.sqrt(n) * 10, withZ = false): SensorNode[] {
   const rng = createRng(seed);
   return Array.from({ length: n }, (_, i) => {
-    const node: SensorNode = { id: String(i), x: rng.next() * side, y: rng.next() * side, modalities: ['temperature'], status: 'active' };
+    const node: SensorNode = {
+      id: String(i),
+      x: rng.next() * side,
+      y: rng.next() * side,
+      modalities: ['temperature'],
+      status: 'active',
+    };
     if (withZ) node.z = rng.next() * side * 0.1;
     return node;
   });

@@ -14,7 +14,11 @@ import { TopologyFollower, topologyRecords } from '../../../topology/kafka.ts';
 import { randomNodes } from './fixtures.ts';
 
 type Handler = (event: { payload: Record<string, unknown> }) => void;
-type EachBatch = (payload: { batch: { messages: Array<{ key: Buffer | null; value: Buffer | null; offset: string }> }; resolveOffset: (o: string) => void; heartbeat: () => Promise<void> }) => Promise<void>;
+type EachBatch = (payload: {
+  batch: { messages: Array<{ key: Buffer | null; value: Buffer | null; offset: string }> };
+  resolveOffset: (o: string) => void;
+  heartbeat: () => Promise<void>;
+}) => Promise<void>;
 
 class StandInConsumer {
   readonly events = { GROUP_JOIN: 'group_join', CRASH: 'crash' };
@@ -29,7 +33,10 @@ class StandInConsumer {
     for (const h of this.handlers.get(event) ?? []) h({ payload });
   }
   async connect(): Promise<void> {
-    if (this.failConnect) throw Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:1'), { name: 'KafkaJSConnectionError' });
+    if (this.failConnect)
+      throw Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:1'), {
+        name: 'KafkaJSConnectionError',
+      });
   }
   async subscribe(): Promise<void> {}
   async run(options: { eachBatch: EachBatch }): Promise<void> {
@@ -49,7 +56,9 @@ function standInKafka(failingConnects: number): { kafka: Kafka; consumers: Stand
       connect: async () => undefined,
       disconnect: async () => undefined,
       listTopics: async () => ['wsn.topology'],
-      describeConfigs: async () => ({ resources: [{ configEntries: [{ configName: 'cleanup.policy', configValue: 'compact' }] }] }),
+      describeConfigs: async () => ({
+        resources: [{ configEntries: [{ configName: 'cleanup.policy', configValue: 'compact' }] }],
+      }),
     }),
     consumer: () => {
       // The first consumer connects; the next `failingConnects` fail (the broker is still down).
@@ -73,7 +82,16 @@ async function until(predicate: () => boolean, what: string): Promise<void> {
 describe('TopologyFollower restarts', () => {
   it('replaces a consumer kafkajs gave up on, keeps trying while connecting fails, reports its health, then applies new versions', async () => {
     const { kafka, consumers } = standInKafka(2);
-    const follower = new TopologyFollower({ brokers: ['127.0.0.1:1'], network: 'lab', logger: createLogger('t', 'silent'), restartBackoffMs: 5, maxRestartBackoffMs: 20 }, kafka);
+    const follower = new TopologyFollower(
+      {
+        brokers: ['127.0.0.1:1'],
+        network: 'lab',
+        logger: createLogger('t', 'silent'),
+        restartBackoffMs: 5,
+        maxRestartBackoffMs: 20,
+      },
+      kafka,
+    );
     expect(follower.health().following).toBe(false);
     await follower.start();
     consumers[0].emit('group_join', {});
@@ -81,12 +99,19 @@ describe('TopologyFollower restarts', () => {
 
     const crash = Object.assign(new Error('Failed to find group coordinator'), { name: 'KafkaJSNonRetriableError' });
     consumers[0].emit('crash', { error: crash, restart: false });
-    expect(follower.health()).toMatchObject({ following: false, reason: 'KafkaJSNonRetriableError: Failed to find group coordinator' });
+    expect(follower.health()).toMatchObject({
+      following: false,
+      reason: 'KafkaJSNonRetriableError: Failed to find group coordinator',
+    });
 
     // Two attempts fail to connect, the third consumer connects and joins.
     await until(() => consumers.length === 4 && consumers[3].eachBatch !== null, 'a fourth consumer running');
     expect(consumers[0].disconnected).toBe(true);
-    expect(follower.health()).toMatchObject({ following: false, reason: expect.stringMatching(/ECONNREFUSED/), restarts: 3 });
+    expect(follower.health()).toMatchObject({
+      following: false,
+      reason: expect.stringMatching(/ECONNREFUSED/),
+      restarts: 3,
+    });
     consumers[3].emit('group_join', {});
     expect(follower.health()).toEqual({ following: true, reason: null, restarts: 3 });
 
@@ -94,9 +119,28 @@ describe('TopologyFollower restarts', () => {
     const topology = createTopology(randomNodes(40, 9), { cluster: { maxSize: 10 } });
     const records = topologyRecords('lab', topology);
     const version = topologyVersion(topology);
-    records.set('lab/meta', JSON.stringify({ kind: 'meta', rule: topology.network.rule, clusterOptions: topology.clustering.options, version, nodes: 40, clusters: topology.clustering.clusters.size, updatedAt: '2026-01-01T00:00:00Z' }));
-    const messages = [...records].map(([key, value], i) => ({ key: Buffer.from(key), value: Buffer.from(value), offset: String(i) }));
-    await consumers[3].eachBatch!({ batch: { messages }, resolveOffset: () => undefined, heartbeat: async () => undefined });
+    records.set(
+      'lab/meta',
+      JSON.stringify({
+        kind: 'meta',
+        rule: topology.network.rule,
+        clusterOptions: topology.clustering.options,
+        version,
+        nodes: 40,
+        clusters: topology.clustering.clusters.size,
+        updatedAt: '2026-01-01T00:00:00Z',
+      }),
+    );
+    const messages = [...records].map(([key, value], i) => ({
+      key: Buffer.from(key),
+      value: Buffer.from(value),
+      offset: String(i),
+    }));
+    await consumers[3].eachBatch!({
+      batch: { messages },
+      resolveOffset: () => undefined,
+      heartbeat: async () => undefined,
+    });
     expect(follower.currentVersion()).toBe(version);
     expect(exportClusters(follower.current()!)).toEqual(exportClusters(topology));
 

@@ -9,7 +9,15 @@ function recordsOf(network: string, seed: number, nodes = 80): Map<string, strin
   const records = topologyRecords(network, t);
   records.set(
     `${network}/meta`,
-    JSON.stringify({ kind: 'meta', rule: t.network.rule, clusterOptions: t.clustering.options, version: topologyVersion(t), nodes, clusters: t.clustering.clusters.size, updatedAt: '2026-01-01T00:00:00Z' }),
+    JSON.stringify({
+      kind: 'meta',
+      rule: t.network.rule,
+      clusterOptions: t.clustering.options,
+      version: topologyVersion(t),
+      nodes,
+      clusters: t.clustering.clusters.size,
+      updatedAt: '2026-01-01T00:00:00Z',
+    }),
   );
   return records;
 }
@@ -36,13 +44,20 @@ describe('topology records (the wsn.topology wire format)', () => {
   it('ignore other networks sharing the topic', () => {
     const records = new Map([...recordsOf('lab', 2), ...recordsOf('lab2', 3)]);
     expect(topologyFromRecords('lab', records)!.network.graph.order).toBe(80);
-    expect(exportClusters(topologyFromRecords('lab2', records)!)).toEqual(exportClusters(topologyFromRecords('lab2', recordsOf('lab2', 3))!));
+    expect(exportClusters(topologyFromRecords('lab2', records)!)).toEqual(
+      exportClusters(topologyFromRecords('lab2', recordsOf('lab2', 3))!),
+    );
   });
 
   it('treat malformed values as absent instead of failing', () => {
     expect(parseTopologyRecord('k', 'not json')).toBeNull();
     expect(parseTopologyRecord('k', '{"kind":"node","node":{"id":"1"}}')).toBeNull();
-    expect(parseTopologyRecord('k', '{"kind":"cluster","id":"c-1","centroid":{"x":1,"y":2},"partition":3}')).toEqual({ kind: 'cluster', id: 'c-1', centroid: { x: 1, y: 2 }, partition: 3 });
+    expect(parseTopologyRecord('k', '{"kind":"cluster","id":"c-1","centroid":{"x":1,"y":2},"partition":3}')).toEqual({
+      kind: 'cluster',
+      id: 'c-1',
+      centroid: { x: 1, y: 2 },
+      partition: 3,
+    });
     const records = recordsOf('lab', 4);
     records.set('lab/meta', '{broken');
     expect(topologyFromRecords('lab', records)).toBeNull();
@@ -54,7 +69,10 @@ describe('topology records (the wsn.topology wire format)', () => {
 
 describe('chunked publishing (a large change in several produce requests)', () => {
   it('splits records in order into requests under the byte limit, a record larger than the limit going alone', () => {
-    const records = Array.from({ length: 500 }, (_, i) => ({ key: `lab/node/${i}`, value: i === 250 ? 'x'.repeat(5_000) : i % 7 === 0 ? null : `{"n":${i}}` }));
+    const records = Array.from({ length: 500 }, (_, i) => ({
+      key: `lab/node/${i}`,
+      value: i === 250 ? 'x'.repeat(5_000) : i % 7 === 0 ? null : `{"n":${i}}`,
+    }));
     const chunks = chunkRecords(records, 2_000);
     expect(chunks.flat()).toEqual(records);
     expect(chunks.length).toBeGreaterThan(5);
@@ -71,7 +89,8 @@ describe('chunked publishing (a large change in several produce requests)', () =
     const t2 = createTopology(randomNodes(600, 6), { cluster: { maxSize: 16 } });
     const messages: Array<{ key: string; value: string | null }> = [];
     for (const key of before.keys()) if (!after.has(key)) messages.push({ key, value: null });
-    for (const [key, value] of after) if (key !== 'big/meta' && before.get(key) !== value) messages.push({ key, value });
+    for (const [key, value] of after)
+      if (key !== 'big/meta' && before.get(key) !== value) messages.push({ key, value });
     messages.push({ key: 'big/meta', value: after.get('big/meta')! });
     const chunks = chunkRecords(messages, 4_096);
     expect(chunks.length).toBeGreaterThan(10);

@@ -27,7 +27,13 @@ describe('IBRL loader', () => {
   it('loads the 54 motes of the real node.txt with all known modalities', () => {
     const loaded = loadTopology(ibrlNodeFile);
     expect(loaded.nodes).toHaveLength(54);
-    expect(loaded.nodes[0]).toEqual({ id: '1', x: 21.5, y: 23, modalities: [...KNOWN_MODALITIES].sort(), status: 'active' });
+    expect(loaded.nodes[0]).toEqual({
+      id: '1',
+      x: 21.5,
+      y: 23,
+      modalities: [...KNOWN_MODALITIES].sort(),
+      status: 'active',
+    });
     expect(loaded.sources.get('54')?.line).toBe(54);
   });
 
@@ -51,7 +57,9 @@ describe('IBRL loader', () => {
   });
 
   it('uses an explicit bounding box instead of the MAD rule', () => {
-    const loaded = parseTopologyText(ibrlWithOutlier(), 'node.txt', { plausibility: { kind: 'bbox', minX: 0, minY: 0, maxX: 41, maxY: 20 } });
+    const loaded = parseTopologyText(ibrlWithOutlier(), 'node.txt', {
+      plausibility: { kind: 'bbox', minX: 0, minY: 0, maxX: 41, maxY: 20 },
+    });
     // Everything above y = 20 is outside this (deliberately small) box.
     expect(loaded.excluded.length).toBeGreaterThan(20);
     expect(loaded.nodes.every((n) => n.y <= 20)).toBe(true);
@@ -94,11 +102,16 @@ describe('JSON loader', () => {
       { id: 'a', x: 1, y: 2, modalities: ['co2', 'temperature'], status: 'active' },
       { id: 'b', x: 3, y: 4, z: 1.5, modalities: [...KNOWN_MODALITIES].sort(), status: 'silent' },
     ]);
-    expect(loaded.excluded.map((e) => [e.node.id, e.reason, e.source?.line])).toEqual([['c', 'status is "removed"', 8]]);
+    expect(loaded.excluded.map((e) => [e.node.id, e.reason, e.source?.line])).toEqual([
+      ['c', 'status is "removed"', 8],
+    ]);
   });
 
   it('points at the line of the node object that is wrong', () => {
-    const bad = json.replace('"co2"] }', '"co2", "smell"] }').replace('"y": 4', '"y": "four"').replace('"modalities": ["co2"],', '');
+    const bad = json
+      .replace('"co2"] }', '"co2", "smell"] }')
+      .replace('"y": 4', '"y": "four"')
+      .replace('"modalities": ["co2"],', '');
     const issues = issuesOf(() => parseTopologyText(bad, 'net.json'));
     expect(issues.map((i) => [i.line, i.field])).toEqual([
       [4, 'modalities'],

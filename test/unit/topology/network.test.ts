@@ -74,16 +74,27 @@ describe('edge rules', () => {
 describe('connectivity', () => {
   /** Three groups far apart: the range rule alone leaves three islands. */
   const island = (prefix: number, cx: number, cy: number): SensorNode[] =>
-    Array.from({ length: 10 }, (_, i) => ({ id: String(prefix + i), x: cx + (i % 5), y: cy + Math.floor(i / 5), modalities: ['temperature'], status: 'active' as const }));
+    Array.from({ length: 10 }, (_, i) => ({
+      id: String(prefix + i),
+      x: cx + (i % 5),
+      y: cy + Math.floor(i / 5),
+      modalities: ['temperature'],
+      status: 'active' as const,
+    }));
   const nodes = [...island(0, 0, 0), ...island(100, 50, 0), ...island(200, 50, 80)];
 
   it('joins islands with the shortest edges between them (a minimum spanning tree over islands)', () => {
     const net = buildNetwork(nodes, { range: 2 });
     expect(net.ruleComponents).toBe(3);
-    const bridges = net.graph.filterEdges((_e, a) => a.bridge).map((e) => [net.graph.source(e), net.graph.target(e)].sort().join('-'));
+    const bridges = net.graph
+      .filterEdges((_e, a) => a.bridge)
+      .map((e) => [net.graph.source(e), net.graph.target(e)].sort().join('-'));
     expect(bridges).toHaveLength(2);
     // Island 0 (x 0..4) to island 100 (x 50..54): nearest pair is 4/9 to 100/105 at distance 46.
-    const bridgeLengths = net.graph.filterEdges((_e, a) => a.bridge).map((e) => net.graph.getEdgeAttribute(e, 'distance')).sort((a, b) => a - b);
+    const bridgeLengths = net.graph
+      .filterEdges((_e, a) => a.bridge)
+      .map((e) => net.graph.getEdgeAttribute(e, 'distance'))
+      .sort((a, b) => a - b);
     expect(bridgeLengths).toEqual([46, 79]);
     expect(isConnected(net.graph.nodes(), (id) => net.graph.neighbors(id))).toBe(true);
   });
@@ -120,7 +131,13 @@ function isConnected(ids: string[], neighbours: (id: string) => string[]): boole
 }
 
 describe('degenerate layouts', () => {
-  const node = (id: string, x: number, y: number): SensorNode => ({ id, x, y, modalities: ['voltage'], status: 'active' });
+  const node = (id: string, x: number, y: number): SensorNode => ({
+    id,
+    x,
+    y,
+    modalities: ['voltage'],
+    status: 'active',
+  });
 
   it('a single node: no edges, one component', () => {
     const net = buildNetwork([node('a', 3, 4)], { knn: 4 });

@@ -3,15 +3,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../common/errors.ts';
-import { applyChange, createTopology, exportClusters, parseTopologyText, topologyVersion } from '../../../topology/index.ts';
+import {
+  applyChange,
+  createTopology,
+  exportClusters,
+  parseTopologyText,
+  topologyVersion,
+} from '../../../topology/index.ts';
 import { fromSnapshot, loadSnapshot, saveSnapshot, toSnapshot } from '../../../topology/snapshot.ts';
 import { randomNodes } from './fixtures.ts';
 
 describe('snapshots', () => {
   it('round-trips: same clusters, ids, exports and version after save and load', () => {
-    const t = createTopology(randomNodes(500, 41, 200, true), { edgeRule: { knn: 3, range: 30, weight: 'inverse' }, cluster: { maxSize: 20, seed: 5, partitions: 6 } });
+    const t = createTopology(randomNodes(500, 41, 200, true), {
+      edgeRule: { knn: 3, range: 30, weight: 'inverse' },
+      cluster: { maxSize: 20, seed: 5, partitions: 6 },
+    });
     // A history of changes makes the clusters differ from a fresh clustering: the snapshot must keep them.
-    applyChange(t, { kind: 'join', node: { id: 'late', x: 10, y: 10, z: 1, modalities: ['humidity'], status: 'active' } });
+    applyChange(t, {
+      kind: 'join',
+      node: { id: 'late', x: 10, y: 10, z: 1, modalities: ['humidity'], status: 'active' },
+    });
     applyChange(t, { kind: 'status', id: '3', status: 'silent' });
     applyChange(t, { kind: 'leave', id: '4' });
     const dir = mkdtempSync(join(tmpdir(), 'wsn-topology-'));

@@ -9,7 +9,10 @@ class KafkaLikeError extends Error {
 }
 
 /** A stand-in for the admin client whose metadata lags CreateTopics, as a KRaft broker's can. */
-function laggingAdmin(answers: Array<'unknown' | 'leaderless' | 'ready'>, createError?: Error): { admin: Admin; calls: string[] } {
+function laggingAdmin(
+  answers: Array<'unknown' | 'leaderless' | 'ready'>,
+  createError?: Error,
+): { admin: Admin; calls: string[] } {
   const calls: string[] = [];
   const admin = {
     createTopics: async () => {
@@ -21,7 +24,9 @@ function laggingAdmin(answers: Array<'unknown' | 'leaderless' | 'ready'>, create
       const answer = answers.shift() ?? 'ready';
       calls.push(answer);
       if (answer === 'unknown') throw new KafkaLikeError('UNKNOWN_TOPIC_OR_PARTITION');
-      return { topics: topics.map((name) => ({ name, partitions: [{ partitionId: 0, leader: answer === 'ready' ? 1 : -1 }] })) };
+      return {
+        topics: topics.map((name) => ({ name, partitions: [{ partitionId: 0, leader: answer === 'ready' ? 1 : -1 }] })),
+      };
     },
   } as unknown as Admin;
   return { admin, calls };
@@ -47,6 +52,8 @@ describe('createTopicsAndWait', () => {
 
   it('gives up after the timeout and says what it was waiting for', async () => {
     const { admin } = laggingAdmin(Array(100).fill('leaderless'));
-    await expect(createTopicsAndWait(admin, [{ topic: 't', numPartitions: 1 }], { timeoutMs: 200 })).rejects.toThrow(/partitions without a leader: t\/0/);
+    await expect(createTopicsAndWait(admin, [{ topic: 't', numPartitions: 1 }], { timeoutMs: 200 })).rejects.toThrow(
+      /partitions without a leader: t\/0/,
+    );
   });
 });

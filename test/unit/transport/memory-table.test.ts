@@ -17,7 +17,10 @@ describe('a keyed table on the in-process transport', () => {
       { key: 'c', value: null },
     ]);
     const seen = await transport.table({ topic: 'state', partitions: 3 }).readToEnd();
-    expect(Object.fromEntries([...seen].map(([key, value]) => [key, value.toString('utf8')]))).toEqual({ a: 'a2', b: 'b1' });
+    expect(Object.fromEntries([...seen].map(([key, value]) => [key, value.toString('utf8')]))).toEqual({
+      a: 'a2',
+      b: 'b1',
+    });
     expect(transport.partitionCount('state')).toBe(3);
     await table.close();
   });

@@ -5,7 +5,6 @@ import { murmur2, partitionForKey } from '../../../transport/partitioner.ts';
 import type { IncomingBatch, Subscription } from '../../../common/transport.ts';
 import { waitFor } from '../../support/wait.ts';
 
-
 const transports: MemoryTransport[] = [];
 function transport(options: ConstructorParameters<typeof MemoryTransport>[0] = {}): MemoryTransport {
   const t = new MemoryTransport({ retryBackoffMs: 5, ...options });
@@ -39,7 +38,7 @@ describe('partitioner', () => {
 });
 
 describe('MemoryTransport', () => {
-  it('delivers a key\'s messages in order on one partition, with offsets, headers and timestamps', async () => {
+  it("delivers a key's messages in order on one partition, with offsets, headers and timestamps", async () => {
     const t = transport();
     await t.ensureTopics([{ topic: 'r', partitions: 3 }]);
     const producer = await t.producer();
@@ -49,7 +48,12 @@ describe('MemoryTransport', () => {
       { key: 'n1', value: 'c', timestamp: 3000 },
     ]);
     const got: IncomingBatch[] = [];
-    const sub = await t.subscribe({ groupId: 'g', topics: ['r'], fromBeginning: true, onBatch: async (b) => void got.push(b) });
+    const sub = await t.subscribe({
+      groupId: 'g',
+      topics: ['r'],
+      fromBeginning: true,
+      onBatch: async (b) => void got.push(b),
+    });
     await waitFor('3 messages', () => got.flatMap((b) => b.messages).length === 3);
     await sub.close();
     const messages = got.flatMap((b) => b.messages);
@@ -65,7 +69,10 @@ describe('MemoryTransport', () => {
   it('redelivers a batch whose onBatch rejected, and commits only after success', async () => {
     const t = transport();
     const producer = await t.producer();
-    await producer.send('r', [{ key: 'k', value: 'one' }, { key: 'k', value: 'two' }]);
+    await producer.send('r', [
+      { key: 'k', value: 'one' },
+      { key: 'k', value: 'two' },
+    ]);
     const attempts: string[][] = [];
     let fail = 2;
     const sub = await t.subscribe({
@@ -82,20 +89,37 @@ describe('MemoryTransport', () => {
     });
     await waitFor('commit after success', () => t.committedOffsets('g')['r:0'] === 2);
     await sub.close();
-    expect(attempts).toEqual([['one', 'two'], ['one', 'two'], ['one', 'two']]);
+    expect(attempts).toEqual([
+      ['one', 'two'],
+      ['one', 'two'],
+      ['one', 'two'],
+    ]);
   });
 
   it('resumes a group from its committed offset after a restart (no loss, no replay of committed work)', async () => {
     const t = transport();
     const producer = await t.producer();
-    await producer.send('r', [{ key: 'k', value: '1' }, { key: 'k', value: '2' }]);
+    await producer.send('r', [
+      { key: 'k', value: '1' },
+      { key: 'k', value: '2' },
+    ]);
     const first: string[] = [];
-    const sub1 = await t.subscribe({ groupId: 'g', topics: ['r'], fromBeginning: true, onBatch: async (b) => void first.push(...b.messages.map((m) => m.value.toString())) });
+    const sub1 = await t.subscribe({
+      groupId: 'g',
+      topics: ['r'],
+      fromBeginning: true,
+      onBatch: async (b) => void first.push(...b.messages.map((m) => m.value.toString())),
+    });
     await waitFor('first run', () => first.length === 2);
     await sub1.close();
     await producer.send('r', [{ key: 'k', value: '3' }]);
     const second: string[] = [];
-    const sub2 = await t.subscribe({ groupId: 'g', topics: ['r'], fromBeginning: true, onBatch: async (b) => void second.push(...b.messages.map((m) => m.value.toString())) });
+    const sub2 = await t.subscribe({
+      groupId: 'g',
+      topics: ['r'],
+      fromBeginning: true,
+      onBatch: async (b) => void second.push(...b.messages.map((m) => m.value.toString())),
+    });
     await waitFor('second run', () => second.length === 1);
     await sub2.close();
     expect(first).toEqual(['1', '2']);
@@ -107,7 +131,11 @@ describe('MemoryTransport', () => {
     const producer = await t.producer();
     await producer.send('r', [{ key: 'k', value: 'old' }]);
     const got: string[] = [];
-    const sub = await t.subscribe({ groupId: 'late', topics: ['r'], onBatch: async (b) => void got.push(...b.messages.map((m) => m.value.toString())) });
+    const sub = await t.subscribe({
+      groupId: 'late',
+      topics: ['r'],
+      onBatch: async (b) => void got.push(...b.messages.map((m) => m.value.toString())),
+    });
     await producer.send('r', [{ key: 'k', value: 'new' }]);
     await waitFor('new message', () => got.length === 1);
     await sub.close();
@@ -129,18 +157,27 @@ describe('MemoryTransport', () => {
       });
     const a = await subscribe('a');
     const b = await subscribe('b');
-    await waitFor('two members with two partitions each', () => (assignments.a?.r?.length ?? 0) === 2 && (assignments.b?.r?.length ?? 0) === 2);
+    await waitFor(
+      'two members with two partitions each',
+      () => (assignments.a?.r?.length ?? 0) === 2 && (assignments.b?.r?.length ?? 0) === 2,
+    );
     expect([...assignments.a.r, ...assignments.b.r].sort()).toEqual([0, 1, 2, 3]);
 
     const producer = await t.producer();
     const keys = Array.from({ length: 40 }, (_, i) => `node-${i}`);
-    await producer.send('r', keys.map((k) => ({ key: k, value: k })));
+    await producer.send(
+      'r',
+      keys.map((k) => ({ key: k, value: k })),
+    );
     await waitFor('all 40 messages', () => seenBy.a.size + seenBy.b.size === 40);
     expect([...seenBy.a].filter((k) => seenBy.b.has(k))).toEqual([]);
 
     await b.close();
     await waitFor('a owns all partitions', () => assignments.a.r.length === 4);
-    await producer.send('r', [{ key: 'node-1', value: 'after' }, { key: 'node-2', value: 'after2' }]);
+    await producer.send('r', [
+      { key: 'node-1', value: 'after' },
+      { key: 'node-2', value: 'after2' },
+    ]);
     await waitFor('a gets messages of every partition', () => seenBy.a.has('after') && seenBy.a.has('after2'));
     await a.close();
   });
@@ -150,8 +187,18 @@ describe('MemoryTransport', () => {
     const producer = await t.producer();
     await producer.send('r', [{ key: 'k', value: 'x' }]);
     const counts = { g1: 0, g2: 0 };
-    const s1 = await t.subscribe({ groupId: 'g1', topics: ['r'], fromBeginning: true, onBatch: async (b) => void (counts.g1 += b.messages.length) });
-    const s2 = await t.subscribe({ groupId: 'g2', topics: ['r'], fromBeginning: true, onBatch: async (b) => void (counts.g2 += b.messages.length) });
+    const s1 = await t.subscribe({
+      groupId: 'g1',
+      topics: ['r'],
+      fromBeginning: true,
+      onBatch: async (b) => void (counts.g1 += b.messages.length),
+    });
+    const s2 = await t.subscribe({
+      groupId: 'g2',
+      topics: ['r'],
+      fromBeginning: true,
+      onBatch: async (b) => void (counts.g2 += b.messages.length),
+    });
     await waitFor('both groups', () => counts.g1 === 1 && counts.g2 === 1);
     await Promise.all([s1.close(), s2.close()]);
     expect(t.committedOffsets('g1')).toEqual({ 'r:0': 1 });
@@ -162,23 +209,43 @@ describe('MemoryTransport', () => {
     const t = transport();
     await t.ensureTopics([{ topic: 'c', partitions: 1, compact: true }]);
     const producer = await t.producer();
-    await producer.send('c', [{ key: 'a', value: 'a1' }, { key: 'b', value: 'b1' }, { key: 'a', value: 'a2' }]);
+    await producer.send('c', [
+      { key: 'a', value: 'a1' },
+      { key: 'b', value: 'b1' },
+      { key: 'a', value: 'a2' },
+    ]);
     const got: Array<[string, string]> = [];
-    const sub = await t.subscribe({ groupId: 'g', topics: ['c'], fromBeginning: true, onBatch: async (b) => void got.push(...b.messages.map((m): [string, string] => [m.offset, m.value.toString()])) });
+    const sub = await t.subscribe({
+      groupId: 'g',
+      topics: ['c'],
+      fromBeginning: true,
+      onBatch: async (b) => void got.push(...b.messages.map((m): [string, string] => [m.offset, m.value.toString()])),
+    });
     await waitFor('compacted view', () => got.length === 2);
     await sub.close();
-    expect(got).toEqual([['1', 'b1'], ['2', 'a2']]);
+    expect(got).toEqual([
+      ['1', 'b1'],
+      ['2', 'a2'],
+    ]);
   });
 
   it('splits a long backlog into batches of at most maxBatchSize, in offset order', async () => {
     const t = transport({ maxBatchSize: 10 });
     const producer = await t.producer();
-    await producer.send('r', Array.from({ length: 35 }, (_, i) => ({ key: 'k', value: String(i) })));
+    await producer.send(
+      'r',
+      Array.from({ length: 35 }, (_, i) => ({ key: 'k', value: String(i) })),
+    );
     const sizes: number[] = [];
     const values: string[] = [];
     const sub = await t.subscribe({
-      groupId: 'g', topics: ['r'], fromBeginning: true,
-      onBatch: async (b) => { sizes.push(b.messages.length); values.push(...b.messages.map((m) => m.value.toString())); },
+      groupId: 'g',
+      topics: ['r'],
+      fromBeginning: true,
+      onBatch: async (b) => {
+        sizes.push(b.messages.length);
+        values.push(...b.messages.map((m) => m.value.toString()));
+      },
     });
     await waitFor('35 messages', () => values.length === 35);
     await sub.close();
@@ -196,7 +263,9 @@ describe('MemoryTransport', () => {
     let aStarted = false;
     const bSaw: Array<{ value: string; aInFlight: boolean }> = [];
     const a = await t.subscribe({
-      groupId: 'g', topics: ['r'], fromBeginning: true,
+      groupId: 'g',
+      topics: ['r'],
+      fromBeginning: true,
       onBatch: async () => {
         aStarted = true;
         aInFlight = true;
@@ -208,8 +277,11 @@ describe('MemoryTransport', () => {
     await producer.send('r', [{ key, value: 'm' }]);
     await waitFor('a starts the batch', () => aStarted);
     const b = await t.subscribe({
-      groupId: 'g', topics: ['r'], fromBeginning: true,
-      onBatch: async (batch) => void bSaw.push(...batch.messages.map((m) => ({ value: m.value.toString(), aInFlight }))),
+      groupId: 'g',
+      topics: ['r'],
+      fromBeginning: true,
+      onBatch: async (batch) =>
+        void bSaw.push(...batch.messages.map((m) => ({ value: m.value.toString(), aInFlight }))),
     });
     await new Promise((r) => setTimeout(r, 50));
     expect(bSaw).toEqual([]);
@@ -219,4 +291,3 @@ describe('MemoryTransport', () => {
     await Promise.all([a.close(), b.close()]);
   });
 });
-

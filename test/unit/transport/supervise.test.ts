@@ -21,7 +21,8 @@ class FakeConsumer extends EventEmitter {
   }
 }
 
-const kafkaError = (name: string, message: string, extra: Record<string, unknown> = {}): Error => Object.assign(new Error(message), { name, ...extra });
+const kafkaError = (name: string, message: string, extra: Record<string, unknown> = {}): Error =>
+  Object.assign(new Error(message), { name, ...extra });
 const until = async (predicate: () => boolean): Promise<void> => {
   for (let i = 0; i < 200 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5));
   expect(predicate()).toBe(true);
@@ -29,11 +30,23 @@ const until = async (predicate: () => boolean): Promise<void> => {
 
 describe('isTransientKafkaError', () => {
   it('sees an outage through kafkajs wrappers, and not a request that is wrong', () => {
-    const refused = kafkaError('KafkaJSNonRetriableError', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092', { cause: kafkaError('KafkaJSConnectionError', 'connect ECONNREFUSED') });
+    const refused = kafkaError('KafkaJSNonRetriableError', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092', {
+      cause: kafkaError('KafkaJSConnectionError', 'connect ECONNREFUSED'),
+    });
     expect(isTransientKafkaError(refused)).toBe(true);
-    expect(isTransientKafkaError(kafkaError('KafkaJSNonRetriableError', 'Failed to find group coordinator'))).toBe(true);
+    expect(isTransientKafkaError(kafkaError('KafkaJSNonRetriableError', 'Failed to find group coordinator'))).toBe(
+      true,
+    );
     expect(isTransientKafkaError(kafkaError('KafkaJSNumberOfRetriesExceeded', 'x'))).toBe(true);
-    expect(isTransientKafkaError(kafkaError('KafkaJSProtocolError', 'The request included a message larger than the max message size the server will accept', { retriable: false }))).toBe(false);
+    expect(
+      isTransientKafkaError(
+        kafkaError(
+          'KafkaJSProtocolError',
+          'The request included a message larger than the max message size the server will accept',
+          { retriable: false },
+        ),
+      ),
+    ).toBe(false);
     expect(isTransientKafkaError(new TypeError('bad'))).toBe(false);
   });
 });
@@ -98,7 +111,14 @@ describe('retryTransient', () => {
         expect(health.ok).toBe(false);
         return 'sent';
       },
-      { name: 'producer p', logger, health, minBackoffMs: 100, maxBackoffMs: 300, sleep: async (ms) => void waits.push(ms) },
+      {
+        name: 'producer p',
+        logger,
+        health,
+        minBackoffMs: 100,
+        maxBackoffMs: 300,
+        sleep: async (ms) => void waits.push(ms),
+      },
     );
     expect(result).toBe('sent');
     expect(waits).toEqual([100, 200, 300, 300]);
@@ -107,11 +127,25 @@ describe('retryTransient', () => {
 
   it('throws a request error at once, and stops retrying when told to', async () => {
     let calls = 0;
-    await expect(retryTransient(async () => { calls++; throw new TypeError('bad request'); }, { name: 'p', logger, sleep: async () => undefined })).rejects.toThrow('bad request');
+    await expect(
+      retryTransient(
+        async () => {
+          calls++;
+          throw new TypeError('bad request');
+        },
+        { name: 'p', logger, sleep: async () => undefined },
+      ),
+    ).rejects.toThrow('bad request');
     expect(calls).toBe(1);
     let stopped = false;
     await expect(
-      retryTransient(async () => { calls++; throw kafkaError('KafkaJSConnectionError', 'down'); }, { name: 'p', logger, sleep: async () => void (stopped = true), stopped: () => stopped }),
+      retryTransient(
+        async () => {
+          calls++;
+          throw kafkaError('KafkaJSConnectionError', 'down');
+        },
+        { name: 'p', logger, sleep: async () => void (stopped = true), stopped: () => stopped },
+      ),
     ).rejects.toThrow('down');
     expect(calls).toBe(2);
   });

@@ -2,7 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../common/log.ts';
 import type { Alert } from '../../../../common/types.ts';
 import { DeliveryError } from '../../../../detector/alerts/http-post.ts';
-import { deliveredByOutbox, startAlertOutbox, webhookRouteName, type AlertOutbox } from '../../../../detector/alerts/outbox.ts';
+import {
+  deliveredByOutbox,
+  startAlertOutbox,
+  webhookRouteName,
+  type AlertOutbox,
+} from '../../../../detector/alerts/outbox.ts';
 import type { AlertRoute } from '../../../../detector/alerts/route.ts';
 import { AlertTopicRoute } from '../../../../detector/alerts/topic.ts';
 import { MemoryTransport } from '../../../../transport/memory.ts';
@@ -13,7 +18,13 @@ const until = async (predicate: () => boolean, what: string): Promise<void> => {
   for (let i = 0; i < 400 && !predicate(); i++) await new Promise((r) => setTimeout(r, 10));
   if (!predicate()) throw new Error(`timed out waiting for ${what}`);
 };
-const alert = (node: string, status: Alert['status']): Alert => ({ ...FIRING_ALERT, id: `lab/c1/${node}`, node, status, ...(status === 'resolved' ? { endsAt: FIRING_ALERT.startsAt + 60_000 } : {}) });
+const alert = (node: string, status: Alert['status']): Alert => ({
+  ...FIRING_ALERT,
+  id: `lab/c1/${node}`,
+  node,
+  status,
+  ...(status === 'resolved' ? { endsAt: FIRING_ALERT.startsAt + 60_000 } : {}),
+});
 
 /** A receiver that fails its first `down` deliveries (as if unreachable), and refuses alerts of node `refuse`. */
 function receiver(name: string, down: number, refuse?: string) {
@@ -25,7 +36,8 @@ function receiver(name: string, down: number, refuse?: string) {
     deliver: async (alerts) => {
       attempts++;
       if (attempts <= down) throw new DeliveryError('http://127.0.0.1:1/…', 1, 'ECONNREFUSED');
-      if (refuse && alerts.some((a) => a.node === refuse)) throw new DeliveryError('http://127.0.0.1:1/…', 1, 'HTTP 400: bad alert', true);
+      if (refuse && alerts.some((a) => a.node === refuse))
+        throw new DeliveryError('http://127.0.0.1:1/…', 1, 'HTTP 400: bad alert', true);
       got.push(...alerts.map((a) => `${a.node}:${a.status}`));
     },
   };
@@ -46,7 +58,13 @@ describe('alert outbox', () => {
     const flaky = receiver('alertmanager', 3);
     const healthy = receiver('webhook-a', 0, 'x');
     const outcomes: string[] = [];
-    outbox = await startAlertOutbox({ transport, topic: 'alerts', routes: [flaky.route, healthy.route], logger, onFailure: (route, outcome) => outcomes.push(`${route}:${outcome}`) });
+    outbox = await startAlertOutbox({
+      transport,
+      topic: 'alerts',
+      routes: [flaky.route, healthy.route],
+      logger,
+      onFailure: (route, outcome) => outcomes.push(`${route}:${outcome}`),
+    });
     const publish = new AlertTopicRoute(await transport.producer(), 'alerts');
     await publish.deliver([alert('a', 'firing'), alert('b', 'firing')]);
     // In one batch with an alert the receiver accepts: only x is passed over.
@@ -61,11 +79,20 @@ describe('alert outbox', () => {
 
   it('leaves re-sends to the router and names webhook groups without their URL', async () => {
     const resent: Alert[][] = [];
-    const route = deliveredByOutbox({ name: 'alertmanager', required: false, deliver: async () => { throw new Error('not directly'); }, resend: async (firing) => void resent.push(firing) });
+    const route = deliveredByOutbox({
+      name: 'alertmanager',
+      required: false,
+      deliver: async () => {
+        throw new Error('not directly');
+      },
+      resend: async (firing) => void resent.push(firing),
+    });
     await route.deliver([FIRING_ALERT]);
     await route.resend?.([FIRING_ALERT]);
     expect(route.viaOutbox).toBe(true);
     expect(resent).toEqual([[FIRING_ALERT]]);
-    expect(webhookRouteName({ url: 'https://hooks.example.com/services/T1/B2/secret' })).toMatch(/^webhook-[0-9a-f]{12}$/);
+    expect(webhookRouteName({ url: 'https://hooks.example.com/services/T1/B2/secret' })).toMatch(
+      /^webhook-[0-9a-f]{12}$/,
+    );
   });
 });

@@ -11,7 +11,14 @@ const now = Date.UTC(2026, 0, 1);
 describe('toPostableAlert', () => {
   it('labels the alert by network, cluster, node and modality; starts at event time; expires after the TTL while firing', () => {
     const postable = toPostableAlert(firing, now, 300_000);
-    expect(postable.labels).toEqual({ alertname: 'WsnNodeAnomaly', network: 'lab', cluster: 'c1', node: '7', modality: 'humidity', severity: 'critical' });
+    expect(postable.labels).toEqual({
+      alertname: 'WsnNodeAnomaly',
+      network: 'lab',
+      cluster: 'c1',
+      node: '7',
+      modality: 'humidity',
+      severity: 'critical',
+    });
     expect(postable.annotations).toMatchObject({ probability: '0.9300', dashboard: firing.dashboardUrl });
     expect(postable.annotations.summary).toContain('humidity');
     expect(postable.startsAt).toBe('2004-03-06T12:00:00.000Z');
@@ -19,8 +26,12 @@ describe('toPostableAlert', () => {
   });
 
   it('a resolved alert ends at its event time, never in the future', () => {
-    expect(toPostableAlert({ ...firing, status: 'resolved', endsAt: firing.startsAt + 60_000 }, now, 1).endsAt).toBe('2004-03-06T12:01:00.000Z');
-    expect(toPostableAlert({ ...firing, status: 'resolved', endsAt: now + 10_000 }, now, 1).endsAt).toBe(new Date(now).toISOString());
+    expect(toPostableAlert({ ...firing, status: 'resolved', endsAt: firing.startsAt + 60_000 }, now, 1).endsAt).toBe(
+      '2004-03-06T12:01:00.000Z',
+    );
+    expect(toPostableAlert({ ...firing, status: 'resolved', endsAt: now + 10_000 }, now, 1).endsAt).toBe(
+      new Date(now).toISOString(),
+    );
   });
 
   it('a silent node gets its own alert name and modality none', () => {
@@ -47,7 +58,11 @@ describe('AlertRouter', () => {
   it('delivers to every route even when an optional one fails, and does not reject for it', async () => {
     const log: string[] = [];
     const outcomes: string[] = [];
-    const router = new AlertRouter({ routes: [route('am', false, true, log), route('topic', true, false, log)], logger, onDelivery: (r, o) => outcomes.push(`${r}:${o}`) });
+    const router = new AlertRouter({
+      routes: [route('am', false, true, log), route('topic', true, false, log)],
+      logger,
+      onDelivery: (r, o) => outcomes.push(`${r}:${o}`),
+    });
     await router.route([firing]);
     expect(log.sort()).toEqual(['am:1', 'topic:1']);
     expect(outcomes.sort()).toEqual(['am:failed', 'topic:ok']);
@@ -55,14 +70,20 @@ describe('AlertRouter', () => {
 
   it('rejects when a required route fails, so the batch is retried', async () => {
     const log: string[] = [];
-    const router = new AlertRouter({ routes: [route('am', false, false, log), route('topic', true, true, log)], logger });
+    const router = new AlertRouter({
+      routes: [route('am', false, false, log), route('topic', true, true, log)],
+      logger,
+    });
     await expect(router.route([firing])).rejects.toThrow('topic down');
   });
 
   it('re-sends firing alerts periodically only to routes that expire them', async () => {
     const resent: number[] = [];
     const log: string[] = [];
-    const am: AlertRoute = { ...route('am', false, false, log), resend: async (alerts) => void resent.push(alerts.length) };
+    const am: AlertRoute = {
+      ...route('am', false, false, log),
+      resend: async (alerts) => void resent.push(alerts.length),
+    };
     const router = new AlertRouter({ routes: [am, route('topic', true, false, log)], logger });
     vi.useFakeTimers();
     try {

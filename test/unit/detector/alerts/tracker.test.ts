@@ -9,7 +9,12 @@ import {
   type AlertPolicy,
   type NodeObservation,
 } from '../../../../detector/alerts/tracker.ts';
-import { decodeCheckpoint, encodeCheckpoint, CHECKPOINT_FORMAT, type ClusterCheckpoint } from '../../../../detector/state/checkpoint.ts';
+import {
+  decodeCheckpoint,
+  encodeCheckpoint,
+  CHECKPOINT_FORMAT,
+  type ClusterCheckpoint,
+} from '../../../../detector/state/checkpoint.ts';
 import { loadConfig } from '../../../../common/config.ts';
 import { DEFAULT_ALERT_THRESHOLD } from '../../../../common/thresholds.ts';
 
@@ -46,7 +51,15 @@ describe('ClusterAlerts', () => {
     expect(run(alerts, [0.9, 0.9, 0.1, 0.9, 0.9])).toEqual([]);
     const fired = alerts.observe(6000, [obs(0.95)]);
     expect(fired).toEqual([
-      expect.objectContaining({ id: 'lab/c1/n1', kind: 'anomaly', status: 'firing', modality: 'humidity', startsAt: 4000, probability: 0.95, dashboardUrl: 'http://dash/node/lab/n1' }),
+      expect.objectContaining({
+        id: 'lab/c1/n1',
+        kind: 'anomaly',
+        status: 'firing',
+        modality: 'humidity',
+        startsAt: 4000,
+        probability: 0.95,
+        dashboardUrl: 'http://dash/node/lab/n1',
+      }),
     ]);
   });
 
@@ -77,12 +90,19 @@ describe('ClusterAlerts', () => {
 
   it('a silent node fires a silent alert at once and resolves after r reporting ticks', () => {
     const alerts = new ClusterAlerts('lab', 'c1', policy);
-    expect(run(alerts, ['silent', 'silent', 0.1, 'silent', 0.1, 0.1])).toEqual(['silent:firing@1000', 'silent:resolved@6000']);
+    expect(run(alerts, ['silent', 'silent', 0.1, 'silent', 0.1, 0.1])).toEqual([
+      'silent:firing@1000',
+      'silent:resolved@6000',
+    ]);
   });
 
   it('going silent while an anomaly alert fires resolves it and fires the silent one', () => {
     const alerts = new ClusterAlerts('lab', 'c1', policy);
-    expect(run(alerts, [0.9, 0.9, 0.9, 'silent'])).toEqual(['anomaly:firing@3000', 'anomaly:resolved@4000', 'silent:firing@4000']);
+    expect(run(alerts, [0.9, 0.9, 0.9, 'silent'])).toEqual([
+      'anomaly:firing@3000',
+      'anomaly:resolved@4000',
+      'silent:firing@4000',
+    ]);
     expect(alerts.firing().map((a) => a.kind)).toEqual(['silent']);
     expect(alerts.firing()[0].modality).toBe('none');
   });
@@ -105,14 +125,24 @@ describe('ClusterAlerts', () => {
 });
 
 /** Scripted cluster ticks: per tick, probability per node (errors scale with it unless given). */
-function runCluster(alerts: ClusterAlerts, ticks: Array<Record<string, number | { p: number; errors: Record<string, number> }>>, neighbours?: Record<string, string[]>): string[] {
+function runCluster(
+  alerts: ClusterAlerts,
+  ticks: Array<Record<string, number | { p: number; errors: Record<string, number> }>>,
+  neighbours?: Record<string, string[]>,
+): string[] {
   const out: string[] = [];
   ticks.forEach((row, i) => {
     const tick = (i + 1) * 1000;
     const observations: NodeObservation[] = Object.entries(row).map(([node, value]) => {
       const p = typeof value === 'number' ? value : value.p;
       const errors = typeof value === 'number' ? { temperature: p, humidity: p / 2 } : value.errors;
-      return { node, probability: p, reconstructionError: errors, silent: false, ...(neighbours ? { neighbours: neighbours[node] } : {}) };
+      return {
+        node,
+        probability: p,
+        reconstructionError: errors,
+        silent: false,
+        ...(neighbours ? { neighbours: neighbours[node] } : {}),
+      };
     });
     for (const change of alerts.observe(tick, observations)) out.push(`${change.node}:${change.status}@${tick}`);
   });
@@ -126,7 +156,9 @@ describe('ClusterAlerts: alerts last as long as the fault', () => {
     const alerts = new ClusterAlerts('lab', 'c1', longPolicy);
     // 60 ticks of fault: mostly 0.8–0.95, with dips to 0.3–0.45 (below the threshold, above the resolve level)
     // and a few to 0.1 (below the resolve level, but fewer than 10 in a row).
-    const fault = Array.from({ length: 60 }, (_, i) => (i % 7 === 3 ? 0.35 : i % 11 === 5 ? 0.1 : i % 13 === 0 ? 0.45 : 0.9));
+    const fault = Array.from({ length: 60 }, (_, i) =>
+      i % 7 === 3 ? 0.35 : i % 11 === 5 ? 0.1 : i % 13 === 0 ? 0.45 : 0.9,
+    );
     fault[0] = 0.9;
     for (let i = 20; i < 29; i++) fault[i] = 0.1; // nine ticks in a row clearly below: still not enough
     const changes = run(alerts, [0.1, 0.1, ...fault]);
@@ -171,7 +203,13 @@ describe('ClusterAlerts: localization', () => {
 
   it('a single faulty node with three elevated neighbours alerts once, on the faulty node', () => {
     const alerts = new ClusterAlerts('lab', 'c1', localPolicy);
-    const tick = { f: { p: 0.995, errors: { temperature: 4.0, humidity: 0.3 } }, a: { p: 0.8, errors: { temperature: 0.5, humidity: 0.2 } }, b: { p: 0.7, errors: { temperature: 0.4, humidity: 0.1 } }, c: { p: 0.75, errors: { temperature: 0.3, humidity: 0.3 } }, d: 0.05 };
+    const tick = {
+      f: { p: 0.995, errors: { temperature: 4.0, humidity: 0.3 } },
+      a: { p: 0.8, errors: { temperature: 0.5, humidity: 0.2 } },
+      b: { p: 0.7, errors: { temperature: 0.4, humidity: 0.1 } },
+      c: { p: 0.75, errors: { temperature: 0.3, humidity: 0.3 } },
+      d: 0.05,
+    };
     const changes = runCluster(alerts, Array(10).fill(tick), star);
     expect(changes).toEqual(['f:firing@2000']);
     expect(alerts.firing().map((a) => [a.node, a.modality])).toEqual([['f', 'temperature']]);
@@ -179,28 +217,53 @@ describe('ClusterAlerts: localization', () => {
 
   it('without a graph the whole cluster counts as neighbours', () => {
     const alerts = new ClusterAlerts('lab', 'c1', localPolicy);
-    const tick = { f: { p: 0.995, errors: { temperature: 4.0 } }, a: { p: 0.8, errors: { temperature: 0.5 } }, b: { p: 0.7, errors: { temperature: 0.4 } } };
+    const tick = {
+      f: { p: 0.995, errors: { temperature: 4.0 } },
+      a: { p: 0.8, errors: { temperature: 0.5 } },
+      b: { p: 0.7, errors: { temperature: 0.4 } },
+    };
     expect(runCluster(alerts, Array(5).fill(tick))).toEqual(['f:firing@2000']);
   });
 
   it('two strong simultaneous faults on neighbouring nodes both alert', () => {
     const alerts = new ClusterAlerts('lab', 'c1', localPolicy);
-    const tick = { f: { p: 0.995, errors: { temperature: 4.0 } }, a: { p: 0.97, errors: { humidity: 3.0 } }, b: { p: 0.7, errors: { temperature: 0.4 } }, c: 0.1, d: 0.1 };
+    const tick = {
+      f: { p: 0.995, errors: { temperature: 4.0 } },
+      a: { p: 0.97, errors: { humidity: 3.0 } },
+      b: { p: 0.7, errors: { temperature: 0.4 } },
+      c: 0.1,
+      d: 0.1,
+    };
     const changes = runCluster(alerts, Array(5).fill(tick), star);
     expect(changes.sort()).toEqual(['a:firing@2000', 'f:firing@2000']);
-    expect(Object.fromEntries(alerts.firing().map((a) => [a.node, a.modality]))).toEqual({ f: 'temperature', a: 'humidity' });
+    expect(Object.fromEntries(alerts.firing().map((a) => [a.node, a.modality]))).toEqual({
+      f: 'temperature',
+      a: 'humidity',
+    });
   });
 
   it('a node far from the fault (no edge) is not suppressed', () => {
     const alerts = new ClusterAlerts('lab', 'c1', localPolicy);
-    const tick = { f: { p: 0.995, errors: { temperature: 4.0 } }, a: 0.1, b: 0.1, c: 0.1, d: { p: 0.8, errors: { temperature: 0.5 } } };
+    const tick = {
+      f: { p: 0.995, errors: { temperature: 4.0 } },
+      a: 0.1,
+      b: 0.1,
+      c: 0.1,
+      d: { p: 0.8, errors: { temperature: 0.5 } },
+    };
     expect(runCluster(alerts, Array(3).fill(tick), star).sort()).toEqual(['d:firing@2000', 'f:firing@2000']);
   });
 
   it('a neighbour that fired before the stronger fault appeared resolves once dominated', () => {
     const alerts = new ClusterAlerts('lab', 'c1', localPolicy);
     const early = { f: 0.2, a: { p: 0.8, errors: { temperature: 0.5 } }, b: 0.1, c: 0.1, d: 0.1 };
-    const later = { f: { p: 0.995, errors: { temperature: 4.0 } }, a: { p: 0.8, errors: { temperature: 0.5 } }, b: 0.1, c: 0.1, d: 0.1 };
+    const later = {
+      f: { p: 0.995, errors: { temperature: 4.0 } },
+      a: { p: 0.8, errors: { temperature: 0.5 } },
+      b: 0.1,
+      c: 0.1,
+      d: 0.1,
+    };
     const changes = runCluster(alerts, [early, early, later, later, later, later], star);
     expect(changes).toEqual(['a:firing@2000', 'f:firing@4000', 'a:resolved@5000']);
   });
@@ -251,7 +314,11 @@ describe('alert state in the cluster checkpoint', () => {
     old.alerts = { n1: { above: 2, aboveSince: 1000, clear: 0, firing: null } };
     const decoded = decodeCheckpoint(JSON.stringify(old));
     const restored = new ClusterAlerts('lab', 'c1', policy, decoded.alerts);
-    expect(restored.observe(3000, [obs(0.9)])[0]).toMatchObject({ status: 'firing', startsAt: 1000, modality: 'humidity' });
+    expect(restored.observe(3000, [obs(0.9)])[0]).toMatchObject({
+      status: 'firing',
+      startsAt: 1000,
+      modality: 'humidity',
+    });
   });
 });
 
@@ -269,7 +336,10 @@ describe('dashboardLink', () => {
   });
 
   it('fills a template (e.g. a Grafana drill-down) instead when the URL has placeholders', () => {
-    const grafana = 'http://127.0.0.1:3000/d/wsn-node/node-drill-down?var-network={network}&var-node={node}&var-cluster={cluster}';
-    expect(dashboardLink(grafana, 'lab', 'c 1', '7')).toBe('http://127.0.0.1:3000/d/wsn-node/node-drill-down?var-network=lab&var-node=7&var-cluster=c%201');
+    const grafana =
+      'http://127.0.0.1:3000/d/wsn-node/node-drill-down?var-network={network}&var-node={node}&var-cluster={cluster}';
+    expect(dashboardLink(grafana, 'lab', 'c 1', '7')).toBe(
+      'http://127.0.0.1:3000/d/wsn-node/node-drill-down?var-network=lab&var-node=7&var-cluster=c%201',
+    );
   });
 });

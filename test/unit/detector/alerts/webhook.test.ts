@@ -3,7 +3,15 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIRING_ALERT } from './sample-alert.ts';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookRoute, signBody, signatureHeaders, verifySignature, type WebhookBody } from '../../../../detector/alerts/webhook.ts';
+import {
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  WebhookRoute,
+  signBody,
+  signatureHeaders,
+  verifySignature,
+  type WebhookBody,
+} from '../../../../detector/alerts/webhook.ts';
 import { DeliveryError, type DeliveryRetry } from '../../../../detector/alerts/http-post.ts';
 
 const alert = FIRING_ALERT;
@@ -48,7 +56,11 @@ describe('WebhookRoute', () => {
     const { headers, body } = received[0];
     expect(headers['content-type']).toBe('application/json');
     expect(headers['x-wsn-timestamp']).toBe(String(now / 1000));
-    const expected = Buffer.from(`sha256=${createHmac('sha256', 's3cret').update(`${now / 1000}.${body}`).digest('hex')}`);
+    const expected = Buffer.from(
+      `sha256=${createHmac('sha256', 's3cret')
+        .update(`${now / 1000}.${body}`)
+        .digest('hex')}`,
+    );
     const signature = Buffer.from(String(headers['x-wsn-signature']));
     expect(signature.length).toBe(expected.length);
     expect(timingSafeEqual(signature, expected)).toBe(true);
@@ -69,9 +81,17 @@ describe('WebhookRoute', () => {
     const headers = signatureHeaders(body, 'k', sentAt);
     const request = { body, timestamp: headers[TIMESTAMP_HEADER], signature: headers[SIGNATURE_HEADER] };
     expect(verifySignature(request, 'k', { nowMs: sentAt + 10_000 })).toEqual({ ok: true });
-    expect(verifySignature({ ...request, body: body.replace('0.93', '0.10') }, 'k', { nowMs: sentAt })).toEqual({ ok: false, reason: 'signature does not match' });
-    expect(verifySignature({ ...request, timestamp: String(sentAt / 1000 + 3600) }, 'k', { nowMs: sentAt + 3600_000 })).toEqual({ ok: false, reason: 'signature does not match' });
-    expect(verifySignature(request, 'k', { nowMs: sentAt + 3600_000 })).toEqual({ ok: false, reason: 'timestamp is 3600 s away from now (tolerance 300 s): replayed or wrong clock' });
+    expect(verifySignature({ ...request, body: body.replace('0.93', '0.10') }, 'k', { nowMs: sentAt })).toEqual({
+      ok: false,
+      reason: 'signature does not match',
+    });
+    expect(
+      verifySignature({ ...request, timestamp: String(sentAt / 1000 + 3600) }, 'k', { nowMs: sentAt + 3600_000 }),
+    ).toEqual({ ok: false, reason: 'signature does not match' });
+    expect(verifySignature(request, 'k', { nowMs: sentAt + 3600_000 })).toEqual({
+      ok: false,
+      reason: 'timestamp is 3600 s away from now (tolerance 300 s): replayed or wrong clock',
+    });
     expect(verifySignature({ ...request, timestamp: undefined }, 'k').ok).toBe(false);
   });
 
@@ -106,7 +126,9 @@ describe('WebhookRoute', () => {
     const { url } = await receiver([200]);
     await new Promise<void>((resolve) => server!.close(() => resolve()));
     server = undefined;
-    const error = await new WebhookRoute([{ url }], { ...fastRetry, retries: 1 }).deliver([alert]).catch((e: unknown) => e);
+    const error = await new WebhookRoute([{ url }], { ...fastRetry, retries: 1 })
+      .deliver([alert])
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AggregateError);
     const [inner] = (error as AggregateError).errors as DeliveryError[];
     expect(inner).toBeInstanceOf(DeliveryError);

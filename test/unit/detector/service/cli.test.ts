@@ -14,11 +14,15 @@ const parse = (args: string[]): Promise<Command> => program().parseAsync(['node'
 
 describe('wsn-watch detect flags', () => {
   it('refuses a frame partition count below 1, naming the flag and the value', async () => {
-    await expect(parse(['--frame-partitions', '0'])).rejects.toThrow('--frame-partitions needs an integer >= 1, got "0"');
+    await expect(parse(['--frame-partitions', '0'])).rejects.toThrow(
+      '--frame-partitions needs an integer >= 1, got "0"',
+    );
   });
 
   it('refuses an HTTP port outside [0, 65535] and an empty one', async () => {
-    await expect(parse(['--http-port', '70000'])).rejects.toThrow('--http-port needs an integer in [0, 65535], got "70000"');
+    await expect(parse(['--http-port', '70000'])).rejects.toThrow(
+      '--http-port needs an integer in [0, 65535], got "70000"',
+    );
     await expect(parse(['--http-port', ''])).rejects.toThrow('--http-port needs an integer in [0, 65535], got ""');
   });
 

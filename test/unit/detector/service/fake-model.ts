@@ -1,4 +1,10 @@
-import { createClusterState, pushSample, resizeClusterState, type ClusterStepInput, type ClusterStepOutput } from '../../../../model/index.ts';
+import {
+  createClusterState,
+  pushSample,
+  resizeClusterState,
+  type ClusterStepInput,
+  type ClusterStepOutput,
+} from '../../../../model/index.ts';
 import type { StreamingModel } from '../../../../detector/service/model.ts';
 import type { Frame } from '../../../../common/types.ts';
 
@@ -50,12 +56,22 @@ export class FakeModel implements StreamingModel {
 }
 
 /** A frame whose node temperatures are given (humidity fixed at 4). */
-export function frameOf(cluster: string, tick: number, temperatures: Record<string, number | null>, silent: string[] = []): Frame {
+export function frameOf(
+  cluster: string,
+  tick: number,
+  temperatures: Record<string, number | null>,
+  silent: string[] = [],
+): Frame {
   return {
     network: 'lab',
     cluster,
     tick,
     topologyVersion: 'v1',
-    nodes: Object.entries(temperatures).map(([node, temperature]) => ({ node, values: { temperature, humidity: 4 }, staleTicks: 0, silent: silent.includes(node) })),
+    nodes: Object.entries(temperatures).map(([node, temperature]) => ({
+      node,
+      values: { temperature, humidity: 4 },
+      staleTicks: 0,
+      silent: silent.includes(node),
+    })),
   };
 }

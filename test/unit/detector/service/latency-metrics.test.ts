@@ -17,9 +17,15 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((service) => service.stop()));
 });
 
-async function histogram(service: DetectorService, name: 'tickCloseToScore' | 'tickCloseToAlert' | 'arrivalToScore'): Promise<{ count: number; sum: number }> {
+async function histogram(
+  service: DetectorService,
+  name: 'tickCloseToScore' | 'tickCloseToAlert' | 'arrivalToScore',
+): Promise<{ count: number; sum: number }> {
   const values = (await service.metrics[name].get()).values;
-  return { count: values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0, sum: values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0 };
+  return {
+    count: values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0,
+    sum: values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0,
+  };
 }
 
 describe('detector latency metrics', () => {
@@ -46,11 +52,26 @@ describe('detector latency metrics', () => {
     const published = Date.now();
     const base = Math.floor(published / T) * T - 21 * T;
     const frames: Frame[] = [];
-    for (let t = 1; t <= 20; t++) for (const cluster of ['c0', 'c1']) frames.push(frameOf(cluster, base + t * T, { '1': 1 + (t % 5), '2': t % 7 === 0 ? 25 : 2 }));
+    for (let t = 1; t <= 20; t++)
+      for (const cluster of ['c0', 'c1'])
+        frames.push(frameOf(cluster, base + t * T, { '1': 1 + (t % 5), '2': t % 7 === 0 ? 25 : 2 }));
     // Only cluster c0's frames say when their first reading arrived: 3 s before publishing.
-    await producer.send('frames', frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame), headers: frame.cluster === 'c0' ? { [FIRST_ARRIVAL_HEADER]: String(published - 3_000) } : ({} as Record<string, string>) })));
+    await producer.send(
+      'frames',
+      frames.map((frame) => ({
+        key: frame.cluster,
+        value: JSON.stringify(frame),
+        headers:
+          frame.cluster === 'c0'
+            ? { [FIRST_ARRIVAL_HEADER]: String(published - 3_000) }
+            : ({} as Record<string, string>),
+      })),
+    );
     const deadline = Date.now() + 20_000;
-    const processed = async (): Promise<number> => (await service.metrics.frames.get()).values.filter((v) => v.labels.outcome === 'processed').reduce((n, v) => n + v.value, 0);
+    const processed = async (): Promise<number> =>
+      (await service.metrics.frames.get()).values
+        .filter((v) => v.labels.outcome === 'processed')
+        .reduce((n, v) => n + v.value, 0);
     while ((await processed()) < 40) {
       if (Date.now() > deadline) throw new Error('frames not scored in time');
       await new Promise((r) => setTimeout(r, 20));

@@ -19,8 +19,21 @@ const score = (tick: number, probability: number): ClusterScore => ({
   tick,
   probability,
   nodes: [
-    { node: '1', probability, score: probability * 10, reconstructionError: { temperature: 0.5, humidity: 0.1 }, reconstruction: { temperature: 19.5, humidity: 41 }, isAnomaly: probability > 0.5 },
-    { node: '2', probability: 0.1, score: 1, reconstructionError: { temperature: 0.01, humidity: 0.02 }, isAnomaly: false },
+    {
+      node: '1',
+      probability,
+      score: probability * 10,
+      reconstructionError: { temperature: 0.5, humidity: 0.1 },
+      reconstruction: { temperature: 19.5, humidity: 41 },
+      isAnomaly: probability > 0.5,
+    },
+    {
+      node: '2',
+      probability: 0.1,
+      score: 1,
+      reconstructionError: { temperature: 0.01, humidity: 0.02 },
+      isAnomaly: false,
+    },
   ],
 });
 
@@ -44,7 +57,12 @@ describe('MemoryResultStore', () => {
     await store.write({ frames: [frame(1000, 20)], scores: [score(1000, 0.9)], alerts: [] });
     const latest = await store.latestNodes('lab');
     expect(latest.map((p) => p.node)).toEqual(['1', '2']);
-    expect(latest[0]).toMatchObject({ tick: 1000, values: { temperature: 20, humidity: null }, probability: 0.9, isAnomaly: true });
+    expect(latest[0]).toMatchObject({
+      tick: 1000,
+      values: { temperature: 20, humidity: null },
+      probability: 0.9,
+      isAnomaly: true,
+    });
     expect(latest[1]).toMatchObject({ staleTicks: 2, probability: 0.1 });
     expect(await store.networks()).toEqual(['lab']);
     expect((await store.latestScores('lab')).map((s) => s.tick)).toEqual([1000]);
@@ -55,7 +73,12 @@ describe('MemoryResultStore', () => {
     await store.write({ frames: [frame(1000, 20), frame(2000, 21)], scores: [score(2000, 0.9)], alerts: [] });
     const history = await store.nodeHistory('lab', '1');
     expect(history).toEqual([
-      expect.objectContaining({ tick: 2000, values: { temperature: 21, humidity: null }, reconstruction: { temperature: 19.5, humidity: 41 }, reconstructionError: { temperature: 0.5, humidity: 0.1 } }),
+      expect.objectContaining({
+        tick: 2000,
+        values: { temperature: 21, humidity: null },
+        reconstruction: { temperature: 19.5, humidity: 41 },
+        reconstructionError: { temperature: 0.5, humidity: 0.1 },
+      }),
     ]);
     const other = await store.nodeHistory('lab', '2');
     expect(other[0].reconstruction).toEqual({ temperature: null, humidity: null });
@@ -63,7 +86,11 @@ describe('MemoryResultStore', () => {
 
   it('rewriting the same ticks replaces points instead of adding them (replay is idempotent)', async () => {
     const store = new MemoryResultStore();
-    const batch = { frames: [frame(1000, 20), frame(2000, 21)], scores: [score(1000, 0.2), score(2000, 0.3)], alerts: [] };
+    const batch = {
+      frames: [frame(1000, 20), frame(2000, 21)],
+      scores: [score(1000, 0.2), score(2000, 0.3)],
+      alerts: [],
+    };
     await store.write(batch);
     await store.write(batch);
     expect((await store.nodeHistory('lab', '1')).map((p) => p.tick)).toEqual([1000, 2000]);
@@ -72,7 +99,8 @@ describe('MemoryResultStore', () => {
 
   it('keeps history in tick order, honours the limit and drops the oldest beyond capacity', async () => {
     const store = new MemoryResultStore({ historyPerNode: 3 });
-    for (const tick of [4000, 1000, 3000, 2000]) await store.write({ frames: [frame(tick, tick / 1000)], scores: [score(tick, 0.1)], alerts: [] });
+    for (const tick of [4000, 1000, 3000, 2000])
+      await store.write({ frames: [frame(tick, tick / 1000)], scores: [score(tick, 0.1)], alerts: [] });
     expect((await store.nodeHistory('lab', '1')).map((p) => p.tick)).toEqual([2000, 3000, 4000]);
     expect((await store.nodeHistory('lab', '1', 1)).map((p) => p.tick)).toEqual([4000]);
     expect(await store.nodeHistory('lab', '99')).toEqual([]);
@@ -84,7 +112,9 @@ describe('MemoryResultStore', () => {
     await store.write({ frames: [], scores: [], alerts: [alert('firing', 1000)] });
     expect((await store.alerts('lab')).map((a) => a.status)).toEqual(['firing']);
     await store.write({ frames: [], scores: [], alerts: [alert('resolved', 1000)] });
-    expect(await store.alerts()).toEqual([expect.objectContaining({ id: 'lab/c1/1', status: 'resolved', endsAt: 2000 })]);
+    expect(await store.alerts()).toEqual([
+      expect.objectContaining({ id: 'lab/c1/1', status: 'resolved', endsAt: 2000 }),
+    ]);
     expect(await store.alerts('elsewhere')).toEqual([]);
   });
 

@@ -5,13 +5,19 @@ import { NodePositionPublisher } from '../../../../detector/service/node-positio
 import { createTopology, parseTopologyText } from '../../../../topology/index.ts';
 
 const logger = createLogger('test', 'silent');
-const topologyOf = (lines: string) => createTopology(parseTopologyText(lines, 'nodes.txt'), { edgeRule: { knn: 2 }, cluster: { maxSize: 3, seed: 1 } });
+const topologyOf = (lines: string) =>
+  createTopology(parseTopologyText(lines, 'nodes.txt'), { edgeRule: { knn: 2 }, cluster: { maxSize: 3, seed: 1 } });
 
 describe('NodePositionPublisher', () => {
   it('writes one node_position point per node with its position and cluster, newest layout last', async () => {
     const written: IPoint[][] = [];
     let clock = 1_000;
-    const publisher = new NodePositionPublisher({ writer: { writePoints: async (points) => void written.push(points) }, network: 'lab', logger, now: () => clock++ });
+    const publisher = new NodePositionPublisher({
+      writer: { writePoints: async (points) => void written.push(points) },
+      network: 'lab',
+      logger,
+      now: () => clock++,
+    });
     const first = topologyOf('1 0 0\n2 5 0\n3 0 5\n4 5 5\n');
     const second = topologyOf('1 0 0\n2 5 0\n3 0 5\n4 9 9\n5 12 1\n');
     void publisher.publish(first, 'v1');

@@ -5,12 +5,20 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../../../detector/state/c
 import { FrameProcessor } from '../../../../detector/service/processor.ts';
 import { FakeModel, frameOf } from './fake-model.ts';
 
-const policy: AlertPolicy = { threshold: 0.5, resolveThreshold: 0.4, alertAfterTicks: 2, resolveAfterTicks: 2, dashboardUrl: (n, node) => `http://dash/node/${n}/${node}` };
+const policy: AlertPolicy = {
+  threshold: 0.5,
+  resolveThreshold: 0.4,
+  alertAfterTicks: 2,
+  resolveAfterTicks: 2,
+  dashboardUrl: (n, node) => `http://dash/node/${n}/${node}`,
+};
 const T = 31_000;
 
 /** Ticks 1..count of cluster c with a slowly varying temperature per node. */
 function series(cluster: string, count: number, nodes = ['1', '2'], from = 1) {
-  return Array.from({ length: count }, (_, i) => frameOf(cluster, (from + i) * T, Object.fromEntries(nodes.map((node, j) => [node, 1 + ((from + i + j) % 4)]))));
+  return Array.from({ length: count }, (_, i) =>
+    frameOf(cluster, (from + i) * T, Object.fromEntries(nodes.map((node, j) => [node, 1 + ((from + i + j) % 4)]))),
+  );
 }
 
 describe('FrameProcessor: alert localization on the graph', () => {
@@ -25,7 +33,12 @@ describe('FrameProcessor: alert localization on the graph', () => {
   it('with the live topology: the neighbour of the faulty node does not alert, the far node does', async () => {
     const processor = new FrameProcessor({ model: new FakeModel(), policy, adjacency: () => edges });
     const result = await processor.process(frames);
-    expect(result.alerts.filter((a) => a.status === 'firing').map((a) => a.node).sort()).toEqual(['1', '3']);
+    expect(
+      result.alerts
+        .filter((a) => a.status === 'firing')
+        .map((a) => a.node)
+        .sort(),
+    ).toEqual(['1', '3']);
     // The scores' isAnomaly (InfluxDB is_anomaly, which Grafana reads) agrees: the dominated neighbour is not anomalous.
     const last = result.scores.at(-1)!.nodes;
     expect(Object.fromEntries(last.map((n) => [n.node, n.isAnomaly]))).toEqual({ '1': true, '2': false, '3': true });
@@ -35,7 +48,12 @@ describe('FrameProcessor: alert localization on the graph', () => {
   it("without a live topology, the model's training graph says who is a neighbour", async () => {
     const model = Object.assign(new FakeModel(), { graph: { nodes: ['1', '2', '3'], adjacency: edges } });
     const result = await new FrameProcessor({ model, policy }).process(frames);
-    expect(result.alerts.filter((a) => a.status === 'firing').map((a) => a.node).sort()).toEqual(['1', '3']);
+    expect(
+      result.alerts
+        .filter((a) => a.status === 'firing')
+        .map((a) => a.node)
+        .sort(),
+    ).toEqual(['1', '3']);
   });
 
   it('without any graph, the whole cluster is the neighbourhood: only the faulty node alerts', async () => {
@@ -68,7 +86,9 @@ describe('FrameProcessor', () => {
 
   it('continues from a checkpoint exactly as an uninterrupted run would (state, dedup, alerts)', async () => {
     // node 3 runs hot for ticks 6..8, so an alert fires and resolves around the cut at tick 6.
-    const frames = Array.from({ length: 14 }, (_, i) => frameOf('a', (i + 1) * T, { '1': 1 + (i % 3), '2': 2, '3': i >= 5 && i <= 7 ? 20 : 1 }));
+    const frames = Array.from({ length: 14 }, (_, i) =>
+      frameOf('a', (i + 1) * T, { '1': 1 + (i % 3), '2': 2, '3': i >= 5 && i <= 7 ? 20 : 1 }),
+    );
     const reference = new FrameProcessor({ model: new FakeModel(), policy });
     await reference.process(frames.slice(0, 6));
     const expected = await reference.process(frames.slice(6));
@@ -126,11 +146,17 @@ describe('FrameProcessor', () => {
 
   it('fires an alert after k ticks above the threshold and a silent alert for a silent node', async () => {
     const processor = new FrameProcessor({ model: new FakeModel(), policy });
-    const frames = [1, 2, 3, 4, 5].map((t) => frameOf('a', t * T, { '1': t >= 3 ? 20 : 0, '2': 0 }, t === 5 ? ['2'] : []));
+    const frames = [1, 2, 3, 4, 5].map((t) =>
+      frameOf('a', t * T, { '1': t >= 3 ? 20 : 0, '2': 0 }, t === 5 ? ['2'] : []),
+    );
     const result = await processor.process(frames);
     const nodeOne = result.scores.map((s) => s.nodes[0]);
     expect(nodeOne.map((n) => n.isAnomaly)).toEqual([true, true, true]);
-    expect(result.alerts.map((a) => `${a.node}:${a.kind}:${a.status}@${a.status === 'firing' ? a.startsAt / T : a.endsAt! / T}`)).toEqual(['1:anomaly:firing@3', '2:silent:firing@5']);
+    expect(
+      result.alerts.map(
+        (a) => `${a.node}:${a.kind}:${a.status}@${a.status === 'firing' ? a.startsAt / T : a.endsAt! / T}`,
+      ),
+    ).toEqual(['1:anomaly:firing@3', '2:silent:firing@5']);
     expect(result.alerts[0].modality).toBe('temperature');
     expect(processor.firingAlerts()).toHaveLength(2);
   });
@@ -150,7 +176,10 @@ describe('FrameProcessor', () => {
 
   it('refuses frames that lack a modality the model needs, naming both sides', async () => {
     const processor = new FrameProcessor({ model: new FakeModel(), policy });
-    const frame = { ...frameOf('a', T, { '1': 1 }), nodes: [{ node: '1', values: { temperature: 1, light: 3 }, staleTicks: 0, silent: false }] };
+    const frame = {
+      ...frameOf('a', T, { '1': 1 }),
+      nodes: [{ node: '1', values: { temperature: 1, light: 3 }, staleTicks: 0, silent: false }],
+    };
     const error = await processor.process([frame]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).code).toBe('MODEL_MISMATCH');

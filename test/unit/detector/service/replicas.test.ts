@@ -17,9 +17,10 @@ const config = loadConfig({ env: {} });
 const logger = createLogger('test', 'silent');
 
 function framesAt(ticks: number[]): Frame[] {
-  return ticks.flatMap((t) => CLUSTERS.map((cluster, c) => frameOf(cluster, t * T, { '1': 1 + ((t + c) % 5), '2': t % 7 === 0 ? 25 : 2 })));
+  return ticks.flatMap((t) =>
+    CLUSTERS.map((cluster, c) => frameOf(cluster, t * T, { '1': 1 + ((t + c) % 5), '2': t % 7 === 0 ? 25 : 2 })),
+  );
 }
-
 
 async function processed(service: DetectorService): Promise<number> {
   const metric = await service.metrics.frames.get();
@@ -55,7 +56,11 @@ describe('detector replicas on the in-process transport', () => {
       running.push(service);
       return service;
     };
-    const publish = (frames: Frame[]) => producer.send('frames', frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })));
+    const publish = (frames: Frame[]) =>
+      producer.send(
+        'frames',
+        frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
+      );
     const ticks = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
     const a = await start('a');
@@ -76,7 +81,10 @@ describe('detector replicas on the in-process transport', () => {
 
     // Every tick of every cluster processed exactly once, with the state carried over:
     // the scores equal those of one processor that saw the whole stream.
-    const reference = await new FrameProcessor({ model: new FakeModel(), policy: alertPolicyFromConfig(config) }).process(framesAt(ticks(1, 20)));
+    const reference = await new FrameProcessor({
+      model: new FakeModel(),
+      policy: alertPolicyFromConfig(config),
+    }).process(framesAt(ticks(1, 20)));
     for (const cluster of CLUSTERS) {
       const history = await store.clusterHistory('lab', cluster);
       const expected = reference.scores.filter((s) => s.cluster === cluster);
@@ -85,8 +93,12 @@ describe('detector replicas on the in-process transport', () => {
     }
     expect(reference.alerts.length).toBeGreaterThan(0);
     const alerts = await store.alerts('lab');
-    expect(alerts.map((alert) => alert.id).sort()).toEqual([...new Set(reference.alerts.map((alert) => alert.id))].sort());
+    expect(alerts.map((alert) => alert.id).sort()).toEqual(
+      [...new Set(reference.alerts.map((alert) => alert.id))].sort(),
+    );
     // The scores went out on the anomalies topic too (at least once per tick).
-    expect(transport.endOffsets('anomalies').reduce((sum, n) => sum + n, 0)).toBeGreaterThanOrEqual(reference.scores.length);
+    expect(transport.endOffsets('anomalies').reduce((sum, n) => sum + n, 0)).toBeGreaterThanOrEqual(
+      reference.scores.length,
+    );
   });
 });

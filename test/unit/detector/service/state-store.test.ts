@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../common/log.ts';
-import { CHECKPOINT_FORMAT, CheckpointError, decodeCheckpoint, encodeCheckpoint, type ClusterCheckpoint } from '../../../../detector/state/checkpoint.ts';
+import {
+  CHECKPOINT_FORMAT,
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type ClusterCheckpoint,
+} from '../../../../detector/state/checkpoint.ts';
 import { TableCheckpointStore } from '../../../../detector/state/store.ts';
 import { MemoryTransport } from '../../../../transport/index.ts';
 
@@ -13,7 +19,12 @@ function checkpoint(cluster: string, lastTick: number): ClusterCheckpoint {
     cluster,
     lastTick,
     shape: { modalities: ['temperature', 'humidity'], window: 3, gruLayers: 1, gruUnits: 2 },
-    state: { nodes: ['1', '2'], windows: Float32Array.from({ length: 12 }, (_, i) => i / 7), hidden: Float32Array.from([0.1, -0.2, 1e-8, 3.5]), filled: 3 },
+    state: {
+      nodes: ['1', '2'],
+      windows: Float32Array.from({ length: 12 }, (_, i) => i / 7),
+      hidden: Float32Array.from([0.1, -0.2, 1e-8, 3.5]),
+      filled: 3,
+    },
     alerts: { '1': { above: 1, aboveSince: lastTick, clear: 0, firing: null } },
     savedAt: 1,
   };

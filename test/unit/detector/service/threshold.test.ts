@@ -10,12 +10,23 @@ describe('thresholdInForce', () => {
   });
 
   it('is the user’s when set, naming the flag, variable or file it came from', () => {
-    expect(thresholdInForce(0.7, { kind: 'flag' }, { threshold: 0.28 })).toMatchObject({ value: 0.7, source: 'user', from: '--threshold' });
-    expect(thresholdInForce(0.7, { kind: 'environment', name: 'WSN_THRESHOLD' }, { threshold: 0.28 }).from).toBe('WSN_THRESHOLD');
-    expect(thresholdInForce(0.7, { kind: 'file', file: 'wsn.json' }, { threshold: 0.28 }).from).toBe('detector.threshold in wsn.json');
+    expect(thresholdInForce(0.7, { kind: 'flag' }, { threshold: 0.28 })).toMatchObject({
+      value: 0.7,
+      source: 'user',
+      from: '--threshold',
+    });
+    expect(thresholdInForce(0.7, { kind: 'environment', name: 'WSN_THRESHOLD' }, { threshold: 0.28 }).from).toBe(
+      'WSN_THRESHOLD',
+    );
+    expect(thresholdInForce(0.7, { kind: 'file', file: 'wsn.json' }, { threshold: 0.28 }).from).toBe(
+      'detector.threshold in wsn.json',
+    );
   });
 
   it('falls back to the one shared default only for a model without a threshold', () => {
-    expect(thresholdInForce(undefined, undefined, {})).toMatchObject({ value: DEFAULT_ALERT_THRESHOLD, source: 'default' });
+    expect(thresholdInForce(undefined, undefined, {})).toMatchObject({
+      value: DEFAULT_ALERT_THRESHOLD,
+      source: 'default',
+    });
   });
 });

@@ -2,11 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { applyChange, createTopology, exportClusters, type SensorNode } from '../../../../topology/index.ts';
 import { TopologyAdjacency } from '../../../../detector/service/topology.ts';
 
-const node = (id: string, x: number, y: number): SensorNode => ({ id, x, y, modalities: ['temperature'], status: 'active' });
+const node = (id: string, x: number, y: number): SensorNode => ({
+  id,
+  x,
+  y,
+  modalities: ['temperature'],
+  status: 'active',
+});
 
 describe('TopologyAdjacency', () => {
-  it('gives the live edges of a cluster in the frame\'s node order, and follows joins without a restart', () => {
-    const topology = createTopology([node('1', 0, 0), node('2', 1, 0), node('3', 2, 0), node('4', 30, 30)], { edgeRule: { knn: 1 } });
+  it("gives the live edges of a cluster in the frame's node order, and follows joins without a restart", () => {
+    const topology = createTopology([node('1', 0, 0), node('2', 1, 0), node('3', 2, 0), node('4', 30, 30)], {
+      edgeRule: { knn: 1 },
+    });
     const adjacency = new TopologyAdjacency();
     adjacency.update(topology, 'v1');
     const [cluster] = exportClusters(topology).filter((c) => c.nodes.includes('1'));

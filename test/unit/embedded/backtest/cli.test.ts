@@ -74,9 +74,27 @@ describe('wsn-watch backtest', () => {
     const scores = path.join(dir, 'scores.csv');
     const alerts = path.join(dir, 'alerts.csv');
     const events = path.join(dir, 'events.csv');
-    await writeFile(events, `node,modality,start,end,kind\ns3,temperature,${new Date(START + 150 * TICK_MS).toISOString()},${START + 259 * TICK_MS},offset\n`);
+    await writeFile(
+      events,
+      `node,modality,start,end,kind\ns3,temperature,${new Date(START + 150 * TICK_MS).toISOString()},${START + 259 * TICK_MS},offset\n`,
+    );
     const report = path.join(dir, 'report.json');
-    const { stdout, stderr } = await run(['--history', history, '--model', 'models/default', '--tick-ms', String(TICK_MS), '--out', scores, '--alerts', alerts, '--events', events, '--report', report]);
+    const { stdout, stderr } = await run([
+      '--history',
+      history,
+      '--model',
+      'models/default',
+      '--tick-ms',
+      String(TICK_MS),
+      '--out',
+      scores,
+      '--alerts',
+      alerts,
+      '--events',
+      events,
+      '--report',
+      report,
+    ]);
 
     expect(stderr).toContain('1 row(s) without any value skipped');
     expect(stderr).toMatch(/backtest: 100% \(\d+ of \d+ readings\)/);
@@ -84,7 +102,9 @@ describe('wsn-watch backtest', () => {
     expect(stdout).toContain('0 rejected');
 
     const scoreLines = (await readFile(scores, 'utf8')).trim().split('\n');
-    expect(scoreLines[0]).toBe('tick,node,cluster,probability,error_temperature,error_humidity,error_voltage,is_anomaly');
+    expect(scoreLines[0]).toBe(
+      'tick,node,cluster,probability,error_temperature,error_humidity,error_voltage,is_anomaly',
+    );
     const rows = scoreLines.slice(1).map((line) => line.split(','));
     // Every node is scored, the one with a gap and the late one included, on the UTC tick grid.
     expect(new Set(rows.map((r) => r[1]))).toEqual(new Set(Array.from({ length: 12 }, (_, i) => `s${i + 1}`)));
@@ -94,15 +114,25 @@ describe('wsn-watch backtest', () => {
       expect(Number(r[3])).toBeLessThanOrEqual(1);
     }
 
-    const alertRows = (await readFile(alerts, 'utf8')).trim().split('\n').slice(1).map((line) => line.split(','));
+    const alertRows = (await readFile(alerts, 'utf8'))
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(','));
     // s5's 20-minute gap is reported as silence by the tracker, not refused.
-    expect(alertRows.some((r) => r[0] === 'models/default'.split('/')[1] && r[1] === 's5' && r[3] === 'silent')).toBe(true);
+    expect(alertRows.some((r) => r[0] === 'models/default'.split('/')[1] && r[1] === 's5' && r[3] === 'silent')).toBe(
+      true,
+    );
 
-    const json = JSON.parse(await readFile(report, 'utf8')) as { scorers: Array<{ name: string; metrics: { all: { events: number } } }> };
+    const json = JSON.parse(await readFile(report, 'utf8')) as {
+      scorers: Array<{ name: string; metrics: { all: { events: number } } }>;
+    };
     expect(json.scorers.map((s) => s.name)).toEqual(['default', 'rolling-zscore', 'neighbour-median']);
     expect(json.scorers.every((s) => s.metrics.all.events === 1)).toBe(true);
     // The threshold in force is the one stored with the model.
-    const stored = (JSON.parse(await readFile('models/default/model.json', 'utf8')) as { metadata: { threshold: number } }).metadata.threshold;
+    const stored = (
+      JSON.parse(await readFile('models/default/model.json', 'utf8')) as { metadata: { threshold: number } }
+    ).metadata.threshold;
     expect(stdout).toContain(`default (threshold ${stored.toFixed(3)}): event recall`);
   });
 
@@ -114,8 +144,12 @@ describe('wsn-watch backtest', () => {
     // One reading per line, fields at top level or under "values", empty fields left out.
     const jsonl = rows.map((row, i) => {
       const cells = row.split(',');
-      const values = Object.fromEntries(columns.slice(2).flatMap((m, k) => (cells[k + 2] === '' ? [] : [[m, Number(cells[k + 2])]])));
-      return JSON.stringify(i % 2 ? { node: cells[0], ts: cells[1], values } : { node: cells[0], ts: Date.parse(cells[1]), ...values });
+      const values = Object.fromEntries(
+        columns.slice(2).flatMap((m, k) => (cells[k + 2] === '' ? [] : [[m, Number(cells[k + 2])]])),
+      );
+      return JSON.stringify(
+        i % 2 ? { node: cells[0], ts: cells[1], values } : { node: cells[0], ts: Date.parse(cells[1]), ...values },
+      );
     });
     const lines = path.join(dir, 'same.jsonl');
     await writeFile(lines, jsonl.join('\n') + '\n');
@@ -130,8 +164,13 @@ describe('wsn-watch backtest', () => {
 
   it('names the line and field of a bad value', async () => {
     const history = path.join(dir, 'bad.csv');
-    await writeFile(history, 'node,ts,temperature,humidity,voltage\ns1,2025-01-01T00:00:00Z,21,40,2.6\ns2,2025-01-01T00:00:01Z,21,forty,2.6\n');
-    await expect(run(['--history', history, '--model', 'models/default'])).rejects.toThrow(/bad\.csv:3: field "humidity" is "forty", not a number/);
+    await writeFile(
+      history,
+      'node,ts,temperature,humidity,voltage\ns1,2025-01-01T00:00:00Z,21,40,2.6\ns2,2025-01-01T00:00:01Z,21,forty,2.6\n',
+    );
+    await expect(run(['--history', history, '--model', 'models/default'])).rejects.toThrow(
+      /bad\.csv:3: field "humidity" is "forty", not a number/,
+    );
   });
 
   it('refuses an events file with a bad time, naming the line', async () => {
@@ -139,6 +178,8 @@ describe('wsn-watch backtest', () => {
     await historyCsv(history);
     const events = path.join(dir, 'bad-events.csv');
     await writeFile(events, 'node,modality,start,end,kind\ns3,temperature,yesterday,2025-01-01T01:00:00Z,offset\n');
-    await expect(run(['--history', history, '--model', 'models/default', '--events', events])).rejects.toThrow(/bad-events\.csv:2: start "yesterday" is not a time/);
+    await expect(run(['--history', history, '--model', 'models/default', '--events', events])).rejects.toThrow(
+      /bad-events\.csv:2: start "yesterday" is not a time/,
+    );
   });
 });

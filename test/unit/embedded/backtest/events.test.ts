@@ -5,20 +5,47 @@ import { alertSpans, eventMetrics, parseEvents, type FaultEvent } from '../../..
 const TICK = 60_000;
 const at = (tick: number): number => tick * TICK;
 
-function alert(node: string, status: 'firing' | 'resolved', tick: number, modality = 'temperature', kind: Alert['kind'] = 'anomaly'): { tick: number; alert: Alert } {
+function alert(
+  node: string,
+  status: 'firing' | 'resolved',
+  tick: number,
+  modality = 'temperature',
+  kind: Alert['kind'] = 'anomaly',
+): { tick: number; alert: Alert } {
   return {
     tick: at(tick),
-    alert: { id: `n/c/${node}`, kind, status, network: 'n', cluster: node === 'far' ? 'c2' : 'c1', node, modality, probability: 0.9, startsAt: at(tick - 1), ...(status === 'resolved' ? { endsAt: at(tick) } : {}), dashboardUrl: '' },
+    alert: {
+      id: `n/c/${node}`,
+      kind,
+      status,
+      network: 'n',
+      cluster: node === 'far' ? 'c2' : 'c1',
+      node,
+      modality,
+      probability: 0.9,
+      startsAt: at(tick - 1),
+      ...(status === 'resolved' ? { endsAt: at(tick) } : {}),
+      dashboardUrl: '',
+    },
   };
 }
 
-const clusterOf = new Map([['a', 'c1'], ['b', 'c1'], ['c', 'c1'], ['far', 'c2']]);
+const clusterOf = new Map([
+  ['a', 'c1'],
+  ['b', 'c1'],
+  ['c', 'c1'],
+  ['far', 'c2'],
+]);
 const options = { tickMs: TICK, graceTicks: 5, from: 0, to: at(1440), nodes: 4, clusterOf };
 
 describe('event metrics', () => {
   it('parses ISO and epoch-ms times and names a bad line', () => {
-    expect(parseEvents('node,modality,start,end,kind\na,temperature,1970-01-01T00:10:00Z,1200000,offset\n')).toEqual([{ node: 'a', modality: 'temperature', start: 600_000, end: 1_200_000, kind: 'offset' }]);
-    expect(() => parseEvents('node,modality,start,end,kind\na,t,0,10,spike\nb,t,20,10,spike\n', 'e.csv')).toThrow(/e\.csv:3: end 10 is before start 20/);
+    expect(parseEvents('node,modality,start,end,kind\na,temperature,1970-01-01T00:10:00Z,1200000,offset\n')).toEqual([
+      { node: 'a', modality: 'temperature', start: 600_000, end: 1_200_000, kind: 'offset' },
+    ]);
+    expect(() => parseEvents('node,modality,start,end,kind\na,t,0,10,spike\nb,t,20,10,spike\n', 'e.csv')).toThrow(
+      /e\.csv:3: end 10 is before start 20/,
+    );
     expect(() => parseEvents('node,start,end\n', 'e.csv')).toThrow(/e\.csv:1: the header lacks modality, kind/);
   });
 
@@ -44,9 +71,21 @@ describe('event metrics', () => {
     ]);
     const m = eventMetrics(events, spans, options);
     const offset = m.kinds.find((k) => k.kind === 'offset')!;
-    expect(offset).toMatchObject({ events: 2, detected: 2, recall: 1, medianTicksToDetect: 2.5, localization: 0.5, modalityRight: 0.5 });
+    expect(offset).toMatchObject({
+      events: 2,
+      detected: 2,
+      recall: 1,
+      medianTicksToDetect: 2.5,
+      localization: 0.5,
+      modalityRight: 0.5,
+    });
     expect(offset.coverage).toBeCloseTo((97 / 100 + 3 / 10) / 2, 6);
-    expect(m.kinds.find((k) => k.kind === 'spike')).toMatchObject({ events: 1, detected: 0, recall: 0, medianTicksToDetect: null });
+    expect(m.kinds.find((k) => k.kind === 'spike')).toMatchObject({
+      events: 1,
+      detected: 0,
+      recall: 0,
+      medianTicksToDetect: null,
+    });
     expect(m.outcomes[1].othersAlerted).toEqual(['c']);
     // c's and far's alerts are outside any fault of their own: 2 false alerts in 4 nodes × 1 day.
     expect(m.falseAlerts).toBe(2);

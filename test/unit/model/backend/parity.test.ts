@@ -27,7 +27,10 @@ interface Result {
 function seeded(shape: number[], seed: number, scale: number): tf.Tensor {
   const rng = createRng(seed);
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, () => rng.normal() * scale), shape);
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => rng.normal() * scale),
+    shape,
+  );
 }
 
 /** Row-normalised adjacency of a ring with chords: every node sees itself and 3 others. */

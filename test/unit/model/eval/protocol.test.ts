@@ -64,7 +64,11 @@ describe('layout', () => {
 
 describe('counting', () => {
   it('computes precision, recall and F1', () => {
-    expect(f1Score(84, 1, 16)).toEqual({ precision: 84 / 85, recall: 0.84, f1: (2 * (84 / 85) * 0.84) / (84 / 85 + 0.84) });
+    expect(f1Score(84, 1, 16)).toEqual({
+      precision: 84 / 85,
+      recall: 0.84,
+      f1: (2 * (84 / 85) * 0.84) / (84 / 85 + 0.84),
+    });
     expect(f1Score(84, 1, 16).f1).toBeCloseTo(0.9081, 4); // the authors' saved result
     expect(f1Score(0, 0, 5)).toEqual({ precision: 0, recall: 0, f1: 0 });
   });
@@ -113,7 +117,12 @@ describe('counting', () => {
     const outcomes = {
       clean: [{ checkPoint: 0, probability: 0.1 }],
       injected: [
-        { checkPoint: 5, node: 1, probabilities: Float32Array.from([0.2, 0.9, 0.9]), topNodes: Int32Array.from([1, 0, 1]) },
+        {
+          checkPoint: 5,
+          node: 1,
+          probabilities: Float32Array.from([0.2, 0.9, 0.9]),
+          topNodes: Int32Array.from([1, 0, 1]),
+        },
         { checkPoint: 9, node: 0, probabilities: Float32Array.from([0.8, 0.2]), topNodes: Int32Array.from([0, 1]) },
       ],
     };
@@ -123,7 +132,12 @@ describe('counting', () => {
   it('picks the best-F1 threshold among the observed scores', () => {
     const outcomes = {
       clean: [0.5, 0.6, 0.65].map((probability, checkPoint) => ({ checkPoint, probability })),
-      injected: [0.7, 0.8, 0.3].map((p, i) => ({ checkPoint: i, node: 0, probabilities: Float32Array.from([p]), topNodes: Int32Array.from([0]) })),
+      injected: [0.7, 0.8, 0.3].map((p, i) => ({
+        checkPoint: i,
+        node: 0,
+        probabilities: Float32Array.from([p]),
+        topNodes: Int32Array.from([0]),
+      })),
     };
     const best = bestF1Threshold(outcomes);
     // 0.7: TP 2, FP 0, FN 1 → F1 0.8; 0.3 catches all three but flags every clean window → F1 0.667.

@@ -24,8 +24,26 @@ describe('report', () => {
     const alarms = { perNodePerDay: 0.5, flaggedWindows: 0.01, days: 2 };
     const result: EvaluationResult = {
       runs: [
-        { scorer: 'a', seed: 1, counts: counts(0.9), falseAlarms: alarms, threshold: 0.5, trainSeconds: 4, models: 2, bestTestThreshold: { threshold: 0.4, f1: 0.95 } },
-        { scorer: 'a', seed: 2, counts: counts(0.8), falseAlarms: alarms, threshold: 0.5, trainSeconds: 6, models: 2, bestTestThreshold: { threshold: 0.4, f1: 0.95 } },
+        {
+          scorer: 'a',
+          seed: 1,
+          counts: counts(0.9),
+          falseAlarms: alarms,
+          threshold: 0.5,
+          trainSeconds: 4,
+          models: 2,
+          bestTestThreshold: { threshold: 0.4, f1: 0.95 },
+        },
+        {
+          scorer: 'a',
+          seed: 2,
+          counts: counts(0.8),
+          falseAlarms: alarms,
+          threshold: 0.5,
+          trainSeconds: 6,
+          models: 2,
+          bestTestThreshold: { threshold: 0.4, f1: 0.95 },
+        },
       ],
       kinds: { 1: { surge: 10 }, 2: { mirror: 10 } },
       layout: protocolLayout(500, { trainFraction: 0.6, window: 5, checkPoints: 10, margin: 5, injectionLength: 2 }),
@@ -33,9 +51,16 @@ describe('report', () => {
       modalities: ['t'],
       injectionRanges: 'training',
     };
-    const md = renderReport(result, { command: 'wsn-watch eval ibrl --data x', date: 'today', backend: 'cpu', data: 'd' });
+    const md = renderReport(result, {
+      command: 'wsn-watch eval ibrl --data x',
+      date: 'today',
+      backend: 'cpu',
+      data: 'd',
+    });
     expect(md).toContain('`wsn-watch eval ibrl --data x`');
-    expect(md).toContain('| a | 2 | 1.000 ± 0.000 (1.000–1.000) | 0.900 ± 0.000 (0.900–0.900) | 0.850 ± 0.050 (0.800–0.900) |');
+    expect(md).toContain(
+      '| a | 2 | 1.000 ± 0.000 (1.000–1.000) | 0.900 ± 0.000 (0.900–0.900) | 0.850 ± 0.050 (0.800–0.900) |',
+    );
     // Train time per model: (4/2 + 6/2) / 2.
     expect(md).toMatch(/\| 2\.5 \|\n/);
     expect(md).toContain('| 2 | a | 0.500 | 9 | 1 | 10 | 0 |');

@@ -10,7 +10,12 @@ const nodes = 6;
 const rng = createRng(9);
 const noise = Array.from({ length: steps * nodes * 2 }, () => 0.02 * rng.normal());
 // Raw units: a slow wave around 20 with a little noise per node.
-const raw = makeSeries(steps, nodes, 2, (t, n, m) => 20 + 5 * m + Math.sin(t / 40 + n / 10) + noise[(t * nodes + n) * 2 + m]);
+const raw = makeSeries(
+  steps,
+  nodes,
+  2,
+  (t, n, m) => 20 + 5 * m + Math.sin(t / 40 + n / 10) + noise[(t * nodes + n) * 2 + m],
+);
 const positions = new Map(raw.nodes.map((id, i) => [id, { x: i % 3, y: Math.floor(i / 3) }]));
 const protocol = { trainFraction: 0.6, window: 10, checkPoints: 12, margin: 5, injectionLength: 3 };
 
@@ -53,11 +58,28 @@ describe('runEvaluation', () => {
       scorers.push(scorer);
       return scorer;
     };
-    const result = await runEvaluation({ raw, positions, secondsPerStep: 86.4, seeds: [1, 2], protocol, model, clusters: 2, neighbours: 2, injectionRanges: 'training' });
+    const result = await runEvaluation({
+      raw,
+      positions,
+      secondsPerStep: 86.4,
+      seeds: [1, 2],
+      protocol,
+      model,
+      clusters: 2,
+      neighbours: 2,
+      injectionRanges: 'training',
+    });
 
     // Per seed: two baselines, the model, the clustered model, each model also at its validation threshold.
-    const models = ['glsl-model', 'glsl-model (validation threshold)', 'glsl-model-2-clusters', 'glsl-model-2-clusters (validation threshold)'];
-    expect(result.runs.map((r) => `${r.seed}:${r.scorer}`)).toEqual([1, 2].flatMap((seed) => ['rolling-zscore', 'neighbour-median', ...models].map((name) => `${seed}:${name}`)));
+    const models = [
+      'glsl-model',
+      'glsl-model (validation threshold)',
+      'glsl-model-2-clusters',
+      'glsl-model-2-clusters (validation threshold)',
+    ];
+    expect(result.runs.map((r) => `${r.seed}:${r.scorer}`)).toEqual(
+      [1, 2].flatMap((seed) => ['rolling-zscore', 'neighbour-median', ...models].map((name) => `${seed}:${name}`)),
+    );
     for (const run of result.runs) {
       const c = run.counts;
       expect(c.tp + c.fn).toBe(12);

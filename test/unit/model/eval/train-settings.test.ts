@@ -14,7 +14,9 @@ describe('models trained by the evaluation', () => {
     registerTrainCommand(program);
     registerEvalCommand(program);
     const train = optionDefaults(program.commands.find((c) => c.name() === 'train')!);
-    const evalIbrl = optionDefaults(program.commands.find((c) => c.name() === 'eval')!.commands.find((c) => c.name() === 'ibrl')!);
+    const evalIbrl = optionDefaults(
+      program.commands.find((c) => c.name() === 'eval')!.commands.find((c) => c.name() === 'ibrl')!,
+    );
     for (const key of ['epochs', 'batchSize', 'patience'] as const) {
       expect(evalIbrl[key], key).toBe(TRAINING_DEFAULTS[key]);
       expect(train[key], key).toBe(TRAINING_DEFAULTS[key]);

@@ -20,16 +20,41 @@ function program(output: string[]): Command {
   const root = new Command('wsn-watch').exitOverride();
   root.configureOutput({ writeOut: (s) => output.push(s), writeErr: (s) => output.push(s) });
   registerTrainCommand(root);
-  for (const command of root.commands) command.exitOverride().configureOutput({ writeOut: (s) => output.push(s), writeErr: (s) => output.push(s) });
+  for (const command of root.commands)
+    command.exitOverride().configureOutput({ writeOut: (s) => output.push(s), writeErr: (s) => output.push(s) });
   return root;
 }
 
 describe('wsn-watch train', () => {
   it('documents every option in --help', async () => {
     const output: string[] = [];
-    await expect(program(output).parseAsync(['node', 'wsn-watch', 'train', '--help'])).rejects.toMatchObject({ code: 'commander.helpDisplayed' });
+    await expect(program(output).parseAsync(['node', 'wsn-watch', 'train', '--help'])).rejects.toMatchObject({
+      code: 'commander.helpDisplayed',
+    });
     const help = output.join('');
-    for (const flag of ['--data', '--format', '--history', '--topology', '--synthetic', '--nodes', '--steps', '--out', '--seed', '--epochs', '--batch-size', '--window', '--sequence-length', '--learning-rate', '--validation-fraction', '--patience', '--train-fraction', '--windows-per-epoch', '--max-minutes', '--knn', '--backend']) {
+    for (const flag of [
+      '--data',
+      '--format',
+      '--history',
+      '--topology',
+      '--synthetic',
+      '--nodes',
+      '--steps',
+      '--out',
+      '--seed',
+      '--epochs',
+      '--batch-size',
+      '--window',
+      '--sequence-length',
+      '--learning-rate',
+      '--validation-fraction',
+      '--patience',
+      '--train-fraction',
+      '--windows-per-epoch',
+      '--max-minutes',
+      '--knn',
+      '--backend',
+    ]) {
       expect(help).toContain(flag);
     }
   });
@@ -42,7 +67,28 @@ describe('wsn-watch train', () => {
     process.stdout.write = ((chunk: string) => stdout.push(String(chunk)) > 0) as typeof process.stdout.write;
     process.stderr.write = (() => true) as typeof process.stderr.write;
     try {
-      await program([]).parseAsync(['node', 'wsn-watch', 'train', '--synthetic', '--nodes', '4', '--steps', '150', '--window', '8', '--epochs', '1', '--sequence-length', '2', '--batch-size', '2', '--windows-per-epoch', '8', '--out', out]);
+      await program([]).parseAsync([
+        'node',
+        'wsn-watch',
+        'train',
+        '--synthetic',
+        '--nodes',
+        '4',
+        '--steps',
+        '150',
+        '--window',
+        '8',
+        '--epochs',
+        '1',
+        '--sequence-length',
+        '2',
+        '--batch-size',
+        '2',
+        '--windows-per-epoch',
+        '8',
+        '--out',
+        out,
+      ]);
     } finally {
       process.stdout.write = write;
       process.stderr.write = errWrite;
@@ -74,7 +120,25 @@ describe('wsn-watch train', () => {
     process.stderr.write = (() => true) as typeof process.stderr.write;
     process.stdout.write = (() => true) as typeof process.stdout.write;
     try {
-      await program([]).parseAsync(['node', 'wsn-watch', 'train', '--history', file, '--window', '8', '--epochs', '1', '--sequence-length', '2', '--batch-size', '2', '--windows-per-epoch', '8', '--out', out]);
+      await program([]).parseAsync([
+        'node',
+        'wsn-watch',
+        'train',
+        '--history',
+        file,
+        '--window',
+        '8',
+        '--epochs',
+        '1',
+        '--sequence-length',
+        '2',
+        '--batch-size',
+        '2',
+        '--windows-per-epoch',
+        '8',
+        '--out',
+        out,
+      ]);
     } finally {
       process.stderr.write = errWrite;
       process.stdout.write = write;
@@ -88,6 +152,8 @@ describe('wsn-watch train', () => {
   });
 
   it('refuses to run without exactly one data source', async () => {
-    await expect(program([]).parseAsync(['node', 'wsn-watch', 'train', '--out', path.join(dir, 'x')])).rejects.toMatchObject({ code: 'TRAIN_SOURCE' });
+    await expect(
+      program([]).parseAsync(['node', 'wsn-watch', 'train', '--out', path.join(dir, 'x')]),
+    ).rejects.toMatchObject({ code: 'TRAIN_SOURCE' });
   });
 });

@@ -10,7 +10,11 @@ import { generateSyntheticNetwork } from '../../../../sources/synthetic.ts';
 const PAPER_SHARE = 0.25;
 
 /** Faulty copies of a synthetic training part of `steps` steps built with the training plan: the share of node × ticks labelled faulty, and the faults. */
-function faultyCopies(steps: number, nodes: number, copies = 6): { faultyShare: number; faultsPerCopy: number[]; lengths: number[] } {
+function faultyCopies(
+  steps: number,
+  nodes: number,
+  copies = 6,
+): { faultyShare: number; faultsPerCopy: number[]; lengths: number[] } {
   const network = generateSyntheticNetwork({ nodes, steps, seed: 3 });
   const raw = computeStats(network.series);
   const series = normalizeSeries(network.series, raw);
@@ -22,7 +26,15 @@ function faultyCopies(steps: number, nodes: number, copies = 6): { faultyShare: 
   const faultsPerCopy: number[] = [];
   const lengths: number[] = [];
   for (let c = 0; c < copies; c++) {
-    const copy = buildFaultyCopy(series, network.graph.adjacency, config.context, zStats, injector, rng, faultCopyPlan(steps, PAPER_SHARE));
+    const copy = buildFaultyCopy(
+      series,
+      network.graph.adjacency,
+      config.context,
+      zStats,
+      injector,
+      rng,
+      faultCopyPlan(steps, PAPER_SHARE),
+    );
     for (const label of copy.labels) faulty += label;
     faultsPerCopy.push(copy.injections.length);
     lengths.push(...copy.injections.map((injection) => injection.length));
@@ -33,7 +45,12 @@ function faultyCopies(steps: number, nodes: number, copies = 6): { faultyShare: 
 describe('faulty copies of the training part', () => {
   it('keep the plan of a long part (the shipped models: 2,400 and 3,200 training steps) as it was', () => {
     for (const steps of [2400, 3200, 10_000]) {
-      expect(faultCopyPlan(steps, PAPER_SHARE)).toEqual({ from: 1, to: steps, meanGap: FAULT_MEAN_GAP, paperShare: PAPER_SHARE });
+      expect(faultCopyPlan(steps, PAPER_SHARE)).toEqual({
+        from: 1,
+        to: steps,
+        meanGap: FAULT_MEAN_GAP,
+        paperShare: PAPER_SHARE,
+      });
     }
   });
 

@@ -67,7 +67,16 @@ describe('synthetic network', () => {
   });
 
   it('links every node to its k nearest, symmetrically', () => {
-    const graph = knnGraph(['a', 'b', 'c', 'd'], [[0, 0], [1, 0], [10, 0], [11, 0]], 1);
+    const graph = knnGraph(
+      ['a', 'b', 'c', 'd'],
+      [
+        [0, 0],
+        [1, 0],
+        [10, 0],
+        [11, 0],
+      ],
+      1,
+    );
     expect(graph.adjacency[0][1]).toBeGreaterThan(0);
     expect(graph.adjacency[1][0]).toBe(graph.adjacency[0][1]);
     expect(graph.adjacency[0][2]).toBe(0);

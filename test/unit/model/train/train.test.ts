@@ -29,7 +29,8 @@ describe('trainDetector', () => {
     const progress: string[] = [];
     const a = await trainDetector(series, network.graph, options, (p) => progress.push(p.phase));
     const b = await trainDetector(series, network.graph, options);
-    const weights = async (d: typeof a): Promise<number[][]> => (await d.network.exportWeights()).map((w) => Array.from(w.values));
+    const weights = async (d: typeof a): Promise<number[][]> =>
+      (await d.network.exportWeights()).map((w) => Array.from(w.values));
     expect(await weights(a)).toEqual(await weights(b));
     expect(a.threshold).toBe(b.threshold);
     const training = a.metadata.training!;
@@ -56,7 +57,10 @@ describe('trainDetector', () => {
   });
 
   it('rejects a graph that lacks nodes of the series', async () => {
-    const graph = { nodes: network.graph.nodes.slice(1), adjacency: network.graph.adjacency.slice(1).map((row) => row.slice(1)) };
+    const graph = {
+      nodes: network.graph.nodes.slice(1),
+      adjacency: network.graph.adjacency.slice(1).map((row) => row.slice(1)),
+    };
     await expect(trainDetector(series, graph, options)).rejects.toThrow(/not in the graph/);
   });
 });
