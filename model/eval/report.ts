@@ -27,9 +27,7 @@ export interface ReportContext {
   notes?: string[];
 }
 
-export function summarize(
-  result: EvaluationResult,
-): {
+export function summarize(result: EvaluationResult): {
   scorer: string;
   seeds: number;
   precision: Spread;
