@@ -133,20 +133,7 @@ async function prepareTraining(series: Series, graph: ClusterGraph, options: Tra
   const T = o.sequenceLength;
   const n = series.nodes.length;
   const m = series.modalities.length;
-  validateGraph(graph);
-  const missing = series.nodes.filter((id) => !graph.nodes.includes(id));
-  if (missing.length > 0)
-    throw new RangeError(`trainDetector: series nodes ${missing.join(', ')} are not in the graph`);
-  const clusterGraph = subgraph(graph, series.nodes);
-  if (!(o.validationFraction > 0 && o.validationFraction < 1))
-    throw new RangeError(`validationFraction must be in (0, 1), got ${o.validationFraction}`);
-  const trainSteps = Math.floor(series.steps * (1 - o.validationFraction));
-  const validationStart = trainSteps - w + 1;
-  if (trainSteps < w + T || series.steps - validationStart < w + 2 * VALIDATION_LENGTH + 2) {
-    throw new RangeError(
-      `trainDetector: ${series.steps} steps are too few for window ${w}, sequence ${T} and validation fraction ${o.validationFraction}`,
-    );
-  }
+  const { clusterGraph, trainSteps, validationStart } = checkTrainingInput(series, graph, o, w, T);
   const rng = createRng(o.seed);
   const network = new DetectorNetwork(config, o.seed);
   const optimizer = tf.train.adam(o.learningRate);
@@ -165,34 +152,8 @@ async function prepareTraining(series: Series, graph: ClusterGraph, options: Tra
     context: computeContext(trainSeries.data, trainSteps, n, m, clusterGraph.adjacency, config.context),
     injections: [],
   };
-  const copyRng = createRng(o.seed ^ 0xfa17);
-  const buildCopies = (): FaultyCopy[] =>
-    Array.from({ length: o.faultyCopies }, () =>
-      // A short training part gets shorter faults and gaps (faultCopyPlan), so its copies hold faults at the long-part density.
-      buildFaultyCopy(
-        trainSeries,
-        clusterGraph.adjacency,
-        config.context,
-        zStats,
-        injector,
-        copyRng,
-        faultCopyPlan(trainSteps, PAPER_SHARE),
-      ),
-    );
-
-  // Sequence starts (the end step of their first window) and the GRU state
-  // stored per step from earlier passes, so a sequence starts from a
-  // realistic hidden state instead of zeros.
-  const units = config.gruUnits;
-  const layers = config.gruLayers;
-  const stateSize = layers * n * units;
-  const hiddenCache = new Float32Array(trainSteps * stateSize);
-  const lastStart = trainSteps - T;
-  const allStarts: number[] = [];
-  for (let s = w - 1; s <= lastStart; s++) allStarts.push(s);
-  const sequencesPerEpoch = Math.max(1, Math.floor(Math.min(allStarts.length, o.windowsPerEpoch ?? Infinity) / T));
-  const sequencesPerBatch = Math.max(1, Math.round(o.batchSize / T));
-  const batches = Math.ceil(sequencesPerEpoch / sequencesPerBatch);
+  const buildCopies = faultyCopyBuilder(trainSeries, clusterGraph, config, zStats, injector, o);
+  const plan = sequencePlan(config, o, n, trainSteps);
 
   const mask = attentionMask(clusterGraph.adjacency);
   const maskBias = new Float32Array(n * n).map((_, i) => (mask[i] > 0 ? 0 : MASKED_LOGIT));
@@ -231,14 +192,7 @@ async function prepareTraining(series: Series, graph: ClusterGraph, options: Tra
     injector,
     cleanCopy,
     buildCopies,
-    units,
-    layers,
-    stateSize,
-    hiddenCache,
-    allStarts,
-    sequencesPerEpoch,
-    sequencesPerBatch,
-    batches,
+    ...plan,
     maskBias,
     trainSteps,
     validationStart,
@@ -246,6 +200,73 @@ async function prepareTraining(series: Series, graph: ClusterGraph, options: Tra
     detector,
     contextWidth,
   };
+}
+
+type ResolvedTrainOptions = typeof DEFAULTS & TrainOptions;
+
+/** Rejects a graph or a series the run cannot use; returns the cluster's graph and where validation starts. */
+function checkTrainingInput(series: Series, graph: ClusterGraph, o: ResolvedTrainOptions, w: number, T: number) {
+  validateGraph(graph);
+  const missing = series.nodes.filter((id) => !graph.nodes.includes(id));
+  if (missing.length > 0)
+    throw new RangeError(`trainDetector: series nodes ${missing.join(', ')} are not in the graph`);
+  const clusterGraph = subgraph(graph, series.nodes);
+  if (!(o.validationFraction > 0 && o.validationFraction < 1))
+    throw new RangeError(`validationFraction must be in (0, 1), got ${o.validationFraction}`);
+  const trainSteps = Math.floor(series.steps * (1 - o.validationFraction));
+  const validationStart = trainSteps - w + 1;
+  if (trainSteps < w + T || series.steps - validationStart < w + 2 * VALIDATION_LENGTH + 2) {
+    throw new RangeError(
+      `trainDetector: ${series.steps} steps are too few for window ${w}, sequence ${T} and validation fraction ${o.validationFraction}`,
+    );
+  }
+  return { clusterGraph, trainSteps, validationStart };
+}
+
+/** Builds each epoch's faulty copies of the training part from its own random stream (seeded apart from the batches'). */
+function faultyCopyBuilder(
+  trainSeries: Series,
+  clusterGraph: ClusterGraph,
+  config: ModelConfig,
+  zStats: ModalityStats,
+  injector: ReturnType<typeof createTrainingInjector>,
+  o: ResolvedTrainOptions,
+): () => FaultyCopy[] {
+  const copyRng = createRng(o.seed ^ 0xfa17);
+  return () =>
+    Array.from({ length: o.faultyCopies }, () =>
+      // A short training part gets shorter faults and gaps (faultCopyPlan), so its copies hold faults at the long-part density.
+      buildFaultyCopy(
+        trainSeries,
+        clusterGraph.adjacency,
+        config.context,
+        zStats,
+        injector,
+        copyRng,
+        faultCopyPlan(trainSeries.steps, PAPER_SHARE),
+      ),
+    );
+}
+
+/**
+ * Sequence starts (the end step of their first window) and the GRU state
+ * stored per step from earlier passes, so a sequence starts from a
+ * realistic hidden state instead of zeros.
+ */
+function sequencePlan(config: ModelConfig, o: ResolvedTrainOptions, n: number, trainSteps: number) {
+  const w = config.window;
+  const T = o.sequenceLength;
+  const units = config.gruUnits;
+  const layers = config.gruLayers;
+  const stateSize = layers * n * units;
+  const hiddenCache = new Float32Array(trainSteps * stateSize);
+  const lastStart = trainSteps - T;
+  const allStarts: number[] = [];
+  for (let s = w - 1; s <= lastStart; s++) allStarts.push(s);
+  const sequencesPerEpoch = Math.max(1, Math.floor(Math.min(allStarts.length, o.windowsPerEpoch ?? Infinity) / T));
+  const sequencesPerBatch = Math.max(1, Math.round(o.batchSize / T));
+  const batches = Math.ceil(sequencesPerEpoch / sequencesPerBatch);
+  return { units, layers, stateSize, hiddenCache, allStarts, sequencesPerEpoch, sequencesPerBatch, batches };
 }
 
 type TrainingRun = Awaited<ReturnType<typeof prepareTraining>>;
@@ -473,7 +494,7 @@ interface BatchContext {
   trainSteps: number;
   injector: ReturnType<typeof createTrainingInjector>;
   rng: Rng;
-  o: typeof DEFAULTS & TrainOptions;
+  o: ResolvedTrainOptions;
   contextWidth: number;
 }
 
@@ -486,6 +507,36 @@ function trainBatch(
   starts: number[],
   c: BatchContext,
 ): number {
+  const batch = assembleBatch(clean, copies, starts, c);
+  const kept: tf.Tensor[] = [];
+  const cost = optimizer.minimize(() => batchLoss(network, batch, c, kept), true, network.variables);
+  const loss = cost ? cost.dataSync()[0] : NaN;
+  cost?.dispose();
+  // Store the state each clean sequence reached, for later sequences starting there.
+  const states = kept.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(kept);
+  storeCleanStates(states, starts, batch.injected, c);
+  if (!Number.isFinite(loss)) throw new Error('training diverged (loss is not finite); lower --learning-rate');
+  return loss;
+}
+
+/** The inputs of one batch, laid out [T, B, ...]: sequence k of step t sits at row t * B + k. */
+interface BatchArrays {
+  b: number;
+  windows: Float32Array;
+  targets: Float32Array;
+  labels: Float32Array;
+  context: Float32Array;
+  hiddenInit: Float32Array[];
+  /** Whether sequence k holds a fault (its GRU state is not stored for later sequences). */
+  injected: boolean[];
+}
+
+/**
+ * Fills the batch's windows, clean targets, labels, context and starting GRU
+ * state; draws from c.rng in the same order for every run of a seed.
+ */
+function assembleBatch(clean: FaultyCopy, copies: FaultyCopy[], starts: number[], c: BatchContext): BatchArrays {
   const { w, T, n, m, units, layers, stateSize, contextWidth } = c;
   const b = starts.length;
   const windows = new Float32Array(T * b * n * m * w);
@@ -521,49 +572,46 @@ function trainBatch(
       );
     }
   });
-  const kept: tf.Tensor[] = [];
-  const cost = optimizer.minimize(
-    () => {
-      const windowTensor = tf.tensor4d(windows, [T * b, n, m, w]);
-      const bias = tf.tile(tf.tensor3d(c.maskBias, [1, n, n]), [T * b, 1, 1]) as tf.Tensor3D;
-      const contextTensor = tf.tensor2d(context, [T * b * n, contextWidth]);
-      const fused = network.encode(windowTensor, bias, contextTensor);
-      let hidden = hiddenInit.map((h) => tf.tensor2d(h, [b * n, units]));
-      const outputs: tf.Tensor2D[] = [];
-      for (let k = 0; k < T; k++) {
-        const step = network.recur(tf.slice(fused, [k * b * n, 0], [b * n, -1]), hidden);
-        outputs.push(step.output);
-        hidden = step.hidden;
-        kept.push(...hidden.map((h) => tf.keep(h)));
-      }
-      const decoded = network.decode(
-        windowTensor,
-        bias,
-        tf.ones([T * b, n]),
-        fused,
-        tf.concat(outputs, 0),
-        contextTensor,
-      );
-      const nodeLabels = tf.tensor2d(labels, [T * b, n]);
-      const nodeWeights = tf.add(1, tf.mul(c.o.positiveNodeWeight - 1, nodeLabels));
-      const nodeLoss = tf.div(
-        tf.sum(tf.mul(nodeWeights, bceWithLogits(decoded.nodeLogits, nodeLabels))),
-        tf.sum(nodeWeights),
-      );
-      const clusterLoss = tf.mean(bceWithLogits(decoded.clusterLogits, tf.max(nodeLabels, 1)));
-      const reconstructionLoss = tf.mean(
-        tf.square(tf.sub(decoded.reconstruction, centerWindows(tf.tensor4d(targets, [T * b, n, m, w])))),
-      );
-      return tf.addN([nodeLoss, clusterLoss, tf.mul(c.o.reconstructionWeight, reconstructionLoss)]) as tf.Scalar;
-    },
-    true,
-    network.variables,
+  return { b, windows, targets, labels, context, hiddenInit, injected };
+}
+
+/**
+ * The batch loss, inside the optimiser's tape: the GRU is unrolled over the T
+ * steps; each step's hidden state is kept (pushed onto `kept`) so the caller
+ * can store it.
+ */
+function batchLoss(network: DetectorNetwork, batch: BatchArrays, c: BatchContext, kept: tf.Tensor[]): tf.Scalar {
+  const { w, T, n, m, units, contextWidth } = c;
+  const { b } = batch;
+  const windowTensor = tf.tensor4d(batch.windows, [T * b, n, m, w]);
+  const bias = tf.tile(tf.tensor3d(c.maskBias, [1, n, n]), [T * b, 1, 1]) as tf.Tensor3D;
+  const contextTensor = tf.tensor2d(batch.context, [T * b * n, contextWidth]);
+  const fused = network.encode(windowTensor, bias, contextTensor);
+  let hidden = batch.hiddenInit.map((h) => tf.tensor2d(h, [b * n, units]));
+  const outputs: tf.Tensor2D[] = [];
+  for (let k = 0; k < T; k++) {
+    const step = network.recur(tf.slice(fused, [k * b * n, 0], [b * n, -1]), hidden);
+    outputs.push(step.output);
+    hidden = step.hidden;
+    kept.push(...hidden.map((h) => tf.keep(h)));
+  }
+  const decoded = network.decode(windowTensor, bias, tf.ones([T * b, n]), fused, tf.concat(outputs, 0), contextTensor);
+  const nodeLabels = tf.tensor2d(batch.labels, [T * b, n]);
+  const nodeWeights = tf.add(1, tf.mul(c.o.positiveNodeWeight - 1, nodeLabels));
+  const nodeLoss = tf.div(
+    tf.sum(tf.mul(nodeWeights, bceWithLogits(decoded.nodeLogits, nodeLabels))),
+    tf.sum(nodeWeights),
   );
-  const loss = cost ? cost.dataSync()[0] : NaN;
-  cost?.dispose();
-  // Store the state each clean sequence reached, for later sequences starting there.
-  const states = kept.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(kept);
+  const clusterLoss = tf.mean(bceWithLogits(decoded.clusterLogits, tf.max(nodeLabels, 1)));
+  const reconstructionLoss = tf.mean(
+    tf.square(tf.sub(decoded.reconstruction, centerWindows(tf.tensor4d(batch.targets, [T * b, n, m, w])))),
+  );
+  return tf.addN([nodeLoss, clusterLoss, tf.mul(c.o.reconstructionWeight, reconstructionLoss)]) as tf.Scalar;
+}
+
+/** Writes the GRU state each clean sequence reached at every step into the cache, for later sequences starting there. */
+function storeCleanStates(states: Float32Array[], starts: number[], injected: boolean[], c: BatchContext): void {
+  const { T, n, units, layers, stateSize } = c;
   starts.forEach((end0, k) => {
     if (injected[k]) return;
     for (let step = 0; step < T; step++) {
@@ -577,8 +625,6 @@ function trainBatch(
       }
     }
   });
-  if (!Number.isFinite(loss)) throw new Error('training diverged (loss is not finite); lower --learning-rate');
-  return loss;
 }
 
 /** Binary cross-entropy on logits, element-wise, numerically stable. */
