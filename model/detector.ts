@@ -138,32 +138,13 @@ export class Detector implements SeriesScorer {
     });
     const ready = outputs.map((o, i) => (o.ready ? i : -1)).filter((i) => i >= 0);
     if (ready.length === 0) return outputs;
-    const b = ready.length;
-    const nMax = Math.max(...ready.map((i) => batch[i].state.nodes.length));
-    const windows = new Float32Array(b * nMax * m * w);
-    const bias = new Float32Array(b * nMax * nMax).fill(MASKED_LOGIT);
-    const nodeMask = new Float32Array(b * nMax);
-    const context = new Float32Array(b * nMax * m * f);
-    const hidden = Array.from({ length: gruLayers }, () => new Float32Array(b * nMax * gruUnits));
-    ready.forEach((index, k) => {
-      const { state } = batch[index];
-      const n = state.nodes.length;
-      const mask = attentionMask(adjacencies[index]);
-      if (mask.length !== n * n)
-        throw new RangeError(`step: cluster ${k} has ${n} nodes but an adjacency of ${Math.sqrt(mask.length)} rows`);
-      windows.set(state.windows, k * nMax * m * w);
-      context.set(contexts[index], k * nMax * m * f);
-      for (let i = 0; i < nMax; i++) {
-        if (i < n) nodeMask[k * nMax + i] = 1;
-        for (let j = 0; j < nMax; j++) {
-          const edge = i < n && j < n ? mask[i * n + j] > 0 : i === j;
-          if (edge) bias[(k * nMax + i) * nMax + j] = 0;
-        }
-      }
-      for (let layer = 0; layer < gruLayers; layer++) {
-        hidden[layer].set(state.hidden.subarray(layer * n * gruUnits, (layer + 1) * n * gruUnits), k * nMax * gruUnits);
-      }
-    });
+    const { b, nMax, windows, bias, nodeMask, context, hidden } = packReadyClusters(
+      batch,
+      ready,
+      adjacencies,
+      contexts,
+      this.config,
+    );
     const result = tf.tidy(() => {
       const out = this.network.step({
         windows: tf.tensor4d(windows, [b, nMax, m, w]),
@@ -214,14 +195,7 @@ export class Detector implements SeriesScorer {
     const f = contextFeatures(this.config.context);
     const m = this.config.modalities.length;
     const n = series.nodes.length;
-    if (series.modalities.join('\u0000') !== this.config.modalities.join('\u0000')) {
-      throw new RangeError(
-        `scoreSeries: series modalities [${series.modalities}] differ from the model's [${this.config.modalities}]`,
-      );
-    }
-    if (!(from >= w - 1 && to <= series.steps && from <= to)) {
-      throw new RangeError(`scoreSeries: need ${w - 1} <= from <= to <= ${series.steps}, got from=${from} to=${to}`);
-    }
+    this.checkScoreRange(series, from, to);
     const rows = to - from;
     const scores: SeriesScores = {
       from,
@@ -286,6 +260,19 @@ export class Detector implements SeriesScorer {
     return scores;
   }
 
+  /** Rejects a series of other modalities, or a range scoreSeries cannot score, saying which. */
+  private checkScoreRange(series: Series, from: number, to: number): void {
+    const w = this.config.window;
+    if (series.modalities.join('\u0000') !== this.config.modalities.join('\u0000')) {
+      throw new RangeError(
+        `scoreSeries: series modalities [${series.modalities}] differ from the model's [${this.config.modalities}]`,
+      );
+    }
+    if (!(from >= w - 1 && to <= series.steps && from <= to)) {
+      throw new RangeError(`scoreSeries: need ${w - 1} <= from <= to <= ${series.steps}, got from=${from} to=${to}`);
+    }
+  }
+
   /** The slow context of every step of a z-normalized series on this detector's graph (what scoreSeries computes). */
   computeSeriesContext(series: Series, to = series.steps): Float32Array {
     return computeContext(
@@ -301,6 +288,60 @@ export class Detector implements SeriesScorer {
   dispose(): void {
     this.network.dispose();
   }
+}
+
+/** The ready clusters' inputs of one step, padded to the largest cluster of the batch. */
+interface PackedClusters {
+  b: number;
+  nMax: number;
+  windows: Float32Array;
+  bias: Float32Array;
+  nodeMask: Float32Array;
+  context: Float32Array;
+  hidden: Float32Array[];
+}
+
+/**
+ * Lays the ready clusters out as one padded batch: padding nodes are masked
+ * out and attend only to themselves, so they never change a real node's score.
+ */
+function packReadyClusters(
+  batch: ClusterStepInput[],
+  ready: number[],
+  adjacencies: number[][][],
+  contexts: Float32Array[],
+  config: ModelConfig,
+): PackedClusters {
+  const { modalities, window: w, gruUnits, gruLayers, context: contextConfig } = config;
+  const m = modalities.length;
+  const f = contextFeatures(contextConfig);
+  const b = ready.length;
+  const nMax = Math.max(...ready.map((i) => batch[i].state.nodes.length));
+  const windows = new Float32Array(b * nMax * m * w);
+  const bias = new Float32Array(b * nMax * nMax).fill(MASKED_LOGIT);
+  const nodeMask = new Float32Array(b * nMax);
+  const context = new Float32Array(b * nMax * m * f);
+  const hidden = Array.from({ length: gruLayers }, () => new Float32Array(b * nMax * gruUnits));
+  ready.forEach((index, k) => {
+    const { state } = batch[index];
+    const n = state.nodes.length;
+    const mask = attentionMask(adjacencies[index]);
+    if (mask.length !== n * n)
+      throw new RangeError(`step: cluster ${k} has ${n} nodes but an adjacency of ${Math.sqrt(mask.length)} rows`);
+    windows.set(state.windows, k * nMax * m * w);
+    context.set(contexts[index], k * nMax * m * f);
+    for (let i = 0; i < nMax; i++) {
+      if (i < n) nodeMask[k * nMax + i] = 1;
+      for (let j = 0; j < nMax; j++) {
+        const edge = i < n && j < n ? mask[i * n + j] > 0 : i === j;
+        if (edge) bias[(k * nMax + i) * nMax + j] = 0;
+      }
+    }
+    for (let layer = 0; layer < gruLayers; layer++) {
+      hidden[layer].set(state.hidden.subarray(layer * n * gruUnits, (layer + 1) * n * gruUnits), k * nMax * gruUnits);
+    }
+  });
+  return { b, nMax, windows, bias, nodeMask, context, hidden };
 }
 
 /** Windows ending at steps first..first+count-1, laid out [count, N, M, W]. */
