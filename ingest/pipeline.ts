@@ -322,10 +322,8 @@ export class IngestPipeline {
     return { tickMs, allowedLatenessMs, silenceMs, maxCatchUpMs, onSkip: this.onSkip };
   }
 
-  private async process(batch: IncomingBatch): Promise<BatchOutcome> {
-    const end = this.options.metrics.batchSeconds.startTimer();
-    const tp = `${batch.topic}:${batch.partition}`;
-    const arrived = Date.now();
+  /** Records when the partition delivered and whether it is behind its high watermark. */
+  private noteArrival(batch: IncomingBatch, tp: string, arrived: number): void {
     // After a quiet spell, every partition gets a full idle period to deliver again.
     if (this.lastAnyBatchAt === null || arrived - this.lastAnyBatchAt >= this.options.ingest.partitionIdleMs)
       this.flowingSince = arrived;
@@ -339,6 +337,13 @@ export class IngestPipeline {
     )
       this.lagging.add(tp);
     else this.lagging.delete(tp);
+  }
+
+  private async process(batch: IncomingBatch): Promise<BatchOutcome> {
+    const end = this.options.metrics.batchSeconds.startTimer();
+    const tp = `${batch.topic}:${batch.partition}`;
+    const arrived = Date.now();
+    this.noteArrival(batch, tp, arrived);
     const seenUpTo = BigInt(this.checkpointOffsets[tp] ?? '0');
     const dlq: OutgoingMessage[] = [];
     const frames: Frame[] = [];
@@ -389,12 +394,7 @@ export class IngestPipeline {
         rejectedCodes.push('late');
       }
     }
-    const last = batch.messages[batch.messages.length - 1];
-    const next = last
-      ? BigInt(last.offset) + 1n > seenUpTo
-        ? (BigInt(last.offset) + 1n).toString()
-        : seenUpTo.toString()
-      : undefined;
+    const next = nextOffset(batch, seenUpTo);
     await this.publish(dlq, frames, next === undefined ? {} : { [tp]: next });
     this.options.metrics.accepted.inc(accepted);
     this.options.metrics.otherNetwork.inc(otherNetwork);
@@ -456,4 +456,11 @@ export class IngestPipeline {
     const watermark = this.aligner.watermark;
     if (watermark !== null) this.options.metrics.watermark.set(watermark / 1000);
   }
+}
+
+/** The offset to commit after a batch: past its last message, never behind what the checkpoint has already seen. */
+function nextOffset(batch: IncomingBatch, seenUpTo: bigint): string | undefined {
+  const last = batch.messages[batch.messages.length - 1];
+  if (!last) return undefined;
+  return BigInt(last.offset) + 1n > seenUpTo ? (BigInt(last.offset) + 1n).toString() : seenUpTo.toString();
 }

@@ -45,22 +45,46 @@ export interface IngestService {
   stop(): Promise<void>;
 }
 
+/** The ops endpoint (/metrics /healthz /readyz), unless the options turn HTTP off. */
+async function startIngestOps(
+  options: IngestServiceOptions,
+  metrics: IngestMetrics,
+  ingestReady: () => boolean,
+): Promise<OpsServer | null> {
+  if (options.http === false) return null;
+  const { config, transport, logger } = options;
+  const dependenciesReady = readinessLogger(options.notReadyReason, logger);
+  const ops = await startOpsServer({
+    port: config.ingest.httpPort,
+    host: config.ops.host,
+    registry: metrics.registry,
+    ready: () => ingestReady() && dependenciesReady(),
+    problems: () => transport.health?.() ?? [],
+  });
+  logger.info({ port: ops.port }, 'ops endpoint: /metrics /healthz /readyz');
+  return ops;
+}
+
+/** The periodic ingest stats writer, when the options ask for one (already started). */
+function startStatsReporter(options: IngestServiceOptions, metrics: IngestMetrics): IngestStatsReporter | null {
+  if (!options.stats) return null;
+  const stats = new IngestStatsReporter({
+    metrics,
+    writer: options.stats.writer,
+    network: options.config.network,
+    intervalMs: options.stats.intervalMs,
+    url: options.stats.url,
+    logger: options.logger,
+  });
+  stats.start();
+  return stats;
+}
+
 export async function startIngestService(options: IngestServiceOptions): Promise<IngestService> {
   const { config, transport, logger } = options;
   const metrics = options.metrics ?? new IngestMetrics({ defaultMetrics: options.http !== false });
   let ready = false;
-  let ops: OpsServer | null = null;
-  if (options.http !== false) {
-    const dependenciesReady = readinessLogger(options.notReadyReason, logger);
-    ops = await startOpsServer({
-      port: config.ingest.httpPort,
-      host: config.ops.host,
-      registry: metrics.registry,
-      ready: () => ready && dependenciesReady(),
-      problems: () => transport.health?.() ?? [],
-    });
-    logger.info({ port: ops.port }, 'ops endpoint: /metrics /healthz /readyz');
-  }
+  const ops = await startIngestOps(options, metrics, () => ready);
   let producer: TransportProducer | null = null;
   let subscription: Subscription | null = null;
   let idleTimers: IdleTimers | null = null;
@@ -97,17 +121,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
       },
     });
     idleTimers = startIdleTimers(pipeline, config.ingest, logger, () => lastArrival);
-    const stats = options.stats
-      ? new IngestStatsReporter({
-          metrics,
-          writer: options.stats.writer,
-          network: config.network,
-          intervalMs: options.stats.intervalMs,
-          url: options.stats.url,
-          logger,
-        })
-      : null;
-    stats?.start();
+    const stats = startStatsReporter(options, metrics);
     const openProducer = producer;
     const openSubscription = subscription;
     const openIdleTimers = idleTimers;

@@ -238,27 +238,30 @@ export class KafkaTransport implements Transport {
     };
   }
 
+  /** A fresh group consumer (the supervisor makes a new one on each restart) that reports its assignments. */
+  private createConsumer(options: SubscribeOptions): Consumer {
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: this.sessionTimeoutMs,
+      allowAutoTopicCreation: false,
+      ...(this.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: this.maxBytesPerPartition }),
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assignment: Record<string, number[]> = {};
+      for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
+        assignment[topic] = [...partitions].sort((a, b) => a - b);
+      }
+      this.logger.info({ groupId: options.groupId, assignment }, 'partitions assigned');
+      Promise.resolve(options.onAssignment?.(assignment)).catch((error: unknown) =>
+        this.logger.error({ err: error, groupId: options.groupId }, 'onAssignment failed'),
+      );
+    });
+    return consumer;
+  }
+
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const failures = new Map<string, number>();
-    const create = (): Consumer => {
-      const consumer = this.kafka.consumer({
-        groupId: options.groupId,
-        sessionTimeout: this.sessionTimeoutMs,
-        allowAutoTopicCreation: false,
-        ...(this.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: this.maxBytesPerPartition }),
-      });
-      consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        const assignment: Record<string, number[]> = {};
-        for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
-          assignment[topic] = [...partitions].sort((a, b) => a - b);
-        }
-        this.logger.info({ groupId: options.groupId, assignment }, 'partitions assigned');
-        Promise.resolve(options.onAssignment?.(assignment)).catch((error: unknown) =>
-          this.logger.error({ err: error, groupId: options.groupId }, 'onAssignment failed'),
-        );
-      });
-      return consumer;
-    };
+    const create = (): Consumer => this.createConsumer(options);
     const start = async (consumer: Consumer): Promise<void> => {
       await consumer.connect();
       await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false });

@@ -199,6 +199,41 @@ export class FrameProcessor {
     return result;
   }
 
+  /** One frame's model input: its cluster's state (resized when the nodes changed), values and graph. */
+  private prepareStep(frame: Frame): {
+    input: ClusterStepInput;
+    runtime: ClusterRuntime;
+    neighbours: Array<string[] | undefined>;
+  } {
+    const { modalities } = this.shape;
+    const m = modalities.length;
+    this.checkModalities(frame);
+    const runtime = this.runtimeFor(frame);
+    const nodes = frame.nodes.map((node) => node.node);
+    if (nodes.join('\u0000') !== runtime.state.nodes.join('\u0000'))
+      runtime.state = this.model.resizeState(runtime.state, nodes);
+    runtime.network = frame.network;
+    const raw = new Float32Array(nodes.length * m);
+    frame.nodes.forEach((node, n) => {
+      modalities.forEach((modality, k) => {
+        const value = node.values[modality];
+        // NaN = missing: the model repeats the node's previous sample.
+        raw[n * m + k] = value === null || value === undefined || !Number.isFinite(value) ? Number.NaN : value;
+      });
+    });
+    const adjacency = this.options.adjacency?.(frame.network, frame.cluster, nodes);
+    const input: ClusterStepInput = {
+      state: runtime.state,
+      values: this.model.normalizeValues(nodes, raw),
+      ...(adjacency ? { adjacency } : {}),
+    };
+    const neighbours = neighbourLists(
+      nodes,
+      adjacency ?? (this.model.graph ? subgraph(this.model.graph, nodes).adjacency : undefined),
+    );
+    return { input, runtime, neighbours };
+  }
+
   private async runRound(frames: Frame[], result: ProcessResult): Promise<void> {
     const { modalities } = this.shape;
     const m = modalities.length;
@@ -206,33 +241,10 @@ export class FrameProcessor {
     const runtimes: ClusterRuntime[] = [];
     const neighbours: Array<Array<string[] | undefined>> = [];
     for (const frame of frames) {
-      this.checkModalities(frame);
-      const runtime = this.runtimeFor(frame);
-      const nodes = frame.nodes.map((node) => node.node);
-      if (nodes.join('\u0000') !== runtime.state.nodes.join('\u0000'))
-        runtime.state = this.model.resizeState(runtime.state, nodes);
-      runtime.network = frame.network;
-      const raw = new Float32Array(nodes.length * m);
-      frame.nodes.forEach((node, n) => {
-        modalities.forEach((modality, k) => {
-          const value = node.values[modality];
-          // NaN = missing: the model repeats the node's previous sample.
-          raw[n * m + k] = value === null || value === undefined || !Number.isFinite(value) ? Number.NaN : value;
-        });
-      });
-      const adjacency = this.options.adjacency?.(frame.network, frame.cluster, nodes);
-      inputs.push({
-        state: runtime.state,
-        values: this.model.normalizeValues(nodes, raw),
-        ...(adjacency ? { adjacency } : {}),
-      });
-      runtimes.push(runtime);
-      neighbours.push(
-        neighbourLists(
-          nodes,
-          adjacency ?? (this.model.graph ? subgraph(this.model.graph, nodes).adjacency : undefined),
-        ),
-      );
+      const prepared = this.prepareStep(frame);
+      inputs.push(prepared.input);
+      runtimes.push(prepared.runtime);
+      neighbours.push(prepared.neighbours);
     }
     const started = performance.now();
     const outputs = await this.model.step(inputs);
