@@ -149,9 +149,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     tickMs,
     graceTicks: modelView.window,
     modalities: modelView.modalities,
-    clusterOf: new Map(
-      directory.clusters.flatMap((cluster) => cluster.nodes.map((node) => [node, cluster.id] as const)),
-    ),
+    clusterOf: clusterOfNodes(directory),
     nodes: directory.nodeCount,
   });
   const summary: DemoSummary = {
@@ -164,6 +162,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   };
   printSummary(view, summary);
   return summary;
+}
+
+/** Cluster of each node (the summary's localization looks at the faulty node's cluster). */
+function clusterOfNodes(directory: NodeDirectory): Map<string, string> {
+  return new Map(directory.clusters.flatMap((cluster) => cluster.nodes.map((node) => [node, cluster.id] as const)));
 }
 
 /** The configured public URL, or the dashboard's own address when the default was left. */

@@ -80,27 +80,30 @@ Examples:
   wsn-watch backtest --history site.csv --topology nodes.txt --events faults.csv --report report.md
 See docs/backtest.md.`,
     )
-    .action(async (options: BacktestFlags, command: Command) => {
-      const globals = command.optsWithGlobals<{ config?: string }>();
-      const config = loadConfig({
-        file: globals.config,
-        flags: { 'detector.model': options.model, 'ingest.tickMs': options.tickMs },
-      });
-      const note = (text: string): void => void process.stderr.write(`${text}\n`);
-      const logger = createLogger('backtest', process.env.WSN_LOG_LEVEL ?? 'warn');
-      if (options.format !== undefined && options.format !== 'csv' && options.format !== 'jsonl')
-        throw new UserError(
-          'OPTION_INVALID',
-          `--format ${options.format} is not csv or jsonl`,
-          'Pass --format csv or --format jsonl.',
-        );
-      const from = options.from === undefined ? undefined : parseTimestamp(options.from);
-      if (from !== undefined && !Number.isFinite(from))
-        throw new UserError(
-          'OPTION_INVALID',
-          `--from ${options.from} is not a time`,
-          'Pass an ISO 8601 time with a zone or epoch milliseconds.',
-        );
-      await runBacktestCommand(options, { config, from, note, logger });
-    });
+    .action(backtestAction);
+}
+
+/** Checks the flags commander cannot, loads the config and hands over to command.ts. */
+async function backtestAction(options: BacktestFlags, command: Command): Promise<void> {
+  const globals = command.optsWithGlobals<{ config?: string }>();
+  const config = loadConfig({
+    file: globals.config,
+    flags: { 'detector.model': options.model, 'ingest.tickMs': options.tickMs },
+  });
+  const note = (text: string): void => void process.stderr.write(`${text}\n`);
+  const logger = createLogger('backtest', process.env.WSN_LOG_LEVEL ?? 'warn');
+  if (options.format !== undefined && options.format !== 'csv' && options.format !== 'jsonl')
+    throw new UserError(
+      'OPTION_INVALID',
+      `--format ${options.format} is not csv or jsonl`,
+      'Pass --format csv or --format jsonl.',
+    );
+  const from = options.from === undefined ? undefined : parseTimestamp(options.from);
+  if (from !== undefined && !Number.isFinite(from))
+    throw new UserError(
+      'OPTION_INVALID',
+      `--from ${options.from} is not a time`,
+      'Pass an ISO 8601 time with a zone or epoch milliseconds.',
+    );
+  await runBacktestCommand(options, { config, from, note, logger });
 }

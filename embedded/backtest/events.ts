@@ -207,70 +207,82 @@ const median = (values: number[]): number | null => {
 const mean = (values: number[]): number | null =>
   values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
 
+/** Summary of the outcomes of one kind of event (or of all events). */
+function summarizeOutcomes(kind: string, list: EventOutcome[]): KindMetrics {
+  const detected = list.filter((o) => o.detected);
+  return {
+    kind,
+    events: list.length,
+    detected: detected.length,
+    recall: list.length === 0 ? 0 : detected.length / list.length,
+    medianTicksToDetect: median(detected.map((o) => o.ticksToDetect as number)),
+    coverage: mean(detected.map((o) => o.coverage)),
+    modalityRight: detected.length === 0 ? null : detected.filter((o) => o.modalityRight).length / detected.length,
+    localization:
+      detected.length === 0 ? null : detected.filter((o) => o.othersAlerted.length === 0).length / detected.length,
+  };
+}
+
+/** How one event was met by the alert spans in the measured window. */
+function eventOutcome(
+  event: FaultEvent,
+  events: readonly FaultEvent[],
+  inSpan: readonly AlertSpan[],
+  options: MetricOptions,
+  windowEnd: (e: FaultEvent) => number,
+): EventOutcome {
+  const { tickMs } = options;
+  const mine = inSpan.filter((s) => s.node === event.node);
+  // The first alert on the node that fired during the event (or its grace), or one already firing when it began.
+  const hit = mine
+    .filter(
+      (s) =>
+        (s.fired >= event.start && s.fired <= windowEnd(event)) ||
+        (s.fired < event.start && (s.resolved === null || s.resolved > event.start)),
+    )
+    .sort((a, b) => a.fired - b.fired)[0];
+  const eventTicks = Math.max(1, Math.floor((event.end - event.start) / tickMs) + 1);
+  let covered = 0;
+  for (let t = Math.floor(event.start / tickMs) * tickMs; t <= event.end; t += tickMs) {
+    if (mine.some((s) => s.fired <= t && (s.resolved === null || s.resolved > t))) covered++;
+  }
+  const cluster = options.clusterOf.get(event.node);
+  // Another node's alert explained by a fault of its own is not a localization failure.
+  const ownFault = (s: AlertSpan): boolean =>
+    events.some((e) => e !== event && e.node === s.node && s.fired >= e.start && s.fired <= windowEnd(e));
+  const others = inSpan
+    .filter(
+      (s) =>
+        s.kind === 'anomaly' &&
+        s.node !== event.node &&
+        (cluster === undefined || s.cluster === cluster) &&
+        s.fired >= event.start &&
+        s.fired <= windowEnd(event) &&
+        !ownFault(s),
+    )
+    .map((s) => s.node);
+  return {
+    event,
+    detected: hit !== undefined,
+    ticksToDetect: hit ? Math.max(0, Math.round((hit.fired - event.start) / tickMs)) : null,
+    firedAt: hit?.fired ?? null,
+    coverage: Math.min(1, covered / eventTicks),
+    modalityRight: hit !== undefined && (event.modality === '*' || hit.modality === event.modality),
+    othersAlerted: [...new Set(others)],
+  };
+}
+
 /** Measures alert spans against events. */
 export function eventMetrics(
   events: readonly FaultEvent[],
   spans: readonly AlertSpan[],
   options: MetricOptions,
 ): EventMetrics {
-  const { tickMs } = options;
-  const grace = options.graceTicks * tickMs;
+  const grace = options.graceTicks * options.tickMs;
   const inSpan = spans.filter((s) => s.fired >= options.from && s.fired <= options.to);
   const windowEnd = (e: FaultEvent): number => e.end + grace;
-  const outcomes: EventOutcome[] = events.map((event) => {
-    const mine = inSpan.filter((s) => s.node === event.node);
-    // The first alert on the node that fired during the event (or its grace), or one already firing when it began.
-    const hit = mine
-      .filter(
-        (s) =>
-          (s.fired >= event.start && s.fired <= windowEnd(event)) ||
-          (s.fired < event.start && (s.resolved === null || s.resolved > event.start)),
-      )
-      .sort((a, b) => a.fired - b.fired)[0];
-    const eventTicks = Math.max(1, Math.floor((event.end - event.start) / tickMs) + 1);
-    let covered = 0;
-    for (let t = Math.floor(event.start / tickMs) * tickMs; t <= event.end; t += tickMs) {
-      if (mine.some((s) => s.fired <= t && (s.resolved === null || s.resolved > t))) covered++;
-    }
-    const cluster = options.clusterOf.get(event.node);
-    // Another node's alert explained by a fault of its own is not a localization failure.
-    const ownFault = (s: AlertSpan): boolean =>
-      events.some((e) => e !== event && e.node === s.node && s.fired >= e.start && s.fired <= windowEnd(e));
-    const others = inSpan
-      .filter(
-        (s) =>
-          s.kind === 'anomaly' &&
-          s.node !== event.node &&
-          (cluster === undefined || s.cluster === cluster) &&
-          s.fired >= event.start &&
-          s.fired <= windowEnd(event) &&
-          !ownFault(s),
-      )
-      .map((s) => s.node);
-    return {
-      event,
-      detected: hit !== undefined,
-      ticksToDetect: hit ? Math.max(0, Math.round((hit.fired - event.start) / tickMs)) : null,
-      firedAt: hit?.fired ?? null,
-      coverage: Math.min(1, covered / eventTicks),
-      modalityRight: hit !== undefined && (event.modality === '*' || hit.modality === event.modality),
-      othersAlerted: [...new Set(others)],
-    };
-  });
-  const summarize = (kind: string, list: EventOutcome[]): KindMetrics => {
-    const detected = list.filter((o) => o.detected);
-    return {
-      kind,
-      events: list.length,
-      detected: detected.length,
-      recall: list.length === 0 ? 0 : detected.length / list.length,
-      medianTicksToDetect: median(detected.map((o) => o.ticksToDetect as number)),
-      coverage: mean(detected.map((o) => o.coverage)),
-      modalityRight: detected.length === 0 ? null : detected.filter((o) => o.modalityRight).length / detected.length,
-      localization:
-        detected.length === 0 ? null : detected.filter((o) => o.othersAlerted.length === 0).length / detected.length,
-    };
-  };
+  const outcomes: EventOutcome[] = events.map((event) => eventOutcome(event, events, inSpan, options, windowEnd));
+  const summarize = summarizeOutcomes;
   const kinds = [...new Set(events.map((e) => e.kind))].map((kind) =>
     summarize(
       kind,

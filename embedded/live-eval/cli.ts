@@ -1,31 +1,16 @@
-/** `wsn-watch eval live`: flags only; the work is in run.ts. */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+/** `wsn-watch eval live`: flags only; the wiring is in command.ts, the work in run.ts. */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import { createLogger } from '../../common/log.ts';
-import { openModel, resolveModelDir } from '../backtest/model.ts';
-import { SIMULATION_START } from '../sources.ts';
-import { ibrlDataset, parseSyntheticSource, syntheticDataset, type LiveDataset } from './datasets.ts';
-import { runLiveEvaluation } from './run.ts';
-import { liveEvalMarkdown } from './table.ts';
+import { runLiveEvalCommand, type LiveEvalFlags } from './command.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-interface LiveCliOptions {
-  data: string;
-  ibrlModel: string;
-  syntheticModel: string;
-  datasets: string;
+interface LiveCliOptions extends LiveEvalFlags {
   seeds: string;
-  runsPerSeed: number;
-  perKind: number;
-  out?: string;
-  workDir?: string;
-  title?: string;
 }
 
 const positive =
@@ -86,77 +71,7 @@ export function registerLiveEvalCommand(program: Command): void {
       const base: Config = loadConfig({ file: globals.config });
       const note = (text: string): void => void process.stderr.write(`${text}\n`);
       const logger = createLogger('eval-live', process.env.WSN_LOG_LEVEL ?? 'warn');
-      const workDir = path.resolve(options.workDir ?? path.join(tmpdir(), `wsn-eval-live-${process.pid}`));
-      mkdirSync(workDir, { recursive: true });
       const seeds = seedList(options.seeds);
-      const wanted = options.datasets.split(',').map((s) => s.trim());
-      const sections: string[] = [];
-      if (options.title) sections.push(`${options.title}\n`);
-      const unknown = wanted.filter((name) => name !== 'ibrl' && name !== 'synthetic');
-      if (unknown.length > 0)
-        throw new UserError(
-          'OPTION_INVALID',
-          `--datasets: unknown dataset "${unknown.join('", "')}"`,
-          'Pass ibrl, synthetic or ibrl,synthetic.',
-        );
-      for (const name of wanted) {
-        const modelDir = name === 'ibrl' ? options.ibrlModel : options.syntheticModel;
-        const config: Config = { ...base, detector: { ...base.detector, model: modelDir } };
-        const model = await openModel(config, note);
-        try {
-          let dataset: LiveDataset;
-          if (name === 'ibrl') {
-            dataset = await ibrlDataset(path.resolve(options.data), {
-              network: config.network,
-              tickMs: config.ingest.tickMs,
-              warmupHours: 12,
-              modalities: [...model.config.modalities],
-              onProgress: note,
-            });
-          } else {
-            const source = parseSyntheticSource(model.metadata.training?.dataSource);
-            if (!source)
-              note(
-                `eval live: ${modelDir} was not trained by \`train --synthetic\` (data source "${model.metadata.training?.dataSource ?? 'unknown'}"); using the network of models/default (12 nodes, seed 1, 2,000 samples)`,
-              );
-            dataset = syntheticDataset({
-              network: config.network,
-              workDir,
-              testDays: 4,
-              start: SIMULATION_START,
-              source,
-            });
-          }
-          note(
-            `eval live: ${dataset.name}: ${dataset.readings.length} readings; σ ${Object.entries(dataset.sigma)
-              .map(([m, s]) => `${m} ${s.toFixed(3)}`)
-              .join(', ')}; faults on ${dataset.faultNodes.length} nodes`,
-          );
-          const result = await runLiveEvaluation({
-            dataset,
-            model,
-            modelName: path.basename(resolveModelDir(modelDir)),
-            config,
-            seeds,
-            runsPerSeed: options.runsPerSeed,
-            perKind: options.perKind,
-            workDir,
-            logger,
-            progress: note,
-          });
-          const table = liveEvalMarkdown(result);
-          process.stdout.write(`\n${table}\n`);
-          note(
-            `eval live: ${dataset.name}: ${result.seconds.toFixed(0)} s for ${1 + seeds.length * options.runsPerSeed} backtests`,
-          );
-          sections.push(table);
-        } finally {
-          model.dispose();
-        }
-      }
-      if (options.out) {
-        writeFileSync(options.out, sections.join('\n'));
-        note(`eval live: tables written to ${options.out}; events files in ${workDir}`);
-      }
+      await runLiveEvalCommand(options, { base, seeds, note, logger });
     });
 }
