@@ -269,11 +269,9 @@ function alignMote(
   }
 }
 
-/** Loads the per-mote files and aligns them as the GLSL paper does. */
-export async function loadIbrl(dir: string, options: IbrlLoadOptions = {}): Promise<IbrlDataset> {
-  const exclude = new Set(options.exclude ?? PAPER_EXCLUDED_MOTES);
-  const modalities = options.modalities ?? PAPER_MODALITIES;
-  const columns = modalities.map((m) => {
+/** The readings-file column of each wanted modality; an unknown name is a user error. */
+function modalityColumns(modalities: readonly IbrlModality[]): number[] {
+  return modalities.map((m) => {
     const c = IBRL_MODALITIES.indexOf(m);
     if (c < 0)
       throw new UserError(
@@ -283,6 +281,41 @@ export async function loadIbrl(dir: string, options: IbrlLoadOptions = {}): Prom
       );
     return c;
   });
+}
+
+/** Adds one mote's counts, bad lines (the first few) and implausible temperatures to the load report. */
+function addToReport(report: IbrlLoadReport, readings: MoteReadings): void {
+  report.files++;
+  report.lines += readings.lines;
+  report.linesPerMote[readings.mote] = readings.lines;
+  report.missingLight += readings.missingLight;
+  report.badLines += readings.badLines.length;
+  for (const issue of readings.badLines)
+    if (report.firstBadLines.length < MAX_REPORTED_BAD_LINES) report.firstBadLines.push(issue);
+  for (const bad of readings.implausibleTemperatures)
+    report.implausibleTemperatures.push({ mote: readings.mote, ...bad });
+}
+
+/** The rows holding implausible temperatures, to be dropped before alignment. */
+function implausibleRows(readings: MoteReadings): Set<number> {
+  const drop = new Set<number>();
+  // Rows are epoch-sorted; map a bad line to its row by epoch and value.
+  for (const bad of readings.implausibleTemperatures) {
+    for (let r = 0; r < readings.lines; r++) {
+      if (readings.epochs[r] === bad.epoch && readings.values[r * 4] === bad.value && !drop.has(r)) {
+        drop.add(r);
+        break;
+      }
+    }
+  }
+  return drop;
+}
+
+/** Loads the per-mote files and aligns them as the GLSL paper does. */
+export async function loadIbrl(dir: string, options: IbrlLoadOptions = {}): Promise<IbrlDataset> {
+  const exclude = new Set(options.exclude ?? PAPER_EXCLUDED_MOTES);
+  const modalities = options.modalities ?? PAPER_MODALITIES;
+  const columns = modalityColumns(modalities);
   const firstEpoch = options.firstEpoch ?? PAPER_ALIGNMENT.firstEpoch;
   const lastEpoch = options.lastEpoch ?? PAPER_ALIGNMENT.lastEpoch;
   const samples = sampleEpochs(firstEpoch, lastEpoch, options.samples ?? PAPER_ALIGNMENT.samples);
@@ -317,15 +350,7 @@ export async function loadIbrl(dir: string, options: IbrlLoadOptions = {}): Prom
   let latest = { epoch: -Infinity, time: NaN };
   for (let n = 0; n < N; n++) {
     const readings = await readMote(dir, motes[n]);
-    report.files++;
-    report.lines += readings.lines;
-    report.linesPerMote[readings.mote] = readings.lines;
-    report.missingLight += readings.missingLight;
-    report.badLines += readings.badLines.length;
-    for (const issue of readings.badLines)
-      if (report.firstBadLines.length < MAX_REPORTED_BAD_LINES) report.firstBadLines.push(issue);
-    for (const bad of readings.implausibleTemperatures)
-      report.implausibleTemperatures.push({ mote: readings.mote, ...bad });
+    addToReport(report, readings);
     if (readings.lines === 0)
       throw new UserError('IBRL_EMPTY_MOTE', `${readings.file} has no readings`, 'Exclude this mote with --exclude.');
     if (readings.epochs[readings.lines - 1] < firstEpoch || readings.epochs[0] > lastEpoch)
@@ -333,18 +358,7 @@ export async function loadIbrl(dir: string, options: IbrlLoadOptions = {}): Prom
     if (readings.epochs[0] < earliest.epoch) earliest = { epoch: readings.epochs[0], time: readings.firstTime };
     if (readings.epochs[readings.lines - 1] > latest.epoch)
       latest = { epoch: readings.epochs[readings.lines - 1], time: readings.lastTime };
-    const drop = new Set<number>();
-    if (handling === 'drop') {
-      // Rows are epoch-sorted; map a bad line to its row by epoch and value.
-      for (const bad of readings.implausibleTemperatures) {
-        for (let r = 0; r < readings.lines; r++) {
-          if (readings.epochs[r] === bad.epoch && readings.values[r * 4] === bad.value && !drop.has(r)) {
-            drop.add(r);
-            break;
-          }
-        }
-      }
-    }
+    const drop = handling === 'drop' ? implausibleRows(readings) : new Set<number>();
     alignMote(readings, columns, samples, drop, data, n, N);
     const skipped = readings.badLines.length;
     const skippedNote =

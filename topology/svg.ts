@@ -24,7 +24,22 @@ export function clusterColour(index: number): string {
   return `hsl(${hue}, 70%, ${light}%)`;
 }
 
-export function renderSvg(topology: Topology, options: SvgOptions = {}): string {
+/** Where everything goes: the plot's scale and origin, the legend column, the sizes. */
+interface SvgLayout {
+  clusters: ReturnType<typeof orderedClusters>;
+  colour: Map<string, string>;
+  width: number;
+  height: number;
+  plotWidth: number;
+  plotHeight: number;
+  margin: number;
+  small: boolean;
+  radius: number;
+  px: (x: number) => number;
+  py: (y: number) => number;
+}
+
+function layoutSvg(topology: Topology, options: SvgOptions): SvgLayout {
   const { graph } = topology.network;
   const clusters = orderedClusters(topology.clustering);
   const colour = new Map(clusters.map((c, i) => [c.id, clusterColour(i)]));
@@ -58,7 +73,12 @@ export function renderSvg(topology: Topology, options: SvgOptions = {}): string 
   const py = (y: number): number => 40 + margin + (maxY - y) * scale;
   const small = graph.order <= 200;
   const radius = small ? 7 : Math.max(1.2, Math.min(4, 400 / Math.sqrt(graph.order)));
-  const out: string[] = [];
+  return { clusters, colour, width, height, plotWidth, plotHeight, margin, small, radius, px, py };
+}
+
+function drawHeader(out: string[], topology: Topology, options: SvgOptions, layout: SvgLayout): void {
+  const { graph } = topology.network;
+  const { width, height, margin, clusters } = layout;
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${Math.ceil(height)}" viewBox="0 0 ${width} ${Math.ceil(height)}" font-family="sans-serif">`,
   );
@@ -68,6 +88,10 @@ export function renderSvg(topology: Topology, options: SvgOptions = {}): string 
   out.push(
     `<text x="${margin}" y="40" font-size="11" fill="#555">${graph.order} nodes, ${graph.size} edges, ${clusters.length} clusters (dashed = bridge edge joining islands)</text>`,
   );
+}
+
+function drawEdges(out: string[], topology: Topology, { small, px, py }: SvgLayout): void {
+  const { graph } = topology.network;
   out.push(`<g stroke="#999" stroke-width="${small ? 1.2 : 0.4}" stroke-opacity="0.8">`);
   graph.forEachEdge((_e, a, s, t) => {
     const sa = graph.getNodeAttributes(s);
@@ -78,6 +102,11 @@ export function renderSvg(topology: Topology, options: SvgOptions = {}): string 
     );
   });
   out.push('</g>');
+}
+
+/** Circles coloured by cluster, and for small networks the node ids above them. */
+function drawNodes(out: string[], topology: Topology, { colour, small, radius, px, py }: SvgLayout): void {
+  const { graph } = topology.network;
   out.push('<g stroke="#222" stroke-width="0.6">');
   graph.forEachNode((id, a) => {
     const fill = colour.get(topology.clustering.nodeCluster.get(id) ?? '') ?? '#ccc';
@@ -94,6 +123,10 @@ export function renderSvg(topology: Topology, options: SvgOptions = {}): string 
     );
     out.push('</g>');
   }
+}
+
+/** One legend row per cluster (the first 60), then how many more. */
+function drawLegend(out: string[], topology: Topology, { clusters, colour, plotWidth }: SvgLayout): void {
   const lx = plotWidth + 10;
   out.push(`<g font-size="12"><text x="${lx}" y="60" font-weight="bold">cluster (nodes, partition)</text>`);
   clusters.forEach((c, i) => {
@@ -108,19 +141,32 @@ export function renderSvg(topology: Topology, options: SvgOptions = {}): string 
   });
   if (clusters.length > 60) out.push(`<text x="${lx}" y="${80 + 60 * 16}">… ${clusters.length - 60} more</text>`);
   out.push('</g>');
-  if (excluded.length > 0) {
-    const y0 = plotHeight + 50;
+}
+
+function drawExcluded(out: string[], topology: Topology, { plotHeight, margin }: SvgLayout): void {
+  const excluded = topology.network.excluded;
+  if (excluded.length === 0) return;
+  const y0 = plotHeight + 50;
+  out.push(
+    `<g font-size="11" fill="#a00"><text x="${margin}" y="${y0}" font-weight="bold">excluded (not drawn):</text>`,
+  );
+  excluded.forEach((e, i) => {
+    const where = e.source ? ` line ${e.source.line}` : '';
     out.push(
-      `<g font-size="11" fill="#a00"><text x="${margin}" y="${y0}" font-weight="bold">excluded (not drawn):</text>`,
+      `<text x="${margin}" y="${y0 + 16 * (i + 1)}">node ${escapeXml(e.node.id)}${where}: ${escapeXml(e.reason)}</text>`,
     );
-    excluded.forEach((e, i) => {
-      const where = e.source ? ` line ${e.source.line}` : '';
-      out.push(
-        `<text x="${margin}" y="${y0 + 16 * (i + 1)}">node ${escapeXml(e.node.id)}${where}: ${escapeXml(e.reason)}</text>`,
-      );
-    });
-    out.push('</g>');
-  }
+  });
+  out.push('</g>');
+}
+
+export function renderSvg(topology: Topology, options: SvgOptions = {}): string {
+  const layout = layoutSvg(topology, options);
+  const out: string[] = [];
+  drawHeader(out, topology, options, layout);
+  drawEdges(out, topology, layout);
+  drawNodes(out, topology, layout);
+  drawLegend(out, topology, layout);
+  drawExcluded(out, topology, layout);
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

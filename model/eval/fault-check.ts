@@ -126,12 +126,23 @@ export async function checkRealFailure(
       `  from then to the end: ${raw.steps - first - below} of ${raw.steps - first} steps at or above, ${below} below${lastBelow >= 0 ? ` (last below at step ${lastBelow})` : ''}`,
     );
   }
-  // Clean motes: every other mote, every test step.
+  logCleanMotes(raw, i, from, threshold, score, log);
+}
+
+/** Clean motes: every mote but the failing one, every test step; the five most often above the threshold. */
+function logCleanMotes(
+  raw: Series,
+  failing: number,
+  from: number,
+  threshold: number,
+  score: (t: number, node: number) => number,
+  log: Progress,
+): void {
   let above = 0;
   let total = 0;
   const perNode: Array<{ node: string; share: number }> = [];
-  for (let j = 0; j < n; j++) {
-    if (j === i) continue;
+  for (let j = 0; j < raw.nodes.length; j++) {
+    if (j === failing) continue;
     let mine = 0;
     for (let t = from; t < raw.steps; t++) if (score(t, j) >= threshold) mine++;
     above += mine;
@@ -155,6 +166,68 @@ interface KindResult {
   coverage: number[];
 }
 
+type PlacedFault = { injection: Injection; label: { start: number; end: number } };
+
+/**
+ * One faulty copy of the series: each spec on a node not used and not next to
+ * a used one (50 tries), a random matching modality and a start inside [from + w, steps - w).
+ */
+function injectCopy(
+  series: Series,
+  specs: typeof FAULT_CATALOGUE,
+  graph: ClusterGraph,
+  rng: ReturnType<typeof createRng>,
+  zStats: ReturnType<typeof computeStats>,
+  from: number,
+  w: number,
+): { faulty: Series; faults: PlacedFault[] } {
+  const n = series.nodes.length;
+  const m = series.modalities.length;
+  let faulty = series;
+  const faults: PlacedFault[] = [];
+  const used = new Set<number>();
+  for (const spec of specs) {
+    const modalities = series.modalities
+      .map((name, j) => (!spec.modality || spec.modality.test(name) ? j : -1))
+      .filter((j) => j >= 0);
+    if (modalities.length === 0) continue;
+    let node = rng.int(n);
+    for (let tries = 0; tries < 50 && (used.has(node) || neighbours(graph, node).some((j) => used.has(j))); tries++)
+      node = rng.int(n);
+    used.add(node);
+    const modality = modalities[rng.int(modalities.length)];
+    const std = zStats.std[node * m + modality] || 1;
+    const room = series.steps - from - 2 * w;
+    const injection = drawFault(
+      spec,
+      rng,
+      { node, modality, start: 0 },
+      std,
+      modalityRange(zStats, modality),
+      Math.floor(room / 2),
+    );
+    injection.start = from + w + rng.int(Math.max(1, room - injection.length));
+    const before = faulty;
+    faulty = injectAnomaly(faulty, injection, zStats);
+    faults.push({ injection, label: faultLabelSpan(injection, before, faulty, std) });
+  }
+  return { faulty, faults };
+}
+
+/** The per-kind recall table, in Markdown. */
+function logKindTable(results: Map<FaultKind, KindResult>, threshold: number, w: number, log: Progress): void {
+  log(
+    `injected faults, threshold ${threshold.toFixed(4)} (score of the faulty node at or above it within the fault or ${w} ticks after):`,
+  );
+  log('| kind | events | recall | median ticks to detect | median share of fault ticks above | localization |');
+  log('| --- | --- | --- | --- | --- | --- |');
+  for (const [kind, r] of results) {
+    log(
+      `| ${kind} | ${r.events} | ${(r.detected / r.events).toFixed(2)} | ${r.delays.length ? median(r.delays) : '-'} | ${r.coverage.length ? median(r.coverage).toFixed(2) : '-'} | ${r.detected ? (r.localized / r.detected).toFixed(2) : '-'} |`,
+    );
+  }
+}
+
 /**
  * Injects `perKind` faults of every catalogue kind (z-units of the model's
  * normalization) into steps [from, to) of a normalized series, a few at a time
@@ -170,7 +243,6 @@ export async function checkInjected(
   log: Progress,
 ): Promise<void> {
   const n = series.nodes.length;
-  const m = series.modalities.length;
   const w = detector.config.window;
   const rng = createRng(seed);
   const zStats = computeStats(series, { to: from });
@@ -185,34 +257,8 @@ export async function checkInjected(
   const perCopy = Math.max(1, Math.floor(n / 5));
   const copies = Math.ceil(queue.length / perCopy);
   for (let round = 0; round < copies; round++) {
-    let faulty = series;
-    const faults: Array<{ injection: Injection; label: { start: number; end: number } }> = [];
-    const used = new Set<number>();
-    for (const spec of queue.slice(round * perCopy, (round + 1) * perCopy)) {
-      const modalities = series.modalities
-        .map((name, j) => (!spec.modality || spec.modality.test(name) ? j : -1))
-        .filter((j) => j >= 0);
-      if (modalities.length === 0) continue;
-      let node = rng.int(n);
-      for (let tries = 0; tries < 50 && (used.has(node) || neighbours(graph, node).some((j) => used.has(j))); tries++)
-        node = rng.int(n);
-      used.add(node);
-      const modality = modalities[rng.int(modalities.length)];
-      const std = zStats.std[node * m + modality] || 1;
-      const room = series.steps - from - 2 * w;
-      const injection = drawFault(
-        spec,
-        rng,
-        { node, modality, start: 0 },
-        std,
-        modalityRange(zStats, modality),
-        Math.floor(room / 2),
-      );
-      injection.start = from + w + rng.int(Math.max(1, room - injection.length));
-      const before = faulty;
-      faulty = injectAnomaly(faulty, injection, zStats);
-      faults.push({ injection, label: faultLabelSpan(injection, before, faulty, std) });
-    }
+    const specs = queue.slice(round * perCopy, (round + 1) * perCopy);
+    const { faulty, faults } = injectCopy(series, specs, graph, rng, zStats, from, w);
     const scores = await scorer.scoreSeries(faulty, from, series.steps);
     const score = (t: number, node: number): number => scores.node[(t - from) * n + node];
     for (const { injection, label } of faults) {
@@ -247,16 +293,7 @@ export async function checkInjected(
     }
     log(`  copy ${round + 1}/${copies} scored (${faults.map((f) => f.injection.kind).join(', ')})`);
   }
-  log(
-    `injected faults, threshold ${threshold.toFixed(4)} (score of the faulty node at or above it within the fault or ${w} ticks after):`,
-  );
-  log('| kind | events | recall | median ticks to detect | median share of fault ticks above | localization |');
-  log('| --- | --- | --- | --- | --- | --- |');
-  for (const [kind, r] of results) {
-    log(
-      `| ${kind} | ${r.events} | ${(r.detected / r.events).toFixed(2)} | ${r.delays.length ? median(r.delays) : '-'} | ${r.coverage.length ? median(r.coverage).toFixed(2) : '-'} | ${r.detected ? (r.localized / r.detected).toFixed(2) : '-'} |`,
-    );
-  }
+  logKindTable(results, threshold, w, log);
   log(
     `clean node-ticks (nodes without a fault in the copy) at or above the threshold: ${cleanAbove} of ${cleanTotal} (${((100 * cleanAbove) / cleanTotal).toFixed(2)} %)`,
   );
