@@ -33,8 +33,8 @@ export interface DemoInjectionPlan {
 const INJECTED_MODALITIES = ['temperature', 'humidity'] as const;
 
 /**
- * Early injections: a temperature surge some 40 ticks after the start (once
- * the model's window has filled and warmed up), then a slow humidity rise,
+ * Early injections: a temperature surge some 120 ticks after the start (once
+ * the model's window has filled and its slow context warmed up, 100 ticks), then a slow humidity rise,
  * on nodes picked by the seed among those the simulator leaves alone.
  */
 export function planDemoInjections(options: {
@@ -53,8 +53,8 @@ export function planDemoInjections(options: {
     if (!picked.includes(node)) picked.push(node);
   }
   const specs: Array<Omit<StreamInjection, 'node'> & { afterTicks: number }> = [
-    { modality: INJECTED_MODALITIES[0], kind: 'surge', length: 12, afterTicks: 40 },
-    { modality: INJECTED_MODALITIES[1], kind: 'increase', length: 20, afterTicks: 90 },
+    { modality: INJECTED_MODALITIES[0], kind: 'surge', length: 12, afterTicks: 120 },
+    { modality: INJECTED_MODALITIES[1], kind: 'increase', length: 20, afterTicks: 170 },
   ];
   const injections: StreamInjection[] = [];
   const faults: DemoFault[] = [];

@@ -13,7 +13,10 @@ import type {
  * it as is; unit tests use a small deterministic stand-in.
  */
 export interface StreamingModel {
-  readonly config: Pick<ModelConfig, 'modalities' | 'window' | 'gruLayers' | 'gruUnits'>;
+  readonly config: Pick<ModelConfig, 'modalities' | 'window' | 'gruLayers' | 'gruUnits'> & {
+    /** The slow context's warm-up: no verdict counts before a cluster has seen this many ticks (absent: none). */
+    context?: { warmupTicks: number };
+  };
   /** Calibrated probability threshold stored with the model. */
   readonly threshold: number;
   /** The graph the model was trained on: whose neighbours a node has when the live topology does not say (alert localization). */

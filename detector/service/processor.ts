@@ -267,19 +267,22 @@ export class FrameProcessor {
           errorSum += error;
         });
         const probability = output.node[n];
+        // The slow context (levels against the neighbours, hours of segment means) is cold at the stream's
+        // start: scores are written, but no tick counts as anomalous and no alert fires before it has warmed up.
+        const judged = output.ready && contextWarm(output.state, this.model.config.context?.warmupTicks ?? 0);
         if (output.ready) {
           nodeScores.push({
             node: node.node,
             probability,
             score: errorSum / m,
             reconstructionError,
-            isAnomaly: probability > this.options.policy.threshold,
+            isAnomaly: judged && probability > this.options.policy.threshold,
           });
         }
         const around = neighbours[i][n];
         observations.push({
           node: node.node,
-          probability: output.ready ? probability : null,
+          probability: judged ? probability : null,
           reconstructionError,
           silent: node.silent,
           ...(around ? { neighbours: around } : {}),
@@ -362,4 +365,9 @@ export class FrameProcessor {
       alerts: new ClusterAlerts(runtime.network, runtime.cluster, this.options.policy, runtime.alerts.toJSON()),
     };
   }
+}
+
+/** Whether a cluster's slow context has seen `warmupTicks` ticks (a state without context counts as warm). */
+function contextWarm(state: ClusterState, warmupTicks: number): boolean {
+  return (state.context?.ticks ?? Number.POSITIVE_INFINITY) >= warmupTicks;
 }

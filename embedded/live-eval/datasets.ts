@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Reading } from '../../common/types.ts';
 import { ibrlToReading, streamIbrl } from '../../sources/ibrl-reader.ts';
-import { generateSyntheticNetwork } from '../../sources/synthetic.ts';
+import { SYNTHETIC_TICK_MS, generateSyntheticNetwork } from '../../sources/synthetic.ts';
 import { createTopology, loadTopology, type Topology } from '../../topology/index.ts';
 
 export interface LiveDataset {
@@ -150,8 +150,8 @@ export function syntheticDataset(options: {
   start: number;
   source?: SyntheticSource;
 }): LiveDataset {
-  const tickMs = 300_000;
-  const perDay = 288;
+  const tickMs = SYNTHETIC_TICK_MS;
+  const perDay = Math.round(86_400_000 / tickMs);
   const { nodes, steps: trained, seed } = options.source ?? { nodes: 12, steps: 2_000, seed: 1 };
   const steps = trained + options.testDays * perDay;
   const synthetic = generateSyntheticNetwork({ nodes, steps, seed });
@@ -184,7 +184,7 @@ export function syntheticDataset(options: {
   const { sigma, levels } = spread(readings, testFrom, series.modalities);
   return {
     name: 'synthetic',
-    description: `synthetic network of ${nodes} nodes (sources/synthetic.ts, seed ${seed}, 5-minute ticks), samples ${trained}–${steps - 1} (past the ${trained} the model was trained on): ${options.testDays} test days after one warm-up day`,
+    description: `synthetic network of ${nodes} nodes (sources/synthetic.ts, seed ${seed}, ${tickMs / 1000} s ticks), samples ${trained}–${steps - 1} (past the ${trained} the model was trained on): ${options.testDays} test days after one warm-up day`,
     readings,
     testFrom,
     testTo: readings[readings.length - 1].ts,

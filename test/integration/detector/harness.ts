@@ -37,7 +37,7 @@ export function tinyModel(): string {
   const dir = path.join(
     tmpdir(),
     'wsn-watch-test-models',
-    `detector-small-w5-s3-e4-${DETECTOR_FORMAT.replace(/\W+/g, '-')}`,
+    `detector-small-w5-s3-e4-simulator-${DETECTOR_FORMAT.replace(/\W+/g, '-')}`,
   );
   if (existsSync(path.join(dir, 'model.json')) && existsSync(path.join(dir, 'weights.bin'))) return dir;
   mkdirSync(dir, { recursive: true });
@@ -70,7 +70,7 @@ export function tinyModel(): string {
 }
 
 /**
- * Frames of `clusters` clusters × 3 nodes (ids s1..s6 reused per cluster so
+ * Frames of `clusters` clusters × 3 nodes (ids 1..6 reused per cluster so
  * the model's training statistics apply) for ticks [from, to], from the
  * synthetic generator the model was trained on.
  */
@@ -104,7 +104,7 @@ export function makeFrames(
             value += 40;
           values[modality] = value;
         });
-        return { node: `s${n + 1}`, values, staleTicks: 0, silent: false };
+        return { node: `${n + 1}`, values, staleTicks: 0, silent: false };
       });
       frames.push({ network, cluster: `c${c}`, tick: T0 + tick * TICK_MS, topologyVersion: 'test', nodes });
     }

@@ -39,7 +39,7 @@ describe('wsn-watch backtest --influx (real InfluxDB)', () => {
     for (let t = 0; t < steps; t++) {
       series.nodes.forEach((node, n) => {
         // s4 stops for 30 ticks (15 minutes): silent, then back.
-        if (node === 's4' && t >= 50 && t < 80) return;
+        if (node === '4' && t >= 50 && t < 80) return;
         const v = (m: number) => series.data[(t * series.nodes.length + n) * series.modalities.length + m].toFixed(3);
         lines.push(
           `${node},${new Date(START + t * TICK_MS + 1_000).toISOString()},${v(0)},${t % 9 === 0 ? '' : v(1)},${v(2)}`,
@@ -102,6 +102,6 @@ describe('wsn-watch backtest --influx (real InfluxDB)', () => {
       .split('\n')
       .slice(1)
       .map((line) => line.split(','));
-    expect(alerts.some((a) => a[1] === 's4' && a[3] === 'silent' && a[7] !== '')).toBe(true);
+    expect(alerts.some((a) => a[1] === '4' && a[3] === 'silent' && a[7] !== '')).toBe(true);
   });
 });

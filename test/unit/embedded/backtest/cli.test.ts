@@ -42,10 +42,10 @@ async function run(args: string[]): Promise<{ stdout: string; stderr: string }> 
 
 /**
  * The network models/default was trained on (12 synthetic nodes), written as
- * a user's CSV: readings a few seconds off the tick grid, node s5 silent for
- * 40 ticks (20 minutes, longer than ingest's silence limit), s9 joining late,
+ * a user's CSV: readings a few seconds off the tick grid, node 5 silent for
+ * 40 ticks (20 minutes, longer than ingest's silence limit), 9 joining late,
  * humidity empty on every 7th row, one row with no value at all, and a
- * large temperature offset on s3 from tick 150 on.
+ * large temperature offset on 3 from tick 150 on.
  */
 async function historyCsv(file: string): Promise<void> {
   const steps = 260;
@@ -54,10 +54,10 @@ async function historyCsv(file: string): Promise<void> {
   let row = 0;
   for (let t = 0; t < steps; t++) {
     series.nodes.forEach((node, n) => {
-      if (node === 's5' && t >= 100 && t < 140) return;
-      if (node === 's9' && t < 30) return;
+      if (node === '5' && t >= 100 && t < 140) return;
+      if (node === '9' && t < 30) return;
       const value = (m: number) => series.data[(t * series.nodes.length + n) * series.modalities.length + m];
-      const temperature = value(0) + (node === 's3' && t >= 150 ? 8 : 0);
+      const temperature = value(0) + (node === '3' && t >= 150 ? 8 : 0);
       const humidity = ++row % 7 === 0 ? '' : value(1).toFixed(3);
       const ts = new Date(START + t * TICK_MS + 3_000 + n * 500).toISOString();
       lines.push(`${node},${ts},${temperature.toFixed(3)},${humidity},${value(2).toFixed(4)}`);
@@ -76,7 +76,7 @@ describe('wsn-watch backtest', () => {
     const events = path.join(dir, 'events.csv');
     await writeFile(
       events,
-      `node,modality,start,end,kind\ns3,temperature,${new Date(START + 150 * TICK_MS).toISOString()},${START + 259 * TICK_MS},offset\n`,
+      `node,modality,start,end,kind\n3,temperature,${new Date(START + 150 * TICK_MS).toISOString()},${START + 259 * TICK_MS},offset\n`,
     );
     const report = path.join(dir, 'report.json');
     const { stdout, stderr } = await run([
@@ -107,7 +107,7 @@ describe('wsn-watch backtest', () => {
     );
     const rows = scoreLines.slice(1).map((line) => line.split(','));
     // Every node is scored, the one with a gap and the late one included, on the UTC tick grid.
-    expect(new Set(rows.map((r) => r[1]))).toEqual(new Set(Array.from({ length: 12 }, (_, i) => `s${i + 1}`)));
+    expect(new Set(rows.map((r) => r[1]))).toEqual(new Set(Array.from({ length: 12 }, (_, i) => `${i + 1}`)));
     for (const r of rows) {
       expect(Date.parse(r[0]) % TICK_MS).toBe(0);
       expect(Number(r[3])).toBeGreaterThanOrEqual(0);
@@ -119,8 +119,8 @@ describe('wsn-watch backtest', () => {
       .split('\n')
       .slice(1)
       .map((line) => line.split(','));
-    // s5's 20-minute gap is reported as silence by the tracker, not refused.
-    expect(alertRows.some((r) => r[0] === 'models/default'.split('/')[1] && r[1] === 's5' && r[3] === 'silent')).toBe(
+    // Node 5's 20-minute gap is reported as silence by the tracker, not refused.
+    expect(alertRows.some((r) => r[0] === 'models/default'.split('/')[1] && r[1] === '5' && r[3] === 'silent')).toBe(
       true,
     );
 
@@ -177,7 +177,7 @@ describe('wsn-watch backtest', () => {
     const history = path.join(dir, 'history2.csv');
     await historyCsv(history);
     const events = path.join(dir, 'bad-events.csv');
-    await writeFile(events, 'node,modality,start,end,kind\ns3,temperature,yesterday,2025-01-01T01:00:00Z,offset\n');
+    await writeFile(events, 'node,modality,start,end,kind\n3,temperature,yesterday,2025-01-01T01:00:00Z,offset\n');
     await expect(run(['--history', history, '--model', 'models/default', '--events', events])).rejects.toThrow(
       /bad-events\.csv:2: start "yesterday" is not a time/,
     );

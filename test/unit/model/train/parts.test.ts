@@ -55,8 +55,9 @@ describe('threshold calibration', () => {
 
 describe('synthetic network', () => {
   it('is reproducible and correlated across modalities and neighbours', () => {
-    const a = generateSyntheticNetwork({ nodes: 6, steps: 400, seed: 2 });
-    const b = generateSyntheticNetwork({ nodes: 6, steps: 400, seed: 2 });
+    // A day of 5-minute samples, so the daily cycle shows.
+    const a = generateSyntheticNetwork({ nodes: 6, steps: 400, seed: 2, period: 288 });
+    const b = generateSyntheticNetwork({ nodes: 6, steps: 400, seed: 2, period: 288 });
     expect(Array.from(a.series.data)).toEqual(Array.from(b.series.data));
     expect(a.series.modalities).toEqual(['temperature', 'humidity', 'voltage']);
     // Humidity moves against temperature.
