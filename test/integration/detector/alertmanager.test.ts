@@ -3,7 +3,7 @@ import { createLogger } from '../../../common/log.ts';
 import type { TransportProducer } from '../../../common/transport.ts';
 import type { Alert, Frame } from '../../../common/types.ts';
 import { ClusterAlerts, alertPolicyFromConfig, type NodeObservation } from '../../../detector/alerts/tracker.ts';
-import { loadDetector } from '../../../model/index.ts';
+import { DEFAULT_CONTEXT_CONFIG, loadDetector } from '../../../model/index.ts';
 import { FrameProcessor } from '../../../detector/service/processor.ts';
 import { KafkaTransport } from '../../../transport/index.ts';
 import {
@@ -12,6 +12,8 @@ import {
   influx,
   makeFrames,
   startDetector,
+  T0,
+  TICK_MS,
   tinyModel,
   uniqueId,
   type DetectorProcess,
@@ -53,6 +55,9 @@ async function alertsFor(network: string, node: string): Promise<GettableAlert[]
   return (await response.json()) as GettableAlert[];
 }
 
+/** The model's context warm-up (DEFAULT_CONTEXT_CONFIG.warmupTicks): the detector's first verdicts come after it. */
+const WARMUP_TICKS = DEFAULT_CONTEXT_CONFIG.warmupTicks;
+
 /**
  * Scores the frames once with the model, then replays the target cluster's
  * probabilities through the alert state machine for candidate thresholds
@@ -83,7 +88,8 @@ async function pickThreshold(
   } finally {
     model.dispose();
   }
-  const ticks = [...observations.keys()].sort((a, b) => a - b);
+  // The detector gives no verdict before a cluster's slow context has warmed up: neither does the replay here.
+  const ticks = [...observations.keys()].filter((tick) => tick >= T0 + WARMUP_TICKS * TICK_MS).sort((a, b) => a - b);
   const values = [
     ...new Set(ticks.map((tick) => observations.get(tick)!.find((o) => o.node === target.node)!.probability ?? 0)),
   ].sort((a, b) => b - a);
@@ -117,7 +123,9 @@ describe('alerts reach Alertmanager (real Alertmanager, Kafka, InfluxDB)', () =>
     testIds.push(id);
     const network = `it-alerts-${id}`;
     const database = `wsn_it_alerts_${id}`;
-    const frames = makeFrames(network, 2, 0, 40, { surge: { cluster: 0, node: 0, ticks: [18, 24] } });
+    const frames = makeFrames(network, 2, 0, WARMUP_TICKS + 40, {
+      surge: { cluster: 0, node: 0, ticks: [WARMUP_TICKS + 18, WARMUP_TICKS + 24] },
+    });
     const target = { cluster: 'c0', node: frames[0].nodes[0].node };
     const plan = await pickThreshold(frames, target);
     await transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: 4 }]);
