@@ -84,7 +84,12 @@ function addDataSourceOptions(command: Command): Command {
     )
     .option('--synthetic', 'train on a generated correlated sensor network (daily cycles, 3 modalities)')
     .option('--nodes <n>', 'with --synthetic: number of nodes', integer('--nodes', 2), 12)
-    .option('--steps <n>', 'with --synthetic: number of samples', integer('--steps', 100), 2000);
+    .option('--steps <n>', 'with --synthetic: number of samples', integer('--steps', 100), 2000)
+    .option(
+      '--loss <rate>',
+      "with --synthetic: share of readings lost in the radio, held as ingest holds them (the simulator's and the demo's is 0.03)",
+      fraction('--loss'),
+    );
 }
 
 /** Where the model goes and how it is trained. */

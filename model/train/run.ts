@@ -30,6 +30,8 @@ export interface TrainCliOptions {
   synthetic?: boolean;
   nodes: number;
   steps: number;
+  /** With --synthetic: share of readings lost in the radio (held, as ingest holds them). */
+  loss?: number;
   out: string;
   seed: number;
   epochs: number;
@@ -69,11 +71,13 @@ async function loadTrainingData(options: TrainCliOptions): Promise<TrainingData>
       steps: options.steps,
       seed: options.seed,
       neighbours: options.knn,
+      lossRate: options.loss,
     });
+    const loss = options.loss ? `,loss=${options.loss}` : '';
     return {
       series: network.series,
       graph: network.graph,
-      source: `synthetic:nodes=${options.nodes},steps=${options.steps},seed=${options.seed}`,
+      source: `synthetic:nodes=${options.nodes},steps=${options.steps},seed=${options.seed}${loss}`,
     };
   }
   if (options.history) {
