@@ -20,16 +20,22 @@ interface GettableSilence {
   comment: string;
 }
 
-/** The mark that ties an Alertmanager silence to the wsn-watch silence it mirrors. */
-const MARK = /\[wsn-watch silence (\S+)\]$/;
+/**
+ * The mark that ties an Alertmanager silence to the wsn-watch silence it
+ * mirrors and to its silences topic: a detector manages only the mirrors of
+ * its own topic, so deployments (or test runs) sharing an Alertmanager leave
+ * each other's silences alone.
+ */
+const MARK = /\[wsn-watch silence (\S+) from (\S+)\]$/;
 
-export function mirrorComment(silence: Silence): string {
-  return `${silence.reason} [wsn-watch silence ${silence.id}]`;
+export function mirrorComment(silence: Silence, topic: string): string {
+  return `${silence.reason} [wsn-watch silence ${silence.id} from ${topic}]`;
 }
 
-/** The wsn-watch silence id an Alertmanager silence mirrors, if it is one of ours. */
-export function mirroredId(comment: string): string | undefined {
-  return MARK.exec(comment)?.[1];
+/** The wsn-watch silence id an Alertmanager silence mirrors, if it is one of this topic's. */
+export function mirroredId(comment: string, topic: string): string | undefined {
+  const match = MARK.exec(comment);
+  return match && match[2] === topic ? match[1] : undefined;
 }
 
 /** Matchers on the labels wsn-watch alerts carry (detector/alerts/alertmanager.ts): network, node, and modality when set. */
@@ -45,6 +51,8 @@ export function silenceMatchers(silence: Silence): SilenceMatcher[] {
 export interface AlertmanagerSilenceMirrorOptions {
   /** Alertmanager base URL (config alertmanager.url). */
   url: string;
+  /** The silences topic mirrored (config silences.topic). */
+  topic: string;
   logger?: Logger;
   /** Per-request timeout, ms. */
   timeoutMs?: number;
@@ -83,7 +91,7 @@ export class AlertmanagerSilenceMirror {
     const listed = (await this.request('GET', '/api/v2/silences')) as GettableSilence[];
     const out = new Map<string, GettableSilence[]>();
     for (const silence of listed) {
-      const id = mirroredId(silence.comment ?? '');
+      const id = mirroredId(silence.comment ?? '', this.options.topic);
       if (id === undefined || silence.status.state === 'expired') continue;
       out.set(id, [...(out.get(id) ?? []), silence]);
     }
@@ -102,7 +110,7 @@ export class AlertmanagerSilenceMirror {
         startsAt: new Date(silence.startsAt).toISOString(),
         endsAt: new Date(silence.endsAt).toISOString(),
         createdBy: silence.author,
-        comment: mirrorComment(silence),
+        comment: mirrorComment(silence, this.options.topic),
       })) as { silenceID: string };
       this.options.logger?.info({ silence: silence.id, alertmanager: created.silenceID }, 'silence mirrored');
     }

@@ -36,7 +36,7 @@ export async function followSilences(options: FollowSilencesOptions): Promise<Fo
   });
   const gate = new SilenceGate(book);
   const mirror = options.alertmanagerUrl
-    ? new AlertmanagerSilenceMirror({ url: options.alertmanagerUrl, logger })
+    ? new AlertmanagerSilenceMirror({ url: options.alertmanagerUrl, topic: settings.topic, logger })
     : undefined;
   // The first read (in start) counts as a change: the mirror is reconciled at start too.
   book.onChange((silences) => {
