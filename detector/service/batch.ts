@@ -162,6 +162,7 @@ function recordBatch(
         status: alert.status,
         modality: alert.modality,
         probability: alert.probability,
+        ...(alert.reason ? { reason: alert.reason } : {}),
       },
       `alert ${alert.status}`,
     );

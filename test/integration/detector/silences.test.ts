@@ -258,6 +258,22 @@ describe('maintenance silences (real Kafka, InfluxDB, Alertmanager; detector and
     expect((await rowsOf()).filter((r) => r.time.getTime() > phase1End).every((r) => r.silenced === false)).toBe(true);
     expect(cli(['list', '--all'])).toMatch(new RegExp(`${silenceId}\\s+expired early`));
 
+    // A silence that starts while the alert fires: the detector resolves it (reason "silenced"), so
+    // Alertmanager no longer lists it at all (a merely muted alert would still be listed, as suppressed).
+    const second = cli(['add', '--node', node, '--for', '1h', '--reason', 'sensor swap', '--by', 'it-test']).split(
+      '\t',
+    )[0];
+    await waitFor(
+      'the detector to see the new silence',
+      async () => (await metric('wsn_detector_silences_active')) === 1,
+      30_000,
+    );
+    const phase3End = phase2End + 3 * TICK_MS;
+    await send(frames.filter((f) => f.tick > phase2End && f.tick <= phase3End));
+    await waitFor('the alert to resolve in Alertmanager', async () => (await alertsFor(node)).length === 0, 120_000);
+    expect(cli(['expire', second])).toContain(`${second}\texpired`);
+    await waitFor('the second mirror to expire', async () => (await mirrorsOf(second)).length === 0, 30_000);
+
     detector.child.kill('SIGTERM');
     expect((await detector.exited).code).toBe(0);
     // Resolve what the test left firing in the shared Alertmanager.
