@@ -104,7 +104,13 @@ export class AlertmanagerSilenceMirror {
       silences.filter((s) => isActive(s, now) || s.startsAt > now).map((silence) => [silence.id, silence]),
     );
     for (const silence of wanted.values()) {
-      if (live.has(silence.id)) continue;
+      const mirrors = live.get(silence.id) ?? [];
+      // Replicas starting together may each have created one: all keep the same (smallest id), expire the rest.
+      for (const extra of [...mirrors].sort((a, b) => a.id.localeCompare(b.id)).slice(1)) {
+        await this.request('DELETE', `/api/v2/silence/${encodeURIComponent(extra.id)}`);
+        this.options.logger?.info({ silence: silence.id, alertmanager: extra.id }, 'duplicate mirror expired');
+      }
+      if (mirrors.length > 0) continue;
       const created = (await this.request('POST', '/api/v2/silences', {
         matchers: silenceMatchers(silence),
         startsAt: new Date(silence.startsAt).toISOString(),
