@@ -6,6 +6,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../common/config.ts';
+import { UserError } from '../../common/errors.ts';
 import { createLogger, redactUrl } from '../../common/log.ts';
 import {
   SILENCE_PARTITIONS,
@@ -45,9 +46,16 @@ async function withTable<T>(config: Config, use: (table: KeyedTable) => Promise<
   const table = transport.table({ topic: config.silences.topic, partitions: SILENCE_PARTITIONS });
   try {
     return await use(table);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(
+      'KAFKA_UNREACHABLE',
+      `cannot use the silences topic ${config.silences.topic} on Kafka at ${config.kafka.brokers.join(',')}: ${(error as Error).message}`,
+      'start it with `wsn-watch services up` or set kafka.brokers / WSN_KAFKA_BROKERS',
+    );
   } finally {
-    await table.close();
-    await transport.close();
+    await table.close().catch(() => undefined);
+    await transport.close().catch(() => undefined);
   }
 }
 
