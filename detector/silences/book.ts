@@ -28,6 +28,8 @@ export interface SilenceBookOptions {
  */
 export class SilenceBook {
   private silences = new Map<string, Silence>();
+  /** The silences in start order, kept with the map: the gate asks about them for every node of every batch. */
+  private sorted: Silence[] = [];
   private readonly skipped = new Set<string>();
   private readonly listeners = new Set<(silences: Silence[]) => void>();
   private timer: NodeJS.Timeout | undefined;
@@ -59,11 +61,11 @@ export class SilenceBook {
   }
 
   all(): Silence[] {
-    return [...this.silences.values()].sort((a, b) => a.startsAt - b.startsAt || a.id.localeCompare(b.id));
+    return [...this.sorted];
   }
 
   active(now = this.now()): Silence[] {
-    return this.all().filter((silence) => isActive(silence, now));
+    return this.sorted.filter((silence) => isActive(silence, now));
   }
 
   /** The active silence covering an alert about `node` blamed on `modality`, if any. */
@@ -78,7 +80,7 @@ export class SilenceBook {
 
   async put(silence: Silence): Promise<void> {
     await this.options.table.put([{ key: silence.id, value: encodeSilence(silence) }]);
-    this.silences.set(silence.id, silence);
+    this.setAll(new Map(this.silences).set(silence.id, silence));
   }
 
   async close(): Promise<void> {
@@ -86,6 +88,11 @@ export class SilenceBook {
     this.timer = undefined;
     await this.refreshing?.catch(() => undefined);
     await this.options.table.close();
+  }
+
+  private setAll(silences: Map<string, Silence>): void {
+    this.silences = silences;
+    this.sorted = [...silences.values()].sort((a, b) => a.startsAt - b.startsAt || a.id.localeCompare(b.id));
   }
 
   private async readTable(): Promise<void> {
@@ -113,7 +120,7 @@ export class SilenceBook {
         this.skipped.add(key);
       }
     }
-    this.silences = next;
+    this.setAll(next);
     const fingerprint = JSON.stringify(this.all());
     if (fingerprint === this.fingerprint) return;
     this.fingerprint = fingerprint;
