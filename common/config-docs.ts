@@ -60,6 +60,10 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'dashboard.port': 'Port of the built-in dashboard (0 = any free port).',
   'dashboard.publicUrl': 'Base URL alert links point to.',
   webhooks: 'Webhook receivers of alerts: [{"url": "...", "secret": "..."}]; a secret signs the body with HMAC-SHA256.',
+  'silences.topic':
+    'Compacted Kafka topic of the maintenance silences (`wsn-watch silence add|list|expire`); every detector replica follows it.',
+  'silences.refreshMs':
+    'How often a detector re-reads the silences topic, so an added or expired silence takes effect within this.',
   'ops.host':
     'Address the ingest and detector /metrics, /healthz and /readyz servers bind; loopback by default, 0.0.0.0 lets a Prometheus in another container scrape them.',
   'validation.maxFutureTicks':

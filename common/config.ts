@@ -140,6 +140,13 @@ export const ConfigSchema = z.object({
     })
     .default({ host: '127.0.0.1', port: 8080, publicUrl: 'http://127.0.0.1:8080' }),
   webhooks: z.array(z.object({ url: z.string().url(), secret: z.string().optional() })).default([]),
+  /** Maintenance silences (common/silences.ts): where they are kept and how fast detectors follow them. */
+  silences: z
+    .object({
+      topic: z.string().min(1).default('wsn.silences'),
+      refreshMs: z.coerce.number().int().min(100).default(2_000),
+    })
+    .default({ topic: 'wsn.silences', refreshMs: 2_000 }),
   // --- Reliability and security (issue 13): validation limits, credentials, bind addresses. ---
   validation: z
     .object({
@@ -205,6 +212,8 @@ export const ENV_VARS: Record<string, string> = {
   WSN_DETECTOR_MODALITIES: 'detector.modalities',
   WSN_DETECTOR_WINDOW: 'detector.window',
   WSN_ALERT_RESEND_MS: 'detector.alertResendMs',
+  WSN_SILENCES_TOPIC: 'silences.topic',
+  WSN_SILENCES_REFRESH_MS: 'silences.refreshMs',
   WSN_DASHBOARD_HOST: 'dashboard.host',
   WSN_DASHBOARD_PORT: 'dashboard.port',
   WSN_PUBLIC_URL: 'dashboard.publicUrl',

@@ -62,6 +62,8 @@ export interface NodeScore {
    */
   reconstruction?: Record<Modality, number>;
   isAnomaly: boolean;
+  /** A maintenance silence covered the node when it was scored: its alerts were suppressed (common/silences.ts). */
+  silenced?: boolean;
 }
 
 /** The detector's verdict on one cluster at one tick. */
@@ -97,6 +99,8 @@ export interface Alert {
   endsAt?: number;
   /** Link to the node's dashboard. */
   dashboardUrl: string;
+  /** Why a resolved alert resolved when the data did not clear it: `silenced` (a maintenance silence began). */
+  reason?: 'silenced';
 }
 
 /** Kafka topic names, fixed by the design. */

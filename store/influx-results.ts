@@ -8,6 +8,8 @@ import { escape, type InfluxDB } from 'influx';
 import type { Alert, AlertKind, ClusterScore, NodeId, NodeScore } from '../common/types.ts';
 import type { Logger } from '../common/log.ts';
 import { NODE_POSITION_MEASUREMENT } from './node-positions.ts';
+import { SILENCE_MEASUREMENT, silenceFromRow } from './silences.ts';
+import { isActive, type Silence } from '../common/silences.ts';
 import { influxClient, type InfluxAuth } from './influx-connection.ts';
 import type { DashboardResults, NodeSample, ResultChangeNotice, TopologySource, TopologyView } from './results.ts';
 
@@ -53,6 +55,7 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
   private timer: NodeJS.Timeout | undefined;
   private lastTicks = new Map<string, number>();
   private lastAlerts = '';
+  private lastSilences = new Map<string, string>();
   private lastAlertNetworks = new Set<string>();
 
   constructor(private readonly options: InfluxResultsOptions) {
@@ -188,6 +191,21 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
     return alerts.sort((a, b) => b.startsAt - a.startsAt || a.id.localeCompare(b.id));
   }
 
+  /** The silences in force now, from the `silence` points `wsn-watch silence` writes (store/silences.ts). */
+  async silences(network: string, now = Date.now()): Promise<Silence[]> {
+    const series = await this.query(
+      `SELECT * FROM "${SILENCE_MEASUREMENT}" WHERE "network" = ${escape.stringLit(network)} AND "ends_at" > ${now}`,
+    );
+    const silences: Silence[] = [];
+    for (const s of series)
+      for (const row of rowsOf(s)) {
+        const tags = Object.fromEntries(['id', 'network', 'node', 'modality'].map((k) => [k, String(row[k] ?? '')]));
+        const silence = silenceFromRow(tags, row);
+        if (isActive(silence, now)) silences.push(silence);
+      }
+    return silences.sort((a, b) => a.endsAt - b.endsAt || a.id.localeCompare(b.id));
+  }
+
   subscribe(listener: (change: ResultChangeNotice) => void): () => void {
     this.listeners.add(listener);
     if (!this.timer) {
@@ -215,6 +233,7 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
           this.emit({ kind: 'scores', network });
         }
       }
+      await this.pollSilences();
       const alerts = await this.alerts();
       const fingerprint = JSON.stringify(alerts.map((a) => [a.id, a.status, a.probability]));
       if (fingerprint !== this.lastAlerts) {
@@ -227,6 +246,17 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
     } catch (error) {
       // A database or Alertmanager outage must not stop the dashboard; the next poll retries.
       this.options.logger?.warn({ err: (error as Error).message }, 'dashboard poll failed');
+    }
+  }
+
+  /** Emits a change for every network whose silences in force changed (added, expired, run out). */
+  private async pollSilences(): Promise<void> {
+    for (const network of await this.networks()) {
+      const fingerprint = (await this.silences(network)).map((s) => `${s.id}@${s.endsAt}`).join(',');
+      if ((this.lastSilences.get(network) ?? '') !== fingerprint) {
+        this.lastSilences.set(network, fingerprint);
+        this.emit({ kind: 'silences', network });
+      }
     }
   }
 

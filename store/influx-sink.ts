@@ -50,7 +50,7 @@ export function readingPoints(frame: Frame): IPoint[] {
   return points;
 }
 
-/** `anomaly` per node (probability, score, err_<modality>, rec_<modality>, is_anomaly) and `system` per cluster. */
+/** `anomaly` per node (probability, score, err_<modality>, rec_<modality>, is_anomaly, silenced) and `system` per cluster. */
 export function scorePoints(score: ClusterScore): IPoint[] {
   const points: IPoint[] = score.nodes.map((node) => {
     const fields: Record<string, number | boolean> = {
@@ -58,6 +58,8 @@ export function scorePoints(score: ClusterScore): IPoint[] {
       score: node.score,
       is_anomaly: node.isAnomaly,
     };
+    // Only where the detector follows silences: true while a maintenance silence covered the node.
+    if (node.silenced !== undefined) fields.silenced = node.silenced;
     for (const [modality, error] of Object.entries(node.reconstructionError))
       if (Number.isFinite(error)) fields[errorField(modality)] = error;
     for (const [modality, value] of Object.entries(node.reconstruction ?? {}))

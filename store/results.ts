@@ -5,6 +5,7 @@
  * as it is; positions come from the topology. The dashboard never computes a
  * score itself.
  */
+import type { Silence } from '../common/silences.ts';
 import type { Alert, ClusterScore, Modality, NodeId } from '../common/types.ts';
 
 /** A node drawn on the map: where it is and which cluster it belongs to. */
@@ -39,6 +40,8 @@ export interface DashboardResults {
   nodeHistory(network: string, node: NodeId, limit: number): Promise<NodeSample[]>;
   /** Firing alerts and recently resolved ones, of one network or all. */
   alerts(network?: string): Promise<Alert[]>;
+  /** Maintenance silences in force in the network (`wsn-watch silence add`); absent where the store has none. */
+  silences?(network: string): Promise<Silence[]>;
   /** Calls `listener` after every change; returns the unsubscribe function. */
   subscribe(listener: (change: ResultChangeNotice) => void): () => void;
 }

@@ -176,8 +176,12 @@ class DashboardApp {
       sendJson(res, 200, { alerts: await store.alerts(url.searchParams.get('network') ?? undefined) });
     } else if (resource === 'networks' && parts.length === 4 && sub === 'overview') {
       const topology = await this.topologyOf(network);
-      const [clusters, alerts] = await Promise.all([store.latestScores(network), store.alerts(network)]);
-      sendJson(res, 200, { network, threshold, topology, clusters, alerts });
+      const [clusters, alerts, silences] = await Promise.all([
+        store.latestScores(network),
+        store.alerts(network),
+        store.silences?.(network) ?? [],
+      ]);
+      sendJson(res, 200, { network, threshold, topology, clusters, alerts, silences });
     } else if (resource === 'networks' && parts.length === 6 && sub === 'nodes' && leaf === 'history') {
       const topology = await this.topologyOf(network);
       const placement = topology.nodes.find((n) => n.node === node);

@@ -53,6 +53,8 @@ export function toPostableAlert(alert: Alert, nowMs: number, firingTtlMs: number
       summary: summarize(alert),
       probability: alert.probability.toFixed(4),
       dashboard: alert.dashboardUrl,
+      // Resolved because a maintenance silence began, not because the data cleared.
+      ...(alert.reason ? { resolved_by: alert.reason } : {}),
     },
     startsAt: new Date(alert.startsAt).toISOString(),
     endsAt: new Date(endsAt).toISOString(),

@@ -4,6 +4,7 @@ import type { Frame } from '../../common/types.ts';
 import { FIRST_ARRIVAL_HEADER } from '../../ingest/pipeline.ts';
 import type { ResultSink } from '../../store/sink.ts';
 import type { AlertRouter } from '../alerts/router.ts';
+import type { GateOutcome, SilenceGate } from '../silences/gate.ts';
 import type { ClusterCheckpointStore } from '../state/store.ts';
 import { decodeFrame } from './frames.ts';
 import type { DetectorMetrics } from './metrics.ts';
@@ -18,6 +19,8 @@ export interface BatchContext {
   /** The configured sink fanned out with the `wsn.anomalies` publisher. */
   sink: ResultSink;
   router: AlertRouter;
+  /** Maintenance silences between the alert tracker and the routes; absent = no silences. */
+  silences?: SilenceGate;
   checkpoints: ClusterCheckpointStore;
   metrics: DetectorMetrics;
   logger: Logger;
@@ -34,6 +37,7 @@ export async function processBatch(context: BatchContext, batch: IncomingBatch):
   await context.ownership.restoreIfReassigned();
   const { frames, arrivals } = decodeBatch(context, batch);
   const result = await context.processor.process(frames);
+  const gated = gateBySilences(context, result);
   const scoredAt = Date.now();
   try {
     await deliver(context, result, arrivals, started, scoredAt);
@@ -41,7 +45,34 @@ export async function processBatch(context: BatchContext, batch: IncomingBatch):
     result.rollback();
     throw error;
   }
+  if (gated) recordSuppressed(context, gated);
   recordBatch(context, batch, result, started);
+}
+
+/**
+ * Silences at the alert-tracker boundary: marks the scores of silenced nodes
+ * and replaces the batch's alert transitions by what the receivers should hear
+ * (detector/silences/gate.ts). Scores and points are kept whatever the silences.
+ */
+function gateBySilences({ silences, processor }: BatchContext, result: ProcessResult): GateOutcome | undefined {
+  if (!silences) return undefined;
+  const now = Date.now();
+  const newestTick = result.frames.reduce((max, frame) => Math.max(max, frame.tick), Number.NEGATIVE_INFINITY);
+  silences.markScores(result.scores, now);
+  const outcome = silences.apply(result.alerts, processor.firingAlerts(), now, newestTick);
+  result.alerts = outcome.alerts;
+  return outcome;
+}
+
+function recordSuppressed({ metrics, logger }: BatchContext, gated: GateOutcome): void {
+  gated.commit();
+  for (const alert of gated.suppressed) {
+    metrics.suppressed.inc({ kind: alert.kind, status: alert.status });
+    logger.info(
+      { alert: alert.id, kind: alert.kind, status: alert.status, modality: alert.modality },
+      `alert ${alert.status} suppressed by a silence`,
+    );
+  }
 }
 
 /** The valid frames of a batch, and when each cluster's tick first arrived (for the arrival → score latency). */
@@ -131,6 +162,7 @@ function recordBatch(
         status: alert.status,
         modality: alert.modality,
         probability: alert.probability,
+        ...(alert.reason ? { reason: alert.reason } : {}),
       },
       `alert ${alert.status}`,
     );

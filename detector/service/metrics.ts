@@ -36,6 +36,17 @@ export class DetectorMetrics {
     labelNames: ['kind', 'status'] as const,
     registers: [this.registry],
   });
+  readonly suppressed = new Counter({
+    name: 'wsn_detector_alerts_suppressed_total',
+    help: 'Alert transitions held back because a maintenance silence covered the node',
+    labelNames: ['kind', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly silencesActive = new Gauge({
+    name: 'wsn_detector_silences_active',
+    help: 'Maintenance silences in force, as this replica sees the silences topic',
+    registers: [this.registry],
+  });
   readonly deliveries = new Counter({
     name: 'wsn_detector_alert_deliveries_total',
     help: 'Alert deliveries per route and outcome',

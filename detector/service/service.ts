@@ -5,7 +5,7 @@ import { UserError } from '../../common/errors.ts';
 import { readinessLogger, startOpsServer, type OpsServer } from '../../common/http.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import type { Subscription, Transport, TransportProducer } from '../../common/transport.ts';
-import { TOPICS } from '../../common/types.ts';
+import { TOPICS, type Alert } from '../../common/types.ts';
 import { AlertmanagerRoute } from '../alerts/alertmanager.ts';
 import type { AlertRoute } from '../alerts/route.ts';
 import { AlertRouter } from '../alerts/router.ts';
@@ -16,6 +16,7 @@ import { AnomalyPublisher } from '../../store/anomalies.ts';
 import { FanOutSink } from '../../store/fan-out.ts';
 import type { ResultSink } from '../../store/sink.ts';
 import type { ClusterCheckpointStore } from '../state/store.ts';
+import { followSilences, type FollowedSilences } from '../silences/follow.ts';
 import { processBatch, type BatchContext } from './batch.ts';
 import { DetectorMetrics } from './metrics.ts';
 import { ClusterOwnership } from './ownership.ts';
@@ -56,6 +57,8 @@ export interface DetectorServiceOptions {
   /** Names this process in logs and the `pipeline` measurement. */
   replicaId?: string;
   logger?: Logger;
+  /** Follow the maintenance silences (config.silences.topic) and gate alerts by them (default true). */
+  silences?: boolean;
   /** Another condition of /readyz: a reason while it is not met (e.g. the topology follower cannot follow), null when it is. */
   notReadyReason?: () => string | null;
 }
@@ -102,6 +105,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     { topic: topics.alerts, partitions: SIDE_TOPIC_PARTITIONS },
   ]);
   const alerting = await startAlerting(options, topics, metrics, logger);
+  const silences = await startSilences(options, metrics, logger);
   const ownership = new ClusterOwnership({ processor, checkpoints: options.checkpoints, metrics, logger, replicaId });
   const context: BatchContext = {
     replicaId,
@@ -110,6 +114,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     ownership,
     sink: alerting.sink,
     router: alerting.router,
+    silences: silences?.gate,
     checkpoints: options.checkpoints,
     metrics,
     logger,
@@ -120,6 +125,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     processor,
     logger,
     alerting,
+    silences,
     checkpoints: options.checkpoints,
     onFatal: options.onFatal,
     dependenciesReady: readinessLogger(options.notReadyReason, logger),
@@ -133,7 +139,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     onBatch: (batch) => service.enqueue(() => processBatch(context, batch)),
   });
   service.subscribed(subscription);
-  alerting.router.startResending(config.detector.alertResendMs, () => processor.firingAlerts());
+  alerting.router.startResending(config.detector.alertResendMs, () => resendable(processor, silences));
 
   const httpPort = options.httpPort === undefined ? config.detector.httpPort : options.httpPort;
   if (httpPort !== null)
@@ -158,6 +164,28 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     'detector started',
   );
   return service;
+}
+
+/** Follows the silences topic unless told not to; mirrors it to Alertmanager when alerts go there. */
+async function startSilences(
+  options: DetectorServiceOptions,
+  metrics: DetectorMetrics,
+  logger: Logger,
+): Promise<FollowedSilences | undefined> {
+  if (!(options.silences ?? true)) return undefined;
+  return followSilences({
+    transport: options.transport,
+    settings: options.config.silences,
+    alertmanagerUrl: (options.alertmanager ?? true) ? options.config.alertmanager.url : undefined,
+    logger,
+    onActive: (count) => metrics.silencesActive.set(count),
+  });
+}
+
+/** The firing alerts to re-send: alerts held back by a silence are not re-sent either. */
+function resendable(processor: FrameProcessor, silences: FollowedSilences | undefined): Alert[] {
+  const firing = processor.firingAlerts();
+  return silences ? silences.gate.visible(firing, Date.now()) : firing;
 }
 
 /** Where scores and alerts go: the sinks plus `wsn.anomalies`, and the alert routes. */
@@ -216,6 +244,7 @@ interface RunningDetectorParts {
   processor: FrameProcessor;
   logger: Logger;
   alerting: Alerting;
+  silences?: FollowedSilences;
   checkpoints: ClusterCheckpointStore;
   onFatal?(error: UserError): void;
   /** The caller's extra readiness condition (logs its changes). */
@@ -292,6 +321,7 @@ class RunningDetector implements DetectorService {
     await timed('close sinks', () => alerting.sink.close());
     await timed('close the producer', () => alerting.producer.close());
     await timed('close the checkpoint store', () => this.parts.checkpoints.close());
+    await timed('stop following the silences', async () => this.parts.silences?.close());
     await timed('close the ops server', async () => this.ops?.close());
     logger.info({ replica: this.replicaId }, 'detector stopped');
   }

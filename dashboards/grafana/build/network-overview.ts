@@ -341,5 +341,45 @@ export const networkOverview: Dashboard = dashboard({
         overrides: [],
       },
     }),
+    silencesTable(12, { x: 0, y: 36, w: 24, h: 7 }),
   ],
 });
+
+/** The maintenance silences (`wsn-watch silence add`) from their `silence` points, newest first, whatever the time range. */
+function silencesTable(id: number, box: { x: number; y: number; w: number; h: number }) {
+  return panel({
+    id,
+    type: 'table',
+    title: 'Maintenance silences',
+    description:
+      'Silences added with `wsn-watch silence add` (newest 50, whatever the time range): while one is active the node is still scored and stored (anomaly points carry silenced=true) but its alerts are suppressed. "ends" moves to the moment of expiry when one is expired early (expired = true).',
+    box,
+    targets: [
+      influx(
+        'A',
+        `SELECT "node", "modality", "ends_at", "author", "reason", "expired" FROM "silence" WHERE ${net} ORDER BY time DESC LIMIT 50`,
+        'table',
+      ),
+    ],
+    transformations: [
+      {
+        id: 'organize',
+        options: {
+          indexByName: { node: 0, modality: 1, ends_at: 2, author: 3, reason: 4, expired: 5 },
+          renameByName: { Time: 'starts', ends_at: 'ends' },
+        },
+      },
+    ],
+    options: { showHeader: true, cellHeight: TableCellHeight.Sm } satisfies Partial<TableOptions>,
+    fieldConfig: {
+      defaults: {},
+      overrides: [
+        { matcher: { id: 'byName', options: 'ends_at' }, properties: [{ id: 'unit', value: 'dateTimeAsIso' }] },
+        {
+          matcher: { id: 'byName', options: 'node' },
+          properties: [{ id: 'links', value: [{ title: 'Node drill-down', url: nodeDrillDownUrl }] }],
+        },
+      ],
+    },
+  });
+}

@@ -221,6 +221,37 @@ function renderTopNodes() {
   }
 }
 
+/** The silences in force (`wsn-watch silence add`): alerts of these nodes are suppressed, scores still shown. */
+function renderSilences() {
+  const silences = state.overview.silences ?? [];
+  const list = $('silences');
+  list.replaceChildren();
+  const count = $('silence-count');
+  count.textContent = String(silences.length);
+  count.className = silences.length ? 'count silenced' : 'count';
+  if (silences.length === 0) {
+    showEmpty(list, 'No silences. Every node alerts.');
+    return;
+  }
+  for (const silence of silences) {
+    const li = document.createElement('li');
+    li.className = 'silence';
+    li.dataset.node = silence.node;
+    li.dataset.silence = silence.id;
+    const title = document.createElement('span');
+    title.className = 'title';
+    title.textContent = `Node ${silence.node} · ${silence.modality ?? 'all alerts'}`;
+    const until = document.createElement('span');
+    until.className = 'until';
+    until.textContent = `until ${formatTime(silence.endsAt)} UTC`;
+    const detail = document.createElement('span');
+    detail.className = 'detail';
+    detail.textContent = `${silence.reason} · by ${silence.author} · ${silence.id}`;
+    li.append(title, until, detail);
+    list.append(li);
+  }
+}
+
 function renderOverview() {
   if (!state.overview) return;
   const tick = $('legend-threshold');
@@ -229,6 +260,7 @@ function renderOverview() {
   renderSummary();
   renderMap(/** @type {any} */ ($('map')), state.overview, state.node, (node) => navigate(node));
   renderAlerts();
+  renderSilences();
   renderClusters();
   renderTopNodes();
 }

@@ -106,7 +106,8 @@ function convexHull(points) {
  * @param {SVGSVGElement} root
  * @param {{ topology: { nodes: Array<{node: string, cluster: string, x: number, y: number}>, edges: Array<[string, string]> },
  *           clusters: Array<{cluster: string, probability: number, nodes: Array<{node: string, probability: number, isAnomaly: boolean}>}>,
- *           threshold: number }} overview
+ *           threshold: number,
+ *           silences?: Array<{id: string, node: string, reason: string}> }} overview
  * @param {string | null} selected
  * @param {(node: string) => void} onSelect
  */
@@ -177,6 +178,10 @@ export function renderMap(root, overview, selected, onSelect) {
     if (pa && pb) edges.append(svg('line', { class: 'edge', x1: pa[0], y1: pa[1], x2: pb[0], y2: pb[1] }));
   }
 
+  // Nodes under a maintenance silence: still coloured by their score, with a badge.
+  /** @type {Map<string, any>} */
+  const silenced = new Map();
+  for (const silence of overview.silences ?? []) if (!silenced.has(silence.node)) silenced.set(silence.node, silence);
   const dots = svg('g', { class: 'nodes' });
   for (const n of [...nodes].sort(
     (a, b) => (scoreOf.get(a.node)?.probability ?? 0) - (scoreOf.get(b.node)?.probability ?? 0),
@@ -185,7 +190,7 @@ export function renderMap(root, overview, selected, onSelect) {
     const score = scoreOf.get(n.node);
     const state = score ? nodeState(score, threshold) : 'unknown';
     const g = svg('g', {
-      class: `node state-${state}${n.node === selected ? ' selected' : ''}`,
+      class: `node state-${state}${n.node === selected ? ' selected' : ''}${silenced.has(n.node) ? ' silenced' : ''}`,
       transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`,
       'data-node': n.node,
       'data-cluster': n.cluster,
@@ -195,7 +200,9 @@ export function renderMap(root, overview, selected, onSelect) {
     });
     const title = svg('title');
     title.textContent =
-      `node ${n.node} · ${n.cluster}` + (score ? ` · p ${score.probability.toFixed(2)}` : ' · no score yet');
+      `node ${n.node} · ${n.cluster}` +
+      (score ? ` · p ${score.probability.toFixed(2)}` : ' · no score yet') +
+      (silenced.has(n.node) ? ` · silenced: ${silenced.get(n.node).reason}` : '');
     g.append(title);
     if (state === 'anomalous') g.append(svg('circle', { class: 'halo', r: NODE_RADIUS + 6 }));
     g.append(
@@ -209,6 +216,14 @@ export function renderMap(root, overview, selected, onSelect) {
     const label = svg('text');
     label.textContent = n.node;
     g.append(label);
+    if (silenced.has(n.node)) {
+      const badge = svg('g', { class: 'silence-badge', transform: `translate(${NODE_RADIUS} ${-NODE_RADIUS})` });
+      badge.append(svg('circle', { r: 6 }));
+      const mark = svg('text');
+      mark.textContent = 'M';
+      badge.append(mark);
+      g.append(badge);
+    }
     g.addEventListener('click', () => onSelect(n.node));
     g.addEventListener('keydown', (event) => {
       if (/** @type {KeyboardEvent} */ (event).key === 'Enter') onSelect(n.node);

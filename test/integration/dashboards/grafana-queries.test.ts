@@ -16,6 +16,7 @@ import type { Dashboard, Panel } from '@grafana/schema';
 import { InfluxSink } from '../../../store/influx-sink.ts';
 import { loadConfig } from '../../../common/config.ts';
 import { writeNodePositions } from '../../../store/node-positions.ts';
+import { silencePoint } from '../../../store/silences.ts';
 import { DASHBOARDS } from '../../../dashboards/grafana/build/index.ts';
 import { ANOMALOUS_NODE, LAB_TOPOLOGY, NETWORK, T0, TICK_MS, labBatch } from './lab-network.ts';
 
@@ -106,6 +107,19 @@ describe('Grafana queries against InfluxDB written by the detector sink', () => 
       await sink.write(batch);
     }
     expect(await writeNodePositions(sink, LAB_TOPOLOGY, T0)).toBe(LAB_TOPOLOGY.nodes.length);
+    // A maintenance silence as `wsn-watch silence add` writes it, for the silences table.
+    await sink.writePoints([
+      silencePoint({
+        id: 'sil-0000test',
+        network: NETWORK,
+        node: ANOMALOUS_NODE,
+        startsAt: T0,
+        endsAt: T0 + 2 * 3_600_000,
+        reason: 'battery swap',
+        author: 'ana',
+        createdAt: T0,
+      }),
+    ]);
     // Ingest statistics through the real writer, every 2 ticks of the same range (clock set to event time).
     const metrics = new IngestMetrics();
     let clock = T0;

@@ -1,0 +1,180 @@
+/**
+ * `wsn-watch silence add|list|expire`: maintenance silences on the compacted
+ * silences topic (config silences.topic), copied to InfluxDB for the
+ * dashboards. docs/operations.md walks through them.
+ */
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../../common/config.ts';
+import { UserError } from '../../common/errors.ts';
+import { createLogger, redactUrl } from '../../common/log.ts';
+import {
+  SILENCE_PARTITIONS,
+  decodeSilence,
+  encodeSilence,
+  formatDuration,
+  type Silence,
+} from '../../common/silences.ts';
+import type { KeyedTable } from '../../common/transport.ts';
+import { InfluxSink } from '../../store/influx-sink.ts';
+import { silencePoint } from '../../store/silences.ts';
+import { createTransport } from '../../transport/index.ts';
+import { buildSilence, expireSilence, formatSilences, silenceState, type SilenceAddInput } from './spec.ts';
+
+interface CommonFlags {
+  network?: string;
+  topic?: string;
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
+
+function configOf(command: Command, flags: CommonFlags): Config {
+  const globals = command.optsWithGlobals<{ config?: string }>();
+  return loadConfig({ file: globals.config, flags: { network: flags.network, 'silences.topic': flags.topic } });
+}
+
+/** Opens the silences table, runs `use`, and closes everything whatever happens. */
+async function withTable<T>(config: Config, use: (table: KeyedTable) => Promise<T>): Promise<T> {
+  const logger = createLogger('silence', process.env.WSN_LOG_LEVEL ?? 'error');
+  const transport = createTransport(config, { logger });
+  const table = transport.table({ topic: config.silences.topic, partitions: SILENCE_PARTITIONS });
+  try {
+    return await use(table);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(
+      'KAFKA_UNREACHABLE',
+      `cannot use the silences topic ${config.silences.topic} on Kafka at ${config.kafka.brokers.join(',')}: ${(error as Error).message}`,
+      'start it with `wsn-watch services up` or set kafka.brokers / WSN_KAFKA_BROKERS',
+    );
+  } finally {
+    await table.close().catch(() => undefined);
+    await transport.close().catch(() => undefined);
+  }
+}
+
+async function readSilences(table: KeyedTable): Promise<Map<string, Silence>> {
+  const out = new Map<string, Silence>();
+  for (const [key, value] of await table.readToEnd()) {
+    try {
+      out.set(key, decodeSilence(value));
+    } catch (error) {
+      process.stderr.write(`silence: skipping the unreadable record ${key}: ${(error as Error).message}\n`);
+    }
+  }
+  return out;
+}
+
+/** Writes the silence's point for the dashboards; a failure is reported, not fatal (the topic is the truth). */
+async function copyToInflux(config: Config, silence: Silence): Promise<void> {
+  const sink = new InfluxSink({
+    url: config.influx.url,
+    database: config.influx.database,
+    auth: config.influx,
+    retries: 1,
+  });
+  try {
+    await sink.writePoints([silencePoint(silence)]);
+  } catch (error) {
+    process.stderr.write(
+      `silence: warning: not copied to InfluxDB at ${redactUrl(config.influx.url)} (${(error as Error).message}); the dashboards will not show it, the detectors will still apply it\n`,
+    );
+  }
+}
+
+function describe(silence: Silence, now: number): string {
+  const what = silence.modality ? `${silence.modality} alerts of node ${silence.node}` : `node ${silence.node}`;
+  const when =
+    silenceState(silence, now) === 'pending'
+      ? `from ${new Date(silence.startsAt).toISOString()} until ${new Date(silence.endsAt).toISOString()}`
+      : `until ${new Date(silence.endsAt).toISOString()} (${formatDuration(silence.endsAt - now)})`;
+  return `${what} (network ${silence.network}) silenced ${when}: ${silence.reason} (by ${silence.author})`;
+}
+
+async function add(options: SilenceAddInput & CommonFlags, command: Command): Promise<void> {
+  const config = configOf(command, options);
+  const now = Date.now();
+  const silence = buildSilence({ ...options, network: config.network }, now, osUser());
+  await withTable(config, (table) => table.put([{ key: silence.id, value: encodeSilence(silence) }]));
+  await copyToInflux(config, silence);
+  process.stdout.write(`${silence.id}\t${describe(silence, now)}\n`);
+}
+
+async function list(options: CommonFlags & { all?: boolean; json?: boolean }, command: Command): Promise<void> {
+  const config = configOf(command, options);
+  const now = Date.now();
+  const silences = [...(await withTable(config, readSilences)).values()]
+    .filter((s) => s.network === config.network && (options.all || s.endsAt > now))
+    .sort((a, b) => a.startsAt - b.startsAt || a.id.localeCompare(b.id));
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(silences.map((s) => ({ ...s, state: silenceState(s, now) })))}\n`);
+    return;
+  }
+  if (silences.length === 0) {
+    process.stdout.write(`no ${options.all ? '' : 'active or pending '}silences in network ${config.network}\n`);
+    return;
+  }
+  process.stdout.write(`${formatSilences(silences, now)}\n`);
+}
+
+async function expire(id: string, options: CommonFlags, command: Command): Promise<void> {
+  const config = configOf(command, options);
+  const now = Date.now();
+  const expired = await withTable(config, async (table) => {
+    const silence = expireSilence(await readSilences(table), id, now);
+    await table.put([{ key: silence.id, value: encodeSilence(silence) }]);
+    return silence;
+  });
+  await copyToInflux(config, expired);
+  process.stdout.write(
+    `${expired.id}\texpired: ${expired.modality ? `${expired.modality} alerts of ` : ''}node ${expired.node} (network ${expired.network}) alerts again from now\n`,
+  );
+}
+
+const EXAMPLES = `
+Examples:
+  wsn-watch silence add --node 12 --for 2h --reason "battery swap"
+  wsn-watch silence add --node 7 --modality humidity --until 2026-03-01T18:00:00Z --reason "sensor recalibration" --by ana
+  wsn-watch silence list --all
+  wsn-watch silence expire sil-1a2b3c4d
+
+While a silence is active the detectors still score the node and store its points
+(marked silenced) but send no alert about it; an alert already firing is resolved
+(reason "silenced") and fires again at the end if the fault is still there.`;
+
+export function registerSilenceCommands(program: Command): void {
+  const silence = program
+    .command('silence')
+    .description('maintenance silences: suppress a node’s alerts for a while, keep scoring and storing it')
+    .addHelpText('after', EXAMPLES);
+  const common = (command: Command): Command =>
+    command
+      .option('--network <name>', 'sensor network (config network)')
+      .option('--topic <name>', 'silences topic (config silences.topic, default wsn.silences)');
+  common(
+    silence
+      .command('add')
+      .description('silence a node (or one modality of it) for a duration or until a time')
+      .option('--node <id>', 'node id (required)')
+      .option('--modality <name>', 'only alerts blamed on this modality (default: every alert of the node)')
+      .option('--for <duration>', 'how long, e.g. 30m, 2h, 1d, 1h30m')
+      .option('--until <iso>', 'when it ends, ISO date-time, e.g. 2026-03-01T18:00:00Z')
+      .option('--from <iso>', 'when it starts (default now)')
+      .option('--reason <text>', 'why, shown on the dashboards and in Alertmanager (required)')
+      .option('--by <name>', 'who (default the OS user)'),
+  ).action(add);
+  common(
+    silence
+      .command('list')
+      .description('active and pending silences of the network')
+      .option('--all', 'include expired ones')
+      .option('--json', 'JSON instead of a table'),
+  ).action(list);
+  common(silence.command('expire <id>').description('end a silence now')).action(expire);
+}
