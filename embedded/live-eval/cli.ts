@@ -63,6 +63,7 @@ export function registerLiveEvalCommand(program: Command): void {
       positive('--per-kind'),
       1,
     )
+    .option('--test-days <n>', 'synthetic network: test days after its warm-up day', positive('--test-days'), 4)
     .option('--out <file>', 'write the tables as markdown')
     .option('--work-dir <dir>', 'where the events files of the runs go (default: a folder in the temp directory)')
     .option('--title <text>', 'heading line of the markdown (e.g. which model)')

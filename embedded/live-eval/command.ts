@@ -27,6 +27,8 @@ export interface LiveEvalFlags {
   title?: string;
   /** Also write each run's per-node-tick scores to the work folder. */
   scores?: boolean;
+  /** Test days of the synthetic network after its warm-up day (default 4). */
+  testDays?: number;
 }
 
 interface LiveEvalContext {
@@ -73,7 +75,7 @@ async function loadDataset(
   return syntheticDataset({
     network: config.network,
     workDir,
-    testDays: 4,
+    testDays: options.testDays ?? 4,
     start: SIMULATION_START,
     source,
   });

@@ -19,7 +19,7 @@ afterAll(async () => {
 describe('wsn-watch eval live', () => {
   it(
     'injects every taxonomy kind into the synthetic network, runs backtest and writes the events files and the tables',
-    { timeout: 240_000 },
+    { timeout: 480_000 },
     async () => {
       const root = new Command('wsn-watch').exitOverride();
       registerLiveEvalCommand(root);
@@ -39,6 +39,8 @@ describe('wsn-watch eval live', () => {
           '4',
           '--runs-per-seed',
           '1',
+          '--test-days',
+          '2',
           '--work-dir',
           dir,
           '--out',
