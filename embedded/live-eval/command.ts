@@ -27,6 +27,8 @@ export interface LiveEvalFlags {
   title?: string;
   /** Also write each run's per-node-tick scores to the work folder. */
   scores?: boolean;
+  /** Print the model's alert transitions of the clean run. */
+  logAlerts?: boolean;
   /** Test days of the synthetic network after its warm-up day (default 4). */
   testDays?: number;
 }
@@ -109,6 +111,7 @@ async function evaluateDataset(
       perKind: options.perKind,
       workDir,
       writeScores: options.scores === true,
+      logCleanAlerts: options.logAlerts === true,
       logger,
       progress: note,
     });

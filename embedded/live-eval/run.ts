@@ -16,6 +16,7 @@ import { formatEventsCsv, type EventOutcome, type FaultEvent } from '../backtest
 import { networkFromTopology } from '../backtest/network.ts';
 import { runBacktest, type BacktestResult, type ScorerResult } from '../backtest/run.ts';
 import { policyWith } from '../backtest/model.ts';
+import { formatAlert } from '../console.ts';
 import type { LiveDataset } from './datasets.ts';
 
 export interface LiveEvalOptions {
@@ -32,6 +33,8 @@ export interface LiveEvalOptions {
   workDir: string;
   /** Also write each run's per-node-tick scores there (`<dataset>-<run>-scores.csv`). */
   writeScores?: boolean;
+  /** Report the model's alert transitions of the clean run through `progress`. */
+  logCleanAlerts?: boolean;
   logger: Logger;
   progress: (message: string) => void;
 }
@@ -138,6 +141,10 @@ function backtester(options: LiveEvalOptions): Backtester {
     runBacktest({
       alertsOut: file(label, 'alerts'),
       scoresOut: options.writeScores ? file(label, 'scores') : undefined,
+      onAlert:
+        options.logCleanAlerts && label === 'clean'
+          ? (tick, alert) => progress(`${dataset.name} clean: [${new Date(tick).toISOString()}] ${formatAlert(alert)}`)
+          : undefined,
       config,
       readings,
       directory: network.directory,
