@@ -11,7 +11,13 @@ import {
   clusterIndices,
   halveSeries,
 } from '../../../../model/eval/glsl-plus.ts';
-import { AUTHORS_GLSL_PLUS, comparisonTable } from '../../../../model/eval/glsl-plus-command.ts';
+import {
+  AUTHORS_GLSL_PLUS,
+  GLSL_PLUS_RESULTS,
+  comparisonTable,
+  runGlslPlusEvalCommand,
+} from '../../../../model/eval/glsl-plus-command.ts';
+import { RESULTS_END, RESULTS_START, runIbrlEvalCommand, spliceResults } from '../../../../model/eval/ibrl-command.ts';
 import { planPaperInjections } from '../../../../model/eval/paper-injections.ts';
 import { protocolLayout } from '../../../../model/eval/protocol.ts';
 import { runEvaluation } from '../../../../model/eval/run.ts';
@@ -144,5 +150,42 @@ describe('the GLSL+ evaluation', () => {
     expect(table[2]).toContain(AUTHORS_GLSL_PLUS.f1.toFixed(3));
     expect(table).toHaveLength(5);
     expect(table[3]).toMatch(/^\| rolling-zscore \| \d\.\d{3} \| \d\.\d{3} ± 0\.000 \|/);
+  });
+});
+
+describe('eval ibrl --protocol glsl-plus wiring', () => {
+  const flags = {
+    data: 'nowhere',
+    seeds: 1,
+    firstSeed: 1,
+    epochs: 1,
+    batchSize: 32,
+    patience: 6,
+    clusters: 0,
+    model: false,
+    injectionRanges: 'authors',
+    neighbours: 4,
+  };
+
+  it('rejects an unknown protocol and --clusters with glsl-plus before loading anything', async () => {
+    await expect(runIbrlEvalCommand({ ...flags, protocol: 'glsl++' })).rejects.toMatchObject({ code: 'BAD_FLAG' });
+    await expect(runGlslPlusEvalCommand({ ...flags, clusters: 3 })).rejects.toThrow(/--clusters 3 does not apply/);
+  });
+
+  it('writes its results between its own markers and leaves the paper results alone', () => {
+    const doc = [
+      'intro',
+      RESULTS_START,
+      'paper results',
+      RESULTS_END,
+      GLSL_PLUS_RESULTS.start,
+      'old',
+      GLSL_PLUS_RESULTS.end,
+      'tail',
+    ].join('\n');
+    const out = spliceResults(doc, 'new glsl+ results', GLSL_PLUS_RESULTS);
+    expect(out).toContain('paper results');
+    expect(out).not.toContain('old');
+    expect(out).toContain(`${GLSL_PLUS_RESULTS.start}\nnew glsl+ results\n${GLSL_PLUS_RESULTS.end}\ntail`);
   });
 });
