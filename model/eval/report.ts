@@ -111,6 +111,17 @@ export function renderReport(result: EvaluationResult, context: ReportContext): 
         .map(([k, n]) => `${k} ${n}`)
         .join(', ')}`,
     );
+  lines.push(
+    '',
+    'Flagged clean check points by the node ranked first in them (models at their reported threshold):',
+    '',
+  );
+  for (const r of result.runs.filter((run) => run.models > 0 && run.flaggedCleanTopNodes)) {
+    const byNode = Object.entries(r.flaggedCleanTopNodes ?? {}).sort((a, b) => b[1] - a[1]);
+    lines.push(
+      `- seed ${r.seed}, ${r.scorer}: ${byNode.length ? byNode.map(([node, n]) => `${node} ${n}`).join(', ') : 'none'}`,
+    );
+  }
   if (context.notes?.length) lines.push('', ...context.notes.map((n) => `- ${n}`));
   lines.push('');
   return lines.join('\n');

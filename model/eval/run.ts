@@ -12,7 +12,7 @@ import type { SeriesScorer } from '../scoring.ts';
 import { calibrateOnTraining, thresholdOnTraining, withThreshold } from './calibrate.ts';
 import type { CalibratedBaseline } from '../baselines/node-scores.ts';
 import { ClusteredScorer, selectNodes } from './clustered.ts';
-import { type FalseAlarms, falseAlarms } from './false-alarms.ts';
+import { type FalseAlarms, falseAlarms, flaggedCleanByNode } from './false-alarms.ts';
 import { type EvalGraph, type Positions, kmeansClusters, knnGraph, nearestNodeIndex } from './graph.ts';
 import {
   AUTHORS_IBRL_RANGES,
@@ -27,6 +27,7 @@ import {
   PAPER_PROTOCOL,
   type ProtocolOptions,
   bestF1Threshold,
+  cleanWindowEnd,
   countOutcomes,
   protocolLayout,
   runProtocol,
@@ -87,6 +88,8 @@ export interface ScorerRun {
    * separate better than the threshold does.
    */
   bestTestThreshold: { threshold: number; f1: number };
+  /** Flagged clean check points by the node ranked first in them (node id → count). */
+  flaggedCleanTopNodes?: Record<string, number>;
 }
 
 export interface EvaluationResult {
@@ -322,6 +325,12 @@ async function scoreOneScorer(
       trainSeconds,
       models,
       bestTestThreshold: { threshold: oracle.threshold, f1: oracle.counts.f1 },
+      flaggedCleanTopNodes: flaggedCleanByNode(
+        cleanStream,
+        raw.nodes,
+        layout.checkPoints.map((t) => cleanWindowEnd(t, protocol.window)),
+        judged.threshold,
+      ),
     };
   });
 }

@@ -18,6 +18,7 @@ import {
   runGlslPlusEvalCommand,
 } from '../../../../model/eval/glsl-plus-command.ts';
 import { RESULTS_END, RESULTS_START, runIbrlEvalCommand, spliceResults } from '../../../../model/eval/ibrl-command.ts';
+import { flaggedCleanByNode } from '../../../../model/eval/false-alarms.ts';
 import { planPaperInjections } from '../../../../model/eval/paper-injections.ts';
 import { protocolLayout } from '../../../../model/eval/protocol.ts';
 import { runEvaluation } from '../../../../model/eval/run.ts';
@@ -187,5 +188,20 @@ describe('eval ibrl --protocol glsl-plus wiring', () => {
     expect(out).toContain('paper results');
     expect(out).not.toContain('old');
     expect(out).toContain(`${GLSL_PLUS_RESULTS.start}\nnew glsl+ results\n${GLSL_PLUS_RESULTS.end}\ntail`);
+  });
+});
+
+describe('flaggedCleanByNode', () => {
+  it('counts, over the flagged clean windows only, the node ranked first', () => {
+    // Rows are window ends 10…13; nodes a, b.
+    const scores = {
+      from: 10,
+      to: 14,
+      cluster: Float32Array.from([0.9, 0.2, 0.8, 0.7]),
+      node: Float32Array.from([0.9, 0.1, 0.2, 0.1, 0.3, 0.8, 0.1, 0.7]),
+      reconstruction: new Float32Array(0),
+    };
+    expect(flaggedCleanByNode(scores, ['a', 'b'], [10, 11, 12, 13, 20], 0.5)).toEqual({ a: 1, b: 2 });
+    expect(flaggedCleanByNode(scores, ['a', 'b'], [10, 12], 0.95)).toEqual({});
   });
 });
