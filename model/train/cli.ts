@@ -152,7 +152,13 @@ function addTrainingOptions(command: Command): Command {
       'cap on training windows per epoch (default: all)',
       integer('--windows-per-epoch', 1),
     )
-    .option('--max-minutes <x>', 'wall-clock budget; stops early keeping the best weights', positive('--max-minutes'));
+    .option('--max-minutes <x>', 'wall-clock budget; stops early keeping the best weights', positive('--max-minutes'))
+    .option(
+      '--false-alerts <n>',
+      'false alerts a healthy node may raise per day at the live tick: the stored threshold is at least the one the clean validation gives for it',
+      positive('--false-alerts'),
+      0.05,
+    );
 }
 
 /** IBRL alignment, the graph and the TensorFlow.js backend. */

@@ -50,6 +50,7 @@ export interface TrainCliOptions {
   backend: BackendPreference;
   samples?: number;
   lastEpoch?: number;
+  falseAlerts: number;
 }
 
 interface TrainingData {
@@ -181,6 +182,9 @@ export async function runTrain(options: TrainCliOptions): Promise<void> {
       stats,
       backend: options.backend,
       dataSource: data.source,
+      falseAlertsPerNodeDay: options.falseAlerts,
+      // The budget is per day of the live detector's ticks.
+      tickMs: options.tickMs ?? loadConfig().ingest.tickMs,
     },
     createProgressReporter(),
   );
@@ -191,7 +195,7 @@ export async function runTrain(options: TrainCliOptions): Promise<void> {
     [
       `saved ${path.join(options.out, 'model.json')} and weights.bin`,
       `backend ${training?.backend}, ${training?.epochsRun} epochs (best ${training?.bestEpoch}, stopped: ${training?.stoppedBecause}) in ${formatDuration((Date.now() - started) / 1000)}, ${training?.windowsPerSecond.toFixed(1)} training windows/s`,
-      `threshold ${detector.threshold.toFixed(4)}; validation (${quality?.injected} injected, ${quality?.clean} clean windows): precision ${quality?.precision.toFixed(3)} recall ${quality?.recall.toFixed(3)} F1 ${quality?.f1.toFixed(3)}`,
+      `threshold ${detector.threshold.toFixed(4)}: the higher of ${quality?.threshold.toFixed(4)} (best F1 on validation: ${quality?.injected} injected, ${quality?.clean} clean windows; precision ${quality?.precision.toFixed(3)} recall ${quality?.recall.toFixed(3)} F1 ${quality?.f1.toFixed(3)}) and ${quality?.falseAlerts?.threshold.toFixed(4)} (at most ${options.falseAlerts} false alerts per node-day: ${quality?.falseAlerts?.excursions} clean excursions above ${quality?.falseAlerts?.level.toFixed(3)})`,
       '',
     ].join('\n'),
   );
