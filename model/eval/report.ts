@@ -111,12 +111,14 @@ export function renderReport(result: EvaluationResult, context: ReportContext): 
         .map(([k, n]) => `${k} ${n}`)
         .join(', ')}`,
     );
-  lines.push(
-    '',
-    'Flagged clean check points by the node ranked first in them (models at their reported threshold):',
-    '',
-  );
-  for (const r of result.runs.filter((run) => run.models > 0 && run.flaggedCleanTopNodes)) {
+  const modelRuns = result.runs.filter((run) => run.models > 0 && run.flaggedCleanTopNodes);
+  if (modelRuns.length > 0)
+    lines.push(
+      '',
+      'Flagged clean check points by the node ranked first in them (each model row at its own threshold):',
+      '',
+    );
+  for (const r of modelRuns) {
     const byNode = Object.entries(r.flaggedCleanTopNodes ?? {}).sort((a, b) => b[1] - a[1]);
     lines.push(
       `- seed ${r.seed}, ${r.scorer}: ${byNode.length ? byNode.map(([node, n]) => `${node} ${n}`).join(', ') : 'none'}`,
