@@ -70,7 +70,12 @@ export function resolveModelConfig(partial: Partial<ModelConfig> & { modalities:
       throw new RangeError(`ModelConfig.${key} must be a positive integer, got ${value}`);
   }
   for (const [key, value] of Object.entries(config.context)) {
-    if (!(Number.isInteger(value) && value >= 1) && !(key === 'clip' && value > 0))
+    // 0 PAA segments is a model without the PAA part of the context path.
+    if (
+      !(Number.isInteger(value) && value >= 1) &&
+      !(key === 'clip' && value > 0) &&
+      !(key === 'segments' && value === 0)
+    )
       throw new RangeError(`ModelConfig.context.${key} must be a positive integer, got ${value}`);
   }
   if (config.window < 2) throw new RangeError(`ModelConfig.window must be at least 2, got ${config.window}`);

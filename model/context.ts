@@ -224,7 +224,7 @@ export function stepContext(
   if (out.length !== n * m * f)
     throw new RangeError(`stepContext: output needs ${n * m * f} values, got ${out.length}`);
   const v = state.values;
-  const slot = state.ticks % ring;
+  const slot = ring > 0 ? state.ticks % ring : 0;
   // Pass 1: each node's own value, first difference and rolling std.
   const { x, d, std, repeats } = advanceOwnSeries(v, values, n * m, row, config);
   // Pass 2: against the neighbours' medians.
@@ -266,7 +266,7 @@ export function stepContext(
       const level = update(base + LEVEL_BASE, r, count);
       const variance = update(base + VAR_BASE, q, count);
       const correlation = update(base + CORR_BASE, corr, count);
-      pushSegments(v, base + SCALARS, slot, level, config);
+      if (config.segments > 0) pushSegments(v, base + SCALARS, slot, level, config);
       for (let s = 0; s < config.segments; s++) out[o + s] = v[base + SCALARS + s] / config.segmentTicks;
       out[o + config.segments] = level;
       out[o + config.segments + 1] = r;

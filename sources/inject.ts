@@ -66,6 +66,12 @@ export interface Injection {
    * a mirror of 20 °C is −20 °C).
    */
   pivot?: 'mean' | 'zero';
+  /**
+   * How a mirror turns the value over. 'sign' (default): around the pivot
+   * (2 × pivot − x). 'reciprocal': x⁻¹ of the value itself, the "mirror" of the
+   * authors' GLSL+ code (an exact zero is nudged to 1e-5 first, as theirs is).
+   */
+  mirror?: 'sign' | 'reciprocal';
 }
 
 /** The paper's ramp divisor: ramps move by range / 40 per sample. */
@@ -139,6 +145,11 @@ function addBatteryDecline(
   }
 }
 
+/** The GLSL+ mirror of one value: 1 / x, with an exact zero nudged to 1e-5 first. */
+export function reciprocal(value: number): number {
+  return 1 / (value === 0 ? 1e-5 : value);
+}
+
 /** A copy of `series` with one anomaly injected. */
 export function injectAnomaly(series: Series, injection: Injection, stats: ModalityStats): Series {
   checkInjection(series, injection);
@@ -161,7 +172,8 @@ export function injectAnomaly(series: Series, injection: Injection, stats: Modal
       break;
     }
     case 'mirror':
-      for (let t = start; t < end; t++) d[at(t)] = 2 * pivot - d[at(t)];
+      if (injection.mirror === 'reciprocal') for (let t = start; t < end; t++) d[at(t)] = reciprocal(d[at(t)]);
+      else for (let t = start; t < end; t++) d[at(t)] = 2 * pivot - d[at(t)];
       break;
     case 'surge': {
       const offset = injection.magnitude ?? range;

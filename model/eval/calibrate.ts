@@ -8,7 +8,7 @@ import type { CalibratedBaseline } from '../baselines/node-scores.ts';
 import type { ModalityStats } from '../../sources/normalize.ts';
 import type { Series } from '../../sources/series.ts';
 import type { SeriesScorer } from '../scoring.ts';
-import { injectedCases, planPaperInjections } from './paper-injections.ts';
+import { type InjectionStyle, injectedCases, planPaperInjections } from './paper-injections.ts';
 import { type Counts, type ProtocolOptions, bestF1Threshold, checkPointsIn, runProtocol } from './protocol.ts';
 
 export interface CalibrationInput {
@@ -20,6 +20,8 @@ export interface CalibrationInput {
   injectionStats: ModalityStats;
   normalization: ModalityStats;
   seed: number;
+  /** The protocol variant's injection style (default: the GLSL paper's). */
+  style?: InjectionStyle;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function thresholdOnTraining(
   const checkPoints = checkPointsIn(0, input.trainEnd, protocol);
   const rng = createRng(input.seed ^ 0x5eed);
   const plan = planPaperInjections(input.raw, checkPoints, rng, {
+    ...input.style,
     injectionLength: protocol.injectionLength,
     window: protocol.window,
     nearest: input.nearest,

@@ -68,6 +68,11 @@ export function registerEvalCommand(program: Command): void {
       positiveInt('neighbours'),
       4,
     )
+    .option(
+      '--protocol <name>',
+      "'paper' (GLSL: 51 motes, 100 check points) or 'glsl-plus' (the extension: the authors' 16-mote cluster, series halved by PAA, 200 check points, x⁻¹ mirror; fixed epochs)",
+      'paper',
+    )
     .option('--out <file>', 'write the markdown results there (between the results markers if the file has them)')
     .action((flags: IbrlEvalFlags) => runIbrlEvalCommand(flags));
   registerDataCommands(program);

@@ -35,3 +35,27 @@ export function falseAlarms(
   const days = (rows * secondsPerStep) / 86_400;
   return { perNodePerDay: days > 0 ? onsets / nodes / days : 0, flaggedWindows: rows > 0 ? flagged / rows : 0, days };
 }
+
+/**
+ * Which node ranked first in each flagged clean check point (the window
+ * ending at `end`, cluster probability ≥ threshold): node id → count. Says
+ * whether false positives come from one node (e.g. a real, uninjected fault)
+ * or from everywhere.
+ */
+export function flaggedCleanByNode(
+  scores: SeriesScores,
+  nodes: readonly string[],
+  windowEnds: readonly number[],
+  threshold: number,
+): Record<string, number> {
+  const n = nodes.length;
+  const counts: Record<string, number> = {};
+  for (const end of windowEnds) {
+    const r = end - scores.from;
+    if (r < 0 || end >= scores.to || scores.cluster[r] < threshold) continue;
+    let top = 0;
+    for (let k = 1; k < n; k++) if (scores.node[r * n + k] > scores.node[r * n + top]) top = k;
+    counts[nodes[top]] = (counts[nodes[top]] ?? 0) + 1;
+  }
+  return counts;
+}

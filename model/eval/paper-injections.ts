@@ -56,7 +56,12 @@ export interface PlanOptions {
   /** Index of each node's nearest node (by position), for the paper's inter-node rule. */
   nearest: readonly number[];
   kind?: PaperKindOptions;
+  /** What a mirror does: 'sign' (GLSL, default) or 'reciprocal' (x⁻¹, GLSL+). */
+  mirror?: 'sign' | 'reciprocal';
 }
+
+/** How a protocol variant draws and shapes its injections, beyond check points and length. */
+export type InjectionStyle = Pick<PlanOptions, 'kind' | 'mirror'>;
 
 /**
  * Draws node, modality and kind for every check point. Correlations and the
@@ -87,6 +92,7 @@ export function planPaperInjections(
       pivot: 'zero',
     };
     if (choice.magnitude !== undefined) injection.magnitude = choice.magnitude;
+    if (choice.kind === 'mirror' && options.mirror === 'reciprocal') injection.mirror = 'reciprocal';
     return { checkPoint, injection, choice };
   });
 }

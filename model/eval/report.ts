@@ -25,6 +25,10 @@ export interface ReportContext {
   backend: string;
   data: string;
   notes?: string[];
+  /** Heading of the generated part (default '## Results'); per-seed and later headings are one level below it. */
+  heading?: string;
+  /** Markdown put right after the setup line, before the summary table. */
+  preface?: string[];
 }
 
 export function summarize(result: EvaluationResult): {
@@ -59,7 +63,8 @@ export function renderReport(result: EvaluationResult, context: ReportContext): 
   const lines: string[] = [];
   const { layout } = result;
   const seeds = [...new Set(result.runs.map((r) => r.seed))];
-  lines.push('## Results', '');
+  const heading = context.heading ?? '## Results';
+  lines.push(heading, '');
   lines.push(`Command: \`${context.command}\``, '');
   lines.push(`Date: ${context.date} · backend: ${context.backend} · data: ${context.data}`, '');
   lines.push(
@@ -70,6 +75,7 @@ export function renderReport(result: EvaluationResult, context: ReportContext): 
       '.',
     '',
   );
+  if (context.preface?.length) lines.push(...context.preface, '');
   lines.push('Mean ± std (min–max) over seeds. Train time: seconds per model (baselines: calibration).', '');
   lines.push(
     '| scorer | seeds | precision | recall | F1 | localization | false alarms / node / day | flagged clean windows | train s |',
@@ -80,7 +86,7 @@ export function renderReport(result: EvaluationResult, context: ReportContext): 
       `| ${s.scorer} | ${s.seeds} | ${cell(s.precision)} | ${cell(s.recall)} | ${cell(s.f1)} | ${cell(s.localization)} | ${cell(s.alarms)} | ${cell(s.flagged)} | ${s.trainSeconds.mean.toFixed(1)} |`,
     );
   }
-  lines.push('', '### Per seed', '');
+  lines.push('', `#${heading.split(' ')[0]} Per seed`, '');
   lines.push(
     'Last column, a diagnostic and not a result: the F1 the same scores would reach at the threshold that is best on these test outcomes (chosen on test data).',
     '',
@@ -105,6 +111,19 @@ export function renderReport(result: EvaluationResult, context: ReportContext): 
         .map(([k, n]) => `${k} ${n}`)
         .join(', ')}`,
     );
+  const modelRuns = result.runs.filter((run) => run.models > 0 && run.flaggedCleanTopNodes);
+  if (modelRuns.length > 0)
+    lines.push(
+      '',
+      'Flagged clean check points by the node ranked first in them (each model row at its own threshold):',
+      '',
+    );
+  for (const r of modelRuns) {
+    const byNode = Object.entries(r.flaggedCleanTopNodes ?? {}).sort((a, b) => b[1] - a[1]);
+    lines.push(
+      `- seed ${r.seed}, ${r.scorer}: ${byNode.length ? byNode.map(([node, n]) => `${node} ${n}`).join(', ') : 'none'}`,
+    );
+  }
   if (context.notes?.length) lines.push('', ...context.notes.map((n) => `- ${n}`));
   lines.push('');
   return lines.join('\n');

@@ -12,10 +12,11 @@ import type { SeriesScorer } from '../scoring.ts';
 import { calibrateOnTraining, thresholdOnTraining, withThreshold } from './calibrate.ts';
 import type { CalibratedBaseline } from '../baselines/node-scores.ts';
 import { ClusteredScorer, selectNodes } from './clustered.ts';
-import { type FalseAlarms, falseAlarms } from './false-alarms.ts';
+import { type FalseAlarms, falseAlarms, flaggedCleanByNode } from './false-alarms.ts';
 import { type EvalGraph, type Positions, kmeansClusters, knnGraph, nearestNodeIndex } from './graph.ts';
 import {
   AUTHORS_IBRL_RANGES,
+  type InjectionStyle,
   injectedCases,
   kindCounts,
   planPaperInjections,
@@ -26,6 +27,7 @@ import {
   PAPER_PROTOCOL,
   type ProtocolOptions,
   bestF1Threshold,
+  cleanWindowEnd,
   countOutcomes,
   protocolLayout,
   runProtocol,
@@ -52,6 +54,10 @@ export interface EvaluationInput {
   protocol?: ProtocolOptions;
   /** 'authors': the ranges saved with the GLSL code (IBRL only); 'training': max − min over all training data. */
   injectionRanges?: 'authors' | 'training';
+  /** The ranges 'authors' stands for (default: those saved with the GLSL code). */
+  authorsRanges?: Readonly<Record<string, { min: number; max: number }>>;
+  /** How injections are drawn and shaped (default: the GLSL paper's; GLSL+ mirrors by x⁻¹). */
+  injectionStyle?: InjectionStyle;
   /** Neighbours per node for the graph and the neighbour-median baseline. Default 4. */
   neighbours?: number;
   /** The model, when there is one. */
@@ -82,6 +88,8 @@ export interface ScorerRun {
    * separate better than the threshold does.
    */
   bestTestThreshold: { threshold: number; f1: number };
+  /** Flagged clean check points by the node ranked first in them (node id → count). */
+  flaggedCleanTopNodes?: Record<string, number>;
 }
 
 export interface EvaluationResult {
@@ -150,6 +158,7 @@ export async function runEvaluation(input: EvaluationInput): Promise<EvaluationR
   };
   for (const [seedIndex, seed] of input.seeds.entries()) {
     const plan = planPaperInjections(raw, layout.checkPoints, createRng(seed), {
+      ...input.injectionStyle,
       injectionLength: protocol.injectionLength,
       window: protocol.window,
       nearest: context.nearest,
@@ -170,7 +179,7 @@ function evaluationContext(input: EvaluationInput): EvaluationContext {
   const normalization = computeStats(raw, { to: layout.trainEnd });
   const injectionStats: ModalityStats =
     (input.injectionRanges ?? 'training') === 'authors'
-      ? withModalityRanges(normalization, AUTHORS_IBRL_RANGES)
+      ? withModalityRanges(normalization, input.authorsRanges ?? AUTHORS_IBRL_RANGES)
       : normalization;
   const normalized = normalizeSeries(raw, normalization);
   const k = input.neighbours ?? 4;
@@ -207,6 +216,7 @@ function scorerBuilders(context: EvaluationContext, seed: number, seedIndex: num
     injectionStats,
     normalization,
     seed,
+    style: input.injectionStyle,
   };
   /**
    * A model's threshold as the baselines get theirs (the protocol inside the
@@ -315,6 +325,12 @@ async function scoreOneScorer(
       trainSeconds,
       models,
       bestTestThreshold: { threshold: oracle.threshold, f1: oracle.counts.f1 },
+      flaggedCleanTopNodes: flaggedCleanByNode(
+        cleanStream,
+        raw.nodes,
+        layout.checkPoints.map((t) => cleanWindowEnd(t, protocol.window)),
+        judged.threshold,
+      ),
     };
   });
 }

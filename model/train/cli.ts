@@ -4,6 +4,7 @@
  * file only declares and parses the flags; run.ts does the work.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { DEFAULT_CONTEXT_CONFIG } from '../context.ts';
 import { TRAINING_DEFAULTS } from './defaults.ts';
 import { runTrain, type TrainCliOptions } from './run.ts';
 
@@ -115,6 +116,18 @@ function addTrainingOptions(command: Command): Command {
       TRAINING_DEFAULTS.batchSize,
     )
     .option('--window <n>', 'window length in samples', integer('--window', 2), 20)
+    .option(
+      '--paa-segments <n>',
+      'PAA segments of the slow context path (the level residual over the last n × --paa-segment-ticks ticks; 0 = no PAA); stored with the model',
+      integer('--paa-segments', 0),
+      DEFAULT_CONTEXT_CONFIG.segments,
+    )
+    .option(
+      '--paa-segment-ticks <n>',
+      'ticks averaged into one PAA segment; stored with the model',
+      integer('--paa-segment-ticks', 1),
+      DEFAULT_CONTEXT_CONFIG.segmentTicks,
+    )
     .option(
       '--sequence-length <n>',
       'consecutive windows the GRU is unrolled over (truncated back-propagation)',

@@ -11,6 +11,7 @@ import { loadIbrl, readIbrlPositions } from '../../sources/ibrl.ts';
 import { loadTopology } from '../../topology/index.ts';
 import { computeStats, normalizeSeries, type ModalityStats } from '../../sources/normalize.ts';
 import type { Series } from '../../sources/series.ts';
+import { DEFAULT_CONTEXT_CONFIG, type ContextConfig } from '../context.ts';
 import { completeGraph, type ClusterGraph } from '../graph.ts';
 import { saveDetector } from '../io.ts';
 import type { BackendPreference } from '../runtime.ts';
@@ -37,6 +38,9 @@ export interface TrainCliOptions {
   epochs: number;
   batchSize: number;
   window: number;
+  /** PAA of the slow context path: segments (0 = none) × ticks per segment, stored in the model's config. */
+  paaSegments?: number;
+  paaSegmentTicks?: number;
   sequenceLength: number;
   learningRate: number;
   validationFraction: number;
@@ -137,6 +141,15 @@ async function loadTrainingData(options: TrainCliOptions): Promise<TrainingData>
   };
 }
 
+/** The slow context path's config with the PAA flags applied (the defaults elsewhere). */
+function contextConfig(options: TrainCliOptions): ContextConfig {
+  return {
+    ...DEFAULT_CONTEXT_CONFIG,
+    segments: options.paaSegments ?? DEFAULT_CONTEXT_CONFIG.segments,
+    segmentTicks: options.paaSegmentTicks ?? DEFAULT_CONTEXT_CONFIG.segmentTicks,
+  };
+}
+
 export async function runTrain(options: TrainCliOptions): Promise<void> {
   const data = await loadTrainingData(options);
   const trainFraction = options.trainFraction ?? (options.data ? 0.6 : 1);
@@ -151,7 +164,7 @@ export async function runTrain(options: TrainCliOptions): Promise<void> {
   const stats: ModalityStats = computeStats(raw);
   const series = normalizeSeries(raw, stats);
   process.stderr.write(
-    `train: ${series.nodes.length} nodes × ${series.modalities.length} modalities (${series.modalities.join(', ')}), ${steps} samples (${Math.round(trainFraction * 100)}% of ${data.series.steps}), window ${options.window}\n`,
+    `train: ${series.nodes.length} nodes × ${series.modalities.length} modalities (${series.modalities.join(', ')}), ${steps} samples (${Math.round(trainFraction * 100)}% of ${data.series.steps}), window ${options.window}, PAA ${contextConfig(options).segments} × ${contextConfig(options).segmentTicks} ticks\n`,
   );
   const started = Date.now();
   const detector = await trainDetector(
@@ -169,7 +182,7 @@ export async function runTrain(options: TrainCliOptions): Promise<void> {
       sequenceLength: options.sequenceLength,
       learningRate: options.learningRate,
       windowsPerEpoch: options.windowsPerEpoch,
-      model: { window: options.window },
+      model: { window: options.window, context: contextConfig(options) },
       stats,
       backend: options.backend,
       dataSource: data.source,

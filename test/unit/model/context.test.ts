@@ -231,3 +231,100 @@ describe('context path: PAA segments', () => {
     }
   });
 });
+
+/**
+ * The level residual r − b of every node × modality, computed plainly from the
+ * series (not with model/context.ts): a missing reading holds the node's last
+ * one (0 before its first), r = x − median of the neighbours' held values, and
+ * b is the plain mean of r over the first warmupTicks ticks, then an EWMA with
+ * rate 1 / baselineTicks whose step is clipped to ±clip.
+ */
+function plainLevelResidual(
+  data: Float32Array,
+  steps: number,
+  neighbours: number[][],
+  m: number,
+  config: ContextConfig,
+): Float64Array[] {
+  const n = neighbours.length;
+  const held = new Float64Array(n * m);
+  const baseline = new Float64Array(n * m);
+  const out = Array.from({ length: n * m }, () => new Float64Array(steps));
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const h = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2;
+  };
+  for (let t = 0; t < steps; t++) {
+    for (let k = 0; k < n * m; k++) if (!Number.isNaN(data[t * n * m + k])) held[k] = data[t * n * m + k];
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < m; j++) {
+        const k = i * m + j;
+        const r = held[k] - median(neighbours[i].map((o) => held[o * m + j]));
+        const count = t + 1;
+        if (count <= config.warmupTicks) baseline[k] += (r - baseline[k]) / count;
+        else baseline[k] += Math.max(-config.clip, Math.min(config.clip, r - baseline[k])) / config.baselineTicks;
+        out[k][t] = r - baseline[k];
+      }
+    }
+  }
+  return out;
+}
+
+/** Plain PAA at tick t: segment s is the mean of the segmentTicks values ending s × segmentTicks ticks ago (0 before the start). */
+function plainPaa(level: Float64Array, t: number, config: ContextConfig): number[] {
+  return Array.from({ length: config.segments }, (_, s) => {
+    let sum = 0;
+    for (let k = 0; k < config.segmentTicks; k++) {
+      const at = t - s * config.segmentTicks - k;
+      if (at >= 0) sum += level[at];
+    }
+    return sum / config.segmentTicks;
+  });
+}
+
+describe('context path: live PAA against a plain PAA of the series', () => {
+  it('the live running-sum segments (Detector.step, checkpointed mid-stream) equal plain block means of r − b computed from the series', async () => {
+    // Odd sizes, so the ring of segments × segmentTicks wraps many times and the checkpoint falls mid-segment.
+    const paa: ContextConfig = { ...small, segments: 5, segmentTicks: 7, warmupTicks: 15, baselineTicks: 40 };
+    const config = tinyConfig({ context: paa });
+    const graph = pathGraph(5);
+    const detector = new Detector(new DetectorNetwork(config, 2), {
+      format: DETECTOR_FORMAT,
+      config,
+      threshold: 0.5,
+      graph,
+      topologyHash: topologyHash(graph),
+    });
+    const n = graph.nodes.length;
+    const m = config.modalities.length;
+    const steps = 700;
+    const rng = createRng(21);
+    // A random walk with an offset fault, 6 % single missing readings and one long silence.
+    const data = new Float32Array(steps * n * m);
+    let walk = 0;
+    for (let t = 0; t < steps; t++) {
+      walk += 0.1 * rng.normal();
+      for (let k = 0; k < n * m; k++) {
+        const offset = k === 2 && t >= 300 && t < 450 ? 2.5 : 0;
+        data[t * n * m + k] = rng.next() < 0.06 ? NaN : walk + offset + 0.3 * rng.normal();
+      }
+    }
+    for (let t = 500; t < 530; t++) data[t * n * m + 5] = NaN;
+    const levels = plainLevelResidual(data, steps, neighbourLists(graph.adjacency), m, paa);
+    const f = contextFeatures(paa);
+    let state = detector.createState(graph.nodes);
+    for (let t = 0; t < steps; t++) {
+      if (t === 333) state = deserializeClusterState(JSON.parse(JSON.stringify(serializeClusterState(state))), config);
+      const [out] = await detector.step([{ state, values: data.slice(t * n * m, (t + 1) * n * m) }]);
+      for (let k = 0; k < n * m; k++) {
+        const live = Array.from(out.context!.subarray(k * f, k * f + paa.segments));
+        const plain = plainPaa(levels[k], t, paa);
+        for (let s = 0; s < paa.segments; s++) expect(live[s]).toBeCloseTo(plain[s], 4);
+      }
+    }
+    // The fault shows in the segments (the comparison is not of zeros).
+    expect(Math.abs(plainPaa(levels[2], 420, paa)[0])).toBeGreaterThan(0.5);
+    detector.dispose();
+  });
+});

@@ -45,6 +45,8 @@ describe('wsn-watch train', () => {
       '--epochs',
       '--batch-size',
       '--window',
+      '--paa-segments',
+      '--paa-segment-ticks',
       '--sequence-length',
       '--learning-rate',
       '--validation-fraction',
@@ -101,6 +103,49 @@ describe('wsn-watch train', () => {
     const series = normalizeSeries(network.series, computeStats(network.series));
     const scores = await detector.scoreSeries(series, 7, 20);
     expect(scores.cluster.every((p) => p > 0 && p < 1)).toBe(true);
+  });
+
+  it('stores --paa-segments / --paa-segment-ticks with the model, which is loaded and scored with them (0 segments: no PAA)', async () => {
+    const network = generateSyntheticNetwork({ nodes: 4, steps: 150, seed: 1 });
+    const series = normalizeSeries(network.series, computeStats(network.series));
+    const m = series.modalities.length;
+    const widths: number[] = [];
+    for (const [segments, ticks] of [
+      [3, 5],
+      [0, 5],
+    ]) {
+      const out = path.join(dir, `paa-${segments}`);
+      const write = process.stdout.write.bind(process.stdout);
+      const errWrite = process.stderr.write.bind(process.stderr);
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      process.stderr.write = (() => true) as typeof process.stderr.write;
+      try {
+        await program([]).parseAsync(
+          ['node', 'wsn-watch', 'train', '--synthetic', '--nodes', '4', '--steps', '150', '--window', '8'].concat(
+            ['--epochs', '1', '--sequence-length', '2', '--batch-size', '2', '--windows-per-epoch', '8'],
+            ['--paa-segments', String(segments), '--paa-segment-ticks', String(ticks), '--out', out],
+          ),
+        );
+      } finally {
+        process.stdout.write = write;
+        process.stderr.write = errWrite;
+      }
+      const detector = await loadDetector(out);
+      expect(detector.config.context.segments).toBe(segments);
+      expect(detector.config.context.segmentTicks).toBe(ticks);
+      // Offline scoring computes the context with the stored PAA: segments + 6 features per node × modality.
+      const context = detector.computeSeriesContext(series, 30);
+      expect(context.length).toBe(30 * 4 * m * (segments + 6));
+      const scores = await detector.scoreSeries(series, 7, 30);
+      expect(scores.cluster.every((p) => p > 0 && p < 1)).toBe(true);
+      // The live path keeps PAA state of that size and gives the same features.
+      const state = detector.createState(series.nodes);
+      const [live] = await detector.step([{ state, values: series.data.slice(0, 4 * m) }]);
+      expect(Array.from(live.context!)).toEqual(Array.from(context.subarray(0, 4 * m * (segments + 6))));
+      widths.push(live.context!.length);
+      detector.dispose();
+    }
+    expect(widths).toEqual([4 * m * 9, 4 * m * 6]);
   });
 
   it('trains from a CSV history file on a complete graph', async () => {
