@@ -78,10 +78,30 @@ export function writeNodeLabels(
       }
     }
   }
+  // Window k covers segment steps k .. k + w - 1, so the first one ends at step w - 1.
+  writeWindowFlags(changed, n, w, w - 1, windows, b, batch, out);
+}
+
+/**
+ * Per window and node: 1 when any of the window's w steps of `flags` (laid
+ * out [steps, N]) is set for that node. Window k ends at step firstEnd + k.
+ * Written into `out` laid out [T, B, N] for batch element `b` of `batch`.
+ */
+export function writeWindowFlags(
+  flags: Uint8Array,
+  n: number,
+  w: number,
+  firstEnd: number,
+  windows: number,
+  b: number,
+  batch: number,
+  out: Float32Array,
+): void {
   for (let k = 0; k < windows; k++) {
+    const end = firstEnd + k;
     for (let i = 0; i < n; i++) {
       let hit = 0;
-      for (let s = 0; s < w && !hit; s++) hit = changed[(k + s) * n + i];
+      for (let t = end - w + 1; t <= end && !hit; t++) hit = flags[t * n + i];
       out[(k * batch + b) * n + i] = hit;
     }
   }

@@ -13,8 +13,8 @@ import { DetectorNetwork, centerWindows } from '../network.ts';
 import { ensureBackend, type BackendPreference } from '../runtime.ts';
 import { calibrateThreshold } from './calibrate.ts';
 import { createTrainingInjector } from './injections.ts';
-import { sequenceSegment, writeNodeLabels, writeWindows } from './sequences.ts';
-import { buildFaultyCopy, faultCopyPlan, writeContext, writeWindowLabels, type FaultyCopy } from './fault-copies.ts';
+import { sequenceSegment, writeNodeLabels, writeWindowFlags, writeWindows } from './sequences.ts';
+import { buildFaultyCopy, faultCopyPlan, writeContext, type FaultyCopy } from './fault-copies.ts';
 import { computeContext, contextFeatures } from '../context.ts';
 
 export interface TrainOptions {
@@ -551,7 +551,8 @@ function assembleBatch(clean: FaultyCopy, copies: FaultyCopy[], starts: number[]
       // A sequence of a faulty copy: its windows, labels and the context computed over the whole copy.
       const copy = copies[c.rng.int(copies.length)];
       writeWindows(sequenceSegment(copy.series, end0, T, w).data, n, m, w, T, k, b, windows);
-      writeWindowLabels(copy.labels, n, w, end0, T, k, b, labels);
+      // A faulty copy's labels are per tick of the whole part: window k of the sequence ends at end0 + k.
+      writeWindowFlags(copy.labels, n, w, end0, T, k, b, labels);
       writeContext(copy.context, contextWidth, n, end0, T, k, b, context);
       injected.push(true);
     } else {
