@@ -368,52 +368,16 @@ function trainEpoch(
   epochStarted: number,
   onProgress?: ProgressListener,
 ): number {
-  const {
-    o,
-    network,
-    optimizer,
-    cleanCopy,
-    rng,
-    allStarts,
-    sequencesPerEpoch,
-    sequencesPerBatch,
-    batches,
-    w,
-    T,
-    n,
-    m,
-    units,
-    layers,
-    stateSize,
-    maskBias,
-    hiddenCache,
-    trainSteps,
-    injector,
-    contextWidth,
-  } = run;
+  const { o, T, batches, sequencesPerBatch } = run;
   const copies = run.buildCopies();
-  const starts = shuffled(allStarts, rng).slice(0, sequencesPerEpoch);
+  const starts = shuffled(run.allStarts, run.rng).slice(0, run.sequencesPerEpoch);
   let lossSum = 0;
   for (let batch = 0; batch < batches; batch++) {
     const chunk = starts.slice(batch * sequencesPerBatch, (batch + 1) * sequencesPerBatch);
     if (chunk.length === 0) break;
     const batchStarted = Date.now();
-    const loss = trainBatch(network, optimizer, cleanCopy, copies, chunk, {
-      w,
-      T,
-      n,
-      m,
-      units,
-      layers,
-      stateSize,
-      maskBias,
-      hiddenCache,
-      trainSteps,
-      injector,
-      rng,
-      o,
-      contextWidth,
-    });
+    // The run is the batch context (BatchContext is the part of it a batch reads).
+    const loss = trainBatch(run.network, run.optimizer, run.cleanCopy, copies, chunk, run);
     clock.trainingSeconds += (Date.now() - batchStarted) / 1000;
     clock.windowsTrained += chunk.length * T;
     lossSum += loss;
@@ -481,6 +445,7 @@ function finishTraining(run: TrainingRun, outcome: Awaited<ReturnType<typeof run
   return new Detector(network, metadata);
 }
 
+/** What one batch reads of a training run (TrainingRun has all of it). */
 interface BatchContext {
   w: number;
   T: number;
