@@ -108,23 +108,6 @@ export function buildFaultyCopy(
   return { series, labels, context, injections };
 }
 
-/** Context rows of T consecutive steps from end0, written [T, B, N, M·F] for batch element b. */
-export function writeContext(
-  context: Float32Array,
-  rowWidth: number,
-  n: number,
-  end0: number,
-  windows: number,
-  b: number,
-  batch: number,
-  out: Float32Array,
-): void {
-  for (let k = 0; k < windows; k++) {
-    const from = (end0 + k) * n * rowWidth;
-    out.set(context.subarray(from, from + n * rowWidth), (k * batch + b) * n * rowWidth);
-  }
-}
-
 /** Longest fault of the catalogue: a cap on fault length at or above it changes nothing. */
 const LONGEST_CATALOGUE_FAULT = Math.max(...FAULT_CATALOGUE.map((spec) => spec.maxTicks));
 

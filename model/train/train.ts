@@ -13,8 +13,8 @@ import { DetectorNetwork, centerWindows } from '../network.ts';
 import { ensureBackend, type BackendPreference } from '../runtime.ts';
 import { calibrateThreshold } from './calibrate.ts';
 import { createTrainingInjector } from './injections.ts';
-import { sequenceSegment, writeNodeLabels, writeWindowFlags, writeWindows } from './sequences.ts';
-import { buildFaultyCopy, faultCopyPlan, writeContext, type FaultyCopy } from './fault-copies.ts';
+import { sequenceSegment, writeContext, writeNodeLabels, writeWindowFlags, writeWindows } from './sequences.ts';
+import { buildFaultyCopy, faultCopyPlan, type FaultyCopy } from './fault-copies.ts';
 import { computeContext, contextFeatures } from '../context.ts';
 
 export interface TrainOptions {
@@ -511,14 +511,15 @@ function assembleBatch(clean: FaultyCopy, copies: FaultyCopy[], starts: number[]
   const hiddenInit = Array.from({ length: layers }, () => new Float32Array(b * n * units));
   const injected: boolean[] = [];
   starts.forEach((end0, k) => {
+    const slot = { windows: T, b: k, batch: b };
     const segment = sequenceSegment(clean.series, end0, T, w);
     if (copies.length > 0 && c.rng.next() >= c.o.cleanShare) {
       // A sequence of a faulty copy: its windows, labels and the context computed over the whole copy.
       const copy = copies[c.rng.int(copies.length)];
-      writeWindows(sequenceSegment(copy.series, end0, T, w).data, n, m, w, T, k, b, windows);
+      writeWindows(sequenceSegment(copy.series, end0, T, w).data, n, m, w, slot, windows);
       // A faulty copy's labels are per tick of the whole part: window k of the sequence ends at end0 + k.
-      writeWindowFlags(copy.labels, n, w, end0, T, k, b, labels);
-      writeContext(copy.context, contextWidth, n, end0, T, k, b, context);
+      writeWindowFlags(copy.labels, n, w, end0, slot, labels);
+      writeContext(copy.context, contextWidth, n, end0, slot, context);
       injected.push(true);
     } else {
       let values = segment.data;
@@ -526,11 +527,11 @@ function assembleBatch(clean: FaultyCopy, copies: FaultyCopy[], starts: number[]
         values = c.injector.inject(segment, c.rng, { minLength: 1, maxLength: 10 }).series.data;
       }
       injected.push(values !== segment.data);
-      writeWindows(values, n, m, w, T, k, b, windows);
-      writeNodeLabels(values, segment.data, n, m, w, T, k, b, labels);
-      writeContext(clean.context, contextWidth, n, end0, T, k, b, context);
+      writeWindows(values, n, m, w, slot, windows);
+      writeNodeLabels(values, segment.data, { n, m, w }, slot, labels);
+      writeContext(clean.context, contextWidth, n, end0, slot, context);
     }
-    writeWindows(segment.data, n, m, w, T, k, b, targets);
+    writeWindows(segment.data, n, m, w, slot, targets);
     for (let layer = 0; layer < layers; layer++) {
       hiddenInit[layer].set(
         c.hiddenCache.subarray(end0 * stateSize + layer * n * units, end0 * stateSize + (layer + 1) * n * units),
