@@ -1,7 +1,10 @@
 import { afterAll, beforeAll } from 'vitest';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import type { Config } from '../../common/config.ts';
-import type { IngestService } from '../../ingest/service.ts';
+import { createLogger } from '../../common/log.ts';
+import { MemoryCheckpointStore } from '../../ingest/checkpoint.ts';
+import type { NodeDirectory } from '../../ingest/directory.ts';
+import { startIngestService, type IngestService } from '../../ingest/service.ts';
 import type { IngestTopicNames } from '../../ingest/topics.ts';
 import { probeKafka } from '../../ops/probes.ts';
 import { KafkaTransport } from '../../transport/kafka.ts';
@@ -33,8 +36,10 @@ export interface IngestOnKafka {
   admin: Admin;
   /** The consumer group the test's ingest service should use. */
   groupId: string;
-  /** Set by the test to the service it starts; stopped after the file's tests. */
+  /** The service `start` started; stopped after the describe block's tests. */
   service: IngestService | null;
+  /** Starts ingest on these topics in its own group, with in-memory checkpoints, no HTTP and a silent log. */
+  start(directory: NodeDirectory): Promise<IngestService>;
 }
 
 /**
@@ -59,6 +64,19 @@ export function useIngestOnKafka(config: Config, name: string): IngestOnKafka {
     admin: testAdmin(config, `itest-admin-${id}`),
     groupId: `itest-${name}-${id}`,
     service: null,
+    async start(directory) {
+      fixture.service = await startIngestService({
+        config,
+        transport: fixture.transport,
+        directory,
+        checkpoints: new MemoryCheckpointStore(),
+        logger: createLogger(`itest-${name}`, 'silent'),
+        http: false,
+        groupId: fixture.groupId,
+        topics: fixture.topics,
+      });
+      return fixture.service;
+    },
   };
   beforeAll(async () => {
     await requireKafka(config);

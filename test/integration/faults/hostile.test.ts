@@ -1,13 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { loadConfig } from '../../../common/config.ts';
-import { createLogger } from '../../../common/log.ts';
 import type { OutgoingMessage } from '../../../common/transport.ts';
 import type { Frame } from '../../../common/types.ts';
-import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
 import { DLQ_HEADERS } from '../../../ingest/pipeline.ts';
 import type { RejectionCode } from '../../../ingest/rejection.ts';
-import { startIngestService } from '../../../ingest/service.ts';
 import { ingestTopicSpecs } from '../../../ingest/topics.ts';
 import { TOPICS } from '../../../common/types.ts';
 import { partitionForKey } from '../../../transport/partitioner.ts';
@@ -84,16 +81,7 @@ describe('fault: 100,000 hostile messages (real Kafka)', () => {
   const { id, topics, transport } = kafka;
 
   it('rejects each hostile message to the DLQ with its reason and keeps every valid reading', async () => {
-    const service = (kafka.service = await startIngestService({
-      config,
-      transport,
-      directory,
-      checkpoints: new MemoryCheckpointStore(),
-      logger: createLogger('itest-hostile', 'silent'),
-      http: false,
-      groupId: kafka.groupId,
-      topics,
-    }));
+    const service = await kafka.start(directory);
     const expected = new Map<RejectionCode, number>();
     const stream: OutgoingMessage[] = [];
     let hostile = 0;

@@ -1,13 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { loadConfig } from '../../../common/config.ts';
-import { createLogger } from '../../../common/log.ts';
 import type { OutgoingMessage } from '../../../common/transport.ts';
 import type { Frame } from '../../../common/types.ts';
-import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
 import { DLQ_HEADERS } from '../../../ingest/pipeline.ts';
 import type { RejectionCode } from '../../../ingest/rejection.ts';
-import { startIngestService } from '../../../ingest/service.ts';
 import { useIngestOnKafka } from '../../support/kafka.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -63,16 +60,7 @@ describe('ingest against the real Kafka', () => {
   const { id, topics, transport } = kafka;
 
   it('sends 1,000 malformed messages to the DLQ with reasons and original bytes, and accounts for every valid reading in the frames', async () => {
-    const service = (kafka.service = await startIngestService({
-      config,
-      transport,
-      directory,
-      checkpoints: new MemoryCheckpointStore(),
-      logger: createLogger('itest-ingest', 'silent'),
-      http: false,
-      groupId: kafka.groupId,
-      topics,
-    }));
+    const service = await kafka.start(directory);
 
     // Valid: every node once per tick (JSON and line protocol alternating); 1,000 bad ones mixed in.
     const valid: Array<{ node: string; tick: number; temperature: number; humidity: number }> = [];
