@@ -13,7 +13,8 @@ import { loadConfig } from '../common/config.ts';
 import { createLogger } from '../common/log.ts';
 import { createRng } from '../common/random.ts';
 import { createTopology, exportClusters, type SensorNode } from '../topology/index.ts';
-import { createKafka, TopologyFollower, TopologyPublisher } from '../topology/kafka.ts';
+import { Kafka } from 'kafkajs';
+import { TopologyFollower, TopologyPublisher } from '../topology/kafka.ts';
 
 const n = Number(process.argv[2] ?? 100_000);
 if (!Number.isInteger(n) || n < 1) throw new Error(`usage: bench/topology-kafka.ts NODES (got ${process.argv[2]})`);
@@ -84,7 +85,7 @@ try {
 } finally {
   await follower.stop().catch(() => undefined);
   await publisher.disconnect().catch(() => undefined);
-  const admin = createKafka({ brokers, logger }).admin();
+  const admin = new Kafka({ brokers, clientId: 'wsn-watch-bench' }).admin();
   await admin.connect();
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
   await admin.disconnect();

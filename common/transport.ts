@@ -21,6 +21,11 @@ export interface IncomingMessage {
   value: Buffer;
   headers: Record<string, string>;
   timestamp: number;
+  /**
+   * True when the message deletes its key from a compacted topic (on Kafka a
+   * null value; `value` is then empty). Written through `KeyedTable.put`.
+   */
+  tombstone?: boolean;
 }
 
 /** Messages of one partition, in offset order. */
@@ -57,8 +62,18 @@ export interface SubscribeOptions {
   onAssignment?(assignment: Record<string, number[]>): void | Promise<void>;
 }
 
+/** Whether a subscription is consuming now, and if not, why. */
+export interface SubscriptionHealth {
+  /** What keeps it from consuming (its consumer crashed and is being rebuilt, …); null while it consumes. */
+  problem: string | null;
+  /** Times its consumer was rebuilt after the client gave up on it. */
+  restarts: number;
+}
+
 export interface Subscription {
   close(): Promise<void>;
+  /** This subscription's part of `Transport.health()`. */
+  health?(): SubscriptionHealth;
 }
 
 export interface TransportProducer {

@@ -42,10 +42,9 @@ async function loadDirectory(
   current: () => IngestService | null,
 ): Promise<DirectorySource> {
   if (file) return { directory: new NodeDirectory(layoutFromFile(config.network, file)), follower: null };
-  const { TopologyFollower: Follower } = await import('../topology/kafka.ts');
+  const { TopologyFollower: Follower, kafkaConnection } = await import('../topology/kafka.ts');
   const follower = new Follower({
-    brokers: config.kafka.brokers,
-    clientId: config.kafka.clientId,
+    ...kafkaConnection(config.kafka),
     network: config.network,
     logger,
   });

@@ -16,8 +16,9 @@
  *   tick, so a fault's offset or drift stays visible for hours. Piecewise
  *   aggregate (PAA) segments of r − b cover the last segments × segmentTicks ticks.
  * - variance: q = log of the node's short rolling std of first differences
- *   over its neighbours' median one (stuck → very negative, noise → positive),
- *   and q against its own slow baseline.
+ *   (each clipped to a few times the current std, so a single spike is soon
+ *   forgotten) over its neighbours' median one (stuck → very negative, noise →
+ *   positive), and q against its own slow baseline.
  * - correlation: of the node's first differences with the neighbours' median
  *   differences over `correlationTicks`, against its own slow baseline.
  * - repeats: the share of recent ticks whose value repeated the previous one
@@ -74,6 +75,14 @@ const SCALARS = 11;
 
 /** Floor of the rolling std in z-units, so a flat node does not give log(0). */
 const STD_FLOOR = 0.02;
+/**
+ * A first difference enters the rolling std clipped to this many times the
+ * current std (at least SPREAD_FLOOR): a lasting rise in spread (noise) still
+ * shows within a few ticks, while one spike raises it by a third at most
+ * instead of keeping the node's spread high for an hour after it.
+ */
+const SPREAD_CLIP = 4;
+const SPREAD_FLOOR = 0.05;
 
 /** Values per node × modality row of a ContextState: scalars, running PAA segment sums, the ring of r − b. */
 export function contextRowSize(config: ContextConfig): number {
@@ -161,7 +170,9 @@ function advanceOwnSeries(
     v[base + PREV] = current;
     // Only a real reading starts the course: a node silent at the stream's start has no step into its first reading.
     if (hasPrev || Number.isFinite(value)) v[base + HAS_PREV] = 1;
-    v[base + DIFF_SQ] += aVar * (d[k] * d[k] - v[base + DIFF_SQ]);
+    const spreadLimit = SPREAD_CLIP * Math.max(Math.sqrt(v[base + DIFF_SQ]), SPREAD_FLOOR);
+    const clipped = clamp(d[k], spreadLimit);
+    v[base + DIFF_SQ] += aVar * (clipped * clipped - v[base + DIFF_SQ]);
     std[k] = Math.sqrt(v[base + DIFF_SQ]);
     v[base + REPEATS] += aVar * ((hasPrev && d[k] === 0 ? 1 : 0) - v[base + REPEATS]);
     repeats[k] = v[base + REPEATS];

@@ -1,3 +1,4 @@
+import type { FalseAlertCalibration } from './train/false-alert-threshold.ts';
 import type { ModelConfig } from './config.ts';
 import type { ClusterGraph } from './graph.ts';
 
@@ -24,12 +25,15 @@ export interface EpochRecord {
 
 /** Validation quality at the calibrated threshold. */
 export interface ValidationQuality {
+  /** The F1-optimal threshold of the paper's kind of validation (the stored threshold is at least this). */
   threshold: number;
   precision: number;
   recall: number;
   f1: number;
   injected: number;
   clean: number;
+  /** The threshold for a false-alert budget on the clean validation (absent in models trained before it existed). */
+  falseAlerts?: FalseAlertCalibration & { perNodeDay: number; tickMs: number };
 }
 
 export interface TrainingMetadata {

@@ -164,13 +164,12 @@ function registerExport(topology: Command): void {
 }
 
 async function publishTopology(file: string, options: TopologyCliOptions, command: Command): Promise<void> {
-  const { TopologyPublisher } = await import('./kafka.ts');
+  const { TopologyPublisher, kafkaConnection } = await import('./kafka.ts');
   const config = loadConfig({ file: command.optsWithGlobals<{ config?: string }>().config });
   const t = openTopology(file, options);
   let reported = 0;
   const publisher = new TopologyPublisher({
-    brokers: config.kafka.brokers,
-    clientId: config.kafka.clientId,
+    ...kafkaConnection(config.kafka),
     network: config.network,
     logger,
     // A large network goes out in many requests: say how far it got, every 5 % or so.
@@ -193,11 +192,10 @@ async function publishTopology(file: string, options: TopologyCliOptions, comman
 }
 
 async function followTopology(options: { once: boolean; timeout: number }, command: Command): Promise<void> {
-  const { TopologyFollower } = await import('./kafka.ts');
+  const { TopologyFollower, kafkaConnection } = await import('./kafka.ts');
   const config = loadConfig({ file: command.optsWithGlobals<{ config?: string }>().config });
   const follower = new TopologyFollower({
-    brokers: config.kafka.brokers,
-    clientId: config.kafka.clientId,
+    ...kafkaConnection(config.kafka),
     network: config.network,
     logger,
   });

@@ -1,15 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import type { KeyedTable, TableEntry, TableSpec } from '../common/transport.ts';
 import type { Logger } from '../common/log.ts';
 import { createTopicsAndWait } from './kafka-topics.ts';
-import { retryTransient, superviseConsumer, type SupervisedConsumer } from './supervise.ts';
+import { chunkBySize, MAX_REQUEST_BYTES, messageBytes } from './chunk.ts';
+import { retryTransient, superviseConsumer, type HealthBoard, type SupervisedConsumer } from './supervise.ts';
 
 export interface KafkaKeyedTableOptions extends TableSpec {
   kafka: Kafka;
   logger: Logger;
   /** Longest wait for the reader to reach the topic's end in readToEnd, ms. */
   catchUpTimeoutMs?: number;
+  /** Where the reader and the writer say they are down (the transport's, so /readyz sees them). */
+  health?: HealthBoard;
+  /** Most bytes in one produce request; a larger `put` goes out in several, in order (default 512 KiB). */
+  maxRequestBytes?: number;
 }
 
 /**
@@ -18,7 +23,8 @@ export interface KafkaKeyedTableOptions extends TableSpec {
  * beginning) keeps the newest value per key and drops keys whose newest record
  * is a tombstone; `readToEnd` fetches the topic's end offsets and waits until
  * the reader has passed them, so it sees every write made before the call.
- * The producer is idempotent, so a retried write is not duplicated.
+ * The producer is idempotent, so a retried write is not duplicated; a large
+ * `put` goes out in requests the broker accepts, in order.
  */
 export class KafkaKeyedTable implements KeyedTable {
   readonly topic: string;
@@ -43,12 +49,16 @@ export class KafkaKeyedTable implements KeyedTable {
   async put(entries: TableEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await this.open();
-    const request = { topic: this.topic, acks: -1, messages: entries.map(({ key, value }) => ({ key, value })) };
-    // Through a broker outage: the same idempotent producer until Kafka takes it.
-    await retryTransient(() => this.producer!.send(request), {
-      name: `table producer ${this.topic}`,
-      logger: this.options.logger,
-    });
+    const limit = this.options.maxRequestBytes ?? MAX_REQUEST_BYTES;
+    for (const chunk of chunkBySize(entries, messageBytes, limit)) {
+      const request = { topic: this.topic, acks: -1, messages: chunk.map(({ key, value }) => ({ key, value })) };
+      // Through a broker outage: the same idempotent producer until Kafka takes it.
+      await retryTransient(() => this.producer!.send(request), {
+        name: `table producer ${this.topic}`,
+        logger: this.options.logger,
+        health: this.options.health,
+      });
+    }
   }
 
   async readToEnd(): Promise<Map<string, Buffer>> {
@@ -96,12 +106,18 @@ export class KafkaKeyedTable implements KeyedTable {
         },
       ]);
     }
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await this.producer.connect();
     // Rebuilt after a broker outage (it never commits, so a rebuilt reader re-reads the compacted topic from the start).
     this.consumer = await superviseConsumer({
       name: `table reader ${topic}`,
       logger: this.options.logger,
+      health: this.options.health,
       // A short long-poll so close() does not wait the default 5 s for a fetch to return.
       create: () =>
         kafka.consumer({

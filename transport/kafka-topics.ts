@@ -1,4 +1,9 @@
-import type { Admin, ITopicConfig } from 'kafkajs';
+import kafkajs, { type Admin, type ITopicConfig } from 'kafkajs';
+import type { Logger } from '../common/log.ts';
+
+// kafkajs is CommonJS; Node's ESM loader cannot see every named export of it
+// (ConfigResourceTypes), so take it from the default export.
+const { ConfigResourceTypes } = kafkajs;
 
 /** Kafka error types that mean "the cluster's metadata has not caught up yet". */
 const NOT_YET = new Set([
@@ -71,4 +76,30 @@ export async function createTopicsAndWait(
     }
     await sleep(delay);
   }
+}
+
+/** The topic's cleanup.policy as the broker reports it. */
+export async function cleanupPolicy(admin: Admin, topic: string): Promise<string> {
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy'] }],
+  });
+  return described.resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? '';
+}
+
+/**
+ * Switches an existing topic to cleanup.policy=compact unless it already
+ * compacts: a table or topology topic someone created by hand with the
+ * default policy would otherwise lose its oldest keys to retention.
+ */
+export async function ensureCompacted(admin: Admin, topic: string, logger: Logger): Promise<void> {
+  const policy = await cleanupPolicy(admin, topic);
+  if (policy.split(',').includes('compact')) return;
+  logger.warn({ topic, policy }, 'topic is not compacted; setting cleanup.policy=compact');
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [
+      { type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    ],
+  });
 }

@@ -8,13 +8,13 @@ import {
   type Producer,
   type IHeaders,
 } from 'kafkajs';
-import { createTopicsAndWait } from './kafka-topics.ts';
+import { chunkBySize, MAX_REQUEST_BYTES, messageBytes } from './chunk.ts';
+import { createTopicsAndWait, ensureCompacted } from './kafka-topics.ts';
 import { KafkaKeyedTable } from './kafka-table.ts';
 import type {
   IncomingMessage,
   KeyedTable,
   TableSpec,
-  OutgoingMessage,
   SubscribeOptions,
   Subscription,
   TopicSpec,
@@ -56,24 +56,7 @@ export interface KafkaTransportOptions {
   security?: KafkaSecurity;
 }
 
-/** Splits messages into runs whose total size stays under `limit` (a message larger than it goes alone). */
-export function chunkBySize<T>(items: T[], sizeOf: (item: T) => number, limit: number): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = sizeOf(item);
-    if (current.length > 0 && bytes + size > limit) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
+export { chunkBySize } from './chunk.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -113,6 +96,7 @@ function toIncoming(topic: string, partition: number, message: KafkaMessage): In
     value: message.value ?? Buffer.alloc(0),
     headers: headersToRecord(message.headers),
     timestamp: Number(message.timestamp),
+    ...(message.value === null ? { tombstone: true } : {}),
   };
 }
 
@@ -135,7 +119,7 @@ export class KafkaTransport implements Transport {
     this.retryBackoffMs = options.retryBackoffMs ?? 500;
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
     this.maxBytesPerPartition = options.maxBytesPerPartition;
-    this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
+    this.maxRequestBytes = options.maxRequestBytes ?? MAX_REQUEST_BYTES;
     this.clientId = options.clientId;
     this.kafka = new Kafka({
       clientId: options.clientId,
@@ -150,8 +134,9 @@ export class KafkaTransport implements Transport {
   }
 
   /**
-   * Creates missing topics (compacted ones with cleanup.policy=compact) and
-   * adds partitions to existing topics that have fewer than asked for.
+   * Creates missing topics (compacted ones with cleanup.policy=compact), adds
+   * partitions to existing topics that have fewer than asked for, and switches
+   * an existing topic asked for as compacted to cleanup.policy=compact.
    */
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
     const admin = this.kafka.admin();
@@ -178,6 +163,7 @@ export class KafkaTransport implements Transport {
           return current < s.partitions ? [{ topic: s.topic, count: s.partitions }] : [];
         });
         if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow });
+        for (const spec of present) if (spec.compact) await ensureCompacted(admin, spec.topic, this.logger);
       }
     } finally {
       await admin.disconnect();
@@ -202,13 +188,8 @@ export class KafkaTransport implements Transport {
     const name = `producer ${this.clientId}`;
     return {
       send: async (topic, messages) => {
-        const size = (m: OutgoingMessage): number =>
-          Buffer.byteLength(m.value) +
-          (m.key ? Buffer.byteLength(m.key) : 0) +
-          Object.entries(m.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0) +
-          64;
         // One request per chunk: the broker refuses requests above its message.max.bytes.
-        for (const chunk of chunkBySize(messages, size, this.maxRequestBytes)) {
+        for (const chunk of chunkBySize(messages, messageBytes, this.maxRequestBytes)) {
           const request = {
             topic,
             acks: -1,
@@ -317,8 +298,9 @@ export class KafkaTransport implements Transport {
         },
       });
     };
+    const name = `consumer ${options.groupId}`;
     const supervised = await superviseConsumer({
-      name: `consumer ${options.groupId}`,
+      name,
       create,
       start,
       logger: this.logger,
@@ -335,11 +317,18 @@ export class KafkaTransport implements Transport {
         // disconnect() waits for the running eachBatch to finish and leaves the group.
         await supervised.close();
       },
+      health: () => ({ problem: this.board.get(name), restarts: supervised.restarts }),
     };
   }
 
   table(spec: TableSpec): KeyedTable {
-    return new KafkaKeyedTable({ ...spec, kafka: this.kafka, logger: this.logger });
+    return new KafkaKeyedTable({
+      ...spec,
+      kafka: this.kafka,
+      logger: this.logger,
+      health: this.board,
+      maxRequestBytes: this.maxRequestBytes,
+    });
   }
 
   async close(): Promise<void> {

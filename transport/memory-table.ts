@@ -1,8 +1,8 @@
 import type { KeyedTable, TableEntry, TableSpec, TransportProducer } from '../common/transport.ts';
 import type { MemoryTransport } from './memory.ts';
+import { TOMBSTONE_HEADER } from './tombstone.ts';
 
-/** Header that marks a tombstone on the in-process transport, whose messages always carry a value. */
-export const TOMBSTONE_HEADER = 'wsn-tombstone';
+export { TOMBSTONE_HEADER } from './tombstone.ts';
 
 /**
  * A compacted topic of the in-process transport as a keyed table: the same
@@ -49,7 +49,7 @@ export class MemoryKeyedTable implements KeyedTable {
         if (!batch) break;
         for (const message of batch.messages) {
           if (message.key !== null) {
-            if (message.headers[TOMBSTONE_HEADER] === '1') out.delete(message.key);
+            if (message.tombstone) out.delete(message.key);
             else out.set(message.key, message.value);
           }
           from = Number(message.offset) + 1;

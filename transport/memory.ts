@@ -14,6 +14,7 @@ import type {
 import { createLogger, type Logger } from '../common/log.ts';
 import { partitionForKey } from './partitioner.ts';
 import { MemoryKeyedTable } from './memory-table.ts';
+import { TOMBSTONE_HEADER } from './tombstone.ts';
 
 /**
  * The in-process transport of embedded mode. It keeps Kafka's delivery
@@ -279,6 +280,8 @@ export class MemoryTransport implements Transport {
         joined.members.delete(member.id);
         this.rebalance(joined);
       },
+      // Nothing in the process can be unreachable.
+      health: () => ({ problem: null, restarts: 0 }),
     };
   }
 
@@ -339,6 +342,7 @@ export class MemoryTransport implements Transport {
         value: stored.value,
         headers: { ...stored.headers },
         timestamp: stored.timestamp,
+        ...(stored.headers[TOMBSTONE_HEADER] === '1' ? { tombstone: true } : {}),
       });
     }
     return messages.length > 0 ? { topic, partition, messages, highWatermark: String(p.base + p.log.length) } : null;

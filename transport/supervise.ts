@@ -24,6 +24,11 @@ export class HealthBoard {
     this.problems.set(component, { message, since });
   }
 
+  /** What is wrong with one component, or null when nothing is. */
+  get(component: string): string | null {
+    return this.problems.get(component)?.message ?? null;
+  }
+
   clear(component: string): void {
     this.problems.delete(component);
   }

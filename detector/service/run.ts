@@ -9,7 +9,7 @@ import type { Config, ConfigOrigin } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import { redactUrl, type Logger } from '../../common/log.ts';
 import type { Transport } from '../../common/transport.ts';
-import { TopologyFollower } from '../../topology/kafka.ts';
+import { kafkaConnection, TopologyFollower } from '../../topology/kafka.ts';
 import { createTransport } from '../../transport/index.ts';
 import { ensureBackend, loadDetector, type Detector } from '../../model/index.ts';
 import { InfluxSink } from '../../store/influx-sink.ts';
@@ -200,8 +200,7 @@ async function followTopology(
   const positions = new NodePositionPublisher({ writer: sink, network: config.network, logger });
   if (follow) {
     follower = new TopologyFollower({
-      brokers: config.kafka.brokers,
-      clientId: config.kafka.clientId,
+      ...kafkaConnection(config.kafka),
       network: config.network,
       logger,
     });

@@ -66,6 +66,7 @@ export function registerLiveEvalCommand(program: Command): void {
     .option('--out <file>', 'write the tables as markdown')
     .option('--work-dir <dir>', 'where the events files of the runs go (default: a folder in the temp directory)')
     .option('--title <text>', 'heading line of the markdown (e.g. which model)')
+    .option('--scores', "also write each run's per-node-tick scores (backtest --out format) to the work folder", false)
     .action(async (options: LiveCliOptions, command: Command) => {
       const globals = command.optsWithGlobals<{ config?: string }>();
       const base: Config = loadConfig({ file: globals.config });

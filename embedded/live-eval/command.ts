@@ -26,6 +26,8 @@ export interface LiveEvalFlags {
   out?: string;
   workDir?: string;
   title?: string;
+  /** Also write each run's per-node-tick scores to the work folder. */
+  scores?: boolean;
 }
 
 interface LiveEvalContext {
@@ -105,6 +107,7 @@ async function evaluateDataset(
       runsPerSeed: options.runsPerSeed,
       perKind: options.perKind,
       workDir,
+      writeScores: options.scores === true,
       logger,
       progress: note,
     });

@@ -130,12 +130,17 @@ export interface SyntheticSource {
   nodes: number;
   steps: number;
   seed: number;
+  /** Share of readings lost in the radio (absent: none). */
+  loss?: number;
 }
 
 /** Parses `wsn-watch train --synthetic`'s data source; undefined for any other. */
 export function parseSyntheticSource(dataSource: string | undefined): SyntheticSource | undefined {
-  const match = /^synthetic:nodes=(\d+),steps=(\d+),seed=(\d+)$/.exec(dataSource ?? '');
-  return match ? { nodes: Number(match[1]), steps: Number(match[2]), seed: Number(match[3]) } : undefined;
+  const match = /^synthetic:nodes=(\d+),steps=(\d+),seed=(\d+)(?:,loss=([\d.]+))?$/.exec(dataSource ?? '');
+  if (!match) return undefined;
+  const source: SyntheticSource = { nodes: Number(match[1]), steps: Number(match[2]), seed: Number(match[3]) };
+  if (match[4] !== undefined) source.loss = Number(match[4]);
+  return source;
 }
 
 /**
@@ -152,9 +157,10 @@ export function syntheticDataset(options: {
 }): LiveDataset {
   const tickMs = SYNTHETIC_TICK_MS;
   const perDay = Math.round(86_400_000 / tickMs);
-  const { nodes, steps: trained, seed } = options.source ?? { nodes: 12, steps: 2_000, seed: 1 };
+  const { nodes, steps: trained, seed, loss } = options.source ?? { nodes: 12, steps: 2_000, seed: 1 };
   const steps = trained + options.testDays * perDay;
-  const synthetic = generateSyntheticNetwork({ nodes, steps, seed });
+  // The same radio loss as in training; a lost reading is not sent, and the live path holds the node's values.
+  const synthetic = generateSyntheticNetwork({ nodes, steps, seed, lossRate: loss });
   const { series } = synthetic;
   const first = trained - perDay;
   const readings: Reading[] = [];
@@ -162,6 +168,7 @@ export function syntheticDataset(options: {
   const M = series.modalities.length;
   for (let t = first; t < steps; t++) {
     series.nodes.forEach((node, n) => {
+      if (synthetic.lost[t * N + n]) return;
       const values = Object.fromEntries(series.modalities.map((m, k) => [m, series.data[(t * N + n) * M + k]]));
       // Gateways stamp readings a little after the round starts.
       readings.push({
@@ -184,7 +191,7 @@ export function syntheticDataset(options: {
   const { sigma, levels } = spread(readings, testFrom, series.modalities);
   return {
     name: 'synthetic',
-    description: `synthetic network of ${nodes} nodes (sources/synthetic.ts, seed ${seed}, ${tickMs / 1000} s ticks), samples ${trained}–${steps - 1} (past the ${trained} the model was trained on): ${options.testDays} test days after one warm-up day`,
+    description: `synthetic network of ${nodes} nodes (sources/synthetic.ts, seed ${seed}, ${tickMs / 1000} s ticks${loss ? `, ${loss * 100} % of readings lost in the radio` : ''}), samples ${trained}–${steps - 1} (past the ${trained} the model was trained on): ${options.testDays} test days after one warm-up day`,
     readings,
     testFrom,
     testTo: readings[readings.length - 1].ts,

@@ -30,6 +30,8 @@ export interface LiveEvalOptions {
   perKind: number;
   /** Where the events files go. */
   workDir: string;
+  /** Also write each run's per-node-tick scores there (`<dataset>-<run>-scores.csv`). */
+  writeScores?: boolean;
   logger: Logger;
   progress: (message: string) => void;
 }
@@ -130,9 +132,12 @@ function backtester(options: LiveEvalOptions): Backtester {
   ]);
   const policy = policyWith(config, options.model.threshold);
   const warmupTicks = Math.max(2, Math.floor((dataset.testFrom - dataset.readings[0].ts) / dataset.tickMs));
+  const file = (label: string, what: string): string =>
+    path.join(options.workDir, `${dataset.name}-${label.replace(/\s+/g, '-')}-${what}.csv`);
   return (readings, events, label) =>
     runBacktest({
-      alertsOut: path.join(options.workDir, `${dataset.name}-${label.replace(/\s+/g, '-')}-alerts.csv`),
+      alertsOut: file(label, 'alerts'),
+      scoresOut: options.writeScores ? file(label, 'scores') : undefined,
       config,
       readings,
       directory: network.directory,

@@ -84,7 +84,12 @@ function addDataSourceOptions(command: Command): Command {
     )
     .option('--synthetic', 'train on a generated correlated sensor network (daily cycles, 3 modalities)')
     .option('--nodes <n>', 'with --synthetic: number of nodes', integer('--nodes', 2), 12)
-    .option('--steps <n>', 'with --synthetic: number of samples', integer('--steps', 100), 2000);
+    .option('--steps <n>', 'with --synthetic: number of samples', integer('--steps', 100), 2000)
+    .option(
+      '--loss <rate>',
+      "with --synthetic: share of readings lost in the radio, held as ingest holds them (the simulator's and the demo's is 0.03)",
+      fraction('--loss'),
+    );
 }
 
 /** Where the model goes and how it is trained. */
@@ -139,7 +144,13 @@ function addTrainingOptions(command: Command): Command {
       'cap on training windows per epoch (default: all)',
       integer('--windows-per-epoch', 1),
     )
-    .option('--max-minutes <x>', 'wall-clock budget; stops early keeping the best weights', positive('--max-minutes'));
+    .option('--max-minutes <x>', 'wall-clock budget; stops early keeping the best weights', positive('--max-minutes'))
+    .option(
+      '--false-alerts <n>',
+      'false alerts a healthy node may raise per day at the live tick: the stored threshold is at least the one the clean validation gives for it',
+      positive('--false-alerts'),
+      0.05,
+    );
 }
 
 /** IBRL alignment, the graph and the TensorFlow.js backend. */

@@ -12,6 +12,7 @@ import { DETECTOR_FORMAT } from '../metadata.ts';
 import { DetectorNetwork, centerWindows } from '../network.ts';
 import { ensureBackend, type BackendPreference } from '../runtime.ts';
 import { calibrateThreshold } from './calibrate.ts';
+import { falseAlertThreshold } from './false-alert-threshold.ts';
 import { createTrainingInjector } from './injections.ts';
 import { sequenceSegment, writeContext, writeNodeLabels, writeWindowFlags, writeWindows } from './sequences.ts';
 import { buildFaultyCopy, faultCopyPlan, type FaultyCopy } from './fault-copies.ts';
@@ -54,6 +55,14 @@ export interface TrainOptions {
   backend?: BackendPreference;
   /** Free text recorded in the metadata, e.g. "ibrl:../shared/data/ibrl". */
   dataSource?: string;
+  /**
+   * Alerts a healthy node may raise per day at the live tick (`tickMs`): the
+   * stored threshold is at least the one the clean validation scores give for
+   * this budget (`falseAlertThreshold`). Default 0.05.
+   */
+  falseAlertsPerNodeDay?: number;
+  /** The live detector's tick, which turns the per-day budget into one per tick. Default 31 s (ingest's default). */
+  tickMs?: number;
 }
 
 export interface TrainProgress {
@@ -79,6 +88,8 @@ const DEFAULTS = {
   injectionRate: 0.5,
   reconstructionWeight: 1,
   positiveNodeWeight: 4,
+  falseAlertsPerNodeDay: 0.05,
+  tickMs: 31_000,
   faultyCopies: 3,
   cleanShare: 0.4,
 };
@@ -93,10 +104,14 @@ const VALIDATION_SAMPLE_SPACING = 15;
 const VALIDATION_SPACING = 60;
 const VALIDATION_COPIES = 3;
 const VALIDATION_LENGTH = 5;
+const DAY_MS = 86_400_000;
 
 interface ValidationResult {
   loss: number;
+  /** Cluster probability of each clean validation window. */
   clean: Float32Array;
+  /** Every node's probability at each clean validation tick (steps × nodes). */
+  cleanNodes: Float32Array;
   injected: Float32Array;
 }
 
@@ -415,14 +430,19 @@ function finishTraining(run: TrainingRun, outcome: Awaited<ReturnType<typeof run
   if (!best) throw new Error('trainDetector: no epoch completed');
   network.importWeights(best.weights);
   const calibration = calibrateThreshold(best.validation.clean, best.validation.injected);
+  const falseAlerts = falseAlertThreshold(best.validation.cleanNodes, validation.clean.nodes.length, {
+    budgetPerNodeTick: (o.falseAlertsPerNodeDay * o.tickMs) / DAY_MS,
+  });
   const quality: ValidationQuality = {
     ...calibration,
     injected: best.validation.injected.length,
     clean: best.validation.clean.length,
+    falseAlerts: { ...falseAlerts, perNodeDay: o.falseAlertsPerNodeDay, tickMs: o.tickMs },
   };
   const metadata: DetectorMetadata = {
     ...detector.metadata,
-    threshold: calibration.threshold,
+    // The F1 threshold balances 5-sample anomalies against clean windows; a live network needs few false alerts too.
+    threshold: Math.max(calibration.threshold, falseAlerts.threshold),
     training: {
       seed: o.seed,
       epochsRequested: o.epochs,
@@ -734,7 +754,7 @@ async function validate(detector: Detector, set: ValidationSet): Promise<Validat
   let injectedLoss = 0;
   for (const p of injected) injectedLoss -= Math.log(Math.max(eps, p));
   const loss = 0.5 * (cleanLoss / cleanScores.cluster.length) + 0.5 * (injectedLoss / Math.max(1, injected.length));
-  return { loss, clean: cleanScores.cluster, injected: Float32Array.from(injected) };
+  return { loss, clean: cleanScores.cluster, cleanNodes: cleanScores.node, injected: Float32Array.from(injected) };
 }
 
 function shuffled<T>(items: readonly T[], rng: Rng): T[] {

@@ -5,9 +5,14 @@
  * function `wsn-watch ingest` runs, so it can use the test's topics), the
  * detector and the IBRL replay as child processes of the real CLI
  * (`node bin/wsn-watch.mjs detect` / `replay ibrl`).
+ *
+ * By default on the shared services; `PipelineServices` points it at others
+ * (the secured ones of ibrl-secure.test.ts): their addresses and credentials
+ * as WSN_* variables and a config file (for `kafka.ssl`), used alike by the
+ * in-process ingest, the children and the test's own clients.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { freePort } from '../../support/ports.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +27,7 @@ import { layoutFromFile, layoutFromTopology } from '../../../ingest/topology-sou
 import { createTopology, loadTopology } from '../../../topology/index.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
+import { kafkaSecurity } from '../../../transport/security.ts';
 import { runId } from '../foundation/services.ts';
 import { repoRoot } from './ibrl-slice.ts';
 import { waitFor } from '../../support/wait.ts';
@@ -67,6 +73,13 @@ function runCli(name: string, args: string[], env: Record<string, string>): Chil
   return { child, logFile, exited, stdout: () => out };
 }
 
+/** Services other than the shared ones: WSN_* variables (addresses, credentials) and a config file. */
+export interface PipelineServices {
+  env: Record<string, string>;
+  /** A JSON config file (e.g. `kafka.ssl`, which has no variable); children get it as WSN_CONFIG. */
+  configFile?: string;
+}
+
 /** A child service with its /metrics, /healthz and /readyz port. */
 export interface ServiceRun extends ChildRun {
   port: number;
@@ -88,8 +101,17 @@ export class Pipeline {
   ingest: IngestService | null = null;
   directory: NodeDirectory | null = null;
   private readonly children: ChildRun[] = [];
+  /** What every child gets on top of its own variables: the services' settings. */
+  private readonly childEnv: Record<string, string>;
+  /** Log of what runs in this process (ingest, the test's Kafka clients). */
+  readonly logFile: string;
+  private readonly log: WriteStream;
+  private closed = false;
 
-  constructor(readonly name: string) {
+  constructor(
+    readonly name: string,
+    services: PipelineServices = { env: {} },
+  ) {
     this.network = `e2e-${name}-${this.id}`;
     this.database = `wsn_e2e_${name.replace(/\W/g, '_')}_${this.id}`;
     const t = `e2e.${name}.${this.id}`;
@@ -104,16 +126,50 @@ export class Pipeline {
     // Partitions are never declared idle during a test (see ibrl-slice.ts): every
     // readings partition carries a mote, so the watermark moves with the data and
     // the set of emitted ticks depends on the data only, not on timing.
+    this.childEnv = { ...services.env, ...(services.configFile ? { WSN_CONFIG: services.configFile } : {}) };
     this.config = loadConfig({
-      env: { ...process.env, WSN_CONFIG: '', WSN_NETWORK: this.network, WSN_PARTITION_IDLE_MS: String(30 * 60_000) },
+      file: services.configFile,
+      env: {
+        ...process.env,
+        WSN_CONFIG: '',
+        ...services.env,
+        WSN_NETWORK: this.network,
+        WSN_PARTITION_IDLE_MS: String(30 * 60_000),
+      },
     });
-    this.influx = new InfluxSink({ url: this.config.influx.url, database: this.database, retries: 2 });
+    mkdirSync(LOG_DIR, { recursive: true });
+    this.logFile = path.join(LOG_DIR, `${name}-${this.id}-in-process.log`);
+    this.log = createWriteStream(this.logFile);
+    this.influx = new InfluxSink({
+      url: this.config.influx.url,
+      database: this.database,
+      auth: this.config.influx,
+      retries: 2,
+    });
     this.transport = new KafkaTransport({
       brokers: this.config.kafka.brokers,
       clientId: `e2e-${this.id}`,
-      logger: createLogger('e2e-kafka', 'silent'),
+      logger: createLogger('e2e-kafka', 'warn', this.log),
       maxBytesPerPartition: INGEST_FETCH_BYTES,
+      security: kafkaSecurity(this.config.kafka),
     });
+  }
+
+  /** Runs the CLI with the services' settings and the test's own variables. */
+  private cli(name: string, args: string[], env: Record<string, string>): ChildRun {
+    const run = runCli(`${this.name}-${this.id}-${name}`, args, { ...this.childEnv, ...env });
+    this.children.push(run);
+    return run;
+  }
+
+  /** Every log this pipeline wrote: its children's stderr and the in-process log. */
+  logFiles(): string[] {
+    return [this.logFile, ...this.children.map((run) => run.logFile)];
+  }
+
+  /** Everything its children printed on stdout. */
+  childOutput(): string {
+    return this.children.map((run) => run.stdout()).join('');
   }
 
   /**
@@ -135,7 +191,7 @@ export class Pipeline {
       transport: this.transport,
       directory: this.directory,
       checkpoints: new MemoryCheckpointStore(),
-      logger: createLogger('e2e-ingest', 'warn'),
+      logger: createLogger('e2e-ingest', 'info', this.log),
       http: false,
       groupId: `e2e-ingest-${this.id}`,
       topics: this.topics,
@@ -165,12 +221,11 @@ export class Pipeline {
       String(port),
       '--no-influx',
     ];
-    const run = runCli(`${this.name}-${this.id}-ingest`, args, {
+    const run = this.cli('ingest', args, {
       WSN_NETWORK: this.network,
       WSN_PARTITION_IDLE_MS: String(30 * 60_000),
       WSN_STATE_DIR: path.join(tmpdir(), 'wsn-watch-e2e', `state-${this.id}`),
     });
-    this.children.push(run);
     await this.untilReady('ingest', run, port);
     return { ...run, port };
   }
@@ -219,14 +274,13 @@ export class Pipeline {
       '--no-topology',
       ...(options.alertmanager === false ? ['--no-alertmanager'] : []),
     ];
-    const run = runCli(`${this.name}-${this.id}-detect-${replica}`, args, {
+    const run = this.cli(`detect-${replica}`, args, {
       WSN_NETWORK: this.network,
       WSN_ALERT_AFTER_TICKS: String(alerts.alertAfterTicks),
       WSN_RESOLVE_AFTER_TICKS: String(alerts.resolveAfterTicks),
       ...(alerts.resolveRatio === undefined ? {} : { WSN_RESOLVE_RATIO: String(alerts.resolveRatio) }),
       ...options.env,
     });
-    this.children.push(run);
     await this.untilReady(`detector ${replica}`, run, port);
     return { ...run, port };
   }
@@ -236,12 +290,9 @@ export class Pipeline {
    * resolves with the number of readings it reports sent, once it exited with 0.
    */
   async replay(dataDir: string, args: string[]): Promise<number> {
-    const run = runCli(
-      `${this.name}-${this.id}-replay`,
-      ['replay', 'ibrl', '--data', dataDir, '--topic', this.topics.readings, ...args],
-      { WSN_NETWORK: this.network },
-    );
-    this.children.push(run);
+    const run = this.cli('replay', ['replay', 'ibrl', '--data', dataDir, '--topic', this.topics.readings, ...args], {
+      WSN_NETWORK: this.network,
+    });
     const { code } = await run.exited;
     if (code !== 0) throw new Error(`replay exited with ${code}; see ${run.logFile}`);
     const sent = /sent (\d+) readings/.exec(run.stdout());
@@ -290,12 +341,15 @@ export class Pipeline {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     for (const run of this.children)
       if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
     await Promise.all(this.children.map((run) => run.exited));
     await this.ingest?.stop().catch(() => undefined);
     await this.transport.close().catch(() => undefined);
     await this.influx.dropDatabase().catch(() => undefined);
+    await new Promise((resolve) => this.log.end(resolve));
   }
 }
 

@@ -3,9 +3,9 @@
  * own (a second KRaft instance on free loopback ports, started the way
  * `wsn-watch services up` starts Kafka), so stopping it disturbs nobody. The
  * outage lasts until kafkajs gives up and crashes the consumer; then kafkajs
- * restarts it (retriable crash)
- * or the follower recreates it; the follower says it is not following while
- * the broker is down, follows again once it is back, and applies a version
+ * restarts it (retriable crash) or the transport's supervisor rebuilds it
+ * (transport/supervise.ts); the follower says it is not following while the
+ * broker is down, follows again once it is back, and applies a version
  * published after the restart.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -85,8 +85,6 @@ describe('topology follower across a broker outage (own broker)', () => {
       brokers: [broker],
       network: 'outage',
       logger,
-      restartBackoffMs: 500,
-      maxRestartBackoffMs: 2_000,
     });
     await follower.start();
     await follower.waitFor((_t, v) => v === first.version, 90_000);
@@ -102,8 +100,8 @@ describe('topology follower across a broker outage (own broker)', () => {
 
     await startBroker();
     // kafkajs restarts its consumer by itself after a retriable crash; after a
-    // non-retriable one the follower creates a new one (health().restarts counts
-    // those; test/unit/topology/follower-restart.test.ts drives that path).
+    // non-retriable one the transport's supervisor builds a new one (health().restarts
+    // counts those; test/unit/transport/supervise.test.ts drives that path).
     await until(() => follower!.health().following, 'the follower to follow again', 180_000);
 
     applyChange(topology, { kind: 'leave', id: '5' });
@@ -114,7 +112,7 @@ describe('topology follower across a broker outage (own broker)', () => {
     const applied = await follower.waitFor((_t, v) => v === second.version, 90_000);
     expect(applied.network.graph.hasNode('5')).toBe(false);
     process.stderr.write(
-      `follower-outage: outage noticed after ${noticed} ms (${outageReason}); consumer recreated by the follower ${follower.health().restarts} time(s)\n`,
+      `follower-outage: outage noticed after ${noticed} ms (${outageReason}); consumer rebuilt by the supervisor ${follower.health().restarts} time(s)\n`,
     );
   }, 900_000);
 });

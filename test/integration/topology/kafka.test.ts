@@ -6,19 +6,19 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Kafka } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../common/config.ts';
 import { applyChange, createTopology, exportClusters, loadTopology, type Topology } from '../../../topology/index.ts';
+import { createLogger } from '../../../common/log.ts';
 import {
-  cleanupPolicy,
-  createKafka,
   ensureTopologyTopic,
   readTopologyRecords,
   TopologyFollower,
   TopologyPublisher,
 } from '../../../topology/kafka.ts';
-import { createTopicsAndWait } from '../../../transport/kafka-topics.ts';
+import { KafkaTransport } from '../../../transport/kafka.ts';
+import { cleanupPolicy, createTopicsAndWait } from '../../../transport/kafka-topics.ts';
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../..');
 const ibrl = resolve(repoRoot, '../shared/data/ibrl/node.txt');
@@ -32,12 +32,18 @@ function sameTopology(a: Topology, b: Topology): void {
 
 describe('topology on Kafka', () => {
   let kafka: Kafka;
+  let transport: KafkaTransport;
   const network = `it-topology-${randomUUID().slice(0, 8)}`;
   const followers: TopologyFollower[] = [];
   const publishers: TopologyPublisher[] = [];
 
   beforeAll(async () => {
-    kafka = createKafka({ brokers, clientId: 'wsn-watch-topology-it' });
+    kafka = new Kafka({ brokers, clientId: 'wsn-watch-topology-it' });
+    transport = new KafkaTransport({
+      brokers,
+      clientId: 'wsn-watch-topology-it',
+      logger: createLogger('it', 'silent'),
+    });
     const admin = kafka.admin();
     await admin.connect(); // fails here, clearly, when no broker listens: run `wsn-watch services up` first
     await admin.disconnect();
@@ -46,10 +52,11 @@ describe('topology on Kafka', () => {
   afterAll(async () => {
     await Promise.all(followers.map((f) => f.stop()));
     await Promise.all(publishers.map((p) => p.disconnect()));
+    await transport.close();
   });
 
   it('creates the topic compacted, and switches an existing non-compacted topic to compact', async () => {
-    await ensureTopologyTopic(kafka, TOPIC);
+    await ensureTopologyTopic(transport, TOPIC);
     const admin = kafka.admin();
     await admin.connect();
     const scratch = `wsn.topology.it-${randomUUID().slice(0, 8)}`;
@@ -59,7 +66,7 @@ describe('topology on Kafka', () => {
         { topic: scratch, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] },
       ]);
       expect(await cleanupPolicy(admin, scratch)).toBe('delete');
-      await ensureTopologyTopic(kafka, scratch);
+      await ensureTopologyTopic(transport, scratch);
       expect((await cleanupPolicy(admin, scratch)).split(',')).toContain('compact');
     } finally {
       await admin.deleteTopics({ topics: [scratch] }).catch(() => undefined);
@@ -102,7 +109,7 @@ describe('topology on Kafka', () => {
   });
 
   it('a late follower replays the compacted state; a new publisher sends nothing that is already there', async () => {
-    const records = await readTopologyRecords(kafka, network, TOPIC);
+    const records = await readTopologyRecords(transport, network, TOPIC);
     expect(records.has(`${network}/node/5`)).toBe(false);
     expect(records.has(`${network}/node/55`)).toBe(true);
 
@@ -121,10 +128,10 @@ describe('topology on Kafka', () => {
   });
 
   it('retracting a network leaves nothing of it on the topic', async () => {
-    const before = await readTopologyRecords(kafka, network, TOPIC);
+    const before = await readTopologyRecords(transport, network, TOPIC);
     expect(before.size).toBeGreaterThan(54);
     const publisher = publishers[publishers.length - 1];
     expect(await publisher.retract()).toBe(before.size);
-    expect((await readTopologyRecords(kafka, network, TOPIC)).size).toBe(0);
+    expect((await readTopologyRecords(transport, network, TOPIC)).size).toBe(0);
   });
 });

@@ -6,11 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kafka } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import { loadConfig } from '../../../common/config.ts';
 import { createRng } from '../../../common/random.ts';
 import { applyChange, createTopology, exportClusters, type SensorNode } from '../../../topology/index.ts';
-import { createKafka, readTopologyRecords, TopologyFollower, TopologyPublisher } from '../../../topology/kafka.ts';
+import { createLogger } from '../../../common/log.ts';
+import { readTopologyRecords, TopologyFollower, TopologyPublisher } from '../../../topology/kafka.ts';
+import { KafkaTransport } from '../../../transport/kafka.ts';
 
 const brokers = loadConfig({ env: process.env }).kafka.brokers;
 const NODES = 20_000;
@@ -35,7 +37,7 @@ describe(`topology of ${NODES.toLocaleString('en-US')} nodes on Kafka`, () => {
   let follower: TopologyFollower | undefined;
 
   beforeAll(async () => {
-    kafka = createKafka({ brokers, clientId: 'wsn-watch-topology-scale-it' });
+    kafka = new Kafka({ brokers, clientId: 'wsn-watch-topology-scale-it' });
     const admin = kafka.admin();
     await admin.connect(); // fails here, clearly, when no broker listens: run `wsn-watch services up` first
     await admin.disconnect();
@@ -84,7 +86,16 @@ describe(`topology of ${NODES.toLocaleString('en-US')} nodes on Kafka`, () => {
     expect(exportClusters(updated)).toEqual(exportClusters(topology));
 
     // What is on the topic is the current topology, whole.
-    const records = await readTopologyRecords(kafka, network, topic);
-    expect(records.size).toBe(NODES + topology.clustering.clusters.size + 1);
+    const transport = new KafkaTransport({
+      brokers,
+      clientId: 'wsn-watch-topology-scale-it',
+      logger: createLogger('it', 'silent'),
+    });
+    try {
+      const records = await readTopologyRecords(transport, network, topic);
+      expect(records.size).toBe(NODES + topology.clustering.clusters.size + 1);
+    } finally {
+      await transport.close();
+    }
   });
 });

@@ -10,6 +10,7 @@ const config = loadConfig();
 describe('a keyed table on a compacted Kafka topic', () => {
   const id = runId();
   const topic = `test.table.${id}`;
+  const bigTopic = `test.table.big.${id}`;
   const writer = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `test-table-w-${id}` });
   const reader = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `test-table-r-${id}` });
   const admin = new Kafka({
@@ -30,7 +31,7 @@ describe('a keyed table on a compacted Kafka topic', () => {
   afterAll(async () => {
     await writer.close();
     await reader.close();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [topic, bigTopic] }).catch(() => undefined);
     await admin.disconnect();
   });
 
@@ -63,6 +64,20 @@ describe('a keyed table on a compacted Kafka topic', () => {
     // A write made after the first read is seen by the next one.
     await table.put([{ key: 'd', value: 'd1' }]);
     expect([...(await other.readToEnd()).keys()].sort()).toEqual(['a', 'c', 'd']);
+    await table.close();
+    await other.close();
+  });
+
+  it('writes a put larger than the broker takes in one request (3 MB) in several, in order', async () => {
+    const table = writer.table({ topic: bigTopic, partitions: 1 });
+    const entries = Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: String(i % 10).repeat(100_000) }));
+    // The same key first and last: the last value must win, so the requests went out in order.
+    await table.put([{ key: 'order', value: 'first' }, ...entries, { key: 'order', value: 'last' }]);
+    const other = reader.table({ topic: bigTopic, partitions: 1 });
+    const seen = await other.readToEnd();
+    expect(seen.size).toBe(31);
+    expect(seen.get('order')?.toString('utf8')).toBe('last');
+    for (const { key, value } of entries) expect(seen.get(key)?.toString('utf8')).toBe(value);
     await table.close();
     await other.close();
   });

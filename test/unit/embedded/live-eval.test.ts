@@ -79,6 +79,12 @@ describe('wsn-watch eval live', () => {
 
   it('continues the synthetic network a model was trained on, read from its data source', () => {
     expect(parseSyntheticSource('synthetic:nodes=12,steps=2000,seed=1')).toEqual({ nodes: 12, steps: 2000, seed: 1 });
+    expect(parseSyntheticSource('synthetic:nodes=48,steps=3000,seed=1,loss=0.03')).toEqual({
+      nodes: 48,
+      steps: 3000,
+      seed: 1,
+      loss: 0.03,
+    });
     expect(parseSyntheticSource('ibrl:../shared/data/ibrl')).toBeUndefined();
     expect(parseSyntheticSource(undefined)).toBeUndefined();
   });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createTopology, exportClusters, topologyVersion } from '../../../topology/index.ts';
-import { chunkRecords, parseTopologyRecord, topologyFromRecords, topologyRecords } from '../../../topology/kafka.ts';
+import {
+  parseTopologyRecord,
+  topologyDelta,
+  topologyFromRecords,
+  topologyRecords,
+  type MetaRecord,
+} from '../../../topology/kafka.ts';
+import { chunkBySize, messageBytes } from '../../../transport/chunk.ts';
 import { randomNodes } from './fixtures.ts';
 
 /** The records the publisher would write, meta included (as the topic holds them after compaction). */
@@ -73,11 +80,11 @@ describe('chunked publishing (a large change in several produce requests)', () =
       key: `lab/node/${i}`,
       value: i === 250 ? 'x'.repeat(5_000) : i % 7 === 0 ? null : `{"n":${i}}`,
     }));
-    const chunks = chunkRecords(records, 2_000);
+    const chunks = chunkBySize(records, messageBytes, 2_000);
     expect(chunks.flat()).toEqual(records);
     expect(chunks.length).toBeGreaterThan(5);
     for (const chunk of chunks) {
-      const bytes = chunk.reduce((n, r) => n + r.key.length + (r.value?.length ?? 0) + 32, 0);
+      const bytes = chunk.reduce((n, r) => n + messageBytes(r), 0);
       if (chunk.length > 1) expect(bytes).toBeLessThanOrEqual(2_000);
     }
     expect(chunks.find((c) => c.some((r) => r.value?.length === 5_000))).toHaveLength(1);
@@ -87,12 +94,13 @@ describe('chunked publishing (a large change in several produce requests)', () =
     const before = recordsOf('big', 5, 600);
     const after = recordsOf('big', 6, 600); // same node ids, other positions and clusters: a change of every record
     const t2 = createTopology(randomNodes(600, 6), { cluster: { maxSize: 16 } });
-    const messages: Array<{ key: string; value: string | null }> = [];
-    for (const key of before.keys()) if (!after.has(key)) messages.push({ key, value: null });
-    for (const [key, value] of after)
-      if (key !== 'big/meta' && before.get(key) !== value) messages.push({ key, value });
-    messages.push({ key: 'big/meta', value: after.get('big/meta')! });
-    const chunks = chunkRecords(messages, 4_096);
+    const withoutMeta = (records: Map<string, string>): Map<string, string> =>
+      new Map([...records].filter(([key]) => key !== 'big/meta'));
+    const meta = JSON.parse(after.get('big/meta')!) as MetaRecord;
+    const { entries: messages, tombstones } = topologyDelta('big', withoutMeta(before), withoutMeta(after), meta);
+    expect(tombstones).toBe(messages.filter((m) => m.value === null).length);
+    expect(messages[messages.length - 1]).toEqual({ key: 'big/meta', value: JSON.stringify(meta) });
+    const chunks = chunkBySize(messages, messageBytes, 4_096);
     expect(chunks.length).toBeGreaterThan(10);
     const seen = new Map(before);
     expect(topologyFromRecords('big', seen)).not.toBeNull();
