@@ -19,8 +19,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../common/config.ts';
 import { writeSimulatedTopology } from '../sources/simulate.ts';
 import { InfluxSink } from '../store/influx-sink.ts';
+import { freePort } from '../ops/net.ts';
 import { Kafka, logLevel } from 'kafkajs';
-import { createServer } from 'node:net';
 
 const { values: args } = parseArgs({
   options: {
@@ -100,21 +100,9 @@ const bucketsOf = (lines: string[]): Map<string, number> =>
     lines.filter((l) => l.includes('_bucket')).map((l) => [/le="([^"]+)"/.exec(l)![1], Number(l.split(' ').pop())]),
   );
 
-/** A loopback port that was free a moment ago, for a child's ops endpoint. */
-function freePortOf(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 try {
-  const [ingestPort, detectPort] = [await freePortOf(), await freePortOf()];
+  const [ingestPort, detectPort] = [await freePort(), await freePort()];
   const ingest = cli('ingest', [
     'ingest',
     '--topology',

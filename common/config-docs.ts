@@ -18,7 +18,10 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'kafka.sasl.username': 'SASL user name.',
   'kafka.sasl.password': 'SASL password; never logged.',
   'kafka.ssl':
-    'TLS to the brokers: true (system CAs), or {"ca": FILE, "cert": FILE, "key": FILE} with PEM files for a private CA and a client certificate.',
+    'TLS to the brokers: true (system CAs), or {"ca": FILE, "cert": FILE, "key": FILE} with PEM files for a private CA and a client certificate. In the environment: WSN_KAFKA_SSL=true, or the file variables below (any of them turns TLS on).',
+  'kafka.ssl.ca': 'PEM file of the CA that signed the brokers’ certificates (instead of the system CAs).',
+  'kafka.ssl.cert': 'PEM file of the client certificate, for brokers that require one (with kafka.ssl.key).',
+  'kafka.ssl.key': 'PEM file of the client certificate’s private key.',
   'influx.url': 'InfluxDB 1.x HTTP address the sinks and dashboards use.',
   'influx.database': 'InfluxDB database of readings, anomalies, system and pipeline points.',
   'influx.username': 'InfluxDB user (with influx.password); kept out of influx.url so logs and messages never show it.',
@@ -78,6 +81,7 @@ interface JsonSchemaNode {
   enum?: unknown[];
   properties?: Record<string, JsonSchemaNode>;
   items?: JsonSchemaNode;
+  anyOf?: JsonSchemaNode[];
 }
 
 export interface ConfigKeyDoc {
@@ -86,6 +90,13 @@ export interface ConfigKeyDoc {
   default: string;
   env: string;
   description: string;
+}
+
+function typeName(node: JsonSchemaNode): string {
+  if (node.enum) return node.enum.map((v) => JSON.stringify(v)).join(' \\| ');
+  if (node.anyOf) return node.anyOf.map(typeName).join(' \\| ');
+  if (node.type === 'array') return `${node.items?.type ?? 'value'}[]`;
+  return String(node.type ?? 'value');
 }
 
 /** Every leaf key of the configuration with its type, default and environment variable. */
@@ -100,18 +111,15 @@ export function configKeys(): ConfigKeyDoc[] {
         walk(child, key);
         continue;
       }
-      const type = child.enum
-        ? child.enum.map((v) => JSON.stringify(v)).join(' \\| ')
-        : child.type === 'array'
-          ? `${child.items?.type ?? 'value'}[]`
-          : String(child.type ?? 'value');
       out.push({
         key,
-        type,
+        type: typeName(child),
         default: child.default === undefined ? '(none)' : JSON.stringify(child.default),
         env: envByKey.get(key) ?? '—',
         description: CONFIG_DESCRIPTIONS[key] ?? '',
       });
+      // A key that is either a value or an object (kafka.ssl) also lists the object's keys.
+      for (const branch of child.anyOf ?? []) if (branch.properties) walk(branch, key);
     }
   };
   walk(schema, '');

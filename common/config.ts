@@ -183,6 +183,11 @@ export const ENV_VARS: Record<string, string> = {
   WSN_KAFKA_SASL_MECHANISM: 'kafka.sasl.mechanism',
   WSN_KAFKA_SASL_USERNAME: 'kafka.sasl.username',
   WSN_KAFKA_SASL_PASSWORD: 'kafka.sasl.password',
+  // WSN_KAFKA_SSL before the file variables: a file given turns kafka.ssl into the object form.
+  WSN_KAFKA_SSL: 'kafka.ssl',
+  WSN_KAFKA_SSL_CA: 'kafka.ssl.ca',
+  WSN_KAFKA_SSL_CERT: 'kafka.ssl.cert',
+  WSN_KAFKA_SSL_KEY: 'kafka.ssl.key',
   WSN_INFLUX_URL: 'influx.url',
   WSN_INFLUX_DATABASE: 'influx.database',
   WSN_INFLUX_USERNAME: 'influx.username',
@@ -223,6 +228,8 @@ export const ENV_VARS: Record<string, string> = {
 
 /** Keys whose env value is a comma-separated list. */
 const LIST_KEYS = new Set(['kafka.brokers', 'detector.modalities']);
+/** Keys whose env value is `true` or `false` (zod would not coerce a union with an object). */
+const BOOLEAN_KEYS = new Set(['kafka.ssl']);
 
 type Tree = { [key: string]: unknown };
 
@@ -236,20 +243,17 @@ function setPath(target: Tree, dotted: string, value: unknown): void {
   node[parts[parts.length - 1]] = value;
 }
 
+const isObject = (value: unknown): value is Tree =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 function merge(base: Tree, over: Tree): Tree {
   const out: Tree = { ...base };
   for (const [key, value] of Object.entries(over)) {
     if (value === undefined) continue;
     const prev = out[key];
-    out[key] =
-      value &&
-      typeof value === 'object' &&
-      !Array.isArray(value) &&
-      prev &&
-      typeof prev === 'object' &&
-      !Array.isArray(prev)
-        ? merge(prev as Tree, value as Tree)
-        : value;
+    // `true` over an object (kafka.ssl: TLS on, over TLS on with these files) keeps the files.
+    if (value === true && isObject(prev)) continue;
+    out[key] = isObject(value) && isObject(prev) ? merge(prev, value) : value;
   }
   return out;
 }
@@ -309,26 +313,45 @@ export function configOrigin(key: string, options: LoadConfigOptions = {}): Conf
   return { kind: 'default' };
 }
 
+/** One environment value as the config key takes it: a list, a boolean or the string. */
+function envValue(name: string, key: string, raw: string): unknown {
+  if (LIST_KEYS.has(key))
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  if (!BOOLEAN_KEYS.has(key)) return raw;
+  if (/^true$/i.test(raw)) return true;
+  if (/^false$/i.test(raw)) return false;
+  throw new UserError('CONFIG_INVALID', `${name}=${raw} is not a boolean (${key})`, `set ${name} to true or false`);
+}
+
+/** The configuration tree the WSN_* variables of `env` describe. */
+function environmentLayer(env: NodeJS.ProcessEnv): Tree {
+  const tree: Tree = {};
+  for (const [name, key] of Object.entries(ENV_VARS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = envValue(name, key, raw);
+    // A TLS file under WSN_KAFKA_SSL=false would be silently dropped: say so instead.
+    if (key.startsWith('kafka.ssl.') && getPath(tree, 'kafka.ssl') === false) {
+      throw new UserError(
+        'CONFIG_INVALID',
+        `${name} is set but WSN_KAFKA_SSL=false turns TLS off`,
+        `unset ${name} or WSN_KAFKA_SSL`,
+      );
+    }
+    setPath(tree, key, value);
+  }
+  return tree;
+}
+
 /** Builds the configuration: defaults < file < environment < flags. */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
   const file = options.file ?? env.WSN_CONFIG;
   const tree = file ? readConfigFile(file) : {};
-  const fromEnv: Tree = {};
-  for (const [name, key] of Object.entries(ENV_VARS)) {
-    const raw = env[name];
-    if (raw === undefined || raw === '') continue;
-    setPath(
-      fromEnv,
-      key,
-      LIST_KEYS.has(key)
-        ? raw
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : raw,
-    );
-  }
+  const fromEnv = environmentLayer(env);
   const fromFlags: Tree = {};
   for (const [key, value] of Object.entries(options.flags ?? {})) {
     if (value !== undefined) setPath(fromFlags, key, value);

@@ -2,15 +2,11 @@
  * `wsn-watch demo`: the embedded mode (docs/demo.md). The whole pipeline in
  * one process, no external service: the README's first command.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../common/config.ts';
 import { createLogger } from '../common/log.ts';
+import { resolveFromCwdOrRepo } from '../common/paths.ts';
 import { runDemo } from './demo.ts';
-
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 interface DemoCliOptions {
   data?: string;
@@ -47,13 +43,6 @@ const seconds = (value: string): number => {
     throw new InvalidArgumentError(`--duration needs a positive number of seconds, got "${value}"`);
   return n;
 };
-
-/** A relative --data is taken from the working directory, else from the repository (`../shared/data/ibrl` works from either). */
-function resolveData(dir: string): string {
-  const fromCwd = path.resolve(dir);
-  if (path.isAbsolute(dir) || existsSync(fromCwd)) return fromCwd;
-  return path.resolve(REPO_ROOT, dir);
-}
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -97,7 +86,7 @@ Examples:
       const logger = createLogger('demo', process.env.WSN_LOG_LEVEL ?? 'warn');
       await runDemo({
         config,
-        dataDir: options.data === undefined ? undefined : resolveData(options.data),
+        dataDir: options.data === undefined ? undefined : resolveFromCwdOrRepo(options.data),
         nodes: options.nodes,
         speed: options.speed,
         seed: options.seed,

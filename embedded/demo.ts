@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigSchema, type Config } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
+import { resolveFromCwdOrRepo } from '../common/paths.ts';
 import type { Alert } from '../common/types.ts';
 import { TOPICS } from '../common/types.ts';
 import { serveDashboard, type DashboardServer } from '../dashboards/web/server.ts';
@@ -30,8 +28,6 @@ import { formatDemoFaultSummary, summarizeDemoFaults, type DemoFaultSummary } fr
 import { ibrlDataFound, ibrlSource, simulationSource, type DemoSource } from './sources.ts';
 import { LiveStatus } from './demo-status.ts';
 import { Resources } from './resources.ts';
-
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Largest cluster in the demo: the map shows a few clusters even for the 54 IBRL motes. */
 const DEMO_MAX_CLUSTER_SIZE = 16;
@@ -391,15 +387,8 @@ async function listen(
   });
 }
 
-/** The model directory as given (relative to the working directory), else relative to the repository. */
-function resolveModelDir(dir: string): string {
-  const fromCwd = path.resolve(dir);
-  if (existsSync(fromCwd) || path.isAbsolute(dir)) return fromCwd;
-  return path.resolve(REPO_ROOT, dir);
-}
-
 async function loadModel(config: Config, note: (text: string) => void): Promise<Detector> {
-  const dir = resolveModelDir(config.detector.model);
+  const dir = resolveFromCwdOrRepo(config.detector.model);
   note(`demo: loading the model from ${config.detector.model}`);
   const backend = await ensureBackend(config.detector.backend);
   const model = await loadDetector(dir);

@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 /** True when something accepts TCP connections on host:port. */
 export function isPortOpen(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
@@ -11,6 +11,18 @@ export function isPortOpen(host: string, port: number, timeoutMs = 1_000): Promi
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
+  });
+}
+
+/** A loopback port that was free a moment ago (the OS picks it), for a child service's endpoint. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
   });
 }
 

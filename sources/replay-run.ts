@@ -44,18 +44,13 @@ export async function replayIbrl(config: Config, options: IbrlReplayOptions): Pr
       `replay: ${dir} → ${topic} (network "${config.network}") at ${speedText(options.speed)} speed${injected}\n`,
     );
   };
-  await publishToTopic(config, options.topic, announce, async (producer, signal) => {
-    const result = await publishPaced(readings(), {
-      producer,
-      topic,
-      speed: options.speed,
-      signal,
-      onProgress: progressPrinter('replay', signal),
-    });
-    process.stdout.write(
-      `sent ${result.sent} readings to ${topic}; ${injector.applied.length} value(s) injected; ${badLines} bad line(s) skipped\n`,
-    );
-  });
+  await replayReadings(
+    config,
+    options,
+    announce,
+    readings(),
+    () => `; ${injector.applied.length} value(s) injected; ${badLines} bad line(s) skipped`,
+  );
 }
 
 export interface HistoryReplayOptions {
@@ -77,16 +72,32 @@ export async function replayHistory(config: Config, file: string, options: Histo
       `replay: ${file}: ${history.readings.length} readings of ${history.nodes.length} nodes from ${first} to ${last} → ${topic} (network "${config.network}") at ${speedText(options.speed)} speed\n`,
     );
   };
+  await replayReadings(config, options, announce, history.readings, () =>
+    history.emptyRows ? `; ${history.emptyRows} row(s) without any value skipped` : '',
+  );
+}
+
+/**
+ * Sends `readings` to the topic at `speed`, printing progress on stderr and
+ * `sent N readings to TOPIC` plus what `summary` adds on stdout. `summary`
+ * runs after the last reading, so it can report counts made while reading.
+ */
+async function replayReadings(
+  config: Config,
+  options: { topic: TopicSpec; speed: number },
+  announce: () => void,
+  readings: Iterable<Reading> | AsyncIterable<Reading>,
+  summary: () => string,
+): Promise<void> {
+  const topic = options.topic.topic;
   await publishToTopic(config, options.topic, announce, async (producer, signal) => {
-    const result = await publishPaced(history.readings, {
+    const result = await publishPaced(readings, {
       producer,
       topic,
       speed: options.speed,
       signal,
       onProgress: progressPrinter('replay', signal),
     });
-    process.stdout.write(
-      `sent ${result.sent} readings to ${topic}${history.emptyRows ? `; ${history.emptyRows} row(s) without any value skipped` : ''}\n`,
-    );
+    process.stdout.write(`sent ${result.sent} readings to ${topic}${summary()}\n`);
   });
 }

@@ -32,28 +32,33 @@ export interface StateShape {
 
 export const CHECKPOINT_FORMAT = 'wsn-watch-detector-state/1';
 
-const base64Floats = z.string().transform((text, ctx) => {
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.length % 4 !== 0) {
-    ctx.addIssue({ code: 'custom', message: `base64 float32 data has ${bytes.length} bytes, not a multiple of 4` });
-    return z.NEVER;
-  }
-  // Copy into an aligned buffer: Buffer.from may hand out an offset into a shared pool.
-  const floats = new Float32Array(bytes.length / 4);
-  new Uint8Array(floats.buffer).set(bytes);
-  return floats;
-});
+/** A typed float array class: Float32Array or Float64Array. */
+type FloatArrayType<T extends Float32Array | Float64Array> = {
+  new (length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+};
 
-const base64Doubles = z.string().transform((text, ctx) => {
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.length % 8 !== 0) {
-    ctx.addIssue({ code: 'custom', message: `base64 float64 data has ${bytes.length} bytes, not a multiple of 8` });
-    return z.NEVER;
-  }
-  const doubles = new Float64Array(bytes.length / 8);
-  new Uint8Array(doubles.buffer).set(bytes);
-  return doubles;
-});
+/** A schema that decodes base64 into a float array of `Type`, rejecting a byte count that is not whole elements. */
+function base64FloatArray<T extends Float32Array | Float64Array>(Type: FloatArrayType<T>, name: string) {
+  const size = Type.BYTES_PER_ELEMENT;
+  return z.string().transform((text, ctx) => {
+    const bytes = Buffer.from(text, 'base64');
+    if (bytes.length % size !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `base64 ${name} data has ${bytes.length} bytes, not a multiple of ${size}`,
+      });
+      return z.NEVER;
+    }
+    // Copy into an aligned buffer: Buffer.from may hand out an offset into a shared pool.
+    const values = new Type(bytes.length / size);
+    new Uint8Array(values.buffer).set(bytes);
+    return values;
+  });
+}
+
+const base64Floats = base64FloatArray(Float32Array, 'float32');
+const base64Doubles = base64FloatArray(Float64Array, 'float64');
 
 const AlertSchema = z.object({
   id: z.string(),

@@ -12,7 +12,8 @@ import { readHistoryReadings } from '../../sources/publish.ts';
 import { InfluxSink } from '../../store/influx-sink.ts';
 import { formatAlert } from '../console.ts';
 import { readEvents, type FaultEvent } from './events.ts';
-import { openModel, policyWith, resolveModelDir } from './model.ts';
+import { resolveFromCwdOrRepo } from '../../common/paths.ts';
+import { openModel, policyWith } from './model.ts';
 import { networkFromFile, singleCluster, type BacktestNetwork } from './network.ts';
 import { metricsJson, metricsMarkdown, metricsText } from './report.ts';
 import { runBacktest, type BacktestResult } from './run.ts';
@@ -65,7 +66,7 @@ export async function runBacktestCommand(
       readings: history.readings,
       directory: network.directory,
       model,
-      modelName: path.basename(resolveModelDir(config.detector.model)),
+      modelName: path.basename(resolveFromCwdOrRepo(config.detector.model)),
       policy: policyWith(config, threshold),
       adjacency: network.adjacency,
       neighbours: network.neighbours,

@@ -1,24 +1,15 @@
 /** The trained model a backtest or live evaluation scores with, and the alert policy around it. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
+import { resolveFromCwdOrRepo } from '../../common/paths.ts';
 import { alertPolicyFromConfig, type AlertPolicy } from '../../detector/alerts/tracker.ts';
 import { checkModel } from '../../detector/service/model.ts';
 import { ensureBackend, loadDetector, type Detector } from '../../model/index.ts';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** A model directory as given (relative to the working directory), else relative to the repository. */
-export function resolveModelDir(dir: string): string {
-  const fromCwd = path.resolve(dir);
-  if (existsSync(fromCwd) || path.isAbsolute(dir)) return fromCwd;
-  return path.resolve(REPO_ROOT, dir);
-}
-
 export async function openModel(config: Config, note: (text: string) => void): Promise<Detector> {
-  const dir = resolveModelDir(config.detector.model);
+  const dir = resolveFromCwdOrRepo(config.detector.model);
   if (!existsSync(path.join(dir, 'model.json')))
     throw new UserError(
       'MODEL_MISSING',

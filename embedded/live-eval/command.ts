@@ -9,7 +9,8 @@ import type { Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { Detector } from '../../model/index.ts';
-import { openModel, resolveModelDir } from '../backtest/model.ts';
+import { resolveFromCwdOrRepo } from '../../common/paths.ts';
+import { openModel } from '../backtest/model.ts';
 import { SIMULATION_START } from '../sources.ts';
 import { ibrlDataset, parseSyntheticSource, syntheticDataset, type LiveDataset } from './datasets.ts';
 import { runLiveEvaluation } from './run.ts';
@@ -104,7 +105,7 @@ async function evaluateDataset(
     const result = await runLiveEvaluation({
       dataset,
       model,
-      modelName: path.basename(resolveModelDir(modelDir)),
+      modelName: path.basename(resolveFromCwdOrRepo(modelDir)),
       config,
       seeds,
       runsPerSeed: options.runsPerSeed,

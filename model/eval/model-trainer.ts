@@ -4,11 +4,12 @@
  * tested, without it.
  */
 import { UserError } from '../../common/errors.ts';
-import type { ModalityStats } from '../../sources/normalize.ts';
 import type { Series } from '../../sources/series.ts';
 import type { SeriesScorer } from '../scoring.ts';
 import type { EvalGraph } from './graph.ts';
 import type { ModelTrainer } from './run.ts';
+// Types only: the module itself is loaded on demand (loadModelModule).
+import type { ProgressListener, TrainOptions } from '../train/train.ts';
 
 export interface ModelTrainSettings {
   epochs: number;
@@ -25,26 +26,11 @@ interface ModelModule {
   trainDetector(
     series: Series,
     graph: EvalGraph,
-    options: {
-      seed: number;
-      epochs: number;
-      batchSize: number;
-      validationFraction: number;
-      patience: number;
-      maxMinutes?: number;
-      stats?: ModalityStats;
-      dataSource?: string;
-    },
-    onProgress?: (p: {
-      epoch: number;
-      epochs: number;
-      loss: number;
-      validationLoss?: number;
-      elapsedSeconds: number;
-      phase: string;
-      batch: number;
-      batches: number;
-    }) => void,
+    options: Pick<
+      TrainOptions,
+      'seed' | 'epochs' | 'batchSize' | 'validationFraction' | 'patience' | 'maxMinutes' | 'stats' | 'dataSource'
+    >,
+    onProgress?: ProgressListener,
   ): Promise<SeriesScorer>;
   ensureBackend(preference?: 'auto'): Promise<string>;
 }

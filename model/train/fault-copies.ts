@@ -108,44 +108,6 @@ export function buildFaultyCopy(
   return { series, labels, context, injections };
 }
 
-/** Per window (ending at each of T consecutive steps from end0) and node: 1 when any tick of the window is labelled. Written [T, B, N] for batch element b. */
-export function writeWindowLabels(
-  labels: Uint8Array,
-  n: number,
-  w: number,
-  end0: number,
-  windows: number,
-  b: number,
-  batch: number,
-  out: Float32Array,
-): void {
-  for (let k = 0; k < windows; k++) {
-    const end = end0 + k;
-    for (let i = 0; i < n; i++) {
-      let hit = 0;
-      for (let t = end - w + 1; t <= end && !hit; t++) hit = labels[t * n + i];
-      out[(k * batch + b) * n + i] = hit;
-    }
-  }
-}
-
-/** Context rows of T consecutive steps from end0, written [T, B, N, M·F] for batch element b. */
-export function writeContext(
-  context: Float32Array,
-  rowWidth: number,
-  n: number,
-  end0: number,
-  windows: number,
-  b: number,
-  batch: number,
-  out: Float32Array,
-): void {
-  for (let k = 0; k < windows; k++) {
-    const from = (end0 + k) * n * rowWidth;
-    out.set(context.subarray(from, from + n * rowWidth), (k * batch + b) * n * rowWidth);
-  }
-}
-
 /** Longest fault of the catalogue: a cap on fault length at or above it changes nothing. */
 const LONGEST_CATALOGUE_FAULT = Math.max(...FAULT_CATALOGUE.map((spec) => spec.maxTicks));
 

@@ -11,6 +11,20 @@ export interface SequenceSample {
   clean: Float32Array;
 }
 
+/**
+ * Where one sequence goes in a batch laid out [T, B, ...]: its `windows` (T)
+ * windows are element `b` of `batch` (B) sequences, so window k sits at row
+ * k * batch + b.
+ */
+export interface BatchSlot {
+  windows: number;
+  b: number;
+  batch: number;
+}
+
+/** The row of window k of a slot in a [T, B, ...] array. */
+const slotRow = (slot: BatchSlot, k: number): number => k * slot.batch + slot.b;
+
 /** The steps of `series` a sequence needs, as a sub-series (shares nothing with the original). */
 export function sequenceSegment(series: Series, end0: number, windows: number, w: number): Series {
   const nm = series.nodes.length * series.modalities.length;
@@ -28,23 +42,18 @@ export function sequenceSegment(series: Series, end0: number, windows: number, w
   };
 }
 
-/**
- * Writes the windows of a segment into `out`, laid out [T, B, N, M, W] for
- * batch element `b` of `batch`.
- */
+/** Writes the windows of a segment into `out`, laid out [T, B, N, M, W], at `slot`. */
 export function writeWindows(
   segment: Float32Array,
   n: number,
   m: number,
   w: number,
-  windows: number,
-  b: number,
-  batch: number,
+  slot: BatchSlot,
   out: Float32Array,
 ): void {
   const nmw = n * m * w;
-  for (let k = 0; k < windows; k++) {
-    const base = (k * batch + b) * nmw;
+  for (let k = 0; k < slot.windows; k++) {
+    const base = slotRow(slot, k) * nmw;
     for (let s = 0; s < w; s++) {
       const row = (k + s) * n * m;
       for (let i = 0; i < n * m; i++) out[base + i * w + s] = segment[row + i];
@@ -60,15 +69,12 @@ export function writeWindows(
 export function writeNodeLabels(
   segment: Float32Array,
   clean: Float32Array,
-  n: number,
-  m: number,
-  w: number,
-  windows: number,
-  b: number,
-  batch: number,
+  dims: { n: number; m: number; w: number },
+  slot: BatchSlot,
   out: Float32Array,
 ): void {
-  const steps = w + windows - 1;
+  const { n, m, w } = dims;
+  const steps = w + slot.windows - 1;
   const changed = new Uint8Array(steps * n);
   for (let t = 0; t < steps; t++) {
     for (let i = 0; i < n; i++) {
@@ -78,11 +84,44 @@ export function writeNodeLabels(
       }
     }
   }
-  for (let k = 0; k < windows; k++) {
+  // Window k covers segment steps k .. k + w - 1, so the first one ends at step w - 1.
+  writeWindowFlags(changed, n, w, w - 1, slot, out);
+}
+
+/**
+ * Per window and node: 1 when any of the window's w steps of `flags` (laid
+ * out [steps, N]) is set for that node. Window k ends at step firstEnd + k.
+ * Written into `out` laid out [T, B, N] at `slot`.
+ */
+export function writeWindowFlags(
+  flags: Uint8Array,
+  n: number,
+  w: number,
+  firstEnd: number,
+  slot: BatchSlot,
+  out: Float32Array,
+): void {
+  for (let k = 0; k < slot.windows; k++) {
+    const end = firstEnd + k;
     for (let i = 0; i < n; i++) {
       let hit = 0;
-      for (let s = 0; s < w && !hit; s++) hit = changed[(k + s) * n + i];
-      out[(k * batch + b) * n + i] = hit;
+      for (let t = end - w + 1; t <= end && !hit; t++) hit = flags[t * n + i];
+      out[slotRow(slot, k) * n + i] = hit;
     }
+  }
+}
+
+/** Context rows of T consecutive steps from end0, written [T, B, N, M·F] at `slot`. */
+export function writeContext(
+  context: Float32Array,
+  rowWidth: number,
+  n: number,
+  end0: number,
+  slot: BatchSlot,
+  out: Float32Array,
+): void {
+  for (let k = 0; k < slot.windows; k++) {
+    const from = (end0 + k) * n * rowWidth;
+    out.set(context.subarray(from, from + n * rowWidth), slotRow(slot, k) * n * rowWidth);
   }
 }

@@ -14,8 +14,8 @@ import { ensureBackend, type BackendPreference } from '../runtime.ts';
 import { calibrateThreshold } from './calibrate.ts';
 import { falseAlertThreshold } from './false-alert-threshold.ts';
 import { createTrainingInjector } from './injections.ts';
-import { sequenceSegment, writeNodeLabels, writeWindows } from './sequences.ts';
-import { buildFaultyCopy, faultCopyPlan, writeContext, writeWindowLabels, type FaultyCopy } from './fault-copies.ts';
+import { sequenceSegment, writeContext, writeNodeLabels, writeWindowFlags, writeWindows } from './sequences.ts';
+import { buildFaultyCopy, faultCopyPlan, type FaultyCopy } from './fault-copies.ts';
 import { computeContext, contextFeatures } from '../context.ts';
 
 export interface TrainOptions {
@@ -383,52 +383,16 @@ function trainEpoch(
   epochStarted: number,
   onProgress?: ProgressListener,
 ): number {
-  const {
-    o,
-    network,
-    optimizer,
-    cleanCopy,
-    rng,
-    allStarts,
-    sequencesPerEpoch,
-    sequencesPerBatch,
-    batches,
-    w,
-    T,
-    n,
-    m,
-    units,
-    layers,
-    stateSize,
-    maskBias,
-    hiddenCache,
-    trainSteps,
-    injector,
-    contextWidth,
-  } = run;
+  const { o, T, batches, sequencesPerBatch } = run;
   const copies = run.buildCopies();
-  const starts = shuffled(allStarts, rng).slice(0, sequencesPerEpoch);
+  const starts = shuffled(run.allStarts, run.rng).slice(0, run.sequencesPerEpoch);
   let lossSum = 0;
   for (let batch = 0; batch < batches; batch++) {
     const chunk = starts.slice(batch * sequencesPerBatch, (batch + 1) * sequencesPerBatch);
     if (chunk.length === 0) break;
     const batchStarted = Date.now();
-    const loss = trainBatch(network, optimizer, cleanCopy, copies, chunk, {
-      w,
-      T,
-      n,
-      m,
-      units,
-      layers,
-      stateSize,
-      maskBias,
-      hiddenCache,
-      trainSteps,
-      injector,
-      rng,
-      o,
-      contextWidth,
-    });
+    // The run is the batch context (BatchContext is the part of it a batch reads).
+    const loss = trainBatch(run.network, run.optimizer, run.cleanCopy, copies, chunk, run);
     clock.trainingSeconds += (Date.now() - batchStarted) / 1000;
     clock.windowsTrained += chunk.length * T;
     lossSum += loss;
@@ -501,6 +465,7 @@ function finishTraining(run: TrainingRun, outcome: Awaited<ReturnType<typeof run
   return new Detector(network, metadata);
 }
 
+/** What one batch reads of a training run (TrainingRun has all of it). */
 interface BatchContext {
   w: number;
   T: number;
@@ -566,13 +531,15 @@ function assembleBatch(clean: FaultyCopy, copies: FaultyCopy[], starts: number[]
   const hiddenInit = Array.from({ length: layers }, () => new Float32Array(b * n * units));
   const injected: boolean[] = [];
   starts.forEach((end0, k) => {
+    const slot = { windows: T, b: k, batch: b };
     const segment = sequenceSegment(clean.series, end0, T, w);
     if (copies.length > 0 && c.rng.next() >= c.o.cleanShare) {
       // A sequence of a faulty copy: its windows, labels and the context computed over the whole copy.
       const copy = copies[c.rng.int(copies.length)];
-      writeWindows(sequenceSegment(copy.series, end0, T, w).data, n, m, w, T, k, b, windows);
-      writeWindowLabels(copy.labels, n, w, end0, T, k, b, labels);
-      writeContext(copy.context, contextWidth, n, end0, T, k, b, context);
+      writeWindows(sequenceSegment(copy.series, end0, T, w).data, n, m, w, slot, windows);
+      // A faulty copy's labels are per tick of the whole part: window k of the sequence ends at end0 + k.
+      writeWindowFlags(copy.labels, n, w, end0, slot, labels);
+      writeContext(copy.context, contextWidth, n, end0, slot, context);
       injected.push(true);
     } else {
       let values = segment.data;
@@ -580,11 +547,11 @@ function assembleBatch(clean: FaultyCopy, copies: FaultyCopy[], starts: number[]
         values = c.injector.inject(segment, c.rng, { minLength: 1, maxLength: 10 }).series.data;
       }
       injected.push(values !== segment.data);
-      writeWindows(values, n, m, w, T, k, b, windows);
-      writeNodeLabels(values, segment.data, n, m, w, T, k, b, labels);
-      writeContext(clean.context, contextWidth, n, end0, T, k, b, context);
+      writeWindows(values, n, m, w, slot, windows);
+      writeNodeLabels(values, segment.data, { n, m, w }, slot, labels);
+      writeContext(clean.context, contextWidth, n, end0, slot, context);
     }
-    writeWindows(segment.data, n, m, w, T, k, b, targets);
+    writeWindows(segment.data, n, m, w, slot, targets);
     for (let layer = 0; layer < layers; layer++) {
       hiddenInit[layer].set(
         c.hiddenCache.subarray(end0 * stateSize + layer * n * units, end0 * stateSize + (layer + 1) * n * units),

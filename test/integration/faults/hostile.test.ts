@@ -1,21 +1,14 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
+import { describe, it, expect } from 'vitest';
 import { loadConfig } from '../../../common/config.ts';
-import { createLogger } from '../../../common/log.ts';
 import type { OutgoingMessage } from '../../../common/transport.ts';
 import type { Frame } from '../../../common/types.ts';
-import { probeKafka } from '../../../ops/probes.ts';
-import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
 import { DLQ_HEADERS } from '../../../ingest/pipeline.ts';
 import type { RejectionCode } from '../../../ingest/rejection.ts';
-import { startIngestService, type IngestService } from '../../../ingest/service.ts';
-import type { IngestTopicNames } from '../../../ingest/topics.ts';
-import { KafkaTransport } from '../../../transport/kafka.ts';
-import { runId } from '../foundation/services.ts';
 import { ingestTopicSpecs } from '../../../ingest/topics.ts';
 import { TOPICS } from '../../../common/types.ts';
 import { partitionForKey } from '../../../transport/partitioner.ts';
+import { useIngestOnKafka } from '../../support/kafka.ts';
 import { waitFor } from '../../support/wait.ts';
 
 // Fault scenario "100,000 hostile messages": every kind of bad message ingest
@@ -84,51 +77,11 @@ const KINDS: Array<{ code: RejectionCode; make: (i: number) => string | Buffer }
 ];
 
 describe('fault: 100,000 hostile messages (real Kafka)', () => {
-  const id = runId();
-  const topics: IngestTopicNames = {
-    readings: `test.hostile.${id}`,
-    readingsDlq: `test.hostile.dlq.${id}`,
-    frames: `test.hostile.frames.${id}`,
-  };
-  const transport = new KafkaTransport({
-    brokers: config.kafka.brokers,
-    clientId: `itest-hostile-${id}`,
-    retryBackoffMs: 100,
-  });
-  const admin = new Kafka({
-    brokers: config.kafka.brokers,
-    clientId: `itest-admin-${id}`,
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  let service: IngestService | null = null;
-
-  beforeAll(async () => {
-    if (!(await probeKafka(config.kafka.brokers[0], 5_000))) {
-      throw new Error(
-        `Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`,
-      );
-    }
-    await admin.connect();
-  });
-
-  afterAll(async () => {
-    await service?.stop();
-    await transport.close();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
-    await admin.disconnect();
-  });
+  const kafka = useIngestOnKafka(config, 'hostile');
+  const { id, topics, transport } = kafka;
 
   it('rejects each hostile message to the DLQ with its reason and keeps every valid reading', async () => {
-    service = await startIngestService({
-      config,
-      transport,
-      directory,
-      checkpoints: new MemoryCheckpointStore(),
-      logger: createLogger('itest-hostile', 'silent'),
-      http: false,
-      groupId: `itest-hostile-${id}`,
-      topics,
-    });
+    const service = await kafka.start(directory);
     const expected = new Map<RejectionCode, number>();
     const stream: OutgoingMessage[] = [];
     let hostile = 0;

@@ -1,18 +1,11 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
+import { describe, it, expect } from 'vitest';
 import { loadConfig } from '../../../common/config.ts';
-import { createLogger } from '../../../common/log.ts';
 import type { OutgoingMessage } from '../../../common/transport.ts';
 import type { Frame } from '../../../common/types.ts';
-import { probeKafka } from '../../../ops/probes.ts';
-import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
 import { DLQ_HEADERS } from '../../../ingest/pipeline.ts';
 import type { RejectionCode } from '../../../ingest/rejection.ts';
-import { startIngestService, type IngestService } from '../../../ingest/service.ts';
-import type { IngestTopicNames } from '../../../ingest/topics.ts';
-import { KafkaTransport } from '../../../transport/kafka.ts';
-import { runId } from '../foundation/services.ts';
+import { useIngestOnKafka } from '../../support/kafka.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const T = 31_000;
@@ -63,51 +56,11 @@ const BAD: Array<{ code: RejectionCode; make: (i: number) => Buffer }> = [
 ];
 
 describe('ingest against the real Kafka', () => {
-  const id = runId();
-  const topics: IngestTopicNames = {
-    readings: `test.readings.${id}`,
-    readingsDlq: `test.readings.dlq.${id}`,
-    frames: `test.frames.${id}`,
-  };
-  const transport = new KafkaTransport({
-    brokers: config.kafka.brokers,
-    clientId: `itest-ingest-${id}`,
-    retryBackoffMs: 100,
-  });
-  const admin = new Kafka({
-    brokers: config.kafka.brokers,
-    clientId: `itest-admin-${id}`,
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  let service: IngestService | null = null;
-
-  beforeAll(async () => {
-    if (!(await probeKafka(config.kafka.brokers[0], 5_000))) {
-      throw new Error(
-        `Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`,
-      );
-    }
-    await admin.connect();
-  });
-
-  afterAll(async () => {
-    await service?.stop();
-    await transport.close();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
-    await admin.disconnect();
-  });
+  const kafka = useIngestOnKafka(config, 'ingest');
+  const { id, topics, transport } = kafka;
 
   it('sends 1,000 malformed messages to the DLQ with reasons and original bytes, and accounts for every valid reading in the frames', async () => {
-    service = await startIngestService({
-      config,
-      transport,
-      directory,
-      checkpoints: new MemoryCheckpointStore(),
-      logger: createLogger('itest-ingest', 'silent'),
-      http: false,
-      groupId: `itest-ingest-${id}`,
-      topics,
-    });
+    const service = await kafka.start(directory);
 
     // Valid: every node once per tick (JSON and line protocol alternating); 1,000 bad ones mixed in.
     const valid: Array<{ node: string; tick: number; temperature: number; humidity: number }> = [];

@@ -2,11 +2,9 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../../../common/config.ts';
 import { createLogger } from '../../../common/log.ts';
 import type { Frame } from '../../../common/types.ts';
-import { probeKafka } from '../../../ops/probes.ts';
 import { FileCheckpointStore } from '../../../ingest/checkpoint.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
 import { publishPaced } from '../../../sources/publish.ts';
@@ -15,6 +13,7 @@ import { Simulation, runSimulation } from '../../../sources/simulate.ts';
 import type { IngestTopicNames } from '../../../ingest/topics.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
 import { runId } from '../foundation/services.ts';
+import { dropTopics, requireKafka, testAdmin } from '../../support/kafka.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const T = 31_000;
@@ -27,11 +26,7 @@ describe('ingest restart against the real Kafka', () => {
     readingsDlq: `test.readings.dlq.${id}`,
     frames: `test.frames.${id}`,
   };
-  const admin = new Kafka({
-    brokers: config.kafka.brokers,
-    clientId: `itest-admin-${id}`,
-    logLevel: logLevel.NOTHING,
-  }).admin();
+  const admin = testAdmin(config, `itest-admin-${id}`);
   const transports: KafkaTransport[] = [];
   const transport = (): KafkaTransport => {
     const t = new KafkaTransport({
@@ -44,18 +39,13 @@ describe('ingest restart against the real Kafka', () => {
   };
 
   beforeAll(async () => {
-    if (!(await probeKafka(config.kafka.brokers[0], 5_000))) {
-      throw new Error(
-        `Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`,
-      );
-    }
+    await requireKafka(config);
     await admin.connect();
   });
 
   afterAll(async () => {
     await Promise.all(transports.map((t) => t.close()));
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
-    await admin.disconnect();
+    await dropTopics(admin, Object.values(topics));
   });
 
   it('stops gracefully and resumes from its checkpoint and committed offsets: no tick lost, repeated frames identical', async () => {

@@ -70,6 +70,39 @@ describe('loadConfig', () => {
     expect(config.kafka.brokers).toEqual(['a:1', 'b:2']);
   });
 
+  it('reads Kafka TLS from WSN_KAFKA_SSL and the PEM file variables', () => {
+    expect(loadConfig({ env: {} }).kafka.ssl).toBeUndefined();
+    expect(loadConfig({ env: { WSN_KAFKA_SSL: 'true' } }).kafka.ssl).toBe(true);
+    expect(loadConfig({ env: { WSN_KAFKA_SSL: 'FALSE' } }).kafka.ssl).toBe(false);
+    // A file alone turns TLS on, with WSN_KAFKA_SSL=true or without it.
+    const files = { WSN_KAFKA_SSL_CA: 'ca.pem', WSN_KAFKA_SSL_CERT: 'client.crt', WSN_KAFKA_SSL_KEY: 'client.key' };
+    const expected = { ca: 'ca.pem', cert: 'client.crt', key: 'client.key' };
+    expect(loadConfig({ env: files }).kafka.ssl).toEqual(expected);
+    expect(loadConfig({ env: { WSN_KAFKA_SSL: 'true', ...files } }).kafka.ssl).toEqual(expected);
+    expect(loadConfig({ env: { WSN_KAFKA_SSL_CA: 'ca.pem' } }).kafka.ssl).toEqual({ ca: 'ca.pem' });
+  });
+
+  it('keeps the file’s TLS files under WSN_KAFKA_SSL=true, and lets the environment add or turn TLS off', () => {
+    const file = tempConfig({ kafka: { ssl: { ca: 'file-ca.pem', cert: 'file.crt', key: 'file.key' } } });
+    expect(loadConfig({ file, env: { WSN_KAFKA_SSL: 'true' } }).kafka.ssl).toEqual({
+      ca: 'file-ca.pem',
+      cert: 'file.crt',
+      key: 'file.key',
+    });
+    expect(loadConfig({ file, env: { WSN_KAFKA_SSL_CA: 'env-ca.pem' } }).kafka.ssl).toMatchObject({ ca: 'env-ca.pem' });
+    expect(loadConfig({ file, env: { WSN_KAFKA_SSL: 'false' } }).kafka.ssl).toBe(false);
+    const on = tempConfig({ kafka: { ssl: true } });
+    expect(loadConfig({ file: on, env: { WSN_KAFKA_SSL_CA: 'ca.pem' } }).kafka.ssl).toEqual({ ca: 'ca.pem' });
+  });
+
+  it('names the variable of a bad TLS setting', () => {
+    expect(() => loadConfig({ env: { WSN_KAFKA_SSL: 'yes' } })).toThrow(/WSN_KAFKA_SSL=yes is not a boolean/);
+    expect(() => loadConfig({ env: { WSN_KAFKA_SSL: 'false', WSN_KAFKA_SSL_CA: 'ca.pem' } })).toThrow(
+      /WSN_KAFKA_SSL_CA is set but WSN_KAFKA_SSL=false/,
+    );
+    expect(() => loadConfig({ env: { WSN_KAFKA_SSL: 'yes' } })).toThrow(UserError);
+  });
+
   it('names the key and the problem of an invalid value', () => {
     expect(() => loadConfig({ env: { WSN_TICK_MS: '-5' } })).toThrow(/ingest\.tickMs/);
     expect(() => loadConfig({ env: { WSN_TICK_MS: '-5' } })).toThrow(UserError);

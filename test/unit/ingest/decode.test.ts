@@ -30,6 +30,17 @@ const codeOf = (text: string | Buffer): RejectionCode | 'accepted' => {
   return result.ok ? 'accepted' : result.rejection.code;
 };
 
+/** Each message is rejected with its code and a message matching the pattern. */
+function expectRejections(cases: Array<[string, RejectionCode, RegExp]>): void {
+  for (const [text, code, message] of cases) {
+    const result = decode(text);
+    expect(result.ok, text).toBe(false);
+    if (result.ok) continue;
+    expect(result.rejection.code, text).toBe(code);
+    expect(result.rejection.message, text).toMatch(message);
+  }
+}
+
 describe('JSON readings', () => {
   it('accepts epoch ms and ISO times with a zone, a numeric node id, and the default network', () => {
     expect(
@@ -83,13 +94,7 @@ describe('JSON readings', () => {
       ],
       ['{"node":"12","ts":1078358426983,"values":{"light":100}}', 'unknown_modality', /does not measure "light"/],
     ];
-    for (const [text, code, message] of cases) {
-      const result = decode(text);
-      expect(result.ok, text).toBe(false);
-      if (result.ok) continue;
-      expect(result.rejection.code, text).toBe(code);
-      expect(result.rejection.message, text).toMatch(message);
-    }
+    expectRejections(cases);
   });
 
   it('lets a node with an open modality list report anything', () => {
@@ -167,13 +172,7 @@ describe('line-protocol readings', () => {
       ['wsn,node=12 light=3 1700000000000', 'unknown_modality', /"light"/],
       ['wsn,network=far,node=12 temperature=1 1700000000000', 'unknown_network', /"far"/],
     ];
-    for (const [text, code, message] of cases) {
-      const result = decode(text);
-      expect(result.ok, text).toBe(false);
-      if (result.ok) continue;
-      expect(result.rejection.code, text).toBe(code);
-      expect(result.rejection.message, text).toMatch(message);
-    }
+    expectRejections(cases);
   });
 
   it('handles escaped spaces and commas in tag values', () => {

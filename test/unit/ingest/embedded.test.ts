@@ -2,11 +2,9 @@ import { describe, it, expect } from 'vitest';
 import { loadConfig } from '../../../common/config.ts';
 import { createLogger } from '../../../common/log.ts';
 import type { Frame } from '../../../common/types.ts';
-import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
-import { startIngestService } from '../../../ingest/service.ts';
 import { Simulation, runSimulation } from '../../../sources/simulate.ts';
-import { MemoryTransport } from '../../../transport/memory.ts';
+import { startInProcessIngest } from '../../support/ingest.ts';
 
 describe('embedded mode: simulator → in-process transport → ingest → frames', () => {
   it('turns every simulated reading into the value of its node at its tick', async () => {
@@ -33,12 +31,9 @@ describe('embedded mode: simulator → in-process transport → ingest → frame
         },
       ],
     });
-    const transport = new MemoryTransport({ retryBackoffMs: 5 });
-    const service = await startIngestService({
+    const { transport, service } = await startInProcessIngest({
       config,
-      transport,
       directory,
-      checkpoints: new MemoryCheckpointStore(),
       logger: createLogger('t', 'silent'),
       http: false,
     });

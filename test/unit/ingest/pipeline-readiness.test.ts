@@ -2,10 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig } from '../../../common/config.ts';
-import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
-import { startIngestService } from '../../../ingest/service.ts';
-import { MemoryTransport } from '../../../transport/memory.ts';
+import { startInProcessIngest } from '../../support/ingest.ts';
 
 describe('ingest /readyz with an extra condition (the topology follower)', () => {
   it('fails while the condition gives a reason, logs the reason once per change, and recovers', async () => {
@@ -21,12 +19,9 @@ describe('ingest /readyz with an extra condition (the topology follower)', () =>
     });
     const logger = pino({ level: 'info' }, sink);
     let reason: string | null = null;
-    const transport = new MemoryTransport({ retryBackoffMs: 5 });
-    const service = await startIngestService({
+    const { transport, service } = await startInProcessIngest({
       config,
-      transport,
       directory,
-      checkpoints: new MemoryCheckpointStore(),
       logger,
       notReadyReason: () => reason,
     });

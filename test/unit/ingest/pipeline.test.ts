@@ -7,8 +7,7 @@ import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
 import { IngestMetrics } from '../../../ingest/metrics.ts';
 import { DLQ_HEADERS, FIRST_ARRIVAL_HEADER, IngestPipeline } from '../../../ingest/pipeline.ts';
-import { startIngestService } from '../../../ingest/service.ts';
-import { MemoryTransport } from '../../../transport/memory.ts';
+import { startInProcessIngest } from '../../support/ingest.ts';
 
 const T = 31_000;
 const T0 = 55_000_000 * T;
@@ -207,12 +206,9 @@ describe('readings of other networks', () => {
 
 describe('ingest service on the in-process transport', () => {
   it('consumes wsn.readings in its group and publishes frames and DLQ messages', async () => {
-    const transport = new MemoryTransport({ retryBackoffMs: 5 });
-    const service = await startIngestService({
+    const { transport, service } = await startInProcessIngest({
       config,
-      transport,
       directory,
-      checkpoints: new MemoryCheckpointStore(),
       logger,
       http: false,
     });

@@ -2,12 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../common/config.ts';
 import { createLogger } from '../../../../common/log.ts';
 import type { Frame } from '../../../../common/types.ts';
-import { startDetectorService, type DetectorService } from '../../../../detector/service/service.ts';
+import type { DetectorService } from '../../../../detector/service/service.ts';
 import { FIRST_ARRIVAL_HEADER } from '../../../../ingest/pipeline.ts';
 import { MemoryResultStore } from '../../../../store/memory.ts';
-import { TableCheckpointStore } from '../../../../detector/state/store.ts';
 import { MemoryTransport } from '../../../../transport/index.ts';
-import { FakeModel, frameOf } from './fake-model.ts';
+import { frameOf } from './fake-model.ts';
+import { startFakeDetector } from './fake-detector.ts';
 
 const config = loadConfig({ env: {} });
 const T = config.ingest.tickMs;
@@ -34,19 +34,7 @@ describe('detector latency metrics', () => {
     await transport.ensureTopics([{ topic: 'frames', partitions: 2 }]);
     const producer = await transport.producer();
     const store = new MemoryResultStore();
-    const service = await startDetectorService({
-      config,
-      transport,
-      model: new FakeModel(),
-      sink: store,
-      checkpoints: new TableCheckpointStore(transport.table({ topic: 'state', partitions: 1 }), logger),
-      groupId: 'detectors',
-      topics: { frames: 'frames', anomalies: 'anomalies', alerts: 'alerts' },
-      framePartitions: 2,
-      alertmanager: false,
-      httpPort: null,
-      logger,
-    });
+    const service = await startFakeDetector({ config, transport, store, framePartitions: 2, logger });
     running.push(service);
     // 20 ticks of 2 clusters, the last one closed a second ago; tick 7 and 14 anomalous (alerts).
     const published = Date.now();

@@ -3,12 +3,12 @@ import { loadConfig } from '../../../../common/config.ts';
 import { createLogger } from '../../../../common/log.ts';
 import type { Frame } from '../../../../common/types.ts';
 import { alertPolicyFromConfig } from '../../../../detector/alerts/tracker.ts';
-import { startDetectorService, type DetectorService } from '../../../../detector/service/service.ts';
+import type { DetectorService } from '../../../../detector/service/service.ts';
 import { FrameProcessor } from '../../../../detector/service/processor.ts';
 import { MemoryResultStore } from '../../../../store/memory.ts';
-import { TableCheckpointStore } from '../../../../detector/state/store.ts';
 import { MemoryTransport } from '../../../../transport/index.ts';
 import { FakeModel, frameOf } from './fake-model.ts';
+import { startFakeDetector } from './fake-detector.ts';
 import { waitFor } from '../../../support/wait.ts';
 
 const T = 31_000;
@@ -39,20 +39,7 @@ describe('detector replicas on the in-process transport', () => {
     const producer = await transport.producer();
     const store = new MemoryResultStore();
     const start = async (replicaId: string): Promise<DetectorService> => {
-      const service = await startDetectorService({
-        config,
-        transport,
-        model: new FakeModel(),
-        sink: store,
-        checkpoints: new TableCheckpointStore(transport.table({ topic: 'state', partitions: 1 }), logger),
-        groupId: 'detectors',
-        topics: { frames: 'frames', anomalies: 'anomalies', alerts: 'alerts' },
-        framePartitions: 4,
-        alertmanager: false,
-        httpPort: null,
-        replicaId,
-        logger,
-      });
+      const service = await startFakeDetector({ config, transport, store, framePartitions: 4, replicaId, logger });
       running.push(service);
       return service;
     };

@@ -25,6 +25,36 @@ function program(output: string[]): Command {
   return root;
 }
 
+/** Flags of a model small enough to train in a unit test. */
+const TINY_MODEL = [
+  '--window',
+  '8',
+  '--epochs',
+  '1',
+  '--sequence-length',
+  '2',
+  '--batch-size',
+  '2',
+  '--windows-per-epoch',
+  '8',
+];
+
+/** Runs `wsn-watch train` with `args` and TINY_MODEL, stderr silenced; returns what it printed on stdout. */
+async function trainQuietly(args: string[]): Promise<string[]> {
+  const stdout: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  const errWrite = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string) => stdout.push(String(chunk)) > 0) as typeof process.stdout.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    await program([]).parseAsync(['node', 'wsn-watch', 'train', ...args, ...TINY_MODEL]);
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = errWrite;
+  }
+  return stdout;
+}
+
 describe('wsn-watch train', () => {
   it('documents every option in --help', async () => {
     const output: string[] = [];
@@ -63,38 +93,7 @@ describe('wsn-watch train', () => {
 
   it('trains a tiny synthetic model and saves one that loads and scores', async () => {
     const out = path.join(dir, 'model');
-    const stdout: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    const errWrite = process.stderr.write.bind(process.stderr);
-    process.stdout.write = ((chunk: string) => stdout.push(String(chunk)) > 0) as typeof process.stdout.write;
-    process.stderr.write = (() => true) as typeof process.stderr.write;
-    try {
-      await program([]).parseAsync([
-        'node',
-        'wsn-watch',
-        'train',
-        '--synthetic',
-        '--nodes',
-        '4',
-        '--steps',
-        '150',
-        '--window',
-        '8',
-        '--epochs',
-        '1',
-        '--sequence-length',
-        '2',
-        '--batch-size',
-        '2',
-        '--windows-per-epoch',
-        '8',
-        '--out',
-        out,
-      ]);
-    } finally {
-      process.stdout.write = write;
-      process.stderr.write = errWrite;
-    }
+    const stdout = await trainQuietly(['--synthetic', '--nodes', '4', '--steps', '150', '--out', out]);
     expect(stdout.join('')).toMatch(/saved .*model\.json/);
     const detector = await loadDetector(out);
     expect(detector.config.window).toBe(8);
@@ -160,34 +159,7 @@ describe('wsn-watch train', () => {
     const file = path.join(dir, 'history.csv');
     await writeFile(file, `${lines.join('\n')}\n`);
     const out = path.join(dir, 'history-model');
-    const errWrite = process.stderr.write.bind(process.stderr);
-    const write = process.stdout.write.bind(process.stdout);
-    process.stderr.write = (() => true) as typeof process.stderr.write;
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    try {
-      await program([]).parseAsync([
-        'node',
-        'wsn-watch',
-        'train',
-        '--history',
-        file,
-        '--window',
-        '8',
-        '--epochs',
-        '1',
-        '--sequence-length',
-        '2',
-        '--batch-size',
-        '2',
-        '--windows-per-epoch',
-        '8',
-        '--out',
-        out,
-      ]);
-    } finally {
-      process.stderr.write = errWrite;
-      process.stdout.write = write;
-    }
+    await trainQuietly(['--history', file, '--out', out]);
     const detector = await loadDetector(out);
     expect(detector.config.modalities).toEqual(['temperature', 'humidity', 'voltage']);
     expect(detector.graph.nodes).toEqual(network.series.nodes);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pearson } from '../../../../sources/inject.ts';
 import { calibrateThreshold, evaluateThreshold, midpointOfGap } from '../../../../model/train/calibrate.ts';
 import { knnGraph } from '../../../../topology/adjacency.ts';
-import { writeNodeLabels, writeWindows } from '../../../../model/train/sequences.ts';
+import { writeNodeLabels, writeWindowFlags, writeWindows } from '../../../../model/train/sequences.ts';
 import { generateSyntheticNetwork } from '../../../../sources/synthetic.ts';
 import { channel } from '../../../../sources/inject.ts';
 
@@ -12,7 +12,7 @@ describe('training labels and windows', () => {
 
   it('lays windows out [T, B, N, M, W], oldest sample first', () => {
     const out = new Float32Array(3 * 1 * 2 * 1 * 3);
-    writeWindows(clean, 2, 1, 3, 3, 0, 1, out);
+    writeWindows(clean, 2, 1, 3, { windows: 3, b: 0, batch: 1 }, out);
     expect(Array.from(out.slice(0, 6))).toEqual([0, 1, 2, 0, 1, 2]);
     expect(Array.from(out.slice(12, 18))).toEqual([2, 3, 4, 2, 3, 4]);
   });
@@ -21,9 +21,21 @@ describe('training labels and windows', () => {
     const injected = clean.slice();
     injected[4 * 2 + 1] = 9; // node 1, last step only
     const labels = new Float32Array(3 * 2);
-    writeNodeLabels(injected, clean, 2, 1, 3, 3, 0, 1, labels);
+    writeNodeLabels(injected, clean, { n: 2, m: 1, w: 3 }, { windows: 3, b: 0, batch: 1 }, labels);
     // Windows end at steps 2, 3, 4: only the last holds step 4.
     expect(Array.from(labels)).toEqual([0, 0, 0, 0, 0, 1]);
+  });
+
+  it('flags a window of a long labelled part when any of its ticks is labelled, at batch element b', () => {
+    // 2 nodes, 8 ticks of a part: node 0 labelled at tick 3, node 1 at tick 7.
+    const flags = new Uint8Array(8 * 2);
+    flags[3 * 2] = 1;
+    flags[7 * 2 + 1] = 1;
+    // Window 3, 3 windows ending at ticks 5, 6, 7; element 1 of a batch of 2 → [T, B, N] with B = 2.
+    const out = new Float32Array(3 * 2 * 2).fill(-1);
+    writeWindowFlags(flags, 2, 3, 5, { windows: 3, b: 1, batch: 2 }, out);
+    // Ticks 3..5 hold node 0's label; 4..6 and 5..7 do not; only 5..7 holds node 1's.
+    expect(Array.from(out)).toEqual([-1, -1, 1, 0, -1, -1, 0, 0, -1, -1, 0, 1]);
   });
 });
 
