@@ -155,34 +155,30 @@ describe('IBRL replay end to end on secured services (Kafka SASL_SSL + client ce
       ),
     ).toEqual([]);
 
-    // One alert in Alertmanager, on the target only, from the first flagged tick; one transition on the topic.
-    await waitFor(
-      'the alert in Alertmanager',
-      async () => (await alertsOf(pipeline!.config, pipeline!.network)).length > 0,
-    );
-    const active = await alertsOf(pipeline.config, pipeline.network);
-    expect(active.map((alert) => alert.labels)).toEqual([
-      {
-        alertname: 'WsnNodeAnomaly',
-        network: pipeline.network,
-        cluster: clusters[0].id,
-        node: TARGET,
-        modality: 'temperature',
-        severity: 'critical',
-      },
-    ]);
-    expect(new Date(active[0].startsAt).getTime()).toBe(firstFlag);
+    // One alert, on the target only, from the first flagged tick, resolved once the surge was over (the
+    // whole slice is replayed at once, so it has come and gone in Alertmanager; the plain test watches it
+    // there): exactly two transitions on the topic.
     const readFrom = Date.now();
-    const transitions = await pipeline.readTopic(
-      pipeline.topics.alerts,
-      (messages) => messages.length >= 1 && Date.now() - readFrom > 5_000,
+    const transitions = (
+      await pipeline.readTopic(
+        pipeline.topics.alerts,
+        (messages) => messages.length >= 2 && Date.now() - readFrom > 5_000,
+      )
+    ).map(
+      (message) =>
+        JSON.parse(message.value.toString('utf8')) as {
+          node: string;
+          modality: string;
+          status: string;
+          startsAt: number;
+        },
     );
-    expect(
-      transitions.map((message) => {
-        const alert = JSON.parse(message.value.toString('utf8')) as { node: string; modality: string; status: string };
-        return `${alert.node}:${alert.modality}:${alert.status}`;
-      }),
-    ).toEqual([`${TARGET}:temperature:firing`]);
+    expect(transitions.map((alert) => `${alert.node}:${alert.modality}:${alert.status}`)).toEqual([
+      `${TARGET}:temperature:firing`,
+      `${TARGET}:temperature:resolved`,
+    ]);
+    expect(transitions[0].startsAt).toBe(firstFlag);
+    expect(await alertsOf(pipeline.config, pipeline.network)).toEqual([]);
 
     // The topology publisher and follower take the same settings.
     const topologyEnv = { ...env, WSN_CONFIG: services.configFile!, WSN_NETWORK: pipeline.network };
@@ -207,7 +203,7 @@ describe('IBRL replay end to end on secured services (Kafka SASL_SSL + client ce
     for (const secret of [KAFKA_PASSWORD, INFLUX_PASSWORD])
       expect(lines.filter((line) => line.includes(secret))).toEqual([]);
     process.stderr.write(
-      `[e2e secure] ${sent} readings over SASL_SSL, ${frames - (WINDOW - 1)} ticks scored in InfluxDB with auth, first flag ${(firstFlag - injectionTick) / TICK_MS} tick(s) after the injection, alerts ${active.map((a) => a.labels.node).join(',')}; ${lines.length} log and output lines, 0 with a password\n`,
+      `[e2e secure] ${sent} readings over SASL_SSL, ${frames - (WINDOW - 1)} ticks scored in InfluxDB with auth, first flag ${(firstFlag - injectionTick) / TICK_MS} tick(s) after the injection, alert transitions ${transitions.map((t) => `${t.node}:${t.status}`).join(',')}; ${lines.length} log and output lines, 0 with a password\n`,
     );
   });
 });

@@ -68,11 +68,9 @@ export const WINDOW = 10;
  * reaches 0.84-0.89 on them; the detector now fills a silent mote's window with
  * its first reading.)
  *
- * The level-aware model remembers a surge in its slow context (the rolling
- * spread of first differences takes the surge's huge steps for a while), so
- * the surged mote stays above the resolve level (half the threshold) for
- * hours of ticks after the surge: the surge test replays the rounds after the
- * slice too, until the alert resolves.
+ * The context's rolling spread of first differences takes each step clipped
+ * to a few times the current spread, so a surge's huge steps are forgotten
+ * within minutes and the surged mote's alert resolves soon after the surge.
  */
 export const SLICE_ALERTS = { threshold: 0.7, alertAfterTicks: 2, resolveAfterTicks: 3 };
 
