@@ -3,7 +3,7 @@
  * code as on Kafka (a keyed table to publish, a subscription to follow), so
  * versions, tombstones, half-published changes and health are checked here
  * without a broker. The broker outage itself is in
- * test/integration/topology/follower-outage.test.ts.
+ * test/integration/faults/follower-outage.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../common/log.ts';
