@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../common/types.ts';
-import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW, referenceScores } from './ibrl-slice.ts';
+import { SLICE_ALERTS as ALERTS, WINDOW, referenceScores } from './ibrl-slice.ts';
 import { waitFor } from '../../support/wait.ts';
-import { useSlicePipeline } from './slice-fixture.ts';
+import { replayInBackground, scoredTicks, useSlicePipeline } from './slice-fixture.ts';
 
 // Two detector replicas in one consumer group while IBRL flows live through
 // ingest; one stops (SIGTERM), the other takes over its cluster. Real Kafka and
@@ -31,35 +31,22 @@ describe('detector replicas inside the live pipeline (real Kafka, InfluxDB)', ()
     const writers = async (): Promise<string[]> =>
       (await p.query<{ source: string }>('SELECT frames, source FROM pipeline')).map((row) => row.source);
 
-    const replayed = p.replay(slice.data.dir, [
-      '--speed',
-      SPEED,
-      '--from-epoch',
-      String(FIRST_EPOCH),
-      '--to-epoch',
-      String(LAST_EPOCH),
-    ]);
-    let replayDone = false;
-    void replayed.then(
-      () => (replayDone = true),
-      () => (replayDone = true),
-    );
+    const replay = replayInBackground(p, slice.data.dir, SPEED);
     // Stop a once both replicas are scoring (each owns one cluster), while the replay still runs.
     await waitFor('both replicas to write scores', async () => new Set(await writers()).size === 2, 120_000, 100);
     a.child.kill('SIGTERM');
-    expect(replayDone).toBe(false);
+    expect(replay.done()).toBe(false);
     // Graceful: a finished its batch in flight, wrote, checkpointed and committed it.
     expect((await a.exited).code).toBe(0);
 
-    const sent = await replayed;
+    const sent = await replay.sent;
     await waitFor('ingest to accept every reading', async () => (await p.ingestCounts()).accepted === sent);
     const { frames: emitted, rejected } = await p.ingestCounts();
     expect(rejected).toBe(0);
     // Two clusters, one frame each per tick; per cluster the first WINDOW - 1 ticks only fill the window.
     const ticks = emitted / 2;
     const expectedScores = 2 * (ticks - (WINDOW - 1));
-    const scored = async (): Promise<number> =>
-      (await p.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system'))[0]?.count ?? 0;
+    const scored = (): Promise<number> => scoredTicks(p);
     await waitFor(
       'b to score every emitted tick of both clusters',
       async () => (await scored()) >= expectedScores,

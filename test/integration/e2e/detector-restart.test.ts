@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../common/types.ts';
-import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW, referenceScores } from './ibrl-slice.ts';
+import { SLICE_ALERTS as ALERTS, WINDOW, referenceScores } from './ibrl-slice.ts';
 import { waitFor } from '../../support/wait.ts';
-import { useSlicePipeline } from './slice-fixture.ts';
+import { replayInBackground, scoredTicks, useSlicePipeline } from './slice-fixture.ts';
 
 // The detector killed mid-stream while IBRL flows live through ingest, on the real
 // Kafka and InfluxDB. test/integration/detector/failover.test.ts covers the same
@@ -26,31 +26,18 @@ describe('detector restart inside the live pipeline (real Kafka, InfluxDB)', () 
     const p = slice.open('restart');
     await p.startIngest(slice.data.nodeFile);
     const first = await p.startDetector('first', slice.model, ALERTS, AFTER_CRASH);
-    const scored = async (): Promise<number> =>
-      (await p.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system'))[0]?.count ?? 0;
+    const scored = (): Promise<number> => scoredTicks(p);
 
-    const replayed = p.replay(slice.data.dir, [
-      '--speed',
-      SPEED,
-      '--from-epoch',
-      String(FIRST_EPOCH),
-      '--to-epoch',
-      String(LAST_EPOCH),
-    ]);
-    let replayDone = false;
-    void replayed.then(
-      () => (replayDone = true),
-      () => (replayDone = true),
-    );
+    const replay = replayInBackground(p, slice.data.dir, SPEED);
     // Kill as soon as the first replica has written scores, while the replay still runs.
     await waitFor('the first scores', async () => (await scored()) > 0, 120_000, 50);
     first.child.kill('SIGKILL');
-    expect(replayDone).toBe(false);
+    expect(replay.done()).toBe(false);
     expect((await first.exited).signal).toBe('SIGKILL');
     const beforeRestart = await scored();
 
     const second = await p.startDetector('second', slice.model, ALERTS, AFTER_CRASH);
-    const sent = await replayed;
+    const sent = await replay.sent;
     await waitFor('ingest to accept every reading', async () => (await p.ingestCounts()).accepted === sent);
     const { frames: emitted, rejected } = await p.ingestCounts();
     expect(rejected).toBe(0);

@@ -143,17 +143,8 @@ describe('IBRL replay end to end (real Kafka, InfluxDB, Alertmanager)', () => {
     // over (the context's rolling spread forgets a surge's steps within minutes), so nothing is left active.
     const stillActive = await alertsOf(pipeline.config, pipeline.network);
     expect(stillActive.map((alert) => alert.labels.node)).toEqual([]);
-    // Every tick is scored, so every transition is on the topic: read it for a few seconds past the second.
-    const readFrom = Date.now();
-    const transitions = (
-      await pipeline.readTopic(
-        pipeline.topics.alerts,
-        (messages) => messages.length >= 2 && Date.now() - readFrom > 5_000,
-      )
-    ).map(
-      (message) =>
-        JSON.parse(message.value.toString('utf8')) as { status: string; node: string; kind: string; modality: string },
-    );
+    // Every tick is scored, so every transition is on the topic.
+    const transitions = await pipeline.alertTransitions(2);
     expect(transitions.map((alert) => `${alert.node}:${alert.kind}:${alert.modality}:${alert.status}`)).toEqual([
       `${TARGET}:anomaly:temperature:firing`,
       `${TARGET}:anomaly:temperature:resolved`,

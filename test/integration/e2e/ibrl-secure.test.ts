@@ -158,21 +158,7 @@ describe('IBRL replay end to end on secured services (Kafka SASL_SSL + client ce
     // One alert, on the target only, from the first flagged tick, resolved once the surge was over (the
     // whole slice is replayed at once, so it has come and gone in Alertmanager; the plain test watches it
     // there): exactly two transitions on the topic.
-    const readFrom = Date.now();
-    const transitions = (
-      await pipeline.readTopic(
-        pipeline.topics.alerts,
-        (messages) => messages.length >= 2 && Date.now() - readFrom > 5_000,
-      )
-    ).map(
-      (message) =>
-        JSON.parse(message.value.toString('utf8')) as {
-          node: string;
-          modality: string;
-          status: string;
-          startsAt: number;
-        },
-    );
+    const transitions = await pipeline.alertTransitions(2);
     expect(transitions.map((alert) => `${alert.node}:${alert.modality}:${alert.status}`)).toEqual([
       `${TARGET}:temperature:firing`,
       `${TARGET}:temperature:resolved`,

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../../common/config.ts';
 import { createLogger } from '../../../common/log.ts';
 import type { IncomingMessage } from '../../../common/transport.ts';
+import type { Alert } from '../../../common/types.ts';
 import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
 import { startIngestService, type IngestService } from '../../../ingest/service.ts';
@@ -332,6 +333,19 @@ export class Pipeline {
       await subscription.close();
     }
     return messages;
+  }
+
+  /**
+   * The alert transitions on the alerts topic once at least `count` are there, read on for a few seconds
+   * more so that an extra one would show.
+   */
+  async alertTransitions(count: number): Promise<Alert[]> {
+    const readFrom = Date.now();
+    const messages = await this.readTopic(
+      this.topics.alerts,
+      (list) => list.length >= count && Date.now() - readFrom > 5_000,
+    );
+    return messages.map((message) => JSON.parse(message.value.toString('utf8')) as Alert);
   }
 
   /** Rows of an InfluxQL query on the test's database ([] while the database does not exist yet). */

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import { requireServices } from '../foundation/services.ts';
-import { sliceFolder, sliceModel } from './ibrl-slice.ts';
+import { FIRST_EPOCH, LAST_EPOCH, sliceFolder, sliceModel } from './ibrl-slice.ts';
 import { Pipeline } from './pipeline.ts';
 
 export interface SliceFixture {
@@ -47,4 +47,33 @@ export function useSlicePipeline(): SliceFixture {
       return pipeline;
     },
   };
+}
+
+/** A replay of the whole slice running in the background: its readings-sent promise and whether it has ended. */
+export interface BackgroundReplay {
+  readonly sent: Promise<number>;
+  done(): boolean;
+}
+
+/** Starts replaying the slice (epochs FIRST_EPOCH…LAST_EPOCH) at `speed` without waiting for it. */
+export function replayInBackground(pipeline: Pipeline, dataDir: string, speed: string): BackgroundReplay {
+  const sent = pipeline.replay(dataDir, [
+    '--speed',
+    speed,
+    '--from-epoch',
+    String(FIRST_EPOCH),
+    '--to-epoch',
+    String(LAST_EPOCH),
+  ]);
+  let ended = false;
+  void sent.then(
+    () => (ended = true),
+    () => (ended = true),
+  );
+  return { sent, done: () => ended };
+}
+
+/** Ticks the pipeline's detectors have scored so far (one `system` point per scored cluster tick). */
+export async function scoredTicks(pipeline: Pipeline): Promise<number> {
+  return (await pipeline.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system'))[0]?.count ?? 0;
 }

@@ -1,10 +1,10 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../common/types.ts';
-import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, referenceScores } from '../e2e/ibrl-slice.ts';
+import { SLICE_ALERTS as ALERTS, referenceScores } from '../e2e/ibrl-slice.ts';
 import { TICK_MS } from '../e2e/pipeline.ts';
 import { waitFor } from '../../support/wait.ts';
-import { useSlicePipeline } from '../e2e/slice-fixture.ts';
+import { replayInBackground, scoredTicks, useSlicePipeline } from '../e2e/slice-fixture.ts';
 
 // Fault scenario "SIGKILL of ingest": `wsn-watch ingest` (a child process with
 // its checkpoint file) is killed while IBRL flows through it, and started
@@ -23,31 +23,18 @@ describe('fault: SIGKILL of ingest inside the live pipeline (real Kafka, InfluxD
     const p = slice.open('ingest-kill');
     const first = await p.startIngestCli(slice.data.nodeFile);
     const detector = await p.startDetector('d1', slice.model, ALERTS, { alertmanager: false });
-    const scored = async (): Promise<number> =>
-      (await p.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system'))[0]?.count ?? 0;
+    const scored = (): Promise<number> => scoredTicks(p);
 
-    const replayed = p.replay(slice.data.dir, [
-      '--speed',
-      SPEED,
-      '--from-epoch',
-      String(FIRST_EPOCH),
-      '--to-epoch',
-      String(LAST_EPOCH),
-    ]);
-    let replayDone = false;
-    void replayed.then(
-      () => (replayDone = true),
-      () => (replayDone = true),
-    );
+    const replay = replayInBackground(p, slice.data.dir, SPEED);
     await waitFor('the first scores', async () => (await scored()) > 0, 120_000, 50);
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
-    expect(replayDone).toBe(false);
+    expect(replay.done()).toBe(false);
     const scoredAtKill = await scored();
 
     // The killed member stays in the group until its session times out (kafka.sessionTimeoutMs); then the new one takes over.
     const second = await p.startIngestCli(slice.data.nodeFile);
-    const sent = await replayed;
+    const sent = await replay.sent;
 
     // Wait until the pipeline is quiet (no new score for 15 s), then read back everything ingest published.
     let last = -1;
