@@ -109,7 +109,7 @@ export const networkOverview: Dashboard = dashboard({
       8,
       'Worst cluster',
       'Highest latest system probability over the clusters.',
-      `SELECT max("probability") FROM (SELECT last("probability") AS "probability" FROM "system" WHERE ${net} AND $timeFilter GROUP BY "cluster")`,
+      `SELECT max("probability") FROM (SELECT last("cluster_probability") AS "probability" FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY "cluster")`,
       { ...probabilityField, noValue: '–' },
     ),
     stat(
@@ -211,7 +211,7 @@ export const networkOverview: Dashboard = dashboard({
       targets: [
         influx(
           'A',
-          `SELECT last("probability") FROM "system" WHERE ${net} AND $timeFilter GROUP BY "cluster"`,
+          `SELECT last("cluster_probability") AS "probability" FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY "cluster"`,
           'time_series',
           '$tag_cluster',
         ),
@@ -302,7 +302,7 @@ export const networkOverview: Dashboard = dashboard({
       targets: [
         influx(
           'A',
-          `SELECT max("probability") FROM "system" WHERE ${net} AND $timeFilter GROUP BY time($__interval), "cluster" fill(null)`,
+          `SELECT max("cluster_probability") AS "probability" FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY time($__interval), "cluster" fill(null)`,
           'time_series',
           '$tag_cluster',
         ),

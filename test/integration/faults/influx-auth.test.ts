@@ -61,7 +61,9 @@ describe('InfluxDB with auth enabled', () => {
       alerts: [],
     });
     expect(
-      (await sink.query<{ temperature: number }>('SELECT temperature FROM reading')).map((row) => row.temperature),
+      (await sink.query<{ value_temperature: number }>('SELECT value_temperature FROM anomaly')).map(
+        (row) => row.value_temperature,
+      ),
     ).toEqual([21.5]);
 
     const dashboard = new InfluxDashboardResults({
