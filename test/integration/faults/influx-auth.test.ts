@@ -72,7 +72,8 @@ describe('InfluxDB with auth enabled', () => {
       auth: config.influx,
       pollMs: 60_000,
     });
-    await expect(dashboard.networks()).resolves.toEqual([]);
+    // The dashboard reads with the same credentials: the network of the point just written (readings only) is listed.
+    await expect(dashboard.networks()).resolves.toEqual(['auth']);
 
     const anonymous = new InfluxSink({
       url: config.influx.url,
