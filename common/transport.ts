@@ -48,16 +48,29 @@ export interface TopicSpec {
   compact?: boolean;
 }
 
+/**
+ * What a handled batch asks of the transport. `commit: false`: the batch is
+ * done and is not delivered again to this member, but its offset is not
+ * committed yet, so after a restart or a rebalance the partition resumes from
+ * the last committed offset and the batch is delivered again. A later batch
+ * of the partition that commits covers it. For consumers that make their
+ * state durable every so often rather than every batch.
+ */
+export interface BatchOutcome {
+  commit: boolean;
+}
+
 export interface SubscribeOptions {
   groupId: string;
   topics: string[];
   fromBeginning?: boolean;
   /**
    * Handles one batch. Offsets of the batch are committed only after the
-   * returned promise resolves (at-least-once delivery); a rejection means the
-   * batch will be delivered again.
+   * returned promise resolves (at-least-once delivery), unless it resolves to
+   * `{ commit: false }` (see BatchOutcome); a rejection means the batch will be
+   * delivered again.
    */
-  onBatch(batch: IncomingBatch): Promise<void>;
+  onBatch(batch: IncomingBatch): Promise<void | BatchOutcome>;
   /** Called with the partitions this member now owns, after each rebalance. */
   onAssignment?(assignment: Record<string, number[]>): void | Promise<void>;
 }

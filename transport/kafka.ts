@@ -15,6 +15,7 @@ import type {
   IncomingMessage,
   KeyedTable,
   TableSpec,
+  BatchOutcome,
   SubscribeOptions,
   Subscription,
   TopicSpec,
@@ -253,8 +254,9 @@ export class KafkaTransport implements Transport {
           if (batch.isEmpty() || !isRunning() || isStale()) return;
           const tp = `${batch.topic}:${batch.partition}`;
           const messages = batch.messages.map((m) => toIncoming(batch.topic, batch.partition, m));
+          let outcome: void | BatchOutcome;
           try {
-            await options.onBatch({
+            outcome = await options.onBatch({
               topic: batch.topic,
               partition: batch.partition,
               messages,
@@ -284,6 +286,10 @@ export class KafkaTransport implements Transport {
           failures.delete(tp);
           const last = messages[messages.length - 1].offset;
           resolveOffset(last);
+          if (outcome?.commit === false) {
+            await heartbeat();
+            return;
+          }
           // With autoCommit off, commitOffsetsIfNecessary() alone never commits:
           // pass the offsets explicitly (Kafka's committed offset is the next one to read).
           await commitOffsetsIfNecessary({

@@ -3,6 +3,7 @@ import type {
   IncomingBatch,
   IncomingMessage,
   OutgoingMessage,
+  BatchOutcome,
   SubscribeOptions,
   Subscription,
   TopicSpec,
@@ -157,8 +158,9 @@ class Member {
         delivered = true;
         const generation = this.group.generation;
         this.group.busy.add(key);
+        let outcome: void | BatchOutcome;
         try {
-          await this.options.onBatch(batch);
+          outcome = await this.options.onBatch(batch);
         } catch (error) {
           this.group.busy.delete(key);
           const failures = (this.failures.get(key) ?? 0) + 1;
@@ -182,7 +184,7 @@ class Member {
         // A member that lost the partition in a rebalance during onBatch must not
         // commit over its new owner's progress (Kafka rejects such a commit too).
         if (generation === this.group.generation && this.owns(topic, partition)) {
-          this.group.committed.set(key, next);
+          if (outcome?.commit !== false) this.group.committed.set(key, next);
           this.position.set(key, next);
         }
       }

@@ -102,6 +102,8 @@ describe('detector service failover (real Kafka, InfluxDB, model)', () => {
     expect(expected).toHaveLength(CLUSTERS * (TICKS - WINDOW + 1));
     await transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: 4 }]);
 
+    // Checkpoints every second, so the kill falls between two: the restart resumes from the
+    // last checkpoint and replays the frames since the last commit.
     const first = await startDetector({
       id,
       group,
@@ -109,6 +111,7 @@ describe('detector service failover (real Kafka, InfluxDB, model)', () => {
       database,
       model: modelDir,
       alertmanager: false,
+      env: { WSN_CHECKPOINT_INTERVAL_MS: '1000' },
     });
     children.push(first);
     let killedAt = -1;

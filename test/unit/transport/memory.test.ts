@@ -126,6 +126,35 @@ describe('MemoryTransport', () => {
     expect(second).toEqual(['3']);
   });
 
+  it('leaves the offset of a batch resolved with commit: false uncommitted: not redelivered to the member, replayed after a restart until a later batch commits', async () => {
+    const t = transport();
+    const producer = await t.producer();
+    const run = async (commitWhen: (value: string) => boolean, count: number): Promise<string[]> => {
+      const seen: string[] = [];
+      const sub = await t.subscribe({
+        groupId: 'g',
+        topics: ['r'],
+        fromBeginning: true,
+        onBatch: async (b) => {
+          const values = b.messages.map((m) => m.value.toString());
+          seen.push(...values);
+          return { commit: values.some(commitWhen) };
+        },
+      });
+      await waitFor(`${count} messages`, () => seen.length >= count);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sub.close();
+      return seen;
+    };
+    await producer.send('r', [{ key: 'k', value: '1' }]);
+    expect(await run(() => false, 1)).toEqual(['1']);
+    await producer.send('r', [{ key: 'k', value: '2' }]);
+    // Not committed: the restarted member gets 1 again, then 2, whose batch commits both.
+    expect(await run((value) => value === '2', 2)).toEqual(['1', '2']);
+    await producer.send('r', [{ key: 'k', value: '3' }]);
+    expect(await run(() => true, 1)).toEqual(['3']);
+  });
+
   it('starts at the end for a new group without fromBeginning, like auto.offset.reset=latest', async () => {
     const t = transport();
     const producer = await t.producer();
