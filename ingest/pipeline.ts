@@ -1,15 +1,16 @@
 import type { Config } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
-import type { IncomingBatch, IncomingMessage, OutgoingMessage, TransportProducer } from '../common/transport.ts';
+import type { IncomingBatch, OutgoingMessage, TransportProducer } from '../common/transport.ts';
 import type { Frame } from '../common/types.ts';
 import { Aligner, type AlignerOptions } from './align.ts';
 import { skipReporter } from './skip-report.ts';
 import type { CheckpointStore, IngestCheckpoint, JournalOp, StoredCheckpoint } from './checkpoint.ts';
-import { decodeMessage, type DecodeOptions } from './decode.ts';
+import { alignBatch } from './batch-align.ts';
+import type { DecodeOptions } from './decode.ts';
+import { frameMessage } from './dlq.ts';
 import type { NodeDirectory } from './directory.ts';
 import { plausibilityLimits } from './plausibility.ts';
 import type { IngestMetrics } from './metrics.ts';
-import type { Rejection } from './rejection.ts';
 import { DEFAULT_INGEST_TOPICS, type IngestTopicNames } from './topics.ts';
 
 /**
@@ -46,56 +47,7 @@ export interface IngestPipelineOptions {
 /** Most journal entries between snapshots, whatever they hold (idle partitions append small ones every few seconds). */
 const MAX_JOURNAL_ENTRIES = 5_000;
 
-/** Header names on DLQ messages. */
-export const DLQ_HEADERS = {
-  code: 'x-wsn-error-code',
-  error: 'x-wsn-error',
-  topic: 'x-wsn-source-topic',
-  partition: 'x-wsn-source-partition',
-  offset: 'x-wsn-source-offset',
-  timestamp: 'x-wsn-source-timestamp',
-} as const;
-
-/** Header of a frame: wall-clock time (UTC ms) ingest received the first reading of its tick, for the detector's arrival → score latency. */
-export const FIRST_ARRIVAL_HEADER = 'x-wsn-first-arrival';
-
-/**
- * A frame as a message on `wsn.frames`: keyed by cluster, its tick in the
- * value and the `x-wsn-tick` header; with `firstArrival`, when the first
- * reading of the tick arrived (unknown for ticks restored from a checkpoint).
- */
-export function frameMessage(frame: Frame, firstArrival?: number): OutgoingMessage {
-  const headers: Record<string, string> = {
-    'x-wsn-network': frame.network,
-    'x-wsn-tick': String(frame.tick),
-    'x-wsn-topology-version': frame.topologyVersion,
-  };
-  if (firstArrival !== undefined) headers[FIRST_ARRIVAL_HEADER] = String(firstArrival);
-  return {
-    key: frame.cluster,
-    value: JSON.stringify(frame),
-    // No Kafka timestamp from event time: time-based retention would delete
-    // frames of old (replayed) data at once. The tick is in the value and a header.
-    headers,
-  };
-}
-
-/** A rejected message as a DLQ message: the original key and bytes, plus headers saying why and where from. */
-export function dlqMessage(message: IncomingMessage, rejection: Rejection): OutgoingMessage {
-  return {
-    key: message.key,
-    value: message.value,
-    headers: {
-      ...message.headers,
-      [DLQ_HEADERS.code]: rejection.code,
-      [DLQ_HEADERS.error]: rejection.message,
-      [DLQ_HEADERS.topic]: message.topic,
-      [DLQ_HEADERS.partition]: String(message.partition),
-      [DLQ_HEADERS.offset]: message.offset,
-      [DLQ_HEADERS.timestamp]: String(message.timestamp),
-    },
-  };
-}
+export { DLQ_HEADERS, FIRST_ARRIVAL_HEADER, dlqMessage, frameMessage } from './dlq.ts';
 
 export interface BatchOutcome {
   accepted: number;
@@ -345,55 +297,23 @@ export class IngestPipeline {
     const arrived = Date.now();
     this.noteArrival(batch, tp, arrived);
     const seenUpTo = BigInt(this.checkpointOffsets[tp] ?? '0');
-    const dlq: OutgoingMessage[] = [];
-    const frames: Frame[] = [];
-    const rejectedCodes: Rejection['code'][] = [];
-    let accepted = 0;
-    let skipped = 0;
-    let otherNetwork = 0;
     // Every reading given to the aligner, late ones too (they move the partition's event time).
     const journalled: Array<[string, number, Record<string, number>]> = [];
     this.pendingOps.push({ op: 'add', source: tp, readings: journalled });
-    for (const message of batch.messages) {
-      if (BigInt(message.offset) < seenUpTo) {
-        skipped++; // already in the checkpointed state (delivered again after a restart)
-        continue;
-      }
-      const decoded = decodeMessage(message.value, this.decodeOptions);
-      if (!decoded.ok && decoded.rejection.code === 'unknown_network') {
-        // Several networks may share wsn.readings, each with its own ingest:
-        // another network's reading is not an error here, so it is counted and passed over.
-        otherNetwork++;
-        continue;
-      }
-      if (!decoded.ok) {
-        dlq.push(dlqMessage(message, decoded.rejection));
-        rejectedCodes.push(decoded.rejection.code);
-        continue;
-      }
-      const late: string[] = [];
-      let acceptedHere = 0;
-      for (const [i, reading] of decoded.value.entries()) {
+    const { dlq, frames, rejectedCodes, accepted, skipped, otherNetwork } = alignBatch(batch, {
+      decodeOptions: this.decodeOptions,
+      allowedLatenessMs: this.options.ingest.allowedLatenessMs,
+      seenUpTo,
+      add: (reading) => {
         journalled.push([reading.node, reading.ts, reading.values]);
         const result = this.aligner.add(reading, tp);
         if (result.status === 'accepted') {
           const tick = this.aligner.tickOf(reading.ts);
           if (!this.firstArrivals.has(tick)) this.firstArrivals.set(tick, arrived);
         }
-        frames.push(...result.frames);
-        if (result.status === 'late') {
-          late.push(
-            `${decoded.value.length > 1 ? `point ${i + 1}: ` : ''}reading of node ${reading.node} at ${new Date(reading.ts).toISOString()} is for tick ${new Date(result.tick).toISOString()}, already emitted (ingest is at tick ${new Date(result.nextTick).toISOString()}; allowed lateness ${this.options.ingest.allowedLatenessMs} ms)`,
-          );
-        } else acceptedHere++;
-      }
-      accepted += acceptedHere;
-      if (late.length > 0) {
-        const others = acceptedHere > 0 ? `; the other ${acceptedHere} point(s) of this message were accepted` : '';
-        dlq.push(dlqMessage(message, { code: 'late', message: late.join('; ') + others }));
-        rejectedCodes.push('late');
-      }
-    }
+        return result;
+      },
+    });
     const next = nextOffset(batch, seenUpTo);
     await this.publish(dlq, frames, next === undefined ? {} : { [tp]: next });
     this.options.metrics.accepted.inc(accepted);
