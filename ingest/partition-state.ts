@@ -1,8 +1,7 @@
 import type { KeyedTable, TableEntry } from '../common/transport.ts';
 import type { AlignerState } from './align.ts';
 
-/** Compacted topic of the per-partition ingest state (scale-out mode). */
-export const INGEST_STATE_TOPIC = 'wsn.ingest-state';
+/** Partitions of the per-partition ingest state topic (ingest.stateTopic) when ingest creates it. */
 export const INGEST_STATE_PARTITIONS = 6;
 
 /**
