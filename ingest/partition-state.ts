@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { KeyedTable, TableEntry } from '../common/transport.ts';
 import type { AlignerState } from './align.ts';
 
@@ -26,11 +27,18 @@ export interface PartitionState {
  */
 const PIECE_CHARS = 256 * 1024;
 
-/** The head record of a saved state: which generation of pieces holds it. */
+/**
+ * The head record of a saved state: which generation of pieces holds it. A
+ * generation is unique to one save (time and random), so two processes that
+ * both believe they own a partition (one stalled past its session) never
+ * write the same piece keys: the head always points at whole pieces of one save.
+ */
 interface StateHead {
-  generation: number;
+  generation: string;
   pieces: number;
 }
+
+const newGeneration = (): string => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 
 /**
  * Per-partition ingest state on a compacted keyed table, one head key per
@@ -80,7 +88,7 @@ export class PartitionStateStore {
   async save(state: PartitionState): Promise<void> {
     const key = this.key(state.source);
     const previous = this.heads.get(key);
-    const generation = (previous?.generation ?? 0) + 1;
+    const generation = newGeneration();
     const text = JSON.stringify(state);
     const entries: TableEntry[] = [];
     for (let at = 0, i = 0; at < text.length || i === 0; at += PIECE_CHARS, i++)

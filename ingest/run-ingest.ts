@@ -41,6 +41,7 @@ async function loadDirectory(
   file: string | undefined,
   logger: Logger,
   current: () => IngestService | null,
+  who = 'ingest',
 ): Promise<DirectorySource> {
   if (file) return { directory: new NodeDirectory(layoutFromFile(config.network, file)), follower: null };
   const { TopologyFollower: Follower, kafkaConnection } = await import('../topology/kafka.ts');
@@ -50,7 +51,7 @@ async function loadDirectory(
     logger,
   });
   process.stderr.write(
-    `ingest: waiting for the topology of network "${config.network}" on ${TOPICS.topology} (publish one with \`wsn-watch topology publish FILE\`, or pass --topology FILE)\n`,
+    `${who}: waiting for the topology of network "${config.network}" on ${TOPICS.topology} (publish one with \`wsn-watch topology publish FILE\`, or pass --topology FILE)\n`,
   );
   await follower.start(async (topology, version) => {
     const service = current();
@@ -77,7 +78,7 @@ async function loadDirectory(
  * own id as key (ingest rejects it as unknown_node anyway).
  */
 export async function clusterKeys(config: Config, file?: string): Promise<(reading: Reading) => string> {
-  const { directory, follower } = await loadDirectory(config, file, createLogger('replay'), () => null);
+  const { directory, follower } = await loadDirectory(config, file, createLogger('replay'), () => null, 'replay');
   await follower?.stop();
   return (reading) => directory.clusterOf(reading.node) ?? reading.node;
 }

@@ -170,10 +170,12 @@ export async function startIngestService(options: IngestServiceOptions): Promise
       stop: async () => {
         ready = false;
         openIdleTimers.stop();
+        // Scale-out: save while still in the group; once it is left, the partitions' next owner may load them.
+        if (pipeline instanceof PartitionedIngestPipeline) await pipeline.checkpoint();
         await openSubscription.close();
         await pipeline.drain();
         // A fresh snapshot: the next start has no journal to replay.
-        await pipeline.checkpoint();
+        if (pipeline instanceof IngestPipeline) await pipeline.checkpoint();
         await stats?.stop();
         await openProducer.close();
         await ops?.close();

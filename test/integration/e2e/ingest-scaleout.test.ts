@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../common/types.ts';
@@ -101,15 +102,15 @@ describe('scale-out: two ingest processes and two detectors on one network (real
       .replay(slice.data.dir, [...replayArgs, '--key-by-cluster'])
       .finally(() => (replayEnded = true));
     // Both ingest processes emit frames (each owns one cluster's partition), both detectors score
-    // (each owns one cluster's frame partition); then about a tenth of the slice is scored, so
-    // ingest-1 has saved its partition's state mid-stream (every 10 s) before it dies.
+    // (each owns one cluster's frame partition); then, over a third of the slice scored (16 s of
+    // replay), ingest-1 has saved its partition's state mid-stream (every 10 s) before it dies.
     await waitFor(
-      'both ingest processes to emit frames, both detectors to score, 60 cluster-ticks scored',
+      'both ingest processes to emit frames, both detectors to score, 250 cluster-ticks scored',
       async () =>
         (await metric(ingest[0], 'wsn_ingest_frames_total')) > 0 &&
         (await metric(ingest[1], 'wsn_ingest_frames_total')) > 0 &&
         (await writers()).size === 2 &&
-        (await scoredTicks(p)) >= 60,
+        (await scoredTicks(p)) >= 250,
       120_000,
       200,
     );
@@ -120,6 +121,13 @@ describe('scale-out: two ingest processes and two detectors on one network (real
 
     const sent = await sentPromise;
     await untilQuiet(p, scoredAtKill);
+    // ingest-2 took ingest-1's partitions over from their state saved mid-stream, not from the start.
+    const takeovers = readFileSync(ingest[1].logFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('taken over from its saved state'))
+      .map((line) => JSON.parse(line) as { source: string; offset: string });
+    expect(takeovers.length).toBeGreaterThan(0);
+    expect(Math.max(...takeovers.map((t) => Number(t.offset)))).toBeGreaterThan(100);
     expect(await metric(ingest[1], 'wsn_ingest_rejected_total')).toBe(0);
 
     const frames = await publishedFrames(p);
