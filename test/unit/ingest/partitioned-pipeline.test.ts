@@ -6,7 +6,7 @@ import type { Frame } from '../../../common/types.ts';
 import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
 import { IngestMetrics } from '../../../ingest/metrics.ts';
-import { PartitionStateStore } from '../../../ingest/partition-state.ts';
+import { PartitionStateStore, type PartitionState } from '../../../ingest/partition-state.ts';
 import { PartitionedIngestPipeline } from '../../../ingest/partitioned-pipeline.ts';
 import { DLQ_HEADERS, IngestPipeline } from '../../../ingest/pipeline.ts';
 import { MemoryTransport } from '../../../transport/memory.ts';
@@ -152,6 +152,33 @@ describe('PartitionedIngestPipeline (several ingest processes in one group)', ()
     // Each process emitted only its own partitions' clusters before the takeover.
     const clustersOf = (frames: Frame[]): Set<string> => new Set(frames.map((frame) => frame.cluster));
     for (const cluster of clustersOf(aOut.frames())) expect(partitionForKey(cluster, PARTITIONS) % 2).toBe(0);
+  });
+
+  it('saves a partition state larger than one record in pieces, loads it whole, and deletes the pieces of the previous save', async () => {
+    const table = new MemoryTransport().table({ topic: 'wsn.ingest-state', partitions: 1 });
+    const store = new PartitionStateStore(table, 'lab', 'g');
+    const nodes: Record<string, { last: Record<string, { ts: number; value: number }>; lastTs: number }> = {};
+    for (let i = 0; i < 8_000; i++)
+      nodes[`n${i}`] = { last: { temperature: { ts: T0 + i, value: i / 7 } }, lastTs: T0 + i };
+    const state = (offset: string): PartitionState => ({
+      format: 1,
+      network: 'lab',
+      source: 'wsn.readings:3',
+      offset,
+      aligner: { format: 1, nextTick: T0, emitted: true, firstTick: T0, maxEventTs: T0, sources: {}, nodes, open: {} },
+    });
+    await store.save(state('10'));
+    const firstKeys = [...(await table.readToEnd()).keys()];
+    expect(firstKeys.length).toBeGreaterThan(2);
+    await store.save(state('20'));
+    const stored = await table.readToEnd();
+    // The head and the new pieces only: the first save's pieces are gone.
+    expect([...stored.keys()].filter((key) => firstKeys.includes(key))).toEqual([store.key('wsn.readings:3')]);
+    const loaded = await new PartitionStateStore(table, 'lab', 'g').load(['wsn.readings:3', 'wsn.readings:4']);
+    expect([...loaded.keys()]).toEqual(['wsn.readings:3']);
+    expect(loaded.get('wsn.readings:3')).toEqual(state('20'));
+    // Another group's state is its own.
+    expect((await new PartitionStateStore(table, 'lab', 'other').load(['wsn.readings:3'])).size).toBe(0);
   });
 
   it('sends a reading keyed onto another cluster’s partition to the DLQ as wrong_partition', async () => {
