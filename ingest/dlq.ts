@@ -1,6 +1,7 @@
-import type { IncomingMessage, OutgoingMessage } from '../common/transport.ts';
+import type { IncomingMessage, OutgoingMessage, TransportProducer } from '../common/transport.ts';
 import type { Frame } from '../common/types.ts';
 import type { Rejection } from './rejection.ts';
+import type { IngestTopicNames } from './topics.ts';
 
 /** Header names on DLQ messages. */
 export const DLQ_HEADERS = {
@@ -51,4 +52,34 @@ export function dlqMessage(message: IncomingMessage, rejection: Rejection): Outg
       [DLQ_HEADERS.timestamp]: String(message.timestamp),
     },
   };
+}
+
+/**
+ * Sends one step's DLQ messages and frames, together (the two sends do not
+ * depend on each other); each frame with the arrival time of its tick's first
+ * reading when known.
+ */
+export async function sendStep(
+  producer: TransportProducer,
+  topics: IngestTopicNames,
+  dlq: OutgoingMessage[],
+  frames: Frame[],
+  firstArrivals: ReadonlyMap<number, number>,
+): Promise<void> {
+  await Promise.all([
+    dlq.length > 0 ? producer.send(topics.readingsDlq, dlq) : undefined,
+    frames.length > 0
+      ? producer.send(
+          topics.frames,
+          frames.map((frame) => frameMessage(frame, firstArrivals.get(frame.tick))),
+        )
+      : undefined,
+  ]);
+}
+
+/** Drops the first-arrival times of ticks up to the newest of `frames` (published: no longer open). */
+export function forgetArrivals(firstArrivals: Map<number, number>, frames: Frame[]): void {
+  if (frames.length === 0) return;
+  const newest = frames[frames.length - 1].tick;
+  for (const tick of firstArrivals.keys()) if (tick <= newest) firstArrivals.delete(tick);
 }

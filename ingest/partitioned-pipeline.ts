@@ -7,12 +7,13 @@ import { Aligner, type AddResult, type AlignerOptions } from './align.ts';
 import { alignBatch } from './batch-align.ts';
 import type { DecodeOptions } from './decode.ts';
 import { NodeDirectory } from './directory.ts';
-import { frameMessage } from './dlq.ts';
+import { forgetArrivals, sendStep } from './dlq.ts';
 import type { IngestMetrics } from './metrics.ts';
 import type { PartitionState, PartitionStateStore } from './partition-state.ts';
 import type { BatchOutcome } from './pipeline.ts';
 import { plausibilityLimits } from './plausibility.ts';
 import type { Rejection } from './rejection.ts';
+import { SerialQueue } from './serial.ts';
 import { skipReporter } from './skip-report.ts';
 import { DEFAULT_INGEST_TOPICS, type IngestTopicNames } from './topics.ts';
 
@@ -86,7 +87,7 @@ export class PartitionedIngestPipeline {
   private readonly runs = new Map<string, PartitionRun>();
   private directory: NodeDirectory;
   private readonly decodeOptions: DecodeOptions;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private readonly onSkip: AlignerOptions['onSkip'];
 
   constructor(private readonly options: PartitionedIngestOptions) {
@@ -128,7 +129,7 @@ export class PartitionedIngestPipeline {
    * reading them from the last save).
    */
   assign(sources: string[]): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       for (const source of [...this.runs.keys()]) {
         if (sources.includes(source)) continue;
         this.runs.delete(source);
@@ -141,12 +142,12 @@ export class PartitionedIngestPipeline {
   }
 
   handleBatch(batch: IncomingBatch): Promise<BatchOutcome & BatchCommit> {
-    return this.serial(() => this.process(batch));
+    return this.queue.run(() => this.process(batch));
   }
 
   /** Moves event time of every owned partition to `eventTs` (a live network gone quiet) and publishes due frames. */
   advanceTo(eventTs: number): Promise<number> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       let frames = 0;
       for (const run of this.runs.values()) {
         const due = run.aligner.advanceTo(eventTs);
@@ -164,14 +165,14 @@ export class PartitionedIngestPipeline {
 
   /** Saves every owned partition now (graceful stop: the next owner reads nothing again). */
   checkpoint(): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       for (const run of this.runs.values()) if (run.readingsSinceSave > 0) await this.save(run);
     });
   }
 
   /** Switches to a new topology (from the wsn.topology follower). */
   setDirectory(directory: NodeDirectory): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       this.directory = directory;
       this.decodeOptions.directory = directory;
       for (const run of this.runs.values()) {
@@ -182,13 +183,7 @@ export class PartitionedIngestPipeline {
   }
 
   async drain(): Promise<void> {
-    await this.queue.catch(() => undefined);
-  }
-
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.catch(() => undefined).then(work);
-    this.queue = run;
-    return run;
+    await this.queue.drain();
   }
 
   private alignerOptions(): AlignerOptions {
@@ -301,20 +296,8 @@ export class PartitionedIngestPipeline {
   }
 
   private async publish(run: PartitionRun, dlq: OutgoingMessage[], frames: Frame[]): Promise<void> {
-    const topics = this.options.topics ?? DEFAULT_INGEST_TOPICS;
-    await Promise.all([
-      dlq.length > 0 ? this.options.producer.send(topics.readingsDlq, dlq) : undefined,
-      frames.length > 0
-        ? this.options.producer.send(
-            topics.frames,
-            frames.map((frame) => frameMessage(frame, run.firstArrivals.get(frame.tick))),
-          )
-        : undefined,
-    ]);
-    if (frames.length > 0) {
-      const newest = frames[frames.length - 1].tick;
-      for (const tick of run.firstArrivals.keys()) if (tick <= newest) run.firstArrivals.delete(tick);
-    }
+    await sendStep(this.options.producer, this.options.topics ?? DEFAULT_INGEST_TOPICS, dlq, frames, run.firstArrivals);
+    forgetArrivals(run.firstArrivals, frames);
     this.options.metrics.frames.inc(frames.length);
     const watermark = this.lowestWatermark();
     if (watermark !== null) this.options.metrics.watermark.set(watermark / 1000);

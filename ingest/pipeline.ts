@@ -3,11 +3,12 @@ import type { Logger } from '../common/log.ts';
 import type { IncomingBatch, OutgoingMessage, TransportProducer } from '../common/transport.ts';
 import type { Frame } from '../common/types.ts';
 import { Aligner, type AlignerOptions } from './align.ts';
+import { SerialQueue } from './serial.ts';
 import { skipReporter } from './skip-report.ts';
 import type { CheckpointStore, IngestCheckpoint, JournalOp, StoredCheckpoint } from './checkpoint.ts';
 import { alignBatch } from './batch-align.ts';
 import type { DecodeOptions } from './decode.ts';
-import { frameMessage } from './dlq.ts';
+import { forgetArrivals, sendStep } from './dlq.ts';
 import type { NodeDirectory } from './directory.ts';
 import { plausibilityLimits } from './plausibility.ts';
 import type { IngestMetrics } from './metrics.ts';
@@ -73,7 +74,7 @@ export class IngestPipeline {
   private pendingOps: JournalOp[] = [];
   /** Tick → wall-clock time its first reading arrived (open ticks only; not checkpointed: a latency measure, not state). */
   private readonly firstArrivals = new Map<number, number>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private readonly decodeOptions: DecodeOptions;
   /** Wall-clock time of the last batch per source (`topic:partition`), for idleness. */
   private readonly lastBatchAt = new Map<string, number>();
@@ -128,7 +129,7 @@ export class IngestPipeline {
 
   /** Switches to a new topology (from the wsn.topology follower). */
   setDirectory(directory: NodeDirectory): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       this.directory = directory;
       this.decodeOptions.directory = directory;
       this.aligner.setDirectory(directory);
@@ -139,12 +140,12 @@ export class IngestPipeline {
 
   /** Writes a full snapshot now (graceful shutdown: the next start replays nothing). */
   checkpoint(): Promise<void> {
-    return this.serial(async () => this.trySnapshot());
+    return this.queue.run(async () => this.trySnapshot());
   }
 
   /** The partitions this consumer now owns: each holds the watermark until it delivers or goes idle. */
   assign(sources: string[], now = Date.now()): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       for (const source of sources) if (!this.lastBatchAt.has(source)) this.lastBatchAt.set(source, now);
       for (const source of [...this.lastBatchAt.keys()]) if (!sources.includes(source)) this.lastBatchAt.delete(source);
       this.pendingOps.push({ op: 'sources', sources });
@@ -162,7 +163,7 @@ export class IngestPipeline {
    * the frames that were waiting on them. Call it periodically.
    */
   markIdle(now: number, idleMs: number): Promise<number> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const upTo = this.previousMaxEventTs;
       this.previousMaxEventTs = this.aligner.maxEventTs;
       const frames: Frame[] = [];
@@ -182,12 +183,12 @@ export class IngestPipeline {
   }
 
   handleBatch(batch: IncomingBatch): Promise<BatchOutcome> {
-    return this.serial(() => this.process(batch));
+    return this.queue.run(() => this.process(batch));
   }
 
   /** Moves event time to `eventTs` without a reading (a live network gone quiet) and publishes due frames. */
   advanceTo(eventTs: number): Promise<number> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const frames = this.aligner.advanceTo(eventTs);
       this.pendingOps.push({ op: 'advance', ts: eventTs });
       await this.publish([], frames, {});
@@ -197,7 +198,7 @@ export class IngestPipeline {
 
   /** Waits for the batch in progress (graceful shutdown). */
   async drain(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    await this.queue.drain();
   }
 
   /** An aligner in the checkpointed state: the snapshot with its journal replayed (the frames this gives were published before). */
@@ -255,12 +256,6 @@ export class IngestPipeline {
         'writing the ingest snapshot failed; the journal keeps the state and the snapshot is retried',
       );
     }
-  }
-
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.catch(() => undefined).then(work);
-    this.queue = run;
-    return run;
   }
 
   private alignerOptions(): AlignerOptions {
@@ -339,15 +334,7 @@ export class IngestPipeline {
     this.pendingOps = [];
     try {
       const topics = this.options.topics ?? DEFAULT_INGEST_TOPICS;
-      await Promise.all([
-        dlq.length > 0 ? this.options.producer.send(topics.readingsDlq, dlq) : undefined,
-        frames.length > 0
-          ? this.options.producer.send(
-              topics.frames,
-              frames.map((frame) => frameMessage(frame, this.firstArrivals.get(frame.tick))),
-            )
-          : undefined,
-      ]);
+      await sendStep(this.options.producer, topics, dlq, frames, this.firstArrivals);
       const readings = ops.reduce((n, op) => n + (op.op === 'add' ? op.readings.length : 0), 0);
       if (readings > 0 || ops.some((op) => op.op !== 'add') || Object.keys(offsets).length > 0) {
         this.options.checkpoints.append(
@@ -362,10 +349,7 @@ export class IngestPipeline {
       }
       Object.assign(this.checkpointOffsets, offsets);
       this.maxEventTsSaved = this.aligner.maxEventTs;
-      if (frames.length > 0) {
-        const newest = frames[frames.length - 1].tick;
-        for (const tick of this.firstArrivals.keys()) if (tick <= newest) this.firstArrivals.delete(tick);
-      }
+      forgetArrivals(this.firstArrivals, frames);
     } catch (error) {
       this.aligner = this.restore(this.options.checkpoints.load());
       throw error;
