@@ -22,7 +22,8 @@ import { DEFAULT_INGEST_TOPICS, type IngestTopicNames } from './topics.ts';
  * are keyed by cluster, so all readings of a cluster are on one readings
  * partition, and each partition is aligned on its own: one aligner per owned
  * partition, over the clusters that partition carries, with that partition's
- * event time as its watermark. Whoever owns a partition emits the frames of
+ * event time as its watermark (moved up when the partition goes idle, like a
+ * single-process ingest's). Whoever owns a partition emits the frames of
  * its clusters, whole; nothing is shared between processes but the saved state.
  *
  * The state of each partition is saved to a compacted table (see
@@ -67,6 +68,10 @@ interface PartitionRun {
   unpublished: { dlq: OutgoingMessage[]; frames: Frame[] } | null;
   /** Tick → wall-clock time its first reading arrived, for the frames' latency header. */
   firstArrivals: Map<number, number>;
+  /** Wall-clock time of its last batch (of the load, before the first). */
+  lastBatchAt: number;
+  /** Its last batch did not reach the partition's end: it lags, it is not idle. */
+  lagging: boolean;
 }
 
 /** The clusters of `directory` whose readings are on `partition`. */
@@ -89,6 +94,11 @@ export class PartitionedIngestPipeline {
   private readonly decodeOptions: DecodeOptions;
   private readonly queue = new SerialQueue();
   private readonly onSkip: AlignerOptions['onSkip'];
+  /** Max event time at the previous markIdle call. */
+  private previousMaxEventTs: number | null = null;
+  /** Wall-clock time of the last batch of any partition, and since when batches have been flowing without a quiet gap. */
+  private lastAnyBatchAt: number | null = null;
+  private flowingSince = 0;
 
   constructor(private readonly options: PartitionedIngestOptions) {
     this.directory = options.directory;
@@ -158,9 +168,41 @@ export class PartitionedIngestPipeline {
     });
   }
 
-  /** Partitions are aligned each on its own event time: none holds another's watermark back. */
-  async markIdle(): Promise<number> {
-    return 0;
+  /**
+   * A partition whose clusters all went quiet holds only its own watermark,
+   * but that stops its frames (and so the silence of its nodes). As in the
+   * single-process pipeline: an owned partition that delivered nothing for
+   * `idleMs` (counted from its last batch, or from when batches started
+   * flowing again after a quiet spell) and was caught up at its last batch is
+   * moved up to the max event time this process's partitions had reached at
+   * the previous call. Call it periodically.
+   */
+  markIdle(now: number, idleMs: number): Promise<number> {
+    return this.queue.run(async () => {
+      const upTo = this.previousMaxEventTs;
+      this.previousMaxEventTs = this.maxEventTs;
+      if (upTo === null) return 0;
+      let count = 0;
+      for (const run of this.runs.values()) {
+        if (now - Math.max(run.lastBatchAt, this.flowingSince) < idleMs || run.lagging) continue;
+        const frames = run.aligner.setIdle(run.source, upTo);
+        await this.publish(run, [], frames);
+        count += frames.length;
+      }
+      return count;
+    });
+  }
+
+  /** Records when the partition delivered and whether it is behind its end. */
+  private noteArrival(run: PartitionRun, batch: IncomingBatch, arrived: number): void {
+    // After a quiet spell, every partition gets a full idle period to deliver again.
+    if (this.lastAnyBatchAt === null || arrived - this.lastAnyBatchAt >= this.options.ingest.partitionIdleMs)
+      this.flowingSince = arrived;
+    this.lastAnyBatchAt = arrived;
+    run.lastBatchAt = arrived;
+    const last = batch.messages[batch.messages.length - 1]?.offset;
+    run.lagging =
+      batch.highWatermark !== undefined && last !== undefined && BigInt(last) + 1n < BigInt(batch.highWatermark);
   }
 
   /** Saves every owned partition now (graceful stop: the next owner reads nothing again). */
@@ -212,6 +254,8 @@ export class PartitionedIngestPipeline {
         savedAt: Date.now(),
         unpublished: null,
         firstArrivals: new Map(),
+        lastBatchAt: Date.now(),
+        lagging: false,
       });
       this.options.logger.info(
         { source, clusters: directory.clusters.length, offset: state?.offset ?? null },
@@ -248,6 +292,7 @@ export class PartitionedIngestPipeline {
       run.unpublished = null;
     }
     const arrived = Date.now();
+    this.noteArrival(run, batch, arrived);
     const aligned = alignBatch(batch, {
       decodeOptions: this.decodeOptions,
       allowedLatenessMs: this.options.ingest.allowedLatenessMs,

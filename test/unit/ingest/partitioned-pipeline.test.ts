@@ -154,6 +154,48 @@ describe('PartitionedIngestPipeline (several ingest processes in one group)', ()
     for (const cluster of clustersOf(aOut.frames())) expect(partitionForKey(cluster, PARTITIONS) % 2).toBe(0);
   });
 
+  it('moves a partition that went quiet up to the event time of the others, so its clusters’ frames go on', async () => {
+    const parts = partitionedReadings();
+    const [busy, quiet] = parts.map((messages, p) => ({ messages, p })).filter(({ messages }) => messages.length > 0);
+    const table = new MemoryTransport().table({ topic: 'wsn.ingest-state', partitions: 1 });
+    const out = new FrameRecorder();
+    const pipeline = scaleOutPipeline(new PartitionStateStore(table, 'lab', 'g'), out);
+    await pipeline.assign(sources([busy.p, quiet.p]));
+    const quietClusters = new Set(
+      directory.clusters.filter((c) => partitionForKey(c.id, PARTITIONS) === quiet.p).map((c) => c.id),
+    );
+    const lastTickOf = (cluster: string): number =>
+      Math.max(
+        ...out
+          .frames()
+          .filter((frame) => frame.cluster === cluster)
+          .map((frame) => frame.tick),
+      );
+    // The quiet partition delivers its first 5 ticks, the busy one all 30.
+    const firstTicks = quiet.messages.filter((m) => (JSON.parse(String(m.value)) as { ts: number }).ts < T0 + 5 * T);
+    await pipeline.handleBatch({ topic: 'wsn.readings', partition: quiet.p, messages: firstTicks });
+    await pipeline.handleBatch({ topic: 'wsn.readings', partition: busy.p, messages: busy.messages });
+    const quietCluster = [...quietClusters][0];
+    // Ticks up to 4 less the lateness (2 ticks): the last emitted is tick 1.
+    expect(lastTickOf(quietCluster)).toBe(T0 + T);
+    // Not yet idle: nothing moves.
+    const now = Date.now();
+    expect(await pipeline.markIdle(now, 60_000)).toBe(0);
+    // Idle (no batch for the idle time): moved to the event time the busy one had at the previous call.
+    expect(await pipeline.markIdle(now + 60_000, 60_000)).toBeGreaterThan(0);
+    expect(lastTickOf(quietCluster)).toBe(
+      lastTickOf(
+        [...directory.clusters].find((c) => !quietClusters.has(c.id) && partitionForKey(c.id, PARTITIONS) === busy.p)!
+          .id,
+      ),
+    );
+    const latest = out
+      .frames()
+      .filter((frame) => frame.cluster === quietCluster)
+      .at(-1)!;
+    expect(latest.nodes.every((node) => node.staleTicks > 0)).toBe(true);
+  });
+
   it('saves a partition state larger than one record in pieces, loads it whole, and deletes the pieces of the previous save', async () => {
     const table = new MemoryTransport().table({ topic: 'wsn.ingest-state', partitions: 1 });
     const store = new PartitionStateStore(table, 'lab', 'g');
