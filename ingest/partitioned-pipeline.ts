@@ -291,6 +291,13 @@ export class PartitionedIngestPipeline {
       await this.publish(run, run.unpublished.dlq, run.unpublished.frames);
       run.unpublished = null;
     }
+    const first = batch.messages[0]?.offset;
+    if (first !== undefined && BigInt(first) > run.nextOffset && run.savedOffset !== null)
+      // The group had committed past the saved state (a stalled former owner, or state lost): say what is missing.
+      this.options.logger.warn(
+        { source, stateOffset: run.nextOffset.toString(), firstOffset: first },
+        'readings between the saved state and the first delivered message are not in the aligner state',
+      );
     const arrived = Date.now();
     this.noteArrival(run, batch, arrived);
     const aligned = alignBatch(batch, {

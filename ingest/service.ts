@@ -154,8 +154,11 @@ export async function startIngestService(options: IngestServiceOptions): Promise
         const sources = Object.entries(assignment).flatMap(([topic, partitions]) =>
           partitions.map((p) => `${topic}:${p}`),
         );
-        if (pipeline instanceof IngestPipeline) await warnIfShared(transport, topics.readings, sources, logger);
-        await pipeline.assign(sources);
+        // Queued at once (before any batch of the new assignment); the check beside it asks the broker.
+        const assigned = pipeline.assign(sources);
+        if (pipeline instanceof IngestPipeline)
+          void warnIfShared(transport, topics.readings, sources, logger).catch(() => undefined);
+        await assigned;
       },
     });
     idleTimers = startIdleTimers(pipeline, config.ingest, logger, () => lastArrival);
