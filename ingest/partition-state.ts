@@ -30,7 +30,7 @@ const PIECE_CHARS = 256 * 1024;
 /**
  * The head record of a saved state: which generation of pieces holds it. A
  * generation is unique to one save (time and random), so two processes that
- * both believe they own a partition (one stalled past its session) never
+ * both believe they own a partition (one stalled longer than kafka.sessionTimeoutMs) never
  * write the same piece keys: the head always points at whole pieces of one save.
  */
 interface StateHead {
