@@ -43,6 +43,9 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'ingest.partitionIdleMs': 'A readings partition silent this long no longer holds the watermark back.',
   'ingest.maxCatchUpMs':
     'When the watermark jumps over a stretch of event time without any reading (the stream stopped, then resumed) longer than this, its older empty ticks are skipped, each skip logged and counted in wsn_ingest_skipped_ticks_total; ticks that hold readings are never skipped. Measured in time, so it means the same whatever ingest.tickMs.',
+  'ingest.state':
+    'Where ingest keeps its aligner state. file: a local snapshot and journal, one ingest process per consumer group. kafka: one state per readings partition on ingest.stateTopic, for several ingest processes in one group (readings keyed by cluster; see docs/ingest.md).',
+  'ingest.stateTopic': 'Compacted topic of the per-partition ingest state (ingest.state = kafka).',
   'detector.model': 'Folder of the trained model (`wsn-watch train --out`).',
   'detector.threshold':
     'Node anomaly probability above which a tick counts as anomalous for alerting. Unset (the default): the threshold calibrated and stored with the model; `detect` and `demo` print which one is in force and where it came from.',

@@ -89,6 +89,10 @@ export const ConfigSchema = z.object({
         .int()
         .positive()
         .default(24 * 3600_000),
+      /** Where ingest keeps its aligner state: a local file (one process per group) or per partition on Kafka (several). */
+      state: z.enum(['file', 'kafka']).default('file'),
+      /** Compacted topic of the per-partition state (state = kafka). */
+      stateTopic: z.string().min(1).default('wsn.ingest-state'),
     })
     .default({
       tickMs: 31_000,
@@ -99,6 +103,8 @@ export const ConfigSchema = z.object({
       lineProtocolPrecision: 'auto',
       partitionIdleMs: 10_000,
       maxCatchUpMs: 24 * 3600_000,
+      state: 'file',
+      stateTopic: 'wsn.ingest-state',
     }),
   detector: z
     .object({
@@ -212,6 +218,8 @@ export const ENV_VARS: Record<string, string> = {
   WSN_LINE_PROTOCOL_PRECISION: 'ingest.lineProtocolPrecision',
   WSN_PARTITION_IDLE_MS: 'ingest.partitionIdleMs',
   WSN_MAX_CATCH_UP_MS: 'ingest.maxCatchUpMs',
+  WSN_INGEST_STATE: 'ingest.state',
+  WSN_INGEST_STATE_TOPIC: 'ingest.stateTopic',
   WSN_MODEL: 'detector.model',
   WSN_THRESHOLD: 'detector.threshold',
   WSN_ALERT_AFTER_TICKS: 'detector.alertAfterTicks',

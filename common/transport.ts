@@ -48,31 +48,27 @@ export interface TopicSpec {
   compact?: boolean;
 }
 
-/**
- * What a handled batch asks of the transport. `commit: false`: the batch is
- * done and is not delivered again to this member, but its offset is not
- * committed yet, so after a restart or a rebalance the partition resumes from
- * the last committed offset and the batch is delivered again. A later batch
- * of the partition that commits covers it. For consumers that make their
- * state durable every so often rather than every batch.
- */
-export interface BatchOutcome {
-  commit: boolean;
-}
-
 export interface SubscribeOptions {
   groupId: string;
   topics: string[];
   fromBeginning?: boolean;
   /**
    * Handles one batch. Offsets of the batch are committed only after the
-   * returned promise resolves (at-least-once delivery), unless it resolves to
-   * `{ commit: false }` (see BatchOutcome); a rejection means the batch will be
-   * delivered again.
+   * returned promise resolves (at-least-once delivery); a rejection means the
+   * batch will be delivered again. By default the offset after the batch is
+   * committed; a handler that keeps its state elsewhere and saves it only now
+   * and then returns the offset its saved state has reached instead (see
+   * BatchCommit), so that a new owner of the partition starts there.
    */
-  onBatch(batch: IncomingBatch): Promise<void | BatchOutcome>;
+  onBatch(batch: IncomingBatch): Promise<void | BatchCommit>;
   /** Called with the partitions this member now owns, after each rebalance. */
   onAssignment?(assignment: Record<string, number[]>): void | Promise<void>;
+}
+
+/** What to commit after a batch, when not the offset after it. */
+export interface BatchCommit {
+  /** Next offset to commit for the batch's partition (decimal string); null commits nothing this time. */
+  commitOffset: string | null;
 }
 
 /** Whether a subscription is consuming now, and if not, why. */
@@ -128,6 +124,8 @@ export interface Transport {
   ensureTopics(specs: TopicSpec[]): Promise<void>;
   producer(): Promise<TransportProducer>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Partitions the topic has now (it must exist). */
+  topicPartitions(topic: string): Promise<number>;
   /** A compacted topic as a keyed table (see KeyedTable). */
   table(spec: TableSpec): KeyedTable;
   close(): Promise<void>;

@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import type {
   IncomingBatch,
   IncomingMessage,
+  BatchCommit,
   OutgoingMessage,
-  BatchOutcome,
   SubscribeOptions,
   Subscription,
   TopicSpec,
@@ -158,9 +158,9 @@ class Member {
         delivered = true;
         const generation = this.group.generation;
         this.group.busy.add(key);
-        let outcome: void | BatchOutcome;
+        let handled: void | BatchCommit;
         try {
-          outcome = await this.options.onBatch(batch);
+          handled = await this.options.onBatch(batch);
         } catch (error) {
           this.group.busy.delete(key);
           const failures = (this.failures.get(key) ?? 0) + 1;
@@ -184,7 +184,8 @@ class Member {
         // A member that lost the partition in a rebalance during onBatch must not
         // commit over its new owner's progress (Kafka rejects such a commit too).
         if (generation === this.group.generation && this.owns(topic, partition)) {
-          if (outcome?.commit !== false) this.group.committed.set(key, next);
+          const commit = handled ? handled.commitOffset : String(next);
+          if (commit !== null) this.group.committed.set(key, Number(commit));
           this.position.set(key, next);
         }
       }
@@ -285,6 +286,10 @@ export class MemoryTransport implements Transport {
       // Nothing in the process can be unreachable.
       health: () => ({ problem: null, restarts: 0 }),
     };
+  }
+
+  async topicPartitions(topic: string): Promise<number> {
+    return this.topicOrCreate(topic).partitions.length;
   }
 
   table(spec: TableSpec): KeyedTable {

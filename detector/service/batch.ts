@@ -1,5 +1,5 @@
 import type { Logger } from '../../common/log.ts';
-import type { BatchOutcome, IncomingBatch } from '../../common/transport.ts';
+import type { BatchCommit, IncomingBatch } from '../../common/transport.ts';
 import type { Frame } from '../../common/types.ts';
 import { FIRST_ARRIVAL_HEADER } from '../../ingest/pipeline.ts';
 import type { ResultSink } from '../../store/sink.ts';
@@ -34,7 +34,7 @@ export interface BatchContext {
  * Then the touched clusters join their partition's pending checkpoints, which
  * are written (and the offset committed) once the checkpoint interval is over.
  */
-export async function processBatch(context: BatchContext, batch: IncomingBatch): Promise<BatchOutcome> {
+export async function processBatch(context: BatchContext, batch: IncomingBatch): Promise<void | BatchCommit> {
   const started = performance.now();
   await context.ownership.restoreIfReassigned();
   const { frames, arrivals } = decodeBatch(context, batch);
@@ -48,9 +48,10 @@ export async function processBatch(context: BatchContext, batch: IncomingBatch):
     throw error;
   }
   if (gated) recordSuppressed(context, gated);
-  const commit = await context.cadence.afterBatch(batch.partition, result.clusters);
+  const checkpointed = await context.cadence.afterBatch(batch.partition, result.clusters);
   recordBatch(context, batch, result, started);
-  return { commit };
+  // Until the touched clusters are checkpointed, the partition's offset stays at the last checkpoint.
+  return checkpointed ? undefined : { commitOffset: null };
 }
 
 /**

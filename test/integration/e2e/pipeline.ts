@@ -202,14 +202,18 @@ export class Pipeline {
 
   /**
    * `wsn-watch ingest` as a child process on the test's topics (given by
-   * flags), for the nodes of `nodeFile`; resolves when /readyz answers 200.
+   * flags), for the nodes of `nodeFile` (null: the network's topology on
+   * wsn.topology); resolves when /readyz answers 200. `name`, extra `args` and
+   * `env` for several processes (scale-out: `--state kafka`).
    */
-  async startIngestCli(nodeFile: string): Promise<ServiceRun> {
+  async startIngestCli(
+    nodeFile: string | null,
+    options: { name?: string; args?: string[]; env?: Record<string, string> } = {},
+  ): Promise<ServiceRun> {
     const port = await freePort();
     const args = [
       'ingest',
-      '--topology',
-      nodeFile,
+      ...(nodeFile === null ? [] : ['--topology', nodeFile]),
       '--group',
       `e2e-ingest-cli-${this.id}`,
       '--readings-topic',
@@ -221,13 +225,16 @@ export class Pipeline {
       '--http-port',
       String(port),
       '--no-influx',
+      ...(options.args ?? []),
     ];
-    const run = this.cli('ingest', args, {
+    const name = options.name ?? 'ingest';
+    const run = this.cli(name, args, {
       WSN_NETWORK: this.network,
       WSN_PARTITION_IDLE_MS: String(30 * 60_000),
       WSN_STATE_DIR: path.join(tmpdir(), 'wsn-watch-e2e', `state-${this.id}`),
+      ...options.env,
     });
-    await this.untilReady('ingest', run, port);
+    await this.untilReady(name, run, port);
     return { ...run, port };
   }
 
