@@ -6,17 +6,13 @@ import {
   neighbourLists,
   type ContextConfig,
 } from '../../../model/context.ts';
-import { Detector } from '../../../model/detector.ts';
-import { topologyHash } from '../../../model/graph.ts';
-import { DETECTOR_FORMAT } from '../../../model/metadata.ts';
-import { DetectorNetwork } from '../../../model/network.ts';
 import { ensureBackend } from '../../../model/runtime.ts';
 import { deserializeClusterState, serializeClusterState } from '../../../model/state.ts';
 import { createRng } from '../../../common/random.ts';
 import { injectAnomaly } from '../../../sources/inject.ts';
 import { computeStats } from '../../../sources/normalize.ts';
 import type { Series } from '../../../sources/series.ts';
-import { pathGraph, tinyConfig } from './helpers.ts';
+import { pathGraph, tinyConfig, untrainedDetector } from './helpers.ts';
 
 beforeAll(async () => {
   await ensureBackend();
@@ -65,13 +61,7 @@ describe('context path', () => {
   it('live stepping (Detector.step, with a checkpoint round trip in the middle) gives exactly the offline features', async () => {
     const config = tinyConfig({ context: small });
     const graph = pathGraph(4);
-    const detector = new Detector(new DetectorNetwork(config, 2), {
-      format: DETECTOR_FORMAT,
-      config,
-      threshold: 0.5,
-      graph,
-      topologyHash: topologyHash(graph),
-    });
+    const detector = untrainedDetector(config, graph);
     const m = config.modalities.length;
     const rng = createRng(5);
     const steps = 40;
@@ -289,13 +279,7 @@ describe('context path: live PAA against a plain PAA of the series', () => {
     const paa: ContextConfig = { ...small, segments: 5, segmentTicks: 7, warmupTicks: 15, baselineTicks: 40 };
     const config = tinyConfig({ context: paa });
     const graph = pathGraph(5);
-    const detector = new Detector(new DetectorNetwork(config, 2), {
-      format: DETECTOR_FORMAT,
-      config,
-      threshold: 0.5,
-      graph,
-      topologyHash: topologyHash(graph),
-    });
+    const detector = untrainedDetector(config, graph);
     const n = graph.nodes.length;
     const m = config.modalities.length;
     const steps = 700;
