@@ -12,12 +12,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../common/config.ts';
+import type { Transport, TransportProducer } from '../../../common/transport.ts';
 import type { Frame } from '../../../common/types.ts';
+import { alertPolicyFromConfig, type NodeObservation } from '../../../detector/alerts/tracker.ts';
+import { FrameProcessor } from '../../../detector/service/processor.ts';
+import { DEFAULT_CONTEXT_CONFIG, loadDetector } from '../../../model/index.ts';
 import { generateSyntheticNetwork } from '../../../sources/synthetic.ts';
 import { DETECTOR_FORMAT } from '../../../model/metadata.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
 import { Kafka, logLevel } from 'kafkajs';
 import { waitFor } from '../../support/wait.ts';
+import { expect } from 'vitest';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const config = loadConfig({ env: { ...process.env, WSN_CONFIG: '' } });
@@ -231,4 +236,91 @@ export async function deleteTestTopics(ids: string[]): Promise<void> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Stops what a detector suite started (the detector if it still runs, the producer, the transport) and deletes its topics. */
+export async function closeDetectorSuite(parts: {
+  detector: DetectorProcess | undefined;
+  producer: TransportProducer | undefined;
+  transport: Transport;
+  ids: string[];
+}): Promise<void> {
+  if (parts.detector && parts.detector.child.exitCode === null) parts.detector.child.kill('SIGKILL');
+  await parts.producer?.close();
+  await parts.transport.close();
+  await deleteTestTopics(parts.ids);
+}
+
+/** Sends frames to the test's frames topic, keyed by cluster as ingest does. */
+export function sendFrames(producer: TransportProducer, id: string, frames: Frame[]): Promise<void> {
+  return producer.send(
+    `it.frames.${id}`,
+    frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
+  );
+}
+
+/** An alert as Alertmanager's API v2 lists it. */
+export interface AlertmanagerAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  status: { state: string };
+}
+
+/** The alerts the shared Alertmanager lists for one node of a network (active ones: resolved alerts drop out). */
+export async function alertmanagerAlerts(network: string, node: string): Promise<AlertmanagerAlert[]> {
+  const params = new URLSearchParams();
+  params.append('filter', `network="${network}"`);
+  params.append('filter', `node="${node}"`);
+  const response = await fetch(`${config.alertmanager.url}/api/v2/alerts?${params}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as AlertmanagerAlert[];
+}
+
+/** The model's context warm-up (DEFAULT_CONTEXT_CONFIG.warmupTicks): the detector's first verdicts come after it. */
+export const WARMUP_TICKS = DEFAULT_CONTEXT_CONFIG.warmupTicks;
+
+/** One node's course under the small model: what the alert tracker observes per tick, and the node's probabilities. */
+export interface NodeCourse {
+  /** The ticks after the warm-up, in order. */
+  ticks: number[];
+  /** What the tracker observes of every node of the cluster at each of those ticks. */
+  observations: Map<number, NodeObservation[]>;
+  /** Thresholds to try, highest first: midpoints between the node's distinct probabilities, so float noise between runs cannot flip a tick. */
+  thresholds: number[];
+  /** The node's distinct probabilities, highest first (for a failure message). */
+  probabilities: number[];
+}
+
+/**
+ * Scores the frames once with the small model, as the detector does, and
+ * returns the course of `node` in `cluster` after the model's warm-up (the
+ * detector gives no verdict before it), for a test to pick a threshold under
+ * which the node alerts as the test needs.
+ */
+export async function nodeCourse(frames: Frame[], cluster: string, node: string): Promise<NodeCourse> {
+  const model = await loadDetector(tinyModel());
+  const observations = new Map<number, NodeObservation[]>();
+  try {
+    const probe = new FrameProcessor({ model, policy: alertPolicyFromConfig(config) });
+    for (const score of (await probe.process(frames)).scores.filter((s) => s.cluster === cluster))
+      observations.set(
+        score.tick,
+        score.nodes.map((n) => ({
+          node: n.node,
+          probability: n.probability,
+          reconstructionError: n.reconstructionError,
+          silent: false,
+        })),
+      );
+  } finally {
+    model.dispose();
+  }
+  const ticks = [...observations.keys()].filter((tick) => tick >= T0 + WARMUP_TICKS * TICK_MS).sort((a, b) => a - b);
+  const probabilities = [
+    ...new Set(ticks.map((tick) => observations.get(tick)!.find((o) => o.node === node)!.probability ?? 0)),
+  ].sort((a, b) => b - a);
+  const thresholds = probabilities.slice(1).map((next, i) => (probabilities[i] + next) / 2);
+  return { ticks, observations, thresholds, probabilities };
 }
