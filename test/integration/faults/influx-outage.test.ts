@@ -4,9 +4,10 @@ import type { ClusterScore, Frame } from '../../../common/types.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
 import {
+  closeDetectorSuite,
   config,
-  deleteTestTopics,
   makeFrames,
+  sendFrames,
   startDetector,
   tinyModel,
   uniqueId,
@@ -42,10 +43,7 @@ describe('fault: InfluxDB stopped for 60 s under the detector', () => {
   });
 
   afterAll(async () => {
-    if (detector && detector.child.exitCode === null) detector.child.kill('SIGKILL');
-    await producer?.close();
-    await transport.close();
-    await deleteTestTopics([id]);
+    await closeDetectorSuite({ detector, producer, transport, ids: [id] });
     await influxdb?.remove();
   });
 
@@ -69,9 +67,10 @@ describe('fault: InfluxDB stopped for 60 s under the detector', () => {
         ?.count ?? 0;
     const send = async (batch: Frame[]) => {
       for (const tick of [...new Set(batch.map((f) => f.tick))]) {
-        await producer.send(
-          `it.frames.${id}`,
-          batch.filter((f) => f.tick === tick).map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
+        await sendFrames(
+          producer,
+          id,
+          batch.filter((f) => f.tick === tick),
         );
         await sleep(50);
       }

@@ -1,10 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../../../common/config.ts';
-import { probeKafka } from '../../../ops/probes.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
 import { partitionForKey } from '../../../transport/partitioner.ts';
 import type { IncomingMessage, Subscription } from '../../../common/transport.ts';
+import { requireKafka, testAdmin } from '../../support/kafka.ts';
 import { runId } from '../foundation/services.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -20,18 +19,10 @@ describe('KafkaTransport against the real broker', () => {
     retryBackoffMs: 100,
     sessionTimeoutMs: 10_000,
   });
-  const admin = new Kafka({
-    brokers: config.kafka.brokers,
-    clientId: `test-admin-${id}`,
-    logLevel: logLevel.NOTHING,
-  }).admin();
+  const admin = testAdmin(config, `test-admin-${id}`);
 
   beforeAll(async () => {
-    if (!(await probeKafka(config.kafka.brokers[0], 5_000))) {
-      throw new Error(
-        `Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`,
-      );
-    }
+    await requireKafka(config);
     await admin.connect();
     await transport.ensureTopics([
       { topic, partitions: 3 },
