@@ -21,8 +21,8 @@ import { generateSyntheticNetwork } from '../../../sources/synthetic.ts';
 import { DETECTOR_FORMAT } from '../../../model/metadata.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
 import { Kafka, logLevel } from 'kafkajs';
+import { activeAlerts, type AlertmanagerAlert } from '../../support/alertmanager.ts';
 import { waitFor } from '../../support/wait.ts';
-import { expect } from 'vitest';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const config = loadConfig({ env: { ...process.env, WSN_CONFIG: '' } });
@@ -259,23 +259,9 @@ export function sendFrames(producer: TransportProducer, id: string, frames: Fram
   );
 }
 
-/** An alert as Alertmanager's API v2 lists it. */
-export interface AlertmanagerAlert {
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: string;
-  endsAt: string;
-  status: { state: string };
-}
-
 /** The alerts the shared Alertmanager lists for one node of a network (active ones: resolved alerts drop out). */
-export async function alertmanagerAlerts(network: string, node: string): Promise<AlertmanagerAlert[]> {
-  const params = new URLSearchParams();
-  params.append('filter', `network="${network}"`);
-  params.append('filter', `node="${node}"`);
-  const response = await fetch(`${config.alertmanager.url}/api/v2/alerts?${params}`);
-  expect(response.status).toBe(200);
-  return (await response.json()) as AlertmanagerAlert[];
+export function alertmanagerAlerts(network: string, node: string): Promise<AlertmanagerAlert[]> {
+  return activeAlerts(config.alertmanager.url, { network, node });
 }
 
 /** The model's context warm-up (DEFAULT_CONTEXT_CONFIG.warmupTicks): the detector's first verdicts come after it. */
