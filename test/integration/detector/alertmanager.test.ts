@@ -8,12 +8,12 @@ import {
   alertmanagerAlerts,
   closeDetectorSuite,
   config,
+  createFramesTopic,
   influx,
   makeFrames,
   nodeCourse,
   sendFrames,
   startDetector,
-  tinyModel,
   uniqueId,
   WARMUP_TICKS,
   type DetectorProcess,
@@ -82,15 +82,8 @@ describe('alerts reach Alertmanager (real Alertmanager, Kafka, InfluxDB)', () =>
     });
     const target = { cluster: 'c0', node: frames[0].nodes[0].node };
     const plan = await pickThreshold(frames, target);
-    await transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: 4 }]);
-    detector = await startDetector({
-      id,
-      group: `it-detector-alerts-${id}`,
-      replicaId: 'alerts',
-      database,
-      model: tinyModel(),
-      threshold: plan.threshold,
-    });
+    await createFramesTopic(transport, id);
+    detector = await startDetector({ id, replicaId: 'alerts', database, threshold: plan.threshold });
 
     const send = (list: Frame[]) => sendFrames(producer, id, list);
     // Up to the tick the alert fires at: Alertmanager must show it firing.

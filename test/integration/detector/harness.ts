@@ -117,6 +117,14 @@ export function makeFrames(
   return frames;
 }
 
+/** Partitions of a test's frames topic (the detector is told the same). */
+export const FRAME_PARTITIONS = 4;
+
+/** Creates the test's frames topic (`it.frames.<id>`) before a detector subscribes to it. */
+export function createFramesTopic(transport: Transport, id: string): Promise<void> {
+  return transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: FRAME_PARTITIONS }]);
+}
+
 export interface DetectorProcess {
   child: ChildProcess;
   port: number;
@@ -126,10 +134,12 @@ export interface DetectorProcess {
 
 export interface DetectorArgs {
   id: string;
-  group: string;
+  /** The consumer group; `it-detector-<replicaId>-<id>` unless given. */
+  group?: string;
   replicaId: string;
   database: string;
-  model: string;
+  /** The model folder; the suites' small model (tinyModel) unless given. */
+  model?: string;
   threshold?: number;
   alertmanager?: boolean;
   /** Follow wsn.topology (default false: the suites feed frames without a published topology). */
@@ -148,9 +158,9 @@ export async function startDetector(args: DetectorArgs): Promise<DetectorProcess
     'bin/wsn-watch.mjs',
     'detect',
     '--model',
-    args.model,
+    args.model ?? tinyModel(),
     '--group',
-    args.group,
+    args.group ?? `it-detector-${args.replicaId}-${args.id}`,
     '--frames-topic',
     `it.frames.${args.id}`,
     '--anomalies-topic',
@@ -160,7 +170,7 @@ export async function startDetector(args: DetectorArgs): Promise<DetectorProcess
     '--state-topic',
     `it.state.${args.id}`,
     '--frame-partitions',
-    '4',
+    String(FRAME_PARTITIONS),
     '--influx-database',
     args.database,
     '--http-port',

@@ -11,6 +11,7 @@ import {
   alertmanagerAlerts,
   closeDetectorSuite,
   config,
+  createFramesTopic,
   influx,
   makeFrames,
   nodeCourse,
@@ -18,7 +19,6 @@ import {
   sendFrames,
   startDetector,
   TICK_MS,
-  tinyModel,
   uniqueId,
   WARMUP_TICKS,
   type DetectorProcess,
@@ -130,13 +130,11 @@ describe('maintenance silences (real Kafka, InfluxDB, Alertmanager; detector and
     expect(added).toContain(`node ${node} (network ${network}) silenced until`);
     expect(cli(['list'])).toMatch(new RegExp(`${silenceId}\\s+active\\s+${network}\\s+${node}\\s+\\(all\\)`));
 
-    await transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: 4 }]);
+    await createFramesTopic(transport, id);
     detector = await startDetector({
       id,
-      group: `it-detector-silences-${id}`,
       replicaId: 'silences',
       database,
-      model: tinyModel(),
       threshold: plan.threshold,
       env: {
         WSN_RESOLVE_AFTER_TICKS: NEVER_RESOLVE,
