@@ -1,39 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../common/log.ts';
-import type { TransportProducer } from '../../../common/transport.ts';
+import { describe, expect, it } from 'vitest';
 import type { Alert, Frame } from '../../../common/types.ts';
 import { ClusterAlerts, alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
-import { KafkaTransport } from '../../../transport/index.ts';
 import {
   alertmanagerAlerts,
-  closeDetectorSuite,
   config,
-  createFramesTopic,
   influx,
   makeFrames,
   nodeCourse,
-  sendFrames,
-  startDetector,
   uniqueId,
+  useDetectorSuite,
   WARMUP_TICKS,
-  type DetectorProcess,
 } from './harness.ts';
 import { waitFor } from '../../support/wait.ts';
 
 // Real Kafka, InfluxDB and Alertmanager; the detector runs as a child process with the real (small) model.
-const logger = createLogger('test', 'silent');
-const transport = new KafkaTransport({ brokers: config.kafka.brokers, clientId: 'wsn-detector-it-alerts', logger });
-let producer: TransportProducer;
-let detector: DetectorProcess | undefined;
-const testIds: string[] = [];
-
-beforeAll(async () => {
-  producer = await transport.producer();
-});
-
-afterAll(async () => {
-  await closeDetectorSuite({ detector, producer, transport, ids: testIds });
-});
+const suite = useDetectorSuite('wsn-detector-it-alerts');
 
 /**
  * Replays the target node's course under the model through the alert state
@@ -74,7 +55,6 @@ async function pickThreshold(
 describe('alerts reach Alertmanager (real Alertmanager, Kafka, InfluxDB)', () => {
   it('a node whose probability stays high fires an alert with network/cluster/node/modality labels, which then resolves', async () => {
     const id = uniqueId();
-    testIds.push(id);
     const network = `it-alerts-${id}`;
     const database = `wsn_it_alerts_${id}`;
     const frames = makeFrames(network, 2, 0, WARMUP_TICKS + 40, {
@@ -82,10 +62,9 @@ describe('alerts reach Alertmanager (real Alertmanager, Kafka, InfluxDB)', () =>
     });
     const target = { cluster: 'c0', node: frames[0].nodes[0].node };
     const plan = await pickThreshold(frames, target);
-    await createFramesTopic(transport, id);
-    detector = await startDetector({ id, replicaId: 'alerts', database, threshold: plan.threshold });
+    const detector = await suite.start({ id, replicaId: 'alerts', database, threshold: plan.threshold });
 
-    const send = (list: Frame[]) => sendFrames(producer, id, list);
+    const send = (list: Frame[]) => suite.send(id, list);
     // Up to the tick the alert fires at: Alertmanager must show it firing.
     await send(frames.filter((f) => f.tick <= plan.firedAt));
     await waitFor(

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../common/config.ts';
+import { createLogger } from '../../../common/log.ts';
 import type { Transport, TransportProducer } from '../../../common/transport.ts';
 import type { Frame } from '../../../common/types.ts';
 import { alertPolicyFromConfig, type NodeObservation } from '../../../detector/alerts/tracker.ts';
@@ -20,7 +21,9 @@ import { DEFAULT_CONTEXT_CONFIG, loadDetector } from '../../../model/index.ts';
 import { generateSyntheticNetwork } from '../../../sources/synthetic.ts';
 import { DETECTOR_FORMAT } from '../../../model/metadata.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
+import { KafkaTransport } from '../../../transport/index.ts';
 import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
 import { activeAlerts, type AlertmanagerAlert } from '../../support/alertmanager.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -248,25 +251,52 @@ export async function deleteTestTopics(ids: string[]): Promise<void> {
   }
 }
 
-/** Stops what a detector suite started (the detector if it still runs, the producer, the transport) and deletes its topics. */
-export async function closeDetectorSuite(parts: {
-  detector: DetectorProcess | undefined;
-  producer: TransportProducer | undefined;
-  transport: Transport;
-  ids: string[];
-}): Promise<void> {
-  if (parts.detector && parts.detector.child.exitCode === null) parts.detector.child.kill('SIGKILL');
-  await parts.producer?.close();
-  await parts.transport.close();
-  await deleteTestTopics(parts.ids);
+export interface DetectorSuite {
+  transport: KafkaTransport;
+  /** Opened before the suite's own hooks run. */
+  producer: TransportProducer;
+  /** Creates the frames topic of `args.id` and starts a detector on it (stopped after the suite if still running). */
+  start(args: DetectorArgs): Promise<DetectorProcess>;
+  /** Sends frames to the frames topic of test `id`, keyed by cluster as ingest does. */
+  send(id: string, frames: Frame[]): Promise<void>;
 }
 
-/** Sends frames to the test's frames topic, keyed by cluster as ingest does. */
-export function sendFrames(producer: TransportProducer, id: string, frames: Frame[]): Promise<void> {
-  return producer.send(
-    `it.frames.${id}`,
-    frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
-  );
+/**
+ * The surroundings of a describe block (or file) that runs detectors on the
+ * shared broker: a transport and producer of its own, opened before its
+ * tests; afterwards the detectors still running are killed, producer and
+ * transport closed, the topics of every test id deleted, then `afterClose`.
+ */
+export function useDetectorSuite(clientId: string, afterClose?: () => Promise<void>): DetectorSuite {
+  const detectors: DetectorProcess[] = [];
+  const ids = new Set<string>();
+  const suite = {
+    transport: new KafkaTransport({ brokers: config.kafka.brokers, clientId, logger: createLogger('test', 'silent') }),
+    async start(args: DetectorArgs): Promise<DetectorProcess> {
+      ids.add(args.id);
+      await createFramesTopic(suite.transport, args.id);
+      const detector = await startDetector(args);
+      detectors.push(detector);
+      return detector;
+    },
+    send(id: string, frames: Frame[]): Promise<void> {
+      return suite.producer.send(
+        `it.frames.${id}`,
+        frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
+      );
+    },
+  } as DetectorSuite;
+  beforeAll(async () => {
+    suite.producer = await suite.transport.producer();
+  });
+  afterAll(async () => {
+    for (const { child } of detectors) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await suite.producer?.close();
+    await suite.transport.close();
+    await deleteTestTopics([...ids]);
+    await afterClose?.();
+  });
+  return suite;
 }
 
 /** The alerts the shared Alertmanager lists for one node of a network (active ones: resolved alerts drop out). */

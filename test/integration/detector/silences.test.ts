@@ -1,25 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../common/log.ts';
-import type { TransportProducer } from '../../../common/transport.ts';
+import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../common/types.ts';
 import { ClusterAlerts, alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
-import { KafkaTransport } from '../../../transport/index.ts';
 import { dropTopics, testAdmin } from '../../support/kafka.ts';
 import { waitFor } from '../../support/wait.ts';
 import {
   alertmanagerAlerts,
-  closeDetectorSuite,
   config,
-  createFramesTopic,
   influx,
   makeFrames,
   nodeCourse,
   repoRoot,
-  sendFrames,
-  startDetector,
   TICK_MS,
   uniqueId,
+  useDetectorSuite,
   WARMUP_TICKS,
   type DetectorProcess,
 } from './harness.ts';
@@ -36,10 +30,6 @@ interface GettableSilence {
   createdBy: string;
 }
 
-const logger = createLogger('test', 'silent');
-const transport = new KafkaTransport({ brokers: config.kafka.brokers, clientId: 'wsn-detector-it-silences', logger });
-let producer: TransportProducer;
-let detector: DetectorProcess | undefined;
 const id = uniqueId();
 const network = `it-silences-${id}`;
 const database = `wsn_it_silences_${id}`;
@@ -102,12 +92,7 @@ async function firingThreshold(frames: Frame[], node: string): Promise<{ thresho
   throw new Error(`no threshold makes node ${node} fire early enough; its probabilities: ${probabilities.join(', ')}`);
 }
 
-beforeAll(async () => {
-  producer = await transport.producer();
-});
-
-afterAll(async () => {
-  await closeDetectorSuite({ detector, producer, transport, ids: [id] });
+const suite = useDetectorSuite('wsn-detector-it-silences', async () => {
   const admin = testAdmin(config, 'wsn-it-silences-cleanup');
   await admin.connect();
   await dropTopics(admin, [silencesTopic]);
@@ -115,6 +100,7 @@ afterAll(async () => {
     .dropDatabase()
     .catch(() => undefined);
 });
+let detector: DetectorProcess | undefined;
 
 describe('maintenance silences (real Kafka, InfluxDB, Alertmanager; detector and CLI as child processes)', () => {
   it('silenced node with a fault: no alert, points stored and marked, silence mirrored; expired: the alert fires', async () => {
@@ -130,8 +116,7 @@ describe('maintenance silences (real Kafka, InfluxDB, Alertmanager; detector and
     expect(added).toContain(`node ${node} (network ${network}) silenced until`);
     expect(cli(['list'])).toMatch(new RegExp(`${silenceId}\\s+active\\s+${network}\\s+${node}\\s+\\(all\\)`));
 
-    await createFramesTopic(transport, id);
-    detector = await startDetector({
+    detector = await suite.start({
       id,
       replicaId: 'silences',
       database,
@@ -158,7 +143,7 @@ describe('maintenance silences (real Kafka, InfluxDB, Alertmanager; detector and
       ['node', node, false],
     ]);
 
-    const send = (list: Frame[]) => sendFrames(producer, id, list);
+    const send = (list: Frame[]) => suite.send(id, list);
     // Phase 1, silenced: the fault goes on past the tick the alert would fire at.
     const phase1End = plan.firedAt + 4 * TICK_MS;
     await send(frames.filter((f) => f.tick <= phase1End));
