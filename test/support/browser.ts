@@ -25,8 +25,8 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-/** The system's Chromium (playwright-core drives it) on a fresh profile, with one page. */
-export async function openChromium(viewport: { width: number; height: number }): Promise<TestBrowser> {
+/** The system's Chromium (playwright-core drives it) on a fresh profile, with one page (playwright's default viewport unless given). */
+export async function openChromium(viewport?: { width: number; height: number }): Promise<TestBrowser> {
   const profileDir = await mkdtemp(path.join(tmpdir(), 'wsn-chromium-'));
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: '/usr/bin/chromium',
