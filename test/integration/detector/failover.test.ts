@@ -20,12 +20,11 @@ import { waitFor } from '../../support/wait.ts';
 const CLUSTERS = 4;
 const TICKS = 48;
 const suite = useDetectorSuite('wsn-detector-it');
-let modelDir: string;
 let model: Detector;
 
 beforeAll(async () => {
-  modelDir = tinyModel();
-  model = await loadDetector(modelDir);
+  // The small model the detectors run too (startDetector's default).
+  model = await loadDetector(tinyModel());
 });
 
 afterAll(() => {
@@ -81,22 +80,19 @@ async function scoredPoints(database: string): Promise<number> {
   return (await pointsPerClusterTick(influx(database), 'system')).size;
 }
 
+/** A test's id, database, consumer group and frames, and what one uninterrupted detector scores for them. */
+async function scenario(name: string) {
+  const id = uniqueId();
+  const frames = makeFrames(`it-${name}-${id}`, CLUSTERS, 0, TICKS - 1);
+  const expected = await reference(frames);
+  return { id, database: `wsn_it_${name}_${id}`, group: `it-detector-${name}-${id}`, frames, expected };
+}
+
 describe('detector service failover (real Kafka, InfluxDB, model)', () => {
   it('killed with SIGKILL mid-stream and restarted: no tick lost, no point duplicated', async () => {
-    const id = uniqueId();
-    const database = `wsn_it_kill_${id}`;
-    const group = `it-detector-kill-${id}`;
-    const frames = makeFrames(`it-kill-${id}`, CLUSTERS, 0, TICKS - 1);
-    const expected = await reference(frames);
+    const { id, database, group, frames, expected } = await scenario('kill');
     expect(expected).toHaveLength(CLUSTERS * (TICKS - WINDOW + 1));
-    const first = await suite.start({
-      id,
-      group,
-      replicaId: 'first',
-      database,
-      model: modelDir,
-      alertmanager: false,
-    });
+    const first = await suite.start({ id, group, replicaId: 'first', database, alertmanager: false });
     let killedAt = -1;
     await stream(id, frames, 60, async (index) => {
       // Kill as soon as the first replica has scored something, while frames keep coming.
@@ -110,14 +106,7 @@ describe('detector service failover (real Kafka, InfluxDB, model)', () => {
     const beforeRestart = await scoredPoints(database);
     expect(beforeRestart).toBeLessThan(expected.length);
 
-    const second = await suite.start({
-      id,
-      group,
-      replicaId: 'second',
-      database,
-      model: modelDir,
-      alertmanager: false,
-    });
+    const second = await suite.start({ id, group, replicaId: 'second', database, alertmanager: false });
     await waitFor(
       'all ticks scored after the restart',
       async () => (await scoredPoints(database)) >= expected.length,
@@ -129,13 +118,9 @@ describe('detector service failover (real Kafka, InfluxDB, model)', () => {
   });
 
   it('two replicas in one group: one stops with SIGTERM, the other takes over its clusters without a lost tick', async () => {
-    const id = uniqueId();
-    const database = `wsn_it_replicas_${id}`;
-    const group = `it-detector-replicas-${id}`;
-    const frames = makeFrames(`it-replicas-${id}`, CLUSTERS, 0, TICKS - 1);
-    const expected = await reference(frames);
-    const a = await suite.start({ id, group, replicaId: 'a', database, model: modelDir, alertmanager: false });
-    const b = await suite.start({ id, group, replicaId: 'b', database, model: modelDir, alertmanager: false });
+    const { id, database, group, frames, expected } = await scenario('replicas');
+    const a = await suite.start({ id, group, replicaId: 'a', database, alertmanager: false });
+    const b = await suite.start({ id, group, replicaId: 'b', database, alertmanager: false });
     const sink = influx(database);
     const sources = async (): Promise<string[]> => {
       const rows = await sink
