@@ -12,9 +12,9 @@ import {
   type Dashboard,
 } from '@grafana/schema';
 import type { Options as StatOptions } from '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen';
-import { alarmThresholds, influx, INFLUX, panel, tagIs, tagVariable } from './panels.ts';
+import { alarmThresholds, influx, INFLUX, panel, tagIs, tagVariable, timeSeriesOptions } from './panels.ts';
 import { DEFAULT_THRESHOLD, UIDS, dashboard, networkVariable } from './common.ts';
-import { probabilityField, timeSeriesOptions } from './network-overview.ts';
+import { probabilityField } from './network-overview.ts';
 
 const where = `${tagIs('network', 'network')} AND ${tagIs('node', 'node')} AND $timeFilter`;
 
@@ -31,6 +31,14 @@ const modalityVariable = {
   includeAll: true,
   current: { text: 'All', value: '$__all' },
 };
+
+/** The node's mean anomaly probability per interval: the stat's sparkline and the probability chart. */
+const meanProbability = influx(
+  'A',
+  `SELECT mean("probability") AS "probability" FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`,
+  'time_series',
+  'probability',
+);
 
 const statOptions = (textMode: BigValueTextMode): Partial<StatOptions> => ({
   reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
@@ -62,14 +70,7 @@ export const nodeDrillDown: Dashboard = dashboard({
       type: 'stat',
       title: 'Anomaly probability',
       box: { x: 0, y: 0, w: 6, h: 5 },
-      targets: [
-        influx(
-          'A',
-          `SELECT mean("probability") AS "probability" FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`,
-          'time_series',
-          'probability',
-        ),
-      ],
+      targets: [meanProbability],
       options: statOptions(BigValueTextMode.Value),
       fieldConfig: { defaults: probabilityField, overrides: [] },
     }),
@@ -138,14 +139,7 @@ export const nodeDrillDown: Dashboard = dashboard({
       title: 'Anomaly probability',
       description: `The dashed line is a fixed reference (${DEFAULT_THRESHOLD}); the ticks the detector found anomalous, with the threshold it runs with (the model’s calibrated one unless configured), are marked as annotations.`,
       box: { x: 0, y: 5, w: 24, h: 7 },
-      targets: [
-        influx(
-          'A',
-          `SELECT mean("probability") AS "probability" FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`,
-          'time_series',
-          'probability',
-        ),
-      ],
+      targets: [meanProbability],
       options: timeSeriesOptions('bottom', false),
       fieldConfig: {
         defaults: {

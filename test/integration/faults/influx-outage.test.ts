@@ -1,19 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TransportProducer } from '../../../common/transport.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterScore, Frame } from '../../../common/types.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
-import { KafkaTransport } from '../../../transport/kafka.ts';
-import {
-  config,
-  deleteTestTopics,
-  makeFrames,
-  NODES_PER_CLUSTER,
-  startDetector,
-  tinyModel,
-  uniqueId,
-  WINDOW,
-  type DetectorProcess,
-} from '../detector/harness.ts';
+import { makeFrames, NODES_PER_CLUSTER, uniqueId, useDetectorSuite, WINDOW } from '../detector/harness.ts';
 import { waitFor } from '../../support/wait.ts';
 import { ownInfluxdb, type OwnService } from './own-services.ts';
 import { scoredClusterTicks } from '../../support/influx.ts';
@@ -32,36 +20,24 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('fault: InfluxDB stopped for 60 s under the detector', () => {
   const id = uniqueId();
-  const transport = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `fault-influx-${id}` });
   let influxdb: OwnService;
-  let producer: TransportProducer;
-  let detector: DetectorProcess | undefined;
+  const suite = useDetectorSuite(`fault-influx-${id}`, async () => await influxdb?.remove());
+  const { transport } = suite;
 
   beforeAll(async () => {
     influxdb = await ownInfluxdb();
     await influxdb.start();
-    producer = await transport.producer();
-  });
-
-  afterAll(async () => {
-    if (detector && detector.child.exitCode === null) detector.child.kill('SIGKILL');
-    await producer?.close();
-    await transport.close();
-    await deleteTestTopics([id]);
-    await influxdb?.remove();
   });
 
   it('scores every tick once into InfluxDB and once onto wsn.anomalies', async () => {
     const database = `wsn_fault_${id}`;
     const frames = makeFrames(`fault-influx-${id}`, CLUSTERS, 0, TICKS - 1);
     const expectedTicks = CLUSTERS * (TICKS - WINDOW + 1);
-    await transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: 4 }]);
-    detector = await startDetector({
+    const detector = await suite.start({
       id,
       group: `fault-influx-${id}`,
       replicaId: 'd1',
       database,
-      model: tinyModel(),
       alertmanager: false,
       env: { WSN_INFLUX_URL: influxdb.address },
     });
@@ -69,9 +45,9 @@ describe('fault: InfluxDB stopped for 60 s under the detector', () => {
     const scored = async (): Promise<number> => (await scoredClusterTicks(sink)).size;
     const send = async (batch: Frame[]) => {
       for (const tick of [...new Set(batch.map((f) => f.tick))]) {
-        await producer.send(
-          `it.frames.${id}`,
-          batch.filter((f) => f.tick === tick).map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
+        await suite.send(
+          id,
+          batch.filter((f) => f.tick === tick),
         );
         await sleep(50);
       }

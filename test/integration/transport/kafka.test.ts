@@ -1,10 +1,10 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../../../common/config.ts';
-import { probeKafka } from '../../../ops/probes.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
 import { partitionForKey } from '../../../transport/partitioner.ts';
 import type { IncomingMessage, Subscription } from '../../../common/transport.ts';
+import { requireKafka, testAdmin } from '../../support/kafka.ts';
+import { collectValues } from '../../support/transport.ts';
 import { runId } from '../foundation/services.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -20,18 +20,10 @@ describe('KafkaTransport against the real broker', () => {
     retryBackoffMs: 100,
     sessionTimeoutMs: 10_000,
   });
-  const admin = new Kafka({
-    brokers: config.kafka.brokers,
-    clientId: `test-admin-${id}`,
-    logLevel: logLevel.NOTHING,
-  }).admin();
+  const admin = testAdmin(config, `test-admin-${id}`);
 
   beforeAll(async () => {
-    if (!(await probeKafka(config.kafka.brokers[0], 5_000))) {
-      throw new Error(
-        `Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`,
-      );
-    }
+    await requireKafka(config);
     await admin.connect();
     await transport.ensureTopics([
       { topic, partitions: 3 },
@@ -160,23 +152,11 @@ describe('KafkaTransport against the real broker', () => {
     const groupId = `test-resume-${id}`;
     const producer = await transport.producer();
     await producer.send(topic, [{ key: 'r', value: 'before' }]);
-    const first: string[] = [];
-    const s1 = await transport.subscribe({
-      groupId,
-      topics: [topic],
-      fromBeginning: true,
-      onBatch: async (b) => void first.push(...b.messages.map((m) => m.value.toString())),
-    });
+    const { values: first, subscription: s1 } = await collectValues(transport, groupId, topic);
     await waitFor('first run', () => first.includes('before'));
     await s1.close();
     await producer.send(topic, [{ key: 'r', value: 'after' }]);
-    const second: string[] = [];
-    const s2 = await transport.subscribe({
-      groupId,
-      topics: [topic],
-      fromBeginning: true,
-      onBatch: async (b) => void second.push(...b.messages.map((m) => m.value.toString())),
-    });
+    const { values: second, subscription: s2 } = await collectValues(transport, groupId, topic);
     await waitFor('second run', () => second.includes('after'));
     await s2.close();
     await producer.close();

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { MemoryTransport } from '../../../transport/memory.ts';
 import { murmur2, partitionForKey } from '../../../transport/partitioner.ts';
 import type { IncomingBatch, Subscription } from '../../../common/transport.ts';
+import { collectValues } from '../../support/transport.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const transports: MemoryTransport[] = [];
@@ -138,23 +139,11 @@ describe('MemoryTransport', () => {
       { key: 'k', value: '1' },
       { key: 'k', value: '2' },
     ]);
-    const first: string[] = [];
-    const sub1 = await t.subscribe({
-      groupId: 'g',
-      topics: ['r'],
-      fromBeginning: true,
-      onBatch: async (b) => void first.push(...b.messages.map((m) => m.value.toString())),
-    });
+    const { values: first, subscription: sub1 } = await collectValues(t, 'g', 'r');
     await waitFor('first run', () => first.length === 2);
     await sub1.close();
     await producer.send('r', [{ key: 'k', value: '3' }]);
-    const second: string[] = [];
-    const sub2 = await t.subscribe({
-      groupId: 'g',
-      topics: ['r'],
-      fromBeginning: true,
-      onBatch: async (b) => void second.push(...b.messages.map((m) => m.value.toString())),
-    });
+    const { values: second, subscription: sub2 } = await collectValues(t, 'g', 'r');
     await waitFor('second run', () => second.length === 1);
     await sub2.close();
     expect(first).toEqual(['1', '2']);
