@@ -127,6 +127,11 @@ export const ConfigSchema = z.object({
       window: z.coerce.number().int().min(2).optional(),
       /** How often firing alerts are re-sent to Alertmanager so they do not expire, ms. */
       alertResendMs: z.coerce.number().int().positive().default(60_000),
+      /**
+       * How long the clusters of a frames partition may wait for their checkpoint, ms (0 = after every batch). The
+       * partition's offset is committed with it; a restart replays the frames since (detector/service/checkpoint-cadence.ts).
+       */
+      checkpointIntervalMs: z.coerce.number().int().min(0).default(300_000),
     })
     .default({
       model: 'models/default',
@@ -137,6 +142,7 @@ export const ConfigSchema = z.object({
       backend: 'auto',
       httpPort: 9465,
       alertResendMs: 60_000,
+      checkpointIntervalMs: 300_000,
     }),
   dashboard: z
     .object({
@@ -225,6 +231,7 @@ export const ENV_VARS: Record<string, string> = {
   WSN_DETECTOR_MODALITIES: 'detector.modalities',
   WSN_DETECTOR_WINDOW: 'detector.window',
   WSN_ALERT_RESEND_MS: 'detector.alertResendMs',
+  WSN_CHECKPOINT_INTERVAL_MS: 'detector.checkpointIntervalMs',
   WSN_SILENCES_TOPIC: 'silences.topic',
   WSN_SILENCES_REFRESH_MS: 'silences.refreshMs',
   WSN_DASHBOARD_HOST: 'dashboard.host',

@@ -73,6 +73,16 @@ export class DetectorMetrics {
     help: 'Batches that failed and will be redelivered',
     registers: [this.registry],
   });
+  readonly checkpointWrites = new Counter({
+    name: 'wsn_detector_checkpoint_writes_total',
+    help: 'Cluster checkpoints written to the state topic (every detector.checkpointIntervalMs per partition, and on shutdown)',
+    registers: [this.registry],
+  });
+  readonly checkpointSeconds = new Histogram({
+    name: 'wsn_detector_checkpoint_seconds',
+    help: "Time to write one partition's pending cluster checkpoints",
+    registers: [this.registry],
+  });
   readonly restores = new Counter({
     name: 'wsn_detector_state_restores_total',
     help: 'Clusters restored from the state topic after a rebalance',

@@ -18,6 +18,7 @@ import type { ResultSink } from '../../store/sink.ts';
 import type { ClusterCheckpointStore } from '../state/store.ts';
 import { followSilences, type FollowedSilences } from '../silences/follow.ts';
 import { processBatch, type BatchContext } from './batch.ts';
+import { CheckpointCadence } from './checkpoint-cadence.ts';
 import { DetectorMetrics } from './metrics.ts';
 import { ClusterOwnership } from './ownership.ts';
 import type { StreamingModel } from './model.ts';
@@ -78,11 +79,33 @@ export interface DetectorService {
  * The streaming detector: a consumer group on `wsn.frames`. Per batch it
  * skips ticks already processed, scores the new frames (clusters ready
  * together share one model call), writes the sinks, publishes scores on
- * `wsn.anomalies`, routes alert transitions, checkpoints the touched
- * clusters and only then lets the transport commit the offsets. After a
+ * `wsn.anomalies`, routes alert transitions; every
+ * `detector.checkpointIntervalMs` it checkpoints a partition's touched clusters
+ * and only then lets the transport commit the partition's offset. After a
  * rebalance it reloads the checkpoints before processing, so a cluster moves
  * between replicas without a lost or duplicated tick.
  */
+/** Who owns which cluster's state (rebalances), and when it is written (checkpoint cadence). */
+function stateKeeping(
+  options: DetectorServiceOptions,
+  processor: FrameProcessor,
+  metrics: DetectorMetrics,
+  logger: Logger,
+  replicaId: string,
+): { ownership: ClusterOwnership; cadence: CheckpointCadence } {
+  const { checkpoints } = options;
+  return {
+    ownership: new ClusterOwnership({ processor, checkpoints, metrics, logger, replicaId }),
+    cadence: new CheckpointCadence({
+      intervalMs: options.config.detector.checkpointIntervalMs,
+      checkpoints,
+      processor,
+      metrics,
+      logger,
+    }),
+  };
+}
+
 export async function startDetectorService(options: DetectorServiceOptions): Promise<DetectorService> {
   const { config, transport, model } = options;
   const replicaId = options.replicaId ?? `detector-${randomUUID().slice(0, 8)}`;
@@ -106,7 +129,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
   ]);
   const alerting = await startAlerting(options, topics, metrics, logger);
   const silences = await startSilences(options, metrics, logger);
-  const ownership = new ClusterOwnership({ processor, checkpoints: options.checkpoints, metrics, logger, replicaId });
+  const { ownership, cadence } = stateKeeping(options, processor, metrics, logger, replicaId);
   const context: BatchContext = {
     replicaId,
     tickMs: config.ingest.tickMs,
@@ -115,7 +138,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     sink: alerting.sink,
     router: alerting.router,
     silences: silences?.gate,
-    checkpoints: options.checkpoints,
+    cadence,
     metrics,
     logger,
   };
@@ -127,6 +150,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     alerting,
     silences,
     checkpoints: options.checkpoints,
+    cadence,
     onFatal: options.onFatal,
     dependenciesReady: readinessLogger(options.notReadyReason, logger),
   });
@@ -246,6 +270,7 @@ interface RunningDetectorParts {
   alerting: Alerting;
   silences?: FollowedSilences;
   checkpoints: ClusterCheckpointStore;
+  cadence: CheckpointCadence;
   onFatal?(error: UserError): void;
   /** The caller's extra readiness condition (logs its changes). */
   dependenciesReady(): boolean;
@@ -286,7 +311,7 @@ class RunningDetector implements DetectorService {
     this.subscription !== undefined && !this.stopping && !this.fatal && this.parts.dependenciesReady();
 
   /** Runs a batch after the ones before it; the first UserError is fatal (reported once to onFatal). */
-  enqueue(handle: () => Promise<void>): Promise<void> {
+  enqueue<T>(handle: () => Promise<T>): Promise<T> {
     const run = this.queue.then(handle);
     this.queue = run.catch(() => undefined);
     return run.catch((error: unknown) => {
@@ -314,6 +339,12 @@ class RunningDetector implements DetectorService {
       await run();
       logger.debug({ step, ms: Math.round(performance.now() - began) }, 'shutdown step done');
     };
+    // While this replica still owns its partitions: a restart then replays nothing it scored.
+    await timed('write the pending checkpoints', () =>
+      this.enqueue(() => this.parts.cadence.flushAll()).catch((error: unknown) =>
+        logger.warn({ err: error }, 'pending checkpoints not written; a restart replays the frames since the last one'),
+      ),
+    );
     await timed('leave the consumer group', async () => this.subscription?.close());
     await timed('finish the batch in flight', () => this.queue);
     await timed('stop alert re-sends', () => alerting.router.stopResending());

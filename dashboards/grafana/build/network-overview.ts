@@ -52,26 +52,27 @@ export const probabilityField: FieldConfig = {
 };
 
 /**
- * The highest probability per interval of every `tag` value of `measurement`
- * (nodes of `anomaly`, clusters of `system`), one line each, on the right of a
- * legend, with the threshold as a dashed line.
+ * The highest probability per interval of every `tag` value (the nodes'
+ * `probability`, the clusters' `cluster_probability` of the `anomaly`
+ * measurement), one line each, on the right of a legend, with the threshold as
+ * a dashed line.
  */
 function probabilityLines(
   spec: Omit<PanelSpec, 'type' | 'targets' | 'options' | 'fieldConfig'> & {
-    measurement: 'anomaly' | 'system';
+    field: 'probability' | 'cluster_probability';
     tag: 'node' | 'cluster';
     alias: string;
     lineStyle: Record<string, unknown>;
   },
 ) {
-  const { measurement, tag, alias, lineStyle, ...rest } = spec;
+  const { field, tag, alias, lineStyle, ...rest } = spec;
   return panel({
     ...rest,
     type: 'timeseries',
     targets: [
       influx(
         'A',
-        `SELECT max("probability") FROM "${measurement}" WHERE ${net} AND $timeFilter GROUP BY time($__interval), "${tag}" fill(null)`,
+        `SELECT max("${field}") AS "probability" FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY time($__interval), "${tag}" fill(null)`,
         'time_series',
         alias,
       ),
@@ -148,7 +149,7 @@ export const networkOverview: Dashboard = dashboard({
       8,
       'Worst cluster',
       'Highest latest system probability over the clusters.',
-      `SELECT max("probability") FROM (SELECT last("probability") AS "probability" FROM "system" WHERE ${net} AND $timeFilter GROUP BY "cluster")`,
+      `SELECT max("probability") FROM (SELECT last("cluster_probability") AS "probability" FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY "cluster")`,
       { ...probabilityField, noValue: '–' },
     ),
     stat(
@@ -250,7 +251,7 @@ export const networkOverview: Dashboard = dashboard({
       targets: [
         influx(
           'A',
-          `SELECT last("probability") FROM "system" WHERE ${net} AND $timeFilter GROUP BY "cluster"`,
+          `SELECT last("cluster_probability") AS "probability" FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY "cluster"`,
           'time_series',
           '$tag_cluster',
         ),
@@ -268,7 +269,7 @@ export const networkOverview: Dashboard = dashboard({
       title: 'Anomaly timeline',
       description: `Each node’s anomaly probability over event time. The dashed line is a fixed reference (${DEFAULT_THRESHOLD}); the detector alerts with the threshold it runs with (the model’s calibrated one unless configured): see Anomalous nodes now.`,
       box: { x: 0, y: 18, w: 16, h: 10 },
-      measurement: 'anomaly',
+      field: 'probability',
       tag: 'node',
       alias: 'node $tag_node',
       lineStyle: { lineWidth: 1, spanNulls: false },
@@ -323,7 +324,7 @@ export const networkOverview: Dashboard = dashboard({
       title: 'Cluster probability over time',
       description: 'System probability per cluster.',
       box: { x: 0, y: 28, w: 16, h: 8 },
-      measurement: 'system',
+      field: 'cluster_probability',
       tag: 'cluster',
       alias: '$tag_cluster',
       lineStyle: { lineWidth: 2 },

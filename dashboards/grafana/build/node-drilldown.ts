@@ -23,9 +23,10 @@ const nodeVariable = tagVariable(
   'Node',
   `SHOW TAG VALUES FROM "anomaly" WITH KEY = "node" WHERE ${tagIs('network', 'network')}`,
 );
-/** The modalities are the field keys of `reading` (one field per modality). */
+/** The modalities are the `value_<modality>` field keys of `anomaly`; the regex keeps the modality's name. */
 const modalityVariable = {
-  ...tagVariable('modality', 'Modality', 'SHOW FIELD KEYS FROM "reading"'),
+  ...tagVariable('modality', 'Modality', 'SHOW FIELD KEYS FROM "anomaly"'),
+  regex: '/^value_(.+)$/',
   multi: true,
   includeAll: true,
   current: { text: 'All', value: '$__all' },
@@ -124,7 +125,7 @@ export const nodeDrillDown: Dashboard = dashboard({
       type: 'stat',
       title: 'Readings in range',
       box: { x: 18, y: 0, w: 6, h: 5 },
-      targets: [influx('A', `SELECT count(*) FROM "reading" WHERE ${where}`, 'time_series')],
+      targets: [influx('A', `SELECT count(/^value_/) FROM "anomaly" WHERE ${where}`, 'time_series')],
       options: {
         ...statOptions(BigValueTextMode.ValueAndName),
         colorMode: BigValueColorMode.None,
@@ -160,7 +161,7 @@ export const nodeDrillDown: Dashboard = dashboard({
       targets: [
         influx(
           'A',
-          `SELECT mean("$modality") AS "measured" FROM "reading" WHERE ${where} GROUP BY time($__interval) fill(null)`,
+          `SELECT mean("value_$modality") AS "measured" FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`,
           'time_series',
           'measured',
         ),

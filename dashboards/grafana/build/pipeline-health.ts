@@ -1,6 +1,6 @@
 /**
  * Pipeline health, from the `pipeline` measurement the detector writes per
- * batch (tags network, source) and the `reading` points themselves.
+ * batch (tags network, source) and the `value_<modality>` fields of the `anomaly` points.
  */
 import { FieldColorModeId, type Dashboard, type FieldColor } from '@grafana/schema';
 import { barChart, influx, panel, tagIs, timeSeriesOptions, type PanelSpec } from './panels.ts';
@@ -53,7 +53,7 @@ export const pipelineHealth: Dashboard = dashboard({
       targets: [
         influx(
           'A',
-          `SELECT count(*) FROM "reading" WHERE ${where} GROUP BY time($__interval) fill(0)`,
+          `SELECT count(/^value_/) FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(0)`,
           'time_series',
           '$col',
         ),

@@ -147,14 +147,21 @@ describe('Grafana queries against InfluxDB written by the detector sink', () => 
   });
 
   it('template variable queries list the network, its nodes and the modalities', async () => {
-    const values = async (query: string) =>
-      (await influxql(substitute(query, vars))).flatMap((s) =>
-        s.values.map((row) => String(row[s.columns.indexOf(s.columns.includes('value') ? 'value' : 'fieldKey')])),
-      );
+    // As Grafana does: the query's values, then the variable's regex keeps the matches (its first group if it has one).
+    const values = async ({ query, regex }: { query: string; regex?: string }) =>
+      (await influxql(substitute(query, vars)))
+        .flatMap((s) =>
+          s.values.map((row) => String(row[s.columns.indexOf(s.columns.includes('value') ? 'value' : 'fieldKey')])),
+        )
+        .flatMap((value) => {
+          if (!regex) return [value];
+          const match = new RegExp(regex.replace(/^\/|\/$/g, '')).exec(value);
+          return match ? [match[1] ?? match[0]] : [];
+        });
     const variables = Object.fromEntries(
       Object.values(DASHBOARDS)
         .flatMap((d) => d.templating?.list ?? [])
-        .map((v) => [v.name, String(v.query)]),
+        .map((v) => [v.name, { query: String(v.query), regex: v.regex ? String(v.regex) : undefined }]),
     );
     expect(await values(variables.network)).toEqual([NETWORK]);
     vars.network = regexEscape(NETWORK);

@@ -82,6 +82,9 @@ export function tinyModel(): string {
  * the model's training statistics apply) for ticks [from, to], from the
  * synthetic generator the model was trained on.
  */
+/** Nodes in each cluster of `makeFrames`. */
+export const NODES_PER_CLUSTER = 3;
+
 export function makeFrames(
   network: string,
   clusters: number,
@@ -95,7 +98,7 @@ export function makeFrames(
   const frames: Frame[] = [];
   for (let tick = from; tick <= to; tick++) {
     for (let c = 0; c < clusters; c++) {
-      const nodes = [0, 1, 2].map((k) => {
+      const nodes = Array.from({ length: NODES_PER_CLUSTER }, (_, k) => {
         const n = (c + k) % 6;
         const values: Record<string, number | null> = {};
         modalities.forEach((modality, j) => {
@@ -216,19 +219,6 @@ export async function startDetector(args: DetectorArgs): Promise<DetectorProcess
 
 export function influx(database: string): InfluxSink {
   return new InfluxSink({ url: config.influx.url, database, retries: 2 });
-}
-
-/** Points per (cluster, tick) of a measurement, e.g. `system` (one per scored tick). */
-export async function pointsPerClusterTick(sink: InfluxSink, measurement: string): Promise<Map<string, number>> {
-  const rows = await sink
-    .query<{ time: Date; cluster: string; probability: number }>(`SELECT probability, cluster FROM "${measurement}"`)
-    .catch(() => []);
-  const counts = new Map<string, number>();
-  for (const row of rows) {
-    const key = `${row.cluster}@${row.time.getTime()}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return counts;
 }
 
 /** Deletes the topics a test created (`it.*.<id>`), so runs do not pile up topics on the shared broker. */

@@ -5,6 +5,7 @@ import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, WINDOW } from './ibrl-
 import { type Pipeline, TICK_MS, alertsOf, expectFlaggedAfterInjection, type DetectorRun } from './pipeline.ts';
 import { waitFor } from '../../support/wait.ts';
 import { useSlicePipeline } from './slice-fixture.ts';
+import { scoredClusterTicks } from '../../support/influx.ts';
 
 // IBRL replayed through the whole pipeline on the real services:
 // `wsn-watch replay ibrl` → Kafka → ingest → Kafka → `wsn-watch detect` → InfluxDB, Alertmanager.
@@ -75,8 +76,7 @@ async function waitUntilScored(pipeline: Pipeline, sent: number): Promise<number
   // One cluster, one frame per tick; the first WINDOW - 1 ticks fill the window and are not scored.
   const scored = frames - (WINDOW - 1);
   await waitFor('the detector to score every emitted tick', async () => {
-    const rows = await pipeline.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system');
-    return rows[0]?.count === scored;
+    return (await scoredClusterTicks(pipeline)).size === scored;
   });
   return scored;
 }

@@ -32,6 +32,7 @@ import {
   sliceModel,
 } from './ibrl-slice.ts';
 import { Pipeline, TICK_MS, alertsOf, expectFlaggedAfterInjection, type PipelineServices } from './pipeline.ts';
+import { scoredClusterTicks } from '../../support/influx.ts';
 
 // Made up per run, so a match in a log can only come from this run's secrets.
 const KAFKA_PASSWORD = `kafka-${randomBytes(8).toString('hex')}`;
@@ -137,8 +138,7 @@ describe('IBRL replay end to end on secured services (Kafka SASL_SSL + client ce
     const { rejected, frames } = await pipeline.ingestCounts();
     expect(rejected).toBe(0);
     await waitFor('the detector to score every emitted tick', async () => {
-      const rows = await pipeline!.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system');
-      return rows[0]?.count === frames - (WINDOW - 1);
+      return (await scoredClusterTicks(pipeline!)).size === frames - (WINDOW - 1);
     });
 
     // Flagged at the injection's tick or within 2 ticks after it, never before.

@@ -8,6 +8,7 @@ import { partitionForKey } from '../../../transport/partitioner.ts';
 import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, referenceScores } from './ibrl-slice.ts';
 import { TICK_MS, type Pipeline, type ServiceRun } from './pipeline.ts';
 import { scoredTicks, useSlicePipeline } from './slice-fixture.ts';
+import { scoredClusterTicks } from '../../support/influx.ts';
 import { waitFor } from '../../support/wait.ts';
 
 // Scale-out: two `wsn-watch ingest --state kafka` processes in one consumer
@@ -166,20 +167,12 @@ describe('scale-out: two ingest processes and two detectors on one network (real
     // Every emitted cluster-tick scored exactly once, with the probabilities of one uninterrupted detector.
     const expected = await referenceScores(slice.model, [...byTick.values()]);
     await waitFor('every tick scored', async () => (await scoredTicks(p)) >= expected.size, 180_000);
-    const rows = await p.query<{ time: Date; probability: number; cluster: string }>(
-      'SELECT probability, cluster FROM system',
-    );
-    const keys = rows.map((row) => `${row.cluster}@${row.time.getTime()}`);
-    expect(new Set(keys).size).toBe(keys.length);
-    expect([...keys].sort()).toEqual([...expected.keys()].sort());
-    for (const row of rows)
-      expect(row.probability, `${row.cluster}@${row.time.toISOString()}`).toBeCloseTo(
-        expected.get(`${row.cluster}@${row.time.getTime()}`) as number,
-        4,
-      );
+    const inInflux = await scoredClusterTicks(p);
+    expect([...inInflux.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [key, tick] of inInflux) expect(tick.probability, key).toBeCloseTo(expected.get(key) as number, 4);
     expect(await writers()).toEqual(new Set(['a', 'b']));
     process.stderr.write(
-      `[scale-out] ${sent} readings keyed by cluster; ingest-1 killed after ${scoredAtKill} scored ticks; ${byTick.size} cluster-ticks (contiguous per cluster), ${repeated} published twice (identical); ${rows.length} scored, each once\n`,
+      `[scale-out] ${sent} readings keyed by cluster; ingest-1 killed after ${scoredAtKill} scored ticks; ${byTick.size} cluster-ticks (contiguous per cluster), ${repeated} published twice (identical); ${inInflux.size} scored, each once\n`,
     );
   });
 });

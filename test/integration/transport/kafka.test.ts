@@ -113,6 +113,41 @@ describe('KafkaTransport against the real broker', () => {
     }
   });
 
+  it('commits nothing for a batch whose handler returns commitOffset: null: a restarted member replays it until a later batch commits', async () => {
+    const groupId = `test-defer-${id}`;
+    const deferred = `${topic}.defer`;
+    await transport.ensureTopics([{ topic: deferred, partitions: 1 }]);
+    const producer = await transport.producer();
+    const run = async (commitWhen: (value: string) => boolean, expected: string): Promise<string[]> => {
+      const seen: string[] = [];
+      const s = await transport.subscribe({
+        groupId,
+        topics: [deferred],
+        fromBeginning: true,
+        onBatch: async (b) => {
+          const values = b.messages.map((m) => m.value.toString());
+          seen.push(...values);
+          return values.some(commitWhen) ? undefined : { commitOffset: null };
+        },
+      });
+      await waitFor(`message ${expected}`, () => seen.includes(expected), 30_000);
+      await s.close();
+      return seen;
+    };
+    try {
+      await producer.send(deferred, [{ key: 'd', value: '1' }]);
+      expect(await run(() => false, '1')).toEqual(['1']);
+      await producer.send(deferred, [{ key: 'd', value: '2' }]);
+      // Not committed: the new member reads 1 again before 2 (one batch or two); a batch holding 2 commits.
+      expect(await run((value) => value === '2', '2')).toEqual(['1', '2']);
+      await producer.send(deferred, [{ key: 'd', value: '3' }]);
+      expect(await run(() => true, '3')).toEqual(['3']);
+    } finally {
+      await producer.close();
+      await admin.deleteTopics({ topics: [deferred] }).catch(() => undefined);
+    }
+  });
+
   it('resumes a group after its committed offsets: a new member sees only new messages', async () => {
     const groupId = `test-resume-${id}`;
     const producer = await transport.producer();
