@@ -2,10 +2,11 @@
  * Operator feedback in InfluxDB, for the dashboards and for a later
  * retraining to leave out (false alarms) or keep (confirmed faults) the
  * episodes. The feedback topic stays the truth (detectors follow it); these
- * points are its readable copy: `feedback`, tags network/node/modality/verdict
- * /alert (the alert id), fields cluster, kind, probability, ends_at (UTC ms,
- * 0 while firing when marked), marked_at, note, author; time = the alert's
- * start, so a new mark of the same episode rewrites its point.
+ * points are its readable copy: `feedback`, tags network/node/modality/alert
+ * (the alert id), fields verdict (`false` or `true`), cluster, kind,
+ * probability, ends_at (UTC ms, 0 while firing when marked), marked_at, note,
+ * author; time = the alert's start, so a new mark of the same episode
+ * rewrites its point (the verdict is a field, not a tag, for that).
  */
 import type { IPoint } from 'influx';
 import type { Feedback, FeedbackVerdict } from '../common/feedback.ts';
@@ -19,10 +20,10 @@ export function feedbackPoint(feedback: Feedback): IPoint {
       network: feedback.network,
       node: feedback.node,
       modality: feedback.modality,
-      verdict: feedback.verdict,
       alert: feedback.alertId,
     },
     fields: {
+      verdict: feedback.verdict,
       cluster: feedback.cluster,
       kind: feedback.kind,
       probability: feedback.probability,
@@ -45,7 +46,7 @@ export function feedbackFromRow(tags: Record<string, string>, row: Record<string
     node: tags.node ?? '',
     kind: String(row.kind ?? 'anomaly'),
     modality: tags.modality ?? 'none',
-    verdict: (tags.verdict === 'true' ? 'true' : 'false') satisfies FeedbackVerdict,
+    verdict: (row.verdict === 'true' ? 'true' : 'false') satisfies FeedbackVerdict,
     probability: Number(row.probability),
     alertStartsAt: time,
     ...(endsAt > 0 ? { alertEndsAt: endsAt } : {}),

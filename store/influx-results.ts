@@ -216,9 +216,7 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
     const out: Feedback[] = [];
     for (const s of series)
       for (const row of rowsOf(s)) {
-        const tags = Object.fromEntries(
-          ['alert', 'network', 'node', 'modality', 'verdict'].map((k) => [k, String(row[k] ?? '')]),
-        );
+        const tags = Object.fromEntries(['alert', 'network', 'node', 'modality'].map((k) => [k, String(row[k] ?? '')]));
         out.push(feedbackFromRow(tags, row, Number(row.time)));
       }
     return out.sort((a, b) => b.markedAt - a.markedAt || a.alertId.localeCompare(b.alertId));

@@ -142,6 +142,13 @@ function renderAlerts() {
       li.append(badge);
     }
     if (state.overview.feedbackEnabled && alert.kind === 'anomaly') li.append(feedbackButtons(alert));
+    const outcome = feedbackOutcomes.get(alert.id);
+    if (outcome) {
+      const result = document.createElement('span');
+      result.className = outcome.ok ? 'feedback-result' : 'feedback-result error';
+      result.textContent = outcome.text;
+      li.append(result);
+    }
     list.append(li);
   }
 }
@@ -164,16 +171,18 @@ function feedbackButtons(alert) {
     button.type = 'button';
     button.dataset.verdict = verdict;
     button.textContent = label;
-    button.addEventListener('click', () => void markAlert(alert, verdict, box));
+    button.addEventListener('click', () => void markAlert(alert, verdict));
     box.append(button);
   }
   return box;
 }
 
 const TOKEN_KEY = 'wsn-feedback-token';
+/** The answer to the last mark of each alert, kept across re-renders of the list. @type {Map<string, {ok: boolean, text: string}>} */
+const feedbackOutcomes = new Map();
 
-/** Sends the mark; asks for the token once per browser tab. @param {any} alert @param {string} verdict @param {HTMLElement} box */
-async function markAlert(alert, verdict, box) {
+/** Sends the mark; asks for the token once per browser tab. @param {any} alert @param {string} verdict */
+async function markAlert(alert, verdict) {
   let token = sessionStorage.getItem(TOKEN_KEY);
   if (!token) token = window.prompt('Feedback token (feedback.token of the dashboard)') ?? '';
   if (!token) return;
@@ -185,10 +194,11 @@ async function markAlert(alert, verdict, box) {
   const body = await res.json().catch(() => ({}));
   if (res.status === 401) sessionStorage.removeItem(TOKEN_KEY);
   else if (res.ok) sessionStorage.setItem(TOKEN_KEY, token);
-  const result = document.createElement('span');
-  result.className = res.ok ? 'feedback-result' : 'feedback-result error';
-  result.textContent = res.ok ? body.message : `not marked: ${body.error ?? `HTTP ${res.status}`}`;
-  box.replaceChildren(result);
+  feedbackOutcomes.set(alert.id, {
+    ok: res.ok,
+    text: res.ok ? body.message : `not marked: ${body.error ?? `HTTP ${res.status}`}`,
+  });
+  renderAlerts();
   if (res.ok) scheduleRefresh();
 }
 

@@ -168,6 +168,9 @@ describe('operator feedback on the built-in dashboard (Chromium, InfluxDB, Alert
     await page.locator(`#feedback li.mark.confirmed[data-alert="${alert.id}"]`).waitFor({ timeout: 15_000 });
     expect(asked).toBe(false);
     expect((await recorder.list())[0].verdict).toBe('true');
+    // One episode, one mark: the confirmation replaced the false alarm, on the topic and in InfluxDB.
+    expect(await page.locator('#feedback li.mark').count()).toBe(1);
+    expect(await recorder.list()).toHaveLength(1);
     if (process.env.WSN_SCREENSHOT_DIR)
       await page.screenshot({ path: path.join(process.env.WSN_SCREENSHOT_DIR, 'dashboard-feedback.png') });
     expect(pageErrors).toEqual([]);
