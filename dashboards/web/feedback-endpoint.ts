@@ -106,7 +106,11 @@ export async function handleFeedback(
   if (!/^application\/json\b/i.test(type))
     throw new EndpointError(400, `content-type must be application/json, got "${type}"`);
   const input = parseFeedbackBody(await readBody(req));
-  const lookup: AlertLookup = async (id) => (await dashboardLookup(id)) ?? (await options.lookup?.(id));
+  const fallback = options.lookup;
+  const lookup: AlertLookup = {
+    where: fallback ? `${dashboardLookup.where} or ${fallback.where}` : dashboardLookup.where,
+    find: async (id) => (await dashboardLookup.find(id)) ?? (await fallback?.find(id)),
+  };
   try {
     const outcome = await options.mark(input, lookup, 'dashboard');
     logger.info(

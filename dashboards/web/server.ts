@@ -206,7 +206,10 @@ class DashboardApp {
         404,
         'the feedback endpoint is off: start the dashboard with feedback.token (WSN_FEEDBACK_TOKEN) set',
       );
-    const onDashboard = async (id: string) => (await store.alerts(id.split('/')[0])).find((alert) => alert.id === id);
+    const onDashboard = {
+      where: "the dashboard's alerts",
+      find: async (id: string) => (await store.alerts(id.split('/')[0])).find((alert) => alert.id === id),
+    };
     const outcome = await handleFeedback(req, feedback, onDashboard, this.log);
     sendJson(res, 200, outcome);
     this.broadcast({ kind: 'feedback', network: outcome.feedback.network });

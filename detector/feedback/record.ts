@@ -25,7 +25,11 @@ export interface MarkOutcome {
 }
 
 /** Where an alert is looked up by id: its newest transition (a resolved one carries the episode's peak). */
-export type AlertLookup = (id: string) => Promise<Alert | undefined>;
+export interface AlertLookup {
+  /** Where it looks, for the message about an unknown alert, e.g. "the alerts topic wsn.alerts". */
+  where: string;
+  find(id: string): Promise<Alert | undefined>;
+}
 
 export class FeedbackRecorder {
   private readonly table: KeyedTable;
@@ -49,11 +53,11 @@ export class FeedbackRecorder {
   async mark(input: FeedbackInput, lookup: AlertLookup, defaultAuthor: string): Promise<MarkOutcome> {
     const id = checkAlertId(input.alert);
     checkVerdict(input.verdict); // before the lookup: bad input costs no Kafka read
-    const alert = await lookup(id);
+    const alert = await lookup.find(id);
     if (!alert)
       throw new UserError(
         'FEEDBACK_UNKNOWN_ALERT',
-        `no alert "${id}" is known`,
+        `no alert "${id}" on ${lookup.where}`,
         'mark an alert the detectors raised: its id is network/cluster/node, as the dashboard, Alertmanager and the alerts topic show it',
       );
     const now = Date.now();
@@ -94,7 +98,7 @@ export class FeedbackRecorder {
    * creates it (not compacted) if it does not exist yet.
    */
   alertsTopicLookup(topic: string): AlertLookup {
-    return async (id) => {
+    const find = async (id: string): Promise<Alert | undefined> => {
       await this.transport.ensureTopics([{ topic, partitions: SIDE_TOPIC_PARTITIONS }]);
       const table = this.transport.table({ topic, partitions: SIDE_TOPIC_PARTITIONS });
       try {
@@ -104,5 +108,6 @@ export class FeedbackRecorder {
         await table.close().catch(() => undefined);
       }
     };
+    return { where: `the alerts topic ${topic}`, find };
   }
 }

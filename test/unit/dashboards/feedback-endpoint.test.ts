@@ -78,7 +78,7 @@ describe('dashboard feedback endpoint (POST /api/feedback)', () => {
       [{ alert: alertId, verdict: 'false', colour: 'red' }, 400, 'unknown field "colour"'],
       [{ alert: 'no-slashes', verdict: 'false' }, 400, 'network/cluster/node'],
       [{ alert: alertId, verdict: 'false', note: 'x'.repeat(501) }, 400, 'at most 500'],
-      [{ alert: `${NETWORK}/c9/99`, verdict: 'false' }, 404, `no alert "${NETWORK}/c9/99"`],
+      [{ alert: `${NETWORK}/c9/99`, verdict: 'false' }, 404, `no alert "${NETWORK}/c9/99" on the dashboard's alerts`],
     ];
     for (const [body, status, message] of cases) {
       const res = await post(body);
