@@ -103,11 +103,35 @@ export class FeedbackRecorder {
       const table = this.transport.table({ topic, partitions: SIDE_TOPIC_PARTITIONS });
       try {
         const value = (await table.readToEnd()).get(id);
-        return value ? (JSON.parse(value.toString()) as Alert) : undefined;
+        return value ? readAlert(value, topic, id) : undefined;
       } finally {
         await table.close().catch(() => undefined);
       }
     };
     return { where: `the alerts topic ${topic}`, find };
   }
+}
+
+/** An alert record of the alerts topic; a UserError naming the topic and key when it is not one. */
+function readAlert(value: Buffer, topic: string, id: string): Alert {
+  let alert: Partial<Alert> | undefined;
+  try {
+    alert = JSON.parse(value.toString()) as Partial<Alert>;
+  } catch {
+    alert = undefined;
+  }
+  const usable =
+    typeof alert === 'object' &&
+    alert !== null &&
+    alert.id === id &&
+    [alert.network, alert.cluster, alert.node, alert.kind, alert.modality].every((v) => typeof v === 'string') &&
+    Number.isFinite(alert.probability) &&
+    Number.isFinite(alert.startsAt);
+  if (!usable)
+    throw new UserError(
+      'FEEDBACK_UNKNOWN_ALERT',
+      `the newest record of "${id}" on the alerts topic ${topic} is not an alert wsn-watch wrote`,
+      'check --alerts-topic: it must be the topic the detectors publish alerts on',
+    );
+  return alert as Alert;
 }

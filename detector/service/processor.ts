@@ -277,6 +277,7 @@ export class FrameProcessor {
             probability,
             score: errorSum / m,
             reconstructionError,
+            // A node's threshold raised by feedback counts here too, for the modality this tick blames.
             isAnomaly:
               judged &&
               probability > thresholdOfNode(this.options.policy, frame.network, node.node, reconstructionError),
