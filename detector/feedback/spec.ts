@@ -4,6 +4,7 @@
  * alert and the operator's verdict, and the listing.
  */
 import type { Feedback, FeedbackVerdict } from '../../common/feedback.ts';
+import { formatColumns } from '../../common/columns.ts';
 import { UserError } from '../../common/errors.ts';
 import type { Alert } from '../../common/types.ts';
 
@@ -93,11 +94,5 @@ export function formatFeedbackList(records: readonly Feedback[]): string {
     f.author,
     f.note,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  return formatColumns([header, ...rows]);
 }
