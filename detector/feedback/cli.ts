@@ -3,10 +3,10 @@
  * compacted feedback topic (config feedback.topic), copied to InfluxDB for
  * the dashboards. docs/operations.md walks through them.
  */
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
+import { osUser } from '../../common/os-user.ts';
 import { createLogger } from '../../common/log.ts';
 import { TOPICS } from '../../common/types.ts';
 import { createTransport } from '../../transport/index.ts';
@@ -25,14 +25,6 @@ interface MarkFlags extends CommonFlags {
   note?: string;
   by?: string;
   alertsTopic: string;
-}
-
-function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'unknown';
-  }
 }
 
 function configOf(command: Command, flags: CommonFlags): Config {
