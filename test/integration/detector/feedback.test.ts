@@ -4,9 +4,8 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { createLogger } from '../../../common/log.ts';
 import type { Subscription, TransportProducer } from '../../../common/transport.ts';
 import type { Alert, Frame } from '../../../common/types.ts';
-import { ClusterAlerts, alertPolicyFromConfig, type NodeObservation } from '../../../detector/alerts/tracker.ts';
-import { FrameProcessor } from '../../../detector/service/processor.ts';
-import { DEFAULT_CONTEXT_CONFIG, loadDetector } from '../../../model/index.ts';
+import { ClusterAlerts, alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
+import { DEFAULT_CONTEXT_CONFIG } from '../../../model/index.ts';
 import { KafkaTransport } from '../../../transport/index.ts';
 import { waitFor } from '../../support/wait.ts';
 import {
@@ -14,7 +13,9 @@ import {
   deleteTestTopics,
   influx,
   makeFrames,
+  probeObservations,
   repoRoot,
+  scrapeMetric,
   startDetector,
   T0,
   TICK_MS,
@@ -63,13 +64,7 @@ function cli(args: string[]): string {
   return result.stdout;
 }
 
-async function metricLine(name: string, labels = ''): Promise<number> {
-  const response = await fetch(`http://127.0.0.1:${detector!.port}/metrics`, { headers: { connection: 'close' } });
-  const line = (await response.text())
-    .split('\n')
-    .find((l) => (l.startsWith(`${name} `) || l.startsWith(`${name}{`)) && l.includes(labels));
-  return line ? Number(line.split(' ').at(-1)) : Number.NaN;
-}
+const metricLine = (name: string, labels = ''): Promise<number> => scrapeMetric(detector!.port, name, labels);
 
 const tickOf = (index: number): number => T0 + index * TICK_MS;
 
@@ -78,18 +73,7 @@ const tickOf = (index: number): number => T0 + index * TICK_MS;
  * row above it, resolving after two ticks under RESOLVE_RATIO of it), from the model's own probabilities.
  */
 async function recurringThreshold(frames: Frame[]): Promise<{ threshold: number; expected: number }> {
-  const model = await loadDetector(tinyModel());
-  const observations = new Map<number, NodeObservation[]>();
-  try {
-    const probe = new FrameProcessor({ model, policy: alertPolicyFromConfig(config) });
-    for (const score of (await probe.process(frames)).scores)
-      observations.set(
-        score.tick,
-        score.nodes.map((n) => ({ ...n, silent: false })),
-      );
-  } finally {
-    model.dispose();
-  }
+  const observations = await probeObservations(frames);
   const ticks = [...observations.keys()].filter((t) => t >= tickOf(WARMUP) && t < tickOf(WARMUP + PHASE)).sort();
   const candidates = [...new Set(ticks.map((t) => observations.get(t)!.find((o) => o.node === NODE)!.probability!))];
   let best = { threshold: 1, expected: 0 };
@@ -134,15 +118,7 @@ afterAll(async () => {
   await transport.close();
   // This admin has the test's topics in its metadata: disconnect it before they are deleted.
   await admin.disconnect();
-  await deleteTestTopics([id]);
-  const cleanup = new Kafka({
-    clientId: 'wsn-it-feedback-cleanup',
-    brokers: config.kafka.brokers,
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await cleanup.connect();
-  if ((await cleanup.listTopics()).includes(feedbackTopic)) await cleanup.deleteTopics({ topics: [feedbackTopic] });
-  await cleanup.disconnect();
+  await deleteTestTopics([id], [feedbackTopic]);
   await influx(database)
     .dropDatabase()
     .catch(() => undefined);

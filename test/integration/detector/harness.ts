@@ -16,6 +16,9 @@ import type { Frame } from '../../../common/types.ts';
 import { generateSyntheticNetwork } from '../../../sources/synthetic.ts';
 import { DETECTOR_FORMAT } from '../../../model/metadata.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
+import { alertPolicyFromConfig, type NodeObservation } from '../../../detector/alerts/tracker.ts';
+import { FrameProcessor } from '../../../detector/service/processor.ts';
+import { loadDetector } from '../../../model/index.ts';
 import { Kafka, logLevel } from 'kafkajs';
 import { waitFor } from '../../support/wait.ts';
 
@@ -213,9 +216,12 @@ export async function pointsPerClusterTick(sink: InfluxSink, measurement: string
   return counts;
 }
 
-/** Deletes the topics a test created (`it.*.<id>`), so runs do not pile up topics on the shared broker. */
-export async function deleteTestTopics(ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
+/**
+ * Deletes the topics a test created (`it.*.<id>`, and the `named` ones, e.g.
+ * its silences topic), so runs do not pile up topics on the shared broker.
+ */
+export async function deleteTestTopics(ids: string[], named: string[] = []): Promise<void> {
+  if (ids.length === 0 && named.length === 0) return;
   const admin = new Kafka({
     clientId: 'wsn-detector-it-cleanup',
     brokers: config.kafka.brokers,
@@ -226,9 +232,42 @@ export async function deleteTestTopics(ids: string[]): Promise<void> {
     const existing = new Set(await admin.listTopics());
     const topics = ids
       .flatMap((id) => ['frames', 'anomalies', 'alerts', 'state'].map((kind) => `it.${kind}.${id}`))
+      .concat(named)
       .filter((topic) => existing.has(topic));
     if (topics.length > 0) await admin.deleteTopics({ topics });
   } finally {
     await admin.disconnect();
   }
+}
+
+/** A metric of a detector's /metrics: the first sample of `name` whose line contains `labels`; NaN when absent. */
+export async function scrapeMetric(port: number, name: string, labels = ''): Promise<number> {
+  // A fresh connection per scrape: a reused keep-alive socket the server just closed fails the fetch.
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { connection: 'close' } });
+  const line = (await response.text())
+    .split('\n')
+    .find((l) => (l.startsWith(`${name} `) || l.startsWith(`${name}{`)) && l.includes(labels));
+  return line ? Number(line.split(' ').at(-1)) : Number.NaN;
+}
+
+/** What the alert tracker sees of every scored tick when the small model scores `frames` in process, by tick. */
+export async function probeObservations(frames: Frame[]): Promise<Map<number, NodeObservation[]>> {
+  const model = await loadDetector(tinyModel());
+  const observations = new Map<number, NodeObservation[]>();
+  try {
+    const probe = new FrameProcessor({ model, policy: alertPolicyFromConfig(config) });
+    for (const score of (await probe.process(frames)).scores)
+      observations.set(
+        score.tick,
+        score.nodes.map((n) => ({
+          node: n.node,
+          probability: n.probability,
+          reconstructionError: n.reconstructionError,
+          silent: false,
+        })),
+      );
+  } finally {
+    model.dispose();
+  }
+  return observations;
 }

@@ -1,12 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
 import { createLogger } from '../../../common/log.ts';
 import type { TransportProducer } from '../../../common/transport.ts';
 import type { Frame } from '../../../common/types.ts';
-import { ClusterAlerts, alertPolicyFromConfig, type NodeObservation } from '../../../detector/alerts/tracker.ts';
-import { FrameProcessor } from '../../../detector/service/processor.ts';
-import { DEFAULT_CONTEXT_CONFIG, loadDetector } from '../../../model/index.ts';
+import { ClusterAlerts, alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
+import { DEFAULT_CONTEXT_CONFIG } from '../../../model/index.ts';
 import { KafkaTransport } from '../../../transport/index.ts';
 import { waitFor } from '../../support/wait.ts';
 import {
@@ -14,7 +12,9 @@ import {
   deleteTestTopics,
   influx,
   makeFrames,
+  probeObservations,
   repoRoot,
+  scrapeMetric,
   startDetector,
   T0,
   TICK_MS,
@@ -84,36 +84,14 @@ async function mirrorsOf(silenceId: string): Promise<GettableSilence[]> {
   );
 }
 
-async function metric(name: string): Promise<number> {
-  // A fresh connection per scrape: a reused keep-alive socket the server just closed fails the fetch.
-  const response = await fetch(`http://127.0.0.1:${detector!.port}/metrics`, { headers: { connection: 'close' } });
-  const text = await response.text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line ? Number(line.split(' ').at(-1)) : Number.NaN;
-}
+const metric = (name: string): Promise<number> => scrapeMetric(detector!.port, name);
 
 /**
  * A threshold under which the target node fires an anomaly alert (two ticks in a row above it, after the
  * model's context warm-up), from the model's own probabilities on these frames, and the tick it fires at.
  */
 async function firingThreshold(frames: Frame[], node: string): Promise<{ threshold: number; firedAt: number }> {
-  const model = await loadDetector(tinyModel());
-  const observations = new Map<number, NodeObservation[]>();
-  try {
-    const probe = new FrameProcessor({ model, policy: alertPolicyFromConfig(config) });
-    for (const score of (await probe.process(frames)).scores)
-      observations.set(
-        score.tick,
-        score.nodes.map((n) => ({
-          node: n.node,
-          probability: n.probability,
-          reconstructionError: n.reconstructionError,
-          silent: false,
-        })),
-      );
-  } finally {
-    model.dispose();
-  }
+  const observations = await probeObservations(frames);
   const ticks = [...observations.keys()].filter((tick) => tick >= T0 + WARMUP_TICKS * TICK_MS).sort((a, b) => a - b);
   const values = [
     ...new Set(ticks.map((t) => observations.get(t)!.find((o) => o.node === node)!.probability ?? 0)),
@@ -142,15 +120,7 @@ afterAll(async () => {
   if (detector && detector.child.exitCode === null) detector.child.kill('SIGKILL');
   await producer?.close();
   await transport.close();
-  await deleteTestTopics([id]);
-  const admin = new Kafka({
-    clientId: 'wsn-it-silences-cleanup',
-    brokers: config.kafka.brokers,
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  if ((await admin.listTopics()).includes(silencesTopic)) await admin.deleteTopics({ topics: [silencesTopic] });
-  await admin.disconnect();
+  await deleteTestTopics([id], [silencesTopic]);
   await influx(database)
     .dropDatabase()
     .catch(() => undefined);
