@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { createLogger } from '../../../common/log.ts';
@@ -14,7 +13,7 @@ import {
   influx,
   makeFrames,
   probeObservations,
-  repoRoot,
+  runCli,
   scrapeMetric,
   startDetector,
   T0,
@@ -48,21 +47,8 @@ const FAULT = 20;
 const RESOLVE_RATIO = 0.9;
 const NODE = '1';
 
-function cli(args: string[]): string {
-  const result = spawnSync(process.execPath, ['bin/wsn-watch.mjs', 'feedback', ...args], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      WSN_CONFIG: '',
-      WSN_NETWORK: network,
-      WSN_FEEDBACK_TOPIC: feedbackTopic,
-      WSN_INFLUX_DATABASE: database,
-    },
-  });
-  if (result.status !== 0) throw new Error(`feedback ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
-  return result.stdout;
-}
+const cli = (args: string[]): string =>
+  runCli('feedback', args, { WSN_NETWORK: network, WSN_FEEDBACK_TOPIC: feedbackTopic, WSN_INFLUX_DATABASE: database });
 
 const metricLine = (name: string, labels = ''): Promise<number> => scrapeMetric(detector!.port, name, labels);
 

@@ -271,3 +271,14 @@ export async function probeObservations(frames: Frame[]): Promise<Map<number, No
   }
   return observations;
 }
+
+/** Runs `wsn-watch <command> ...args` without a config file, with `env` added; its stdout, or an error with its stderr. */
+export function runCli(command: string, args: string[], env: Record<string, string>): string {
+  const result = spawnSync(process.execPath, ['bin/wsn-watch.mjs', command, ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, WSN_CONFIG: '', ...env },
+  });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+  return result.stdout;
+}

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../common/log.ts';
 import type { TransportProducer } from '../../../common/transport.ts';
@@ -13,7 +12,7 @@ import {
   influx,
   makeFrames,
   probeObservations,
-  repoRoot,
+  runCli,
   scrapeMetric,
   startDetector,
   T0,
@@ -51,21 +50,8 @@ const WARMUP_TICKS = DEFAULT_CONTEXT_CONFIG.warmupTicks;
 /** Never resolve during the test: the fault's alert stays firing in the tracker until the silence is expired. */
 const NEVER_RESOLVE = '100000';
 
-function cli(args: string[]): string {
-  const result = spawnSync(process.execPath, ['bin/wsn-watch.mjs', 'silence', ...args], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      WSN_CONFIG: '',
-      WSN_NETWORK: network,
-      WSN_SILENCES_TOPIC: silencesTopic,
-      WSN_INFLUX_DATABASE: database,
-    },
-  });
-  if (result.status !== 0) throw new Error(`silence ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
-  return result.stdout;
-}
+const cli = (args: string[]): string =>
+  runCli('silence', args, { WSN_NETWORK: network, WSN_SILENCES_TOPIC: silencesTopic, WSN_INFLUX_DATABASE: database });
 
 async function alertsFor(node: string): Promise<GettableAlert[]> {
   const params = new URLSearchParams();
