@@ -2,15 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../common/log.ts';
 import type { TransportProducer } from '../../../common/transport.ts';
 import type { Alert, Frame } from '../../../common/types.ts';
-import { ClusterAlerts, alertPolicyFromConfig, type NodeObservation } from '../../../detector/alerts/tracker.ts';
-import { DEFAULT_CONTEXT_CONFIG, loadDetector } from '../../../model/index.ts';
-import { FrameProcessor } from '../../../detector/service/processor.ts';
+import { ClusterAlerts, alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
+import { DEFAULT_CONTEXT_CONFIG } from '../../../model/index.ts';
 import { KafkaTransport } from '../../../transport/index.ts';
 import {
   config,
   deleteTestTopics,
   influx,
   makeFrames,
+  probeObservations,
   startDetector,
   T0,
   TICK_MS,
@@ -70,24 +70,7 @@ async function pickThreshold(
   frames: Frame[],
   target: { cluster: string; node: string },
 ): Promise<{ threshold: number; fired: Alert; firedAt: number; resolvedAt: number }> {
-  const model = await loadDetector(tinyModel());
-  const observations = new Map<number, NodeObservation[]>();
-  try {
-    const probe = new FrameProcessor({ model, policy: alertPolicyFromConfig(config) });
-    const scores = (await probe.process(frames)).scores.filter((s) => s.cluster === target.cluster);
-    for (const score of scores)
-      observations.set(
-        score.tick,
-        score.nodes.map((n) => ({
-          node: n.node,
-          probability: n.probability,
-          reconstructionError: n.reconstructionError,
-          silent: false,
-        })),
-      );
-  } finally {
-    model.dispose();
-  }
+  const observations = await probeObservations(frames, target.cluster);
   // The detector gives no verdict before a cluster's slow context has warmed up: neither does the replay here.
   const ticks = [...observations.keys()].filter((tick) => tick >= T0 + WARMUP_TICKS * TICK_MS).sort((a, b) => a - b);
   const values = [

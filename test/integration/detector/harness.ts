@@ -250,13 +250,19 @@ export async function scrapeMetric(port: number, name: string, labels = ''): Pro
   return line ? Number(line.split(' ').at(-1)) : Number.NaN;
 }
 
-/** What the alert tracker sees of every scored tick when the small model scores `frames` in process, by tick. */
-export async function probeObservations(frames: Frame[]): Promise<Map<number, NodeObservation[]>> {
+/**
+ * What the alert tracker sees of every scored tick of one cluster (default:
+ * the first frame's) when the small model scores `frames` in process, by tick.
+ */
+export async function probeObservations(
+  frames: Frame[],
+  cluster = frames[0]?.cluster,
+): Promise<Map<number, NodeObservation[]>> {
   const model = await loadDetector(tinyModel());
   const observations = new Map<number, NodeObservation[]>();
   try {
     const probe = new FrameProcessor({ model, policy: alertPolicyFromConfig(config) });
-    for (const score of (await probe.process(frames)).scores)
+    for (const score of (await probe.process(frames)).scores.filter((s) => s.cluster === cluster))
       observations.set(
         score.tick,
         score.nodes.map((n) => ({
