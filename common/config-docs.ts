@@ -72,6 +72,15 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'Compacted Kafka topic of the maintenance silences (`wsn-watch silence add|list|expire`); every detector replica follows it.',
   'silences.refreshMs':
     'How often a detector re-reads the silences topic, so an added or expired silence takes effect within this.',
+  'feedback.topic':
+    'Compacted Kafka topic of the operator feedback on alerts (`wsn-watch feedback mark|list`, the dashboard buttons), key = alert id; every detector replica follows it.',
+  'feedback.refreshMs': 'How often a detector re-reads the feedback topic, so a mark takes effect within this.',
+  'feedback.margin': 'A false alarm raises its node’s threshold to the alert’s peak probability plus this.',
+  'feedback.maxThreshold':
+    'Upper bound of a raised threshold: a fault stronger than this still alerts on a marked node.',
+  'feedback.expireAfterMs': 'How long a false alarm’s threshold raise lasts after the mark (default 14 days).',
+  'feedback.token':
+    'Bearer token of the dashboard’s feedback endpoint (POST /api/feedback), at least 16 characters; unset = the endpoint and the buttons are off. Never logged.',
   'ops.host':
     'Address the ingest and detector /metrics, /healthz and /readyz servers bind; loopback by default, 0.0.0.0 lets a Prometheus in another container scrape them.',
   'validation.maxFutureTicks':

@@ -159,6 +159,31 @@ export const ConfigSchema = z.object({
       refreshMs: z.coerce.number().int().min(100).default(2_000),
     })
     .default({ topic: 'wsn.silences', refreshMs: 2_000 }),
+  /** Operator feedback on alerts (common/feedback.ts): where it is kept and how a false alarm raises a node's threshold. */
+  feedback: z
+    .object({
+      topic: z.string().min(1).default('wsn.feedback'),
+      refreshMs: z.coerce.number().int().min(100).default(2_000),
+      /** A false alarm raises its node's threshold to its peak probability plus this. */
+      margin: z.coerce.number().min(0).max(1).default(0.02),
+      /** No raise goes above this (a fault stronger than any false alarm still alerts). */
+      maxThreshold: z.coerce.number().min(0).max(1).default(0.99),
+      /** How long a raise lasts after the mark, ms (default 14 days). */
+      expireAfterMs: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(14 * 86_400_000),
+      /** Bearer token of the dashboard's feedback endpoint; unset = the endpoint is off. */
+      token: z.string().min(16).optional(),
+    })
+    .default({
+      topic: 'wsn.feedback',
+      refreshMs: 2_000,
+      margin: 0.02,
+      maxThreshold: 0.99,
+      expireAfterMs: 14 * 86_400_000,
+    }),
   // --- Reliability and security (issue 13): validation limits, credentials, bind addresses. ---
   validation: z
     .object({
@@ -234,6 +259,12 @@ export const ENV_VARS: Record<string, string> = {
   WSN_CHECKPOINT_INTERVAL_MS: 'detector.checkpointIntervalMs',
   WSN_SILENCES_TOPIC: 'silences.topic',
   WSN_SILENCES_REFRESH_MS: 'silences.refreshMs',
+  WSN_FEEDBACK_TOPIC: 'feedback.topic',
+  WSN_FEEDBACK_REFRESH_MS: 'feedback.refreshMs',
+  WSN_FEEDBACK_MARGIN: 'feedback.margin',
+  WSN_FEEDBACK_MAX_THRESHOLD: 'feedback.maxThreshold',
+  WSN_FEEDBACK_EXPIRE_AFTER_MS: 'feedback.expireAfterMs',
+  WSN_FEEDBACK_TOKEN: 'feedback.token',
   WSN_DASHBOARD_HOST: 'dashboard.host',
   WSN_DASHBOARD_PORT: 'dashboard.port',
   WSN_PUBLIC_URL: 'dashboard.publicUrl',
@@ -392,6 +423,7 @@ function registerConfigSecrets(config: Config): void {
   registerSecret(config.kafka.sasl?.password);
   registerSecret(config.influx.password);
   registerSecret(config.influx.token);
+  registerSecret(config.feedback.token);
   registerSecret(new URL(config.influx.url).password);
   for (const webhook of config.webhooks) {
     registerSecret(webhook.secret);

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
+import { registerFeedbackCommands } from './feedback/cli.ts';
 import { registerDetectCommand } from './service/cli.ts';
 import { registerSilenceCommands } from './silences/cli.ts';
 
-/** Registers `wsn-watch detect`, the streaming detector service, and `wsn-watch silence`. */
+/** Registers `wsn-watch detect`, the streaming detector service, `wsn-watch silence` and `wsn-watch feedback`. */
 export function registerDetectorCommands(program: Command): void {
   registerDetectCommand(program);
   registerSilenceCommands(program);
+  registerFeedbackCommands(program);
 }

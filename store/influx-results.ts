@@ -9,6 +9,8 @@ import type { Alert, AlertKind, ClusterScore, NodeId, NodeScore } from '../commo
 import type { Logger } from '../common/log.ts';
 import { NODE_POSITION_MEASUREMENT } from './node-positions.ts';
 import { SILENCE_MEASUREMENT, silenceFromRow } from './silences.ts';
+import { FEEDBACK_MEASUREMENT, feedbackFromRow } from './feedback.ts';
+import type { Feedback } from '../common/feedback.ts';
 import { isActive, type Silence } from '../common/silences.ts';
 import { influxClient, type InfluxAuth } from './influx-connection.ts';
 import { CLUSTER_PROBABILITY_FIELD, VALUE_PREFIX } from './influx-sink.ts';
@@ -205,6 +207,20 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
     return silences.sort((a, b) => a.endsAt - b.endsAt || a.id.localeCompare(b.id));
   }
 
+  /** The newest operator marks of the network's alerts, newest first (the `feedback` points, store/feedback.ts). */
+  async feedback(network: string, limit = 50): Promise<Feedback[]> {
+    const series = await this.query(
+      `SELECT * FROM "${FEEDBACK_MEASUREMENT}" WHERE "network" = ${escape.stringLit(network)} ORDER BY time DESC LIMIT ${limit}`,
+    );
+    const out: Feedback[] = [];
+    for (const s of series)
+      for (const row of rowsOf(s)) {
+        const tags = Object.fromEntries(['alert', 'network', 'node', 'modality'].map((k) => [k, String(row[k] ?? '')]));
+        out.push(feedbackFromRow(tags, row, Number(row.time)));
+      }
+    return out.sort((a, b) => b.markedAt - a.markedAt || a.alertId.localeCompare(b.alertId));
+  }
+
   subscribe(listener: (change: ResultChangeNotice) => void): () => void {
     this.listeners.add(listener);
     if (!this.timer) {
@@ -248,10 +264,11 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
     }
   }
 
-  /** Emits a change for every network whose silences in force changed (added, expired, run out). */
+  /** Emits a change for every network whose silences in force changed (added, expired, run out) or that got feedback. */
   private async pollSilences(): Promise<void> {
     for (const network of await this.networks()) {
-      const fingerprint = (await this.silences(network)).map((s) => `${s.id}@${s.endsAt}`).join(',');
+      const marks = (await this.feedback(network, 20)).map((f) => `${f.alertId}@${f.markedAt}`);
+      const fingerprint = [...(await this.silences(network)).map((s) => `${s.id}@${s.endsAt}`), ...marks].join(',');
       if ((this.lastSilences.get(network) ?? '') !== fingerprint) {
         this.lastSilences.set(network, fingerprint);
         this.emit({ kind: 'silences', network });

@@ -11,12 +11,13 @@ import type { AlertRoute } from '../alerts/route.ts';
 import { AlertRouter } from '../alerts/router.ts';
 import { deliveredByOutbox, startAlertOutbox, webhookRoutes, type AlertOutbox } from '../alerts/outbox.ts';
 import { AlertTopicRoute } from '../alerts/topic.ts';
-import { alertPolicyFromConfig } from '../alerts/tracker.ts';
+import { alertPolicyFromConfig, type AlertPolicy } from '../alerts/tracker.ts';
 import { AnomalyPublisher } from '../../store/anomalies.ts';
 import { FanOutSink } from '../../store/fan-out.ts';
 import type { ResultSink } from '../../store/sink.ts';
 import type { ClusterCheckpointStore } from '../state/store.ts';
 import { followSilences, type FollowedSilences } from '../silences/follow.ts';
+import { followFeedback, type FollowedFeedback } from '../feedback/follow.ts';
 import { processBatch, type BatchContext } from './batch.ts';
 import { CheckpointCadence } from './checkpoint-cadence.ts';
 import { DetectorMetrics } from './metrics.ts';
@@ -60,6 +61,8 @@ export interface DetectorServiceOptions {
   logger?: Logger;
   /** Follow the maintenance silences (config.silences.topic) and gate alerts by them (default true). */
   silences?: boolean;
+  /** Follow the operator feedback (config.feedback.topic) and raise the thresholds of false alarms' nodes (default true). */
+  feedback?: boolean;
   /** Another condition of /readyz: a reason while it is not met (e.g. the topology follower cannot follow), null when it is. */
   notReadyReason?: () => string | null;
 }
@@ -85,6 +88,11 @@ export interface DetectorService {
  * rebalance it reloads the checkpoints before processing, so a cluster moves
  * between replicas without a lost or duplicated tick.
  */
+/** The topics the detector reads and writes: the design's names unless the caller overrides them. */
+function detectorTopics(options: DetectorServiceOptions): DetectorTopics {
+  return { frames: TOPICS.frames, anomalies: TOPICS.anomalies, alerts: TOPICS.alerts, ...options.topics };
+}
+
 /** Who owns which cluster's state (rebalances), and when it is written (checkpoint cadence). */
 function stateKeeping(
   options: DetectorServiceOptions,
@@ -110,12 +118,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
   const { config, transport, model } = options;
   const replicaId = options.replicaId ?? `detector-${randomUUID().slice(0, 8)}`;
   const logger = options.logger ?? createLogger('detector');
-  const topics: DetectorTopics = {
-    frames: TOPICS.frames,
-    anomalies: TOPICS.anomalies,
-    alerts: TOPICS.alerts,
-    ...options.topics,
-  };
+  const topics = detectorTopics(options);
   const groupId = options.groupId ?? DETECTOR_GROUP;
   const metrics = new DetectorMetrics();
   // The user's threshold when set, else the one calibrated and stored with the model.
@@ -129,6 +132,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
   ]);
   const alerting = await startAlerting(options, topics, metrics, logger);
   const silences = await startSilences(options, metrics, logger);
+  const feedback = await startFeedback(options, policy, metrics, logger);
   const { ownership, cadence } = stateKeeping(options, processor, metrics, logger, replicaId);
   const context: BatchContext = {
     replicaId,
@@ -149,6 +153,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     logger,
     alerting,
     silences,
+    feedback,
     checkpoints: options.checkpoints,
     cadence,
     onFatal: options.onFatal,
@@ -204,6 +209,33 @@ async function startSilences(
     logger,
     onActive: (count) => metrics.silencesActive.set(count),
   });
+}
+
+/** Follows the feedback topic unless told not to: false alarms raise their nodes' thresholds in `policy`. */
+async function startFeedback(
+  options: DetectorServiceOptions,
+  policy: AlertPolicy,
+  metrics: DetectorMetrics,
+  logger: Logger,
+): Promise<FollowedFeedback | undefined> {
+  if (!(options.feedback ?? true)) return undefined;
+  const feedback = await followFeedback({
+    transport: options.transport,
+    settings: options.config.feedback,
+    logger,
+    onRaises: (raises) => {
+      metrics.feedbackRaises.set(raises.length);
+      metrics.nodeThreshold.reset();
+      for (const raise of raises)
+        metrics.nodeThreshold.set(
+          { network: raise.network, node: raise.node, modality: raise.modality ?? '*' },
+          raise.threshold,
+        );
+    },
+  });
+  // The tracker asks at every tick, so a mark applies from the next tick the detector processes.
+  policy.nodeThreshold = (network, node, modality) => feedback.thresholdFor(policy.threshold, network, node, modality);
+  return feedback;
 }
 
 /** The firing alerts to re-send: alerts held back by a silence are not re-sent either. */
@@ -269,6 +301,7 @@ interface RunningDetectorParts {
   logger: Logger;
   alerting: Alerting;
   silences?: FollowedSilences;
+  feedback?: FollowedFeedback;
   checkpoints: ClusterCheckpointStore;
   cadence: CheckpointCadence;
   onFatal?(error: UserError): void;
@@ -353,6 +386,7 @@ class RunningDetector implements DetectorService {
     await timed('close the producer', () => alerting.producer.close());
     await timed('close the checkpoint store', () => this.parts.checkpoints.close());
     await timed('stop following the silences', async () => this.parts.silences?.close());
+    await timed('stop following the feedback', async () => this.parts.feedback?.close());
     await timed('close the ops server', async () => this.ops?.close());
     logger.info({ replica: this.replicaId }, 'detector stopped');
   }

@@ -3,10 +3,10 @@
  * silences topic (config silences.topic), copied to InfluxDB for the
  * dashboards. docs/operations.md walks through them.
  */
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
+import { osUser } from '../../common/os-user.ts';
 import { createLogger, redactUrl } from '../../common/log.ts';
 import {
   SILENCE_PARTITIONS,
@@ -24,14 +24,6 @@ import { buildSilence, expireSilence, formatSilences, silenceState, type Silence
 interface CommonFlags {
   network?: string;
   topic?: string;
-}
-
-function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'unknown';
-  }
 }
 
 function configOf(command: Command, flags: CommonFlags): Config {

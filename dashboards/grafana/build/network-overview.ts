@@ -348,6 +348,7 @@ export const networkOverview: Dashboard = dashboard({
       style: { lineWidth: 1 },
     }),
     silencesTable(12, { x: 0, y: 36, w: 24, h: 7 }),
+    feedbackTable(13, { x: 0, y: 43, w: 24, h: 7 }),
   ],
 });
 
@@ -385,6 +386,42 @@ function silencesTable(id: number, box: { x: number; y: number; w: number; h: nu
           matcher: { id: 'byName', options: 'node' },
           properties: [{ id: 'links', value: [{ title: 'Node drill-down', url: nodeDrillDownUrl }] }],
         },
+      ],
+    },
+  });
+}
+
+/** Operator feedback on alerts (`wsn-watch feedback mark`, the built-in dashboard's buttons), newest marks first. */
+function feedbackTable(id: number, box: { x: number; y: number; w: number; h: number }) {
+  return panel({
+    id,
+    type: 'table',
+    title: 'Operator feedback',
+    description:
+      'Alerts marked a false alarm or confirmed (newest 50 marks, whatever the time range). A false alarm raises its node’s threshold (for the alert’s modality) above the alert’s peak probability for a while; "alert started" is the episode a retraining can leave out (false) or keep (true).',
+    box,
+    targets: [
+      influx(
+        'A',
+        `SELECT "node", "modality", "verdict", "probability", "marked_at", "author", "note" FROM "feedback" WHERE ${net} ORDER BY time DESC LIMIT 50`,
+        'table',
+      ),
+    ],
+    transformations: [
+      {
+        id: 'organize',
+        options: {
+          indexByName: { node: 0, modality: 1, verdict: 2, probability: 3, marked_at: 4, author: 5, note: 6 },
+          renameByName: { Time: 'alert started', probability: 'peak', marked_at: 'marked' },
+        },
+      },
+    ],
+    options: { showHeader: true, cellHeight: TableCellHeight.Sm } satisfies Partial<TableOptions>,
+    fieldConfig: {
+      defaults: {},
+      overrides: [
+        { matcher: { id: 'byName', options: 'marked_at' }, properties: [{ id: 'unit', value: 'dateTimeAsIso' }] },
+        { matcher: { id: 'byName', options: 'probability' }, properties: [{ id: 'decimals', value: 3 }] },
       ],
     },
   });

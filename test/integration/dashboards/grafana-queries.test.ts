@@ -17,6 +17,7 @@ import { InfluxSink } from '../../../store/influx-sink.ts';
 import { loadConfig } from '../../../common/config.ts';
 import { writeNodePositions } from '../../../store/node-positions.ts';
 import { silencePoint } from '../../../store/silences.ts';
+import { feedbackPoint } from '../../../store/feedback.ts';
 import { DASHBOARDS } from '../../../dashboards/grafana/build/index.ts';
 import { ANOMALOUS_NODE, LAB_TOPOLOGY, NETWORK, T0, TICK_MS, labBatch } from './lab-network.ts';
 
@@ -118,6 +119,23 @@ describe('Grafana queries against InfluxDB written by the detector sink', () => 
         reason: 'battery swap',
         author: 'ana',
         createdAt: T0,
+      }),
+    ]);
+    // A false-alarm mark as `wsn-watch feedback mark` writes it, for the feedback table.
+    await sink.writePoints([
+      feedbackPoint({
+        alertId: `${NETWORK}/c2/${ANOMALOUS_NODE}`,
+        network: NETWORK,
+        cluster: 'c2',
+        node: ANOMALOUS_NODE,
+        kind: 'anomaly',
+        modality: 'temperature',
+        verdict: 'false',
+        probability: 0.75,
+        alertStartsAt: T0 + ANOMALY_FROM * TICK_MS,
+        note: 'door open',
+        author: 'ana',
+        markedAt: T0 + TICKS * TICK_MS,
       }),
     ]);
     // Ingest statistics through the real writer, every 2 ticks of the same range (clock set to event time).

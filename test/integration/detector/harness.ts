@@ -221,9 +221,12 @@ export function influx(database: string): InfluxSink {
   return new InfluxSink({ url: config.influx.url, database, retries: 2 });
 }
 
-/** Deletes the topics a test created (`it.*.<id>`), so runs do not pile up topics on the shared broker. */
-export async function deleteTestTopics(ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
+/**
+ * Deletes the topics a test created (`it.*.<id>`, and the `named` ones, e.g.
+ * its silences topic), so runs do not pile up topics on the shared broker.
+ */
+export async function deleteTestTopics(ids: string[], named: string[] = []): Promise<void> {
+  if (ids.length === 0 && named.length === 0) return;
   const admin = new Kafka({
     clientId: 'wsn-detector-it-cleanup',
     brokers: config.kafka.brokers,
@@ -234,6 +237,7 @@ export async function deleteTestTopics(ids: string[]): Promise<void> {
     const existing = new Set(await admin.listTopics());
     const topics = ids
       .flatMap((id) => ['frames', 'anomalies', 'alerts', 'state'].map((kind) => `it.${kind}.${id}`))
+      .concat(named)
       .filter((topic) => existing.has(topic));
     if (topics.length > 0) await admin.deleteTopics({ topics });
   } finally {
@@ -339,4 +343,53 @@ export async function nodeCourse(frames: Frame[], cluster: string, node: string)
   ].sort((a, b) => b - a);
   const thresholds = probabilities.slice(1).map((next, i) => (probabilities[i] + next) / 2);
   return { ticks, observations, thresholds, probabilities };
+}
+
+/** A metric of a detector's /metrics: the first sample of `name` whose line contains `labels`; NaN when absent. */
+export async function scrapeMetric(port: number, name: string, labels = ''): Promise<number> {
+  // A fresh connection per scrape: a reused keep-alive socket the server just closed fails the fetch.
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { connection: 'close' } });
+  const line = (await response.text())
+    .split('\n')
+    .find((l) => (l.startsWith(`${name} `) || l.startsWith(`${name}{`)) && l.includes(labels));
+  return line ? Number(line.split(' ').at(-1)) : Number.NaN;
+}
+
+/**
+ * What the alert tracker sees of every scored tick of one cluster (default:
+ * the first frame's) when the small model scores `frames` in process, by tick.
+ */
+export async function probeObservations(
+  frames: Frame[],
+  cluster = frames[0]?.cluster,
+): Promise<Map<number, NodeObservation[]>> {
+  const model = await loadDetector(tinyModel());
+  const observations = new Map<number, NodeObservation[]>();
+  try {
+    const probe = new FrameProcessor({ model, policy: alertPolicyFromConfig(config) });
+    for (const score of (await probe.process(frames)).scores.filter((s) => s.cluster === cluster))
+      observations.set(
+        score.tick,
+        score.nodes.map((n) => ({
+          node: n.node,
+          probability: n.probability,
+          reconstructionError: n.reconstructionError,
+          silent: false,
+        })),
+      );
+  } finally {
+    model.dispose();
+  }
+  return observations;
+}
+
+/** Runs `wsn-watch <command> ...args` without a config file, with `env` added; its stdout, or an error with its stderr. */
+export function runCli(command: string, args: string[], env: Record<string, string>): string {
+  const result = spawnSync(process.execPath, ['bin/wsn-watch.mjs', command, ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, WSN_CONFIG: '', ...env },
+  });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+  return result.stdout;
 }
