@@ -320,23 +320,7 @@ export interface NodeCourse {
  * which the node alerts as the test needs.
  */
 export async function nodeCourse(frames: Frame[], cluster: string, node: string): Promise<NodeCourse> {
-  const model = await loadDetector(tinyModel());
-  const observations = new Map<number, NodeObservation[]>();
-  try {
-    const probe = new FrameProcessor({ model, policy: alertPolicyFromConfig(config) });
-    for (const score of (await probe.process(frames)).scores.filter((s) => s.cluster === cluster))
-      observations.set(
-        score.tick,
-        score.nodes.map((n) => ({
-          node: n.node,
-          probability: n.probability,
-          reconstructionError: n.reconstructionError,
-          silent: false,
-        })),
-      );
-  } finally {
-    model.dispose();
-  }
+  const observations = await probeObservations(frames, cluster);
   const ticks = [...observations.keys()].filter((tick) => tick >= T0 + WARMUP_TICKS * TICK_MS).sort((a, b) => a - b);
   const probabilities = [
     ...new Set(ticks.map((tick) => observations.get(tick)!.find((o) => o.node === node)!.probability ?? 0)),

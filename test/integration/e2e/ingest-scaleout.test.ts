@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import type { Frame } from '../../../common/types.ts';
 import { createTopology, loadTopology } from '../../../topology/index.ts';
 import { TopologyPublisher } from '../../../topology/kafka.ts';
 import { partitionForKey } from '../../../transport/partitioner.ts';
 import { FIRST_EPOCH, LAST_EPOCH, SLICE_ALERTS as ALERTS, referenceScores } from './ibrl-slice.ts';
 import { TICK_MS, type Pipeline, type ServiceRun } from './pipeline.ts';
-import { scoredTicks, useSlicePipeline } from './slice-fixture.ts';
+import { framesByTick, publishedFrames, scoredTicks, useSlicePipeline } from './slice-fixture.ts';
 import { scoredClusterTicks } from '../../support/influx.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -43,24 +41,6 @@ async function publishTopology(p: Pipeline, nodeFile: string): Promise<void> {
   await publisher.connect();
   await publisher.publish(createTopology(loadTopology(nodeFile), { cluster: { maxSize: MAX_CLUSTER_SIZE } }));
   await publisher.disconnect();
-}
-
-/** Every frame on the frames topic (all that were published by now). */
-async function publishedFrames(p: Pipeline): Promise<Frame[]> {
-  const admin = new Kafka({
-    brokers: p.config.kafka.brokers,
-    clientId: `e2e-${p.id}`,
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  const published = (await admin.fetchTopicOffsets(p.topics.frames)).reduce(
-    (n, o) => n + Number(o.high) - Number(o.low),
-    0,
-  );
-  await admin.disconnect();
-  return (await p.readTopic(p.topics.frames, (messages) => messages.length >= published, 60_000)).map(
-    (m) => JSON.parse(m.value.toString('utf8')) as Frame,
-  );
 }
 
 /** Waits until no new score came for 15 s (the pipeline has caught up). */
@@ -132,17 +112,7 @@ describe('scale-out: two ingest processes and two detectors on one network (real
     expect(await metric(ingest[1], 'wsn_ingest_rejected_total')).toBe(0);
 
     const frames = await publishedFrames(p);
-    const byTick = new Map<string, Frame>();
-    let repeated = 0;
-    for (const frame of frames) {
-      const key = `${frame.cluster}@${frame.tick}`;
-      const earlier = byTick.get(key);
-      if (earlier) {
-        repeated++;
-        // A tick emitted again by the process that took over is the same frame.
-        expect(frame, key).toEqual(earlier);
-      } else byTick.set(key, frame);
-    }
+    const { byTick, repeated } = framesByTick(frames);
     // Per cluster: ticks consecutive from its first to the last its own partition's watermark closed.
     const readings = await p.readTopic(p.topics.readings, (messages) => messages.length >= sent, 60_000);
     const newest = new Map<number, number>();

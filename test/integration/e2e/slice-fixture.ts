@@ -3,7 +3,9 @@
  * slice folder and its trained model must exist, and every pipeline a test
  * opens is closed after the file, whatever the outcome.
  */
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Frame } from '../../../common/types.ts';
 import { requireServices } from '../foundation/services.ts';
 import { FIRST_EPOCH, LAST_EPOCH, sliceFolder, sliceModel } from './ibrl-slice.ts';
 import { Pipeline } from './pipeline.ts';
@@ -77,4 +79,41 @@ export function replayInBackground(pipeline: Pipeline, dataDir: string, speed: s
 /** Cluster ticks the pipeline's detectors have scored so far (in InfluxDB). */
 export async function scoredTicks(pipeline: Pipeline): Promise<number> {
   return (await scoredClusterTicks(pipeline)).size;
+}
+
+/**
+ * The frames of a run by `cluster@tick`, and how many were published again;
+ * every repeat must equal the first frame of its tick (a process that took
+ * over, or a restarted one, emits the same frame).
+ */
+export function framesByTick(frames: Frame[]): { byTick: Map<string, Frame>; repeated: number } {
+  const byTick = new Map<string, Frame>();
+  let repeated = 0;
+  for (const frame of frames) {
+    const key = `${frame.cluster}@${frame.tick}`;
+    const earlier = byTick.get(key);
+    if (earlier) {
+      repeated++;
+      expect(frame, key).toEqual(earlier);
+    } else byTick.set(key, frame);
+  }
+  return { byTick, repeated };
+}
+
+/** Every frame on the frames topic (all that were published by now). */
+export async function publishedFrames(p: Pipeline): Promise<Frame[]> {
+  const admin = new Kafka({
+    brokers: p.config.kafka.brokers,
+    clientId: `e2e-${p.id}`,
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  const published = (await admin.fetchTopicOffsets(p.topics.frames)).reduce(
+    (n, o) => n + Number(o.high) - Number(o.low),
+    0,
+  );
+  await admin.disconnect();
+  return (await p.readTopic(p.topics.frames, (messages) => messages.length >= published, 60_000)).map(
+    (m) => JSON.parse(m.value.toString('utf8')) as Frame,
+  );
 }

@@ -1,10 +1,14 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import type { Frame } from '../../../common/types.ts';
 import { SLICE_ALERTS as ALERTS, referenceScores } from '../e2e/ibrl-slice.ts';
 import { TICK_MS } from '../e2e/pipeline.ts';
 import { waitFor } from '../../support/wait.ts';
-import { replayInBackground, scoredTicks, useSlicePipeline } from '../e2e/slice-fixture.ts';
+import {
+  framesByTick,
+  publishedFrames,
+  replayInBackground,
+  scoredTicks,
+  useSlicePipeline,
+} from '../e2e/slice-fixture.ts';
 import { scoredClusterTicks } from '../../support/influx.ts';
 
 // Fault scenario "SIGKILL of ingest": `wsn-watch ingest` (a child process with
@@ -53,32 +57,9 @@ describe('fault: SIGKILL of ingest inside the live pipeline (real Kafka, InfluxD
       300_000,
       1_000,
     );
-    const admin = new Kafka({
-      brokers: p.config.kafka.brokers,
-      clientId: `fault-ingest-kill-${p.id}`,
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    const published = (await admin.fetchTopicOffsets(p.topics.frames)).reduce(
-      (n, o) => n + Number(o.high) - Number(o.low),
-      0,
-    );
-    await admin.disconnect();
-    const frames = (await p.readTopic(p.topics.frames, (messages) => messages.length >= published, 60_000)).map(
-      (m) => JSON.parse(m.value.toString('utf8')) as Frame,
-    );
-    expect(frames).toHaveLength(published);
+    const frames = await publishedFrames(p);
 
-    const byTick = new Map<string, Frame>();
-    let repeated = 0;
-    for (const frame of frames) {
-      const key = `${frame.cluster}@${frame.tick}`;
-      const earlier = byTick.get(key);
-      if (earlier) {
-        repeated++;
-        expect(frame, key).toEqual(earlier);
-      } else byTick.set(key, frame);
-    }
+    const { byTick, repeated } = framesByTick(frames);
     const ticks = [...new Set([...byTick.values()].map((f) => f.tick))].sort((a, b) => a - b);
     // No lost tick: consecutive from the first to the last.
     for (let i = 1; i < ticks.length; i++)
