@@ -66,18 +66,23 @@ export function scorePoints(score: ClusterScore): IPoint[] {
       if (Number.isFinite(value)) fields[reconstructionField(modality)] = value;
     return {
       measurement: MEASUREMENTS.anomaly,
-      tags: { network: score.network, cluster: score.cluster, node: node.node },
+      tags: { network: score.network, cluster: score.cluster, node: node.node, ...modelTag(score) },
       fields,
       timestamp: score.tick,
     };
   });
   points.push({
     measurement: MEASUREMENTS.system,
-    tags: { network: score.network, cluster: score.cluster },
+    tags: { network: score.network, cluster: score.cluster, ...modelTag(score) },
     fields: { probability: score.probability },
     timestamp: score.tick,
   });
   return points;
+}
+
+/** The `model` tag: the version that scored the tick (absent for scores without one). */
+function modelTag(score: ClusterScore): { model?: string } {
+  return score.model ? { model: score.model } : {};
 }
 
 /** `pipeline`: one point per batch, tagged by the process that wrote it. */

@@ -128,7 +128,14 @@ async function register(
 
 /** "registered v3 (network lab, parent v2, threshold 0.784) in var/models/v3". */
 export function describeRegistered(version: ModelVersion, registry: ModelRegistry): string {
-  return `registered ${version.id} (network ${version.network}, parent ${version.parent ?? 'none'}, threshold ${version.threshold}) in ${path.relative(process.cwd(), registry.folder(version)) || '.'}`;
+  const relative = path.relative(process.cwd(), registry.folder(version));
+  const where = relative.startsWith('..') ? registry.folder(version) : relative;
+  return `registered ${version.id} (network ${version.network}, parent ${version.parent ?? 'none'}, threshold ${round(version.threshold)}) in ${where}`;
+}
+
+/** A threshold as people read it: 4 decimals at most. */
+function round(value: number): number {
+  return Number(value.toFixed(4));
 }
 
 async function promoteCommand(id: string, options: CommonFlags & { by?: string }, command: Command): Promise<void> {
@@ -149,7 +156,7 @@ async function promoteCommand(id: string, options: CommonFlags & { by?: string }
   });
   const before = record.previous.at(-1)?.version;
   process.stdout.write(
-    `promoted ${record.version} in network ${record.network} (was ${before ?? 'none'}; threshold ${record.threshold}); detectors following the registry swap to it at their next tick boundary\n`,
+    `promoted ${record.version} in network ${record.network} (was ${before ?? 'none'}; threshold ${round(record.threshold)}); detectors following the registry warm it up and swap to it at one tick\n`,
   );
 }
 
@@ -164,7 +171,7 @@ async function rollbackCommand(options: CommonFlags & { by?: string }, command: 
     return { next, from: current?.version };
   });
   process.stdout.write(
-    `rolled back network ${record.next.network} from ${record.from} to ${record.next.version} (threshold ${record.next.threshold})\n`,
+    `rolled back network ${record.next.network} from ${record.from} to ${record.next.version} (threshold ${round(record.next.threshold)})\n`,
   );
 }
 

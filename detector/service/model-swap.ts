@@ -107,4 +107,10 @@ export class ModelSwitch {
     this.queued = undefined;
     return { finished: swap, ...(queued ? { next: this.schedule(queued.slot, queued.warmupTicks, newestTick) } : {}) };
   }
+
+  /** Frees every version held (at shutdown). */
+  dispose(): void {
+    const held = new Set([this.active, this.swap?.from, this.swap?.to, this.queued?.slot]);
+    for (const slot of held) slot?.dispose?.();
+  }
 }

@@ -49,6 +49,8 @@ export interface FrameProcessorOptions {
   now?: () => number;
   /** The model's version label on every score (registry version or folder); default "pinned". */
   version?: string;
+  /** Frees the model; called when a swap leaves it unused or at dispose(). Default: the caller keeps it. */
+  disposeModel?(): void;
   /** Tick length: a promoted version starts warming up one tick after the newest processed one. */
   tickMs?: number;
 }
@@ -96,7 +98,12 @@ export class FrameProcessor {
   private readonly now: () => number;
 
   constructor(private readonly options: FrameProcessorOptions) {
-    const initial: ModelSlot = { version: options.version ?? 'pinned', model: options.model, policy: options.policy };
+    const initial: ModelSlot = {
+      version: options.version ?? 'pinned',
+      model: options.model,
+      policy: options.policy,
+      ...(options.disposeModel ? { dispose: once(options.disposeModel) } : {}),
+    };
     this.models = new ModelSwitch(initial, options.tickMs ?? 1);
     this.now = options.now ?? Date.now;
   }
@@ -104,6 +111,11 @@ export class FrameProcessor {
   /** The version this processor scores with, or is moving to. */
   get modelVersion(): string {
     return this.models.target.version;
+  }
+
+  /** Frees every model version it holds (the service is stopped). */
+  dispose(): void {
+    this.models.dispose();
   }
 
   /** The swap in progress, if any. */
@@ -501,6 +513,14 @@ function rawValues(frame: Frame, modalities: readonly string[]): Float32Array {
     });
   });
   return raw;
+}
+
+function once(run: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) run();
+    done = true;
+  };
 }
 
 function shapeOf(model: StreamingModel): StateShape {

@@ -4,6 +4,7 @@
  * topology, starts the detector service and stops it on SIGTERM/SIGINT.
  */
 import { STATE_PARTITIONS } from '../../common/constants.ts';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config, ConfigOrigin } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
@@ -12,7 +13,9 @@ import type { Transport } from '../../common/transport.ts';
 import { kafkaConnection, TopologyFollower } from '../../topology/kafka.ts';
 import { createTransport } from '../../transport/index.ts';
 import { ensureBackend, loadDetector, type Detector } from '../../model/index.ts';
+import { VERSION_FILE } from '../../model/registry/store.ts';
 import { InfluxSink } from '../../store/influx-sink.ts';
+import { RegistryFollower } from '../registry/follow.ts';
 import { TableCheckpointStore } from '../state/store.ts';
 import { checkModel } from './model.ts';
 import { describeThreshold, thresholdInForce } from './threshold.ts';
@@ -22,6 +25,8 @@ import { TopologyAdjacency } from './topology.ts';
 
 export interface DetectOptions {
   model?: string;
+  /** Follow the registry's promoted version (registry.follow). */
+  registry?: boolean;
   group: string;
   framesTopic: string;
   anomaliesTopic: string;
@@ -43,9 +48,14 @@ type Progress = (message: string) => void;
 /** Runs the detector until SIGTERM/SIGINT (resolves) or a fatal error (rejects). */
 export async function runDetect(config: Config, options: DetectOptions, logger: Logger): Promise<void> {
   const progress: Progress = (message) => void process.stderr.write(`detect: ${message}\n`);
-  const model = await loadModel(config, options, logger, progress);
-  const sink = await openInflux(config, logger, progress);
   const transport = createTransport(config, { logger });
+  const registry = config.registry.follow
+    ? new RegistryFollower({ config, transport, logger, thresholdOrigin: options.thresholdOrigin })
+    : undefined;
+  const { model, version } = registry
+    ? await loadPromoted(registry, logger, progress)
+    : await loadModel(config, options, logger, progress);
+  const sink = await openInflux(config, logger, progress);
   const checkpoints = await openCheckpoints(config, transport, options.stateTopic, logger, progress);
   const topology = await followTopology(config, options.topology, sink, logger);
 
@@ -57,6 +67,8 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
     config,
     transport,
     model,
+    modelVersion: version,
+    disposeModel: () => model.dispose(),
     sink,
     checkpoints,
     notReadyReason: topology.notReadyReason,
@@ -70,6 +82,10 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
     onFatal: (error) => void shutdown(error),
   });
   progress(`running as ${service.replicaId} in group ${options.group}; /metrics on 127.0.0.1:${service.httpPort}`);
+  registry?.follow(async (slot) => {
+    progress(`model version ${slot.version} promoted: warming it up beside ${service.processor.modelVersion}`);
+    await service.promote(slot);
+  });
 
   let shuttingDown = false;
   const shutdown = async (error?: Error): Promise<void> => {
@@ -77,10 +93,11 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
     shuttingDown = true;
     progress(error ? `stopping: ${error.message}` : 'stopping: finishing the current batch');
     try {
+      await registry?.close();
       await service.stop();
       await topology.stop();
       await transport.close();
-      model.dispose();
+      service.processor.dispose();
     } catch (stopError) {
       logger.error({ err: stopError }, 'error while stopping');
     }
@@ -112,13 +129,44 @@ async function untilStopped(
   }
 }
 
+/** A loaded model and the label its scores carry. */
+interface StartModel {
+  model: Detector;
+  version: string;
+}
+
+/** `detect --registry`: the network's promoted version from the registry. */
+async function loadPromoted(registry: RegistryFollower, logger: Logger, progress: Progress): Promise<StartModel> {
+  progress(`loading the promoted model version from the registry ${registry.registry.dir}`);
+  const slot = await registry.loadPromoted().catch((error: Error) => {
+    if (error instanceof UserError) throw error;
+    throw new UserError('KAFKA_UNREACHABLE', `cannot read the models topic: ${error.message}`);
+  });
+  progress(
+    `model version ${slot.version}: modalities [${slot.model.config.modalities.join(', ')}], window ${slot.model.config.window}; ${slot.thresholdNote}; following promotions`,
+  );
+  logger.info({ version: slot.version, threshold: slot.policy.threshold }, 'alert threshold in force');
+  return { model: slot.model, version: slot.version };
+}
+
+/** The label of a pinned model folder: its registry version when it is one, else the folder as given. */
+async function pinnedVersion(dir: string, given: string): Promise<string> {
+  const text = await readFile(path.join(dir, VERSION_FILE), 'utf8').catch(() => undefined);
+  if (text === undefined) return given;
+  try {
+    return (JSON.parse(text) as { id?: string }).id ?? given;
+  } catch {
+    return given;
+  }
+}
+
 /** Loads and checks the trained model, and says which alert threshold is in force. */
 async function loadModel(
   config: Config,
   options: DetectOptions,
   logger: Logger,
   progress: Progress,
-): Promise<Detector> {
+): Promise<StartModel> {
   const modelDir = path.resolve(config.detector.model);
   progress(`loading the model from ${config.detector.model}`);
   await ensureBackend(config.detector.backend);
@@ -135,7 +183,7 @@ async function loadModel(
     { threshold: threshold.value, source: threshold.source, from: threshold.from },
     'alert threshold in force',
   );
-  return model;
+  return { model, version: await pinnedVersion(modelDir, config.detector.model) };
 }
 
 async function openInflux(config: Config, logger: Logger, progress: Progress): Promise<InfluxSink> {
