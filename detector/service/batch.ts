@@ -237,6 +237,6 @@ function logSwitches({ processor, logger }: BatchContext, result: ProcessResult)
       clusters: result.switched.map((entry) => entry.cluster),
       threshold: swap?.to.policy.threshold,
     },
-    `model swapped from ${first.from} to ${first.to} at tick ${new Date(first.tick).toISOString()} (${result.switched.length} clusters); ${note}`,
+    `model swapped from ${first.from} to ${first.to} at tick ${new Date(first.tick).toISOString()} (${result.switched.length} cluster${result.switched.length === 1 ? '' : 's'}); ${note}`,
   );
 }
