@@ -96,7 +96,9 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
   async latestScores(network: string): Promise<ClusterScore[]> {
     const where = `"network" = ${escape.stringLit(network)}`;
     const [systems, nodes] = await Promise.all([
-      this.query(`SELECT last("probability") AS "probability" FROM "system" WHERE ${where} GROUP BY "cluster"`),
+      this.query(
+        `SELECT last("probability") AS "probability", "model" FROM "system" WHERE ${where} GROUP BY "cluster"`,
+      ),
       this.query(
         `SELECT last("probability") AS "probability", last("score") AS "score", last("is_anomaly") AS "is_anomaly" FROM "anomaly" WHERE ${where} GROUP BY "cluster", "node"`,
       ),
@@ -111,6 +113,8 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
         tick: Number(row.time),
         probability: Number(row.probability),
         nodes: [],
+        // The model version that scored the cluster's newest tick (the dashboard shows it).
+        ...(typeof row.model === 'string' ? { model: row.model } : {}),
       });
     }
     for (const s of nodes) {

@@ -47,7 +47,7 @@ export interface FrameProcessorOptions {
   adjacency?: AdjacencyProvider;
   /** Wall clock for checkpoint timestamps. */
   now?: () => number;
-  /** The model's version label on every score (registry version or folder); default "pinned". */
+  /** The model's version label on every score (registry version or folder); none by default. */
   version?: string;
   /** Frees the model; called when a swap leaves it unused or at dispose(). Default: the caller keeps it. */
   disposeModel?(): void;
@@ -99,7 +99,7 @@ export class FrameProcessor {
 
   constructor(private readonly options: FrameProcessorOptions) {
     const initial: ModelSlot = {
-      version: options.version ?? 'pinned',
+      version: options.version ?? '',
       model: options.model,
       policy: options.policy,
       ...(options.disposeModel ? { dispose: once(options.disposeModel) } : {}),
@@ -418,7 +418,7 @@ export class FrameProcessor {
         tick: frame.tick,
         probability: output.cluster,
         nodes: nodeScores,
-        model: version,
+        ...(version ? { model: version } : {}),
       });
     }
     result.alerts.push(...runtime.alerts.observe(frame.tick, observations));

@@ -173,5 +173,57 @@ export const pipelineHealth: Dashboard = dashboard({
       ],
       unit: 'ms',
     }),
+    ...modelVersionPanels(9, 32),
   ],
 });
+
+/**
+ * The model version in use (`wsn-watch model promote`): the version tag of
+ * the `system` points, per cluster for the newest tick, and ticks scored per
+ * version over time, where a swap shows as the step from one to the other.
+ */
+function modelVersionPanels(id: number, y: number) {
+  return [
+    panel({
+      id,
+      type: 'table',
+      title: 'Model version in use',
+      description:
+        'Per cluster, the model version that scored its newest tick in the time range, and that tick. During a swap a replay shows clusters on either side of it.',
+      box: { x: 0, y, w: 12, h: 8 },
+      targets: [
+        influx(
+          'A',
+          `SELECT last("probability") AS "probability", "model" FROM "system" WHERE ${where} GROUP BY "cluster"`,
+          'table',
+        ),
+      ],
+      transformations: [{ id: 'organize', options: { renameByName: { Time: 'newest tick' } } }],
+    }),
+    panel({
+      id: id + 1,
+      type: 'timeseries',
+      title: 'Ticks scored per model version',
+      description:
+        'Cluster ticks scored per interval, one series per model version: a promotion shows as the step from the old version to the new one, at one tick.',
+      box: { x: 12, y, w: 12, h: 8 },
+      targets: [
+        influx(
+          'A',
+          `SELECT count("probability") AS "ticks" FROM "system" WHERE ${where} GROUP BY time($__interval), "model" fill(null)`,
+          'time_series',
+          '$tag_model',
+        ),
+      ],
+      options: timeSeriesOptions('bottom'),
+      fieldConfig: {
+        defaults: {
+          decimals: 0,
+          color: { mode: FieldColorModeId.PaletteClassic },
+          custom: { drawStyle: GraphDrawStyle.Bars, fillOpacity: 50, stacking: { mode: 'normal', group: 'A' } },
+        },
+        overrides: [],
+      },
+    }),
+  ];
+}
