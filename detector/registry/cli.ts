@@ -89,7 +89,7 @@ async function list(options: CommonFlags & { all?: boolean; json?: boolean }, co
   }
   if (versions.length === 0) {
     process.stdout.write(
-      `no model versions${options.all ? '' : ` of network ${config.network}`} in ${registry.dir} (register one with \`wsn-watch train --register\` or \`wsn-watch model register DIR\`)\n`,
+      `no model versions${options.all ? '' : ` of network ${config.network}`} in ${registry.shown} (register one with \`wsn-watch train --register\` or \`wsn-watch model register DIR\`)\n`,
     );
     return;
   }
@@ -105,7 +105,7 @@ async function show(id: string, options: CommonFlags, command: Command): Promise
     .then((text) => (JSON.parse(text) as { metadata: { config: { modalities: string[]; window: number } } }).metadata)
     .catch(() => undefined);
   const promoted = await promotedForListing(config);
-  process.stdout.write(`${formatVersion(version, folder, promoted, metadata?.config)}\n`);
+  process.stdout.write(`${formatVersion(version, registry.shownFolder(version), promoted, metadata?.config)}\n`);
 }
 
 async function register(
@@ -127,10 +127,8 @@ async function register(
 }
 
 /** "registered v3 (network lab, parent v2, threshold 0.784) in var/models/v3". */
-export function describeRegistered(version: ModelVersion, registry: ModelRegistry): string {
-  const relative = path.relative(process.cwd(), registry.folder(version));
-  const where = relative.startsWith('..') ? registry.folder(version) : relative;
-  return `registered ${version.id} (network ${version.network}, parent ${version.parent ?? 'none'}, threshold ${round(version.threshold)}) in ${where}`;
+function describeRegistered(version: ModelVersion, registry: ModelRegistry): string {
+  return `registered ${version.id} (network ${version.network}, parent ${version.parent ?? 'none'}, threshold ${round(version.threshold)}) in ${registry.shownFolder(version)}`;
 }
 
 /** A threshold as people read it: 4 decimals at most. */

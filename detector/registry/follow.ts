@@ -138,7 +138,7 @@ export class RegistryFollower {
     if (version.sha256 !== record.sha256)
       throw new UserError(
         'MODEL_VERSION_CORRUPT',
-        `model version ${record.version} in ${this.registry.dir} is not the one promoted (sha256 ${version.sha256.slice(0, 12)}… against ${record.sha256.slice(0, 12)}…)`,
+        `model version ${record.version} in ${this.registry.shown} is not the one promoted (sha256 ${version.sha256.slice(0, 12)}… against ${record.sha256.slice(0, 12)}…)`,
         'every detector must see the same registry folder (registry.dir)',
       );
     await this.registry.verify(version);

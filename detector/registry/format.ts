@@ -9,7 +9,7 @@ const fixed = (value: number | undefined, digits = 3): string => (value === unde
 export function promotionState(version: ModelVersion, promoted: PromotedModel | undefined): string {
   if (!promoted) return '';
   if (promoted.version === version.id)
-    return `promoted (${promoted.action === 'rollback' ? 'rolled back to' : 'since'} ${iso(promoted.promotedAt)})`;
+    return `promoted (since ${iso(promoted.promotedAt)}${promoted.action === 'rollback' ? ', by rollback' : ''})`;
   return promoted.previous.some((entry) => entry.version === version.id) ? 'before' : '';
 }
 

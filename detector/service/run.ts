@@ -137,7 +137,7 @@ interface StartModel {
 
 /** `detect --registry`: the network's promoted version from the registry. */
 async function loadPromoted(registry: RegistryFollower, logger: Logger, progress: Progress): Promise<StartModel> {
-  progress(`loading the promoted model version from the registry ${registry.registry.dir}`);
+  progress(`loading the promoted model version from the registry ${registry.registry.shown}`);
   const slot = await registry.loadPromoted().catch((error: Error) => {
     if (error instanceof UserError) throw error;
     throw new UserError('KAFKA_UNREACHABLE', `cannot read the models topic: ${error.message}`);

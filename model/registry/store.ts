@@ -81,7 +81,18 @@ export function registryDir(config: { stateDir: string; registry: { dir: string 
 }
 
 export class ModelRegistry {
-  constructor(readonly dir: string) {}
+  /** The folder as messages show it: relative to the working directory when inside it. */
+  readonly shown: string;
+
+  constructor(readonly dir: string) {
+    const relative = path.relative(process.cwd(), dir);
+    this.shown = relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dir;
+  }
+
+  /** A version's folder as messages show it. */
+  shownFolder(version: ModelVersion): string {
+    return path.join(this.shown, version.path);
+  }
 
   /** Every version, oldest first. */
   async list(): Promise<ModelVersion[]> {
@@ -104,7 +115,7 @@ export class ModelRegistry {
     const known = versions.map((version) => version.id);
     throw new UserError(
       'MODEL_VERSION_UNKNOWN',
-      `no model version "${id}" in the registry ${this.dir}`,
+      `no model version "${id}" in the registry ${this.shown}`,
       known.length > 0
         ? `known versions: ${known.join(', ')} (\`wsn-watch model list\`)`
         : 'the registry is empty: register a model with `wsn-watch train` or `wsn-watch model register DIR`',
@@ -122,7 +133,7 @@ export class ModelRegistry {
     if (actual !== version.sha256)
       throw new UserError(
         'MODEL_VERSION_CORRUPT',
-        `the files of model version ${version.id} in ${this.folder(version)} changed since it was registered (sha256 ${actual.slice(0, 12)}…, registered ${version.sha256.slice(0, 12)}…)`,
+        `the files of model version ${version.id} in ${this.shownFolder(version)} changed since it was registered (sha256 ${actual.slice(0, 12)}…, registered ${version.sha256.slice(0, 12)}…)`,
         'a version is immutable: register the changed model as a new version instead',
       );
   }

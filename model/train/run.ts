@@ -201,7 +201,7 @@ export async function runTrain(options: TrainCliOptions): Promise<void> {
     },
     createProgressReporter(),
   );
-  const saved = await saveAndRegister(detector, options, data.series.times?.slice(0, steps));
+  const saved = await saveAndRegister(detector, options, { steps, times: data.series.times?.slice(0, steps) });
   const training = detector.metadata.training;
   const quality = training?.validation;
   process.stdout.write(
@@ -219,8 +219,9 @@ export async function runTrain(options: TrainCliOptions): Promise<void> {
 async function saveAndRegister(
   detector: Detector,
   options: TrainCliOptions,
-  times: number[] | undefined,
+  trained: { steps: number; times: number[] | undefined },
 ): Promise<string[]> {
+  const { times } = trained;
   const lines: string[] = [];
   const dir = options.out ?? (await mkdtemp(path.join(tmpdir(), 'wsn-watch-train-')));
   await saveDetector(detector, dir);
@@ -237,11 +238,11 @@ async function saveAndRegister(
       dataRange: {
         from: times?.length ? new Date(times[0]).toISOString() : null,
         to: times?.length ? new Date(times[times.length - 1]).toISOString() : null,
-        samples: times?.length ?? null,
+        samples: trained.steps,
       },
     });
     lines.push(
-      `registered ${version.id} (network ${version.network}, parent ${version.parent ?? 'none'}) in ${registry.folder(version)}; promote it with \`wsn-watch model promote ${version.id}\``,
+      `registered ${version.id} (network ${version.network}, parent ${version.parent ?? 'none'}) in ${registry.shownFolder(version)}; promote it with \`wsn-watch model promote ${version.id}\``,
     );
   } finally {
     if (!options.out) await rm(dir, { recursive: true, force: true });
