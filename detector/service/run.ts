@@ -20,6 +20,7 @@ import { TableCheckpointStore } from '../state/store.ts';
 import { checkModel } from './model.ts';
 import { describeThreshold, thresholdInForce } from './threshold.ts';
 import { NodePositionPublisher } from './node-positions.ts';
+import type { SwapPlan } from './model-swap.ts';
 import { startDetectorService } from './service.ts';
 import { TopologyAdjacency } from './topology.ts';
 
@@ -52,9 +53,14 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
   const registry = config.registry.follow
     ? new RegistryFollower({ config, transport, logger, thresholdOrigin: options.thresholdOrigin })
     : undefined;
-  const { model, version } = registry
-    ? await loadPromoted(registry, logger, progress)
-    : await loadModel(config, options, logger, progress);
+  const { model, version } = await (
+    registry ? loadPromoted(registry, logger, progress) : loadModel(config, options, logger, progress)
+  ).catch(async (error: unknown) => {
+    // The transport is open already (the registry reads the models topic): close it, or the process would not exit.
+    await registry?.close();
+    await transport.close().catch(() => undefined);
+    throw error;
+  });
   const sink = await openInflux(config, logger, progress);
   const checkpoints = await openCheckpoints(config, transport, options.stateTopic, logger, progress);
   const topology = await followTopology(config, options.topology, sink, logger);
@@ -83,8 +89,9 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
   });
   progress(`running as ${service.replicaId} in group ${options.group}; /metrics on 127.0.0.1:${service.httpPort}`);
   registry?.follow(async (slot) => {
-    progress(`model version ${slot.version} promoted: warming it up beside ${service.processor.modelVersion}`);
-    await service.promote(slot);
+    const before = service.processor.modelVersion;
+    const plan = await service.promote(slot);
+    progress(`model version ${slot.version} promoted: ${describePlan(plan, before)}`);
   });
 
   let shuttingDown = false;
@@ -127,6 +134,15 @@ async function untilStopped(
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
+}
+
+function describePlan(plan: SwapPlan, before: string): string {
+  if (plan.kind === 'immediate')
+    return `this replica holds no cluster yet, so it scores from the first tick (instead of ${before})`;
+  if (plan.kind === 'scheduled')
+    return `warming it up beside ${plan.swap.from.version}; it scores from tick ${new Date(plan.swap.switchTick).toISOString()}`;
+  if (plan.kind === 'queued') return `it follows once the swap to ${before} is done`;
+  return 'already in use';
 }
 
 /** A loaded model and the label its scores carry. */
