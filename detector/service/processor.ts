@@ -131,6 +131,8 @@ export class FrameProcessor {
   promote(slot: ModelSlot, warmupTicks: number): SwapPlan {
     const plan = this.models.schedule(slot, warmupTicks, this.newestTick());
     if (plan.kind === 'immediate') plan.from.dispose?.();
+    // The version in use (or on its way) promoted again, e.g. a rollback after a refused version: this copy is not needed.
+    if (plan.kind === 'unchanged') slot.dispose?.();
     return plan;
   }
 
