@@ -332,7 +332,7 @@ class RunningDetector implements DetectorService {
     await this.enqueue(async () => {
       plan = this.processor.promote(slot, warmupTicks);
     });
-    logPlan(this.parts.logger, plan, this.processor.modelVersion, warmupTicks);
+    logPlan(this.parts.logger, plan, this.processor.swapInProgress()?.to.version ?? '', warmupTicks);
     return plan;
   };
 
@@ -364,7 +364,8 @@ class RunningDetector implements DetectorService {
 }
 
 /** The log line of a promotion handed to the processor. */
-function logPlan(logger: Logger, plan: SwapPlan, target: string, warmupTicks: number): void {
+/** `swapping`: the version a swap in progress goes to (what a queued promotion waits for). */
+function logPlan(logger: Logger, plan: SwapPlan, swapping: string, warmupTicks: number): void {
   if (plan.kind === 'immediate')
     logger.info(
       { from: plan.from.version, to: plan.to.version, threshold: plan.to.policy.threshold },
@@ -383,5 +384,5 @@ function logPlan(logger: Logger, plan: SwapPlan, target: string, warmupTicks: nu
       `model ${swap.to.version} warming up beside ${swap.from.version} for ${warmupTicks} ticks; it scores from tick ${new Date(swap.switchTick).toISOString()}`,
     );
   } else if (plan.kind === 'queued')
-    logger.info({ to: plan.to.version }, `model ${plan.to.version} will follow once the swap to ${target} is done`);
+    logger.info({ to: plan.to.version }, `model ${plan.to.version} will follow once the swap to ${swapping} is done`);
 }
