@@ -162,15 +162,23 @@ export class FrameProcessor {
    * memory that a checkpoint shows to be further along (another replica
    * processed it meanwhile) is replaced by the checkpoint.
    */
-  adoptCheckpoints(checkpoints: Map<string, ClusterCheckpoint>): { restored: string[]; incompatible: string[] } {
+  adoptCheckpoints(checkpoints: Map<string, ClusterCheckpoint>): {
+    restored: string[];
+    incompatible: string[];
+    /** Checkpoints of another model version, carried into the version in use (the shapes match). */
+    carried: string[];
+  } {
     this.restorable = new Map();
     const incompatible: string[] = [];
     const restored: string[] = [];
+    const carried: string[] = [];
     for (const [cluster, checkpoint] of checkpoints) {
-      if (!sameShape(checkpoint.shape, shapeOf(this.models.slotAt(checkpoint.lastTick + 1).model))) {
+      const slot = this.models.slotAt(checkpoint.lastTick + 1);
+      if (!sameShape(checkpoint.shape, shapeOf(slot.model))) {
         incompatible.push(cluster);
         continue;
       }
+      if (checkpoint.model !== undefined && slot.version && checkpoint.model !== slot.version) carried.push(cluster);
       this.restorable.set(cluster, checkpoint);
       const runtime = this.runtimes.get(cluster);
       if (runtime && checkpoint.lastTick > runtime.lastTick) {
@@ -178,7 +186,7 @@ export class FrameProcessor {
         restored.push(cluster);
       }
     }
-    return { restored, incompatible };
+    return { restored, incompatible, carried };
   }
 
   /** Forgets a cluster this replica no longer owns. */

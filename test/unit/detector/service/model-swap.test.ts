@@ -120,4 +120,15 @@ describe('model swap in the frame processor', () => {
     expect(again.scores.map((s) => `${s.tick / T}:${s.model}`)).toEqual(['7:v1', '8:v1', '9:v2', '10:v2']);
     expect(again.scores.map((s) => s.nodes[0].probability)).toEqual(failed.scores.map((s) => s.nodes[0].probability));
   });
+
+  it('a checkpoint of another version of the same shape is carried into the version in use, and said so', async () => {
+    const before = new FrameProcessor({ model: new FakeModel(), policy: policy(0.5), version: 'v1', tickMs: T });
+    await before.process(frames('a', 1, 6));
+    const after = new FrameProcessor({ model: new OtherModel(), policy: policy(0.9), version: 'v2', tickMs: T });
+    const adopted = after.adoptCheckpoints(new Map([['a', before.checkpoint('a')]]));
+    expect(adopted.carried).toEqual(['a']);
+    const next = await after.process(frames('a', 5, 8));
+    expect(next.skipped).toBe(2);
+    expect(next.scores.map((s) => `${s.tick / T}:${s.model}`)).toEqual(['7:v2', '8:v2']);
+  });
 });
