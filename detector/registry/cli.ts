@@ -5,17 +5,14 @@
  * every detector started with `--registry` follows. docs/operations.md#model-versions.
  */
 import { readFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { probabilityArg } from '../../common/cli-parsers.ts';
 import { loadConfig, type Config } from '../../common/config.ts';
-import { UserError } from '../../common/errors.ts';
-import { createLogger } from '../../common/log.ts';
 import type { KeyedTable } from '../../common/transport.ts';
 import { MODEL_FILE } from '../../model/io.ts';
 import { ModelRegistry, registryDir, type ModelVersion } from '../../model/registry/store.ts';
-import { createTransport } from '../../transport/index.ts';
+import { osUser, withTable } from '../table-cli.ts';
 import { formatVersion, formatVersionTable } from './format.ts';
 import { MODELS_PARTITIONS, encodePromoted, promote, readPromoted, rollback, type PromotedModel } from './pointer.ts';
 
@@ -33,32 +30,14 @@ function configOf(command: Command, flags: CommonFlags): Config {
   });
 }
 
-function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'unknown';
-  }
-}
-
 /** Opens the models topic as a table, runs `use`, closes everything whatever happens. */
-async function withPointers<T>(config: Config, use: (table: KeyedTable) => Promise<T>): Promise<T> {
-  const logger = createLogger('model', process.env.WSN_LOG_LEVEL ?? 'error');
-  const transport = createTransport(config, { logger });
-  const table = transport.table({ topic: config.registry.topic, partitions: MODELS_PARTITIONS });
-  try {
-    return await use(table);
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw new UserError(
-      'KAFKA_UNREACHABLE',
-      `cannot use the models topic ${config.registry.topic} on Kafka at ${config.kafka.brokers.join(',')}: ${(error as Error).message}`,
-      'start it with `wsn-watch services up` or set kafka.brokers / WSN_KAFKA_BROKERS',
-    );
-  } finally {
-    await table.close().catch(() => undefined);
-    await transport.close().catch(() => undefined);
-  }
+function withPointers<T>(config: Config, use: (table: KeyedTable) => Promise<T>): Promise<T> {
+  const { topic } = config.registry;
+  return withTable(
+    config,
+    { topic, partitions: MODELS_PARTITIONS, what: `the models topic ${topic}`, logName: 'model' },
+    use,
+  );
 }
 
 async function currentOf(table: KeyedTable, network: string): Promise<PromotedModel | undefined> {
