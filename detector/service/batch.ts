@@ -206,7 +206,12 @@ function observeLatency(
 
 /** Between batches: a model swap every cluster has made is finished (the old version freed). */
 function settleModelSwap({ processor, logger }: BatchContext): void {
-  const { finished, next } = processor.settle();
+  const { finished, next, forced } = processor.settle();
+  if (forced.length > 0)
+    logger.warn(
+      { clusters: forced, to: finished?.to.version ?? processor.swapInProgress()?.to.version },
+      'clusters without frames for a long time moved to the new model version (their state was not warmed up)',
+    );
   if (finished)
     logger.info(
       { from: finished.from.version, to: finished.to.version, switchTick: new Date(finished.switchTick).toISOString() },

@@ -18,6 +18,9 @@ import { CHECKPOINT_FORMAT, sameShape, type ClusterCheckpoint, type StateShape }
 import { missingModalities, type StreamingModel } from './model.ts';
 import { ModelSwitch, type ModelSlot, type Swap, type SwapPlan } from './model-swap.ts';
 
+/** Ticks without a frame after which a cluster no longer holds a model swap open (an hour at 31 s). */
+export const STALE_AFTER_TICKS = 120;
+
 /** Everything the detector keeps per cluster; checkpointed after each batch. */
 interface ClusterRuntime {
   network: string;
@@ -136,10 +139,29 @@ export class FrameProcessor {
     return plan;
   }
 
-  /** Between batches: finishes a swap every cluster has made (and starts a queued one). */
-  settle(): { finished?: Swap; next?: SwapPlan } {
+  /**
+   * Between batches: finishes a swap every cluster has made (and starts a
+   * queued one). A cluster that has had no frame for STALE_AFTER_TICKS while
+   * the others passed the switch tick (removed from the topology, say) is
+   * moved to the new version now, so it does not hold the swap open for ever.
+   */
+  settle(): { finished?: Swap; next?: SwapPlan; forced: string[] } {
+    const newest = this.newestTick();
+    const swap = this.models.inProgress();
+    const forced: string[] = [];
+    if (swap && newest !== undefined && newest >= swap.switchTick) {
+      const staleBefore = newest - STALE_AFTER_TICKS * (this.options.tickMs ?? 1);
+      for (const runtime of this.runtimes.values()) {
+        if (runtime.slot !== swap.from || runtime.lastTick >= staleBefore) continue;
+        runtime.state = runtime.shadow ?? swap.to.model.createState(runtime.state.nodes);
+        runtime.shadow = undefined;
+        runtime.slot = swap.to;
+        runtime.alerts.usePolicy(swap.to.policy);
+        forced.push(runtime.cluster);
+      }
+    }
     const inUse = new Set([...this.runtimes.values()].map((runtime) => runtime.slot));
-    return this.models.settle(inUse, this.newestTick());
+    return { ...this.models.settle(inUse, newest), forced };
   }
 
   /** The newest tick processed over the clusters held here (undefined: none). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertPolicy } from '../../../../detector/alerts/tracker.ts';
-import { FrameProcessor } from '../../../../detector/service/processor.ts';
+import { FrameProcessor, STALE_AFTER_TICKS } from '../../../../detector/service/processor.ts';
 import type { ModelSlot } from '../../../../detector/service/model-swap.ts';
 import type { ClusterScore, Frame } from '../../../../common/types.ts';
 import { FakeModel, frameOf } from './fake-model.ts';
@@ -130,5 +130,19 @@ describe('model swap in the frame processor', () => {
     const next = await after.process(frames('a', 5, 8));
     expect(next.skipped).toBe(2);
     expect(next.scores.map((s) => `${s.tick / T}:${s.model}`)).toEqual(['7:v2', '8:v2']);
+  });
+
+  it('a cluster that stopped getting frames does not hold the swap open for ever', async () => {
+    const processor = new FrameProcessor({ model: new FakeModel(), policy: policy(0.5), version: 'v1', tickMs: T });
+    await processor.process([...frames('a', 1, 10), ...frames('b', 1, 8)]);
+    processor.promote({ version: 'v2', model: new OtherModel(), policy: policy(0.9) }, 4);
+    // b sends nothing more (its nodes left the topology); a goes on past the switch tick 15.
+    await processor.process(frames('a', 11, 20));
+    expect(processor.settle()).toEqual({ forced: [] });
+    await processor.process(frames('a', 21, 20 + STALE_AFTER_TICKS));
+    const { finished, forced } = processor.settle();
+    expect(forced).toEqual(['b']);
+    expect(finished?.to.version).toBe('v2');
+    expect(processor.checkpoint('b').model).toBe('v2');
   });
 });
