@@ -32,7 +32,8 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['**/*.ts'],
+    // Every script outside the tests: TypeScript, the CLI entry, the dashboard's page scripts.
+    files: ['**/*.{ts,js,mjs,cjs}'],
     ignores: ['test/**'],
     rules: {
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true, IIFEs: true }],

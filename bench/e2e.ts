@@ -5,8 +5,13 @@
  * a warm-up of `--warmup` ticks it measures, over the next `--ticks`: readings
  * accepted by ingest per second, CPU ms per 1,000 readings of ingest and of the
  * detector (/proc/<pid>/stat), their peak RSS, and p50/p99 of tick close →
- * score from the detector's histogram (bucket upper bounds). Prints one
- * markdown row.
+ * score from the detector's histogram (bucket upper bounds), and whether
+ * the pipeline keeps up: the ingest group's lag on the readings topic and the
+ * detector's event-time lag at the start and the end of the measurement.
+ * Then, in the same run, the ceilings of this machine: raw kafkajs consume +
+ * JSON.parse of the run's readings topic, and InfluxDB writes of node-tick
+ * points (5,000 per request, 4 in flight, as the detector writes them).
+ * Prints markdown rows.
  *
  *   node --import tsx bench/e2e.ts --nodes 1000 --tick-ms 5000 --ticks 12 --lateness-ms 0
  */
@@ -101,6 +106,81 @@ const bucketsOf = (lines: string[]): Map<string, number> =>
   );
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const benchCpuMs = (): number => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
+const admin = new Kafka({
+  brokers: config.kafka.brokers,
+  clientId: 'wsn-bench-e2e',
+  logLevel: logLevel.NOTHING,
+}).admin();
+
+/** Messages of `topic` not yet committed by `groupId`. */
+async function groupLag(groupId: string, topic: string): Promise<number> {
+  const [ends, [committed]] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  let lag = 0;
+  for (const end of ends) {
+    const at = Number(committed.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
+    lag += Number(end.high) - Math.max(at, Number(end.low));
+  }
+  return lag;
+}
+
+/** The ceiling of consume + parse: the readings topic read from its start by kafkajs alone, 1 MiB fetches. */
+async function consumeCeiling(topic: string, messages: number): Promise<{ perWall: number; perCpu: number }> {
+  const consumer = new Kafka({
+    brokers: config.kafka.brokers,
+    clientId: 'wsn-bench-ceiling',
+    logLevel: logLevel.NOTHING,
+  }).consumer({ groupId: `bench-ceiling-${id}`, maxBytesPerPartition: 1 << 20 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let read = 0;
+  const began = { wall: performance.now(), cpu: benchCpuMs() };
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) JSON.parse(message.value!.toString());
+      read += batch.messages.length;
+      if (read >= messages) done();
+    },
+  });
+  await finished;
+  const wall = (performance.now() - began.wall) / 1000;
+  const cpu = (benchCpuMs() - began.cpu) / 1000;
+  await consumer.disconnect();
+  return { perWall: read / wall, perCpu: read / cpu };
+}
+
+/** The ceiling of InfluxDB: node-tick points (4 readings, the verdict fields) written as the detector writes them. */
+async function influxCeiling(points: number): Promise<number> {
+  const sink = new InfluxSink({ url: config.influx.url, database: env.WSN_INFLUX_DATABASE, retries: 2 });
+  const tick0 = Date.UTC(2020, 0, 1);
+  const batch = Array.from({ length: points }, (_, i) => ({
+    measurement: 'ceiling',
+    tags: { network: 'ceiling', cluster: `c${Math.floor(i / 64) % 1_000}`, node: `${i % 64_000}` },
+    fields: {
+      value_temperature: 20 + (i % 7),
+      value_humidity: 40 + (i % 5),
+      value_light: 300 + (i % 11),
+      value_voltage: 2.7,
+      probability: 0.01,
+      score: 0.2,
+      is_anomaly: false,
+      cluster_probability: 0.02,
+    },
+    timestamp: tick0 + Math.floor(i / 64_000) * 31_000,
+  }));
+  const began = performance.now();
+  await sink.writePoints(batch);
+  return points / ((performance.now() - began) / 1000);
+}
+
 try {
   const [ingestPort, detectPort] = [await freePort(), await freePort()];
   const ingest = cli('ingest', [
@@ -172,6 +252,11 @@ try {
     accepted: await counter(ingestPort, 'wsn_ingest_accepted_total'),
     hist: bucketsOf(await metric(detectPort, 'wsn_detector_tick_close_to_score_seconds')),
   };
+  await admin.connect();
+  const lagAtStart = {
+    ingest: await groupLag(`bench-ingest-${id}`, topics.readings),
+    detectorEventLagS: await counter(detectPort, 'wsn_detector_event_lag_seconds'),
+  };
   for (let k = 1; k <= ticks; k++) {
     await sleep(tickMs);
     say(
@@ -183,12 +268,27 @@ try {
   const ingestCpu = cpuMs(ingest.pid!) - start.ingestCpu;
   const detectCpu = cpuMs(detect.pid!) - start.detectCpu;
   const hist = await metric(detectPort, 'wsn_detector_tick_close_to_score_seconds');
+  const lagAtEnd = {
+    ingest: await groupLag(`bench-ingest-${id}`, topics.readings),
+    detectorEventLagS: await counter(detectPort, 'wsn_detector_event_lag_seconds'),
+  };
   console.log(
     '| nodes | tick ms | lateness ms | measured s | readings | readings/s | ingest CPU ms / 1,000 readings | detect CPU ms / 1,000 readings | ingest peak RSS MB | detect peak RSS MB | tick close → score p50 | p99 |',
   );
   console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   console.log(
     `| ${nodes} | ${tickMs} | ${args['lateness-ms']} | ${seconds.toFixed(0)} | ${readings} | ${(readings / seconds).toFixed(0)} | ${((ingestCpu * 1000) / readings).toFixed(1)} | ${((detectCpu * 1000) / readings).toFixed(1)} | ${peakRssMb(ingest.pid!).toFixed(0)} | ${peakRssMb(detect.pid!).toFixed(0)} | ${quantile(hist, 0.5, start.hist)} | ${quantile(hist, 0.99, start.hist)} |`,
+  );
+  console.log('');
+  console.log(
+    '| ingest lag at start → end (readings) | detector event lag at start → end (s) | ceiling: kafkajs consume + parse, msg/s (wall; per CPU-s) | ceiling: InfluxDB node-tick points/s (wall) |',
+  );
+  console.log('| ---: | ---: | ---: | ---: |');
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  const consume = await consumeCeiling(topics.readings, Math.min(readings, 300_000));
+  const influxRate = await influxCeiling(200_000);
+  console.log(
+    `| ${lagAtStart.ingest} → ${lagAtEnd.ingest} | ${lagAtStart.detectorEventLagS.toFixed(0)} → ${lagAtEnd.detectorEventLagS.toFixed(0)} | ${consume.perWall.toFixed(0)} (${consume.perCpu.toFixed(0)}) | ${influxRate.toFixed(0)} |`,
   );
 } finally {
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
@@ -198,11 +298,6 @@ try {
   await new InfluxSink({ url: config.influx.url, database: env.WSN_INFLUX_DATABASE, retries: 0 })
     .dropDatabase()
     .catch((error: Error) => say(`could not drop the InfluxDB database: ${error.message}`));
-  const admin = new Kafka({
-    brokers: config.kafka.brokers,
-    clientId: 'wsn-bench-e2e',
-    logLevel: logLevel.NOTHING,
-  }).admin();
   await admin.connect();
   await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
   await admin.disconnect();

@@ -17,6 +17,7 @@
  *   node --import tsx bench/ingest.ts                         # IBRL
  *   node --import tsx bench/ingest.ts --nodes 100000 --ticks 6
  *   node --import tsx bench/ingest.ts --nodes 1000 --checkpoint memory --fetch-bytes 65536
+ *   node --import tsx bench/ingest.ts --nodes 1000 --checkpoint table   # --state kafka: keyed by cluster, state per partition on a (memory) table
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,9 @@ import { streamIbrl } from '../sources/ibrl-reader.ts';
 import { Simulation, SIMULATED_MODALITIES } from '../sources/simulate.ts';
 import { IngestMetrics } from '../ingest/metrics.ts';
 import { IngestPipeline } from '../ingest/pipeline.ts';
+import { PartitionStateStore } from '../ingest/partition-state.ts';
+import { PartitionedIngestPipeline } from '../ingest/partitioned-pipeline.ts';
+import { MemoryTransport } from '../transport/memory.ts';
 import { layoutFromFile } from '../ingest/topology-source.ts';
 import { partitionForKey } from '../transport/partitioner.ts';
 
@@ -51,15 +55,17 @@ const PARTITIONS = 6;
 const CLUSTER_SIZE = 64;
 const fetchBytes = Number(args['fetch-bytes']);
 if (!(fetchBytes >= 1024)) throw new Error(`--fetch-bytes must be at least 1024, got ${args['fetch-bytes']}`);
-if (args.checkpoint !== 'file' && args.checkpoint !== 'memory')
-  throw new Error(`--checkpoint is file or memory, got ${args.checkpoint}`);
+if (!['file', 'memory', 'table'].includes(args.checkpoint))
+  throw new Error(`--checkpoint is file, memory or table, got ${args.checkpoint}`);
+/** Scale-out (ingest --state kafka): readings keyed by cluster, one aligner and one saved state per partition. */
+const byCluster = args.checkpoint === 'table';
 
 const config = loadConfig({ env: {} });
 const parts: IncomingMessage[][] = Array.from({ length: PARTITIONS }, () => []);
 let lastEventTs = 0;
 const push = (node: string, ts: number, values: Record<string, number>, network?: string): void => {
   lastEventTs = Math.max(lastEventTs, ts);
-  const p = partitionForKey(node, PARTITIONS);
+  const p = partitionForKey(byCluster ? (directory.clusterOf(node) ?? node) : node, PARTITIONS);
   const value = Buffer.from(JSON.stringify(network ? { network, node, ts, values } : { node, ts, values }));
   parts[p].push({
     topic: 'wsn.readings',
@@ -128,14 +134,28 @@ global.gc?.();
 const inputRssMb = process.memoryUsage().rss / 2 ** 20;
 const cpu = process.cpuUsage();
 const started = performance.now();
-const pipeline = new IngestPipeline({
-  ingest: config.ingest,
-  directory,
-  producer,
-  metrics: new IngestMetrics(),
-  checkpoints,
-  logger: createLogger('bench', 'silent'),
-});
+const pipeline = byCluster
+  ? new PartitionedIngestPipeline({
+      ingest: config.ingest,
+      directory,
+      producer,
+      metrics: new IngestMetrics(),
+      store: new PartitionStateStore(
+        new MemoryTransport().table({ topic: 'wsn.ingest-state', partitions: 1 }),
+        config.network,
+        'bench',
+      ),
+      readingsPartitions: PARTITIONS,
+      logger: createLogger('bench', 'silent'),
+    })
+  : new IngestPipeline({
+      ingest: config.ingest,
+      directory,
+      producer,
+      metrics: new IngestMetrics(),
+      checkpoints,
+      logger: createLogger('bench', 'silent'),
+    });
 await pipeline.assign(parts.map((_, i) => `wsn.readings:${i}`));
 const positions = parts.map(() => 0);
 let done = 0;

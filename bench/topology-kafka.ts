@@ -11,8 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../common/config.ts';
 import { createLogger } from '../common/log.ts';
-import { createRng } from '../common/random.ts';
-import { createTopology, exportClusters, type SensorNode } from '../topology/index.ts';
+import { createTopology, exportClusters, randomNodes } from '../topology/index.ts';
 import { Kafka } from 'kafkajs';
 import { TopologyFollower, TopologyPublisher } from '../topology/kafka.ts';
 
@@ -35,15 +34,7 @@ async function step<T>(name: string, run: () => Promise<T> | T): Promise<{ value
   return { value, wallS, cpuS };
 }
 
-const rng = createRng(7);
-const side = Math.sqrt(n) * 10;
-const nodes: SensorNode[] = Array.from({ length: n }, (_, i) => ({
-  id: String(i),
-  x: rng.next() * side,
-  y: rng.next() * side,
-  modalities: ['temperature'],
-  status: 'active',
-}));
+const nodes = randomNodes(n, 7);
 const built = await step('build edges and clusters', () =>
   createTopology(nodes, { edgeRule: { knn: 4 }, cluster: { maxSize: 64, seed: 1 } }),
 );

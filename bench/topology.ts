@@ -13,10 +13,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { cpus, loadavg } from 'node:os';
-import { createRng } from '../common/random.ts';
 import { buildNetwork } from '../topology/network.ts';
 import { clusterNetwork } from '../topology/clustering.ts';
-import type { SensorNode } from '../topology/types.ts';
+import { randomNodes } from '../topology/random-nodes.ts';
 
 interface Row {
   nodes: number;
@@ -39,21 +38,8 @@ interface Row {
 const MAX_SIZE = 64;
 const SEED = 7;
 
-function randomNodes(n: number): SensorNode[] {
-  const rng = createRng(SEED);
-  // Constant density: about one node per 100 square units, like a large deployment.
-  const side = Math.sqrt(n) * 10;
-  return Array.from({ length: n }, (_, i) => ({
-    id: String(i),
-    x: rng.next() * side,
-    y: rng.next() * side,
-    modalities: ['temperature'],
-    status: 'active' as const,
-  }));
-}
-
 function runChild(n: number): Row {
-  const nodes = randomNodes(n);
+  const nodes = randomNodes(n, SEED);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const network = buildNetwork(nodes, { knn: 4 });

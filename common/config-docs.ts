@@ -43,6 +43,9 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'ingest.partitionIdleMs': 'A readings partition silent this long no longer holds the watermark back.',
   'ingest.maxCatchUpMs':
     'When the watermark jumps over a stretch of event time without any reading (the stream stopped, then resumed) longer than this, its older empty ticks are skipped, each skip logged and counted in wsn_ingest_skipped_ticks_total; ticks that hold readings are never skipped. Measured in time, so it means the same whatever ingest.tickMs.',
+  'ingest.state':
+    'Where ingest keeps its aligner state. file: a local snapshot and journal, one ingest process per consumer group. kafka: one state per readings partition on ingest.stateTopic, for several ingest processes in one group (readings keyed by cluster; see docs/ingest.md).',
+  'ingest.stateTopic': 'Compacted topic of the per-partition ingest state (ingest.state = kafka).',
   'detector.model': 'Folder of the trained model (`wsn-watch train --out`).',
   'detector.threshold':
     'Node anomaly probability above which a tick counts as anomalous for alerting. Unset (the default): the threshold calibrated and stored with the model; `detect` and `demo` print which one is in force and where it came from.',
@@ -59,6 +62,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'detector.modalities': 'Modalities the frames must carry; the service refuses a model trained on others.',
   'detector.window': 'Window length the model must have been trained with.',
   'detector.alertResendMs': 'How often a firing alert is re-sent to Alertmanager so it does not expire.',
+  'detector.checkpointIntervalMs':
+    "How long the clusters of a frames partition may wait for their checkpoint, ms; the partition's offset is committed with it and a restart or rebalance replays the frames since (0 = after every batch).",
   'dashboard.host': 'Address the built-in dashboard binds to (loopback unless you open it on purpose).',
   'dashboard.port': 'Port of the built-in dashboard (0 = any free port).',
   'dashboard.publicUrl': 'Base URL alert links point to.',
@@ -77,6 +82,15 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'Detect with the network’s promoted version from the registry and swap to every newly promoted one without a restart (`detect --registry`); false: the folder detector.model.',
   'registry.warmupTicks':
     'Ticks a newly promoted version runs beside the old one (its windows, GRU and context state warming up) before it takes over; 0: the larger of its window and its context warm-up.',
+  'feedback.topic':
+    'Compacted Kafka topic of the operator feedback on alerts (`wsn-watch feedback mark|list`, the dashboard buttons), key = alert id; every detector replica follows it.',
+  'feedback.refreshMs': 'How often a detector re-reads the feedback topic, so a mark takes effect within this.',
+  'feedback.margin': 'A false alarm raises its node’s threshold to the alert’s peak probability plus this.',
+  'feedback.maxThreshold':
+    'Upper bound of a raised threshold: a fault stronger than this still alerts on a marked node.',
+  'feedback.expireAfterMs': 'How long a false alarm’s threshold raise lasts after the mark (default 14 days).',
+  'feedback.token':
+    'Bearer token of the dashboard’s feedback endpoint (POST /api/feedback), at least 16 characters; unset = the endpoint and the buttons are off. Never logged.',
   'ops.host':
     'Address the ingest and detector /metrics, /healthz and /readyz servers bind; loopback by default, 0.0.0.0 lets a Prometheus in another container scrape them.',
   'validation.maxFutureTicks':

@@ -89,6 +89,10 @@ export const ConfigSchema = z.object({
         .int()
         .positive()
         .default(24 * 3600_000),
+      /** Where ingest keeps its aligner state: a local file (one process per group) or per partition on Kafka (several). */
+      state: z.enum(['file', 'kafka']).default('file'),
+      /** Compacted topic of the per-partition state (state = kafka). */
+      stateTopic: z.string().min(1).default('wsn.ingest-state'),
     })
     .default({
       tickMs: 31_000,
@@ -99,6 +103,8 @@ export const ConfigSchema = z.object({
       lineProtocolPrecision: 'auto',
       partitionIdleMs: 10_000,
       maxCatchUpMs: 24 * 3600_000,
+      state: 'file',
+      stateTopic: 'wsn.ingest-state',
     }),
   detector: z
     .object({
@@ -121,6 +127,11 @@ export const ConfigSchema = z.object({
       window: z.coerce.number().int().min(2).optional(),
       /** How often firing alerts are re-sent to Alertmanager so they do not expire, ms. */
       alertResendMs: z.coerce.number().int().positive().default(60_000),
+      /**
+       * How long the clusters of a frames partition may wait for their checkpoint, ms (0 = after every batch). The
+       * partition's offset is committed with it; a restart replays the frames since (detector/service/checkpoint-cadence.ts).
+       */
+      checkpointIntervalMs: z.coerce.number().int().min(0).default(300_000),
     })
     .default({
       model: 'models/default',
@@ -131,6 +142,7 @@ export const ConfigSchema = z.object({
       backend: 'auto',
       httpPort: 9465,
       alertResendMs: 60_000,
+      checkpointIntervalMs: 300_000,
     }),
   dashboard: z
     .object({
@@ -160,6 +172,31 @@ export const ConfigSchema = z.object({
       warmupTicks: z.coerce.number().int().min(0).default(0),
     })
     .default({ dir: '', topic: 'wsn.models', refreshMs: 2_000, follow: false, warmupTicks: 0 }),
+  /** Operator feedback on alerts (common/feedback.ts): where it is kept and how a false alarm raises a node's threshold. */
+  feedback: z
+    .object({
+      topic: z.string().min(1).default('wsn.feedback'),
+      refreshMs: z.coerce.number().int().min(100).default(2_000),
+      /** A false alarm raises its node's threshold to its peak probability plus this. */
+      margin: z.coerce.number().min(0).max(1).default(0.02),
+      /** No raise goes above this (a fault stronger than any false alarm still alerts). */
+      maxThreshold: z.coerce.number().min(0).max(1).default(0.99),
+      /** How long a raise lasts after the mark, ms (default 14 days). */
+      expireAfterMs: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(14 * 86_400_000),
+      /** Bearer token of the dashboard's feedback endpoint; unset = the endpoint is off. */
+      token: z.string().min(16).optional(),
+    })
+    .default({
+      topic: 'wsn.feedback',
+      refreshMs: 2_000,
+      margin: 0.02,
+      maxThreshold: 0.99,
+      expireAfterMs: 14 * 86_400_000,
+    }),
   // --- Reliability and security (issue 13): validation limits, credentials, bind addresses. ---
   validation: z
     .object({
@@ -219,6 +256,8 @@ export const ENV_VARS: Record<string, string> = {
   WSN_LINE_PROTOCOL_PRECISION: 'ingest.lineProtocolPrecision',
   WSN_PARTITION_IDLE_MS: 'ingest.partitionIdleMs',
   WSN_MAX_CATCH_UP_MS: 'ingest.maxCatchUpMs',
+  WSN_INGEST_STATE: 'ingest.state',
+  WSN_INGEST_STATE_TOPIC: 'ingest.stateTopic',
   WSN_MODEL: 'detector.model',
   WSN_THRESHOLD: 'detector.threshold',
   WSN_ALERT_AFTER_TICKS: 'detector.alertAfterTicks',
@@ -230,12 +269,19 @@ export const ENV_VARS: Record<string, string> = {
   WSN_DETECTOR_MODALITIES: 'detector.modalities',
   WSN_DETECTOR_WINDOW: 'detector.window',
   WSN_ALERT_RESEND_MS: 'detector.alertResendMs',
+  WSN_CHECKPOINT_INTERVAL_MS: 'detector.checkpointIntervalMs',
   WSN_SILENCES_TOPIC: 'silences.topic',
   WSN_SILENCES_REFRESH_MS: 'silences.refreshMs',
   WSN_REGISTRY_DIR: 'registry.dir',
   WSN_MODELS_TOPIC: 'registry.topic',
   WSN_REGISTRY_FOLLOW: 'registry.follow',
   WSN_MODEL_WARMUP_TICKS: 'registry.warmupTicks',
+  WSN_FEEDBACK_TOPIC: 'feedback.topic',
+  WSN_FEEDBACK_REFRESH_MS: 'feedback.refreshMs',
+  WSN_FEEDBACK_MARGIN: 'feedback.margin',
+  WSN_FEEDBACK_MAX_THRESHOLD: 'feedback.maxThreshold',
+  WSN_FEEDBACK_EXPIRE_AFTER_MS: 'feedback.expireAfterMs',
+  WSN_FEEDBACK_TOKEN: 'feedback.token',
   WSN_DASHBOARD_HOST: 'dashboard.host',
   WSN_DASHBOARD_PORT: 'dashboard.port',
   WSN_PUBLIC_URL: 'dashboard.publicUrl',
@@ -394,6 +440,7 @@ function registerConfigSecrets(config: Config): void {
   registerSecret(config.kafka.sasl?.password);
   registerSecret(config.influx.password);
   registerSecret(config.influx.token);
+  registerSecret(config.feedback.token);
   registerSecret(new URL(config.influx.url).password);
   for (const webhook of config.webhooks) {
     registerSecret(webhook.secret);

@@ -55,11 +55,20 @@ export interface SubscribeOptions {
   /**
    * Handles one batch. Offsets of the batch are committed only after the
    * returned promise resolves (at-least-once delivery); a rejection means the
-   * batch will be delivered again.
+   * batch will be delivered again. By default the offset after the batch is
+   * committed; a handler that keeps its state elsewhere and saves it only now
+   * and then returns the offset its saved state has reached instead (see
+   * BatchCommit), so that a new owner of the partition starts there.
    */
-  onBatch(batch: IncomingBatch): Promise<void>;
+  onBatch(batch: IncomingBatch): Promise<void | BatchCommit>;
   /** Called with the partitions this member now owns, after each rebalance. */
   onAssignment?(assignment: Record<string, number[]>): void | Promise<void>;
+}
+
+/** What to commit after a batch, when not the offset after it. */
+export interface BatchCommit {
+  /** Next offset to commit for the batch's partition (decimal string); null commits nothing this time. */
+  commitOffset: string | null;
 }
 
 /** Whether a subscription is consuming now, and if not, why. */
@@ -115,6 +124,8 @@ export interface Transport {
   ensureTopics(specs: TopicSpec[]): Promise<void>;
   producer(): Promise<TransportProducer>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Partitions the topic has now (it must exist). */
+  topicPartitions(topic: string): Promise<number>;
   /** A compacted topic as a keyed table (see KeyedTable). */
   table(spec: TableSpec): KeyedTable;
   close(): Promise<void>;

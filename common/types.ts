@@ -116,10 +116,12 @@ export const TOPICS = {
   detectorState: 'wsn.detector.state',
 } as const;
 
-/** InfluxDB measurement names, fixed by the design. */
+/**
+ * InfluxDB measurement names, fixed by the design. `anomaly` holds one point
+ * per node and tick: the node's readings and, once its cluster is scored, the
+ * verdict (store/influx-sink.ts); `pipeline` one point per detector batch.
+ */
 export const MEASUREMENTS = {
-  reading: 'reading',
   anomaly: 'anomaly',
-  system: 'system',
   pipeline: 'pipeline',
 } as const;

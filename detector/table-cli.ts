@@ -1,23 +1,12 @@
 /**
  * What the commands that edit a compacted topic share (`wsn-watch silence`,
- * `wsn-watch model`): opening the topic as a table for one command, and the
- * name of who runs it.
+ * `wsn-watch model`): opening the topic as a table for one command.
  */
-import { userInfo } from 'node:os';
 import type { Config } from '../common/config.ts';
 import { UserError } from '../common/errors.ts';
 import { createLogger } from '../common/log.ts';
 import type { KeyedTable, TableSpec } from '../common/transport.ts';
 import { createTransport } from '../transport/index.ts';
-
-/** The OS user, for "by" fields when the command gets no --by. */
-export function osUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'unknown';
-  }
-}
 
 /**
  * Opens `spec` as a table, runs `use`, and closes everything whatever

@@ -6,7 +6,7 @@ import { TOPICS } from '../common/types.ts';
 import { parseInjection } from '../sources/stream-inject.ts';
 import { DEFAULT_IBRL_DIR, replayHistory, replayIbrl } from '../sources/replay-run.ts';
 import { runSimulate } from '../sources/simulate-run.ts';
-import { runIngest } from './run-ingest.ts';
+import { clusterKeys, runIngest } from './run-ingest.ts';
 import { readingsTopicSpec } from './topics.ts';
 
 // Flags only: what each command runs lives beside it (ingest/run-ingest.ts,
@@ -60,6 +60,7 @@ interface IngestFlags {
   influx: boolean;
   statsInterval: number;
   fetchBytes: number;
+  state?: 'file' | 'kafka';
 }
 
 function registerIngestCommand(program: Command): void {
@@ -89,8 +90,14 @@ function registerIngestCommand(program: Command): void {
         .argParser(integerArg('--fetch-bytes', 1024))
         .default(INGEST_FETCH_BYTES),
     )
+    .addOption(
+      new Option(
+        '--state <where>',
+        'aligner state: file (one process per group) or kafka (per partition, several processes per group; readings keyed by cluster) (ingest.state)',
+      ).choices(['file', 'kafka']),
+    )
     .action(async (options: IngestFlags, command: Command) => {
-      const config = configOf(command, { 'ingest.httpPort': options.httpPort });
+      const config = configOf(command, { 'ingest.httpPort': options.httpPort, 'ingest.state': options.state });
       await runIngest(config, {
         topology: options.topology,
         group: options.group,
@@ -122,15 +129,31 @@ function registerReplayCommands(program: Command): void {
       [],
     )
     .option('--topic <name>', 'topic to send to', TOPICS.readings)
+    .option(
+      '--key-by-cluster',
+      'key readings by their node’s cluster (for several ingest processes with --state kafka), from --topology or the network’s topology on wsn.topology',
+    )
+    .option('--topology <file>', 'node positions to cluster for --key-by-cluster (default: follow wsn.topology)')
     .action(
       async (
-        options: { data: string; speed: string; fromEpoch?: number; toEpoch?: number; inject: string[]; topic: string },
+        options: {
+          data: string;
+          speed: string;
+          fromEpoch?: number;
+          toEpoch?: number;
+          inject: string[];
+          topic: string;
+          keyByCluster?: boolean;
+          topology?: string;
+        },
         command: Command,
       ) => {
         const config = configOf(command);
         const speed = parseSpeed(options.speed);
         const injections = options.inject.map(parseInjection);
+        const keyOf = options.keyByCluster ? await clusterKeys(config, options.topology) : undefined;
         await replayIbrl(config, {
+          keyOf,
           data: options.data,
           speed,
           fromEpoch: options.fromEpoch,

@@ -12,7 +12,7 @@ export interface IdleTimers {
  * `lastArrival` is the wall-clock time of the last batch received.
  */
 export function startIdleTimers(
-  pipeline: IngestPipeline,
+  pipeline: Pick<IngestPipeline, 'maxEventTs' | 'advanceTo' | 'markIdle'>,
   ingest: Config['ingest'],
   logger: Logger,
   lastArrival: () => number,

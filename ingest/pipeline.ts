@@ -1,15 +1,17 @@
 import type { Config } from '../common/config.ts';
 import type { Logger } from '../common/log.ts';
-import type { IncomingBatch, IncomingMessage, OutgoingMessage, TransportProducer } from '../common/transport.ts';
+import type { IncomingBatch, OutgoingMessage, TransportProducer } from '../common/transport.ts';
 import type { Frame } from '../common/types.ts';
 import { Aligner, type AlignerOptions } from './align.ts';
+import { SerialQueue } from './serial.ts';
 import { skipReporter } from './skip-report.ts';
 import type { CheckpointStore, IngestCheckpoint, JournalOp, StoredCheckpoint } from './checkpoint.ts';
-import { decodeMessage, type DecodeOptions } from './decode.ts';
+import { alignBatch } from './batch-align.ts';
+import type { DecodeOptions } from './decode.ts';
+import { forgetArrivals, sendStep } from './dlq.ts';
 import type { NodeDirectory } from './directory.ts';
 import { plausibilityLimits } from './plausibility.ts';
 import type { IngestMetrics } from './metrics.ts';
-import type { Rejection } from './rejection.ts';
 import { DEFAULT_INGEST_TOPICS, type IngestTopicNames } from './topics.ts';
 
 /**
@@ -46,56 +48,7 @@ export interface IngestPipelineOptions {
 /** Most journal entries between snapshots, whatever they hold (idle partitions append small ones every few seconds). */
 const MAX_JOURNAL_ENTRIES = 5_000;
 
-/** Header names on DLQ messages. */
-export const DLQ_HEADERS = {
-  code: 'x-wsn-error-code',
-  error: 'x-wsn-error',
-  topic: 'x-wsn-source-topic',
-  partition: 'x-wsn-source-partition',
-  offset: 'x-wsn-source-offset',
-  timestamp: 'x-wsn-source-timestamp',
-} as const;
-
-/** Header of a frame: wall-clock time (UTC ms) ingest received the first reading of its tick, for the detector's arrival → score latency. */
-export const FIRST_ARRIVAL_HEADER = 'x-wsn-first-arrival';
-
-/**
- * A frame as a message on `wsn.frames`: keyed by cluster, its tick in the
- * value and the `x-wsn-tick` header; with `firstArrival`, when the first
- * reading of the tick arrived (unknown for ticks restored from a checkpoint).
- */
-export function frameMessage(frame: Frame, firstArrival?: number): OutgoingMessage {
-  const headers: Record<string, string> = {
-    'x-wsn-network': frame.network,
-    'x-wsn-tick': String(frame.tick),
-    'x-wsn-topology-version': frame.topologyVersion,
-  };
-  if (firstArrival !== undefined) headers[FIRST_ARRIVAL_HEADER] = String(firstArrival);
-  return {
-    key: frame.cluster,
-    value: JSON.stringify(frame),
-    // No Kafka timestamp from event time: time-based retention would delete
-    // frames of old (replayed) data at once. The tick is in the value and a header.
-    headers,
-  };
-}
-
-/** A rejected message as a DLQ message: the original key and bytes, plus headers saying why and where from. */
-export function dlqMessage(message: IncomingMessage, rejection: Rejection): OutgoingMessage {
-  return {
-    key: message.key,
-    value: message.value,
-    headers: {
-      ...message.headers,
-      [DLQ_HEADERS.code]: rejection.code,
-      [DLQ_HEADERS.error]: rejection.message,
-      [DLQ_HEADERS.topic]: message.topic,
-      [DLQ_HEADERS.partition]: String(message.partition),
-      [DLQ_HEADERS.offset]: message.offset,
-      [DLQ_HEADERS.timestamp]: String(message.timestamp),
-    },
-  };
-}
+export { DLQ_HEADERS, FIRST_ARRIVAL_HEADER, dlqMessage, frameMessage } from './dlq.ts';
 
 export interface BatchOutcome {
   accepted: number;
@@ -121,7 +74,7 @@ export class IngestPipeline {
   private pendingOps: JournalOp[] = [];
   /** Tick → wall-clock time its first reading arrived (open ticks only; not checkpointed: a latency measure, not state). */
   private readonly firstArrivals = new Map<number, number>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private readonly decodeOptions: DecodeOptions;
   /** Wall-clock time of the last batch per source (`topic:partition`), for idleness. */
   private readonly lastBatchAt = new Map<string, number>();
@@ -176,7 +129,7 @@ export class IngestPipeline {
 
   /** Switches to a new topology (from the wsn.topology follower). */
   setDirectory(directory: NodeDirectory): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       this.directory = directory;
       this.decodeOptions.directory = directory;
       this.aligner.setDirectory(directory);
@@ -187,12 +140,12 @@ export class IngestPipeline {
 
   /** Writes a full snapshot now (graceful shutdown: the next start replays nothing). */
   checkpoint(): Promise<void> {
-    return this.serial(async () => this.trySnapshot());
+    return this.queue.run(async () => this.trySnapshot());
   }
 
   /** The partitions this consumer now owns: each holds the watermark until it delivers or goes idle. */
   assign(sources: string[], now = Date.now()): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       for (const source of sources) if (!this.lastBatchAt.has(source)) this.lastBatchAt.set(source, now);
       for (const source of [...this.lastBatchAt.keys()]) if (!sources.includes(source)) this.lastBatchAt.delete(source);
       this.pendingOps.push({ op: 'sources', sources });
@@ -210,7 +163,7 @@ export class IngestPipeline {
    * the frames that were waiting on them. Call it periodically.
    */
   markIdle(now: number, idleMs: number): Promise<number> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const upTo = this.previousMaxEventTs;
       this.previousMaxEventTs = this.aligner.maxEventTs;
       const frames: Frame[] = [];
@@ -230,12 +183,12 @@ export class IngestPipeline {
   }
 
   handleBatch(batch: IncomingBatch): Promise<BatchOutcome> {
-    return this.serial(() => this.process(batch));
+    return this.queue.run(() => this.process(batch));
   }
 
   /** Moves event time to `eventTs` without a reading (a live network gone quiet) and publishes due frames. */
   advanceTo(eventTs: number): Promise<number> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const frames = this.aligner.advanceTo(eventTs);
       this.pendingOps.push({ op: 'advance', ts: eventTs });
       await this.publish([], frames, {});
@@ -245,7 +198,7 @@ export class IngestPipeline {
 
   /** Waits for the batch in progress (graceful shutdown). */
   async drain(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    await this.queue.drain();
   }
 
   /** An aligner in the checkpointed state: the snapshot with its journal replayed (the frames this gives were published before). */
@@ -305,12 +258,6 @@ export class IngestPipeline {
     }
   }
 
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.catch(() => undefined).then(work);
-    this.queue = run;
-    return run;
-  }
-
   private alignerOptions(): AlignerOptions {
     const { tickMs, allowedLatenessMs, silenceMs, maxCatchUpMs } = this.options.ingest;
     // One reporter per pipeline (not per Aligner: a rollback rebuilds the aligner) so the log rate limit holds.
@@ -345,55 +292,23 @@ export class IngestPipeline {
     const arrived = Date.now();
     this.noteArrival(batch, tp, arrived);
     const seenUpTo = BigInt(this.checkpointOffsets[tp] ?? '0');
-    const dlq: OutgoingMessage[] = [];
-    const frames: Frame[] = [];
-    const rejectedCodes: Rejection['code'][] = [];
-    let accepted = 0;
-    let skipped = 0;
-    let otherNetwork = 0;
     // Every reading given to the aligner, late ones too (they move the partition's event time).
     const journalled: Array<[string, number, Record<string, number>]> = [];
     this.pendingOps.push({ op: 'add', source: tp, readings: journalled });
-    for (const message of batch.messages) {
-      if (BigInt(message.offset) < seenUpTo) {
-        skipped++; // already in the checkpointed state (delivered again after a restart)
-        continue;
-      }
-      const decoded = decodeMessage(message.value, this.decodeOptions);
-      if (!decoded.ok && decoded.rejection.code === 'unknown_network') {
-        // Several networks may share wsn.readings, each with its own ingest:
-        // another network's reading is not an error here, so it is counted and passed over.
-        otherNetwork++;
-        continue;
-      }
-      if (!decoded.ok) {
-        dlq.push(dlqMessage(message, decoded.rejection));
-        rejectedCodes.push(decoded.rejection.code);
-        continue;
-      }
-      const late: string[] = [];
-      let acceptedHere = 0;
-      for (const [i, reading] of decoded.value.entries()) {
+    const { dlq, frames, rejectedCodes, accepted, skipped, otherNetwork } = alignBatch(batch, {
+      decodeOptions: this.decodeOptions,
+      allowedLatenessMs: this.options.ingest.allowedLatenessMs,
+      seenUpTo,
+      add: (reading) => {
         journalled.push([reading.node, reading.ts, reading.values]);
         const result = this.aligner.add(reading, tp);
         if (result.status === 'accepted') {
           const tick = this.aligner.tickOf(reading.ts);
           if (!this.firstArrivals.has(tick)) this.firstArrivals.set(tick, arrived);
         }
-        frames.push(...result.frames);
-        if (result.status === 'late') {
-          late.push(
-            `${decoded.value.length > 1 ? `point ${i + 1}: ` : ''}reading of node ${reading.node} at ${new Date(reading.ts).toISOString()} is for tick ${new Date(result.tick).toISOString()}, already emitted (ingest is at tick ${new Date(result.nextTick).toISOString()}; allowed lateness ${this.options.ingest.allowedLatenessMs} ms)`,
-          );
-        } else acceptedHere++;
-      }
-      accepted += acceptedHere;
-      if (late.length > 0) {
-        const others = acceptedHere > 0 ? `; the other ${acceptedHere} point(s) of this message were accepted` : '';
-        dlq.push(dlqMessage(message, { code: 'late', message: late.join('; ') + others }));
-        rejectedCodes.push('late');
-      }
-    }
+        return result;
+      },
+    });
     const next = nextOffset(batch, seenUpTo);
     await this.publish(dlq, frames, next === undefined ? {} : { [tp]: next });
     this.options.metrics.accepted.inc(accepted);
@@ -419,15 +334,7 @@ export class IngestPipeline {
     this.pendingOps = [];
     try {
       const topics = this.options.topics ?? DEFAULT_INGEST_TOPICS;
-      await Promise.all([
-        dlq.length > 0 ? this.options.producer.send(topics.readingsDlq, dlq) : undefined,
-        frames.length > 0
-          ? this.options.producer.send(
-              topics.frames,
-              frames.map((frame) => frameMessage(frame, this.firstArrivals.get(frame.tick))),
-            )
-          : undefined,
-      ]);
+      await sendStep(this.options.producer, topics, dlq, frames, this.firstArrivals);
       const readings = ops.reduce((n, op) => n + (op.op === 'add' ? op.readings.length : 0), 0);
       if (readings > 0 || ops.some((op) => op.op !== 'add') || Object.keys(offsets).length > 0) {
         this.options.checkpoints.append(
@@ -442,10 +349,7 @@ export class IngestPipeline {
       }
       Object.assign(this.checkpointOffsets, offsets);
       this.maxEventTsSaved = this.aligner.maxEventTs;
-      if (frames.length > 0) {
-        const newest = frames[frames.length - 1].tick;
-        for (const tick of this.firstArrivals.keys()) if (tick <= newest) this.firstArrivals.delete(tick);
-      }
+      forgetArrivals(this.firstArrivals, frames);
     } catch (error) {
       this.aligner = this.restore(this.options.checkpoints.load());
       throw error;

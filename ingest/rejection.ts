@@ -21,6 +21,7 @@ export const REJECTION_CODES = [
   'unknown_node',
   'unknown_modality',
   'late',
+  'wrong_partition',
 ] as const;
 
 export type RejectionCode = (typeof REJECTION_CODES)[number];

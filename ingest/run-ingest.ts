@@ -2,12 +2,13 @@ import { resolve } from 'node:path';
 import type { Config } from '../common/config.ts';
 import { UserError } from '../common/errors.ts';
 import { createLogger, redactUrl, type Logger } from '../common/log.ts';
-import { TOPICS } from '../common/types.ts';
+import { TOPICS, type Reading } from '../common/types.ts';
 import { shutdownSignal } from '../sources/shutdown-signal.ts';
 import { InfluxSink } from '../store/influx-sink.ts';
 import type { TopologyFollower } from '../topology/kafka.ts';
 import { createTransport } from '../transport/index.ts';
 import { FileCheckpointStore } from './checkpoint.ts';
+import { INGEST_STATE_PARTITIONS } from './partition-state.ts';
 import { NodeDirectory } from './directory.ts';
 import { startIngestService, type IngestService, type IngestServiceOptions } from './service.ts';
 import type { IngestTopicNames } from './topics.ts';
@@ -40,6 +41,7 @@ async function loadDirectory(
   file: string | undefined,
   logger: Logger,
   current: () => IngestService | null,
+  who = 'ingest',
 ): Promise<DirectorySource> {
   if (file) return { directory: new NodeDirectory(layoutFromFile(config.network, file)), follower: null };
   const { TopologyFollower: Follower, kafkaConnection } = await import('../topology/kafka.ts');
@@ -49,7 +51,7 @@ async function loadDirectory(
     logger,
   });
   process.stderr.write(
-    `ingest: waiting for the topology of network "${config.network}" on ${TOPICS.topology} (publish one with \`wsn-watch topology publish FILE\`, or pass --topology FILE)\n`,
+    `${who}: waiting for the topology of network "${config.network}" on ${TOPICS.topology} (publish one with \`wsn-watch topology publish FILE\`, or pass --topology FILE)\n`,
   );
   await follower.start(async (topology, version) => {
     const service = current();
@@ -67,6 +69,18 @@ async function loadDirectory(
       );
     });
   return { directory: new NodeDirectory(layoutFromTopology(config.network, topology)), follower };
+}
+
+/**
+ * The message key of a reading by its node's cluster, from a topology file
+ * or the latest topology of the network on wsn.topology (for producers
+ * feeding several ingest processes in one group); an unknown node keeps its
+ * own id as key (ingest rejects it as unknown_node anyway).
+ */
+export async function clusterKeys(config: Config, file?: string): Promise<(reading: Reading) => string> {
+  const { directory, follower } = await loadDirectory(config, file, createLogger('replay'), () => null, 'replay');
+  await follower?.stop();
+  return (reading) => directory.clusterOf(reading.node) ?? reading.node;
 }
 
 /** The InfluxDB writer of the ingest statistics; an unreachable InfluxDB is a warning, not a reason to stop. */
@@ -95,12 +109,12 @@ function startLine(
   config: Config,
   topics: IngestTopicNames,
   directory: NodeDirectory,
-  checkpointFile: string,
+  state: string,
   httpPort: number | null,
 ): string {
   return (
     `ingest: network "${config.network}", ${topics.readings} → ${topics.frames} (rejects: ${topics.readingsDlq}), ${directory.nodeCount} nodes in ${directory.clusters.length} cluster(s), topology ${directory.version.slice(0, 12)}; ` +
-    `tick ${config.ingest.tickMs} ms, lateness ${config.ingest.allowedLatenessMs} ms; checkpoint ${checkpointFile}; http://127.0.0.1:${httpPort}/metrics\n`
+    `tick ${config.ingest.tickMs} ms, lateness ${config.ingest.allowedLatenessMs} ms; ${state}; http://127.0.0.1:${httpPort}/metrics\n`
   );
 }
 
@@ -110,7 +124,13 @@ export async function runIngest(config: Config, options: RunIngestOptions): Prom
   let service: IngestService | null = null;
   const { directory, follower } = await loadDirectory(config, options.topology, logger, () => service);
   const transport = createTransport(config, { logger, kafka: { maxBytesPerPartition: options.fetchBytes } });
-  const checkpoints = new FileCheckpointStore(resolve(config.stateDir), config.network, options.group);
+  const shared = config.ingest.state === 'kafka';
+  const checkpoints = shared
+    ? undefined
+    : new FileCheckpointStore(resolve(config.stateDir), config.network, options.group);
+  const sharedState = shared
+    ? transport.table({ topic: config.ingest.stateTopic, partitions: INGEST_STATE_PARTITIONS })
+    : undefined;
   const stats = options.influx ? await statsTarget(config, options.statsIntervalSeconds, logger) : undefined;
   const topics = options.topics;
   const notReadyReason = (): string | null =>
@@ -122,6 +142,7 @@ export async function runIngest(config: Config, options: RunIngestOptions): Prom
     transport,
     directory,
     checkpoints,
+    sharedState,
     logger,
     groupId: options.group,
     stats,
@@ -129,11 +150,15 @@ export async function runIngest(config: Config, options: RunIngestOptions): Prom
     notReadyReason,
   });
   service = running;
-  process.stderr.write(startLine(config, topics, directory, checkpoints.file, running.httpPort));
+  const state = checkpoints
+    ? `checkpoint ${checkpoints.file}`
+    : `state per readings partition on ${config.ingest.stateTopic} (group ${options.group}; readings keyed by cluster)`;
+  process.stderr.write(startLine(config, topics, directory, state, running.httpPort));
   const { stopped } = shutdownSignal();
   const name = await stopped;
   process.stderr.write(`ingest: ${name}, finishing the current batch, checkpointing and committing\n`);
   await running.stop();
   await follower?.stop();
+  await sharedState?.close();
   await transport.close();
 }

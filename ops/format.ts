@@ -1,3 +1,4 @@
+import { formatColumns } from '../common/columns.ts';
 import { displayPath } from './paths.ts';
 import type { ServiceState } from './services.ts';
 
@@ -14,12 +15,5 @@ export function formatStatusTable(states: readonly ServiceState[], cwd: string =
       displayPath(s.logFile, cwd),
     ]),
   ];
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return (
-    rows
-      .map((row) =>
-        row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  '),
-      )
-      .join('\n') + '\n'
-  );
+  return `${formatColumns(rows)}\n`;
 }

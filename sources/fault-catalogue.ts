@@ -25,13 +25,22 @@ export const TAXONOMY_FAULTS = {
   dropout: { looks: 'no readings, or intermittent gaps (a silent node)', lasts: 'ticks to forever' },
 } as const satisfies Record<string, FaultDescription>;
 
-/** The GLSL paper's 5-sample injections (its IBRL protocol). */
+/** How many samples each injection of the GLSL paper's IBRL protocol lasts. */
+export const PAPER_INJECTION_SAMPLES = 5;
+
+/** A paper injection: PAPER_INJECTION_SAMPLES long, and as long again to come back for a ramp. */
+const paperInjection = (looks: string, ramp = false): FaultDescription => ({
+  looks,
+  lasts: `${PAPER_INJECTION_SAMPLES} samples${ramp ? ' and back' : ''}`,
+});
+
+/** The GLSL paper's injections (its IBRL protocol). */
 export const PAPER_FAULTS = {
-  scale: { looks: 'values multiplied by 0.5 or 1.5', lasts: '5 samples' },
-  mirror: { looks: 'values reflected (sign flipped around the pivot)', lasts: '5 samples' },
-  surge: { looks: 'the modality’s range added', lasts: '5 samples' },
-  decay: { looks: 'a ramp down against the trend, then back', lasts: '5 samples and back' },
-  increase: { looks: 'a ramp up against the trend, then back', lasts: '5 samples and back' },
+  scale: paperInjection('values multiplied by 0.5 or 1.5'),
+  mirror: paperInjection('values reflected (sign flipped around the pivot)'),
+  surge: paperInjection('the modality’s range added'),
+  decay: paperInjection('a ramp down against the trend, then back', true),
+  increase: paperInjection('a ramp up against the trend, then back', true),
 } as const satisfies Record<string, FaultDescription>;
 
 export type TaxonomyFaultKind = keyof typeof TAXONOMY_FAULTS;

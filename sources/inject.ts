@@ -6,17 +6,14 @@
  * raw units for the paper's protocol (the authors inject into raw readings and
  * normalize afterwards), z-scores when a caller injects into normalized data.
  */
-import type { FaultKind } from './fault-catalogue.ts';
+import { PAPER_FAULT_KINDS, type FaultKind } from './fault-catalogue.ts';
 import { type Rng, createRng } from '../common/random.ts';
 import { type Series, cloneSeries, seriesIndex } from './series.ts';
 import { type ModalityStats, modalityRange } from './normalize.ts';
 
+/** The paper's kinds, plus stuck, drift and noise from the taxonomy. */
 export const INJECTION_KINDS = [
-  'scale',
-  'mirror',
-  'surge',
-  'decay',
-  'increase',
+  ...PAPER_FAULT_KINDS,
   'stuck',
   'drift',
   'noise',

@@ -18,19 +18,13 @@
  */
 import { createRng, type Rng } from '../common/random.ts';
 import type { Reading } from '../common/types.ts';
-import type { TaxonomyFaultKind } from './fault-catalogue.ts';
+import { TAXONOMY_FAULT_KINDS, type TaxonomyFaultKind } from './fault-catalogue.ts';
 
 /** The catalogue's taxonomy kinds this injector acts out on raw readings (a dying battery is left to training). */
-export const LIVE_FAULT_KINDS = [
-  'spike',
-  'stuck',
-  'noise',
-  'offset',
-  'gain',
-  'drift',
-  'dropout',
-] as const satisfies readonly TaxonomyFaultKind[];
-export type LiveFaultKind = (typeof LIVE_FAULT_KINDS)[number];
+export type LiveFaultKind = Exclude<TaxonomyFaultKind, 'battery'>;
+export const LIVE_FAULT_KINDS: readonly LiveFaultKind[] = TAXONOMY_FAULT_KINDS.filter(
+  (kind): kind is LiveFaultKind => kind !== 'battery',
+);
 
 export interface LiveFault {
   kind: LiveFaultKind;

@@ -23,6 +23,12 @@ export interface PacedPublishOptions {
   signal?: AbortSignal;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
+  /**
+   * The message key of a reading (default: its node). Several ingest
+   * processes in one group need readings keyed by cluster, so that each
+   * cluster's readings are on one partition.
+   */
+  keyOf?: (reading: Reading) => string;
 }
 
 export interface PublishProgress {
@@ -38,8 +44,8 @@ export interface PublishProgress {
  * timestamp stays the send time: event time is in the value, and a replay of
  * 2004 data stamped with 2004 would fall to time-based retention at once.
  */
-export function readingMessage(reading: Reading): OutgoingMessage {
-  return { key: reading.node, value: JSON.stringify(reading) };
+export function readingMessage(reading: Reading, key: string = reading.node): OutgoingMessage {
+  return { key, value: JSON.stringify(reading) };
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -79,7 +85,7 @@ export async function publishPaced(
         await sleep(wait);
       }
     }
-    pending.push(readingMessage(reading));
+    pending.push(readingMessage(reading, options.keyOf?.(reading)));
     eventTs = reading.ts;
     if (pending.length >= batchSize) await flush();
   }

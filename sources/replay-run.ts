@@ -20,6 +20,8 @@ export interface IbrlReplayOptions {
   toEpoch?: number;
   injections: StreamInjection[];
   topic: TopicSpec;
+  /** Message key of a reading (default: its node; by cluster for several ingest processes). */
+  keyOf?: (reading: Reading) => string;
 }
 
 /** `wsn-watch replay ibrl`: IBRL readings, with injected anomalies, to the readings topic in event-time order. */
@@ -84,7 +86,7 @@ export async function replayHistory(config: Config, file: string, options: Histo
  */
 async function replayReadings(
   config: Config,
-  options: { topic: TopicSpec; speed: number },
+  options: { topic: TopicSpec; speed: number; keyOf?: (reading: Reading) => string },
   announce: () => void,
   readings: Iterable<Reading> | AsyncIterable<Reading>,
   summary: () => string,
@@ -95,6 +97,7 @@ async function replayReadings(
       producer,
       topic,
       speed: options.speed,
+      keyOf: options.keyOf,
       signal,
       onProgress: progressPrinter('replay', signal),
     });

@@ -9,8 +9,11 @@ import type { Alert, AlertKind, ClusterScore, NodeId, NodeScore } from '../commo
 import type { Logger } from '../common/log.ts';
 import { NODE_POSITION_MEASUREMENT } from './node-positions.ts';
 import { SILENCE_MEASUREMENT, silenceFromRow } from './silences.ts';
+import { FEEDBACK_MEASUREMENT, feedbackFromRow } from './feedback.ts';
+import type { Feedback } from '../common/feedback.ts';
 import { isActive, type Silence } from '../common/silences.ts';
 import { influxClient, type InfluxAuth } from './influx-connection.ts';
+import { CLUSTER_PROBABILITY_FIELD, VALUE_PREFIX } from './influx-sink.ts';
 import type { DashboardResults, NodeSample, ResultChangeNotice, TopologySource, TopologyView } from './results.ts';
 
 interface RawSeries {
@@ -97,7 +100,7 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
     const where = `"network" = ${escape.stringLit(network)}`;
     const [systems, nodes] = await Promise.all([
       this.query(
-        `SELECT last("probability") AS "probability", "model" FROM "system" WHERE ${where} GROUP BY "cluster"`,
+        `SELECT last("${CLUSTER_PROBABILITY_FIELD}") AS "probability", "model" FROM "anomaly" WHERE ${where} GROUP BY "cluster"`,
       ),
       this.query(
         `SELECT last("probability") AS "probability", last("score") AS "score", last("is_anomaly") AS "is_anomaly" FROM "anomaly" WHERE ${where} GROUP BY "cluster", "node"`,
@@ -140,22 +143,18 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
 
   async nodeHistory(network: string, node: NodeId, limit: number): Promise<NodeSample[]> {
     const where = `"network" = ${escape.stringLit(network)} AND "node" = ${escape.stringLit(node)}`;
-    const [scores, readings] = await Promise.all([
-      this.query(`SELECT * FROM "anomaly" WHERE ${where} ORDER BY time DESC LIMIT ${limit}`),
-      this.query(`SELECT * FROM "reading" WHERE ${where} ORDER BY time DESC LIMIT ${limit}`),
-    ]);
-    const valuesAt = new Map<number, Record<string, number | null>>();
-    for (const row of readings.flatMap(rowsOf)) {
-      const values: Record<string, number | null> = {};
-      for (const [key, value] of Object.entries(row))
-        if (!['time', 'network', 'node', 'cluster'].includes(key)) values[key] = numberOr(value, null);
-      valuesAt.set(Number(row.time), values);
-    }
+    // Scored ticks only (the warm-up's points have readings and no probability).
+    const scores = await this.query(
+      `SELECT * FROM "anomaly" WHERE ${where} AND "probability" >= 0 ORDER BY time DESC LIMIT ${limit}`,
+    );
     const samples: NodeSample[] = [];
     for (const row of scores.flatMap(rowsOf)) {
       const tick = Number(row.time);
-      const values = valuesAt.get(tick);
-      if (!values) continue;
+      const values: Record<string, number | null> = {};
+      for (const [key, value] of Object.entries(row))
+        if (key.startsWith(VALUE_PREFIX)) values[key.slice(VALUE_PREFIX.length)] = numberOr(value, null);
+      // A node silent at that tick (no reading) has no sample, as before the schema had one point per node-tick.
+      if (Object.values(values).every((value) => value === null)) continue;
       const reconstruction: Record<string, number | null> = {};
       for (const modality of Object.keys(values)) reconstruction[modality] = numberOr(row[`rec_${modality}`], null);
       samples.push({
@@ -210,6 +209,20 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
     return silences.sort((a, b) => a.endsAt - b.endsAt || a.id.localeCompare(b.id));
   }
 
+  /** The newest operator marks of the network's alerts, newest first (the `feedback` points, store/feedback.ts). */
+  async feedback(network: string, limit = 50): Promise<Feedback[]> {
+    const series = await this.query(
+      `SELECT * FROM "${FEEDBACK_MEASUREMENT}" WHERE "network" = ${escape.stringLit(network)} ORDER BY time DESC LIMIT ${limit}`,
+    );
+    const out: Feedback[] = [];
+    for (const s of series)
+      for (const row of rowsOf(s)) {
+        const tags = Object.fromEntries(['alert', 'network', 'node', 'modality'].map((k) => [k, String(row[k] ?? '')]));
+        out.push(feedbackFromRow(tags, row, Number(row.time)));
+      }
+    return out.sort((a, b) => b.markedAt - a.markedAt || a.alertId.localeCompare(b.alertId));
+  }
+
   subscribe(listener: (change: ResultChangeNotice) => void): () => void {
     this.listeners.add(listener);
     if (!this.timer) {
@@ -228,7 +241,7 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
   /** Emits a change for every network whose newest tick moved, and when the set of alerts changed. */
   async poll(): Promise<void> {
     try {
-      const series = await this.query('SELECT last("probability") FROM "system" GROUP BY "network"');
+      const series = await this.query(`SELECT last("${CLUSTER_PROBABILITY_FIELD}") FROM "anomaly" GROUP BY "network"`);
       for (const s of series) {
         const network = s.tags?.network ?? '';
         const tick = Number(rowsOf(s)[0].time);
@@ -253,10 +266,11 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
     }
   }
 
-  /** Emits a change for every network whose silences in force changed (added, expired, run out). */
+  /** Emits a change for every network whose silences in force changed (added, expired, run out) or that got feedback. */
   private async pollSilences(): Promise<void> {
     for (const network of await this.networks()) {
-      const fingerprint = (await this.silences(network)).map((s) => `${s.id}@${s.endsAt}`).join(',');
+      const marks = (await this.feedback(network, 20)).map((f) => `${f.alertId}@${f.markedAt}`);
+      const fingerprint = [...(await this.silences(network)).map((s) => `${s.id}@${s.endsAt}`), ...marks].join(',');
       if ((this.lastSilences.get(network) ?? '') !== fingerprint) {
         this.lastSilences.set(network, fingerprint);
         this.emit({ kind: 'silences', network });

@@ -23,66 +23,70 @@ export interface InfluxSinkOptions {
   auth?: InfluxAuth;
 }
 
+/** The prefix of the readings' fields in the `anomaly` measurement (so a modality cannot collide with a verdict field). */
+export const VALUE_PREFIX = 'value_';
+/** The reading of a modality in the `anomaly` measurement. */
+export const valueField = (modality: string): string => `${VALUE_PREFIX}${modality}`;
 /** The reconstruction-error field of a modality in the `anomaly` measurement. */
 export const errorField = (modality: string): string => `err_${modality}`;
 /** The (denormalized) reconstruction field of a modality in the `anomaly` measurement. */
 export const reconstructionField = (modality: string): string => `rec_${modality}`;
+/** The cluster's own probability, repeated on each of its nodes' points instead of a point of its own. */
+export const CLUSTER_PROBABILITY_FIELD = 'cluster_probability';
+
+type NodeScore = ClusterScore['nodes'][number];
+
+/** The verdict fields of one node at one tick (probability, score, is_anomaly, silenced, err_*, rec_*). */
+function verdictFields(node: NodeScore, clusterProbability: number): Record<string, number | boolean> {
+  const fields: Record<string, number | boolean> = {
+    probability: node.probability,
+    score: node.score,
+    is_anomaly: node.isAnomaly,
+    [CLUSTER_PROBABILITY_FIELD]: clusterProbability,
+  };
+  // Only where the detector follows silences: true while a maintenance silence covered the node.
+  if (node.silenced !== undefined) fields.silenced = node.silenced;
+  for (const [modality, error] of Object.entries(node.reconstructionError))
+    if (Number.isFinite(error)) fields[errorField(modality)] = error;
+  for (const [modality, value] of Object.entries(node.reconstruction ?? {}))
+    if (Number.isFinite(value)) fields[reconstructionField(modality)] = value;
+  return fields;
+}
 
 /**
- * `reading`: one point per node and tick, tags network/node/cluster, one field
- * per modality that has a value. Time = tick (event time), so the same
- * (series, tick) written again overwrites instead of adding a point.
+ * The `anomaly` measurement: at most one point per node and tick, tags
+ * network/cluster/node, time = tick (event time, so writing the same batch
+ * again overwrites instead of adding). The point carries the node's readings
+ * (`value_<modality>`) and, when its cluster was scored at that tick, the
+ * verdict and the cluster's probability. A tick of the warm-up has readings
+ * only; a node with neither a reading nor a score writes nothing. One point
+ * per node-tick keeps the write volume at the node-tick rate (1M nodes at 31 s
+ * ticks: 32k points/s rather than the 65k of separate reading and score points).
  */
-export function readingPoints(frame: Frame): IPoint[] {
+export function nodeTickPoints(frame: Frame, score: ClusterScore | undefined): IPoint[] {
+  const verdicts = new Map<string, NodeScore>();
+  for (const node of score?.nodes ?? []) verdicts.set(node.node, node);
   const points: IPoint[] = [];
   for (const node of frame.nodes) {
-    const fields: Record<string, number> = {};
+    const verdict = verdicts.get(node.node);
+    const fields: Record<string, number | boolean> = verdict ? verdictFields(verdict, score!.probability) : {};
     for (const [modality, value] of Object.entries(node.values))
-      if (value !== null && Number.isFinite(value)) fields[modality] = value;
+      if (value !== null && Number.isFinite(value)) fields[valueField(modality)] = value;
     if (Object.keys(fields).length === 0) continue;
     points.push({
-      measurement: MEASUREMENTS.reading,
-      tags: { network: frame.network, node: node.node, cluster: frame.cluster },
+      measurement: MEASUREMENTS.anomaly,
+      // `model`: the version that scored the tick (a tick of the warm-up, readings only, has none).
+      tags: {
+        network: frame.network,
+        cluster: frame.cluster,
+        node: node.node,
+        ...(verdict && score?.model ? { model: score.model } : {}),
+      },
       fields,
       timestamp: frame.tick,
     });
   }
   return points;
-}
-
-/** `anomaly` per node (probability, score, err_<modality>, rec_<modality>, is_anomaly, silenced) and `system` per cluster. */
-export function scorePoints(score: ClusterScore): IPoint[] {
-  const points: IPoint[] = score.nodes.map((node) => {
-    const fields: Record<string, number | boolean> = {
-      probability: node.probability,
-      score: node.score,
-      is_anomaly: node.isAnomaly,
-    };
-    // Only where the detector follows silences: true while a maintenance silence covered the node.
-    if (node.silenced !== undefined) fields.silenced = node.silenced;
-    for (const [modality, error] of Object.entries(node.reconstructionError))
-      if (Number.isFinite(error)) fields[errorField(modality)] = error;
-    for (const [modality, value] of Object.entries(node.reconstruction ?? {}))
-      if (Number.isFinite(value)) fields[reconstructionField(modality)] = value;
-    return {
-      measurement: MEASUREMENTS.anomaly,
-      tags: { network: score.network, cluster: score.cluster, node: node.node, ...modelTag(score) },
-      fields,
-      timestamp: score.tick,
-    };
-  });
-  points.push({
-    measurement: MEASUREMENTS.system,
-    tags: { network: score.network, cluster: score.cluster, ...modelTag(score) },
-    fields: { probability: score.probability },
-    timestamp: score.tick,
-  });
-  return points;
-}
-
-/** The `model` tag: the version that scored the tick (absent for scores without one). */
-function modelTag(score: ClusterScore): { model?: string } {
-  return score.model ? { model: score.model } : {};
 }
 
 /** `pipeline`: one point per batch, tagged by the process that wrote it. */
@@ -103,10 +107,11 @@ export function pipelinePoint(stats: PipelineStats): IPoint {
   };
 }
 
-/** Every point a batch produces, in write order. */
+/** Every point a batch produces: one per node-tick of its frames, and one for the batch's pipeline stats. */
 export function batchPoints(batch: ResultBatch): IPoint[] {
-  const points = batch.frames.flatMap(readingPoints);
-  for (const score of batch.scores) points.push(...scorePoints(score));
+  const scores = new Map<string, ClusterScore>();
+  for (const score of batch.scores) scores.set(`${score.cluster}@${score.tick}`, score);
+  const points = batch.frames.flatMap((frame) => nodeTickPoints(frame, scores.get(`${frame.cluster}@${frame.tick}`)));
   if (batch.pipeline) points.push(pipelinePoint(batch.pipeline));
   return points;
 }

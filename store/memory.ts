@@ -20,7 +20,7 @@ export interface NodePoint {
   isAnomaly?: boolean;
 }
 
-/** One cluster's probability at one tick (the `system` measurement). */
+/** One cluster's probability at one tick (the `cluster_probability` field of the `anomaly` measurement). */
 export interface ClusterPoint {
   network: string;
   cluster: string;

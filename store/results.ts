@@ -5,6 +5,7 @@
  * as it is; positions come from the topology. The dashboard never computes a
  * score itself.
  */
+import type { Feedback } from '../common/feedback.ts';
 import type { Silence } from '../common/silences.ts';
 import type { Alert, ClusterScore, Modality, NodeId } from '../common/types.ts';
 
@@ -42,6 +43,8 @@ export interface DashboardResults {
   alerts(network?: string): Promise<Alert[]>;
   /** Maintenance silences in force in the network (`wsn-watch silence add`); absent where the store has none. */
   silences?(network: string): Promise<Silence[]>;
+  /** The newest operator marks of the network's alerts (`wsn-watch feedback mark`, the dashboard buttons), newest first. */
+  feedback?(network: string): Promise<Feedback[]>;
   /** Calls `listener` after every change; returns the unsubscribe function. */
   subscribe(listener: (change: ResultChangeNotice) => void): () => void;
 }

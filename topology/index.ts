@@ -36,6 +36,7 @@ export type { InputIssue } from './input-error.ts';
 export { DEFAULT_PLAUSIBILITY, findImplausible } from './plausibility.ts';
 export type { OutlierPolicy, PlausibilityRule } from './plausibility.ts';
 export { buildNetwork, networkNodes } from './network.ts';
+export { randomNodes } from './random-nodes.ts';
 export { DEFAULT_EDGE_RULE, weightOf } from './edge-rules.ts';
 export { clusterNetwork, DEFAULT_CLUSTER_OPTIONS, orderedClusters } from './clustering.ts';
 export { createTopology } from './topology.ts';

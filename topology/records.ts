@@ -80,15 +80,20 @@ export function parseTopologyRecord(key: string, text: string, logger?: Logger):
   return parsed.data;
 }
 
+/** The network's meta record among `records`, or null when there is none (or it is malformed). */
+function metaOf(network: string, records: ReadonlyMap<string, string>, logger?: Logger): MetaRecord | null {
+  const text = records.get(metaKey(network));
+  const meta = text === undefined ? null : parseTopologyRecord(metaKey(network), text, logger);
+  return meta?.kind === 'meta' ? meta : null;
+}
+
 /** The version the network's meta record announces, or null when there is none (or it is malformed). */
 export function announcedVersion(
   network: string,
   records: ReadonlyMap<string, string>,
   logger?: Logger,
 ): string | null {
-  const text = records.get(metaKey(network));
-  const meta = text === undefined ? null : parseTopologyRecord(metaKey(network), text, logger);
-  return meta?.kind === 'meta' ? meta.version : null;
+  return metaOf(network, records, logger)?.version ?? null;
 }
 
 /** The records that describe a topology, by key, values as JSON text (meta excluded: it goes last). */
@@ -151,9 +156,8 @@ export function topologyFromRecords(
   records: ReadonlyMap<string, string>,
   logger?: Logger,
 ): Topology | null {
-  const metaText = records.get(metaKey(network));
-  const meta = metaText === undefined ? null : parseTopologyRecord(metaKey(network), metaText, logger);
-  if (meta === null || meta.kind !== 'meta') return null;
+  const meta = metaOf(network, records, logger);
+  if (meta === null) return null;
   const nodes: SensorNode[] = [];
   const members = new Map<string, string[]>();
   const centroids = new Map<string, Position>();

@@ -12,6 +12,7 @@ import { chunkBySize, MAX_REQUEST_BYTES, messageBytes } from './chunk.ts';
 import { createTopicsAndWait, ensureCompacted } from './kafka-topics.ts';
 import { KafkaKeyedTable } from './kafka-table.ts';
 import type {
+  BatchCommit,
   IncomingMessage,
   KeyedTable,
   TableSpec,
@@ -253,8 +254,9 @@ export class KafkaTransport implements Transport {
           if (batch.isEmpty() || !isRunning() || isStale()) return;
           const tp = `${batch.topic}:${batch.partition}`;
           const messages = batch.messages.map((m) => toIncoming(batch.topic, batch.partition, m));
+          let handled: void | BatchCommit;
           try {
-            await options.onBatch({
+            handled = await options.onBatch({
               topic: batch.topic,
               partition: batch.partition,
               messages,
@@ -284,16 +286,13 @@ export class KafkaTransport implements Transport {
           failures.delete(tp);
           const last = messages[messages.length - 1].offset;
           resolveOffset(last);
+          const commit = handled ? handled.commitOffset : (BigInt(last) + 1n).toString();
           // With autoCommit off, commitOffsetsIfNecessary() alone never commits:
           // pass the offsets explicitly (Kafka's committed offset is the next one to read).
-          await commitOffsetsIfNecessary({
-            topics: [
-              {
-                topic: batch.topic,
-                partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }],
-              },
-            ],
-          });
+          if (commit !== null)
+            await commitOffsetsIfNecessary({
+              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: commit }] }],
+            });
           await heartbeat();
         },
       });
@@ -319,6 +318,17 @@ export class KafkaTransport implements Transport {
       },
       health: () => ({ problem: this.board.get(name), restarts: supervised.restarts }),
     };
+  }
+
+  async topicPartitions(topic: string): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      return metadata.topics[0]?.partitions.length ?? 0;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   table(spec: TableSpec): KeyedTable {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type {
   IncomingBatch,
   IncomingMessage,
+  BatchCommit,
   OutgoingMessage,
   SubscribeOptions,
   Subscription,
@@ -157,8 +158,9 @@ class Member {
         delivered = true;
         const generation = this.group.generation;
         this.group.busy.add(key);
+        let handled: void | BatchCommit;
         try {
-          await this.options.onBatch(batch);
+          handled = await this.options.onBatch(batch);
         } catch (error) {
           this.group.busy.delete(key);
           const failures = (this.failures.get(key) ?? 0) + 1;
@@ -182,7 +184,8 @@ class Member {
         // A member that lost the partition in a rebalance during onBatch must not
         // commit over its new owner's progress (Kafka rejects such a commit too).
         if (generation === this.group.generation && this.owns(topic, partition)) {
-          this.group.committed.set(key, next);
+          const commit = handled ? handled.commitOffset : String(next);
+          if (commit !== null) this.group.committed.set(key, Number(commit));
           this.position.set(key, next);
         }
       }
@@ -283,6 +286,10 @@ export class MemoryTransport implements Transport {
       // Nothing in the process can be unreachable.
       health: () => ({ problem: null, restarts: 0 }),
     };
+  }
+
+  async topicPartitions(topic: string): Promise<number> {
+    return this.topicOrCreate(topic).partitions.length;
   }
 
   table(spec: TableSpec): KeyedTable {

@@ -13,6 +13,7 @@ import { createLogger, type Logger } from '../../common/log.ts';
 import { DEFAULT_ALERT_THRESHOLD } from '../../common/thresholds.ts';
 import type { DashboardResults, ResultChangeNotice, TopologySource, TopologyView } from '../../store/results.ts';
 import { gridLayout } from './fallback-layout.ts';
+import { EndpointError as HttpError, handleFeedback, type FeedbackEndpointOptions } from './feedback-endpoint.ts';
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
@@ -48,6 +49,8 @@ export interface DashboardServerOptions {
   threshold?: number;
   /** How many samples the drill-down charts show. */
   historyLimit?: number;
+  /** The feedback endpoint (POST /api/feedback, bearer token) and the alert list's buttons; absent = off. */
+  feedback?: FeedbackEndpointOptions;
   /** Interval of SSE comment lines that keep proxies from closing idle streams. */
   heartbeatMs?: number;
   logger?: Logger;
@@ -60,19 +63,11 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     ...SECURITY_HEADERS,
+    ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store',
     'content-length': Buffer.byteLength(text),
@@ -130,6 +125,7 @@ class DashboardApp {
   constructor(
     private readonly options: DashboardServerOptions,
     private readonly indexHtml: Buffer,
+    private readonly log: Logger,
   ) {
     this.threshold = options.threshold ?? DEFAULT_ALERT_THRESHOLD;
     this.historyLimit = options.historyLimit ?? 120;
@@ -146,16 +142,21 @@ class DashboardApp {
   }
 
   async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
+    if (req.method === 'POST' && url.pathname === '/api/feedback') return this.markFeedback(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, {
         ...SECURITY_HEADERS,
         allow: 'GET, HEAD',
         'content-type': 'application/json; charset=utf-8',
       });
-      res.end(JSON.stringify({ error: `method ${req.method} not allowed: the dashboard is read-only (GET, HEAD)` }));
+      res.end(
+        JSON.stringify({
+          error: `method ${req.method} not allowed: the dashboard is read-only (GET, HEAD) but for POST /api/feedback`,
+        }),
+      );
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeSegment);
     if (parts.length === 0) return this.servePage(res);
     if (parts[0] === 'node' && parts.length === 3) return this.servePage(res);
@@ -176,12 +177,14 @@ class DashboardApp {
       sendJson(res, 200, { alerts: await store.alerts(url.searchParams.get('network') ?? undefined) });
     } else if (resource === 'networks' && parts.length === 4 && sub === 'overview') {
       const topology = await this.topologyOf(network);
-      const [clusters, alerts, silences] = await Promise.all([
+      const [clusters, alerts, silences, feedback] = await Promise.all([
         store.latestScores(network),
         store.alerts(network),
         store.silences?.(network) ?? [],
+        store.feedback?.(network) ?? [],
       ]);
-      sendJson(res, 200, { network, threshold, topology, clusters, alerts, silences });
+      const feedbackEnabled = this.options.feedback !== undefined;
+      sendJson(res, 200, { network, threshold, topology, clusters, alerts, silences, feedback, feedbackEnabled });
     } else if (resource === 'networks' && parts.length === 6 && sub === 'nodes' && leaf === 'history') {
       const topology = await this.topologyOf(network);
       const placement = topology.nodes.find((n) => n.node === node);
@@ -193,6 +196,23 @@ class DashboardApp {
       return false;
     }
     return true;
+  }
+
+  /** POST /api/feedback: marks an alert on the dashboard (or known to the configured lookup) false or true. */
+  private async markFeedback(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { feedback, store } = this.options;
+    if (!feedback)
+      throw new HttpError(
+        404,
+        'the feedback endpoint is off: start the dashboard with feedback.token (WSN_FEEDBACK_TOKEN) set',
+      );
+    const onDashboard = {
+      where: "the dashboard's alerts",
+      find: async (id: string) => (await store.alerts(id.split('/')[0])).find((alert) => alert.id === id),
+    };
+    const outcome = await handleFeedback(req, feedback, onDashboard, this.log);
+    sendJson(res, 200, outcome);
+    this.broadcast({ kind: 'feedback', network: outcome.feedback.network });
   }
 
   private async listNetworks(): Promise<string[]> {
@@ -256,7 +276,7 @@ class DashboardApp {
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
   const host = options.host ?? '127.0.0.1';
   const log = options.logger ?? createLogger('dashboard');
-  const app = new DashboardApp(options, await readFile(path.join(PUBLIC_DIR, 'index.html')));
+  const app = new DashboardApp(options, await readFile(path.join(PUBLIC_DIR, 'index.html')), log);
   const unsubscribe = options.store.subscribe((change) => app.broadcast(change));
   const heartbeat = setInterval(() => app.keepAlive(), options.heartbeatMs ?? 15_000);
   heartbeat.unref();

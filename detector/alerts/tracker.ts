@@ -20,6 +20,26 @@ export interface AlertPolicy {
   localizationRatio?: number;
   /** The link an alert carries to the node's dashboard. */
   dashboardUrl(network: string, node: NodeId, cluster?: string): string;
+  /**
+   * The threshold of one node's alert blamed on `modality`, when it differs
+   * per node (operator feedback raises a false alarm's node, detector/feedback/);
+   * absent = `threshold` for every node. Never below `threshold`.
+   */
+  nodeThreshold?(network: string, node: NodeId, modality: Modality): number;
+}
+
+/**
+ * The threshold a node's tick is compared with: the policy's, or the node's
+ * own when feedback raised it for the modality these errors blame.
+ */
+export function thresholdOfNode(
+  policy: AlertPolicy,
+  network: string,
+  node: NodeId,
+  errors: Record<Modality, number>,
+): number {
+  if (!policy.nodeThreshold) return policy.threshold;
+  return Math.max(policy.threshold, policy.nodeThreshold(network, node, mostResponsibleModality(errors)));
 }
 
 /**
@@ -241,7 +261,7 @@ export class ClusterAlerts {
       }
       return [];
     }
-    if (probability > policy.threshold && !dominated) {
+    if (probability > this.thresholdAt(state, observation) && !dominated) {
       if (state.above === 0) state.aboveSince = tick;
       state.above += 1;
       const errors = (state.errors ??= {});
@@ -264,6 +284,15 @@ export class ClusterAlerts {
       resetRun(state);
     }
     return [];
+  }
+
+  /** The node's threshold at this tick, for the modality its run so far (with this tick) would blame. */
+  private thresholdAt(state: NodeAlertState, observation: NodeObservation): number {
+    if (!this.policy.nodeThreshold) return this.policy.threshold;
+    const errors: Record<Modality, number> = { ...state.errors };
+    for (const [modality, error] of Object.entries(observation.reconstructionError))
+      if (Number.isFinite(error)) errors[modality] = (errors[modality] ?? 0) + error;
+    return thresholdOfNode(this.policy, this.network, observation.node, errors);
   }
 
   private alert(kind: Alert['kind'], node: NodeId, modality: Modality, probability: number, startsAt: number): Alert {

@@ -9,10 +9,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { probabilityArg } from '../../common/cli-parsers.ts';
 import { loadConfig, type Config } from '../../common/config.ts';
+import { osUser } from '../../common/os-user.ts';
 import type { KeyedTable } from '../../common/transport.ts';
 import { MODEL_FILE } from '../../model/io.ts';
 import { ModelRegistry, registryDir, type ModelVersion } from '../../model/registry/store.ts';
-import { osUser, withTable } from '../table-cli.ts';
+import { withTable } from '../table-cli.ts';
 import { formatVersion, formatVersionTable } from './format.ts';
 import { MODELS_PARTITIONS, encodePromoted, promote, readPromoted, rollback, type PromotedModel } from './pointer.ts';
 

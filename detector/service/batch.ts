@@ -1,11 +1,11 @@
 import type { Logger } from '../../common/log.ts';
-import type { IncomingBatch } from '../../common/transport.ts';
+import type { BatchCommit, IncomingBatch } from '../../common/transport.ts';
 import type { Frame } from '../../common/types.ts';
 import { FIRST_ARRIVAL_HEADER } from '../../ingest/pipeline.ts';
 import type { ResultSink } from '../../store/sink.ts';
 import type { AlertRouter } from '../alerts/router.ts';
 import type { GateOutcome, SilenceGate } from '../silences/gate.ts';
-import type { ClusterCheckpointStore } from '../state/store.ts';
+import type { CheckpointCadence } from './checkpoint-cadence.ts';
 import { decodeFrame } from './frames.ts';
 import type { DetectorMetrics } from './metrics.ts';
 import type { ClusterOwnership } from './ownership.ts';
@@ -21,18 +21,20 @@ export interface BatchContext {
   router: AlertRouter;
   /** Maintenance silences between the alert tracker and the routes; absent = no silences. */
   silences?: SilenceGate;
-  checkpoints: ClusterCheckpointStore;
+  /** When the touched clusters are checkpointed and the partition's offset committed. */
+  cadence: CheckpointCadence;
   metrics: DetectorMetrics;
   logger: Logger;
 }
 
 /**
  * One batch of frames: reload state after a rebalance, score the new frames,
- * write the sinks, route alert transitions and checkpoint the touched
- * clusters. If any of that fails the processor's state is rolled back, so the
- * transport can redeliver the batch.
+ * write the sinks and route alert transitions. If any of that fails the
+ * processor's state is rolled back, so the transport can redeliver the batch.
+ * Then the touched clusters join their partition's pending checkpoints, which
+ * are written (and the offset committed) once the checkpoint interval is over.
  */
-export async function processBatch(context: BatchContext, batch: IncomingBatch): Promise<void> {
+export async function processBatch(context: BatchContext, batch: IncomingBatch): Promise<void | BatchCommit> {
   const started = performance.now();
   settleModelSwap(context);
   await context.ownership.restoreIfReassigned();
@@ -48,7 +50,10 @@ export async function processBatch(context: BatchContext, batch: IncomingBatch):
   }
   if (gated) recordSuppressed(context, gated);
   logSwitches(context, result);
+  const checkpointed = await context.cadence.afterBatch(batch.partition, result.clusters);
   recordBatch(context, batch, result, started);
+  // Until the touched clusters are checkpointed, the partition's offset stays at the last checkpoint.
+  return checkpointed ? undefined : { commitOffset: null };
 }
 
 /**
@@ -102,7 +107,7 @@ function decodeBatch(
   return { frames, arrivals };
 }
 
-/** Writes the sinks, routes the alerts and checkpoints the touched clusters, in that order. */
+/** Writes the sinks and routes the alerts, in that order. */
 async function deliver(
   context: BatchContext,
   result: ProcessResult,
@@ -110,7 +115,7 @@ async function deliver(
   started: number,
   scoredAt: number,
 ): Promise<void> {
-  const { processor, metrics } = context;
+  const { metrics } = context;
   const newestTick = result.frames.reduce((max, frame) => Math.max(max, frame.tick), Number.NEGATIVE_INFINITY);
   const batchMs = performance.now() - started;
   await context.sink.write({
@@ -135,7 +140,6 @@ async function deliver(
   });
   await context.router.route(result.alerts);
   observeLatency(metrics, context.tickMs, result, arrivals, scoredAt, Date.now());
-  await context.checkpoints.save(result.clusters.map((cluster) => processor.checkpoint(cluster)));
   if (result.frames.length > 0) metrics.eventLag.set((Date.now() - newestTick) / 1000);
 }
 

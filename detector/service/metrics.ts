@@ -47,6 +47,17 @@ export class DetectorMetrics {
     help: 'Maintenance silences in force, as this replica sees the silences topic',
     registers: [this.registry],
   });
+  readonly feedbackRaises = new Gauge({
+    name: 'wsn_detector_feedback_raises',
+    help: 'Node thresholds raised by operator feedback (false alarms) and in force, as this replica sees the feedback topic',
+    registers: [this.registry],
+  });
+  readonly nodeThreshold = new Gauge({
+    name: 'wsn_detector_node_threshold',
+    help: 'Alert threshold of a node raised by a false-alarm mark (modality * = every alert of the node)',
+    labelNames: ['network', 'node', 'modality'] as const,
+    registers: [this.registry],
+  });
   readonly deliveries = new Counter({
     name: 'wsn_detector_alert_deliveries_total',
     help: 'Alert deliveries per route and outcome',
@@ -71,6 +82,16 @@ export class DetectorMetrics {
   readonly batchFailures = new Counter({
     name: 'wsn_detector_batch_failures_total',
     help: 'Batches that failed and will be redelivered',
+    registers: [this.registry],
+  });
+  readonly checkpointWrites = new Counter({
+    name: 'wsn_detector_checkpoint_writes_total',
+    help: 'Cluster checkpoints written to the state topic (every detector.checkpointIntervalMs per partition, and on shutdown)',
+    registers: [this.registry],
+  });
+  readonly checkpointSeconds = new Histogram({
+    name: 'wsn_detector_checkpoint_seconds',
+    help: "Time to write one partition's pending cluster checkpoints",
     registers: [this.registry],
   });
   readonly restores = new Counter({

@@ -4,6 +4,7 @@ import {
   ClusterAlerts,
   DEFAULT_LOCALIZATION_RATIO,
   dominatedNodes,
+  thresholdOfNode,
   type AlertPolicy,
   type NodeObservation,
 } from '../alerts/tracker.ts';
@@ -424,7 +425,8 @@ export class FrameProcessor {
           probability,
           score: errorSum / m,
           reconstructionError,
-          isAnomaly: judged && probability > policy.threshold,
+          // A node's threshold raised by feedback counts here too, for the modality this tick blames.
+          isAnomaly: judged && probability > thresholdOfNode(policy, frame.network, node.node, reconstructionError),
         });
       }
       const around = neighbours[n];

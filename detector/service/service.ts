@@ -11,13 +11,15 @@ import type { AlertRoute } from '../alerts/route.ts';
 import { AlertRouter } from '../alerts/router.ts';
 import { deliveredByOutbox, startAlertOutbox, webhookRoutes, type AlertOutbox } from '../alerts/outbox.ts';
 import { AlertTopicRoute } from '../alerts/topic.ts';
-import { alertPolicyFromConfig } from '../alerts/tracker.ts';
+import { alertPolicyFromConfig, type AlertPolicy } from '../alerts/tracker.ts';
 import { AnomalyPublisher } from '../../store/anomalies.ts';
 import { FanOutSink } from '../../store/fan-out.ts';
 import type { ResultSink } from '../../store/sink.ts';
 import type { ClusterCheckpointStore } from '../state/store.ts';
 import { followSilences, type FollowedSilences } from '../silences/follow.ts';
+import { followFeedback, type FollowedFeedback } from '../feedback/follow.ts';
 import { processBatch, type BatchContext } from './batch.ts';
+import { CheckpointCadence } from './checkpoint-cadence.ts';
 import { DetectorMetrics } from './metrics.ts';
 import { ClusterOwnership } from './ownership.ts';
 import type { StreamingModel } from './model.ts';
@@ -64,6 +66,8 @@ export interface DetectorServiceOptions {
   logger?: Logger;
   /** Follow the maintenance silences (config.silences.topic) and gate alerts by them (default true). */
   silences?: boolean;
+  /** Follow the operator feedback (config.feedback.topic) and raise the thresholds of false alarms' nodes (default true). */
+  feedback?: boolean;
   /** Another condition of /readyz: a reason while it is not met (e.g. the topology follower cannot follow), null when it is. */
   notReadyReason?: () => string | null;
 }
@@ -89,24 +93,48 @@ export interface DetectorService {
  * The streaming detector: a consumer group on `wsn.frames`. Per batch it
  * skips ticks already processed, scores the new frames (clusters ready
  * together share one model call), writes the sinks, publishes scores on
- * `wsn.anomalies`, routes alert transitions, checkpoints the touched
- * clusters and only then lets the transport commit the offsets. After a
+ * `wsn.anomalies`, routes alert transitions; every
+ * `detector.checkpointIntervalMs` it checkpoints a partition's touched clusters
+ * and only then lets the transport commit the partition's offset. After a
  * rebalance it reloads the checkpoints before processing, so a cluster moves
  * between replicas without a lost or duplicated tick.
  */
+/** The topics the detector reads and writes: the design's names unless the caller overrides them. */
+function detectorTopics(options: DetectorServiceOptions): DetectorTopics {
+  return { frames: TOPICS.frames, anomalies: TOPICS.anomalies, alerts: TOPICS.alerts, ...options.topics };
+}
+
+/** Who owns which cluster's state (rebalances), and when it is written (checkpoint cadence). */
+function stateKeeping(
+  options: DetectorServiceOptions,
+  processor: FrameProcessor,
+  metrics: DetectorMetrics,
+  logger: Logger,
+  replicaId: string,
+): { ownership: ClusterOwnership; cadence: CheckpointCadence } {
+  const { checkpoints } = options;
+  return {
+    ownership: new ClusterOwnership({ processor, checkpoints, metrics, logger, replicaId }),
+    cadence: new CheckpointCadence({
+      intervalMs: options.config.detector.checkpointIntervalMs,
+      checkpoints,
+      processor,
+      metrics,
+      logger,
+    }),
+  };
+}
+
 export async function startDetectorService(options: DetectorServiceOptions): Promise<DetectorService> {
   const { config, transport } = options;
   const replicaId = options.replicaId ?? `detector-${randomUUID().slice(0, 8)}`;
   const logger = options.logger ?? createLogger('detector');
-  const topics: DetectorTopics = {
-    frames: TOPICS.frames,
-    anomalies: TOPICS.anomalies,
-    alerts: TOPICS.alerts,
-    ...options.topics,
-  };
+  const topics = detectorTopics(options);
   const groupId = options.groupId ?? DETECTOR_GROUP;
   const metrics = new DetectorMetrics();
-  const processor = createProcessor(options);
+  // The user's threshold when set, else the one calibrated and stored with the model.
+  const policy = alertPolicyFromConfig(config, options.model.threshold);
+  const processor = createProcessor(options, policy);
 
   await transport.ensureTopics([
     { topic: topics.frames, partitions: options.framePartitions ?? FRAME_PARTITIONS },
@@ -115,7 +143,8 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
   ]);
   const alerting = await startAlerting(options, topics, metrics, logger);
   const silences = await startSilences(options, metrics, logger);
-  const ownership = new ClusterOwnership({ processor, checkpoints: options.checkpoints, metrics, logger, replicaId });
+  const feedback = await startFeedback(options, policy, metrics, logger);
+  const { ownership, cadence } = stateKeeping(options, processor, metrics, logger, replicaId);
   const context: BatchContext = {
     replicaId,
     tickMs: config.ingest.tickMs,
@@ -124,7 +153,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     sink: alerting.sink,
     router: alerting.router,
     silences: silences?.gate,
-    checkpoints: options.checkpoints,
+    cadence,
     metrics,
     logger,
   };
@@ -135,7 +164,9 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     logger,
     alerting,
     silences,
+    feedback,
     checkpoints: options.checkpoints,
+    cadence,
     onFatal: options.onFatal,
     dependenciesReady: readinessLogger(options.notReadyReason, logger),
     warmupTicks: config.registry.warmupTicks,
@@ -176,12 +207,11 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
   return service;
 }
 
-function createProcessor(options: DetectorServiceOptions): FrameProcessor {
+function createProcessor(options: DetectorServiceOptions, policy: AlertPolicy): FrameProcessor {
   const { config, model } = options;
   return new FrameProcessor({
     model,
-    // The user's threshold when set, else the one calibrated and stored with the model.
-    policy: alertPolicyFromConfig(config, model.threshold),
+    policy,
     adjacency: options.adjacency,
     version: options.modelVersion,
     disposeModel: options.disposeModel,
@@ -203,6 +233,38 @@ async function startSilences(
     logger,
     onActive: (count) => metrics.silencesActive.set(count),
   });
+}
+
+/** Follows the feedback topic unless told not to: false alarms raise their nodes' thresholds in `policy`. */
+async function startFeedback(
+  options: DetectorServiceOptions,
+  policy: AlertPolicy,
+  metrics: DetectorMetrics,
+  logger: Logger,
+): Promise<FollowedFeedback | undefined> {
+  if (!(options.feedback ?? true)) return undefined;
+  const feedback = await followFeedback({
+    transport: options.transport,
+    settings: options.config.feedback,
+    logger,
+    onRaises: (raises) => {
+      metrics.feedbackRaises.set(raises.length);
+      metrics.nodeThreshold.reset();
+      for (const raise of raises)
+        metrics.nodeThreshold.set(
+          { network: raise.network, node: raise.node, modality: raise.modality ?? '*' },
+          raise.threshold,
+        );
+    },
+  });
+  raiseByFeedback(policy, feedback);
+  return feedback;
+}
+
+/** False alarms raise their nodes' thresholds in `policy` (also a promoted model version's policy). */
+function raiseByFeedback(policy: AlertPolicy, feedback: FollowedFeedback): void {
+  // The tracker asks at every tick, so a mark applies from the next tick the detector processes.
+  policy.nodeThreshold = (network, node, modality) => feedback.thresholdFor(policy.threshold, network, node, modality);
 }
 
 /** The firing alerts to re-send: alerts held back by a silence are not re-sent either. */
@@ -268,7 +330,9 @@ interface RunningDetectorParts {
   logger: Logger;
   alerting: Alerting;
   silences?: FollowedSilences;
+  feedback?: FollowedFeedback;
   checkpoints: ClusterCheckpointStore;
+  cadence: CheckpointCadence;
   onFatal?(error: UserError): void;
   /** The caller's extra readiness condition (logs its changes). */
   dependenciesReady(): boolean;
@@ -311,7 +375,7 @@ class RunningDetector implements DetectorService {
     this.subscription !== undefined && !this.stopping && !this.fatal && this.parts.dependenciesReady();
 
   /** Runs a batch after the ones before it; the first UserError is fatal (reported once to onFatal). */
-  enqueue(handle: () => Promise<void>): Promise<void> {
+  enqueue<T>(handle: () => Promise<T>): Promise<T> {
     const run = this.queue.then(handle);
     this.queue = run.catch(() => undefined);
     return run.catch((error: unknown) => {
@@ -327,6 +391,7 @@ class RunningDetector implements DetectorService {
 
   promote = async (slot: ModelSlot): Promise<SwapPlan> => {
     const warmupTicks = this.parts.warmupTicks || defaultWarmupTicks(slot.model);
+    if (this.parts.feedback) raiseByFeedback(slot.policy, this.parts.feedback);
     let plan: SwapPlan = { kind: 'unchanged' };
     // On the batch queue: a swap is planned between batches, never inside one.
     await this.enqueue(async () => {
@@ -350,6 +415,12 @@ class RunningDetector implements DetectorService {
       await run();
       logger.debug({ step, ms: Math.round(performance.now() - began) }, 'shutdown step done');
     };
+    // While this replica still owns its partitions: a restart then replays nothing it scored.
+    await timed('write the pending checkpoints', () =>
+      this.enqueue(() => this.parts.cadence.flushAll()).catch((error: unknown) =>
+        logger.warn({ err: error }, 'pending checkpoints not written; a restart replays the frames since the last one'),
+      ),
+    );
     await timed('leave the consumer group', async () => this.subscription?.close());
     await timed('finish the batch in flight', () => this.queue);
     await timed('stop alert re-sends', () => alerting.router.stopResending());
@@ -358,6 +429,7 @@ class RunningDetector implements DetectorService {
     await timed('close the producer', () => alerting.producer.close());
     await timed('close the checkpoint store', () => this.parts.checkpoints.close());
     await timed('stop following the silences', async () => this.parts.silences?.close());
+    await timed('stop following the feedback', async () => this.parts.feedback?.close());
     await timed('close the ops server', async () => this.ops?.close());
     logger.info({ replica: this.replicaId }, 'detector stopped');
   }

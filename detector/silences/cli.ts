@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../common/config.ts';
+import { osUser } from '../../common/os-user.ts';
 import { redactUrl } from '../../common/log.ts';
 import {
   SILENCE_PARTITIONS,
@@ -16,7 +17,7 @@ import {
 import type { KeyedTable } from '../../common/transport.ts';
 import { InfluxSink } from '../../store/influx-sink.ts';
 import { silencePoint } from '../../store/silences.ts';
-import { osUser, withTable } from '../table-cli.ts';
+import { withTable } from '../table-cli.ts';
 import { buildSilence, expireSilence, formatSilences, silenceState, type SilenceAddInput } from './spec.ts';
 
 interface CommonFlags {

@@ -2,6 +2,7 @@
  * What `wsn-watch silence add|list|expire` decide, free of Kafka and the
  * command line: a silence from the flags, an early expiry, and the listing.
  */
+import { formatColumns } from '../../common/columns.ts';
 import { UserError } from '../../common/errors.ts';
 import {
   formatDuration,
@@ -124,11 +125,5 @@ export function formatSilences(silences: readonly Silence[], now: number): strin
       s.reason,
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  return formatColumns([header, ...rows]);
 }

@@ -33,6 +33,7 @@ import { knnGraph } from '../../topology/adjacency.ts';
 import type { Detector } from '../detector.ts';
 import type { ClusterGraph } from '../graph.ts';
 import { loadDetector } from '../io.ts';
+import { selectNodes } from './clustered.ts';
 
 /** The series z-normalized as the live detector does it (training statistics; pooled ones for unknown nodes). */
 export function normalizeLikeLive(detector: Detector, raw: Series): Series {
@@ -57,15 +58,17 @@ interface Progress {
   (message: string): void;
 }
 
+/** What both checks run on: the model, the graph of the series' nodes, the first held-out step, where to report. */
+export interface FaultCheck {
+  detector: Detector;
+  graph: ClusterGraph;
+  from: number;
+  log: Progress;
+}
+
 /** The real failure: the test-part mote furthest above its neighbours' median temperature. */
-export async function checkRealFailure(
-  detector: Detector,
-  raw: Series,
-  graph: ClusterGraph,
-  from: number,
-  secondsPerStep: number,
-  log: Progress,
-): Promise<void> {
+export async function checkRealFailure(check: FaultCheck, raw: Series, secondsPerStep: number): Promise<void> {
+  const { detector, graph, from, log } = check;
   const n = raw.nodes.length;
   const m = raw.modalities.length;
   const temperature = raw.modalities.indexOf('temperature');
@@ -233,15 +236,8 @@ function logKindTable(results: Map<FaultKind, KindResult>, threshold: number, w:
  * normalization) into steps [from, to) of a normalized series, a few at a time
  * on far-apart nodes, scores each copy and reports recall per kind.
  */
-export async function checkInjected(
-  detector: Detector,
-  series: Series,
-  graph: ClusterGraph,
-  from: number,
-  perKind: number,
-  seed: number,
-  log: Progress,
-): Promise<void> {
+export async function checkInjected(check: FaultCheck, series: Series, perKind: number, seed: number): Promise<void> {
+  const { detector, graph, from, log } = check;
   const n = series.nodes.length;
   const w = detector.config.window;
   const rng = createRng(seed);
@@ -337,7 +333,7 @@ async function main(): Promise<void> {
     log(
       `IBRL, ${raw.nodes.length} motes, test part steps ${from}..${raw.steps} (${secondsPerStep.toFixed(0)} s per step)`,
     );
-    await checkRealFailure(detector, raw, graph, from, secondsPerStep, log);
+    await checkRealFailure({ detector, graph, from, log }, raw, secondsPerStep);
     // Injected faults on the paper's 51 motes' test part (without the failing mote).
     const paper = await loadIbrl(values.ibrl);
     const paperGraph = knnGraph(
@@ -345,26 +341,25 @@ async function main(): Promise<void> {
       paper.series.nodes.map((id) => [positions.get(id)!.x, positions.get(id)!.y] as const),
       Number(values.knn),
     );
-    await checkInjected(detector, normalizeLikeLive(detector, paper.series), paperGraph, from, rounds, seed, log);
+    await checkInjected(
+      { detector, graph: paperGraph, from, log },
+      normalizeLikeLive(detector, paper.series),
+      rounds,
+      seed,
+    );
   } else {
     const [nodes, steps, networkSeed] = String(values.synthetic).split(',').map(Number);
     // The training network continued past its training range: the first `steps` steps are the ones it was trained on.
     const network = generateSyntheticNetwork({ nodes, steps: 2 * steps, seed: networkSeed, neighbours: 4 });
     log(`synthetic network ${nodes} nodes, seed ${networkSeed}; held-out steps ${steps}..${2 * steps}`);
-    await checkInjected(detector, normalizeLikeLive(detector, network.series), network.graph, steps, rounds, seed, log);
+    await checkInjected(
+      { detector, graph: network.graph, from: steps, log },
+      normalizeLikeLive(detector, network.series),
+      rounds,
+      seed,
+    );
   }
   detector.dispose();
-}
-
-function selectNodes(series: Series, keep: number[]): Series {
-  const n = series.nodes.length;
-  const m = series.modalities.length;
-  const data = new Float32Array(series.steps * keep.length * m);
-  for (let t = 0; t < series.steps; t++)
-    keep.forEach((i, k) =>
-      data.set(series.data.subarray((t * n + i) * m, (t * n + i + 1) * m), (t * keep.length + k) * m),
-    );
-  return { ...series, nodes: keep.map((i) => series.nodes[i]), data };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -10,6 +10,7 @@
  *   of the test data; it counts as detected when any window whose last sample
  *   lies in [t, t + window) is anomalous.
  */
+import { PAPER_INJECTION_SAMPLES } from '../../sources/fault-catalogue.ts';
 import type { Series } from '../../sources/series.ts';
 import { midpointOfGap } from '../train/calibrate.ts';
 import type { SeriesScorer } from '../scoring.ts';
@@ -27,7 +28,7 @@ export const PAPER_PROTOCOL: ProtocolOptions = {
   window: 20,
   checkPoints: 100,
   margin: 20,
-  injectionLength: 5,
+  injectionLength: PAPER_INJECTION_SAMPLES,
 };
 
 export interface ProtocolLayout {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, type Rng } from '../../common/random.ts';
+import { PAPER_INJECTION_SAMPLES } from '../../sources/fault-catalogue.ts';
 import { PAPER_POINT_KINDS, affectedSpan, paperKind, injectAnomaly, type Injection } from '../../sources/inject.ts';
 import { computeStats, denormalizeSeries, normalizeSeries, type ModalityStats } from '../../sources/normalize.ts';
 import type { Series } from '../../sources/series.ts';
@@ -97,13 +98,19 @@ const DEFAULTS = {
 const PAPER_KINDS = [...PAPER_POINT_KINDS, 'decay', 'increase'] as const;
 /** Share of a faulty copy's faults drawn from the paper's short kinds. */
 const PAPER_SHARE = 0.25;
-/** Validation copies with long catalogue faults (besides the paper's 5-sample ones); spacing of the long-fault samples. */
-const VALIDATION_LONG_COPIES = 3;
-const VALIDATION_SAMPLE_SPACING = 15;
-/** Validation injections: spacing between anomalies in one copy, copies of the validation range. */
-const VALIDATION_SPACING = 60;
-const VALIDATION_COPIES = 3;
-const VALIDATION_LENGTH = 5;
+/**
+ * The validation set: `copies` copies of the validation range with one of the
+ * paper's injections (`length` samples) every `spacing` steps, and
+ * `longCopies` copies with long catalogue faults, their persistence sampled
+ * every `sampleSpacing` ticks.
+ */
+const VALIDATION = {
+  copies: 3,
+  spacing: 60,
+  length: PAPER_INJECTION_SAMPLES,
+  longCopies: 3,
+  sampleSpacing: 15,
+} as const;
 const DAY_MS = 86_400_000;
 
 interface ValidationResult {
@@ -230,7 +237,7 @@ function checkTrainingInput(series: Series, graph: ClusterGraph, o: ResolvedTrai
     throw new RangeError(`validationFraction must be in (0, 1), got ${o.validationFraction}`);
   const trainSteps = Math.floor(series.steps * (1 - o.validationFraction));
   const validationStart = trainSteps - w + 1;
-  if (trainSteps < w + T || series.steps - validationStart < w + 2 * VALIDATION_LENGTH + 2) {
+  if (trainSteps < w + T || series.steps - validationStart < w + 2 * VALIDATION.length + 2) {
     throw new RangeError(
       `trainDetector: ${series.steps} steps are too few for window ${w}, sequence ${T} and validation fraction ${o.validationFraction}`,
     );
@@ -638,7 +645,7 @@ interface ValidationSet {
 
 /**
  * The held-out tail, scored as a stream that ran from step 0: clean; copies
- * with one paper anomaly every VALIDATION_SPACING steps (with raw statistics
+ * with one paper anomaly every VALIDATION.spacing steps (with raw statistics
  * the paper's kind rule, length 5, raw units); and copies with long faults of
  * the catalogue in the tail.
  */
@@ -666,14 +673,14 @@ function buildValidation(
   const tail = series.steps - from;
   // Keep anomalies away from the ends: the first windows have little GRU history.
   const margin = Math.min(25, Math.floor(tail / 4));
-  for (let copy = 0; copy < VALIDATION_COPIES; copy++) {
+  for (let copy = 0; copy < VALIDATION.copies; copy++) {
     let current = series;
     const injections: Injection[] = [];
-    const offset = Math.floor((copy * VALIDATION_SPACING) / VALIDATION_COPIES);
+    const offset = Math.floor((copy * VALIDATION.spacing) / VALIDATION.copies);
     for (
       let start = from + margin + offset;
-      start + 2 * VALIDATION_LENGTH + margin < series.steps;
-      start += VALIDATION_SPACING
+      start + 2 * VALIDATION.length + margin < series.steps;
+      start += VALIDATION.spacing
     ) {
       let injection: Injection;
       if (rawStats) {
@@ -681,21 +688,21 @@ function buildValidation(
         const modality = rng.int(m);
         const raw = denormalizeSeries(current, rawStats);
         const choice = paperKind(raw, node, modality, raw, nearest[node], rng, {
-          span: { from: Math.max(0, start - VALIDATION_LENGTH), to: Math.min(series.steps, start + 20) },
+          span: { from: Math.max(0, start - VALIDATION.length), to: Math.min(series.steps, start + 20) },
         });
         injection = {
           kind: choice.kind,
           node,
           modality,
           start,
-          length: VALIDATION_LENGTH,
+          length: VALIDATION.length,
           magnitude: choice.magnitude,
           pivot: 'zero',
         };
         current = normalizeSeries(injectAnomaly(raw, injection, rawStats), rawStats);
       } else {
         injection = {
-          ...injector.draw(current, rng, { minLength: VALIDATION_LENGTH, maxLength: VALIDATION_LENGTH }),
+          ...injector.draw(current, rng, { minLength: VALIDATION.length, maxLength: VALIDATION.length }),
           start,
         };
         current = injector.apply(current, injection);
@@ -709,7 +716,7 @@ function buildValidation(
       `trainDetector: the validation part (${tail} steps) is too short to hold an injected anomaly; raise validationFraction or give more data`,
     );
   }
-  for (let copy = 0; copy < VALIDATION_LONG_COPIES; copy++) {
+  for (let copy = 0; copy < VALIDATION.longCopies; copy++) {
     const built = buildFaultyCopy(series, graph.adjacency, contextConfig, zStats, injector, rng, {
       from: from + margin,
       to: series.steps - margin,
@@ -736,14 +743,14 @@ async function validate(detector: Detector, set: ValidationSet): Promise<Validat
         max = Math.max(max, scores.cluster[t - scores.from]);
       injected.push(max);
       if (!copy.labels) continue;
-      // Persistence: the faulty node's own score along a long fault, sampled every VALIDATION_SAMPLE_SPACING ticks
+      // Persistence: the faulty node's own score along a long fault, sampled every VALIDATION.sampleSpacing ticks
       // after its first ticks, so the threshold also has to hold while the fault lasts.
       let first = -1;
       const end = affectedSpan(injection, copy.series.steps).end;
       for (let t = injection.start; t < end; t++) {
         if (!copy.labels[t * n + injection.node]) continue;
         if (first < 0) first = t;
-        if (t - first >= Math.min(10, w) && (t - first) % VALIDATION_SAMPLE_SPACING === 0)
+        if (t - first >= Math.min(10, w) && (t - first) % VALIDATION.sampleSpacing === 0)
           injected.push(scores.node[(t - scores.from) * n + injection.node]);
       }
     }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll } from 'vitest';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import type { Config } from '../../common/config.ts';
+import type { IncomingMessage, OutgoingMessage, Subscription } from '../../common/transport.ts';
+import type { Frame } from '../../common/types.ts';
 import { createLogger } from '../../common/log.ts';
 import { MemoryCheckpointStore } from '../../ingest/checkpoint.ts';
 import type { NodeDirectory } from '../../ingest/directory.ts';
@@ -40,6 +42,13 @@ export interface IngestOnKafka {
   service: IngestService | null;
   /** Starts ingest on these topics in its own group, with in-memory checkpoints, no HTTP and a silent log. */
   start(directory: NodeDirectory): Promise<IngestService>;
+  /** Sends `messages` to the readings topic in order, `perRequest` at a time. */
+  sendReadings(messages: OutgoingMessage[], perRequest: number): Promise<void>;
+  /** Reads what ingest wrote, frames and DLQ records, from the beginning, in consumer group `groupId`. */
+  readOutput(
+    groupId: string,
+    handlers: { frame(frame: Frame, message: IncomingMessage): void; dlq(message: IncomingMessage): void },
+  ): Promise<Subscription>;
 }
 
 /**
@@ -76,6 +85,26 @@ export function useIngestOnKafka(config: Config, name: string): IngestOnKafka {
         topics: fixture.topics,
       });
       return fixture.service;
+    },
+    async sendReadings(messages, perRequest) {
+      const producer = await fixture.transport.producer();
+      for (let i = 0; i < messages.length; i += perRequest)
+        await producer.send(fixture.topics.readings, messages.slice(i, i + perRequest));
+      await producer.close();
+    },
+    readOutput(groupId, handlers) {
+      return fixture.transport.subscribe({
+        groupId,
+        topics: [fixture.topics.frames, fixture.topics.readingsDlq],
+        fromBeginning: true,
+        onBatch: async (batch) => {
+          for (const message of batch.messages) {
+            if (batch.topic === fixture.topics.frames)
+              handlers.frame(JSON.parse(message.value.toString()) as Frame, message);
+            else handlers.dlq(message);
+          }
+        },
+      });
     },
   };
   beforeAll(async () => {

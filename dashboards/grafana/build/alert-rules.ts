@@ -48,7 +48,7 @@ const RULES: RuleSpec[] = [
   {
     uid: 'wsn-cluster-anomaly',
     title: 'Cluster system probability high',
-    query: `SELECT max("probability") FROM "system" WHERE $timeFilter GROUP BY "network", "cluster"`,
+    query: `SELECT max("cluster_probability") FROM "anomaly" WHERE $timeFilter GROUP BY "network", "cluster"`,
     above: CLUSTER_ALERT_PROBABILITY,
     for: '2m',
     severity: 'critical',

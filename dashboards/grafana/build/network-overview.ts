@@ -9,7 +9,6 @@ import {
   BigValueJustifyMode,
   BigValueTextMode,
   FieldColorModeId,
-  GraphDrawStyle,
   GraphThresholdsStyleMode,
   LegendDisplayMode,
   SortOrder,
@@ -27,9 +26,17 @@ import type {
 import type { Options as BarGaugeOptions } from '@grafana/schema/dist/esm/raw/composable/bargauge/panelcfg/x/BarGaugePanelCfg_types.gen';
 import type { Options as TableOptions } from '@grafana/schema/dist/esm/raw/composable/table/panelcfg/x/TablePanelCfg_types.gen';
 import type { Options as StatOptions } from '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen';
-import type { Options as TimeSeriesOptions } from '@grafana/schema/dist/esm/raw/composable/timeseries/panelcfg/x/TimeSeriesPanelCfg_types.gen';
 import { NODE_POSITION_MEASUREMENT } from '../../../store/node-positions.ts';
-import { alarmThresholds, influx, panel, probabilityThresholds, tagIs } from './panels.ts';
+import {
+  alarmThresholds,
+  barChart,
+  influx,
+  panel,
+  probabilityThresholds,
+  tagIs,
+  timeSeriesOptions,
+  type PanelSpec,
+} from './panels.ts';
 import { DEFAULT_THRESHOLD, UIDS, dashboard, networkVariable, nodeDrillDownUrl } from './common.ts';
 
 const net = tagIs('network', 'network');
@@ -44,10 +51,43 @@ export const probabilityField: FieldConfig = {
   color: { mode: FieldColorModeId.Thresholds },
 };
 
-export const timeSeriesOptions = (placement: 'right' | 'bottom', showLegend = true): Partial<TimeSeriesOptions> => ({
-  legend: { showLegend, displayMode: LegendDisplayMode.List, placement, calcs: [] },
-  tooltip: { mode: TooltipDisplayMode.Multi, sort: SortOrder.Descending },
-});
+/**
+ * The highest probability per interval of every `tag` value (the nodes'
+ * `probability`, the clusters' `cluster_probability` of the `anomaly`
+ * measurement), one line each, on the right of a legend, with the threshold as
+ * a dashed line.
+ */
+function probabilityLines(
+  spec: Omit<PanelSpec, 'type' | 'targets' | 'options' | 'fieldConfig'> & {
+    field: 'probability' | 'cluster_probability';
+    tag: 'node' | 'cluster';
+    alias: string;
+    lineStyle: Record<string, unknown>;
+  },
+) {
+  const { field, tag, alias, lineStyle, ...rest } = spec;
+  return panel({
+    ...rest,
+    type: 'timeseries',
+    targets: [
+      influx(
+        'A',
+        `SELECT max("${field}") AS "probability" FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY time($__interval), "${tag}" fill(null)`,
+        'time_series',
+        alias,
+      ),
+    ],
+    options: timeSeriesOptions('right'),
+    fieldConfig: {
+      defaults: {
+        ...probabilityField,
+        color: { mode: FieldColorModeId.PaletteClassic },
+        custom: { ...lineStyle, thresholdsStyle: { mode: GraphThresholdsStyleMode.Dashed } },
+      },
+      overrides: [],
+    },
+  });
+}
 
 /** Latest probability of every node; the inner query keeps one row per node. */
 const latestPerNode = `SELECT last("probability") AS "probability" FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY "node"`;
@@ -109,7 +149,7 @@ export const networkOverview: Dashboard = dashboard({
       8,
       'Worst cluster',
       'Highest latest system probability over the clusters.',
-      `SELECT max("probability") FROM (SELECT last("probability") AS "probability" FROM "system" WHERE ${net} AND $timeFilter GROUP BY "cluster")`,
+      `SELECT max("probability") FROM (SELECT last("cluster_probability") AS "probability" FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY "cluster")`,
       { ...probabilityField, noValue: '–' },
     ),
     stat(
@@ -211,7 +251,7 @@ export const networkOverview: Dashboard = dashboard({
       targets: [
         influx(
           'A',
-          `SELECT last("probability") FROM "system" WHERE ${net} AND $timeFilter GROUP BY "cluster"`,
+          `SELECT last("cluster_probability") AS "probability" FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY "cluster"`,
           'time_series',
           '$tag_cluster',
         ),
@@ -224,29 +264,15 @@ export const networkOverview: Dashboard = dashboard({
       } satisfies Partial<BarGaugeOptions>,
       fieldConfig: { defaults: probabilityField, overrides: [] },
     }),
-    panel({
+    probabilityLines({
       id: 8,
-      type: 'timeseries',
       title: 'Anomaly timeline',
       description: `Each node’s anomaly probability over event time. The dashed line is a fixed reference (${DEFAULT_THRESHOLD}); the detector alerts with the threshold it runs with (the model’s calibrated one unless configured): see Anomalous nodes now.`,
       box: { x: 0, y: 18, w: 16, h: 10 },
-      targets: [
-        influx(
-          'A',
-          `SELECT max("probability") FROM "anomaly" WHERE ${net} AND $timeFilter GROUP BY time($__interval), "node" fill(null)`,
-          'time_series',
-          'node $tag_node',
-        ),
-      ],
-      options: timeSeriesOptions('right'),
-      fieldConfig: {
-        defaults: {
-          ...probabilityField,
-          color: { mode: FieldColorModeId.PaletteClassic },
-          custom: { lineWidth: 1, spanNulls: false, thresholdsStyle: { mode: GraphThresholdsStyleMode.Dashed } },
-        },
-        overrides: [],
-      },
+      field: 'probability',
+      tag: 'node',
+      alias: 'node $tag_node',
+      lineStyle: { lineWidth: 1, spanNulls: false },
     }),
     panel({
       id: 9,
@@ -293,33 +319,18 @@ export const networkOverview: Dashboard = dashboard({
         ],
       },
     }),
-    panel({
+    probabilityLines({
       id: 10,
-      type: 'timeseries',
       title: 'Cluster probability over time',
       description: 'System probability per cluster.',
       box: { x: 0, y: 28, w: 16, h: 8 },
-      targets: [
-        influx(
-          'A',
-          `SELECT max("probability") FROM "system" WHERE ${net} AND $timeFilter GROUP BY time($__interval), "cluster" fill(null)`,
-          'time_series',
-          '$tag_cluster',
-        ),
-      ],
-      options: timeSeriesOptions('right'),
-      fieldConfig: {
-        defaults: {
-          ...probabilityField,
-          color: { mode: FieldColorModeId.PaletteClassic },
-          custom: { lineWidth: 2, thresholdsStyle: { mode: GraphThresholdsStyleMode.Dashed } },
-        },
-        overrides: [],
-      },
+      field: 'cluster_probability',
+      tag: 'cluster',
+      alias: '$tag_cluster',
+      lineStyle: { lineWidth: 2 },
     }),
-    panel({
+    barChart({
       id: 11,
-      type: 'timeseries',
       title: 'Anomalous nodes per interval',
       description: 'Count of anomalous (node, tick) verdicts per interval.',
       box: { x: 16, y: 28, w: 8, h: 8 },
@@ -331,17 +342,13 @@ export const networkOverview: Dashboard = dashboard({
           'anomalous',
         ),
       ],
-      options: timeSeriesOptions('bottom', false),
-      fieldConfig: {
-        defaults: {
-          decimals: 0,
-          color: { mode: FieldColorModeId.Fixed, fixedColor: 'red' },
-          custom: { drawStyle: GraphDrawStyle.Bars, fillOpacity: 60, lineWidth: 1 },
-        },
-        overrides: [],
-      },
+      showLegend: false,
+      fillOpacity: 60,
+      color: { mode: FieldColorModeId.Fixed, fixedColor: 'red' },
+      style: { lineWidth: 1 },
     }),
     silencesTable(12, { x: 0, y: 36, w: 24, h: 7 }),
+    feedbackTable(13, { x: 0, y: 43, w: 24, h: 7 }),
   ],
 });
 
@@ -379,6 +386,42 @@ function silencesTable(id: number, box: { x: number; y: number; w: number; h: nu
           matcher: { id: 'byName', options: 'node' },
           properties: [{ id: 'links', value: [{ title: 'Node drill-down', url: nodeDrillDownUrl }] }],
         },
+      ],
+    },
+  });
+}
+
+/** Operator feedback on alerts (`wsn-watch feedback mark`, the built-in dashboard's buttons), newest marks first. */
+function feedbackTable(id: number, box: { x: number; y: number; w: number; h: number }) {
+  return panel({
+    id,
+    type: 'table',
+    title: 'Operator feedback',
+    description:
+      'Alerts marked a false alarm or confirmed (newest 50 marks, whatever the time range). A false alarm raises its node’s threshold (for the alert’s modality) above the alert’s peak probability for a while; "alert started" is the episode a retraining can leave out (false) or keep (true).',
+    box,
+    targets: [
+      influx(
+        'A',
+        `SELECT "node", "modality", "verdict", "probability", "marked_at", "author", "note" FROM "feedback" WHERE ${net} ORDER BY time DESC LIMIT 50`,
+        'table',
+      ),
+    ],
+    transformations: [
+      {
+        id: 'organize',
+        options: {
+          indexByName: { node: 0, modality: 1, verdict: 2, probability: 3, marked_at: 4, author: 5, note: 6 },
+          renameByName: { Time: 'alert started', probability: 'peak', marked_at: 'marked' },
+        },
+      },
+    ],
+    options: { showHeader: true, cellHeight: TableCellHeight.Sm } satisfies Partial<TableOptions>,
+    fieldConfig: {
+      defaults: {},
+      overrides: [
+        { matcher: { id: 'byName', options: 'marked_at' }, properties: [{ id: 'unit', value: 'dateTimeAsIso' }] },
+        { matcher: { id: 'byName', options: 'probability' }, properties: [{ id: 'decimals', value: 3 }] },
       ],
     },
   });

@@ -12,9 +12,9 @@ import {
   type Dashboard,
 } from '@grafana/schema';
 import type { Options as StatOptions } from '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen';
-import { alarmThresholds, influx, INFLUX, panel, tagIs, tagVariable } from './panels.ts';
+import { alarmThresholds, influx, INFLUX, panel, tagIs, tagVariable, timeSeriesOptions } from './panels.ts';
 import { DEFAULT_THRESHOLD, UIDS, dashboard, networkVariable } from './common.ts';
-import { probabilityField, timeSeriesOptions } from './network-overview.ts';
+import { probabilityField } from './network-overview.ts';
 
 const where = `${tagIs('network', 'network')} AND ${tagIs('node', 'node')} AND $timeFilter`;
 
@@ -23,13 +23,22 @@ const nodeVariable = tagVariable(
   'Node',
   `SHOW TAG VALUES FROM "anomaly" WITH KEY = "node" WHERE ${tagIs('network', 'network')}`,
 );
-/** The modalities are the field keys of `reading` (one field per modality). */
+/** The modalities are the `value_<modality>` field keys of `anomaly`; the regex keeps the modality's name. */
 const modalityVariable = {
-  ...tagVariable('modality', 'Modality', 'SHOW FIELD KEYS FROM "reading"'),
+  ...tagVariable('modality', 'Modality', 'SHOW FIELD KEYS FROM "anomaly"'),
+  regex: '/^value_(.+)$/',
   multi: true,
   includeAll: true,
   current: { text: 'All', value: '$__all' },
 };
+
+/** The node's mean anomaly probability per interval: the stat's sparkline and the probability chart. */
+const meanProbability = influx(
+  'A',
+  `SELECT mean("probability") AS "probability" FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`,
+  'time_series',
+  'probability',
+);
 
 const statOptions = (textMode: BigValueTextMode): Partial<StatOptions> => ({
   reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
@@ -61,14 +70,7 @@ export const nodeDrillDown: Dashboard = dashboard({
       type: 'stat',
       title: 'Anomaly probability',
       box: { x: 0, y: 0, w: 6, h: 5 },
-      targets: [
-        influx(
-          'A',
-          `SELECT mean("probability") AS "probability" FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`,
-          'time_series',
-          'probability',
-        ),
-      ],
+      targets: [meanProbability],
       options: statOptions(BigValueTextMode.Value),
       fieldConfig: { defaults: probabilityField, overrides: [] },
     }),
@@ -123,7 +125,7 @@ export const nodeDrillDown: Dashboard = dashboard({
       type: 'stat',
       title: 'Readings in range',
       box: { x: 18, y: 0, w: 6, h: 5 },
-      targets: [influx('A', `SELECT count(*) FROM "reading" WHERE ${where}`, 'time_series')],
+      targets: [influx('A', `SELECT count(/^value_/) FROM "anomaly" WHERE ${where}`, 'time_series')],
       options: {
         ...statOptions(BigValueTextMode.ValueAndName),
         colorMode: BigValueColorMode.None,
@@ -137,14 +139,7 @@ export const nodeDrillDown: Dashboard = dashboard({
       title: 'Anomaly probability',
       description: `The dashed line is a fixed reference (${DEFAULT_THRESHOLD}); the ticks the detector found anomalous, with the threshold it runs with (the model’s calibrated one unless configured), are marked as annotations.`,
       box: { x: 0, y: 5, w: 24, h: 7 },
-      targets: [
-        influx(
-          'A',
-          `SELECT mean("probability") AS "probability" FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`,
-          'time_series',
-          'probability',
-        ),
-      ],
+      targets: [meanProbability],
       options: timeSeriesOptions('bottom', false),
       fieldConfig: {
         defaults: {
@@ -166,7 +161,7 @@ export const nodeDrillDown: Dashboard = dashboard({
       targets: [
         influx(
           'A',
-          `SELECT mean("$modality") AS "measured" FROM "reading" WHERE ${where} GROUP BY time($__interval) fill(null)`,
+          `SELECT mean("value_$modality") AS "measured" FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(null)`,
           'time_series',
           'measured',
         ),

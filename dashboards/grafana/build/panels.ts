@@ -5,13 +5,19 @@
  * InfluxDB datasource.
  */
 import {
+  GraphDrawStyle,
+  LegendDisplayMode,
+  SortOrder,
   ThresholdsMode,
+  TooltipDisplayMode,
   type DataSourceRef,
+  type FieldColor,
   type FieldConfigSource,
   type Panel,
   type ThresholdsConfig,
   type VariableModel,
 } from '@grafana/schema';
+import type { Options as TimeSeriesOptions } from '@grafana/schema/dist/esm/raw/composable/timeseries/panelcfg/x/TimeSeriesPanelCfg_types.gen';
 
 /** The provisioned datasource (provisioning/datasources/influxdb.yml); its uid is fixed so dashboards can name it. */
 export const INFLUX: DataSourceRef = { type: 'influxdb', uid: 'wsn-influxdb' };
@@ -79,6 +85,38 @@ export function panel(spec: PanelSpec): Panel {
     ...(spec.links ? { links: spec.links } : {}),
     ...(spec.interval ? { interval: spec.interval } : {}),
   };
+}
+
+export const timeSeriesOptions = (placement: 'right' | 'bottom', showLegend = true): Partial<TimeSeriesOptions> => ({
+  legend: { showLegend, displayMode: LegendDisplayMode.List, placement, calcs: [] },
+  tooltip: { mode: TooltipDisplayMode.Multi, sort: SortOrder.Descending },
+});
+
+/** Counts per interval as bars, in whole numbers, the legend (if shown) below. */
+export function barChart(
+  spec: Omit<PanelSpec, 'type' | 'options' | 'fieldConfig'> & {
+    fillOpacity: number;
+    color?: FieldColor;
+    /** More of the bars' style (stacking, line width). */
+    style?: Record<string, unknown>;
+    overrides?: FieldConfigSource['overrides'];
+    showLegend?: boolean;
+  },
+): Panel {
+  const { fillOpacity, color, style, overrides, showLegend, ...rest } = spec;
+  return panel({
+    ...rest,
+    type: 'timeseries',
+    options: timeSeriesOptions('bottom', showLegend),
+    fieldConfig: {
+      defaults: {
+        decimals: 0,
+        ...(color ? { color } : {}),
+        custom: { drawStyle: GraphDrawStyle.Bars, fillOpacity, ...style },
+      },
+      overrides: overrides ?? [],
+    },
+  });
 }
 
 /** Probability colours: green, amber from 0.3, red from the alert threshold. */

@@ -1,11 +1,10 @@
 /**
  * Pipeline health, from the `pipeline` measurement the detector writes per
- * batch (tags network, source) and the `reading` points themselves.
+ * batch (tags network, source) and the `value_<modality>` fields of the `anomaly` points.
  */
-import { FieldColorModeId, GraphDrawStyle, type Dashboard, type FieldColor } from '@grafana/schema';
-import { influx, panel, tagIs, type PanelSpec } from './panels.ts';
+import { FieldColorModeId, type Dashboard, type FieldColor, type Panel } from '@grafana/schema';
+import { barChart, influx, panel, tagIs, timeSeriesOptions, type PanelSpec } from './panels.ts';
 import { UIDS, dashboard, networkVariable } from './common.ts';
-import { timeSeriesOptions } from './network-overview.ts';
 
 /** A line chart with the legend below, lines 2 px wide, in `unit`. */
 function lineChart(spec: Omit<PanelSpec, 'type' | 'options' | 'fieldConfig'> & { unit: string; color?: FieldColor }) {
@@ -22,6 +21,15 @@ const where = `${tagIs('network', 'network')} AND $timeFilter`;
 /** The points ingest writes (ingest/stats-reporter.ts). */
 const ingestWhere = `${tagIs('network', 'network')} AND "source" = 'ingest' AND $timeFilter`;
 
+/** One series per detector replica (tag source): `aggregate` of a `pipeline` field per interval. */
+const perReplica = (aggregate: string) =>
+  influx(
+    'A',
+    `SELECT ${aggregate} FROM "pipeline" WHERE ${where} GROUP BY time($__interval), "source" fill(null)`,
+    'time_series',
+    '$tag_source',
+  );
+
 /** Per-second rates of ingest's counters (field → series name): each point counts over `interval_ms` of wall time. */
 function ingestRates(counters: Record<string, string>): string {
   const columns = Object.entries(counters).map(
@@ -37,43 +45,28 @@ export const pipelineHealth: Dashboard = dashboard({
     'Throughput, latency and event-time lag of the detector; ingest rate, DLQ rate and watermark lag; readings stored per interval.',
   templating: { list: [networkVariable] },
   panels: [
-    panel({
+    barChart({
       id: 1,
-      type: 'timeseries',
       title: 'Readings stored per interval',
       description: 'Aligned readings written to InfluxDB per interval of event time, one series per modality.',
       box: { x: 0, y: 0, w: 12, h: 8 },
       targets: [
         influx(
           'A',
-          `SELECT count(*) FROM "reading" WHERE ${where} GROUP BY time($__interval) fill(0)`,
+          `SELECT count(/^value_/) FROM "anomaly" WHERE ${where} GROUP BY time($__interval) fill(0)`,
           'time_series',
           '$col',
         ),
       ],
-      options: timeSeriesOptions('bottom'),
-      fieldConfig: {
-        defaults: {
-          decimals: 0,
-          color: { mode: FieldColorModeId.PaletteClassic },
-          custom: { drawStyle: GraphDrawStyle.Bars, fillOpacity: 50 },
-        },
-        overrides: [],
-      },
+      fillOpacity: 50,
+      color: { mode: FieldColorModeId.PaletteClassic },
     }),
     lineChart({
       id: 2,
       title: 'Detector throughput',
       description: 'Frames scored per second of wall time, per detector replica (tag source).',
       box: { x: 12, y: 0, w: 12, h: 8 },
-      targets: [
-        influx(
-          'A',
-          `SELECT mean("frames_per_s") FROM "pipeline" WHERE ${where} GROUP BY time($__interval), "source" fill(null)`,
-          'time_series',
-          '$tag_source',
-        ),
-      ],
+      targets: [perReplica('mean("frames_per_s")')],
       unit: 'short',
     }),
     lineChart({
@@ -97,19 +90,11 @@ export const pipelineHealth: Dashboard = dashboard({
       description:
         'Wall clock minus the newest tick of each batch: how far behind the sensors the detector runs. Large for replays of old data, by design.',
       box: { x: 12, y: 8, w: 12, h: 8 },
-      targets: [
-        influx(
-          'A',
-          `SELECT max("event_lag_ms") FROM "pipeline" WHERE ${where} GROUP BY time($__interval), "source" fill(null)`,
-          'time_series',
-          '$tag_source',
-        ),
-      ],
+      targets: [perReplica('max("event_lag_ms")')],
       unit: 'ms',
     }),
-    panel({
+    barChart({
       id: 5,
-      type: 'timeseries',
       title: 'Frames scored and skipped',
       description:
         'Skipped frames were already scored (tick at or before the checkpoint), e.g. redelivered after a rebalance.',
@@ -122,19 +107,14 @@ export const pipelineHealth: Dashboard = dashboard({
           '$col',
         ),
       ],
-      options: timeSeriesOptions('bottom'),
-      fieldConfig: {
-        defaults: {
-          decimals: 0,
-          custom: { drawStyle: GraphDrawStyle.Bars, fillOpacity: 50, stacking: { mode: 'normal', group: 'A' } },
+      fillOpacity: 50,
+      style: { stacking: { mode: 'normal', group: 'A' } },
+      overrides: [
+        {
+          matcher: { id: 'byName', options: 'skipped' },
+          properties: [{ id: 'color', value: { mode: FieldColorModeId.Fixed, fixedColor: 'orange' } }],
         },
-        overrides: [
-          {
-            matcher: { id: 'byName', options: 'skipped' },
-            properties: [{ id: 'color', value: { mode: FieldColorModeId.Fixed, fixedColor: 'orange' } }],
-          },
-        ],
-      },
+      ],
     }),
     lineChart({
       id: 6,
@@ -179,10 +159,10 @@ export const pipelineHealth: Dashboard = dashboard({
 
 /**
  * The model version in use (`wsn-watch model promote`): the version tag of
- * the `system` points, per cluster for the newest tick, and ticks scored per
- * version over time, where a swap shows as the step from one to the other.
+ * the scored `anomaly` points, per cluster for the newest tick, and node-ticks
+ * scored per version over time, where a swap shows as the step from one to the other.
  */
-function modelVersionPanels(id: number, y: number) {
+function modelVersionPanels(id: number, y: number): Panel[] {
   return [
     panel({
       id,
@@ -194,36 +174,29 @@ function modelVersionPanels(id: number, y: number) {
       targets: [
         influx(
           'A',
-          `SELECT last("probability") AS "probability", "model" FROM "system" WHERE ${where} GROUP BY "cluster"`,
+          `SELECT last("cluster_probability") AS "probability", "model" FROM "anomaly" WHERE ${where} GROUP BY "cluster"`,
           'table',
         ),
       ],
       transformations: [{ id: 'organize', options: { renameByName: { Time: 'newest tick' } } }],
     }),
-    panel({
+    barChart({
       id: id + 1,
-      type: 'timeseries',
-      title: 'Ticks scored per model version',
+      title: 'Node-ticks scored per model version',
       description:
-        'Cluster ticks scored per interval, one series per model version: a promotion shows as the step from the old version to the new one, at one tick.',
+        'Node-ticks scored per interval, one series per model version: a promotion shows as the step from the old version to the new one, at one tick.',
       box: { x: 12, y, w: 12, h: 8 },
       targets: [
         influx(
           'A',
-          `SELECT count("probability") AS "ticks" FROM "system" WHERE ${where} GROUP BY time($__interval), "model" fill(null)`,
+          `SELECT count("probability") AS "node-ticks" FROM "anomaly" WHERE ${where} GROUP BY time($__interval), "model" fill(null)`,
           'time_series',
           '$tag_model',
         ),
       ],
-      options: timeSeriesOptions('bottom'),
-      fieldConfig: {
-        defaults: {
-          decimals: 0,
-          color: { mode: FieldColorModeId.PaletteClassic },
-          custom: { drawStyle: GraphDrawStyle.Bars, fillOpacity: 50, stacking: { mode: 'normal', group: 'A' } },
-        },
-        overrides: [],
-      },
+      fillOpacity: 50,
+      color: { mode: FieldColorModeId.PaletteClassic },
+      style: { stacking: { mode: 'normal', group: 'A' } },
     }),
   ];
 }

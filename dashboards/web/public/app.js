@@ -134,6 +134,98 @@ function renderAlerts() {
         : `${alert.cluster} · resolved ${formatTime(alert.endsAt ?? alert.startsAt)} UTC`;
     a.append(sev, title, prob, detail);
     li.append(a);
+    const marked = markOf(alert);
+    if (marked) {
+      const badge = document.createElement('span');
+      badge.className = `feedback-mark ${marked.verdict === 'false' ? 'false-alarm' : 'confirmed'}`;
+      badge.textContent = `${marked.verdict === 'false' ? 'marked false alarm' : 'confirmed'} by ${marked.author}`;
+      li.append(badge);
+    }
+    if (state.overview.feedbackEnabled && alert.kind === 'anomaly') li.append(feedbackButtons(alert));
+    const outcome = feedbackOutcomes.get(alert.id);
+    if (outcome) {
+      const result = document.createElement('span');
+      result.className = outcome.ok ? 'feedback-result' : 'feedback-result error';
+      result.textContent = outcome.text;
+      li.append(result);
+    }
+    list.append(li);
+  }
+}
+
+/** The operator's mark of this episode of the alert, if any. @param {any} alert */
+function markOf(alert) {
+  const marks = state.overview.feedback ?? [];
+  return marks.find((/** @type {any} */ f) => f.alertId === alert.id && f.alertStartsAt === alert.startsAt);
+}
+
+/** "false alarm" and "confirm" buttons of one alert (POST /api/feedback with the operator's token). @param {any} alert */
+function feedbackButtons(alert) {
+  const box = document.createElement('span');
+  box.className = 'feedback-actions';
+  for (const [verdict, label] of [
+    ['false', 'false alarm'],
+    ['true', 'confirm'],
+  ]) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.dataset.verdict = verdict;
+    button.textContent = label;
+    button.addEventListener('click', () => void markAlert(alert, verdict));
+    box.append(button);
+  }
+  return box;
+}
+
+const TOKEN_KEY = 'wsn-feedback-token';
+/** The answer to the last mark of each alert, kept across re-renders of the list. @type {Map<string, {ok: boolean, text: string}>} */
+const feedbackOutcomes = new Map();
+
+/** Sends the mark; asks for the token once per browser tab. @param {any} alert @param {string} verdict */
+async function markAlert(alert, verdict) {
+  let token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) token = window.prompt('Feedback token (feedback.token of the dashboard)') ?? '';
+  if (!token) return;
+  const res = await fetch('/api/feedback', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ alert: alert.id, verdict }),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (res.status === 401) sessionStorage.removeItem(TOKEN_KEY);
+  else if (res.ok) sessionStorage.setItem(TOKEN_KEY, token);
+  feedbackOutcomes.set(alert.id, {
+    ok: res.ok,
+    text: res.ok ? body.message : `not marked: ${body.error ?? `HTTP ${res.status}`}`,
+  });
+  renderAlerts();
+  if (res.ok) scheduleRefresh();
+}
+
+/** The newest marks of the network's alerts (`wsn-watch feedback mark`, the buttons above). */
+function renderFeedback() {
+  const marks = state.overview.feedback ?? [];
+  const list = $('feedback');
+  list.replaceChildren();
+  $('feedback-count').textContent = String(marks.length);
+  if (marks.length === 0) {
+    showEmpty(list, 'No feedback yet. Mark an alert a false alarm to raise its node’s threshold.');
+    return;
+  }
+  for (const mark of marks.slice(0, 20)) {
+    const li = document.createElement('li');
+    li.className = `mark ${mark.verdict === 'false' ? 'false-alarm' : 'confirmed'}`;
+    li.dataset.alert = mark.alertId;
+    const title = document.createElement('span');
+    title.className = 'title';
+    title.textContent = `Node ${mark.node} · ${mark.verdict === 'false' ? 'false alarm' : 'confirmed'}`;
+    const when = document.createElement('span');
+    when.className = 'until';
+    when.textContent = `${formatTime(mark.markedAt)} UTC`;
+    const detail = document.createElement('span');
+    detail.className = 'detail';
+    detail.textContent = `${mark.modality} · peak ${Number(mark.probability).toFixed(2)} · by ${mark.author}${mark.note ? ` · ${mark.note}` : ''}`;
+    li.append(title, when, detail);
     list.append(li);
   }
 }
@@ -270,6 +362,7 @@ function renderOverview() {
   renderMap(/** @type {any} */ ($('map')), state.overview, state.node, (node) => navigate(node));
   renderAlerts();
   renderSilences();
+  renderFeedback();
   renderClusters();
   renderTopNodes();
 }

@@ -102,9 +102,14 @@ function convexHull(points) {
 }
 
 /**
+ * @typedef {{node: string, cluster: string, x: number, y: number}} MapNode
+ * @typedef {{probability: number, isAnomaly: boolean}} NodeScore
+ */
+
+/**
  * Redraws the map.
  * @param {SVGSVGElement} root
- * @param {{ topology: { nodes: Array<{node: string, cluster: string, x: number, y: number}>, edges: Array<[string, string]> },
+ * @param {{ topology: { nodes: Array<MapNode>, edges: Array<[string, string]> },
  *           clusters: Array<{cluster: string, probability: number, nodes: Array<{node: string, probability: number, isAnomaly: boolean}>}>,
  *           threshold: number,
  *           silences?: Array<{id: string, node: string, reason: string}> }} overview
@@ -117,6 +122,49 @@ export function renderMap(root, overview, selected, onSelect) {
   root.replaceChildren();
   if (nodes.length === 0) return;
 
+  const { height, at } = mapLayout(nodes);
+  root.setAttribute('viewBox', `0 0 ${WIDTH} ${height}`);
+
+  /** @type {Map<string, NodeScore>} */
+  const scoreOf = new Map();
+  for (const c of clusters) for (const n of c.nodes) scoreOf.set(n.node, n);
+  const colours = clusterColours([...new Set(nodes.map((n) => n.cluster))]);
+  const { areas, labels } = clusterShapes(nodes, at, colours);
+  const edges = svg('g', { class: 'edges' });
+  for (const [a, b] of topology.edges) {
+    const pa = at.get(a),
+      pb = at.get(b);
+    if (pa && pb) edges.append(svg('line', { class: 'edge', x1: pa[0], y1: pa[1], x2: pb[0], y2: pb[1] }));
+  }
+
+  // Nodes under a maintenance silence: still coloured by their score, with a badge.
+  /** @type {Map<string, any>} */
+  const silenced = new Map();
+  for (const silence of overview.silences ?? []) if (!silenced.has(silence.node)) silenced.set(silence.node, silence);
+  const dots = svg('g', { class: 'nodes' });
+  for (const n of [...nodes].sort(
+    (a, b) => (scoreOf.get(a.node)?.probability ?? 0) - (scoreOf.get(b.node)?.probability ?? 0),
+  )) {
+    const g = nodeMark(n, /** @type {[number, number]} */ (at.get(n.node)), scoreOf.get(n.node), {
+      threshold,
+      selected: n.node === selected,
+      silence: silenced.get(n.node),
+      stroke: colours.get(n.cluster) ?? '#8b96a5',
+    });
+    g.addEventListener('click', () => onSelect(n.node));
+    g.addEventListener('keydown', (event) => {
+      if (/** @type {KeyboardEvent} */ (event).key === 'Enter') onSelect(n.node);
+    });
+    dots.append(g);
+  }
+  root.append(areas, edges, labels, dots);
+}
+
+/**
+ * The floor plan scaled into the map, aspect kept: the map's height and each node's point.
+ * @param {MapNode[]} nodes
+ */
+function mapLayout(nodes) {
   const xs = nodes.map((n) => n.x);
   const ys = nodes.map((n) => n.y);
   const minX = Math.min(...xs),
@@ -131,13 +179,14 @@ export function renderMap(root, overview, selected, onSelect) {
     offY = (height - spanY * scale) / 2;
   /** @type {Map<string, [number, number]>} */
   const at = new Map(nodes.map((n) => [n.node, [offX + (n.x - minX) * scale, offY + (n.y - minY) * scale]]));
-  root.setAttribute('viewBox', `0 0 ${WIDTH} ${height}`);
+  return { height, at };
+}
 
-  /** @type {Map<string, {probability: number, isAnomaly: boolean}>} */
-  const scoreOf = new Map();
-  for (const c of clusters) for (const n of c.nodes) scoreOf.set(n.node, n);
-  const colours = clusterColours([...new Set(nodes.map((n) => n.cluster))]);
-
+/**
+ * Each cluster's area (its members' hull) and its name above the topmost member.
+ * @param {MapNode[]} nodes @param {Map<string, [number, number]>} at @param {Map<string, string>} colours
+ */
+function clusterShapes(nodes, at, colours) {
   const areas = svg('g', { class: 'clusters' });
   const labels = svg('g', { class: 'cluster-labels' });
   for (const [cluster, colour] of colours) {
@@ -170,65 +219,51 @@ export function renderMap(root, overview, selected, onSelect) {
     label.textContent = cluster;
     labels.append(label);
   }
+  return { areas, labels };
+}
 
-  const edges = svg('g', { class: 'edges' });
-  for (const [a, b] of topology.edges) {
-    const pa = at.get(a),
-      pb = at.get(b);
-    if (pa && pb) edges.append(svg('line', { class: 'edge', x1: pa[0], y1: pa[1], x2: pb[0], y2: pb[1] }));
+/**
+ * One node: a circle coloured by its probability (a halo when anomalous), its
+ * id, a badge when silenced, and a title that says it all.
+ * @param {MapNode} n @param {[number, number]} point @param {NodeScore | undefined} score
+ * @param {{ threshold: number, selected: boolean, silence?: {reason: string}, stroke: string }} look
+ */
+function nodeMark(n, [x, y], score, look) {
+  const state = score ? nodeState(score, look.threshold) : 'unknown';
+  const g = svg('g', {
+    class: `node state-${state}${look.selected ? ' selected' : ''}${look.silence ? ' silenced' : ''}`,
+    transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`,
+    'data-node': n.node,
+    'data-cluster': n.cluster,
+    'data-probability': score ? score.probability.toFixed(3) : '',
+    tabindex: 0,
+    role: 'button',
+  });
+  const title = svg('title');
+  title.textContent =
+    `node ${n.node} · ${n.cluster}` +
+    (score ? ` · p ${score.probability.toFixed(2)}` : ' · no score yet') +
+    (look.silence ? ` · silenced: ${look.silence.reason}` : '');
+  g.append(title);
+  if (state === 'anomalous') g.append(svg('circle', { class: 'halo', r: NODE_RADIUS + 6 }));
+  g.append(
+    svg('circle', {
+      class: 'body',
+      r: NODE_RADIUS,
+      fill: score ? probabilityColour(score.probability, look.threshold) : '#4b5563',
+      stroke: look.stroke,
+    }),
+  );
+  const label = svg('text');
+  label.textContent = n.node;
+  g.append(label);
+  if (look.silence) {
+    const badge = svg('g', { class: 'silence-badge', transform: `translate(${NODE_RADIUS} ${-NODE_RADIUS})` });
+    badge.append(svg('circle', { r: 6 }));
+    const mark = svg('text');
+    mark.textContent = 'M';
+    badge.append(mark);
+    g.append(badge);
   }
-
-  // Nodes under a maintenance silence: still coloured by their score, with a badge.
-  /** @type {Map<string, any>} */
-  const silenced = new Map();
-  for (const silence of overview.silences ?? []) if (!silenced.has(silence.node)) silenced.set(silence.node, silence);
-  const dots = svg('g', { class: 'nodes' });
-  for (const n of [...nodes].sort(
-    (a, b) => (scoreOf.get(a.node)?.probability ?? 0) - (scoreOf.get(b.node)?.probability ?? 0),
-  )) {
-    const [x, y] = /** @type {[number, number]} */ (at.get(n.node));
-    const score = scoreOf.get(n.node);
-    const state = score ? nodeState(score, threshold) : 'unknown';
-    const g = svg('g', {
-      class: `node state-${state}${n.node === selected ? ' selected' : ''}${silenced.has(n.node) ? ' silenced' : ''}`,
-      transform: `translate(${x.toFixed(1)} ${y.toFixed(1)})`,
-      'data-node': n.node,
-      'data-cluster': n.cluster,
-      'data-probability': score ? score.probability.toFixed(3) : '',
-      tabindex: 0,
-      role: 'button',
-    });
-    const title = svg('title');
-    title.textContent =
-      `node ${n.node} · ${n.cluster}` +
-      (score ? ` · p ${score.probability.toFixed(2)}` : ' · no score yet') +
-      (silenced.has(n.node) ? ` · silenced: ${silenced.get(n.node).reason}` : '');
-    g.append(title);
-    if (state === 'anomalous') g.append(svg('circle', { class: 'halo', r: NODE_RADIUS + 6 }));
-    g.append(
-      svg('circle', {
-        class: 'body',
-        r: NODE_RADIUS,
-        fill: score ? probabilityColour(score.probability, threshold) : '#4b5563',
-        stroke: colours.get(n.cluster) ?? '#8b96a5',
-      }),
-    );
-    const label = svg('text');
-    label.textContent = n.node;
-    g.append(label);
-    if (silenced.has(n.node)) {
-      const badge = svg('g', { class: 'silence-badge', transform: `translate(${NODE_RADIUS} ${-NODE_RADIUS})` });
-      badge.append(svg('circle', { r: 6 }));
-      const mark = svg('text');
-      mark.textContent = 'M';
-      badge.append(mark);
-      g.append(badge);
-    }
-    g.addEventListener('click', () => onSelect(n.node));
-    g.addEventListener('keydown', (event) => {
-      if (/** @type {KeyboardEvent} */ (event).key === 'Enter') onSelect(n.node);
-    });
-    dots.append(g);
-  }
-  root.append(areas, edges, labels, dots);
+  return g;
 }

@@ -17,6 +17,7 @@ import { InfluxSink } from '../../../store/influx-sink.ts';
 import { loadConfig } from '../../../common/config.ts';
 import { writeNodePositions } from '../../../store/node-positions.ts';
 import { silencePoint } from '../../../store/silences.ts';
+import { feedbackPoint } from '../../../store/feedback.ts';
 import { DASHBOARDS } from '../../../dashboards/grafana/build/index.ts';
 import { ANOMALOUS_NODE, LAB_TOPOLOGY, NETWORK, T0, TICK_MS, labBatch } from './lab-network.ts';
 
@@ -122,6 +123,23 @@ describe('Grafana queries against InfluxDB written by the detector sink', () => 
         createdAt: T0,
       }),
     ]);
+    // A false-alarm mark as `wsn-watch feedback mark` writes it, for the feedback table.
+    await sink.writePoints([
+      feedbackPoint({
+        alertId: `${NETWORK}/c2/${ANOMALOUS_NODE}`,
+        network: NETWORK,
+        cluster: 'c2',
+        node: ANOMALOUS_NODE,
+        kind: 'anomaly',
+        modality: 'temperature',
+        verdict: 'false',
+        probability: 0.75,
+        alertStartsAt: T0 + ANOMALY_FROM * TICK_MS,
+        note: 'door open',
+        author: 'ana',
+        markedAt: T0 + TICKS * TICK_MS,
+      }),
+    ]);
     // Ingest statistics through the real writer, every 2 ticks of the same range (clock set to event time).
     const metrics = new IngestMetrics();
     let clock = T0;
@@ -149,14 +167,21 @@ describe('Grafana queries against InfluxDB written by the detector sink', () => 
   });
 
   it('template variable queries list the network, its nodes and the modalities', async () => {
-    const values = async (query: string) =>
-      (await influxql(substitute(query, vars))).flatMap((s) =>
-        s.values.map((row) => String(row[s.columns.indexOf(s.columns.includes('value') ? 'value' : 'fieldKey')])),
-      );
+    // As Grafana does: the query's values, then the variable's regex keeps the matches (its first group if it has one).
+    const values = async ({ query, regex }: { query: string; regex?: string }) =>
+      (await influxql(substitute(query, vars)))
+        .flatMap((s) =>
+          s.values.map((row) => String(row[s.columns.indexOf(s.columns.includes('value') ? 'value' : 'fieldKey')])),
+        )
+        .flatMap((value) => {
+          if (!regex) return [value];
+          const match = new RegExp(regex.replace(/^\/|\/$/g, '')).exec(value);
+          return match ? [match[1] ?? match[0]] : [];
+        });
     const variables = Object.fromEntries(
       Object.values(DASHBOARDS)
         .flatMap((d) => d.templating?.list ?? [])
-        .map((v) => [v.name, String(v.query)]),
+        .map((v) => [v.name, { query: String(v.query), regex: v.regex ? String(v.regex) : undefined }]),
     );
     expect(await values(variables.network)).toEqual([NETWORK]);
     vars.network = regexEscape(NETWORK);

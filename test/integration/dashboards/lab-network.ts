@@ -13,40 +13,42 @@ export const T0 = Date.UTC(2004, 2, 1, 8, 0, 0);
 export const ANOMALOUS_NODE = '7';
 export const THRESHOLD = 0.5;
 
-const PLAN: Array<[node: string, cluster: string, x: number, y: number]> = [
-  ['1', 'c1', 2, 3],
-  ['2', 'c1', 6, 2],
-  ['3', 'c1', 4, 7],
-  ['4', 'c1', 8, 6],
-  ['5', 'c2', 14, 3],
-  ['6', 'c2', 18, 2],
-  ['7', 'c2', 16, 7],
-  ['8', 'c2', 20, 6],
-  ['9', 'c3', 24, 12],
-  ['10', 'c3', 28, 11],
-  ['11', 'c3', 25, 17],
-  ['12', 'c3', 29, 16],
+/**
+ * Three rooms of four motes, laid out alike: where each mote stands from the
+ * room's corner (m), and the radio links inside a room (by the mote's place in it).
+ */
+const ROOM_PLACES: Array<[x: number, y: number]> = [
+  [0, 1],
+  [4, 0],
+  [2, 5],
+  [6, 4],
 ];
+const ROOM_LINKS: Array<[number, number]> = [
+  [0, 1],
+  [0, 2],
+  [1, 3],
+  [2, 3],
+];
+/** The rooms' clusters and corners, west to east; the last mote of a room links to the first of the next. */
+const ROOMS: Array<[cluster: string, x: number, y: number]> = [
+  ['c1', 2, 2],
+  ['c2', 14, 2],
+  ['c3', 22, 11],
+];
+
+/** Node ids 1..12, room by room. */
+const idOf = (room: number, place: number): string => String(room * ROOM_PLACES.length + place + 1);
+const PLAN: Array<[node: string, cluster: string, x: number, y: number]> = ROOMS.flatMap(([cluster, x0, y0], room) =>
+  ROOM_PLACES.map(([x, y], place): [string, string, number, number] => [idOf(room, place), cluster, x0 + x, y0 + y]),
+);
 
 export const LAB_TOPOLOGY: TopologyView = {
   network: NETWORK,
   nodes: PLAN.map(([node, cluster, x, y]) => ({ node, cluster, x, y })),
-  edges: [
-    ['1', '2'],
-    ['1', '3'],
-    ['2', '4'],
-    ['3', '4'],
-    ['4', '5'],
-    ['5', '6'],
-    ['5', '7'],
-    ['6', '8'],
-    ['7', '8'],
-    ['8', '9'],
-    ['9', '10'],
-    ['9', '11'],
-    ['10', '12'],
-    ['11', '12'],
-  ],
+  edges: ROOMS.flatMap((_, room) => [
+    ...ROOM_LINKS.map(([a, b]): [string, string] => [idOf(room, a), idOf(room, b)]),
+    ...(room + 1 < ROOMS.length ? [[idOf(room, ROOM_PLACES.length - 1), idOf(room + 1, 0)] as [string, string]] : []),
+  ]),
 };
 
 /** Deterministic, smooth, slightly different per node. */

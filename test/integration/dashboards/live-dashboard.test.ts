@@ -4,36 +4,27 @@
  * opens its readings against the model's reconstruction.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { MemoryResultStore } from '../../../store/memory.ts';
 import { startDashboardServer, type DashboardServer } from '../../../dashboards/web/server.ts';
 import { staticTopology, type DashboardResults } from '../../../store/results.ts';
+import { openChromium, type TestBrowser } from '../../support/browser.ts';
 import { ANOMALOUS_NODE, LAB_TOPOLOGY, NETWORK, THRESHOLD, labBatch } from './lab-network.ts';
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const HISTORY_TICKS = 60;
 const ANOMALY_FROM = 56;
 
 describe('built-in live dashboard in Chromium', () => {
   let store: MemoryResultStore;
   let server: DashboardServer;
+  let browser: TestBrowser;
   let context: BrowserContext;
   let page: Page;
-  let profileDir: string;
+  let pageErrors: string[];
   let shotDir: string;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     store = new MemoryResultStore();
@@ -47,21 +38,14 @@ describe('built-in live dashboard in Chromium', () => {
       port: 0,
       threshold: THRESHOLD,
     });
-    profileDir = await mkdtemp(path.join(tmpdir(), 'wsn-chromium-'));
     shotDir = await mkdtemp(path.join(tmpdir(), 'wsn-shots-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1440, height: 1100 },
-    });
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    browser = await openChromium({ width: 1440, height: 1100 });
+    ({ context, page, pageErrors } = browser);
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.close();
-    await rm(profileDir, { recursive: true, force: true });
   });
 
   it('shows the network healthy before the anomaly', async () => {

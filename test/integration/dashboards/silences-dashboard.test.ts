@@ -5,10 +5,8 @@
  * after the next poll, pushed over Server-Sent Events.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { loadConfig } from '../../../common/config.ts';
 import type { Silence } from '../../../common/silences.ts';
 import { startDashboardServer, type DashboardServer } from '../../../dashboards/web/server.ts';
@@ -16,17 +14,11 @@ import { InfluxDashboardResults } from '../../../store/influx-results.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
 import { writeNodePositions } from '../../../store/node-positions.ts';
 import { silencePoint } from '../../../store/silences.ts';
+import { openChromium, type TestBrowser } from '../../support/browser.ts';
 import { ANOMALOUS_NODE, LAB_TOPOLOGY, NETWORK, T0, THRESHOLD, labBatch } from './lab-network.ts';
 
 const config = loadConfig({ env: { ...process.env, WSN_CONFIG: '' } });
 const database = `wsn_dash_silences_${process.pid}_${Date.now()}`;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-];
 const H = 3_600_000;
 
 describe('maintenance silences on the built-in dashboard (Chromium, InfluxDB)', () => {
@@ -46,10 +38,9 @@ describe('maintenance silences on the built-in dashboard (Chromium, InfluxDB)', 
   const over: Silence = { ...active, id: 'sil-0000a002', node: '3', startsAt: now - 3 * H, endsAt: now - H };
   let results: InfluxDashboardResults;
   let server: DashboardServer;
-  let context: BrowserContext;
+  let browser: TestBrowser;
   let page: Page;
-  let profileDir: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
 
   beforeAll(async () => {
     for (let i = 0; i < 6; i++) await sink.write(labBatch(i));
@@ -57,20 +48,13 @@ describe('maintenance silences on the built-in dashboard (Chromium, InfluxDB)', 
     await sink.writePoints([silencePoint(active), silencePoint(over)]);
     results = new InfluxDashboardResults({ url: config.influx.url, database, pollMs: 300 });
     server = await startDashboardServer({ store: results, topology: results, port: 0, threshold: THRESHOLD });
-    profileDir = await mkdtemp(path.join(tmpdir(), 'wsn-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1440, height: 1000 },
-    });
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    browser = await openChromium({ width: 1440, height: 1000 });
+    ({ page, pageErrors } = browser);
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.close();
-    await rm(profileDir, { recursive: true, force: true });
     await sink.dropDatabase().catch(() => undefined);
   });
 

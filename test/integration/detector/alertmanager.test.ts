@@ -1,100 +1,33 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../common/log.ts';
-import type { TransportProducer } from '../../../common/transport.ts';
+import { describe, expect, it } from 'vitest';
 import type { Alert, Frame } from '../../../common/types.ts';
-import { ClusterAlerts, alertPolicyFromConfig, type NodeObservation } from '../../../detector/alerts/tracker.ts';
-import { DEFAULT_CONTEXT_CONFIG, loadDetector } from '../../../model/index.ts';
-import { FrameProcessor } from '../../../detector/service/processor.ts';
-import { KafkaTransport } from '../../../transport/index.ts';
+import { ClusterAlerts, alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
 import {
+  alertmanagerAlerts,
   config,
-  deleteTestTopics,
   influx,
   makeFrames,
-  startDetector,
-  T0,
-  TICK_MS,
-  tinyModel,
+  nodeCourse,
   uniqueId,
-  type DetectorProcess,
+  useDetectorSuite,
+  WARMUP_TICKS,
 } from './harness.ts';
 import { waitFor } from '../../support/wait.ts';
 
 // Real Kafka, InfluxDB and Alertmanager; the detector runs as a child process with the real (small) model.
-interface GettableAlert {
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: string;
-  endsAt: string;
-  status: { state: string };
-}
-
-const logger = createLogger('test', 'silent');
-const transport = new KafkaTransport({ brokers: config.kafka.brokers, clientId: 'wsn-detector-it-alerts', logger });
-let producer: TransportProducer;
-let detector: DetectorProcess | undefined;
-const testIds: string[] = [];
-
-beforeAll(async () => {
-  producer = await transport.producer();
-});
-
-afterAll(async () => {
-  if (detector && detector.child.exitCode === null) detector.child.kill('SIGKILL');
-  await producer?.close();
-  await transport.close();
-  await deleteTestTopics(testIds);
-});
-
-async function alertsFor(network: string, node: string): Promise<GettableAlert[]> {
-  const params = new URLSearchParams();
-  params.append('filter', `network="${network}"`);
-  params.append('filter', `node="${node}"`);
-  const response = await fetch(`${config.alertmanager.url}/api/v2/alerts?${params}`);
-  expect(response.status).toBe(200);
-  return (await response.json()) as GettableAlert[];
-}
-
-/** The model's context warm-up (DEFAULT_CONTEXT_CONFIG.warmupTicks): the detector's first verdicts come after it. */
-const WARMUP_TICKS = DEFAULT_CONTEXT_CONFIG.warmupTicks;
+const suite = useDetectorSuite('wsn-detector-it-alerts');
 
 /**
- * Scores the frames once with the model, then replays the target cluster's
- * probabilities through the alert state machine for candidate thresholds
- * (midpoints between the target node's distinct probabilities, so float
- * noise between runs cannot flip a tick) and returns one under which the
- * target node fires an anomaly alert and then resolves it. The test streams
- * frames only up to that resolution, so nothing can fire again after it.
+ * Replays the target node's course under the model through the alert state
+ * machine for the candidate thresholds and returns one under which the target
+ * node fires an anomaly alert and then resolves it. The test streams frames
+ * only up to that resolution, so nothing can fire again after it.
  */
 async function pickThreshold(
   frames: Frame[],
   target: { cluster: string; node: string },
 ): Promise<{ threshold: number; fired: Alert; firedAt: number; resolvedAt: number }> {
-  const model = await loadDetector(tinyModel());
-  const observations = new Map<number, NodeObservation[]>();
-  try {
-    const probe = new FrameProcessor({ model, policy: alertPolicyFromConfig(config) });
-    const scores = (await probe.process(frames)).scores.filter((s) => s.cluster === target.cluster);
-    for (const score of scores)
-      observations.set(
-        score.tick,
-        score.nodes.map((n) => ({
-          node: n.node,
-          probability: n.probability,
-          reconstructionError: n.reconstructionError,
-          silent: false,
-        })),
-      );
-  } finally {
-    model.dispose();
-  }
-  // The detector gives no verdict before a cluster's slow context has warmed up: neither does the replay here.
-  const ticks = [...observations.keys()].filter((tick) => tick >= T0 + WARMUP_TICKS * TICK_MS).sort((a, b) => a - b);
-  const values = [
-    ...new Set(ticks.map((tick) => observations.get(tick)!.find((o) => o.node === target.node)!.probability ?? 0)),
-  ].sort((a, b) => b - a);
-  for (let i = 0; i + 1 < values.length; i++) {
-    const threshold = (values[i] + values[i + 1]) / 2;
+  const { ticks, observations, thresholds, probabilities } = await nodeCourse(frames, target.cluster, target.node);
+  for (const threshold of thresholds) {
     const policy = alertPolicyFromConfig({
       ...config,
       detector: { ...config.detector, threshold, alertAfterTicks: 2, resolveAfterTicks: 2 },
@@ -114,13 +47,14 @@ async function pickThreshold(
       }
     }
   }
-  throw new Error(`no threshold makes node ${target.node} fire and resolve; its probabilities: ${values.join(', ')}`);
+  throw new Error(
+    `no threshold makes node ${target.node} fire and resolve; its probabilities: ${probabilities.join(', ')}`,
+  );
 }
 
 describe('alerts reach Alertmanager (real Alertmanager, Kafka, InfluxDB)', () => {
   it('a node whose probability stays high fires an alert with network/cluster/node/modality labels, which then resolves', async () => {
     const id = uniqueId();
-    testIds.push(id);
     const network = `it-alerts-${id}`;
     const database = `wsn_it_alerts_${id}`;
     const frames = makeFrames(network, 2, 0, WARMUP_TICKS + 40, {
@@ -128,25 +62,17 @@ describe('alerts reach Alertmanager (real Alertmanager, Kafka, InfluxDB)', () =>
     });
     const target = { cluster: 'c0', node: frames[0].nodes[0].node };
     const plan = await pickThreshold(frames, target);
-    await transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: 4 }]);
-    detector = await startDetector({
-      id,
-      group: `it-detector-alerts-${id}`,
-      replicaId: 'alerts',
-      database,
-      model: tinyModel(),
-      threshold: plan.threshold,
-    });
+    const detector = await suite.start({ id, replicaId: 'alerts', database, threshold: plan.threshold });
 
-    const send = (list: Frame[]) =>
-      producer.send(
-        `it.frames.${id}`,
-        list.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
-      );
+    const send = (list: Frame[]) => suite.send(id, list);
     // Up to the tick the alert fires at: Alertmanager must show it firing.
     await send(frames.filter((f) => f.tick <= plan.firedAt));
-    await waitFor('the alert in Alertmanager', async () => (await alertsFor(network, target.node)).length > 0, 120_000);
-    const [firing] = await alertsFor(network, target.node);
+    await waitFor(
+      'the alert in Alertmanager',
+      async () => (await alertmanagerAlerts(network, target.node)).length > 0,
+      120_000,
+    );
+    const [firing] = await alertmanagerAlerts(network, target.node);
     expect(firing.labels).toEqual({
       alertname: 'WsnNodeAnomaly',
       network,
@@ -168,7 +94,7 @@ describe('alerts reach Alertmanager (real Alertmanager, Kafka, InfluxDB)', () =>
     await send(frames.filter((f) => f.tick > plan.firedAt && f.tick <= plan.resolvedAt));
     await waitFor(
       'the alert to resolve in Alertmanager',
-      async () => (await alertsFor(network, target.node)).length === 0,
+      async () => (await alertmanagerAlerts(network, target.node)).length === 0,
       120_000,
     );
 

@@ -1,50 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../common/log.ts';
 import type { ClusterScore, Frame } from '../../../common/types.ts';
 import { alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
 import { loadDetector, type Detector } from '../../../model/index.ts';
 import { FrameProcessor } from '../../../detector/service/processor.ts';
-import { KafkaTransport } from '../../../transport/index.ts';
-import type { TransportProducer } from '../../../common/transport.ts';
 import {
   WINDOW,
   config,
-  deleteTestTopics,
   influx,
   makeFrames,
-  pointsPerClusterTick,
-  startDetector,
+  NODES_PER_CLUSTER,
   tinyModel,
   uniqueId,
-  type DetectorProcess,
+  useDetectorSuite,
 } from './harness.ts';
 import { waitFor } from '../../support/wait.ts';
+import { scoredClusterTicks } from '../../support/influx.ts';
 
 // Real Kafka + InfluxDB; the detector runs as child processes with the real
 // (small) model. Each test has its own topics, group and database.
 const CLUSTERS = 4;
 const TICKS = 48;
-const logger = createLogger('test', 'silent');
-const transport = new KafkaTransport({ brokers: config.kafka.brokers, clientId: 'wsn-detector-it', logger });
-let producer: TransportProducer;
-let modelDir: string;
+const suite = useDetectorSuite('wsn-detector-it');
 let model: Detector;
-const children: DetectorProcess[] = [];
-const testIds: string[] = [];
 
 beforeAll(async () => {
-  modelDir = tinyModel();
-  model = await loadDetector(modelDir);
-  producer = await transport.producer();
+  // The small model the detectors run too (startDetector's default).
+  model = await loadDetector(tinyModel());
 });
 
-afterAll(async () => {
-  for (const child of children)
-    if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
-  await producer?.close();
-  await transport.close();
+afterAll(() => {
   model?.dispose();
-  await deleteTestTopics(testIds);
 });
 
 /** What one uninterrupted detector scores for these frames. */
@@ -53,19 +38,18 @@ async function reference(frames: Frame[]): Promise<ClusterScore[]> {
   return (await processor.process(frames)).scores;
 }
 
-/** Publishes the frames tick by tick, `delayMs` apart, like a live ingest; resolves when all are sent. */
+/** Publishes the frames of test `id` tick by tick, `delayMs` apart, like a live ingest; resolves when all are sent. */
 async function stream(
-  topic: string,
+  id: string,
   frames: Frame[],
   delayMs: number,
   onTick?: (index: number) => Promise<void>,
 ): Promise<void> {
   const ticks = [...new Set(frames.map((f) => f.tick))].sort((a, b) => a - b);
   for (let i = 0; i < ticks.length; i++) {
-    const batch = frames.filter((f) => f.tick === ticks[i]);
-    await producer.send(
-      topic,
-      batch.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
+    await suite.send(
+      id,
+      frames.filter((f) => f.tick === ticks[i]),
     );
     await onTick?.(i);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
@@ -75,50 +59,45 @@ async function stream(
 /** Checks InfluxDB holds exactly one point per expected (cluster, tick) and the reference probabilities. */
 async function expectExactlyOnce(database: string, expected: ClusterScore[]): Promise<void> {
   const sink = influx(database);
-  const counts = await pointsPerClusterTick(sink, 'system');
+  const scored = await scoredClusterTicks(sink);
   const wanted = new Map(expected.map((score) => [`${score.cluster}@${score.tick}`, score]));
-  expect([...counts.keys()].sort()).toEqual([...wanted.keys()].sort());
-  expect([...counts.values()].every((n) => n === 1)).toBe(true);
+  expect([...scored.keys()].sort()).toEqual([...wanted.keys()].sort());
   // The scores continue the same GRU state and windows across the restart: a lost,
   // repeated or reset tick would change them.
-  const rows = await sink.query<{ time: Date; cluster: string; probability: number }>(
-    'SELECT probability, cluster FROM system',
-  );
-  for (const row of rows) {
-    const score = wanted.get(`${row.cluster}@${row.time.getTime()}`)!;
-    expect(row.probability).toBeCloseTo(score.probability, 4);
-  }
+  for (const [key, tick] of scored) expect(tick.probability, key).toBeCloseTo(wanted.get(key)!.probability, 4);
   const nodeRows = await sink.query<{ count: number }>('SELECT COUNT(probability) AS count FROM anomaly');
-  expect(nodeRows[0].count).toBe(expected.length * 3);
+  expect(nodeRows[0].count).toBe(expected.length * NODES_PER_CLUSTER);
   await sink.dropDatabase();
 }
 
 async function scoredPoints(database: string): Promise<number> {
-  return (await pointsPerClusterTick(influx(database), 'system')).size;
+  return (await scoredClusterTicks(influx(database))).size;
+}
+
+/** A test's id, database, consumer group and frames, and what one uninterrupted detector scores for them. */
+async function scenario(name: string) {
+  const id = uniqueId();
+  const frames = makeFrames(`it-${name}-${id}`, CLUSTERS, 0, TICKS - 1);
+  const expected = await reference(frames);
+  return { id, database: `wsn_it_${name}_${id}`, group: `it-detector-${name}-${id}`, frames, expected };
 }
 
 describe('detector service failover (real Kafka, InfluxDB, model)', () => {
   it('killed with SIGKILL mid-stream and restarted: no tick lost, no point duplicated', async () => {
-    const id = uniqueId();
-    testIds.push(id);
-    const database = `wsn_it_kill_${id}`;
-    const group = `it-detector-kill-${id}`;
-    const frames = makeFrames(`it-kill-${id}`, CLUSTERS, 0, TICKS - 1);
-    const expected = await reference(frames);
+    const { id, database, group, frames, expected } = await scenario('kill');
     expect(expected).toHaveLength(CLUSTERS * (TICKS - WINDOW + 1));
-    await transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: 4 }]);
-
-    const first = await startDetector({
+    // Checkpoints every second, so the kill falls between two: the restart resumes from the
+    // last checkpoint and replays the frames since the last commit.
+    const first = await suite.start({
       id,
       group,
       replicaId: 'first',
       database,
-      model: modelDir,
       alertmanager: false,
+      env: { WSN_CHECKPOINT_INTERVAL_MS: '1000' },
     });
-    children.push(first);
     let killedAt = -1;
-    await stream(`it.frames.${id}`, frames, 60, async (index) => {
+    await stream(id, frames, 60, async (index) => {
       // Kill as soon as the first replica has scored something, while frames keep coming.
       if (killedAt < 0 && index >= WINDOW + 8 && (await scoredPoints(database)) > 0) {
         first.child.kill('SIGKILL');
@@ -130,15 +109,7 @@ describe('detector service failover (real Kafka, InfluxDB, model)', () => {
     const beforeRestart = await scoredPoints(database);
     expect(beforeRestart).toBeLessThan(expected.length);
 
-    const second = await startDetector({
-      id,
-      group,
-      replicaId: 'second',
-      database,
-      model: modelDir,
-      alertmanager: false,
-    });
-    children.push(second);
+    const second = await suite.start({ id, group, replicaId: 'second', database, alertmanager: false });
     await waitFor(
       'all ticks scored after the restart',
       async () => (await scoredPoints(database)) >= expected.length,
@@ -150,17 +121,9 @@ describe('detector service failover (real Kafka, InfluxDB, model)', () => {
   });
 
   it('two replicas in one group: one stops with SIGTERM, the other takes over its clusters without a lost tick', async () => {
-    const id = uniqueId();
-    testIds.push(id);
-    const database = `wsn_it_replicas_${id}`;
-    const group = `it-detector-replicas-${id}`;
-    const frames = makeFrames(`it-replicas-${id}`, CLUSTERS, 0, TICKS - 1);
-    const expected = await reference(frames);
-    await transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: 4 }]);
-
-    const a = await startDetector({ id, group, replicaId: 'a', database, model: modelDir, alertmanager: false });
-    const b = await startDetector({ id, group, replicaId: 'b', database, model: modelDir, alertmanager: false });
-    children.push(a, b);
+    const { id, database, group, frames, expected } = await scenario('replicas');
+    const a = await suite.start({ id, group, replicaId: 'a', database, alertmanager: false });
+    const b = await suite.start({ id, group, replicaId: 'b', database, alertmanager: false });
     const sink = influx(database);
     const sources = async (): Promise<string[]> => {
       const rows = await sink
@@ -169,7 +132,7 @@ describe('detector service failover (real Kafka, InfluxDB, model)', () => {
       return rows.map((row) => (row as unknown as { value: string }).value).sort();
     };
     let stoppedAt = -1;
-    await stream(`it.frames.${id}`, frames, 60, async (index) => {
+    await stream(id, frames, 60, async (index) => {
       if (stoppedAt < 0 && index >= TICKS / 2 && (await sources()).length === 2) {
         a.child.kill('SIGTERM');
         stoppedAt = index;

@@ -12,11 +12,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../common/config.ts';
+import { createLogger } from '../../../common/log.ts';
+import type { Transport, TransportProducer } from '../../../common/transport.ts';
 import type { Frame } from '../../../common/types.ts';
+import { alertPolicyFromConfig, type NodeObservation } from '../../../detector/alerts/tracker.ts';
+import { FrameProcessor } from '../../../detector/service/processor.ts';
+import { DEFAULT_CONTEXT_CONFIG, loadDetector } from '../../../model/index.ts';
 import { generateSyntheticNetwork } from '../../../sources/synthetic.ts';
 import { DETECTOR_FORMAT } from '../../../model/metadata.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
+import { KafkaTransport } from '../../../transport/index.ts';
 import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
+import { activeAlerts, type AlertmanagerAlert } from '../../support/alertmanager.ts';
 import { waitFor } from '../../support/wait.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -74,6 +82,9 @@ export function tinyModel(): string {
  * the model's training statistics apply) for ticks [from, to], from the
  * synthetic generator the model was trained on.
  */
+/** Nodes in each cluster of `makeFrames`. */
+export const NODES_PER_CLUSTER = 3;
+
 export function makeFrames(
   network: string,
   clusters: number,
@@ -87,7 +98,7 @@ export function makeFrames(
   const frames: Frame[] = [];
   for (let tick = from; tick <= to; tick++) {
     for (let c = 0; c < clusters; c++) {
-      const nodes = [0, 1, 2].map((k) => {
+      const nodes = Array.from({ length: NODES_PER_CLUSTER }, (_, k) => {
         const n = (c + k) % 6;
         const values: Record<string, number | null> = {};
         modalities.forEach((modality, j) => {
@@ -112,6 +123,14 @@ export function makeFrames(
   return frames;
 }
 
+/** Partitions of a test's frames topic (the detector is told the same). */
+export const FRAME_PARTITIONS = 4;
+
+/** Creates the test's frames topic (`it.frames.<id>`) before a detector subscribes to it. */
+export function createFramesTopic(transport: Transport, id: string): Promise<void> {
+  return transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: FRAME_PARTITIONS }]);
+}
+
 export interface DetectorProcess {
   child: ChildProcess;
   port: number;
@@ -121,10 +140,12 @@ export interface DetectorProcess {
 
 export interface DetectorArgs {
   id: string;
-  group: string;
+  /** The consumer group; `it-detector-<replicaId>-<id>` unless given. */
+  group?: string;
   replicaId: string;
   database: string;
-  model: string;
+  /** The model folder; the suites' small model (tinyModel) unless given. */
+  model?: string;
   threshold?: number;
   alertmanager?: boolean;
   /** Follow wsn.topology (default false: the suites feed frames without a published topology). */
@@ -143,9 +164,9 @@ export async function startDetector(args: DetectorArgs): Promise<DetectorProcess
     'bin/wsn-watch.mjs',
     'detect',
     '--model',
-    args.model,
+    args.model ?? tinyModel(),
     '--group',
-    args.group,
+    args.group ?? `it-detector-${args.replicaId}-${args.id}`,
     '--frames-topic',
     `it.frames.${args.id}`,
     '--anomalies-topic',
@@ -155,7 +176,7 @@ export async function startDetector(args: DetectorArgs): Promise<DetectorProcess
     '--state-topic',
     `it.state.${args.id}`,
     '--frame-partitions',
-    '4',
+    String(FRAME_PARTITIONS),
     '--influx-database',
     args.database,
     '--http-port',
@@ -200,22 +221,12 @@ export function influx(database: string): InfluxSink {
   return new InfluxSink({ url: config.influx.url, database, retries: 2 });
 }
 
-/** Points per (cluster, tick) of a measurement, e.g. `system` (one per scored tick). */
-export async function pointsPerClusterTick(sink: InfluxSink, measurement: string): Promise<Map<string, number>> {
-  const rows = await sink
-    .query<{ time: Date; cluster: string; probability: number }>(`SELECT probability, cluster FROM "${measurement}"`)
-    .catch(() => []);
-  const counts = new Map<string, number>();
-  for (const row of rows) {
-    const key = `${row.cluster}@${row.time.getTime()}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return counts;
-}
-
-/** Deletes the topics a test created (`it.*.<id>`), so runs do not pile up topics on the shared broker. */
-export async function deleteTestTopics(ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
+/**
+ * Deletes the topics a test created (`it.*.<id>`, and the `named` ones, e.g.
+ * its silences topic), so runs do not pile up topics on the shared broker.
+ */
+export async function deleteTestTopics(ids: string[], named: string[] = []): Promise<void> {
+  if (ids.length === 0 && named.length === 0) return;
   const admin = new Kafka({
     clientId: 'wsn-detector-it-cleanup',
     brokers: config.kafka.brokers,
@@ -226,9 +237,159 @@ export async function deleteTestTopics(ids: string[]): Promise<void> {
     const existing = new Set(await admin.listTopics());
     const topics = ids
       .flatMap((id) => ['frames', 'anomalies', 'alerts', 'state'].map((kind) => `it.${kind}.${id}`))
+      .concat(named)
       .filter((topic) => existing.has(topic));
     if (topics.length > 0) await admin.deleteTopics({ topics });
   } finally {
     await admin.disconnect();
   }
+}
+
+export interface DetectorSuite {
+  transport: KafkaTransport;
+  /** Opened before the suite's own hooks run. */
+  producer: TransportProducer;
+  /** Creates the frames topic of `args.id` and starts a detector on it (stopped after the suite if still running). */
+  start(args: DetectorArgs): Promise<DetectorProcess>;
+  /** Sends frames to the frames topic of test `id`, keyed by cluster as ingest does. */
+  send(id: string, frames: Frame[]): Promise<void>;
+}
+
+/**
+ * The surroundings of a describe block (or file) that runs detectors on the
+ * shared broker: a transport and producer of its own, opened before its
+ * tests; afterwards the detectors still running are killed, producer and
+ * transport closed, the topics of every test id deleted, then `afterClose`.
+ */
+export function useDetectorSuite(clientId: string, afterClose?: () => Promise<void>): DetectorSuite {
+  const detectors: DetectorProcess[] = [];
+  const ids = new Set<string>();
+  const suite = {
+    transport: new KafkaTransport({ brokers: config.kafka.brokers, clientId, logger: createLogger('test', 'silent') }),
+    async start(args: DetectorArgs): Promise<DetectorProcess> {
+      ids.add(args.id);
+      await createFramesTopic(suite.transport, args.id);
+      const detector = await startDetector(args);
+      detectors.push(detector);
+      return detector;
+    },
+    send(id: string, frames: Frame[]): Promise<void> {
+      return suite.producer.send(
+        `it.frames.${id}`,
+        frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
+      );
+    },
+  } as DetectorSuite;
+  beforeAll(async () => {
+    suite.producer = await suite.transport.producer();
+  });
+  afterAll(async () => {
+    for (const { child } of detectors) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await suite.producer?.close();
+    await suite.transport.close();
+    await deleteTestTopics([...ids]);
+    await afterClose?.();
+  });
+  return suite;
+}
+
+/** The alerts the shared Alertmanager lists for one node of a network (active ones: resolved alerts drop out). */
+export function alertmanagerAlerts(network: string, node: string): Promise<AlertmanagerAlert[]> {
+  return activeAlerts(config.alertmanager.url, { network, node });
+}
+
+/** The model's context warm-up (DEFAULT_CONTEXT_CONFIG.warmupTicks): the detector's first verdicts come after it. */
+export const WARMUP_TICKS = DEFAULT_CONTEXT_CONFIG.warmupTicks;
+
+/** One node's course under the small model: what the alert tracker observes per tick, and the node's probabilities. */
+export interface NodeCourse {
+  /** The ticks after the warm-up, in order. */
+  ticks: number[];
+  /** What the tracker observes of every node of the cluster at each of those ticks. */
+  observations: Map<number, NodeObservation[]>;
+  /** Thresholds to try, highest first: midpoints between the node's distinct probabilities, so float noise between runs cannot flip a tick. */
+  thresholds: number[];
+  /** The node's distinct probabilities, highest first (for a failure message). */
+  probabilities: number[];
+}
+
+/**
+ * Scores the frames once with the small model, as the detector does, and
+ * returns the course of `node` in `cluster` after the model's warm-up (the
+ * detector gives no verdict before it), for a test to pick a threshold under
+ * which the node alerts as the test needs.
+ */
+export async function nodeCourse(frames: Frame[], cluster: string, node: string): Promise<NodeCourse> {
+  const model = await loadDetector(tinyModel());
+  const observations = new Map<number, NodeObservation[]>();
+  try {
+    const probe = new FrameProcessor({ model, policy: alertPolicyFromConfig(config) });
+    for (const score of (await probe.process(frames)).scores.filter((s) => s.cluster === cluster))
+      observations.set(
+        score.tick,
+        score.nodes.map((n) => ({
+          node: n.node,
+          probability: n.probability,
+          reconstructionError: n.reconstructionError,
+          silent: false,
+        })),
+      );
+  } finally {
+    model.dispose();
+  }
+  const ticks = [...observations.keys()].filter((tick) => tick >= T0 + WARMUP_TICKS * TICK_MS).sort((a, b) => a - b);
+  const probabilities = [
+    ...new Set(ticks.map((tick) => observations.get(tick)!.find((o) => o.node === node)!.probability ?? 0)),
+  ].sort((a, b) => b - a);
+  const thresholds = probabilities.slice(1).map((next, i) => (probabilities[i] + next) / 2);
+  return { ticks, observations, thresholds, probabilities };
+}
+
+/** A metric of a detector's /metrics: the first sample of `name` whose line contains `labels`; NaN when absent. */
+export async function scrapeMetric(port: number, name: string, labels = ''): Promise<number> {
+  // A fresh connection per scrape: a reused keep-alive socket the server just closed fails the fetch.
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { connection: 'close' } });
+  const line = (await response.text())
+    .split('\n')
+    .find((l) => (l.startsWith(`${name} `) || l.startsWith(`${name}{`)) && l.includes(labels));
+  return line ? Number(line.split(' ').at(-1)) : Number.NaN;
+}
+
+/**
+ * What the alert tracker sees of every scored tick of one cluster (default:
+ * the first frame's) when the small model scores `frames` in process, by tick.
+ */
+export async function probeObservations(
+  frames: Frame[],
+  cluster = frames[0]?.cluster,
+): Promise<Map<number, NodeObservation[]>> {
+  const model = await loadDetector(tinyModel());
+  const observations = new Map<number, NodeObservation[]>();
+  try {
+    const probe = new FrameProcessor({ model, policy: alertPolicyFromConfig(config) });
+    for (const score of (await probe.process(frames)).scores.filter((s) => s.cluster === cluster))
+      observations.set(
+        score.tick,
+        score.nodes.map((n) => ({
+          node: n.node,
+          probability: n.probability,
+          reconstructionError: n.reconstructionError,
+          silent: false,
+        })),
+      );
+  } finally {
+    model.dispose();
+  }
+  return observations;
+}
+
+/** Runs `wsn-watch <command> ...args` without a config file, with `env` added; its stdout, or an error with its stderr. */
+export function runCli(command: string, args: string[], env: Record<string, string>): string {
+  const result = spawnSync(process.execPath, ['bin/wsn-watch.mjs', command, ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, WSN_CONFIG: '', ...env },
+  });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+  return result.stdout;
 }

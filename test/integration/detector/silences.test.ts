@@ -1,25 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
-import { createLogger } from '../../../common/log.ts';
-import type { TransportProducer } from '../../../common/transport.ts';
+import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../common/types.ts';
-import { ClusterAlerts, alertPolicyFromConfig, type NodeObservation } from '../../../detector/alerts/tracker.ts';
-import { FrameProcessor } from '../../../detector/service/processor.ts';
-import { DEFAULT_CONTEXT_CONFIG, loadDetector } from '../../../model/index.ts';
-import { KafkaTransport } from '../../../transport/index.ts';
+import { ClusterAlerts, alertPolicyFromConfig } from '../../../detector/alerts/tracker.ts';
+import { dropTopics, testAdmin } from '../../support/kafka.ts';
 import { waitFor } from '../../support/wait.ts';
 import {
+  alertmanagerAlerts,
   config,
-  deleteTestTopics,
   influx,
   makeFrames,
+  nodeCourse,
   repoRoot,
-  startDetector,
-  T0,
   TICK_MS,
-  tinyModel,
   uniqueId,
+  useDetectorSuite,
+  WARMUP_TICKS,
   type DetectorProcess,
 } from './harness.ts';
 
@@ -27,10 +22,6 @@ import {
 // detector (child process, real small model) follows it, InfluxDB keeps the points, Alertmanager gets the
 // mirrored silence and, after the silence is expired, the alert.
 
-interface GettableAlert {
-  labels: Record<string, string>;
-  status: { state: string };
-}
 interface GettableSilence {
   id: string;
   status: { state: string };
@@ -39,15 +30,10 @@ interface GettableSilence {
   createdBy: string;
 }
 
-const logger = createLogger('test', 'silent');
-const transport = new KafkaTransport({ brokers: config.kafka.brokers, clientId: 'wsn-detector-it-silences', logger });
-let producer: TransportProducer;
-let detector: DetectorProcess | undefined;
 const id = uniqueId();
 const network = `it-silences-${id}`;
 const database = `wsn_it_silences_${id}`;
 const silencesTopic = `it.silences.${id}`;
-const WARMUP_TICKS = DEFAULT_CONTEXT_CONFIG.warmupTicks;
 /** Never resolve during the test: the fault's alert stays firing in the tracker until the silence is expired. */
 const NEVER_RESOLVE = '100000';
 
@@ -67,14 +53,7 @@ function cli(args: string[]): string {
   return result.stdout;
 }
 
-async function alertsFor(node: string): Promise<GettableAlert[]> {
-  const params = new URLSearchParams();
-  params.append('filter', `network="${network}"`);
-  params.append('filter', `node="${node}"`);
-  const response = await fetch(`${config.alertmanager.url}/api/v2/alerts?${params}`);
-  expect(response.status).toBe(200);
-  return (await response.json()) as GettableAlert[];
-}
+const alertsFor = (node: string) => alertmanagerAlerts(network, node);
 
 async function mirrorsOf(silenceId: string): Promise<GettableSilence[]> {
   const response = await fetch(`${config.alertmanager.url}/api/v2/silences`);
@@ -97,29 +76,8 @@ async function metric(name: string): Promise<number> {
  * model's context warm-up), from the model's own probabilities on these frames, and the tick it fires at.
  */
 async function firingThreshold(frames: Frame[], node: string): Promise<{ threshold: number; firedAt: number }> {
-  const model = await loadDetector(tinyModel());
-  const observations = new Map<number, NodeObservation[]>();
-  try {
-    const probe = new FrameProcessor({ model, policy: alertPolicyFromConfig(config) });
-    for (const score of (await probe.process(frames)).scores)
-      observations.set(
-        score.tick,
-        score.nodes.map((n) => ({
-          node: n.node,
-          probability: n.probability,
-          reconstructionError: n.reconstructionError,
-          silent: false,
-        })),
-      );
-  } finally {
-    model.dispose();
-  }
-  const ticks = [...observations.keys()].filter((tick) => tick >= T0 + WARMUP_TICKS * TICK_MS).sort((a, b) => a - b);
-  const values = [
-    ...new Set(ticks.map((t) => observations.get(t)!.find((o) => o.node === node)!.probability ?? 0)),
-  ].sort((a, b) => b - a);
-  for (let i = 0; i + 1 < values.length; i++) {
-    const threshold = (values[i] + values[i + 1]) / 2;
+  const { ticks, observations, thresholds, probabilities } = await nodeCourse(frames, 'c0', node);
+  for (const threshold of thresholds) {
     const policy = alertPolicyFromConfig({
       ...config,
       detector: { ...config.detector, threshold, alertAfterTicks: 2, resolveAfterTicks: Number(NEVER_RESOLVE) },
@@ -131,30 +89,18 @@ async function firingThreshold(frames: Frame[], node: string): Promise<{ thresho
       if (fired && tick <= ticks.at(-1)! - 12 * TICK_MS) return { threshold, firedAt: tick };
     }
   }
-  throw new Error(`no threshold makes node ${node} fire early enough; its probabilities: ${values.join(', ')}`);
+  throw new Error(`no threshold makes node ${node} fire early enough; its probabilities: ${probabilities.join(', ')}`);
 }
 
-beforeAll(async () => {
-  producer = await transport.producer();
-});
-
-afterAll(async () => {
-  if (detector && detector.child.exitCode === null) detector.child.kill('SIGKILL');
-  await producer?.close();
-  await transport.close();
-  await deleteTestTopics([id]);
-  const admin = new Kafka({
-    clientId: 'wsn-it-silences-cleanup',
-    brokers: config.kafka.brokers,
-    logLevel: logLevel.NOTHING,
-  }).admin();
+const suite = useDetectorSuite('wsn-detector-it-silences', async () => {
+  const admin = testAdmin(config, 'wsn-it-silences-cleanup');
   await admin.connect();
-  if ((await admin.listTopics()).includes(silencesTopic)) await admin.deleteTopics({ topics: [silencesTopic] });
-  await admin.disconnect();
+  await dropTopics(admin, [silencesTopic]);
   await influx(database)
     .dropDatabase()
     .catch(() => undefined);
 });
+let detector: DetectorProcess | undefined;
 
 describe('maintenance silences (real Kafka, InfluxDB, Alertmanager; detector and CLI as child processes)', () => {
   it('silenced node with a fault: no alert, points stored and marked, silence mirrored; expired: the alert fires', async () => {
@@ -170,13 +116,10 @@ describe('maintenance silences (real Kafka, InfluxDB, Alertmanager; detector and
     expect(added).toContain(`node ${node} (network ${network}) silenced until`);
     expect(cli(['list'])).toMatch(new RegExp(`${silenceId}\\s+active\\s+${network}\\s+${node}\\s+\\(all\\)`));
 
-    await transport.ensureTopics([{ topic: `it.frames.${id}`, partitions: 4 }]);
-    detector = await startDetector({
+    detector = await suite.start({
       id,
-      group: `it-detector-silences-${id}`,
       replicaId: 'silences',
       database,
-      model: tinyModel(),
       threshold: plan.threshold,
       env: {
         WSN_RESOLVE_AFTER_TICKS: NEVER_RESOLVE,
@@ -200,11 +143,7 @@ describe('maintenance silences (real Kafka, InfluxDB, Alertmanager; detector and
       ['node', node, false],
     ]);
 
-    const send = (list: Frame[]) =>
-      producer.send(
-        `it.frames.${id}`,
-        list.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
-      );
+    const send = (list: Frame[]) => suite.send(id, list);
     // Phase 1, silenced: the fault goes on past the tick the alert would fire at.
     const phase1End = plan.firedAt + 4 * TICK_MS;
     await send(frames.filter((f) => f.tick <= phase1End));

@@ -3,6 +3,7 @@ import type { Frame } from '../../../common/types.ts';
 import { SLICE_ALERTS as ALERTS, WINDOW, referenceScores } from './ibrl-slice.ts';
 import { waitFor } from '../../support/wait.ts';
 import { replayInBackground, scoredTicks, useSlicePipeline } from './slice-fixture.ts';
+import { scoredClusterTicks } from '../../support/influx.ts';
 
 // Two detector replicas in one consumer group while IBRL flows live through
 // ingest; one stops (SIGTERM), the other takes over its cluster. Real Kafka and
@@ -64,17 +65,9 @@ describe('detector replicas inside the live pipeline (real Kafka, InfluxDB)', ()
     expect(expected.size).toBe(expectedScores);
 
     // Exactly the expected (cluster, tick) points, once each, with the probabilities of one uninterrupted detector.
-    const rows = await p.query<{ time: Date; probability: number; cluster: string }>(
-      'SELECT probability, cluster FROM system',
-    );
-    const keys = rows.map((row) => `${row.cluster}@${row.time.getTime()}`);
-    expect(new Set(keys).size).toBe(keys.length);
-    expect([...keys].sort()).toEqual([...expected.keys()].sort());
-    for (const row of rows)
-      expect(row.probability, `${row.cluster}@${row.time.toISOString()}`).toBeCloseTo(
-        expected.get(`${row.cluster}@${row.time.getTime()}`) as number,
-        4,
-      );
+    const inInflux = await scoredClusterTicks(p);
+    expect([...inInflux.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [key, tick] of inInflux) expect(tick.probability, key).toBeCloseTo(expected.get(key) as number, 4);
 
     // Both replicas scored, and after a stopped only b wrote: it took over a's cluster.
     expect(new Set(await writers())).toEqual(new Set(['a', 'b']));

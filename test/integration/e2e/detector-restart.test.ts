@@ -4,6 +4,7 @@ import type { Frame } from '../../../common/types.ts';
 import { SLICE_ALERTS as ALERTS, WINDOW, referenceScores } from './ibrl-slice.ts';
 import { waitFor } from '../../support/wait.ts';
 import { replayInBackground, scoredTicks, useSlicePipeline } from './slice-fixture.ts';
+import { scoredClusterTicks } from '../../support/influx.ts';
 
 // The detector killed mid-stream while IBRL flows live through ingest, on the real
 // Kafka and InfluxDB. test/integration/detector/failover.test.ts covers the same
@@ -61,33 +62,20 @@ describe('detector restart inside the live pipeline (real Kafka, InfluxDB)', () 
     const expected = await referenceScores(slice.model, frames);
     expect(expected.size).toBe(expectedScores);
 
-    // Exactly one `system` point per scored tick, none missing, none extra, and the
-    // probabilities of an uninterrupted run: a lost, repeated or reset tick would change
-    // the windows and GRU state the restarted detector continued from.
-    const rows = await p.query<{ time: Date; probability: number; cluster: string }>(
-      'SELECT probability, cluster FROM system',
-    );
-    expect(rows.map((row) => `${row.cluster}@${row.time.getTime()}`).sort()).toEqual([...expected.keys()].sort());
-    const perTick = new Map<string, number>();
-    for (const row of rows)
-      perTick.set(
-        `${row.cluster}@${row.time.getTime()}`,
-        (perTick.get(`${row.cluster}@${row.time.getTime()}`) ?? 0) + 1,
-      );
-    expect([...perTick.values()].every((count) => count === 1)).toBe(true);
-    for (const row of rows)
-      expect(row.probability, new Date(row.time).toISOString()).toBeCloseTo(
-        expected.get(`${row.cluster}@${row.time.getTime()}`) as number,
-        4,
-      );
+    // Every scored tick, none missing, none extra, with the probabilities of an uninterrupted
+    // run: a lost, repeated or reset tick would change the windows and GRU state the restarted
+    // detector continued from.
+    const inInflux = await scoredClusterTicks(p);
+    expect([...inInflux.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [key, tick] of inInflux) expect(tick.probability, key).toBeCloseTo(expected.get(key) as number, 4);
 
-    // Readings: one point per node with a value in every emitted frame.
+    // Readings: one point per node with a value in every emitted frame (warm-up ticks included).
     const expectedReadings = frames.reduce(
       (total, frame) =>
         total + frame.nodes.filter((node) => Object.values(node.values).some((value) => value !== null)).length,
       0,
     );
-    const [readings] = await p.query<{ count: number }>('SELECT COUNT(temperature) AS count FROM reading');
+    const [readings] = await p.query<{ count: number }>('SELECT COUNT(value_temperature) AS count FROM anomaly');
     expect(readings.count).toBe(expectedReadings);
   });
 });

@@ -7,6 +7,7 @@ import { FIRST_EPOCH, IBRL_DIR, MODALITIES, SLICE_ALERTS, SLICE_MOTES, WINDOW } 
 import { TICK_MS } from './pipeline.ts';
 import { waitFor } from '../../support/wait.ts';
 import { useSlicePipeline } from './slice-fixture.ts';
+import { scoredClusterTicks } from '../../support/influx.ts';
 
 // 1,000 malformed messages mixed into a stream of valid readings, through
 // ingest and `wsn-watch detect` into InfluxDB, on the real Kafka and InfluxDB.
@@ -162,10 +163,9 @@ describe('bad messages in the stream, end to end (real Kafka, InfluxDB)', () => 
     });
 
     // InfluxDB, once the detector has written every emitted tick (the first WINDOW - 1 only fill the window):
-    // in ticks 0 .. TICKS-1 the `reading` measurement holds exactly one point per valid reading, with its values.
+    // in ticks 0 .. TICKS-1 the `anomaly` measurement holds exactly one point per valid reading, with its values.
     await waitFor('the detector to write every emitted tick', async () => {
-      const rows = await pipeline.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system');
-      return rows[0]?.count === TICKS + 1 - (WINDOW - 1);
+      return (await scoredClusterTicks(pipeline)).size === TICKS + 1 - (WINDOW - 1);
     });
     const points = await pipeline.query<{
       time: Date;
@@ -173,7 +173,9 @@ describe('bad messages in the stream, end to end (real Kafka, InfluxDB)', () => 
       temperature: number;
       humidity: number;
       voltage: number;
-    }>(`SELECT temperature, humidity, voltage, node FROM reading WHERE time < ${T0 + TICKS * TICK_MS}ms`);
+    }>(
+      `SELECT value_temperature AS temperature, value_humidity AS humidity, value_voltage AS voltage, node FROM anomaly WHERE time < ${T0 + TICKS * TICK_MS}ms`,
+    );
     expect(points).toHaveLength(valid.size);
     for (const point of points) {
       const key = `${point.node}@${point.time.getTime()}`;

@@ -31,7 +31,8 @@ import {
   sliceFolder,
   sliceModel,
 } from './ibrl-slice.ts';
-import { Pipeline, TICK_MS, alertsOf, type PipelineServices } from './pipeline.ts';
+import { Pipeline, TICK_MS, alertsOf, expectFlaggedAfterInjection, type PipelineServices } from './pipeline.ts';
+import { scoredClusterTicks } from '../../support/influx.ts';
 
 // Made up per run, so a match in a log can only come from this run's secrets.
 const KAFKA_PASSWORD = `kafka-${randomBytes(8).toString('hex')}`;
@@ -137,23 +138,11 @@ describe('IBRL replay end to end on secured services (Kafka SASL_SSL + client ce
     const { rejected, frames } = await pipeline.ingestCounts();
     expect(rejected).toBe(0);
     await waitFor('the detector to score every emitted tick', async () => {
-      const rows = await pipeline!.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system');
-      return rows[0]?.count === frames - (WINDOW - 1);
+      return (await scoredClusterTicks(pipeline!)).size === frames - (WINDOW - 1);
     });
 
     // Flagged at the injection's tick or within 2 ticks after it, never before.
-    const flagged = await pipeline.query<{ time: Date; probability: number }>(
-      `SELECT probability, is_anomaly FROM anomaly WHERE node = '${TARGET}' AND is_anomaly = true`,
-    );
-    expect(flagged.length).toBeGreaterThan(0);
-    const firstFlag = Math.min(...flagged.map((row) => row.time.getTime()));
-    expect(firstFlag).toBeGreaterThanOrEqual(injectionTick);
-    expect(firstFlag).toBeLessThanOrEqual(injectionTick + 2 * TICK_MS);
-    expect(
-      await pipeline.query(
-        `SELECT probability, node FROM anomaly WHERE is_anomaly = true AND time < ${injectionTick}ms`,
-      ),
-    ).toEqual([]);
+    const { firstFlag } = await expectFlaggedAfterInjection(pipeline, TARGET, injectionTick);
 
     // One alert, on the target only, from the first flagged tick, resolved once the surge was over (the
     // whole slice is replayed at once, so it has come and gone in Alertmanager; the plain test watches it

@@ -32,6 +32,8 @@ import { kafkaSecurity } from '../../../transport/security.ts';
 import { runId } from '../foundation/services.ts';
 import { repoRoot } from './ibrl-slice.ts';
 import { waitFor } from '../../support/wait.ts';
+import { activeAlerts, type AlertmanagerAlert } from '../../support/alertmanager.ts';
+import { expect } from 'vitest';
 
 export const TICK_MS = 31_000;
 /** Bytes fetched per readings partition and round, as `wsn-watch ingest` does. */
@@ -202,14 +204,18 @@ export class Pipeline {
 
   /**
    * `wsn-watch ingest` as a child process on the test's topics (given by
-   * flags), for the nodes of `nodeFile`; resolves when /readyz answers 200.
+   * flags), for the nodes of `nodeFile` (null: the network's topology on
+   * wsn.topology); resolves when /readyz answers 200. `name`, extra `args` and
+   * `env` for several processes (scale-out: `--state kafka`).
    */
-  async startIngestCli(nodeFile: string): Promise<ServiceRun> {
+  async startIngestCli(
+    nodeFile: string | null,
+    options: { name?: string; args?: string[]; env?: Record<string, string> } = {},
+  ): Promise<ServiceRun> {
     const port = await freePort();
     const args = [
       'ingest',
-      '--topology',
-      nodeFile,
+      ...(nodeFile === null ? [] : ['--topology', nodeFile]),
       '--group',
       `e2e-ingest-cli-${this.id}`,
       '--readings-topic',
@@ -221,13 +227,16 @@ export class Pipeline {
       '--http-port',
       String(port),
       '--no-influx',
+      ...(options.args ?? []),
     ];
-    const run = this.cli('ingest', args, {
+    const name = options.name ?? 'ingest';
+    const run = this.cli(name, args, {
       WSN_NETWORK: this.network,
       WSN_PARTITION_IDLE_MS: String(30 * 60_000),
       WSN_STATE_DIR: path.join(tmpdir(), 'wsn-watch-e2e', `state-${this.id}`),
+      ...options.env,
     });
-    await this.untilReady('ingest', run, port);
+    await this.untilReady(name, run, port);
     return { ...run, port };
   }
 
@@ -366,18 +375,30 @@ export class Pipeline {
   }
 }
 
-export interface AlertmanagerAlert {
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: string;
-  endsAt: string;
-  status: { state: string };
+/** Alertmanager's active alerts carrying this network label (API v2). */
+export function alertsOf(config: Config, network: string): Promise<AlertmanagerAlert[]> {
+  return activeAlerts(config.alertmanager.url, { network });
 }
 
-/** Alertmanager's active alerts carrying this network label (API v2). */
-export async function alertsOf(config: Config, network: string): Promise<AlertmanagerAlert[]> {
-  const params = new URLSearchParams({ filter: `network="${network}"` });
-  const response = await fetch(`${config.alertmanager.url}/api/v2/alerts?${params}`);
-  if (response.status !== 200) throw new Error(`Alertmanager answered ${response.status} to GET /api/v2/alerts`);
-  return (await response.json()) as AlertmanagerAlert[];
+/**
+ * The anomaly measurement of an injected fault: `node` is flagged at the
+ * injection's tick or within 2 ticks after it, and no node is flagged before
+ * it. Returns the node's flagged rows and its first flagged tick.
+ */
+export async function expectFlaggedAfterInjection(
+  pipeline: Pipeline,
+  node: string,
+  injectionTick: number,
+): Promise<{ flagged: Array<{ time: Date; probability: number }>; firstFlag: number }> {
+  const flagged = await pipeline.query<{ time: Date; probability: number }>(
+    `SELECT probability, is_anomaly FROM anomaly WHERE node = '${node}' AND is_anomaly = true`,
+  );
+  expect(flagged.length).toBeGreaterThan(0);
+  const firstFlag = Math.min(...flagged.map((row) => row.time.getTime()));
+  expect(firstFlag).toBeGreaterThanOrEqual(injectionTick);
+  expect(firstFlag).toBeLessThanOrEqual(injectionTick + 2 * TICK_MS);
+  expect(
+    await pipeline.query(`SELECT probability, node FROM anomaly WHERE is_anomaly = true AND time < ${injectionTick}ms`),
+  ).toEqual([]);
+  return { flagged, firstFlag };
 }

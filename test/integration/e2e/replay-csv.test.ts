@@ -7,6 +7,7 @@ import { ibrlToReading, streamIbrl } from '../../../sources/ibrl-reader.ts';
 import { FIRST_EPOCH, SLICE_ALERTS, SLICE_MOTES, WINDOW, repoRoot } from './ibrl-slice.ts';
 import { waitFor } from '../../support/wait.ts';
 import { useSlicePipeline } from './slice-fixture.ts';
+import { scoredClusterTicks } from '../../support/influx.ts';
 
 // A user's history file (CSV) replayed with `wsn-watch replay csv` into the
 // live pipeline on the real services: Kafka → ingest → Kafka → `wsn-watch detect` → InfluxDB.
@@ -75,8 +76,7 @@ describe('wsn-watch replay csv end to end (real Kafka, InfluxDB)', () => {
 
     // One cluster, one frame per tick; the first WINDOW - 1 ticks fill the window.
     await waitFor('the detector to score every emitted tick', async () => {
-      const rows = await p.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system');
-      return rows[0]?.count === frames - (WINDOW - 1);
+      return (await scoredClusterTicks(p)).size === frames - (WINDOW - 1);
     });
     const scored = await p.query<{ node: string; count: number }>(
       'SELECT COUNT(probability) AS count FROM anomaly GROUP BY node',
@@ -86,7 +86,7 @@ describe('wsn-watch replay csv end to end (real Kafka, InfluxDB)', () => {
       .then((rows) => rows.map((row) => (row as unknown as { value: string }).value));
     expect(nodes.sort()).toEqual([...SLICE_MOTES].sort());
     expect(scored.length).toBeGreaterThan(0);
-    const first = await p.query<{ time: Date }>('SELECT FIRST(probability) FROM system');
+    const first = await p.query<{ time: Date }>('SELECT FIRST(cluster_probability) FROM anomaly');
     expect(first[0].time.getTime()).toBeGreaterThanOrEqual(Math.floor(truth.firstTs / 31_000) * 31_000);
     await rm(file, { force: true });
   });

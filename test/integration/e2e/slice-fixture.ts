@@ -7,6 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { requireServices } from '../foundation/services.ts';
 import { FIRST_EPOCH, LAST_EPOCH, sliceFolder, sliceModel } from './ibrl-slice.ts';
 import { Pipeline } from './pipeline.ts';
+import { scoredClusterTicks } from '../../support/influx.ts';
 
 export interface SliceFixture {
   /** The slice folder (IBRL layout) and its node file; set before the first test. */
@@ -73,7 +74,7 @@ export function replayInBackground(pipeline: Pipeline, dataDir: string, speed: s
   return { sent, done: () => ended };
 }
 
-/** Ticks the pipeline's detectors have scored so far (one `system` point per scored cluster tick). */
+/** Cluster ticks the pipeline's detectors have scored so far (in InfluxDB). */
 export async function scoredTicks(pipeline: Pipeline): Promise<number> {
-  return (await pipeline.query<{ count: number }>('SELECT COUNT(probability) AS count FROM system'))[0]?.count ?? 0;
+  return (await scoredClusterTicks(pipeline)).size;
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSyntheticNetwork } from '../../../sources/synthetic.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
 import { requireServices, runId } from '../foundation/services.ts';
+import { scoredClusterTicks } from '../../support/influx.ts';
 
 // `wsn-watch backtest --influx` as a user runs it (a child process of the real
 // CLI), writing to the real InfluxDB: the dashboards then show the backtest.
@@ -78,13 +79,11 @@ describe('wsn-watch backtest --influx (real InfluxDB)', () => {
     const ticks = Number(/backtest: (\d+) ticks/.exec(stdout)?.[1]);
     expect(ticks).toBe(steps);
 
-    // One system point per scored tick (the first window − 1 ticks fill the window), a reading point per node and tick.
-    const [system] = await influx.query<{ count: number }>(
-      `SELECT COUNT(probability) AS count FROM system WHERE network = '${network}'`,
-    );
-    expect(system.count).toBe(steps - 19);
+    // One point per node and tick: readings on every tick, the verdict on the scored ones (the first window − 1
+    // ticks fill the window).
+    expect((await scoredClusterTicks(influx)).size).toBe(steps - 19);
     const [readings] = await influx.query<{ count: number }>(
-      `SELECT COUNT(temperature) AS count FROM reading WHERE network = '${network}'`,
+      `SELECT COUNT(value_temperature) AS count FROM anomaly WHERE network = '${network}'`,
     );
     expect(readings.count).toBe(steps * 12);
     const [anomaly] = await influx.query<{ count: number }>(
@@ -92,7 +91,7 @@ describe('wsn-watch backtest --influx (real InfluxDB)', () => {
     );
     expect(anomaly.count).toBe((steps - 19) * 12);
     const first = await influx.query<{ time: Date }>(
-      `SELECT FIRST(probability) FROM system WHERE network = '${network}'`,
+      `SELECT FIRST(cluster_probability) FROM anomaly WHERE network = '${network}'`,
     );
     // Ticks are on ingest's UTC grid (multiples of the tick since the epoch), whatever the history's own start.
     expect(first[0].time.getTime()).toBe(Math.floor((START + 1_000) / TICK_MS) * TICK_MS + 19 * TICK_MS);

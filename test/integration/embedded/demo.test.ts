@@ -6,13 +6,11 @@
  * when given the shared recording, and stop cleanly on SIGTERM.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openChromium } from '../../support/browser.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = path.join(REPO_ROOT, 'bin/wsn-watch.mjs');
@@ -142,13 +140,9 @@ describe('wsn-watch demo', () => {
     expect((await fetch(`${dashboard}${new URL(link).pathname}`)).status).toBe(200);
 
     // The page in a real browser draws every node and lists the alert.
-    const profile = await mkdtemp(path.join(tmpdir(), 'wsn-demo-chromium-'));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    const browser = await openChromium();
     try {
-      const tab = await browser.newPage();
+      const tab = browser.page;
       await tab.goto(`${dashboard}/`);
       await tab.locator('#status[data-state="live"]').waitFor();
       await expect.poll(() => tab.locator('#map g.node').count(), { timeout: 15_000 }).toBe(48);
@@ -157,7 +151,6 @@ describe('wsn-watch demo', () => {
         .toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`\\b${node}\\b`))]));
     } finally {
       await browser.close();
-      await rm(profile, { recursive: true, force: true });
     }
 
     // SIGTERM: the batch in flight is finished, then the process ends by itself with 0.

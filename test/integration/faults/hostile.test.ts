@@ -2,12 +2,12 @@ import { describe, it, expect } from 'vitest';
 import { loadConfig } from '../../../common/config.ts';
 import type { OutgoingMessage } from '../../../common/transport.ts';
 import type { Frame } from '../../../common/types.ts';
-import { NodeDirectory } from '../../../ingest/directory.ts';
 import { DLQ_HEADERS } from '../../../ingest/pipeline.ts';
 import type { RejectionCode } from '../../../ingest/rejection.ts';
 import { ingestTopicSpecs } from '../../../ingest/topics.ts';
 import { TOPICS } from '../../../common/types.ts';
 import { partitionForKey } from '../../../transport/partitioner.ts';
+import { directoryOf } from '../../support/ingest.ts';
 import { useIngestOnKafka } from '../../support/kafka.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -38,11 +38,7 @@ for (let i = 1; nodes.length < READINGS_PARTITIONS; i++) {
   const partition = partitionForKey(`n${i}`, READINGS_PARTITIONS);
   if (!nodes.some((n) => partitionForKey(n, READINGS_PARTITIONS) === partition)) nodes.push(`n${i}`);
 }
-const directory = new NodeDirectory({
-  network: 'hostile',
-  version: 'hostile-v1',
-  clusters: [{ id: 'all', nodes: nodes.map((id) => ({ id, modalities: ['temperature', 'humidity'] })) }],
-});
+const directory = directoryOf('hostile', 'hostile-v1', [['all', nodes, ['temperature', 'humidity']]]);
 
 /** Kinds of hostile message, used in turn, with the reason each must get in the DLQ. */
 const KINDS: Array<{ code: RejectionCode; make: (i: number) => string | Buffer }> = [
@@ -78,7 +74,7 @@ const KINDS: Array<{ code: RejectionCode; make: (i: number) => string | Buffer }
 
 describe('fault: 100,000 hostile messages (real Kafka)', () => {
   const kafka = useIngestOnKafka(config, 'hostile');
-  const { id, topics, transport } = kafka;
+  const { id } = kafka;
 
   it('rejects each hostile message to the DLQ with its reason and keeps every valid reading', async () => {
     const service = await kafka.start(directory);
@@ -107,35 +103,24 @@ describe('fault: 100,000 hostile messages (real Kafka)', () => {
         value: JSON.stringify({ node, ts: T0 + (TICKS + 3) * T, values: { temperature: 0, humidity: 0 } }),
       });
 
-    const producer = await transport.producer();
-    for (let i = 0; i < stream.length; i += 1_000) await producer.send(topics.readings, stream.slice(i, i + 1_000));
-    await producer.close();
+    await kafka.sendReadings(stream, 1_000);
 
     const frames = new Map<number, Frame>();
     const dlqCodes = new Map<string, number>();
     const dlqKeys = new Set<string>();
     const dlqPositions = new Set<string>();
     let dlqMessages = 0;
-    const reader = await transport.subscribe({
-      groupId: `itest-hostile-reader-${id}`,
-      topics: [topics.frames, topics.readingsDlq],
-      fromBeginning: true,
-      onBatch: async (batch) => {
-        for (const m of batch.messages) {
-          if (batch.topic === topics.frames) {
-            const frame = JSON.parse(m.value.toString()) as Frame;
-            frames.set(frame.tick, frame);
-          } else {
-            // The reader is at-least-once too: count each DLQ record (partition, offset) once.
-            const position = `${m.partition}:${m.offset}`;
-            if (dlqPositions.has(position)) continue;
-            dlqPositions.add(position);
-            dlqMessages++;
-            dlqKeys.add(m.key ?? '');
-            const code = m.headers[DLQ_HEADERS.code];
-            dlqCodes.set(code, (dlqCodes.get(code) ?? 0) + 1);
-          }
-        }
+    const reader = await kafka.readOutput(`itest-hostile-reader-${id}`, {
+      frame: (frame) => void frames.set(frame.tick, frame),
+      dlq: (m) => {
+        // The reader is at-least-once too: count each DLQ record (partition, offset) once.
+        const position = `${m.partition}:${m.offset}`;
+        if (dlqPositions.has(position)) return;
+        dlqPositions.add(position);
+        dlqMessages++;
+        dlqKeys.add(m.key ?? '');
+        const code = m.headers[DLQ_HEADERS.code];
+        dlqCodes.set(code, (dlqCodes.get(code) ?? 0) + 1);
       },
     });
     await waitFor(`${HOSTILE} DLQ messages and ${TICKS} frames`, () => dlqMessages >= HOSTILE && frames.size >= TICKS);

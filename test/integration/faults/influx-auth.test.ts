@@ -61,7 +61,9 @@ describe('InfluxDB with auth enabled', () => {
       alerts: [],
     });
     expect(
-      (await sink.query<{ temperature: number }>('SELECT temperature FROM reading')).map((row) => row.temperature),
+      (await sink.query<{ value_temperature: number }>('SELECT value_temperature FROM anomaly')).map(
+        (row) => row.value_temperature,
+      ),
     ).toEqual([21.5]);
 
     const dashboard = new InfluxDashboardResults({
@@ -70,7 +72,8 @@ describe('InfluxDB with auth enabled', () => {
       auth: config.influx,
       pollMs: 60_000,
     });
-    await expect(dashboard.networks()).resolves.toEqual([]);
+    // The dashboard reads with the same credentials: the network of the point just written (readings only) is listed.
+    await expect(dashboard.networks()).resolves.toEqual(['auth']);
 
     const anonymous = new InfluxSink({
       url: config.influx.url,

@@ -5,6 +5,7 @@ import { SLICE_ALERTS as ALERTS, referenceScores } from '../e2e/ibrl-slice.ts';
 import { TICK_MS } from '../e2e/pipeline.ts';
 import { waitFor } from '../../support/wait.ts';
 import { replayInBackground, scoredTicks, useSlicePipeline } from '../e2e/slice-fixture.ts';
+import { scoredClusterTicks } from '../../support/influx.ts';
 
 // Fault scenario "SIGKILL of ingest": `wsn-watch ingest` (a child process with
 // its checkpoint file) is killed while IBRL flows through it, and started
@@ -102,24 +103,11 @@ describe('fault: SIGKILL of ingest inside the live pipeline (real Kafka, InfluxD
     detector.child.kill('SIGTERM');
     expect((await detector.exited).code).toBe(0);
 
-    const rows = await p.query<{ time: Date; probability: number; cluster: string }>(
-      'SELECT probability, cluster FROM system',
-    );
-    const perTick = new Map<string, number>();
-    for (const row of rows)
-      perTick.set(
-        `${row.cluster}@${row.time.getTime()}`,
-        (perTick.get(`${row.cluster}@${row.time.getTime()}`) ?? 0) + 1,
-      );
-    expect([...perTick.keys()].sort()).toEqual([...expected.keys()].sort());
-    expect([...perTick.values()].every((count) => count === 1)).toBe(true);
-    for (const row of rows)
-      expect(row.probability, new Date(row.time).toISOString()).toBeCloseTo(
-        expected.get(`${row.cluster}@${row.time.getTime()}`) as number,
-        4,
-      );
+    const scoredInInflux = await scoredClusterTicks(p);
+    expect([...scoredInInflux.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [key, tick] of scoredInInflux) expect(tick.probability, key).toBeCloseTo(expected.get(key) as number, 4);
     process.stderr.write(
-      `[fault suite] ingest SIGKILL: ${sent} readings replayed; killed after ${scoredAtKill} scored ticks; ${byTick.size} frames (${ticks.length} ticks, contiguous), ${repeated} published twice (identical); ${rows.length} scored ticks in InfluxDB, each once, probabilities as an uninterrupted run\n`,
+      `[fault suite] ingest SIGKILL: ${sent} readings replayed; killed after ${scoredAtKill} scored ticks; ${byTick.size} frames (${ticks.length} ticks, contiguous), ${repeated} published twice (identical); ${scoredInInflux.size} scored ticks in InfluxDB, each once, probabilities as an uninterrupted run\n`,
     );
   });
 });

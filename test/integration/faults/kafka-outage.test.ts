@@ -17,6 +17,23 @@ const N = 300;
 const T0 = Date.UTC(2025, 0, 1);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Reads `topic` from the beginning in `groupId` and counts the deliveries of each reading (by its timestamp). */
+async function countReadings(transport: KafkaTransport, groupId: string, topic: string) {
+  const counts = new Map<number, number>();
+  const subscription = await transport.subscribe({
+    groupId,
+    topics: [topic],
+    fromBeginning: true,
+    onBatch: async (batch) => {
+      for (const m of batch.messages) {
+        const ts = (JSON.parse(m.value.toString()) as Reading).ts;
+        counts.set(ts, (counts.get(ts) ?? 0) + 1);
+      }
+    },
+  });
+  return { counts, subscription };
+}
+
 describe('fault: Kafka stopped for 30 s (own broker)', () => {
   let kafka: OwnService;
   let transport: KafkaTransport | undefined;
@@ -43,18 +60,7 @@ describe('fault: Kafka stopped for 30 s (own broker)', () => {
     });
     await transport.ensureTopics([{ topic, partitions: 3 }]);
 
-    const consumed = new Map<number, number>();
-    const subscription = await transport.subscribe({
-      groupId: `fault-group-${id}`,
-      topics: [topic],
-      fromBeginning: true,
-      onBatch: async (batch) => {
-        for (const m of batch.messages) {
-          const ts = (JSON.parse(m.value.toString()) as Reading).ts;
-          consumed.set(ts, (consumed.get(ts) ?? 0) + 1);
-        }
-      },
-    });
+    const { counts: consumed, subscription } = await countReadings(transport, `fault-group-${id}`, topic);
     const producer = await transport.producer();
     // One reading per event second at 5× speed: 60 s of sending, the outage in the middle.
     const readings: Reading[] = Array.from({ length: N }, (_, i) => ({
@@ -93,18 +99,7 @@ describe('fault: Kafka stopped for 30 s (own broker)', () => {
     ).toBe(true);
 
     // The log itself: each reading exactly once (idempotent producer, retried batches not duplicated).
-    const inLog = new Map<number, number>();
-    const reader = await transport.subscribe({
-      groupId: `fault-reader-${id}`,
-      topics: [topic],
-      fromBeginning: true,
-      onBatch: async (batch) => {
-        for (const m of batch.messages) {
-          const ts = (JSON.parse(m.value.toString()) as Reading).ts;
-          inLog.set(ts, (inLog.get(ts) ?? 0) + 1);
-        }
-      },
-    });
+    const { counts: inLog, subscription: reader } = await countReadings(transport, `fault-reader-${id}`, topic);
     await waitFor('the log to be read back', () => inLog.size === N);
     await sleep(2_000);
     await reader.close();

@@ -1,6 +1,6 @@
-import { ConfigResourceTypes, Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireServices, runId } from './services.ts';
+import { ConfigResourceTypes } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { runId, useFoundationKafka } from './services.ts';
 import { createTopicsAndWait } from '../../../transport/kafka-topics.ts';
 
 // The parts of the Kafka protocol wsn-watch relies on, spoken by kafkajs 2.2.4
@@ -12,28 +12,10 @@ const partitioned = `wsn.test.foundation.frames.${id}`;
 const compacted = `wsn.test.foundation.topology.${id}`;
 
 describe('foundation: Kafka admin and compacted topics', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let consumer: Consumer;
-
-  beforeAll(async () => {
-    const config = await requireServices();
-    kafka = new Kafka({
-      clientId: 'wsn-test-foundation-admin',
-      brokers: config.kafka.brokers,
-      logLevel: logLevel.NOTHING,
-    });
-    admin = kafka.admin();
-    await admin.connect();
-  });
-
-  afterAll(async () => {
-    await consumer?.disconnect();
-    await admin?.deleteTopics({ topics: [partitioned, compacted] }).catch(() => undefined);
-    await admin?.disconnect();
-  });
+  const client = useFoundationKafka('wsn-test-foundation-admin', [partitioned, compacted]);
 
   it('creates topics with the requested partitions and cleanup policy', async () => {
+    const { admin } = client;
     await createTopicsAndWait(admin, [
       { topic: partitioned, numPartitions: 4 },
       { topic: compacted, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
@@ -54,7 +36,7 @@ describe('foundation: Kafka admin and compacted topics', () => {
   });
 
   it('keeps keyed messages in key order on a compacted topic and reads the latest value per key', async () => {
-    const producer = kafka.producer();
+    const producer = client.kafka.producer();
     await producer.connect();
     await producer.send({
       topic: compacted,
@@ -67,7 +49,7 @@ describe('foundation: Kafka admin and compacted topics', () => {
     });
     await producer.disconnect();
 
-    consumer = kafka.consumer({ groupId: `wsn-test-foundation-admin-${id}` });
+    const consumer = client.consumer(`wsn-test-foundation-admin-${id}`);
     await consumer.connect();
     await consumer.subscribe({ topic: compacted, fromBeginning: true });
     const latest = new Map<string, string>();

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { Kafka, logLevel, type Admin, type Consumer, type KafkaMessage } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KafkaMessage } from 'kafkajs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Reading } from '../../../common/types.ts';
-import { requireServices, runId } from './services.ts';
+import { runId, useFoundationKafka } from './services.ts';
 import { createTopicsAndWait } from '../../../transport/kafka-topics.ts';
 
 // A message produced by an independent client (kcat, librdkafka) must be
@@ -27,28 +27,10 @@ function kcatProduce(broker: string, lines: string[]): Promise<void> {
 }
 
 describe('foundation: kcat → kafkajs', () => {
-  let admin: Admin;
-  let consumer: Consumer;
-  let broker: string;
-  let kafka: Kafka;
+  const client = useFoundationKafka('wsn-test-foundation-kcat', [topic]);
 
   beforeAll(async () => {
-    const config = await requireServices();
-    broker = config.kafka.brokers[0];
-    kafka = new Kafka({
-      clientId: 'wsn-test-foundation-kcat',
-      brokers: config.kafka.brokers,
-      logLevel: logLevel.NOTHING,
-    });
-    admin = kafka.admin();
-    await admin.connect();
-    await createTopicsAndWait(admin, [{ topic, numPartitions: 1 }]);
-  });
-
-  afterAll(async () => {
-    await consumer?.disconnect();
-    await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin?.disconnect();
+    await createTopicsAndWait(client.admin, [{ topic, numPartitions: 1 }]);
   });
 
   it('reads a keyed JSON reading that kcat produced', async () => {
@@ -58,9 +40,9 @@ describe('foundation: kcat → kafkajs', () => {
       ts: Date.UTC(2004, 2, 1, 12, 0, 0),
       values: { temperature: 21.5 },
     };
-    await kcatProduce(broker, [`${sent.node}\t${JSON.stringify(sent)}`]);
+    await kcatProduce(client.broker, [`${sent.node}\t${JSON.stringify(sent)}`]);
 
-    consumer = kafka.consumer({ groupId: `wsn-test-foundation-kcat-${id}` });
+    const consumer = client.consumer(`wsn-test-foundation-kcat-${id}`);
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const received = await new Promise<KafkaMessage>((resolve, reject) => {

@@ -2,9 +2,9 @@ import { describe, it, expect } from 'vitest';
 import { loadConfig } from '../../../common/config.ts';
 import type { OutgoingMessage } from '../../../common/transport.ts';
 import type { Frame } from '../../../common/types.ts';
-import { NodeDirectory } from '../../../ingest/directory.ts';
 import { DLQ_HEADERS } from '../../../ingest/pipeline.ts';
 import type { RejectionCode } from '../../../ingest/rejection.ts';
+import { directoryOf } from '../../support/ingest.ts';
 import { useIngestOnKafka } from '../../support/kafka.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -15,14 +15,10 @@ const config = loadConfig({
   env: { ...process.env, WSN_NETWORK: 'itest', WSN_PARTITION_IDLE_MS: '5000', WSN_MAX_MESSAGE_BYTES: '2048' },
 });
 const nodes = Array.from({ length: 10 }, (_, i) => String(i + 1));
-const directory = new NodeDirectory({
-  network: 'itest',
-  version: 'itest-v1',
-  clusters: [
-    { id: 'north', nodes: nodes.slice(0, 5).map((id) => ({ id, modalities: ['temperature', 'humidity'] })) },
-    { id: 'south', nodes: nodes.slice(5).map((id) => ({ id, modalities: ['temperature', 'humidity'] })) },
-  ],
-});
+const directory = directoryOf('itest', 'itest-v1', [
+  ['north', nodes.slice(0, 5), ['temperature', 'humidity']],
+  ['south', nodes.slice(5), ['temperature', 'humidity']],
+]);
 const clusterOf = (node: string): string => (Number(node) <= 5 ? 'north' : 'south');
 
 /** The 10 kinds of bad message used in turn, with the reason each must get. */
@@ -57,7 +53,7 @@ const BAD: Array<{ code: RejectionCode; make: (i: number) => Buffer }> = [
 
 describe('ingest against the real Kafka', () => {
   const kafka = useIngestOnKafka(config, 'ingest');
-  const { id, topics, transport } = kafka;
+  const { id, topics } = kafka;
 
   it('sends 1,000 malformed messages to the DLQ with reasons and original bytes, and accounts for every valid reading in the frames', async () => {
     const service = await kafka.start(directory);
@@ -105,25 +101,16 @@ describe('ingest against the real Kafka', () => {
       }),
     });
 
-    const producer = await transport.producer();
-    for (let i = 0; i < stream.length; i += 200) await producer.send(topics.readings, stream.slice(i, i + 200));
-    await producer.close();
+    await kafka.sendReadings(stream, 200);
 
     const frames = new Map<string, Frame>();
     const dlq = new Map<string, { value: Buffer; headers: Record<string, string> }>();
-    const reader = await transport.subscribe({
-      groupId: `itest-reader-${id}`,
-      topics: [topics.frames, topics.readingsDlq],
-      fromBeginning: true,
-      onBatch: async (batch) => {
-        for (const m of batch.messages) {
-          if (batch.topic === topics.frames) {
-            const frame = JSON.parse(m.value.toString()) as Frame;
-            expect(m.key).toBe(frame.cluster);
-            frames.set(`${frame.cluster}@${frame.tick}`, frame);
-          } else dlq.set(m.key ?? '', { value: m.value, headers: m.headers });
-        }
+    const reader = await kafka.readOutput(`itest-reader-${id}`, {
+      frame: (frame, m) => {
+        expect(m.key).toBe(frame.cluster);
+        frames.set(`${frame.cluster}@${frame.tick}`, frame);
       },
+      dlq: (m) => void dlq.set(m.key ?? '', { value: m.value, headers: m.headers }),
     });
     await waitFor('1,000 DLQ messages and all frames', () => dlq.size >= 1_000 && frames.size >= 2 * TICKS);
     await reader.close();

@@ -60,7 +60,7 @@ afterAll(async () => {
 });
 
 describe('InfluxSink against a real InfluxDB', () => {
-  it('creates its database and writes reading, anomaly, system and pipeline points at event time', async () => {
+  it('creates its database and writes one anomaly point per node-tick (readings and verdict) and pipeline points at event time', async () => {
     await sink.write({
       frames: ticks.map(frame),
       scores: ticks.map(score),
@@ -79,11 +79,18 @@ describe('InfluxSink against a real InfluxDB', () => {
       },
     });
     expect(await count('anomaly', 'probability')).toBe(30);
-    expect(await count('system', 'probability')).toBe(10);
-    expect(await count('reading', 'temperature')).toBe(30);
+    expect(await count('anomaly', 'cluster_probability')).toBe(30);
+    expect(await count('anomaly', 'value_temperature')).toBe(30);
     // node 3 never reported humidity: no field, not a zero.
-    expect(await count('reading', 'humidity')).toBe(20);
+    expect(await count('anomaly', 'value_humidity')).toBe(20);
     expect(await count('pipeline', 'frames')).toBe(1);
+    // One point per node-tick, whatever the number of fields: 3 nodes × 10 ticks.
+    expect((await sink.query<{ name: string }>('SHOW MEASUREMENTS')).map((row) => row.name)).toEqual([
+      'anomaly',
+      'pipeline',
+    ]);
+    const points = await sink.query<{ time: Date; node: string }>('SELECT value_temperature, node FROM anomaly');
+    expect(new Set(points.map((row) => `${row.node}@${row.time.getTime()}`)).size).toBe(30);
     const rows = await sink.query<{ time: Date; err_temperature: number; rec_humidity: number; is_anomaly: boolean }>(
       `SELECT err_temperature, rec_humidity, is_anomaly FROM anomaly WHERE node = '3' ORDER BY time ASC LIMIT 1`,
     );
@@ -96,7 +103,18 @@ describe('InfluxSink against a real InfluxDB', () => {
     await sink.write({ frames: ticks.map(frame), scores: ticks.map(score), alerts: [] });
     await sink.write({ frames: ticks.slice(0, 5).map(frame), scores: ticks.slice(0, 5).map(score), alerts: [] });
     expect(await count('anomaly', 'probability')).toBe(before);
-    expect(await count('system', 'probability')).toBe(10);
-    expect(await count('reading', 'temperature')).toBe(30);
+    expect(await count('anomaly', 'value_temperature')).toBe(30);
+  });
+
+  it('writes the readings of a tick its cluster was not scored at (warm-up), without verdict fields', async () => {
+    const warmup = TICK0 - 31_000;
+    await sink.write({ frames: [frame(warmup)], scores: [], alerts: [] });
+    const rows = await sink.query<{ value_temperature: number; probability: number | null }>(
+      `SELECT value_temperature, probability FROM anomaly WHERE time = ${warmup}ms AND node = '2'`,
+    );
+    expect(rows.map(({ value_temperature, probability }) => ({ value_temperature, probability }))).toEqual([
+      { value_temperature: 21, probability: null },
+    ]);
+    expect(await count('anomaly', 'probability')).toBe(30);
   });
 });

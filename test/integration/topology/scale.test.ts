@@ -8,26 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka } from 'kafkajs';
 import { loadConfig } from '../../../common/config.ts';
-import { createRng } from '../../../common/random.ts';
-import { applyChange, createTopology, exportClusters, type SensorNode } from '../../../topology/index.ts';
+import { applyChange, createTopology, exportClusters, randomNodes } from '../../../topology/index.ts';
 import { createLogger } from '../../../common/log.ts';
 import { readTopologyRecords, TopologyFollower, TopologyPublisher } from '../../../topology/kafka.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
 
 const brokers = loadConfig({ env: process.env }).kafka.brokers;
 const NODES = 20_000;
-
-function randomNodes(n: number, seed: number): SensorNode[] {
-  const rng = createRng(seed);
-  const side = Math.sqrt(n) * 10;
-  return Array.from({ length: n }, (_, i) => ({
-    id: String(i),
-    x: rng.next() * side,
-    y: rng.next() * side,
-    modalities: ['temperature'],
-    status: 'active' as const,
-  }));
-}
 
 describe(`topology of ${NODES.toLocaleString('en-US')} nodes on Kafka`, () => {
   let kafka: Kafka;

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../../../common/config.ts';
-import { probeKafka } from '../../../ops/probes.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
+import { requireKafka, testAdmin } from '../../support/kafka.ts';
 import { runId } from '../foundation/services.ts';
 
 const config = loadConfig();
@@ -13,18 +12,10 @@ describe('a keyed table on a compacted Kafka topic', () => {
   const bigTopic = `test.table.big.${id}`;
   const writer = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `test-table-w-${id}` });
   const reader = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `test-table-r-${id}` });
-  const admin = new Kafka({
-    brokers: config.kafka.brokers,
-    clientId: `test-table-admin-${id}`,
-    logLevel: logLevel.NOTHING,
-  }).admin();
+  const admin = testAdmin(config, `test-table-admin-${id}`);
 
   beforeAll(async () => {
-    if (!(await probeKafka(config.kafka.brokers[0], 5_000))) {
-      throw new Error(
-        `Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`,
-      );
-    }
+    await requireKafka(config);
     await admin.connect();
   });
 

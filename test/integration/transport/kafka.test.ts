@@ -1,10 +1,10 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../../../common/config.ts';
-import { probeKafka } from '../../../ops/probes.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
 import { partitionForKey } from '../../../transport/partitioner.ts';
 import type { IncomingMessage, Subscription } from '../../../common/transport.ts';
+import { requireKafka, testAdmin } from '../../support/kafka.ts';
+import { collectValues } from '../../support/transport.ts';
 import { runId } from '../foundation/services.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -20,18 +20,10 @@ describe('KafkaTransport against the real broker', () => {
     retryBackoffMs: 100,
     sessionTimeoutMs: 10_000,
   });
-  const admin = new Kafka({
-    brokers: config.kafka.brokers,
-    clientId: `test-admin-${id}`,
-    logLevel: logLevel.NOTHING,
-  }).admin();
+  const admin = testAdmin(config, `test-admin-${id}`);
 
   beforeAll(async () => {
-    if (!(await probeKafka(config.kafka.brokers[0], 5_000))) {
-      throw new Error(
-        `Kafka at ${config.kafka.brokers[0]} does not answer; start it: node bin/wsn-watch.mjs services up`,
-      );
-    }
+    await requireKafka(config);
     await admin.connect();
     await transport.ensureTopics([
       { topic, partitions: 3 },
@@ -121,27 +113,50 @@ describe('KafkaTransport against the real broker', () => {
     }
   });
 
+  it('commits nothing for a batch whose handler returns commitOffset: null: a restarted member replays it until a later batch commits', async () => {
+    const groupId = `test-defer-${id}`;
+    const deferred = `${topic}.defer`;
+    await transport.ensureTopics([{ topic: deferred, partitions: 1 }]);
+    const producer = await transport.producer();
+    const run = async (commitWhen: (value: string) => boolean, expected: string): Promise<string[]> => {
+      const seen: string[] = [];
+      const s = await transport.subscribe({
+        groupId,
+        topics: [deferred],
+        fromBeginning: true,
+        onBatch: async (b) => {
+          const values = b.messages.map((m) => m.value.toString());
+          seen.push(...values);
+          return values.some(commitWhen) ? undefined : { commitOffset: null };
+        },
+      });
+      await waitFor(`message ${expected}`, () => seen.includes(expected), 30_000);
+      await s.close();
+      return seen;
+    };
+    try {
+      await producer.send(deferred, [{ key: 'd', value: '1' }]);
+      expect(await run(() => false, '1')).toEqual(['1']);
+      await producer.send(deferred, [{ key: 'd', value: '2' }]);
+      // Not committed: the new member reads 1 again before 2 (one batch or two); a batch holding 2 commits.
+      expect(await run((value) => value === '2', '2')).toEqual(['1', '2']);
+      await producer.send(deferred, [{ key: 'd', value: '3' }]);
+      expect(await run(() => true, '3')).toEqual(['3']);
+    } finally {
+      await producer.close();
+      await admin.deleteTopics({ topics: [deferred] }).catch(() => undefined);
+    }
+  });
+
   it('resumes a group after its committed offsets: a new member sees only new messages', async () => {
     const groupId = `test-resume-${id}`;
     const producer = await transport.producer();
     await producer.send(topic, [{ key: 'r', value: 'before' }]);
-    const first: string[] = [];
-    const s1 = await transport.subscribe({
-      groupId,
-      topics: [topic],
-      fromBeginning: true,
-      onBatch: async (b) => void first.push(...b.messages.map((m) => m.value.toString())),
-    });
+    const { values: first, subscription: s1 } = await collectValues(transport, groupId, topic);
     await waitFor('first run', () => first.includes('before'));
     await s1.close();
     await producer.send(topic, [{ key: 'r', value: 'after' }]);
-    const second: string[] = [];
-    const s2 = await transport.subscribe({
-      groupId,
-      topics: [topic],
-      fromBeginning: true,
-      onBatch: async (b) => void second.push(...b.messages.map((m) => m.value.toString())),
-    });
+    const { values: second, subscription: s2 } = await collectValues(transport, groupId, topic);
     await waitFor('second run', () => second.includes('after'));
     await s2.close();
     await producer.close();

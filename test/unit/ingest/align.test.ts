@@ -1,24 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import { Aligner, type AlignerOptions, type SkippedTicks } from '../../../ingest/align.ts';
-import { NodeDirectory } from '../../../ingest/directory.ts';
 import type { Frame, Reading } from '../../../common/types.ts';
+import { directoryOf } from '../../support/ingest.ts';
 
 const T = 31_000;
 const T0 = 1_000 * T; // a tick boundary
-const directory = new NodeDirectory({
-  network: 'lab',
-  version: 'v1',
-  clusters: [
-    {
-      id: 'c1',
-      nodes: [
-        { id: '2', modalities: ['temperature', 'humidity'] },
-        { id: '1', modalities: ['temperature', 'humidity'] },
-      ],
-    },
-    { id: 'c0', nodes: [{ id: '10', modalities: ['temperature'] }] },
-  ],
-});
+const directory = directoryOf('lab', 'v1', [
+  ['c1', ['2', '1'], ['temperature', 'humidity']],
+  ['c0', ['10'], ['temperature']],
+]);
 const options: AlignerOptions = { tickMs: T, allowedLatenessMs: 2 * T, silenceMs: 5 * T };
 const r = (node: string, ts: number, values: Record<string, number>): Reading => ({ network: 'lab', node, ts, values });
 

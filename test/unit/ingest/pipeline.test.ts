@@ -4,27 +4,14 @@ import { createLogger } from '../../../common/log.ts';
 import type { IncomingBatch, IncomingMessage, OutgoingMessage, TransportProducer } from '../../../common/transport.ts';
 import type { Frame } from '../../../common/types.ts';
 import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
-import { NodeDirectory } from '../../../ingest/directory.ts';
 import { IngestMetrics } from '../../../ingest/metrics.ts';
 import { DLQ_HEADERS, FIRST_ARRIVAL_HEADER, IngestPipeline } from '../../../ingest/pipeline.ts';
-import { startInProcessIngest } from '../../support/ingest.ts';
+import { directoryOf, startInProcessIngest } from '../../support/ingest.ts';
 
 const T = 31_000;
 const T0 = 55_000_000 * T;
 const config = loadConfig({ env: { WSN_PARTITION_IDLE_MS: '200' } });
-const directory = new NodeDirectory({
-  network: 'lab',
-  version: 'v1',
-  clusters: [
-    {
-      id: 'c1',
-      nodes: [
-        { id: '1', modalities: ['temperature'] },
-        { id: '2', modalities: ['temperature'] },
-      ],
-    },
-  ],
-});
+const directory = directoryOf('lab', 'v1', [['c1', ['1', '2'], ['temperature']]]);
 const logger = createLogger('test', 'silent');
 
 class RecordingProducer implements TransportProducer {

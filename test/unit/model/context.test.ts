@@ -6,17 +6,13 @@ import {
   neighbourLists,
   type ContextConfig,
 } from '../../../model/context.ts';
-import { Detector } from '../../../model/detector.ts';
-import { topologyHash } from '../../../model/graph.ts';
-import { DETECTOR_FORMAT } from '../../../model/metadata.ts';
-import { DetectorNetwork } from '../../../model/network.ts';
 import { ensureBackend } from '../../../model/runtime.ts';
 import { deserializeClusterState, serializeClusterState } from '../../../model/state.ts';
 import { createRng } from '../../../common/random.ts';
-import { injectAnomaly } from '../../../sources/inject.ts';
+import { injectAnomaly, type Injection } from '../../../sources/inject.ts';
 import { computeStats } from '../../../sources/normalize.ts';
 import type { Series } from '../../../sources/series.ts';
-import { pathGraph, tinyConfig } from './helpers.ts';
+import { pathGraph, tinyConfig, untrainedDetector } from './helpers.ts';
 
 beforeAll(async () => {
   await ensureBackend();
@@ -45,6 +41,11 @@ function sharedSignal(nodes: number, steps: number, seed: number): Series {
 
 const complete = (n: number): number[][] =>
   Array.from({ length: n }, (_, i) => Array.from({ length: n }, (__, j) => (i === j ? 0 : 1)));
+/** The series with `fault` injected, sized by the clean series' statistics. */
+const withFault = (clean: Series, fault: Injection): Series => injectAnomaly(clean, fault, computeStats(clean));
+/** The context features of a one-modality series whose nodes all neighbour each other. */
+const contextOf = (series: Series, config: ContextConfig = DEFAULT_CONTEXT_CONFIG): Float32Array =>
+  computeContext(series.data, series.steps, series.nodes.length, 1, complete(series.nodes.length), config);
 const feature = (context: Float32Array, t: number, node: number, n: number, f: number, k: number): number =>
   context[(t * n + node) * f + k];
 
@@ -65,13 +66,7 @@ describe('context path', () => {
   it('live stepping (Detector.step, with a checkpoint round trip in the middle) gives exactly the offline features', async () => {
     const config = tinyConfig({ context: small });
     const graph = pathGraph(4);
-    const detector = new Detector(new DetectorNetwork(config, 2), {
-      format: DETECTOR_FORMAT,
-      config,
-      threshold: 0.5,
-      graph,
-      topologyHash: topologyHash(graph),
-    });
+    const detector = untrainedDetector(config, graph);
     const m = config.modalities.length;
     const rng = createRng(5);
     const steps = 40;
@@ -95,15 +90,10 @@ describe('context path', () => {
     const n = 5;
     const steps = 1200;
     const clean = sharedSignal(n, steps, 1);
-    const stats = computeStats(clean);
-    const faulty = injectAnomaly(
-      clean,
-      { kind: 'offset', node: 2, modality: 0, start: 600, length: 600, magnitude: 3 },
-      stats,
-    );
+    const faulty = withFault(clean, { kind: 'offset', node: 2, modality: 0, start: 600, length: 600, magnitude: 3 });
     const config = DEFAULT_CONTEXT_CONFIG;
     const f = contextFeatures(config);
-    const context = computeContext(faulty.data, steps, n, 1, complete(n), config);
+    const context = contextOf(faulty);
     const level = config.segments; // r − b now
     expect(Math.abs(feature(context, 590, 2, n, f, level))).toBeLessThan(0.5);
     // Six hundred ticks later the departure is still ≥ 3 − 600 · clip / baselineTicks.
@@ -118,18 +108,12 @@ describe('context path', () => {
     const n = 5;
     const steps = 600;
     const clean = sharedSignal(n, steps, 2);
-    const stats = computeStats(clean);
-    const stuck = injectAnomaly(clean, { kind: 'stuck', node: 0, modality: 0, start: 400, length: 200 }, stats);
-    const noisy = injectAnomaly(
-      clean,
-      { kind: 'noise', node: 0, modality: 0, start: 400, length: 200, magnitude: 1 },
-      stats,
-    );
-    const config = DEFAULT_CONTEXT_CONFIG;
-    const f = contextFeatures(config);
-    const q = config.segments + 2; // q − its baseline
-    const stuckContext = computeContext(stuck.data, steps, n, 1, complete(n), config);
-    const noisyContext = computeContext(noisy.data, steps, n, 1, complete(n), config);
+    const stuck = withFault(clean, { kind: 'stuck', node: 0, modality: 0, start: 400, length: 200 });
+    const noisy = withFault(clean, { kind: 'noise', node: 0, modality: 0, start: 400, length: 200, magnitude: 1 });
+    const f = contextFeatures(DEFAULT_CONTEXT_CONFIG);
+    const q = DEFAULT_CONTEXT_CONFIG.segments + 2; // q − its baseline
+    const stuckContext = contextOf(stuck);
+    const noisyContext = contextOf(noisy);
     expect(feature(stuckContext, 599, 0, n, f, q)).toBeLessThan(-1);
     expect(feature(noisyContext, 599, 0, n, f, q)).toBeGreaterThan(1);
     expect(Math.abs(feature(stuckContext, 399, 0, n, f, q))).toBeLessThan(0.5);
@@ -165,14 +149,10 @@ describe('context path: repeats', () => {
     const n = 5;
     const steps = 500;
     const clean = sharedSignal(n, steps, 4);
-    const held = injectAnomaly(
-      clean,
-      { kind: 'dropout', node: 3, modality: 0, start: 400, length: 100 },
-      computeStats(clean),
-    );
+    const held = withFault(clean, { kind: 'dropout', node: 3, modality: 0, start: 400, length: 100 });
     const f = contextFeatures(DEFAULT_CONTEXT_CONFIG);
     const repeats = DEFAULT_CONTEXT_CONFIG.segments + 5;
-    const context = computeContext(held.data, steps, n, 1, complete(n), DEFAULT_CONTEXT_CONFIG);
+    const context = contextOf(held);
     expect(feature(context, 399, 3, n, f, repeats)).toBe(0);
     expect(feature(context, 499, 3, n, f, repeats)).toBeGreaterThan(0.3);
     expect(feature(context, 499, 1, n, f, repeats)).toBe(0);
@@ -289,13 +269,7 @@ describe('context path: live PAA against a plain PAA of the series', () => {
     const paa: ContextConfig = { ...small, segments: 5, segmentTicks: 7, warmupTicks: 15, baselineTicks: 40 };
     const config = tinyConfig({ context: paa });
     const graph = pathGraph(5);
-    const detector = new Detector(new DetectorNetwork(config, 2), {
-      format: DETECTOR_FORMAT,
-      config,
-      threshold: 0.5,
-      graph,
-      topologyHash: topologyHash(graph),
-    });
+    const detector = untrainedDetector(config, graph);
     const n = graph.nodes.length;
     const m = config.modalities.length;
     const steps = 700;

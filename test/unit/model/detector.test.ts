@@ -3,27 +3,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../common/errors.ts';
-import { Detector } from '../../../model/detector.ts';
+import type { Detector } from '../../../model/detector.ts';
 import { topologyHash, type ClusterGraph } from '../../../model/graph.ts';
 import { loadDetector, saveDetector } from '../../../model/io.ts';
-import { DETECTOR_FORMAT } from '../../../model/metadata.ts';
-import { DetectorNetwork } from '../../../model/network.ts';
 import { ensureBackend } from '../../../model/runtime.ts';
 import type { ClusterState } from '../../../model/state.ts';
-import { pathGraph, randomSeries, tinyConfig } from './helpers.ts';
+import { pathGraph, randomSeries, tinyConfig, untrainedDetector } from './helpers.ts';
 
 const config = tinyConfig();
 const m = config.modalities.length;
 let dir: string;
 
 function makeDetector(graph: ClusterGraph, seed = 3): Detector {
-  return new Detector(new DetectorNetwork(config, seed), {
-    format: DETECTOR_FORMAT,
-    config,
-    threshold: 0.4,
-    graph,
-    topologyHash: topologyHash(graph),
-  });
+  return untrainedDetector(config, graph, { seed, threshold: 0.4 });
 }
 
 /** The values of step t of a series, node-major (N × M), as step() takes them. */

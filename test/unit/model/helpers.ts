@@ -1,6 +1,9 @@
 import type { ModelConfig } from '../../../model/config.ts';
 import { resolveModelConfig } from '../../../model/config.ts';
-import type { ClusterGraph } from '../../../model/graph.ts';
+import { Detector } from '../../../model/detector.ts';
+import { topologyHash, type ClusterGraph } from '../../../model/graph.ts';
+import { DETECTOR_FORMAT } from '../../../model/metadata.ts';
+import { DetectorNetwork } from '../../../model/network.ts';
 import type { Series } from '../../../sources/series.ts';
 import { createRng } from '../../../common/random.ts';
 
@@ -18,6 +21,21 @@ export function tinyConfig(overrides: Partial<ModelConfig> = {}): ModelConfig {
     decoderHidden: 8,
     headHidden: 6,
     ...overrides,
+  });
+}
+
+/** A detector with freshly initialised (untrained) weights from `seed`, for the cluster `graph`. */
+export function untrainedDetector(
+  config: ModelConfig,
+  graph: ClusterGraph,
+  options: { seed?: number; threshold?: number } = {},
+): Detector {
+  return new Detector(new DetectorNetwork(config, options.seed ?? 2), {
+    format: DETECTOR_FORMAT,
+    config,
+    threshold: options.threshold ?? 0.5,
+    graph,
+    topologyHash: topologyHash(graph),
   });
 }
 

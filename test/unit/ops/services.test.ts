@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../../common/config.ts';
 import { UserError } from '../../../common/errors.ts';
 import { resolveStateDir, serviceDirs, servicesRoot, repoRoot } from '../../../ops/paths.ts';
 import { servicesDown, servicesStatus, servicesUp } from '../../../ops/services.ts';
+import { freePort } from '../../support/ports.ts';
 
 /** Listens on a free loopback port: stands for "another program already has this port". */
 async function occupyPort(): Promise<Server> {
@@ -16,6 +17,19 @@ async function occupyPort(): Promise<Server> {
 }
 const portOf = (server: Server) => (server.address() as AddressInfo).port;
 
+/** The configuration of services kept in `stateDir`, on the given loopback ports. */
+function configOnPorts(stateDir: string, [kafka, controller, influx, alertmanager]: number[]): Config {
+  return loadConfig({
+    env: {
+      WSN_STATE_DIR: stateDir,
+      WSN_KAFKA_PORT: String(kafka),
+      WSN_KAFKA_CONTROLLER_PORT: String(controller),
+      WSN_INFLUX_PORT: String(influx),
+      WSN_ALERTMANAGER_PORT: String(alertmanager),
+    },
+  });
+}
+
 describe('services with ports taken by other programs', () => {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'wsn-ops-services-'));
   let servers: Server[] = [];
@@ -23,16 +37,7 @@ describe('services with ports taken by other programs', () => {
 
   beforeAll(async () => {
     servers = await Promise.all([occupyPort(), occupyPort(), occupyPort(), occupyPort()]);
-    const [kafka, controller, influx, alertmanager] = servers.map(portOf);
-    config = loadConfig({
-      env: {
-        WSN_STATE_DIR: stateDir,
-        WSN_KAFKA_PORT: String(kafka),
-        WSN_KAFKA_CONTROLLER_PORT: String(controller),
-        WSN_INFLUX_PORT: String(influx),
-        WSN_ALERTMANAGER_PORT: String(alertmanager),
-      },
-    });
+    config = configOnPorts(stateDir, servers.map(portOf));
   });
 
   afterAll(async () => {
@@ -66,14 +71,6 @@ describe('services with ports taken by other programs', () => {
   });
 });
 
-/** A loopback port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = await occupyPort();
-  const port = portOf(server);
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe('services on a machine without the programs', () => {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'wsn-ops-services-'));
   const emptyBin = mkdtempSync(path.join(tmpdir(), 'wsn-ops-empty-bin-'));
@@ -86,21 +83,7 @@ describe('services on a machine without the programs', () => {
   });
 
   it('up fails with a user error naming each missing program and the install script', async () => {
-    const [kafka, controller, influx, alertmanager] = await Promise.all([
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-    ]);
-    const config = loadConfig({
-      env: {
-        WSN_STATE_DIR: stateDir,
-        WSN_KAFKA_PORT: String(kafka),
-        WSN_KAFKA_CONTROLLER_PORT: String(controller),
-        WSN_INFLUX_PORT: String(influx),
-        WSN_ALERTMANAGER_PORT: String(alertmanager),
-      },
-    });
+    const config = configOnPorts(stateDir, await Promise.all([freePort(), freePort(), freePort(), freePort()]));
     process.env.PATH = emptyBin;
     const error = await servicesUp(config, () => undefined).catch((e: unknown) => e);
     process.env.PATH = savedPath;

@@ -5,11 +5,10 @@ import {
   createTopology,
   exportClusters,
   networkNodes,
-  type SensorNode,
   type Topology,
 } from '../../../topology/index.ts';
 import { toEdgeRule } from '../../../topology/edge-rules.ts';
-import { randomNodes } from './fixtures.ts';
+import { randomNodes, sensorNode } from './fixtures.ts';
 
 function membership(t: Topology): Map<string, string> {
   return new Map(t.clustering.nodeCluster);
@@ -19,14 +18,6 @@ function versions(t: Topology): Map<string, string> {
   return new Map(exportClusters(t, { denseLimit: 0 }).map((c) => [c.id, c.version]));
 }
 
-const newNode = (id: string, x: number, y: number): SensorNode => ({
-  id,
-  x,
-  y,
-  modalities: ['temperature'],
-  status: 'active',
-});
-
 describe('run-time changes', () => {
   it('adding a node to a 1,000-node network moves no other node (no overflow)', () => {
     const t = createTopology(randomNodes(1000, 21), { cluster: { maxSize: 64, seed: 1 } });
@@ -35,7 +26,7 @@ describe('run-time changes', () => {
     // Place the new node next to a node whose cluster has room.
     const roomy = [...t.clustering.clusters.values()].find((c) => c.members.size < 64)!;
     const anchor = t.network.graph.getNodeAttributes([...roomy.members][0]);
-    const result = applyChange(t, { kind: 'join', node: newNode('new', anchor.x + 0.01, anchor.y) });
+    const result = applyChange(t, { kind: 'join', node: sensorNode('new', anchor.x + 0.01, anchor.y) });
     expect(result.moved).toEqual([]);
     expect(result.createdClusters).toEqual([]);
     for (const [node, cluster] of before) expect(t.clustering.nodeCluster.get(node)).toBe(cluster);
@@ -55,12 +46,12 @@ describe('run-time changes', () => {
       // Fill the largest cluster up to the limit first, with nodes at its centroid.
       target = [...t.clustering.clusters.values()].sort((a, b) => b.members.size - a.members.size)[0];
       for (let i = 0; target.members.size < 64; i++) {
-        applyChange(t, { kind: 'join', node: newNode(`fill${i}`, target.centroid.x, target.centroid.y) });
+        applyChange(t, { kind: 'join', node: sensorNode(`fill${i}`, target.centroid.x, target.centroid.y) });
       }
     }
     const before = membership(t);
     const oldMembers = new Set(target.members);
-    const result = applyChange(t, { kind: 'join', node: newNode('overflow', target.centroid.x, target.centroid.y) });
+    const result = applyChange(t, { kind: 'join', node: sensorNode('overflow', target.centroid.x, target.centroid.y) });
     expect(result.createdClusters.length).toBeGreaterThanOrEqual(1);
     expect(result.moved.length).toBeGreaterThan(0);
     for (const m of result.moved) expect(oldMembers.has(m)).toBe(true);
@@ -120,10 +111,10 @@ describe('run-time changes', () => {
     const edgeSet = (top: Topology['network']['graph']): Map<string, number> =>
       new Map(top.mapEdges((_e, a, s, u) => [[s, u].sort().join('|'), a.weight] as [string, number]));
     const changes = [
-      { kind: 'join', node: newNode('j1', 55, 60) },
+      { kind: 'join', node: sensorNode('j1', 55, 60) },
       { kind: 'leave', id: '17' },
       { kind: 'move', id: '30', position: { x: 5, y: 190 } },
-      { kind: 'join', node: newNode('j2', 0, 0) },
+      { kind: 'join', node: sensorNode('j2', 0, 0) },
       { kind: 'leave', id: '200' },
     ] as const;
     for (const change of changes) {
@@ -140,6 +131,6 @@ describe('run-time changes', () => {
   it('rejects unknown and duplicate nodes', () => {
     const t = createTopology(randomNodes(20, 26));
     expect(() => applyChange(t, { kind: 'leave', id: 'nope' })).toThrow(/not in the network/);
-    expect(() => applyChange(t, { kind: 'join', node: newNode('3', 0, 0) })).toThrow(/already in the network/);
+    expect(() => applyChange(t, { kind: 'join', node: sensorNode('3', 0, 0) })).toThrow(/already in the network/);
   });
 });

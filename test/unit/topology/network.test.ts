@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../common/errors.ts';
 import { buildNetwork, weightOf, type SensorNode } from '../../../topology/index.ts';
-import { randomNodes, shuffled } from './fixtures.ts';
+import { randomNodes, sensorNode, shuffled } from './fixtures.ts';
 
 const dist = (a: SensorNode, b: SensorNode): number => Math.hypot(a.x - b.x, a.y - b.y, (a.z ?? 0) - (b.z ?? 0));
 
@@ -131,13 +131,7 @@ function isConnected(ids: string[], neighbours: (id: string) => string[]): boole
 }
 
 describe('degenerate layouts', () => {
-  const node = (id: string, x: number, y: number): SensorNode => ({
-    id,
-    x,
-    y,
-    modalities: ['voltage'],
-    status: 'active',
-  });
+  const node = (id: string, x: number, y: number) => sensorNode(id, x, y, ['voltage']);
 
   it('a single node: no edges, one component', () => {
     const net = buildNetwork([node('a', 3, 4)], { knn: 4 });

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { MemoryTransport } from '../../../transport/memory.ts';
 import { murmur2, partitionForKey } from '../../../transport/partitioner.ts';
 import type { IncomingBatch, Subscription } from '../../../common/transport.ts';
+import { collectValues } from '../../support/transport.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const transports: MemoryTransport[] = [];
@@ -38,6 +39,41 @@ describe('partitioner', () => {
 });
 
 describe('MemoryTransport', () => {
+  it('commits the offset a batch handler returns (BatchCommit) instead of the batch end; null commits nothing', async () => {
+    const t = transport({ maxBatchSize: 2 });
+    await t.ensureTopics([{ topic: 'r', partitions: 1 }]);
+    const producer = await t.producer();
+    await producer.send(
+      'r',
+      ['a', 'b', 'c', 'd', 'e'].map((value) => ({ key: 'k', value })),
+    );
+    const seen: string[] = [];
+    const sub = await t.subscribe({
+      groupId: 'g',
+      topics: ['r'],
+      fromBeginning: true,
+      onBatch: async (b) => {
+        seen.push(...b.messages.map((m) => m.value.toString()));
+        // Saved state reached offset 1 after the first batch; after the others, nothing new saved.
+        return { commitOffset: b.messages[0].offset === '0' ? '1' : null };
+      },
+    });
+    await waitFor('all 5 messages', () => seen.length === 5);
+    await sub.close();
+    expect(seen).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(t.committedOffsets('g')).toEqual({ 'r:0': 1 });
+    // A new member of the group starts at the committed offset, not after what the first one read.
+    const again: string[] = [];
+    const next = await t.subscribe({
+      groupId: 'g',
+      topics: ['r'],
+      onBatch: async (b) => void again.push(...b.messages.map((m) => m.value.toString())),
+    });
+    await waitFor('messages from offset 1', () => again.length === 4);
+    await next.close();
+    expect(again).toEqual(['b', 'c', 'd', 'e']);
+  });
+
   it("delivers a key's messages in order on one partition, with offsets, headers and timestamps", async () => {
     const t = transport();
     await t.ensureTopics([{ topic: 'r', partitions: 3 }]);
@@ -103,23 +139,11 @@ describe('MemoryTransport', () => {
       { key: 'k', value: '1' },
       { key: 'k', value: '2' },
     ]);
-    const first: string[] = [];
-    const sub1 = await t.subscribe({
-      groupId: 'g',
-      topics: ['r'],
-      fromBeginning: true,
-      onBatch: async (b) => void first.push(...b.messages.map((m) => m.value.toString())),
-    });
+    const { values: first, subscription: sub1 } = await collectValues(t, 'g', 'r');
     await waitFor('first run', () => first.length === 2);
     await sub1.close();
     await producer.send('r', [{ key: 'k', value: '3' }]);
-    const second: string[] = [];
-    const sub2 = await t.subscribe({
-      groupId: 'g',
-      topics: ['r'],
-      fromBeginning: true,
-      onBatch: async (b) => void second.push(...b.messages.map((m) => m.value.toString())),
-    });
+    const { values: second, subscription: sub2 } = await collectValues(t, 'g', 'r');
     await waitFor('second run', () => second.length === 1);
     await sub2.close();
     expect(first).toEqual(['1', '2']);

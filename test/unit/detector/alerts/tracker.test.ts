@@ -9,22 +9,13 @@ import {
   type AlertPolicy,
   type NodeObservation,
 } from '../../../../detector/alerts/tracker.ts';
-import {
-  decodeCheckpoint,
-  encodeCheckpoint,
-  CHECKPOINT_FORMAT,
-  type ClusterCheckpoint,
-} from '../../../../detector/state/checkpoint.ts';
+import { decodeCheckpoint, encodeCheckpoint, type ClusterCheckpoint } from '../../../../detector/state/checkpoint.ts';
 import { loadConfig } from '../../../../common/config.ts';
 import { DEFAULT_ALERT_THRESHOLD } from '../../../../common/thresholds.ts';
+import { sampleCheckpoint } from '../state/sample-checkpoint.ts';
+import { testPolicy } from './sample-alert.ts';
 
-const policy: AlertPolicy = {
-  threshold: 0.5,
-  resolveThreshold: 0.4,
-  alertAfterTicks: 3,
-  resolveAfterTicks: 2,
-  dashboardUrl: (network, node) => `http://dash/node/${network}/${node}`,
-};
+const policy = testPolicy({ alertAfterTicks: 3 });
 
 const obs = (probability: number | null, extra: Partial<NodeObservation> = {}): NodeObservation => ({
   node: 'n1',
@@ -287,16 +278,14 @@ describe('ClusterAlerts: localization', () => {
 });
 
 describe('alert state in the cluster checkpoint', () => {
-  const checkpoint = (alerts: ClusterAlerts): ClusterCheckpoint => ({
-    format: CHECKPOINT_FORMAT,
-    network: 'lab',
-    cluster: 'c1',
-    lastTick: 2000,
-    shape: { modalities: ['temperature'], window: 2, gruLayers: 1, gruUnits: 1 },
-    state: { nodes: ['n1'], windows: new Float32Array(2), hidden: new Float32Array(1), filled: 0 },
-    alerts: alerts.toJSON(),
-    savedAt: 0,
-  });
+  const checkpoint = (alerts: ClusterAlerts): ClusterCheckpoint =>
+    sampleCheckpoint({
+      lastTick: 2000,
+      shape: { modalities: ['temperature'], window: 2, gruLayers: 1, gruUnits: 1 },
+      state: { nodes: ['n1'], windows: new Float32Array(2), hidden: new Float32Array(1), filled: 0 },
+      alerts: alerts.toJSON(),
+      savedAt: 0,
+    });
 
   it('round-trips mid-run, with the modality sums, through encode/decode', () => {
     const original = new ClusterAlerts('lab', 'c1', policy);

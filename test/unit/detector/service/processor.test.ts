@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../../common/errors.ts';
-import type { AlertPolicy } from '../../../../detector/alerts/tracker.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../../../../detector/state/checkpoint.ts';
 import { FrameProcessor } from '../../../../detector/service/processor.ts';
+import { firingNodes, testPolicy } from '../alerts/sample-alert.ts';
 import { FakeModel, frameOf } from './fake-model.ts';
 
-const policy: AlertPolicy = {
-  threshold: 0.5,
-  resolveThreshold: 0.4,
-  alertAfterTicks: 2,
-  resolveAfterTicks: 2,
-  dashboardUrl: (n, node) => `http://dash/node/${n}/${node}`,
-};
+const policy = testPolicy();
 const T = 31_000;
 
 /** Ticks 1..count of cluster c with a slowly varying temperature per node. */
@@ -33,12 +27,7 @@ describe('FrameProcessor: alert localization on the graph', () => {
   it('with the live topology: the neighbour of the faulty node does not alert, the far node does', async () => {
     const processor = new FrameProcessor({ model: new FakeModel(), policy, adjacency: () => edges });
     const result = await processor.process(frames);
-    expect(
-      result.alerts
-        .filter((a) => a.status === 'firing')
-        .map((a) => a.node)
-        .sort(),
-    ).toEqual(['1', '3']);
+    expect(firingNodes(result.alerts)).toEqual(['1', '3']);
     // The scores' isAnomaly (InfluxDB is_anomaly, which Grafana reads) agrees: the dominated neighbour is not anomalous.
     const last = result.scores.at(-1)!.nodes;
     expect(Object.fromEntries(last.map((n) => [n.node, n.isAnomaly]))).toEqual({ '1': true, '2': false, '3': true });
@@ -48,17 +37,12 @@ describe('FrameProcessor: alert localization on the graph', () => {
   it("without a live topology, the model's training graph says who is a neighbour", async () => {
     const model = Object.assign(new FakeModel(), { graph: { nodes: ['1', '2', '3'], adjacency: edges } });
     const result = await new FrameProcessor({ model, policy }).process(frames);
-    expect(
-      result.alerts
-        .filter((a) => a.status === 'firing')
-        .map((a) => a.node)
-        .sort(),
-    ).toEqual(['1', '3']);
+    expect(firingNodes(result.alerts)).toEqual(['1', '3']);
   });
 
   it('without any graph, the whole cluster is the neighbourhood: only the faulty node alerts', async () => {
     const result = await new FrameProcessor({ model: new FakeModel(), policy }).process(frames);
-    expect(result.alerts.filter((a) => a.status === 'firing').map((a) => a.node)).toEqual(['1']);
+    expect(firingNodes(result.alerts)).toEqual(['1']);
   });
 });
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../common/log.ts';
 import {
-  CHECKPOINT_FORMAT,
   CheckpointError,
   decodeCheckpoint,
   encodeCheckpoint,
@@ -9,25 +8,20 @@ import {
 } from '../../../../detector/state/checkpoint.ts';
 import { TableCheckpointStore } from '../../../../detector/state/store.ts';
 import { MemoryTransport } from '../../../../transport/index.ts';
+import { sampleCheckpoint } from '../state/sample-checkpoint.ts';
 
 const logger = createLogger('test', 'silent');
 
 function checkpoint(cluster: string, lastTick: number): ClusterCheckpoint {
-  return {
-    format: CHECKPOINT_FORMAT,
-    network: 'lab',
+  return sampleCheckpoint({
     cluster,
     lastTick,
-    shape: { modalities: ['temperature', 'humidity'], window: 3, gruLayers: 1, gruUnits: 2 },
     state: {
-      nodes: ['1', '2'],
       windows: Float32Array.from({ length: 12 }, (_, i) => i / 7),
       hidden: Float32Array.from([0.1, -0.2, 1e-8, 3.5]),
-      filled: 3,
     },
     alerts: { '1': { above: 1, aboveSince: lastTick, clear: 0, firing: null } },
-    savedAt: 1,
-  };
+  });
 }
 
 describe('cluster checkpoints', () => {

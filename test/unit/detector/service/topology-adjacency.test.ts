@@ -1,20 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { applyChange, createTopology, exportClusters, type SensorNode } from '../../../../topology/index.ts';
+import { applyChange, createTopology, exportClusters } from '../../../../topology/index.ts';
 import { TopologyAdjacency } from '../../../../detector/service/topology.ts';
-
-const node = (id: string, x: number, y: number): SensorNode => ({
-  id,
-  x,
-  y,
-  modalities: ['temperature'],
-  status: 'active',
-});
+import { sensorNode } from '../../topology/fixtures.ts';
 
 describe('TopologyAdjacency', () => {
   it("gives the live edges of a cluster in the frame's node order, and follows joins without a restart", () => {
-    const topology = createTopology([node('1', 0, 0), node('2', 1, 0), node('3', 2, 0), node('4', 30, 30)], {
-      edgeRule: { knn: 1 },
-    });
+    const topology = createTopology(
+      [sensorNode('1', 0, 0), sensorNode('2', 1, 0), sensorNode('3', 2, 0), sensorNode('4', 30, 30)],
+      {
+        edgeRule: { knn: 1 },
+      },
+    );
     const adjacency = new TopologyAdjacency();
     adjacency.update(topology, 'v1');
     const [cluster] = exportClusters(topology).filter((c) => c.nodes.includes('1'));
@@ -29,7 +25,7 @@ describe('TopologyAdjacency', () => {
     expect(matrix[order.indexOf('1')][order.indexOf('2')]).toBeGreaterThan(0);
     expect(adjacency.provider('lab', 'no-such-cluster', ['1'])).toBeUndefined();
 
-    applyChange(topology, { kind: 'join', node: node('5', 0.5, 0.1) });
+    applyChange(topology, { kind: 'join', node: sensorNode('5', 0.5, 0.1) });
     adjacency.update(topology, 'v2');
     const withNew = exportClusters(topology).find((c) => c.nodes.includes('5'))!;
     const nodes = withNew.nodes;

@@ -1,24 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Silence } from '../../../../common/silences.ts';
 import type { Alert } from '../../../../common/types.ts';
-import type { AlertPolicy } from '../../../../detector/alerts/tracker.ts';
 import { FrameProcessor } from '../../../../detector/service/processor.ts';
 import { SilenceBook } from '../../../../detector/silences/book.ts';
 import { SilenceGate } from '../../../../detector/silences/gate.ts';
 import { MemoryTransport } from '../../../../transport/memory.ts';
-import { FIRING_ALERT } from '../alerts/sample-alert.ts';
+import { FIRING_ALERT, firingNodes, testPolicy } from '../alerts/sample-alert.ts';
 import { FakeModel, frameOf } from '../service/fake-model.ts';
 
 const T = 31_000;
 const NOW = Date.UTC(2026, 2, 1, 12);
 const H = 3_600_000;
-const policy: AlertPolicy = {
-  threshold: 0.5,
-  resolveThreshold: 0.4,
-  alertAfterTicks: 2,
-  resolveAfterTicks: 2,
-  dashboardUrl: (n, node) => `http://dash/node/${n}/${node}`,
-};
+const policy = testPolicy();
 
 function silence(overrides: Partial<Silence> = {}): Silence {
   return {
@@ -86,7 +79,7 @@ describe('silences between the alert tracker and the routes', () => {
     await h.run(1, 4, false);
     const during = await h.run(5, 8, true);
     // The tracker fired, the receivers hear nothing.
-    expect(during.tracker.filter((a) => a.status === 'firing').map((a) => a.node)).toEqual(['1']);
+    expect(firingNodes(during.tracker)).toEqual(['1']);
     expect(during.alerts).toEqual([]);
     expect(during.suppressed.map((a) => [a.node, a.status])).toEqual([['1', 'firing']]);
     // Still scored: every tick of both nodes, node 1 anomalous and marked silenced, node 2 not silenced.

@@ -1,29 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CHECKPOINT_FORMAT,
   CheckpointError,
   decodeCheckpoint,
   encodeCheckpoint,
   type ClusterCheckpoint,
 } from '../../../../detector/state/checkpoint.ts';
+import { sampleCheckpoint } from './sample-checkpoint.ts';
 
 function checkpoint(context?: { ticks: number; values: Float64Array }): ClusterCheckpoint {
-  return {
-    format: CHECKPOINT_FORMAT,
-    network: 'lab',
-    cluster: 'c1',
-    lastTick: 1000,
-    shape: { modalities: ['temperature', 'humidity'], window: 3, gruLayers: 1, gruUnits: 2 },
-    state: {
-      nodes: ['1', '2'],
-      windows: new Float32Array(12),
-      hidden: new Float32Array(4),
-      filled: 3,
-      ...(context ? { context } : {}),
-    },
-    alerts: {},
-    savedAt: 1,
-  };
+  return sampleCheckpoint({ state: context ? { context } : {} });
 }
 
 describe("checkpoints with the model's slow context", () => {

@@ -3,24 +3,14 @@ import type { Series } from '../../../../sources/series.ts';
 import type { SeriesScorer, SeriesScores } from '../../../../model/scoring.ts';
 import { ClusteredScorer, rescale, selectNodes } from '../../../../model/eval/clustered.ts';
 import { makeSeries } from '../../sources/helpers.ts';
+import { lastSampleScores } from './fake-scores.ts';
 
 /** Scores each node by its first modality's value at the window end; its own threshold. */
 class ValueScorer implements SeriesScorer {
   readonly name = 'value';
   constructor(readonly threshold: number) {}
   async scoreSeries(series: Series, from: number, to: number): Promise<SeriesScores> {
-    const N = series.nodes.length;
-    const M = series.modalities.length;
-    const rows = to - from;
-    const node = new Float32Array(rows * N);
-    const cluster = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      for (let n = 0; n < N; n++) {
-        node[r * N + n] = series.data[((from + r) * N + n) * M];
-        cluster[r] = Math.max(cluster[r], node[r * N + n]);
-      }
-    }
-    return { from, to, cluster, node, reconstruction: new Float32Array(rows * N * M) };
+    return lastSampleScores(series, from, to, (readings) => readings[0]);
   }
 }
 

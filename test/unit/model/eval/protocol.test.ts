@@ -14,6 +14,7 @@ import {
   type InjectedCase,
 } from '../../../../model/eval/protocol.ts';
 import { makeSeries } from '../../sources/helpers.ts';
+import { largestMagnitude, lastSampleScores } from './fake-scores.ts';
 
 /**
  * A fake scorer: a window is anomalous (probability 1) when its LAST sample
@@ -25,20 +26,10 @@ class LastSampleScorer implements SeriesScorer {
   calls: { from: number; to: number }[] = [];
   async scoreSeries(series: Series, from: number, to: number): Promise<SeriesScores> {
     this.calls.push({ from, to });
-    const N = series.nodes.length;
-    const M = series.modalities.length;
-    const rows = to - from;
-    const cluster = new Float32Array(rows);
-    const node = new Float32Array(rows * N);
-    for (let r = 0; r < rows; r++) {
-      for (let n = 0; n < N; n++) {
-        let v = 0;
-        for (let m = 0; m < M; m++) v = Math.max(v, Math.abs(series.data[((from + r) * N + n) * M + m]));
-        node[r * N + n] = v > 0 ? Math.min(1, 0.5 + v / 100) : 0;
-        cluster[r] = Math.max(cluster[r], node[r * N + n]);
-      }
-    }
-    return { from, to, cluster, node, reconstruction: new Float32Array(rows * N * M) };
+    return lastSampleScores(series, from, to, (readings) => {
+      const v = largestMagnitude(readings);
+      return v > 0 ? Math.min(1, 0.5 + v / 100) : 0;
+    });
   }
 }
 

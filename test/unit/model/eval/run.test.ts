@@ -4,6 +4,7 @@ import type { Series } from '../../../../sources/series.ts';
 import type { SeriesScorer, SeriesScores } from '../../../../model/scoring.ts';
 import { runEvaluation, type ModelTrainer } from '../../../../model/eval/run.ts';
 import { makeSeries } from '../../sources/helpers.ts';
+import { largestMagnitude, lastSampleScores } from './fake-scores.ts';
 
 const steps = 600;
 const nodes = 6;
@@ -29,20 +30,7 @@ class ThresholdScorer implements SeriesScorer {
   scored: Series[] = [];
   async scoreSeries(series: Series, from: number, to: number): Promise<SeriesScores> {
     this.scored.push(series);
-    const N = series.nodes.length;
-    const M = series.modalities.length;
-    const rows = to - from;
-    const node = new Float32Array(rows * N);
-    const cluster = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      for (let n = 0; n < N; n++) {
-        let worst = 0;
-        for (let m = 0; m < M; m++) worst = Math.max(worst, Math.abs(series.data[((from + r) * N + n) * M + m]));
-        node[r * N + n] = worst > 3 ? 1 : 0;
-        cluster[r] = Math.max(cluster[r], node[r * N + n]);
-      }
-    }
-    return { from, to, cluster, node, reconstruction: new Float32Array(rows * N * M) };
+    return lastSampleScores(series, from, to, (readings) => (largestMagnitude(readings) > 3 ? 1 : 0));
   }
 }
 

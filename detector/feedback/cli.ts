@@ -1,0 +1,129 @@
+/**
+ * `wsn-watch feedback mark|list`: operator feedback on alerts on the
+ * compacted feedback topic (config feedback.topic), copied to InfluxDB for
+ * the dashboards. docs/operations.md walks through them.
+ */
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../../common/config.ts';
+import { UserError } from '../../common/errors.ts';
+import { osUser } from '../../common/os-user.ts';
+import { createLogger } from '../../common/log.ts';
+import { TOPICS } from '../../common/types.ts';
+import { createTransport } from '../../transport/index.ts';
+import { FeedbackRecorder } from './record.ts';
+import { formatFeedbackList } from './spec.ts';
+
+interface CommonFlags {
+  network?: string;
+  topic?: string;
+}
+
+interface MarkFlags extends CommonFlags {
+  alert?: string;
+  false?: boolean;
+  true?: boolean;
+  note?: string;
+  by?: string;
+  alertsTopic: string;
+}
+
+function configOf(command: Command, flags: CommonFlags): Config {
+  const globals = command.optsWithGlobals<{ config?: string }>();
+  return loadConfig({ file: globals.config, flags: { network: flags.network, 'feedback.topic': flags.topic } });
+}
+
+/** Opens the recorder, runs `use`, and closes everything whatever happens; Kafka failures become a clear error. */
+async function withRecorder<T>(config: Config, use: (recorder: FeedbackRecorder) => Promise<T>): Promise<T> {
+  const logger = createLogger('feedback', process.env.WSN_LOG_LEVEL ?? 'error');
+  const transport = createTransport(config, { logger });
+  const recorder = new FeedbackRecorder(config, transport);
+  try {
+    return await use(recorder);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(
+      'KAFKA_UNREACHABLE',
+      `cannot use the feedback topic ${config.feedback.topic} on Kafka at ${config.kafka.brokers.join(',')}: ${(error as Error).message}`,
+      'start it with `wsn-watch services up` or set kafka.brokers / WSN_KAFKA_BROKERS',
+    );
+  } finally {
+    await recorder.close();
+    await transport.close().catch(() => undefined);
+  }
+}
+
+async function mark(options: MarkFlags, command: Command): Promise<void> {
+  if (options.false && options.true) throw new UserError('FEEDBACK_INVALID', 'give --false or --true, not both');
+  const verdict = options.false ? 'false' : options.true ? 'true' : undefined;
+  const config = configOf(command, options);
+  const outcome = await withRecorder(config, (recorder) =>
+    recorder.mark(
+      { alert: options.alert, verdict, note: options.note, by: options.by },
+      recorder.alertsTopicLookup(options.alertsTopic),
+      osUser(),
+    ),
+  );
+  if (outcome.warning) process.stderr.write(`feedback: warning: ${outcome.warning}\n`);
+  process.stdout.write(`${outcome.feedback.alertId}\t${outcome.message}\n`);
+}
+
+async function list(options: CommonFlags & { json?: boolean }, command: Command): Promise<void> {
+  const config = configOf(command, options);
+  const records = (
+    await withRecorder(config, (recorder) =>
+      recorder.list((key, reason) =>
+        process.stderr.write(`feedback: skipping the unreadable record ${key}: ${reason}\n`),
+      ),
+    )
+  ).filter((f) => f.network === config.network);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(records)}\n`);
+    return;
+  }
+  process.stdout.write(
+    records.length === 0 ? `no feedback in network ${config.network}\n` : `${formatFeedbackList(records)}\n`,
+  );
+}
+
+const EXAMPLES = `
+Examples:
+  wsn-watch feedback mark --alert lab/c2/12 --false --note "door opened every morning"
+  wsn-watch feedback mark --alert lab/c2/12 --true --note "the heater really failed"
+  wsn-watch feedback list
+
+A false alarm raises the node's threshold (for the alert's modality) to a bit above
+the alert's peak probability (feedback.margin), at most feedback.maxThreshold, for
+feedback.expireAfterMs; every detector applies it from its next tick. A true mark
+resets the node's raise. Every mark is also written to InfluxDB (measurement feedback).`;
+
+export function registerFeedbackCommands(program: Command): void {
+  const feedback = program
+    .command('feedback')
+    .description('operator feedback on alerts: mark one a false alarm (raises its node’s threshold) or right')
+    .addHelpText('after', EXAMPLES);
+  const common = (command: Command): Command =>
+    command
+      .option('--network <name>', 'sensor network (config network)')
+      .option('--topic <name>', 'feedback topic (config feedback.topic, default wsn.feedback)');
+  common(
+    feedback
+      .command('mark')
+      .description('mark an alert a false alarm (--false) or a real problem (--true)')
+      .option('--alert <id>', 'alert id network/cluster/node (required)')
+      .option('--false', 'the alert was a false alarm')
+      .option('--true', 'the alert was right')
+      .option('--note <text>', 'why, shown on the dashboards')
+      .option('--by <name>', 'who (default the OS user)')
+      .option(
+        '--alerts-topic <name>',
+        'topic the detectors publish alerts on, where the alert is looked up',
+        TOPICS.alerts,
+      ),
+  ).action(mark);
+  common(
+    feedback
+      .command('list')
+      .description('the feedback of the network, newest mark first')
+      .option('--json', 'JSON instead of a table'),
+  ).action(list);
+}
