@@ -6,15 +6,12 @@
  * without a reload.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadConfig } from '../../../common/config.ts';
 import { startDashboardServer, type DashboardServer } from '../../../dashboards/web/server.ts';
 import { InfluxDashboardResults } from '../../../store/influx-results.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
 import { writeNodePositions } from '../../../store/node-positions.ts';
+import { openChromium, type TestBrowser } from '../../support/browser.ts';
 import { LAB_TOPOLOGY, NETWORK, T0, THRESHOLD, labBatch } from './lab-network.ts';
 
 const config = loadConfig({ env: { ...process.env, WSN_CONFIG: '' } });
@@ -38,34 +35,24 @@ describe('model version on the built-in dashboard (Chromium, InfluxDB)', () => {
   const sink = new InfluxSink({ url: config.influx.url, database, retries: 1 });
   let results: InfluxDashboardResults;
   let server: DashboardServer;
-  let context: BrowserContext;
-  let page: Page;
-  let profileDir: string;
-  const pageErrors: string[] = [];
+  let browser: TestBrowser;
 
   beforeAll(async () => {
     await writeTicks(sink, 0, 5, () => 'v1');
     await writeNodePositions(sink, LAB_TOPOLOGY, T0);
     results = new InfluxDashboardResults({ url: config.influx.url, database, pollMs: 300 });
     server = await startDashboardServer({ store: results, topology: results, port: 0, threshold: THRESHOLD });
-    profileDir = await mkdtemp(path.join(tmpdir(), 'wsn-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-      viewport: { width: 1440, height: 1000 },
-    });
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    browser = await openChromium({ width: 1440, height: 1000 });
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.close();
-    await rm(profileDir, { recursive: true, force: true });
     await sink.dropDatabase().catch(() => undefined);
   });
 
   it('shows the version that scored the newest ticks, both during a swap, the new one after it', async () => {
+    const { page, pageErrors } = browser;
     const badge = page.locator('#model-version');
     await page.goto(`${server.url}/`);
     await expect.poll(() => badge.innerText(), { timeout: 15_000 }).toBe('model v1');
