@@ -72,6 +72,16 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'Compacted Kafka topic of the maintenance silences (`wsn-watch silence add|list|expire`); every detector replica follows it.',
   'silences.refreshMs':
     'How often a detector re-reads the silences topic, so an added or expired silence takes effect within this.',
+  'registry.dir':
+    'Folder of the model registry (`wsn-watch model list|show|promote|rollback`); empty: `<stateDir>/models`. Every detector that follows the registry must see the same folder.',
+  'registry.topic':
+    'Compacted Kafka topic of the promoted model version per network; every detector that follows the registry reads it.',
+  'registry.refreshMs':
+    'How often a detector that follows the registry re-reads the promoted version, so a promotion or rollback takes effect within this.',
+  'registry.follow':
+    'Detect with the network’s promoted version from the registry and swap to every newly promoted one without a restart (`detect --registry`); false: the folder detector.model.',
+  'registry.warmupTicks':
+    'Ticks a newly promoted version runs beside the old one (its windows, GRU and context state warming up) before it takes over; 0: the larger of its window and its context warm-up.',
   'feedback.topic':
     'Compacted Kafka topic of the operator feedback on alerts (`wsn-watch feedback mark|list`, the dashboard buttons), key = alert id; every detector replica follows it.',
   'feedback.refreshMs': 'How often a detector re-reads the feedback topic, so a mark takes effect within this.',

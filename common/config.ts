@@ -159,6 +159,19 @@ export const ConfigSchema = z.object({
       refreshMs: z.coerce.number().int().min(100).default(2_000),
     })
     .default({ topic: 'wsn.silences', refreshMs: 2_000 }),
+  /** The model registry (docs/operations.md#model-versions): versions on disk, the promoted one per network on a compacted topic. */
+  registry: z
+    .object({
+      /** Folder of the registered versions; empty = `<stateDir>/models`. Every detector that follows the registry must see it. */
+      dir: z.string().default(''),
+      topic: z.string().min(1).default('wsn.models'),
+      refreshMs: z.coerce.number().int().min(100).default(2_000),
+      /** Detect with the network's promoted version and swap to each new one without a restart (`detect --registry`). */
+      follow: z.boolean().default(false),
+      /** Ticks a new version runs beside the old one before it takes over; 0 = the model's own (max of window and context warm-up). */
+      warmupTicks: z.coerce.number().int().min(0).default(0),
+    })
+    .default({ dir: '', topic: 'wsn.models', refreshMs: 2_000, follow: false, warmupTicks: 0 }),
   /** Operator feedback on alerts (common/feedback.ts): where it is kept and how a false alarm raises a node's threshold. */
   feedback: z
     .object({
@@ -259,6 +272,10 @@ export const ENV_VARS: Record<string, string> = {
   WSN_CHECKPOINT_INTERVAL_MS: 'detector.checkpointIntervalMs',
   WSN_SILENCES_TOPIC: 'silences.topic',
   WSN_SILENCES_REFRESH_MS: 'silences.refreshMs',
+  WSN_REGISTRY_DIR: 'registry.dir',
+  WSN_MODELS_TOPIC: 'registry.topic',
+  WSN_REGISTRY_FOLLOW: 'registry.follow',
+  WSN_MODEL_WARMUP_TICKS: 'registry.warmupTicks',
   WSN_FEEDBACK_TOPIC: 'feedback.topic',
   WSN_FEEDBACK_REFRESH_MS: 'feedback.refreshMs',
   WSN_FEEDBACK_MARGIN: 'feedback.margin',
@@ -275,7 +292,7 @@ export const ENV_VARS: Record<string, string> = {
 /** Keys whose env value is a comma-separated list. */
 const LIST_KEYS = new Set(['kafka.brokers', 'detector.modalities']);
 /** Keys whose env value is `true` or `false` (zod would not coerce a union with an object). */
-const BOOLEAN_KEYS = new Set(['kafka.ssl']);
+const BOOLEAN_KEYS = new Set(['kafka.ssl', 'registry.follow']);
 
 type Tree = { [key: string]: unknown };
 

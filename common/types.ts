@@ -74,6 +74,8 @@ export interface ClusterScore {
   /** Probability that something in the cluster is anomalous at this tick. */
   probability: number;
   nodes: NodeScore[];
+  /** The model version that scored it: a registry version (`v3`) or the folder of a pinned model. */
+  model?: string;
 }
 
 export type AlertStatus = 'firing' | 'resolved';

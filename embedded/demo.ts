@@ -287,6 +287,7 @@ async function startPipeline(options: PipelineOptions): Promise<void> {
     config,
     transport,
     model: options.model,
+    modelVersion: config.detector.model,
     sink: options.store,
     checkpoints: new TableCheckpointStore(transport.table({ topic: TOPICS.detectorState, partitions: 1 }), logger),
     alertmanager: false,

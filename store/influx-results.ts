@@ -100,7 +100,7 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
     const where = `"network" = ${escape.stringLit(network)}`;
     const [systems, nodes] = await Promise.all([
       this.query(
-        `SELECT last("${CLUSTER_PROBABILITY_FIELD}") AS "probability" FROM "anomaly" WHERE ${where} GROUP BY "cluster"`,
+        `SELECT last("${CLUSTER_PROBABILITY_FIELD}") AS "probability", "model" FROM "anomaly" WHERE ${where} GROUP BY "cluster"`,
       ),
       this.query(
         `SELECT last("probability") AS "probability", last("score") AS "score", last("is_anomaly") AS "is_anomaly" FROM "anomaly" WHERE ${where} GROUP BY "cluster", "node"`,
@@ -116,6 +116,8 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
         tick: Number(row.time),
         probability: Number(row.probability),
         nodes: [],
+        // The model version that scored the cluster's newest tick (the dashboard shows it).
+        ...(typeof row.model === 'string' ? { model: row.model } : {}),
       });
     }
     for (const s of nodes) {

@@ -75,7 +75,13 @@ export function nodeTickPoints(frame: Frame, score: ClusterScore | undefined): I
     if (Object.keys(fields).length === 0) continue;
     points.push({
       measurement: MEASUREMENTS.anomaly,
-      tags: { network: frame.network, cluster: frame.cluster, node: node.node },
+      // `model`: the version that scored the tick (a tick of the warm-up, readings only, has none).
+      tags: {
+        network: frame.network,
+        cluster: frame.cluster,
+        node: node.node,
+        ...(verdict && score?.model ? { model: score.model } : {}),
+      },
       fields,
       timestamp: frame.tick,
     });

@@ -181,10 +181,15 @@ export class ClusterAlerts {
   constructor(
     readonly network: string,
     readonly cluster: string,
-    private readonly policy: AlertPolicy,
+    private policy: AlertPolicy,
     state: ClusterAlertStateJson = {},
   ) {
     for (const [node, nodeState] of Object.entries(state)) this.nodes.set(node, cloneState(nodeState));
+  }
+
+  /** Follows another policy from the next tick on (a new model version brings its threshold); runs in progress are kept. */
+  usePolicy(policy: AlertPolicy): void {
+    this.policy = policy;
   }
 
   /**

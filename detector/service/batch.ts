@@ -36,6 +36,7 @@ export interface BatchContext {
  */
 export async function processBatch(context: BatchContext, batch: IncomingBatch): Promise<void | BatchCommit> {
   const started = performance.now();
+  settleModelSwap(context);
   await context.ownership.restoreIfReassigned();
   const { frames, arrivals } = decodeBatch(context, batch);
   const result = await context.processor.process(frames);
@@ -48,6 +49,7 @@ export async function processBatch(context: BatchContext, batch: IncomingBatch):
     throw error;
   }
   if (gated) recordSuppressed(context, gated);
+  logSwitches(context, result);
   const checkpointed = await context.cadence.afterBatch(batch.partition, result.clusters);
   recordBatch(context, batch, result, started);
   // Until the touched clusters are checkpointed, the partition's offset stays at the last checkpoint.
@@ -204,4 +206,46 @@ function observeLatency(
     const tick = newest.get(alert.cluster);
     if (tick !== undefined) metrics.tickCloseToAlert.observe(Math.max(0, alertedAt - (tick + tickMs)) / 1000);
   }
+}
+
+/** Between batches: a model swap every cluster has made is finished (the old version freed). */
+function settleModelSwap({ processor, logger }: BatchContext): void {
+  const { finished, next, forced } = processor.settle();
+  if (forced.length > 0)
+    logger.warn(
+      { clusters: forced, to: finished?.to.version ?? processor.swapInProgress()?.to.version },
+      'clusters without frames for a long time moved to the new model version (their state was not warmed up)',
+    );
+  if (finished)
+    logger.info(
+      { from: finished.from.version, to: finished.to.version, switchTick: new Date(finished.switchTick).toISOString() },
+      `model swap from ${finished.from.version} to ${finished.to.version} done on every cluster of this replica`,
+    );
+  if (next?.kind === 'scheduled')
+    logger.info(
+      {
+        from: next.swap.from.version,
+        to: next.swap.to.version,
+        switchTick: new Date(next.swap.switchTick).toISOString(),
+      },
+      `model ${next.swap.to.version} warming up beside ${next.swap.from.version}; it scores from tick ${new Date(next.swap.switchTick).toISOString()}`,
+    );
+}
+
+/** One line per batch in which clusters changed model version: old and new version, tick, threshold in force. */
+function logSwitches({ processor, logger }: BatchContext, result: ProcessResult): void {
+  if (result.switched.length === 0) return;
+  const swap = processor.swapInProgress();
+  const first = result.switched[0];
+  const note = swap?.to.thresholdNote ?? `alert threshold ${swap?.to.policy.threshold}`;
+  logger.info(
+    {
+      from: first.from,
+      to: first.to,
+      tick: new Date(first.tick).toISOString(),
+      clusters: result.switched.map((entry) => entry.cluster),
+      threshold: swap?.to.policy.threshold,
+    },
+    `model swapped from ${first.from} to ${first.to} at tick ${new Date(first.tick).toISOString()} (${result.switched.length} cluster${result.switched.length === 1 ? '' : 's'}); ${note}`,
+  );
 }

@@ -7,6 +7,7 @@ import { FRAME_PARTITIONS } from '../../common/constants.ts';
 import type { Command } from 'commander';
 import { integerArg, probabilityArg } from '../../common/cli-parsers.ts';
 import { configOrigin, loadConfig } from '../../common/config.ts';
+import { UserError } from '../../common/errors.ts';
 import { createLogger } from '../../common/log.ts';
 import { TOPICS } from '../../common/types.ts';
 import { runDetect, type DetectOptions } from './run.ts';
@@ -19,6 +20,10 @@ export function registerDetectCommand(program: Command): void {
       'Run the streaming detector: consume wsn.frames, score clusters with the trained model, write InfluxDB, publish wsn.anomalies and route alerts',
     )
     .option('--model <dir>', 'trained model directory (config detector.model, default models/default)')
+    .option(
+      '--registry',
+      "score with the network's promoted version from the model registry and swap to each newly promoted one without a restart (config registry.follow)",
+    )
     .option('--group <id>', 'consumer group; replicas with the same group share the clusters', DETECTOR_GROUP)
     .option('--frames-topic <name>', 'topic to read frames from', TOPICS.frames)
     .option('--anomalies-topic <name>', 'topic to publish cluster scores on', TOPICS.anomalies)
@@ -50,10 +55,16 @@ export function registerDetectCommand(program: Command): void {
     )
     .action(async (options: DetectOptions, command: Command) => {
       const globals = command.optsWithGlobals<{ config?: string }>();
+      if (options.registry && options.model)
+        throw new UserError(
+          'DETECT_MODEL_CONFLICT',
+          '--model DIR pins one model folder, --registry follows the promoted version: give one of them',
+        );
       const loadOptions = {
         file: globals.config,
         flags: {
           'detector.model': options.model,
+          'registry.follow': options.registry ? true : undefined,
           'detector.httpPort': options.httpPort,
           'detector.threshold': options.threshold,
           'influx.database': options.influxDatabase,

@@ -52,8 +52,13 @@ export class ClusterOwnership {
         this.partitionOfCluster.delete(cluster);
       }
     }
-    const { restored, incompatible } = processor.adoptCheckpoints(checkpoints);
+    const { restored, incompatible, carried } = processor.adoptCheckpoints(checkpoints);
     metrics.restores.inc(restored.length);
+    if (carried.length > 0)
+      logger.warn(
+        { clusters: carried, version: processor.modelVersion },
+        'carrying checkpoints of another model version (same shape) into the version in use; they were not warmed up beside it',
+      );
     if (incompatible.length > 0)
       logger.warn(
         { clusters: incompatible },

@@ -8,9 +8,19 @@ import {
   type AlertPolicy,
   type NodeObservation,
 } from '../alerts/tracker.ts';
-import { cloneClusterState, subgraph, type ClusterState, type ClusterStepInput } from '../../model/index.ts';
+import {
+  cloneClusterState,
+  subgraph,
+  type ClusterState,
+  type ClusterStepInput,
+  type ClusterStepOutput,
+} from '../../model/index.ts';
 import { CHECKPOINT_FORMAT, sameShape, type ClusterCheckpoint, type StateShape } from '../state/checkpoint.ts';
 import { missingModalities, type StreamingModel } from './model.ts';
+import { ModelSwitch, type ModelSlot, type Swap, type SwapPlan } from './model-swap.ts';
+
+/** Ticks without a frame after which a cluster no longer holds a model swap open (an hour at 31 s). */
+export const STALE_AFTER_TICKS = 120;
 
 /** Everything the detector keeps per cluster; checkpointed after each batch. */
 interface ClusterRuntime {
@@ -20,6 +30,10 @@ interface ClusterRuntime {
   /** Newest tick processed; frames at or before it are duplicates. */
   lastTick: number;
   alerts: ClusterAlerts;
+  /** The model version scoring this cluster now. */
+  slot: ModelSlot;
+  /** During a swap: the new version's state, warming up beside `state` until the switch tick. */
+  shadow?: ClusterState;
 }
 
 /** Per node, its graph neighbours (edge weight > 0) in the cluster; undefined entries without an adjacency (the tracker then takes the whole cluster). */
@@ -37,6 +51,20 @@ export interface FrameProcessorOptions {
   adjacency?: AdjacencyProvider;
   /** Wall clock for checkpoint timestamps. */
   now?: () => number;
+  /** The model's version label on every score (registry version or folder); none by default. */
+  version?: string;
+  /** Frees the model; called when a swap leaves it unused or at dispose(). Default: the caller keeps it. */
+  disposeModel?(): void;
+  /** Tick length: a promoted version starts warming up one tick after the newest processed one. */
+  tickMs?: number;
+}
+
+/** A cluster that changed model version at a tick of this batch. */
+export interface ClusterSwitch {
+  cluster: string;
+  from: string;
+  to: string;
+  tick: number;
 }
 
 export interface ProcessResult {
@@ -54,6 +82,8 @@ export interface ProcessResult {
   modelCalls: Array<{ clusters: number; ms: number }>;
   /** Total wall time of the model calls, ms. */
   modelMs: number;
+  /** Clusters that changed to a newly promoted version in this batch. */
+  switched: ClusterSwitch[];
   /** Puts the touched clusters back as they were before this batch (the batch failed and will be redelivered). */
   rollback(): void;
 }
@@ -68,15 +98,77 @@ export class FrameProcessor {
   private readonly runtimes = new Map<string, ClusterRuntime>();
   /** Checkpoints loaded from the store, used when a cluster is first seen (or is behind them). */
   private restorable = new Map<string, ClusterCheckpoint>();
-  private readonly model: StreamingModel;
-  private readonly shape: StateShape;
+  private readonly models: ModelSwitch;
   private readonly now: () => number;
 
   constructor(private readonly options: FrameProcessorOptions) {
-    this.model = options.model;
-    const { modalities, window, gruLayers, gruUnits } = options.model.config;
-    this.shape = { modalities: [...modalities], window, gruLayers, gruUnits };
+    const initial: ModelSlot = {
+      version: options.version ?? '',
+      model: options.model,
+      policy: options.policy,
+      ...(options.disposeModel ? { dispose: once(options.disposeModel) } : {}),
+    };
+    this.models = new ModelSwitch(initial, options.tickMs ?? 1);
     this.now = options.now ?? Date.now;
+  }
+
+  /** The version this processor scores with, or is moving to. */
+  get modelVersion(): string {
+    return this.models.target.version;
+  }
+
+  /** Frees every model version it holds (the service is stopped). */
+  dispose(): void {
+    this.models.dispose();
+  }
+
+  /** The swap in progress, if any. */
+  swapInProgress(): Swap | undefined {
+    return this.models.inProgress();
+  }
+
+  /**
+   * Hands over a newly promoted version; call between batches. It warms up
+   * beside the current one for `warmupTicks` from the tick after the newest
+   * processed one, then scores (model-swap.ts).
+   */
+  promote(slot: ModelSlot, warmupTicks: number): SwapPlan {
+    const plan = this.models.schedule(slot, warmupTicks, this.newestTick());
+    if (plan.kind === 'immediate') plan.from.dispose?.();
+    // The version in use (or on its way) promoted again, e.g. a rollback after a refused version: this copy is not needed.
+    if (plan.kind === 'unchanged') slot.dispose?.();
+    return plan;
+  }
+
+  /**
+   * Between batches: finishes a swap every cluster has made (and starts a
+   * queued one). A cluster that has had no frame for STALE_AFTER_TICKS while
+   * the others passed the switch tick (removed from the topology, say) is
+   * moved to the new version now, so it does not hold the swap open for ever.
+   */
+  settle(): { finished?: Swap; next?: SwapPlan; forced: string[] } {
+    const newest = this.newestTick();
+    const swap = this.models.inProgress();
+    const forced: string[] = [];
+    if (swap && newest !== undefined && newest >= swap.switchTick) {
+      const staleBefore = newest - STALE_AFTER_TICKS * (this.options.tickMs ?? 1);
+      for (const runtime of this.runtimes.values()) {
+        if (runtime.slot !== swap.from || runtime.lastTick >= staleBefore) continue;
+        runtime.state = runtime.shadow ?? swap.to.model.createState(runtime.state.nodes);
+        runtime.shadow = undefined;
+        runtime.slot = swap.to;
+        runtime.alerts.usePolicy(swap.to.policy);
+        forced.push(runtime.cluster);
+      }
+    }
+    const inUse = new Set([...this.runtimes.values()].map((runtime) => runtime.slot));
+    return { ...this.models.settle(inUse, newest), forced };
+  }
+
+  /** The newest tick processed over the clusters held here (undefined: none). */
+  private newestTick(): number | undefined {
+    const ticks = [...this.runtimes.values()].map((runtime) => runtime.lastTick).filter(Number.isFinite);
+    return ticks.length > 0 ? Math.max(...ticks) : undefined;
   }
 
   /** Clusters held in memory. */
@@ -93,15 +185,23 @@ export class FrameProcessor {
    * memory that a checkpoint shows to be further along (another replica
    * processed it meanwhile) is replaced by the checkpoint.
    */
-  adoptCheckpoints(checkpoints: Map<string, ClusterCheckpoint>): { restored: string[]; incompatible: string[] } {
+  adoptCheckpoints(checkpoints: Map<string, ClusterCheckpoint>): {
+    restored: string[];
+    incompatible: string[];
+    /** Checkpoints of another model version, carried into the version in use (the shapes match). */
+    carried: string[];
+  } {
     this.restorable = new Map();
     const incompatible: string[] = [];
     const restored: string[] = [];
+    const carried: string[] = [];
     for (const [cluster, checkpoint] of checkpoints) {
-      if (!sameShape(checkpoint.shape, this.shape)) {
+      const slot = this.models.slotAt(checkpoint.lastTick + 1);
+      if (!sameShape(checkpoint.shape, shapeOf(slot.model))) {
         incompatible.push(cluster);
         continue;
       }
+      if (checkpoint.model !== undefined && slot.version && checkpoint.model !== slot.version) carried.push(cluster);
       this.restorable.set(cluster, checkpoint);
       const runtime = this.runtimes.get(cluster);
       if (runtime && checkpoint.lastTick > runtime.lastTick) {
@@ -109,7 +209,7 @@ export class FrameProcessor {
         restored.push(cluster);
       }
     }
-    return { restored, incompatible };
+    return { restored, incompatible, carried };
   }
 
   /** Forgets a cluster this replica no longer owns. */
@@ -126,10 +226,11 @@ export class FrameProcessor {
       network: runtime.network,
       cluster,
       lastTick: runtime.lastTick,
-      shape: this.shape,
+      shape: shapeOf(runtime.slot.model),
       state: cloneClusterState(state),
       alerts: runtime.alerts.toJSON(),
       savedAt: this.now(),
+      model: runtime.slot.version,
     };
   }
 
@@ -182,6 +283,7 @@ export class FrameProcessor {
       clusters: [...queues.keys()],
       modelCalls: [],
       modelMs: 0,
+      switched: [],
       rollback,
     };
     try {
@@ -201,129 +303,172 @@ export class FrameProcessor {
   }
 
   /** One frame's model input: its cluster's state (resized when the nodes changed), values and graph. */
-  private prepareStep(frame: Frame): {
-    input: ClusterStepInput;
-    runtime: ClusterRuntime;
-    neighbours: Array<string[] | undefined>;
-  } {
-    const { modalities } = this.shape;
-    const m = modalities.length;
-    this.checkModalities(frame);
+  private prepareStep(frame: Frame, result: ProcessResult): PreparedStep {
     const runtime = this.runtimeFor(frame);
+    this.switchIfDue(runtime, frame, result);
+    const { model } = runtime.slot;
+    this.checkModalities(frame, model);
     const nodes = frame.nodes.map((node) => node.node);
     if (nodes.join('\u0000') !== runtime.state.nodes.join('\u0000'))
-      runtime.state = this.model.resizeState(runtime.state, nodes);
+      runtime.state = model.resizeState(runtime.state, nodes);
     runtime.network = frame.network;
-    const raw = new Float32Array(nodes.length * m);
-    frame.nodes.forEach((node, n) => {
-      modalities.forEach((modality, k) => {
-        const value = node.values[modality];
-        // NaN = missing: the model repeats the node's previous sample.
-        raw[n * m + k] = value === null || value === undefined || !Number.isFinite(value) ? Number.NaN : value;
-      });
-    });
+    const raw = rawValues(frame, model.config.modalities);
     const adjacency = this.options.adjacency?.(frame.network, frame.cluster, nodes);
     const input: ClusterStepInput = {
       state: runtime.state,
-      values: this.model.normalizeValues(nodes, raw),
+      values: model.normalizeValues(nodes, raw),
       ...(adjacency ? { adjacency } : {}),
     };
     const neighbours = neighbourLists(
       nodes,
-      adjacency ?? (this.model.graph ? subgraph(this.model.graph, nodes).adjacency : undefined),
+      adjacency ?? (model.graph ? subgraph(model.graph, nodes).adjacency : undefined),
     );
-    return { input, runtime, neighbours };
+    return { frame, input, runtime, neighbours, shadow: this.shadowInput(runtime, frame, nodes, adjacency) };
+  }
+
+  /** During a swap, from its start tick: the new version's input for this frame (its own state and normalization). */
+  private shadowInput(
+    runtime: ClusterRuntime,
+    frame: Frame,
+    nodes: string[],
+    adjacency: number[][] | undefined,
+  ): ClusterStepInput | undefined {
+    const swap = this.models.inProgress();
+    if (!swap || runtime.slot === swap.to || frame.tick < swap.startTick) return undefined;
+    const { model } = swap.to;
+    this.checkModalities(frame, model);
+    let state = runtime.shadow ?? model.createState(nodes);
+    if (nodes.join('\u0000') !== state.nodes.join('\u0000')) state = model.resizeState(state, nodes);
+    runtime.shadow = state;
+    return {
+      state,
+      values: model.normalizeValues(nodes, rawValues(frame, model.config.modalities)),
+      ...(adjacency ? { adjacency } : {}),
+    };
+  }
+
+  /** At the swap's switch tick the cluster changes to the new version, with the state it warmed up. */
+  private switchIfDue(runtime: ClusterRuntime, frame: Frame, result: ProcessResult): void {
+    const swap = this.models.inProgress();
+    if (!swap || runtime.slot === swap.to || frame.tick < swap.switchTick) return;
+    const nodes = frame.nodes.map((node) => node.node);
+    result.switched.push({
+      cluster: runtime.cluster,
+      from: runtime.slot.version,
+      to: swap.to.version,
+      tick: frame.tick,
+    });
+    runtime.state = runtime.shadow ?? swap.to.model.createState(nodes);
+    runtime.shadow = undefined;
+    runtime.slot = swap.to;
+    runtime.alerts.usePolicy(swap.to.policy);
   }
 
   private async runRound(frames: Frame[], result: ProcessResult): Promise<void> {
-    const { modalities } = this.shape;
-    const m = modalities.length;
-    const inputs: ClusterStepInput[] = [];
-    const runtimes: ClusterRuntime[] = [];
-    const neighbours: Array<Array<string[] | undefined>> = [];
-    for (const frame of frames) {
-      const prepared = this.prepareStep(frame);
-      inputs.push(prepared.input);
-      runtimes.push(prepared.runtime);
-      neighbours.push(prepared.neighbours);
+    const prepared = frames.map((frame) => this.prepareStep(frame, result));
+    const outputs = new Map<PreparedStep, ClusterStepOutput>();
+    // One model call per version in force (usually one), plus one for the states warming up.
+    for (const slot of new Set(prepared.map((step) => step.runtime.slot))) {
+      const steps = prepared.filter((step) => step.runtime.slot === slot);
+      const stepOutputs = await this.timedStep(
+        slot.model,
+        steps.map((step) => step.input),
+        result,
+      );
+      steps.forEach((step, i) => outputs.set(step, stepOutputs[i]));
     }
+    const warming = prepared.filter((step) => step.shadow !== undefined);
+    const swap = this.models.inProgress();
+    if (swap && warming.length > 0) {
+      const shadowOutputs = await swap.to.model.step(warming.map((step) => step.shadow as ClusterStepInput));
+      warming.forEach((step, i) => (step.runtime.shadow = shadowOutputs[i].state));
+    }
+    for (const step of prepared) this.record(step, outputs.get(step) as ClusterStepOutput, result);
+  }
+
+  private async timedStep(
+    model: StreamingModel,
+    inputs: ClusterStepInput[],
+    result: ProcessResult,
+  ): Promise<ClusterStepOutput[]> {
     const started = performance.now();
-    const outputs = await this.model.step(inputs);
+    const outputs = await model.step(inputs);
     const ms = performance.now() - started;
     result.modelMs += ms;
     result.modelCalls.push({ clusters: inputs.length, ms });
-
-    outputs.forEach((output, i) => {
-      const frame = frames[i];
-      const runtime = runtimes[i];
-      runtime.state = output.state;
-      const observations: NodeObservation[] = [];
-      const nodeScores: NodeScore[] = [];
-      frame.nodes.forEach((node, n) => {
-        const reconstructionError: Record<string, number> = {};
-        let errorSum = 0;
-        modalities.forEach((modality, k) => {
-          const error = output.ready ? output.reconstruction[n * m + k] : 0;
-          reconstructionError[modality] = error;
-          errorSum += error;
-        });
-        const probability = output.node[n];
-        // The slow context (levels against the neighbours, hours of segment means) is cold at the stream's
-        // start: scores are written, but no tick counts as anomalous and no alert fires before it has warmed up.
-        const judged = output.ready && contextWarm(output.state, this.model.config.context?.warmupTicks ?? 0);
-        if (output.ready) {
-          nodeScores.push({
-            node: node.node,
-            probability,
-            score: errorSum / m,
-            reconstructionError,
-            // A node's threshold raised by feedback counts here too, for the modality this tick blames.
-            isAnomaly:
-              judged &&
-              probability > thresholdOfNode(this.options.policy, frame.network, node.node, reconstructionError),
-          });
-        }
-        const around = neighbours[i][n];
-        observations.push({
-          node: node.node,
-          probability: judged ? probability : null,
-          reconstructionError,
-          silent: node.silent,
-          ...(around ? { neighbours: around } : {}),
-        });
-      });
-      if (output.ready) {
-        // is_anomaly is the tracker's verdict for the tick: above the threshold and not explained by a stronger neighbour.
-        const { policy } = this.options;
-        const dominated = dominatedNodes(
-          observations,
-          policy.threshold,
-          policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO,
-        );
-        for (const score of nodeScores) if (dominated.has(score.node)) score.isAnomaly = false;
-        result.scores.push({
-          network: frame.network,
-          cluster: frame.cluster,
-          tick: frame.tick,
-          probability: output.cluster,
-          nodes: nodeScores,
-        });
-      }
-      result.alerts.push(...runtime.alerts.observe(frame.tick, observations));
-      runtime.lastTick = frame.tick;
-      result.frames.push(frame);
-    });
+    return outputs;
   }
 
-  private checkModalities(frame: Frame): void {
+  /** One frame's output: its score (when the window is full), the alert tracker's transitions, the new last tick. */
+  private record({ frame, runtime, neighbours }: PreparedStep, output: ClusterStepOutput, result: ProcessResult): void {
+    const { model, policy, version } = runtime.slot;
+    const { modalities } = model.config;
+    const m = modalities.length;
+    runtime.state = output.state;
+    const observations: NodeObservation[] = [];
+    const nodeScores: NodeScore[] = [];
+    // The slow context (levels against the neighbours, hours of segment means) is cold at the stream's
+    // start: scores are written, but no tick counts as anomalous and no alert fires before it has warmed up.
+    const judged = output.ready && contextWarm(output.state, model.config.context?.warmupTicks ?? 0);
+    frame.nodes.forEach((node, n) => {
+      const reconstructionError: Record<string, number> = {};
+      let errorSum = 0;
+      modalities.forEach((modality, k) => {
+        const error = output.ready ? output.reconstruction[n * m + k] : 0;
+        reconstructionError[modality] = error;
+        errorSum += error;
+      });
+      const probability = output.node[n];
+      if (output.ready) {
+        nodeScores.push({
+          node: node.node,
+          probability,
+          score: errorSum / m,
+          reconstructionError,
+          // A node's threshold raised by feedback counts here too, for the modality this tick blames.
+          isAnomaly: judged && probability > thresholdOfNode(policy, frame.network, node.node, reconstructionError),
+        });
+      }
+      const around = neighbours[n];
+      observations.push({
+        node: node.node,
+        probability: judged ? probability : null,
+        reconstructionError,
+        silent: node.silent,
+        ...(around ? { neighbours: around } : {}),
+      });
+    });
+    if (output.ready) {
+      // is_anomaly is the tracker's verdict for the tick: above the threshold and not explained by a stronger neighbour.
+      const dominated = dominatedNodes(
+        observations,
+        policy.threshold,
+        policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO,
+      );
+      for (const score of nodeScores) if (dominated.has(score.node)) score.isAnomaly = false;
+      result.scores.push({
+        network: frame.network,
+        cluster: frame.cluster,
+        tick: frame.tick,
+        probability: output.cluster,
+        nodes: nodeScores,
+        ...(version ? { model: version } : {}),
+      });
+    }
+    result.alerts.push(...runtime.alerts.observe(frame.tick, observations));
+    runtime.lastTick = frame.tick;
+    result.frames.push(frame);
+  }
+
+  private checkModalities(frame: Frame, model: StreamingModel): void {
     const present = new Set<string>();
     for (const node of frame.nodes) for (const modality of Object.keys(node.values)) present.add(modality);
     if (frame.nodes.length === 0) return;
-    const missing = missingModalities(this.model, present);
+    const missing = missingModalities(model, present);
     if (missing.length > 0) {
       throw new UserError(
         'MODEL_MISMATCH',
-        `frames of cluster ${frame.cluster} (network ${frame.network}) carry modalities [${[...present].join(', ')}], but the model needs [${this.shape.modalities.join(', ')}] (missing: ${missing.join(', ')})`,
+        `frames of cluster ${frame.cluster} (network ${frame.network}) carry modalities [${[...present].join(', ')}], but the model needs [${model.config.modalities.join(', ')}] (missing: ${missing.join(', ')})`,
         'train a model on the modalities the sensors report (`wsn-watch train`) and point detector.model to it',
       );
     }
@@ -337,38 +482,84 @@ export class FrameProcessor {
     let runtime = this.runtimes.get(frame.cluster);
     if (runtime) return runtime;
     const checkpoint = this.restorable.get(frame.cluster);
+    const slot = this.models.slotAt(frame.tick);
     runtime = checkpoint
       ? this.fromCheckpoint(checkpoint)
       : {
           network: frame.network,
           cluster: frame.cluster,
-          state: this.model.createState(frame.nodes.map((node) => node.node)),
+          state: slot.model.createState(frame.nodes.map((node) => node.node)),
           lastTick: Number.NEGATIVE_INFINITY,
-          alerts: new ClusterAlerts(frame.network, frame.cluster, this.options.policy),
+          alerts: new ClusterAlerts(frame.network, frame.cluster, slot.policy),
+          slot,
         };
     this.runtimes.set(frame.cluster, runtime);
     return runtime;
   }
 
+  /**
+   * A checkpointed cluster continues with the version in force at its next
+   * tick. A checkpoint of another version of the same shape is carried as it
+   * is (a restart after a promotion): it would take a loaded old version to
+   * warm the new one up beside it.
+   */
   private fromCheckpoint(checkpoint: ClusterCheckpoint): ClusterRuntime {
     const { state } = checkpoint;
+    const slot = this.models.slotAt(checkpoint.lastTick + 1);
     return {
       network: checkpoint.network,
       cluster: checkpoint.cluster,
       state: cloneClusterState(state),
       lastTick: checkpoint.lastTick,
-      alerts: new ClusterAlerts(checkpoint.network, checkpoint.cluster, this.options.policy, checkpoint.alerts),
+      alerts: new ClusterAlerts(checkpoint.network, checkpoint.cluster, slot.policy, checkpoint.alerts),
+      slot,
     };
   }
 
   private cloneRuntime(runtime: ClusterRuntime): ClusterRuntime {
-    const { state } = runtime;
+    const { state, shadow } = runtime;
     return {
       ...runtime,
       state: cloneClusterState(state),
-      alerts: new ClusterAlerts(runtime.network, runtime.cluster, this.options.policy, runtime.alerts.toJSON()),
+      ...(shadow ? { shadow: cloneClusterState(shadow) } : {}),
+      alerts: new ClusterAlerts(runtime.network, runtime.cluster, runtime.slot.policy, runtime.alerts.toJSON()),
     };
   }
+}
+
+/** A frame ready for the model: its cluster, input, graph neighbours and, during a swap, the new version's input. */
+interface PreparedStep {
+  frame: Frame;
+  input: ClusterStepInput;
+  runtime: ClusterRuntime;
+  neighbours: Array<string[] | undefined>;
+  shadow?: ClusterStepInput;
+}
+
+/** The frame's N × M raw values in the model's modality order; NaN = missing (the model repeats the node's previous sample). */
+function rawValues(frame: Frame, modalities: readonly string[]): Float32Array {
+  const m = modalities.length;
+  const raw = new Float32Array(frame.nodes.length * m);
+  frame.nodes.forEach((node, n) => {
+    modalities.forEach((modality, k) => {
+      const value = node.values[modality];
+      raw[n * m + k] = value === null || value === undefined || !Number.isFinite(value) ? Number.NaN : value;
+    });
+  });
+  return raw;
+}
+
+function once(run: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) run();
+    done = true;
+  };
+}
+
+function shapeOf(model: StreamingModel): StateShape {
+  const { modalities, window, gruLayers, gruUnits } = model.config;
+  return { modalities: [...modalities], window, gruLayers, gruUnits };
 }
 
 /** Whether a cluster's slow context has seen `warmupTicks` ticks (a state without context counts as warm). */

@@ -4,6 +4,7 @@
  * topology, starts the detector service and stops it on SIGTERM/SIGINT.
  */
 import { STATE_PARTITIONS } from '../../common/constants.ts';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config, ConfigOrigin } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
@@ -12,16 +13,21 @@ import type { Transport } from '../../common/transport.ts';
 import { kafkaConnection, TopologyFollower } from '../../topology/kafka.ts';
 import { createTransport } from '../../transport/index.ts';
 import { ensureBackend, loadDetector, type Detector } from '../../model/index.ts';
+import { VERSION_FILE } from '../../model/registry/store.ts';
 import { InfluxSink } from '../../store/influx-sink.ts';
+import { RegistryFollower } from '../registry/follow.ts';
 import { TableCheckpointStore } from '../state/store.ts';
 import { checkModel } from './model.ts';
 import { describeThreshold, thresholdInForce } from './threshold.ts';
 import { NodePositionPublisher } from './node-positions.ts';
+import type { SwapPlan } from './model-swap.ts';
 import { startDetectorService } from './service.ts';
 import { TopologyAdjacency } from './topology.ts';
 
 export interface DetectOptions {
   model?: string;
+  /** Follow the registry's promoted version (registry.follow). */
+  registry?: boolean;
   group: string;
   framesTopic: string;
   anomaliesTopic: string;
@@ -43,9 +49,19 @@ type Progress = (message: string) => void;
 /** Runs the detector until SIGTERM/SIGINT (resolves) or a fatal error (rejects). */
 export async function runDetect(config: Config, options: DetectOptions, logger: Logger): Promise<void> {
   const progress: Progress = (message) => void process.stderr.write(`detect: ${message}\n`);
-  const model = await loadModel(config, options, logger, progress);
-  const sink = await openInflux(config, logger, progress);
   const transport = createTransport(config, { logger });
+  const registry = config.registry.follow
+    ? new RegistryFollower({ config, transport, logger, thresholdOrigin: options.thresholdOrigin })
+    : undefined;
+  const { model, version } = await (
+    registry ? loadPromoted(registry, logger, progress) : loadModel(config, options, logger, progress)
+  ).catch(async (error: unknown) => {
+    // The transport is open already (the registry reads the models topic): close it, or the process would not exit.
+    await registry?.close();
+    await transport.close().catch(() => undefined);
+    throw error;
+  });
+  const sink = await openInflux(config, logger, progress);
   const checkpoints = await openCheckpoints(config, transport, options.stateTopic, logger, progress);
   const topology = await followTopology(config, options.topology, sink, logger);
 
@@ -57,6 +73,8 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
     config,
     transport,
     model,
+    modelVersion: version,
+    disposeModel: () => model.dispose(),
     sink,
     checkpoints,
     notReadyReason: topology.notReadyReason,
@@ -70,6 +88,11 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
     onFatal: (error) => void shutdown(error),
   });
   progress(`running as ${service.replicaId} in group ${options.group}; /metrics on 127.0.0.1:${service.httpPort}`);
+  registry?.follow(async (slot) => {
+    const before = service.processor.modelVersion;
+    const plan = await service.promote(slot);
+    progress(`model version ${slot.version} promoted: ${describePlan(plan, before)}`);
+  });
 
   let shuttingDown = false;
   const shutdown = async (error?: Error): Promise<void> => {
@@ -77,10 +100,11 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
     shuttingDown = true;
     progress(error ? `stopping: ${error.message}` : 'stopping: finishing the current batch');
     try {
+      await registry?.close();
       await service.stop();
       await topology.stop();
       await transport.close();
-      model.dispose();
+      service.processor.dispose();
     } catch (stopError) {
       logger.error({ err: stopError }, 'error while stopping');
     }
@@ -112,13 +136,53 @@ async function untilStopped(
   }
 }
 
+function describePlan(plan: SwapPlan, before: string): string {
+  if (plan.kind === 'immediate')
+    return `this replica holds no cluster yet, so it scores from the first tick (instead of ${before})`;
+  if (plan.kind === 'scheduled')
+    return `warming it up beside ${plan.swap.from.version}; it scores from tick ${new Date(plan.swap.switchTick).toISOString()}`;
+  if (plan.kind === 'queued') return `it follows once the swap to ${before} is done`;
+  return 'already in use';
+}
+
+/** A loaded model and the label its scores carry. */
+interface StartModel {
+  model: Detector;
+  version: string;
+}
+
+/** `detect --registry`: the network's promoted version from the registry. */
+async function loadPromoted(registry: RegistryFollower, logger: Logger, progress: Progress): Promise<StartModel> {
+  progress(`loading the promoted model version from the registry ${registry.registry.shown}`);
+  const slot = await registry.loadPromoted().catch((error: Error) => {
+    if (error instanceof UserError) throw error;
+    throw new UserError('KAFKA_UNREACHABLE', `cannot read the models topic: ${error.message}`);
+  });
+  progress(
+    `model version ${slot.version}: modalities [${slot.model.config.modalities.join(', ')}], window ${slot.model.config.window}; ${slot.thresholdNote}; following promotions`,
+  );
+  logger.info({ version: slot.version, threshold: slot.policy.threshold }, 'alert threshold in force');
+  return { model: slot.model, version: slot.version };
+}
+
+/** The label of a pinned model folder: its registry version when it is one, else the folder as given. */
+async function pinnedVersion(dir: string, given: string): Promise<string> {
+  const text = await readFile(path.join(dir, VERSION_FILE), 'utf8').catch(() => undefined);
+  if (text === undefined) return given;
+  try {
+    return (JSON.parse(text) as { id?: string }).id ?? given;
+  } catch {
+    return given;
+  }
+}
+
 /** Loads and checks the trained model, and says which alert threshold is in force. */
 async function loadModel(
   config: Config,
   options: DetectOptions,
   logger: Logger,
   progress: Progress,
-): Promise<Detector> {
+): Promise<StartModel> {
   const modelDir = path.resolve(config.detector.model);
   progress(`loading the model from ${config.detector.model}`);
   await ensureBackend(config.detector.backend);
@@ -135,7 +199,7 @@ async function loadModel(
     { threshold: threshold.value, source: threshold.source, from: threshold.from },
     'alert threshold in force',
   );
-  return model;
+  return { model, version: await pinnedVersion(modelDir, config.detector.model) };
 }
 
 async function openInflux(config: Config, logger: Logger, progress: Progress): Promise<InfluxSink> {

@@ -24,6 +24,7 @@ import { DetectorMetrics } from './metrics.ts';
 import { ClusterOwnership } from './ownership.ts';
 import type { StreamingModel } from './model.ts';
 import { FrameProcessor, type AdjacencyProvider } from './processor.ts';
+import { defaultWarmupTicks, type ModelSlot, type SwapPlan } from './model-swap.ts';
 
 export interface DetectorTopics {
   frames: string;
@@ -37,6 +38,10 @@ export interface DetectorServiceOptions {
   config: Config;
   transport: Transport;
   model: StreamingModel;
+  /** The model's version label on every score: a registry version, or the folder of a pinned model. */
+  modelVersion?: string;
+  /** Frees the model when a promoted version replaces it, or when the processor is disposed. */
+  disposeModel?(): void;
   /** Where scores and readings go: InfluxDB, or the in-memory store in embedded mode. */
   sink: ResultSink;
   checkpoints: ClusterCheckpointStore;
@@ -74,6 +79,12 @@ export interface DetectorService {
   readonly httpPort: number | undefined;
   readonly processor: FrameProcessor;
   ready(): boolean;
+  /**
+   * Swaps to a newly promoted version between batches: it warms up beside the
+   * current one for `registry.warmupTicks` (0: its own window / context
+   * warm-up) and takes over at one tick (model-swap.ts).
+   */
+  promote(slot: ModelSlot): Promise<SwapPlan>;
   /** Finishes the batch in flight (writes, alerts, checkpoint, commit), then leaves the group and closes everything. */
   stop(): Promise<void>;
 }
@@ -115,15 +126,15 @@ function stateKeeping(
 }
 
 export async function startDetectorService(options: DetectorServiceOptions): Promise<DetectorService> {
-  const { config, transport, model } = options;
+  const { config, transport } = options;
   const replicaId = options.replicaId ?? `detector-${randomUUID().slice(0, 8)}`;
   const logger = options.logger ?? createLogger('detector');
   const topics = detectorTopics(options);
   const groupId = options.groupId ?? DETECTOR_GROUP;
   const metrics = new DetectorMetrics();
   // The user's threshold when set, else the one calibrated and stored with the model.
-  const policy = alertPolicyFromConfig(config, model.threshold);
-  const processor = new FrameProcessor({ model, policy, adjacency: options.adjacency });
+  const policy = alertPolicyFromConfig(config, options.model.threshold);
+  const processor = createProcessor(options, policy);
 
   await transport.ensureTopics([
     { topic: topics.frames, partitions: options.framePartitions ?? FRAME_PARTITIONS },
@@ -158,6 +169,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     cadence,
     onFatal: options.onFatal,
     dependenciesReady: readinessLogger(options.notReadyReason, logger),
+    warmupTicks: config.registry.warmupTicks,
   });
 
   const subscription: Subscription = await transport.subscribe({
@@ -193,6 +205,18 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     'detector started',
   );
   return service;
+}
+
+function createProcessor(options: DetectorServiceOptions, policy: AlertPolicy): FrameProcessor {
+  const { config, model } = options;
+  return new FrameProcessor({
+    model,
+    policy,
+    adjacency: options.adjacency,
+    version: options.modelVersion,
+    disposeModel: options.disposeModel,
+    tickMs: config.ingest.tickMs,
+  });
 }
 
 /** Follows the silences topic unless told not to; mirrors it to Alertmanager when alerts go there. */
@@ -233,9 +257,14 @@ async function startFeedback(
         );
     },
   });
+  raiseByFeedback(policy, feedback);
+  return feedback;
+}
+
+/** False alarms raise their nodes' thresholds in `policy` (also a promoted model version's policy). */
+function raiseByFeedback(policy: AlertPolicy, feedback: FollowedFeedback): void {
   // The tracker asks at every tick, so a mark applies from the next tick the detector processes.
   policy.nodeThreshold = (network, node, modality) => feedback.thresholdFor(policy.threshold, network, node, modality);
-  return feedback;
 }
 
 /** The firing alerts to re-send: alerts held back by a silence are not re-sent either. */
@@ -307,6 +336,8 @@ interface RunningDetectorParts {
   onFatal?(error: UserError): void;
   /** The caller's extra readiness condition (logs its changes). */
   dependenciesReady(): boolean;
+  /** registry.warmupTicks: 0 = the promoted model's own warm-up. */
+  warmupTicks: number;
 }
 
 /** The detector once started: runs batches one at a time, answers readiness, and stops in order. */
@@ -358,6 +389,18 @@ class RunningDetector implements DetectorService {
     });
   }
 
+  promote = async (slot: ModelSlot): Promise<SwapPlan> => {
+    const warmupTicks = this.parts.warmupTicks || defaultWarmupTicks(slot.model);
+    if (this.parts.feedback) raiseByFeedback(slot.policy, this.parts.feedback);
+    let plan: SwapPlan = { kind: 'unchanged' };
+    // On the batch queue: a swap is planned between batches, never inside one.
+    await this.enqueue(async () => {
+      plan = this.processor.promote(slot, warmupTicks);
+    });
+    logPlan(this.parts.logger, plan, this.processor.swapInProgress()?.to.version ?? '', warmupTicks);
+    return plan;
+  };
+
   stop = (): Promise<void> => {
     this.stopped ??= this.shutDown();
     return this.stopped;
@@ -390,4 +433,28 @@ class RunningDetector implements DetectorService {
     await timed('close the ops server', async () => this.ops?.close());
     logger.info({ replica: this.replicaId }, 'detector stopped');
   }
+}
+
+/** The log line of a promotion handed to the processor. */
+/** `swapping`: the version a swap in progress goes to (what a queued promotion waits for). */
+function logPlan(logger: Logger, plan: SwapPlan, swapping: string, warmupTicks: number): void {
+  if (plan.kind === 'immediate')
+    logger.info(
+      { from: plan.from.version, to: plan.to.version, threshold: plan.to.policy.threshold },
+      `model swapped from ${plan.from.version} to ${plan.to.version} before any tick was scored; ${plan.to.thresholdNote ?? `alert threshold ${plan.to.policy.threshold}`}`,
+    );
+  else if (plan.kind === 'scheduled') {
+    const { swap } = plan;
+    logger.info(
+      {
+        from: swap.from.version,
+        to: swap.to.version,
+        warmupTicks,
+        startTick: new Date(swap.startTick).toISOString(),
+        switchTick: new Date(swap.switchTick).toISOString(),
+      },
+      `model ${swap.to.version} warming up beside ${swap.from.version} for ${warmupTicks} ticks; it scores from tick ${new Date(swap.switchTick).toISOString()}`,
+    );
+  } else if (plan.kind === 'queued')
+    logger.info({ to: plan.to.version }, `model ${plan.to.version} will follow once the swap to ${swapping} is done`);
 }

@@ -5,9 +5,8 @@
  */
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../common/config.ts';
-import { UserError } from '../../common/errors.ts';
 import { osUser } from '../../common/os-user.ts';
-import { createLogger, redactUrl } from '../../common/log.ts';
+import { redactUrl } from '../../common/log.ts';
 import {
   SILENCE_PARTITIONS,
   decodeSilence,
@@ -18,7 +17,7 @@ import {
 import type { KeyedTable } from '../../common/transport.ts';
 import { InfluxSink } from '../../store/influx-sink.ts';
 import { silencePoint } from '../../store/silences.ts';
-import { createTransport } from '../../transport/index.ts';
+import { withTable } from '../table-cli.ts';
 import { buildSilence, expireSilence, formatSilences, silenceState, type SilenceAddInput } from './spec.ts';
 
 interface CommonFlags {
@@ -32,23 +31,13 @@ function configOf(command: Command, flags: CommonFlags): Config {
 }
 
 /** Opens the silences table, runs `use`, and closes everything whatever happens. */
-async function withTable<T>(config: Config, use: (table: KeyedTable) => Promise<T>): Promise<T> {
-  const logger = createLogger('silence', process.env.WSN_LOG_LEVEL ?? 'error');
-  const transport = createTransport(config, { logger });
-  const table = transport.table({ topic: config.silences.topic, partitions: SILENCE_PARTITIONS });
-  try {
-    return await use(table);
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw new UserError(
-      'KAFKA_UNREACHABLE',
-      `cannot use the silences topic ${config.silences.topic} on Kafka at ${config.kafka.brokers.join(',')}: ${(error as Error).message}`,
-      'start it with `wsn-watch services up` or set kafka.brokers / WSN_KAFKA_BROKERS',
-    );
-  } finally {
-    await table.close().catch(() => undefined);
-    await transport.close().catch(() => undefined);
-  }
+function withSilences<T>(config: Config, use: (table: KeyedTable) => Promise<T>): Promise<T> {
+  const { topic } = config.silences;
+  return withTable(
+    config,
+    { topic, partitions: SILENCE_PARTITIONS, what: `the silences topic ${topic}`, logName: 'silence' },
+    use,
+  );
 }
 
 async function readSilences(table: KeyedTable): Promise<Map<string, Silence>> {
@@ -93,7 +82,7 @@ async function add(options: SilenceAddInput & CommonFlags, command: Command): Pr
   const config = configOf(command, options);
   const now = Date.now();
   const silence = buildSilence({ ...options, network: config.network }, now, osUser());
-  await withTable(config, (table) => table.put([{ key: silence.id, value: encodeSilence(silence) }]));
+  await withSilences(config, (table) => table.put([{ key: silence.id, value: encodeSilence(silence) }]));
   await copyToInflux(config, silence);
   process.stdout.write(`${silence.id}\t${describe(silence, now)}\n`);
 }
@@ -101,7 +90,7 @@ async function add(options: SilenceAddInput & CommonFlags, command: Command): Pr
 async function list(options: CommonFlags & { all?: boolean; json?: boolean }, command: Command): Promise<void> {
   const config = configOf(command, options);
   const now = Date.now();
-  const silences = [...(await withTable(config, readSilences)).values()]
+  const silences = [...(await withSilences(config, readSilences)).values()]
     .filter((s) => s.network === config.network && (options.all || s.endsAt > now))
     .sort((a, b) => a.startsAt - b.startsAt || a.id.localeCompare(b.id));
   if (options.json) {
@@ -118,7 +107,7 @@ async function list(options: CommonFlags & { all?: boolean; json?: boolean }, co
 async function expire(id: string, options: CommonFlags, command: Command): Promise<void> {
   const config = configOf(command, options);
   const now = Date.now();
-  const expired = await withTable(config, async (table) => {
+  const expired = await withSilences(config, async (table) => {
     const silence = expireSilence(await readSilences(table), id, now);
     await table.put([{ key: silence.id, value: encodeSilence(silence) }]);
     return silence;

@@ -21,6 +21,8 @@ export interface ClusterCheckpoint {
   alerts: ClusterAlertStateJson;
   /** Wall time of the checkpoint, UTC ms (for operators). */
   savedAt: number;
+  /** The model version the state was computed with (absent before the registry existed). */
+  model?: string;
 }
 
 export interface StateShape {
@@ -105,6 +107,7 @@ const CheckpointSchema = z.object({
     }),
   ),
   savedAt: z.number(),
+  model: z.string().optional(),
 });
 
 function floatsToBase64(values: Float32Array | Float64Array): string {

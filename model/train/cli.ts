@@ -96,7 +96,12 @@ function addDataSourceOptions(command: Command): Command {
 /** Where the model goes and how it is trained. */
 function addTrainingOptions(command: Command): Command {
   return command
-    .requiredOption('--out <dir>', 'directory to write model.json, weights.bin (and nothing else) to')
+    .option('--out <dir>', 'directory to write model.json, weights.bin (and nothing else) to')
+    .option(
+      '--register',
+      'also register the model as a new version in the model registry (config registry.dir); without --out it is only registered',
+    )
+    .option('--parent <version>', 'with --register: the version it follows (default: the newest of the network)')
     .option(
       '--seed <n>',
       'seed of weights, shuffling and injections (same seed and backend = same model)',

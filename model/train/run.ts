@@ -3,6 +3,8 @@
  * data (IBRL, a history file or a generated network), z-normalizes its
  * training part, trains the detector and saves it.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../common/errors.ts';
 import { loadConfig } from '../../common/config.ts';
@@ -13,7 +15,9 @@ import { computeStats, normalizeSeries, type ModalityStats } from '../../sources
 import type { Series } from '../../sources/series.ts';
 import { DEFAULT_CONTEXT_CONFIG, type ContextConfig } from '../context.ts';
 import { completeGraph, type ClusterGraph } from '../graph.ts';
+import type { Detector } from '../detector.ts';
 import { saveDetector } from '../io.ts';
+import { ModelRegistry, registryDir } from '../registry/store.ts';
 import type { BackendPreference } from '../runtime.ts';
 import { knnGraph } from '../../topology/adjacency.ts';
 import { createProgressReporter, formatDuration } from './progress.ts';
@@ -33,7 +37,10 @@ export interface TrainCliOptions {
   steps: number;
   /** With --synthetic: share of readings lost in the radio (held, as ingest holds them). */
   loss?: number;
-  out: string;
+  /** Folder to save the model to; with `register` alone it goes only into the registry. */
+  out?: string;
+  register?: boolean;
+  parent?: string;
   seed: number;
   epochs: number;
   batchSize: number;
@@ -151,6 +158,8 @@ function contextConfig(options: TrainCliOptions): ContextConfig {
 }
 
 export async function runTrain(options: TrainCliOptions): Promise<void> {
+  if (!options.out && !options.register)
+    throw new UserError('TRAIN_NO_OUTPUT', 'say where the model goes: --out DIR, --register, or both');
   const data = await loadTrainingData(options);
   const trainFraction = options.trainFraction ?? (options.data ? 0.6 : 1);
   const steps = Math.floor(data.series.steps * trainFraction);
@@ -192,16 +201,51 @@ export async function runTrain(options: TrainCliOptions): Promise<void> {
     },
     createProgressReporter(),
   );
-  await saveDetector(detector, options.out);
+  const saved = await saveAndRegister(detector, options, { steps, times: data.series.times?.slice(0, steps) });
   const training = detector.metadata.training;
   const quality = training?.validation;
   process.stdout.write(
     [
-      `saved ${path.join(options.out, 'model.json')} and weights.bin`,
+      ...saved,
       `backend ${training?.backend}, ${training?.epochsRun} epochs (best ${training?.bestEpoch}, stopped: ${training?.stoppedBecause}) in ${formatDuration((Date.now() - started) / 1000)}, ${training?.windowsPerSecond.toFixed(1)} training windows/s`,
       `threshold ${detector.threshold.toFixed(4)}: the higher of ${quality?.threshold.toFixed(4)} (best F1 on validation: ${quality?.injected} injected, ${quality?.clean} clean windows; precision ${quality?.precision.toFixed(3)} recall ${quality?.recall.toFixed(3)} F1 ${quality?.f1.toFixed(3)}) and ${quality?.falseAlerts?.threshold.toFixed(4)} (at most ${options.falseAlerts} false alerts per node-day: ${quality?.falseAlerts?.excursions} clean excursions above ${quality?.falseAlerts?.level.toFixed(3)})`,
       '',
     ].join('\n'),
   );
   detector.dispose();
+}
+
+/** Saves to --out and/or registers a new version; returns the lines saying where the model went. */
+async function saveAndRegister(
+  detector: Detector,
+  options: TrainCliOptions,
+  trained: { steps: number; times: number[] | undefined },
+): Promise<string[]> {
+  const { times } = trained;
+  const lines: string[] = [];
+  const dir = options.out ?? (await mkdtemp(path.join(tmpdir(), 'wsn-watch-train-')));
+  await saveDetector(detector, dir);
+  if (options.out) lines.push(`saved ${path.join(options.out, 'model.json')} and weights.bin`);
+  if (!options.register) return lines;
+  try {
+    const config = loadConfig();
+    const registry = new ModelRegistry(registryDir(config));
+    const version = await registry.register({
+      from: dir,
+      network: config.network,
+      origin: 'train',
+      parent: options.parent,
+      dataRange: {
+        from: times?.length ? new Date(times[0]).toISOString() : null,
+        to: times?.length ? new Date(times[times.length - 1]).toISOString() : null,
+        samples: trained.steps,
+      },
+    });
+    lines.push(
+      `registered ${version.id} (network ${version.network}, parent ${version.parent ?? 'none'}) in ${registry.shownFolder(version)}; promote it with \`wsn-watch model promote ${version.id}\``,
+    );
+  } finally {
+    if (!options.out) await rm(dir, { recursive: true, force: true });
+  }
+  return lines;
 }

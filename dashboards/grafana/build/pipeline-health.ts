@@ -2,7 +2,7 @@
  * Pipeline health, from the `pipeline` measurement the detector writes per
  * batch (tags network, source) and the `value_<modality>` fields of the `anomaly` points.
  */
-import { FieldColorModeId, type Dashboard, type FieldColor } from '@grafana/schema';
+import { FieldColorModeId, type Dashboard, type FieldColor, type Panel } from '@grafana/schema';
 import { barChart, influx, panel, tagIs, timeSeriesOptions, type PanelSpec } from './panels.ts';
 import { UIDS, dashboard, networkVariable } from './common.ts';
 
@@ -153,5 +153,50 @@ export const pipelineHealth: Dashboard = dashboard({
       ],
       unit: 'ms',
     }),
+    ...modelVersionPanels(9, 32),
   ],
 });
+
+/**
+ * The model version in use (`wsn-watch model promote`): the version tag of
+ * the scored `anomaly` points, per cluster for the newest tick, and node-ticks
+ * scored per version over time, where a swap shows as the step from one to the other.
+ */
+function modelVersionPanels(id: number, y: number): Panel[] {
+  return [
+    panel({
+      id,
+      type: 'table',
+      title: 'Model version in use',
+      description:
+        'Per cluster, the model version that scored its newest tick in the time range, and that tick. During a swap a replay shows clusters on either side of it.',
+      box: { x: 0, y, w: 12, h: 8 },
+      targets: [
+        influx(
+          'A',
+          `SELECT last("cluster_probability") AS "probability", "model" FROM "anomaly" WHERE ${where} GROUP BY "cluster"`,
+          'table',
+        ),
+      ],
+      transformations: [{ id: 'organize', options: { renameByName: { Time: 'newest tick' } } }],
+    }),
+    barChart({
+      id: id + 1,
+      title: 'Node-ticks scored per model version',
+      description:
+        'Node-ticks scored per interval, one series per model version: a promotion shows as the step from the old version to the new one, at one tick.',
+      box: { x: 12, y, w: 12, h: 8 },
+      targets: [
+        influx(
+          'A',
+          `SELECT count("probability") AS "node-ticks" FROM "anomaly" WHERE ${where} GROUP BY time($__interval), "model" fill(null)`,
+          'time_series',
+          '$tag_model',
+        ),
+      ],
+      fillOpacity: 50,
+      color: { mode: FieldColorModeId.PaletteClassic },
+      style: { stacking: { mode: 'normal', group: 'A' } },
+    }),
+  ];
+}

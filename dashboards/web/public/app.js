@@ -344,12 +344,21 @@ function renderSilences() {
   }
 }
 
+/** The model version(s) that scored the clusters' newest ticks; two during a swap, when clusters are on either side of it. */
+function renderModelVersion() {
+  const box = $('model-version');
+  const versions = [...new Set((state.overview.clusters ?? []).map((c) => c.model).filter(Boolean))].sort();
+  box.hidden = versions.length === 0;
+  box.textContent = versions.length === 1 ? `model ${versions[0]}` : `models ${versions.join(', ')}`;
+}
+
 function renderOverview() {
   if (!state.overview) return;
   const tick = $('legend-threshold');
   tick.textContent = String(state.overview.threshold);
   tick.style.left = `${state.overview.threshold * 100}%`;
   renderSummary();
+  renderModelVersion();
   renderMap(/** @type {any} */ ($('map')), state.overview, state.node, (node) => navigate(node));
   renderAlerts();
   renderSilences();

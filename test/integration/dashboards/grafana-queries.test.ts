@@ -93,6 +93,8 @@ describe('Grafana queries against InfluxDB written by the detector sink', () => 
   beforeAll(async () => {
     for (let i = 0; i < TICKS; i++) {
       const batch = labBatch(i, ANOMALY_FROM);
+      // A model promotion half-way, as the detector tags the points it scores.
+      for (const score of batch.scores) score.model = i < TICKS / 2 ? 'v1' : 'v2';
       batch.pipeline = {
         network: NETWORK,
         source: 'detector-0',

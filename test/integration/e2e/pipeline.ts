@@ -256,13 +256,13 @@ export class Pipeline {
     replica: string,
     model: string,
     alerts: AlertSettings,
-    options: { alertmanager?: boolean; env?: Record<string, string> } = {},
+    /** registry: follow the promoted version (`--registry`, `model` unused) with the threshold stored with it. */
+    options: { alertmanager?: boolean; env?: Record<string, string>; registry?: boolean } = {},
   ): Promise<DetectorRun> {
     const port = await freePort();
     const args = [
       'detect',
-      '--model',
-      model,
+      ...(options.registry ? ['--registry'] : ['--model', model]),
       '--group',
       `e2e-detector-${this.id}`,
       '--frames-topic',
@@ -279,8 +279,7 @@ export class Pipeline {
       String(port),
       '--replica-id',
       replica,
-      '--threshold',
-      String(alerts.threshold),
+      ...(options.registry ? [] : ['--threshold', String(alerts.threshold)]),
       '--no-topology',
       ...(options.alertmanager === false ? ['--no-alertmanager'] : []),
     ];

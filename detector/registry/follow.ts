@@ -1,0 +1,154 @@
+/**
+ * What `detect --registry` does with the registry: loads the network's
+ * promoted version at start, then re-reads the models topic every
+ * `registry.refreshMs` and hands each newly promoted version, loaded and
+ * checked, to the service. A promotion that cannot be used (unknown version,
+ * files changed, another window or modalities) is logged and the detector
+ * keeps scoring with what it has.
+ */
+import type { Config, ConfigOrigin } from '../../common/config.ts';
+import { UserError } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import type { KeyedTable, Transport } from '../../common/transport.ts';
+import { loadDetector, type Detector } from '../../model/index.ts';
+import { ModelRegistry, registryDir } from '../../model/registry/store.ts';
+import { alertPolicyFromConfig } from '../alerts/tracker.ts';
+import { checkModel } from '../service/model.ts';
+import type { ModelSlot } from '../service/model-swap.ts';
+import { describeThreshold, thresholdInForce } from '../service/threshold.ts';
+import { MODELS_PARTITIONS, readPromoted, type PromotedModel } from './pointer.ts';
+
+/** A model ready for the detector: the loaded weights, its version label and the alert policy in force with it. */
+export interface LoadedModel extends ModelSlot {
+  readonly model: Detector;
+}
+
+/** Builds the slot of a loaded model: the threshold is the user's when set, else the model's (threshold.ts). */
+export function modelSlot(
+  config: Config,
+  model: Detector,
+  version: string,
+  thresholdOrigin: ConfigOrigin | undefined,
+): LoadedModel {
+  const threshold = thresholdInForce(config.detector.threshold, thresholdOrigin, {
+    threshold: model.threshold,
+    name: version,
+  });
+  return {
+    version,
+    model,
+    policy: alertPolicyFromConfig(config, model.threshold),
+    thresholdNote: describeThreshold(threshold),
+    dispose: () => model.dispose(),
+  };
+}
+
+export interface RegistryFollowerOptions {
+  config: Config;
+  transport: Transport;
+  logger: Logger;
+  thresholdOrigin?: ConfigOrigin;
+}
+
+export class RegistryFollower {
+  readonly registry: ModelRegistry;
+  private readonly table: KeyedTable;
+  private timer: NodeJS.Timeout | undefined;
+  /** The newest promoted version this follower has acted on (loaded or refused). */
+  private seen: string | undefined;
+  private reading: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: RegistryFollowerOptions) {
+    this.registry = new ModelRegistry(registryDir(options.config));
+    this.table = options.transport.table({ topic: options.config.registry.topic, partitions: MODELS_PARTITIONS });
+  }
+
+  /** The network's promoted version, loaded; UserError when none is promoted or it cannot be loaded. */
+  async loadPromoted(): Promise<LoadedModel> {
+    const { config } = this.options;
+    await this.options.transport.ensureTopics([
+      { topic: config.registry.topic, partitions: MODELS_PARTITIONS, compact: true },
+    ]);
+    const record = await this.current();
+    if (!record)
+      throw new UserError(
+        'MODEL_NOT_PROMOTED',
+        `no model version is promoted in network ${config.network} (models topic ${config.registry.topic})`,
+        'promote one with `wsn-watch model promote VERSION` (`wsn-watch model list` shows them), or start detect with --model DIR',
+      );
+    this.seen = record.version;
+    return this.load(record);
+  }
+
+  /** Re-reads the topic every refreshMs and calls `onPromoted` with each newly promoted version that loads. */
+  follow(onPromoted: (slot: LoadedModel, record: PromotedModel) => Promise<void>): void {
+    const poll = (): void => {
+      this.reading = this.reading.then(() => this.poll(onPromoted)).catch(() => undefined);
+    };
+    this.timer = setInterval(poll, this.options.config.registry.refreshMs);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.reading;
+    await this.table.close().catch(() => undefined);
+  }
+
+  private async poll(onPromoted: (slot: LoadedModel, record: PromotedModel) => Promise<void>): Promise<void> {
+    const { logger } = this.options;
+    let record: PromotedModel | undefined;
+    try {
+      record = await this.current();
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, 'cannot read the models topic; keeping the current model');
+      return;
+    }
+    if (!record || record.version === this.seen) return;
+    this.seen = record.version;
+    logger.info(
+      { version: record.version, action: record.action, by: record.by, at: record.promotedAt },
+      `model version ${record.version} promoted; loading it`,
+    );
+    let slot: LoadedModel;
+    try {
+      slot = await this.load(record);
+    } catch (error) {
+      const code = error instanceof UserError ? error.code : undefined;
+      logger.error(
+        { version: record.version, code, err: (error as Error).message },
+        `cannot use model version ${record.version}; keeping the current model`,
+      );
+      return;
+    }
+    await onPromoted(slot, record);
+  }
+
+  private async current(): Promise<PromotedModel | undefined> {
+    const all = await readPromoted(this.table, (key, reason) =>
+      this.options.logger.warn({ key, reason }, 'skipping an unreadable record of the models topic'),
+    );
+    return all.get(this.options.config.network);
+  }
+
+  /** Loads a promoted version from the registry folder, checking it is the one promoted and fits the deployment. */
+  private async load(record: PromotedModel): Promise<LoadedModel> {
+    const { config } = this.options;
+    const version = await this.registry.get(record.version);
+    if (version.sha256 !== record.sha256)
+      throw new UserError(
+        'MODEL_VERSION_CORRUPT',
+        `model version ${record.version} in ${this.registry.shown} is not the one promoted (sha256 ${version.sha256.slice(0, 12)}… against ${record.sha256.slice(0, 12)}…)`,
+        'every detector must see the same registry folder (registry.dir)',
+      );
+    await this.registry.verify(version);
+    const model = await loadDetector(this.registry.folder(version));
+    try {
+      checkModel(model, { modalities: config.detector.modalities, window: config.detector.window }, version.id);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    return modelSlot(config, model, version.id, this.options.thresholdOrigin);
+  }
+}
