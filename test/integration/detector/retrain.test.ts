@@ -138,6 +138,10 @@ describe('wsn-watch retrain (real InfluxDB and Kafka)', () => {
       marginTicks: MARGIN,
     });
 
+    expect((await cli(['model', 'show', 'v3'])).stdout).toMatch(
+      /^left out: +69 of 2160 stored node-ticks: 16 alerted, 36 silenced, 17 of confirmed faults \(±3 ticks\); 5 of false alarms kept$/m,
+    );
+
     // Registered, not promoted.
     const list = JSON.parse((await cli(['model', 'list', '--json'])).stdout) as { promoted: { version: string } };
     expect(list.promoted.version).toBe('v1');
