@@ -69,7 +69,7 @@ export async function loadStoredHistory(rows: InfluxRows, options: StoredHistory
   const marks = await markedEpisodes(rows, network, { from, until });
   const { readings, counts } = cleanReadings(stored, marks, options);
   options.onProgress(
-    `${counts.nodeTicks} node-ticks in ${pages} pages; left out ${counts.nodeTicks - counts.kept} (alerted ${counts.alerted}, silenced ${counts.silenced}, confirmed faults ${counts.confirmed}; ${options.marginTicks} ticks of margin); kept ${counts.falseAlarmsKept} of alerts marked false alarms as clean data`,
+    `${counts.nodeTicks} node-ticks in ${pages} page${pages === 1 ? '' : 's'}; left out ${counts.nodeTicks - counts.kept} (alerted ${counts.alerted}, silenced ${counts.silenced}, confirmed faults ${counts.confirmed}; ${options.marginTicks} ticks of margin); kept ${counts.falseAlarmsKept} of alerts marked false alarms as clean data`,
   );
   if (readings.length === 0)
     throw new UserError(
