@@ -62,11 +62,13 @@ function exclusionsOf(
     if (tick.silenced) addRange(exclusions.silenced, k - marginTicks, k + marginTicks);
     if (tick.alerted && !within(falseAlarms, tick.time)) addRange(exclusions.alerted, k - marginTicks, k + marginTicks);
   }
+  const first = ticks.length > 0 ? tickOf(ticks[0].time) : 0;
   const last = ticks.length > 0 ? tickOf(ticks[ticks.length - 1].time) : 0;
   for (const mark of marks.filter((m) => m.verdict === 'true')) {
-    // An alert still firing when marked runs to the end of the stored ticks.
+    // An alert still firing when marked runs to the end of the stored ticks; one that began long before the period, from its start.
     const end = Number.isFinite(mark.to) ? tickOf(mark.to) : last;
-    addRange(exclusions.confirmed, tickOf(mark.from) - marginTicks, Math.min(end, last) + marginTicks);
+    const start = Math.max(tickOf(mark.from), first - marginTicks);
+    addRange(exclusions.confirmed, start - marginTicks, Math.min(end, last) + marginTicks);
   }
   return exclusions;
 }

@@ -81,6 +81,13 @@ describe('cleanReadings', () => {
     const { readings } = cleanReadings(stored(40), marks, { tickMs: TICK, marginTicks: 0 });
     expect(Math.max(...ticksOf(readings, 'a'))).toBe(29);
   });
+
+  it('an alert confirmed long before the period leaves out the node from the first stored tick to its end', () => {
+    const marks: MarkedEpisode[] = [{ node: 'a', verdict: 'true', from: at(-3_000_000), to: at(9) }];
+    const { readings, counts } = cleanReadings(stored(40), marks, { tickMs: TICK, marginTicks: 1 });
+    expect(Math.min(...ticksOf(readings, 'a'))).toBe(11);
+    expect(counts.confirmed).toBe(11);
+  });
 });
 
 describe('loadStoredHistory', () => {
