@@ -9,7 +9,7 @@
  */
 import { escape } from 'influx';
 import { FEEDBACK_MEASUREMENT } from './feedback.ts';
-import { VALUE_PREFIX, valueField } from './influx-sink.ts';
+import { VALUE_PREFIX, errorField, valueField } from './influx-sink.ts';
 
 /** Runs one InfluxQL query and returns its rows (time in UTC ms), [] when the database does not exist. */
 export type InfluxRows = (influxql: string) => Promise<Array<Record<string, unknown>>>;
@@ -152,4 +152,45 @@ export async function markedEpisodes(rows: InfluxRows, network: string, span: Sp
       };
     })
     .filter((episode) => episode.to >= span.from);
+}
+
+/** The modalities the `anomaly` measurement holds reconstruction errors of (its `err_<modality>` fields). */
+export async function errorModalities(rows: InfluxRows): Promise<string[]> {
+  const result = await rows('SHOW FIELD KEYS FROM "anomaly"');
+  return result
+    .map((row) => String(row.fieldKey))
+    .filter((key) => key.startsWith('err_'))
+    .map((key) => key.slice('err_'.length));
+}
+
+/** One node's mean reconstruction error over one UTC day, averaged over its modalities. */
+export interface DailyError {
+  node: string;
+  /** Start of the day, UTC ms. */
+  day: number;
+  error: number;
+}
+
+/**
+ * Daily mean reconstruction errors per node over [from, until), aggregated by
+ * InfluxDB (one row per node and day, whatever the number of ticks).
+ */
+export async function dailyErrors(
+  rows: InfluxRows,
+  network: string,
+  span: Span,
+  modalities: readonly string[],
+): Promise<DailyError[]> {
+  if (modalities.length === 0) return [];
+  const means = modalities.map((m, i) => `MEAN("${errorField(m)}") AS "e${i}"`).join(', ');
+  const result = await rows(
+    `SELECT ${means} FROM "anomaly" WHERE "network" = ${escape.stringLit(network)} AND time >= ${isoMs(span.from)} AND time < ${isoMs(span.until)} GROUP BY time(1d), "node" fill(none)`,
+  );
+  return result.flatMap((row) => {
+    const values = modalities.map((_, i) => row[`e${i}`]).filter((v): v is number => typeof v === 'number');
+    if (values.length === 0) return [];
+    return [
+      { node: String(row.node), day: Number(row.time), error: values.reduce((a, b) => a + b, 0) / values.length },
+    ];
+  });
 }

@@ -41,7 +41,12 @@ const say = (message: string): void => {
 export function influxRows(config: Config): InfluxRows {
   const client = influxClient(config.influx.url, config.influx.database, config.influx);
   return async (influxql) => {
-    let raw: { results: Array<{ error?: string; series?: Array<{ columns: string[]; values: unknown[][] }> }> };
+    let raw: {
+      results: Array<{
+        error?: string;
+        series?: Array<{ columns: string[]; values: unknown[][]; tags?: Record<string, string> }>;
+      }>;
+    };
     try {
       raw = (await client.queryRaw(influxql, { database: config.influx.database, precision: 'ms' })) as typeof raw;
     } catch (error) {
@@ -57,7 +62,11 @@ export function influxRows(config: Config): InfluxRows {
     if (result?.error && /database not found/.test(result.error)) return [];
     if (result?.error) throw new UserError('INFLUX_QUERY', `InfluxDB refused "${influxql}": ${result.error}`);
     return (result?.series ?? []).flatMap((series) =>
-      series.values.map((row) => Object.fromEntries(series.columns.map((column, i) => [column, row[i]]))),
+      // A GROUP BY's tags (e.g. the node) become columns of each row.
+      series.values.map((row) => ({
+        ...series.tags,
+        ...Object.fromEntries(series.columns.map((column, i) => [column, row[i]])),
+      })),
     );
   };
 }
