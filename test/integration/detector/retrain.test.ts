@@ -147,6 +147,38 @@ describe('wsn-watch retrain (real InfluxDB and Kafka)', () => {
     expect(list.promoted.version).toBe('v1');
   });
 
+  it('drift: suggests retraining when most nodes reconstruct worse over the last days', async () => {
+    const driftNetwork = `${network}-drift`;
+    const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+    // Six days of hourly points; nodes n1..n4 err twice as much on the last two days, n5 and n6 do not.
+    const points: IPoint[] = NODES.flatMap((node, n) =>
+      Array.from({ length: 6 * 24 }, (_, h) => {
+        const day = Math.floor(h / 24);
+        const risen = n < 4 && day >= 4;
+        return {
+          measurement: 'anomaly',
+          tags: { network: driftNetwork, cluster: 'c0', node, model: 'v1' },
+          fields: { err_temperature: risen ? 0.4 : 0.2, err_humidity: risen ? 0.2 : 0.1, probability: 0.1 },
+          timestamp: today - 5 * 86_400_000 + h * 3_600_000,
+        };
+      }),
+    );
+    await sink.writePoints(points);
+    const args = ['drift', '--days', '7', '--recent', '2', '--share', '0.5'];
+    const json = JSON.parse((await cli([...args, '--json'], { WSN_NETWORK: driftNetwork })).stdout) as {
+      risen: number;
+      share: number;
+      suggestRetraining: boolean;
+      nodes: Array<{ node: string; ratio: number }>;
+    };
+    expect(json.risen).toBe(4);
+    expect(json.suggestRetraining).toBe(true);
+    expect(json.nodes.find((n) => n.node === 'n1')?.ratio).toBeCloseTo(2, 1);
+    expect(json.nodes.find((n) => n.node === 'n6')?.ratio).toBeCloseTo(1, 5);
+    const text = (await cli(args, { WSN_NETWORK: driftNetwork })).stdout;
+    expect(text).toMatch(/^suggests retraining \(67 % ≥ 50 %\): wsn-watch retrain --since 7d$/m);
+  });
+
   it('refuses a period without data and an unreachable InfluxDB, saying which', async () => {
     const before = new Date(T0 - 3_600_000).toISOString();
     const empty = cli(['retrain', '--since', '1h', '--until', before, '--parent', 'v1']);
