@@ -22,6 +22,7 @@ const TOP_LEVEL = [
   'topology',
   'train',
   'retrain',
+  'drift',
   'eval',
   'detect',
   'ingest',
