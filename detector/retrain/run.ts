@@ -159,6 +159,7 @@ export async function runRetrain(options: RetrainOptions, config: Config): Promi
     {
       origin: 'retrain',
       network: config.network,
+      registry: registryDir(config),
       parent,
       dataRange: { from: new Date(from).toISOString(), to: new Date(until).toISOString(), source },
       exclusions: { ...history.counts, marginTicks: options.marginTicks },

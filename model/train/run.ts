@@ -73,6 +73,8 @@ export interface TrainingData {
 export type Registration = Pick<RegisterInput, 'origin' | 'parent' | 'dataRange' | 'note' | 'exclusions'> & {
   /** Default: config network. */
   network?: string;
+  /** The registry folder; default: config registry.dir. */
+  registry?: string;
 };
 
 async function loadTrainingData(options: TrainCliOptions): Promise<TrainingData> {
@@ -254,10 +256,11 @@ async function saveAndRegister(
   if (!options.register) return lines;
   try {
     const config = loadConfig();
-    const registry = new ModelRegistry(registryDir(config));
+    const registry = new ModelRegistry(registration.registry ?? registryDir(config));
+    const { registry: _folder, ...input } = registration;
     const version = await registry.register({
       from: dir,
-      ...registration,
+      ...input,
       network: registration.network ?? config.network,
       dataRange: {
         from: times?.length ? new Date(times[0]).toISOString() : null,
