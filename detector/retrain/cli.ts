@@ -81,6 +81,6 @@ export function registerRetrainCommand(program: Command): void {
     .action(async (options: RetrainOptions & { network?: string }, self: Command) => {
       const globals = self.optsWithGlobals<{ config?: string }>();
       const config = loadConfig({ file: globals.config, flags: { network: options.network } });
-      await runRetrain(options, config);
+      await runRetrain({ ...options, windowGiven: self.getOptionValueSource('window') !== 'default' }, config);
     });
 }

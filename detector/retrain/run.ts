@@ -31,6 +31,8 @@ export type RetrainOptions = Omit<TrainCliOptions, 'format' | 'nodes' | 'steps' 
   until?: number;
   marginTicks: number;
   pageRows: number;
+  /** Whether --window was given; when not, the parent's window is used, so the candidate fits its detectors. */
+  windowGiven?: boolean;
 };
 
 const say = (message: string): void => {
@@ -86,7 +88,7 @@ async function promotedVersion(config: Config): Promise<string | undefined> {
 async function parentOf(
   config: Config,
   explicit: string | undefined,
-): Promise<{ parent: string | null; modalities?: string[] }> {
+): Promise<{ parent: string | null; modalities?: string[]; window?: number }> {
   const id = explicit ?? (await promotedVersion(config));
   if (!id) {
     say(`no version of network ${config.network} is promoted: the candidate has no parent`);
@@ -95,9 +97,12 @@ async function parentOf(
   const registry = new ModelRegistry(registryDir(config));
   const version = await registry.get(id);
   const text = await readFile(path.join(registry.folder(version), MODEL_FILE), 'utf8');
-  const metadata = (JSON.parse(text) as { metadata: { config: { modalities: string[] } } }).metadata;
-  say(`parent ${id}${explicit ? '' : ' (the promoted version)'}: modalities ${metadata.config.modalities.join(', ')}`);
-  return { parent: id, modalities: metadata.config.modalities };
+  const { config: model } = (JSON.parse(text) as { metadata: { config: { modalities: string[]; window: number } } })
+    .metadata;
+  say(
+    `parent ${id}${explicit ? '' : ' (the promoted version)'}: modalities ${model.modalities.join(', ')}, window ${model.window}`,
+  );
+  return { parent: id, modalities: model.modalities, window: model.window };
 }
 
 /** Fewest ticks `trainDetector` accepts for a window, a sequence and a validation fraction (its checkTrainingInput). */
@@ -127,12 +132,13 @@ function graphFor(nodes: string[], options: RetrainOptions): ClusterGraph {
   return knnGraph(nodes, coords, options.knn);
 }
 
-export async function runRetrain(options: RetrainOptions, config: Config): Promise<void> {
-  const until = options.until ?? Date.now();
-  const from = until - options.since;
-  const tickMs = options.tickMs ?? config.ingest.tickMs;
+export async function runRetrain(given: RetrainOptions, config: Config): Promise<void> {
+  const until = given.until ?? Date.now();
+  const from = until - given.since;
+  const tickMs = given.tickMs ?? config.ingest.tickMs;
   const rows = influxRows(config);
-  const { parent, modalities } = await parentOf(config, options.parent);
+  const { parent, modalities, window } = await parentOf(config, given.parent);
+  const options = { ...given, window: given.windowGiven || window === undefined ? given.window : window };
   const history = await loadStoredHistory(rows, {
     network: config.network,
     from,

@@ -115,6 +115,9 @@ describe('wsn-watch retrain (real InfluxDB and Kafka)', () => {
     expect(run.stdout).toMatch(new RegExp(`^registered v3 \\(network ${network}, parent v1\\)`, 'm'));
     // 360 ticks × 6 nodes in pages of at most 500 node-ticks: 83 ticks a page.
     expect(run.stderr).toContain('2160 node-ticks in 5 pages');
+    expect(run.stderr).toContain(
+      'parent v1 (the promoted version): modalities temperature, humidity, voltage, window 20',
+    );
 
     const version = JSON.parse(await readFile(path.join(registry, 'v3', 'version.json'), 'utf8')) as ModelVersion;
     expect(version.parent).toBe('v1');
