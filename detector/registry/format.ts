@@ -73,6 +73,12 @@ export function formatVersion(
     ['promoted', promotionState(version, promoted) || 'no'],
   ];
   if (version.note) lines.push(['note', version.note]);
+  const excluded = version.exclusions;
+  if (excluded)
+    lines.push([
+      'left out',
+      `${excluded.nodeTicks - excluded.kept} of ${excluded.nodeTicks} stored node-ticks: ${excluded.alerted} alerted, ${excluded.silenced} silenced, ${excluded.confirmed} of confirmed faults (±${excluded.marginTicks} ticks); ${excluded.falseAlarmsKept} of false alarms kept`,
+    ]);
   const width = Math.max(...lines.map(([key]) => key.length));
   return lines.map(([key, value]) => `${`${key}:`.padEnd(width + 2)}${value}`).join('\n');
 }

@@ -60,6 +60,21 @@ export interface ModelVersion {
   /** What registered it, e.g. "train --synthetic" or "model register models/default". */
   origin: string;
   note?: string;
+  /** Set by `wsn-watch retrain`: the stored node-ticks it read and which it left out of training. */
+  exclusions?: TrainingExclusions;
+}
+
+/** What a retraining on stored history left out (node-ticks; each counted once, under the first reason). */
+export interface TrainingExclusions {
+  nodeTicks: number;
+  kept: number;
+  alerted: number;
+  silenced: number;
+  confirmed: number;
+  /** Alerted node-ticks kept as clean data: their alert was marked a false alarm. */
+  falseAlarmsKept: number;
+  /** Ticks left out either side of an alerted or silenced node-tick and a confirmed alert. */
+  marginTicks: number;
 }
 
 export interface RegisterInput {
@@ -73,6 +88,7 @@ export interface RegisterInput {
   threshold?: number;
   dataRange?: Partial<DataRange>;
   note?: string;
+  exclusions?: TrainingExclusions;
 }
 
 /** The registry folder: `registry.dir`, else `<stateDir>/models` (a relative stateDir is the repository's, as for the services). */
@@ -159,6 +175,7 @@ export class ModelRegistry {
         sha256: await modelDigest(staging),
         origin: input.origin,
         ...(input.note ? { note: input.note } : {}),
+        ...(input.exclusions ? { exclusions: input.exclusions } : {}),
       };
       return await this.publish(staging, base);
     } finally {

@@ -40,7 +40,7 @@ export function registerTrainCommand(program: Command): void {
     .description(
       'Train the GNN + GRU anomaly detector (self-supervised: synthetic anomalies are the positives) and save it',
     );
-  addGraphAndBackendOptions(addTrainingOptions(addDataSourceOptions(command)))
+  addGraphAndBackendOptions(addTrainingOptions(addOutputOptions(addDataSourceOptions(command))))
     .addHelpText(
       'after',
       `
@@ -93,15 +93,20 @@ function addDataSourceOptions(command: Command): Command {
     );
 }
 
-/** Where the model goes and how it is trained. */
-function addTrainingOptions(command: Command): Command {
+/** Where the model goes. */
+function addOutputOptions(command: Command): Command {
   return command
     .option('--out <dir>', 'directory to write model.json, weights.bin (and nothing else) to')
     .option(
       '--register',
       'also register the model as a new version in the model registry (config registry.dir); without --out it is only registered',
     )
-    .option('--parent <version>', 'with --register: the version it follows (default: the newest of the network)')
+    .option('--parent <version>', 'with --register: the version it follows (default: the newest of the network)');
+}
+
+/** How the model is trained (shared with `wsn-watch retrain`). */
+export function addTrainingOptions(command: Command): Command {
+  return command
     .option(
       '--seed <n>',
       'seed of weights, shuffling and injections (same seed and backend = same model)',

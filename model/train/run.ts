@@ -17,7 +17,7 @@ import { DEFAULT_CONTEXT_CONFIG, type ContextConfig } from '../context.ts';
 import { completeGraph, type ClusterGraph } from '../graph.ts';
 import type { Detector } from '../detector.ts';
 import { saveDetector } from '../io.ts';
-import { ModelRegistry, registryDir } from '../registry/store.ts';
+import { ModelRegistry, registryDir, type RegisterInput } from '../registry/store.ts';
 import type { BackendPreference } from '../runtime.ts';
 import { knnGraph } from '../../topology/adjacency.ts';
 import { createProgressReporter, formatDuration } from './progress.ts';
@@ -62,11 +62,20 @@ export interface TrainCliOptions {
   falseAlerts: number;
 }
 
-interface TrainingData {
+/** A series to train on, its graph and where it came from (recorded with the model). */
+export interface TrainingData {
   series: Series;
   graph: ClusterGraph;
   source: string;
 }
+
+/** How a trained model is registered when it comes from elsewhere than `train` (e.g. `retrain`). */
+export type Registration = Pick<RegisterInput, 'origin' | 'parent' | 'dataRange' | 'note' | 'exclusions'> & {
+  /** Default: config network. */
+  network?: string;
+  /** The registry folder; default: config registry.dir. */
+  registry?: string;
+};
 
 async function loadTrainingData(options: TrainCliOptions): Promise<TrainingData> {
   const sources = [options.data, options.history, options.synthetic].filter((v) => v !== undefined && v !== false);
@@ -160,7 +169,19 @@ function contextConfig(options: TrainCliOptions): ContextConfig {
 export async function runTrain(options: TrainCliOptions): Promise<void> {
   if (!options.out && !options.register)
     throw new UserError('TRAIN_NO_OUTPUT', 'say where the model goes: --out DIR, --register, or both');
-  const data = await loadTrainingData(options);
+  await trainOn(await loadTrainingData(options), options);
+}
+
+/**
+ * Trains on `data` with the training flags of `options`, saves to --out
+ * and/or registers it (with `registration` overriding what `train` records),
+ * and prints where the model went and how it did on stdout.
+ */
+export async function trainOn(
+  data: TrainingData,
+  options: TrainCliOptions,
+  registration?: Registration,
+): Promise<void> {
   const trainFraction = options.trainFraction ?? (options.data ? 0.6 : 1);
   const steps = Math.floor(data.series.steps * trainFraction);
   const nm = data.series.nodes.length * data.series.modalities.length;
@@ -201,7 +222,12 @@ export async function runTrain(options: TrainCliOptions): Promise<void> {
     },
     createProgressReporter(),
   );
-  const saved = await saveAndRegister(detector, options, { steps, times: data.series.times?.slice(0, steps) });
+  const saved = await saveAndRegister(
+    detector,
+    options,
+    { steps, times: data.series.times?.slice(0, steps) },
+    registration,
+  );
   const training = detector.metadata.training;
   const quality = training?.validation;
   process.stdout.write(
@@ -220,6 +246,7 @@ async function saveAndRegister(
   detector: Detector,
   options: TrainCliOptions,
   trained: { steps: number; times: number[] | undefined },
+  registration: Registration = { origin: 'train', parent: options.parent },
 ): Promise<string[]> {
   const { times } = trained;
   const lines: string[] = [];
@@ -229,16 +256,17 @@ async function saveAndRegister(
   if (!options.register) return lines;
   try {
     const config = loadConfig();
-    const registry = new ModelRegistry(registryDir(config));
+    const registry = new ModelRegistry(registration.registry ?? registryDir(config));
+    const { registry: _folder, ...input } = registration;
     const version = await registry.register({
       from: dir,
-      network: config.network,
-      origin: 'train',
-      parent: options.parent,
+      ...input,
+      network: registration.network ?? config.network,
       dataRange: {
         from: times?.length ? new Date(times[0]).toISOString() : null,
         to: times?.length ? new Date(times[times.length - 1]).toISOString() : null,
         samples: trained.steps,
+        ...registration.dataRange,
       },
     });
     lines.push(

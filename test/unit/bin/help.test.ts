@@ -17,7 +17,19 @@ function help(args: string[]): string {
   });
 }
 
-const TOP_LEVEL = ['services', 'topology', 'train', 'eval', 'detect', 'ingest', 'replay', 'simulate', 'demo'];
+const TOP_LEVEL = [
+  'services',
+  'topology',
+  'train',
+  'retrain',
+  'drift',
+  'eval',
+  'detect',
+  'ingest',
+  'replay',
+  'simulate',
+  'demo',
+];
 
 describe('wsn-watch --help', () => {
   it('loads every module under plain Node and lists every top-level command', () => {

@@ -1,0 +1,86 @@
+/**
+ * `wsn-watch retrain --since 7d`: trains a candidate model on the network's
+ * recent history stored in InfluxDB, leaving out what was not normal, and
+ * registers it (never promotes it). docs/operations.md#retraining-on-recent-history.
+ */
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { integerArg } from '../../common/cli-parsers.ts';
+import { loadConfig } from '../../common/config.ts';
+import { parseDuration, parseInstant } from '../../common/silences.ts';
+import { addTrainingOptions } from '../../model/train/cli.ts';
+import { runRetrain, type RetrainOptions } from './run.ts';
+
+const durationArg =
+  (flag: string) =>
+  (value: string): number => {
+    try {
+      return parseDuration(value);
+    } catch (error) {
+      throw new InvalidArgumentError(`${flag}: ${(error as Error).message}`);
+    }
+  };
+
+const instantArg =
+  (flag: string) =>
+  (value: string): number => {
+    try {
+      return parseInstant(value);
+    } catch (error) {
+      throw new InvalidArgumentError(`${flag}: ${(error as Error).message}`);
+    }
+  };
+
+const EXAMPLES = `
+Reads the readings of the network's anomaly points in InfluxDB over the
+period (in pages of --page-rows), leaves out alerted node-ticks, silenced
+ones and alerts marked true (each with --margin-ticks either side), keeps
+alerts marked false alarms as clean data, aligns the rest on the ingest's
+tick grid like \`train --history\`, trains, and registers the model as a new
+version whose parent is the promoted one. Promote it yourself after checking
+it (\`wsn-watch model promote VERSION\`).
+
+Examples:
+  wsn-watch retrain --since 7d
+  wsn-watch retrain --since 14d --until 2026-03-01T00:00:00Z --epochs 10 --network lab`;
+
+export function registerRetrainCommand(program: Command): void {
+  const command = program
+    .command('retrain')
+    .description('train a candidate model on the recent history stored in InfluxDB and register it (not promoted)')
+    .requiredOption('--since <duration>', 'length of the period to learn from, e.g. 7d, 36h', durationArg('--since'))
+    .option('--until <iso>', 'end of the period (default now), e.g. 2026-03-01T00:00:00Z', instantArg('--until'))
+    .option('--network <name>', 'sensor network (config network)')
+    .option('--parent <version>', 'the version the candidate follows (default: the promoted version of the network)')
+    .option(
+      '--margin-ticks <n>',
+      'ticks also left out before and after each alerted or silenced node-tick and confirmed alert',
+      integerArg('--margin-ticks', 0),
+      20,
+    )
+    .option('--page-rows <n>', 'most node-ticks read from InfluxDB per query', integerArg('--page-rows', 100), 20_000)
+    .option(
+      '--tick-ms <ms>',
+      "tick of the grid, the same as the ingest's (default: config ingest.tickMs)",
+      integerArg('--tick-ms', 1),
+    )
+    .option(
+      '--max-gap-ticks <n>',
+      'gaps (left-out node-ticks included) of up to n ticks hold the last value; longer ones are rebuilt from the other nodes',
+      integerArg('--max-gap-ticks', 0),
+      10,
+    )
+    .option('--topology <file>', 'node positions for the k-nearest graph; default: a complete graph')
+    .option('--knn <k>', 'with --topology: edges from each node to its k nearest nodes', integerArg('--knn', 1), 4)
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend')
+        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+        .default('auto'),
+    );
+  addTrainingOptions(command)
+    .addHelpText('after', EXAMPLES)
+    .action(async (options: RetrainOptions & { network?: string }, self: Command) => {
+      const globals = self.optsWithGlobals<{ config?: string }>();
+      const config = loadConfig({ file: globals.config, flags: { network: options.network } });
+      await runRetrain({ ...options, windowGiven: self.getOptionValueSource('window') !== 'default' }, config);
+    });
+}

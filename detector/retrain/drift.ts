@@ -1,0 +1,67 @@
+/**
+ * The drift signal: the share of nodes whose reconstruction error has risen
+ * over the days. A model that no longer fits the network reconstructs it
+ * worse everywhere, slowly; a fault makes one node worse, suddenly. So each
+ * node's recent days are compared with its own earlier days, and retraining
+ * is suggested when many nodes rose together.
+ */
+import type { DailyError } from '../../store/influx-history.ts';
+
+export interface DriftOptions {
+  /** The last `recentDays` days (by the newest day found) are compared with the days before them. */
+  recentDays: number;
+  /** A node has risen when its recent mean error exceeds `rise` × the median of its earlier days. */
+  rise: number;
+  /** Retraining is suggested when at least this share of the compared nodes rose. */
+  share: number;
+}
+
+export interface NodeDrift {
+  node: string;
+  /** Median daily error of the earlier days. */
+  baseline: number;
+  /** Mean daily error of the recent days. */
+  recent: number;
+  ratio: number;
+  risen: boolean;
+}
+
+export interface DriftReport {
+  /** Nodes with both earlier and recent days, highest ratio first. */
+  nodes: NodeDrift[];
+  risen: number;
+  /** Share of the compared nodes that rose (0 when none could be compared). */
+  share: number;
+  suggestRetraining: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export function driftReport(daily: readonly DailyError[], options: DriftOptions): DriftReport {
+  const newest = Math.max(...daily.map((d) => d.day));
+  const recentFrom = newest - (options.recentDays - 1) * DAY_MS;
+  const byNode = new Map<string, { earlier: number[]; recent: number[] }>();
+  for (const d of daily) {
+    const entry = byNode.get(d.node) ?? { earlier: [], recent: [] };
+    (d.day >= recentFrom ? entry.recent : entry.earlier).push(d.error);
+    byNode.set(d.node, entry);
+  }
+  const nodes: NodeDrift[] = [];
+  for (const [node, { earlier, recent }] of byNode) {
+    if (earlier.length === 0 || recent.length === 0) continue;
+    const baseline = median(earlier);
+    const recentMean = recent.reduce((a, b) => a + b, 0) / recent.length;
+    const ratio = baseline > 0 ? recentMean / baseline : recentMean > 0 ? Infinity : 1;
+    nodes.push({ node, baseline, recent: recentMean, ratio, risen: ratio > options.rise });
+  }
+  nodes.sort((a, b) => b.ratio - a.ratio);
+  const risen = nodes.filter((n) => n.risen).length;
+  const share = nodes.length > 0 ? risen / nodes.length : 0;
+  return { nodes, risen, share, suggestRetraining: nodes.length > 0 && share >= options.share };
+}
