@@ -18,6 +18,7 @@ import {
   VizOrientation,
   type Dashboard,
   type FieldConfig,
+  type FieldConfigSource,
 } from '@grafana/schema';
 import type {
   Options as XYOptions,
@@ -352,19 +353,34 @@ export const networkOverview: Dashboard = dashboard({
   ],
 });
 
-/** The maintenance silences (`wsn-watch silence add`) from their `silence` points, newest first, whatever the time range. */
-function silencesTable(id: number, box: { x: number; y: number; w: number; h: number }) {
+type Box = { x: number; y: number; w: number; h: number };
+
+/**
+ * A table of the newest 50 points of an operator measurement (silences,
+ * feedback), whatever the time range: `columns` in order, `renamed` shown
+ * under other names, `overrides` on top.
+ */
+function operatorTable(spec: {
+  id: number;
+  box: Box;
+  title: string;
+  description: string;
+  measurement: string;
+  columns: string[];
+  renamed: Record<string, string>;
+  overrides: FieldConfigSource['overrides'];
+}) {
+  const { columns } = spec;
   return panel({
-    id,
+    id: spec.id,
     type: 'table',
-    title: 'Maintenance silences',
-    description:
-      'Silences added with `wsn-watch silence add` (newest 50, whatever the time range): while one is active the node is still scored and stored (anomaly points carry silenced=true) but its alerts are suppressed. "ends" moves to the moment of expiry when one is expired early (expired = true).',
-    box,
+    title: spec.title,
+    description: spec.description,
+    box: spec.box,
     targets: [
       influx(
         'A',
-        `SELECT "node", "modality", "ends_at", "author", "reason", "expired" FROM "silence" WHERE ${net} ORDER BY time DESC LIMIT 50`,
+        `SELECT ${columns.map((column) => `"${column}"`).join(', ')} FROM "${spec.measurement}" WHERE ${net} ORDER BY time DESC LIMIT 50`,
         'table',
       ),
     ],
@@ -372,57 +388,51 @@ function silencesTable(id: number, box: { x: number; y: number; w: number; h: nu
       {
         id: 'organize',
         options: {
-          indexByName: { node: 0, modality: 1, ends_at: 2, author: 3, reason: 4, expired: 5 },
-          renameByName: { Time: 'starts', ends_at: 'ends' },
+          indexByName: Object.fromEntries(columns.map((column, i) => [column, i])),
+          renameByName: spec.renamed,
         },
       },
     ],
     options: { showHeader: true, cellHeight: TableCellHeight.Sm } satisfies Partial<TableOptions>,
-    fieldConfig: {
-      defaults: {},
-      overrides: [
-        { matcher: { id: 'byName', options: 'ends_at' }, properties: [{ id: 'unit', value: 'dateTimeAsIso' }] },
-        {
-          matcher: { id: 'byName', options: 'node' },
-          properties: [{ id: 'links', value: [{ title: 'Node drill-down', url: nodeDrillDownUrl }] }],
-        },
-      ],
-    },
+    fieldConfig: { defaults: {}, overrides: spec.overrides },
+  });
+}
+
+/** The maintenance silences (`wsn-watch silence add`) from their `silence` points, newest first, whatever the time range. */
+function silencesTable(id: number, box: Box) {
+  return operatorTable({
+    id,
+    box,
+    title: 'Maintenance silences',
+    description:
+      'Silences added with `wsn-watch silence add` (newest 50, whatever the time range): while one is active the node is still scored and stored (anomaly points carry silenced=true) but its alerts are suppressed. "ends" moves to the moment of expiry when one is expired early (expired = true).',
+    measurement: 'silence',
+    columns: ['node', 'modality', 'ends_at', 'author', 'reason', 'expired'],
+    renamed: { Time: 'starts', ends_at: 'ends' },
+    overrides: [
+      { matcher: { id: 'byName', options: 'ends_at' }, properties: [{ id: 'unit', value: 'dateTimeAsIso' }] },
+      {
+        matcher: { id: 'byName', options: 'node' },
+        properties: [{ id: 'links', value: [{ title: 'Node drill-down', url: nodeDrillDownUrl }] }],
+      },
+    ],
   });
 }
 
 /** Operator feedback on alerts (`wsn-watch feedback mark`, the built-in dashboard's buttons), newest marks first. */
-function feedbackTable(id: number, box: { x: number; y: number; w: number; h: number }) {
-  return panel({
+function feedbackTable(id: number, box: Box) {
+  return operatorTable({
     id,
-    type: 'table',
+    box,
     title: 'Operator feedback',
     description:
       'Alerts marked a false alarm or confirmed (newest 50 marks, whatever the time range). A false alarm raises its node’s threshold (for the alert’s modality) above the alert’s peak probability for a while; "alert started" is the episode a retraining can leave out (false) or keep (true).',
-    box,
-    targets: [
-      influx(
-        'A',
-        `SELECT "node", "modality", "verdict", "probability", "marked_at", "author", "note" FROM "feedback" WHERE ${net} ORDER BY time DESC LIMIT 50`,
-        'table',
-      ),
+    measurement: 'feedback',
+    columns: ['node', 'modality', 'verdict', 'probability', 'marked_at', 'author', 'note'],
+    renamed: { Time: 'alert started', probability: 'peak', marked_at: 'marked' },
+    overrides: [
+      { matcher: { id: 'byName', options: 'marked_at' }, properties: [{ id: 'unit', value: 'dateTimeAsIso' }] },
+      { matcher: { id: 'byName', options: 'probability' }, properties: [{ id: 'decimals', value: 3 }] },
     ],
-    transformations: [
-      {
-        id: 'organize',
-        options: {
-          indexByName: { node: 0, modality: 1, verdict: 2, probability: 3, marked_at: 4, author: 5, note: 6 },
-          renameByName: { Time: 'alert started', probability: 'peak', marked_at: 'marked' },
-        },
-      },
-    ],
-    options: { showHeader: true, cellHeight: TableCellHeight.Sm } satisfies Partial<TableOptions>,
-    fieldConfig: {
-      defaults: {},
-      overrides: [
-        { matcher: { id: 'byName', options: 'marked_at' }, properties: [{ id: 'unit', value: 'dateTimeAsIso' }] },
-        { matcher: { id: 'byName', options: 'probability' }, properties: [{ id: 'decimals', value: 3 }] },
-      ],
-    },
   });
 }
