@@ -11,12 +11,10 @@ import type { Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import { redactUrl } from '../../common/log.ts';
 import { PAPER_INJECTION_SAMPLES } from '../../sources/fault-catalogue.ts';
-import { completeGraph, type ClusterGraph } from '../../model/graph.ts';
+import type { ClusterGraph } from '../../model/graph.ts';
 import { MODEL_FILE } from '../../model/io.ts';
 import { ModelRegistry, registryDir } from '../../model/registry/store.ts';
-import { trainOn, type TrainCliOptions } from '../../model/train/run.ts';
-import { loadTopology } from '../../topology/index.ts';
-import { knnGraph } from '../../topology/adjacency.ts';
+import { historyGraph, trainOn, type TrainCliOptions } from '../../model/train/run.ts';
 import { influxClient } from '../../store/influx-connection.ts';
 import { storedModalities, type InfluxRows } from '../../store/influx-history.ts';
 import { withTable } from '../table-cli.ts';
@@ -116,20 +114,7 @@ export function minimumTicks(window: number, sequenceLength: number, validationF
 }
 
 function graphFor(nodes: string[], options: RetrainOptions): ClusterGraph {
-  if (!options.topology) {
-    say('no --topology given: every node attends to every other (complete graph)');
-    return completeGraph(nodes);
-  }
-  const byId = new Map(loadTopology(options.topology).nodes.map((node) => [node.id, node]));
-  const missing = nodes.filter((id) => !byId.has(id));
-  if (missing.length > 0)
-    throw new UserError(
-      'TRAIN_POSITIONS',
-      `${options.topology} has no position for node(s) ${missing.slice(0, 10).join(', ')}`,
-      'Add them to the topology file or leave --topology out (complete graph).',
-    );
-  const coords = nodes.map((id) => [byId.get(id)!.x, byId.get(id)!.y] as const);
-  return knnGraph(nodes, coords, options.knn);
+  return historyGraph(nodes, options.topology, options.knn, say);
 }
 
 export async function runRetrain(given: RetrainOptions, config: Config): Promise<void> {

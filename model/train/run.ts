@@ -106,26 +106,10 @@ async function loadTrainingData(options: TrainCliOptions): Promise<TrainingData>
       maxGapTicks: options.maxGapTicks,
       onProgress: (message) => process.stderr.write(`train: ${message}\n`),
     });
-    const { nodes } = dataset.series;
-    if (!options.topology) {
-      process.stderr.write('train: no --topology given: every node attends to every other (complete graph)\n');
-      return { series: dataset.series, graph: completeGraph(nodes), source: `history:${options.history}` };
-    }
-    const loaded = loadTopology(options.topology);
-    const byId = new Map(loaded.nodes.map((node) => [node.id, node]));
-    const missing = nodes.filter((id) => !byId.has(id));
-    if (missing.length > 0)
-      throw new UserError(
-        'TRAIN_POSITIONS',
-        `${options.topology} has no position for node(s) ${missing.slice(0, 10).join(', ')}`,
-        'Add them to the topology file or leave --topology out (complete graph).',
-      );
-    const coords = nodes.map((id) => [byId.get(id)!.x, byId.get(id)!.y] as const);
-    return {
-      series: dataset.series,
-      graph: knnGraph(nodes, coords, options.knn),
-      source: `history:${options.history}`,
-    };
+    const graph = historyGraph(dataset.series.nodes, options.topology, options.knn, (message) =>
+      process.stderr.write(`train: ${message}\n`),
+    );
+    return { series: dataset.series, graph, source: `history:${options.history}` };
   }
   const dir = options.data as string;
   process.stderr.write(`train: loading IBRL data from ${dir}\n`);
@@ -276,4 +260,31 @@ async function saveAndRegister(
     if (!options.out) await rm(dir, { recursive: true, force: true });
   }
   return lines;
+}
+
+/**
+ * The graph of a history's nodes: k nearest neighbours by the positions in
+ * the topology file, or, without one, the complete graph (said on `say`).
+ * A node the file has no position for is refused, naming it.
+ */
+export function historyGraph(
+  nodes: string[],
+  topology: string | undefined,
+  knn: number,
+  say: (message: string) => void,
+): ClusterGraph {
+  if (!topology) {
+    say('no --topology given: every node attends to every other (complete graph)');
+    return completeGraph(nodes);
+  }
+  const byId = new Map(loadTopology(topology).nodes.map((node) => [node.id, node]));
+  const missing = nodes.filter((id) => !byId.has(id));
+  if (missing.length > 0)
+    throw new UserError(
+      'TRAIN_POSITIONS',
+      `${topology} has no position for node(s) ${missing.slice(0, 10).join(', ')}`,
+      'Add them to the topology file or leave --topology out (complete graph).',
+    );
+  const coords = nodes.map((id) => [byId.get(id)!.x, byId.get(id)!.y] as const);
+  return knnGraph(nodes, coords, knn);
 }
