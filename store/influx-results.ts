@@ -24,7 +24,11 @@ interface RawSeries {
 }
 
 /** Alertmanager alert names the detector uses (detector/alerts/alertmanager.ts ALERT_NAMES). */
-const ALERT_KINDS: Record<string, AlertKind> = { WsnNodeAnomaly: 'anomaly', WsnNodeSilent: 'silent' };
+const ALERT_KINDS: Record<string, AlertKind> = {
+  WsnNodeAnomaly: 'anomaly',
+  WsnNodeSilent: 'silent',
+  WsnTopologyChange: 'topology',
+};
 
 interface GettableAlert {
   labels: Record<string, string>;
