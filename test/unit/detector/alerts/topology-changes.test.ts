@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { coversAlert, type Silence } from '../../../../common/silences.ts';
+import { SilenceGate, type SilenceLookup } from '../../../../detector/silences/gate.ts';
 import { toPostableAlert } from '../../../../detector/alerts/alertmanager.ts';
 import { summarize } from '../../../../detector/alerts/route.ts';
 import {
@@ -117,5 +119,40 @@ describe('TopologyAlerts', () => {
     });
     expect(posted.annotations.topology_version).toBe('v9');
     expect(summarize(alert)).toContain('moved in topology v9');
+  });
+});
+
+describe('topology alerts and maintenance silences', () => {
+  const NOW = Date.UTC(2026, 2, 1, 12);
+  const lookup = (silences: Silence[]): SilenceLookup => ({
+    coveringAlert: (network, node, modality) => silences.find((s) => coversAlert(s, network, node, modality)),
+    nodeSilenced: (network, node) => silences.some((s) => s.network === network && s.node === node),
+  });
+  const silence = (node: string, modality?: string): Silence => ({
+    id: `sil-${node}`,
+    network: 'lab',
+    node,
+    ...(modality ? { modality } : {}),
+    startsAt: NOW,
+    endsAt: NOW + 3_600_000,
+    reason: 'battery swap',
+    author: 'ana',
+    createdAt: NOW,
+  });
+
+  it('only a silence of the whole node holds its topology alert back; a modality silence or another node does not', () => {
+    const fired = new TopologyAlerts('lab', 'a', T, (network, node) => `${network}/${node}`).observe(
+      T,
+      [
+        { node: '1', change: 'added' },
+        { node: '2', change: 'removed' },
+        { node: '3', change: 'moved' },
+      ],
+      'v2',
+    );
+    const gate = new SilenceGate(lookup([silence('1'), silence('2', 'humidity')]));
+    const outcome = gate.apply(fired, fired, NOW, T);
+    expect(outcome.suppressed.map((a) => a.node)).toEqual(['1']);
+    expect(outcome.alerts.map((a) => `${a.node} ${a.change}`)).toEqual(['2 removed', '3 moved']);
   });
 });
