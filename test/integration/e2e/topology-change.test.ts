@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import type { IncomingMessage } from '../../../common/transport.ts';
 import type { Alert, Frame } from '../../../common/types.ts';
 import { applyChange, createTopology, loadTopology, type Topology } from '../../../topology/index.ts';
 import { TopologyPublisher } from '../../../topology/kafka.ts';
@@ -17,9 +18,15 @@ const SPEED = String(31 * 50);
 const HOUR = 3_600_000;
 /** Rounds of the slice replayed before the new topology version is published. */
 const CUT_ROUNDS = 120;
+/**
+ * The changed motes. The removed one shares its readings partition with another mote (47 and 45 hash
+ * onto partition 0, see ibrl-slice.ts): the replay goes on sending the removed mote's readings, ingest
+ * rejects them, and a partition that carried only rejected readings would hold the ingest watermark
+ * until it is declared idle (30 minutes in the e2e pipeline).
+ */
 const ADDED = '48';
 const MOVED = '40';
-const REMOVED = '36';
+const REMOVED = '47';
 
 const slice = useSlicePipeline();
 const publishers: TopologyPublisher[] = [];
@@ -88,17 +95,18 @@ describe('topology changes without retraining (real Kafka, InfluxDB, Alertmanage
       '--to-epoch',
       String(LAST_EPOCH),
     ]);
-    // Three topology alerts fire at the change and resolve an hour of event time later.
-    const isTopology = (alert: Alert): boolean => alert.kind === 'topology';
-    let alerts: Alert[] = [];
-    await waitFor(
-      'three topology alerts fired and resolved',
-      async () => {
-        alerts = (await p.alertTransitions(0)).filter(isTopology);
-        return alerts.filter((alert) => alert.status === 'resolved').length >= 3;
-      },
-      240_000,
+    // Three topology alerts fire at the change and resolve an hour of event time later. (One read of the
+    // alerts topic: the test's reader group continues from its committed offsets on a second read.)
+    const parse = (messages: IncomingMessage[]): Alert[] =>
+      messages.map((message) => JSON.parse(message.value.toString('utf8')) as Alert);
+    const transitions = parse(
+      await p.readTopic(
+        p.topics.alerts,
+        (messages) => parse(messages).filter((a) => a.kind === 'topology' && a.status === 'resolved').length >= 3,
+        240_000,
+      ),
     );
+    const alerts = transitions.filter((alert) => alert.kind === 'topology');
 
     // The change's first tick: the first frame ingest built against v2.
     const frames: Frame[] = (await publishedFrames(p)).sort((a, b) => a.tick - b.tick);
@@ -127,11 +135,9 @@ describe('topology changes without retraining (real Kafka, InfluxDB, Alertmanage
     // One alert per change, naming node, change and version, firing at the change's first tick
     // (well inside its first hour) and resolving on its own an hour of event time later.
     const firing = alerts.filter((alert) => alert.status === 'firing');
-    expect(firing.map((alert) => `${alert.node} ${alert.change}`).sort()).toEqual([
-      `${REMOVED} removed`,
-      `${MOVED} moved`,
-      `${ADDED} added`,
-    ]);
+    expect(firing.map((alert) => `${alert.node} ${alert.change}`).sort()).toEqual(
+      [`${REMOVED} removed`, `${MOVED} moved`, `${ADDED} added`].sort(),
+    );
     for (const alert of firing) {
       expect(alert).toMatchObject({ kind: 'topology', network: p.network, topologyVersion: v2.version });
       expect(alert.startsAt).toBe(changeTick);
@@ -140,8 +146,7 @@ describe('topology changes without retraining (real Kafka, InfluxDB, Alertmanage
       expect(alert.endsAt! - alert.startsAt).toBeGreaterThanOrEqual(HOUR);
       expect(alert.endsAt! - alert.startsAt).toBeLessThan(HOUR + 3 * TICK_MS);
     }
-    // The three changes raised no anomaly alert of their own nodes.
-    const transitions = await p.alertTransitions(0);
+    // The new node, judged once warm, raised no anomaly alert.
     expect(transitions.filter((a) => a.kind === 'anomaly').map((a) => a.node)).not.toContain(ADDED);
   });
 });
