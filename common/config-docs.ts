@@ -62,6 +62,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'detector.modalities': 'Modalities the frames must carry; the service refuses a model trained on others.',
   'detector.window': 'Window length the model must have been trained with.',
   'detector.alertResendMs': 'How often a firing alert is re-sent to Alertmanager so it does not expire.',
+  'detector.topologyAlertMs':
+    'How long (event time) an informational `topology` alert naming a node added, moved or removed fires before it resolves by itself, ms.',
   'detector.checkpointIntervalMs':
     "How long the clusters of a frames partition may wait for their checkpoint, ms; the partition's offset is committed with it and a restart or rebalance replays the frames since (0 = after every batch).",
   'dashboard.host': 'Address the built-in dashboard binds to (loopback unless you open it on purpose).',

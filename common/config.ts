@@ -132,6 +132,8 @@ export const ConfigSchema = z.object({
        * partition's offset is committed with it; a restart replays the frames since (detector/service/checkpoint-cadence.ts).
        */
       checkpointIntervalMs: z.coerce.number().int().min(0).default(300_000),
+      /** How long (event time) a `topology` alert naming a node added, moved or removed fires before it resolves, ms. */
+      topologyAlertMs: z.coerce.number().int().positive().default(3_600_000),
     })
     .default({
       model: 'models/default',
@@ -143,6 +145,7 @@ export const ConfigSchema = z.object({
       httpPort: 9465,
       alertResendMs: 60_000,
       checkpointIntervalMs: 300_000,
+      topologyAlertMs: 3_600_000,
     }),
   dashboard: z
     .object({
@@ -269,6 +272,7 @@ export const ENV_VARS: Record<string, string> = {
   WSN_DETECTOR_MODALITIES: 'detector.modalities',
   WSN_DETECTOR_WINDOW: 'detector.window',
   WSN_ALERT_RESEND_MS: 'detector.alertResendMs',
+  WSN_TOPOLOGY_ALERT_MS: 'detector.topologyAlertMs',
   WSN_CHECKPOINT_INTERVAL_MS: 'detector.checkpointIntervalMs',
   WSN_SILENCES_TOPIC: 'silences.topic',
   WSN_SILENCES_REFRESH_MS: 'silences.refreshMs',

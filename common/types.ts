@@ -80,8 +80,11 @@ export interface ClusterScore {
 
 export type AlertStatus = 'firing' | 'resolved';
 
-/** Why a node alerts: its values look anomalous, or it stopped reporting. */
-export type AlertKind = 'anomaly' | 'silent';
+/** Why a node alerts: its values look anomalous, it stopped reporting, or the topology changed it (informational). */
+export type AlertKind = 'anomaly' | 'silent' | 'topology';
+
+/** What a topology change did to a node. */
+export type TopologyChangeKind = 'added' | 'moved' | 'removed';
 
 /** An alert about one node, as routed to Alertmanager, webhooks and `wsn.alerts`. */
 export interface Alert {
@@ -103,6 +106,9 @@ export interface Alert {
   dashboardUrl: string;
   /** Why a resolved alert resolved when the data did not clear it: `silenced` (a maintenance silence began). */
   reason?: 'silenced';
+  /** `topology` alerts: what changed for the node, and the topology version (hash) of the frame that showed it. */
+  change?: TopologyChangeKind;
+  topologyVersion?: string;
 }
 
 /** Kafka topic names, fixed by the design. */

@@ -37,11 +37,16 @@ export function formatStatus(status: DemoStatus): string {
 
 /**
  * `ALERT firing node 17 (cluster c2) temperature p=0.97 since 2004-03-04T01:23:00Z → http://127.0.0.1:8080/node/default/17`;
- * a silent node reads `silent` instead of modality and probability; a resolved alert adds `until …`.
+ * a silent node reads `silent` instead of modality and probability, a topology change names the change;
+ * a resolved alert adds `until …`.
  */
 export function formatAlert(alert: Alert): string {
   const what =
-    alert.kind === 'silent' ? 'silent (stopped reporting)' : `${alert.modality} p=${alert.probability.toFixed(2)}`;
+    alert.kind === 'silent'
+      ? 'silent (stopped reporting)'
+      : alert.kind === 'topology'
+        ? `topology: ${alert.change ?? 'changed'} (informational)`
+        : `${alert.modality} p=${alert.probability.toFixed(2)}`;
   const until = alert.status === 'resolved' && alert.endsAt !== undefined ? ` until ${isoSeconds(alert.endsAt)}` : '';
   return `ALERT ${alert.status} node ${alert.node} (cluster ${alert.cluster}) ${what} since ${isoSeconds(alert.startsAt)}${until} → ${alert.dashboardUrl}`;
 }

@@ -5,7 +5,7 @@
  * detector routes them). Changes are found by polling for a newer tick.
  */
 import { escape, type InfluxDB } from 'influx';
-import type { Alert, AlertKind, ClusterScore, NodeId, NodeScore } from '../common/types.ts';
+import type { Alert, AlertKind, ClusterScore, NodeId, NodeScore, TopologyChangeKind } from '../common/types.ts';
 import type { Logger } from '../common/log.ts';
 import { NODE_POSITION_MEASUREMENT } from './node-positions.ts';
 import { SILENCE_MEASUREMENT, silenceFromRow } from './silences.ts';
@@ -24,7 +24,12 @@ interface RawSeries {
 }
 
 /** Alertmanager alert names the detector uses (detector/alerts/alertmanager.ts ALERT_NAMES). */
-const ALERT_KINDS: Record<string, AlertKind> = { WsnNodeAnomaly: 'anomaly', WsnNodeSilent: 'silent' };
+const TOPOLOGY_CHANGES: readonly TopologyChangeKind[] = ['added', 'moved', 'removed'];
+const ALERT_KINDS: Record<string, AlertKind> = {
+  WsnNodeAnomaly: 'anomaly',
+  WsnNodeSilent: 'silent',
+  WsnTopologyChange: 'topology',
+};
 
 interface GettableAlert {
   labels: Record<string, string>;
@@ -178,9 +183,12 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
     for (const item of (await res.json()) as GettableAlert[]) {
       const kind = ALERT_KINDS[item.labels.alertname];
       if (!kind || (network !== undefined && item.labels.network !== network)) continue;
+      const change = TOPOLOGY_CHANGES.find((known) => known === item.labels.change);
       alerts.push({
-        id: `${item.labels.network}/${item.labels.cluster}/${item.labels.node}`,
+        // A topology alert has its own id beside the node's anomaly alert (detector/alerts/topology-changes.ts).
+        id: `${item.labels.network}/${item.labels.cluster}/${item.labels.node}${kind === 'topology' ? '/topology' : ''}`,
         kind,
+        ...(kind === 'topology' && change ? { change } : {}),
         status: item.status.state === 'active' ? 'firing' : 'resolved',
         network: item.labels.network,
         cluster: item.labels.cluster,

@@ -26,7 +26,13 @@ export interface AlertmanagerOptions {
   now?: () => number;
 }
 
-export const ALERT_NAMES = { anomaly: 'WsnNodeAnomaly', silent: 'WsnNodeSilent' } as const;
+export const ALERT_NAMES = {
+  anomaly: 'WsnNodeAnomaly',
+  silent: 'WsnNodeSilent',
+  topology: 'WsnTopologyChange',
+} as const;
+
+const SEVERITIES = { anomaly: 'critical', silent: 'warning', topology: 'info' } as const;
 
 /**
  * The Alertmanager form of an alert. Labels identify it (Alertmanager
@@ -47,7 +53,9 @@ export function toPostableAlert(alert: Alert, nowMs: number, firingTtlMs: number
       cluster: alert.cluster,
       node: alert.node,
       modality: alert.modality,
-      severity: alert.kind === 'anomaly' ? 'critical' : 'warning',
+      severity: SEVERITIES[alert.kind],
+      // A topology alert names its change; a later change of the node is another alert.
+      ...(alert.change ? { change: alert.change } : {}),
     },
     annotations: {
       summary: summarize(alert),
@@ -55,6 +63,7 @@ export function toPostableAlert(alert: Alert, nowMs: number, firingTtlMs: number
       dashboard: alert.dashboardUrl,
       // Resolved because a maintenance silence began, not because the data cleared.
       ...(alert.reason ? { resolved_by: alert.reason } : {}),
+      ...(alert.topologyVersion ? { topology_version: alert.topologyVersion } : {}),
     },
     startsAt: new Date(alert.startsAt).toISOString(),
     endsAt: new Date(endsAt).toISOString(),

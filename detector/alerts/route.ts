@@ -21,5 +21,7 @@ export interface AlertRoute {
 export function summarize(alert: Alert): string {
   const where = `node ${alert.node} (cluster ${alert.cluster}, network ${alert.network})`;
   if (alert.kind === 'silent') return `${where} stopped reporting`;
+  if (alert.kind === 'topology')
+    return `${where} ${alert.change ?? 'changed'} in topology ${alert.topologyVersion?.slice(0, 12) ?? '?'} (informational)`;
   return `${where}: anomalous ${alert.modality}, probability ${alert.probability.toFixed(2)}`;
 }

@@ -157,6 +157,8 @@ function recordBatch(
     metrics.modelSeconds.observe(call.ms / 1000);
   }
   for (const alert of result.alerts) metrics.alerts.inc({ kind: alert.kind, status: alert.status });
+  metrics.warmingNodeTicks.inc(result.warmingNodeTicks);
+  for (const { change } of result.topologyChanges) metrics.topologyChanges.inc({ change });
   metrics.clusters.set(processor.clusters().length);
   metrics.firing.set(processor.firingAlerts().length);
   metrics.batchSeconds.observe((performance.now() - started) / 1000);

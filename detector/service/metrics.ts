@@ -29,6 +29,17 @@ export class DetectorMetrics {
   readonly alerts = this.define.counter('wsn_detector_alerts_total', 'Alert transitions', {
     labelNames: ['kind', 'status'] as const,
   });
+  readonly warmingNodeTicks = this.define.counter(
+    'wsn_detector_warming_node_ticks_total',
+    'Node-ticks scored but not judged: the node joined its cluster (added or moved in) less than a window and context warm-up ago',
+  );
+  readonly topologyChanges = this.define.counter(
+    'wsn_detector_topology_changes_total',
+    'Node changes seen in the frames',
+    {
+      labelNames: ['change'] as const,
+    },
+  );
   readonly suppressed = this.define.counter(
     'wsn_detector_alerts_suppressed_total',
     'Alert transitions held back because a maintenance silence covered the node',

@@ -15,6 +15,15 @@ import {
   type ClusterStepInput,
   type ClusterStepOutput,
 } from '../../model/index.ts';
+import {
+  DEFAULT_TOPOLOGY_ALERT_MS,
+  listedBefore,
+  nodeChanges,
+  TopologyAlerts,
+  type ListedNodes,
+  type NodeChange,
+  type TopologyChangeSource,
+} from '../alerts/topology-changes.ts';
 import { CHECKPOINT_FORMAT, sameShape, type ClusterCheckpoint, type StateShape } from '../state/checkpoint.ts';
 import { missingModalities, type StreamingModel } from './model.ts';
 import { ModelSwitch, type ModelSlot, type Swap, type SwapPlan } from './model-swap.ts';
@@ -34,6 +43,23 @@ interface ClusterRuntime {
   slot: ModelSlot;
   /** During a swap: the new version's state, warming up beside `state` until the switch tick. */
   shadow?: ClusterState;
+  /** Informational alerts naming the topology changes of this cluster's nodes. */
+  topology: TopologyAlerts;
+  /** Nodes new to the cluster (added, or moved in) and the tick they joined: not judged until their window and context are warm. */
+  joined: Map<string, number>;
+  /** The topology version of the cluster's last frame (unknown after a restart). */
+  topologyVersion?: string;
+  /** A change whose naming waits for the followed topology to know the frame's version: the list before it, and its first tick. */
+  pendingChange?: ListedNodes & { since: number };
+}
+
+/** Ticks a change waits for the followed topology to know its version before it is named from the node lists alone. */
+export const TOPOLOGY_WAIT_TICKS = 10;
+
+/** A frame's node changes and the tick they first showed. */
+interface TimedChanges {
+  changes: NodeChange[];
+  since: number;
 }
 
 /** Per node, its graph neighbours (edge weight > 0) in the cluster; undefined entries without an adjacency (the tracker then takes the whole cluster). */
@@ -57,6 +83,10 @@ export interface FrameProcessorOptions {
   disposeModel?(): void;
   /** Tick length: a promoted version starts warming up one tick after the newest processed one. */
   tickMs?: number;
+  /** The followed topology, to tell moves from additions and removals (without it: added and removed only). */
+  topologyChanges?: TopologyChangeSource;
+  /** How long (event time) a topology alert fires before it resolves by itself, ms. */
+  topologyAlertMs?: number;
 }
 
 /** A cluster that changed model version at a tick of this batch. */
@@ -84,6 +114,10 @@ export interface ProcessResult {
   modelMs: number;
   /** Clusters that changed to a newly promoted version in this batch. */
   switched: ClusterSwitch[];
+  /** Node changes seen in the frames' node lists (each also fires a `topology` alert). */
+  topologyChanges: Array<NodeChange & { cluster: string; tick: number }>;
+  /** Node-ticks scored but not judged because the node joined its cluster less than a window (and context warm-up) ago. */
+  warmingNodeTicks: number;
   /** Puts the touched clusters back as they were before this batch (the batch failed and will be redelivered). */
   rollback(): void;
 }
@@ -236,7 +270,7 @@ export class FrameProcessor {
 
   /** Alerts firing in the clusters held here. */
   firingAlerts(): Alert[] {
-    return [...this.runtimes.values()].flatMap((runtime) => runtime.alerts.firing());
+    return [...this.runtimes.values()].flatMap((runtime) => [...runtime.alerts.firing(), ...runtime.topology.firing()]);
   }
 
   async process(frames: Frame[]): Promise<ProcessResult> {
@@ -284,6 +318,8 @@ export class FrameProcessor {
       modelCalls: [],
       modelMs: 0,
       switched: [],
+      topologyChanges: [],
+      warmingNodeTicks: 0,
       rollback,
     };
     try {
@@ -309,6 +345,7 @@ export class FrameProcessor {
     const { model } = runtime.slot;
     this.checkModalities(frame, model);
     const nodes = frame.nodes.map((node) => node.node);
+    const changes = this.nodeChanges(runtime, frame, nodes);
     if (nodes.join('\u0000') !== runtime.state.nodes.join('\u0000'))
       runtime.state = model.resizeState(runtime.state, nodes);
     runtime.network = frame.network;
@@ -323,7 +360,61 @@ export class FrameProcessor {
       nodes,
       adjacency ?? (model.graph ? subgraph(model.graph, nodes).adjacency : undefined),
     );
-    return { frame, input, runtime, neighbours, shadow: this.shadowInput(runtime, frame, nodes, adjacency) };
+    return { frame, input, runtime, neighbours, changes, shadow: this.shadowInput(runtime, frame, nodes, adjacency) };
+  }
+
+  /**
+   * The node changes a frame shows against the cluster's previous node list.
+   * A node new to the cluster starts from a fresh (zero) window and hidden
+   * state (model resizeState), so it is remembered as joined and not judged
+   * until it has warmed up; a removed node is forgotten. Naming the changes
+   * may wait a few ticks for the followed topology to know the frame's
+   * version (changes.ts); the alerts then start at the change's first tick.
+   */
+  private nodeChanges(runtime: ClusterRuntime, frame: Frame, nodes: string[]): TimedChanges {
+    const listed = new Set(runtime.state.nodes);
+    const current = new Set(nodes);
+    for (const node of nodes) if (!listed.has(node)) runtime.joined.set(node, frame.tick);
+    for (const node of listed) if (!current.has(node)) runtime.joined.delete(node);
+
+    const from = runtime.pendingChange ?? { ...this.listedBefore(runtime, frame), since: frame.tick };
+    const sameList = from.nodes.length === nodes.length && from.nodes.every((node, i) => node === nodes[i]);
+    if (sameList && (from.version === frame.topologyVersion || from.version === undefined)) {
+      runtime.pendingChange = undefined;
+      runtime.topologyVersion = frame.topologyVersion;
+      return { changes: [], since: frame.tick };
+    }
+    const to = { version: frame.topologyVersion, nodes };
+    const waited = (frame.tick - from.since) / (this.options.tickMs ?? 1);
+    const source = waited < TOPOLOGY_WAIT_TICKS ? this.options.topologyChanges : undefined;
+    const changes = nodeChanges(frame.cluster, from, to, source);
+    if (changes === undefined) {
+      runtime.pendingChange = from;
+      return { changes: [], since: frame.tick };
+    }
+    runtime.pendingChange = undefined;
+    runtime.topologyVersion = frame.topologyVersion;
+    return { changes, since: from.since };
+  }
+
+  /** The cluster's node list before this frame; for a cluster new to this replica, as the previous topology version had it. */
+  private listedBefore(runtime: ClusterRuntime, frame: Frame): ListedNodes {
+    const fresh = runtime.lastTick === Number.NEGATIVE_INFINITY && runtime.topologyVersion === undefined;
+    const before = fresh ? listedBefore(frame.cluster, frame.topologyVersion, this.options.topologyChanges) : undefined;
+    return before ?? { version: runtime.topologyVersion, nodes: runtime.state.nodes };
+  }
+
+  /** Whether a node joined its cluster too recently to be judged: its window and context are still filling. */
+  private warming(runtime: ClusterRuntime, node: string, tick: number): boolean {
+    const joined = runtime.joined.get(node);
+    if (joined === undefined) return false;
+    const { window, context } = runtime.slot.model.config;
+    const warmupTicks = Math.max(window, context?.warmupTicks ?? 0);
+    if ((tick - joined) / (this.options.tickMs ?? 1) + 1 >= warmupTicks) {
+      runtime.joined.delete(node);
+      return false;
+    }
+    return true;
   }
 
   /** During a swap, from its start tick: the new version's input for this frame (its own state and normalization). */
@@ -400,7 +491,11 @@ export class FrameProcessor {
   }
 
   /** One frame's output: its score (when the window is full), the alert tracker's transitions, the new last tick. */
-  private record({ frame, runtime, neighbours }: PreparedStep, output: ClusterStepOutput, result: ProcessResult): void {
+  private record(
+    { frame, runtime, neighbours, changes }: PreparedStep,
+    output: ClusterStepOutput,
+    result: ProcessResult,
+  ): void {
     const { model, policy, version } = runtime.slot;
     const { modalities } = model.config;
     const m = modalities.length;
@@ -409,8 +504,11 @@ export class FrameProcessor {
     const nodeScores: NodeScore[] = [];
     // The slow context (levels against the neighbours, hours of segment means) is cold at the stream's
     // start: scores are written, but no tick counts as anomalous and no alert fires before it has warmed up.
-    const judged = output.ready && contextWarm(output.state, model.config.context?.warmupTicks ?? 0);
+    const clusterJudged = output.ready && contextWarm(output.state, model.config.context?.warmupTicks ?? 0);
     frame.nodes.forEach((node, n) => {
+      const warming = this.warming(runtime, node.node, frame.tick);
+      if (warming && output.ready) result.warmingNodeTicks += 1;
+      const judged = clusterJudged && !warming;
       const reconstructionError: Record<string, number> = {};
       let errorSum = 0;
       modalities.forEach((modality, k) => {
@@ -456,6 +554,9 @@ export class FrameProcessor {
       });
     }
     result.alerts.push(...runtime.alerts.observe(frame.tick, observations));
+    result.alerts.push(...runtime.topology.observe(frame.tick, changes.changes, frame.topologyVersion, changes.since));
+    for (const change of changes.changes)
+      result.topologyChanges.push({ ...change, cluster: frame.cluster, tick: changes.since });
     runtime.lastTick = frame.tick;
     result.frames.push(frame);
   }
@@ -492,6 +593,8 @@ export class FrameProcessor {
           lastTick: Number.NEGATIVE_INFINITY,
           alerts: new ClusterAlerts(frame.network, frame.cluster, slot.policy),
           slot,
+          topology: this.topologyAlerts(frame.network, frame.cluster, slot.policy),
+          joined: new Map(),
         };
     this.runtimes.set(frame.cluster, runtime);
     return runtime;
@@ -513,7 +616,18 @@ export class FrameProcessor {
       lastTick: checkpoint.lastTick,
       alerts: new ClusterAlerts(checkpoint.network, checkpoint.cluster, slot.policy, checkpoint.alerts),
       slot,
+      topology: this.topologyAlerts(checkpoint.network, checkpoint.cluster, slot.policy),
+      joined: new Map(),
     };
+  }
+
+  private topologyAlerts(network: string, cluster: string, policy: AlertPolicy): TopologyAlerts {
+    return new TopologyAlerts(
+      network,
+      cluster,
+      this.options.topologyAlertMs ?? DEFAULT_TOPOLOGY_ALERT_MS,
+      policy.dashboardUrl,
+    );
   }
 
   private cloneRuntime(runtime: ClusterRuntime): ClusterRuntime {
@@ -523,6 +637,9 @@ export class FrameProcessor {
       state: cloneClusterState(state),
       ...(shadow ? { shadow: cloneClusterState(shadow) } : {}),
       alerts: new ClusterAlerts(runtime.network, runtime.cluster, runtime.slot.policy, runtime.alerts.toJSON()),
+      topology: runtime.topology.clone(),
+      joined: new Map(runtime.joined),
+      ...(runtime.pendingChange ? { pendingChange: { ...runtime.pendingChange } } : {}),
     };
   }
 }
@@ -533,6 +650,8 @@ interface PreparedStep {
   input: ClusterStepInput;
   runtime: ClusterRuntime;
   neighbours: Array<string[] | undefined>;
+  /** Node changes this frame shows (fire `topology` alerts when recorded). */
+  changes: TimedChanges;
   shadow?: ClusterStepInput;
 }
 

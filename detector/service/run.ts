@@ -83,6 +83,7 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
     framePartitions: options.framePartitions,
     alertmanager: options.alertmanager,
     adjacency: topology.adjacency,
+    topologyChanges: topology.changes,
     replicaId: options.replicaId,
     logger,
     onFatal: (error) => void shutdown(error),
@@ -248,6 +249,8 @@ async function openCheckpoints(
 /** The topology as the service sees it: the followed graph (or none), readiness, and how to stop following. */
 interface FollowedTopology {
   adjacency: TopologyAdjacency['provider'] | undefined;
+  /** Moves and placements of the followed topology, for the topology alerts. */
+  changes: TopologyAdjacency | undefined;
   notReadyReason(): string | null;
   /** Stops following and flushes the node positions still being written. */
   stop(): Promise<void>;
@@ -277,6 +280,7 @@ async function followTopology(
   }
   return {
     adjacency: follow ? adjacency.provider : undefined,
+    changes: follow ? adjacency : undefined,
     notReadyReason: () =>
       follower && !follower.health().following
         ? `topology follower: ${follower.health().reason ?? 'not following'}`

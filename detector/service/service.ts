@@ -12,6 +12,7 @@ import { AlertRouter } from '../alerts/router.ts';
 import { deliveredByOutbox, startAlertOutbox, webhookRoutes, type AlertOutbox } from '../alerts/outbox.ts';
 import { AlertTopicRoute } from '../alerts/topic.ts';
 import { alertPolicyFromConfig, type AlertPolicy } from '../alerts/tracker.ts';
+import type { TopologyChangeSource } from '../alerts/topology-changes.ts';
 import { AnomalyPublisher } from '../../store/anomalies.ts';
 import { FanOutSink } from '../../store/fan-out.ts';
 import type { ResultSink } from '../../store/sink.ts';
@@ -54,6 +55,8 @@ export interface DetectorServiceOptions {
   /** Extra alert routes (tests, embedded views). */
   extraRoutes?: AlertRoute[];
   adjacency?: AdjacencyProvider;
+  /** The followed topology's moves and placements, for the `topology` alerts (without it: added and removed only). */
+  topologyChanges?: TopologyChangeSource;
   /** Port of /metrics /healthz /readyz; null = no HTTP server (embedded mode). Default config.detector.httpPort. */
   httpPort?: number | null;
   /**
@@ -216,6 +219,8 @@ function createProcessor(options: DetectorServiceOptions, policy: AlertPolicy): 
     version: options.modelVersion,
     disposeModel: options.disposeModel,
     tickMs: config.ingest.tickMs,
+    topologyChanges: options.topologyChanges,
+    topologyAlertMs: config.detector.topologyAlertMs,
   });
 }
 

@@ -122,7 +122,11 @@ function renderAlerts() {
     sev.className = 'sev';
     const title = document.createElement('span');
     title.className = 'title';
-    title.textContent = `Node ${alert.node} · ${alert.modality}`;
+    // A topology alert is informational: it names the change (added, moved, removed), not a modality.
+    title.textContent =
+      alert.kind === 'topology'
+        ? `Node ${alert.node} · ${alert.change ?? 'topology'}`
+        : `Node ${alert.node} · ${alert.modality}`;
     const prob = document.createElement('span');
     prob.className = 'prob';
     prob.textContent = `p ${alert.probability.toFixed(2)}`;

@@ -256,8 +256,11 @@ export class Pipeline {
     replica: string,
     model: string,
     alerts: AlertSettings,
-    /** registry: follow the promoted version (`--registry`, `model` unused) with the threshold stored with it. */
-    options: { alertmanager?: boolean; env?: Record<string, string>; registry?: boolean } = {},
+    /**
+     * registry: follow the promoted version (`--registry`, `model` unused) with the threshold stored with it;
+     * topology: follow the network's topology on wsn.topology (default: `--no-topology`).
+     */
+    options: { alertmanager?: boolean; env?: Record<string, string>; registry?: boolean; topology?: boolean } = {},
   ): Promise<DetectorRun> {
     const port = await freePort();
     const args = [
@@ -280,7 +283,7 @@ export class Pipeline {
       '--replica-id',
       replica,
       ...(options.registry ? [] : ['--threshold', String(alerts.threshold)]),
-      '--no-topology',
+      ...(options.topology ? [] : ['--no-topology']),
       ...(options.alertmanager === false ? ['--no-alertmanager'] : []),
     ];
     const run = this.cli(`detect-${replica}`, args, {
