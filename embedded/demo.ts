@@ -284,7 +284,9 @@ async function startPipeline(options: PipelineOptions): Promise<void> {
   const adjacency = new TopologyAdjacency();
   adjacency.update(options.source.topology, options.layout.version);
   const detector = await startDetectorService({
-    config,
+    // In one process a checkpoint is as volatile as the state itself, and the demo paces its source by the
+    // committed offsets (backlogTicks): checkpoint and commit after every batch.
+    config: { ...config, detector: { ...config.detector, checkpointIntervalMs: 0 } },
     transport,
     model: options.model,
     modelVersion: config.detector.model,
