@@ -47,6 +47,12 @@ function framesAt(topology: Topology, version: string, tick: number): Frame[] {
   }));
 }
 
+/** Ticks 1–3 on v1, then the topology becomes v2 (the next frames carry the change). */
+async function runV1ThenChange(processor: FrameProcessor, topology: Topology): Promise<void> {
+  for (let tick = 1; tick <= 3; tick++) await processor.process(framesAt(topology, 'v1', tick * T));
+  changeToV2(topology);
+}
+
 function topologyAlerts(alerts: Alert[]): string[] {
   return alerts
     .filter((alert) => alert.kind === 'topology')
@@ -115,8 +121,7 @@ describe('FrameProcessor: topology changes without retraining', () => {
       topologyChanges: source,
       tickMs: T,
     });
-    for (let tick = 1; tick <= 3; tick++) await processor.process(framesAt(topology, 'v1', tick * T));
-    changeToV2(topology);
+    await runV1ThenChange(processor, topology);
     const early = await processor.process(framesAt(topology, 'v2', 4 * T));
     expect(topologyAlerts(early.alerts)).toEqual([]);
     // Scored from the first tick all the same.
@@ -134,8 +139,7 @@ describe('FrameProcessor: topology changes without retraining', () => {
   it('without a followed topology: the node lists alone, a move between clusters reads as removed and added', async () => {
     const topology = labTopology();
     const processor = new FrameProcessor({ model: new FakeModel(), policy: testPolicy(), tickMs: T });
-    for (let tick = 1; tick <= 3; tick++) await processor.process(framesAt(topology, 'v1', tick * T));
-    changeToV2(topology);
+    await runV1ThenChange(processor, topology);
     const result = await processor.process(framesAt(topology, 'v2', 4 * T));
     expect(topologyAlerts(result.alerts)).toEqual([
       'firing c-1 3 removed @4',
@@ -148,8 +152,7 @@ describe('FrameProcessor: topology changes without retraining', () => {
   it('a batch that fails is rolled back with its topology alerts, and the redelivered batch names them again', async () => {
     const topology = labTopology();
     const processor = new FrameProcessor({ model: new FakeModel(), policy: testPolicy(), tickMs: T });
-    for (let tick = 1; tick <= 3; tick++) await processor.process(framesAt(topology, 'v1', tick * T));
-    changeToV2(topology);
+    await runV1ThenChange(processor, topology);
     const failed = await processor.process(framesAt(topology, 'v2', 4 * T));
     expect(topologyAlerts(failed.alerts)).toHaveLength(4);
     failed.rollback();
