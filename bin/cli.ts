@@ -42,6 +42,9 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`error [${error.code}]: ${error.message}\n`);
       if (error.hint) process.stderr.write(`  what to do: ${error.hint}\n`);
       process.exitCode = 2;
+      // A service that failed half-way through its start (e.g. its port taken after Kafka connected)
+      // may hold open connections; the command has failed, so do not let them keep the process alive.
+      setTimeout(() => process.exit(2), 2_000).unref();
       return;
     }
     throw error;
