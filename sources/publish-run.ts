@@ -6,7 +6,7 @@ import { publishPaced, type PublishProgress } from './publish.ts';
 import { shutdownSignal } from './shutdown-signal.ts';
 
 /** Prints progress of a paced publish to stderr, and how far it got when Ctrl-C/SIGTERM stopped it. */
-export function progressPrinter(what: string, signal?: AbortSignal): (p: PublishProgress) => void {
+function progressPrinter(what: string, signal?: AbortSignal): (p: PublishProgress) => void {
   const started = Date.now();
   return (p) => {
     if (!p.done && signal?.aborted) {
