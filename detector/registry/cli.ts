@@ -9,13 +9,23 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { probabilityArg } from '../../common/cli-parsers.ts';
 import { loadConfig, type Config } from '../../common/config.ts';
+import { UserError } from '../../common/errors.ts';
 import { osUser } from '../../common/os-user.ts';
 import type { KeyedTable } from '../../common/transport.ts';
 import { MODEL_FILE } from '../../model/io.ts';
 import { ModelRegistry, registryDir, type ModelVersion } from '../../model/registry/store.ts';
 import { withTable } from '../table-cli.ts';
 import { formatVersion, formatVersionTable } from './format.ts';
-import { MODELS_PARTITIONS, encodePromoted, promote, readPromoted, rollback, type PromotedModel } from './pointer.ts';
+import {
+  MODELS_PARTITIONS,
+  encodePromoted,
+  promote,
+  readPromoted,
+  rollback,
+  startShadow,
+  stopShadow,
+  type PromotedModel,
+} from './pointer.ts';
 
 interface CommonFlags {
   network?: string;
@@ -153,6 +163,42 @@ async function rollbackCommand(options: CommonFlags & { by?: string }, command: 
   );
 }
 
+async function shadowCommand(
+  id: string | undefined,
+  options: CommonFlags & { stop?: boolean; by?: string },
+  command: Command,
+): Promise<void> {
+  const config = configOf(command, options);
+  if (options.stop ? id !== undefined : id === undefined)
+    throw new UserError(
+      'MODEL_SHADOW_USAGE',
+      options.stop ? '`model shadow --stop` takes no version' : '`model shadow` needs a VERSION (or --stop)',
+      'wsn-watch model shadow v4 | wsn-watch model shadow --stop',
+    );
+  const registry = new ModelRegistry(registryDir(config));
+  const version = id === undefined ? undefined : await registry.get(id);
+  if (version) await registry.verify(version);
+  const record = await withPointers(config, async (table) => {
+    const current = await currentOf(table, config.network);
+    const next = version
+      ? startShadow(current, config.network, version, options.by ?? osUser(), Date.now())
+      : stopShadow(current, config.network, Date.now());
+    await table.put([{ key: config.network, value: encodePromoted(next) }]);
+    return { current, next };
+  });
+  const { current, next } = record;
+  if (next.shadow) {
+    const replaced = current?.shadow ? ` (replacing ${current.shadow.version})` : '';
+    process.stdout.write(
+      `shadow-scoring ${next.shadow.version} beside ${next.version} in network ${next.network}${replaced}, threshold ${round(next.shadow.threshold)}; detectors following the registry write its verdicts to the shadow measurement, never as alerts\n`,
+    );
+  } else {
+    process.stdout.write(
+      `stopped shadow-scoring ${current?.shadow?.version} in network ${next.network} (it ran since ${current?.shadow?.since})\n`,
+    );
+  }
+}
+
 const EXAMPLES = `
 Examples:
   wsn-watch model list
@@ -160,6 +206,8 @@ Examples:
   wsn-watch model register models/default --note "the bundled model"
   wsn-watch model promote v2
   wsn-watch model rollback
+  wsn-watch model shadow v3        score v3 beside the promoted version, alerts kept to itself
+  wsn-watch model shadow --stop
 
 Versions are immutable folders in registry.dir (default <stateDir>/models);
 \`wsn-watch train --register\` adds one per training. The promoted version of
@@ -170,7 +218,7 @@ without a restart.`;
 export function registerModelRegistryCommands(program: Command): void {
   const model = program
     .command('model')
-    .description('model registry: list, show, register, promote and roll back model versions')
+    .description('model registry: list, show, register, promote, roll back and shadow-score model versions')
     .addHelpText('after', EXAMPLES);
   const common = (command: Command): Command =>
     command
@@ -206,4 +254,13 @@ export function registerModelRegistryCommands(program: Command): void {
       .description('go back to the version promoted before the current one')
       .option('--by <name>', 'who (default the OS user)'),
   ).action(rollbackCommand);
+  common(
+    model
+      .command('shadow [version]')
+      .description(
+        'score a candidate version beside the promoted one on the live stream (shadow measurement, no alerts routed); --stop ends it',
+      )
+      .option('--stop', 'stop the shadow of the network')
+      .option('--by <name>', 'who (default the OS user)'),
+  ).action(shadowCommand);
 }

@@ -89,10 +89,18 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
     onFatal: (error) => void shutdown(error),
   });
   progress(`running as ${service.replicaId} in group ${options.group}; /metrics on 127.0.0.1:${service.httpPort}`);
-  registry?.follow(async (slot) => {
-    const before = service.processor.modelVersion;
-    const plan = await service.promote(slot);
-    progress(`model version ${slot.version} promoted: ${describePlan(plan, before)}`);
+  registry?.follow({
+    onPromoted: async (slot) => {
+      const before = service.processor.modelVersion;
+      const plan = await service.promote(slot);
+      progress(`model version ${slot.version} promoted: ${describePlan(plan, before)}`);
+    },
+    onShadow: async (slot) => {
+      const before = service.processor.shadowVersion;
+      await service.shadow(slot);
+      if (slot) progress(`model version ${slot.version} shadow-scored beside ${service.processor.modelVersion}`);
+      else if (before) progress(`shadow scoring of model version ${before} stopped`);
+    },
   });
 
   let shuttingDown = false;
