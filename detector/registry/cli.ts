@@ -22,10 +22,28 @@ import {
   promote,
   readPromoted,
   rollback,
+  shadowRunOf,
   startShadow,
   stopShadow,
   type PromotedModel,
 } from './pointer.ts';
+
+/**
+ * Judges the promotion of a version that was shadow-scored: the comparison
+ * with the live model as printed, and whether it passes. Set by the layer
+ * that can run the live-path evaluation (embedded/model-gate/cli.ts).
+ */
+export type PromotionGate = (
+  config: Config,
+  record: PromotedModel,
+  version: ModelVersion,
+) => Promise<{ pass: boolean; report: string }>;
+
+let promotionGate: PromotionGate | undefined;
+
+export function usePromotionGate(gate: PromotionGate): void {
+  promotionGate = gate;
+}
 
 interface CommonFlags {
   network?: string;
@@ -126,11 +144,46 @@ function round(value: number): number {
   return Number(value.toFixed(4));
 }
 
-async function promoteCommand(id: string, options: CommonFlags & { by?: string }, command: Command): Promise<void> {
+/**
+ * A version that shadowed is promoted only when the gate passes (or with
+ * --force, said so); one that never shadowed is promoted as asked, with a
+ * note: the gate judges shadow results and it has none.
+ */
+async function checkGate(config: Config, version: ModelVersion, force: boolean | undefined): Promise<void> {
+  const current = await withPointers(config, (table) => currentOf(table, config.network));
+  // Already the promoted one: promote() says so.
+  if (current?.version === version.id) return;
+  if (!current || !shadowRunOf(current, version.id) || !promotionGate) {
+    if (current)
+      process.stderr.write(
+        `model: ${version.id} was never shadow-scored in network ${config.network}: promoted without the gate (\`wsn-watch model shadow ${version.id}\` first to compare it with ${current.version})\n`,
+      );
+    return;
+  }
+  const { pass, report } = await promotionGate(config, current, version);
+  if (pass) {
+    process.stderr.write(`${report}\n`);
+    return;
+  }
+  if (!force)
+    throw new UserError(
+      'MODEL_GATE_FAILED',
+      `not promoting ${version.id}: the promotion gate fails\n${report}`,
+      `let it shadow longer (\`wsn-watch model compare ${version.id}\`), or promote anyway with --force`,
+    );
+  process.stderr.write(`${report}\nmodel: promoting ${version.id} although the gate fails (--force)\n`);
+}
+
+async function promoteCommand(
+  id: string,
+  options: CommonFlags & { by?: string; force?: boolean },
+  command: Command,
+): Promise<void> {
   const config = configOf(command, options);
   const registry = new ModelRegistry(registryDir(config));
   const version = await registry.get(id);
   await registry.verify(version);
+  await checkGate(config, version, options.force);
   const record = await withPointers(config, async (table) => {
     const next = promote(
       await currentOf(table, config.network),
@@ -245,8 +298,11 @@ export function registerModelRegistryCommands(program: Command): void {
   common(
     model
       .command('promote <version>')
-      .description('make a version the one the network is scored with; detectors following the registry swap to it')
-      .option('--by <name>', 'who (default the OS user)'),
+      .description(
+        'make a version the one the network is scored with; detectors following the registry swap to it. A version that shadowed must pass the gate (`model compare`)',
+      )
+      .option('--by <name>', 'who (default the OS user)')
+      .option('--force', 'promote even though the promotion gate fails'),
   ).action(promoteCommand);
   common(
     model
