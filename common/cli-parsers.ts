@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { parseDuration, parseInstant } from './silences.ts';
 
 /**
  * Parsers for command-line option values, shared by every command so that a
@@ -68,3 +69,25 @@ function describeRange(what: string, min: number, max: number): string {
   if (upper) return `${what} <= ${max}`;
   return what;
 }
+
+/** A duration such as 7d, 36h, 90m → ms. */
+export const durationArg =
+  (flag: string) =>
+  (value: string): number => {
+    try {
+      return parseDuration(value);
+    } catch (error) {
+      throw new InvalidArgumentError(`${flag}: ${(error as Error).message}`);
+    }
+  };
+
+/** An instant (ISO 8601) → UTC ms. */
+export const instantArg =
+  (flag: string) =>
+  (value: string): number => {
+    try {
+      return parseInstant(value);
+    } catch (error) {
+      throw new InvalidArgumentError(`${flag}: ${(error as Error).message}`);
+    }
+  };

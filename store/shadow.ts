@@ -93,3 +93,14 @@ export async function scoredNodeTicks(
   const result = await rows(`SELECT count("probability") AS "n" FROM "${measurement}" WHERE ${where(query)}`);
   return Number(result[0]?.n ?? 0);
 }
+
+/** The first and last tick the version was shadow-scored at within the query's period (undefined: none). */
+export async function shadowSpan(
+  rows: InfluxRows,
+  query: VerdictQuery,
+): Promise<{ first: number; last: number } | undefined> {
+  const [first] = await rows(`SELECT first("probability") FROM "${SHADOW_MEASUREMENT}" WHERE ${where(query)}`);
+  const [last] = await rows(`SELECT last("probability") FROM "${SHADOW_MEASUREMENT}" WHERE ${where(query)}`);
+  if (!first || !last) return undefined;
+  return { first: Number(first.time), last: Number(last.time) };
+}

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { probabilityArg } from '../../common/cli-parsers.ts';
+import { durationArg, instantArg, probabilityArg } from '../../common/cli-parsers.ts';
 import { loadConfig, type Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import { osUser } from '../../common/os-user.ts';
@@ -37,7 +37,14 @@ export type PromotionGate = (
   config: Config,
   record: PromotedModel,
   version: ModelVersion,
+  period: GatePeriod,
 ) => Promise<{ pass: boolean; report: string }>;
+
+/** The compared period of a gated promotion: `since` before `until` (defaults: the gate's, a day before now). */
+export interface GatePeriod {
+  since?: number;
+  until?: number;
+}
 
 let promotionGate: PromotionGate | undefined;
 
@@ -149,7 +156,11 @@ function round(value: number): number {
  * --force, said so); one that never shadowed is promoted as asked, with a
  * note: the gate judges shadow results and it has none.
  */
-async function checkGate(config: Config, version: ModelVersion, force: boolean | undefined): Promise<void> {
+async function checkGate(
+  config: Config,
+  version: ModelVersion,
+  options: GatePeriod & { force?: boolean },
+): Promise<void> {
   const current = await withPointers(config, (table) => currentOf(table, config.network));
   // Already the promoted one: promote() says so.
   if (current?.version === version.id) return;
@@ -160,12 +171,12 @@ async function checkGate(config: Config, version: ModelVersion, force: boolean |
       );
     return;
   }
-  const { pass, report } = await promotionGate(config, current, version);
+  const { pass, report } = await promotionGate(config, current, version, options);
   if (pass) {
     process.stderr.write(`${report}\n`);
     return;
   }
-  if (!force)
+  if (!options.force)
     throw new UserError(
       'MODEL_GATE_FAILED',
       `not promoting ${version.id}: the promotion gate fails\n${report}`,
@@ -176,14 +187,14 @@ async function checkGate(config: Config, version: ModelVersion, force: boolean |
 
 async function promoteCommand(
   id: string,
-  options: CommonFlags & { by?: string; force?: boolean },
+  options: CommonFlags & GatePeriod & { by?: string; force?: boolean },
   command: Command,
 ): Promise<void> {
   const config = configOf(command, options);
   const registry = new ModelRegistry(registryDir(config));
   const version = await registry.get(id);
   await registry.verify(version);
-  await checkGate(config, version, options.force);
+  await checkGate(config, version, options);
   const record = await withPointers(config, async (table) => {
     const next = promote(
       await currentOf(table, config.network),
@@ -302,7 +313,9 @@ export function registerModelRegistryCommands(program: Command): void {
         'make a version the one the network is scored with; detectors following the registry swap to it. A version that shadowed must pass the gate (`model compare`)',
       )
       .option('--by <name>', 'who (default the OS user)')
-      .option('--force', 'promote even though the promotion gate fails'),
+      .option('--force', 'promote even though the promotion gate fails')
+      .option('--since <duration>', "the gate's compared period (default 1d)", durationArg('--since'))
+      .option('--until <iso>', "end of the gate's compared period (default now)", instantArg('--until')),
   ).action(promoteCommand);
   common(
     model

@@ -11,6 +11,7 @@ import {
   scoredNodeTicks,
   silencedNodeTicks,
   SHADOW_MEASUREMENT,
+  shadowSpan,
   VERDICT_LIMIT,
   type VerdictQuery,
 } from '../../store/shadow.ts';
@@ -23,13 +24,16 @@ export interface ComparedPeriod {
   until: number;
 }
 
-/** The period to compare: the last `sinceMs` before now, within the candidate's shadow run. */
+/**
+ * The period asked for: the `sinceMs` before `until` (event time: now for a
+ * live network). Only versions that shadowed can be compared.
+ */
 export function comparedPeriod(
   record: PromotedModel | undefined,
   network: string,
   version: string,
   sinceMs: number,
-  now: number,
+  until: number,
 ): ComparedPeriod {
   const run = shadowRunOf(record, version);
   if (!record || !run)
@@ -38,8 +42,22 @@ export function comparedPeriod(
       `model version ${version} has not been shadow-scored in network ${network}: there is nothing to compare`,
       `start its shadow with \`wsn-watch model shadow ${version}\` and compare after a day`,
     );
-  const until = run.until ? Date.parse(run.until) : now;
-  return { network, from: Math.max(until - sinceMs, Date.parse(run.since)), until };
+  return { network, from: until - sinceMs, until };
+}
+
+/**
+ * The part of the period the candidate was shadow-scored in (its first to
+ * its last stored tick): both models are compared over the same ticks.
+ * Undefined when it scored none there.
+ */
+export async function shadowedPart(
+  rows: InfluxRows,
+  period: ComparedPeriod,
+  version: string,
+  tickMs: number,
+): Promise<ComparedPeriod | undefined> {
+  const span = await shadowSpan(rows, { ...period, model: version });
+  return span && { network: period.network, from: span.first, until: span.last + tickMs };
 }
 
 export async function falseAlertsOf(

@@ -3,32 +3,11 @@
  * recent history stored in InfluxDB, leaving out what was not normal, and
  * registers it (never promotes it). docs/operations.md#retraining-on-recent-history.
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { integerArg } from '../../common/cli-parsers.ts';
+import { Option, type Command } from 'commander';
+import { durationArg, instantArg, integerArg } from '../../common/cli-parsers.ts';
 import { loadConfig } from '../../common/config.ts';
-import { parseDuration, parseInstant } from '../../common/silences.ts';
 import { addTrainingOptions } from '../../model/train/cli.ts';
 import { runRetrain, type RetrainOptions } from './run.ts';
-
-const durationArg =
-  (flag: string) =>
-  (value: string): number => {
-    try {
-      return parseDuration(value);
-    } catch (error) {
-      throw new InvalidArgumentError(`${flag}: ${(error as Error).message}`);
-    }
-  };
-
-const instantArg =
-  (flag: string) =>
-  (value: string): number => {
-    try {
-      return parseInstant(value);
-    } catch (error) {
-      throw new InvalidArgumentError(`${flag}: ${(error as Error).message}`);
-    }
-  };
 
 const EXAMPLES = `
 Reads the readings of the network's anomaly points in InfluxDB over the

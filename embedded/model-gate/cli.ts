@@ -3,11 +3,10 @@
  * `wsn-watch model promote` (registered on the model registry's commands,
  * which cannot run the live path themselves). docs/operations.md#shadow-compare-promote.
  */
-import { InvalidArgumentError, type Command } from 'commander';
-import { integerArg } from '../../common/cli-parsers.ts';
+import type { Command } from 'commander';
+import { durationArg, instantArg, integerArg } from '../../common/cli-parsers.ts';
 import { loadConfig } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
-import { parseDuration } from '../../common/silences.ts';
 import { usePromotionGate } from '../../detector/registry/cli.ts';
 import { formatComparison } from '../../detector/registry/gate.ts';
 import { MODELS_PARTITIONS, readPromoted } from '../../detector/registry/pointer.ts';
@@ -22,6 +21,7 @@ const say = (message: string): void => void process.stderr.write(`model compare:
 
 interface CompareFlags {
   since: number;
+  until?: number;
   seed: number;
   perKind: number;
   json?: boolean;
@@ -46,20 +46,18 @@ async function compareCommand(id: string, flags: CompareFlags, command: Command)
     )
   ).get(config.network);
   if (!record) throw new UserError('MODEL_NOT_PROMOTED', `no model version is promoted in network ${config.network}`);
-  const options: CompareOptions = { sinceMs: flags.since, seed: flags.seed, perKind: flags.perKind, progress: say };
+  const options: CompareOptions = {
+    sinceMs: flags.since,
+    ...(flags.until === undefined ? {} : { until: flags.until }),
+    seed: flags.seed,
+    perKind: flags.perKind,
+    progress: say,
+  };
   const { comparison, verdict } = await compareWithLive(config, record, candidate, options);
   process.stdout.write(
     flags.json ? `${JSON.stringify({ ...comparison, gate: verdict })}\n` : `${formatComparison(comparison, verdict)}\n`,
   );
 }
-
-const durationArg = (value: string): number => {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    throw new InvalidArgumentError(`--since: ${(error as Error).message}`);
-  }
-};
 
 const EXAMPLES = `
 Compares a version that is (or was) shadow-scored with the live model over
@@ -81,7 +79,17 @@ export function registerModelGate(program: Command): void {
     .description(
       'a shadowing version against the live model: false alerts per node-day and live-path recall/F1, and the promotion gate',
     )
-    .option('--since <duration>', 'length of the compared period, e.g. 1d, 12h', durationArg, GATE_DEFAULTS.sinceMs)
+    .option(
+      '--since <duration>',
+      'length of the compared period, e.g. 1d, 12h',
+      durationArg('--since'),
+      GATE_DEFAULTS.sinceMs,
+    )
+    .option(
+      '--until <iso>',
+      'end of the compared period (default now), e.g. 2026-03-01T00:00:00Z',
+      instantArg('--until'),
+    )
     .option('--seed <n>', 'seed of the injected faults', integerArg('--seed', 0), GATE_DEFAULTS.seed)
     .option('--per-kind <n>', 'injected faults of each kind', integerArg('--per-kind', 1), GATE_DEFAULTS.perKind)
     .option('--json', 'JSON instead of text')
@@ -90,8 +98,13 @@ export function registerModelGate(program: Command): void {
     .option('--topic <name>', 'models topic (config registry.topic)')
     .addHelpText('after', EXAMPLES)
     .action(compareCommand);
-  usePromotionGate(async (config, record, version) => {
-    const { comparison, verdict } = await compareWithLive(config, record, version, { ...GATE_DEFAULTS, progress: say });
+  usePromotionGate(async (config, record, version, period) => {
+    const { comparison, verdict } = await compareWithLive(config, record, version, {
+      ...GATE_DEFAULTS,
+      sinceMs: period.since ?? GATE_DEFAULTS.sinceMs,
+      ...(period.until === undefined ? {} : { until: period.until }),
+      progress: say,
+    });
     return { pass: verdict.pass, report: formatComparison(comparison, verdict) };
   });
 }

@@ -6,7 +6,7 @@
  */
 import type { Config } from '../../common/config.ts';
 import { createLogger } from '../../common/log.ts';
-import { falseAlertsOf, comparedPeriod } from '../../detector/registry/compare.ts';
+import { comparedPeriod, falseAlertsOf, shadowedPart } from '../../detector/registry/compare.ts';
 import { gateVerdict, type Comparison, type GateVerdict } from '../../detector/registry/gate.ts';
 import type { PromotedModel } from '../../detector/registry/pointer.ts';
 import { influxRows } from '../../detector/retrain/run.ts';
@@ -15,12 +15,13 @@ import { ModelRegistry, registryDir, type ModelVersion } from '../../model/regis
 import { evaluateOnStoredHistory } from './evaluate.ts';
 
 export interface CompareOptions {
-  /** Length of the compared period, ms (ending now, or when the shadow ended). */
+  /** Length of the compared period, ms, ending at `until`. */
   sinceMs: number;
+  /** End of the compared period (event time, UTC ms); default now. */
+  until?: number;
   seed: number;
   /** Injected faults of each kind in the live-path evaluation. */
   perKind: number;
-  now?: number;
   progress: (message: string) => void;
 }
 
@@ -30,9 +31,15 @@ export async function compareWithLive(
   candidate: ModelVersion,
   options: CompareOptions,
 ): Promise<{ comparison: Comparison; verdict: GateVerdict }> {
-  const period = comparedPeriod(record, config.network, candidate.id, options.sinceMs, options.now ?? Date.now());
+  const asked = comparedPeriod(record, config.network, candidate.id, options.sinceMs, options.until ?? Date.now());
   const rows = influxRows(config);
   const versions = { live: record.version, shadow: candidate.id };
+  const shadowed = await shadowedPart(rows, asked, candidate.id, config.ingest.tickMs);
+  if (!shadowed)
+    options.progress(
+      `${candidate.id} has no shadow points between ${new Date(asked.from).toISOString()} and ${new Date(asked.until).toISOString()}`,
+    );
+  const period = shadowed ?? asked;
   options.progress(
     `false alerts of ${versions.live} and ${versions.shadow} from ${new Date(period.from).toISOString()} to ${new Date(period.until).toISOString()}`,
   );
@@ -43,17 +50,19 @@ export async function compareWithLive(
   try {
     for (const id of [versions.live, versions.shadow])
       models.push({ version: id, model: await loadDetector(registry.folder(await registry.get(id))) });
-    const evaluation = await evaluateOnStoredHistory({
-      config,
-      rows,
-      from: period.from,
-      until: period.until,
-      models,
-      seed: options.seed,
-      perKind: options.perKind,
-      logger: createLogger('model-compare', 'warn'),
-      progress: options.progress,
-    });
+    const evaluation = shadowed
+      ? await evaluateOnStoredHistory({
+          config,
+          rows,
+          from: period.from,
+          until: period.until,
+          models,
+          seed: options.seed,
+          perKind: options.perKind,
+          logger: createLogger('model-compare', 'warn'),
+          progress: options.progress,
+        })
+      : { unavailable: `${candidate.id} was not shadow-scored in the period` };
     const comparison: Comparison = {
       ...period,
       ...tallies,

@@ -110,22 +110,19 @@ describe('the promotion gate', () => {
     );
   });
 
-  it('compares the last period of the shadow run; a version that never shadowed has nothing to compare', () => {
+  it('compares the period before --until; a version that never shadowed has nothing to compare', () => {
     const live = promote(undefined, 'lab', version('v1'), 'ana', 0);
     const shadowing = startShadow(live, 'lab', version('v2'), 'ana', 10 * 3_600_000);
-    const now = 40 * 3_600_000;
-    expect(comparedPeriod(shadowing, 'lab', 'v2', 86_400_000, now)).toEqual({
+    const until = 40 * 3_600_000;
+    expect(comparedPeriod(shadowing, 'lab', 'v2', 86_400_000, until)).toEqual({
       network: 'lab',
-      from: now - 86_400_000,
-      until: now,
+      from: until - 86_400_000,
+      until,
     });
-    // Shadowing for less than the period: from its start. Stopped: up to its end.
-    const stopped = stopShadow(shadowing, 'lab', 20 * 3_600_000);
-    expect(comparedPeriod(stopped, 'lab', 'v2', 86_400_000, now)).toEqual({
-      network: 'lab',
-      from: 10 * 3_600_000,
-      until: 20 * 3_600_000,
-    });
-    expect(() => comparedPeriod(shadowing, 'lab', 'v3', 86_400_000, now)).toThrow(/has not been shadow-scored/);
+    // A shadow that ended still counts as shadowed.
+    expect(comparedPeriod(stopShadow(shadowing, 'lab', 20 * 3_600_000), 'lab', 'v2', 3_600_000, until).from).toBe(
+      until - 3_600_000,
+    );
+    expect(() => comparedPeriod(shadowing, 'lab', 'v3', 86_400_000, until)).toThrow(/has not been shadow-scored/);
   });
 });
