@@ -185,6 +185,21 @@ async function checkGate(
   process.stderr.write(`${report}\nmodel: promoting ${version.id} although the gate fails (--force)\n`);
 }
 
+/** Writes the record that promotes `version` (gate not applied: callers gate first). */
+export async function writePromotion(config: Config, version: ModelVersion, by: string): Promise<PromotedModel> {
+  return withPointers(config, async (table) => {
+    const next = promote(await currentOf(table, config.network), config.network, version, by, Date.now());
+    await table.put([{ key: config.network, value: encodePromoted(next) }]);
+    return next;
+  });
+}
+
+/** "promoted v3 in network lab (was v2; threshold 0.81); …". */
+export function describePromotion(record: PromotedModel): string {
+  const before = record.previous.at(-1)?.version;
+  return `promoted ${record.version} in network ${record.network} (was ${before ?? 'none'}; threshold ${round(record.threshold)}); detectors following the registry warm it up and swap to it at one tick`;
+}
+
 async function promoteCommand(
   id: string,
   options: CommonFlags & GatePeriod & { by?: string; force?: boolean },
@@ -195,21 +210,8 @@ async function promoteCommand(
   const version = await registry.get(id);
   await registry.verify(version);
   await checkGate(config, version, options);
-  const record = await withPointers(config, async (table) => {
-    const next = promote(
-      await currentOf(table, config.network),
-      config.network,
-      version,
-      options.by ?? osUser(),
-      Date.now(),
-    );
-    await table.put([{ key: config.network, value: encodePromoted(next) }]);
-    return next;
-  });
-  const before = record.previous.at(-1)?.version;
-  process.stdout.write(
-    `promoted ${record.version} in network ${record.network} (was ${before ?? 'none'}; threshold ${round(record.threshold)}); detectors following the registry warm it up and swap to it at one tick\n`,
-  );
+  const record = await writePromotion(config, version, options.by ?? osUser());
+  process.stdout.write(`${describePromotion(record)}\n`);
 }
 
 async function rollbackCommand(options: CommonFlags & { by?: string }, command: Command): Promise<void> {
@@ -227,6 +229,35 @@ async function rollbackCommand(options: CommonFlags & { by?: string }, command: 
   );
 }
 
+/** Writes the record that starts shadow-scoring `id` (undefined: stops the shadow); the records before and after. */
+export async function writeShadow(
+  config: Config,
+  id: string | undefined,
+  by: string,
+): Promise<{ current: PromotedModel | undefined; next: PromotedModel }> {
+  const registry = new ModelRegistry(registryDir(config));
+  const version = id === undefined ? undefined : await registry.get(id);
+  if (version) await registry.verify(version);
+  return withPointers(config, async (table) => {
+    const current = await currentOf(table, config.network);
+    const next = version
+      ? startShadow(current, config.network, version, by, Date.now())
+      : stopShadow(current, config.network, Date.now());
+    await table.put([{ key: config.network, value: encodePromoted(next) }]);
+    return { current, next };
+  });
+}
+
+/** The network's current record on the models topic (undefined: nothing promoted). */
+export function readCurrentRecord(config: Config): Promise<PromotedModel | undefined> {
+  return withPointers(config, (table) => currentOf(table, config.network));
+}
+
+/** The gate set by usePromotionGate, if any (the schedule compares with it). */
+export function promotionGateInUse(): PromotionGate | undefined {
+  return promotionGate;
+}
+
 async function shadowCommand(
   id: string | undefined,
   options: CommonFlags & { stop?: boolean; by?: string },
@@ -239,17 +270,7 @@ async function shadowCommand(
       options.stop ? '`model shadow --stop` takes no version' : '`model shadow` needs a VERSION (or --stop)',
       'wsn-watch model shadow v4 | wsn-watch model shadow --stop',
     );
-  const registry = new ModelRegistry(registryDir(config));
-  const version = id === undefined ? undefined : await registry.get(id);
-  if (version) await registry.verify(version);
-  const record = await withPointers(config, async (table) => {
-    const current = await currentOf(table, config.network);
-    const next = version
-      ? startShadow(current, config.network, version, options.by ?? osUser(), Date.now())
-      : stopShadow(current, config.network, Date.now());
-    await table.put([{ key: config.network, value: encodePromoted(next) }]);
-    return { current, next };
-  });
+  const record = await writeShadow(config, id, options.by ?? osUser());
   const { current, next } = record;
   if (next.shadow) {
     const replaced = current?.shadow ? ` (replacing ${current.shadow.version})` : '';

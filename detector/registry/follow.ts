@@ -102,6 +102,14 @@ export class RegistryFollower {
     return this.load(record);
   }
 
+  /** The network's shadow version at start, loaded (undefined: none, or it cannot be loaded, which is logged). */
+  async loadShadow(): Promise<LoadedModel | undefined> {
+    let loaded: LoadedModel | undefined;
+    const record = await this.current();
+    if (record) await this.followShadow(record, async (slot) => void (loaded = slot));
+    return loaded;
+  }
+
   /** Re-reads the topic every refreshMs: each newly promoted version that loads, and each change of shadow. */
   follow(handlers: FollowHandlers): void {
     const poll = (): void => {
@@ -109,6 +117,8 @@ export class RegistryFollower {
     };
     this.timer = setInterval(poll, this.options.config.registry.refreshMs);
     this.timer.unref();
+    // At once too: a shadow named before the start begins with the first frames, not a refresh later.
+    poll();
   }
 
   async close(): Promise<void> {

@@ -61,6 +61,9 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
     await transport.close().catch(() => undefined);
     throw error;
   });
+  // A shadow named before the start scores from the first frame.
+  const shadow = await registry?.loadShadow().catch(() => undefined);
+  if (shadow) progress(`model version ${shadow.version} shadow-scored beside ${version} (${shadow.thresholdNote})`);
   const sink = await openInflux(config, logger, progress);
   const checkpoints = await openCheckpoints(config, transport, options.stateTopic, logger, progress);
   const topology = await followTopology(config, options.topology, sink, logger);
@@ -75,6 +78,7 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
     model,
     modelVersion: version,
     disposeModel: () => model.dispose(),
+    ...(shadow ? { shadow } : {}),
     sink,
     checkpoints,
     notReadyReason: topology.notReadyReason,

@@ -44,6 +44,8 @@ export interface DetectorServiceOptions {
   modelVersion?: string;
   /** Frees the model when a promoted version replaces it, or when the processor is disposed. */
   disposeModel?(): void;
+  /** A candidate version to shadow-score from the first frame (shadow.ts); `promote`'s sibling `shadow` changes it later. */
+  shadow?: ModelSlot;
   /** Where scores and readings go: InfluxDB, or the in-memory store in embedded mode. */
   sink: ResultSink;
   checkpoints: ClusterCheckpointStore;
@@ -216,7 +218,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
 
 function createProcessor(options: DetectorServiceOptions, policy: AlertPolicy): FrameProcessor {
   const { config, model } = options;
-  return new FrameProcessor({
+  const processor = new FrameProcessor({
     model,
     policy,
     adjacency: options.adjacency,
@@ -226,6 +228,8 @@ function createProcessor(options: DetectorServiceOptions, policy: AlertPolicy): 
     topologyChanges: options.topologyChanges,
     topologyAlertMs: config.detector.topologyAlertMs,
   });
+  if (options.shadow) processor.shadowWith(options.shadow);
+  return processor;
 }
 
 /** Follows the silences topic unless told not to; mirrors it to Alertmanager when alerts go there. */
@@ -267,6 +271,7 @@ async function startFeedback(
     },
   });
   raiseByFeedback(policy, feedback);
+  if (options.shadow) raiseByFeedback(options.shadow.policy, feedback);
   return feedback;
 }
 
