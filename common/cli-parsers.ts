@@ -70,24 +70,20 @@ function describeRange(what: string, min: number, max: number): string {
   return what;
 }
 
-/** A duration such as 7d, 36h, 90m → ms. */
-export const durationArg =
+/** A value `parse` reads or refuses with a message; the refusal names the flag. */
+const parsedArg =
+  (parse: (text: string) => number) =>
   (flag: string) =>
   (value: string): number => {
     try {
-      return parseDuration(value);
+      return parse(value);
     } catch (error) {
       throw new InvalidArgumentError(`${flag}: ${(error as Error).message}`);
     }
   };
 
+/** A duration such as 7d, 36h, 90m → ms. */
+export const durationArg = parsedArg(parseDuration);
+
 /** An instant (ISO 8601) → UTC ms. */
-export const instantArg =
-  (flag: string) =>
-  (value: string): number => {
-    try {
-      return parseInstant(value);
-    } catch (error) {
-      throw new InvalidArgumentError(`${flag}: ${(error as Error).message}`);
-    }
-  };
+export const instantArg = parsedArg(parseInstant);

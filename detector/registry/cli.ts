@@ -241,7 +241,7 @@ export async function writeShadow(
   return withPointers(config, async (table) => {
     const current = await currentOf(table, config.network);
     const next = version
-      ? startShadow(current, config.network, version, by, Date.now())
+      ? startShadow(current, version, { network: config.network, by, now: Date.now() })
       : stopShadow(current, config.network, Date.now());
     await table.put([{ key: config.network, value: encodePromoted(next) }]);
     return { current, next };

@@ -124,13 +124,18 @@ export function promote(
   return record.shadow?.version === version.id ? endShadow(record, now) : record;
 }
 
+/** Who changes a network's record, and when. */
+export interface RecordChange {
+  network: string;
+  by: string;
+  now: number;
+}
+
 /** The record with `version` shadow-scored beside the promoted one (a shadow already running ends). */
 export function startShadow(
   current: PromotedModel | undefined,
-  network: string,
   version: ModelVersion,
-  by: string,
-  now: number,
+  { network, by, now }: RecordChange,
 ): PromotedModel {
   if (!current)
     throw new UserError(

@@ -13,14 +13,8 @@ import type { Counter, Registry } from 'prom-client';
 import { metricsOn } from '../../common/metrics.ts';
 import type { Alert, Frame } from '../../common/types.ts';
 import type { ShadowScore } from '../../store/shadow.ts';
-import {
-  ClusterAlerts,
-  DEFAULT_LOCALIZATION_RATIO,
-  dominatedNodes,
-  thresholdOfNode,
-  type AlertPolicy,
-  type NodeObservation,
-} from '../alerts/tracker.ts';
+import type { AlertPolicy, NodeObservation } from '../alerts/tracker.ts';
+import { ClusterAlerts, DEFAULT_LOCALIZATION_RATIO, dominatedNodes, thresholdOfNode } from '../alerts/tracker.ts';
 import {
   cloneClusterState,
   type ClusterState,

@@ -118,7 +118,7 @@ describe('RegistryFollower (registry folder + models topic on the in-process tra
         if (slot) loaded.push(slot);
       },
     });
-    const shadowing = startShadow(first, 'lab', v2, 'ana', 2_000);
+    const shadowing = startShadow(first, v2, { network: 'lab', by: 'ana', now: 2_000 });
     await table.put([{ key: 'lab', value: encodePromoted(shadowing) }]);
     await waitFor('the shadow', () => shadows.length === 1, 10_000);
     // Not the user's 0.6 (that is the live model's): the candidate's calibrated one.

@@ -112,7 +112,7 @@ describe('the promotion gate', () => {
 
   it('compares the period before --until; a version that never shadowed has nothing to compare', () => {
     const live = promote(undefined, 'lab', version('v1'), 'ana', 0);
-    const shadowing = startShadow(live, 'lab', version('v2'), 'ana', 10 * 3_600_000);
+    const shadowing = startShadow(live, version('v2'), { network: 'lab', by: 'ana', now: 10 * 3_600_000 });
     const until = 40 * 3_600_000;
     expect(comparedPeriod(shadowing, 'lab', 'v2', 86_400_000, until)).toEqual({
       network: 'lab',

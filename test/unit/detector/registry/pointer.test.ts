@@ -7,10 +7,8 @@ import {
   promote,
   readPromoted,
   rollback,
-  shadowRunOf,
-  startShadow,
-  stopShadow,
 } from '../../../../detector/registry/pointer.ts';
+import { shadowRunOf, startShadow, stopShadow } from '../../../../detector/registry/pointer.ts';
 import { formatVersionTable } from '../../../../detector/registry/format.ts';
 import { MemoryTransport } from '../../../../transport/memory.ts';
 
@@ -32,11 +30,13 @@ function version(id: string, threshold: number, parent: string | null = null): M
 describe('the promoted-version pointer', () => {
   it('a shadow rides along promotions and rollbacks, ends when its version is promoted, and is remembered', () => {
     const first = promote(undefined, 'lab', version('v1', 0.7), 'ana', 1_000);
-    expect(() => startShadow(undefined, 'lab', version('v2', 0.8), 'ana', 1_500)).toThrow(
+    expect(() => startShadow(undefined, version('v2', 0.8), { network: 'lab', by: 'ana', now: 1_500 })).toThrow(
       /no model version is promoted/,
     );
-    expect(() => startShadow(first, 'lab', version('v1', 0.7), 'ana', 1_500)).toThrow(/is the promoted one/);
-    const shadowing = startShadow(first, 'lab', version('v2', 0.8), 'ana', 2_000);
+    expect(() => startShadow(first, version('v1', 0.7), { network: 'lab', by: 'ana', now: 1_500 })).toThrow(
+      /is the promoted one/,
+    );
+    const shadowing = startShadow(first, version('v2', 0.8), { network: 'lab', by: 'ana', now: 2_000 });
     expect(shadowing.shadow).toEqual({
       version: 'v2',
       sha256: 'sha-v2',
@@ -44,9 +44,11 @@ describe('the promoted-version pointer', () => {
       since: '1970-01-01T00:00:02.000Z',
       by: 'ana',
     });
-    expect(() => startShadow(shadowing, 'lab', version('v2', 0.8), 'ana', 2_500)).toThrow(/already shadow-scored/);
+    expect(() => startShadow(shadowing, version('v2', 0.8), { network: 'lab', by: 'ana', now: 2_500 })).toThrow(
+      /already shadow-scored/,
+    );
     // Another shadow replaces it; the first is remembered with its end.
-    const other = startShadow(shadowing, 'lab', version('v3', 0.9), 'ben', 3_000);
+    const other = startShadow(shadowing, version('v3', 0.9), { network: 'lab', by: 'ben', now: 3_000 });
     expect(other.shadow?.version).toBe('v3');
     expect(other.shadowed).toEqual([{ ...shadowing.shadow, until: '1970-01-01T00:00:03.000Z' }]);
     // Promoting another version keeps the shadow; promoting the shadowing one ends it.
