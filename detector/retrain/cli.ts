@@ -92,6 +92,11 @@ export function registerRetrainCommand(program: Command): void {
         },
       });
       const given = { ...options, windowGiven: self.getOptionValueSource('window') !== 'default' };
+      if (options.every !== undefined && options.since !== undefined)
+        throw new UserError(
+          'RETRAIN_USAGE',
+          '--since and --every do not go together: a schedule retrains on each period of --every',
+        );
       if (options.every !== undefined) {
         const { every, shadowFor, autoPromote } = config.retrain;
         await runRetrainSchedule(given, config, {
