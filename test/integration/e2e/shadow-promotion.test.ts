@@ -41,6 +41,21 @@ async function cli(env: Record<string, string>, args: string[]): Promise<{ stdou
   });
 }
 
+async function metricsOf(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+/** The sum of a metric's samples whose line starts with `prefix` (a name, or a name and labels). */
+function counted(metrics: string, prefix: string): number {
+  return metrics
+    .split('\n')
+    .filter(
+      (line) =>
+        line.startsWith(prefix) && (line[prefix.length] === ' ' || line[prefix.length] === '{' || prefix.endsWith('}')),
+    )
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
 const byNodeTick = (rows: AnomalyRow[]): Map<string, AnomalyRow> =>
   new Map(rows.map((row) => [`${row.node}@${row.time.getTime()}`, row]));
 
@@ -67,6 +82,7 @@ describe('shadow scoring, comparison and the gated promotion (real Kafka, Influx
     await waitFor('ingest to accept every reading', async () => (await p.ingestCounts()).accepted === sent);
     const emitted = (await p.ingestCounts()).frames;
     await waitFor('every emitted tick scored', async () => (await scoredTicks(p)) >= emitted - (WINDOW - 1), 180_000);
+    const liveAlerts = counted(await metricsOf(live.port), 'wsn_detector_alerts_total');
     live.child.kill('SIGTERM');
     expect((await live.exited).code).toBe(0);
     const select = 'SELECT "probability", "is_anomaly", "node", "model" FROM "anomaly" WHERE "probability" >= 0';
@@ -116,8 +132,11 @@ describe('shadow scoring, comparison and the gated promotion (real Kafka, Influx
       180_000,
     );
     await waitFor('its shadow points', async () => (await count('shadow')) > 0, 30_000);
+    const secondMetrics = await metricsOf(port);
     second.child.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);
+    // The routed alerts are the live model's alone: as many as the first run's.
+    expect(counted(secondMetrics, 'wsn_detector_alerts_total')).toBe(liveAlerts);
 
     // The live points are those of the first run: same node-ticks, version, probabilities, verdicts.
     const secondRun = byNodeTick(await sink.query<AnomalyRow>(select));
@@ -135,6 +154,9 @@ describe('shadow scoring, comparison and the gated promotion (real Kafka, Influx
     );
     expect(new Set(shadow.map((row) => row.model))).toEqual(new Set(['v2']));
     expect(shadow.map((row) => `${row.node}@${row.time.getTime()}`).sort()).toEqual([...secondRun.keys()].sort());
+    // Its episodes are counted on /metrics, one per alert_started point (no silence here).
+    const started = shadow.filter((row) => row.alert_started).length;
+    expect(counted(secondMetrics, 'wsn_detector_shadow_alerts_total{model="v2"}')).toBe(started);
 
     // 5. The numbers, over the period the shadow ran in.
     const shadowEnv = { ...env, WSN_INFLUX_DATABASE: database };
