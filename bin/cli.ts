@@ -9,6 +9,7 @@ import { registerDashboardCommands } from '../dashboards/cli.ts';
 import { registerDemoCommand } from '../embedded/cli.ts';
 import { registerBacktestCommand } from '../embedded/backtest/cli.ts';
 import { registerLiveEvalCommand } from '../embedded/live-eval/cli.ts';
+import { registerModelGate } from '../embedded/model-gate/cli.ts';
 
 /** Builds the `wsn-watch` command tree; each module registers its own subcommands. */
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerBacktestCommand(program);
   registerLiveEvalCommand(program);
+  registerModelGate(program);
   return program;
 }
 

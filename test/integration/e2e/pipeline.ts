@@ -58,7 +58,7 @@ export interface ChildRun {
 }
 
 /** Runs `node bin/wsn-watch.mjs ...args` with the test's environment; stderr goes to a log file. */
-function runCli(name: string, args: string[], env: Record<string, string>): ChildRun {
+export function runCli(name: string, args: string[], env: Record<string, string>): ChildRun {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = path.join(LOG_DIR, `${name}.log`);
   const child = spawn(process.execPath, ['bin/wsn-watch.mjs', ...args], {
