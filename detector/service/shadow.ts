@@ -10,7 +10,7 @@
  * warms up again.
  */
 import type { Counter, Registry } from 'prom-client';
-import { metricsOn } from '../../common/metrics.ts';
+import { counter, declareMetrics } from '../../common/metrics.ts';
 import type { Alert, Frame } from '../../common/types.ts';
 import type { ShadowScore } from '../../store/shadow.ts';
 import type { AlertPolicy, NodeObservation } from '../alerts/tracker.ts';
@@ -149,11 +149,13 @@ export function cloneCandidate(candidate: CandidateState, network: string, clust
 
 /** `/metrics`: the anomaly alerts a shadowing version would have opened, per version (kept out of detector/service/metrics.ts: it exists only with shadows). */
 export function shadowAlertCounter(registry: Registry): Counter<'model'> {
-  return metricsOn(registry).counter(
-    'wsn_detector_shadow_alerts_total',
-    'Anomaly alerts a shadow-scored candidate version opened with its own threshold (never routed), per version',
-    { labelNames: ['model'] },
-  );
+  return declareMetrics(registry, 'wsn_detector_', {
+    shadowAlerts: counter(
+      'shadow_alerts_total',
+      'Anomaly alerts a shadow-scored candidate version opened with its own threshold (never routed), per version',
+      ['model'],
+    ),
+  }).shadowAlerts;
 }
 
 /**
