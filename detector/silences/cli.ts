@@ -18,6 +18,7 @@ import type { KeyedTable } from '../../common/transport.ts';
 import { InfluxSink } from '../../store/influx-sink.ts';
 import { silencePoint } from '../../store/silences.ts';
 import { withTable } from '../table-cli.ts';
+import { SILENCE_RECORDS } from './book.ts';
 import { buildSilence, expireSilence, formatSilences, silenceState, type SilenceAddInput } from './spec.ts';
 
 interface CommonFlags {
@@ -92,7 +93,7 @@ async function list(options: CommonFlags & { all?: boolean; json?: boolean }, co
   const now = Date.now();
   const silences = [...(await withSilences(config, readSilences)).values()]
     .filter((s) => s.network === config.network && (options.all || s.endsAt > now))
-    .sort((a, b) => a.startsAt - b.startsAt || a.id.localeCompare(b.id));
+    .sort(SILENCE_RECORDS.order);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(silences.map((s) => ({ ...s, state: silenceState(s, now) })))}\n`);
     return;
