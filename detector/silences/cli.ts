@@ -4,7 +4,7 @@
  * dashboards. docs/operations.md walks through them.
  */
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../../common/config.ts';
+import type { Config } from '../../common/config.ts';
 import { osUser } from '../../common/os-user.ts';
 import { redactUrl } from '../../common/log.ts';
 import {
@@ -17,7 +17,7 @@ import {
 import type { KeyedTable } from '../../common/transport.ts';
 import { InfluxSink } from '../../store/influx-sink.ts';
 import { silencePoint } from '../../store/silences.ts';
-import { withTable } from '../table-cli.ts';
+import { subcommandConfig, tableCommandGroup, withTable } from '../table-cli.ts';
 import { SILENCE_RECORDS } from './book.ts';
 import { buildSilence, expireSilence, formatSilences, silenceState, type SilenceAddInput } from './spec.ts';
 
@@ -27,8 +27,7 @@ interface CommonFlags {
 }
 
 function configOf(command: Command, flags: CommonFlags): Config {
-  const globals = command.optsWithGlobals<{ config?: string }>();
-  return loadConfig({ file: globals.config, flags: { network: flags.network, 'silences.topic': flags.topic } });
+  return subcommandConfig(command, { network: flags.network, 'silences.topic': flags.topic });
 }
 
 /** Opens the silences table, runs `use`, and closes everything whatever happens. */
@@ -131,14 +130,12 @@ While a silence is active the detectors still score the node and store its point
 (reason "silenced") and fires again at the end if the fault is still there.`;
 
 export function registerSilenceCommands(program: Command): void {
-  const silence = program
-    .command('silence')
-    .description('maintenance silences: suppress a node’s alerts for a while, keep scoring and storing it')
-    .addHelpText('after', EXAMPLES);
-  const common = (command: Command): Command =>
-    command
-      .option('--network <name>', 'sensor network (config network)')
-      .option('--topic <name>', 'silences topic (config silences.topic, default wsn.silences)');
+  const { group: silence, common } = tableCommandGroup(program, {
+    name: 'silence',
+    description: 'maintenance silences: suppress a node’s alerts for a while, keep scoring and storing it',
+    examples: EXAMPLES,
+    commonOptions: [['--topic <name>', 'silences topic (config silences.topic, default wsn.silences)']],
+  });
   common(
     silence
       .command('add')
