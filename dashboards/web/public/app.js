@@ -58,6 +58,23 @@ function navigate(node) {
   void refreshNode();
 }
 
+/**
+ * One fact of a summary line: `value` in bold with `label` after it (before
+ * it with `labelFirst`), red when `bad`.
+ * @param {string} label
+ * @param {string} value
+ * @param {{ bad?: boolean, labelFirst?: boolean }} [how]
+ */
+function fact(label, value, { bad = false, labelFirst = false } = {}) {
+  const span = document.createElement('span');
+  if (bad) span.className = 'bad';
+  const b = document.createElement('b');
+  b.textContent = value;
+  if (labelFirst) span.append(`${label} `, b);
+  else span.append(b, ` ${label}`);
+  return span;
+}
+
 function renderSummary() {
   const { clusters, topology, alerts } = state.overview;
   const nodeScores = clusters.flatMap((/** @type {any} */ c) => c.nodes);
@@ -68,14 +85,7 @@ function renderSummary() {
   const summary = $('summary');
   summary.replaceChildren();
   /** @param {string} label @param {string} value @param {boolean} [bad] */
-  const item = (label, value, bad = false) => {
-    const span = document.createElement('span');
-    if (bad) span.className = 'bad';
-    const b = document.createElement('b');
-    b.textContent = value;
-    span.append(b, ` ${label}`);
-    summary.append(span);
-  };
+  const item = (label, value, bad = false) => summary.append(fact(label, value, { bad }));
   item('nodes', String(topology.nodes.length));
   item('clusters', String(new Set(topology.nodes.map((/** @type {any} */ n) => n.cluster)).size));
   item('anomalous', String(anomalous), anomalous > 0);
@@ -423,14 +433,7 @@ async function refreshNode() {
   const meta = $('node-meta');
   meta.replaceChildren();
   /** @param {string} label @param {string} value @param {boolean} [bad] */
-  const item = (label, value, bad = false) => {
-    const span = document.createElement('span');
-    if (bad) span.className = 'bad';
-    const b = document.createElement('b');
-    b.textContent = value;
-    span.append(`${label} `, b);
-    meta.append(span);
-  };
+  const item = (label, value, bad = false) => meta.append(fact(label, value, { bad, labelFirst: true }));
   item('cluster', data.cluster);
   if (last) {
     item('probability', last.probability.toFixed(2), last.isAnomaly);
