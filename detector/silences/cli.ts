@@ -6,7 +6,6 @@
 import type { Command } from 'commander';
 import type { Config } from '../../common/config.ts';
 import { osUser } from '../../common/os-user.ts';
-import { redactUrl } from '../../common/log.ts';
 import {
   SILENCE_PARTITIONS,
   decodeSilence,
@@ -15,7 +14,7 @@ import {
   type Silence,
 } from '../../common/silences.ts';
 import type { KeyedTable } from '../../common/transport.ts';
-import { InfluxSink } from '../../store/influx-sink.ts';
+import { recordCopySink, writeRecordCopy } from '../../store/record-copy.ts';
 import { silencePoint } from '../../store/silences.ts';
 import { subcommandConfig, tableCommandGroup, withTable } from '../table-cli.ts';
 import { SILENCE_RECORDS } from './book.ts';
@@ -54,19 +53,8 @@ async function readSilences(table: KeyedTable): Promise<Map<string, Silence>> {
 
 /** Writes the silence's point for the dashboards; a failure is reported, not fatal (the topic is the truth). */
 async function copyToInflux(config: Config, silence: Silence): Promise<void> {
-  const sink = new InfluxSink({
-    url: config.influx.url,
-    database: config.influx.database,
-    auth: config.influx,
-    retries: 1,
-  });
-  try {
-    await sink.writePoints([silencePoint(silence)]);
-  } catch (error) {
-    process.stderr.write(
-      `silence: warning: not copied to InfluxDB at ${redactUrl(config.influx.url)} (${(error as Error).message}); the dashboards will not show it, the detectors will still apply it\n`,
-    );
-  }
+  const failed = await writeRecordCopy(recordCopySink(config.influx), silencePoint(silence), config.influx.url);
+  if (failed) process.stderr.write(`silence: warning: ${failed.warning}\n`);
 }
 
 function describe(silence: Silence, now: number): string {

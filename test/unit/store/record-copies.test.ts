@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Feedback } from '../../../common/feedback.ts';
 import type { Silence } from '../../../common/silences.ts';
 import { feedbackFromRow, feedbackPoint } from '../../../store/feedback.ts';
+import { recordCopySink, writeRecordCopy } from '../../../store/record-copy.ts';
 import { silenceFromRow, silencePoint } from '../../../store/silences.ts';
 
 /** What `SELECT *` returns for a point: its tags and fields as columns, and its time. */
@@ -84,5 +85,17 @@ describe('feedback copies in InfluxDB', () => {
     const back = feedbackFromRow(rowOf(feedbackPoint(firing)));
     expect(back.verdict).toBe('true');
     expect(back).not.toHaveProperty('alertEndsAt');
+  });
+});
+
+describe('writing a copy', () => {
+  it('turns an unreachable InfluxDB into a warning that names it without credentials', async () => {
+    const url = 'http://reader:s3cret-pass@127.0.0.1:9';
+    const sink = recordCopySink({ url, database: 'wsn' });
+    const failed = await writeRecordCopy(sink, silencePoint(silence), url);
+    expect(failed?.error).toBeInstanceOf(Error);
+    expect(failed?.warning).toMatch(/^not copied to InfluxDB at http:\/\/.*127\.0\.0\.1:9 \(/);
+    expect(failed?.warning).toContain('the detectors will still apply it');
+    expect(failed?.warning).not.toContain('s3cret-pass');
   });
 });
