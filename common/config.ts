@@ -1,6 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from './errors.ts';
+import { describeZodIssues } from './zod-issues.ts';
 import { DEFAULT_ALERT_THRESHOLD } from './thresholds.ts';
 import { registerSecret } from './log.ts';
 
@@ -413,12 +414,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const merged = merge(merge(tree, fromEnv), fromFlags);
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-      .join('; ');
     throw new UserError(
       'CONFIG_INVALID',
-      `invalid configuration: ${problems}`,
+      `invalid configuration: ${describeZodIssues(parsed.error)}`,
       'see docs/configuration.md for every key, its type and default',
     );
   }

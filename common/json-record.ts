@@ -5,11 +5,7 @@
  * so a failure names every problem and its field.
  */
 import type { z } from 'zod';
-
-/** The problems of a failed zod parse, one `field: message` each, `; `-separated. */
-export function describeZodIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-}
+import { describeZodIssues } from './zod-issues.ts';
 
 export interface JsonRecordCodec<T> {
   encode(record: T): string;
