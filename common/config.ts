@@ -1,11 +1,15 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from './errors.ts';
+import { describeZodIssues } from './zod-issues.ts';
 import { DEFAULT_ALERT_THRESHOLD } from './thresholds.ts';
 import { registerSecret } from './log.ts';
 import { parseDuration } from './silences.ts';
 
 export { DEFAULT_ALERT_THRESHOLD };
+
+/** A whole number above zero (a count, a size in bytes, a duration in ms) read from text too; `fallback` when unset. */
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /**
  * The one configuration of wsn-watch. Every service reads its section of it.
@@ -78,30 +82,18 @@ export const ConfigSchema = z.object({
     .default({ kafkaPort: 9092, kafkaControllerPort: 9094, influxPort: 8086, alertmanagerPort: 9093 }),
   ingest: z
     .object({
-      tickMs: z.coerce.number().int().positive().default(31_000),
+      tickMs: positiveInt(31_000),
       allowedLatenessMs: z.coerce.number().int().nonnegative().default(62_000),
-      silenceMs: z.coerce
-        .number()
-        .int()
-        .positive()
-        .default(10 * 60_000),
-      maxMessageBytes: z.coerce
-        .number()
-        .int()
-        .positive()
-        .default(64 * 1024),
+      silenceMs: positiveInt(10 * 60_000),
+      maxMessageBytes: positiveInt(64 * 1024),
       /** Port of the ingest service's /metrics, /healthz and /readyz (0 = any free port). */
       httpPort: z.coerce.number().int().min(0).max(65535).default(9464),
       /** Unit of line-protocol timestamps; `auto` infers it from the magnitude. */
       lineProtocolPrecision: z.enum(['auto', 'ns', 'us', 'ms', 's']).default('auto'),
       /** A readings partition that delivered nothing for this long stops holding the event-time watermark back. */
-      partitionIdleMs: z.coerce.number().int().positive().default(10_000),
+      partitionIdleMs: positiveInt(10_000),
       /** Longest stretch of event time emitted tick by tick when the watermark jumps; older ticks of a longer gap are skipped (logged and counted). */
-      maxCatchUpMs: z.coerce
-        .number()
-        .int()
-        .positive()
-        .default(24 * 3600_000),
+      maxCatchUpMs: positiveInt(24 * 3600_000),
       /** Where ingest keeps its aligner state: a local file (one process per group) or per partition on Kafka (several). */
       state: z.enum(['file', 'kafka']).default('file'),
       /** Compacted topic of the per-partition state (state = kafka). */
@@ -124,9 +116,9 @@ export const ConfigSchema = z.object({
       model: z.string().default('models/default'),
       /** Alert threshold; unset = the threshold calibrated and stored with the model (DEFAULT_ALERT_THRESHOLD only for a model without one). */
       threshold: z.coerce.number().min(0).max(1).optional(),
-      alertAfterTicks: z.coerce.number().int().positive().default(2),
+      alertAfterTicks: positiveInt(2),
       /** Consecutive ticks clearly below the threshold (under threshold × resolveRatio) before an alert resolves. */
-      resolveAfterTicks: z.coerce.number().int().positive().default(10),
+      resolveAfterTicks: positiveInt(10),
       /** The resolve level as a fraction of the threshold (hysteresis). */
       resolveRatio: z.coerce.number().min(0).max(1).default(0.5),
       /** A node above the threshold is not counted when a neighbour's evidence is stronger and its own is below this fraction of it; 0 = no suppression. */
@@ -139,14 +131,14 @@ export const ConfigSchema = z.object({
       /** Window (ticks) the deployment expects the model to use; unset = the model's. */
       window: z.coerce.number().int().min(2).optional(),
       /** How often firing alerts are re-sent to Alertmanager so they do not expire, ms. */
-      alertResendMs: z.coerce.number().int().positive().default(60_000),
+      alertResendMs: positiveInt(60_000),
       /**
        * How long the clusters of a frames partition may wait for their checkpoint, ms (0 = after every batch). The
        * partition's offset is committed with it; a restart replays the frames since (detector/service/checkpoint-cadence.ts).
        */
       checkpointIntervalMs: z.coerce.number().int().min(0).default(300_000),
       /** How long (event time) a `topology` alert naming a node added, moved or removed fires before it resolves, ms. */
-      topologyAlertMs: z.coerce.number().int().positive().default(3_600_000),
+      topologyAlertMs: positiveInt(3_600_000),
     })
     .default({
       model: 'models/default',
@@ -198,11 +190,7 @@ export const ConfigSchema = z.object({
       /** No raise goes above this (a fault stronger than any false alarm still alerts). */
       maxThreshold: z.coerce.number().min(0).max(1).default(0.99),
       /** How long a raise lasts after the mark, ms (default 14 days). */
-      expireAfterMs: z.coerce
-        .number()
-        .int()
-        .positive()
-        .default(14 * 86_400_000),
+      expireAfterMs: positiveInt(14 * 86_400_000),
       /** Bearer token of the dashboard's feedback endpoint; unset = the endpoint is off. */
       token: z.string().min(16).optional(),
     })
@@ -450,12 +438,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const merged = merge(merge(tree, fromEnv), fromFlags);
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-      .join('; ');
     throw new UserError(
       'CONFIG_INVALID',
-      `invalid configuration: ${problems}`,
+      `invalid configuration: ${describeZodIssues(parsed.error)}`,
       'see docs/configuration.md for every key, its type and default',
     );
   }

@@ -7,6 +7,7 @@
  * the alert's peak probability.
  */
 import { z } from 'zod';
+import { jsonRecordCodec } from './json-record.ts';
 import type { Modality, NodeId } from './types.ts';
 
 /** Partitions of the feedback topic when wsn-watch creates it (small records, one per alert id). */
@@ -56,25 +57,9 @@ const FeedbackSchema = z.object({
 
 export class FeedbackFormatError extends Error {}
 
-export function encodeFeedback(feedback: Feedback): string {
-  return JSON.stringify(feedback);
-}
-
-/** Decodes one table value; throws FeedbackFormatError saying what is wrong. */
-export function decodeFeedback(value: Buffer | string): Feedback {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(value.toString());
-  } catch (error) {
-    throw new FeedbackFormatError(`not JSON: ${(error as Error).message}`);
-  }
-  const parsed = FeedbackSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new FeedbackFormatError(problems);
-  }
-  return parsed.data;
-}
+/** Feedback records as the feedback topic holds them: `decode` throws FeedbackFormatError saying what is wrong. */
+export const FEEDBACK_CODEC = jsonRecordCodec<Feedback>(FeedbackSchema, FeedbackFormatError);
+export const { encode: encodeFeedback, decode: decodeFeedback } = FEEDBACK_CODEC;
 
 /** The modality a feedback record's threshold raise is limited to; undefined = the whole node. */
 export function raisedModality(feedback: Pick<Feedback, 'modality'>): Modality | undefined {

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { jsonRecordCodec } from './json-record.ts';
 import type { Modality, NodeId } from './types.ts';
 
 /** Partitions of the silences topic when wsn-watch creates it (a handful of small records). */
@@ -46,25 +47,9 @@ const SilenceSchema = z
 
 export class SilenceFormatError extends Error {}
 
-export function encodeSilence(silence: Silence): string {
-  return JSON.stringify(silence);
-}
-
-/** Decodes one table value; throws SilenceFormatError saying what is wrong. */
-export function decodeSilence(value: Buffer | string): Silence {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(value.toString());
-  } catch (error) {
-    throw new SilenceFormatError(`not JSON: ${(error as Error).message}`);
-  }
-  const parsed = SilenceSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new SilenceFormatError(problems);
-  }
-  return parsed.data;
-}
+/** Silences as the silences topic holds them: `decode` throws SilenceFormatError saying what is wrong. */
+export const SILENCE_CODEC = jsonRecordCodec<Silence>(SilenceSchema, SilenceFormatError);
+export const { encode: encodeSilence, decode: decodeSilence } = SILENCE_CODEC;
 
 export function newSilenceId(): string {
   return `sil-${randomBytes(4).toString('hex')}`;

@@ -10,19 +10,16 @@
  */
 import type { IPoint } from 'influx';
 import type { Feedback, FeedbackVerdict } from '../common/feedback.ts';
+import { columnText, recordCopyPoint, type CopyRow } from './record-copy.ts';
 
 export const FEEDBACK_MEASUREMENT = 'feedback';
 
 export function feedbackPoint(feedback: Feedback): IPoint {
-  return {
-    measurement: FEEDBACK_MEASUREMENT,
-    tags: {
-      network: feedback.network,
-      node: feedback.node,
-      modality: feedback.modality,
-      alert: feedback.alertId,
-    },
-    fields: {
+  const { network, node, modality, alertId } = feedback;
+  return recordCopyPoint(
+    FEEDBACK_MEASUREMENT,
+    { network, node, modality, key: ['alert', alertId] },
+    {
       verdict: feedback.verdict,
       cluster: feedback.cluster,
       kind: feedback.kind,
@@ -32,26 +29,26 @@ export function feedbackPoint(feedback: Feedback): IPoint {
       note: feedback.note,
       author: feedback.author,
     },
-    timestamp: feedback.alertStartsAt,
-  };
+    feedback.alertStartsAt,
+  );
 }
 
-/** A feedback record read back from its point (what the dashboards show). */
-export function feedbackFromRow(tags: Record<string, string>, row: Record<string, unknown>, time: number): Feedback {
+/** A feedback record read back from a row of its points (what the dashboards show). */
+export function feedbackFromRow(row: CopyRow): Feedback {
   const endsAt = Number(row.ends_at);
   return {
-    alertId: tags.alert ?? '',
-    network: tags.network ?? '',
-    cluster: String(row.cluster ?? ''),
-    node: tags.node ?? '',
-    kind: String(row.kind ?? 'anomaly'),
-    modality: tags.modality ?? 'none',
+    alertId: columnText(row, 'alert'),
+    network: columnText(row, 'network'),
+    cluster: columnText(row, 'cluster'),
+    node: columnText(row, 'node'),
+    kind: columnText(row, 'kind', 'anomaly'),
+    modality: columnText(row, 'modality', 'none'),
     verdict: (row.verdict === 'true' ? 'true' : 'false') satisfies FeedbackVerdict,
     probability: Number(row.probability),
-    alertStartsAt: time,
+    alertStartsAt: Number(row.time),
     ...(endsAt > 0 ? { alertEndsAt: endsAt } : {}),
-    note: String(row.note ?? ''),
-    author: String(row.author ?? ''),
+    note: columnText(row, 'note'),
+    author: columnText(row, 'author'),
     markedAt: Number(row.marked_at),
   };
 }

@@ -207,14 +207,11 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
     const series = await this.query(
       `SELECT * FROM "${SILENCE_MEASUREMENT}" WHERE "network" = ${escape.stringLit(network)} AND "ends_at" > ${now}`,
     );
-    const silences: Silence[] = [];
-    for (const s of series)
-      for (const row of rowsOf(s)) {
-        const tags = Object.fromEntries(['id', 'network', 'node', 'modality'].map((k) => [k, String(row[k] ?? '')]));
-        const silence = silenceFromRow(tags, row);
-        if (isActive(silence, now)) silences.push(silence);
-      }
-    return silences.sort((a, b) => a.endsAt - b.endsAt || a.id.localeCompare(b.id));
+    return series
+      .flatMap(rowsOf)
+      .map(silenceFromRow)
+      .filter((silence) => isActive(silence, now))
+      .sort((a, b) => a.endsAt - b.endsAt || a.id.localeCompare(b.id));
   }
 
   /** The newest operator marks of the network's alerts, newest first (the `feedback` points, store/feedback.ts). */
@@ -222,13 +219,10 @@ export class InfluxDashboardResults implements DashboardResults, TopologySource 
     const series = await this.query(
       `SELECT * FROM "${FEEDBACK_MEASUREMENT}" WHERE "network" = ${escape.stringLit(network)} ORDER BY time DESC LIMIT ${limit}`,
     );
-    const out: Feedback[] = [];
-    for (const s of series)
-      for (const row of rowsOf(s)) {
-        const tags = Object.fromEntries(['alert', 'network', 'node', 'modality'].map((k) => [k, String(row[k] ?? '')]));
-        out.push(feedbackFromRow(tags, row, Number(row.time)));
-      }
-    return out.sort((a, b) => b.markedAt - a.markedAt || a.alertId.localeCompare(b.alertId));
+    return series
+      .flatMap(rowsOf)
+      .map(feedbackFromRow)
+      .sort((a, b) => b.markedAt - a.markedAt || a.alertId.localeCompare(b.alertId));
   }
 
   subscribe(listener: (change: ResultChangeNotice) => void): () => void {

@@ -8,6 +8,7 @@
  */
 import type { IPoint } from 'influx';
 import type { Silence } from '../common/silences.ts';
+import { columnText, recordCopyPoint, type CopyRow } from './record-copy.ts';
 
 export const SILENCE_MEASUREMENT = 'silence';
 
@@ -15,37 +16,34 @@ export const SILENCE_MEASUREMENT = 'silence';
 export const ALL_MODALITIES = '*';
 
 export function silencePoint(silence: Silence): IPoint {
-  return {
-    measurement: SILENCE_MEASUREMENT,
-    tags: {
-      network: silence.network,
-      node: silence.node,
-      modality: silence.modality ?? ALL_MODALITIES,
-      id: silence.id,
-    },
-    fields: {
+  const { network, node, modality = ALL_MODALITIES, id } = silence;
+  return recordCopyPoint(
+    SILENCE_MEASUREMENT,
+    { network, node, modality, key: ['id', id] },
+    {
       starts_at: silence.startsAt,
       ends_at: silence.endsAt,
       reason: silence.reason,
       author: silence.author,
       expired: silence.expiredAt !== undefined,
     },
-    timestamp: silence.startsAt,
-  };
+    silence.startsAt,
+  );
 }
 
-/** A silence read back from its point (what the dashboards show). */
-export function silenceFromRow(tags: Record<string, string>, row: Record<string, unknown>): Silence {
+/** A silence read back from a row of its points (what the dashboards show). */
+export function silenceFromRow(row: CopyRow): Silence {
   const silence: Silence = {
-    id: tags.id ?? '',
-    network: tags.network ?? '',
-    node: tags.node ?? '',
+    id: columnText(row, 'id'),
+    network: columnText(row, 'network'),
+    node: columnText(row, 'node'),
     startsAt: Number(row.starts_at),
     endsAt: Number(row.ends_at),
-    reason: String(row.reason ?? ''),
-    author: String(row.author ?? ''),
+    reason: columnText(row, 'reason'),
+    author: columnText(row, 'author'),
     createdAt: Number(row.starts_at),
   };
-  if (tags.modality && tags.modality !== ALL_MODALITIES) silence.modality = tags.modality;
+  const modality = columnText(row, 'modality');
+  if (modality && modality !== ALL_MODALITIES) silence.modality = modality;
   return silence;
 }

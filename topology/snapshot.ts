@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync, existsSync, mkdirSync, renameSync } from '
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../common/errors.ts';
+import { describeZodIssues } from '../common/zod-issues.ts';
 import { orderedClusters, resolveClusterOptions } from './clustering.ts';
 import { toEdgeRule } from './edge-rules.ts';
 import { buildNetwork, networkNodes } from './network.ts';
@@ -130,13 +131,9 @@ export function restoreClustering(
 export function fromSnapshot(snapshot: unknown, origin = 'snapshot'): Topology {
   const parsed = SnapshotSchema.safeParse(snapshot);
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .slice(0, 10)
-      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      .join('; ');
     throw new UserError(
       'TOPOLOGY_SNAPSHOT',
-      `${origin} is not a topology snapshot: ${problems}`,
+      `${origin} is not a topology snapshot: ${describeZodIssues(parsed.error, 10)}`,
       'pass a file written by `wsn-watch topology export --snapshot` or saveSnapshot()',
     );
   }

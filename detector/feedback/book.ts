@@ -1,12 +1,10 @@
-import { FeedbackFormatError, decodeFeedback, encodeFeedback, type Feedback } from '../../common/feedback.ts';
+import { FEEDBACK_CODEC, type Feedback } from '../../common/feedback.ts';
 import { KeyedBook, type KeyedBookOptions, type KeyedRecordFormat } from '../keyed-book.ts';
 
 /** Feedback records on the feedback topic: key = alert id, listed in the order they were marked. */
 export const FEEDBACK_RECORDS: KeyedRecordFormat<Feedback> = {
   name: 'feedback record',
-  encode: encodeFeedback,
-  decode: decodeFeedback,
-  isFormatError: (error) => error instanceof FeedbackFormatError,
+  ...FEEDBACK_CODEC,
   keyOf: (feedback) => feedback.alertId,
   order: (a, b) => a.markedAt - b.markedAt || a.alertId.localeCompare(b.alertId),
 };

@@ -4,12 +4,11 @@
  * the dashboards. docs/operations.md walks through them.
  */
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../../common/config.ts';
+import type { Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import { osUser } from '../../common/os-user.ts';
-import { createLogger } from '../../common/log.ts';
 import { TOPICS } from '../../common/types.ts';
-import { createTransport } from '../../transport/index.ts';
+import { subcommandConfig, tableCommandGroup, withTransport } from '../table-cli.ts';
 import { FeedbackRecorder } from './record.ts';
 import { formatFeedbackList } from './spec.ts';
 
@@ -28,28 +27,20 @@ interface MarkFlags extends CommonFlags {
 }
 
 function configOf(command: Command, flags: CommonFlags): Config {
-  const globals = command.optsWithGlobals<{ config?: string }>();
-  return loadConfig({ file: globals.config, flags: { network: flags.network, 'feedback.topic': flags.topic } });
+  return subcommandConfig(command, { network: flags.network, 'feedback.topic': flags.topic });
 }
 
 /** Opens the recorder, runs `use`, and closes everything whatever happens; Kafka failures become a clear error. */
-async function withRecorder<T>(config: Config, use: (recorder: FeedbackRecorder) => Promise<T>): Promise<T> {
-  const logger = createLogger('feedback', process.env.WSN_LOG_LEVEL ?? 'error');
-  const transport = createTransport(config, { logger });
-  const recorder = new FeedbackRecorder(config, transport);
-  try {
-    return await use(recorder);
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw new UserError(
-      'KAFKA_UNREACHABLE',
-      `cannot use the feedback topic ${config.feedback.topic} on Kafka at ${config.kafka.brokers.join(',')}: ${(error as Error).message}`,
-      'start it with `wsn-watch services up` or set kafka.brokers / WSN_KAFKA_BROKERS',
-    );
-  } finally {
-    await recorder.close();
-    await transport.close().catch(() => undefined);
-  }
+function withRecorder<T>(config: Config, use: (recorder: FeedbackRecorder) => Promise<T>): Promise<T> {
+  const what = `the feedback topic ${config.feedback.topic}`;
+  return withTransport(config, { what, logName: 'feedback' }, async (transport) => {
+    const recorder = new FeedbackRecorder(config, transport);
+    try {
+      return await use(recorder);
+    } finally {
+      await recorder.close();
+    }
+  });
 }
 
 async function mark(options: MarkFlags, command: Command): Promise<void> {
@@ -97,14 +88,12 @@ feedback.expireAfterMs; every detector applies it from its next tick. A true mar
 resets the node's raise. Every mark is also written to InfluxDB (measurement feedback).`;
 
 export function registerFeedbackCommands(program: Command): void {
-  const feedback = program
-    .command('feedback')
-    .description('operator feedback on alerts: mark one a false alarm (raises its node’s threshold) or right')
-    .addHelpText('after', EXAMPLES);
-  const common = (command: Command): Command =>
-    command
-      .option('--network <name>', 'sensor network (config network)')
-      .option('--topic <name>', 'feedback topic (config feedback.topic, default wsn.feedback)');
+  const { group: feedback, common } = tableCommandGroup(program, {
+    name: 'feedback',
+    description: 'operator feedback on alerts: mark one a false alarm (raises its node’s threshold) or right',
+    examples: EXAMPLES,
+    commonOptions: [['--topic <name>', 'feedback topic (config feedback.topic, default wsn.feedback)']],
+  });
   common(
     feedback
       .command('mark')

@@ -8,11 +8,12 @@ import { SIDE_TOPIC_PARTITIONS } from '../../common/constants.ts';
 import type { Config } from '../../common/config.ts';
 import { FEEDBACK_PARTITIONS, decodeFeedback, encodeFeedback, type Feedback } from '../../common/feedback.ts';
 import { UserError } from '../../common/errors.ts';
-import { redactUrl, type Logger } from '../../common/log.ts';
+import type { Logger } from '../../common/log.ts';
 import type { KeyedTable, Transport } from '../../common/transport.ts';
 import type { Alert } from '../../common/types.ts';
 import { feedbackPoint } from '../../store/feedback.ts';
-import { InfluxSink } from '../../store/influx-sink.ts';
+import type { InfluxSink } from '../../store/influx-sink.ts';
+import { recordCopySink, writeRecordCopy } from '../../store/record-copy.ts';
 import { buildFeedback, checkAlertId, checkVerdict, describeFeedback, type FeedbackInput } from './spec.ts';
 import { thresholdRaises } from './thresholds.ts';
 
@@ -41,12 +42,7 @@ export class FeedbackRecorder {
     private readonly logger?: Logger,
   ) {
     this.table = transport.table({ topic: config.feedback.topic, partitions: FEEDBACK_PARTITIONS });
-    this.sink = new InfluxSink({
-      url: config.influx.url,
-      database: config.influx.database,
-      auth: config.influx,
-      retries: 1,
-    });
+    this.sink = recordCopySink(config.influx);
   }
 
   /** Marks the alert `input.alert` (found with `lookup`) false or true; a UserError for bad input or an unknown alert. */
@@ -65,11 +61,10 @@ export class FeedbackRecorder {
     await this.table.put([{ key: feedback.alertId, value: encodeFeedback(feedback) }]);
     const [raise] = thresholdRaises([feedback], this.config.feedback, now);
     const outcome: MarkOutcome = { feedback, message: describeFeedback(feedback, raise) };
-    try {
-      await this.sink.writePoints([feedbackPoint(feedback)]);
-    } catch (error) {
-      outcome.warning = `not copied to InfluxDB at ${redactUrl(this.config.influx.url)} (${(error as Error).message}); the dashboards will not show it, the detectors will still apply it`;
-      this.logger?.warn({ alert: feedback.alertId, err: (error as Error).message }, 'feedback not copied to InfluxDB');
+    const failed = await writeRecordCopy(this.sink, feedbackPoint(feedback), this.config.influx.url);
+    if (failed) {
+      outcome.warning = failed.warning;
+      this.logger?.warn({ alert: feedback.alertId, err: failed.error.message }, 'feedback not copied to InfluxDB');
     }
     return outcome;
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeZodIssues } from '../../common/zod-issues.ts';
 import type { Frame } from '../../common/types.ts';
 
 const FrameNodeSchema = z.object({
@@ -28,10 +29,7 @@ export function decodeFrame(value: Buffer): FrameDecoding {
   }
   const parsed = FrameSchema.safeParse(json);
   if (!parsed.success) {
-    return {
-      ok: false,
-      reason: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; '),
-    };
+    return { ok: false, reason: describeZodIssues(parsed.error) };
   }
   const frame = parsed.data;
   const seen = new Set<string>();

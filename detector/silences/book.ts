@@ -1,20 +1,11 @@
-import {
-  SilenceFormatError,
-  coversAlert,
-  decodeSilence,
-  encodeSilence,
-  isActive,
-  type Silence,
-} from '../../common/silences.ts';
+import { SILENCE_CODEC, coversAlert, isActive, type Silence } from '../../common/silences.ts';
 import type { Modality, NodeId } from '../../common/types.ts';
 import { KeyedBook, type KeyedBookOptions, type KeyedRecordFormat } from '../keyed-book.ts';
 
 /** Silences on the silences topic: key = silence id, listed in start order. */
 export const SILENCE_RECORDS: KeyedRecordFormat<Silence> = {
   name: 'silence',
-  encode: encodeSilence,
-  decode: decodeSilence,
-  isFormatError: (error) => error instanceof SilenceFormatError,
+  ...SILENCE_CODEC,
   keyOf: (silence) => silence.id,
   order: (a, b) => a.startsAt - b.startsAt || a.id.localeCompare(b.id),
 };

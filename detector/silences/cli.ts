@@ -4,9 +4,8 @@
  * dashboards. docs/operations.md walks through them.
  */
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../../common/config.ts';
+import type { Config } from '../../common/config.ts';
 import { osUser } from '../../common/os-user.ts';
-import { redactUrl } from '../../common/log.ts';
 import {
   SILENCE_PARTITIONS,
   decodeSilence,
@@ -15,9 +14,10 @@ import {
   type Silence,
 } from '../../common/silences.ts';
 import type { KeyedTable } from '../../common/transport.ts';
-import { InfluxSink } from '../../store/influx-sink.ts';
+import { recordCopySink, writeRecordCopy } from '../../store/record-copy.ts';
 import { silencePoint } from '../../store/silences.ts';
-import { withTable } from '../table-cli.ts';
+import { subcommandConfig, tableCommandGroup, withTable } from '../table-cli.ts';
+import { SILENCE_RECORDS } from './book.ts';
 import { buildSilence, expireSilence, formatSilences, silenceState, type SilenceAddInput } from './spec.ts';
 
 interface CommonFlags {
@@ -26,8 +26,7 @@ interface CommonFlags {
 }
 
 function configOf(command: Command, flags: CommonFlags): Config {
-  const globals = command.optsWithGlobals<{ config?: string }>();
-  return loadConfig({ file: globals.config, flags: { network: flags.network, 'silences.topic': flags.topic } });
+  return subcommandConfig(command, { network: flags.network, 'silences.topic': flags.topic });
 }
 
 /** Opens the silences table, runs `use`, and closes everything whatever happens. */
@@ -54,19 +53,8 @@ async function readSilences(table: KeyedTable): Promise<Map<string, Silence>> {
 
 /** Writes the silence's point for the dashboards; a failure is reported, not fatal (the topic is the truth). */
 async function copyToInflux(config: Config, silence: Silence): Promise<void> {
-  const sink = new InfluxSink({
-    url: config.influx.url,
-    database: config.influx.database,
-    auth: config.influx,
-    retries: 1,
-  });
-  try {
-    await sink.writePoints([silencePoint(silence)]);
-  } catch (error) {
-    process.stderr.write(
-      `silence: warning: not copied to InfluxDB at ${redactUrl(config.influx.url)} (${(error as Error).message}); the dashboards will not show it, the detectors will still apply it\n`,
-    );
-  }
+  const failed = await writeRecordCopy(recordCopySink(config.influx), silencePoint(silence), config.influx.url);
+  if (failed) process.stderr.write(`silence: warning: ${failed.warning}\n`);
 }
 
 function describe(silence: Silence, now: number): string {
@@ -92,7 +80,7 @@ async function list(options: CommonFlags & { all?: boolean; json?: boolean }, co
   const now = Date.now();
   const silences = [...(await withSilences(config, readSilences)).values()]
     .filter((s) => s.network === config.network && (options.all || s.endsAt > now))
-    .sort((a, b) => a.startsAt - b.startsAt || a.id.localeCompare(b.id));
+    .sort(SILENCE_RECORDS.order);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(silences.map((s) => ({ ...s, state: silenceState(s, now) })))}\n`);
     return;
@@ -130,14 +118,12 @@ While a silence is active the detectors still score the node and store its point
 (reason "silenced") and fires again at the end if the fault is still there.`;
 
 export function registerSilenceCommands(program: Command): void {
-  const silence = program
-    .command('silence')
-    .description('maintenance silences: suppress a node’s alerts for a while, keep scoring and storing it')
-    .addHelpText('after', EXAMPLES);
-  const common = (command: Command): Command =>
-    command
-      .option('--network <name>', 'sensor network (config network)')
-      .option('--topic <name>', 'silences topic (config silences.topic, default wsn.silences)');
+  const { group: silence, common } = tableCommandGroup(program, {
+    name: 'silence',
+    description: 'maintenance silences: suppress a node’s alerts for a while, keep scoring and storing it',
+    examples: EXAMPLES,
+    commonOptions: [['--topic <name>', 'silences topic (config silences.topic, default wsn.silences)']],
+  });
   common(
     silence
       .command('add')

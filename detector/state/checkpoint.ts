@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ClusterAlertStateJson } from '../alerts/tracker.ts';
 import type { ClusterState } from '../../model/index.ts';
+import { describeZodIssues } from '../../common/zod-issues.ts';
 
 /**
  * Everything a replica needs to continue a cluster exactly where another one
@@ -148,10 +149,7 @@ export function decodeCheckpoint(text: string | Buffer): ClusterCheckpoint {
   }
   const parsed = CheckpointSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-      .join('; ');
-    throw new CheckpointError(`invalid checkpoint: ${problems}`);
+    throw new CheckpointError(`invalid checkpoint: ${describeZodIssues(parsed.error)}`);
   }
   const checkpoint = parsed.data as ClusterCheckpoint;
   const { shape, state } = checkpoint;

@@ -16,7 +16,7 @@ export const DEFAULT_THRESHOLD = DEFAULT_ALERT_THRESHOLD;
 
 export const UIDS = { overview: 'wsn-overview', node: 'wsn-node', pipeline: 'wsn-pipeline' } as const;
 
-export const networkVariable: VariableModel = tagVariable(
+const networkVariable: VariableModel = tagVariable(
   'network',
   'Network',
   'SHOW TAG VALUES FROM "anomaly" WITH KEY = "network"',
@@ -41,8 +41,12 @@ export const dashboardLinks: DashboardLink[] = [
 /** URL of a node's drill-down, for data links (`${__data.fields.node}` is the clicked row's node). */
 export const nodeDrillDownUrl = `/d/${UIDS.node}/node-drill-down?var-network=\${network}&var-node=\${__data.fields.node}&\${__url_time_range}`;
 
+/**
+ * A wsn-watch dashboard: every one shows one network, so the network
+ * variable comes first; `variables` are the dashboard's own after it.
+ */
 export function dashboard(
-  spec: Pick<Dashboard, 'uid' | 'title' | 'description' | 'panels' | 'templating' | 'annotations'>,
+  spec: Pick<Dashboard, 'uid' | 'title' | 'description' | 'panels' | 'annotations'> & { variables?: VariableModel[] },
 ): Dashboard {
   return {
     uid: spec.uid,
@@ -59,7 +63,7 @@ export function dashboard(
     schemaVersion: SCHEMA_VERSION,
     links: dashboardLinks,
     annotations: spec.annotations ?? { list: [] },
-    templating: spec.templating,
+    templating: { list: [networkVariable, ...(spec.variables ?? [])] },
     panels: spec.panels,
   };
 }

@@ -37,7 +37,7 @@ import {
   timeSeriesOptions,
   type PanelSpec,
 } from './panels.ts';
-import { DEFAULT_THRESHOLD, UIDS, dashboard, networkVariable, nodeDrillDownUrl } from './common.ts';
+import { DEFAULT_THRESHOLD, UIDS, dashboard, nodeDrillDownUrl } from './common.ts';
 import { FEEDBACK_TABLE, SILENCES_TABLE, operatorTable } from './operator-tables.ts';
 
 const net = tagIs('network', 'network');
@@ -127,7 +127,6 @@ export const networkOverview: Dashboard = dashboard({
   title: 'wsn-watch · Network overview',
   description:
     'Where the anomalies are: nodes at their positions coloured by anomaly probability, cluster health, alerts and the anomaly timeline.',
-  templating: { list: [networkVariable] },
   panels: [
     stat(
       1,

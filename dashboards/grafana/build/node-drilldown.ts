@@ -13,7 +13,7 @@ import {
 } from '@grafana/schema';
 import type { Options as StatOptions } from '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen';
 import { alarmThresholds, influx, INFLUX, panel, tagIs, tagVariable, timeSeriesOptions } from './panels.ts';
-import { DEFAULT_THRESHOLD, UIDS, dashboard, networkVariable } from './common.ts';
+import { DEFAULT_THRESHOLD, UIDS, dashboard } from './common.ts';
 import { probabilityField } from './network-overview.ts';
 
 const where = `${tagIs('network', 'network')} AND ${tagIs('node', 'node')} AND $timeFilter`;
@@ -52,7 +52,7 @@ export const nodeDrillDown: Dashboard = dashboard({
   title: 'wsn-watch · Node drill-down',
   description:
     "One node: each modality's readings against the model's reconstruction, its anomaly probability and reconstruction errors.",
-  templating: { list: [networkVariable, nodeVariable, modalityVariable] },
+  variables: [nodeVariable, modalityVariable],
   annotations: {
     list: [
       {

@@ -4,7 +4,7 @@
  */
 import { FieldColorModeId, type Dashboard, type FieldColor, type Panel } from '@grafana/schema';
 import { barChart, influx, panel, tagIs, timeSeriesOptions, type Box, type PanelSpec } from './panels.ts';
-import { UIDS, dashboard, networkVariable } from './common.ts';
+import { UIDS, dashboard } from './common.ts';
 
 /** A line chart with the legend below, lines 2 px wide, in `unit`. */
 function lineChart(spec: Omit<PanelSpec, 'type' | 'options' | 'fieldConfig'> & { unit: string; color?: FieldColor }) {
@@ -51,7 +51,6 @@ export const pipelineHealth: Dashboard = dashboard({
   title: 'wsn-watch · Pipeline health',
   description:
     'Throughput, latency and event-time lag of the detector; ingest rate, DLQ rate and watermark lag; readings stored per interval.',
-  templating: { list: [networkVariable] },
   panels: [
     barChart({
       ...gridCell(1),

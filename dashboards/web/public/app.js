@@ -58,6 +58,23 @@ function navigate(node) {
   void refreshNode();
 }
 
+/**
+ * One fact of a summary line: `value` in bold with `label` after it (before
+ * it with `labelFirst`), red when `bad`.
+ * @param {string} label
+ * @param {string} value
+ * @param {{ bad?: boolean, labelFirst?: boolean }} [how]
+ */
+function fact(label, value, { bad = false, labelFirst = false } = {}) {
+  const span = document.createElement('span');
+  if (bad) span.className = 'bad';
+  const b = document.createElement('b');
+  b.textContent = value;
+  if (labelFirst) span.append(`${label} `, b);
+  else span.append(b, ` ${label}`);
+  return span;
+}
+
 function renderSummary() {
   const { clusters, topology, alerts } = state.overview;
   const nodeScores = clusters.flatMap((/** @type {any} */ c) => c.nodes);
@@ -68,14 +85,7 @@ function renderSummary() {
   const summary = $('summary');
   summary.replaceChildren();
   /** @param {string} label @param {string} value @param {boolean} [bad] */
-  const item = (label, value, bad = false) => {
-    const span = document.createElement('span');
-    if (bad) span.className = 'bad';
-    const b = document.createElement('b');
-    b.textContent = value;
-    span.append(b, ` ${label}`);
-    summary.append(span);
-  };
+  const item = (label, value, bad = false) => summary.append(fact(label, value, { bad }));
   item('nodes', String(topology.nodes.length));
   item('clusters', String(new Set(topology.nodes.map((/** @type {any} */ n) => n.cluster)).size));
   item('anomalous', String(anomalous), anomalous > 0);
@@ -95,18 +105,64 @@ function showEmpty(list, text) {
   list.append(li);
 }
 
+/**
+ * Empties a side panel's list and shows `count` in the panel head (with
+ * `countClass` while it is not zero). With no entries it shows `emptyText`
+ * and returns undefined; otherwise the list, for the entries.
+ * @param {{ list: string, count: string, countClass?: string, emptyText: string }} panel
+ * @param {number} count
+ * @param {number} entries
+ * @returns {HTMLElement | undefined}
+ */
+function openPanelList(panel, count, entries) {
+  const list = $(panel.list);
+  list.replaceChildren();
+  const head = $(panel.count);
+  head.textContent = String(count);
+  head.className = count && panel.countClass ? `count ${panel.countClass}` : 'count';
+  if (entries > 0) return list;
+  showEmpty(list, panel.emptyText);
+  return undefined;
+}
+
+/**
+ * A span of class `className` showing `text`.
+ * @param {string} className
+ * @param {string} text
+ */
+function textSpan(className, text) {
+  const span = document.createElement('span');
+  span.className = className;
+  span.textContent = text;
+  return span;
+}
+
+/**
+ * A panel entry of three lines: a title, a time and a grey detail.
+ * @param {string} className
+ * @param {{ title: string, when: string, detail: string }} lines
+ */
+function threeLineEntry(className, lines) {
+  const li = document.createElement('li');
+  li.className = className;
+  li.append(textSpan('title', lines.title), textSpan('until', lines.when), textSpan('detail', lines.detail));
+  return li;
+}
+
 function renderAlerts() {
   const { alerts } = state.overview;
-  const list = $('alerts');
-  list.replaceChildren();
   const firing = alerts.filter((/** @type {any} */ a) => a.status === 'firing');
-  const count = $('alert-count');
-  count.textContent = String(firing.length);
-  count.className = firing.length ? 'count firing' : 'count';
-  if (alerts.length === 0) {
-    showEmpty(list, 'No alerts. All nodes within expected behaviour.');
-    return;
-  }
+  const list = openPanelList(
+    {
+      list: 'alerts',
+      count: 'alert-count',
+      countClass: 'firing',
+      emptyText: 'No alerts. All nodes within expected behaviour.',
+    },
+    firing.length,
+    alerts.length,
+  );
+  if (!list) return;
   for (const alert of alerts) {
     const li = document.createElement('li');
     li.className = `alert ${alert.status}`;
@@ -118,41 +174,35 @@ function renderAlerts() {
       event.preventDefault();
       navigate(alert.node);
     });
-    const sev = document.createElement('span');
-    sev.className = 'sev';
-    const title = document.createElement('span');
-    title.className = 'title';
     // A topology alert is informational: it names the change (added, moved, removed), not a modality.
-    title.textContent =
+    const title =
       alert.kind === 'topology'
         ? `Node ${alert.node} · ${alert.change ?? 'topology'}`
         : `Node ${alert.node} · ${alert.modality}`;
-    const prob = document.createElement('span');
-    prob.className = 'prob';
-    prob.textContent = `p ${alert.probability.toFixed(2)}`;
-    const detail = document.createElement('span');
-    detail.className = 'detail';
-    detail.textContent =
+    const detail =
       alert.status === 'firing'
         ? `${alert.cluster} · firing since ${formatTime(alert.startsAt)} UTC`
         : `${alert.cluster} · resolved ${formatTime(alert.endsAt ?? alert.startsAt)} UTC`;
-    a.append(sev, title, prob, detail);
+    a.append(
+      textSpan('sev', ''),
+      textSpan('title', title),
+      textSpan('prob', `p ${alert.probability.toFixed(2)}`),
+      textSpan('detail', detail),
+    );
     li.append(a);
     const marked = markOf(alert);
     if (marked) {
-      const badge = document.createElement('span');
-      badge.className = `feedback-mark ${marked.verdict === 'false' ? 'false-alarm' : 'confirmed'}`;
-      badge.textContent = `${marked.verdict === 'false' ? 'marked false alarm' : 'confirmed'} by ${marked.author}`;
-      li.append(badge);
+      const falseAlarm = marked.verdict === 'false';
+      li.append(
+        textSpan(
+          `feedback-mark ${falseAlarm ? 'false-alarm' : 'confirmed'}`,
+          `${falseAlarm ? 'marked false alarm' : 'confirmed'} by ${marked.author}`,
+        ),
+      );
     }
     if (state.overview.feedbackEnabled && alert.kind === 'anomaly') li.append(feedbackButtons(alert));
     const outcome = feedbackOutcomes.get(alert.id);
-    if (outcome) {
-      const result = document.createElement('span');
-      result.className = outcome.ok ? 'feedback-result' : 'feedback-result error';
-      result.textContent = outcome.text;
-      li.append(result);
-    }
+    if (outcome) li.append(textSpan(outcome.ok ? 'feedback-result' : 'feedback-result error', outcome.text));
     list.append(li);
   }
 }
@@ -209,27 +259,24 @@ async function markAlert(alert, verdict) {
 /** The newest marks of the network's alerts (`wsn-watch feedback mark`, the buttons above). */
 function renderFeedback() {
   const marks = state.overview.feedback ?? [];
-  const list = $('feedback');
-  list.replaceChildren();
-  $('feedback-count').textContent = String(marks.length);
-  if (marks.length === 0) {
-    showEmpty(list, 'No feedback yet. Mark an alert a false alarm to raise its node’s threshold.');
-    return;
-  }
+  const list = openPanelList(
+    {
+      list: 'feedback',
+      count: 'feedback-count',
+      emptyText: 'No feedback yet. Mark an alert a false alarm to raise its node’s threshold.',
+    },
+    marks.length,
+    marks.length,
+  );
+  if (!list) return;
   for (const mark of marks.slice(0, 20)) {
-    const li = document.createElement('li');
-    li.className = `mark ${mark.verdict === 'false' ? 'false-alarm' : 'confirmed'}`;
+    const falseAlarm = mark.verdict === 'false';
+    const li = threeLineEntry(`mark ${falseAlarm ? 'false-alarm' : 'confirmed'}`, {
+      title: `Node ${mark.node} · ${falseAlarm ? 'false alarm' : 'confirmed'}`,
+      when: `${formatTime(mark.markedAt)} UTC`,
+      detail: `${mark.modality} · peak ${Number(mark.probability).toFixed(2)} · by ${mark.author}${mark.note ? ` · ${mark.note}` : ''}`,
+    });
     li.dataset.alert = mark.alertId;
-    const title = document.createElement('span');
-    title.className = 'title';
-    title.textContent = `Node ${mark.node} · ${mark.verdict === 'false' ? 'false alarm' : 'confirmed'}`;
-    const when = document.createElement('span');
-    when.className = 'until';
-    when.textContent = `${formatTime(mark.markedAt)} UTC`;
-    const detail = document.createElement('span');
-    detail.className = 'detail';
-    detail.textContent = `${mark.modality} · peak ${Number(mark.probability).toFixed(2)} · by ${mark.author}${mark.note ? ` · ${mark.note}` : ''}`;
-    li.append(title, when, detail);
     list.append(li);
   }
 }
@@ -320,30 +367,20 @@ function renderTopNodes() {
 /** The silences in force (`wsn-watch silence add`): alerts of these nodes are suppressed, scores still shown. */
 function renderSilences() {
   const silences = state.overview.silences ?? [];
-  const list = $('silences');
-  list.replaceChildren();
-  const count = $('silence-count');
-  count.textContent = String(silences.length);
-  count.className = silences.length ? 'count silenced' : 'count';
-  if (silences.length === 0) {
-    showEmpty(list, 'No silences. Every node alerts.');
-    return;
-  }
+  const list = openPanelList(
+    { list: 'silences', count: 'silence-count', countClass: 'silenced', emptyText: 'No silences. Every node alerts.' },
+    silences.length,
+    silences.length,
+  );
+  if (!list) return;
   for (const silence of silences) {
-    const li = document.createElement('li');
-    li.className = 'silence';
+    const li = threeLineEntry('silence', {
+      title: `Node ${silence.node} · ${silence.modality ?? 'all alerts'}`,
+      when: `until ${formatTime(silence.endsAt)} UTC`,
+      detail: `${silence.reason} · by ${silence.author} · ${silence.id}`,
+    });
     li.dataset.node = silence.node;
     li.dataset.silence = silence.id;
-    const title = document.createElement('span');
-    title.className = 'title';
-    title.textContent = `Node ${silence.node} · ${silence.modality ?? 'all alerts'}`;
-    const until = document.createElement('span');
-    until.className = 'until';
-    until.textContent = `until ${formatTime(silence.endsAt)} UTC`;
-    const detail = document.createElement('span');
-    detail.className = 'detail';
-    detail.textContent = `${silence.reason} · by ${silence.author} · ${silence.id}`;
-    li.append(title, until, detail);
     list.append(li);
   }
 }
@@ -396,14 +433,7 @@ async function refreshNode() {
   const meta = $('node-meta');
   meta.replaceChildren();
   /** @param {string} label @param {string} value @param {boolean} [bad] */
-  const item = (label, value, bad = false) => {
-    const span = document.createElement('span');
-    if (bad) span.className = 'bad';
-    const b = document.createElement('b');
-    b.textContent = value;
-    span.append(`${label} `, b);
-    meta.append(span);
-  };
+  const item = (label, value, bad = false) => meta.append(fact(label, value, { bad, labelFirst: true }));
   item('cluster', data.cluster);
   if (last) {
     item('probability', last.probability.toFixed(2), last.isAnomaly);
