@@ -8,13 +8,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { durationArg, instantArg, probabilityArg } from '../../common/cli-parsers.ts';
-import { loadConfig, type Config } from '../../common/config.ts';
+import type { Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import { osUser } from '../../common/os-user.ts';
 import type { KeyedTable } from '../../common/transport.ts';
 import { MODEL_FILE } from '../../model/io.ts';
 import { ModelRegistry, registryDir, type ModelVersion } from '../../model/registry/store.ts';
-import { withTable } from '../table-cli.ts';
+import { subcommandConfig, tableCommandGroup, withTable } from '../table-cli.ts';
 import { formatVersion, formatVersionTable } from './format.ts';
 import {
   MODELS_PARTITIONS,
@@ -58,16 +58,17 @@ interface CommonFlags {
   topic?: string;
 }
 
-function configOf(command: Command, flags: CommonFlags): Config {
-  const globals = command.optsWithGlobals<{ config?: string }>();
-  return loadConfig({
-    file: globals.config,
-    flags: { network: flags.network, 'registry.dir': flags.registry, 'registry.topic': flags.topic },
+/** The configuration of a `model` subcommand: the global `--config` file, overridden by its flags. */
+export function registryConfigOf(command: Command, flags: CommonFlags): Config {
+  return subcommandConfig(command, {
+    network: flags.network,
+    'registry.dir': flags.registry,
+    'registry.topic': flags.topic,
   });
 }
 
 /** Opens the models topic as a table, runs `use`, closes everything whatever happens. */
-function withPointers<T>(config: Config, use: (table: KeyedTable) => Promise<T>): Promise<T> {
+export function withPointers<T>(config: Config, use: (table: KeyedTable) => Promise<T>): Promise<T> {
   const { topic } = config.registry;
   return withTable(
     config,
@@ -94,7 +95,7 @@ async function promotedForListing(config: Config): Promise<PromotedModel | undef
 }
 
 async function list(options: CommonFlags & { all?: boolean; json?: boolean }, command: Command): Promise<void> {
-  const config = configOf(command, options);
+  const config = registryConfigOf(command, options);
   const registry = new ModelRegistry(registryDir(config));
   const versions = (await registry.list()).filter((version) => options.all || version.network === config.network);
   const promoted = await promotedForListing(config);
@@ -112,7 +113,7 @@ async function list(options: CommonFlags & { all?: boolean; json?: boolean }, co
 }
 
 async function show(id: string, options: CommonFlags, command: Command): Promise<void> {
-  const config = configOf(command, options);
+  const config = registryConfigOf(command, options);
   const registry = new ModelRegistry(registryDir(config));
   const version = await registry.get(id);
   const folder = registry.folder(version);
@@ -128,7 +129,7 @@ async function register(
   options: CommonFlags & { parent?: string | false; threshold?: number; note?: string },
   command: Command,
 ): Promise<void> {
-  const config = configOf(command, options);
+  const config = registryConfigOf(command, options);
   const registry = new ModelRegistry(registryDir(config));
   const version = await registry.register({
     from: path.resolve(dir),
@@ -205,7 +206,7 @@ async function promoteCommand(
   options: CommonFlags & GatePeriod & { by?: string; force?: boolean },
   command: Command,
 ): Promise<void> {
-  const config = configOf(command, options);
+  const config = registryConfigOf(command, options);
   const registry = new ModelRegistry(registryDir(config));
   const version = await registry.get(id);
   await registry.verify(version);
@@ -215,7 +216,7 @@ async function promoteCommand(
 }
 
 async function rollbackCommand(options: CommonFlags & { by?: string }, command: Command): Promise<void> {
-  const config = configOf(command, options);
+  const config = registryConfigOf(command, options);
   const registry = new ModelRegistry(registryDir(config));
   const record = await withPointers(config, async (table) => {
     const current = await currentOf(table, config.network);
@@ -263,7 +264,7 @@ async function shadowCommand(
   options: CommonFlags & { stop?: boolean; by?: string },
   command: Command,
 ): Promise<void> {
-  const config = configOf(command, options);
+  const config = registryConfigOf(command, options);
   if (options.stop ? id !== undefined : id === undefined)
     throw new UserError(
       'MODEL_SHADOW_USAGE',
@@ -301,15 +302,15 @@ each network is a record on the compacted topic registry.topic (wsn.models):
 without a restart.`;
 
 export function registerModelRegistryCommands(program: Command): void {
-  const model = program
-    .command('model')
-    .description('model registry: list, show, register, promote, roll back and shadow-score model versions')
-    .addHelpText('after', EXAMPLES);
-  const common = (command: Command): Command =>
-    command
-      .option('--network <name>', 'sensor network (config network)')
-      .option('--registry <dir>', 'registry folder (config registry.dir, default <stateDir>/models)')
-      .option('--topic <name>', 'models topic (config registry.topic, default wsn.models)');
+  const { group: model, common } = tableCommandGroup(program, {
+    name: 'model',
+    description: 'model registry: list, show, register, promote, roll back and shadow-score model versions',
+    examples: EXAMPLES,
+    commonOptions: [
+      ['--registry <dir>', 'registry folder (config registry.dir, default <stateDir>/models)'],
+      ['--topic <name>', 'models topic (config registry.topic, default wsn.models)'],
+    ],
+  });
   common(
     model
       .command('list')

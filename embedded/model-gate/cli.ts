@@ -5,12 +5,10 @@
  */
 import type { Command } from 'commander';
 import { durationArg, instantArg, integerArg } from '../../common/cli-parsers.ts';
-import { loadConfig } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
-import { usePromotionGate } from '../../detector/registry/cli.ts';
+import { registryConfigOf, usePromotionGate, withPointers } from '../../detector/registry/cli.ts';
 import { formatComparison } from '../../detector/registry/gate.ts';
-import { MODELS_PARTITIONS, readPromoted } from '../../detector/registry/pointer.ts';
-import { withTable } from '../../detector/table-cli.ts';
+import { readPromoted } from '../../detector/registry/pointer.ts';
 import { ModelRegistry, registryDir } from '../../model/registry/store.ts';
 import { compareWithLive, type CompareOptions } from './compare.ts';
 
@@ -31,20 +29,9 @@ interface CompareFlags {
 }
 
 async function compareCommand(id: string, flags: CompareFlags, command: Command): Promise<void> {
-  const globals = command.optsWithGlobals<{ config?: string }>();
-  const config = loadConfig({
-    file: globals.config,
-    flags: { network: flags.network, 'registry.dir': flags.registry, 'registry.topic': flags.topic },
-  });
+  const config = registryConfigOf(command, flags);
   const candidate = await new ModelRegistry(registryDir(config)).get(id);
-  const { topic } = config.registry;
-  const record = (
-    await withTable(
-      config,
-      { topic, partitions: MODELS_PARTITIONS, what: `the models topic ${topic}`, logName: 'model' },
-      (table) => readPromoted(table),
-    )
-  ).get(config.network);
+  const record = (await withPointers(config, (table) => readPromoted(table))).get(config.network);
   if (!record) throw new UserError('MODEL_NOT_PROMOTED', `no model version is promoted in network ${config.network}`);
   const options: CompareOptions = {
     sinceMs: flags.since,
