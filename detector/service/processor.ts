@@ -269,6 +269,11 @@ export class FrameProcessor {
     };
   }
 
+  /** The alert threshold in force per cluster held here (above the policy's where its false-alert budget raised it). */
+  alertThresholds(): Map<string, number> {
+    return new Map([...this.runtimes].map(([cluster, runtime]) => [cluster, runtime.alerts.threshold()]));
+  }
+
   /** Alerts firing in the clusters held here. */
   firingAlerts(): Alert[] {
     return [...this.runtimes.values()].flatMap((runtime) => [...runtime.alerts.firing(), ...runtime.topology.firing()]);
