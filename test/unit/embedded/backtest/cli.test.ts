@@ -135,7 +135,7 @@ describe('wsn-watch backtest', () => {
     ).metadata.threshold;
     expect(stdout).toMatch(
       new RegExp(
-        `default \\(threshold ${stored.toFixed(3)}, 0\\.\\d{3} at the end by the false-alert budget\\): event recall`,
+        `default \\(threshold ${stored.toFixed(3)}(, 0\\.\\d{3} at the end by the false-alert budget| \\(the false-alert budget did not raise it\\))\\): event recall`,
       ),
     );
     expect(stderr).toContain('rises above it while healthy nodes score higher');
