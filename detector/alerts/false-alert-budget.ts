@@ -72,6 +72,8 @@ export interface BudgetStateJson {
   excess: number;
   excessSquares: number;
   open: Record<string, Excursion>;
+  /** Per node: its own node-ticks and excursions (absent in states written before it existed). */
+  nodes?: Record<string, { exposure: number; excursions: number }>;
   /**
    * Healthy node-ticks' reconstruction error per modality, summed (with the
    * same fading), and their weight: each modality's usual error on this
@@ -95,6 +97,8 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /** 31 s ticks in a day. */
 const DAY_TICKS = 2787;
+/** Excursions at the cluster's rate a node's own rate is shrunk with (a gamma prior's weight). */
+const NODE_PRIOR_EXCURSIONS = 5;
 /** The tail shape is kept in [0, MAX_SHAPE]: a few large peaks must not run the threshold to the ceiling. */
 const MAX_SHAPE = 0.5;
 
@@ -148,7 +152,7 @@ export class FalseAlertBudget {
     this.current = this.estimate();
   }
 
-  /** The threshold in force now. */
+  /** The threshold in force now at the cluster's rate of excursions (a node's own: nodeThreshold). */
   get threshold(): number {
     return this.current;
   }
@@ -172,9 +176,15 @@ export class FalseAlertBudget {
     s.excursions *= this.decay;
     s.excess *= this.decay;
     s.excessSquares *= this.decay;
+    const nodes = (s.nodes ??= {});
+    for (const counts of Object.values(nodes)) {
+      counts.exposure *= this.decay;
+      counts.excursions *= this.decay;
+    }
     const rearm = this.options.rearmTicks ?? 10;
     for (const [node, p] of probabilities) {
       s.exposure += 1;
+      (nodes[node] ??= { exposure: 0, excursions: 0 }).exposure += 1;
       const y = logit(p);
       const open = s.open[node];
       if (y >= this.u) {
@@ -183,14 +193,14 @@ export class FalseAlertBudget {
         excursion.below = 0;
         if (p > this.current && excursion.censoredAt === null) excursion.censoredAt = logit(this.current);
       } else if (open && ++open.below >= rearm) {
-        this.close(open);
+        this.close(open, node);
         delete s.open[node];
       }
     }
     // A node that left the judged set (alerting, silent, gone) ends its excursion where it stands.
     for (const node of Object.keys(s.open)) {
       if (!probabilities.has(node)) {
-        this.close(s.open[node]);
+        this.close(s.open[node], node);
         delete s.open[node];
       }
     }
@@ -226,24 +236,40 @@ export class FalseAlertBudget {
     }
   }
 
-  private close(excursion: Excursion): void {
+  private close(excursion: Excursion, node: string): void {
     const s = this.state;
+    const counts = s.nodes?.[node];
+    if (counts) counts.excursions += 1;
     const excess = Math.max(0, (excursion.censoredAt ?? excursion.peak) - this.u);
     s.excursions += 1;
     s.excess += excess;
     s.excessSquares += excess * excess;
   }
 
-  private estimate(): number {
+  private estimate(rate?: number): number {
     const s = this.state;
     const { threshold, prior } = this.options;
     if (!(s.exposure > 0) || !(s.excursions > 0)) return threshold;
     const mean = s.excess / s.excursions;
     const variance = Math.max(0, s.excessSquares / s.excursions - mean * mean);
     const { shape, scale } = tailFromMoments(mean, variance);
-    const ratio = s.excursions / s.exposure / prior.budgetPerNodeTick;
+    const ratio = (rate ?? s.excursions / s.exposure) / prior.budgetPerNodeTick;
     const z = this.u + tailQuantile(shape, scale, ratio);
     return Math.min(this.options.ceiling ?? 0.99, Math.max(threshold, sigmoid(z)));
+  }
+
+  /**
+   * A node's own threshold: the cluster's tail at the node's own excursion
+   * rate, shrunk towards the cluster's rate by NODE_PRIOR_EXCURSIONS (a node
+   * must show several excursions of its own before it departs from it).
+   */
+  nodeThreshold(node: string): number {
+    const s = this.state;
+    const counts = s.nodes?.[node];
+    if (!counts || !(s.exposure > 0) || !(s.excursions > 0)) return this.current;
+    const clusterRate = s.excursions / s.exposure;
+    const rate = (counts.excursions + NODE_PRIOR_EXCURSIONS) / (counts.exposure + NODE_PRIOR_EXCURSIONS / clusterRate);
+    return this.estimate(rate);
   }
 }
 

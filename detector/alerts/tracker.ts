@@ -223,6 +223,11 @@ export class ClusterAlerts {
     return this.budget?.threshold ?? this.policy.threshold;
   }
 
+  /** A node's threshold at the next tick: with a budget, the budget's at the node's own excursion rate. */
+  nodeThreshold(node: NodeId): number {
+    return this.budget?.nodeThreshold(node) ?? this.policy.threshold;
+  }
+
   /** The false-alert budget's state, checkpointed with the cluster (undefined: the policy keeps no budget). */
   budgetState(): BudgetStateJson | undefined {
     return this.budget?.toJSON();
@@ -344,11 +349,12 @@ export class ClusterAlerts {
 
   /** The node's threshold at this tick, for the modality its run so far (with this tick) would blame. */
   private thresholdAt(state: NodeAlertState, observation: NodeObservation): number {
-    if (!this.policy.nodeThreshold) return this.threshold();
+    const own = this.nodeThreshold(observation.node);
+    if (!this.policy.nodeThreshold) return own;
     const errors: Record<Modality, number> = { ...state.errors };
     for (const [modality, error] of Object.entries(observation.reconstructionError))
       if (Number.isFinite(error)) errors[modality] = (errors[modality] ?? 0) + error;
-    return thresholdOfNode(this.policy, this.network, observation.node, errors, this.threshold());
+    return thresholdOfNode(this.policy, this.network, observation.node, errors, own);
   }
 
   private alert(kind: Alert['kind'], node: NodeId, modality: Modality, probability: number, startsAt: number): Alert {

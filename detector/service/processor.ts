@@ -511,7 +511,7 @@ export class FrameProcessor {
     // The slow context (levels against the neighbours, hours of segment means) is cold at the stream's
     // start: scores are written, but no tick counts as anomalous and no alert fires before it has warmed up.
     const clusterJudged = output.ready && contextWarm(output.state, model.config.context?.warmupTicks ?? 0);
-    // The threshold in force at this tick (the false-alert budget may have raised the policy's).
+    // The cluster's threshold in force at this tick (the false-alert budget may have raised the policy's), for localization.
     const threshold = runtime.alerts.threshold();
     frame.nodes.forEach((node, n) => {
       const warming = this.warming(runtime, node.node, frame.tick);
@@ -540,7 +540,7 @@ export class FrameProcessor {
                 frame.network,
                 node.node,
                 runtime.alerts.weighErrors(reconstructionError),
-                threshold,
+                runtime.alerts.nodeThreshold(node.node),
               ),
         });
       }

@@ -120,6 +120,9 @@ const CheckpointSchema = z.object({
         z.object({ peak: z.number(), below: z.number().int().nonnegative(), censoredAt: z.number().nullable() }),
       ),
       errors: z.object({ weight: z.number().nonnegative(), sums: z.record(z.string(), z.number()) }).optional(),
+      nodes: z
+        .record(z.string(), z.object({ exposure: z.number().nonnegative(), excursions: z.number().nonnegative() }))
+        .optional(),
     })
     .optional(),
   savedAt: z.number(),

@@ -96,6 +96,22 @@ describe('FalseAlertBudget', () => {
     expect(Math.abs(faulty.threshold - quiet.threshold)).toBeLessThan(0.03);
   });
 
+  it("gives a node that makes many more excursions than its cluster a higher threshold of its own, and a quiet node the cluster's", () => {
+    const budget = new FalseAlertBudget({ threshold: STORED, prior: PRIOR, halfLifeTicks: 1000 });
+    const rng = createRng(3);
+    const u = logit(PRIOR.level);
+    for (const tick of healthyTicks(4000, 1000, 0.45)) {
+      // Node 1 also makes an excursion of its own about every 60 ticks.
+      if (rng.next() < 1 / 60) tick.set('1', sigmoid(u + 0.5 - Math.log(1 - rng.next())));
+      budget.observe(tick);
+    }
+    expect(budget.nodeThreshold('1')).toBeGreaterThan(budget.threshold + 0.03);
+    expect(budget.nodeThreshold('2')).toBeLessThanOrEqual(budget.threshold);
+    expect(budget.nodeThreshold('2')).toBeGreaterThanOrEqual(STORED);
+    // A node never seen takes the cluster's.
+    expect(budget.nodeThreshold('new')).toBe(budget.threshold);
+  });
+
   it('round-trips its state through JSON and a checkpoint', () => {
     const budget = new FalseAlertBudget({ threshold: STORED, prior: PRIOR, halfLifeTicks: 1000 });
     for (const tick of healthyTicks(2000, 150, 1.2)) budget.observe(tick);
@@ -144,7 +160,7 @@ describe('the tracker with a false-alert budget', () => {
     expect(alertPolicyFromConfig(config, STORED).falseAlertBudget).toBeUndefined();
   });
 
-  it('raises the threshold on a busy stream, so a healthy node at 0.8 no longer alerts, while a fault at 0.99 still does', () => {
+  it('raises the threshold on a busy stream, so a healthy node at 0.8 no longer alerts, while a fault at 0.999 still does', () => {
     const policy = testPolicy({ threshold: STORED, resolveThreshold: STORED / 2, alertAfterTicks: 2 });
     const fixed = new ClusterAlerts('lab', 'c1', policy);
     const adaptive = new ClusterAlerts('lab', 'c1', {
@@ -172,7 +188,7 @@ describe('the tracker with a false-alert budget', () => {
     expect(adaptive.threshold()).toBeGreaterThan(0.85);
     expect(fixed.threshold()).toBe(STORED);
     const healthyPeak = new Map(NODES.map((node) => [node, node === '1' ? 0.8 : 0.05]));
-    const fault = new Map(NODES.map((node) => [node, node === '2' ? 0.99 : 0.05]));
+    const fault = new Map(NODES.map((node) => [node, node === '2' ? 0.999 : 0.05]));
     const fired = (alerts: ClusterAlerts, probabilities: Map<string, number>) =>
       [0, 1, 2].flatMap(() => feed(alerts, tick++, probabilities)).map((alert) => alert.node);
     expect(fired(fixed, healthyPeak)).toEqual(['1']);
