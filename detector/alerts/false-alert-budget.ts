@@ -11,19 +11,25 @@
  * (as SPOT does: Siffer et al., KDD 2017), so the threshold follows the
  * network the model actually watches:
  *
- *  - every judged node-tick counts as exposure; an excursion of a node's
- *    probability above u ends when the node has stayed below u for
- *    `rearmTicks`; its peak (logit) gives one observation of the tail;
- *  - an excursion that reached the threshold in force is censored there:
- *    only "at least this high" is known of it (a real fault's peak says
- *    nothing about healthy nodes, and a false alert's is cut off the same
- *    way), which is the exponential tail's censored maximum likelihood:
- *    scale = (sum of excesses, censored ones at the threshold) / (uncensored
- *    excursions);
+ *  - every judged tick of a node without a firing alert counts as exposure;
+ *    an excursion of its probability above u ends when it has stayed below
+ *    u for `rearmTicks`, and its peak (logit) is one observation of the tail;
+ *  - an excursion that reached the threshold in force counts at the
+ *    threshold (censored there): a real fault's hours at p ≈ 1 say nothing
+ *    about healthy nodes;
+ *  - the excesses' mean and variance give a generalised Pareto tail (method
+ *    of moments, shape held in [0, MAX_SHAPE]); the threshold is where the
+ *    tail, at the observed rate of excursions, meets the budget;
+ *  - per node, the same tail at the node's own rate, shrunk towards the
+ *    cluster's (nodeThreshold);
  *  - old observations fade with a half-life, and the validation's own
  *    counts are the prior, so a new stream starts at the stored threshold;
- *  - the threshold is never below the stored one: adaptation only makes the
- *    detector quieter, never more sensitive than it was calibrated.
+ *  - the threshold is never below the stored one (adaptation only makes the
+ *    detector quieter than calibrated, never more sensitive) nor above the
+ *    ceiling (a strong fault always alerts).
+ *
+ * It also keeps each modality's usual reconstruction error on the stream,
+ * against which the tracker weighs blame (relativeErrors).
  */
 
 /** The validation's calibration stored with the model (the prior and the budget). */
@@ -50,8 +56,6 @@ export interface BudgetOptions {
   rearmTicks?: number;
   /** Upper bound of the threshold, so a strong fault always alerts. Default 0.99. */
   ceiling?: number;
-  /** Weight of the validation's counts against the stream's, in excursions. Default: the validation's own. */
-  priorExcursions?: number;
 }
 
 /** Per node: the excursion in progress. */
@@ -139,7 +143,7 @@ export class FalseAlertBudget {
     this.u = logit(prior.level);
     this.decay = Math.pow(0.5, 1 / (options.halfLifeTicks ?? DAY_TICKS));
     // The validation stored only the mean excess: an exponential tail (variance = mean²).
-    const weight = Math.max(1, options.priorExcursions ?? prior.excursions);
+    const weight = Math.max(1, prior.excursions);
     this.state = state
       ? structuredClone(state)
       : {
