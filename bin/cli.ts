@@ -9,6 +9,7 @@ import { registerDashboardCommands } from '../dashboards/cli.ts';
 import { registerDemoCommand } from '../embedded/cli.ts';
 import { registerBacktestCommand } from '../embedded/backtest/cli.ts';
 import { registerLiveEvalCommand } from '../embedded/live-eval/cli.ts';
+import { registerModelGate } from '../embedded/model-gate/cli.ts';
 
 /** Builds the `wsn-watch` command tree; each module registers its own subcommands. */
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerBacktestCommand(program);
   registerLiveEvalCommand(program);
+  registerModelGate(program);
   return program;
 }
 
@@ -42,6 +44,9 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`error [${error.code}]: ${error.message}\n`);
       if (error.hint) process.stderr.write(`  what to do: ${error.hint}\n`);
       process.exitCode = 2;
+      // A service that failed half-way through its start (e.g. its port taken after Kafka connected)
+      // may hold open connections; the command has failed, so do not let them keep the process alive.
+      setTimeout(() => process.exit(2), 2_000).unref();
       return;
     }
     throw error;

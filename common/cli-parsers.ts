@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { parseDuration, parseInstant } from './silences.ts';
 
 /**
  * Parsers for command-line option values, shared by every command so that a
@@ -68,3 +69,21 @@ function describeRange(what: string, min: number, max: number): string {
   if (upper) return `${what} <= ${max}`;
   return what;
 }
+
+/** A value `parse` reads or refuses with a message; the refusal names the flag. */
+const parsedArg =
+  (parse: (text: string) => number) =>
+  (flag: string) =>
+  (value: string): number => {
+    try {
+      return parse(value);
+    } catch (error) {
+      throw new InvalidArgumentError(`${flag}: ${(error as Error).message}`);
+    }
+  };
+
+/** A duration such as 7d, 36h, 90m → ms. */
+export const durationArg = parsedArg(parseDuration);
+
+/** An instant (ISO 8601) → UTC ms. */
+export const instantArg = parsedArg(parseInstant);

@@ -74,6 +74,12 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'Compacted Kafka topic of the maintenance silences (`wsn-watch silence add|list|expire`); every detector replica follows it.',
   'silences.refreshMs':
     'How often a detector re-reads the silences topic, so an added or expired silence takes effect within this.',
+  'retrain.every':
+    'How often `wsn-watch retrain --every` (without the flag) retrains on the period just ended, registers the candidate and starts its shadow, e.g. 7d.',
+  'retrain.shadowFor':
+    'How long the scheduled candidate is shadow-scored before it is compared with the live model, e.g. 1d.',
+  'retrain.autoPromote':
+    'Whether the schedule promotes a candidate whose comparison passes the promotion gate; false: it logs the comparison and leaves the promotion to you.',
   'registry.dir':
     'Folder of the model registry (`wsn-watch model list|show|promote|rollback`); empty: `<stateDir>/models`. Every detector that follows the registry must see the same folder.',
   'registry.topic':

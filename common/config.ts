@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { UserError } from './errors.ts';
 import { DEFAULT_ALERT_THRESHOLD } from './thresholds.ts';
 import { registerSecret } from './log.ts';
+import { parseDuration } from './silences.ts';
 
 export { DEFAULT_ALERT_THRESHOLD };
 
@@ -13,6 +14,18 @@ export { DEFAULT_ALERT_THRESHOLD };
  * `--config FILE` or WSN_CONFIG) < environment variables (ENV_VARS below) <
  * command-line flags. docs/configuration.md documents every key.
  */
+/** A duration as people write it (7d, 36h, 1h30m): validated here, turned into ms where it is used (parseDuration). */
+const durationText = z.string().refine(
+  (text) => {
+    try {
+      return parseDuration(text) > 0;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a duration such as 30m, 36h, 7d or 1w' },
+);
+
 export const ConfigSchema = z.object({
   network: z.string().min(1).default('default'),
   stateDir: z.string().default('var'),
@@ -200,6 +213,14 @@ export const ConfigSchema = z.object({
       maxThreshold: 0.99,
       expireAfterMs: 14 * 86_400_000,
     }),
+  /** Scheduled retraining (`wsn-watch retrain --every`, docs/operations.md#scheduled-retraining): durations such as 7d, 36h. */
+  retrain: z
+    .object({
+      every: durationText.default('7d'),
+      shadowFor: durationText.default('1d'),
+      autoPromote: z.boolean().default(false),
+    })
+    .default({ every: '7d', shadowFor: '1d', autoPromote: false }),
   // --- Reliability and security (issue 13): validation limits, credentials, bind addresses. ---
   validation: z
     .object({
@@ -280,6 +301,9 @@ export const ENV_VARS: Record<string, string> = {
   WSN_MODELS_TOPIC: 'registry.topic',
   WSN_REGISTRY_FOLLOW: 'registry.follow',
   WSN_MODEL_WARMUP_TICKS: 'registry.warmupTicks',
+  WSN_RETRAIN_EVERY: 'retrain.every',
+  WSN_RETRAIN_SHADOW_FOR: 'retrain.shadowFor',
+  WSN_RETRAIN_AUTO_PROMOTE: 'retrain.autoPromote',
   WSN_FEEDBACK_TOPIC: 'feedback.topic',
   WSN_FEEDBACK_REFRESH_MS: 'feedback.refreshMs',
   WSN_FEEDBACK_MARGIN: 'feedback.margin',
@@ -296,7 +320,7 @@ export const ENV_VARS: Record<string, string> = {
 /** Keys whose env value is a comma-separated list. */
 const LIST_KEYS = new Set(['kafka.brokers', 'detector.modalities']);
 /** Keys whose env value is `true` or `false` (zod would not coerce a union with an object). */
-const BOOLEAN_KEYS = new Set(['kafka.ssl', 'registry.follow']);
+const BOOLEAN_KEYS = new Set(['kafka.ssl', 'registry.follow', 'retrain.autoPromote']);
 
 type Tree = { [key: string]: unknown };
 

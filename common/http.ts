@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { UserError } from './errors.ts';
 import type { Logger } from './log.ts';
 
 /**
@@ -57,13 +58,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, options.port, options.host ?? '127.0.0.1', '--http-port');
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>
@@ -72,6 +67,37 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/**
+ * Binds `server`; a port already taken (another service of the same kind,
+ * often) or a host that cannot be bound is a user error naming the address
+ * and the flag that changes it, instead of a stack trace.
+ */
+export async function listen(server: Server, port: number, host: string, flag: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const fail = (error: NodeJS.ErrnoException): void => {
+      const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      if (error.code === 'EADDRINUSE')
+        reject(
+          new UserError(
+            'PORT_IN_USE',
+            `cannot listen on ${where}: the port is in use (another wsn-watch service, or another program)`,
+            `stop that process, or choose another port with ${flag} (0 takes any free port)`,
+          ),
+        );
+      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'EACCES')
+        reject(
+          new UserError('CANNOT_LISTEN', `cannot listen on ${where}: ${error.message}`, `check the host and ${flag}`),
+        );
+      else reject(error);
+    };
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      resolve();
+    });
+  });
 }
 
 /** Wraps an extra readiness condition so that each change of its answer is logged with the reason. */

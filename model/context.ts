@@ -26,6 +26,7 @@
  *   readings missing and held by the aligner, repeat; quantized healthy
  *   neighbours repeat too, so only the difference counts).
  */
+import { medianOfSorted } from '../common/median.ts';
 
 export interface ContextConfig {
   /** Ticks of the slow baselines' EWMA (about a day of ticks). */
@@ -131,7 +132,7 @@ export function neighbourLists(adjacency: ArrayLike<ArrayLike<number>>): number[
 }
 
 /** Median of the first `count` values of `values` (sorted in place: insertion sort, neighbour lists are short). */
-function median(values: Float64Array, count: number): number {
+function prefixMedianInPlace(values: Float64Array, count: number): number {
   for (let a = 1; a < count; a++) {
     const x = values[a];
     let b = a - 1;
@@ -141,8 +142,7 @@ function median(values: Float64Array, count: number): number {
     }
     values[b + 1] = x;
   }
-  const h = count >> 1;
-  return count % 2 === 1 ? values[h] : 0.5 * (values[h - 1] + values[h]);
+  return medianOfSorted(count, (i) => values[i]);
 }
 
 const clamp = (x: number, c: number): number => (x > c ? c : x < -c ? -c : x);
@@ -234,7 +234,7 @@ export function stepContext(
   const reference = (source: Float64Array, i: number, j: number): number => {
     const list = neighbours[i];
     for (let a = 0; a < list.length; a++) scratch[a] = source[list[a] * m + j];
-    return median(scratch, list.length);
+    return prefixMedianInPlace(scratch, list.length);
   };
   const warm = config.warmupTicks;
   const clip = config.clip;

@@ -32,6 +32,7 @@ import { parse } from 'csv-parse';
 import { UserError } from '../common/errors.ts';
 import type { Modality, NodeId } from '../common/types.ts';
 import type { Series } from './series.ts';
+import { median, medianOfSorted } from '../common/median.ts';
 
 export interface HistoryReading {
   node: NodeId;
@@ -224,18 +225,6 @@ function medianSpacing(readings: readonly HistoryReading[]): number {
   if (gaps.length === 0) return NaN;
   gaps.sort((a, b) => a - b);
   return gaps[gaps.length >> 1];
-}
-
-/** Median of `count` sorted values read through `at` (NaN for none). */
-function medianOfSorted(count: number, at: (i: number) => number): number {
-  if (count === 0) return NaN;
-  const mid = count >> 1;
-  return count % 2 === 1 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
-}
-
-function median(values: number[]): number {
-  values.sort((a, b) => a - b);
-  return medianOfSorted(values.length, (i) => values[i]);
 }
 
 /** Aligns readings on the UTC tick grid of `tickMs` into a Series (times: tick starts, UTC ms), filling and flagging holes. */

@@ -1,11 +1,12 @@
 import type { Config } from '../common/config.ts';
-import type { TopicSpec, TransportProducer } from '../common/transport.ts';
+import type { TopicSpec } from '../common/transport.ts';
+import type { Reading } from '../common/types.ts';
 import { createTransport } from '../transport/index.ts';
-import type { PublishProgress } from './publish.ts';
+import { publishPaced, type PublishProgress } from './publish.ts';
 import { shutdownSignal } from './shutdown-signal.ts';
 
 /** Prints progress of a paced publish to stderr, and how far it got when Ctrl-C/SIGTERM stopped it. */
-export function progressPrinter(what: string, signal?: AbortSignal): (p: PublishProgress) => void {
+function progressPrinter(what: string, signal?: AbortSignal): (p: PublishProgress) => void {
   const started = Date.now();
   return (p) => {
     if (!p.done && signal?.aborted) {
@@ -25,25 +26,48 @@ export function speedText(speed: number): string {
   return Number.isFinite(speed) ? `${speed}×` : 'max';
 }
 
+/** How `replay` and `simulate` send their readings: where, how fast, and what they print. */
+export interface ReadingsRun {
+  /** The command's name, at the start of its progress lines. */
+  command: string;
+  topic: TopicSpec;
+  /** Event-time speed-up; Infinity = as fast as the broker takes them. */
+  speed: number;
+  /** Message key of a reading (default: its node). */
+  keyOf?: (reading: Reading) => string;
+  /** Prints the start line; runs once connected, before anything is sent. */
+  announce: () => void;
+  /** Added to the final `sent N readings to TOPIC` line; runs after the last reading, so it can report counts made while reading. */
+  summary?: () => string;
+}
+
 /**
  * The shared frame of `replay` and `simulate`: creates the readings topic if
- * missing, opens a producer, stops early on SIGINT/SIGTERM (through the
- * signal given to `send`), and closes producer and transport however `send` ends.
- * `announce` runs once connected, before anything is sent.
+ * missing, opens a producer, sends the readings paced by event time with
+ * progress on stderr, stops early on SIGINT/SIGTERM (through the signal given
+ * to `readings`), prints `sent N readings to TOPIC` on stdout, and closes
+ * producer and transport however the run ends.
  */
-export async function publishToTopic<T>(
+export async function publishReadings(
   config: Pick<Config, 'kafka'>,
-  topic: TopicSpec,
-  announce: () => void,
-  send: (producer: TransportProducer, signal: AbortSignal) => Promise<T>,
-): Promise<T> {
+  run: ReadingsRun,
+  readings: (signal: AbortSignal) => Iterable<Reading> | AsyncIterable<Reading>,
+): Promise<void> {
   const transport = createTransport(config);
-  await transport.ensureTopics([topic]);
+  await transport.ensureTopics([run.topic]);
   const producer = await transport.producer();
   const { signal } = shutdownSignal();
-  announce();
+  run.announce();
   try {
-    return await send(producer, signal);
+    const result = await publishPaced(readings(signal), {
+      producer,
+      topic: run.topic.topic,
+      speed: run.speed,
+      keyOf: run.keyOf,
+      signal,
+      onProgress: progressPrinter(run.command, signal),
+    });
+    process.stdout.write(`sent ${result.sent} readings to ${run.topic.topic}${run.summary?.() ?? ''}\n`);
   } finally {
     await producer.close();
     await transport.close();

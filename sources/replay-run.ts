@@ -4,8 +4,8 @@ import type { Config } from '../common/config.ts';
 import type { TopicSpec } from '../common/transport.ts';
 import type { Reading } from '../common/types.ts';
 import { ibrlReadingFiles, ibrlToReading, streamIbrl, type IbrlLineIssue } from './ibrl-reader.ts';
-import { publishPaced, readHistoryReadings } from './publish.ts';
-import { progressPrinter, publishToTopic, speedText } from './publish-run.ts';
+import { readHistoryReadings } from './publish.ts';
+import { publishReadings, speedText } from './publish-run.ts';
 import { StreamInjector, type StreamInjection } from './stream-inject.ts';
 
 /** The shared IBRL data beside the repository. */
@@ -46,12 +46,17 @@ export async function replayIbrl(config: Config, options: IbrlReplayOptions): Pr
       `replay: ${dir} → ${topic} (network "${config.network}") at ${speedText(options.speed)} speed${injected}\n`,
     );
   };
-  await replayReadings(
+  await publishReadings(
     config,
-    options,
-    announce,
-    readings(),
-    () => `; ${injector.applied.length} value(s) injected; ${badLines} bad line(s) skipped`,
+    {
+      command: 'replay',
+      topic: options.topic,
+      speed: options.speed,
+      keyOf: options.keyOf,
+      announce,
+      summary: () => `; ${injector.applied.length} value(s) injected; ${badLines} bad line(s) skipped`,
+    },
+    readings,
   );
 }
 
@@ -74,33 +79,10 @@ export async function replayHistory(config: Config, file: string, options: Histo
       `replay: ${file}: ${history.readings.length} readings of ${history.nodes.length} nodes from ${first} to ${last} → ${topic} (network "${config.network}") at ${speedText(options.speed)} speed\n`,
     );
   };
-  await replayReadings(config, options, announce, history.readings, () =>
-    history.emptyRows ? `; ${history.emptyRows} row(s) without any value skipped` : '',
+  const summary = (): string => (history.emptyRows ? `; ${history.emptyRows} row(s) without any value skipped` : '');
+  await publishReadings(
+    config,
+    { command: 'replay', topic: options.topic, speed: options.speed, announce, summary },
+    () => history.readings,
   );
-}
-
-/**
- * Sends `readings` to the topic at `speed`, printing progress on stderr and
- * `sent N readings to TOPIC` plus what `summary` adds on stdout. `summary`
- * runs after the last reading, so it can report counts made while reading.
- */
-async function replayReadings(
-  config: Config,
-  options: { topic: TopicSpec; speed: number; keyOf?: (reading: Reading) => string },
-  announce: () => void,
-  readings: Iterable<Reading> | AsyncIterable<Reading>,
-  summary: () => string,
-): Promise<void> {
-  const topic = options.topic.topic;
-  await publishToTopic(config, options.topic, announce, async (producer, signal) => {
-    const result = await publishPaced(readings, {
-      producer,
-      topic,
-      speed: options.speed,
-      keyOf: options.keyOf,
-      signal,
-      onProgress: progressPrinter('replay', signal),
-    });
-    process.stdout.write(`sent ${result.sent} readings to ${topic}${summary()}\n`);
-  });
 }

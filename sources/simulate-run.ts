@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import type { Config } from '../common/config.ts';
 import type { TopicSpec } from '../common/transport.ts';
-import { progressPrinter, publishToTopic, speedText } from './publish-run.ts';
-import { Simulation, runSimulation, writeSimulatedTopology } from './simulate.ts';
+import { publishReadings, speedText } from './publish-run.ts';
+import { Simulation, simulationReadings, writeSimulatedTopology } from './simulate.ts';
 
 export interface SimulateRunOptions {
   nodes: number;
@@ -59,15 +59,9 @@ export async function runSimulate(config: Config, options: SimulateRunOptions): 
       `simulate: ${options.nodes} nodes, network "${config.network}", tick ${tickMs} ms, from ${new Date(startTs).toISOString()} at ${speedText(options.speed)} speed → ${topic}\n`,
     );
   };
-  await publishToTopic(config, options.topic, announce, async (producer, signal) => {
-    const result = await runSimulation(simulation, {
-      producer,
-      topic,
-      ticks: options.ticks,
-      speed: options.speed,
-      signal,
-      onProgress: progressPrinter('simulate', signal),
-    });
-    process.stdout.write(`sent ${result.sent} readings to ${topic}\n`);
-  });
+  await publishReadings(
+    config,
+    { command: 'simulate', topic: options.topic, speed: options.speed, announce },
+    (signal) => simulationReadings(simulation, options.ticks, signal),
+  );
 }

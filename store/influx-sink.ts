@@ -4,6 +4,7 @@ import pRetry from 'p-retry';
 import { MEASUREMENTS, type ClusterScore, type Frame } from '../common/types.ts';
 import { redactUrl, type Logger } from '../common/log.ts';
 import { influxClient, type InfluxAuth } from './influx-connection.ts';
+import { shadowPoints } from './shadow.ts';
 import type { PipelineStats, ResultBatch, ResultSink } from './sink.ts';
 
 export interface InfluxSinkOptions {
@@ -107,12 +108,13 @@ export function pipelinePoint(stats: PipelineStats): IPoint {
   };
 }
 
-/** Every point a batch produces: one per node-tick of its frames, and one for the batch's pipeline stats. */
+/** Every point a batch produces: one per node-tick of its frames, one for the batch's pipeline stats, and a shadow's. */
 export function batchPoints(batch: ResultBatch): IPoint[] {
   const scores = new Map<string, ClusterScore>();
   for (const score of batch.scores) scores.set(`${score.cluster}@${score.tick}`, score);
   const points = batch.frames.flatMap((frame) => nodeTickPoints(frame, scores.get(`${frame.cluster}@${frame.tick}`)));
   if (batch.pipeline) points.push(pipelinePoint(batch.pipeline));
+  if (batch.shadow) points.push(...shadowPoints(batch.shadow));
   return points;
 }
 

@@ -1,4 +1,5 @@
 import type { Alert, ClusterScore, Frame } from '../common/types.ts';
+import type { ShadowScore } from './shadow.ts';
 
 /**
  * Throughput and latency of one processed batch, written to the `pipeline`
@@ -34,6 +35,8 @@ export interface ResultBatch {
   /** Alert transitions and re-sends of this batch. */
   alerts: Alert[];
   pipeline?: PipelineStats;
+  /** Node-ticks scored by a shadowing candidate version (only while one runs; never routed as alerts). */
+  shadow?: ShadowScore[];
 }
 
 /**

@@ -13,6 +13,7 @@
  * - `none`: every finite coordinate is plausible.
  */
 import type { Position } from './types.ts';
+import { median } from '../common/median.ts';
 
 export type PlausibilityRule =
   | { kind: 'mad'; threshold: number; minNodes: number }
@@ -24,12 +25,6 @@ export const DEFAULT_PLAUSIBILITY: PlausibilityRule = { kind: 'mad', threshold: 
 /** What to do with an implausible node: leave it out (reported), keep it (reported as a warning), or fail. */
 export type OutlierPolicy = 'exclude' | 'keep' | 'error';
 
-function median(sorted: number[]): number {
-  const n = sorted.length;
-  const mid = Math.floor(n / 2);
-  return n % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 interface AxisBound {
   axis: 'x' | 'y' | 'z';
   low: number;
@@ -38,10 +33,8 @@ interface AxisBound {
 }
 
 function madBound(axis: 'x' | 'y' | 'z', values: number[], threshold: number): AxisBound | null {
-  const sorted = [...values].sort((a, b) => a - b);
-  const med = median(sorted);
-  const deviations = sorted.map((v) => Math.abs(v - med)).sort((a, b) => a - b);
-  const sigma = 1.4826 * median(deviations);
+  const med = median(values);
+  const sigma = 1.4826 * median(values.map((v) => Math.abs(v - med)));
   if (!(sigma > 0)) return null;
   const low = med - threshold * sigma;
   const high = med + threshold * sigma;

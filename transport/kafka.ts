@@ -61,6 +61,8 @@ export { chunkBySize } from './chunk.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+const IDEMPOTENT_RETRY_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
 /** Routes kafkajs's own logs into our pino logger. */
 function pinoLogCreator(logger: Logger) {
   return () =>
@@ -71,6 +73,9 @@ function pinoLogCreator(logger: Logger) {
       // including the retriable ones it recovers from (coordinator loading,
       // leader moving); what it cannot recover from reaches our code as an exception.
       if (level === logLevel.ERROR && namespace === 'Connection') logger.warn(fields, message);
+      // kafkajs warns whenever an idempotent producer's own retries are bounded; ours are, because
+      // retryTransient resends on the same producer until Kafka takes it, which keeps the guarantee.
+      else if (message === IDEMPOTENT_RETRY_WARNING) logger.debug(fields, message);
       else if (level === logLevel.ERROR) logger.error(fields, message);
       else if (level === logLevel.WARN) logger.warn(fields, message);
       else if (level === logLevel.INFO) logger.debug(fields, message);

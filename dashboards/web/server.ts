@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { UserError } from '../../common/errors.ts';
+import { listen } from '../../common/http.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import { DEFAULT_ALERT_THRESHOLD } from '../../common/thresholds.ts';
 import type { DashboardResults, ResultChangeNotice, TopologySource, TopologyView } from '../../store/results.ts';
@@ -290,13 +291,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       else res.end();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8080, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, options.port ?? 8080, host, '--port');
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ url }, 'dashboard listening');

@@ -7,15 +7,50 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { probabilityArg } from '../../common/cli-parsers.ts';
+import { durationArg, instantArg, probabilityArg } from '../../common/cli-parsers.ts';
 import { loadConfig, type Config } from '../../common/config.ts';
+import { UserError } from '../../common/errors.ts';
 import { osUser } from '../../common/os-user.ts';
 import type { KeyedTable } from '../../common/transport.ts';
 import { MODEL_FILE } from '../../model/io.ts';
 import { ModelRegistry, registryDir, type ModelVersion } from '../../model/registry/store.ts';
 import { withTable } from '../table-cli.ts';
 import { formatVersion, formatVersionTable } from './format.ts';
-import { MODELS_PARTITIONS, encodePromoted, promote, readPromoted, rollback, type PromotedModel } from './pointer.ts';
+import {
+  MODELS_PARTITIONS,
+  encodePromoted,
+  promote,
+  readPromoted,
+  rollback,
+  shadowRunOf,
+  startShadow,
+  stopShadow,
+  type PromotedModel,
+} from './pointer.ts';
+
+/**
+ * Judges the promotion of a version that was shadow-scored: the comparison
+ * with the live model as printed, and whether it passes. Set by the layer
+ * that can run the live-path evaluation (embedded/model-gate/cli.ts).
+ */
+export type PromotionGate = (
+  config: Config,
+  record: PromotedModel,
+  version: ModelVersion,
+  period: GatePeriod,
+) => Promise<{ pass: boolean; report: string }>;
+
+/** The compared period of a gated promotion: `since` before `until` (defaults: the gate's, a day before now). */
+export interface GatePeriod {
+  since?: number;
+  until?: number;
+}
+
+let promotionGate: PromotionGate | undefined;
+
+export function usePromotionGate(gate: PromotionGate): void {
+  promotionGate = gate;
+}
 
 interface CommonFlags {
   network?: string;
@@ -116,26 +151,67 @@ function round(value: number): number {
   return Number(value.toFixed(4));
 }
 
-async function promoteCommand(id: string, options: CommonFlags & { by?: string }, command: Command): Promise<void> {
+/**
+ * A version that shadowed is promoted only when the gate passes (or with
+ * --force, said so); one that never shadowed is promoted as asked, with a
+ * note: the gate judges shadow results and it has none.
+ */
+async function checkGate(
+  config: Config,
+  version: ModelVersion,
+  options: GatePeriod & { force?: boolean },
+): Promise<void> {
+  const current = await withPointers(config, (table) => currentOf(table, config.network));
+  // Already the promoted one: promote() says so.
+  if (current?.version === version.id) return;
+  if (!current || !shadowRunOf(current, version.id) || !promotionGate) {
+    if (current)
+      process.stderr.write(
+        `model: ${version.id} was never shadow-scored in network ${config.network}: promoted without the gate (\`wsn-watch model shadow ${version.id}\` first to compare it with ${current.version})\n`,
+      );
+    return;
+  }
+  const { pass, report } = await promotionGate(config, current, version, options);
+  if (pass) {
+    process.stderr.write(`${report}\n`);
+    return;
+  }
+  if (!options.force)
+    throw new UserError(
+      'MODEL_GATE_FAILED',
+      `not promoting ${version.id}: the promotion gate fails\n${report}`,
+      `let it shadow longer (\`wsn-watch model compare ${version.id}\`), or promote anyway with --force`,
+    );
+  process.stderr.write(`${report}\nmodel: promoting ${version.id} although the gate fails (--force)\n`);
+}
+
+/** Writes the record that promotes `version` (gate not applied: callers gate first). */
+export async function writePromotion(config: Config, version: ModelVersion, by: string): Promise<PromotedModel> {
+  return withPointers(config, async (table) => {
+    const next = promote(await currentOf(table, config.network), config.network, version, by, Date.now());
+    await table.put([{ key: config.network, value: encodePromoted(next) }]);
+    return next;
+  });
+}
+
+/** "promoted v3 in network lab (was v2; threshold 0.81); …". */
+export function describePromotion(record: PromotedModel): string {
+  const before = record.previous.at(-1)?.version;
+  return `promoted ${record.version} in network ${record.network} (was ${before ?? 'none'}; threshold ${round(record.threshold)}); detectors following the registry warm it up and swap to it at one tick`;
+}
+
+async function promoteCommand(
+  id: string,
+  options: CommonFlags & GatePeriod & { by?: string; force?: boolean },
+  command: Command,
+): Promise<void> {
   const config = configOf(command, options);
   const registry = new ModelRegistry(registryDir(config));
   const version = await registry.get(id);
   await registry.verify(version);
-  const record = await withPointers(config, async (table) => {
-    const next = promote(
-      await currentOf(table, config.network),
-      config.network,
-      version,
-      options.by ?? osUser(),
-      Date.now(),
-    );
-    await table.put([{ key: config.network, value: encodePromoted(next) }]);
-    return next;
-  });
-  const before = record.previous.at(-1)?.version;
-  process.stdout.write(
-    `promoted ${record.version} in network ${record.network} (was ${before ?? 'none'}; threshold ${round(record.threshold)}); detectors following the registry warm it up and swap to it at one tick\n`,
-  );
+  await checkGate(config, version, options);
+  const record = await writePromotion(config, version, options.by ?? osUser());
+  process.stdout.write(`${describePromotion(record)}\n`);
 }
 
 async function rollbackCommand(options: CommonFlags & { by?: string }, command: Command): Promise<void> {
@@ -153,6 +229,61 @@ async function rollbackCommand(options: CommonFlags & { by?: string }, command: 
   );
 }
 
+/** Writes the record that starts shadow-scoring `id` (undefined: stops the shadow); the records before and after. */
+export async function writeShadow(
+  config: Config,
+  id: string | undefined,
+  by: string,
+): Promise<{ current: PromotedModel | undefined; next: PromotedModel }> {
+  const registry = new ModelRegistry(registryDir(config));
+  const version = id === undefined ? undefined : await registry.get(id);
+  if (version) await registry.verify(version);
+  return withPointers(config, async (table) => {
+    const current = await currentOf(table, config.network);
+    const next = version
+      ? startShadow(current, version, { network: config.network, by, now: Date.now() })
+      : stopShadow(current, config.network, Date.now());
+    await table.put([{ key: config.network, value: encodePromoted(next) }]);
+    return { current, next };
+  });
+}
+
+/** The network's current record on the models topic (undefined: nothing promoted). */
+export function readCurrentRecord(config: Config): Promise<PromotedModel | undefined> {
+  return withPointers(config, (table) => currentOf(table, config.network));
+}
+
+/** The gate set by usePromotionGate, if any (the schedule compares with it). */
+export function promotionGateInUse(): PromotionGate | undefined {
+  return promotionGate;
+}
+
+async function shadowCommand(
+  id: string | undefined,
+  options: CommonFlags & { stop?: boolean; by?: string },
+  command: Command,
+): Promise<void> {
+  const config = configOf(command, options);
+  if (options.stop ? id !== undefined : id === undefined)
+    throw new UserError(
+      'MODEL_SHADOW_USAGE',
+      options.stop ? '`model shadow --stop` takes no version' : '`model shadow` needs a VERSION (or --stop)',
+      'wsn-watch model shadow v4 | wsn-watch model shadow --stop',
+    );
+  const record = await writeShadow(config, id, options.by ?? osUser());
+  const { current, next } = record;
+  if (next.shadow) {
+    const replaced = current?.shadow ? ` (replacing ${current.shadow.version})` : '';
+    process.stdout.write(
+      `shadow-scoring ${next.shadow.version} beside ${next.version} in network ${next.network}${replaced}, threshold ${round(next.shadow.threshold)}; detectors following the registry write its verdicts to the shadow measurement, never as alerts\n`,
+    );
+  } else {
+    process.stdout.write(
+      `stopped shadow-scoring ${current?.shadow?.version} in network ${next.network} (it ran since ${current?.shadow?.since})\n`,
+    );
+  }
+}
+
 const EXAMPLES = `
 Examples:
   wsn-watch model list
@@ -160,6 +291,8 @@ Examples:
   wsn-watch model register models/default --note "the bundled model"
   wsn-watch model promote v2
   wsn-watch model rollback
+  wsn-watch model shadow v3        score v3 beside the promoted version, alerts kept to itself
+  wsn-watch model shadow --stop
 
 Versions are immutable folders in registry.dir (default <stateDir>/models);
 \`wsn-watch train --register\` adds one per training. The promoted version of
@@ -170,7 +303,7 @@ without a restart.`;
 export function registerModelRegistryCommands(program: Command): void {
   const model = program
     .command('model')
-    .description('model registry: list, show, register, promote and roll back model versions')
+    .description('model registry: list, show, register, promote, roll back and shadow-score model versions')
     .addHelpText('after', EXAMPLES);
   const common = (command: Command): Command =>
     command
@@ -197,8 +330,13 @@ export function registerModelRegistryCommands(program: Command): void {
   common(
     model
       .command('promote <version>')
-      .description('make a version the one the network is scored with; detectors following the registry swap to it')
-      .option('--by <name>', 'who (default the OS user)'),
+      .description(
+        'make a version the one the network is scored with; detectors following the registry swap to it. A version that shadowed must pass the gate (`model compare`)',
+      )
+      .option('--by <name>', 'who (default the OS user)')
+      .option('--force', 'promote even though the promotion gate fails')
+      .option('--since <duration>', "the gate's compared period (default 1d)", durationArg('--since'))
+      .option('--until <iso>', "end of the gate's compared period (default now)", instantArg('--until')),
   ).action(promoteCommand);
   common(
     model
@@ -206,4 +344,13 @@ export function registerModelRegistryCommands(program: Command): void {
       .description('go back to the version promoted before the current one')
       .option('--by <name>', 'who (default the OS user)'),
   ).action(rollbackCommand);
+  common(
+    model
+      .command('shadow [version]')
+      .description(
+        'score a candidate version beside the promoted one on the live stream (shadow measurement, no alerts routed); --stop ends it',
+      )
+      .option('--stop', 'stop the shadow of the network')
+      .option('--by <name>', 'who (default the OS user)'),
+  ).action(shadowCommand);
 }

@@ -4,7 +4,9 @@
  * `registry.refreshMs` and hands each newly promoted version, loaded and
  * checked, to the service. A promotion that cannot be used (unknown version,
  * files changed, another window or modalities) is logged and the detector
- * keeps scoring with what it has.
+ * keeps scoring with what it has. The version the record names as shadow
+ * is loaded the same way and handed over to be shadow-scored (with its own
+ * calibrated threshold), or withdrawn when the shadow stops.
  */
 import type { Config, ConfigOrigin } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
@@ -16,7 +18,7 @@ import { alertPolicyFromConfig } from '../alerts/tracker.ts';
 import { checkModel } from '../service/model.ts';
 import type { ModelSlot } from '../service/model-swap.ts';
 import { describeThreshold, thresholdInForce } from '../service/threshold.ts';
-import { MODELS_PARTITIONS, readPromoted, type PromotedModel } from './pointer.ts';
+import { MODELS_PARTITIONS, readPromoted, type PromotedModel, type ShadowRun } from './pointer.ts';
 
 /** A model ready for the detector: the loaded weights, its version label and the alert policy in force with it. */
 export interface LoadedModel extends ModelSlot {
@@ -43,6 +45,24 @@ export function modelSlot(
   };
 }
 
+/** A shadowing candidate: alerts with its own calibrated threshold (a user's detector.threshold is for the live model). */
+export function shadowSlot(config: Config, model: Detector, version: string): LoadedModel {
+  const calibrated = { ...config, detector: { ...config.detector, threshold: undefined } };
+  return {
+    version,
+    model,
+    policy: alertPolicyFromConfig(calibrated, model.threshold),
+    thresholdNote: `alert threshold ${model.threshold} (calibrated and stored with the model ${version})`,
+    dispose: () => model.dispose(),
+  };
+}
+
+/** What the follower hands over: a newly promoted version, or the shadow to score (undefined: none any more). */
+export interface FollowHandlers {
+  onPromoted(slot: LoadedModel, record: PromotedModel): Promise<void>;
+  onShadow?(slot: LoadedModel | undefined, run: ShadowRun | undefined): Promise<void>;
+}
+
 export interface RegistryFollowerOptions {
   config: Config;
   transport: Transport;
@@ -56,6 +76,8 @@ export class RegistryFollower {
   private timer: NodeJS.Timeout | undefined;
   /** The newest promoted version this follower has acted on (loaded or refused). */
   private seen: string | undefined;
+  /** The shadow version this follower has acted on ('' = none). */
+  private seenShadow = '';
   private reading: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: RegistryFollowerOptions) {
@@ -80,13 +102,23 @@ export class RegistryFollower {
     return this.load(record);
   }
 
-  /** Re-reads the topic every refreshMs and calls `onPromoted` with each newly promoted version that loads. */
-  follow(onPromoted: (slot: LoadedModel, record: PromotedModel) => Promise<void>): void {
+  /** The network's shadow version at start, loaded (undefined: none, or it cannot be loaded, which is logged). */
+  async loadShadow(): Promise<LoadedModel | undefined> {
+    let loaded: LoadedModel | undefined;
+    const record = await this.current();
+    if (record) await this.followShadow(record, async (slot) => void (loaded = slot));
+    return loaded;
+  }
+
+  /** Re-reads the topic every refreshMs: each newly promoted version that loads, and each change of shadow. */
+  follow(handlers: FollowHandlers): void {
     const poll = (): void => {
-      this.reading = this.reading.then(() => this.poll(onPromoted)).catch(() => undefined);
+      this.reading = this.reading.then(() => this.poll(handlers)).catch(() => undefined);
     };
     this.timer = setInterval(poll, this.options.config.registry.refreshMs);
     this.timer.unref();
+    // At once too: a shadow named before the start begins with the first frames, not a refresh later.
+    poll();
   }
 
   async close(): Promise<void> {
@@ -95,7 +127,7 @@ export class RegistryFollower {
     await this.table.close().catch(() => undefined);
   }
 
-  private async poll(onPromoted: (slot: LoadedModel, record: PromotedModel) => Promise<void>): Promise<void> {
+  private async poll(handlers: FollowHandlers): Promise<void> {
     const { logger } = this.options;
     let record: PromotedModel | undefined;
     try {
@@ -104,7 +136,41 @@ export class RegistryFollower {
       logger.warn({ err: (error as Error).message }, 'cannot read the models topic; keeping the current model');
       return;
     }
-    if (!record || record.version === this.seen) return;
+    if (!record) return;
+    await this.followPromoted(record, handlers.onPromoted);
+    if (handlers.onShadow) await this.followShadow(record, handlers.onShadow);
+  }
+
+  private async followShadow(record: PromotedModel, onShadow: NonNullable<FollowHandlers['onShadow']>): Promise<void> {
+    // The promoted version is live already: a shadow of it would score the same.
+    const run = record.shadow?.version === record.version ? undefined : record.shadow;
+    const wanted = run ? `${run.version}@${run.since}` : '';
+    if (wanted === this.seenShadow) return;
+    this.seenShadow = wanted;
+    if (!run) {
+      await onShadow(undefined, undefined);
+      return;
+    }
+    this.options.logger.info(
+      { version: run.version, since: run.since, by: run.by },
+      `model version ${run.version} to shadow-score; loading it`,
+    );
+    try {
+      const model = await this.loadVersion(run.version, run.sha256);
+      await onShadow(shadowSlot(this.options.config, model, run.version), run);
+    } catch (error) {
+      const code = error instanceof UserError ? error.code : undefined;
+      this.options.logger.error(
+        { version: run.version, code, err: (error as Error).message },
+        `cannot shadow-score model version ${run.version}; scoring goes on without a shadow`,
+      );
+      await onShadow(undefined, undefined);
+    }
+  }
+
+  private async followPromoted(record: PromotedModel, onPromoted: FollowHandlers['onPromoted']): Promise<void> {
+    const { logger } = this.options;
+    if (record.version === this.seen) return;
     this.seen = record.version;
     logger.info(
       { version: record.version, action: record.action, by: record.by, at: record.promotedAt },
@@ -133,12 +199,18 @@ export class RegistryFollower {
 
   /** Loads a promoted version from the registry folder, checking it is the one promoted and fits the deployment. */
   private async load(record: PromotedModel): Promise<LoadedModel> {
+    const model = await this.loadVersion(record.version, record.sha256);
+    return modelSlot(this.options.config, model, record.version, this.options.thresholdOrigin);
+  }
+
+  /** Loads a version named on the models topic, checking its files are the ones named and it fits the deployment. */
+  private async loadVersion(id: string, sha256: string): Promise<Detector> {
     const { config } = this.options;
-    const version = await this.registry.get(record.version);
-    if (version.sha256 !== record.sha256)
+    const version = await this.registry.get(id);
+    if (version.sha256 !== sha256)
       throw new UserError(
         'MODEL_VERSION_CORRUPT',
-        `model version ${record.version} in ${this.registry.shown} is not the one promoted (sha256 ${version.sha256.slice(0, 12)}… against ${record.sha256.slice(0, 12)}…)`,
+        `model version ${id} in ${this.registry.shown} is not the one named on the models topic (sha256 ${version.sha256.slice(0, 12)}… against ${sha256.slice(0, 12)}…)`,
         'every detector must see the same registry folder (registry.dir)',
       );
     await this.registry.verify(version);
@@ -149,6 +221,6 @@ export class RegistryFollower {
       model.dispose();
       throw error;
     }
-    return modelSlot(config, model, version.id, this.options.thresholdOrigin);
+    return model;
   }
 }

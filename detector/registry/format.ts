@@ -1,6 +1,6 @@
 /** What `wsn-watch model list` and `model show` print. */
 import type { ModelVersion } from '../../model/registry/store.ts';
-import type { PromotedModel } from './pointer.ts';
+import { shadowRunOf, type PromotedModel } from './pointer.ts';
 
 const iso = (text: string | null): string => (text ? text.replace(/\.\d{3}Z$/, 'Z') : '?');
 const fixed = (value: number | undefined, digits = 3): string => (value === undefined ? '-' : value.toFixed(digits));
@@ -8,6 +8,7 @@ const fixed = (value: number | undefined, digits = 3): string => (value === unde
 /** Where a version stands in the network's promotion record: promoted now, promoted before, or never. */
 export function promotionState(version: ModelVersion, promoted: PromotedModel | undefined): string {
   if (!promoted) return '';
+  if (promoted.shadow?.version === version.id) return `shadowing (since ${iso(promoted.shadow.since)})`;
   if (promoted.version === version.id)
     return `promoted (since ${iso(promoted.promotedAt)}${promoted.action === 'rollback' ? ', by rollback' : ''})`;
   return promoted.previous.some((entry) => entry.version === version.id) ? 'before' : '';
@@ -70,7 +71,8 @@ export function formatVersion(
     ['model', model ? `modalities [${model.modalities.join(', ')}], window ${model.window}` : '-'],
     ['files', folder],
     ['sha256', version.sha256],
-    ['promoted', promotionState(version, promoted) || 'no'],
+    ['promoted', promotionState(version, promoted).replace(/^shadowing.*/, '') || 'no'],
+    ['shadow', shadowState(version, promoted)],
   ];
   if (version.note) lines.push(['note', version.note]);
   const excluded = version.exclusions;
@@ -81,4 +83,12 @@ export function formatVersion(
     ]);
   const width = Math.max(...lines.map(([key]) => key.length));
   return lines.map(([key, value]) => `${`${key}:`.padEnd(width + 2)}${value}`).join('\n');
+}
+
+/** `model show`: whether the version is shadow-scored now, or was, and when. */
+function shadowState(version: ModelVersion, promoted: PromotedModel | undefined): string {
+  const run = shadowRunOf(promoted, version.id);
+  if (!run) return 'never shadow-scored';
+  const live = promoted?.shadow === run ? ` beside ${promoted.version}` : '';
+  return `${run.until ? 'shadow-scored' : 'shadow-scoring'}${live} from ${iso(run.since)}${run.until ? ` to ${iso(run.until)}` : ''} (threshold ${run.threshold})`;
 }

@@ -3,32 +3,23 @@
  * recent history stored in InfluxDB, leaving out what was not normal, and
  * registers it (never promotes it). docs/operations.md#retraining-on-recent-history.
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { integerArg } from '../../common/cli-parsers.ts';
+import { Option, type Command } from 'commander';
+import { durationArg, instantArg, integerArg } from '../../common/cli-parsers.ts';
 import { loadConfig } from '../../common/config.ts';
-import { parseDuration, parseInstant } from '../../common/silences.ts';
 import { addTrainingOptions } from '../../model/train/cli.ts';
+import { UserError } from '../../common/errors.ts';
+import { parseDuration } from '../../common/silences.ts';
 import { runRetrain, type RetrainOptions } from './run.ts';
+import { runRetrainSchedule } from './schedule-run.ts';
 
-const durationArg =
-  (flag: string) =>
-  (value: string): number => {
-    try {
-      return parseDuration(value);
-    } catch (error) {
-      throw new InvalidArgumentError(`${flag}: ${(error as Error).message}`);
-    }
-  };
-
-const instantArg =
-  (flag: string) =>
-  (value: string): number => {
-    try {
-      return parseInstant(value);
-    } catch (error) {
-      throw new InvalidArgumentError(`${flag}: ${(error as Error).message}`);
-    }
-  };
+type RetrainFlags = Omit<RetrainOptions, 'since'> & {
+  since?: number;
+  network?: string;
+  /** true: the flag without a value (config retrain.every). */
+  every?: string | true;
+  shadowFor?: string;
+  autoPromote?: boolean;
+};
 
 const EXAMPLES = `
 Reads the readings of the network's anomaly points in InfluxDB over the
@@ -41,13 +32,24 @@ it (\`wsn-watch model promote VERSION\`).
 
 Examples:
   wsn-watch retrain --since 7d
-  wsn-watch retrain --since 14d --until 2026-03-01T00:00:00Z --epochs 10 --network lab`;
+  wsn-watch retrain --since 14d --until 2026-03-01T00:00:00Z --epochs 10 --network lab
+  wsn-watch retrain --every 7d --shadow-for 1d      a schedule: retrain, shadow, compare each week
+  wsn-watch retrain --every --auto-promote          retrain.every from the configuration; promote what passes`;
 
 export function registerRetrainCommand(program: Command): void {
   const command = program
     .command('retrain')
     .description('train a candidate model on the recent history stored in InfluxDB and register it (not promoted)')
-    .requiredOption('--since <duration>', 'length of the period to learn from, e.g. 7d, 36h', durationArg('--since'))
+    .option('--since <duration>', 'length of the period to learn from, e.g. 7d, 36h', durationArg('--since'))
+    .option(
+      '--every [duration]',
+      'run on a schedule: each period retrain on it, shadow the candidate, compare after --shadow-for, promote when the gate passes and --auto-promote (default config retrain.every)',
+    )
+    .option(
+      '--shadow-for <duration>',
+      'with --every: how long the candidate is shadow-scored (config retrain.shadowFor)',
+    )
+    .option('--auto-promote', 'with --every: promote a candidate that passes the gate (config retrain.autoPromote)')
     .option('--until <iso>', 'end of the period (default now), e.g. 2026-03-01T00:00:00Z', instantArg('--until'))
     .option('--network <name>', 'sensor network (config network)')
     .option('--parent <version>', 'the version the candidate follows (default: the promoted version of the network)')
@@ -78,9 +80,34 @@ export function registerRetrainCommand(program: Command): void {
     );
   addTrainingOptions(command)
     .addHelpText('after', EXAMPLES)
-    .action(async (options: RetrainOptions & { network?: string }, self: Command) => {
+    .action(async (options: RetrainFlags, self: Command) => {
       const globals = self.optsWithGlobals<{ config?: string }>();
-      const config = loadConfig({ file: globals.config, flags: { network: options.network } });
-      await runRetrain({ ...options, windowGiven: self.getOptionValueSource('window') !== 'default' }, config);
+      const config = loadConfig({
+        file: globals.config,
+        flags: {
+          network: options.network,
+          ...(typeof options.every === 'string' ? { 'retrain.every': options.every } : {}),
+          ...(options.shadowFor ? { 'retrain.shadowFor': options.shadowFor } : {}),
+          ...(options.autoPromote ? { 'retrain.autoPromote': true } : {}),
+        },
+      });
+      const given = { ...options, windowGiven: self.getOptionValueSource('window') !== 'default' };
+      if (options.every !== undefined && options.since !== undefined)
+        throw new UserError(
+          'RETRAIN_USAGE',
+          '--since and --every do not go together: a schedule retrains on each period of --every',
+        );
+      if (options.every !== undefined) {
+        const { every, shadowFor, autoPromote } = config.retrain;
+        await runRetrainSchedule(given, config, {
+          everyMs: parseDuration(every),
+          shadowForMs: parseDuration(shadowFor),
+          autoPromote,
+        });
+        return;
+      }
+      if (options.since === undefined)
+        throw new UserError('RETRAIN_USAGE', 'retrain needs --since DURATION (or --every for a schedule)');
+      await runRetrain({ ...given, since: options.since }, config);
     });
 }

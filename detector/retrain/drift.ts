@@ -6,6 +6,7 @@
  * is suggested when many nodes rose together.
  */
 import type { DailyError } from '../../store/influx-history.ts';
+import { median } from '../../common/median.ts';
 
 export interface DriftOptions {
   /** The last `recentDays` days (by the newest day found) are compared with the days before them. */
@@ -36,12 +37,6 @@ export interface DriftReport {
 }
 
 const DAY_MS = 86_400_000;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 export function driftReport(daily: readonly DailyError[], options: DriftOptions): DriftReport {
   const newest = Math.max(...daily.map((d) => d.day));

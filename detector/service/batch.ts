@@ -1,6 +1,7 @@
+import type { Counter } from 'prom-client';
 import type { Logger } from '../../common/log.ts';
 import type { BatchCommit, IncomingBatch } from '../../common/transport.ts';
-import type { Frame } from '../../common/types.ts';
+import type { Alert, Frame } from '../../common/types.ts';
 import { FIRST_ARRIVAL_HEADER } from '../../ingest/pipeline.ts';
 import type { ResultSink } from '../../store/sink.ts';
 import type { AlertRouter } from '../alerts/router.ts';
@@ -10,6 +11,7 @@ import { decodeFrame } from './frames.ts';
 import type { DetectorMetrics } from './metrics.ts';
 import type { ClusterOwnership } from './ownership.ts';
 import type { FrameProcessor, ProcessResult } from './processor.ts';
+import { gateShadowStarts } from './shadow.ts';
 
 export interface BatchContext {
   replicaId: string;
@@ -24,6 +26,8 @@ export interface BatchContext {
   /** When the touched clusters are checkpointed and the partition's offset committed. */
   cadence: CheckpointCadence;
   metrics: DetectorMetrics;
+  /** Anomaly alerts a shadowing candidate opened, per version (shadow.ts). */
+  shadowAlerts?: Counter<'model'>;
   logger: Logger;
 }
 
@@ -41,6 +45,7 @@ export async function processBatch(context: BatchContext, batch: IncomingBatch):
   const { frames, arrivals } = decodeBatch(context, batch);
   const result = await context.processor.process(frames);
   const gated = gateBySilences(context, result);
+  const shadowStarted = gateShadow(context, result);
   const scoredAt = Date.now();
   try {
     await deliver(context, result, arrivals, started, scoredAt);
@@ -49,6 +54,9 @@ export async function processBatch(context: BatchContext, batch: IncomingBatch):
     throw error;
   }
   if (gated) recordSuppressed(context, gated);
+  const shadowVersion = context.processor.shadowVersion;
+  if (shadowVersion && shadowStarted.length > 0)
+    context.shadowAlerts?.inc({ model: shadowVersion }, shadowStarted.length);
   logSwitches(context, result);
   const checkpointed = await context.cadence.afterBatch(batch.partition, result.clusters);
   recordBatch(context, batch, result, started);
@@ -69,6 +77,13 @@ function gateBySilences({ silences, processor }: BatchContext, result: ProcessRe
   const outcome = silences.apply(result.alerts, processor.firingAlerts(), now, newestTick);
   result.alerts = outcome.alerts;
   return outcome;
+}
+
+/** The candidate's opened episodes that count: those no silence covers (its points are kept either way). */
+function gateShadow({ silences }: BatchContext, result: ProcessResult): Alert[] {
+  if (!silences) return result.shadowAlerts;
+  const now = Date.now();
+  return gateShadowStarts(result.shadow, result.shadowAlerts, (alerts) => silences.visible(alerts, now));
 }
 
 function recordSuppressed({ metrics, logger }: BatchContext, gated: GateOutcome): void {
@@ -122,6 +137,7 @@ async function deliver(
     frames: result.frames,
     scores: result.scores,
     alerts: result.alerts,
+    ...(result.shadow.length > 0 ? { shadow: result.shadow } : {}),
     pipeline:
       result.frames.length > 0
         ? {

@@ -25,8 +25,11 @@ import {
   type TopologyChangeSource,
 } from '../alerts/topology-changes.ts';
 import { CHECKPOINT_FORMAT, sameShape, type ClusterCheckpoint, type StateShape } from '../state/checkpoint.ts';
+import type { ShadowScore } from '../../store/shadow.ts';
+import { contextWarm, rawValues } from './frame-values.ts';
 import { missingModalities, type StreamingModel } from './model.ts';
 import { ModelSwitch, type ModelSlot, type Swap, type SwapPlan } from './model-swap.ts';
+import { cloneCandidate, ShadowScorer, type CandidateState } from './shadow.ts';
 
 /** Ticks without a frame after which a cluster no longer holds a model swap open (an hour at 31 s). */
 export const STALE_AFTER_TICKS = 120;
@@ -43,6 +46,8 @@ interface ClusterRuntime {
   slot: ModelSlot;
   /** During a swap: the new version's state, warming up beside `state` until the switch tick. */
   shadow?: ClusterState;
+  /** While a candidate version is shadow-scored: its state and alert tracker for this cluster (shadow.ts). */
+  candidate?: CandidateState;
   /** Informational alerts naming the topology changes of this cluster's nodes. */
   topology: TopologyAlerts;
   /** Nodes new to the cluster (added, or moved in) and the tick they joined: not judged until their window and context are warm. */
@@ -118,6 +123,10 @@ export interface ProcessResult {
   topologyChanges: Array<NodeChange & { cluster: string; tick: number }>;
   /** Node-ticks scored but not judged because the node joined its cluster less than a window (and context warm-up) ago. */
   warmingNodeTicks: number;
+  /** Node-ticks scored by the shadowing candidate version (none without one). */
+  shadow: ShadowScore[];
+  /** Anomaly alerts the candidate's own tracker opened in this batch: counted, never routed. */
+  shadowAlerts: Alert[];
   /** Puts the touched clusters back as they were before this batch (the batch failed and will be redelivered). */
   rollback(): void;
 }
@@ -134,6 +143,8 @@ export class FrameProcessor {
   private restorable = new Map<string, ClusterCheckpoint>();
   private readonly models: ModelSwitch;
   private readonly now: () => number;
+  /** The candidate version shadow-scored beside the live one, if any. */
+  private shadowScorer: ShadowScorer | undefined;
 
   constructor(private readonly options: FrameProcessorOptions) {
     const initial: ModelSlot = {
@@ -154,6 +165,23 @@ export class FrameProcessor {
   /** Frees every model version it holds (the service is stopped). */
   dispose(): void {
     this.models.dispose();
+    this.shadowScorer?.slot.dispose?.();
+  }
+
+  /** The version shadow-scored beside the live one, if any. */
+  get shadowVersion(): string | undefined {
+    return this.shadowScorer?.version;
+  }
+
+  /**
+   * Starts shadow-scoring `slot` beside the live version (undefined: stops
+   * the shadow); call between batches. The previous candidate is freed.
+   */
+  shadowWith(slot: ModelSlot | undefined): void {
+    const previous = this.shadowScorer;
+    this.shadowScorer = slot ? new ShadowScorer(slot, this.options.tickMs ?? 1) : undefined;
+    if (previous && previous.slot !== slot) previous.slot.dispose?.();
+    if (!slot) for (const runtime of this.runtimes.values()) runtime.candidate = undefined;
   }
 
   /** The swap in progress, if any. */
@@ -326,6 +354,8 @@ export class FrameProcessor {
       switched: [],
       topologyChanges: [],
       warmingNodeTicks: 0,
+      shadow: [],
+      shadowAlerts: [],
       rollback,
     };
     try {
@@ -479,6 +509,20 @@ export class FrameProcessor {
     if (swap && warming.length > 0) {
       const shadowOutputs = await swap.to.model.step(warming.map((step) => step.shadow as ClusterStepInput));
       warming.forEach((step, i) => (step.runtime.shadow = shadowOutputs[i].state));
+    }
+    if (this.shadowScorer) {
+      // After the live calls, from the same inputs: the live state and verdicts never see the candidate.
+      const round = await this.shadowScorer.score(
+        prepared.map(({ frame, input, neighbours, runtime }) => ({
+          frame,
+          ...(input.adjacency ? { adjacency: input.adjacency } : {}),
+          neighbours,
+          joined: runtime.joined,
+          holder: runtime,
+        })),
+      );
+      result.shadow.push(...round.scores);
+      result.shadowAlerts.push(...round.started);
     }
     for (const step of prepared) this.record(step, outputs.get(step) as ClusterStepOutput, result);
   }
@@ -660,6 +704,7 @@ export class FrameProcessor {
       ...runtime,
       state: cloneClusterState(state),
       ...(shadow ? { shadow: cloneClusterState(shadow) } : {}),
+      ...(runtime.candidate ? { candidate: cloneCandidate(runtime.candidate, runtime.network, runtime.cluster) } : {}),
       alerts: new ClusterAlerts(
         runtime.network,
         runtime.cluster,
@@ -685,19 +730,6 @@ interface PreparedStep {
   shadow?: ClusterStepInput;
 }
 
-/** The frame's N × M raw values in the model's modality order; NaN = missing (the model repeats the node's previous sample). */
-function rawValues(frame: Frame, modalities: readonly string[]): Float32Array {
-  const m = modalities.length;
-  const raw = new Float32Array(frame.nodes.length * m);
-  frame.nodes.forEach((node, n) => {
-    modalities.forEach((modality, k) => {
-      const value = node.values[modality];
-      raw[n * m + k] = value === null || value === undefined || !Number.isFinite(value) ? Number.NaN : value;
-    });
-  });
-  return raw;
-}
-
 /** The checkpoint field of a cluster's false-alert budget, if its policy keeps one. */
 function budgetField(alerts: ClusterAlerts): Pick<ClusterCheckpoint, 'alertBudget'> {
   const budget = alerts.budgetState();
@@ -715,9 +747,4 @@ function once(run: () => void): () => void {
 function shapeOf(model: StreamingModel): StateShape {
   const { modalities, window, gruLayers, gruUnits } = model.config;
   return { modalities: [...modalities], window, gruLayers, gruUnits };
-}
-
-/** Whether a cluster's slow context has seen `warmupTicks` ticks (a state without context counts as warm). */
-function contextWarm(state: ClusterState, warmupTicks: number): boolean {
-  return (state.context?.ticks ?? Number.POSITIVE_INFINITY) >= warmupTicks;
 }

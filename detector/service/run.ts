@@ -61,6 +61,9 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
     await transport.close().catch(() => undefined);
     throw error;
   });
+  // A shadow named before the start scores from the first frame.
+  const shadow = await registry?.loadShadow().catch(() => undefined);
+  if (shadow) progress(`model version ${shadow.version} shadow-scored beside ${version} (${shadow.thresholdNote})`);
   const sink = await openInflux(config, logger, progress);
   const checkpoints = await openCheckpoints(config, transport, options.stateTopic, logger, progress);
   const topology = await followTopology(config, options.topology, sink, logger);
@@ -75,6 +78,7 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
     model,
     modelVersion: version,
     disposeModel: () => model.dispose(),
+    ...(shadow ? { shadow } : {}),
     sink,
     checkpoints,
     notReadyReason: topology.notReadyReason,
@@ -89,10 +93,18 @@ export async function runDetect(config: Config, options: DetectOptions, logger: 
     onFatal: (error) => void shutdown(error),
   });
   progress(`running as ${service.replicaId} in group ${options.group}; /metrics on 127.0.0.1:${service.httpPort}`);
-  registry?.follow(async (slot) => {
-    const before = service.processor.modelVersion;
-    const plan = await service.promote(slot);
-    progress(`model version ${slot.version} promoted: ${describePlan(plan, before)}`);
+  registry?.follow({
+    onPromoted: async (slot) => {
+      const before = service.processor.modelVersion;
+      const plan = await service.promote(slot);
+      progress(`model version ${slot.version} promoted: ${describePlan(plan, before)}`);
+    },
+    onShadow: async (slot) => {
+      const before = service.processor.shadowVersion;
+      await service.shadow(slot);
+      if (slot) progress(`model version ${slot.version} shadow-scored beside ${service.processor.modelVersion}`);
+      else if (before) progress(`shadow scoring of model version ${before} stopped`);
+    },
   });
 
   let shuttingDown = false;

@@ -27,6 +27,7 @@ import { ClusterOwnership } from './ownership.ts';
 import type { StreamingModel } from './model.ts';
 import { FrameProcessor, type AdjacencyProvider } from './processor.ts';
 import { defaultWarmupTicks, type ModelSlot, type SwapPlan } from './model-swap.ts';
+import { shadowAlertCounter } from './shadow.ts';
 
 export interface DetectorTopics {
   frames: string;
@@ -44,6 +45,8 @@ export interface DetectorServiceOptions {
   modelVersion?: string;
   /** Frees the model when a promoted version replaces it, or when the processor is disposed. */
   disposeModel?(): void;
+  /** A candidate version to shadow-score from the first frame (shadow.ts); `promote`'s sibling `shadow` changes it later. */
+  shadow?: ModelSlot;
   /** Where scores and readings go: InfluxDB, or the in-memory store in embedded mode. */
   sink: ResultSink;
   checkpoints: ClusterCheckpointStore;
@@ -89,6 +92,8 @@ export interface DetectorService {
    * warm-up) and takes over at one tick (model-swap.ts).
    */
   promote(slot: ModelSlot): Promise<SwapPlan>;
+  /** Shadow-scores a candidate version beside the live one from the next batch (undefined: stops it; shadow.ts). */
+  shadow(slot: ModelSlot | undefined): Promise<void>;
   /** Finishes the batch in flight (writes, alerts, checkpoint, commit), then leaves the group and closes everything. */
   stop(): Promise<void>;
 }
@@ -159,6 +164,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     silences: silences?.gate,
     cadence,
     metrics,
+    shadowAlerts: shadowAlertCounter(metrics.registry),
     logger,
   };
   const service = new RunningDetector({
@@ -213,7 +219,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
 
 function createProcessor(options: DetectorServiceOptions, policy: AlertPolicy): FrameProcessor {
   const { config, model } = options;
-  return new FrameProcessor({
+  const processor = new FrameProcessor({
     model,
     policy,
     adjacency: options.adjacency,
@@ -223,6 +229,8 @@ function createProcessor(options: DetectorServiceOptions, policy: AlertPolicy): 
     topologyChanges: options.topologyChanges,
     topologyAlertMs: config.detector.topologyAlertMs,
   });
+  if (options.shadow) processor.shadowWith(options.shadow);
+  return processor;
 }
 
 /** Follows the silences topic unless told not to; mirrors it to Alertmanager when alerts go there. */
@@ -264,6 +272,7 @@ async function startFeedback(
     },
   });
   raiseByFeedback(policy, feedback);
+  if (options.shadow) raiseByFeedback(options.shadow.policy, feedback);
   return feedback;
 }
 
@@ -405,6 +414,18 @@ class RunningDetector implements DetectorService {
     });
     logPlan(this.parts.logger, plan, this.processor.swapInProgress()?.to.version ?? '', warmupTicks);
     return plan;
+  };
+
+  shadow = async (slot: ModelSlot | undefined): Promise<void> => {
+    if (slot && this.parts.feedback) raiseByFeedback(slot.policy, this.parts.feedback);
+    const before = this.processor.shadowVersion;
+    await this.enqueue(async () => this.processor.shadowWith(slot));
+    if (slot)
+      this.parts.logger.info(
+        { version: slot.version, threshold: slot.policy.threshold, replacing: before },
+        `model ${slot.version} shadow-scored beside ${this.processor.modelVersion} (threshold ${slot.policy.threshold}); its verdicts go to the shadow measurement only`,
+      );
+    else if (before) this.parts.logger.info({ version: before }, `shadow scoring of model ${before} stopped`);
   };
 
   stop = (): Promise<void> => {

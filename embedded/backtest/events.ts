@@ -12,6 +12,7 @@ import { parse } from 'csv-parse/sync';
 import { UserError } from '../../common/errors.ts';
 import type { Alert } from '../../common/types.ts';
 import { parseTimestamp } from '../../sources/history.ts';
+import { median } from '../../common/median.ts';
 
 export interface FaultEvent {
   node: string;
@@ -198,12 +199,7 @@ export interface MetricOptions {
   clusterOf: ReadonlyMap<string, string>;
 }
 
-const median = (values: number[]): number | null => {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
+const medianOrNull = (values: number[]): number | null => (values.length === 0 ? null : median(values));
 const mean = (values: number[]): number | null =>
   values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
 
@@ -215,7 +211,7 @@ function summarizeOutcomes(kind: string, list: EventOutcome[]): KindMetrics {
     events: list.length,
     detected: detected.length,
     recall: list.length === 0 ? 0 : detected.length / list.length,
-    medianTicksToDetect: median(detected.map((o) => o.ticksToDetect as number)),
+    medianTicksToDetect: medianOrNull(detected.map((o) => o.ticksToDetect as number)),
     coverage: mean(detected.map((o) => o.coverage)),
     modalityRight: detected.length === 0 ? null : detected.filter((o) => o.modalityRight).length / detected.length,
     localization:

@@ -36,7 +36,7 @@ export interface LiveDataset {
 const IBRL_FIRST_EPOCH = 14285;
 const IBRL_LAST_EPOCH = 28682;
 
-function spread(
+export function spread(
   readings: readonly Reading[],
   until: number,
   modalities: readonly string[],
@@ -68,8 +68,8 @@ function spread(
   return { sigma, levels };
 }
 
-/** Nodes with at least half the median reading count in [from, to). */
-function wellReporting(readings: readonly Reading[], from: number, to: number): string[] {
+/** Nodes with at least half the median reading count in [from, to) (also the model gate's fault nodes). */
+export function wellReporting(readings: readonly Reading[], from: number, to: number): string[] {
   const counts = new Map<string, number>();
   for (const r of readings) if (r.ts >= from && r.ts < to) counts.set(r.node, (counts.get(r.node) ?? 0) + 1);
   const sorted = [...counts.values()].sort((a, b) => a - b);

@@ -1,18 +1,13 @@
 /** The live-path evaluation as markdown: per kind, then per scorer. */
 import { LIVE_FAULT_KINDS } from '../../sources/live-faults.ts';
 import type { LiveEvalResult } from './run.ts';
+import { median } from '../../common/median.ts';
 
 const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 const sd = (xs: number[]): number => {
   if (xs.length < 2) return 0;
   const m = mean(xs);
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
-};
-const median = (xs: number[]): number => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
 const num = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : '–');
 

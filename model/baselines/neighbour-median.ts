@@ -1,12 +1,7 @@
 import type { NodeId } from '../../common/types.ts';
 import type { Series } from '../../sources/series.ts';
 import { BaselineScorer, type BaselineOptions } from './node-scores.ts';
-
-function median(values: number[]): number {
-  values.sort((a, b) => a - b);
-  const mid = values.length >> 1;
-  return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-}
+import { median } from '../../common/median.ts';
 
 export interface NeighbourMedianOptions extends BaselineOptions {
   /** Neighbours of each node, by node id (e.g. topology kNN or nearest motes by position). */

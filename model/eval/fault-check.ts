@@ -34,6 +34,7 @@ import type { Detector } from '../detector.ts';
 import type { ClusterGraph } from '../graph.ts';
 import { loadDetector } from '../io.ts';
 import { selectNodes } from './clustered.ts';
+import { median } from '../../common/median.ts';
 
 /** The series z-normalized as the live detector does it (training statistics; pooled ones for unknown nodes). */
 export function normalizeLikeLive(detector: Detector, raw: Series): Series {
@@ -43,12 +44,6 @@ export function normalizeLikeLive(detector: Detector, raw: Series): Series {
     data.set(detector.normalizeValues(raw.nodes, raw.data.subarray(t * nm, (t + 1) * nm)), t * nm);
   return { ...raw, data };
 }
-
-const median = (values: number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : 0.5 * (s[h - 1] + s[h]);
-};
 
 function neighbours(graph: ClusterGraph, i: number): number[] {
   return graph.adjacency[i].map((v, j) => (v > 0 && j !== i ? j : -1)).filter((j) => j >= 0);

@@ -3,36 +3,13 @@
  * file or a generated network, and saves model + metadata to --out. This
  * file only declares and parses the flags; run.ts does the work.
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { fractionArg, integerArg, positiveArg } from '../../common/cli-parsers.ts';
 import { DEFAULT_CONTEXT_CONFIG } from '../context.ts';
 import { TRAINING_DEFAULTS } from './defaults.ts';
 import { runTrain, type TrainCliOptions } from './run.ts';
 
 export { runTrain, type TrainCliOptions };
-
-const integer =
-  (flag: string, min: number) =>
-  (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`${flag} needs an integer >= ${min}, got "${value}"`);
-    return n;
-  };
-const fraction =
-  (flag: string) =>
-  (value: string): number => {
-    const n = Number(value);
-    if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`${flag} needs a number in (0, 1], got "${value}"`);
-    return n;
-  };
-const positive =
-  (flag: string) =>
-  (value: string): number => {
-    const n = Number(value);
-    if (!(n > 0) || !Number.isFinite(n))
-      throw new InvalidArgumentError(`${flag} needs a positive number, got "${value}"`);
-    return n;
-  };
 
 export function registerTrainCommand(program: Command): void {
   const command = program
@@ -71,12 +48,12 @@ function addDataSourceOptions(command: Command): Command {
     .option(
       '--tick-ms <ms>',
       "with --history: tick of the UTC-aligned grid, the same as the ingest's (default: config ingest.tickMs, 31 s)",
-      integer('--tick-ms', 1),
+      integerArg('--tick-ms', 1),
     )
     .option(
       '--max-gap-ticks <n>',
       'with --history: gaps of up to n ticks hold the last value (as live); longer gaps, late starts and early ends are rebuilt from the other nodes',
-      integer('--max-gap-ticks', 0),
+      integerArg('--max-gap-ticks', 0),
       10,
     )
     .option(
@@ -84,12 +61,12 @@ function addDataSourceOptions(command: Command): Command {
       'with --history: node positions (IBRL node.txt, .json or .csv) for the k-nearest graph; default: a complete graph',
     )
     .option('--synthetic', 'train on a generated correlated sensor network (daily cycles, 3 modalities)')
-    .option('--nodes <n>', 'with --synthetic: number of nodes', integer('--nodes', 2), 12)
-    .option('--steps <n>', 'with --synthetic: number of samples', integer('--steps', 100), 2000)
+    .option('--nodes <n>', 'with --synthetic: number of nodes', integerArg('--nodes', 2), 12)
+    .option('--steps <n>', 'with --synthetic: number of samples', integerArg('--steps', 100), 2000)
     .option(
       '--loss <rate>',
       "with --synthetic: share of readings lost in the radio, held as ingest holds them (the simulator's and the demo's is 0.03)",
-      fraction('--loss'),
+      fractionArg('--loss'),
     );
 }
 
@@ -110,68 +87,72 @@ export function addTrainingOptions(command: Command): Command {
     .option(
       '--seed <n>',
       'seed of weights, shuffling and injections (same seed and backend = same model)',
-      integer('--seed', 0),
+      integerArg('--seed', 0),
       1,
     )
     .option(
       '--epochs <n>',
       'maximum passes over the training windows',
-      integer('--epochs', 1),
+      integerArg('--epochs', 1),
       TRAINING_DEFAULTS.epochs,
     )
     .option(
       '--batch-size <n>',
       'windows per optimiser step (rounded to whole sequences of --sequence-length)',
-      integer('--batch-size', 1),
+      integerArg('--batch-size', 1),
       TRAINING_DEFAULTS.batchSize,
     )
-    .option('--window <n>', 'window length in samples', integer('--window', 2), 20)
+    .option('--window <n>', 'window length in samples', integerArg('--window', 2), 20)
     .option(
       '--paa-segments <n>',
       'PAA segments of the slow context path (the level residual over the last n × --paa-segment-ticks ticks; 0 = no PAA); stored with the model',
-      integer('--paa-segments', 0),
+      integerArg('--paa-segments', 0),
       DEFAULT_CONTEXT_CONFIG.segments,
     )
     .option(
       '--paa-segment-ticks <n>',
       'ticks averaged into one PAA segment; stored with the model',
-      integer('--paa-segment-ticks', 1),
+      integerArg('--paa-segment-ticks', 1),
       DEFAULT_CONTEXT_CONFIG.segmentTicks,
     )
     .option(
       '--sequence-length <n>',
       'consecutive windows the GRU is unrolled over (truncated back-propagation)',
-      integer('--sequence-length', 1),
+      integerArg('--sequence-length', 1),
       8,
     )
-    .option('--learning-rate <x>', 'Adam learning rate', positive('--learning-rate'), 1e-3)
+    .option('--learning-rate <x>', 'Adam learning rate', positiveArg('--learning-rate'), 1e-3)
     .option(
       '--validation-fraction <x>',
       'tail of the training data held out for early stopping and threshold calibration',
-      fraction('--validation-fraction'),
+      fractionArg('--validation-fraction'),
       TRAINING_DEFAULTS.validationFraction,
     )
     .option(
       '--patience <n>',
       'epochs without validation improvement before stopping',
-      integer('--patience', 1),
+      integerArg('--patience', 1),
       TRAINING_DEFAULTS.patience,
     )
     .option(
       '--train-fraction <x>',
       "leading fraction of the data used at all (the rest is left for evaluation); default 0.6 for IBRL (the paper's split), 1 otherwise",
-      fraction('--train-fraction'),
+      fractionArg('--train-fraction'),
     )
     .option(
       '--windows-per-epoch <n>',
       'cap on training windows per epoch (default: all)',
-      integer('--windows-per-epoch', 1),
+      integerArg('--windows-per-epoch', 1),
     )
-    .option('--max-minutes <x>', 'wall-clock budget; stops early keeping the best weights', positive('--max-minutes'))
+    .option(
+      '--max-minutes <x>',
+      'wall-clock budget; stops early keeping the best weights',
+      positiveArg('--max-minutes'),
+    )
     .option(
       '--false-alerts <n>',
       'false alerts a healthy node may raise per day at the live tick: the stored threshold is at least the one the clean validation gives for it',
-      positive('--false-alerts'),
+      positiveArg('--false-alerts'),
       0.05,
     );
 }
@@ -182,14 +163,14 @@ function addGraphAndBackendOptions(command: Command): Command {
     .option(
       '--samples <n>',
       "with --data (IBRL): sample epochs aligned from the first epoch of the paper's range to --last-epoch (default 5000, the paper's)",
-      integer('--samples', 100),
+      integerArg('--samples', 100),
     )
     .option(
       '--last-epoch <n>',
       "with --data (IBRL): last epoch of the alignment (default 28675, the paper's); --samples equal to the epoch count gives the network's own 31 s rounds",
-      integer('--last-epoch', 1),
+      integerArg('--last-epoch', 1),
     )
-    .option('--knn <k>', 'graph: edges from each node to its k nearest nodes', integer('--knn', 1), 4)
+    .option('--knn <k>', 'graph: edges from each node to its k nearest nodes', integerArg('--knn', 1), 4)
     .addOption(
       new Option('--backend <name>', 'TensorFlow.js backend')
         .choices(['auto', 'tensorflow', 'wasm', 'cpu'])

@@ -18,7 +18,6 @@ import {
   VizOrientation,
   type Dashboard,
   type FieldConfig,
-  type FieldConfigSource,
 } from '@grafana/schema';
 import type {
   Options as XYOptions,
@@ -39,6 +38,7 @@ import {
   type PanelSpec,
 } from './panels.ts';
 import { DEFAULT_THRESHOLD, UIDS, dashboard, networkVariable, nodeDrillDownUrl } from './common.ts';
+import { FEEDBACK_TABLE, SILENCES_TABLE, operatorTable } from './operator-tables.ts';
 
 const net = tagIs('network', 'network');
 
@@ -348,91 +348,7 @@ export const networkOverview: Dashboard = dashboard({
       color: { mode: FieldColorModeId.Fixed, fixedColor: 'red' },
       style: { lineWidth: 1 },
     }),
-    silencesTable(12, { x: 0, y: 36, w: 24, h: 7 }),
-    feedbackTable(13, { x: 0, y: 43, w: 24, h: 7 }),
+    operatorTable(12, { x: 0, y: 36, w: 24, h: 7 }, SILENCES_TABLE),
+    operatorTable(13, { x: 0, y: 43, w: 24, h: 7 }, FEEDBACK_TABLE),
   ],
 });
-
-type Box = { x: number; y: number; w: number; h: number };
-
-/**
- * A table of the newest 50 points of an operator measurement (silences,
- * feedback), whatever the time range: `columns` in order, `renamed` shown
- * under other names, `overrides` on top.
- */
-function operatorTable(spec: {
-  id: number;
-  box: Box;
-  title: string;
-  description: string;
-  measurement: string;
-  columns: string[];
-  renamed: Record<string, string>;
-  overrides: FieldConfigSource['overrides'];
-}) {
-  const { columns } = spec;
-  return panel({
-    id: spec.id,
-    type: 'table',
-    title: spec.title,
-    description: spec.description,
-    box: spec.box,
-    targets: [
-      influx(
-        'A',
-        `SELECT ${columns.map((column) => `"${column}"`).join(', ')} FROM "${spec.measurement}" WHERE ${net} ORDER BY time DESC LIMIT 50`,
-        'table',
-      ),
-    ],
-    transformations: [
-      {
-        id: 'organize',
-        options: {
-          indexByName: Object.fromEntries(columns.map((column, i) => [column, i])),
-          renameByName: spec.renamed,
-        },
-      },
-    ],
-    options: { showHeader: true, cellHeight: TableCellHeight.Sm } satisfies Partial<TableOptions>,
-    fieldConfig: { defaults: {}, overrides: spec.overrides },
-  });
-}
-
-/** The maintenance silences (`wsn-watch silence add`) from their `silence` points, newest first, whatever the time range. */
-function silencesTable(id: number, box: Box) {
-  return operatorTable({
-    id,
-    box,
-    title: 'Maintenance silences',
-    description:
-      'Silences added with `wsn-watch silence add` (newest 50, whatever the time range): while one is active the node is still scored and stored (anomaly points carry silenced=true) but its alerts are suppressed. "ends" moves to the moment of expiry when one is expired early (expired = true).',
-    measurement: 'silence',
-    columns: ['node', 'modality', 'ends_at', 'author', 'reason', 'expired'],
-    renamed: { Time: 'starts', ends_at: 'ends' },
-    overrides: [
-      { matcher: { id: 'byName', options: 'ends_at' }, properties: [{ id: 'unit', value: 'dateTimeAsIso' }] },
-      {
-        matcher: { id: 'byName', options: 'node' },
-        properties: [{ id: 'links', value: [{ title: 'Node drill-down', url: nodeDrillDownUrl }] }],
-      },
-    ],
-  });
-}
-
-/** Operator feedback on alerts (`wsn-watch feedback mark`, the built-in dashboard's buttons), newest marks first. */
-function feedbackTable(id: number, box: Box) {
-  return operatorTable({
-    id,
-    box,
-    title: 'Operator feedback',
-    description:
-      'Alerts marked a false alarm or confirmed (newest 50 marks, whatever the time range). A false alarm raises its node’s threshold (for the alert’s modality) above the alert’s peak probability for a while; "alert started" is the episode a retraining can leave out (false) or keep (true).',
-    measurement: 'feedback',
-    columns: ['node', 'modality', 'verdict', 'probability', 'marked_at', 'author', 'note'],
-    renamed: { Time: 'alert started', probability: 'peak', marked_at: 'marked' },
-    overrides: [
-      { matcher: { id: 'byName', options: 'marked_at' }, properties: [{ id: 'unit', value: 'dateTimeAsIso' }] },
-      { matcher: { id: 'byName', options: 'probability' }, properties: [{ id: 'decimals', value: 3 }] },
-    ],
-  });
-}

@@ -3,7 +3,7 @@
  * batch (tags network, source) and the `value_<modality>` fields of the `anomaly` points.
  */
 import { FieldColorModeId, type Dashboard, type FieldColor, type Panel } from '@grafana/schema';
-import { barChart, influx, panel, tagIs, timeSeriesOptions, type PanelSpec } from './panels.ts';
+import { barChart, influx, panel, tagIs, timeSeriesOptions, type Box, type PanelSpec } from './panels.ts';
 import { UIDS, dashboard, networkVariable } from './common.ts';
 
 /** A line chart with the legend below, lines 2 px wide, in `unit`. */
@@ -15,6 +15,14 @@ function lineChart(spec: Omit<PanelSpec, 'type' | 'options' | 'fieldConfig'> & {
     options: timeSeriesOptions('bottom'),
     fieldConfig: { defaults: { unit, ...(color ? { color } : {}), custom: { lineWidth: 2 } }, overrides: [] },
   });
+}
+
+/**
+ * Id and place of panel `n` (from 1): the dashboard is a grid of 12 × 8
+ * panels, two a row, numbered in reading order.
+ */
+function gridCell(n: number): { id: number; box: Box } {
+  return { id: n, box: { x: ((n - 1) % 2) * 12, y: Math.floor((n - 1) / 2) * 8, w: 12, h: 8 } };
 }
 
 const where = `${tagIs('network', 'network')} AND $timeFilter`;
@@ -46,10 +54,9 @@ export const pipelineHealth: Dashboard = dashboard({
   templating: { list: [networkVariable] },
   panels: [
     barChart({
-      id: 1,
+      ...gridCell(1),
       title: 'Readings stored per interval',
       description: 'Aligned readings written to InfluxDB per interval of event time, one series per modality.',
-      box: { x: 0, y: 0, w: 12, h: 8 },
       targets: [
         influx(
           'A',
@@ -62,18 +69,16 @@ export const pipelineHealth: Dashboard = dashboard({
       color: { mode: FieldColorModeId.PaletteClassic },
     }),
     lineChart({
-      id: 2,
+      ...gridCell(2),
       title: 'Detector throughput',
       description: 'Frames scored per second of wall time, per detector replica (tag source).',
-      box: { x: 12, y: 0, w: 12, h: 8 },
       targets: [perReplica('mean("frames_per_s")')],
       unit: 'short',
     }),
     lineChart({
-      id: 3,
+      ...gridCell(3),
       title: 'Detector latency',
       description: 'Wall time of a batch (decode, model, sinks) and of the model call alone.',
-      box: { x: 0, y: 8, w: 12, h: 8 },
       targets: [
         influx(
           'A',
@@ -85,20 +90,18 @@ export const pipelineHealth: Dashboard = dashboard({
       unit: 'ms',
     }),
     lineChart({
-      id: 4,
+      ...gridCell(4),
       title: 'Event-time lag',
       description:
         'Wall clock minus the newest tick of each batch: how far behind the sensors the detector runs. Large for replays of old data, by design.',
-      box: { x: 12, y: 8, w: 12, h: 8 },
       targets: [perReplica('max("event_lag_ms")')],
       unit: 'ms',
     }),
     barChart({
-      id: 5,
+      ...gridCell(5),
       title: 'Frames scored and skipped',
       description:
         'Skipped frames were already scored (tick at or before the checkpoint), e.g. redelivered after a rebalance.',
-      box: { x: 0, y: 16, w: 12, h: 8 },
       targets: [
         influx(
           'A',
@@ -117,32 +120,29 @@ export const pipelineHealth: Dashboard = dashboard({
       ],
     }),
     lineChart({
-      id: 6,
+      ...gridCell(6),
       title: 'Ingest: DLQ rate',
       description:
         'Messages sent to wsn.readings.dlq per second of wall time (late ones among them), from the pipeline points ingest writes (source = ingest).',
-      box: { x: 12, y: 16, w: 12, h: 8 },
       targets: [influx('A', ingestRates({ rejected: 'rejected/s', late: 'late/s' }), 'time_series', '$col')],
       unit: 'short',
       color: { mode: FieldColorModeId.Fixed, fixedColor: 'red' },
     }),
     lineChart({
-      id: 7,
+      ...gridCell(7),
       title: 'Ingest rate',
       description:
         'Readings accepted and frames published per second of wall time, from the pipeline points ingest writes (source = ingest).',
-      box: { x: 0, y: 24, w: 12, h: 8 },
       targets: [
         influx('A', ingestRates({ accepted: 'readings/s', frames_published: 'frames/s' }), 'time_series', '$col'),
       ],
       unit: 'short',
     }),
     lineChart({
-      id: 8,
+      ...gridCell(8),
       title: 'Ingest watermark lag',
       description:
         'Wall clock minus the event-time watermark of ingest: how far behind the sensors frames are emitted (the allowed lateness at least). Large for replays of old data, by design.',
-      box: { x: 12, y: 24, w: 12, h: 8 },
       targets: [
         influx(
           'A',
@@ -153,7 +153,7 @@ export const pipelineHealth: Dashboard = dashboard({
       ],
       unit: 'ms',
     }),
-    ...modelVersionPanels(9, 32),
+    ...modelVersionPanels(9),
   ],
 });
 
@@ -161,16 +161,16 @@ export const pipelineHealth: Dashboard = dashboard({
  * The model version in use (`wsn-watch model promote`): the version tag of
  * the scored `anomaly` points, per cluster for the newest tick, and node-ticks
  * scored per version over time, where a swap shows as the step from one to the other.
+ * Panels `first` and `first + 1` of the grid.
  */
-function modelVersionPanels(id: number, y: number): Panel[] {
+function modelVersionPanels(first: number): Panel[] {
   return [
     panel({
-      id,
+      ...gridCell(first),
       type: 'table',
       title: 'Model version in use',
       description:
         'Per cluster, the model version that scored its newest tick in the time range, and that tick. During a swap a replay shows clusters on either side of it.',
-      box: { x: 0, y, w: 12, h: 8 },
       targets: [
         influx(
           'A',
@@ -181,11 +181,10 @@ function modelVersionPanels(id: number, y: number): Panel[] {
       transformations: [{ id: 'organize', options: { renameByName: { Time: 'newest tick' } } }],
     }),
     barChart({
-      id: id + 1,
+      ...gridCell(first + 1),
       title: 'Node-ticks scored per model version',
       description:
         'Node-ticks scored per interval, one series per model version: a promotion shows as the step from the old version to the new one, at one tick.',
-      box: { x: 12, y, w: 12, h: 8 },
       targets: [
         influx(
           'A',

@@ -12,6 +12,7 @@
  * in-process ingest, the children and the test's own clients.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { freePort } from '../../support/ports.ts';
 import { tmpdir } from 'node:os';
@@ -57,7 +58,7 @@ export interface ChildRun {
 }
 
 /** Runs `node bin/wsn-watch.mjs ...args` with the test's environment; stderr goes to a log file. */
-function runCli(name: string, args: string[], env: Record<string, string>): ChildRun {
+export function runCli(name: string, args: string[], env: Record<string, string>): ChildRun {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = path.join(LOG_DIR, `${name}.log`);
   const child = spawn(process.execPath, ['bin/wsn-watch.mjs', ...args], {
@@ -374,7 +375,30 @@ export class Pipeline {
     await this.ingest?.stop().catch(() => undefined);
     await this.transport.close().catch(() => undefined);
     await this.influx.dropDatabase().catch(() => undefined);
+    await this.deleteTopics().catch(() => undefined);
     await new Promise((resolve) => this.log.end(resolve));
+  }
+
+  /**
+   * Deletes every topic of this pipeline (named `e2e.<name>.<id>.*`): a broker
+   * left with thousands of test partitions is slow to fence and unfence
+   * itself, and the tests after this one pay for it.
+   */
+  private async deleteTopics(): Promise<void> {
+    const prefix = `e2e.${this.name}.${this.id}.`;
+    const admin = new Kafka({
+      clientId: `e2e-cleanup-${this.id}`,
+      brokers: this.config.kafka.brokers,
+      ...kafkaSecurity(this.config.kafka),
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+      if (topics.length > 0) await admin.deleteTopics({ topics });
+    } finally {
+      await admin.disconnect();
+    }
   }
 }
 

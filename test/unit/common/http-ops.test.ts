@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { UserError } from '../../../common/errors.ts';
 import { startOpsServer } from '../../../common/http.ts';
 
 describe('ops server readiness and bind address', () => {
@@ -29,6 +30,21 @@ describe('ops server readiness and bind address', () => {
       expect((await fetch(`http://127.0.0.1:${server.port}/healthz`)).status).toBe(200);
     } finally {
       await server.close();
+    }
+  });
+
+  it('a port in use is a user error naming the address and the flag, not a stack trace', async () => {
+    const first = await startOpsServer({ port: 0, registry: new Registry(), ready: () => true });
+    try {
+      const second = startOpsServer({ port: first.port, registry: new Registry(), ready: () => true });
+      await expect(second).rejects.toBeInstanceOf(UserError);
+      await expect(second).rejects.toMatchObject({
+        code: 'PORT_IN_USE',
+        message: expect.stringContaining(`127.0.0.1:${first.port}`),
+        hint: expect.stringContaining('--http-port'),
+      });
+    } finally {
+      await first.close();
     }
   });
 });

@@ -13,6 +13,7 @@ import { injectAnomaly, type Injection } from '../../../sources/inject.ts';
 import { computeStats } from '../../../sources/normalize.ts';
 import type { Series } from '../../../sources/series.ts';
 import { pathGraph, tinyConfig, untrainedDetector } from './helpers.ts';
+import { median } from '../../../common/median.ts';
 
 beforeAll(async () => {
   await ensureBackend();
@@ -230,11 +231,6 @@ function plainLevelResidual(
   const held = new Float64Array(n * m);
   const baseline = new Float64Array(n * m);
   const out = Array.from({ length: n * m }, () => new Float64Array(steps));
-  const median = (values: number[]): number => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const h = sorted.length >> 1;
-    return sorted.length % 2 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2;
-  };
   for (let t = 0; t < steps; t++) {
     for (let k = 0; k < n * m; k++) if (!Number.isNaN(data[t * n * m + k])) held[k] = data[t * n * m + k];
     for (let i = 0; i < n; i++) {

@@ -8,7 +8,13 @@ import { UserError } from '../../../../common/errors.ts';
 import { createLogger } from '../../../../common/log.ts';
 import { REPO_ROOT } from '../../../../common/paths.ts';
 import { RegistryFollower, type LoadedModel } from '../../../../detector/registry/follow.ts';
-import { encodePromoted, promote, MODELS_PARTITIONS } from '../../../../detector/registry/pointer.ts';
+import {
+  encodePromoted,
+  promote,
+  startShadow,
+  stopShadow,
+  MODELS_PARTITIONS,
+} from '../../../../detector/registry/pointer.ts';
 import { ModelRegistry, type ModelVersion } from '../../../../model/registry/store.ts';
 import { MemoryTransport } from '../../../../transport/memory.ts';
 import { waitFor } from '../../../support/wait.ts';
@@ -71,7 +77,7 @@ describe('RegistryFollower (registry folder + models topic on the in-process tra
     expect(start.thresholdNote).toMatch(/^alert threshold 0\.78\d* \(calibrated and stored with the model v1\)$/);
 
     const promoted: LoadedModel[] = [];
-    follower.follow(async (slot) => void promoted.push(slot));
+    follower.follow({ onPromoted: async (slot) => void promoted.push(slot) });
     // A promotion of a version this registry does not hold: logged, nothing handed over.
     const ghost = { ...v2, id: 'v9', sha256: 'f'.repeat(64) };
     await table.put([{ key: 'lab', value: encodePromoted(promote(first, 'lab', ghost, 'ana', 2_000)) }]);
@@ -86,6 +92,40 @@ describe('RegistryFollower (registry folder + models topic on the in-process tra
     loaded.push(...promoted);
     expect(promoted[0].version).toBe('v2');
     expect(promoted[0].policy.threshold).toBe(0.9);
+    await follower.close();
+    await table.close();
+    await transport.close();
+  });
+
+  it('hands over the shadow version with its own calibrated threshold, and its end', async () => {
+    const transport = new MemoryTransport();
+    const config = configWith({ WSN_THRESHOLD: '0.6' });
+    const table = transport.table({ topic: 'models', partitions: MODELS_PARTITIONS });
+    const first = promote(undefined, 'lab', v1, 'ana', 1_000);
+    await table.put([{ key: 'lab', value: encodePromoted(first) }]);
+    const follower = new RegistryFollower({
+      config: { ...config, registry: { ...config.registry, refreshMs: 100 } },
+      transport,
+      logger: createLogger('test', 'silent'),
+      thresholdOrigin: { kind: 'environment', name: 'WSN_THRESHOLD' },
+    });
+    loaded.push(await follower.loadPromoted());
+    const shadows: Array<string | undefined> = [];
+    follower.follow({
+      onPromoted: async () => undefined,
+      onShadow: async (slot) => {
+        shadows.push(slot ? `${slot.version}@${slot.policy.threshold}` : undefined);
+        if (slot) loaded.push(slot);
+      },
+    });
+    const shadowing = startShadow(first, v2, { network: 'lab', by: 'ana', now: 2_000 });
+    await table.put([{ key: 'lab', value: encodePromoted(shadowing) }]);
+    await waitFor('the shadow', () => shadows.length === 1, 10_000);
+    // Not the user's 0.6 (that is the live model's): the candidate's calibrated one.
+    expect(shadows).toEqual(['v2@0.9']);
+    await table.put([{ key: 'lab', value: encodePromoted(stopShadow(shadowing, 'lab', 3_000)) }]);
+    await waitFor('the end of the shadow', () => shadows.length === 2, 10_000);
+    expect(shadows[1]).toBeUndefined();
     await follower.close();
     await table.close();
     await transport.close();

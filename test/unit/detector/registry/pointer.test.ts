@@ -8,6 +8,7 @@ import {
   readPromoted,
   rollback,
 } from '../../../../detector/registry/pointer.ts';
+import { shadowRunOf, startShadow, stopShadow } from '../../../../detector/registry/pointer.ts';
 import { formatVersionTable } from '../../../../detector/registry/format.ts';
 import { MemoryTransport } from '../../../../transport/memory.ts';
 
@@ -27,6 +28,49 @@ function version(id: string, threshold: number, parent: string | null = null): M
 }
 
 describe('the promoted-version pointer', () => {
+  it('a shadow rides along promotions and rollbacks, ends when its version is promoted, and is remembered', () => {
+    const first = promote(undefined, 'lab', version('v1', 0.7), 'ana', 1_000);
+    expect(() => startShadow(undefined, version('v2', 0.8), { network: 'lab', by: 'ana', now: 1_500 })).toThrow(
+      /no model version is promoted/,
+    );
+    expect(() => startShadow(first, version('v1', 0.7), { network: 'lab', by: 'ana', now: 1_500 })).toThrow(
+      /is the promoted one/,
+    );
+    const shadowing = startShadow(first, version('v2', 0.8), { network: 'lab', by: 'ana', now: 2_000 });
+    expect(shadowing.shadow).toEqual({
+      version: 'v2',
+      sha256: 'sha-v2',
+      threshold: 0.8,
+      since: '1970-01-01T00:00:02.000Z',
+      by: 'ana',
+    });
+    expect(() => startShadow(shadowing, version('v2', 0.8), { network: 'lab', by: 'ana', now: 2_500 })).toThrow(
+      /already shadow-scored/,
+    );
+    // Another shadow replaces it; the first is remembered with its end.
+    const other = startShadow(shadowing, version('v3', 0.9), { network: 'lab', by: 'ben', now: 3_000 });
+    expect(other.shadow?.version).toBe('v3');
+    expect(other.shadowed).toEqual([{ ...shadowing.shadow, until: '1970-01-01T00:00:03.000Z' }]);
+    // Promoting another version keeps the shadow; promoting the shadowing one ends it.
+    const promotedV2 = promote(other, 'lab', version('v2', 0.8), 'ben', 4_000);
+    expect(promotedV2.shadow?.version).toBe('v3');
+    const back = rollback(promotedV2, 'lab', 'ana', 5_000);
+    expect(back.shadow?.version).toBe('v3');
+    const promotedV3 = promote(back, 'lab', version('v3', 0.9), 'ana', 6_000);
+    expect(promotedV3.shadow).toBeUndefined();
+    expect(shadowRunOf(promotedV3, 'v3')?.until).toBe('1970-01-01T00:00:06.000Z');
+    expect(shadowRunOf(promotedV3, 'v2')?.since).toBe('1970-01-01T00:00:02.000Z');
+    expect(shadowRunOf(promotedV3, 'v1')).toBeUndefined();
+    expect(() => stopShadow(promotedV3, 'lab', 7_000)).toThrow(/no model version is shadow-scored/);
+    expect(stopShadow(other, 'lab', 7_000).shadow).toBeUndefined();
+    // Round trip, and a record written before shadows existed still reads.
+    expect(decodePromoted(encodePromoted(other))).toEqual(other);
+    expect(decodePromoted(encodePromoted(first)).shadow).toBeUndefined();
+    expect(() => decodePromoted(JSON.stringify({ ...other, shadow: { ...other.shadow, threshold: 2 } }))).toThrow(
+      /field "shadow.threshold"/,
+    );
+  });
+
   it('promote pushes the current version; rollback goes back one step at a time', () => {
     const first = promote(undefined, 'lab', version('v1', 0.7), 'ana', 1_000);
     expect(first).toMatchObject({ version: 'v1', threshold: 0.7, by: 'ana', action: 'promote', previous: [] });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert, Frame } from '../../../../common/types.ts';
-import { FrameProcessor } from '../../../../detector/service/processor.ts';
+import { FrameProcessor, type FrameProcessorOptions } from '../../../../detector/service/processor.ts';
 import { TopologyAdjacency } from '../../../../detector/service/topology.ts';
 import { applyChange, createTopology, exportClusters, type Topology } from '../../../../topology/index.ts';
 import { testPolicy } from '../alerts/sample-alert.ts';
@@ -47,10 +47,20 @@ function framesAt(topology: Topology, version: string, tick: number): Frame[] {
   }));
 }
 
+/** A processor on the FakeModel at tick T, with `options` on top (the topology followed, if any). */
+function processorWith(options: Partial<FrameProcessorOptions> = {}): FrameProcessor {
+  return new FrameProcessor({ model: new FakeModel(), policy: testPolicy(), tickMs: T, ...options });
+}
+
 /** Ticks 1–3 on v1, then the topology becomes v2 (the next frames carry the change). */
 async function runV1ThenChange(processor: FrameProcessor, topology: Topology): Promise<void> {
   for (let tick = 1; tick <= 3; tick++) await processor.process(framesAt(topology, 'v1', tick * T));
   changeToV2(topology);
+}
+
+/** The four changes of v2 as a followed topology names them, all `status` and started at tick `tick`. */
+function v2Changes(status: 'firing' | 'resolved', tick: number): string[] {
+  return ['c-1 2 moved', 'c-1 7 added', 'c-4 3 moved', 'c-4 5 removed'].map((change) => `${status} ${change} @${tick}`);
 }
 
 function topologyAlerts(alerts: Alert[]): string[] {
@@ -65,25 +75,13 @@ describe('FrameProcessor: topology changes without retraining', () => {
     const topology = labTopology();
     const source = new TopologyAdjacency();
     source.update(topology, 'v1');
-    const processor = new FrameProcessor({
-      model: new FakeModel(),
-      policy: testPolicy(),
-      adjacency: source.provider,
-      topologyChanges: source,
-      topologyAlertMs: 3 * T,
-      tickMs: T,
-    });
+    const processor = processorWith({ adjacency: source.provider, topologyChanges: source, topologyAlertMs: 3 * T });
     for (let tick = 1; tick <= 4; tick++) await processor.process(framesAt(topology, 'v1', tick * T));
 
     changeToV2(topology);
     source.update(topology, 'v2');
     const first = await processor.process(framesAt(topology, 'v2', 5 * T));
-    expect(topologyAlerts(first.alerts)).toEqual([
-      'firing c-1 2 moved @5',
-      'firing c-1 7 added @5',
-      'firing c-4 3 moved @5',
-      'firing c-4 5 removed @5',
-    ]);
+    expect(topologyAlerts(first.alerts)).toEqual(v2Changes('firing', 5));
     expect(first.alerts.find((a) => a.node === '7')?.topologyVersion).toBe('v2');
     const scored = first.scores.flatMap((score) => score.nodes.map((node) => node.node)).sort();
     expect(scored).toEqual(['1', '2', '3', '4', '6', '7']);
@@ -103,24 +101,14 @@ describe('FrameProcessor: topology changes without retraining', () => {
     expect(processor.firingAlerts().filter((a) => a.kind === 'topology')).toHaveLength(4);
 
     const resolved = await processor.process(framesAt(topology, 'v2', 8 * T));
-    expect(topologyAlerts(resolved.alerts)).toEqual([
-      'resolved c-1 2 moved @5',
-      'resolved c-1 7 added @5',
-      'resolved c-4 3 moved @5',
-      'resolved c-4 5 removed @5',
-    ]);
+    expect(topologyAlerts(resolved.alerts)).toEqual(v2Changes('resolved', 5));
   });
 
   it('when the followed topology lags the frames, names the changes once it knows the version, from their first tick', async () => {
     const topology = labTopology();
     const source = new TopologyAdjacency();
     source.update(topology, 'v1');
-    const processor = new FrameProcessor({
-      model: new FakeModel(),
-      policy: testPolicy(),
-      topologyChanges: source,
-      tickMs: T,
-    });
+    const processor = processorWith({ topologyChanges: source });
     await runV1ThenChange(processor, topology);
     const early = await processor.process(framesAt(topology, 'v2', 4 * T));
     expect(topologyAlerts(early.alerts)).toEqual([]);
@@ -128,17 +116,12 @@ describe('FrameProcessor: topology changes without retraining', () => {
     expect(early.scores.flatMap((s) => s.nodes.map((n) => n.node))).toContain('7');
     source.update(topology, 'v2');
     const later = await processor.process(framesAt(topology, 'v2', 5 * T));
-    expect(topologyAlerts(later.alerts)).toEqual([
-      'firing c-1 2 moved @4',
-      'firing c-1 7 added @4',
-      'firing c-4 3 moved @4',
-      'firing c-4 5 removed @4',
-    ]);
+    expect(topologyAlerts(later.alerts)).toEqual(v2Changes('firing', 4));
   });
 
   it('without a followed topology: the node lists alone, a move between clusters reads as removed and added', async () => {
     const topology = labTopology();
-    const processor = new FrameProcessor({ model: new FakeModel(), policy: testPolicy(), tickMs: T });
+    const processor = processorWith();
     await runV1ThenChange(processor, topology);
     const result = await processor.process(framesAt(topology, 'v2', 4 * T));
     expect(topologyAlerts(result.alerts)).toEqual([
@@ -151,7 +134,7 @@ describe('FrameProcessor: topology changes without retraining', () => {
 
   it('a batch that fails is rolled back with its topology alerts, and the redelivered batch names them again', async () => {
     const topology = labTopology();
-    const processor = new FrameProcessor({ model: new FakeModel(), policy: testPolicy(), tickMs: T });
+    const processor = processorWith();
     await runV1ThenChange(processor, topology);
     const failed = await processor.process(framesAt(topology, 'v2', 4 * T));
     expect(topologyAlerts(failed.alerts)).toHaveLength(4);

@@ -168,6 +168,19 @@ describe('wsn-watch train', () => {
     expect(detector.metadata.training?.dataSource).toBe(`history:${file}`);
   });
 
+  it.each([
+    [['--nodes', '1'], '--nodes needs an integer >= 2, got "1"'],
+    [['--seed', ''], '--seed needs an integer >= 0, got ""'],
+    [['--loss', '0'], '--loss needs a number in (0, 1], got "0"'],
+    [['--learning-rate', 'fast'], '--learning-rate needs a positive number, got "fast"'],
+  ])('refuses %j before training, in the words every command uses', async (args, message) => {
+    const output: string[] = [];
+    await expect(
+      program(output).parseAsync(['node', 'wsn-watch', 'train', '--synthetic', ...args]),
+    ).rejects.toMatchObject({ code: 'commander.invalidArgument' });
+    expect(output.join('')).toContain(message);
+  });
+
   it('refuses to run without exactly one data source', async () => {
     await expect(
       program([]).parseAsync(['node', 'wsn-watch', 'train', '--out', path.join(dir, 'x')]),

@@ -1,0 +1,110 @@
+/**
+ * `wsn-watch model compare VERSION`, and the promotion gate behind
+ * `wsn-watch model promote` (registered on the model registry's commands,
+ * which cannot run the live path themselves). docs/operations.md#shadow-compare-promote.
+ */
+import type { Command } from 'commander';
+import { durationArg, instantArg, integerArg } from '../../common/cli-parsers.ts';
+import { loadConfig } from '../../common/config.ts';
+import { UserError } from '../../common/errors.ts';
+import { usePromotionGate } from '../../detector/registry/cli.ts';
+import { formatComparison } from '../../detector/registry/gate.ts';
+import { MODELS_PARTITIONS, readPromoted } from '../../detector/registry/pointer.ts';
+import { withTable } from '../../detector/table-cli.ts';
+import { ModelRegistry, registryDir } from '../../model/registry/store.ts';
+import { compareWithLive, type CompareOptions } from './compare.ts';
+
+/** The gate's defaults: the last day, one seed, two faults of each kind. */
+export const GATE_DEFAULTS = { sinceMs: 86_400_000, seed: 1, perKind: 2 } as const;
+
+const say = (message: string): void => void process.stderr.write(`model compare: ${message}\n`);
+
+interface CompareFlags {
+  since: number;
+  until?: number;
+  seed: number;
+  perKind: number;
+  json?: boolean;
+  network?: string;
+  registry?: string;
+  topic?: string;
+}
+
+async function compareCommand(id: string, flags: CompareFlags, command: Command): Promise<void> {
+  const globals = command.optsWithGlobals<{ config?: string }>();
+  const config = loadConfig({
+    file: globals.config,
+    flags: { network: flags.network, 'registry.dir': flags.registry, 'registry.topic': flags.topic },
+  });
+  const candidate = await new ModelRegistry(registryDir(config)).get(id);
+  const { topic } = config.registry;
+  const record = (
+    await withTable(
+      config,
+      { topic, partitions: MODELS_PARTITIONS, what: `the models topic ${topic}`, logName: 'model' },
+      (table) => readPromoted(table),
+    )
+  ).get(config.network);
+  if (!record) throw new UserError('MODEL_NOT_PROMOTED', `no model version is promoted in network ${config.network}`);
+  const options: CompareOptions = {
+    sinceMs: flags.since,
+    ...(flags.until === undefined ? {} : { until: flags.until }),
+    seed: flags.seed,
+    perKind: flags.perKind,
+    progress: say,
+  };
+  const { comparison, verdict } = await compareWithLive(config, record, candidate, options);
+  process.stdout.write(
+    flags.json ? `${JSON.stringify({ ...comparison, gate: verdict })}\n` : `${formatComparison(comparison, verdict)}\n`,
+  );
+}
+
+const EXAMPLES = `
+Compares a version that is (or was) shadow-scored with the live model over
+the last --since of its shadow: alert episodes, those operators confirmed
+(feedback --true), false alerts per node-day; then both models on the
+period's stored readings through the live path with faults of every kind
+injected (same seed, same faults): event recall and F1. The last line is
+the promotion gate's verdict, the one \`model promote\` applies.
+
+Examples:
+  wsn-watch model compare v4
+  wsn-watch model compare v4 --since 12h --per-kind 3 --json`;
+
+export function registerModelGate(program: Command): void {
+  const model = program.commands.find((command) => command.name() === 'model');
+  if (!model) throw new Error('the model registry commands must be registered before the gate');
+  model
+    .command('compare <version>')
+    .description(
+      'a shadowing version against the live model: false alerts per node-day and live-path recall/F1, and the promotion gate',
+    )
+    .option(
+      '--since <duration>',
+      'length of the compared period, e.g. 1d, 12h',
+      durationArg('--since'),
+      GATE_DEFAULTS.sinceMs,
+    )
+    .option(
+      '--until <iso>',
+      'end of the compared period (default now), e.g. 2026-03-01T00:00:00Z',
+      instantArg('--until'),
+    )
+    .option('--seed <n>', 'seed of the injected faults', integerArg('--seed', 0), GATE_DEFAULTS.seed)
+    .option('--per-kind <n>', 'injected faults of each kind', integerArg('--per-kind', 1), GATE_DEFAULTS.perKind)
+    .option('--json', 'JSON instead of text')
+    .option('--network <name>', 'sensor network (config network)')
+    .option('--registry <dir>', 'registry folder (config registry.dir)')
+    .option('--topic <name>', 'models topic (config registry.topic)')
+    .addHelpText('after', EXAMPLES)
+    .action(compareCommand);
+  usePromotionGate(async (config, record, version, period) => {
+    const { comparison, verdict } = await compareWithLive(config, record, version, {
+      ...GATE_DEFAULTS,
+      sinceMs: period.since ?? GATE_DEFAULTS.sinceMs,
+      ...(period.until === undefined ? {} : { until: period.until }),
+      progress: say,
+    });
+    return { pass: verdict.pass, report: formatComparison(comparison, verdict) };
+  });
+}
