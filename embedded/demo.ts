@@ -95,7 +95,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   // Kept for the closing summary, which runs after the model is disposed.
   const modelView = { window: model.config.window, modalities: [...model.config.modalities] };
   view.line(
-    `model: ${runConfig.detector.model} (modalities ${model.config.modalities.join(', ')}; window ${model.config.window} ticks; ${describeThreshold(thresholdInForce(runConfig.detector.threshold, undefined, { threshold: model.threshold, name: runConfig.detector.model }))})`,
+    `model: ${runConfig.detector.model} (modalities ${model.config.modalities.join(', ')}; window ${model.config.window} ticks; ${describeThreshold(thresholdInForce(runConfig.detector.threshold, undefined, { threshold: model.threshold, name: runConfig.detector.model }), model)})`,
   );
 
   const transport = new MemoryTransport({ logger });

@@ -1,5 +1,6 @@
 import { DEFAULT_ALERT_THRESHOLD } from '../../common/thresholds.ts';
 import type { Alert, Modality, NodeId } from '../../common/types.ts';
+import { FalseAlertBudget, type BudgetPrior, type BudgetStateJson } from './false-alert-budget.ts';
 
 /** When a node starts and stops alerting. */
 export interface AlertPolicy {
@@ -26,6 +27,21 @@ export interface AlertPolicy {
    * absent = `threshold` for every node. Never below `threshold`.
    */
   nodeThreshold?(network: string, node: NodeId, modality: Modality): number;
+  /**
+   * Keep the model's false-alert budget on the stream (false-alert-budget.ts):
+   * the threshold rises above `threshold` when healthy nodes' scores run
+   * higher than on the validation the model was calibrated on. Absent: the
+   * threshold stays `threshold` (a user's threshold, or a model without its
+   * calibration).
+   */
+  falseAlertBudget?: { prior: BudgetPrior; halfLifeTicks: number; perNodeDay: number };
+}
+
+/** Words for the start-up line: "" when the threshold stays as set, else how it follows the budget. */
+export function describeBudget(policy: AlertPolicy): string {
+  const budget = policy.falseAlertBudget;
+  if (!budget) return '';
+  return `; rises above it while healthy nodes score higher than on the model's validation, to keep ${Number(budget.perNodeDay.toPrecision(3))} false alerts per node-day (half-life ${BUDGET_HALF_LIFE_MS / 3_600_000} h)`;
 }
 
 /**
@@ -37,9 +53,10 @@ export function thresholdOfNode(
   network: string,
   node: NodeId,
   errors: Record<Modality, number>,
+  threshold = policy.threshold,
 ): number {
-  if (!policy.nodeThreshold) return policy.threshold;
-  return Math.max(policy.threshold, policy.nodeThreshold(network, node, mostResponsibleModality(errors)));
+  if (!policy.nodeThreshold) return threshold;
+  return Math.max(threshold, policy.nodeThreshold(network, node, mostResponsibleModality(errors)));
 }
 
 /**
@@ -86,6 +103,10 @@ export interface NodeAlertState {
 }
 
 export type ClusterAlertStateJson = Record<NodeId, NodeAlertState>;
+
+/** Half-life of the false-alert budget's observations: half a day of event time. */
+export const BUDGET_HALF_LIFE_MS = 12 * 3_600_000;
+const DAY_MS = 86_400_000;
 
 /** The modality with the largest reconstruction error (ties: first in key order). */
 export function mostResponsibleModality(errors: Record<Modality, number>): Modality {
@@ -177,31 +198,52 @@ export function dominatedNodes(
  */
 export class ClusterAlerts {
   private readonly nodes = new Map<NodeId, NodeAlertState>();
+  private budget: FalseAlertBudget | undefined;
 
   constructor(
     readonly network: string,
     readonly cluster: string,
     private policy: AlertPolicy,
     state: ClusterAlertStateJson = {},
+    budgetState?: BudgetStateJson,
   ) {
     for (const [node, nodeState] of Object.entries(state)) this.nodes.set(node, cloneState(nodeState));
+    this.budget = budgetOf(policy, budgetState);
   }
 
   /** Follows another policy from the next tick on (a new model version brings its threshold); runs in progress are kept. */
   usePolicy(policy: AlertPolicy): void {
     this.policy = policy;
+    // A new model's scores are another distribution: its budget starts from its own calibration.
+    this.budget = budgetOf(policy);
+  }
+
+  /** The threshold in force at the next tick: the policy's, or higher where the false-alert budget raised it. */
+  threshold(): number {
+    return this.budget?.threshold ?? this.policy.threshold;
+  }
+
+  /** A node's threshold at the next tick: with a budget, the budget's at the node's own excursion rate. */
+  nodeThreshold(node: NodeId): number {
+    return this.budget?.nodeThreshold(node) ?? this.policy.threshold;
+  }
+
+  /** The false-alert budget's state, checkpointed with the cluster (undefined: the policy keeps no budget). */
+  budgetState(): BudgetStateJson | undefined {
+    return this.budget?.toJSON();
   }
 
   /**
    * Feeds one tick; returns the alerts that changed (fired, resolved) at it.
    * Nodes absent from `observations` left the cluster: their alerts resolve.
    */
-  observe(tick: number, observations: NodeObservation[]): Alert[] {
+  observe(tick: number, given: NodeObservation[]): Alert[] {
     const changes: Alert[] = [];
+    const observations = this.weighedErrors(given);
     const present = new Set<NodeId>();
     const dominated = dominatedNodes(
       observations,
-      this.policy.threshold,
+      this.threshold(),
       this.policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO,
     );
     for (const observation of observations) {
@@ -215,7 +257,26 @@ export class ClusterAlerts {
       if (state.firing) changes.push(this.resolve(state, tick));
       this.nodes.delete(node);
     }
+    if (this.budget) {
+      const healthy = given.filter((o) => !o.silent && o.probability !== null && !this.nodes.get(o.node)?.firing);
+      this.budget.observe(
+        new Map(healthy.map((o) => [o.node, o.probability as number])),
+        new Map(healthy.map((o) => [o.node, o.reconstructionError])),
+      );
+    }
     return changes;
+  }
+
+  /** With a budget, blame weighs each modality's error against its usual error on the stream (false-alert-budget.ts). */
+  private weighedErrors(observations: NodeObservation[]): NodeObservation[] {
+    const budget = this.budget;
+    if (!budget) return observations;
+    return observations.map((o) => ({ ...o, reconstructionError: budget.relativeErrors(o.reconstructionError) }));
+  }
+
+  /** The errors as this cluster's alerts weigh them (for the score's verdict; unchanged without a budget). */
+  weighErrors(errors: Record<Modality, number>): Record<Modality, number> {
+    return this.budget ? this.budget.relativeErrors(errors) : errors;
   }
 
   /** The alerts firing now (for periodic re-sends). */
@@ -288,11 +349,12 @@ export class ClusterAlerts {
 
   /** The node's threshold at this tick, for the modality its run so far (with this tick) would blame. */
   private thresholdAt(state: NodeAlertState, observation: NodeObservation): number {
-    if (!this.policy.nodeThreshold) return this.policy.threshold;
+    const own = this.nodeThreshold(observation.node);
+    if (!this.policy.nodeThreshold) return own;
     const errors: Record<Modality, number> = { ...state.errors };
     for (const [modality, error] of Object.entries(observation.reconstructionError))
       if (Number.isFinite(error)) errors[modality] = (errors[modality] ?? 0) + error;
-    return thresholdOfNode(this.policy, this.network, observation.node, errors);
+    return thresholdOfNode(this.policy, this.network, observation.node, errors, own);
   }
 
   private alert(kind: Alert['kind'], node: NodeId, modality: Modality, probability: number, startsAt: number): Alert {
@@ -316,6 +378,15 @@ export class ClusterAlerts {
     state.clear = 0;
     return resolved;
   }
+}
+
+function budgetOf(policy: AlertPolicy, state?: BudgetStateJson): FalseAlertBudget | undefined {
+  const budget = policy.falseAlertBudget;
+  if (!budget) return undefined;
+  return new FalseAlertBudget(
+    { threshold: policy.threshold, prior: budget.prior, halfLifeTicks: budget.halfLifeTicks },
+    state,
+  );
 }
 
 function resetRun(state: NodeAlertState): void {
@@ -366,10 +437,22 @@ export function alertPolicyFromConfig(
     dashboard: { publicUrl: string };
   },
   modelThreshold?: number,
+  calibration?: { prior: BudgetPrior; tickMs: number },
 ): AlertPolicy {
   const threshold = config.detector.threshold ?? modelThreshold ?? DEFAULT_ALERT_THRESHOLD;
+  // Only the model's own threshold follows its budget: a threshold the user set is kept as set.
+  const adapts = config.detector.threshold === undefined && modelThreshold !== undefined && calibration !== undefined;
   return {
     threshold,
+    ...(adapts
+      ? {
+          falseAlertBudget: {
+            prior: calibration.prior,
+            halfLifeTicks: Math.max(1, Math.round(BUDGET_HALF_LIFE_MS / calibration.tickMs)),
+            perNodeDay: (calibration.prior.budgetPerNodeTick * DAY_MS) / calibration.tickMs,
+          },
+        }
+      : {}),
     resolveThreshold: threshold * (config.detector.resolveRatio ?? DEFAULT_RESOLVE_RATIO),
     alertAfterTicks: config.detector.alertAfterTicks,
     resolveAfterTicks: config.detector.resolveAfterTicks,

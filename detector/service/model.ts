@@ -1,4 +1,5 @@
 import { UserError } from '../../common/errors.ts';
+import type { budgetPriorOf } from '../alerts/false-alert-budget.ts';
 import type {
   ClusterGraph,
   ClusterState,
@@ -19,6 +20,8 @@ export interface StreamingModel {
   };
   /** Calibrated probability threshold stored with the model. */
   readonly threshold: number;
+  /** What the model stores of its calibration: the false-alert budget's prior (detector/alerts/false-alert-budget.ts). */
+  readonly metadata?: Parameters<typeof budgetPriorOf>[0]['metadata'];
   /** The graph the model was trained on: whose neighbours a node has when the live topology does not say (alert localization). */
   readonly graph?: ClusterGraph;
   createState(nodes: string[]): ClusterState;

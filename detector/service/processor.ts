@@ -291,9 +291,15 @@ export class FrameProcessor {
       shape: shapeOf(runtime.slot.model),
       state: cloneClusterState(state),
       alerts: runtime.alerts.toJSON(),
+      ...budgetField(runtime.alerts),
       savedAt: this.now(),
       model: runtime.slot.version,
     };
+  }
+
+  /** The alert threshold in force per cluster held here (above the policy's where its false-alert budget raised it). */
+  alertThresholds(): Map<string, number> {
+    return new Map([...this.runtimes].map(([cluster, runtime]) => [cluster, runtime.alerts.threshold()]));
   }
 
   /** Alerts firing in the clusters held here. */
@@ -549,6 +555,8 @@ export class FrameProcessor {
     // The slow context (levels against the neighbours, hours of segment means) is cold at the stream's
     // start: scores are written, but no tick counts as anomalous and no alert fires before it has warmed up.
     const clusterJudged = output.ready && contextWarm(output.state, model.config.context?.warmupTicks ?? 0);
+    // The cluster's threshold in force at this tick (the false-alert budget may have raised the policy's), for localization.
+    const threshold = runtime.alerts.threshold();
     frame.nodes.forEach((node, n) => {
       const warming = this.warming(runtime, node.node, frame.tick);
       if (warming && output.ready) result.warmingNodeTicks += 1;
@@ -568,7 +576,16 @@ export class FrameProcessor {
           score: errorSum / m,
           reconstructionError,
           // A node's threshold raised by feedback counts here too, for the modality this tick blames.
-          isAnomaly: judged && probability > thresholdOfNode(policy, frame.network, node.node, reconstructionError),
+          isAnomaly:
+            judged &&
+            probability >
+              thresholdOfNode(
+                policy,
+                frame.network,
+                node.node,
+                runtime.alerts.weighErrors(reconstructionError),
+                runtime.alerts.nodeThreshold(node.node),
+              ),
         });
       }
       const around = neighbours[n];
@@ -582,11 +599,11 @@ export class FrameProcessor {
     });
     if (output.ready) {
       // is_anomaly is the tracker's verdict for the tick: above the threshold and not explained by a stronger neighbour.
-      const dominated = dominatedNodes(
-        observations,
-        policy.threshold,
-        policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO,
-      );
+      const weighed = observations.map((o) => ({
+        ...o,
+        reconstructionError: runtime.alerts.weighErrors(o.reconstructionError),
+      }));
+      const dominated = dominatedNodes(weighed, threshold, policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO);
       for (const score of nodeScores) if (dominated.has(score.node)) score.isAnomaly = false;
       result.scores.push({
         network: frame.network,
@@ -658,7 +675,14 @@ export class FrameProcessor {
       cluster: checkpoint.cluster,
       state: cloneClusterState(state),
       lastTick: checkpoint.lastTick,
-      alerts: new ClusterAlerts(checkpoint.network, checkpoint.cluster, slot.policy, checkpoint.alerts),
+      alerts: new ClusterAlerts(
+        checkpoint.network,
+        checkpoint.cluster,
+        slot.policy,
+        checkpoint.alerts,
+        // A checkpoint of another version carries no budget over: that model's scores were another distribution.
+        checkpoint.model === slot.version ? checkpoint.alertBudget : undefined,
+      ),
       slot,
       topology: this.topologyAlerts(checkpoint.network, checkpoint.cluster, slot.policy),
       joined: new Map(),
@@ -681,7 +705,13 @@ export class FrameProcessor {
       state: cloneClusterState(state),
       ...(shadow ? { shadow: cloneClusterState(shadow) } : {}),
       ...(runtime.candidate ? { candidate: cloneCandidate(runtime.candidate, runtime.network, runtime.cluster) } : {}),
-      alerts: new ClusterAlerts(runtime.network, runtime.cluster, runtime.slot.policy, runtime.alerts.toJSON()),
+      alerts: new ClusterAlerts(
+        runtime.network,
+        runtime.cluster,
+        runtime.slot.policy,
+        runtime.alerts.toJSON(),
+        runtime.alerts.budgetState(),
+      ),
       topology: runtime.topology.clone(),
       joined: new Map(runtime.joined),
       ...(runtime.pendingChange ? { pendingChange: { ...runtime.pendingChange } } : {}),
@@ -698,6 +728,12 @@ interface PreparedStep {
   /** Node changes this frame shows (fire `topology` alerts when recorded). */
   changes: TimedChanges;
   shadow?: ClusterStepInput;
+}
+
+/** The checkpoint field of a cluster's false-alert budget, if its policy keeps one. */
+function budgetField(alerts: ClusterAlerts): Pick<ClusterCheckpoint, 'alertBudget'> {
+  const budget = alerts.budgetState();
+  return budget ? { alertBudget: budget } : {};
 }
 
 function once(run: () => void): () => void {

@@ -206,7 +206,7 @@ async function loadModel(
     name: config.detector.model,
   });
   progress(
-    `model: modalities [${model.config.modalities.join(', ')}], window ${model.config.window}, calibrated threshold ${model.threshold.toFixed(3)}; ${describeThreshold(threshold)}`,
+    `model: modalities [${model.config.modalities.join(', ')}], window ${model.config.window}, calibrated threshold ${model.threshold.toFixed(3)}; ${describeThreshold(threshold, model)}`,
   );
   logger.info(
     { threshold: threshold.value, source: threshold.source, from: threshold.from },

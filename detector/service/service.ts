@@ -12,6 +12,7 @@ import { AlertRouter } from '../alerts/router.ts';
 import { deliveredByOutbox, startAlertOutbox, webhookRoutes, type AlertOutbox } from '../alerts/outbox.ts';
 import { AlertTopicRoute } from '../alerts/topic.ts';
 import { alertPolicyFromConfig, type AlertPolicy } from '../alerts/tracker.ts';
+import { budgetPriorOf } from '../alerts/false-alert-budget.ts';
 import type { TopologyChangeSource } from '../alerts/topology-changes.ts';
 import { AnomalyPublisher } from '../../store/anomalies.ts';
 import { FanOutSink } from '../../store/fan-out.ts';
@@ -141,7 +142,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
   const groupId = options.groupId ?? DETECTOR_GROUP;
   const metrics = new DetectorMetrics();
   // The user's threshold when set, else the one calibrated and stored with the model.
-  const policy = alertPolicyFromConfig(config, options.model.threshold);
+  const policy = alertPolicyFromConfig(config, options.model.threshold, budgetPriorOf(options.model));
   const processor = createProcessor(options, policy);
 
   await transport.ensureTopics([

@@ -1,5 +1,7 @@
 import type { ConfigOrigin } from '../../common/config.ts';
 import { DEFAULT_ALERT_THRESHOLD } from '../../common/thresholds.ts';
+import { budgetPriorOf } from '../alerts/false-alert-budget.ts';
+import { alertPolicyFromConfig, describeBudget } from '../alerts/tracker.ts';
 
 /** The alert threshold a detector runs with, and where it came from (for its start-up line). */
 export interface ThresholdInForce {
@@ -44,7 +46,21 @@ export function thresholdInForce(
   };
 }
 
-/** "alert threshold 0.281 (calibrated and stored with the model models/default)". */
-export function describeThreshold(threshold: ThresholdInForce): string {
-  return `alert threshold ${Number(threshold.value.toFixed(4))} (${threshold.from})`;
+/**
+ * "alert threshold 0.281 (calibrated and stored with the model models/default)";
+ * given the model, a model threshold that follows the model's false-alert
+ * budget on the stream says so.
+ */
+export function describeThreshold(threshold: ThresholdInForce, model?: Parameters<typeof budgetPriorOf>[0]): string {
+  const calibration = threshold.source === 'model' && model ? budgetPriorOf(model) : undefined;
+  const budget = calibration
+    ? describeBudget(alertPolicyFromConfig(NO_USER_THRESHOLD, threshold.value, calibration))
+    : '';
+  return `alert threshold ${Number(threshold.value.toFixed(4))} (${threshold.from}${budget})`;
 }
+
+/** Just enough configuration to build a policy around the model's threshold. */
+const NO_USER_THRESHOLD = {
+  detector: { alertAfterTicks: 1, resolveAfterTicks: 1 },
+  dashboard: { publicUrl: '' },
+};

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { BudgetStateJson } from '../alerts/false-alert-budget.ts';
 import type { ClusterAlertStateJson } from '../alerts/tracker.ts';
 import type { ClusterState } from '../../model/index.ts';
 import { describeZodIssues } from '../../common/zod-issues.ts';
@@ -20,6 +21,8 @@ export interface ClusterCheckpoint {
   shape: StateShape;
   state: ClusterState;
   alerts: ClusterAlertStateJson;
+  /** The alert threshold's false-alert budget on the stream (absent: the policy keeps none, or written before it existed). */
+  alertBudget?: BudgetStateJson;
   /** Wall time of the checkpoint, UTC ms (for operators). */
   savedAt: number;
   /** The model version the state was computed with (absent before the registry existed). */
@@ -107,6 +110,22 @@ const CheckpointSchema = z.object({
       errors: z.record(z.string(), z.number()).optional(),
     }),
   ),
+  alertBudget: z
+    .object({
+      exposure: z.number().nonnegative(),
+      excursions: z.number().nonnegative(),
+      excess: z.number().nonnegative(),
+      excessSquares: z.number().nonnegative(),
+      open: z.record(
+        z.string(),
+        z.object({ peak: z.number(), below: z.number().int().nonnegative(), censoredAt: z.number().nullable() }),
+      ),
+      errors: z.object({ weight: z.number().nonnegative(), sums: z.record(z.string(), z.number()) }).optional(),
+      nodes: z
+        .record(z.string(), z.object({ exposure: z.number().nonnegative(), excursions: z.number().nonnegative() }))
+        .optional(),
+    })
+    .optional(),
   savedAt: z.number(),
   model: z.string().optional(),
 });

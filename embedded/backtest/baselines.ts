@@ -161,8 +161,11 @@ export function trackAlerts(
   probabilities: Float32Array,
   modelPolicy: AlertPolicy,
 ): Array<{ tick: number; alert: Alert }> {
+  // The model's tick counts and localization, at the baseline's own fixed threshold (the model's false-alert budget is its own).
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { falseAlertBudget, ...shared } = modelPolicy;
   const policy: AlertPolicy = {
-    ...modelPolicy,
+    ...shared,
     threshold: BASELINE_THRESHOLD,
     resolveThreshold: BASELINE_THRESHOLD * DEFAULT_RESOLVE_RATIO,
   };

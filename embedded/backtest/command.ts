@@ -14,6 +14,8 @@ import { formatAlert } from '../console.ts';
 import { readEvents, type FaultEvent } from './events.ts';
 import { resolveFromCwdOrRepo } from '../../common/paths.ts';
 import { openModel, policyWith } from './model.ts';
+import { budgetPriorOf } from '../../detector/alerts/false-alert-budget.ts';
+import { describeBudget } from '../../detector/alerts/tracker.ts';
 import { networkFromFile, singleCluster, type BacktestNetwork } from './network.ts';
 import { metricsJson, metricsMarkdown, metricsText } from './report.ts';
 import { runBacktest, type BacktestResult } from './run.ts';
@@ -56,8 +58,9 @@ export async function runBacktestCommand(
   const model = await openModel(config, note);
   const network = networkFor(flags, config, history, model);
   const threshold = flags.threshold ?? model.threshold;
+  const policy = policyWith(config, threshold, flags.threshold === undefined ? budgetPriorOf(model) : undefined);
   note(
-    `backtest: ${network.description}; tick ${config.ingest.tickMs} ms; alert threshold ${threshold.toFixed(3)} (${flags.threshold === undefined ? 'stored with the model' : '--threshold'}), ${config.detector.alertAfterTicks} tick(s) to fire, ${config.detector.resolveAfterTicks} to resolve`,
+    `backtest: ${network.description}; tick ${config.ingest.tickMs} ms; alert threshold ${threshold.toFixed(3)} (${flags.threshold === undefined ? 'stored with the model' : '--threshold'}${describeBudget(policy)}), ${config.detector.alertAfterTicks} tick(s) to fire, ${config.detector.resolveAfterTicks} to resolve`,
   );
   const sink = await openSink(flags, config, logger, note);
   try {
@@ -67,7 +70,7 @@ export async function runBacktestCommand(
       directory: network.directory,
       model,
       modelName: path.basename(resolveFromCwdOrRepo(config.detector.model)),
-      policy: policyWith(config, threshold),
+      policy,
       adjacency: network.adjacency,
       neighbours: network.neighbours,
       nearest: network.nearest,

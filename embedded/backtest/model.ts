@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import { resolveFromCwdOrRepo } from '../../common/paths.ts';
+import { budgetPriorOf } from '../../detector/alerts/false-alert-budget.ts';
 import { alertPolicyFromConfig, type AlertPolicy } from '../../detector/alerts/tracker.ts';
 import { checkModel } from '../../detector/service/model.ts';
 import { ensureBackend, loadDetector, type Detector } from '../../model/index.ts';
@@ -25,7 +26,20 @@ export async function openModel(config: Config, note: (text: string) => void): P
   return model;
 }
 
-/** The live alert policy with the given threshold (the model's stored one unless the user set one). */
-export function policyWith(config: Config, threshold: number): AlertPolicy {
-  return alertPolicyFromConfig({ detector: { ...config.detector, threshold }, dashboard: config.dashboard });
+/**
+ * The live alert policy with the given threshold. With the model's
+ * calibration (the threshold is the model's own) it follows the model's
+ * false-alert budget on the stream, as `detect` does; a user's threshold is
+ * kept as set.
+ */
+export function policyWith(
+  config: Config,
+  threshold: number,
+  calibration?: ReturnType<typeof budgetPriorOf>,
+): AlertPolicy {
+  if (!calibration)
+    return alertPolicyFromConfig({ detector: { ...config.detector, threshold }, dashboard: config.dashboard });
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { threshold: userThreshold, ...detector } = config.detector;
+  return alertPolicyFromConfig({ detector, dashboard: config.dashboard }, threshold, calibration);
 }

@@ -98,6 +98,17 @@ class CsvOut {
 
 const iso = (ts: number): string => new Date(ts).toISOString();
 
+/** "0.654", or with a false-alert budget "0.654, 0.871 at the end by the false-alert budget" (the range over clusters), or that it did not raise it. */
+function thresholdNote(policy: AlertPolicy, inForce: ReadonlyMap<string, number>): string {
+  const stored = policy.threshold.toFixed(3);
+  if (!policy.falseAlertBudget || inForce.size === 0) return stored;
+  const values = [...inForce.values()];
+  const low = Math.min(...values).toFixed(3);
+  const high = Math.max(...values).toFixed(3);
+  if (high === stored) return `${stored} (the false-alert budget did not raise it)`;
+  return `${stored}, ${low === high ? low : `${low}–${high}`} at the end by the false-alert budget`;
+}
+
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
   const started = performance.now();
   const { readings, directory, progress } = options;
@@ -126,7 +137,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const scorers: ScorerResult[] = [
     {
       name: options.modelName,
-      threshold: options.policy.threshold.toFixed(3),
+      threshold: thresholdNote(options.policy, pipeline.processor.alertThresholds()),
       spans: alertSpans(recorder.transitions),
     },
   ];

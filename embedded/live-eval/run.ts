@@ -16,6 +16,7 @@ import { formatEventsCsv, type EventOutcome, type FaultEvent } from '../backtest
 import { networkFromTopology } from '../backtest/network.ts';
 import { runBacktest, type BacktestResult, type ScorerResult } from '../backtest/run.ts';
 import { policyWith } from '../backtest/model.ts';
+import { budgetPriorOf } from '../../detector/alerts/false-alert-budget.ts';
 import { formatAlert } from '../console.ts';
 import type { LiveDataset } from './datasets.ts';
 
@@ -133,7 +134,8 @@ function backtester(options: LiveEvalOptions): Backtester {
   const network = networkFromTopology(config.network, dataset.topology, [
     ...new Set(dataset.readings.slice(0, 10_000).flatMap((r) => Object.keys(r.values))),
   ]);
-  const policy = policyWith(config, options.model.threshold);
+  // The model's own threshold, following its false-alert budget on the stream as `detect` does.
+  const policy = policyWith(config, options.model.threshold, budgetPriorOf(options.model));
   const warmupTicks = Math.max(2, Math.floor((dataset.testFrom - dataset.readings[0].ts) / dataset.tickMs));
   const file = (label: string, what: string): string =>
     path.join(options.workDir, `${dataset.name}-${label.replace(/\s+/g, '-')}-${what}.csv`);

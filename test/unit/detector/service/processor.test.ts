@@ -90,6 +90,42 @@ describe('FrameProcessor', () => {
     expect(resumed.alerts).toEqual(expected.alerts);
   });
 
+  it("carries the threshold's false-alert budget in the checkpoint, so a restored cluster judges as an uninterrupted one", async () => {
+    // A budget with a tiny allowance: the healthy excursions of nodes 1 and 2 (about 0.6) soon raise the threshold.
+    const budgeted = {
+      ...policy,
+      falseAlertBudget: {
+        prior: { level: 0.3, excursions: 1, ratePerNodeTick: 0.01, scale: 0.2, budgetPerNodeTick: 1e-4 },
+        halfLifeTicks: 50,
+        perNodeDay: 0.1,
+      },
+    };
+    const frames = Array.from({ length: 40 }, (_, i) =>
+      frameOf('a', (i + 1) * T, { '1': 4 + (i % 12 === 0 ? 6 : 0), '2': 2 + (i % 9 === 0 ? 6 : 0) }),
+    );
+    const reference = new FrameProcessor({ model: new FakeModel(), policy: budgeted });
+    await reference.process(frames.slice(0, 25));
+    const expected = await reference.process(frames.slice(25));
+
+    const first = new FrameProcessor({ model: new FakeModel(), policy: budgeted });
+    await first.process(frames.slice(0, 25));
+    const checkpoint = decodeCheckpoint(Buffer.from(encodeCheckpoint(first.checkpoint('a'))));
+    expect(checkpoint.alertBudget?.exposure).toBeGreaterThan(0);
+    const second = new FrameProcessor({ model: new FakeModel(), policy: budgeted });
+    second.adoptCheckpoints(new Map([['a', checkpoint]]));
+    const resumed = await second.process(frames.slice(25));
+    expect(resumed.scores).toEqual(expected.scores);
+    expect(resumed.alerts).toEqual(expected.alerts);
+    expect(second.checkpoint('a').alertBudget).toEqual(reference.checkpoint('a').alertBudget);
+    // Without the budget in the checkpoint the restored cluster starts again from the stored calibration.
+    const { alertBudget, ...withoutBudget } = checkpoint;
+    expect(alertBudget).toBeDefined();
+    const fresh = new FrameProcessor({ model: new FakeModel(), policy: budgeted });
+    fresh.adoptCheckpoints(new Map([['a', withoutBudget]]));
+    await fresh.process(frames.slice(25));
+    expect(fresh.checkpoint('a').alertBudget).not.toEqual(reference.checkpoint('a').alertBudget);
+  });
+
   it('a checkpoint survives encoding bit for bit', async () => {
     const processor = new FrameProcessor({ model: new FakeModel(), policy, now: () => 42 });
     await processor.process(series('a', 5));
