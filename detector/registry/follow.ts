@@ -14,6 +14,7 @@ import type { Logger } from '../../common/log.ts';
 import type { KeyedTable, Transport } from '../../common/transport.ts';
 import { loadDetector, type Detector } from '../../model/index.ts';
 import { ModelRegistry, registryDir } from '../../model/registry/store.ts';
+import { budgetPriorOf } from '../alerts/false-alert-budget.ts';
 import { alertPolicyFromConfig } from '../alerts/tracker.ts';
 import { checkModel } from '../service/model.ts';
 import type { ModelSlot } from '../service/model-swap.ts';
@@ -39,8 +40,9 @@ export function modelSlot(
   return {
     version,
     model,
-    policy: alertPolicyFromConfig(config, model.threshold),
-    thresholdNote: describeThreshold(threshold),
+    // The threshold follows the version's false-alert budget on the stream, as with --model.
+    policy: alertPolicyFromConfig(config, model.threshold, budgetPriorOf(model)),
+    thresholdNote: describeThreshold(threshold, model),
     dispose: () => model.dispose(),
   };
 }
@@ -51,7 +53,8 @@ export function shadowSlot(config: Config, model: Detector, version: string): Lo
   return {
     version,
     model,
-    policy: alertPolicyFromConfig(calibrated, model.threshold),
+    // Same budget rule as the live model, so that `model compare` weighs like with like.
+    policy: alertPolicyFromConfig(calibrated, model.threshold, budgetPriorOf(model)),
     thresholdNote: `alert threshold ${model.threshold} (calibrated and stored with the model ${version})`,
     dispose: () => model.dispose(),
   };
