@@ -149,8 +149,8 @@ export class StuckReadings {
   /**
    * Feeds one frame; returns, per node whose reading is stuck at this tick,
    * the stuck modality (the longest run when several are). `neighbours[n]`
-   * are the frame's n-th node's graph neighbours (undefined: the rest of the
-   * cluster).
+   * are the frame's n-th node's graph neighbours (undefined or none: the
+   * rest of the cluster).
    */
   observe(
     frame: Frame,
@@ -173,7 +173,10 @@ export class StuckReadings {
     const stuck = new Map<NodeId, Modality>();
     frame.nodes.forEach((node, n) => {
       if (node.silent) return;
-      const around = neighbours[n] ?? frame.nodes.filter((other) => other !== node).map((other) => other.node);
+      // Without graph neighbours (none given, or a node without edges in its cluster) the rest of the cluster.
+      const given = neighbours[n];
+      const around = (): readonly NodeId[] =>
+        given?.length ? given : frame.nodes.filter((other) => other !== node).map((other) => other.node);
       let longest = 0;
       for (const modality of modalities) {
         const run = this.state[node.node]?.[modality];
@@ -189,7 +192,7 @@ export class StuckReadings {
   private judge(
     run: RunStateJson,
     modality: Modality,
-    neighbours: readonly NodeId[],
+    neighbours: () => readonly NodeId[],
     frame: Frame,
     policy: StuckPolicy & { minRepeats: number },
   ): boolean {
@@ -201,7 +204,7 @@ export class StuckReadings {
     const silent = new Set(frame.nodes.filter((node) => node.silent).map((node) => node.node));
     let known = 0;
     let moving = 0;
-    for (const neighbour of neighbours) {
+    for (const neighbour of neighbours()) {
       const other = this.state[neighbour]?.[modality];
       if (!other || silent.has(neighbour)) continue;
       known += 1;

@@ -45,6 +45,7 @@ function run(
   to: number,
   at: (n: number, t: number) => NodeAt,
   policy = POLICY,
+  neighbours: ReadonlyArray<readonly string[] | undefined> = NODES.map(() => undefined),
 ): Map<string, number[]> {
   const stuckAt = new Map<string, number[]>();
   for (let t = from; t < to; t++) {
@@ -54,7 +55,7 @@ function run(
         NODES.map((_, n) => at(n, t)),
       ),
       MODALITIES,
-      NODES.map(() => undefined),
+      neighbours,
       policy,
     );
     for (const [node, modality] of stuck) {
@@ -107,6 +108,18 @@ describe('StuckReadings', () => {
     const strict = new StuckReadings();
     const stuckAt = run(strict, 0, 6000, quantized, { ...POLICY, multiple: 0.5 });
     expect([...stuckAt.keys()]).toEqual(['1']);
+  });
+
+  it('judges against the graph neighbours, or the rest of the cluster for a node without any', () => {
+    const at = (n: number, t: number): NodeAt => ({
+      // Node 0 sticks from tick 200; node 1 (its only neighbour in the graph) sticks too, nodes 2 and 3 move.
+      value: n <= 1 && t >= 200 ? 7 + n : moving(n, t),
+    });
+    const graph = [['2'], ['1'], ['4'], ['3']];
+    const withGraph = run(new StuckReadings(), 0, 260, at, POLICY, graph);
+    expect(withGraph.size).toBe(0);
+    const isolated = run(new StuckReadings(), 0, 260, at, POLICY, [[], ['1'], ['4'], ['3']]);
+    expect([...isolated.keys()]).toEqual(['1']);
   });
 
   it('a whole network repeating is not one node stuck', () => {
