@@ -66,6 +66,13 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'How long (event time) an informational `topology` alert naming a node added, moved or removed fires before it resolves by itself, ms.',
   'detector.checkpointIntervalMs':
     "How long the clusters of a frames partition may wait for their checkpoint, ms; the partition's offset is committed with it and a restart or rebalance replays the frames since (0 = after every batch).",
+  'detector.stuck.enabled':
+    'Alert on stuck-at faults beside the model: a node’s reading that repeats one value far longer than that node’s reading of that modality usually does, while its neighbours’ keep changing (docs/alerts.md#stuck-readings).',
+  'detector.stuck.multiple':
+    'A reading is stuck when its current run of equal values is longer than this multiple of its usual run (the 99th percentile of its past runs, learnt on the stream).',
+  'detector.stuck.minRepeats': '…and longer than this many readings; unset = the model’s window.',
+  'detector.stuck.neighbourShare':
+    'Share of the node’s neighbours whose reading of the modality must have changed in the later half of the run (a whole network repeating is not one node’s fault).',
   'dashboard.host': 'Address the built-in dashboard binds to (loopback unless you open it on purpose).',
   'dashboard.port': 'Port of the built-in dashboard (0 = any free port).',
   'dashboard.publicUrl': 'Base URL alert links point to.',

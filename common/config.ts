@@ -139,6 +139,17 @@ export const ConfigSchema = z.object({
       checkpointIntervalMs: z.coerce.number().int().min(0).default(300_000),
       /** How long (event time) a `topology` alert naming a node added, moved or removed fires before it resolves, ms. */
       topologyAlertMs: positiveInt(3_600_000),
+      /** Stuck-at faults beside the model: a reading repeating far longer than it usually does (detector/alerts/stuck.ts). */
+      stuck: z
+        .object({
+          enabled: z.boolean().default(true),
+          /** The repeat must outlast this multiple of the reading's usual run of equal values… */
+          multiple: z.coerce.number().min(1).default(10),
+          /** …and this many readings; unset = the model's window. */
+          minRepeats: z.coerce.number().int().min(2).optional(),
+          neighbourShare: z.coerce.number().min(0).max(1).default(0.5),
+        })
+        .default({ enabled: true, multiple: 10, neighbourShare: 0.5 }),
     })
     .default({
       model: 'models/default',
@@ -151,6 +162,7 @@ export const ConfigSchema = z.object({
       alertResendMs: 60_000,
       checkpointIntervalMs: 300_000,
       topologyAlertMs: 3_600_000,
+      stuck: { enabled: true, multiple: 10, neighbourShare: 0.5 },
     }),
   dashboard: z
     .object({
@@ -283,6 +295,9 @@ export const ENV_VARS: Record<string, string> = {
   WSN_ALERT_RESEND_MS: 'detector.alertResendMs',
   WSN_TOPOLOGY_ALERT_MS: 'detector.topologyAlertMs',
   WSN_CHECKPOINT_INTERVAL_MS: 'detector.checkpointIntervalMs',
+  WSN_STUCK: 'detector.stuck.enabled',
+  WSN_STUCK_MULTIPLE: 'detector.stuck.multiple',
+  WSN_STUCK_MIN_REPEATS: 'detector.stuck.minRepeats',
   WSN_SILENCES_TOPIC: 'silences.topic',
   WSN_SILENCES_REFRESH_MS: 'silences.refreshMs',
   WSN_REGISTRY_DIR: 'registry.dir',
@@ -308,7 +323,7 @@ export const ENV_VARS: Record<string, string> = {
 /** Keys whose env value is a comma-separated list. */
 const LIST_KEYS = new Set(['kafka.brokers', 'detector.modalities']);
 /** Keys whose env value is `true` or `false` (zod would not coerce a union with an object). */
-const BOOLEAN_KEYS = new Set(['kafka.ssl', 'registry.follow', 'retrain.autoPromote']);
+const BOOLEAN_KEYS = new Set(['kafka.ssl', 'registry.follow', 'retrain.autoPromote', 'detector.stuck.enabled']);
 
 type Tree = { [key: string]: unknown };
 

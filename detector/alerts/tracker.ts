@@ -1,6 +1,7 @@
 import { DEFAULT_ALERT_THRESHOLD } from '../../common/thresholds.ts';
 import type { Alert, Modality, NodeId } from '../../common/types.ts';
 import { FalseAlertBudget, type BudgetPrior, type BudgetStateJson } from './false-alert-budget.ts';
+import type { StuckPolicy } from './stuck.ts';
 
 /** When a node starts and stops alerting. */
 export interface AlertPolicy {
@@ -35,6 +36,8 @@ export interface AlertPolicy {
    * calibration).
    */
   falseAlertBudget?: { prior: BudgetPrior; halfLifeTicks: number; perNodeDay: number };
+  /** Stuck-at faults beside the model (stuck.ts); absent: off. */
+  stuck?: StuckPolicy;
 }
 
 /** Words for the start-up line: "" when the threshold stays as set, else how it follows the budget. */
@@ -82,6 +85,11 @@ export interface NodeObservation {
    * every other node of the cluster observed at this tick.
    */
   neighbours?: readonly NodeId[];
+  /**
+   * The node's reading of this modality is stuck (stuck.ts): the tick counts
+   * as above the threshold whatever the probability, and the alert names it.
+   */
+  stuck?: Modality;
 }
 
 /** One node's alert state: plain JSON, checkpointed with its cluster. */
@@ -312,8 +320,9 @@ export class ClusterAlerts {
     }
     if (firing) {
       // Hysteresis: only ticks clearly below the threshold (or explained by a
-      // stronger neighbour) count towards resolving, and only a long run of them.
-      if (probability < policy.resolveThreshold || dominated) {
+      // stronger neighbour) count towards resolving, and only a long run of them;
+      // a stuck reading keeps its alert until the value moves.
+      if ((probability < policy.resolveThreshold || dominated) && observation.stuck === undefined) {
         state.clear += 1;
         if (state.clear >= policy.resolveAfterTicks) return [this.resolve(state, tick)];
       } else {
@@ -322,7 +331,8 @@ export class ClusterAlerts {
       }
       return [];
     }
-    if (probability > this.thresholdAt(state, observation) && !dominated) {
+    const stuck = observation.stuck;
+    if (stuck !== undefined || (probability > this.thresholdAt(state, observation) && !dominated)) {
       if (state.above === 0) state.aboveSince = tick;
       state.above += 1;
       const errors = (state.errors ??= {});
@@ -333,7 +343,7 @@ export class ClusterAlerts {
         state.firing = this.alert(
           'anomaly',
           observation.node,
-          mostResponsibleModality(errors),
+          stuck ?? mostResponsibleModality(errors),
           probability,
           state.aboveSince ?? tick,
         );
@@ -433,6 +443,7 @@ export function alertPolicyFromConfig(
       resolveAfterTicks: number;
       resolveRatio?: number;
       localizationRatio?: number;
+      stuck?: StuckPolicy & { enabled: boolean };
     };
     dashboard: { publicUrl: string };
   },
@@ -457,6 +468,14 @@ export function alertPolicyFromConfig(
     alertAfterTicks: config.detector.alertAfterTicks,
     resolveAfterTicks: config.detector.resolveAfterTicks,
     localizationRatio: config.detector.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO,
+    ...stuckPolicyOf(config.detector.stuck),
     dashboardUrl: (network, node, cluster) => dashboardLink(config.dashboard.publicUrl, network, cluster ?? '', node),
   };
+}
+
+/** The policy's stuck-at settings from detector.stuck (none when it is switched off). */
+function stuckPolicyOf(stuck: (StuckPolicy & { enabled: boolean }) | undefined): Pick<AlertPolicy, 'stuck'> {
+  if (!stuck?.enabled) return {};
+  const { multiple, minRepeats, neighbourShare } = stuck;
+  return { stuck: { multiple, neighbourShare, ...(minRepeats !== undefined ? { minRepeats } : {}) } };
 }

@@ -24,6 +24,7 @@ import {
   type NodeChange,
   type TopologyChangeSource,
 } from '../alerts/topology-changes.ts';
+import { StuckReadings } from '../alerts/stuck.ts';
 import { CHECKPOINT_FORMAT, sameShape, type ClusterCheckpoint, type StateShape } from '../state/checkpoint.ts';
 import type { ShadowScore } from '../../store/shadow.ts';
 import { contextWarm, rawValues } from './frame-values.ts';
@@ -50,6 +51,8 @@ interface ClusterRuntime {
   candidate?: CandidateState;
   /** Informational alerts naming the topology changes of this cluster's nodes. */
   topology: TopologyAlerts;
+  /** The nodes' runs of equal readings, for stuck-at faults (learnt whatever the model version). */
+  stuck: StuckReadings;
   /** Nodes new to the cluster (added, or moved in) and the tick they joined: not judged until their window and context are warm. */
   joined: Map<string, number>;
   /** The topology version of the cluster's last frame (unknown after a restart). */
@@ -292,6 +295,7 @@ export class FrameProcessor {
       state: cloneClusterState(state),
       alerts: runtime.alerts.toJSON(),
       ...budgetField(runtime.alerts),
+      ...stuckField(runtime),
       savedAt: this.now(),
       model: runtime.slot.version,
     };
@@ -541,70 +545,22 @@ export class FrameProcessor {
   }
 
   /** One frame's output: its score (when the window is full), the alert tracker's transitions, the new last tick. */
-  private record(
-    { frame, runtime, neighbours, changes }: PreparedStep,
-    output: ClusterStepOutput,
-    result: ProcessResult,
-  ): void {
-    const { model, policy, version } = runtime.slot;
-    const { modalities } = model.config;
-    const m = modalities.length;
+  private record(step: PreparedStep, output: ClusterStepOutput, result: ProcessResult): void {
+    const { frame, runtime, changes } = step;
+    const { policy, version } = runtime.slot;
     runtime.state = output.state;
-    const observations: NodeObservation[] = [];
-    const nodeScores: NodeScore[] = [];
-    // The slow context (levels against the neighbours, hours of segment means) is cold at the stream's
-    // start: scores are written, but no tick counts as anomalous and no alert fires before it has warmed up.
-    const clusterJudged = output.ready && contextWarm(output.state, model.config.context?.warmupTicks ?? 0);
-    // The cluster's threshold in force at this tick (the false-alert budget may have raised the policy's), for localization.
-    const threshold = runtime.alerts.threshold();
-    frame.nodes.forEach((node, n) => {
-      const warming = this.warming(runtime, node.node, frame.tick);
-      if (warming && output.ready) result.warmingNodeTicks += 1;
-      const judged = clusterJudged && !warming;
-      const reconstructionError: Record<string, number> = {};
-      let errorSum = 0;
-      modalities.forEach((modality, k) => {
-        const error = output.ready ? output.reconstruction[n * m + k] : 0;
-        reconstructionError[modality] = error;
-        errorSum += error;
-      });
-      const probability = output.node[n];
-      if (output.ready) {
-        nodeScores.push({
-          node: node.node,
-          probability,
-          score: errorSum / m,
-          reconstructionError,
-          // A node's threshold raised by feedback counts here too, for the modality this tick blames.
-          isAnomaly:
-            judged &&
-            probability >
-              thresholdOfNode(
-                policy,
-                frame.network,
-                node.node,
-                runtime.alerts.weighErrors(reconstructionError),
-                runtime.alerts.nodeThreshold(node.node),
-              ),
-        });
-      }
-      const around = neighbours[n];
-      observations.push({
-        node: node.node,
-        probability: judged ? probability : null,
-        reconstructionError,
-        silent: node.silent,
-        ...(around ? { neighbours: around } : {}),
-      });
-    });
+    const stuck = this.stuckReadings(step);
+    const { observations, nodeScores } = this.judgeNodes(step, output, stuck, result);
     if (output.ready) {
-      // is_anomaly is the tracker's verdict for the tick: above the threshold and not explained by a stronger neighbour.
+      // is_anomaly is the tracker's verdict for the tick: above the threshold and not explained by a stronger neighbour,
+      // or a stuck reading. The cluster's threshold in force (the false-alert budget may have raised the policy's).
       const weighed = observations.map((o) => ({
         ...o,
         reconstructionError: runtime.alerts.weighErrors(o.reconstructionError),
       }));
+      const threshold = runtime.alerts.threshold();
       const dominated = dominatedNodes(weighed, threshold, policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO);
-      for (const score of nodeScores) if (dominated.has(score.node)) score.isAnomaly = false;
+      for (const score of nodeScores) if (dominated.has(score.node) && !stuck.has(score.node)) score.isAnomaly = false;
       result.scores.push({
         network: frame.network,
         cluster: frame.cluster,
@@ -620,6 +576,67 @@ export class FrameProcessor {
       result.topologyChanges.push({ ...change, cluster: frame.cluster, tick: changes.since });
     runtime.lastTick = frame.tick;
     result.frames.push(frame);
+  }
+
+  /** The frame's readings through the cluster's stuck-at statistics: the stuck modality per node (none when off). */
+  private stuckReadings({ frame, runtime, neighbours }: PreparedStep): Map<string, string> {
+    const { policy, model } = runtime.slot;
+    if (!policy.stuck) return new Map();
+    const minRepeats = policy.stuck.minRepeats ?? model.config.window;
+    return runtime.stuck.observe(frame, model.config.modalities, neighbours, { ...policy.stuck, minRepeats });
+  }
+
+  /** Each node's score (when the window is full) and what the alert tracker is told of it at this tick. */
+  private judgeNodes(
+    { frame, runtime, neighbours }: PreparedStep,
+    output: ClusterStepOutput,
+    stuck: ReadonlyMap<string, string>,
+    result: ProcessResult,
+  ): { observations: NodeObservation[]; nodeScores: NodeScore[] } {
+    const { model, policy } = runtime.slot;
+    const { modalities } = model.config;
+    const m = modalities.length;
+    const observations: NodeObservation[] = [];
+    const nodeScores: NodeScore[] = [];
+    // The slow context (levels against the neighbours, hours of segment means) is cold at the stream's
+    // start: scores are written, but no tick counts as anomalous and no alert fires before it has warmed up.
+    const clusterJudged = output.ready && contextWarm(output.state, model.config.context?.warmupTicks ?? 0);
+    frame.nodes.forEach((node, n) => {
+      const warming = this.warming(runtime, node.node, frame.tick);
+      if (warming && output.ready) result.warmingNodeTicks += 1;
+      const judged = clusterJudged && !warming;
+      const stuckModality = judged ? stuck.get(node.node) : undefined;
+      const reconstructionError: Record<string, number> = {};
+      let errorSum = 0;
+      modalities.forEach((modality, k) => {
+        const error = output.ready ? output.reconstruction[n * m + k] : 0;
+        reconstructionError[modality] = error;
+        errorSum += error;
+      });
+      const probability = output.node[n];
+      if (output.ready) {
+        // A node's threshold raised by feedback counts here too, for the modality this tick blames.
+        const nodeThreshold = thresholdOfNode(
+          policy,
+          frame.network,
+          node.node,
+          runtime.alerts.weighErrors(reconstructionError),
+          runtime.alerts.nodeThreshold(node.node),
+        );
+        const isAnomaly = judged && (stuckModality !== undefined || probability > nodeThreshold);
+        nodeScores.push({ node: node.node, probability, score: errorSum / m, reconstructionError, isAnomaly });
+      }
+      const around = neighbours[n];
+      observations.push({
+        node: node.node,
+        probability: judged ? probability : null,
+        reconstructionError,
+        silent: node.silent,
+        ...(around ? { neighbours: around } : {}),
+        ...(stuckModality !== undefined ? { stuck: stuckModality } : {}),
+      });
+    });
+    return { observations, nodeScores };
   }
 
   private checkModalities(frame: Frame, model: StreamingModel): void {
@@ -655,6 +672,7 @@ export class FrameProcessor {
           alerts: new ClusterAlerts(frame.network, frame.cluster, slot.policy),
           slot,
           topology: this.topologyAlerts(frame.network, frame.cluster, slot.policy),
+          stuck: new StuckReadings(),
           joined: new Map(),
         };
     this.runtimes.set(frame.cluster, runtime);
@@ -685,6 +703,7 @@ export class FrameProcessor {
       ),
       slot,
       topology: this.topologyAlerts(checkpoint.network, checkpoint.cluster, slot.policy),
+      stuck: new StuckReadings(checkpoint.stuck),
       joined: new Map(),
     };
   }
@@ -713,6 +732,7 @@ export class FrameProcessor {
         runtime.alerts.budgetState(),
       ),
       topology: runtime.topology.clone(),
+      stuck: runtime.stuck.clone(),
       joined: new Map(runtime.joined),
       ...(runtime.pendingChange ? { pendingChange: { ...runtime.pendingChange } } : {}),
     };
@@ -734,6 +754,11 @@ interface PreparedStep {
 function budgetField(alerts: ClusterAlerts): Pick<ClusterCheckpoint, 'alertBudget'> {
   const budget = alerts.budgetState();
   return budget ? { alertBudget: budget } : {};
+}
+
+/** The checkpoint field of a cluster's stuck-at statistics, when the policy watches for stuck readings. */
+function stuckField(runtime: ClusterRuntime): Pick<ClusterCheckpoint, 'stuck'> {
+  return runtime.slot.policy.stuck ? { stuck: runtime.stuck.toJSON() } : {};
 }
 
 function once(run: () => void): () => void {

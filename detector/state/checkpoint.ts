@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { BudgetStateJson } from '../alerts/false-alert-budget.ts';
 import type { ClusterAlertStateJson } from '../alerts/tracker.ts';
+import type { StuckStateJson } from '../alerts/stuck.ts';
 import type { ClusterState } from '../../model/index.ts';
 import { describeZodIssues } from '../../common/zod-issues.ts';
 
@@ -23,6 +24,8 @@ export interface ClusterCheckpoint {
   alerts: ClusterAlertStateJson;
   /** The alert threshold's false-alert budget on the stream (absent: the policy keeps none, or written before it existed). */
   alertBudget?: BudgetStateJson;
+  /** The stuck-at statistics of the nodes' readings (absent: switched off, or written before they existed). */
+  stuck?: StuckStateJson;
   /** Wall time of the checkpoint, UTC ms (for operators). */
   savedAt: number;
   /** The model version the state was computed with (absent before the registry existed). */
@@ -125,6 +128,23 @@ const CheckpointSchema = z.object({
         .record(z.string(), z.object({ exposure: z.number().nonnegative(), excursions: z.number().nonnegative() }))
         .optional(),
     })
+    .optional(),
+  // Added after format /1 was published: optional, so older checkpoints still restore (the runs are learnt afresh).
+  stuck: z
+    .record(
+      z.string(),
+      z.record(
+        z.string(),
+        z.object({
+          value: z.number(),
+          repeats: z.number().int().positive(),
+          since: z.number(),
+          stuck: z.boolean(),
+          step: z.number().nonnegative(),
+          runs: z.record(z.string().regex(/^\d+$/), z.number().nonnegative()),
+        }),
+      ),
+    )
     .optional(),
   savedAt: z.number(),
   model: z.string().optional(),
