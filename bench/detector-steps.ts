@@ -10,15 +10,23 @@
  *
  * CPU = user + system time of the process (all threads, so the native
  * TensorFlow threads count) around each step.
+ *
+ * Then the memory: what one cluster's state holds by part (the model's
+ * typed arrays in bytes; the alert tracker, false-alert budget and stuck
+ * statistics as the JSON their checkpoint fields take), the heap and array
+ * buffers the clusters retain after a garbage collection, and the process's
+ * peak RSS.
  */
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { loadConfig } from '../common/config.ts';
 import type { Frame } from '../common/types.ts';
 import { alertPolicyFromConfig } from '../detector/alerts/tracker.ts';
 import { decodeFrame } from '../detector/service/frames.ts';
 import { FrameProcessor } from '../detector/service/processor.ts';
 import { encodeCheckpoint } from '../detector/state/checkpoint.ts';
-import { loadDetector } from '../model/index.ts';
+import { clusterStateBytes, loadDetector, type ClusterStateBytes } from '../model/index.ts';
 import { batchPoints } from '../store/influx-sink.ts';
 
 const { values: args } = parseArgs({
@@ -31,6 +39,14 @@ const { values: args } = parseArgs({
 const clusters = Number(args.clusters);
 const ticks = Number(args.ticks);
 const NODES = 64;
+// A garbage collection before each memory reading, so it counts what is retained, not what is pending.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+const retainedBytes = (): number => {
+  collectGarbage();
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+};
 const model = await loadDetector(args.model);
 const processor = new FrameProcessor({ model, policy: alertPolicyFromConfig(loadConfig(), model.threshold) });
 const modalities = model.config.modalities;
@@ -60,6 +76,7 @@ function encodedFrames(t: number): Buffer[] {
   });
 }
 
+const retainedBefore = retainedBytes();
 const spent = { decode: 0, score: 0, checkpoint: 0, points: 0 };
 let checkpointBytes = 0;
 let nodeTicks = 0;
@@ -93,5 +110,32 @@ for (let t = 0; t < ticks; t++) {
 const per1k = (ms: number): string => ((ms / nodeTicks) * 1000).toFixed(1);
 process.stdout.write(
   `| ${clusters} × ${NODES} | ${ticks - warmup} | ${per1k(spent.decode)} | ${per1k(spent.score)} | ${per1k(spent.checkpoint)} | ${per1k(spent.points)} | ${(checkpointBytes / 1024).toFixed(0)} |\n`,
+);
+
+/** Mean KB per cluster of each part of its state. */
+function statePartsKb(): Record<keyof ClusterStateBytes | 'tracker' | 'budget' | 'stuck', number> {
+  const sum = { windows: 0, hidden: 0, contextScalars: 0, contextHistory: 0, tracker: 0, budget: 0, stuck: 0 };
+  const jsonBytes = (value: unknown): number => (value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value)));
+  for (const cluster of processor.clusters()) {
+    const checkpoint = processor.checkpoint(cluster);
+    const bytes = clusterStateBytes(checkpoint.state, model.config);
+    for (const part of Object.keys(bytes) as Array<keyof ClusterStateBytes>) sum[part] += bytes[part];
+    sum.tracker += jsonBytes(checkpoint.alerts);
+    sum.budget += jsonBytes(checkpoint.alertBudget);
+    sum.stuck += jsonBytes(checkpoint.stuck);
+  }
+  const count = processor.clusters().length;
+  return Object.fromEntries(Object.entries(sum).map(([part, bytes]) => [part, bytes / count / 1024])) as ReturnType<
+    typeof statePartsKb
+  >;
+}
+const parts = statePartsKb();
+const retainedPerClusterKb = (retainedBytes() - retainedBefore) / clusters / 1024;
+const memory = process.memoryUsage();
+const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
+const kb = (value: number): string => value.toFixed(1);
+process.stdout.write(
+  `\n| windows KB | GRU hidden KB | context scalars KB | context history KB | tracker JSON KB | budget JSON KB | stuck JSON KB | retained per cluster KB | heap used MB | array buffers MB | RSS MB | peak RSS MB |\n` +
+    `| ${kb(parts.windows)} | ${kb(parts.hidden)} | ${kb(parts.contextScalars)} | ${kb(parts.contextHistory)} | ${kb(parts.tracker)} | ${kb(parts.budget)} | ${kb(parts.stuck)} | ${kb(retainedPerClusterKb)} | ${mb(memory.heapUsed)} | ${mb(memory.arrayBuffers)} | ${mb(memory.rss)} | ${mb(process.resourceUsage().maxRSS * 1024)} |\n`,
 );
 model.dispose();

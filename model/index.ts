@@ -10,6 +10,8 @@ export {
   resizeClusterState,
   pushSample,
   serializeClusterState,
+  clusterStateBytes,
+  type ClusterStateBytes,
   deserializeClusterState,
   type ClusterState,
   type ClusterStateJson,

@@ -167,3 +167,29 @@ export function deserializeClusterState(json: ClusterStateJson, config: StateSha
   }
   return state;
 }
+
+/** Bytes a cluster state holds in typed arrays, by part (what the detector keeps per cluster for the model). */
+export interface ClusterStateBytes {
+  /** The sliding windows, N × M × W float32. */
+  windows: number;
+  /** The GRU hidden state. */
+  hidden: number;
+  /** The slow context's running scalars and PAA segment sums. */
+  contextScalars: number;
+  /** The slow context's history: the ring of the last segments × segmentTicks values of r − b. */
+  contextHistory: number;
+}
+
+export function clusterStateBytes(state: ClusterState, config: StateShape): ClusterStateBytes {
+  const context = config.context ?? DEFAULT_CONTEXT_CONFIG;
+  const rows = state.nodes.length * config.modalities.length;
+  const history = context.segments * context.segmentTicks;
+  const contextBytes = state.context?.values.byteLength ?? 0;
+  const historyBytes = state.context ? rows * history * state.context.values.BYTES_PER_ELEMENT : 0;
+  return {
+    windows: state.windows.byteLength,
+    hidden: state.hidden.byteLength,
+    contextScalars: contextBytes - historyBytes,
+    contextHistory: historyBytes,
+  };
+}
