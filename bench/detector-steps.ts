@@ -118,7 +118,7 @@ function statePartsKb(): Record<keyof ClusterStateBytes | 'tracker' | 'budget' |
   const jsonBytes = (value: unknown): number => (value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value)));
   for (const cluster of processor.clusters()) {
     const checkpoint = processor.checkpoint(cluster);
-    const bytes = clusterStateBytes(checkpoint.state, model.config);
+    const bytes = clusterStateBytes(checkpoint.state);
     for (const part of Object.keys(bytes) as Array<keyof ClusterStateBytes>) sum[part] += bytes[part];
     sum.tracker += jsonBytes(checkpoint.alerts);
     sum.budget += jsonBytes(checkpoint.alertBudget);

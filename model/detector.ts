@@ -10,7 +10,7 @@ import { createClusterState, pushSample, resizeClusterState, type ClusterState }
 import {
   computeContext,
   contextFeatures,
-  contextRowSize,
+  contextStateFits,
   createContextState,
   neighbourLists,
   stepContext,
@@ -122,7 +122,7 @@ export class Detector implements SeriesScorer {
       pushSample(input.state, input.values, this.config);
       const { state } = input;
       const n = state.nodes.length;
-      if (!state.context || state.context.values.length !== n * m * contextRowSize(contextConfig))
+      if (!state.context || !contextStateFits(state.context, n * m, contextConfig))
         state.context = createContextState(n, m, contextConfig);
       const features = new Float32Array(n * m * f);
       stepContext(state.context, input.values, neighbourLists(adjacencies[index]), m, contextConfig, features);

@@ -18,6 +18,9 @@ export {
 } from './state.ts';
 export {
   DEFAULT_CONTEXT_CONFIG,
+  contextHistorySize,
+  contextRowSize,
+  contextStateFromFloat64Rows,
   computeContext,
   stepContext,
   contextFeatures,

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import type { BudgetStateJson } from '../alerts/false-alert-budget.ts';
 import type { ClusterAlertStateJson } from '../alerts/tracker.ts';
 import type { StuckStateJson } from '../alerts/stuck.ts';
-import type { ClusterState } from '../../model/index.ts';
+import {
+  contextHistorySize,
+  contextRowSize,
+  contextStateFromFloat64Rows,
+  DEFAULT_CONTEXT_CONFIG,
+  type ClusterState,
+} from '../../model/index.ts';
 import { describeZodIssues } from '../../common/zod-issues.ts';
 
 /**
@@ -99,8 +105,11 @@ const CheckpointSchema = z.object({
     windows: base64Floats,
     hidden: base64Floats,
     filled: z.number().int().nonnegative(),
-    // The model's slow context path (float64, exact); a state without one starts it afresh.
-    context: z.object({ ticks: z.number().int().nonnegative(), values: base64Doubles }).optional(),
+    // The model's slow context path: float64 scalars and float32 history, exact; a state without one starts it afresh.
+    // Without `history` (written before it was kept apart), `values` holds whole float64 rows with the history last.
+    context: z
+      .object({ ticks: z.number().int().nonnegative(), values: base64Doubles, history: base64Floats.optional() })
+      .optional(),
   }),
   alerts: z.record(
     z.string(),
@@ -165,7 +174,13 @@ export function encodeCheckpoint(checkpoint: ClusterCheckpoint): string {
       hidden: floatsToBase64(state.hidden),
       filled: state.filled,
       ...(state.context
-        ? { context: { ticks: state.context.ticks, values: floatsToBase64(state.context.values) } }
+        ? {
+            context: {
+              ticks: state.context.ticks,
+              values: floatsToBase64(state.context.values),
+              history: floatsToBase64(state.context.history),
+            },
+          }
         : {}),
     },
   });
@@ -190,7 +205,9 @@ export function decodeCheckpoint(text: string | Buffer): ClusterCheckpoint {
   if (!parsed.success) {
     throw new CheckpointError(`invalid checkpoint: ${describeZodIssues(parsed.error)}`);
   }
-  const checkpoint = parsed.data as ClusterCheckpoint;
+  const { state: parsedState, ...rest } = parsed.data;
+  const { context, ...model } = parsedState;
+  const checkpoint: ClusterCheckpoint = { ...rest, state: model };
   const { shape, state } = checkpoint;
   const n = state.nodes.length;
   const windows = n * shape.modalities.length * shape.window;
@@ -203,16 +220,39 @@ export function decodeCheckpoint(text: string | Buffer): ClusterCheckpoint {
     throw new CheckpointError(
       `checkpoint of cluster ${checkpoint.cluster}: hidden has ${state.hidden.length} values, expected ${hidden}`,
     );
-  if (state.context && state.context.values.length % (n * shape.modalities.length || 1) !== 0) {
-    throw new CheckpointError(
-      `checkpoint of cluster ${checkpoint.cluster}: context has ${state.context.values.length} values, not a whole row per node × modality`,
-    );
-  }
+  const restoredContext = context && contextOf(checkpoint.cluster, context, n * shape.modalities.length);
+  if (restoredContext) state.context = restoredContext;
   if (state.filled > shape.window)
     throw new CheckpointError(
       `checkpoint of cluster ${checkpoint.cluster}: filled ${state.filled} exceeds the window ${shape.window}`,
     );
   return checkpoint;
+}
+
+/**
+ * A checkpoint's context state, checked for whole rows per node × modality
+ * (their length depends on the model's context settings, which the shape
+ * does not carry: the detector starts a context of another size afresh).
+ * One written before the history was kept apart is split into the current
+ * layout, its history rounded to float32, when its rows are those of the
+ * default context settings; rows of other settings cannot be split without
+ * them, and that context starts afresh.
+ */
+function contextOf(
+  cluster: string,
+  context: { ticks: number; values: Float64Array; history?: Float32Array },
+  rows: number,
+): ClusterState['context'] {
+  const { ticks, values, history } = context;
+  const whole = (count: number): boolean => count % (rows || 1) === 0;
+  if (!whole(values.length) || (history && !whole(history.length)))
+    throw new CheckpointError(
+      `checkpoint of cluster ${cluster}: context has ${values.length} values${history ? ` and ${history.length} of history` : ''}, not a whole row per node × modality`,
+    );
+  if (history) return { ticks, values, history };
+  const defaultRow = contextRowSize(DEFAULT_CONTEXT_CONFIG) + contextHistorySize(DEFAULT_CONTEXT_CONFIG);
+  if (values.length !== rows * defaultRow) return undefined;
+  return contextStateFromFloat64Rows(ticks, values, DEFAULT_CONTEXT_CONFIG);
 }
 
 /** True when a checkpoint's state fits a model of this shape. */
