@@ -14,8 +14,9 @@
  * Then the memory: what one cluster's state holds by part (the model's
  * typed arrays in bytes; the alert tracker, false-alert budget and stuck
  * statistics as the JSON their checkpoint fields take), the heap and array
- * buffers the clusters retain after a garbage collection, and the process's
- * peak RSS.
+ * buffers freed per cluster when the processor forgets them all, and the
+ * process's heap, array buffers and RSS at the end (after a collection) and
+ * its peak RSS.
  */
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -42,8 +43,12 @@ const NODES = 64;
 // A garbage collection before each memory reading, so it counts what is retained, not what is pending.
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
-const retainedBytes = (): number => {
-  collectGarbage();
+const retainedBytes = async (): Promise<number> => {
+  // Typed arrays' memory is freed a while after the collection that found them unreachable: collect and wait a few times.
+  for (let round = 0; round < 4; round++) {
+    collectGarbage();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   const usage = process.memoryUsage();
   return usage.heapUsed + usage.arrayBuffers;
 };
@@ -76,7 +81,6 @@ function encodedFrames(t: number): Buffer[] {
   });
 }
 
-const retainedBefore = retainedBytes();
 const spent = { decode: 0, score: 0, checkpoint: 0, points: 0 };
 let checkpointBytes = 0;
 let nodeTicks = 0;
@@ -130,12 +134,16 @@ function statePartsKb(): Record<keyof ClusterStateBytes | 'tracker' | 'budget' |
   >;
 }
 const parts = statePartsKb();
-const retainedPerClusterKb = (retainedBytes() - retainedBefore) / clusters / 1024;
+const peakRss = process.resourceUsage().maxRSS * 1024;
+// What the clusters hold: the heap and array buffers freed when the processor forgets them all.
+const withClusters = await retainedBytes();
 const memory = process.memoryUsage();
+for (const cluster of processor.clusters()) processor.drop(cluster);
+const retainedPerClusterKb = (withClusters - (await retainedBytes())) / clusters / 1024;
 const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
 const kb = (value: number): string => value.toFixed(1);
 process.stdout.write(
   `\n| windows KB | GRU hidden KB | context scalars KB | context history KB | tracker JSON KB | budget JSON KB | stuck JSON KB | retained per cluster KB | heap used MB | array buffers MB | RSS MB | peak RSS MB |\n` +
-    `| ${kb(parts.windows)} | ${kb(parts.hidden)} | ${kb(parts.contextScalars)} | ${kb(parts.contextHistory)} | ${kb(parts.tracker)} | ${kb(parts.budget)} | ${kb(parts.stuck)} | ${kb(retainedPerClusterKb)} | ${mb(memory.heapUsed)} | ${mb(memory.arrayBuffers)} | ${mb(memory.rss)} | ${mb(process.resourceUsage().maxRSS * 1024)} |\n`,
+    `| ${kb(parts.windows)} | ${kb(parts.hidden)} | ${kb(parts.contextScalars)} | ${kb(parts.contextHistory)} | ${kb(parts.tracker)} | ${kb(parts.budget)} | ${kb(parts.stuck)} | ${kb(retainedPerClusterKb)} | ${mb(memory.heapUsed)} | ${mb(memory.arrayBuffers)} | ${mb(memory.rss)} | ${mb(peakRss)} |\n`,
 );
 model.dispose();
