@@ -35,6 +35,8 @@ const { values: args } = parseArgs({
     clusters: { type: 'string', default: '50' },
     ticks: { type: 'string', default: '40' },
     model: { type: 'string', default: 'models/default' },
+    // Clusters per model call (Detector.maxClustersPerCall); the model's default when not given.
+    'clusters-per-call': { type: 'string' },
   },
 });
 const clusters = Number(args.clusters);
@@ -53,6 +55,7 @@ const retainedBytes = async (): Promise<number> => {
   return usage.heapUsed + usage.arrayBuffers;
 };
 const model = await loadDetector(args.model);
+if (args['clusters-per-call'] !== undefined) model.maxClustersPerCall = Number(args['clusters-per-call']);
 const processor = new FrameProcessor({ model, policy: alertPolicyFromConfig(loadConfig(), model.threshold) });
 const modalities = model.config.modalities;
 const warmup = model.config.window;
