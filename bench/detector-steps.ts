@@ -1,8 +1,8 @@
 /**
  * Where the detector's CPU goes, per 1,000 node-ticks, in one process without
  * a broker: decoding frames, scoring them (FrameProcessor.process, the model
- * included, all clusters of a tick in one call), encoding one checkpoint per
- * cluster (what checkpointing every batch would cost), and building the
+ * included), encoding one checkpoint per cluster as the checkpoint store
+ * writes it (what checkpointing every batch would cost), and building the
  * InfluxDB points. Clusters of 64 nodes with the default model; the first
  * `window` ticks fill the windows and are not counted.
  *
@@ -26,7 +26,7 @@ import type { Frame } from '../common/types.ts';
 import { alertPolicyFromConfig } from '../detector/alerts/tracker.ts';
 import { decodeFrame } from '../detector/service/frames.ts';
 import { FrameProcessor } from '../detector/service/processor.ts';
-import { encodeCheckpoint } from '../detector/state/checkpoint.ts';
+import { encodeCheckpointBinary } from '../detector/state/checkpoint.ts';
 import { clusterStateBytes, loadDetector, type ClusterStateBytes } from '../model/index.ts';
 import { batchPoints } from '../store/influx-sink.ts';
 
@@ -101,7 +101,7 @@ for (let t = 0; t < ticks; t++) {
   const result = await processor.process(frames);
   const scoreMs = cpuMs() - began;
   began = cpuMs();
-  const checkpoints = result.clusters.map((cluster) => encodeCheckpoint(processor.checkpoint(cluster)));
+  const checkpoints = result.clusters.map((cluster) => encodeCheckpointBinary(processor.checkpoint(cluster)));
   const checkpointMs = cpuMs() - began;
   began = cpuMs();
   batchPoints({ frames: result.frames, scores: result.scores, alerts: [] });
@@ -111,7 +111,7 @@ for (let t = 0; t < ticks; t++) {
   spent.score += scoreMs;
   spent.checkpoint += checkpointMs;
   spent.points += pointsMs;
-  checkpointBytes = Math.max(checkpointBytes, ...checkpoints.map((text) => Buffer.byteLength(text)));
+  checkpointBytes = Math.max(checkpointBytes, ...checkpoints.map((bytes) => bytes.length));
   nodeTicks += clusters * NODES;
 }
 const per1k = (ms: number): string => ((ms / nodeTicks) * 1000).toFixed(1);
