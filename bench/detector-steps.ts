@@ -1,8 +1,8 @@
 /**
  * Where the detector's CPU goes, per 1,000 node-ticks, in one process without
  * a broker: decoding frames, scoring them (FrameProcessor.process, the model
- * included, all clusters of a tick in one call), encoding one checkpoint per
- * cluster (what checkpointing every batch would cost), and building the
+ * included), encoding one checkpoint per cluster as the checkpoint store
+ * writes it (what checkpointing every batch would cost), and building the
  * InfluxDB points. Clusters of 64 nodes with the default model; the first
  * `window` ticks fill the windows and are not counted.
  *
@@ -10,15 +10,24 @@
  *
  * CPU = user + system time of the process (all threads, so the native
  * TensorFlow threads count) around each step.
+ *
+ * Then the memory: what one cluster's state holds by part (the model's
+ * typed arrays in bytes; the alert tracker, false-alert budget and stuck
+ * statistics as the JSON their checkpoint fields take), the heap and array
+ * buffers freed per cluster when the processor forgets them all, and the
+ * process's heap, array buffers and RSS at the end (after a collection) and
+ * its peak RSS.
  */
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { loadConfig } from '../common/config.ts';
 import type { Frame } from '../common/types.ts';
 import { alertPolicyFromConfig } from '../detector/alerts/tracker.ts';
 import { decodeFrame } from '../detector/service/frames.ts';
 import { FrameProcessor } from '../detector/service/processor.ts';
-import { encodeCheckpoint } from '../detector/state/checkpoint.ts';
-import { loadDetector } from '../model/index.ts';
+import { encodeCheckpointBinary } from '../detector/state/checkpoint.ts';
+import { clusterStateBytes, loadDetector, type ClusterStateBytes } from '../model/index.ts';
 import { batchPoints } from '../store/influx-sink.ts';
 
 const { values: args } = parseArgs({
@@ -26,12 +35,27 @@ const { values: args } = parseArgs({
     clusters: { type: 'string', default: '50' },
     ticks: { type: 'string', default: '40' },
     model: { type: 'string', default: 'models/default' },
+    // Clusters per model call (Detector.maxClustersPerCall); the model's default when not given.
+    'clusters-per-call': { type: 'string' },
   },
 });
 const clusters = Number(args.clusters);
 const ticks = Number(args.ticks);
 const NODES = 64;
+// A garbage collection before each memory reading, so it counts what is retained, not what is pending.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+const retainedBytes = async (): Promise<number> => {
+  // Typed arrays' memory is freed a while after the collection that found them unreachable: collect and wait a few times.
+  for (let round = 0; round < 4; round++) {
+    collectGarbage();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+};
 const model = await loadDetector(args.model);
+if (args['clusters-per-call'] !== undefined) model.maxClustersPerCall = Number(args['clusters-per-call']);
 const processor = new FrameProcessor({ model, policy: alertPolicyFromConfig(loadConfig(), model.threshold) });
 const modalities = model.config.modalities;
 const warmup = model.config.window;
@@ -77,7 +101,7 @@ for (let t = 0; t < ticks; t++) {
   const result = await processor.process(frames);
   const scoreMs = cpuMs() - began;
   began = cpuMs();
-  const checkpoints = result.clusters.map((cluster) => encodeCheckpoint(processor.checkpoint(cluster)));
+  const checkpoints = result.clusters.map((cluster) => encodeCheckpointBinary(processor.checkpoint(cluster)));
   const checkpointMs = cpuMs() - began;
   began = cpuMs();
   batchPoints({ frames: result.frames, scores: result.scores, alerts: [] });
@@ -87,11 +111,42 @@ for (let t = 0; t < ticks; t++) {
   spent.score += scoreMs;
   spent.checkpoint += checkpointMs;
   spent.points += pointsMs;
-  checkpointBytes = Math.max(checkpointBytes, ...checkpoints.map((text) => Buffer.byteLength(text)));
+  checkpointBytes = Math.max(checkpointBytes, ...checkpoints.map((bytes) => bytes.length));
   nodeTicks += clusters * NODES;
 }
 const per1k = (ms: number): string => ((ms / nodeTicks) * 1000).toFixed(1);
 process.stdout.write(
   `| ${clusters} × ${NODES} | ${ticks - warmup} | ${per1k(spent.decode)} | ${per1k(spent.score)} | ${per1k(spent.checkpoint)} | ${per1k(spent.points)} | ${(checkpointBytes / 1024).toFixed(0)} |\n`,
+);
+
+/** Mean KB per cluster of each part of its state. */
+function statePartsKb(): Record<keyof ClusterStateBytes | 'tracker' | 'budget' | 'stuck', number> {
+  const sum = { windows: 0, hidden: 0, contextScalars: 0, contextHistory: 0, tracker: 0, budget: 0, stuck: 0 };
+  const jsonBytes = (value: unknown): number => (value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value)));
+  for (const cluster of processor.clusters()) {
+    const checkpoint = processor.checkpoint(cluster);
+    const bytes = clusterStateBytes(checkpoint.state);
+    for (const part of Object.keys(bytes) as Array<keyof ClusterStateBytes>) sum[part] += bytes[part];
+    sum.tracker += jsonBytes(checkpoint.alerts);
+    sum.budget += jsonBytes(checkpoint.alertBudget);
+    sum.stuck += jsonBytes(checkpoint.stuck);
+  }
+  const count = processor.clusters().length;
+  return Object.fromEntries(Object.entries(sum).map(([part, bytes]) => [part, bytes / count / 1024])) as ReturnType<
+    typeof statePartsKb
+  >;
+}
+const parts = statePartsKb();
+const peakRss = process.resourceUsage().maxRSS * 1024;
+// What the clusters hold: the heap and array buffers freed when the processor forgets them all.
+const withClusters = await retainedBytes();
+const memory = process.memoryUsage();
+for (const cluster of processor.clusters()) processor.drop(cluster);
+const retainedPerClusterKb = (withClusters - (await retainedBytes())) / clusters / 1024;
+const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
+const kb = (value: number): string => value.toFixed(1);
+process.stdout.write(
+  `\n| windows KB | GRU hidden KB | context scalars KB | context history KB | tracker JSON KB | budget JSON KB | stuck JSON KB | retained per cluster KB | heap used MB | array buffers MB | RSS MB | peak RSS MB |\n` +
+    `| ${kb(parts.windows)} | ${kb(parts.hidden)} | ${kb(parts.contextScalars)} | ${kb(parts.contextHistory)} | ${kb(parts.tracker)} | ${kb(parts.budget)} | ${kb(parts.stuck)} | ${kb(retainedPerClusterKb)} | ${mb(memory.heapUsed)} | ${mb(memory.arrayBuffers)} | ${mb(memory.rss)} | ${mb(peakRss)} |\n`,
 );
 model.dispose();

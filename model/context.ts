@@ -60,7 +60,7 @@ export function contextFeatures(config: ContextConfig): number {
   return config.segments + 6;
 }
 
-// Scalars kept per node × modality row, before the ring of r − b.
+// Scalars kept per node × modality row, before the PAA segment sums (the ring of r − b is in the history).
 const PREV = 0;
 const HAS_PREV = 1;
 const COUNT = 2;
@@ -85,21 +85,50 @@ const STD_FLOOR = 0.02;
 const SPREAD_CLIP = 4;
 const SPREAD_FLOOR = 0.05;
 
-/** Values per node × modality row of a ContextState: scalars, running PAA segment sums, the ring of r − b. */
+/** Float64 values per node × modality row of a ContextState: the running scalars and the PAA segment sums. */
 export function contextRowSize(config: ContextConfig): number {
-  return SCALARS + config.segments + config.segments * config.segmentTicks;
+  return SCALARS + config.segments;
 }
 
-/** The context path's state for one cluster: rows node-major (node × modality), float64. */
+/** Float32 values per node × modality row of a ContextState's history: the ring of the last segments × segmentTicks values of r − b. */
+export function contextHistorySize(config: ContextConfig): number {
+  return config.segments * config.segmentTicks;
+}
+
+/**
+ * The context path's state for one cluster, rows node-major (node × modality).
+ * The history is float32: it is most of the state (240 values a row against
+ * 19), and each value is rounded to float32 before it enters a segment sum,
+ * so the sums take away exactly what they added when it moves on.
+ */
 export interface ContextState {
   /** Ticks stepped so far (position in the ring of r − b). */
   ticks: number;
-  /** N × M rows of contextRowSize values. */
+  /** N × M rows of contextRowSize float64 values. */
   values: Float64Array;
+  /** N × M rows of contextHistorySize float32 values. */
+  history: Float32Array;
 }
 
 export function createContextState(nodes: number, modalities: number, config: ContextConfig): ContextState {
-  return { ticks: 0, values: new Float64Array(nodes * modalities * contextRowSize(config)) };
+  const rows = nodes * modalities;
+  return {
+    ticks: 0,
+    values: new Float64Array(rows * contextRowSize(config)),
+    history: new Float32Array(rows * contextHistorySize(config)),
+  };
+}
+
+/** Whether a context state holds `rows` node × modality rows of this configuration. */
+export function contextStateFits(state: ContextState, rows: number, config: ContextConfig): boolean {
+  return (
+    state.values.length === rows * contextRowSize(config) && state.history.length === rows * contextHistorySize(config)
+  );
+}
+
+/** A deep copy. */
+export function cloneContextState(state: ContextState): ContextState {
+  return { ticks: state.ticks, values: state.values.slice(), history: state.history.slice() };
 }
 
 /** The state for a new node order: surviving nodes keep their rows, new nodes start fresh. */
@@ -113,12 +142,53 @@ export function resizeContextState(
   const next = createContextState(newNodes.length, modalities, config);
   next.ticks = state.ticks;
   const rowLength = modalities * contextRowSize(config);
+  const historyLength = modalities * contextHistorySize(config);
   const oldIndex = new Map(oldNodes.map((node, i) => [node, i]));
   newNodes.forEach((node, j) => {
     const i = oldIndex.get(node);
-    if (i !== undefined) next.values.set(state.values.subarray(i * rowLength, (i + 1) * rowLength), j * rowLength);
+    if (i === undefined) return;
+    next.values.set(state.values.subarray(i * rowLength, (i + 1) * rowLength), j * rowLength);
+    next.history.set(state.history.subarray(i * historyLength, (i + 1) * historyLength), j * historyLength);
   });
   return next;
+}
+
+/**
+ * A context state from the layout before the float32 history (checkpoints
+ * written before it): rows of contextRowSize + contextHistorySize float64
+ * values, the ring last. The ring is rounded to float32 and the segment sums
+ * are summed afresh from it, so they take away exactly what they hold.
+ */
+export function contextStateFromFloat64Rows(ticks: number, rows: Float64Array, config: ContextConfig): ContextState {
+  const row = contextRowSize(config);
+  const ring = contextHistorySize(config);
+  const count = rows.length / (row + ring);
+  if (!Number.isInteger(count))
+    throw new RangeError(`context: ${rows.length} values are not whole rows of ${row + ring}`);
+  const state = createContextState(count, 1, config);
+  state.ticks = ticks;
+  for (let k = 0; k < count; k++) {
+    const from = k * (row + ring);
+    state.values.set(rows.subarray(from, from + row), k * row);
+    state.history.set(rows.subarray(from + row, from + row + ring), k * ring);
+    resumSegments(state, k, config);
+  }
+  return state;
+}
+
+/** Sets row k's PAA segment sums to the sums of its history values (segment s: the s-th newest segmentTicks values). */
+function resumSegments(state: ContextState, k: number, config: ContextConfig): void {
+  const ring = contextHistorySize(config);
+  if (ring === 0) return;
+  const sums = k * contextRowSize(config) + SCALARS;
+  const history = k * ring;
+  for (let s = 0; s < config.segments; s++) {
+    let sum = 0;
+    for (let a = s * config.segmentTicks; a < (s + 1) * config.segmentTicks; a++) {
+      sum += state.history[history + ((((state.ticks - 1 - a) % ring) + ring) % ring)];
+    }
+    state.values[sums + s] = sum;
+  }
 }
 
 /** Neighbour lists (self excluded) from an N × N adjacency (> 0 = edge). */
@@ -181,22 +251,31 @@ function advanceOwnSeries(
 }
 
 /**
- * PAA of r − b, newest segment first, as running sums at `sums` (segments,
- * then the ring of the last segments × segmentTicks values): each tick the
- * oldest value of every segment moves on to the next one (the last one's
- * drops out) and the new value enters the first. Ticks before the node's
- * first sample count as 0.
+ * PAA of r − b, newest segment first, as running sums at `sums` in the
+ * float64 values and the ring of the last segments × segmentTicks values at
+ * `ring` in the float32 history: each tick the oldest value of every segment
+ * moves on to the next one (the last one's drops out) and the new value,
+ * rounded to float32 as the ring keeps it, enters the first. Ticks before the
+ * node's first sample count as 0.
  */
-function pushSegments(v: Float64Array, sums: number, slot: number, level: number, config: ContextConfig): void {
+function pushSegments(
+  state: ContextState,
+  sums: number,
+  ringBase: number,
+  slot: number,
+  level: number,
+  config: ContextConfig,
+): void {
+  const v = state.values;
+  const history = state.history;
   const ring = config.segments * config.segmentTicks;
-  const ringBase = sums + config.segments;
   for (let s = 0; s < config.segments; s++) {
-    const moving = v[ringBase + ((slot - (s + 1) * config.segmentTicks + ring * (s + 2)) % ring)];
+    const moving = history[ringBase + ((slot - (s + 1) * config.segmentTicks + ring * (s + 2)) % ring)];
     v[sums + s] -= moving;
     if (s + 1 < config.segments) v[sums + s + 1] += moving;
   }
-  v[ringBase + slot] = level;
-  v[sums] += level;
+  history[ringBase + slot] = level;
+  v[sums] += history[ringBase + slot];
 }
 
 /**
@@ -216,10 +295,10 @@ export function stepContext(
   const n = neighbours.length;
   const row = contextRowSize(config);
   const f = contextFeatures(config);
-  const ring = config.segments * config.segmentTicks;
+  const ring = contextHistorySize(config);
   if (values.length !== n * m)
     throw new RangeError(`stepContext: expected ${n * m} values (${n} nodes × ${m} modalities), got ${values.length}`);
-  if (state.values.length !== n * m * row)
+  if (!contextStateFits(state, n * m, config))
     throw new RangeError(`stepContext: state holds ${state.values.length / (m * row)} nodes, the tick ${n}`);
   if (out.length !== n * m * f)
     throw new RangeError(`stepContext: output needs ${n * m * f} values, got ${out.length}`);
@@ -266,7 +345,7 @@ export function stepContext(
       const level = update(base + LEVEL_BASE, r, count);
       const variance = update(base + VAR_BASE, q, count);
       const correlation = update(base + CORR_BASE, corr, count);
-      if (config.segments > 0) pushSegments(v, base + SCALARS, slot, level, config);
+      if (config.segments > 0) pushSegments(state, base + SCALARS, k * ring, slot, level, config);
       for (let s = 0; s < config.segments; s++) out[o + s] = v[base + SCALARS + s] / config.segmentTicks;
       out[o + config.segments] = level;
       out[o + config.segments + 1] = r;

@@ -10,7 +10,7 @@ import { createClusterState, pushSample, resizeClusterState, type ClusterState }
 import {
   computeContext,
   contextFeatures,
-  contextRowSize,
+  contextStateFits,
   createContextState,
   neighbourLists,
   stepContext,
@@ -42,6 +42,8 @@ export interface ClusterStepOutput {
 
 /** How many steps before `from` scoreSeries runs to warm up the GRU state. */
 export const DEFAULT_WARMUP = 40;
+/** Clusters per model call in Detector.step (docs/benchmarks.md, detector memory). */
+export const DEFAULT_MAX_CLUSTERS_PER_CALL = 32;
 /** Time steps encoded and decoded in one batched call by scoreSeries. */
 const SCORE_CHUNK = 64;
 
@@ -54,6 +56,14 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 export class Detector implements SeriesScorer {
   readonly name = 'gnn-gru-autoencoder';
   warmup = DEFAULT_WARMUP;
+  /**
+   * Clusters scored in one model call by step. A call's native memory grows
+   * with the clusters in it (the graph attention's pairwise tensors, several
+   * MB per cluster of 64 nodes) and stays with the process at its peak, so a
+   * backlog of a large network in one call would hold gigabytes; calls of
+   * this many keep nearly all of the batching's gain.
+   */
+  maxClustersPerCall = DEFAULT_MAX_CLUSTERS_PER_CALL;
 
   constructor(
     readonly network: DetectorNetwork,
@@ -109,11 +119,12 @@ export class Detector implements SeriesScorer {
 
   /**
    * Pushes one tick into each cluster's state and scores the clusters whose
-   * window is full, all in one batched call (clusters of different sizes are
-   * padded; padding never attends or is attended to).
+   * window is full, batched: up to maxClustersPerCall clusters per model call
+   * (clusters of different sizes are padded; padding never attends or is
+   * attended to).
    */
   async step(batch: ClusterStepInput[]): Promise<ClusterStepOutput[]> {
-    const { modalities, window: w, gruUnits, gruLayers, context: contextConfig } = this.config;
+    const { modalities, window: w, context: contextConfig } = this.config;
     const m = modalities.length;
     const f = contextFeatures(contextConfig);
     const adjacencies = batch.map((input) => input.adjacency ?? subgraph(this.graph, input.state.nodes).adjacency);
@@ -122,7 +133,7 @@ export class Detector implements SeriesScorer {
       pushSample(input.state, input.values, this.config);
       const { state } = input;
       const n = state.nodes.length;
-      if (!state.context || state.context.values.length !== n * m * contextRowSize(contextConfig))
+      if (!state.context || !contextStateFits(state.context, n * m, contextConfig))
         state.context = createContextState(n, m, contextConfig);
       const features = new Float32Array(n * m * f);
       stepContext(state.context, input.values, neighbourLists(adjacencies[index]), m, contextConfig, features);
@@ -137,7 +148,23 @@ export class Detector implements SeriesScorer {
       };
     });
     const ready = outputs.map((o, i) => (o.ready ? i : -1)).filter((i) => i >= 0);
-    if (ready.length === 0) return outputs;
+    for (let first = 0; first < ready.length; first += this.maxClustersPerCall) {
+      await this.scoreReady(batch, ready.slice(first, first + this.maxClustersPerCall), adjacencies, contexts, outputs);
+    }
+    return outputs;
+  }
+
+  /** One model call on the ready clusters `ready` (indices into batch): scores into `outputs`, next GRU state into their states. */
+  private async scoreReady(
+    batch: ClusterStepInput[],
+    ready: number[],
+    adjacencies: number[][][],
+    contexts: Float32Array[],
+    outputs: ClusterStepOutput[],
+  ): Promise<void> {
+    const { modalities, window: w, gruUnits, gruLayers, context: contextConfig } = this.config;
+    const m = modalities.length;
+    const f = contextFeatures(contextConfig);
     const { b, nMax, windows, bias, nodeMask, context, hidden } = packReadyClusters(
       batch,
       ready,
@@ -174,7 +201,6 @@ export class Detector implements SeriesScorer {
         );
       }
     });
-    return outputs;
   }
 
   /**

@@ -10,12 +10,17 @@ export {
   resizeClusterState,
   pushSample,
   serializeClusterState,
+  clusterStateBytes,
+  type ClusterStateBytes,
   deserializeClusterState,
   type ClusterState,
   type ClusterStateJson,
 } from './state.ts';
 export {
   DEFAULT_CONTEXT_CONFIG,
+  contextHistorySize,
+  contextRowSize,
+  contextStateFromFloat64Rows,
   computeContext,
   stepContext,
   contextFeatures,

@@ -1,7 +1,10 @@
 import type { ModelConfig } from './config.ts';
 import {
   DEFAULT_CONTEXT_CONFIG,
+  cloneContextState,
+  contextHistorySize,
   contextRowSize,
+  contextStateFromFloat64Rows,
   createContextState,
   resizeContextState,
   type ContextState,
@@ -10,8 +13,8 @@ import {
 /**
  * The streaming state of one cluster, keyed by node id so nodes can join and
  * leave: the last `window` samples of every node and modality, and the GRU
- * hidden state of every node. Plain arrays of numbers, so it serialises to
- * JSON for checkpoints (see serializeClusterState).
+ * hidden state of every node, and the slow context. Typed arrays; JSON
+ * through serializeClusterState, checkpoints through detector/state.
  */
 export interface ClusterState {
   nodes: string[];
@@ -35,8 +38,12 @@ export interface ClusterStateJson {
   windows: number[];
   hidden: number[];
   filled: number;
-  /** The context state: ticks stepped and its rows as float64 numbers. */
-  context?: { ticks: number; values: number[] };
+  /**
+   * The context state: ticks stepped, its rows of float64 scalars and its
+   * float32 history. Without `history` (written before it was kept apart),
+   * `values` holds whole float64 rows with the history last.
+   */
+  context?: { ticks: number; values: number[]; history?: number[] };
 }
 
 type StateShape = Pick<ModelConfig, 'modalities' | 'window' | 'gruLayers' | 'gruUnits'> &
@@ -62,7 +69,7 @@ export function cloneClusterState(state: ClusterState): ClusterState {
     hidden: state.hidden.slice(),
     filled: state.filled,
   };
-  if (state.context) copy.context = { ticks: state.context.ticks, values: state.context.values.slice() };
+  if (state.context) copy.context = cloneContextState(state.context);
   return copy;
 }
 
@@ -138,7 +145,10 @@ export function serializeClusterState(state: ClusterState): ClusterStateJson {
     hidden: Array.from(state.hidden),
     filled: state.filled,
   };
-  if (state.context) json.context = { ticks: state.context.ticks, values: Array.from(state.context.values) };
+  if (state.context) {
+    const { ticks, values, history } = state.context;
+    json.context = { ticks, values: Array.from(values), history: Array.from(history) };
+  }
   return json;
 }
 
@@ -157,13 +167,47 @@ export function deserializeClusterState(json: ClusterStateJson, config: StateSha
     hidden: Float32Array.from(json.hidden),
     filled: Math.min(config.window, Math.max(0, Math.trunc(json.filled))),
   };
-  if (json.context) {
-    const expected = n * config.modalities.length * contextRowSize(config.context ?? DEFAULT_CONTEXT_CONFIG);
-    if (!Array.isArray(json.context.values) || json.context.values.length !== expected)
-      throw new RangeError(`cluster state: context has ${json.context.values?.length} values, expected ${expected}`);
-    if (!(Number.isInteger(json.context.ticks) && json.context.ticks >= 0))
-      throw new RangeError(`cluster state: context.ticks must be a non-negative integer, got ${json.context.ticks}`);
-    state.context = { ticks: json.context.ticks, values: Float64Array.from(json.context.values) };
-  }
+  if (json.context) state.context = contextFromJson(json.context, n * config.modalities.length, config);
   return state;
+}
+
+/** The context state of a ClusterStateJson, of either layout, checked against `rows` node × modality rows. */
+function contextFromJson(
+  json: NonNullable<ClusterStateJson['context']>,
+  rows: number,
+  config: StateShape,
+): ContextState {
+  const context = config.context ?? DEFAULT_CONTEXT_CONFIG;
+  const split = json.history !== undefined;
+  const expected = rows * (contextRowSize(context) + (split ? 0 : contextHistorySize(context)));
+  if (!Array.isArray(json.values) || json.values.length !== expected)
+    throw new RangeError(`cluster state: context has ${json.values?.length} values, expected ${expected}`);
+  if (!(Number.isInteger(json.ticks) && json.ticks >= 0))
+    throw new RangeError(`cluster state: context.ticks must be a non-negative integer, got ${json.ticks}`);
+  if (!split) return contextStateFromFloat64Rows(json.ticks, Float64Array.from(json.values), context);
+  const history = rows * contextHistorySize(context);
+  if (!Array.isArray(json.history) || json.history.length !== history)
+    throw new RangeError(`cluster state: context history has ${json.history?.length} values, expected ${history}`);
+  return { ticks: json.ticks, values: Float64Array.from(json.values), history: Float32Array.from(json.history) };
+}
+
+/** Bytes a cluster state holds in typed arrays, by part (what the detector keeps per cluster for the model). */
+export interface ClusterStateBytes {
+  /** The sliding windows, N × M × W float32. */
+  windows: number;
+  /** The GRU hidden state. */
+  hidden: number;
+  /** The slow context's running scalars and PAA segment sums. */
+  contextScalars: number;
+  /** The slow context's history: the ring of the last segments × segmentTicks values of r − b. */
+  contextHistory: number;
+}
+
+export function clusterStateBytes(state: ClusterState): ClusterStateBytes {
+  return {
+    windows: state.windows.byteLength,
+    hidden: state.hidden.byteLength,
+    contextScalars: state.context?.values.byteLength ?? 0,
+    contextHistory: state.context?.history.byteLength ?? 0,
+  };
 }

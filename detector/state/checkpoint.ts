@@ -2,8 +2,15 @@ import { z } from 'zod';
 import type { BudgetStateJson } from '../alerts/false-alert-budget.ts';
 import type { ClusterAlertStateJson } from '../alerts/tracker.ts';
 import type { StuckStateJson } from '../alerts/stuck.ts';
-import type { ClusterState } from '../../model/index.ts';
+import {
+  contextHistorySize,
+  contextRowSize,
+  contextStateFromFloat64Rows,
+  DEFAULT_CONTEXT_CONFIG,
+  type ClusterState,
+} from '../../model/index.ts';
 import { describeZodIssues } from '../../common/zod-issues.ts';
+import { isBinaryCheckpoint, packFloatArrays, unpackFloatArrays } from './binary.ts';
 
 /**
  * Everything a replica needs to continue a cluster exactly where another one
@@ -47,10 +54,14 @@ type FloatArrayType<T extends Float32Array | Float64Array> = {
   readonly BYTES_PER_ELEMENT: number;
 };
 
-/** A schema that decodes base64 into a float array of `Type`, rejecting a byte count that is not whole elements. */
+/**
+ * A schema for a float array of `Type`: as the binary form decodes it (a
+ * typed array already), or base64 in the JSON form, rejecting a byte count
+ * that is not whole elements.
+ */
 function base64FloatArray<T extends Float32Array | Float64Array>(Type: FloatArrayType<T>, name: string) {
   const size = Type.BYTES_PER_ELEMENT;
-  return z.string().transform((text, ctx) => {
+  const fromBase64 = z.string().transform((text, ctx) => {
     const bytes = Buffer.from(text, 'base64');
     if (bytes.length % size !== 0) {
       ctx.addIssue({
@@ -64,6 +75,8 @@ function base64FloatArray<T extends Float32Array | Float64Array>(Type: FloatArra
     new Uint8Array(values.buffer).set(bytes);
     return values;
   });
+  const typed = z.custom<T>((value) => value instanceof Type, { message: `expected ${name} data` });
+  return z.union([typed, fromBase64]);
 }
 
 const base64Floats = base64FloatArray(Float32Array, 'float32');
@@ -99,8 +112,11 @@ const CheckpointSchema = z.object({
     windows: base64Floats,
     hidden: base64Floats,
     filled: z.number().int().nonnegative(),
-    // The model's slow context path (float64, exact); a state without one starts it afresh.
-    context: z.object({ ticks: z.number().int().nonnegative(), values: base64Doubles }).optional(),
+    // The model's slow context path: float64 scalars and float32 history, exact; a state without one starts it afresh.
+    // Without `history` (written before it was kept apart), `values` holds whole float64 rows with the history last.
+    context: z
+      .object({ ticks: z.number().int().nonnegative(), values: base64Doubles, history: base64Floats.optional() })
+      .optional(),
   }),
   alerts: z.record(
     z.string(),
@@ -165,7 +181,13 @@ export function encodeCheckpoint(checkpoint: ClusterCheckpoint): string {
       hidden: floatsToBase64(state.hidden),
       filled: state.filled,
       ...(state.context
-        ? { context: { ticks: state.context.ticks, values: floatsToBase64(state.context.values) } }
+        ? {
+            context: {
+              ticks: state.context.ticks,
+              values: floatsToBase64(state.context.values),
+              history: floatsToBase64(state.context.history),
+            },
+          }
         : {}),
     },
   });
@@ -178,19 +200,41 @@ export class CheckpointError extends Error {
   }
 }
 
-/** Parses and checks a checkpoint (format, fields, array sizes against its shape); CheckpointError says what is wrong. */
-export function decodeCheckpoint(text: string | Buffer): ClusterCheckpoint {
-  let json: unknown;
+/**
+ * The binary form (binary.ts), what the checkpoint store writes: the state's
+ * float arrays as raw bytes after a JSON header, about three quarters of the
+ * JSON form's size. decodeCheckpoint reads both.
+ */
+export function encodeCheckpointBinary(checkpoint: ClusterCheckpoint): Buffer {
+  return packFloatArrays(checkpoint);
+}
+
+/** A checkpoint's value before its fields are checked: binary (by its magic) or JSON. */
+function parseCheckpoint(bytes: string | Buffer): unknown {
+  if (typeof bytes !== 'string' && isBinaryCheckpoint(bytes)) {
+    try {
+      return unpackFloatArrays(bytes);
+    } catch (error) {
+      throw new CheckpointError(`binary checkpoint is unreadable: ${(error as Error).message}`);
+    }
+  }
   try {
-    json = JSON.parse(typeof text === 'string' ? text : text.toString('utf8'));
+    return JSON.parse(bytes.toString());
   } catch (error) {
     throw new CheckpointError(`checkpoint is not JSON: ${(error as Error).message}`);
   }
+}
+
+/** Parses and checks a checkpoint, binary or JSON (format, fields, array sizes against its shape); CheckpointError says what is wrong. */
+export function decodeCheckpoint(text: string | Buffer): ClusterCheckpoint {
+  const json = parseCheckpoint(text);
   const parsed = CheckpointSchema.safeParse(json);
   if (!parsed.success) {
     throw new CheckpointError(`invalid checkpoint: ${describeZodIssues(parsed.error)}`);
   }
-  const checkpoint = parsed.data as ClusterCheckpoint;
+  const { state: parsedState, ...rest } = parsed.data;
+  const { context, ...model } = parsedState;
+  const checkpoint: ClusterCheckpoint = { ...rest, state: model };
   const { shape, state } = checkpoint;
   const n = state.nodes.length;
   const windows = n * shape.modalities.length * shape.window;
@@ -203,16 +247,39 @@ export function decodeCheckpoint(text: string | Buffer): ClusterCheckpoint {
     throw new CheckpointError(
       `checkpoint of cluster ${checkpoint.cluster}: hidden has ${state.hidden.length} values, expected ${hidden}`,
     );
-  if (state.context && state.context.values.length % (n * shape.modalities.length || 1) !== 0) {
-    throw new CheckpointError(
-      `checkpoint of cluster ${checkpoint.cluster}: context has ${state.context.values.length} values, not a whole row per node × modality`,
-    );
-  }
+  const restoredContext = context && contextOf(checkpoint.cluster, context, n * shape.modalities.length);
+  if (restoredContext) state.context = restoredContext;
   if (state.filled > shape.window)
     throw new CheckpointError(
       `checkpoint of cluster ${checkpoint.cluster}: filled ${state.filled} exceeds the window ${shape.window}`,
     );
   return checkpoint;
+}
+
+/**
+ * A checkpoint's context state, checked for whole rows per node × modality
+ * (their length depends on the model's context settings, which the shape
+ * does not carry: the detector starts a context of another size afresh).
+ * One written before the history was kept apart is split into the current
+ * layout, its history rounded to float32, when its rows are those of the
+ * default context settings; rows of other settings cannot be split without
+ * them, and that context starts afresh.
+ */
+function contextOf(
+  cluster: string,
+  context: { ticks: number; values: Float64Array; history?: Float32Array },
+  rows: number,
+): ClusterState['context'] {
+  const { ticks, values, history } = context;
+  const whole = (count: number): boolean => count % (rows || 1) === 0;
+  if (!whole(values.length) || (history && !whole(history.length)))
+    throw new CheckpointError(
+      `checkpoint of cluster ${cluster}: context has ${values.length} values${history ? ` and ${history.length} of history` : ''}, not a whole row per node × modality`,
+    );
+  if (history) return { ticks, values, history };
+  const defaultRow = contextRowSize(DEFAULT_CONTEXT_CONFIG) + contextHistorySize(DEFAULT_CONTEXT_CONFIG);
+  if (values.length !== rows * defaultRow) return undefined;
+  return contextStateFromFloat64Rows(ticks, values, DEFAULT_CONTEXT_CONFIG);
 }
 
 /** True when a checkpoint's state fits a model of this shape. */

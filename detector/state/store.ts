@@ -1,6 +1,6 @@
 import type { KeyedTable } from '../../common/transport.ts';
 import type { Logger } from '../../common/log.ts';
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type ClusterCheckpoint } from './checkpoint.ts';
+import { CheckpointError, decodeCheckpoint, encodeCheckpointBinary, type ClusterCheckpoint } from './checkpoint.ts';
 
 /**
  * Where cluster checkpoints live: the compacted state topic, on Kafka or on
@@ -32,7 +32,7 @@ export class TableCheckpointStore implements ClusterCheckpointStore {
 
   async save(checkpoints: ClusterCheckpoint[]): Promise<void> {
     await this.table.put(
-      checkpoints.map((checkpoint) => ({ key: checkpoint.cluster, value: encodeCheckpoint(checkpoint) })),
+      checkpoints.map((checkpoint) => ({ key: checkpoint.cluster, value: encodeCheckpointBinary(checkpoint) })),
     );
   }
 

@@ -187,6 +187,11 @@ describe('context state across node changes', () => {
       Array.from(state.context!.values.subarray(0, row)),
     );
     expect(resized.context!.values.subarray(row, 2 * row).every((v) => v === 0)).toBe(true);
+    const historyRow = state.context!.history.length / 3;
+    expect(Array.from(resized.context!.history.subarray(0, historyRow))).toEqual(
+      Array.from(state.context!.history.subarray(2 * historyRow, 3 * historyRow)),
+    );
+    expect(resized.context!.history.subarray(historyRow, 2 * historyRow).every((v) => v === 0)).toBe(true);
     expect(resized.context!.ticks).toBe(12);
   });
 });

@@ -91,6 +91,38 @@ describe('Detector', () => {
     last.forEach((row, i) => row.forEach((v, k) => expect(v).toBeCloseTo(lastApart[i][k], 5)));
   });
 
+  it('scores many clusters in calls of at most maxClustersPerCall, with the results of one call', async () => {
+    const graphs = [3, 5, 4, 5, 2].map((n) => pathGraph(n));
+    const detector = makeDetector(pathGraph(5));
+    const series = graphs.map((graph, i) => randomSeries(graph.nodes, config.modalities, 9, 10 + i));
+    const chunked = graphs.map((graph) => detector.createState(graph.nodes));
+    const whole = graphs.map((graph) => detector.createState(graph.nodes));
+    const inputs = (states: ClusterState[], t: number) =>
+      graphs.map((graph, i) => ({
+        state: states[i],
+        values: tick(series[i].data, t, graph.nodes.length),
+        adjacency: graph.adjacency,
+      }));
+    const calls: number[] = [];
+    const step = detector.network.step.bind(detector.network);
+    detector.network.step = (tensors) => {
+      calls.push(tensors.nodeMask.shape[0]);
+      return step(tensors);
+    };
+    let rows: number[][] = [];
+    let wholeRows: number[][] = [];
+    for (let t = 0; t < 9; t++) {
+      detector.maxClustersPerCall = 2;
+      rows = (await detector.step(inputs(chunked, t))).map((o) => [o.cluster, ...o.node, ...o.reconstruction]);
+      detector.maxClustersPerCall = 100;
+      wholeRows = (await detector.step(inputs(whole, t))).map((o) => [o.cluster, ...o.node, ...o.reconstruction]);
+    }
+    // Ready from tick 5 (window 6): four ticks of calls of 2, 2, 1 clusters, then one of 5.
+    expect(calls).toEqual(Array.from({ length: 4 }, () => [2, 2, 1, 5]).flat());
+    rows.forEach((row, i) => row.forEach((v, k) => expect(v).toBeCloseTo(wholeRows[i][k], 5)));
+    chunked.forEach((state, i) => state.hidden.forEach((v, k) => expect(v).toBeCloseTo(whole[i].hidden[k], 5)));
+  });
+
   it("keeps surviving nodes' windows and hidden state when nodes join and leave", async () => {
     const graph = pathGraph(3);
     const detector = makeDetector(graph);

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { BINARY_CHECKPOINT_MAGIC, packFloatArrays } from '../../../../detector/state/binary.ts';
+import {
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  encodeCheckpointBinary,
+  type ClusterCheckpoint,
+} from '../../../../detector/state/checkpoint.ts';
+import { TableCheckpointStore } from '../../../../detector/state/store.ts';
+import { createLogger } from '../../../../common/log.ts';
+import { MemoryTransport } from '../../../../transport/index.ts';
+import { sampleCheckpoint } from './sample-checkpoint.ts';
+
+/** A checkpoint with every kind of field: float32 and float64 arrays, alerts, stuck statistics. */
+function full(): ClusterCheckpoint {
+  return sampleCheckpoint({
+    state: {
+      windows: Float32Array.from({ length: 12 }, (_, i) => i / 7 - 1),
+      hidden: Float32Array.from([0.1, -0.2, 1e-8, 3.5]),
+      context: {
+        ticks: 77,
+        values: Float64Array.from({ length: 4 * 3 }, (_, i) => Math.PI * i + 1e-13),
+        history: Float32Array.from({ length: 4 * 5 }, (_, i) => Math.SQRT2 * i),
+      },
+    },
+    alerts: { '1': { above: 2, aboveSince: 990, clear: 0, firing: null, errors: { temperature: 0.5 } } },
+    stuck: { '2': { humidity: { value: 41.5, repeats: 3, since: 900, stuck: false, step: 0.1, runs: { '1': 4.5 } } } },
+    model: 'v3',
+  });
+}
+
+/** `checkpoint`'s binary form with its header edited by `edit`. */
+function withHeader(checkpoint: ClusterCheckpoint, edit: (header: Record<string, unknown>) => void): Buffer {
+  const bytes = encodeCheckpointBinary(checkpoint);
+  const length = bytes.readUInt32LE(8);
+  const header = JSON.parse(bytes.subarray(12, 12 + length).toString('utf8')) as Record<string, unknown>;
+  edit(header);
+  const text = Buffer.from(JSON.stringify(header));
+  const prefix = Buffer.alloc(12);
+  BINARY_CHECKPOINT_MAGIC.copy(prefix);
+  prefix.writeUInt32LE(text.length, 8);
+  return Buffer.concat([prefix, text, bytes.subarray(12 + length)]);
+}
+
+describe('binary checkpoints', () => {
+  it('decode to what the JSON form decodes to, exactly, in fewer bytes', () => {
+    const binary = encodeCheckpointBinary(full());
+    expect(binary.subarray(0, 8).toString('latin1')).toBe('wsnckpt1');
+    expect(decodeCheckpoint(binary)).toEqual(decodeCheckpoint(encodeCheckpoint(full())));
+    expect(decodeCheckpoint(binary)).toEqual(full());
+    expect(binary.length).toBeLessThan(Buffer.byteLength(encodeCheckpoint(full())));
+  });
+
+  it('the store writes the binary form and reads both forms back', async () => {
+    const logger = createLogger('test', 'silent');
+    const transport = new MemoryTransport({ logger });
+    const table = transport.table({ topic: 'state', partitions: 1 });
+    const store = new TableCheckpointStore(table, logger);
+    await store.save([full()]);
+    await table.put([{ key: 'c2', value: encodeCheckpoint({ ...full(), cluster: 'c2' }) }]);
+    const raw = await table.readToEnd();
+    expect(raw.get('c1')!.subarray(0, 8).equals(BINARY_CHECKPOINT_MAGIC)).toBe(true);
+    const all = await store.loadAll();
+    expect(all.get('c1')).toEqual(full());
+    expect(all.get('c2')).toEqual({ ...full(), cluster: 'c2' });
+    await store.close();
+  });
+
+  it('rejects a truncated or inconsistent binary checkpoint with a CheckpointError saying what is wrong', () => {
+    const binary = encodeCheckpointBinary(full());
+    expect(() => decodeCheckpoint(binary.subarray(0, 10))).toThrow(CheckpointError);
+    expect(() => decodeCheckpoint(binary.subarray(0, 10))).toThrow(/no header/);
+    expect(() => decodeCheckpoint(binary.subarray(0, 40))).toThrow(/header of \d+ bytes runs past the end/);
+    expect(() => decodeCheckpoint(binary.subarray(0, binary.length - 4))).toThrow(/runs past the end of the data/);
+    const wrongType = withHeader(full(), (header) => {
+      const state = header.state as Record<string, unknown>;
+      state.hidden = { $f64: [0, 2] };
+    });
+    expect(() => decodeCheckpoint(wrongType)).toThrow(/state\.hidden/);
+    const badRef = withHeader(full(), (header) => {
+      (header.state as Record<string, unknown>).windows = { $f32: [-4, 12] };
+    });
+    expect(() => decodeCheckpoint(badRef)).toThrow(/bad float array reference/);
+    const shortWindows = packFloatArrays({ ...full(), state: { ...full().state, windows: new Float32Array(5) } });
+    expect(() => decodeCheckpoint(shortWindows)).toThrow(/windows has 5 values, expected 12/);
+  });
+});
