@@ -73,7 +73,7 @@ describe('wsn-watch eval live', () => {
         .find((row) => row.startsWith('| dropout |'))!
         .split('|')
         .map((cell) => cell.trim());
-      expect([dropout[3], dropout[7], dropout[11]]).toEqual(['1.00 ± 0.00', '1.00 ± 0.00', '1.00 ± 0.00']);
+      expect([dropout[3], dropout[8], dropout[13]]).toEqual(['1.00 ± 0.00', '1.00 ± 0.00', '1.00 ± 0.00']);
       for (const scorer of ['default', 'rolling-zscore', 'neighbour-median'])
         expect(rows.some((row) => row.startsWith(`| ${scorer} | `) && /node-days\) \|/.test(row))).toBe(true);
     },
