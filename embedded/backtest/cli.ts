@@ -52,6 +52,10 @@ export function registerBacktestCommand(program: Command): void {
       '--events <file>',
       'known faults, CSV node,modality,start,end,kind: prints recall per kind, time to detect, localization, false alerts per node-day, for the model and both baselines',
     )
+    .option(
+      '--clean-alerts <file>',
+      'with --events: the alerts CSV (--alerts) of a backtest of the same history without the faults, same model; another node alerting during an event counts against "localization, fault-caused" only when that run had no alert on that node within the grace',
+    )
     .option('--report <file>', 'write the event metrics as markdown (.md) or JSON (.json)')
     .option('--no-baselines', 'do not score the rolling z-score and neighbour-median baselines')
     .option(
@@ -78,6 +82,7 @@ export function registerBacktestCommand(program: Command): void {
 Examples:
   wsn-watch backtest --history site.csv --out scores.csv --alerts alerts.csv
   wsn-watch backtest --history site.csv --topology nodes.txt --events faults.csv --report report.md
+  wsn-watch backtest --history faulty.csv --events faults.csv --clean-alerts clean-alerts.csv
 See docs/backtest.md.`,
     )
     .action(backtestAction);

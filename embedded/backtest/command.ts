@@ -11,7 +11,8 @@ import type { Detector } from '../../model/index.ts';
 import { readHistoryReadings } from '../../sources/publish.ts';
 import { InfluxSink } from '../../store/influx-sink.ts';
 import { formatAlert } from '../console.ts';
-import { readEvents, type FaultEvent } from './events.ts';
+import { readEvents, type AlertSpan, type FaultEvent } from './events.ts';
+import { readAlertsFile } from './alerts-file.ts';
 import { resolveFromCwdOrRepo } from '../../common/paths.ts';
 import { openModel, policyWith } from './model.ts';
 import { budgetPriorOf } from '../../detector/alerts/false-alert-budget.ts';
@@ -31,6 +32,8 @@ export interface BacktestFlags {
   alerts?: string;
   influx?: boolean;
   events?: string;
+  /** Alerts CSV of a backtest of the same history without the faults (fault-caused localization). */
+  cleanAlerts?: string;
   report?: string;
   baselines: boolean;
   baselineFitTicks?: number;
@@ -54,6 +57,7 @@ export async function runBacktestCommand(
   { config, from, note, logger }: BacktestCommandContext,
 ): Promise<void> {
   const events = flags.events ? readEvents(flags.events) : undefined;
+  const cleanAlerts = readCleanAlerts(flags, note);
   const history = await readHistory(flags, config, note);
   const model = await openModel(config, note);
   const network = networkFor(flags, config, history, model);
@@ -82,6 +86,7 @@ export async function runBacktestCommand(
       baselineFitTicks: flags.baselineFitTicks,
       evaluateFrom: from,
       graceTicks: flags.graceTicks,
+      cleanAlerts,
       onAlert: flags.logAlerts
         ? (tick, alert) => note(`[${new Date(tick).toISOString()}] ${formatAlert(alert)}`)
         : undefined,
@@ -93,6 +98,22 @@ export async function runBacktestCommand(
     model.dispose();
     await sink?.close();
   }
+}
+
+/** `--clean-alerts`: each scorer's alerts on the history without the faults; only with `--events`. */
+function readCleanAlerts(flags: BacktestFlags, note: (text: string) => void): Map<string, AlertSpan[]> | undefined {
+  if (flags.cleanAlerts === undefined) return undefined;
+  if (flags.events === undefined)
+    throw new UserError(
+      'OPTION_INVALID',
+      '--clean-alerts needs --events (it tells background alerts from fault-caused ones during the events)',
+      'Pass --events FILE too, or leave --clean-alerts out.',
+    );
+  const byScorer = readAlertsFile(flags.cleanAlerts);
+  note(
+    `backtest: clean-run alerts of ${[...byScorer].map(([name, spans]) => `${name} (${spans.length})`).join(', ') || 'no scorer'} from ${flags.cleanAlerts}; a scorer not in it is taken to have had none (every other-node alert of it counts as new)`,
+  );
+  return byScorer;
 }
 
 async function readHistory(flags: BacktestFlags, config: Config, note: (text: string) => void): Promise<History> {

@@ -3,6 +3,12 @@
  * them: event recall per kind, time to detect, how long the alert stayed,
  * localization and false alerts per node-day.
  *
+ * Localization comes in two figures. Strict: no other node of the cluster
+ * alerted during the event. Fault-caused: no other node alerted that the
+ * clean run (the same data without the injected faults) did not also alert
+ * at about the same time; a network's background alerts say nothing about
+ * whether a fault on one node makes its healthy neighbours alert.
+ *
  * Events file (CSV with a header): node,modality,start,end,kind — times ISO
  * 8601 with a zone, or epoch ms; `end` is the last faulty instant.
  */
@@ -145,8 +151,15 @@ export interface KindMetrics {
   coverage: number | null;
   /** Share of detected events whose alert named the event's modality. */
   modalityRight: number | null;
-  /** Share of detected events where no other node of the cluster fired an alert during the event. */
+  /** Share of detected events where no other node of the cluster fired an alert during the event (strict). */
   localization: number | null;
+  /** Share of detected events where no other node fired an alert the clean run did not have; null without a clean run. */
+  localizationFaultCaused: number | null;
+  /** Other nodes' anomaly alerts that fired during the detected events. */
+  otherAlerts: number;
+  /** Of those, the ones the clean run also had (background) and the rest (new); null without a clean run. */
+  otherAlertsBackground: number | null;
+  otherAlertsNew: number | null;
 }
 
 export interface EventMetrics {
@@ -184,6 +197,12 @@ export interface EventOutcome {
   modalityRight: boolean;
   /** Other nodes of the cluster that fired during the event. */
   othersAlerted: string[];
+  /** How many anomaly alerts those nodes fired during the event. */
+  otherAlerts: number;
+  /** Of those alerts, the ones the clean run also had (background); null without a clean run. */
+  backgroundAlerts: number | null;
+  /** The other nodes with an alert the clean run did not have; null without a clean run. */
+  othersNew: string[] | null;
 }
 
 export interface MetricOptions {
@@ -197,6 +216,27 @@ export interface MetricOptions {
   nodes: number;
   /** Cluster of each node (localization looks at the faulty node's cluster). */
   clusterOf: ReadonlyMap<string, string>;
+  /**
+   * The same scorer's alerts on the same data without the injected faults
+   * (the clean run). When given, another node's alert during an event that
+   * the clean run also had is background, not caused by the fault.
+   */
+  background?: readonly AlertSpan[];
+}
+
+/**
+ * Whether the clean run had an anomaly alert on the same node firing at any
+ * moment within [fired − grace, resolved + grace] of this alert (an alert
+ * still firing at the end reaches to the end). The grace is the events
+ * grace: the same alert can fire a few ticks earlier or later when the
+ * faulty node's readings shift the cluster's scores or the stream's threshold.
+ */
+export function isBackgroundAlert(span: AlertSpan, clean: readonly AlertSpan[], graceMs: number): boolean {
+  const from = span.fired - graceMs;
+  const to = (span.resolved ?? Infinity) + graceMs;
+  return clean.some(
+    (c) => c.kind === 'anomaly' && c.node === span.node && c.fired <= to && (c.resolved === null || c.resolved >= from),
+  );
 }
 
 const medianOrNull = (values: number[]): number | null => (values.length === 0 ? null : median(values));
@@ -206,6 +246,10 @@ const mean = (values: number[]): number | null =>
 /** Summary of the outcomes of one kind of event (or of all events). */
 function summarizeOutcomes(kind: string, list: EventOutcome[]): KindMetrics {
   const detected = list.filter((o) => o.detected);
+  const withClean = detected.length > 0 && detected.every((o) => o.othersNew !== null);
+  const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
+  const otherAlerts = sum(detected.map((o) => o.otherAlerts));
+  const background = withClean ? sum(detected.map((o) => o.backgroundAlerts as number)) : null;
   return {
     kind,
     events: list.length,
@@ -216,6 +260,12 @@ function summarizeOutcomes(kind: string, list: EventOutcome[]): KindMetrics {
     modalityRight: detected.length === 0 ? null : detected.filter((o) => o.modalityRight).length / detected.length,
     localization:
       detected.length === 0 ? null : detected.filter((o) => o.othersAlerted.length === 0).length / detected.length,
+    localizationFaultCaused: withClean
+      ? detected.filter((o) => o.othersNew?.length === 0).length / detected.length
+      : null,
+    otherAlerts,
+    otherAlertsBackground: background,
+    otherAlertsNew: background === null ? null : otherAlerts - background,
   };
 }
 
@@ -246,17 +296,18 @@ function eventOutcome(
   // Another node's alert explained by a fault of its own is not a localization failure.
   const ownFault = (s: AlertSpan): boolean =>
     events.some((e) => e !== event && e.node === s.node && s.fired >= e.start && s.fired <= windowEnd(e));
-  const others = inSpan
-    .filter(
-      (s) =>
-        s.kind === 'anomaly' &&
-        s.node !== event.node &&
-        (cluster === undefined || s.cluster === cluster) &&
-        s.fired >= event.start &&
-        s.fired <= windowEnd(event) &&
-        !ownFault(s),
-    )
-    .map((s) => s.node);
+  const otherSpans = inSpan.filter(
+    (s) =>
+      s.kind === 'anomaly' &&
+      s.node !== event.node &&
+      (cluster === undefined || s.cluster === cluster) &&
+      s.fired >= event.start &&
+      s.fired <= windowEnd(event) &&
+      !ownFault(s),
+  );
+  const { background } = options;
+  const graceMs = options.graceTicks * tickMs;
+  const newSpans = background && otherSpans.filter((s) => !isBackgroundAlert(s, background, graceMs));
   return {
     event,
     detected: hit !== undefined,
@@ -264,7 +315,10 @@ function eventOutcome(
     firedAt: hit?.fired ?? null,
     coverage: Math.min(1, covered / eventTicks),
     modalityRight: hit !== undefined && (event.modality === '*' || hit.modality === event.modality),
-    othersAlerted: [...new Set(others)],
+    othersAlerted: [...new Set(otherSpans.map((s) => s.node))],
+    otherAlerts: otherSpans.length,
+    backgroundAlerts: newSpans ? otherSpans.length - newSpans.length : null,
+    othersNew: newSpans ? [...new Set(newSpans.map((s) => s.node))] : null,
   };
 }
 

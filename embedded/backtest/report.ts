@@ -11,15 +11,29 @@ function kindCells(k: KindMetrics): string[] {
     fixed(k.medianTicksToDetect, 1),
     fixed(k.coverage),
     fixed(k.localization),
+    fixed(k.localizationFaultCaused),
+    otherAlertsCell(k),
     fixed(k.modalityRight),
   ];
+}
+
+/** "3" without a clean run's alerts, else "3 (1 new, 2 background)". */
+function otherAlertsCell(k: KindMetrics): string {
+  if (k.otherAlertsNew === null || k.otherAlertsBackground === null) return `${k.otherAlerts}`;
+  return `${k.otherAlerts} (${k.otherAlertsNew} new, ${k.otherAlertsBackground} background)`;
+}
+
+/** "localization 0.50" or, with a clean run's alerts, "localization strict 0.50, fault-caused 1.00". */
+function localizationText(k: KindMetrics): string {
+  if (k.localizationFaultCaused === null) return `localization ${fixed(k.localization)}`;
+  return `localization strict ${fixed(k.localization)}, fault-caused ${fixed(k.localizationFaultCaused)}`;
 }
 
 /** One markdown table: a row per scorer × kind, then the scorer's totals. */
 export function metricsMarkdown(result: Pick<BacktestResult, 'scorers'>): string {
   const lines = [
-    '| scorer | threshold | kind | detected | recall | median ticks to detect | alert coverage | localization | modality named | false alerts / node-day | event F1 |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scorer | threshold | kind | detected | recall | median ticks to detect | alert coverage | localization, strict | localization, fault-caused | other-node alerts | modality named | false alerts / node-day | event F1 |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const scorer of result.scorers) {
     const m = scorer.metrics;
@@ -40,11 +54,11 @@ export function metricsText(result: Pick<BacktestResult, 'scorers'>): string {
     const m: EventMetrics | undefined = scorer.metrics;
     if (!m) continue;
     out.push(
-      `${scorer.name} (threshold ${scorer.threshold}): event recall ${m.all.detected}/${m.all.events} = ${m.all.recall.toFixed(2)}, median ${fixed(m.all.medianTicksToDetect, 1)} ticks to detect, localization ${fixed(m.all.localization)}, false alerts ${m.falseAlerts} = ${m.falseAlertsPerNodeDay.toFixed(3)} per node-day, alert precision ${m.precision.toFixed(2)}, event F1 ${m.f1.toFixed(3)}`,
+      `${scorer.name} (threshold ${scorer.threshold}): event recall ${m.all.detected}/${m.all.events} = ${m.all.recall.toFixed(2)}, median ${fixed(m.all.medianTicksToDetect, 1)} ticks to detect, ${localizationText(m.all)}, false alerts ${m.falseAlerts} = ${m.falseAlertsPerNodeDay.toFixed(3)} per node-day, alert precision ${m.precision.toFixed(2)}, event F1 ${m.f1.toFixed(3)}`,
     );
     for (const k of m.kinds) {
       out.push(
-        `  ${k.kind.padEnd(10)} ${`${k.detected}/${k.events}`.padStart(7)} recall ${k.recall.toFixed(2)}  ticks to detect ${fixed(k.medianTicksToDetect, 1).padStart(6)}  coverage ${fixed(k.coverage)}  localization ${fixed(k.localization)}  modality named ${fixed(k.modalityRight)}`,
+        `  ${k.kind.padEnd(10)} ${`${k.detected}/${k.events}`.padStart(7)} recall ${k.recall.toFixed(2)}  ticks to detect ${fixed(k.medianTicksToDetect, 1).padStart(6)}  coverage ${fixed(k.coverage)}  ${localizationText(k)}  other-node alerts ${otherAlertsCell(k)}  modality named ${fixed(k.modalityRight)}`,
       );
     }
   }

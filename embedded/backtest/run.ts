@@ -43,6 +43,8 @@ export interface BacktestOptions {
   evaluateFrom?: number;
   /** Ticks after an event's end that an alert still counts for it. */
   graceTicks?: number;
+  /** Each scorer's alerts on the same data without the injected faults (by scorer name; a scorer not in it had none): its background alerts. */
+  cleanAlerts?: ReadonlyMap<string, readonly AlertSpan[]>;
   seed?: number;
   /** Hears every alert transition of the model as it happens, with its tick. */
   onAlert?: (tick: number, alert: Alert) => void;
@@ -337,5 +339,9 @@ function measureEvents(
     nodes: directory.nodeCount,
     clusterOf,
   };
-  for (const scorer of scorers) scorer.metrics = eventMetrics(events, scorer.spans, metricOptions);
+  for (const scorer of scorers)
+    scorer.metrics = eventMetrics(events, scorer.spans, {
+      ...metricOptions,
+      background: options.cleanAlerts && (options.cleanAlerts.get(scorer.name) ?? []),
+    });
 }

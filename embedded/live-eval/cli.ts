@@ -40,7 +40,7 @@ export function registerLiveEvalCommand(program: Command): void {
   evaluate
     .command('live')
     .description(
-      'live-path evaluation: faults of every taxonomy kind (spike, stuck, noise, offset, gain, drift, dropout; 1 tick to hours) injected into the raw IBRL test days and a synthetic network, run through backtest (ingest alignment, detector, alert tracker); recall per kind, time to detect, localization, false alerts per node-day and event F1 for the model and both baselines',
+      'live-path evaluation: faults of every taxonomy kind (spike, stuck, noise, offset, gain, drift, dropout; 1 tick to hours) injected into the raw IBRL test days and a synthetic network, run through backtest (ingest alignment, detector, alert tracker); recall per kind, time to detect, localization (strict, and fault-caused: against the clean run of the same data), false alerts per node-day and event F1 for the model and both baselines',
     )
     .option('--data <dir>', 'IBRL folder (node.txt, readings/)', path.resolve(REPO_ROOT, '../shared/data/ibrl'))
     .option('--ibrl-model <dir>', 'model for the IBRL test days', 'models/ibrl')

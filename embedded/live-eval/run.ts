@@ -2,7 +2,9 @@
  * The live-path evaluation: faults of every taxonomy kind injected into raw
  * readings, run through `backtest` (ingest's alignment, the detector's frame
  * processor and alert tracker), measured per event for the model and both
- * baselines; plus one clean run for false alerts on the untouched data.
+ * baselines; plus one clean run for false alerts on the untouched data,
+ * whose alerts also tell an injected run's background alerts on other nodes
+ * from the ones its faults caused (fault-caused localization).
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +14,7 @@ import type { Reading } from '../../common/types.ts';
 import { createRng } from '../../common/random.ts';
 import type { StreamingModel } from '../../detector/service/model.ts';
 import { applyLiveFaults, defaultRecipes, planLiveFaults, type LiveFault } from '../../sources/live-faults.ts';
-import { formatEventsCsv, type EventOutcome, type FaultEvent } from '../backtest/events.ts';
+import { formatEventsCsv, type AlertSpan, type EventOutcome, type FaultEvent } from '../backtest/events.ts';
 import { networkFromTopology } from '../backtest/network.ts';
 import { runBacktest, type BacktestResult, type ScorerResult } from '../backtest/run.ts';
 import { policyWith } from '../backtest/model.ts';
@@ -44,17 +46,7 @@ export interface ScorerSummary {
   name: string;
   threshold: string;
   /** Per kind: recall per seed, ticks to detect of every detected event, localization and coverage pooled. */
-  kinds: Map<
-    string,
-    {
-      events: number;
-      recallBySeed: number[];
-      ticksToDetect: number[];
-      localized: number;
-      detected: number;
-      coverage: number[];
-    }
-  >;
+  kinds: Map<string, KindSummary>;
   f1BySeed: number[];
   recallBySeed: number[];
   precisionBySeed: number[];
@@ -64,6 +56,21 @@ export interface ScorerSummary {
   cleanNodeDays: number;
   /** Anomaly alerts outside any event during the injected runs, per node-day (mean over runs). */
   injectedFalseAlertsPerNodeDay: number[];
+}
+
+export interface KindSummary {
+  events: number;
+  recallBySeed: number[];
+  ticksToDetect: number[];
+  /** Detected events where no other node of the cluster alerted (strict localization). */
+  localized: number;
+  /** Detected events where no other node alerted that the clean run did not (fault-caused localization). */
+  localizedFaultCaused: number;
+  /** Other nodes' alerts during the detected events: ones the clean run also had, and the rest. */
+  otherAlertsBackground: number;
+  otherAlertsNew: number;
+  detected: number;
+  coverage: number[];
 }
 
 export interface LiveEvalResult {
@@ -94,11 +101,17 @@ export async function runLiveEvaluation(options: LiveEvalOptions): Promise<LiveE
   progress(`${dataset.name}: clean run (false alerts on the untouched test data)`);
   const clean = await backtest(dataset.readings, [], 'clean');
   const summaries = clean.scorers.map(emptySummary);
+  const cleanAlerts = new Map<string, readonly AlertSpan[]>(clean.scorers.map((s) => [s.name, s.spans]));
   let events = 0;
   for (const seed of options.seeds) {
     const tallies: SeedTally[] = summaries.map(() => ({ outcomes: [], alerts: 0, matchedAlerts: 0 }));
     for (let run = 0; run < options.runsPerSeed; run++) {
-      const { list, result } = await injectedRun(options, backtest, seed, run);
+      const { list, result } = await injectedRun(
+        options,
+        (readings, events, label) => backtest(readings, events, label, cleanAlerts),
+        seed,
+        run,
+      );
       events += list.length;
       result.scorers.forEach((scorer, i) => {
         const m = scorer.metrics!;
@@ -125,7 +138,12 @@ export async function runLiveEvaluation(options: LiveEvalOptions): Promise<LiveE
   };
 }
 
-type Backtester = (readings: Reading[], events: FaultEvent[], label: string) => Promise<BacktestResult>;
+type Backtester = (
+  readings: Reading[],
+  events: FaultEvent[],
+  label: string,
+  cleanAlerts?: ReadonlyMap<string, readonly AlertSpan[]>,
+) => Promise<BacktestResult>;
 
 /** A backtest of the dataset's network with the model, its alerts written to the work folder under `label`; baselines fitted on the part before the test span. */
 function backtester(options: LiveEvalOptions): Backtester {
@@ -139,8 +157,9 @@ function backtester(options: LiveEvalOptions): Backtester {
   const warmupTicks = Math.max(2, Math.floor((dataset.testFrom - dataset.readings[0].ts) / dataset.tickMs));
   const file = (label: string, what: string): string =>
     path.join(options.workDir, `${dataset.name}-${label.replace(/\s+/g, '-')}-${what}.csv`);
-  return (readings, events, label) =>
+  return (readings, events, label, cleanAlerts) =>
     runBacktest({
+      cleanAlerts,
       alertsOut: file(label, 'alerts'),
       scoresOut: options.writeScores ? file(label, 'scores') : undefined,
       onAlert:
@@ -231,11 +250,14 @@ function addSeed(summary: ScorerSummary, tally: SeedTally): void {
   summary.f1BySeed.push(precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall));
   for (const kind of new Set(list.map((o) => o.event.kind))) {
     const mine = list.filter((o) => o.event.kind === kind);
-    const entry = summary.kinds.get(kind) ?? {
+    const entry: KindSummary = summary.kinds.get(kind) ?? {
       events: 0,
       recallBySeed: [],
       ticksToDetect: [],
       localized: 0,
+      localizedFaultCaused: 0,
+      otherAlertsBackground: 0,
+      otherAlertsNew: 0,
       detected: 0,
       coverage: [],
     };
@@ -245,6 +267,12 @@ function addSeed(summary: ScorerSummary, tally: SeedTally): void {
     entry.ticksToDetect.push(...detected.map((o) => o.ticksToDetect as number));
     entry.detected += detected.length;
     entry.localized += detected.filter((o) => o.othersAlerted.length === 0).length;
+    // Every injected run has the clean run's alerts, so othersNew and backgroundAlerts are set.
+    entry.localizedFaultCaused += detected.filter((o) => o.othersNew?.length === 0).length;
+    for (const o of detected) {
+      entry.otherAlertsBackground += o.backgroundAlerts ?? 0;
+      entry.otherAlertsNew += o.otherAlerts - (o.backgroundAlerts ?? 0);
+    }
     entry.coverage.push(...detected.map((o) => o.coverage));
     summary.kinds.set(kind, entry);
   }

@@ -67,13 +67,20 @@ describe('wsn-watch eval live', () => {
       const text = await readFile(tables, 'utf8');
       expect(text.startsWith('test run\n')).toBe(true);
       const rows = text.split('\n').filter((line) => line.startsWith('| '));
-      for (const kind of LIVE_FAULT_KINDS) expect(rows.some((row) => row.startsWith(`| ${kind} | 1 | `))).toBe(true);
+      for (const kind of LIVE_FAULT_KINDS)
+        expect(rows.some((row) => row.startsWith(`| ${kind} | 1 | `) && / \| \d\.\d\d ± /.test(row))).toBe(true);
       // A dropout (15 minutes of silence at a time) is alerted by the tracker's silence rule, for every scorer alike.
       const dropout = rows
         .find((row) => row.startsWith('| dropout |'))!
         .split('|')
         .map((cell) => cell.trim());
-      expect([dropout[3], dropout[7], dropout[11]]).toEqual(['1.00 ± 0.00', '1.00 ± 0.00', '1.00 ± 0.00']);
+      expect([dropout[3], dropout[8], dropout[13]]).toEqual(['1.00 ± 0.00', '1.00 ± 0.00', '1.00 ± 0.00']);
+      // Localization both ways side by side, and the other nodes' alerts split by the clean run.
+      expect(text).toContain('| default localization, strict | default localization, fault-caused |');
+      const otherAlerts = rows.find((row) => row.startsWith('| kind | default new | default background |'));
+      expect(otherAlerts).toBeDefined();
+      for (const kind of LIVE_FAULT_KINDS)
+        expect(rows.filter((row) => new RegExp(`^\\| ${kind} \\| \\d+ \\| \\d+ \\|`).test(row))).toHaveLength(1);
       for (const scorer of ['default', 'rolling-zscore', 'neighbour-median'])
         expect(rows.some((row) => row.startsWith(`| ${scorer} | `) && /node-days\) \|/.test(row))).toBe(true);
     },

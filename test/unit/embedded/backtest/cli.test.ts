@@ -47,7 +47,7 @@ async function run(args: string[]): Promise<{ stdout: string; stderr: string }> 
  * humidity empty on every 7th row, one row with no value at all, and a
  * large temperature offset on 3 from tick 150 on.
  */
-async function historyCsv(file: string): Promise<void> {
+async function historyCsv(file: string, { offset = true } = {}): Promise<void> {
   const steps = 260;
   const { series } = generateSyntheticNetwork({ nodes: 12, steps, seed: 3 });
   const lines = ['node,ts,temperature,humidity,voltage'];
@@ -57,7 +57,7 @@ async function historyCsv(file: string): Promise<void> {
       if (node === '5' && t >= 100 && t < 140) return;
       if (node === '9' && t < 30) return;
       const value = (m: number) => series.data[(t * series.nodes.length + n) * series.modalities.length + m];
-      const temperature = value(0) + (node === '3' && t >= 150 ? 8 : 0);
+      const temperature = value(0) + (offset && node === '3' && t >= 150 ? 8 : 0);
       const humidity = ++row % 7 === 0 ? '' : value(1).toFixed(3);
       const ts = new Date(START + t * TICK_MS + 3_000 + n * 500).toISOString();
       lines.push(`${node},${ts},${temperature.toFixed(3)},${humidity},${value(2).toFixed(4)}`);
@@ -186,5 +186,69 @@ describe('wsn-watch backtest', () => {
     await expect(run(['--history', history, '--model', 'models/default', '--events', events])).rejects.toThrow(
       /bad-events\.csv:2: start "yesterday" is not a time/,
     );
+  });
+
+  it("with --clean-alerts, tells the other nodes' background alerts from the ones the fault caused", async () => {
+    const clean = path.join(dir, 'clean.csv');
+    const faulty = path.join(dir, 'faulty.csv');
+    await historyCsv(clean, { offset: false });
+    await historyCsv(faulty);
+    const events = path.join(dir, 'offset-events.csv');
+    await writeFile(
+      events,
+      `node,modality,start,end,kind\n3,temperature,${new Date(START + 150 * TICK_MS).toISOString()},${START + 259 * TICK_MS},offset\n`,
+    );
+    const common = ['--model', 'models/default', '--tick-ms', String(TICK_MS)];
+    const cleanAlerts = path.join(dir, 'clean-alerts.csv');
+    const faultyAlerts = path.join(dir, 'faulty-alerts.csv');
+    await run(['--history', clean, ...common, '--alerts', cleanAlerts]);
+    await expect(run(['--history', faulty, ...common, '--clean-alerts', cleanAlerts])).rejects.toThrow(
+      /--clean-alerts needs --events/,
+    );
+    type Report = {
+      scorers: Array<{
+        name: string;
+        metrics: {
+          all: {
+            detected: number;
+            localization: number | null;
+            localizationFaultCaused: number | null;
+            otherAlerts: number;
+            otherAlertsBackground: number | null;
+            otherAlertsNew: number | null;
+          };
+        };
+      }>;
+    };
+    const measure = async (name: string, extra: string[]): Promise<{ stdout: string; report: Report }> => {
+      const report = path.join(dir, `${name}.json`);
+      const { stdout } = await run(['--history', faulty, ...common, '--events', events, '--report', report, ...extra]);
+      return { stdout, report: JSON.parse(await readFile(report, 'utf8')) as Report };
+    };
+
+    const strictOnly = await measure('strict-only', ['--alerts', faultyAlerts]);
+    expect(strictOnly.stdout).not.toContain('fault-caused');
+    for (const s of strictOnly.report.scorers)
+      expect(s.metrics.all).toMatchObject({ localizationFaultCaused: null, otherAlertsNew: null });
+
+    const paired = await measure('paired', ['--clean-alerts', cleanAlerts]);
+    expect(paired.stdout).toMatch(/default \(threshold .*localization strict (\d\.\d\d|–), fault-caused (\d\.\d\d|–)/);
+    for (const s of paired.report.scorers) {
+      const all = s.metrics.all;
+      const strict = strictOnly.report.scorers.find((x) => x.name === s.name)!.metrics.all;
+      // The strict figure is the same with or without the clean run's alerts.
+      expect(all.localization).toBe(strict.localization);
+      expect(all.otherAlerts).toBe(strict.otherAlerts);
+      expect(all.otherAlertsNew! + all.otherAlertsBackground!).toBe(all.otherAlerts);
+      if (all.detected > 0) expect(all.localizationFaultCaused!).toBeGreaterThanOrEqual(all.localization!);
+    }
+
+    // Given the injected run's own alerts as the clean run's, every other-node alert is background.
+    const self = await measure('self', ['--clean-alerts', faultyAlerts]);
+    for (const s of self.report.scorers) {
+      expect(s.metrics.all.otherAlertsNew).toBe(s.metrics.all.detected > 0 ? 0 : null);
+      if (s.metrics.all.detected > 0) expect(s.metrics.all.localizationFaultCaused).toBe(1);
+    }
+    expect(self.report.scorers.some((s) => s.metrics.all.detected > 0)).toBe(true);
   });
 });

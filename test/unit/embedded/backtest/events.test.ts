@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../../../common/types.ts';
-import { alertSpans, eventMetrics, parseEvents, type FaultEvent } from '../../../../embedded/backtest/events.ts';
+import { parseAlertsCsv } from '../../../../embedded/backtest/alerts-file.ts';
+import {
+  alertSpans,
+  eventMetrics,
+  isBackgroundAlert,
+  parseEvents,
+  type FaultEvent,
+} from '../../../../embedded/backtest/events.ts';
 
 const TICK = 60_000;
 const at = (tick: number): number => tick * TICK;
@@ -103,5 +110,123 @@ describe('event metrics', () => {
     const m = eventMetrics(events, spans, options);
     expect(m.outcomes.map((o) => o.othersAlerted)).toEqual([[], []]);
     expect(m.all.localization).toBe(1);
+  });
+
+  it('has no fault-caused localization without a clean run, and counts the other-node alerts', () => {
+    const events: FaultEvent[] = [{ node: 'a', modality: 'temperature', start: at(100), end: at(160), kind: 'offset' }];
+    const spans = alertSpans([alert('a', 'firing', 102), alert('b', 'firing', 130), alert('b', 'resolved', 140)]);
+    const m = eventMetrics(events, spans, options);
+    expect(m.all).toMatchObject({
+      localization: 0,
+      localizationFaultCaused: null,
+      otherAlerts: 1,
+      otherAlertsBackground: null,
+      otherAlertsNew: null,
+    });
+    expect(m.outcomes[0]).toMatchObject({
+      othersAlerted: ['b'],
+      otherAlerts: 1,
+      backgroundAlerts: null,
+      othersNew: null,
+    });
+  });
+});
+
+describe('localization against the clean run', () => {
+  // A 1-hour offset on a; b alerts during it in the injected run.
+  const events: FaultEvent[] = [{ node: 'a', modality: 'temperature', start: at(100), end: at(160), kind: 'offset' }];
+  const injected = alertSpans([
+    alert('a', 'firing', 102),
+    alert('b', 'firing', 130),
+    alert('b', 'resolved', 140),
+    alert('a', 'resolved', 162),
+  ]);
+
+  it('does not count against fault-caused localization an alert the clean run also raised', () => {
+    // The clean run (same data, no fault) had b alert a few ticks earlier: background.
+    const clean = alertSpans([alert('b', 'firing', 127), alert('b', 'resolved', 137)]);
+    const m = eventMetrics(events, injected, { ...options, background: clean });
+    expect(m.all).toMatchObject({
+      detected: 1,
+      localization: 0,
+      localizationFaultCaused: 1,
+      otherAlerts: 1,
+      otherAlertsBackground: 1,
+      otherAlertsNew: 0,
+    });
+    expect(m.outcomes[0]).toMatchObject({ othersAlerted: ['b'], backgroundAlerts: 1, othersNew: [] });
+  });
+
+  it('counts against both an alert only the injected run raised', () => {
+    // The clean run had b alert too, but hours away from its alert during the fault; and c, which did not alert here.
+    const clean = alertSpans([
+      alert('b', 'firing', 600),
+      alert('b', 'resolved', 610),
+      alert('c', 'firing', 130),
+      alert('c', 'resolved', 140),
+    ]);
+    const m = eventMetrics(events, injected, { ...options, background: clean });
+    expect(m.all).toMatchObject({
+      localization: 0,
+      localizationFaultCaused: 0,
+      otherAlerts: 1,
+      otherAlertsBackground: 0,
+      otherAlertsNew: 1,
+    });
+    expect(m.outcomes[0].othersNew).toEqual(['b']);
+    // With an empty clean run every other-node alert is new.
+    expect(eventMetrics(events, injected, { ...options, background: [] }).all.localizationFaultCaused).toBe(0);
+  });
+
+  it('takes a clean alert as background when it fires within the grace of the alert, or is still firing', () => {
+    const b = alertSpans([alert('b', 'firing', 130), alert('b', 'resolved', 140)])[0];
+    const grace = 5 * TICK;
+    const clean = (...transitions: ReturnType<typeof alert>[]) => alertSpans(transitions);
+    // Resolved 5 ticks before b fired: inside the grace; 6 ticks before: outside.
+    expect(isBackgroundAlert(b, clean(alert('b', 'firing', 110), alert('b', 'resolved', 125)), grace)).toBe(true);
+    expect(isBackgroundAlert(b, clean(alert('b', 'firing', 110), alert('b', 'resolved', 124)), grace)).toBe(false);
+    // Fired 5 ticks after b resolved: inside; 6: outside.
+    expect(isBackgroundAlert(b, clean(alert('b', 'firing', 145)), grace)).toBe(true);
+    expect(isBackgroundAlert(b, clean(alert('b', 'firing', 146)), grace)).toBe(false);
+    // Firing since long before and never resolved: background. Another node's or a silent alert: not.
+    expect(isBackgroundAlert(b, clean(alert('b', 'firing', 10)), grace)).toBe(true);
+    expect(isBackgroundAlert(b, clean(alert('c', 'firing', 130)), grace)).toBe(false);
+    expect(isBackgroundAlert(b, clean(alert('b', 'firing', 130, 'none', 'silent')), grace)).toBe(false);
+  });
+});
+
+describe('alerts CSV of a clean backtest', () => {
+  it('reads back the spans per scorer and names a bad line', () => {
+    const text = [
+      'scorer,node,cluster,kind,modality,since,fired,resolved,probability',
+      'ibrl,13,c0,anomaly,temperature,2004-03-07T01:00:00.000Z,2004-03-07T01:01:02.000Z,2004-03-07T02:00:00.000Z,0.8123',
+      'ibrl,18,c0,anomaly,temperature,2004-03-08T06:00:00.000Z,2004-03-08T06:01:02.000Z,,0.9900',
+      'rolling-zscore,14,c0,silent,none,1078700000000,1078700000000,,0.0000',
+    ].join('\n');
+    const byScorer = parseAlertsCsv(text, 'clean.csv');
+    expect([...byScorer.keys()]).toEqual(['ibrl', 'rolling-zscore']);
+    expect(byScorer.get('ibrl')).toEqual([
+      {
+        node: '13',
+        cluster: 'c0',
+        kind: 'anomaly',
+        modality: 'temperature',
+        since: Date.parse('2004-03-07T01:00:00Z'),
+        fired: Date.parse('2004-03-07T01:01:02Z'),
+        resolved: Date.parse('2004-03-07T02:00:00Z'),
+        probability: 0.8123,
+      },
+      expect.objectContaining({ node: '18', resolved: null }),
+    ]);
+    expect(byScorer.get('rolling-zscore')![0]).toMatchObject({ kind: 'silent', fired: 1_078_700_000_000 });
+    expect(() => parseAlertsCsv(`${text}\nibrl,13,c0,anomaly,temperature,x,yesterday,,0.5`, 'clean.csv')).toThrow(
+      /clean\.csv:5: fired "yesterday" is not a time/,
+    );
+    expect(() => parseAlertsCsv('scorer,node,kind\n', 'clean.csv')).toThrow(
+      /clean\.csv:1: the header lacks fired, resolved/,
+    );
+    expect(() => parseAlertsCsv(`${text}\nibrl,13,c0,odd,temperature,,0,,0.5`, 'clean.csv')).toThrow(
+      /clean\.csv:5: kind "odd" is not one of anomaly, silent, topology/,
+    );
   });
 });
