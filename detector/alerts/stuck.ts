@@ -68,6 +68,12 @@ export const USUAL_QUANTILE = 0.99;
 export const WARMUP_RUNS = 50;
 /** Ended runs after which an old one weighs 1/e: recent runs count most, a season's change is followed. */
 const RUN_MEMORY = 2_000;
+/**
+ * A run this many times a reading's usual run (its 99th percentile) is far
+ * outside what the reading does: enough to name an alert's modality, not to
+ * call the reading stuck (StuckPolicy.multiple).
+ */
+export const UNUSUAL_RUN_MULTIPLE = 3;
 /** Run lengths up to this are counted exactly; longer ones in buckets an eighth of an octave wide. */
 const EXACT_RUNS = 16;
 
@@ -236,10 +242,7 @@ export class StuckReadings {
     const stuck = new Map<NodeId, Modality>();
     frame.nodes.forEach((node, n) => {
       if (node.silent) return;
-      // Without graph neighbours (none given, or a node without edges in its cluster) the rest of the cluster.
-      const given = neighbours[n];
-      const around = (): readonly NodeId[] =>
-        given?.length ? given : frame.nodes.filter((other) => other !== node).map((other) => other.node);
+      const around = (): readonly NodeId[] => this.around(frame, n, neighbours);
       let longest = 0;
       for (const modality of modalities) {
         const run = this.state[node.node]?.[modality];
@@ -249,6 +252,44 @@ export class StuckReadings {
       }
     });
     return stuck;
+  }
+
+  /**
+   * Call after `observe` with the same frame: per node, the modality of a
+   * reading that is not stuck yet but whose current run is already longer
+   * than `minRepeats` and UNUSUAL_RUN_MULTIPLE times its usual run while its
+   * neighbours move (the longest against its usual run when several are).
+   * Judges nothing: it names the modality of an alert the model fires at
+   * this tick, since a sensor stuck a few ticks before the stuck path would
+   * call it disturbs the model's errors of the node's other readings too.
+   */
+  unusualRuns(
+    frame: Frame,
+    modalities: readonly Modality[],
+    neighbours: ReadonlyArray<readonly NodeId[] | undefined>,
+    policy: StuckPolicy & { minRepeats: number },
+  ): Map<NodeId, Modality> {
+    const unusual = new Map<NodeId, Modality>();
+    frame.nodes.forEach((node, n) => {
+      if (node.silent) return;
+      let most = 0;
+      for (const modality of modalities) {
+        const run = this.state[node.node]?.[modality];
+        if (!run || run.stuck || run.usual === undefined || run.repeats <= policy.minRepeats) continue;
+        const ratio = run.repeats / run.usual;
+        if (ratio <= Math.max(most, UNUSUAL_RUN_MULTIPLE)) continue;
+        if (!this.neighboursMove(run, modality, this.around(frame, n, neighbours), frame, policy)) continue;
+        unusual.set(node.node, modality);
+        most = ratio;
+      }
+    });
+    return unusual;
+  }
+
+  /** The n-th node's neighbours: its graph neighbours, or without any (none given, or a node without edges in its cluster) the rest of the cluster. */
+  private around(frame: Frame, n: number, neighbours: ReadonlyArray<readonly NodeId[] | undefined>): readonly NodeId[] {
+    const given = neighbours[n];
+    return given?.length ? given : frame.nodes.filter((_, i) => i !== n).map((other) => other.node);
   }
 
   /** Whether a reading's current run is stuck at this tick (once stuck, until the value moves). */
@@ -263,18 +304,29 @@ export class StuckReadings {
     if (run.repeats <= policy.minRepeats) return false;
     const usual = run.usual;
     if (usual === undefined || run.repeats <= policy.multiple * usual) return false;
+    run.stuck = this.neighboursMove(run, modality, neighbours(), frame, policy);
+    return run.stuck;
+  }
+
+  /** Whether at least the policy's share of the neighbours' readings of the modality changed in the later half of the run. */
+  private neighboursMove(
+    run: RunState,
+    modality: Modality,
+    neighbours: readonly NodeId[],
+    frame: Frame,
+    policy: StuckPolicy,
+  ): boolean {
     const halfway = run.since + (frame.tick - run.since) / 2;
     const silent = new Set(frame.nodes.filter((node) => node.silent).map((node) => node.node));
     let known = 0;
     let moving = 0;
-    for (const neighbour of neighbours()) {
+    for (const neighbour of neighbours) {
       const other = this.state[neighbour]?.[modality];
       if (!other || silent.has(neighbour)) continue;
       known += 1;
       if (other.since > halfway) moving += 1;
     }
-    run.stuck = known > 0 && moving >= policy.neighbourShare * known;
-    return run.stuck;
+    return known > 0 && moving >= policy.neighbourShare * known;
   }
 }
 

@@ -60,8 +60,8 @@ export interface Verdicts {
  */
 export function judgeFrame(state: VerdictState, input: VerdictInput): Verdicts {
   const { alerts, policy } = state;
-  const stuck = stuckReadings(state, input);
-  const { observations, nodeScores, warmingNodeTicks } = judgeNodes(state, input, stuck);
+  const { stuck, unusual } = stuckReadings(state, input);
+  const { observations, nodeScores, warmingNodeTicks } = judgeNodes(state, input, stuck, unusual);
   if (input.output.ready) {
     // is_anomaly is the tracker's verdict for the tick: above the threshold and not explained by a stronger neighbour,
     // or a stuck reading. The cluster's threshold in force (the false-alert budget may have raised the policy's).
@@ -89,14 +89,20 @@ export function stillWarming(
   return (tick - joinedAt) / tickMs + 1 < warmupTicks;
 }
 
-/** The frame's readings through the cluster's stuck-at statistics: the stuck modality per node (none when off). */
+/**
+ * The frame's readings through the cluster's stuck-at statistics (none when
+ * off): per node, the stuck modality, and one repeating far longer than
+ * usual though not stuck yet (it only names an alert).
+ */
 function stuckReadings(
   { policy, stuck }: VerdictState,
   { frame, config, neighbours }: VerdictInput,
-): Map<string, string> {
-  if (!policy.stuck) return new Map();
+): { stuck: Map<string, string>; unusual: Map<string, string> } {
+  if (!policy.stuck) return { stuck: new Map(), unusual: new Map() };
   const minRepeats = policy.stuck.minRepeats ?? config.window;
-  return stuck.observe(frame, config.modalities, neighbours, { ...policy.stuck, minRepeats });
+  const judged = { ...policy.stuck, minRepeats };
+  const found = stuck.observe(frame, config.modalities, neighbours, judged);
+  return { stuck: found, unusual: stuck.unusualRuns(frame, config.modalities, neighbours, judged) };
 }
 
 /** Each node's score (when the window is full) and what the alert tracker is told of it at this tick. */
@@ -104,6 +110,7 @@ function judgeNodes(
   { alerts, policy }: VerdictState,
   { frame, output, config, neighbours, warming }: VerdictInput,
   stuck: ReadonlyMap<string, string>,
+  unusual: ReadonlyMap<string, string>,
 ): { observations: NodeObservation[]; nodeScores: NodeScore[]; warmingNodeTicks: number } {
   const { modalities } = config;
   const m = modalities.length;
@@ -118,6 +125,7 @@ function judgeNodes(
     if (nodeWarming && output.ready) warmingNodeTicks += 1;
     const judged = clusterJudged && !nodeWarming;
     const stuckModality = judged ? stuck.get(node.node) : undefined;
+    const longRun = judged && stuckModality === undefined ? unusual.get(node.node) : undefined;
     const reconstructionError: Record<string, number> = {};
     let errorSum = 0;
     modalities.forEach((modality, k) => {
@@ -142,6 +150,7 @@ function judgeNodes(
       silent: node.silent,
       ...(around ? { neighbours: around } : {}),
       ...(stuckModality !== undefined ? { stuck: stuckModality } : {}),
+      ...(longRun !== undefined ? { longRun } : {}),
     });
   });
   return { observations, nodeScores, warmingNodeTicks };
