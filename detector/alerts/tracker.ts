@@ -356,7 +356,8 @@ export class ClusterAlerts {
       state.above += 1;
       const errors = (state.errors ??= {});
       addErrors(errors, observation.reconstructionError);
-      if (named) addErrors((state.named ??= {}), named);
+      // From a run's first tick only: a run restored without them (an older checkpoint) is named by `errors`.
+      if (named && (state.above === 1 || state.named)) addErrors((state.named ??= {}), named);
       if (state.above >= policy.alertAfterTicks) {
         // A stuck reading names itself; else one repeating far longer than usual; else the errors over the run.
         const modality = stuck ?? observation.longRun ?? mostResponsibleModality(state.named ?? errors);
