@@ -29,7 +29,8 @@
  *    ceiling (a strong fault always alerts).
  *
  * It also keeps each modality's usual reconstruction error on the stream,
- * against which the tracker weighs blame (relativeErrors).
+ * against which the tracker weighs blame (relativeErrors) and names an
+ * alert's modality (blameErrors).
  */
 
 /** The validation's calibration stored with the model (the prior and the budget). */
@@ -91,6 +92,15 @@ export interface BudgetStateJson {
  * 50-node cluster at 31 s ticks.
  */
 const USUAL_ERROR_WEIGHT = 5_000;
+/**
+ * Ticks of the cluster's healthy nodes whose usual errors name an alert's
+ * modality (blameErrors): five minutes at 31 s. The modalities' usual errors
+ * differ by orders of magnitude (IBRL's and the simulator's voltage against
+ * temperature: about 300×) and vary little from node to node, so a few
+ * ticks of every node rank them; a small or young cluster would otherwise
+ * name its alerts by raw errors, i.e. voltage, for an hour or more.
+ */
+const BLAME_TICKS = 10;
 
 const EPS = 1e-7;
 const logit = (p: number): number => {
@@ -214,13 +224,29 @@ export class FalseAlertBudget {
 
   /**
    * Errors in units of each modality's usual error on this stream, so that
-   * the modality an alert names is the one furthest from its own normal, not
-   * the one whose errors run largest everywhere (a coarsely quantized
-   * reading, say). Unchanged until enough healthy node-ticks were seen.
+   * blame goes to the modality furthest from its own normal, not the one
+   * whose errors run largest everywhere (a coarsely quantized reading, say):
+   * what localization and the per-modality thresholds weigh. Unchanged until
+   * USUAL_ERROR_WEIGHT healthy node-ticks were seen.
    */
   relativeErrors(errors: Readonly<Record<string, number>>): Record<string, number> {
+    return this.againstUsual(errors, USUAL_ERROR_WEIGHT);
+  }
+
+  /**
+   * The same, for naming an alert's modality only: in use once the cluster's
+   * nodes have shown BLAME_TICKS healthy ticks each (the nodes the budget
+   * has seen), at most USUAL_ERROR_WEIGHT node-ticks.
+   */
+  blameErrors(errors: Readonly<Record<string, number>>): Record<string, number> {
+    const nodes = Math.max(1, Object.keys(this.state.nodes ?? {}).length);
+    return this.againstUsual(errors, Math.min(USUAL_ERROR_WEIGHT, BLAME_TICKS * nodes));
+  }
+
+  /** Errors in units of their modality's usual error, once `weight` node-ticks of it were seen (else unchanged). */
+  private againstUsual(errors: Readonly<Record<string, number>>, weight: number): Record<string, number> {
     const usual = this.state.errors;
-    if (!usual || usual.weight < USUAL_ERROR_WEIGHT) return { ...errors };
+    if (!usual || usual.weight < weight) return { ...errors };
     const out: Record<string, number> = {};
     for (const [modality, error] of Object.entries(errors)) {
       const mean = (usual.sums[modality] ?? 0) / usual.weight;

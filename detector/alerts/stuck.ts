@@ -26,8 +26,10 @@
  *  - it stays stuck until the value moves; a stuck run is a fault, so it is
  *    not learnt as usual when it ends.
  *
- * Nothing is judged before a reading has shown WARMUP_RUNS runs. The state is
- * plain JSON, checkpointed with the cluster.
+ * Nothing is judged before a reading has shown WARMUP_RUNS runs. In memory
+ * the ended runs are kept sorted by length with their usual run, updated
+ * when a run ends (not recomputed at every tick); the checkpoint is plain
+ * JSON, bucket → weight, as it always was.
  */
 import type { Frame, Modality, NodeId } from '../../common/types.ts';
 
@@ -66,6 +68,12 @@ export const USUAL_QUANTILE = 0.99;
 export const WARMUP_RUNS = 50;
 /** Ended runs after which an old one weighs 1/e: recent runs count most, a season's change is followed. */
 const RUN_MEMORY = 2_000;
+/**
+ * A run this many times a reading's usual run (its 99th percentile) is far
+ * outside what the reading does: enough to name an alert's modality, not to
+ * call the reading stuck (StuckPolicy.multiple).
+ */
+export const UNUSUAL_RUN_MULTIPLE = 3;
 /** Run lengths up to this are counted exactly; longer ones in buckets an eighth of an octave wide. */
 const EXACT_RUNS = 16;
 
@@ -81,19 +89,57 @@ export function bucketTop(bucket: number): number {
   return Math.floor(EXACT_RUNS * 2 ** ((bucket - EXACT_RUNS) / 8) + 1e-9);
 }
 
-/** The usual run of a reading (USUAL_QUANTILE of its ended runs); undefined before WARMUP_RUNS. */
-export function usualRun(runs: Readonly<Record<string, number>>): number | undefined {
-  const buckets = Object.entries(runs)
-    .map(([bucket, weight]) => [Number(bucket), weight] as const)
-    .sort((a, b) => a[0] - b[0]);
-  const total = buckets.reduce((sum, [, weight]) => sum + weight, 0);
+/**
+ * A reading's run statistics as kept in memory: its ended runs' length
+ * buckets in ascending order with their weights, and the usual run they give.
+ * The usual run changes only when a run ends, so it is computed then, not
+ * at every tick the current run is judged.
+ */
+interface RunState extends Omit<RunStateJson, 'runs'> {
+  /** Length buckets of the ended runs, ascending (runBucket). */
+  buckets: number[];
+  /** Their weights, fading by RUN_MEMORY (same order). */
+  weights: number[];
+  /** usualRun of the buckets (undefined before WARMUP_RUNS). */
+  usual: number | undefined;
+}
+
+/** USUAL_QUANTILE of runs counted in ascending `buckets` with `weights`; undefined before WARMUP_RUNS. */
+function usualOfBuckets(buckets: readonly number[], weights: readonly number[]): number | undefined {
+  // Summed in ascending bucket order, as the quantile walks them: the same sums give the same answer.
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
   if (total < WARMUP_RUNS) return undefined;
   let seen = 0;
-  for (const [bucket, weight] of buckets) {
-    seen += weight;
-    if (seen >= USUAL_QUANTILE * total) return bucketTop(bucket);
+  for (let i = 0; i < buckets.length; i++) {
+    seen += weights[i];
+    if (seen >= USUAL_QUANTILE * total) return bucketTop(buckets[i]);
   }
-  return bucketTop(buckets[buckets.length - 1][0]);
+  return bucketTop(buckets[buckets.length - 1]);
+}
+
+/** The usual run of a reading (USUAL_QUANTILE of its ended runs); undefined before WARMUP_RUNS. */
+export function usualRun(runs: Readonly<Record<string, number>>): number | undefined {
+  const sorted = sortedRuns(runs);
+  return usualOfBuckets(sorted.buckets, sorted.weights);
+}
+
+/** A checkpoint's run lengths (bucket → weight) as ascending buckets and their weights. */
+function sortedRuns(runs: Readonly<Record<string, number>>): { buckets: number[]; weights: number[] } {
+  const entries = Object.entries(runs)
+    .map(([bucket, weight]) => [Number(bucket), weight] as const)
+    .filter(([bucket, weight]) => Number.isFinite(bucket) && Number.isFinite(weight))
+    .sort((a, b) => a[0] - b[0]);
+  return { buckets: entries.map(([bucket]) => bucket), weights: entries.map(([, weight]) => weight) };
+}
+
+function fromJson({ runs, ...current }: RunStateJson): RunState {
+  const { buckets, weights } = sortedRuns(runs);
+  return { ...current, buckets, weights, usual: usualOfBuckets(buckets, weights) };
+}
+
+function toJson({ buckets, weights, usual: _usual, ...current }: RunState): RunStateJson {
+  // Integer keys keep ascending order in a JSON object: the checkpoint reads as it always did.
+  return { ...current, runs: Object.fromEntries(buckets.map((bucket, i) => [String(bucket), weights[i]])) };
 }
 
 /** Two readings are the same value when they differ by float noise or by less than half the sensor's resolution. */
@@ -102,20 +148,35 @@ function sameValue(a: number, b: number, step: number): boolean {
   return Math.abs(a - b) <= Math.max(noise, step / 2);
 }
 
-/** Counts an ended run into the usual lengths, the older ones fading. */
-function learnRun(state: RunStateJson): void {
+/** Counts an ended run into the usual lengths, the older ones fading, and updates the usual run. */
+function learnRun(state: RunState): void {
   const fade = 1 - 1 / RUN_MEMORY;
-  for (const bucket of Object.keys(state.runs)) {
-    state.runs[bucket] *= fade;
-    if (state.runs[bucket] < 1e-3) delete state.runs[bucket];
+  const { buckets, weights } = state;
+  let kept = 0;
+  for (let i = 0; i < buckets.length; i++) {
+    const weight = weights[i] * fade;
+    if (weight < 1e-3) continue;
+    buckets[kept] = buckets[i];
+    weights[kept] = weight;
+    kept += 1;
   }
-  const bucket = String(runBucket(state.repeats));
-  state.runs[bucket] = (state.runs[bucket] ?? 0) + 1;
+  buckets.length = kept;
+  weights.length = kept;
+  const bucket = runBucket(state.repeats);
+  let at = 0;
+  while (at < buckets.length && buckets[at] < bucket) at += 1;
+  if (buckets[at] === bucket) weights[at] += 1;
+  else {
+    buckets.splice(at, 0, bucket);
+    weights.splice(at, 0, 1);
+  }
+  state.usual = usualOfBuckets(buckets, weights);
 }
 
 /** One fresh reading of a node's modality. */
-function addReading(state: RunStateJson | undefined, value: number, tick: number): RunStateJson {
-  if (!state) return { value, repeats: 1, since: tick, stuck: false, step: 0, runs: {} };
+function addReading(state: RunState | undefined, value: number, tick: number): RunState {
+  if (!state)
+    return { value, repeats: 1, since: tick, stuck: false, step: 0, buckets: [], weights: [], usual: undefined };
   if (sameValue(value, state.value, state.step)) {
     state.repeats += 1;
     return state;
@@ -132,18 +193,26 @@ function addReading(state: RunStateJson | undefined, value: number, tick: number
  * frame, judged or not, so the usual runs are learnt from the stream's start.
  */
 export class StuckReadings {
-  private state: StuckStateJson;
+  private state: Record<NodeId, Record<Modality, RunState>>;
 
+  /** From a checkpoint's state (any written since the field existed). */
   constructor(state: StuckStateJson = {}) {
-    this.state = structuredClone(state);
+    this.state = mapRecord(state, (readings) => mapRecord(readings, fromJson));
   }
 
   toJSON(): StuckStateJson {
-    return structuredClone(this.state);
+    return mapRecord(this.state, (readings) => mapRecord(readings, toJson));
   }
 
   clone(): StuckReadings {
-    return new StuckReadings(this.state);
+    const copy = new StuckReadings();
+    copy.state = structuredClone(this.state);
+    return copy;
+  }
+
+  /** A reading's usual run now (undefined: not learnt yet, or no such reading). */
+  usualRun(node: NodeId, modality: Modality): number | undefined {
+    return this.state[node]?.[modality]?.usual;
   }
 
   /**
@@ -173,10 +242,7 @@ export class StuckReadings {
     const stuck = new Map<NodeId, Modality>();
     frame.nodes.forEach((node, n) => {
       if (node.silent) return;
-      // Without graph neighbours (none given, or a node without edges in its cluster) the rest of the cluster.
-      const given = neighbours[n];
-      const around = (): readonly NodeId[] =>
-        given?.length ? given : frame.nodes.filter((other) => other !== node).map((other) => other.node);
+      const around = (): readonly NodeId[] => this.around(frame, n, neighbours);
       let longest = 0;
       for (const modality of modalities) {
         const run = this.state[node.node]?.[modality];
@@ -188,9 +254,47 @@ export class StuckReadings {
     return stuck;
   }
 
+  /**
+   * Call after `observe` with the same frame: per node, the modality of a
+   * reading that is not stuck yet but whose current run is already longer
+   * than `minRepeats` and UNUSUAL_RUN_MULTIPLE times its usual run while its
+   * neighbours move (the longest against its usual run when several are).
+   * Judges nothing: it names the modality of an alert the model fires at
+   * this tick, since a sensor stuck a few ticks before the stuck path would
+   * call it disturbs the model's errors of the node's other readings too.
+   */
+  unusualRuns(
+    frame: Frame,
+    modalities: readonly Modality[],
+    neighbours: ReadonlyArray<readonly NodeId[] | undefined>,
+    policy: StuckPolicy & { minRepeats: number },
+  ): Map<NodeId, Modality> {
+    const unusual = new Map<NodeId, Modality>();
+    frame.nodes.forEach((node, n) => {
+      if (node.silent) return;
+      let most = 0;
+      for (const modality of modalities) {
+        const run = this.state[node.node]?.[modality];
+        if (!run || run.stuck || run.usual === undefined || run.repeats <= policy.minRepeats) continue;
+        const ratio = run.repeats / run.usual;
+        if (ratio <= Math.max(most, UNUSUAL_RUN_MULTIPLE)) continue;
+        if (!this.neighboursMove(run, modality, this.around(frame, n, neighbours), frame, policy)) continue;
+        unusual.set(node.node, modality);
+        most = ratio;
+      }
+    });
+    return unusual;
+  }
+
+  /** The n-th node's neighbours: its graph neighbours, or without any (none given, or a node without edges in its cluster) the rest of the cluster. */
+  private around(frame: Frame, n: number, neighbours: ReadonlyArray<readonly NodeId[] | undefined>): readonly NodeId[] {
+    const given = neighbours[n];
+    return given?.length ? given : frame.nodes.filter((_, i) => i !== n).map((other) => other.node);
+  }
+
   /** Whether a reading's current run is stuck at this tick (once stuck, until the value moves). */
   private judge(
-    run: RunStateJson,
+    run: RunState,
     modality: Modality,
     neighbours: () => readonly NodeId[],
     frame: Frame,
@@ -198,19 +302,34 @@ export class StuckReadings {
   ): boolean {
     if (run.stuck) return true;
     if (run.repeats <= policy.minRepeats) return false;
-    const usual = usualRun(run.runs);
+    const usual = run.usual;
     if (usual === undefined || run.repeats <= policy.multiple * usual) return false;
+    run.stuck = this.neighboursMove(run, modality, neighbours(), frame, policy);
+    return run.stuck;
+  }
+
+  /** Whether at least the policy's share of the neighbours' readings of the modality changed in the later half of the run. */
+  private neighboursMove(
+    run: RunState,
+    modality: Modality,
+    neighbours: readonly NodeId[],
+    frame: Frame,
+    policy: StuckPolicy,
+  ): boolean {
     const halfway = run.since + (frame.tick - run.since) / 2;
     const silent = new Set(frame.nodes.filter((node) => node.silent).map((node) => node.node));
     let known = 0;
     let moving = 0;
-    for (const neighbour of neighbours()) {
+    for (const neighbour of neighbours) {
       const other = this.state[neighbour]?.[modality];
       if (!other || silent.has(neighbour)) continue;
       known += 1;
       if (other.since > halfway) moving += 1;
     }
-    run.stuck = known > 0 && moving >= policy.neighbourShare * known;
-    return run.stuck;
+    return known > 0 && moving >= policy.neighbourShare * known;
   }
+}
+
+function mapRecord<A, B>(record: Readonly<Record<string, A>>, map: (value: A) => B): Record<string, B> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, map(value)]));
 }

@@ -90,6 +90,12 @@ export interface NodeObservation {
    * as above the threshold whatever the probability, and the alert names it.
    */
   stuck?: Modality;
+  /**
+   * The node's reading of this modality has repeated far longer than usual,
+   * though it does not count as stuck yet (stuck.ts unusualRuns): it counts
+   * for nothing, but an alert the model fires at this tick names it.
+   */
+  longRun?: Modality;
 }
 
 /** One node's alert state: plain JSON, checkpointed with its cluster. */
@@ -108,6 +114,12 @@ export interface NodeAlertState {
    * checkpoints written before it existed).
    */
   errors?: Record<Modality, number>;
+  /**
+   * With a false-alert budget: the same sums with each tick's errors weighed
+   * for naming (FalseAlertBudget.blameErrors), which the alert's modality is
+   * taken from (absent: `errors` name it).
+   */
+  named?: Record<Modality, number>;
 }
 
 export type ClusterAlertStateJson = Record<NodeId, NodeAlertState>;
@@ -254,12 +266,13 @@ export class ClusterAlerts {
       this.threshold(),
       this.policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO,
     );
-    for (const observation of observations) {
+    observations.forEach((observation, i) => {
       present.add(observation.node);
       let state = this.nodes.get(observation.node);
       if (!state) this.nodes.set(observation.node, (state = { above: 0, aboveSince: null, clear: 0, firing: null }));
-      changes.push(...this.step(state, tick, observation, dominated.has(observation.node)));
-    }
+      const named = this.budget?.blameErrors(given[i].reconstructionError);
+      changes.push(...this.step(state, tick, observation, dominated.has(observation.node), named));
+    });
     for (const [node, state] of this.nodes) {
       if (present.has(node)) continue;
       if (state.firing) changes.push(this.resolve(state, tick));
@@ -296,7 +309,13 @@ export class ClusterAlerts {
     return Object.fromEntries([...this.nodes].map(([node, state]) => [node, cloneState(state)]));
   }
 
-  private step(state: NodeAlertState, tick: number, observation: NodeObservation, dominated: boolean): Alert[] {
+  private step(
+    state: NodeAlertState,
+    tick: number,
+    observation: NodeObservation,
+    dominated: boolean,
+    named: Record<Modality, number> | undefined,
+  ): Alert[] {
     const { policy } = this;
     const firing = state.firing;
     if (observation.silent) {
@@ -336,17 +355,13 @@ export class ClusterAlerts {
       if (state.above === 0) state.aboveSince = tick;
       state.above += 1;
       const errors = (state.errors ??= {});
-      for (const [modality, error] of Object.entries(observation.reconstructionError)) {
-        if (Number.isFinite(error)) errors[modality] = (errors[modality] ?? 0) + error;
-      }
+      addErrors(errors, observation.reconstructionError);
+      // From a run's first tick only: a run restored without them (an older checkpoint) is named by `errors`.
+      if (named && (state.above === 1 || state.named)) addErrors((state.named ??= {}), named);
       if (state.above >= policy.alertAfterTicks) {
-        state.firing = this.alert(
-          'anomaly',
-          observation.node,
-          stuck ?? mostResponsibleModality(errors),
-          probability,
-          state.aboveSince ?? tick,
-        );
+        // A stuck reading names itself; else one repeating far longer than usual; else the errors over the run.
+        const modality = stuck ?? observation.longRun ?? mostResponsibleModality(state.named ?? errors);
+        state.firing = this.alert('anomaly', observation.node, modality, probability, state.aboveSince ?? tick);
         resetRun(state);
         state.clear = 0;
         return [{ ...state.firing }];
@@ -403,6 +418,13 @@ function resetRun(state: NodeAlertState): void {
   state.above = 0;
   state.aboveSince = null;
   delete state.errors;
+  delete state.named;
+}
+
+/** Adds a tick's errors per modality into a run's sums (non-finite ones left out). */
+function addErrors(sums: Record<Modality, number>, errors: Readonly<Record<Modality, number>>): void {
+  for (const [modality, error] of Object.entries(errors))
+    if (Number.isFinite(error)) sums[modality] = (sums[modality] ?? 0) + error;
 }
 
 function cloneState(state: NodeAlertState): NodeAlertState {
@@ -413,6 +435,7 @@ function cloneState(state: NodeAlertState): NodeAlertState {
     firing: state.firing ? { ...state.firing } : null,
   };
   if (state.errors) copy.errors = { ...state.errors };
+  if (state.named) copy.named = { ...state.named };
   return copy;
 }
 

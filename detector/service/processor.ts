@@ -1,13 +1,6 @@
 import { UserError } from '../../common/errors.ts';
-import type { Alert, ClusterScore, Frame, NodeScore } from '../../common/types.ts';
-import {
-  ClusterAlerts,
-  DEFAULT_LOCALIZATION_RATIO,
-  dominatedNodes,
-  thresholdOfNode,
-  type AlertPolicy,
-  type NodeObservation,
-} from '../alerts/tracker.ts';
+import type { Alert, ClusterScore, Frame } from '../../common/types.ts';
+import { ClusterAlerts, type AlertPolicy } from '../alerts/tracker.ts';
 import {
   cloneClusterState,
   subgraph,
@@ -27,10 +20,11 @@ import {
 import { StuckReadings } from '../alerts/stuck.ts';
 import { CHECKPOINT_FORMAT, sameShape, type ClusterCheckpoint, type StateShape } from '../state/checkpoint.ts';
 import type { ShadowScore } from '../../store/shadow.ts';
-import { contextWarm, rawValues } from './frame-values.ts';
+import { rawValues } from './frame-values.ts';
 import { missingModalities, type StreamingModel } from './model.ts';
 import { ModelSwitch, type ModelSlot, type Swap, type SwapPlan } from './model-swap.ts';
 import { cloneCandidate, ShadowScorer, type CandidateState } from './shadow.ts';
+import { judgeFrame, stillWarming } from './verdicts.ts';
 
 /** Ticks without a frame after which a cluster no longer holds a model swap open (an hour at 31 s). */
 export const STALE_AFTER_TICKS = 120;
@@ -447,14 +441,10 @@ export class FrameProcessor {
   /** Whether a node joined its cluster too recently to be judged: its window and context are still filling. */
   private warming(runtime: ClusterRuntime, node: string, tick: number): boolean {
     const joined = runtime.joined.get(node);
-    if (joined === undefined) return false;
-    const { window, context } = runtime.slot.model.config;
-    const warmupTicks = Math.max(window, context?.warmupTicks ?? 0);
-    if ((tick - joined) / (this.options.tickMs ?? 1) + 1 >= warmupTicks) {
-      runtime.joined.delete(node);
-      return false;
-    }
-    return true;
+    if (stillWarming(joined, tick, runtime.slot.model.config, this.options.tickMs ?? 1)) return true;
+    // Warm (or never new): forgotten, so later ticks need not ask again.
+    runtime.joined.delete(node);
+    return false;
   }
 
   /** During a swap, from its start tick: the new version's input for this frame (its own state and normalization). */
@@ -546,97 +536,30 @@ export class FrameProcessor {
 
   /** One frame's output: its score (when the window is full), the alert tracker's transitions, the new last tick. */
   private record(step: PreparedStep, output: ClusterStepOutput, result: ProcessResult): void {
-    const { frame, runtime, changes } = step;
-    const { policy, version } = runtime.slot;
+    const { frame, runtime, changes, neighbours } = step;
+    const { policy, version, model } = runtime.slot;
     runtime.state = output.state;
-    const stuck = this.stuckReadings(step);
-    const { observations, nodeScores } = this.judgeNodes(step, output, stuck, result);
+    const verdicts = judgeFrame(
+      { policy, alerts: runtime.alerts, stuck: runtime.stuck },
+      { frame, output, config: model.config, neighbours, warming: (node) => this.warming(runtime, node, frame.tick) },
+    );
+    result.warmingNodeTicks += verdicts.warmingNodeTicks;
     if (output.ready) {
-      // is_anomaly is the tracker's verdict for the tick: above the threshold and not explained by a stronger neighbour,
-      // or a stuck reading. The cluster's threshold in force (the false-alert budget may have raised the policy's).
-      const weighed = observations.map((o) => ({
-        ...o,
-        reconstructionError: runtime.alerts.weighErrors(o.reconstructionError),
-      }));
-      const threshold = runtime.alerts.threshold();
-      const dominated = dominatedNodes(weighed, threshold, policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO);
-      for (const score of nodeScores) if (dominated.has(score.node) && !stuck.has(score.node)) score.isAnomaly = false;
       result.scores.push({
         network: frame.network,
         cluster: frame.cluster,
         tick: frame.tick,
         probability: output.cluster,
-        nodes: nodeScores,
+        nodes: verdicts.nodeScores,
         ...(version ? { model: version } : {}),
       });
     }
-    result.alerts.push(...runtime.alerts.observe(frame.tick, observations));
+    result.alerts.push(...verdicts.alerts);
     result.alerts.push(...runtime.topology.observe(frame.tick, changes.changes, frame.topologyVersion, changes.since));
     for (const change of changes.changes)
       result.topologyChanges.push({ ...change, cluster: frame.cluster, tick: changes.since });
     runtime.lastTick = frame.tick;
     result.frames.push(frame);
-  }
-
-  /** The frame's readings through the cluster's stuck-at statistics: the stuck modality per node (none when off). */
-  private stuckReadings({ frame, runtime, neighbours }: PreparedStep): Map<string, string> {
-    const { policy, model } = runtime.slot;
-    if (!policy.stuck) return new Map();
-    const minRepeats = policy.stuck.minRepeats ?? model.config.window;
-    return runtime.stuck.observe(frame, model.config.modalities, neighbours, { ...policy.stuck, minRepeats });
-  }
-
-  /** Each node's score (when the window is full) and what the alert tracker is told of it at this tick. */
-  private judgeNodes(
-    { frame, runtime, neighbours }: PreparedStep,
-    output: ClusterStepOutput,
-    stuck: ReadonlyMap<string, string>,
-    result: ProcessResult,
-  ): { observations: NodeObservation[]; nodeScores: NodeScore[] } {
-    const { model, policy } = runtime.slot;
-    const { modalities } = model.config;
-    const m = modalities.length;
-    const observations: NodeObservation[] = [];
-    const nodeScores: NodeScore[] = [];
-    // The slow context (levels against the neighbours, hours of segment means) is cold at the stream's
-    // start: scores are written, but no tick counts as anomalous and no alert fires before it has warmed up.
-    const clusterJudged = output.ready && contextWarm(output.state, model.config.context?.warmupTicks ?? 0);
-    frame.nodes.forEach((node, n) => {
-      const warming = this.warming(runtime, node.node, frame.tick);
-      if (warming && output.ready) result.warmingNodeTicks += 1;
-      const judged = clusterJudged && !warming;
-      const stuckModality = judged ? stuck.get(node.node) : undefined;
-      const reconstructionError: Record<string, number> = {};
-      let errorSum = 0;
-      modalities.forEach((modality, k) => {
-        const error = output.ready ? output.reconstruction[n * m + k] : 0;
-        reconstructionError[modality] = error;
-        errorSum += error;
-      });
-      const probability = output.node[n];
-      if (output.ready) {
-        // A node's threshold raised by feedback counts here too, for the modality this tick blames.
-        const nodeThreshold = thresholdOfNode(
-          policy,
-          frame.network,
-          node.node,
-          runtime.alerts.weighErrors(reconstructionError),
-          runtime.alerts.nodeThreshold(node.node),
-        );
-        const isAnomaly = judged && (stuckModality !== undefined || probability > nodeThreshold);
-        nodeScores.push({ node: node.node, probability, score: errorSum / m, reconstructionError, isAnomaly });
-      }
-      const around = neighbours[n];
-      observations.push({
-        node: node.node,
-        probability: judged ? probability : null,
-        reconstructionError,
-        silent: node.silent,
-        ...(around ? { neighbours: around } : {}),
-        ...(stuckModality !== undefined ? { stuck: stuckModality } : {}),
-      });
-    });
-    return { observations, nodeScores };
   }
 
   private checkModalities(frame: Frame, model: StreamingModel): void {

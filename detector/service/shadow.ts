@@ -1,7 +1,9 @@
 /**
  * Shadow scoring: a candidate version (`wsn-watch model shadow VERSION`)
  * scores the same frames as the live model, with a state of its own per
- * cluster and its own alert tracker at its calibrated threshold. Its verdicts
+ * cluster, and judges them through the live path's verdict step
+ * (verdicts.ts) with its own threshold (its calibrated one, following its
+ * own false-alert budget), its own stuck-reading statistics and tracker. Its verdicts
  * go to the `shadow` measurement only: they never reach the alert routes or
  * `wsn.anomalies`, and the live model's state, scores and alerts are not
  * touched. Like a promoted version warming up (model-swap.ts), the candidate
@@ -13,23 +15,22 @@ import type { Counter, Registry } from 'prom-client';
 import { counter, declareMetrics } from '../../common/metrics.ts';
 import type { Alert, Frame } from '../../common/types.ts';
 import type { ShadowScore } from '../../store/shadow.ts';
-import type { AlertPolicy, NodeObservation } from '../alerts/tracker.ts';
-import { ClusterAlerts, DEFAULT_LOCALIZATION_RATIO, dominatedNodes, thresholdOfNode } from '../alerts/tracker.ts';
+import { StuckReadings } from '../alerts/stuck.ts';
+import { ClusterAlerts } from '../alerts/tracker.ts';
 import {
   cloneClusterState,
   type ClusterState,
   type ClusterStepInput,
   type ClusterStepOutput,
 } from '../../model/index.ts';
-import { contextWarm, rawValues } from './frame-values.ts';
+import { rawValues } from './frame-values.ts';
 import type { ModelSlot } from './model-swap.ts';
+import { judgeFrame, stillWarming, type VerdictState } from './verdicts.ts';
 
-/** A cluster's state in the shadowing version. */
-export interface CandidateState {
+/** A cluster's state in the shadowing version: what the verdict step keeps per version, and the model's state. */
+export interface CandidateState extends VerdictState {
   version: string;
   state: ClusterState;
-  alerts: ClusterAlerts;
-  policy: AlertPolicy;
 }
 
 /** One frame as the live model got it, and where its cluster keeps the candidate's state. */
@@ -74,7 +75,7 @@ export class ShadowScorer {
     let candidate = holder.candidate;
     if (candidate?.version !== version) {
       const alerts = new ClusterAlerts(frame.network, frame.cluster, policy);
-      candidate = { version, state: model.createState(nodes), alerts, policy };
+      candidate = { version, state: model.createState(nodes), alerts, policy, stuck: new StuckReadings() };
       holder.candidate = candidate;
     }
     if (nodes.join('\u0000') !== candidate.state.nodes.join('\u0000'))
@@ -86,65 +87,43 @@ export class ShadowScorer {
     };
   }
 
+  /** The candidate's verdicts through the live path's verdict step, with its own threshold, stuck readings and tracker. */
   private judge(shadow: ShadowFrame, output: ClusterStepOutput, round: ShadowRound): void {
-    const { frame, neighbours, holder } = shadow;
+    const { frame, neighbours, holder, joined } = shadow;
     const candidate = holder.candidate as CandidateState;
     candidate.state = output.state;
-    const { model, policy, version } = this.slot;
-    const { modalities } = model.config;
-    const warmup = Math.max(model.config.window, model.config.context?.warmupTicks ?? 0);
-    const clusterJudged = output.ready && contextWarm(output.state, model.config.context?.warmupTicks ?? 0);
-    const observations: NodeObservation[] = frame.nodes.map((node, n) => {
-      const joined = shadow.joined.get(node.node);
-      const warming = joined !== undefined && (frame.tick - joined) / this.tickMs + 1 < warmup;
-      const reconstructionError: Record<string, number> = {};
-      modalities.forEach((modality, k) => {
-        reconstructionError[modality] = output.ready ? output.reconstruction[n * modalities.length + k] : 0;
-      });
-      const around = neighbours[n];
-      return {
-        node: node.node,
-        probability: clusterJudged && !warming ? output.node[n] : null,
-        reconstructionError,
-        silent: node.silent,
-        ...(around ? { neighbours: around } : {}),
-      };
+    const { model, version } = this.slot;
+    const { config } = model;
+    const verdicts = judgeFrame(candidate, {
+      frame,
+      output,
+      config,
+      neighbours,
+      warming: (node) => stillWarming(joined.get(node), frame.tick, config, this.tickMs),
     });
-    const started = candidate.alerts
-      .observe(frame.tick, observations)
-      .filter((alert) => alert.kind === 'anomaly' && alert.status === 'firing');
+    const started = verdicts.alerts.filter((alert) => alert.kind === 'anomaly' && alert.status === 'firing');
     round.started.push(...started);
-    if (!output.ready) return;
     const opened = new Set(started.map((alert) => alert.node));
-    const dominated = dominatedNodes(
-      observations,
-      policy.threshold,
-      policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO,
-    );
-    observations.forEach((observation, n) => {
-      const probability = output.node[n];
-      const above =
-        observation.probability !== null &&
-        probability > thresholdOfNode(policy, frame.network, observation.node, observation.reconstructionError);
+    for (const score of verdicts.nodeScores) {
       round.scores.push({
         network: frame.network,
         cluster: frame.cluster,
-        node: observation.node,
+        node: score.node,
         tick: frame.tick,
         model: version,
-        probability,
-        isAnomaly: above && !dominated.has(observation.node),
-        alertStarted: opened.has(observation.node),
+        probability: score.probability,
+        isAnomaly: score.isAnomaly,
+        alertStarted: opened.has(score.node),
       });
-    });
+    }
   }
 }
 
 /** A copy of a cluster's candidate state (a failed batch puts it back). */
 export function cloneCandidate(candidate: CandidateState, network: string, cluster: string): CandidateState {
   const { version, policy } = candidate;
-  const alerts = new ClusterAlerts(network, cluster, policy, candidate.alerts.toJSON());
-  return { version, state: cloneClusterState(candidate.state), alerts, policy };
+  const alerts = new ClusterAlerts(network, cluster, policy, candidate.alerts.toJSON(), candidate.alerts.budgetState());
+  return { version, state: cloneClusterState(candidate.state), alerts, policy, stuck: candidate.stuck.clone() };
 }
 
 /** `/metrics`: the anomaly alerts a shadowing version would have opened, per version (kept out of detector/service/metrics.ts: it exists only with shadows). */

@@ -127,6 +127,8 @@ const CheckpointSchema = z.object({
       firing: AlertSchema.nullable(),
       // Added after format /1 was published: optional, so older checkpoints still restore (the run's modality sums restart empty).
       errors: z.record(z.string(), z.number()).optional(),
+      // The same sums weighed for naming the alert's modality (tracker.ts): optional, older checkpoints name by `errors`.
+      named: z.record(z.string(), z.number()).optional(),
     }),
   ),
   alertBudget: z

@@ -7,7 +7,10 @@ import {
   usualRun,
   WARMUP_RUNS,
   type StuckPolicy,
+  type StuckStateJson,
 } from '../../../../detector/alerts/stuck.ts';
+import recorded from './stuck-recorded.json' with { type: 'json' };
+import { CHECKPOINT_TICK, sequenceFrames, traceSequence, type SequenceTrace } from './stuck-sequence.ts';
 
 const T = 31_000;
 const POLICY: StuckPolicy & { minRepeats: number } = { multiple: 5, minRepeats: 20, neighbourShare: 0.5 };
@@ -178,5 +181,38 @@ describe('StuckReadings', () => {
     const restored = new StuckReadings(JSON.parse(JSON.stringify(reference.toJSON())));
     expect(run(restored, 160, 200, at)).toEqual(run(reference, 160, 200, at));
     expect(restored.toJSON()).toEqual(reference.toJSON());
+  });
+});
+
+describe('StuckReadings on a recorded sequence', () => {
+  const recording = recorded as unknown as {
+    before: SequenceTrace;
+    after: SequenceTrace;
+    checkpoint: StuckStateJson;
+    final: StuckStateJson;
+  };
+  const frames = sequenceFrames();
+
+  it('answers as recorded before the usual runs were kept sorted: the same stuck ticks and usual runs, the same checkpoints', () => {
+    const readings = new StuckReadings();
+    const usualOf = (node: string, modality: string) => readings.usualRun(node, modality);
+    expect(traceSequence(readings, frames.slice(0, CHECKPOINT_TICK), 0, usualOf)).toEqual(recording.before);
+    expect(readings.toJSON()).toEqual(recording.checkpoint);
+    expect(traceSequence(readings, frames.slice(CHECKPOINT_TICK), CHECKPOINT_TICK, usualOf)).toEqual(recording.after);
+    expect(readings.toJSON()).toEqual(recording.final);
+    // The recording exercises what it should: stuck stretches and usual runs learnt on every modality.
+    expect(recording.before.stuck.length + recording.after.stuck.length).toBeGreaterThan(10);
+    for (const modality of ['temperature', 'voltage', 'light'])
+      expect(recording.after.usual.some((line) => line.includes(modality) && !line.endsWith('undefined'))).toBe(true);
+  });
+
+  it('continues from a checkpoint recorded in the old format as the uninterrupted run did', () => {
+    const readings = new StuckReadings(recording.checkpoint);
+    const trace = traceSequence(readings, frames.slice(CHECKPOINT_TICK), CHECKPOINT_TICK, (node, modality) =>
+      readings.usualRun(node, modality),
+    );
+    expect(trace).toEqual(recording.after);
+    expect(readings.toJSON()).toEqual(recording.final);
+    expect(readings.clone().toJSON()).toEqual(recording.final);
   });
 });
