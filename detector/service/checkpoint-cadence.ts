@@ -3,6 +3,9 @@ import type { ClusterCheckpointStore } from '../state/store.ts';
 import type { DetectorMetrics } from './metrics.ts';
 import type { FrameProcessor } from './processor.ts';
 
+/** Clusters whose checkpoints are encoded and written together (about 270 KB each). */
+export const CHECKPOINT_CHUNK = 16;
+
 export interface CheckpointCadenceOptions {
   /** How long a partition's touched clusters may wait for their checkpoint; 0 = after every batch. */
   intervalMs: number;
@@ -77,7 +80,14 @@ export class CheckpointCadence {
     // A cluster dropped since (its partition went to another replica) is that replica's to checkpoint.
     const clusters = [...(this.dirty.get(partition) ?? [])].filter((cluster) => held.has(cluster));
     const began = performance.now();
-    if (clusters.length > 0) await checkpoints.save(clusters.map((cluster) => processor.checkpoint(cluster)));
+    // A chunk at a time, encoded straight from the live state (the store encodes before its first await, and no
+    // batch runs meanwhile): at most a chunk's encoded checkpoints are held at once, not the partition's.
+    for (let from = 0; from < clusters.length; from += CHECKPOINT_CHUNK)
+      await checkpoints.save(
+        clusters
+          .slice(from, from + CHECKPOINT_CHUNK)
+          .map((cluster) => processor.checkpoint(cluster, { shareState: true })),
+      );
     this.dirty.delete(partition);
     this.lastFlush.set(partition, this.now());
     metrics.checkpointWrites.inc(clusters.length);

@@ -23,6 +23,7 @@ import type { ShadowScore } from '../../store/shadow.ts';
 import { rawValues } from './frame-values.ts';
 import { missingModalities, type StreamingModel } from './model.ts';
 import { ModelSwitch, type ModelSlot, type Swap, type SwapPlan } from './model-swap.ts';
+import { snapshotForBatch } from './batch-snapshot.ts';
 import { cloneCandidate, ShadowScorer, type CandidateState } from './shadow.ts';
 import { judgeFrame, stillWarming } from './verdicts.ts';
 
@@ -276,17 +277,23 @@ export class FrameProcessor {
     this.runtimes.delete(cluster);
   }
 
-  checkpoint(cluster: string): ClusterCheckpoint {
+  /**
+   * A cluster's checkpoint with a copy of its state, which stays as it is
+   * while the cluster goes on. With `shareState`, the checkpoint shares the
+   * live state's typed arrays instead (no copy of a few hundred KB): it is
+   * valid until the next `process`, so encode it before then.
+   */
+  checkpoint(cluster: string, options: { shareState?: boolean } = {}): ClusterCheckpoint {
     const runtime = this.runtimes.get(cluster);
     if (!runtime) throw new Error(`no state for cluster ${cluster}`);
-    const { state } = runtime;
+    const state = options.shareState ? runtime.state : cloneClusterState(runtime.state);
     return {
       format: CHECKPOINT_FORMAT,
       network: runtime.network,
       cluster,
       lastTick: runtime.lastTick,
       shape: shapeOf(runtime.slot.model),
-      state: cloneClusterState(state),
+      state,
       alerts: runtime.alerts.toJSON(),
       ...budgetField(runtime.alerts),
       ...stuckField(runtime),
@@ -329,15 +336,19 @@ export class FrameProcessor {
       }
     }
 
-    const before = new Map<string, ClusterRuntime | undefined>();
-    for (const cluster of queues.keys()) {
+    const before = new Map<string, { runtime: ClusterRuntime; restore: () => void } | undefined>();
+    for (const [cluster, queue] of queues) {
       const runtime = this.runtimes.get(cluster);
-      before.set(cluster, runtime ? this.cloneRuntime(runtime) : undefined);
+      before.set(cluster, runtime ? this.snapshotRuntime(runtime, queue.length) : undefined);
     }
     const rollback = (): void => {
-      for (const [cluster, runtime] of before) {
-        if (runtime) this.runtimes.set(cluster, runtime);
-        else this.runtimes.delete(cluster);
+      for (const [cluster, snapshot] of before) {
+        if (!snapshot) {
+          this.runtimes.delete(cluster);
+          continue;
+        }
+        snapshot.restore();
+        this.runtimes.set(cluster, snapshot.runtime);
       }
     };
 
@@ -640,11 +651,18 @@ export class FrameProcessor {
     );
   }
 
-  private cloneRuntime(runtime: ClusterRuntime): ClusterRuntime {
-    const { state, shadow } = runtime;
+  /** The runtime as it is before a batch of `frames` ticks (batch-snapshot.ts), and what puts its shared ring back. */
+  private snapshotRuntime(runtime: ClusterRuntime, frames: number): { runtime: ClusterRuntime; restore: () => void } {
+    const snapshot = snapshotForBatch(runtime.state, frames, runtime.slot.model.config.modalities.length);
+    return { runtime: this.copyRuntime(runtime, snapshot.state), restore: snapshot.restore };
+  }
+
+  /** A copy of everything a batch changes in a runtime, with `state` as its model state. */
+  private copyRuntime(runtime: ClusterRuntime, state: ClusterState): ClusterRuntime {
+    const { shadow } = runtime;
     return {
       ...runtime,
-      state: cloneClusterState(state),
+      state,
       ...(shadow ? { shadow: cloneClusterState(shadow) } : {}),
       ...(runtime.candidate ? { candidate: cloneCandidate(runtime.candidate, runtime.network, runtime.cluster) } : {}),
       alerts: new ClusterAlerts(

@@ -11,6 +11,7 @@ import { CheckpointError, decodeCheckpoint, encodeCheckpointBinary, type Cluster
 export interface ClusterCheckpointStore {
   /** Connects and creates the state topic if missing (save and loadAll do it when needed). */
   start(): Promise<void>;
+  /** Encodes the checkpoints before its first await: they may share a cluster's live state (CheckpointCadence). */
   save(checkpoints: ClusterCheckpoint[]): Promise<void>;
   loadAll(): Promise<Map<string, ClusterCheckpoint>>;
   close(): Promise<void>;

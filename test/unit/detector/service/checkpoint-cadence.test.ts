@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../common/log.ts';
-import { CheckpointCadence } from '../../../../detector/service/checkpoint-cadence.ts';
+import { CHECKPOINT_CHUNK, CheckpointCadence } from '../../../../detector/service/checkpoint-cadence.ts';
 import { DetectorMetrics } from '../../../../detector/service/metrics.ts';
 import type { FrameProcessor } from '../../../../detector/service/processor.ts';
 import type { ClusterCheckpoint } from '../../../../detector/state/checkpoint.ts';
@@ -64,5 +64,13 @@ describe('CheckpointCadence', () => {
     await cadence.flushAll();
     expect(saved).toEqual([['a'], ['c']]);
     expect(await cadence.afterBatch(0, ['a'])).toBe(true);
+  });
+
+  it('writes a partition of many clusters in chunks, every cluster once', async () => {
+    const clusters = Array.from({ length: 2 * CHECKPOINT_CHUNK + 3 }, (_, i) => `c${i}`);
+    const { cadence, saved } = cadenceOf(0, new Set(clusters));
+    expect(await cadence.afterBatch(0, clusters)).toBe(true);
+    expect(saved.map((chunk) => chunk.length)).toEqual([CHECKPOINT_CHUNK, CHECKPOINT_CHUNK, 3]);
+    expect(saved.flat().sort()).toEqual([...clusters].sort());
   });
 });
