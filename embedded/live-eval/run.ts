@@ -201,6 +201,7 @@ async function injectedRun(
     recipes: defaultRecipes(dataset.tickMs),
     perKind: options.perKind,
     levels: dataset.levels,
+    readings: dataset.readings,
     rng,
   });
   const list = faults.map(toEvent);
