@@ -25,6 +25,7 @@ import {
   type TopologyChangeSource,
 } from '../alerts/topology-changes.ts';
 import { StuckReadings } from '../alerts/stuck.ts';
+import { ReadingJumps } from '../alerts/jumps.ts';
 import { CHECKPOINT_FORMAT, sameShape, type ClusterCheckpoint, type StateShape } from '../state/checkpoint.ts';
 import type { ShadowScore } from '../../store/shadow.ts';
 import { contextWarm, rawValues } from './frame-values.ts';
@@ -53,6 +54,8 @@ interface ClusterRuntime {
   topology: TopologyAlerts;
   /** The nodes' runs of equal readings, for stuck-at faults (learnt whatever the model version). */
   stuck: StuckReadings;
+  /** The nodes' usual jumps of their readings, for sudden ones. */
+  jumps: ReadingJumps;
   /** Nodes new to the cluster (added, or moved in) and the tick they joined: not judged until their window and context are warm. */
   joined: Map<string, number>;
   /** The topology version of the cluster's last frame (unknown after a restart). */
@@ -296,6 +299,7 @@ export class FrameProcessor {
       alerts: runtime.alerts.toJSON(),
       ...budgetField(runtime.alerts),
       ...stuckField(runtime),
+      ...(runtime.slot.policy.jumps ? { jumps: runtime.jumps.toJSON() } : {}),
       savedAt: this.now(),
       model: runtime.slot.version,
     };
@@ -550,7 +554,11 @@ export class FrameProcessor {
     const { policy, version } = runtime.slot;
     runtime.state = output.state;
     const stuck = this.stuckReadings(step);
-    const { observations, nodeScores } = this.judgeNodes(step, output, stuck, result);
+    const jumps = policy.jumps;
+    const sudden = jumps
+      ? runtime.jumps.observe(frame, runtime.slot.model.config.modalities, step.neighbours, jumps)
+      : new Map();
+    const { observations, nodeScores } = this.judgeNodes(step, output, stuck, result, sudden);
     if (output.ready) {
       // is_anomaly is the tracker's verdict for the tick: above the threshold and not explained by a stronger neighbour,
       // or a stuck reading. The cluster's threshold in force (the false-alert budget may have raised the policy's).
@@ -560,7 +568,8 @@ export class FrameProcessor {
       }));
       const threshold = runtime.alerts.threshold();
       const dominated = dominatedNodes(weighed, threshold, policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO);
-      for (const score of nodeScores) if (dominated.has(score.node) && !stuck.has(score.node)) score.isAnomaly = false;
+      for (const score of nodeScores)
+        if (dominated.has(score.node) && !stuck.has(score.node) && !sudden.has(score.node)) score.isAnomaly = false;
       result.scores.push({
         network: frame.network,
         cluster: frame.cluster,
@@ -592,6 +601,7 @@ export class FrameProcessor {
     output: ClusterStepOutput,
     stuck: ReadonlyMap<string, string>,
     result: ProcessResult,
+    sudden: ReadonlyMap<string, string> = new Map(),
   ): { observations: NodeObservation[]; nodeScores: NodeScore[] } {
     const { model, policy } = runtime.slot;
     const { modalities } = model.config;
@@ -606,6 +616,7 @@ export class FrameProcessor {
       if (warming && output.ready) result.warmingNodeTicks += 1;
       const judged = clusterJudged && !warming;
       const stuckModality = judged ? stuck.get(node.node) : undefined;
+      const jumpModality = judged ? sudden.get(node.node) : undefined;
       const reconstructionError: Record<string, number> = {};
       let errorSum = 0;
       modalities.forEach((modality, k) => {
@@ -623,7 +634,8 @@ export class FrameProcessor {
           runtime.alerts.weighErrors(reconstructionError),
           runtime.alerts.nodeThreshold(node.node),
         );
-        const isAnomaly = judged && (stuckModality !== undefined || probability > nodeThreshold);
+        const isAnomaly =
+          judged && (stuckModality !== undefined || jumpModality !== undefined || probability > nodeThreshold);
         nodeScores.push({ node: node.node, probability, score: errorSum / m, reconstructionError, isAnomaly });
       }
       const around = neighbours[n];
@@ -634,6 +646,7 @@ export class FrameProcessor {
         silent: node.silent,
         ...(around ? { neighbours: around } : {}),
         ...(stuckModality !== undefined ? { stuck: stuckModality } : {}),
+        ...(jumpModality !== undefined ? { jump: jumpModality } : {}),
       });
     });
     return { observations, nodeScores };
@@ -673,6 +686,7 @@ export class FrameProcessor {
           slot,
           topology: this.topologyAlerts(frame.network, frame.cluster, slot.policy),
           stuck: new StuckReadings(),
+          jumps: new ReadingJumps(),
           joined: new Map(),
         };
     this.runtimes.set(frame.cluster, runtime);
@@ -704,6 +718,7 @@ export class FrameProcessor {
       slot,
       topology: this.topologyAlerts(checkpoint.network, checkpoint.cluster, slot.policy),
       stuck: new StuckReadings(checkpoint.stuck),
+      jumps: new ReadingJumps(checkpoint.jumps),
       joined: new Map(),
     };
   }
@@ -733,6 +748,7 @@ export class FrameProcessor {
       ),
       topology: runtime.topology.clone(),
       stuck: runtime.stuck.clone(),
+      jumps: runtime.jumps.clone(),
       joined: new Map(runtime.joined),
       ...(runtime.pendingChange ? { pendingChange: { ...runtime.pendingChange } } : {}),
     };
