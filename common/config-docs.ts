@@ -73,6 +73,12 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'detector.stuck.minRepeats': '…and longer than this many readings; unset = the model’s window.',
   'detector.stuck.neighbourShare':
     'Share of the node’s neighbours whose reading of the modality must have changed in the later half of the run (a whole network repeating is not one node’s fault).',
+  'detector.jumps.enabled':
+    'Alert at once on a sudden jump beside the model: one reading far off its node’s own recent level and its neighbours’, while no neighbour jumps with it (docs/alerts.md#sudden-jumps).',
+  'detector.jumps.multiple':
+    'A jump is sudden when it exceeds this multiple of the reading’s usual jump (the 99th percentile, learnt on the stream), against itself and against its neighbours.',
+  'detector.jumps.quietTicks':
+    'A neighbour whose reading jumped by a third of that within this many ticks makes the jump the environment’s, not one node’s fault.',
   'dashboard.host': 'Address the built-in dashboard binds to (loopback unless you open it on purpose).',
   'dashboard.port': 'Port of the built-in dashboard (0 = any free port).',
   'dashboard.publicUrl': 'Base URL alert links point to.',

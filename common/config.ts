@@ -150,6 +150,16 @@ export const ConfigSchema = z.object({
           neighbourShare: z.coerce.number().min(0).max(1).default(0.5),
         })
         .default({ enabled: true, multiple: 10, neighbourShare: 0.5 }),
+      /** Sudden jumps of one reading beside the model: far off its own recent level and its neighbours' at once (detector/alerts/jumps.ts). */
+      jumps: z
+        .object({
+          enabled: z.boolean().default(true),
+          /** The jump must exceed this multiple of the reading's usual jump, against itself and its neighbours. */
+          multiple: z.coerce.number().min(1).default(10),
+          /** A neighbour jumping within this many ticks makes it the environment's. */
+          quietTicks: z.coerce.number().int().min(0).default(3),
+        })
+        .default({ enabled: true, multiple: 10, quietTicks: 3 }),
     })
     .default({
       model: 'models/default',
@@ -163,6 +173,7 @@ export const ConfigSchema = z.object({
       checkpointIntervalMs: 300_000,
       topologyAlertMs: 3_600_000,
       stuck: { enabled: true, multiple: 10, neighbourShare: 0.5 },
+      jumps: { enabled: true, multiple: 10, quietTicks: 3 },
     }),
   dashboard: z
     .object({
@@ -298,6 +309,8 @@ export const ENV_VARS: Record<string, string> = {
   WSN_STUCK: 'detector.stuck.enabled',
   WSN_STUCK_MULTIPLE: 'detector.stuck.multiple',
   WSN_STUCK_MIN_REPEATS: 'detector.stuck.minRepeats',
+  WSN_JUMPS: 'detector.jumps.enabled',
+  WSN_JUMPS_MULTIPLE: 'detector.jumps.multiple',
   WSN_SILENCES_TOPIC: 'silences.topic',
   WSN_SILENCES_REFRESH_MS: 'silences.refreshMs',
   WSN_REGISTRY_DIR: 'registry.dir',
@@ -323,7 +336,13 @@ export const ENV_VARS: Record<string, string> = {
 /** Keys whose env value is a comma-separated list. */
 const LIST_KEYS = new Set(['kafka.brokers', 'detector.modalities']);
 /** Keys whose env value is `true` or `false` (zod would not coerce a union with an object). */
-const BOOLEAN_KEYS = new Set(['kafka.ssl', 'registry.follow', 'retrain.autoPromote', 'detector.stuck.enabled']);
+const BOOLEAN_KEYS = new Set([
+  'kafka.ssl',
+  'registry.follow',
+  'retrain.autoPromote',
+  'detector.stuck.enabled',
+  'detector.jumps.enabled',
+]);
 
 type Tree = { [key: string]: unknown };
 

@@ -77,7 +77,38 @@ export interface PlanOptions {
   perKind: number;
   /** Usual level of each node × modality (`${node}\u0000${modality}`), for gain. */
   levels?: ReadonlyMap<string, number>;
+  /**
+   * The readings the faults go into (event-time order). Given, a spike starts
+   * at the tick of its node's next delivered reading: a spike of one to three
+   * ticks on rounds the node did not deliver changes no reading, and no
+   * detector can see a fault that is not in the data.
+   */
+  readings?: readonly Reading[];
   rng: Rng;
+}
+
+/** Per node, the timestamps of its readings (ascending). */
+function deliveries(readings: readonly Reading[]): Map<string, number[]> {
+  const byNode = new Map<string, number[]>();
+  for (const reading of readings) {
+    let list = byNode.get(reading.node);
+    if (!list) byNode.set(reading.node, (list = []));
+    list.push(reading.ts);
+  }
+  return byNode;
+}
+
+/** The start of the tick holding the node's first reading at or after `at` (`at` itself when none is known). */
+function nextDelivered(times: readonly number[] | undefined, at: number, tickMs: number): number {
+  if (!times) return at;
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid] < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < times.length ? Math.floor(times[lo] / tickMs) * tickMs : at;
 }
 
 /**
@@ -94,20 +125,23 @@ export function planLiveFaults(options: PlanOptions): LiveFault[] {
     [queue[i], queue[j]] = [queue[j], queue[i]];
   }
   const faults: LiveFault[] = [];
+  const delivered = options.readings ? deliveries(options.readings) : undefined;
   let at = Math.ceil(options.from / tickMs) * tickMs + options.gapTicks * tickMs;
   for (const recipe of queue) {
     const ticks = recipe.ticks[0] + rng.int(recipe.ticks[1] - recipe.ticks[0] + 1);
-    const end = at + ticks * tickMs - 1;
-    if (end + options.gapTicks * tickMs >= options.to) continue;
+    if (at + ticks * tickMs - 1 + options.gapTicks * tickMs >= options.to) continue;
     const node = options.nodes[rng.int(options.nodes.length)];
     const modality = options.modalities[rng.int(options.modalities.length)];
     const sign = rng.next() < 0.5 ? -1 : 1;
+    const start = recipe.kind === 'spike' && delivered ? nextDelivered(delivered.get(node), at, tickMs) : at;
+    const end = start + ticks * tickMs - 1;
+    if (end + options.gapTicks * tickMs >= options.to) continue;
     const signed = recipe.kind === 'spike' || recipe.kind === 'offset' || recipe.kind === 'drift';
     faults.push({
       kind: recipe.kind,
       node,
       modality,
-      start: at,
+      start,
       end,
       magnitude: signed ? sign * recipe.magnitude : recipe.magnitude,
       ...(recipe.kind === 'gain' ? { level: options.levels?.get(`${node}\u0000${modality}`) } : {}),

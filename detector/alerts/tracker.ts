@@ -1,6 +1,7 @@
 import { DEFAULT_ALERT_THRESHOLD } from '../../common/thresholds.ts';
 import type { Alert, Modality, NodeId } from '../../common/types.ts';
 import { FalseAlertBudget, type BudgetPrior, type BudgetStateJson } from './false-alert-budget.ts';
+import type { JumpPolicy } from './jumps.ts';
 import type { StuckPolicy } from './stuck.ts';
 
 /** When a node starts and stops alerting. */
@@ -38,6 +39,8 @@ export interface AlertPolicy {
   falseAlertBudget?: { prior: BudgetPrior; halfLifeTicks: number; perNodeDay: number };
   /** Stuck-at faults beside the model (stuck.ts); absent: off. */
   stuck?: StuckPolicy;
+  /** Sudden jumps of one reading beside the model (jumps.ts); absent: off. */
+  jumps?: JumpPolicy;
 }
 
 /** Words for the start-up line: "" when the threshold stays as set, else how it follows the budget. */
@@ -96,6 +99,8 @@ export interface NodeObservation {
    * for nothing, but an alert the model fires at this tick names it.
    */
   longRun?: Modality;
+  /** The node's reading of this modality jumped suddenly (jumps.ts): the alert fires at this tick and names it. */
+  jump?: Modality;
 }
 
 /** One node's alert state: plain JSON, checkpointed with its cluster. */
@@ -350,7 +355,7 @@ export class ClusterAlerts {
       }
       return [];
     }
-    const stuck = observation.stuck;
+    const stuck = observation.stuck ?? observation.jump;
     if (stuck !== undefined || (probability > this.thresholdAt(state, observation) && !dominated)) {
       if (state.above === 0) state.aboveSince = tick;
       state.above += 1;
@@ -358,8 +363,8 @@ export class ClusterAlerts {
       addErrors(errors, observation.reconstructionError);
       // From a run's first tick only: a run restored without them (an older checkpoint) is named by `errors`.
       if (named && (state.above === 1 || state.named)) addErrors((state.named ??= {}), named);
-      if (state.above >= policy.alertAfterTicks) {
-        // A stuck reading names itself; else one repeating far longer than usual; else the errors over the run.
+      if (state.above >= policy.alertAfterTicks || observation.jump !== undefined) {
+        // A stuck or jumping reading names itself; else one repeating far longer than usual; else the errors over the run.
         const modality = stuck ?? observation.longRun ?? mostResponsibleModality(state.named ?? errors);
         state.firing = this.alert('anomaly', observation.node, modality, probability, state.aboveSince ?? tick);
         resetRun(state);
@@ -467,6 +472,7 @@ export function alertPolicyFromConfig(
       resolveRatio?: number;
       localizationRatio?: number;
       stuck?: StuckPolicy & { enabled: boolean };
+      jumps?: JumpPolicy & { enabled: boolean };
     };
     dashboard: { publicUrl: string };
   },
@@ -492,6 +498,9 @@ export function alertPolicyFromConfig(
     resolveAfterTicks: config.detector.resolveAfterTicks,
     localizationRatio: config.detector.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO,
     ...stuckPolicyOf(config.detector.stuck),
+    ...(config.detector.jumps?.enabled
+      ? { jumps: { multiple: config.detector.jumps.multiple, quietTicks: config.detector.jumps.quietTicks } }
+      : {}),
     dashboardUrl: (network, node, cluster) => dashboardLink(config.dashboard.publicUrl, network, cluster ?? '', node),
   };
 }

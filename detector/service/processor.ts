@@ -18,6 +18,7 @@ import {
   type TopologyChangeSource,
 } from '../alerts/topology-changes.ts';
 import { StuckReadings } from '../alerts/stuck.ts';
+import { ReadingJumps } from '../alerts/jumps.ts';
 import { CHECKPOINT_FORMAT, sameShape, type ClusterCheckpoint, type StateShape } from '../state/checkpoint.ts';
 import type { ShadowScore } from '../../store/shadow.ts';
 import { rawValues } from './frame-values.ts';
@@ -48,6 +49,8 @@ interface ClusterRuntime {
   topology: TopologyAlerts;
   /** The nodes' runs of equal readings, for stuck-at faults (learnt whatever the model version). */
   stuck: StuckReadings;
+  /** The nodes' usual jumps of their readings, for sudden ones. */
+  jumps: ReadingJumps;
   /** Nodes new to the cluster (added, or moved in) and the tick they joined: not judged until their window and context are warm. */
   joined: Map<string, number>;
   /** The topology version of the cluster's last frame (unknown after a restart). */
@@ -297,6 +300,7 @@ export class FrameProcessor {
       alerts: runtime.alerts.toJSON(),
       ...budgetField(runtime.alerts),
       ...stuckField(runtime),
+      ...(runtime.slot.policy.jumps ? { jumps: runtime.jumps.toJSON() } : {}),
       savedAt: this.now(),
       model: runtime.slot.version,
     };
@@ -551,7 +555,7 @@ export class FrameProcessor {
     const { policy, version, model } = runtime.slot;
     runtime.state = output.state;
     const verdicts = judgeFrame(
-      { policy, alerts: runtime.alerts, stuck: runtime.stuck },
+      { policy, alerts: runtime.alerts, stuck: runtime.stuck, jumps: runtime.jumps },
       { frame, output, config: model.config, neighbours, warming: (node) => this.warming(runtime, node, frame.tick) },
     );
     result.warmingNodeTicks += verdicts.warmingNodeTicks;
@@ -607,6 +611,7 @@ export class FrameProcessor {
           slot,
           topology: this.topologyAlerts(frame.network, frame.cluster, slot.policy),
           stuck: new StuckReadings(),
+          jumps: new ReadingJumps(),
           joined: new Map(),
         };
     this.runtimes.set(frame.cluster, runtime);
@@ -638,6 +643,7 @@ export class FrameProcessor {
       slot,
       topology: this.topologyAlerts(checkpoint.network, checkpoint.cluster, slot.policy),
       stuck: new StuckReadings(checkpoint.stuck),
+      jumps: new ReadingJumps(checkpoint.jumps),
       joined: new Map(),
     };
   }
@@ -674,6 +680,7 @@ export class FrameProcessor {
       ),
       topology: runtime.topology.clone(),
       stuck: runtime.stuck.clone(),
+      jumps: runtime.jumps.clone(),
       joined: new Map(runtime.joined),
       ...(runtime.pendingChange ? { pendingChange: { ...runtime.pendingChange } } : {}),
     };

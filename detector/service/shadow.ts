@@ -3,7 +3,7 @@
  * scores the same frames as the live model, with a state of its own per
  * cluster, and judges them through the live path's verdict step
  * (verdicts.ts) with its own threshold (its calibrated one, following its
- * own false-alert budget), its own stuck-reading statistics and tracker. Its verdicts
+ * own false-alert budget), its own stuck-reading and jump statistics and tracker. Its verdicts
  * go to the `shadow` measurement only: they never reach the alert routes or
  * `wsn.anomalies`, and the live model's state, scores and alerts are not
  * touched. Like a promoted version warming up (model-swap.ts), the candidate
@@ -15,6 +15,7 @@ import type { Counter, Registry } from 'prom-client';
 import { counter, declareMetrics } from '../../common/metrics.ts';
 import type { Alert, Frame } from '../../common/types.ts';
 import type { ShadowScore } from '../../store/shadow.ts';
+import { ReadingJumps } from '../alerts/jumps.ts';
 import { StuckReadings } from '../alerts/stuck.ts';
 import { ClusterAlerts } from '../alerts/tracker.ts';
 import {
@@ -75,7 +76,14 @@ export class ShadowScorer {
     let candidate = holder.candidate;
     if (candidate?.version !== version) {
       const alerts = new ClusterAlerts(frame.network, frame.cluster, policy);
-      candidate = { version, state: model.createState(nodes), alerts, policy, stuck: new StuckReadings() };
+      candidate = {
+        version,
+        state: model.createState(nodes),
+        alerts,
+        policy,
+        stuck: new StuckReadings(),
+        jumps: new ReadingJumps(),
+      };
       holder.candidate = candidate;
     }
     if (nodes.join('\u0000') !== candidate.state.nodes.join('\u0000'))
@@ -123,7 +131,15 @@ export class ShadowScorer {
 export function cloneCandidate(candidate: CandidateState, network: string, cluster: string): CandidateState {
   const { version, policy } = candidate;
   const alerts = new ClusterAlerts(network, cluster, policy, candidate.alerts.toJSON(), candidate.alerts.budgetState());
-  return { version, state: cloneClusterState(candidate.state), alerts, policy, stuck: candidate.stuck.clone() };
+  const { stuck, jumps } = candidate;
+  return {
+    version,
+    state: cloneClusterState(candidate.state),
+    alerts,
+    policy,
+    stuck: stuck.clone(),
+    jumps: jumps.clone(),
+  };
 }
 
 /** `/metrics`: the anomaly alerts a shadowing version would have opened, per version (kept out of detector/service/metrics.ts: it exists only with shadows). */

@@ -9,6 +9,7 @@
  */
 import type { Alert, Frame, NodeScore } from '../../common/types.ts';
 import type { ClusterStepOutput } from '../../model/index.ts';
+import type { ReadingJumps } from '../alerts/jumps.ts';
 import type { StuckReadings } from '../alerts/stuck.ts';
 import {
   DEFAULT_LOCALIZATION_RATIO,
@@ -28,6 +29,8 @@ export interface VerdictState {
   alerts: ClusterAlerts;
   /** The nodes' runs of equal readings (used when the policy watches for stuck readings). */
   stuck: StuckReadings;
+  /** The nodes' usual jumps of their readings (used when the policy watches for sudden jumps). */
+  jumps: ReadingJumps;
 }
 
 /** One frame as the model scored it. */
@@ -54,21 +57,26 @@ export interface Verdicts {
 }
 
 /**
- * Judges one frame: stuck readings, each node's verdict against its
- * threshold in force, localization (a node explained by a stronger
- * neighbour is not anomalous, unless stuck), then the alert tracker.
+ * Judges one frame: stuck readings and sudden jumps, each node's verdict
+ * against its threshold in force, localization (a node explained by a
+ * stronger neighbour is not anomalous, unless stuck or jumping), then the
+ * alert tracker.
  */
 export function judgeFrame(state: VerdictState, input: VerdictInput): Verdicts {
   const { alerts, policy } = state;
   const { stuck, unusual } = stuckReadings(state, input);
-  const { observations, nodeScores, warmingNodeTicks } = judgeNodes(state, input, stuck, unusual);
+  const sudden = policy.jumps
+    ? state.jumps.observe(input.frame, input.config.modalities, input.neighbours, policy.jumps)
+    : new Map<string, string>();
+  const { observations, nodeScores, warmingNodeTicks } = judgeNodes(state, input, { stuck, unusual, sudden });
   if (input.output.ready) {
     // is_anomaly is the tracker's verdict for the tick: above the threshold and not explained by a stronger neighbour,
-    // or a stuck reading. The cluster's threshold in force (the false-alert budget may have raised the policy's).
+    // or a stuck reading or a sudden jump. The cluster's threshold in force (the false-alert budget may have raised the policy's).
     const weighed = observations.map((o) => ({ ...o, reconstructionError: alerts.weighErrors(o.reconstructionError) }));
     const ratio = policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO;
     const dominated = dominatedNodes(weighed, alerts.threshold(), ratio);
-    for (const score of nodeScores) if (dominated.has(score.node) && !stuck.has(score.node)) score.isAnomaly = false;
+    for (const score of nodeScores)
+      if (dominated.has(score.node) && !stuck.has(score.node) && !sudden.has(score.node)) score.isAnomaly = false;
   }
   return { observations, nodeScores, alerts: alerts.observe(input.frame.tick, observations), warmingNodeTicks };
 }
@@ -109,8 +117,12 @@ function stuckReadings(
 function judgeNodes(
   { alerts, policy }: VerdictState,
   { frame, output, config, neighbours, warming }: VerdictInput,
-  stuck: ReadonlyMap<string, string>,
-  unusual: ReadonlyMap<string, string>,
+  beside: {
+    /** Per node, the modality stuck, repeating unusually long (names only), or jumping suddenly. */
+    stuck: ReadonlyMap<string, string>;
+    unusual: ReadonlyMap<string, string>;
+    sudden: ReadonlyMap<string, string>;
+  },
 ): { observations: NodeObservation[]; nodeScores: NodeScore[]; warmingNodeTicks: number } {
   const { modalities } = config;
   const m = modalities.length;
@@ -124,8 +136,9 @@ function judgeNodes(
     const nodeWarming = warming(node.node);
     if (nodeWarming && output.ready) warmingNodeTicks += 1;
     const judged = clusterJudged && !nodeWarming;
-    const stuckModality = judged ? stuck.get(node.node) : undefined;
-    const longRun = judged && stuckModality === undefined ? unusual.get(node.node) : undefined;
+    const stuckModality = judged ? beside.stuck.get(node.node) : undefined;
+    const jumpModality = judged ? beside.sudden.get(node.node) : undefined;
+    const longRun = judged && stuckModality === undefined ? beside.unusual.get(node.node) : undefined;
     const reconstructionError: Record<string, number> = {};
     let errorSum = 0;
     modalities.forEach((modality, k) => {
@@ -139,7 +152,8 @@ function judgeNodes(
       const weighed = alerts.weighErrors(reconstructionError);
       const own = alerts.nodeThreshold(node.node);
       const nodeThreshold = thresholdOfNode(policy, frame.network, node.node, weighed, own);
-      const isAnomaly = judged && (stuckModality !== undefined || probability > nodeThreshold);
+      const isAnomaly =
+        judged && (stuckModality !== undefined || jumpModality !== undefined || probability > nodeThreshold);
       nodeScores.push({ node: node.node, probability, score: errorSum / m, reconstructionError, isAnomaly });
     }
     const around = neighbours[n];
@@ -151,6 +165,7 @@ function judgeNodes(
       ...(around ? { neighbours: around } : {}),
       ...(stuckModality !== undefined ? { stuck: stuckModality } : {}),
       ...(longRun !== undefined ? { longRun } : {}),
+      ...(jumpModality !== undefined ? { jump: jumpModality } : {}),
     });
   });
   return { observations, nodeScores, warmingNodeTicks };

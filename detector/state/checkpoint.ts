@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { BudgetStateJson } from '../alerts/false-alert-budget.ts';
 import type { ClusterAlertStateJson } from '../alerts/tracker.ts';
 import type { StuckStateJson } from '../alerts/stuck.ts';
+import type { JumpsStateJson } from '../alerts/jumps.ts';
 import {
   contextHistorySize,
   contextRowSize,
@@ -33,6 +34,8 @@ export interface ClusterCheckpoint {
   alertBudget?: BudgetStateJson;
   /** The stuck-at statistics of the nodes' readings (absent: switched off, or written before they existed). */
   stuck?: StuckStateJson;
+  /** The usual jumps of the nodes' readings (absent: switched off, or written before they existed). */
+  jumps?: JumpsStateJson;
   /** Wall time of the checkpoint, UTC ms (for operators). */
   savedAt: number;
   /** The model version the state was computed with (absent before the registry existed). */
@@ -160,6 +163,24 @@ const CheckpointSchema = z.object({
           stuck: z.boolean(),
           step: z.number().nonnegative(),
           runs: z.record(z.string().regex(/^\d+$/), z.number().nonnegative()),
+        }),
+      ),
+    )
+    .optional(),
+  // Added after format /1 was published: optional, so older checkpoints still restore (the usual jumps are learnt afresh).
+  jumps: z
+    .record(
+      z.string(),
+      z.record(
+        z.string(),
+        z.object({
+          recent: z.array(z.number()),
+          gaps: z.array(z.number()),
+          step: z.number().nonnegative(),
+          seen: z.number().int().nonnegative(),
+          jumps: z.record(z.string().regex(/^\d+$/), z.number().nonnegative()),
+          gapJumps: z.record(z.string().regex(/^\d+$/), z.number().nonnegative()),
+          sinceJump: z.number().int().nonnegative().nullable(),
         }),
       ),
     )

@@ -220,6 +220,7 @@ async function injectedRun(
     recipes: defaultRecipes(dataset.tickMs),
     perKind: options.perKind,
     levels: dataset.levels,
+    readings: dataset.readings,
     rng,
   });
   const list = faults.map(toEvent);

@@ -94,4 +94,38 @@ describe('live faults on raw readings', () => {
     expect(drift.end + 1 - drift.start).toBe(Math.round((3 * 3_600_000) / TICK) * TICK);
     expect(Math.abs(drift.magnitude)).toBe(3);
   });
+
+  it('puts a spike on a round its node delivered, so that it changes a reading', () => {
+    // Node 'a' reports only every fifth round: most 1–3-tick spans hold none of its readings.
+    const sparse = readings().filter((r) => r.node !== 'a' || Math.round((r.ts - 1_000) / TICK) % 5 === 0);
+    const nodes = ['a'];
+    for (let seed = 1; seed <= 10; seed++) {
+      const options = {
+        nodes,
+        modalities: ['temperature'],
+        from: 0,
+        to: 2_800 * TICK,
+        tickMs: TICK,
+        gapTicks: 40,
+        recipes: defaultRecipes(TICK).filter((r) => r.kind === 'spike' || r.kind === 'offset'),
+        perKind: 1,
+      };
+      const planned = planLiveFaults({ ...options, readings: sparse, rng: createRng(seed) });
+      const spike = planned.find((f) => f.kind === 'spike')!;
+      const hit = sparse.filter((r) => r.node === 'a' && r.ts >= spike.start && r.ts <= spike.end);
+      expect(hit.length, `seed ${seed}`).toBeGreaterThan(0);
+      expect(spike.start % TICK).toBe(0);
+      const injected = applyLiveFaults(sparse, planned, { temperature: 0.5 }, seed);
+      expect(valuesOf(injected, 'a', spike.start, spike.end)).not.toEqual(
+        valuesOf(sparse, 'a', spike.start, spike.end),
+      );
+      // The other kinds are planned as without the readings (same draws), one at a time.
+      const blind = planLiveFaults({ ...options, rng: createRng(seed) });
+      expect(planned.map((f) => [f.kind, f.node, f.modality, f.magnitude])).toEqual(
+        blind.map((f) => [f.kind, f.node, f.modality, f.magnitude]),
+      );
+      for (let i = 1; i < planned.length; i++)
+        expect(planned[i].start - planned[i - 1].end).toBeGreaterThanOrEqual(40 * TICK);
+    }
+  });
 });

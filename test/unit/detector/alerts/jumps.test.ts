@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import type { Frame } from '../../../../common/types.ts';
+import {
+  ReadingJumps,
+  sizeBucket,
+  sizeOfBucket,
+  usualSize,
+  WARMUP_READINGS,
+  type JumpPolicy,
+} from '../../../../detector/alerts/jumps.ts';
+
+const T = 31_000;
+const POLICY: JumpPolicy = { multiple: 10, quietTicks: 3 };
+const MODALITIES = ['temperature', 'humidity'];
+const NODES = ['1', '2', '3', '4', '5'];
+
+/** A slowly moving reading with small wiggles, different per node; humidity mirrors temperature. */
+const usual = (node: number, t: number): number =>
+  20 + node * 0.3 + Math.sin(t / 50) + (((t * 13 + node * 7) % 10) - 5) / 100;
+
+interface NodeAt {
+  temperature?: number | null;
+  stale?: boolean;
+  silent?: boolean;
+}
+
+function frame(t: number, at: (n: number) => NodeAt): Frame {
+  return {
+    network: 'lab',
+    cluster: 'a',
+    tick: t * T,
+    topologyVersion: 'v1',
+    nodes: NODES.map((node, n) => {
+      const given = at(n);
+      const temperature = given.temperature === undefined ? usual(n, t) : given.temperature;
+      return {
+        node,
+        values: { temperature, humidity: temperature === null ? null : 80 - temperature },
+        staleTicks: given.stale ? 2 : 0,
+        silent: given.silent ?? false,
+      };
+    }),
+  };
+}
+
+/** Feeds ticks from..to-1; returns, per node, the ticks it was sudden at and the modality named. */
+function run(
+  jumps: ReadingJumps,
+  from: number,
+  to: number,
+  at: (n: number, t: number) => NodeAt = () => ({}),
+): Map<string, Array<[number, string]>> {
+  const sudden = new Map<string, Array<[number, string]>>();
+  for (let t = from; t < to; t++) {
+    const found = jumps.observe(
+      frame(t, (n) => at(n, t)),
+      MODALITIES,
+      NODES.map(() => undefined),
+      POLICY,
+    );
+    for (const [node, modality] of found) sudden.set(node, [...(sudden.get(node) ?? []), [t, modality]]);
+  }
+  return sudden;
+}
+
+describe('sizes', () => {
+  it('buckets sizes an eighth of an octave wide, the top of a bucket holding its sizes', () => {
+    for (const size of [1e-6, 0.01, 0.37, 2, 150]) {
+      const bucket = sizeBucket(size);
+      expect(sizeOfBucket(bucket)).toBeGreaterThanOrEqual(size * (1 - 1e-9));
+      expect(sizeOfBucket(bucket - 1)).toBeLessThan(size);
+    }
+    expect(sizeBucket(0)).toBe(0);
+  });
+
+  it('takes the 99th percentile of the sizes as the usual one', () => {
+    const weights: Record<string, number> = {};
+    for (let i = 0; i < 990; i++) weights[String(sizeBucket(0.01))] = (weights[String(sizeBucket(0.01))] ?? 0) + 1;
+    weights[String(sizeBucket(5))] = 10;
+    expect(usualSize(weights)).toBeCloseTo(sizeOfBucket(sizeBucket(0.01)), 12);
+    expect(usualSize({})).toBe(0);
+  });
+});
+
+describe('ReadingJumps', () => {
+  it('flags a one-reading spike on one node at its own tick, naming the modality, and nothing on clean readings', () => {
+    const jumps = new ReadingJumps();
+    expect(run(jumps, 0, 400).size).toBe(0);
+    const sudden = run(jumps, 400, 420, (n, t) => (n === 2 && t === 405 ? { temperature: usual(2, t) - 12 } : {}));
+    // Temperature jumps down, humidity (80 − temperature) up: the larger jump in usual units is named.
+    expect([...sudden.keys()]).toEqual(['3']);
+    expect(sudden.get('3')?.map(([t]) => t)).toEqual([405]);
+    expect(['temperature', 'humidity']).toContain(sudden.get('3')?.[0][1]);
+  });
+
+  it('judges nothing before a reading has shown its warm-up readings', () => {
+    const jumps = new ReadingJumps();
+    const early = WARMUP_READINGS - 20;
+    const sudden = run(jumps, 0, WARMUP_READINGS - 10, (n, t) => (n === 1 && t === early ? { temperature: 60 } : {}));
+    expect(sudden.size).toBe(0);
+  });
+
+  it('leaves a jump of the whole neighbourhood alone (the environment), and a neighbour jumping with it', () => {
+    const jumps = new ReadingJumps();
+    run(jumps, 0, 400);
+    // Every node steps up together: no gap to the neighbours changes.
+    expect(run(jumps, 400, 420, (n, t) => (t >= 405 ? { temperature: usual(n, t) + 8 } : {})).size).toBe(0);
+    // Two neighbours step up a tick apart (sun on one side of a room): the environment, not one node.
+    const two = run(jumps, 420, 440, (n, t) =>
+      (n === 0 && t >= 425) || (n === 1 && t >= 426)
+        ? { temperature: usual(n, t) + 16 }
+        : { temperature: usual(n, t) + 8 },
+    );
+    expect(two.get('2')).toBeUndefined();
+    expect(two.get('1')?.length ?? 0).toBeLessThanOrEqual(1);
+  });
+
+  it('says nothing on held values or a silent node, and flags the jump when the reading arrives', () => {
+    const jumps = new ReadingJumps();
+    run(jumps, 0, 400);
+    const sudden = run(jumps, 400, 420, (n, t) => {
+      if (n !== 3) return {};
+      if (t >= 405 && t < 408) return { stale: true, temperature: usual(3, 404) };
+      if (t >= 408 && t < 410) return { silent: true, temperature: null };
+      if (t === 410) return { temperature: usual(3, t) + 12 };
+      return {};
+    });
+    expect(sudden.get('4')?.map(([t]) => t)).toEqual([410]);
+  });
+
+  it('does not learn a sudden reading as usual: a second spike of the same size is flagged again', () => {
+    const jumps = new ReadingJumps();
+    run(jumps, 0, 400);
+    const spikes = new Set([405, 450, 500]);
+    const sudden = run(jumps, 400, 520, (n, t) => (n === 0 && spikes.has(t) ? { temperature: usual(0, t) + 12 } : {}));
+    expect(sudden.get('1')?.map(([t]) => t)).toEqual([405, 450, 500]);
+  });
+
+  it('continues exactly from its JSON state (checkpoint)', () => {
+    const at = (n: number, t: number): NodeAt => (n === 4 && t === 430 ? { temperature: usual(4, t) + 12 } : {});
+    const reference = new ReadingJumps();
+    run(reference, 0, 400);
+    const expected = run(reference, 400, 440, at);
+    const first = new ReadingJumps();
+    run(first, 0, 400);
+    const restored = new ReadingJumps(JSON.parse(JSON.stringify(first.toJSON())));
+    expect(run(restored, 400, 440, at)).toEqual(expected);
+    expect(expected.get('5')?.map(([t]) => t)).toEqual([430]);
+  });
+});
