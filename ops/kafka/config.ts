@@ -114,8 +114,10 @@ export function kafkaServerProperties(options: KafkaServerOptions): string {
     ['group.initial.rebalance.delay.ms', 0],
     // On a busy 2-core machine (model training beside the broker) the broker's heartbeats to its own
     // controller can stall for more than the default 9 s; the controller then fences the broker and
-    // every partition loses its leader for a moment ("not the leader" errors on every client).
-    ['broker.session.timeout.ms', 30_000],
+    // every partition loses its leader for a moment ("not the leader" errors on every client, topic
+    // creation timing out). 30 s was still exceeded at a load average of 60 (evaluations beside tests);
+    // a single-broker development cluster has no other broker to hand its partitions to anyway.
+    ['broker.session.timeout.ms', 120_000],
     // Development sizes: small segments and a week of retention keep the state folder small.
     ['log.segment.bytes', 64 * 1024 * 1024],
     ['log.retention.hours', 168],
