@@ -239,19 +239,10 @@ export class StuckReadings {
         readings[modality] = addReading(readings[modality], value, frame.tick);
       }
     }
-    const stuck = new Map<NodeId, Modality>();
-    frame.nodes.forEach((node, n) => {
-      if (node.silent) return;
-      const around = (): readonly NodeId[] => this.around(frame, n, neighbours);
-      let longest = 0;
-      for (const modality of modalities) {
-        const run = this.state[node.node]?.[modality];
-        if (!run || !this.judge(run, modality, around, frame, policy)) continue;
-        if (run.repeats > longest) stuck.set(node.node, modality);
-        longest = Math.max(longest, run.repeats);
-      }
-    });
-    return stuck;
+    // The longest run when several readings of a node are stuck.
+    return this.pickPerNode(frame, modalities, neighbours, (run, modality, around) =>
+      this.judge(run, modality, around, frame, policy) ? run.repeats : undefined,
+    );
   }
 
   /**
@@ -269,21 +260,41 @@ export class StuckReadings {
     neighbours: ReadonlyArray<readonly NodeId[] | undefined>,
     policy: StuckPolicy & { minRepeats: number },
   ): Map<NodeId, Modality> {
-    const unusual = new Map<NodeId, Modality>();
+    // The longest against its usual run when several readings of a node run unusually long.
+    return this.pickPerNode(frame, modalities, neighbours, (run, modality, around) => {
+      if (run.stuck || run.usual === undefined || run.repeats <= policy.minRepeats) return undefined;
+      const ratio = run.repeats / run.usual;
+      if (ratio <= UNUSUAL_RUN_MULTIPLE || !this.neighboursMove(run, modality, around(), frame, policy))
+        return undefined;
+      return ratio;
+    });
+  }
+
+  /**
+   * Per node that is not silent, the modality whose current run scores
+   * highest by `score` (undefined: the run does not count; ties keep the
+   * first modality). `around` gives the node's neighbours, computed when asked.
+   */
+  private pickPerNode(
+    frame: Frame,
+    modalities: readonly Modality[],
+    neighbours: ReadonlyArray<readonly NodeId[] | undefined>,
+    score: (run: RunState, modality: Modality, around: () => readonly NodeId[]) => number | undefined,
+  ): Map<NodeId, Modality> {
+    const picked = new Map<NodeId, Modality>();
     frame.nodes.forEach((node, n) => {
       if (node.silent) return;
-      let most = 0;
+      const around = (): readonly NodeId[] => this.around(frame, n, neighbours);
+      let best = 0;
       for (const modality of modalities) {
         const run = this.state[node.node]?.[modality];
-        if (!run || run.stuck || run.usual === undefined || run.repeats <= policy.minRepeats) continue;
-        const ratio = run.repeats / run.usual;
-        if (ratio <= Math.max(most, UNUSUAL_RUN_MULTIPLE)) continue;
-        if (!this.neighboursMove(run, modality, this.around(frame, n, neighbours), frame, policy)) continue;
-        unusual.set(node.node, modality);
-        most = ratio;
+        const value = run ? score(run, modality, around) : undefined;
+        if (value === undefined || value <= best) continue;
+        picked.set(node.node, modality);
+        best = value;
       }
     });
-    return unusual;
+    return picked;
   }
 
   /** The n-th node's neighbours: its graph neighbours, or without any (none given, or a node without edges in its cluster) the rest of the cluster. */
