@@ -27,6 +27,7 @@
  * plain JSON, checkpointed with the cluster.
  */
 import type { Frame, Modality, NodeId } from '../../common/types.ts';
+import { median } from '../../common/median.ts';
 
 /** When a reading counts as a sudden jump (config detector.jumps). */
 export interface JumpPolicy {
@@ -101,12 +102,6 @@ function learnSize(weights: Record<string, number>, size: number): void {
   weights[bucket] = (weights[bucket] ?? 0) + 1;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 function push(list: number[], value: number): void {
   list.push(value);
   if (list.length > RECENT_READINGS) list.shift();
@@ -115,6 +110,8 @@ function push(list: number[], value: number): void {
 /** One fresh reading's jump and gap change, before it is added. */
 interface Measured {
   node: NodeId;
+  /** The node's index in the frame. */
+  index: number;
   modality: Modality;
   state: JumpStateJson;
   value: number;
@@ -165,8 +162,8 @@ export class ReadingJumps {
     const sudden = new Map<NodeId, Modality>();
     const largest = new Map<NodeId, number>();
     for (const m of measured) {
-      const n = frame.nodes.findIndex((node) => node.node === m.node);
-      const around = neighbours[n]?.length ? neighbours[n] : [...present].filter((node) => node !== m.node);
+      const given = neighbours[m.index];
+      const around = given?.length ? given : frame.nodes.filter((_, i) => i !== m.index).map((other) => other.node);
       const calm = around.every((other) => {
         const since = this.state[other]?.[m.modality]?.sinceJump ?? null;
         return since === null || since > policy.quietTicks;
@@ -204,7 +201,7 @@ export class ReadingJumps {
           sinceJump: null,
         });
         const gap = gapOf(frame, n, modality, value, neighbours[n]);
-        const m: Measured = { node: node.node, modality, state, value, gap };
+        const m: Measured = { node: node.node, index: n, modality, state, value, gap };
         if (state.seen >= WARMUP_READINGS && gap !== undefined && state.gaps.length > 0) {
           const resolution = state.step;
           m.jump = (value - median(state.recent)) / Math.max(usualSize(state.jumps), resolution, SIZE_FLOOR);
