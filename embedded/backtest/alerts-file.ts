@@ -6,7 +6,7 @@
  * Columns: scorer,node,cluster,kind,modality,since,fired,resolved,probability;
  * times ISO 8601 with a zone or epoch ms; `resolved` empty while still firing.
  */
-import { readFileSync } from 'node:fs';
+import { readUserTextFile } from '../../common/read-text.ts';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { UserError } from '../../common/errors.ts';
@@ -78,15 +78,6 @@ export function parseAlertsCsv(text: string, file = 'alerts.csv'): Map<string, A
 }
 
 export function readAlertsFile(file: string): Map<string, AlertSpan[]> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UserError(
-      'ALERTS_MISSING',
-      `cannot read ${file}: ${(error as Error).message}`,
-      'Check the path of --clean-alerts.',
-    );
-  }
+  const text = readUserTextFile(file, 'ALERTS_MISSING', 'Check the path of --clean-alerts.');
   return parseAlertsCsv(text, path.basename(file));
 }

@@ -12,7 +12,7 @@
  * Events file (CSV with a header): node,modality,start,end,kind — times ISO
  * 8601 with a zone, or epoch ms; `end` is the last faulty instant.
  */
-import { readFileSync } from 'node:fs';
+import { readUserTextFile } from '../../common/read-text.ts';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { UserError } from '../../common/errors.ts';
@@ -70,16 +70,7 @@ export function parseEvents(text: string, file = 'events.csv'): FaultEvent[] {
 }
 
 export function readEvents(file: string): FaultEvent[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UserError(
-      'EVENTS_MISSING',
-      `cannot read ${file}: ${(error as Error).message}`,
-      'Check the path of --events.',
-    );
-  }
+  const text = readUserTextFile(file, 'EVENTS_MISSING', 'Check the path of --events.');
   return parseEvents(text, path.basename(file));
 }
 
