@@ -345,8 +345,10 @@ export class ClusterAlerts {
     if (firing) {
       // Hysteresis: only ticks clearly below the threshold (or explained by a
       // stronger neighbour) count towards resolving, and only a long run of them;
-      // a stuck reading keeps its alert until the value moves.
-      if ((probability < policy.resolveThreshold || dominated) && observation.stuck === undefined) {
+      // a stuck reading keeps its alert until the value moves, and a sudden
+      // jump is evidence of the fault, never of its end.
+      const judgedFaulty = observation.stuck !== undefined || observation.jump !== undefined;
+      if ((probability < policy.resolveThreshold || dominated) && !judgedFaulty) {
         state.clear += 1;
         if (state.clear >= policy.resolveAfterTicks) return [this.resolve(state, tick)];
       } else {

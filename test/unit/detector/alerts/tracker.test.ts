@@ -160,6 +160,20 @@ describe('ClusterAlerts: alerts last as long as the fault', () => {
     expect(end).toEqual(['anomaly:resolved@73000']);
   });
 
+
+  it('a sudden jump while the alert fires keeps it firing, even when the model scores the tick low', () => {
+    const alerts = new ClusterAlerts('lab', 'c1', { ...policy, resolveAfterTicks: 3 });
+    expect(run(alerts, [0.9, 0.9, 0.9])).toEqual(['anomaly:firing@3000']);
+    // Two low ticks, then a jump scored low (the model saw nothing), then two low ticks:
+    // the jump restarts the count, so five low-scored ticks in a row do not resolve.
+    const changes: string[] = [];
+    [0.05, 0.05, 'jump', 0.05, 0.05].forEach((p, i) => {
+      const observation = p === 'jump' ? obs(0.05, { jump: 'temperature' }) : obs(p as number);
+      for (const change of alerts.observe(4000 + i * 1000, [observation])) changes.push(change.status);
+    });
+    expect(changes).toEqual([]);
+    expect(alerts.observe(9000, [obs(0.05)]).map((change) => change.status)).toEqual(['resolved']);
+  });
   it('names the modality with the largest reconstruction error over the ticks that fired it', () => {
     const alerts = new ClusterAlerts('lab', 'c1', { ...policy, alertAfterTicks: 2 });
     alerts.observe(1000, [obs(0.9, { reconstructionError: { temperature: 0.1, humidity: 2.0 } })]);
