@@ -160,7 +160,6 @@ describe('ClusterAlerts: alerts last as long as the fault', () => {
     expect(end).toEqual(['anomaly:resolved@73000']);
   });
 
-
   it('a sudden jump while the alert fires keeps it firing, even when the model scores the tick low', () => {
     const alerts = new ClusterAlerts('lab', 'c1', { ...policy, resolveAfterTicks: 3 });
     expect(run(alerts, [0.9, 0.9, 0.9])).toEqual(['anomaly:firing@3000']);
