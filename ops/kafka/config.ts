@@ -118,6 +118,11 @@ export function kafkaServerProperties(options: KafkaServerOptions): string {
     // creation timing out). 30 s was still exceeded at a load average of 60 (evaluations beside tests);
     // a single-broker development cluster has no other broker to hand its partitions to anyway.
     ['broker.session.timeout.ms', 120_000],
+    // The flip side: after the broker was killed, its controller keeps the old registration for that
+    // session timeout from its own start, and refuses the new one meanwhile. The default 60 s of
+    // retries would give up first and the broker would exit; wait beyond it instead (the start-up
+    // wait of `services up` is 180 s).
+    ['initial.broker.registration.timeout.ms', 150_000],
     // Development sizes: small segments and a week of retention keep the state folder small.
     ['log.segment.bytes', 64 * 1024 * 1024],
     ['log.retention.hours', 168],
