@@ -27,7 +27,7 @@
  * plain JSON, checkpointed with the cluster.
  */
 import type { Frame, Modality, NodeId } from '../../common/types.ts';
-import { median } from '../../common/median.ts';
+import { median, medianOfSorted } from '../../common/median.ts';
 
 /** When a reading counts as a sudden jump (config detector.jumps). */
 export interface JumpPolicy {
@@ -48,14 +48,39 @@ export interface JumpStateJson {
   /** Readings learnt so far. */
   seen: number;
   /** Weights of the jump sizes and of the gap changes per size bucket (sizeBucket), fading by JUMP_MEMORY. */
-  jumps: Record<string, number>;
-  gapJumps: Record<string, number>;
+  jumps: SizeWeights;
+  gapJumps: SizeWeights;
   /** Frames of the cluster since this reading last jumped by a third of the multiple (null: not yet). */
   sinceJump: number | null;
 }
 
+/**
+ * Weights per size bucket: bucket 0 (no change) apart, then the buckets `low`, `low + 1`, … in a dense list, which a
+ * node's changes fill contiguously. A list of numbers instead of an object keyed by bucket: a fraction of the memory
+ * and of the checkpoint, and read in bucket order without sorting.
+ */
+export interface SizeWeights {
+  zero: number;
+  low: number;
+  weights: number[];
+}
+
 /** Per node, per modality. */
 export type JumpsStateJson = Record<NodeId, Record<Modality, JumpStateJson>>;
+
+/** How checkpoints written before the dense lists kept the weights: by bucket number. */
+export type BucketRecord = Record<string, number>;
+/** A checkpoint's jump statistics, in either form. */
+export type StoredJumpsState = Record<
+  NodeId,
+  Record<
+    Modality,
+    Omit<JumpStateJson, 'jumps' | 'gapJumps'> & {
+      jumps: SizeWeights | BucketRecord;
+      gapJumps: SizeWeights | BucketRecord;
+    }
+  >
+>;
 
 /** Readings whose median is the node's recent level. */
 export const RECENT_READINGS = 5;
@@ -78,28 +103,101 @@ export function sizeOfBucket(bucket: number): number {
   return bucket <= 0 ? SIZE_FLOOR : SIZE_FLOOR * 2 ** (bucket / 8);
 }
 
+/** Empty weights. */
+export function noSizes(): SizeWeights {
+  return { zero: 0, low: 1, weights: [] };
+}
+
+/** Weights kept by bucket number (older checkpoints) as the dense form. */
+export function sizeWeightsOf(stored: SizeWeights | BucketRecord): SizeWeights {
+  if (Array.isArray((stored as SizeWeights).weights)) {
+    const { zero, low, weights } = stored as SizeWeights;
+    return { zero, low, weights: weights.slice() };
+  }
+  const out = noSizes();
+  for (const [bucket, weight] of Object.entries(stored as BucketRecord)) addWeight(out, Number(bucket), weight);
+  return out;
+}
+
 /** The USUAL_QUANTILE of the sizes counted in `weights` (0 when none). */
-export function usualSize(weights: Readonly<Record<string, number>>): number {
-  const buckets = Object.entries(weights)
-    .map(([bucket, weight]) => [Number(bucket), weight] as const)
-    .sort((a, b) => a[0] - b[0]);
-  const total = buckets.reduce((sum, [, weight]) => sum + weight, 0);
-  let seen = 0;
-  for (const [bucket, weight] of buckets) {
-    seen += weight;
-    if (seen >= USUAL_QUANTILE * total) return sizeOfBucket(bucket);
+export function usualSize(sizes: Readonly<SizeWeights>): number {
+  const { zero, low, weights } = sizes;
+  // Summed in bucket order, as the quantile walks them.
+  let total = zero;
+  for (const weight of weights) total += weight;
+  if (!(total > 0)) return 0;
+  let seen = zero;
+  if (zero > 0 && seen >= USUAL_QUANTILE * total) return sizeOfBucket(0);
+  for (let i = 0; i < weights.length; i++) {
+    if (weights[i] === 0) continue;
+    seen += weights[i];
+    if (seen >= USUAL_QUANTILE * total) return sizeOfBucket(low + i);
   }
   return 0;
 }
 
-function learnSize(weights: Record<string, number>, size: number): void {
-  const fade = 1 - 1 / JUMP_MEMORY;
-  for (const bucket of Object.keys(weights)) {
-    weights[bucket] *= fade;
-    if (weights[bucket] < 1e-3) delete weights[bucket];
+/** Adds `weight` to a bucket, widening the dense list to reach it. */
+function addWeight(sizes: SizeWeights, bucket: number, weight: number): void {
+  if (bucket <= 0) {
+    sizes.zero += weight;
+    return;
   }
-  const bucket = String(sizeBucket(size));
-  weights[bucket] = (weights[bucket] ?? 0) + 1;
+  const { weights } = sizes;
+  if (weights.length === 0) sizes.low = bucket;
+  else if (bucket < sizes.low) {
+    const before = new Array<number>(sizes.low - bucket).fill(0);
+    weights.unshift(...before);
+    sizes.low = bucket;
+  }
+  while (weights.length <= bucket - sizes.low) weights.push(0);
+  weights[bucket - sizes.low] += weight;
+}
+
+/** Old sizes fade by JUMP_MEMORY and are forgotten below a thousandth; then the new one counts 1. */
+function learnSize(sizes: SizeWeights, size: number): void {
+  const fade = 1 - 1 / JUMP_MEMORY;
+  if (sizes.zero > 0) {
+    sizes.zero *= fade;
+    if (sizes.zero < 1e-3) sizes.zero = 0;
+  }
+  const { weights } = sizes;
+  for (let i = 0; i < weights.length; i++) {
+    if (weights[i] === 0) continue;
+    weights[i] *= fade;
+    if (weights[i] < 1e-3) weights[i] = 0;
+  }
+  // Forgotten buckets at either end leave the list.
+  let first = 0;
+  while (first < weights.length && weights[first] === 0) first++;
+  if (first > 0) {
+    weights.splice(0, first);
+    sizes.low += first;
+  }
+  while (weights.length > 0 && weights[weights.length - 1] === 0) weights.pop();
+  addWeight(sizes, sizeBucket(size), 1);
+}
+
+/** A copy of one reading's statistics (cheaper than structuredClone: it runs for every reading of a batch). */
+function copyJumpState(state: JumpStateJson): JumpStateJson {
+  return {
+    recent: state.recent.slice(),
+    gaps: state.gaps.slice(),
+    step: state.step,
+    seen: state.seen,
+    jumps: { zero: state.jumps.zero, low: state.jumps.low, weights: state.jumps.weights.slice() },
+    gapJumps: { zero: state.gapJumps.zero, low: state.gapJumps.low, weights: state.gapJumps.weights.slice() },
+    sinceJump: state.sinceJump,
+  };
+}
+
+function copyState(state: JumpsStateJson): JumpsStateJson {
+  const out: JumpsStateJson = {};
+  for (const [node, readings] of Object.entries(state)) {
+    const copy: Record<Modality, JumpStateJson> = {};
+    for (const [modality, reading] of Object.entries(readings)) copy[modality] = copyJumpState(reading);
+    out[node] = copy;
+  }
+  return out;
 }
 
 function push(list: number[], value: number): void {
@@ -116,6 +214,9 @@ interface Measured {
   state: JumpStateJson;
   value: number;
   gap: number | undefined;
+  /** Median of the node's recent readings and of its recent gaps, before this one (NaN: none yet). */
+  recentLevel: number;
+  usualGap: number;
   /** Signed jump and gap change in units of their usual sizes (undefined: not judged yet). */
   jump?: number;
   gapJump?: number;
@@ -128,16 +229,32 @@ interface Measured {
 export class ReadingJumps {
   private state: JumpsStateJson;
 
-  constructor(state: JumpsStateJson = {}) {
-    this.state = structuredClone(state);
+  constructor(state: StoredJumpsState = {}) {
+    this.state = {};
+    for (const [node, readings] of Object.entries(state)) {
+      const copy: Record<Modality, JumpStateJson> = {};
+      for (const [modality, reading] of Object.entries(readings))
+        copy[modality] = {
+          recent: reading.recent.slice(),
+          gaps: reading.gaps.slice(),
+          step: reading.step,
+          seen: reading.seen,
+          jumps: sizeWeightsOf(reading.jumps),
+          gapJumps: sizeWeightsOf(reading.gapJumps),
+          sinceJump: reading.sinceJump,
+        };
+      this.state[node] = copy;
+    }
   }
 
   toJSON(): JumpsStateJson {
-    return structuredClone(this.state);
+    return copyState(this.state);
   }
 
   clone(): ReadingJumps {
-    return new ReadingJumps(this.state);
+    const copy = new ReadingJumps();
+    copy.state = copyState(this.state);
+    return copy;
   }
 
   /**
@@ -161,14 +278,12 @@ export class ReadingJumps {
     for (const m of measured) if (m.jump !== undefined && Math.abs(m.jump) > policy.multiple / 3) m.state.sinceJump = 0;
     const sudden = new Map<NodeId, Modality>();
     const largest = new Map<NodeId, number>();
+    // Nothing below changes a node's sinceJump, so the count per modality holds for the whole frame.
+    const jumpedInFrame = new Map<Modality, number>();
     for (const m of measured) {
-      const given = neighbours[m.index];
-      const around = given?.length ? given : frame.nodes.filter((_, i) => i !== m.index).map((other) => other.node);
-      const calm = around.every((other) => {
-        const since = this.state[other]?.[m.modality]?.sinceJump ?? null;
-        return since === null || since > policy.quietTicks;
-      });
-      const isSudden = calm && suddenJump(m, policy.multiple);
+      const isSudden =
+        suddenJump(m, policy.multiple) &&
+        !this.neighbourJumped(frame, m.index, m.modality, neighbours[m.index], policy.quietTicks, jumpedInFrame);
       if (isSudden && Math.abs(m.jump as number) > (largest.get(m.node) ?? 0)) {
         sudden.set(m.node, m.modality);
         largest.set(m.node, Math.abs(m.jump as number));
@@ -185,6 +300,7 @@ export class ReadingJumps {
     neighbours: ReadonlyArray<readonly NodeId[] | undefined>,
   ): Measured[] {
     const measured: Measured[] = [];
+    const gaps = new FrameGaps(frame);
     frame.nodes.forEach((node, n) => {
       if (node.silent || node.staleTicks > 0) return;
       const readings = (this.state[node.node] ??= {});
@@ -196,21 +312,53 @@ export class ReadingJumps {
           gaps: [],
           step: 0,
           seen: 0,
-          jumps: {},
-          gapJumps: {},
+          jumps: noSizes(),
+          gapJumps: noSizes(),
           sinceJump: null,
         });
-        const gap = gapOf(frame, n, modality, value, neighbours[n]);
-        const m: Measured = { node: node.node, index: n, modality, state, value, gap };
+        const gap = gaps.of(n, modality, value, neighbours[n]);
+        const m: Measured = {
+          node: node.node,
+          index: n,
+          modality,
+          state,
+          value,
+          gap,
+          recentLevel: state.recent.length > 0 ? median(state.recent) : NaN,
+          usualGap: state.gaps.length > 0 ? median(state.gaps) : NaN,
+        };
         if (state.seen >= WARMUP_READINGS && gap !== undefined && state.gaps.length > 0) {
           const resolution = state.step;
-          m.jump = (value - median(state.recent)) / Math.max(usualSize(state.jumps), resolution, SIZE_FLOOR);
-          m.gapJump = (gap - median(state.gaps)) / Math.max(usualSize(state.gapJumps), resolution, SIZE_FLOOR);
+          m.jump = (value - m.recentLevel) / Math.max(usualSize(state.jumps), resolution, SIZE_FLOOR);
+          m.gapJump = (gap - m.usualGap) / Math.max(usualSize(state.gapJumps), resolution, SIZE_FLOOR);
         }
         measured.push(m);
       }
     });
     return measured;
+  }
+
+  /** Whether a node of the frame other than `index` has jumped in `modality` within `quietTicks` (the environment moving). */
+  private neighbourJumped(
+    frame: Frame,
+    index: number,
+    modality: Modality,
+    given: readonly NodeId[] | undefined,
+    quietTicks: number,
+    jumpedInFrame: Map<Modality, number>,
+  ): boolean {
+    const jumped = (node: NodeId): boolean => {
+      const since = this.state[node]?.[modality]?.sinceJump ?? null;
+      return since !== null && since <= quietTicks;
+    };
+    if (given?.length) return given.some(jumped);
+    // The rest of the cluster: how many of the frame's nodes jumped, counted once per frame, less the node itself.
+    let count = jumpedInFrame.get(modality);
+    if (count === undefined) {
+      count = frame.nodes.reduce((sum, other) => sum + (jumped(other.node) ? 1 : 0), 0);
+      jumpedInFrame.set(modality, count);
+    }
+    return count - (jumped(frame.nodes[index].node) ? 1 : 0) > 0;
   }
 }
 
@@ -228,30 +376,74 @@ function learn(m: Measured, asUsual: boolean): void {
     const change = Math.abs(value - last);
     if (change > 1e-9 * Math.max(1, Math.abs(value)))
       state.step = state.step > 0 ? Math.min(state.step, change) : change;
-    if (asUsual) learnSize(state.jumps, Math.abs(value - median(state.recent)));
+    if (asUsual) learnSize(state.jumps, Math.abs(value - m.recentLevel));
   }
   if (gap !== undefined) {
-    if (asUsual && state.gaps.length > 0) learnSize(state.gapJumps, Math.abs(gap - median(state.gaps)));
+    if (asUsual && state.gaps.length > 0) learnSize(state.gapJumps, Math.abs(gap - m.usualGap));
     push(state.gaps, gap);
   }
   push(state.recent, value);
   state.seen += 1;
 }
 
-/** The reading minus its neighbours' median of the modality at this tick (undefined: no neighbour has one). */
-function gapOf(
-  frame: Frame,
-  n: number,
-  modality: Modality,
-  value: number,
-  given: readonly NodeId[] | undefined,
-): number | undefined {
-  const around = given?.length ? new Set(given) : undefined;
-  const values: number[] = [];
-  frame.nodes.forEach((other, i) => {
-    if (i === n || other.silent || (around && !around.has(other.node))) return;
-    const v = other.values[modality];
-    if (v !== null && v !== undefined && Number.isFinite(v)) values.push(v);
-  });
-  return values.length > 0 ? value - median(values) : undefined;
+/**
+ * The readings' gaps to their neighbours' median of a modality at one tick. The frame's node positions are looked up
+ * once, and without a graph the cluster's values are sorted once per modality and each node's own left out.
+ */
+class FrameGaps {
+  private indexes: Map<NodeId, number> | undefined;
+  private readonly sorted = new Map<Modality, number[]>();
+
+  constructor(private readonly frame: Frame) {}
+
+  /** The reading minus its neighbours' median (undefined: no neighbour has one). */
+  of(n: number, modality: Modality, value: number, given: readonly NodeId[] | undefined): number | undefined {
+    if (given?.length) {
+      this.indexes ??= new Map(this.frame.nodes.map((node, i) => [node.node, i]));
+      const seen: number[] = [];
+      const values: number[] = [];
+      for (const neighbour of given) {
+        const i = this.indexes.get(neighbour);
+        if (i === undefined || i === n || seen.includes(i)) continue;
+        seen.push(i);
+        const v = readingOf(this.frame.nodes[i], modality);
+        if (v !== undefined) values.push(v);
+      }
+      return values.length > 0 ? value - median(values) : undefined;
+    }
+    let sorted = this.sorted.get(modality);
+    if (!sorted) {
+      sorted = [];
+      for (const node of this.frame.nodes) {
+        const v = readingOf(node, modality);
+        if (v !== undefined) sorted.push(v);
+      }
+      sorted.sort((a, b) => a - b);
+      this.sorted.set(modality, sorted);
+    }
+    // The node's own reading is among them (it is not silent): leave one copy of it out.
+    const own = lowerBound(sorted, value);
+    const count = sorted.length - 1;
+    if (count <= 0) return undefined;
+    return value - medianOfSorted(count, (i) => sorted[i < own ? i : i + 1]);
+  }
+}
+
+/** A node's finite reading of a modality at this tick (undefined: silent, or none). */
+function readingOf(node: Frame['nodes'][number], modality: Modality): number | undefined {
+  if (node.silent) return undefined;
+  const v = node.values[modality];
+  return v !== null && v !== undefined && Number.isFinite(v) ? v : undefined;
+}
+
+/** The first index of `sorted` whose value is not below `value`. */
+function lowerBound(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (sorted[mid] < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }

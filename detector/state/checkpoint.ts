@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { BudgetStateJson } from '../alerts/false-alert-budget.ts';
 import type { ClusterAlertStateJson } from '../alerts/tracker.ts';
 import type { StuckStateJson } from '../alerts/stuck.ts';
-import type { JumpsStateJson } from '../alerts/jumps.ts';
+import type { StoredJumpsState } from '../alerts/jumps.ts';
 import {
   contextHistorySize,
   contextRowSize,
@@ -35,7 +35,7 @@ export interface ClusterCheckpoint {
   /** The stuck-at statistics of the nodes' readings (absent: switched off, or written before they existed). */
   stuck?: StuckStateJson;
   /** The usual jumps of the nodes' readings (absent: switched off, or written before they existed). */
-  jumps?: JumpsStateJson;
+  jumps?: StoredJumpsState;
   /** Wall time of the checkpoint, UTC ms (for operators). */
   savedAt: number;
   /** The model version the state was computed with (absent before the registry existed). */
@@ -98,6 +98,12 @@ const AlertSchema = z.object({
   endsAt: z.number().optional(),
   dashboardUrl: z.string(),
 });
+
+/** A node's jump or gap-change weights: the dense lists, or by bucket number as checkpoints before them kept them. */
+const sizeWeightsSchema = z.union([
+  z.object({ zero: z.number().nonnegative(), low: z.number().int(), weights: z.array(z.number().nonnegative()) }),
+  z.record(z.string().regex(/^\d+$/), z.number().nonnegative()),
+]);
 
 const CheckpointSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
@@ -178,8 +184,8 @@ const CheckpointSchema = z.object({
           gaps: z.array(z.number()),
           step: z.number().nonnegative(),
           seen: z.number().int().nonnegative(),
-          jumps: z.record(z.string().regex(/^\d+$/), z.number().nonnegative()),
-          gapJumps: z.record(z.string().regex(/^\d+$/), z.number().nonnegative()),
+          jumps: sizeWeightsSchema,
+          gapJumps: sizeWeightsSchema,
           sinceJump: z.number().int().nonnegative().nullable(),
         }),
       ),

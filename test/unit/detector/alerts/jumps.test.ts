@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../../common/types.ts';
 import {
   ReadingJumps,
+  noSizes,
   sizeBucket,
   sizeOfBucket,
+  sizeWeightsOf,
   usualSize,
   WARMUP_READINGS,
   type JumpPolicy,
+  type SizeWeights,
 } from '../../../../detector/alerts/jumps.ts';
 
 const T = 31_000;
@@ -77,8 +80,20 @@ describe('sizes', () => {
     const weights: Record<string, number> = {};
     for (let i = 0; i < 990; i++) weights[String(sizeBucket(0.01))] = (weights[String(sizeBucket(0.01))] ?? 0) + 1;
     weights[String(sizeBucket(5))] = 10;
-    expect(usualSize(weights)).toBeCloseTo(sizeOfBucket(sizeBucket(0.01)), 12);
-    expect(usualSize({})).toBe(0);
+    expect(usualSize(sizeWeightsOf(weights))).toBeCloseTo(sizeOfBucket(sizeBucket(0.01)), 12);
+    // 2 % above: the 99th percentile is the larger size.
+    weights[String(sizeBucket(5))] = 20;
+    expect(usualSize(sizeWeightsOf(weights))).toBeCloseTo(sizeOfBucket(sizeBucket(5)), 12);
+    expect(usualSize(noSizes())).toBe(0);
+  });
+
+  it('keeps no change (bucket 0) apart from the dense list, and reads weights kept by bucket number', () => {
+    const sizes = sizeWeightsOf({ '0': 980, [String(sizeBucket(0.5))]: 5, [String(sizeBucket(0.01))]: 15 });
+    expect(sizes.zero).toBe(980);
+    expect(sizes.low).toBe(sizeBucket(0.01));
+    expect(sizes.weights).toHaveLength(sizeBucket(0.5) - sizeBucket(0.01) + 1);
+    expect(usualSize(sizes)).toBeCloseTo(sizeOfBucket(sizeBucket(0.01)), 12);
+    expect(usualSize({ ...sizes, zero: 2000 })).toBe(sizeOfBucket(0));
   });
 });
 
@@ -146,5 +161,31 @@ describe('ReadingJumps', () => {
     const restored = new ReadingJumps(JSON.parse(JSON.stringify(first.toJSON())));
     expect(run(restored, 400, 440, at)).toEqual(expected);
     expect(expected.get('5')?.map(([t]) => t)).toEqual([430]);
+  });
+
+  it('continues exactly from a checkpoint that kept the weights by bucket number', () => {
+    const at = (n: number, t: number): NodeAt => (n === 4 && t === 430 ? { temperature: usual(4, t) + 12 } : {});
+    const reference = new ReadingJumps();
+    run(reference, 0, 400);
+    const expected = run(reference, 400, 440, at);
+    const first = new ReadingJumps();
+    run(first, 0, 400);
+    const byBucket = (sizes: SizeWeights): Record<string, number> => {
+      const out: Record<string, number> = sizes.zero > 0 ? { '0': sizes.zero } : {};
+      sizes.weights.forEach((weight, i) => weight > 0 && (out[String(sizes.low + i)] = weight));
+      return out;
+    };
+    const older = Object.fromEntries(
+      Object.entries(first.toJSON()).map(([node, readings]) => [
+        node,
+        Object.fromEntries(
+          Object.entries(readings).map(([modality, r]) => [
+            modality,
+            { ...r, jumps: byBucket(r.jumps), gapJumps: byBucket(r.gapJumps) },
+          ]),
+        ),
+      ]),
+    );
+    expect(run(new ReadingJumps(JSON.parse(JSON.stringify(older))), 400, 440, at)).toEqual(expected);
   });
 });
