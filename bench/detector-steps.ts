@@ -6,14 +6,14 @@
  * InfluxDB points. Clusters of 64 nodes with the default model; the first
  * `window` ticks fill the windows and are not counted.
  *
- *   node --import tsx bench/detector-steps.ts --clusters 50 --ticks 40
+ *   node --import tsx bench/detector-steps.ts --clusters 50 --ticks 40 [--warmup N]
  *
  * CPU = user + system time of the process (all threads, so the native
  * TensorFlow threads count) around each step.
  *
  * Then the memory: what one cluster's state holds by part (the model's
- * typed arrays in bytes; the alert tracker, false-alert budget and stuck
- * statistics as the JSON their checkpoint fields take), the heap and array
+ * typed arrays in bytes; the alert tracker, false-alert budget, stuck and
+ * sudden-jump statistics as the JSON their checkpoint fields take), the heap and array
  * buffers freed per cluster when the processor forgets them all, and the
  * process's heap, array buffers and RSS at the end (after a collection) and
  * its peak RSS.
@@ -37,6 +37,8 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: 'models/default' },
     // Clusters per model call (Detector.maxClustersPerCall); the model's default when not given.
     'clusters-per-call': { type: 'string' },
+    // Ticks not counted: by default the model's window; past 200 the sudden-jump statistics judge readings too.
+    warmup: { type: 'string' },
   },
 });
 const clusters = Number(args.clusters);
@@ -58,7 +60,7 @@ const model = await loadDetector(args.model);
 if (args['clusters-per-call'] !== undefined) model.maxClustersPerCall = Number(args['clusters-per-call']);
 const processor = new FrameProcessor({ model, policy: alertPolicyFromConfig(loadConfig(), model.threshold) });
 const modalities = model.config.modalities;
-const warmup = model.config.window;
+const warmup = args.warmup === undefined ? model.config.window : Number(args.warmup);
 const cpuMs = (): number => {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
@@ -131,8 +133,17 @@ process.stdout.write(
 );
 
 /** Mean KB per cluster of each part of its state. */
-function statePartsKb(): Record<keyof ClusterStateBytes | 'tracker' | 'budget' | 'stuck', number> {
-  const sum = { windows: 0, hidden: 0, contextScalars: 0, contextHistory: 0, tracker: 0, budget: 0, stuck: 0 };
+function statePartsKb(): Record<keyof ClusterStateBytes | 'tracker' | 'budget' | 'stuck' | 'jumps', number> {
+  const sum = {
+    windows: 0,
+    hidden: 0,
+    contextScalars: 0,
+    contextHistory: 0,
+    tracker: 0,
+    budget: 0,
+    stuck: 0,
+    jumps: 0,
+  };
   const jsonBytes = (value: unknown): number => (value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value)));
   for (const cluster of processor.clusters()) {
     const checkpoint = processor.checkpoint(cluster);
@@ -141,6 +152,7 @@ function statePartsKb(): Record<keyof ClusterStateBytes | 'tracker' | 'budget' |
     sum.tracker += jsonBytes(checkpoint.alerts);
     sum.budget += jsonBytes(checkpoint.alertBudget);
     sum.stuck += jsonBytes(checkpoint.stuck);
+    sum.jumps += jsonBytes(checkpoint.jumps);
   }
   const count = processor.clusters().length;
   return Object.fromEntries(Object.entries(sum).map(([part, bytes]) => [part, bytes / count / 1024])) as ReturnType<
@@ -157,7 +169,7 @@ const retainedPerClusterKb = (withClusters - (await retainedBytes())) / clusters
 const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
 const kb = (value: number): string => value.toFixed(1);
 process.stdout.write(
-  `\n| windows KB | GRU hidden KB | context scalars KB | context history KB | tracker JSON KB | budget JSON KB | stuck JSON KB | retained per cluster KB | heap used MB | array buffers MB | RSS MB | peak RSS MB |\n` +
-    `| ${kb(parts.windows)} | ${kb(parts.hidden)} | ${kb(parts.contextScalars)} | ${kb(parts.contextHistory)} | ${kb(parts.tracker)} | ${kb(parts.budget)} | ${kb(parts.stuck)} | ${kb(retainedPerClusterKb)} | ${mb(memory.heapUsed)} | ${mb(memory.arrayBuffers)} | ${mb(memory.rss)} | ${mb(peakRss)} |\n`,
+  `\n| windows KB | GRU hidden KB | context scalars KB | context history KB | tracker JSON KB | budget JSON KB | stuck JSON KB | jumps JSON KB | retained per cluster KB | heap used MB | array buffers MB | RSS MB | peak RSS MB |\n` +
+    `| ${kb(parts.windows)} | ${kb(parts.hidden)} | ${kb(parts.contextScalars)} | ${kb(parts.contextHistory)} | ${kb(parts.tracker)} | ${kb(parts.budget)} | ${kb(parts.stuck)} | ${kb(parts.jumps)} | ${kb(retainedPerClusterKb)} | ${mb(memory.heapUsed)} | ${mb(memory.arrayBuffers)} | ${mb(memory.rss)} | ${mb(peakRss)} |\n`,
 );
 model.dispose();

@@ -35,6 +35,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '22' },
     'tick-ms': { type: 'string' },
     'lateness-ms': { type: 'string', default: '0' },
+    // A folder for V8 CPU profiles of the simulate, ingest and detect processes (written when they stop).
+    profile: { type: 'string' },
   },
 });
 const nodes = Number(args.nodes);
@@ -66,7 +68,13 @@ const topics = {
 };
 const children: ChildProcess[] = [];
 function cli(name: string, argv: string[]): ChildProcess {
-  const child = spawn(process.execPath, ['bin/wsn-watch.mjs', ...argv], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const profile = args.profile
+    ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=${name}.cpuprofile`]
+    : [];
+  const child = spawn(process.execPath, [...profile, 'bin/wsn-watch.mjs', ...argv], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let tail = '';
   child.stderr?.on('data', (chunk: Buffer) => void (tail = (tail + chunk.toString()).slice(-2_000)));
   child.on('exit', (code) => code !== 0 && code !== null && say(`${name} exited ${code}: ${tail}`));
