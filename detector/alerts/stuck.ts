@@ -206,7 +206,10 @@ export class StuckReadings {
 
   clone(): StuckReadings {
     const copy = new StuckReadings();
-    copy.state = structuredClone(this.state);
+    // By hand rather than structuredClone: it runs for every cluster of every batch (the rollback snapshot).
+    copy.state = mapRecord(this.state, (readings) =>
+      mapRecord(readings, (state) => ({ ...state, buckets: state.buckets.slice(), weights: state.weights.slice() })),
+    );
     return copy;
   }
 

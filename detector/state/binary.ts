@@ -28,13 +28,15 @@ export function isBinaryCheckpoint(bytes: Buffer): boolean {
 export function packFloatArrays(value: unknown): Buffer {
   const arrays: FloatArray[] = [];
   let offset = 0;
-  const header = JSON.stringify(value, (_key, item: unknown) => {
-    if (!(item instanceof Float32Array || item instanceof Float64Array)) return item;
-    const ref = { [item instanceof Float32Array ? '$f32' : '$f64']: [offset, item.length] };
+  const ref = (item: FloatArray): Record<string, [number, number]> => {
+    const reference = { [item instanceof Float32Array ? '$f32' : '$f64']: [offset, item.length] as [number, number] };
     arrays.push(item);
     offset += item.byteLength;
-    return ref;
-  });
+    return reference;
+  };
+  // The float arrays are swapped for references before JSON.stringify, in the order it writes them: a replacer
+  // function would be called for every number of the state's plain lists, which made it the slowest part.
+  const header = JSON.stringify(withFloatArrayRefs(value, ref));
   const headerBytes = Buffer.from(header, 'utf8');
   const prefix = BINARY_CHECKPOINT_MAGIC.length + HEADER_LENGTH_BYTES;
   const out = Buffer.allocUnsafe(prefix + headerBytes.length + offset);
@@ -48,6 +50,35 @@ export function packFloatArrays(value: unknown): Buffer {
     at += array.byteLength;
   }
   return out;
+}
+
+/**
+ * `value` with every float array replaced by `ref(array)`, visited depth-first in key order as JSON.stringify
+ * visits it; objects and lists are copied only where something inside them was replaced.
+ */
+function withFloatArrayRefs(value: unknown, ref: (array: FloatArray) => unknown): unknown {
+  if (value instanceof Float32Array || value instanceof Float64Array) return ref(value);
+  if (typeof value !== 'object' || value === null) return value;
+  const { toJSON } = value as { toJSON?: unknown };
+  if (typeof toJSON === 'function') return withFloatArrayRefs((toJSON as () => unknown).call(value), ref);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item !== 'object' || item === null) continue;
+      const replaced = withFloatArrayRefs(item, ref);
+      if (replaced !== item) (copy ??= value.slice())[i] = replaced;
+    }
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    if (typeof item !== 'object' || item === null) continue;
+    const replaced = withFloatArrayRefs(item, ref);
+    if (replaced !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = replaced;
+  }
+  return copy ?? value;
 }
 
 /** The value packed by packFloatArrays, its float arrays copied out; throws an Error saying what does not fit. */
