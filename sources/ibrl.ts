@@ -11,6 +11,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../common/errors.ts';
+import { lowerBound } from '../common/lower-bound.ts';
 import type { Modality, NodeId } from '../common/types.ts';
 import type { Series } from './series.ts';
 import { parseIbrlLine, type IbrlLineIssue } from './ibrl-reader.ts';
@@ -139,14 +140,8 @@ export function sampleEpochs(firstEpoch: number, lastEpoch: number, samples: num
 export function nearestIndex(epochs: ArrayLike<number>, target: number): number {
   const n = epochs.length;
   if (n === 0) return -1;
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (epochs[mid] < target) lo = mid + 1;
-    else hi = mid;
-  }
   // lo: first row with epoch >= target.
+  const lo = lowerBound(epochs, target);
   let best: number;
   if (lo === n) best = n - 1;
   else if (lo === 0) best = 0;

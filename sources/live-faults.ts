@@ -16,6 +16,7 @@
  * σ is the modality's spread, given by the caller (e.g. the pooled std of
  * clean training data), so one magnitude means the same for every modality.
  */
+import { lowerBound } from '../common/lower-bound.ts';
 import { createRng, type Rng } from '../common/random.ts';
 import type { Reading } from '../common/types.ts';
 import { TAXONOMY_FAULT_KINDS, type TaxonomyFaultKind } from './fault-catalogue.ts';
@@ -101,14 +102,8 @@ function deliveries(readings: readonly Reading[]): Map<string, number[]> {
 /** The start of the tick holding the node's first reading at or after `at` (`at` itself when none is known). */
 function nextDelivered(times: readonly number[] | undefined, at: number, tickMs: number): number {
   if (!times) return at;
-  let lo = 0;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (times[mid] < at) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < times.length ? Math.floor(times[lo] / tickMs) * tickMs : at;
+  const first = lowerBound(times, at);
+  return first < times.length ? Math.floor(times[first] / tickMs) * tickMs : at;
 }
 
 /**

@@ -27,6 +27,7 @@
  * plain JSON, checkpointed with the cluster.
  */
 import type { Frame, Modality, NodeId } from '../../common/types.ts';
+import { lowerBound } from '../../common/lower-bound.ts';
 import { median, medianOfSorted } from '../../common/median.ts';
 
 /** When a reading counts as a sudden jump (config detector.jumps). */
@@ -434,16 +435,4 @@ function readingOf(node: Frame['nodes'][number], modality: Modality): number | u
   if (node.silent) return undefined;
   const v = node.values[modality];
   return v !== null && v !== undefined && Number.isFinite(v) ? v : undefined;
-}
-
-/** The first index of `sorted` whose value is not below `value`. */
-function lowerBound(sorted: readonly number[], value: number): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (sorted[mid] < value) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }

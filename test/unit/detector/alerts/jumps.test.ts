@@ -9,7 +9,9 @@ import {
   usualSize,
   WARMUP_READINGS,
   type JumpPolicy,
+  type JumpsStateJson,
   type SizeWeights,
+  type StoredJumpsState,
 } from '../../../../detector/alerts/jumps.ts';
 
 const T = 31_000;
@@ -151,41 +153,41 @@ describe('ReadingJumps', () => {
     expect(sudden.get('1')?.map(([t]) => t)).toEqual([405, 450, 500]);
   });
 
-  it('continues exactly from its JSON state (checkpoint)', () => {
+  /** Runs 400 ticks, checkpoints through `stored`, and expects the restored statistics to go on as the live ones do. */
+  function expectExactContinuation(stored: (state: JumpsStateJson) => unknown): void {
     const at = (n: number, t: number): NodeAt => (n === 4 && t === 430 ? { temperature: usual(4, t) + 12 } : {});
     const reference = new ReadingJumps();
     run(reference, 0, 400);
     const expected = run(reference, 400, 440, at);
     const first = new ReadingJumps();
     run(first, 0, 400);
-    const restored = new ReadingJumps(JSON.parse(JSON.stringify(first.toJSON())));
+    const restored = new ReadingJumps(JSON.parse(JSON.stringify(stored(first.toJSON()))) as StoredJumpsState);
     expect(run(restored, 400, 440, at)).toEqual(expected);
     expect(expected.get('5')?.map(([t]) => t)).toEqual([430]);
+  }
+
+  it('continues exactly from its JSON state (checkpoint)', () => {
+    expectExactContinuation((state) => state);
   });
 
   it('continues exactly from a checkpoint that kept the weights by bucket number', () => {
-    const at = (n: number, t: number): NodeAt => (n === 4 && t === 430 ? { temperature: usual(4, t) + 12 } : {});
-    const reference = new ReadingJumps();
-    run(reference, 0, 400);
-    const expected = run(reference, 400, 440, at);
-    const first = new ReadingJumps();
-    run(first, 0, 400);
     const byBucket = (sizes: SizeWeights): Record<string, number> => {
       const out: Record<string, number> = sizes.zero > 0 ? { '0': sizes.zero } : {};
       sizes.weights.forEach((weight, i) => weight > 0 && (out[String(sizes.low + i)] = weight));
       return out;
     };
-    const older = Object.fromEntries(
-      Object.entries(first.toJSON()).map(([node, readings]) => [
-        node,
-        Object.fromEntries(
-          Object.entries(readings).map(([modality, r]) => [
-            modality,
-            { ...r, jumps: byBucket(r.jumps), gapJumps: byBucket(r.gapJumps) },
-          ]),
-        ),
-      ]),
+    expectExactContinuation((state) =>
+      Object.fromEntries(
+        Object.entries(state).map(([node, readings]) => [
+          node,
+          Object.fromEntries(
+            Object.entries(readings).map(([modality, r]) => [
+              modality,
+              { ...r, jumps: byBucket(r.jumps), gapJumps: byBucket(r.gapJumps) },
+            ]),
+          ),
+        ]),
+      ),
     );
-    expect(run(new ReadingJumps(JSON.parse(JSON.stringify(older))), 400, 440, at)).toEqual(expected);
   });
 });
