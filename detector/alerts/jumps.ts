@@ -325,8 +325,8 @@ export class ReadingJumps {
           state,
           value,
           gap,
-          recentLevel: state.recent.length > 0 ? median(state.recent) : NaN,
-          usualGap: state.gaps.length > 0 ? median(state.gaps) : NaN,
+          recentLevel: recentMedian(state.recent),
+          usualGap: recentMedian(state.gaps),
         };
         if (state.seen >= WARMUP_READINGS && gap !== undefined && state.gaps.length > 0) {
           const resolution = state.step;
@@ -361,6 +361,25 @@ export class ReadingJumps {
     }
     return count - (jumped(frame.nodes[index].node) ? 1 : 0) > 0;
   }
+}
+
+/** Scratch for recentMedian: one list of at most RECENT_READINGS values at a time. */
+const recentScratch = new Float64Array(RECENT_READINGS);
+
+/**
+ * The median of a node's last readings or gaps (NaN: none), as common/median.ts gives it, sorted in a scratch
+ * buffer: it runs twice per reading, and a sorted copy per call was much of the detector's garbage.
+ */
+function recentMedian(values: readonly number[]): number {
+  if (values.length > RECENT_READINGS) return median(values);
+  const count = values.length;
+  for (let i = 0; i < count; i++) {
+    const value = values[i];
+    let j = i;
+    for (; j > 0 && recentScratch[j - 1] > value; j--) recentScratch[j] = recentScratch[j - 1];
+    recentScratch[j] = value;
+  }
+  return medianOfSorted(count, (i) => recentScratch[i]);
 }
 
 /** Both the jump and the gap change beyond the multiple, the same way. */
