@@ -36,9 +36,21 @@ export function attentionMask(adjacency: number[][]): Float32Array {
   return mask;
 }
 
+/** Position of each node id in a graph's node list, made once per list (graphs are not changed in place). */
+const nodeIndexes = new WeakMap<readonly string[], Map<string, number>>();
+function nodeIndex(nodes: readonly string[]): Map<string, number> {
+  let index = nodeIndexes.get(nodes);
+  if (!index) {
+    // A model's graph is its whole training network: building this per frame made each frame's cost grow with it.
+    index = new Map(nodes.map((node, i) => [node, i]));
+    nodeIndexes.set(nodes, index);
+  }
+  return index;
+}
+
 /** The graph restricted (and reordered) to `nodes`; nodes it does not know get only their self-loop. */
 export function subgraph(graph: ClusterGraph, nodes: string[]): ClusterGraph {
-  const index = new Map(graph.nodes.map((node, i) => [node, i]));
+  const index = nodeIndex(graph.nodes);
   const adjacency = nodes.map((a) =>
     nodes.map((b) => {
       const i = index.get(a);
