@@ -109,12 +109,9 @@ export function noSizes(): SizeWeights {
   return { zero: 0, low: 1, weights: [] };
 }
 
-/** Weights kept by bucket number (older checkpoints) as the dense form. */
+/** Weights kept by bucket number (older checkpoints) as the dense form; the dense form as it is. */
 export function sizeWeightsOf(stored: SizeWeights | BucketRecord): SizeWeights {
-  if (Array.isArray((stored as SizeWeights).weights)) {
-    const { zero, low, weights } = stored as SizeWeights;
-    return { zero, low, weights: weights.slice() };
-  }
+  if (Array.isArray((stored as SizeWeights).weights)) return stored as SizeWeights;
   const out = noSizes();
   for (const [bucket, weight] of Object.entries(stored as BucketRecord)) addWeight(out, Number(bucket), weight);
   return out;
@@ -178,6 +175,10 @@ function learnSize(sizes: SizeWeights, size: number): void {
   addWeight(sizes, sizeBucket(size), 1);
 }
 
+function copySizes({ zero, low, weights }: SizeWeights): SizeWeights {
+  return { zero, low, weights: weights.slice() };
+}
+
 /** A copy of one reading's statistics (cheaper than structuredClone: it runs for every reading of a batch). */
 function copyJumpState(state: JumpStateJson): JumpStateJson {
   return {
@@ -185,8 +186,8 @@ function copyJumpState(state: JumpStateJson): JumpStateJson {
     gaps: state.gaps.slice(),
     step: state.step,
     seen: state.seen,
-    jumps: { zero: state.jumps.zero, low: state.jumps.low, weights: state.jumps.weights.slice() },
-    gapJumps: { zero: state.gapJumps.zero, low: state.gapJumps.low, weights: state.gapJumps.weights.slice() },
+    jumps: copySizes(state.jumps),
+    gapJumps: copySizes(state.gapJumps),
     sinceJump: state.sinceJump,
   };
 }
@@ -235,15 +236,11 @@ export class ReadingJumps {
     for (const [node, readings] of Object.entries(state)) {
       const copy: Record<Modality, JumpStateJson> = {};
       for (const [modality, reading] of Object.entries(readings))
-        copy[modality] = {
-          recent: reading.recent.slice(),
-          gaps: reading.gaps.slice(),
-          step: reading.step,
-          seen: reading.seen,
+        copy[modality] = copyJumpState({
+          ...reading,
           jumps: sizeWeightsOf(reading.jumps),
           gapJumps: sizeWeightsOf(reading.gapJumps),
-          sinceJump: reading.sinceJump,
-        };
+        });
       this.state[node] = copy;
     }
   }
