@@ -188,6 +188,15 @@ function addReading(state: RunState | undefined, value: number, tick: number): R
   return state;
 }
 
+/** What one frame shows, per node: a stuck modality, and one running unusually long though not stuck yet. */
+export interface StuckFindings {
+  stuck: Map<NodeId, Modality>;
+  unusual: Map<NodeId, Modality>;
+}
+
+/** How a node's current run of a modality ranks (undefined: it does not count); `around` gives its neighbours when asked. */
+type RunScore = (run: RunState, modality: Modality, around: () => readonly NodeId[]) => number | undefined;
+
 /**
  * The stuck-at statistics of one cluster's nodes. `observe` takes every
  * frame, judged or not, so the usual runs are learnt from the stream's start.
@@ -219,17 +228,23 @@ export class StuckReadings {
   }
 
   /**
-   * Feeds one frame; returns, per node whose reading is stuck at this tick,
-   * the stuck modality (the longest run when several are). `neighbours[n]`
-   * are the frame's n-th node's graph neighbours (undefined or none: the
-   * rest of the cluster).
+   * Feeds one frame. Returns, per node, the modality stuck at this tick (the
+   * longest run when several are), and the modality of a reading that is not
+   * stuck yet but whose current run is already longer than `minRepeats` and
+   * UNUSUAL_RUN_MULTIPLE times its usual run while its neighbours move (the
+   * longest against its usual run when several are). The second judges
+   * nothing: it names the modality of an alert the model fires at this tick,
+   * since a sensor stuck a few ticks before the stuck path would call it
+   * disturbs the model's errors of the node's other readings too.
+   * `neighbours[n]` are the frame's n-th node's graph neighbours (undefined
+   * or none: the rest of the cluster).
    */
   observe(
     frame: Frame,
     modalities: readonly Modality[],
     neighbours: ReadonlyArray<readonly NodeId[] | undefined>,
     policy: StuckPolicy & { minRepeats: number },
-  ): Map<NodeId, Modality> {
+  ): StuckFindings {
     const present = new Set(frame.nodes.map((node) => node.node));
     for (const node of Object.keys(this.state)) if (!present.has(node)) delete this.state[node];
     for (const node of frame.nodes) {
@@ -242,35 +257,19 @@ export class StuckReadings {
         readings[modality] = addReading(readings[modality], value, frame.tick);
       }
     }
-    // The longest run when several readings of a node are stuck.
-    return this.pickPerNode(frame, modalities, neighbours, (run, modality, around) =>
+    const pick = (score: RunScore): Map<NodeId, Modality> => this.pickPerNode(frame, modalities, neighbours, score);
+    // Stuck first: judging marks a run stuck, and a stuck run is not an unusual one.
+    const stuck = pick((run, modality, around) =>
       this.judge(run, modality, around, frame, policy) ? run.repeats : undefined,
     );
-  }
-
-  /**
-   * Call after `observe` with the same frame: per node, the modality of a
-   * reading that is not stuck yet but whose current run is already longer
-   * than `minRepeats` and UNUSUAL_RUN_MULTIPLE times its usual run while its
-   * neighbours move (the longest against its usual run when several are).
-   * Judges nothing: it names the modality of an alert the model fires at
-   * this tick, since a sensor stuck a few ticks before the stuck path would
-   * call it disturbs the model's errors of the node's other readings too.
-   */
-  unusualRuns(
-    frame: Frame,
-    modalities: readonly Modality[],
-    neighbours: ReadonlyArray<readonly NodeId[] | undefined>,
-    policy: StuckPolicy & { minRepeats: number },
-  ): Map<NodeId, Modality> {
-    // The longest against its usual run when several readings of a node run unusually long.
-    return this.pickPerNode(frame, modalities, neighbours, (run, modality, around) => {
+    const unusual = pick((run, modality, around) => {
       if (run.stuck || run.usual === undefined || run.repeats <= policy.minRepeats) return undefined;
       const ratio = run.repeats / run.usual;
       if (ratio <= UNUSUAL_RUN_MULTIPLE || !this.neighboursMove(run, modality, around(), frame, policy))
         return undefined;
       return ratio;
     });
+    return { stuck, unusual };
   }
 
   /**
@@ -282,7 +281,7 @@ export class StuckReadings {
     frame: Frame,
     modalities: readonly Modality[],
     neighbours: ReadonlyArray<readonly NodeId[] | undefined>,
-    score: (run: RunState, modality: Modality, around: () => readonly NodeId[]) => number | undefined,
+    score: RunScore,
   ): Map<NodeId, Modality> {
     const picked = new Map<NodeId, Modality>();
     frame.nodes.forEach((node, n) => {

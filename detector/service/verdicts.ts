@@ -109,8 +109,7 @@ function stuckReadings(
   if (!policy.stuck) return { stuck: new Map(), unusual: new Map() };
   const minRepeats = policy.stuck.minRepeats ?? config.window;
   const judged = { ...policy.stuck, minRepeats };
-  const found = stuck.observe(frame, config.modalities, neighbours, judged);
-  return { stuck: found, unusual: stuck.unusualRuns(frame, config.modalities, neighbours, judged) };
+  return stuck.observe(frame, config.modalities, neighbours, judged);
 }
 
 /** Each node's score (when the window is full) and what the alert tracker is told of it at this tick. */

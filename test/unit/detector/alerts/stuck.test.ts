@@ -11,8 +11,8 @@ import {
 } from '../../../../detector/alerts/stuck.ts';
 import recorded from './stuck-recorded.json' with { type: 'json' };
 import { CHECKPOINT_TICK, sequenceFrames, traceSequence, type SequenceTrace } from './stuck-sequence.ts';
+import { labFrame, labNode } from '../lab-frame.ts';
 
-const T = 31_000;
 const POLICY: StuckPolicy & { minRepeats: number } = { multiple: 5, minRepeats: 20, neighbourShare: 0.5 };
 const MODALITIES = ['temperature'];
 const NODES = ['1', '2', '3', '4'];
@@ -27,18 +27,12 @@ interface NodeAt {
 }
 
 function frame(t: number, values: NodeAt[]): Frame {
-  return {
-    network: 'lab',
-    cluster: 'a',
-    tick: t * T,
-    topologyVersion: 'v1',
-    nodes: values.map((v, n) => ({
-      node: NODES[n],
-      values: { temperature: v.value },
-      staleTicks: v.stale ? 3 : 0,
-      silent: v.silent ?? false,
-    })),
-  };
+  return labFrame(
+    t,
+    values.map((v, n) =>
+      labNode(NODES[n], { temperature: v.value }, { staleTicks: v.stale ? 3 : 0, silent: v.silent }),
+    ),
+  );
 }
 
 /** Feeds ticks from..to-1; `at(n, t)` gives node n's reading; returns the ticks at which each node was stuck. */
@@ -52,7 +46,7 @@ function run(
 ): Map<string, number[]> {
   const stuckAt = new Map<string, number[]>();
   for (let t = from; t < to; t++) {
-    const stuck = readings.observe(
+    const { stuck } = readings.observe(
       frame(
         t,
         NODES.map((_, n) => at(n, t)),
@@ -98,6 +92,32 @@ describe('StuckReadings', () => {
     // Longer than 5 × 3 = 15 and than 20 readings: the 21st reading (tick 320) is the first stuck one.
     expect(stuckAt.get('1')).toEqual(Array.from({ length: 20 }, (_, i) => 320 + i));
     expect([...stuckAt.keys()]).toEqual(['1']);
+  });
+
+  it('names a run far longer than usual while the neighbours move before judging it stuck, and not once it is', () => {
+    const readings = new StuckReadings();
+    const policy = { ...POLICY, multiple: 10, minRepeats: 5 };
+    const usual = (n: number, t: number): NodeAt => ({ value: n === 0 ? Math.floor(t / 3) % 50 : moving(n, t) });
+    const at = (n: number, t: number): NodeAt => (n === 0 && t >= 300 && t < 340 ? { value: 7 } : usual(n, t));
+    const unusualAt: number[] = [];
+    const stuckAt: number[] = [];
+    for (let t = 0; t < 360; t++) {
+      const found = readings.observe(
+        frame(
+          t,
+          NODES.map((_, n) => at(n, t)),
+        ),
+        MODALITIES,
+        NODES.map(() => undefined),
+        policy,
+      );
+      expect([...found.unusual.keys(), ...found.stuck.keys()].every((node) => node === '1')).toBe(true);
+      if (found.unusual.has('1')) unusualAt.push(t);
+      if (found.stuck.has('1')) stuckAt.push(t);
+    }
+    // Usual run 3: unusual from the 10th reading (over 3 × 3 and 5), stuck from the 31st (over 10 × 3) until it moves.
+    expect(unusualAt).toEqual(Array.from({ length: 21 }, (_, i) => 309 + i));
+    expect(stuckAt).toEqual(Array.from({ length: 10 }, (_, i) => 330 + i));
   });
 
   it('a quantized reading that repeats for long stretches as usual is not stuck', () => {
