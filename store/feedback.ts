@@ -10,7 +10,7 @@
  */
 import type { IPoint } from 'influx';
 import type { Feedback, FeedbackVerdict } from '../common/feedback.ts';
-import { columnText, recordCopyPoint, type CopyRow } from './record-copy.ts';
+import { columnText, copyFields, recordCopyPoint, type CopyRow } from './record-copy.ts';
 
 export const FEEDBACK_MEASUREMENT = 'feedback';
 
@@ -20,14 +20,8 @@ export function feedbackPoint(feedback: Feedback): IPoint {
     FEEDBACK_MEASUREMENT,
     { network, node, modality, key: ['alert', alertId] },
     {
-      verdict: feedback.verdict,
-      cluster: feedback.cluster,
-      kind: feedback.kind,
-      probability: feedback.probability,
+      ...copyFields(feedback, ['verdict', 'cluster', 'kind', 'probability', 'markedAt', 'note', 'author']),
       ends_at: feedback.alertEndsAt ?? 0,
-      marked_at: feedback.markedAt,
-      note: feedback.note,
-      author: feedback.author,
     },
     feedback.alertStartsAt,
   );

@@ -29,6 +29,16 @@ export function recordCopyPoint(
   return { measurement, tags: { network, node, modality, [key[0]]: key[1] }, fields, timestamp };
 }
 
+/** The named properties of `record` as a copy's fields, each under its snake_case name (`markedAt` → `marked_at`). */
+export function copyFields<T extends object>(
+  record: T,
+  names: readonly (keyof T & string)[],
+): NonNullable<IPoint['fields']> {
+  return Object.fromEntries(
+    names.map((name) => [name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`), record[name]]),
+  );
+}
+
 /** A row of `SELECT *` on a copy's measurement: tags and fields are its columns, time in ms. */
 export type CopyRow = Record<string, unknown>;
 

@@ -8,7 +8,7 @@
  */
 import type { IPoint } from 'influx';
 import type { Silence } from '../common/silences.ts';
-import { columnText, recordCopyPoint, type CopyRow } from './record-copy.ts';
+import { columnText, copyFields, recordCopyPoint, type CopyRow } from './record-copy.ts';
 
 export const SILENCE_MEASUREMENT = 'silence';
 
@@ -20,13 +20,7 @@ export function silencePoint(silence: Silence): IPoint {
   return recordCopyPoint(
     SILENCE_MEASUREMENT,
     { network, node, modality, key: ['id', id] },
-    {
-      starts_at: silence.startsAt,
-      ends_at: silence.endsAt,
-      reason: silence.reason,
-      author: silence.author,
-      expired: silence.expiredAt !== undefined,
-    },
+    { ...copyFields(silence, ['startsAt', 'endsAt', 'reason', 'author']), expired: silence.expiredAt !== undefined },
     silence.startsAt,
   );
 }
