@@ -7,8 +7,9 @@ import { fractionArg, integerArg, positiveArg } from '../../common/cli-parsers.t
 import { loadConfig, type Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import { dailyErrors, errorModalities } from '../../store/influx-history.ts';
-import { driftReport, type DriftReport } from './drift.ts';
+import { DRIFT_DEFAULTS, driftReport, type DriftReport } from './drift.ts';
 import { influxRows } from './run.ts';
+import { DAY_MS } from '../../common/constants.ts';
 
 interface DriftFlags {
   network?: string;
@@ -19,7 +20,6 @@ interface DriftFlags {
   json?: boolean;
 }
 
-const DAY_MS = 86_400_000;
 const percent = (x: number): string => `${Math.round(100 * x)} %`;
 
 function formatReport(report: DriftReport, flags: DriftFlags, network: string): string {
@@ -80,15 +80,25 @@ export function registerDriftCommand(program: Command): void {
       'the drift signal: the share of nodes whose reconstruction error rose over the days; suggests `retrain` when it is high',
     )
     .option('--network <name>', 'sensor network (config network)')
-    .option('--days <n>', 'days of stored errors to look at', integerArg('--days', 2), 14)
-    .option('--recent <n>', 'the last n of them are compared with the days before', integerArg('--recent', 1), 3)
+    .option('--days <n>', 'days of stored errors to look at', integerArg('--days', 2), DRIFT_DEFAULTS.days)
+    .option(
+      '--recent <n>',
+      'the last n of them are compared with the days before',
+      integerArg('--recent', 1),
+      DRIFT_DEFAULTS.recentDays,
+    )
     .option(
       '--rise <x>',
       "a node has risen when its recent error exceeds x × its earlier days' median",
       positiveArg('--rise'),
-      1.5,
+      DRIFT_DEFAULTS.rise,
     )
-    .option('--share <x>', 'share of risen nodes from which retraining is suggested', fractionArg('--share'), 0.3)
+    .option(
+      '--share <x>',
+      'share of risen nodes from which retraining is suggested',
+      fractionArg('--share'),
+      DRIFT_DEFAULTS.share,
+    )
     .option('--json', 'JSON instead of text')
     .action(async (flags: DriftFlags, self: Command) => {
       const globals = self.optsWithGlobals<{ config?: string }>();

@@ -7,6 +7,7 @@
  */
 import type { DailyError } from '../../store/influx-history.ts';
 import { median } from '../../common/median.ts';
+import { DAY_MS } from '../../common/constants.ts';
 
 export interface DriftOptions {
   /** The last `recentDays` days (by the newest day found) are compared with the days before them. */
@@ -16,6 +17,9 @@ export interface DriftOptions {
   /** Retraining is suggested when at least this share of the compared nodes rose. */
   share: number;
 }
+
+/** What `wsn-watch drift` looks at unless told otherwise: two weeks of daily errors, the last 3 days against the 11 before. */
+export const DRIFT_DEFAULTS = { days: 14, recentDays: 3, rise: 1.5, share: 0.3 } as const;
 
 export interface NodeDrift {
   node: string;
@@ -35,8 +39,6 @@ export interface DriftReport {
   share: number;
   suggestRetraining: boolean;
 }
-
-const DAY_MS = 86_400_000;
 
 export function driftReport(daily: readonly DailyError[], options: DriftOptions): DriftReport {
   const newest = Math.max(...daily.map((d) => d.day));
