@@ -5,6 +5,7 @@ import { describeZodIssues } from './zod-issues.ts';
 import { DEFAULT_ALERT_THRESHOLD } from './thresholds.ts';
 import { registerSecret } from './log.ts';
 import { parseDuration } from './silences.ts';
+import { HOUR_MS, DAY_MS } from './constants.ts';
 
 export { DEFAULT_ALERT_THRESHOLD };
 
@@ -138,7 +139,7 @@ export const ConfigSchema = z.object({
        */
       checkpointIntervalMs: z.coerce.number().int().min(0).default(300_000),
       /** How long (event time) a `topology` alert naming a node added, moved or removed fires before it resolves, ms. */
-      topologyAlertMs: positiveInt(3_600_000),
+      topologyAlertMs: positiveInt(HOUR_MS),
       /** Stuck-at faults beside the model: a reading repeating far longer than it usually does (detector/alerts/stuck.ts). */
       stuck: z
         .object({
@@ -171,7 +172,7 @@ export const ConfigSchema = z.object({
       httpPort: 9465,
       alertResendMs: 60_000,
       checkpointIntervalMs: 300_000,
-      topologyAlertMs: 3_600_000,
+      topologyAlertMs: HOUR_MS,
       stuck: { enabled: true, multiple: 10, neighbourShare: 0.5 },
       jumps: { enabled: true, multiple: 10, quietTicks: 3 },
     }),
@@ -213,7 +214,7 @@ export const ConfigSchema = z.object({
       /** No raise goes above this (a fault stronger than any false alarm still alerts). */
       maxThreshold: z.coerce.number().min(0).max(1).default(0.99),
       /** How long a raise lasts after the mark, ms (default 14 days). */
-      expireAfterMs: positiveInt(14 * 86_400_000),
+      expireAfterMs: positiveInt(14 * DAY_MS),
       /** Bearer token of the dashboard's feedback endpoint; unset = the endpoint is off. */
       token: z.string().min(16).optional(),
     })
@@ -222,7 +223,7 @@ export const ConfigSchema = z.object({
       refreshMs: 2_000,
       margin: 0.02,
       maxThreshold: 0.99,
-      expireAfterMs: 14 * 86_400_000,
+      expireAfterMs: 14 * DAY_MS,
     }),
   /** Scheduled retraining (`wsn-watch retrain --every`, docs/operations.md#scheduled-retraining): durations such as 7d, 36h. */
   retrain: z

@@ -14,3 +14,9 @@ export const READINGS_PARTITIONS = 6;
 
 /** Partitions of the dead-letter and alert topics when wsn-watch creates them. */
 export const SIDE_TOPIC_PARTITIONS = 3;
+
+/** An hour in milliseconds (ticks, windows and periods are all in ms). */
+export const HOUR_MS = 3_600_000;
+
+/** A day in milliseconds. */
+export const DAY_MS = 24 * HOUR_MS;

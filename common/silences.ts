@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { jsonRecordCodec } from './json-record.ts';
 import type { Modality, NodeId } from './types.ts';
+import { HOUR_MS, DAY_MS } from './constants.ts';
 
 /** Partitions of the silences topic when wsn-watch creates it (a handful of small records). */
 export const SILENCE_PARTITIONS = 1;
@@ -72,7 +73,7 @@ export function coversAlert(silence: Silence, network: string, node: NodeId, mod
   );
 }
 
-const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: HOUR_MS, d: DAY_MS, w: 7 * DAY_MS };
 
 /**
  * A duration such as 30m, 2h, 1d or 1h30m, in ms. Throws an Error saying what
@@ -109,8 +110,8 @@ export function formatDuration(ms: number): string {
   let rest = Math.round(ms / 1000) * 1000;
   let out = '';
   for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
+    ['d', DAY_MS],
+    ['h', HOUR_MS],
     ['m', 60_000],
     ['s', 1_000],
   ] as const) {

@@ -1,5 +1,6 @@
 import type { Logger } from '../common/log.ts';
 import type { SkippedTicks } from './align.ts';
+import { HOUR_MS } from '../common/constants.ts';
 
 export interface SkipReportOptions {
   logger: Pick<Logger, 'warn'>;
@@ -46,7 +47,7 @@ export function skipReporter(options: SkipReportOptions): (skip: SkippedTicks) =
         to: new Date(skip.to).toISOString(),
         ...(held.skips > 0 ? { alsoSkippedEarlier: held } : {}),
       },
-      `skipped ${skip.ticks} empty ticks (${(spanMs / 3_600_000).toFixed(2)} h of ${options.tickMs / 1000} s ticks without any reading, beyond ingest.maxCatchUpMs)` +
+      `skipped ${skip.ticks} empty ticks (${(spanMs / HOUR_MS).toFixed(2)} h of ${options.tickMs / 1000} s ticks without any reading, beyond ingest.maxCatchUpMs)` +
         (held.skips > 0 ? `; ${held.skips} more skips (${held.ticks} ticks) were not logged since the last line` : ''),
     );
     held = { skips: 0, ticks: 0 };

@@ -20,6 +20,7 @@ import { lowerBound } from '../common/lower-bound.ts';
 import { createRng, type Rng } from '../common/random.ts';
 import type { Reading } from '../common/types.ts';
 import { TAXONOMY_FAULT_KINDS, type TaxonomyFaultKind } from './fault-catalogue.ts';
+import { HOUR_MS } from '../common/constants.ts';
 
 /** The catalogue's taxonomy kinds this injector acts out on raw readings (a dying battery is left to training). */
 export type LiveFaultKind = Exclude<TaxonomyFaultKind, 'battery'>;
@@ -51,7 +52,7 @@ export interface FaultRecipe {
 
 /** Defaults: durations from one tick to hours (at 31 s ticks: 116 ticks ≈ 1 h). */
 export function defaultRecipes(tickMs: number): FaultRecipe[] {
-  const hours = (h: number): number => Math.max(1, Math.round((h * 3_600_000) / tickMs));
+  const hours = (h: number): number => Math.max(1, Math.round((h * HOUR_MS) / tickMs));
   return [
     { kind: 'spike', ticks: [1, 3], magnitude: 6 },
     { kind: 'stuck', ticks: [hours(1), hours(6)], magnitude: 0 },

@@ -3,6 +3,7 @@ import type { Config } from '../common/config.ts';
 import type { TopicSpec } from '../common/transport.ts';
 import { publishReadings, speedText } from './publish-run.ts';
 import { Simulation, simulationReadings, writeSimulatedTopology } from './simulate.ts';
+import { DAY_MS } from '../common/constants.ts';
 
 export interface SimulateRunOptions {
   nodes: number;
@@ -24,7 +25,7 @@ export interface SimulateRunOptions {
 /** Live (speed 1) starts now; faster runs start early enough to end now (a day when --ticks is not given). */
 function defaultStart(tickMs: number, speed: number, ticks: number | undefined): number {
   const now = Math.floor(Date.now() / tickMs) * tickMs;
-  return speed === 1 ? now : now - (ticks ?? Math.round(86_400_000 / tickMs)) * tickMs;
+  return speed === 1 ? now : now - (ticks ?? Math.round(DAY_MS / tickMs)) * tickMs;
 }
 
 function writeGroundTruth(simulation: Simulation, options: SimulateRunOptions): void {

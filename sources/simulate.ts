@@ -5,6 +5,7 @@ import { createRng, type Rng } from '../common/random.ts';
 import type { TransportProducer } from '../common/transport.ts';
 import { TOPICS, type Reading } from '../common/types.ts';
 import { publishPaced, type PublishProgress } from './publish.ts';
+import { DAY_MS } from '../common/constants.ts';
 
 /**
  * A synthetic sensor network for demos and load: nodes on a floor plan,
@@ -48,8 +49,6 @@ export interface SimulationOptions {
 }
 
 export const SIMULATED_MODALITIES = ['temperature', 'humidity', 'light', 'voltage'] as const;
-
-const DAY_MS = 86_400_000;
 
 /** Node positions: a jittered grid over a floor about 6 m per node side. */
 export function simulateNodes(count: number, seed = 1): SimulatedNode[] {

@@ -1,12 +1,11 @@
 import { Simulation } from './simulate.ts';
-
-const DAY_MS = 86_400_000;
-
-/** The generated network's tick: ingest's default (31 s, the IBRL round), so a model trained here fits the demo's stream. */
-export const SYNTHETIC_TICK_MS = 31_000;
 import type { Series } from './series.ts';
 import type { ClusterGraph } from '../topology/adjacency.ts';
 import { knnGraph } from '../topology/adjacency.ts';
+import { DAY_MS } from '../common/constants.ts';
+
+/** The generated network's tick: ingest's default (31 s, the IBRL round), so a model trained here fits the demo's stream. */
+export const SYNTHETIC_TICK_MS = 31_000;
 
 export interface SyntheticOptions {
   nodes: number;

@@ -1,4 +1,5 @@
 import type { Alert, NodeId, TopologyChangeKind } from '../../common/types.ts';
+import { HOUR_MS } from '../../common/constants.ts';
 
 /** One node's change in a cluster's node list, as the detector sees it at a tick. */
 export interface NodeChange {
@@ -7,7 +8,7 @@ export interface NodeChange {
 }
 
 /** Default: a topology alert resolves on its own after an hour of event time. */
-export const DEFAULT_TOPOLOGY_ALERT_MS = 3_600_000;
+export const DEFAULT_TOPOLOGY_ALERT_MS = HOUR_MS;
 
 /** Where a node is in one topology version: its cluster and position. */
 export interface Placement {

@@ -3,6 +3,7 @@ import type { Alert, Modality, NodeId } from '../../common/types.ts';
 import { FalseAlertBudget, type BudgetPrior, type BudgetStateJson } from './false-alert-budget.ts';
 import type { JumpPolicy } from './jumps.ts';
 import type { StuckPolicy } from './stuck.ts';
+import { HOUR_MS, DAY_MS } from '../../common/constants.ts';
 
 /** When a node starts and stops alerting. */
 export interface AlertPolicy {
@@ -47,7 +48,7 @@ export interface AlertPolicy {
 export function describeBudget(policy: AlertPolicy): string {
   const budget = policy.falseAlertBudget;
   if (!budget) return '';
-  return `; rises above it while healthy nodes score higher than on the model's validation, to keep ${Number(budget.perNodeDay.toPrecision(3))} false alerts per node-day (half-life ${BUDGET_HALF_LIFE_MS / 3_600_000} h)`;
+  return `; rises above it while healthy nodes score higher than on the model's validation, to keep ${Number(budget.perNodeDay.toPrecision(3))} false alerts per node-day (half-life ${BUDGET_HALF_LIFE_MS / HOUR_MS} h)`;
 }
 
 /**
@@ -130,8 +131,7 @@ export interface NodeAlertState {
 export type ClusterAlertStateJson = Record<NodeId, NodeAlertState>;
 
 /** Half-life of the false-alert budget's observations: half a day of event time. */
-export const BUDGET_HALF_LIFE_MS = 12 * 3_600_000;
-const DAY_MS = 86_400_000;
+export const BUDGET_HALF_LIFE_MS = 12 * HOUR_MS;
 
 /** The modality with the largest reconstruction error (ties: first in key order). */
 export function mostResponsibleModality(errors: Record<Modality, number>): Modality {

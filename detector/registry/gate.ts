@@ -14,8 +14,7 @@
  */
 import type { MarkedEpisode } from '../../store/influx-history.ts';
 import type { NodeTickRef } from '../../store/shadow.ts';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../../common/constants.ts';
 
 export interface EpisodeRules {
   tickMs: number;

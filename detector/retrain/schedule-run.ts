@@ -9,6 +9,7 @@ import { ModelRegistry, registryDir } from '../../model/registry/store.ts';
 import { promotionGateInUse, readCurrentRecord, writePromotion, writeShadow } from '../registry/cli.ts';
 import { runRetrain, type RetrainOptions } from './run.ts';
 import { RetrainSchedule, type ScheduleClock, type ScheduleSteps } from './schedule.ts';
+import { HOUR_MS, DAY_MS } from '../../common/constants.ts';
 
 export interface ScheduleSettings {
   everyMs: number;
@@ -18,7 +19,7 @@ export interface ScheduleSettings {
 
 const BY = 'retrain schedule';
 /** setTimeout cannot wait longer than about 24 days at once. */
-const LONGEST_WAIT_MS = 86_400_000;
+const LONGEST_WAIT_MS = DAY_MS;
 
 const say = (line: string): void => void process.stderr.write(`retrain: ${new Date().toISOString()} ${line}\n`);
 
@@ -84,7 +85,7 @@ export async function runRetrainSchedule(
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   say(
-    `every ${settings.everyMs / 3_600_000} h: retrain on the period, shadow the candidate for ${settings.shadowForMs / 3_600_000} h, compare; ${settings.autoPromote ? 'promote when the gate passes' : 'promotion left to you (retrain.autoPromote off)'}`,
+    `every ${settings.everyMs / HOUR_MS} h: retrain on the period, shadow the candidate for ${settings.shadowForMs / HOUR_MS} h, compare; ${settings.autoPromote ? 'promote when the gate passes' : 'promotion left to you (retrain.autoPromote off)'}`,
   );
   try {
     await schedule.run();

@@ -9,6 +9,7 @@
  * services or waiting.
  */
 import { UserError } from '../../common/errors.ts';
+import { HOUR_MS } from '../../common/constants.ts';
 
 export interface SchedulePeriod {
   from: number;
@@ -55,7 +56,7 @@ export class RetrainSchedule {
     if (options.shadowForMs >= options.everyMs)
       throw new UserError(
         'RETRAIN_SCHEDULE_INVALID',
-        `the shadow (${options.shadowForMs / 3_600_000} h) must end before the next period starts (every ${options.everyMs / 3_600_000} h)`,
+        `the shadow (${options.shadowForMs / HOUR_MS} h) must end before the next period starts (every ${options.everyMs / HOUR_MS} h)`,
         'shorten retrain.shadowFor or lengthen retrain.every',
       );
   }
@@ -89,7 +90,7 @@ export class RetrainSchedule {
     if (typeof version !== 'string') return version;
     const shadowed = await this.step('shadow', () => steps.shadow(version));
     if (shadowed !== undefined) return shadowed;
-    log(`registered ${version}; shadow-scoring it for ${this.options.shadowForMs / 3_600_000} h`);
+    log(`registered ${version}; shadow-scoring it for ${this.options.shadowForMs / HOUR_MS} h`);
     if (!(await clock.sleep(this.options.shadowForMs))) return { kind: 'stopped' };
     const compared = { from: clock.now() - this.options.shadowForMs, until: clock.now() };
     const verdict = await this.step('compare', () => steps.compare(version, compared));

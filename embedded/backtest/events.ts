@@ -19,6 +19,7 @@ import { UserError } from '../../common/errors.ts';
 import type { Alert } from '../../common/types.ts';
 import { parseTimestamp } from '../../sources/history.ts';
 import { median } from '../../common/median.ts';
+import { DAY_MS } from '../../common/constants.ts';
 
 export interface FaultEvent {
   node: string;
@@ -337,7 +338,7 @@ export function eventMetrics(
   const matchedSilent = inSpan.filter((s) => s.kind === 'silent' && matched(s)).length;
   const countedAlerts = anomalyAlerts.length + matchedSilent;
   const matchedAlerts = countedAlerts - falseAlerts;
-  const nodeDays = (options.nodes * Math.max(0, options.to - options.from)) / 86_400_000;
+  const nodeDays = (options.nodes * Math.max(0, options.to - options.from)) / DAY_MS;
   const all = summarize('all', outcomes);
   const precision = countedAlerts === 0 ? 0 : matchedAlerts / countedAlerts;
   const f1 = precision + all.recall === 0 ? 0 : (2 * precision * all.recall) / (precision + all.recall);

@@ -11,6 +11,7 @@ import type { Reading } from '../../common/types.ts';
 import { ibrlToReading, streamIbrl } from '../../sources/ibrl-reader.ts';
 import { SYNTHETIC_TICK_MS, generateSyntheticNetwork } from '../../sources/synthetic.ts';
 import { createTopology, loadTopology, type Topology } from '../../topology/index.ts';
+import { HOUR_MS, DAY_MS } from '../../common/constants.ts';
 
 export interface LiveDataset {
   name: string;
@@ -92,7 +93,7 @@ export async function ibrlDataset(
   },
 ): Promise<LiveDataset> {
   const testEpoch = IBRL_FIRST_EPOCH + Math.trunc((IBRL_LAST_EPOCH - IBRL_FIRST_EPOCH + 1) * 0.6);
-  const warmEpoch = testEpoch - Math.round((options.warmupHours * 3_600_000) / 31_000);
+  const warmEpoch = testEpoch - Math.round((options.warmupHours * HOUR_MS) / 31_000);
   const readings: Reading[] = [];
   let testFrom = Infinity;
   let bad = 0;
@@ -156,7 +157,7 @@ export function syntheticDataset(options: {
   source?: SyntheticSource;
 }): LiveDataset {
   const tickMs = SYNTHETIC_TICK_MS;
-  const perDay = Math.round(86_400_000 / tickMs);
+  const perDay = Math.round(DAY_MS / tickMs);
   const { nodes, steps: trained, seed, loss } = options.source ?? { nodes: 12, steps: 2_000, seed: 1 };
   const steps = trained + options.testDays * perDay;
   // The same radio loss as in training; a lost reading is not sent, and the live path holds the node's values.

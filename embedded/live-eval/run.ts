@@ -21,6 +21,7 @@ import { policyWith } from '../backtest/model.ts';
 import { budgetPriorOf } from '../../detector/alerts/false-alert-budget.ts';
 import { formatAlert } from '../console.ts';
 import type { LiveDataset } from './datasets.ts';
+import { HOUR_MS } from '../../common/constants.ts';
 
 export interface LiveEvalOptions {
   dataset: LiveDataset;
@@ -216,7 +217,7 @@ async function injectedRun(
     to: dataset.testTo,
     tickMs: dataset.tickMs,
     // At least an hour, and twice the grace an alert has after a fault, so one fault's late alerts never fall into the next one.
-    gapTicks: Math.max(Math.round(3_600_000 / dataset.tickMs), 2 * options.model.config.window),
+    gapTicks: Math.max(Math.round(HOUR_MS / dataset.tickMs), 2 * options.model.config.window),
     recipes: defaultRecipes(dataset.tickMs),
     perKind: options.perKind,
     levels: dataset.levels,

@@ -11,9 +11,10 @@ import { formatComparison } from '../../detector/registry/gate.ts';
 import { readPromoted } from '../../detector/registry/pointer.ts';
 import { ModelRegistry, registryDir } from '../../model/registry/store.ts';
 import { compareWithLive, type CompareOptions } from './compare.ts';
+import { DAY_MS } from '../../common/constants.ts';
 
 /** The gate's defaults: the last day, one seed, two faults of each kind. */
-export const GATE_DEFAULTS = { sinceMs: 86_400_000, seed: 1, perKind: 2 } as const;
+export const GATE_DEFAULTS = { sinceMs: DAY_MS, seed: 1, perKind: 2 } as const;
 
 const say = (message: string): void => void process.stderr.write(`model compare: ${message}\n`);
 

@@ -19,6 +19,7 @@ import { NODE_POSITION_MEASUREMENT } from '../../store/node-positions.ts';
 import { createTopology, type SensorNode } from '../../topology/index.ts';
 import { spread, wellReporting, type LiveDataset } from '../live-eval/datasets.ts';
 import { runLiveEvaluation } from '../live-eval/run.ts';
+import { HOUR_MS } from '../../common/constants.ts';
 
 export interface GateEvaluationOptions {
   config: Config;
@@ -135,7 +136,7 @@ export async function evaluateOnStoredHistory(
       });
       if (result.events === 0)
         return {
-          unavailable: `no injected fault fits the ${Math.round((dataset.testTo - dataset.testFrom) / 3_600_000)} h after the warm-up`,
+          unavailable: `no injected fault fits the ${Math.round((dataset.testTo - dataset.testFrom) / HOUR_MS)} h after the warm-up`,
         };
       const own = result.scorers[0];
       scores.push({ version, events: result.events, recall: own.recallBySeed[0] ?? 0, f1: own.f1BySeed[0] ?? 0 });

@@ -18,6 +18,7 @@ import { createTrainingInjector } from './injections.ts';
 import { sequenceSegment, writeContext, writeNodeLabels, writeWindowFlags, writeWindows } from './sequences.ts';
 import { buildFaultyCopy, faultCopyPlan, type FaultyCopy } from './fault-copies.ts';
 import { computeContext, contextFeatures } from '../context.ts';
+import { DAY_MS } from '../../common/constants.ts';
 
 export interface TrainOptions {
   seed: number;
@@ -111,7 +112,6 @@ const VALIDATION = {
   longCopies: 3,
   sampleSpacing: 15,
 } as const;
-const DAY_MS = 86_400_000;
 
 interface ValidationResult {
   loss: number;
