@@ -13,8 +13,8 @@ import {
   type SizeWeights,
   type StoredJumpsState,
 } from '../../../../detector/alerts/jumps.ts';
+import { labFrame, labNode } from '../lab-frame.ts';
 
-const T = 31_000;
 const POLICY: JumpPolicy = { multiple: 10, quietTicks: 3 };
 const MODALITIES = ['temperature', 'humidity'];
 const NODES = ['1', '2', '3', '4', '5'];
@@ -30,22 +30,15 @@ interface NodeAt {
 }
 
 function frame(t: number, at: (n: number) => NodeAt): Frame {
-  return {
-    network: 'lab',
-    cluster: 'a',
-    tick: t * T,
-    topologyVersion: 'v1',
-    nodes: NODES.map((node, n) => {
+  return labFrame(
+    t,
+    NODES.map((node, n) => {
       const given = at(n);
       const temperature = given.temperature === undefined ? usual(n, t) : given.temperature;
-      return {
-        node,
-        values: { temperature, humidity: temperature === null ? null : 80 - temperature },
-        staleTicks: given.stale ? 2 : 0,
-        silent: given.silent ?? false,
-      };
+      const values = { temperature, humidity: temperature === null ? null : 80 - temperature };
+      return labNode(node, values, { staleTicks: given.stale ? 2 : 0, silent: given.silent });
     }),
-  };
+  );
 }
 
 /** Feeds ticks from..to-1; returns, per node, the ticks it was sudden at and the modality named. */

@@ -9,6 +9,7 @@
 import type { Frame } from '../../../../common/types.ts';
 import type { StuckPolicy } from '../../../../detector/alerts/stuck.ts';
 import type { StuckReadings } from '../../../../detector/alerts/stuck.ts';
+import { labFrame } from '../lab-frame.ts';
 
 export const SEQUENCE_TICKS = 16_000;
 /** The tick whose state before it is recorded as a checkpoint, to continue from. */
@@ -20,7 +21,6 @@ export const SEQUENCE_POLICY: StuckPolicy & { minRepeats: number } = {
   minRepeats: 20,
   neighbourShare: 0.5,
 };
-const T = 31_000;
 
 /** mulberry32: a small seeded generator, so the sequence is the same on every machine. */
 function generator(seed: number): () => number {
@@ -63,7 +63,7 @@ export function sequenceFrames(): Frame[] {
       const staleTicks = random() < 0.02 ? 1 : 0;
       return { node, values: fresh, staleTicks, silent };
     });
-    return { network: 'lab', cluster: 'a', tick: t * T, topologyVersion: 'v1', nodes };
+    return labFrame(t, nodes);
   });
 }
 
@@ -75,7 +75,7 @@ export const SEQUENCE_NEIGHBOURS: ReadonlyArray<readonly string[] | undefined> =
 
 /** One tick's answer: the stuck modality per node, as "node modality" strings. */
 export function observeTick(readings: StuckReadings, frame: Frame): string[] {
-  const stuck = readings.observe(frame, SEQUENCE_MODALITIES, SEQUENCE_NEIGHBOURS, SEQUENCE_POLICY);
+  const { stuck } = readings.observe(frame, SEQUENCE_MODALITIES, SEQUENCE_NEIGHBOURS, SEQUENCE_POLICY);
   return [...stuck].map(([node, modality]) => `${node} ${modality}`);
 }
 

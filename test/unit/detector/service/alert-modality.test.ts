@@ -5,6 +5,7 @@ import { FrameProcessor } from '../../../../detector/service/processor.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../../../../detector/state/checkpoint.ts';
 import { testPolicy } from '../alerts/sample-alert.ts';
 import { FakeModel } from './fake-model.ts';
+import { labFrame, labNode } from '../lab-frame.ts';
 
 const T = 31_000;
 const NODES = ['1', '2', '3', '4', '5', '6'];
@@ -13,16 +14,13 @@ const NODES = ['1', '2', '3', '4', '5', '6'];
 function frames(from: number, to: number, at: (n: number, t: number) => [number, number]): Frame[] {
   return Array.from({ length: to - from }, (_, i) => {
     const t = from + i;
-    return {
-      network: 'lab',
-      cluster: 'a',
-      tick: t * T,
-      topologyVersion: 'v1',
-      nodes: NODES.map((node, n) => {
+    return labFrame(
+      t,
+      NODES.map((node, n) => {
         const [temperature, humidity] = at(n, t);
-        return { node, values: { temperature, humidity }, staleTicks: 0, silent: false };
+        return labNode(node, { temperature, humidity });
       }),
-    };
+    );
   });
 }
 

@@ -4,23 +4,16 @@ import { dominatedNodes, type AlertPolicy } from '../../../../detector/alerts/tr
 import { FrameProcessor, type ProcessResult } from '../../../../detector/service/processor.ts';
 import { testPolicy } from '../alerts/sample-alert.ts';
 import { FakeModel } from './fake-model.ts';
+import { labFrame, labNode } from '../lab-frame.ts';
 
 const T = 31_000;
 
 /** Cluster a's frame at tick t with each node's temperature and humidity (FakeModel: probability ≈ temperature / 10). */
 function frame(t: number, readings: Record<string, [number, number]>): Frame {
-  return {
-    network: 'lab',
-    cluster: 'a',
-    tick: t * T,
-    topologyVersion: 'v1',
-    nodes: Object.entries(readings).map(([node, [temperature, humidity]]) => ({
-      node,
-      values: { temperature, humidity },
-      staleTicks: 0,
-      silent: false,
-    })),
-  };
+  return labFrame(
+    t,
+    Object.entries(readings).map(([node, [temperature, humidity]]) => labNode(node, { temperature, humidity })),
+  );
 }
 
 /** The live model and a candidate of the same model and policy, shadowing from the first frame. */
