@@ -38,6 +38,7 @@ import {
   type TrainProgress,
 } from '../model/index.ts';
 import type { Series } from '../sources/series.ts';
+import { DEFAULT_ALERT_THRESHOLD } from '../common/thresholds.ts';
 
 const MODALITIES = ['temperature', 'humidity', 'voltage'];
 const NEIGHBOURS = 6;
@@ -142,7 +143,7 @@ async function benchTicks(n: number): Promise<TickSample[]> {
   const detector = new Detector(network, {
     format: DETECTOR_FORMAT,
     config,
-    threshold: 0.5,
+    threshold: DEFAULT_ALERT_THRESHOLD,
     graph,
     topologyHash: topologyHash(graph),
   });

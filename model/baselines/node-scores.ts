@@ -1,5 +1,6 @@
 import type { Series } from '../../sources/series.ts';
 import type { SeriesScorer, SeriesScores } from '../scoring.ts';
+import { DEFAULT_ALERT_THRESHOLD } from '../../common/thresholds.ts';
 
 /**
  * Turns unbounded per-node scores (rows × N, higher = more anomalous) into
@@ -33,7 +34,7 @@ export function toSeriesScores(
 }
 
 /** The probability the calibrated raw threshold maps to. */
-export const BASELINE_THRESHOLD = 0.5;
+export const BASELINE_THRESHOLD = DEFAULT_ALERT_THRESHOLD;
 
 /** A scorer whose decision rests on a raw score threshold that calibration sets. */
 export interface CalibratedBaseline {

@@ -6,6 +6,7 @@
  */
 import type { Series } from '../../sources/series.ts';
 import type { SeriesScorer, SeriesScores } from '../scoring.ts';
+import { DEFAULT_ALERT_THRESHOLD } from '../../common/thresholds.ts';
 
 /** The sub-series of some nodes (by index), same steps and modalities. */
 export function selectNodes(series: Series, indices: readonly number[]): Series {
@@ -39,7 +40,7 @@ export interface ClusterMember {
 }
 
 export class ClusteredScorer implements SeriesScorer {
-  readonly threshold = 0.5;
+  readonly threshold = DEFAULT_ALERT_THRESHOLD;
 
   constructor(
     readonly name: string,

@@ -3,6 +3,7 @@
  * protocol: as many clean check points as injected anomalies, an anomaly
  * detected when any window covering it scores at or above the threshold.
  */
+import { DEFAULT_ALERT_THRESHOLD } from '../../common/thresholds.ts';
 export interface CalibrationResult {
   threshold: number;
   precision: number;
@@ -28,7 +29,7 @@ export function calibrateThreshold(clean: ArrayLike<number>, injected: ArrayLike
   const candidates = [
     ...new Set([...Array.from(injected), ...Array.from(clean).map((v) => Math.min(1, v + 1e-6))]),
   ].sort((a, b) => b - a);
-  let best: CalibrationResult = { threshold: 0.5, precision: 0, recall: 0, f1: 0 };
+  let best: CalibrationResult = { threshold: DEFAULT_ALERT_THRESHOLD, precision: 0, recall: 0, f1: 0 };
   for (const threshold of candidates) {
     const result = evaluateThreshold(clean, injected, threshold);
     if (result.f1 > best.f1 + 1e-12) best = result;

@@ -14,6 +14,7 @@
  * for the budget gives a threshold beyond the highest clean score the
  * validation happened to hold, which a short validation cannot show directly.
  */
+import { DEFAULT_ALERT_THRESHOLD } from '../../common/thresholds.ts';
 
 export interface FalseAlertCalibration {
   /** Probability threshold meeting the budget (never below the level u). */
@@ -83,7 +84,7 @@ export function falseAlertThreshold(
   const sorted = Float64Array.from(scores).sort();
   const level = sorted.length
     ? sorted[Math.min(sorted.length - 1, Math.floor((options.levelQuantile ?? 0.98) * sorted.length))]
-    : 0.5;
+    : DEFAULT_ALERT_THRESHOLD;
   const peaks = excursionPeaks(scores, nodes, level, options.rearmTicks ?? 10);
   const nodeTicks = Math.max(1, sorted.length);
   const rate = peaks.length / nodeTicks;

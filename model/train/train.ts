@@ -19,6 +19,7 @@ import { sequenceSegment, writeContext, writeNodeLabels, writeWindowFlags, write
 import { buildFaultyCopy, faultCopyPlan, type FaultyCopy } from './fault-copies.ts';
 import { computeContext, contextFeatures } from '../context.ts';
 import { DAY_MS } from '../../common/constants.ts';
+import { DEFAULT_ALERT_THRESHOLD } from '../../common/thresholds.ts';
 
 export interface TrainOptions {
   seed: number;
@@ -192,7 +193,7 @@ async function prepareTraining(series: Series, graph: ClusterGraph, options: Tra
   const detector = new Detector(network, {
     format: DETECTOR_FORMAT,
     config,
-    threshold: 0.5,
+    threshold: DEFAULT_ALERT_THRESHOLD,
     graph: clusterGraph,
     topologyHash: topologyHash(clusterGraph),
     normalization: o.stats ? toNormalizationStats(o.stats) : undefined,
