@@ -21,19 +21,11 @@ import type { Launch } from '../../../ops/service.ts';
 import { applyChange, createTopology, loadTopology } from '../../../topology/index.ts';
 import { TopologyFollower, TopologyPublisher } from '../../../topology/kafka.ts';
 import { freePort } from '../../support/ports.ts';
+import { waitFor } from '../../support/wait.ts';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ibrl = resolve(fileURLToPath(import.meta.url), '../../../../../shared/data/ibrl/node.txt');
-
-async function until(predicate: () => boolean | Promise<boolean>, what: string, limitMs: number): Promise<number> {
-  const started = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - started > limitMs) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return Date.now() - started;
-}
 
 describe('topology follower across a broker outage (own broker)', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'wsn-follower-outage-'));
@@ -46,7 +38,12 @@ describe('topology follower across a broker outage (own broker)', () => {
 
   const startBroker = async (): Promise<void> => {
     pid = await spawnDetached(launch);
-    await until(async () => (await probeKafka(broker, 2_000)) !== undefined, `the test broker on ${broker}`, 180_000);
+    await waitFor(
+      `the test broker on ${broker}`,
+      async () => (await probeKafka(broker, 2_000)) !== undefined,
+      180_000,
+      250,
+    );
   };
   const stopBroker = async (): Promise<void> => {
     if (pid !== null) await stopProcess(pid, 45_000);
@@ -91,7 +88,12 @@ describe('topology follower across a broker outage (own broker)', () => {
     expect(follower.health()).toMatchObject({ following: true, reason: null });
 
     await stopBroker();
-    const noticed = await until(() => !follower!.health().following, 'the follower to notice the outage', 240_000);
+    const noticed = await waitFor(
+      'the follower to notice the outage',
+      () => !follower!.health().following,
+      240_000,
+      250,
+    );
     const outageReason = follower.health().reason;
     expect(outageReason).toMatch(/\S/);
     // Down a while longer: restarts keep failing and it keeps trying.
@@ -102,7 +104,7 @@ describe('topology follower across a broker outage (own broker)', () => {
     // kafkajs restarts its consumer by itself after a retriable crash; after a
     // non-retriable one the transport's supervisor builds a new one (health().restarts
     // counts those; test/unit/transport/supervise.test.ts drives that path).
-    await until(() => follower!.health().following, 'the follower to follow again', 180_000);
+    await waitFor('the follower to follow again', () => follower!.health().following, 180_000, 250);
 
     applyChange(topology, { kind: 'leave', id: '5' });
     publisher = new TopologyPublisher({ brokers: [broker], network: 'outage', logger });

@@ -4,6 +4,7 @@ import { loadConfig } from '../../../common/config.ts';
 import { createLogger } from '../../../common/log.ts';
 import type { Transport } from '../../../common/transport.ts';
 import { createTransport } from '../../../transport/index.ts';
+import { waitFor } from '../../support/wait.ts';
 import { runId } from '../foundation/services.ts';
 import { ownKafka, type OwnService } from './own-services.ts';
 import { makeTestCerts, type TestCerts } from './tls-certs.ts';
@@ -73,7 +74,7 @@ describe('Kafka with SASL_SSL and client certificates', () => {
       fromBeginning: true,
       onBatch: async (batch) => void got.push(...batch.messages.map((m) => m.value.toString())),
     });
-    for (let i = 0; i < 300 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the message over SASL_SSL', () => got.length > 0, 30_000, 100);
     await subscription.close();
     expect(got).toEqual(['over SASL_SSL']);
 

@@ -3,6 +3,7 @@ import { loadConfig } from '../../../common/config.ts';
 import { createLogger } from '../../../common/log.ts';
 import { createTransport } from '../../../transport/index.ts';
 import type { Transport } from '../../../common/transport.ts';
+import { waitFor } from '../../support/wait.ts';
 import { runId } from '../foundation/services.ts';
 import { ownKafka, type OwnService } from './own-services.ts';
 
@@ -56,7 +57,7 @@ describe('Kafka with SASL', () => {
         fromBeginning: true,
         onBatch: async (batch) => void got.push(...batch.messages.map((m) => m.value.toString())),
       });
-      for (let i = 0; i < 300 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      await waitFor(`the message over ${mechanism}`, () => got.length > 0, 30_000, 100);
       await subscription.close();
       expect(got, mechanism).toEqual([`hello over ${mechanism}`]);
     }

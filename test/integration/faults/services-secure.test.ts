@@ -11,6 +11,7 @@ import { tlsMaterialPaths } from '../../../ops/tls.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
 import { createTransport } from '../../../transport/index.ts';
 import { freePort } from '../../support/ports.ts';
+import { waitFor } from '../../support/wait.ts';
 import { runId } from '../foundation/services.ts';
 
 // `wsn-watch services up --secure` in a state folder and on ports of its own:
@@ -94,7 +95,7 @@ describe('services up --secure', () => {
         fromBeginning: true,
         onBatch: async (b) => void got.push(...b.messages.map((m) => m.value.toString())),
       });
-      for (let i = 0; i < 300 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      await waitFor('the message over TLS', () => got.length > 0, 30_000, 100);
       await sub.close();
       expect(got).toEqual(['secured']);
     } finally {

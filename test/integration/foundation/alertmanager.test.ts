@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../support/wait.ts';
 import { requireServices, runId } from './services.ts';
 
 // An alert posted with the v2 API must be listed by the same API with its labels.
@@ -55,10 +56,7 @@ describe('foundation: Alertmanager API v2', () => {
 
     // The API stores posted alerts synchronously; poll briefly anyway rather than rely on that.
     let listed: GettableAlert[] = [];
-    for (let attempt = 0; attempt < 20 && listed.length === 0; attempt += 1) {
-      listed = await listByRun();
-      if (listed.length === 0) await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await waitFor('the posted alert to be listed', async () => (listed = await listByRun()).length > 0, 5_000, 250);
     expect(listed).toHaveLength(1);
     expect(listed[0].labels).toEqual(alert.labels);
     expect(listed[0].annotations).toEqual(alert.annotations);

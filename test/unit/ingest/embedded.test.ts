@@ -5,6 +5,7 @@ import type { Frame } from '../../../common/types.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
 import { Simulation, runSimulation } from '../../../sources/simulate.ts';
 import { startInProcessIngest } from '../../support/ingest.ts';
+import { waitFor } from '../../support/wait.ts';
 
 describe('embedded mode: simulator → in-process transport → ingest → frames', () => {
   it('turns every simulated reading into the value of its node at its tick', async () => {
@@ -47,11 +48,13 @@ describe('embedded mode: simulator → in-process transport → ingest → frame
     const producer = await transport.producer();
     const result = await runSimulation(simulation, { producer, ticks: 20, speed: Infinity });
     expect(result.sent).toBe(8 * 20);
-    const deadline = Date.now() + 10_000;
-    while (frames.length < 17 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    await reader.close();
-    await service.stop();
-    await transport.close();
+    try {
+      await waitFor('17 frames on wsn.frames', () => frames.length >= 17, 10_000, 20);
+    } finally {
+      await reader.close();
+      await service.stop();
+      await transport.close();
+    }
     // watermark = last event time (in round 19, before 19.8 ticks) − 2 ticks: ticks 0…16 emitted
     expect(frames.map((f) => f.tick)).toEqual(Array.from({ length: 17 }, (_, k) => simulation.startTs + k * T));
     for (const [k, frame] of frames.entries()) {

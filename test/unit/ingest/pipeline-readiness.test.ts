@@ -4,6 +4,7 @@ import pino from 'pino';
 import { loadConfig } from '../../../common/config.ts';
 import { NodeDirectory } from '../../../ingest/directory.ts';
 import { startInProcessIngest } from '../../support/ingest.ts';
+import { waitFor } from '../../support/wait.ts';
 
 describe('ingest /readyz with an extra condition (the topology follower)', () => {
   it('fails while the condition gives a reason, logs the reason once per change, and recovers', async () => {
@@ -27,8 +28,7 @@ describe('ingest /readyz with an extra condition (the topology follower)', () =>
     });
     try {
       const readyz = async (): Promise<number> => (await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status;
-      const deadline = Date.now() + 5_000;
-      while ((await readyz()) !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20)); // partitions assigned
+      await waitFor('/readyz 200 (partitions assigned)', async () => (await readyz()) === 200, 5_000, 20);
       expect(await readyz()).toBe(200);
       reason = 'topology follower: KafkaJSNonRetriableError: Failed to find group coordinator';
       expect(await readyz()).toBe(503);

@@ -7,6 +7,7 @@ import { MemoryCheckpointStore } from '../../../ingest/checkpoint.ts';
 import { IngestMetrics } from '../../../ingest/metrics.ts';
 import { DLQ_HEADERS, FIRST_ARRIVAL_HEADER, IngestPipeline } from '../../../ingest/pipeline.ts';
 import { directoryOf, startInProcessIngest } from '../../support/ingest.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const T = 31_000;
 const T0 = 55_000_000 * T;
@@ -218,12 +219,13 @@ describe('ingest service on the in-process transport', () => {
         }
       },
     });
-    const deadline = Date.now() + 5_000;
-    while ((got.frames.length < 2 || got.dlq.length < 1) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 10));
-    await sub.close();
-    await service.stop();
-    await transport.close();
+    try {
+      await waitFor('2 frames and 1 DLQ message', () => got.frames.length >= 2 && got.dlq.length >= 1, 5_000, 10);
+    } finally {
+      await sub.close();
+      await service.stop();
+      await transport.close();
+    }
     expect(got.dlq).toEqual(['malformed:garbage']);
     expect(got.frames[0]).toMatchObject({
       network: 'lab',

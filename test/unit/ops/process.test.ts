@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isRunning, readRunRecord, spawnDetached, stopProcess, writeRunRecord } from '../../../ops/process.ts';
+import { waitFor } from '../../support/wait.ts';
 
 // Real processes (sleep, bash): the behaviour under test is the OS's.
 const dir = mkdtempSync(path.join(tmpdir(), 'wsn-ops-process-'));
@@ -30,8 +31,7 @@ describe('spawnDetached / stopProcess', () => {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     expect(Number(fields[2])).toBe(pid); // pgrp
-    for (let i = 0; i < 50 && !readFileSync(outputFile, 'utf8').includes('hello'); i += 1)
-      await new Promise((r) => setTimeout(r, 50));
+    await waitFor('its output in the file', () => readFileSync(outputFile, 'utf8').includes('hello'), 2_500);
     expect(readFileSync(outputFile, 'utf8')).toContain('hello');
 
     expect(await stopProcess(pid, 5_000, marker)).toEqual({ outcome: 'terminated' });

@@ -3,6 +3,7 @@ import type { Consumer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../common/log.ts';
 import { HealthBoard, isTransientKafkaError, retryTransient, superviseConsumer } from '../../../transport/supervise.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const logger = createLogger('test', 'silent');
 
@@ -23,10 +24,6 @@ class FakeConsumer extends EventEmitter {
 
 const kafkaError = (name: string, message: string, extra: Record<string, unknown> = {}): Error =>
   Object.assign(new Error(message), { name, ...extra });
-const until = async (predicate: () => boolean): Promise<void> => {
-  for (let i = 0; i < 200 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(predicate()).toBe(true);
-};
 
 describe('isTransientKafkaError', () => {
   it('sees an outage through kafkajs wrappers, and not a request that is wrong', () => {
@@ -84,7 +81,7 @@ describe('superviseConsumer', () => {
     failStarts = 2;
     made[0].crash(kafkaError('KafkaJSNonRetriableError', 'Failed to find group coordinator'), false);
     expect(health.list()[0]).toMatch(/Failed to find group coordinator/);
-    await until(() => made.length === 4 && supervised.restarts === 1);
+    await waitFor('three rebuilds and one restart', () => made.length === 4 && supervised.restarts === 1, 1_000, 5);
     expect(supervised.current).toBe(made[3]);
     expect(made[0].disconnected).toBe(true);
     expect(health.ok).toBe(false);

@@ -11,13 +11,10 @@ import {
 import type { AlertRoute } from '../../../../detector/alerts/route.ts';
 import { AlertTopicRoute } from '../../../../detector/alerts/topic.ts';
 import { MemoryTransport } from '../../../../transport/memory.ts';
+import { waitFor } from '../../../support/wait.ts';
 import { FIRING_ALERT } from './sample-alert.ts';
 
 const logger = createLogger('test', 'silent');
-const until = async (predicate: () => boolean, what: string): Promise<void> => {
-  for (let i = 0; i < 400 && !predicate(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!predicate()) throw new Error(`timed out waiting for ${what}`);
-};
 const alert = (node: string, status: Alert['status']): Alert => ({
   ...FIRING_ALERT,
   id: `lab/c1/${node}`,
@@ -70,7 +67,7 @@ describe('alert outbox', () => {
     // In one batch with an alert the receiver accepts: only x is passed over.
     await publish.deliver([alert('x', 'firing'), alert('b', 'resolved')]);
     const all = ['a:firing', 'b:firing', 'x:firing', 'b:resolved'];
-    await until(() => flaky.got.length === 4 && healthy.got.length === 3, 'both receivers');
+    await waitFor('both receivers', () => flaky.got.length === 4 && healthy.got.length === 3, 4_000, 10);
     expect(flaky.got).toEqual(all);
     expect(healthy.got).toEqual(['a:firing', 'b:firing', 'b:resolved']);
     expect(outcomes.filter((o) => o === 'alertmanager:retry')).toHaveLength(3);

@@ -6,6 +6,7 @@ import type { DetectorService } from '../../../../detector/service/service.ts';
 import { FIRST_ARRIVAL_HEADER } from '../../../../ingest/pipeline.ts';
 import { MemoryResultStore } from '../../../../store/memory.ts';
 import { MemoryTransport } from '../../../../transport/index.ts';
+import { waitFor } from '../../../support/wait.ts';
 import { frameOf } from './fake-model.ts';
 import { startFakeDetector } from './fake-detector.ts';
 
@@ -55,15 +56,11 @@ describe('detector latency metrics', () => {
             : ({} as Record<string, string>),
       })),
     );
-    const deadline = Date.now() + 20_000;
     const processed = async (): Promise<number> =>
       (await service.metrics.frames.get()).values
         .filter((v) => v.labels.outcome === 'processed')
         .reduce((n, v) => n + v.value, 0);
-    while ((await processed()) < 40) {
-      if (Date.now() > deadline) throw new Error('frames not scored in time');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor('the 40 frames to be scored', async () => (await processed()) >= 40, 20_000, 20);
     const finished = Date.now();
     // Scores exist once the model's window is full: one observation per stored score.
     const scores = [...(await store.clusterHistory('lab', 'c0')), ...(await store.clusterHistory('lab', 'c1'))];
