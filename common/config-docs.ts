@@ -43,6 +43,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'ingest.partitionIdleMs': 'A readings partition silent this long no longer holds the watermark back.',
   'ingest.maxCatchUpMs':
     'When the watermark jumps over a stretch of event time without any reading (the stream stopped, then resumed) longer than this, its older empty ticks are skipped, each skip logged and counted in wsn_ingest_skipped_ticks_total; ticks that hold readings are never skipped. Measured in time, so it means the same whatever ingest.tickMs.',
+  'ingest.batchWaitMs':
+    'How long Kafka may hold a fetch of readings for more to arrive, so that a live stream comes in batches of about this much time instead of a few readings each: every batch costs an offset commit and a checkpoint journal line. Adds at most this much to the time from reading to frame; 0 answers every fetch with whatever has come (a commit per handful of readings).',
   'ingest.state':
     'Where ingest keeps its aligner state. file: a local snapshot and journal, one ingest process per consumer group. kafka: one state per readings partition on ingest.stateTopic, for several ingest processes in one group (readings keyed by cluster; see docs/ingest.md).',
   'ingest.stateTopic': 'Compacted topic of the per-partition ingest state (ingest.state = kafka).',

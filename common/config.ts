@@ -95,6 +95,8 @@ export const ConfigSchema = z.object({
       partitionIdleMs: positiveInt(10_000),
       /** Longest stretch of event time emitted tick by tick when the watermark jumps; older ticks of a longer gap are skipped (logged and counted). */
       maxCatchUpMs: positiveInt(24 * 3600_000),
+      /** How long Kafka may hold a fetch of readings for more to arrive (0: answer with whatever has come). */
+      batchWaitMs: z.coerce.number().int().min(0).max(10_000).default(250),
       /** Where ingest keeps its aligner state: a local file (one process per group) or per partition on Kafka (several). */
       state: z.enum(['file', 'kafka']).default('file'),
       /** Compacted topic of the per-partition state (state = kafka). */
@@ -109,6 +111,7 @@ export const ConfigSchema = z.object({
       lineProtocolPrecision: 'auto',
       partitionIdleMs: 10_000,
       maxCatchUpMs: 24 * 3600_000,
+      batchWaitMs: 250,
       state: 'file',
       stateTopic: 'wsn.ingest-state',
     }),
@@ -292,6 +295,7 @@ export const ENV_VARS: Record<string, string> = {
   WSN_LINE_PROTOCOL_PRECISION: 'ingest.lineProtocolPrecision',
   WSN_PARTITION_IDLE_MS: 'ingest.partitionIdleMs',
   WSN_MAX_CATCH_UP_MS: 'ingest.maxCatchUpMs',
+  WSN_INGEST_BATCH_WAIT_MS: 'ingest.batchWaitMs',
   WSN_INGEST_STATE: 'ingest.state',
   WSN_INGEST_STATE_TOPIC: 'ingest.stateTopic',
   WSN_MODEL: 'detector.model',

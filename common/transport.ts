@@ -63,6 +63,14 @@ export interface SubscribeOptions {
   onBatch(batch: IncomingBatch): Promise<void | BatchCommit>;
   /** Called with the partitions this member now owns, after each rebalance. */
   onAssignment?(assignment: Record<string, number[]>): void | Promise<void>;
+  /**
+   * How long the broker may hold a fetch for more messages (ms; unset or 0:
+   * answer with whatever has come). A stream of small messages then arrives
+   * in batches of about this much time instead of a few messages each, so a
+   * handler's per-batch work (commits, journals) is paid that much less
+   * often. A hint: the in-process transport delivers at once.
+   */
+  batchWaitMs?: number;
 }
 
 /** What to commit after a batch, when not the offset after it. */

@@ -108,6 +108,13 @@ export class FileCheckpointStore implements CheckpointStore {
     this.journalFile = `${this.file}.journal`;
   }
 
+  private folderMade = false;
+
+  private makeFolder(): void {
+    mkdirSync(dirname(this.file), { recursive: true });
+    this.folderMade = true;
+  }
+
   load(): StoredCheckpoint | null {
     if (!existsSync(this.file)) return null;
     const snapshot = parseCheckpoint(readFileSync(this.file, 'utf8'), this.file);
@@ -118,7 +125,7 @@ export class FileCheckpointStore implements CheckpointStore {
   }
 
   save(serialized: string): void {
-    mkdirSync(dirname(this.file), { recursive: true });
+    this.makeFolder();
     const tmp = `${this.file}.tmp`;
     writeFileSync(tmp, serialized);
     renameSync(tmp, this.file);
@@ -127,7 +134,8 @@ export class FileCheckpointStore implements CheckpointStore {
   }
 
   append(serializedEntry: string): void {
-    mkdirSync(dirname(this.file), { recursive: true });
+    // Once per store, not per batch: a live stream appends many times a second.
+    if (!this.folderMade) this.makeFolder();
     appendFileSync(this.journalFile, `${serializedEntry}\n`);
   }
 }

@@ -141,6 +141,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
       groupId: options.groupId ?? INGEST_GROUP,
       topics: [topics.readings],
       fromBeginning: options.fromBeginning ?? true,
+      batchWaitMs: config.ingest.batchWaitMs,
       onBatch: async (batch) => {
         lastArrival = Date.now();
         const outcome: BatchOutcome & Partial<BatchCommit> = await pipeline.handleBatch(batch);

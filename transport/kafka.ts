@@ -59,6 +59,9 @@ export interface KafkaTransportOptions {
 
 export { chunkBySize } from './chunk.ts';
 
+/** Bytes a fetch waits for when a subscription asks to batch (batchWaitMs): more than a live stream sends in the wait. */
+const BATCH_WAIT_MIN_BYTES = 4 * 1024 * 1024;
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const IDEMPOTENT_RETRY_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
@@ -232,6 +235,9 @@ export class KafkaTransport implements Transport {
       sessionTimeout: this.sessionTimeoutMs,
       allowAutoTopicCreation: false,
       ...(this.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: this.maxBytesPerPartition }),
+      // The broker answers a fetch at minBytes or after maxWaitTimeInMs, whichever comes first: a backlog
+      // still comes in full fetches, a live stream in batches of batchWaitMs.
+      ...(options.batchWaitMs ? { minBytes: BATCH_WAIT_MIN_BYTES, maxWaitTimeInMs: options.batchWaitMs } : {}),
     });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assignment: Record<string, number[]> = {};

@@ -14,6 +14,7 @@ describe('KafkaTransport against the real broker', () => {
   const id = runId();
   const topic = `test.transport.${id}`;
   const compacted = `test.transport.compact.${id}`;
+  const trickle = `test.transport.trickle.${id}`;
   const transport = new KafkaTransport({
     brokers: config.kafka.brokers,
     clientId: `test-${id}`,
@@ -33,7 +34,7 @@ describe('KafkaTransport against the real broker', () => {
 
   afterAll(async () => {
     await transport.close();
-    await admin.deleteTopics({ topics: [topic, compacted] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [topic, compacted, trickle] }).catch(() => undefined);
     await admin.disconnect();
   });
 
@@ -161,5 +162,36 @@ describe('KafkaTransport against the real broker', () => {
     await s2.close();
     await producer.close();
     expect(second).toEqual(['after']);
+  });
+  it('with batchWaitMs, a trickle of messages comes in a few batches instead of one per fetch', async () => {
+    await transport.ensureTopics([{ topic: trickle, partitions: 1 }]);
+    const subscribe = async (groupId: string, batchWaitMs: number | undefined) => {
+      const batches: number[] = [];
+      let assigned = false;
+      const subscription = await transport.subscribe({
+        groupId,
+        topics: [trickle],
+        fromBeginning: true,
+        batchWaitMs,
+        onBatch: async (batch) => void batches.push(batch.messages.length),
+        onAssignment: () => void (assigned = true),
+      });
+      return { batches, subscription, assigned: () => assigned };
+    };
+    const waiting = await subscribe(`test-trickle-wait-${id}`, 600);
+    const eager = await subscribe(`test-trickle-eager-${id}`, undefined);
+    await waitFor('both groups assigned', () => waiting.assigned() && eager.assigned(), 60_000);
+    const producer = await transport.producer();
+    // 40 messages over about a second, one at a time, as a live network sends readings.
+    for (let n = 0; n < 40; n++) {
+      await producer.send(trickle, [{ key: 'k', value: String(n) }]);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const total = (batches: number[]) => batches.reduce((sum, size) => sum + size, 0);
+    await waitFor('every message in both groups', () => total(waiting.batches) === 40 && total(eager.batches) === 40);
+    await Promise.all([producer.close(), waiting.subscription.close(), eager.subscription.close()]);
+    // Held up to 600 ms per fetch: about one batch per 600 ms of sending, against one per fetch without the wait.
+    expect(waiting.batches.length).toBeLessThanOrEqual(5);
+    expect(eager.batches.length).toBeGreaterThan(waiting.batches.length);
   });
 });
