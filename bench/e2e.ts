@@ -96,6 +96,14 @@ async function metric(port: number, name: string): Promise<string[]> {
 async function counter(port: number, name: string): Promise<number> {
   return (await metric(port, name)).reduce((n, line) => n + Number(line.split(' ').pop()), 0);
 }
+/** The detector's model calls so far and the clusters they scored (wsn_detector_model_batch_clusters). */
+async function modelCalls(port: number): Promise<{ calls: number; clusters: number }> {
+  return {
+    calls: await counter(port, 'wsn_detector_model_batch_clusters_count'),
+    clusters: await counter(port, 'wsn_detector_model_batch_clusters_sum'),
+  };
+}
+
 /** Quantile from cumulative histogram buckets (upper bound of the bucket it falls in). */
 function quantile(lines: string[], q: number, base: Map<string, number>): string {
   const buckets = lines
@@ -259,6 +267,7 @@ try {
     detectCpu: cpuMs(detect.pid!),
     accepted: await counter(ingestPort, 'wsn_ingest_accepted_total'),
     hist: bucketsOf(await metric(detectPort, 'wsn_detector_tick_close_to_score_seconds')),
+    ...(await modelCalls(detectPort)),
   };
   await admin.connect();
   const lagAtStart = {
@@ -276,6 +285,7 @@ try {
   const ingestCpu = cpuMs(ingest.pid!) - start.ingestCpu;
   const detectCpu = cpuMs(detect.pid!) - start.detectCpu;
   const hist = await metric(detectPort, 'wsn_detector_tick_close_to_score_seconds');
+  const calls = await modelCalls(detectPort);
   const lagAtEnd = {
     ingest: await groupLag(`bench-ingest-${id}`, topics.readings),
     detectorEventLagS: await counter(detectPort, 'wsn_detector_event_lag_seconds'),
@@ -293,6 +303,10 @@ try {
   );
   console.log('| ---: | ---: | ---: | ---: |');
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  const callsMeasured = calls.calls - start.calls;
+  say(
+    `detector: ${callsMeasured} model calls measured, ${((calls.clusters - start.clusters) / Math.max(1, callsMeasured)).toFixed(1)} clusters per call`,
+  );
   const consume = await consumeCeiling(topics.readings, Math.min(readings, 300_000));
   const influxRate = await influxCeiling(200_000);
   console.log(
