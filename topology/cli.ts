@@ -1,14 +1,12 @@
 /**
  * `wsn-watch topology show|cluster|export|publish FILE`: load positions (IBRL
  * node.txt, JSON, CSV, or a saved snapshot), build the graph and clusters,
- * and print, draw, export or publish them.
+ * and print, draw, export or publish them. This file declares and translates
+ * the flags; files.ts, publish-run.ts and follow-run.ts do the work.
  */
-import { integerArg, positiveArg } from '../common/cli-parsers.ts';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../common/config.ts';
-import { createLogger } from '../common/log.ts';
+import { integerArg, positiveArg } from '../common/cli-parsers.ts';
+import { loadConfig, type Config } from '../common/config.ts';
 import {
   addTopologyOptions,
   clusterOptionsFrom,
@@ -17,54 +15,30 @@ import {
   type TopologyCliOptions,
 } from './cli-options.ts';
 import { exportClusters, topologyVersion } from './export.ts';
-import { loadTopology } from './loaders/index.ts';
-import { SNAPSHOT_KIND, fromSnapshot, saveSnapshot } from './snapshot.ts';
+import { openTopology, writeOut } from './files.ts';
+import { followTopology, type FollowTopologyOptions } from './follow-run.ts';
+import { publishTopology } from './publish-run.ts';
+import { saveSnapshot } from './snapshot.ts';
 import { summarize } from './summary.ts';
 import { renderSvg } from './svg.ts';
-import { buildNetwork } from './network.ts';
-import { clusterNetwork } from './clustering.ts';
 import type { Topology } from './types.ts';
 
-const logger = createLogger('topology');
 const progress = (message: string): void => {
   process.stderr.write(`topology: ${message}\n`);
 };
 
-function isSnapshotFile(file: string): unknown {
-  if (!file.toLowerCase().endsWith('.json')) return null;
-  try {
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as { kind?: unknown };
-    return doc && doc.kind === SNAPSHOT_KIND ? doc : null;
-  } catch {
-    return null;
-  }
+/** Loads positions (or a snapshot) and builds the clustered topology the flags ask for, with progress on stderr. */
+function openFromFlags(file: string, options: TopologyCliOptions): Topology {
+  const open = {
+    load: loadOptionsFrom(options),
+    edgeRule: edgeRuleFrom(options),
+    cluster: clusterOptionsFrom(options),
+  };
+  return openTopology(file, open, progress);
 }
 
-/** Loads positions (or a snapshot) and builds the clustered topology, with progress on stderr. */
-export function openTopology(file: string, options: TopologyCliOptions): Topology {
-  const snapshot = isSnapshotFile(file);
-  if (snapshot) {
-    progress(`${file} is a snapshot: its own edge rule and clusters apply`);
-    return fromSnapshot(snapshot, file);
-  }
-  const started = Date.now();
-  const loaded = loadTopology(file, loadOptionsFrom(options));
-  progress(
-    `loaded ${loaded.nodes.length} nodes (${loaded.excluded.length} excluded) from ${file}; building edges and clusters`,
-  );
-  const network = buildNetwork(loaded.nodes, edgeRuleFrom(options), {
-    excluded: loaded.excluded,
-    warnings: loaded.warnings,
-  });
-  progress(`${network.graph.size} edges after ${Date.now() - started} ms; clustering`);
-  const topology: Topology = { network, clustering: clusterNetwork(network, clusterOptionsFrom(options)) };
-  progress(`${topology.clustering.clusters.size} cluster(s) after ${Date.now() - started} ms`);
-  return topology;
-}
-
-function writeOut(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, text);
+function configOf(command: Command): Config {
+  return loadConfig({ file: command.optsWithGlobals<{ config?: string }>().config });
 }
 
 function maybeSvg(topology: Topology, options: TopologyCliOptions, file: string): void {
@@ -89,7 +63,7 @@ export function registerTopologyCommands(program: Command): void {
       .description(
         `publish the topology on the compacted Kafka topic (created with cleanup.policy=compact if missing); only changed records are sent`,
       ),
-  ).action(publishTopology);
+  ).action(publishCommand);
   topology
     .command('follow')
     .description(
@@ -97,7 +71,7 @@ export function registerTopologyCommands(program: Command): void {
     )
     .option('--once', 'exit after the first complete topology', false)
     .option('--timeout <seconds>', 'with --once: give up after this many seconds', positiveArg('--timeout'), 60)
-    .action(followTopology);
+    .action(followCommand);
 }
 
 function registerShowAndCluster(topology: Command): void {
@@ -109,7 +83,7 @@ function registerShowAndCluster(topology: Command): void {
         'print a summary: nodes, edges, degree statistics, clusters and their sizes, excluded nodes with reasons',
       ),
   ).action((file: string, options: TopologyCliOptions) => {
-    const t = openTopology(file, options);
+    const t = openFromFlags(file, options);
     process.stdout.write(summarize(t));
     maybeSvg(t, options, file);
   });
@@ -123,7 +97,7 @@ function registerShowAndCluster(topology: Command): void {
         'save the clustered topology as a JSON snapshot (load it again with any topology command)',
       ),
   ).action((file: string, options: TopologyCliOptions & { snapshot?: string }) => {
-    const t = openTopology(file, options);
+    const t = openFromFlags(file, options);
     process.stdout.write(summarize(t, { listClusters: true }));
     if (options.snapshot) {
       saveSnapshot(t, options.snapshot);
@@ -150,7 +124,7 @@ function registerExport(topology: Command): void {
         1024,
       ),
   ).action((file: string, options: TopologyCliOptions & { out?: string; snapshot?: string; denseLimit: number }) => {
-    const t = openTopology(file, options);
+    const t = openFromFlags(file, options);
     const clusters = exportClusters(t, { denseLimit: options.denseLimit });
     const doc = { version: topologyVersion(t, clusters), partitions: t.clustering.options.partitions, clusters };
     const text = `${JSON.stringify(doc)}\n`;
@@ -163,68 +137,14 @@ function registerExport(topology: Command): void {
   });
 }
 
-async function publishTopology(file: string, options: TopologyCliOptions, command: Command): Promise<void> {
-  const { TopologyPublisher, kafkaConnection } = await import('./kafka.ts');
-  const config = loadConfig({ file: command.optsWithGlobals<{ config?: string }>().config });
-  const t = openTopology(file, options);
-  let reported = 0;
-  const publisher = new TopologyPublisher({
-    ...kafkaConnection(config.kafka),
-    network: config.network,
-    logger,
-    // A large network goes out in many requests: say how far it got, every 5 % or so.
-    onProgress: (sent, total) => {
-      if (sent === total || sent - reported >= total / 20) {
-        reported = sent;
-        progress(`publish: ${sent.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} records sent`);
-      }
-    },
-  });
-  await publisher.connect();
-  try {
-    const result = await publisher.publish(t);
-    process.stdout.write(
-      `published network "${config.network}": ${result.sent} record(s), ${result.tombstones} tombstone(s), version ${result.version}\n`,
-    );
-  } finally {
-    await publisher.disconnect();
-  }
+async function publishCommand(file: string, options: TopologyCliOptions, command: Command): Promise<void> {
+  const config = configOf(command);
+  const result = await publishTopology(config, openFromFlags(file, options), progress);
+  process.stdout.write(
+    `published network "${config.network}": ${result.sent} record(s), ${result.tombstones} tombstone(s), version ${result.version}\n`,
+  );
 }
 
-async function followTopology(options: { once: boolean; timeout: number }, command: Command): Promise<void> {
-  const { TopologyFollower, kafkaConnection } = await import('./kafka.ts');
-  const config = loadConfig({ file: command.optsWithGlobals<{ config?: string }>().config });
-  const follower = new TopologyFollower({
-    ...kafkaConnection(config.kafka),
-    network: config.network,
-    logger,
-  });
-  const print = (t: Topology, version: string): void => {
-    const sizes = [...t.clustering.clusters.values()].map((c) => c.members.size);
-    process.stdout.write(
-      `${new Date().toISOString()} network "${config.network}" version ${version}: ${t.network.graph.order} nodes, ${t.network.graph.size} edges, ${sizes.length} clusters (largest ${Math.max(0, ...sizes)})\n`,
-    );
-  };
-  progress(`following ${config.network} on ${config.kafka.brokers.join(',')}`);
-  if (options.once) {
-    await follower.start();
-    try {
-      const t = await follower.waitFor(() => true, options.timeout * 1000);
-      print(t, follower.currentVersion()!);
-    } finally {
-      await follower.stop();
-    }
-    return;
-  }
-  await follower.start(print);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-  await follower.stop();
+async function followCommand(options: FollowTopologyOptions, command: Command): Promise<void> {
+  await followTopology(configOf(command), options, progress);
 }

@@ -8,8 +8,8 @@ import type { Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import { osUser } from '../../common/os-user.ts';
 import { TOPICS } from '../../common/types.ts';
-import { subcommandConfig, tableCommandGroup, withTransport } from '../table-cli.ts';
-import { FeedbackRecorder } from './record.ts';
+import { subcommandConfig, tableCommandGroup } from '../table-cli.ts';
+import { withRecorder } from './record.ts';
 import { formatFeedbackList } from './spec.ts';
 
 interface CommonFlags {
@@ -28,19 +28,6 @@ interface MarkFlags extends CommonFlags {
 
 function configOf(command: Command, flags: CommonFlags): Config {
   return subcommandConfig(command, { network: flags.network, 'feedback.topic': flags.topic });
-}
-
-/** Opens the recorder, runs `use`, and closes everything whatever happens; Kafka failures become a clear error. */
-function withRecorder<T>(config: Config, use: (recorder: FeedbackRecorder) => Promise<T>): Promise<T> {
-  const what = `the feedback topic ${config.feedback.topic}`;
-  return withTransport(config, { what, logName: 'feedback' }, async (transport) => {
-    const recorder = new FeedbackRecorder(config, transport);
-    try {
-      return await use(recorder);
-    } finally {
-      await recorder.close();
-    }
-  });
 }
 
 async function mark(options: MarkFlags, command: Command): Promise<void> {

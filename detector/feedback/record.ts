@@ -14,6 +14,7 @@ import type { Alert } from '../../common/types.ts';
 import { feedbackPoint } from '../../store/feedback.ts';
 import type { InfluxSink } from '../../store/influx-sink.ts';
 import { recordCopySink, writeRecordCopy } from '../../store/record-copy.ts';
+import { withTransport } from '../open-table.ts';
 import { buildFeedback, checkAlertId, checkVerdict, describeFeedback, type FeedbackInput } from './spec.ts';
 import { thresholdRaises } from './thresholds.ts';
 
@@ -129,4 +130,17 @@ function readAlert(value: Buffer, topic: string, id: string): Alert {
       'check --alerts-topic: it must be the topic the detectors publish alerts on',
     );
   return alert as Alert;
+}
+
+/** Opens the recorder, runs `use`, and closes everything whatever happens; Kafka failures become a clear error. */
+export function withRecorder<T>(config: Config, use: (recorder: FeedbackRecorder) => Promise<T>): Promise<T> {
+  const what = `the feedback topic ${config.feedback.topic}`;
+  return withTransport(config, { what, logName: 'feedback' }, async (transport) => {
+    const recorder = new FeedbackRecorder(config, transport);
+    try {
+      return await use(recorder);
+    } finally {
+      await recorder.close();
+    }
+  });
 }

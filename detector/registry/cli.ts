@@ -3,98 +3,24 @@
  * Versions live in the registry folder (model/registry/store.ts); the
  * promoted one per network on the compacted models topic (pointer.ts), which
  * every detector started with `--registry` follows. docs/operations.md#model-versions.
+ * This file declares and checks the flags; models-topic.ts reads and writes
+ * the records, promotion-gate.ts applies the gate.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { durationArg, instantArg, probabilityArg } from '../../common/cli-parsers.ts';
-import type { Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import { osUser } from '../../common/os-user.ts';
-import type { KeyedTable } from '../../common/transport.ts';
-import { MODEL_FILE } from '../../model/io.ts';
 import { ModelRegistry, registryDir, type ModelVersion } from '../../model/registry/store.ts';
-import { subcommandConfig, tableCommandGroup, withTable } from '../table-cli.ts';
+import { tableCommandGroup } from '../table-cli.ts';
+import { registryConfigOf, type RegistryFlags } from './cli-options.ts';
 import { formatVersion, formatVersionTable } from './format.ts';
-import {
-  MODELS_PARTITIONS,
-  encodePromoted,
-  promote,
-  readPromoted,
-  rollback,
-  shadowRunOf,
-  startShadow,
-  stopShadow,
-  type PromotedModel,
-} from './pointer.ts';
+import { readModelShape } from './model-shape.ts';
+import { promotedForListing, writePromotion, writeRollback, writeShadow } from './models-topic.ts';
+import type { PromotedModel } from './pointer.ts';
+import { checkGate, type GatePeriod } from './promotion-gate.ts';
 
-/**
- * Judges the promotion of a version that was shadow-scored: the comparison
- * with the live model as printed, and whether it passes. Set by the layer
- * that can run the live-path evaluation (embedded/model-gate/cli.ts).
- */
-export type PromotionGate = (
-  config: Config,
-  record: PromotedModel,
-  version: ModelVersion,
-  period: GatePeriod,
-) => Promise<{ pass: boolean; report: string }>;
-
-/** The compared period of a gated promotion: `since` before `until` (defaults: the gate's, a day before now). */
-export interface GatePeriod {
-  since?: number;
-  until?: number;
-}
-
-let promotionGate: PromotionGate | undefined;
-
-export function usePromotionGate(gate: PromotionGate): void {
-  promotionGate = gate;
-}
-
-interface CommonFlags {
-  network?: string;
-  registry?: string;
-  topic?: string;
-}
-
-/** The configuration of a `model` subcommand: the global `--config` file, overridden by its flags. */
-export function registryConfigOf(command: Command, flags: CommonFlags): Config {
-  return subcommandConfig(command, {
-    network: flags.network,
-    'registry.dir': flags.registry,
-    'registry.topic': flags.topic,
-  });
-}
-
-/** Opens the models topic as a table, runs `use`, closes everything whatever happens. */
-export function withPointers<T>(config: Config, use: (table: KeyedTable) => Promise<T>): Promise<T> {
-  const { topic } = config.registry;
-  return withTable(
-    config,
-    { topic, partitions: MODELS_PARTITIONS, what: `the models topic ${topic}`, logName: 'model' },
-    use,
-  );
-}
-
-async function currentOf(table: KeyedTable, network: string): Promise<PromotedModel | undefined> {
-  const all = await readPromoted(table, (key, reason) =>
-    process.stderr.write(`model: skipping the unreadable record ${key} of the models topic: ${reason}\n`),
-  );
-  return all.get(network);
-}
-
-/** The promoted record for listings: a Kafka outage is a warning there, the registry can still be read. */
-async function promotedForListing(config: Config): Promise<PromotedModel | undefined> {
-  try {
-    return await withPointers(config, (table) => currentOf(table, config.network));
-  } catch (error) {
-    process.stderr.write(`model: warning: which version is promoted is unknown (${(error as Error).message})\n`);
-    return undefined;
-  }
-}
-
-async function list(options: CommonFlags & { all?: boolean; json?: boolean }, command: Command): Promise<void> {
+async function list(options: RegistryFlags & { all?: boolean; json?: boolean }, command: Command): Promise<void> {
   const config = registryConfigOf(command, options);
   const registry = new ModelRegistry(registryDir(config));
   const versions = (await registry.list()).filter((version) => options.all || version.network === config.network);
@@ -112,21 +38,19 @@ async function list(options: CommonFlags & { all?: boolean; json?: boolean }, co
   process.stdout.write(`${formatVersionTable(versions, promoted)}\n`);
 }
 
-async function show(id: string, options: CommonFlags, command: Command): Promise<void> {
+async function show(id: string, options: RegistryFlags, command: Command): Promise<void> {
   const config = registryConfigOf(command, options);
   const registry = new ModelRegistry(registryDir(config));
   const version = await registry.get(id);
   const folder = registry.folder(version);
-  const metadata = await readFile(path.join(folder, MODEL_FILE), 'utf8')
-    .then((text) => (JSON.parse(text) as { metadata: { config: { modalities: string[]; window: number } } }).metadata)
-    .catch(() => undefined);
+  const shape = await readModelShape(folder);
   const promoted = await promotedForListing(config);
-  process.stdout.write(`${formatVersion(version, registry.shownFolder(version), promoted, metadata?.config)}\n`);
+  process.stdout.write(`${formatVersion(version, registry.shownFolder(version), promoted, shape)}\n`);
 }
 
 async function register(
   dir: string,
-  options: CommonFlags & { parent?: string | false; threshold?: number; note?: string },
+  options: RegistryFlags & { parent?: string | false; threshold?: number; note?: string },
   command: Command,
 ): Promise<void> {
   const config = registryConfigOf(command, options);
@@ -152,49 +76,6 @@ function round(value: number): number {
   return Number(value.toFixed(4));
 }
 
-/**
- * A version that shadowed is promoted only when the gate passes (or with
- * --force, said so); one that never shadowed is promoted as asked, with a
- * note: the gate judges shadow results and it has none.
- */
-async function checkGate(
-  config: Config,
-  version: ModelVersion,
-  options: GatePeriod & { force?: boolean },
-): Promise<void> {
-  const current = await withPointers(config, (table) => currentOf(table, config.network));
-  // Already the promoted one: promote() says so.
-  if (current?.version === version.id) return;
-  if (!current || !shadowRunOf(current, version.id) || !promotionGate) {
-    if (current)
-      process.stderr.write(
-        `model: ${version.id} was never shadow-scored in network ${config.network}: promoted without the gate (\`wsn-watch model shadow ${version.id}\` first to compare it with ${current.version})\n`,
-      );
-    return;
-  }
-  const { pass, report } = await promotionGate(config, current, version, options);
-  if (pass) {
-    process.stderr.write(`${report}\n`);
-    return;
-  }
-  if (!options.force)
-    throw new UserError(
-      'MODEL_GATE_FAILED',
-      `not promoting ${version.id}: the promotion gate fails\n${report}`,
-      `let it shadow longer (\`wsn-watch model compare ${version.id}\`), or promote anyway with --force`,
-    );
-  process.stderr.write(`${report}\nmodel: promoting ${version.id} although the gate fails (--force)\n`);
-}
-
-/** Writes the record that promotes `version` (gate not applied: callers gate first). */
-export async function writePromotion(config: Config, version: ModelVersion, by: string): Promise<PromotedModel> {
-  return withPointers(config, async (table) => {
-    const next = promote(await currentOf(table, config.network), config.network, version, by, Date.now());
-    await table.put([{ key: config.network, value: encodePromoted(next) }]);
-    return next;
-  });
-}
-
 /** "promoted v3 in network lab (was v2; threshold 0.81); …". */
 export function describePromotion(record: PromotedModel): string {
   const before = record.previous.at(-1)?.version;
@@ -203,7 +84,7 @@ export function describePromotion(record: PromotedModel): string {
 
 async function promoteCommand(
   id: string,
-  options: CommonFlags & GatePeriod & { by?: string; force?: boolean },
+  options: RegistryFlags & GatePeriod & { by?: string; force?: boolean },
   command: Command,
 ): Promise<void> {
   const config = registryConfigOf(command, options);
@@ -215,53 +96,18 @@ async function promoteCommand(
   process.stdout.write(`${describePromotion(record)}\n`);
 }
 
-async function rollbackCommand(options: CommonFlags & { by?: string }, command: Command): Promise<void> {
+async function rollbackCommand(options: RegistryFlags & { by?: string }, command: Command): Promise<void> {
   const config = registryConfigOf(command, options);
   const registry = new ModelRegistry(registryDir(config));
-  const record = await withPointers(config, async (table) => {
-    const current = await currentOf(table, config.network);
-    const next = rollback(current, config.network, options.by ?? osUser(), Date.now());
-    await registry.verify(await registry.get(next.version));
-    await table.put([{ key: config.network, value: encodePromoted(next) }]);
-    return { next, from: current?.version };
-  });
+  const record = await writeRollback(config, registry, options.by ?? osUser());
   process.stdout.write(
     `rolled back network ${record.next.network} from ${record.from} to ${record.next.version} (threshold ${round(record.next.threshold)})\n`,
   );
 }
 
-/** Writes the record that starts shadow-scoring `id` (undefined: stops the shadow); the records before and after. */
-export async function writeShadow(
-  config: Config,
-  id: string | undefined,
-  by: string,
-): Promise<{ current: PromotedModel | undefined; next: PromotedModel }> {
-  const registry = new ModelRegistry(registryDir(config));
-  const version = id === undefined ? undefined : await registry.get(id);
-  if (version) await registry.verify(version);
-  return withPointers(config, async (table) => {
-    const current = await currentOf(table, config.network);
-    const next = version
-      ? startShadow(current, version, { network: config.network, by, now: Date.now() })
-      : stopShadow(current, config.network, Date.now());
-    await table.put([{ key: config.network, value: encodePromoted(next) }]);
-    return { current, next };
-  });
-}
-
-/** The network's current record on the models topic (undefined: nothing promoted). */
-export function readCurrentRecord(config: Config): Promise<PromotedModel | undefined> {
-  return withPointers(config, (table) => currentOf(table, config.network));
-}
-
-/** The gate set by usePromotionGate, if any (the schedule compares with it). */
-export function promotionGateInUse(): PromotionGate | undefined {
-  return promotionGate;
-}
-
 async function shadowCommand(
   id: string | undefined,
-  options: CommonFlags & { stop?: boolean; by?: string },
+  options: RegistryFlags & { stop?: boolean; by?: string },
   command: Command,
 ): Promise<void> {
   const config = registryConfigOf(command, options);

@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { durationArg, instantArg, integerArg } from '../../common/cli-parsers.ts';
 import { loadConfig } from '../../common/config.ts';
-import { addTrainingOptions } from '../../model/train/cli.ts';
+import { addTrainingOptions } from '../../model/train/cli-options.ts';
 import { UserError } from '../../common/errors.ts';
 import { parseDuration } from '../../common/silences.ts';
 import { runRetrain, type RetrainOptions } from './run.ts';

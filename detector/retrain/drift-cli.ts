@@ -1,75 +1,29 @@
 /**
  * `wsn-watch drift`: the drift signal over the reconstruction errors stored in
- * InfluxDB (drift.ts), and whether it suggests `wsn-watch retrain`.
+ * InfluxDB (drift.ts), and whether it suggests `wsn-watch retrain`. This file
+ * declares and checks the flags; drift-check.ts reads the errors and builds
+ * the report.
  */
 import type { Command } from 'commander';
 import { fractionArg, integerArg, positiveArg } from '../../common/cli-parsers.ts';
 import { loadConfig, type Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
-import { dailyErrors, errorModalities } from '../../store/influx-history.ts';
-import { DRIFT_DEFAULTS, driftReport, type DriftReport } from './drift.ts';
-import { influxRows } from './run.ts';
-import { DAY_MS } from '../../common/constants.ts';
+import { checkDrift, formatDriftReport, type DriftCheckOptions } from './drift-check.ts';
+import { DRIFT_DEFAULTS } from './drift.ts';
 
-interface DriftFlags {
+interface DriftFlags extends DriftCheckOptions {
   network?: string;
-  days: number;
-  recent: number;
-  rise: number;
-  share: number;
   json?: boolean;
 }
 
-const percent = (x: number): string => `${Math.round(100 * x)} %`;
-
-function formatReport(report: DriftReport, flags: DriftFlags, network: string): string {
-  const lines = [
-    `drift: network ${network}, the last ${flags.recent} day(s) against the ${flags.days - flags.recent} before: ${report.risen} of ${report.nodes.length} nodes' reconstruction error rose over ${flags.rise}× (${percent(report.share)})`,
-  ];
-  const shown = report.nodes.slice(0, 20);
-  const table = [
-    ['NODE', 'EARLIER', 'RECENT', 'RATIO'],
-    ...shown.map((n) => [n.node, n.baseline.toFixed(4), n.recent.toFixed(4), n.ratio.toFixed(2)]),
-  ];
-  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-  for (const row of table)
-    lines.push(
-      row
-        .map((cell, i) => cell.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    );
-  if (report.nodes.length > shown.length) lines.push(`… and ${report.nodes.length - shown.length} more`);
-  lines.push(
-    report.suggestRetraining
-      ? `suggests retraining (${percent(report.share)} ≥ ${percent(flags.share)}): wsn-watch retrain --since ${flags.days}d`
-      : `no retraining suggested (${percent(report.share)} < ${percent(flags.share)})`,
-  );
-  return lines.join('\n');
-}
-
-async function runDrift(flags: DriftFlags, config: Config): Promise<void> {
+async function driftCommand(flags: DriftFlags, config: Config): Promise<void> {
   if (flags.recent >= flags.days)
     throw new UserError('DRIFT_DAYS', `--recent (${flags.recent}) must be fewer than --days (${flags.days})`);
-  const rows = influxRows(config);
-  const until = Date.now();
-  const daily = await dailyErrors(
-    rows,
-    config.network,
-    { from: until - flags.days * DAY_MS, until },
-    await errorModalities(rows),
-  );
-  if (daily.length === 0)
-    throw new UserError(
-      'DRIFT_NO_DATA',
-      `no reconstruction errors of network ${config.network} in the last ${flags.days} days`,
-      'the detector writes them (err_<modality>) as it scores; check --network and influx.database',
-    );
-  const report = driftReport(daily, { recentDays: flags.recent, rise: flags.rise, share: flags.share });
+  const report = await checkDrift(config, flags);
   process.stdout.write(
     flags.json
       ? `${JSON.stringify({ network: config.network, ...report })}\n`
-      : `${formatReport(report, flags, config.network)}\n`,
+      : `${formatDriftReport(report, flags, config.network)}\n`,
   );
 }
 
@@ -102,6 +56,6 @@ export function registerDriftCommand(program: Command): void {
     .option('--json', 'JSON instead of text')
     .action(async (flags: DriftFlags, self: Command) => {
       const globals = self.optsWithGlobals<{ config?: string }>();
-      await runDrift(flags, loadConfig({ file: globals.config, flags: { network: flags.network } }));
+      await driftCommand(flags, loadConfig({ file: globals.config, flags: { network: flags.network } }));
     });
 }

@@ -17,7 +17,7 @@ import { ModelRegistry, registryDir } from '../../model/registry/store.ts';
 import { historyGraph, trainOn, type TrainCliOptions } from '../../model/train/run.ts';
 import { influxClient } from '../../store/influx-connection.ts';
 import { storedModalities, type InfluxRows } from '../../store/influx-history.ts';
-import { withTable } from '../table-cli.ts';
+import { withTable } from '../open-table.ts';
 import { MODELS_PARTITIONS, readPromoted } from '../registry/pointer.ts';
 import { loadStoredHistory } from './history.ts';
 

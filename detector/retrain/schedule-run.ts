@@ -6,7 +6,8 @@
 import type { Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import { ModelRegistry, registryDir } from '../../model/registry/store.ts';
-import { promotionGateInUse, readCurrentRecord, writePromotion, writeShadow } from '../registry/cli.ts';
+import { readCurrentRecord, writePromotion, writeShadow } from '../registry/models-topic.ts';
+import { promotionGateInUse } from '../registry/promotion-gate.ts';
 import { runRetrain, type RetrainOptions } from './run.ts';
 import { RetrainSchedule, type ScheduleClock, type ScheduleSteps } from './schedule.ts';
 import { HOUR_MS, DAY_MS } from '../../common/constants.ts';

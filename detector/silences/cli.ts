@@ -1,24 +1,16 @@
 /**
  * `wsn-watch silence add|list|expire`: maintenance silences on the compacted
  * silences topic (config silences.topic), copied to InfluxDB for the
- * dashboards. docs/operations.md walks through them.
+ * dashboards. docs/operations.md walks through them. This file declares and
+ * checks the flags; record.ts reads and writes the silences.
  */
 import type { Command } from 'commander';
 import type { Config } from '../../common/config.ts';
 import { osUser } from '../../common/os-user.ts';
-import {
-  SILENCE_PARTITIONS,
-  decodeSilence,
-  encodeSilence,
-  formatDuration,
-  type Silence,
-} from '../../common/silences.ts';
-import type { KeyedTable } from '../../common/transport.ts';
-import { recordCopySink, writeRecordCopy } from '../../store/record-copy.ts';
-import { silencePoint } from '../../store/silences.ts';
-import { subcommandConfig, tableCommandGroup, withTable } from '../table-cli.ts';
-import { SILENCE_RECORDS } from './book.ts';
-import { buildSilence, expireSilence, formatSilences, silenceState, type SilenceAddInput } from './spec.ts';
+import { formatDuration, type Silence } from '../../common/silences.ts';
+import { subcommandConfig, tableCommandGroup } from '../table-cli.ts';
+import { addSilence, expireSilenceNow, listSilences } from './record.ts';
+import { buildSilence, formatSilences, silenceState, type SilenceAddInput } from './spec.ts';
 
 interface CommonFlags {
   network?: string;
@@ -27,34 +19,6 @@ interface CommonFlags {
 
 function configOf(command: Command, flags: CommonFlags): Config {
   return subcommandConfig(command, { network: flags.network, 'silences.topic': flags.topic });
-}
-
-/** Opens the silences table, runs `use`, and closes everything whatever happens. */
-function withSilences<T>(config: Config, use: (table: KeyedTable) => Promise<T>): Promise<T> {
-  const { topic } = config.silences;
-  return withTable(
-    config,
-    { topic, partitions: SILENCE_PARTITIONS, what: `the silences topic ${topic}`, logName: 'silence' },
-    use,
-  );
-}
-
-async function readSilences(table: KeyedTable): Promise<Map<string, Silence>> {
-  const out = new Map<string, Silence>();
-  for (const [key, value] of await table.readToEnd()) {
-    try {
-      out.set(key, decodeSilence(value));
-    } catch (error) {
-      process.stderr.write(`silence: skipping the unreadable record ${key}: ${(error as Error).message}\n`);
-    }
-  }
-  return out;
-}
-
-/** Writes the silence's point for the dashboards; a failure is reported, not fatal (the topic is the truth). */
-async function copyToInflux(config: Config, silence: Silence): Promise<void> {
-  const failed = await writeRecordCopy(recordCopySink(config.influx), silencePoint(silence), config.influx.url);
-  if (failed) process.stderr.write(`silence: warning: ${failed.warning}\n`);
 }
 
 function describe(silence: Silence, now: number): string {
@@ -70,17 +34,14 @@ async function add(options: SilenceAddInput & CommonFlags, command: Command): Pr
   const config = configOf(command, options);
   const now = Date.now();
   const silence = buildSilence({ ...options, network: config.network }, now, osUser());
-  await withSilences(config, (table) => table.put([{ key: silence.id, value: encodeSilence(silence) }]));
-  await copyToInflux(config, silence);
+  await addSilence(config, silence);
   process.stdout.write(`${silence.id}\t${describe(silence, now)}\n`);
 }
 
 async function list(options: CommonFlags & { all?: boolean; json?: boolean }, command: Command): Promise<void> {
   const config = configOf(command, options);
   const now = Date.now();
-  const silences = [...(await withSilences(config, readSilences)).values()]
-    .filter((s) => s.network === config.network && (options.all || s.endsAt > now))
-    .sort(SILENCE_RECORDS.order);
+  const silences = await listSilences(config, options.all, now);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(silences.map((s) => ({ ...s, state: silenceState(s, now) })))}\n`);
     return;
@@ -95,12 +56,7 @@ async function list(options: CommonFlags & { all?: boolean; json?: boolean }, co
 async function expire(id: string, options: CommonFlags, command: Command): Promise<void> {
   const config = configOf(command, options);
   const now = Date.now();
-  const expired = await withSilences(config, async (table) => {
-    const silence = expireSilence(await readSilences(table), id, now);
-    await table.put([{ key: silence.id, value: encodeSilence(silence) }]);
-    return silence;
-  });
-  await copyToInflux(config, expired);
+  const expired = await expireSilenceNow(config, id, now);
   process.stdout.write(
     `${expired.id}\texpired: ${expired.modality ? `${expired.modality} alerts of ` : ''}node ${expired.node} (network ${expired.network}) alerts again from now\n`,
   );

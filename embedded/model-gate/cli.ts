@@ -5,16 +5,10 @@
  */
 import type { Command } from 'commander';
 import { durationArg, instantArg, integerArg } from '../../common/cli-parsers.ts';
-import { UserError } from '../../common/errors.ts';
-import { registryConfigOf, usePromotionGate, withPointers } from '../../detector/registry/cli.ts';
+import { registryConfigOf } from '../../detector/registry/cli-options.ts';
 import { formatComparison } from '../../detector/registry/gate.ts';
-import { readPromoted } from '../../detector/registry/pointer.ts';
-import { ModelRegistry, registryDir } from '../../model/registry/store.ts';
-import { compareWithLive, type CompareOptions } from './compare.ts';
-import { DAY_MS } from '../../common/constants.ts';
-
-/** The gate's defaults: the last day, one seed, two faults of each kind. */
-export const GATE_DEFAULTS = { sinceMs: DAY_MS, seed: 1, perKind: 2 } as const;
+import { usePromotionGate } from '../../detector/registry/promotion-gate.ts';
+import { GATE_DEFAULTS, compareCandidate, livePathGate, type CompareOptions } from './compare.ts';
 
 const say = (message: string): void => void process.stderr.write(`model compare: ${message}\n`);
 
@@ -31,9 +25,6 @@ interface CompareFlags {
 
 async function compareCommand(id: string, flags: CompareFlags, command: Command): Promise<void> {
   const config = registryConfigOf(command, flags);
-  const candidate = await new ModelRegistry(registryDir(config)).get(id);
-  const record = (await withPointers(config, (table) => readPromoted(table))).get(config.network);
-  if (!record) throw new UserError('MODEL_NOT_PROMOTED', `no model version is promoted in network ${config.network}`);
   const options: CompareOptions = {
     sinceMs: flags.since,
     ...(flags.until === undefined ? {} : { until: flags.until }),
@@ -41,7 +32,7 @@ async function compareCommand(id: string, flags: CompareFlags, command: Command)
     perKind: flags.perKind,
     progress: say,
   };
-  const { comparison, verdict } = await compareWithLive(config, record, candidate, options);
+  const { comparison, verdict } = await compareCandidate(config, id, options);
   process.stdout.write(
     flags.json ? `${JSON.stringify({ ...comparison, gate: verdict })}\n` : `${formatComparison(comparison, verdict)}\n`,
   );
@@ -86,13 +77,5 @@ export function registerModelGate(program: Command): void {
     .option('--topic <name>', 'models topic (config registry.topic)')
     .addHelpText('after', EXAMPLES)
     .action(compareCommand);
-  usePromotionGate(async (config, record, version, period) => {
-    const { comparison, verdict } = await compareWithLive(config, record, version, {
-      ...GATE_DEFAULTS,
-      sinceMs: period.since ?? GATE_DEFAULTS.sinceMs,
-      ...(period.until === undefined ? {} : { until: period.until }),
-      progress: say,
-    });
-    return { pass: verdict.pass, report: formatComparison(comparison, verdict) };
-  });
+  usePromotionGate(livePathGate(say));
 }

@@ -5,14 +5,21 @@
  * that period's stored history (evaluate.ts), side by side.
  */
 import type { Config } from '../../common/config.ts';
+import { DAY_MS } from '../../common/constants.ts';
+import { UserError } from '../../common/errors.ts';
 import { createLogger } from '../../common/log.ts';
 import { comparedPeriod, falseAlertsOf, shadowedPart } from '../../detector/registry/compare.ts';
-import { gateVerdict, type Comparison, type GateVerdict } from '../../detector/registry/gate.ts';
-import type { PromotedModel } from '../../detector/registry/pointer.ts';
+import { formatComparison, gateVerdict, type Comparison, type GateVerdict } from '../../detector/registry/gate.ts';
+import { withPointers } from '../../detector/registry/models-topic.ts';
+import { readPromoted, type PromotedModel } from '../../detector/registry/pointer.ts';
+import type { PromotionGate } from '../../detector/registry/promotion-gate.ts';
 import { influxRows } from '../../detector/retrain/run.ts';
 import { ensureBackend, loadDetector, type Detector } from '../../model/index.ts';
 import { ModelRegistry, registryDir, type ModelVersion } from '../../model/registry/store.ts';
 import { evaluateOnStoredHistory } from './evaluate.ts';
+
+/** The gate's defaults: the last day, one seed, two faults of each kind. */
+export const GATE_DEFAULTS = { sinceMs: DAY_MS, seed: 1, perKind: 2 } as const;
 
 export interface CompareOptions {
   /** Length of the compared period, ms, ending at `until`. */
@@ -72,4 +79,29 @@ export async function compareWithLive(
   } finally {
     for (const { model } of models) model.dispose();
   }
+}
+
+/** `model compare VERSION`: the registered version `id` against the network's promoted one. */
+export async function compareCandidate(
+  config: Config,
+  id: string,
+  options: CompareOptions,
+): Promise<{ comparison: Comparison; verdict: GateVerdict }> {
+  const candidate = await new ModelRegistry(registryDir(config)).get(id);
+  const record = (await withPointers(config, (table) => readPromoted(table))).get(config.network);
+  if (!record) throw new UserError('MODEL_NOT_PROMOTED', `no model version is promoted in network ${config.network}`);
+  return compareWithLive(config, record, candidate, options);
+}
+
+/** The promotion gate of `model promote` and the retrain schedule: compareWithLive with the gate's defaults. */
+export function livePathGate(progress: (message: string) => void): PromotionGate {
+  return async (config, record, version, period) => {
+    const { comparison, verdict } = await compareWithLive(config, record, version, {
+      ...GATE_DEFAULTS,
+      sinceMs: period.since ?? GATE_DEFAULTS.sinceMs,
+      ...(period.until === undefined ? {} : { until: period.until }),
+      progress,
+    });
+    return { pass: verdict.pass, report: formatComparison(comparison, verdict) };
+  };
 }

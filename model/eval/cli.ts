@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../common/errors.ts';
-import { registerDataCommands } from '../../sources/cli.ts';
 import { TRAINING_DEFAULTS } from '../train/defaults.ts';
 import { type IbrlEvalFlags, runIbrlEvalCommand } from './ibrl-command.ts';
-
-export { RESULTS_END, RESULTS_START, spliceResults } from './ibrl-command.ts';
 
 function positiveInt(name: string): (value: string) => number {
   return (value) => {
@@ -15,7 +12,7 @@ function positiveInt(name: string): (value: string) => number {
   };
 }
 
-/** Registers `wsn-watch eval ibrl` and `wsn-watch data download ibrl`. */
+/** Registers `wsn-watch eval ibrl`. */
 export function registerEvalCommand(program: Command): void {
   const evaluate = program
     .command('eval')
@@ -75,5 +72,4 @@ export function registerEvalCommand(program: Command): void {
     )
     .option('--out <file>', 'write the markdown results there (between the results markers if the file has them)')
     .action((flags: IbrlEvalFlags) => runIbrlEvalCommand(flags));
-  registerDataCommands(program);
 }

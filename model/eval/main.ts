@@ -5,10 +5,12 @@
  */
 import { Command } from 'commander';
 import { UserError } from '../../common/errors.ts';
+import { registerDataCommands } from '../../sources/cli.ts';
 import { registerEvalCommand } from './cli.ts';
 
 const program = new Command('wsn-watch');
 registerEvalCommand(program);
+registerDataCommands(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

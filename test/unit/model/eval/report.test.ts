@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RESULTS_END, RESULTS_START, spliceResults } from '../../../../model/eval/cli.ts';
+import { RESULTS_END, RESULTS_START, spliceResults } from '../../../../model/eval/ibrl-command.ts';
 import { renderReport, spread } from '../../../../model/eval/report.ts';
 import type { EvaluationResult } from '../../../../model/eval/run.ts';
 import { protocolLayout } from '../../../../model/eval/protocol.ts';
