@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { LAYERS, folderOf, importViolations, relativeImports } from './layers.ts';
+import { LAYERS, commandImportViolations, folderOf, importViolations, relativeImports } from './layers.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -48,5 +48,23 @@ describe('imports run one way, the way the data flows', () => {
     expect(importViolations(detectorFile, dynamic)).toHaveLength(1);
     const downward = relativeImports(detectorFile, "export type { Frame } from '../../common/types.ts';\n");
     expect(importViolations(detectorFile, downward)).toEqual([]);
+  });
+});
+
+describe('command files only parse flags', () => {
+  it('no module imports a command file; only other command files and entry points do', () => {
+    const violations = sourceFiles().flatMap((file) =>
+      commandImportViolations(file, relativeImports(file, readFileSync(path.join(repoRoot, file), 'utf8'))),
+    );
+    expect(violations).toEqual([]);
+  });
+
+  it('the check itself catches a module importing a command file', () => {
+    const file = 'detector/retrain/schedule-run.ts';
+    const imports = relativeImports(file, "import { writePromotion } from '../registry/cli.ts';\n");
+    expect(commandImportViolations(file, imports)).toEqual([
+      'detector/retrain/schedule-run.ts imports the command file detector/registry/cli.ts',
+    ]);
+    expect(commandImportViolations('detector/cli.ts', imports)).toEqual([]);
   });
 });

@@ -48,3 +48,16 @@ export function importViolations(file: string, imports: string[]): string[] {
     return [`${file} imports ${target} (${to} comes after ${from})`];
   });
 }
+
+/** A command file: it declares a CLI command's flags (cli.ts, drift-cli.ts), or helps to (cli-options.ts, cli-parsers.ts). */
+export const isCommandFile = (file: string): boolean => /(?:^|[/-])cli(?:-options|-parsers)?\.ts$/.test(file);
+
+/**
+ * One message per import of a command file by a file that is not one itself
+ * nor an entry point (bin/, a `main.ts`): command files only parse flags, so
+ * nothing else has a reason to import them.
+ */
+export function commandImportViolations(file: string, imports: string[]): string[] {
+  if (isCommandFile(file) || file.startsWith('bin/') || file.endsWith('/main.ts')) return [];
+  return imports.filter(isCommandFile).map((target) => `${file} imports the command file ${target}`);
+}
