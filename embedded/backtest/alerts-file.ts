@@ -8,11 +8,11 @@
  */
 import { readUserTextFile } from '../../common/read-text.ts';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { UserError } from '../../common/errors.ts';
 import type { AlertKind } from '../../common/types.ts';
 import { parseTimestamp } from '../../sources/history.ts';
 import type { AlertSpan } from './events.ts';
+import { readCsvTable } from './csv-table.ts';
 
 const ALERT_COLUMNS = ['scorer', 'node', 'kind', 'fired', 'resolved'] as const;
 const ALERT_KINDS: readonly AlertKind[] = ['anomaly', 'silent', 'topology'];
@@ -54,20 +54,11 @@ function rowSpan(row: string[], column: (name: string) => number, file: string, 
 
 /** The spans of each scorer in an alerts CSV. */
 export function parseAlertsCsv(text: string, file = 'alerts.csv'): Map<string, AlertSpan[]> {
-  let rows: string[][];
-  try {
-    rows = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true }) as string[][];
-  } catch (error) {
-    throw new UserError('ALERTS_PARSE', `${file}: ${(error as Error).message}`, 'Check the CSV quoting.');
-  }
-  if (rows.length === 0) throw alertsError(file, 1, 'empty file (expected a header)');
-  const header = rows[0].map((h) => h.toLowerCase());
-  const missing = ALERT_COLUMNS.filter((name) => !header.includes(name));
-  if (missing.length > 0)
-    throw alertsError(file, 1, `the header lacks ${missing.join(', ')} (found ${rows[0].join(', ')})`);
-  const column = (name: string): number => header.indexOf(name);
+  const { rows, column } = readCsvTable(text, file, ALERT_COLUMNS, 'ALERTS_PARSE', (line, message) =>
+    alertsError(file, line, message),
+  );
   const byScorer = new Map<string, AlertSpan[]>();
-  rows.slice(1).forEach((row, i) => {
+  rows.forEach((row, i) => {
     const scorer = row[column('scorer')] ?? '';
     if (scorer === '') throw alertsError(file, i + 2, 'scorer is empty');
     const spans = byScorer.get(scorer) ?? [];

@@ -14,12 +14,12 @@
  */
 import { readUserTextFile } from '../../common/read-text.ts';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { UserError } from '../../common/errors.ts';
 import type { Alert } from '../../common/types.ts';
 import { parseTimestamp } from '../../sources/history.ts';
 import { median } from '../../common/median.ts';
 import { DAY_MS } from '../../common/constants.ts';
+import { readCsvTable } from './csv-table.ts';
 
 export interface FaultEvent {
   node: string;
@@ -40,24 +40,12 @@ function eventError(file: string, line: number, message: string): UserError {
 }
 
 export function parseEvents(text: string, file = 'events.csv'): FaultEvent[] {
-  let rows: string[][];
-  try {
-    rows = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true }) as string[][];
-  } catch (error) {
-    throw new UserError('EVENTS_PARSE', `${file}: ${(error as Error).message}`, 'Check the CSV quoting.');
-  }
-  if (rows.length === 0) throw eventError(file, 1, 'empty file (expected the header node,modality,start,end,kind)');
-  const header = rows[0].map((h) => h.toLowerCase());
-  const column = Object.fromEntries(EVENT_COLUMNS.map((name) => [name, header.indexOf(name)])) as Record<
-    (typeof EVENT_COLUMNS)[number],
-    number
-  >;
-  const missing = EVENT_COLUMNS.filter((name) => column[name] < 0);
-  if (missing.length > 0)
-    throw eventError(file, 1, `the header lacks ${missing.join(', ')} (found ${rows[0].join(', ')})`);
-  return rows.slice(1).map((row, i) => {
+  const { rows, column } = readCsvTable(text, file, EVENT_COLUMNS, 'EVENTS_PARSE', (line, message) =>
+    eventError(file, line, message),
+  );
+  return rows.map((row, i) => {
     const line = i + 2;
-    const field = (name: (typeof EVENT_COLUMNS)[number]): string => row[column[name]] ?? '';
+    const field = (name: (typeof EVENT_COLUMNS)[number]): string => row[column(name)] ?? '';
     const node = field('node');
     if (node === '') throw eventError(file, line, 'node is empty');
     const start = parseTimestamp(field('start'));
