@@ -16,7 +16,7 @@ import {
 } from './cli-options.ts';
 import { exportClusters, topologyVersion } from './export.ts';
 import { openTopology, writeOut } from './files.ts';
-import { followTopology, type FollowTopologyOptions } from './follow-run.ts';
+import { followTopology, type FollowTopologyFlags } from './follow-run.ts';
 import { publishTopology } from './publish-run.ts';
 import { saveSnapshot } from './snapshot.ts';
 import { summarize } from './summary.ts';
@@ -145,6 +145,6 @@ async function publishCommand(file: string, options: TopologyCliOptions, command
   );
 }
 
-async function followCommand(options: FollowTopologyOptions, command: Command): Promise<void> {
-  await followTopology(configOf(command), options, progress);
+async function followCommand(flags: FollowTopologyFlags, command: Command): Promise<void> {
+  await followTopology(configOf(command), { ...flags, progress });
 }

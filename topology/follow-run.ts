@@ -9,19 +9,21 @@ import type { Topology } from './types.ts';
 
 const logger = createLogger('topology');
 
-export interface FollowTopologyOptions {
+export interface FollowTopologyFlags {
   /** Stop after the first complete topology. */
   once: boolean;
   /** With `once`: give up after this many seconds. */
   timeout: number;
 }
 
+export interface FollowTopologyOptions extends FollowTopologyFlags {
+  /** Where what it is doing is said (the versions themselves go to stdout). */
+  progress: (message: string) => void;
+}
+
 /** Follows the topology topic, printing each version on stdout; Kafka is loaded only here (topology/kafka.ts). */
-export async function followTopology(
-  config: Config,
-  options: FollowTopologyOptions,
-  progress: (message: string) => void,
-): Promise<void> {
+export async function followTopology(config: Config, options: FollowTopologyOptions): Promise<void> {
+  const { progress } = options;
   const { TopologyFollower, kafkaConnection } = await import('./kafka.ts');
   const follower = new TopologyFollower({
     ...kafkaConnection(config.kafka),
