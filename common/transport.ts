@@ -71,6 +71,12 @@ export interface SubscribeOptions {
    * often. A hint: the in-process transport delivers at once.
    */
   batchWaitMs?: number;
+  /**
+   * How many partitions' batches may be in `onBatch` at once (default 1: one
+   * at a time). A handler that merges the batches it holds (the detector)
+   * wants several; each is still committed on its own.
+   */
+  concurrentPartitions?: number;
 }
 
 /** What to commit after a batch, when not the offset after it. */

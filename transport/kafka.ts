@@ -261,6 +261,7 @@ export class KafkaTransport implements Transport {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.concurrentPartitions ?? 1,
         eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
           if (batch.isEmpty() || !isRunning() || isStale()) return;
           const tp = `${batch.topic}:${batch.partition}`;

@@ -32,17 +32,25 @@ export interface BatchContext {
 }
 
 /**
- * One batch of frames: reload state after a rebalance, score the new frames,
- * write the sinks and route alert transitions. If any of that fails the
- * processor's state is rolled back, so the transport can redeliver the batch.
- * Then the touched clusters join their partition's pending checkpoints, which
- * are written (and the offset committed) once the checkpoint interval is over.
+ * Batches of frames (one or more partitions', handed over together), as one:
+ * reload state after a rebalance, score the new frames (the partitions'
+ * clusters share the model calls), write the sinks and route alert
+ * transitions. If any of that fails the processor's state is rolled back, so
+ * the transport can redeliver every batch of the run. Then each partition's
+ * touched clusters join its pending checkpoints, which are written (and its
+ * offset committed) once the checkpoint interval is over. The answers are in
+ * the order of `batches`.
  */
-export async function processBatch(context: BatchContext, batch: IncomingBatch): Promise<void | BatchCommit> {
+export async function processBatches(
+  context: BatchContext,
+  batches: readonly IncomingBatch[],
+): Promise<Array<void | BatchCommit>> {
   const started = performance.now();
   settleModelSwap(context);
   await context.ownership.restoreIfReassigned();
-  const { frames, arrivals } = decodeBatch(context, batch);
+  const decoded = batches.map((batch) => decodeBatch(context, batch));
+  const frames = decoded.flatMap((batch) => batch.frames);
+  const arrivals = new Map(decoded.flatMap((batch) => [...batch.arrivals]));
   const result = await context.processor.process(frames);
   const gated = gateBySilences(context, result);
   const shadowStarted = gateShadow(context, result);
@@ -58,10 +66,16 @@ export async function processBatch(context: BatchContext, batch: IncomingBatch):
   if (shadowVersion && shadowStarted.length > 0)
     context.shadowAlerts?.inc({ model: shadowVersion }, shadowStarted.length);
   logSwitches(context, result);
-  const checkpointed = await context.cadence.afterBatch(batch.partition, result.clusters);
-  recordBatch(context, batch, result, started);
-  // Until the touched clusters are checkpointed, the partition's offset stays at the last checkpoint.
-  return checkpointed ? undefined : { commitOffset: null };
+  const touched = new Set(result.clusters);
+  const commits: Array<void | BatchCommit> = [];
+  for (const [i, batch] of batches.entries()) {
+    const clusters = [...new Set(decoded[i].frames.map((frame) => frame.cluster))].filter((c) => touched.has(c));
+    const checkpointed = await context.cadence.afterBatch(batch.partition, clusters);
+    // Until the touched clusters are checkpointed, the partition's offset stays at the last checkpoint.
+    commits.push(checkpointed ? undefined : { commitOffset: null });
+  }
+  recordBatch(context, batches, result, started);
+  return commits;
 }
 
 /**
@@ -162,7 +176,7 @@ async function deliver(
 /** Metrics and log lines of a batch that went through. */
 function recordBatch(
   { processor, metrics, logger }: BatchContext,
-  batch: IncomingBatch,
+  batches: readonly IncomingBatch[],
   result: ProcessResult,
   started: number,
 ): void {
@@ -192,7 +206,7 @@ function recordBatch(
     );
   logger.debug(
     {
-      partition: batch.partition,
+      partitions: batches.map((batch) => batch.partition),
       frames: result.frames.length,
       skipped: result.skipped,
       modelCalls: result.modelCalls.length,

@@ -4,7 +4,7 @@ import type { Config } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import { readinessLogger, startOpsServer, type OpsServer } from '../../common/http.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
-import type { Subscription, Transport, TransportProducer } from '../../common/transport.ts';
+import type { IncomingBatch, Subscription, Transport, TransportProducer } from '../../common/transport.ts';
 import { TOPICS, type Alert } from '../../common/types.ts';
 import { AlertmanagerRoute } from '../alerts/alertmanager.ts';
 import type { AlertRoute } from '../alerts/route.ts';
@@ -20,7 +20,8 @@ import type { ResultSink } from '../../store/sink.ts';
 import type { ClusterCheckpointStore } from '../state/store.ts';
 import { followSilences, type FollowedSilences } from '../silences/follow.ts';
 import { followFeedback, type FollowedFeedback } from '../feedback/follow.ts';
-import { processBatch, type BatchContext } from './batch.ts';
+import { processBatches, type BatchContext } from './batch.ts';
+import { BatchCoalescer } from './batch-coalescer.ts';
 import { CheckpointCadence } from './checkpoint-cadence.ts';
 import { DetectorMetrics } from './metrics.ts';
 import { ClusterOwnership } from './ownership.ts';
@@ -134,6 +135,29 @@ function stateKeeping(
   };
 }
 
+/** Consumes the frames topic into the service's batch queue. */
+function subscribeFrames(
+  transport: Transport,
+  groupId: string,
+  topic: string,
+  service: RunningDetector,
+  context: BatchContext,
+): Promise<Subscription> {
+  const coalescer = new BatchCoalescer(
+    (job) => service.enqueue(job),
+    (batches: IncomingBatch[]) => processBatches(context, batches),
+  );
+  return transport.subscribe({
+    groupId,
+    topics: [topic],
+    fromBeginning: true,
+    onAssignment: (assignment) => context.ownership.assigned(assignment[topic] ?? []),
+    // Partitions handed over together share a run: at a tick's close one model call scores many partitions' clusters.
+    concurrentPartitions: FRAME_PARTITIONS,
+    onBatch: (batch) => coalescer.add(batch),
+  });
+}
+
 export async function startDetectorService(options: DetectorServiceOptions): Promise<DetectorService> {
   const { config, transport } = options;
   const replicaId = options.replicaId ?? `detector-${randomUUID().slice(0, 8)}`;
@@ -182,14 +206,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     warmupTicks: config.registry.warmupTicks,
   });
 
-  const subscription: Subscription = await transport.subscribe({
-    groupId,
-    topics: [topics.frames],
-    fromBeginning: true,
-    onAssignment: (assignment) => ownership.assigned(assignment[topics.frames] ?? []),
-    onBatch: (batch) => service.enqueue(() => processBatch(context, batch)),
-  });
-  service.subscribed(subscription);
+  service.subscribed(await subscribeFrames(transport, groupId, topics.frames, service, context));
   alerting.router.startResending(config.detector.alertResendMs, () => resendable(processor, silences));
 
   const httpPort = options.httpPort === undefined ? config.detector.httpPort : options.httpPort;

@@ -194,4 +194,35 @@ describe('KafkaTransport against the real broker', () => {
     expect(waiting.batches.length).toBeLessThanOrEqual(5);
     expect(eager.batches.length).toBeGreaterThan(waiting.batches.length);
   });
+  it("with concurrentPartitions, hands over several partitions' batches at once", async () => {
+    const producer = await transport.producer();
+    // One message per partition of the 3-partition topic, there before the group starts.
+    const keys = [0, 1, 2].map((p) =>
+      Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => partitionForKey(k, 3) === p)!,
+    );
+    await producer.send(
+      topic,
+      keys.map((key) => ({ key, value: `concurrent:${key}` })),
+    );
+    await producer.close();
+    let inFlight = 0;
+    let most = 0;
+    const partitions = new Set<number>();
+    const subscription = await transport.subscribe({
+      groupId: `test-concurrent-${id}`,
+      topics: [topic],
+      fromBeginning: true,
+      concurrentPartitions: 3,
+      onBatch: async (batch) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        partitions.add(batch.partition);
+        inFlight -= 1;
+      },
+    });
+    await waitFor('a batch of every partition', () => partitions.size === 3, 60_000);
+    await subscription.close();
+    expect(most).toBeGreaterThanOrEqual(2);
+  });
 });
