@@ -17,6 +17,12 @@ export interface PacedPublishOptions {
   speed: number;
   /** Most readings per send (default 500). */
   batchSize?: number;
+  /**
+   * Readings due within this many ms of now go out at once, up to that early (default 50). Paced per reading, a live
+   * network of thousands of nodes (a reading every fraction of a millisecond) paid a send and a timer per reading and
+   * fell behind: 100,000 nodes at 31 s sent 2,150 readings/s instead of 3,200.
+   */
+  burstMs?: number;
   /** Called about every `progressEvery` readings (default 10 000) and at the end. */
   onProgress?: (progress: PublishProgress) => void;
   progressEvery?: number;
@@ -48,6 +54,9 @@ export function readingMessage(reading: Reading, key: string = reading.node): Ou
   return { key, value: JSON.stringify(reading) };
 }
 
+/** How early a paced reading may be sent, so that readings go out in bursts rather than one by one. */
+export const DEFAULT_BURST_MS = 50;
+
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function publishPaced(
@@ -55,6 +64,7 @@ export async function publishPaced(
   options: PacedPublishOptions,
 ): Promise<PublishProgress> {
   const batchSize = options.batchSize ?? 500;
+  const burstMs = options.burstMs ?? DEFAULT_BURST_MS;
   const progressEvery = options.progressEvery ?? 10_000;
   const sleep = options.sleep ?? defaultSleep;
   const now = options.now ?? Date.now;
@@ -79,7 +89,7 @@ export async function publishPaced(
       origin ??= { event: reading.ts, wall: now() };
       const due = origin.wall + (reading.ts - origin.event) / options.speed;
       const wait = due - now();
-      if (wait > 0) {
+      if (wait > burstMs) {
         // Send what is due before sleeping, so pacing never holds back earlier readings.
         await flush();
         await sleep(wait);

@@ -197,4 +197,45 @@ describe('paced publishing', () => {
     expect(sent).toEqual(['0', '1', '2', '3']);
     expect(result).toEqual({ sent: 4, eventTs: 61_000, done: true });
   });
+
+  it('sends a dense live stream in bursts: one send per burst, none more than burstMs early, none late', async () => {
+    let clock = 0;
+    const sleeps: number[] = [];
+    const sends: Array<{ at: number; keys: string[] }> = [];
+    const producer: TransportProducer = {
+      send: async (_topic: string, messages: OutgoingMessage[]) =>
+        void sends.push({ at: clock, keys: messages.map((m) => String(m.key)) }),
+      close: async () => undefined,
+    };
+    // A reading every 0.25 ms for one second at speed 1: 4,000 readings, as 100,000 nodes at 25 s give.
+    const readings = Array.from({ length: 4_000 }, (_, i): Reading => ({
+      network: 'n',
+      node: String(i),
+      ts: i / 4,
+      values: { t: 1 },
+    }));
+    const result = await publishPaced(readings, {
+      producer,
+      topic: 't',
+      speed: 1,
+      batchSize: 10_000,
+      burstMs: 50,
+      now: () => clock,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock += ms;
+      },
+    });
+    expect(result.sent).toBe(4_000);
+    // Paced reading by reading this took about 4,000 sleeps and sends.
+    expect(sleeps.length).toBeLessThanOrEqual(20);
+    expect(sends.length).toBeLessThanOrEqual(21);
+    expect(sends.flatMap((s) => s.keys)).toEqual(readings.map((r) => r.node));
+    for (const { at, keys } of sends) {
+      const due = keys.map((key) => Number(key) / 4);
+      // Sent when the first of the burst was due (not late) and no reading more than 50 ms before its time.
+      expect(Math.min(...due)).toBeLessThanOrEqual(at);
+      expect(Math.max(...due) - at).toBeLessThanOrEqual(50);
+    }
+  });
 });
