@@ -50,7 +50,7 @@ export interface SimulationOptions {
 
 export const SIMULATED_MODALITIES = ['temperature', 'humidity', 'light', 'voltage'] as const;
 
-/** Node positions: a jittered grid over a floor about 6 m per node side. */
+/** Node positions: a jittered grid, about 6 m per node side. */
 export function simulateNodes(count: number, seed = 1): SimulatedNode[] {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`nodes must be a positive integer, got ${count}`);
   const rng = createRng(seed * 7919 + 1);
@@ -61,6 +61,20 @@ export function simulateNodes(count: number, seed = 1): SimulatedNode[] {
     x: Number(((i % side) * spacing + rng.next() * spacing * 0.6).toFixed(2)),
     y: Number((Math.floor(i / side) * spacing + rng.next() * spacing * 0.6).toFixed(2)),
   }));
+}
+
+/** Width of one simulated floor, m: a network wider than this (over about 4,400 nodes) is floors that mirror each other. */
+export const FLOOR_M = 400;
+
+/**
+ * A coordinate as the floor's gradients see it: itself on the first floor, mirrored on the next, and so on. The
+ * gradients are linear in position, so without floors a network of 100,000 nodes (1.9 km a side) read up to 100 °C
+ * and −95 %RH at its far corner, and ingest rejected a third of its readings as implausible.
+ */
+export function onFloor(position: number): number {
+  // Exact on the first floor (fmod of a smaller value is the value): networks up to its width read as before.
+  const within = Math.abs(position) % (2 * FLOOR_M);
+  return within <= FLOOR_M ? within : 2 * FLOOR_M - within;
 }
 
 /** The node positions in the IBRL `node.txt` format (`id x y`), which the topology loader reads. */
@@ -163,16 +177,13 @@ export class Simulation {
     const o = this.offsets[i];
     const dayPhase = ((ts % DAY_MS) / DAY_MS) * 2 * Math.PI;
     // Warmest mid-afternoon; a gentle gradient across the floor; per-node offset; sensor noise.
+    const x = onFloor(node.x);
+    const y = onFloor(node.y);
     const temperature =
-      21 +
-      3.5 * Math.sin(dayPhase - Math.PI * 0.6 + o.phase) +
-      0.04 * node.x -
-      0.02 * node.y +
-      o.t +
-      rng.normal() * 0.08;
-    const humidity = 42 - 1.8 * (temperature - 21) + 0.03 * node.y + o.h + rng.normal() * 0.3;
+      21 + 3.5 * Math.sin(dayPhase - Math.PI * 0.6 + o.phase) + 0.04 * x - 0.02 * y + o.t + rng.normal() * 0.08;
+    const humidity = 42 - 1.8 * (temperature - 21) + 0.03 * y + o.h + rng.normal() * 0.3;
     const daylight = Math.max(0, Math.sin(dayPhase - Math.PI / 2));
-    const light = Math.max(0, 40 + 450 * daylight * (1 + 0.002 * node.x) + rng.normal() * 8);
+    const light = Math.max(0, 40 + 450 * daylight * (1 + 0.002 * x) + rng.normal() * 8);
     const days = (ts - this.startTs) / DAY_MS;
     const voltage = o.v - 0.01 * days + rng.normal() * 0.003;
     return { temperature, humidity, light, voltage };

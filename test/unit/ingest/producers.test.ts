@@ -8,7 +8,8 @@ import { createTopology, loadTopology } from '../../../topology/index.ts';
 import { parseIbrlLine, streamIbrl, type IbrlLineIssue } from '../../../sources/ibrl-reader.ts';
 import { StreamInjector, parseInjection } from '../../../sources/stream-inject.ts';
 import { publishPaced } from '../../../sources/publish.ts';
-import { Simulation, writeSimulatedTopology } from '../../../sources/simulate.ts';
+import { FLOOR_M, onFloor, Simulation, writeSimulatedTopology } from '../../../sources/simulate.ts';
+import { DEFAULT_PLAUSIBILITY, implausibility } from '../../../ingest/plausibility.ts';
 import { pearson } from '../../../sources/inject.ts';
 
 describe('IBRL reader', () => {
@@ -156,6 +157,29 @@ describe('simulation', () => {
       (kk) => sim.round(kk).find((r) => r.node === stuck.node)?.values[stuck.modality],
     );
     expect(new Set(held).size).toBe(1);
+  });
+
+  it("keeps a network of 100,000 nodes within ingest's plausible ranges: wide networks are mirrored floors", () => {
+    // Mid-afternoon (the warmest), evening and early morning, without radio loss.
+    const sim = new Simulation({
+      nodes: 100_000,
+      seed: 1,
+      startTs: 13 * 3_600_000,
+      tickMs: 8 * 3_600_000,
+      lossRate: 0,
+    });
+    const implausible: string[] = [];
+    for (const k of [0, 1, 2])
+      for (const reading of sim.round(k))
+        for (const [modality, value] of Object.entries(reading.values)) {
+          const why = implausibility(modality, value, DEFAULT_PLAUSIBILITY);
+          if (why && implausible.length < 3) implausible.push(`node ${reading.node}: ${why}`);
+        }
+    expect(implausible).toEqual([]);
+    // The first floor is read exactly as placed, so networks that fit on it give the readings they always gave.
+    for (const x of [0, 6.37, 123.45, 397.62, FLOOR_M]) expect(onFloor(x)).toBe(x);
+    expect(onFloor(FLOOR_M + 10)).toBe(FLOOR_M - 10);
+    expect(onFloor(2 * FLOOR_M + 10)).toBe(10);
   });
 
   it('writes node positions the topology module loads', () => {
