@@ -8,6 +8,9 @@
  * score from the detector's histogram (bucket upper bounds), and whether
  * the pipeline keeps up: the ingest group's lag on the readings topic and the
  * detector's event-time lag at the start and the end of the measurement.
+ * It also says how many readings ingest rejected meanwhile (a simulated
+ * network that ingest refuses in part is not the load it claims), and how the
+ * detector's CPU splits between its main thread and its other threads.
  * Then, in the same run, the ceilings of this machine: raw kafkajs consume +
  * JSON.parse of the run's readings topic, and InfluxDB writes of node-tick
  * points (5,000 per request, 4 in flight, as the detector writes them).
@@ -17,7 +20,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -86,6 +89,24 @@ function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+/** CPU ms of a process's main thread (its thread id is the process id) and of all its other threads together. */
+function threadCpuMs(pid: number): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    if (Number(tid) === pid) main += ms;
+    else others += ms;
+  }
+  return { main, others };
 }
 const peakRssMb = (pid: number): number =>
   Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -266,6 +287,8 @@ try {
     ingestCpu: cpuMs(ingest.pid!),
     detectCpu: cpuMs(detect.pid!),
     accepted: await counter(ingestPort, 'wsn_ingest_accepted_total'),
+    rejected: await counter(ingestPort, 'wsn_ingest_rejected_total'),
+    detectThreads: threadCpuMs(detect.pid!),
     hist: bucketsOf(await metric(detectPort, 'wsn_detector_tick_close_to_score_seconds')),
     ...(await modelCalls(detectPort)),
   };
@@ -284,6 +307,8 @@ try {
   const readings = (await counter(ingestPort, 'wsn_ingest_accepted_total')) - start.accepted;
   const ingestCpu = cpuMs(ingest.pid!) - start.ingestCpu;
   const detectCpu = cpuMs(detect.pid!) - start.detectCpu;
+  const rejected = (await counter(ingestPort, 'wsn_ingest_rejected_total')) - start.rejected;
+  const detectThreads = threadCpuMs(detect.pid!);
   const hist = await metric(detectPort, 'wsn_detector_tick_close_to_score_seconds');
   const calls = await modelCalls(detectPort);
   const lagAtEnd = {
@@ -304,6 +329,13 @@ try {
   console.log('| ---: | ---: | ---: | ---: |');
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
   const callsMeasured = calls.calls - start.calls;
+  // Readings the simulator sent that ingest refused (the DLQ): a bench whose network is not the one it says.
+  say(
+    `ingest rejected ${rejected} readings in the measured span (${((100 * rejected) / Math.max(1, readings + rejected)).toFixed(1)} %)`,
+  );
+  say(
+    `detector CPU: main thread ${((detectThreads.main - start.detectThreads.main) / 1000).toFixed(1)} s, other threads (V8's workers, TensorFlow's, libuv's) ${((detectThreads.others - start.detectThreads.others) / 1000).toFixed(1)} s`,
+  );
   say(
     `detector: ${callsMeasured} model calls measured, ${((calls.clusters - start.clusters) / Math.max(1, callsMeasured)).toFixed(1)} clusters per call`,
   );
