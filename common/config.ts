@@ -141,6 +141,11 @@ export const ConfigSchema = z.object({
        * partition's offset is committed with it; a restart replays the frames since (detector/service/checkpoint-cadence.ts).
        */
       checkpointIntervalMs: z.coerce.number().int().min(0).default(300_000),
+      /**
+       * Most frames scored and delivered as one run (detector/service/batch.ts): a run holds a rollback copy of each
+       * cluster it touches and its frames' points until its sink write.
+       */
+      maxFramesPerRun: positiveInt(512),
       /** How long (event time) a `topology` alert naming a node added, moved or removed fires before it resolves, ms. */
       topologyAlertMs: positiveInt(HOUR_MS),
       /** Stuck-at faults beside the model: a reading repeating far longer than it usually does (detector/alerts/stuck.ts). */
@@ -175,6 +180,7 @@ export const ConfigSchema = z.object({
       httpPort: 9465,
       alertResendMs: 60_000,
       checkpointIntervalMs: 300_000,
+      maxFramesPerRun: 512,
       topologyAlertMs: HOUR_MS,
       stuck: { enabled: true, multiple: 10, neighbourShare: 0.5 },
       jumps: { enabled: true, multiple: 10, quietTicks: 3 },
@@ -311,6 +317,7 @@ export const ENV_VARS: Record<string, string> = {
   WSN_ALERT_RESEND_MS: 'detector.alertResendMs',
   WSN_TOPOLOGY_ALERT_MS: 'detector.topologyAlertMs',
   WSN_CHECKPOINT_INTERVAL_MS: 'detector.checkpointIntervalMs',
+  WSN_MAX_FRAMES_PER_RUN: 'detector.maxFramesPerRun',
   WSN_STUCK: 'detector.stuck.enabled',
   WSN_STUCK_MULTIPLE: 'detector.stuck.multiple',
   WSN_STUCK_MIN_REPEATS: 'detector.stuck.minRepeats',

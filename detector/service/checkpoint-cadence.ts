@@ -47,14 +47,21 @@ export class CheckpointCadence {
    * whether the batch's offset may be committed.
    */
   async afterBatch(partition: number, clusters: string[]): Promise<boolean> {
-    let pending = this.dirty.get(partition);
-    if (!pending) this.dirty.set(partition, (pending = new Set()));
-    for (const cluster of clusters) pending.add(cluster);
+    this.touch(partition, clusters);
     if (!this.lastFlush.has(partition)) this.lastFlush.set(partition, this.now());
     const due = this.everyBatch || this.now() - this.lastFlush.get(partition)! >= this.options.intervalMs;
     if (!due) return false;
     await this.flush(partition);
     return true;
+  }
+
+  /** Adds clusters to a partition's pending checkpoints without writing anything (a run of a failed hand-over that went through). */
+  touch(partition: number, clusters: readonly string[]): void {
+    if (clusters.length === 0) return;
+    let pending = this.dirty.get(partition);
+    if (!pending) this.dirty.set(partition, (pending = new Set()));
+    for (const cluster of clusters) pending.add(cluster);
+    if (!this.lastFlush.has(partition)) this.lastFlush.set(partition, this.now());
   }
 
   /**

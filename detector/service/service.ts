@@ -187,6 +187,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     router: alerting.router,
     silences: silences?.gate,
     cadence,
+    maxFramesPerRun: config.detector.maxFramesPerRun,
     metrics,
     shadowAlerts: shadowAlertCounter(metrics.registry),
     logger,

@@ -1,0 +1,93 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../../common/config.ts';
+import { createLogger } from '../../../../common/log.ts';
+import type { Frame } from '../../../../common/types.ts';
+import { framesInRuns } from '../../../../detector/service/batch.ts';
+import { startDetectorService, type DetectorService } from '../../../../detector/service/service.ts';
+import { TableCheckpointStore } from '../../../../detector/state/store.ts';
+import { MemoryResultStore } from '../../../../store/memory.ts';
+import type { ResultBatch, ResultSink } from '../../../../store/sink.ts';
+import { MemoryTransport } from '../../../../transport/index.ts';
+import { waitFor } from '../../../support/wait.ts';
+import { FakeModel, frameOf } from './fake-model.ts';
+
+const T = 31_000;
+const CLUSTERS = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'];
+const logger = createLogger('test', 'silent');
+
+const running: DetectorService[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((service) => service.stop()));
+});
+
+async function framesCounted(service: DetectorService, outcome: string): Promise<number> {
+  const metric = await service.metrics.frames.get();
+  return metric.values.filter((v) => v.labels.outcome === outcome).reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('runs of at most detector.maxFramesPerRun frames', () => {
+  it('splits frames in order, a cluster keeping its tick order', () => {
+    const frames = [1, 2, 3].flatMap((t) => CLUSTERS.map((cluster) => frameOf(cluster, t * T, { '1': 1 })));
+    const runs = framesInRuns(frames, 4);
+    expect(runs.map((run) => run.length)).toEqual([4, 4, 4, 4, 2]);
+    expect(runs.flat()).toEqual(frames);
+  });
+
+  it('delivers each run on its own; a failed run is scored again, the runs before it are not, and their clusters are checkpointed', async () => {
+    const transport = new MemoryTransport({ maxBatchSize: 100, logger });
+    await transport.ensureTopics([{ topic: 'frames', partitions: 1 }]);
+    const store = new MemoryResultStore();
+    // The second sink write fails once, as a write to an InfluxDB that is down would.
+    const writes: Array<{ clusters: string[]; failed: boolean }> = [];
+    const sink: ResultSink = {
+      name: 'flaky',
+      write: async (batch: ResultBatch) => {
+        const failed = writes.length === 1;
+        writes.push({ clusters: batch.frames.map((frame) => frame.cluster), failed });
+        if (failed) throw new Error('sink down');
+        await store.write(batch);
+      },
+      close: async () => undefined,
+    };
+    const base = loadConfig({ env: {} });
+    // Checkpoint and commit after every hand-over, so the checkpoints show which clusters were saved with the commit.
+    const config = { ...base, detector: { ...base.detector, maxFramesPerRun: 4, checkpointIntervalMs: 0 } };
+    const checkpoints = new TableCheckpointStore(transport.table({ topic: 'state', partitions: 1 }), logger);
+    const service = await startDetectorService({
+      config,
+      transport,
+      model: new FakeModel(),
+      sink,
+      checkpoints,
+      groupId: 'detectors',
+      topics: { frames: 'frames', anomalies: 'anomalies', alerts: 'alerts' },
+      framePartitions: 1,
+      alertmanager: false,
+      httpPort: null,
+      logger,
+    });
+    running.push(service);
+
+    // One tick of six clusters, handed over as one batch: runs c0-c3 and c4-c5.
+    const frames: Frame[] = CLUSTERS.map((cluster, c) => frameOf(cluster, T, { '1': 1 + c, '2': 2 }));
+    const producer = await transport.producer();
+    await producer.send(
+      'frames',
+      frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
+    );
+    await waitFor('every cluster scored', async () => (await framesCounted(service, 'processed')) === 6);
+
+    expect(writes).toEqual([
+      { clusters: ['c0', 'c1', 'c2', 'c3'], failed: false },
+      { clusters: ['c4', 'c5'], failed: true },
+      { clusters: ['c4', 'c5'], failed: false },
+    ]);
+    // The batch came again: the first run's frames were skipped as scored, not scored and written twice.
+    expect(await framesCounted(service, 'skipped')).toBe(4);
+    // The commit that passed the tick came with a checkpoint of every cluster, those of the first run too.
+    await waitFor('the checkpoints', async () => (await checkpoints.loadAll()).size === CLUSTERS.length, 10_000);
+    const saved = await checkpoints.loadAll();
+    expect([...saved.keys()].sort()).toEqual(CLUSTERS);
+    for (const checkpoint of saved.values()) expect(checkpoint.lastTick).toBe(T);
+  });
+});
