@@ -70,6 +70,16 @@ const topics = {
   state: `bench.state.${id}`,
 };
 const children: ChildProcess[] = [];
+/** Waits for the processes to exit; those still running after `timeoutMs` are killed. */
+async function stopped(processes: readonly ChildProcess[], timeoutMs: number): Promise<void> {
+  const running = processes.filter((child) => child.exitCode === null && child.signalCode === null);
+  const exits = running.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+  const timer = setTimeout(() => {
+    for (const child of running) if (child.exitCode === null) child.kill('SIGKILL');
+  }, timeoutMs);
+  await Promise.all(exits);
+  clearTimeout(timer);
+}
 function cli(name: string, argv: string[]): ChildProcess {
   const profile = args.profile
     ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`, `--cpu-prof-name=${name}.cpuprofile`]
@@ -346,7 +356,9 @@ try {
   );
 } finally {
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  await sleep(5_000);
+  // A detector's graceful stop writes every pending checkpoint (about a minute at 100,000 nodes): its topics are
+  // deleted only once it has exited, else its checkpoint sends wait for a topic that is gone.
+  await stopped(children, 180_000);
   rmSync(work, { recursive: true, force: true });
   // Leave nothing behind on the shared services.
   await new InfluxSink({ url: config.influx.url, database: env.WSN_INFLUX_DATABASE, retries: 0 })
