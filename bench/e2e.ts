@@ -95,24 +95,24 @@ function cli(name: string, argv: string[]): ChildProcess {
   return child;
 }
 
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** utime + stime of a /proc stat file, ms (clock ticks of 1/100 s). */
+function statCpuMs(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
+const cpuMs = (pid: number): number => statCpuMs(`/proc/${pid}/stat`);
 /** CPU ms of a process's main thread (its thread id is the process id) and of all its other threads together. */
 function threadCpuMs(pid: number): { main: number; others: number } {
   let main = 0;
   let others = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
+    let ms: number;
     try {
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      ms = statCpuMs(`/proc/${pid}/task/${tid}/stat`);
     } catch {
       continue; // the thread ended meanwhile
     }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
     if (Number(tid) === pid) main += ms;
     else others += ms;
   }

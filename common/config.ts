@@ -142,8 +142,9 @@ export const ConfigSchema = z.object({
        */
       checkpointIntervalMs: z.coerce.number().int().min(0).default(300_000),
       /**
-       * Most frames scored and delivered as one run (detector/service/batch.ts): a run holds a rollback copy of each
-       * cluster it touches and its frames' points until its sink write.
+       * Most frames scored and delivered as one run (detector/service/batch.ts). A run holds a rollback copy of each
+       * cluster it touches and its frames' points until its sink write, and a tick's close on a large network hands over
+       * the frames of every cluster at once (1,996 at 100,000 nodes). 512 still fill 16 model calls of 32 clusters.
        */
       maxFramesPerRun: positiveInt(512),
       /** How long (event time) a `topology` alert naming a node added, moved or removed fires before it resolves, ms. */

@@ -25,8 +25,8 @@ export interface BatchContext {
   silences?: SilenceGate;
   /** When the touched clusters are checkpointed and the partition's offset committed. */
   cadence: CheckpointCadence;
-  /** Most frames scored and delivered as one run (default MAX_FRAMES_PER_RUN). */
-  maxFramesPerRun?: number;
+  /** Most frames scored and delivered as one run (config detector.maxFramesPerRun). */
+  maxFramesPerRun: number;
   metrics: DetectorMetrics;
   /** Anomaly alerts a shadowing candidate opened, per version (shadow.ts). */
   shadowAlerts?: Counter<'model'>;
@@ -55,7 +55,7 @@ export async function processBatches(
   const touched = new Set<string>();
   for (const frames of framesInRuns(
     decoded.flatMap((batch) => batch.frames),
-    context.maxFramesPerRun ?? MAX_FRAMES_PER_RUN,
+    context.maxFramesPerRun,
   )) {
     try {
       for (const cluster of await processRun(context, batches, frames, arrivals)) touched.add(cluster);
@@ -75,13 +75,6 @@ export async function processBatches(
   }
   return commits;
 }
-
-/**
- * Most frames scored and delivered as one run (config detector.maxFramesPerRun). A run holds a rollback copy of every cluster it touches and the
- * points of all its frames until its sink write, so at a tick's close on a large network (1,563 clusters at 100,000
- * nodes) one run per hand-over held all of them at once. 512 frames still fill 16 model calls of 32 clusters.
- */
-export const MAX_FRAMES_PER_RUN = 512;
 
 /** The frames in runs of at most `max`, in order (a cluster's frames stay in tick order across runs). */
 export function framesInRuns(frames: readonly Frame[], max: number): Frame[][] {
