@@ -39,6 +39,14 @@ export interface IncomingBatch {
    * caught up when the batch's last offset + 1 reaches it.
    */
   highWatermark?: string;
+  /**
+   * Tells the group this member is alive (the Kafka transport; a call within
+   * the heartbeat interval of the last one sends nothing). Kafka expels a
+   * member that is silent for its session timeout and hands its partitions
+   * to another, so a handler that works on one hand-over for long (runs of
+   * frames, checkpoints) calls it between its steps.
+   */
+  heartbeat?(): Promise<void>;
 }
 
 export interface TopicSpec {

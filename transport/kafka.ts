@@ -273,6 +273,7 @@ export class KafkaTransport implements Transport {
               partition: batch.partition,
               messages,
               highWatermark: batch.highWatermark,
+              heartbeat,
             });
           } catch (error) {
             const count = (failures.get(tp) ?? 0) + 1;

@@ -233,17 +233,23 @@ export class MemoryTransport implements Transport {
   }
 
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    let added = false;
     for (const spec of specs) {
       const existing = this.topics.get(spec.topic);
       if (!existing) {
         this.createTopic(spec.topic, spec.partitions, spec.compact ?? false);
+        added = true;
         continue;
       }
       // Like Kafka: partitions can be added, never removed.
-      while (existing.partitions.length < spec.partitions) existing.partitions.push(emptyPartition());
+      while (existing.partitions.length < spec.partitions) {
+        existing.partitions.push(emptyPartition());
+        added = true;
+      }
       if (spec.compact) existing.compact = true;
     }
-    for (const group of this.groups.values()) this.rebalance(group);
+    // Like Kafka, only new partitions rebalance the groups: a topic made again as it is changes no assignment.
+    if (added) for (const group of this.groups.values()) this.rebalance(group);
   }
 
   async producer(): Promise<TransportProducer> {

@@ -41,8 +41,9 @@ export interface BatchContext {
  * rolled back and every batch is delivered again: the frames of the runs
  * before it are then skipped as already scored. Then each partition's
  * touched clusters join its pending checkpoints, which are written (and its
- * offset committed) once the checkpoint interval is over. The answers are in
- * the order of `batches`.
+ * offset committed) once the checkpoint interval is over. Between runs and
+ * between checkpoint requests the consumer's heartbeat goes out. The answers
+ * are in the order of `batches`.
  */
 export async function processBatches(
   context: BatchContext,
@@ -53,10 +54,12 @@ export async function processBatches(
   const decoded = batches.map((batch) => decodeBatch(context, batch));
   const arrivals = new Map(decoded.flatMap((batch) => [...batch.arrivals]));
   const touched = new Set<string>();
-  for (const frames of framesInRuns(
+  const keepAlive = keepAliveOf(batches, context.logger);
+  for (const [i, frames] of framesInRuns(
     decoded.flatMap((batch) => batch.frames),
     context.maxFramesPerRun,
-  )) {
+  ).entries()) {
+    if (i > 0) await keepAlive();
     try {
       for (const cluster of await processRun(context, batches, frames, arrivals)) touched.add(cluster);
     } catch (error) {
@@ -69,11 +72,37 @@ export async function processBatches(
   }
   const commits: Array<void | BatchCommit> = [];
   for (const [i, batch] of batches.entries()) {
-    const checkpointed = await context.cadence.afterBatch(batch.partition, clustersOf(decoded[i].frames, touched));
+    await keepAlive();
+    const checkpointed = await context.cadence.afterBatch(
+      batch.partition,
+      clustersOf(decoded[i].frames, touched),
+      keepAlive,
+    );
     // Until the touched clusters are checkpointed, the partition's offset stays at the last checkpoint.
     commits.push(checkpointed ? undefined : { commitOffset: null });
   }
   return commits;
+}
+
+/**
+ * What keeps this member in its consumer group while one hand-over is worked on. At scale its runs and checkpoints
+ * together can outlast the group's session timeout; Kafka would then give the partitions to another member and
+ * deliver the frames again. The batches of a hand-over come from one consumer, so one heartbeat serves them all. A
+ * heartbeat that fails (the group is rebalancing) is logged once and the work goes on: the commit at the end then
+ * fails and the frames come again, as they would have anyway.
+ */
+function keepAliveOf(batches: readonly IncomingBatch[], logger: Logger): () => Promise<void> {
+  const heartbeat = batches.find((batch) => batch.heartbeat)?.heartbeat;
+  let failed = false;
+  return async () => {
+    if (!heartbeat || failed) return;
+    try {
+      await heartbeat();
+    } catch (error) {
+      failed = true;
+      logger.warn({ err: error }, 'heartbeat failed during a hand-over; its frames may be delivered again');
+    }
+  };
 }
 
 /** The frames in runs of at most `max`, in order (a cluster's frames stay in tick order across runs). */

@@ -43,15 +43,16 @@ export class CheckpointCadence {
 
   /**
    * After a delivered batch: remembers its clusters, and writes the
-   * partition's pending checkpoints when its interval is over. Resolves to
-   * whether the batch's offset may be committed.
+   * partition's pending checkpoints when its interval is over, calling
+   * `between` between chunks (the consumer's heartbeat). Resolves to whether
+   * the batch's offset may be committed.
    */
-  async afterBatch(partition: number, clusters: string[]): Promise<boolean> {
+  async afterBatch(partition: number, clusters: string[], between?: () => Promise<void>): Promise<boolean> {
     this.touch(partition, clusters);
     if (!this.lastFlush.has(partition)) this.lastFlush.set(partition, this.now());
     const due = this.everyBatch || this.now() - this.lastFlush.get(partition)! >= this.options.intervalMs;
     if (!due) return false;
-    await this.flush(partition);
+    await this.flush(partition, between);
     return true;
   }
 
@@ -81,7 +82,7 @@ export class CheckpointCadence {
     return total;
   }
 
-  private async flush(partition: number): Promise<void> {
+  private async flush(partition: number, between?: () => Promise<void>): Promise<void> {
     const { processor, checkpoints, metrics } = this.options;
     const held = new Set(processor.clusters());
     // A cluster dropped since (its partition went to another replica) is that replica's to checkpoint.
@@ -89,12 +90,14 @@ export class CheckpointCadence {
     const began = performance.now();
     // A chunk at a time, encoded straight from the live state (the store encodes before its first await, and no
     // batch runs meanwhile): at most a chunk's encoded checkpoints are held at once, not the partition's.
-    for (let from = 0; from < clusters.length; from += CHECKPOINT_CHUNK)
+    for (let from = 0; from < clusters.length; from += CHECKPOINT_CHUNK) {
+      if (from > 0) await between?.();
       await checkpoints.save(
         clusters
           .slice(from, from + CHECKPOINT_CHUNK)
           .map((cluster) => processor.checkpoint(cluster, { shareState: true })),
       );
+    }
     this.dirty.delete(partition);
     this.lastFlush.set(partition, this.now());
     metrics.checkpointWrites.inc(clusters.length);

@@ -225,4 +225,58 @@ describe('KafkaTransport against the real broker', () => {
     await subscription.close();
     expect(most).toBeGreaterThanOrEqual(2);
   });
+
+  it('a handler that calls heartbeat keeps its partitions through a hand-over longer than the session timeout: delivered once, no rejoin', async () => {
+    // The broker's shortest session (group.min.session.timeout.ms), so the hand-over outlasts it well within a test.
+    const brief = new KafkaTransport({
+      brokers: config.kafka.brokers,
+      clientId: `test-brief-${id}`,
+      retryBackoffMs: 100,
+      sessionTimeoutMs: 6_000,
+    });
+    const long = `${topic}.long`;
+    const groupId = `test-heartbeat-${id}`;
+    try {
+      await brief.ensureTopics([{ topic: long, partitions: 1 }]);
+      const producer = await brief.producer();
+      await producer.send(long, [{ key: 'h', value: 'long' }]);
+      await producer.close();
+      const delivered: string[] = [];
+      let assignments = 0;
+      const subscription = await brief.subscribe({
+        groupId,
+        topics: [long],
+        fromBeginning: true,
+        onAssignment: () => void (assignments += 1),
+        onBatch: async (batch) => {
+          delivered.push(...batch.messages.map((m) => m.value.toString()));
+          // Two and a half session timeouts of work in steps, beating between them as the detector does between runs.
+          const until = Date.now() + 15_000;
+          while (Date.now() < until) {
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            await batch.heartbeat?.();
+          }
+        },
+      });
+      try {
+        // Without the heartbeats the broker expels the member after 6 s, the commit fails, and the message comes
+        // again (and again): the offset is never committed.
+        await waitFor(
+          'the long hand-over committed',
+          async () => {
+            const [offsets] = await admin.fetchOffsets({ groupId, topics: [long] });
+            return offsets?.partitions[0]?.offset === '1';
+          },
+          60_000,
+        );
+        expect(delivered).toEqual(['long']);
+        expect(assignments).toBe(1);
+      } finally {
+        await subscription.close();
+      }
+    } finally {
+      await brief.close();
+      await admin.deleteTopics({ topics: [long] }).catch(() => undefined);
+    }
+  });
 });

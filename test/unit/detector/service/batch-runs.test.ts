@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../common/config.ts';
 import { createLogger } from '../../../../common/log.ts';
+import type { IncomingBatch } from '../../../../common/transport.ts';
 import type { Frame } from '../../../../common/types.ts';
 import { framesInRuns } from '../../../../detector/service/batch.ts';
 import { startDetectorService, type DetectorService } from '../../../../detector/service/service.ts';
@@ -89,5 +90,97 @@ describe('runs of at most detector.maxFramesPerRun frames', () => {
     const saved = await checkpoints.loadAll();
     expect([...saved.keys()].sort()).toEqual(CLUSTERS);
     for (const checkpoint of saved.values()) expect(checkpoint.lastTick).toBe(T);
+  });
+
+  describe('heartbeats while one hand-over is worked on', () => {
+    const MANY = Array.from({ length: 40 }, (_, c) => `c${c}`);
+
+    /** A detector on the in-process transport whose batches carry `heartbeat`, with every step in `steps`. */
+    async function heartbeatingDetector(steps: string[], heartbeat: () => Promise<void>): Promise<DetectorService> {
+      const transport = new MemoryTransport({ maxBatchSize: 100, logger });
+      // The state topic made before the detector joins: a topic made while a hand-over is in flight rebalances the
+      // group, and the hand-over would be delivered again.
+      await transport.ensureTopics([
+        { topic: 'frames', partitions: 1 },
+        { topic: 'state', partitions: 1, compact: true },
+      ]);
+      const subscribe = transport.subscribe.bind(transport);
+      transport.subscribe = (options) =>
+        subscribe({ ...options, onBatch: (batch: IncomingBatch) => options.onBatch({ ...batch, heartbeat }) });
+      const store = new MemoryResultStore();
+      const sink: ResultSink = {
+        name: 'recording',
+        write: async (batch: ResultBatch) => {
+          steps.push(`write ${batch.frames.length}`);
+          await store.write(batch);
+        },
+        close: async () => undefined,
+      };
+      const checkpoints = new TableCheckpointStore(transport.table({ topic: 'state', partitions: 1 }), logger);
+      const save = checkpoints.save.bind(checkpoints);
+      checkpoints.save = async (saved) => {
+        steps.push(`checkpoint ${saved.length}`);
+        await save(saved);
+      };
+      const base = loadConfig({ env: {} });
+      const config = { ...base, detector: { ...base.detector, maxFramesPerRun: 16, checkpointIntervalMs: 0 } };
+      const service = await startDetectorService({
+        config,
+        transport,
+        model: new FakeModel(),
+        sink,
+        checkpoints,
+        groupId: 'detectors',
+        topics: { frames: 'frames', anomalies: 'anomalies', alerts: 'alerts' },
+        framePartitions: 1,
+        alertmanager: false,
+        httpPort: null,
+        logger,
+      });
+      running.push(service);
+      const producer = await transport.producer();
+      await producer.send(
+        'frames',
+        MANY.map((cluster) => frameOf(cluster, T, { '1': 1, '2': 2 })).map((frame) => ({
+          key: frame.cluster,
+          value: JSON.stringify(frame),
+        })),
+      );
+      await waitFor('every cluster scored', async () => (await framesCounted(service, 'processed')) === MANY.length);
+      await waitFor('the checkpoints', async () => (await checkpoints.loadAll()).size === MANY.length, 10_000);
+      return service;
+    }
+
+    it('beats between runs and between checkpoint chunks, so no step waits longer than one run or one chunk', async () => {
+      const steps: string[] = [];
+      await heartbeatingDetector(steps, async () => {
+        steps.push('heartbeat');
+      });
+      // 40 clusters: runs of 16, 16 and 8 frames, then checkpoints in chunks of 16, 16 and 8.
+      expect(steps).toEqual([
+        'write 16',
+        'heartbeat',
+        'write 16',
+        'heartbeat',
+        'write 8',
+        'heartbeat',
+        'checkpoint 16',
+        'heartbeat',
+        'checkpoint 16',
+        'heartbeat',
+        'checkpoint 8',
+      ]);
+    });
+
+    it('goes on when a heartbeat fails (the group is rebalancing), without beating again in that hand-over', async () => {
+      const steps: string[] = [];
+      const service = await heartbeatingDetector(steps, async () => {
+        steps.push('heartbeat');
+        throw new Error('The group is rebalancing, so a rejoin is needed');
+      });
+      expect(steps.filter((step) => step === 'heartbeat')).toHaveLength(1);
+      expect(steps.filter((step) => step.startsWith('write'))).toEqual(['write 16', 'write 16', 'write 8']);
+      expect(await framesCounted(service, 'skipped')).toBe(0);
+    });
   });
 });
