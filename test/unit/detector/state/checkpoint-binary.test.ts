@@ -26,6 +26,19 @@ function full(): ClusterCheckpoint {
     },
     alerts: { '1': { above: 2, aboveSince: 990, clear: 0, firing: null, errors: { temperature: 0.5 } } },
     stuck: { '2': { humidity: { value: 41.5, repeats: 3, since: 900, stuck: false, step: 0.1, runs: { '1': 4.5 } } } },
+    jumps: {
+      '1': {
+        temperature: {
+          recent: [20.1, 20.2, 20.15],
+          gaps: [0.3, -0.1],
+          step: 0.01,
+          seen: 250,
+          jumps: { zero: 1.5, low: 200, weights: [0.25, 1 / 3, Math.PI, 0, 7.000000001] },
+          gapJumps: { zero: 0, low: 211, weights: [1e-3, 4999.999] },
+          sinceJump: 4,
+        },
+      },
+    },
     model: 'v3',
   });
 }
@@ -50,6 +63,23 @@ describe('binary checkpoints', () => {
     expect(decodeCheckpoint(binary)).toEqual(decodeCheckpoint(encodeCheckpoint(full())));
     expect(decodeCheckpoint(binary)).toEqual(full());
     expect(binary.length).toBeLessThan(Buffer.byteLength(encodeCheckpoint(full())));
+  });
+
+  it("keeps the jump statistics' size weights as raw float64 after the header, and checks them", () => {
+    const binary = encodeCheckpointBinary(full());
+    const length = binary.readUInt32LE(8);
+    const header = JSON.parse(binary.subarray(12, 12 + length).toString('utf8')) as {
+      jumps: Record<string, Record<string, { jumps: { weights: unknown }; gapJumps: { weights: unknown } }>>;
+    };
+    expect(header.jumps['1'].temperature.jumps.weights).toEqual({ $f64: [expect.any(Number), 5] });
+    expect(header.jumps['1'].temperature.gapJumps.weights).toEqual({ $f64: [expect.any(Number), 2] });
+    expect(decodeCheckpoint(binary).jumps).toEqual(full().jumps);
+    const reading = full().jumps!['1'].temperature;
+    const negative = packFloatArrays({
+      ...full(),
+      jumps: { '1': { temperature: { ...reading, jumps: { zero: 0, low: 1, weights: Float64Array.from([1, -2]) } } } },
+    });
+    expect(() => decodeCheckpoint(negative)).toThrow(/jumps\.1\.temperature\.jumps/);
   });
 
   it('the store writes the binary form and reads both forms back', async () => {
