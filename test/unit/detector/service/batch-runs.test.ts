@@ -26,6 +26,34 @@ async function framesCounted(service: DetectorService, outcome: string): Promise
   return metric.values.filter((v) => v.labels.outcome === outcome).reduce((sum, v) => sum + v.value, 0);
 }
 
+/**
+ * A detector on `transport` with the fake model, frames in runs of `maxFramesPerRun`, checkpointing and committing
+ * after every hand-over (so the checkpoints show which clusters were saved with the commit).
+ */
+async function startDetector(
+  transport: MemoryTransport,
+  sink: ResultSink,
+  checkpoints: TableCheckpointStore,
+  maxFramesPerRun: number,
+): Promise<DetectorService> {
+  const base = loadConfig({ env: {} });
+  const service = await startDetectorService({
+    config: { ...base, detector: { ...base.detector, maxFramesPerRun, checkpointIntervalMs: 0 } },
+    transport,
+    model: new FakeModel(),
+    sink,
+    checkpoints,
+    groupId: 'detectors',
+    topics: { frames: 'frames', anomalies: 'anomalies', alerts: 'alerts' },
+    framePartitions: 1,
+    alertmanager: false,
+    httpPort: null,
+    logger,
+  });
+  running.push(service);
+  return service;
+}
+
 describe('runs of at most detector.maxFramesPerRun frames', () => {
   it('splits frames in order, a cluster keeping its tick order', () => {
     const frames = [1, 2, 3].flatMap((t) => CLUSTERS.map((cluster) => frameOf(cluster, t * T, { '1': 1 })));
@@ -50,24 +78,8 @@ describe('runs of at most detector.maxFramesPerRun frames', () => {
       },
       close: async () => undefined,
     };
-    const base = loadConfig({ env: {} });
-    // Checkpoint and commit after every hand-over, so the checkpoints show which clusters were saved with the commit.
-    const config = { ...base, detector: { ...base.detector, maxFramesPerRun: 4, checkpointIntervalMs: 0 } };
     const checkpoints = new TableCheckpointStore(transport.table({ topic: 'state', partitions: 1 }), logger);
-    const service = await startDetectorService({
-      config,
-      transport,
-      model: new FakeModel(),
-      sink,
-      checkpoints,
-      groupId: 'detectors',
-      topics: { frames: 'frames', anomalies: 'anomalies', alerts: 'alerts' },
-      framePartitions: 1,
-      alertmanager: false,
-      httpPort: null,
-      logger,
-    });
-    running.push(service);
+    const service = await startDetector(transport, sink, checkpoints, 4);
 
     // One tick of six clusters, handed over as one batch: runs c0-c3 and c4-c5.
     const frames: Frame[] = CLUSTERS.map((cluster, c) => frameOf(cluster, T, { '1': 1 + c, '2': 2 }));
@@ -122,22 +134,7 @@ describe('runs of at most detector.maxFramesPerRun frames', () => {
         steps.push(`checkpoint ${saved.length}`);
         await save(saved);
       };
-      const base = loadConfig({ env: {} });
-      const config = { ...base, detector: { ...base.detector, maxFramesPerRun: 16, checkpointIntervalMs: 0 } };
-      const service = await startDetectorService({
-        config,
-        transport,
-        model: new FakeModel(),
-        sink,
-        checkpoints,
-        groupId: 'detectors',
-        topics: { frames: 'frames', anomalies: 'anomalies', alerts: 'alerts' },
-        framePartitions: 1,
-        alertmanager: false,
-        httpPort: null,
-        logger,
-      });
-      running.push(service);
+      const service = await startDetector(transport, sink, checkpoints, 16);
       const producer = await transport.producer();
       await producer.send(
         'frames',
