@@ -9,8 +9,10 @@
  * the pipeline keeps up: the ingest group's lag on the readings topic and the
  * detector's event-time lag at the start and the end of the measurement.
  * It also says how many readings ingest rejected meanwhile (a simulated
- * network that ingest refuses in part is not the load it claims), and how the
- * detector's CPU splits between its main thread and its other threads.
+ * network that ingest refuses in part is not the load it claims), how the
+ * detector's CPU splits between its main thread and its other threads, and
+ * from the detector's counters its seconds in batches, model calls and
+ * checkpoints, and the frames it skipped as already scored (a redelivery).
  * Then, in the same run, the ceilings of this machine: raw kafkajs consume +
  * JSON.parse of the run's readings topic, and InfluxDB writes of node-tick
  * points (5,000 per request, 4 in flight, as the detector writes them).
@@ -132,6 +134,25 @@ async function modelCalls(port: number): Promise<{ calls: number; clusters: numb
   return {
     calls: await counter(port, 'wsn_detector_model_batch_clusters_count'),
     clusters: await counter(port, 'wsn_detector_model_batch_clusters_sum'),
+  };
+}
+
+/**
+ * Where the detector's time went and whether it replayed frames, from its own counters: frames skipped as already
+ * scored come from a redelivery (a failed batch, or a consumer that left its group and rejoined).
+ */
+async function detectorWork(port: number): Promise<Record<string, number>> {
+  const skipped = (await metric(port, 'wsn_detector_frames_total'))
+    .filter((line) => line.includes('outcome="skipped"'))
+    .reduce((n, line) => n + Number(line.split(' ').pop()), 0);
+  return {
+    skipped,
+    failedBatches: await counter(port, 'wsn_detector_batch_failures_total'),
+    restores: await counter(port, 'wsn_detector_state_restores_total'),
+    batchS: await counter(port, 'wsn_detector_batch_seconds_sum'),
+    modelS: await counter(port, 'wsn_detector_model_seconds_sum'),
+    checkpointS: await counter(port, 'wsn_detector_checkpoint_seconds_sum'),
+    checkpoints: await counter(port, 'wsn_detector_checkpoint_writes_total'),
   };
 }
 
@@ -301,6 +322,7 @@ try {
     detectThreads: threadCpuMs(detect.pid!),
     hist: bucketsOf(await metric(detectPort, 'wsn_detector_tick_close_to_score_seconds')),
     ...(await modelCalls(detectPort)),
+    work: await detectorWork(detectPort),
   };
   await admin.connect();
   const lagAtStart = {
@@ -321,6 +343,7 @@ try {
   const detectThreads = threadCpuMs(detect.pid!);
   const hist = await metric(detectPort, 'wsn_detector_tick_close_to_score_seconds');
   const calls = await modelCalls(detectPort);
+  const work = await detectorWork(detectPort);
   const lagAtEnd = {
     ingest: await groupLag(`bench-ingest-${id}`, topics.readings),
     detectorEventLagS: await counter(detectPort, 'wsn_detector_event_lag_seconds'),
@@ -348,6 +371,10 @@ try {
   );
   say(
     `detector: ${callsMeasured} model calls measured, ${((calls.clusters - start.clusters) / Math.max(1, callsMeasured)).toFixed(1)} clusters per call`,
+  );
+  const worked = (key: string): number => work[key] - start.work[key];
+  say(
+    `detector in the measured span: ${worked('batchS').toFixed(1)} s in batches, ${worked('modelS').toFixed(1)} s in model calls, ${worked('checkpointS').toFixed(1)} s writing ${worked('checkpoints')} cluster checkpoints; ${worked('skipped')} frames skipped as already scored, ${worked('failedBatches')} failed batches, ${worked('restores')} clusters restored`,
   );
   const consume = await consumeCeiling(topics.readings, Math.min(readings, 300_000));
   const influxRate = await influxCeiling(200_000);
