@@ -249,10 +249,12 @@ export function encodeCheckpointBinary(checkpoint: ClusterCheckpoint): Buffer {
   return packFloatArrays(jumps ? { ...checkpoint, jumps: withRawWeights(jumps) } : checkpoint);
 }
 
+type StoredReading = StoredJumpsState[string][string];
+
 /**
  * The jump statistics with each dense list of size weights as a Float64Array, which the binary form stores as raw
  * bytes. The lists are about half of a checkpoint at steady state (two of some 60 weights per node and modality), and
- * writing them as JSON numbers was most of its encoding time. Exact: the weights are doubles either way.
+ * writing them as JSON numbers was nearly half of its encoding time. Exact: the weights are doubles either way.
  */
 function withRawWeights(jumps: StoredJumpsState): unknown {
   const raw = (sizes: StoredReading['jumps']): unknown =>
@@ -266,7 +268,6 @@ function withRawWeights(jumps: StoredJumpsState): unknown {
   }
   return out;
 }
-type StoredReading = StoredJumpsState[string][string];
 
 /** A checkpoint's value before its fields are checked: binary (by its magic) or JSON. */
 function parseCheckpoint(bytes: string | Buffer): unknown {
