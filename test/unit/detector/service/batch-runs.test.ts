@@ -3,7 +3,7 @@ import { loadConfig } from '../../../../common/config.ts';
 import { createLogger } from '../../../../common/log.ts';
 import type { IncomingBatch } from '../../../../common/transport.ts';
 import type { Frame } from '../../../../common/types.ts';
-import { framesInRuns } from '../../../../detector/service/batch.ts';
+import { framesInRuns, HEARTBEAT_EVERY_MS } from '../../../../detector/service/batch.ts';
 import { startDetectorService, type DetectorService } from '../../../../detector/service/service.ts';
 import { TableCheckpointStore } from '../../../../detector/state/store.ts';
 import { MemoryResultStore } from '../../../../store/memory.ts';
@@ -108,7 +108,12 @@ describe('runs of at most detector.maxFramesPerRun frames', () => {
     const MANY = Array.from({ length: 40 }, (_, c) => `c${c}`);
 
     /** A detector on the in-process transport whose batches carry `heartbeat`, with every step in `steps`. */
-    async function heartbeatingDetector(steps: string[], heartbeat: () => Promise<void>): Promise<DetectorService> {
+    /** With `restoreMs`, the first read of the checkpoints (the restore after the assignment) takes that long. */
+    async function heartbeatingDetector(
+      steps: string[],
+      heartbeat: () => Promise<void>,
+      restoreMs = 0,
+    ): Promise<DetectorService> {
       const transport = new MemoryTransport({ maxBatchSize: 100, logger });
       // The state topic made before the detector joins: a topic made while a hand-over is in flight rebalances the
       // group, and the hand-over would be delivered again.
@@ -129,6 +134,16 @@ describe('runs of at most detector.maxFramesPerRun frames', () => {
         close: async () => undefined,
       };
       const checkpoints = new TableCheckpointStore(transport.table({ topic: 'state', partitions: 1 }), logger);
+      const loadAll = checkpoints.loadAll.bind(checkpoints);
+      let restored = false;
+      checkpoints.loadAll = async () => {
+        if (!restored && restoreMs > 0) {
+          steps.push('restore');
+          await new Promise((resolve) => setTimeout(resolve, restoreMs));
+        }
+        restored = true;
+        return loadAll();
+      };
       const save = checkpoints.save.bind(checkpoints);
       checkpoints.save = async (saved) => {
         steps.push(`checkpoint ${saved.length}`);
@@ -167,6 +182,21 @@ describe('runs of at most detector.maxFramesPerRun frames', () => {
         'heartbeat',
         'checkpoint 8',
       ]);
+    });
+
+    it('beats every second while the checkpoints are read again after a rebalance', async () => {
+      const steps: string[] = [];
+      await heartbeatingDetector(
+        steps,
+        async () => {
+          steps.push('heartbeat');
+        },
+        HEARTBEAT_EVERY_MS * 3.5,
+      );
+      const restoring = steps.slice(0, steps.indexOf('write 16'));
+      expect(restoring[0]).toBe('restore');
+      // Three are due in 3.5 s; a timer delayed on a loaded machine may make it two, never none.
+      expect(restoring.filter((step) => step === 'heartbeat').length).toBeGreaterThanOrEqual(2);
     });
 
     it('goes on when a heartbeat fails (the group is rebalancing), without beating again in that hand-over', async () => {
