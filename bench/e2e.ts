@@ -126,8 +126,11 @@ async function metric(port: number, name: string): Promise<string[]> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   return text.split('\n').filter((line) => line.startsWith(name));
 }
-async function counter(port: number, name: string): Promise<number> {
-  return (await metric(port, name)).reduce((n, line) => n + Number(line.split(' ').pop()), 0);
+/** The sum of a metric's series, only those whose line holds `label` when given (`outcome="skipped"`). */
+async function counter(port: number, name: string, label = ''): Promise<number> {
+  return (await metric(port, name))
+    .filter((line) => line.includes(label))
+    .reduce((n, line) => n + Number(line.split(' ').pop()), 0);
 }
 /** The detector's model calls so far and the clusters they scored (wsn_detector_model_batch_clusters). */
 async function modelCalls(port: number): Promise<{ calls: number; clusters: number }> {
@@ -142,11 +145,8 @@ async function modelCalls(port: number): Promise<{ calls: number; clusters: numb
  * scored come from a redelivery (a failed batch, or a consumer that left its group and rejoined).
  */
 async function detectorWork(port: number): Promise<Record<string, number>> {
-  const skipped = (await metric(port, 'wsn_detector_frames_total'))
-    .filter((line) => line.includes('outcome="skipped"'))
-    .reduce((n, line) => n + Number(line.split(' ').pop()), 0);
   return {
-    skipped,
+    skipped: await counter(port, 'wsn_detector_frames_total', 'outcome="skipped"'),
     failedBatches: await counter(port, 'wsn_detector_batch_failures_total'),
     restores: await counter(port, 'wsn_detector_state_restores_total'),
     batchS: await counter(port, 'wsn_detector_batch_seconds_sum'),
