@@ -152,6 +152,12 @@ export interface Transport {
   table(spec: TableSpec): KeyedTable;
   close(): Promise<void>;
   /**
+   * From now on, a send or table write that cannot reach the broker fails at
+   * its next retry instead of waiting for it: a stopping service whose stop
+   * timeout has passed gives up what Kafka has not taken.
+   */
+  stopRetrying?(): void;
+  /**
    * What is down right now (a consumer being rebuilt after a broker outage, a
    * send waiting for the broker), one line each; empty when all works.
    * Services fail `/readyz` while it is not empty.

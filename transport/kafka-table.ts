@@ -15,6 +15,8 @@ export interface KafkaKeyedTableOptions extends TableSpec {
   health?: HealthBoard;
   /** Most bytes in one produce request; a larger `put` goes out in several, in order (default 512 KiB). */
   maxRequestBytes?: number;
+  /** Aborted: a write waiting for Kafka gives up (the transport's stopRetrying). */
+  giveUp?: AbortSignal;
 }
 
 /**
@@ -57,6 +59,7 @@ export class KafkaKeyedTable implements KeyedTable {
         name: `table producer ${this.topic}`,
         logger: this.options.logger,
         health: this.options.health,
+        giveUp: this.options.giveUp,
       });
     }
   }
@@ -119,8 +122,9 @@ export class KafkaKeyedTable implements KeyedTable {
       logger: this.options.logger,
       health: this.options.health,
       // A short long-poll so close() does not wait the default 5 s for a fetch to return.
-      create: () =>
+      create: (retry) =>
         kafka.consumer({
+          retry,
           groupId: `wsn-table-reader-${randomUUID()}`,
           allowAutoTopicCreation: false,
           maxWaitTimeInMs: 500,

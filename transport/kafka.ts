@@ -24,7 +24,13 @@ import type {
 } from '../common/transport.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import type { KafkaSecurity } from './security.ts';
-import { HealthBoard, retryTransient, superviseConsumer, type SupervisedConsumer } from './supervise.ts';
+import {
+  HealthBoard,
+  retryTransient,
+  superviseConsumer,
+  type ConsumerRetry,
+  type SupervisedConsumer,
+} from './supervise.ts';
 
 /**
  * The Kafka transport (kafkajs). Delivery is at-least-once: a batch's offsets
@@ -122,6 +128,8 @@ export class KafkaTransport implements Transport {
   private readonly consumers = new Set<SupervisedConsumer>();
   private readonly board = new HealthBoard();
   private readonly clientId: string;
+  /** Aborted by stopRetrying: sends and table writes waiting for Kafka give up. */
+  private readonly giveUp = new AbortController();
 
   constructor(options: KafkaTransportOptions) {
     this.logger = options.logger ?? createLogger('transport.kafka');
@@ -216,6 +224,7 @@ export class KafkaTransport implements Transport {
             logger: this.logger,
             health: this.board,
             stopped: () => closed,
+            giveUp: this.giveUp.signal,
           });
         }
       },
@@ -229,8 +238,9 @@ export class KafkaTransport implements Transport {
   }
 
   /** A fresh group consumer (the supervisor makes a new one on each restart) that reports its assignments. */
-  private createConsumer(options: SubscribeOptions): Consumer {
+  private createConsumer(options: SubscribeOptions, retry: ConsumerRetry): Consumer {
     const consumer = this.kafka.consumer({
+      retry,
       groupId: options.groupId,
       sessionTimeout: this.sessionTimeoutMs,
       allowAutoTopicCreation: false,
@@ -254,7 +264,7 @@ export class KafkaTransport implements Transport {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const failures = new Map<string, number>();
-    const create = (): Consumer => this.createConsumer(options);
+    const create = (retry: ConsumerRetry): Consumer => this.createConsumer(options, retry);
     const start = async (consumer: Consumer): Promise<void> => {
       await consumer.connect();
       await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false });
@@ -351,7 +361,12 @@ export class KafkaTransport implements Transport {
       logger: this.logger,
       health: this.board,
       maxRequestBytes: this.maxRequestBytes,
+      giveUp: this.giveUp.signal,
     });
+  }
+
+  stopRetrying(): void {
+    this.giveUp.abort();
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Consumer } from 'kafkajs';
 import type { Logger } from '../common/log.ts';
 
@@ -90,8 +91,12 @@ export function isTransientKafkaError(error: unknown): boolean {
 export interface SupervisedConsumerOptions {
   /** Names the consumer in logs and on the health board, e.g. `consumer wsn-ingest`. */
   name: string;
-  /** A fresh, not yet connected consumer (a crashed kafkajs consumer is not reused). */
-  create: () => Consumer;
+  /**
+   * A fresh, not yet connected consumer (a crashed kafkajs consumer is not reused), made with `retry` as its kafkajs
+   * `retry`: kafkajs restarts a crashed consumer on a timer it sets after the disconnect a crash runs, so a close
+   * during a broker outage could be followed by a restart, and the process would never end; `retry` says no once closed.
+   */
+  create: (retry: ConsumerRetry) => Consumer;
   /** Connects, subscribes and runs it. */
   start: (consumer: Consumer) => Promise<void>;
   logger: Logger;
@@ -99,6 +104,12 @@ export interface SupervisedConsumerOptions {
   /** First wait before a rebuild, ms (default 1,000); doubles per failed rebuild up to maxBackoffMs (default 30,000). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+}
+
+/** The kafkajs consumer `retry` of a supervised consumer (kafkajs's default retries). */
+export interface ConsumerRetry {
+  retries: number;
+  restartOnFailure: () => Promise<boolean>;
 }
 
 export interface SupervisedConsumer {
@@ -123,6 +134,7 @@ export async function superviseConsumer(options: SupervisedConsumerOptions): Pro
   let restarts = 0;
   let timer: NodeJS.Timeout | undefined;
   let current: Consumer;
+  const retry: ConsumerRetry = { retries: 5, restartOnFailure: async () => !closed };
 
   const watch = (consumer: Consumer): void => {
     consumer.on(consumer.events.GROUP_JOIN, () => health?.clear(name));
@@ -151,7 +163,7 @@ export async function superviseConsumer(options: SupervisedConsumerOptions): Pro
   const rebuild = async (attempt: number): Promise<void> => {
     if (closed) return;
     await current.disconnect().catch(() => undefined);
-    const consumer = options.create();
+    const consumer = options.create(retry);
     current = consumer;
     watch(consumer);
     try {
@@ -169,7 +181,7 @@ export async function superviseConsumer(options: SupervisedConsumerOptions): Pro
     }
   };
 
-  current = options.create();
+  current = options.create(retry);
   watch(current);
   await options.start(current);
   return {
@@ -197,10 +209,31 @@ export interface RetryForeverOptions {
   maxBackoffMs?: number;
   /** Stops retrying (the operation's last error is thrown) once this returns true. */
   stopped?: () => boolean;
+  /** Aborted: the wait for the next attempt ends and the operation's last error is thrown (a stop that must end). */
+  giveUp?: AbortSignal;
   sleep?: (ms: number) => Promise<void>;
 }
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms` (with `sleep` when given: tests), over early when `signal` aborts. */
+async function sleepUnless(ms: number, sleep?: (ms: number) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return;
+  if (!sleep) {
+    // The timer is cancelled on abort: a pending retry does not hold a stopping process open.
+    await delay(ms, undefined, { signal }).catch(() => undefined);
+    return;
+  }
+  if (!signal) return sleep(ms);
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([sleep(ms), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
 
 /**
  * Runs `operation` until it succeeds, retrying transient Kafka errors forever
@@ -209,7 +242,6 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * sequence numbers let the broker drop a copy it already has.
  */
 export async function retryTransient<T>(operation: () => Promise<T>, options: RetryForeverOptions): Promise<T> {
-  const sleep = options.sleep ?? defaultSleep;
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await operation();
@@ -222,15 +254,16 @@ export async function retryTransient<T>(operation: () => Promise<T>, options: Re
       }
       return result;
     } catch (error) {
-      if (!isTransientKafkaError(error) || options.stopped?.()) throw error;
+      const givenUp = (): boolean => options.stopped?.() === true || options.giveUp?.aborted === true;
+      if (!isTransientKafkaError(error) || givenUp()) throw error;
       const wait = backoffMs(attempt, options.minBackoffMs ?? 500, options.maxBackoffMs ?? 15_000);
       options.health?.set(options.name, `Kafka unreachable (${(error as Error).message}); retrying`);
       options.logger.warn(
         { operation: options.name, attempt, err: (error as Error).message, retryInMs: wait },
         'Kafka unreachable; retrying',
       );
-      await sleep(wait);
-      if (options.stopped?.()) throw error;
+      await sleepUnless(wait, options.sleep, options.giveUp);
+      if (givenUp()) throw error;
     }
   }
 }

@@ -94,6 +94,25 @@ describe('superviseConsumer', () => {
     await new Promise((r) => setTimeout(r, 40));
     expect(made).toHaveLength(4);
   });
+
+  it('lets kafkajs restart a crashed consumer until it is closed, and not after', async () => {
+    const retries: Array<{ retries: number; restartOnFailure: () => Promise<boolean> }> = [];
+    const supervised = await superviseConsumer({
+      name: 'consumer g',
+      create: (retry) => {
+        retries.push(retry);
+        return new FakeConsumer() as unknown as Consumer;
+      },
+      start: async () => undefined,
+      logger,
+    });
+    expect(retries).toHaveLength(1);
+    expect(retries[0].retries).toBe(5);
+    expect(await retries[0].restartOnFailure()).toBe(true);
+    await supervised.close();
+    // kafkajs asks after the disconnect its crash handling runs, which can come after our close.
+    expect(await retries[0].restartOnFailure()).toBe(false);
+  });
 });
 
 describe('retryTransient', () => {
@@ -145,5 +164,32 @@ describe('retryTransient', () => {
       ),
     ).rejects.toThrow('down');
     expect(calls).toBe(2);
+  });
+
+  it('gives up when its signal aborts, ending the wait for the next attempt at once', async () => {
+    const giveUp = new AbortController();
+    let calls = 0;
+    const began = performance.now();
+    const retrying = retryTransient(
+      async () => {
+        calls++;
+        throw kafkaError('KafkaJSConnectionError', `down ${calls}`);
+      },
+      // Without the abort the second attempt would come after 60 s.
+      { name: 'p', logger, minBackoffMs: 60_000, maxBackoffMs: 60_000, giveUp: giveUp.signal },
+    );
+    setTimeout(() => giveUp.abort(), 50);
+    await expect(retrying).rejects.toThrow('down 1');
+    expect(calls).toBe(1);
+    expect(performance.now() - began).toBeLessThan(5_000);
+    // Aborted already: the first transient error is thrown without a wait.
+    await expect(
+      retryTransient(
+        async () => {
+          throw kafkaError('KafkaJSConnectionError', 'still down');
+        },
+        { name: 'p', logger, giveUp: giveUp.signal },
+      ),
+    ).rejects.toThrow('still down');
   });
 });
