@@ -13,6 +13,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'kafka.clientId': 'Kafka client id prefix of every wsn-watch client.',
   'kafka.sessionTimeoutMs':
     'Consumer group session timeout: how long the group waits for a consumer that stopped without leaving (crash, SIGKILL) before its partitions go to another replica or a restarted one. Lower means faster failover and more spurious rebalances under load.',
+  'kafka.stopTimeoutMs':
+    'How long a stopping ingest or detector keeps retrying the writes Kafka does not take (its last checkpoints, frames and results) before it gives them up and stops; the next start replays them from the committed offsets. Bounds a stop during a broker outage or after a topic was deleted.',
   'kafka.sasl.mechanism':
     'SASL mechanism of the broker connection: plain, scram-sha-256 or scram-sha-512 (unset: no SASL).',
   'kafka.sasl.username': 'SASL user name.',

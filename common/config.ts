@@ -40,6 +40,11 @@ export const ConfigSchema = z.object({
       clientId: z.string().default('wsn-watch'),
       // Kafka's broker accepts 6 s to 300 s by default (group.min/max.session.timeout.ms).
       sessionTimeoutMs: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
+      /**
+       * How long a stopping service keeps retrying the writes Kafka does not take (the detector's last checkpoints
+       * and results), ms; then it gives them up and stops. What it gave up is replayed from the committed offsets.
+       */
+      stopTimeoutMs: z.coerce.number().int().min(0).default(30_000),
       // Authentication (issue 13): SASL over the broker connection, optionally inside TLS.
       sasl: z
         .object({
@@ -56,7 +61,7 @@ export const ConfigSchema = z.object({
         ])
         .optional(),
     })
-    .default({ brokers: ['127.0.0.1:9092'], clientId: 'wsn-watch', sessionTimeoutMs: 30_000 }),
+    .default({ brokers: ['127.0.0.1:9092'], clientId: 'wsn-watch', sessionTimeoutMs: 30_000, stopTimeoutMs: 30_000 }),
   influx: z
     .object({
       url: z.string().url().default('http://127.0.0.1:8086'),
@@ -276,6 +281,7 @@ export const ENV_VARS: Record<string, string> = {
   WSN_KAFKA_BROKERS: 'kafka.brokers',
   WSN_KAFKA_CLIENT_ID: 'kafka.clientId',
   WSN_KAFKA_SESSION_TIMEOUT_MS: 'kafka.sessionTimeoutMs',
+  WSN_KAFKA_STOP_TIMEOUT_MS: 'kafka.stopTimeoutMs',
   WSN_KAFKA_SASL_MECHANISM: 'kafka.sasl.mechanism',
   WSN_KAFKA_SASL_USERNAME: 'kafka.sasl.username',
   WSN_KAFKA_SASL_PASSWORD: 'kafka.sasl.password',

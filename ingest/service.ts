@@ -2,6 +2,7 @@ import type { Config } from '../common/config.ts';
 import { readinessLogger, startOpsServer, type OpsServer } from '../common/http.ts';
 import type { Logger } from '../common/log.ts';
 import type { BatchCommit, KeyedTable, Subscription, Transport, TransportProducer } from '../common/transport.ts';
+import { stopDeadline } from '../transport/stop-deadline.ts';
 import type { CheckpointStore } from './checkpoint.ts';
 import type { NodeDirectory } from './directory.ts';
 import { IngestStatsReporter, type StatsWriter } from './stats-reporter.ts';
@@ -174,15 +175,29 @@ export async function startIngestService(options: IngestServiceOptions): Promise
       stop: async () => {
         ready = false;
         openIdleTimers.stop();
-        // Scale-out: save while still in the group; once it is left, the partitions' next owner may load them.
-        if (pipeline instanceof PartitionedIngestPipeline) await pipeline.checkpoint();
-        await openSubscription.close();
-        await pipeline.drain();
-        // A fresh snapshot: the next start has no journal to replay.
-        if (pipeline instanceof IngestPipeline) await pipeline.checkpoint();
-        await stats?.stop();
-        await openProducer.close();
-        await ops?.close();
+        // Kafka down (or a topic deleted) would hold the writes below for ever: past the timeout they are given up.
+        const deadline = stopDeadline(transport, config.kafka.stopTimeoutMs, logger);
+        try {
+          // Scale-out: save while still in the group; once it is left, the partitions' next owner may load them.
+          if (pipeline instanceof PartitionedIngestPipeline)
+            await pipeline
+              .checkpoint()
+              .catch((error: unknown) =>
+                logger.warn(
+                  { err: error },
+                  'ingest state not saved; the next owner replays the readings since the last save',
+                ),
+              );
+          await openSubscription.close();
+          await pipeline.drain();
+          // A fresh snapshot: the next start has no journal to replay.
+          if (pipeline instanceof IngestPipeline) await pipeline.checkpoint();
+          await stats?.stop();
+          await openProducer.close();
+          await ops?.close();
+        } finally {
+          deadline.clear();
+        }
         logger.info('ingest stopped');
       },
     };

@@ -5,6 +5,7 @@ import { UserError } from '../../common/errors.ts';
 import { readinessLogger, startOpsServer, type OpsServer } from '../../common/http.ts';
 import { createLogger, type Logger } from '../../common/log.ts';
 import type { IncomingBatch, Subscription, Transport, TransportProducer } from '../../common/transport.ts';
+import { stopDeadline } from '../../transport/stop-deadline.ts';
 import { TOPICS, type Alert } from '../../common/types.ts';
 import { AlertmanagerRoute } from '../alerts/alertmanager.ts';
 import type { AlertRoute } from '../alerts/route.ts';
@@ -205,6 +206,8 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
     onFatal: options.onFatal,
     dependenciesReady: readinessLogger(options.notReadyReason, logger),
     warmupTicks: config.registry.warmupTicks,
+    transport,
+    stopTimeoutMs: config.kafka.stopTimeoutMs,
   });
 
   service.subscribed(await subscribeFrames(transport, groupId, topics.frames, service, context));
@@ -371,6 +374,9 @@ interface RunningDetectorParts {
   dependenciesReady(): boolean;
   /** registry.warmupTicks: 0 = the promoted model's own warm-up. */
   warmupTicks: number;
+  /** Told to stop retrying once a stop has waited kafka.stopTimeoutMs for Kafka. */
+  transport: Transport;
+  stopTimeoutMs: number;
 }
 
 /** The detector once started: runs batches one at a time, answers readiness, and stops in order. */
@@ -455,27 +461,36 @@ class RunningDetector implements DetectorService {
     const { logger, alerting } = this.parts;
     this.stopping = true;
     logger.info({ replica: this.replicaId }, 'stopping: finishing the current batch');
+    // Kafka down (or a topic deleted) would hold the writes below for ever: past the timeout they are given up.
+    const deadline = stopDeadline(this.parts.transport, this.parts.stopTimeoutMs, logger);
     const timed = async (step: string, run: () => Promise<unknown>): Promise<void> => {
       const began = performance.now();
       await run();
       logger.debug({ step, ms: Math.round(performance.now() - began) }, 'shutdown step done');
     };
-    // While this replica still owns its partitions: a restart then replays nothing it scored.
-    await timed('write the pending checkpoints', () =>
-      this.enqueue(() => this.parts.cadence.flushAll()).catch((error: unknown) =>
-        logger.warn({ err: error }, 'pending checkpoints not written; a restart replays the frames since the last one'),
-      ),
-    );
-    await timed('leave the consumer group', async () => this.subscription?.close());
-    await timed('finish the batch in flight', () => this.queue);
-    await timed('stop alert re-sends', () => alerting.router.stopResending());
-    await timed('stop the alert outbox', () => alerting.outbox.close());
-    await timed('close sinks', () => alerting.sink.close());
-    await timed('close the producer', () => alerting.producer.close());
-    await timed('close the checkpoint store', () => this.parts.checkpoints.close());
-    await timed('stop following the silences', async () => this.parts.silences?.close());
-    await timed('stop following the feedback', async () => this.parts.feedback?.close());
-    await timed('close the ops server', async () => this.ops?.close());
+    try {
+      // While this replica still owns its partitions: a restart then replays nothing it scored.
+      await timed('write the pending checkpoints', () =>
+        this.enqueue(() => this.parts.cadence.flushAll()).catch((error: unknown) =>
+          logger.warn(
+            { err: error },
+            'pending checkpoints not written; a restart replays the frames since the last one',
+          ),
+        ),
+      );
+      await timed('leave the consumer group', async () => this.subscription?.close());
+      await timed('finish the batch in flight', () => this.queue);
+      await timed('stop alert re-sends', () => alerting.router.stopResending());
+      await timed('stop the alert outbox', () => alerting.outbox.close());
+      await timed('close sinks', () => alerting.sink.close());
+      await timed('close the producer', () => alerting.producer.close());
+      await timed('close the checkpoint store', () => this.parts.checkpoints.close());
+      await timed('stop following the silences', async () => this.parts.silences?.close());
+      await timed('stop following the feedback', async () => this.parts.feedback?.close());
+      await timed('close the ops server', async () => this.ops?.close());
+    } finally {
+      deadline.clear();
+    }
     logger.info({ replica: this.replicaId }, 'detector stopped');
   }
 }
