@@ -186,10 +186,9 @@ const admin = new Kafka({
 
 /** Messages of `topic` not yet committed by `groupId`. */
 async function groupLag(groupId: string, topic: string): Promise<number> {
-  const [ends, [committed]] = await Promise.all([
-    admin.fetchTopicOffsets(topic),
-    admin.fetchOffsets({ groupId, topics: [topic] }),
-  ]);
+  // The committed offsets first: read at the same time, a commit landing between the two reads made the lag negative.
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const ends = await admin.fetchTopicOffsets(topic);
   let lag = 0;
   for (const end of ends) {
     const at = Number(committed.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
