@@ -11,7 +11,8 @@ export function stopDeadline(transport: Transport, timeoutMs: number, logger: Lo
   const timer = setTimeout(() => {
     logger.warn(
       { stopTimeoutMs: timeoutMs, problems: transport.health?.() },
-      `stopping: Kafka has not taken the last writes within ${timeoutMs / 1000} s (kafka.stopTimeoutMs); gave up waiting for it`,
+      // A slow stop that Kafka keeps up with goes on: only a write that fails is given up.
+      `stopping: still writing after ${timeoutMs / 1000} s (kafka.stopTimeoutMs); from now on a write Kafka does not take is given up`,
     );
     transport.stopRetrying?.();
   }, timeoutMs);
