@@ -8,6 +8,8 @@ import {
   type Producer,
   type IHeaders,
 } from 'kafkajs';
+// Loaded for its effect: the fix of kafkajs's request queue (a 1 ms timer loop per connection), before any connection.
+import './kafkajs-request-queue.ts';
 import { chunkBySize, MAX_REQUEST_BYTES, messageBytes } from './chunk.ts';
 import { createTopicsAndWait, ensureCompacted } from './kafka-topics.ts';
 import { KafkaKeyedTable } from './kafka-table.ts';
