@@ -7,6 +7,11 @@ export interface InfluxConfigOptions {
   walDir: string;
   /** Require credentials on every HTTP request (the first admin user is created by createInfluxAdmin). */
   authEnabled?: boolean;
+  /**
+   * Distinct values of one tag in a database; 0 = no limit (the default here). InfluxDB's own default,
+   * 100,000, refuses the points of every node past the 100,000th: `node` is a tag of the anomaly points.
+   */
+  maxValuesPerTag?: number;
 }
 
 /** A TOML string literal (paths with quotes or backslashes stay valid). */
@@ -34,6 +39,10 @@ bind-address = ${tomlString(`127.0.0.1:${options.rpcPort}`)}
   wal-dir = ${tomlString(options.walDir)}
   query-log-enabled = false
   index-version = "inmem"
+  # One series per node: InfluxDB's defaults (100,000 values per tag, 1,000,000
+  # series per database) would refuse the points of larger networks.
+  max-values-per-tag = ${options.maxValuesPerTag ?? 0}
+  max-series-per-database = 0
 
 [monitor]
   store-enabled = false

@@ -13,7 +13,10 @@ import { influxdbConfig } from './config.ts';
  * a fresh instance then accepts exactly one unauthenticated statement, the
  * creation of its first admin user (createInfluxAdmin).
  */
-export function influxdbService(config: Config, options: { auth?: boolean } = {}): ServiceDefinition {
+export function influxdbService(
+  config: Config,
+  options: { auth?: boolean; maxValuesPerTag?: number } = {},
+): ServiceDefinition {
   const dirs = serviceDirs(config.stateDir, 'influxdb');
   const httpPort = config.services.influxPort;
   // influxd also binds a backup RPC port; keep it beside the HTTP port (8086 → 8088, the upstream default).
@@ -37,7 +40,15 @@ export function influxdbService(config: Config, options: { auth?: boolean } = {}
       const configFile = path.join(dirs.config, 'influxdb.conf');
       writeFileSync(
         configFile,
-        influxdbConfig({ httpPort, rpcPort, metaDir: meta, dataDir: data, walDir: wal, authEnabled: options.auth }),
+        influxdbConfig({
+          httpPort,
+          rpcPort,
+          metaDir: meta,
+          dataDir: data,
+          walDir: wal,
+          authEnabled: options.auth,
+          maxValuesPerTag: options.maxValuesPerTag,
+        }),
       );
       return {
         command: influxd,

@@ -117,4 +117,24 @@ describe('InfluxSink against a real InfluxDB', () => {
     ]);
     expect(await count('anomaly', 'probability')).toBe(30);
   });
+
+  it('stores the points of more than 100,000 nodes (the services lift InfluxDB’s limit of values per tag)', async () => {
+    const nodesOver = 100_001;
+    const points = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => ({
+        measurement: 'limits',
+        tags: { node: `n${from + i}` },
+        fields: { probability: 0.1 },
+        timestamp: TICK0,
+      }));
+    // InfluxDB checks the limit against the values it holds before a write: the last node comes alone.
+    const wide = new InfluxSink({ url: config.influx.url, database, retries: 0 });
+    const refused: number[] = [];
+    wide.onRefused((count) => refused.push(count));
+    await wide.writePoints(points(0, nodesOver - 1));
+    await wide.writePoints(points(nodesOver - 1, nodesOver));
+    expect(refused).toEqual([]);
+    const rows = await sink.query<{ count: number }>('SELECT COUNT("probability") AS count FROM limits');
+    expect(rows[0]?.count).toBe(nodesOver);
+  });
 });

@@ -256,6 +256,12 @@ describe('docker-compose.yml', () => {
     });
   });
 
+  it('lifts the InfluxDB limits that would refuse the points of networks over 100,000 nodes', () => {
+    const influx = envOf(compose.services.influxdb);
+    expect(influx.INFLUXDB_DATA_MAX_VALUES_PER_TAG).toBe('0');
+    expect(influx.INFLUXDB_DATA_MAX_SERIES_PER_DATABASE).toBe('0');
+  });
+
   it("sets Grafana's admin password from .env", () => {
     const grafana = envOf(compose.services.grafana);
     expect(onlyVariable(grafana.GF_SECURITY_ADMIN_PASSWORD)).toBeDefined();

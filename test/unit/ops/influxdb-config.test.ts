@@ -41,6 +41,15 @@ describe('influxdbConfig', () => {
     expect(toml.get('monitor')?.get('store-enabled')).toBe('false');
   });
 
+  it('lifts the per-tag and per-database limits that would refuse the points of networks over 100,000 nodes', () => {
+    expect(toml.get('data')?.get('max-values-per-tag')).toBe('0');
+    expect(toml.get('data')?.get('max-series-per-database')).toBe('0');
+    const limited = sections(
+      influxdbConfig({ httpPort: 1, rpcPort: 2, metaDir: '/m', dataDir: '/d', walDir: '/w', maxValuesPerTag: 5 }),
+    );
+    expect(limited.get('data')?.get('max-values-per-tag')).toBe('5');
+  });
+
   it('quotes paths as TOML strings, so quotes in a path cannot break the file', () => {
     const odd = sections(
       influxdbConfig({ httpPort: 1, rpcPort: 2, metaDir: '/a "b"/meta', dataDir: '/d', walDir: '/w' }),
