@@ -5,7 +5,7 @@ import { MEASUREMENTS, type ClusterScore, type Frame } from '../common/types.ts'
 import { redactUrl, type Logger } from '../common/log.ts';
 import { influxClient, type InfluxAuth } from './influx-connection.ts';
 import { shadowPoints } from './shadow.ts';
-import type { PipelineStats, ResultBatch, ResultSink } from './sink.ts';
+import type { PipelineStats, RefusedListener, ResultBatch, ResultSink } from './sink.ts';
 
 export interface InfluxSinkOptions {
   /** Base URL of InfluxDB 1.x, e.g. http://127.0.0.1:8086. */
@@ -132,6 +132,7 @@ export class InfluxSink implements ResultSink {
   private readonly retries: number;
   private readonly minBackoffMs: number;
   private ready: Promise<void> | undefined;
+  private readonly refusedListeners: RefusedListener[] = [];
 
   constructor(private readonly options: InfluxSinkOptions) {
     this.client = influxClient(options.url, options.database, options.auth);
@@ -160,20 +161,46 @@ export class InfluxSink implements ResultSink {
     await this.writePoints(batchPoints(batch));
   }
 
+  /**
+   * Writes in chunks of `batchSize` points, `concurrency` at a time, each retried on failure. A 400 answer
+   * (a partial write: InfluxDB stored the chunk but refused some points for good, for a limit such as
+   * max-values-per-tag or a field type conflict) is logged, counted and not retried: a retry would be refused
+   * the same way, and a batch that never lands would stop the detector. A database dropped under a running
+   * sink is created again.
+   */
   async writePoints(points: IPoint[]): Promise<void> {
     if (points.length === 0) return;
     await this.ensureDatabase();
     const chunks: IPoint[][] = [];
     for (let i = 0; i < points.length; i += this.batchSize) chunks.push(points.slice(i, i + this.batchSize));
-    await Promise.all(
-      chunks.map((chunk) =>
-        this.limit(() =>
-          this.withRetry('write', () =>
-            this.client.writePoints(chunk, { precision: 'ms', database: this.options.database }),
-          ),
-        ),
-      ),
-    );
+    await Promise.all(chunks.map((chunk) => this.limit(() => this.withRetry('write', () => this.writeChunk(chunk)))));
+  }
+
+  onRefused(listener: RefusedListener): void {
+    this.refusedListeners.push(listener);
+  }
+
+  private async writeChunk(chunk: IPoint[]): Promise<void> {
+    try {
+      await this.client.writePoints(chunk, { precision: 'ms', database: this.options.database });
+    } catch (error) {
+      const refusal = influxRefusal(error);
+      if (!refusal) throw error;
+      if (refusal.kind === 'database not found') {
+        // Dropped while we ran: create it again, then this attempt fails and the retry writes the chunk.
+        this.ready = undefined;
+        await this.ensureDatabase();
+        throw error;
+      }
+      // A partial write, or a request InfluxDB will never take (a line it cannot parse): the valid points
+      // are stored; the rest would be refused again by a retry or a redelivered batch.
+      const points = refusal.dropped ?? chunk.length;
+      this.options.logger?.error(
+        { database: this.options.database, dropped: points, of: chunk.length, reason: refusal.message },
+        'InfluxDB refused points of a write and stored the rest; they are not retried (raise the InfluxDB limit it names, or fix the conflicting field)',
+      );
+      for (const listener of this.refusedListeners) listener(points, refusal.message);
+    }
   }
 
   /** Runs an InfluxQL query against the sink's database (used by tests and tools). */
@@ -209,4 +236,34 @@ export class InfluxSink implements ResultSink {
       },
     });
   }
+}
+
+interface InfluxRefusal {
+  /** `refused`: a 400, a partial write or a line InfluxDB cannot parse; the valid points are stored. */
+  kind: 'refused' | 'database not found';
+  /** InfluxDB's own words (the `error` of its JSON answer). */
+  message: string;
+  /** Points dropped, when InfluxDB says (`dropped=N`). */
+  dropped?: number;
+}
+
+/**
+ * What a 4xx answer of InfluxDB means for a write: points refused for good (400), or a missing database
+ * (404). Undefined for anything worth retrying: network errors, 5xx, and 401/403 (credentials can be fixed
+ * while we retry).
+ */
+export function influxRefusal(error: unknown): InfluxRefusal | undefined {
+  const status = (error as { res?: { statusCode?: number } } | null)?.res?.statusCode;
+  if (status !== 400 && status !== 404) return undefined;
+  const raw = error instanceof Error ? error.message : String(error);
+  const json = raw.slice(raw.indexOf('{'));
+  let message = raw;
+  try {
+    message = String((JSON.parse(json) as { error?: unknown }).error ?? raw);
+  } catch {
+    // Not InfluxDB's JSON (a proxy's page): keep the whole text.
+  }
+  if (status === 404) return /database not found/i.test(message) ? { kind: 'database not found', message } : undefined;
+  const dropped = /dropped=(\d+)/.exec(message);
+  return { kind: 'refused', message, dropped: dropped ? Number(dropped[1]) : undefined };
 }

@@ -48,4 +48,12 @@ export interface ResultSink {
   readonly name: string;
   write(batch: ResultBatch): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Points the store refused for good while storing the rest of the write (a
+   * limit or a type conflict): retrying the batch would refuse them again.
+   */
+  onRefused?(listener: RefusedListener): void;
 }
+
+/** Called with the number of points a store refused and its reason. */
+export type RefusedListener = (points: number, reason: string) => void;

@@ -45,6 +45,10 @@ const DETECTOR_METRICS = {
   eventLag: gauge('event_lag_seconds', 'Wall clock minus the newest tick processed'),
   clusters: gauge('clusters', 'Clusters held by this replica'),
   batchFailures: counter('batch_failures_total', 'Batches that failed and will be redelivered'),
+  sinkRefused: counter(
+    'sink_refused_points_total',
+    'Points the result store refused for good (an InfluxDB limit such as max-values-per-tag, a field type conflict) while storing the rest of their batch',
+  ),
   checkpointWrites: counter(
     'checkpoint_writes_total',
     'Cluster checkpoints written to the state topic (every detector.checkpointIntervalMs per partition, and on shutdown)',

@@ -166,6 +166,7 @@ export async function startDetectorService(options: DetectorServiceOptions): Pro
   const topics = detectorTopics(options);
   const groupId = options.groupId ?? DETECTOR_GROUP;
   const metrics = new DetectorMetrics();
+  options.sink.onRefused?.((points) => metrics.sinkRefused.inc(points));
   // The user's threshold when set, else the one calibrated and stored with the model.
   const policy = alertPolicyFromConfig(config, options.model.threshold, budgetPriorOf(options.model));
   const processor = createProcessor(options, policy);

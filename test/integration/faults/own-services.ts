@@ -33,6 +33,8 @@ const progress = (message: string): void => {
 interface OwnOptions {
   /** InfluxDB: require credentials. */
   auth?: boolean;
+  /** InfluxDB: its limit of distinct values per tag (default none). */
+  maxValuesPerTag?: number;
   /** Kafka: SASL users (PLAIN and SCRAM); the first is the admin the readiness probe uses. */
   saslUsers?: Array<{ username: string; password: string }>;
   /** Kafka: TLS on the client listener, and the probe's TLS options. */
@@ -77,4 +79,5 @@ export const ownKafka = (options: Pick<OwnOptions, 'saslUsers' | 'tls' | 'probeS
   own('kafka', options);
 export const ownAlertmanager = (): Promise<OwnService> => own('alertmanager');
 /** With `auth`, the instance requires credentials (create its admin with createInfluxAdmin). */
-export const ownInfluxdb = (options: { auth?: boolean } = {}): Promise<OwnService> => own('influxdb', options);
+export const ownInfluxdb = (options: Pick<OwnOptions, 'auth' | 'maxValuesPerTag'> = {}): Promise<OwnService> =>
+  own('influxdb', options);
