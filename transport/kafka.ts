@@ -203,7 +203,9 @@ export class KafkaTransport implements Transport {
     });
     await producer.connect();
     this.producers.add(producer);
-    let closed = false;
+    // A send waiting for Kafka ends when the producer closes, or when the transport gives up (stopRetrying).
+    const closing = new AbortController();
+    const giveUp = AbortSignal.any([closing.signal, this.giveUp.signal]);
     const name = `producer ${this.clientId}`;
     return {
       send: async (topic, messages) => {
@@ -225,13 +227,12 @@ export class KafkaTransport implements Transport {
             name,
             logger: this.logger,
             health: this.board,
-            stopped: () => closed,
-            giveUp: this.giveUp.signal,
+            giveUp,
           });
         }
       },
       close: async () => {
-        closed = true;
+        closing.abort();
         this.board.clear(name);
         this.producers.delete(producer);
         await producer.disconnect();

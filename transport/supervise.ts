@@ -88,6 +88,25 @@ export function isTransientKafkaError(error: unknown): boolean {
   return false;
 }
 
+/**
+ * What a transient Kafka error means for someone reading the log: a missing
+ * topic (a typo in a topic name, or a topic not created yet) is not an
+ * unreachable broker.
+ */
+export function kafkaWaitReason(error: unknown): string {
+  for (
+    let e = error as { type?: string; message?: string; cause?: unknown } | undefined, depth = 0;
+    e && depth < 10;
+    e = e.cause as typeof e, depth++
+  ) {
+    if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION' || /does not host this topic-partition/i.test(e.message ?? ''))
+      return 'Kafka has no such topic (not created yet, or a wrong topic name)';
+    if (e.type === 'LEADER_NOT_AVAILABLE' || e.type === 'NOT_LEADER_FOR_PARTITION')
+      return 'Kafka is electing a partition leader';
+  }
+  return 'Kafka unreachable';
+}
+
 export interface SupervisedConsumerOptions {
   /** Names the consumer in logs and on the health board, e.g. `consumer wsn-ingest`. */
   name: string;
@@ -207,9 +226,10 @@ export interface RetryForeverOptions {
   health?: HealthBoard;
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Stops retrying (the operation's last error is thrown) once this returns true. */
-  stopped?: () => boolean;
-  /** Aborted: the wait for the next attempt ends and the operation's last error is thrown (a stop that must end). */
+  /**
+   * Aborted: no further attempt; the wait for the next one ends and the operation's last error is thrown (the
+   * operation's owner closed, or a stop that must end).
+   */
   giveUp?: AbortSignal;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -247,20 +267,19 @@ export async function retryTransient<T>(operation: () => Promise<T>, options: Re
       const result = await operation();
       if (attempt > 1) {
         options.health?.clear(options.name);
-        options.logger.info(
-          { operation: options.name, attempts: attempt },
-          'Kafka reachable again; operation went through',
-        );
+        options.logger.info({ operation: options.name, attempts: attempt }, 'operation went through after retries');
       }
       return result;
     } catch (error) {
-      const givenUp = (): boolean => options.stopped?.() === true || options.giveUp?.aborted === true;
+      // A function, not a property read: the signal aborts while we wait, which a narrowed type would not see.
+      const givenUp = (): boolean => options.giveUp?.aborted === true;
       if (!isTransientKafkaError(error) || givenUp()) throw error;
       const wait = backoffMs(attempt, options.minBackoffMs ?? 500, options.maxBackoffMs ?? 15_000);
-      options.health?.set(options.name, `Kafka unreachable (${(error as Error).message}); retrying`);
+      const reason = kafkaWaitReason(error);
+      options.health?.set(options.name, `${reason} (${(error as Error).message}); retrying`);
       options.logger.warn(
         { operation: options.name, attempt, err: (error as Error).message, retryInMs: wait },
-        'Kafka unreachable; retrying',
+        `${reason}; retrying`,
       );
       await sleepUnless(wait, options.sleep, options.giveUp);
       if (givenUp()) throw error;

@@ -2,7 +2,13 @@ import { EventEmitter } from 'node:events';
 import type { Consumer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../common/log.ts';
-import { HealthBoard, isTransientKafkaError, retryTransient, superviseConsumer } from '../../../transport/supervise.ts';
+import {
+  HealthBoard,
+  isTransientKafkaError,
+  kafkaWaitReason,
+  retryTransient,
+  superviseConsumer,
+} from '../../../transport/supervise.ts';
 import { waitFor } from '../../support/wait.ts';
 
 const logger = createLogger('test', 'silent');
@@ -45,6 +51,54 @@ describe('isTransientKafkaError', () => {
       ),
     ).toBe(false);
     expect(isTransientKafkaError(new TypeError('bad'))).toBe(false);
+  });
+});
+
+describe('kafkaWaitReason', () => {
+  it('tells a missing topic and a leader election from an unreachable broker', () => {
+    // What a producer gets for a topic that does not exist (kafkajs 2.2.4 against Kafka 4.4).
+    const missing = kafkaError('KafkaJSNumberOfRetriesExceeded', 'This server does not host this topic-partition', {
+      cause: kafkaError('KafkaJSProtocolError', 'This server does not host this topic-partition', {
+        type: 'UNKNOWN_TOPIC_OR_PARTITION',
+        retriable: true,
+      }),
+    });
+    expect(isTransientKafkaError(missing)).toBe(true);
+    expect(kafkaWaitReason(missing)).toBe('Kafka has no such topic (not created yet, or a wrong topic name)');
+    expect(
+      kafkaWaitReason(kafkaError('KafkaJSProtocolError', 'There is no leader', { type: 'LEADER_NOT_AVAILABLE' })),
+    ).toBe('Kafka is electing a partition leader');
+    expect(kafkaWaitReason(kafkaError('KafkaJSConnectionError', 'connect ECONNREFUSED 127.0.0.1:9092'))).toBe(
+      'Kafka unreachable',
+    );
+  });
+
+  it('is what the retry logs and puts on the health board', async () => {
+    const lines: string[] = [];
+    const health = new HealthBoard();
+    let calls = 0;
+    await retryTransient(
+      async () => {
+        if (++calls === 1)
+          throw kafkaError('KafkaJSProtocolError', 'This server does not host this topic-partition', {
+            type: 'UNKNOWN_TOPIC_OR_PARTITION',
+            retriable: true,
+          });
+        expect(health.get('producer p')).toBe(
+          'Kafka has no such topic (not created yet, or a wrong topic name) (This server does not host this topic-partition); retrying',
+        );
+      },
+      {
+        name: 'producer p',
+        logger: createLogger('test', 'info', { write: (line: string) => void lines.push(line) }),
+        health,
+        sleep: async () => undefined,
+      },
+    );
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
+      'Kafka has no such topic (not created yet, or a wrong topic name); retrying',
+      'operation went through after retries',
+    ]);
   });
 });
 
@@ -153,14 +207,15 @@ describe('retryTransient', () => {
       ),
     ).rejects.toThrow('bad request');
     expect(calls).toBe(1);
-    let stopped = false;
+    // Closed while it waited (the sleep stands for the wait): no further attempt.
+    const closing = new AbortController();
     await expect(
       retryTransient(
         async () => {
           calls++;
           throw kafkaError('KafkaJSConnectionError', 'down');
         },
-        { name: 'p', logger, sleep: async () => void (stopped = true), stopped: () => stopped },
+        { name: 'p', logger, sleep: async () => closing.abort(), giveUp: closing.signal },
       ),
     ).rejects.toThrow('down');
     expect(calls).toBe(2);
