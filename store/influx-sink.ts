@@ -133,6 +133,9 @@ export class InfluxSink implements ResultSink {
   private readonly minBackoffMs: number;
   private ready: Promise<void> | undefined;
   private readonly refusedListeners: RefusedListener[] = [];
+  /** When a refusal was last logged, and the points refused since (the log says so at most once a minute). */
+  private refusalLoggedAt = Number.NEGATIVE_INFINITY;
+  private refusedSinceLog = 0;
 
   constructor(private readonly options: InfluxSinkOptions) {
     this.client = influxClient(options.url, options.database, options.auth);
@@ -195,10 +198,22 @@ export class InfluxSink implements ResultSink {
       // A partial write, or a request InfluxDB will never take (a line it cannot parse): the valid points
       // are stored; the rest would be refused again by a retry or a redelivered batch.
       const points = refusal.dropped ?? chunk.length;
-      this.options.logger?.error(
-        { database: this.options.database, dropped: points, of: chunk.length, reason: refusal.message },
-        'InfluxDB refused points of a write and stored the rest; they are not retried (raise the InfluxDB limit it names, or fix the conflicting field)',
-      );
+      this.refusedSinceLog += points;
+      // A network past a limit has points refused in every write: one line a minute says it, with the count.
+      if (Date.now() - this.refusalLoggedAt >= REFUSAL_LOG_INTERVAL_MS) {
+        this.options.logger?.error(
+          {
+            database: this.options.database,
+            dropped: points,
+            of: chunk.length,
+            refusedSinceLastLine: this.refusedSinceLog,
+            reason: refusal.message,
+          },
+          'InfluxDB refused points of a write and stored the rest; they are not retried (raise the InfluxDB limit it names, or fix the conflicting field)',
+        );
+        this.refusalLoggedAt = Date.now();
+        this.refusedSinceLog = 0;
+      }
       for (const listener of this.refusedListeners) listener(points, refusal.message);
     }
   }
@@ -237,6 +252,9 @@ export class InfluxSink implements ResultSink {
     });
   }
 }
+
+/** Refused points are logged at most this often (every refusal is counted). */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 interface InfluxRefusal {
   /** `refused`: a 400, a partial write or a line InfluxDB cannot parse; the valid points are stored. */

@@ -71,7 +71,10 @@ afterEach(async () => {
 
 describe('InfluxSink: what InfluxDB refuses for good is not retried', () => {
   it('a partial write (a limit) is logged with InfluxDB’s words, counted, and the write resolves without a retry', async () => {
-    const influx = await fakeInflux([{ status: 400, body: PARTIAL }]);
+    const influx = await fakeInflux([
+      { status: 400, body: PARTIAL },
+      { status: 400, body: PARTIAL },
+    ]);
     close = influx.close;
     const { logger, lines } = capturingLogger('sink');
     const sink = new InfluxSink({ url: influx.url, database: 'wsn', retries: 3, minBackoffMs: 1, logger });
@@ -82,9 +85,15 @@ describe('InfluxSink: what InfluxDB refuses for good is not retried', () => {
 
     expect(influx.seen.filter((entry) => entry.startsWith('write'))).toEqual(['write 5']);
     expect(refused).toEqual([[2, expect.stringContaining('max-values-per-tag limit exceeded') as string]]);
-    const error = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.level === 50);
-    expect(error).toMatchObject({ dropped: 2, of: 5, database: 'wsn' });
-    expect(String(error?.reason)).toContain('tag="node" value="100001"');
+    const errors = () =>
+      lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.level === 50);
+    expect(errors()).toHaveLength(1);
+    expect(errors()[0]).toMatchObject({ dropped: 2, of: 5, refusedSinceLastLine: 2, database: 'wsn' });
+    expect(String(errors()[0].reason)).toContain('tag="node" value="100001"');
+    // A refusal in every write is counted each time and logged once a minute.
+    await sink.writePoints(points(5));
+    expect(refused).toHaveLength(2);
+    expect(errors()).toHaveLength(1);
   });
 
   it('a line InfluxDB cannot parse (400 without a count) counts the whole chunk as refused', async () => {
