@@ -301,6 +301,7 @@ export class FrameProcessor {
       ...budgetField(runtime.alerts),
       ...stuckField(runtime),
       ...(runtime.slot.policy.jumps ? { jumps: runtime.jumps.toJSON() } : {}),
+      ...(runtime.joined.size > 0 ? { joined: Object.fromEntries(runtime.joined) } : {}),
       savedAt: this.now(),
       model: runtime.slot.version,
     };
@@ -644,7 +645,7 @@ export class FrameProcessor {
       topology: this.topologyAlerts(checkpoint.network, checkpoint.cluster, slot.policy),
       stuck: new StuckReadings(checkpoint.stuck),
       jumps: new ReadingJumps(checkpoint.jumps),
-      joined: new Map(),
+      joined: new Map(Object.entries(checkpoint.joined ?? {})),
     };
   }
 

@@ -36,6 +36,11 @@ export interface ClusterCheckpoint {
   stuck?: StuckStateJson;
   /** The usual jumps of the nodes' readings (absent: switched off, or written before they existed). */
   jumps?: StoredJumpsState;
+  /**
+   * Nodes new to the cluster whose window and context are still filling, and the tick each joined (absent:
+   * none, or written before it was kept). Without it a restored cluster judged them at once.
+   */
+  joined?: Record<string, number>;
   /** Wall time of the checkpoint, UTC ms (for operators). */
   savedAt: number;
   /** The model version the state was computed with (absent before the registry existed). */
@@ -201,6 +206,7 @@ const CheckpointSchema = z.object({
       ),
     )
     .optional(),
+  joined: z.record(z.string(), z.number()).optional(),
   savedAt: z.number(),
   model: z.string().optional(),
 });

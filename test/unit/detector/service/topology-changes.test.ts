@@ -6,6 +6,7 @@ import { applyChange, createTopology, exportClusters, type Topology } from '../.
 import { testPolicy } from '../alerts/sample-alert.ts';
 import { sensorNode } from '../../topology/fixtures.ts';
 import { FakeModel } from './fake-model.ts';
+import { decodeCheckpoint, encodeCheckpointBinary } from '../../../../detector/state/checkpoint.ts';
 
 const T = 31_000;
 /** Node 7 runs hot: judged, it would be anomalous at once (FakeModel: probability from the temperature). */
@@ -130,6 +131,33 @@ describe('FrameProcessor: topology changes without retraining', () => {
       'firing c-4 3 added @4',
       'firing c-4 5 removed @4',
     ]);
+  });
+
+  it('a node still warming when its cluster is checkpointed is still warming where the checkpoint is restored', async () => {
+    const topology = labTopology();
+    const source = new TopologyAdjacency();
+    source.update(topology, 'v1');
+    const before = processorWith({ adjacency: source.provider, topologyChanges: source });
+    await runV1ThenChange(before, topology);
+    source.update(topology, 'v2');
+    expect((await before.process(framesAt(topology, 'v2', 4 * T))).warmingNodeTicks).toBe(2);
+    // Through the state topic's encoding, to another replica (a restart or a rebalance).
+    const checkpoints = new Map(
+      before
+        .clusters()
+        .map((cluster) => [cluster, decodeCheckpoint(encodeCheckpointBinary(before.checkpoint(cluster)))]),
+    );
+    expect(checkpoints.get('c-1')?.joined).toEqual({ '7': 4 * T });
+    const after = processorWith({ adjacency: source.provider, topologyChanges: source });
+    after.adoptCheckpoints(checkpoints);
+
+    // Window 3: nodes 7 (added) and 3 (moved in) joined at tick 4, so tick 5 is still their warm-up.
+    const fifth = await after.process(framesAt(topology, 'v2', 5 * T));
+    expect(fifth.warmingNodeTicks).toBe(2);
+    expect(fifth.scores.flatMap((s) => s.nodes).find((n) => n.node === '7')?.isAnomaly).toBe(false);
+    const sixth = await after.process(framesAt(topology, 'v2', 6 * T));
+    expect(sixth.warmingNodeTicks).toBe(0);
+    expect(sixth.scores.flatMap((s) => s.nodes).find((n) => n.node === '7')?.isAnomaly).toBe(true);
   });
 
   it('a batch that fails is rolled back with its topology alerts, and the redelivered batch names them again', async () => {
