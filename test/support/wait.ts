@@ -16,3 +16,13 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Sleeps until `ms` have passed since `since` (a Date.now() value) by the
+ * wall clock. A plain setTimeout can end a millisecond short of that: its
+ * start is the event loop's cached time, taken before `since` was read.
+ */
+export async function sleepUntilElapsed(ms: number, since: number): Promise<void> {
+  for (let left = ms - (Date.now() - since); left > 0; left = ms - (Date.now() - since))
+    await new Promise((resolve) => setTimeout(resolve, left));
+}

@@ -5,7 +5,7 @@ import { publishPaced } from '../../../sources/publish.ts';
 import { KafkaTransport } from '../../../transport/kafka.ts';
 import { runId } from '../foundation/services.ts';
 import { ownKafka, type OwnService } from './own-services.ts';
-import { waitFor } from '../../support/wait.ts';
+import { sleepUntilElapsed, waitFor } from '../../support/wait.ts';
 
 // Fault scenario "Kafka stopped for 30 s", on a broker of the suite's own: a
 // paced publisher (what `replay` and `simulate` run) and a consumer group
@@ -79,7 +79,7 @@ describe('fault: Kafka stopped for 30 s (own broker)', () => {
     );
     await kafka.stop();
     const stoppedAt = Date.now();
-    await sleep(OUTAGE_MS);
+    await sleepUntilElapsed(OUTAGE_MS, stoppedAt);
     const downFor = Date.now() - stoppedAt;
     await kafka.start();
     const result = await publishing;
