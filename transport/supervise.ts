@@ -63,6 +63,24 @@ const TRANSIENT_NAMES = new Set([
   'KafkaJSTimeout',
 ]);
 
+/** What kafkajs's errors carry that tells one failure from another. */
+interface KafkaErrorLike {
+  name?: string;
+  type?: string;
+  retriable?: boolean;
+  message?: string;
+  cause?: unknown;
+}
+
+/** An error and the `cause`s kafkajs wraps in it, outermost first (at most 10: a cycle cannot hang). */
+function* causeChain(error: unknown): Generator<KafkaErrorLike> {
+  let e = error as KafkaErrorLike | undefined;
+  for (let depth = 0; e && depth < 10; depth++) {
+    yield e;
+    e = e.cause as KafkaErrorLike | undefined;
+  }
+}
+
 /**
  * Whether an error means "Kafka is not reachable right now" (worth retrying
  * forever) rather than "this request is wrong" (message too large, topic or
@@ -70,11 +88,7 @@ const TRANSIENT_NAMES = new Set([
  * the cause of a give-up in `cause`, so the whole chain is looked at.
  */
 export function isTransientKafkaError(error: unknown): boolean {
-  for (
-    let e = error as { name?: string; retriable?: boolean; message?: string; cause?: unknown } | undefined, depth = 0;
-    e && depth < 10;
-    e = e.cause as typeof e, depth++
-  ) {
+  for (const e of causeChain(error)) {
     if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
     if (e.retriable === true) return true;
     if (
@@ -94,11 +108,7 @@ export function isTransientKafkaError(error: unknown): boolean {
  * unreachable broker.
  */
 export function kafkaWaitReason(error: unknown): string {
-  for (
-    let e = error as { type?: string; message?: string; cause?: unknown } | undefined, depth = 0;
-    e && depth < 10;
-    e = e.cause as typeof e, depth++
-  ) {
+  for (const e of causeChain(error)) {
     if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION' || /does not host this topic-partition/i.test(e.message ?? ''))
       return 'Kafka has no such topic (not created yet, or a wrong topic name)';
     if (e.type === 'LEADER_NOT_AVAILABLE' || e.type === 'NOT_LEADER_FOR_PARTITION')

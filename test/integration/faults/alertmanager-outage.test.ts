@@ -11,7 +11,7 @@ import { KafkaTransport } from '../../../transport/kafka.ts';
 import { freePort } from '../../support/ports.ts';
 import { runId } from '../foundation/services.ts';
 import { ownAlertmanager, type OwnService } from './own-services.ts';
-import { waitFor } from '../../support/wait.ts';
+import { sleepUntilElapsed, waitFor } from '../../support/wait.ts';
 
 // Fault scenario "Alertmanager stopped for 60 s while an alert fires and
 // resolves": the detector's alerts topic is the outbox; Alertmanager (an
@@ -128,7 +128,7 @@ describe('fault: Alertmanager and a webhook down for 60 s while alerts fire and 
     const resolved = transition('b', 'resolved', now + 5_000);
     await publish.deliver([resolved]);
     await producer.close();
-    await sleep(OUTAGE_MS - (Date.now() - downAt));
+    await sleepUntilElapsed(OUTAGE_MS, downAt);
     const downFor = Date.now() - downAt;
     expect(delivered.size).toBe(0);
 

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterScore, Frame } from '../../../common/types.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
 import { makeFrames, NODES_PER_CLUSTER, uniqueId, useDetectorSuite, WINDOW } from '../detector/harness.ts';
-import { waitFor } from '../../support/wait.ts';
+import { sleepUntilElapsed, waitFor } from '../../support/wait.ts';
 import { ownInfluxdb, type OwnService } from './own-services.ts';
 import { scoredClusterTicks } from '../../support/influx.ts';
 
@@ -60,7 +60,7 @@ describe('fault: InfluxDB stopped for 60 s under the detector', () => {
     await influxdb.stop();
     const downAt = Date.now();
     await send(frames.filter((f) => f.tick >= tickAt(20) && f.tick < tickAt(40)));
-    await sleep(OUTAGE_MS - (Date.now() - downAt));
+    await sleepUntilElapsed(OUTAGE_MS, downAt);
     const downFor = Date.now() - downAt;
     await influxdb.start();
     await send(frames.filter((f) => f.tick >= tickAt(40)));
