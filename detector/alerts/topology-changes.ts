@@ -89,8 +89,8 @@ export function nodeChanges(
   return changes;
 }
 
-/** A firing topology alert and the event time it resolves by itself. */
-interface HeldAlert {
+/** A firing topology alert and the event time it resolves by itself (also its checkpoint form). */
+export interface HeldTopologyAlert {
   alert: Alert;
   resolvesAt: number;
 }
@@ -102,14 +102,18 @@ interface HeldAlert {
  * replaces the older alert (resolved, then the new one fires).
  */
 export class TopologyAlerts {
-  private readonly held = new Map<NodeId, HeldAlert>();
+  private readonly held = new Map<NodeId, HeldTopologyAlert>();
 
+  /** `firing`: the alerts a checkpoint kept (toJSON), so a restored cluster still resolves them. */
   constructor(
     private readonly network: string,
     private readonly cluster: string,
     private readonly holdMs: number,
     private readonly dashboardUrl: (network: string, node: NodeId, cluster: string) => string,
-  ) {}
+    firing: readonly HeldTopologyAlert[] = [],
+  ) {
+    for (const { alert, resolvesAt } of firing) this.held.set(alert.node, { alert: { ...alert }, resolvesAt });
+  }
 
   /**
    * Alert transitions at `tick`: the changes' alerts fire (starting at
@@ -148,11 +152,13 @@ export class TopologyAlerts {
     return [...this.held.values()].map((held) => ({ ...held.alert }));
   }
 
+  /** The firing alerts and when each resolves, for the cluster's checkpoint. */
+  toJSON(): HeldTopologyAlert[] {
+    return [...this.held.values()].map(({ alert, resolvesAt }) => ({ alert: { ...alert }, resolvesAt }));
+  }
+
   clone(): TopologyAlerts {
-    const copy = new TopologyAlerts(this.network, this.cluster, this.holdMs, this.dashboardUrl);
-    for (const [node, held] of this.held)
-      copy.held.set(node, { alert: { ...held.alert }, resolvesAt: held.resolvesAt });
-    return copy;
+    return new TopologyAlerts(this.network, this.cluster, this.holdMs, this.dashboardUrl, this.toJSON());
   }
 }
 

@@ -13,6 +13,7 @@ import {
   listedBefore,
   nodeChanges,
   TopologyAlerts,
+  type HeldTopologyAlert,
   type ListedNodes,
   type NodeChange,
   type TopologyChangeSource,
@@ -302,6 +303,7 @@ export class FrameProcessor {
       ...stuckField(runtime),
       ...(runtime.slot.policy.jumps ? { jumps: runtime.jumps.toJSON() } : {}),
       ...(runtime.joined.size > 0 ? { joined: Object.fromEntries(runtime.joined) } : {}),
+      ...topologyAlertsField(runtime.topology),
       savedAt: this.now(),
       model: runtime.slot.version,
     };
@@ -642,19 +644,25 @@ export class FrameProcessor {
         checkpoint.model === slot.version ? checkpoint.alertBudget : undefined,
       ),
       slot,
-      topology: this.topologyAlerts(checkpoint.network, checkpoint.cluster, slot.policy),
+      topology: this.topologyAlerts(checkpoint.network, checkpoint.cluster, slot.policy, checkpoint.topologyAlerts),
       stuck: new StuckReadings(checkpoint.stuck),
       jumps: new ReadingJumps(checkpoint.jumps),
       joined: new Map(Object.entries(checkpoint.joined ?? {})),
     };
   }
 
-  private topologyAlerts(network: string, cluster: string, policy: AlertPolicy): TopologyAlerts {
+  private topologyAlerts(
+    network: string,
+    cluster: string,
+    policy: AlertPolicy,
+    firing?: readonly HeldTopologyAlert[],
+  ): TopologyAlerts {
     return new TopologyAlerts(
       network,
       cluster,
       this.options.topologyAlertMs ?? DEFAULT_TOPOLOGY_ALERT_MS,
       policy.dashboardUrl,
+      firing,
     );
   }
 
@@ -703,6 +711,12 @@ interface PreparedStep {
 function budgetField(alerts: ClusterAlerts): Pick<ClusterCheckpoint, 'alertBudget'> {
   const budget = alerts.budgetState();
   return budget ? { alertBudget: budget } : {};
+}
+
+/** The checkpoint field of a cluster's firing topology alerts, when it has any. */
+function topologyAlertsField(topology: TopologyAlerts): Pick<ClusterCheckpoint, 'topologyAlerts'> {
+  const firing = topology.toJSON();
+  return firing.length > 0 ? { topologyAlerts: firing } : {};
 }
 
 /** The checkpoint field of a cluster's stuck-at statistics, when the policy watches for stuck readings. */

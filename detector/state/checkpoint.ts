@@ -3,6 +3,7 @@ import type { BudgetStateJson } from '../alerts/false-alert-budget.ts';
 import type { ClusterAlertStateJson } from '../alerts/tracker.ts';
 import type { StuckStateJson } from '../alerts/stuck.ts';
 import type { StoredJumpsState } from '../alerts/jumps.ts';
+import type { HeldTopologyAlert } from '../alerts/topology-changes.ts';
 import {
   contextHistorySize,
   contextRowSize,
@@ -41,6 +42,11 @@ export interface ClusterCheckpoint {
    * none, or written before it was kept). Without it a restored cluster judged them at once.
    */
   joined?: Record<string, number>;
+  /**
+   * The cluster's firing `topology` alerts and when each resolves (absent: none, or written before they were
+   * kept). Without them a restored cluster never sent their resolution.
+   */
+  topologyAlerts?: HeldTopologyAlert[];
   /** Wall time of the checkpoint, UTC ms (for operators). */
   savedAt: number;
   /** The model version the state was computed with (absent before the registry existed). */
@@ -102,6 +108,12 @@ const AlertSchema = z.object({
   startsAt: z.number(),
   endsAt: z.number().optional(),
   dashboardUrl: z.string(),
+});
+
+const TopologyAlertSchema = AlertSchema.extend({
+  kind: z.literal('topology'),
+  change: z.enum(['added', 'moved', 'removed']),
+  topologyVersion: z.string(),
 });
 
 /** Size weights as the binary form keeps them (raw float64, see encodeCheckpointBinary), back as the list the state holds. */
@@ -207,6 +219,7 @@ const CheckpointSchema = z.object({
     )
     .optional(),
   joined: z.record(z.string(), z.number()).optional(),
+  topologyAlerts: z.array(z.object({ alert: TopologyAlertSchema, resolvesAt: z.number() })).optional(),
   savedAt: z.number(),
   model: z.string().optional(),
 });

@@ -160,6 +160,38 @@ describe('FrameProcessor: topology changes without retraining', () => {
     expect(sixth.scores.flatMap((s) => s.nodes).find((n) => n.node === '7')?.isAnomaly).toBe(true);
   });
 
+  it('topology alerts firing when the cluster is checkpointed are resolved by the replica that restores it', async () => {
+    const topology = labTopology();
+    const source = new TopologyAdjacency();
+    source.update(topology, 'v1');
+    const options = { adjacency: source.provider, topologyChanges: source, topologyAlertMs: 3 * T };
+    const before = processorWith(options);
+    await runV1ThenChange(before, topology);
+    source.update(topology, 'v2');
+    expect(topologyAlerts((await before.process(framesAt(topology, 'v2', 4 * T))).alerts)).toEqual(
+      v2Changes('firing', 4),
+    );
+    // Through the state topic's encoding, to another replica (a restart or a rebalance).
+    const checkpoints = new Map(
+      before
+        .clusters()
+        .map((cluster) => [cluster, decodeCheckpoint(encodeCheckpointBinary(before.checkpoint(cluster)))]),
+    );
+    expect(checkpoints.get('c-4')?.topologyAlerts?.map((held) => held.resolvesAt)).toEqual([7 * T, 7 * T]);
+    const after = processorWith(options);
+    after.adoptCheckpoints(checkpoints);
+
+    const fifth = await after.process(framesAt(topology, 'v2', 5 * T));
+    expect(topologyAlerts(fifth.alerts)).toEqual([]);
+    expect(topologyAlerts(after.firingAlerts())).toEqual(v2Changes('firing', 4));
+    await after.process(framesAt(topology, 'v2', 6 * T));
+    const resolved = await after.process(framesAt(topology, 'v2', 7 * T));
+    expect(topologyAlerts(resolved.alerts)).toEqual(v2Changes('resolved', 4));
+    const moved = resolved.alerts.find((alert) => alert.node === '3' && alert.cluster === 'c-4');
+    expect(moved).toMatchObject({ change: 'moved', topologyVersion: 'v2', endsAt: 7 * T });
+    expect(after.firingAlerts().filter((alert) => alert.kind === 'topology')).toEqual([]);
+  });
+
   it('a batch that fails is rolled back with its topology alerts, and the redelivered batch names them again', async () => {
     const topology = labTopology();
     const processor = processorWith();
