@@ -24,11 +24,18 @@
  *
  * A sudden reading is a fault, so its sizes are not learnt as usual. Nothing
  * is judged before a reading has shown WARMUP_READINGS readings. The state is
- * plain JSON, checkpointed with the cluster.
+ * checkpointed with the cluster as plain JSON (toJSON).
+ *
+ * Old sizes fade without being touched: the weights are kept in a unit that
+ * grows with every size learnt, so learning a size changes one bucket. That
+ * makes a batch's changes small enough to keep an undo log of them
+ * (keepUndo) instead of copying the whole statistics before every batch for
+ * its rollback; the copies were most of the detector's garbage.
  */
 import type { Frame, Modality, NodeId } from '../../common/types.ts';
 import { lowerBound } from '../../common/lower-bound.ts';
 import { median, medianOfSorted } from '../../common/median.ts';
+import { UndoRecorder, type Undo, type Undoable } from './undo-log.ts';
 
 /** When a reading counts as a sudden jump (config detector.jumps). */
 export interface JumpPolicy {
@@ -58,16 +65,35 @@ export interface JumpStateJson {
 /**
  * Weights per size bucket: bucket 0 (no change) apart, then the buckets `low`, `low + 1`, … in a dense list, which a
  * node's changes fill contiguously. A list of numbers instead of an object keyed by bucket: a fraction of the memory
- * and of the checkpoint, and read in bucket order without sorting.
+ * and of the checkpoint, and read in bucket order without sorting. The weights are in units of `unit` (see
+ * FadingSizes; absent, as checkpoints before it wrote them: 1), and one below a thousandth of it is forgotten.
  */
 export interface SizeWeights {
   zero: number;
   low: number;
   weights: number[];
+  unit?: number;
 }
 
 /** Per node, per modality. */
 export type JumpsStateJson = Record<NodeId, Record<Modality, JumpStateJson>>;
+
+/**
+ * Size weights as they are learnt: in a unit that grows by 1 / FADE with every size, so a size learnt k sizes ago
+ * weighs FADE^k of a new one without being faded itself. A weight below FORGOTTEN of the unit is forgotten (counts 0).
+ */
+export interface FadingSizes extends SizeWeights {
+  /** What the newest size added; a weight's value in sizes is weight / unit. */
+  unit: number;
+}
+
+/** One node's reading of one modality as held in memory: JumpStateJson with fading weights. */
+interface JumpState extends Omit<JumpStateJson, 'jumps' | 'gapJumps'> {
+  jumps: FadingSizes;
+  gapJumps: FadingSizes;
+}
+
+type JumpsState = Record<NodeId, Record<Modality, JumpState>>;
 
 /** How checkpoints written before the dense lists kept the weights: by bucket number. */
 export type BucketRecord = Record<string, number>;
@@ -91,6 +117,12 @@ export const USUAL_QUANTILE = 0.99;
 export const WARMUP_READINGS = 200;
 /** Readings after which an old one weighs 1/e. */
 const JUMP_MEMORY = 5_000;
+/** What an older size weighs per size learnt after it. */
+const FADE = 1 - 1 / JUMP_MEMORY;
+/** A size whose weight faded below this is forgotten. */
+const FORGOTTEN = 1e-3;
+/** The fading unit is brought back to 1 before it could overflow (after about a million sizes). */
+const RESCALE_ABOVE = 1e100;
 /** Sizes are counted in buckets an eighth of an octave wide above this. */
 const SIZE_FLOOR = 1e-9;
 
@@ -105,8 +137,8 @@ export function sizeOfBucket(bucket: number): number {
 }
 
 /** Empty weights. */
-export function noSizes(): SizeWeights {
-  return { zero: 0, low: 1, weights: [] };
+export function noSizes(): FadingSizes {
+  return { zero: 0, low: 1, weights: [], unit: 1 };
 }
 
 /** Weights kept by bucket number (older checkpoints) as the dense form; the dense form as it is. */
@@ -117,17 +149,18 @@ export function sizeWeightsOf(stored: SizeWeights | BucketRecord): SizeWeights {
   return out;
 }
 
-/** The USUAL_QUANTILE of the sizes counted in `weights` (0 when none). */
-export function usualSize(sizes: Readonly<SizeWeights>): number {
+/** The USUAL_QUANTILE of the sizes counted in `weights` (0 when none); weights forgotten (below FORGOTTEN) count 0. */
+export function usualSize(sizes: Readonly<SizeWeights> & { unit?: number }): number {
   const { zero, low, weights } = sizes;
+  const forgotten = FORGOTTEN * (sizes.unit ?? 1);
   // Summed in bucket order, as the quantile walks them.
-  let total = zero;
-  for (const weight of weights) total += weight;
+  let total = zero >= forgotten ? zero : 0;
+  for (const weight of weights) if (weight >= forgotten) total += weight;
   if (!(total > 0)) return 0;
-  let seen = zero;
-  if (zero > 0 && seen >= USUAL_QUANTILE * total) return sizeOfBucket(0);
+  let seen = zero >= forgotten ? zero : 0;
+  if (seen > 0 && seen >= USUAL_QUANTILE * total) return sizeOfBucket(0);
   for (let i = 0; i < weights.length; i++) {
-    if (weights[i] === 0) continue;
+    if (weights[i] < forgotten) continue;
     seen += weights[i];
     if (seen >= USUAL_QUANTILE * total) return sizeOfBucket(low + i);
   }
@@ -151,36 +184,78 @@ function addWeight(sizes: SizeWeights, bucket: number, weight: number): void {
   weights[bucket - sizes.low] += weight;
 }
 
-/** Old sizes fade by JUMP_MEMORY and are forgotten below a thousandth; then the new one counts 1. */
-function learnSize(sizes: SizeWeights, size: number): void {
-  const fade = 1 - 1 / JUMP_MEMORY;
-  if (sizes.zero > 0) {
-    sizes.zero *= fade;
-    if (sizes.zero < 1e-3) sizes.zero = 0;
+/** Weights as a checkpoint kept them, as fading sizes (a copy). */
+function fadingSizes({ zero, low, weights, unit }: SizeWeights): FadingSizes {
+  return { zero, low, weights: weights.slice(), unit: unit ?? 1 };
+}
+
+/** Where learnSize changed a list in place (index −1: it replaced the list, or changed none), for an undo. */
+const changedInPlace = { index: -1, before: 0 };
+
+/**
+ * Old sizes fade by JUMP_MEMORY and are forgotten below a thousandth; then the new one counts 1. Only the unit, zero
+ * and the new size's bucket change, the bucket in place (reported in changedInPlace); when buckets at either end were
+ * forgotten or the list must widen, a new list replaces it and the old one is left as it was.
+ */
+export function learnSize(sizes: FadingSizes, size: number): void {
+  const { zero, low, weights, unit } = sizes;
+  changedInPlace.index = -1;
+  let next = unit / FADE;
+  let list = weights;
+  let nextZero = zero;
+  if (next > RESCALE_ABOVE) {
+    list = weights.map((weight) => weight / next);
+    nextZero = zero / next;
+    next = 1;
   }
-  const { weights } = sizes;
-  for (let i = 0; i < weights.length; i++) {
-    if (weights[i] === 0) continue;
-    weights[i] *= fade;
-    if (weights[i] < 1e-3) weights[i] = 0;
-  }
-  // Forgotten buckets at either end leave the list.
+  const forgotten = FORGOTTEN * next;
+  if (nextZero < forgotten) nextZero = 0;
+  const bucket = sizeBucket(size);
+  if (bucket <= 0) nextZero += next;
   let first = 0;
-  while (first < weights.length && weights[first] === 0) first++;
-  if (first > 0) {
-    weights.splice(0, first);
-    sizes.low += first;
+  while (first < list.length && list[first] < forgotten) first++;
+  let end = list.length;
+  while (end > first && list[end - 1] < forgotten) end--;
+  const from = bucket > 0 && (end === first || bucket < low + first) ? bucket : low + first;
+  const to = bucket > 0 && (end === first || bucket >= low + end) ? bucket + 1 : low + end;
+  if (from !== low || to !== low + list.length || list !== weights) {
+    const widened = new Array<number>(to - from).fill(0);
+    for (let i = first; i < end; i++) widened[low + i - from] = list[i];
+    list = widened;
+  } else if (bucket > 0) {
+    changedInPlace.index = bucket - low;
+    changedInPlace.before = list[bucket - low];
   }
-  while (weights.length > 0 && weights[weights.length - 1] === 0) weights.pop();
-  addWeight(sizes, sizeBucket(size), 1);
+  if (bucket > 0) {
+    const at = bucket - from;
+    list[at] = list[at] >= forgotten ? list[at] + next : next;
+  }
+  sizes.zero = nextZero;
+  sizes.low = to > from ? from : low;
+  sizes.weights = to > from ? list : [];
+  sizes.unit = next;
 }
 
-function copySizes({ zero, low, weights }: SizeWeights): SizeWeights {
-  return { zero, low, weights: weights.slice() };
+/** What learnSize changed, to put back. */
+function sizesUndo(sizes: FadingSizes, size: number): Undo {
+  const { zero, low, weights, unit } = sizes;
+  learnSize(sizes, size);
+  const { index, before } = changedInPlace;
+  return () => {
+    sizes.zero = zero;
+    sizes.low = low;
+    sizes.weights = weights;
+    sizes.unit = unit;
+    if (index >= 0) weights[index] = before;
+  };
 }
 
-/** A copy of one reading's statistics (cheaper than structuredClone: it runs for every reading of a batch). */
-function copyJumpState(state: JumpStateJson): JumpStateJson {
+function copySizes({ zero, low, weights, unit }: FadingSizes): FadingSizes {
+  return { zero, low, weights: weights.slice(), unit };
+}
+
+/** A copy of one reading's statistics (cheaper than structuredClone). */
+function copyJumpState(state: JumpState): JumpState {
   return {
     recent: state.recent.slice(),
     gaps: state.gaps.slice(),
@@ -192,19 +267,26 @@ function copyJumpState(state: JumpStateJson): JumpStateJson {
   };
 }
 
-function copyState(state: JumpsStateJson): JumpsStateJson {
-  const out: JumpsStateJson = {};
+function copyState(state: JumpsState): JumpsState {
+  const out: JumpsState = {};
   for (const [node, readings] of Object.entries(state)) {
-    const copy: Record<Modality, JumpStateJson> = {};
+    const copy: Record<Modality, JumpState> = {};
     for (const [modality, reading] of Object.entries(readings)) copy[modality] = copyJumpState(reading);
     out[node] = copy;
   }
   return out;
 }
 
-function push(list: number[], value: number): void {
+/** Appends `value`, keeping the last RECENT_READINGS; returns the value that left (undefined: none). */
+function push(list: number[], value: number): number | undefined {
   list.push(value);
-  if (list.length > RECENT_READINGS) list.shift();
+  return list.length > RECENT_READINGS ? list.shift() : undefined;
+}
+
+/** Takes back a push: the value pushed goes, the one that left comes back. */
+function unpush(list: number[], dropped: number | undefined): void {
+  list.pop();
+  if (dropped !== undefined) list.unshift(dropped);
 }
 
 /** One fresh reading's jump and gap change, before it is added. */
@@ -213,7 +295,7 @@ interface Measured {
   /** The node's index in the frame. */
   index: number;
   modality: Modality;
-  state: JumpStateJson;
+  state: JumpState;
   value: number;
   gap: number | undefined;
   /** Median of the node's recent readings and of its recent gaps, before this one (NaN: none yet). */
@@ -228,31 +310,58 @@ interface Measured {
  * The sudden-jump statistics of one cluster's nodes. `observe` takes every
  * frame, judged or not, so the usual sizes are learnt from the stream's start.
  */
-export class ReadingJumps {
-  private state: JumpsStateJson;
+export class ReadingJumps implements Undoable {
+  private state: JumpsState;
+  /** The changes of the batch that may still be rolled back. */
+  private readonly undo = new UndoRecorder();
 
   constructor(state: StoredJumpsState = {}) {
     this.state = {};
     for (const [node, readings] of Object.entries(state)) {
-      const copy: Record<Modality, JumpStateJson> = {};
+      const copy: Record<Modality, JumpState> = {};
       for (const [modality, reading] of Object.entries(readings))
-        copy[modality] = copyJumpState({
+        copy[modality] = {
           ...reading,
-          jumps: sizeWeightsOf(reading.jumps),
-          gapJumps: sizeWeightsOf(reading.gapJumps),
-        });
+          recent: reading.recent.slice(),
+          gaps: reading.gaps.slice(),
+          jumps: fadingSizes(sizeWeightsOf(reading.jumps)),
+          gapJumps: fadingSizes(sizeWeightsOf(reading.gapJumps)),
+        };
       this.state[node] = copy;
     }
   }
 
   toJSON(): JumpsStateJson {
-    return copyState(this.state);
+    const out: JumpsStateJson = {};
+    for (const [node, readings] of Object.entries(this.state)) {
+      const copy: Record<Modality, JumpStateJson> = {};
+      for (const [modality, reading] of Object.entries(readings))
+        copy[modality] = {
+          ...reading,
+          recent: reading.recent.slice(),
+          gaps: reading.gaps.slice(),
+          jumps: copySizes(reading.jumps),
+          gapJumps: copySizes(reading.gapJumps),
+        };
+      out[node] = copy;
+    }
+    return out;
   }
 
   clone(): ReadingJumps {
     const copy = new ReadingJumps();
     copy.state = copyState(this.state);
     return copy;
+  }
+
+  /** Records the changes from here on; the function returned undoes them (the batch's rollback). */
+  keepUndo(): () => void {
+    return this.undo.keep();
+  }
+
+  /** Stops recording (the batch went through): its changes can no longer be undone. */
+  dropUndo(): void {
+    this.undo.drop();
   }
 
   /**
@@ -267,13 +376,33 @@ export class ReadingJumps {
     neighbours: ReadonlyArray<readonly NodeId[] | undefined>,
     policy: JumpPolicy,
   ): Map<NodeId, Modality> {
+    const { log } = this.undo;
     const present = new Set(frame.nodes.map((node) => node.node));
-    for (const node of Object.keys(this.state)) if (!present.has(node)) delete this.state[node];
+    for (const node of Object.keys(this.state)) {
+      if (present.has(node)) continue;
+      const gone = this.state[node];
+      delete this.state[node];
+      log?.push(() => (this.state[node] = gone));
+    }
+    const counting: JumpState[] = [];
     for (const readings of Object.values(this.state))
-      for (const state of Object.values(readings)) if (state.sinceJump !== null) state.sinceJump += 1;
-    const measured = this.measure(frame, modalities, neighbours);
+      for (const state of Object.values(readings)) {
+        if (state.sinceJump === null) continue;
+        state.sinceJump += 1;
+        counting.push(state);
+      }
+    log?.push(() => {
+      for (const state of counting) (state.sinceJump as number) -= 1;
+    });
+    const measured = this.measure(frame, modalities, neighbours, log);
     // Every jump of this tick is known before any is judged: nodes jumping together are the environment.
-    for (const m of measured) if (m.jump !== undefined && Math.abs(m.jump) > policy.multiple / 3) m.state.sinceJump = 0;
+    for (const m of measured) {
+      if (m.jump === undefined || !(Math.abs(m.jump) > policy.multiple / 3)) continue;
+      const { state } = m;
+      const since = state.sinceJump;
+      state.sinceJump = 0;
+      log?.push(() => (state.sinceJump = since));
+    }
     const sudden = new Map<NodeId, Modality>();
     const largest = new Map<NodeId, number>();
     // Nothing below changes a node's sinceJump, so the count per modality holds for the whole frame.
@@ -286,7 +415,7 @@ export class ReadingJumps {
         sudden.set(m.node, m.modality);
         largest.set(m.node, Math.abs(m.jump as number));
       }
-      learn(m, !isSudden);
+      learn(m, !isSudden, log);
     }
     return sudden;
   }
@@ -296,24 +425,40 @@ export class ReadingJumps {
     frame: Frame,
     modalities: readonly Modality[],
     neighbours: ReadonlyArray<readonly NodeId[] | undefined>,
+    log: Undo[] | undefined,
   ): Measured[] {
     const measured: Measured[] = [];
     const gaps = new FrameGaps(frame);
     frame.nodes.forEach((node, n) => {
       if (node.silent || node.staleTicks > 0) return;
-      const readings = (this.state[node.node] ??= {});
+      let readings = this.state[node.node];
+      if (!readings) {
+        const fresh: Record<Modality, JumpState> = (readings = {});
+        this.state[node.node] = fresh;
+        log?.push(() => {
+          if (this.state[node.node] === fresh) delete this.state[node.node];
+        });
+      }
       for (const modality of modalities) {
         const value = node.values[modality];
         if (value === null || value === undefined || !Number.isFinite(value)) continue;
-        const state = (readings[modality] ??= {
-          recent: [],
-          gaps: [],
-          step: 0,
-          seen: 0,
-          jumps: noSizes(),
-          gapJumps: noSizes(),
-          sinceJump: null,
-        });
+        let state = readings[modality];
+        if (!state) {
+          const fresh: JumpState = (state = {
+            recent: [],
+            gaps: [],
+            step: 0,
+            seen: 0,
+            jumps: noSizes(),
+            gapJumps: noSizes(),
+            sinceJump: null,
+          });
+          const held = readings;
+          held[modality] = fresh;
+          log?.push(() => {
+            if (held[modality] === fresh) delete held[modality];
+          });
+        }
         const gap = gaps.of(n, modality, value, neighbours[n]);
         const m: Measured = {
           node: node.node,
@@ -385,22 +530,47 @@ function suddenJump(m: Measured, multiple: number): boolean {
   return Math.sign(m.jump) === Math.sign(m.gapJump) && Math.min(Math.abs(m.jump), Math.abs(m.gapJump)) > multiple;
 }
 
-/** Adds the reading to the recent levels; its sizes are learnt as usual unless it was sudden. */
-function learn(m: Measured, asUsual: boolean): void {
+/**
+ * Adds the reading to the recent levels; its sizes are learnt as usual unless it was sudden. With a log, one entry
+ * puts all of it back.
+ */
+function learn(m: Measured, asUsual: boolean, log: Undo[] | undefined): void {
   const { state, value, gap } = m;
+  const { step, seen } = state;
+  let undoJumps: Undo | undefined;
+  let undoGapJumps: Undo | undefined;
   if (state.recent.length > 0) {
     const last = state.recent[state.recent.length - 1];
     const change = Math.abs(value - last);
     if (change > 1e-9 * Math.max(1, Math.abs(value)))
       state.step = state.step > 0 ? Math.min(state.step, change) : change;
-    if (asUsual) learnSize(state.jumps, Math.abs(value - m.recentLevel));
+    const size = Math.abs(value - m.recentLevel);
+    if (asUsual) {
+      if (log) undoJumps = sizesUndo(state.jumps, size);
+      else learnSize(state.jumps, size);
+    }
   }
+  let gapPushed = false;
+  let gapDropped: number | undefined;
   if (gap !== undefined) {
-    if (asUsual && state.gaps.length > 0) learnSize(state.gapJumps, Math.abs(gap - m.usualGap));
-    push(state.gaps, gap);
+    if (asUsual && state.gaps.length > 0) {
+      const size = Math.abs(gap - m.usualGap);
+      if (log) undoGapJumps = sizesUndo(state.gapJumps, size);
+      else learnSize(state.gapJumps, size);
+    }
+    gapDropped = push(state.gaps, gap);
+    gapPushed = true;
   }
-  push(state.recent, value);
+  const recentDropped = push(state.recent, value);
   state.seen += 1;
+  log?.push(() => {
+    unpush(state.recent, recentDropped);
+    if (gapPushed) unpush(state.gaps, gapDropped);
+    undoGapJumps?.();
+    undoJumps?.();
+    state.step = step;
+    state.seen = seen;
+  });
 }
 
 /**

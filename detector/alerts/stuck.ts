@@ -31,6 +31,7 @@
  * when a run ends (not recomputed at every tick); the checkpoint is plain
  * JSON, bucket → weight, as it always was.
  */
+import { UndoRecorder, type Undo, type Undoable } from './undo-log.ts';
 import type { Frame, Modality, NodeId } from '../../common/types.ts';
 
 /** When a reading counts as stuck (config detector.stuck). */
@@ -148,20 +149,20 @@ function sameValue(a: number, b: number, step: number): boolean {
   return Math.abs(a - b) <= Math.max(noise, step / 2);
 }
 
-/** Counts an ended run into the usual lengths, the older ones fading, and updates the usual run. */
+/**
+ * Counts an ended run into the usual lengths, the older ones fading, and updates the usual run. The lists are
+ * replaced, not changed, so a batch's undo (runUndo) keeps the old ones by reference.
+ */
 function learnRun(state: RunState): void {
   const fade = 1 - 1 / RUN_MEMORY;
-  const { buckets, weights } = state;
-  let kept = 0;
-  for (let i = 0; i < buckets.length; i++) {
-    const weight = weights[i] * fade;
+  const buckets: number[] = [];
+  const weights: number[] = [];
+  for (let i = 0; i < state.buckets.length; i++) {
+    const weight = state.weights[i] * fade;
     if (weight < 1e-3) continue;
-    buckets[kept] = buckets[i];
-    weights[kept] = weight;
-    kept += 1;
+    buckets.push(state.buckets[i]);
+    weights.push(weight);
   }
-  buckets.length = kept;
-  weights.length = kept;
   const bucket = runBucket(state.repeats);
   let at = 0;
   while (at < buckets.length && buckets[at] < bucket) at += 1;
@@ -170,6 +171,8 @@ function learnRun(state: RunState): void {
     buckets.splice(at, 0, bucket);
     weights.splice(at, 0, 1);
   }
+  state.buckets = buckets;
+  state.weights = weights;
   state.usual = usualOfBuckets(buckets, weights);
 }
 
@@ -201,8 +204,10 @@ type RunScore = (run: RunState, modality: Modality, around: () => readonly NodeI
  * The stuck-at statistics of one cluster's nodes. `observe` takes every
  * frame, judged or not, so the usual runs are learnt from the stream's start.
  */
-export class StuckReadings {
+export class StuckReadings implements Undoable {
   private state: Record<NodeId, Record<Modality, RunState>>;
+  /** The changes of the batch that may still be rolled back. */
+  private readonly undo = new UndoRecorder();
 
   /** From a checkpoint's state (any written since the field existed). */
   constructor(state: StuckStateJson = {}) {
@@ -220,6 +225,16 @@ export class StuckReadings {
       mapRecord(readings, (state) => ({ ...state, buckets: state.buckets.slice(), weights: state.weights.slice() })),
     );
     return copy;
+  }
+
+  /** Records the changes from here on; the function returned undoes them (the batch's rollback). */
+  keepUndo(): () => void {
+    return this.undo.keep();
+  }
+
+  /** Stops recording (the batch went through): its changes can no longer be undone. */
+  dropUndo(): void {
+    this.undo.drop();
   }
 
   /** A reading's usual run now (undefined: not learnt yet, or no such reading). */
@@ -245,16 +260,31 @@ export class StuckReadings {
     neighbours: ReadonlyArray<readonly NodeId[] | undefined>,
     policy: StuckPolicy & { minRepeats: number },
   ): StuckFindings {
+    const { log } = this.undo;
     const present = new Set(frame.nodes.map((node) => node.node));
-    for (const node of Object.keys(this.state)) if (!present.has(node)) delete this.state[node];
+    for (const node of Object.keys(this.state)) {
+      if (present.has(node)) continue;
+      const gone = this.state[node];
+      delete this.state[node];
+      log?.push(() => (this.state[node] = gone));
+    }
     for (const node of frame.nodes) {
       // A held value (no reading at this tick) or a silent node says nothing about repeats.
       if (node.silent || node.staleTicks > 0) continue;
-      const readings = (this.state[node.node] ??= {});
+      let readings = this.state[node.node];
+      if (!readings) {
+        const fresh: Record<Modality, RunState> = (readings = {});
+        this.state[node.node] = fresh;
+        log?.push(() => {
+          if (this.state[node.node] === fresh) delete this.state[node.node];
+        });
+      }
       for (const modality of modalities) {
         const value = node.values[modality];
         if (value === null || value === undefined || !Number.isFinite(value)) continue;
-        readings[modality] = addReading(readings[modality], value, frame.tick);
+        const run = readings[modality];
+        if (log) log.push(run ? runUndo(run) : forget(readings, modality));
+        readings[modality] = addReading(run, value, frame.tick);
       }
     }
     const pick = (score: RunScore): Map<NodeId, Modality> => this.pickPerNode(frame, modalities, neighbours, score);
@@ -317,8 +347,12 @@ export class StuckReadings {
     if (run.repeats <= policy.minRepeats) return false;
     const usual = run.usual;
     if (usual === undefined || run.repeats <= policy.multiple * usual) return false;
-    run.stuck = this.neighboursMove(run, modality, neighbours(), frame, policy);
-    return run.stuck;
+    const stuck = this.neighboursMove(run, modality, neighbours(), frame, policy);
+    if (stuck) {
+      run.stuck = true;
+      this.undo.log?.push(() => (run.stuck = false));
+    }
+    return stuck;
   }
 
   /** Whether at least the policy's share of the neighbours' readings of the modality changed in the later half of the run. */
@@ -341,6 +375,17 @@ export class StuckReadings {
     }
     return known > 0 && moving >= policy.neighbourShare * known;
   }
+}
+
+/** What puts a run back as it is now: its scalars and its ended runs' lists (learnRun replaces those, never changes them). */
+function runUndo(run: RunState): Undo {
+  const { value, repeats, since, stuck, step, buckets, weights, usual } = run;
+  return () => Object.assign(run, { value, repeats, since, stuck, step, buckets, weights, usual });
+}
+
+/** What takes back a reading new to the statistics. */
+function forget(readings: Record<Modality, RunState>, modality: Modality): Undo {
+  return () => delete readings[modality];
 }
 
 function mapRecord<A, B>(record: Readonly<Record<string, A>>, map: (value: A) => B): Record<string, B> {

@@ -155,6 +155,7 @@ async function processRun(
     result.rollback();
     throw error;
   }
+  result.settle();
   if (gated) recordSuppressed(context, gated);
   const shadowVersion = context.processor.shadowVersion;
   if (shadowVersion && shadowStarted.length > 0)

@@ -20,6 +20,7 @@ import {
 } from '../alerts/topology-changes.ts';
 import { StuckReadings } from '../alerts/stuck.ts';
 import { ReadingJumps } from '../alerts/jumps.ts';
+import type { Undoable } from '../alerts/undo-log.ts';
 import { CHECKPOINT_FORMAT, sameShape, type ClusterCheckpoint, type StateShape } from '../state/checkpoint.ts';
 import type { ShadowScore } from '../../store/shadow.ts';
 import { rawValues } from './frame-values.ts';
@@ -131,6 +132,8 @@ export interface ProcessResult {
   shadowAlerts: Alert[];
   /** Puts the touched clusters back as they were before this batch (the batch failed and will be redelivered). */
   rollback(): void;
+  /** The batch went through (its results are delivered): frees what its rollback kept. Until then, or the next batch. */
+  settle(): void;
 }
 
 /**
@@ -147,6 +150,8 @@ export class FrameProcessor {
   private readonly now: () => number;
   /** The candidate version shadow-scored beside the live one, if any. */
   private shadowScorer: ShadowScorer | undefined;
+  /** Statistics keeping an undo log for the last batch's rollback (dropped when it settles or the next batch starts). */
+  private undoing = new Set<Undoable>();
 
   constructor(private readonly options: FrameProcessorOptions) {
     const initial: ModelSlot = {
@@ -278,7 +283,18 @@ export class FrameProcessor {
 
   /** Forgets a cluster this replica no longer owns. */
   drop(cluster: string): void {
+    const runtime = this.runtimes.get(cluster);
+    for (const statistics of runtime ? [runtime.stuck, runtime.jumps] : []) {
+      statistics.dropUndo();
+      this.undoing.delete(statistics);
+    }
     this.runtimes.delete(cluster);
+  }
+
+  /** Ends the undo logs of the last batch: it can no longer be rolled back. */
+  private settleBatch(): void {
+    for (const jumps of this.undoing) jumps.dropUndo();
+    this.undoing = new Set();
   }
 
   /**
@@ -320,6 +336,9 @@ export class FrameProcessor {
   }
 
   async process(frames: Frame[]): Promise<ProcessResult> {
+    // The previous batch can no longer be rolled back (one batch at a time).
+    this.settleBatch();
+    const undoing = this.undoing;
     // Per cluster, new frames in tick order (duplicates within the batch dropped).
     const queues = new Map<string, Frame[]>();
     let skipped = 0;
@@ -373,6 +392,9 @@ export class FrameProcessor {
       shadow: [],
       shadowAlerts: [],
       rollback,
+      settle: () => {
+        if (this.undoing === undoing) this.settleBatch();
+      },
     };
     try {
       // Round r takes the r-th new frame of every cluster: clusters ready together share one model call.
@@ -669,10 +691,25 @@ export class FrameProcessor {
   /** The runtime as it is before a batch of `frames` ticks (batch-snapshot.ts), and what puts its shared ring back. */
   private snapshotRuntime(runtime: ClusterRuntime, frames: number): { runtime: ClusterRuntime; restore: () => void } {
     const snapshot = snapshotForBatch(runtime.state, frames, runtime.slot.model.config.modalities.length);
-    return { runtime: this.copyRuntime(runtime, snapshot.state), restore: snapshot.restore };
+    // The stuck and jump statistics are not copied: they keep an undo log of the batch (a copy was most of its garbage).
+    const { stuck, jumps } = runtime;
+    const undoStuck = stuck.keepUndo();
+    const undoJumps = jumps.keepUndo();
+    this.undoing.add(stuck).add(jumps);
+    return {
+      runtime: this.copyRuntime(runtime, snapshot.state),
+      restore: () => {
+        snapshot.restore();
+        undoJumps();
+        undoStuck();
+      },
+    };
   }
 
-  /** A copy of everything a batch changes in a runtime, with `state` as its model state. */
+  /**
+   * A copy of everything a batch changes in a runtime, with `state` as its model state; the stuck and jump statistics
+   * are shared (their undo logs take a batch back).
+   */
   private copyRuntime(runtime: ClusterRuntime, state: ClusterState): ClusterRuntime {
     const { shadow } = runtime;
     return {
@@ -688,8 +725,6 @@ export class FrameProcessor {
         runtime.alerts.budgetState(),
       ),
       topology: runtime.topology.clone(),
-      stuck: runtime.stuck.clone(),
-      jumps: runtime.jumps.clone(),
       joined: new Map(runtime.joined),
       ...(runtime.pendingChange ? { pendingChange: { ...runtime.pendingChange } } : {}),
     };

@@ -128,6 +128,8 @@ const sizeWeightsSchema = z.union([
     zero: z.number().nonnegative(),
     low: z.number().int(),
     weights: z.union([z.array(z.number().nonnegative()), rawWeights]),
+    // The unit the weights are in (jumps.ts); absent before it existed: 1.
+    unit: z.number().positive().optional(),
   }),
   z.record(z.string().regex(/^\d+$/), z.number().nonnegative()),
 ]);

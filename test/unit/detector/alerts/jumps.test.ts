@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../../common/types.ts';
 import {
+  learnSize,
   ReadingJumps,
   noSizes,
   sizeBucket,
@@ -14,6 +15,7 @@ import {
   type StoredJumpsState,
 } from '../../../../detector/alerts/jumps.ts';
 import { labFrame, labNode } from '../lab-frame.ts';
+import type { FadingSizes } from '../../../../detector/alerts/jumps.ts';
 
 const POLICY: JumpPolicy = { multiple: 10, quietTicks: 3 };
 const MODALITIES = ['temperature', 'humidity'];
@@ -90,6 +92,31 @@ describe('sizes', () => {
     expect(usualSize(sizes)).toBeCloseTo(sizeOfBucket(sizeBucket(0.01)), 12);
     expect(usualSize({ ...sizes, zero: 2000 })).toBe(sizeOfBucket(0));
   });
+
+  it('fades old sizes through the unit: a size learnt 5,000 sizes ago weighs 1/e, and is forgotten below a thousandth', () => {
+    const sizes: FadingSizes = noSizes();
+    learnSize(sizes, 5);
+    for (let i = 0; i < 5_000; i++) learnSize(sizes, 0.01);
+    const old = sizes.weights[sizeBucket(5) - sizes.low] / sizes.unit;
+    expect(old).toBeCloseTo(Math.exp(-1), 3);
+    // ln(1000) × 5,000 sizes later it is forgotten and leaves the list.
+    for (let i = 0; i < 30_000; i++) learnSize(sizes, 0.01);
+    expect(sizes.low).toBe(sizeBucket(0.01));
+    expect(sizes.weights).toHaveLength(1);
+  });
+
+  it('brings the fading unit back to 1 before it could overflow, the sizes weighing the same', () => {
+    const unit = 0.99999e100;
+    const large: FadingSizes = { zero: 3 * unit, low: 10, weights: [5 * unit, 0, 2 * unit], unit };
+    const plain: FadingSizes = { zero: 3, low: 10, weights: [5, 0, 2], unit: 1 };
+    learnSize(large, sizeOfBucket(11));
+    learnSize(plain, sizeOfBucket(11));
+    expect(large.unit).toBe(1);
+    expect(large.low).toBe(plain.low);
+    expect(large.zero / large.unit).toBeCloseTo(plain.zero / plain.unit, 12);
+    large.weights.forEach((weight, i) => expect(weight / large.unit).toBeCloseTo(plain.weights[i] / plain.unit, 12));
+    expect(usualSize(large)).toBe(usualSize(plain));
+  });
 });
 
 describe('ReadingJumps', () => {
@@ -159,14 +186,50 @@ describe('ReadingJumps', () => {
     expect(expected.get('5')?.map(([t]) => t)).toEqual([430]);
   }
 
+  it('takes back every change of a batch after keepUndo: spikes, held and missing values, a node gone, a new one', () => {
+    const spikes = (n: number, t: number): NodeAt => (n === 0 && t % 97 === 0 ? { temperature: usual(0, t) + 12 } : {});
+    const jumps = new ReadingJumps();
+    run(jumps, 0, 400, spikes);
+    const before = jumps.toJSON();
+    const undo = jumps.keepUndo();
+    run(jumps, 400, 430, (n, t) => {
+      if (n === 1 && t === 405) return { temperature: usual(1, t) + 12 };
+      if (n === 2 && t % 3 === 0) return { temperature: null };
+      if (n === 3 && t === 410) return { stale: true };
+      return spikes(n, t);
+    });
+    // Node 5 gone, node 9 new.
+    const nodes = [0, 1, 2, 3].map((n) =>
+      labNode(NODES[n], { temperature: usual(n, 430), humidity: 80 - usual(n, 430) }),
+    );
+    nodes.push(labNode('9', { temperature: 21, humidity: 59 }));
+    jumps.observe(
+      labFrame(430, nodes),
+      MODALITIES,
+      nodes.map(() => undefined),
+      POLICY,
+    );
+    expect(Object.keys(jumps.toJSON()).sort()).toEqual(['1', '2', '3', '4', '9']);
+    undo();
+    expect(jumps.toJSON()).toEqual(before);
+    // And it goes on as statistics that never saw the batch do.
+    const twin = new ReadingJumps(before);
+    const at = (n: number, t: number): NodeAt => (n === 4 && t === 420 ? { temperature: usual(4, t) - 12 } : {});
+    const expected = run(twin, 400, 440, at);
+    expect(run(jumps, 400, 440, at)).toEqual(expected);
+    expect(expected.get('5')?.map(([t]) => t)).toEqual([420]);
+  });
+
   it('continues exactly from its JSON state (checkpoint)', () => {
     expectExactContinuation((state) => state);
   });
 
   it('continues exactly from a checkpoint that kept the weights by bucket number', () => {
+    // As those checkpoints held them: in sizes (a unit of 1), the forgotten ones left out.
     const byBucket = (sizes: SizeWeights): Record<string, number> => {
-      const out: Record<string, number> = sizes.zero > 0 ? { '0': sizes.zero } : {};
-      sizes.weights.forEach((weight, i) => weight > 0 && (out[String(sizes.low + i)] = weight));
+      const unit = sizes.unit ?? 1;
+      const out: Record<string, number> = sizes.zero >= 1e-3 * unit ? { '0': sizes.zero / unit } : {};
+      sizes.weights.forEach((weight, i) => weight >= 1e-3 * unit && (out[String(sizes.low + i)] = weight / unit));
       return out;
     };
     expectExactContinuation((state) =>

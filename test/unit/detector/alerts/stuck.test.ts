@@ -194,6 +194,40 @@ describe('StuckReadings', () => {
     expect(second[0]).toBe(320);
   });
 
+  it('takes back every change of a batch after keepUndo: runs that end, a run judged stuck, a node gone, a new one', () => {
+    const usual = (n: number, t: number): NodeAt => ({ value: n === 0 ? Math.floor(t / 3) % 50 : moving(n, t) });
+    // From tick 300 node 0 holds 7, its value held (no reading) from tick 323; the others hold still until tick 325,
+    // so node 0 is judged stuck at a tick it sent nothing (325); node 2 misses a reading now and then.
+    const during = (n: number, t: number): NodeAt => {
+      if (n === 0) return { value: 7, stale: t > 322 };
+      if (n === 2 && t % 4 === 0) return { value: null };
+      return t < 325 ? { value: 5 + n } : usual(n, t);
+    };
+    const readings = new StuckReadings();
+    run(readings, 0, 300, usual);
+    expect(run(readings, 300, 324, during).size).toBe(0);
+    const before = readings.toJSON();
+    const undo = readings.keepUndo();
+    expect(run(readings, 324, 330, during).get('1')?.[0]).toBe(325);
+    // Node 4 gone, node 9 new, node 0 moving again.
+    const nodes = [0, 1, 2].map((n) => labNode(NODES[n], { temperature: usual(n, 330).value }));
+    nodes.push(labNode('9', { temperature: 21 }));
+    readings.observe(
+      labFrame(330, nodes),
+      MODALITIES,
+      nodes.map(() => undefined),
+      POLICY,
+    );
+    expect(Object.keys(readings.toJSON()).sort()).toEqual(['1', '2', '3', '9']);
+    undo();
+    expect(readings.toJSON()).toEqual(before);
+    // And it goes on as statistics that never saw the batch do.
+    const twin = new StuckReadings(before);
+    const expected = run(twin, 324, 360, during);
+    expect(run(readings, 324, 360, during)).toEqual(expected);
+    expect(readings.toJSON()).toEqual(twin.toJSON());
+  });
+
   it('round-trips through JSON and continues exactly', () => {
     const at = (n: number, t: number): NodeAt => ({ value: n === 0 && t >= 150 ? 3 : moving(n, t) });
     const reference = new StuckReadings();

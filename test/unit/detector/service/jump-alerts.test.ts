@@ -56,6 +56,24 @@ describe('FrameProcessor: sudden jumps', () => {
     expect(off.jumps).toBeUndefined();
   });
 
+  it('a rolled-back batch leaves the jump statistics as they were (an undo log, not a copy)', async () => {
+    const processor = new FrameProcessor({ model: new FakeModel(), policy });
+    await processor.process(frames(0, 290));
+    const before = processor.checkpoint('a').jumps;
+    const failed = await processor.process(frames(290, 310));
+    expect(transitions(failed.alerts)).toEqual(['firing 2 temperature @300', 'resolved 2 temperature @300']);
+    expect(processor.checkpoint('a').jumps).not.toEqual(before);
+    failed.rollback();
+    expect(processor.checkpoint('a').jumps).toEqual(before);
+    // Delivered again, it fires again, and ends as a run that never failed does.
+    const again = await processor.process(frames(290, 310));
+    expect(transitions(again.alerts)).toEqual(transitions(failed.alerts));
+    const reference = new FrameProcessor({ model: new FakeModel(), policy });
+    await reference.process(frames(0, 290));
+    await reference.process(frames(290, 310));
+    expect(processor.checkpoint('a').jumps).toEqual(reference.checkpoint('a').jumps);
+  });
+
   it('continues from a checkpoint as an uninterrupted run would', async () => {
     const all = frames(0, 320);
     const reference = new FrameProcessor({ model: new FakeModel(), policy });

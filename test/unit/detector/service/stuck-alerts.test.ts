@@ -45,6 +45,23 @@ describe('FrameProcessor: stuck readings', () => {
     expect(Math.max(...result.scores.flatMap((s) => s.nodes.map((n) => n.probability)))).toBeLessThan(0.5);
   });
 
+  it('a rolled-back batch leaves the stuck statistics as they were (an undo log, not a copy)', async () => {
+    const processor = new FrameProcessor({ model: new FakeModel(), policy });
+    await processor.process(frames(0, 110));
+    const before = processor.checkpoint('a').stuck;
+    const failed = await processor.process(frames(110, 170));
+    expect(transitions(failed.alerts)).toEqual(['firing 1 temperature @120', 'resolved 1 temperature @120']);
+    expect(processor.checkpoint('a').stuck).not.toEqual(before);
+    failed.rollback();
+    expect(processor.checkpoint('a').stuck).toEqual(before);
+    const again = await processor.process(frames(110, 170));
+    expect(transitions(again.alerts)).toEqual(transitions(failed.alerts));
+    const reference = new FrameProcessor({ model: new FakeModel(), policy });
+    await reference.process(frames(0, 110));
+    await reference.process(frames(110, 170));
+    expect(processor.checkpoint('a').stuck).toEqual(reference.checkpoint('a').stuck);
+  });
+
   it('is off without the policy: the model alone does not see the stuck node', async () => {
     const result = await new FrameProcessor({ model: new FakeModel(), policy: testPolicy() }).process(frames(0, 200));
     expect(result.alerts).toEqual([]);

@@ -1,0 +1,36 @@
+/** Puts one change back. */
+export type Undo = () => void;
+
+/**
+ * What a batch changed in per-node statistics, while the batch may still be rolled back: each change records how to
+ * put it back, and a rollback runs them last first. For statistics that change a little per reading, this costs a
+ * fraction of copying them whole before every batch.
+ */
+export class UndoRecorder {
+  /** The changes recorded since keep (undefined: not recording). */
+  log: Undo[] | undefined;
+
+  /** Records from here on; the function returned puts everything recorded back. One batch at a time: a new keep ends the last. */
+  keep(): () => void {
+    const log: Undo[] = [];
+    this.log = log;
+    return () => {
+      for (let i = log.length - 1; i >= 0; i--) log[i]();
+      log.length = 0;
+      if (this.log === log) this.log = undefined;
+    };
+  }
+
+  /** Stops recording: what was recorded can no longer be put back. */
+  drop(): void {
+    this.log = undefined;
+  }
+}
+
+/** Statistics whose batch changes can be taken back (the rollback of a batch). */
+export interface Undoable {
+  /** Records the changes from here on; the function returned puts them back. */
+  keepUndo(): () => void;
+  /** Ends the recording (the batch went through). */
+  dropUndo(): void;
+}
