@@ -35,7 +35,7 @@
 import type { Frame, Modality, NodeId } from '../../common/types.ts';
 import { lowerBound } from '../../common/lower-bound.ts';
 import { median, medianOfSorted } from '../../common/median.ts';
-import { UndoRecorder, type Undo, type Undoable } from './undo-log.ts';
+import { emptyRecord, entryOf, keepOnly, UndoRecorder, type Undo, type Undoable } from './undo-log.ts';
 
 /** When a reading counts as a sudden jump (config detector.jumps). */
 export interface JumpPolicy {
@@ -277,6 +277,11 @@ function copyState(state: JumpsState): JumpsState {
   return out;
 }
 
+/** A reading's statistics before its first reading. */
+function newJumpState(): JumpState {
+  return { recent: [], gaps: [], step: 0, seen: 0, jumps: noSizes(), gapJumps: noSizes(), sinceJump: null };
+}
+
 /** Appends `value`, keeping the last RECENT_READINGS; returns the value that left (undefined: none). */
 function push(list: number[], value: number): number | undefined {
   list.push(value);
@@ -377,13 +382,7 @@ export class ReadingJumps implements Undoable {
     policy: JumpPolicy,
   ): Map<NodeId, Modality> {
     const { log } = this.undo;
-    const present = new Set(frame.nodes.map((node) => node.node));
-    for (const node of Object.keys(this.state)) {
-      if (present.has(node)) continue;
-      const gone = this.state[node];
-      delete this.state[node];
-      log?.push(() => (this.state[node] = gone));
-    }
+    keepOnly(this.state, new Set(frame.nodes.map((node) => node.node)), log);
     const counting: JumpState[] = [];
     for (const readings of Object.values(this.state))
       for (const state of Object.values(readings)) {
@@ -431,34 +430,11 @@ export class ReadingJumps implements Undoable {
     const gaps = new FrameGaps(frame);
     frame.nodes.forEach((node, n) => {
       if (node.silent || node.staleTicks > 0) return;
-      let readings = this.state[node.node];
-      if (!readings) {
-        const fresh: Record<Modality, JumpState> = (readings = {});
-        this.state[node.node] = fresh;
-        log?.push(() => {
-          if (this.state[node.node] === fresh) delete this.state[node.node];
-        });
-      }
+      const readings = entryOf(this.state, node.node, emptyRecord<JumpState>, log);
       for (const modality of modalities) {
         const value = node.values[modality];
         if (value === null || value === undefined || !Number.isFinite(value)) continue;
-        let state = readings[modality];
-        if (!state) {
-          const fresh: JumpState = (state = {
-            recent: [],
-            gaps: [],
-            step: 0,
-            seen: 0,
-            jumps: noSizes(),
-            gapJumps: noSizes(),
-            sinceJump: null,
-          });
-          const held = readings;
-          held[modality] = fresh;
-          log?.push(() => {
-            if (held[modality] === fresh) delete held[modality];
-          });
-        }
+        const state = entryOf(readings, modality, newJumpState, log);
         const gap = gaps.of(n, modality, value, neighbours[n]);
         const m: Measured = {
           node: node.node,

@@ -31,7 +31,7 @@
  * when a run ends (not recomputed at every tick); the checkpoint is plain
  * JSON, bucket → weight, as it always was.
  */
-import { UndoRecorder, type Undo, type Undoable } from './undo-log.ts';
+import { emptyRecord, entryOf, keepOnly, UndoRecorder, type Undo, type Undoable } from './undo-log.ts';
 import type { Frame, Modality, NodeId } from '../../common/types.ts';
 
 /** When a reading counts as stuck (config detector.stuck). */
@@ -261,24 +261,11 @@ export class StuckReadings implements Undoable {
     policy: StuckPolicy & { minRepeats: number },
   ): StuckFindings {
     const { log } = this.undo;
-    const present = new Set(frame.nodes.map((node) => node.node));
-    for (const node of Object.keys(this.state)) {
-      if (present.has(node)) continue;
-      const gone = this.state[node];
-      delete this.state[node];
-      log?.push(() => (this.state[node] = gone));
-    }
+    keepOnly(this.state, new Set(frame.nodes.map((node) => node.node)), log);
     for (const node of frame.nodes) {
       // A held value (no reading at this tick) or a silent node says nothing about repeats.
       if (node.silent || node.staleTicks > 0) continue;
-      let readings = this.state[node.node];
-      if (!readings) {
-        const fresh: Record<Modality, RunState> = (readings = {});
-        this.state[node.node] = fresh;
-        log?.push(() => {
-          if (this.state[node.node] === fresh) delete this.state[node.node];
-        });
-      }
+      const readings = entryOf(this.state, node.node, emptyRecord<RunState>, log);
       for (const modality of modalities) {
         const value = node.values[modality];
         if (value === null || value === undefined || !Number.isFinite(value)) continue;

@@ -34,3 +34,30 @@ export interface Undoable {
   /** Ends the recording (the batch went through). */
   dropUndo(): void;
 }
+
+/** A new empty record (a creator for entryOf, made once). */
+export function emptyRecord<T>(): Record<string, T> {
+  return {};
+}
+
+/** `record[key]`, created by `create` when missing; with a log, the creation is recorded (undone: deleted again). */
+export function entryOf<T>(record: Record<string, T>, key: string, create: () => T, log: Undo[] | undefined): T {
+  const found = record[key];
+  if (found !== undefined) return found;
+  const fresh = create();
+  record[key] = fresh;
+  log?.push(() => {
+    if (record[key] === fresh) delete record[key];
+  });
+  return fresh;
+}
+
+/** Deletes the keys of `record` not in `keep`; with a log, each deletion is recorded (undone: put back). */
+export function keepOnly<T>(record: Record<string, T>, keep: ReadonlySet<string>, log: Undo[] | undefined): void {
+  for (const key of Object.keys(record)) {
+    if (keep.has(key)) continue;
+    const gone = record[key];
+    delete record[key];
+    log?.push(() => (record[key] = gone));
+  }
+}
