@@ -115,6 +115,8 @@ async function scoreTicks(): Promise<{ spent: Record<string, number>; checkpoint
     const checkpointMs = cpuMs() - began;
     began = cpuMs();
     batchPoints({ frames: result.frames, scores: result.scores, alerts: [] });
+    // Delivered, as the service settles a batch once its sink write went through: its rollback's undo logs go.
+    result.settle();
     const pointsMs = cpuMs() - began;
     if (!counted) continue;
     spent.decode += decodeMs;

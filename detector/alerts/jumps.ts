@@ -236,18 +236,21 @@ export function learnSize(sizes: FadingSizes, size: number): void {
   sizes.unit = next;
 }
 
-/** What learnSize changed, to put back. */
-function sizesUndo(sizes: FadingSizes, size: number): Undo {
-  const { zero, low, weights, unit } = sizes;
-  learnSize(sizes, size);
-  const { index, before } = changedInPlace;
-  return () => {
-    sizes.zero = zero;
-    sizes.low = low;
-    sizes.weights = weights;
-    sizes.unit = unit;
-    if (index >= 0) weights[index] = before;
-  };
+/** Puts sizes back as they were before learnSize: its fields, and the weight it changed in place (index −1: none). */
+function putBack(
+  sizes: FadingSizes,
+  zero: number,
+  low: number,
+  weights: number[],
+  unit: number,
+  index: number,
+  before: number,
+): void {
+  sizes.zero = zero;
+  sizes.low = low;
+  sizes.weights = weights;
+  sizes.unit = unit;
+  if (index >= 0) weights[index] = before;
 }
 
 function copySizes({ zero, low, weights, unit }: FadingSizes): FadingSizes {
@@ -383,16 +386,18 @@ export class ReadingJumps implements Undoable {
   ): Map<NodeId, Modality> {
     const { log } = this.undo;
     keepOnly(this.state, new Set(frame.nodes.map((node) => node.node)), log);
-    const counting: JumpState[] = [];
+    // With a log, the readings counted on are kept to count back on an undo.
+    const counting: JumpState[] | undefined = log ? [] : undefined;
     for (const readings of Object.values(this.state))
       for (const state of Object.values(readings)) {
         if (state.sinceJump === null) continue;
         state.sinceJump += 1;
-        counting.push(state);
+        counting?.push(state);
       }
-    log?.push(() => {
-      for (const state of counting) (state.sinceJump as number) -= 1;
-    });
+    if (counting)
+      log?.push(() => {
+        for (const state of counting) (state.sinceJump as number) -= 1;
+      });
     const measured = this.measure(frame, modalities, neighbours, log);
     // Every jump of this tick is known before any is judged: nodes jumping together are the environment.
     for (const m of measured) {
@@ -512,27 +517,30 @@ function suddenJump(m: Measured, multiple: number): boolean {
  */
 function learn(m: Measured, asUsual: boolean, log: Undo[] | undefined): void {
   const { state, value, gap } = m;
-  const { step, seen } = state;
-  let undoJumps: Undo | undefined;
-  let undoGapJumps: Undo | undefined;
+  const { step, seen, jumps, gapJumps } = state;
+  // What the undo puts back, kept in this one entry's closure (an entry per reading per tick: no more objects).
+  const { zero: jumpsZero, low: jumpsLow, weights: jumpsWeights, unit: jumpsUnit } = jumps;
+  const { zero: gapZero, low: gapLow, weights: gapWeights, unit: gapUnit } = gapJumps;
+  let jumpsIndex = -1;
+  let jumpsBefore = 0;
+  let gapIndex = -1;
+  let gapBefore = 0;
   if (state.recent.length > 0) {
     const last = state.recent[state.recent.length - 1];
     const change = Math.abs(value - last);
     if (change > 1e-9 * Math.max(1, Math.abs(value)))
       state.step = state.step > 0 ? Math.min(state.step, change) : change;
-    const size = Math.abs(value - m.recentLevel);
     if (asUsual) {
-      if (log) undoJumps = sizesUndo(state.jumps, size);
-      else learnSize(state.jumps, size);
+      learnSize(jumps, Math.abs(value - m.recentLevel));
+      ({ index: jumpsIndex, before: jumpsBefore } = changedInPlace);
     }
   }
   let gapPushed = false;
   let gapDropped: number | undefined;
   if (gap !== undefined) {
     if (asUsual && state.gaps.length > 0) {
-      const size = Math.abs(gap - m.usualGap);
-      if (log) undoGapJumps = sizesUndo(state.gapJumps, size);
-      else learnSize(state.gapJumps, size);
+      learnSize(gapJumps, Math.abs(gap - m.usualGap));
+      ({ index: gapIndex, before: gapBefore } = changedInPlace);
     }
     gapDropped = push(state.gaps, gap);
     gapPushed = true;
@@ -542,8 +550,8 @@ function learn(m: Measured, asUsual: boolean, log: Undo[] | undefined): void {
   log?.push(() => {
     unpush(state.recent, recentDropped);
     if (gapPushed) unpush(state.gaps, gapDropped);
-    undoGapJumps?.();
-    undoJumps?.();
+    putBack(gapJumps, gapZero, gapLow, gapWeights, gapUnit, gapIndex, gapBefore);
+    putBack(jumps, jumpsZero, jumpsLow, jumpsWeights, jumpsUnit, jumpsIndex, jumpsBefore);
     state.step = step;
     state.seen = seen;
   });
