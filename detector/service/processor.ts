@@ -293,7 +293,7 @@ export class FrameProcessor {
 
   /** Ends the undo logs of the last batch: it can no longer be rolled back. */
   private settleBatch(): void {
-    for (const jumps of this.undoing) jumps.dropUndo();
+    for (const statistics of this.undoing) statistics.dropUndo();
     this.undoing = new Set();
   }
 
