@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../common/config.ts';
 import type { ClusterScore, Frame } from '../../../common/types.ts';
 import { InfluxSink } from '../../../store/influx-sink.ts';
@@ -8,6 +8,9 @@ import { InfluxSink } from '../../../store/influx-sink.ts';
 const config = loadConfig();
 const database = `wsn_test_sink_${randomUUID().slice(0, 8)}`;
 const sink = new InfluxSink({ url: config.influx.url, database, batchSize: 7, concurrency: 2 });
+// A point InfluxDB refuses (a 400) is counted, not retried: none may be, or a count below would only say "missing".
+const refused: string[] = [];
+sink.onRefused((points, reason) => refused.push(`${points} point(s): ${reason}`));
 
 const TICK0 = Date.UTC(2004, 2, 4, 0, 0, 0);
 const ticks = Array.from({ length: 10 }, (_, i) => TICK0 + i * 31_000);
@@ -52,6 +55,10 @@ async function count(measurement: string, field: string): Promise<number> {
 
 beforeAll(async () => {
   await sink.ensureDatabase();
+});
+
+afterEach(() => {
+  expect(refused, 'points InfluxDB refused (400)').toEqual([]);
 });
 
 afterAll(async () => {
