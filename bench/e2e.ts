@@ -18,7 +18,11 @@
  * points (5,000 per request, 4 in flight, as the detector writes them).
  * Prints markdown rows.
  *
- *   node --import tsx bench/e2e.ts --nodes 1000 --tick-ms 5000 --ticks 12 --lateness-ms 0
+ *   node --import tsx bench/e2e.ts --nodes 1000 --tick-ms 5000 --ticks 12 --lateness-ms 0 [--detectors K]
+ *
+ * `--detectors K` runs K detector replicas in one consumer group (the scale-out a network of this size would use):
+ * their CPU, batch seconds and latency histograms are summed, the event lag is the largest, and the peak RSS is
+ * given per replica.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -27,6 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../common/config.ts';
+import { FRAME_PARTITIONS } from '../common/constants.ts';
 import { writeSimulatedTopology } from '../sources/simulate.ts';
 import { InfluxSink } from '../store/influx-sink.ts';
 import { freePort } from '../ops/net.ts';
@@ -42,11 +47,16 @@ const { values: args } = parseArgs({
     'lateness-ms': { type: 'string', default: '0' },
     // A folder for V8 CPU profiles of the simulate, ingest and detect processes (written when they stop).
     profile: { type: 'string' },
+    // Detector replicas in one consumer group (at most the frames topic's partitions).
+    detectors: { type: 'string', default: '1' },
   },
 });
 const nodes = Number(args.nodes);
 const ticks = Number(args.ticks);
 const warmup = Number(args.warmup);
+const detectors = Number(args.detectors);
+if (!(Number.isInteger(detectors) && detectors >= 1 && detectors <= FRAME_PARTITIONS))
+  throw new Error(`--detectors: expected an integer from 1 to ${FRAME_PARTITIONS}, got '${args.detectors}'`);
 const config = loadConfig({ env: process.env });
 const tickMs = args['tick-ms'] === undefined ? config.ingest.tickMs : Number(args['tick-ms']);
 const id = randomUUID().slice(0, 8);
@@ -156,22 +166,34 @@ async function detectorWork(port: number): Promise<Record<string, number>> {
   };
 }
 
-/** Quantile from cumulative histogram buckets (upper bound of the bucket it falls in). */
-function quantile(lines: string[], q: number, base: Map<string, number>): string {
-  const buckets = lines
-    .filter((l) => l.includes('_bucket'))
-    .map((l) => ({
-      le: /le="([^"]+)"/.exec(l)![1],
-      count: Number(l.split(' ').pop()) - (base.get(/le="([^"]+)"/.exec(l)![1]) ?? 0),
-    }));
-  const total = buckets.find((b) => b.le === '+Inf')?.count ?? 0;
+/** Quantile from cumulative histogram buckets, counted since `base` (upper bound of the bucket it falls in). */
+function quantile(buckets: Map<string, number>, q: number, base: Map<string, number>): string {
+  const counts = [...buckets].map(([le, count]) => ({ le, count: count - (base.get(le) ?? 0) }));
+  const total = counts.find((b) => b.le === '+Inf')?.count ?? 0;
   if (total === 0) return 'n/a';
-  return `≤ ${buckets.find((b) => b.count >= q * total)!.le} s`;
+  return `≤ ${counts.find((b) => b.count >= q * total)!.le} s`;
 }
-const bucketsOf = (lines: string[]): Map<string, number> =>
-  new Map(
-    lines.filter((l) => l.includes('_bucket')).map((l) => [/le="([^"]+)"/.exec(l)![1], Number(l.split(' ').pop())]),
-  );
+/** A histogram's cumulative bucket counts (by `le`), summed over the processes on `ports`. */
+async function buckets(ports: readonly number[], name: string): Promise<Map<string, number>> {
+  const sum = new Map<string, number>();
+  for (const port of ports)
+    for (const line of await metric(port, name)) {
+      if (!line.includes('_bucket')) continue;
+      const le = /le="([^"]+)"/.exec(line)![1];
+      sum.set(le, (sum.get(le) ?? 0) + Number(line.split(' ').pop()));
+    }
+  return sum;
+}
+/** Sums a per-port reading over the ports. */
+async function summed<T extends Record<string, number>>(
+  ports: readonly number[],
+  read: (port: number) => Promise<T>,
+): Promise<T> {
+  const total: Record<string, number> = {};
+  for (const port of ports)
+    for (const [key, value] of Object.entries(await read(port))) total[key] = (total[key] ?? 0) + value;
+  return total as T;
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const benchCpuMs = (): number => {
@@ -249,7 +271,9 @@ async function influxCeiling(points: number): Promise<number> {
 }
 
 try {
-  const [ingestPort, detectPort] = [await freePort(), await freePort()];
+  const ingestPort = await freePort();
+  const detectPorts: number[] = [];
+  for (let k = 0; k < detectors; k++) detectPorts.push(await freePort());
   const ingest = cli('ingest', [
     'ingest',
     '--topology',
@@ -266,27 +290,44 @@ try {
     topics.dlq,
     '--no-influx',
   ]);
-  const detect = cli('detect', [
-    'detect',
-    '--http-port',
-    String(detectPort),
-    '--group',
-    `bench-detect-${id}`,
-    '--frames-topic',
-    topics.frames,
-    '--anomalies-topic',
-    topics.anomalies,
-    '--alerts-topic',
-    topics.alerts,
-    '--state-topic',
-    topics.state,
-    '--no-alertmanager',
-    '--no-topology',
-  ]);
+  const detects = detectPorts.map((detectPort, k) =>
+    cli(k === 0 ? 'detect' : `detect-${k + 1}`, [
+      'detect',
+      '--http-port',
+      String(detectPort),
+      '--group',
+      `bench-detect-${id}`,
+      '--frames-topic',
+      topics.frames,
+      '--anomalies-topic',
+      topics.anomalies,
+      '--alerts-topic',
+      topics.alerts,
+      '--state-topic',
+      topics.state,
+      '--no-alertmanager',
+      '--no-topology',
+    ]),
+  );
+  /** Main and other threads' CPU ms, summed over the detector replicas. */
+  const detectThreads = (): { main: number; others: number } =>
+    detects.reduce(
+      (sum, detect) => {
+        const threads = threadCpuMs(detect.pid!);
+        return { main: sum.main + threads.main, others: sum.others + threads.others };
+      },
+      { main: 0, others: 0 },
+    );
+  /** Frames each replica has handled so far (how the group shared the work). */
+  const framesPerReplica = (): Promise<number[]> =>
+    Promise.all(detectPorts.map((port) => counter(port, 'wsn_detector_frames_total')));
+  /** The detectors' event-time lag: the replica furthest behind. */
+  const eventLagS = async (): Promise<number> =>
+    Math.max(...(await Promise.all(detectPorts.map((port) => counter(port, 'wsn_detector_event_lag_seconds')))));
   for (const [name, port] of [
-    ['ingest', ingestPort],
-    ['detect', detectPort],
-  ] as const) {
+    ['ingest', ingestPort] as const,
+    ...detectPorts.map((port, k) => [`detect ${k + 1}`, port] as const),
+  ]) {
     for (let i = 0; ; i++) {
       const ok = await fetch(`http://127.0.0.1:${port}/readyz`)
         .then((r) => r.ok)
@@ -315,18 +356,19 @@ try {
   const start = {
     at: Date.now(),
     ingestCpu: cpuMs(ingest.pid!),
-    detectCpu: cpuMs(detect.pid!),
+    detectCpu: detects.reduce((sum, detect) => sum + cpuMs(detect.pid!), 0),
     accepted: await counter(ingestPort, 'wsn_ingest_accepted_total'),
     rejected: await counter(ingestPort, 'wsn_ingest_rejected_total'),
-    detectThreads: threadCpuMs(detect.pid!),
-    hist: bucketsOf(await metric(detectPort, 'wsn_detector_tick_close_to_score_seconds')),
-    ...(await modelCalls(detectPort)),
-    work: await detectorWork(detectPort),
+    detectThreads: detectThreads(),
+    hist: await buckets(detectPorts, 'wsn_detector_tick_close_to_score_seconds'),
+    ...(await summed(detectPorts, modelCalls)),
+    work: await summed(detectPorts, detectorWork),
+    framesPerReplica: await framesPerReplica(),
   };
   await admin.connect();
   const lagAtStart = {
     ingest: await groupLag(`bench-ingest-${id}`, topics.readings),
-    detectorEventLagS: await counter(detectPort, 'wsn_detector_event_lag_seconds'),
+    detectorEventLagS: await eventLagS(),
   };
   for (let k = 1; k <= ticks; k++) {
     await sleep(tickMs);
@@ -337,22 +379,23 @@ try {
   const seconds = (Date.now() - start.at) / 1000;
   const readings = (await counter(ingestPort, 'wsn_ingest_accepted_total')) - start.accepted;
   const ingestCpu = cpuMs(ingest.pid!) - start.ingestCpu;
-  const detectCpu = cpuMs(detect.pid!) - start.detectCpu;
+  const detectCpu = detects.reduce((sum, detect) => sum + cpuMs(detect.pid!), 0) - start.detectCpu;
   const rejected = (await counter(ingestPort, 'wsn_ingest_rejected_total')) - start.rejected;
-  const detectThreads = threadCpuMs(detect.pid!);
-  const hist = await metric(detectPort, 'wsn_detector_tick_close_to_score_seconds');
-  const calls = await modelCalls(detectPort);
-  const work = await detectorWork(detectPort);
+  const threadsAtEnd = detectThreads();
+  const hist = await buckets(detectPorts, 'wsn_detector_tick_close_to_score_seconds');
+  const calls = await summed(detectPorts, modelCalls);
+  const work = await summed(detectPorts, detectorWork);
+  const framesAtEnd = await framesPerReplica();
   const lagAtEnd = {
     ingest: await groupLag(`bench-ingest-${id}`, topics.readings),
-    detectorEventLagS: await counter(detectPort, 'wsn_detector_event_lag_seconds'),
+    detectorEventLagS: await eventLagS(),
   };
   console.log(
     '| nodes | tick ms | lateness ms | measured s | readings | readings/s | ingest CPU ms / 1,000 readings | detect CPU ms / 1,000 readings | ingest peak RSS MB | detect peak RSS MB | tick close → score p50 | p99 |',
   );
   console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   console.log(
-    `| ${nodes} | ${tickMs} | ${args['lateness-ms']} | ${seconds.toFixed(0)} | ${readings} | ${(readings / seconds).toFixed(0)} | ${((ingestCpu * 1000) / readings).toFixed(1)} | ${((detectCpu * 1000) / readings).toFixed(1)} | ${peakRssMb(ingest.pid!).toFixed(0)} | ${peakRssMb(detect.pid!).toFixed(0)} | ${quantile(hist, 0.5, start.hist)} | ${quantile(hist, 0.99, start.hist)} |`,
+    `| ${nodes} | ${tickMs} | ${args['lateness-ms']} | ${seconds.toFixed(0)} | ${readings} | ${(readings / seconds).toFixed(0)} | ${((ingestCpu * 1000) / readings).toFixed(1)} | ${((detectCpu * 1000) / readings).toFixed(1)} | ${peakRssMb(ingest.pid!).toFixed(0)} | ${detects.map((detect) => peakRssMb(detect.pid!).toFixed(0)).join(' / ')} | ${quantile(hist, 0.5, start.hist)} | ${quantile(hist, 0.99, start.hist)} |`,
   );
   console.log('');
   console.log(
@@ -366,8 +409,12 @@ try {
     `ingest rejected ${rejected} readings in the measured span (${((100 * rejected) / Math.max(1, readings + rejected)).toFixed(1)} %)`,
   );
   say(
-    `detector CPU: main thread ${((detectThreads.main - start.detectThreads.main) / 1000).toFixed(1)} s, other threads (V8's workers, TensorFlow's, libuv's) ${((detectThreads.others - start.detectThreads.others) / 1000).toFixed(1)} s`,
+    `detector CPU: main thread ${((threadsAtEnd.main - start.detectThreads.main) / 1000).toFixed(1)} s, other threads (V8's workers, TensorFlow's, libuv's) ${((threadsAtEnd.others - start.detectThreads.others) / 1000).toFixed(1)} s`,
   );
+  if (detectors > 1)
+    say(
+      `frames handled per detector replica in the measured span: ${framesAtEnd.map((n, k) => n - start.framesPerReplica[k]).join(' / ')}`,
+    );
   say(
     `detector: ${callsMeasured} model calls measured, ${((calls.clusters - start.clusters) / Math.max(1, callsMeasured)).toFixed(1)} clusters per call`,
   );
