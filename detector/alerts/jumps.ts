@@ -257,29 +257,6 @@ function copySizes({ zero, low, weights, unit }: FadingSizes): FadingSizes {
   return { zero, low, weights: weights.slice(), unit };
 }
 
-/** A copy of one reading's statistics (cheaper than structuredClone). */
-function copyJumpState(state: JumpState): JumpState {
-  return {
-    recent: state.recent.slice(),
-    gaps: state.gaps.slice(),
-    step: state.step,
-    seen: state.seen,
-    jumps: copySizes(state.jumps),
-    gapJumps: copySizes(state.gapJumps),
-    sinceJump: state.sinceJump,
-  };
-}
-
-function copyState(state: JumpsState): JumpsState {
-  const out: JumpsState = {};
-  for (const [node, readings] of Object.entries(state)) {
-    const copy: Record<Modality, JumpState> = {};
-    for (const [modality, reading] of Object.entries(readings)) copy[modality] = copyJumpState(reading);
-    out[node] = copy;
-  }
-  return out;
-}
-
 /** A reading's statistics before its first reading. */
 function newJumpState(): JumpState {
   return { recent: [], gaps: [], step: 0, seen: 0, jumps: noSizes(), gapJumps: noSizes(), sinceJump: null };
@@ -354,12 +331,6 @@ export class ReadingJumps implements Undoable {
       out[node] = copy;
     }
     return out;
-  }
-
-  clone(): ReadingJumps {
-    const copy = new ReadingJumps();
-    copy.state = copyState(this.state);
-    return copy;
   }
 
   /** Records the changes from here on; the function returned undoes them (the batch's rollback). */

@@ -218,15 +218,6 @@ export class StuckReadings implements Undoable {
     return mapRecord(this.state, (readings) => mapRecord(readings, toJson));
   }
 
-  clone(): StuckReadings {
-    const copy = new StuckReadings();
-    // By hand rather than structuredClone: it runs for every cluster of every batch (the rollback snapshot).
-    copy.state = mapRecord(this.state, (readings) =>
-      mapRecord(readings, (state) => ({ ...state, buckets: state.buckets.slice(), weights: state.weights.slice() })),
-    );
-    return copy;
-  }
-
   /** Records the changes from here on; the function returned undoes them (the batch's rollback). */
   keepUndo(): () => void {
     return this.undo.keep();

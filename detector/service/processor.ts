@@ -27,7 +27,7 @@ import { rawValues } from './frame-values.ts';
 import { missingModalities, type StreamingModel } from './model.ts';
 import { ModelSwitch, type ModelSlot, type Swap, type SwapPlan } from './model-swap.ts';
 import { snapshotForBatch } from './batch-snapshot.ts';
-import { cloneCandidate, ShadowScorer, type CandidateState } from './shadow.ts';
+import { candidateBeforeBatch, ShadowScorer, type CandidateState } from './shadow.ts';
 import { judgeFrame, stillWarming } from './verdicts.ts';
 
 /** Ticks without a frame after which a cluster no longer holds a model swap open (an hour at 31 s). */
@@ -691,24 +691,24 @@ export class FrameProcessor {
   /** The runtime as it is before a batch of `frames` ticks (batch-snapshot.ts), and what puts its shared ring back. */
   private snapshotRuntime(runtime: ClusterRuntime, frames: number): { runtime: ClusterRuntime; restore: () => void } {
     const snapshot = snapshotForBatch(runtime.state, frames, runtime.slot.model.config.modalities.length);
-    // The stuck and jump statistics are not copied: they keep an undo log of the batch (a copy was most of its garbage).
-    const { stuck, jumps } = runtime;
-    const undoStuck = stuck.keepUndo();
-    const undoJumps = jumps.keepUndo();
-    this.undoing.add(stuck).add(jumps);
+    // The stuck and jump statistics, the live ones and a shadowed candidate's, are not copied: they keep an undo log
+    // of the batch (a copy was most of its garbage).
+    const statistics: Undoable[] = [runtime.stuck, runtime.jumps];
+    if (runtime.candidate) statistics.push(runtime.candidate.stuck, runtime.candidate.jumps);
+    const undos = statistics.map((kept) => kept.keepUndo());
+    for (const kept of statistics) this.undoing.add(kept);
     return {
       runtime: this.copyRuntime(runtime, snapshot.state),
       restore: () => {
         snapshot.restore();
-        undoJumps();
-        undoStuck();
+        for (let i = undos.length - 1; i >= 0; i--) undos[i]();
       },
     };
   }
 
   /**
-   * A copy of everything a batch changes in a runtime, with `state` as its model state; the stuck and jump statistics
-   * are shared (their undo logs take a batch back).
+   * A copy of everything a batch changes in a runtime, with `state` as its model state; the stuck and jump statistics,
+   * the candidate's too, are shared (their undo logs take a batch back).
    */
   private copyRuntime(runtime: ClusterRuntime, state: ClusterState): ClusterRuntime {
     const { shadow } = runtime;
@@ -716,7 +716,7 @@ export class FrameProcessor {
       ...runtime,
       state,
       ...(shadow ? { shadow: cloneClusterState(shadow) } : {}),
-      ...(runtime.candidate ? { candidate: cloneCandidate(runtime.candidate, runtime.network, runtime.cluster) } : {}),
+      ...(runtime.candidate ? { candidate: candidateBeforeBatch(runtime.candidate, runtime.network, runtime.cluster) } : {}),
       alerts: new ClusterAlerts(
         runtime.network,
         runtime.cluster,

@@ -127,19 +127,15 @@ export class ShadowScorer {
   }
 }
 
-/** A copy of a cluster's candidate state (a failed batch puts it back). */
-export function cloneCandidate(candidate: CandidateState, network: string, cluster: string): CandidateState {
-  const { version, policy } = candidate;
+/**
+ * A cluster's candidate state as it is before a batch, for the batch's rollback: the model state and tracker copied,
+ * the stuck and jump statistics shared (the processor keeps their undo logs while the batch may fail, as it does for
+ * the live ones; copying them was most of a batch's garbage).
+ */
+export function candidateBeforeBatch(candidate: CandidateState, network: string, cluster: string): CandidateState {
+  const { version, policy, stuck, jumps } = candidate;
   const alerts = new ClusterAlerts(network, cluster, policy, candidate.alerts.toJSON(), candidate.alerts.budgetState());
-  const { stuck, jumps } = candidate;
-  return {
-    version,
-    state: cloneClusterState(candidate.state),
-    alerts,
-    policy,
-    stuck: stuck.clone(),
-    jumps: jumps.clone(),
-  };
+  return { version, state: cloneClusterState(candidate.state), alerts, policy, stuck, jumps };
 }
 
 /** `/metrics`: the anomaly alerts a shadowing version would have opened, per version (kept out of detector/service/metrics.ts: it exists only with shadows). */

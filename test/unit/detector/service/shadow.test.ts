@@ -72,6 +72,38 @@ describe('shadow scoring of a candidate version', () => {
     expect(again.shadow).toEqual(retried.shadow);
   });
 
+  it("a failed batch puts the candidate's stuck and jump statistics back by their undo logs", async () => {
+    const watching = testPolicy({
+      threshold: 0.3,
+      resolveThreshold: 0.24,
+      stuck: { multiple: 5, minRepeats: 20, neighbourShare: 0.5 },
+      jumps: { multiple: 10, quietTicks: 3 },
+    });
+    const slot = { ...candidate(0.3).slot, policy: watching };
+    const processor = new FrameProcessor({ model: new FakeModel(), policy: livePolicy, version: 'v1', tickMs: T });
+    processor.shadowWith(slot);
+    await processor.process(frames.slice(0, 8));
+    const statistics = () => {
+      const held = processor['runtimes'].get('a')?.candidate;
+      return { stuck: held?.stuck.toJSON(), jumps: held?.jumps.toJSON() };
+    };
+    const before = statistics();
+    expect(Object.keys(before.jumps ?? {})).toEqual(['1', '2', '3']);
+    const failed = await processor.process(frames.slice(8, 12));
+    expect(statistics()).not.toEqual(before);
+    failed.rollback();
+    expect(statistics()).toEqual(before);
+    // Delivered again, it ends as a run that never failed does.
+    const again = await processor.process(frames.slice(8, 12));
+    expect(again.shadow).toEqual(failed.shadow);
+    const reference = new FrameProcessor({ model: new FakeModel(), policy: livePolicy, version: 'v1', tickMs: T });
+    reference.shadowWith({ ...candidate(0.3).slot, policy: watching });
+    await reference.process(frames.slice(0, 8));
+    await reference.process(frames.slice(8, 12));
+    const referenceHeld = reference['runtimes'].get('a')?.candidate;
+    expect(statistics()).toEqual({ stuck: referenceHeld?.stuck.toJSON(), jumps: referenceHeld?.jumps.toJSON() });
+  });
+
   it('silences apply to the episodes it opens; its points keep them', () => {
     const scores = [
       {
