@@ -35,6 +35,8 @@ export interface ReadingsRun {
   speed: number;
   /** Message key of a reading (default: its node). */
   keyOf?: (reading: Reading) => string;
+  /** Send each reading at its own event time by the wall clock (a live simulation; speed 1). */
+  live?: boolean;
   /** Prints the start line; runs once connected, before anything is sent. */
   announce: () => void;
   /** Added to the final `sent N readings to TOPIC` line; runs after the last reading, so it can report counts made while reading. */
@@ -64,6 +66,7 @@ export async function publishReadings(
       topic: run.topic.topic,
       speed: run.speed,
       keyOf: run.keyOf,
+      ...(run.live ? { origin: { event: 0, wall: 0 } } : {}),
       signal,
       onProgress: progressPrinter(run.command, signal),
     });

@@ -30,6 +30,13 @@ export interface PacedPublishOptions {
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   /**
+   * Which wall time event time `event` is sent at (default: the first reading is sent at once). A live simulation
+   * passes `{ event: 0, wall: 0 }`, so each reading goes out at its own event time: from the first reading's, its
+   * stream lagged the clock by up to a tick (it starts at the current tick's start), and every latency measured
+   * from the end of a tick by the wall clock with it.
+   */
+  origin?: { event: number; wall: number };
+  /**
    * The message key of a reading (default: its node). Several ingest
    * processes in one group need readings keyed by cluster, so that each
    * cluster's readings are on one partition.
@@ -72,7 +79,7 @@ export async function publishPaced(
   let sent = 0;
   let lastReport = 0;
   let eventTs: number | null = null;
-  let origin: { event: number; wall: number } | null = null;
+  let origin: { event: number; wall: number } | null = options.origin ?? null;
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
     await options.producer.send(options.topic, pending);

@@ -62,7 +62,14 @@ export async function runSimulate(config: Config, options: SimulateRunOptions): 
   };
   await publishReadings(
     config,
-    { command: 'simulate', topic: options.topic, speed: options.speed, announce },
+    // Live (speed 1, from the current tick): each reading goes out at its event time, as a real network's would.
+    {
+      command: 'simulate',
+      topic: options.topic,
+      speed: options.speed,
+      live: options.speed === 1 && options.startTs === undefined,
+      announce,
+    },
     (signal) => simulationReadings(simulation, options.ticks, signal),
   );
 }

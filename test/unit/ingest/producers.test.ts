@@ -222,6 +222,43 @@ describe('paced publishing', () => {
     expect(result).toEqual({ sent: 4, eventTs: 61_000, done: true });
   });
 
+  it('live (origin at the clock), sends each reading at its event time: one already past at once, none early', async () => {
+    // The clock at 40,000 ms, inside the tick [31,000, 62,000) a live simulation starts from.
+    let clock = 40_000;
+    const sends: Array<{ at: number; keys: string[] }> = [];
+    const producer: TransportProducer = {
+      send: async (_topic: string, messages: OutgoingMessage[]) =>
+        void sends.push({ at: clock, keys: messages.map((m) => String(m.key)) }),
+      close: async () => undefined,
+    };
+    const readings = [31_500, 39_000, 45_000, 62_500, 93_200].map((ts): Reading => ({
+      network: 'n',
+      node: String(ts),
+      ts,
+      values: { t: 1 },
+    }));
+    const paced = {
+      producer,
+      topic: 't',
+      speed: 1,
+      burstMs: 0,
+      now: () => clock,
+      sleep: async (ms: number) => void (clock += ms),
+    };
+    await publishPaced(readings, { ...paced, origin: { event: 0, wall: 0 } });
+    expect(sends).toEqual([
+      { at: 40_000, keys: ['31500', '39000'] },
+      { at: 45_000, keys: ['45000'] },
+      { at: 62_500, keys: ['62500'] },
+      { at: 93_200, keys: ['93200'] },
+    ]);
+    // From the first reading instead, every reading went out 8.5 s after its event time.
+    clock = 40_000;
+    sends.length = 0;
+    await publishPaced(readings, paced);
+    expect(sends.map(({ at, keys }) => at - Number(keys[0]))).toEqual([8_500, 8_500, 8_500, 8_500, 8_500]);
+  });
+
   it('sends a dense live stream in bursts: one send per burst, none more than burstMs early, none late', async () => {
     let clock = 0;
     const sleeps: number[] = [];
