@@ -132,9 +132,20 @@ function threadCpuMs(pid: number): { main: number; others: number } {
 }
 const peakRssMb = (pid: number): number =>
   Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+/**
+ * The lines of a process's /metrics that start with `name`. Retried: a process busy in a long batch closes an idle
+ * kept-alive connection late, just as the next request goes out on it (ECONNRESET), which ended a 100,000-node run.
+ */
 async function metric(port: number, name: string): Promise<string[]> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return text.split('\n').filter((line) => line.startsWith(name));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return text.split('\n').filter((line) => line.startsWith(name));
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await sleep(500);
+    }
+  }
 }
 /** The sum of a metric's series, only those whose line holds `label` when given (`outcome="skipped"`). */
 async function counter(port: number, name: string, label = ''): Promise<number> {
