@@ -716,7 +716,9 @@ export class FrameProcessor {
       ...runtime,
       state,
       ...(shadow ? { shadow: cloneClusterState(shadow) } : {}),
-      ...(runtime.candidate ? { candidate: candidateBeforeBatch(runtime.candidate, runtime.network, runtime.cluster) } : {}),
+      ...(runtime.candidate
+        ? { candidate: candidateBeforeBatch(runtime.candidate, runtime.network, runtime.cluster) }
+        : {}),
       alerts: new ClusterAlerts(
         runtime.network,
         runtime.cluster,
