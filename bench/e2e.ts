@@ -320,6 +320,8 @@ try {
       '--no-topology',
     ]),
   );
+  /** CPU ms of the detector replicas together. */
+  const detectCpuMs = (): number => detects.reduce((sum, detect) => sum + cpuMs(detect.pid!), 0);
   /** Main and other threads' CPU ms, summed over the detector replicas. */
   const detectThreads = (): { main: number; others: number } =>
     detects.reduce(
@@ -367,7 +369,7 @@ try {
   const start = {
     at: Date.now(),
     ingestCpu: cpuMs(ingest.pid!),
-    detectCpu: detects.reduce((sum, detect) => sum + cpuMs(detect.pid!), 0),
+    detectCpu: detectCpuMs(),
     accepted: await counter(ingestPort, 'wsn_ingest_accepted_total'),
     rejected: await counter(ingestPort, 'wsn_ingest_rejected_total'),
     detectThreads: detectThreads(),
@@ -390,7 +392,7 @@ try {
   const seconds = (Date.now() - start.at) / 1000;
   const readings = (await counter(ingestPort, 'wsn_ingest_accepted_total')) - start.accepted;
   const ingestCpu = cpuMs(ingest.pid!) - start.ingestCpu;
-  const detectCpu = detects.reduce((sum, detect) => sum + cpuMs(detect.pid!), 0) - start.detectCpu;
+  const detectCpu = detectCpuMs() - start.detectCpu;
   const rejected = (await counter(ingestPort, 'wsn_ingest_rejected_total')) - start.rejected;
   const threadsAtEnd = detectThreads();
   const hist = await buckets(detectPorts, 'wsn_detector_tick_close_to_score_seconds');

@@ -365,8 +365,8 @@ export class ReadingJumps implements Undoable {
         state.sinceJump += 1;
         counting?.push(state);
       }
-    if (counting)
-      log?.push(() => {
+    if (log && counting)
+      log.push(() => {
         for (const state of counting) (state.sinceJump as number) -= 1;
       });
     const measured = this.measure(frame, modalities, neighbours, log);
