@@ -130,8 +130,11 @@ export interface KeyedTable {
   open(): Promise<void>;
   /** Writes entries in order; resolves once they are durable. */
   put(entries: TableEntry[]): Promise<void>;
-  /** The newest value of every key written before the call (reads the topic to its end); deleted keys are absent. */
-  readToEnd(): Promise<Map<string, Buffer>>;
+  /**
+   * The newest value of every key written before the call (reads the topic to
+   * its end); deleted keys are absent, and with `keep` so are the keys it turns down.
+   */
+  readToEnd(keep?: (key: string) => boolean): Promise<Map<string, Buffer>>;
   close(): Promise<void>;
 }
 
@@ -139,6 +142,13 @@ export interface TableSpec {
   topic: string;
   /** Partitions when the topic has to be created. */
   partitions: number;
+  /**
+   * Whether a background reader keeps the newest value of every key between
+   * reads (default true: reads are quick, memory holds the whole table).
+   * false: each read reads the topic from its start; for large tables read
+   * rarely, and only in part.
+   */
+  mirror?: boolean;
 }
 
 export interface Transport {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Batch, type Kafka, type Producer } from 'kafkajs';
 import type { KeyedTable, TableEntry, TableSpec } from '../common/transport.ts';
 import type { Logger } from '../common/log.ts';
 import { createTopicsAndWait } from './kafka-topics.ts';
@@ -9,7 +9,7 @@ import { retryTransient, superviseConsumer, type HealthBoard, type SupervisedCon
 export interface KafkaKeyedTableOptions extends TableSpec {
   kafka: Kafka;
   logger: Logger;
-  /** Longest wait for the reader to reach the topic's end in readToEnd, ms. */
+  /** Longest wait in readToEnd without the reader moving on towards the topic's end, ms. */
   catchUpTimeoutMs?: number;
   /** Where the reader and the writer say they are down (the transport's, so /readyz sees them). */
   health?: HealthBoard;
@@ -19,21 +19,80 @@ export interface KafkaKeyedTableOptions extends TableSpec {
   giveUp?: AbortSignal;
 }
 
+/** The newest value per key of a compacted topic read from its start (kept keys only), and how far it has read. */
+class TopicReplica {
+  readonly latest = new Map<string, Buffer>();
+  /** Next offset to read, per partition. */
+  private readonly position = new Map<number, bigint>();
+  private readonly waiters = new Set<() => void>();
+
+  constructor(private readonly keep?: (key: string) => boolean) {}
+
+  apply(batch: Batch): void {
+    for (const message of batch.messages) {
+      const key = message.key?.toString('utf8');
+      if (key === undefined || (this.keep && !this.keep(key))) continue;
+      if (message.value === null) this.latest.delete(key);
+      else this.latest.set(key, message.value);
+    }
+    this.position.set(batch.partition, BigInt(batch.lastOffset()) + 1n);
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /**
+   * Waits until every partition is read past `ends`. Gives up when no batch
+   * came for `stallMs`: a large topic takes as long as it takes, a stalled
+   * reader does not.
+   */
+  async readPast(ends: PartitionEnds, stallMs: number, topic: string): Promise<void> {
+    const caughtUp = (): boolean =>
+      ends.every(({ partition, high, low }) => high === low || (this.position.get(partition) ?? 0n) >= BigInt(high));
+    let progressAt = Date.now();
+    let read = this.read();
+    while (!caughtUp()) {
+      if (this.read() !== read) {
+        read = this.read();
+        progressAt = Date.now();
+      }
+      if (Date.now() - progressAt > stallMs) {
+        throw new Error(`table ${topic}: the reader did not reach the end offsets (no progress for ${stallMs} ms)`);
+      }
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          this.waiters.delete(wake);
+          resolve();
+        };
+        this.waiters.add(wake);
+        setTimeout(wake, 200);
+      });
+    }
+  }
+
+  private read(): bigint {
+    let total = 0n;
+    for (const offset of this.position.values()) total += offset;
+    return total;
+  }
+}
+
+type PartitionEnds = Array<{ partition: number; high: string; low: string }>;
+
 /**
- * A compacted Kafka topic as a keyed table. A background reader (a consumer
- * group of its own that never commits, so it always starts from the
- * beginning) keeps the newest value per key and drops keys whose newest record
- * is a tombstone; `readToEnd` fetches the topic's end offsets and waits until
- * the reader has passed them, so it sees every write made before the call.
+ * A compacted Kafka topic as a keyed table. Mirrored (the default): a
+ * background reader (a consumer group of its own that never commits, so it
+ * always starts from the beginning) keeps the newest value per key and drops
+ * keys whose newest record is a tombstone; `readToEnd` fetches the topic's end
+ * offsets and waits until the reader has passed them, so it sees every write
+ * made before the call. Not mirrored: nothing is held between reads, and each
+ * `readToEnd` reads the topic from its start to its end offsets, keeping only
+ * the keys asked for (for large tables read rarely, such as the detector's
+ * checkpoints, read at a rebalance for the clusters a replica owns).
  * The producer is idempotent, so a retried write is not duplicated; a large
  * `put` goes out in requests the broker accepts, in order.
  */
 export class KafkaKeyedTable implements KeyedTable {
   readonly topic: string;
-  private readonly latest = new Map<string, Buffer>();
-  /** Next offset the reader will read, per partition. */
-  private readonly position = new Map<number, bigint>();
-  private readonly waiters = new Set<() => void>();
+  private mirror: TopicReplica | undefined;
   private admin: Admin | undefined;
   private producer: Producer | undefined;
   private consumer: SupervisedConsumer | undefined;
@@ -64,27 +123,25 @@ export class KafkaKeyedTable implements KeyedTable {
     }
   }
 
-  async readToEnd(): Promise<Map<string, Buffer>> {
+  async readToEnd(keep?: (key: string) => boolean): Promise<Map<string, Buffer>> {
     await this.open();
     const ends = await this.admin!.fetchTopicOffsets(this.topic);
-    const caughtUp = (): boolean =>
-      ends.every(({ partition, high, low }) => high === low || (this.position.get(partition) ?? 0n) >= BigInt(high));
-    const timeoutMs = this.options.catchUpTimeoutMs ?? 60_000;
-    const started = Date.now();
-    while (!caughtUp()) {
-      if (Date.now() - started > timeoutMs) {
-        throw new Error(`table ${this.topic}: the reader did not reach the end offsets within ${timeoutMs} ms`);
-      }
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          this.waiters.delete(wake);
-          resolve();
-        };
-        this.waiters.add(wake);
-        setTimeout(wake, 200);
-      });
+    const stallMs = this.options.catchUpTimeoutMs ?? 60_000;
+    if (this.mirror) {
+      await this.mirror.readPast(ends, stallMs, this.topic);
+      const out = new Map<string, Buffer>();
+      for (const [key, value] of this.mirror.latest) if (!keep || keep(key)) out.set(key, value);
+      return out;
     }
-    return new Map(this.latest);
+    if (ends.every(({ high, low }) => high === low)) return new Map();
+    const replica = new TopicReplica(keep);
+    const reader = await this.startReader(replica, 'table read');
+    try {
+      await replica.readPast(ends, stallMs, this.topic);
+    } finally {
+      await reader.close();
+    }
+    return replica.latest;
   }
 
   async close(): Promise<void> {
@@ -116,9 +173,20 @@ export class KafkaKeyedTable implements KeyedTable {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await this.producer.connect();
-    // Rebuilt after a broker outage (it never commits, so a rebuilt reader re-reads the compacted topic from the start).
-    this.consumer = await superviseConsumer({
-      name: `table reader ${topic}`,
+    if (this.options.mirror === false) return;
+    this.mirror = new TopicReplica();
+    this.consumer = await this.startReader(this.mirror, 'table reader');
+  }
+
+  /**
+   * A reader of the whole topic into `replica`, rebuilt after a broker outage
+   * (it never commits, so a rebuilt reader re-reads the compacted topic from
+   * the start).
+   */
+  private startReader(replica: TopicReplica, name: string): Promise<SupervisedConsumer> {
+    const { kafka, topic } = this.options;
+    return superviseConsumer({
+      name: `${name} ${topic}`,
       logger: this.options.logger,
       health: this.options.health,
       // A short long-poll so close() does not wait the default 5 s for a fetch to return.
@@ -129,27 +197,16 @@ export class KafkaKeyedTable implements KeyedTable {
           allowAutoTopicCreation: false,
           maxWaitTimeInMs: 500,
         }),
-      start: (consumer) => this.runReader(consumer),
-    });
-  }
-
-  private async runReader(consumer: Consumer): Promise<void> {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-        for (const message of batch.messages) {
-          const key = message.key?.toString('utf8');
-          if (key !== undefined) {
-            if (message.value === null) this.latest.delete(key);
-            else this.latest.set(key, message.value);
-          }
-          resolveOffset(message.offset);
-        }
-        this.position.set(batch.partition, BigInt(batch.lastOffset()) + 1n);
-        for (const wake of [...this.waiters]) wake();
-        await heartbeat();
+      start: async (consumer) => {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({
+          autoCommit: false,
+          eachBatch: async ({ batch, heartbeat }) => {
+            replica.apply(batch);
+            await heartbeat();
+          },
+        });
       },
     });
   }

@@ -39,7 +39,7 @@ export class MemoryKeyedTable implements KeyedTable {
     );
   }
 
-  async readToEnd(): Promise<Map<string, Buffer>> {
+  async readToEnd(keep?: (key: string) => boolean): Promise<Map<string, Buffer>> {
     await this.open();
     const out = new Map<string, Buffer>();
     this.transport.endOffsets(this.topic).forEach((end, partition) => {
@@ -48,7 +48,7 @@ export class MemoryKeyedTable implements KeyedTable {
         const batch = this.transport.read(this.topic, partition, from);
         if (!batch) break;
         for (const message of batch.messages) {
-          if (message.key !== null) {
+          if (message.key !== null && (!keep || keep(message.key))) {
             if (message.tombstone) out.delete(message.key);
             else out.set(message.key, message.value);
           }

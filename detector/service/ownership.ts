@@ -1,4 +1,5 @@
 import type { Logger } from '../../common/log.ts';
+import { partitionForKey } from '../../transport/partitioner.ts';
 import type { ClusterCheckpointStore } from '../state/store.ts';
 import type { DetectorMetrics } from './metrics.ts';
 import type { FrameProcessor } from './processor.ts';
@@ -9,13 +10,16 @@ export interface ClusterOwnershipOptions {
   metrics: DetectorMetrics;
   logger: Logger;
   replicaId: string;
+  /** Partitions of the frames topic now: which partition a cluster's frames go to (murmur2 of its id, like Kafka). */
+  framePartitions: () => Promise<number>;
 }
 
 /**
  * Rebalance bookkeeping: each assignment bumps the generation; the first
- * batch of a new generation reloads checkpoints and drops clusters of lost
+ * batch of a new generation reloads the checkpoints of the clusters whose
+ * frames come from the partitions it owns and drops clusters of lost
  * partitions, so a cluster moves between replicas without a lost or
- * duplicated tick.
+ * duplicated tick, and a replica holds only its own clusters' state.
  */
 export class ClusterOwnership {
   private generation = 0;
@@ -44,7 +48,11 @@ export class ClusterOwnership {
   private async restore(): Promise<void> {
     const { processor, metrics, logger } = this.options;
     const wanted = this.generation;
-    const checkpoints = await this.options.checkpoints.loadAll();
+    const partitions = await this.options.framePartitions();
+    const checkpoints = await this.options.checkpoints.loadAll((cluster) => {
+      const seenOn = this.partitionOfCluster.get(cluster);
+      return this.owned.has(partitionForKey(cluster, partitions)) || (seenOn !== undefined && this.owned.has(seenOn));
+    });
     for (const cluster of processor.clusters()) {
       const partition = this.partitionOfCluster.get(cluster);
       if (partition !== undefined && !this.owned.has(partition)) {

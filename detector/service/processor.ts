@@ -144,7 +144,7 @@ export interface ProcessResult {
  */
 export class FrameProcessor {
   private readonly runtimes = new Map<string, ClusterRuntime>();
-  /** Checkpoints loaded from the store, used when a cluster is first seen (or is behind them). */
+  /** Checkpoints loaded from the store for clusters not held yet, used when a cluster is first seen. */
   private restorable = new Map<string, ClusterCheckpoint>();
   private readonly models: ModelSwitch;
   private readonly now: () => number;
@@ -271,9 +271,11 @@ export class FrameProcessor {
         continue;
       }
       if (checkpoint.model !== undefined && slot.version && checkpoint.model !== slot.version) carried.push(cluster);
-      this.restorable.set(cluster, checkpoint);
       const runtime = this.runtimes.get(cluster);
-      if (runtime && checkpoint.lastTick > runtime.lastTick) {
+      if (!runtime) {
+        // Kept until the cluster's first frame builds its runtime from it (settleBatch lets it go then).
+        this.restorable.set(cluster, checkpoint);
+      } else if (checkpoint.lastTick > runtime.lastTick) {
         this.runtimes.set(cluster, this.fromCheckpoint(checkpoint));
         restored.push(cluster);
       }
@@ -295,6 +297,8 @@ export class FrameProcessor {
   private settleBatch(): void {
     for (const statistics of this.undoing) statistics.dropUndo();
     this.undoing = new Set();
+    // A runtime built from a checkpoint holds a copy of it; the checkpoint was kept only for a rollback of that batch.
+    for (const cluster of this.restorable.keys()) if (this.runtimes.has(cluster)) this.restorable.delete(cluster);
   }
 
   /**

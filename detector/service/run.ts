@@ -242,7 +242,8 @@ async function openCheckpoints(
   progress: Progress,
 ): Promise<TableCheckpointStore> {
   const checkpoints = new TableCheckpointStore(
-    transport.table({ topic: stateTopic, partitions: STATE_PARTITIONS }),
+    // Not mirrored: a replica reads the checkpoints of the clusters it owns at a rebalance, and holds no others.
+    transport.table({ topic: stateTopic, partitions: STATE_PARTITIONS, mirror: false }),
     logger,
   );
   progress(

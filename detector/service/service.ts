@@ -123,9 +123,17 @@ function stateKeeping(
   logger: Logger,
   replicaId: string,
 ): { ownership: ClusterOwnership; cadence: CheckpointCadence } {
-  const { checkpoints } = options;
+  const { checkpoints, transport } = options;
+  const frames = detectorTopics(options).frames;
   return {
-    ownership: new ClusterOwnership({ processor, checkpoints, metrics, logger, replicaId }),
+    ownership: new ClusterOwnership({
+      processor,
+      checkpoints,
+      metrics,
+      logger,
+      replicaId,
+      framePartitions: () => transport.topicPartitions(frames),
+    }),
     cadence: new CheckpointCadence({
       intervalMs: options.config.detector.checkpointIntervalMs,
       checkpoints,

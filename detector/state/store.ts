@@ -6,14 +6,14 @@ import { CheckpointError, decodeCheckpoint, encodeCheckpointBinary, type Cluster
  * Where cluster checkpoints live: the compacted state topic, on Kafka or on
  * the in-process transport. `save` resolves once the checkpoints are durable;
  * `loadAll` returns the newest checkpoint of every cluster written before it
- * was called (it reads the topic to its end).
+ * was called (it reads the topic to its end), or of the clusters `keep` takes.
  */
 export interface ClusterCheckpointStore {
   /** Connects and creates the state topic if missing (save and loadAll do it when needed). */
   start(): Promise<void>;
   /** Encodes the checkpoints before its first await: they may share a cluster's live state (CheckpointCadence). */
   save(checkpoints: ClusterCheckpoint[]): Promise<void>;
-  loadAll(): Promise<Map<string, ClusterCheckpoint>>;
+  loadAll(keep?: (cluster: string) => boolean): Promise<Map<string, ClusterCheckpoint>>;
   close(): Promise<void>;
 }
 
@@ -37,9 +37,9 @@ export class TableCheckpointStore implements ClusterCheckpointStore {
     );
   }
 
-  async loadAll(): Promise<Map<string, ClusterCheckpoint>> {
+  async loadAll(keep?: (cluster: string) => boolean): Promise<Map<string, ClusterCheckpoint>> {
     const out = new Map<string, ClusterCheckpoint>();
-    for (const [key, value] of await this.table.readToEnd()) {
+    for (const [key, value] of await this.table.readToEnd(keep)) {
       try {
         out.set(key, decodeCheckpoint(value));
       } catch (error) {

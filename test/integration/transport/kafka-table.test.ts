@@ -10,6 +10,7 @@ describe('a keyed table on a compacted Kafka topic', () => {
   const id = runId();
   const topic = `test.table.${id}`;
   const bigTopic = `test.table.big.${id}`;
+  const onDemandTopic = `test.table.ondemand.${id}`;
   const writer = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `test-table-w-${id}` });
   const reader = new KafkaTransport({ brokers: config.kafka.brokers, clientId: `test-table-r-${id}` });
   const admin = testAdmin(config, `test-table-admin-${id}`);
@@ -22,7 +23,7 @@ describe('a keyed table on a compacted Kafka topic', () => {
   afterAll(async () => {
     await writer.close();
     await reader.close();
-    await admin.deleteTopics({ topics: [topic, bigTopic] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [topic, bigTopic, onDemandTopic] }).catch(() => undefined);
     await admin.disconnect();
   });
 
@@ -69,6 +70,40 @@ describe('a keyed table on a compacted Kafka topic', () => {
     expect(seen.size).toBe(31);
     expect(seen.get('order')?.toString('utf8')).toBe('last');
     for (const { key, value } of entries) expect(seen.get(key)?.toString('utf8')).toBe(value);
+    await table.close();
+    await other.close();
+  });
+
+  it('not mirrored, reads the topic from its start on each read, keeps only the keys asked for, and holds nothing between reads', async () => {
+    // The writer is not mirrored either: a reader of the topic in a group after the reads would be the reading table's.
+    const table = writer.table({ topic: onDemandTopic, partitions: 3, mirror: false });
+    const other = reader.table({ topic: onDemandTopic, partitions: 3, mirror: false });
+    // An empty topic answers at once, with no reader to start.
+    expect(await other.readToEnd()).toEqual(new Map());
+    await table.put([
+      { key: 'own-1', value: 'a1' },
+      { key: 'other-1', value: 'b1' },
+      { key: 'own-2', value: 'c1' },
+    ]);
+    await table.put([
+      { key: 'own-1', value: 'a2' },
+      { key: 'own-2', value: null },
+    ]);
+    const text = (seen: Map<string, Buffer>) =>
+      Object.fromEntries([...seen].map(([key, value]) => [key, value.toString('utf8')]));
+    expect(text(await other.readToEnd((key) => key.startsWith('own-')))).toEqual({ 'own-1': 'a2' });
+    // A later write, and another choice of keys: each read starts again from the beginning.
+    await table.put([{ key: 'own-3', value: 'd1' }]);
+    expect(text(await other.readToEnd())).toEqual({ 'own-1': 'a2', 'other-1': 'b1', 'own-3': 'd1' });
+    // No reader is left in a consumer group between reads.
+    const groups = (await admin.listGroups()).groups.map((group) => group.groupId);
+    const described = await admin.describeGroups(groups.filter((group) => group.startsWith('wsn-table-reader-')));
+    const readingTopic = described.groups.filter(
+      (group) =>
+        group.state === 'Stable' &&
+        group.members.some((member) => member.memberAssignment.includes(Buffer.from(onDemandTopic))),
+    );
+    expect(readingTopic).toEqual([]);
     await table.close();
     await other.close();
   });

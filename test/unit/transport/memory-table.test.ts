@@ -21,6 +21,9 @@ describe('a keyed table on the in-process transport', () => {
       a: 'a2',
       b: 'b1',
     });
+    // Only the keys asked for, and a key deleted after a value stays deleted under the filter too.
+    const kept = await table.readToEnd((key) => key !== 'b');
+    expect(Object.fromEntries([...kept].map(([key, value]) => [key, value.toString('utf8')]))).toEqual({ a: 'a2' });
     expect(transport.partitionCount('state')).toBe(3);
     await table.close();
   });
