@@ -428,17 +428,18 @@ export class FrameProcessor {
       runtime.state = model.resizeState(runtime.state, nodes);
     runtime.network = frame.network;
     const raw = rawValues(frame, model.config.modalities);
-    const adjacency = this.options.adjacency?.(frame.network, frame.cluster, nodes);
+    const followed = this.options.adjacency?.(frame.network, frame.cluster, nodes);
+    // Without a followed topology, the model's own graph restricted to the frame's nodes: worked out once here for
+    // the neighbours and handed to the model, which would otherwise work it out again.
+    const adjacency = followed ?? (model.graph ? subgraph(model.graph, nodes).adjacency : undefined);
     const input: ClusterStepInput = {
       state: runtime.state,
       values: model.normalizeValues(nodes, raw),
       ...(adjacency ? { adjacency } : {}),
     };
-    const neighbours = neighbourLists(
-      nodes,
-      adjacency ?? (model.graph ? subgraph(model.graph, nodes).adjacency : undefined),
-    );
-    return { frame, input, runtime, neighbours, changes, shadow: this.shadowInput(runtime, frame, nodes, adjacency) };
+    const neighbours = neighbourLists(nodes, adjacency);
+    // A shadowed candidate has a graph of its own: it gets only the followed topology.
+    return { frame, input, runtime, neighbours, changes, shadow: this.shadowInput(runtime, frame, nodes, followed) };
   }
 
   /**
