@@ -117,7 +117,15 @@ export class KafkaKeyedTable implements KeyedTable {
 
   async readToEnd(keep?: (key: string) => boolean): Promise<Map<string, Buffer>> {
     await this.open();
-    const ends = await this.admin!.fetchTopicOffsets(this.topic);
+    // A topic just created can have a leader in the metadata before that broker
+    // answers for the partition (NOT_LEADER_FOR_PARTITION), which kafkajs does not retry.
+    const ends = await retryTransient(() => this.admin!.fetchTopicOffsets(this.topic), {
+      name: `table offsets ${this.topic}`,
+      logger: this.options.logger,
+      health: this.options.health,
+      giveUp: this.options.giveUp,
+      minBackoffMs: 100,
+    });
     const stallMs = this.options.catchUpTimeoutMs ?? 60_000;
     if (this.mirror) {
       await this.mirror.readPast(ends, stallMs, this.topic);

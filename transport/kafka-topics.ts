@@ -33,7 +33,8 @@ export interface CreateTopicsOptions {
  * KRaft broker may answer the metadata request right after CreateTopics with
  * UNKNOWN_TOPIC_OR_PARTITION for a moment (its metadata image lags the
  * controller). That surfaced as a rare failure when several clients created
- * topics at once, so this waits through both. A topic that already exists
+ * topics at once, so this waits through both, and then until the leaders
+ * answer for their partitions. A topic that already exists
  * (another replica created it at the same moment) counts as created.
  */
 export async function createTopicsAndWait(
@@ -59,7 +60,12 @@ export async function createTopicsAndWait(
       );
       const found = new Set(metadata.topics.map((t) => t.name));
       const missing = names.filter((n) => !found.has(n));
-      if (leaderless.length === 0 && missing.length === 0) return;
+      if (leaderless.length === 0 && missing.length === 0) {
+        // The metadata can name a leader before that broker answers for the
+        // partition (NOT_LEADER_FOR_PARTITION on ListOffsets): wait for the answer too.
+        for (const name of names) await admin.fetchTopicOffsets(name);
+        return;
+      }
       lastProblem =
         missing.length > 0
           ? `topics not in metadata: ${missing.join(', ')}`

@@ -10,9 +10,10 @@ import { createTopicsAndWait } from '../../../transport/kafka-topics.ts';
 const id = runId();
 const partitioned = `wsn.test.foundation.frames.${id}`;
 const compacted = `wsn.test.foundation.topology.${id}`;
+const fresh = Array.from({ length: 8 }, (_, i) => `wsn.test.foundation.fresh${i}.${id}`);
 
 describe('foundation: Kafka admin and compacted topics', () => {
-  const client = useFoundationKafka('wsn-test-foundation-admin', [partitioned, compacted]);
+  const client = useFoundationKafka('wsn-test-foundation-admin', [partitioned, compacted, ...fresh]);
 
   it('creates topics with the requested partitions and cleanup policy', async () => {
     const { admin } = client;
@@ -33,6 +34,17 @@ describe('foundation: Kafka admin and compacted topics', () => {
     expect(described.resources[0].configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue).toBe(
       'compact',
     );
+  });
+
+  // Right after CreateTopics the metadata can name a leader that still answers
+  // NOT_LEADER_FOR_PARTITION (about half the time here): a created topic is one whose offsets can be read.
+  it('returns only when every new topic answers for its offsets', async () => {
+    const { admin } = client;
+    for (const topic of fresh) {
+      await createTopicsAndWait(admin, [{ topic, numPartitions: 3 }]);
+      const offsets = await admin.fetchTopicOffsets(topic);
+      expect(offsets.map((o) => o.high)).toEqual(['0', '0', '0']);
+    }
   });
 
   it('keeps keyed messages in key order on a compacted topic and reads the latest value per key', async () => {

@@ -12,6 +12,7 @@ class KafkaLikeError extends Error {
 function laggingAdmin(
   answers: Array<'unknown' | 'leaderless' | 'ready'>,
   createError?: Error,
+  offsetAnswers: Array<'not-leader' | 'offsets'> = [],
 ): { admin: Admin; calls: string[] } {
   const calls: string[] = [];
   const admin = {
@@ -28,6 +29,13 @@ function laggingAdmin(
         topics: topics.map((name) => ({ name, partitions: [{ partitionId: 0, leader: answer === 'ready' ? 1 : -1 }] })),
       };
     },
+    // The leader the metadata names may not answer for the partition yet.
+    fetchTopicOffsets: async () => {
+      const answer = offsetAnswers.shift() ?? 'offsets';
+      calls.push(answer);
+      if (answer === 'not-leader') throw new KafkaLikeError('NOT_LEADER_FOR_PARTITION');
+      return [{ partition: 0, offset: '0', high: '0', low: '0' }];
+    },
   } as unknown as Admin;
   return { admin, calls };
 }
@@ -36,13 +44,19 @@ describe('createTopicsAndWait', () => {
   it('waits through unknown-topic and leaderless metadata until every partition has a leader', async () => {
     const { admin, calls } = laggingAdmin(['unknown', 'leaderless', 'ready']);
     await createTopicsAndWait(admin, [{ topic: 't', numPartitions: 1 }]);
-    expect(calls).toEqual(['create', 'unknown', 'leaderless', 'ready']);
+    expect(calls).toEqual(['create', 'unknown', 'leaderless', 'ready', 'offsets']);
+  });
+
+  it('waits until the named leader answers for its partitions', async () => {
+    const { admin, calls } = laggingAdmin(['ready', 'ready'], undefined, ['not-leader', 'offsets']);
+    await createTopicsAndWait(admin, [{ topic: 't', numPartitions: 1 }]);
+    expect(calls).toEqual(['create', 'ready', 'not-leader', 'ready', 'offsets']);
   });
 
   it('accepts a topic that another client created at the same moment', async () => {
     const { admin, calls } = laggingAdmin(['ready'], new KafkaLikeError('TOPIC_ALREADY_EXISTS'));
     await createTopicsAndWait(admin, [{ topic: 't', numPartitions: 1 }]);
-    expect(calls).toEqual(['create', 'ready']);
+    expect(calls).toEqual(['create', 'ready', 'offsets']);
   });
 
   it('passes other errors through', async () => {
