@@ -48,6 +48,12 @@ export class GraphAttention {
     if (maskBias.rank !== 3 || maskBias.shape[0] !== b || maskBias.shape[1] !== n || maskBias.shape[2] !== n) {
       throw new RangeError(`${this.name}: expected mask [${b}, ${n}, ${n}], got [${maskBias.shape.join(', ')}]`);
     }
+    // Its own scope: the [G, B, H, N, N] attention intermediates are the largest tensors of a model
+    // call, and freed here rather than at the end of the caller's they do not all live at once.
+    return tf.tidy(() => this.attend(h, maskBias, g, b, n, f));
+  }
+
+  private attend(h: tf.Tensor, maskBias: tf.Tensor, g: number, b: number, n: number, f: number): tf.Tensor {
     const { heads, headSize } = this;
     const projected = tf.reshape(tf.matMul(tf.reshape(h, [g, b * n, f]), this.kernel as tf.Tensor3D), [
       g,
@@ -59,14 +65,21 @@ export class GraphAttention {
     // Per node and head: its score as a message source and as a target.
     const sourceScore = tf.transpose(tf.sum(tf.mul(projected, this.attendSource), -1), [0, 1, 3, 2]); // [G, B, H, N]
     const targetScore = tf.transpose(tf.sum(tf.mul(projected, this.attendTarget), -1), [0, 1, 3, 2]);
-    // logits[i, j]: how much target i attends to source j.
-    const logits = tf.leakyRelu(tf.add(tf.expandDims(targetScore, -1), tf.expandDims(sourceScore, -2)), 0.2);
-    const attention = tf.softmax(tf.add(logits, tf.reshape(maskBias, [1, b, 1, n, n])), -1); // [G, B, H, N, N]
+    // logits[i, j]: how much target i attends to source j. Each [G, B, H, N, N] step is disposed once the next one
+    // exists, so no more than two are held at a time (a gradient tape keeps its own copies of what it needs).
+    const summed = tf.add(tf.expandDims(targetScore, -1), tf.expandDims(sourceScore, -2));
+    const logits = tf.leakyRelu(summed, 0.2);
+    summed.dispose();
+    const masked = tf.add(logits, tf.reshape(maskBias, [1, b, 1, n, n]));
+    logits.dispose();
+    const attention = tf.softmax(masked, -1); // [G, B, H, N, N]
+    masked.dispose();
     const messages = tf.transpose(projected, [0, 1, 3, 2, 4]); // [G, B, H, N, D]
     const aggregated = tf.matMul(
       tf.reshape(attention, [g * b * heads, n, n]),
       tf.reshape(messages, [g * b * heads, n, headSize]),
     );
+    attention.dispose();
     const perNode = tf.transpose(tf.reshape(aggregated, [g, b, heads, n, headSize]), [0, 1, 3, 2, 4]); // [G, B, N, H, D]
     const combined = this.concat ? tf.reshape(perNode, [g, b, n, heads * headSize]) : tf.mean(perNode, 3);
     return activate(tf.add(combined, this.bias), this.activation);

@@ -54,6 +54,23 @@ describe('layers', () => {
     expect(nodeZero(changed(1))).not.toEqual(nodeZero(out));
   });
 
+  // Its [G, B, H, N, N] attention tensors are the largest of a model call: they must not wait for the caller's scope.
+  it('GraphAttention leaves no tensor behind but its output, and a gradient still flows through it', () => {
+    const store = params();
+    const graph = pathGraph(4);
+    const bias = maskBiasTensor([attentionMask(graph.adjacency)], 4);
+    const layer = new GraphAttention(store, 'g', 2, 3, 2, 4, true, 'elu');
+    const h = tf.randomNormal([2, 1, 4, 3], 0, 1, 'float32', 5);
+    const before = tf.memory().numTensors;
+    const out = layer.apply(h, bias);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    out.dispose();
+    const { grads } = tf.variableGrads(() => tf.sum(layer.apply(h, bias)) as tf.Scalar, [layer.kernel]);
+    const norm = tf.norm(grads[layer.kernel.name]).dataSync()[0];
+    expect(norm).toBeGreaterThan(0);
+    expect(Number.isFinite(norm)).toBe(true);
+  });
+
   it('GRU cells keep [R, units] and stack', () => {
     const store = params();
     const cell = new GruCell(store, 'cell', 4, 6);
