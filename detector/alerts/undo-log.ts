@@ -12,6 +12,7 @@ export class UndoRecorder {
 
   /** Records from here on; the function returned puts everything recorded back. One batch at a time: a new keep ends the last. */
   keep(): () => void {
+    this.drop();
     const log: Undo[] = [];
     this.log = log;
     return () => {
@@ -21,8 +22,12 @@ export class UndoRecorder {
     };
   }
 
-  /** Stops recording: what was recorded can no longer be put back. */
+  /**
+   * Stops recording: what was recorded can no longer be put back. The record is emptied, not only let go: a batch's
+   * rollback function, which may outlive the batch, would otherwise hold every change of it.
+   */
   drop(): void {
+    if (this.log) this.log.length = 0;
     this.log = undefined;
   }
 }
