@@ -62,6 +62,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'Localization: a node above the threshold does not count a tick when a graph neighbour has a higher probability and the node’s own evidence (log-odds margin and reconstruction error) is below this fraction of the neighbour’s; 0 turns it off (docs/alerts.md).',
   'detector.backend':
     'TensorFlow.js backend: auto (native when it loads, else WASM, else pure JS), tensorflow, wasm or cpu.',
+  'detector.modelThreads':
+    'Threads native TensorFlow runs one operation of the detector service on; 0 = one per core. One spends the least CPU per node-tick (docs/benchmarks.md); scale a busy network out with detector replicas. TF_NUM_INTRAOP_THREADS in the environment wins; training and backtests keep TensorFlow’s own choice.',
   'detector.httpPort': 'Port of the detector service’s /metrics, /healthz and /readyz (0 = any free port).',
   'detector.modalities': 'Modalities the frames must carry; the service refuses a model trained on others.',
   'detector.window': 'Window length the model must have been trained with.',

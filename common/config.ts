@@ -133,6 +133,11 @@ export const ConfigSchema = z.object({
       /** A node above the threshold is not counted when a neighbour's evidence is stronger and its own is below this fraction of it; 0 = no suppression. */
       localizationRatio: z.coerce.number().min(0).max(1).default(0.5),
       backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+      /**
+       * Threads native TensorFlow runs one operation of the detector service on (0 = one per core). One spends the
+       * least CPU per node-tick: a busy network scales out with detector replicas, each on a core of its own.
+       */
+      modelThreads: z.coerce.number().int().min(0).default(1),
       /** Port of the detector service's /metrics, /healthz and /readyz (0 = any free port). */
       httpPort: z.coerce.number().int().min(0).max(65535).default(9465),
       /** Modalities the deployment expects the model to use, in order; unset = whatever the model was trained on. */
@@ -183,6 +188,7 @@ export const ConfigSchema = z.object({
       resolveRatio: 0.5,
       localizationRatio: 0.5,
       backend: 'auto',
+      modelThreads: 1,
       httpPort: 9465,
       alertResendMs: 60_000,
       checkpointIntervalMs: 300_000,
@@ -318,6 +324,7 @@ export const ENV_VARS: Record<string, string> = {
   WSN_RESOLVE_RATIO: 'detector.resolveRatio',
   WSN_LOCALIZATION_RATIO: 'detector.localizationRatio',
   WSN_BACKEND: 'detector.backend',
+  WSN_MODEL_THREADS: 'detector.modelThreads',
   WSN_DETECTOR_HTTP_PORT: 'detector.httpPort',
   WSN_DETECTOR_MODALITIES: 'detector.modalities',
   WSN_DETECTOR_WINDOW: 'detector.window',

@@ -27,6 +27,12 @@ export const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 export interface InitBackendOptions {
   /** Which backend to use; `auto` when omitted. Usually config `detector.backend` (env WSN_BACKEND). */
   backend?: BackendChoice;
+  /**
+   * Threads native TensorFlow runs one operation on (0 or omitted: its own choice, one per core). Usually config
+   * `detector.modelThreads` (env WSN_MODEL_THREADS). Native TensorFlow reads it once, when this process first loads it;
+   * TF_NUM_INTRAOP_THREADS set in the environment wins.
+   */
+  threads?: number;
   logger?: Logger;
 }
 
@@ -40,6 +46,8 @@ export interface BackendSelection {
   libtensorflowVersion?: string;
   /** Why backends earlier in the `auto` order were passed over. */
   skipped: { backend: BackendName; reason: string }[];
+  /** Threads per operation of native TensorFlow as its environment sets them (undefined: its own choice). */
+  threads?: number;
 }
 
 const requireFromHere = createRequire(import.meta.url);
@@ -52,16 +60,24 @@ function firstLine(error: unknown): string {
 }
 
 /** Loads tfjs-node, which registers the `tensorflow` backend; resolves to libtensorflow's version. */
-function loadNative(): Promise<string> {
+function loadNative(threads: number | undefined): Promise<string> {
   nativeLoad ??= (async () => {
     // libtensorflow logs a start-up banner at INFO level; keep its warnings.
     process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
+    // Read by libtensorflow when its first operation runs: set before the load.
+    if (threads !== undefined && threads > 0) process.env.TF_NUM_INTRAOP_THREADS ??= String(threads);
     // Loading registers the `tensorflow` backend (activate() then selects it).
     await import('@tensorflow/tfjs-node');
     const binding = (tf.findBackend('tensorflow') as unknown as { binding?: { TF_Version?: string } } | null)?.binding;
     return binding?.TF_Version ?? 'unknown';
   })();
   return nativeLoad;
+}
+
+/** The threads per operation native TensorFlow was told to use (undefined: its own choice). */
+function nativeThreads(): number | undefined {
+  const threads = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  return Number.isInteger(threads) && threads > 0 ? threads : undefined;
 }
 
 let wasmPathsSet = false;
@@ -77,9 +93,9 @@ async function prepareWasm(): Promise<void> {
 }
 
 /** Makes `name` the active backend or throws with the reason it cannot be. */
-async function activate(name: BackendName): Promise<string | undefined> {
+async function activate(name: BackendName, threads: number | undefined): Promise<string | undefined> {
   let version: string | undefined;
-  if (name === 'tensorflow') version = await loadNative();
+  if (name === 'tensorflow') version = await loadNative(threads);
   if (name === 'wasm') await prepareWasm();
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed to initialise it`);
   await tf.ready();
@@ -105,9 +121,13 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const skipped: BackendSelection['skipped'] = [];
   for (const name of candidates) {
     try {
-      const libtensorflowVersion = await activate(name);
-      logger.info({ backend: name, requested, libtensorflowVersion, skipped }, `tensorflow backend: ${name}`);
-      return { name, requested, tf, libtensorflowVersion, skipped };
+      const libtensorflowVersion = await activate(name, options.threads);
+      const threads = name === 'tensorflow' ? nativeThreads() : undefined;
+      logger.info(
+        { backend: name, requested, libtensorflowVersion, threads: threads ?? 'auto', skipped },
+        `tensorflow backend: ${name}`,
+      );
+      return { name, requested, tf, libtensorflowVersion, skipped, threads };
     } catch (error) {
       if (requested !== 'auto') {
         throw new UserError(

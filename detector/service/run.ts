@@ -198,7 +198,7 @@ async function loadModel(
 ): Promise<StartModel> {
   const modelDir = path.resolve(config.detector.model);
   progress(`loading the model from ${config.detector.model}`);
-  await ensureBackend(config.detector.backend);
+  await ensureBackend(config.detector.backend, config.detector.modelThreads);
   const model = await loadDetector(modelDir);
   checkModel(model, { modalities: config.detector.modalities, window: config.detector.window }, config.detector.model);
   const threshold = thresholdInForce(config.detector.threshold, options.thresholdOrigin, {

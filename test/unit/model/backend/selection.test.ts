@@ -16,6 +16,8 @@ interface Outcome {
   active?: string;
   sum?: number;
   skipped?: string[];
+  threads?: number;
+  processThreads?: number;
   code?: string;
   message?: string;
   hint?: string;
@@ -27,8 +29,10 @@ interface Outcome {
  */
 async function select(env: Record<string, string>, options: { hideNative?: boolean } = {}) {
   const args = ['--import', 'tsx', ...(options.hideNative ? ['--import', hideNative] : []), fixture];
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, WSN_LOG_LEVEL: 'info' };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, WSN_LOG_LEVEL: 'info' };
   delete childEnv.VITEST;
+  delete childEnv.TF_NUM_INTRAOP_THREADS;
+  Object.assign(childEnv, env);
   const { stdout, stderr } = await run(process.execPath, args, { cwd: repoRoot, env: childEnv });
   return { outcome: JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Outcome, stderr };
 }
@@ -66,6 +70,25 @@ describe('initBackend honours WSN_BACKEND', () => {
     const { outcome } = await select({ WSN_BACKEND: 'gpu' });
     expect(outcome.code).toBe('CONFIG_INVALID');
     expect(outcome.message).toContain('detector.backend');
+  });
+});
+
+describe('native TensorFlow threads (detector.modelThreads)', () => {
+  it('runs one operation on one thread by default, on one per core with 0, and the environment wins', async () => {
+    const one = await select({ WSN_BACKEND: 'tensorflow' });
+    if (!nativeBindingBuilt()) {
+      expect(one.outcome.code).toBe('BACKEND_UNAVAILABLE');
+      return;
+    }
+    const perCore = await select({ WSN_BACKEND: 'tensorflow', WSN_MODEL_THREADS: '0' });
+    const fromEnv = await select({ WSN_BACKEND: 'tensorflow', TF_NUM_INTRAOP_THREADS: '3' });
+    expect(one.outcome.threads).toBe(1);
+    expect(one.stderr).toMatch(/"threads":1\b/);
+    expect(perCore.outcome.threads).toBeUndefined();
+    expect(perCore.stderr).toContain('"threads":"auto"');
+    expect(fromEnv.outcome.threads).toBe(3);
+    // libtensorflow starts a thread per core for its operations unless told otherwise.
+    expect(one.outcome.processThreads).toBeLessThan(fromEnv.outcome.processThreads!);
   });
 });
 
