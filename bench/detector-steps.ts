@@ -15,11 +15,12 @@
  * typed arrays in bytes; the alert tracker, false-alert budget, stuck and
  * sudden-jump statistics as the JSON their checkpoint fields take), the heap and array
  * buffers freed per cluster when the processor forgets them all, and the
- * process's heap, array buffers and RSS at the end (after a collection) and
- * its peak RSS.
+ * process's heap (and how much of the pages V8 holds for long-lived objects
+ * is in use), array buffers and RSS at the end (after a collection) and its
+ * peak RSS.
  */
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadConfig } from '../common/config.ts';
 import type { Frame } from '../common/types.ts';
@@ -166,12 +167,14 @@ const peakRss = process.resourceUsage().maxRSS * 1024;
 // What the clusters hold: the heap and array buffers freed when the processor forgets them all.
 const withClusters = await retainedBytes();
 const memory = process.memoryUsage();
+// Pages V8 holds for long-lived objects against what lives in them: the difference is the heap's fragmentation.
+const oldSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'old_space');
 for (const cluster of processor.clusters()) processor.drop(cluster);
 const retainedPerClusterKb = (withClusters - (await retainedBytes())) / clusters / 1024;
 const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
 const kb = (value: number): string => value.toFixed(1);
 process.stdout.write(
-  `\n| windows KB | GRU hidden KB | context scalars KB | context history KB | tracker JSON KB | budget JSON KB | stuck JSON KB | jumps JSON KB | retained per cluster KB | heap used MB | array buffers MB | RSS MB | peak RSS MB |\n` +
-    `| ${kb(parts.windows)} | ${kb(parts.hidden)} | ${kb(parts.contextScalars)} | ${kb(parts.contextHistory)} | ${kb(parts.tracker)} | ${kb(parts.budget)} | ${kb(parts.stuck)} | ${kb(parts.jumps)} | ${kb(retainedPerClusterKb)} | ${mb(memory.heapUsed)} | ${mb(memory.arrayBuffers)} | ${mb(memory.rss)} | ${mb(peakRss)} |\n`,
+  `\n| windows KB | GRU hidden KB | context scalars KB | context history KB | tracker JSON KB | budget JSON KB | stuck JSON KB | jumps JSON KB | retained per cluster KB | heap used MB | old space MB, committed / used | array buffers MB | RSS MB | peak RSS MB |\n` +
+    `| ${kb(parts.windows)} | ${kb(parts.hidden)} | ${kb(parts.contextScalars)} | ${kb(parts.contextHistory)} | ${kb(parts.tracker)} | ${kb(parts.budget)} | ${kb(parts.stuck)} | ${kb(parts.jumps)} | ${kb(retainedPerClusterKb)} | ${mb(memory.heapUsed)} | ${mb(oldSpace?.physical_space_size ?? 0)} / ${mb(oldSpace?.space_used_size ?? 0)} | ${mb(memory.arrayBuffers)} | ${mb(memory.rss)} | ${mb(peakRss)} |\n`,
 );
 model.dispose();
