@@ -48,8 +48,8 @@ export class GraphAttention {
     if (maskBias.rank !== 3 || maskBias.shape[0] !== b || maskBias.shape[1] !== n || maskBias.shape[2] !== n) {
       throw new RangeError(`${this.name}: expected mask [${b}, ${n}, ${n}], got [${maskBias.shape.join(', ')}]`);
     }
-    // Its own scope: the [G, B, H, N, N] attention intermediates are the largest tensors of a model
-    // call, and freed here rather than at the end of the caller's they do not all live at once.
+    // A scope of its own: the [G, B, H, N, N] attention intermediates are the largest tensors of a model call.
+    // Freed when this layer returns rather than when the whole call does, the layers' do not all live at once.
     return tf.tidy(() => this.attend(h, maskBias, g, b, n, f));
   }
 
