@@ -4,7 +4,13 @@ import type { KeyedTable, TableEntry, TableSpec } from '../common/transport.ts';
 import type { Logger } from '../common/log.ts';
 import { createTopicsAndWait } from './kafka-topics.ts';
 import { chunkBySize, MAX_REQUEST_BYTES, messageBytes } from './chunk.ts';
-import { retryTransient, superviseConsumer, type HealthBoard, type SupervisedConsumer } from './supervise.ts';
+import {
+  retryTransient,
+  superviseConsumer,
+  type HealthBoard,
+  type RetryForeverOptions,
+  type SupervisedConsumer,
+} from './supervise.ts';
 
 export interface KafkaKeyedTableOptions extends TableSpec {
   kafka: Kafka;
@@ -106,13 +112,14 @@ export class KafkaKeyedTable implements KeyedTable {
     for (const chunk of chunkBySize(entries, messageBytes, limit)) {
       const request = { topic: this.topic, acks: -1, messages: chunk.map(({ key, value }) => ({ key, value })) };
       // Through a broker outage: the same idempotent producer until Kafka takes it.
-      await retryTransient(() => this.producer!.send(request), {
-        name: `table producer ${this.topic}`,
-        logger: this.options.logger,
-        health: this.options.health,
-        giveUp: this.options.giveUp,
-      });
+      await retryTransient(() => this.producer!.send(request), this.retrying('producer'));
     }
+  }
+
+  /** How the table retries a Kafka call through an outage: named for its logs, reported on its health board. */
+  private retrying(what: string): RetryForeverOptions {
+    const { logger, health, giveUp } = this.options;
+    return { name: `table ${what} ${this.topic}`, logger, health, giveUp };
   }
 
   async readToEnd(keep?: (key: string) => boolean): Promise<Map<string, Buffer>> {
@@ -120,10 +127,7 @@ export class KafkaKeyedTable implements KeyedTable {
     // A topic just created can have a leader in the metadata before that broker
     // answers for the partition (NOT_LEADER_FOR_PARTITION), which kafkajs does not retry.
     const ends = await retryTransient(() => this.admin!.fetchTopicOffsets(this.topic), {
-      name: `table offsets ${this.topic}`,
-      logger: this.options.logger,
-      health: this.options.health,
-      giveUp: this.options.giveUp,
+      ...this.retrying('offsets'),
       minBackoffMs: 100,
     });
     const stallMs = this.options.catchUpTimeoutMs ?? 60_000;

@@ -62,8 +62,8 @@ export async function createTopicsAndWait(
       const missing = names.filter((n) => !found.has(n));
       if (leaderless.length === 0 && missing.length === 0) {
         // The metadata can name a leader before that broker answers for the
-        // partition (NOT_LEADER_FOR_PARTITION on ListOffsets): wait for the answer too.
-        for (const name of names) await admin.fetchTopicOffsets(name);
+        // partition (NOT_LEADER_FOR_PARTITION on ListOffsets): wait for the answer too, of all the topics at once.
+        await Promise.all(names.map((name) => admin.fetchTopicOffsets(name)));
         return;
       }
       lastProblem =
