@@ -123,6 +123,14 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     try {
       const libtensorflowVersion = await activate(name, options.threads);
       const threads = name === 'tensorflow' ? nativeThreads() : undefined;
+      const asked = options.threads;
+      if (name === 'tensorflow' && asked !== undefined && asked > 0 && threads !== asked) {
+        // Native TensorFlow reads its thread count once per process: say so rather than run on another one silently.
+        logger.warn(
+          { askedThreads: asked, threads: threads ?? 'auto' },
+          `native TensorFlow runs ${threads ?? 'its own choice of'} threads per operation, not the ${asked} asked for: TF_NUM_INTRAOP_THREADS in the environment, or an earlier load in this process, set it`,
+        );
+      }
       logger.info(
         { backend: name, requested, libtensorflowVersion, threads: threads ?? 'auto', skipped },
         `tensorflow backend: ${name}`,

@@ -87,6 +87,9 @@ describe('native TensorFlow threads (detector.modelThreads)', () => {
     expect(perCore.outcome.threads).toBeUndefined();
     expect(perCore.stderr).toContain('"threads":"auto"');
     expect(fromEnv.outcome.threads).toBe(3);
+    // The setting asked for one thread: the process says it runs another number, and why.
+    expect(fromEnv.stderr).toContain('runs 3 threads per operation, not the 1 asked for');
+    expect(one.stderr).not.toContain('asked for');
     // libtensorflow starts a thread per core for its operations unless told otherwise.
     expect(one.outcome.processThreads).toBeLessThan(fromEnv.outcome.processThreads!);
   });
