@@ -153,7 +153,7 @@ async function counter(port: number, name: string, label = ''): Promise<number> 
     .filter((line) => line.includes(label))
     .reduce((n, line) => n + Number(line.split(' ').pop()), 0);
 }
-/** The detector's model calls so far and the clusters they scored (wsn_detector_model_batch_clusters). */
+/** The detector's scoring rounds so far and the clusters they scored (wsn_detector_model_batch_clusters). */
 async function modelCalls(port: number): Promise<{ calls: number; clusters: number }> {
   return {
     calls: await counter(port, 'wsn_detector_model_batch_clusters_count'),
@@ -429,7 +429,7 @@ try {
       `frames handled per detector replica in the measured span: ${framesAtEnd.map((n, k) => n - start.framesPerReplica[k]).join(' / ')}`,
     );
   say(
-    `detector: ${callsMeasured} model calls measured, ${((calls.clusters - start.clusters) / Math.max(1, callsMeasured)).toFixed(1)} clusters per call`,
+    `detector: ${callsMeasured} scoring rounds measured (native model calls of at most 32 clusters each), ${((calls.clusters - start.clusters) / Math.max(1, callsMeasured)).toFixed(1)} clusters per round`,
   );
   const worked = (key: string): number => work[key] - start.work[key];
   say(

@@ -8,12 +8,18 @@ const DETECTOR_METRICS = {
   frames: counter('frames_total', 'Frames by outcome: processed, skipped (tick already processed) or invalid', [
     'outcome',
   ]),
-  modelSeconds: histogram('model_seconds', 'Wall time of one batched model call', {
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-  }),
-  batchClusters: histogram('model_batch_clusters', 'Clusters scored together in one model call', {
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
-  }),
+  modelSeconds: histogram(
+    'model_seconds',
+    'Wall time of one scoring round of a batch: one tick of each cluster ready, in native calls of at most 32 clusters',
+    { buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] },
+  ),
+  batchClusters: histogram(
+    'model_batch_clusters',
+    'Clusters scored in one scoring round of a batch (see model_seconds)',
+    {
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    },
+  ),
   batchSeconds: histogram(
     'batch_seconds',
     'Wall time of one consumed batch: decode, model, sinks, alerts, checkpoint',
