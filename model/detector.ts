@@ -136,7 +136,7 @@ export class Detector implements SeriesScorer {
       if (!state.context || !contextStateFits(state.context, n * m, contextConfig))
         state.context = createContextState(n, m, contextConfig);
       const features = new Float32Array(n * m * f);
-      stepContext(state.context, input.values, neighbourLists(adjacencies[index]), m, contextConfig, features);
+      stepContext(state.context, input.values, graphOf(adjacencies[index]).neighbours, m, contextConfig, features);
       contexts.push(features);
       return {
         state,
@@ -327,6 +327,27 @@ interface PackedClusters {
   hidden: Float32Array[];
 }
 
+/** What a step derives from a cluster's adjacency: the attention mask and each node's neighbours. */
+interface DerivedGraph {
+  mask: Float32Array;
+  neighbours: number[][];
+}
+
+/**
+ * Derived once per adjacency, not per tick: the followed topology (and the detector service's fallback to the training
+ * graph) hands the same adjacency to every tick until the cluster's node list or topology changes, and an adjacency is
+ * never changed in place (a new version builds a new one).
+ */
+const derivedGraphs = new WeakMap<number[][], DerivedGraph>();
+function graphOf(adjacency: number[][]): DerivedGraph {
+  let derived = derivedGraphs.get(adjacency);
+  if (!derived) {
+    derived = { mask: attentionMask(adjacency), neighbours: neighbourLists(adjacency) };
+    derivedGraphs.set(adjacency, derived);
+  }
+  return derived;
+}
+
 /**
  * Lays the ready clusters out as one padded batch: padding nodes are masked
  * out and attend only to themselves, so they never change a real node's score.
@@ -351,7 +372,7 @@ function packReadyClusters(
   ready.forEach((index, k) => {
     const { state } = batch[index];
     const n = state.nodes.length;
-    const mask = attentionMask(adjacencies[index]);
+    const { mask } = graphOf(adjacencies[index]);
     if (mask.length !== n * n)
       throw new RangeError(`step: cluster ${k} has ${n} nodes but an adjacency of ${Math.sqrt(mask.length)} rows`);
     windows.set(state.windows, k * nMax * m * w);

@@ -4,6 +4,7 @@ import { ClusterAlerts, type AlertPolicy } from '../alerts/tracker.ts';
 import {
   cloneClusterState,
   subgraph,
+  type ClusterGraph,
   type ClusterState,
   type ClusterStepInput,
   type ClusterStepOutput,
@@ -59,6 +60,26 @@ interface ClusterRuntime {
   topologyVersion?: string;
   /** A change whose naming waits for the followed topology to know the frame's version: the list before it, and its first tick. */
   pendingChange?: ListedNodes & { since: number };
+  /** The graph the last frame was prepared with, reused while the node list and its source stay the same. */
+  graph?: PreparedGraph;
+}
+
+/**
+ * A cluster's graph as a frame's step needs it: the adjacency of its nodes (in the frame's order) and each node's
+ * neighbours. Frames list the same nodes tick after tick, so it is worked out when the list or its source (the followed
+ * topology's adjacency, or the model's training graph) changes, not per frame.
+ */
+interface PreparedGraph {
+  nodes: readonly string[];
+  source: number[][] | ClusterGraph | undefined;
+  adjacency: number[][] | undefined;
+  neighbours: Array<string[] | undefined>;
+}
+
+function sameNodes(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Ticks a change waits for the followed topology to know its version before it is named from the node lists alone. */
@@ -424,22 +445,38 @@ export class FrameProcessor {
     this.checkModalities(frame, model);
     const nodes = frame.nodes.map((node) => node.node);
     const changes = this.nodeChanges(runtime, frame, nodes);
-    if (nodes.join('\u0000') !== runtime.state.nodes.join('\u0000'))
-      runtime.state = model.resizeState(runtime.state, nodes);
+    if (!sameNodes(nodes, runtime.state.nodes)) runtime.state = model.resizeState(runtime.state, nodes);
     runtime.network = frame.network;
     const raw = rawValues(frame, model.config.modalities);
     const followed = this.options.adjacency?.(frame.network, frame.cluster, nodes);
-    // Without a followed topology, the model's own graph restricted to the frame's nodes: worked out once here for
-    // the neighbours and handed to the model, which would otherwise work it out again.
-    const adjacency = followed ?? (model.graph ? subgraph(model.graph, nodes).adjacency : undefined);
+    const { adjacency, neighbours } = this.graphFor(runtime, nodes, followed, model.graph);
     const input: ClusterStepInput = {
       state: runtime.state,
       values: model.normalizeValues(nodes, raw),
       ...(adjacency ? { adjacency } : {}),
     };
-    const neighbours = neighbourLists(nodes, adjacency);
     // A shadowed candidate has a graph of its own: it gets only the followed topology.
     return { frame, input, runtime, neighbours, changes, shadow: this.shadowInput(runtime, frame, nodes, followed) };
+  }
+
+  /**
+   * The graph of a frame's nodes: the followed topology's adjacency, or without one the model's own graph restricted
+   * to the frame's nodes (worked out here for the neighbours and handed to the model, which would otherwise work it out
+   * again); the last frame's when the nodes and the source are the same.
+   */
+  private graphFor(
+    runtime: ClusterRuntime,
+    nodes: string[],
+    followed: number[][] | undefined,
+    modelGraph: ClusterGraph | undefined,
+  ): PreparedGraph {
+    const source = followed ?? modelGraph;
+    const last = runtime.graph;
+    if (last && last.source === source && sameNodes(last.nodes, nodes)) return last;
+    const adjacency = followed ?? (modelGraph ? subgraph(modelGraph, nodes).adjacency : undefined);
+    const graph = { nodes, source, adjacency, neighbours: neighbourLists(nodes, adjacency) };
+    runtime.graph = graph;
+    return graph;
   }
 
   /**

@@ -40,6 +40,30 @@ describe('FrameProcessor: alert localization on the graph', () => {
     expect(firingNodes(result.alerts)).toEqual(['1', '3']);
   });
 
+  it('works the training graph out once per node list, not per frame, and again when the list changes', async () => {
+    const seen: Array<number[][] | undefined> = [];
+    const model = Object.assign(new FakeModel(), { graph: { nodes: ['1', '2', '3'], adjacency: edges } });
+    const step = model.step.bind(model);
+    model.step = (batch) => {
+      seen.push(...batch.map((input) => input.adjacency));
+      return step(batch);
+    };
+    const processor = new FrameProcessor({ model, policy });
+    await processor.process(frames.slice(0, 3));
+    // Node 3 leaves the cluster from the fourth tick.
+    const without3 = [4, 5].map((t) => frameOf('a', t * T, { '1': 20, '2': 8 }));
+    await processor.process(without3);
+    expect(seen).toHaveLength(5);
+    expect(seen[0]).toEqual(edges);
+    expect(seen[1]).toBe(seen[0]);
+    expect(seen[2]).toBe(seen[0]);
+    expect(seen[3]).toEqual([
+      [0, 1],
+      [1, 0],
+    ]);
+    expect(seen[4]).toBe(seen[3]);
+  });
+
   it('without any graph, the whole cluster is the neighbourhood: only the faulty node alerts', async () => {
     const result = await new FrameProcessor({ model: new FakeModel(), policy }).process(frames);
     expect(firingNodes(result.alerts)).toEqual(['1']);
