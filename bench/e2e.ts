@@ -281,7 +281,18 @@ async function influxCeiling(points: number): Promise<number> {
   return points / ((performance.now() - began) / 1000);
 }
 
+/** Runs a CLI command to its end; throws with the end of its stderr if it fails. */
+async function cliToEnd(name: string, argv: string[]): Promise<void> {
+  const child = cli(name, argv);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`${name} exited ${code}`);
+}
+
 try {
+  // The detectors follow the network's topology from wsn.topology, as those of a connected network do (without it
+  // they fall back to the model's training graph, which knows none of these nodes: no edges at all).
+  say(`publishing the topology of network ${env.WSN_NETWORK}`);
+  await cliToEnd('topology', ['topology', 'publish', topologyFile]);
   const ingestPort = await freePort();
   const detectPorts: number[] = [];
   for (let k = 0; k < detectors; k++) detectPorts.push(await freePort());
@@ -317,7 +328,6 @@ try {
       '--state-topic',
       topics.state,
       '--no-alertmanager',
-      '--no-topology',
     ]),
   );
   /** CPU ms of the detector replicas together. */
