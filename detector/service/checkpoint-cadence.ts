@@ -3,7 +3,7 @@ import type { ClusterCheckpointStore } from '../state/store.ts';
 import type { DetectorMetrics } from './metrics.ts';
 import type { FrameProcessor } from './processor.ts';
 
-/** Clusters whose checkpoints are encoded and written together (about 270 KB each). */
+/** Clusters whose checkpoints are encoded and written together (about 500 KB each with the slow context). */
 export const CHECKPOINT_CHUNK = 16;
 
 export interface CheckpointCadenceOptions {
