@@ -34,6 +34,7 @@ import { loadConfig } from '../common/config.ts';
 import { FRAME_PARTITIONS } from '../common/constants.ts';
 import { writeSimulatedTopology } from '../sources/simulate.ts';
 import { InfluxSink } from '../store/influx-sink.ts';
+import { DEFAULT_MAX_CLUSTERS_PER_CALL } from '../model/index.ts';
 import { freePort } from '../ops/net.ts';
 import { Kafka, logLevel } from 'kafkajs';
 
@@ -439,7 +440,7 @@ try {
       `frames handled per detector replica in the measured span: ${framesAtEnd.map((n, k) => n - start.framesPerReplica[k]).join(' / ')}`,
     );
   say(
-    `detector: ${callsMeasured} scoring rounds measured (native model calls of at most 32 clusters each), ${((calls.clusters - start.clusters) / Math.max(1, callsMeasured)).toFixed(1)} clusters per round`,
+    `detector: ${callsMeasured} scoring rounds measured (native model calls of at most ${DEFAULT_MAX_CLUSTERS_PER_CALL} clusters each), ${((calls.clusters - start.clusters) / Math.max(1, callsMeasured)).toFixed(1)} clusters per round`,
   );
   const worked = (key: string): number => work[key] - start.work[key];
   say(

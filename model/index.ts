@@ -27,7 +27,13 @@ export {
   type ContextConfig,
   type ContextState,
 } from './context.ts';
-export { Detector, DEFAULT_WARMUP, type ClusterStepInput, type ClusterStepOutput } from './detector.ts';
+export {
+  Detector,
+  DEFAULT_MAX_CLUSTERS_PER_CALL,
+  DEFAULT_WARMUP,
+  type ClusterStepInput,
+  type ClusterStepOutput,
+} from './detector.ts';
 export { DetectorNetwork, type StepTensors, type StepOutputs } from './network.ts';
 export { saveDetector, loadDetector, MODEL_FILE, WEIGHTS_FILE } from './io.ts';
 export { ensureBackend, type BackendPreference } from './runtime.ts';

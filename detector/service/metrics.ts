@@ -1,4 +1,5 @@
 import { counter, gauge, histogram, metricsClass } from '../../common/metrics.ts';
+import { DEFAULT_MAX_CLUSTERS_PER_CALL } from '../../model/index.ts';
 
 /** Seconds: sub-second scoring up to ticks plus allowed lateness (31 s + 62 s by default) and a backlog. */
 const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 31, 62, 93, 120, 300, 600];
@@ -10,7 +11,7 @@ const DETECTOR_METRICS = {
   ]),
   modelSeconds: histogram(
     'model_seconds',
-    'Wall time of one scoring round of a batch: one tick of each cluster ready, in native calls of at most 32 clusters',
+    `Wall time of one scoring round of a batch: one tick of each cluster ready, in native calls of at most ${DEFAULT_MAX_CLUSTERS_PER_CALL} clusters`,
     { buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] },
   ),
   batchClusters: histogram(

@@ -494,8 +494,7 @@ export class FrameProcessor {
     for (const node of listed) if (!current.has(node)) runtime.joined.delete(node);
 
     const from = runtime.pendingChange ?? { ...this.listedBefore(runtime, frame), since: frame.tick };
-    const sameList = from.nodes.length === nodes.length && from.nodes.every((node, i) => node === nodes[i]);
-    if (sameList && (from.version === frame.topologyVersion || from.version === undefined)) {
+    if (sameNodes(from.nodes, nodes) && (from.version === frame.topologyVersion || from.version === undefined)) {
       runtime.pendingChange = undefined;
       runtime.topologyVersion = frame.topologyVersion;
       return { changes: [], since: frame.tick };
