@@ -283,6 +283,8 @@ async function followTopology(
       ...kafkaConnection(config.kafka),
       network: config.network,
       logger,
+      // The detector keeps what it derives (TopologyAdjacency), not the graph.
+      keepTopology: false,
     });
     await follower.start((topology, version) => {
       adjacency.update(topology, version);

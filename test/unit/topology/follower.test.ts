@@ -66,6 +66,30 @@ describe('topology publisher and follower on the in-process transport', () => {
     expect(follower.health()).toMatchObject({ following: false, reason: 'stopped' });
   });
 
+  it('with keepTopology false, hands every version to its listener and keeps only the version', async () => {
+    transport = new MemoryTransport({ logger });
+    const topology = createTopology(randomNodes(30, 4), { cluster: { maxSize: 10 } });
+    const publisher = new TopologyPublisher({ transport, network: 'lab', logger });
+    await publisher.connect();
+    const handed: Array<{ version: string; order: number }> = [];
+    const follower = new TopologyFollower({ transport, network: 'lab', logger, keepTopology: false });
+    await follower.start((t, version) => void handed.push({ version, order: t.network.graph.order }));
+
+    const first = await publisher.publish(topology);
+    await waitFor('the first version', () => follower.currentVersion() === first.version, 5_000);
+    applyChange(topology, { kind: 'leave', id: '3' });
+    const second = await publisher.publish(topology);
+    await waitFor('the second version', () => follower.currentVersion() === second.version, 5_000);
+
+    expect(handed).toEqual([
+      { version: first.version, order: 30 },
+      { version: second.version, order: 29 },
+    ]);
+    expect(follower.current()).toBeNull();
+    await publisher.disconnect();
+    await follower.stop();
+  });
+
   it('ignores other networks, malformed records and a change without its meta record; survives a failing listener', async () => {
     transport = new MemoryTransport({ logger });
     const topology = createTopology(randomNodes(30, 4), { cluster: { maxSize: 10 } });

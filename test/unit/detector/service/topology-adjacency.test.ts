@@ -34,4 +34,20 @@ describe('TopologyAdjacency', () => {
     expect(next[five].some((w) => w > 0)).toBe(true);
     expect(adjacency.version).toBe('v2');
   });
+
+  it('keeps where nodes were per version, sharing what did not move', () => {
+    const topology = createTopology([sensorNode('1', 0, 0), sensorNode('2', 1, 0), sensorNode('3', 2, 0)]);
+    const adjacency = new TopologyAdjacency();
+    adjacency.update(topology, 'v1');
+    applyChange(topology, { kind: 'move', id: '2', position: { x: 1.5, y: 0 } });
+    adjacency.update(topology, 'v2');
+
+    const before = adjacency.placements('v1')!;
+    const after = adjacency.placements('v2')!;
+    expect(before.get('2')!.position).toBe('1,0,0');
+    expect(after.get('2')!.position).toBe('1.5,0,0');
+    expect(after.get('1')).toBe(before.get('1'));
+    expect(after.get('3')).toBe(before.get('3'));
+    expect(adjacency.previousVersion('v2')).toBe('v1');
+  });
 });
