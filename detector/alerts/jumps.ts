@@ -262,16 +262,36 @@ function newJumpState(): JumpState {
   return { recent: [], gaps: [], step: 0, seen: 0, jumps: noSizes(), gapJumps: noSizes(), sinceJump: null };
 }
 
-/** Appends `value`, keeping the last RECENT_READINGS; returns the value that left (undefined: none). */
-function push(list: number[], value: number): number | undefined {
-  list.push(value);
-  return list.length > RECENT_READINGS ? list.shift() : undefined;
+/**
+ * Appends `value` to a reading's last values, keeping RECENT_READINGS; returns the value that left (undefined: none).
+ * A full list turns over in place. One still filling is replaced by a copy one longer: a list grown by push keeps
+ * room for 17 values, twice the memory of 5, and a detector holds two such lists per node and modality.
+ */
+function pushLast(state: JumpState, list: 'recent' | 'gaps', value: number): number | undefined {
+  const values = state[list];
+  const length = values.length;
+  if (length >= RECENT_READINGS) {
+    const dropped = values[0];
+    for (let i = 1; i < length; i++) values[i - 1] = values[i];
+    values[length - 1] = value;
+    return dropped;
+  }
+  const longer = new Array<number>(length + 1);
+  for (let i = 0; i < length; i++) longer[i] = values[i];
+  longer[length] = value;
+  state[list] = longer;
+  return undefined;
 }
 
-/** Takes back a push: the value pushed goes, the one that left comes back. */
-function unpush(list: number[], dropped: number | undefined): void {
-  list.pop();
-  if (dropped !== undefined) list.unshift(dropped);
+/** Takes back a pushLast: the value pushed goes, the one that left comes back. */
+function unpushLast(state: JumpState, list: 'recent' | 'gaps', dropped: number | undefined): void {
+  const values = state[list];
+  if (dropped === undefined) {
+    state[list] = values.slice(0, -1);
+    return;
+  }
+  for (let i = values.length - 1; i > 0; i--) values[i] = values[i - 1];
+  values[0] = dropped;
 }
 
 /** One fresh reading's jump and gap change, before it is added. */
@@ -513,14 +533,14 @@ function learn(m: Measured, asUsual: boolean, log: Undo[] | undefined): void {
       learnSize(gapJumps, Math.abs(gap - m.usualGap));
       ({ index: gapIndex, before: gapBefore } = changedInPlace);
     }
-    gapDropped = push(state.gaps, gap);
+    gapDropped = pushLast(state, 'gaps', gap);
     gapPushed = true;
   }
-  const recentDropped = push(state.recent, value);
+  const recentDropped = pushLast(state, 'recent', value);
   state.seen += 1;
   log?.push(() => {
-    unpush(state.recent, recentDropped);
-    if (gapPushed) unpush(state.gaps, gapDropped);
+    unpushLast(state, 'recent', recentDropped);
+    if (gapPushed) unpushLast(state, 'gaps', gapDropped);
     putBack(gapJumps, gapZero, gapLow, gapWeights, gapUnit, gapIndex, gapBefore);
     putBack(jumps, jumpsZero, jumpsLow, jumpsWeights, jumpsUnit, jumpsIndex, jumpsBefore);
     state.step = step;

@@ -151,25 +151,40 @@ function sameValue(a: number, b: number, step: number): boolean {
 
 /**
  * Counts an ended run into the usual lengths, the older ones fading, and updates the usual run. The lists are
- * replaced, not changed, so a batch's undo (runUndo) keeps the old ones by reference.
+ * replaced, not changed, so a batch's undo (runUndo) keeps the old ones by reference. They are made at their exact
+ * length: lists grown by push keep room for 17 entries, and a detector holds two per node and modality.
  */
 function learnRun(state: RunState): void {
   const fade = 1 - 1 / RUN_MEMORY;
-  const buckets: number[] = [];
-  const weights: number[] = [];
+  const bucket = runBucket(state.repeats);
+  let kept = 0;
+  let counted = false;
+  for (let i = 0; i < state.buckets.length; i++) {
+    if (state.weights[i] * fade < 1e-3) continue;
+    kept += 1;
+    if (state.buckets[i] === bucket) counted = true;
+  }
+  const length = counted ? kept : kept + 1;
+  const buckets = new Array<number>(length);
+  const weights = new Array<number>(length);
+  let at = 0;
+  let placed = counted;
   for (let i = 0; i < state.buckets.length; i++) {
     const weight = state.weights[i] * fade;
     if (weight < 1e-3) continue;
-    buckets.push(state.buckets[i]);
-    weights.push(weight);
+    if (!placed && state.buckets[i] > bucket) {
+      buckets[at] = bucket;
+      weights[at] = 1;
+      at += 1;
+      placed = true;
+    }
+    buckets[at] = state.buckets[i];
+    weights[at] = state.buckets[i] === bucket ? weight + 1 : weight;
+    at += 1;
   }
-  const bucket = runBucket(state.repeats);
-  let at = 0;
-  while (at < buckets.length && buckets[at] < bucket) at += 1;
-  if (buckets[at] === bucket) weights[at] += 1;
-  else {
-    buckets.splice(at, 0, bucket);
-    weights.splice(at, 0, 1);
+  if (!placed) {
+    buckets[at] = bucket;
+    weights[at] = 1;
   }
   state.buckets = buckets;
   state.weights = weights;
