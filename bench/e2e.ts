@@ -33,6 +33,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../common/config.ts';
 import { FRAME_PARTITIONS } from '../common/constants.ts';
 import { writeSimulatedTopology } from '../sources/simulate.ts';
+import { kafkaConnection, TopologyPublisher } from '../topology/kafka.ts';
+import { createLogger } from '../common/log.ts';
 import { InfluxSink } from '../store/influx-sink.ts';
 import { DEFAULT_MAX_CLUSTERS_PER_CALL } from '../model/index.ts';
 import { freePort } from '../ops/net.ts';
@@ -464,4 +466,21 @@ try {
   await admin.connect();
   await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
   await admin.disconnect();
+  // The run's topology is on the shared topology topic: take it off (tombstones), or every follower of any network
+  // reads past these records at its start, run after run.
+  await retractTopology().catch((error: Error) => say(`could not retract the run's topology: ${error.message}`));
+}
+
+async function retractTopology(): Promise<void> {
+  const publisher = new TopologyPublisher({
+    ...kafkaConnection(config.kafka),
+    network: env.WSN_NETWORK,
+    logger: createLogger('bench', 'silent'),
+  });
+  await publisher.connect();
+  try {
+    say(`retracted the run's topology: ${await publisher.retract()} tombstones`);
+  } finally {
+    await publisher.disconnect();
+  }
 }

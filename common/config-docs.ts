@@ -64,6 +64,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'TensorFlow.js backend: auto (native when it loads, else WASM, else pure JS), tensorflow, wasm or cpu.',
   'detector.modelThreads':
     'Threads native TensorFlow runs one operation of the detector service on; 0 = one per core. One spends the least CPU per node-tick (docs/benchmarks.md); scale a busy network out with detector replicas. TF_NUM_INTRAOP_THREADS in the environment wins; training and backtests keep TensorFlow’s own choice.',
+  'detector.modelClustersPerCall':
+    'Clusters scored per native model call; unset = the model’s default (32). A call holds native memory per cluster (about 6.6 MB per cluster of 64 nodes) and the process keeps its peak, so fewer lower the detector’s peak RSS (docs/benchmarks.md).',
   'detector.httpPort': 'Port of the detector service’s /metrics, /healthz and /readyz (0 = any free port).',
   'detector.modalities': 'Modalities the frames must carry; the service refuses a model trained on others.',
   'detector.window': 'Window length the model must have been trained with.',

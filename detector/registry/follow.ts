@@ -16,7 +16,7 @@ import { loadDetector, type Detector } from '../../model/index.ts';
 import { ModelRegistry, registryDir } from '../../model/registry/store.ts';
 import { budgetPriorOf } from '../alerts/false-alert-budget.ts';
 import { alertPolicyFromConfig } from '../alerts/tracker.ts';
-import { checkModel } from '../service/model.ts';
+import { checkModel, serveModel } from '../service/model.ts';
 import type { ModelSlot } from '../service/model-swap.ts';
 import { describeThreshold, thresholdInForce } from '../service/threshold.ts';
 import { MODELS_PARTITIONS, readPromoted, type PromotedModel, type ShadowRun } from './pointer.ts';
@@ -218,6 +218,7 @@ export class RegistryFollower {
       );
     await this.registry.verify(version);
     const model = await loadDetector(this.registry.folder(version));
+    serveModel(model, config.detector);
     try {
       checkModel(model, { modalities: config.detector.modalities, window: config.detector.window }, version.id);
     } catch (error) {

@@ -60,6 +60,11 @@ export function checkModel(model: StreamingModel, expected: ModelExpectations, s
   }
 }
 
+/** What the detector service sets on a model it loads (at start and at a swap): its clusters per native call. */
+export function serveModel(model: { maxClustersPerCall: number }, settings: { modelClustersPerCall?: number }): void {
+  if (settings.modelClustersPerCall !== undefined) model.maxClustersPerCall = settings.modelClustersPerCall;
+}
+
 /**
  * Checks a frame's modalities against the model: every model modality must
  * be a key of the frame's nodes' values (null values are fine: a node that

@@ -17,7 +17,7 @@ import { VERSION_FILE } from '../../model/registry/store.ts';
 import { InfluxSink } from '../../store/influx-sink.ts';
 import { RegistryFollower } from '../registry/follow.ts';
 import { TableCheckpointStore } from '../state/store.ts';
-import { checkModel } from './model.ts';
+import { checkModel, serveModel } from './model.ts';
 import { describeThreshold, thresholdInForce } from './threshold.ts';
 import { NodePositionPublisher } from './node-positions.ts';
 import type { SwapPlan } from './model-swap.ts';
@@ -200,6 +200,7 @@ async function loadModel(
   progress(`loading the model from ${config.detector.model}`);
   await ensureBackend(config.detector.backend, config.detector.modelThreads);
   const model = await loadDetector(modelDir);
+  serveModel(model, config.detector);
   checkModel(model, { modalities: config.detector.modalities, window: config.detector.window }, config.detector.model);
   const threshold = thresholdInForce(config.detector.threshold, options.thresholdOrigin, {
     threshold: model.threshold,
