@@ -442,7 +442,7 @@ try {
       `frames handled per detector replica in the measured span: ${framesAtEnd.map((n, k) => n - start.framesPerReplica[k]).join(' / ')}`,
     );
   say(
-    `detector: ${callsMeasured} scoring rounds measured (native model calls of at most ${DEFAULT_MAX_CLUSTERS_PER_CALL} clusters each), ${((calls.clusters - start.clusters) / Math.max(1, callsMeasured)).toFixed(1)} clusters per round`,
+    `detector: ${callsMeasured} scoring rounds measured (native model calls of at most ${config.detector.modelClustersPerCall ?? DEFAULT_MAX_CLUSTERS_PER_CALL} clusters each), ${((calls.clusters - start.clusters) / Math.max(1, callsMeasured)).toFixed(1)} clusters per round`,
   );
   const worked = (key: string): number => work[key] - start.work[key];
   say(

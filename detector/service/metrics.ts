@@ -11,7 +11,7 @@ const DETECTOR_METRICS = {
   ]),
   modelSeconds: histogram(
     'model_seconds',
-    `Wall time of one scoring round of a batch: one tick of each cluster ready, in native calls of at most ${DEFAULT_MAX_CLUSTERS_PER_CALL} clusters`,
+    `Wall time of one scoring round of a batch: one tick of each cluster ready, in native calls of at most detector.modelClustersPerCall clusters (default ${DEFAULT_MAX_CLUSTERS_PER_CALL})`,
     { buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] },
   ),
   batchClusters: histogram(
