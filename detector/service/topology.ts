@@ -7,7 +7,7 @@ const KEPT_VERSIONS = 16;
 
 /**
  * One cluster's edges as the topology lists them, in typed arrays: at 100,000
- * nodes an array per edge and a Map per cluster took about 15 MB more.
+ * nodes an array per edge and a Map per cluster took about 10 MB more.
  */
 interface ClusterEdges {
   /** The cluster's nodes; edge ends index this list. */
@@ -97,8 +97,8 @@ export class TopologyAdjacency implements TopologyChangeSource {
 
 /**
  * Where every node is in `topology`. A node placed as in `previous` keeps
- * that version's Placement, so the kept versions share what did not change
- * (about 7 MB per version at 100,000 nodes).
+ * that version's Placement, so the kept versions share what did not change:
+ * a version costs its Map, not a Placement and a position text per node.
  */
 function placementsOf(topology: Topology, previous?: ReadonlyMap<string, Placement>): Map<string, Placement> {
   const placements = new Map<string, Placement>();
