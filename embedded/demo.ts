@@ -7,8 +7,8 @@ import { serveDashboard, type DashboardServer } from '../dashboards/web/server.t
 import { staticTopology } from '../store/results.ts';
 import { topologyView } from '../topology/view.ts';
 import type { AlertRoute } from '../detector/alerts/route.ts';
-import { ensureBackend, loadDetector, type Detector } from '../model/index.ts';
-import { checkModel } from '../detector/service/model.ts';
+import { ensureBackend, type Detector } from '../model/index.ts';
+import { loadModelToServe } from '../detector/service/load-model.ts';
 import { DETECTOR_GROUP, startDetectorService } from '../detector/service/service.ts';
 import { TopologyAdjacency } from '../detector/service/topology.ts';
 import { MemoryResultStore } from '../store/memory.ts';
@@ -394,8 +394,7 @@ async function loadModel(config: Config, note: (text: string) => void): Promise<
   const dir = resolveFromCwdOrRepo(config.detector.model);
   note(`demo: loading the model from ${config.detector.model}`);
   const backend = await ensureBackend(config.detector.backend);
-  const model = await loadDetector(dir);
-  checkModel(model, { modalities: config.detector.modalities, window: config.detector.window }, config.detector.model);
+  const model = await loadModelToServe(dir, config.detector, config.detector.model);
   note(`demo: model ready on the ${backend} backend`);
   return model;
 }

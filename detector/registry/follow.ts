@@ -12,11 +12,11 @@ import type { Config, ConfigOrigin } from '../../common/config.ts';
 import { UserError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { KeyedTable, Transport } from '../../common/transport.ts';
-import { loadDetector, type Detector } from '../../model/index.ts';
+import type { Detector } from '../../model/index.ts';
 import { ModelRegistry, registryDir } from '../../model/registry/store.ts';
 import { budgetPriorOf } from '../alerts/false-alert-budget.ts';
 import { alertPolicyFromConfig } from '../alerts/tracker.ts';
-import { checkModel, serveModel } from '../service/model.ts';
+import { loadModelToServe } from '../service/load-model.ts';
 import type { ModelSlot } from '../service/model-swap.ts';
 import { describeThreshold, thresholdInForce } from '../service/threshold.ts';
 import { MODELS_PARTITIONS, readPromoted, type PromotedModel, type ShadowRun } from './pointer.ts';
@@ -217,14 +217,6 @@ export class RegistryFollower {
         'every detector must see the same registry folder (registry.dir)',
       );
     await this.registry.verify(version);
-    const model = await loadDetector(this.registry.folder(version));
-    serveModel(model, config.detector);
-    try {
-      checkModel(model, { modalities: config.detector.modalities, window: config.detector.window }, version.id);
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
-    return model;
+    return loadModelToServe(this.registry.folder(version), config.detector, version.id);
   }
 }

@@ -12,12 +12,12 @@ import { redactUrl, type Logger } from '../../common/log.ts';
 import type { Transport } from '../../common/transport.ts';
 import { kafkaConnection, TopologyFollower } from '../../topology/kafka.ts';
 import { createTransport } from '../../transport/index.ts';
-import { ensureBackend, loadDetector, type Detector } from '../../model/index.ts';
+import { ensureBackend, type Detector } from '../../model/index.ts';
 import { VERSION_FILE } from '../../model/registry/store.ts';
 import { InfluxSink } from '../../store/influx-sink.ts';
 import { RegistryFollower } from '../registry/follow.ts';
 import { TableCheckpointStore } from '../state/store.ts';
-import { checkModel, serveModel } from './model.ts';
+import { loadModelToServe } from './load-model.ts';
 import { describeThreshold, thresholdInForce } from './threshold.ts';
 import { NodePositionPublisher } from './node-positions.ts';
 import type { SwapPlan } from './model-swap.ts';
@@ -199,9 +199,7 @@ async function loadModel(
   const modelDir = path.resolve(config.detector.model);
   progress(`loading the model from ${config.detector.model}`);
   await ensureBackend(config.detector.backend, config.detector.modelThreads);
-  const model = await loadDetector(modelDir);
-  serveModel(model, config.detector);
-  checkModel(model, { modalities: config.detector.modalities, window: config.detector.window }, config.detector.model);
+  const model = await loadModelToServe(modelDir, config.detector, config.detector.model);
   const threshold = thresholdInForce(config.detector.threshold, options.thresholdOrigin, {
     threshold: model.threshold,
     name: config.detector.model,
