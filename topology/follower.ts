@@ -2,11 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { createLogger, type Logger } from '../common/log.ts';
 import type { IncomingMessage, Subscription, Transport } from '../common/transport.ts';
 import { TOPICS } from '../common/types.ts';
-import { announcedVersion, topologyFromRecords } from './records.ts';
+import { announcedVersion, exportedTopologyFromRecords } from './records.ts';
 import { ensureTopologyTopic, topologyTransport, type TopologyKafkaOptions } from './topic.ts';
-import type { Topology } from './types.ts';
+import type { ClusterExport, Topology } from './types.ts';
 
-export type TopologyListener = (topology: Topology, version: string) => void | Promise<void>;
+/** Gets each new version with its cluster exports (`denseLimit` 0), which checking the version computed anyway. */
+export type TopologyListener = (
+  topology: Topology,
+  version: string,
+  clusters: readonly ClusterExport[],
+) => void | Promise<void>;
 
 /** Whether a follower is following now, and if not, why. */
 export interface FollowerHealth {
@@ -124,8 +129,9 @@ export class TopologyFollower {
     if (!changed) return;
     const wanted = announcedVersion(network, this.records, this.logger);
     if (wanted === null || wanted === this.latest?.version) return;
-    const topology = topologyFromRecords(network, this.records, this.logger);
-    if (!topology) return;
+    const exported = exportedTopologyFromRecords(network, this.records, this.logger);
+    if (!exported) return;
+    const { topology, clusters } = exported;
     this.latest = { topology: this.options.keepTopology === false ? null : topology, version: wanted };
     this.logger.info({ network, version: wanted, nodes: topology.network.graph.order }, 'topology updated');
     this.waiters = this.waiters.filter((w) => {
@@ -134,7 +140,7 @@ export class TopologyFollower {
       return false;
     });
     try {
-      await this.listener?.(topology, wanted);
+      await this.listener?.(topology, wanted, clusters);
     } catch (error) {
       // The version is current all the same; what the listener did with it is its own to retry.
       this.logger.error({ err: error, network, version: wanted }, 'topology listener failed');

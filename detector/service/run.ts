@@ -285,8 +285,8 @@ async function followTopology(
       // The detector keeps what it derives (TopologyAdjacency), not the graph.
       keepTopology: false,
     });
-    await follower.start((topology, version) => {
-      adjacency.update(topology, version);
+    await follower.start((topology, version, clusters) => {
+      adjacency.update(topology, version, clusters);
       logger.info({ version, clusters: topology.clustering.clusters.size }, 'topology applied');
       // Not awaited: the follower should not wait on InfluxDB to apply the next version.
       void positions.publish(topology, version);

@@ -1,4 +1,4 @@
-import { exportClusters, networkNodes, type Topology } from '../../topology/index.ts';
+import { exportClusters, networkNodes, type ClusterExport, type Topology } from '../../topology/index.ts';
 import type { Placement, TopologyChangeSource } from '../alerts/topology-changes.ts';
 import type { AdjacencyProvider } from './processor.ts';
 
@@ -33,13 +33,18 @@ export class TopologyAdjacency implements TopologyChangeSource {
   /** Node placements per version, oldest first (at most KEPT_VERSIONS). */
   private readonly versions = new Map<string, Map<string, Placement>>();
 
-  update(topology: Topology, version: string): void {
+  /** Applies a version; `clusters` are its exports with `denseLimit` 0 when the caller has them (a follower does). */
+  update(
+    topology: Topology,
+    version: string,
+    clusters: readonly ClusterExport[] = exportClusters(topology, { denseLimit: 0 }),
+  ): void {
     const latest = [...this.versions.values()].at(-1);
     this.versions.delete(version);
     this.versions.set(version, placementsOf(topology, latest));
     for (const old of this.versions.keys()) if (this.versions.size > KEPT_VERSIONS) this.versions.delete(old);
-    const clusters = new Map<string, ClusterEdges>();
-    for (const cluster of exportClusters(topology, { denseLimit: 0 })) {
+    const edgesByCluster = new Map<string, ClusterEdges>();
+    for (const cluster of clusters) {
       const count = cluster.edges.length;
       const edges = {
         nodes: cluster.nodes,
@@ -52,9 +57,9 @@ export class TopologyAdjacency implements TopologyChangeSource {
         edges.to[e] = j;
         edges.weight[e] = weight;
       });
-      clusters.set(cluster.id, edges);
+      edgesByCluster.set(cluster.id, edges);
     }
-    this.clusters = clusters;
+    this.clusters = edgesByCluster;
     this.cache = new Map();
     this.version = version;
   }

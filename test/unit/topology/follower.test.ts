@@ -66,14 +66,18 @@ describe('topology publisher and follower on the in-process transport', () => {
     expect(follower.health()).toMatchObject({ following: false, reason: 'stopped' });
   });
 
-  it('with keepTopology false, hands every version to its listener and keeps only the version', async () => {
+  it('with keepTopology false, hands every version and its cluster exports to its listener and keeps only the version', async () => {
     transport = new MemoryTransport({ logger });
     const topology = createTopology(randomNodes(30, 4), { cluster: { maxSize: 10 } });
     const publisher = new TopologyPublisher({ transport, network: 'lab', logger });
     await publisher.connect();
     const handed: Array<{ version: string; order: number }> = [];
+    const exportsHanded: unknown[] = [];
     const follower = new TopologyFollower({ transport, network: 'lab', logger, keepTopology: false });
-    await follower.start((t, version) => void handed.push({ version, order: t.network.graph.order }));
+    await follower.start((t, version, clusters) => {
+      handed.push({ version, order: t.network.graph.order });
+      exportsHanded.push(clusters);
+    });
 
     const first = await publisher.publish(topology);
     await waitFor('the first version', () => follower.currentVersion() === first.version, 5_000);
@@ -85,6 +89,8 @@ describe('topology publisher and follower on the in-process transport', () => {
       { version: first.version, order: 30 },
       { version: second.version, order: 29 },
     ]);
+    // The exports the version check computed: what exportClusters gives on the topology as it now is.
+    expect(exportsHanded[1]).toEqual(exportClusters(topology, { denseLimit: 0 }));
     expect(follower.current()).toBeNull();
     await publisher.disconnect();
     await follower.stop();
