@@ -30,12 +30,30 @@
  * grows with every size learnt, so learning a size changes one bucket. That
  * makes a batch's changes small enough to keep an undo log of them
  * (keepUndo) instead of copying the whole statistics before every batch for
- * its rollback; the copies were most of the detector's garbage.
+ * its rollback; the copies were most of the detector's garbage. In memory the
+ * statistics of a cluster are packed in typed arrays (jump-slots.ts); the
+ * arithmetic of the weights is size-weights.ts's.
  */
 import type { Frame, Modality, NodeId } from '../../common/types.ts';
 import { lowerBound } from '../../common/lower-bound.ts';
 import { median, medianOfSorted } from '../../common/median.ts';
-import { emptyRecord, entryOf, keepOnly, UndoRecorder, type Undo, type Undoable } from './undo-log.ts';
+import { GAP_JUMPS, JumpSlots, JUMPS } from './jump-slots.ts';
+import { SIZE_FLOOR, sizeWeightsOf, type BucketRecord, type FadingSizes, type SizeWeights } from './size-weights.ts';
+import { UndoRecorder, type Undo, type Undoable } from './undo-log.ts';
+
+export { RECENT_READINGS } from './jump-slots.ts';
+export {
+  learnSize,
+  noSizes,
+  sizeBucket,
+  sizeOfBucket,
+  sizeWeightsOf,
+  usualSize,
+  USUAL_QUANTILE,
+  type BucketRecord,
+  type FadingSizes,
+  type SizeWeights,
+} from './size-weights.ts';
 
 /** When a reading counts as a sudden jump (config detector.jumps). */
 export interface JumpPolicy {
@@ -62,42 +80,10 @@ export interface JumpStateJson {
   sinceJump: number | null;
 }
 
-/**
- * Weights per size bucket: bucket 0 (no change) apart, then the buckets `low`, `low + 1`, … in a dense list, which a
- * node's changes fill contiguously. A list of numbers instead of an object keyed by bucket: a fraction of the memory
- * and of the checkpoint, and read in bucket order without sorting. The weights are in units of `unit` (see
- * FadingSizes; absent, as checkpoints before it wrote them: 1), and one below a thousandth of it is forgotten.
- */
-export interface SizeWeights {
-  zero: number;
-  low: number;
-  weights: number[];
-  unit?: number;
-}
-
 /** Per node, per modality. */
 export type JumpsStateJson = Record<NodeId, Record<Modality, JumpStateJson>>;
 
-/**
- * Size weights as they are learnt: in a unit that grows by 1 / FADE with every size, so a size learnt k sizes ago
- * weighs FADE^k of a new one without being faded itself. A weight below FORGOTTEN of the unit is forgotten (counts 0).
- */
-export interface FadingSizes extends SizeWeights {
-  /** What the newest size added; a weight's value in sizes is weight / unit. */
-  unit: number;
-}
-
-/** One node's reading of one modality as held in memory: JumpStateJson with fading weights. */
-interface JumpState extends Omit<JumpStateJson, 'jumps' | 'gapJumps'> {
-  jumps: FadingSizes;
-  gapJumps: FadingSizes;
-}
-
-type JumpsState = Record<NodeId, Record<Modality, JumpState>>;
-
-/** How checkpoints written before the dense lists kept the weights: by bucket number. */
-export type BucketRecord = Record<string, number>;
-/** A checkpoint's jump statistics, in either form. */
+/** A checkpoint's jump statistics, in either form of the weights. */
 export type StoredJumpsState = Record<
   NodeId,
   Record<
@@ -109,190 +95,8 @@ export type StoredJumpsState = Record<
   >
 >;
 
-/** Readings whose median is the node's recent level. */
-export const RECENT_READINGS = 5;
-/** The quantile of the sizes taken as the usual one. */
-export const USUAL_QUANTILE = 0.99;
 /** Readings a node's modality must have shown before it is judged. */
 export const WARMUP_READINGS = 200;
-/** Readings after which an old one weighs 1/e. */
-const JUMP_MEMORY = 5_000;
-/** What an older size weighs per size learnt after it. */
-const FADE = 1 - 1 / JUMP_MEMORY;
-/** A size whose weight faded below this is forgotten. */
-const FORGOTTEN = 1e-3;
-/** The fading unit is brought back to 1 before it could overflow (after about a million sizes). */
-const RESCALE_ABOVE = 1e100;
-/** Sizes are counted in buckets an eighth of an octave wide above this. */
-const SIZE_FLOOR = 1e-9;
-
-export function sizeBucket(size: number): number {
-  if (!(size > SIZE_FLOOR)) return 0;
-  return Math.max(1, Math.ceil(8 * Math.log2(size / SIZE_FLOOR) - 1e-9));
-}
-
-/** The largest size a bucket holds. */
-export function sizeOfBucket(bucket: number): number {
-  return bucket <= 0 ? SIZE_FLOOR : SIZE_FLOOR * 2 ** (bucket / 8);
-}
-
-/** Empty weights. */
-export function noSizes(): FadingSizes {
-  return { zero: 0, low: 1, weights: [], unit: 1 };
-}
-
-/** Weights kept by bucket number (older checkpoints) as the dense form; the dense form as it is. */
-export function sizeWeightsOf(stored: SizeWeights | BucketRecord): SizeWeights {
-  if (Array.isArray((stored as SizeWeights).weights)) return stored as SizeWeights;
-  const out = noSizes();
-  for (const [bucket, weight] of Object.entries(stored as BucketRecord)) addWeight(out, Number(bucket), weight);
-  return out;
-}
-
-/** The USUAL_QUANTILE of the sizes counted in `weights` (0 when none); weights forgotten (below FORGOTTEN) count 0. */
-export function usualSize(sizes: Readonly<SizeWeights> & { unit?: number }): number {
-  const { zero, low, weights } = sizes;
-  const forgotten = FORGOTTEN * (sizes.unit ?? 1);
-  // Summed in bucket order, as the quantile walks them.
-  let total = zero >= forgotten ? zero : 0;
-  for (const weight of weights) if (weight >= forgotten) total += weight;
-  if (!(total > 0)) return 0;
-  let seen = zero >= forgotten ? zero : 0;
-  if (seen > 0 && seen >= USUAL_QUANTILE * total) return sizeOfBucket(0);
-  for (let i = 0; i < weights.length; i++) {
-    if (weights[i] < forgotten) continue;
-    seen += weights[i];
-    if (seen >= USUAL_QUANTILE * total) return sizeOfBucket(low + i);
-  }
-  return 0;
-}
-
-/** Adds `weight` to a bucket, widening the dense list to reach it. */
-function addWeight(sizes: SizeWeights, bucket: number, weight: number): void {
-  if (bucket <= 0) {
-    sizes.zero += weight;
-    return;
-  }
-  const { weights } = sizes;
-  if (weights.length === 0) sizes.low = bucket;
-  else if (bucket < sizes.low) {
-    const before = new Array<number>(sizes.low - bucket).fill(0);
-    weights.unshift(...before);
-    sizes.low = bucket;
-  }
-  while (weights.length <= bucket - sizes.low) weights.push(0);
-  weights[bucket - sizes.low] += weight;
-}
-
-/** Weights as a checkpoint kept them, as fading sizes (a copy). */
-function fadingSizes({ zero, low, weights, unit }: SizeWeights): FadingSizes {
-  return { zero, low, weights: weights.slice(), unit: unit ?? 1 };
-}
-
-/** Where learnSize changed a list in place (index −1: it replaced the list, or changed none), for an undo. */
-const changedInPlace = { index: -1, before: 0 };
-
-/**
- * Old sizes fade by JUMP_MEMORY and are forgotten below a thousandth; then the new one counts 1. Only the unit, zero
- * and the new size's bucket change, the bucket in place (reported in changedInPlace); when buckets at either end were
- * forgotten or the list must widen, a new list replaces it and the old one is left as it was.
- */
-export function learnSize(sizes: FadingSizes, size: number): void {
-  const { zero, low, weights, unit } = sizes;
-  changedInPlace.index = -1;
-  let next = unit / FADE;
-  let list = weights;
-  let nextZero = zero;
-  if (next > RESCALE_ABOVE) {
-    list = weights.map((weight) => weight / next);
-    nextZero = zero / next;
-    next = 1;
-  }
-  const forgotten = FORGOTTEN * next;
-  if (nextZero < forgotten) nextZero = 0;
-  const bucket = sizeBucket(size);
-  if (bucket <= 0) nextZero += next;
-  let first = 0;
-  while (first < list.length && list[first] < forgotten) first++;
-  let end = list.length;
-  while (end > first && list[end - 1] < forgotten) end--;
-  const from = bucket > 0 && (end === first || bucket < low + first) ? bucket : low + first;
-  const to = bucket > 0 && (end === first || bucket >= low + end) ? bucket + 1 : low + end;
-  if (from !== low || to !== low + list.length || list !== weights) {
-    const widened = new Array<number>(to - from).fill(0);
-    for (let i = first; i < end; i++) widened[low + i - from] = list[i];
-    list = widened;
-  } else if (bucket > 0) {
-    changedInPlace.index = bucket - low;
-    changedInPlace.before = list[bucket - low];
-  }
-  if (bucket > 0) {
-    const at = bucket - from;
-    list[at] = list[at] >= forgotten ? list[at] + next : next;
-  }
-  sizes.zero = nextZero;
-  sizes.low = to > from ? from : low;
-  sizes.weights = to > from ? list : [];
-  sizes.unit = next;
-}
-
-/** Puts sizes back as they were before learnSize: its fields, and the weight it changed in place (index −1: none). */
-function putBack(
-  sizes: FadingSizes,
-  zero: number,
-  low: number,
-  weights: number[],
-  unit: number,
-  index: number,
-  before: number,
-): void {
-  sizes.zero = zero;
-  sizes.low = low;
-  sizes.weights = weights;
-  sizes.unit = unit;
-  if (index >= 0) weights[index] = before;
-}
-
-function copySizes({ zero, low, weights, unit }: FadingSizes): FadingSizes {
-  return { zero, low, weights: weights.slice(), unit };
-}
-
-/** A reading's statistics before its first reading. */
-function newJumpState(): JumpState {
-  return { recent: [], gaps: [], step: 0, seen: 0, jumps: noSizes(), gapJumps: noSizes(), sinceJump: null };
-}
-
-/**
- * Appends `value` to a reading's last values, keeping RECENT_READINGS; returns the value that left (undefined: none).
- * A full list turns over in place. One still filling is replaced by a copy one longer: a list grown by push keeps
- * room for 17 values, twice the memory of 5, and a detector holds two such lists per node and modality.
- */
-function pushLast(state: JumpState, list: 'recent' | 'gaps', value: number): number | undefined {
-  const values = state[list];
-  const length = values.length;
-  if (length >= RECENT_READINGS) {
-    const dropped = values[0];
-    for (let i = 1; i < length; i++) values[i - 1] = values[i];
-    values[length - 1] = value;
-    return dropped;
-  }
-  const longer = new Array<number>(length + 1);
-  for (let i = 0; i < length; i++) longer[i] = values[i];
-  longer[length] = value;
-  state[list] = longer;
-  return undefined;
-}
-
-/** Takes back a pushLast: the value pushed goes, the one that left comes back. */
-function unpushLast(state: JumpState, list: 'recent' | 'gaps', dropped: number | undefined): void {
-  const values = state[list];
-  if (dropped === undefined) {
-    state[list] = values.slice(0, -1);
-    return;
-  }
-  for (let i = values.length - 1; i > 0; i--) values[i] = values[i - 1];
-  values[0] = dropped;
-}
 
 /** One fresh reading's jump and gap change, before it is added. */
 interface Measured {
@@ -300,7 +104,8 @@ interface Measured {
   /** The node's index in the frame. */
   index: number;
   modality: Modality;
-  state: JumpState;
+  /** Its statistics' slot in the cluster's JumpSlots. */
+  slot: number;
   value: number;
   gap: number | undefined;
   /** Median of the node's recent readings and of its recent gaps, before this one (NaN: none yet). */
@@ -316,51 +121,43 @@ interface Measured {
  * frame, judged or not, so the usual sizes are learnt from the stream's start.
  */
 export class ReadingJumps implements Undoable {
-  private state: JumpsState;
+  private readonly slots = new JumpSlots();
   /** The changes of the batch that may still be rolled back. */
   private readonly undo = new UndoRecorder();
 
   constructor(state: StoredJumpsState = {}) {
-    this.state = {};
-    for (const [node, readings] of Object.entries(state)) {
-      const copy: Record<Modality, JumpState> = {};
-      for (const [modality, reading] of Object.entries(readings))
-        copy[modality] = {
+    for (const [node, readings] of Object.entries(state))
+      for (const [modality, reading] of Object.entries(readings)) {
+        const slot = this.slots.slotFor(node, modality, undefined);
+        this.slots.restore(slot, {
           ...reading,
-          recent: reading.recent.slice(),
-          gaps: reading.gaps.slice(),
           jumps: fadingSizes(sizeWeightsOf(reading.jumps)),
           gapJumps: fadingSizes(sizeWeightsOf(reading.gapJumps)),
-        };
-      this.state[node] = copy;
-    }
+        });
+      }
   }
 
   toJSON(): JumpsStateJson {
     const out: JumpsStateJson = {};
-    for (const [node, readings] of Object.entries(this.state)) {
-      const copy: Record<Modality, JumpStateJson> = {};
-      for (const [modality, reading] of Object.entries(readings))
-        copy[modality] = {
-          ...reading,
-          recent: reading.recent.slice(),
-          gaps: reading.gaps.slice(),
-          jumps: copySizes(reading.jumps),
-          gapJumps: copySizes(reading.gapJumps),
-        };
-      out[node] = copy;
-    }
+    for (const [node, readings] of this.slots.entries()) out[node] = Object.fromEntries(readings);
     return out;
+  }
+
+  /** What the packed statistics take (JumpSlots.footprint). */
+  footprint(): ReturnType<JumpSlots['footprint']> {
+    return this.slots.footprint();
   }
 
   /** Records the changes from here on; the function returned undoes them (the batch's rollback). */
   keepUndo(): () => void {
+    this.dropUndo();
     return this.undo.keep();
   }
 
   /** Stops recording (the batch went through): its changes can no longer be undone. */
   dropUndo(): void {
     this.undo.drop();
+    this.slots.settle();
   }
 
   /**
@@ -376,27 +173,19 @@ export class ReadingJumps implements Undoable {
     policy: JumpPolicy,
   ): Map<NodeId, Modality> {
     const { log } = this.undo;
-    keepOnly(this.state, new Set(frame.nodes.map((node) => node.node)), log);
-    // With a log, the readings counted on are kept to count back on an undo.
-    const counting: JumpState[] | undefined = log ? [] : undefined;
-    for (const readings of Object.values(this.state))
-      for (const state of Object.values(readings)) {
-        if (state.sinceJump === null) continue;
-        state.sinceJump += 1;
-        counting?.push(state);
-      }
-    if (log && counting)
-      log.push(() => {
-        for (const state of counting) (state.sinceJump as number) -= 1;
-      });
+    const { slots } = this;
+    // Without a batch to roll back, what the last frame freed is reusable now.
+    if (!log) slots.settle();
+    slots.keepOnly(new Set(frame.nodes.map((node) => node.node)), log);
+    this.countFrame(log);
     const measured = this.measure(frame, modalities, neighbours, log);
     // Every jump of this tick is known before any is judged: nodes jumping together are the environment.
     for (const m of measured) {
       if (m.jump === undefined || !(Math.abs(m.jump) > policy.multiple / 3)) continue;
-      const { state } = m;
-      const since = state.sinceJump;
-      state.sinceJump = 0;
-      log?.push(() => (state.sinceJump = since));
+      const { slot } = m;
+      const since = slots.sinceJump[slot];
+      slots.sinceJump[slot] = 0;
+      log?.push(() => (slots.sinceJump[slot] = since));
     }
     const sudden = new Map<NodeId, Modality>();
     const largest = new Map<NodeId, number>();
@@ -410,9 +199,26 @@ export class ReadingJumps implements Undoable {
         sudden.set(m.node, m.modality);
         largest.set(m.node, Math.abs(m.jump as number));
       }
-      learn(m, !isSudden, log);
+      learn(slots, m, !isSudden, log);
     }
     return sudden;
+  }
+
+  /** One more frame since every reading's last jump; with a log, the readings counted on are counted back on an undo. */
+  private countFrame(log: Undo[] | undefined): void {
+    const { slots } = this;
+    const counting: number[] | undefined = log ? [] : undefined;
+    const { sinceJump } = slots;
+    slots.forEachSlot((slot) => {
+      if (Number.isNaN(sinceJump[slot])) return;
+      sinceJump[slot] += 1;
+      counting?.push(slot);
+    });
+    if (log && counting)
+      log.push(() => {
+        // The arrays may have grown since: read them at undo time.
+        for (const slot of counting) slots.sinceJump[slot] -= 1;
+      });
   }
 
   /** The fresh readings of the frame with their jumps and gap changes against the state so far. */
@@ -422,30 +228,30 @@ export class ReadingJumps implements Undoable {
     neighbours: ReadonlyArray<readonly NodeId[] | undefined>,
     log: Undo[] | undefined,
   ): Measured[] {
+    const { slots } = this;
     const measured: Measured[] = [];
     const gaps = new FrameGaps(frame);
     frame.nodes.forEach((node, n) => {
       if (node.silent || node.staleTicks > 0) return;
-      const readings = entryOf(this.state, node.node, emptyRecord<JumpState>, log);
       for (const modality of modalities) {
         const value = node.values[modality];
         if (value === null || value === undefined || !Number.isFinite(value)) continue;
-        const state = entryOf(readings, modality, newJumpState, log);
+        const slot = slots.slotFor(node.node, modality, log);
         const gap = gaps.of(n, modality, value, neighbours[n]);
         const m: Measured = {
           node: node.node,
           index: n,
           modality,
-          state,
+          slot,
           value,
           gap,
-          recentLevel: recentMedian(state.recent),
-          usualGap: recentMedian(state.gaps),
+          recentLevel: slots.recentMedian(slot, 'recent'),
+          usualGap: slots.recentMedian(slot, 'gaps'),
         };
-        if (state.seen >= WARMUP_READINGS && gap !== undefined && state.gaps.length > 0) {
-          const resolution = state.step;
-          m.jump = (value - m.recentLevel) / Math.max(usualSize(state.jumps), resolution, SIZE_FLOOR);
-          m.gapJump = (gap - m.usualGap) / Math.max(usualSize(state.gapJumps), resolution, SIZE_FLOOR);
+        if (slots.seen[slot] >= WARMUP_READINGS && gap !== undefined && slots.count(slot, 'gaps') > 0) {
+          const resolution = slots.step[slot];
+          m.jump = (value - m.recentLevel) / Math.max(slots.usualSize(slot, JUMPS), resolution, SIZE_FLOOR);
+          m.gapJump = (gap - m.usualGap) / Math.max(slots.usualSize(slot, GAP_JUMPS), resolution, SIZE_FLOOR);
         }
         measured.push(m);
       }
@@ -463,8 +269,10 @@ export class ReadingJumps implements Undoable {
     jumpedInFrame: Map<Modality, number>,
   ): boolean {
     const jumped = (node: NodeId): boolean => {
-      const since = this.state[node]?.[modality]?.sinceJump ?? null;
-      return since !== null && since <= quietTicks;
+      const slot = this.slots.slotOf(node, modality);
+      if (slot === undefined) return false;
+      const since = this.slots.sinceJump[slot];
+      return !Number.isNaN(since) && since <= quietTicks;
     };
     if (given?.length) return given.some(jumped);
     // The rest of the cluster: how many of the frame's nodes jumped, counted once per frame, less the node itself.
@@ -477,23 +285,9 @@ export class ReadingJumps implements Undoable {
   }
 }
 
-/** Scratch for recentMedian: one list of at most RECENT_READINGS values at a time. */
-const recentScratch = new Float64Array(RECENT_READINGS);
-
-/**
- * The median of a node's last readings or gaps (NaN: none), as common/median.ts gives it, sorted in a scratch
- * buffer: it runs twice per reading, and a sorted copy per call was much of the detector's garbage.
- */
-function recentMedian(values: readonly number[]): number {
-  if (values.length > RECENT_READINGS) return median(values);
-  const count = values.length;
-  for (let i = 0; i < count; i++) {
-    const value = values[i];
-    let j = i;
-    for (; j > 0 && recentScratch[j - 1] > value; j--) recentScratch[j] = recentScratch[j - 1];
-    recentScratch[j] = value;
-  }
-  return medianOfSorted(count, (i) => recentScratch[i]);
+/** Weights as a checkpoint kept them, as fading sizes (unit 1 when it kept none). */
+function fadingSizes({ zero, low, weights, unit }: SizeWeights): FadingSizes {
+  return { zero, low, weights, unit: unit ?? 1 };
 }
 
 /** Both the jump and the gap change beyond the multiple, the same way. */
@@ -506,45 +300,41 @@ function suddenJump(m: Measured, multiple: number): boolean {
  * Adds the reading to the recent levels; its sizes are learnt as usual unless it was sudden. With a log, one entry
  * puts all of it back.
  */
-function learn(m: Measured, asUsual: boolean, log: Undo[] | undefined): void {
-  const { state, value, gap } = m;
-  const { step, seen, jumps, gapJumps } = state;
-  // What the undo puts back, kept in this one entry's closure (an entry per reading per tick: no more objects).
-  const { zero: jumpsZero, low: jumpsLow, weights: jumpsWeights, unit: jumpsUnit } = jumps;
-  const { zero: gapZero, low: gapLow, weights: gapWeights, unit: gapUnit } = gapJumps;
-  let jumpsIndex = -1;
-  let jumpsBefore = 0;
-  let gapIndex = -1;
-  let gapBefore = 0;
-  if (state.recent.length > 0) {
-    const last = state.recent[state.recent.length - 1];
+function learn(slots: JumpSlots, m: Measured, asUsual: boolean, log: Undo[] | undefined): void {
+  const { slot, value, gap } = m;
+  const step = slots.step[slot];
+  const seen = slots.seen[slot];
+  // What the undo puts back: the size changes are copied out of the store's shared record.
+  let jumpsChange: JumpSlots['sizesChange'] | undefined;
+  let gapChange: JumpSlots['sizesChange'] | undefined;
+  const last = slots.lastReading(slot);
+  if (last !== undefined) {
     const change = Math.abs(value - last);
-    if (change > 1e-9 * Math.max(1, Math.abs(value)))
-      state.step = state.step > 0 ? Math.min(state.step, change) : change;
+    if (change > 1e-9 * Math.max(1, Math.abs(value))) slots.step[slot] = step > 0 ? Math.min(step, change) : change;
     if (asUsual) {
-      learnSize(jumps, Math.abs(value - m.recentLevel));
-      ({ index: jumpsIndex, before: jumpsBefore } = changedInPlace);
+      slots.learnSize(slot, JUMPS, Math.abs(value - m.recentLevel), log !== undefined);
+      if (log) jumpsChange = { ...slots.sizesChange };
     }
   }
   let gapPushed = false;
-  let gapDropped: number | undefined;
+  let gapDropped = Number.NaN;
   if (gap !== undefined) {
-    if (asUsual && state.gaps.length > 0) {
-      learnSize(gapJumps, Math.abs(gap - m.usualGap));
-      ({ index: gapIndex, before: gapBefore } = changedInPlace);
+    if (asUsual && slots.count(slot, 'gaps') > 0) {
+      slots.learnSize(slot, GAP_JUMPS, Math.abs(gap - m.usualGap), log !== undefined);
+      if (log) gapChange = { ...slots.sizesChange };
     }
-    gapDropped = pushLast(state, 'gaps', gap);
+    gapDropped = slots.pushLast(slot, 'gaps', gap);
     gapPushed = true;
   }
-  const recentDropped = pushLast(state, 'recent', value);
-  state.seen += 1;
+  const recentDropped = slots.pushLast(slot, 'recent', value);
+  slots.seen[slot] = seen + 1;
   log?.push(() => {
-    unpushLast(state, 'recent', recentDropped);
-    if (gapPushed) unpushLast(state, 'gaps', gapDropped);
-    putBack(gapJumps, gapZero, gapLow, gapWeights, gapUnit, gapIndex, gapBefore);
-    putBack(jumps, jumpsZero, jumpsLow, jumpsWeights, jumpsUnit, jumpsIndex, jumpsBefore);
-    state.step = step;
-    state.seen = seen;
+    slots.unpushLast(slot, 'recent', recentDropped);
+    if (gapPushed) slots.unpushLast(slot, 'gaps', gapDropped);
+    if (gapChange) slots.putBackSizes(gapChange);
+    if (jumpsChange) slots.putBackSizes(jumpsChange);
+    slots.step[slot] = step;
+    slots.seen[slot] = seen;
   });
 }
 

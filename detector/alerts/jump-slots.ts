@@ -1,0 +1,507 @@
+/**
+ * The sudden jumps' per-reading statistics of one cluster (jumps.ts), packed:
+ * one slot per node and modality, each field a typed array over the slots,
+ * the size weights' dense lists as regions of one shared arena.
+ *
+ * Held as an object per reading (its last readings and gaps, two weight
+ * lists and their holders) the statistics were most of a 100,000-node
+ * detector's live heap, about 1 KB per node and modality, and all of it for
+ * the garbage collector to trace (docs/benchmarks.md, "What a 100,000-node
+ * replica holds"). Here they are a few array buffers per cluster.
+ *
+ * Each list has a region with room to spare (LIST_SLACK). A list whose
+ * bucket range changes is rewritten in its region, the old weights saved for
+ * an undo in a buffer of the batch; one that outgrows its region moves to a
+ * new one at the arena's end, the old region left as it was until the arena
+ * is compacted, which happens only while no batch may be rolled back. So an
+ * undo of a batch (undo-log.ts) puts back a list's fields and weights.
+ */
+import { medianOfSorted } from '../../common/median.ts';
+import type { Modality, NodeId } from '../../common/types.ts';
+import {
+  addNewSize,
+  planLearn,
+  usualOfList,
+  writeReplacement,
+  type FadingSizes,
+  type LearnPlan,
+} from './size-weights.ts';
+import type { Undo } from './undo-log.ts';
+
+/** Readings whose median is the node's recent level. */
+export const RECENT_READINGS = 5;
+/** Slots of a new store; it doubles as nodes come. */
+const FIRST_SLOTS = 16;
+/** The arena is compacted once its garbage is more than this and more than a quarter of what lives. */
+const COMPACT_ABOVE = 4_096;
+/** Places a list's region has beyond its length when it is made: a list widens a bucket at a time. */
+const LIST_SLACK = 4;
+/** How much the arena grows by when full. */
+const ARENA_GROWTH = 1.25;
+
+/** Scratch for recentMedian: one list of at most RECENT_READINGS values at a time. */
+const recentScratch = new Float64Array(RECENT_READINGS);
+
+/** The two size-weight lists of a slot: its jumps and its gap changes. */
+export const JUMPS = 0;
+export const GAP_JUMPS = 1;
+export type SizesKind = typeof JUMPS | typeof GAP_JUMPS;
+
+/** One reading's fields as a checkpoint holds them (JumpStateJson of jumps.ts). */
+export interface SlotJson {
+  recent: number[];
+  gaps: number[];
+  step: number;
+  seen: number;
+  jumps: FadingSizes;
+  gapJumps: FadingSizes;
+  sinceJump: number | null;
+}
+
+export class JumpSlots {
+  private capacity = FIRST_SLOTS;
+  /** Slots ever handed out; freed ones are reused. */
+  private used = 0;
+  private readonly free: number[] = [];
+  /** Slots freed while a batch could still be rolled back: reused only once it cannot. */
+  private pendingFree: number[] = [];
+  /** Per node, its (modality id, slot) pairs in the order the modalities came. */
+  private readonly nodes = new Map<NodeId, number[]>();
+  private readonly modalityIds = new Map<Modality, number>();
+  private readonly modalityNames: Modality[] = [];
+
+  private recent = new Float64Array(FIRST_SLOTS * RECENT_READINGS);
+  private recentCount = new Uint8Array(FIRST_SLOTS);
+  private gaps = new Float64Array(FIRST_SLOTS * RECENT_READINGS);
+  private gapCount = new Uint8Array(FIRST_SLOTS);
+  /** Smallest change seen between two readings (0: none yet). */
+  step = new Float64Array(FIRST_SLOTS);
+  /** Readings learnt so far. */
+  seen = new Float64Array(FIRST_SLOTS);
+  /** Frames since the reading last jumped by a third of the multiple (NaN: not yet). */
+  sinceJump = new Float64Array(FIRST_SLOTS);
+  // Per slot and kind (index 2 · slot + kind): the weights' zero bucket, lowest bucket, unit, and list region.
+  private zero = new Float64Array(2 * FIRST_SLOTS);
+  private low = new Float64Array(2 * FIRST_SLOTS);
+  private unit = new Float64Array(2 * FIRST_SLOTS);
+  private offset = new Float64Array(2 * FIRST_SLOTS);
+  private length = new Float64Array(2 * FIRST_SLOTS);
+  private room = new Float64Array(2 * FIRST_SLOTS);
+  private arena = new Float64Array(1_024);
+  /** The weights of lists rewritten in their region during the batch, for its undo (or a scratch without one). */
+  private saved = new Float64Array(256);
+  private savedEnd = 0;
+  private arenaEnd = 0;
+  private arenaGarbage = 0;
+  private compactions = 0;
+
+  /** Bytes of the typed arrays, and how often the arena was compacted (for benchmarks and tests). */
+  footprint(): { bytes: number; compactions: number; slots: number } {
+    const arrays = [
+      this.recent,
+      this.recentCount,
+      this.gaps,
+      this.gapCount,
+      this.step,
+      this.seen,
+      this.sinceJump,
+      this.zero,
+      this.low,
+      this.unit,
+      this.offset,
+      this.length,
+      this.room,
+      this.arena,
+      this.saved,
+    ];
+    const bytes = arrays.reduce((sum, array) => sum + array.byteLength, 0);
+    return { bytes, compactions: this.compactions, slots: this.used - this.free.length - this.pendingFree.length };
+  }
+
+  /** The node's slot of a modality (undefined: none). */
+  slotOf(node: NodeId, modality: Modality): number | undefined {
+    const pairs = this.nodes.get(node);
+    const id = this.modalityIds.get(modality);
+    if (!pairs || id === undefined) return undefined;
+    for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === id) return pairs[i + 1];
+    return undefined;
+  }
+
+  /** The node's slot of a modality, made when missing; with a log, a slot made is taken back on undo. */
+  slotFor(node: NodeId, modality: Modality, log: Undo[] | undefined): number {
+    const found = this.slotOf(node, modality);
+    if (found !== undefined) return found;
+    let id = this.modalityIds.get(modality);
+    if (id === undefined) {
+      id = this.modalityNames.length;
+      this.modalityIds.set(modality, id);
+      this.modalityNames.push(modality);
+    }
+    const slot = this.allocate();
+    let pairs = this.nodes.get(node);
+    const newNode = pairs === undefined;
+    if (!pairs) {
+      pairs = [];
+      this.nodes.set(node, pairs);
+    }
+    pairs.push(id, slot);
+    log?.push(() => {
+      if (newNode) this.nodes.delete(node);
+      else pairs.length -= 2;
+      this.free.push(slot);
+    });
+    return slot;
+  }
+
+  /** Every slot in use, for what runs over all of them. */
+  forEachSlot(visit: (slot: number) => void): void {
+    for (const pairs of this.nodes.values()) for (let i = 1; i < pairs.length; i += 2) visit(pairs[i]);
+  }
+
+  /** Forgets the nodes not in `keep`; with a log, each is put back on undo. */
+  keepOnly(keep: ReadonlySet<NodeId>, log: Undo[] | undefined): void {
+    for (const [node, pairs] of this.nodes) {
+      if (keep.has(node)) continue;
+      this.nodes.delete(node);
+      const freed = pairs.filter((_, i) => i % 2 === 1);
+      if (!log) {
+        this.release(freed);
+        continue;
+      }
+      this.pendingFree.push(...freed);
+      log.push(() => {
+        this.nodes.set(node, pairs);
+        this.pendingFree = this.pendingFree.filter((slot) => !freed.includes(slot));
+      });
+    }
+  }
+
+  /** The batch can no longer be rolled back: slots freed in it may be reused, and the arena compacted. */
+  settle(): void {
+    this.release(this.pendingFree);
+    this.pendingFree = [];
+    this.savedEnd = 0;
+    const living = this.arenaEnd - this.arenaGarbage;
+    if (this.arenaGarbage > COMPACT_ABOVE && this.arenaGarbage > living / 4) this.compact();
+  }
+
+  /**
+   * The median of the slot's last readings or gaps (NaN: none), as common/median.ts gives it, sorted in a scratch
+   * buffer: it runs twice per reading.
+   */
+  recentMedian(slot: number, list: 'recent' | 'gaps'): number {
+    const values = this[list];
+    const base = slot * RECENT_READINGS;
+    const count = list === 'recent' ? this.recentCount[slot] : this.gapCount[slot];
+    for (let i = 0; i < count; i++) {
+      const value = values[base + i];
+      let j = i;
+      for (; j > 0 && recentScratch[j - 1] > value; j--) recentScratch[j] = recentScratch[j - 1];
+      recentScratch[j] = value;
+    }
+    return medianOfSorted(count, (i) => recentScratch[i]);
+  }
+
+  /** How many last readings or gaps the slot holds. */
+  count(slot: number, list: 'recent' | 'gaps'): number {
+    return list === 'recent' ? this.recentCount[slot] : this.gapCount[slot];
+  }
+
+  /** The slot's newest reading (undefined: none). */
+  lastReading(slot: number): number | undefined {
+    const count = this.recentCount[slot];
+    return count === 0 ? undefined : this.recent[slot * RECENT_READINGS + count - 1];
+  }
+
+  /** Appends a value to the slot's last readings or gaps, keeping RECENT_READINGS; returns the one that left (NaN: none). */
+  pushLast(slot: number, list: 'recent' | 'gaps', value: number): number {
+    const values = this[list];
+    const counts = list === 'recent' ? this.recentCount : this.gapCount;
+    const base = slot * RECENT_READINGS;
+    const count = counts[slot];
+    if (count < RECENT_READINGS) {
+      values[base + count] = value;
+      counts[slot] = count + 1;
+      return Number.NaN;
+    }
+    const dropped = values[base];
+    values.copyWithin(base, base + 1, base + RECENT_READINGS);
+    values[base + RECENT_READINGS - 1] = value;
+    return dropped;
+  }
+
+  /** Takes back a pushLast: the value pushed goes, the one that left (NaN: none) comes back. */
+  unpushLast(slot: number, list: 'recent' | 'gaps', dropped: number): void {
+    const values = this[list];
+    const counts = list === 'recent' ? this.recentCount : this.gapCount;
+    const base = slot * RECENT_READINGS;
+    if (Number.isNaN(dropped)) {
+      counts[slot] -= 1;
+      return;
+    }
+    values.copyWithin(base + 1, base, base + RECENT_READINGS - 1);
+    values[base] = dropped;
+  }
+
+  /** The USUAL_QUANTILE of a slot's sizes of a kind (0: none). */
+  usualSize(slot: number, kind: SizesKind): number {
+    const k = 2 * slot + kind;
+    return usualOfList(this.zero[k], this.low[k], this.unit[k], this.arena, this.offset[k], this.length[k]);
+  }
+
+  /**
+   * Learns a size into a slot's weights of a kind (size-weights.ts). What putBackSizes needs to take it back is left in
+   * `sizesChange` (one object, reused: this runs per reading); with `keep`, a list rewritten in its region has its old
+   * weights saved for that until the batch is settled.
+   */
+  learnSize(slot: number, kind: SizesKind, size: number, keep: boolean): void {
+    const k = 2 * slot + kind;
+    const change = this.sizesChange;
+    const low = this.low[k];
+    const offset = this.offset[k];
+    const length = this.length[k];
+    change.k = k;
+    change.zero = this.zero[k];
+    change.low = low;
+    change.unit = this.unit[k];
+    change.offset = offset;
+    change.length = length;
+    change.room = this.room[k];
+    change.inPlace = -1;
+    change.before = 0;
+    change.saved = -1;
+    const p = planLearn(change.zero, low, change.unit, this.arena, offset, length, size);
+    if (p.replace) this.rewrite(k, p, keep);
+    else if (p.bucket > 0) {
+      change.inPlace = offset + p.bucket - low;
+      change.before = this.arena[change.inPlace];
+      addNewSize(p, this.arena, offset);
+    }
+    this.zero[k] = p.zero;
+    this.low[k] = p.to > p.from ? p.from : low;
+    this.unit[k] = p.unit;
+    if (p.to <= p.from) this.length[k] = 0;
+  }
+
+  /** Writes a list's new range: in its region when it fits (its old weights saved first), else in a new region. */
+  private rewrite(k: number, p: LearnPlan, keep: boolean): void {
+    const change = this.sizesChange;
+    const { offset, length, low } = change;
+    const size = p.to - p.from;
+    if (size <= this.room[k]) {
+      const at = this.save(offset, length, keep);
+      if (keep) change.saved = at;
+      writeReplacement(p, low, this.saved, at, this.arena, offset);
+    } else {
+      const room = size + LIST_SLACK;
+      const at = this.claim(room);
+      // claim may have grown the arena: the old region is read from the new one, at the same offset.
+      writeReplacement(p, low, this.arena, offset, this.arena, at);
+      this.arenaGarbage += this.room[k];
+      this.offset[k] = at;
+      this.room[k] = room;
+    }
+    this.length[k] = size;
+  }
+
+  /** Copies a region's weights to the saved buffer: kept for the batch's undo, or scratch (overwritten next time). */
+  private save(offset: number, length: number, keep: boolean): number {
+    const at = keep ? this.savedEnd : 0;
+    if (at + length > this.saved.length) {
+      const larger = new Float64Array(Math.max(2 * this.saved.length, at + length));
+      larger.set(this.saved.subarray(0, at));
+      this.saved = larger;
+    }
+    this.saved.set(this.arena.subarray(offset, offset + length), at);
+    if (keep) this.savedEnd = at + length;
+    return at;
+  }
+
+  /** What the last learnSize changed (k −1: nothing), for putBackSizes. */
+  readonly sizesChange = {
+    k: -1,
+    zero: 0,
+    low: 0,
+    unit: 0,
+    offset: 0,
+    length: 0,
+    room: 0,
+    inPlace: -1,
+    before: 0,
+    /** Where the list's old weights were saved (−1: the list was not rewritten in its region). */
+    saved: -1,
+  };
+
+  /** Takes back a learnSize from what it left in sizesChange (k −1: nothing to take back). */
+  putBackSizes(change: Readonly<JumpSlots['sizesChange']>): void {
+    const { k } = change;
+    if (k < 0) return;
+    // A list moved to a new region leaves that region as garbage, and its old one lives once more.
+    if (this.offset[k] !== change.offset) this.arenaGarbage += this.room[k] - change.room;
+    this.zero[k] = change.zero;
+    this.low[k] = change.low;
+    this.unit[k] = change.unit;
+    this.offset[k] = change.offset;
+    this.length[k] = change.length;
+    this.room[k] = change.room;
+    if (change.saved >= 0)
+      this.arena.set(this.saved.subarray(change.saved, change.saved + change.length), change.offset);
+    if (change.inPlace >= 0) this.arena[change.inPlace] = change.before;
+  }
+
+  /** A slot's reading as a checkpoint holds it. */
+  toJson(slot: number): SlotJson {
+    const base = slot * RECENT_READINGS;
+    const since = this.sinceJump[slot];
+    return {
+      recent: listOf(this.recent, base, this.recentCount[slot]),
+      gaps: listOf(this.gaps, base, this.gapCount[slot]),
+      step: this.step[slot],
+      seen: this.seen[slot],
+      jumps: this.sizesJson(2 * slot + JUMPS),
+      gapJumps: this.sizesJson(2 * slot + GAP_JUMPS),
+      sinceJump: Number.isNaN(since) ? null : since,
+    };
+  }
+
+  /** Every node's readings by modality, as a checkpoint holds them. */
+  entries(): Array<[NodeId, Array<[Modality, SlotJson]>]> {
+    return [...this.nodes].map(([node, pairs]) => {
+      const readings: Array<[Modality, SlotJson]> = [];
+      for (let i = 0; i < pairs.length; i += 2)
+        readings.push([this.modalityNames[pairs[i]], this.toJson(pairs[i + 1])]);
+      return [node, readings];
+    });
+  }
+
+  /** Sets a new slot's fields from a checkpoint's reading (the last RECENT_READINGS of its lists). */
+  restore(slot: number, reading: SlotJson): void {
+    const base = slot * RECENT_READINGS;
+    const recent = reading.recent.slice(-RECENT_READINGS);
+    const gaps = reading.gaps.slice(-RECENT_READINGS);
+    this.recent.set(recent, base);
+    this.recentCount[slot] = recent.length;
+    this.gaps.set(gaps, base);
+    this.gapCount[slot] = gaps.length;
+    this.step[slot] = reading.step;
+    this.seen[slot] = reading.seen;
+    this.sinceJump[slot] = reading.sinceJump ?? Number.NaN;
+    for (const [kind, sizes] of [
+      [JUMPS, reading.jumps],
+      [GAP_JUMPS, reading.gapJumps],
+    ] as const) {
+      const k = 2 * slot + kind;
+      const room = sizes.weights.length + LIST_SLACK;
+      const at = this.claim(room);
+      this.arena.set(sizes.weights, at);
+      this.zero[k] = sizes.zero;
+      this.low[k] = sizes.low;
+      this.unit[k] = sizes.unit;
+      this.offset[k] = at;
+      this.length[k] = sizes.weights.length;
+      this.room[k] = room;
+    }
+  }
+
+  private sizesJson(k: number): FadingSizes {
+    const offset = this.offset[k];
+    return {
+      zero: this.zero[k],
+      low: this.low[k],
+      weights: listOf(this.arena, offset, this.length[k]),
+      unit: this.unit[k],
+    };
+  }
+
+  /** A slot with the fields of a reading not seen before. */
+  private allocate(): number {
+    const slot = this.free.pop() ?? this.used++;
+    if (slot >= this.capacity) this.grow();
+    this.recentCount[slot] = 0;
+    this.gapCount[slot] = 0;
+    this.step[slot] = 0;
+    this.seen[slot] = 0;
+    this.sinceJump[slot] = Number.NaN;
+    for (const k of [2 * slot + JUMPS, 2 * slot + GAP_JUMPS]) {
+      this.zero[k] = 0;
+      this.low[k] = 1;
+      this.unit[k] = 1;
+      this.offset[k] = 0;
+      this.length[k] = 0;
+      this.room[k] = 0;
+    }
+    return slot;
+  }
+
+  private release(slots: readonly number[]): void {
+    for (const slot of slots) {
+      for (const k of [2 * slot + JUMPS, 2 * slot + GAP_JUMPS]) {
+        this.arenaGarbage += this.room[k];
+        this.length[k] = 0;
+        this.room[k] = 0;
+      }
+      this.free.push(slot);
+    }
+  }
+
+  /** Doubles the slots' arrays. */
+  private grow(): void {
+    this.capacity *= 2;
+    const wider = <T extends Float64Array | Uint8Array>(array: T, per: number): T => {
+      const out = new (array.constructor as new (length: number) => T)(this.capacity * per);
+      out.set(array);
+      return out;
+    };
+    this.recent = wider(this.recent, RECENT_READINGS);
+    this.gaps = wider(this.gaps, RECENT_READINGS);
+    this.recentCount = wider(this.recentCount, 1);
+    this.gapCount = wider(this.gapCount, 1);
+    this.step = wider(this.step, 1);
+    this.seen = wider(this.seen, 1);
+    this.sinceJump = wider(this.sinceJump, 1);
+    this.zero = wider(this.zero, 2);
+    this.low = wider(this.low, 2);
+    this.unit = wider(this.unit, 2);
+    this.offset = wider(this.offset, 2);
+    this.length = wider(this.length, 2);
+    this.room = wider(this.room, 2);
+  }
+
+  /** `size` places at the arena's end (it grows by ARENA_GROWTH when full; offsets stay). */
+  private claim(size: number): number {
+    const at = this.arenaEnd;
+    if (at + size > this.arena.length) {
+      const larger = new Float64Array(Math.max(Math.ceil(ARENA_GROWTH * this.arena.length), at + size));
+      larger.set(this.arena.subarray(0, at));
+      this.arena = larger;
+    }
+    this.arenaEnd = at + size;
+    return at;
+  }
+
+  /** Moves every living list to the start of a new arena, in slot order. */
+  private compact(): void {
+    const living = this.arenaEnd - this.arenaGarbage;
+    const packed = new Float64Array(Math.max(1_024, Math.ceil(living * ARENA_GROWTH)));
+    let end = 0;
+    this.forEachSlot((slot) => {
+      for (const k of [2 * slot + JUMPS, 2 * slot + GAP_JUMPS]) {
+        const offset = this.offset[k];
+        packed.set(this.arena.subarray(offset, offset + this.length[k]), end);
+        this.offset[k] = end;
+        end += this.room[k];
+      }
+    });
+    this.arena = packed;
+    this.arenaEnd = end;
+    this.arenaGarbage = 0;
+    this.compactions += 1;
+  }
+}
+
+/** `values[from …from + count)` as a list; a loop, as Array.from over a typed array walks an iterator per value. */
+function listOf(values: Float64Array, from: number, count: number): number[] {
+  const list = new Array<number>(count);
+  for (let i = 0; i < count; i++) list[i] = values[from + i];
+  return list;
+}
