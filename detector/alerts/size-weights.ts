@@ -217,26 +217,18 @@ export function addNewSize(plan: Readonly<LearnPlan>, target: { [index: number]:
   target[i] = target[i] >= plan.forgotten ? target[i] + plan.unit : plan.unit;
 }
 
-/** Where learnSize changed a list in place (index −1: it replaced the list, or changed none), for an undo. */
-export const changedInPlace = { index: -1, before: 0 };
-
 /**
- * learnSize on weights held as an object: a replaced list is a new array (the old one is left as it was); a bucket
- * changed in place is reported in changedInPlace.
+ * learnSize on weights held as an object (tests, checkpoints): a replaced list is a new array, the old one left as it
+ * was; otherwise the new size's bucket changes in place.
  */
 export function learnSize(sizes: FadingSizes, size: number): void {
   const { low, weights } = sizes;
   const p = planLearn(sizes.zero, low, sizes.unit, weights, 0, weights.length, size);
-  changedInPlace.index = -1;
   let list = weights;
   if (p.replace) {
     list = new Array<number>(p.to - p.from);
     writeReplacement(p, low, weights, 0, list, 0);
-  } else if (p.bucket > 0) {
-    changedInPlace.index = p.bucket - low;
-    changedInPlace.before = weights[p.bucket - low];
-    addNewSize(p, list, 0);
-  }
+  } else addNewSize(p, list, 0);
   sizes.zero = p.zero;
   sizes.low = p.to > p.from ? p.from : low;
   sizes.weights = p.to > p.from ? list : [];
