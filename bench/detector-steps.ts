@@ -12,8 +12,9 @@
  * TensorFlow threads count) around each step.
  *
  * Then the memory: what one cluster's state holds by part (the model's
- * typed arrays in bytes; the alert tracker, false-alert budget, stuck and
- * sudden-jump statistics as the JSON their checkpoint fields take), the heap and array
+ * typed arrays in bytes; the alert tracker and false-alert budget as the
+ * JSON their checkpoint fields take, the stuck and sudden-jump statistics as
+ * the binary checkpoint stores them), the heap and array
  * buffers freed per cluster when the processor forgets them all, and the
  * process's heap (and how much of the pages V8 holds for long-lived objects
  * is in use), array buffers and RSS at the end (after a collection) and its
@@ -27,6 +28,7 @@ import type { Frame } from '../common/types.ts';
 import { alertPolicyFromConfig } from '../detector/alerts/tracker.ts';
 import { decodeFrame } from '../detector/service/frames.ts';
 import { FrameProcessor } from '../detector/service/processor.ts';
+import { packFloatArrays } from '../detector/state/binary.ts';
 import { encodeCheckpointBinary } from '../detector/state/checkpoint.ts';
 import { clusterStateBytes, loadDetector, type ClusterStateBytes } from '../model/index.ts';
 import { batchPoints } from '../store/influx-sink.ts';
@@ -154,8 +156,8 @@ function statePartsKb(): Record<keyof ClusterStateBytes | 'tracker' | 'budget' |
     for (const part of Object.keys(bytes) as Array<keyof ClusterStateBytes>) sum[part] += bytes[part];
     sum.tracker += jsonBytes(checkpoint.alerts);
     sum.budget += jsonBytes(checkpoint.alertBudget);
-    sum.stuck += jsonBytes(checkpoint.stuck);
-    sum.jumps += jsonBytes(checkpoint.jumps);
+    sum.stuck += checkpoint.packedStuck ? packFloatArrays(checkpoint.packedStuck).length : 0;
+    sum.jumps += checkpoint.packedJumps ? packFloatArrays(checkpoint.packedJumps).length : 0;
   }
   const count = processor.clusters().length;
   return Object.fromEntries(Object.entries(sum).map(([part, bytes]) => [part, bytes / count / 1024])) as ReturnType<
@@ -174,7 +176,7 @@ const retainedPerClusterKb = (withClusters - (await retainedBytes())) / clusters
 const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
 const kb = (value: number): string => value.toFixed(1);
 process.stdout.write(
-  `\n| windows KB | GRU hidden KB | context scalars KB | context history KB | tracker JSON KB | budget JSON KB | stuck JSON KB | jumps JSON KB | retained per cluster KB | heap used MB | old space MB, committed / used | array buffers MB | RSS MB | peak RSS MB |\n` +
+  `\n| windows KB | GRU hidden KB | context scalars KB | context history KB | tracker JSON KB | budget JSON KB | stuck KB | jumps KB | retained per cluster KB | heap used MB | old space MB, committed / used | array buffers MB | RSS MB | peak RSS MB |\n` +
     `| ${kb(parts.windows)} | ${kb(parts.hidden)} | ${kb(parts.contextScalars)} | ${kb(parts.contextHistory)} | ${kb(parts.tracker)} | ${kb(parts.budget)} | ${kb(parts.stuck)} | ${kb(parts.jumps)} | ${kb(retainedPerClusterKb)} | ${mb(memory.heapUsed)} | ${mb(oldSpace?.physical_space_size ?? 0)} / ${mb(oldSpace?.space_used_size ?? 0)} | ${mb(memory.arrayBuffers)} | ${mb(memory.rss)} | ${mb(peakRss)} |\n`,
 );
 model.dispose();

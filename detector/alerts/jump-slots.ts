@@ -26,6 +26,19 @@ import {
   type FadingSizes,
   type LearnPlan,
 } from './size-weights.ts';
+import {
+  FIELD_GAPS,
+  FIELD_MODALITY,
+  FIELD_RECENT,
+  FIELD_SEEN,
+  FIELD_SINCE_JUMP,
+  FIELD_SIZES,
+  FIELD_STEP,
+  READING_FIELDS,
+  SIZES_FIELDS,
+  type PackedJumps,
+} from './packed-jumps.ts';
+import { canonicalModalities } from './packed-readings.ts';
 import type { Undo } from './undo-log.ts';
 
 /** Readings whose median is the node's recent level. */
@@ -389,18 +402,99 @@ export class JumpSlots {
     for (const [kind, sizes] of [
       [JUMPS, reading.jumps],
       [GAP_JUMPS, reading.gapJumps],
-    ] as const) {
-      const k = 2 * slot + kind;
-      const room = sizes.weights.length + LIST_SLACK;
-      const at = this.claim(room);
-      this.arena.set(sizes.weights, at);
-      this.zero[k] = sizes.zero;
-      this.low[k] = sizes.low;
-      this.unit[k] = sizes.unit;
-      this.offset[k] = at;
-      this.length[k] = sizes.weights.length;
-      this.room[k] = room;
+    ] as const)
+      this.setSizes(2 * slot + kind, sizes.zero, sizes.low, sizes.unit, sizes.weights);
+  }
+
+  /** Every slot in the packed checkpoint form (packed-jumps.ts): nodes and modalities in code-unit order. */
+  pack(): PackedJumps {
+    const { modalities, rank } = canonicalModalities(this.modalityNames);
+    const nodes = [...this.nodes.keys()].sort();
+    const readings = new Float64Array(nodes.length);
+    // Each node's slots in the order of their modalities' ranks; the values' total on the way.
+    const ordered: number[] = [];
+    let valueCount = 0;
+    nodes.forEach((node, n) => {
+      const pairs = this.nodes.get(node) as number[];
+      const byRank: Array<[number, number]> = [];
+      for (let i = 0; i < pairs.length; i += 2) byRank.push([rank[pairs[i]], pairs[i + 1]]);
+      byRank.sort((a, b) => a[0] - b[0]);
+      for (const [r, slot] of byRank) {
+        ordered.push(r, slot);
+        valueCount += this.recentCount[slot] + this.gapCount[slot] + this.length[2 * slot] + this.length[2 * slot + 1];
+      }
+      readings[n] = byRank.length;
+    });
+    const fields = new Float64Array((ordered.length / 2) * READING_FIELDS);
+    const values = new Float64Array(valueCount);
+    let at = 0;
+    for (let i = 0; i < ordered.length; i += 2) {
+      const slot = ordered[i + 1];
+      const f = (i / 2) * READING_FIELDS;
+      fields[f + FIELD_MODALITY] = ordered[i];
+      fields[f + FIELD_RECENT] = this.recentCount[slot];
+      fields[f + FIELD_GAPS] = this.gapCount[slot];
+      fields[f + FIELD_STEP] = this.step[slot];
+      fields[f + FIELD_SEEN] = this.seen[slot];
+      fields[f + FIELD_SINCE_JUMP] = this.sinceJump[slot];
+      const base = slot * RECENT_READINGS;
+      values.set(this.recent.subarray(base, base + this.recentCount[slot]), at);
+      at += this.recentCount[slot];
+      values.set(this.gaps.subarray(base, base + this.gapCount[slot]), at);
+      at += this.gapCount[slot];
+      for (const kind of [JUMPS, GAP_JUMPS]) {
+        const k = 2 * slot + kind;
+        const s = f + FIELD_SIZES + kind * SIZES_FIELDS;
+        fields[s] = this.zero[k];
+        fields[s + 1] = this.low[k];
+        fields[s + 2] = this.unit[k];
+        fields[s + 3] = this.length[k];
+        values.set(this.arena.subarray(this.offset[k], this.offset[k] + this.length[k]), at);
+        at += this.length[k];
+      }
     }
+    return { modalities, nodes, readings, fields, values };
+  }
+
+  /** Fills an empty store from the packed form, checked beforehand (packedJumpsProblem). */
+  restorePacked(packed: PackedJumps): void {
+    const { modalities, nodes, readings, fields, values } = packed;
+    let r = 0;
+    let at = 0;
+    const take = (count: number): Float64Array => values.subarray((at += count) - count, at);
+    nodes.forEach((node, n) => {
+      for (let end = r + readings[n]; r < end; r++) {
+        const f = r * READING_FIELDS;
+        const slot = this.slotFor(node, modalities[fields[f + FIELD_MODALITY]], undefined);
+        const base = slot * RECENT_READINGS;
+        const recent = take(fields[f + FIELD_RECENT]).subarray(-RECENT_READINGS);
+        const gaps = take(fields[f + FIELD_GAPS]).subarray(-RECENT_READINGS);
+        this.recent.set(recent, base);
+        this.recentCount[slot] = recent.length;
+        this.gaps.set(gaps, base);
+        this.gapCount[slot] = gaps.length;
+        this.step[slot] = fields[f + FIELD_STEP];
+        this.seen[slot] = fields[f + FIELD_SEEN];
+        this.sinceJump[slot] = fields[f + FIELD_SINCE_JUMP];
+        for (const kind of [JUMPS, GAP_JUMPS]) {
+          const s = f + FIELD_SIZES + kind * SIZES_FIELDS;
+          this.setSizes(2 * slot + kind, fields[s], fields[s + 1], fields[s + 2], take(fields[s + 3]));
+        }
+      }
+    });
+  }
+
+  /** A new slot's size weights of one kind, in a region of their own. */
+  private setSizes(k: number, zero: number, low: number, unit: number, weights: ArrayLike<number>): void {
+    const room = weights.length + LIST_SLACK;
+    const at = this.claim(room);
+    this.arena.set(weights, at);
+    this.zero[k] = zero;
+    this.low[k] = low;
+    this.unit[k] = unit;
+    this.offset[k] = at;
+    this.length[k] = weights.length;
+    this.room[k] = room;
   }
 
   private sizesJson(k: number): FadingSizes {

@@ -24,7 +24,8 @@
  *
  * A sudden reading is a fault, so its sizes are not learnt as usual. Nothing
  * is judged before a reading has shown WARMUP_READINGS readings. The state is
- * checkpointed with the cluster as plain JSON (toJSON).
+ * checkpointed with the cluster in a packed form (pack, packed-jumps.ts); a
+ * checkpoint written before it holds plain JSON (toJSON), which still restores.
  *
  * Old sizes fade without being touched: the weights are kept in a unit that
  * grows with every size learnt, so learning a size changes one bucket. That
@@ -38,6 +39,7 @@ import type { Frame, Modality, NodeId } from '../../common/types.ts';
 import { lowerBound } from '../../common/lower-bound.ts';
 import { median, medianOfSorted } from '../../common/median.ts';
 import { GAP_JUMPS, JumpSlots, JUMPS } from './jump-slots.ts';
+import type { PackedJumps } from './packed-jumps.ts';
 import { SIZE_FLOOR, sizeWeightsOf, type BucketRecord, type FadingSizes, type SizeWeights } from './size-weights.ts';
 import { UndoRecorder, type Undo, type Undoable } from './undo-log.ts';
 
@@ -125,7 +127,12 @@ export class ReadingJumps implements Undoable {
   /** The changes of the batch that may still be rolled back. */
   private readonly undo = new UndoRecorder();
 
-  constructor(state: StoredJumpsState = {}) {
+  /** From a checkpoint's statistics: the packed form (checked: packedJumpsProblem), or the JSON form of older ones. */
+  constructor(state: StoredJumpsState | PackedJumps = {}) {
+    if (isPackedJumps(state)) {
+      this.slots.restorePacked(state);
+      return;
+    }
     for (const [node, readings] of Object.entries(state))
       for (const [modality, reading] of Object.entries(readings)) {
         const slot = this.slots.slotFor(node, modality, undefined);
@@ -137,6 +144,12 @@ export class ReadingJumps implements Undoable {
       }
   }
 
+  /** The checkpoint form (packed-jumps.ts). */
+  pack(): PackedJumps {
+    return this.slots.pack();
+  }
+
+  /** The statistics as plain JSON, per node and modality (what checkpoints held before the packed form). */
   toJSON(): JumpsStateJson {
     const out: JumpsStateJson = {};
     for (const [node, readings] of this.slots.entries()) out[node] = Object.fromEntries(readings);
@@ -283,6 +296,11 @@ export class ReadingJumps implements Undoable {
     }
     return count - (jumped(frame.nodes[index].node) ? 1 : 0) > 0;
   }
+}
+
+function isPackedJumps(state: StoredJumpsState | PackedJumps): state is PackedJumps {
+  // A node of the JSON form named "fields" would hold an object, never a Float64Array.
+  return state.fields instanceof Float64Array;
 }
 
 /** Weights as a checkpoint kept them, as fading sizes (unit 1 when it kept none). */

@@ -28,11 +28,24 @@
  *
  * Nothing is judged before a reading has shown WARMUP_RUNS runs. In memory
  * the ended runs are kept sorted by length with their usual run, updated
- * when a run ends (not recomputed at every tick); the checkpoint is plain
- * JSON, bucket → weight, as it always was.
+ * when a run ends (not recomputed at every tick); the checkpoint holds them
+ * packed (pack, packed-stuck.ts); one written before that holds plain JSON,
+ * bucket → weight (toJSON), which still restores.
  */
 import { emptyRecord, entryOf, keepOnly, UndoRecorder, type Undo, type Undoable } from './undo-log.ts';
 import type { Frame, Modality, NodeId } from '../../common/types.ts';
+import { canonicalModalities } from './packed-readings.ts';
+import {
+  RUN_BUCKETS,
+  RUN_FIELDS,
+  RUN_MODALITY,
+  RUN_REPEATS,
+  RUN_SINCE,
+  RUN_STEP,
+  RUN_STUCK,
+  RUN_VALUE,
+  type PackedStuck,
+} from './packed-stuck.ts';
 
 /** When a reading counts as stuck (config detector.stuck). */
 export interface StuckPolicy {
@@ -231,11 +244,46 @@ export class StuckReadings implements Undoable {
   /** The changes of the batch that may still be rolled back. */
   private readonly undo = new UndoRecorder();
 
-  /** From a checkpoint's state (any written since the field existed). */
-  constructor(state: StuckStateJson = {}) {
-    this.state = mapRecord(state, (readings) => mapRecord(readings, fromJson));
+  /** From a checkpoint's statistics: the packed form (checked: packedStuckProblem), or the JSON form of older ones. */
+  constructor(state: StuckStateJson | PackedStuck = {}) {
+    this.state = isPackedStuck(state) ? unpack(state) : mapRecord(state, (readings) => mapRecord(readings, fromJson));
   }
 
+  /** The checkpoint form (packed-stuck.ts). */
+  pack(): PackedStuck {
+    const names = new Set<Modality>();
+    for (const readings of Object.values(this.state)) for (const modality of Object.keys(readings)) names.add(modality);
+    const { modalities } = canonicalModalities([...names]);
+    const nodes = Object.keys(this.state).sort();
+    const readings = new Float64Array(nodes.length);
+    const ordered: Array<[number, RunState]> = [];
+    let runCount = 0;
+    nodes.forEach((node, n) => {
+      const runs = this.state[node];
+      modalities.forEach((modality, m) => {
+        const run = runs[modality];
+        if (!run) return;
+        ordered.push([m, run]);
+        readings[n] += 1;
+        runCount += run.buckets.length;
+      });
+    });
+    const fields = new Float64Array(ordered.length * RUN_FIELDS);
+    const runs = new Float64Array(2 * runCount);
+    let at = 0;
+    ordered.forEach(([m, run], r) => {
+      fields.set(
+        [m, run.value, run.repeats, run.since, run.stuck ? 1 : 0, run.step, run.buckets.length],
+        r * RUN_FIELDS,
+      );
+      runs.set(run.buckets, at);
+      runs.set(run.weights, at + run.buckets.length);
+      at += 2 * run.buckets.length;
+    });
+    return { modalities, nodes, readings, fields, runs };
+  }
+
+  /** The statistics as plain JSON, per node and modality (what checkpoints held before the packed form). */
   toJSON(): StuckStateJson {
     return mapRecord(this.state, (readings) => mapRecord(readings, toJson));
   }
@@ -385,6 +433,46 @@ function runUndo(run: RunState): Undo {
 /** What takes back a reading new to the statistics. */
 function forget(readings: Record<Modality, RunState>, modality: Modality): Undo {
   return () => delete readings[modality];
+}
+
+function isPackedStuck(state: StuckStateJson | PackedStuck): state is PackedStuck {
+  // A node of the JSON form named "fields" would hold an object, never a Float64Array.
+  return state.fields instanceof Float64Array;
+}
+
+/** The statistics of a packed form (checked beforehand). */
+function unpack({
+  modalities,
+  nodes,
+  readings,
+  fields,
+  runs,
+}: PackedStuck): Record<NodeId, Record<Modality, RunState>> {
+  const state: Record<NodeId, Record<Modality, RunState>> = {};
+  let r = 0;
+  let at = 0;
+  nodes.forEach((node, n) => {
+    const runsOfNode: Record<Modality, RunState> = {};
+    for (let end = r + readings[n]; r < end; r++) {
+      const f = r * RUN_FIELDS;
+      const count = fields[f + RUN_BUCKETS];
+      const buckets = Array.from(runs.subarray(at, at + count));
+      const weights = Array.from(runs.subarray(at + count, at + 2 * count));
+      at += 2 * count;
+      runsOfNode[modalities[fields[f + RUN_MODALITY]]] = {
+        value: fields[f + RUN_VALUE],
+        repeats: fields[f + RUN_REPEATS],
+        since: fields[f + RUN_SINCE],
+        stuck: fields[f + RUN_STUCK] === 1,
+        step: fields[f + RUN_STEP],
+        buckets,
+        weights,
+        usual: usualOfBuckets(buckets, weights),
+      };
+    }
+    state[node] = runsOfNode;
+  });
+  return state;
 }
 
 function mapRecord<A, B>(record: Readonly<Record<string, A>>, map: (value: A) => B): Record<string, B> {

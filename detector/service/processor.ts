@@ -341,8 +341,8 @@ export class FrameProcessor {
       state,
       alerts: runtime.alerts.toJSON(),
       ...budgetField(runtime.alerts),
-      ...stuckField(runtime),
-      ...(runtime.slot.policy.jumps ? { jumps: runtime.jumps.toJSON() } : {}),
+      ...(runtime.slot.policy.stuck ? { packedStuck: runtime.stuck.pack() } : {}),
+      ...(runtime.slot.policy.jumps ? { packedJumps: runtime.jumps.pack() } : {}),
       ...(runtime.joined.size > 0 ? { joined: Object.fromEntries(runtime.joined) } : {}),
       ...topologyAlertsField(runtime.topology),
       savedAt: this.now(),
@@ -708,8 +708,8 @@ export class FrameProcessor {
       ),
       slot,
       topology: this.topologyAlerts(checkpoint.network, checkpoint.cluster, slot.policy, checkpoint.topologyAlerts),
-      stuck: new StuckReadings(checkpoint.stuck),
-      jumps: new ReadingJumps(checkpoint.jumps),
+      stuck: new StuckReadings(checkpoint.packedStuck ?? checkpoint.stuck),
+      jumps: new ReadingJumps(checkpoint.packedJumps ?? checkpoint.jumps),
       joined: new Map(Object.entries(checkpoint.joined ?? {})),
     };
   }
@@ -798,10 +798,6 @@ function topologyAlertsField(topology: TopologyAlerts): Pick<ClusterCheckpoint, 
 }
 
 /** The checkpoint field of a cluster's stuck-at statistics, when the policy watches for stuck readings. */
-function stuckField(runtime: ClusterRuntime): Pick<ClusterCheckpoint, 'stuck'> {
-  return runtime.slot.policy.stuck ? { stuck: runtime.stuck.toJSON() } : {};
-}
-
 function once(run: () => void): () => void {
   let done = false;
   return () => {

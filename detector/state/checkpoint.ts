@@ -3,6 +3,8 @@ import type { BudgetStateJson } from '../alerts/false-alert-budget.ts';
 import type { ClusterAlertStateJson } from '../alerts/tracker.ts';
 import type { StuckStateJson } from '../alerts/stuck.ts';
 import type { StoredJumpsState } from '../alerts/jumps.ts';
+import { packedJumpsProblem, type PackedJumps } from '../alerts/packed-jumps.ts';
+import { packedStuckProblem, type PackedStuck } from '../alerts/packed-stuck.ts';
 import type { HeldTopologyAlert } from '../alerts/topology-changes.ts';
 import {
   contextHistorySize,
@@ -33,9 +35,13 @@ export interface ClusterCheckpoint {
   alerts: ClusterAlertStateJson;
   /** The alert threshold's false-alert budget on the stream (absent: the policy keeps none, or written before it existed). */
   alertBudget?: BudgetStateJson;
-  /** The stuck-at statistics of the nodes' readings (absent: switched off, or written before they existed). */
+  /** The stuck-at statistics of the nodes' readings, packed (absent: switched off, or written before the packed form). */
+  packedStuck?: PackedStuck;
+  /** The same as checkpoints before the packed form held them: plain JSON per node and modality. */
   stuck?: StuckStateJson;
-  /** The usual jumps of the nodes' readings (absent: switched off, or written before they existed). */
+  /** The usual jumps of the nodes' readings, packed (absent: switched off, or written before the packed form). */
+  packedJumps?: PackedJumps;
+  /** The same as checkpoints before the packed form held them: plain JSON per node and modality. */
   jumps?: StoredJumpsState;
   /**
    * Nodes new to the cluster whose window and context are still filling, and the tick each joined (absent:
@@ -116,7 +122,7 @@ const TopologyAlertSchema = AlertSchema.extend({
   topologyVersion: z.string(),
 });
 
-/** Size weights as the binary form keeps them (raw float64, see encodeCheckpointBinary), back as the list the state holds. */
+/** Size weights as binary checkpoints before the packed form kept them (raw float64), back as the list the state holds. */
 const rawWeights = z
   .instanceof(Float64Array)
   .refine((weights) => weights.every((weight) => weight >= 0), { message: 'expected weights of 0 or more' })
@@ -133,6 +139,28 @@ const sizeWeightsSchema = z.union([
   }),
   z.record(z.string().regex(/^\d+$/), z.number().nonnegative()),
 ]);
+
+/**
+ * A packed form of per-reading statistics (packed-readings.ts): names, then float64 arrays (typed in the binary form,
+ * base64 in the JSON form), checked as a whole by `problem`.
+ */
+function packedSchema<Shape extends z.ZodRawShape, Packed>(
+  arrays: Shape,
+  problem: (packed: Packed) => string | undefined,
+) {
+  return z
+    .object({
+      modalities: z.array(z.string()),
+      nodes: z.array(z.string()),
+      readings: base64Doubles,
+      fields: base64Doubles,
+      ...arrays,
+    })
+    .superRefine((packed, ctx) => {
+      const found = problem(packed as Packed);
+      if (found) ctx.addIssue({ code: 'custom', message: found });
+    });
+}
 
 const CheckpointSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
@@ -220,6 +248,9 @@ const CheckpointSchema = z.object({
       ),
     )
     .optional(),
+  // Added after format /1 was published, as the forms the statistics are written in; an older replica ignores them.
+  packedStuck: packedSchema({ runs: base64Doubles }, packedStuckProblem).optional(),
+  packedJumps: packedSchema({ values: base64Doubles }, packedJumpsProblem).optional(),
   joined: z.record(z.string(), z.number()).optional(),
   topologyAlerts: z.array(z.object({ alert: TopologyAlertSchema, resolvesAt: z.number() })).optional(),
   savedAt: z.number(),
@@ -232,9 +263,11 @@ function floatsToBase64(values: Float32Array | Float64Array): string {
 
 /** JSON with the float arrays as base64 float32: exact round trip, a quarter of the size of number lists. */
 export function encodeCheckpoint(checkpoint: ClusterCheckpoint): string {
-  const { state } = checkpoint;
+  const { state, packedStuck, packedJumps } = checkpoint;
   return JSON.stringify({
     ...checkpoint,
+    ...(packedStuck ? { packedStuck: withBase64Arrays(packedStuck) } : {}),
+    ...(packedJumps ? { packedJumps: withBase64Arrays(packedJumps) } : {}),
     state: {
       nodes: state.nodes,
       windows: floatsToBase64(state.windows),
@@ -253,6 +286,13 @@ export function encodeCheckpoint(checkpoint: ClusterCheckpoint): string {
   });
 }
 
+/** A packed form with its float arrays as base64, for the JSON form. */
+function withBase64Arrays(packed: PackedStuck | PackedJumps): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(packed).map(([key, value]) => [key, value instanceof Float64Array ? floatsToBase64(value) : value]),
+  );
+}
+
 export class CheckpointError extends Error {
   constructor(message: string) {
     super(message);
@@ -262,32 +302,13 @@ export class CheckpointError extends Error {
 
 /**
  * The binary form (binary.ts), what the checkpoint store writes: the state's
- * float arrays and the jump statistics' size weights as raw bytes after a
- * JSON header. decodeCheckpoint reads both forms.
+ * float arrays and the packed stuck and jump statistics as raw bytes after a
+ * JSON header. decodeCheckpoint reads both forms, and the binary checkpoints
+ * written before the packed form (their JSON jump statistics' size weights
+ * raw float64).
  */
 export function encodeCheckpointBinary(checkpoint: ClusterCheckpoint): Buffer {
-  const { jumps } = checkpoint;
-  return packFloatArrays(jumps ? { ...checkpoint, jumps: withRawWeights(jumps) } : checkpoint);
-}
-
-type StoredReading = StoredJumpsState[string][string];
-
-/**
- * The jump statistics with each dense list of size weights as a Float64Array, which the binary form stores as raw
- * bytes. The lists are about half of a checkpoint at steady state (two of some 60 weights per node and modality), and
- * writing them as JSON numbers was nearly half of its encoding time. Exact: the weights are doubles either way.
- */
-function withRawWeights(jumps: StoredJumpsState): unknown {
-  const raw = (sizes: StoredReading['jumps']): unknown =>
-    Array.isArray(sizes.weights) ? { ...sizes, weights: Float64Array.from(sizes.weights as number[]) } : sizes;
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const [node, readings] of Object.entries(jumps)) {
-    const copy: Record<string, unknown> = {};
-    for (const [modality, reading] of Object.entries(readings))
-      copy[modality] = { ...reading, jumps: raw(reading.jumps), gapJumps: raw(reading.gapJumps) };
-    out[node] = copy;
-  }
-  return out;
+  return packFloatArrays(checkpoint);
 }
 
 /** A checkpoint's value before its fields are checked: binary (by its magic) or JSON. */

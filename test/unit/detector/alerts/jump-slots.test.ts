@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../../../common/types.ts';
 import { ReadingJumps, type JumpPolicy } from '../../../../detector/alerts/jumps.ts';
 import { labFrame, labNode } from '../lab-frame.ts';
+import { packedJumpsProblem } from '../../../../detector/alerts/packed-jumps.ts';
 
 const POLICY: JumpPolicy = { multiple: 10, quietTicks: 3 };
 const MODALITIES = ['temperature', 'humidity'];
@@ -106,5 +107,53 @@ describe('ReadingJumps packed statistics', () => {
       gapJumps: { zero: 0, low: 1, weights: [], unit: 1 },
       sinceJump: null,
     });
+  });
+});
+
+describe('ReadingJumps packed checkpoint form', () => {
+  it('restores to statistics that answer and pack as the originals do, from the packed form and the JSON form', () => {
+    const original = new ReadingJumps();
+    for (let t = 0; t < 1_000; t++) observe(original, t);
+    const packed = original.pack();
+    expect(packedJumpsProblem(packed)).toBeUndefined();
+    const fromPacked = new ReadingJumps(packed);
+    const fromJson = new ReadingJumps(original.toJSON());
+    expect(fromPacked.toJSON()).toEqual(original.toJSON());
+    expect(fromJson.pack()).toEqual(packed);
+    const answers = (jumps: ReadingJumps): string[] => {
+      const found: string[] = [];
+      for (let t = 1_000; t < 2_100; t++) found.push(...observe(jumps, t));
+      return found;
+    };
+    const expected = answers(original);
+    expect(expected.length).toBeGreaterThan(5);
+    expect(answers(fromPacked)).toEqual(expected);
+    expect(answers(fromJson)).toEqual(expected);
+    expect(fromPacked.pack()).toEqual(original.pack());
+  });
+
+  it('is the same whatever order the nodes and modalities came in', () => {
+    const forward = new ReadingJumps();
+    const backward = new ReadingJumps();
+    for (let t = 0; t < 400; t++) {
+      const frame = frameAt(t);
+      forward.observe(
+        frame,
+        MODALITIES,
+        frame.nodes.map(() => undefined),
+        POLICY,
+      );
+      const reversed = { ...frame, nodes: [...frame.nodes].reverse() };
+      backward.observe(
+        reversed,
+        [...MODALITIES].reverse(),
+        reversed.nodes.map(() => undefined),
+        POLICY,
+      );
+    }
+    const packed = forward.pack();
+    expect(packed.nodes).toEqual(['0', '1', '2', '3', '4', '5']);
+    expect(packed.modalities).toEqual(['humidity', 'temperature']);
+    expect(backward.pack()).toEqual(packed);
   });
 });

@@ -9,6 +9,7 @@ import {
   type StuckPolicy,
   type StuckStateJson,
 } from '../../../../detector/alerts/stuck.ts';
+import { packedStuckProblem } from '../../../../detector/alerts/packed-stuck.ts';
 import recorded from './stuck-recorded.json' with { type: 'json' };
 import { CHECKPOINT_TICK, sequenceFrames, traceSequence, type SequenceTrace } from './stuck-sequence.ts';
 import { labFrame, labNode } from '../lab-frame.ts';
@@ -258,6 +259,43 @@ describe('StuckReadings on a recorded sequence', () => {
     expect(recording.before.stuck.length + recording.after.stuck.length).toBeGreaterThan(10);
     for (const modality of ['temperature', 'voltage', 'light'])
       expect(recording.after.usual.some((line) => line.includes(modality) && !line.endsWith('undefined'))).toBe(true);
+  });
+
+  it('packs to a form that continues as the uninterrupted run did, the same whatever order its nodes came in', () => {
+    const packed = new StuckReadings(recording.checkpoint).pack();
+    expect(packedStuckProblem(packed)).toBeUndefined();
+    expect(packed.nodes).toEqual(['1', '2', '3', '4', '5', '6']);
+    expect(packed.modalities).toEqual(['light', 'temperature', 'voltage']);
+    const readings = new StuckReadings(packed);
+    expect(readings.toJSON()).toEqual(recording.checkpoint);
+    const trace = traceSequence(readings, frames.slice(CHECKPOINT_TICK), CHECKPOINT_TICK, (node, modality) =>
+      readings.usualRun(node, modality),
+    );
+    expect(trace).toEqual(recording.after);
+    expect(readings.toJSON()).toEqual(recording.final);
+    // The same statistics, their nodes and modalities met in the reverse order, pack to the same arrays.
+    const reversed = Object.fromEntries(
+      Object.entries(recording.checkpoint)
+        .reverse()
+        .map(([node, runs]) => [node, Object.fromEntries(Object.entries(runs).reverse())]),
+    );
+    expect(new StuckReadings(reversed).pack()).toEqual(packed);
+  });
+
+  it('says what is wrong with a packed form', () => {
+    const packed = new StuckReadings(recording.checkpoint).pack();
+    const edited = (key: 'fields' | 'runs', at: number, value: number): string | undefined => {
+      const array = Float64Array.from(packed[key]);
+      array[at] = value;
+      return packedStuckProblem({ ...packed, [key]: array });
+    };
+    expect(edited('fields', 2, 0)).toMatch(/^reading 0: repeats 0 is not a count of 1 or more/);
+    expect(edited('fields', 7 + 4, 0.5)).toMatch(/^reading 1: stuck 0.5 is not 0 or 1/);
+    expect(edited('runs', 1, packed.runs[0])).toMatch(/^reading 0: run bucket \d+ is not a count above the one before/);
+    expect(packedStuckProblem({ ...packed, runs: packed.runs.subarray(2) })).toMatch(/^runs has \d+ numbers/);
+    expect(packedStuckProblem({ ...packed, readings: packed.readings.subarray(1) })).toBe(
+      'readings has 5 counts for 6 nodes',
+    );
   });
 
   it('continues from a checkpoint recorded in the old format as the uninterrupted run did', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert, Frame } from '../../../../common/types.ts';
 import { loadConfig } from '../../../../common/config.ts';
+import { ReadingJumps } from '../../../../detector/alerts/jumps.ts';
 import { alertPolicyFromConfig } from '../../../../detector/alerts/tracker.ts';
 import { FrameProcessor } from '../../../../detector/service/processor.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../../../../detector/state/checkpoint.ts';
@@ -59,19 +60,19 @@ describe('FrameProcessor: sudden jumps', () => {
   it('a rolled-back batch leaves the jump statistics as they were (an undo log, not a copy)', async () => {
     const processor = new FrameProcessor({ model: new FakeModel(), policy });
     await processor.process(frames(0, 290));
-    const before = processor.checkpoint('a').jumps;
+    const before = processor.checkpoint('a').packedJumps;
     const failed = await processor.process(frames(290, 310));
     expect(transitions(failed.alerts)).toEqual(['firing 2 temperature @300', 'resolved 2 temperature @300']);
-    expect(processor.checkpoint('a').jumps).not.toEqual(before);
+    expect(processor.checkpoint('a').packedJumps).not.toEqual(before);
     failed.rollback();
-    expect(processor.checkpoint('a').jumps).toEqual(before);
+    expect(processor.checkpoint('a').packedJumps).toEqual(before);
     // Delivered again, it fires again, and ends as a run that never failed does.
     const again = await processor.process(frames(290, 310));
     expect(transitions(again.alerts)).toEqual(transitions(failed.alerts));
     const reference = new FrameProcessor({ model: new FakeModel(), policy });
     await reference.process(frames(0, 290));
     await reference.process(frames(290, 310));
-    expect(processor.checkpoint('a').jumps).toEqual(reference.checkpoint('a').jumps);
+    expect(processor.checkpoint('a').packedJumps).toEqual(reference.checkpoint('a').packedJumps);
   });
 
   it('continues from a checkpoint as an uninterrupted run would', async () => {
@@ -84,11 +85,29 @@ describe('FrameProcessor: sudden jumps', () => {
     const first = new FrameProcessor({ model: new FakeModel(), policy });
     await first.process(all.slice(0, 250));
     const checkpoint = decodeCheckpoint(Buffer.from(encodeCheckpoint(first.checkpoint('a'))));
-    expect(checkpoint.jumps?.['2']?.temperature?.seen).toBe(250);
+    expect(new ReadingJumps(checkpoint.packedJumps).toJSON()['2']?.temperature?.seen).toBe(250);
     const second = new FrameProcessor({ model: new FakeModel(), policy });
     second.adoptCheckpoints(new Map([['a', checkpoint]]));
     const resumed = await second.process(all.slice(250));
     expect(resumed.alerts).toEqual(expected.alerts);
-    expect(second.checkpoint('a').jumps).toEqual(reference.checkpoint('a').jumps);
+    expect(second.checkpoint('a').packedJumps).toEqual(reference.checkpoint('a').packedJumps);
+  });
+
+  it('continues from a checkpoint written before the packed form (JSON per node and modality)', async () => {
+    const all = frames(0, 320);
+    const reference = new FrameProcessor({ model: new FakeModel(), policy });
+    await reference.process(all.slice(0, 250));
+    const expected = await reference.process(all.slice(250));
+
+    const first = new FrameProcessor({ model: new FakeModel(), policy });
+    await first.process(all.slice(0, 250));
+    const { packedJumps, ...rest } = first.checkpoint('a');
+    const older = { ...rest, jumps: new ReadingJumps(packedJumps).toJSON() };
+    const checkpoint = decodeCheckpoint(Buffer.from(encodeCheckpoint(older)));
+    expect(checkpoint.packedJumps).toBeUndefined();
+    const second = new FrameProcessor({ model: new FakeModel(), policy });
+    second.adoptCheckpoints(new Map([['a', checkpoint]]));
+    expect((await second.process(all.slice(250))).alerts).toEqual(expected.alerts);
+    expect(second.checkpoint('a').packedJumps).toEqual(reference.checkpoint('a').packedJumps);
   });
 });

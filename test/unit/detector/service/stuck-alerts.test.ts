@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert, Frame } from '../../../../common/types.ts';
+import { StuckReadings } from '../../../../detector/alerts/stuck.ts';
 import { alertPolicyFromConfig } from '../../../../detector/alerts/tracker.ts';
 import { FrameProcessor } from '../../../../detector/service/processor.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../../../../detector/state/checkpoint.ts';
@@ -48,18 +49,18 @@ describe('FrameProcessor: stuck readings', () => {
   it('a rolled-back batch leaves the stuck statistics as they were (an undo log, not a copy)', async () => {
     const processor = new FrameProcessor({ model: new FakeModel(), policy });
     await processor.process(frames(0, 110));
-    const before = processor.checkpoint('a').stuck;
+    const before = processor.checkpoint('a').packedStuck;
     const failed = await processor.process(frames(110, 170));
     expect(transitions(failed.alerts)).toEqual(['firing 1 temperature @120', 'resolved 1 temperature @120']);
-    expect(processor.checkpoint('a').stuck).not.toEqual(before);
+    expect(processor.checkpoint('a').packedStuck).not.toEqual(before);
     failed.rollback();
-    expect(processor.checkpoint('a').stuck).toEqual(before);
+    expect(processor.checkpoint('a').packedStuck).toEqual(before);
     const again = await processor.process(frames(110, 170));
     expect(transitions(again.alerts)).toEqual(transitions(failed.alerts));
     const reference = new FrameProcessor({ model: new FakeModel(), policy });
     await reference.process(frames(0, 110));
     await reference.process(frames(110, 170));
-    expect(processor.checkpoint('a').stuck).toEqual(reference.checkpoint('a').stuck);
+    expect(processor.checkpoint('a').packedStuck).toEqual(reference.checkpoint('a').packedStuck);
   });
 
   it('is off without the policy: the model alone does not see the stuck node', async () => {
@@ -86,17 +87,28 @@ describe('FrameProcessor: stuck readings', () => {
     const first = new FrameProcessor({ model: new FakeModel(), policy });
     await first.process(all.slice(0, 110));
     const checkpoint = decodeCheckpoint(Buffer.from(encodeCheckpoint(first.checkpoint('a'))));
-    expect(checkpoint.stuck?.['1']?.temperature?.repeats).toBe(10);
+    expect(new StuckReadings(checkpoint.packedStuck).toJSON()['1']?.temperature?.repeats).toBe(10);
     const second = new FrameProcessor({ model: new FakeModel(), policy });
     second.adoptCheckpoints(new Map([['a', checkpoint]]));
     const resumed = await second.process(all.slice(110));
     expect(resumed.alerts).toEqual(expected.alerts);
     expect(resumed.scores).toEqual(expected.scores);
-    expect(second.checkpoint('a').stuck).toEqual(reference.checkpoint('a').stuck);
+    expect(second.checkpoint('a').packedStuck).toEqual(reference.checkpoint('a').packedStuck);
+
+    // Written before the packed form (the runs as JSON per node and modality), it resumes the same.
+    const { packedStuck, ...unpacked } = checkpoint;
+    const jsonForm = decodeCheckpoint(
+      encodeCheckpoint({ ...unpacked, stuck: new StuckReadings(packedStuck).toJSON() }),
+    );
+    expect(jsonForm.packedStuck).toBeUndefined();
+    const fromJson = new FrameProcessor({ model: new FakeModel(), policy });
+    fromJson.adoptCheckpoints(new Map([['a', jsonForm]]));
+    expect((await fromJson.process(all.slice(110))).alerts).toEqual(expected.alerts);
+    expect(fromJson.checkpoint('a').packedStuck).toEqual(reference.checkpoint('a').packedStuck);
 
     // A checkpoint without the field (an older one) restores; the runs are learnt afresh, so nothing is judged yet.
-    const { stuck, ...older } = checkpoint;
-    expect(stuck).toBeDefined();
+    const older = unpacked;
+    expect(packedStuck).toBeDefined();
     const third = new FrameProcessor({ model: new FakeModel(), policy });
     third.adoptCheckpoints(
       new Map([['a', decodeCheckpoint(JSON.stringify({ ...older, state: checkpointState(older) }))]]),

@@ -8,11 +8,30 @@ import {
   type ClusterCheckpoint,
 } from '../../../../detector/state/checkpoint.ts';
 import { TableCheckpointStore } from '../../../../detector/state/store.ts';
+import { ReadingJumps, type StoredJumpsState } from '../../../../detector/alerts/jumps.ts';
+import { StuckReadings } from '../../../../detector/alerts/stuck.ts';
 import { createLogger } from '../../../../common/log.ts';
 import { MemoryTransport } from '../../../../transport/index.ts';
 import { sampleCheckpoint } from './sample-checkpoint.ts';
 
-/** A checkpoint with every kind of field: float32 and float64 arrays, alerts, stuck statistics. */
+/** Jump statistics of one reading in the JSON form (what checkpoints held before the packed form). */
+function jumpsJson(): StoredJumpsState {
+  return {
+    '1': {
+      temperature: {
+        recent: [20.1, 20.2, 20.15],
+        gaps: [0.3, -0.1],
+        step: 0.01,
+        seen: 250,
+        jumps: { zero: 1.5, low: 200, weights: [0.25, 1 / 3, Math.PI, 0, 7.000000001], unit: 1.25 },
+        gapJumps: { zero: 0, low: 211, weights: [1e-3, 4999.999], unit: 1 },
+        sinceJump: 4,
+      },
+    },
+  };
+}
+
+/** A checkpoint with every kind of field: float32 and float64 arrays, alerts, stuck and jump statistics. */
 function full(): ClusterCheckpoint {
   return sampleCheckpoint({
     state: {
@@ -25,20 +44,10 @@ function full(): ClusterCheckpoint {
       },
     },
     alerts: { '1': { above: 2, aboveSince: 990, clear: 0, firing: null, errors: { temperature: 0.5 } } },
-    stuck: { '2': { humidity: { value: 41.5, repeats: 3, since: 900, stuck: false, step: 0.1, runs: { '1': 4.5 } } } },
-    jumps: {
-      '1': {
-        temperature: {
-          recent: [20.1, 20.2, 20.15],
-          gaps: [0.3, -0.1],
-          step: 0.01,
-          seen: 250,
-          jumps: { zero: 1.5, low: 200, weights: [0.25, 1 / 3, Math.PI, 0, 7.000000001] },
-          gapJumps: { zero: 0, low: 211, weights: [1e-3, 4999.999] },
-          sinceJump: 4,
-        },
-      },
-    },
+    packedStuck: new StuckReadings({
+      '2': { humidity: { value: 41.5, repeats: 3, since: 900, stuck: false, step: 0.1, runs: { '1': 4.5, '3': 0.5 } } },
+    }).pack(),
+    packedJumps: new ReadingJumps(jumpsJson()).pack(),
     model: 'v3',
   });
 }
@@ -65,21 +74,77 @@ describe('binary checkpoints', () => {
     expect(binary.length).toBeLessThan(Buffer.byteLength(encodeCheckpoint(full())));
   });
 
-  it("keeps the jump statistics' size weights as raw float64 after the header, and checks them", () => {
+  it('keeps the packed stuck and jump statistics as raw float64 after the header, and checks them', () => {
     const binary = encodeCheckpointBinary(full());
     const length = binary.readUInt32LE(8);
     const header = JSON.parse(binary.subarray(12, 12 + length).toString('utf8')) as {
-      jumps: Record<string, Record<string, { jumps: { weights: unknown }; gapJumps: { weights: unknown } }>>;
+      packedStuck: Record<string, unknown>;
+      packedJumps: Record<string, unknown>;
     };
-    expect(header.jumps['1'].temperature.jumps.weights).toEqual({ $f64: [expect.any(Number), 5] });
-    expect(header.jumps['1'].temperature.gapJumps.weights).toEqual({ $f64: [expect.any(Number), 2] });
-    expect(decodeCheckpoint(binary).jumps).toEqual(full().jumps);
-    const reading = full().jumps!['1'].temperature;
-    const negative = packFloatArrays({
-      ...full(),
-      jumps: { '1': { temperature: { ...reading, jumps: { zero: 0, low: 1, weights: Float64Array.from([1, -2]) } } } },
+    expect(header.packedStuck).toEqual({
+      modalities: ['humidity'],
+      nodes: ['2'],
+      readings: { $f64: [expect.any(Number), 1] },
+      fields: { $f64: [expect.any(Number), 7] },
+      runs: { $f64: [expect.any(Number), 4] },
     });
-    expect(() => decodeCheckpoint(negative)).toThrow(/jumps\.1\.temperature\.jumps/);
+    expect(new StuckReadings(decodeCheckpoint(binary).packedStuck).toJSON()['2'].humidity.runs).toEqual({
+      '1': 4.5,
+      '3': 0.5,
+    });
+    const negativeRun = Float64Array.from(full().packedStuck!.runs);
+    negativeRun[3] = -1;
+    expect(() =>
+      decodeCheckpoint(
+        encodeCheckpointBinary({ ...full(), packedStuck: { ...full().packedStuck!, runs: negativeRun } }),
+      ),
+    ).toThrow(/packedStuck: reading 0: run weight -1/);
+    expect(header.packedJumps).toEqual({
+      modalities: ['temperature'],
+      nodes: ['1'],
+      readings: { $f64: [expect.any(Number), 1] },
+      fields: { $f64: [expect.any(Number), 14] },
+      values: { $f64: [expect.any(Number), 3 + 2 + 5 + 2] },
+    });
+    expect(decodeCheckpoint(binary).packedJumps).toEqual(full().packedJumps);
+    expect(new ReadingJumps(decodeCheckpoint(binary).packedJumps).toJSON()).toEqual(jumpsJson());
+    const packed = full().packedJumps!;
+    const negative = Float64Array.from(packed.values);
+    negative[6] = -2;
+    const withValues = (values: Float64Array): Buffer =>
+      encodeCheckpointBinary({ ...full(), packedJumps: { ...packed, values } });
+    expect(() => decodeCheckpoint(withValues(negative))).toThrow(/packedJumps: reading 0: size weight -2/);
+    expect(() => decodeCheckpoint(withValues(packed.values.subarray(1)))).toThrow(
+      /values has 11 numbers, the fields account for 12/,
+    );
+    const badModality = Float64Array.from(packed.fields);
+    badModality[0] = 3;
+    expect(() =>
+      decodeCheckpoint(encodeCheckpointBinary({ ...full(), packedJumps: { ...packed, fields: badModality } })),
+    ).toThrow(/modality index 3 is not one of 1/);
+  });
+
+  it('reads the binary checkpoints written before the packed form (raw float64 size weights), and checks them', () => {
+    const { packedJumps: _, ...rest } = full();
+    const raw = (weights: number[]): Float64Array => Float64Array.from(weights);
+    const reading = jumpsJson()['1'].temperature;
+    const older = (weights: Float64Array): Buffer =>
+      packFloatArrays({
+        ...rest,
+        jumps: {
+          '1': {
+            temperature: {
+              ...reading,
+              jumps: { ...reading.jumps, weights },
+              gapJumps: { ...reading.gapJumps, weights: raw(reading.gapJumps.weights as number[]) },
+            },
+          },
+        },
+      });
+    const decoded = decodeCheckpoint(older(raw(reading.jumps.weights as number[])));
+    expect(decoded.jumps).toEqual(jumpsJson());
+    expect(decoded.packedJumps).toBeUndefined();
+    expect(() => decodeCheckpoint(older(Float64Array.from([1, -2])))).toThrow(/jumps\.1\.temperature\.jumps/);
   });
 
   it('the store writes the binary form and reads both forms back', async () => {
