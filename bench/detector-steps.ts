@@ -3,10 +3,11 @@
  * a broker: decoding frames, scoring them (FrameProcessor.process, the model
  * included), encoding one checkpoint per cluster as the checkpoint store
  * writes it (what checkpointing every batch would cost), and building the
- * InfluxDB points. Clusters of 64 nodes with the default model; the first
+ * InfluxDB points. Clusters of 64 nodes (`--nodes`: another size, or sizes
+ * from MIN to MAX) with the default model; the first
  * `window` ticks fill the windows and are not counted.
  *
- *   node --import tsx bench/detector-steps.ts --clusters 50 --ticks 40 [--warmup N]
+ *   node --import tsx bench/detector-steps.ts --clusters 50 --ticks 40 [--warmup N] [--nodes 64 | --nodes 26-64]
  *
  * CPU = user + system time of the process (all threads, so the native
  * TensorFlow threads count) around each step.
@@ -42,11 +43,24 @@ const { values: args } = parseArgs({
     'clusters-per-call': { type: 'string' },
     // Ticks not counted: by default the model's window; past 200 the sudden-jump statistics judge readings too.
     warmup: { type: 'string' },
+    // Nodes per cluster: N, or MIN-MAX for clusters of sizes spread evenly between (as a clustered network has them).
+    nodes: { type: 'string', default: '64' },
   },
 });
 const clusters = Number(args.clusters);
 const ticks = Number(args.ticks);
-const NODES = 64;
+const [minNodes, maxNodes = minNodes] = args.nodes.split('-').map(Number);
+if (!(Number.isInteger(minNodes) && Number.isInteger(maxNodes) && minNodes >= 1 && maxNodes >= minNodes))
+  throw new Error(`--nodes: expected N or MIN-MAX, got '${args.nodes}'`);
+/** Cluster c's size: the sizes from MIN to MAX in turn, in a scattered order (ready clusters are not sorted by size). */
+const clusterSize = (c: number): number => minNodes + ((c * 37) % (maxNodes - minNodes + 1));
+/** Where cluster c's node ids start: every node of the run has an id of its own. */
+const firstNode: number[] = [];
+let nodesInAll = 0;
+for (let c = 0; c < clusters; c++) {
+  firstNode.push(nodesInAll);
+  nodesInAll += clusterSize(c);
+}
 // A garbage collection before each memory reading, so it counts what is retained, not what is pending.
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
@@ -78,8 +92,8 @@ function encodedFrames(t: number): Buffer[] {
       cluster: `c${c}`,
       tick,
       topologyVersion: 'v',
-      nodes: Array.from({ length: NODES }, (_, n) => ({
-        node: `${c * NODES + n}`,
+      nodes: Array.from({ length: clusterSize(c) }, (_, n) => ({
+        node: `${firstNode[c] + n}`,
         values: Object.fromEntries(modalities.map((m, j) => [m, 20 + j + Math.sin(t / 5 + n) + Math.random() * 0.1])),
         staleTicks: 0,
         silent: false,
@@ -127,14 +141,14 @@ async function scoreTicks(): Promise<{ spent: Record<string, number>; checkpoint
     spent.checkpoint += checkpointMs;
     spent.points += pointsMs;
     checkpointBytes = Math.max(checkpointBytes, ...checkpointSizes);
-    nodeTicks += clusters * NODES;
+    nodeTicks += nodesInAll;
   }
   return { spent, checkpointBytes, nodeTicks };
 }
 const { spent, checkpointBytes, nodeTicks } = await scoreTicks();
 const per1k = (ms: number): string => ((ms / nodeTicks) * 1000).toFixed(1);
 process.stdout.write(
-  `| ${clusters} × ${NODES} | ${ticks - warmup} | ${per1k(spent.decode)} | ${per1k(spent.score)} | ${per1k(spent.checkpoint)} | ${per1k(spent.points)} | ${(checkpointBytes / 1024).toFixed(0)} |\n`,
+  `| ${clusters} × ${args.nodes} | ${ticks - warmup} | ${per1k(spent.decode)} | ${per1k(spent.score)} | ${per1k(spent.checkpoint)} | ${per1k(spent.points)} | ${(checkpointBytes / 1024).toFixed(0)} |\n`,
 );
 
 /** Mean KB per cluster of each part of its state. */

@@ -121,7 +121,9 @@ export class Detector implements SeriesScorer {
    * Pushes one tick into each cluster's state and scores the clusters whose
    * window is full, batched: up to maxClustersPerCall clusters per model call
    * (clusters of different sizes are padded; padding never attends or is
-   * attended to).
+   * attended to). The ready clusters go to the calls largest first, so that
+   * each call pads to a size close to its clusters': the attention's work
+   * grows with the square of the padded size.
    */
   async step(batch: ClusterStepInput[]): Promise<ClusterStepOutput[]> {
     const { modalities, window: w, context: contextConfig } = this.config;
@@ -147,7 +149,10 @@ export class Detector implements SeriesScorer {
         context: features,
       };
     });
-    const ready = outputs.map((o, i) => (o.ready ? i : -1)).filter((i) => i >= 0);
+    const ready = outputs
+      .map((o, i) => (o.ready ? i : -1))
+      .filter((i) => i >= 0)
+      .sort((a, b) => batch[b].state.nodes.length - batch[a].state.nodes.length);
     for (let first = 0; first < ready.length; first += this.maxClustersPerCall) {
       await this.scoreReady(batch, ready.slice(first, first + this.maxClustersPerCall), adjacencies, contexts, outputs);
     }

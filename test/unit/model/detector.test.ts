@@ -104,9 +104,11 @@ describe('Detector', () => {
         adjacency: graph.adjacency,
       }));
     const calls: number[] = [];
+    const paddedTo: number[] = [];
     const step = detector.network.step.bind(detector.network);
     detector.network.step = (tensors) => {
       calls.push(tensors.nodeMask.shape[0]);
+      paddedTo.push(tensors.nodeMask.shape[1]);
       return step(tensors);
     };
     let rows: number[][] = [];
@@ -117,8 +119,10 @@ describe('Detector', () => {
       detector.maxClustersPerCall = 100;
       wholeRows = (await detector.step(inputs(whole, t))).map((o) => [o.cluster, ...o.node, ...o.reconstruction]);
     }
-    // Ready from tick 5 (window 6): four ticks of calls of 2, 2, 1 clusters, then one of 5.
+    // Ready from tick 5 (window 6): four ticks of calls of 2, 2, 1 clusters, then one of 5; the largest clusters first,
+    // so the calls of 2 pad to 5 and 4 nodes, not 5 and 5.
     expect(calls).toEqual(Array.from({ length: 4 }, () => [2, 2, 1, 5]).flat());
+    expect(paddedTo).toEqual(Array.from({ length: 4 }, () => [5, 4, 2, 5]).flat());
     rows.forEach((row, i) => row.forEach((v, k) => expect(v).toBeCloseTo(wholeRows[i][k], 5)));
     chunked.forEach((state, i) => state.hidden.forEach((v, k) => expect(v).toBeCloseTo(whole[i].hidden[k], 5)));
   });
