@@ -8,15 +8,10 @@
  * Canonical: nodes and modalities in code-unit order, so two replicas with the
  * same statistics write the same bytes whatever order their nodes came in.
  */
-import { isCount, totalReadings } from './packed-readings.ts';
+import { countedValues, isCount, type PackedReadings } from './packed-readings.ts';
+
 /** A cluster's jump statistics as a checkpoint holds them (the checkpoint's `packedJumps`). */
-export interface PackedJumps {
-  /** The modalities with statistics, in order; `fields` refers to them by index. */
-  modalities: string[];
-  /** The nodes with statistics, in order. */
-  nodes: string[];
-  /** Per node, how many readings (modalities) it has; their fields follow each other in node order. */
-  readings: Float64Array;
+export interface PackedJumps extends PackedReadings {
   /** READING_FIELDS numbers per reading, laid out as the FIELD_* indexes say. */
   fields: Float64Array;
   /** Per reading, one after the other: its last readings, its last gaps, its jumps' weights, its gap changes' weights. */
@@ -38,21 +33,17 @@ export const READING_FIELDS = FIELD_SIZES + 2 * SIZES_FIELDS;
 
 /** What is wrong with a packed form, for a checkpoint's error (undefined: nothing). */
 export function packedJumpsProblem(packed: PackedJumps): string | undefined {
-  const { modalities, nodes, readings, fields, values } = packed;
-  const total = totalReadings(nodes, readings);
-  if (typeof total === 'string') return total;
-  if (fields.length !== total * READING_FIELDS)
-    return `fields has ${fields.length} values, expected ${total * READING_FIELDS} for ${total} readings`;
-  let needed = 0;
-  for (let r = 0; r < total; r++) {
-    const f = r * READING_FIELDS;
+  const { modalities, fields, values } = packed;
+  const needed = countedValues(packed, READING_FIELDS, (f) => {
     const problem = readingProblem(fields, f, modalities.length);
-    if (problem) return `reading ${r}: ${problem}`;
-    needed += fields[f + FIELD_RECENT] + fields[f + FIELD_GAPS];
-    for (let kind = 0; kind < 2; kind++) needed += fields[f + FIELD_SIZES + kind * SIZES_FIELDS + 3];
-  }
+    if (problem) return problem;
+    let count = fields[f + FIELD_RECENT] + fields[f + FIELD_GAPS];
+    for (let kind = 0; kind < 2; kind++) count += fields[f + FIELD_SIZES + kind * SIZES_FIELDS + 3];
+    return count;
+  });
+  if (typeof needed === 'string') return needed;
   if (values.length !== needed) return `values has ${values.length} numbers, the fields account for ${needed}`;
-  for (let r = 0, at = 0; r < total; r++) {
+  for (let r = 0, at = 0; r < fields.length / READING_FIELDS; r++) {
     const f = r * READING_FIELDS;
     at += fields[f + FIELD_RECENT] + fields[f + FIELD_GAPS];
     for (let kind = 0; kind < 2; kind++) {

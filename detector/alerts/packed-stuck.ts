@@ -4,16 +4,10 @@
  * binary checkpoint stores as raw bytes (state/binary.ts). Canonical, as the
  * packed jumps are: nodes and modalities in code-unit order.
  */
-import { isCount, totalReadings } from './packed-readings.ts';
+import { countedValues, isCount, type PackedReadings } from './packed-readings.ts';
 
 /** A cluster's stuck-at statistics as a checkpoint holds them (the checkpoint's `packedStuck`). */
-export interface PackedStuck {
-  /** The modalities with statistics, in order; `fields` refers to them by index. */
-  modalities: string[];
-  /** The nodes with statistics, in order. */
-  nodes: string[];
-  /** Per node, how many readings (modalities) it has; their fields follow each other in node order. */
-  readings: Float64Array;
+export interface PackedStuck extends PackedReadings {
   /** RUN_FIELDS numbers per reading, laid out as the RUN_* indexes say. */
   fields: Float64Array;
   /** Per reading, one after the other: its ended runs' length buckets (ascending), then their weights. */
@@ -34,19 +28,15 @@ export const RUN_FIELDS = 7;
 
 /** What is wrong with a packed form, for a checkpoint's error (undefined: nothing). */
 export function packedStuckProblem(packed: PackedStuck): string | undefined {
-  const { modalities, nodes, readings, fields, runs } = packed;
-  const total = totalReadings(nodes, readings);
-  if (typeof total === 'string') return total;
-  if (fields.length !== total * RUN_FIELDS)
-    return `fields has ${fields.length} values, expected ${total * RUN_FIELDS} for ${total} readings`;
-  let needed = 0;
-  for (let r = 0; r < total; r++) {
-    const problem = readingProblem(fields, r * RUN_FIELDS, modalities.length);
-    if (problem) return `reading ${r}: ${problem}`;
-    needed += 2 * fields[r * RUN_FIELDS + RUN_BUCKETS];
-  }
+  const { modalities, fields, runs } = packed;
+  const needed = countedValues(
+    packed,
+    RUN_FIELDS,
+    (f) => readingProblem(fields, f, modalities.length) ?? 2 * fields[f + RUN_BUCKETS],
+  );
+  if (typeof needed === 'string') return needed;
   if (runs.length !== needed) return `runs has ${runs.length} numbers, the fields account for ${needed}`;
-  for (let r = 0, at = 0; r < total; r++) {
+  for (let r = 0, at = 0; r < fields.length / RUN_FIELDS; r++) {
     const count = fields[r * RUN_FIELDS + RUN_BUCKETS];
     for (let i = 0; i < count; i++) {
       const bucket = runs[at + i];
