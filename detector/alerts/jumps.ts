@@ -40,6 +40,7 @@ import { lowerBound } from '../../common/lower-bound.ts';
 import { median, medianOfSorted } from '../../common/median.ts';
 import { GAP_JUMPS, JumpSlots, JUMPS } from './jump-slots.ts';
 import type { PackedJumps } from './packed-jumps.ts';
+import { isPacked } from './packed-readings.ts';
 import { SIZE_FLOOR, sizeWeightsOf, type BucketRecord, type FadingSizes, type SizeWeights } from './size-weights.ts';
 import { UndoRecorder, type Undo, type Undoable } from './undo-log.ts';
 
@@ -129,7 +130,7 @@ export class ReadingJumps implements Undoable {
 
   /** From a checkpoint's statistics: the packed form (checked: packedJumpsProblem), or the JSON form of older ones. */
   constructor(state: StoredJumpsState | PackedJumps = {}) {
-    if (isPackedJumps(state)) {
+    if (isPacked(state)) {
       this.slots.restorePacked(state);
       return;
     }
@@ -296,11 +297,6 @@ export class ReadingJumps implements Undoable {
     }
     return count - (jumped(frame.nodes[index].node) ? 1 : 0) > 0;
   }
-}
-
-function isPackedJumps(state: StoredJumpsState | PackedJumps): state is PackedJumps {
-  // A node of the JSON form named "fields" would hold an object, never a Float64Array.
-  return state.fields instanceof Float64Array;
 }
 
 /** Weights as a checkpoint kept them, as fading sizes (unit 1 when it kept none). */

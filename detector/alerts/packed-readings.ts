@@ -33,6 +33,12 @@ export interface PackedReadings {
   fields: Float64Array;
 }
 
+/** Whether a checkpoint's statistics are in a packed form rather than the JSON form (nodes to readings). */
+export function isPacked<Packed extends PackedReadings, Json extends object>(state: Json | Packed): state is Packed {
+  // A node of the JSON form named "fields" would hold an object, never a Float64Array.
+  return (state as Partial<PackedReadings>).fields instanceof Float64Array;
+}
+
 /**
  * Checks a packed form's readings and their fields, `perReading` numbers each: `reading` gets the offset of one
  * reading's fields and says what is wrong with them, or how many numbers of the form's values array are the reading's.

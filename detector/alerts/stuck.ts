@@ -34,7 +34,7 @@
  */
 import { emptyRecord, entryOf, keepOnly, UndoRecorder, type Undo, type Undoable } from './undo-log.ts';
 import type { Frame, Modality, NodeId } from '../../common/types.ts';
-import { canonicalModalities } from './packed-readings.ts';
+import { canonicalModalities, isPacked } from './packed-readings.ts';
 import {
   RUN_BUCKETS,
   RUN_FIELDS,
@@ -246,7 +246,7 @@ export class StuckReadings implements Undoable {
 
   /** From a checkpoint's statistics: the packed form (checked: packedStuckProblem), or the JSON form of older ones. */
   constructor(state: StuckStateJson | PackedStuck = {}) {
-    this.state = isPackedStuck(state) ? unpack(state) : mapRecord(state, (readings) => mapRecord(readings, fromJson));
+    this.state = isPacked(state) ? unpack(state) : mapRecord(state, (readings) => mapRecord(readings, fromJson));
   }
 
   /** The checkpoint form (packed-stuck.ts). */
@@ -433,11 +433,6 @@ function runUndo(run: RunState): Undo {
 /** What takes back a reading new to the statistics. */
 function forget(readings: Record<Modality, RunState>, modality: Modality): Undo {
   return () => delete readings[modality];
-}
-
-function isPackedStuck(state: StuckStateJson | PackedStuck): state is PackedStuck {
-  // A node of the JSON form named "fields" would hold an object, never a Float64Array.
-  return state.fields instanceof Float64Array;
 }
 
 /** The statistics of a packed form (checked beforehand). */

@@ -797,7 +797,6 @@ function topologyAlertsField(topology: TopologyAlerts): Pick<ClusterCheckpoint, 
   return firing.length > 0 ? { topologyAlerts: firing } : {};
 }
 
-/** The checkpoint field of a cluster's stuck-at statistics, when the policy watches for stuck readings. */
 function once(run: () => void): () => void {
   let done = false;
   return () => {
