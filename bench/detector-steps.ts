@@ -3,7 +3,7 @@
  * a broker: decoding frames, scoring them (FrameProcessor.process, the model
  * included), encoding one checkpoint per cluster as the checkpoint store
  * writes it (what checkpointing every batch would cost), and building the
- * InfluxDB points. Clusters of 64 nodes (`--nodes`: another size, or sizes
+ * InfluxDB write's body (line protocol, as the sink builds it). Clusters of 64 nodes (`--nodes`: another size, or sizes
  * from MIN to MAX) with the default model; the first
  * `window` ticks fill the windows and are not counted.
  *
@@ -32,7 +32,7 @@ import { FrameProcessor } from '../detector/service/processor.ts';
 import { packFloatArrays } from '../detector/state/binary.ts';
 import { encodeCheckpointBinary } from '../detector/state/checkpoint.ts';
 import { clusterStateBytes, loadDetector, type ClusterStateBytes } from '../model/index.ts';
-import { batchPoints } from '../store/influx-sink.ts';
+import { batchLines } from '../store/influx-sink.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -131,7 +131,7 @@ async function scoreTicks(): Promise<{ spent: Record<string, number>; checkpoint
     );
     const checkpointMs = cpuMs() - began;
     began = cpuMs();
-    batchPoints({ frames: result.frames, scores: result.scores, alerts: [] });
+    batchLines({ frames: result.frames, scores: result.scores, alerts: [] }).join('\n');
     // Delivered, as the service settles a batch once its sink write went through: its rollback's undo logs go.
     result.settle();
     const pointsMs = cpuMs() - began;

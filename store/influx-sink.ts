@@ -4,6 +4,7 @@ import pRetry from 'p-retry';
 import { MEASUREMENTS, type ClusterScore, type Frame } from '../common/types.ts';
 import { redactUrl, type Logger } from '../common/log.ts';
 import { influxClient, type InfluxAuth } from './influx-connection.ts';
+import { NodeTickLines, pointLine, postLines, type TimedPoint } from './influx-lines.ts';
 import { shadowPoints } from './shadow.ts';
 import type { PipelineStats, RefusedListener, ResultBatch, ResultSink } from './sink.ts';
 
@@ -91,7 +92,7 @@ export function nodeTickPoints(frame: Frame, score: ClusterScore | undefined): I
 }
 
 /** `pipeline`: one point per batch, tagged by the process that wrote it. */
-export function pipelinePoint(stats: PipelineStats): IPoint {
+export function pipelinePoint(stats: PipelineStats): TimedPoint {
   return {
     measurement: MEASUREMENTS.pipeline,
     tags: { network: stats.network, source: stats.source },
@@ -110,12 +111,27 @@ export function pipelinePoint(stats: PipelineStats): IPoint {
 
 /** Every point a batch produces: one per node-tick of its frames, one for the batch's pipeline stats, and a shadow's. */
 export function batchPoints(batch: ResultBatch): IPoint[] {
-  const scores = new Map<string, ClusterScore>();
-  for (const score of batch.scores) scores.set(`${score.cluster}@${score.tick}`, score);
+  const scores = scoresByFrame(batch);
   const points = batch.frames.flatMap((frame) => nodeTickPoints(frame, scores.get(`${frame.cluster}@${frame.tick}`)));
   if (batch.pipeline) points.push(pipelinePoint(batch.pipeline));
   if (batch.shadow) points.push(...shadowPoints(batch.shadow));
   return points;
+}
+
+/** `batchPoints` as line protocol, in the same order: what the sink posts for a batch. */
+export function batchLines(batch: ResultBatch, nodeTicks = new NodeTickLines()): string[] {
+  const scores = scoresByFrame(batch);
+  const lines: string[] = [];
+  for (const frame of batch.frames) nodeTicks.append(frame, scores.get(`${frame.cluster}@${frame.tick}`), lines);
+  if (batch.pipeline) lines.push(pointLine(pipelinePoint(batch.pipeline)));
+  for (const point of shadowPoints(batch.shadow ?? [])) lines.push(pointLine(point));
+  return lines;
+}
+
+function scoresByFrame(batch: ResultBatch): Map<string, ClusterScore> {
+  const scores = new Map<string, ClusterScore>();
+  for (const score of batch.scores) scores.set(`${score.cluster}@${score.tick}`, score);
+  return scores;
 }
 
 /**
@@ -132,6 +148,7 @@ export class InfluxSink implements ResultSink {
   private readonly retries: number;
   private readonly minBackoffMs: number;
   private ready: Promise<void> | undefined;
+  private readonly nodeTicks = new NodeTickLines();
   private readonly refusedListeners: RefusedListener[] = [];
   /** When a refusal was last logged, and the points refused since (the log says so at most once a minute). */
   private refusalLoggedAt = Number.NEGATIVE_INFINITY;
@@ -160,8 +177,12 @@ export class InfluxSink implements ResultSink {
     return this.ready;
   }
 
+  /** A batch's points, serialized here rather than by the client (store/influx-lines.ts says why). */
   async write(batch: ResultBatch): Promise<void> {
-    await this.writePoints(batchPoints(batch));
+    const lines = batchLines(batch, this.nodeTicks);
+    await this.writeChunks(lines.length, (from, to) =>
+      postLines(this.client, this.options.database, lines.slice(from, to).join('\n')),
+    );
   }
 
   /**
@@ -172,20 +193,32 @@ export class InfluxSink implements ResultSink {
    * sink is created again.
    */
   async writePoints(points: IPoint[]): Promise<void> {
-    if (points.length === 0) return;
-    await this.ensureDatabase();
-    const chunks: IPoint[][] = [];
-    for (let i = 0; i < points.length; i += this.batchSize) chunks.push(points.slice(i, i + this.batchSize));
-    await Promise.all(chunks.map((chunk) => this.limit(() => this.withRetry('write', () => this.writeChunk(chunk)))));
+    await this.writeChunks(points.length, (from, to) =>
+      this.client.writePoints(points.slice(from, to), { precision: 'ms', database: this.options.database }),
+    );
   }
 
   onRefused(listener: RefusedListener): void {
     this.refusedListeners.push(listener);
   }
 
-  private async writeChunk(chunk: IPoint[]): Promise<void> {
+  /** Writes `count` points in chunks of `batchSize`: `post` writes those from `from` up to (not including) `to`. */
+  private async writeChunks(count: number, post: (from: number, to: number) => Promise<void>): Promise<void> {
+    if (count === 0) return;
+    await this.ensureDatabase();
+    const starts: number[] = [];
+    for (let from = 0; from < count; from += this.batchSize) starts.push(from);
+    await Promise.all(
+      starts.map((from) => {
+        const to = Math.min(from + this.batchSize, count);
+        return this.limit(() => this.withRetry('write', () => this.writeChunk(to - from, () => post(from, to))));
+      }),
+    );
+  }
+
+  private async writeChunk(size: number, post: () => Promise<void>): Promise<void> {
     try {
-      await this.client.writePoints(chunk, { precision: 'ms', database: this.options.database });
+      await post();
     } catch (error) {
       const refusal = influxRefusal(error);
       if (!refusal) throw error;
@@ -197,7 +230,7 @@ export class InfluxSink implements ResultSink {
       }
       // A partial write, or a request InfluxDB will never take (a line it cannot parse): the valid points
       // are stored; the rest would be refused again by a retry or a redelivered batch.
-      const points = refusal.dropped ?? chunk.length;
+      const points = refusal.dropped ?? size;
       this.refusedSinceLog += points;
       // A network past a limit has points refused in every write: one line a minute says it, with the count.
       if (Date.now() - this.refusalLoggedAt >= REFUSAL_LOG_INTERVAL_MS) {
@@ -205,7 +238,7 @@ export class InfluxSink implements ResultSink {
           {
             database: this.options.database,
             dropped: points,
-            of: chunk.length,
+            of: size,
             refusedSinceLastLine: this.refusedSinceLog,
             reason: refusal.message,
           },

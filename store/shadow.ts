@@ -5,7 +5,8 @@
  * is_anomaly, alert_started). It doubles the points of a network only while a
  * shadow runs; the `anomaly` points of the live model are unchanged by it.
  */
-import { escape, type IPoint } from 'influx';
+import { escape } from 'influx';
+import type { TimedPoint } from './influx-lines.ts';
 import type { InfluxRows } from './influx-history.ts';
 
 export const SHADOW_MEASUREMENT = 'shadow';
@@ -25,7 +26,7 @@ export interface ShadowScore {
   alertStarted: boolean;
 }
 
-export function shadowPoints(scores: readonly ShadowScore[]): IPoint[] {
+export function shadowPoints(scores: readonly ShadowScore[]): TimedPoint[] {
   return scores.map((score) => ({
     measurement: SHADOW_MEASUREMENT,
     tags: { network: score.network, node: score.node, model: score.model },

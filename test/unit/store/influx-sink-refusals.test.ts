@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { influxRefusal, InfluxSink } from '../../../store/influx-sink.ts';
 import { createLogger } from '../../../common/log.ts';
+import type { ResultBatch } from '../../../store/sink.ts';
 
 /** A write's answer; `dropsDatabase`: the database is gone from then on (dropped by someone else). */
 type Answer = { status: number; body?: string; dropsDatabase?: boolean };
@@ -60,6 +61,32 @@ const points = (n: number) =>
     timestamp: 1_000 + i,
   }));
 
+/** A batch of `n` node-ticks: one frame of `n` nodes with a reading each. */
+const batch = (n: number): ResultBatch => ({
+  frames: [
+    {
+      network: 'lab',
+      cluster: 'c0',
+      tick: 1_000,
+      topologyVersion: 'v',
+      nodes: Array.from({ length: n }, (_, i) => ({
+        node: String(i),
+        values: { temperature: 20 + i },
+        staleTicks: 0,
+        silent: false,
+      })),
+    },
+  ],
+  scores: [],
+  alerts: [],
+});
+
+/** The sink's two ways in: points given by a caller, and a detector batch (serialized by the sink itself). */
+const writers: Array<[string, (sink: InfluxSink, n: number) => Promise<void>]> = [
+  ['writePoints', (sink, n) => sink.writePoints(points(n))],
+  ['write (a batch)', (sink, n) => sink.write(batch(n))],
+];
+
 const PARTIAL =
   '{"error":"partial write: max-values-per-tag limit exceeded (100000/100000): measurement=\\"anomaly\\" tag=\\"node\\" value=\\"100001\\" dropped=2"}';
 
@@ -69,7 +96,7 @@ afterEach(async () => {
   close = undefined;
 });
 
-describe('InfluxSink: what InfluxDB refuses for good is not retried', () => {
+describe.each(writers)('InfluxSink.%s: what InfluxDB refuses for good is not retried', (_, send) => {
   it('a partial write (a limit) is logged with InfluxDB’s words, counted, and the write resolves without a retry', async () => {
     const influx = await fakeInflux([
       { status: 400, body: PARTIAL },
@@ -81,7 +108,7 @@ describe('InfluxSink: what InfluxDB refuses for good is not retried', () => {
     const refused: Array<[number, string]> = [];
     sink.onRefused((count, reason) => refused.push([count, reason]));
 
-    await sink.writePoints(points(5));
+    await send(sink, 5);
 
     expect(influx.seen.filter((entry) => entry.startsWith('write'))).toEqual(['write 5']);
     expect(refused).toEqual([[2, expect.stringContaining('max-values-per-tag limit exceeded') as string]]);
@@ -91,7 +118,7 @@ describe('InfluxSink: what InfluxDB refuses for good is not retried', () => {
     expect(errors()[0]).toMatchObject({ dropped: 2, of: 5, refusedSinceLastLine: 2, database: 'wsn' });
     expect(String(errors()[0].reason)).toContain('tag="node" value="100001"');
     // A refusal in every write is counted each time and logged once a minute.
-    await sink.writePoints(points(5));
+    await send(sink, 5);
     expect(refused).toHaveLength(2);
     expect(errors()).toHaveLength(1);
   });
@@ -105,7 +132,7 @@ describe('InfluxSink: what InfluxDB refuses for good is not retried', () => {
     const refused: number[] = [];
     sink.onRefused((count) => refused.push(count));
 
-    await sink.writePoints(points(5));
+    await send(sink, 5);
 
     expect(influx.seen.filter((entry) => entry.startsWith('write')).sort()).toEqual(['write 2', 'write 3']);
     expect(refused).toHaveLength(1);
@@ -118,7 +145,7 @@ describe('InfluxSink: what InfluxDB refuses for good is not retried', () => {
     const sink = new InfluxSink({ url: influx.url, database: 'wsn', retries: 5, minBackoffMs: 100 });
     const refused: number[] = [];
     sink.onRefused((count) => refused.push(count));
-    await sink.writePoints(points(1));
+    await send(sink, 1);
     expect(influx.seen.filter((entry) => entry.startsWith('write'))).toEqual(['write 1', 'write 1']);
     expect(refused).toEqual([]);
   });
@@ -130,7 +157,7 @@ describe('InfluxSink: what InfluxDB refuses for good is not retried', () => {
     close = influx.close;
     const sink = new InfluxSink({ url: influx.url, database: 'wsn', retries: 2, minBackoffMs: 1 });
 
-    await sink.writePoints(points(1));
+    await send(sink, 1);
 
     expect(influx.seen).toEqual(['show databases', 'write 1', 'show databases', 'create database "wsn"', 'write 1']);
   });
