@@ -55,16 +55,16 @@ export class GraphAttention {
 
   private attend(h: tf.Tensor, maskBias: tf.Tensor, g: number, b: number, n: number, f: number): tf.Tensor {
     const { heads, headSize } = this;
-    const projected = tf.reshape(tf.matMul(tf.reshape(h, [g, b * n, f]), this.kernel as tf.Tensor3D), [
-      g,
-      b,
-      n,
-      heads,
-      headSize,
-    ]);
-    // Per node and head: its score as a message source and as a target.
-    const sourceScore = tf.transpose(tf.sum(tf.mul(projected, this.attendSource), -1), [0, 1, 3, 2]); // [G, B, H, N]
-    const targetScore = tf.transpose(tf.sum(tf.mul(projected, this.attendTarget), -1), [0, 1, 3, 2]);
+    const rows = tf.reshape(h, [g, b * n, f]);
+    const projected = tf.reshape(tf.matMul(rows, this.kernel as tf.Tensor3D), [g, b, n, heads, headSize]);
+    // Per node and head: its score as a message target and as a source, a · (h W) = h · (W a). Folded into the
+    // kernel, the scores are one small product of the inputs instead of two passes over every node's projection.
+    const scores = tf.transpose(
+      tf.reshape(tf.matMul(rows, this.scoreKernel(g, f)), [g, b, n, 2 * heads]),
+      [0, 1, 3, 2],
+    );
+    const targetScore = tf.slice(scores, [0, 0, 0, 0], [g, b, heads, n]); // [G, B, H, N]
+    const sourceScore = tf.slice(scores, [0, 0, heads, 0], [g, b, heads, n]);
     // logits[i, j]: how much target i attends to source j. Each [G, B, H, N, N] step is disposed once the next one
     // exists, so no more than two are held at a time (a gradient tape keeps its own copies of what it needs).
     const summed = tf.add(tf.expandDims(targetScore, -1), tf.expandDims(sourceScore, -2));
@@ -83,6 +83,15 @@ export class GraphAttention {
     const perNode = tf.transpose(tf.reshape(aggregated, [g, b, heads, n, headSize]), [0, 1, 3, 2, 4]); // [G, B, N, H, D]
     const combined = this.concat ? tf.reshape(perNode, [g, b, n, heads * headSize]) : tf.mean(perNode, 3);
     return activate(tf.add(combined, this.bias), this.activation);
+  }
+
+  /** [G, F, 2H]: per input feature, its weight in each head's target score, then in each head's source score. */
+  private scoreKernel(g: number, f: number): tf.Tensor3D {
+    const { heads, headSize } = this;
+    const perHead = tf.reshape(this.kernel, [g, f, heads, headSize]);
+    const fold = (attend: tf.Variable): tf.Tensor =>
+      tf.sum(tf.mul(perHead, tf.reshape(attend, [g, 1, heads, headSize])), -1);
+    return tf.concat([fold(this.attendTarget), fold(this.attendSource)], 2) as tf.Tensor3D;
   }
 }
 

@@ -54,6 +54,56 @@ describe('layers', () => {
     expect(nodeZero(changed(1))).not.toEqual(nodeZero(out));
   });
 
+  it('GraphAttention computes the GAT formula, head by head, along edges and self-loops', () => {
+    const [groups, batch, nodes, inputs, heads, size] = [2, 2, 4, 3, 2, 5];
+    const graph = pathGraph(nodes);
+    const mask = attentionMask(graph.adjacency);
+    const bias = maskBiasTensor([mask, mask], nodes);
+    for (const concat of [true, false]) {
+      const layer = new GraphAttention(params(), 'g', groups, inputs, heads, size, concat, 'linear');
+      // Non-zero biases, so the test also checks where they are added.
+      layer.bias.assign(tf.randomNormal(layer.bias.shape, 0, 1, 'float32', 9));
+      const h = tf.randomNormal([groups, batch, nodes, inputs], 0, 1, 'float32', 11);
+      const out = layer.apply(h, bias).arraySync() as number[][][][];
+      const x = h.arraySync() as number[][][][];
+      const kernel = layer.kernel.arraySync() as number[][][];
+      const target = layer.attendTarget.arraySync() as number[][][][][];
+      const source = layer.attendSource.arraySync() as number[][][][][];
+      const biases = layer.bias.arraySync() as number[][][][];
+      for (let g = 0; g < groups; g++)
+        for (let b = 0; b < batch; b++) {
+          // z[node][head][d] = x W, per head a slice of the kernel's columns.
+          const z = x[g][b].map((row) =>
+            Array.from({ length: heads }, (_, k) =>
+              Array.from({ length: size }, (_, d) =>
+                row.reduce((sum, v, i) => sum + v * kernel[g][i][k * size + d], 0),
+              ),
+            ),
+          );
+          const dot = (u: number[], v: number[]): number => u.reduce((sum, value, i) => sum + value * v[i], 0);
+          for (let i = 0; i < nodes; i++) {
+            const perHead = Array.from({ length: heads }, (_, k) => {
+              const near = Array.from({ length: nodes }, (_, j) => j).filter((j) => mask[i * nodes + j] > 0);
+              const logits = near.map((j) => {
+                const e = dot(target[g][0][0][k], z[i][k]) + dot(source[g][0][0][k], z[j][k]);
+                return e > 0 ? e : 0.2 * e;
+              });
+              const top = Math.max(...logits);
+              const weights = logits.map((e) => Math.exp(e - top));
+              const total = weights.reduce((sum, w) => sum + w, 0);
+              return Array.from({ length: size }, (_, d) =>
+                near.reduce((sum, j, t) => sum + (weights[t] / total) * z[j][k][d], 0),
+              );
+            });
+            const expected = concat
+              ? perHead.flat()
+              : Array.from({ length: size }, (_, d) => perHead.reduce((sum, head) => sum + head[d], 0) / heads);
+            expected.forEach((value, c) => expect(out[g][b][i][c]).toBeCloseTo(value + biases[g][0][0][c], 4));
+          }
+        }
+    }
+  });
+
   // Its [G, B, H, N, N] attention tensors are the largest of a model call: they must not wait for the caller's scope.
   it('GraphAttention leaves no tensor behind but its output, and a gradient still flows through it', () => {
     const store = params();
