@@ -56,6 +56,9 @@ type NodeScore = ClusterScore['nodes'][number];
  */
 export class NodeTickLines {
   private readonly modalities = new Map<string, ModalityFields>();
+  private readonly valueOrder = new SortedNames();
+  private readonly errorOrder = new SortedNames();
+  private readonly reconstructionOrder = new SortedNames();
 
   /** Appends a frame's lines to `lines`: one per node with a reading or a verdict. */
   append(frame: Frame, score: ClusterScore | undefined, lines: string[]): void {
@@ -67,7 +70,7 @@ export class NodeTickLines {
     for (const node of frame.nodes) {
       const verdict = verdicts.get(node.node);
       let fields = verdict ? this.verdictFields(verdict, score!.probability) : '';
-      for (const modality of sortedKeys(node.values)) {
+      for (const modality of this.valueOrder.of(node.values)) {
         const value = node.values[modality];
         if (value !== null && Number.isFinite(value))
           fields += `${fields === '' ? '' : ','}${this.fieldsOf(modality).value}=${value}`;
@@ -80,13 +83,13 @@ export class NodeTickLines {
   /** cluster_probability, err_*, is_anomaly, probability, rec_*, score, silenced: sorted by name. */
   private verdictFields(node: NodeScore, clusterProbability: number): string {
     let text = `cluster_probability=${clusterProbability}`;
-    for (const modality of sortedKeys(node.reconstructionError)) {
+    for (const modality of this.errorOrder.of(node.reconstructionError)) {
       const error = node.reconstructionError[modality];
       if (Number.isFinite(error)) text += `,${this.fieldsOf(modality).error}=${error}`;
     }
     text += `,is_anomaly=${node.isAnomaly},probability=${node.probability}`;
     const reconstruction = node.reconstruction ?? {};
-    for (const modality of sortedKeys(reconstruction)) {
+    for (const modality of this.reconstructionOrder.of(reconstruction)) {
       const value = reconstruction[modality];
       if (Number.isFinite(value)) text += `,${this.fieldsOf(modality).reconstruction}=${value}`;
     }
@@ -109,9 +112,29 @@ export class NodeTickLines {
   }
 }
 
-function sortedKeys(record: object): string[] {
-  const keys = Object.keys(record);
-  return keys.length > 1 ? keys.sort() : keys;
+/**
+ * A record's names sorted, remembered for the last order of names seen: the
+ * records of one kind name the same modalities in the same order node after
+ * node, and sorting a copy per record was most of what this file allocated.
+ */
+class SortedNames {
+  private names: string[] = [];
+  private sorted: string[] = [];
+
+  of(record: object): readonly string[] {
+    let i = 0;
+    for (const name in record) {
+      if (name !== this.names[i]) return this.remember(record);
+      i++;
+    }
+    return i === this.names.length ? this.sorted : this.remember(record);
+  }
+
+  private remember(record: object): readonly string[] {
+    this.names = Object.keys(record);
+    this.sorted = [...this.names].sort();
+    return this.sorted;
+  }
 }
 
 /** The parts of the client that `writePoints` sends through; the client has no public call for a ready body. */

@@ -37,7 +37,7 @@
  */
 import type { Frame, Modality, NodeId } from '../../common/types.ts';
 import { lowerBound } from '../../common/lower-bound.ts';
-import { median, medianOfSorted } from '../../common/median.ts';
+import { medianOfSorted } from '../../common/median.ts';
 import { GAP_JUMPS, JumpSlots, JUMPS } from './jump-slots.ts';
 import type { PackedJumps } from './packed-jumps.ts';
 import { isPacked } from './packed-readings.ts';
@@ -127,6 +127,8 @@ export class ReadingJumps implements Undoable {
   private readonly slots = new JumpSlots();
   /** The changes of the batch that may still be rolled back. */
   private readonly undo = new UndoRecorder();
+  /** What the batch's learnt readings changed, to be taken back with it. */
+  private readonly learnt = new LearntJournal();
 
   /** From a checkpoint's statistics: the packed form (checked: packedJumpsProblem), or the JSON form of older ones. */
   constructor(state: StoredJumpsState | PackedJumps = {}) {
@@ -171,6 +173,7 @@ export class ReadingJumps implements Undoable {
   /** Stops recording (the batch went through): its changes can no longer be undone. */
   dropUndo(): void {
     this.undo.drop();
+    this.learnt.clear();
     this.slots.settle();
   }
 
@@ -205,6 +208,8 @@ export class ReadingJumps implements Undoable {
     const largest = new Map<NodeId, number>();
     // Nothing below changes a node's sinceJump, so the count per modality holds for the whole frame.
     const jumpedInFrame = new Map<Modality, number>();
+    const journal = log ? this.learnt : undefined;
+    const mark = this.learnt.length;
     for (const m of measured) {
       const isSudden =
         suddenJump(m, policy.multiple) &&
@@ -213,8 +218,10 @@ export class ReadingJumps implements Undoable {
         sudden.set(m.node, m.modality);
         largest.set(m.node, Math.abs(m.jump as number));
       }
-      learn(slots, m, !isSudden, log);
+      learn(slots, m, !isSudden, journal);
     }
+    // Nothing but learn changed the statistics in the loop: one undo takes all its readings back, newest first.
+    if (log && this.learnt.length > mark) log.push(() => this.learnt.rewind(slots, mark));
     return sudden;
   }
 
@@ -311,45 +318,121 @@ function suddenJump(m: Measured, multiple: number): boolean {
 }
 
 /**
- * Adds the reading to the recent levels; its sizes are learnt as usual unless it was sudden. With a log, one entry
- * puts all of it back.
+ * Adds the reading to the recent levels; its sizes are learnt as usual unless it was sudden. With a journal, what it
+ * changed is recorded there to be taken back.
  */
-function learn(slots: JumpSlots, m: Measured, asUsual: boolean, log: Undo[] | undefined): void {
+function learn(slots: JumpSlots, m: Measured, asUsual: boolean, journal: LearntJournal | undefined): void {
   const { slot, value, gap } = m;
-  const step = slots.step[slot];
-  const seen = slots.seen[slot];
-  // What the undo puts back: the size changes are copied out of the store's shared record.
-  let jumpsChange: JumpSlots['sizesChange'] | undefined;
-  let gapChange: JumpSlots['sizesChange'] | undefined;
+  const at = journal?.open(slot, slots.step[slot], slots.seen[slot]);
   const last = slots.lastReading(slot);
   if (last !== undefined) {
     const change = Math.abs(value - last);
+    const step = slots.step[slot];
     if (change > 1e-9 * Math.max(1, Math.abs(value))) slots.step[slot] = step > 0 ? Math.min(step, change) : change;
     if (asUsual) {
-      slots.learnSize(slot, JUMPS, Math.abs(value - m.recentLevel), log !== undefined);
-      if (log) jumpsChange = { ...slots.sizesChange };
+      slots.learnSize(slot, JUMPS, Math.abs(value - m.recentLevel), at !== undefined);
+      if (at !== undefined) journal!.sizes(at, JOURNAL_JUMPS, slots.sizesChange);
     }
   }
-  let gapPushed = false;
-  let gapDropped = Number.NaN;
   if (gap !== undefined) {
     if (asUsual && slots.count(slot, 'gaps') > 0) {
-      slots.learnSize(slot, GAP_JUMPS, Math.abs(gap - m.usualGap), log !== undefined);
-      if (log) gapChange = { ...slots.sizesChange };
+      slots.learnSize(slot, GAP_JUMPS, Math.abs(gap - m.usualGap), at !== undefined);
+      if (at !== undefined) journal!.sizes(at, JOURNAL_GAP_JUMPS, slots.sizesChange);
     }
-    gapDropped = slots.pushLast(slot, 'gaps', gap);
-    gapPushed = true;
+    const dropped = slots.pushLast(slot, 'gaps', gap);
+    if (at !== undefined) journal!.pushed(at, JOURNAL_GAP, dropped);
   }
-  const recentDropped = slots.pushLast(slot, 'recent', value);
-  slots.seen[slot] = seen + 1;
-  log?.push(() => {
-    slots.unpushLast(slot, 'recent', recentDropped);
-    if (gapPushed) slots.unpushLast(slot, 'gaps', gapDropped);
-    if (gapChange) slots.putBackSizes(gapChange);
-    if (jumpsChange) slots.putBackSizes(jumpsChange);
-    slots.step[slot] = step;
-    slots.seen[slot] = seen;
-  });
+  const dropped = slots.pushLast(slot, 'recent', value);
+  if (at !== undefined) journal!.pushed(at, JOURNAL_RECENT, dropped);
+  slots.seen[slot] += 1;
+}
+
+/** The fields of JumpSlots.sizesChange, in the order a journal record keeps them. */
+const SIZE_CHANGE_FIELDS = [
+  'k',
+  'zero',
+  'low',
+  'unit',
+  'offset',
+  'length',
+  'room',
+  'inPlace',
+  'before',
+  'saved',
+] as const satisfies ReadonlyArray<keyof JumpSlots['sizesChange']>;
+// A journal record: slot, step and seen before; per pushed list (recent, gaps) whether pushed and the value that
+// left; per kind of sizes (jumps, gap jumps) whether learnt and what learnSize changed.
+const JOURNAL_SLOT = 0;
+const JOURNAL_STEP = 1;
+const JOURNAL_SEEN = 2;
+const JOURNAL_RECENT = 3;
+const JOURNAL_GAP = 5;
+const JOURNAL_JUMPS = 7;
+const JOURNAL_GAP_JUMPS = JOURNAL_JUMPS + 1 + SIZE_CHANGE_FIELDS.length;
+const JOURNAL_RECORD = JOURNAL_GAP_JUMPS + 1 + SIZE_CHANGE_FIELDS.length;
+
+/**
+ * What learn changed, reading by reading, in one growing array of numbers
+ * rather than an undo closure and two copied objects per reading: every
+ * reading of every tick is learnt, and those were most of what the detector
+ * allocated outside the model. Rewound newest first, as the closures ran.
+ */
+class LearntJournal {
+  private records = new Float64Array(JOURNAL_RECORD * 256);
+  /** Records in use. */
+  length = 0;
+
+  /** Starts a reading's record; returns where it is. */
+  open(slot: number, step: number, seen: number): number {
+    if ((this.length + 1) * JOURNAL_RECORD > this.records.length) {
+      const grown = new Float64Array(this.records.length * 2);
+      grown.set(this.records);
+      this.records = grown;
+    }
+    const at = this.length++ * JOURNAL_RECORD;
+    this.records.fill(0, at, at + JOURNAL_RECORD);
+    this.records[at + JOURNAL_SLOT] = slot;
+    this.records[at + JOURNAL_STEP] = step;
+    this.records[at + JOURNAL_SEEN] = seen;
+    return at;
+  }
+
+  /** A list of the record's reading got a value; `dropped` left it (NaN: none). */
+  pushed(at: number, list: typeof JOURNAL_RECENT | typeof JOURNAL_GAP, dropped: number): void {
+    this.records[at + list] = 1;
+    this.records[at + list + 1] = dropped;
+  }
+
+  /** learnSize changed the sizes of a kind as `change` says. */
+  sizes(at: number, kind: typeof JOURNAL_JUMPS | typeof JOURNAL_GAP_JUMPS, change: JumpSlots['sizesChange']): void {
+    this.records[at + kind] = 1;
+    SIZE_CHANGE_FIELDS.forEach((field, i) => (this.records[at + kind + 1 + i] = change[field]));
+  }
+
+  /** Takes back the records from `mark` on, newest first, and forgets them. */
+  rewind(slots: JumpSlots, mark: number): void {
+    const { records } = this;
+    for (let r = this.length - 1; r >= mark; r--) {
+      const at = r * JOURNAL_RECORD;
+      const slot = records[at + JOURNAL_SLOT];
+      if (records[at + JOURNAL_RECENT]) slots.unpushLast(slot, 'recent', records[at + JOURNAL_RECENT + 1]);
+      if (records[at + JOURNAL_GAP]) slots.unpushLast(slot, 'gaps', records[at + JOURNAL_GAP + 1]);
+      for (const kind of [JOURNAL_GAP_JUMPS, JOURNAL_JUMPS])
+        if (records[at + kind]) {
+          const change = { ...slots.sizesChange };
+          SIZE_CHANGE_FIELDS.forEach((field, i) => (change[field] = records[at + kind + 1 + i]));
+          slots.putBackSizes(change);
+        }
+      slots.step[slot] = records[at + JOURNAL_STEP];
+      slots.seen[slot] = records[at + JOURNAL_SEEN];
+    }
+    this.length = Math.min(this.length, mark);
+  }
+
+  /** The batch went through: nothing of it will be taken back. */
+  clear(): void {
+    this.length = 0;
+  }
 }
 
 /**
@@ -366,16 +449,25 @@ class FrameGaps {
   of(n: number, modality: Modality, value: number, given: readonly NodeId[] | undefined): number | undefined {
     if (given?.length) {
       this.indexes ??= new Map(this.frame.nodes.map((node, i) => [node.node, i]));
-      const seen: number[] = [];
-      const values: number[] = [];
+      if (neighbourSeen.length < given.length) {
+        neighbourSeen = new Int32Array(2 * given.length);
+        neighbourValues = new Float64Array(2 * given.length);
+      }
+      // Per reading, in scratch arrays (this runs for every reading of every tick): the neighbours' positions taken
+      // so far, and their values kept sorted as they come.
+      let seen = 0;
+      let count = 0;
       for (const neighbour of given) {
         const i = this.indexes.get(neighbour);
-        if (i === undefined || i === n || seen.includes(i)) continue;
-        seen.push(i);
+        if (i === undefined || i === n || taken(i, seen)) continue;
+        neighbourSeen[seen++] = i;
         const v = readingOf(this.frame.nodes[i], modality);
-        if (v !== undefined) values.push(v);
+        if (v === undefined) continue;
+        let at = count++;
+        for (; at > 0 && neighbourValues[at - 1] > v; at--) neighbourValues[at] = neighbourValues[at - 1];
+        neighbourValues[at] = v;
       }
-      return values.length > 0 ? value - median(values) : undefined;
+      return count > 0 ? value - medianOfSorted(count, neighbourValueAt) : undefined;
     }
     let sorted = this.sorted.get(modality);
     if (!sorted) {
@@ -393,6 +485,16 @@ class FrameGaps {
     if (count <= 0) return undefined;
     return value - medianOfSorted(count, (i) => sorted[i < own ? i : i + 1]);
   }
+}
+
+/** FrameGaps' scratch: a reading's neighbours' frame positions, and their values in ascending order. */
+let neighbourSeen = new Int32Array(32);
+let neighbourValues = new Float64Array(32);
+const neighbourValueAt = (i: number): number => neighbourValues[i];
+/** Whether frame position `i` is among the first `seen` positions taken. */
+function taken(i: number, seen: number): boolean {
+  for (let k = 0; k < seen; k++) if (neighbourSeen[k] === i) return true;
+  return false;
 }
 
 /** A node's finite reading of a modality at this tick (undefined: silent, or none). */

@@ -72,7 +72,11 @@ export function judgeFrame(state: VerdictState, input: VerdictInput): Verdicts {
   if (input.output.ready) {
     // is_anomaly is the tracker's verdict for the tick: above the threshold and not explained by a stronger neighbour,
     // or a stuck reading or a sudden jump. The cluster's threshold in force (the false-alert budget may have raised the policy's).
-    const weighed = observations.map((o) => ({ ...o, reconstructionError: alerts.weighErrors(o.reconstructionError) }));
+    // Copied only where weighing changed the errors (with a false-alert budget): a copy per node and tick is garbage.
+    const weighed = observations.map((o) => {
+      const errors = alerts.weighErrors(o.reconstructionError);
+      return errors === o.reconstructionError ? o : { ...o, reconstructionError: errors };
+    });
     const ratio = policy.localizationRatio ?? DEFAULT_LOCALIZATION_RATIO;
     const dominated = dominatedNodes(weighed, alerts.threshold(), ratio);
     for (const score of nodeScores)

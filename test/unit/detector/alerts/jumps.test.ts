@@ -186,7 +186,7 @@ describe('ReadingJumps', () => {
     expect(expected.get('5')?.map(([t]) => t)).toEqual([430]);
   }
 
-  it('takes back every change of a batch after keepUndo: spikes, held and missing values, a node gone, a new one', () => {
+  it('takes back every change of a batch after keepUndo: spikes, held and missing values, a finer step, a node gone, a new one', () => {
     const spikes = (n: number, t: number): NodeAt => (n === 0 && t % 97 === 0 ? { temperature: usual(0, t) + 12 } : {});
     const jumps = new ReadingJumps();
     run(jumps, 0, 400, spikes);
@@ -196,6 +196,8 @@ describe('ReadingJumps', () => {
       if (n === 1 && t === 405) return { temperature: usual(1, t) + 12 };
       if (n === 2 && t % 3 === 0) return { temperature: null };
       if (n === 3 && t === 410) return { stale: true };
+      // A change far below any seen so far: the reading's resolution (step) shrinks, and must come back.
+      if (n === 4 && t === 415) return { temperature: usual(4, 414) + 1e-6 };
       return spikes(n, t);
     });
     // Node 5 gone, node 9 new.
