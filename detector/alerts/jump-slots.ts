@@ -15,6 +15,12 @@
  * new one at the arena's end, the old region left as it was until the arena
  * is compacted, which happens only while no batch may be rolled back. So an
  * undo of a batch (undo-log.ts) puts back a list's fields and weights.
+ *
+ * What learning a reading changes while a batch may be rolled back is
+ * journalled here, reading by reading, in one growing array of numbers
+ * rather than an undo closure and copied objects per reading: every reading
+ * of every tick is learnt, and those were most of what the detector allocated
+ * outside the model.
  */
 import { medianOfSorted } from '../../common/median.ts';
 import type { Modality, NodeId } from '../../common/types.ts';
@@ -51,6 +57,30 @@ const COMPACT_ABOVE = 4_096;
 const LIST_SLACK = 4;
 /** How much the arena grows by when full. */
 const ARENA_GROWTH = 1.25;
+
+// A journal record: the reading's slot, its step and seen before; per list (recent, gaps) whether a value was pushed
+// and the one that left; per kind of sizes (JUMPS, GAP_JUMPS) whether one was learnt and the list's fields before,
+// where a weight was changed in place and its value before, and where the list's old weights were saved.
+const RECORD_SLOT = 0;
+const RECORD_STEP = 1;
+const RECORD_SEEN = 2;
+const RECORD_RECENT = 3;
+const RECORD_GAPS = 5;
+const RECORD_SIZES = 7;
+const SIZES_LEARNT = 0;
+const SIZES_ZERO = 1;
+const SIZES_LOW = 2;
+const SIZES_UNIT = 3;
+const SIZES_OFFSET = 4;
+const SIZES_LENGTH = 5;
+const SIZES_ROOM = 6;
+/** The arena index of a weight changed in place (−1: none). */
+const SIZES_IN_PLACE = 7;
+const SIZES_BEFORE = 8;
+/** Where the list's old weights were saved (−1: the list was not rewritten in its region). */
+const SIZES_SAVED = 9;
+const SIZES_RECORD = 10;
+const RECORD = RECORD_SIZES + 2 * SIZES_RECORD;
 
 /** Scratch for recentMedian: one list of at most RECENT_READINGS values at a time. */
 const recentScratch = new Float64Array(RECENT_READINGS);
@@ -107,6 +137,11 @@ export class JumpSlots {
   private arenaEnd = 0;
   private arenaGarbage = 0;
   private compactions = 0;
+  /** What the batch's learnt readings changed, a record of RECORD numbers per reading. */
+  private journal = new Float64Array(RECORD * 256);
+  private journalLength = 0;
+  /** Where the record of the reading being learnt starts (−1: none is journalled). */
+  private journalling = -1;
 
   /** Bytes of the typed arrays, and how often the arena was compacted (for benchmarks and tests). */
   footprint(): { bytes: number; compactions: number; slots: number } {
@@ -126,6 +161,7 @@ export class JumpSlots {
       this.room,
       this.arena,
       this.saved,
+      this.journal,
     ];
     const bytes = arrays.reduce((sum, array) => sum + array.byteLength, 0);
     return { bytes, compactions: this.compactions, slots: this.used - this.free.length - this.pendingFree.length };
@@ -194,8 +230,53 @@ export class JumpSlots {
     this.release(this.pendingFree);
     this.pendingFree = [];
     this.savedEnd = 0;
+    this.journalLength = 0;
     const living = this.arenaEnd - this.arenaGarbage;
     if (this.arenaGarbage > COMPACT_ABOVE && this.arenaGarbage > living / 4) this.compact();
+  }
+
+  /**
+   * Journals what learning the slot's reading changes from here to endReading (its lists pushed, sizes learnt, and
+   * its step and seen, which the learner sets directly), for rewindJournal.
+   */
+  journalReading(slot: number): void {
+    if ((this.journalLength + 1) * RECORD > this.journal.length) {
+      const grown = new Float64Array(this.journal.length * 2);
+      grown.set(this.journal);
+      this.journal = grown;
+    }
+    const at = this.journalLength++ * RECORD;
+    this.journal.fill(0, at, at + RECORD);
+    this.journal[at + RECORD_SLOT] = slot;
+    this.journal[at + RECORD_STEP] = this.step[slot];
+    this.journal[at + RECORD_SEEN] = this.seen[slot];
+    this.journalling = at;
+  }
+
+  /** The reading is learnt: nothing more goes in its record. */
+  endReading(): void {
+    this.journalling = -1;
+  }
+
+  /** Readings journalled so far in the batch (the mark rewindJournal takes). */
+  journalMark(): number {
+    return this.journalLength;
+  }
+
+  /** Takes back the readings journalled from `mark` on, newest first, and forgets them. */
+  rewindJournal(mark: number): void {
+    const { journal } = this;
+    for (let r = this.journalLength - 1; r >= mark; r--) {
+      const at = r * RECORD;
+      const slot = journal[at + RECORD_SLOT];
+      if (journal[at + RECORD_RECENT]) this.unpushLast(slot, 'recent', journal[at + RECORD_RECENT + 1]);
+      if (journal[at + RECORD_GAPS]) this.unpushLast(slot, 'gaps', journal[at + RECORD_GAPS + 1]);
+      this.putBackSizes(slot, GAP_JUMPS, at + RECORD_SIZES + GAP_JUMPS * SIZES_RECORD);
+      this.putBackSizes(slot, JUMPS, at + RECORD_SIZES + JUMPS * SIZES_RECORD);
+      this.step[slot] = journal[at + RECORD_STEP];
+      this.seen[slot] = journal[at + RECORD_SEEN];
+    }
+    this.journalLength = Math.min(this.journalLength, mark);
   }
 
   /**
@@ -226,25 +307,30 @@ export class JumpSlots {
     return count === 0 ? undefined : this.recent[slot * RECENT_READINGS + count - 1];
   }
 
-  /** Appends a value to the slot's last readings or gaps, keeping RECENT_READINGS; returns the one that left (NaN: none). */
-  pushLast(slot: number, list: 'recent' | 'gaps', value: number): number {
+  /** Appends a value to the slot's last readings or gaps, keeping RECENT_READINGS (journalled: journalReading). */
+  pushLast(slot: number, list: 'recent' | 'gaps', value: number): void {
     const values = this[list];
     const counts = list === 'recent' ? this.recentCount : this.gapCount;
     const base = slot * RECENT_READINGS;
     const count = counts[slot];
+    let dropped = Number.NaN;
     if (count < RECENT_READINGS) {
       values[base + count] = value;
       counts[slot] = count + 1;
-      return Number.NaN;
+    } else {
+      dropped = values[base];
+      values.copyWithin(base, base + 1, base + RECENT_READINGS);
+      values[base + RECENT_READINGS - 1] = value;
     }
-    const dropped = values[base];
-    values.copyWithin(base, base + 1, base + RECENT_READINGS);
-    values[base + RECENT_READINGS - 1] = value;
-    return dropped;
+    const at = this.journalling;
+    if (at < 0) return;
+    const field = at + (list === 'recent' ? RECORD_RECENT : RECORD_GAPS);
+    this.journal[field] = 1;
+    this.journal[field + 1] = dropped;
   }
 
   /** Takes back a pushLast: the value pushed goes, the one that left (NaN: none) comes back. */
-  unpushLast(slot: number, list: 'recent' | 'gaps', dropped: number): void {
+  private unpushLast(slot: number, list: 'recent' | 'gaps', dropped: number): void {
     const values = this[list];
     const counts = list === 'recent' ? this.recentCount : this.gapCount;
     const base = slot * RECENT_READINGS;
@@ -263,31 +349,40 @@ export class JumpSlots {
   }
 
   /**
-   * Learns a size into a slot's weights of a kind (size-weights.ts). What putBackSizes needs to take it back is left in
-   * `sizesChange` (one object, reused: this runs per reading); with `keep`, a list rewritten in its region has its old
-   * weights saved for that until the batch is settled.
+   * Learns a size into a slot's weights of a kind (size-weights.ts). While a reading is journalled, what it changed is
+   * in its record, and a list rewritten in its region has its old weights saved until the batch is settled.
    */
-  learnSize(slot: number, kind: SizesKind, size: number, keep: boolean): void {
+  learnSize(slot: number, kind: SizesKind, size: number): void {
     const k = 2 * slot + kind;
-    const change = this.sizesChange;
+    const zero = this.zero[k];
     const low = this.low[k];
+    const unit = this.unit[k];
     const offset = this.offset[k];
     const length = this.length[k];
-    change.k = k;
-    change.zero = this.zero[k];
-    change.low = low;
-    change.unit = this.unit[k];
-    change.offset = offset;
-    change.length = length;
-    change.room = this.room[k];
-    change.inPlace = -1;
-    change.before = 0;
-    change.saved = -1;
-    const p = planLearn(change.zero, low, change.unit, this.arena, offset, length, size);
-    if (p.replace) this.rewrite(k, p, keep);
-    else if (p.bucket > 0) {
-      change.inPlace = offset + p.bucket - low;
-      change.before = this.arena[change.inPlace];
+    const journalled = this.journalling >= 0;
+    const record = this.journalling + RECORD_SIZES + kind * SIZES_RECORD;
+    const { journal } = this;
+    if (journalled) {
+      journal[record + SIZES_LEARNT] = 1;
+      journal[record + SIZES_ZERO] = zero;
+      journal[record + SIZES_LOW] = low;
+      journal[record + SIZES_UNIT] = unit;
+      journal[record + SIZES_OFFSET] = offset;
+      journal[record + SIZES_LENGTH] = length;
+      journal[record + SIZES_ROOM] = this.room[k];
+      journal[record + SIZES_IN_PLACE] = -1;
+      journal[record + SIZES_SAVED] = -1;
+    }
+    const p = planLearn(zero, low, unit, this.arena, offset, length, size);
+    if (p.replace) {
+      const saved = this.rewrite(k, p, offset, length, low, journalled);
+      if (journalled) journal[record + SIZES_SAVED] = saved;
+    } else if (p.bucket > 0) {
+      const inPlace = offset + p.bucket - low;
+      if (journalled) {
+        journal[record + SIZES_IN_PLACE] = inPlace;
+        journal[record + SIZES_BEFORE] = this.arena[inPlace];
+      }
       addNewSize(p, this.arena, offset);
     }
     this.zero[k] = p.zero;
@@ -296,14 +391,16 @@ export class JumpSlots {
     if (p.to <= p.from) this.length[k] = 0;
   }
 
-  /** Writes a list's new range: in its region when it fits (its old weights saved first), else in a new region. */
-  private rewrite(k: number, p: LearnPlan, keep: boolean): void {
-    const change = this.sizesChange;
-    const { offset, length, low } = change;
+  /**
+   * Writes a list's new range: in its region when it fits (its old weights saved first), else in a new region. Returns
+   * where the old weights were kept for the batch's undo (−1: not kept).
+   */
+  private rewrite(k: number, p: LearnPlan, offset: number, length: number, low: number, keep: boolean): number {
     const size = p.to - p.from;
+    let kept = -1;
     if (size <= this.room[k]) {
       const at = this.save(offset, length, keep);
-      if (keep) change.saved = at;
+      if (keep) kept = at;
       writeReplacement(p, low, this.saved, at, this.arena, offset);
     } else {
       const room = size + LIST_SLACK;
@@ -315,6 +412,7 @@ export class JumpSlots {
       this.room[k] = room;
     }
     this.length[k] = size;
+    return kept;
   }
 
   /** Copies a region's weights to the saved buffer: kept for the batch's undo, or scratch (overwritten next time). */
@@ -330,36 +428,26 @@ export class JumpSlots {
     return at;
   }
 
-  /** What the last learnSize changed (k −1: nothing), for putBackSizes. */
-  readonly sizesChange = {
-    k: -1,
-    zero: 0,
-    low: 0,
-    unit: 0,
-    offset: 0,
-    length: 0,
-    room: 0,
-    inPlace: -1,
-    before: 0,
-    /** Where the list's old weights were saved (−1: the list was not rewritten in its region). */
-    saved: -1,
-  };
-
-  /** Takes back a learnSize from what it left in sizesChange (k −1: nothing to take back). */
-  putBackSizes(change: Readonly<JumpSlots['sizesChange']>): void {
-    const { k } = change;
-    if (k < 0) return;
+  /** Takes back a learnSize of a slot's kind from the journal record of its sizes at `record` (if one was learnt). */
+  private putBackSizes(slot: number, kind: SizesKind, record: number): void {
+    const { journal } = this;
+    if (!journal[record + SIZES_LEARNT]) return;
+    const k = 2 * slot + kind;
+    const offset = journal[record + SIZES_OFFSET];
+    const length = journal[record + SIZES_LENGTH];
+    const room = journal[record + SIZES_ROOM];
     // A list moved to a new region leaves that region as garbage, and its old one lives once more.
-    if (this.offset[k] !== change.offset) this.arenaGarbage += this.room[k] - change.room;
-    this.zero[k] = change.zero;
-    this.low[k] = change.low;
-    this.unit[k] = change.unit;
-    this.offset[k] = change.offset;
-    this.length[k] = change.length;
-    this.room[k] = change.room;
-    if (change.saved >= 0)
-      this.arena.set(this.saved.subarray(change.saved, change.saved + change.length), change.offset);
-    if (change.inPlace >= 0) this.arena[change.inPlace] = change.before;
+    if (this.offset[k] !== offset) this.arenaGarbage += this.room[k] - room;
+    this.zero[k] = journal[record + SIZES_ZERO];
+    this.low[k] = journal[record + SIZES_LOW];
+    this.unit[k] = journal[record + SIZES_UNIT];
+    this.offset[k] = offset;
+    this.length[k] = length;
+    this.room[k] = room;
+    const saved = journal[record + SIZES_SAVED];
+    if (saved >= 0) this.arena.set(this.saved.subarray(saved, saved + length), offset);
+    const inPlace = journal[record + SIZES_IN_PLACE];
+    if (inPlace >= 0) this.arena[inPlace] = journal[record + SIZES_BEFORE];
   }
 
   /** A slot's reading as a checkpoint holds it. */

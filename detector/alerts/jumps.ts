@@ -127,8 +127,6 @@ export class ReadingJumps implements Undoable {
   private readonly slots = new JumpSlots();
   /** The changes of the batch that may still be rolled back. */
   private readonly undo = new UndoRecorder();
-  /** What the batch's learnt readings changed, to be taken back with it. */
-  private readonly learnt = new LearntJournal();
 
   /** From a checkpoint's statistics: the packed form (checked: packedJumpsProblem), or the JSON form of older ones. */
   constructor(state: StoredJumpsState | PackedJumps = {}) {
@@ -173,7 +171,6 @@ export class ReadingJumps implements Undoable {
   /** Stops recording (the batch went through): its changes can no longer be undone. */
   dropUndo(): void {
     this.undo.drop();
-    this.learnt.clear();
     this.slots.settle();
   }
 
@@ -208,8 +205,7 @@ export class ReadingJumps implements Undoable {
     const largest = new Map<NodeId, number>();
     // Nothing below changes a node's sinceJump, so the count per modality holds for the whole frame.
     const jumpedInFrame = new Map<Modality, number>();
-    const journal = log ? this.learnt : undefined;
-    const mark = this.learnt.length;
+    const mark = slots.journalMark();
     for (const m of measured) {
       const isSudden =
         suddenJump(m, policy.multiple) &&
@@ -218,10 +214,10 @@ export class ReadingJumps implements Undoable {
         sudden.set(m.node, m.modality);
         largest.set(m.node, Math.abs(m.jump as number));
       }
-      learn(slots, m, !isSudden, journal);
+      learn(slots, m, !isSudden, log !== undefined);
     }
     // Nothing but learn changed the statistics in the loop: one undo takes all its readings back, newest first.
-    if (log && this.learnt.length > mark) log.push(() => this.learnt.rewind(slots, mark));
+    if (log && slots.journalMark() > mark) log.push(() => slots.rewindJournal(mark));
     return sudden;
   }
 
@@ -318,121 +314,26 @@ function suddenJump(m: Measured, multiple: number): boolean {
 }
 
 /**
- * Adds the reading to the recent levels; its sizes are learnt as usual unless it was sudden. With a journal, what it
- * changed is recorded there to be taken back.
+ * Adds the reading to the recent levels; its sizes are learnt as usual unless it was sudden. Journalled, what it
+ * changed can be taken back (JumpSlots.rewindJournal).
  */
-function learn(slots: JumpSlots, m: Measured, asUsual: boolean, journal: LearntJournal | undefined): void {
+function learn(slots: JumpSlots, m: Measured, asUsual: boolean, journalled: boolean): void {
   const { slot, value, gap } = m;
-  const at = journal?.open(slot, slots.step[slot], slots.seen[slot]);
+  if (journalled) slots.journalReading(slot);
   const last = slots.lastReading(slot);
   if (last !== undefined) {
     const change = Math.abs(value - last);
     const step = slots.step[slot];
     if (change > 1e-9 * Math.max(1, Math.abs(value))) slots.step[slot] = step > 0 ? Math.min(step, change) : change;
-    if (asUsual) {
-      slots.learnSize(slot, JUMPS, Math.abs(value - m.recentLevel), at !== undefined);
-      if (at !== undefined) journal!.sizes(at, JOURNAL_JUMPS, slots.sizesChange);
-    }
+    if (asUsual) slots.learnSize(slot, JUMPS, Math.abs(value - m.recentLevel));
   }
   if (gap !== undefined) {
-    if (asUsual && slots.count(slot, 'gaps') > 0) {
-      slots.learnSize(slot, GAP_JUMPS, Math.abs(gap - m.usualGap), at !== undefined);
-      if (at !== undefined) journal!.sizes(at, JOURNAL_GAP_JUMPS, slots.sizesChange);
-    }
-    const dropped = slots.pushLast(slot, 'gaps', gap);
-    if (at !== undefined) journal!.pushed(at, JOURNAL_GAP, dropped);
+    if (asUsual && slots.count(slot, 'gaps') > 0) slots.learnSize(slot, GAP_JUMPS, Math.abs(gap - m.usualGap));
+    slots.pushLast(slot, 'gaps', gap);
   }
-  const dropped = slots.pushLast(slot, 'recent', value);
-  if (at !== undefined) journal!.pushed(at, JOURNAL_RECENT, dropped);
+  slots.pushLast(slot, 'recent', value);
   slots.seen[slot] += 1;
-}
-
-/** The fields of JumpSlots.sizesChange, in the order a journal record keeps them. */
-const SIZE_CHANGE_FIELDS = [
-  'k',
-  'zero',
-  'low',
-  'unit',
-  'offset',
-  'length',
-  'room',
-  'inPlace',
-  'before',
-  'saved',
-] as const satisfies ReadonlyArray<keyof JumpSlots['sizesChange']>;
-// A journal record: slot, step and seen before; per pushed list (recent, gaps) whether pushed and the value that
-// left; per kind of sizes (jumps, gap jumps) whether learnt and what learnSize changed.
-const JOURNAL_SLOT = 0;
-const JOURNAL_STEP = 1;
-const JOURNAL_SEEN = 2;
-const JOURNAL_RECENT = 3;
-const JOURNAL_GAP = 5;
-const JOURNAL_JUMPS = 7;
-const JOURNAL_GAP_JUMPS = JOURNAL_JUMPS + 1 + SIZE_CHANGE_FIELDS.length;
-const JOURNAL_RECORD = JOURNAL_GAP_JUMPS + 1 + SIZE_CHANGE_FIELDS.length;
-
-/**
- * What learn changed, reading by reading, in one growing array of numbers
- * rather than an undo closure and two copied objects per reading: every
- * reading of every tick is learnt, and those were most of what the detector
- * allocated outside the model. Rewound newest first, as the closures ran.
- */
-class LearntJournal {
-  private records = new Float64Array(JOURNAL_RECORD * 256);
-  /** Records in use. */
-  length = 0;
-
-  /** Starts a reading's record; returns where it is. */
-  open(slot: number, step: number, seen: number): number {
-    if ((this.length + 1) * JOURNAL_RECORD > this.records.length) {
-      const grown = new Float64Array(this.records.length * 2);
-      grown.set(this.records);
-      this.records = grown;
-    }
-    const at = this.length++ * JOURNAL_RECORD;
-    this.records.fill(0, at, at + JOURNAL_RECORD);
-    this.records[at + JOURNAL_SLOT] = slot;
-    this.records[at + JOURNAL_STEP] = step;
-    this.records[at + JOURNAL_SEEN] = seen;
-    return at;
-  }
-
-  /** A list of the record's reading got a value; `dropped` left it (NaN: none). */
-  pushed(at: number, list: typeof JOURNAL_RECENT | typeof JOURNAL_GAP, dropped: number): void {
-    this.records[at + list] = 1;
-    this.records[at + list + 1] = dropped;
-  }
-
-  /** learnSize changed the sizes of a kind as `change` says. */
-  sizes(at: number, kind: typeof JOURNAL_JUMPS | typeof JOURNAL_GAP_JUMPS, change: JumpSlots['sizesChange']): void {
-    this.records[at + kind] = 1;
-    SIZE_CHANGE_FIELDS.forEach((field, i) => (this.records[at + kind + 1 + i] = change[field]));
-  }
-
-  /** Takes back the records from `mark` on, newest first, and forgets them. */
-  rewind(slots: JumpSlots, mark: number): void {
-    const { records } = this;
-    for (let r = this.length - 1; r >= mark; r--) {
-      const at = r * JOURNAL_RECORD;
-      const slot = records[at + JOURNAL_SLOT];
-      if (records[at + JOURNAL_RECENT]) slots.unpushLast(slot, 'recent', records[at + JOURNAL_RECENT + 1]);
-      if (records[at + JOURNAL_GAP]) slots.unpushLast(slot, 'gaps', records[at + JOURNAL_GAP + 1]);
-      for (const kind of [JOURNAL_GAP_JUMPS, JOURNAL_JUMPS])
-        if (records[at + kind]) {
-          const change = { ...slots.sizesChange };
-          SIZE_CHANGE_FIELDS.forEach((field, i) => (change[field] = records[at + kind + 1 + i]));
-          slots.putBackSizes(change);
-        }
-      slots.step[slot] = records[at + JOURNAL_STEP];
-      slots.seen[slot] = records[at + JOURNAL_SEEN];
-    }
-    this.length = Math.min(this.length, mark);
-  }
-
-  /** The batch went through: nothing of it will be taken back. */
-  clear(): void {
-    this.length = 0;
-  }
+  slots.endReading();
 }
 
 /**
