@@ -1,7 +1,7 @@
 /**
  * What serializing a detector batch's InfluxDB points costs, per 1,000
  * points, two ways on the same batches, alternating rounds in one process:
- * the `influx` client's serializer (`batchPoints`, then `writePoints`
+ * the `influx` client's serializer (`batchPoints` of test/support, then `writePoints`
  * building its request body; the request is recorded, not sent) against the
  * sink's own line protocol (`batchLines`, joined). Frames of `--nodes` nodes
  * with `--modalities` readings each and a full verdict per node, as the live
@@ -14,7 +14,8 @@
 import { parseArgs } from 'node:util';
 import type { ClusterScore, Frame } from '../common/types.ts';
 import { influxClient } from '../store/influx-connection.ts';
-import { batchLines, batchPoints } from '../store/influx-sink.ts';
+import { batchLines } from '../store/influx-sink.ts';
+import { batchPoints } from '../test/support/anomaly-points.ts';
 import type { ResultBatch } from '../store/sink.ts';
 
 const { values: args } = parseArgs({

@@ -9,7 +9,7 @@
  */
 import { escape } from 'influx';
 import { FEEDBACK_MEASUREMENT } from './feedback.ts';
-import { VALUE_PREFIX, errorField, valueField } from './influx-sink.ts';
+import { VALUE_PREFIX, errorField, valueField } from './influx-lines.ts';
 
 /** Runs one InfluxQL query and returns its rows (time in UTC ms), [] when the database does not exist. */
 export type InfluxRows = (influxql: string) => Promise<Array<Record<string, unknown>>>;

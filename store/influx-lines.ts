@@ -39,6 +39,17 @@ export function pointLine(point: TimedPoint): string {
   return `${line} ${point.timestamp}`;
 }
 
+/** The prefix of the readings' fields in the `anomaly` measurement (so a modality cannot collide with a verdict field). */
+export const VALUE_PREFIX = 'value_';
+/** The reading of a modality in the `anomaly` measurement. */
+export const valueField = (modality: string): string => `${VALUE_PREFIX}${modality}`;
+/** The reconstruction-error field of a modality in the `anomaly` measurement. */
+export const errorField = (modality: string): string => `err_${modality}`;
+/** The (denormalized) reconstruction field of a modality in the `anomaly` measurement. */
+export const reconstructionField = (modality: string): string => `rec_${modality}`;
+/** The cluster's own probability, repeated on each of its nodes' points instead of a point of its own. */
+export const CLUSTER_PROBABILITY_FIELD = 'cluster_probability';
+
 /** Field names of one modality, escaped once per sink (a network has a handful of modalities). */
 interface ModalityFields {
   value: string;
@@ -49,10 +60,23 @@ interface ModalityFields {
 type NodeScore = ClusterScore['nodes'][number];
 
 /**
- * The `anomaly` lines of node-ticks (store/influx-sink.ts, `nodeTickPoints`,
- * says what they hold). Fields come in the client's order without sorting per
- * point: the fixed names and the three per-modality prefixes sort the same
- * way whatever the modality, so only each node's modalities are sorted.
+ * The `anomaly` measurement, as lines: at most one point per node and tick,
+ * tags network/cluster/node, time = tick (event time, so writing the same
+ * batch again overwrites instead of adding). The point carries the node's
+ * readings (`value_<modality>`) and, when its cluster was scored at that tick,
+ * the verdict (probability, score, is_anomaly, silenced where the detector
+ * follows silences, err_* and rec_* per modality), the cluster's probability
+ * and a `model` tag (the version that scored the tick). A tick of the warm-up
+ * has readings only; a node with neither a reading nor a score writes nothing.
+ * One point per node-tick keeps the write volume at the node-tick rate (1M
+ * nodes at 31 s ticks: 32k points/s rather than the 65k of separate reading
+ * and score points).
+ *
+ * Fields come in the order the `influx` client writes them, without sorting
+ * per point: the fixed names and the three per-modality prefixes sort the same
+ * way whatever the modality, so only each node's modalities are sorted. A unit
+ * test holds this to the client's text for the same points
+ * (test/support/anomaly-points.ts spells them as the client's points).
  */
 export class NodeTickLines {
   private readonly modalities = new Map<string, ModalityFields>();
@@ -82,7 +106,7 @@ export class NodeTickLines {
 
   /** cluster_probability, err_*, is_anomaly, probability, rec_*, score, silenced: sorted by name. */
   private verdictFields(node: NodeScore, clusterProbability: number): string {
-    let text = `cluster_probability=${clusterProbability}`;
+    let text = `${CLUSTER_PROBABILITY_FIELD}=${clusterProbability}`;
     for (const modality of this.errorOrder.of(node.reconstructionError)) {
       const error = node.reconstructionError[modality];
       if (Number.isFinite(error)) text += `,${this.fieldsOf(modality).error}=${error}`;
@@ -102,9 +126,9 @@ export class NodeTickLines {
     let fields = this.modalities.get(modality);
     if (!fields) {
       fields = {
-        value: tagText(`value_${modality}`),
-        error: tagText(`err_${modality}`),
-        reconstruction: tagText(`rec_${modality}`),
+        value: tagText(valueField(modality)),
+        error: tagText(errorField(modality)),
+        reconstruction: tagText(reconstructionField(modality)),
       };
       this.modalities.set(modality, fields);
     }

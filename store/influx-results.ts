@@ -13,7 +13,7 @@ import { FEEDBACK_MEASUREMENT, feedbackFromRow } from './feedback.ts';
 import type { Feedback } from '../common/feedback.ts';
 import { isActive, type Silence } from '../common/silences.ts';
 import { influxClient, type InfluxAuth } from './influx-connection.ts';
-import { CLUSTER_PROBABILITY_FIELD, VALUE_PREFIX } from './influx-sink.ts';
+import { CLUSTER_PROBABILITY_FIELD, VALUE_PREFIX } from './influx-lines.ts';
 import type { DashboardResults, NodeSample, ResultChangeNotice, TopologySource, TopologyView } from './results.ts';
 
 interface RawSeries {

@@ -1,7 +1,7 @@
 import type { InfluxDB, IPoint } from 'influx';
 import pLimit from 'p-limit';
 import pRetry from 'p-retry';
-import { MEASUREMENTS, type ClusterScore, type Frame } from '../common/types.ts';
+import { MEASUREMENTS, type ClusterScore } from '../common/types.ts';
 import { redactUrl, type Logger } from '../common/log.ts';
 import { influxClient, type InfluxAuth } from './influx-connection.ts';
 import { NodeTickLines, pointLine, postLines, type TimedPoint } from './influx-lines.ts';
@@ -25,72 +25,6 @@ export interface InfluxSinkOptions {
   auth?: InfluxAuth;
 }
 
-/** The prefix of the readings' fields in the `anomaly` measurement (so a modality cannot collide with a verdict field). */
-export const VALUE_PREFIX = 'value_';
-/** The reading of a modality in the `anomaly` measurement. */
-export const valueField = (modality: string): string => `${VALUE_PREFIX}${modality}`;
-/** The reconstruction-error field of a modality in the `anomaly` measurement. */
-export const errorField = (modality: string): string => `err_${modality}`;
-/** The (denormalized) reconstruction field of a modality in the `anomaly` measurement. */
-export const reconstructionField = (modality: string): string => `rec_${modality}`;
-/** The cluster's own probability, repeated on each of its nodes' points instead of a point of its own. */
-export const CLUSTER_PROBABILITY_FIELD = 'cluster_probability';
-
-type NodeScore = ClusterScore['nodes'][number];
-
-/** The verdict fields of one node at one tick (probability, score, is_anomaly, silenced, err_*, rec_*). */
-function verdictFields(node: NodeScore, clusterProbability: number): Record<string, number | boolean> {
-  const fields: Record<string, number | boolean> = {
-    probability: node.probability,
-    score: node.score,
-    is_anomaly: node.isAnomaly,
-    [CLUSTER_PROBABILITY_FIELD]: clusterProbability,
-  };
-  // Only where the detector follows silences: true while a maintenance silence covered the node.
-  if (node.silenced !== undefined) fields.silenced = node.silenced;
-  for (const [modality, error] of Object.entries(node.reconstructionError))
-    if (Number.isFinite(error)) fields[errorField(modality)] = error;
-  for (const [modality, value] of Object.entries(node.reconstruction ?? {}))
-    if (Number.isFinite(value)) fields[reconstructionField(modality)] = value;
-  return fields;
-}
-
-/**
- * The `anomaly` measurement: at most one point per node and tick, tags
- * network/cluster/node, time = tick (event time, so writing the same batch
- * again overwrites instead of adding). The point carries the node's readings
- * (`value_<modality>`) and, when its cluster was scored at that tick, the
- * verdict and the cluster's probability. A tick of the warm-up has readings
- * only; a node with neither a reading nor a score writes nothing. One point
- * per node-tick keeps the write volume at the node-tick rate (1M nodes at 31 s
- * ticks: 32k points/s rather than the 65k of separate reading and score points).
- */
-export function nodeTickPoints(frame: Frame, score: ClusterScore | undefined): IPoint[] {
-  const verdicts = new Map<string, NodeScore>();
-  for (const node of score?.nodes ?? []) verdicts.set(node.node, node);
-  const points: IPoint[] = [];
-  for (const node of frame.nodes) {
-    const verdict = verdicts.get(node.node);
-    const fields: Record<string, number | boolean> = verdict ? verdictFields(verdict, score!.probability) : {};
-    for (const [modality, value] of Object.entries(node.values))
-      if (value !== null && Number.isFinite(value)) fields[valueField(modality)] = value;
-    if (Object.keys(fields).length === 0) continue;
-    points.push({
-      measurement: MEASUREMENTS.anomaly,
-      // `model`: the version that scored the tick (a tick of the warm-up, readings only, has none).
-      tags: {
-        network: frame.network,
-        cluster: frame.cluster,
-        node: node.node,
-        ...(verdict && score?.model ? { model: score.model } : {}),
-      },
-      fields,
-      timestamp: frame.tick,
-    });
-  }
-  return points;
-}
-
 /** `pipeline`: one point per batch, tagged by the process that wrote it. */
 export function pipelinePoint(stats: PipelineStats): TimedPoint {
   return {
@@ -109,16 +43,10 @@ export function pipelinePoint(stats: PipelineStats): TimedPoint {
   };
 }
 
-/** Every point a batch produces: one per node-tick of its frames, one for the batch's pipeline stats, and a shadow's. */
-export function batchPoints(batch: ResultBatch): IPoint[] {
-  const scores = scoresByFrame(batch);
-  const points = batch.frames.flatMap((frame) => nodeTickPoints(frame, scores.get(`${frame.cluster}@${frame.tick}`)));
-  if (batch.pipeline) points.push(pipelinePoint(batch.pipeline));
-  if (batch.shadow) points.push(...shadowPoints(batch.shadow));
-  return points;
-}
-
-/** `batchPoints` as line protocol, in the same order: what the sink posts for a batch. */
+/**
+ * A batch as line protocol: its frames' `anomaly` lines (NodeTickLines, which says what they hold), then the batch's
+ * `pipeline` point and its shadow's points. What the sink posts for a batch.
+ */
 export function batchLines(batch: ResultBatch, nodeTicks = new NodeTickLines()): string[] {
   const scores = scoresByFrame(batch);
   const lines: string[] = [];
@@ -135,9 +63,9 @@ function scoresByFrame(batch: ResultBatch): Map<string, ClusterScore> {
 }
 
 /**
- * Writes results to InfluxDB 1.x with the `influx` client: points in chunks,
- * a bounded number of writes in flight, each retried with exponential
- * backoff. Creates the database on first use if it is missing. Alerts are
+ * Writes results to InfluxDB 1.x as line protocol of its own (influx-lines.ts)
+ * through the `influx` client's connection pool: lines in chunks, a bounded
+ * number of writes in flight, each retried with exponential backoff. Creates the database on first use if it is missing. Alerts are
  * not written here (they go to Alertmanager, webhooks and `wsn.alerts`).
  */
 export class InfluxSink implements ResultSink {

@@ -1,4 +1,4 @@
-import { CLUSTER_PROBABILITY_FIELD } from '../../store/influx-sink.ts';
+import { CLUSTER_PROBABILITY_FIELD } from '../../store/influx-lines.ts';
 
 /** Anything that runs InfluxQL on the test's database (an InfluxSink, a Pipeline fixture). */
 export interface InfluxQuerier {

@@ -4,7 +4,8 @@ import { createRng } from '../../../common/random.ts';
 import type { ClusterScore, Frame } from '../../../common/types.ts';
 import { influxClient, type InfluxAuth } from '../../../store/influx-connection.ts';
 import { pointLine, postLines } from '../../../store/influx-lines.ts';
-import { batchLines, batchPoints } from '../../../store/influx-sink.ts';
+import { batchLines } from '../../../store/influx-sink.ts';
+import { batchPoints } from '../../support/anomaly-points.ts';
 import type { ResultBatch } from '../../../store/sink.ts';
 
 /** A client whose requests are recorded instead of sent (its pool is the one part replaced). */
