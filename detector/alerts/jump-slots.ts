@@ -55,6 +55,8 @@ const FIRST_SLOTS = 16;
 const COMPACT_ABOVE = 4_096;
 /** Places a list's region has beyond its length when it is made: a list widens a bucket at a time. */
 const LIST_SLACK = 4;
+/** The journal is cut back to a frame's readings once it holds more than this many frames' worth. */
+const JOURNAL_SHRINK_ABOVE = 4;
 /** How much the arena grows by when full. */
 const ARENA_GROWTH = 1.25;
 
@@ -137,14 +139,17 @@ export class JumpSlots {
   private arenaEnd = 0;
   private arenaGarbage = 0;
   private compactions = 0;
-  /** What the batch's learnt readings changed, a record of RECORD numbers per reading. */
-  private journal = new Float64Array(RECORD * 256);
+  /**
+   * What the batch's learnt readings changed, a record of RECORD numbers per reading. Sized to the readings of the
+   * batch (a frame: one per slot), not to a round number: held by every cluster between batches.
+   */
+  private journal = new Float64Array(0);
   private journalLength = 0;
   /** Where the record of the reading being learnt starts (−1: none is journalled). */
   private journalling = -1;
 
   /** Bytes of the typed arrays, and how often the arena was compacted (for benchmarks and tests). */
-  footprint(): { bytes: number; compactions: number; slots: number } {
+  footprint(): { bytes: number; journalBytes: number; compactions: number; slots: number } {
     const arrays = [
       this.recent,
       this.recentCount,
@@ -164,7 +169,11 @@ export class JumpSlots {
       this.journal,
     ];
     const bytes = arrays.reduce((sum, array) => sum + array.byteLength, 0);
-    return { bytes, compactions: this.compactions, slots: this.used - this.free.length - this.pendingFree.length };
+    return { bytes, journalBytes: this.journal.byteLength, compactions: this.compactions, slots: this.slotsInUse() };
+  }
+
+  private slotsInUse(): number {
+    return this.used - this.free.length - this.pendingFree.length;
   }
 
   /** The node's slot of a modality (undefined: none). */
@@ -231,6 +240,9 @@ export class JumpSlots {
     this.pendingFree = [];
     this.savedEnd = 0;
     this.journalLength = 0;
+    // A batch of many frames (a backlog) grew the journal; a frame's readings are what the next batches need.
+    if (this.journal.length > JOURNAL_SHRINK_ABOVE * RECORD * this.slotsInUse())
+      this.journal = new Float64Array(RECORD * this.slotsInUse());
     const living = this.arenaEnd - this.arenaGarbage;
     if (this.arenaGarbage > COMPACT_ABOVE && this.arenaGarbage > living / 4) this.compact();
   }
@@ -241,7 +253,8 @@ export class JumpSlots {
    */
   journalReading(slot: number): void {
     if ((this.journalLength + 1) * RECORD > this.journal.length) {
-      const grown = new Float64Array(this.journal.length * 2);
+      const records = Math.max((2 * this.journal.length) / RECORD, this.journalLength + this.slotsInUse());
+      const grown = new Float64Array(records * RECORD);
       grown.set(this.journal);
       this.journal = grown;
     }

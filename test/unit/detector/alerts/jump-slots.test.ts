@@ -65,6 +65,28 @@ describe('ReadingJumps packed statistics', () => {
     expect(plain.footprint().compactions).toBeGreaterThan(0);
   });
 
+  it("journals a batch in a frame's worth of records per frame, and cuts a backlog's journal back once settled", () => {
+    const jumps = new ReadingJumps();
+    for (let t = 0; t < 100; t++) observe(jumps, t);
+    // Nothing was kept for a rollback: nothing journalled.
+    expect(jumps.footprint().journalBytes).toBe(0);
+    jumps.keepUndo();
+    observe(jumps, 100);
+    jumps.dropUndo();
+    const oneFrame = jumps.footprint().journalBytes;
+    expect(oneFrame).toBeGreaterThan(0);
+    jumps.keepUndo();
+    observe(jumps, 101);
+    jumps.dropUndo();
+    expect(jumps.footprint().journalBytes).toBe(oneFrame);
+    // A backlog: 40 frames in one batch.
+    jumps.keepUndo();
+    for (let t = 102; t < 142; t++) observe(jumps, t);
+    expect(jumps.footprint().journalBytes).toBeGreaterThanOrEqual(40 * oneFrame);
+    jumps.dropUndo();
+    expect(jumps.footprint().journalBytes).toBe(oneFrame);
+  });
+
   it("gives a node that arrives after another left that node's freed statistics fresh, once its batch is settled", () => {
     const jumps = new ReadingJumps();
     for (let t = 0; t < 300; t++) observe(jumps, t);
