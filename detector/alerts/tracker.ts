@@ -137,7 +137,9 @@ export const BUDGET_HALF_LIFE_MS = 12 * HOUR_MS;
 export function mostResponsibleModality(errors: Record<Modality, number>): Modality {
   let best: Modality = 'none';
   let bestError = -Infinity;
-  for (const [modality, error] of Object.entries(errors)) {
+  // for…in, not Object.entries: this runs per node and tick, and each entry would be an array.
+  for (const modality in errors) {
+    const error = errors[modality];
     if (Number.isFinite(error) && error > bestError) {
       best = modality;
       bestError = error;
@@ -251,6 +253,17 @@ export class ClusterAlerts {
   /** A node's threshold at the next tick: with a budget, the budget's at the node's own excursion rate. */
   nodeThreshold(node: NodeId): number {
     return this.budget?.nodeThreshold(node) ?? this.policy.threshold;
+  }
+
+  /**
+   * A copy following `policy`, as `new ClusterAlerts(network, cluster, policy, toJSON(), budgetState())` would make
+   * it, with one copy of each node's state instead of two and no entries in between: a batch that may be rolled back
+   * copies every cluster's alerts.
+   */
+  copy(policy: AlertPolicy): ClusterAlerts {
+    const copy = new ClusterAlerts(this.network, this.cluster, policy, {}, this.budgetState());
+    for (const [node, state] of this.nodes) copy.nodes.set(node, cloneState(state));
+    return copy;
   }
 
   /** The false-alert budget's state, checkpointed with the cluster (undefined: the policy keeps no budget). */

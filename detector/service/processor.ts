@@ -760,13 +760,7 @@ export class FrameProcessor {
       ...(runtime.candidate
         ? { candidate: candidateBeforeBatch(runtime.candidate, runtime.network, runtime.cluster) }
         : {}),
-      alerts: new ClusterAlerts(
-        runtime.network,
-        runtime.cluster,
-        runtime.slot.policy,
-        runtime.alerts.toJSON(),
-        runtime.alerts.budgetState(),
-      ),
+      alerts: runtime.alerts.copy(runtime.slot.policy),
       topology: runtime.topology.clone(),
       joined: new Map(runtime.joined),
       ...(runtime.pendingChange ? { pendingChange: { ...runtime.pendingChange } } : {}),
