@@ -33,6 +33,7 @@
  * bucket → weight (toJSON), which still restores.
  */
 import { emptyRecord, entryOf, keepOnly, UndoRecorder, type Undo, type Undoable } from './undo-log.ts';
+import { RunJournal } from './run-journal.ts';
 import type { Frame, Modality, NodeId } from '../../common/types.ts';
 import { canonicalModalities, isPacked } from './packed-readings.ts';
 import {
@@ -109,7 +110,7 @@ export function bucketTop(bucket: number): number {
  * The usual run changes only when a run ends, so it is computed then, not
  * at every tick the current run is judged.
  */
-interface RunState extends Omit<RunStateJson, 'runs'> {
+export interface RunState extends Omit<RunStateJson, 'runs'> {
   /** Length buckets of the ended runs, ascending (runBucket). */
   buckets: number[];
   /** Their weights, fading by RUN_MEMORY (same order). */
@@ -243,6 +244,8 @@ export class StuckReadings implements Undoable {
   private state: Record<NodeId, Record<Modality, RunState>>;
   /** The changes of the batch that may still be rolled back. */
   private readonly undo = new UndoRecorder();
+  /** What the batch's readings changed in their runs, taken back with it. */
+  private readonly journal = new RunJournal();
 
   /** From a checkpoint's statistics: the packed form (checked: packedStuckProblem), or the JSON form of older ones. */
   constructor(state: StuckStateJson | PackedStuck = {}) {
@@ -290,12 +293,14 @@ export class StuckReadings implements Undoable {
 
   /** Records the changes from here on; the function returned undoes them (the batch's rollback). */
   keepUndo(): () => void {
+    this.dropUndo();
     return this.undo.keep();
   }
 
   /** Stops recording (the batch went through): its changes can no longer be undone. */
   dropUndo(): void {
     this.undo.drop();
+    this.journal.clear();
   }
 
   /** A reading's usual run now (undefined: not learnt yet, or no such reading). */
@@ -322,7 +327,9 @@ export class StuckReadings implements Undoable {
     policy: StuckPolicy & { minRepeats: number },
   ): StuckFindings {
     const { log } = this.undo;
+    const { journal } = this;
     keepOnly(this.state, new Set(frame.nodes.map((node) => node.node)), log);
+    const mark = journal.length;
     for (const node of frame.nodes) {
       // A held value (no reading at this tick) or a silent node says nothing about repeats.
       if (node.silent || node.staleTicks > 0) continue;
@@ -331,10 +338,15 @@ export class StuckReadings implements Undoable {
         const value = node.values[modality];
         if (value === null || value === undefined || !Number.isFinite(value)) continue;
         const run = readings[modality];
-        if (log) log.push(run ? runUndo(run) : forget(readings, modality));
+        if (log) {
+          if (run) journal.record(run);
+          else log.push(forget(readings, modality));
+        }
         readings[modality] = addReading(run, value, frame.tick);
       }
     }
+    // The runs are put back before the readings new in this frame are forgotten: an undo per frame, not per reading.
+    if (log && journal.length > mark) log.push(() => journal.rewind(mark));
     const around = (n: number): readonly NodeId[] => this.around(frame, n, neighbours);
     // Stuck first: judging marks a run stuck, and a stuck run is not an unusual one.
     const stuck = this.pickPerNode(frame, modalities, (run, modality, n) =>
@@ -422,12 +434,6 @@ export class StuckReadings implements Undoable {
     }
     return known > 0 && moving >= policy.neighbourShare * known;
   }
-}
-
-/** What puts a run back as it is now: its scalars and its ended runs' lists (learnRun replaces those, never changes them). */
-function runUndo(run: RunState): Undo {
-  const { value, repeats, since, stuck, step, buckets, weights, usual } = run;
-  return () => Object.assign(run, { value, repeats, since, stuck, step, buckets, weights, usual });
 }
 
 /** What takes back a reading new to the statistics. */
