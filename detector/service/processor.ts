@@ -357,7 +357,9 @@ export class FrameProcessor {
 
   /** Alerts firing in the clusters held here. */
   firingAlerts(): Alert[] {
-    return [...this.runtimes.values()].flatMap((runtime) => [...runtime.alerts.firing(), ...runtime.topology.firing()]);
+    const alerts: Alert[] = [];
+    for (const runtime of this.runtimes.values()) alerts.push(...runtime.alerts.firing(), ...runtime.topology.firing());
+    return alerts;
   }
 
   async process(frames: Frame[]): Promise<ProcessResult> {

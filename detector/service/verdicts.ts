@@ -160,16 +160,18 @@ function judgeNodes(
       nodeScores.push({ node: node.node, probability, score: errorSum / m, reconstructionError, isAnomaly });
     }
     const around = neighbours[n];
-    observations.push({
+    // The optional fields set one by one rather than spread from a literal each: this runs per node and tick.
+    const observation: NodeObservation = {
       node: node.node,
       probability: judged ? probability : null,
       reconstructionError,
       silent: node.silent,
-      ...(around ? { neighbours: around } : {}),
-      ...(stuckModality !== undefined ? { stuck: stuckModality } : {}),
-      ...(longRun !== undefined ? { longRun } : {}),
-      ...(jumpModality !== undefined ? { jump: jumpModality } : {}),
-    });
+    };
+    if (around) observation.neighbours = around;
+    if (stuckModality !== undefined) observation.stuck = stuckModality;
+    if (longRun !== undefined) observation.longRun = longRun;
+    if (jumpModality !== undefined) observation.jump = jumpModality;
+    observations.push(observation);
   });
   return { observations, nodeScores, warmingNodeTicks };
 }

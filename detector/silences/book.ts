@@ -39,6 +39,9 @@ export class SilenceBook extends KeyedBook<Silence> {
 
   /** Whether any active silence (node-wide or of one modality) names the node: the `silenced` mark of its points. */
   nodeSilenced(network: string, node: NodeId, now = this.now()): boolean {
-    return this.active(now).some((silence) => silence.network === network && silence.node === node);
+    // A loop, not active().some: this runs per node and tick, and the active list would be an array each time.
+    for (const silence of this.current)
+      if (silence.network === network && silence.node === node && isActive(silence, now)) return true;
+    return false;
   }
 }
