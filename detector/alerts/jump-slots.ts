@@ -513,18 +513,27 @@ export class JumpSlots {
     const nodes = [...this.nodes.keys()].sort();
     const readings = new Float64Array(nodes.length);
     // Each node's slots in the order of their modalities' ranks; the values' total on the way.
+    // Pairs (rank, slot), each node's inserted in rank order as they come: a node has a handful of modalities, and a
+    // sorted list of pairs per node was most of what packing allocated.
     const ordered: number[] = [];
     let valueCount = 0;
     nodes.forEach((node, n) => {
       const pairs = this.nodes.get(node) as number[];
-      const byRank: Array<[number, number]> = [];
-      for (let i = 0; i < pairs.length; i += 2) byRank.push([rank[pairs[i]], pairs[i + 1]]);
-      byRank.sort((a, b) => a[0] - b[0]);
-      for (const [r, slot] of byRank) {
+      const start = ordered.length;
+      for (let i = 0; i < pairs.length; i += 2) {
+        const r = rank[pairs[i]];
+        const slot = pairs[i + 1];
+        let j = ordered.length;
         ordered.push(r, slot);
+        for (; j > start && ordered[j - 2] > r; j -= 2) {
+          ordered[j] = ordered[j - 2];
+          ordered[j + 1] = ordered[j - 1];
+        }
+        ordered[j] = r;
+        ordered[j + 1] = slot;
         valueCount += this.recentCount[slot] + this.gapCount[slot] + this.length[2 * slot] + this.length[2 * slot + 1];
       }
-      readings[n] = byRank.length;
+      readings[n] = (ordered.length - start) / 2;
     });
     const fields = new Float64Array((ordered.length / 2) * READING_FIELDS);
     const values = new Float64Array(valueCount);
@@ -539,19 +548,16 @@ export class JumpSlots {
       fields[f + FIELD_SEEN] = this.seen[slot];
       fields[f + FIELD_SINCE_JUMP] = this.sinceJump[slot];
       const base = slot * RECENT_READINGS;
-      values.set(this.recent.subarray(base, base + this.recentCount[slot]), at);
-      at += this.recentCount[slot];
-      values.set(this.gaps.subarray(base, base + this.gapCount[slot]), at);
-      at += this.gapCount[slot];
-      for (const kind of [JUMPS, GAP_JUMPS]) {
+      at = copyRange(this.recent, base, this.recentCount[slot], values, at);
+      at = copyRange(this.gaps, base, this.gapCount[slot], values, at);
+      for (let kind = JUMPS; kind <= GAP_JUMPS; kind++) {
         const k = 2 * slot + kind;
         const s = f + FIELD_SIZES + kind * SIZES_FIELDS;
         fields[s] = this.zero[k];
         fields[s + 1] = this.low[k];
         fields[s + 2] = this.unit[k];
         fields[s + 3] = this.length[k];
-        values.set(this.arena.subarray(this.offset[k], this.offset[k] + this.length[k]), at);
-        at += this.length[k];
+        at = copyRange(this.arena, this.offset[k], this.length[k], values, at);
       }
     }
     return { modalities, nodes, readings, fields, values };
@@ -692,6 +698,15 @@ export class JumpSlots {
     this.arenaGarbage = 0;
     this.compactions += 1;
   }
+}
+
+/**
+ * Copies `source[from …from + count)` to `target` at `at`; returns the place after it. A loop rather than
+ * `target.set(source.subarray(…))`, which makes a view per list: packing copies a few lists per reading.
+ */
+function copyRange(source: Float64Array, from: number, count: number, target: Float64Array, at: number): number {
+  for (let i = 0; i < count; i++) target[at + i] = source[from + i];
+  return at + count;
 }
 
 /** `values[from …from + count)` as a list; a loop, as Array.from over a typed array walks an iterator per value. */

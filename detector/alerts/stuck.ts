@@ -275,10 +275,15 @@ export class StuckReadings implements Undoable {
     const runs = new Float64Array(2 * runCount);
     let at = 0;
     ordered.forEach(([m, run], r) => {
-      fields.set(
-        [m, run.value, run.repeats, run.since, run.stuck ? 1 : 0, run.step, run.buckets.length],
-        r * RUN_FIELDS,
-      );
+      // Field by field, not set from a list of them: packing runs per reading.
+      const f = r * RUN_FIELDS;
+      fields[f + RUN_MODALITY] = m;
+      fields[f + RUN_VALUE] = run.value;
+      fields[f + RUN_REPEATS] = run.repeats;
+      fields[f + RUN_SINCE] = run.since;
+      fields[f + RUN_STUCK] = run.stuck ? 1 : 0;
+      fields[f + RUN_STEP] = run.step;
+      fields[f + RUN_BUCKETS] = run.buckets.length;
       runs.set(run.buckets, at);
       runs.set(run.weights, at + run.buckets.length);
       at += 2 * run.buckets.length;
