@@ -175,6 +175,11 @@ export class FalseAlertBudget {
     return structuredClone(this.state);
   }
 
+  /** The live state, without a copy: for a constructor that copies it at once (ClusterAlerts.copy). */
+  stateView(): Readonly<BudgetStateJson> {
+    return this.state;
+  }
+
   /**
    * One tick of the cluster's judged nodes whose alert is not firing (a
    * firing node's scores are not a healthy node's; an unscored node says

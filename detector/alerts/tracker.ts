@@ -257,11 +257,12 @@ export class ClusterAlerts {
 
   /**
    * A copy following `policy`, as `new ClusterAlerts(network, cluster, policy, toJSON(), budgetState())` would make
-   * it, with one copy of each node's state instead of two and no entries in between: a batch that may be rolled back
-   * copies every cluster's alerts.
+   * it, with one copy of each node's state and of the budget's instead of two and no entries in between: a batch
+   * that may be rolled back copies every cluster's alerts.
    */
   copy(policy: AlertPolicy): ClusterAlerts {
-    const copy = new ClusterAlerts(this.network, this.cluster, policy, {}, this.budgetState());
+    // The budget's constructor copies the state it is given: the live view is enough.
+    const copy = new ClusterAlerts(this.network, this.cluster, policy, {}, this.budget?.stateView());
     for (const [node, state] of this.nodes) copy.nodes.set(node, cloneState(state));
     return copy;
   }

@@ -197,6 +197,27 @@ describe('the tracker with a false-alert budget', () => {
     expect(new ClusterAlerts('lab', 'c1', policy).budgetState()).toBeUndefined();
     expect(adaptive.budgetState()?.exposure).toBeGreaterThan(0);
   });
+
+  it('a copy for a batch starts from the same budget and shares none of it: the original is untouched by what the copy sees', () => {
+    const policy = {
+      ...testPolicy({ threshold: STORED, resolveThreshold: STORED / 2, alertAfterTicks: 2 }),
+      falseAlertBudget: { prior: PRIOR, halfLifeTicks: 1000, perNodeDay: 0.05 },
+    };
+    const original = new ClusterAlerts('lab', 'c1', policy);
+    const observe = (alerts: ClusterAlerts, tick: number, p: number) =>
+      alerts.observe(
+        tick,
+        NODES.map((node) => ({ node, probability: p, reconstructionError: { temperature: p }, silent: false })),
+      );
+    for (let tick = 0; tick < 50; tick++) observe(original, tick, tick % 7 === 0 ? 0.95 : 0.1);
+    const before = structuredClone(original.budgetState());
+    const copy = original.copy(policy);
+    expect(copy.budgetState()).toEqual(before);
+    for (let tick = 50; tick < 80; tick++) observe(copy, tick, 0.97);
+    expect(copy.budgetState()).not.toEqual(before);
+    expect(original.budgetState()).toEqual(before);
+    expect(original.threshold()).toBe(new ClusterAlerts('lab', 'c1', policy, {}, before).threshold());
+  });
 });
 
 describe('blame against each modality’s usual error', () => {
