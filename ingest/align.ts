@@ -91,6 +91,9 @@ export interface AlignerState {
 export type AddResult =
   { status: 'accepted'; frames: Frame[] } | { status: 'late'; tick: number; nextTick: number; frames: Frame[] };
 
+/** A node without readings in a tick (shared, never written). */
+const NO_CELLS: Readonly<Record<Modality, TickCell>> = Object.freeze({});
+
 function closerToMiddle(candidate: Sample, current: Sample, middle: number): boolean {
   const dc = Math.abs(candidate.ts - middle);
   const d = Math.abs(current.ts - middle);
@@ -134,10 +137,14 @@ export class Aligner {
   get watermark(): number | null {
     const s = this.state;
     if (s.maxEventTs === null) return null;
-    const sources = Object.values(s.sources);
-    if (sources.length === 0) return s.maxEventTs - this.options.allowedLatenessMs;
-    if (sources.some((source) => source.maxTs === null)) return null;
-    return Math.min(...sources.map((source) => source.maxTs as number)) - this.options.allowedLatenessMs;
+    // A loop, not arrays of the sources: this runs after every reading.
+    let slowest = Infinity;
+    for (const id in s.sources) {
+      const maxTs = s.sources[id].maxTs;
+      if (maxTs === null) return null;
+      if (maxTs < slowest) slowest = maxTs;
+    }
+    return (slowest === Infinity ? s.maxEventTs : slowest) - this.options.allowedLatenessMs;
   }
 
   /**
@@ -202,7 +209,8 @@ export class Aligner {
     if (!s.emitted && (s.firstTick === null || tick < s.firstTick)) s.firstTick = tick;
     const middle = tick + this.options.tickMs / 2;
     const cells = ((s.open[String(tick)] ??= {})[reading.node] ??= {});
-    for (const [modality, value] of Object.entries(reading.values)) {
+    for (const modality in reading.values) {
+      const value = reading.values[modality];
       const sample = { ts: reading.ts, value };
       const cell = cells[modality];
       if (!cell) {
@@ -280,11 +288,15 @@ export class Aligner {
   /** Folds an open tick's readings into the nodes' last known values and drops it. */
   private foldTick(tick: number): void {
     const s = this.state;
-    for (const [node, cells] of Object.entries(s.open[String(tick)] ?? {})) {
-      const latestTs = Math.max(...Object.values(cells).map((c) => c.latest.ts));
-      if (!this.directory.has(node) || !Number.isFinite(latestTs)) continue;
+    const open = s.open[String(tick)] ?? {};
+    for (const node in open) {
+      const cells = open[node];
+      let latestTs = -Infinity;
+      for (const modality in cells) if (cells[modality].latest.ts > latestTs) latestTs = cells[modality].latest.ts;
+      if (!Number.isFinite(latestTs) || !this.directory.has(node)) continue;
       const ns = (s.nodes[node] ??= { last: {}, lastTs: latestTs });
-      for (const [modality, cell] of Object.entries(cells)) {
+      for (const modality in cells) {
+        const cell = cells[modality];
         const prev = ns.last[modality];
         if (!prev || later(cell.latest, prev)) ns.last[modality] = cell.latest;
         if (cell.latest.ts > ns.lastTs) ns.lastTs = cell.latest.ts;
@@ -301,14 +313,18 @@ export class Aligner {
     const frames: Frame[] = [];
     for (const cluster of this.directory.clusters) {
       const nodes: FrameNode[] = cluster.nodes.map((node) => {
-        const cells = cellsByNode[node] ?? {};
+        const cells = cellsByNode[node] ?? NO_CELLS;
         const known = s.nodes[node];
-        const listed = this.directory.modalitiesOf(node);
-        const modalities = (listed ?? [...new Set([...Object.keys(known?.last ?? {}), ...Object.keys(cells)])]).sort();
+        const modalities =
+          this.directory.sortedModalitiesOf(node) ??
+          [...new Set([...Object.keys(known?.last ?? {}), ...Object.keys(cells)])].sort();
         const values: Record<Modality, number | null> = {};
         for (const m of modalities) values[m] = cells[m]?.best.value ?? known?.last[m]?.value ?? null;
-        const fresh = Object.keys(cells).length > 0;
-        const lastTs = fresh ? Math.max(...Object.values(cells).map((c) => c.latest.ts)) : known?.lastTs;
+        // The latest reading of the tick, when it has any (a loop: this runs for every node of every tick).
+        let freshTs = -Infinity;
+        for (const m in cells) if (cells[m].latest.ts > freshTs) freshTs = cells[m].latest.ts;
+        const fresh = freshTs !== -Infinity;
+        const lastTs = fresh ? freshTs : known?.lastTs;
         const heardSince = lastTs ?? (s.firstTick as number);
         const staleTicks = fresh ? 0 : Math.max(0, Math.round((tick - this.tickOf(heardSince)) / tickMs));
         return { node, values, staleTicks, silent: tick + tickMs - heardSince > silenceMs };

@@ -45,8 +45,12 @@ function pointProblem(reading: Reading, result: AddResult | Rejection, allowedLa
  */
 export function alignBatch(batch: IncomingBatch, context: BatchAlignContext): AlignedBatch {
   const out: AlignedBatch = { dlq: [], frames: [], rejectedCodes: [], accepted: 0, skipped: 0, otherNetwork: 0 };
+  // A partition's batch comes in offset order: once its first message is past what the state has seen, all are
+  // (one BigInt per batch instead of one per message).
+  const first = batch.messages[0];
+  const allUnseen = first === undefined || BigInt(first.offset) >= context.seenUpTo;
   for (const message of batch.messages) {
-    if (BigInt(message.offset) < context.seenUpTo) {
+    if (!allUnseen && BigInt(message.offset) < context.seenUpTo) {
       out.skipped++;
       continue;
     }

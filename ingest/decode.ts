@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Reading } from '../common/types.ts';
 import { parseLines, timestampToMs, type Precision } from './line-protocol.ts';
-import { reject, type Decoded } from './rejection.ts';
+import { reject, type Decoded, type Rejection } from './rejection.ts';
 import type { NodeDirectory } from './directory.ts';
 import { DEFAULT_PLAUSIBILITY, implausibility, type PlausibilityLimits } from './plausibility.ts';
 
@@ -56,7 +56,7 @@ const MIN_PLAUSIBLE_MS = Date.UTC(2000, 0, 1);
 /** ISO 8601 with an explicit zone: a time without one means a different instant on every machine. */
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
-const JsonReading = z.object({
+export const JsonReading = z.object({
   network: z.string().min(1).optional(),
   node: z.union([z.string().min(1), z.number().int().nonnegative()]),
   ts: z.union([z.string(), z.number()]).optional(),
@@ -64,6 +64,34 @@ const JsonReading = z.object({
     .record(z.string().min(1), z.number())
     .refine((v) => Object.keys(v).length > 0, { message: 'needs at least one modality' }),
 });
+
+type JsonReadingShape = z.infer<typeof JsonReading>;
+
+const READING_KEYS = new Set(['network', 'node', 'ts', 'values']);
+
+/**
+ * The parsed message when it is plainly a valid reading (only the four keys,
+ * a usable node and ts, at least one finite number under a non-empty,
+ * allowed name), else null. Every message it accepts, JsonReading accepts
+ * with the same data; it only saves the schema's work and copies on the
+ * common case. Anything else takes the full path, which says what is wrong.
+ */
+export function plainReading(parsed: object): JsonReadingShape | null {
+  const { network, node, ts, values } = parsed as Record<string, unknown>;
+  for (const key in parsed) if (!READING_KEYS.has(key)) return null;
+  if (network !== undefined && (typeof network !== 'string' || network === '')) return null;
+  if (typeof node === 'string' ? node === '' : !(typeof node === 'number' && Number.isSafeInteger(node) && node >= 0))
+    return null;
+  if (typeof ts !== 'number' && typeof ts !== 'string') return null;
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) return null;
+  let modalities = 0;
+  for (const name in values) {
+    const value = (values as Record<string, unknown>)[name];
+    if (name === '' || FORBIDDEN_KEYS.has(name) || typeof value !== 'number' || !Number.isFinite(value)) return null;
+    modalities++;
+  }
+  return modalities > 0 ? (parsed as JsonReadingShape) : null;
+}
 
 function describeIssues(error: z.ZodError): string {
   return error.issues
@@ -104,6 +132,21 @@ function decodeJson(text: string, options: DecodeOptions): Decoded<Reading[]> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return reject('invalid', 'a JSON reading must be an object {network?, node, ts, values}');
   }
+  const plain = plainReading(parsed);
+  const data = plain ?? checkedJson(parsed);
+  if ('ok' in data) return data;
+  const ts = jsonTimestamp(data.ts as string | number);
+  if (!ts.ok) return ts;
+  return {
+    ok: true,
+    value: [
+      { network: data.network ?? options.defaultNetwork, node: String(data.node), ts: ts.value, values: data.values },
+    ],
+  };
+}
+
+/** A parsed JSON object that is not plainly a reading: the schema's data, or why not. */
+function checkedJson(parsed: object): JsonReadingShape | { ok: false; rejection: Rejection } {
   const forbidden = findForbiddenKey(parsed, '');
   if (forbidden !== null)
     return reject(
@@ -123,19 +166,7 @@ function decodeJson(text: string, options: DecodeOptions): Decoded<Reading[]> {
   }
   const result = JsonReading.safeParse(parsed);
   if (!result.success) return reject('invalid', describeIssues(result.error));
-  const ts = jsonTimestamp(result.data.ts as string | number);
-  if (!ts.ok) return ts;
-  return {
-    ok: true,
-    value: [
-      {
-        network: result.data.network ?? options.defaultNetwork,
-        node: String(result.data.node),
-        ts: ts.value,
-        values: result.data.values,
-      },
-    ],
-  };
+  return result.data;
 }
 
 function decodeLineProtocol(text: string, options: DecodeOptions): Decoded<Reading[]> {
@@ -169,23 +200,22 @@ export function checkReading(reading: Reading, options: DecodeOptions): Decoded<
       `network "${reading.network}" is not served here (this ingest serves "${options.directory.network}")`,
     );
   }
-  if (!options.directory.has(reading.node)) {
+  const unknown = options.directory.unknownIn(reading.node, reading.values);
+  if (unknown !== null && 'node' in unknown) {
     return reject(
       'unknown_node',
       `node "${reading.node}" is not in the topology of network "${reading.network}" (version ${options.directory.version})`,
     );
   }
-  for (const modality of Object.keys(reading.values)) {
-    if (!options.directory.measures(reading.node, modality)) {
-      return reject(
-        'unknown_modality',
-        `node "${reading.node}" does not measure "${modality}" (it measures ${options.directory.modalitiesOf(reading.node)?.join(', ')})`,
-      );
-    }
+  if (unknown !== null) {
+    return reject(
+      'unknown_modality',
+      `node "${reading.node}" does not measure "${unknown.modality}" (it measures ${options.directory.modalitiesOf(reading.node)?.join(', ')})`,
+    );
   }
   const limits = options.plausibility ?? DEFAULT_PLAUSIBILITY;
-  for (const [modality, value] of Object.entries(reading.values)) {
-    const why = implausibility(modality, value, limits);
+  for (const modality in reading.values) {
+    const why = implausibility(modality, reading.values[modality], limits);
     if (why !== null) return reject('implausible', `node "${reading.node}": ${why}`);
   }
   const ahead = reading.ts - options.now();
@@ -198,6 +228,9 @@ export function checkReading(reading: Reading, options: DecodeOptions): Decoded<
   return { ok: true, value: reading };
 }
 
+/** Strict UTF-8 (throws on a bad sequence); one for every message: without `stream`, decode() keeps no state between calls. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Decodes and checks one message. */
 export function decodeMessage(value: Buffer, options: DecodeOptions): Decoded<Reading[]> {
   if (value.length > options.maxMessageBytes) {
@@ -208,7 +241,7 @@ export function decodeMessage(value: Buffer, options: DecodeOptions): Decoded<Re
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(value);
+    text = UTF8.decode(value);
   } catch {
     return reject('malformed', 'message is not valid UTF-8');
   }

@@ -28,12 +28,20 @@ export interface NetworkLayout {
   clusters: ClusterInfo[];
 }
 
+interface NodeEntry {
+  cluster: string;
+  /** Null: an open list (any modality). */
+  modalities: Set<Modality> | null;
+  /** The same modalities in code-unit order, one shared array (frames list them in this order every tick). */
+  sorted: readonly Modality[] | null;
+}
+
 export class NodeDirectory {
   readonly network: string;
   readonly version: string;
   /** Clusters sorted by id, each with its nodes sorted by id, so frames list nodes in a stable order. */
   readonly clusters: ReadonlyArray<{ id: string; nodes: NodeId[] }>;
-  private readonly byNode = new Map<NodeId, { cluster: string; modalities: Set<Modality> | null }>();
+  private readonly byNode = new Map<NodeId, NodeEntry>();
 
   constructor(layout: NetworkLayout) {
     this.network = layout.network;
@@ -46,9 +54,11 @@ export class NodeDirectory {
           throw new Error(
             `node ${node.id} is in two clusters (${this.byNode.get(node.id)?.cluster} and ${cluster.id})`,
           );
+        const modalities = node.modalities.length > 0 ? new Set(node.modalities) : null;
         this.byNode.set(node.id, {
           cluster: cluster.id,
-          modalities: node.modalities.length > 0 ? new Set(node.modalities) : null,
+          modalities,
+          sorted: modalities ? Object.freeze([...modalities].sort()) : null,
         });
       }
     }
@@ -71,6 +81,23 @@ export class NodeDirectory {
   modalitiesOf(node: NodeId): Modality[] | null {
     const m = this.byNode.get(node)?.modalities;
     return m ? [...m] : null;
+  }
+
+  /** The node's modalities in code-unit order, without a copy (null for an open list or an unknown node). */
+  sortedModalitiesOf(node: NodeId): readonly Modality[] | null {
+    return this.byNode.get(node)?.sorted ?? null;
+  }
+
+  /**
+   * Why `node` cannot report every modality of `values` here (unknown node or
+   * unmeasured modality), or null when it can: one lookup for the checks of a reading.
+   */
+  unknownIn(node: NodeId, values: Record<Modality, number>): { node: true } | { modality: Modality } | null {
+    const info = this.byNode.get(node);
+    if (info === undefined) return { node: true };
+    if (info.modalities === null) return null;
+    for (const modality in values) if (!info.modalities.has(modality)) return { modality };
+    return null;
   }
 
   get nodeCount(): number {
