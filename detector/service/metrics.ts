@@ -1,8 +1,13 @@
 import { counter, gauge, histogram, metricsClass } from '../../common/metrics.ts';
 import { DEFAULT_MAX_CLUSTERS_PER_CALL } from '../../model/index.ts';
 
-/** Seconds: sub-second scoring up to ticks plus allowed lateness (31 s + 62 s by default) and a backlog. */
-const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 31, 62, 93, 120, 300, 600];
+/**
+ * Seconds: sub-second scoring up to ticks plus allowed lateness (31 s + 62 s by default) and a backlog; fine up to
+ * one 31 s tick, so that a percentile read from the buckets is within a second or a few, not a whole tick.
+ */
+const LATENCY_BUCKETS = [
+  0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 12.5, 15, 20, 25, 31, 62, 93, 120, 300, 600,
+];
 
 /** The detector service's Prometheus metrics (each named wsn_detector_ + its row's name). */
 const DETECTOR_METRICS = {
