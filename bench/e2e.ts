@@ -176,6 +176,7 @@ async function detectorWork(port: number): Promise<Record<string, number>> {
     batchS: await counter(port, 'wsn_detector_batch_seconds_sum'),
     modelS: await counter(port, 'wsn_detector_model_seconds_sum'),
     checkpointS: await counter(port, 'wsn_detector_checkpoint_seconds_sum'),
+    sinkS: await counter(port, 'wsn_detector_sink_write_seconds_sum'),
     checkpoints: await counter(port, 'wsn_detector_checkpoint_writes_total'),
   };
 }
@@ -446,7 +447,7 @@ try {
   );
   const worked = (key: string): number => work[key] - start.work[key];
   say(
-    `detector in the measured span: ${worked('batchS').toFixed(1)} s in batches, ${worked('modelS').toFixed(1)} s in model calls, ${worked('checkpointS').toFixed(1)} s writing ${worked('checkpoints')} cluster checkpoints; ${worked('skipped')} frames skipped as already scored, ${worked('failedBatches')} failed batches, ${worked('restores')} clusters restored`,
+    `detector in the measured span: ${worked('batchS').toFixed(1)} s in batches, ${worked('modelS').toFixed(1)} s in model calls, ${worked('sinkS').toFixed(1)} s waiting for the sinks (InfluxDB, wsn.anomalies), ${worked('checkpointS').toFixed(1)} s writing ${worked('checkpoints')} cluster checkpoints; ${worked('skipped')} frames skipped as already scored, ${worked('failedBatches')} failed batches, ${worked('restores')} clusters restored`,
   );
   const consume = await consumeCeiling(topics.readings, Math.min(readings, 300_000));
   const influxRate = await influxCeiling(200_000);

@@ -234,6 +234,7 @@ async function deliver(
   const { metrics } = context;
   const newestTick = result.frames.reduce((max, frame) => Math.max(max, frame.tick), Number.NEGATIVE_INFINITY);
   const batchMs = performance.now() - started;
+  const sinkWritten = metrics.sinkSeconds.startTimer();
   await context.sink.write({
     frames: result.frames,
     scores: result.scores,
@@ -255,6 +256,7 @@ async function deliver(
           }
         : undefined,
   });
+  sinkWritten();
   await context.router.route(result.alerts);
   observeLatency(metrics, context.tickMs, result, arrivals, scoredAt, Date.now());
   if (result.frames.length > 0) metrics.eventLag.set((Date.now() - newestTick) / 1000);

@@ -31,6 +31,11 @@ const DETECTOR_METRICS = {
     'Wall time of one consumed batch: decode, model, sinks, alerts, checkpoint',
     { buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
   ),
+  sinkSeconds: histogram(
+    'sink_write_seconds',
+    "Wall time of one run's write to the result sinks (InfluxDB and wsn.anomalies together); the next run waits for it",
+    { buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+  ),
   alerts: counter('alerts_total', 'Alert transitions', ['kind', 'status']),
   warmingNodeTicks: counter(
     'warming_node_ticks_total',

@@ -5,6 +5,7 @@ import type { Frame } from '../../../../common/types.ts';
 import type { DetectorService } from '../../../../detector/service/service.ts';
 import { FIRST_ARRIVAL_HEADER } from '../../../../ingest/pipeline.ts';
 import { MemoryResultStore } from '../../../../store/memory.ts';
+import type { ResultBatch } from '../../../../store/sink.ts';
 import { MemoryTransport } from '../../../../transport/index.ts';
 import { waitFor } from '../../../support/wait.ts';
 import { frameOf } from './fake-model.ts';
@@ -81,5 +82,49 @@ describe('detector latency metrics', () => {
     const transitions = alerts.values.reduce((n, v) => n + v.value, 0);
     expect(transitions).toBeGreaterThan(0);
     expect((await histogram(service, 'tickCloseToAlert')).count).toBe(transitions);
+  });
+
+  it("observe each run's wait for the sinks", async () => {
+    const transport = new MemoryTransport({ maxBatchSize: 10, logger });
+    await transport.ensureTopics([{ topic: 'frames', partitions: 1 }]);
+    const producer = await transport.producer();
+    // A result store that answers each write 50 ms late, and counts them: one write per run that scored frames.
+    let writes = 0;
+    const store = new (class extends MemoryResultStore {
+      override async write(batch: ResultBatch): Promise<void> {
+        writes++;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await super.write(batch);
+      }
+    })();
+    const service = await startFakeDetector({ config, transport, store, framePartitions: 1, logger });
+    running.push(service);
+    const base = Math.floor(Date.now() / T) * T - 31 * T;
+    const frames: Frame[] = [];
+    for (let t = 1; t <= 30; t++) frames.push(frameOf('c0', base + t * T, { '1': 1 + (t % 5), '2': 2 }));
+    const started = Date.now();
+    await producer.send(
+      'frames',
+      frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame), headers: {} })),
+    );
+    const waited = async () => (await service.metrics.sinkSeconds.get()).values;
+    const count = async () => (await waited()).find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+    const processed = async (): Promise<number> =>
+      (await service.metrics.frames.get()).values
+        .filter((v) => v.labels.outcome === 'processed')
+        .reduce((n, v) => n + v.value, 0);
+    // Every frame scored and the last write's wait observed (a write counts as it starts, its wait as it ends).
+    await waitFor(
+      'the 30 frames to be written',
+      async () => (await processed()) >= 30 && (await count()) >= writes,
+      20_000,
+      20,
+    );
+    expect(writes).toBeGreaterThanOrEqual(3); // 30 frames in batches of at most 10
+    const elapsed = (Date.now() - started) / 1000;
+    const sum = (await waited()).find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
+    expect(await count()).toBe(writes);
+    expect(sum).toBeGreaterThanOrEqual(writes * 0.05 - 0.001);
+    expect(sum).toBeLessThanOrEqual(elapsed);
   });
 });
