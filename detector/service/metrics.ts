@@ -28,7 +28,7 @@ const DETECTOR_METRICS = {
   ),
   batchSeconds: histogram(
     'batch_seconds',
-    'Wall time of one consumed batch: decode, model, sinks, alerts, checkpoint',
+    'Wall time of one run of frames: scoring (the model included), the sinks and alert routing; checkpoints come after the runs (checkpoint_seconds)',
     { buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
   ),
   sinkSeconds: histogram(
