@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, FrameSchema, plainFrame } from '../../../../detector/service/frames.ts';
+import { expectShortcutWithinSchema } from '../../../support/schema-shortcut.ts';
 
 /**
  * The plain-frame shortcut checks a frame in place instead of building the
@@ -39,20 +40,7 @@ function* messages(): Generator<string> {
 
 describe('plainFrame', () => {
   it('accepts only what the schema accepts, with the same data', () => {
-    let plain = 0;
-    let schemaOnly = 0;
-    for (const text of messages()) {
-      const json: unknown = JSON.parse(text);
-      const fast = plainFrame(json);
-      const schema = FrameSchema.safeParse(json);
-      if (fast === null) {
-        if (schema.success) schemaOnly++;
-        continue;
-      }
-      plain++;
-      expect(schema.success, text).toBe(true);
-      expect(fast, text).toEqual(schema.data);
-    }
+    const { taken: plain, leftToSchema: schemaOnly } = expectShortcutWithinSchema(messages(), plainFrame, FrameSchema);
     // The good tick and network, either version (the schema allows an empty one), and a node list of the two good
     // nodes (none, one, both, either order).
     expect(plain).toBe(2 * 4);
