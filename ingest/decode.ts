@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { keysWithin } from '../common/plain-object.ts';
 import type { Reading } from '../common/types.ts';
 import { parseLines, timestampToMs, type Precision } from './line-protocol.ts';
-import { reject, type Decoded, type Rejection } from './rejection.ts';
+import { reject, type Decoded } from './rejection.ts';
 import type { NodeDirectory } from './directory.ts';
 import { DEFAULT_PLAUSIBILITY, implausibility, type PlausibilityLimits } from './plausibility.ts';
 
@@ -78,7 +79,7 @@ const READING_KEYS = new Set(['network', 'node', 'ts', 'values']);
  */
 export function plainReading(parsed: object): JsonReadingShape | null {
   const { network, node, ts, values } = parsed as Record<string, unknown>;
-  for (const key in parsed) if (!READING_KEYS.has(key)) return null;
+  if (keysWithin(parsed, READING_KEYS) < 0) return null;
   if (network !== undefined && (typeof network !== 'string' || network === '')) return null;
   if (typeof node === 'string' ? node === '' : !(typeof node === 'number' && Number.isSafeInteger(node) && node >= 0))
     return null;
@@ -132,9 +133,12 @@ function decodeJson(text: string, options: DecodeOptions): Decoded<Reading[]> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return reject('invalid', 'a JSON reading must be an object {network?, node, ts, values}');
   }
-  const plain = plainReading(parsed);
-  const data = plain ?? checkedJson(parsed);
-  if ('ok' in data) return data;
+  let data = plainReading(parsed);
+  if (data === null) {
+    const checked = checkedJson(parsed);
+    if (!checked.ok) return checked;
+    data = checked.value;
+  }
   const ts = jsonTimestamp(data.ts as string | number);
   if (!ts.ok) return ts;
   return {
@@ -146,7 +150,7 @@ function decodeJson(text: string, options: DecodeOptions): Decoded<Reading[]> {
 }
 
 /** A parsed JSON object that is not plainly a reading: the schema's data, or why not. */
-function checkedJson(parsed: object): JsonReadingShape | { ok: false; rejection: Rejection } {
+function checkedJson(parsed: object): Decoded<JsonReadingShape> {
   const forbidden = findForbiddenKey(parsed, '');
   if (forbidden !== null)
     return reject(
@@ -166,7 +170,7 @@ function checkedJson(parsed: object): JsonReadingShape | { ok: false; rejection:
   }
   const result = JsonReading.safeParse(parsed);
   if (!result.success) return reject('invalid', describeIssues(result.error));
-  return result.data;
+  return { ok: true, value: result.data };
 }
 
 function decodeLineProtocol(text: string, options: DecodeOptions): Decoded<Reading[]> {

@@ -72,12 +72,6 @@ export class NodeDirectory {
     return this.byNode.get(node)?.cluster;
   }
 
-  /** Whether `node` reports `modality` (true for nodes with an open modality list). */
-  measures(node: NodeId, modality: Modality): boolean {
-    const info = this.byNode.get(node);
-    return info !== undefined && (info.modalities === null || info.modalities.has(modality));
-  }
-
   modalitiesOf(node: NodeId): Modality[] | null {
     const m = this.byNode.get(node)?.modalities;
     return m ? [...m] : null;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isObject, keysWithin } from '../../common/plain-object.ts';
 import { describeZodIssues } from '../../common/zod-issues.ts';
 import type { Frame } from '../../common/types.ts';
 
@@ -20,16 +21,8 @@ export const FrameSchema = z.object({
 const FRAME_KEYS = new Set(['network', 'cluster', 'tick', 'topologyVersion', 'nodes']);
 const NODE_KEYS = new Set(['node', 'values', 'staleTicks', 'silent']);
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-const hasOnly = (value: Record<string, unknown>, keys: ReadonlySet<string>): boolean => {
-  let count = 0;
-  for (const key in value) {
-    if (!keys.has(key)) return false;
-    count++;
-  }
-  return count === keys.size;
-};
+/** Exactly `keys`, no more and no fewer (every key of a frame is required). */
+const hasOnly = (value: object, keys: ReadonlySet<string>): boolean => keysWithin(value, keys) === keys.size;
 
 /**
  * The parsed message itself when it is plainly a valid frame (exactly the
