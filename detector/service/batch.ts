@@ -37,9 +37,12 @@ export interface BatchContext {
  * Batches of frames (one or more partitions', handed over together): reload
  * state after a rebalance, then in runs of at most `maxFramesPerRun` frames
  * score the new frames (the partitions' clusters share the model calls),
- * write the sinks and route alert transitions. If a run fails, its state is
- * rolled back and every batch is delivered again: the frames of the runs
- * before it are then skipped as already scored. Then each partition's
+ * write the sinks and route alert transitions. A run is scored while the run
+ * before it is delivered, unless they share a cluster; one delivery is under
+ * way at a time, in run order. If a run fails, its state is rolled back, the
+ * run scored beside its delivery too, and every batch is delivered again:
+ * the frames of the runs delivered before it are then skipped as already
+ * scored. Then each partition's
  * touched clusters join its pending checkpoints, which are written (and its
  * offset committed) once the checkpoint interval is over. Between runs and
  * between checkpoint requests the consumer's heartbeat goes out. The answers
@@ -57,20 +60,43 @@ export async function processBatches(
   const decoded = batches.map((batch) => decodeBatch(context, batch));
   const arrivals = new Map(decoded.flatMap((batch) => [...batch.arrivals]));
   const touched = new Set<string>();
-  for (const [i, frames] of framesInRuns(
-    decoded.flatMap((batch) => batch.frames),
-    context.maxFramesPerRun,
-  ).entries()) {
-    if (i > 0) await keepAlive();
-    try {
-      for (const cluster of await processRun(context, batches, frames, arrivals)) touched.add(cluster);
-    } catch (error) {
-      // The runs before this one were delivered and their clusters moved on: they wait for their checkpoint like any
-      // touched cluster, so that no commit passes their frames before they are saved.
-      for (const [i, batch] of batches.entries())
-        context.cadence.touch(batch.partition, clustersOf(decoded[i].frames, touched));
-      throw error;
+  // The run whose delivery is under way, if any.
+  let delivering: Delivery | undefined;
+  const delivered = async (): Promise<void> => {
+    if (!delivering) return;
+    const run = delivering;
+    delivering = undefined;
+    const outcome = await run.outcome;
+    if (!outcome.ok) throw outcome.error;
+    for (const cluster of outcome.clusters) touched.add(cluster);
+  };
+  try {
+    for (const [i, frames] of framesInRuns(
+      decoded.flatMap((batch) => batch.frames),
+      context.maxFramesPerRun,
+    ).entries()) {
+      if (i > 0) await keepAlive();
+      // A cluster of the run being delivered waits for it: its state can be rolled back one run at a time.
+      if (delivering && frames.some((frame) => delivering?.clusters.has(frame.cluster))) await delivered();
+      const scored = await scoreRun(context, frames, delivering !== undefined);
+      try {
+        await delivered();
+      } catch (error) {
+        // The run before failed: this one, scored beside its delivery, goes back too and comes again with it.
+        scored.result.rollback();
+        throw error;
+      }
+      delivering = deliverRun(context, batches, scored, arrivals);
     }
+    await delivered();
+  } catch (error) {
+    // A run that failed to score leaves the delivery under way to finish first (or fail and roll back).
+    await delivered().catch(() => undefined);
+    // The runs before the failed one were delivered and their clusters moved on: they wait for their checkpoint like
+    // any touched cluster, so that no commit passes their frames before they are saved.
+    for (const [i, batch] of batches.entries())
+      context.cadence.touch(batch.partition, clustersOf(decoded[i].frames, touched));
+    throw error;
   }
   const commits: Array<void | BatchCommit> = [];
   for (const [i, batch] of batches.entries()) {
@@ -132,21 +158,55 @@ function clustersOf(frames: readonly Frame[], touched: ReadonlySet<string>): str
   return [...new Set(frames.map((frame) => frame.cluster))].filter((cluster) => touched.has(cluster));
 }
 
-/**
- * Scores one run of frames and delivers it: sinks, then alerts. If delivery fails the run's state is rolled back
- * and the error thrown. Returns the clusters the run moved on.
- */
-async function processRun(
+/** A run scored, not yet delivered: when it started and when its scores were ready. */
+interface ScoredRun {
+  result: ProcessResult;
+  started: number;
+  scoredAt: number;
+}
+
+/** A run's delivery under way: the clusters it holds back, and how it ended (it never rejects, so no failure goes unhandled while the next run is scored). */
+interface Delivery {
+  clusters: ReadonlySet<string>;
+  outcome: Promise<{ ok: true; clusters: string[] } | { ok: false; error: unknown }>;
+}
+
+/** Scores one run of frames; `besideDelivery`: the run before is still being delivered (it keeps its rollback). */
+async function scoreRun(context: BatchContext, frames: Frame[], besideDelivery: boolean): Promise<ScoredRun> {
+  const started = performance.now();
+  const result = await context.processor.process(frames, { besideUnsettled: besideDelivery });
+  return { result, started, scoredAt: Date.now() };
+}
+
+/** Starts delivering a scored run (deliverScored); the silences gate it first, after the run before is delivered. */
+function deliverRun(
   context: BatchContext,
   batches: readonly IncomingBatch[],
-  frames: Frame[],
+  scored: ScoredRun,
+  arrivals: ReadonlyMap<string, number>,
+): Delivery {
+  return {
+    clusters: new Set(scored.result.clusters),
+    outcome: deliverScored(context, batches, scored, arrivals).then(
+      (clusters) => ({ ok: true as const, clusters }),
+      (error: unknown) => ({ ok: false as const, error }),
+    ),
+  };
+}
+
+/**
+ * Delivers one scored run: silences, sinks, then alerts. If delivery fails the run's state is rolled back and the
+ * error thrown. Returns the clusters the run moved on.
+ */
+async function deliverScored(
+  context: BatchContext,
+  batches: readonly IncomingBatch[],
+  { result, started, scoredAt }: ScoredRun,
   arrivals: ReadonlyMap<string, number>,
 ): Promise<string[]> {
-  const started = performance.now();
-  const result = await context.processor.process(frames);
+  // The gate's state is the replica's: it gates this run once the run before is delivered and its gate committed.
   const gated = gateBySilences(context, result);
   const shadowStarted = gateShadow(context, result);
-  const scoredAt = Date.now();
   try {
     // A run whose frames were all scored before (a hand-over delivered again) has nothing to write.
     if (result.frames.length > 0 || result.alerts.length > 0)
@@ -235,7 +295,7 @@ async function deliver(
   const newestTick = result.frames.reduce((max, frame) => Math.max(max, frame.tick), Number.NEGATIVE_INFINITY);
   const batchMs = performance.now() - started;
   const sinkWritten = metrics.sinkSeconds.startTimer();
-  await context.sink.write({
+  const write = context.sink.write({
     frames: result.frames,
     scores: result.scores,
     alerts: result.alerts,
@@ -256,7 +316,8 @@ async function deliver(
           }
         : undefined,
   });
-  sinkWritten();
+  // A failed write is timed too: the delivery waited for it as long.
+  await write.finally(() => sinkWritten());
   await context.router.route(result.alerts);
   observeLatency(metrics, context.tickMs, result, arrivals, scoredAt, Date.now());
   if (result.frames.length > 0) metrics.eventLag.set((Date.now() - newestTick) / 1000);

@@ -28,12 +28,12 @@ const DETECTOR_METRICS = {
   ),
   batchSeconds: histogram(
     'batch_seconds',
-    'Wall time of one run of frames: scoring (the model included), the sinks and alert routing; checkpoints come after the runs (checkpoint_seconds)',
+    'Wall time of one run of frames from the start of its scoring (the model included) to the end of its delivery (the sinks and alert routing), a wait for the delivery of the run before included; the next run is scored while a run is delivered; checkpoints come after the runs (checkpoint_seconds)',
     { buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
   ),
   sinkSeconds: histogram(
     'sink_write_seconds',
-    "Wall time of one run's write to the result sinks (InfluxDB and wsn.anomalies together); the next run waits for it",
+    "Wall time of one run's write to the result sinks (InfluxDB and wsn.anomalies together), failed writes included; the next run is scored meanwhile, and its delivery waits for it",
     { buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
   ),
   alerts: counter('alerts_total', 'Alert transitions', ['kind', 'status']),

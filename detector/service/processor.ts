@@ -171,8 +171,8 @@ export class FrameProcessor {
   private readonly now: () => number;
   /** The candidate version shadow-scored beside the live one, if any. */
   private shadowScorer: ShadowScorer | undefined;
-  /** Statistics keeping an undo log for the last batch's rollback (dropped when it settles or the next batch starts). */
-  private undoing = new Set<Undoable>();
+  /** Batches that can still be rolled back: each one's clusters and the statistics keeping an undo log for it. */
+  private unsettled = new Set<UnsettledBatch>();
 
   constructor(private readonly options: FrameProcessorOptions) {
     const initial: ModelSlot = {
@@ -309,17 +309,18 @@ export class FrameProcessor {
     const runtime = this.runtimes.get(cluster);
     for (const statistics of runtime ? [runtime.stuck, runtime.jumps] : []) {
       statistics.dropUndo();
-      this.undoing.delete(statistics);
+      for (const batch of this.unsettled) batch.undoing.delete(statistics);
     }
+    for (const batch of this.unsettled) batch.clusters.delete(cluster);
     this.runtimes.delete(cluster);
   }
 
-  /** Ends the undo logs of the last batch: it can no longer be rolled back. */
-  private settleBatch(): void {
-    for (const statistics of this.undoing) statistics.dropUndo();
-    this.undoing = new Set();
+  /** Ends the undo logs of a batch: it can no longer be rolled back. */
+  private settleBatch(batch: UnsettledBatch): void {
+    if (!this.unsettled.delete(batch)) return;
+    for (const statistics of batch.undoing) statistics.dropUndo();
     // A runtime built from a checkpoint holds a copy of it; the checkpoint was kept only for a rollback of that batch.
-    for (const cluster of this.restorable.keys()) if (this.runtimes.has(cluster)) this.restorable.delete(cluster);
+    for (const cluster of batch.clusters) if (this.runtimes.has(cluster)) this.restorable.delete(cluster);
   }
 
   /**
@@ -362,10 +363,13 @@ export class FrameProcessor {
     return alerts;
   }
 
-  async process(frames: Frame[]): Promise<ProcessResult> {
-    // The previous batch can no longer be rolled back (one batch at a time).
-    this.settleBatch();
-    const undoing = this.undoing;
+  /**
+   * Scores a batch of frames. Unless `besideUnsettled`, the batches before it can no longer be rolled back. With it,
+   * they stay open (their delivery is still under way) and this batch may touch none of their clusters: the caller
+   * waits for a batch to settle before it scores a cluster of it again.
+   */
+  async process(frames: Frame[], options: { besideUnsettled?: boolean } = {}): Promise<ProcessResult> {
+    if (!options.besideUnsettled) for (const batch of [...this.unsettled]) this.settleBatch(batch);
     // Per cluster, new frames in tick order (duplicates within the batch dropped).
     const queues = new Map<string, Frame[]>();
     let skipped = 0;
@@ -389,12 +393,22 @@ export class FrameProcessor {
       }
     }
 
+    for (const open of this.unsettled)
+      for (const cluster of queues.keys())
+        if (open.clusters.has(cluster))
+          throw new Error(
+            `cluster ${cluster} is in a batch not settled yet: settle it before scoring the cluster again`,
+          );
+    const batch: UnsettledBatch = { clusters: new Set(queues.keys()), undoing: new Set() };
+    this.unsettled.add(batch);
     const before = new Map<string, { runtime: ClusterRuntime; restore: () => void } | undefined>();
     for (const [cluster, queue] of queues) {
       const runtime = this.runtimes.get(cluster);
-      before.set(cluster, runtime ? this.snapshotRuntime(runtime, queue.length) : undefined);
+      before.set(cluster, runtime ? this.snapshotRuntime(runtime, queue.length, batch.undoing) : undefined);
     }
     const rollback = (): void => {
+      // Its undo logs are spent: a later batch of its clusters keeps logs of its own, which settling this one must not end.
+      this.unsettled.delete(batch);
       for (const [cluster, snapshot] of before) {
         if (!snapshot) {
           this.runtimes.delete(cluster);
@@ -419,9 +433,7 @@ export class FrameProcessor {
       shadow: [],
       shadowAlerts: [],
       rollback,
-      settle: () => {
-        if (this.undoing === undoing) this.settleBatch();
-      },
+      settle: () => this.settleBatch(batch),
     };
     try {
       // Round r takes the r-th new frame of every cluster: clusters ready together share one model call.
@@ -732,14 +744,18 @@ export class FrameProcessor {
   }
 
   /** The runtime as it is before a batch of `frames` ticks (batch-snapshot.ts), and what puts its shared ring back. */
-  private snapshotRuntime(runtime: ClusterRuntime, frames: number): { runtime: ClusterRuntime; restore: () => void } {
+  private snapshotRuntime(
+    runtime: ClusterRuntime,
+    frames: number,
+    undoing: Set<Undoable>,
+  ): { runtime: ClusterRuntime; restore: () => void } {
     const snapshot = snapshotForBatch(runtime.state, frames, runtime.slot.model.config.modalities.length);
     // The stuck and jump statistics, the live ones and a shadowed candidate's, are not copied: they keep an undo log
     // of the batch (a copy was most of its garbage).
     const statistics: Undoable[] = [runtime.stuck, runtime.jumps];
     if (runtime.candidate) statistics.push(runtime.candidate.stuck, runtime.candidate.jumps);
     const undos = statistics.map((kept) => kept.keepUndo());
-    for (const kept of statistics) this.undoing.add(kept);
+    for (const kept of statistics) undoing.add(kept);
     return {
       runtime: this.copyRuntime(runtime, snapshot.state),
       restore: () => {
@@ -768,6 +784,12 @@ export class FrameProcessor {
       ...(runtime.pendingChange ? { pendingChange: { ...runtime.pendingChange } } : {}),
     };
   }
+}
+
+/** A batch that can still be rolled back: its clusters, and the statistics keeping an undo log of it. */
+interface UnsettledBatch {
+  clusters: Set<string>;
+  undoing: Set<Undoable>;
 }
 
 /** A frame ready for the model: its cluster, input, graph neighbours and, during a swap, the new version's input. */

@@ -35,12 +35,13 @@ async function startDetector(
   sink: ResultSink,
   checkpoints: TableCheckpointStore,
   maxFramesPerRun: number,
+  model = new FakeModel(),
 ): Promise<DetectorService> {
   const base = loadConfig({ env: {} });
   const service = await startDetectorService({
     config: { ...base, detector: { ...base.detector, maxFramesPerRun, checkpointIntervalMs: 0 } },
     transport,
-    model: new FakeModel(),
+    model,
     sink,
     checkpoints,
     groupId: 'detectors',
@@ -102,6 +103,111 @@ describe('runs of at most detector.maxFramesPerRun frames', () => {
     const saved = await checkpoints.loadAll();
     expect([...saved.keys()].sort()).toEqual(CLUSTERS);
     for (const checkpoint of saved.values()) expect(checkpoint.lastTick).toBe(T);
+  });
+
+  describe('the next run is scored while a run is delivered', () => {
+    /** Steps of a detector with runs of 4 frames: `score N` (a model call of N clusters), `write N` and `written N`. */
+    async function pipelined(
+      frames: Frame[],
+      writeRun: (frames: number, steps: string[]) => Promise<void>,
+    ): Promise<{
+      steps: string[];
+      service: DetectorService;
+      checkpoints: TableCheckpointStore;
+    }> {
+      const steps: string[] = [];
+      const transport = new MemoryTransport({ maxBatchSize: 100, logger });
+      await transport.ensureTopics([{ topic: 'frames', partitions: 1 }]);
+      const store = new MemoryResultStore();
+      const sink: ResultSink = {
+        name: 'steps',
+        write: async (batch: ResultBatch) => {
+          steps.push(`write ${batch.frames.length}`);
+          await writeRun(batch.frames.length, steps);
+          await store.write(batch);
+          steps.push(`written ${batch.frames.length}`);
+        },
+        close: async () => undefined,
+      };
+      const model = new FakeModel();
+      const step = model.step.bind(model);
+      model.step = (inputs) => {
+        steps.push(`score ${inputs.length}`);
+        return step(inputs);
+      };
+      const checkpoints = new TableCheckpointStore(transport.table({ topic: 'state', partitions: 1 }), logger);
+      const service = await startDetector(transport, sink, checkpoints, 4, model);
+      const producer = await transport.producer();
+      await producer.send(
+        'frames',
+        frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
+      );
+      await waitFor('every frame scored', async () => (await framesCounted(service, 'processed')) === frames.length);
+      return { steps, service, checkpoints };
+    }
+
+    /** Resolves once `steps` holds `step` `times` times, or after `ms` (a run not scored meanwhile shows in the order). */
+    const until = async (steps: string[], step: string, { times = 1, ms = 5_000 } = {}): Promise<void> => {
+      const deadline = Date.now() + ms;
+      while (steps.filter((seen) => seen === step).length < times && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+
+    const oneTick = CLUSTERS.map((cluster, c) => frameOf(cluster, T, { '1': 1 + c, '2': 2 }));
+
+    it('scores a run while the run before is written, and writes in run order', async () => {
+      // The first run's write lasts until the second run is scored (or 5 s, when it is not).
+      const { steps } = await pipelined(oneTick, (frames, steps) =>
+        frames === 4 ? until(steps, 'score 2') : Promise.resolve(),
+      );
+      expect(steps).toEqual(['score 4', 'write 4', 'score 2', 'written 4', 'write 2', 'written 2']);
+    });
+
+    it('a run holding a cluster of the run being written waits for the write', async () => {
+      // Two ticks of three clusters: the first run holds c0-c2 at T and c0 at 2T, the second c1 and c2 at 2T.
+      const twoTicks = [1, 2].flatMap((t) =>
+        CLUSTERS.slice(0, 3).map((cluster) => frameOf(cluster, t * T, { '1': t })),
+      );
+      const { steps } = await pipelined(twoTicks, (frames, steps) =>
+        frames === 4 ? until(steps, 'score 2', { ms: 300 }) : Promise.resolve(),
+      );
+      expect(steps).toEqual(['score 3', 'score 1', 'write 4', 'written 4', 'score 2', 'write 2', 'written 2']);
+    });
+
+    it('when a write fails, the run scored beside it goes back too; both come again and end as a clean run', async () => {
+      let attempts = 0;
+      const { steps, service, checkpoints } = await pipelined(oneTick, async (frames, steps) => {
+        if (frames !== 4) return;
+        attempts += 1;
+        await until(steps, 'score 2', { times: attempts });
+        if (attempts === 1) throw new Error('sink down');
+      });
+      expect(steps).toEqual([
+        'score 4',
+        'write 4',
+        'score 2',
+        'score 4',
+        'write 4',
+        'score 2',
+        'written 4',
+        'write 2',
+        'written 2',
+      ]);
+      // Nothing was skipped as scored: the second run was rolled back with the first, so it was scored and written.
+      expect(await framesCounted(service, 'skipped')).toBe(0);
+      await waitFor('the checkpoints', async () => (await checkpoints.loadAll()).size === CLUSTERS.length, 10_000);
+      const saved = await checkpoints.loadAll();
+      for (const checkpoint of saved.values()) expect(checkpoint.lastTick).toBe(T);
+      // Each cluster's state went through its tick once, as without the failure.
+      const reference = await pipelined(oneTick, async () => undefined);
+      await waitFor(
+        'the reference checkpoints',
+        async () => (await reference.checkpoints.loadAll()).size === CLUSTERS.length,
+        10_000,
+      );
+      const clean = await reference.checkpoints.loadAll();
+      for (const [cluster, checkpoint] of saved) expect(checkpoint.state).toEqual(clean.get(cluster)?.state);
+    });
   });
 
   describe('heartbeats while one hand-over is worked on', () => {

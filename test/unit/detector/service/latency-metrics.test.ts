@@ -84,16 +84,18 @@ describe('detector latency metrics', () => {
     expect((await histogram(service, 'tickCloseToAlert')).count).toBe(transitions);
   });
 
-  it("observe each run's wait for the sinks", async () => {
+  it("observe each run's wait for the sinks, a failed write's too", async () => {
     const transport = new MemoryTransport({ maxBatchSize: 10, logger });
     await transport.ensureTopics([{ topic: 'frames', partitions: 1 }]);
     const producer = await transport.producer();
-    // A result store that answers each write 50 ms late, and counts them: one write per run that scored frames.
+    // A result store that answers each write 50 ms late, and counts them: one write per run that scored frames, and
+    // one more for the first, which fails once (its run is scored and written again).
     let writes = 0;
     const store = new (class extends MemoryResultStore {
       override async write(batch: ResultBatch): Promise<void> {
         writes++;
         await new Promise((resolve) => setTimeout(resolve, 50));
+        if (writes === 1) throw new Error('store down');
         await super.write(batch);
       }
     })();
@@ -120,7 +122,7 @@ describe('detector latency metrics', () => {
       20_000,
       20,
     );
-    expect(writes).toBeGreaterThanOrEqual(3); // 30 frames in batches of at most 10
+    expect(writes).toBeGreaterThanOrEqual(4); // 30 frames in batches of at most 10, and the failed write
     const elapsed = (Date.now() - started) / 1000;
     const sum = (await waited()).find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
     expect(await count()).toBe(writes);

@@ -63,6 +63,36 @@ describe('FrameProcessor: stuck readings', () => {
     expect(processor.checkpoint('a').packedStuck).toEqual(reference.checkpoint('a').packedStuck);
   });
 
+  it('a batch scored beside one not yet settled: each settles or rolls back on its own, and they share no cluster', async () => {
+    const inCluster = (cluster: string, batch: Frame[]) => batch.map((frame) => ({ ...frame, cluster }));
+    const processor = new FrameProcessor({ model: new FakeModel(), policy });
+    await processor.process([...frames(0, 110), ...inCluster('b', frames(0, 110))]);
+    const aBefore = processor.checkpoint('a');
+    // Cluster a's batch is being delivered while cluster b's is scored.
+    const a = await processor.process(frames(110, 170));
+    const b = await processor.process(inCluster('b', frames(110, 170)), { besideUnsettled: true });
+    expect(transitions(a.alerts)).toEqual(['firing 1 temperature @120', 'resolved 1 temperature @120']);
+    expect(transitions(b.alerts)).toEqual(transitions(a.alerts));
+    await expect(processor.process(frames(170, 171), { besideUnsettled: true })).rejects.toThrow(
+      /cluster a is in a batch not settled yet/,
+    );
+    // b went through; a failed: a's stuck statistics go back although b's batch started and settled after it.
+    b.settle();
+    a.rollback();
+    expect(processor.lastTick('a')).toBe(109 * T);
+    expect(processor.checkpoint('a').packedStuck).toEqual(aBefore.packedStuck);
+    expect(processor.lastTick('b')).toBe(169 * T);
+    const reference = new FrameProcessor({ model: new FakeModel(), policy });
+    await reference.process(frames(0, 170));
+    expect(processor.checkpoint('b').packedStuck).toEqual(reference.checkpoint('a').packedStuck);
+    // a comes again and ends as an uninterrupted run would.
+    const again = await processor.process(frames(110, 170), { besideUnsettled: true });
+    expect(transitions(again.alerts)).toEqual(transitions(a.alerts));
+    again.settle();
+    expect(processor.checkpoint('a').packedStuck).toEqual(reference.checkpoint('a').packedStuck);
+    expect(processor.checkpoint('a').state).toEqual(reference.checkpoint('a').state);
+  });
+
   it('is off without the policy: the model alone does not see the stuck node', async () => {
     const result = await new FrameProcessor({ model: new FakeModel(), policy: testPolicy() }).process(frames(0, 200));
     expect(result.alerts).toEqual([]);
