@@ -188,16 +188,24 @@ function quantile(buckets: Map<string, number>, q: number, base: Map<string, num
   if (total === 0) return 'n/a';
   return `≤ ${counts.find((b) => b.count >= q * total)!.le} s`;
 }
-/** A histogram's cumulative bucket counts (by `le`), summed over the processes on `ports`. */
-async function buckets(ports: readonly number[], name: string): Promise<Map<string, number>> {
+/** A histogram's cumulative bucket counts (by `le`), summed over the processes on `ports`; `label`: only its series. */
+async function buckets(ports: readonly number[], name: string, label?: string): Promise<Map<string, number>> {
   const sum = new Map<string, number>();
   for (const port of ports)
     for (const line of await metric(port, name)) {
-      if (!line.includes('_bucket')) continue;
+      if (!line.includes('_bucket') || (label !== undefined && !line.includes(label))) continue;
       const le = /le="([^"]+)"/.exec(line)![1];
       sum.set(le, (sum.get(le) ?? 0) + Number(line.split(' ').pop()));
     }
   return sum;
+}
+/** The stages of tick close → score (wsn_detector_latency_stage_seconds). */
+const STAGES = ['ingest', 'queue', 'hand-over'] as const;
+/** Each stage's buckets, summed over the detector replicas, in STAGES order. */
+function stageBuckets(detectPorts: readonly number[]): Promise<Array<Map<string, number>>> {
+  return Promise.all(
+    STAGES.map((stage) => buckets(detectPorts, 'wsn_detector_latency_stage_seconds', `stage="${stage}"`)),
+  );
 }
 /** Sums a per-port reading over the ports. */
 async function summed<T extends Record<string, number>>(
@@ -388,6 +396,7 @@ try {
     rejected: await counter(ingestPort, 'wsn_ingest_rejected_total'),
     detectThreads: detectThreads(),
     hist: await buckets(detectPorts, 'wsn_detector_tick_close_to_score_seconds'),
+    stages: await stageBuckets(detectPorts),
     ...(await summed(detectPorts, modelCalls)),
     work: await summed(detectPorts, detectorWork),
     framesPerReplica: await framesPerReplica(),
@@ -410,6 +419,7 @@ try {
   const rejected = (await counter(ingestPort, 'wsn_ingest_rejected_total')) - start.rejected;
   const threadsAtEnd = detectThreads();
   const hist = await buckets(detectPorts, 'wsn_detector_tick_close_to_score_seconds');
+  const stages = await stageBuckets(detectPorts);
   const calls = await summed(detectPorts, modelCalls);
   const work = await summed(detectPorts, detectorWork);
   const framesAtEnd = await framesPerReplica();
@@ -448,6 +458,9 @@ try {
   const worked = (key: string): number => work[key] - start.work[key];
   say(
     `detector in the measured span: ${worked('batchS').toFixed(1)} s in batches, ${worked('modelS').toFixed(1)} s in model calls, ${worked('sinkS').toFixed(1)} s waiting for the sinks (InfluxDB, wsn.anomalies), ${worked('checkpointS').toFixed(1)} s writing ${worked('checkpoints')} cluster checkpoints; ${worked('skipped')} frames skipped as already scored, ${worked('failedBatches')} failed batches, ${worked('restores')} clusters restored`,
+  );
+  say(
+    `tick close → score by stage, p50 / p99: ${STAGES.map((stage, k) => `${stage} ${quantile(stages[k], 0.5, start.stages[k])} / ${quantile(stages[k], 0.99, start.stages[k])}`).join('; ')} (ingest: to the frame's publication; queue: to its hand-over's start; hand-over: to its score)`,
   );
   const consume = await consumeCeiling(topics.readings, Math.min(readings, 300_000));
   const influxRate = await influxCeiling(200_000);

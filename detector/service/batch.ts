@@ -52,6 +52,7 @@ export async function processBatches(
   context: BatchContext,
   batches: readonly IncomingBatch[],
 ): Promise<Array<void | BatchCommit>> {
+  const handOverAt = Date.now();
   settleModelSwap(context);
   const keepAlive = keepAliveOf(batches, context.logger);
   // After a rebalance every checkpoint of the state topic is read again (about 2,000 of 600 KB at 100,000 nodes):
@@ -59,6 +60,7 @@ export async function processBatches(
   await whileBeating(keepAlive, () => context.ownership.restoreIfReassigned());
   const decoded = batches.map((batch) => decodeBatch(context, batch));
   const arrivals = new Map(decoded.flatMap((batch) => [...batch.arrivals]));
+  const published = new Map(decoded.flatMap((batch) => [...batch.published]));
   const touched = new Set<string>();
   // The run whose delivery is under way, if any.
   let delivering: Delivery | undefined;
@@ -86,6 +88,7 @@ export async function processBatches(
         scored.result.rollback();
         throw error;
       }
+      observeStages(context, scored, published, handOverAt);
       delivering = deliverRun(context, batches, scored, arrivals);
     }
     await delivered();
@@ -258,13 +261,17 @@ function recordSuppressed({ metrics, logger }: BatchContext, gated: GateOutcome)
   }
 }
 
-/** The valid frames of a batch, and when each cluster's tick first arrived (for the arrival → score latency). */
+/**
+ * The valid frames of a batch, when each cluster's tick first arrived (for the arrival → score latency) and when its
+ * frame was published (its Kafka timestamp, for the stages of tick close → score).
+ */
 function decodeBatch(
   { ownership, metrics, logger }: BatchContext,
   batch: IncomingBatch,
-): { frames: Frame[]; arrivals: Map<string, number> } {
+): { frames: Frame[]; arrivals: Map<string, number>; published: Map<string, number> } {
   const frames: Frame[] = [];
   const arrivals = new Map<string, number>();
+  const published = new Map<string, number>();
   for (const message of batch.messages) {
     const decoded = decodeFrame(message.value);
     const arrival = Number(message.headers[FIRST_ARRIVAL_HEADER]);
@@ -279,8 +286,10 @@ function decodeBatch(
     }
     ownership.seen(decoded.frame.cluster, batch.partition);
     frames.push(decoded.frame);
+    if (Number.isFinite(message.timestamp))
+      published.set(`${decoded.frame.cluster}@${decoded.frame.tick}`, message.timestamp);
   }
-  return { frames, arrivals };
+  return { frames, arrivals, published };
 }
 
 /** Writes the sinks and routes the alerts, in that order. */
@@ -363,6 +372,26 @@ function recordBatch(
     },
     'batch done',
   );
+}
+
+/**
+ * Tick close → score in stages, per score of a run whose frame says when it was published: ingest (tick close →
+ * published), queue (→ `handOverAt`, the start of the hand-over) and hand-over (→ scored).
+ */
+function observeStages(
+  { metrics, tickMs }: BatchContext,
+  { result, scoredAt }: ScoredRun,
+  published: ReadonlyMap<string, number>,
+  handOverAt: number,
+): void {
+  const handOver = Math.max(0, scoredAt - handOverAt) / 1000;
+  for (const score of result.scores) {
+    const at = published.get(`${score.cluster}@${score.tick}`);
+    if (at === undefined) continue;
+    metrics.latencyStages.observe({ stage: 'ingest' }, Math.max(0, at - (score.tick + tickMs)) / 1000);
+    metrics.latencyStages.observe({ stage: 'queue' }, Math.max(0, handOverAt - at) / 1000);
+    metrics.latencyStages.observe({ stage: 'hand-over' }, handOver);
+  }
 }
 
 /** Latency histograms of one batch: tick close → score, → alert, and first reading arrival → score. */

@@ -83,6 +83,11 @@ const DETECTOR_METRICS = {
     'From the end of the tick that changed an alert to the alert handed to its routes',
     { buckets: LATENCY_BUCKETS },
   ),
+  latencyStages: histogram(
+    'latency_stage_seconds',
+    "Tick close → score in three stages, per score: ingest (tick close → its frame's Kafka timestamp), queue (→ the start of the hand-over that holds the frame: earlier hand-overs and the coalescer) and hand-over (→ the score: the runs before it and its own scoring); the three add up to tick_close_to_score_seconds",
+    { buckets: LATENCY_BUCKETS, labelNames: ['stage'] as const },
+  ),
   arrivalToScore: histogram(
     'reading_arrival_to_score_seconds',
     'From the arrival at ingest of the first reading of a tick to the cluster score of that tick (frames with the x-wsn-first-arrival header)',

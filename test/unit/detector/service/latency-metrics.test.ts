@@ -84,6 +84,54 @@ describe('detector latency metrics', () => {
     expect((await histogram(service, 'tickCloseToAlert')).count).toBe(transitions);
   });
 
+  it('split tick close → score into the ingest, queue and hand-over stages, which add up to it', async () => {
+    const transport = new MemoryTransport({ maxBatchSize: 50, logger });
+    await transport.ensureTopics([{ topic: 'frames', partitions: 1 }]);
+    const producer = await transport.producer();
+    const store = new MemoryResultStore();
+    const service = await startFakeDetector({ config, transport, store, framePartitions: 1, logger });
+    running.push(service);
+    const base = Math.floor(Date.now() / T) * T - 21 * T;
+    const frames: Frame[] = [];
+    for (let t = 1; t <= 20; t++)
+      for (const cluster of ['c0', 'c1']) frames.push(frameOf(cluster, base + t * T, { '1': 1 + (t % 5), '2': 2 }));
+    const published = Date.now();
+    await producer.send(
+      'frames',
+      frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame), headers: {} })),
+    );
+    const sent = Date.now();
+    await waitFor(
+      'the 40 frames to be scored',
+      async () =>
+        (await service.metrics.frames.get()).values
+          .filter((v) => v.labels.outcome === 'processed')
+          .reduce((n, v) => n + v.value, 0) >= 40,
+      20_000,
+      20,
+    );
+    const finished = Date.now();
+    const stage = async (name: string): Promise<{ count: number; sum: number }> => {
+      const values = (await service.metrics.latencyStages.get()).values.filter((v) => v.labels.stage === name);
+      return {
+        count: values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0,
+        sum: values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0,
+      };
+    };
+    const scores = [...(await store.clusterHistory('lab', 'c0')), ...(await store.clusterHistory('lab', 'c1'))];
+    expect(scores.length).toBeGreaterThan(20);
+    const closes = scores.map((score) => score.tick + T);
+    const [ingest, queue, handOver] = await Promise.all(['ingest', 'queue', 'hand-over'].map(stage));
+    for (const observed of [ingest, queue, handOver]) expect(observed.count).toBe(scores.length);
+    // Each frame's Kafka timestamp is its send time.
+    expect(ingest.sum).toBeGreaterThanOrEqual(closes.reduce((n, c) => n + (published - c) / 1000, 0) - 0.001);
+    expect(ingest.sum).toBeLessThanOrEqual(closes.reduce((n, c) => n + (sent - c) / 1000, 0) + 0.001);
+    expect(queue.sum + handOver.sum).toBeLessThanOrEqual((scores.length * (finished - published)) / 1000);
+    // Per score, the three stages add up to its tick close → score.
+    const toScore = await histogram(service, 'tickCloseToScore');
+    expect(ingest.sum + queue.sum + handOver.sum).toBeCloseTo(toScore.sum, 3);
+  });
+
   it("observe each run's wait for the sinks, a failed write's too", async () => {
     const transport = new MemoryTransport({ maxBatchSize: 10, logger });
     await transport.ensureTopics([{ topic: 'frames', partitions: 1 }]);
