@@ -59,8 +59,7 @@ export async function processBatches(
   // longer than a session, and a replica expelled meanwhile would rejoin, read them again, and never catch up.
   await whileBeating(keepAlive, () => context.ownership.restoreIfReassigned());
   const decoded = batches.map((batch) => decodeBatch(context, batch));
-  const arrivals = new Map(decoded.flatMap((batch) => [...batch.arrivals]));
-  const published = new Map(decoded.flatMap((batch) => [...batch.published]));
+  const handOver: HandOver = { at: handOverAt, timing: new Map(decoded.flatMap((batch) => [...batch.timing])) };
   const touched = new Set<string>();
   // The run whose delivery is under way, if any.
   let delivering: Delivery | undefined;
@@ -88,8 +87,7 @@ export async function processBatches(
         scored.result.rollback();
         throw error;
       }
-      observeStages(context, scored, published, handOverAt);
-      delivering = deliverRun(context, batches, scored, arrivals);
+      delivering = deliverRun(context, batches, scored, handOver);
     }
     await delivered();
   } catch (error) {
@@ -168,7 +166,10 @@ interface ScoredRun {
   scoredAt: number;
 }
 
-/** A run's delivery under way: the clusters it holds back, and how it ended (it never rejects, so no failure goes unhandled while the next run is scored). */
+/**
+ * A run's delivery under way: the clusters it holds back, and how it ended. The outcome never rejects: the next run is
+ * scored meanwhile, and a rejection not awaited yet would be unhandled.
+ */
 interface Delivery {
   clusters: ReadonlySet<string>;
   outcome: Promise<{ ok: true; clusters: string[] } | { ok: false; error: unknown }>;
@@ -186,11 +187,11 @@ function deliverRun(
   context: BatchContext,
   batches: readonly IncomingBatch[],
   scored: ScoredRun,
-  arrivals: ReadonlyMap<string, number>,
+  handOver: HandOver,
 ): Delivery {
   return {
     clusters: new Set(scored.result.clusters),
-    outcome: deliverScored(context, batches, scored, arrivals).then(
+    outcome: deliverScored(context, batches, scored, handOver).then(
       (clusters) => ({ ok: true as const, clusters }),
       (error: unknown) => ({ ok: false as const, error }),
     ),
@@ -205,7 +206,7 @@ async function deliverScored(
   context: BatchContext,
   batches: readonly IncomingBatch[],
   { result, started, scoredAt }: ScoredRun,
-  arrivals: ReadonlyMap<string, number>,
+  handOver: HandOver,
 ): Promise<string[]> {
   // The gate's state is the replica's: it gates this run once the run before is delivered and its gate committed.
   const gated = gateBySilences(context, result);
@@ -213,7 +214,7 @@ async function deliverScored(
   try {
     // A run whose frames were all scored before (a hand-over delivered again) has nothing to write.
     if (result.frames.length > 0 || result.alerts.length > 0)
-      await deliver(context, result, arrivals, started, scoredAt);
+      await deliver(context, result, handOver, started, scoredAt);
   } catch (error) {
     result.rollback();
     throw error;
@@ -261,21 +262,27 @@ function recordSuppressed({ metrics, logger }: BatchContext, gated: GateOutcome)
   }
 }
 
-/**
- * The valid frames of a batch, when each cluster's tick first arrived (for the arrival → score latency) and when its
- * frame was published (its Kafka timestamp, for the stages of tick close → score).
- */
+/** When a frame's first reading arrived at ingest and when ingest published the frame (its Kafka timestamp). */
+interface FrameTiming {
+  arrival?: number;
+  published?: number;
+}
+
+/** A hand-over's start and its frames' timing by `cluster@tick`, for the latency histograms. */
+interface HandOver {
+  at: number;
+  timing: ReadonlyMap<string, FrameTiming>;
+}
+
+/** The valid frames of a batch and their timing. */
 function decodeBatch(
   { ownership, metrics, logger }: BatchContext,
   batch: IncomingBatch,
-): { frames: Frame[]; arrivals: Map<string, number>; published: Map<string, number> } {
+): { frames: Frame[]; timing: Map<string, FrameTiming> } {
   const frames: Frame[] = [];
-  const arrivals = new Map<string, number>();
-  const published = new Map<string, number>();
+  const timing = new Map<string, FrameTiming>();
   for (const message of batch.messages) {
     const decoded = decodeFrame(message.value);
-    const arrival = Number(message.headers[FIRST_ARRIVAL_HEADER]);
-    if (decoded.ok && Number.isFinite(arrival)) arrivals.set(`${decoded.frame.cluster}@${decoded.frame.tick}`, arrival);
     if (!decoded.ok) {
       metrics.frames.inc({ outcome: 'invalid' });
       logger.warn(
@@ -286,17 +293,20 @@ function decodeBatch(
     }
     ownership.seen(decoded.frame.cluster, batch.partition);
     frames.push(decoded.frame);
-    if (Number.isFinite(message.timestamp))
-      published.set(`${decoded.frame.cluster}@${decoded.frame.tick}`, message.timestamp);
+    const arrival = Number(message.headers[FIRST_ARRIVAL_HEADER]);
+    timing.set(`${decoded.frame.cluster}@${decoded.frame.tick}`, {
+      ...(Number.isFinite(arrival) ? { arrival } : {}),
+      ...(Number.isFinite(message.timestamp) ? { published: message.timestamp } : {}),
+    });
   }
-  return { frames, arrivals, published };
+  return { frames, timing };
 }
 
 /** Writes the sinks and routes the alerts, in that order. */
 async function deliver(
   context: BatchContext,
   result: ProcessResult,
-  arrivals: ReadonlyMap<string, number>,
+  handOver: HandOver,
   started: number,
   scoredAt: number,
 ): Promise<void> {
@@ -328,7 +338,7 @@ async function deliver(
   // A failed write is timed too: the delivery waited for it as long.
   await write.finally(() => sinkWritten());
   await context.router.route(result.alerts);
-  observeLatency(metrics, context.tickMs, result, arrivals, scoredAt, Date.now());
+  observeLatency(metrics, context.tickMs, result, handOver, scoredAt, Date.now());
   if (result.frames.length > 0) metrics.eventLag.set((Date.now() - newestTick) / 1000);
 }
 
@@ -375,38 +385,28 @@ function recordBatch(
 }
 
 /**
- * Tick close → score in stages, per score of a run whose frame says when it was published: ingest (tick close →
- * published), queue (→ `handOverAt`, the start of the hand-over) and hand-over (→ scored).
+ * Latency histograms of one delivered run: tick close → score, → alert, and first reading arrival → score; and tick
+ * close → score in stages, for a frame that says when it was published: ingest (tick close → published), queue (→ the
+ * hand-over's start) and hand-over (→ scored).
  */
-function observeStages(
-  { metrics, tickMs }: BatchContext,
-  { result, scoredAt }: ScoredRun,
-  published: ReadonlyMap<string, number>,
-  handOverAt: number,
-): void {
-  const handOver = Math.max(0, scoredAt - handOverAt) / 1000;
-  for (const score of result.scores) {
-    const at = published.get(`${score.cluster}@${score.tick}`);
-    if (at === undefined) continue;
-    metrics.latencyStages.observe({ stage: 'ingest' }, Math.max(0, at - (score.tick + tickMs)) / 1000);
-    metrics.latencyStages.observe({ stage: 'queue' }, Math.max(0, handOverAt - at) / 1000);
-    metrics.latencyStages.observe({ stage: 'hand-over' }, handOver);
-  }
-}
-
-/** Latency histograms of one batch: tick close → score, → alert, and first reading arrival → score. */
 function observeLatency(
   metrics: DetectorMetrics,
   tickMs: number,
   result: { scores: Array<{ cluster: string; tick: number }>; alerts: Array<{ cluster: string }>; frames: Frame[] },
-  arrivals: ReadonlyMap<string, number>,
+  handOver: HandOver,
   scoredAt: number,
   alertedAt: number,
 ): void {
+  const inHandOver = Math.max(0, scoredAt - handOver.at) / 1000;
   for (const score of result.scores) {
-    metrics.tickCloseToScore.observe(Math.max(0, scoredAt - (score.tick + tickMs)) / 1000);
-    const arrival = arrivals.get(`${score.cluster}@${score.tick}`);
-    if (arrival !== undefined) metrics.arrivalToScore.observe(Math.max(0, scoredAt - arrival) / 1000);
+    const close = score.tick + tickMs;
+    metrics.tickCloseToScore.observe(Math.max(0, scoredAt - close) / 1000);
+    const timing = handOver.timing.get(`${score.cluster}@${score.tick}`);
+    if (timing?.arrival !== undefined) metrics.arrivalToScore.observe(Math.max(0, scoredAt - timing.arrival) / 1000);
+    if (timing?.published === undefined) continue;
+    metrics.latencyStages.observe({ stage: 'ingest' }, Math.max(0, timing.published - close) / 1000);
+    metrics.latencyStages.observe({ stage: 'queue' }, Math.max(0, handOver.at - timing.published) / 1000);
+    metrics.latencyStages.observe({ stage: 'hand-over' }, inHandOver);
   }
   if (result.alerts.length === 0) return;
   // An alert changes on its cluster's newest tick of the batch.

@@ -410,6 +410,8 @@ export class FrameProcessor {
       // Its undo logs are spent: a later batch of its clusters keeps logs of its own, which settling this one must not end.
       this.unsettled.delete(batch);
       for (const [cluster, snapshot] of before) {
+        // A cluster dropped meanwhile (this replica lost it) stays dropped.
+        if (!batch.clusters.has(cluster)) continue;
         if (!snapshot) {
           this.runtimes.delete(cluster);
           continue;

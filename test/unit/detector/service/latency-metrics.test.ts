@@ -19,25 +19,59 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((service) => service.stop()));
 });
 
-async function histogram(
-  service: DetectorService,
-  name: 'tickCloseToScore' | 'tickCloseToAlert' | 'arrivalToScore',
-): Promise<{ count: number; sum: number }> {
-  const values = (await service.metrics[name].get()).values;
+/** A detector on a memory transport whose frames topic has `partitions`, handing over at most `maxBatchSize` frames. */
+async function startLatencyDetector(
+  partitions: number,
+  maxBatchSize: number,
+  store = new MemoryResultStore(),
+): Promise<{
+  service: DetectorService;
+  store: MemoryResultStore;
+  send: (frames: Frame[], headers?: (frame: Frame) => Record<string, string>) => Promise<void>;
+}> {
+  const transport = new MemoryTransport({ maxBatchSize, logger });
+  await transport.ensureTopics([{ topic: 'frames', partitions }]);
+  const producer = await transport.producer();
+  const service = await startFakeDetector({ config, transport, store, framePartitions: partitions, logger });
+  running.push(service);
+  const send = async (frames: Frame[], headers: (frame: Frame) => Record<string, string> = () => ({})) => {
+    await producer.send(
+      'frames',
+      frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame), headers: headers(frame) })),
+    );
+  };
+  return { service, store, send };
+}
+
+type Summary = { count: number; sum: number };
+
+function summary(values: Array<{ metricName?: string; value: number }>): Summary {
   return {
     count: values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0,
     sum: values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0,
   };
 }
 
+async function histogram(
+  service: DetectorService,
+  name: 'tickCloseToScore' | 'tickCloseToAlert' | 'arrivalToScore' | 'sinkSeconds',
+): Promise<Summary> {
+  return summary((await service.metrics[name].get()).values);
+}
+
+async function stage(service: DetectorService, name: 'ingest' | 'queue' | 'hand-over'): Promise<Summary> {
+  return summary((await service.metrics.latencyStages.get()).values.filter((v) => v.labels.stage === name));
+}
+
+async function processed(service: DetectorService): Promise<number> {
+  return (await service.metrics.frames.get()).values
+    .filter((v) => v.labels.outcome === 'processed')
+    .reduce((n, v) => n + v.value, 0);
+}
+
 describe('detector latency metrics', () => {
   it('observe tick close → score and → alert for every score and alert, and first reading arrival → score for frames that carry it', async () => {
-    const transport = new MemoryTransport({ maxBatchSize: 50, logger });
-    await transport.ensureTopics([{ topic: 'frames', partitions: 2 }]);
-    const producer = await transport.producer();
-    const store = new MemoryResultStore();
-    const service = await startFakeDetector({ config, transport, store, framePartitions: 2, logger });
-    running.push(service);
+    const { service, store, send } = await startLatencyDetector(2, 50);
     // 20 ticks of 2 clusters, the last one closed a second ago; tick 7 and 14 anomalous (alerts).
     const published = Date.now();
     const base = Math.floor(published / T) * T - 21 * T;
@@ -46,22 +80,10 @@ describe('detector latency metrics', () => {
       for (const cluster of ['c0', 'c1'])
         frames.push(frameOf(cluster, base + t * T, { '1': 1 + (t % 5), '2': t % 7 === 0 ? 25 : 2 }));
     // Only cluster c0's frames say when their first reading arrived: 3 s before publishing.
-    await producer.send(
-      'frames',
-      frames.map((frame) => ({
-        key: frame.cluster,
-        value: JSON.stringify(frame),
-        headers:
-          frame.cluster === 'c0'
-            ? { [FIRST_ARRIVAL_HEADER]: String(published - 3_000) }
-            : ({} as Record<string, string>),
-      })),
+    await send(frames, (frame): Record<string, string> =>
+      frame.cluster === 'c0' ? { [FIRST_ARRIVAL_HEADER]: String(published - 3_000) } : {},
     );
-    const processed = async (): Promise<number> =>
-      (await service.metrics.frames.get()).values
-        .filter((v) => v.labels.outcome === 'processed')
-        .reduce((n, v) => n + v.value, 0);
-    await waitFor('the 40 frames to be scored', async () => (await processed()) >= 40, 20_000, 20);
+    await waitFor('the 40 frames to be scored', async () => (await processed(service)) >= 40, 20_000, 20);
     const finished = Date.now();
     // Scores exist once the model's window is full: one observation per stored score.
     const scores = [...(await store.clusterHistory('lab', 'c0')), ...(await store.clusterHistory('lab', 'c1'))];
@@ -85,43 +107,22 @@ describe('detector latency metrics', () => {
   });
 
   it('split tick close → score into the ingest, queue and hand-over stages, which add up to it', async () => {
-    const transport = new MemoryTransport({ maxBatchSize: 50, logger });
-    await transport.ensureTopics([{ topic: 'frames', partitions: 1 }]);
-    const producer = await transport.producer();
-    const store = new MemoryResultStore();
-    const service = await startFakeDetector({ config, transport, store, framePartitions: 1, logger });
-    running.push(service);
+    const { service, store, send } = await startLatencyDetector(1, 50);
     const base = Math.floor(Date.now() / T) * T - 21 * T;
     const frames: Frame[] = [];
     for (let t = 1; t <= 20; t++)
       for (const cluster of ['c0', 'c1']) frames.push(frameOf(cluster, base + t * T, { '1': 1 + (t % 5), '2': 2 }));
     const published = Date.now();
-    await producer.send(
-      'frames',
-      frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame), headers: {} })),
-    );
+    await send(frames);
     const sent = Date.now();
-    await waitFor(
-      'the 40 frames to be scored',
-      async () =>
-        (await service.metrics.frames.get()).values
-          .filter((v) => v.labels.outcome === 'processed')
-          .reduce((n, v) => n + v.value, 0) >= 40,
-      20_000,
-      20,
-    );
+    await waitFor('the 40 frames to be scored', async () => (await processed(service)) >= 40, 20_000, 20);
     const finished = Date.now();
-    const stage = async (name: string): Promise<{ count: number; sum: number }> => {
-      const values = (await service.metrics.latencyStages.get()).values.filter((v) => v.labels.stage === name);
-      return {
-        count: values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0,
-        sum: values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0,
-      };
-    };
     const scores = [...(await store.clusterHistory('lab', 'c0')), ...(await store.clusterHistory('lab', 'c1'))];
     expect(scores.length).toBeGreaterThan(20);
     const closes = scores.map((score) => score.tick + T);
-    const [ingest, queue, handOver] = await Promise.all(['ingest', 'queue', 'hand-over'].map(stage));
+    const [ingest, queue, handOver] = await Promise.all(
+      (['ingest', 'queue', 'hand-over'] as const).map((name) => stage(service, name)),
+    );
     for (const observed of [ingest, queue, handOver]) expect(observed.count).toBe(scores.length);
     // Each frame's Kafka timestamp is its send time.
     expect(ingest.sum).toBeGreaterThanOrEqual(closes.reduce((n, c) => n + (published - c) / 1000, 0) - 0.001);
@@ -132,10 +133,7 @@ describe('detector latency metrics', () => {
     expect(ingest.sum + queue.sum + handOver.sum).toBeCloseTo(toScore.sum, 3);
   });
 
-  it("observe each run's wait for the sinks, a failed write's too", async () => {
-    const transport = new MemoryTransport({ maxBatchSize: 10, logger });
-    await transport.ensureTopics([{ topic: 'frames', partitions: 1 }]);
-    const producer = await transport.producer();
+  it("observe each run's wait for the sinks, a failed write's too, and a run's latency once, when it is delivered", async () => {
     // A result store that answers each write 50 ms late, and counts them: one write per run that scored frames, and
     // one more for the first, which fails once (its run is scored and written again).
     let writes = 0;
@@ -147,34 +145,29 @@ describe('detector latency metrics', () => {
         await super.write(batch);
       }
     })();
-    const service = await startFakeDetector({ config, transport, store, framePartitions: 1, logger });
-    running.push(service);
+    const { service, send } = await startLatencyDetector(1, 10, store);
     const base = Math.floor(Date.now() / T) * T - 31 * T;
     const frames: Frame[] = [];
     for (let t = 1; t <= 30; t++) frames.push(frameOf('c0', base + t * T, { '1': 1 + (t % 5), '2': 2 }));
     const started = Date.now();
-    await producer.send(
-      'frames',
-      frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame), headers: {} })),
-    );
-    const waited = async () => (await service.metrics.sinkSeconds.get()).values;
-    const count = async () => (await waited()).find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
-    const processed = async (): Promise<number> =>
-      (await service.metrics.frames.get()).values
-        .filter((v) => v.labels.outcome === 'processed')
-        .reduce((n, v) => n + v.value, 0);
+    await send(frames);
     // Every frame scored and the last write's wait observed (a write counts as it starts, its wait as it ends).
     await waitFor(
       'the 30 frames to be written',
-      async () => (await processed()) >= 30 && (await count()) >= writes,
+      async () => (await processed(service)) >= 30 && (await histogram(service, 'sinkSeconds')).count >= writes,
       20_000,
       20,
     );
     expect(writes).toBeGreaterThanOrEqual(4); // 30 frames in batches of at most 10, and the failed write
     const elapsed = (Date.now() - started) / 1000;
-    const sum = (await waited()).find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
-    expect(await count()).toBe(writes);
-    expect(sum).toBeGreaterThanOrEqual(writes * 0.05 - 0.001);
-    expect(sum).toBeLessThanOrEqual(elapsed);
+    const waited = await histogram(service, 'sinkSeconds');
+    expect(waited.count).toBe(writes);
+    expect(waited.sum).toBeGreaterThanOrEqual(writes * 0.05 - 0.001);
+    expect(waited.sum).toBeLessThanOrEqual(elapsed);
+    // The run whose write failed was scored twice, and is counted once: in the total and in each stage.
+    const scored = (await histogram(service, 'tickCloseToScore')).count;
+    expect(scored).toBeGreaterThan(0);
+    for (const name of ['ingest', 'queue', 'hand-over'] as const)
+      expect((await stage(service, name)).count).toBe(scored);
   });
 });

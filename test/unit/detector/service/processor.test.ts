@@ -218,6 +218,17 @@ describe('FrameProcessor', () => {
     fresh.rollback();
   });
 
+  it('a cluster dropped while its batch can still be rolled back stays dropped when the batch rolls back', async () => {
+    const processor = new FrameProcessor({ model: new FakeModel(), policy });
+    await processor.process([...series('a', 3), ...series('b', 3)]);
+    const failed = await processor.process([...series('a', 2, ['1', '2'], 4), ...series('b', 2, ['1', '2'], 4)]);
+    processor.drop('a');
+    failed.rollback();
+    expect(processor.clusters()).toEqual(['b']);
+    expect(processor.lastTick('a')).toBeUndefined();
+    expect(processor.lastTick('b')).toBe(3 * T);
+  });
+
   it('refuses frames that lack a modality the model needs, naming both sides', async () => {
     const processor = new FrameProcessor({ model: new FakeModel(), policy });
     const frame = {
