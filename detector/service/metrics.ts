@@ -31,6 +31,16 @@ const DETECTOR_METRICS = {
     'Wall time of one run of frames from the start of its scoring (the model included) to the end of its delivery (the sinks and alert routing), a wait for the delivery of the run before included; the next run is scored while a run is delivered; checkpoints come after the runs (checkpoint_seconds)',
     { buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
   ),
+  handOverFrames: histogram(
+    'hand_over_frames',
+    "Frames in one hand-over: the batches the consumer hands over together (one fetch's partitions), scored in runs of at most detector.maxFramesPerRun; frames published meanwhile wait for the next",
+    { buckets: [1, 8, 32, 128, 256, 512, 1024, 2048, 4096] },
+  ),
+  handOverSeconds: histogram(
+    'hand_over_seconds',
+    'Wall time of one hand-over, from its start to its answer: its runs, their delivery and the checkpoints due; the consumer fetches again after it',
+    { buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30] },
+  ),
   sinkSeconds: histogram(
     'sink_write_seconds',
     "Wall time of one run's write to the result sinks (InfluxDB and wsn.anomalies together), failed writes included; the next run is scored meanwhile, and its delivery waits for it",

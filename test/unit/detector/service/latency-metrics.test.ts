@@ -54,7 +54,8 @@ function summary(values: Array<{ metricName?: string; value: number }>): Summary
 
 async function histogram(
   service: DetectorService,
-  name: 'tickCloseToScore' | 'tickCloseToAlert' | 'arrivalToScore' | 'sinkSeconds',
+  name:
+    'tickCloseToScore' | 'tickCloseToAlert' | 'arrivalToScore' | 'sinkSeconds' | 'handOverFrames' | 'handOverSeconds',
 ): Promise<Summary> {
   return summary((await service.metrics[name].get()).values);
 }
@@ -131,6 +132,16 @@ describe('detector latency metrics', () => {
     // Per score, the three stages add up to its tick close → score.
     const toScore = await histogram(service, 'tickCloseToScore');
     expect(ingest.sum + queue.sum + handOver.sum).toBeCloseTo(toScore.sum, 3);
+    // Every frame handed over is counted in its hand-over, scored or skipped as scored before (a batch can come
+    // again, as after the group's first rebalance here), and each hand-over is timed.
+    const handOvers = await histogram(service, 'handOverFrames');
+    const outcomes = (await service.metrics.frames.get()).values;
+    expect(outcomes.find((v) => v.labels.outcome === 'processed')?.value).toBe(40);
+    expect(handOvers.sum).toBe(outcomes.reduce((n, v) => n + v.value, 0));
+    expect(handOvers.count).toBeGreaterThanOrEqual(1);
+    const handOverTimes = await histogram(service, 'handOverSeconds');
+    expect(handOverTimes.count).toBe(handOvers.count);
+    expect(handOverTimes.sum).toBeLessThanOrEqual((finished - published) / 1000);
   });
 
   it("observe each run's wait for the sinks, a failed write's too, and a run's latency once, when it is delivered", async () => {
