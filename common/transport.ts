@@ -66,9 +66,11 @@ export interface SubscribeOptions {
    * batch will be delivered again. By default the offset after the batch is
    * committed; a handler that keeps its state elsewhere and saves it only now
    * and then returns the offset its saved state has reached instead (see
-   * BatchCommit), so that a new owner of the partition starts there.
+   * BatchCommit), so that a new owner of the partition starts there. A
+   * handler that waits for more messages before it works on any returns
+   * BatchAgain: the batch comes again, with what followed it.
    */
-  onBatch(batch: IncomingBatch): Promise<void | BatchCommit>;
+  onBatch(batch: IncomingBatch): Promise<void | BatchCommit | BatchAgain>;
   /** Called with the partitions this member now owns, after each rebalance. */
   onAssignment?(assignment: Record<string, number[]>): void | Promise<void>;
   /**
@@ -85,12 +87,24 @@ export interface SubscribeOptions {
    * wants several; each is still committed on its own.
    */
   concurrentPartitions?: number;
+  /** Most bytes one fetch brings of a partition (the Kafka transport; default the transport's). */
+  maxBytesPerPartition?: number;
 }
 
 /** What to commit after a batch, when not the offset after it. */
 export interface BatchCommit {
   /** Next offset to commit for the batch's partition (decimal string); null commits nothing this time. */
   commitOffset: string | null;
+}
+
+/**
+ * A batch not handled yet, to come again from its first message together with
+ * the messages that followed it (nothing is committed). For a handler that
+ * wants a fuller batch: the transport fetches again at once, so the handler
+ * waits before it answers.
+ */
+export interface BatchAgain {
+  again: true;
 }
 
 /** Whether a subscription is consuming now, and if not, why. */

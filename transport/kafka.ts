@@ -14,6 +14,7 @@ import { chunkBySize, MAX_REQUEST_BYTES, messageBytes } from './chunk.ts';
 import { createTopicsAndWait, ensureCompacted } from './kafka-topics.ts';
 import { KafkaKeyedTable } from './kafka-table.ts';
 import type {
+  BatchAgain,
   BatchCommit,
   IncomingMessage,
   KeyedTable,
@@ -247,7 +248,9 @@ export class KafkaTransport implements Transport {
       groupId: options.groupId,
       sessionTimeout: this.sessionTimeoutMs,
       allowAutoTopicCreation: false,
-      ...(this.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: this.maxBytesPerPartition }),
+      ...((options.maxBytesPerPartition ?? this.maxBytesPerPartition) === undefined
+        ? {}
+        : { maxBytesPerPartition: options.maxBytesPerPartition ?? this.maxBytesPerPartition }),
       // The broker answers a fetch at minBytes or after maxWaitTimeInMs, whichever comes first: a backlog
       // still comes in full fetches, a live stream in batches of batchWaitMs.
       ...(options.batchWaitMs ? { minBytes: BATCH_WAIT_MIN_BYTES, maxWaitTimeInMs: options.batchWaitMs } : {}),
@@ -279,7 +282,7 @@ export class KafkaTransport implements Transport {
           if (batch.isEmpty() || !isRunning() || isStale()) return;
           const tp = `${batch.topic}:${batch.partition}`;
           const messages = batch.messages.map((m) => toIncoming(batch.topic, batch.partition, m));
-          let handled: void | BatchCommit;
+          let handled: void | BatchCommit | BatchAgain;
           try {
             handled = await options.onBatch({
               topic: batch.topic,
@@ -310,6 +313,12 @@ export class KafkaTransport implements Transport {
             return;
           }
           failures.delete(tp);
+          if (handled && 'again' in handled) {
+            // Nothing resolved or committed: the next fetch starts at this batch again and brings what followed.
+            consumer.seek({ topic: batch.topic, partition: batch.partition, offset: messages[0].offset });
+            await heartbeat();
+            return;
+          }
           const last = messages[messages.length - 1].offset;
           resolveOffset(last);
           const commit = handled ? handled.commitOffset : (BigInt(last) + 1n).toString();

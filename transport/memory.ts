@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type {
   IncomingBatch,
   IncomingMessage,
+  BatchAgain,
   BatchCommit,
   OutgoingMessage,
   SubscribeOptions,
@@ -158,7 +159,7 @@ class Member {
         delivered = true;
         const generation = this.group.generation;
         this.group.busy.add(key);
-        let handled: void | BatchCommit;
+        let handled: void | BatchCommit | BatchAgain;
         try {
           handled = await this.options.onBatch(batch);
         } catch (error) {
@@ -180,6 +181,8 @@ class Member {
         this.group.busy.delete(key);
         this.failures.delete(key);
         this.retryAt.delete(key);
+        // Not handled yet: the position stays, so the batch comes again with what followed it.
+        if (handled && 'again' in handled) continue;
         const next = Number(batch.messages[batch.messages.length - 1].offset) + 1;
         // A member that lost the partition in a rebalance during onBatch must not
         // commit over its new owner's progress (Kafka rejects such a commit too).

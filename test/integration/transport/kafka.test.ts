@@ -194,6 +194,35 @@ describe('KafkaTransport against the real broker', () => {
     expect(waiting.batches.length).toBeLessThanOrEqual(5);
     expect(eager.batches.length).toBeGreaterThan(waiting.batches.length);
   });
+  it('a batch answered again comes again from its first message, with what followed it, and is committed only once handled', async () => {
+    const again = `${topic}.again`;
+    const groupId = `test-again-${id}`;
+    await transport.ensureTopics([{ topic: again, partitions: 1 }]);
+    const producer = await transport.producer();
+    await producer.send(again, [{ key: 'a', value: 'first' }]);
+    const batches: string[][] = [];
+    const subscription = await transport.subscribe({
+      groupId,
+      topics: [again],
+      fromBeginning: true,
+      onBatch: async (batch) => {
+        batches.push(batch.messages.map((m) => m.value.toString()));
+        if (batches.length > 1) return;
+        // The rest of the "tick" is published while the handler waits, as ingest publishes a tick's frames.
+        await producer.send(again, [{ key: 'a', value: 'second' }]);
+        return { again: true };
+      },
+    });
+    await waitFor('both messages handled', () => batches.some((batch) => batch.includes('second')), 60_000);
+    await subscription.close();
+    await producer.close();
+    expect(batches[0]).toEqual(['first']);
+    expect(batches[1]).toEqual(['first', 'second']);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [again] });
+    expect(committed.partitions[0].offset).toBe('2');
+    await admin.deleteTopics({ topics: [again] }).catch(() => undefined);
+  });
+
   it("with concurrentPartitions, hands over several partitions' batches at once", async () => {
     const producer = await transport.producer();
     // One message per partition of the 3-partition topic, there before the group starts.
