@@ -76,6 +76,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     "How long the clusters of a frames partition may wait for their checkpoint, ms; the partition's offset is committed with it and a restart or rebalance replays the frames since (0 = after every batch).",
   'detector.maxFramesPerRun':
     'Most frames scored and delivered as one run. The partitions handed over together are split into runs of this many frames, and a run is scored while the one before is delivered: a run holds a rollback copy of every cluster it touches and its frames’ points until its sink write, so smaller runs hold less memory at once (two runs at a time); 512 still fill the model calls (32 clusters each).',
+  'detector.gatherMs':
+    "How long a hand-over waits for the rest of a tick, ms. At a tick's close ingest publishes every cluster's frame within about a second (at 100,000 nodes) and the consumer hands the first over at once; the frames that come meanwhile would wait for that whole hand-over. A hand-over whose newest tick lacks the frame of a cluster this replica scored at the tick before waits, in steps of 250 ms, until they come or this long from the tick's first hand-over; a tick whose frames all came goes on at once. 0 never waits.",
   'detector.stuck.enabled':
     'Alert on stuck-at faults beside the model: a node’s reading that repeats one value far longer than that node’s reading of that modality usually does, while its neighbours’ keep changing (docs/alerts.md#stuck-readings).',
   'detector.stuck.multiple':

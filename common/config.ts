@@ -162,6 +162,11 @@ export const ConfigSchema = z.object({
        * the frames of every cluster at once (1,996 at 100,000 nodes). 512 still fill 16 model calls of 32 clusters.
        */
       maxFramesPerRun: positiveInt(512),
+      /**
+       * How long a hand-over whose newest tick lacks the frame of a cluster scored at the tick before waits for it, ms,
+       * from the first hand-over of that tick (0 = never waits; detector/service/tick-gather.ts).
+       */
+      gatherMs: z.coerce.number().int().min(0).max(10_000).default(1_500),
       /** How long (event time) a `topology` alert naming a node added, moved or removed fires before it resolves, ms. */
       topologyAlertMs: positiveInt(HOUR_MS),
       /** Stuck-at faults beside the model: a reading repeating far longer than it usually does (detector/alerts/stuck.ts). */
@@ -198,6 +203,7 @@ export const ConfigSchema = z.object({
       alertResendMs: 60_000,
       checkpointIntervalMs: 300_000,
       maxFramesPerRun: 512,
+      gatherMs: 1_500,
       topologyAlertMs: HOUR_MS,
       stuck: { enabled: true, multiple: 10, neighbourShare: 0.5 },
       jumps: { enabled: true, multiple: 10, quietTicks: 3 },
@@ -338,6 +344,7 @@ export const ENV_VARS: Record<string, string> = {
   WSN_TOPOLOGY_ALERT_MS: 'detector.topologyAlertMs',
   WSN_CHECKPOINT_INTERVAL_MS: 'detector.checkpointIntervalMs',
   WSN_MAX_FRAMES_PER_RUN: 'detector.maxFramesPerRun',
+  WSN_GATHER_MS: 'detector.gatherMs',
   WSN_STUCK: 'detector.stuck.enabled',
   WSN_STUCK_MULTIPLE: 'detector.stuck.multiple',
   WSN_STUCK_MIN_REPEATS: 'detector.stuck.minRepeats',

@@ -11,11 +11,13 @@ export class BatchCoalescer<Batch, Answer> {
   /**
    * `schedule` runs a job after the jobs before it (the service's batch
    * queue); `processAll` handles the batches of one run and answers each, in
-   * order. A failed run fails every batch in it.
+   * order. While it runs it may take the batches handed over since (`more`)
+   * into the run; it then answers those too, after the first, in the order
+   * taken. A failed run fails every batch in it.
    */
   constructor(
     private readonly schedule: (job: () => Promise<void>) => Promise<void>,
-    private readonly processAll: (batches: Batch[]) => Promise<Answer[]>,
+    private readonly processAll: (batches: Batch[], more: () => Batch[]) => Promise<Answer[]>,
   ) {}
 
   /** Runs `batch` with the others waiting when its turn comes; resolves with its own answer. */
@@ -31,8 +33,18 @@ export class BatchCoalescer<Batch, Answer> {
     // The transport hands over the batches of one fetch one after another: let them all join.
     await new Promise((resolve) => setImmediate(resolve));
     const run = this.waiting.splice(0);
+    // The run before took them all.
+    if (run.length === 0) return;
+    const more = (): Batch[] => {
+      const taken = this.waiting.splice(0);
+      run.push(...taken);
+      return taken.map((entry) => entry.batch);
+    };
     try {
-      const answers = await this.processAll(run.map((entry) => entry.batch));
+      const answers = await this.processAll(
+        run.map((entry) => entry.batch),
+        more,
+      );
       run.forEach((entry, i) => entry.resolve(answers[i]));
     } catch (error) {
       for (const entry of run) entry.reject(error);

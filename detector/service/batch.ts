@@ -1,6 +1,6 @@
 import type { Counter } from 'prom-client';
 import type { Logger } from '../../common/log.ts';
-import type { BatchCommit, IncomingBatch } from '../../common/transport.ts';
+import type { BatchAgain, BatchCommit, IncomingBatch } from '../../common/transport.ts';
 import type { Alert, Frame } from '../../common/types.ts';
 import { FIRST_ARRIVAL_HEADER } from '../../ingest/pipeline.ts';
 import type { ResultSink } from '../../store/sink.ts';
@@ -12,6 +12,7 @@ import type { DetectorMetrics } from './metrics.ts';
 import type { ClusterOwnership } from './ownership.ts';
 import type { FrameProcessor, ProcessResult } from './processor.ts';
 import { gateShadowStarts } from './shadow.ts';
+import type { TickGather } from './tick-gather.ts';
 
 export interface BatchContext {
   replicaId: string;
@@ -27,6 +28,8 @@ export interface BatchContext {
   cadence: CheckpointCadence;
   /** Most frames scored and delivered as one run (config detector.maxFramesPerRun). */
   maxFramesPerRun: number;
+  /** How long a hand-over waits for the rest of a tick's frames (config detector.gatherMs). */
+  gather: TickGather;
   metrics: DetectorMetrics;
   /** Anomaly alerts a shadowing candidate opened, per version (shadow.ts). */
   shadowAlerts?: Counter<'model'>;
@@ -35,7 +38,11 @@ export interface BatchContext {
 
 /**
  * Batches of frames (one or more partitions', handed over together): reload
- * state after a rebalance, then in runs of at most `maxFramesPerRun` frames
+ * state after a rebalance. If their newest tick lacks the frame of a cluster
+ * scored at the tick before, wait for it (TickGather): take the batches
+ * another fetch hands over meanwhile (`more`), or answer every batch `again`,
+ * so that the consumer fetches them again with what came since. Then in runs
+ * of at most `maxFramesPerRun` frames
  * score the new frames (the partitions' clusters share the model calls),
  * write the sinks and route alert transitions. A run is scored while the run
  * before it is delivered, unless they share a cluster; one delivery is under
@@ -50,28 +57,66 @@ export interface BatchContext {
  */
 export async function processBatches(
   context: BatchContext,
-  batches: readonly IncomingBatch[],
-): Promise<Array<void | BatchCommit>> {
-  const handOverAt = Date.now();
-  const handedOver = context.metrics.handOverSeconds.startTimer();
-  try {
-    return await processHandOver(context, batches, handOverAt);
-  } finally {
-    handedOver();
-  }
-}
-
-async function processHandOver(
-  context: BatchContext,
-  batches: readonly IncomingBatch[],
-  handOverAt: number,
-): Promise<Array<void | BatchCommit>> {
+  handedOver: readonly IncomingBatch[],
+  more: () => IncomingBatch[] = () => [],
+): Promise<Array<void | BatchCommit | BatchAgain>> {
   settleModelSwap(context);
+  const batches = [...handedOver];
   const keepAlive = keepAliveOf(batches, context.logger);
   // After a rebalance every checkpoint of the state topic is read again (about 2,000 of 600 KB at 100,000 nodes):
   // longer than a session, and a replica expelled meanwhile would rejoin, read them again, and never catch up.
   await whileBeating(keepAlive, () => context.ownership.restoreIfReassigned());
   const decoded = batches.map((batch) => decodeBatch(context, batch));
+  // A batch that stopped short of its partition's end (a backlog) would come again just as short: no wait then.
+  while (!batches.some(isShort)) {
+    const { waitMs, missing } = context.gather.verdict(
+      decoded.flatMap((batch) => batch.frames),
+      (tick) => context.processor.clustersAt(tick),
+    );
+    if (waitMs === 0) {
+      if (missing > 0) context.metrics.tickGather.inc({ outcome: 'incomplete' });
+      break;
+    }
+    await sleep(waitMs);
+    await keepAlive();
+    // Batches another fetch handed over meanwhile join; this fetch's consumer fetches no more until it is answered.
+    const taken = more();
+    if (taken.length === 0) {
+      context.metrics.tickGather.inc({ outcome: 'again' });
+      return batches.map(() => AGAIN);
+    }
+    context.metrics.tickGather.inc({ outcome: 'taken' });
+    batches.push(...taken);
+    decoded.push(...taken.map((batch) => decodeBatch(context, batch)));
+  }
+  const handedOverAt = Date.now();
+  const timer = context.metrics.handOverSeconds.startTimer();
+  try {
+    return await workHandOver(context, batches, decoded, handedOverAt, keepAlive);
+  } finally {
+    timer();
+  }
+}
+
+const AGAIN: BatchAgain = { again: true };
+
+/** Whether a batch ends before the end its partition had when it was fetched. */
+function isShort(batch: IncomingBatch): boolean {
+  if (batch.highWatermark === undefined || batch.messages.length === 0) return false;
+  return BigInt(batch.messages[batch.messages.length - 1].offset) + 1n < BigInt(batch.highWatermark);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Scores, delivers and checkpoints the frames of one hand-over (processBatches). */
+async function workHandOver(
+  context: BatchContext,
+  batches: readonly IncomingBatch[],
+  decoded: readonly DecodedBatch[],
+  handOverAt: number,
+  keepAlive: () => Promise<void>,
+): Promise<Array<void | BatchCommit>> {
+  for (const [i, batch] of decoded.entries()) reportInvalid(context, batches[i], batch.invalid);
   const handOver: HandOver = { at: handOverAt, timing: new Map(decoded.flatMap((batch) => [...batch.timing])) };
   context.metrics.handOverFrames.observe(decoded.reduce((n, batch) => n + batch.frames.length, 0));
   const touched = new Set<string>();
@@ -288,21 +333,21 @@ interface HandOver {
   timing: ReadonlyMap<string, FrameTiming>;
 }
 
-/** The valid frames of a batch and their timing. */
-function decodeBatch(
-  { ownership, metrics, logger }: BatchContext,
-  batch: IncomingBatch,
-): { frames: Frame[]; timing: Map<string, FrameTiming> } {
+/** A batch's valid frames, their timing, and the invalid frames with why. */
+interface DecodedBatch {
+  frames: Frame[];
+  timing: Map<string, FrameTiming>;
+  invalid: Array<{ offset: string; reason: string }>;
+}
+
+function decodeBatch({ ownership }: BatchContext, batch: IncomingBatch): DecodedBatch {
   const frames: Frame[] = [];
   const timing = new Map<string, FrameTiming>();
+  const invalid: DecodedBatch['invalid'] = [];
   for (const message of batch.messages) {
     const decoded = decodeFrame(message.value);
     if (!decoded.ok) {
-      metrics.frames.inc({ outcome: 'invalid' });
-      logger.warn(
-        { topic: batch.topic, partition: batch.partition, offset: message.offset, reason: decoded.reason },
-        'skipping an invalid frame',
-      );
+      invalid.push({ offset: message.offset, reason: decoded.reason });
       continue;
     }
     ownership.seen(decoded.frame.cluster, batch.partition);
@@ -313,7 +358,19 @@ function decodeBatch(
       ...(Number.isFinite(message.timestamp) ? { published: message.timestamp } : {}),
     });
   }
-  return { frames, timing };
+  return { frames, timing, invalid };
+}
+
+/** Counts and logs a batch's invalid frames, once: when its hand-over is worked on. */
+function reportInvalid(
+  { metrics, logger }: BatchContext,
+  batch: IncomingBatch,
+  invalid: DecodedBatch['invalid'],
+): void {
+  for (const { offset, reason } of invalid) {
+    metrics.frames.inc({ outcome: 'invalid' });
+    logger.warn({ topic: batch.topic, partition: batch.partition, offset, reason }, 'skipping an invalid frame');
+  }
 }
 
 /** Writes the sinks and routes the alerts, in that order. */

@@ -38,8 +38,13 @@ const DETECTOR_METRICS = {
   ),
   handOverSeconds: histogram(
     'hand_over_seconds',
-    'Wall time of one hand-over, from its start to its answer: its runs, their delivery and the checkpoints due; the consumer fetches again after it',
+    'Wall time of one hand-over, from the end of its wait for the rest of a tick (tick_gather_total) to its answer: its runs, their delivery and the checkpoints due; the consumer fetches again after it',
     { buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30] },
+  ),
+  tickGather: counter(
+    'tick_gather_total',
+    'Hand-overs whose newest tick lacked the frame of a cluster scored at the tick before (detector.gatherMs), by outcome: again (waited, then answered so that the consumer fetches the batches again with the rest), taken (waited and took batches another fetch handed over meanwhile), incomplete (went on without them: the wait was over)',
+    ['outcome'],
   ),
   sinkSeconds: histogram(
     'sink_write_seconds',

@@ -266,6 +266,11 @@ export class FrameProcessor {
     return [...this.runtimes.keys()];
   }
 
+  /** Clusters held whose last scored tick is `tick`. */
+  *clustersAt(tick: number): Generator<string> {
+    for (const [cluster, runtime] of this.runtimes) if (runtime.lastTick === tick) yield cluster;
+  }
+
   lastTick(cluster: string): number | undefined {
     return this.runtimes.get(cluster)?.lastTick;
   }

@@ -44,6 +44,28 @@ describe('BatchCoalescer', () => {
     expect(runs).toEqual([['p0', 'p1', 'p2']]);
   });
 
+  it('lets a run take the batches handed over while it runs, answering them too, and runs nothing for them after', async () => {
+    const runs: string[][] = [];
+    let release: () => void = () => undefined;
+    const coalescer = new BatchCoalescer(jobQueue(), async (batches: string[], more: () => string[]) => {
+      runs.push([...batches]);
+      if (runs.length === 1) {
+        await new Promise<void>((resolve) => (release = resolve));
+        batches.push(...more());
+      }
+      return batches.map((batch) => `${batch} done in run ${runs.length}`);
+    });
+    const first = coalescer.add('p0');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const later = ['p1', 'p2'].map((batch) => coalescer.add(batch));
+    release();
+    expect(await first).toBe('p0 done in run 1');
+    expect(await Promise.all(later)).toEqual(['p1 done in run 1', 'p2 done in run 1']);
+    const next = coalescer.add('p3');
+    expect(await next).toBe('p3 done in run 2');
+    expect(runs).toEqual([['p0'], ['p3']]);
+  });
+
   it('fails every batch of a failed run, and the next run goes on', async () => {
     let fail = true;
     const coalescer = new BatchCoalescer(jobQueue(), async (batches: string[]) => {
