@@ -181,6 +181,9 @@ async function detectorWork(port: number): Promise<Record<string, number>> {
     handOvers: await counter(port, 'wsn_detector_hand_over_frames_count'),
     handOverFrames: await counter(port, 'wsn_detector_hand_over_frames_sum'),
     handOverS: await counter(port, 'wsn_detector_hand_over_seconds_sum'),
+    gatherAgain: await counter(port, 'wsn_detector_tick_gather_total', 'outcome="again"'),
+    gatherTaken: await counter(port, 'wsn_detector_tick_gather_total', 'outcome="taken"'),
+    gatherIncomplete: await counter(port, 'wsn_detector_tick_gather_total', 'outcome="incomplete"'),
   };
 }
 
@@ -463,7 +466,7 @@ try {
     `detector in the measured span: ${worked('batchS').toFixed(1)} s in batches, ${worked('modelS').toFixed(1)} s in model calls, ${worked('sinkS').toFixed(1)} s waiting for the sinks (InfluxDB, wsn.anomalies), ${worked('checkpointS').toFixed(1)} s writing ${worked('checkpoints')} cluster checkpoints; ${worked('skipped')} frames skipped as already scored, ${worked('failedBatches')} failed batches, ${worked('restores')} clusters restored`,
   );
   say(
-    `detector hand-overs in the measured span: ${worked('handOvers')}, ${(worked('handOverFrames') / Math.max(1, worked('handOvers'))).toFixed(1)} frames and ${(worked('handOverS') / Math.max(1, worked('handOvers'))).toFixed(2)} s each on average (${worked('handOverS').toFixed(1)} s in all)`,
+    `detector hand-overs in the measured span: ${worked('handOvers')}, ${(worked('handOverFrames') / Math.max(1, worked('handOvers'))).toFixed(1)} frames and ${(worked('handOverS') / Math.max(1, worked('handOvers'))).toFixed(2)} s each on average (${worked('handOverS').toFixed(1)} s in all); waits for the rest of a tick: ${worked('gatherAgain')} answered again, ${worked('gatherTaken')} took batches of another fetch, ${worked('gatherIncomplete')} went on without every frame`,
   );
   say(
     `tick close → score by stage, p50 / p99: ${STAGES.map((stage, k) => `${stage} ${quantile(stages[k], 0.5, start.stages[k])} / ${quantile(stages[k], 0.99, start.stages[k])}`).join('; ')} (ingest: to the frame's publication; queue: to its hand-over's start; hand-over: to its score)`,
