@@ -89,6 +89,8 @@ export interface SubscribeOptions {
   concurrentPartitions?: number;
   /** Most bytes one fetch brings of a partition (the Kafka transport; default the transport's). */
   maxBytesPerPartition?: number;
+  /** Most bytes one fetch brings in all (the Kafka transport; default 10 MiB). */
+  maxBytes?: number;
 }
 
 /** What to commit after a batch, when not the offset after it. */

@@ -243,14 +243,14 @@ export class KafkaTransport implements Transport {
 
   /** A fresh group consumer (the supervisor makes a new one on each restart) that reports its assignments. */
   private createConsumer(options: SubscribeOptions, retry: ConsumerRetry): Consumer {
+    const maxBytesPerPartition = options.maxBytesPerPartition ?? this.maxBytesPerPartition;
     const consumer = this.kafka.consumer({
       retry,
       groupId: options.groupId,
       sessionTimeout: this.sessionTimeoutMs,
       allowAutoTopicCreation: false,
-      ...((options.maxBytesPerPartition ?? this.maxBytesPerPartition) === undefined
-        ? {}
-        : { maxBytesPerPartition: options.maxBytesPerPartition ?? this.maxBytesPerPartition }),
+      ...(maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition }),
+      ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
       // The broker answers a fetch at minBytes or after maxWaitTimeInMs, whichever comes first: a backlog
       // still comes in full fetches, a live stream in batches of batchWaitMs.
       ...(options.batchWaitMs ? { minBytes: BATCH_WAIT_MIN_BYTES, maxWaitTimeInMs: options.batchWaitMs } : {}),
