@@ -100,7 +100,7 @@ const DETECTOR_METRICS = {
   ),
   latencyStages: histogram(
     'latency_stage_seconds',
-    "Tick close → score in three stages, per score: ingest (tick close → its frame's Kafka timestamp), queue (→ the start of the hand-over that holds the frame: earlier hand-overs and the coalescer) and hand-over (→ the score: the runs before it and its own scoring); the three add up to tick_close_to_score_seconds",
+    "Tick close → score in three stages, per score: ingest (tick close → its frame's Kafka timestamp), queue (→ the start of the work of the hand-over that holds the frame: earlier hand-overs, the coalescer and the wait for the rest of the tick) and hand-over (→ the score: the runs before it and its own scoring); the three add up to tick_close_to_score_seconds",
     { buckets: LATENCY_BUCKETS, labelNames: ['stage'] as const },
   ),
   arrivalToScore: histogram(

@@ -83,7 +83,6 @@ describe('a hand-over waits for the rest of its tick (detector.gatherMs)', () =>
 
   it('goes on without a cluster whose frame does not come, after one step', async () => {
     const { service, send } = await warmDetector(1_500);
-    const sent = Date.now();
     await send(tickFrames(4, ['c0', 'c1']));
     await waitFor(
       'tick 4 of c0 and c1 scored',
@@ -91,8 +90,7 @@ describe('a hand-over waits for the rest of its tick (detector.gatherMs)', () =>
       10_000,
       10,
     );
-    // One step of 250 ms and one look after it, not the whole 1.5 s.
-    expect(Date.now() - sent).toBeLessThan(1_200);
+    // One step of 250 ms and one look after it that brought nothing more, not six steps to the whole 1.5 s.
     expect(await counted(service, 'tickGather', 'again')).toBe(1);
     expect(await counted(service, 'tickGather', 'incomplete')).toBe(1);
   });
