@@ -16,6 +16,9 @@ export const DLQ_HEADERS = {
 /** Header of a frame: wall-clock time (UTC ms) ingest received the first reading of its tick, for the detector's arrival → score latency. */
 export const FIRST_ARRIVAL_HEADER = 'x-wsn-first-arrival';
 
+/** Header of a frame: its tick (UTC ms), so a consumer can tell which tick a frame is of without decoding it. */
+export const TICK_HEADER = 'x-wsn-tick';
+
 /**
  * A frame as a message on `wsn.frames`: keyed by cluster, its tick in the
  * value and the `x-wsn-tick` header; with `firstArrival`, when the first
@@ -24,7 +27,7 @@ export const FIRST_ARRIVAL_HEADER = 'x-wsn-first-arrival';
 export function frameMessage(frame: Frame, firstArrival?: number): OutgoingMessage {
   const headers: Record<string, string> = {
     'x-wsn-network': frame.network,
-    'x-wsn-tick': String(frame.tick),
+    [TICK_HEADER]: String(frame.tick),
     'x-wsn-topology-version': frame.topologyVersion,
   };
   if (firstArrival !== undefined) headers[FIRST_ARRIVAL_HEADER] = String(firstArrival);

@@ -48,7 +48,7 @@ export interface IngestPipelineOptions {
 /** Most journal entries between snapshots, whatever they hold (idle partitions append small ones every few seconds). */
 const MAX_JOURNAL_ENTRIES = 5_000;
 
-export { DLQ_HEADERS, FIRST_ARRIVAL_HEADER, dlqMessage, frameMessage } from './dlq.ts';
+export { DLQ_HEADERS, FIRST_ARRIVAL_HEADER, TICK_HEADER, dlqMessage, frameMessage } from './dlq.ts';
 
 export interface BatchOutcome {
   accepted: number;

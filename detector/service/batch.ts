@@ -2,7 +2,7 @@ import type { Counter } from 'prom-client';
 import type { Logger } from '../../common/log.ts';
 import type { BatchAgain, BatchCommit, IncomingBatch } from '../../common/transport.ts';
 import type { Alert, Frame } from '../../common/types.ts';
-import { FIRST_ARRIVAL_HEADER } from '../../ingest/pipeline.ts';
+import { FIRST_ARRIVAL_HEADER, TICK_HEADER } from '../../ingest/pipeline.ts';
 import type { ResultSink } from '../../store/sink.ts';
 import type { AlertRouter } from '../alerts/router.ts';
 import type { GateOutcome, SilenceGate } from '../silences/gate.ts';
@@ -12,7 +12,7 @@ import type { DetectorMetrics } from './metrics.ts';
 import type { ClusterOwnership } from './ownership.ts';
 import type { FrameProcessor, ProcessResult } from './processor.ts';
 import { gateShadowStarts } from './shadow.ts';
-import type { TickGather } from './tick-gather.ts';
+import type { FrameKey, TickGather } from './tick-gather.ts';
 
 export interface BatchContext {
   replicaId: string;
@@ -66,13 +66,12 @@ export async function processBatches(
   // After a rebalance every checkpoint of the state topic is read again (about 2,000 of 600 KB at 100,000 nodes):
   // longer than a session, and a replica expelled meanwhile would rejoin, read them again, and never catch up.
   await whileBeating(keepAlive, () => context.ownership.restoreIfReassigned());
-  const decoded = batches.map((batch) => decodeBatch(context, batch));
+  // The wait is decided on the messages' keys and tick headers: a hand-over answered "again" is fetched and looked at
+  // again, and decoding its frames on every look would be work thrown away.
+  const keys = batches.flatMap(frameKeysOf);
   // A batch that stopped short of its partition's end (a backlog) would come again just as short: no wait then.
   while (!batches.some(isShort)) {
-    const { waitMs, missing } = context.gather.verdict(
-      decoded.flatMap((batch) => batch.frames),
-      (tick) => context.processor.clustersAt(tick),
-    );
+    const { waitMs, missing } = context.gather.verdict(keys, (tick) => context.processor.clustersAt(tick));
     if (waitMs === 0) {
       if (missing > 0) context.metrics.tickGather.inc({ outcome: 'incomplete' });
       break;
@@ -87,8 +86,9 @@ export async function processBatches(
     }
     context.metrics.tickGather.inc({ outcome: 'taken' });
     batches.push(...taken);
-    decoded.push(...taken.map((batch) => decodeBatch(context, batch)));
+    keys.push(...taken.flatMap(frameKeysOf));
   }
+  const decoded = batches.map((batch) => decodeBatch(context, batch));
   const handedOverAt = Date.now();
   const timer = context.metrics.handOverSeconds.startTimer();
   try {
@@ -331,6 +331,24 @@ interface FrameTiming {
 interface HandOver {
   at: number;
   timing: ReadonlyMap<string, FrameTiming>;
+}
+
+/**
+ * The cluster and tick of each of a batch's frames, from the message key and the tick header ingest sets
+ * (`frameMessage`); a message without them is decoded to find out (an invalid one is left out: it is never scored).
+ */
+function frameKeysOf(batch: IncomingBatch): FrameKey[] {
+  const keys: FrameKey[] = [];
+  for (const message of batch.messages) {
+    const tick = Number(message.headers[TICK_HEADER]);
+    if (message.key !== null && message.headers[TICK_HEADER] !== undefined && Number.isFinite(tick)) {
+      keys.push({ cluster: message.key, tick });
+      continue;
+    }
+    const decoded = decodeFrame(message.value);
+    if (decoded.ok) keys.push({ cluster: decoded.frame.cluster, tick: decoded.frame.tick });
+  }
+  return keys;
 }
 
 /** A batch's valid frames, their timing, and the invalid frames with why. */

@@ -1,4 +1,8 @@
-import type { Frame } from '../../common/types.ts';
+/** Which cluster and tick a frame is of: all a verdict needs, read from a message's key and header. */
+export interface FrameKey {
+  cluster: string;
+  tick: number;
+}
 
 /** How long a hand-over waiting for the rest of a tick waits before it looks again, ms. */
 export const GATHER_STEP_MS = 250;
@@ -20,7 +24,7 @@ export interface GatherVerdict {
 export class TickGather {
   private tick: number | undefined;
   private since = 0;
-  /** Frames of `tick` present at its last verdict. */
+  /** Clusters of `tick` whose frame was present at its last verdict. */
   private present = 0;
 
   constructor(
@@ -30,7 +34,7 @@ export class TickGather {
   ) {}
 
   /** `scoredAt(tick)`: the clusters whose last scored tick is `tick`. */
-  verdict(frames: readonly Frame[], scoredAt: (tick: number) => Iterable<string>): GatherVerdict {
+  verdict(frames: readonly FrameKey[], scoredAt: (tick: number) => Iterable<string>): GatherVerdict {
     if (this.gatherMs <= 0 || frames.length === 0) return { waitMs: 0, missing: 0 };
     let newest = Number.NEGATIVE_INFINITY;
     for (const frame of frames) if (frame.tick > newest) newest = frame.tick;

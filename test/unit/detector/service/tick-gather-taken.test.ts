@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../../common/log.ts';
 import type { IncomingBatch } from '../../../../common/transport.ts';
 import type { Frame } from '../../../../common/types.ts';
@@ -8,6 +8,7 @@ import type { CheckpointCadence } from '../../../../detector/service/checkpoint-
 import { DetectorMetrics } from '../../../../detector/service/metrics.ts';
 import type { ClusterOwnership } from '../../../../detector/service/ownership.ts';
 import { FrameProcessor } from '../../../../detector/service/processor.ts';
+import { frameMessage } from '../../../../ingest/pipeline.ts';
 import { TickGather } from '../../../../detector/service/tick-gather.ts';
 import { MemoryResultStore } from '../../../../store/memory.ts';
 import { testPolicy } from '../alerts/sample-alert.ts';
@@ -16,8 +17,8 @@ import { FakeModel, frameOf } from './fake-model.ts';
 const T = 31_000;
 const frame = (cluster: string, tick: number): Frame => frameOf(cluster, tick * T, { '1': 1 + (tick % 3), '2': 2 });
 
-/** One partition's batch of frames, ending at its partition's end. */
-function batchOf(partition: number, frames: Frame[]): IncomingBatch {
+/** One partition's batch of frames as ingest publishes them (key and headers), ending at its partition's end. */
+function batchOf(partition: number, frames: Frame[], withHeaders = true): IncomingBatch {
   return {
     topic: 'frames',
     partition,
@@ -27,7 +28,7 @@ function batchOf(partition: number, frames: Frame[]): IncomingBatch {
       offset: String(i),
       key: f.cluster,
       value: Buffer.from(JSON.stringify(f)),
-      headers: {},
+      headers: withHeaders ? (frameMessage(f).headers ?? {}) : {},
       timestamp: Date.now(),
     })),
     highWatermark: String(frames.length),
@@ -75,6 +76,25 @@ describe('a hand-over waiting for the rest of its tick, with more than one fetch
   it('answers every batch again when nothing else came, and scores nothing', async () => {
     const { context, processor } = await warmContext();
     const answers = await processBatches(context, [batchOf(0, [frame('c0', 4)])], () => []);
+    expect(answers).toEqual([{ again: true }]);
+    expect(processor.lastTick('c0')).toBe(3 * T);
+  });
+
+  it('decides the wait on the keys and tick headers: a hand-over answered again decodes no frame', async () => {
+    const { context } = await warmContext();
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const answers = await processBatches(context, [batchOf(0, [frame('c0', 4)])], () => []);
+      expect(answers).toEqual([{ again: true }]);
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  it('reads the tick of a message without the tick header from its frame, and waits as for the others', async () => {
+    const { context, processor } = await warmContext();
+    const answers = await processBatches(context, [batchOf(0, [frame('c0', 4)], false)], () => []);
     expect(answers).toEqual([{ again: true }]);
     expect(processor.lastTick('c0')).toBe(3 * T);
   });
