@@ -4,12 +4,13 @@
  */
 import type { Command } from 'commander';
 import { fractionArg, integerArg, positiveArg } from '../../common/cli-parsers.ts';
+import { DEFAULT_MODEL_CONFIG } from '../config.ts';
 import { DEFAULT_CONTEXT_CONFIG } from '../context.ts';
 import { TRAINING_DEFAULTS } from './defaults.ts';
 
 /** How the model is trained (shared with `wsn-watch retrain`). */
 export function addTrainingOptions(command: Command): Command {
-  return command
+  return addModelShapeOptions(command)
     .option(
       '--seed <n>',
       'seed of weights, shuffling and injections (same seed and backend = same model)',
@@ -27,19 +28,6 @@ export function addTrainingOptions(command: Command): Command {
       'windows per optimiser step (rounded to whole sequences of --sequence-length)',
       integerArg('--batch-size', 1),
       TRAINING_DEFAULTS.batchSize,
-    )
-    .option('--window <n>', 'window length in samples', integerArg('--window', 2), 20)
-    .option(
-      '--paa-segments <n>',
-      'PAA segments of the slow context path (the level residual over the last n × --paa-segment-ticks ticks; 0 = no PAA); stored with the model',
-      integerArg('--paa-segments', 0),
-      DEFAULT_CONTEXT_CONFIG.segments,
-    )
-    .option(
-      '--paa-segment-ticks <n>',
-      'ticks averaged into one PAA segment; stored with the model',
-      integerArg('--paa-segment-ticks', 1),
-      DEFAULT_CONTEXT_CONFIG.segmentTicks,
     )
     .option(
       '--sequence-length <n>',
@@ -80,5 +68,35 @@ export function addTrainingOptions(command: Command): Command {
       'false alerts a healthy node may raise per day at the live tick: the stored threshold is at least the one the clean validation gives for it',
       positiveArg('--false-alerts'),
       0.05,
+    );
+}
+
+/** What the trained model is made of (window, slow context path's PAA, attention heads): stored in its config. */
+function addModelShapeOptions(command: Command): Command {
+  return command
+    .option('--window <n>', 'window length in samples', integerArg('--window', 2), 20)
+    .option(
+      '--paa-segments <n>',
+      'PAA segments of the slow context path (the level residual over the last n × --paa-segment-ticks ticks; 0 = no PAA); stored with the model',
+      integerArg('--paa-segments', 0),
+      DEFAULT_CONTEXT_CONFIG.segments,
+    )
+    .option(
+      '--paa-segment-ticks <n>',
+      'ticks averaged into one PAA segment; stored with the model',
+      integerArg('--paa-segment-ticks', 1),
+      DEFAULT_CONTEXT_CONFIG.segmentTicks,
+    )
+    .option(
+      '--attention-heads <n>',
+      "heads of the graph attention's first layers (encoder and decoder); the model's cost per call grows with heads × head size; stored with the model",
+      integerArg('--attention-heads', 1),
+      DEFAULT_MODEL_CONFIG.gatHeads,
+    )
+    .option(
+      '--attention-head-size <n>',
+      'features per attention head; stored with the model',
+      integerArg('--attention-head-size', 1),
+      DEFAULT_MODEL_CONFIG.gatHeadSize,
     );
 }

@@ -13,6 +13,7 @@ import { loadIbrl, readIbrlPositions } from '../../sources/ibrl.ts';
 import { loadTopology } from '../../topology/index.ts';
 import { computeStats, normalizeSeries, type ModalityStats } from '../../sources/normalize.ts';
 import type { Series } from '../../sources/series.ts';
+import { DEFAULT_MODEL_CONFIG } from '../config.ts';
 import { DEFAULT_CONTEXT_CONFIG, type ContextConfig } from '../context.ts';
 import { completeGraph, type ClusterGraph } from '../graph.ts';
 import type { Detector } from '../detector.ts';
@@ -48,6 +49,9 @@ export interface TrainCliOptions {
   /** PAA of the slow context path: segments (0 = none) × ticks per segment, stored in the model's config. */
   paaSegments?: number;
   paaSegmentTicks?: number;
+  /** Graph attention of the first layers: heads × features per head, stored in the model's config. */
+  attentionHeads?: number;
+  attentionHeadSize?: number;
   sequenceLength: number;
   learningRate: number;
   validationFraction: number;
@@ -178,7 +182,7 @@ export async function trainOn(
   const stats: ModalityStats = computeStats(raw);
   const series = normalizeSeries(raw, stats);
   process.stderr.write(
-    `train: ${series.nodes.length} nodes × ${series.modalities.length} modalities (${series.modalities.join(', ')}), ${steps} samples (${Math.round(trainFraction * 100)}% of ${data.series.steps}), window ${options.window}, PAA ${contextConfig(options).segments} × ${contextConfig(options).segmentTicks} ticks\n`,
+    `train: ${series.nodes.length} nodes × ${series.modalities.length} modalities (${series.modalities.join(', ')}), ${steps} samples (${Math.round(trainFraction * 100)}% of ${data.series.steps}), window ${options.window}, attention ${options.attentionHeads ?? DEFAULT_MODEL_CONFIG.gatHeads} × ${options.attentionHeadSize ?? DEFAULT_MODEL_CONFIG.gatHeadSize}, PAA ${contextConfig(options).segments} × ${contextConfig(options).segmentTicks} ticks\n`,
   );
   const started = Date.now();
   const detector = await trainDetector(
@@ -196,7 +200,12 @@ export async function trainOn(
       sequenceLength: options.sequenceLength,
       learningRate: options.learningRate,
       windowsPerEpoch: options.windowsPerEpoch,
-      model: { window: options.window, context: contextConfig(options) },
+      model: {
+        window: options.window,
+        context: contextConfig(options),
+        gatHeads: options.attentionHeads ?? DEFAULT_MODEL_CONFIG.gatHeads,
+        gatHeadSize: options.attentionHeadSize ?? DEFAULT_MODEL_CONFIG.gatHeadSize,
+      },
       stats,
       backend: options.backend,
       dataSource: data.source,

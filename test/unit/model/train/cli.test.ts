@@ -77,6 +77,8 @@ describe('wsn-watch train', () => {
       '--window',
       '--paa-segments',
       '--paa-segment-ticks',
+      '--attention-heads',
+      '--attention-head-size',
       '--sequence-length',
       '--learning-rate',
       '--validation-fraction',
@@ -145,6 +147,31 @@ describe('wsn-watch train', () => {
       detector.dispose();
     }
     expect(widths).toEqual([4 * m * 9, 4 * m * 6]);
+  });
+
+  it('stores --attention-heads / --attention-head-size with the model, whose attention weights have that shape', async () => {
+    const out = path.join(dir, 'heads');
+    await trainQuietly([
+      '--synthetic',
+      '--nodes',
+      '4',
+      '--steps',
+      '150',
+      '--attention-heads',
+      '2',
+      '--attention-head-size',
+      '8',
+      '--out',
+      out,
+    ]);
+    const detector = await loadDetector(out);
+    expect(detector.config.gatHeads).toBe(2);
+    expect(detector.config.gatHeadSize).toBe(8);
+    const weights = await detector.network.exportWeights();
+    const m = detector.config.modalities.length;
+    expect(weights.find((w) => w.name === 'encoder/spatial1/kernel')?.shape).toEqual([m, 8, 16]);
+    expect(weights.find((w) => w.name === 'decoder/attention1/attend_source')?.shape).toEqual([m, 1, 1, 2, 8]);
+    detector.dispose();
   });
 
   it('trains from a CSV history file on a complete graph', async () => {
