@@ -32,6 +32,7 @@ import { KafkaTransport } from '../../../transport/kafka.ts';
 import { kafkaSecurity } from '../../../transport/security.ts';
 import { runId } from '../foundation/services.ts';
 import { repoRoot } from './ibrl-slice.ts';
+import { countOf } from '../../support/metrics.ts';
 import { waitFor } from '../../support/wait.ts';
 import { activeAlerts, type AlertmanagerAlert } from '../../support/alertmanager.ts';
 import { expect } from 'vitest';
@@ -317,12 +318,10 @@ export class Pipeline {
   async ingestCounts(): Promise<{ accepted: number; rejected: number; frames: number }> {
     if (!this.ingest) throw new Error('ingest not started');
     const { metrics } = this.ingest;
-    const sum = async (counter: { get(): Promise<{ values: Array<{ value: number }> }> }): Promise<number> =>
-      (await counter.get()).values.reduce((total, v) => total + v.value, 0);
     return {
-      accepted: await sum(metrics.accepted),
-      rejected: await sum(metrics.rejected),
-      frames: await sum(metrics.frames),
+      accepted: await countOf(metrics.accepted),
+      rejected: await countOf(metrics.rejected),
+      frames: await countOf(metrics.frames),
     };
   }
 

@@ -9,6 +9,7 @@ import { TableCheckpointStore } from '../../../../detector/state/store.ts';
 import { MemoryResultStore } from '../../../../store/memory.ts';
 import type { ResultBatch, ResultSink } from '../../../../store/sink.ts';
 import { MemoryTransport } from '../../../../transport/index.ts';
+import { countOf } from '../../../support/metrics.ts';
 import { waitFor } from '../../../support/wait.ts';
 import { FakeModel, frameOf } from './fake-model.ts';
 
@@ -20,11 +21,6 @@ const running: DetectorService[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((service) => service.stop()));
 });
-
-async function framesCounted(service: DetectorService, outcome: string): Promise<number> {
-  const metric = await service.metrics.frames.get();
-  return metric.values.filter((v) => v.labels.outcome === outcome).reduce((sum, v) => sum + v.value, 0);
-}
 
 /**
  * A detector on `transport` with the fake model, frames in runs of `maxFramesPerRun`, checkpointing and committing
@@ -89,7 +85,10 @@ describe('runs of at most detector.maxFramesPerRun frames', () => {
       'frames',
       frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
     );
-    await waitFor('every cluster scored', async () => (await framesCounted(service, 'processed')) === 6);
+    await waitFor(
+      'every cluster scored',
+      async () => (await countOf(service.metrics.frames, { outcome: 'processed' })) === 6,
+    );
 
     expect(writes).toEqual([
       { clusters: ['c0', 'c1', 'c2', 'c3'], failed: false },
@@ -97,7 +96,7 @@ describe('runs of at most detector.maxFramesPerRun frames', () => {
       { clusters: ['c4', 'c5'], failed: false },
     ]);
     // The batch came again: the first run's frames were skipped as scored, not scored and written twice.
-    expect(await framesCounted(service, 'skipped')).toBe(4);
+    expect(await countOf(service.metrics.frames, { outcome: 'skipped' })).toBe(4);
     // The commit that passed the tick came with a checkpoint of every cluster, those of the first run too.
     await waitFor('the checkpoints', async () => (await checkpoints.loadAll()).size === CLUSTERS.length, 10_000);
     const saved = await checkpoints.loadAll();
@@ -142,7 +141,10 @@ describe('runs of at most detector.maxFramesPerRun frames', () => {
         'frames',
         frames.map((frame) => ({ key: frame.cluster, value: JSON.stringify(frame) })),
       );
-      await waitFor('every frame scored', async () => (await framesCounted(service, 'processed')) === frames.length);
+      await waitFor(
+        'every frame scored',
+        async () => (await countOf(service.metrics.frames, { outcome: 'processed' })) === frames.length,
+      );
       return { steps, service, checkpoints };
     }
 
@@ -194,7 +196,7 @@ describe('runs of at most detector.maxFramesPerRun frames', () => {
         'written 2',
       ]);
       // Nothing was skipped as scored: the second run was rolled back with the first, so it was scored and written.
-      expect(await framesCounted(service, 'skipped')).toBe(0);
+      expect(await countOf(service.metrics.frames, { outcome: 'skipped' })).toBe(0);
       await waitFor('the checkpoints', async () => (await checkpoints.loadAll()).size === CLUSTERS.length, 10_000);
       const saved = await checkpoints.loadAll();
       for (const checkpoint of saved.values()) expect(checkpoint.lastTick).toBe(T);
@@ -264,7 +266,10 @@ describe('runs of at most detector.maxFramesPerRun frames', () => {
           value: JSON.stringify(frame),
         })),
       );
-      await waitFor('every cluster scored', async () => (await framesCounted(service, 'processed')) === MANY.length);
+      await waitFor(
+        'every cluster scored',
+        async () => (await countOf(service.metrics.frames, { outcome: 'processed' })) === MANY.length,
+      );
       await waitFor('the checkpoints', async () => (await checkpoints.loadAll()).size === MANY.length, 10_000);
       return service;
     }
@@ -313,7 +318,7 @@ describe('runs of at most detector.maxFramesPerRun frames', () => {
       });
       expect(steps.filter((step) => step === 'heartbeat')).toHaveLength(1);
       expect(steps.filter((step) => step.startsWith('write'))).toEqual(['write 16', 'write 16', 'write 8']);
-      expect(await framesCounted(service, 'skipped')).toBe(0);
+      expect(await countOf(service.metrics.frames, { outcome: 'skipped' })).toBe(0);
     });
   });
 });

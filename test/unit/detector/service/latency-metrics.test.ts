@@ -7,6 +7,7 @@ import { FIRST_ARRIVAL_HEADER } from '../../../../ingest/pipeline.ts';
 import { MemoryResultStore } from '../../../../store/memory.ts';
 import type { ResultBatch } from '../../../../store/sink.ts';
 import { MemoryTransport } from '../../../../transport/index.ts';
+import { countOf, histogramOf } from '../../../support/metrics.ts';
 import { waitFor } from '../../../support/wait.ts';
 import { frameOf } from './fake-model.ts';
 import { startFakeDetector } from './fake-detector.ts';
@@ -43,33 +44,6 @@ async function startLatencyDetector(
   return { service, store, send };
 }
 
-type Summary = { count: number; sum: number };
-
-function summary(values: Array<{ metricName?: string; value: number }>): Summary {
-  return {
-    count: values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0,
-    sum: values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0,
-  };
-}
-
-async function histogram(
-  service: DetectorService,
-  name:
-    'tickCloseToScore' | 'tickCloseToAlert' | 'arrivalToScore' | 'sinkSeconds' | 'handOverFrames' | 'handOverSeconds',
-): Promise<Summary> {
-  return summary((await service.metrics[name].get()).values);
-}
-
-async function stage(service: DetectorService, name: 'ingest' | 'queue' | 'hand-over'): Promise<Summary> {
-  return summary((await service.metrics.latencyStages.get()).values.filter((v) => v.labels.stage === name));
-}
-
-async function processed(service: DetectorService): Promise<number> {
-  return (await service.metrics.frames.get()).values
-    .filter((v) => v.labels.outcome === 'processed')
-    .reduce((n, v) => n + v.value, 0);
-}
-
 describe('detector latency metrics', () => {
   it('observe tick close → score and → alert for every score and alert, and first reading arrival → score for frames that carry it', async () => {
     const { service, store, send } = await startLatencyDetector(2, 50);
@@ -84,18 +58,23 @@ describe('detector latency metrics', () => {
     await send(frames, (frame): Record<string, string> =>
       frame.cluster === 'c0' ? { [FIRST_ARRIVAL_HEADER]: String(published - 3_000) } : {},
     );
-    await waitFor('the 40 frames to be scored', async () => (await processed(service)) >= 40, 20_000, 20);
+    await waitFor(
+      'the 40 frames to be scored',
+      async () => (await countOf(service.metrics.frames, { outcome: 'processed' })) >= 40,
+      20_000,
+      20,
+    );
     const finished = Date.now();
     // Scores exist once the model's window is full: one observation per stored score.
     const scores = [...(await store.clusterHistory('lab', 'c0')), ...(await store.clusterHistory('lab', 'c1'))];
     expect(scores.length).toBeGreaterThan(20);
     const closes = scores.map((s) => s.tick + T);
-    const toScore = await histogram(service, 'tickCloseToScore');
+    const toScore = await histogramOf(service.metrics.tickCloseToScore);
     expect(toScore.count).toBe(scores.length);
     // Each observation lies between (publish − close) and (finish − close).
     expect(toScore.sum).toBeGreaterThanOrEqual(closes.reduce((n, c) => n + (published - c) / 1000, 0));
     expect(toScore.sum).toBeLessThanOrEqual(closes.reduce((n, c) => n + (finished - c) / 1000, 0));
-    const arrival = await histogram(service, 'arrivalToScore');
+    const arrival = await histogramOf(service.metrics.arrivalToScore);
     const c0 = scores.filter((s) => s.cluster === 'c0').length;
     expect(c0).toBeGreaterThan(0);
     expect(arrival.count).toBe(c0);
@@ -104,7 +83,7 @@ describe('detector latency metrics', () => {
     const alerts = await service.metrics.alerts.get();
     const transitions = alerts.values.reduce((n, v) => n + v.value, 0);
     expect(transitions).toBeGreaterThan(0);
-    expect((await histogram(service, 'tickCloseToAlert')).count).toBe(transitions);
+    expect((await histogramOf(service.metrics.tickCloseToAlert)).count).toBe(transitions);
   });
 
   it('split tick close → score into the ingest, queue and hand-over stages, which add up to it', async () => {
@@ -116,13 +95,20 @@ describe('detector latency metrics', () => {
     const published = Date.now();
     await send(frames);
     const sent = Date.now();
-    await waitFor('the 40 frames to be scored', async () => (await processed(service)) >= 40, 20_000, 20);
+    await waitFor(
+      'the 40 frames to be scored',
+      async () => (await countOf(service.metrics.frames, { outcome: 'processed' })) >= 40,
+      20_000,
+      20,
+    );
     const finished = Date.now();
     const scores = [...(await store.clusterHistory('lab', 'c0')), ...(await store.clusterHistory('lab', 'c1'))];
     expect(scores.length).toBeGreaterThan(20);
     const closes = scores.map((score) => score.tick + T);
     const [ingest, queue, handOver] = await Promise.all(
-      (['ingest', 'queue', 'hand-over'] as const).map((name) => stage(service, name)),
+      (['ingest', 'queue', 'hand-over'] as const).map((name) =>
+        histogramOf(service.metrics.latencyStages, { stage: name }),
+      ),
     );
     for (const observed of [ingest, queue, handOver]) expect(observed.count).toBe(scores.length);
     // Each frame's Kafka timestamp is its send time.
@@ -130,16 +116,15 @@ describe('detector latency metrics', () => {
     expect(ingest.sum).toBeLessThanOrEqual(closes.reduce((n, c) => n + (sent - c) / 1000, 0) + 0.001);
     expect(queue.sum + handOver.sum).toBeLessThanOrEqual((scores.length * (finished - published)) / 1000);
     // Per score, the three stages add up to its tick close → score.
-    const toScore = await histogram(service, 'tickCloseToScore');
+    const toScore = await histogramOf(service.metrics.tickCloseToScore);
     expect(ingest.sum + queue.sum + handOver.sum).toBeCloseTo(toScore.sum, 3);
     // Every frame handed over is counted in its hand-over, scored or skipped as scored before (a batch can come
     // again, as after the group's first rebalance here), and each hand-over is timed.
-    const handOvers = await histogram(service, 'handOverFrames');
-    const outcomes = (await service.metrics.frames.get()).values;
-    expect(outcomes.find((v) => v.labels.outcome === 'processed')?.value).toBe(40);
-    expect(handOvers.sum).toBe(outcomes.reduce((n, v) => n + v.value, 0));
+    const handOvers = await histogramOf(service.metrics.handOverFrames);
+    expect(await countOf(service.metrics.frames, { outcome: 'processed' })).toBe(40);
+    expect(handOvers.sum).toBe(await countOf(service.metrics.frames));
     expect(handOvers.count).toBeGreaterThanOrEqual(1);
-    const handOverTimes = await histogram(service, 'handOverSeconds');
+    const handOverTimes = await histogramOf(service.metrics.handOverSeconds);
     expect(handOverTimes.count).toBe(handOvers.count);
     expect(handOverTimes.sum).toBeLessThanOrEqual((finished - published) / 1000);
   });
@@ -165,20 +150,22 @@ describe('detector latency metrics', () => {
     // Every frame scored and the last write's wait observed (a write counts as it starts, its wait as it ends).
     await waitFor(
       'the 30 frames to be written',
-      async () => (await processed(service)) >= 30 && (await histogram(service, 'sinkSeconds')).count >= writes,
+      async () =>
+        (await countOf(service.metrics.frames, { outcome: 'processed' })) >= 30 &&
+        (await histogramOf(service.metrics.sinkSeconds)).count >= writes,
       20_000,
       20,
     );
     expect(writes).toBeGreaterThanOrEqual(4); // 30 frames in batches of at most 10, and the failed write
     const elapsed = (Date.now() - started) / 1000;
-    const waited = await histogram(service, 'sinkSeconds');
+    const waited = await histogramOf(service.metrics.sinkSeconds);
     expect(waited.count).toBe(writes);
     expect(waited.sum).toBeGreaterThanOrEqual(writes * 0.05 - 0.001);
     expect(waited.sum).toBeLessThanOrEqual(elapsed);
     // The run whose write failed was scored twice, and is counted once: in the total and in each stage.
-    const scored = (await histogram(service, 'tickCloseToScore')).count;
+    const scored = (await histogramOf(service.metrics.tickCloseToScore)).count;
     expect(scored).toBeGreaterThan(0);
     for (const name of ['ingest', 'queue', 'hand-over'] as const)
-      expect((await stage(service, name)).count).toBe(scored);
+      expect((await histogramOf(service.metrics.latencyStages, { stage: name })).count).toBe(scored);
   });
 });

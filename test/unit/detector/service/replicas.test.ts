@@ -9,6 +9,7 @@ import { MemoryResultStore } from '../../../../store/memory.ts';
 import { MemoryTransport } from '../../../../transport/index.ts';
 import { FakeModel, frameOf } from './fake-model.ts';
 import { startFakeDetector } from './fake-detector.ts';
+import { countOf } from '../../../support/metrics.ts';
 import { waitFor } from '../../../support/wait.ts';
 
 const T = 31_000;
@@ -22,10 +23,8 @@ function framesAt(ticks: number[]): Frame[] {
   );
 }
 
-async function processed(service: DetectorService): Promise<number> {
-  const metric = await service.metrics.frames.get();
-  return metric.values.filter((v) => v.labels.outcome === 'processed').reduce((sum, v) => sum + v.value, 0);
-}
+const processed = (service: DetectorService): Promise<number> =>
+  countOf(service.metrics.frames, { outcome: 'processed' });
 
 const running: DetectorService[] = [];
 afterEach(async () => {

@@ -5,6 +5,7 @@ import type { Frame } from '../../../../common/types.ts';
 import type { DetectorService } from '../../../../detector/service/service.ts';
 import { MemoryResultStore } from '../../../../store/memory.ts';
 import { MemoryTransport } from '../../../../transport/index.ts';
+import { bucketOf, countOf } from '../../../support/metrics.ts';
 import { waitFor } from '../../../support/wait.ts';
 import { frameOf } from './fake-model.ts';
 import { startFakeDetector } from './fake-detector.ts';
@@ -20,21 +21,6 @@ afterEach(async () => {
 const CLUSTERS = ['c0', 'c1', 'c2'];
 const tickFrames = (tick: number, clusters = CLUSTERS): Frame[] =>
   clusters.map((cluster) => frameOf(cluster, tick * T, { '1': 1 + (tick % 3), '2': 2 }));
-
-async function counted(service: DetectorService, name: 'frames' | 'tickGather', label: string): Promise<number> {
-  return (await service.metrics[name].get()).values
-    .filter((v) => v.labels.outcome === label)
-    .reduce((n, v) => n + v.value, 0);
-}
-
-/**
- * Hand-overs of a single frame so far (wsn_detector_hand_over_frames, bucket le 1). The warm-up's hand-overs hold
- * 3 ticks of 3 clusters (handed over again after the group's rebalance, its frames then skipped as scored).
- */
-async function singleFrameHandOvers(service: DetectorService): Promise<number> {
-  const values = (await service.metrics.handOverFrames.get()).values;
-  return values.find((v) => v.metricName?.endsWith('_bucket') && (v.labels as { le?: number }).le === 1)?.value ?? 0;
-}
 
 /** A detector that has scored ticks 1..3 of every cluster; `send` publishes frames on its one frames partition. */
 async function warmDetector(gatherMs: number) {
@@ -55,7 +41,12 @@ async function warmDetector(gatherMs: number) {
   });
   running.push(service);
   await send([1, 2, 3].flatMap((tick) => tickFrames(tick)));
-  await waitFor('ticks 1..3 scored', async () => (await counted(service, 'frames', 'processed')) >= 9, 10_000, 10);
+  await waitFor(
+    'ticks 1..3 scored',
+    async () => (await countOf(service.metrics.frames, { outcome: 'processed' })) >= 9,
+    10_000,
+    10,
+  );
   return { service, send };
 }
 
@@ -65,20 +56,35 @@ describe('a hand-over waits for the rest of its tick (detector.gatherMs)', () =>
     await send(tickFrames(4, ['c0']));
     await new Promise((resolve) => setTimeout(resolve, 100));
     await send(tickFrames(4, ['c1', 'c2']));
-    await waitFor('tick 4 scored', async () => (await counted(service, 'frames', 'processed')) >= 12, 10_000, 10);
-    expect(await singleFrameHandOvers(service)).toBe(0);
-    expect(await counted(service, 'tickGather', 'again')).toBeGreaterThanOrEqual(1);
-    expect(await counted(service, 'tickGather', 'incomplete')).toBe(0);
+    await waitFor(
+      'tick 4 scored',
+      async () => (await countOf(service.metrics.frames, { outcome: 'processed' })) >= 12,
+      10_000,
+      10,
+    );
+    expect(await bucketOf(service.metrics.handOverFrames, 1)).toBe(0);
+    expect(await countOf(service.metrics.tickGather, { outcome: 'again' })).toBeGreaterThanOrEqual(1);
+    expect(await countOf(service.metrics.tickGather, { outcome: 'incomplete' })).toBe(0);
   });
 
   it('with gatherMs 0, scores the first frame alone', async () => {
     const { service, send } = await warmDetector(0);
     await send(tickFrames(4, ['c0']));
-    await waitFor('c0 at tick 4 scored', async () => (await counted(service, 'frames', 'processed')) >= 10, 10_000, 10);
+    await waitFor(
+      'c0 at tick 4 scored',
+      async () => (await countOf(service.metrics.frames, { outcome: 'processed' })) >= 10,
+      10_000,
+      10,
+    );
     await send(tickFrames(4, ['c1', 'c2']));
-    await waitFor('tick 4 scored', async () => (await counted(service, 'frames', 'processed')) >= 12, 10_000, 10);
-    expect(await singleFrameHandOvers(service)).toBe(1);
-    expect(await counted(service, 'tickGather', 'again')).toBe(0);
+    await waitFor(
+      'tick 4 scored',
+      async () => (await countOf(service.metrics.frames, { outcome: 'processed' })) >= 12,
+      10_000,
+      10,
+    );
+    expect(await bucketOf(service.metrics.handOverFrames, 1)).toBe(1);
+    expect(await countOf(service.metrics.tickGather, { outcome: 'again' })).toBe(0);
   });
 
   it('goes on without a cluster whose frame does not come, after one step', async () => {
@@ -86,12 +92,12 @@ describe('a hand-over waits for the rest of its tick (detector.gatherMs)', () =>
     await send(tickFrames(4, ['c0', 'c1']));
     await waitFor(
       'tick 4 of c0 and c1 scored',
-      async () => (await counted(service, 'frames', 'processed')) >= 11,
+      async () => (await countOf(service.metrics.frames, { outcome: 'processed' })) >= 11,
       10_000,
       10,
     );
     // One step of 250 ms and one look after it that brought nothing more, not six steps to the whole 1.5 s.
-    expect(await counted(service, 'tickGather', 'again')).toBe(1);
-    expect(await counted(service, 'tickGather', 'incomplete')).toBe(1);
+    expect(await countOf(service.metrics.tickGather, { outcome: 'again' })).toBe(1);
+    expect(await countOf(service.metrics.tickGather, { outcome: 'incomplete' })).toBe(1);
   });
 });

@@ -11,6 +11,7 @@ import { FrameProcessor } from '../../../../detector/service/processor.ts';
 import { frameMessage } from '../../../../ingest/pipeline.ts';
 import { TickGather } from '../../../../detector/service/tick-gather.ts';
 import { MemoryResultStore } from '../../../../store/memory.ts';
+import { countOf, histogramOf } from '../../../support/metrics.ts';
 import { testPolicy } from '../alerts/sample-alert.ts';
 import { FakeModel, frameOf } from './fake-model.ts';
 
@@ -66,11 +67,9 @@ describe('a hand-over waiting for the rest of its tick, with more than one fetch
     expect(answers).toEqual([undefined, undefined]);
     expect(processor.lastTick('c0')).toBe(4 * T);
     expect(processor.lastTick('c1')).toBe(4 * T);
-    const gathered = (await context.metrics.tickGather.get()).values;
-    expect(gathered.find((v) => v.labels.outcome === 'taken')?.value).toBe(1);
-    expect(gathered.find((v) => v.labels.outcome === 'again')).toBeUndefined();
-    const handOvers = (await context.metrics.handOverFrames.get()).values;
-    expect(handOvers.find((v) => v.metricName?.endsWith('_count'))?.value).toBe(1);
+    expect(await countOf(context.metrics.tickGather, { outcome: 'taken' })).toBe(1);
+    expect(await countOf(context.metrics.tickGather, { outcome: 'again' })).toBe(0);
+    expect((await histogramOf(context.metrics.handOverFrames)).count).toBe(1);
   });
 
   it('answers every batch again when nothing else came, and scores nothing', async () => {
